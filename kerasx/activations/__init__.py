@@ -1,0 +1,137 @@
+"""Activation functions by name: `get("relu")`, `serialize(fn)`, `deserialize(name)`."""
+
+import functools
+
+from kerasx import ops
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """max(x, 0), with Keras's optional leak below `threshold` and cap at `max_value`."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    above = ops.greater(x, threshold) if threshold else ops.greater(x, 0.0)
+    y = ops.where(above, x, ops.multiply(ops.subtract(x, threshold), negative_slope)
+                  if negative_slope else 0.0)
+    if max_value is not None:
+        y = ops.minimum(y, float(max_value))
+    return y
+
+
+def sigmoid(x):
+    return ops.sigmoid(x)
+
+
+def softmax(x, axis=-1):
+    return ops.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return ops.log_softmax(x, axis=axis)
+
+
+def tanh(x):
+    return ops.tanh(x)
+
+
+def linear(x):
+    return x
+
+
+def elu(x, alpha=1.0):
+    return ops.elu(x, alpha=alpha)
+
+
+def selu(x):
+    return ops.selu(x)
+
+
+def softplus(x):
+    return ops.softplus(x)
+
+
+def softsign(x):
+    return ops.softsign(x)
+
+
+def exponential(x):
+    return ops.exp(x)
+
+
+def gelu(x, approximate=False):
+    return ops.gelu(x, approximate=approximate)
+
+
+def silu(x):
+    return ops.silu(x)
+
+
+swish = silu
+
+
+def hard_sigmoid(x):
+    return ops.hard_sigmoid(x)
+
+
+def hard_silu(x):
+    return ops.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def relu6(x):
+    return ops.relu6(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return ops.leaky_relu(x, negative_slope=negative_slope)
+
+
+def mish(x):
+    return ops.mish(x)
+
+
+_BY_NAME = {f.__name__: f for f in (relu, sigmoid, softmax, log_softmax, tanh, linear, elu, selu,
+                                    softplus, softsign, exponential, gelu, silu, hard_sigmoid,
+                                    hard_silu, relu6, leaky_relu, mish)}
+_BY_NAME.update(swish=silu, hard_swish=hard_silu)
+
+
+def get(identifier):
+    """An activation function from a name, a callable, a config dict or None (linear)."""
+    if identifier is None:
+        return linear
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        fn = _BY_NAME.get(identifier)
+        if fn is None:
+            from kerasx.utils.suggest import unknown_identifier
+
+            raise unknown_identifier("activation", identifier, _BY_NAME)
+        return fn
+    raise TypeError(f"Could not interpret activation identifier {identifier!r}: expected a name or a callable.")
+
+
+def serialize(activation):
+    """The name Keras uses for `activation` in configs."""
+    if isinstance(activation, functools.partial):
+        activation = activation.func
+    name = getattr(activation, "__name__", None)
+    if name in _BY_NAME:
+        return name
+    from kerasx.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(activation)
+
+
+def deserialize(config, custom_objects=None):
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        return get(config)
+    from kerasx.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects=custom_objects, module_objects=_BY_NAME)

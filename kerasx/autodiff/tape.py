@@ -1,0 +1,222 @@
+"""Define-by-run reverse mode: tape nodes, recording state and the backward pass."""
+
+from kerasx.autodiff.tensor import Tensor
+
+_RECORDING = [0]
+
+
+class Node:
+    """One recorded op: the tracked inputs it read and its VJP rule.
+
+    `vjp(grad)` maps the gradient of the output (a tuple of gradients, one per
+    output, when `n_out > 1`; a missing one is None) to one gradient per entry
+    of `parents` (None where an input takes no gradient).
+    """
+
+    __slots__ = ("parents", "vjp", "n_out", "__weakref__")
+
+    def __init__(self, parents, vjp, n_out=1):
+        self.parents = parents
+        self.vjp = vjp
+        self.n_out = n_out
+
+
+def is_recording():
+    return _RECORDING[0] > 0
+
+
+def tracked(*xs):
+    """True when a tape records and any of `xs` carries gradient."""
+    if not _RECORDING[0]:
+        return False
+    for x in xs:
+        if getattr(x, "tracked", False):
+            return True
+    return False
+
+
+def record(value, inputs, vjp):
+    """Wraps `value` in a Tensor whose node routes gradients to `inputs` by `vjp`.
+
+    Call it only when `tracked(*inputs)` is True. Untracked inputs are stored as
+    None so the node keeps nothing alive it does not need.
+    """
+    parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
+    return Tensor(value, Node(parents, vjp))
+
+
+def record_multi(values, inputs, vjp):
+    """Like `record` for an op with several outputs; returns a tuple of Tensors."""
+    parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
+    node = Node(parents, vjp, len(values))
+    return tuple(Tensor(v, node, i) for i, v in enumerate(values))
+
+
+class GradientTape:
+    """Records the ops run inside `with GradientTape() as tape:` for `tape.gradient`.
+
+    Trainable variables are watched automatically; `watch(x)` adds a tensor or
+    a non-trainable variable. A non-persistent tape frees each node's saved
+    arrays as the backward pass consumes them.
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._watched_vars = []
+        self._open = False
+        self._used = False
+
+    def __enter__(self):
+        _RECORDING[0] += 1
+        self._open = True
+        return self
+
+    def __exit__(self, *exc):
+        if self._open:
+            _RECORDING[0] -= 1
+            self._open = False
+        for v in self._watched_vars:
+            v.tracked = v.trainable
+        return False
+
+    def watch(self, x):
+        """Makes gradients flow to `x` (a Tensor or Variable, or a list of them)."""
+        for item in x if isinstance(x, (list, tuple)) else [x]:
+            if isinstance(item, Tensor):
+                item.tracked = True
+            elif hasattr(item, "assign"):
+                if not item.trainable:
+                    self._watched_vars.append(item)
+                item.tracked = True
+            else:
+                raise TypeError(
+                    f"GradientTape.watch expects kerasx Tensors or Variables, got {type(item).__name__}."
+                )
+
+    def stop_recording(self):
+        """A context in which ops are not recorded."""
+        return _Paused()
+
+    def gradient(self, target, sources, output_gradients=None):
+        """Gradients of `target` (summed if not scalar) with respect to `sources`.
+
+        `sources` may be one Tensor/Variable or a (nested) list; the result has the
+        same structure, with None for sources the target does not depend on.
+        """
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can compute gradients only once. "
+                "Use GradientTape(persistent=True) to call gradient() several times."
+            )
+        self._used = True
+        flat, rebuild = _flatten(sources)
+        grads = backward(target, flat, output_gradients, release=not self.persistent)
+        return rebuild(grads)
+
+
+class _Paused:
+    def __enter__(self):
+        self._saved = _RECORDING[0]
+        _RECORDING[0] = 0
+
+    def __exit__(self, *exc):
+        _RECORDING[0] = self._saved
+        return False
+
+
+def backward(target, sources, seed=None, release=False):
+    """Reverse pass from `target` to the list `sources`; returns a list of gradients."""
+    from kerasx.backends import current
+
+    xp = current().xp
+    value = target.value if hasattr(target, "value") else target
+    if seed is None:
+        seed = xp.ones_like(value)
+    else:
+        seed = seed.value if hasattr(seed, "value") else seed
+    source_pos = {}
+    for i, s in enumerate(sources):
+        source_pos.setdefault(id(s), []).append(i)
+    results = [None] * len(sources)
+
+    def deliver(obj, g):
+        for i in source_pos.get(id(obj), ()):
+            results[i] = g if results[i] is None else results[i] + g
+
+    deliver(target, seed)
+    root = getattr(target, "node", None)
+    if root is None:
+        return results
+    node_grads = {root: [None] * root.n_out}
+    node_grads[root][target.index] = seed
+    for node in reversed(_topological_order(root)):
+        gs = node_grads.pop(node, None)
+        if gs is None:
+            continue
+        grads_in = node.vjp(gs[0] if node.n_out == 1 else tuple(gs))
+        for parent, g in zip(node.parents, grads_in):
+            if parent is None or g is None:
+                continue
+            if source_pos:
+                deliver(parent, g)
+            pnode = getattr(parent, "node", None)
+            if pnode is not None:
+                slot = node_grads.get(pnode)
+                if slot is None:
+                    slot = node_grads[pnode] = [None] * pnode.n_out
+                old = slot[parent.index]
+                slot[parent.index] = g if old is None else old + g
+        if release:
+            node.vjp = _released
+            node.parents = ()
+    return results
+
+
+def _released(grad):
+    raise RuntimeError(
+        "This part of the graph was freed by an earlier gradient() call; "
+        "use GradientTape(persistent=True) to differentiate it again."
+    )
+
+
+def _topological_order(root):
+    order = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, it = stack[-1]
+        for p in it:
+            n = getattr(p, "node", None)
+            if n is not None and n not in seen:
+                seen.add(n)
+                stack.append((n, iter(n.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _flatten(structure):
+    if isinstance(structure, (list, tuple)):
+        flats, builders = [], []
+        for item in structure:
+            f, b = _flatten(item)
+            flats.append(f)
+            builders.append(b)
+        kind = type(structure)
+
+        def rebuild(values):
+            out, pos = [], 0
+            for f, b in zip(flats, builders):
+                out.append(b(values[pos:pos + len(f)]))
+                pos += len(f)
+            return kind(out) if kind is not list else out
+
+        return [x for f in flats for x in f], rebuild
+    if isinstance(structure, dict):
+        keys = list(structure)
+        flat, rebuild_list = _flatten([structure[k] for k in keys])
+        return flat, lambda values: dict(zip(keys, rebuild_list(values)))
+    return [structure], lambda values: values[0]

@@ -1,0 +1,70 @@
+"""`Tensor`: a backend array plus, while a tape records, the node that made it."""
+
+
+class TensorOps:
+    """Python operators for tensors and variables, bound to `kerasx.ops` on import."""
+
+    __slots__ = ()
+    __array_priority__ = 100
+
+    @property
+    def shape(self):
+        return tuple(self.value.shape)
+
+    @property
+    def ndim(self):
+        return len(self.value.shape)
+
+    @property
+    def dtype(self):
+        from kerasx.backends.base import dtype_name
+
+        return dtype_name(self.value.dtype)
+
+    def numpy(self):
+        """The value as a host NumPy array."""
+        from kerasx.backends import current
+
+        return current().to_numpy(self.value)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.numpy()
+        return out if dtype is None else out.astype(dtype)
+
+    def __len__(self):
+        return self.value.shape[0]
+
+    def __float__(self):
+        return float(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
+
+
+class Tensor(TensorOps):
+    """The result of a kerasx op.
+
+    `value` is the backend array. `node` is the tape node that produced it (None
+    when nothing recorded it) and `index` its position among that node's
+    outputs. `tracked` says whether gradients flow through it. `logits` may
+    hold `("softmax" | "sigmoid", pre_activation_tensor)` so a following
+    cross-entropy can use the stable fused form.
+    """
+
+    __slots__ = ("value", "node", "index", "tracked", "logits", "_keras_mask", "__weakref__")
+
+    def __init__(self, value, node=None, index=0):
+        self.value = value
+        self.node = node
+        self.index = index
+        self.tracked = node is not None
+        self.logits = None
+        self._keras_mask = None
+
+    def __repr__(self):
+        return f"<Tensor shape={self.shape} dtype={self.dtype}{' tracked' if self.tracked else ''}>"
+
+
+def value_of(x):
+    """The backend array behind a Tensor or Variable; anything else unchanged."""
+    return x.value if isinstance(x, TensorOps) else x

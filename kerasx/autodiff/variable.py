@@ -1,0 +1,91 @@
+"""`Variable`: mutable state (weights, optimizer slots, metric accumulators)."""
+
+import itertools
+
+from kerasx.autodiff.tensor import TensorOps
+
+_UIDS = itertools.count()
+
+
+class Variable(TensorOps):
+    """A named array that can be assigned to; trainable ones receive gradients.
+
+    Args:
+        initializer: an array, or a callable `f(shape, dtype)` returning one.
+        shape, dtype: needed when `initializer` is a callable.
+        trainable: whether a `GradientTape` watches it automatically.
+        name: a readable name; `path` adds the owning layer's name.
+        constraint: a callable applied to the value after each optimizer step.
+        regularizer: a callable on the value returning a penalty added to the loss.
+    """
+
+    __slots__ = ("_value", "_trainable", "tracked", "name", "path", "constraint",
+                 "regularizer", "aggregation", "uid", "__weakref__")
+    node = None
+    index = 0
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
+                 constraint=None, regularizer=None, aggregation="mean"):
+        from kerasx.backends import current
+        from kerasx.config import floatx
+
+        backend = current()
+        if callable(initializer):
+            if shape is None:
+                raise ValueError(f"Variable {name!r}: a callable initializer needs `shape`.")
+            value = initializer(tuple(shape), dtype=dtype or floatx())
+        else:
+            value = initializer
+        value = backend.asarray(value.value if isinstance(value, TensorOps) else value,
+                                dtype=dtype)
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            raise ValueError(
+                f"Variable {name!r}: initial value has shape {tuple(value.shape)} "
+                f"but shape={tuple(shape)} was requested."
+            )
+        self._value = value
+        self.name = name or "variable"
+        self.path = self.name
+        self.trainable = trainable
+        self.constraint = constraint
+        self.regularizer = regularizer
+        self.aggregation = aggregation
+        self.uid = next(_UIDS)
+
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, flag):
+        self._trainable = bool(flag)
+        self.tracked = self._trainable
+
+    def assign(self, value):
+        """Replaces the value; shape must stay the same, dtype is kept."""
+        from kerasx.backends import current
+
+        value = value.value if isinstance(value, TensorOps) else value
+        backend = current()
+        if not backend.is_native(value) or value.dtype != self._value.dtype:
+            value = backend.asarray(value, dtype=self.dtype)
+        if tuple(value.shape) != tuple(self._value.shape):
+            raise ValueError(
+                f"Cannot assign a value of shape {tuple(value.shape)} to variable "
+                f"{self.path!r} of shape {tuple(self._value.shape)}."
+            )
+        self._value = value
+        return self
+
+    def assign_add(self, delta):
+        return self.assign(self._value + (delta.value if isinstance(delta, TensorOps) else delta))
+
+    def assign_sub(self, delta):
+        return self.assign(self._value - (delta.value if isinstance(delta, TensorOps) else delta))
+
+    def __repr__(self):
+        return f"<Variable path={self.path} shape={self.shape} dtype={self.dtype}>"

@@ -1,0 +1,116 @@
+"""The `Backend` object: everything kerasx needs to know about one array library."""
+
+import numpy as np
+
+from kerasx.backends.random import RandomGenerator
+
+_DTYPE_NAMES = ("float32", "float64", "int8", "int16", "int32", "int64",
+                "uint8", "uint16", "uint32", "uint64", "bool")
+
+
+class Backend:
+    """One array library seen through the array API.
+
+    A backend owns the array namespace `xp` (resolved once), the device arrays
+    live on, host <-> device transfer, the random generator, and an optional
+    table of fast kernels that replace portable implementations of hot ops.
+    Subclasses set `name` and implement `_namespace` and `_device`; the shared
+    code path only ever talks to this interface.
+    """
+
+    name = "base"
+
+    def __init__(self):
+        self._xp = None
+        self._device = None
+        self._dtypes = {}
+        self.kernels = {}
+        self.rng = RandomGenerator(self)
+
+    @property
+    def xp(self):
+        """The array-API namespace, resolved once per backend."""
+        if self._xp is None:
+            self._xp = self._namespace()
+            self._device = self._default_device()
+            self._dtypes = {n: getattr(self._xp, n) for n in _DTYPE_NAMES if hasattr(self._xp, n)}
+            self._register_kernels()
+        return self._xp
+
+    @property
+    def device(self):
+        """The device every array of this backend is created on."""
+        self.xp
+        return self._device
+
+    def _namespace(self):
+        raise NotImplementedError
+
+    def _default_device(self):
+        raise NotImplementedError
+
+    def _register_kernels(self):
+        """Fills `self.kernels` with fast paths; the default has none."""
+
+    def kernel(self, name):
+        """The fast kernel registered for op `name`, or None (use the portable path)."""
+        return self.kernels.get(name)
+
+    def dtype(self, name):
+        """The namespace dtype object for a dtype name such as `"float32"`."""
+        if not isinstance(name, str):
+            name = dtype_name(name)
+        self.xp
+        try:
+            return self._dtypes[name]
+        except KeyError:
+            raise TypeError(
+                f"dtype {name!r} is not available on the {self.name!r} backend; "
+                f"available: {sorted(self._dtypes)}."
+            ) from None
+
+    def is_native(self, x):
+        """True when `x` is an array of this backend (not a host NumPy array)."""
+        raise NotImplementedError
+
+    def asarray(self, x, dtype=None):
+        """Moves host data (NumPy arrays, lists, scalars) onto this backend's device."""
+        xp = self.xp
+        if dtype is not None:
+            dtype = self.dtype(dtype)
+        if self.is_native(x):
+            return x if dtype is None or x.dtype == dtype else xp.astype(x, dtype)
+        if _is_foreign_array(x):
+            raise TypeError(
+                f"Received an array of type {type(x).__module__}.{type(x).__name__} while the "
+                f"active backend is {self.name!r}. Arrays of different libraries cannot be mixed: "
+                "convert it to NumPy first (e.g. `x.get()` for CuPy) or pass it through "
+                "`kerasx.backends.current().asarray`."
+            )
+        return self._from_host(np.asarray(x), dtype)
+
+    def _from_host(self, array, dtype):
+        return self.xp.asarray(array, dtype=dtype, device=self.device)
+
+    def to_numpy(self, x):
+        """Copies a backend array (or anything array-like) to a host NumPy array."""
+        return np.asarray(x)
+
+    def synchronize(self):
+        """Waits for queued device work; a no-op on synchronous backends."""
+
+    def __repr__(self):
+        return f"<kerasx backend {self.name!r}>"
+
+
+def dtype_name(dtype):
+    """The standard name of a dtype object of any array library (`"float32"`, ...)."""
+    if isinstance(dtype, str):
+        return dtype
+    name = getattr(dtype, "name", None) or str(dtype)
+    return name.rsplit(".", 1)[-1]
+
+
+def _is_foreign_array(x):
+    module = type(x).__module__.split(".", 1)[0]
+    return module in ("cupy", "array_api_strict", "torch", "jax", "jaxlib")

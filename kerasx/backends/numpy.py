@@ -1,0 +1,28 @@
+"""The NumPy backend: CPU arrays, the default."""
+
+import numpy as np
+
+from kerasx.backends.base import Backend
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+
+    def _namespace(self):
+        import array_api_compat.numpy as xp
+
+        return xp
+
+    def _default_device(self):
+        return "cpu"
+
+    def is_native(self, x):
+        return type(x) is np.ndarray
+
+    def _from_host(self, array, dtype):
+        return np.asarray(array, dtype=dtype)
+
+    def _register_kernels(self):
+        from kerasx.backends import numpy_kernels
+
+        self.kernels.update(numpy_kernels.KERNELS)

@@ -1,0 +1,72 @@
+"""Randomness owned by the backend: one seed, the same numbers on every backend."""
+
+import numpy as np
+
+_GLOBAL = {"seed": None, "generator": np.random.default_rng()}
+
+
+def set_global_seed(seed):
+    _GLOBAL["seed"] = seed
+    _GLOBAL["generator"] = np.random.default_rng(seed)
+
+
+def global_generator():
+    return _GLOBAL["generator"]
+
+
+class RandomGenerator:
+    """Draws random arrays for one backend.
+
+    Numbers are drawn on the host from one NumPy `Generator` shared by every
+    backend, then moved to the device, so the same seed gives bitwise-equal
+    initial weights, dropout masks and batch orders on every backend. A backend
+    may override `_device_uniform` with a device-side generator for masks drawn
+    every step (CuPy does); that trades cross-backend equality of dropout masks
+    for speed.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    @staticmethod
+    def _host(seed):
+        return global_generator() if seed is None else np.random.default_rng(seed)
+
+    def _put(self, host, dtype):
+        return self.backend.asarray(host.astype(dtype or _floatx(), copy=False))
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        return self._put(self._host(seed).normal(mean, stddev, size=tuple(shape)), dtype)
+
+    def uniform(self, shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        return self._put(self._host(seed).uniform(minval, maxval, size=tuple(shape)), dtype)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        """Normal values redrawn until they lie within two standard deviations."""
+        rng = self._host(seed)
+        size = int(np.prod(shape, dtype=np.int64))
+        out = rng.standard_normal(size)
+        bad = np.abs(out) > 2.0
+        while bad.any():
+            out[bad] = rng.standard_normal(int(bad.sum()))
+            bad = np.abs(out) > 2.0
+        return self._put((out * stddev + mean).reshape(tuple(shape)), dtype)
+
+    def bernoulli(self, shape, p, dtype=None, seed=None):
+        """A 0/1 mask whose entries are 1 with probability `p`."""
+        if seed is None:
+            return self._device_bernoulli(tuple(shape), p, dtype or _floatx())
+        return self._put(self._host(seed).random(size=tuple(shape)) < p, dtype)
+
+    def _device_bernoulli(self, shape, p, dtype):
+        return self._put((global_generator().random(size=shape, dtype=np.float32) < p), dtype)
+
+    def permutation(self, n, seed=None):
+        """A host permutation of `range(n)` (batch order is decided on the host)."""
+        return self._host(seed).permutation(n)
+
+
+def _floatx():
+    from kerasx.config import floatx
+
+    return floatx()

@@ -1,0 +1,53 @@
+"""Global configuration: float type, fuzz factor, image layout and backend name."""
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_FLOAT_TYPES = ("float32", "float64")
+
+
+def floatx():
+    """The default float type of weights and computations (`"float32"`)."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Sets the default float type: `"float32"` or `"float64"`."""
+    global _FLOATX
+    if value not in _FLOAT_TYPES:
+        raise ValueError(
+            f"Unknown floatx {value!r}: expected one of {list(_FLOAT_TYPES)}. "
+            "float16/bfloat16 are not in the array API standard."
+        )
+    _FLOATX = str(value)
+
+
+def epsilon():
+    """The fuzz factor used to keep logs and divisions finite (1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format():
+    """`"channels_last"` (default) or `"channels_first"`."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    global _IMAGE_DATA_FORMAT
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"Unknown data_format {data_format!r}: expected 'channels_last' or 'channels_first'."
+        )
+    _IMAGE_DATA_FORMAT = data_format
+
+
+def backend():
+    """The name of the active backend (`numpy`, `cupy` or `array_api_strict`)."""
+    from kerasx.backends import current
+
+    return current().name

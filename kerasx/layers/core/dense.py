@@ -1,0 +1,87 @@
+"""`Dense`: the densely connected layer."""
+
+from kerasx import activations, constraints, initializers, ops, regularizers
+from kerasx.layers.layer import Layer
+
+
+class Dense(Layer):
+    """`activation(inputs @ kernel + bias)` over the last axis of the input.
+
+    Args:
+        units: positive integer, the size of the output's last axis.
+        activation: an activation name or callable (None: linear).
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializers (`glorot_uniform`, `zeros`).
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
+        kernel_constraint, bias_constraint: optional constraints.
+
+    Input shape: `(batch, ..., input_dim)`. Output shape: `(batch, ..., units)`.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, received units={units!r}.")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"Dense layer {self.name!r} needs a known last input dimension, got input shape {input_shape}."
+            )
+        self.kernel = self.add_weight((input_dim, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight((self.units,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint, name="bias")
+        self.built = True
+
+    def call(self, inputs):
+        if inputs.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"Dense layer {self.name!r} expects inputs with last dimension "
+                f"{self.kernel.shape[0]}, but received input of shape {tuple(inputs.shape)}. "
+                "Check the feature size of your data and of the previous layer."
+            )
+        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": _maybe_serialize(self.kernel_regularizer),
+            "bias_regularizer": _maybe_serialize(self.bias_regularizer),
+            "activity_regularizer": _maybe_serialize(self.activity_regularizer),
+            "kernel_constraint": _maybe_serialize(self.kernel_constraint),
+            "bias_constraint": _maybe_serialize(self.bias_constraint),
+        }
+
+
+def _maybe_serialize(obj):
+    from kerasx.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(obj)

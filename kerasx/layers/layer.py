@@ -1,0 +1,386 @@
+"""`Layer`: the base class of every layer and model."""
+
+import contextvars
+import inspect
+
+from kerasx.autodiff.tensor import Tensor, TensorOps
+from kerasx.autodiff.variable import Variable
+from kerasx.utils.naming import to_snake_case, uniquify
+
+_TRAINING = contextvars.ContextVar("kerasx_training", default=None)
+_SIGNATURES = {}
+
+
+class Layer:
+    """A callable that holds weights and maps tensors to tensors.
+
+    Subclasses create weights in `build(input_shape)` with `add_weight` and
+    compute in `call(inputs, training=None)`. The first call builds the layer
+    from its input's shape. Layers and variables assigned as attributes are
+    tracked, so a layer made of layers reports all their weights.
+
+    Args:
+        trainable: whether the weights are updated by training.
+        name: a unique name; derived from the class name when omitted.
+        dtype: the float type of weights and computations (default `floatx()`).
+        input_shape / input_dim: the shape of one sample, for the first layer of
+            a `Sequential` model (as in Keras 2 and the Keras 3 compatibility path).
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_shape=None,
+                 input_dim=None, batch_input_shape=None, batch_size=None, **kwargs):
+        from kerasx.config import floatx
+
+        kwargs.pop("input_length", None)
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(kwargs)}."
+            )
+        object.__setattr__(self, "_tracked_layers", [])
+        object.__setattr__(self, "_own_variables", [])
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self.dtype = _dtype_name(dtype) if dtype is not None else floatx()
+        self.autocast = autocast
+        self.supports_masking = False
+        self._activity_losses = []
+        self.activity_regularizer = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+        elif input_dim is not None:
+            self._batch_input_shape = (batch_size, int(input_dim))
+        else:
+            self._batch_input_shape = None
+        self._build_shape = None
+        self._output_shape = None
+
+    # -- attribute tracking -------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if not name.startswith("__"):
+            tracked = self.__dict__.get("_tracked_layers")
+            if tracked is not None:
+                for item in value if isinstance(value, (list, tuple)) else (value,):
+                    if isinstance(item, Layer) and item is not self and item not in tracked:
+                        tracked.append(item)
+        object.__setattr__(self, name, value)
+
+    def _set_untracked(self, name, value):
+        """Sets an attribute without tracking it as a sublayer."""
+        object.__setattr__(self, name, value)
+
+    # -- weights ------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, aggregation="mean"):
+        """Creates a Variable owned by this layer and returns it."""
+        from kerasx import constraints, initializers, regularizers
+
+        shape = () if shape is None else tuple(int(n) for n in shape)
+        init = initializers.get(initializer)
+        var = Variable(init, shape=shape, dtype=dtype or self.dtype, trainable=trainable,
+                       name=name or f"variable_{len(self._own_variables)}",
+                       constraint=constraints.get(constraint),
+                       regularizer=regularizers.get(regularizer), aggregation=aggregation)
+        var.path = f"{self.name}/{var.name}"
+        self._own_variables.append(var)
+        return var
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._tracked_layers:
+            layer.trainable = value
+
+    @property
+    def layers(self):
+        return list(self._tracked_layers)
+
+    def _flatten_layers(self):
+        """This layer's sublayers, depth first, each once."""
+        seen, out = set(), []
+
+        def visit(layer):
+            for child in layer._tracked_layers:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    out.append(child)
+                    visit(child)
+
+        visit(self)
+        return out
+
+    def _collect(self, want_trainable):
+        out, seen = [], set()
+        own = [v for v in self._own_variables if v.trainable == want_trainable]
+        for v in own + [w for layer in self._tracked_layers
+                        for w in (layer.trainable_weights if want_trainable
+                                  else layer.non_trainable_weights)]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return self._collect(True)
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return self._collect(False)
+
+    @property
+    def weights(self):
+        out, seen = [], set()
+        own = ([v for v in self._own_variables if v.trainable]
+               + [v for v in self._own_variables if not v.trainable])
+        for v in own + [w for layer in self._tracked_layers for w in layer.weights]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def get_weights(self):
+        """The weights as a list of NumPy arrays, in `weights` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of arrays in `weights` order, checking shapes."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(own)} weight arrays "
+                f"({[w.shape for w in own]}) but received {len(weights)}."
+            )
+        for var, value in zip(own, weights):
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != var.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}: weight {var.name!r} has shape {var.shape} "
+                    f"but the value given has shape {shape}."
+                )
+        for var, value in zip(own, weights):
+            var.assign(value)
+
+    def count_params(self):
+        """The number of scalars in all weights."""
+        total = 0
+        for w in self.weights:
+            n = 1
+            for d in w.shape:
+                n *= d
+            total += n
+        return total
+
+    # -- losses -------------------------------------------------------------------------
+    @property
+    def losses(self):
+        """Regularization penalties: weight regularizers on the current weights plus
+        activity penalties from the last call."""
+        out = []
+        for layer in [self] + self._flatten_layers():
+            for v in layer._own_variables:
+                if v.regularizer is not None:
+                    out.append(v.regularizer(v))
+            out.extend(layer._activity_losses)
+        return out
+
+    def add_loss(self, loss):
+        self._activity_losses.append(loss)
+
+    # -- building and calling -----------------------------------------------------------
+    def build(self, input_shape):
+        """Creates the weights; the default creates none."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        from kerasx.layers.core.input_layer import KerasTensor, symbolic_call
+
+        if _contains(inputs, KerasTensor):
+            return symbolic_call(self, inputs, args, kwargs)
+        inputs = self._convert_inputs(inputs)
+        if not self.built:
+            self._build_for(inputs)
+        accepts_training, accepts_mask = _call_signature(type(self))
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _TRAINING.get()
+        if accepts_training:
+            kwargs["training"] = training
+        mask = kwargs.get("mask")
+        if accepts_mask and mask is None and isinstance(inputs, Tensor):
+            mask = inputs._keras_mask
+            if mask is not None:
+                kwargs["mask"] = mask
+        token = _TRAINING.set(training)
+        try:
+            if self._activity_losses:
+                self._activity_losses = []
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            _TRAINING.reset(token)
+        if self.activity_regularizer is not None:
+            for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+                self._activity_losses.append(self.activity_regularizer(out) / out.shape[0])
+        out_mask = self.compute_mask(inputs, mask)
+        if out_mask is not None and isinstance(outputs, Tensor):
+            outputs._keras_mask = out_mask
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output; passes the input's mask through when supported."""
+        return mask if self.supports_masking else None
+
+    def _convert_inputs(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(self._convert_inputs(x) for x in inputs)
+        if isinstance(inputs, dict):
+            return {k: self._convert_inputs(v) for k, v in inputs.items()}
+        if isinstance(inputs, TensorOps):
+            return inputs
+        from kerasx.backends import current
+
+        backend = current()
+        value = backend.asarray(inputs)
+        if self.autocast and backend.xp.isdtype(value.dtype, "real floating") \
+                and value.dtype != backend.dtype(self.dtype):
+            value = backend.xp.astype(value, backend.dtype(self.dtype))
+        return Tensor(value)
+
+    def _build_for(self, inputs):
+        shape = _shape_structure(inputs)
+        self._build_shape = shape
+        self.build(shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape` (None for unknown sizes).
+
+        The default runs the layer on small zero arrays twice, with different
+        sizes for the unknown dimensions, and marks the dimensions that changed
+        as unknown. Layers override it when the rule is simple.
+        """
+        from kerasx.autodiff.tape import _Paused
+
+        def probe(fill):
+            dummy = _zeros_structure(input_shape, fill, self)
+            with _Paused():
+                out = self(dummy, training=False)
+            return _shape_structure(out)
+
+        first, second = probe(1), probe(2)
+        return _merge_shapes(first, second)
+
+    # -- configuration ------------------------------------------------------------------
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_shape is None:
+            return None
+        return {"input_shape": self._build_shape}
+
+    def build_from_config(self, config):
+        if config and config.get("input_shape") is not None and not self.built:
+            self.build(config["input_shape"])
+            self.built = True
+
+    @property
+    def output_shape(self):
+        if self._output_shape is None:
+            raise AttributeError(f"Layer {self.name!r} has not been called yet, so it has no output shape.")
+        return self._output_shape
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _dtype_name(dtype):
+    from kerasx.backends.base import dtype_name
+
+    return dtype_name(dtype)
+
+
+def _call_signature(cls):
+    sig = _SIGNATURES.get(cls)
+    if sig is None:
+        params = inspect.signature(cls.call).parameters
+        varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        sig = _SIGNATURES[cls] = ("training" in params or varkw, "mask" in params)
+    return sig
+
+
+def _contains(structure, kind):
+    if isinstance(structure, kind):
+        return True
+    if isinstance(structure, (list, tuple)):
+        return any(_contains(s, kind) for s in structure)
+    if isinstance(structure, dict):
+        return any(_contains(s, kind) for s in structure.values())
+    return False
+
+
+def _shape_structure(x):
+    if isinstance(x, (list, tuple)):
+        return [_shape_structure(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _shape_structure(v) for k, v in x.items()}
+    return tuple(x.shape)
+
+
+def _is_shape(s):
+    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+
+
+def _zeros_structure(shape, fill, layer):
+    from kerasx import ops
+
+    if _is_shape(shape):
+        dims = tuple(fill if d is None else d for d in shape)
+        return ops.zeros(dims, dtype=layer.dtype)
+    if isinstance(shape, dict):
+        return {k: _zeros_structure(v, fill, layer) for k, v in shape.items()}
+    return [_zeros_structure(tuple(s) if isinstance(s, list) and _is_shape(tuple(s)) else s, fill, layer)
+            for s in shape]
+
+
+def _merge_shapes(a, b):
+    if isinstance(a, tuple):
+        return tuple(x if x == y else None for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return {k: _merge_shapes(a[k], b[k]) for k in a}
+    return [_merge_shapes(x, y) for x, y in zip(a, b)]
+
+
+def in_training_phase():
+    """The `training` flag of the innermost layer call (None outside any call)."""
+    return _TRAINING.get()

@@ -1,0 +1,156 @@
+"""`Sequential`: a plain stack of layers, each feeding the next."""
+
+from kerasx.layers.core.input_layer import InputLayer, KerasTensor
+from kerasx.layers.layer import Layer
+from kerasx.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    `Sequential([Input(shape=(784,)), Dense(64, activation="relu"), Dense(10)])`
+    builds at once; without an `Input` (or `input_shape=` on the first layer)
+    the model builds on its first call or `fit`.
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        self._set_untracked("_input_layer", None)
+        self._stack = []
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_build()
+
+    def add(self, layer, rebuild=True):
+        """Appends a layer (or an `Input` tensor, which sets the input shape)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError(
+                    "An Input/InputLayer must be the first entry of a Sequential model; "
+                    f"{self.name!r} already has layers or an input."
+                )
+            self._set_untracked("_input_layer", layer)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential.add expects a Layer instance, received {layer!r} of type "
+                f"{type(layer).__name__}. Did you forget to instantiate it, e.g. Dense(10)?"
+            )
+        if any(l.name == layer.name for l in self._stack):
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names; name "
+                f"{layer.name!r} is already the name of a layer in {self.name!r}."
+            )
+        if self._input_layer is None and not self._stack and layer._batch_input_shape is not None:
+            self._set_untracked("_input_layer", InputLayer(batch_shape=layer._batch_input_shape))
+        self._stack.append(layer)
+        self._tracked_layers.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self, rebuild=True):
+        """Removes and returns the last layer."""
+        if not self._stack:
+            raise TypeError("There are no layers in the model to pop.")
+        layer = self._stack.pop()
+        self._tracked_layers.remove(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_build()
+        return layer
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def _maybe_build(self):
+        if self._input_layer is not None and self._stack:
+            self.build(self._input_layer.batch_shape)
+
+    def build(self, input_shape=None):
+        """Builds every layer in turn, recording each one's output shape."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError(
+                    f"Sequential model {self.name!r} cannot be built: it has no input shape. "
+                    "Start it with kerasx.Input(shape=...) or call it on data."
+                )
+            input_shape = self._input_layer.batch_shape
+        shape = tuple(input_shape)
+        if self._input_layer is None:
+            self._set_untracked("_input_layer", InputLayer(batch_shape=shape))
+        for layer in self._stack:
+            try:
+                if not layer.built:
+                    layer._build_shape = shape
+                    layer.build(shape)
+                    layer.built = True
+                shape = layer.compute_output_shape(shape)
+            except (ValueError, TypeError) as e:
+                raise type(e)(
+                    f"Layer {layer.name!r} ({type(layer).__name__}) of {self.name!r} cannot take "
+                    f"inputs of shape {shape}: {e}"
+                ) from None
+            layer._output_shape = shape
+        self._build_shape = tuple(input_shape)
+        self.built = True
+
+    def _build_for(self, inputs):
+        from kerasx.layers.layer import _shape_structure
+
+        shape = _shape_structure(inputs)
+        self.build((None,) + tuple(shape[1:]) if isinstance(shape, tuple) else shape)
+
+    def call(self, inputs, training=None, mask=None):
+        x = inputs
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def _declared_input_shape(self):
+        return None if self._input_layer is None else self._input_layer.batch_shape
+
+    @property
+    def input_shape(self):
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined input shape yet.")
+        return self._input_layer.batch_shape
+
+    @property
+    def output_shape(self):
+        if not self._stack or not self.built:
+            raise AttributeError(f"Sequential model {self.name!r} has not been built yet.")
+        return self._stack[-1]._output_shape
+
+    @property
+    def inputs(self):
+        return None if self._input_layer is None else [self._input_layer.output]
+
+    def get_config(self):
+        from kerasx.saving.serialization import serialize_keras_object
+
+        layers = []
+        if self._input_layer is not None:
+            layers.append(serialize_keras_object(self._input_layer))
+        layers.extend(serialize_keras_object(layer) for layer in self._stack)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kerasx.saving.serialization import deserialize_keras_object
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects),
+                      rebuild=False)
+        model._maybe_build()
+        return model

@@ -1,0 +1,80 @@
+"""Matrix products: matmul, dot, and the coarse dense (matmul + bias) primitive."""
+
+from kerasx.autodiff.broadcast import unbroadcast
+from kerasx.ops._helpers import Tensor, namespace, record, tracked, value_of
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules for 1-D operands and batch broadcasting."""
+    xp = namespace()
+    av, bv = value_of(a), value_of(b)
+    a2 = av[None, :] if av.ndim == 1 else av
+    b2 = bv[:, None] if bv.ndim == 1 else bv
+    out2 = a2 @ b2
+    out = out2
+    if av.ndim == 1:
+        out = out[..., 0, :]
+    if bv.ndim == 1:
+        out = out[..., 0]
+    if not tracked(a, b):
+        return Tensor(out)
+    shape2 = tuple(out2.shape)
+
+    def vjp(g):
+        g2 = xp.reshape(g, shape2)
+        ga = gb = None
+        if getattr(a, "tracked", False):
+            ga = xp.reshape(unbroadcast(xp, g2 @ xp.matrix_transpose(b2), a2.shape), av.shape)
+        if getattr(b, "tracked", False):
+            gb = xp.reshape(unbroadcast(xp, xp.matrix_transpose(a2) @ g2, b2.shape), bv.shape)
+        return ga, gb
+
+    return record(out, (a, b), vjp)
+
+
+def dot(a, b):
+    """`matmul` for arrays of rank >= 1 (Keras's `ops.dot` for the common cases)."""
+    return matmul(a, b)
+
+
+def dense(x, kernel, bias=None):
+    """`x @ kernel + bias` over the last axis of `x` as one tape node.
+
+    The VJP folds every leading axis into one matrix, so a (batch, time, in)
+    input costs the same two GEMMs as a (batch * time, in) one.
+    """
+    xp = namespace()
+    xv, wv = value_of(x), value_of(kernel)
+    bv = None if bias is None else value_of(bias)
+    lead = tuple(xv.shape[:-1])
+    x2 = xv if len(lead) == 1 else xp.reshape(xv, (-1, xv.shape[-1]))
+    out2 = x2 @ wv
+    if bv is not None:
+        out2 = out2 + bv
+    out = out2 if len(lead) == 1 else xp.reshape(out2, lead + (wv.shape[-1],))
+    if not tracked(x, kernel, bias):
+        return Tensor(out)
+
+    def vjp(g):
+        g2 = g if len(lead) == 1 else xp.reshape(g, (-1, g.shape[-1]))
+        gx = gw = gb = None
+        if getattr(x, "tracked", False):
+            gx = g2 @ xp.matrix_transpose(wv)
+            if len(lead) != 1:
+                gx = xp.reshape(gx, xv.shape)
+        if getattr(kernel, "tracked", False):
+            gw = xp.matrix_transpose(x2) @ g2
+        if bias is not None and getattr(bias, "tracked", False):
+            gb = xp.sum(g2, axis=0)
+        return gx, gw, gb
+
+    return record(out, (x, kernel, bias), vjp)
+
+
+def norm(x, axis=None, keepdims=False):
+    """The Euclidean norm."""
+    from kerasx.ops.math import sqrt
+    from kerasx.ops.reduction import sum as rsum
+    from kerasx.ops.math import square
+
+    return sqrt(rsum(square(x), axis=axis, keepdims=keepdims))

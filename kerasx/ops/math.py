@@ -1,0 +1,221 @@
+"""Elementwise arithmetic with VJP rules beside each forward."""
+
+from kerasx.autodiff.broadcast import unbroadcast
+from kerasx.ops._helpers import Tensor, namespace, record, shape_of, tracked, value_of
+
+
+def _binary(a, b, forward, vjp_a, vjp_b):
+    """Runs a broadcasting binary op; vjp_* map (xp, g, av, bv, out) to the input grad."""
+    xp = namespace()
+    av, bv = value_of(a), value_of(b)
+    out = forward(xp, av, bv)
+    if not tracked(a, b):
+        return Tensor(out)
+    sa, sb = shape_of(av), shape_of(bv)
+
+    def vjp(g):
+        ga = unbroadcast(xp, vjp_a(xp, g, av, bv, out), sa) if getattr(a, "tracked", False) else None
+        gb = unbroadcast(xp, vjp_b(xp, g, av, bv, out), sb) if getattr(b, "tracked", False) else None
+        return ga, gb
+
+    return record(out, (a, b), vjp)
+
+
+def _unary(x, forward, grad):
+    """Runs an elementwise op; `grad(xp, g, xv, out)` is its VJP."""
+    xp = namespace()
+    xv = value_of(x)
+    out = forward(xp, xv)
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (grad(xp, g, xv, out),))
+
+
+def add(a, b):
+    return _binary(a, b, lambda xp, x, y: x + y, lambda xp, g, *_: g, lambda xp, g, *_: g)
+
+
+def subtract(a, b):
+    return _binary(a, b, lambda xp, x, y: x - y, lambda xp, g, *_: g, lambda xp, g, *_: -g)
+
+
+def multiply(a, b):
+    return _binary(a, b, lambda xp, x, y: x * y,
+                   lambda xp, g, x, y, o: g * y, lambda xp, g, x, y, o: g * x)
+
+
+def divide(a, b):
+    return _binary(a, b, lambda xp, x, y: x / y,
+                   lambda xp, g, x, y, o: g / y, lambda xp, g, x, y, o: -g * o / y)
+
+
+def power(a, b):
+    def grad_b(xp, g, x, y, o):
+        safe = xp.where(x > 0, x, 1.0)
+        return g * o * xp.log(safe)
+
+    return _binary(a, b, lambda xp, x, y: x ** y,
+                   lambda xp, g, x, y, o: g * y * x ** (y - 1), grad_b)
+
+
+def maximum(a, b):
+    return _binary(a, b, lambda xp, x, y: xp.maximum(x, y),
+                   lambda xp, g, x, y, o: xp.where(x >= y, g, 0.0),
+                   lambda xp, g, x, y, o: xp.where(x >= y, 0.0, g))
+
+
+def minimum(a, b):
+    return _binary(a, b, lambda xp, x, y: xp.minimum(x, y),
+                   lambda xp, g, x, y, o: xp.where(x <= y, g, 0.0),
+                   lambda xp, g, x, y, o: xp.where(x <= y, 0.0, g))
+
+
+def negative(x):
+    return _unary(x, lambda xp, v: -v, lambda xp, g, v, o: -g)
+
+
+def square(x):
+    return _unary(x, lambda xp, v: v * v, lambda xp, g, v, o: 2.0 * g * v)
+
+
+def sqrt(x):
+    return _unary(x, lambda xp, v: xp.sqrt(v), lambda xp, g, v, o: 0.5 * g / o)
+
+
+def exp(x):
+    return _unary(x, lambda xp, v: xp.exp(v), lambda xp, g, v, o: g * o)
+
+
+def expm1(x):
+    return _unary(x, lambda xp, v: xp.expm1(v), lambda xp, g, v, o: g * (o + 1.0))
+
+
+def log(x):
+    return _unary(x, lambda xp, v: xp.log(v), lambda xp, g, v, o: g / v)
+
+
+def log1p(x):
+    return _unary(x, lambda xp, v: xp.log1p(v), lambda xp, g, v, o: g / (v + 1.0))
+
+
+def abs(x):
+    return _unary(x, lambda xp, v: xp.abs(v), lambda xp, g, v, o: g * xp.sign(v))
+
+
+def sign(x):
+    return _unary(x, lambda xp, v: xp.sign(v), lambda xp, g, v, o: xp.zeros_like(g))
+
+
+def sin(x):
+    return _unary(x, lambda xp, v: xp.sin(v), lambda xp, g, v, o: g * xp.cos(v))
+
+
+def cos(x):
+    return _unary(x, lambda xp, v: xp.cos(v), lambda xp, g, v, o: -g * xp.sin(v))
+
+
+def reciprocal(x):
+    return _unary(x, lambda xp, v: 1.0 / v, lambda xp, g, v, o: -g * o * o)
+
+
+def clip(x, x_min, x_max):
+    """Clips to [x_min, x_max]; the gradient passes only inside the interval."""
+    return _unary(x, lambda xp, v: xp.clip(v, x_min, x_max),
+                  lambda xp, g, v, o: xp.where((v >= x_min) & (v <= x_max), g, 0.0))
+
+
+def where(condition, x1, x2):
+    """Elementwise `x1 if condition else x2`; gradients flow to the chosen side."""
+    xp = namespace()
+    c, a, b = value_of(condition), value_of(x1), value_of(x2)
+    out = xp.where(c, a, b)
+    if not tracked(x1, x2):
+        return Tensor(out)
+    sa, sb = shape_of(a), shape_of(b)
+
+    def vjp(g):
+        ga = unbroadcast(xp, xp.where(c, g, 0.0), sa) if getattr(x1, "tracked", False) else None
+        gb = unbroadcast(xp, xp.where(c, 0.0, g), sb) if getattr(x2, "tracked", False) else None
+        return None, ga, gb
+
+    return record(out, (condition, x1, x2), vjp)
+
+
+def _compare(fn):
+    def op(a, b):
+        return Tensor(fn(value_of(a), value_of(b)))
+
+    op.__name__ = fn.__name__
+    return op
+
+
+def _equal(a, b):
+    return a == b
+
+
+def _not_equal(a, b):
+    return a != b
+
+
+def _greater(a, b):
+    return a > b
+
+
+def _greater_equal(a, b):
+    return a >= b
+
+
+def _less(a, b):
+    return a < b
+
+
+def _less_equal(a, b):
+    return a <= b
+
+
+equal = _compare(_equal)
+not_equal = _compare(_not_equal)
+greater = _compare(_greater)
+greater_equal = _compare(_greater_equal)
+less = _compare(_less)
+less_equal = _compare(_less_equal)
+
+
+def logical_and(a, b):
+    return Tensor(namespace().logical_and(value_of(a), value_of(b)))
+
+
+def logical_or(a, b):
+    return Tensor(namespace().logical_or(value_of(a), value_of(b)))
+
+
+def logical_not(x):
+    return Tensor(namespace().logical_not(value_of(x)))
+
+
+def floor(x):
+    return Tensor(namespace().floor(value_of(x)))
+
+
+def ceil(x):
+    return Tensor(namespace().ceil(value_of(x)))
+
+
+def round(x):
+    return Tensor(namespace().round(value_of(x)))
+
+
+def isnan(x):
+    return Tensor(namespace().isnan(value_of(x)))
+
+
+def isfinite(x):
+    return Tensor(namespace().isfinite(value_of(x)))
+
+
+def floor_divide(a, b):
+    return Tensor(value_of(a) // value_of(b))
+
+
+def mod(a, b):
+    return Tensor(value_of(a) % value_of(b))

@@ -1,0 +1,229 @@
+"""Neural-network primitives: activations, softmax family, cross-entropies, dropout."""
+
+import math
+
+from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, tracked,
+                                 value_of)
+from kerasx.ops.math import _unary
+
+
+def relu(x):
+    return _unary(x, lambda xp, v: xp.maximum(v, 0.0), lambda xp, g, v, o: xp.where(v > 0, g, 0.0))
+
+
+def relu6(x):
+    return _unary(x, lambda xp, v: xp.clip(v, 0.0, 6.0),
+                  lambda xp, g, v, o: xp.where((v > 0) & (v < 6.0), g, 0.0))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return _unary(x, lambda xp, v: xp.where(v > 0, v, v * negative_slope),
+                  lambda xp, g, v, o: xp.where(v > 0, g, g * negative_slope))
+
+
+def elu(x, alpha=1.0):
+    return _unary(x, lambda xp, v: xp.where(v > 0, v, alpha * xp.expm1(xp.minimum(v, 0.0))),
+                  lambda xp, g, v, o: xp.where(v > 0, g, g * (o + alpha)))
+
+
+def selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return _unary(x, lambda xp, v: scale * xp.where(v > 0, v, alpha * xp.expm1(xp.minimum(v, 0.0))),
+                  lambda xp, g, v, o: xp.where(v > 0, scale * g, g * (o + scale * alpha)))
+
+
+def sigmoid(x):
+    """Logistic sigmoid; the output remembers its logits for a fused cross-entropy."""
+    out = _unary(x, _stable_sigmoid, lambda xp, g, v, o: g * o * (1.0 - o))
+    out.logits = ("sigmoid", x)
+    return out
+
+
+def _stable_sigmoid(xp, v):
+    e = xp.exp(-xp.abs(v))
+    return xp.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def tanh(x):
+    return _unary(x, lambda xp, v: xp.tanh(v), lambda xp, g, v, o: g * (1.0 - o * o))
+
+
+def softplus(x):
+    return _unary(x, lambda xp, v: xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v))),
+                  lambda xp, g, v, o: g * _stable_sigmoid(xp, v))
+
+
+def softsign(x):
+    return _unary(x, lambda xp, v: v / (1.0 + xp.abs(v)),
+                  lambda xp, g, v, o: g / (1.0 + xp.abs(v)) ** 2)
+
+
+def silu(x):
+    def grad(xp, g, v, o):
+        s = _stable_sigmoid(xp, v)
+        return g * (s + v * s * (1.0 - s))
+
+    return _unary(x, lambda xp, v: v * _stable_sigmoid(xp, v), grad)
+
+
+swish = silu
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit; the tanh approximation by default, as Keras."""
+    if approximate:
+        c = math.sqrt(2.0 / math.pi)
+
+        def fwd(xp, v):
+            return 0.5 * v * (1.0 + xp.tanh(c * (v + 0.044715 * v ** 3)))
+
+        def grad(xp, g, v, o):
+            t = xp.tanh(c * (v + 0.044715 * v ** 3))
+            return g * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * v * v))
+
+        return _unary(x, fwd, grad)
+
+    def fwd_exact(xp, v):
+        return 0.5 * v * (1.0 + _erf(xp, v / math.sqrt(2.0)))
+
+    def grad_exact(xp, g, v, o):
+        cdf = 0.5 * (1.0 + _erf(xp, v / math.sqrt(2.0)))
+        return g * (cdf + v * xp.exp(-0.5 * v * v) / math.sqrt(2.0 * math.pi))
+
+    return _unary(x, fwd_exact, grad_exact)
+
+
+def _erf(xp, v):
+    """erf with a fractional error below 1.2e-7 (the Chebyshev fit of erfc in
+    Numerical Recipes); the array API standard has no erf."""
+    sign = xp.sign(v)
+    a = xp.abs(v)
+    t = 1.0 / (1.0 + 0.5 * a)
+    poly = (-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277)))))))))
+    return sign * (1.0 - t * xp.exp(poly))
+
+
+def hard_sigmoid(x):
+    return _unary(x, lambda xp, v: xp.clip(v / 6.0 + 0.5, 0.0, 1.0),
+                  lambda xp, g, v, o: xp.where((v > -3.0) & (v < 3.0), g / 6.0, 0.0))
+
+
+def hard_silu(x):
+    return _unary(x, lambda xp, v: v * xp.clip(v / 6.0 + 0.5, 0.0, 1.0),
+                  lambda xp, g, v, o: xp.where(v < -3.0, 0.0, xp.where(v > 3.0, g, g * (2.0 * v + 3.0) / 6.0)))
+
+
+def exponential(x):
+    from kerasx.ops.math import exp
+
+    return exp(x)
+
+
+def mish(x):
+    def fwd(xp, v):
+        return v * xp.tanh(xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v))))
+
+    def grad(xp, g, v, o):
+        sp = xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v)))
+        t = xp.tanh(sp)
+        return g * (t + v * (1.0 - t * t) * _stable_sigmoid(xp, v))
+
+    return _unary(x, fwd, grad)
+
+
+def softmax(x, axis=-1):
+    """Softmax along `axis`; the output remembers its logits for a fused cross-entropy."""
+    xp = namespace()
+    xv = value_of(x)
+    axes = normalize_axes(axis, len(xv.shape))
+    e = xp.exp(xv - xp.max(xv, axis=axes, keepdims=True))
+    out = e / xp.sum(e, axis=axes, keepdims=True)
+    if tracked(x):
+        result = record(out, (x,), lambda g: (out * (g - xp.sum(g * out, axis=axes, keepdims=True)),))
+    else:
+        result = Tensor(out)
+    if axes == (len(xv.shape) - 1,):
+        result.logits = ("softmax", x)
+    return result
+
+
+def log_softmax(x, axis=-1):
+    xp = namespace()
+    xv = value_of(x)
+    axes = normalize_axes(axis, len(xv.shape))
+    shifted = xv - xp.max(xv, axis=axes, keepdims=True)
+    out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axes, keepdims=True))
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (g - xp.exp(out) * xp.sum(g, axis=axes, keepdims=True),))
+
+
+def softmax_cross_entropy(labels, logits, sparse=False, axis=-1):
+    """Per-sample cross-entropy of `softmax(logits)` against one-hot or integer labels.
+
+    One tape node: the forward keeps the softmax, the VJP is
+    `g * (softmax * sum(labels) - labels)`, never differentiating through a log.
+    """
+    xp = namespace()
+    zv = value_of(logits)
+    tv = value_of(labels)
+    nd = len(zv.shape)
+    ax = axis % nd
+    shifted = zv - xp.max(zv, axis=ax, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(shifted), axis=ax, keepdims=True))
+    log_probs = shifted - lse
+    if sparse:
+        idx = xp.expand_dims(xp.astype(tv, current().dtype("int64")), axis=ax)
+        out = -xp.squeeze(xp.take_along_axis(log_probs, idx, axis=ax), axis=ax)
+    else:
+        out = -xp.sum(tv * log_probs, axis=ax)
+    if not tracked(logits):
+        return Tensor(out)
+
+    def vjp(g):
+        probs = xp.exp(log_probs)
+        g = xp.expand_dims(g, axis=ax)
+        if sparse:
+            classes = [1] * nd
+            classes[ax] = zv.shape[ax]
+            arange = xp.reshape(xp.arange(zv.shape[ax], dtype=idx.dtype, device=current().device),
+                                tuple(classes))
+            return None, g * (probs - xp.astype(idx == arange, zv.dtype))
+        total = xp.sum(tv, axis=ax, keepdims=True)
+        return None, g * (probs * total - tv)
+
+    return record(out, (labels, logits), vjp)
+
+
+def sigmoid_cross_entropy(labels, logits):
+    """Elementwise binary cross-entropy of `sigmoid(logits)`, computed stably."""
+    xp = namespace()
+    zv = value_of(logits)
+    tv = value_of(labels)
+    out = xp.maximum(zv, 0.0) - zv * tv + xp.log1p(xp.exp(-xp.abs(zv)))
+    if not tracked(logits):
+        return Tensor(out)
+    return record(out, (labels, logits), lambda g: (None, g * (_stable_sigmoid(xp, zv) - tv)))
+
+
+def dropout(x, rate, noise_shape=None, seed=None):
+    """Zeroes entries with probability `rate` and scales the rest by 1 / (1 - rate)."""
+    from kerasx.ops.math import multiply
+
+    if rate <= 0.0:
+        return x
+    xv = value_of(x)
+    shape = tuple(xv.shape) if noise_shape is None else tuple(
+        xv.shape[i] if n is None else n for i, n in enumerate(noise_shape))
+    keep = 1.0 - rate
+    backend = current()
+    mask = backend.rng.bernoulli(shape, keep, dtype=_dtype_name(xv.dtype), seed=seed)
+    return multiply(x, mask * (1.0 / keep))
+
+
+def _dtype_name(dtype):
+    from kerasx.backends.base import dtype_name
+
+    return dtype_name(dtype)

@@ -1,0 +1,110 @@
+"""Reductions with VJP rules beside each forward."""
+
+from kerasx.ops._helpers import Tensor, namespace, normalize_axes, record, tracked, value_of
+
+
+def _expand_back(xp, g, axes, keepdims, shape):
+    """Broadcasts a reduced gradient back to the input shape."""
+    if not keepdims and axes:
+        g = xp.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return xp.broadcast_to(g, shape)
+
+
+def sum(x, axis=None, keepdims=False):
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axis, len(shape))
+    out = xp.sum(xv, axis=axes, keepdims=keepdims)
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (_expand_back(xp, g, axes, keepdims, shape),))
+
+
+def mean(x, axis=None, keepdims=False):
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axis, len(shape))
+    out = xp.mean(xv, axis=axes, keepdims=keepdims)
+    if not tracked(x):
+        return Tensor(out)
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    return record(out, (x,), lambda g: (_expand_back(xp, g / count, axes, keepdims, shape),))
+
+
+def _extremum(x, axis, keepdims, fn):
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axis, len(shape))
+    out = fn(xv, axis=axes, keepdims=keepdims)
+    if not tracked(x):
+        return Tensor(out)
+
+    def vjp(g):
+        kept = _expand_back(xp, out, axes, keepdims, shape)
+        mask = xp.astype(xv == kept, xv.dtype)
+        count = xp.sum(mask, axis=axes, keepdims=True)
+        return (_expand_back(xp, g, axes, keepdims, shape) * mask / count,)
+
+    return record(out, (x,), vjp)
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum; ties share the gradient equally."""
+    return _extremum(x, axis, keepdims, namespace().max)
+
+
+def min(x, axis=None, keepdims=False):
+    """Minimum; ties share the gradient equally."""
+    return _extremum(x, axis, keepdims, namespace().min)
+
+
+def var(x, axis=None, keepdims=False):
+    from kerasx.ops.math import square, subtract
+
+    centered = subtract(x, mean(x, axis=axis, keepdims=True))
+    return mean(square(centered), axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    from kerasx.ops.math import sqrt
+
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+def prod(x, axis=None, keepdims=False):
+    return Tensor(namespace().prod(value_of(x), axis=axis, keepdims=keepdims))
+
+
+def argmax(x, axis=-1, keepdims=False):
+    return Tensor(namespace().argmax(value_of(x), axis=axis, keepdims=keepdims))
+
+
+def argmin(x, axis=-1, keepdims=False):
+    return Tensor(namespace().argmin(value_of(x), axis=axis, keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims=False):
+    return Tensor(namespace().any(value_of(x), axis=axis, keepdims=keepdims))
+
+
+def all(x, axis=None, keepdims=False):
+    return Tensor(namespace().all(value_of(x), axis=axis, keepdims=keepdims))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) computed stably."""
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axis, len(shape))
+    m = xp.max(xv, axis=axes, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(xv - m), axis=axes, keepdims=True)) + m
+    out = lse if keepdims else xp.reshape(lse, tuple(n for i, n in enumerate(shape) if i not in axes))
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (_expand_back(xp, g, axes, keepdims, shape) * xp.exp(xv - lse),))

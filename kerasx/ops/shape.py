@@ -1,0 +1,353 @@
+"""Array creation and manipulation (reshape, transpose, concatenate, take, ...)."""
+
+from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, shape_of,
+                                 tracked, value_of)
+
+
+def convert_to_tensor(x, dtype=None):
+    """Host data (NumPy, lists, scalars) or a backend array as a Tensor on the device."""
+    if isinstance(x, Tensor) and dtype is None:
+        return x
+    return Tensor(current().asarray(value_of(x), dtype=dtype))
+
+
+def convert_to_numpy(x):
+    return current().to_numpy(value_of(x))
+
+
+def stop_gradient(x):
+    return Tensor(value_of(x))
+
+
+def cast(x, dtype):
+    xp = namespace()
+    backend = current()
+    xv = value_of(x)
+    target = backend.dtype(dtype)
+    if xv.dtype == target:
+        return x if isinstance(x, Tensor) else Tensor(xv)
+    out = xp.astype(xv, target)
+    if not tracked(x) or not xp.isdtype(target, "real floating"):
+        return Tensor(out)
+    source = xv.dtype
+    return record(out, (x,), lambda g: (xp.astype(g, source),))
+
+
+def zeros(shape, dtype=None):
+    from kerasx.config import floatx
+
+    backend = current()
+    return Tensor(backend.xp.zeros(tuple(shape), dtype=backend.dtype(dtype or floatx()),
+                                   device=backend.device))
+
+
+def ones(shape, dtype=None):
+    from kerasx.config import floatx
+
+    backend = current()
+    return Tensor(backend.xp.ones(tuple(shape), dtype=backend.dtype(dtype or floatx()),
+                                  device=backend.device))
+
+
+def zeros_like(x, dtype=None):
+    xv = value_of(x)
+    return Tensor(namespace().zeros_like(xv, dtype=None if dtype is None else current().dtype(dtype)))
+
+
+def ones_like(x, dtype=None):
+    xv = value_of(x)
+    return Tensor(namespace().ones_like(xv, dtype=None if dtype is None else current().dtype(dtype)))
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    backend = current()
+    dtype = backend.dtype(dtype or "int64") if dtype or isinstance(start, int) else None
+    return Tensor(backend.xp.arange(start, stop, step, dtype=dtype, device=backend.device))
+
+
+def shape(x):
+    return shape_of(value_of(x))
+
+
+def _resolve_shape(size, newshape):
+    newshape = tuple(int(n) for n in newshape)
+    if newshape.count(-1) > 1:
+        raise ValueError(f"reshape: only one dimension can be -1, got {newshape}.")
+    if -1 in newshape:
+        known = 1
+        for n in newshape:
+            if n != -1:
+                known *= n
+        if known == 0 or size % known:
+            raise ValueError(f"Cannot reshape an array of size {size} into shape {newshape}.")
+        newshape = tuple(size // known if n == -1 else n for n in newshape)
+    return newshape
+
+
+def reshape(x, newshape):
+    xp = namespace()
+    xv = value_of(x)
+    old = tuple(xv.shape)
+    size = 1
+    for n in old:
+        size *= n
+    new = _resolve_shape(size, newshape)
+    prod = 1
+    for n in new:
+        prod *= n
+    if prod != size:
+        raise ValueError(f"Cannot reshape an array of shape {old} (size {size}) into shape {new}.")
+    out = xp.reshape(xv, new)
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (xp.reshape(g, old),))
+
+
+def transpose(x, axes=None):
+    xp = namespace()
+    xv = value_of(x)
+    nd = len(xv.shape)
+    axes = tuple(range(nd))[::-1] if axes is None else tuple(a % nd for a in axes)
+    out = xp.permute_dims(xv, axes)
+    if not tracked(x):
+        return Tensor(out)
+    inverse = tuple(sorted(range(nd), key=lambda i: axes[i]))
+    return record(out, (x,), lambda g: (xp.permute_dims(g, inverse),))
+
+
+def swapaxes(x, axis1, axis2):
+    nd = len(shape_of(value_of(x)))
+    axes = list(range(nd))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes)
+
+
+def expand_dims(x, axis):
+    xv = value_of(x)
+    shp = list(xv.shape)
+    nd = len(shp) + 1
+    for a in sorted(normalize_axes(axis, nd)):
+        shp.insert(a, 1)
+    return reshape(x, shp)
+
+
+def squeeze(x, axis=None):
+    xv = value_of(x)
+    shp = tuple(xv.shape)
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(shp) if n == 1)
+    else:
+        axes = normalize_axes(axis, len(shp))
+        for a in axes:
+            if shp[a] != 1:
+                raise ValueError(f"Cannot squeeze axis {a} of shape {shp}: its size is not 1.")
+    return reshape(x, [n for i, n in enumerate(shp) if i not in axes])
+
+
+def flatten(x):
+    return reshape(x, (-1,))
+
+
+def broadcast_to(x, shape):
+    from kerasx.autodiff.broadcast import unbroadcast
+
+    xp = namespace()
+    xv = value_of(x)
+    old = shape_of(xv)
+    out = xp.broadcast_to(xv, tuple(shape))
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (unbroadcast(xp, g, old),))
+
+
+def concatenate(xs, axis=-1):
+    xp = namespace()
+    values = [value_of(x) for x in xs]
+    out = xp.concat(values, axis=axis)
+    if not tracked(*xs):
+        return Tensor(out)
+    nd = len(out.shape)
+    ax = axis % nd
+    sizes = [v.shape[ax] for v in values]
+
+    def vjp(g):
+        grads, start = [], 0
+        for x, n in zip(xs, sizes):
+            if getattr(x, "tracked", False):
+                index = (slice(None),) * ax + (slice(start, start + n),)
+                grads.append(g[index])
+            else:
+                grads.append(None)
+            start += n
+        return tuple(grads)
+
+    return record(out, tuple(xs), vjp)
+
+
+def stack(xs, axis=0):
+    nd = len(shape_of(value_of(xs[0]))) + 1
+    ax = axis % nd
+    return concatenate([expand_dims(x, ax) for x in xs], axis=ax)
+
+
+def split(x, indices_or_sections, axis=0):
+    """Splits into equal sections (an int) or at the given indices."""
+    xv = value_of(x)
+    n = xv.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ValueError(f"split: axis of size {n} cannot be split into {indices_or_sections} equal parts.")
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step))
+    else:
+        bounds = [0, *indices_or_sections, n]
+    ax = axis % len(xv.shape)
+    return [getitem(x, (slice(None),) * ax + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def getitem(x, key):
+    """Basic indexing (ints, slices, None, Ellipsis); the VJP writes into zeros."""
+    xp = namespace()
+    xv = value_of(x)
+    key = value_of(key)
+    out = xv[key]
+    if not tracked(x):
+        return Tensor(out)
+
+    def vjp(g):
+        gx = xp.zeros_like(xv)
+        gx[key] = g
+        return (gx,)
+
+    return record(out, (x,), vjp)
+
+
+def take(x, indices, axis=None):
+    """Gathers along `axis`; the VJP is a scatter-add (a backend kernel when registered)."""
+    xp = namespace()
+    backend = current()
+    xv = value_of(x)
+    iv = value_of(indices)
+    if not backend.is_native(iv):
+        iv = backend.asarray(iv, dtype="int64")
+    if axis is None:
+        xv_flat = xp.reshape(xv, (-1,))
+        out = take(Tensor(xv_flat) if not tracked(x) else reshape(x, (-1,)), iv, axis=0)
+        return out
+    ax = axis % len(xv.shape)
+    idx_shape = tuple(iv.shape)
+    flat_idx = xp.reshape(iv, (-1,))
+    gathered = xp.take(xv, flat_idx, axis=ax)
+    out_shape = tuple(xv.shape[:ax]) + idx_shape + tuple(xv.shape[ax + 1:])
+    out = xp.reshape(gathered, out_shape)
+    if not tracked(x):
+        return Tensor(out)
+    table_shape = tuple(xv.shape)
+
+    def vjp(g):
+        g = xp.reshape(g, tuple(table_shape[:ax]) + (flat_idx.shape[0],) + tuple(table_shape[ax + 1:]))
+        g = xp.moveaxis(g, ax, 0) if ax else g
+        rows = scatter_add_rows(table_shape[ax], flat_idx, xp.reshape(g, (g.shape[0], -1)))
+        rest = tuple(table_shape[:ax]) + tuple(table_shape[ax + 1:])
+        rows = xp.reshape(rows, (table_shape[ax],) + rest)
+        return (xp.moveaxis(rows, 0, ax) if ax else rows,)
+
+    return record(out, (x, indices), vjp)
+
+
+def scatter_add_rows(n_rows, indices, updates):
+    """An (n_rows, k) array with `updates[i]` added into row `indices[i]` (duplicates summed)."""
+    backend = current()
+    fast = backend.kernel("scatter_add_rows")
+    if fast is not None:
+        return fast((n_rows, updates.shape[1]), indices, updates, updates.dtype)
+    xp = backend.xp
+    one_hot_t = xp.astype(xp.arange(n_rows, device=backend.device)[:, None] == indices[None, :],
+                          updates.dtype)
+    return one_hot_t @ updates
+
+
+def take_along_axis(x, indices, axis=-1):
+    """Picks `x` values at `indices` along `axis`; the VJP scatters through a one-hot."""
+    xp = namespace()
+    xv, iv = value_of(x), value_of(indices)
+    out = xp.take_along_axis(xv, iv, axis=axis)
+    if not tracked(x):
+        return Tensor(out)
+    ax = axis % len(xv.shape)
+    n = xv.shape[ax]
+
+    def vjp(g):
+        idx_last = xp.moveaxis(iv, ax, -1)
+        hot = xp.astype(idx_last[..., None] == xp.arange(n, dtype=iv.dtype, device=current().device),
+                        g.dtype)
+        gx = xp.sum(hot * xp.moveaxis(g, ax, -1)[..., None], axis=-2)
+        return xp.moveaxis(gx, -1, ax), None
+
+    return record(out, (x, indices), vjp)
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None):
+    from kerasx.config import floatx
+
+    backend = current()
+    xp = backend.xp
+    iv = value_of(x)
+    if not backend.is_native(iv):
+        iv = backend.asarray(iv)
+    hot = iv[..., None] == xp.arange(num_classes, dtype=iv.dtype, device=backend.device)
+    out = xp.astype(hot, backend.dtype(dtype or floatx()))
+    if axis != -1:
+        out = xp.moveaxis(out, -1, axis)
+    return Tensor(out)
+
+
+def pad(x, pad_width, constant_values=0.0):
+    """Constant padding; `pad_width` is one (before, after) pair per axis."""
+    xp = namespace()
+    xv = value_of(x)
+    pads = [tuple(p) for p in pad_width]
+    shape = tuple(xv.shape)
+    out_shape = tuple(n + a + b for n, (a, b) in zip(shape, pads))
+    out = xp.full(out_shape, constant_values, dtype=xv.dtype, device=current().device)
+    inner = tuple(slice(a, a + n) for n, (a, _) in zip(shape, pads))
+    out[inner] = xv
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (g[inner],))
+
+
+def tile(x, repeats):
+    """Repeats the whole array `repeats[i]` times along axis i."""
+    xv = value_of(x)
+    shp = tuple(xv.shape)
+    reps = tuple(repeats)
+    expanded = reshape(x, tuple(v for n in shp for v in (1, n)))
+    out = broadcast_to(expanded, tuple(v for r, n in zip(reps, shp) for v in (r, n)))
+    return reshape(out, tuple(r * n for r, n in zip(reps, shp)))
+
+
+def repeat(x, repeats, axis):
+    """Repeats each element `repeats` times along `axis`."""
+    xv = value_of(x)
+    shp = tuple(xv.shape)
+    ax = axis % len(shp)
+    expanded = expand_dims(x, ax + 1)
+    target = shp[:ax + 1] + (repeats,) + shp[ax + 1:]
+    return reshape(broadcast_to(expanded, target), shp[:ax] + (shp[ax] * repeats,) + shp[ax + 1:])
+
+
+def flip(x, axis=None):
+    xv = value_of(x)
+    axes = normalize_axes(axis, len(xv.shape))
+    index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(len(xv.shape)))
+    return getitem(x, index)
+
+
+def moveaxis(x, source, destination):
+    nd = len(shape_of(value_of(x)))
+    order = [i for i in range(nd) if i != source % nd]
+    order.insert(destination % nd, source % nd)
+    return transpose(x, order)
+
+

@@ -1,0 +1,22 @@
+"""Unique, Keras-style object names (`dense`, `dense_1`, ...)."""
+
+import re
+
+_COUNTS = {}
+
+
+def to_snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return name.replace("__", "_")
+
+
+def uniquify(base):
+    """`base` the first time, then `base_1`, `base_2`, ... as Keras names layers."""
+    count = _COUNTS.get(base, 0)
+    _COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def reset_names():
+    _COUNTS.clear()

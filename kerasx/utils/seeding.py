@@ -1,0 +1,24 @@
+"""One seed for every source of randomness."""
+
+import random
+
+
+def set_random_seed(seed):
+    """Seeds Python's `random` and the backend generator shared by every backend.
+
+    After this, initial weights, dropout masks and batch order are repeatable,
+    and equal on the NumPy and array-api-strict backends.
+    """
+    from kerasx.backends.random import set_global_seed
+
+    if not isinstance(seed, int):
+        raise ValueError(f"set_random_seed expects an integer seed, received {seed!r}.")
+    random.seed(seed)
+    set_global_seed(seed)
+
+
+def clear_session():
+    """Resets layer-name counters (so the next Dense is `dense` again)."""
+    from kerasx.utils.naming import reset_names
+
+    reset_names()

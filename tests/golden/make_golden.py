@@ -1,0 +1,1199 @@
+"""Regenerate the golden reference files in this folder from real Keras 3.
+
+Only this script imports keras; kerasx's tests read the results through
+``loader.py`` with NumPy alone.  Run it (see README.md) as::
+
+    KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/kvenv/bin/python tests/golden/make_golden.py
+
+Every family is written by one ``make_<family>()`` function into
+``<family>.npz`` plus the sidecar ``<family>.cases.json``.  Arrays are stored
+under ``"<case name>/<array name>"``.  Inputs are tiny and fixed by
+``np.random.default_rng(<seed>)``; each family has its own seed.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import numpy as np  # noqa: E402
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FORMAT_VERSION = 1
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+
+def to_np(x):
+    """Convert a keras tensor / python number to a NumPy array."""
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+def jsonable(obj):
+    """Make a config JSON friendly: tuples -> lists, numpy -> python."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return repr(obj)
+
+
+def obj_ref(module, cls, config):
+    """A nested object inside a config (e.g. a schedule or a wrapped layer)."""
+    return {"__class__": cls, "__module__": module, "config": config}
+
+
+def build_obj(value):
+    """Instantiate nested ``obj_ref`` values inside a config, recursively."""
+    if isinstance(value, dict) and "__class__" in value:
+        mod = {
+            "keras.layers": keras.layers,
+            "keras.optimizers.schedules": keras.optimizers.schedules,
+        }[value["__module__"]]
+        cfg = {k: build_obj(v) for k, v in value["config"].items()}
+        return getattr(mod, value["__class__"])(**cfg)
+    if isinstance(value, dict):
+        return {k: build_obj(v) for k, v in value.items()}
+    return value
+
+
+class Golden:
+    """Collect cases of one family and write ``<family>.npz`` + json."""
+
+    def __init__(self, family, seed, description):
+        self.family = family
+        self.seed = seed
+        self.description = description
+        self.cases = []
+        self.arrays = {}
+
+    def add(self, name, cls, module, config, arrays, **meta):
+        assert "/" not in name, name
+        assert all(c["name"] != name for c in self.cases), name
+        entry = {
+            "name": name,
+            "class": cls,
+            "module": module,
+            "config": jsonable(config),
+        }
+        entry.update({k: jsonable(v) for k, v in meta.items()})
+        entry["arrays"] = {}
+        for key, value in arrays.items():
+            if value is None:
+                continue
+            arr = np.asarray(value)
+            if arr.dtype == np.float64:
+                arr = arr.astype(np.float32)
+            self.arrays[f"{name}/{key}"] = arr
+            entry["arrays"][key] = {
+                "dtype": str(arr.dtype),
+                "shape": list(arr.shape),
+            }
+        self.cases.append(entry)
+
+    def write(self):
+        npz_path = os.path.join(HERE, f"{self.family}.npz")
+        json_path = os.path.join(HERE, f"{self.family}.cases.json")
+        np.savez_compressed(npz_path, **self.arrays)
+        doc = {
+            "format_version": FORMAT_VERSION,
+            "family": self.family,
+            "npz": f"{self.family}.npz",
+            "description": self.description,
+            "seed": self.seed,
+            "keras_version": keras.__version__,
+            "backend": keras.backend.backend(),
+            "cases": self.cases,
+        }
+        with open(json_path, "w") as f:
+            json.dump(doc, f, indent=1, sort_keys=False)
+            f.write("\n")
+        print(f"{self.family}: {len(self.cases)} cases")
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------
+
+
+def make_activations():
+    g = Golden(
+        "activations",
+        seed=1,
+        description="keras.activations.<fn>(x, **config) -> y",
+    )
+    rng = np.random.default_rng(1)
+    fixed = [-6.0, -4.0, -3.0, -2.5, -1.0, -0.5, -0.1, 0.0,
+             0.1, 0.5, 1.0, 2.5, 3.0, 4.0, 6.0, 0.0]
+    x = f32(np.concatenate([fixed, rng.uniform(-5, 5, 8)]).reshape(4, 6))
+    x3 = f32(rng.uniform(-4, 4, (2, 3, 4)))
+
+    cases = [
+        ("relu", "relu", {}),
+        ("relu_negative_slope", "relu", {"negative_slope": 0.1}),
+        ("relu_max_value", "relu", {"max_value": 2.0}),
+        ("relu_threshold", "relu", {"threshold": 0.5}),
+        ("relu_all", "relu",
+         {"negative_slope": 0.2, "max_value": 3.0, "threshold": 1.0}),
+        ("sigmoid", "sigmoid", {}),
+        ("softmax", "softmax", {}),
+        ("softmax_axis0", "softmax", {"axis": 0}),
+        ("tanh", "tanh", {}),
+        ("linear", "linear", {}),
+        ("elu", "elu", {}),
+        ("elu_alpha", "elu", {"alpha": 0.5}),
+        ("selu", "selu", {}),
+        ("softplus", "softplus", {}),
+        ("softsign", "softsign", {}),
+        ("exponential", "exponential", {}),
+        ("gelu_default", "gelu", {}),
+        ("gelu_approximate", "gelu", {"approximate": True}),
+        ("gelu_exact", "gelu", {"approximate": False}),
+        ("silu", "silu", {}),
+        ("swish", "swish", {}),
+        ("hard_sigmoid", "hard_sigmoid", {}),
+        ("hard_silu", "hard_silu", {}),
+        ("hard_swish", "hard_swish", {}),
+        ("relu6", "relu6", {}),
+        ("leaky_relu_default", "leaky_relu", {}),
+        ("leaky_relu_slope", "leaky_relu", {"negative_slope": 0.1}),
+        ("log_softmax", "log_softmax", {}),
+        ("log_softmax_axis0", "log_softmax", {"axis": 0}),
+        ("mish", "mish", {}),
+        ("celu", "celu", {}),
+        ("celu_alpha", "celu", {"alpha": 2.0}),
+        ("glu", "glu", {}),
+        ("hard_shrink", "hard_shrink", {}),
+        ("hard_shrink_threshold", "hard_shrink", {"threshold": 1.0}),
+        ("soft_shrink", "soft_shrink", {}),
+        ("soft_shrink_threshold", "soft_shrink", {"threshold": 1.0}),
+        ("hard_tanh", "hard_tanh", {}),
+        ("tanh_shrink", "tanh_shrink", {}),
+        ("log_sigmoid", "log_sigmoid", {}),
+        ("sparse_plus", "sparse_plus", {}),
+        ("sparse_sigmoid", "sparse_sigmoid", {}),
+        ("sparsemax", "sparsemax", {}),
+        ("squareplus", "squareplus", {}),
+        ("squareplus_b", "squareplus", {"b": 1.0}),
+        ("threshold", "threshold", {"threshold": 0.5, "default_value": -1.0}),
+    ]
+    for name, fn, cfg in cases:
+        y = getattr(keras.activations, fn)(x, **cfg)
+        g.add(name, fn, "keras.activations", cfg, {"x": x, "y": to_np(y)})
+
+    # rank-3 inputs for the axis-aware ones
+    for name, fn, cfg in [
+        ("softmax_rank3_axis1", "softmax", {"axis": 1}),
+        ("softmax_rank3", "softmax", {}),
+        ("log_softmax_rank3_axis1", "log_softmax", {"axis": 1}),
+        ("glu_rank3", "glu", {}),
+        ("sparsemax_rank3_axis1", "sparsemax", {"axis": 1}),
+    ]:
+        y = getattr(keras.activations, fn)(x3, **cfg)
+        g.add(name, fn, "keras.activations", cfg, {"x": x3, "y": to_np(y)})
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# losses
+# --------------------------------------------------------------------------
+
+
+def _softmax_np(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def make_losses():
+    g = Golden(
+        "losses",
+        seed=2,
+        description=(
+            "For each r in 'reductions': loss = keras.losses.<Class>("
+            "**config, reduction=r); loss__<r> = loss(y_true, y_pred); "
+            "loss__<r>__sw = loss(y_true, y_pred, sample_weight="
+            "sample_weight) (only when the case has a 'sample_weight' "
+            "array).  'fn_values' = loss.call(y_true, y_pred): the "
+            "per-sample values before weighting and reduction.  'raises' "
+            "maps an output key to the exception Keras raised instead."
+        ),
+    )
+    rng = np.random.default_rng(2)
+    B, C = 4, 3
+
+    def onehot(idx, n):
+        return np.eye(n, dtype=np.float32)[idx]
+
+    labels = np.array([0, 2, 1, 2])
+    data = {
+        # regression, strictly positive values (MAPE / MSLE / Poisson ok)
+        "reg": (f32(rng.uniform(0.5, 3.0, (B, C))),
+                f32(rng.uniform(0.1, 3.0, (B, C)))),
+        # regression with negatives and a zero in y_true
+        "reg_signed": (f32(np.array([[0.0, -1.0, 2.0], [1.5, 0.3, -0.7],
+                                     [-2.0, 0.0, 0.5], [3.0, -0.2, 1.0]])),
+                       f32(rng.normal(0, 1.5, (B, C)))),
+        # binary labels {0,1} vs probabilities
+        "bin_prob": (f32(rng.integers(0, 2, (B, C))),
+                     f32(rng.uniform(0.05, 0.95, (B, C)))),
+        # probabilities that hit exactly 0 and 1 (epsilon clipping)
+        "bin_prob_edge": (f32([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]),
+                          f32([[1.0, 0.0, 0.0], [1.0, 0.5, 0.0],
+                               [0.9, 1.0, 1.0], [0.2, 0.0, 1.0]])),
+        "bin_logits": (f32(rng.integers(0, 2, (B, C))),
+                       f32(rng.normal(0, 3, (B, C)))),
+        # categorical
+        "cat_prob": (onehot(labels, C),
+                     f32(_softmax_np(rng.normal(0, 1.5, (B, C))))),
+        "cat_prob_edge": (onehot(labels, C),
+                          f32([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0],
+                               [0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])),
+        "cat_logits": (onehot(labels, C), f32(rng.normal(0, 2, (B, C)))),
+        # unnormalised positive "probabilities" (keras renormalises)
+        "cat_unnormalised": (onehot(labels, C),
+                             f32(rng.uniform(0.1, 2.0, (B, C)))),
+        "sparse_prob": (labels.astype(np.int32),
+                        f32(_softmax_np(rng.normal(0, 1.5, (B, C))))),
+        "sparse_prob_col": (labels.astype(np.int32).reshape(B, 1),
+                            f32(_softmax_np(rng.normal(0, 1.5, (B, C))))),
+        "sparse_logits": (labels.astype(np.int32),
+                          f32(rng.normal(0, 2, (B, C)))),
+        "sparse_ignore": (np.array([0, -1, 1, 2], np.int32),
+                          f32(rng.normal(0, 2, (B, C)))),
+        # distributions for KLD (rows sum to 1)
+        "dist": (f32(_softmax_np(rng.normal(0, 1, (B, C)))),
+                 f32(_softmax_np(rng.normal(0, 1, (B, C))))),
+        # dist with zeros in y_true (KLD clipping)
+        "dist_edge": (f32([[0.0, 0.3, 0.7], [1.0, 0.0, 0.0],
+                           [0.2, 0.2, 0.6], [0.5, 0.5, 0.0]]),
+                      f32(_softmax_np(rng.normal(0, 1, (B, C))))),
+        # rank-3 regression: (B, T, C)
+        "reg_rank3": (f32(rng.normal(0, 1, (B, 2, C))),
+                      f32(rng.normal(0, 1, (B, 2, C)))),
+    }
+    sw = f32([1.0, 0.5, 0.0, 2.0])
+    sw_rank3 = f32(rng.uniform(0, 2, (B, 2)))
+
+    loss_cases = [
+        ("MSE", "MeanSquaredError", {}, "reg_signed"),
+        ("MAE", "MeanAbsoluteError", {}, "reg_signed"),
+        ("MAPE", "MeanAbsolutePercentageError", {}, "reg_signed"),
+        ("MSLE", "MeanSquaredLogarithmicError", {}, "reg"),
+        ("SquaredHinge", "SquaredHinge", {}, "bin_logits"),
+        ("SquaredHinge_pm1", "SquaredHinge", {}, "reg_signed"),
+        ("Hinge", "Hinge", {}, "bin_logits"),
+        ("CategoricalHinge", "CategoricalHinge", {}, "cat_logits"),
+        ("LogCosh", "LogCosh", {}, "reg_signed"),
+        ("Huber", "Huber", {}, "reg_signed"),
+        ("Huber_delta0.5", "Huber", {"delta": 0.5}, "reg_signed"),
+        ("CCE", "CategoricalCrossentropy", {}, "cat_prob"),
+        ("CCE_edge", "CategoricalCrossentropy", {}, "cat_prob_edge"),
+        ("CCE_unnormalised", "CategoricalCrossentropy", {},
+         "cat_unnormalised"),
+        ("CCE_logits", "CategoricalCrossentropy", {"from_logits": True},
+         "cat_logits"),
+        ("CCE_ls", "CategoricalCrossentropy", {"label_smoothing": 0.1},
+         "cat_prob"),
+        ("CCE_logits_ls", "CategoricalCrossentropy",
+         {"from_logits": True, "label_smoothing": 0.2}, "cat_logits"),
+        ("SCCE", "SparseCategoricalCrossentropy", {}, "sparse_prob"),
+        ("SCCE_col", "SparseCategoricalCrossentropy", {}, "sparse_prob_col"),
+        ("SCCE_logits", "SparseCategoricalCrossentropy",
+         {"from_logits": True}, "sparse_logits"),
+        ("SCCE_ignore", "SparseCategoricalCrossentropy",
+         {"from_logits": True, "ignore_class": -1}, "sparse_ignore"),
+        ("SCCE_ignore_class1", "SparseCategoricalCrossentropy",
+         {"from_logits": True, "ignore_class": 1}, "sparse_logits"),
+        ("BCE", "BinaryCrossentropy", {}, "bin_prob"),
+        ("BCE_edge", "BinaryCrossentropy", {}, "bin_prob_edge"),
+        ("BCE_logits", "BinaryCrossentropy", {"from_logits": True},
+         "bin_logits"),
+        ("BCE_ls", "BinaryCrossentropy", {"label_smoothing": 0.2},
+         "bin_prob"),
+        ("BCE_logits_ls", "BinaryCrossentropy",
+         {"from_logits": True, "label_smoothing": 0.2}, "bin_logits"),
+        ("BinaryFocal", "BinaryFocalCrossentropy", {}, "bin_prob"),
+        ("BinaryFocal_gamma1", "BinaryFocalCrossentropy", {"gamma": 1.0},
+         "bin_prob"),
+        ("BinaryFocal_balanced", "BinaryFocalCrossentropy",
+         {"apply_class_balancing": True, "alpha": 0.3}, "bin_prob"),
+        ("BinaryFocal_logits", "BinaryFocalCrossentropy",
+         {"from_logits": True}, "bin_logits"),
+        ("BinaryFocal_logits_ls", "BinaryFocalCrossentropy",
+         {"from_logits": True, "label_smoothing": 0.1,
+          "apply_class_balancing": True}, "bin_logits"),
+        ("CategoricalFocal", "CategoricalFocalCrossentropy", {}, "cat_prob"),
+        ("CategoricalFocal_params", "CategoricalFocalCrossentropy",
+         {"alpha": 0.5, "gamma": 1.0}, "cat_prob"),
+        ("CategoricalFocal_logits", "CategoricalFocalCrossentropy",
+         {"from_logits": True}, "cat_logits"),
+        ("CategoricalFocal_ls", "CategoricalFocalCrossentropy",
+         {"label_smoothing": 0.1}, "cat_prob"),
+        ("KLD", "KLDivergence", {}, "dist"),
+        ("KLD_edge", "KLDivergence", {}, "dist_edge"),
+        ("Poisson", "Poisson", {}, "reg"),
+        ("CosineSimilarity", "CosineSimilarity", {}, "reg_signed"),
+        ("CosineSimilarity_axis0", "CosineSimilarity", {"axis": 0},
+         "reg_signed"),
+        ("Dice", "Dice", {}, "bin_prob"),
+        ("Tversky", "Tversky", {"alpha": 0.3, "beta": 0.7}, "bin_prob"),
+        ("CategoricalGeneralizedCE", "CategoricalGeneralizedCrossEntropy",
+         {"q": 0.5}, "sparse_prob"),
+    ]
+    reductions = ["sum_over_batch_size", "sum", "mean",
+                  "mean_with_sample_weight", "none"]
+
+    def add_loss_case(name, cls, cfg, key, y_true, y_pred, weight):
+        """One case per loss config: every reduction, with/without weight."""
+        arrays = {"y_true": y_true, "y_pred": y_pred, "sample_weight": weight}
+        raises = {}
+        for red in reductions:
+            loss = getattr(keras.losses, cls)(**dict(cfg, reduction=red))
+            for use_sw in (False, True) if weight is not None else (False,):
+                out_key = f"loss__{red}" + ("__sw" if use_sw else "")
+                try:
+                    out = loss(y_true, y_pred,
+                               sample_weight=weight if use_sw else None)
+                    arrays[out_key] = to_np(out)
+                except Exception as e:  # Keras refuses this combination
+                    raises[out_key] = type(e).__name__
+        loss = getattr(keras.losses, cls)(**cfg)
+        arrays["fn_values"] = to_np(loss.call(y_true, y_pred))
+        meta = {"raises": raises} if raises else {}
+        g.add(name, cls, "keras.losses", cfg, arrays, reductions=reductions,
+              default_name=loss.name, data=key,
+              keras_config=loss.get_config(), **meta)
+
+    for base, cls, cfg, key in loss_cases:
+        y_true, y_pred = data[key]
+        # CosineSimilarity(axis=0) has per-sample output of shape (C,)
+        weight = None if cfg.get("axis") == 0 else sw
+        add_loss_case(base, cls, cfg, key, y_true, y_pred, weight)
+
+    # rank-3 inputs (B, T, C) with (B, T) and (B,) sample weights
+    y_true, y_pred = data["reg_rank3"]
+    for base, cls in [("MSE", "MeanSquaredError"),
+                      ("MAE", "MeanAbsoluteError"), ("Huber", "Huber")]:
+        add_loss_case(f"{base}_rank3", cls, {}, "reg_rank3", y_true, y_pred,
+                      sw_rank3)
+        add_loss_case(f"{base}_rank3_swB", cls, {}, "reg_rank3", y_true,
+                      y_pred, sw)
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# metrics
+# --------------------------------------------------------------------------
+
+
+def make_metrics():
+    g = Golden(
+        "metrics",
+        seed=3,
+        description=(
+            "m = keras.metrics.<Class>(**config); for i in range(n_batches): "
+            "m.update_state(*update_args[i]); result[i] = m.result().  "
+            "Arrays y_true/y_pred/sample_weight/values are stacked over "
+            "batches on axis 0; 'result' has shape (n_batches, ...)."
+        ),
+    )
+    rng = np.random.default_rng(3)
+    NB, B, C = 3, 4, 4
+
+    def stack(fn):
+        return np.stack([fn(i) for i in range(NB)])
+
+    onehot = np.eye(C, dtype=np.float32)
+    lab = stack(lambda i: rng.integers(0, C, B)).astype(np.int32)
+    probs = f32(stack(lambda i: _softmax_np(rng.normal(0, 1.5, (B, C)))))
+    # introduce ties in one row to test top-k / argmax tie handling
+    probs[0, 0] = f32([0.3, 0.3, 0.2, 0.2])
+    data = {
+        "cat": (f32(onehot[lab]), probs),
+        "sparse": (lab, probs),
+        "sparse_col": (lab[..., None], probs),
+        "sparse_float": (f32(lab), probs),
+        "bin": (f32(stack(lambda i: rng.integers(0, 2, (B, 3)))),
+                f32(stack(lambda i: rng.uniform(0, 1, (B, 3))))),
+        "bin1d": (f32(stack(lambda i: rng.integers(0, 2, (B * 2,)))),
+                  f32(stack(lambda i: rng.uniform(0, 1, (B * 2,))))),
+        "multilabel": (f32(stack(lambda i: rng.integers(0, 2, (B, C)))),
+                       f32(stack(lambda i: rng.uniform(0, 1, (B, C))))),
+        "reg": (f32(stack(lambda i: rng.uniform(0.5, 3, (B, 3)))),
+                f32(stack(lambda i: rng.uniform(0.1, 3, (B, 3))))),
+        "reg_signed": (f32(stack(lambda i: rng.normal(0, 1, (B, 3)))),
+                       f32(stack(lambda i: rng.normal(0, 1, (B, 3))))),
+        "labels_eq": (f32(stack(lambda i: rng.integers(0, 3, (B, 2)))),
+                      f32(stack(lambda i: rng.integers(0, 3, (B, 2))))),
+        "logits": (f32(stack(lambda i: rng.integers(0, 2, (B, 3)))),
+                   f32(stack(lambda i: rng.normal(0, 2, (B, 3))))),
+        "dist": (f32(stack(lambda i: _softmax_np(rng.normal(0, 1, (B, C))))),
+                 probs),
+        "values": (f32(stack(lambda i: rng.normal(0, 2, (B,)))), None),
+    }
+    sw = f32(stack(lambda i: rng.choice([0.0, 0.5, 1.0, 2.0], B)))
+    sw8 = f32(stack(lambda i: rng.choice([0.0, 0.5, 1.0, 2.0], B * 2)))
+
+    metric_cases = [
+        ("Accuracy", "Accuracy", {}, "labels_eq", True),
+        ("BinaryAccuracy", "BinaryAccuracy", {}, "bin", True),
+        ("BinaryAccuracy_t0.7", "BinaryAccuracy", {"threshold": 0.7}, "bin",
+         False),
+        ("CategoricalAccuracy", "CategoricalAccuracy", {}, "cat", True),
+        ("SparseCategoricalAccuracy", "SparseCategoricalAccuracy", {},
+         "sparse", True),
+        ("SparseCategoricalAccuracy_col", "SparseCategoricalAccuracy", {},
+         "sparse_col", False),
+        ("SparseCategoricalAccuracy_float", "SparseCategoricalAccuracy", {},
+         "sparse_float", False),
+        ("TopK", "TopKCategoricalAccuracy", {}, "cat", True),
+        ("TopK_k2", "TopKCategoricalAccuracy", {"k": 2}, "cat", True),
+        ("SparseTopK", "SparseTopKCategoricalAccuracy", {}, "sparse", True),
+        ("SparseTopK_k2", "SparseTopKCategoricalAccuracy", {"k": 2},
+         "sparse", True),
+        ("CosineSimilarity", "CosineSimilarity", {}, "reg_signed", True),
+        ("MSE", "MeanSquaredError", {}, "reg_signed", True),
+        ("MAE", "MeanAbsoluteError", {}, "reg_signed", True),
+        ("MAPE", "MeanAbsolutePercentageError", {}, "reg", True),
+        ("MSLE", "MeanSquaredLogarithmicError", {}, "reg", True),
+        ("RMSE", "RootMeanSquaredError", {}, "reg_signed", True),
+        ("LogCoshError", "LogCoshError", {}, "reg_signed", True),
+        ("R2Score", "R2Score", {}, "reg_signed", True),
+        ("R2Score_none", "R2Score", {"class_aggregation": None},
+         "reg_signed", False),
+        ("R2Score_varweighted", "R2Score",
+         {"class_aggregation": "variance_weighted_average"}, "reg_signed",
+         False),
+        ("R2Score_regressors", "R2Score", {"num_regressors": 2},
+         "reg_signed", False),
+        ("Precision", "Precision", {}, "bin", True),
+        ("Precision_thresholds", "Precision",
+         {"thresholds": [0.3, 0.5, 0.7]}, "bin", True),
+        ("Precision_topk", "Precision", {"top_k": 2}, "multilabel", False),
+        ("Precision_classid", "Precision", {"class_id": 1}, "multilabel",
+         False),
+        ("Recall", "Recall", {}, "bin", True),
+        ("Recall_thresholds", "Recall", {"thresholds": [0.3, 0.5, 0.7]},
+         "bin", True),
+        ("Recall_topk", "Recall", {"top_k": 2}, "multilabel", False),
+        ("Recall_classid", "Recall", {"class_id": 1}, "multilabel", False),
+        ("F1Score", "F1Score", {}, "multilabel", True),
+        ("F1Score_t0.5_micro", "F1Score",
+         {"average": "micro", "threshold": 0.5}, "multilabel", True),
+        ("F1Score_macro", "F1Score", {"average": "macro", "threshold": 0.5},
+         "multilabel", False),
+        ("F1Score_weighted", "F1Score",
+         {"average": "weighted", "threshold": 0.5}, "multilabel", True),
+        ("F1Score_cat_argmax", "F1Score", {"average": "macro"}, "cat", False),
+        ("FBetaScore", "FBetaScore", {"beta": 2.0, "threshold": 0.5},
+         "multilabel", True),
+        ("FBetaScore_micro", "FBetaScore",
+         {"beta": 0.5, "average": "micro", "threshold": 0.4}, "multilabel",
+         False),
+        ("AUC_ROC", "AUC", {}, "bin", True),
+        ("AUC_ROC_1d", "AUC", {}, "bin1d", True),
+        ("AUC_PR", "AUC", {"curve": "PR"}, "bin", True),
+        ("AUC_ROC_minoring", "AUC",
+         {"summation_method": "minoring", "num_thresholds": 50}, "bin",
+         False),
+        ("AUC_ROC_majoring", "AUC",
+         {"summation_method": "majoring", "num_thresholds": 50}, "bin",
+         False),
+        ("AUC_PR_few_thresholds", "AUC",
+         {"curve": "PR", "num_thresholds": 10}, "bin", False),
+        ("AUC_PR_minoring", "AUC",
+         {"curve": "PR", "summation_method": "minoring"}, "bin", False),
+        ("AUC_logits", "AUC", {"from_logits": True}, "logits", False),
+        ("AUC_multilabel", "AUC", {"multi_label": True, "num_labels": C},
+         "multilabel", False),
+        ("AUC_thresholds", "AUC", {"thresholds": [0.25, 0.5, 0.75]}, "bin",
+         False),
+        ("TruePositives", "TruePositives", {}, "bin", True),
+        ("TruePositives_thr", "TruePositives",
+         {"thresholds": [0.3, 0.5, 0.7]}, "bin", True),
+        ("TrueNegatives", "TrueNegatives", {}, "bin", True),
+        ("TrueNegatives_thr", "TrueNegatives",
+         {"thresholds": [0.3, 0.5, 0.7]}, "bin", True),
+        ("FalsePositives", "FalsePositives", {}, "bin", True),
+        ("FalsePositives_thr", "FalsePositives",
+         {"thresholds": [0.3, 0.5, 0.7]}, "bin", True),
+        ("FalseNegatives", "FalseNegatives", {}, "bin", True),
+        ("FalseNegatives_thr", "FalseNegatives",
+         {"thresholds": [0.3, 0.5, 0.7]}, "bin", True),
+        ("BinaryCrossentropy", "BinaryCrossentropy", {}, "bin", True),
+        ("BinaryCrossentropy_logits_ls", "BinaryCrossentropy",
+         {"from_logits": True, "label_smoothing": 0.1}, "logits", False),
+        ("CategoricalCrossentropy", "CategoricalCrossentropy", {}, "cat",
+         True),
+        ("SparseCategoricalCrossentropy", "SparseCategoricalCrossentropy",
+         {}, "sparse", True),
+        ("KLDivergence", "KLDivergence", {}, "dist", True),
+        ("Poisson", "Poisson", {}, "reg", True),
+        ("Hinge", "Hinge", {}, "logits", True),
+        ("SquaredHinge", "SquaredHinge", {}, "logits", True),
+        ("CategoricalHinge", "CategoricalHinge", {}, "cat", True),
+    ]
+    for base, cls, cfg, key, also_sw in metric_cases:
+        y_true, y_pred = data[key]
+        for use_sw in (False, True) if also_sw else (False,):
+            weight = None
+            if use_sw:
+                weight = sw8 if key == "bin1d" else sw
+            keras.backend.clear_session()  # un-suffixed auto names
+            m = getattr(keras.metrics, cls)(**cfg)
+            results = []
+            for i in range(NB):
+                m.update_state(y_true[i], y_pred[i],
+                               sample_weight=None if weight is None
+                               else weight[i])
+                results.append(to_np(m.result()))
+            name = base + ("__sw" if use_sw else "")
+            g.add(name, cls, "keras.metrics", cfg,
+                  {"y_true": y_true, "y_pred": y_pred,
+                   "sample_weight": weight, "result": np.stack(results)},
+                  update_args=["y_true", "y_pred"] +
+                  (["sample_weight"] if use_sw else []),
+                  n_batches=NB, data=key, default_name=m.name,
+                  keras_config=m.get_config())
+
+    # Mean / Sum take values (and optional weights)
+    values = data["values"][0]
+    for cls in ["Mean", "Sum"]:
+        for use_sw in (False, True):
+            keras.backend.clear_session()
+            m = getattr(keras.metrics, cls)()
+            results = []
+            for i in range(NB):
+                m.update_state(values[i],
+                               sample_weight=sw[i] if use_sw else None)
+                results.append(to_np(m.result()))
+            g.add(cls + ("__sw" if use_sw else ""), cls, "keras.metrics", {},
+                  {"values": values, "sample_weight": sw if use_sw else None,
+                   "result": np.stack(results)},
+                  update_args=["values"] +
+                  (["sample_weight"] if use_sw else []),
+                  n_batches=NB, default_name=m.name,
+                  keras_config=m.get_config())
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# optimizers
+# --------------------------------------------------------------------------
+
+
+def make_optimizers():
+    g = Golden(
+        "optimizers",
+        seed=4,
+        description=(
+            "Two keras.Variables initialised to w0_init (3,2) and w1_init (2,); "
+            "opt = keras.optimizers.<Class>(**config); for step in range(5): "
+            "opt.apply_gradients([(grad0[step], v0), (grad1[step], v1)]); "
+            "w0[step], w1[step] = values after that step.  Config values "
+            "that are {'__class__', '__module__', 'config'} dicts are nested "
+            "objects (a learning-rate schedule)."
+        ),
+    )
+    rng = np.random.default_rng(4)
+    NSTEP = 5
+    w0_init = f32(rng.normal(0, 1, (3, 2)))
+    w1_init = f32(rng.normal(0, 1, (2,)))
+    grad0 = f32(rng.normal(0, 1, (NSTEP, 3, 2)))
+    grad1 = f32(rng.normal(0, 1, (NSTEP, 2)))
+    # one exact zero gradient entry (sign/0 handling in Lion, Ftrl, ...)
+    grad0[2, 0, 0] = 0.0
+
+    exp_decay = obj_ref("keras.optimizers.schedules", "ExponentialDecay",
+                        {"initial_learning_rate": 0.1, "decay_steps": 2,
+                         "decay_rate": 0.5})
+    opt_cases = [
+        ("SGD", "SGD", {"learning_rate": 0.1}),
+        ("SGD_momentum", "SGD", {"learning_rate": 0.1, "momentum": 0.9}),
+        ("SGD_nesterov", "SGD",
+         {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
+        ("SGD_clipnorm", "SGD", {"learning_rate": 0.1, "clipnorm": 0.5}),
+        ("SGD_clipvalue", "SGD", {"learning_rate": 0.1, "clipvalue": 0.3}),
+        ("SGD_global_clipnorm", "SGD",
+         {"learning_rate": 0.1, "global_clipnorm": 0.8}),
+        ("SGD_weight_decay", "SGD",
+         {"learning_rate": 0.1, "weight_decay": 0.2}),
+        ("SGD_momentum_weight_decay", "SGD",
+         {"learning_rate": 0.1, "momentum": 0.9, "weight_decay": 0.2}),
+        ("SGD_schedule", "SGD", {"learning_rate": exp_decay}),
+        ("RMSprop", "RMSprop", {"learning_rate": 0.01}),
+        ("RMSprop_momentum", "RMSprop",
+         {"learning_rate": 0.01, "momentum": 0.9}),
+        ("RMSprop_centered", "RMSprop",
+         {"learning_rate": 0.01, "centered": True}),
+        ("RMSprop_centered_momentum", "RMSprop",
+         {"learning_rate": 0.01, "centered": True, "momentum": 0.5,
+          "rho": 0.8}),
+        ("Adagrad", "Adagrad", {"learning_rate": 0.1}),
+        ("Adagrad_init", "Adagrad",
+         {"learning_rate": 0.1, "initial_accumulator_value": 1.0}),
+        ("Adadelta", "Adadelta", {"learning_rate": 1.0}),
+        ("Adadelta_rho", "Adadelta", {"learning_rate": 0.5, "rho": 0.5}),
+        ("Adam", "Adam", {"learning_rate": 0.01}),
+        ("Adam_amsgrad", "Adam", {"learning_rate": 0.01, "amsgrad": True}),
+        ("Adam_eps", "Adam", {"learning_rate": 0.01, "epsilon": 0.1,
+                              "beta_1": 0.8, "beta_2": 0.9}),
+        ("Adam_clipnorm", "Adam", {"learning_rate": 0.01, "clipnorm": 0.5}),
+        ("Adam_clipvalue", "Adam", {"learning_rate": 0.01, "clipvalue": 0.3}),
+        ("Adam_global_clipnorm", "Adam",
+         {"learning_rate": 0.01, "global_clipnorm": 0.8}),
+        ("Adam_weight_decay", "Adam",
+         {"learning_rate": 0.01, "weight_decay": 0.2}),
+        ("Adam_schedule", "Adam", {"learning_rate": exp_decay}),
+        ("AdamW", "AdamW", {"learning_rate": 0.01}),
+        ("AdamW_wd", "AdamW", {"learning_rate": 0.01, "weight_decay": 0.2}),
+        ("AdamW_amsgrad", "AdamW",
+         {"learning_rate": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+        ("Adamax", "Adamax", {"learning_rate": 0.01}),
+        ("Nadam", "Nadam", {"learning_rate": 0.01}),
+        ("Lion", "Lion", {"learning_rate": 0.01}),
+        ("Lion_betas", "Lion",
+         {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.8}),
+        ("Ftrl", "Ftrl", {"learning_rate": 0.1}),
+        ("Ftrl_l1l2", "Ftrl",
+         {"learning_rate": 0.1, "l1_regularization_strength": 0.05,
+          "l2_regularization_strength": 0.1,
+          "l2_shrinkage_regularization_strength": 0.05,
+          "learning_rate_power": -0.3, "beta": 0.1,
+          "initial_accumulator_value": 0.5}),
+    ]
+    for name, cls, cfg in opt_cases:
+        opt = getattr(keras.optimizers, cls)(**build_obj(cfg))
+        v0 = keras.Variable(w0_init, name="kernel")
+        v1 = keras.Variable(w1_init, name="bias")
+        w0s, w1s, lrs = [], [], []
+        for step in range(NSTEP):
+            lrs.append(float(to_np(opt.learning_rate)))
+            opt.apply_gradients([(grad0[step], v0), (grad1[step], v1)])
+            w0s.append(to_np(v0.value))
+            w1s.append(to_np(v1.value))
+        g.add(name, cls, "keras.optimizers", cfg,
+              {"w0_init": w0_init, "w1_init": w1_init, "grad0": grad0,
+               "grad1": grad1, "w0": np.stack(w0s), "w1": np.stack(w1s),
+               "learning_rate": f32(lrs)},
+              n_steps=NSTEP, variable_names=["kernel", "bias"],
+              iterations_after=int(to_np(opt.iterations)),
+              keras_config=opt.get_config())
+    g.write()
+
+
+def make_schedules():
+    g = Golden(
+        "schedules",
+        seed=5,
+        description=(
+            "s = keras.optimizers.schedules.<Class>(**config); "
+            "lr[i] = s(steps[i])"
+        ),
+    )
+    steps = np.array([0, 1, 5, 10, 50, 100], np.int64)
+    cases = [
+        ("ExponentialDecay", "ExponentialDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 10,
+          "decay_rate": 0.5}),
+        ("ExponentialDecay_staircase", "ExponentialDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 10,
+          "decay_rate": 0.5, "staircase": True}),
+        ("PiecewiseConstantDecay", "PiecewiseConstantDecay",
+         {"boundaries": [5, 50], "values": [1.0, 0.5, 0.1]}),
+        ("PolynomialDecay", "PolynomialDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 50,
+          "end_learning_rate": 0.01}),
+        ("PolynomialDecay_power2", "PolynomialDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 50,
+          "end_learning_rate": 0.01, "power": 2.0}),
+        ("PolynomialDecay_cycle", "PolynomialDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 20,
+          "end_learning_rate": 0.01, "power": 0.5, "cycle": True}),
+        ("InverseTimeDecay", "InverseTimeDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 10,
+          "decay_rate": 0.5}),
+        ("InverseTimeDecay_staircase", "InverseTimeDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 10,
+          "decay_rate": 0.5, "staircase": True}),
+        ("CosineDecay", "CosineDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 60}),
+        ("CosineDecay_alpha", "CosineDecay",
+         {"initial_learning_rate": 0.1, "decay_steps": 60, "alpha": 0.1}),
+        ("CosineDecay_warmup", "CosineDecay",
+         {"initial_learning_rate": 0.0, "decay_steps": 60,
+          "warmup_target": 0.1, "warmup_steps": 10}),
+        ("CosineDecay_warmup_alpha", "CosineDecay",
+         {"initial_learning_rate": 0.01, "decay_steps": 60, "alpha": 0.2,
+          "warmup_target": 0.1, "warmup_steps": 10}),
+        ("CosineDecayRestarts", "CosineDecayRestarts",
+         {"initial_learning_rate": 0.1, "first_decay_steps": 8}),
+        ("CosineDecayRestarts_params", "CosineDecayRestarts",
+         {"initial_learning_rate": 0.1, "first_decay_steps": 8,
+          "t_mul": 1.5, "m_mul": 0.8, "alpha": 0.1}),
+    ]
+    for name, cls, cfg in cases:
+        s = getattr(keras.optimizers.schedules, cls)(**cfg)
+        lr = f32([to_np(s(int(st))) for st in steps])
+        g.add(name, cls, "keras.optimizers.schedules", cfg,
+              {"steps": steps, "lr": lr}, keras_config=s.get_config())
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# constraints & regularizers
+# --------------------------------------------------------------------------
+
+
+def make_constraints_regularizers():
+    g = Golden(
+        "constraints_regularizers",
+        seed=6,
+        description=(
+            "kind 'constraint': y = keras.constraints.<Class>(**config)(w).  "
+            "kind 'regularizer': penalty = "
+            "keras.regularizers.<Class>(**config)(w) (a scalar)."
+        ),
+    )
+    rng = np.random.default_rng(6)
+    w = f32(rng.normal(0, 1.5, (4, 3)))
+    w[1, 2] = 0.0
+    w_tall = f32(rng.normal(0, 1, (5, 3)))
+    cons = [
+        ("NonNeg", "NonNeg", {}),
+        ("UnitNorm", "UnitNorm", {}),
+        ("UnitNorm_axis1", "UnitNorm", {"axis": 1}),
+        ("MaxNorm", "MaxNorm", {}),
+        ("MaxNorm_1_axis0", "MaxNorm", {"max_value": 1.0, "axis": 0}),
+        ("MaxNorm_1_axis1", "MaxNorm", {"max_value": 1.0, "axis": 1}),
+        ("MinMaxNorm", "MinMaxNorm", {}),
+        ("MinMaxNorm_params", "MinMaxNorm",
+         {"min_value": 1.5, "max_value": 2.0, "rate": 1.0, "axis": 0}),
+        ("MinMaxNorm_rate", "MinMaxNorm",
+         {"min_value": 1.5, "max_value": 2.0, "rate": 0.5, "axis": 1}),
+    ]
+    for name, cls, cfg in cons:
+        # keras applies these to variables, i.e. backend tensors
+        y = getattr(keras.constraints, cls)(**cfg)(ops.convert_to_tensor(w))
+        g.add(name, cls, "keras.constraints", cfg, {"w": w, "y": to_np(y)},
+              kind="constraint")
+    regs = [
+        ("L1", "L1", {"l1": 0.01}, w),
+        ("L2", "L2", {"l2": 0.01}, w),
+        ("L1L2", "L1L2", {"l1": 0.01, "l2": 0.02}, w),
+        ("L1L2_default", "L1L2", {}, w),
+        ("Orthogonal_rows", "OrthogonalRegularizer",
+         {"factor": 0.01, "mode": "rows"}, w),
+        ("Orthogonal_columns", "OrthogonalRegularizer",
+         {"factor": 0.01, "mode": "columns"}, w_tall),
+    ]
+    for name, cls, cfg, ww in regs:
+        # backend tensor, as for a variable (the NumPy path of
+        # keras.utils.normalize treats axis=0 as axis=-1)
+        p = getattr(keras.regularizers, cls)(**cfg)(ops.convert_to_tensor(ww))
+        g.add(name, cls, "keras.regularizers", cfg,
+              {"w": ww, "penalty": to_np(p)}, kind="regularizer")
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# layers
+# --------------------------------------------------------------------------
+
+
+def make_layers():
+    g = Golden(
+        "layers",
+        seed=7,
+        description=(
+            "layer = keras.layers.<Class>(**config); layer.build / first call "
+            "on x; layer.set_weights([w0, w1, ...]) (get_weights() order; "
+            "names in 'weight_names'); y = layer(x, **call_kwargs).  Layers "
+            "with several outputs store y0, y1, ....  BatchNormalization "
+            "training cases also store the weights after the call as "
+            "w<i>_after."
+        ),
+    )
+    rng = np.random.default_rng(7)
+
+    def rnd(*shape):
+        return f32(rng.normal(0, 1, shape))
+
+    x2 = rnd(3, 6)
+    x_seq = rnd(3, 5, 4)        # (batch, time, features) / Conv1D input
+    x_conv1 = rnd(2, 7, 4)
+    x_img = rnd(2, 6, 6, 4)
+    x_img_odd = rnd(2, 5, 7, 4)
+    x_img_cf = rnd(2, 4, 6, 6)
+    x_vol = rnd(2, 4, 5, 4, 2)
+    ids = np.array([[0, 3, 9], [2, 2, 7], [5, 1, 0]], np.int32)
+
+    # (name, class, config, x, call_kwargs)
+    cases = [
+        ("Dense", "Dense", {"units": 3}, x2, {}),
+        ("Dense_relu_nobias", "Dense",
+         {"units": 2, "activation": "relu", "use_bias": False}, x2, {}),
+        ("Dense_rank3", "Dense", {"units": 2}, x_seq, {}),
+        ("BatchNormalization_inference", "BatchNormalization", {}, x2,
+         {"training": False}),
+        ("BatchNormalization_training", "BatchNormalization",
+         {"momentum": 0.9}, x2, {"training": True}),
+        ("BatchNormalization_training_img", "BatchNormalization",
+         {"momentum": 0.8, "epsilon": 0.01}, x_img, {"training": True}),
+        ("BatchNormalization_axis1", "BatchNormalization", {"axis": 1},
+         x_img_cf, {"training": False}),
+        ("BatchNormalization_noscale_nocenter", "BatchNormalization",
+         {"center": False, "scale": False}, x2, {"training": True}),
+        ("LayerNormalization", "LayerNormalization", {}, x_seq, {}),
+        ("LayerNormalization_axes", "LayerNormalization",
+         {"axis": [-2, -1], "epsilon": 0.01}, x_seq, {}),
+        ("LayerNormalization_nocenter", "LayerNormalization",
+         {"center": False}, x_seq, {}),
+        ("LayerNormalization_rms", "LayerNormalization",
+         {"rms_scaling": True}, x_seq, {}),
+        ("RMSNormalization", "RMSNormalization", {}, x_seq, {}),
+        ("Embedding", "Embedding", {"input_dim": 10, "output_dim": 4}, ids,
+         {}),
+        ("Reshape", "Reshape", {"target_shape": [3, 2]}, x2, {}),
+        ("Reshape_minus1", "Reshape", {"target_shape": [-1, 3]}, x2, {}),
+        ("Permute", "Permute", {"dims": [2, 1]}, x_seq, {}),
+        ("Flatten", "Flatten", {}, x_img_odd[:, :2, :3, :2], {}),
+        ("RepeatVector", "RepeatVector", {"n": 3}, x2, {}),
+        ("ReLU", "ReLU", {}, x2, {}),
+        ("ReLU_params", "ReLU",
+         {"max_value": 1.0, "negative_slope": 0.1, "threshold": 0.2}, x2,
+         {}),
+        ("LeakyReLU", "LeakyReLU", {}, x2, {}),
+        ("LeakyReLU_slope", "LeakyReLU", {"negative_slope": 0.1}, x2, {}),
+        ("PReLU", "PReLU", {}, x2, {}),
+        ("PReLU_shared", "PReLU", {"shared_axes": [1]}, x_seq, {}),
+        ("ELU", "ELU", {}, x2, {}),
+        ("ELU_alpha", "ELU", {"alpha": 0.5}, x2, {}),
+        ("Softmax", "Softmax", {}, x2, {}),
+        ("Softmax_axis1", "Softmax", {"axis": 1}, x_seq, {}),
+        ("Conv1D_valid", "Conv1D", {"filters": 4, "kernel_size": 3},
+         x_conv1, {}),
+        ("Conv1D_same", "Conv1D",
+         {"filters": 4, "kernel_size": 3, "padding": "same"}, x_conv1, {}),
+        ("Conv1D_causal", "Conv1D",
+         {"filters": 4, "kernel_size": 3, "padding": "causal"}, x_conv1, {}),
+        ("Conv1D_strides2", "Conv1D",
+         {"filters": 4, "kernel_size": 3, "strides": 2}, x_conv1, {}),
+        ("Conv1D_strides2_same", "Conv1D",
+         {"filters": 4, "kernel_size": 2, "strides": 2, "padding": "same"},
+         x_conv1, {}),
+        ("Conv1D_dilation2", "Conv1D",
+         {"filters": 4, "kernel_size": 3, "dilation_rate": 2}, x_conv1, {}),
+        ("Conv1D_dilation2_causal", "Conv1D",
+         {"filters": 4, "kernel_size": 2, "dilation_rate": 2,
+          "padding": "causal"}, x_conv1, {}),
+        ("Conv1D_groups2", "Conv1D",
+         {"filters": 4, "kernel_size": 3, "groups": 2}, x_conv1, {}),
+        ("Conv2D_valid", "Conv2D", {"filters": 3, "kernel_size": 3},
+         x_img, {}),
+        ("Conv2D_same", "Conv2D",
+         {"filters": 3, "kernel_size": 3, "padding": "same"}, x_img, {}),
+        ("Conv2D_strides2", "Conv2D",
+         {"filters": 3, "kernel_size": 3, "strides": 2}, x_img, {}),
+        ("Conv2D_strides2_same", "Conv2D",
+         {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+         x_img, {}),
+        ("Conv2D_strides2_same_odd", "Conv2D",
+         {"filters": 3, "kernel_size": [3, 2], "strides": [2, 3],
+          "padding": "same", "activation": "relu"}, x_img_odd, {}),
+        ("Conv2D_dilation2", "Conv2D",
+         {"filters": 3, "kernel_size": 2, "dilation_rate": 2}, x_img, {}),
+        ("Conv2D_groups2", "Conv2D",
+         {"filters": 4, "kernel_size": 3, "groups": 2}, x_img, {}),
+        ("Conv2D_channels_first", "Conv2D",
+         {"filters": 3, "kernel_size": 3, "data_format": "channels_first"},
+         x_img_cf, {}),
+        ("Conv2D_channels_first_same", "Conv2D",
+         {"filters": 3, "kernel_size": 3, "padding": "same",
+          "data_format": "channels_first"}, x_img_cf, {}),
+        ("Conv3D_valid", "Conv3D", {"filters": 2, "kernel_size": 2},
+         x_vol, {}),
+        ("Conv3D_same_strides2", "Conv3D",
+         {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+         x_vol, {}),
+        ("Conv1DTranspose", "Conv1DTranspose",
+         {"filters": 3, "kernel_size": 3, "strides": 2}, x_conv1, {}),
+        ("Conv2DTranspose_valid", "Conv2DTranspose",
+         {"filters": 3, "kernel_size": 3}, x_img, {}),
+        ("Conv2DTranspose_same", "Conv2DTranspose",
+         {"filters": 3, "kernel_size": 3, "padding": "same"}, x_img, {}),
+        ("Conv2DTranspose_strides2", "Conv2DTranspose",
+         {"filters": 3, "kernel_size": 3, "strides": 2}, x_img, {}),
+        ("Conv2DTranspose_strides2_same", "Conv2DTranspose",
+         {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+         x_img, {}),
+        ("Conv2DTranspose_strides2_same_k4", "Conv2DTranspose",
+         {"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same"},
+         x_img_odd, {}),
+        ("Conv2DTranspose_output_padding", "Conv2DTranspose",
+         {"filters": 2, "kernel_size": 3, "strides": 2,
+          "output_padding": 1}, x_img_odd, {}),
+        ("DepthwiseConv2D", "DepthwiseConv2D", {"kernel_size": 3}, x_img,
+         {}),
+        ("DepthwiseConv2D_mult2_same", "DepthwiseConv2D",
+         {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
+         x_img, {}),
+        ("SeparableConv2D", "SeparableConv2D",
+         {"filters": 3, "kernel_size": 3}, x_img, {}),
+        ("SeparableConv2D_mult2_same", "SeparableConv2D",
+         {"filters": 3, "kernel_size": 3, "depth_multiplier": 2,
+          "padding": "same"}, x_img, {}),
+        ("MaxPooling1D", "MaxPooling1D", {}, x_conv1, {}),
+        ("MaxPooling1D_same_s2", "MaxPooling1D",
+         {"pool_size": 3, "strides": 2, "padding": "same"}, x_conv1, {}),
+        ("MaxPooling1D_s1", "MaxPooling1D", {"pool_size": 3, "strides": 1},
+         x_conv1, {}),
+        ("MaxPooling2D", "MaxPooling2D", {}, x_img, {}),
+        ("MaxPooling2D_same", "MaxPooling2D",
+         {"pool_size": 2, "padding": "same"}, x_img_odd, {}),
+        ("MaxPooling2D_s1", "MaxPooling2D",
+         {"pool_size": 3, "strides": 1}, x_img_odd, {}),
+        ("MaxPooling2D_channels_first", "MaxPooling2D",
+         {"data_format": "channels_first"}, x_img_cf, {}),
+        ("MaxPooling3D", "MaxPooling3D", {}, x_vol, {}),
+        ("MaxPooling3D_same", "MaxPooling3D", {"padding": "same"}, x_vol,
+         {}),
+        ("AveragePooling1D", "AveragePooling1D", {"pool_size": 2}, x_conv1,
+         {}),
+        ("AveragePooling1D_same_s2", "AveragePooling1D",
+         {"pool_size": 3, "strides": 2, "padding": "same"}, x_conv1, {}),
+        ("AveragePooling2D", "AveragePooling2D", {"pool_size": 2}, x_img, {}),
+        ("AveragePooling2D_same", "AveragePooling2D",
+         {"pool_size": 2, "padding": "same"}, x_img_odd, {}),
+        ("AveragePooling2D_same_p3_s1", "AveragePooling2D",
+         {"pool_size": 3, "strides": 1, "padding": "same"}, x_img_odd, {}),
+        ("AveragePooling2D_s1", "AveragePooling2D",
+         {"pool_size": 3, "strides": 1}, x_img_odd, {}),
+        ("AveragePooling3D", "AveragePooling3D", {"pool_size": 2}, x_vol, {}),
+        ("AveragePooling3D_same", "AveragePooling3D",
+         {"pool_size": 2, "padding": "same"}, x_vol, {}),
+        ("GlobalAveragePooling1D", "GlobalAveragePooling1D", {}, x_seq, {}),
+        ("GlobalAveragePooling1D_keepdims", "GlobalAveragePooling1D",
+         {"keepdims": True}, x_seq, {}),
+        ("GlobalMaxPooling1D", "GlobalMaxPooling1D", {}, x_seq, {}),
+        ("GlobalAveragePooling2D", "GlobalAveragePooling2D", {}, x_img, {}),
+        ("GlobalMaxPooling2D", "GlobalMaxPooling2D", {}, x_img, {}),
+        ("GlobalMaxPooling2D_keepdims", "GlobalMaxPooling2D",
+         {"keepdims": True}, x_img, {}),
+        ("GlobalAveragePooling2D_channels_first", "GlobalAveragePooling2D",
+         {"data_format": "channels_first"}, x_img_cf, {}),
+        ("GlobalAveragePooling3D", "GlobalAveragePooling3D", {}, x_vol, {}),
+        ("GlobalMaxPooling3D", "GlobalMaxPooling3D", {}, x_vol, {}),
+        ("ZeroPadding2D", "ZeroPadding2D", {}, x_img_odd, {}),
+        ("ZeroPadding2D_asym", "ZeroPadding2D",
+         {"padding": [[1, 2], [0, 1]]}, x_img_odd, {}),
+        ("Cropping2D", "Cropping2D", {"cropping": [[1, 0], [1, 2]]},
+         x_img_odd, {}),
+        ("UpSampling2D", "UpSampling2D", {}, x_img_odd[:, :3, :3], {}),
+        ("UpSampling2D_size", "UpSampling2D", {"size": [2, 3]},
+         x_img_odd[:, :3, :3], {}),
+        ("UpSampling2D_bilinear", "UpSampling2D",
+         {"interpolation": "bilinear"}, x_img_odd[:, :3, :3], {}),
+    ]
+    rnn_cases = []
+    for cls in ["SimpleRNN", "LSTM", "GRU"]:
+        variants = [("", {}), ("_seq", {"return_sequences": True}),
+                    ("_backwards", {"go_backwards": True}),
+                    ("_seq_backwards",
+                     {"return_sequences": True, "go_backwards": True})]
+        for suffix, extra in variants:
+            rnn_cases.append((f"{cls}{suffix}", cls, dict(units=3, **extra)))
+        rnn_cases.append((f"{cls}_state", cls,
+                          {"units": 3, "return_sequences": True,
+                           "return_state": True}))
+    rnn_cases += [
+        ("GRU_reset_after_false", "GRU", {"units": 3, "reset_after": False}),
+        ("GRU_reset_after_false_seq", "GRU",
+         {"units": 3, "reset_after": False, "return_sequences": True}),
+        ("LSTM_activations", "LSTM",
+         {"units": 2, "activation": "relu",
+          "recurrent_activation": "hard_sigmoid", "return_sequences": True}),
+        ("LSTM_unit_forget_bias", "LSTM",
+         {"units": 2, "unit_forget_bias": False}),
+    ]
+    for name, cls, cfg in rnn_cases:
+        cases.append((name, cls, cfg, x_seq, {}))
+    lstm = obj_ref("keras.layers", "LSTM", {"units": 3})
+    lstm_seq = obj_ref("keras.layers", "LSTM",
+                       {"units": 3, "return_sequences": True})
+    cases += [
+        ("Bidirectional_LSTM", "Bidirectional", {"layer": lstm}, x_seq, {}),
+        ("Bidirectional_LSTM_seq", "Bidirectional", {"layer": lstm_seq},
+         x_seq, {}),
+        ("Bidirectional_LSTM_sum", "Bidirectional",
+         {"layer": lstm_seq, "merge_mode": "sum"}, x_seq, {}),
+        ("Bidirectional_GRU_ave", "Bidirectional",
+         {"layer": obj_ref("keras.layers", "GRU", {"units": 2}),
+          "merge_mode": "ave"}, x_seq, {}),
+    ]
+
+    for name, cls, cfg, x, call_kwargs in cases:
+        keras.backend.clear_session()  # un-suffixed auto names
+        layer = getattr(keras.layers, cls)(**build_obj(cfg))
+        layer(x)  # build
+        names = [v.path for v in layer.weights]
+        weights = []
+        for v, wv in zip(layer.weights, layer.get_weights()):
+            if "variance" in v.path:
+                new = f32(rng.uniform(0.5, 1.5, wv.shape))
+            elif "moving_mean" in v.path:
+                new = f32(rng.normal(0, 0.5, wv.shape))
+            else:
+                new = f32(rng.normal(0, 0.5, wv.shape))
+            weights.append(new)
+        layer.set_weights(weights)
+        out = layer(x, **call_kwargs)
+        arrays = {"x": x}
+        arrays.update({f"w{i}": w for i, w in enumerate(weights)})
+        if isinstance(out, (list, tuple)):
+            arrays.update({f"y{i}": to_np(o) for i, o in enumerate(out)})
+            n_out = len(out)
+        else:
+            arrays["y"] = to_np(out)
+            n_out = 1
+        if cls == "BatchNormalization" and call_kwargs.get("training"):
+            arrays.update({f"w{i}_after": w
+                           for i, w in enumerate(layer.get_weights())})
+        g.add(name, cls, "keras.layers", cfg, arrays,
+              call_kwargs=call_kwargs, weight_names=names,
+              n_weights=len(weights), n_outputs=n_out,
+              keras_config=layer.get_config())
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# History keys
+# --------------------------------------------------------------------------
+
+
+def make_history_keys():
+    rng = np.random.default_rng(8)
+    keras.utils.set_random_seed(8)
+    out = {"keras_version": keras.__version__,
+           "backend": keras.backend.backend(), "cases": []}
+
+    def record(name, description, model, fit_kwargs, eval_x, eval_y):
+        hist = model.fit(verbose=0, **fit_kwargs)
+        ev = model.evaluate(eval_x, eval_y, verbose=0, return_dict=True)
+        out["cases"].append({
+            "name": name,
+            "description": description,
+            "history_keys": list(hist.history.keys()),
+            "history_epochs": len(next(iter(hist.history.values()))),
+            "evaluate_return_dict_keys": list(ev.keys()),
+            "metrics_names": list(model.metrics_names),
+        })
+
+    # functional model, two named outputs
+    inp = keras.Input((4,), name="features")
+    h = keras.layers.Dense(8, activation="relu", name="hidden")(inp)
+    out_a = keras.layers.Dense(3, activation="softmax", name="out_a")(h)
+    out_b = keras.layers.Dense(1, name="out_b")(h)
+    x = f32(rng.normal(0, 1, (16, 4)))
+    ya = rng.integers(0, 3, (16,)).astype(np.int32)
+    yb = f32(rng.normal(0, 1, (16, 1)))
+
+    for variant, loss, metrics in [
+        ("two_outputs_dict",
+         {"out_a": "sparse_categorical_crossentropy", "out_b": "mse"},
+         {"out_a": ["accuracy"], "out_b": ["mae"]}),
+        ("two_outputs_list",
+         ["sparse_categorical_crossentropy", "mse"],
+         [["accuracy"], ["mae"]]),
+    ]:
+        model = keras.Model(inp, {"out_a": out_a, "out_b": out_b}
+                            if variant.endswith("dict") else [out_a, out_b])
+        model.compile(optimizer="adam", loss=loss, metrics=metrics)
+        ys = ({"out_a": ya, "out_b": yb} if variant.endswith("dict")
+              else [ya, yb])
+        record(f"functional_{variant}",
+               "keras.Model(Input(4) -> Dense(8) -> out_a=Dense(3, softmax), "
+               f"out_b=Dense(1)); outputs as a {variant.split('_')[-1]}; "
+               f"compile(adam, loss={loss!r}, metrics={metrics!r}); "
+               "fit(epochs=1, batch_size=4, validation_split=0.25)",
+               model, dict(x=x, y=ys, epochs=1, batch_size=4,
+                           validation_split=0.25), x, ys)
+
+    y_bin = rng.integers(0, 2, (16, 1)).astype(np.float32)
+    xv = f32(rng.normal(0, 1, (8, 4)))
+    yv = rng.integers(0, 2, (8, 1)).astype(np.float32)
+    for name, metrics in [("sequential_accuracy", ["accuracy"]),
+                          ("sequential_accuracy_mse_auc",
+                           ["accuracy", "mse", "AUC"]),
+                          ("sequential_no_metrics", None)]:
+        model = keras.Sequential([keras.Input((4,)),
+                                  keras.layers.Dense(1,
+                                                     activation="sigmoid")])
+        model.compile(optimizer="sgd", loss="binary_crossentropy",
+                      metrics=metrics)
+        record(name,
+               "Sequential([Input(4), Dense(1, sigmoid)]); compile(sgd, "
+               f"binary_crossentropy, metrics={metrics!r}); fit(epochs=1, "
+               "batch_size=4, validation_data=(xv, yv))",
+               model, dict(x=x, y=y_bin, epochs=1, batch_size=4,
+                           validation_data=(xv, yv)), x, y_bin)
+
+    # metric objects with explicit names, and two fits' epochs
+    model = keras.Sequential([keras.Input((4,)),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=[keras.metrics.AUC(name="my_auc"),
+                           keras.metrics.BinaryAccuracy(),
+                           keras.metrics.Precision()])
+    record("sequential_metric_objects",
+           "Sequential([Input(4), Dense(1, sigmoid)]); compile(sgd, "
+           "binary_crossentropy, metrics=[AUC(name='my_auc'), "
+           "BinaryAccuracy(), Precision()]); fit(epochs=2, batch_size=4) "
+           "without validation", model,
+           dict(x=x, y=y_bin, epochs=2, batch_size=4), x, y_bin)
+
+    path = os.path.join(HERE, "history_keys.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    print(f"history_keys: {len(out['cases'])} cases")
+
+
+FAMILIES = {
+    "activations": make_activations,
+    "losses": make_losses,
+    "metrics": make_metrics,
+    "optimizers": make_optimizers,
+    "schedules": make_schedules,
+    "constraints_regularizers": make_constraints_regularizers,
+    "layers": make_layers,
+    "history_keys": make_history_keys,
+}
+
+
+def main(argv):
+    names = argv[1:] or list(FAMILIES)
+    for n in names:
+        FAMILIES[n]()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
