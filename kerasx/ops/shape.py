@@ -174,7 +174,7 @@ def concatenate(xs, axis=-1):
         grads, start = [], 0
         for x, n in zip(xs, sizes):
             if getattr(x, "tracked", False):
-                index = (slice(None),) * ax + (slice(start, start + n),)
+                index = (slice(None),) * ax + (slice(start, start + n), Ellipsis)
                 grads.append(g[index])
             else:
                 grads.append(None)
@@ -202,7 +202,8 @@ def split(x, indices_or_sections, axis=0):
     else:
         bounds = [0, *indices_or_sections, n]
     ax = axis % len(xv.shape)
-    return [getitem(x, (slice(None),) * ax + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem(x, (slice(None),) * ax + (slice(a, b), Ellipsis))
+            for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def getitem(x, key):
