@@ -53,9 +53,10 @@ class CupyBackend(Backend):
         self._cupy.cuda.get_current_stream().synchronize()
 
     def _register_kernels(self):
-        from kerasx.backends import cupy_kernels
+        from kerasx.backends import cupy_conv, cupy_kernels, cupy_optim, cupy_rnn
 
-        self.kernels.update(cupy_kernels.kernels(self._cupy))
+        for module in (cupy_kernels, cupy_conv, cupy_rnn, cupy_optim):
+            self.kernels.update(module.kernels(self._cupy))
 
 
 class _CupyRandomGenerator(RandomGenerator):

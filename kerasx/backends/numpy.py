@@ -23,6 +23,7 @@ class NumpyBackend(Backend):
         return np.asarray(array, dtype=dtype)
 
     def _register_kernels(self):
-        from kerasx.backends import numpy_kernels
+        from kerasx.backends import numpy_conv, numpy_kernels, numpy_optim, numpy_rnn
 
-        self.kernels.update(numpy_kernels.KERNELS)
+        for module in (numpy_kernels, numpy_conv, numpy_rnn, numpy_optim):
+            self.kernels.update(module.KERNELS)

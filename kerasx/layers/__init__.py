@@ -1,8 +1,17 @@
-"""`kerasx.layers`: every layer, importable as `kerasx.layers.Dense` etc."""
+"""`kerasx.layers`: every layer, importable as `kerasx.layers.Dense` etc.
 
-from kerasx.layers.core.activation import Activation
-from kerasx.layers.core.dense import Dense
-from kerasx.layers.core.input_layer import Input, InputLayer, KerasTensor
+Layers live in one subpackage per family (core, reshaping, regularization,
+normalization, activations, convolutional, pooling, rnn, merging); each
+subpackage exports what its modules list in `__all__`.
+"""
+
+from kerasx.layers.activations import *  # noqa: F401,F403
+from kerasx.layers.convolutional import *  # noqa: F401,F403
+from kerasx.layers.core import *  # noqa: F401,F403
 from kerasx.layers.layer import Layer
-from kerasx.layers.regularization.dropout import Dropout
-from kerasx.layers.reshaping.flatten import Flatten
+from kerasx.layers.merging import *  # noqa: F401,F403
+from kerasx.layers.normalization import *  # noqa: F401,F403
+from kerasx.layers.pooling import *  # noqa: F401,F403
+from kerasx.layers.regularization import *  # noqa: F401,F403
+from kerasx.layers.reshaping import *  # noqa: F401,F403
+from kerasx.layers.rnn import *  # noqa: F401,F403

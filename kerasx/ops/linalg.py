@@ -19,13 +19,14 @@ def matmul(a, b):
     if not tracked(a, b):
         return Tensor(out)
     shape2 = tuple(out2.shape)
+    ta, tb = getattr(a, "tracked", False), getattr(b, "tracked", False)
 
     def vjp(g):
         g2 = xp.reshape(g, shape2)
         ga = gb = None
-        if getattr(a, "tracked", False):
+        if ta:
             ga = xp.reshape(unbroadcast(xp, g2 @ xp.matrix_transpose(b2), a2.shape), av.shape)
-        if getattr(b, "tracked", False):
+        if tb:
             gb = xp.reshape(unbroadcast(xp, xp.matrix_transpose(a2) @ g2, b2.shape), bv.shape)
         return ga, gb
 
@@ -55,16 +56,19 @@ def dense(x, kernel, bias=None):
     if not tracked(x, kernel, bias):
         return Tensor(out)
 
+    tx, tw = getattr(x, "tracked", False), getattr(kernel, "tracked", False)
+    tb = bias is not None and getattr(bias, "tracked", False)
+
     def vjp(g):
         g2 = g if len(lead) == 1 else xp.reshape(g, (-1, g.shape[-1]))
         gx = gw = gb = None
-        if getattr(x, "tracked", False):
+        if tx:
             gx = g2 @ xp.matrix_transpose(wv)
             if len(lead) != 1:
                 gx = xp.reshape(gx, xv.shape)
-        if getattr(kernel, "tracked", False):
+        if tw:
             gw = xp.matrix_transpose(x2) @ g2
-        if bias is not None and getattr(bias, "tracked", False):
+        if tb:
             gb = xp.sum(g2, axis=0)
         return gx, gw, gb
 

@@ -12,10 +12,11 @@ def _binary(a, b, forward, vjp_a, vjp_b):
     if not tracked(a, b):
         return Tensor(out)
     sa, sb = shape_of(av), shape_of(bv)
+    ta, tb = getattr(a, "tracked", False), getattr(b, "tracked", False)
 
     def vjp(g):
-        ga = unbroadcast(xp, vjp_a(xp, g, av, bv, out), sa) if getattr(a, "tracked", False) else None
-        gb = unbroadcast(xp, vjp_b(xp, g, av, bv, out), sb) if getattr(b, "tracked", False) else None
+        ga = unbroadcast(xp, vjp_a(xp, g, av, bv, out), sa) if ta else None
+        gb = unbroadcast(xp, vjp_b(xp, g, av, bv, out), sb) if tb else None
         return ga, gb
 
     return record(out, (a, b), vjp)
@@ -132,10 +133,11 @@ def where(condition, x1, x2):
     if not tracked(x1, x2):
         return Tensor(out)
     sa, sb = shape_of(a), shape_of(b)
+    ta, tb = getattr(x1, "tracked", False), getattr(x2, "tracked", False)
 
     def vjp(g):
-        ga = unbroadcast(xp, xp.where(c, g, 0.0), sa) if getattr(x1, "tracked", False) else None
-        gb = unbroadcast(xp, xp.where(c, 0.0, g), sb) if getattr(x2, "tracked", False) else None
+        ga = unbroadcast(xp, xp.where(c, g, 0.0), sa) if ta else None
+        gb = unbroadcast(xp, xp.where(c, 0.0, g), sb) if tb else None
         return None, ga, gb
 
     return record(out, (condition, x1, x2), vjp)

@@ -169,11 +169,12 @@ def concatenate(xs, axis=-1):
     nd = len(out.shape)
     ax = axis % nd
     sizes = [v.shape[ax] for v in values]
+    flags = [getattr(x, "tracked", False) for x in xs]
 
     def vjp(g):
         grads, start = [], 0
-        for x, n in zip(xs, sizes):
-            if getattr(x, "tracked", False):
+        for flag, n in zip(flags, sizes):
+            if flag:
                 index = (slice(None),) * ax + (slice(start, start + n), Ellipsis)
                 grads.append(g[index])
             else:
@@ -210,7 +211,7 @@ def getitem(x, key):
     """Basic indexing (ints, slices, None, Ellipsis); the VJP writes into zeros."""
     xp = namespace()
     xv = value_of(x)
-    key = value_of(key)
+    key = _complete_key(value_of(key), len(xv.shape))
     out = xv[key]
     if not tracked(x):
         return Tensor(out)
@@ -221,6 +222,17 @@ def getitem(x, key):
         return (gx,)
 
     return record(out, (x,), vjp)
+
+
+def _complete_key(key, ndim):
+    """Adds the trailing `...` NumPy implies (`x[0]` on a matrix), which the standard requires."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if any(p is Ellipsis for p in parts) or not all(isinstance(p, (int, slice)) or p is None
+                                                   for p in parts):
+        return key
+    if sum(p is not None for p in parts) < ndim:
+        return parts + (Ellipsis,)
+    return key
 
 
 def take(x, indices, axis=None):

@@ -1,5 +1,7 @@
 """`Activation`: applies an activation function."""
 
+__all__ = ["Activation"]
+
 from kerasx import activations
 from kerasx.layers.layer import Layer
 

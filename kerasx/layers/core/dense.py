@@ -1,5 +1,7 @@
 """`Dense`: the densely connected layer."""
 
+__all__ = ["Dense"]
+
 from kerasx import activations, constraints, initializers, ops, regularizers
 from kerasx.layers.layer import Layer
 

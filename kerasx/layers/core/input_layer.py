@@ -1,5 +1,7 @@
 """Symbolic tensors: `Input`, `InputLayer`, and calling layers on them."""
 
+__all__ = ["Input", "InputLayer", "KerasTensor"]
+
 from kerasx.layers.layer import Layer, _merge_shapes, _shape_structure, _zeros_structure
 
 

@@ -1,5 +1,7 @@
 """`Dropout`: randomly zeroes inputs during training."""
 
+__all__ = ["Dropout"]
+
 from kerasx import ops
 from kerasx.layers.layer import Layer
 

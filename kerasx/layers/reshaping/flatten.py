@@ -1,5 +1,7 @@
 """`Flatten`: folds every axis but the batch axis into one."""
 
+__all__ = ["Flatten"]
+
 import math
 
 from kerasx import ops

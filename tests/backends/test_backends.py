@@ -1,0 +1,110 @@
+"""Backend objects: selection, transfer, randomness, and mixing errors."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import kerasx
+from kerasx.backends import available_backends, current, get_backend, use_backend
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_active_backend_follows_environment():
+    assert current().name == os.environ.get("KERASX_BACKEND", "numpy")
+    assert kerasx.config.backend() == current().name
+
+
+def test_unknown_backend_lists_the_available_ones():
+    with pytest.raises(ValueError, match=r"Unknown backend 'jaxx'.*array_api_strict.*numpy"):
+        get_backend("jaxx")
+    assert {"numpy", "cupy", "array_api_strict"} <= set(available_backends())
+
+
+def test_unknown_backend_in_environment_fails_at_first_use():
+    proc = subprocess.run([sys.executable, "-c", "import kerasx; kerasx.ops.ones((2,))"],
+                          capture_output=True, text=True,
+                          env={**os.environ, "KERASX_BACKEND": "tensorflw", "PYTHONPATH": ROOT})
+    assert proc.returncode != 0
+    assert "Unknown backend 'tensorflw'" in proc.stderr
+
+
+def test_use_backend_switches_and_restores():
+    before = current()
+    with use_backend("array_api_strict") as strict:
+        assert current() is strict
+        x = kerasx.ops.ones((2, 3))
+        assert type(x.value).__module__.startswith("array_api_strict")
+        assert str(x.value.device) == str(strict.device)
+    assert current() is before
+
+
+def test_asarray_and_to_numpy_round_trip(backend):
+    host = np.arange(6, dtype=np.float32).reshape(2, 3)
+    dev = backend.asarray(host)
+    assert backend.is_native(dev)
+    np.testing.assert_array_equal(backend.to_numpy(dev), host)
+    assert backend.to_numpy(backend.asarray(host, dtype="float64")).dtype == np.float64
+
+
+def test_strict_backend_puts_arrays_on_device1():
+    strict = get_backend("array_api_strict")
+    assert str(strict.device) == str(strict.xp.Device("device1"))
+    assert strict.asarray([1.0, 2.0]).device == strict.device
+
+
+def test_same_seed_same_random_numbers_on_every_cpu_backend():
+    draws = {}
+    for name in ("numpy", "array_api_strict"):
+        with use_backend(name) as b:
+            kerasx.utils.set_random_seed(3)
+            draws[name] = [b.to_numpy(b.rng.normal((4, 3))), b.to_numpy(b.rng.uniform((5,))),
+                           b.to_numpy(b.rng.truncated_normal((50,))),
+                           b.to_numpy(b.rng.bernoulli((6,), 0.5)), b.rng.permutation(7)]
+    for a, b in zip(draws["numpy"], draws["array_api_strict"]):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(draws["numpy"][2]).max() <= 2.0
+
+
+def test_seeded_draws_repeat_and_unseeded_draws_differ(backend):
+    a = backend.to_numpy(backend.rng.normal((3,), seed=5))
+    b = backend.to_numpy(backend.rng.normal((3,), seed=5))
+    c = backend.to_numpy(backend.rng.normal((3,)))
+    d = backend.to_numpy(backend.rng.normal((3,)))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(c, d)
+
+
+def test_foreign_array_is_a_clear_error():
+    strict = get_backend("array_api_strict")
+    numpy_backend = get_backend("numpy")
+    with pytest.raises(TypeError, match=r"array_api_strict.*active backend is 'numpy'.*asarray"):
+        numpy_backend.asarray(strict.asarray([1.0]))
+
+
+def test_cupy_without_cuda_names_the_install_command():
+    code = ("import kerasx\n"
+            "from kerasx.backends import get_backend\n"
+            "try:\n    get_backend('cupy')\nexcept (ImportError, RuntimeError) as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": ROOT}).stdout
+    try:
+        import cupy  # noqa: F401
+        has_cupy = True
+    except ImportError:
+        has_cupy = False
+    if not has_cupy:
+        assert "pip install kerasx[cuda12]" in out
+
+
+def test_config_floatx_and_errors():
+    assert kerasx.config.floatx() == "float32"
+    kerasx.config.set_floatx("float64")
+    assert kerasx.layers.Dense(2).dtype == "float64"
+    with pytest.raises(ValueError, match="float16"):
+        kerasx.config.set_floatx("float16")
+    assert kerasx.config.epsilon() == 1e-7
+    assert kerasx.config.image_data_format() == "channels_last"
