@@ -70,6 +70,10 @@ class Variable(TensorOps):
         from kerasx.backends import current
 
         value = value.value if isinstance(value, TensorOps) else value
+        old = self._value
+        if type(value) is type(old) and value.dtype == old.dtype and value.shape == old.shape:
+            self._value = value
+            return self
         backend = current()
         if not backend.is_native(value) or value.dtype != self._value.dtype:
             value = backend.asarray(value, dtype=self.dtype)

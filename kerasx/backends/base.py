@@ -103,12 +103,23 @@ class Backend:
         return f"<kerasx backend {self.name!r}>"
 
 
+_NAME_CACHE = {}
+
+
 def dtype_name(dtype):
     """The standard name of a dtype object of any array library (`"float32"`, ...)."""
     if isinstance(dtype, str):
         return dtype
-    name = getattr(dtype, "name", None) or str(dtype)
-    return name.rsplit(".", 1)[-1]
+    try:
+        return _NAME_CACHE[dtype]
+    except (KeyError, TypeError):
+        pass
+    name = (getattr(dtype, "name", None) or str(dtype)).rsplit(".", 1)[-1]
+    try:
+        _NAME_CACHE[dtype] = name
+    except TypeError:
+        pass
+    return name
 
 
 def _is_foreign_array(x):

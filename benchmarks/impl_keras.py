@@ -1,0 +1,49 @@
+"""The workloads in Keras 3 (the JAX backend, which compiles the train step with XLA)."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+def setup(seed, threads, device):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return f"keras {keras.__version__} ({keras.backend.backend()})"
+
+
+def build(workload, device="cpu"):
+    import keras
+    from keras import layers
+
+    name = workload.name
+    if name == "mlp":
+        body = [layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+                layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+                layers.Dense(10, activation="softmax")]
+    elif name == "cnn":
+        body = [layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+                layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")]
+    elif name == "lstm":
+        body = [layers.LSTM(128), layers.Dense(1, activation="sigmoid")]
+    else:
+        body = [layers.Dense(10, activation="softmax")]
+    model = keras.Sequential([keras.Input(shape=workload.input_shape)] + body)
+    optimizer = keras.optimizers.Adam(1e-3) if workload.optimizer == "adam" else keras.optimizers.SGD(0.01)
+    loss = "binary_crossentropy" if workload.classes == 1 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model
+
+
+def to_device(arrays, device):
+    return arrays
+
+
+def train(model, data, batch_size):
+    x, y = data
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+
+
+def predict(model, data, batch_size):
+    model.predict(data[0], batch_size=batch_size, verbose=0)

@@ -1,0 +1,44 @@
+"""The workloads in kerasx (any backend, from KERASX_BACKEND)."""
+
+import kerasx as keras
+from kerasx import layers
+
+
+def build(workload):
+    name = workload.name
+    if name == "mlp":
+        body = [layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+                layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+                layers.Dense(10, activation="softmax")]
+    elif name == "cnn":
+        body = [layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+                layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")]
+    elif name == "lstm":
+        body = [layers.LSTM(128), layers.Dense(1, activation="sigmoid")]
+    else:
+        body = [layers.Dense(10, activation="softmax")]
+    model = keras.Sequential([keras.Input(shape=workload.input_shape)] + body)
+    optimizer = keras.optimizers.Adam(1e-3) if workload.optimizer == "adam" else keras.optimizers.SGD(0.01)
+    loss = "binary_crossentropy" if workload.classes == 1 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model
+
+
+def train(model, data, batch_size):
+    x, y = data
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    keras.backends.current().synchronize()
+
+
+def predict(model, data, batch_size):
+    model.predict(data[0], batch_size=batch_size, verbose=0)
+
+
+def setup(seed, threads, device):
+    keras.utils.set_random_seed(seed)
+    return f"kerasx {keras.__version__} ({keras.config.backend()})"
+
+
+def to_device(arrays, device):
+    return arrays

@@ -1,0 +1,97 @@
+"""The workloads in PyTorch eager: hand-written model and training loop."""
+
+import numpy as np
+
+
+def setup(seed, threads, device):
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    return f"torch {torch.__version__} ({device})"
+
+
+def build(workload, device="cpu"):
+    import torch
+    from torch import nn
+
+    name = workload.name
+    if name == "mlp":
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 512),
+                              nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10))
+    elif name == "cnn":
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),
+                              nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5),
+                              nn.Linear(1600, 10))
+        model = model.to(memory_format=torch.channels_last)
+    elif name == "lstm":
+        class LSTMModel(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(32, 128, batch_first=True)
+                self.head = nn.Linear(128, 1)
+
+            def forward(self, x):
+                _, (h, _) = self.lstm(x)
+                return self.head(h[-1])
+
+        model = LSTMModel()
+    else:
+        model = nn.Sequential(nn.Linear(20, 10))
+    model = model.to(device)
+    if workload.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.BCEWithLogitsLoss() if workload.classes == 1 else nn.CrossEntropyLoss()
+    return model, optimizer, loss_fn, workload
+
+
+def to_device(arrays, device):
+    import torch
+
+    x, y = arrays
+    tx = torch.from_numpy(x)
+    if tx.ndim == 4:  # NHWC data -> NCHW tensor in channels_last memory, as kerasx keeps it
+        tx = tx.permute(0, 3, 1, 2)
+    return tx.to(device), torch.from_numpy(y).to(device)
+
+
+def train(bundle, data, batch_size):
+    import torch
+
+    model, optimizer, loss_fn, workload = bundle
+    x, y = data
+    model.train()
+    n = x.shape[0]
+    order = torch.from_numpy(np.random.default_rng(0).permutation(n)).to(x.device)
+    correct = torch.zeros((), device=x.device)
+    for start in range(0, n, batch_size):
+        idx = order[start:start + batch_size]
+        xb, yb = x[idx], y[idx]
+        if xb.ndim == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        optimizer.zero_grad(set_to_none=True)
+        out = model(xb)
+        if workload.classes == 1:
+            out = out.squeeze(-1)
+            loss = loss_fn(out, yb)
+            correct += ((out > 0) == (yb > 0.5)).sum()
+        else:
+            loss = loss_fn(out, yb)
+            correct += (out.argmax(-1) == yb).sum()
+        loss.backward()
+        optimizer.step()
+    if x.is_cuda:
+        torch.cuda.synchronize()
+
+
+def predict(bundle, data, batch_size):
+    import torch
+
+    model = bundle[0]
+    x = data[0]
+    model.eval()
+    with torch.no_grad():
+        outs = [torch.softmax(model(x[i:i + batch_size]), -1) for i in range(0, x.shape[0], batch_size)]
+        torch.cat(outs).cpu().numpy()
