@@ -110,13 +110,14 @@ def dtype_name(dtype):
     """The standard name of a dtype object of any array library (`"float32"`, ...)."""
     if isinstance(dtype, str):
         return dtype
+    key = (type(dtype), dtype)  # the type first: strict and NumPy dtypes hash alike
     try:
-        return _NAME_CACHE[dtype]
+        return _NAME_CACHE[key]
     except (KeyError, TypeError):
         pass
     name = (getattr(dtype, "name", None) or str(dtype)).rsplit(".", 1)[-1]
     try:
-        _NAME_CACHE[dtype] = name
+        _NAME_CACHE[key] = name
     except TypeError:
         pass
     return name
