@@ -51,3 +51,10 @@ def backend():
     from kerasx.backends import current
 
     return current().name
+
+
+def enable_unsafe_deserialization():
+    """Allows loading Lambda layers and other Python code from saved files (trusted files only)."""
+    from kerasx.saving.serialization import enable_unsafe_deserialization as enable
+
+    enable()

@@ -28,7 +28,9 @@ class Layer:
     """
 
     def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_shape=None,
-                 input_dim=None, batch_input_shape=None, batch_size=None, **kwargs):
+                 input_dim=None, batch_input_shape=None, batch_size=None,
+                 activity_regularizer=None, **kwargs):
+        from kerasx import regularizers
         from kerasx.config import floatx
 
         kwargs.pop("input_length", None)
@@ -45,7 +47,7 @@ class Layer:
         self.autocast = autocast
         self.supports_masking = False
         self._activity_losses = []
-        self.activity_regularizer = None
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         if batch_input_shape is not None:
             self._batch_input_shape = tuple(batch_input_shape)
         elif input_shape is not None:
@@ -194,13 +196,11 @@ class Layer:
     # -- losses -------------------------------------------------------------------------
     @property
     def losses(self):
-        """Regularization penalties: weight regularizers on the current weights plus
-        activity penalties from the last call."""
-        out = []
+        """Regularization penalties: weight regularizers of the trainable weights
+        (as Keras, a frozen layer's penalty is not trained) plus activity
+        penalties from the last call."""
+        out = [v.regularizer(v) for v in self.trainable_weights if v.regularizer is not None]
         for layer in [self] + self._flatten_layers():
-            for v in layer._own_variables:
-                if v.regularizer is not None:
-                    out.append(v.regularizer(v))
             out.extend(layer._activity_losses)
         return out
 
@@ -296,8 +296,10 @@ class Layer:
     # -- configuration ------------------------------------------------------------------
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            from kerasx.saving.serialization import serialize_keras_object
+
+            config["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
         return config
 
     @classmethod
@@ -310,9 +312,27 @@ class Layer:
         return {"input_shape": self._build_shape}
 
     def build_from_config(self, config):
-        if config and config.get("input_shape") is not None and not self.built:
-            self.build(config["input_shape"])
+        shape = config.get("input_shape") if config else None
+        if shape is not None and not self.built:
+            if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
+                shape = tuple(shape)
+            self._build_shape = shape
+            self.build(shape)
             self.built = True
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's only call on KerasTensors."""
+        from kerasx.layers.core.input_layer import layer_tensor
+
+        return layer_tensor(self, "input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's only call on KerasTensors."""
+        from kerasx.layers.core.input_layer import layer_tensor
+
+        return layer_tensor(self, "output")
 
     @property
     def output_shape(self):

@@ -9,5 +9,5 @@ def unknown_identifier(kind, name, known):
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return ValueError(
         f"Unknown {kind}: {name!r}.{hint} Known {kind} names: {sorted(known)}. "
-        f"You can also pass a {kind} object or a callable."
+        f"You can also pass {'an' if kind[0] in 'aeiou' else 'a'} {kind} object or a callable."
     )

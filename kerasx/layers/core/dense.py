@@ -23,8 +23,13 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        if lora_rank is not None or quantization_config is not None:
+            raise ValueError(
+                f"Dense: LoRA and quantization are not supported, received lora_rank={lora_rank!r}, "
+                f"quantization_config={quantization_config!r}. Leave them as None."
+            )
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, received units={units!r}.")
         self.units = units
@@ -68,8 +73,11 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
+        config = super().get_config()
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = _maybe_serialize(self.activity_regularizer)
         return {
-            **super().get_config(),
+            **config,
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
@@ -77,9 +85,9 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": _maybe_serialize(self.kernel_regularizer),
             "bias_regularizer": _maybe_serialize(self.bias_regularizer),
-            "activity_regularizer": _maybe_serialize(self.activity_regularizer),
             "kernel_constraint": _maybe_serialize(self.kernel_constraint),
             "bias_constraint": _maybe_serialize(self.bias_constraint),
+            "quantization_config": None,
         }
 
 

@@ -1,15 +1,23 @@
-"""Symbolic tensors: `Input`, `InputLayer`, and calling layers on them."""
+"""Symbolic tensors: `Input`, `InputLayer`, `InputSpec`, and calling layers on them.
 
-__all__ = ["Input", "InputLayer", "KerasTensor"]
+Calling a layer on `KerasTensor`s does not compute anything: `symbolic_call`
+builds the layer for the symbolic shapes, checks that it accepts them (so a
+wrong shape fails here, when the graph is written, not at `fit`), infers the
+output shapes and records a `CallNode`. `kerasx.Model(inputs, outputs)` replays
+those nodes on real data.
+"""
 
-from kerasx.layers.layer import Layer, _merge_shapes, _shape_structure, _zeros_structure
+__all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor"]
+
+from kerasx.layers.layer import Layer
 
 
 class KerasTensor:
     """A placeholder with a shape (None for unknown sizes) and a dtype.
 
-    Calling a layer on KerasTensors records a `CallNode` and returns new
-    KerasTensors; `kerasx.Model(inputs, outputs)` replays those nodes.
+    It is the output of `Input()` or of a layer called on KerasTensors, and
+    remembers the call that produced it (`node`, and `index` among that
+    call's outputs), so `kerasx.Model(inputs, outputs)` can replay the graph.
     """
 
     def __init__(self, shape, dtype="float32", sparse=False, name=None, node=None, index=0):
@@ -24,50 +32,210 @@ class KerasTensor:
     def ndim(self):
         return len(self.shape)
 
+    @property
+    def _keras_history(self):
+        """`(layer, node_index, tensor_index)`, as Keras records it."""
+        return self.node.layer, self.node.node_index, self.index
+
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
+    def __bool__(self):
+        raise TypeError(
+            "A symbolic KerasTensor has no value, so it cannot be used as a Python bool "
+            "(in `if`, `and`, `or`). Write the condition inside a layer's `call`, which runs on "
+            "real arrays."
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"{self!r} is symbolic: it has no values to convert to an array. Build a "
+            "kerasx.Model(inputs, outputs) and call it (or `predict`) on real data."
+        )
+
 
 class CallNode:
-    """One call of `layer` on symbolic inputs: what went in, with which arguments, and what came out."""
+    """One call of `layer` on symbolic inputs: what went in, with which arguments, what came out.
 
-    def __init__(self, layer, inputs, args, kwargs, outputs):
+    `node_index` is the call's position among the layer's calls
+    (`layer._inbound_nodes`), the number Keras configs use to refer to it.
+    """
+
+    def __init__(self, layer, inputs, args, kwargs, outputs, is_input=False):
         self.layer = layer
         self.inputs = inputs
-        self.args = args
-        self.kwargs = kwargs
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
         self.outputs = outputs
+        self.is_input = is_input
+        nodes = inbound_nodes(layer)
+        self.node_index = len(nodes)
+        nodes.append(self)
 
     def input_tensors(self):
-        return [t for t in _flatten(self.inputs) if isinstance(t, KerasTensor)]
+        """The KerasTensors this call read, in order (inputs, then args and kwargs)."""
+        if self.is_input:
+            return []
+        found = flatten((self.inputs, list(self.args), self.kwargs))
+        return [t for t in found if isinstance(t, KerasTensor)]
+
+    def output_tensors(self):
+        return [t for t in flatten(self.outputs) if isinstance(t, KerasTensor)]
+
+
+def inbound_nodes(layer):
+    """The list of symbolic calls of `layer` (created on first use)."""
+    nodes = layer.__dict__.get("_inbound_nodes")
+    if nodes is None:
+        nodes = []
+        object.__setattr__(layer, "_inbound_nodes", nodes)
+    return nodes
+
+
+class InputSpec:
+    """What a layer accepts: rank, dtype and sizes of given axes.
+
+    A layer sets `self.input_spec` (one spec, or a list with one per input);
+    calling the layer on a symbolic tensor that does not match raises at once.
+
+    Args:
+        dtype: the expected dtype name.
+        shape: the expected shape, with None for any size.
+        ndim, max_ndim, min_ndim: the expected rank, or its bounds.
+        axes: a dict mapping axis indices (negative allowed) to their expected sizes.
+        allow_last_axis_squeeze: accept a rank that differs by a trailing axis of size 1.
+        name: the input's name (used in messages).
+        optional: whether the input may be None.
+    """
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None, allow_last_axis_squeeze=False, name=None, optional=False):
+        self.dtype = dtype
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = {int(k): v for k, v in (axes or {}).items()}
+        self.allow_last_axis_squeeze = allow_last_axis_squeeze
+        self.name = name
+        self.optional = optional
+
+    def get_config(self):
+        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim,
+                "max_ndim": self.max_ndim, "min_ndim": self.min_ndim, "axes": self.axes}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        parts = [f"{k}={v}" for k, v in self.get_config().items() if v]
+        return f"InputSpec({', '.join(parts)})"
+
+
+def assert_input_compatibility(layer, shapes_and_dtypes):
+    """Raises a ValueError when `(shape, dtype)` pairs break `layer.input_spec`."""
+    spec = getattr(layer, "input_spec", None)
+    if spec is None:
+        return
+    specs = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+    if len(specs) != len(shapes_and_dtypes) and len(specs) > 1:
+        raise ValueError(
+            f"Layer {layer.name!r} expects {len(specs)} input(s), but it received "
+            f"{len(shapes_and_dtypes)} input tensors."
+        )
+    for i, (s, (shape, dtype)) in enumerate(zip(specs, shapes_and_dtypes)):
+        if s is None:
+            continue
+        where = f"Input {i} of layer {layer.name!r} is incompatible with the layer"
+        full = f"Full shape received: {tuple(shape)}."
+        rank = len(shape)
+        if s.ndim is not None and rank != s.ndim and not (
+                s.allow_last_axis_squeeze and abs(rank - s.ndim) == 1):
+            raise ValueError(f"{where}: expected ndim={s.ndim}, found ndim={rank}. {full}")
+        if s.max_ndim is not None and rank > s.max_ndim:
+            raise ValueError(f"{where}: expected max_ndim={s.max_ndim}, found ndim={rank}. {full}")
+        if s.min_ndim is not None and rank < s.min_ndim:
+            raise ValueError(f"{where}: expected min_ndim={s.min_ndim}, found ndim={rank}. {full}")
+        if s.dtype is not None and dtype is not None and str(dtype) != str(s.dtype):
+            raise ValueError(f"{where}: expected dtype={s.dtype}, found dtype={dtype}.")
+        for axis, size in s.axes.items():
+            if size is None:
+                continue
+            if not -rank <= axis < rank:
+                raise ValueError(f"{where}: expected axis {axis} of size {size}, but the input "
+                                 f"has only {rank} axes. {full}")
+            if shape[axis] is not None and shape[axis] != size:
+                raise ValueError(f"{where}: expected axis {axis} of input shape to have value "
+                                 f"{size}, but received input with shape {tuple(shape)}.")
+        if s.shape is not None and rank == len(s.shape):
+            for got, want in zip(shape, s.shape):
+                if want is not None and got is not None and got != want:
+                    raise ValueError(f"{where}: expected shape={s.shape}, found shape="
+                                     f"{tuple(shape)}.")
 
 
 class InputLayer(Layer):
-    """The layer behind `Input`: it holds the expected shape and dtype of the data."""
+    """The layer behind `Input`: it holds the expected shape and dtype of the data.
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=False, batch_shape=None,
-                 name=None, input_tensor=None, **kwargs):
+    Args:
+        shape: the shape of one sample (without the batch axis).
+        batch_size: a fixed batch size, or None.
+        dtype: the data type (default `floatx()`).
+        sparse: whether the data are sparse matrices.
+        batch_shape: the full shape with the batch axis, instead of `shape`.
+        name: the layer's name (also the name of its output tensor).
+        input_tensor: not supported (there are no backend symbolic tensors).
+        optional: whether the model accepts None for this input.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 name=None, input_tensor=None, optional=False, ragged=False, **kwargs):
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs and batch_shape is None:
             batch_shape = kwargs.pop("batch_input_shape")
+        if input_tensor is not None:
+            raise ValueError(
+                "InputLayer(input_tensor=...) is not supported by kerasx: there are no backend "
+                "symbolic tensors. Use Input(shape=...) instead."
+            )
+        if ragged:
+            raise ValueError(
+                "Ragged inputs are not supported (ragged=True). Pad the sequences to one length."
+            )
         super().__init__(name=name, **kwargs)
         from kerasx.config import floatx
 
         if batch_shape is None:
             if shape is None:
-                raise ValueError("Input needs `shape` (the shape of one sample) or `batch_shape`.")
+                raise ValueError(
+                    "Input needs `shape` (the shape of one sample, e.g. shape=(784,)) or "
+                    "`batch_shape` (the shape with the batch axis); received neither."
+                )
             if isinstance(shape, int):
                 shape = (shape,)
             batch_shape = (batch_size,) + tuple(shape)
-        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        elif shape is not None:
+            raise ValueError(
+                f"Input takes `shape` or `batch_shape`, not both; received shape={shape} and "
+                f"batch_shape={batch_shape}."
+            )
+        try:
+            self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Input shape must be a tuple of integers or None, received {batch_shape!r}."
+            ) from None
+        if any(d is not None and d < 0 for d in self.batch_shape):
+            raise ValueError(f"Input shape sizes must be >= 0, received {self.batch_shape}.")
         self.dtype = _dtype_str(dtype) if dtype is not None else floatx()
         self.sparse = bool(sparse)
+        self.optional = bool(optional)
         self._batch_input_shape = self.batch_shape
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, self.sparse, name=self.name,
-                                  node=CallNode(self, [], (), {}, None), index=0)
-        self.output.node.outputs = self.output
+        tensor = KerasTensor(self.batch_shape, self.dtype, self.sparse, name=self.name)
+        tensor.node = CallNode(self, [], (), {}, tensor, is_input=True)
 
     def call(self, inputs):
         return inputs
@@ -77,7 +245,8 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype,
-                "sparse": self.sparse, "name": self.name}
+                "sparse": self.sparse, "ragged": False, "name": self.name,
+                "optional": self.optional}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
@@ -91,54 +260,122 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         sparse: the data are `scipy.sparse` (NumPy) or `cupyx.scipy.sparse` (CuPy) matrices.
         batch_shape: the full shape including the batch axis, instead of `shape`.
         name: the input's name (keys of dict inputs).
+        tensor: not supported (there are no backend symbolic tensors).
+        optional: whether the model accepts None for this input.
+
+    Returns:
+        A `KerasTensor`.
     """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=bool(sparse),
-                       batch_shape=batch_shape, name=name)
+                       batch_shape=batch_shape, name=name, input_tensor=tensor, optional=optional)
     return layer.output
 
 
+# -- calling layers on symbolic tensors ---------------------------------------------------
+_PROBE_FILLS = ((1, 8), (2, 9))  # (batch axis, other unknown axes) sizes of the two probes
+
+
 def symbolic_call(layer, inputs, args, kwargs):
-    """Calls `layer` on KerasTensors: builds it, infers output shapes, records the call."""
+    """Calls `layer` on KerasTensors: checks and builds it, infers output shapes, records the call.
+
+    The output shapes come from running the layer on small zero arrays twice,
+    with different sizes for the unknown dimensions; output dimensions that
+    change between the two runs are unknown (None). A layer that cannot run
+    on such small arrays falls back to its own `compute_output_shape`.
+    """
     from kerasx.autodiff.tape import _Paused
 
-    in_shapes = _map(inputs, lambda t: t.shape)
+    flat = [t for t in flatten((inputs, list(args), kwargs)) if isinstance(t, KerasTensor)]
+    in_shapes = map_structure(inputs, lambda t: t.shape)
     try:
+        assert_input_compatibility(layer, [(t.shape, t.dtype) for t in flatten(inputs)
+                                           if isinstance(t, KerasTensor)])
         if not layer.built:
-            layer._build_shape = _to_build_shape(in_shapes)
-            layer.build(layer._build_shape)
+            layer._build_shape = in_shapes
+            layer.build(in_shapes)
             layer.built = True
+    except (ValueError, TypeError, IndexError) as e:
+        raise _call_error(layer, in_shapes, e) from None
+    try:
         probes = []
-        for fill in (1, 2):
-            dummy = _map(inputs, lambda t: _zeros_structure(t.shape, fill, _DTypeOf(t)))
-            with _Paused():
-                out = layer(dummy, *args, **{**kwargs, "training": False}) \
-                    if _accepts_training(layer) else layer(dummy, *args, **kwargs)
-            probes.append((_shape_structure(out), _dtypes(out)))
-    except (ValueError, TypeError) as e:
-        raise type(e)(
-            f"Layer {layer.name!r} ({type(layer).__name__}) cannot be called on inputs of shape "
-            f"{in_shapes}: {e}"
-        ) from None
-    out_shape = _merge_shapes(probes[0][0], probes[1][0])
-    out_dtypes = probes[0][1]
+        with _Paused():
+            for fills in _PROBE_FILLS:
+                lookup = {id(t): _zeros(t, fills) for t in flat}
+                p_inputs, p_args, p_kwargs = (replace(s, lookup) for s in (inputs, args, kwargs))
+                if _accepts_training(layer) and "training" not in p_kwargs:
+                    p_kwargs = {**p_kwargs, "training": False}
+                out = layer(p_inputs, *p_args, **p_kwargs)
+                probes.append((map_structure(out, lambda o: tuple(o.shape), _is_array),
+                               map_structure(out, lambda o: o.dtype, _is_array)))
+        out_shape = _merge_shapes(probes[0][0], probes[1][0])
+        out_dtypes = probes[0][1]
+    except (ValueError, TypeError, IndexError) as e:
+        out_shape = _declared_output_shape(layer, in_shapes) if _unknown_inner_dims(flat) else None
+        if out_shape is None:
+            raise _call_error(layer, in_shapes, e) from None
+        out_dtypes = map_structure(out_shape, lambda s: layer.dtype, _is_shape)
+    finally:
+        _clear_probe_losses(layer)
     node = CallNode(layer, inputs, args, kwargs, None)
     counter = [0]
 
     def make(shape, dtype):
-        t = KerasTensor(shape, dtype, node=node, index=counter[0],
-                        name=f"{layer.name}_{counter[0]}" if counter[0] else layer.name)
+        i = counter[0]
         counter[0] += 1
-        return t
+        return KerasTensor(shape, dtype, node=node, index=i,
+                           name=layer.name if i == 0 else f"{layer.name}_{i}")
 
-    outputs = _zip_map(out_shape, out_dtypes, make)
-    node.outputs = outputs
+    node.outputs = _zip_shapes(out_shape, out_dtypes, make)
     layer._output_shape = out_shape
-    return outputs
+    return node.outputs
 
 
-class _DTypeOf:
-    def __init__(self, tensor):
-        self.dtype = tensor.dtype
+def _call_error(layer, in_shapes, error):
+    message = str(error)
+    if message.startswith(f"Layer {layer.name!r}") or message.startswith(f"Input 0 of layer {layer.name!r}"):
+        text = message
+    else:
+        text = (f"Layer {layer.name!r} ({type(layer).__name__}) cannot be called on inputs of "
+                f"shape {_format(in_shapes)}: {message}")
+    kind = type(error) if type(error) in (ValueError, TypeError) else ValueError
+    return kind(text)
+
+
+def _format(shapes):
+    if isinstance(shapes, tuple):
+        return str(shapes)
+    if isinstance(shapes, dict):
+        return "{" + ", ".join(f"{k!r}: {_format(v)}" for k, v in shapes.items()) + "}"
+    return "[" + ", ".join(_format(s) for s in shapes) + "]"
+
+
+def _unknown_inner_dims(tensors):
+    return any(d is None for t in tensors for d in t.shape[1:])
+
+
+def _declared_output_shape(layer, in_shapes):
+    """The layer's own `compute_output_shape`, when its class defines one (else None)."""
+    if type(layer).compute_output_shape is Layer.compute_output_shape:
+        return None
+    try:
+        shape = layer.compute_output_shape(in_shapes)
+    except Exception:
+        return None
+    return shape if _is_shape(shape) or isinstance(shape, (list, dict)) else None
+
+
+def _clear_probe_losses(layer):
+    for sub in [layer] + layer._flatten_layers():
+        if sub._activity_losses:
+            sub._activity_losses = []
+
+
+def _zeros(tensor, fills):
+    from kerasx import ops
+
+    dims = tuple((fills[0] if axis == 0 else fills[1]) if d is None else d
+                 for axis, d in enumerate(tensor.shape))
+    return ops.zeros(dims, dtype=tensor.dtype)
 
 
 def _accepts_training(layer):
@@ -147,42 +384,69 @@ def _accepts_training(layer):
     return _call_signature(type(layer))[0]
 
 
-def _to_build_shape(shapes):
-    return shapes
+def _is_array(x):
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (list, tuple, dict))
 
 
-def _dtypes(out):
-    if isinstance(out, (list, tuple)):
-        return [_dtypes(o) for o in out]
-    if isinstance(out, dict):
-        return {k: _dtypes(v) for k, v in out.items()}
-    return out.dtype
+def _is_shape(s):
+    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
 
 
-def _zip_map(shapes, dtypes, fn):
-    if isinstance(shapes, tuple):
+def _merge_shapes(a, b):
+    if isinstance(a, tuple):
+        if len(a) != len(b):
+            raise ValueError(f"the output rank depends on the input size ({a} vs {b})")
+        return tuple(x if x == y else None for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return {k: _merge_shapes(a[k], b[k]) for k in a}
+    return [_merge_shapes(x, y) for x, y in zip(a, b)]
+
+
+def _zip_shapes(shapes, dtypes, fn):
+    if _is_shape(shapes):
         return fn(shapes, dtypes)
     if isinstance(shapes, dict):
-        return {k: _zip_map(shapes[k], dtypes[k], fn) for k in shapes}
-    return [_zip_map(s, d, fn) for s, d in zip(shapes, dtypes)]
+        return {k: _zip_shapes(shapes[k], dtypes[k], fn) for k in shapes}
+    return [_zip_shapes(s, d, fn) for s, d in zip(shapes, dtypes)]
 
 
-def _map(structure, fn):
-    if isinstance(structure, KerasTensor):
+# -- nested structures (lists, tuples, dicts; dict leaves in sorted key order, as Keras) ----
+def flatten(structure):
+    """The leaves of a nested list/tuple/dict structure; dicts in sorted key order."""
+    if isinstance(structure, (list, tuple)):
+        return [x for s in structure for x in flatten(s)]
+    if isinstance(structure, dict):
+        return [x for k in sorted(structure) for x in flatten(structure[k])]
+    return [structure]
+
+
+def map_structure(structure, fn, is_leaf=None):
+    """`fn` applied to every KerasTensor (or every leaf where `is_leaf` says so)."""
+    if is_leaf(structure) if is_leaf else isinstance(structure, KerasTensor):
         return fn(structure)
     if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(s, fn) for s in structure)
+        return type(structure)(map_structure(s, fn, is_leaf) for s in structure)
     if isinstance(structure, dict):
-        return {k: _map(v, fn) for k, v in structure.items()}
+        return {k: map_structure(v, fn, is_leaf) for k, v in structure.items()}
     return structure
 
 
-def _flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [x for s in structure for x in _flatten(s)]
-    if isinstance(structure, dict):
-        return [x for s in structure.values() for x in _flatten(s)]
-    return [structure]
+def replace(structure, lookup):
+    """The structure with each KerasTensor replaced by `lookup[id(tensor)]`."""
+    return map_structure(structure, lambda t: lookup[id(t)])
+
+
+def layer_tensor(layer, attribute):
+    """`layer.input` / `layer.output`: the tensors of the layer's first symbolic call (as
+    Keras: a shared layer answers for its first call)."""
+    nodes = layer.__dict__.get("_inbound_nodes") or []
+    if not nodes:
+        raise AttributeError(
+            f"Layer {layer.name!r} has never been called on a symbolic tensor, so it has no "
+            f"`{attribute}`. Call it on an Input (or a tensor derived from one) first."
+        )
+    node = nodes[0]
+    return node.outputs if attribute == "output" else node.inputs
 
 
 def _dtype_str(dtype):
