@@ -3,18 +3,33 @@
 import functools
 
 from kerasx import ops
+from kerasx.ops import nn as _nn
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """max(x, 0), with Keras's optional leak below `threshold` and cap at `max_value`."""
+    """Rectified linear unit with Keras's options, as one tape node.
+
+    `x` above `threshold` (capped at `max_value` when given), and
+    `negative_slope * (x - threshold)` below it.
+    """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return ops.relu(x)
-    above = ops.greater(x, threshold) if threshold else ops.greater(x, 0.0)
-    y = ops.where(above, x, ops.multiply(ops.subtract(x, threshold), negative_slope)
-                  if negative_slope else 0.0)
-    if max_value is not None:
-        y = ops.minimum(y, float(max_value))
-    return y
+    from kerasx.ops.math import _unary
+
+    slope, t = float(negative_slope), float(threshold)
+    cap = None if max_value is None else float(max_value)
+
+    def forward(xp, v):
+        y = xp.where(v > t, v, (v - t) * slope) if slope else xp.where(v > t, v, 0.0)
+        return y if cap is None else xp.minimum(y, cap)
+
+    def grad(xp, g, v, o):
+        above = v > t
+        if cap is not None:
+            return xp.where(above, xp.where(v < cap, g, 0.0), g * slope if slope else 0.0)
+        return xp.where(above, g, g * slope if slope else 0.0)
+
+    return _unary(x, forward, grad)
 
 
 def sigmoid(x):
@@ -91,9 +106,59 @@ def mish(x):
     return ops.mish(x)
 
 
+def celu(x, alpha=1.0):
+    return _nn.celu(x, alpha=alpha)
+
+
+def glu(x, axis=-1):
+    return _nn.glu(x, axis=axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    return _nn.hard_shrink(x, threshold=threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    return _nn.soft_shrink(x, threshold=threshold)
+
+
+def hard_tanh(x):
+    return _nn.hard_tanh(x)
+
+
+def tanh_shrink(x):
+    return _nn.tanh_shrink(x)
+
+
+def log_sigmoid(x):
+    return _nn.log_sigmoid(x)
+
+
+def sparse_plus(x):
+    return _nn.sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    return _nn.sparse_sigmoid(x)
+
+
+def sparsemax(x, axis=-1):
+    return _nn.sparsemax(x, axis=axis)
+
+
+def squareplus(x, b=4):
+    return _nn.squareplus(x, b=b)
+
+
+def threshold(x, threshold, default_value):
+    return _nn.threshold(x, threshold, default_value)
+
+
 _BY_NAME = {f.__name__: f for f in (relu, sigmoid, softmax, log_softmax, tanh, linear, elu, selu,
                                     softplus, softsign, exponential, gelu, silu, hard_sigmoid,
-                                    hard_silu, relu6, leaky_relu, mish)}
+                                    hard_silu, relu6, leaky_relu, mish, celu, glu, hard_shrink,
+                                    soft_shrink, hard_tanh, tanh_shrink, log_sigmoid, sparse_plus,
+                                    sparse_sigmoid, sparsemax, squareplus, threshold)}
 _BY_NAME.update(swish=silu, hard_swish=hard_silu)
 
 
@@ -112,7 +177,8 @@ def get(identifier):
 
             raise unknown_identifier("activation", identifier, _BY_NAME)
         return fn
-    raise TypeError(f"Could not interpret activation identifier {identifier!r}: expected a name or a callable.")
+    raise TypeError(f"Could not interpret activation identifier {identifier!r}: expected a name "
+                    "or a callable.")
 
 
 def serialize(activation):

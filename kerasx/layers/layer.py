@@ -262,8 +262,10 @@ class Layer:
             return inputs
         from kerasx.backends import current
 
+        from kerasx.backends.sparse import is_sparse, to_dense
+
         backend = current()
-        value = backend.asarray(inputs)
+        value = to_dense(inputs, backend) if is_sparse(inputs) else backend.asarray(inputs)
         if self.autocast and backend.xp.isdtype(value.dtype, "real floating") \
                 and value.dtype != backend.dtype(self.dtype):
             value = backend.xp.astype(value, backend.dtype(self.dtype))

@@ -23,6 +23,12 @@ from kerasx.ops.shape import (arange, broadcast_to, cast, concatenate, convert_t
                               stack, stop_gradient, swapaxes, take, take_along_axis, tile,
                               transpose, zeros, zeros_like)
 
+from kerasx.ops.nn import (celu, glu, hard_shrink, hard_tanh, log_sigmoid, prelu, soft_shrink,
+                           sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink,
+                           threshold)
+from kerasx.ops.normalization import (batch_normalization, layer_normalization, moments,
+                                      normalize, rms_normalization)
+
 absolute = abs
 concat = concatenate
 permute_dims = transpose

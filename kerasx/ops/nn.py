@@ -17,8 +17,9 @@ def relu6(x):
 
 
 def leaky_relu(x, negative_slope=0.2):
-    return _unary(x, lambda xp, v: xp.where(v > 0, v, v * negative_slope),
-                  lambda xp, g, v, o: xp.where(v > 0, g, g * negative_slope))
+    """max(x, negative_slope * x), Keras's definition (also for slopes above 1)."""
+    return _unary(x, lambda xp, v: xp.maximum(v, v * negative_slope),
+                  lambda xp, g, v, o: xp.where(v >= v * negative_slope, g, g * negative_slope))
 
 
 def elu(x, alpha=1.0):
@@ -131,6 +132,163 @@ def mish(x):
         return g * (t + v * (1.0 - t * t) * _stable_sigmoid(xp, v))
 
     return _unary(x, fwd, grad)
+
+
+def celu(x, alpha=1.0):
+    """max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
+    alpha = float(alpha)
+    return _unary(x, lambda xp, v: (xp.maximum(v, 0.0)
+                                    + alpha * xp.expm1(xp.minimum(v, 0.0) / alpha)),
+                  lambda xp, g, v, o: xp.where(v > 0, g, g * xp.exp(xp.minimum(v, 0.0) / alpha)))
+
+
+def hard_tanh(x):
+    """x clipped to [-1, 1]."""
+    return _unary(x, lambda xp, v: xp.clip(v, -1.0, 1.0),
+                  lambda xp, g, v, o: xp.where((v > -1.0) & (v < 1.0), g, 0.0))
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    return _unary(x, lambda xp, v: xp.where(xp.abs(v) > threshold, v, 0.0),
+                  lambda xp, g, v, o: xp.where(xp.abs(v) > threshold, g, 0.0))
+
+
+def soft_shrink(x, threshold=0.5):
+    """x - threshold above threshold, x + threshold below -threshold, 0 between."""
+    return _unary(x, lambda xp, v: xp.where(v > threshold, v - threshold,
+                                            xp.where(v < -threshold, v + threshold, 0.0)),
+                  lambda xp, g, v, o: xp.where(xp.abs(v) > threshold, g, 0.0))
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    def fwd(xp, v):
+        return v - xp.tanh(v)
+
+    def grad(xp, g, v, o):
+        t = xp.tanh(v)
+        return g * t * t
+
+    return _unary(x, fwd, grad)
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), computed stably."""
+    return _unary(x, lambda xp, v: xp.minimum(v, 0.0) - xp.log1p(xp.exp(-xp.abs(v))),
+                  lambda xp, g, v, o: g * _stable_sigmoid(xp, -v))
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1."""
+    return _unary(x, lambda xp, v: xp.where(v <= -1.0, 0.0,
+                                            xp.where(v < 1.0, 0.25 * (v + 1.0) ** 2, v)),
+                  lambda xp, g, v, o: xp.where(v <= -1.0, 0.0,
+                                               xp.where(v < 1.0, 0.5 * g * (v + 1.0), g)))
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
+    return _unary(x, lambda xp, v: xp.where(v <= -1.0, 0.0,
+                                            xp.where(v >= 1.0, 1.0, 0.5 * (v + 1.0))),
+                  lambda xp, g, v, o: xp.where((v > -1.0) & (v < 1.0), 0.5 * g, 0.0))
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2."""
+    b = float(b)
+
+    def grad(xp, g, v, o):
+        return 0.5 * g * (1.0 + v / xp.sqrt(v * v + b))
+
+    return _unary(x, lambda xp, v: 0.5 * (v + xp.sqrt(v * v + b)), grad)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value."""
+    return _unary(x, lambda xp, v: xp.where(v > threshold, v, float(default_value)),
+                  lambda xp, g, v, o: xp.where(v > threshold, g, 0.0))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: a * sigmoid(b) where a, b are the two halves of `x` along `axis`."""
+    xp = namespace()
+    xv = value_of(x)
+    nd = len(xv.shape)
+    ax = axis % nd
+    n = xv.shape[ax]
+    if n % 2:
+        raise ValueError(
+            f"glu splits axis {axis} in two halves, so its size must be even; received an input "
+            f"of shape {tuple(xv.shape)}. Use an even number of features on that axis.")
+    half = n // 2
+    first = (slice(None),) * ax + (slice(0, half), Ellipsis)
+    second = (slice(None),) * ax + (slice(half, n), Ellipsis)
+    a, b = xv[first], xv[second]
+    s = _stable_sigmoid(xp, b)
+    out = a * s
+    if not tracked(x):
+        return Tensor(out)
+
+    def vjp(g):
+        return (xp.concat([g * s, g * a * s * (1.0 - s)], axis=ax),)
+
+    return record(out, (x,), vjp)
+
+
+def sparsemax(x, axis=-1):
+    """Euclidean projection of `x` onto the probability simplex along `axis` (sparse softmax).
+
+    The threshold is `(sum of the k largest values - 1) / k` for the support
+    size k (Martins and Astudillo, 2016). Keras 3.15 summed the cumulative
+    sums instead, which is wrong whenever k > 1 (keras-team/keras#23425,
+    fixed upstream in #23469); kerasx follows the corrected definition.
+    """
+    xp = namespace()
+    backend = current()
+    xv = value_of(x)
+    nd = len(xv.shape)
+    ax = axis % nd
+    n = xv.shape[ax]
+    z_sorted = xp.flip(xp.sort(xv, axis=ax), axis=ax)
+    cumsum = xp.cumulative_sum(z_sorted, axis=ax)
+    shape = [1] * nd
+    shape[ax] = n
+    r = xp.reshape(xp.arange(1, n + 1, dtype=xv.dtype, device=backend.device), tuple(shape))
+    support = (z_sorted - (cumsum - 1.0) / r) > 0
+    k = xp.sum(xp.astype(support, xv.dtype), axis=ax, keepdims=True)
+    tau = (xp.sum(xp.where(support, z_sorted, 0.0), axis=ax, keepdims=True) - 1.0) / k
+    out = xp.maximum(xv - tau, 0.0)
+    if not tracked(x):
+        return Tensor(out)
+
+    def vjp(g):
+        active = xp.astype(out > 0, g.dtype)
+        count = xp.sum(active, axis=ax, keepdims=True)
+        return (active * (g - xp.sum(g * active, axis=ax, keepdims=True) / count),)
+
+    return record(out, (x,), vjp)
+
+
+def prelu(x, alpha):
+    """x for x > 0, alpha * x otherwise, with `alpha` broadcast against `x` (one tape node)."""
+    from kerasx.autodiff.broadcast import unbroadcast
+
+    xp = namespace()
+    xv, av = value_of(x), value_of(alpha)
+    positive = xv > 0
+    out = xp.where(positive, xv, av * xv)
+    if not tracked(x, alpha):
+        return Tensor(out)
+    ashape = tuple(av.shape)
+
+    def vjp(g):
+        gx = xp.where(positive, g, g * av) if getattr(x, "tracked", False) else None
+        ga = (unbroadcast(xp, xp.where(positive, 0.0, g * xv), ashape)
+              if getattr(alpha, "tracked", False) else None)
+        return gx, ga
+
+    return record(out, (x, alpha), vjp)
 
 
 def softmax(x, axis=-1):

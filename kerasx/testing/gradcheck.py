@@ -39,8 +39,8 @@ def _projection(fn, inputs):
 def numeric_gradient(fn, inputs, index, projection, eps=1e-6):
     """d sum(fn(*inputs) * projection) / d inputs[index], by central differences."""
     backend = current()
-    base = [np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x)
-            for x in inputs]
+    base = [np.array(x, dtype=np.float64, order="C") if np.asarray(x).dtype.kind == "f"
+            else np.array(x) for x in inputs]
     grad = np.zeros_like(base[index])
     flat = base[index].reshape(-1)
     gflat = grad.reshape(-1)

@@ -6,9 +6,11 @@ _COUNTS = {}
 
 
 def to_snake_case(name):
+    """`SpatialDropout1D` -> `spatial_dropout1d`, `Conv2D` -> `conv2d`, as Keras names them."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-    return name.replace("__", "_")
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name
 
 
 def uniquify(base):

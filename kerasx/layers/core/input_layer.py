@@ -24,6 +24,11 @@ class KerasTensor:
         self.shape = tuple(shape)
         self.dtype = dtype
         self.sparse = sparse
+        if self.sparse:
+            from kerasx.backends import current
+            from kerasx.backends.sparse import check_sparse_support
+
+            check_sparse_support(current())
         self.name = name
         self.node = node
         self.index = index

@@ -1,0 +1,51 @@
+"""`ReLU`: the rectified linear unit as a layer."""
+
+__all__ = ["ReLU"]
+
+from kerasx import activations
+from kerasx.layers.layer import Layer
+
+
+class ReLU(Layer):
+    """Rectified linear unit with optional cap, threshold and leak.
+
+    `f(x) = max_value` for `x >= max_value`, `x` for `threshold < x < max_value`,
+    and `negative_slope * (x - threshold)` otherwise.
+
+    Args:
+        max_value: float >= 0, the largest output (None: no cap).
+        negative_slope: float >= 0, the slope below the threshold.
+        threshold: float >= 0, the value below which the output is leaky (or 0).
+
+    Input shape: any. Output shape: the same as the input.
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if max_value is not None and max_value < 0.0:
+            raise ValueError(
+                f"ReLU: max_value cannot be negative, received max_value={max_value}. "
+                "Use None for no cap or a value >= 0.")
+        if negative_slope is None or negative_slope < 0.0:
+            raise ValueError(
+                f"ReLU: negative_slope must be a float >= 0, received "
+                f"negative_slope={negative_slope}.")
+        if threshold is None or threshold < 0.0:
+            raise ValueError(
+                f"ReLU: threshold must be a float >= 0, received threshold={threshold}.")
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = threshold
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        return activations.relu(inputs, negative_slope=self.negative_slope,
+                                max_value=self.max_value, threshold=self.threshold)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value,
+                "negative_slope": self.negative_slope, "threshold": self.threshold}

@@ -1,0 +1,303 @@
+"""Normalization primitives: moments, batch, layer and RMS normalization.
+
+Each is one tape node with its VJP beside the forward, so a normalization
+layer costs one node per call instead of a dozen small ones.
+"""
+
+import math
+
+from kerasx.autodiff.broadcast import unbroadcast
+from kerasx.autodiff.tape import record_multi
+from kerasx.ops._helpers import (Tensor, namespace, normalize_axes, record, shape_of, tracked,
+                                 value_of)
+
+
+def _count(shape, axes):
+    return math.prod(shape[a] for a in axes)
+
+
+def _param_shape(shape, kept):
+    """The broadcast shape of a parameter that varies only along the axes `kept`."""
+    return tuple(n if i in kept else 1 for i, n in enumerate(shape))
+
+
+def _as_broadcast(xp, value, bshape):
+    """A parameter (1-D per-feature vector, or already broadcastable) reshaped to `bshape`."""
+    if value is None:
+        return None
+    if len(value.shape) == len(bshape):
+        return value
+    return xp.reshape(value, bshape)
+
+
+def _reduce_to(xp, grad, bshape, shape):
+    """Sums a full-size gradient down to a parameter of shape `shape` broadcast as `bshape`."""
+    return xp.reshape(unbroadcast(xp, grad, bshape), shape)
+
+
+def _check_axis(axis, nd, who):
+    if not -nd <= axis < nd:
+        raise ValueError(
+            f"{who}: axis {axis} is out of bounds for an input of rank {nd}. "
+            f"Use an axis in [{-nd}, {nd - 1}].")
+    return axis % nd
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and (biased) variance of `x` over `axes`, as one tape node.
+
+    Args:
+        x: input tensor.
+        axes: the axes to reduce.
+        keepdims: keep the reduced axes with size 1.
+        synchronized: accepted for Keras compatibility (kerasx runs on one device).
+
+    Returns:
+        `(mean, variance)`.
+    """
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axes, len(shape))
+    mean = xp.mean(xv, axis=axes, keepdims=True)
+    centered = xv - mean
+    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    kept = tuple(n for i, n in enumerate(shape) if i not in axes)
+    outs = (mean, var) if keepdims else (xp.reshape(mean, kept), xp.reshape(var, kept))
+    if not tracked(x):
+        return Tensor(outs[0]), Tensor(outs[1])
+    count = _count(shape, axes)
+    kshape = tuple(mean.shape)
+
+    def vjp(grads):
+        g_mean, g_var = grads
+        total = None
+        if g_mean is not None:
+            total = xp.reshape(g_mean, kshape) / count
+        if g_var is not None:
+            part = xp.reshape(g_var, kshape) * centered * (2.0 / count)
+            total = part if total is None else total + part
+        return (None if total is None else xp.broadcast_to(total, shape),)
+
+    return record_multi(outs, (x,), vjp)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """`(x - mean) / sqrt(variance + epsilon) * scale + offset` along feature `axis`.
+
+    `mean`, `variance`, `offset` and `scale` are per-feature vectors of length
+    `x.shape[axis]` (or arrays broadcastable to `x`). One tape node, with
+    gradients for every input.
+    """
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    nd = len(shape)
+    ax = _check_axis(axis, nd, "batch_normalization")
+    bshape = _param_shape(shape, (ax,))
+    mv, vv = value_of(mean), value_of(variance)
+    ov = None if offset is None else value_of(offset)
+    sv = None if scale is None else value_of(scale)
+    m = _as_broadcast(xp, mv, bshape)
+    v = _as_broadcast(xp, vv, bshape)
+    o = _as_broadcast(xp, ov, bshape)
+    s = _as_broadcast(xp, sv, bshape)
+    rinv = 1.0 / xp.sqrt(v + epsilon)
+    inv = rinv if s is None else rinv * s
+    out = (xv - m) * inv
+    if o is not None:
+        out = out + o
+    if not tracked(x, mean, variance, offset, scale):
+        return Tensor(out)
+
+    def want(t):
+        return t is not None and getattr(t, "tracked", False)
+
+    def vjp(g):
+        gx = g * inv if want(x) else None
+        gm = _reduce_to(xp, -g * inv, tuple(m.shape), shape_of(mv)) if want(mean) else None
+        gv = gs = go = None
+        if want(variance) or want(scale):
+            centered = xv - m
+            if want(scale):
+                gs = _reduce_to(xp, g * centered * rinv, tuple(s.shape), shape_of(sv))
+            if want(variance):
+                gvar = g * centered * (-0.5) * rinv * rinv * inv
+                gv = _reduce_to(xp, gvar, tuple(v.shape), shape_of(vv))
+        if want(offset):
+            go = _reduce_to(xp, g, tuple(o.shape), shape_of(ov))
+        return gx, gm, gv, go, gs
+
+    return record(out, (x, mean, variance, offset, scale), vjp)
+
+
+def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3):
+    """Batch normalization with the statistics of this batch, as one tape node.
+
+    Normalizes `x` over every axis but `axis` with its own mean and biased
+    variance, then applies `scale` and `offset`. The VJP carries the gradient
+    through the batch statistics (the classic three-term BatchNorm backward).
+
+    Returns:
+        `(outputs, mean, variance)`; `mean` and `variance` are per-feature
+        Tensors that take no gradient (they feed the moving averages).
+    """
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    nd = len(shape)
+    ax = _check_axis(axis, nd, "fused_batch_normalization")
+    red = tuple(i for i in range(nd) if i != ax)
+    bshape = _param_shape(shape, (ax,))
+    sv = None if scale is None else value_of(scale)
+    ov = None if offset is None else value_of(offset)
+    s = _as_broadcast(xp, sv, bshape)
+    o = _as_broadcast(xp, ov, bshape)
+    mean = xp.mean(xv, axis=red, keepdims=True)
+    centered = xv - mean
+    var = xp.mean(centered * centered, axis=red, keepdims=True)
+    rinv = 1.0 / xp.sqrt(var + epsilon)
+    xhat = centered * rinv
+    out = xhat if s is None else xhat * s
+    if o is not None:
+        out = out + o
+    stats = (Tensor(xp.reshape(mean, (shape[ax],))), Tensor(xp.reshape(var, (shape[ax],))))
+    if not tracked(x, scale, offset):
+        return (Tensor(out),) + stats
+
+    def vjp(g):
+        gx = gs = go = None
+        if getattr(x, "tracked", False):
+            dxhat = g if s is None else g * s
+            gx = rinv * (dxhat - xp.mean(dxhat, axis=red, keepdims=True)
+                         - xhat * xp.mean(dxhat * xhat, axis=red, keepdims=True))
+        if scale is not None and getattr(scale, "tracked", False):
+            gs = xp.reshape(xp.sum(g * xhat, axis=red), shape_of(sv))
+        if offset is not None and getattr(offset, "tracked", False):
+            go = xp.reshape(xp.sum(g, axis=red), shape_of(ov))
+        return gx, gs, go
+
+    return (record(out, (x, scale, offset), vjp),) + stats
+
+
+def _feature_axes(axis, nd, who):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    return tuple(sorted(_check_axis(a, nd, who) for a in axes))
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+    """Normalizes each sample over `axis` (an int or a list), then scales and shifts.
+
+    `gamma` and `beta` have the sizes of the normalized axes. With the
+    deprecated `rms_scaling=True` the input is divided by its standard
+    deviation without centering, as Keras does, and `beta` is ignored.
+    One tape node.
+    """
+    from kerasx.config import epsilon as default_epsilon
+
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    nd = len(shape)
+    axes = _feature_axes(axis, nd, "layer_normalization")
+    others = tuple(i for i in range(nd) if i not in axes)
+    bshape = _param_shape(shape, axes)
+    gv = None if gamma is None else value_of(gamma)
+    bv = None if beta is None or rms_scaling else value_of(beta)
+    gb = _as_broadcast(xp, gv, bshape)
+    bb = _as_broadcast(xp, bv, bshape)
+    mean = xp.mean(xv, axis=axes, keepdims=True)
+    centered = xv - mean
+    rinv = 1.0 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    xhat = xv * rinv if rms_scaling else centered * rinv
+    out = xhat if gb is None else xhat * gb
+    if bb is not None:
+        out = out + bb
+    use_beta = bb is not None
+    if not tracked(x, gamma, beta if use_beta else None):
+        return Tensor(out)
+
+    def vjp(g):
+        gx = gg = gbeta = None
+        if getattr(x, "tracked", False):
+            dxhat = g if gb is None else g * gb
+            if rms_scaling:
+                gx = rinv * dxhat - rinv ** 3 * centered * xp.mean(dxhat * xv, axis=axes,
+                                                                    keepdims=True)
+            else:
+                gx = rinv * (dxhat - xp.mean(dxhat, axis=axes, keepdims=True)
+                             - xhat * xp.mean(dxhat * xhat, axis=axes, keepdims=True))
+        if gamma is not None and getattr(gamma, "tracked", False):
+            gg = xp.reshape(xp.sum(g * xhat, axis=others) if others else g * xhat, shape_of(gv))
+        if use_beta and getattr(beta, "tracked", False):
+            gbeta = xp.reshape(xp.sum(g, axis=others) if others else g, shape_of(bv))
+        return gx, gg, gbeta
+
+    return record(out, (x, gamma, beta if use_beta else None), vjp)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """`x / sqrt(mean(x ** 2, axis) + epsilon) * scale`, as one tape node."""
+    from kerasx.config import epsilon as default_epsilon
+
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    xp = namespace()
+    xv = value_of(x)
+    shape = tuple(xv.shape)
+    nd = len(shape)
+    axes = _feature_axes(axis, nd, "rms_normalization")
+    others = tuple(i for i in range(nd) if i not in axes)
+    sv = None if scale is None else value_of(scale)
+    sb = _as_broadcast(xp, sv, _param_shape(shape, axes))
+    rinv = 1.0 / xp.sqrt(xp.mean(xv * xv, axis=axes, keepdims=True) + eps)
+    xhat = xv * rinv
+    out = xhat if sb is None else xhat * sb
+    if not tracked(x, scale):
+        return Tensor(out)
+
+    def vjp(g):
+        gx = gs = None
+        if getattr(x, "tracked", False):
+            dxhat = g if sb is None else g * sb
+            gx = rinv * dxhat - rinv ** 3 * xv * xp.mean(dxhat * xv, axis=axes, keepdims=True)
+        if scale is not None and getattr(scale, "tracked", False):
+            gs = xp.reshape(xp.sum(g * xhat, axis=others) if others else g * xhat, shape_of(sv))
+        return gx, gs
+
+    return record(out, (x, scale), vjp)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """`x / max(norm(x, order, axis), epsilon)` (Keras's `ops.normalize`).
+
+    The L2 case (the default) is one tape node computing
+    `x * min(rsqrt(sum(x ** 2)), 1 / epsilon)` as Keras does; other orders
+    are composed from differentiable ops.
+    """
+    from kerasx.config import epsilon as default_epsilon
+
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"normalize: order must be an int >= 1, received order={order!r}.")
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    if order != 2:
+        from kerasx.ops.math import abs as _abs, divide, maximum, power
+        from kerasx.ops.reduction import sum as _sum
+
+        norm = power(_sum(power(_abs(x), float(order)), axis=axis, keepdims=True), 1.0 / order)
+        return divide(x, maximum(norm, eps))
+    xp = namespace()
+    xv = value_of(x)
+    axes = normalize_axes(axis, len(xv.shape))
+    square_sum = xp.sum(xv * xv, axis=axes, keepdims=True)
+    limited = square_sum < eps * eps  # the norm is below epsilon: x / epsilon
+    inv = xp.where(limited, 1.0 / eps, 1.0 / xp.sqrt(xp.where(limited, 1.0, square_sum)))
+    out = xv * inv
+    if not tracked(x):
+        return Tensor(out)
+
+    def vjp(g):
+        radial = inv ** 3 * xv * xp.sum(g * xv, axis=axes, keepdims=True)
+        return (xp.where(limited, g * inv, g * inv - radial),)
+
+    return record(out, (x,), vjp)
