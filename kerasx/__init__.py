@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 from kerasx import (activations, backends, callbacks, config, constraints, initializers, layers,
                     losses, metrics, models, ops, optimizers, regularizers, saving, utils)
 from kerasx.autodiff import GradientTape, Variable
-from kerasx.layers import Input, Layer
+from kerasx.layers import Input, InputSpec, Layer
 from kerasx.models import Model, Sequential
 
 backend = config
 
-__all__ = ["GradientTape", "Input", "Layer", "Model", "Sequential", "Variable", "activations",
+__all__ = ["GradientTape", "Input", "InputSpec", "Layer", "Model", "Sequential", "Variable", "activations",
            "backends", "callbacks", "config", "constraints", "initializers", "layers", "losses",
            "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils"]

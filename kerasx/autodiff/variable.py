@@ -65,6 +65,14 @@ class Variable(TensorOps):
         self._trainable = bool(flag)
         self.tracked = self._trainable
 
+    def numpy(self):
+        """A host copy of the value (later updates do not change it)."""
+        from kerasx.backends import current
+
+        backend = current()
+        out = backend.to_numpy(self._value)
+        return out.copy() if out is self._value else out
+
     def assign(self, value):
         """Replaces the value; shape must stay the same, dtype is kept."""
         from kerasx.backends import current

@@ -1,3 +1,128 @@
-"""Fast NumPy optimizer updates (in place, with `out=`), checked against the portable path."""
+"""Fast NumPy optimizer updates, in place with `out=`, checked against the portable path.
 
-KERNELS = {}
+Each kernel receives the optimizer's Variables (the parameter and its slots)
+and rewrites their arrays in place, using one scratch array instead of the
+handful of temporaries the portable expression allocates. An array is only
+written in place while its Variable is the sole holder: if anything else
+holds it (an array the user passed to `assign`, a `get_weights()` result, a
+view), the Variable first gets a private copy, so nothing outside the
+optimizer ever sees its values change.
+"""
+
+import sys
+
+import numpy as np
+
+
+def _refcount_of_value(holder):
+    value = holder._value
+    return sys.getrefcount(value)
+
+
+class _Probe:
+    __slots__ = ("_value",)
+
+
+def _baseline():
+    probe = _Probe()
+    probe._value = np.empty(1)
+    return _refcount_of_value(probe)
+
+
+# references an exclusively held array has when counted by _refcount_of_value
+_EXCLUSIVE = _baseline()
+
+
+def is_exclusive(holder):
+    """True when `holder._value` is referenced by `holder` alone."""
+    return _refcount_of_value(holder) <= _EXCLUSIVE
+
+
+def _writeable(value):
+    return getattr(getattr(value, "flags", None), "writeable", True)
+
+
+def private_buffer(var, copy=np.array):
+    """The array of `var`, replaced first by a private writable copy if it is shared."""
+    value = var._value
+    # count first: any temporary made from `value` (even `value.flags`) holds a reference
+    if sys.getrefcount(value) > _EXCLUSIVE or value.base is not None or not _writeable(value):
+        value = copy(value)
+        var._value = value
+    return value
+
+
+def weight_decay(param, rate):
+    """`param -= param * rate`."""
+    p = private_buffer(param)
+    scratch = np.multiply(p, rate)
+    p -= scratch
+
+
+def sgd_update(param, grad, learning_rate):
+    """`param -= grad * learning_rate`."""
+    p = private_buffer(param)
+    scratch = np.multiply(grad, learning_rate)
+    p -= scratch
+
+
+def sgd_momentum_update(param, grad, m, learning_rate, momentum, nesterov):
+    """`m = m * momentum - grad * lr`, then `param += m`
+    (Nesterov: `param += m * momentum - grad * lr`)."""
+    p, mm = private_buffer(param), private_buffer(m)
+    step = np.multiply(grad, learning_rate)
+    mm *= momentum
+    mm -= step
+    if nesterov:
+        ahead = np.multiply(mm, momentum)
+        ahead -= step
+        p += ahead
+    else:
+        p += mm
+
+
+def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+    """One Adam (or AMSGrad, with `v_hat`) step with the bias correction in `alpha`:
+    `m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); param -= alpha m / (sqrt(v) + eps)`."""
+    p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
+    scratch = np.subtract(grad, mm)
+    scratch *= 1 - beta_1
+    mm += scratch
+    np.multiply(grad, grad, out=scratch)
+    scratch -= vv
+    scratch *= 1 - beta_2
+    vv += scratch
+    second = vv
+    if v_hat is not None:
+        second = private_buffer(v_hat)
+        np.maximum(second, vv, out=second)
+    np.sqrt(second, out=scratch)
+    scratch += epsilon
+    np.divide(mm, scratch, out=scratch)
+    scratch *= alpha
+    p -= scratch
+
+
+def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, epsilon):
+    """`m += (g - m)(1 - b1); u = max(b2 u, |g|); param -= lr m / (correction (u + eps))`."""
+    p, mm, uu = private_buffer(param), private_buffer(m), private_buffer(u)
+    scratch = np.subtract(grad, mm)
+    scratch *= 1 - beta_1
+    mm += scratch
+    uu *= beta_2
+    np.abs(grad, out=scratch)
+    np.maximum(uu, scratch, out=uu)
+    np.add(uu, epsilon, out=scratch)
+    scratch *= correction
+    np.divide(mm, scratch, out=scratch)
+    scratch *= learning_rate
+    p -= scratch
+
+
+KERNELS = {
+    "weight_decay": weight_decay,
+    "sgd_update": sgd_update,
+    "sgd_momentum_update": sgd_momentum_update,
+    "adam_update": adam_update,
+    "adamax_update": adamax_update,
+}

@@ -1,4 +1,401 @@
 """Fast NumPy kernels (rnn), registered by the NumPy backend; the tests check each
-against the portable array-API path."""
+against the portable array-API path in `kerasx.ops.rnn`.
 
-KERNELS = {}
+Same contract as the portable `*_forward` / `*_backward` functions there, on
+NumPy arrays: a forward returns `(outputs, final_states, saved)` or None when it
+does not handle the options (the op then runs the portable path), and the
+matching backward consumes its own `saved`. The speed comes from time-major
+preallocated buffers, gate math done in place with `out=` (no temporaries per
+step), sigmoid gates evaluated through one `tanh` over the gate row (sigmoid(x) =
+0.5 tanh(x / 2) + 0.5, with the 1/2 folded into the weights), and the weight
+gradients taken as one matmul over all timesteps.
+"""
+
+import numpy as np
+
+
+def _sigmoid_(v):
+    v *= 0.5
+    np.tanh(v, out=v)
+    v *= 0.5
+    v += 0.5
+
+
+def _tanh_(v):
+    np.tanh(v, out=v)
+
+
+def _relu_(v):
+    np.maximum(v, 0.0, out=v)
+
+
+def _linear_(v):
+    pass
+
+
+def _d_sigmoid(y, out):
+    np.subtract(1.0, y, out=out)
+    out *= y
+
+
+def _d_tanh(y, out):
+    np.multiply(y, y, out=out)
+    np.subtract(1.0, out, out=out)
+
+
+def _d_relu(y, out):
+    np.greater(y, 0.0, out=out, casting="unsafe")
+
+
+def _d_linear(y, out):
+    out.fill(1.0)
+
+
+# name -> (in-place activation, derivative from the output written into `out`)
+_ACT = {"tanh": (_tanh_, _d_tanh), "sigmoid": (_sigmoid_, _d_sigmoid),
+        "relu": (_relu_, _d_relu), "linear": (_linear_, _d_linear)}
+
+
+def _supported(names, dmask, rmask):
+    return (all(n in _ACT for n in names)
+            and (dmask is None or dmask.ndim == 2) and (rmask is None or rmask.ndim == 2))
+
+
+def _project(x_tm, kernel, bias, dmask):
+    t, b, f = x_tm.shape
+    xs = x_tm if dmask is None else x_tm * dmask
+    x2 = np.ascontiguousarray(xs).reshape(t * b, f)
+    out = x2 @ kernel
+    if bias is not None:
+        out += bias
+    return x2, out.reshape(t, b, kernel.shape[1])
+
+
+def _project_vjp(x2, kernel, d_tm, dmask, need_x):
+    t, b, n = d_tm.shape
+    d2 = d_tm.reshape(t * b, n)
+    dw = x2.T @ d2
+    db = d2.sum(axis=0)
+    dx = None
+    if need_x:
+        dx = (d2 @ kernel.T).reshape(t, b, kernel.shape[0])
+        if dmask is not None:
+            dx *= dmask
+    return dx, dw, db
+
+
+def _recur_dw(h_tm, d_tm, rmask):
+    t, b, u = h_tm.shape
+    hs = h_tm if rmask is None else h_tm * rmask
+    return hs.reshape(t * b, u).T @ d_tm.reshape(t * b, d_tm.shape[-1])
+
+
+def _masked_index(mask_tm):
+    """(T, B, 1) booleans, True at the masked (skipped) steps."""
+    return None if mask_tm is None else ~mask_tm[:, :, None]
+
+
+def _outputs(hseq, mask_tm, zero_output):
+    out = hseq.transpose(1, 0, 2)
+    if zero_output and mask_tm is not None:
+        out = np.where(mask_tm.T[:, :, None], out, 0.0).astype(hseq.dtype, copy=False)
+    return out
+
+
+def _state_grad(g, like):
+    return np.zeros_like(like) if g is None else np.array(g, dtype=like.dtype, copy=True)
+
+
+def _dout_tm(dout, mask_tm, zero_output):
+    if dout is None:
+        return None
+    d = dout.transpose(1, 0, 2)
+    if zero_output and mask_tm is not None:
+        d = d * mask_tm[:, :, None]
+    return d
+
+
+def _split_(skip, t, d, carry):
+    """Moves the gradient of masked rows of `d` into `carry` (returned), zeroing them in d."""
+    if skip is None:
+        return None
+    k = skip[t]
+    np.multiply(d, k, out=carry)
+    np.copyto(d, 0.0, where=k)
+    return carry
+
+
+# -- LSTM --------------------------------------------------------------------------------
+# Inside the kernel the gate columns are reordered i, f, o, c (Keras stores i, f, c, o) so
+# the three recurrent-activation gates form one block; with sigmoid gates the weights of
+# that block are pre-scaled by 1/2, making sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 one tanh
+# over the whole row plus two scalar ops on the block.
+
+def _lstm_order(u):
+    return np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
+
+
+def _unorder(a, order):
+    out = np.empty_like(a)
+    out[..., order] = a
+    return out
+
+
+def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output):
+    act, ract = names
+    if not _supported(names, dmask, rmask):
+        return None
+    t_len, b, _ = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    order = _lstm_order(u)
+    fused = ract == "sigmoid" and act == "tanh"
+    scale = np.ones(4 * u, dtype)
+    if fused:
+        scale[:3 * u] = 0.5
+    kernel_p, rkernel_p = kernel[:, order], rkernel[:, order]
+    bias_p = None if bias is None else bias[order] * scale
+    x2, gates = _project(x_tm, kernel_p * scale, bias_p, dmask)
+    rk_scaled = rkernel_p * scale
+    hseq = np.empty((t_len + 1, b, u), dtype)
+    cseq = np.empty((t_len + 1, b, u), dtype)
+    tcs = np.empty((t_len, b, u), dtype)
+    hseq[0], cseq[0] = states
+    rec = np.empty((b, 4 * u), dtype)
+    tmp = np.empty((b, u), dtype)
+    skip = _masked_index(mask_tm)
+    f_act, f_ract = _ACT[act][0], _ACT[ract][0]
+    for t in range(t_len):
+        z = gates[t]
+        hp = hseq[t] if rmask is None else np.multiply(hseq[t], rmask, out=tmp)
+        np.matmul(hp, rk_scaled, out=rec)
+        z += rec
+        if fused:
+            np.tanh(z, out=z)
+            sig = z[:, :3 * u]
+            sig *= 0.5
+            sig += 0.5
+        else:
+            f_ract(z[:, :3 * u])
+            f_act(z[:, 3 * u:])
+        c = cseq[t + 1]
+        np.multiply(z[:, u:2 * u], cseq[t], out=c)
+        np.multiply(z[:, :u], z[:, 3 * u:], out=tmp)
+        c += tmp
+        np.copyto(tcs[t], c)
+        f_act(tcs[t])
+        np.multiply(z[:, 2 * u:3 * u], tcs[t], out=hseq[t + 1])
+        if skip is not None:
+            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
+            np.copyto(c, cseq[t], where=skip[t])
+    saved = (x2, kernel_p, rkernel_p, dmask, rmask, mask_tm, zero_output, names, gates, hseq,
+             cseq, tcs, order)
+    return _outputs(hseq[1:], mask_tm, zero_output), (hseq[t_len], cseq[t_len]), saved
+
+
+def lstm_backward(saved, dout, dfinals, needs):
+    (x2, kernel_p, rkernel_p, dmask, rmask, mask_tm, zero_output, names, gates, hseq, cseq, tcs,
+     order) = saved
+    act, ract = names
+    t_len, b, n = gates.shape
+    u = n // 4
+    d_act, d_ract = _ACT[act][1], _ACT[ract][1]
+    dz_all = np.empty_like(gates)
+    dh = _state_grad(dfinals[0], hseq[0])
+    dc = _state_grad(dfinals[1], cseq[0])
+    rt = np.ascontiguousarray(rkernel_p.T)
+    d_out = _dout_tm(dout, mask_tm, zero_output)
+    skip = _masked_index(mask_tm)
+    tmp = np.empty((b, u), hseq.dtype)
+    deriv = np.empty((b, n), hseq.dtype)
+    h_carry, c_carry = np.empty_like(tmp), np.empty_like(tmp)
+    for t in reversed(range(t_len)):
+        y, tc, dz = gates[t], tcs[t], dz_all[t]
+        if d_out is not None:
+            dh += d_out[t]
+        hk = _split_(skip, t, dh, h_carry)
+        ck = _split_(skip, t, dc, c_carry)
+        d_act(tc, tmp)
+        tmp *= y[:, 2 * u:3 * u]
+        tmp *= dh
+        dc += tmp                                              # gradient of the new carry
+        np.multiply(dc, y[:, 3 * u:], out=dz[:, :u])           # i
+        np.multiply(dc, cseq[t], out=dz[:, u:2 * u])           # f
+        np.multiply(dh, tc, out=dz[:, 2 * u:3 * u])            # o
+        np.multiply(dc, y[:, :u], out=dz[:, 3 * u:])           # c
+        dc *= y[:, u:2 * u]
+        d_ract(y[:, :3 * u], deriv[:, :3 * u])
+        d_act(y[:, 3 * u:], deriv[:, 3 * u:])
+        dz *= deriv
+        np.matmul(dz, rt, out=dh)
+        if rmask is not None:
+            dh *= rmask
+        if hk is not None:
+            dh += hk
+            dc += ck
+    dr = _recur_dw(hseq[:t_len], dz_all, rmask)
+    dx, dw, db = _project_vjp(x2, kernel_p, dz_all, dmask, needs[0])
+    return dx, _unorder(dw, order), _unorder(dr, order), _unorder(db, order), (dh, dc)
+
+
+# -- GRU (reset_after=True, the Keras default) -------------------------------------------
+
+def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
+                reset_after=True):
+    act, ract = names
+    if not reset_after or not _supported(names, dmask, rmask):
+        return None
+    t_len, b, _ = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    # sigmoid z, r gates: their columns are pre-scaled by 1/2 (see the LSTM note above)
+    scale = np.ones(3 * u, dtype)
+    if ract == "sigmoid":
+        scale[:2 * u] = 0.5
+    b_in, b_rec = (None, None) if bias is None else (bias[0] * scale, bias[1] * scale)
+    x2, xw = _project(x_tm, kernel * scale, b_in, dmask)
+    rk_scaled = rkernel * scale
+    f_ract = _ACT[ract][0]
+    hseq = np.empty((t_len + 1, b, u), dtype)
+    hseq[0] = states[0]
+    keeps = np.empty((t_len, b, u), dtype)
+    rec = np.empty((b, 3 * u), dtype)
+    tmp = np.empty((b, u), dtype)
+    skip = _masked_index(mask_tm)
+    f_act = _ACT[act][0]
+    for t in range(t_len):
+        hp = hseq[t] if rmask is None else np.multiply(hseq[t], rmask, out=tmp)
+        np.matmul(hp, rk_scaled, out=rec)
+        if b_rec is not None:
+            rec += b_rec
+        x_t = xw[t]
+        zr = x_t[:, :2 * u]
+        zr += rec[:, :2 * u]
+        if ract == "sigmoid":
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+        else:
+            f_ract(zr)
+        np.copyto(keeps[t], rec[:, 2 * u:])
+        hh = x_t[:, 2 * u:]
+        np.multiply(zr[:, u:], keeps[t], out=tmp)
+        hh += tmp
+        f_act(hh)
+        np.subtract(hseq[t], hh, out=tmp)                      # h = hh + z * (h_prev - hh)
+        tmp *= zr[:, :u]
+        np.add(hh, tmp, out=hseq[t + 1])
+        if skip is not None:
+            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
+    saved = (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
+             bias is not None)
+    return _outputs(hseq[1:], mask_tm, zero_output), (hseq[t_len],), saved
+
+
+def gru_backward(saved, dout, dfinals, needs):
+    (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
+     has_bias) = saved
+    act, ract = names
+    t_len, b, n = xw.shape
+    u = n // 3
+    d_act, d_ract = _ACT[act][1], _ACT[ract][1]
+    dx_all = np.empty_like(xw)
+    dr_all = np.empty_like(xw)
+    dh = _state_grad(dfinals[0], hseq[0])
+    rt = np.ascontiguousarray(rkernel.T)
+    d_out = _dout_tm(dout, mask_tm, zero_output)
+    skip = _masked_index(mask_tm)
+    tmp = np.empty((b, u), hseq.dtype)
+    deriv = np.empty((b, 2 * u), hseq.dtype)
+    carry = np.empty_like(tmp)
+    for t in reversed(range(t_len)):
+        y, dxt, drt = xw[t], dx_all[t], dr_all[t]
+        z, r, hh = y[:, :u], y[:, u:2 * u], y[:, 2 * u:]
+        if d_out is not None:
+            dh += d_out[t]
+        hk = _split_(skip, t, dh, carry)
+        dz, d_r, dpre_h = dxt[:, :u], dxt[:, u:2 * u], dxt[:, 2 * u:]
+        np.subtract(hseq[t], hh, out=dz)
+        dz *= dh
+        d_act(hh, dpre_h)
+        np.subtract(1.0, z, out=tmp)
+        tmp *= dh
+        dpre_h *= tmp
+        np.multiply(dpre_h, keeps[t], out=d_r)
+        d_ract(y[:, :2 * u], deriv)
+        dxt[:, :2 * u] *= deriv
+        drt[:, :2 * u] = dxt[:, :2 * u]
+        np.multiply(dpre_h, r, out=drt[:, 2 * u:])
+        dh *= z
+        np.matmul(drt, rt, out=tmp)
+        if rmask is not None:
+            tmp *= rmask
+        dh += tmp
+        if hk is not None:
+            dh += hk
+    dr = _recur_dw(hseq[:t_len], dr_all, rmask)
+    dx, dw, db_in = _project_vjp(x2, kernel, dx_all, dmask, needs[0])
+    db = np.stack([db_in, dr_all.sum(axis=(0, 1))]) if has_bias else None
+    return dx, dw, dr, db, (dh,)
+
+
+# -- SimpleRNN ---------------------------------------------------------------------------
+
+def simple_rnn_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
+                       zero_output):
+    if not _supported(names, dmask, rmask):
+        return None
+    t_len, b, _ = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    f_act = _ACT[names[0]][0]
+    x2, xw = _project(x_tm, kernel, bias, dmask)
+    hseq = np.empty((t_len + 1, b, u), dtype)
+    hseq[0] = states[0]
+    rec = np.empty((b, u), dtype)
+    hm = np.empty((b, u), dtype)
+    skip = _masked_index(mask_tm)
+    for t in range(t_len):
+        hp = hseq[t] if rmask is None else np.multiply(hseq[t], rmask, out=hm)
+        np.matmul(hp, rkernel, out=rec)
+        y = xw[t]
+        y += rec
+        f_act(y)
+        np.copyto(hseq[t + 1], y)
+        if skip is not None:
+            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
+    saved = (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq)
+    return _outputs(hseq[1:], mask_tm, zero_output), (hseq[t_len],), saved
+
+
+def simple_rnn_backward(saved, dout, dfinals, needs):
+    x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq = saved
+    t_len, b, u = xw.shape
+    d_act = _ACT[names[0]][1]
+    dpre = np.empty_like(xw)
+    dh = _state_grad(dfinals[0], hseq[0])
+    rt = np.ascontiguousarray(rkernel.T)
+    d_out = _dout_tm(dout, mask_tm, zero_output)
+    skip = _masked_index(mask_tm)
+    carry = np.empty((b, u), hseq.dtype)
+    for t in reversed(range(t_len)):
+        if d_out is not None:
+            dh += d_out[t]
+        hk = _split_(skip, t, dh, carry)
+        d_act(xw[t], dpre[t])
+        dpre[t] *= dh
+        np.matmul(dpre[t], rt, out=dh)
+        if rmask is not None:
+            dh *= rmask
+        if hk is not None:
+            dh += hk
+    dr = _recur_dw(hseq[:t_len], dpre, rmask)
+    dx, dw, db = _project_vjp(x2, kernel, dpre, dmask, needs[0])
+    return dx, dw, dr, db, (dh,)
+
+
+KERNELS = {
+    "lstm_forward": lstm_forward, "lstm_backward": lstm_backward,
+    "gru_forward": gru_forward, "gru_backward": gru_backward,
+    "simple_rnn_forward": simple_rnn_forward, "simple_rnn_backward": simple_rnn_backward,
+}

@@ -14,6 +14,30 @@ def global_generator():
     return _GLOBAL["generator"]
 
 
+def get_state():
+    """A snapshot of the global generator: `{"seed": ..., "bit_generator": {...}}`.
+
+    The snapshot holds only Python ints, strings and dicts, so it can be stored
+    as JSON or pickled, and `set_state` brings the generator back to exactly
+    this point (the next permutation or dropout mask is the same).
+    """
+    return {"seed": _GLOBAL["seed"], "bit_generator": _GLOBAL["generator"].bit_generator.state}
+
+
+def set_state(state):
+    """Restores a snapshot taken by `get_state`."""
+    try:
+        bit_state = state["bit_generator"]
+        generator = np.random.Generator(getattr(np.random, bit_state["bit_generator"])())
+        generator.bit_generator.state = bit_state
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise ValueError(
+            f"set_state expects a snapshot returned by get_state(), received {state!r:.200} ({e})."
+        ) from None
+    _GLOBAL["seed"] = state.get("seed")
+    _GLOBAL["generator"] = generator
+
+
 class RandomGenerator:
     """Draws random arrays for one backend.
 

@@ -1,35 +1,96 @@
 """`CallbackList`: dispatches each hook to every callback."""
 
-from kerasx.callbacks.callback import Callback
+from kerasx.callbacks.callback import Callback, overrides
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def check_callbacks(callbacks):
+    """The callbacks as a list, with a clear error for anything that is not a `Callback`."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(
+            f"callbacks must be a list of kerasx.callbacks.Callback instances, received "
+            f"{type(callbacks).__name__} ({callbacks!r:.100}). Example: "
+            "callbacks=[kerasx.callbacks.EarlyStopping(patience=3)]."
+        )
+    out = []
+    for i, cb in enumerate(callbacks):
+        if isinstance(cb, type) and issubclass(cb, Callback):
+            raise TypeError(
+                f"callbacks[{i}] is the class {cb.__name__}, not an instance of it. "
+                f"Create the callback first: {cb.__name__}(...)."
+            )
+        if not isinstance(cb, Callback):
+            hint = (" Wrap a function with kerasx.callbacks.LambdaCallback(on_epoch_end=fn)."
+                    if callable(cb) else "")
+            raise TypeError(
+                f"callbacks[{i}] is {cb!r:.100} of type {type(cb).__name__}, but every callback "
+                "must be an instance of kerasx.callbacks.Callback (a subclass of it)." + hint
+            )
+        out.append(cb)
+    return out
 
 
 class CallbackList(Callback):
-    """A list of callbacks called in order; adds `History` and `ProgbarLogger` when asked."""
+    """Calls each hook on every callback in order.
+
+    Args:
+        callbacks: a list of `Callback` instances.
+        add_history: append a `History` callback if there is none.
+        add_progbar: append a `ProgbarLogger` if there is none.
+        model: the model the callbacks are attached to.
+        **params: `verbose`, `epochs`, `steps`, passed to `set_params`.
+    """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
         super().__init__()
         from kerasx.callbacks.history import History
         from kerasx.callbacks.progbar_logger import ProgbarLogger
 
-        self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(
-                    f"callbacks must be kerasx.callbacks.Callback instances, received {cb!r}."
-                )
-        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
-            self.callbacks.append(ProgbarLogger())
-        if add_history:
-            self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
-            if self.history is None:
-                self.history = History()
-                self.callbacks.append(self.history)
+        self.callbacks = check_callbacks(callbacks)
+        self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        self._progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
+        self._index()
         if model is not None:
             self.set_model(model)
         if params:
             self.set_params(params)
+
+    @property
+    def history(self):
+        return self._history
+
+    def _index(self):
+        self._listeners = {}
+        for hook in _HOOKS:
+            alias = _ALIASES.get(hook)
+            self._listeners[hook] = [cb for cb in self.callbacks
+                                     if overrides(cb, hook) or (alias and overrides(cb, alias))]
+
+    def needs(self, hook, exclude=()):
+        """True when some callback (other than instances of `exclude`) does something in
+        `hook`, so its logs are worth computing."""
+        return any(not isinstance(cb, exclude) for cb in self._listeners[hook]) if exclude \
+            else bool(self._listeners[hook])
+
+    def append(self, callback):
+        self.callbacks.extend(check_callbacks([callback]))
+        if self.model is not None:
+            callback.set_model(self.model)
+        if self.params is not None:
+            callback.set_params(self.params)
+        self._index()
 
     def set_model(self, model):
         super().set_model(model)
@@ -41,16 +102,20 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_params(params)
 
-    def append(self, callback):
-        self.callbacks.append(callback)
-
 
 def _dispatch(name):
-    def hook(self, *args, **kwargs):
-        for cb in self.callbacks:
-            getattr(cb, name)(*args, **kwargs)
+    # As in Keras, `logs` is always passed positionally (None when there are none).
+    if "batch" in name or "epoch" in name:
+        def hook(self, index, logs=None):
+            for cb in self._listeners[name]:
+                getattr(cb, name)(index, logs)
+    else:
+        def hook(self, logs=None):
+            for cb in self._listeners[name]:
+                getattr(cb, name)(logs)
 
     hook.__name__ = name
+    hook.__doc__ = f"Calls `{name}` on every callback that implements it."
     return hook
 
 

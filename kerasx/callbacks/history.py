@@ -4,7 +4,13 @@ from kerasx.callbacks.callback import Callback
 
 
 class History(Callback):
-    """`history.history` maps each metric name (`loss`, `val_loss`, ...) to one value per epoch."""
+    """Records the logs of every epoch; `fit` adds one automatically and returns it.
+
+    Attributes:
+        history: a dict mapping each log key (`loss`, `accuracy`, `val_loss`,
+            ...) to a list with one value per epoch run.
+        epoch: the indices of the epochs run (they start at `initial_epoch`).
+    """
 
     def __init__(self):
         super().__init__()

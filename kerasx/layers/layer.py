@@ -221,6 +221,12 @@ class Layer:
         if _contains(inputs, KerasTensor):
             return symbolic_call(self, inputs, args, kwargs)
         inputs = self._convert_inputs(inputs)
+        if getattr(self, "input_spec", None) is not None:
+            from kerasx.layers.core.input_layer import assert_input_compatibility
+
+            flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+            assert_input_compatibility(self, [(tuple(x.shape), x.dtype) for x in flat
+                                              if isinstance(x, TensorOps)])
         if not self.built:
             self._build_for(inputs)
         accepts_training, accepts_mask = _call_signature(type(self))

@@ -1,42 +1,69 @@
-"""`Loss`: the base class of losses, with reductions and sample weights."""
+"""`Loss`: the base class of losses, with masks, sample weights and reductions."""
 
 from kerasx import ops
-from kerasx.autodiff.tensor import TensorOps
+from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
+from kerasx.backends import host
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def standardize_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"Invalid reduction={reduction!r}. Expected one of {list(REDUCTIONS)}: "
+            "'sum_over_batch_size' (the default) averages over every loss value, 'sum' adds them, "
+            "'none' returns the per-sample values."
+        )
+    return reduction
 
 
 class Loss:
     """Computes per-sample losses in `call(y_true, y_pred)` and reduces them.
 
+    `loss(y_true, y_pred, sample_weight=None)` converts both inputs to the
+    loss's dtype, calls `call`, multiplies by `sample_weight` (and by the
+    Keras mask of `y_pred`, if any) and applies the reduction.
+
     Args:
-        reduction: `"sum_over_batch_size"` (default: the weighted sum divided by
-            the number of elements), `"sum"`, `"mean"` (same as the default),
-            `"mean_with_sample_weight"` (divided by the sum of the weights) or
-            `"none"`/None (the per-sample values).
-        name: the name used in logs.
-        dtype: the float type of the computation.
+        name: the name used in logs (default: the snake-case class name,
+            made unique as Keras does).
+        reduction: `"sum_over_batch_size"` (default: the weighted sum divided
+            by the number of loss values), `"sum"`, `"mean"` (same as the
+            default), `"mean_with_sample_weight"` (divided by the sum of the
+            weights) or `"none"`/None (the weighted per-sample values).
+        dtype: the float type of the computation (default `floatx()`).
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        if reduction not in REDUCTIONS:
-            raise ValueError(
-                f"Invalid reduction {reduction!r}: expected one of {list(REDUCTIONS)}."
-            )
-        from kerasx.utils.naming import to_snake_case
+        from kerasx.config import floatx
+        from kerasx.utils.naming import to_snake_case, uniquify
 
-        self.name = name or to_snake_case(type(self).__name__)
-        self.reduction = reduction
-        self.dtype = dtype
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self.reduction = standardize_reduction(reduction)
+        self._dtype = _dtype_name(dtype) if dtype is not None else floatx()
+
+    @property
+    def dtype(self):
+        return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        y_pred = _as_tensor(y_pred)
-        y_true = _as_tensor(y_true)
+        self._check_host_labels(y_true, y_pred)
+        in_mask = getattr(y_pred, "_keras_mask", None)
+        y_pred = as_float_tensor(y_pred, self.dtype)
+        y_true = as_float_tensor(y_true, self.dtype)
         values = self.call(y_true, y_pred)
-        return reduce_weighted_values(values, sample_weight, self.reduction)
+        out_mask = getattr(values, "_keras_mask", None)
+        if in_mask is not None and out_mask is not None:
+            mask = ops.logical_and(in_mask, out_mask)
+        else:
+            mask = in_mask if in_mask is not None else out_mask
+        return reduce_weighted_values(values, sample_weight, mask, self.reduction, self.dtype)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
+
+    def _check_host_labels(self, y_true, y_pred):
+        """Checks labels that are still host arrays (free: no device transfer)."""
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -45,12 +72,22 @@ class Loss:
     def from_config(cls, config):
         return cls(**config)
 
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
 
 class LossFunctionWrapper(Loss):
-    """A `Loss` around a function `fn(y_true, y_pred, **kwargs)` returning per-sample values."""
+    """A `Loss` around `fn(y_true, y_pred, **kwargs)`, which returns per-sample values.
+
+    Args:
+        fn: the loss function (a kerasx function or any differentiable
+            function written with `kerasx.ops`).
+        reduction, name, dtype: as in `Loss`.
+        **kwargs: extra keyword arguments passed to `fn` on every call.
+    """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
 
@@ -58,48 +95,175 @@ class LossFunctionWrapper(Loss):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
+    def _check_host_labels(self, y_true, y_pred):
+        check = getattr(self.fn, "_check_labels", None)
+        if check is not None and host.is_host_array(y_true):
+            check(y_true, tuple(getattr(y_pred, "shape", ())), **self._fn_kwargs)
+
     def get_config(self):
-        return {**super().get_config(), **self._fn_kwargs}
+        from kerasx.saving.serialization import serialize_keras_object
+
+        config = super().get_config()
+        config["fn"] = serialize_keras_object(self.fn)
+        config.update(serialize_keras_object(self._fn_kwargs))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("fn"), (dict, str)):
+            from kerasx.saving.serialization import deserialize_keras_object
+
+            config["fn"] = deserialize_keras_object(config["fn"])
+        return cls(**config)
+
+    def __repr__(self):
+        fn = getattr(self.fn, "__name__", self.fn)
+        return f"<LossFunctionWrapper({fn}, kwargs={self._fn_kwargs})>"
 
 
-def _as_tensor(x):
-    if isinstance(x, TensorOps):
+def _dtype_name(dtype):
+    from kerasx.backends.base import dtype_name
+
+    return dtype_name(dtype)
+
+
+def as_float_tensor(x, dtype):
+    """`x` as a Tensor (or Variable) of `dtype`; casts keep gradients and fused-logit links."""
+    if not isinstance(x, TensorOps):
+        return ops.convert_to_tensor(x, dtype=dtype)
+    if x.dtype == dtype:
         return x
-    return ops.convert_to_tensor(x)
+    return ops.cast(x, dtype)
 
 
-def squeeze_or_expand_to_same_rank(y_true, y_pred):
-    """Matches `(batch,)` labels with `(batch, 1)` predictions (and the reverse), as Keras."""
-    rt, rp = y_true.ndim, y_pred.ndim
-    if rt == rp:
-        return y_true, y_pred
-    if rt == rp - 1 and y_pred.shape[-1] == 1:
-        return y_true, ops.squeeze(y_pred, axis=-1)
-    if rp == rt - 1 and y_true.shape[-1] == 1:
-        return ops.squeeze(y_true, axis=-1), y_pred
-    return y_true, y_pred
+def as_tensor(x):
+    return x if isinstance(x, TensorOps) else ops.convert_to_tensor(x)
 
 
-def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
-    """Applies `sample_weight` (broadcast against `values`) and then `reduction`."""
-    if sample_weight is not None:
-        sample_weight = _as_tensor(sample_weight)
-        if sample_weight.dtype != values.dtype:
-            sample_weight = ops.cast(sample_weight, values.dtype)
-        while sample_weight.ndim > values.ndim and sample_weight.shape[-1] == 1:
-            sample_weight = ops.squeeze(sample_weight, axis=-1)
-        while sample_weight.ndim < values.ndim:
-            sample_weight = ops.expand_dims(sample_weight, -1)
-        values = ops.multiply(values, sample_weight)
-    if reduction is None or reduction == "none":
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Makes ranks equal when they differ by one and the longer has a trailing 1.
+
+    `(batch,)` against `(batch, 1)`: the `(batch, 1)` side is squeezed, unless
+    the other is rank 1 and `expand_rank_1` is True, in which case the rank-1
+    side gains a trailing axis (the Keras rule).
+    """
+    r1, r2 = len(x1.shape), len(x2.shape)
+    if r1 == r2:
+        return x1, x2
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            x2 = ops.expand_dims(x2, -1)
+        else:
+            x1 = ops.squeeze(x1, axis=-1)
+    if r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            x1 = ops.expand_dims(x1, -1)
+        else:
+            x2 = ops.squeeze(x2, axis=-1)
+    return x1, x2
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """Folds a boolean mask into the sample weights.
+
+    For the averaging reductions, unmasked entries get weight `total / valid`
+    so that dividing by the number of entries averages over the valid ones.
+    """
+    if mask is None:
+        return sample_weight
+    xp_mask = as_tensor(mask)
+    if reduction in ("mean", "sum_over_batch_size"):
+        total = float(_size(xp_mask.shape))
+        valid = ops.sum(ops.cast(xp_mask, dtype))
+        weight = divide_no_nan(total, valid)
+        float_mask = ops.where(ops.cast(xp_mask, "bool"), weight, ops.zeros_like(valid))
+    else:
+        float_mask = ops.cast(xp_mask, dtype)
+    if sample_weight is None:
+        return float_mask
+    sample_weight = as_float_tensor(sample_weight, dtype)
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    return ops.multiply(sample_weight, float_mask)
+
+
+def divide_no_nan(a, b):
+    """`a / b`, or 0 where `b == 0` (the Keras `divide_no_nan`)."""
+    if isinstance(b, (int, float)):
+        return ops.multiply(a, 0.0) if b == 0 else ops.divide(a, float(b))
+    b = as_tensor(b)
+    zero = ops.equal(b, 0.0)
+    safe = ops.where(zero, ops.ones_like(b), b)
+    quotient = ops.divide(a, safe)
+    return ops.where(zero, ops.zeros_like(quotient), quotient)
+
+
+def _match_weight_rank(values, sample_weight):
+    """Aligns `sample_weight` with `values` (the Keras rule, plus trailing axes).
+
+    Keras only squeezes or expands one trailing unit axis; kerasx also gives a
+    `(batch,)` weight trailing axes so it applies to per-timestep losses of
+    shape `(batch, steps)`, where Keras would fail to broadcast.
+    """
+    values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+    vshape, wshape = tuple(values.shape), tuple(sample_weight.shape)
+    if len(wshape) < len(vshape) and wshape == vshape[:len(wshape)]:
+        sample_weight = ops.reshape(sample_weight, wshape + (1,) * (len(vshape) - len(wshape)))
+        wshape = tuple(sample_weight.shape)
+    if not _broadcastable(wshape, vshape):
+        raise ValueError(
+            f"sample_weight of shape {wshape} cannot be applied to loss values of shape {vshape}. "
+            "Pass one weight per sample, shape (batch,), or an array broadcastable to "
+            f"{vshape} such as {vshape[:1] + (1,) * (len(vshape) - 1)}."
+        )
+    return values, sample_weight
+
+
+def _broadcastable(a, b):
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and x != 1 and y != 1:
+            return False
+    return True
+
+
+def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Sums `values` and, for the averaging reductions, divides (0 if the divisor is 0)."""
+    shape = tuple(values.shape)
+    if reduction is None or reduction == "none" or shape == () or shape == (0,):
         return values
-    total = ops.sum(values)
+    loss = ops.sum(values)
     if reduction == "sum":
-        return total
+        return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        weight_sum = ops.sum(ops.broadcast_to(sample_weight, values.shape))
-        return ops.divide(total, ops.maximum(weight_sum, 1e-12))
-    size = 1
-    for n in values.shape:
-        size *= n
-    return ops.divide(total, float(max(size, 1)))
+        return divide_no_nan(loss, ops.sum(sample_weight))
+    return divide_no_nan(loss, _size(shape))
+
+
+def reduce_weighted_values(values, sample_weight=None, mask=None,
+                           reduction="sum_over_batch_size", dtype=None):
+    """Applies the mask and `sample_weight` to per-sample `values`, then `reduction`."""
+    reduction = standardize_reduction(reduction)
+    values = as_tensor(values) if dtype is None else as_float_tensor(values, dtype)
+    dtype = values.dtype
+    if sample_weight is not None:
+        sample_weight = as_float_tensor(sample_weight, dtype)
+    sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
+    if sample_weight is not None:
+        values, sample_weight = _match_weight_rank(values, sample_weight)
+        values = ops.multiply(values, sample_weight)
+    return reduce_values(values, sample_weight, reduction)
+
+
+def set_mask(tensor, mask):
+    """Attaches a Keras mask to a loss output (so the reduction averages over valid entries)."""
+    if not isinstance(tensor, Tensor):
+        tensor = Tensor(value_of(tensor))
+    tensor._keras_mask = mask
+    return tensor

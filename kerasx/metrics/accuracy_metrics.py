@@ -1,52 +1,209 @@
-"""Accuracy metrics: exact match, binary, categorical and sparse categorical."""
+"""Accuracy metrics: exact match, binary, categorical, sparse categorical and top-k."""
 
 from kerasx import ops
+from kerasx.autodiff.tensor import TensorOps
+from kerasx.losses.loss import squeeze_or_expand_to_same_rank
 from kerasx.metrics.reduction_metrics import MeanMetricWrapper
 
 
+def _t(x, dtype=None):
+    if isinstance(x, TensorOps):
+        return x if dtype is None else ops.cast(x, dtype)
+    return ops.convert_to_tensor(x, dtype=dtype)
+
+
+def _floatx():
+    from kerasx.config import floatx
+
+    return floatx()
+
+
 def accuracy(y_true, y_pred):
-    """1.0 where `y_true == y_pred` exactly, else 0.0."""
-    y_true = ops.cast(y_true, y_pred.dtype)
-    return ops.cast(ops.equal(y_true, y_pred), y_pred.dtype)
+    """1.0 where `y_true == y_pred` exactly, else 0.0 (elementwise)."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred.dtype)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return ops.cast(ops.equal(y_true, y_pred), _floatx())
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """Mean over the last axis of `(y_pred > threshold) == y_true`."""
-    y_true = ops.cast(y_true, y_pred.dtype)
-    pred = ops.cast(ops.greater(y_pred, threshold), y_pred.dtype)
-    return ops.mean(ops.cast(ops.equal(y_true, pred), y_pred.dtype), axis=-1)
+    """1.0 where `(y_pred > threshold)` equals the 0/1 label, elementwise."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_pred = ops.cast(ops.greater(y_pred, threshold), y_true.dtype)
+    return ops.cast(ops.equal(y_true, y_pred), _floatx())
 
 
 def categorical_accuracy(y_true, y_pred):
-    """Whether the arg-max of one-hot `y_true` and of `y_pred` agree."""
-    match = ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred, axis=-1))
-    return ops.cast(match, y_pred.dtype)
+    """Whether the arg-max of one-hot `y_true` and of `y_pred` agree (first maximum wins)."""
+    y_pred = _t(y_pred)
+    labels = ops.argmax(_t(y_true), axis=-1)
+    shape = tuple(labels.shape)
+    if labels.ndim == y_pred.ndim:
+        labels = ops.squeeze(labels, axis=-1)
+    matches = ops.cast(ops.equal(labels, ops.argmax(y_pred, axis=-1)), _floatx())
+    return ops.reshape(matches, shape) if tuple(matches.shape) != shape else matches
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """Whether integer `y_true` equals the arg-max of `y_pred`."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred.dtype)
+    shape = tuple(y_true.shape)
+    reshape = False
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, axis=-1)
-    pred = ops.argmax(y_pred, axis=-1)
-    match = ops.equal(ops.cast(y_true, pred.dtype), pred)
-    return ops.cast(match, y_pred.dtype)
+        reshape = True
+    pred = ops.cast(ops.argmax(y_pred, axis=-1), y_true.dtype)
+    matches = ops.cast(ops.equal(y_true, pred), _floatx())
+    if reshape:
+        matches = ops.reshape(matches, shape)
+    if matches.ndim > 1 and matches.shape[-1] == 1:
+        matches = ops.squeeze(matches, axis=-1)
+    return matches
+
+
+def _check_k(k, num_classes, name, cls):
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"{name}: k must be a positive integer, received k={k!r}.")
+    if k > num_classes:
+        raise ValueError(
+            f"{name}: k={k} is larger than the number of classes ({num_classes}) in y_pred, so "
+            f"every prediction would count as correct. Use k <= {num_classes} (for example "
+            f"{cls}(k={max(1, num_classes - 1)}))."
+        )
+
+
+def in_top_k(targets, predictions, k):
+    """Whether each target id is among the `k` largest predictions (ties count in its favour).
+
+    The rank of a target is one plus the number of strictly larger scores, so
+    tied scores never push the target out; a NaN score at the target never counts.
+    """
+    labels = ops.expand_dims(ops.cast(targets, "int64"), -1)
+    at_label = ops.take_along_axis(predictions, labels, axis=-1)
+    at_label = ops.where(ops.isnan(at_label), float("-inf"), at_label)
+    larger = ops.sum(ops.cast(ops.greater(predictions, at_label), "int64"), axis=-1)
+    return ops.less(larger, k)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """Whether the true class (arg-max of one-hot `y_true`) is among the top `k` predictions."""
+    y_pred = _t(y_pred)
+    _check_k(k, y_pred.shape[-1], "top_k_categorical_accuracy", "TopKCategoricalAccuracy")
+    labels = ops.argmax(_t(y_true, y_pred.dtype), axis=-1)
+    shape = tuple(labels.shape)
+    if y_pred.ndim > 2:
+        y_pred = ops.reshape(y_pred, (-1, y_pred.shape[-1]))
+    if labels.ndim > 1:
+        labels = ops.reshape(labels, (-1,))
+    matches = ops.cast(in_top_k(labels, y_pred, k), _floatx())
+    return ops.reshape(matches, shape) if len(shape) > 1 else matches
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """Whether integer `y_true` is among the top `k` predictions.
+
+    With `from_sorted_ids=True`, `y_pred` holds class ids sorted by score
+    (best first) instead of scores.
+    """
+    y_pred = _t(y_pred)
+    if not from_sorted_ids:
+        _check_k(k, y_pred.shape[-1], "sparse_top_k_categorical_accuracy",
+                 "SparseTopKCategoricalAccuracy")
+    y_true = _t(y_true, y_pred.dtype if from_sorted_ids else "int64")
+    shape = tuple(y_true.shape)
+    if y_pred.ndim > 2:
+        y_pred = ops.reshape(y_pred, (-1, y_pred.shape[-1]))
+    if y_true.ndim > 1:
+        y_true = ops.reshape(y_true, (-1,))
+    if from_sorted_ids:
+        top = y_pred[:, :k]
+        matches = ops.any(ops.equal(ops.expand_dims(y_true, 1), top), axis=1)
+    else:
+        matches = in_top_k(y_true, y_pred, k)
+    matches = ops.cast(matches, _floatx())
+    return ops.reshape(matches, shape) if len(shape) > 1 else matches
 
 
 class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly."""
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
 
 class BinaryAccuracy(MeanMetricWrapper):
+    """How often `y_pred > threshold` matches the binary label.
+
+    Args:
+        threshold: the decision threshold on the predicted probability.
+    """
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the predicted class (arg-max) matches the one-hot label."""
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the predicted class (arg-max) matches the integer label."""
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label is among the `k` highest predictions.
+
+    Args:
+        k: how many top predictions count (must not exceed the number of classes).
+    """
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the `k` highest predictions.
+
+    Args:
+        k: how many top predictions count (must not exceed the number of classes).
+        from_sorted_ids: `y_pred` holds class ids sorted by score instead of scores.
+    """
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
+        self.k = k
+        self.from_sorted_ids = from_sorted_ids
+
+    def get_config(self):
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:
+            config["from_sorted_ids"] = True
+        return config

@@ -1,34 +1,61 @@
 """`Metric`: the base class of stateful metrics."""
 
 from kerasx.autodiff.variable import Variable
-from kerasx.utils.naming import to_snake_case
 
 
 class Metric:
     """Accumulates statistics over batches: `update_state`, `result`, `reset_state`.
 
-    State lives in non-trainable Variables on the device, so updating a metric
-    never copies to the host; only `result()` (once per logged step) does.
+    State lives in non-trainable Variables on the device and is updated with
+    device arithmetic, so `update_state` never copies to the host; only
+    reading `result()` as a number (once per logged step) does.
+
+    Subclasses create their state with `add_variable` in `__init__` (or on
+    the first update, when it depends on the data's shape) and implement
+    `update_state(y_true, y_pred, sample_weight=None)` and `result()`.
+
+    Args:
+        name: the name in logs (default: the snake-case class name, made
+            unique as Keras does: `precision`, `precision_1`, ...).
+        dtype: the float type of the state and results (default `floatx()`).
     """
 
     def __init__(self, name=None, dtype=None):
+        from kerasx.backends.base import dtype_name
         from kerasx.config import floatx
+        from kerasx.utils.naming import to_snake_case, uniquify
 
-        self.name = name or to_snake_case(type(self).__name__)
-        self.dtype = dtype or floatx()
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self._dtype = dtype_name(dtype) if dtype is not None else floatx()
         self._variables = []
+        self._metrics = []
 
-    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A non-trainable state Variable of this metric, on the active backend's device."""
         from kerasx import initializers
 
         var = Variable(initializers.get(initializer), shape=tuple(shape), dtype=dtype or self.dtype,
-                       trainable=False, name=name or f"{self.name}_var{len(self._variables)}")
+                       trainable=False, name=name or f"variable_{len(self._variables)}",
+                       aggregation=aggregation)
+        var.path = f"{self.name}/{var.name}"
         self._variables.append(var)
         return var
 
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Alias of `add_variable` kept for older code."""
+        return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
+
     @property
     def variables(self):
-        return list(self._variables)
+        """The state Variables, this metric's first, then those of sub-metrics."""
+        out = list(self._variables)
+        for m in self._metrics:
+            out.extend(m.variables)
+        return out
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError
@@ -37,15 +64,15 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self):
-        from kerasx import initializers
+        """Sets every state Variable back to zero (on the device)."""
+        from kerasx.backends import current
 
-        zeros = initializers.Zeros()
-        for v in self._variables:
-            v.assign(zeros(v.shape, v.dtype))
+        xp = current().xp
+        for v in self.variables:
+            v.assign(xp.zeros_like(v.value))
 
     def __call__(self, *args, **kwargs):
-        """Updates with one batch and returns the result for that batch alone."""
-        self.reset_state()
+        """`update_state(*args, **kwargs)`, then `result()` (state accumulates, as in Keras 3)."""
         self.update_state(*args, **kwargs)
         return self.result()
 
@@ -58,3 +85,5 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+    __str__ = __repr__

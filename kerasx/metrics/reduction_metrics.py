@@ -2,47 +2,65 @@
 
 from kerasx import ops
 from kerasx.autodiff.tensor import TensorOps, value_of
+from kerasx.losses.loss import apply_mask, squeeze_or_expand_to_same_rank
 from kerasx.metrics.metric import Metric
 
 
-def _values(x, dtype):
+def _tensor(x, dtype):
     t = x if isinstance(x, TensorOps) else ops.convert_to_tensor(x)
     return ops.cast(t, dtype)
 
 
-def _weighted(values, sample_weight):
-    """(sum of weighted values, sum of weights) with `sample_weight` broadcast to `values`."""
-    if sample_weight is None:
-        n = 1
-        for d in values.shape:
-            n *= d
-        return ops.sum(values), float(n)
-    sw = _values(sample_weight, values.dtype)
-    while sw.ndim > values.ndim and sw.shape[-1] == 1:
-        sw = ops.squeeze(sw, axis=-1)
-    while sw.ndim < values.ndim:
-        sw = ops.expand_dims(sw, -1)
-    sw = ops.broadcast_to(sw, values.shape)
-    return ops.sum(ops.multiply(values, sw)), ops.sum(sw)
+def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
+    """Per-sample values (and weights) from `values` of any rank, as Keras reduces them.
+
+    Values with more axes than the weights are reduced with `reduce_fn` over
+    the extra trailing axes, weighted, then reduced to one value per sample.
+    """
+    mask = getattr(values, "_keras_mask", None)
+    values = _tensor(values, dtype)
+    if sample_weight is not None:
+        sample_weight = _tensor(sample_weight, dtype)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, dtype, "sum")
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        w_ndim, v_ndim = sample_weight.ndim, values.ndim
+        if v_ndim > w_ndim:
+            values = reduce_fn(values, axis=tuple(range(w_ndim, v_ndim)))
+        sample_weight = ops.broadcast_to(sample_weight, values.shape)
+        values = ops.multiply(values, sample_weight)
+        if w_ndim > 1:
+            sample_weight = reduce_fn(sample_weight, axis=tuple(range(1, w_ndim)))
+    if values.ndim > 1:
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+    return values, sample_weight
 
 
 class Sum(Metric):
-    """The (weighted) sum of every value seen."""
+    """The (weighted) sum of every value seen.
+
+    `update_state(values, sample_weight=None)`; `result()` is the running total.
+    """
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.total = self.add_variable((), name="total")
 
     def update_state(self, values, sample_weight=None):
-        total, _ = _weighted(_values(values, self.dtype), sample_weight)
-        self.total.assign(self.total.value + value_of(total))
+        values, _ = reduce_to_samplewise_values(values, sample_weight, ops.sum, self.dtype)
+        self.total.assign(self.total.value + value_of(ops.sum(values)))
 
     def result(self):
         return ops.convert_to_tensor(self.total.value)
 
 
 class Mean(Metric):
-    """The (weighted) mean of every value seen."""
+    """The (weighted) mean of every value seen.
+
+    `update_state(values, sample_weight=None)` adds the weighted sum of the
+    values to `total` and the sum of the weights (or the number of samples)
+    to `count`; `result()` is `total / count` (0 before any update).
+    """
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -50,30 +68,58 @@ class Mean(Metric):
         self.count = self.add_variable((), name="count")
 
     def update_state(self, values, sample_weight=None):
-        total, count = _weighted(_values(values, self.dtype), sample_weight)
-        self.total.assign(self.total.value + value_of(total))
-        self.count.assign(self.count.value + value_of(count))
+        values, sample_weight = reduce_to_samplewise_values(values, sample_weight, ops.mean,
+                                                            self.dtype)
+        self.total.assign(self.total.value + value_of(ops.sum(values)))
+        if sample_weight is not None:
+            count = value_of(ops.sum(sample_weight))
+        else:
+            count = float(values.shape[0]) if values.ndim >= 1 else 1.0
+        self.count.assign(self.count.value + count)
 
     def result(self):
-        return ops.divide(self.total, ops.maximum(self.count, 1e-30))
+        from kerasx.losses.loss import divide_no_nan
+
+        return divide_no_nan(self.total, self.count)
 
 
 class MeanMetricWrapper(Mean):
-    """The mean of `fn(y_true, y_pred, **kwargs)` over every sample seen."""
+    """The mean of `fn(y_true, y_pred, **kwargs)` over every sample seen.
+
+    Args:
+        fn: a function returning per-sample values (any loss function works).
+        name: the name in logs (default: the function's name).
+        dtype: the dtype of the state.
+        **kwargs: passed to `fn` on every update.
+    """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name=name or fn.__name__, dtype=dtype)
+        super().__init__(name=name or getattr(fn, "__name__", None) or "mean_metric_wrapper",
+                         dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        from kerasx.losses.loss import squeeze_or_expand_to_same_rank
-
+        mask = getattr(y_pred, "_keras_mask", None)
         y_true = y_true if isinstance(y_true, TensorOps) else ops.convert_to_tensor(y_true)
         y_pred = y_pred if isinstance(y_pred, TensorOps) else ops.convert_to_tensor(y_pred)
-        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, self.dtype, "sum")
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
-        return {**super().get_config(), **self._fn_kwargs}
+        from kerasx.saving.serialization import serialize_keras_object
+
+        config = {**super().get_config(), "fn": serialize_keras_object(self._fn)}
+        config.update(serialize_keras_object(self._fn_kwargs))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("fn"), (dict, str)):
+            from kerasx.saving.serialization import deserialize_keras_object
+
+            config["fn"] = deserialize_keras_object(config["fn"])
+        return cls(**config)

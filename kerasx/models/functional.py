@@ -1,114 +1,104 @@
 """`Functional`: a model defined by calling layers on symbolic `Input` tensors."""
 
-from kerasx.layers.core.input_layer import InputLayer, KerasTensor
+import collections
+
+from kerasx.layers.core.input_layer import (CallNode, InputLayer, KerasTensor, flatten,
+                                            inbound_nodes, map_structure, replace)
 from kerasx.models.model import Model
-
-
-def _flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [x for s in structure for x in _flatten(s)]
-    if isinstance(structure, dict):
-        return [x for s in structure.values() for x in _flatten(s)]
-    return [structure]
-
-
-def _replace(structure, lookup):
-    if isinstance(structure, KerasTensor):
-        return lookup[id(structure)]
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_replace(s, lookup) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _replace(v, lookup) for k, v in structure.items()}
-    return structure
 
 
 class Functional(Model):
     """A directed acyclic graph of layer calls from `inputs` to `outputs`.
 
-    Shapes are checked when the graph is built: calling a layer on a symbolic
-    tensor it cannot take raises there, not at `fit`.
+    Made by `kerasx.Model(inputs, outputs)`:
+
+        inputs = kerasx.Input(shape=(16,), name="features")
+        x = kerasx.layers.Dense(32, activation="relu")(inputs)
+        outputs = kerasx.layers.Dense(3, activation="softmax")(x)
+        model = kerasx.Model(inputs, outputs, name="classifier")
+
+    `inputs` and `outputs` may be one tensor, a list or a dict of tensors; the
+    model is then called with (and returns) the same structure. A layer called
+    several times shares its weights between the calls; a model can be called
+    like a layer inside another model. Inputs may also be intermediate tensors
+    of a bigger graph, to reuse part of it (`Model(x, y)` with `x` not an
+    `Input`).
+
+    Shapes are checked while the graph is written: calling a layer on a
+    symbolic tensor it cannot take raises there, not at `fit`; so do graphs
+    whose outputs need an input that is not in `inputs`, and layers that share
+    a name.
+
+    Args:
+        inputs: the model's input tensor(s) (from `kerasx.Input`).
+        outputs: the model's output tensor(s).
+        name: the model's name.
+        trainable: whether its weights are trained.
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
-        super().__init__(name=name, trainable=trainable, **kwargs)
-        self._inputs_struct = inputs
-        self._outputs_struct = outputs
-        flat_in = _flatten(inputs)
-        flat_out = _flatten(outputs)
-        for t in flat_in + flat_out:
-            if not isinstance(t, KerasTensor):
-                raise TypeError(
-                    f"Model(inputs, outputs) expects symbolic tensors from kerasx.Input and layer "
-                    f"calls, received {type(t).__name__}."
-                )
-        for t in flat_in:
-            if not isinstance(t.node.layer, InputLayer):
+        _check_structure(inputs, "inputs")
+        _check_structure(outputs, "outputs")
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        flat_in, flat_out = flatten(inputs), flatten(outputs)
+        for i, t in enumerate(flat_in):
+            if any(t is u for u in flat_in[:i]):
                 raise ValueError(
-                    f"Model inputs must come from kerasx.Input(); {t.name!r} is the output of layer "
-                    f"{t.node.layer.name!r}."
+                    f"The tensor {t.name!r} appears more than once in `inputs`; each model input "
+                    "must be a different tensor."
                 )
-        self._set_untracked("_nodes", self._topological_nodes(flat_in, flat_out))
-        layers = []
-        for node in self._nodes:
-            if node.layer not in layers:
-                layers.append(node.layer)
-        names = [l.name for l in layers]
+        self._set_untracked("_inputs_struct", inputs)
+        self._set_untracked("_outputs_struct", outputs)
+        self._set_untracked("_input_aliases", _clone_intermediate_inputs(flat_in))
+        graph = _map_graph(flat_in, flat_out, self._input_aliases)
+        self._set_untracked("_nodes", graph.nodes)
+        self._set_untracked("_node_ids", {id(n) for n in graph.nodes})
+        self._set_untracked("_all_layers", graph.layers)
+        names = [layer.name for layer in graph.layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(
                 f"The layer names {duplicates} are used by more than one layer of model "
-                f"{self.name!r}. Every layer in a model needs a unique name."
+                f"{self.name!r}; every layer in a model needs a unique name because saved "
+                "models refer to layers by name. Pass distinct `name=` arguments."
             )
-        self._set_untracked("_all_layers", layers)
-        for layer in layers:
+        for layer in graph.layers:
             if not isinstance(layer, InputLayer):
                 self._tracked_layers.append(layer)
+        if not trainable:
+            self.trainable = False  # freezes every layer of the graph, as in Keras
+        # The model's own node, as in Keras: calls of the model as a layer count from 1.
+        CallNode(self, inputs, (), {}, outputs)
         self.built = True
 
-    @staticmethod
-    def _topological_nodes(flat_in, flat_out):
-        input_nodes = {id(t.node) for t in flat_in}
-        order, state = [], {}
-
-        def visit(node):
-            mark = state.get(id(node))
-            if mark == "done":
-                return
-            if mark == "active":
-                raise ValueError("The layer graph has a cycle.")
-            state[id(node)] = "active"
-            if isinstance(node.layer, InputLayer) and id(node) not in input_nodes:
-                raise ValueError(
-                    f"The outputs depend on input {node.layer.name!r}, which is not in `inputs`. "
-                    "Pass every Input the outputs are computed from (graph disconnected)."
-                )
-            for t in node.input_tensors():
-                visit(t.node)
-            state[id(node)] = "done"
-            order.append(node)
-
-        for t in flat_out:
-            visit(t.node)
-        reached = {id(n) for n in order}
-        unused = [t.name for t in flat_in if id(t.node) not in reached]
-        if unused:
-            raise ValueError(
-                f"The inputs {unused} are not used to compute any output. Remove them from "
-                "`inputs` or connect them to the outputs."
-            )
-        return order
-
+    # -- structure -------------------------------------------------------------------------
     @property
     def layers(self):
         return list(self._all_layers)
 
     @property
     def inputs(self):
-        return _flatten(self._inputs_struct)
+        """The input tensors, as a flat list (dicts in sorted key order)."""
+        return flatten(self._inputs_struct)
 
     @property
     def outputs(self):
-        return _flatten(self._outputs_struct)
+        """The output tensors, as a flat list (dicts in sorted key order)."""
+        return flatten(self._outputs_struct)
+
+    @property
+    def input(self):
+        """The inputs in the structure given to the constructor."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The outputs in the structure given to the constructor."""
+        return self._outputs_struct
 
     @property
     def input_shape(self):
@@ -122,56 +112,422 @@ class Functional(Model):
 
     def _output_names(self):
         if isinstance(self._outputs_struct, dict):
-            return list(self._outputs_struct)
+            return sorted(self._outputs_struct)
         return [t.node.layer.name for t in self.outputs]
+
+    @property
+    def output_names(self):
+        """The name of each output: dict keys, or the names of the layers producing them."""
+        return self._output_names()
+
+    @property
+    def input_names(self):
+        if isinstance(self._inputs_struct, dict):
+            return sorted(self._inputs_struct)
+        return [self._input_layer_of(t).name for t in self.inputs]
+
+    def _input_layer_of(self, tensor):
+        return self._input_aliases.get(id(tensor), tensor).node.layer
 
     def _declared_input_shape(self):
         inputs = self.inputs
         return inputs[0].shape if len(inputs) == 1 else None
 
+    # -- running ---------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        self.built = True
+
+    def _build_for(self, inputs):
+        self.built = True
+
     def call(self, inputs, training=None, mask=None):
-        lookup = {}
+        values = self._standardize_inputs(inputs)
+        lookup = {id(t): v for t, v in zip(self.inputs, values)}
+        for layer, single, node, out_ids in self._plan():
+            if single is not None:  # the common case: one tensor in, no extra arguments
+                kwargs = {} if training is None else {"training": training}
+                out = layer(lookup[single], **kwargs)
+            else:
+                kwargs = replace(node.kwargs, lookup)
+                if training is not None:
+                    kwargs["training"] = training
+                out = layer(replace(node.inputs, lookup), *replace(node.args, lookup), **kwargs)
+            if len(out_ids) == 1 and not isinstance(out, (list, tuple, dict)):
+                lookup[out_ids[0]] = out
+                continue
+            got = flatten(out)
+            if len(got) != len(out_ids):
+                raise ValueError(
+                    f"Layer {layer.name!r} returned {len(got)} tensor(s) but returned "
+                    f"{len(out_ids)} when the model was built; a layer must return the same "
+                    "structure on every call."
+                )
+            lookup.update(zip(out_ids, got))
+        result = replace(self._outputs_struct, lookup)
+        if isinstance(result, list) and len(result) == 1:
+            return result[0]
+        return result
+
+    def _plan(self):
+        """Per layer call: (layer, id of its single input or None, node, ids of its outputs)."""
+        plan = self.__dict__.get("_call_plan")
+        if plan is None:
+            plan = []
+            for node in self._nodes:
+                if node.is_input:
+                    continue
+                single = (id(node.inputs) if isinstance(node.inputs, KerasTensor)
+                          and not node.args and not node.kwargs else None)
+                plan.append((node.layer, single, node,
+                             tuple(id(t) for t in node.output_tensors())))
+            self._set_untracked("_call_plan", plan)
+        return plan
+
+    def _standardize_inputs(self, inputs):
+        """The call's inputs as a flat list matching `self.inputs`, converted to their dtypes."""
+        from kerasx.autodiff.tensor import TensorOps
+
         flat_in = self.inputs
-        if isinstance(self._inputs_struct, dict) and isinstance(inputs, dict):
-            values = [inputs[k] for k in self._inputs_struct]
-        elif isinstance(inputs, dict):
-            values = [inputs[t.node.layer.name] for t in flat_in]
+        names = self.input_names
+        if isinstance(inputs, dict):
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model {self.name!r} expects inputs named {names}; the dict given is "
+                    f"missing {missing} (it has keys {sorted(inputs)}). Key each array by the "
+                    "`name` of its Input."
+                )
+            values = [inputs[n] for n in names]
+        elif isinstance(inputs, (list, tuple)):
+            values = flatten(list(inputs))
         else:
-            values = _flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+            values = [inputs]
         if len(values) != len(flat_in):
             raise ValueError(
-                f"Model {self.name!r} expects {len(flat_in)} inputs "
-                f"{[t.name for t in flat_in]} but received {len(values)}."
+                f"Model {self.name!r} expects {len(flat_in)} input(s) {names} but received "
+                f"{len(values)}. Pass a list with one array per input, in this order, or a dict "
+                "keyed by input name."
             )
-        for t, v in zip(flat_in, values):
-            lookup[id(t)] = v
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
+        out = []
+        for t, v, n in zip(flat_in, values, names):
+            if v is None:
+                if not getattr(self._input_layer_of(t), "optional", False):
+                    raise ValueError(
+                        f"Input {n!r} of model {self.name!r} is not optional, but None was "
+                        "passed. Provide an array for it."
+                    )
+                out.append(v)
                 continue
-            args = _replace(node.inputs, lookup)
-            out = node.layer(args, *node.args, **{**node.kwargs, "training": training})
-            for sym, val in zip(_flatten(node.outputs), _flatten(out)):
-                lookup[id(sym)] = val
-        return _replace(self._outputs_struct, lookup)
+            v = _to_tensor(v, t.dtype) if not isinstance(v, TensorOps) else _cast(v, t.dtype)
+            out.append(_adjust_rank(v, t, n, self.name))
+        return out
 
     def compute_output_shape(self, input_shape):
         return self.output_shape
 
+    # -- configuration ---------------------------------------------------------------------
     def get_config(self):
+        """The graph in Keras 3's format: `layers` (each with its `inbound_nodes`),
+        `input_layers` and `output_layers`."""
         from kerasx.saving.serialization import serialize_keras_object
 
+        if not _functional_like_constructor(type(self)):
+            # A subclass with its own constructor rebuilds its graph itself (as in Keras).
+            return Model.get_config(self)
+        kept = self._kept_node_indices()
         layer_configs = []
         for layer in self._all_layers:
-            inbound = []
-            for node in self._nodes:
-                if node.layer is layer and not isinstance(layer, InputLayer):
-                    inbound.append([[t.node.layer.name, 0, t.index] for t in node.input_tensors()])
-            cfg = serialize_keras_object(layer)
-            cfg["name"] = layer.name
-            cfg["inbound_nodes"] = inbound
-            layer_configs.append(cfg)
+            config = serialize_keras_object(layer)
+            config["name"] = layer.name
+            config["inbound_nodes"] = [
+                self._serialize_node(node, kept) for node in inbound_nodes(layer)
+                if id(node) in self._node_ids and not node.is_input
+            ] if not isinstance(layer, InputLayer) else []
+            layer_configs.append(config)
         return {
-            "name": self.name, "trainable": self.trainable, "layers": layer_configs,
-            "input_layers": [[t.node.layer.name, 0, 0] for t in self.inputs],
-            "output_layers": [[t.node.layer.name, 0, t.index] for t in self.outputs],
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": map_structure(self._inputs_struct,
+                                          lambda t: self._tensor_ref(t, kept)),
+            "output_layers": map_structure(self._outputs_struct,
+                                           lambda t: self._tensor_ref(t, kept)),
         }
+
+    def _kept_node_indices(self):
+        """Each node's index among its layer's nodes that belong to this model (Keras's
+        re-indexing; nested Functional models keep index 0 for their own node)."""
+        kept = {}
+        for layer in self._all_layers:
+            count = 1 if isinstance(layer, Functional) else 0
+            for node in inbound_nodes(layer):
+                if id(node) in self._node_ids:
+                    kept[id(node)] = count
+                    count += 1
+        return kept
+
+    def _tensor_ref(self, tensor, kept):
+        tensor = self._input_aliases.get(id(tensor), tensor)
+        return [tensor.node.layer.name, kept.get(id(tensor.node), 0), tensor.index]
+
+    def _serialize_node(self, node, kept):
+        from kerasx.saving.serialization import serialize_keras_object
+
+        def tensor(t):
+            layer, index, position = self._tensor_ref(t, kept)
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": list(t.shape), "dtype": t.dtype,
+                               "keras_history": [layer, index, position]}}
+
+        args = [map_structure(node.inputs, tensor)] + [map_structure(a, tensor) for a in node.args]
+        kwargs = {k: map_structure(v, tensor) for k, v in node.kwargs.items()}
+        return {"args": _serialize_values(args, serialize_keras_object),
+                "kwargs": _serialize_values(kwargs, serialize_keras_object)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the graph from `get_config()` output (or a Keras 3 `config.json` entry)."""
+        if "layers" not in config:  # a subclass that rebuilds itself from its own arguments
+            return cls(**config)
+        return functional_from_config(cls, config, custom_objects=custom_objects)
+
+
+# -- graph analysis ---------------------------------------------------------------------------
+_Graph = collections.namedtuple("_Graph", ["nodes", "layers"])
+
+
+def _map_graph(flat_in, flat_out, aliases):
+    """The nodes between inputs and outputs in execution order, and the model's layers in
+    Keras's order (by decreasing depth, ties by order of first traversal from the outputs)."""
+    input_ids = {id(t) for t in flat_in}
+
+    def source(tensor):  # the node producing `tensor` inside this model
+        clone = aliases.get(id(tensor))
+        return clone.node if clone is not None else tensor.node
+
+    finished, active = set(), set()
+    ordered, first_seen = [], {}
+
+    def visit(tensor, consumer):
+        node = source(tensor)
+        if node is None:
+            raise ValueError(f"The tensor {tensor!r} was not produced by a layer call.")
+        if id(node) in finished:
+            return
+        if id(node) in active:
+            raise ValueError(f"The layer graph has a cycle through layer {node.layer.name!r}.")
+        if node.is_input and id(tensor) not in input_ids:
+            used_by = f" (used by layer {consumer!r})" if consumer else ""
+            raise ValueError(
+                f"Graph disconnected: the outputs depend on Input {tensor.name!r}{used_by}, "
+                f"which is not one of the model's inputs {[t.name for t in flat_in]}. Pass "
+                "every Input the outputs are computed from in `inputs`."
+            )
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        active.add(id(node))
+        for t in node.input_tensors():
+            visit(t, node.layer.name)
+        active.discard(id(node))
+        finished.add(id(node))
+        ordered.append(node)
+
+    for t in flat_out:
+        visit(t, None)
+    for t in flat_in:  # inputs no output depends on still belong to the model (Keras)
+        node = source(t)
+        if id(node) not in finished:
+            finished.add(id(node))
+            first_seen[id(node.layer)] = -1
+            ordered.insert(0, node)
+
+    depth_of_node, depth_of_layer = {}, {}
+    for node in reversed(ordered):
+        depth = max(depth_of_node.setdefault(id(node), 0), depth_of_layer.get(id(node.layer), 0))
+        depth_of_layer[id(node.layer)] = depth
+        depth_of_node[id(node)] = depth
+        for t in node.input_tensors():
+            parent = source(t)
+            depth_of_node[id(parent)] = max(depth + 1, depth_of_node.get(id(parent), 0))
+    layers = list({id(n.layer): n.layer for n in ordered}.values())
+    layers.sort(key=lambda l: (-depth_of_layer[id(l)], first_seen[id(l)]))
+    _check_computable(flat_in, ordered)
+    return _Graph(ordered, layers)
+
+
+def _check_computable(flat_in, ordered):
+    known = {id(t) for t in flat_in}
+    for node in ordered:
+        if node.is_input:
+            known.update(id(t) for t in node.output_tensors())
+            continue
+        for t in node.input_tensors():
+            if id(t) not in known:
+                raise ValueError(
+                    f"Graph disconnected: layer {node.layer.name!r} needs tensor {t.name!r}, "
+                    "which cannot be computed from the model's inputs. Add the Input it comes "
+                    "from to `inputs`."
+                )
+        known.update(id(t) for t in node.output_tensors())
+
+
+def _clone_intermediate_inputs(flat_in):
+    """New Input layers standing for inputs that are intermediate tensors (Keras's clones)."""
+    aliases = {}
+    for t in flat_in:
+        if not t.node.is_input:
+            layer = InputLayer(batch_shape=t.shape, dtype=t.dtype, sparse=t.sparse,
+                               name=f"{t.name}CLONE")
+            aliases[id(t)] = layer.output
+    return aliases
+
+
+def _functional_like_constructor(cls):
+    """Whether `cls(inputs=..., outputs=..., name=..., trainable=...)` rebuilds the model."""
+    import inspect
+
+    init = inspect.getfullargspec(cls.__init__)
+    if init.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
+        return True
+    return init.varargs is not None and init.varkw is not None
+
+
+def _check_structure(structure, what):
+    leaves = flatten(structure)
+    if not leaves and what == "inputs":
+        raise ValueError("Model(inputs, outputs) needs at least one input; received inputs=[].")
+    for leaf in leaves:
+        if not isinstance(leaf, KerasTensor):
+            raise TypeError(
+                f"Model(inputs, outputs) expects symbolic tensors (from kerasx.Input and layer "
+                f"calls) in `{what}`, but received {type(leaf).__name__}: {leaf!r}. Build the "
+                "graph by calling layers on kerasx.Input(...) tensors."
+            )
+
+
+def _serialize_values(value, serialize):
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_serialize_values(v, serialize) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize_values(v, serialize) for k, v in value.items()}
+    return serialize(value)
+
+
+def _to_tensor(value, dtype):
+    from kerasx.autodiff.tensor import Tensor
+    from kerasx.backends import current
+
+    backend = current()
+    array = backend.asarray(value)
+    if backend.dtype(dtype) != array.dtype:
+        array = backend.xp.astype(array, backend.dtype(dtype))
+    return Tensor(array)
+
+
+def _cast(tensor, dtype):
+    from kerasx import ops
+
+    return tensor if tensor.dtype == dtype else ops.cast(tensor, dtype)
+
+
+def _adjust_rank(value, expected, name, model_name):
+    """Squeezes or adds a trailing axis of size 1 when that is the only difference (as Keras)."""
+    from kerasx import ops
+
+    want = expected.shape
+    got = tuple(value.shape)
+    if len(got) == len(want) + 1 and got[-1] == 1:
+        value, got = ops.squeeze(value, axis=-1), got[:-1]
+    elif len(got) == len(want) - 1 and want[-1] == 1:
+        value, got = ops.expand_dims(value, axis=-1), got + (1,)
+    if len(got) != len(want) or any(w is not None and g != w for g, w in zip(got, want)):
+        raise ValueError(
+            f"Input {name!r} of model {model_name!r} is incompatible with the model: expected "
+            f"shape {want}, found shape {got}. The data's dimensions after the batch axis must "
+            "match the Input's shape."
+        )
+    return value
+
+
+# -- rebuilding from a config -----------------------------------------------------------------
+def functional_from_config(cls, config, custom_objects=None):
+    """A `cls` model (Functional or a subclass) rebuilt from a Keras 3 functional config."""
+    from kerasx.saving.serialization import deserialize_keras_object
+
+    config = dict(config)
+    created = {}
+    pending = []
+    for layer_data in config.pop("layers"):
+        layer = deserialize_keras_object(layer_data, custom_objects=custom_objects)
+        name = layer_data.get("name") or layer_data.get("config", {}).get("name")
+        created[name] = layer
+        pending.append((layer, list(layer_data.get("inbound_nodes") or [])))
+
+    def lookup(ref):
+        layer_name, node_index, tensor_index = ref[0], ref[1], ref[2]
+        if layer_name not in created:
+            raise ValueError(
+                f"The config refers to layer {layer_name!r}, which is not among its layers "
+                f"{sorted(created)}."
+            )
+        nodes = inbound_nodes(created[layer_name])
+        if node_index >= len(nodes):
+            raise IndexError(layer_name)
+        return nodes[node_index].output_tensors()[tensor_index]
+
+    # Nodes wait until every tensor they read exists (a shared layer may be called at
+    # different depths), so sweep the layers until all their calls are made.
+    while any(nodes for _, nodes in pending):
+        progressed = False
+        for layer, nodes in pending:
+            while nodes:
+                try:
+                    args, kwargs = _deserialize_node(nodes[0], lookup)
+                except IndexError:
+                    break
+                layer(*args, **kwargs)
+                nodes.pop(0)
+                progressed = True
+        if not progressed:
+            raise ValueError("The model config's layer calls refer to each other in a cycle.")
+
+    def tensors(spec):
+        if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str):
+            return lookup(spec)
+        if isinstance(spec, dict):
+            return {k: tensors(v) for k, v in spec.items()}
+        return [tensors(s) for s in spec]
+
+    inputs = tensors(config.pop("input_layers"))
+    outputs = tensors(config.pop("output_layers"))
+    name = config.pop("name", None)
+    trainable = config.pop("trainable", True)
+    config.pop("dtype", None)
+    if cls is Model:
+        cls = Functional
+    return cls(inputs=inputs, outputs=outputs, name=name, trainable=trainable, **config)
+
+
+def _deserialize_node(node_data, lookup):
+    from kerasx.saving.serialization import deserialize_keras_object
+
+    if isinstance(node_data, list):  # Keras 2 style: [[layer, node, tensor, kwargs], ...]
+        tensors = [lookup(ref) for ref in node_data]
+        kwargs = node_data[0][3] if node_data and len(node_data[0]) > 3 else {}
+        return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs or {})
+
+    def revive(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return lookup(value["config"]["keras_history"])
+        if isinstance(value, dict) and "class_name" in value:
+            return deserialize_keras_object(value)
+        if isinstance(value, (list, tuple)):
+            return [revive(v) for v in value]
+        if isinstance(value, dict):
+            return {k: revive(v) for k, v in value.items()}
+        return value
+
+    args = revive(node_data.get("args", []))
+    kwargs = revive(node_data.get("kwargs", {}))
+    return args, kwargs

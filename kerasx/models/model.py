@@ -5,27 +5,97 @@ from kerasx.trainers.trainer import Trainer
 
 
 class Model(Trainer, Layer):
-    """A trainable layer.
+    """A layer with training (`compile`, `fit`, `evaluate`, `predict`) and saving.
 
-    `Model(inputs, outputs)` builds a functional model from symbolic tensors;
-    subclassing `Model` and writing `call` gives a subclassed model whose
-    attribute layers are tracked automatically.
+    There are three ways to make one:
+
+    1. The functional API: call layers on `kerasx.Input` tensors, then
+       `kerasx.Model(inputs, outputs, name=...)`.
+    2. Subclassing: define the layers as attributes in `__init__` (they are
+       tracked automatically) and the forward pass in
+       `call(self, inputs, training=None)`:
+
+           class MyModel(kerasx.Model):
+               def __init__(self, **kwargs):
+                   super().__init__(**kwargs)
+                   self.hidden = kerasx.layers.Dense(32, activation="relu")
+                   self.out = kerasx.layers.Dense(10)
+
+               def call(self, inputs, training=None):
+                   return self.out(self.hidden(inputs))
+
+       The weights are created on the first call (or `build(input_shape)`).
+       `train_step`, `test_step` and `predict_step` can be overridden to change
+       what `fit`, `evaluate` and `predict` do with each batch.
+    3. `kerasx.Sequential`, a plain stack of layers.
+
+    A subclass whose `__init__` calls `super().__init__(inputs, outputs)`
+    becomes a functional model with the subclass's extra methods.
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs):
+        if cls is Model and _functional_arguments(args, kwargs):
             from kerasx.models.functional import Functional
 
             return super().__new__(Functional)  # Python then runs Functional.__init__
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        from kerasx.models.functional import Functional
+
+        if _functional_arguments(args, kwargs) and not isinstance(self, Functional):
+            # A subclass of Model built from (inputs, outputs): make it a Functional subclass.
+            self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}() takes keyword arguments only (name=, trainable=, "
+                f"dtype=), or (inputs, outputs) for a functional model; received positional "
+                f"arguments {args!r}."
+            )
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
         self._init_trainer()
 
+    # -- building ---------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        """Creates the weights of a subclassed model by running `call` once on zeros of
+        `input_shape` (None for any size; a list or dict of shapes for several inputs)."""
+        if input_shape is None:
+            raise ValueError(
+                f"{type(self).__name__}.build() needs the input shape, e.g. "
+                "model.build((None, 16)) for batches of 16-vectors."
+            )
+        from kerasx.autodiff.tape import _Paused
+
+        self.built = True
+        self._build_shape = input_shape
+        try:
+            # Like Keras: run `call` on symbolic inputs, so sublayers build for the
+            # declared shape (unknown sizes stay None) and record their output shapes.
+            self.call(_symbolic_for(input_shape, self.dtype))
+        except Exception:
+            # `call` does something symbolic tensors cannot (Python math on them, ...):
+            # run it on zeros instead.
+            with _Paused():
+                self(_zeros_for(input_shape, self.dtype), training=False)
+        for layer in [self] + self._flatten_layers():
+            layer._activity_losses = []
+
+    def _build_for(self, inputs):
+        from kerasx.layers.layer import _shape_structure
+
+        if type(self).build is Model.build:
+            # The call that follows creates the weights; no need to run it twice.
+            self._build_shape = _shape_structure(inputs)
+            self.built = True
+        else:
+            Layer._build_for(self, inputs)
+
+    # -- introspection ----------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints the layer table: names, output shapes, parameter counts and totals."""
@@ -35,17 +105,29 @@ class Model(Trainer, Layer):
                       show_trainable=show_trainable)
 
     def get_layer(self, name=None, index=None):
-        """A layer by name or by index in `model.layers`."""
+        """A layer by `name`, or by `index` in `model.layers`."""
+        if name is not None and index is not None:
+            raise ValueError(
+                f"get_layer() takes a layer name or an index, not both; received name={name!r} "
+                f"and index={index!r}."
+            )
+        layers = self.layers
         if index is not None:
-            layers = self.layers
-            if not -len(layers) <= index < len(layers):
-                raise ValueError(f"Index {index} is out of range: the model has {len(layers)} layers.")
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Was asked to retrieve the layer at index {index!r} but model "
+                    f"{self.name!r} has {len(layers)} layers (valid indices: 0 to "
+                    f"{len(layers) - 1})."
+                )
             return layers[index]
-        for layer in self.layers:
+        if name is None:
+            raise ValueError("get_layer() needs a layer name or an index; received neither.")
+        for layer in layers:
             if layer.name == name:
                 return layer
         raise ValueError(
-            f"No such layer: {name!r}. The model's layers are {[l.name for l in self.layers]}."
+            f"No such layer: {name!r}. The layers of model {self.name!r} are "
+            f"{[layer.name for layer in layers]}."
         )
 
     @property
@@ -55,6 +137,7 @@ class Model(Trainer, Layer):
     def _declared_input_shape(self):
         return None
 
+    # -- saving -----------------------------------------------------------------------------
     def save(self, filepath, overwrite=True, **kwargs):
         from kerasx.saving.saving_api import save_model
 
@@ -75,4 +158,48 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        if "layers" in config and "input_layers" in config and "output_layers" in config:
+            from kerasx.models.functional import functional_from_config
+
+            return functional_from_config(cls, config, custom_objects=custom_objects)
         return cls(**config)
+
+
+def _functional_arguments(args, kwargs):
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """`cls` with `Functional` mixed in, so a Model subclass can be built from a graph."""
+    from kerasx.models.functional import Functional
+
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                                  {"__module__": cls.__module__,
+                                                   "__qualname__": cls.__qualname__})
+    return made
+
+
+def _zeros_for(shape, dtype):
+    from kerasx import ops
+
+    if isinstance(shape, dict):
+        return {k: _zeros_for(v, dtype) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_zeros_for(s, dtype) for s in shape]
+    return ops.zeros(tuple(1 if d is None else int(d) for d in shape), dtype=dtype)
+
+
+def _symbolic_for(shape, dtype):
+    from kerasx.layers.core.input_layer import Input
+
+    if isinstance(shape, dict):
+        return {k: _symbolic_for(v, dtype) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_symbolic_for(s, dtype) for s in shape]
+    return Input(batch_shape=tuple(shape), dtype=dtype)

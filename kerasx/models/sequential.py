@@ -16,6 +16,7 @@ class Sequential(Model):
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._set_untracked("_input_layer", None)
+        self._set_untracked("_symbolic_output", None)
         self._stack = []
         for layer in layers or []:
             self.add(layer, rebuild=False)
@@ -71,7 +72,8 @@ class Sequential(Model):
             self.build(self._input_layer.batch_shape)
 
     def build(self, input_shape=None):
-        """Builds every layer in turn, recording each one's output shape."""
+        """Calls every layer in turn on a symbolic input of `input_shape`, which builds the
+        layers, checks that each accepts the previous one's output, and records shapes."""
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError(
@@ -80,22 +82,23 @@ class Sequential(Model):
                 )
             input_shape = self._input_layer.batch_shape
         shape = tuple(input_shape)
-        if self._input_layer is None:
-            self._set_untracked("_input_layer", InputLayer(batch_shape=shape))
+        if self._input_layer is None or self._input_layer.batch_shape != shape:
+            dtype = None if self._input_layer is None else self._input_layer.dtype
+            self._set_untracked("_input_layer", InputLayer(batch_shape=shape, dtype=dtype))
+        x = self._input_layer.output
         for layer in self._stack:
             try:
-                if not layer.built:
-                    layer._build_shape = shape
-                    layer.build(shape)
-                    layer.built = True
-                shape = layer.compute_output_shape(shape)
+                x = layer(x)
             except (ValueError, TypeError) as e:
-                raise type(e)(
-                    f"Layer {layer.name!r} ({type(layer).__name__}) of {self.name!r} cannot take "
-                    f"inputs of shape {shape}: {e}"
-                ) from None
-            layer._output_shape = shape
-        self._build_shape = tuple(input_shape)
+                raise type(e)(f"In Sequential model {self.name!r}: {e}") from None
+            if isinstance(x, (list, tuple, dict)):
+                raise ValueError(
+                    f"All layers in a Sequential model should have a single output tensor, but "
+                    f"layer {layer.name!r} returns {len(x)}. Use the functional API "
+                    "(kerasx.Model(inputs, outputs)) for multi-output layers."
+                )
+        self._set_untracked("_symbolic_output", x)
+        self._build_shape = shape
         self.built = True
 
     def _build_for(self, inputs):
@@ -135,6 +138,25 @@ class Sequential(Model):
     def inputs(self):
         return None if self._input_layer is None else [self._input_layer.output]
 
+    @property
+    def outputs(self):
+        return None if self._symbolic_output is None else [self._symbolic_output]
+
+    @property
+    def input(self):
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model {self.name!r} has no input yet.")
+        return self._input_layer.output
+
+    @property
+    def output(self):
+        if self._symbolic_output is None:
+            raise AttributeError(f"Sequential model {self.name!r} has not been built yet.")
+        return self._symbolic_output
+
+    def _output_names(self):
+        return [self._stack[-1].name] if self._stack else ["output"]
+
     def get_config(self):
         from kerasx.saving.serialization import serialize_keras_object
 
@@ -142,7 +164,10 @@ class Sequential(Model):
         if self._input_layer is not None:
             layers.append(serialize_keras_object(self._input_layer))
         layers.extend(serialize_keras_object(layer) for layer in self._stack)
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable, "layers": layers}
+        if self.built and self._input_layer is not None:
+            config["build_input_shape"] = list(self._input_layer.batch_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -152,5 +177,8 @@ class Sequential(Model):
         for layer_config in config["layers"]:
             model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects),
                       rebuild=False)
-        model._maybe_build()
+        if model._input_layer is None and config.get("build_input_shape") is not None:
+            model.build(tuple(config["build_input_shape"]))
+        else:
+            model._maybe_build()
         return model

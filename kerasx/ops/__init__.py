@@ -56,3 +56,5 @@ def _bind_operators(cls):
 
 
 _bind_operators(_TensorOps)
+from kerasx.ops.conv import (average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv)  # noqa: E402
+from kerasx.ops.rnn import gru, lstm, simple_rnn  # noqa: E402

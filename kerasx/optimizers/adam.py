@@ -2,53 +2,62 @@
 
 import math
 
+from kerasx.backends import current
 from kerasx.optimizers.optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    """Adam with Keras's bias correction folded into the step size.
+    """Adam (Kingma & Ba): running means of the gradient (`m`) and of its square
+    (`v`), with the bias correction folded into the step size:
+    `w -= alpha m / (sqrt(v) + epsilon)`, `alpha = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)`.
 
     Args:
         learning_rate: float or schedule (default 0.001).
-        beta_1, beta_2: decay rates of the first and second moments.
-        epsilon: added to the denominator for stability (1e-7).
-        amsgrad: use the running maximum of the second moment.
+        beta_1: the decay of the first moment (default 0.9).
+        beta_2: the decay of the second moment (default 0.999).
+        epsilon: added to the denominator (default 1e-7).
+        amsgrad: use the running maximum of `v` (AMSGrad).
+        **kwargs: the arguments every optimizer takes (see `Optimizer`).
+
+    On NumPy and CuPy the update of each variable is one fused in-place kernel.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
 
     def build(self, var_list):
+        if self.built:
+            return
         super().build(var_list)
-        self.add_slots(var_list, ["momentum", "velocity"])
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
         if self.amsgrad:
-            self.add_slots(var_list, ["velocity_hat"])
+            self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
-    def update_all(self, grads, variables, learning_rate):
-        step = self.iterations + 1
-        alpha = learning_rate * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
-        for g, var in zip(grads, variables):
-            self.update_step(g, var, alpha)
-
-    def update_step(self, gradient, variable, alpha):
-        m = self.slot(variable, "momentum")
-        v = self.slot(variable, "velocity")
-        m.assign(m.value + (gradient - m.value) * (1.0 - self.beta_1))
-        v.assign(v.value + (gradient * gradient - v.value) * (1.0 - self.beta_2))
-        velocity = v.value
-        if self.amsgrad:
-            v_hat = self.slot(variable, "velocity_hat")
-            v_hat.assign(self._xp().maximum(v_hat.value, velocity))
-            velocity = v_hat.value
-        variable.assign(variable.value - (m.value * alpha) / (self._xp().sqrt(velocity) + self.epsilon))
-
-    @staticmethod
-    def _xp():
-        from kerasx.backends import current
-
-        return current().xp
+    def update_step(self, gradient, variable, learning_rate):
+        step = self._steps() + 1
+        alpha = learning_rate * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
+        i = self._get_variable_index(variable)
+        m, v = self._momentums[i], self._velocities[i]
+        v_hat = self._velocity_hats[i] if self.amsgrad else None
+        backend = current()
+        fused = backend.kernel("adam_update")
+        if fused is not None:
+            fused(variable, gradient, m, v, v_hat, alpha, self.beta_1, self.beta_2, self.epsilon)
+            return
+        xp = backend.xp
+        m.assign(m.value + (gradient - m.value) * (1 - self.beta_1))
+        v.assign(v.value + (gradient * gradient - v.value) * (1 - self.beta_2))
+        second = v.value
+        if v_hat is not None:
+            v_hat.assign(xp.maximum(v_hat.value, second))
+            second = v_hat.value
+        variable.assign(variable.value - (m.value * alpha) / (xp.sqrt(second) + self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

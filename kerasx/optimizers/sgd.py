@@ -1,38 +1,60 @@
 """`SGD`: gradient descent with optional (Nesterov) momentum."""
 
+from kerasx.backends import current
 from kerasx.optimizers.optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """`w -= lr * g`; with momentum `m = momentum * m - lr * g; w += m`
-    (Nesterov: `w += momentum * m - lr * g`).
+    """Stochastic gradient descent.
+
+    Without momentum: `w -= learning_rate * g`. With momentum:
+    `m = momentum * m - learning_rate * g; w += m`, and with Nesterov momentum
+    `w += momentum * m - learning_rate * g`.
 
     Args:
         learning_rate: float or schedule (default 0.01).
-        momentum: float >= 0 (default 0).
+        momentum: float in [0, 1] (default 0).
         nesterov: whether to use Nesterov momentum.
+        **kwargs: the arguments every optimizer takes (`weight_decay`,
+            `clipnorm`, `clipvalue`, `global_clipnorm`, `use_ema`,
+            `ema_momentum`, `ema_overwrite_frequency`, `loss_scale_factor`,
+            `gradient_accumulation_steps`, `name`; see `Optimizer`).
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1], received momentum={momentum}.")
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0.0 <= momentum <= 1.0:
+            raise ValueError(
+                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}.")
         self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov
 
-    def build(self, var_list):
-        super().build(var_list)
-        if self.momentum:
-            self.add_slots(var_list, ["momentum"])
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = []
+        if self.momentum != 0:
+            self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def update_step(self, gradient, variable, learning_rate):
-        if not self.momentum:
-            variable.assign(variable.value - learning_rate * gradient)
+        backend = current()
+        if self.momentum == 0:
+            fused = backend.kernel("sgd_update")
+            if fused is not None:
+                fused(variable, gradient, learning_rate)
+            else:
+                variable.assign(variable.value - gradient * learning_rate)
             return
-        m = self.slot(variable, "momentum")
-        m.assign(self.momentum * m.value - learning_rate * gradient)
+        m = self.momentums[self._get_variable_index(variable)]
+        fused = backend.kernel("sgd_momentum_update")
+        if fused is not None:
+            fused(variable, gradient, m, learning_rate, self.momentum, self.nesterov)
+            return
+        m.assign(m.value * self.momentum - gradient * learning_rate)
         if self.nesterov:
-            variable.assign(variable.value + self.momentum * m.value - learning_rate * gradient)
+            variable.assign(variable.value + (m.value * self.momentum - gradient * learning_rate))
         else:
             variable.assign(variable.value + m.value)
 

@@ -187,7 +187,10 @@ def serialize_keras_object(obj):
     cls = type(obj)
     module = _public_module(cls)
     registered = None
-    if module != "keras" and not module.startswith("keras."):
+    if cls.__name__ == "Functional" and module == "keras":
+        # Keras 3 writes functional models under their internal module and registers them
+        module, registered = "keras.src.models.functional", "Functional"
+    elif module != "keras" and not module.startswith("keras."):
         registered = get_registered_name(cls)
         if module == "__main__":
             module = None

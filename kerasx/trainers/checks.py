@@ -4,52 +4,159 @@ from kerasx.backends import host
 from kerasx.trainers.data_adapter import flatten
 
 
-def check_fit_arguments(batch_size, epochs, validation_split, x_is_arrays, initial_epoch=0,
-                        validation_freq=1):
-    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
-                                   or batch_size <= 0):
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_positive_int(name, value, allow_none=True, hint=""):
+    if value is None and allow_none:
+        return
+    if not _is_int(value) or value <= 0:
         raise ValueError(
-            f"batch_size must be a positive integer, received batch_size={batch_size!r}. "
-            "Typical values are 32, 64 or 128."
+            f"{name} must be a positive integer, received {name}={value!r}.{hint}"
+            + (" Pass None for the default." if allow_none else "")
         )
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, received epochs={epochs!r}.")
-    if not isinstance(initial_epoch, int) or initial_epoch < 0:
-        raise ValueError(f"initial_epoch must be a non-negative integer, received {initial_epoch!r}.")
-    if not 0.0 <= validation_split < 1.0:
+
+
+def check_verbose(verbose):
+    """`verbose` as 0, 1 or 2 ("auto" is 1, as in Keras)."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(
+            f"verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto', "
+            f"received verbose={verbose!r}."
+        )
+    return int(verbose)
+
+
+def check_fit_arguments(batch_size, epochs, validation_split, x_is_arrays, initial_epoch=0,
+                        validation_freq=1, shuffle=True, steps_per_epoch=None,
+                        validation_steps=None, validation_batch_size=None):
+    check_positive_int("batch_size", batch_size, hint=" Typical values are 32, 64 or 128.")
+    if not _is_int(epochs) or epochs < 0:
+        raise ValueError(
+            f"epochs must be a non-negative integer (the number of passes over the data), "
+            f"received epochs={epochs!r}."
+        )
+    if not _is_int(initial_epoch) or initial_epoch < 0:
+        raise ValueError(
+            f"initial_epoch must be a non-negative integer (the epoch to resume from), received "
+            f"initial_epoch={initial_epoch!r}."
+        )
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0.0 <= validation_split < 1.0:
         raise ValueError(
             f"validation_split must be in [0, 1), received validation_split={validation_split!r}. "
             "It is the fraction of the data held out for validation, e.g. 0.2."
         )
     if validation_split and not x_is_arrays:
         raise ValueError(
-            "validation_split is only supported for arrays, not for generators or datasets, "
-            "since kerasx cannot take 'the last fraction' of a stream. Pass validation_data instead."
+            f"validation_split={validation_split} is only supported when x is arrays, not a "
+            "generator or dataset, since kerasx cannot take 'the last fraction' of a stream. "
+            "Pass validation_data=... instead."
         )
-    if not isinstance(validation_freq, int) or validation_freq < 1:
-        raise ValueError(f"validation_freq must be a positive integer, received {validation_freq!r}.")
+    if isinstance(validation_freq, (list, tuple)):
+        if not validation_freq or not all(_is_int(e) and e >= 1 for e in validation_freq):
+            raise ValueError(
+                f"validation_freq as a list must hold the 1-based epochs to validate after, "
+                f"received {validation_freq!r}."
+            )
+    elif not _is_int(validation_freq) or validation_freq < 1:
+        raise ValueError(
+            f"validation_freq must be a positive integer (validate every N epochs) or a list of "
+            f"epochs, received validation_freq={validation_freq!r}."
+        )
+    if shuffle not in (True, False, "batch"):
+        raise ValueError(
+            f"shuffle must be True, False or 'batch', received shuffle={shuffle!r}."
+        )
+    check_positive_int("steps_per_epoch", steps_per_epoch)
+    check_positive_int("validation_steps", validation_steps)
+    check_positive_int("validation_batch_size", validation_batch_size)
 
 
 def check_input_shape(model, x):
-    """Compares the data's per-sample shape with the model's declared input shape."""
-    expected = getattr(model, "_declared_input_shape", lambda: None)()
-    if expected is None:
+    """Compares the data's structure and per-sample shapes with the model's declared inputs."""
+    inputs = _declared_inputs(model)
+    if inputs is None:
         return
     leaves = flatten(x)
-    if len(leaves) != 1 or not isinstance(expected, tuple):
-        return
-    got = tuple(leaves[0].shape)
-    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected[1:], got[1:])):
+    names = [name for name, _ in inputs]
+    if isinstance(x, dict) and len(inputs) > 1:
+        missing = [n for n in names if n not in x]
+        if missing:
+            raise ValueError(
+                f"Model {model.name!r} has inputs named {names}, but x is a dict with keys "
+                f"{sorted(x)}; missing {missing}. Key the input arrays by input name."
+            )
+        pairs = [(n, s, x[n]) for n, s in inputs]
+    elif len(leaves) != len(inputs):
         raise ValueError(
-            f"Input data has shape {got} (samples, features...) but model {model.name!r} expects "
-            f"inputs of shape {expected} (None is the batch size). Reshape the data or change "
-            "the input shape of the first layer."
+            f"Model {model.name!r} expects {len(inputs)} input array(s) {names} but x holds "
+            f"{len(leaves)}. Pass "
+            + ("a single array." if len(inputs) == 1
+               else "a list or dict with one array per input.")
         )
-    if expected[0] is not None and got[0] % expected[0] and got[0] != expected[0]:
+    else:
+        pairs = [(n, s, leaf) for (n, s), leaf in zip(inputs, leaves)]
+    for name, expected, data in pairs:
+        got = tuple(data.shape)
+        if len(got) != len(expected) or any(e is not None and e != g
+                                            for e, g in zip(expected[1:], got[1:])):
+            which = f"input {name!r} of " if len(inputs) > 1 else ""
+            raise ValueError(
+                f"Input data has shape {got} (samples, features...) but {which}model "
+                f"{model.name!r} expects inputs of shape {expected} (None is the batch size). "
+                "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the "
+                "input shape of the model."
+            )
+        if expected[0] is not None and got[0] % expected[0]:
+            raise ValueError(
+                f"The model's input {name!r} has a fixed batch size of {expected[0]} "
+                f"(batch_shape={expected}) but the data has {got[0]} samples, which is not a "
+                "multiple of it. Use batch_size equal to the fixed batch size and a sample count "
+                "divisible by it."
+            )
+
+
+def _declared_inputs(model):
+    """[(name, batch_shape)] of the model's inputs, or None when it does not declare them."""
+    symbolic = None
+    try:
+        symbolic = getattr(model, "inputs", None)
+    except AttributeError:
+        symbolic = None
+    if symbolic:
+        out = []
+        for t in symbolic:
+            shape = getattr(t, "shape", None)
+            if shape is None:
+                return None
+            layer = getattr(getattr(t, "node", None), "layer", None)
+            out.append((getattr(layer, "name", None) or getattr(t, "name", "input"), tuple(shape)))
+        return out
+    declared = getattr(model, "_declared_input_shape", lambda: None)()
+    if isinstance(declared, tuple) and all(d is None or isinstance(d, int) for d in declared):
+        return [("input", declared)]
+    return None
+
+
+def check_sample_weight(sample_weight, y):
+    """One weight per sample (or per sample and timestep, matching y's leading axes)."""
+    for sw in flatten(sample_weight):
+        ys = [t for t in flatten(y)]
+        target = ys[0] if ys else None
+        if sw.ndim == 1:
+            continue
+        if target is not None and tuple(sw.shape) == tuple(target.shape[:sw.ndim]):
+            continue
+        if sw.ndim == 2 and sw.shape[1] == 1:
+            continue
         raise ValueError(
-            f"The model's input has a fixed batch size of {expected[0]} (batch_shape={expected}) "
-            f"but the data has {got[0]} samples, which is not a multiple of it. "
-            "Use batch_size equal to the fixed batch size and a sample count divisible by it."
+            f"sample_weight must hold one weight per sample, shape (samples,), or per sample and "
+            f"timestep matching y's leading axes; received shape {tuple(sw.shape)} for y of shape "
+            f"{None if target is None else tuple(target.shape)}. Pass a 1-D array of weights."
         )
 
 
@@ -68,63 +175,90 @@ def check_labels(loss, y, y_pred_shape):
             )
         if host.is_float_dtype(y) and not bool((y == y.round()).all()):
             raise ValueError(
-                f"Loss {name!r} expects integer class ids, but the labels contain non-integer values "
-                f"(e.g. {y[(y != y.round())].flat[0]!r}). Use a regression loss or integer labels."
+                f"Loss {name!r} expects integer class ids, but the labels contain non-integer "
+                f"values (e.g. {y[(y != y.round())].flat[0]!r}). Use a regression loss or integer "
+                "labels."
             )
         low, high = y.min(), y.max()
         if low < 0 or (n_classes is not None and high >= n_classes):
+            bad = low if low < 0 else high
             raise ValueError(
-                f"Received a label value of {high if high >= (n_classes or 0) else low}, which is "
-                f"outside the valid range [0, {n_classes - 1}] for a model with {n_classes} output "
-                f"classes. Check the labels or make the last layer Dense({int(high) + 1})."
+                f"Received a label value of {bad}, which is outside the valid range "
+                f"[0, {n_classes - 1}] for a model with {n_classes} output classes (loss "
+                f"{name!r}). Check the labels, or make the last layer Dense({int(high) + 1}) if "
+                "there really are that many classes."
             )
     elif name.startswith("categorical_crossentropy") or name == "categorical_hinge":
         if n_classes and n_classes > 1 and (y.ndim < len(y_pred_shape) or y.shape[-1] != n_classes):
             raise ValueError(
                 f"Loss {name!r} expects one-hot labels of shape (batch, {n_classes}) but received "
-                f"labels of shape {y.shape}. Use loss='sparse_categorical_crossentropy' for integer "
-                "class ids, or one-hot encode them with kerasx.utils.to_categorical."
+                f"labels of shape {y.shape}. Use loss='sparse_categorical_crossentropy' for "
+                "integer class ids, or one-hot encode them with kerasx.utils.to_categorical."
             )
     elif name.startswith("binary_crossentropy") or name.startswith("binary_focal"):
         low, high = float(y.min()), float(y.max())
         if low < 0.0 or high > 1.0:
             raise ValueError(
-                f"Loss {name!r} expects labels in [0, 1], but received values from {low} to {high}. "
-                "For several classes use sparse_categorical_crossentropy."
+                f"Loss {name!r} expects labels in [0, 1], but received values from {low} to "
+                f"{high}. For several classes use sparse_categorical_crossentropy with a softmax "
+                "output."
             )
     if y_pred_shape and y.ndim >= 2 and len(y_pred_shape) == y.ndim and "sparse" not in name:
         if y.shape[-1] != y_pred_shape[-1] and y_pred_shape[-1] is not None:
             raise ValueError(
                 f"Labels of shape {y.shape} do not match the model output of shape {y_pred_shape} "
-                f"for loss {name!r}: the last dimensions differ ({y.shape[-1]} vs {y_pred_shape[-1]}). "
-                "Check the size of the last layer and the encoding of the labels."
+                f"for loss {name!r}: the last dimensions differ ({y.shape[-1]} vs "
+                f"{y_pred_shape[-1]}). Check the size of the last layer and the encoding of the "
+                "labels."
             )
 
 
 def _loss_name(loss):
     fn = getattr(loss, "fn", None)
     if fn is not None:
-        return fn.__name__
+        return getattr(fn, "__name__", "") or ""
     return getattr(loss, "name", None) or getattr(loss, "__name__", "") or ""
 
 
 def class_weights_to_sample_weights(class_weight, y, n_classes):
-    """Per-sample weights `class_weight[label]` (labels as ids or one-hot rows)."""
+    """Per-sample weights `class_weight[label]` (labels as ids or one-hot rows), as float32.
+
+    Classes missing from `class_weight` get weight 1, as in Keras.
+    """
     if not isinstance(class_weight, dict):
         raise TypeError(
-            f"class_weight must be a dict mapping class ids to weights, received {type(class_weight).__name__}."
+            f"class_weight must be a dict mapping class ids to weights, e.g. {{0: 1.0, 1: 5.0}}; "
+            f"received {type(class_weight).__name__}."
         )
     if not host.is_host_array(y):
-        raise ValueError("class_weight needs labels as arrays (not a generator). Use sample_weight instead.")
-    labels = y.argmax(axis=-1) if y.ndim >= 2 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-    bad = [k for k in class_weight if not isinstance(k, int) or k < 0
-           or (n_classes is not None and k >= max(n_classes, 2))]
-    if bad:
         raise ValueError(
-            f"class_weight has keys {bad} that are not class ids of this model "
-            f"(expected integers in [0, {max(n_classes or 2, 2) - 1}])."
+            "class_weight needs the labels y as an array; received "
+            f"{type(y).__name__}. Pass y, or use sample_weight."
         )
-    table = host.to_host([float(class_weight.get(c, 1.0)) for c in range(max(max(class_weight) + 1,
-                                                                            int(labels.max()) + 1))],
-                         dtype="float32")
-    return table[labels.astype("int64")]
+    if y.ndim > 2:
+        raise ValueError(
+            f"class_weight is not supported for targets with more than 2 dimensions (received y "
+            f"of shape {y.shape}). Use sample_weight with one weight per sample and timestep."
+        )
+    limit = max(n_classes, 2) if n_classes is not None else None
+    bad = [k for k in class_weight if not _is_int(getattr(k, "item", lambda: k)()) or k < 0
+           or (limit is not None and k >= limit)]
+    if bad:
+        valid = f"integers in [0, {limit - 1}]" if limit is not None else "non-negative integers"
+        raise ValueError(
+            f"class_weight has keys {bad} that are not class ids of this model (expected "
+            f"{valid}, one per output class). Remove them or check the number of classes."
+        )
+    for k, w in class_weight.items():
+        try:
+            float(w)
+        except (TypeError, ValueError):
+            raise ValueError(f"class_weight[{k!r}] must be a number, received {w!r}.") from None
+    if y.ndim == 2 and y.shape[-1] > 1:
+        labels = y.argmax(axis=-1)
+    else:
+        labels = y.reshape(len(y))
+    labels = labels.round().astype("int64")
+    size = max(max(int(k) for k in class_weight) + 1, int(labels.max()) + 1 if labels.size else 1)
+    table = host.to_host([float(class_weight.get(c, 1.0)) for c in range(size)], dtype="float32")
+    return table[labels]

@@ -1,154 +1,447 @@
-"""What `compile` turns its `loss` and `metrics` arguments into."""
+"""What `compile` turns its `loss`, `loss_weights`, `metrics` and `weighted_metrics` into.
+
+`CompileLoss` is the total training loss: one loss per model output (a single
+loss applies to every output), each multiplied by its weight and summed. With
+more than one loss it also keeps a `Mean` per output, named `<output>_loss`.
+
+`CompileMetrics` holds the compiled metrics of every output. They are made on
+the first batch, because `"accuracy"` picks binary, sparse or categorical
+accuracy from the shapes of the labels and predictions, as Keras does. Each
+metric's `name` is its key in the logs and `History`, with Keras 3's names:
+the name given in `compile` (`"accuracy"`, `"mae"`, a metric object's
+`name`), prefixed with the output's name (`out_a_accuracy`) when the model
+has several outputs, `_1`, `_2`... for repeats, and `weighted_` for a
+weighted metric that would otherwise clash with an unweighted one.
+
+Output names are the keys of a model's dict outputs, else the names of the
+layers producing the outputs (`Model._output_names()`).
+
+Interface used by the trainer: `CompileLoss(loss, loss_weights, output_names)`
+is called as `compile_loss(y_true, y_pred, sample_weight)`; `.losses` holds one
+loss object per output (None where an output has no loss) and `.metrics`
+(alias `.trackers`) the per-output loss means. `CompileMetrics(metrics,
+weighted_metrics, output_names)` has `update_state(y_true, y_pred,
+sample_weight)`, `reset_state()`, `result()` (a dict keyed by log name, like
+Keras's `compile_metrics`), `flat_metrics` (the metric objects) and `metrics`
+(`(output_index, weighted, metric)` triples).
+"""
 
 from kerasx import losses as losses_module
 from kerasx import metrics as metrics_module
 from kerasx import ops
 from kerasx.losses.loss import Loss, LossFunctionWrapper
-from kerasx.metrics.accuracy_metrics import (binary_accuracy, categorical_accuracy,
-                                             sparse_categorical_accuracy)
+from kerasx.metrics.metric import Metric
 from kerasx.metrics.reduction_metrics import Mean, MeanMetricWrapper
 
 _ACCURACY_NAMES = ("accuracy", "acc")
+_CROSSENTROPY_NAMES = ("crossentropy", "ce")
 
 
-def _as_loss_object(loss):
-    loss = losses_module.get(loss)
-    if loss is None or isinstance(loss, Loss):
-        return loss
-    if isinstance(loss, type) and issubclass(loss, Loss):
-        return loss()
-    return LossFunctionWrapper(loss, name=getattr(loss, "__name__", "loss"))
+# -- structures ---------------------------------------------------------------------------
+def _is_nested(x):
+    return isinstance(x, (list, tuple, dict))
 
 
-def _per_output(value, output_names, what):
-    """Spreads a single value, a list or a dict of per-output values to `output_names`."""
+def _flat_outputs(structure, output_names, what):
+    """Per-output entries of `structure` (model predictions, labels or sample weights), in
+    `output_names` order; a dict is read by name, a list by position."""
+    n = len(output_names)
+    if isinstance(structure, dict):
+        unknown = sorted(set(structure) - set(output_names))
+        if unknown and n > 1:
+            raise ValueError(
+                f"{what} is a dict with keys {unknown} that are not output names. The model's "
+                f"outputs are named {output_names}."
+            )
+        if n == 1 and output_names[0] not in structure and len(structure) == 1:
+            return list(structure.values())
+        return [structure.get(name) for name in output_names]
+    if isinstance(structure, (list, tuple)):
+        if len(structure) != n:
+            raise ValueError(
+                f"The model has {n} output(s) {output_names}, but {what} is a "
+                f"{type(structure).__name__} of {len(structure)} entries. Pass one entry per "
+                "output, or a dict keyed by output name."
+            )
+        return list(structure)
+    if n > 1:
+        raise ValueError(
+            f"The model has {n} outputs {output_names}, but {what} is a single array. Pass a "
+            "list with one array per output, or a dict keyed by output name."
+        )
+    return [structure]
+
+
+def _infer_output_names(y_pred, given):
+    """Output names for predictions `y_pred`: the given ones if they fit, else dict keys or
+    `output_1`, `output_2`, ... (subclassed models that return several tensors)."""
+    if isinstance(y_pred, dict):
+        return sorted(y_pred)
+    count = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
+    if given is not None and len(given) == count:
+        return list(given)
+    return ["output"] if count == 1 else [f"output_{i + 1}" for i in range(count)]
+
+
+def _provisional_names(output_names, *specs):
+    """The output names to use before the first batch. Models that cannot name their outputs
+    before running (subclassed models) report the placeholder `["output"]`; a dict of
+    losses or metrics then names the outputs, checked against the predictions later."""
+    if list(output_names) == ["output"]:
+        for spec in specs:
+            if isinstance(spec, dict) and set(spec) != {"output"}:
+                return sorted(spec)
+    return list(output_names)
+
+
+def _per_output_spec(value, output_names, what):
+    """One spec per output from a single spec, a list (one per output) or a dict by name."""
+    n = len(output_names)
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(output_names))
         if unknown:
             raise ValueError(
-                f"compile(): {what} has keys {unknown} that are not output names. "
-                f"The model's outputs are named {output_names}."
+                f"compile(): `{what}` has keys {unknown} that do not correspond to any model "
+                f"output. The model's outputs are named {output_names}."
             )
         return [value.get(name) for name in output_names]
-    if isinstance(value, (list, tuple)) and len(output_names) > 1 and (
-            what != "metrics" or any(isinstance(v, (list, tuple)) for v in value)):
-        if len(value) != len(output_names):
-            raise ValueError(
-                f"compile(): {what} is a list of {len(value)} entries but the model has "
-                f"{len(output_names)} outputs {output_names}."
-            )
-        return list(value)
-    return [value] * len(output_names)
+    if isinstance(value, (list, tuple)):
+        if len(value) == n:
+            return list(value)
+        raise ValueError(
+            f"compile(): `{what}` is a list of {len(value)} entries but the model has {n} "
+            f"output(s) {output_names}. Give one entry per output (None for an output without "
+            "one), or a dict keyed by output name."
+        )
+    return [value] * n
+
+
+# -- losses -------------------------------------------------------------------------------
+def _is_crossentropy_alias(spec):
+    return isinstance(spec, str) and spec.lower() in _CROSSENTROPY_NAMES
+
+
+def _loss_object(spec, y_true=None, y_pred=None):
+    """A `Loss` object for a name, function, class or object (None stays None)."""
+    if spec is None:
+        return None
+    if _is_crossentropy_alias(spec):
+        if y_pred is None:
+            return spec  # resolved from the data's shapes on the first batch
+        binary, sparse = _binary_or_sparse(y_true, y_pred)
+        fn = (losses_module.binary_crossentropy if binary else
+              losses_module.sparse_categorical_crossentropy if sparse else
+              losses_module.categorical_crossentropy)
+        return LossFunctionWrapper(fn, name=spec)
+    if isinstance(spec, type) and issubclass(spec, Loss):
+        return spec()
+    loss = losses_module.get(spec)
+    if isinstance(loss, Loss):
+        return loss
+    if not callable(loss):
+        raise TypeError(
+            f"compile(): could not interpret the loss {spec!r}. Pass a loss name such as 'mse', "
+            "a kerasx.losses.Loss object, or a function f(y_true, y_pred)."
+        )
+    name = spec if isinstance(spec, str) else getattr(loss, "__name__", "loss")
+    return LossFunctionWrapper(loss, name=name)
 
 
 class CompileLoss:
-    """The total training loss: the (weighted) sum of each output's loss."""
+    """The compiled training loss of a model with one or several outputs.
+
+    Args:
+        loss: one loss (applied to every output), a list with one per output,
+            or a dict keyed by output name (None or a missing key: no loss
+            for that output).
+        loss_weights: a float (single output), a list or a dict of floats
+            multiplying each output's loss in the total.
+        output_names: the model's output names (`Model._output_names()`).
+    """
 
     def __init__(self, loss, loss_weights=None, output_names=("output",)):
-        self.output_names = list(output_names)
-        self.losses = [_as_loss_object(l) for l in _per_output(loss, self.output_names, "loss")]
-        weights = _per_output(loss_weights, self.output_names, "loss_weights") \
-            if loss_weights is not None else [None] * len(self.output_names)
-        self.loss_weights = [1.0 if w is None else float(w) for w in weights]
-        self.multi = len(self.output_names) > 1
-        self.trackers = [Mean(name=f"{n}_loss") for n in self.output_names] if self.multi else []
+        if loss_weights is not None and not isinstance(
+                loss_weights, (int, float, list, tuple, dict)) or isinstance(loss_weights, bool):
+            raise ValueError(
+                "compile(): `loss_weights` must be a float (single output), a list or a dict "
+                f"(one weight per output); received {loss_weights!r}."
+            )
+        self.name = "compile_loss"
+        self._user_loss = loss
+        self._user_loss_weights = loss_weights
+        self.metrics = []
+        self._configure(_provisional_names(output_names, loss, loss_weights))
+
+    def _configure(self, output_names):
+        self.output_names = output_names
+        n = len(output_names)
+        loss = self._user_loss
+        if n == 1 and isinstance(loss, (list, tuple)) and len(loss) == 1:
+            loss = loss[0]
+        if n == 1 and isinstance(loss, dict) and len(loss) == 1 and output_names[0] not in loss:
+            raise ValueError(
+                f"compile(): `loss` has keys {sorted(loss)} that do not correspond to any model "
+                f"output. The model's output is named {output_names}."
+            )
+        specs = _per_output_spec(loss, output_names, "loss")
+        weights = self._user_loss_weights
+        if weights is None:
+            weights = [None] * n
+        elif isinstance(weights, (int, float)):
+            if n > 1:
+                raise ValueError(
+                    f"compile(): `loss_weights` is a single number but the model has {n} outputs "
+                    f"{output_names}. Pass a list or a dict with one weight per output."
+                )
+            weights = [weights]
+        else:
+            weights = _per_output_spec(weights, output_names, "loss_weights")
+        self._specs = specs
+        self.losses = [_loss_object(s) for s in specs]
+        self.loss_weights = [None if w is None else float(w) for w in weights]
+        active = [name for name, s in zip(output_names, specs) if s is not None]
+        if not active:
+            raise ValueError(
+                f"compile(): no output of {output_names} has a loss; `loss` was {self._user_loss!r}."
+            )
+        self.metrics = [Mean(name=f"{name}_loss") for name in active] if len(active) > 1 else []
+        self._built_for = None
+
+    @property
+    def trackers(self):
+        return self.metrics
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if not self.multi:
-            return self.losses[0](y_true, y_pred, sample_weight)
-        y_true = self._by_output(y_true, "y")
-        y_pred = self._by_output(y_pred, "predictions")
-        sws = self._by_output(sample_weight, "sample_weight") if isinstance(
-            sample_weight, (list, tuple, dict)) else [sample_weight] * len(self.output_names)
+        names = self.output_names
+        if isinstance(y_pred, dict) and sorted(y_pred) != sorted(names) or \
+                (not isinstance(y_pred, dict) and
+                 (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
+            self._configure(_infer_output_names(y_pred, names))
+            names = self.output_names
+        preds = _flat_outputs(y_pred, names, "the model's predictions")
+        trues = self._labels(y_true, names)
+        if sample_weight is None or not _is_nested(sample_weight):
+            weights = [sample_weight] * len(names)
+        else:
+            weights = _flat_outputs(sample_weight, names, "sample_weight")
         total = None
-        batch = None
-        for i, loss in enumerate(self.losses):
-            if loss is None or y_true[i] is None:
+        trackers = iter(self.metrics)
+        for i, spec in enumerate(self._specs):
+            if spec is None:
                 continue
-            value = loss(y_true[i], y_pred[i], sws[i])
-            batch = y_pred[i].shape[0]
-            self.trackers[i].update_state(value, sample_weight=batch)
-            weighted = ops.multiply(value, self.loss_weights[i])
-            total = weighted if total is None else ops.add(total, weighted)
-        if total is None:
-            raise ValueError("compile(): no output has both a loss and a target in y.")
+            tracker = next(trackers, None)
+            if trues[i] is None:
+                raise ValueError(
+                    f"Output {names[i]!r} has a loss but no target: y has no entry for it. Pass "
+                    f"y as a list or dict covering every output with a loss ({names})."
+                )
+            loss = self.losses[i]
+            if isinstance(loss, str):
+                loss = self.losses[i] = _loss_object(loss, trues[i], preds[i])
+            value = loss(trues[i], preds[i], weights[i])
+            if tracker is not None:
+                tracker.update_state(value, sample_weight=preds[i].shape[0])
+            if self.loss_weights[i] is not None:
+                value = ops.multiply(value, self.loss_weights[i])
+            total = value if total is None else ops.add(total, value)
         return total
 
-    def _by_output(self, structure, what):
-        if isinstance(structure, dict):
-            return [structure.get(name) for name in self.output_names]
-        if isinstance(structure, (list, tuple)):
-            if len(structure) != len(self.output_names):
-                raise ValueError(
-                    f"The model has {len(self.output_names)} outputs {self.output_names} but "
-                    f"{what} has {len(structure)} entries."
-                )
-            return list(structure)
-        raise ValueError(
-            f"The model has {len(self.output_names)} outputs {self.output_names}; pass {what} as a "
-            "list or a dict keyed by output name."
-        )
+    def per_output(self, y_true, y_pred):
+        """`(targets, predictions)` as lists in output order (a missing target is None);
+        raises a clear error when `y_true` does not match the model's outputs."""
+        names = self.output_names
+        if not isinstance(y_pred, dict) and (
+                len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names):
+            names = _infer_output_names(y_pred, names)
+        preds = _flat_outputs(y_pred, names, "the model's predictions")
+        return self._labels(y_true, names), preds
+
+    def _labels(self, y_true, names):
+        if len(names) == 1 and not _is_nested(y_true):
+            return [y_true]
+        if isinstance(y_true, (list, tuple)):
+            active = [i for i, s in enumerate(self._specs) if s is not None]
+            if len(y_true) == len(active) < len(names):
+                # Targets given only for the outputs that have a loss (as Keras allows).
+                out = [None] * len(names)
+                for i, y in zip(active, y_true):
+                    out[i] = y
+                return out
+        return _flat_outputs(y_true, names, "y")
+
+
+# -- metrics ------------------------------------------------------------------------------
+def _binary_or_sparse(y_true, y_pred):
+    """Keras's rule for 'accuracy' and 'crossentropy': binary when the prediction has one
+    unit; sparse when labels have lower rank (or one column against several units)."""
+    p_shape = tuple(y_pred.shape)
+    t_shape = tuple(y_true.shape) if y_true is not None else p_shape
+    binary = p_shape[-1] == 1 if p_shape else True
+    sparse = len(t_shape) < len(p_shape) or (
+        bool(t_shape) and t_shape[-1] == 1 and bool(p_shape) and p_shape[-1] > 1)
+    return binary, sparse
+
+
+def _is_metric_like(spec):
+    return spec is None or isinstance(spec, (str, Metric)) or callable(spec)
+
+
+def _metric_object(spec, y_true, y_pred):
+    """A `Metric` for a name, function, class or object, named as Keras names it."""
+    if isinstance(spec, str) and spec.lower() in _ACCURACY_NAMES:
+        binary, sparse = _binary_or_sparse(y_true, y_pred)
+        cls = (metrics_module.BinaryAccuracy if binary else
+               metrics_module.SparseCategoricalAccuracy if sparse else
+               metrics_module.CategoricalAccuracy)
+        return cls(name=spec)
+    metric = metrics_module.get(spec)
+    if isinstance(spec, str):
+        metric.name = spec
+    elif not isinstance(metric, Metric):
+        metric = MeanMetricWrapper(metric, name=getattr(spec, "__name__", None))
+    return metric
 
 
 class CompileMetrics:
-    """The metrics of every output, resolved against the data on the first batch."""
+    """The compiled metrics of every output of a model.
 
-    def __init__(self, metrics, weighted_metrics, output_names=("output",), losses=None):
-        self.output_names = list(output_names)
-        self._specs = _per_output(metrics, self.output_names, "metrics") if metrics else \
-            [None] * len(self.output_names)
-        self._weighted_specs = _per_output(weighted_metrics, self.output_names, "weighted_metrics") \
-            if weighted_metrics else [None] * len(self.output_names)
-        self._losses = losses or [None] * len(self.output_names)
-        self.metrics = None
+    Args:
+        metrics: metrics without sample weights: for one output a list of
+            names/functions/objects; for several outputs a list with one entry
+            (a metric or a list of metrics) per output, or a dict keyed by
+            output name.
+        weighted_metrics: the same, updated with `sample_weight`.
+        output_names: the model's output names (`Model._output_names()`).
+        losses: accepted for compatibility and unused: as in Keras 3, `"accuracy"`
+            is chosen from the shapes of labels and predictions, not from the loss.
+    """
+
+    def __init__(self, metrics=None, weighted_metrics=None, output_names=("output",), losses=None):
+        for value, what in ((metrics, "metrics"), (weighted_metrics, "weighted_metrics")):
+            if value and not isinstance(value, (list, tuple, dict)):
+                raise ValueError(
+                    f"compile(): `{what}` must be a list, tuple or dict, received {value!r} of "
+                    f"type {type(value).__name__}. Wrap a single metric in a list: "
+                    f"{what}=[{value!r}]."
+                )
+        self.name = "compile_metrics"
+        self.output_names = _provisional_names(output_names, metrics, weighted_metrics)
+        self._user_metrics = metrics
+        self._user_weighted_metrics = weighted_metrics
+        self.flat_metrics = []
+        self._entries = []
         self.built = False
+        if metrics or weighted_metrics:
+            # Checks the structure against the outputs now, so mistakes fail at compile().
+            self._specs(metrics, self.output_names, "metrics")
+            self._specs(weighted_metrics, self.output_names, "weighted_metrics")
 
-    def build(self, y_true, y_pred):
-        multi = len(self.output_names) > 1
-        y_true = y_true if multi else [y_true]
-        y_pred = y_pred if multi else [y_pred]
-        if multi and isinstance(y_true, dict):
-            y_true = [y_true.get(n) for n in self.output_names]
-        self.metrics = []
-        for i, name in enumerate(self.output_names):
-            for spec_list, weighted in ((self._specs[i], False), (self._weighted_specs[i], True)):
-                for spec in _as_list(spec_list):
-                    metric = self._resolve(spec, y_true[i], y_pred[i], self._losses[i])
-                    if multi:
-                        metric.name = f"{name}_{metric.name}"
-                    if weighted:
-                        metric.name = f"weighted_{metric.name}" if not multi else metric.name
-                    self.metrics.append((i, weighted, metric))
-        self.built = True
+    @property
+    def has_metrics(self):
+        return bool(self._user_metrics or self._user_weighted_metrics)
+
+    @property
+    def metrics(self):
+        """`(output_index, weighted, metric)` for every metric, once built (else None)."""
+        return list(self._entries) if self.built else None
+
+    @property
+    def variables(self):
+        return [v for m in self.flat_metrics for v in m.variables]
 
     @staticmethod
-    def _resolve(spec, y_true, y_pred, loss):
-        if isinstance(spec, str) and spec in _ACCURACY_NAMES:
-            fn = _accuracy_for(y_true, y_pred, loss)
-            return MeanMetricWrapper(fn, name=spec if spec == "accuracy" else "acc")
-        return metrics_module.get(spec)
+    def _specs(value, names, what):
+        """A list (one per output) of lists of metric specs."""
+        n = len(names)
+        if not value:
+            return [[] for _ in names]
+        if n == 1:
+            items = [v for k in sorted(value) for v in _as_list(value[k])] \
+                if isinstance(value, dict) else list(value)
+            if isinstance(value, dict) and sorted(value) != names and len(value) > 1:
+                raise ValueError(
+                    f"compile(): `{what}` has keys {sorted(value)} but the model has one output "
+                    f"named {names[0]!r}."
+                )
+            specs = [items]
+        elif isinstance(value, dict):
+            unknown = sorted(set(value) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"compile(): in the dict argument `{what}`, the keys {unknown} do not "
+                    f"correspond to any model output. The model's outputs are named {names}."
+                )
+            specs = [_as_list(value.get(name)) for name in names]
+        else:
+            if len(value) != n:
+                raise ValueError(
+                    f"compile(): for a model with {n} outputs {names}, the list `{what}` must "
+                    f"have one entry per output (a metric or a list of metrics), but it has "
+                    f"{len(value)}. Received {what}={value!r}. Use a dict keyed by output name "
+                    "to give metrics to some outputs only."
+                )
+            specs = [_as_list(v) for v in value]
+        for items in specs:
+            bad = [s for s in items if not _is_metric_like(s)]
+            if bad:
+                raise ValueError(
+                    f"compile(): the entries of `{what}` must be metric names, functions or "
+                    f"Metric objects; found {bad}."
+                )
+        return specs
+
+    def build(self, y_true, y_pred):
+        names = self.output_names
+        if isinstance(y_pred, dict) or (
+                (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
+            names = self.output_names = _infer_output_names(y_pred, names)
+        preds = _flat_outputs(y_pred, names, "the model's predictions")
+        trues = _flat_outputs(y_true, names, "y")
+        multi = len(names) > 1
+        taken = set()
+        entries = []
+        for weighted, value, what in ((False, self._user_metrics, "metrics"),
+                                      (True, self._user_weighted_metrics, "weighted_metrics")):
+            for i, items in enumerate(self._specs(value, names, what)):
+                for spec in items:
+                    if spec is None:
+                        continue
+                    metric = _metric_object(spec, trues[i], preds[i])
+                    key = f"{names[i]}_{metric.name}" if multi else metric.name
+                    if key in taken and weighted:
+                        base = f"weighted_{metric.name}"
+                        key = f"{names[i]}_{base}" if multi else base
+                    key = _unique(key, taken)
+                    metric.name = key
+                    entries.append((i, weighted, metric))
+        self._entries = entries
+        self.flat_metrics = [m for _, _, m in entries]
+        self.built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
-        multi = len(self.output_names) > 1
-        if multi and isinstance(y_true, dict):
-            y_true = [y_true.get(n) for n in self.output_names]
-        if multi and isinstance(y_pred, dict):
-            y_pred = [y_pred.get(n) for n in self.output_names]
-        for i, weighted, metric in self.metrics:
-            t = y_true[i] if multi else y_true
-            p = y_pred[i] if multi else y_pred
-            if t is None:
+        if not self._entries:
+            return
+        names = self.output_names
+        preds = _flat_outputs(y_pred, names, "the model's predictions")
+        trues = _flat_outputs(y_true, names, "y")
+        if sample_weight is None or not _is_nested(sample_weight):
+            weights = [sample_weight] * len(names)
+        else:
+            weights = _flat_outputs(sample_weight, names, "sample_weight")
+        for i, weighted, metric in self._entries:
+            if trues[i] is None:
                 continue
-            sw = sample_weight if weighted else None
-            if multi and isinstance(sw, (list, tuple)):
-                sw = sw[i]
-            metric.update_state(t, p, sample_weight=sw)
+            metric.update_state(trues[i], preds[i], sample_weight=weights[i] if weighted else None)
 
     def reset_state(self):
-        for _, _, metric in self.metrics or []:
+        for metric in self.flat_metrics:
             metric.reset_state()
+
+    def result(self):
+        """Each metric's current value, keyed by its log name."""
+        return {m.name: m.result() for m in self.flat_metrics}
 
 
 def _as_list(spec):
@@ -157,15 +450,11 @@ def _as_list(spec):
     return list(spec) if isinstance(spec, (list, tuple)) else [spec]
 
 
-def _accuracy_for(y_true, y_pred, loss):
-    """Keras's choice of accuracy from the loss and the label/prediction shapes."""
-    name = getattr(getattr(loss, "fn", loss), "__name__", "") if loss is not None else ""
-    if "sparse_categorical" in name:
-        return sparse_categorical_accuracy
-    if "binary" in name or y_pred.shape[-1] == 1:
-        return binary_accuracy
-    if "categorical" in name:
-        return categorical_accuracy
-    if y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1):
-        return sparse_categorical_accuracy
-    return categorical_accuracy
+def _unique(key, taken):
+    if key in taken:
+        i = 1
+        while f"{key}_{i}" in taken:
+            i += 1
+        key = f"{key}_{i}"
+    taken.add(key)
+    return key

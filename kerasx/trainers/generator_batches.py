@@ -1,81 +1,253 @@
 """Batches from Python generators, iterators and `PyDataset`s."""
 
+import concurrent.futures
+import contextvars
+import itertools
+import warnings
 
-
-from kerasx.trainers.data_adapter import standardize, to_device
+from kerasx.trainers.data_adapter import flatten, standardize, to_device
 
 
 def is_stream(x):
     """True for data that is drawn batch by batch rather than sliced from arrays."""
-    if x is None or hasattr(x, "shape") or isinstance(x, (list, tuple, dict)):
+    if x is None or hasattr(x, "shape") or isinstance(x, (list, tuple, dict, str, bytes)):
         return False
-    return hasattr(x, "__next__") or hasattr(x, "__getitem__") and hasattr(x, "__len__") \
-        or hasattr(x, "__iter__")
+    return (hasattr(x, "__next__") or is_indexed(x) or hasattr(x, "__iter__"))
+
+
+def is_indexed(x):
+    """True for a `PyDataset` (or any `Sequence`-like object with `__getitem__` and a length)."""
+    if x is None or hasattr(x, "shape") or isinstance(x, (list, tuple, dict, str, bytes)):
+        return False
+    from kerasx.utils.py_dataset import PyDataset
+
+    return isinstance(x, PyDataset) or (hasattr(x, "__getitem__") and hasattr(x, "__len__"))
+
+
+def _num_batches(source):
+    if hasattr(source, "num_batches"):
+        n = source.num_batches
+    else:
+        n = len(source)
+    if n is not None and (not isinstance(n, int) or n < 0):
+        raise ValueError(
+            f"{type(source).__name__}.__len__() must return the number of batches as a "
+            f"non-negative integer, returned {n!r}."
+        )
+    return n
 
 
 class GeneratorBatches:
-    """Draws `(x, y[, sample_weight])` batches from a generator or a `PyDataset`.
+    """Draws `(x, y, sample_weight)` device batches from a generator or a `PyDataset`.
 
-    A `PyDataset` (anything with `__len__` and `__getitem__`) gives `len(ds)`
-    batches per epoch and gets `on_epoch_end()` after each. A generator is
-    read `steps` batches per epoch, continuing where the last epoch stopped;
-    without `steps` an epoch ends when the generator is exhausted.
+    A `PyDataset` gives `len(dataset)` batches per epoch (its indices in a
+    shuffled order with `shuffle=True`); its `on_epoch_begin()` and
+    `on_epoch_end()` run around every epoch. A generator is read `steps`
+    batches per epoch, continuing where the previous epoch stopped; without
+    `steps` an epoch ends when the generator is exhausted, so a finite
+    generator serves one epoch only.
+
+    Each batch may be `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+    `check(parts, index)` (optional) is called with the host arrays of every
+    batch before it moves to the device, to reject bad data with a clear error.
     """
 
-    def __init__(self, source, steps=None, inputs_only=False):
+    def __init__(self, source, steps=None, inputs_only=False, shuffle=False, class_weight=None,
+                 check=None, what="x"):
         self.source = source
         self.inputs_only = inputs_only
-        self.indexed = hasattr(source, "__getitem__") and hasattr(source, "__len__")
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        self.check = check
+        self.what = what
+        self.indexed = is_indexed(source)
+        self.steps_per_epoch = steps
         if self.indexed:
-            self.steps = len(source) if steps is None else min(steps, len(source))
+            self.num_batches = _num_batches(source)
+            if self.num_batches is None and steps is None:
+                raise ValueError(
+                    f"{type(source).__name__} is infinite (num_batches is None): pass "
+                    "steps_per_epoch (or steps / validation_steps) to say how many batches make "
+                    "an epoch."
+                )
+            self.workers = getattr(source, "workers", 1) or 1
+            self.max_queue_size = getattr(source, "max_queue_size", 10) or 10
         else:
-            self.steps = steps
-            self._iterator = iter(source)
+            self.num_batches = None
+            self.workers = 1
+            try:
+                self._iterator = iter(source)
+            except TypeError:
+                raise TypeError(
+                    f"`{what}` of type {type(source).__name__} is neither an array, a generator "
+                    "nor a PyDataset. Pass NumPy arrays, a generator yielding (x, y) batches, or "
+                    "a kerasx.utils.PyDataset."
+                ) from None
+        self.steps = steps if steps is not None else self.num_batches
+        self._pass = None
+        self._used = 0
         self._shapes = None
+        self._drawn = 0
+
+    def __len__(self):
+        return self.steps
 
     def epoch(self):
-        drawn = 0
-        while self.steps is None or drawn < self.steps:
-            if self.indexed:
-                item = self.source[drawn]
-            else:
-                try:
-                    item = next(self._iterator)
-                except StopIteration:
-                    if self.steps is not None and drawn < self.steps:
-                        raise ValueError(
-                            f"The generator ran out of data after {drawn} batches but "
-                            f"steps={self.steps} were requested. Make it loop forever "
-                            "(while True: ... yield) or lower steps_per_epoch."
-                        ) from None
-                    return
-            yield self._to_batch(item, drawn)
-            drawn += 1
-        if self.indexed and hasattr(self.source, "on_epoch_end"):
+        """Yields the device batches of one epoch."""
+        if self.indexed:
+            yield from self._indexed_epoch()
+        else:
+            yield from self._generator_epoch()
+
+    # -- PyDataset -----------------------------------------------------------------------
+    def _indexed_epoch(self):
+        if hasattr(self.source, "on_epoch_begin"):
+            self.source.on_epoch_begin()
+        if self.steps_per_epoch is None or self._pass is None:
+            self._start_pass()
+        limit = self.steps_per_epoch or self.num_batches
+        for _ in range(limit):
+            if self.num_batches is not None and self._used >= self.num_batches:
+                self._close_pass()
+                warnings.warn(
+                    f"{type(self.source).__name__} ran out of batches after {self.num_batches}, "
+                    f"before steps_per_epoch={self.steps_per_epoch}; this epoch ends early. "
+                    "Lower steps_per_epoch to at most len(dataset).",
+                    stacklevel=3,
+                )
+                break
+            index, item = next(self._pass)
+            self._used += 1
+            yield self._to_batch(item, index)
+        if self.num_batches is not None and self._used >= self.num_batches:
+            self._close_pass()
+        if hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
 
+    def _start_pass(self):
+        self._close_pass()
+        if self.num_batches is None:
+            indices = itertools.count()
+        elif self.shuffle:
+            from kerasx.backends import current
+
+            indices = [int(i) for i in current().rng.permutation(self.num_batches)]
+        else:
+            indices = range(self.num_batches)
+        if self.workers > 1:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.workers, thread_name_prefix="kerasx-pydataset")
+            self._pass = _ordered_map(self._pool, self._get_item, indices, self.max_queue_size)
+        else:
+            self._pass = ((i, self._get_item(i)) for i in indices)
+        self._used = 0
+
+    def _get_item(self, index):
+        return self.source[index]
+
+    def _close_pass(self):
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pass = None
+        self._used = 0
+
+    def close(self):
+        """Stops the worker threads, if any."""
+        if self.indexed:
+            self._close_pass()
+
+    # -- generators ----------------------------------------------------------------------
+    def _generator_epoch(self):
+        drawn = 0
+        while self.steps_per_epoch is None or drawn < self.steps_per_epoch:
+            try:
+                item = next(self._iterator)
+            except StopIteration:
+                if self.steps_per_epoch is not None:
+                    warnings.warn(
+                        f"The generator ran out of data after {drawn} batches of this epoch, "
+                        f"before steps_per_epoch={self.steps_per_epoch}; the epoch ends early. "
+                        "Make the generator loop forever (while True: ... yield) so it can produce "
+                        "steps_per_epoch * epochs batches.",
+                        stacklevel=3,
+                    )
+                elif self.steps is None and drawn:
+                    self.steps = drawn
+                return
+            yield self._to_batch(item, self._drawn)
+            drawn += 1
+            self._drawn += 1
+
+    # -- one batch -----------------------------------------------------------------------
     def _to_batch(self, item, index):
-        if not isinstance(item, tuple):
+        if isinstance(item, dict):
+            item = (item,)
+        elif isinstance(item, list):
+            item = tuple(item)
+        elif not isinstance(item, tuple):
             item = (item,)
         if len(item) not in (1, 2, 3):
             raise ValueError(
-                f"A generator must yield (x,), (x, y) or (x, y, sample_weight); batch {index} "
-                f"is a tuple of {len(item)} items."
+                f"Each batch must be x, (x,), (x, y) or (x, y, sample_weight); batch {index} from "
+                f"{type(self.source).__name__} is a tuple of {len(item)} items. Return "
+                "(inputs, targets) or (inputs, targets, sample_weights)."
             )
         if self.inputs_only:
             item = item[:1]
         parts = [standardize(p, name) for p, name in zip(item, ("x", "y", "sample_weight"))]
-        shapes = [tuple(getattr(p, "shape", ())[1:]) for p in parts if hasattr(p, "shape")]
+        parts += [None] * (3 - len(parts))
+        if self.class_weight is not None and parts[1] is not None:
+            if parts[2] is not None:
+                raise ValueError(
+                    "You cannot use class_weight and sample_weight at the same time: batch "
+                    f"{index} carries sample weights. Drop one of them (fold the class weights "
+                    "into the sample weights)."
+                )
+            from kerasx.trainers.checks import class_weights_to_sample_weights
+
+            parts[2] = class_weights_to_sample_weights(self.class_weight, parts[1], None)
+        self._check_shapes(parts, index)
+        if self.check is not None:
+            self.check(parts, index)
+        return tuple(to_device(p) for p in parts)
+
+    def _check_shapes(self, parts, index):
+        shapes = [[tuple(leaf.shape[1:]) for leaf in flatten(p)] for p in parts]
         if self._shapes is None:
             self._shapes = shapes
-        elif shapes != self._shapes:
+            return
+        if shapes != self._shapes:
+            names = ("x", "y", "sample_weight")
+            diff = next(i for i in range(3) if shapes[i] != self._shapes[i])
             raise ValueError(
-                f"The generator yielded batches of inconsistent shapes: batch {index} has per-sample "
-                f"shapes {shapes} but earlier batches had {self._shapes}. Every batch must have "
-                "the same shape apart from the batch size."
+                f"{type(self.source).__name__} yielded batches of inconsistent shapes: batch "
+                f"{index} has per-sample {names[diff]} shapes {shapes[diff]} but earlier batches "
+                f"had {self._shapes[diff]}. Every batch must have the same shape apart from the "
+                "batch size (pad variable-length data to one length)."
             )
-        parts = [to_device(p) for p in parts] + [None] * (3 - len(parts))
-        return tuple(parts)
 
 
+def _ordered_map(pool, fn, indices, lookahead):
+    """Yields `(index, fn(index))` in order, with up to `lookahead` calls running ahead."""
+    context = contextvars.copy_context()
+    pending = []
+    indices = iter(indices)
 
+    def submit():
+        try:
+            i = next(indices)
+        except StopIteration:
+            return False
+        pending.append((i, pool.submit(context.copy().run, fn, i)))
+        return True
+
+    for _ in range(lookahead):
+        if not submit():
+            break
+    while pending:
+        i, future = pending.pop(0)
+        result = future.result()
+        submit()
+        yield i, result

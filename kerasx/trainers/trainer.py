@@ -1,17 +1,31 @@
-"""`Trainer`: compile, fit, evaluate and predict; one implementation for every backend."""
+"""`Trainer`: compile, fit, evaluate and predict; one implementation for every backend.
+
+Separation of concerns:
+
+- data_adapter.ArrayBatches / generator_batches.GeneratorBatches: x, y,
+  sample_weight, class_weight (generators), shuffle, batch_size,
+  steps_per_epoch; batches go to the device as they are drawn.
+- checks: argument and data validation before anything runs.
+- Trainer (here): compile, the epoch and step loops, steps_per_execution,
+  validation (split, data, freq, steps, batch size), callbacks, initial_epoch.
+"""
 
 from kerasx import ops
 from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
-from kerasx.callbacks.callback_list import CallbackList
+from kerasx.callbacks.callback_list import CallbackList, check_callbacks
 from kerasx.metrics.reduction_metrics import Mean
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
-                                          map_structure, num_samples, split_validation,
-                                          standardize)
+                                          num_samples, slice_rows, split_validation, standardize,
+                                          to_device)
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
+
+
+class NotCompiledError(ValueError, RuntimeError):
+    """Raised by `fit`, `evaluate` and the `*_on_batch` methods before `compile()`."""
 
 
 class Trainer:
@@ -22,38 +36,63 @@ class Trainer:
         self.optimizer = None
         self.loss = None
         self.stop_training = False
+        self.stop_evaluating = False
+        self.stop_predicting = False
         self.history = None
         self._compile_loss = None
         self._compile_metrics = None
         self._loss_tracker = None
+        self._initial_epoch = None
+        self._checked_batches = set()
         self.steps_per_execution = 1
+        self.run_eagerly = False
+        self.jit_compile = "auto"
+        self.auto_scale_loss = True
 
     # -- compile -------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
                 auto_scale_loss=True):
-        """Configures training.
+        """Configures the model for training.
 
         Args:
-            optimizer: name or `Optimizer` instance.
+            optimizer: name (`"adam"`) or `Optimizer` instance.
             loss: name, function, `Loss` instance, or a list/dict of them (one per output).
             loss_weights: scalars weighting each output's loss.
-            metrics, weighted_metrics: names, functions or `Metric`s (lists or per-output dicts);
-                weighted metrics take `sample_weight`/`class_weight` into account.
-            run_eagerly, jit_compile: accepted for compatibility; kerasx always runs eagerly.
-            steps_per_execution: run this many steps between host synchronisations: batch
-                callbacks and progress updates happen every `steps_per_execution` steps.
-            auto_scale_loss: accepted; loss scaling only matters for float16, which the
-                array API does not have.
+            metrics: names, functions or `Metric`s (lists or per-output dicts).
+            weighted_metrics: metrics that take `sample_weight` / `class_weight` into account.
+            run_eagerly: kerasx always runs eagerly (there is no graph to compile), so
+                `True` and `False` behave the same; accepted for compatibility.
+            steps_per_execution: the number of batches run between two host
+                synchronisations. Metrics come back to the host, and batch-level
+                callbacks and the progress bar run, once every `steps_per_execution`
+                batches, so an asynchronous device (CuPy) can queue that many steps
+                of work without waiting. Epoch-level callbacks are unaffected.
+            jit_compile: `"auto"`, `True` or `False`; accepted for compatibility. kerasx has
+                no JIT compiler: hot paths are fused primitives or backend kernels instead.
+            auto_scale_loss: accepted for compatibility; loss scaling only matters for
+                float16 training, and float16 is not part of the array API standard.
         """
         from kerasx import optimizers
 
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(f"steps_per_execution must be a positive integer, received {steps_per_execution!r}.")
+        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
+                or steps_per_execution < 1:
+            raise ValueError(
+                f"steps_per_execution must be a positive integer (the number of batches between "
+                f"host synchronisations), received steps_per_execution={steps_per_execution!r}."
+            )
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(
+                f"jit_compile must be 'auto', True or False, received {jit_compile!r}."
+            )
+        if not isinstance(run_eagerly, bool):
+            raise ValueError(f"run_eagerly must be True or False, received {run_eagerly!r}.")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         names = self._output_names()
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        _check_metric_names(metrics, "metrics")
+        _check_metric_names(weighted_metrics, "weighted_metrics")
         self._compile_metrics = CompileMetrics(
             metrics, weighted_metrics, names,
             losses=self._compile_loss.losses if self._compile_loss else None)
@@ -61,6 +100,8 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
+        self.auto_scale_loss = bool(auto_scale_loss)
+        self._checked_batches = set()
         self.compiled = True
         self.stop_training = False
 
@@ -69,7 +110,7 @@ class Trainer:
 
     def _require_compiled(self, what):
         if not getattr(self, "compiled", False):
-            raise RuntimeError(
+            raise NotCompiledError(
                 f"You must call compile() before {what}(): the model does not know its loss and "
                 "optimizer yet. Example: model.compile(optimizer='adam', "
                 "loss='sparse_categorical_crossentropy', metrics=['accuracy'])."
@@ -77,14 +118,19 @@ class Trainer:
 
     @property
     def metrics(self):
-        """Every metric the trainer reports, compile metrics first, then the loss."""
+        """The model's metrics: the loss tracker, the compiled metrics, then per-output losses."""
         out = []
-        if self._compile_metrics is not None and self._compile_metrics.metrics:
-            out.extend(m for _, _, m in self._compile_metrics.metrics)
         if self._loss_tracker is not None:
             out.append(self._loss_tracker)
+        compiled = self._compile_metrics
+        if compiled is not None:
+            if hasattr(compiled, "result") and hasattr(compiled, "name"):
+                out.append(compiled)
+            else:
+                out.extend(entry[-1] if isinstance(entry, tuple) else entry
+                           for entry in compiled.metrics or [])
         if self._compile_loss is not None:
-            out.extend(self._compile_loss.trackers)
+            out.extend(getattr(self._compile_loss, "trackers", None) or [])
         return out
 
     @property
@@ -117,7 +163,14 @@ class Trainer:
 
     def get_metrics_result(self):
         """Each metric's current result as a Tensor (no host transfer yet)."""
-        return {m.name: m.result() for m in self.metrics}
+        out = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
 
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
@@ -125,8 +178,11 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            # the optimizer divides the gradients by its loss_scale_factor again
+            scale = getattr(self.optimizer, "scale_loss", None)
+            scaled = scale(loss) if scale is not None else loss
         variables = self.trainable_weights
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply(grads, variables)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -147,108 +203,216 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Trains for `epochs` epochs and returns a `History` (see Keras's `Model.fit`)."""
+        """Trains the model for `epochs` epochs and returns a `History`.
+
+        Args:
+            x: input data: a NumPy array (or backend array, or nested list of
+                numbers), a list/tuple/dict of arrays for a model with several
+                inputs, a Python generator yielding `(x, y)` or
+                `(x, y, sample_weight)` batches, or a `kerasx.utils.PyDataset`.
+            y: target data like `x` (arrays only; a generator yields its own targets).
+            batch_size: samples per gradient step for array data (default 32, or
+                `ceil(samples / steps_per_epoch)` when `steps_per_epoch` is given).
+            epochs: train until epoch index `epochs` (the last epoch is `epochs - 1`).
+            verbose: `"auto"` (= 1), 0 (silent), 1 (progress bar), 2 (one line per epoch).
+            callbacks: a list of `kerasx.callbacks.Callback` instances.
+            validation_split: fraction of the array data held out for validation,
+                taken from the last samples before shuffling.
+            validation_data: `(x_val, y_val)`, `(x_val, y_val, sample_weight_val)`,
+                a generator or a `PyDataset`; evaluated at the end of epochs.
+            shuffle: reshuffle the array samples before every epoch (`True`), keep
+                their order (`False`), or shuffle within batch-sized chunks only
+                (`"batch"`). For a `PyDataset`, shuffles the order of its batches.
+            class_weight: `{class_id: weight}` weighting the loss of each sample by
+                its class (becomes a per-sample `sample_weight`).
+            sample_weight: per-sample loss weights for array data, shape `(samples,)`.
+            initial_epoch: the epoch to start at (to resume a previous run).
+            steps_per_epoch: batches per epoch; the next epoch continues where the
+                previous stopped. Required for infinite generators.
+            validation_steps: validation batches per evaluation.
+            validation_batch_size: batch size for array validation data (default `batch_size`).
+            validation_freq: validate every `validation_freq` epochs, or after the
+                (1-based) epochs in a list.
+
+        Returns:
+            A `History` whose `history` dict maps `loss`, metrics and `val_*` keys
+            to one value per epoch.
+        """
         self._require_compiled("fit")
+        verbose = checks.check_verbose(verbose)
         stream = is_stream(x)
-        checks.check_fit_arguments(batch_size, epochs, validation_split, not stream,
-                                   initial_epoch, validation_freq)
+        checks.check_fit_arguments(batch_size, epochs, validation_split, not stream, initial_epoch,
+                                   validation_freq, shuffle, steps_per_epoch, validation_steps,
+                                   validation_batch_size)
+        user_callbacks = _user_callbacks(callbacks)
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(
+                "You cannot use class_weight and sample_weight at the same time. Fold the class "
+                "weights into the sample weights: sample_weight * class_weight_table[y]."
+            )
         if stream:
-            if y is not None:
-                raise ValueError("When x is a generator or dataset it must yield (x, y) pairs; y must be None.")
-            train = GeneratorBatches(x, steps_per_epoch)
+            self._no_arrays_with_stream(x, y, sample_weight, "fit")
+            train = GeneratorBatches(x, steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
+                                     check=self._stream_checker("fit"))
         else:
             x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "fit")
-            if validation_split:
-                (x, y, sample_weight), validation_data = split_validation(x, y, sample_weight,
-                                                                          validation_split)
+            if validation_split and validation_data is None:
+                (x, y, sample_weight), validation_data = split_validation(
+                    x, y, sample_weight, validation_split)
             if class_weight is not None:
-                sample_weight = self._apply_class_weight(class_weight, y, sample_weight)
-            train = ArrayBatches(x, y, sample_weight, batch_size or 32, shuffle, steps_per_epoch)
+                sample_weight = self._apply_class_weight(class_weight, y)
+            train = ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
         val = None
-        if validation_data is not None:
-            val = self._validation_batches(validation_data, validation_batch_size or batch_size or 32,
-                                           validation_steps)
-        verbose = 1 if verbose == "auto" else verbose
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_history=True, add_progbar=verbose != 0, model=self)
-        cbs.set_model(self)
-        cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": train.steps})
-        self.stop_training = False
-        logs = {}
-        cbs.on_train_begin()
-        every = self.steps_per_execution
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            results = {}
-            step = -1
-            for step, batch in enumerate(train.epoch()):
-                if (step + 1) % every == 0 or every == 1:
-                    cbs.on_train_batch_begin(step)
-                results = self.train_step(batch)
-                if (step + 1) % every == 0:
-                    cbs.on_train_batch_end(step, _to_floats(results))
+        try:
+            if validation_data is not None:
+                val = self._validation_batches(validation_data, validation_batch_size or batch_size,
+                                               validation_steps)
+            self._fit_has_validation = val is not None
+            if isinstance(user_callbacks, CallbackList):
+                cbs = user_callbacks
+                cbs.set_model(self)
+            else:
+                cbs = CallbackList(user_callbacks, add_history=True, add_progbar=verbose != 0,
+                                   model=self)
+            cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": train.steps})
+            self.stop_training = False
+            self._initial_epoch = None
+            logs = {}
+            cbs.on_train_begin()
+            start = self._initial_epoch or initial_epoch
+            for epoch in range(start, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                done = self._run_steps(train, self.train_step, cbs, "train")
+                if done == 0:
+                    raise ValueError(
+                        f"The training data produced no batches in epoch {epoch + 1}. A Python "
+                        "generator is used up after one pass: make it loop forever (while True: "
+                        "... yield) and pass steps_per_epoch, or use a kerasx.utils.PyDataset. "
+                        "For arrays, check that x is not empty."
+                    )
+                logs = self._host_logs(self.get_metrics_result())
+                if val is not None and _should_eval(epoch, validation_freq):
+                    val_logs = self._run_evaluation(val, cbs, in_fit=True)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
-            if step < 0:
-                raise ValueError(
-                    "The training data produced no batches in this epoch. Check that x is not empty "
-                    "and that a generator yields at least steps_per_epoch batches."
-                )
-            logs = _to_floats(self.get_metrics_result())
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(val, cbs)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(logs)
-        return cbs.history
+            finalize = getattr(self.optimizer, "finalize_variable_values", None)
+            if finalize is not None and epochs > start:
+                finalize(self.trainable_weights)  # e.g. swaps in the EMA weights (use_ema=True)
+            cbs.on_train_end(logs)
+        finally:
+            self._initial_epoch = None
+            train.close()
+            if val is not None:
+                val.close()
+        history = cbs.history
+        if history is not None:
+            self.history = history
+        return history
 
-    def _prepare_arrays(self, x, y, sample_weight, what):
+    def _no_arrays_with_stream(self, x, y, sample_weight, what):
+        kind = "PyDataset" if hasattr(x, "__getitem__") else "generator"
+        if y is not None:
+            raise ValueError(
+                f"{what}() received a {kind} as x and also y={type(y).__name__}. A {kind} must "
+                "produce the targets itself, as (x, y) or (x, y, sample_weight) batches; "
+                "pass y=None."
+            )
+        if sample_weight is not None:
+            raise ValueError(
+                f"{what}() received a {kind} as x and also sample_weight. Yield "
+                "(x, y, sample_weight) batches from the generator instead."
+            )
+
+    def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True):
         if x is None:
-            raise ValueError(f"{what}() needs input data x, received x=None.")
+            raise ValueError(
+                f"{_call(what)} needs input data x, received x=None. Pass arrays, a generator or a "
+                "kerasx.utils.PyDataset."
+            )
         x = standardize(x, "x")
         y = standardize(y, "y")
         sample_weight = standardize(sample_weight, "sample_weight")
         check_lengths(x=x, y=y, sample_weight=sample_weight)
-        check_finite(x, "x")
-        check_finite(y, "y")
-        check_finite(sample_weight, "sample_weight")
+        if check_finite_values:
+            check_finite(x, "x")
+            check_finite(y, "y")
+            check_finite(sample_weight, "sample_weight")
         checks.check_input_shape(self, x)
         if what != "predict":
+            if sample_weight is not None:
+                checks.check_sample_weight(sample_weight, y)
             if y is None and self._compile_loss is not None and not self.losses:
                 raise ValueError(
-                    f"{what}() received no target data y, but the model was compiled with a loss "
-                    "that compares predictions with targets. Pass y (the labels)."
+                    f"{_call(what)} received no target data y, but the model was compiled with "
+                    f"a loss ({_loss_label(self.loss)}) that compares predictions with targets. "
+                    "Pass y "
+                    "(the labels), e.g. model.fit(x_train, y_train)."
                 )
             self._preflight(x, y)
         return x, y, sample_weight
 
     def _preflight(self, x, y):
-        """Runs the model on two samples to check labels against its output before training."""
+        """Runs the model on two samples to check the labels against its output before training."""
         if num_samples(x) == 0:
-            raise ValueError("x has no samples (0 rows).")
-        probe = map_structure(lambda a: a[:2], x)
-        from kerasx.trainers.data_adapter import to_device
-
+            raise ValueError("x has no samples (0 rows); pass at least one sample.")
+        probe = slice_rows(x, 0, 2)
         out = self(to_device(probe), training=False)
         outs = out if isinstance(out, (list, tuple)) else [out]
+        if isinstance(out, dict):
+            outs = [out.get(n) for n in self._output_names()]
         self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
         if y is None or self._compile_loss is None:
             return
         ys = y if isinstance(y, (list, tuple)) else [y]
         if isinstance(y, dict):
             ys = [y.get(n) for n in self._output_names()]
+        backend = current()
         for loss, target, pred in zip(self._compile_loss.losses, ys, outs):
-            if target is not None and isinstance(pred, TensorOps):
-                checks.check_labels(loss, target, tuple(pred.shape))
+            if target is None or not isinstance(pred, TensorOps):
+                continue
+            if backend.is_native(target):
+                target = backend.to_numpy(target)
+            checks.check_labels(loss, target, tuple(pred.shape))
 
-    def _apply_class_weight(self, class_weight, y, sample_weight):
+    def _stream_checker(self, what):
+        """Checks each host batch of a generator / PyDataset; the first one against the model."""
+        state = {"first": True}
+
+        def check(parts, index):
+            x, y, sw = parts
+            for name, part in zip(("x", "y", "sample_weight"), parts):
+                try:
+                    check_finite(part, name)
+                except ValueError as e:
+                    raise ValueError(f"Batch {index}: {e}") from None
+            if state["first"]:
+                state["first"] = False
+                checks.check_input_shape(self, x)
+                if what != "predict":
+                    if y is None and self._compile_loss is not None and not self.losses:
+                        raise ValueError(
+                            f"The batches for {_call(what)} carry no targets (batch {index} is x "
+                            "alone), but the model was compiled with a loss that compares "
+                            "predictions with targets. Yield (x, y) batches."
+                        )
+                    self._preflight(x, y)
+
+        return check
+
+    def _apply_class_weight(self, class_weight, y):
         if isinstance(y, (list, tuple, dict)):
-            raise ValueError("class_weight is only supported for models with a single output.")
-        weights = checks.class_weights_to_sample_weights(class_weight, y, self._n_classes())
-        return weights if sample_weight is None else weights * sample_weight
+            raise ValueError(
+                "class_weight is only supported for models with a single output; for several "
+                "outputs pass sample_weight (a list or dict with one array per output)."
+            )
+        if y is None:
+            raise ValueError("class_weight needs the labels y; received y=None.")
+        backend = current()
+        labels = backend.to_numpy(y) if backend.is_native(y) else y
+        return checks.class_weights_to_sample_weights(class_weight, labels, self._n_classes())
 
     def _n_classes(self):
         shape = getattr(self, "_last_output_shape", None)
@@ -256,100 +420,297 @@ class Trainer:
 
     def _validation_batches(self, validation_data, batch_size, steps):
         if is_stream(validation_data):
-            return GeneratorBatches(validation_data, steps)
+            return GeneratorBatches(validation_data, steps, what="validation_data",
+                                    check=self._stream_checker("validation"))
         if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+            if isinstance(validation_data, (list, tuple)):
+                got = f"a {type(validation_data).__name__} of length {len(validation_data)}"
+            else:
+                got = f"{type(validation_data).__name__}"
+                if hasattr(validation_data, "shape"):
+                    got += f" of shape {tuple(validation_data.shape)}"
             raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), "
-                f"or a generator/dataset; received {type(validation_data).__name__}"
-                f"{' of length ' + str(len(validation_data)) if isinstance(validation_data, (list, tuple)) else ''}."
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight_val), a generator or a PyDataset; received {got}. Example: "
+                "validation_data=(x_val, y_val)."
             )
         vx, vy, vsw = (list(validation_data) + [None])[:3]
-        vx, vy, vsw = self._prepare_arrays(vx, vy, vsw, "validation")
+        vx, vy, vsw = self._prepare_arrays(vx, vy, vsw, "validation_data")
         return ArrayBatches(vx, vy, vsw, batch_size, False, steps)
+
+    # -- the step loop -------------------------------------------------------------------
+    def _run_steps(self, batches, step_fn, cbs, mode, on_output=None, in_fit=False):
+        """Runs `step_fn` on every batch of one epoch, calling batch callbacks every
+        `steps_per_execution` steps; returns the number of steps run."""
+        from kerasx.callbacks.progbar_logger import ProgbarLogger
+
+        every = self.steps_per_execution
+        begin = getattr(cbs, f"on_{mode}_batch_begin")
+        end = getattr(cbs, f"on_{mode}_batch_end")
+        # Inside fit the progress bar ignores validation batches: no need to fetch their logs.
+        wants_logs = cbs.needs(f"on_{mode}_batch_end", exclude=ProgbarLogger if in_fit else ())
+        stop_flag = {"train": "stop_training", "test": "stop_evaluating",
+                     "predict": "stop_predicting"}[mode]
+        step = -1
+        open_group = False
+        group = []
+        for step, batch in enumerate(batches.epoch()):
+            if not open_group:
+                begin(step)
+                open_group = True
+            result = step_fn(batch)
+            if on_output is not None:
+                group.append(result)
+            if (step + 1) % every == 0:
+                open_group = False
+                end(step, self._batch_logs(result, group, on_output, wants_logs))
+                group = []
+                if getattr(self, stop_flag, False):
+                    break
+        if open_group:
+            end(step, self._batch_logs(result, group, on_output, wants_logs))
+        return step + 1
+
+    def _batch_logs(self, result, group, on_output, wants_logs):
+        if on_output is not None:
+            outputs = on_output(group)
+            return {"outputs": outputs}
+        return self._host_logs(result) if wants_logs else {}
+
+    def _host_logs(self, results):
+        """Metric results as Python floats, sorted by name, with one device-to-host transfer."""
+        backend = current()
+        out = {}
+        scalars = {}
+        for name, value in results.items():
+            value = value.value if isinstance(value, TensorOps) else value
+            if backend.is_native(value):
+                if value.ndim == 0:
+                    scalars.setdefault(str(value.dtype), []).append((name, value))
+                else:
+                    out[name] = backend.to_numpy(value)
+            else:
+                try:
+                    out[name] = float(value)
+                except (TypeError, ValueError):
+                    out[name] = value
+        for group in scalars.values():
+            if len(group) == 1:
+                values = [backend.to_numpy(group[0][1])]
+            else:
+                values = backend.to_numpy(backend.xp.stack([v for _, v in group]))
+            for (name, _), v in zip(group, values):
+                out[name] = float(v)
+        return {k: out[k] for k in sorted(out)}
 
     # -- evaluate ------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """The loss and metrics on the data: a scalar, a list, or a dict (`return_dict`)."""
+        """Returns the loss and metrics of the model on the data.
+
+        Args:
+            x, y, sample_weight: as in `fit` (a generator or `PyDataset` yields its own y).
+            batch_size: samples per batch for array data (default 32).
+            verbose: `"auto"` (= 1), 0 or 1 (progress bar), 2 (one line).
+            steps: number of batches to evaluate (default: all).
+            callbacks: callbacks receiving the `on_test_*` hooks.
+            return_dict: return `{name: value}` instead of a list.
+
+        Returns:
+            The loss alone when there are no metrics, else `[loss, metric, ...]`
+            (in `metrics_names` order), or a dict with `return_dict=True`.
+        """
         self._require_compiled("evaluate")
+        verbose = checks.check_verbose(verbose)
+        checks.check_positive_int("batch_size", batch_size)
+        checks.check_positive_int("steps", steps)
+        user_callbacks = _user_callbacks(callbacks)
         if is_stream(x):
-            batches = GeneratorBatches(x, steps)
+            self._no_arrays_with_stream(x, y, sample_weight, "evaluate")
+            batches = GeneratorBatches(x, steps, check=self._stream_checker("evaluate"))
         else:
             x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "evaluate")
-            batches = ArrayBatches(x, y, sample_weight, batch_size or 32, False, steps)
-        verbose = 1 if verbose == "auto" else verbose
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self)
-        cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
-        logs = self._run_evaluation(batches, cbs)
+            batches = ArrayBatches(x, y, sample_weight, batch_size, False, steps)
+        try:
+            cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
+                user_callbacks, add_progbar=verbose != 0, model=self)
+            cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
+            logs = self._run_evaluation(batches, cbs)
+        finally:
+            batches.close()
         if return_dict:
             return logs
-        values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
 
-    def _run_evaluation(self, batches, cbs):
+    def _run_evaluation(self, batches, cbs, in_fit=False):
         self.reset_metrics()
+        self.stop_evaluating = False
         cbs.on_test_begin()
-        every = self.steps_per_execution
-        results = {}
-        for step, batch in enumerate(batches.epoch()):
-            cbs.on_test_batch_begin(step)
-            results = self.test_step(batch)
-            if (step + 1) % every == 0:
-                cbs.on_test_batch_end(step, _to_floats(results))
-        logs = _to_floats(self.get_metrics_result())
+        done = self._run_steps(batches, self.test_step, cbs, "test", in_fit=in_fit)
+        if done == 0:
+            raise ValueError(
+                "The evaluation data produced no batches. A Python generator is used up after one "
+                "pass: pass steps / validation_steps with a generator that loops forever, or use "
+                "a kerasx.utils.PyDataset."
+            )
+        logs = self._host_logs(self.get_metrics_result())
         cbs.on_test_end(logs)
         return logs
 
+    def _flatten_metrics_in_order(self, logs):
+        names = []
+        for metric in self.metrics:
+            inner = getattr(metric, "metrics", None)
+            if isinstance(inner, (list, tuple)) and hasattr(metric, "result"):
+                names.extend(getattr(m[-1] if isinstance(m, tuple) else m, "name", None)
+                             for m in inner)
+            else:
+                names.append(metric.name)
+        values = [logs[n] for n in names if n in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
+
     # -- predict -------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Predictions for every sample of `x` as NumPy arrays (one per output)."""
+        """Generates predictions for the input samples, batch by batch.
+
+        Args:
+            x: arrays (or a list/dict of arrays), a generator or a `PyDataset`
+                (targets in its batches are ignored).
+            batch_size: samples per batch for array data (default 32).
+            verbose: `"auto"` (= 1), 0, 1 or 2.
+            steps: number of batches to predict (default: all).
+            callbacks: callbacks receiving the `on_predict_*` hooks.
+
+        Returns:
+            NumPy arrays: one array, or a list/dict of arrays for a model with
+            several outputs.
+        """
+        verbose = checks.check_verbose(verbose)
+        checks.check_positive_int("batch_size", batch_size)
+        checks.check_positive_int("steps", steps)
+        user_callbacks = _user_callbacks(callbacks)
         if is_stream(x):
-            batches = GeneratorBatches(x, steps, inputs_only=True)
+            batches = GeneratorBatches(x, steps, inputs_only=True,
+                                       check=self._stream_checker("predict"))
         else:
-            x, _, _ = self._prepare_arrays(x, None, None, "predict")
-            if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
-                raise ValueError(f"batch_size must be a positive integer, received {batch_size!r}.")
-            batches = ArrayBatches(x, None, None, batch_size or 32, False, steps)
-        verbose = 1 if verbose == "auto" else verbose
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self)
-        cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
-        cbs.on_predict_begin()
-        outputs = []
-        for step, batch in enumerate(batches.epoch()):
-            cbs.on_predict_batch_begin(step)
-            outputs.append(self.predict_step(batch))
-            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
-        cbs.on_predict_end()
-        if not outputs:
-            raise ValueError("predict() received no data (0 batches).")
-        return _concat_to_host(outputs)
+            x, _, _ = self._prepare_arrays(x, None, None, "predict", check_finite_values=False)
+            batches = ArrayBatches(x, None, None, batch_size, False, steps)
+        host_parts = []
+
+        def to_host(group):
+            joined = _concat(group)
+            host_parts.append(_structure_to_numpy(joined))
+            return joined
+
+        try:
+            cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
+                user_callbacks, add_progbar=verbose != 0, model=self)
+            cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
+            self.stop_predicting = False
+            cbs.on_predict_begin()
+            self._run_steps(batches, self.predict_step, cbs, "predict", on_output=to_host)
+            cbs.on_predict_end()
+        finally:
+            batches.close()
+        if not host_parts:
+            raise ValueError(
+                "predict() received no data: the input produced 0 batches. Pass at least one "
+                "sample."
+            )
+        return _concat_host(host_parts)
 
     # -- single batches ------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on exactly this batch; returns the metrics like `evaluate`."""
+        """Runs one optimization step on exactly this batch.
+
+        Metrics are reset first, so the returned values describe this batch alone.
+
+        Returns:
+            The loss, `[loss, metric, ...]`, or a dict with `return_dict=True`.
+        """
         self._require_compiled("train_on_batch")
-        x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(
+                "Arguments sample_weight and class_weight cannot be specified at the same time; "
+                "fold the class weights into the sample weights."
+            )
+        x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "train_on_batch")
         if class_weight is not None:
-            sample_weight = self._apply_class_weight(class_weight, y, sample_weight)
-        batch = next(ArrayBatches(x, y, sample_weight, num_samples(x), False).epoch())
+            sample_weight = self._apply_class_weight(class_weight, y)
+        batch = tuple(to_device(p) for p in (x, y, sample_weight))
         self.reset_metrics()
-        logs = _to_floats(self.train_step(batch))
-        return logs if return_dict else _as_list(logs)
+        logs = self._host_logs(self.train_step(batch))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates the model on exactly this batch (metrics reset first)."""
         self._require_compiled("test_on_batch")
-        x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "test_on_batch")
-        batch = next(ArrayBatches(x, y, sample_weight, num_samples(x), False).epoch())
+        x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "test_on_batch")
+        batch = tuple(to_device(p) for p in (x, y, sample_weight))
         self.reset_metrics()
-        logs = _to_floats(self.test_step(batch))
-        return logs if return_dict else _as_list(logs)
+        logs = self._host_logs(self.test_step(batch))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
-        x, _, _ = self._prepare_arrays(x, None, None, "predict")
-        batch = next(ArrayBatches(x, None, None, num_samples(x), False).epoch())
-        return _concat_to_host([self.predict_step(batch)])
+        """Predictions for exactly this batch, as NumPy arrays."""
+        x = standardize(x, "x")
+        return _structure_to_numpy(self.predict_step((to_device(x),)))
+
+    def _prepare_batch(self, x, y, sample_weight, what):
+        """`_prepare_arrays` with the model-level checks run once per batch signature."""
+        x_std = standardize(x, "x")
+        signature = tuple(tuple(a.shape[1:]) for a in flatten(x_std)) + (y is None,)
+        if signature in self._checked_batches:
+            y = standardize(y, "y")
+            sample_weight = standardize(sample_weight, "sample_weight")
+            check_lengths(x=x_std, y=y, sample_weight=sample_weight)
+            return x_std, y, sample_weight
+        out = self._prepare_arrays(x_std, y, sample_weight, what)
+        self._checked_batches.add(signature)
+        return out
+
+
+def _user_callbacks(callbacks):
+    return callbacks if isinstance(callbacks, CallbackList) else check_callbacks(callbacks)
+
+
+def _check_metric_names(spec, what):
+    """Resolves every metric given by name now, so a typo fails in compile()."""
+    from kerasx import metrics as metrics_module
+
+    if spec is None:
+        return
+    if isinstance(spec, dict):
+        for value in spec.values():
+            _check_metric_names(value, what)
+        return
+    if isinstance(spec, (list, tuple)):
+        for value in spec:
+            _check_metric_names(value, what)
+        return
+    if isinstance(spec, str) and spec not in ("accuracy", "acc", "crossentropy", "ce"):
+        try:
+            metrics_module.get(spec)
+        except ValueError as e:
+            raise ValueError(f"compile({what}=...): {e}") from None
+
+
+def _call(what):
+    """`fit()` for a method, `validation_data` as is."""
+    return what if what.startswith("validation") else f"{what}()"
+
+
+def _loss_label(loss):
+    if isinstance(loss, str):
+        return repr(loss)
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _should_eval(epoch, validation_freq):
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
 
 
 def _unpack(data):
@@ -367,28 +728,33 @@ def _batch_size(x):
     return flatten(x)[0].shape[0]
 
 
-def _to_floats(logs):
-    out = {}
-    for k, v in logs.items():
-        if isinstance(v, TensorOps):
-            v = float(current().to_numpy(v.value))
-        out[k] = float(v)
-    return out
-
-
-def _as_list(logs):
-    values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
-    return values[0] if len(values) == 1 else values
-
-
-def _concat_to_host(outputs):
-    backend = current()
+def _concat(outputs):
+    """Joins a list of per-batch outputs (Tensors or structures of them) on the device."""
     first = outputs[0]
     if isinstance(first, (list, tuple)):
-        return [_concat_to_host([o[i] for o in outputs]) for i in range(len(first))]
+        return type(first)(_concat([o[i] for o in outputs]) for i in range(len(first)))
     if isinstance(first, dict):
-        return {k: _concat_to_host([o[k] for o in outputs]) for k in first}
+        return {k: _concat([o[k] for o in outputs]) for k in first}
     values = [o.value if isinstance(o, TensorOps) else o for o in outputs]
-    joined = values[0] if len(values) == 1 else backend.xp.concat(values, axis=0)
-    return backend.to_numpy(joined)
+    return values[0] if len(values) == 1 else current().xp.concat(values, axis=0)
 
+
+def _structure_to_numpy(structure):
+    backend = current()
+    if isinstance(structure, (list, tuple)):
+        return [_structure_to_numpy(s) for s in structure]
+    if isinstance(structure, dict):
+        return {k: _structure_to_numpy(v) for k, v in structure.items()}
+    value = structure.value if isinstance(structure, TensorOps) else structure
+    return backend.to_numpy(value)
+
+
+def _concat_host(parts):
+    from kerasx.backends import host
+
+    first = parts[0]
+    if isinstance(first, list):
+        return [_concat_host([p[i] for p in parts]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: _concat_host([p[k] for p in parts]) for k in first}
+    return first if len(parts) == 1 else host.concatenate(parts, axis=0)

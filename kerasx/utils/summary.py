@@ -1,84 +1,281 @@
 """`model.summary()`: Keras's table of layers, output shapes and parameter counts."""
 
 import math
+import re
+import shutil
+
+_DTYPE_BITS = {"float64": 64, "int64": 64, "uint64": 64, "float32": 32, "int32": 32,
+               "uint32": 32, "int16": 16, "uint16": 16, "float16": 16, "bfloat16": 16,
+               "int8": 8, "uint8": 8, "bool": 8}
 
 
-def _format_shape(shape):
+def count_params(weights):
+    """The number of scalars in `weights` (each variable counted once)."""
+    unique = {id(w): w for w in weights}.values()
+    return int(sum(math.prod(w.shape) for w in unique))
+
+
+def weight_memory_size(weights):
+    """The memory taken by `weights`, in bytes (each variable counted once)."""
+    unique = {id(w): w for w in weights}.values()
+    return sum(math.prod(w.shape) * _DTYPE_BITS.get(str(w.dtype), 32) for w in unique) / 8
+
+
+def readable_memory_size(size):
+    """`712.00 B`, `1.39 KB`, ... (powers of 1024, as Keras prints them)."""
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"
+
+
+def format_shape(shape):
     if shape is None:
         return "?"
-    if isinstance(shape, list):
-        return ", ".join(_format_shape(s) for s in shape)
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+    if isinstance(shape, dict):
+        return "{" + ", ".join(f"{k}: {format_shape(v)}" for k, v in shape.items()) + "}"
+    nested = isinstance(shape, tuple) and shape and isinstance(shape[0], (tuple, list))
+    if isinstance(shape, list) or nested:
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def _format_bytes(n):
-    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return f"{n:.2f} B"
+def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                  show_trainable=False, layer_range=None):
+    """Prints a summary of `model`: one row per layer, then the parameter totals.
 
-
-def _count(weights):
-    return sum(math.prod(w.shape) for w in weights)
-
-
-def _bytes(weights):
-    return sum(math.prod(w.shape) * (8 if w.dtype.endswith("64") else 4 if w.dtype != "bool" else 1)
-               for w in weights)
-
-
-def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
-    """Prints (or passes line by line to `print_fn`) the summary table of `model`."""
-    from kerasx.layers.core.input_layer import InputLayer
-
-    print_fn = print_fn or (lambda line: print(line))
-    columns = ["Layer (type)", "Output Shape", "Param #"]
-    widths = [31, 24, 13]
-    if line_length:
-        scale = (line_length - 4) / (sum(widths) + 6)
-        widths = [max(12, int(w * scale)) for w in widths]
-    rows = []
-    for layer in model.layers:
-        if isinstance(layer, InputLayer):
-            shape = layer.batch_shape
-        else:
-            shape = getattr(layer, "_output_shape", None)
-        params = layer.count_params() if layer.built else 0
-        name = f"{layer.name} ({type(layer).__name__})"
-        shape_text = _format_shape(shape) if layer.built or shape is not None else "?"
-        rows.append([name, shape_text, f"{params:,}" if layer.built else "0 (unbuilt)"])
-        if show_trainable:
-            rows[-1].append("Y" if layer.trainable else "N")
+    Args:
+        model: the model.
+        line_length: the width of the table (default 88, or 108 for a model with
+            branches, capped at the terminal width minus 4).
+        positions: relative (<= 1) or absolute right edges of the columns.
+        print_fn: called once with the whole summary text (default: `print`).
+        expand_nested: also list the layers inside nested models.
+        show_trainable: add a column saying whether each layer is trainable.
+        layer_range: `[first, last]` layer names (regexes) limiting the rows shown.
+    """
+    sequential_like, connections = _structure(model)
+    if sequential_like:
+        default_length, default_positions = 88, [0.45, 0.80, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #"]
+        align = ["left", "left", "right"]
+    else:
+        default_length, default_positions = 108, [0.3, 0.56, 0.74, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        align = ["left", "left", "right", "left"]
+    positions = list(positions or default_positions)
     if show_trainable:
-        columns.append("Trainable")
-        widths.append(9)
+        default_length += 12
+        positions = [p * 0.90 for p in positions] + [1.0]
+        header.append("Trainable")
+        align.append("center")
+    default_length = min(default_length, shutil.get_terminal_size().columns - 4)
+    line_length = line_length or default_length
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+    widths = _column_widths(positions, line_length)
+    if show_trainable and widths[-1] < len("Trainable") + 2:
+        # keep the header readable: the first column gives up the room
+        missing = len("Trainable") + 2 - widths[-1]
+        widths[0] -= missing
+        widths[-1] += missing
 
-    def line(left, mid, right, fill):
-        return left + mid.join(fill * (w + 2) for w in widths) + right
+    layers = _visible_layers(model)
+    start, stop = _layer_range(layers, layer_range)
+    rows = []
+    for layer in layers[start:stop]:
+        rows.extend(_layer_rows(layer, sequential_like, connections, show_trainable, expand_nested))
 
-    def row(cells, sep="│"):
-        parts = []
-        for i, (cell, w) in enumerate(zip(cells, widths)):
-            text = cell if len(cell) <= w else cell[:w - 1] + "…"
-            parts.append(f" {text:>{w}} " if i == 2 else f" {text:<{w}} ")
-        return sep + sep.join(parts) + sep
-
-    print_fn(f'Model: "{model.name}"')
-    print_fn(line("┏", "┳", "┓", "━"))
-    print_fn(row(columns, "┃"))
-    print_fn(line("┡", "╇", "┩", "━"))
-    for i, cells in enumerate(rows):
-        print_fn(row(cells))
-        if i < len(rows) - 1:
-            print_fn(line("├", "┼", "┤", "─"))
-    print_fn(line("└", "┴", "┘", "─"))
+    lines = [f'Model: "{model.name}"']
+    lines += _table(header, align, rows, widths)
     trainable = model.trainable_weights
     non_trainable = model.non_trainable_weights
-    total = trainable + non_trainable
-    print_fn(f" Total params: {_count(total):,} ({_format_bytes(_bytes(total))})")
-    print_fn(f" Trainable params: {_count(trainable):,} ({_format_bytes(_bytes(trainable))})")
-    print_fn(f" Non-trainable params: {_count(non_trainable):,} ({_format_bytes(_bytes(non_trainable))})")
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and optimizer.variables:
-        print_fn(f" Optimizer params: {_count(optimizer.variables):,} "
-                 f"({_format_bytes(_bytes(optimizer.variables))})")
+    optimizer_vars = list(getattr(optimizer, "variables", None) or []) if optimizer is not None \
+        and getattr(model, "compiled", False) else []
+    counts = [count_params(trainable), count_params(non_trainable), count_params(optimizer_vars)]
+    sizes = [weight_memory_size(trainable), weight_memory_size(non_trainable),
+             weight_memory_size(optimizer_vars)]
+    lines.append(f" Total params: {sum(counts):,} ({readable_memory_size(sum(sizes))})")
+    lines.append(f" Trainable params: {counts[0]:,} ({readable_memory_size(sizes[0])})")
+    lines.append(f" Non-trainable params: {counts[1]:,} ({readable_memory_size(sizes[1])})")
+    if optimizer_vars:
+        lines.append(f" Optimizer params: {counts[2]:,} ({readable_memory_size(sizes[2])})")
+    text = "\n".join(lines) + "\n"
+    if print_fn is None:
+        print(text, end="", flush=True)
+    else:
+        print_fn(text)
+
+
+def _column_widths(edges, line_length):
+    """Cell widths (padding included) that fit the table in `line_length` columns."""
+    widths, previous = [], 0
+    for edge in edges:
+        width = int(edge) - previous
+        if width < 4:
+            raise ValueError(
+                f"Insufficient console width to print summary: line_length={line_length} gives a "
+                f"column of {width} characters. Use a larger line_length."
+            )
+        widths.append(width)
+        previous += width
+    cells = [w + 2 for w in widths]
+    available = line_length - (len(cells) + 1)
+    excess = sum(cells) - available
+    if excess > 0:  # shrink every column evenly, as rich does
+        remaining, ratio_left, reduced = excess, len(cells), []
+        for cell in cells:
+            cut = min(cell, round(remaining / ratio_left))
+            reduced.append(cell - cut)
+            remaining -= cut
+            ratio_left -= 1
+        cells = reduced
+    return cells
+
+
+def _visible_layers(model):
+    layers = getattr(model, "layers", [])
+    from kerasx.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        from kerasx.layers.core.input_layer import InputLayer
+
+        layers = [l for l in layers if not isinstance(l, InputLayer)]
+    return list(layers)
+
+
+def _structure(model):
+    """(sequential_like, {layer id: "name[0][i], ..."}) for the model's call graph."""
+    from kerasx.layers.core.input_layer import InputLayer
+
+    nodes = getattr(model, "_nodes", None)
+    if not nodes:
+        return True, {}
+    connections, uses = {}, {}
+    sequential_like = len(getattr(model, "outputs", None) or []) <= 1
+    for node in nodes:
+        if isinstance(node.layer, InputLayer):
+            continue
+        inputs = list(node.input_tensors())
+        if len(inputs) > 1:
+            sequential_like = False
+        for t in inputs:
+            uses[id(t)] = uses.get(id(t), 0) + 1
+            connections.setdefault(id(node.layer), []).append(f"{t.node.layer.name}[0][{t.index}]")
+    if any(n > 1 for n in uses.values()):
+        sequential_like = False
+    return sequential_like, {k: ", ".join(v) for k, v in connections.items()}
+
+
+def _output_shape(layer):
+    from kerasx.layers.core.input_layer import InputLayer
+
+    if isinstance(layer, InputLayer):
+        return layer.batch_shape
+    shape = getattr(layer, "_output_shape", None)
+    if shape is not None:
+        return shape
+    if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None:
+        try:
+            return layer.compute_output_shape(layer._build_shape)
+        except Exception:
+            return None
+    return None
+
+
+def _layer_rows(layer, sequential_like, connections, show_trainable, expand_nested, level=0):
+    prefix = "   " * level + "└ " if level else ""
+    shape = _output_shape(layer)
+    shape_text = format_shape(_plain(shape)) if shape is not None else "?"
+    params = f"{layer.count_params():,}" if getattr(layer, "built", True) else "0 (unbuilt)"
+    row = [f"{prefix}{layer.name} ({type(layer).__name__})", shape_text, params]
+    if not sequential_like:
+        row.append(connections.get(id(layer), "-"))
+    if show_trainable:
+        row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+    rows = [row]
+    if expand_nested and hasattr(layer, "compile") and getattr(layer, "layers", None):
+        for sub in _visible_layers(layer):
+            rows.extend(_layer_rows(sub, sequential_like, {}, show_trainable, expand_nested,
+                                    level + 1))
+    return rows
+
+
+def _plain(shape):
+    if isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(None if d is None else int(d) for d in shape)
+    if isinstance(shape, (list, tuple)):
+        return [_plain(s) for s in shape]
+    if isinstance(shape, dict):
+        return {k: _plain(v) for k, v in shape.items()}
+    return shape
+
+
+def _layer_range(layers, layer_range):
+    if layer_range is None:
+        return 0, len(layers)
+    if len(layer_range) != 2 or not all(isinstance(n, str) for n in layer_range):
+        raise ValueError(
+            f"layer_range must be a list or tuple of two layer names (or regexes), received "
+            f"{layer_range!r}."
+        )
+    lower = [i for i, l in enumerate(layers) if re.match(layer_range[0], l.name)]
+    upper = [i for i, l in enumerate(layers) if re.match(layer_range[1], l.name)]
+    if not lower or not upper:
+        raise ValueError(
+            f"layer_range {list(layer_range)} does not match the layer names of the model: "
+            f"{[l.name for l in layers]}."
+        )
+    if min(lower) > max(upper):
+        return min(upper), max(lower) + 1
+    return min(lower), max(upper) + 1
+
+
+def _wrap(text, width):
+    """Splits `text` into lines of at most `width` characters, preferring breaks at spaces."""
+    lines = []
+    while len(text) > width:
+        cut = text.rfind(" ", 0, width + 1)
+        if cut <= 0:
+            cut = width
+        lines.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    lines.append(text)
+    return lines
+
+
+def _table(header, align, rows, cells):
+    contents = [c - 2 for c in cells]
+
+    def render(values, left, sep, right):
+        wrapped = [_wrap(str(v), w) for v, w in zip(values, contents)]
+        height = max(len(w) for w in wrapped)
+        out = []
+        for i in range(height):
+            parts = []
+            for lines, w, a in zip(wrapped, contents, align):
+                text = lines[i] if i < len(lines) else ""
+                if a == "right":
+                    text = text.rjust(w)
+                elif a == "center":
+                    text = text.center(w)
+                else:
+                    text = text.ljust(w)
+                parts.append(f" {text} ")
+            out.append(left + sep.join(parts) + right)
+        return out
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * c for c in cells) + right
+
+    lines = [rule("┏", "┳", "┓", "━")]
+    lines += render(header, "┃", "┃", "┃")
+    lines.append(rule("┡", "╇", "┩", "━"))
+    for i, row in enumerate(rows):
+        lines += render(row, "│", "│", "│")
+        if i < len(rows) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    return lines

@@ -59,6 +59,28 @@ class KerasTensor:
         )
 
 
+def _no_symbolic_math(symbol):
+    def method(self, *args):
+        raise TypeError(
+            f"The operator {symbol!r} cannot be applied to a symbolic KerasTensor: in kerasx, "
+            "functional graphs are made of layer calls only. Use a merge layer for two tensors "
+            "(kerasx.layers.Add()([a, b]), Subtract, Multiply, ...) or wrap the math in a "
+            f"layer, e.g. kerasx.layers.Lambda(lambda t: t {symbol} 2.0)(x)."
+        )
+
+    return method
+
+
+for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"),
+                       ("floordiv", "//"), ("mod", "%"), ("pow", "**"), ("matmul", "@")):
+    setattr(KerasTensor, f"__{_name}__", _no_symbolic_math(_symbol))
+    setattr(KerasTensor, f"__r{_name}__", _no_symbolic_math(_symbol))
+for _name, _symbol in (("neg", "-"), ("abs", "abs"), ("getitem", "[]"), ("lt", "<"), ("le", "<="),
+                       ("gt", ">"), ("ge", ">=")):
+    setattr(KerasTensor, f"__{_name}__", _no_symbolic_math(_symbol))
+del _name, _symbol
+
+
 class CallNode:
     """One call of `layer` on symbolic inputs: what went in, with which arguments, what came out.
 
@@ -301,6 +323,8 @@ def symbolic_call(layer, inputs, args, kwargs):
             layer.built = True
     except (ValueError, TypeError, IndexError) as e:
         raise _call_error(layer, in_shapes, e) from None
+    # The probes run real code: keep any state they assign (counters, statistics) unchanged.
+    saved = [(v, v.value) for v in layer.weights]
     try:
         probes = []
         with _Paused():
@@ -321,6 +345,9 @@ def symbolic_call(layer, inputs, args, kwargs):
         out_dtypes = map_structure(out_shape, lambda s: layer.dtype, _is_shape)
     finally:
         _clear_probe_losses(layer)
+        for variable, value in saved:
+            if variable.value is not value:
+                variable.assign(value)
     node = CallNode(layer, inputs, args, kwargs, None)
     counter = [0]
 
@@ -337,8 +364,9 @@ def symbolic_call(layer, inputs, args, kwargs):
 
 def _call_error(layer, in_shapes, error):
     message = str(error)
-    if message.startswith(f"Layer {layer.name!r}") or message.startswith(f"Input 0 of layer {layer.name!r}"):
-        text = message
+    if message.startswith(f"Layer {layer.name!r}") or (
+            message.startswith("Input ") and f"of layer {layer.name!r}" in message):
+        text = message  # already names the layer
     else:
         text = (f"Layer {layer.name!r} ({type(layer).__name__}) cannot be called on inputs of "
                 f"shape {_format(in_shapes)}: {message}")

@@ -1,0 +1,34 @@
+"""`AveragePooling3D`: average pooling for volumes."""
+
+__all__ = ["AveragePooling3D", "AvgPool3D"]
+
+from kerasx.layers.pooling.base_pooling import BasePooling
+
+
+class AveragePooling3D(BasePooling):
+    """Average pooling for volumes: the mean of each `pool_size` window,
+    windows `strides` apart.
+
+    Args:
+        pool_size: an int or a tuple of 3 ints, the window size.
+        strides: an int or a tuple of 3 ints; None (default) means `pool_size`.
+        padding: `"valid"` or `"same"` (output size `ceil(size / stride)`;
+            windows average over the real elements only, as in Keras).
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+
+    Input shape:
+        `(batch, dim1, dim2, dim3, channels)` (channels_last)
+        or `(batch, channels, dim1, dim2, dim3)`.
+
+    Output shape:
+        The same layout with each spatial size
+        `(size - pool_size) // stride + 1` ("valid") or `ceil(size / stride)` ("same").
+    """
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, pool_dimensions=3, pool_mode="average",
+                         padding=padding, data_format=data_format, name=name, **kwargs)
+
+
+AvgPool3D = AveragePooling3D

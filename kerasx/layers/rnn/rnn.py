@@ -1,0 +1,320 @@
+"""`RNN`: runs a recurrent cell over the timesteps of a sequence."""
+
+__all__ = ["RNN"]
+
+from kerasx import ops
+from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
+from kerasx.autodiff.variable import Variable
+from kerasx.backends import current
+from kerasx.layers.layer import Layer, _call_signature, _contains
+from kerasx.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+
+class RNN(Layer):
+    """Base class of recurrent layers: applies `cell` to each timestep in turn.
+
+    The built-in cells (`SimpleRNNCell`, `LSTMCell`, `GRUCell`) run the whole
+    sequence as one fused op (`kerasx.ops.rnn`) whose gradient is backprop
+    through time in one tape node; any other cell runs in a Python loop over
+    timesteps.
+
+    Args:
+        cell: an RNN cell: a layer with `call(inputs_t, states) -> (output_t, new_states)`
+            and a `state_size` attribute (an int, or a list of ints, one per state).
+            Optional: `output_size`, `get_initial_state(batch_size)`.
+        return_sequences: return the whole output sequence instead of the last output.
+        return_state: also return the final states (a list `[output, *states]`).
+        go_backwards: read the sequence last to first; the output sequence is then
+            in that reversed order.
+        stateful: the final states of a batch are the initial states of the next
+            (sample i continues sample i); clear them with `reset_states()`.
+        unroll: accepted for compatibility; the loop is the same either way.
+        zero_output_for_mask: masked timesteps output zeros instead of repeating
+            the previous output (used by `Bidirectional`).
+
+    Call arguments:
+        sequences: `(batch, timesteps, features)`.
+        initial_state: a tensor or list of tensors `(batch, state_size)`, one per state.
+        mask: `(batch, timesteps)` booleans; `False` timesteps leave the states
+            unchanged (and repeat the previous output). Set by `Masking` or
+            `Embedding(mask_zero=True)`.
+        training: enables `dropout` / `recurrent_dropout` of the cell.
+
+    Output shape: `(batch, units)`, or `(batch, timesteps, units)` with
+    `return_sequences`; with `return_state`, a list `[output, *final_states]`.
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            raise ValueError(
+                "RNN received a list of cells; stacked cells are not supported. Stack RNN "
+                "layers instead (e.g. LSTM(..., return_sequences=True) followed by LSTM(...)).")
+        if not callable(getattr(cell, "call", None)):
+            raise ValueError(f"RNN: `cell` should have a `call` method, received cell={cell!r}.")
+        state_size = getattr(cell, "state_size", None)
+        if state_size is None or not isinstance(state_size, (int, list, tuple)):
+            raise ValueError(
+                "RNN: the cell needs a `state_size` attribute: an integer, or a list of "
+                f"integers (one per state). Received cell={cell!r} with state_size={state_size!r}.")
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.single_state = isinstance(state_size, int)
+        self.state_size = [state_size] if self.single_state else list(state_size)
+        self._set_untracked("states", None)
+        self._set_untracked("_states_batch_fixed", False)
+
+    # -- shapes and building --------------------------------------------------------------
+    def _check_rank(self, shape):
+        if len(shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} layer {self.name!r} expects 3-D inputs (batch, timesteps, "
+                f"features), received input of shape {tuple(shape)}. For one feature vector per "
+                "sample add a time axis, e.g. reshape to (batch, 1, features); for a single "
+                "sequence add a batch axis.")
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        if isinstance(sequences_shape, list) and sequences_shape \
+                and isinstance(sequences_shape[0], (tuple, list)):
+            sequences_shape = sequences_shape[0]  # [sequences, *initial_states]
+        shape = tuple(sequences_shape)
+        self._check_rank(shape)
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            step_shape = (shape[0],) + shape[2:]
+            self.cell._build_shape = step_shape
+            self.cell.build(step_shape)
+            self.cell.built = True
+        if self.stateful and shape[0] is not None:
+            self._create_state_variables(shape[0])
+            self._set_untracked("_states_batch_fixed", True)
+        self.built = True
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, length = sequences_shape[0], sequences_shape[1]
+        output_size = getattr(self.cell, "output_size", None) or self.state_size[0]
+        out = (batch, length, output_size) if self.return_sequences else (batch, output_size)
+        if self.return_state:
+            return [out] + [(batch, n) for n in self.state_size]
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * len(self.state_size)
+        return out
+
+    # -- states ---------------------------------------------------------------------------
+    def get_initial_state(self, batch_size):
+        """Zero states (or the cell's own `get_initial_state`), one per state."""
+        fn = getattr(self.cell, "get_initial_state", None)
+        if fn is not None:
+            states = fn(batch_size=batch_size)
+            return list(states) if isinstance(states, (list, tuple)) else [states]
+        return [ops.zeros((batch_size, n), dtype=self.dtype) for n in self.state_size]
+
+    def _create_state_variables(self, batch_size):
+        values = self.get_initial_state(batch_size)
+        self._set_untracked("states", [
+            Variable(value_of(v), trainable=False, name="rnn_state") for v in values])
+
+    def reset_state(self):
+        """Sets the states of a stateful layer back to zeros."""
+        if self.states is not None:
+            xp = current().xp
+            for v in self.states:
+                v.assign(xp.zeros_like(v.value))
+
+    def reset_states(self, states=None):
+        """Zeros the states of a stateful layer, or sets them to `states` (arrays)."""
+        if not self.stateful:
+            raise AttributeError(
+                f"Layer {self.name!r} is not stateful; reset_states() needs stateful=True.")
+        if states is None:
+            self.reset_state()
+            return
+        values = list(states) if isinstance(states, (list, tuple)) else [states]
+        if self.states is None:
+            self._create_state_variables(tuple(getattr(values[0], "shape", ()))[0])
+        if len(values) != len(self.states):
+            raise ValueError(
+                f"Layer {self.name!r} has {len(self.states)} state(s) but reset_states received "
+                f"{len(values)} value(s).")
+        for var, value in zip(self.states, values):
+            var.assign(value)
+
+    def _stateful_states(self, batch):
+        if self.states is not None and self.states[0].shape[0] != batch:
+            if self._states_batch_fixed:
+                raise ValueError(
+                    f"Stateful layer {self.name!r} was built for batches of "
+                    f"{self.states[0].shape[0]} samples but received a batch of {batch}. A "
+                    "stateful RNN needs the same batch size at every call: pass batch_size= to "
+                    "Input (and to fit/predict), or call reset_states() with new states.")
+            self._set_untracked("states", None)
+        if self.states is None:
+            self._create_state_variables(batch)
+        return list(self.states)
+
+    def _check_initial_state(self, initial_state, batch):
+        states = (list(initial_state) if isinstance(initial_state, (list, tuple))
+                  else [initial_state])
+        expected = [(batch, n) for n in self.state_size]
+        got = [tuple(getattr(s, "shape", ())) for s in states]
+        if len(states) != len(expected) or any(g != e for g, e in zip(got, expected)):
+            shape = expected[0] if len(expected) == 1 else expected
+            raise ValueError(
+                f"{type(self).__name__} layer {self.name!r} expects initial_state to be "
+                f"{len(expected)} tensor(s) of shape {shape} "
+                f"(batch, state size), received {len(states)} with shape(s) {got}. Pass "
+                f"{'[h, c]' if len(expected) == 2 else 'one (batch, units) tensor'} with the "
+                "batch size of the inputs.")
+        backend = current()
+        dtype = backend.dtype(self.dtype)
+        out = []
+        for s in states:
+            if not isinstance(s, TensorOps):
+                s = Tensor(backend.asarray(s))
+            if s.value.dtype != dtype:
+                s = ops.cast(s, self.dtype)
+            out.append(s)
+        return out
+
+    # -- calling --------------------------------------------------------------------------
+    def __call__(self, inputs, *args, **kwargs):
+        from kerasx.layers.core.input_layer import KerasTensor
+
+        if self.stateful and _contains(inputs, KerasTensor):
+            # Shape inference runs the layer on placeholder data; keep the real states.
+            saved = None if self.states is None else [v.value for v in self.states]
+            try:
+                return super().__call__(inputs, *args, **kwargs)
+            finally:
+                if saved is not None:
+                    for var, value in zip(self.states, saved):
+                        var.assign(value)
+                elif self._states_batch_fixed:
+                    self.reset_state()
+                else:
+                    self._set_untracked("states", None)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        if isinstance(sequences, (list, tuple)):
+            sequences, initial_state = sequences[0], list(sequences[1:]) or initial_state
+        self._check_rank(tuple(sequences.shape))
+        batch = sequences.shape[0]
+        expected = getattr(getattr(self.cell, "kernel", None), "shape", (None,))[0]
+        if expected is not None and sequences.shape[-1] != expected:
+            raise ValueError(
+                f"{type(self).__name__} layer {self.name!r} was built for {expected} features "
+                f"per timestep but received inputs of shape {tuple(sequences.shape)}.")
+        if initial_state is not None:
+            states = self._check_initial_state(initial_state, batch)
+        elif self.stateful:
+            states = self._stateful_states(batch)
+        else:
+            states = self.get_initial_state(batch)
+        mask_value = _bool_mask(mask, sequences)
+        cell = self.cell
+        dropout = isinstance(cell, DropoutRNNCell) and bool(training)
+        dmask = rmask = None
+        if dropout:
+            dmask = cell.get_dropout_mask(value_of(sequences)[:, 0, :])
+            rmask = cell.get_recurrent_dropout_mask(value_of(states[0]))
+        try:
+            result = None
+            fused = getattr(cell, "_fused_sequence", None)
+            if fused is not None:
+                result = fused(sequences, states, mask_value, self.go_backwards,
+                               self.zero_output_for_mask, dmask, rmask)
+            if result is None:
+                result = self._loop(sequences, states, mask_value, training)
+            outputs, last, finals = result
+        finally:
+            if dropout:
+                cell.reset_dropout_mask()
+                cell.reset_recurrent_dropout_mask()
+        if self.stateful:
+            for var, value in zip(self.states, finals):
+                var.assign(value)
+        output = outputs if self.return_sequences else last
+        if self.return_state:
+            if mask is not None and self.return_sequences:
+                output._keras_mask = mask
+            return [output] + list(finals)
+        return output
+
+    def _loop(self, sequences, states, mask, training):
+        """The per-timestep loop for any cell; returns (outputs, last_output, final_states)."""
+        kwargs = {}
+        if isinstance(self.cell, Layer) and _call_signature(type(self.cell))[0]:
+            kwargs["training"] = training
+        steps = range(sequences.shape[1])
+        outputs = []
+        for t in (reversed(steps) if self.go_backwards else steps):
+            out, new_states = self.cell(ops.getitem(sequences, (slice(None), t)), states, **kwargs)
+            if not isinstance(new_states, (list, tuple)):
+                new_states = [new_states]
+            new_states = list(new_states)
+            if mask is not None:
+                m = mask[:, t:t + 1]
+                if self.zero_output_for_mask:
+                    out = ops.where(m, out, 0.0)
+                elif tuple(states[0].shape) == tuple(out.shape):
+                    out = ops.where(m, out, states[0])
+                new_states = [ops.where(m, n, s) for n, s in zip(new_states, states)]
+            states = new_states
+            outputs.append(out)
+        return ops.stack(outputs, axis=1), outputs[-1], states
+
+    def get_config(self):
+        from kerasx.saving.serialization import serialize_keras_object
+
+        config = {**super().get_config(), **self._rnn_config()}
+        config["cell"] = serialize_keras_object(self.cell)
+        return config
+
+    def _rnn_config(self):
+        return {"return_sequences": self.return_sequences, "return_state": self.return_state,
+                "go_backwards": self.go_backwards, "stateful": self.stateful,
+                "unroll": self.unroll, "zero_output_for_mask": self.zero_output_for_mask}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kerasx.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        cell = deserialize_keras_object(config.pop("cell"), custom_objects=custom_objects)
+        return cls(cell, **config)
+
+
+def _bool_mask(mask, sequences):
+    """The mask as a (batch, timesteps) boolean backend array (None stays None)."""
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    if mask is None:
+        return None
+    backend = current()
+    xp = backend.xp
+    value = value_of(mask)
+    if not backend.is_native(value):
+        value = backend.asarray(value)
+    if value.dtype != xp.bool:
+        value = value != 0
+    if len(value.shape) == 3 and value.shape[-1] == 1:
+        value = value[..., 0]
+    expected = tuple(sequences.shape[:2])
+    if tuple(value.shape) != expected:
+        raise ValueError(
+            f"The mask of a recurrent layer must have shape (batch, timesteps) = {expected}, "
+            f"received shape {tuple(value.shape)}.")
+    return value

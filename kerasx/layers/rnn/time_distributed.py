@@ -1,0 +1,86 @@
+"""`TimeDistributed`: applies a layer to every timestep of a sequence."""
+
+__all__ = ["TimeDistributed"]
+
+from kerasx import ops
+from kerasx.layers.layer import Layer, _call_signature
+
+
+class TimeDistributed(Layer):
+    """Applies `layer` to every temporal slice of the input, with shared weights.
+
+    The time axis is folded into the batch axis, so the wrapped layer runs once
+    on `(batch * timesteps, ...)` (one matmul for a wrapped `Dense`, not one per
+    timestep) and the result is unfolded to `(batch, timesteps, ...)`.
+
+    Args:
+        layer: a Layer instance.
+
+    Call arguments: `inputs` `(batch, timesteps, ...)` (at least 3-D); `training`
+    and `mask` `(batch, timesteps)` are passed on when the layer accepts them.
+
+    Output shape: `(batch, timesteps) + layer_output_shape[1:]`.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "TimeDistributed expects a kerasx Layer instance (e.g. Dense(8)), received "
+                f"{layer!r} of type {type(layer).__name__}.")
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.supports_masking = True
+
+    @staticmethod
+    def _child_shape(input_shape):
+        if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
+            raise ValueError(
+                "TimeDistributed needs inputs with at least 3 dimensions (batch, timesteps, "
+                f"...), received input shape {input_shape}.")
+        return (input_shape[0],) + tuple(input_shape[2:])
+
+    def build(self, input_shape):
+        child = self._child_shape(tuple(input_shape))
+        if not self.layer.built:
+            self.layer._build_shape = child
+            self.layer.build(child)
+            self.layer.built = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        folded = None if batch is None or steps is None else batch * steps
+        child = self.layer.compute_output_shape((folded,) + tuple(input_shape[2:]))
+        return (batch, steps) + tuple(child[1:])
+
+    def call(self, inputs, training=None, mask=None):
+        shape = tuple(inputs.shape)
+        self._child_shape(shape)
+        batch, steps = shape[0], shape[1]
+        accepts_training, accepts_mask = _call_signature(type(self.layer))
+        kwargs = {}
+        if accepts_training:
+            kwargs["training"] = training
+        if accepts_mask and mask is not None:
+            mask_shape = tuple(mask.shape)
+            if mask_shape[:2] != (batch, steps):
+                raise ValueError(
+                    f"TimeDistributed expects a mask of shape ({batch}, {steps}, ...), received "
+                    f"mask of shape {mask_shape}.")
+            kwargs["mask"] = ops.reshape(mask, (batch * steps,) + mask_shape[2:])
+        folded = ops.reshape(inputs, (batch * steps,) + shape[2:])
+        outputs = self.layer.call(folded, **kwargs)
+        return ops.reshape(outputs, (batch, steps) + tuple(outputs.shape[1:]))
+
+    def get_config(self):
+        from kerasx.saving.serialization import serialize_keras_object
+
+        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kerasx.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        config["layer"] = deserialize_keras_object(config["layer"], custom_objects=custom_objects)
+        return cls(**config)

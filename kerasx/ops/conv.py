@@ -1,0 +1,475 @@
+"""Convolutions: one N-dimensional primitive and its transposed and depthwise relatives.
+
+Arrays are channels_last inside: `(batch, *spatial, channels)` with kernels laid
+out as Keras stores them, `(*kernel_size, in_channels // groups, filters)`.
+`channels_first` inputs are transposed at the edges of each primitive.
+
+The forward pass gathers the input patch under every output position with
+shifted strided slices (im2col) and multiplies once by the kernel matrix; the
+input gradient adds one `dy @ W[k].T` per kernel offset into a strided slice
+of `dx`, so no Python loop ever runs over the batch. The building blocks
+`im2col`, `conv_forward`, `conv_input_grad` and `conv_kernel_grad` are pure
+array API; a backend may replace `im2col` and `conv_input_grad` with faster
+kernels of the same signature (`conv_im2col`, `conv_input_grad`).
+"""
+
+import itertools
+import math
+
+from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+
+_PADDINGS = ("valid", "same", "causal")
+
+
+# -- argument handling (shared with ops/pooling.py) ---------------------------------------
+def normalize_tuple(value, n, name, allow_zero=False):
+    """`value` (an int or a sequence of n ints) as an n-tuple of ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        out = (value,) * n
+    else:
+        try:
+            out = tuple(int(v) for v in value)
+        except TypeError:
+            raise ValueError(f"`{name}` must be an int or a tuple of {n} ints, received "
+                             f"{name}={value!r}.") from None
+        if len(out) != n:
+            raise ValueError(f"`{name}` must have {n} entries (one per spatial axis), received "
+                             f"{name}={value!r}.")
+    low = 0 if allow_zero else 1
+    if any(v < low for v in out):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"`{name}` entries must be {kind} integers, received {name}={value!r}.")
+    return out
+
+
+def normalize_data_format(data_format):
+    """`data_format`, defaulting to `kerasx.config.image_data_format()`."""
+    if data_format is None:
+        from kerasx.config import image_data_format
+
+        return image_data_format()
+    value = str(data_format).lower()
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError("`data_format` must be 'channels_last' or 'channels_first', received "
+                         f"data_format={data_format!r}.")
+    return value
+
+
+def normalize_padding(padding, allow_causal=False):
+    value = str(padding).lower()
+    allowed = _PADDINGS if allow_causal else _PADDINGS[:2]
+    if value not in allowed:
+        raise ValueError(f"`padding` must be one of {list(allowed)}, received padding={padding!r}.")
+    return value
+
+
+def explicit_padding(padding, sizes, windows, strides):
+    """One `(before, after)` pair per spatial axis for "valid", "same" or "causal".
+
+    `windows` are the effective window sizes (dilation included). "same" pads
+    like TensorFlow and Keras: the output has `ceil(size / stride)` positions and
+    the odd padding element goes after.
+    """
+    pads = []
+    for size, window, stride in zip(sizes, windows, strides):
+        if padding == "valid":
+            pads.append((0, 0))
+        elif padding == "causal":
+            pads.append((window - 1, 0))
+        else:
+            out = -(-size // stride)
+            total = max((out - 1) * stride + window - size, 0)
+            pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def output_sizes(sizes, windows, strides, pads):
+    return tuple((n + lo + hi - w) // s + 1
+                 for n, w, s, (lo, hi) in zip(sizes, windows, strides, pads))
+
+
+def check_window_fits(op, sizes, windows, pads, padding):
+    for axis, (n, w, (lo, hi)) in enumerate(zip(sizes, windows, pads)):
+        if w > n + lo + hi:
+            raise ValueError(
+                f"{op}: the window (effective size {w}, dilation included) is larger than the "
+                f"padded input along spatial axis {axis} (size {n} + padding {lo + hi} with "
+                f"padding={padding!r}); received spatial shape {tuple(sizes)}. Use a smaller "
+                "kernel or pool size, a larger input, or padding='same'.")
+
+
+def to_channels_last(xp, x, data_format):
+    if data_format == "channels_last":
+        return x
+    nd = len(x.shape)
+    return xp.permute_dims(x, (0, *range(2, nd), 1))
+
+
+def from_channels_last(xp, x, data_format):
+    if data_format == "channels_last":
+        return x
+    nd = len(x.shape)
+    return xp.permute_dims(x, (0, nd - 1, *range(1, nd - 1)))
+
+
+def pad_spatial(xp, x, pads, value, device):
+    """`x` (channels_last) with `pads` added around its spatial axes, filled with `value`."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = tuple(x.shape)
+    spatial = tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], pads))
+    padded = (shape[0],) + spatial + (shape[-1],)
+    out = xp.full(padded, value, dtype=x.dtype, device=device)
+    out[interior(shape, pads)] = x
+    return out
+
+
+def interior(shape, pads):
+    """The index of the unpadded region inside a padded channels_last array."""
+    return ((slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
+            + (slice(None),))
+
+
+def window_slices(window_shape, dilation, strides, out_sizes):
+    """For every window offset (row-major), the strided slice of the padded input it reads."""
+    per_axis = [
+        [slice(k * d, k * d + s * (o - 1) + 1, s) for k in range(w)]
+        for w, d, s, o in zip(window_shape, dilation, strides, out_sizes)
+    ]
+    return [(slice(None),) + combo + (slice(None),) for combo in itertools.product(*per_axis)]
+
+
+# -- the portable building blocks ---------------------------------------------------------
+def im2col(x, window_shape, strides, dilation, out_sizes):
+    """`(batch, *out_sizes, prod(window_shape) * channels)`: the input patch under every
+    output position, window offset major and channel minor (the kernel's row order)."""
+    xp = current().xp
+    parts = [x[index] for index in window_slices(window_shape, dilation, strides, out_sizes)]
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=-1)
+
+
+def conv_forward(x, kernel, strides, dilation, groups, im2col_fn=None):
+    """Valid convolution of an already padded channels_last `x`; returns `(y, cols)`.
+
+    `cols` is the im2col matrix `(batch * positions, window * channels)`, kept by the
+    caller for the kernel gradient.
+    """
+    xp = current().xp
+    window_shape = tuple(kernel.shape[:-2])
+    windows = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
+    out_sizes = output_sizes(tuple(x.shape[1:-1]), windows, strides, [(0, 0)] * len(windows))
+    cols = (im2col_fn or im2col)(x, window_shape, strides, dilation, out_sizes)
+    rows = math.prod((x.shape[0],) + out_sizes)
+    cols = xp.reshape(cols, (rows, cols.shape[-1]))
+    filters = kernel.shape[-1]
+    if groups == 1:
+        y = cols @ xp.reshape(kernel, (-1, filters))
+    else:
+        y = _grouped_product(xp, cols, kernel, groups)
+    return xp.reshape(y, (x.shape[0],) + out_sizes + (filters,)), cols
+
+
+def _grouped_product(xp, cols, kernel, groups):
+    window = math.prod(kernel.shape[:-2])
+    cin, filters = kernel.shape[-2], kernel.shape[-1]
+    rows = cols.shape[0]
+    c = xp.reshape(cols, (rows, window, groups, cin))
+    c = xp.reshape(xp.permute_dims(c, (2, 0, 1, 3)), (groups, rows, window * cin))
+    w = xp.reshape(kernel, (window, cin, groups, filters // groups))
+    w = xp.reshape(xp.permute_dims(w, (2, 0, 1, 3)), (groups, window * cin, filters // groups))
+    y = c @ w
+    return xp.reshape(xp.permute_dims(y, (1, 0, 2)), (rows, filters))
+
+
+def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
+    """The gradient of `conv_forward` with respect to its (padded) input of shape `x_shape`.
+
+    Each window offset adds `dy @ W[offset].T` into the strided slice it read.
+    """
+    backend = current()
+    xp = backend.xp
+    window_shape = tuple(kernel.shape[:-2])
+    out_sizes = tuple(dy.shape[1:-1])
+    cin, filters = kernel.shape[-2], kernel.shape[-1]
+    channels = cin * groups
+    rows = math.prod(tuple(dy.shape[:-1]))
+    patch_shape = tuple(dy.shape[:-1]) + (channels,)
+    w = xp.reshape(kernel, (-1, cin, filters))
+    if groups == 1:
+        dy2 = xp.reshape(dy, (rows, filters))
+    else:
+        dy2 = xp.permute_dims(xp.reshape(dy, (rows, groups, filters // groups)), (1, 0, 2))
+        w = xp.permute_dims(xp.reshape(w, (-1, cin, groups, filters // groups)), (0, 2, 3, 1))
+    dx = xp.zeros(tuple(x_shape), dtype=dy.dtype, device=backend.device)
+    for p, index in enumerate(window_slices(window_shape, dilation, strides, out_sizes)):
+        if groups == 1:
+            part = dy2 @ xp.matrix_transpose(w[p, ...])
+        else:
+            part = xp.reshape(xp.permute_dims(dy2 @ w[p, ...], (1, 0, 2)), (rows, channels))
+        dx[index] += xp.reshape(part, patch_shape)
+    return dx
+
+
+def conv_kernel_grad(cols, dy, kernel_shape, groups):
+    """The gradient of `conv_forward` with respect to its kernel, from the kept `cols`."""
+    xp = current().xp
+    filters = kernel_shape[-1]
+    rows = cols.shape[0]
+    dy2 = xp.reshape(dy, (rows, filters))
+    if groups == 1:
+        return xp.reshape(xp.matrix_transpose(cols) @ dy2, kernel_shape)
+    window = math.prod(kernel_shape[:-2])
+    cin = kernel_shape[-2]
+    c = xp.reshape(cols, (rows, window, groups, cin))
+    c = xp.reshape(xp.permute_dims(c, (2, 1, 3, 0)), (groups, window * cin, rows))
+    g = xp.permute_dims(xp.reshape(dy2, (rows, groups, filters // groups)), (1, 0, 2))
+    dw = xp.reshape(c @ g, (groups, window, cin, filters // groups))
+    return xp.reshape(xp.permute_dims(dw, (1, 2, 0, 3)), kernel_shape)
+
+
+def _kernels(backend):
+    return (backend.kernel("conv_im2col") or im2col,
+            backend.kernel("conv_input_grad") or conv_input_grad)
+
+
+# -- the differentiable ops ---------------------------------------------------------------
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1,
+         groups=None, bias=None):
+    """N-dimensional convolution (`keras.ops.conv`), with an optional fused bias.
+
+    Args:
+        inputs: `(batch, *spatial, channels)` (or `(batch, channels, *spatial)` for
+            `data_format="channels_first"`), with 1, 2 or 3 (or more) spatial axes.
+        kernel: `(*kernel_size, channels // groups, filters)`.
+        strides, dilation_rate: an int or one int per spatial axis.
+        padding: `"valid"`, `"same"` (output size `ceil(size / stride)`) or
+            `"causal"` (all padding before; for sequences).
+        data_format: `"channels_last"` or `"channels_first"` (default:
+            `kerasx.config.image_data_format()`).
+        groups: the number of channel groups; inferred from the kernel when None.
+        bias: an optional `(filters,)` vector added to every output position.
+
+    Returns:
+        The output tensor, `(batch, *out_spatial, filters)` in the input's layout.
+    """
+    backend = current()
+    xp = backend.xp
+    xv, wv = value_of(inputs), value_of(kernel)
+    bv = None if bias is None else value_of(bias)
+    n = len(wv.shape) - 2
+    data_format = normalize_data_format(data_format)
+    _check_conv_inputs("conv", xv, wv, n, data_format)
+    channels = xv.shape[-1] if data_format == "channels_last" else xv.shape[1]
+    cin, filters = wv.shape[-2], wv.shape[-1]
+    groups = _check_groups("conv", channels, cin, filters, groups, data_format, xv.shape)
+    strides = normalize_tuple(strides, n, "strides")
+    dilation = normalize_tuple(dilation_rate, n, "dilation_rate")
+    padding = normalize_padding(padding, allow_causal=True)
+    im2col_fn, input_grad_fn = _kernels(backend)
+
+    x = to_channels_last(xp, xv, data_format)
+    sizes = tuple(x.shape[1:-1])
+    windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
+    pads = explicit_padding(padding, sizes, windows, strides)
+    check_window_fits("conv", sizes, windows, pads, padding)
+    xpad = pad_spatial(xp, x, pads, 0.0, backend.device)
+    y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
+    if bv is not None:
+        y += bv  # y is a fresh array; in place saves one pass over the output
+    out = from_channels_last(xp, y, data_format)
+    if not tracked(inputs, kernel, bias):
+        return Tensor(out)
+    x_shape, padded_shape, kernel_shape = tuple(x.shape), tuple(xpad.shape), tuple(wv.shape)
+    if not getattr(kernel, "tracked", False):
+        cols = None
+    del x, xpad
+
+    def vjp(g):
+        g = to_channels_last(xp, g, data_format)
+        gx = gw = gb = None
+        if getattr(inputs, "tracked", False):
+            gpad = input_grad_fn(g, wv, padded_shape, strides, dilation, groups)
+            gx = from_channels_last(xp, gpad[interior(x_shape, pads)], data_format)
+        if cols is not None:
+            gw = conv_kernel_grad(cols, g, kernel_shape, groups)
+        if bias is not None and getattr(bias, "tracked", False):
+            gb = xp.sum(xp.reshape(g, (-1, filters)), axis=0)
+        return gx, gw, gb
+
+    return record(out, (inputs, kernel, bias), vjp)
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
+                   data_format=None, dilation_rate=1, bias=None):
+    """Transposed convolution (`keras.ops.conv_transpose`): the gradient of `conv`
+    with respect to its input, used as a layer.
+
+    Args:
+        inputs: `(batch, *spatial, channels)` (channels_last) or channels_first.
+        kernel: `(*kernel_size, filters, channels)`, Keras's transposed layout.
+        strides, dilation_rate: an int or one int per spatial axis.
+        padding: `"valid"` or `"same"`.
+        output_padding: None, an int or one int per axis: extra size added after
+            the output along each spatial axis (must be less than the stride).
+        data_format: `"channels_last"` or `"channels_first"`.
+        bias: an optional `(filters,)` vector.
+
+    Returns:
+        `(batch, *out_spatial, filters)` where, with `output_padding=None`, each
+        spatial size is `size * stride` for "same" and
+        `(size - 1) * stride + max(window, stride)` for "valid".
+    """
+    backend = current()
+    xp = backend.xp
+    xv, wv = value_of(inputs), value_of(kernel)
+    bv = None if bias is None else value_of(bias)
+    n = len(wv.shape) - 2
+    data_format = normalize_data_format(data_format)
+    _check_conv_inputs("conv_transpose", xv, wv, n, data_format)
+    channels = xv.shape[-1] if data_format == "channels_last" else xv.shape[1]
+    filters = wv.shape[-2]
+    if channels != wv.shape[-1]:
+        raise ValueError(
+            f"conv_transpose: the input has {channels} channels (shape {tuple(xv.shape)}, "
+            f"data_format={data_format!r}) but the kernel of shape {tuple(wv.shape)} expects "
+            f"{wv.shape[-1]} (its last axis). Check the data_format and the kernel layout "
+            "(*kernel_size, filters, in_channels).")
+    strides = normalize_tuple(strides, n, "strides")
+    dilation = normalize_tuple(dilation_rate, n, "dilation_rate")
+    padding = normalize_padding(padding)
+    outpad = (None,) * n if output_padding is None else normalize_tuple(
+        output_padding, n, "output_padding", allow_zero=True)
+    _, input_grad_fn = _kernels(backend)
+
+    x = to_channels_last(xp, xv, data_format)
+    sizes = tuple(x.shape[1:-1])
+    windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
+    starts, out_sizes = [], []
+    for size, w, s, op in zip(sizes, windows, strides, outpad):
+        lo, hi = transpose_padding(w, s, padding, op)
+        starts.append(w - 1 - lo)
+        out_sizes.append((size - 1) * s + 1 + lo + hi - w + 1)
+    full = tuple((size - 1) * s + w for size, s, w in zip(sizes, strides, windows))
+    # the full transposed output, grown where output_padding reaches past its end
+    grown = tuple(max(f, a + o) for f, a, o in zip(full, starts, out_sizes))
+    full_shape = (x.shape[0],) + grown + (filters,)
+    crop = ((slice(None),) + tuple(slice(a, a + o) for a, o in zip(starts, out_sizes))
+            + (slice(None),))
+    yfull = input_grad_fn(x, wv, full_shape, strides, dilation, 1)
+    y = yfull[crop]
+    if bv is not None:
+        y = y + bv
+    out = from_channels_last(xp, y, data_format)
+    if not tracked(inputs, kernel, bias):
+        return Tensor(out)
+    kernel_shape = tuple(wv.shape)
+    conv_region = (slice(None),) + tuple(slice(0, f) for f in full) + (slice(None),)
+
+    def vjp(g):
+        g = to_channels_last(xp, g, data_format)
+        gfull = xp.zeros(full_shape, dtype=g.dtype, device=backend.device)
+        gfull[crop] = g
+        gfull = gfull[conv_region]
+        gx = gw = gb = None
+        want_x, want_w = getattr(inputs, "tracked", False), getattr(kernel, "tracked", False)
+        if want_x or want_w:
+            gconv, cols = conv_forward(gfull, wv, strides, dilation, 1,
+                                       backend.kernel("conv_im2col"))
+            if want_x:
+                gx = from_channels_last(xp, gconv, data_format)
+            if want_w:
+                gw = conv_kernel_grad(cols, x, kernel_shape, 1)
+        if bias is not None and getattr(bias, "tracked", False):
+            gb = xp.sum(xp.reshape(g, (-1, filters)), axis=0)
+        return gx, gw, gb
+
+    return record(out, (inputs, kernel, bias), vjp)
+
+
+def transpose_padding(window, stride, padding, output_padding):
+    """`(before, after)` padding of the stride-dilated input in Keras's transposed conv."""
+    if padding == "valid":
+        extra = max(window, stride) - window if output_padding is None else output_padding
+        return window - 1, window - 1 + extra
+    if output_padding is None:
+        total = stride + window - 2
+    else:
+        total = window + window % 2 - 2 + output_padding
+    lo = min(total // 2 + total % 2, window - 1)
+    return lo, total - lo
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1, bias=None):
+    """Depthwise convolution (`keras.ops.depthwise_conv`): each input channel is
+    convolved with its own `depth_multiplier` filters.
+
+    Args:
+        inputs: `(batch, *spatial, channels)` or channels_first.
+        kernel: `(*kernel_size, channels, depth_multiplier)`; output channel
+            `c * depth_multiplier + m` uses `kernel[..., c, m]`.
+
+    Returns:
+        `(batch, *out_spatial, channels * depth_multiplier)`.
+    """
+    from kerasx.ops.shape import reshape
+
+    wv = value_of(kernel)
+    if len(wv.shape) < 3:
+        raise ValueError("depthwise_conv: the kernel must have rank >= 3 (*kernel_size, "
+                         f"channels, depth_multiplier), received shape {tuple(wv.shape)}.")
+    shape = tuple(wv.shape)
+    grouped = reshape(kernel, shape[:-2] + (1, shape[-2] * shape[-1]))
+    return conv(inputs, grouped, strides, padding, data_format, dilation_rate,
+                groups=shape[-2], bias=bias)
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
+                   data_format=None, dilation_rate=1, bias=None):
+    """Depthwise convolution followed by a 1x1 pointwise convolution
+    (`keras.ops.separable_conv`).
+
+    Args:
+        depthwise_kernel: `(*kernel_size, channels, depth_multiplier)`.
+        pointwise_kernel: `(*[1] * n, channels * depth_multiplier, filters)`.
+    """
+    mid = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(mid, pointwise_kernel, 1, "valid", data_format, 1, groups=1, bias=bias)
+
+
+def _check_conv_inputs(op, xv, wv, n, data_format):
+    if n < 1:
+        raise ValueError(f"{op}: the kernel must have rank >= 3 (*kernel_size, in_channels, "
+                         f"filters), received a kernel of shape {tuple(wv.shape)}.")
+    if len(xv.shape) != n + 2:
+        layout = "(batch, *spatial, channels)" if data_format == "channels_last" \
+            else "(batch, channels, *spatial)"
+        raise ValueError(
+            f"{op}: a kernel of shape {tuple(wv.shape)} has {n} spatial axes, so the input must "
+            f"have rank {n + 2} {layout}; received an input of shape {tuple(xv.shape)}. "
+            "Add the missing batch or channel axis (e.g. with ops.expand_dims).")
+
+
+def _check_groups(op, channels, cin, filters, groups, data_format, shape):
+    if channels % cin:
+        hint = ""
+        other = shape[1] if data_format == "channels_last" else shape[-1]
+        if other % cin == 0:
+            flip = "channels_first" if data_format == "channels_last" else "channels_last"
+            hint = f" The input looks like {flip} data: pass data_format={flip!r} or transpose it."
+        raise ValueError(
+            f"{op}: the input has {channels} channels (shape {tuple(shape)}, "
+            f"data_format={data_format!r}) but the kernel expects a multiple of {cin} "
+            f"(its in_channels axis).{hint}")
+    inferred = channels // cin
+    if groups is not None and groups != inferred:
+        raise ValueError(
+            f"{op}: groups={groups} does not match the shapes: {channels} input channels with a "
+            f"kernel of {cin} in_channels per group means groups={inferred}.")
+    if filters % inferred:
+        raise ValueError(f"{op}: {filters} filters cannot be split into {inferred} groups; "
+                         "use a number of filters divisible by groups.")
+    return inferred
+
+
+from kerasx.ops.pooling import average_pool, max_pool  # noqa: E402,F401  keras.ops.nn groups them

@@ -1,0 +1,59 @@
+"""`Nadam`: Adam with Nesterov momentum."""
+
+from kerasx.backends import current
+from kerasx.optimizers.optimizer import HostScalar, Optimizer
+
+
+class Nadam(Optimizer):
+    """Nadam (Dozat, 2016): Adam whose first-moment estimate looks one step
+    ahead, with the momentum schedule `u_t = beta_1 (1 - 0.5 * 0.96^t)`.
+
+    Args:
+        learning_rate: float or schedule (default 0.001).
+        beta_1: the decay of the first moment (default 0.9).
+        beta_2: the decay of the second moment (default 0.999).
+        epsilon: added to the denominator (default 1e-7).
+        **kwargs: the arguments every optimizer takes (see `Optimizer`).
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        dtype = var_list[0].dtype if var_list else "float32"
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
+        # the running product of the u_t: a host number, saved with the other variables
+        self._u_product = HostScalar(1.0, dtype, "variable")
+        self._variables.append(self._u_product)
+
+    def _update_all(self, grads, variables, learning_rate):
+        t = self._steps() + 1
+        self._u_product.assign(self._u_product.host_value * self.beta_1 * (1.0 - 0.5 * 0.96 ** t))
+        super()._update_all(grads, variables, learning_rate)
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp = current().xp
+        t = self._steps() + 1
+        b1, b2 = self.beta_1, self.beta_2
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t_1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        u_product_t = self._u_product.host_value
+        u_product_t_1 = u_product_t * u_t_1
+        i = self._get_variable_index(variable)
+        m, v = self._momentums[i], self._velocities[i]
+        m.assign(m.value + (gradient - m.value) * (1 - b1))
+        v.assign(v.value + (gradient * gradient - v.value) * (1 - b2))
+        m_hat = (u_t_1 * m.value) / (1 - u_product_t_1) + ((1 - u_t) * gradient) / (1 - u_product_t)
+        v_hat = v.value / (1 - b2 ** t)
+        variable.assign(variable.value - (m_hat * learning_rate) / (xp.sqrt(v_hat) + self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}

@@ -1,0 +1,48 @@
+"""`PolynomialDecay`: a polynomial ramp from the initial to the end learning rate."""
+
+import math
+
+from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule, as_step,
+                                                                 check_positive_steps)
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """`(initial - end) * (1 - step / decay_steps) ** power + end`, then `end`.
+
+    With `cycle=True` the ramp restarts with a longer period (the next
+    multiple of `decay_steps` above the step) instead of staying at `end`.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: the length of the ramp (> 0).
+        end_learning_rate: the final rate (default 1e-4).
+        power: the power of the polynomial (1: linear).
+        cycle: restart after `decay_steps`.
+        name: a name for the schedule.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                 cycle=False, name="PolynomialDecay"):
+        check_positive_steps("decay_steps", decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.end_learning_rate = end_learning_rate
+        self.power = power
+        self.cycle = cycle
+        self.name = name
+
+    def __call__(self, step):
+        step = as_step(step)
+        decay_steps = float(self.decay_steps)
+        if self.cycle:
+            decay_steps *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, decay_steps)
+        p = step / decay_steps
+        span = float(self.initial_learning_rate) - float(self.end_learning_rate)
+        return span * (1.0 - p) ** float(self.power) + float(self.end_learning_rate)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
+                "power": self.power, "cycle": self.cycle, "name": self.name}

@@ -1,0 +1,154 @@
+"""`save_model` / `load_model` (`.keras` files) and `save_weights` / `load_weights`
+(`.weights.h5` files), in Keras 3's formats.
+
+Every write goes to a temporary file in the destination's directory that then
+replaces the destination in one rename, so an interrupted save never destroys
+the previous file. Loading checks the whole file against the model before
+changing anything, and never runs code from the file unless `safe_mode=False`.
+"""
+
+import os
+
+from kerasx.saving import h5_weights, keras_archive
+
+
+def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
+    """Saves a model as a Keras 3 `.keras` file: architecture, weights and optimizer state.
+
+    The file is a zip of `metadata.json`, `config.json` and `model.weights.h5`
+    that real Keras 3 loads as well (for the layers both have).
+
+    Args:
+        model: the model to save.
+        filepath: a path ending in `.keras`.
+        overwrite: replace an existing file (with False an existing file raises
+            `FileExistsError` instead of prompting, as Keras would).
+        zipped: False writes the three entries into a directory instead.
+        include_optimizer: False leaves out the compile arguments and optimizer state.
+    """
+    include_optimizer = kwargs.pop("include_optimizer", True)
+    kwargs.pop("save_format", None)
+    if kwargs:
+        raise ValueError(f"save_model: the following argument(s) are not supported: "
+                         f"{sorted(kwargs)}.")
+    _check_model(model, "save")
+    path = _path(filepath)
+    if zipped and not path.endswith(".keras"):
+        if path.endswith((".h5", ".hdf5")):
+            raise ValueError(
+                f"Cannot save the model to {path!r}: the legacy HDF5 model format is not "
+                "supported. Use a `.keras` extension (the Keras 3 format), or "
+                "model.save_weights('....weights.h5') for the weights alone."
+            )
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
+            f"native Keras format. Received: filepath={path}."
+        )
+    _check_overwrite(path, overwrite)
+    keras_archive.save_model(model, path, zipped=zipped, include_optimizer=include_optimizer)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model saved with `model.save` (or by Keras 3) from a `.keras` file.
+
+    Args:
+        filepath: a `.keras` file, or a directory saved with `zipped=False`.
+        custom_objects: dict of names to custom classes and functions the
+            config refers to.
+        compile: compile the model with the saved compile arguments, and
+            restore the optimizer state.
+        safe_mode: refuse to load Python code stored in the file (a `Lambda`
+            layer's lambda). Pass False only for files you trust.
+
+    Returns:
+        The model, with its weights (and, when compiled, its optimizer state).
+    """
+    path = _path(filepath)
+    if not os.path.isdir(path) and not path.endswith(".keras") and os.path.exists(path) \
+            and path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"Cannot load {path!r} with load_model: HDF5 files hold weights "
+            "(model.load_weights(path)) or legacy Keras 2 models, which are not supported. "
+            "Save the model as a `.keras` file."
+        )
+    return keras_archive.load_model(path, custom_objects=custom_objects, compile=compile,
+                                    safe_mode=safe_mode)
+
+
+def save_weights(model, filepath, overwrite=True, **kwargs):
+    """Saves the model's weights (and optimizer state) to a `.weights.h5` file,
+    with the layout Keras 3 uses."""
+    if kwargs:
+        raise ValueError(f"save_weights: the following argument(s) are not supported: "
+                         f"{sorted(kwargs)}.")
+    _check_model(model, "save the weights of")
+    path = _path(filepath)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
+    _check_overwrite(path, overwrite)
+    from kerasx.utils.atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, keras_archive.weights_bytes(model))
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Loads weights saved by `save_weights` (`.weights.h5`) or `save` (`.keras`).
+
+    Nothing is changed unless every weight fits: counts and shapes are checked
+    for the whole file first. With `skip_mismatch=True` the layers whose
+    weights do not fit are skipped (with a warning) and the others loaded.
+    """
+    if kwargs:
+        raise ValueError(f"load_weights: the following argument(s) are not supported: "
+                         f"{sorted(kwargs)}.")
+    _check_model(model, "load weights into")
+    path = _path(filepath)
+    if path.endswith(".keras") or os.path.isdir(path):
+        return keras_archive.load_weights_from_archive(model, path, skip_mismatch=skip_mismatch)
+    if not path.endswith((".weights.h5", ".h5", ".hdf5")):
+        raise ValueError(
+            "File format not supported for load_weights: the filename must end in "
+            f"`.weights.h5` (or `.keras`). Received: filepath={path}"
+        )
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such weights file: {path!r}.")
+    h5py = h5_weights.import_h5py()
+    try:
+        f = h5py.File(path, "r")
+    except (OSError, ValueError) as e:
+        raise ValueError(
+            f"Could not read weights file {path!r} ({e}): it is not an HDF5 file, or it is "
+            "truncated or corrupted."
+        ) from None
+    with f:
+        if "layer_names" in f.attrs or "model_weights" in f:
+            raise ValueError(
+                f"{path!r} is a legacy Keras 2 HDF5 file, which kerasx does not read. Save the "
+                "weights with Keras 3 (`.weights.h5`) instead."
+            )
+        h5_weights.load_weights_from_h5(model, f, skip_mismatch=skip_mismatch,
+                                        source=f"{path!r}")
+
+
+def _path(filepath):
+    try:
+        return os.fspath(filepath)
+    except TypeError:
+        raise TypeError(f"filepath must be a str or os.PathLike, received {filepath!r} of type "
+                        f"{type(filepath).__name__}.") from None
+
+
+def _check_model(model, what):
+    from kerasx.layers.layer import Layer
+
+    if not isinstance(model, Layer):
+        raise TypeError(f"Cannot {what} {model!r} of type {type(model).__name__}: expected a "
+                        "kerasx model.")
+
+
+def _check_overwrite(path, overwrite):
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(
+            f"{path!r} already exists and overwrite=False. Pass overwrite=True to replace it, "
+            "or choose another path."
+        )

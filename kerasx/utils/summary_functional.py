@@ -1,0 +1,24 @@
+"""The "Connected to" column that `model.summary()` shows for functional models."""
+
+
+def connected_to(model):
+    """For each layer of a functional `model` (in `model.layers` order), what it was called on,
+    as Keras prints it: `"dense[0][0], input_b[0][0]"` (layer name, call index, output index),
+    `"-"` for inputs. Returns None for models that are not functional graphs.
+    """
+    from kerasx.layers.core.input_layer import inbound_nodes
+    from kerasx.models.functional import Functional
+
+    if not isinstance(model, Functional):
+        return None
+    column = []
+    for layer in model.layers:
+        parts = []
+        for node in inbound_nodes(layer):
+            if id(node) not in model._node_ids or node.is_input:
+                continue
+            for tensor in node.input_tensors():
+                source = model._input_aliases.get(id(tensor), tensor)
+                parts.append(f"{source.node.layer.name}[{source.node.node_index}][{source.index}]")
+        column.append(", ".join(parts) if parts else "-")
+    return column

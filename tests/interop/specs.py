@@ -1,0 +1,155 @@
+"""The small models the interop fixtures and tests build, one per layer type.
+
+Shared by `make_fixtures.py` (with Keras) and the tests (with kerasx): a spec
+names a class of `keras.layers` / `kerasx.layers` and its arguments, so both
+libraries build the same model from it. Needs neither keras nor kerasx.
+"""
+
+import numpy as np
+
+
+def L(class_name, **kwargs):
+    """A layer spec: its class name in `keras.layers` / `kerasx.layers` and its arguments;
+    a nested `{"__layer__": spec}` value is built as a layer first."""
+    return {"class_name": class_name, "kwargs": kwargs}
+
+
+def nested(spec):
+    return {"__layer__": spec}
+
+
+SEQ, IMG, VOL, VEC = [5, 3], [6, 6, 2], [4, 4, 4, 2], [4]
+LAYER_SPECS = {
+    "dense": (L("Dense", units=3), [VEC]),
+    "dense_no_bias": (L("Dense", units=3, use_bias=False), [VEC]),
+    "activation": (L("Activation", activation="tanh"), [VEC]),
+    "dropout": (L("Dropout", rate=0.3), [VEC]),
+    "alpha_dropout": (L("AlphaDropout", rate=0.3), [VEC]),
+    "gaussian_dropout": (L("GaussianDropout", rate=0.3), [VEC]),
+    "gaussian_noise": (L("GaussianNoise", stddev=0.1), [VEC]),
+    "spatial_dropout1d": (L("SpatialDropout1D", rate=0.3), [SEQ]),
+    "spatial_dropout2d": (L("SpatialDropout2D", rate=0.3), [IMG]),
+    "spatial_dropout3d": (L("SpatialDropout3D", rate=0.3), [VOL]),
+    "identity": (L("Identity"), [VEC]),
+    "activity_regularization": (L("ActivityRegularization", l1=0.01), [VEC]),
+    "flatten": (L("Flatten"), [SEQ]),
+    "reshape": (L("Reshape", target_shape=[3, 5]), [SEQ]),
+    "permute": (L("Permute", dims=[2, 1]), [SEQ]),
+    "repeat_vector": (L("RepeatVector", n=3), [VEC]),
+    "masking": (L("Masking", mask_value=0.0), [SEQ]),
+    "cropping1d": (L("Cropping1D", cropping=1), [SEQ]),
+    "cropping2d": (L("Cropping2D", cropping=1), [IMG]),
+    "cropping3d": (L("Cropping3D", cropping=1), [VOL]),
+    "zero_padding1d": (L("ZeroPadding1D", padding=1), [SEQ]),
+    "zero_padding2d": (L("ZeroPadding2D", padding=1), [IMG]),
+    "zero_padding3d": (L("ZeroPadding3D", padding=1), [VOL]),
+    "up_sampling1d": (L("UpSampling1D", size=2), [SEQ]),
+    "up_sampling2d": (L("UpSampling2D", size=2), [IMG]),
+    "up_sampling3d": (L("UpSampling3D", size=2), [VOL]),
+    "conv1d": (L("Conv1D", filters=4, kernel_size=3), [SEQ]),
+    "conv2d": (L("Conv2D", filters=4, kernel_size=3), [IMG]),
+    "conv3d": (L("Conv3D", filters=2, kernel_size=2), [VOL]),
+    "conv1d_transpose": (L("Conv1DTranspose", filters=4, kernel_size=3), [SEQ]),
+    "conv2d_transpose": (L("Conv2DTranspose", filters=4, kernel_size=3), [IMG]),
+    "conv3d_transpose": (L("Conv3DTranspose", filters=2, kernel_size=2), [VOL]),
+    "depthwise_conv1d": (L("DepthwiseConv1D", kernel_size=3, depth_multiplier=2), [SEQ]),
+    "depthwise_conv2d": (L("DepthwiseConv2D", kernel_size=3, depth_multiplier=2), [IMG]),
+    "separable_conv1d": (L("SeparableConv1D", filters=4, kernel_size=3), [SEQ]),
+    "separable_conv2d": (L("SeparableConv2D", filters=4, kernel_size=3), [IMG]),
+    "max_pooling1d": (L("MaxPooling1D", pool_size=2), [SEQ]),
+    "max_pooling2d": (L("MaxPooling2D", pool_size=2), [IMG]),
+    "max_pooling3d": (L("MaxPooling3D", pool_size=2), [VOL]),
+    "average_pooling1d": (L("AveragePooling1D", pool_size=2), [SEQ]),
+    "average_pooling2d": (L("AveragePooling2D", pool_size=2), [IMG]),
+    "average_pooling3d": (L("AveragePooling3D", pool_size=2), [VOL]),
+    "global_max_pooling1d": (L("GlobalMaxPooling1D"), [SEQ]),
+    "global_max_pooling2d": (L("GlobalMaxPooling2D"), [IMG]),
+    "global_max_pooling3d": (L("GlobalMaxPooling3D"), [VOL]),
+    "global_average_pooling1d": (L("GlobalAveragePooling1D"), [SEQ]),
+    "global_average_pooling2d": (L("GlobalAveragePooling2D"), [IMG]),
+    "global_average_pooling3d": (L("GlobalAveragePooling3D"), [VOL]),
+    "batch_normalization": (L("BatchNormalization"), [IMG]),
+    "layer_normalization": (L("LayerNormalization"), [SEQ]),
+    "rms_normalization": (L("RMSNormalization"), [SEQ]),
+    "group_normalization": (L("GroupNormalization", groups=2), [IMG]),
+    "unit_normalization": (L("UnitNormalization"), [VEC]),
+    "relu": (L("ReLU"), [VEC]),
+    "leaky_relu": (L("LeakyReLU", negative_slope=0.2), [VEC]),
+    "prelu": (L("PReLU"), [SEQ]),
+    "elu": (L("ELU"), [VEC]),
+    "softmax": (L("Softmax"), [VEC]),
+    "embedding": (L("Embedding", input_dim=10, output_dim=3), [[5]]),
+    "simple_rnn": (L("SimpleRNN", units=4), [SEQ]),
+    "gru": (L("GRU", units=4), [SEQ]),
+    "lstm_sequences": (L("LSTM", units=4, return_sequences=True), [SEQ]),
+    "rnn_lstm_cell": (L("RNN", cell=nested(L("LSTMCell", units=4))), [SEQ]),
+    "rnn_stacked_cells": (L("RNN", cell=[nested(L("SimpleRNNCell", units=3)),
+                                         nested(L("GRUCell", units=2))]), [SEQ]),
+    "rnn_gru_cell": (L("RNN", cell=nested(L("GRUCell", units=3))), [SEQ]),
+    "rnn_simple_cell": (L("RNN", cell=nested(L("SimpleRNNCell", units=3))), [SEQ]),
+    "bidirectional": (L("Bidirectional", layer=nested(L("LSTM", units=3))), [SEQ]),
+    "time_distributed": (L("TimeDistributed", layer=nested(L("Dense", units=2))), [SEQ]),
+    "add": (L("Add"), [VEC, VEC]),
+    "subtract": (L("Subtract"), [VEC, VEC]),
+    "multiply": (L("Multiply"), [VEC, VEC]),
+    "average": (L("Average"), [VEC, VEC]),
+    "maximum": (L("Maximum"), [VEC, VEC]),
+    "minimum": (L("Minimum"), [VEC, VEC]),
+    "concatenate": (L("Concatenate"), [VEC, VEC]),
+    "dot": (L("Dot", axes=1), [VEC, VEC]),
+}
+INT_INPUTS = {"embedding"}
+
+
+def build_layer(spec, layers):
+    """The layer a spec describes, from the `layers` module of Keras or kerasx."""
+
+    def value(v):
+        if isinstance(v, dict) and "__layer__" in v:
+            return build_layer(v["__layer__"], layers)
+        if isinstance(v, list) and v and all(isinstance(i, dict) and "__layer__" in i for i in v):
+            return [value(i) for i in v]
+        return v
+
+    kwargs = {k: value(v) for k, v in spec["kwargs"].items()}
+    return getattr(layers, spec["class_name"])(**kwargs)
+
+
+def build_spec_model(lib, name):
+    """The model of spec `name` built with `lib` (the `keras` or `kerasx` module): the
+    layer on `Input`s, flattened if needed, then `Dense(2)`."""
+    spec, inputs = LAYER_SPECS[name]
+    dtype = "int32" if name in INT_INPUTS else "float32"
+    ins = [lib.Input(shape=tuple(s), dtype=dtype) for s in inputs]
+    x = build_layer(spec, lib.layers)(ins if len(ins) > 1 else ins[0])
+    if len(x.shape) > 2:
+        x = lib.layers.Flatten()(x)
+    return lib.Model(ins, lib.layers.Dense(2)(x))
+
+
+def spec_data(name, inputs, n=8, seed=0):
+    """`(list of inputs, targets)` for the model of spec `name`."""
+    rng = np.random.default_rng(seed)
+    if name in INT_INPUTS:
+        xs = [rng.integers(0, 10, size=(n, *shape)).astype("int32") for shape in inputs]
+    else:
+        xs = [rng.normal(size=(n, *shape)).astype("float32") for shape in inputs]
+    y = rng.normal(size=(n, 2)).astype("float32")
+    return xs, y
+
+
+def h5_layout(path):
+    """Every group, and every dataset with its shape and dtype, of an HDF5 file."""
+    import h5py
+
+    groups, datasets = [], []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            datasets.append([name, list(obj.shape), str(obj.dtype)])
+        else:
+            groups.append(name)
+
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+    return {"groups": sorted(groups), "datasets": sorted(datasets)}
