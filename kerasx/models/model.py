@@ -101,8 +101,9 @@ class Model(Trainer, Layer):
         """Prints the layer table: names, output shapes, parameter counts and totals."""
         from kerasx.utils.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn,
-                      show_trainable=show_trainable)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     def get_layer(self, name=None, index=None):
         """A layer by `name`, or by `index` in `model.layers`."""

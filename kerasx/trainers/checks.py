@@ -179,7 +179,11 @@ def check_labels(loss, y, y_pred_shape):
                 f"values (e.g. {y[(y != y.round())].flat[0]!r}). Use a regression loss or integer "
                 "labels."
             )
-        low, high = y.min(), y.max()
+        ignored = _ignore_class(loss)
+        kept = y if ignored is None else y[y != ignored]
+        if kept.size == 0:
+            return
+        low, high = kept.min(), kept.max()
         if low < 0 or (n_classes is not None and high >= n_classes):
             bad = low if low < 0 else high
             raise ValueError(
@@ -188,7 +192,8 @@ def check_labels(loss, y, y_pred_shape):
                 f"{name!r}). Check the labels, or make the last layer Dense({int(high) + 1}) if "
                 "there really are that many classes."
             )
-    elif name.startswith("categorical_crossentropy") or name == "categorical_hinge":
+    elif name.startswith(("categorical_crossentropy", "categorical_focal_crossentropy")) \
+            or name == "categorical_hinge":
         if n_classes and n_classes > 1 and (y.ndim < len(y_pred_shape) or y.shape[-1] != n_classes):
             raise ValueError(
                 f"Loss {name!r} expects one-hot labels of shape (batch, {n_classes}) but received "
@@ -211,6 +216,12 @@ def check_labels(loss, y, y_pred_shape):
                 f"{y_pred_shape[-1]}). Check the size of the last layer and the encoding of the "
                 "labels."
             )
+
+
+def _ignore_class(loss):
+    """The `ignore_class` label of a sparse cross-entropy (None when unset)."""
+    kwargs = getattr(loss, "_fn_kwargs", None) or {}
+    return kwargs.get("ignore_class", getattr(loss, "ignore_class", None))
 
 
 def _loss_name(loss):

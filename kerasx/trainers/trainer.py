@@ -125,7 +125,8 @@ class Trainer:
         compiled = self._compile_metrics
         if compiled is not None:
             if hasattr(compiled, "result") and hasattr(compiled, "name"):
-                out.append(compiled)
+                if getattr(compiled, "has_metrics", True):  # Keras lists only "loss" otherwise
+                    out.append(compiled)
             else:
                 out.extend(entry[-1] if isinstance(entry, tuple) else entry
                            for entry in compiled.metrics or [])
@@ -291,7 +292,7 @@ class Trainer:
                         "... yield) and pass steps_per_epoch, or use a kerasx.utils.PyDataset. "
                         "For arrays, check that x is not empty."
                     )
-                logs = self._host_logs(self.get_metrics_result())
+                logs = self._host_logs(self._epoch_results())
                 if val is not None and _should_eval(epoch, validation_freq):
                     val_logs = self._run_evaluation(val, cbs, in_fit=True)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -366,9 +367,7 @@ class Trainer:
         self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
         if y is None or self._compile_loss is None:
             return
-        ys = y if isinstance(y, (list, tuple)) else [y]
-        if isinstance(y, dict):
-            ys = [y.get(n) for n in self._output_names()]
+        ys, outs = self._compile_loss.per_output(y, out)
         backend = current()
         for loss, target, pred in zip(self._compile_loss.losses, ys, outs):
             if target is None or not isinstance(pred, TensorOps):
@@ -454,6 +453,7 @@ class Trainer:
         step = -1
         open_group = False
         group = []
+        result = None
         for step, batch in enumerate(batches.epoch()):
             if not open_group:
                 begin(step)
@@ -469,7 +469,16 @@ class Trainer:
                     break
         if open_group:
             end(step, self._batch_logs(result, group, on_output, wants_logs))
+        self._last_step_result = result
         return step + 1
+
+    def _epoch_results(self):
+        """Keras's rule: the metrics' results, unless a custom step returned other keys."""
+        results = self.get_metrics_result()
+        last = getattr(self, "_last_step_result", None)
+        if isinstance(last, dict) and set(last) != set(results):
+            return last
+        return results
 
     def _batch_logs(self, result, group, on_output, wants_logs):
         if on_output is not None:

@@ -153,7 +153,7 @@ def _structure(model):
     nodes = getattr(model, "_nodes", None)
     if not nodes:
         return True, {}
-    connections, uses = {}, {}
+    uses = {}
     sequential_like = len(getattr(model, "outputs", None) or []) <= 1
     for node in nodes:
         if isinstance(node.layer, InputLayer):
@@ -163,10 +163,12 @@ def _structure(model):
             sequential_like = False
         for t in inputs:
             uses[id(t)] = uses.get(id(t), 0) + 1
-            connections.setdefault(id(node.layer), []).append(f"{t.node.layer.name}[0][{t.index}]")
     if any(n > 1 for n in uses.values()):
         sequential_like = False
-    return sequential_like, {k: ", ".join(v) for k, v in connections.items()}
+    from kerasx.utils.summary_functional import connected_to
+
+    column = connected_to(model) or []
+    return sequential_like, dict(zip(map(id, model.layers), column))
 
 
 def _output_shape(layer):

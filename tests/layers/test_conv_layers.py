@@ -207,7 +207,7 @@ def test_aliases():
 # -- bad input -----------------------------------------------------------------------------
 def test_input_of_wrong_rank():
     with pytest.raises(ValueError, match=r"Conv2D layer 'c' expects inputs of rank 4 "
-                                         r"\(batch, spatial, spatial, channels\).*\(28, 28, 1\)"):
+                                         r"\(batch, height, width, channels\).*\(28, 28, 1\)"):
         layers.Conv2D(4, 3, name="c")(np.zeros((28, 28, 1), np.float32))
     layer = layers.Conv1D(4, 3, name="c1")
     layer(np.zeros((2, 8, 3), np.float32))

@@ -42,7 +42,8 @@ class InputChecks:
     """Rank and channel checks shared by the convolution layers (a mixin of Layer)."""
 
     def _layout(self):
-        spatial = ", ".join(["spatial"] * self.rank) if self.rank > 1 else "steps"
+        spatial = {1: "steps", 2: "height, width"}.get(
+            self.rank, ", ".join(f"dim{i + 1}" for i in range(self.rank)))
         if self.data_format == "channels_last":
             return f"(batch, {spatial}, channels)"
         return f"(batch, channels, {spatial})"
