@@ -41,10 +41,11 @@ def model_config(model):
     try:
         config = serialize_keras_object(model)
     except (TypeError, ValueError) as e:
-        raise type(e)(f"Cannot save model {model.name!r}: its config could not be "
-                      f"serialized. {e}") from e
+        kind = TypeError if isinstance(e, TypeError) else ValueError
+        raise kind(f"Cannot save model {model.name!r}: its config could not be serialized. "
+                   f"{e}") from e
     if "compile_config" not in config and getattr(model, "compiled", False):
-        compile_config = _compile_config(model)
+        compile_config = model.get_compile_config()
         if compile_config is not None:
             config["compile_config"] = compile_config
     _keras_names(config)
@@ -63,28 +64,6 @@ def _keras_names(config):
     elif isinstance(config, list):
         for value in config:
             _keras_names(value)
-
-
-def _compile_config(model):
-    """The arguments `compile` received (for models without `get_compile_config`)."""
-    from kerasx.saving.serialization import serialize_keras_object
-
-    if getattr(model, "optimizer", None) is None:
-        return None
-    compiled_loss = getattr(model, "_compile_loss", None)
-    compiled_metrics = getattr(model, "_compile_metrics", None)
-    return {
-        "optimizer": serialize_keras_object(model.optimizer),
-        "loss": serialize_keras_object(getattr(compiled_loss, "_user_loss", model.loss)),
-        "loss_weights": serialize_keras_object(getattr(compiled_loss, "_user_loss_weights",
-                                                       None)),
-        "metrics": serialize_keras_object(getattr(compiled_metrics, "_user_metrics", None)),
-        "weighted_metrics": serialize_keras_object(
-            getattr(compiled_metrics, "_user_weighted_metrics", None)),
-        "run_eagerly": bool(getattr(model, "run_eagerly", False)),
-        "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
-        "jit_compile": getattr(model, "jit_compile", True) is not False,
-    }
 
 
 def archive_bytes(model, include_optimizer=True):
@@ -316,8 +295,17 @@ def unsafe_entries(config):
     return found
 
 
+def effective_safe_mode(safe_mode):
+    """`safe_mode`, unless `kerasx.saving.enable_unsafe_deserialization()` turned it off
+    for the whole process (as `keras.config.enable_unsafe_deserialization` does)."""
+    from kerasx.saving import serialization
+
+    check = getattr(serialization, "in_safe_mode", None)
+    return bool(safe_mode) and (check is None or check() is not False)
+
+
 def check_safe(config, filepath, safe_mode):
-    if not safe_mode:
+    if not effective_safe_mode(safe_mode):
         return
     found = unsafe_entries(config)
     if found:
@@ -377,33 +365,10 @@ def _compile(model, compile_config, custom_objects, safe_mode):
     """Compiles like Keras's `compile_from_config`; warns (and leaves the model
     uncompiled) when the saved compile arguments cannot be rebuilt."""
     try:
-        if hasattr(model, "compile_from_config"):
-            from kerasx.saving.serialization import custom_object_scope
+        from kerasx.saving.serialization import custom_object_scope
 
-            with custom_object_scope(custom_objects):
-                model.compile_from_config(compile_config)
-            return
-        from kerasx.saving.serialization import deserialize_keras_object
-
-        def restore(value):
-            if isinstance(value, dict) and "class_name" in value:
-                return deserialize_keras_object(value, custom_objects=custom_objects,
-                                                safe_mode=safe_mode)
-            if isinstance(value, dict):
-                return {k: restore(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [restore(v) for v in value]
-            return value
-
-        from kerasx import optimizers
-
-        optimizer = compile_config.get("optimizer", "rmsprop")
-        optimizer = optimizers.get(restore(optimizer) if isinstance(optimizer, dict) else optimizer)
-        kwargs = {k: restore(compile_config.get(k)) for k in
-                  ("loss", "loss_weights", "metrics", "weighted_metrics")}
-        model.compile(optimizer=optimizer, **kwargs,
-                      steps_per_execution=int(compile_config.get("steps_per_execution") or 1),
-                      run_eagerly=bool(compile_config.get("run_eagerly", False)))
+        with custom_object_scope(custom_objects):
+            model.compile_from_config(compile_config)
     except Exception as e:  # noqa: BLE001 - Keras too loads such a model uncompiled
         warnings.warn(
             f"The model was saved compiled, but its compile arguments could not be restored "

@@ -102,6 +102,11 @@ class Trainer:
         self.jit_compile = jit_compile
         self.auto_scale_loss = bool(auto_scale_loss)
         self._checked_batches = set()
+        self._compile_args = {
+            "optimizer": self.optimizer, "loss": loss, "loss_weights": loss_weights,
+            "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution, "jit_compile": jit_compile,
+        }
         self.compiled = True
         self.stop_training = False
 
@@ -115,6 +120,41 @@ class Trainer:
                 "optimizer yet. Example: model.compile(optimizer='adam', "
                 "loss='sparse_categorical_crossentropy', metrics=['accuracy'])."
             )
+
+    def get_compile_config(self):
+        """The arguments `compile` received, serialized as Keras 3 saves them (None if not compiled)."""
+        if not getattr(self, "compiled", False):
+            return None
+        from kerasx.saving.serialization import serialize_keras_object
+
+        args = self._compile_args
+        config = {k: serialize_keras_object(args[k]) for k in
+                  ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")}
+        config.update(run_eagerly=bool(args["run_eagerly"]),
+                      steps_per_execution=int(args["steps_per_execution"]),
+                      jit_compile=args["jit_compile"] is not False)
+        return config
+
+    def compile_from_config(self, config):
+        """Compiles with the arguments saved by `get_compile_config`."""
+        from kerasx import optimizers
+        from kerasx.saving.serialization import deserialize_keras_object
+
+        def restore(value):
+            if isinstance(value, dict) and "class_name" in value:
+                return deserialize_keras_object(value)
+            if isinstance(value, dict):
+                return {k: restore(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [restore(v) for v in value]
+            return value
+
+        optimizer = config.get("optimizer", "rmsprop")
+        self.compile(optimizer=optimizers.get(restore(optimizer)),
+                     **{k: restore(config.get(k)) for k in
+                        ("loss", "loss_weights", "metrics", "weighted_metrics")},
+                     run_eagerly=bool(config.get("run_eagerly", False)),
+                     steps_per_execution=int(config.get("steps_per_execution") or 1))
 
     @property
     def metrics(self):

@@ -383,3 +383,26 @@ def test_weights_bytes_in_memory_round_trip():
     with h5py.File(io.BytesIO(data), "r") as f:
         assert f["layers/dense/vars"].attrs["name"] == "dense"
         assert f["optimizer/vars/0"][()] == 2  # iterations: 8 samples, batch 4
+
+
+def test_unserializable_config_fails_before_touching_the_file(tmp_path):
+    class Opaque(kerasx.layers.Layer):
+        def get_config(self):
+            return {**super().get_config(), "thing": object()}
+
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    original = path.read_bytes()
+    model = kerasx.Sequential([kerasx.Input(shape=(2,)), Opaque()])
+    with pytest.raises(TypeError, match="Cannot save model .*could not be serialized"):
+        model.save(path)
+    assert path.read_bytes() == original
+    assert leftovers(tmp_path) == []
+
+
+def test_h5py_is_imported_only_when_saving_or_loading():
+    code = ("import sys, kerasx, kerasx.saving.saving_api; "
+            "assert 'h5py' not in sys.modules, 'h5py imported at import time'")
+    env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr

@@ -54,6 +54,21 @@ def test_lambda_loads_with_safe_mode_false(tmp_path):
     assert os.path.exists(marker)  # the stored code did run, as asked
 
 
+def test_enable_unsafe_deserialization_allows_lambdas(tmp_path):
+    from kerasx.saving import serialization
+
+    path, _, expected = save_lambda_model(tmp_path)
+    saved = list(serialization._GLOBAL_SAFE_MODE)
+    try:
+        kerasx.saving.enable_unsafe_deserialization()
+        loaded = kerasx.models.load_model(path)
+    finally:
+        serialization._GLOBAL_SAFE_MODE[:] = saved
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), expected)
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        kerasx.models.load_model(path)
+
+
 def test_keras_written_lambda_is_refused_in_safe_mode():
     """The fixture saved by real Keras 3 (bytecode in Keras's format)."""
     path = os.path.join(FIXTURES, "lambda.keras")
