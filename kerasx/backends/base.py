@@ -125,4 +125,4 @@ def dtype_name(dtype):
 
 def _is_foreign_array(x):
     module = type(x).__module__.split(".", 1)[0]
-    return module in ("cupy", "array_api_strict", "torch", "jax", "jaxlib")
+    return module in ("cupy", "cupyx", "array_api_strict", "torch", "jax", "jaxlib")

@@ -50,6 +50,13 @@ def is_numeric_nested_list(x):
     return all(_is_number(v) for v in x)
 
 
+def is_foreign_array(a):
+    """True for an array of another array library than the host's and the backend's."""
+    from kerasx.backends.base import _is_foreign_array
+
+    return _is_foreign_array(a)
+
+
 def standardize(x, name):
     """Arrays as host NumPy arrays (floats cast to floatx once), device arrays kept.
 
@@ -65,6 +72,13 @@ def standardize(x, name):
             a = a.value
         if host.is_sparse(a) or (not host.is_host_array(a) and backend.is_native(a)):
             return a
+        if is_foreign_array(a):
+            raise TypeError(
+                f"`{name}` is an array of {type(a).__module__.split('.')[0]} but the active backend is "
+                f"{backend.name!r}; arrays of different libraries cannot be mixed. Pass NumPy "
+                f"arrays (e.g. `x.get()` for CuPy), select the matching backend with "
+                "KERASX_BACKEND, or move the data with `kerasx.backends.current().asarray`."
+            )
         if isinstance(a, (str, bytes)):
             raise TypeError(
                 f"`{name}` holds a string ({a!r:.50}), but kerasx trains on numbers. Encode "

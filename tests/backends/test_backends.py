@@ -108,3 +108,18 @@ def test_config_floatx_and_errors():
         kerasx.config.set_floatx("float16")
     assert kerasx.config.epsilon() == 1e-7
     assert kerasx.config.image_data_format() == "channels_last"
+
+
+def test_fit_with_arrays_of_another_library_names_the_mix():
+    foreign_name = "numpy" if current().name == "array_api_strict" else "array_api_strict"
+    other = get_backend(foreign_name)
+    x = other.asarray(np.ones((4, 3), np.float32))
+    y = other.asarray(np.ones((4, 1), np.float32))
+    model = kerasx.Sequential([kerasx.Input(shape=(3,)), kerasx.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    if foreign_name == "numpy":  # NumPy data is the normal host input of every backend
+        model.fit(x, y, verbose=0)
+        return
+    with pytest.raises(TypeError, match=r"`x` is an array of array_api_strict but the active backend "
+                                        r"is 'numpy'.*cannot be mixed"):
+        model.fit(x, y, verbose=0)
