@@ -108,6 +108,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if y_true.ndim == y_pred.ndim and y_true.shape[ax] == 1:
         y_true = ops.squeeze(y_true, axis=ax)
     _check_sparse_shape(tuple(y_true.shape), tuple(y_pred.shape), ax)
+    logits = y_pred if from_logits else _activation_logits(y_pred, "softmax", axis)
+    if logits is not None and ignore_class is None:
+        return ops.softmax_cross_entropy(y_true, logits, sparse=True, axis=ax)
     labels = ops.cast(y_true, "int64")
     n = y_pred.shape[ax]
     valid = ops.logical_and(ops.greater_equal(labels, 0), ops.less(labels, n))
@@ -116,7 +119,6 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         kept = ops.not_equal(labels, int(ignore_class))
         valid = ops.logical_and(valid, kept)
     labels = ops.where(valid, labels, 0)
-    logits = y_pred if from_logits else _activation_logits(y_pred, "softmax", axis)
     if logits is not None:
         out = ops.softmax_cross_entropy(labels, logits, sparse=True, axis=ax)
     else:

@@ -1,7 +1,8 @@
 """`Mean`, `Sum` and `MeanMetricWrapper`: metrics that average or add values."""
 
 from kerasx import ops
-from kerasx.autodiff.tensor import TensorOps, value_of
+from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
+from kerasx.backends import current
 from kerasx.losses.loss import apply_mask, squeeze_or_expand_to_same_rank
 from kerasx.metrics.metric import Metric
 
@@ -68,6 +69,9 @@ class Mean(Metric):
         self.count = self.add_variable((), name="count")
 
     def update_state(self, values, sample_weight=None):
+        if (sample_weight is None or isinstance(sample_weight, (int, float))) \
+                and getattr(values, "_keras_mask", None) is None:
+            return self._update_unmasked(values, sample_weight)
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, ops.mean,
                                                             self.dtype)
         self.total.assign(self.total.value + value_of(ops.sum(values)))
@@ -77,10 +81,30 @@ class Mean(Metric):
             count = float(values.shape[0]) if values.ndim >= 1 else 1.0
         self.count.assign(self.count.value + count)
 
-    def result(self):
-        from kerasx.losses.loss import divide_no_nan
+    def _update_unmasked(self, values, weight):
+        """The common case (no mask, no weight or one scalar weight) on raw arrays: the
+        same arithmetic as the general path, without building tensors."""
+        backend = current()
+        xp = backend.xp
+        v = value_of(values)
+        if not backend.is_native(v):
+            v = backend.asarray(v)
+        if v.dtype != backend.dtype(self.dtype):
+            v = xp.astype(v, backend.dtype(self.dtype))
+        if weight is None:
+            if v.ndim > 1:
+                v = xp.mean(v, axis=tuple(range(1, v.ndim)))
+            total, count = xp.sum(v), float(v.shape[0]) if v.ndim else 1.0
+        else:
+            total, count = xp.mean(v) * float(weight), float(weight)
+        self.total.assign(self.total.value + total)
+        self.count.assign(self.count.value + count)
 
-        return divide_no_nan(self.total, self.count)
+    def result(self):
+        xp = current().xp
+        total, count = self.total.value, self.count.value
+        empty = count == 0
+        return Tensor(xp.where(empty, 0.0, total / xp.where(empty, 1.0, count)))
 
 
 class MeanMetricWrapper(Mean):

@@ -321,20 +321,25 @@ def log_softmax(x, axis=-1):
 def softmax_cross_entropy(labels, logits, sparse=False, axis=-1):
     """Per-sample cross-entropy of `softmax(logits)` against one-hot or integer labels.
 
-    One tape node: the forward keeps the softmax, the VJP is
+    One tape node: the forward keeps the log-softmax, the VJP is
     `g * (softmax * sum(labels) - labels)`, never differentiating through a log.
+    Integer labels outside `[0, num_classes)` give a loss (and gradient) of 0, as Keras.
     """
-    xp = namespace()
+    backend = current()
+    xp = backend.xp
     zv = value_of(logits)
     tv = value_of(labels)
     nd = len(zv.shape)
     ax = axis % nd
     shifted = zv - xp.max(zv, axis=ax, keepdims=True)
-    lse = xp.log(xp.sum(xp.exp(shifted), axis=ax, keepdims=True))
-    log_probs = shifted - lse
+    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=ax, keepdims=True))
     if sparse:
-        idx = xp.expand_dims(xp.astype(tv, current().dtype("int64")), axis=ax)
-        out = -xp.squeeze(xp.take_along_axis(log_probs, idx, axis=ax), axis=ax)
+        int64 = backend.dtype("int64")
+        ids = tv if tv.dtype == int64 else xp.astype(tv, int64)
+        n = zv.shape[ax]
+        valid = (ids >= 0) & (ids < n)
+        idx = xp.expand_dims(xp.where(valid, ids, 0), axis=ax)
+        out = xp.where(valid, -xp.squeeze(xp.take_along_axis(log_probs, idx, axis=ax), axis=ax), 0.0)
     else:
         out = -xp.sum(tv * log_probs, axis=ax)
     if not tracked(logits):
@@ -342,15 +347,14 @@ def softmax_cross_entropy(labels, logits, sparse=False, axis=-1):
 
     def vjp(g):
         probs = xp.exp(log_probs)
-        g = xp.expand_dims(g, axis=ax)
         if sparse:
             classes = [1] * nd
-            classes[ax] = zv.shape[ax]
-            arange = xp.reshape(xp.arange(zv.shape[ax], dtype=idx.dtype, device=current().device),
-                                tuple(classes))
+            classes[ax] = n
+            arange = xp.reshape(xp.arange(n, dtype=int64, device=backend.device), tuple(classes))
+            g = xp.expand_dims(xp.where(valid, g, 0.0), axis=ax)
             return None, g * (probs - xp.astype(idx == arange, zv.dtype))
-        total = xp.sum(tv, axis=ax, keepdims=True)
-        return None, g * (probs * total - tv)
+        g = xp.expand_dims(g, axis=ax)
+        return None, g * (probs * xp.sum(tv, axis=ax, keepdims=True) - tv)
 
     return record(out, (labels, logits), vjp)
 

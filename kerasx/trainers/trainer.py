@@ -10,6 +10,8 @@ Separation of concerns:
   validation (split, data, freq, steps, batch size), callbacks, initial_epoch.
 """
 
+from collections.abc import Mapping
+
 from kerasx import ops
 from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import TensorOps
@@ -198,9 +200,11 @@ class Trainer:
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics; returns their results as a mapping that is
+        computed only when read (most steps nobody reads it, so no work is done)."""
         if self._compile_metrics is not None and y is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
-        return self.get_metrics_result()
+        return MetricResults(self.get_metrics_result)
 
     def get_metrics_result(self):
         """Each metric's current result as a Tensor (no host transfer yet)."""
@@ -516,7 +520,7 @@ class Trainer:
         """Keras's rule: the metrics' results, unless a custom step returned other keys."""
         results = self.get_metrics_result()
         last = getattr(self, "_last_step_result", None)
-        if isinstance(last, dict) and set(last) != set(results):
+        if isinstance(last, Mapping) and set(last) != set(results):
             return last
         return results
 
@@ -760,6 +764,30 @@ def _should_eval(epoch, validation_freq):
     if isinstance(validation_freq, (list, tuple)):
         return epoch + 1 in validation_freq
     return (epoch + 1) % validation_freq == 0
+
+
+class MetricResults(Mapping):
+    """`get_metrics_result()`, evaluated on first access and then kept."""
+
+    __slots__ = ("_compute", "_values")
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._values = None
+
+    def _resolved(self):
+        if self._values is None:
+            self._values = self._compute()
+        return self._values
+
+    def __getitem__(self, key):
+        return self._resolved()[key]
+
+    def __iter__(self):
+        return iter(self._resolved())
+
+    def __len__(self):
+        return len(self._resolved())
 
 
 def _unpack(data):
