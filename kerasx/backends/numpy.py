@@ -1,5 +1,9 @@
 """The NumPy backend: CPU arrays, the default."""
 
+import ctypes
+import os
+import sys
+
 import numpy as np
 
 from kerasx.backends.base import Backend
@@ -11,6 +15,7 @@ class NumpyBackend(Backend):
     def _namespace(self):
         import array_api_compat.numpy as xp
 
+        _keep_freed_memory()
         return xp
 
     def _default_device(self):
@@ -27,3 +32,17 @@ class NumpyBackend(Backend):
 
         for module in (numpy_kernels, numpy_conv, numpy_rnn, numpy_optim):
             self.kernels.update(module.KERNELS)
+
+
+def _keep_freed_memory():
+    """Training frees and reallocates the same 10-30 MB arrays every step; by default
+    glibc returns them to the OS and faults them back in each time (measured: a
+    convnet step went from 65 to 55 ms with this). KERASX_MALLOC_TUNING=0 turns it off."""
+    if os.environ.get("KERASX_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: serve blocks up to 32 MB from the heap
+        libc.mallopt(-1, 1 << 30)   # M_TRIM_THRESHOLD: keep up to 1 GB of freed heap
+    except (OSError, AttributeError):
+        pass
