@@ -2,6 +2,9 @@
 batch is drawn and moved to the device. The trainer uses these helpers so that
 it never imports an array library itself."""
 
+import os
+import zipfile
+
 import numpy as np
 
 import array_api_compat.numpy as hxp  # noqa: F401  (the host namespace, re-exported)
@@ -62,3 +65,36 @@ def isclose_all(a, b, rtol, atol):
 
 def empty_like_batch(x):
     return x[:0]
+
+
+def save_arrays(path, arrays):
+    """Writes a dict of name -> host array to `path` as an uncompressed `.npz`.
+
+    The file is written exactly at `path` (no `.npz` suffix is added). Object
+    arrays are refused, so the file never needs pickle to be read back.
+    """
+    arrays = {str(k): np.asarray(v) for k, v in arrays.items()}
+    for name, value in arrays.items():
+        if value.dtype.hasobject:
+            raise TypeError(
+                f"save_arrays: array {name!r} has dtype object, which cannot be stored without "
+                "pickle. Pass numeric or boolean arrays.")
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def load_arrays(path):
+    """Reads a file written by `save_arrays` as a dict of name -> NumPy array.
+
+    Pickled content is never loaded (`allow_pickle=False`): a file holding a
+    pickle, or an object array, raises `ValueError` instead of running code.
+    """
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an archive of named arrays")
+        with data:
+            return {name: data[name] for name in data.files}
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{os.fspath(path)!r} is not a readable .npz archive of numeric "
+                         f"arrays ({e}).") from None

@@ -14,28 +14,57 @@ def global_generator():
     return _GLOBAL["generator"]
 
 
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
 def get_state():
     """A snapshot of the global generator: `{"seed": ..., "bit_generator": {...}}`.
 
-    The snapshot holds only Python ints, strings and dicts, so it can be stored
-    as JSON or pickled, and `set_state` brings the generator back to exactly
-    this point (the next permutation or dropout mask is the same).
+    The snapshot holds only Python ints, strings, lists and dicts, so it can be
+    written with `json.dump` as it is, and `set_state` brings the generator back
+    to exactly this point (the next permutation or dropout mask is the same).
     """
-    return {"seed": _GLOBAL["seed"], "bit_generator": _GLOBAL["generator"].bit_generator.state}
+    return {"seed": _plain(_GLOBAL["seed"]),
+            "bit_generator": _plain(_GLOBAL["generator"].bit_generator.state)}
 
 
 def set_state(state):
-    """Restores a snapshot taken by `get_state`."""
+    """Restores a snapshot taken by `get_state` (also after a JSON round trip)."""
     try:
         bit_state = state["bit_generator"]
-        generator = np.random.Generator(getattr(np.random, bit_state["bit_generator"])())
-        generator.bit_generator.state = bit_state
+        name = bit_state["bit_generator"]
+        if name not in _BIT_GENERATORS:
+            raise ValueError(f"unknown bit generator {name!r}, expected one of {_BIT_GENERATORS}")
+        generator = np.random.Generator(getattr(np.random, name)())
+        generator.bit_generator.state = _with_arrays(bit_state)
+        seed = state.get("seed")
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise ValueError(
             f"set_state expects a snapshot returned by get_state(), received {state!r:.200} ({e})."
         ) from None
-    _GLOBAL["seed"] = state.get("seed")
+    _GLOBAL["seed"] = seed
     _GLOBAL["generator"] = generator
+
+
+def _plain(obj):
+    """`obj` with NumPy arrays and scalars turned into Python lists and numbers."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return obj.tolist()
+    return obj
+
+
+def _with_arrays(bit_state):
+    """A bit-generator state read back from JSON: array fields become arrays again
+    (MT19937 keeps its key as an array of uint32)."""
+    out = dict(bit_state)
+    inner = out.get("state")
+    if isinstance(inner, dict) and isinstance(inner.get("key"), list):
+        out["state"] = {**inner, "key": np.asarray(inner["key"], dtype=np.uint32)}
+    return out
 
 
 class RandomGenerator:

@@ -1,26 +1,36 @@
 """`BackupAndRestore`: resumes an interrupted `fit` where it stopped."""
 
+import glob
+import hashlib
+import json
 import os
-import pickle
 import random
+import re
+import uuid
 
 from kerasx.callbacks.callback import Callback
-from kerasx.utils.atomic import atomic_write_bytes
+from kerasx.utils.atomic import atomic_write, atomic_write_bytes
 
 _FORMAT = "kerasx.BackupAndRestore"
-_VERSION = 1
+_VERSION = 2
+_STATE_FILE = "training_state.json"
+_ARRAYS_PATTERN = re.compile(r"training_state-[0-9a-f]{12}\.npz")
+_LEGACY_FILE = "training_state.pkl"
 
 
 class BackupAndRestore(Callback):
     """Backs up the training state so that an interrupted `fit` can resume.
 
     At the end of every epoch (or every `save_freq` batches) the callback
-    writes one file, `training_state.pkl`, in `backup_dir`: the model's
-    weights, the optimizer's state (its slot `variables` and `iterations`,
-    and its learning rate), the index of the next epoch, and the state of the
-    random generators (kerasx's global generator and Python's `random`). The
-    file is replaced atomically, so a crash while writing leaves the previous
-    backup intact.
+    writes the backup in `backup_dir`: `training_state.json` (the index of the
+    next epoch, the optimizer's `iterations` and learning rate, the state of
+    the random generators: kerasx's global generator and Python's `random`)
+    and an `.npz` archive of arrays it names (the model's weights and the
+    optimizer's slot `variables`), with the archive's SHA-256. Nothing is
+    pickled, and the archive is read with pickle disabled, so a tampered
+    backup can fail to load but cannot run code. Each file is written
+    atomically, the archive first under a new name and the JSON last, so a
+    crash while writing leaves the previous backup intact.
 
     When `fit` starts with a backup present, all of that is restored and
     training continues at the saved epoch. With `save_freq="epoch"` and a
@@ -65,7 +75,7 @@ class BackupAndRestore(Callback):
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = delete_checkpoint
-        self._state_path = os.path.join(self.backup_dir, "training_state.pkl")
+        self._state_path = os.path.join(self.backup_dir, _STATE_FILE)
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
@@ -75,6 +85,12 @@ class BackupAndRestore(Callback):
         self._last_batch_seen = 0
         if os.path.exists(self._state_path):
             self._restore()
+        elif os.path.exists(os.path.join(self.backup_dir, _LEGACY_FILE)):
+            raise ValueError(
+                f"{os.path.join(self.backup_dir, _LEGACY_FILE)!r} is a backup in the old pickle "
+                "format, which is no longer read because unpickling a file can run arbitrary "
+                "code. Delete it (training then starts from scratch), or use another backup_dir."
+            )
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -101,6 +117,7 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self._state_path):
             os.remove(self._state_path)
+            self._remove_archives(keep=None)
             try:
                 os.rmdir(self.backup_dir)
             except OSError:  # the directory holds other files: leave it
@@ -108,81 +125,143 @@ class BackupAndRestore(Callback):
 
     # -- state ---------------------------------------------------------------------------
     def _save(self):
+        from kerasx.backends.host import save_arrays
         from kerasx.backends.random import get_state
 
         model = self.model
         optimizer = getattr(model, "optimizer", None)
+        arrays = {f"weight_{i}": w.numpy() for i, w in enumerate(model.weights)}
+        opt_state = None
+        if optimizer is not None:
+            variables = optimizer.variables
+            arrays.update({f"optimizer_{i}": v.numpy() for i, v in enumerate(variables)})
+            opt_state = {
+                "iterations": int(optimizer.iterations),
+                "variables": len(variables),
+                "learning_rate": None if callable(getattr(optimizer, "_learning_rate", None))
+                else float(optimizer.learning_rate),
+            }
+        os.makedirs(self.backup_dir, exist_ok=True)
+        # A new archive name each time: the JSON written last switches to it atomically,
+        # so a crash between the two writes leaves the previous pair intact.
+        name = f"training_state-{uuid.uuid4().hex[:12]}.npz"
+        path = os.path.join(self.backup_dir, name)
+        atomic_write(path, lambda tmp: save_arrays(tmp, arrays))
+        version, internal, gauss = random.getstate()
         state = {
             "format": _FORMAT,
             "version": _VERSION,
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,
-            "weights": [(w.path, w.numpy()) for w in model.weights],
-            "optimizer": None if optimizer is None else {
-                "iterations": int(optimizer.iterations),
-                "variables": [v.numpy() for v in optimizer.variables],
-                "learning_rate": None if callable(getattr(optimizer, "_learning_rate", None))
-                else float(optimizer.learning_rate),
-            },
+            "arrays": name,
+            "arrays_sha256": _sha256(path),
+            "weights": [w.path for w in model.weights],
+            "optimizer": opt_state,
             "rng": get_state(),
-            "python_random": random.getstate(),
+            "python_random": [version, list(internal), gauss],
         }
-        os.makedirs(self.backup_dir, exist_ok=True)
-        atomic_write_bytes(self._state_path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(self._state_path, json.dumps(state).encode("utf-8"))
+        self._remove_archives(keep=name)
 
-    def _restore(self):
-        from kerasx.backends.random import set_state
+    def _remove_archives(self, keep):
+        for path in glob.glob(os.path.join(glob.escape(self.backup_dir), "training_state-*.npz")):
+            if os.path.basename(path) != keep:
+                os.remove(path)
 
-        with open(self._state_path, "rb") as f:
-            try:
-                state = pickle.load(f)
-            except Exception as e:
-                raise ValueError(
-                    f"The backup {self._state_path!r} cannot be read ({type(e).__name__}: {e}). "
-                    "Delete it to start training from scratch."
-                ) from None
+    def _read_state(self):
+        """The JSON state and the arrays it names, checked; a clear error otherwise."""
+        from kerasx.backends.host import load_arrays
+
+        def unreadable(reason):
+            return ValueError(
+                f"The backup in {self.backup_dir!r} cannot be read: {reason}. Delete the "
+                "directory's training_state files to start training from scratch.")
+
+        try:
+            with open(self._state_path, "rb") as f:
+                state = json.loads(f.read().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise unreadable(f"{_STATE_FILE} is not JSON ({type(e).__name__}: {e})") from None
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ValueError(
                 f"{self._state_path!r} is not a kerasx BackupAndRestore backup. Use a backup_dir "
                 "that only this callback writes to."
             )
+        if state.get("version") != _VERSION:
+            raise unreadable(f"it has format version {state.get('version')!r}, this kerasx "
+                             f"reads version {_VERSION}")
+        name = state.get("arrays")
+        if not isinstance(name, str) or not _ARRAYS_PATTERN.fullmatch(name):
+            raise unreadable(f"{_STATE_FILE} names the archive {name!r}, expected a name "
+                             "like 'training_state-0123456789ab.npz' in the same directory")
+        path = os.path.join(self.backup_dir, name)
+        if not os.path.exists(path):
+            raise unreadable(f"the archive {name!r} it names is missing")
+        if _sha256(path) != state.get("arrays_sha256"):
+            raise unreadable(f"the archive {name!r} does not match the SHA-256 recorded in "
+                             f"{_STATE_FILE} (it was modified or replaced)")
+        arrays = load_arrays(path)
+        if not isinstance(state.get("epoch"), int) or isinstance(state.get("epoch"), bool):
+            raise unreadable(f"its epoch is {state.get('epoch')!r}, expected an integer")
+        return state, arrays
+
+    def _restore(self):
+        from kerasx.backends.random import set_state
+
+        state, arrays = self._read_state()
         model = self.model
         weights = model.weights
-        saved = state["weights"]
-        if len(saved) != len(weights) or any(tuple(w.shape) != tuple(v.shape)
-                                             for w, (_, v) in zip(weights, saved)):
+        saved = [arrays.get(f"weight_{i}") for i in range(len(state.get("weights") or []))]
+        if len(saved) != len(weights) or any(s is None or tuple(w.shape) != tuple(s.shape)
+                                             for w, s in zip(weights, saved)):
             raise ValueError(
                 f"The backup in {self.backup_dir!r} was written for a different model: it holds "
-                f"{len(saved)} weights with shapes {[tuple(v.shape) for _, v in saved]}, the model "
-                f"has {len(weights)} with shapes {[tuple(w.shape) for w in weights]}. Use a new "
+                f"{len(saved)} weights with shapes "
+                f"{[None if s is None else tuple(s.shape) for s in saved]}, the model has "
+                f"{len(weights)} with shapes {[tuple(w.shape) for w in weights]}. Use a new "
                 "backup_dir for a new model, or delete the old backup."
             )
-        for var, (_, value) in zip(weights, saved):
+        for var, value in zip(weights, saved):
             var.assign(value)
-        self._restore_optimizer(state.get("optimizer"))
+        self._restore_optimizer(state.get("optimizer"), arrays)
         set_state(state["rng"])
-        random.setstate(state["python_random"])
+        try:
+            version, internal, gauss = state["python_random"]
+            random.setstate((version, tuple(internal), gauss))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(
+                f"The backup in {self.backup_dir!r} holds an invalid Python random state "
+                f"({type(e).__name__}: {e}). Delete it to start training from scratch.") from None
         model._initial_epoch = state["epoch"]
 
-    def _restore_optimizer(self, saved):
+    def _restore_optimizer(self, saved, arrays):
         optimizer = getattr(self.model, "optimizer", None)
-        if saved is None or optimizer is None:
+        if not isinstance(saved, dict) or optimizer is None:
             return
+        values = [arrays.get(f"optimizer_{i}") for i in range(int(saved.get("variables") or 0))]
         built = getattr(optimizer, "built", getattr(optimizer, "_built_for", None) is not None)
-        if saved["variables"] and not built:
+        if values and not built:
             optimizer.build(self.model.trainable_weights)
         variables = optimizer.variables
-        if len(variables) != len(saved["variables"]) or any(
-                tuple(v.shape) != tuple(s.shape) for v, s in zip(variables, saved["variables"])):
+        if len(variables) != len(values) or any(
+                s is None or tuple(v.shape) != tuple(s.shape) for v, s in zip(variables, values)):
             raise ValueError(
-                f"The backup in {self.backup_dir!r} holds {len(saved['variables'])} optimizer "
+                f"The backup in {self.backup_dir!r} holds {len(values)} optimizer "
                 f"variables but the optimizer {type(optimizer).__name__} has {len(variables)}: it "
                 "was written with a different optimizer. Compile with the same optimizer, or "
                 "delete the old backup."
             )
-        for var, value in zip(variables, saved["variables"]):
+        for var, value in zip(variables, values):
             var.assign(value)
-        optimizer.iterations = saved["iterations"]
+        optimizer.iterations = int(saved["iterations"])
         if saved.get("learning_rate") is not None and not callable(
                 getattr(optimizer, "_learning_rate", None)):
-            optimizer.learning_rate = saved["learning_rate"]
+            optimizer.learning_rate = float(saved["learning_rate"])
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -236,9 +236,9 @@ class Layer:
         if accepts_training:
             kwargs["training"] = training
         mask = kwargs.get("mask")
-        if accepts_mask and mask is None and isinstance(inputs, Tensor):
-            mask = inputs._keras_mask
-            if mask is not None:
+        if mask is None and isinstance(inputs, Tensor):
+            mask = inputs._keras_mask  # also passed on by compute_mask when call takes no mask
+            if accepts_mask and mask is not None:
                 kwargs["mask"] = mask
         token = _TRAINING.set(training)
         try:

@@ -10,22 +10,25 @@ Names are case-insensitive class names (`"adam"`, `"SGD"`, `"rmsprop"`, ...).
 
 from kerasx.optimizers import schedules
 from kerasx.optimizers.adadelta import Adadelta
+from kerasx.optimizers.adafactor import Adafactor
 from kerasx.optimizers.adagrad import Adagrad
 from kerasx.optimizers.adam import Adam
 from kerasx.optimizers.adamax import Adamax
 from kerasx.optimizers.adamw import AdamW
 from kerasx.optimizers.ftrl import Ftrl
+from kerasx.optimizers.lamb import Lamb
 from kerasx.optimizers.lion import Lion
 from kerasx.optimizers.nadam import Nadam
 from kerasx.optimizers.optimizer import Optimizer
 from kerasx.optimizers.rmsprop import RMSprop
 from kerasx.optimizers.sgd import SGD
 
-ALL_OBJECTS = (Optimizer, SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Lion, Ftrl)
+ALL_OBJECTS = (Optimizer, SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Lion, Ftrl,
+               Lamb, Adafactor)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam", "Optimizer",
-           "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion",
+           "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
 
 
 def get(identifier):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -84,7 +85,9 @@ def test_sigkill_during_epoch_3_then_resume_matches_an_uninterrupted_run(tmp_pat
         if process.poll() is None:
             process.kill()
     assert not result.exists()
-    assert os.listdir(backup) == ["training_state.pkl"]
+    files = sorted(os.listdir(backup))
+    assert len(files) == 2 and files[1] == "training_state.json"
+    assert re.fullmatch(r"training_state-[0-9a-f]{12}\.npz", files[0])
 
     subprocess.run(run + [str(backup), str(result)], env=_env(), check=True, timeout=300)
     started = [int(e) for e in (tmp_path / "resumed.npz.epochs").read_text().split()]
@@ -156,7 +159,7 @@ def test_integer_save_freq_resumes_the_interrupted_epoch_from_its_start(tmp_path
     history = resumed.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[backup])
     assert history.epoch == [1, 2]
     assert int(resumed.optimizer.iterations) == 8 + 12
-    assert os.path.exists(tmp_path / "b" / "training_state.pkl")  # delete_checkpoint=False
+    assert os.path.exists(tmp_path / "b" / "training_state.json")  # delete_checkpoint=False
 
 
 def test_learning_rate_changes_are_restored(tmp_path):

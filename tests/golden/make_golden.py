@@ -679,6 +679,18 @@ def make_optimizers():
           "l2_shrinkage_regularization_strength": 0.05,
           "learning_rate_power": -0.3, "beta": 0.1,
           "initial_accumulator_value": 0.5}),
+        ("Lamb", "Lamb", {"learning_rate": 0.01}),
+        ("Lamb_betas", "Lamb",
+         {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.9, "epsilon": 0.1}),
+        ("Lamb_weight_decay", "Lamb", {"learning_rate": 0.01, "weight_decay": 0.2}),
+        ("Lamb_schedule", "Lamb", {"learning_rate": exp_decay}),
+        ("Adafactor", "Adafactor", {"learning_rate": 0.01}),
+        ("Adafactor_large_lr", "Adafactor", {"learning_rate": 0.9}),
+        ("Adafactor_options", "Adafactor",
+         {"learning_rate": 0.1, "beta_2_decay": -0.5, "epsilon_1": 1e-20,
+          "epsilon_2": 0.01, "clip_threshold": 0.5, "relative_step": False}),
+        ("Adafactor_clipnorm", "Adafactor", {"learning_rate": 0.01, "clipnorm": 0.5}),
+        ("Adafactor_schedule", "Adafactor", {"learning_rate": exp_decay}),
     ]
     for name, cls, cfg in opt_cases:
         opt = getattr(keras.optimizers, cls)(**build_obj(cfg))

@@ -85,6 +85,8 @@ LAYER_SPECS = {
     "rnn_lstm_cell": (L("RNN", cell=nested(L("LSTMCell", units=4))), [SEQ]),
     "rnn_stacked_cells": (L("RNN", cell=[nested(L("SimpleRNNCell", units=3)),
                                          nested(L("GRUCell", units=2))]), [SEQ]),
+    "rnn_stacked_rnn_cells": (L("RNN", cell=nested(L("StackedRNNCells", cells=[
+        nested(L("LSTMCell", units=3)), nested(L("SimpleRNNCell", units=2))]))), [SEQ]),
     "rnn_gru_cell": (L("RNN", cell=nested(L("GRUCell", units=3))), [SEQ]),
     "rnn_simple_cell": (L("RNN", cell=nested(L("SimpleRNNCell", units=3))), [SEQ]),
     "bidirectional": (L("Bidirectional", layer=nested(L("LSTM", units=3))), [SEQ]),

@@ -8,6 +8,7 @@ from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 from kerasx.layers.layer import Layer, _call_signature, _contains
 from kerasx.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+from kerasx.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
 
 class RNN(Layer):
@@ -15,13 +16,16 @@ class RNN(Layer):
 
     The built-in cells (`SimpleRNNCell`, `LSTMCell`, `GRUCell`) run the whole
     sequence as one fused op (`kerasx.ops.rnn`) whose gradient is backprop
-    through time in one tape node; any other cell runs in a Python loop over
-    timesteps.
+    through time in one tape node; any other cell (and a stack of cells) runs
+    in a Python loop over timesteps.
 
     Args:
         cell: an RNN cell: a layer with `call(inputs_t, states) -> (output_t, new_states)`
             and a `state_size` attribute (an int, or a list of ints, one per state).
-            Optional: `output_size`, `get_initial_state(batch_size)`.
+            Optional: `output_size`, `get_initial_state(batch_size)`. A list of
+            cells is wrapped in `StackedRNNCells`: the cells run one above the
+            other at each timestep, and the states are those of every cell, in
+            cell order.
         return_sequences: return the whole output sequence instead of the last output.
         return_state: also return the final states (a list `[output, *states]`).
         go_backwards: read the sequence last to first; the output sequence is then
@@ -47,13 +51,13 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            raise ValueError(
-                "RNN received a list of cells; stacked cells are not supported. Stack RNN "
-                "layers instead (e.g. LSTM(..., return_sequences=True) followed by LSTM(...)).")
+            cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)):
             raise ValueError(f"RNN: `cell` should have a `call` method, received cell={cell!r}.")
         state_size = getattr(cell, "state_size", None)
-        if state_size is None or not isinstance(state_size, (int, list, tuple)):
+        if not isinstance(state_size, int) and not (
+                isinstance(state_size, (list, tuple)) and state_size
+                and all(isinstance(n, int) for n in _flatten(state_size))):
             raise ValueError(
                 "RNN: the cell needs a `state_size` attribute: an integer, or a list of "
                 f"integers (one per state). Received cell={cell!r} with state_size={state_size!r}.")
@@ -67,7 +71,9 @@ class RNN(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
         self.single_state = isinstance(state_size, int)
-        self.state_size = [state_size] if self.single_state else list(state_size)
+        # A stack of cells has nested sizes (one entry per cell); the layer's states are
+        # their concatenation, cell by cell.
+        self.state_size = [state_size] if self.single_state else _flatten(state_size)
         self._set_untracked("states", None)
         self._set_untracked("_states_batch_fixed", False)
 
@@ -117,8 +123,7 @@ class RNN(Layer):
         """Zero states (or the cell's own `get_initial_state`), one per state."""
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is not None:
-            states = fn(batch_size=batch_size)
-            return list(states) if isinstance(states, (list, tuple)) else [states]
+            return _flatten(fn(batch_size=batch_size))
         return [ops.zeros((batch_size, n), dtype=self.dtype) for n in self.state_size]
 
     def _create_state_variables(self, batch_size):
@@ -165,8 +170,7 @@ class RNN(Layer):
         return list(self.states)
 
     def _check_initial_state(self, initial_state, batch):
-        states = (list(initial_state) if isinstance(initial_state, (list, tuple))
-                  else [initial_state])
+        states = _flatten(initial_state)
         expected = [(batch, n) for n in self.state_size]
         got = [tuple(getattr(s, "shape", ())) for s in states]
         if len(states) != len(expected) or any(g != e for g, e in zip(got, expected)):
@@ -175,8 +179,7 @@ class RNN(Layer):
                 f"{type(self).__name__} layer {self.name!r} expects initial_state to be "
                 f"{len(expected)} tensor(s) of shape {shape} "
                 f"(batch, state size), received {len(states)} with shape(s) {got}. Pass "
-                f"{'[h, c]' if len(expected) == 2 else 'one (batch, units) tensor'} with the "
-                "batch size of the inputs.")
+                f"{_state_hint(self.cell, len(expected))} with the batch size of the inputs.")
         backend = current()
         dtype = backend.dtype(self.dtype)
         out = []
@@ -225,9 +228,9 @@ class RNN(Layer):
             states = self.get_initial_state(batch)
         mask_value = _bool_mask(mask, sequences)
         cell = self.cell
-        dropout = isinstance(cell, DropoutRNNCell) and bool(training)
+        dropout_cells = _dropout_cells(cell) if training else []
         dmask = rmask = None
-        if dropout:
+        if dropout_cells and isinstance(cell, DropoutRNNCell):
             dmask = cell.get_dropout_mask(value_of(sequences)[:, 0, :])
             rmask = cell.get_recurrent_dropout_mask(value_of(states[0]))
         try:
@@ -240,9 +243,10 @@ class RNN(Layer):
                 result = self._loop(sequences, states, mask_value, training)
             outputs, last, finals = result
         finally:
-            if dropout:
-                cell.reset_dropout_mask()
-                cell.reset_recurrent_dropout_mask()
+            # A stack's cells draw their masks at their first step; all are dropped here.
+            for c in dropout_cells:
+                c.reset_dropout_mask()
+                c.reset_recurrent_dropout_mask()
         if self.stateful:
             for var, value in zip(self.states, finals):
                 var.assign(value)
@@ -258,19 +262,22 @@ class RNN(Layer):
         kwargs = {}
         if isinstance(self.cell, Layer) and _call_signature(type(self.cell))[0]:
             kwargs["training"] = training
+        # As in Keras, the previous output of a masked step is the first state (of the
+        # last cell, for a stack).
+        prev = 0
+        if isinstance(self.cell, StackedRNNCells):
+            prev = len(states) - self.cell._state_counts()[-1]
         steps = range(sequences.shape[1])
         outputs = []
         for t in (reversed(steps) if self.go_backwards else steps):
             out, new_states = self.cell(ops.getitem(sequences, (slice(None), t)), states, **kwargs)
-            if not isinstance(new_states, (list, tuple)):
-                new_states = [new_states]
-            new_states = list(new_states)
+            new_states = _flatten(new_states)
             if mask is not None:
                 m = mask[:, t:t + 1]
                 if self.zero_output_for_mask:
                     out = ops.where(m, out, 0.0)
-                elif tuple(states[0].shape) == tuple(out.shape):
-                    out = ops.where(m, out, states[0])
+                elif tuple(states[prev].shape) == tuple(out.shape):
+                    out = ops.where(m, out, states[prev])
                 new_states = [ops.where(m, n, s) for n, s in zip(new_states, states)]
             states = new_states
             outputs.append(out)
@@ -295,6 +302,26 @@ class RNN(Layer):
         config = dict(config)
         cell = deserialize_keras_object(config.pop("cell"), custom_objects=custom_objects)
         return cls(cell, **config)
+
+
+def _flatten(structure):
+    """A (possibly nested) list of states or sizes as one flat list, in order."""
+    if not isinstance(structure, (list, tuple)):
+        return [structure]
+    return [item for part in structure for item in _flatten(part)]
+
+
+def _dropout_cells(cell):
+    """The cells with dropout masks: `cell` itself, or the cells of a stack."""
+    if isinstance(cell, DropoutRNNCell):
+        return [cell]
+    return [c for sub in getattr(cell, "cells", ()) for c in _dropout_cells(sub)]
+
+
+def _state_hint(cell, count):
+    if isinstance(cell, StackedRNNCells):
+        return "the states of every cell, in cell order (one flat list)"
+    return "[h, c]" if count == 2 else "one (batch, units) tensor"
 
 
 def _bool_mask(mask, sequences):
