@@ -76,9 +76,17 @@ class GradientTape:
         if self._open:
             _RECORDING[0] -= 1
             self._open = False
+        return False
+
+    def _unwatch(self):
+        # Watched non-trainable variables stay tracked until the gradient is taken:
+        # VJP rules may consult an input's `tracked` flag during the backward pass.
         for v in self._watched_vars:
             v.tracked = v.trainable
-        return False
+        self._watched_vars = []
+
+    def __del__(self):
+        self._unwatch()
 
     def watch(self, x):
         """Makes gradients flow to `x` (a Tensor or Variable, or a list of them)."""
@@ -112,6 +120,8 @@ class GradientTape:
         self._used = True
         flat, rebuild = _flatten(sources)
         grads = backward(target, flat, output_gradients, release=not self.persistent)
+        if not self.persistent:
+            self._unwatch()
         return rebuild(grads)
 
 

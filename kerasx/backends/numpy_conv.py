@@ -101,8 +101,26 @@ def pool_backward(x, out, dy, pool_size, strides, mode, counts=None):
     return dx
 
 
+def conv_kernel_grad(cols, dy, kernel_shape, groups):
+    """`cols.T @ dy` in row blocks when `cols` is skinny (few input channels).
+
+    OpenBLAS runs a (rows x 9) by (rows x 32) product with rows = 86,528 (the first
+    layer of the MNIST convnet) at a fraction of its speed; summing 2,048-row
+    blocks measured 0.9 ms against 4.5 ms. Wide `cols` keep the single product.
+    """
+    if groups != 1 or cols.shape[1] >= 32 or cols.shape[0] < 8192:
+        return None
+    filters = kernel_shape[-1]
+    dy2 = dy.reshape(cols.shape[0], filters)
+    out = np.zeros((cols.shape[1], filters), dtype=np.result_type(cols, dy2))
+    for start in range(0, cols.shape[0], 2048):
+        out += cols[start:start + 2048].T @ dy2[start:start + 2048]
+    return out.reshape(kernel_shape)
+
+
 KERNELS = {
     "conv_im2col": conv_im2col,
+    "conv_kernel_grad": conv_kernel_grad,
     "conv_input_grad": conv_input_grad,
     "pool_backward": pool_backward,
 }

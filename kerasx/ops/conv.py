@@ -211,8 +211,17 @@ def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
 
 
 def conv_kernel_grad(cols, dy, kernel_shape, groups):
-    """The gradient of `conv_forward` with respect to its kernel, from the kept `cols`."""
-    xp = current().xp
+    """The gradient of `conv_forward` with respect to its kernel, from the kept `cols`.
+
+    A backend kernel `conv_kernel_grad` may take over (returning None where it does not).
+    """
+    backend = current()
+    fast = backend.kernel("conv_kernel_grad")
+    if fast is not None:
+        out = fast(cols, dy, kernel_shape, groups)
+        if out is not None:
+            return out
+    xp = backend.xp
     filters = kernel_shape[-1]
     rows = cols.shape[0]
     dy2 = xp.reshape(dy, (rows, filters))

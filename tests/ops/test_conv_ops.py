@@ -264,6 +264,23 @@ def test_numpy_pool_backward_matches_portable(mode, pool_size, strides, size):
                                rtol=1e-12, atol=1e-12)
 
 
+@numpy_only
+@pytest.mark.parametrize("channels,rows", [(1, 9000), (3, 20000), (40, 9000), (2, 100)])
+def test_numpy_kernel_grad_matches_portable(channels, rows, monkeypatch):
+    from kerasx.backends.numpy_conv import KERNELS
+
+    cols = r(rows, 9 * channels).astype(np.float32)
+    dy = r(rows, 5).astype(np.float32)
+    shape = (3, 3, channels, 5)
+    fast = KERNELS["conv_kernel_grad"](cols, dy, shape, 1)
+    monkeypatch.setattr(current(), "kernels", {})
+    portable = conv_module.conv_kernel_grad(cols, dy, shape, 1)
+    if fast is None:  # wide or short columns keep the single product
+        assert 9 * channels >= 32 or rows < 8192
+        return
+    np.testing.assert_allclose(fast, portable, rtol=1e-4, atol=1e-3)
+
+
 def _fast_vs_portable(case, monkeypatch, tol):
     from kerasx.autodiff import GradientTape, Variable
 
