@@ -7,8 +7,6 @@ import zipfile
 
 import numpy as np
 
-import array_api_compat.numpy as hxp  # noqa: F401  (the host namespace, re-exported)
-
 
 def is_host_array(x):
     return isinstance(x, np.ndarray)

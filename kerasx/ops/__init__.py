@@ -6,6 +6,7 @@ input adds one node whose VJP rule sits beside the forward in these modules.
 """
 
 from kerasx.autodiff.tensor import TensorOps as _TensorOps
+from kerasx.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
 from kerasx.ops.linalg import dense, dot, matmul, norm
 from kerasx.ops.math import (abs, add, ceil, clip, cos, divide, equal, exp, expm1, floor,
                              floor_divide, greater, greater_equal, isfinite, isnan, less,
@@ -26,6 +27,8 @@ from kerasx.ops.shape import (arange, broadcast_to, cast, concatenate, convert_t
 from kerasx.ops.nn import (celu, glu, hard_shrink, hard_tanh, log_sigmoid, prelu, soft_shrink,
                            sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink,
                            threshold)
+from kerasx.ops.pooling import average_pool, max_pool
+from kerasx.ops.rnn import gru, lstm, simple_rnn
 from kerasx.ops.normalization import (batch_normalization, layer_normalization, moments,
                                       normalize, rms_normalization)
 
@@ -56,5 +59,3 @@ def _bind_operators(cls):
 
 
 _bind_operators(_TensorOps)
-from kerasx.ops.conv import (average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv)  # noqa: E402
-from kerasx.ops.rnn import gru, lstm, simple_rnn  # noqa: E402

@@ -479,6 +479,3 @@ def _check_groups(op, channels, cin, filters, groups, data_format, shape):
         raise ValueError(f"{op}: {filters} filters cannot be split into {inferred} groups; "
                          "use a number of filters divisible by groups.")
     return inferred
-
-
-from kerasx.ops.pooling import average_pool, max_pool  # noqa: E402,F401  keras.ops.nn groups them
