@@ -6,11 +6,13 @@ Separation of concerns:
   sample_weight, class_weight (generators), shuffle, batch_size,
   steps_per_epoch; batches go to the device as they are drawn.
 - checks: argument and data validation before anything runs.
-- Trainer (here): compile, the epoch and step loops, steps_per_execution,
+- data_preparation.DataPreparation: standardizing and checking what the entry
+  points receive, once, before any step runs.
+- step_loop.StepLoop: one epoch of steps, callbacks every steps_per_execution
+  steps, host transfer of metric results.
+- Trainer (here): compile, fit/evaluate/predict and the *_on_batch methods,
   validation (split, data, freq, steps, batch size), callbacks, initial_epoch.
 """
-
-from collections.abc import Mapping
 
 from kerasx import ops
 from kerasx.autodiff.tape import GradientTape
@@ -20,17 +22,18 @@ from kerasx.callbacks.callback_list import CallbackList, check_callbacks
 from kerasx.metrics.reduction_metrics import Mean
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
-from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
-                                          num_samples, slice_rows, split_validation, standardize,
+from kerasx.trainers.data_adapter import (ArrayBatches, flatten, split_validation, standardize,
                                           to_device)
+from kerasx.trainers.data_preparation import DataPreparation
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
+from kerasx.trainers.step_loop import MetricResults, StepLoop
 
 
 class NotCompiledError(ValueError, RuntimeError):
     """Raised by `fit`, `evaluate` and the `*_on_batch` methods before `compile()`."""
 
 
-class Trainer:
+class Trainer(DataPreparation, StepLoop):
     """The training API mixed into `Model`."""
 
     def _init_trainer(self):
@@ -357,204 +360,6 @@ class Trainer:
             self.history = history
         return history
 
-    def _no_arrays_with_stream(self, x, y, sample_weight, what):
-        kind = "PyDataset" if hasattr(x, "__getitem__") else "generator"
-        if y is not None:
-            raise ValueError(
-                f"{what}() received a {kind} as x and also y={type(y).__name__}. A {kind} must "
-                "produce the targets itself, as (x, y) or (x, y, sample_weight) batches; "
-                "pass y=None."
-            )
-        if sample_weight is not None:
-            raise ValueError(
-                f"{what}() received a {kind} as x and also sample_weight. Yield "
-                "(x, y, sample_weight) batches from the generator instead."
-            )
-
-    def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True):
-        if x is None:
-            raise ValueError(
-                f"{_call(what)} needs input data x, received x=None. Pass arrays, a generator or a "
-                "kerasx.utils.PyDataset."
-            )
-        x = standardize(x, "x")
-        y = standardize(y, "y")
-        sample_weight = standardize(sample_weight, "sample_weight")
-        check_lengths(x=x, y=y, sample_weight=sample_weight)
-        if check_finite_values:
-            check_finite(x, "x")
-            check_finite(y, "y")
-            check_finite(sample_weight, "sample_weight")
-        checks.check_input_shape(self, x)
-        if what != "predict":
-            if sample_weight is not None:
-                checks.check_sample_weight(sample_weight, y)
-            if y is None and self._compile_loss is not None and not self.losses:
-                raise ValueError(
-                    f"{_call(what)} received no target data y, but the model was compiled with "
-                    f"a loss ({_loss_label(self.loss)}) that compares predictions with targets. "
-                    "Pass y "
-                    "(the labels), e.g. model.fit(x_train, y_train)."
-                )
-            self._preflight(x, y)
-        return x, y, sample_weight
-
-    def _preflight(self, x, y):
-        """Runs the model on two samples to check the labels against its output before training."""
-        if num_samples(x) == 0:
-            raise ValueError("x has no samples (0 rows); pass at least one sample.")
-        probe = slice_rows(x, 0, 2)
-        out = self(to_device(probe), training=False)
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        if isinstance(out, dict):
-            outs = [out.get(n) for n in self._output_names()]
-        self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
-        if y is None or self._compile_loss is None:
-            return
-        ys, outs = self._compile_loss.per_output(y, out)
-        backend = current()
-        for loss, target, pred in zip(self._compile_loss.losses, ys, outs):
-            if target is None or not isinstance(pred, TensorOps):
-                continue
-            if backend.is_native(target):
-                target = backend.to_numpy(target)
-            checks.check_labels(loss, target, tuple(pred.shape))
-
-    def _stream_checker(self, what):
-        """Checks each host batch of a generator / PyDataset; the first one against the model."""
-        state = {"first": True}
-
-        def check(parts, index):
-            x, y, sw = parts
-            for name, part in zip(("x", "y", "sample_weight"), parts):
-                try:
-                    check_finite(part, name)
-                except ValueError as e:
-                    raise ValueError(f"Batch {index}: {e}") from None
-            if state["first"]:
-                state["first"] = False
-                checks.check_input_shape(self, x)
-                if what != "predict":
-                    if y is None and self._compile_loss is not None and not self.losses:
-                        raise ValueError(
-                            f"The batches for {_call(what)} carry no targets (batch {index} is x "
-                            "alone), but the model was compiled with a loss that compares "
-                            "predictions with targets. Yield (x, y) batches."
-                        )
-                    self._preflight(x, y)
-
-        return check
-
-    def _apply_class_weight(self, class_weight, y):
-        if isinstance(y, (list, tuple, dict)):
-            raise ValueError(
-                "class_weight is only supported for models with a single output; for several "
-                "outputs pass sample_weight (a list or dict with one array per output)."
-            )
-        if y is None:
-            raise ValueError("class_weight needs the labels y; received y=None.")
-        backend = current()
-        labels = backend.to_numpy(y) if backend.is_native(y) else y
-        return checks.class_weights_to_sample_weights(class_weight, labels, self._n_classes())
-
-    def _n_classes(self):
-        shape = getattr(self, "_last_output_shape", None)
-        return None if not shape else shape[-1]
-
-    def _validation_batches(self, validation_data, batch_size, steps):
-        if is_stream(validation_data):
-            return GeneratorBatches(validation_data, steps, what="validation_data",
-                                    check=self._stream_checker("validation"))
-        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-            if isinstance(validation_data, (list, tuple)):
-                got = f"a {type(validation_data).__name__} of length {len(validation_data)}"
-            else:
-                got = f"{type(validation_data).__name__}"
-                if hasattr(validation_data, "shape"):
-                    got += f" of shape {tuple(validation_data.shape)}"
-            raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"sample_weight_val), a generator or a PyDataset; received {got}. Example: "
-                "validation_data=(x_val, y_val)."
-            )
-        vx, vy, vsw = (list(validation_data) + [None])[:3]
-        vx, vy, vsw = self._prepare_arrays(vx, vy, vsw, "validation_data")
-        return ArrayBatches(vx, vy, vsw, batch_size, False, steps)
-
-    # -- the step loop -------------------------------------------------------------------
-    def _run_steps(self, batches, step_fn, cbs, mode, on_output=None, in_fit=False):
-        """Runs `step_fn` on every batch of one epoch, calling batch callbacks every
-        `steps_per_execution` steps; returns the number of steps run."""
-        from kerasx.callbacks.progbar_logger import ProgbarLogger
-
-        every = self.steps_per_execution
-        begin = getattr(cbs, f"on_{mode}_batch_begin")
-        end = getattr(cbs, f"on_{mode}_batch_end")
-        # Inside fit the progress bar ignores validation batches: no need to fetch their logs.
-        wants_logs = cbs.needs(f"on_{mode}_batch_end", exclude=ProgbarLogger if in_fit else ())
-        stop_flag = {"train": "stop_training", "test": "stop_evaluating",
-                     "predict": "stop_predicting"}[mode]
-        step = -1
-        open_group = False
-        group = []
-        result = None
-        for step, batch in enumerate(batches.epoch()):
-            if not open_group:
-                begin(step)
-                open_group = True
-            result = step_fn(batch)
-            if on_output is not None:
-                group.append(result)
-            if (step + 1) % every == 0:
-                open_group = False
-                end(step, self._batch_logs(result, group, on_output, wants_logs))
-                group = []
-                if getattr(self, stop_flag, False):
-                    break
-        if open_group:
-            end(step, self._batch_logs(result, group, on_output, wants_logs))
-        self._last_step_result = result
-        return step + 1
-
-    def _epoch_results(self):
-        """Keras's rule: the metrics' results, unless a custom step returned other keys."""
-        results = self.get_metrics_result()
-        last = getattr(self, "_last_step_result", None)
-        if isinstance(last, Mapping) and set(last) != set(results):
-            return last
-        return results
-
-    def _batch_logs(self, result, group, on_output, wants_logs):
-        if on_output is not None:
-            outputs = on_output(group)
-            return {"outputs": outputs}
-        return self._host_logs(result) if wants_logs else {}
-
-    def _host_logs(self, results):
-        """Metric results as Python floats, sorted by name, with one device-to-host transfer."""
-        backend = current()
-        out = {}
-        scalars = {}
-        for name, value in results.items():
-            value = value.value if isinstance(value, TensorOps) else value
-            if backend.is_native(value):
-                if value.ndim == 0:
-                    scalars.setdefault(str(value.dtype), []).append((name, value))
-                else:
-                    out[name] = backend.to_numpy(value)
-            else:
-                try:
-                    out[name] = float(value)
-                except (TypeError, ValueError):
-                    out[name] = value
-        for group in scalars.values():
-            if len(group) == 1:
-                values = [backend.to_numpy(group[0][1])]
-            else:
-                values = backend.to_numpy(backend.xp.stack([v for _, v in group]))
-            for (name, _), v in zip(group, values):
-                out[name] = float(v)
-        return {k: out[k] for k in sorted(out)}
 
     # -- evaluate ------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -710,19 +515,6 @@ class Trainer:
         x = standardize(x, "x")
         return _structure_to_numpy(self.predict_step((to_device(x),)))
 
-    def _prepare_batch(self, x, y, sample_weight, what):
-        """`_prepare_arrays` with the model-level checks run once per batch signature."""
-        x_std = standardize(x, "x")
-        signature = tuple(tuple(a.shape[1:]) for a in flatten(x_std)) + (y is None,)
-        if signature in self._checked_batches:
-            y = standardize(y, "y")
-            sample_weight = standardize(sample_weight, "sample_weight")
-            check_lengths(x=x_std, y=y, sample_weight=sample_weight)
-            return x_std, y, sample_weight
-        out = self._prepare_arrays(x_std, y, sample_weight, what)
-        self._checked_batches.add(signature)
-        return out
-
 
 def _user_callbacks(callbacks):
     return callbacks if isinstance(callbacks, CallbackList) else check_callbacks(callbacks)
@@ -749,45 +541,10 @@ def _check_metric_names(spec, what):
             raise ValueError(f"compile({what}=...): {e}") from None
 
 
-def _call(what):
-    """`fit()` for a method, `validation_data` as is."""
-    return what if what.startswith("validation") else f"{what}()"
-
-
-def _loss_label(loss):
-    if isinstance(loss, str):
-        return repr(loss)
-    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-
-
 def _should_eval(epoch, validation_freq):
     if isinstance(validation_freq, (list, tuple)):
         return epoch + 1 in validation_freq
     return (epoch + 1) % validation_freq == 0
-
-
-class MetricResults(Mapping):
-    """`get_metrics_result()`, evaluated on first access and then kept."""
-
-    __slots__ = ("_compute", "_values")
-
-    def __init__(self, compute):
-        self._compute = compute
-        self._values = None
-
-    def _resolved(self):
-        if self._values is None:
-            self._values = self._compute()
-        return self._values
-
-    def __getitem__(self, key):
-        return self._resolved()[key]
-
-    def __iter__(self):
-        return iter(self._resolved())
-
-    def __len__(self):
-        return len(self._resolved())
 
 
 def _unpack(data):

@@ -1,0 +1,165 @@
+"""Turning what `fit`/`evaluate`/`predict` receive into checked batches.
+
+A mixin of `Trainer`: arrays are standardized and validated once (lengths,
+NaN/inf, input shape, labels against the model's output on two samples)
+before any step runs; generators and datasets are checked batch by batch.
+"""
+
+from kerasx.autodiff.tensor import TensorOps
+from kerasx.backends import current
+from kerasx.trainers import checks
+from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
+                                          num_samples, slice_rows, standardize, to_device)
+from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
+
+
+class DataPreparation:
+    """Data standardization and up-front checks shared by the trainer's entry points."""
+
+    def _no_arrays_with_stream(self, x, y, sample_weight, what):
+        kind = "PyDataset" if hasattr(x, "__getitem__") else "generator"
+        if y is not None:
+            raise ValueError(
+                f"{what}() received a {kind} as x and also y={type(y).__name__}. A {kind} must "
+                "produce the targets itself, as (x, y) or (x, y, sample_weight) batches; "
+                "pass y=None."
+            )
+        if sample_weight is not None:
+            raise ValueError(
+                f"{what}() received a {kind} as x and also sample_weight. Yield "
+                "(x, y, sample_weight) batches from the generator instead."
+            )
+
+    def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True):
+        if x is None:
+            raise ValueError(
+                f"{_call(what)} needs input data x, received x=None. Pass arrays, a generator or a "
+                "kerasx.utils.PyDataset."
+            )
+        x = standardize(x, "x")
+        y = standardize(y, "y")
+        sample_weight = standardize(sample_weight, "sample_weight")
+        check_lengths(x=x, y=y, sample_weight=sample_weight)
+        if check_finite_values:
+            check_finite(x, "x")
+            check_finite(y, "y")
+            check_finite(sample_weight, "sample_weight")
+        checks.check_input_shape(self, x)
+        if what != "predict":
+            if sample_weight is not None:
+                checks.check_sample_weight(sample_weight, y)
+            if y is None and self._compile_loss is not None and not self.losses:
+                raise ValueError(
+                    f"{_call(what)} received no target data y, but the model was compiled with "
+                    f"a loss ({_loss_label(self.loss)}) that compares predictions with targets. "
+                    "Pass y "
+                    "(the labels), e.g. model.fit(x_train, y_train)."
+                )
+            self._preflight(x, y)
+        return x, y, sample_weight
+
+    def _preflight(self, x, y):
+        """Runs the model on two samples to check the labels against its output before training."""
+        if num_samples(x) == 0:
+            raise ValueError("x has no samples (0 rows); pass at least one sample.")
+        probe = slice_rows(x, 0, 2)
+        out = self(to_device(probe), training=False)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        if isinstance(out, dict):
+            outs = [out.get(n) for n in self._output_names()]
+        self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
+        if y is None or self._compile_loss is None:
+            return
+        ys, outs = self._compile_loss.per_output(y, out)
+        backend = current()
+        for loss, target, pred in zip(self._compile_loss.losses, ys, outs):
+            if target is None or not isinstance(pred, TensorOps):
+                continue
+            if backend.is_native(target):
+                target = backend.to_numpy(target)
+            checks.check_labels(loss, target, tuple(pred.shape))
+
+    def _stream_checker(self, what):
+        """Checks each host batch of a generator / PyDataset; the first one against the model."""
+        state = {"first": True}
+
+        def check(parts, index):
+            x, y, sw = parts
+            for name, part in zip(("x", "y", "sample_weight"), parts):
+                try:
+                    check_finite(part, name)
+                except ValueError as e:
+                    raise ValueError(f"Batch {index}: {e}") from None
+            if state["first"]:
+                state["first"] = False
+                checks.check_input_shape(self, x)
+                if what != "predict":
+                    if y is None and self._compile_loss is not None and not self.losses:
+                        raise ValueError(
+                            f"The batches for {_call(what)} carry no targets (batch {index} is x "
+                            "alone), but the model was compiled with a loss that compares "
+                            "predictions with targets. Yield (x, y) batches."
+                        )
+                    self._preflight(x, y)
+
+        return check
+
+    def _apply_class_weight(self, class_weight, y):
+        if isinstance(y, (list, tuple, dict)):
+            raise ValueError(
+                "class_weight is only supported for models with a single output; for several "
+                "outputs pass sample_weight (a list or dict with one array per output)."
+            )
+        if y is None:
+            raise ValueError("class_weight needs the labels y; received y=None.")
+        backend = current()
+        labels = backend.to_numpy(y) if backend.is_native(y) else y
+        return checks.class_weights_to_sample_weights(class_weight, labels, self._n_classes())
+
+    def _n_classes(self):
+        shape = getattr(self, "_last_output_shape", None)
+        return None if not shape else shape[-1]
+
+    def _validation_batches(self, validation_data, batch_size, steps):
+        if is_stream(validation_data):
+            return GeneratorBatches(validation_data, steps, what="validation_data",
+                                    check=self._stream_checker("validation"))
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+            if isinstance(validation_data, (list, tuple)):
+                got = f"a {type(validation_data).__name__} of length {len(validation_data)}"
+            else:
+                got = f"{type(validation_data).__name__}"
+                if hasattr(validation_data, "shape"):
+                    got += f" of shape {tuple(validation_data.shape)}"
+            raise ValueError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight_val), a generator or a PyDataset; received {got}. Example: "
+                "validation_data=(x_val, y_val)."
+            )
+        vx, vy, vsw = (list(validation_data) + [None])[:3]
+        vx, vy, vsw = self._prepare_arrays(vx, vy, vsw, "validation_data")
+        return ArrayBatches(vx, vy, vsw, batch_size, False, steps)
+
+    def _prepare_batch(self, x, y, sample_weight, what):
+        """`_prepare_arrays` with the model-level checks run once per batch signature."""
+        x_std = standardize(x, "x")
+        signature = tuple(tuple(a.shape[1:]) for a in flatten(x_std)) + (y is None,)
+        if signature in self._checked_batches:
+            y = standardize(y, "y")
+            sample_weight = standardize(sample_weight, "sample_weight")
+            check_lengths(x=x_std, y=y, sample_weight=sample_weight)
+            return x_std, y, sample_weight
+        out = self._prepare_arrays(x_std, y, sample_weight, what)
+        self._checked_batches.add(signature)
+        return out
+
+
+def _call(what):
+    """`fit()` for a method, `validation_data` as is."""
+    return what if what.startswith("validation") else f"{what}()"
+
+
+def _loss_label(loss):
+    if isinstance(loss, str):
+        return repr(loss)
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
