@@ -2,99 +2,12 @@
 gradient accumulation, slots, schedules)."""
 
 import re
-import struct
 import warnings
 
 from kerasx.autodiff.tensor import value_of
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
-
-
-class HostScalar(Variable):
-    """A scalar optimizer variable whose value is kept on the host.
-
-    The step counter, the learning rate and Nadam's momentum product are
-    plain Python numbers to the update code (no device round trip per step),
-    yet they appear in `optimizer.variables` in Keras's order, with Keras's
-    names, so optimizer state saves and loads like Keras's. The device copy
-    is made only when someone reads `.value`.
-    """
-
-    __slots__ = ("_host", "_stale", "_kind")
-
-    def __init__(self, value, dtype, name):
-        self._kind = dtype
-        self._stale = False
-        self._host = self._coerce(value)
-        super().__init__(self._host, shape=(), dtype=dtype, trainable=False, name=name)
-
-    def _coerce(self, value):
-        value = value_of(value)
-        if self._kind.startswith("int"):
-            return int(value)
-        value = float(value)
-        if self._kind == "float32":
-            # a float32 variable holds the float32-rounded number, as in Keras
-            value = struct.unpack("f", struct.pack("f", value))[0]
-        return value
-
-    @property
-    def value(self):
-        if self._stale:
-            self._value = current().asarray(self._host, dtype=self.dtype)
-            self._stale = False
-        return self._value
-
-    @property
-    def dtype(self):
-        return self._kind
-
-    @property
-    def shape(self):
-        return ()
-
-    @property
-    def host_value(self):
-        """The value as a Python int or float."""
-        return self._host
-
-    def assign(self, value):
-        self._host = self._coerce(value)
-        self._stale = True
-        return self
-
-    def assign_add(self, delta):
-        return self.assign(self._host + value_of(delta))
-
-    def assign_sub(self, delta):
-        return self.assign(self._host - value_of(delta))
-
-    def __float__(self):
-        return float(self._host)
-
-    def __int__(self):
-        return int(self._host)
-
-    def __index__(self):
-        if not self._kind.startswith("int"):
-            raise TypeError(f"{self.name} is a float variable and cannot be used as an index.")
-        return self._host
-
-    def __eq__(self, other):
-        if isinstance(other, HostScalar):
-            return self._host == other._host
-        if isinstance(other, (int, float)):
-            return self._host == other
-        return NotImplemented
-
-    def __hash__(self):
-        return id(self)
-
-    def numpy(self):
-        return current().to_numpy(self.value)
-
-    def __repr__(self):
-        return f"<Variable path={self.path} shape=() dtype={self.dtype} value={self._host}>"
+from kerasx.optimizers.host_scalar import HostScalar
 
 
 class Optimizer:
