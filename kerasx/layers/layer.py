@@ -5,6 +5,8 @@ import inspect
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import Variable
+from kerasx.backends import current
+from kerasx.backends.sparse import is_sparse, to_dense
 from kerasx.utils.naming import to_snake_case, uniquify
 
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
@@ -266,10 +268,6 @@ class Layer:
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
         if isinstance(inputs, TensorOps):
             return inputs
-        from kerasx.backends import current
-
-        from kerasx.backends.sparse import is_sparse, to_dense
-
         backend = current()
         value = to_dense(inputs, backend) if is_sparse(inputs) else backend.asarray(inputs)
         if self.autocast and backend.xp.isdtype(value.dtype, "real floating") \
