@@ -4,6 +4,7 @@ import collections
 
 from kerasx.layers.core.input_layer import (CallNode, InputLayer, KerasTensor, flatten,
                                             inbound_nodes, map_structure, replace)
+from kerasx.layers.core.op_layer import OpLayer, is_op_entry
 from kerasx.models.model import Model
 
 
@@ -67,7 +68,7 @@ class Functional(Model):
                 "models refer to layers by name. Pass distinct `name=` arguments."
             )
         for layer in graph.layers:
-            if not isinstance(layer, InputLayer):
+            if not isinstance(layer, (InputLayer, OpLayer)):
                 self._tracked_layers.append(layer)
         if not trainable:
             self.trainable = False  # freezes every layer of the graph, as in Keras
@@ -78,6 +79,13 @@ class Functional(Model):
     # -- structure -------------------------------------------------------------------------
     @property
     def layers(self):
+        """The model's layers; operation nodes (`x * 2`, `kerasx.ops.*` calls) are not layers
+        (as in Keras: they are in `operations`)."""
+        return [layer for layer in self._all_layers if not isinstance(layer, OpLayer)]
+
+    @property
+    def operations(self):
+        """Every node of the graph: the layers and the recorded `kerasx.ops` calls."""
         return list(self._all_layers)
 
     @property
@@ -237,7 +245,8 @@ class Functional(Model):
         kept = self._kept_node_indices()
         layer_configs = []
         for layer in self._all_layers:
-            config = serialize_keras_object(layer)
+            config = layer.serialize() if isinstance(layer, OpLayer) else \
+                serialize_keras_object(layer)
             config["name"] = layer.name
             config["inbound_nodes"] = [
                 self._serialize_node(node, kept) for node in inbound_nodes(layer)
@@ -459,7 +468,10 @@ def functional_from_config(cls, config, custom_objects=None):
     created = {}
     pending = []
     for layer_data in config.pop("layers"):
-        layer = deserialize_keras_object(layer_data, custom_objects=custom_objects)
+        if is_op_entry(layer_data):
+            layer = OpLayer.from_serialized(layer_data)
+        else:
+            layer = deserialize_keras_object(layer_data, custom_objects=custom_objects)
         name = layer_data.get("name") or layer_data.get("config", {}).get("name")
         created[name] = layer
         pending.append((layer, list(layer_data.get("inbound_nodes") or [])))

@@ -3,7 +3,14 @@
 Every function accepts Tensors, Variables, backend arrays and Python scalars,
 and returns a Tensor. While a `GradientTape` records, each call on a tracked
 input adds one node whose VJP rule sits beside the forward in these modules.
+
+Called on symbolic tensors (`kerasx.Input` and what is computed from it), a
+function computes nothing: it adds an operation node to the functional graph
+(see `kerasx.layers.core.op_layer`), so `kerasx.Model(x, ops.exp(x) * 2)` works.
 """
+
+import builtins as _builtins
+import functools as _functools
 
 from kerasx.autodiff.tensor import TensorOps as _TensorOps
 from kerasx.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
@@ -32,13 +39,105 @@ from kerasx.ops.rnn import gru, lstm, simple_rnn
 from kerasx.ops.normalization import (batch_normalization, layer_normalization, moments,
                                       normalize, rms_normalization)
 
-absolute = abs
-concat = concatenate
-permute_dims = transpose
+# The types that may hold a symbolic tensor; `kerasx.layers.core.input_layer` adds
+# `KerasTensor` when it is imported (no KerasTensor can exist before that).
+_MAYBE_SYMBOLIC = {list, tuple, dict}
+_SYMBOLIC_SET = set()
+# Functions that read only static facts of their argument, or create arrays from nothing.
+_NOT_RECORDED = {"shape", "convert_to_numpy", "zeros", "ones", "arange"}
 
 
-def _bind_operators(cls):
-    """Gives Tensor and Variable the Python operators, routed through these ops."""
+def _register_symbolic_type(cls):
+    _MAYBE_SYMBOLIC.add(cls)
+    _SYMBOLIC_SET.add(cls)
+
+
+def _has_symbolic(value):
+    """Whether `value` is, or (in lists, tuples, dicts) holds, a symbolic tensor."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return type(value) in _SYMBOLIC_SET
+    for v in value:
+        t = type(v)
+        if t in _SYMBOLIC_SET or t in _MAYBE_SYMBOLIC and _has_symbolic(v):
+            return True
+    return False
+
+
+def _symbolic_aware(name, fn):
+    """`fn`, recording an operation node instead of computing when an argument is symbolic.
+
+    The wrapper is generated with `fn`'s own signature, so the eager path costs one
+    call and a set lookup per argument type; only lists, tuples, dicts and KerasTensors
+    take the slow path, which searches containers (`concatenate([x, y])`).
+    """
+    import inspect
+
+    def slow(*args, **kwargs):
+        if _has_symbolic(args) or _has_symbolic(kwargs):
+            from kerasx.layers.core.op_layer import symbolic_op
+
+            return symbolic_op(name, fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    P = inspect.Parameter
+    header, forward, checked, defaults = [], [], [], {}
+    keyword_only = False
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is P.VAR_POSITIONAL:
+            header.append("*" + p.name)
+            forward.append("*" + p.name)
+            checked.append(f"_S.isdisjoint(map(type, {p.name}))")
+            keyword_only = True
+            continue
+        if p.kind is P.VAR_KEYWORD:
+            header.append("**" + p.name)
+            forward.append("**" + p.name)
+            checked.append(f"_S.isdisjoint(map(type, {p.name}.values()))")
+            continue
+        if p.kind is P.KEYWORD_ONLY and not keyword_only:
+            header.append("*")
+            keyword_only = True
+        if p.default is P.empty:
+            header.append(p.name)
+        else:
+            defaults[p.name] = p.default
+            header.append(f"{p.name}=_d[{p.name!r}]")
+        forward.append(f"{p.name}={p.name}" if keyword_only else p.name)
+        checked.append(f"type({p.name}) not in _S")
+    call = ", ".join(forward)
+    source = (f"def {name}({', '.join(header)}):\n"
+              f"    if {' and '.join(checked) or 'True'}:\n"
+              f"        return _fn({call})\n"
+              f"    return _slow({call})\n")
+    scope = {"_fn": fn, "_slow": slow, "_S": _MAYBE_SYMBOLIC, "_d": defaults}
+    exec(compile(source, f"<kerasx.ops.{name}>", "exec"), scope)
+    op = _functools.wraps(fn)(scope[name])
+    op._kerasx_op = name
+    return op
+
+
+def _wrap_public_functions(namespace):
+    import inspect
+
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not inspect.isfunction(value) or name in _NOT_RECORDED:
+            continue
+        if not value.__module__.startswith("kerasx.ops."):
+            continue
+        namespace[name] = _symbolic_aware(name, value)
+
+
+def _raw(fn):
+    """The eager function behind a public op (Tensor operators call it directly)."""
+    return getattr(fn, "__wrapped__", fn)
+
+
+
+def _bind_operators(cls, symbolic=False):
+    """Gives Tensor and Variable (or, with `symbolic`, KerasTensor) the Python operators,
+    routed through these ops."""
     ops = {
         "__add__": add, "__radd__": lambda a, b: add(b, a),
         "__sub__": subtract, "__rsub__": lambda a, b: subtract(b, a),
@@ -52,10 +151,25 @@ def _bind_operators(cls):
         "__getitem__": getitem,
         "__and__": logical_and, "__or__": logical_or, "__invert__": logical_not,
     }
+    if symbolic:
+        ops.update({"__ne__": not_equal, "__rmod__": lambda a, b: mod(b, a),
+                    "__rfloordiv__": lambda a, b: floor_divide(b, a),
+                    "__rand__": lambda a, b: logical_and(b, a),
+                    "__ror__": lambda a, b: logical_or(b, a)})
+    else:
+        ops = {k: _raw(v) if not k.startswith("__r") else v for k, v in ops.items()}
     for name, fn in ops.items():
         setattr(cls, name, fn)
-    cls.T = property(lambda self: transpose(self))
-    cls.reshape = lambda self, *shape: reshape(self, shape[0] if len(shape) == 1 else shape)
+    tr, rs, sq = (transpose, reshape, squeeze) if symbolic else \
+        (_raw(transpose), _raw(reshape), _raw(squeeze))
+    cls.T = property(lambda self: tr(self))
+    cls.reshape = lambda self, *shape: rs(self, shape[0] if len(shape) == 1 else shape)
+    if symbolic:
+        cls.squeeze = lambda self, axis=None: sq(self, axis)
 
 
+_wrap_public_functions(globals())
+absolute = abs
+concat = concatenate
+permute_dims = transpose
 _bind_operators(_TensorOps)

@@ -9,6 +9,8 @@ those nodes on real data.
 
 __all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor"]
 
+import warnings
+
 from kerasx.layers.layer import Layer
 
 
@@ -18,6 +20,11 @@ class KerasTensor:
     It is the output of `Input()` or of a layer called on KerasTensors, and
     remembers the call that produced it (`node`, and `index` among that
     call's outputs), so `kerasx.Model(inputs, outputs)` can replay the graph.
+
+    `kerasx.ops` functions and Python operators (`x * 2`, `x[:, 1:3]`, `x.T`,
+    `1 - x`, `x > 0`, `x != y`) accept KerasTensors: they add an operation
+    node to the graph (`kerasx.layers.core.op_layer.OpLayer`). `==` compares
+    identity, as in Keras, so tensors stay usable as dict keys.
     """
 
     def __init__(self, shape, dtype="float32", sparse=False, name=None, node=None, index=0):
@@ -52,6 +59,17 @@ class KerasTensor:
             "real arrays."
         )
 
+    def __iter__(self):
+        raise TypeError(
+            f"Iterating over the symbolic {self!r} is not supported: its values exist only "
+            "when the model runs. Index it (x[:, 0]) or use kerasx.ops.split / unstack-style "
+            "slicing instead."
+        )
+
+    # NumPy would otherwise turn `array * keras_tensor` into an elementwise loop over the
+    # array; with None it defers to KerasTensor's reflected operators.
+    __array_ufunc__ = None
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             f"{self!r} is symbolic: it has no values to convert to an array. Build a "
@@ -59,26 +77,15 @@ class KerasTensor:
         )
 
 
-def _no_symbolic_math(symbol):
-    def method(self, *args):
-        raise TypeError(
-            f"The operator {symbol!r} cannot be applied to a symbolic KerasTensor: in kerasx, "
-            "functional graphs are made of layer calls only. Use a merge layer for two tensors "
-            "(kerasx.layers.Add()([a, b]), Subtract, Multiply, ...) or wrap the math in a "
-            f"layer, e.g. kerasx.layers.Lambda(lambda t: t {symbol} 2.0)(x)."
-        )
+def _bind_symbolic_operators():
+    # Python operators, slicing and `.T` on KerasTensors record `kerasx.ops` nodes.
+    from kerasx import ops
 
-    return method
+    ops._register_symbolic_type(KerasTensor)
+    ops._bind_operators(KerasTensor, symbolic=True)
 
 
-for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"),
-                       ("floordiv", "//"), ("mod", "%"), ("pow", "**"), ("matmul", "@")):
-    setattr(KerasTensor, f"__{_name}__", _no_symbolic_math(_symbol))
-    setattr(KerasTensor, f"__r{_name}__", _no_symbolic_math(_symbol))
-for _name, _symbol in (("neg", "-"), ("abs", "abs"), ("getitem", "[]"), ("lt", "<"), ("le", "<="),
-                       ("gt", ">"), ("ge", ">=")):
-    setattr(KerasTensor, f"__{_name}__", _no_symbolic_math(_symbol))
-del _name, _symbol
+_bind_symbolic_operators()
 
 
 class CallNode:
@@ -327,7 +334,9 @@ def symbolic_call(layer, inputs, args, kwargs):
     saved = [(v, v.value) for v in layer.weights]
     try:
         probes = []
-        with _Paused():
+        with _Paused(), warnings.catch_warnings():
+            # zero-filled probes may divide by zero or take log(0); that is not the user's data
+            warnings.simplefilter("ignore", RuntimeWarning)
             for fills in _PROBE_FILLS:
                 lookup = {id(t): _zeros(t, fills) for t in flat}
                 p_inputs, p_args, p_kwargs = (replace(s, lookup) for s in (inputs, args, kwargs))
@@ -375,6 +384,8 @@ def _call_error(layer, in_shapes, error):
 
 
 def _format(shapes):
+    if not isinstance(shapes, (tuple, list, dict)):
+        return repr(shapes)
     if isinstance(shapes, tuple):
         return str(shapes)
     if isinstance(shapes, dict):

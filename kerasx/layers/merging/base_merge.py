@@ -17,6 +17,10 @@ class Merge(Layer):
     inserted after the batch axis. Subclasses implement `_merge(xs)`, one
     coarse op with its own gradient rule.
 
+    Masks: when every input carries a mask (e.g. from `Embedding(mask_zero=True)`),
+    the output's mask is their logical OR, as in Keras 3; when any input has
+    none, the output has none.
+
     Input shape: a list of at least `min_inputs` tensors `(batch, ...)`.
     Output shape: the broadcast shape.
     """
@@ -26,7 +30,52 @@ class Merge(Layer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.supports_masking = False
+        self.supports_masking = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        # The base layer follows the mask of a single input; a merge reads one per input.
+        mask = kwargs.pop("mask", None)
+        outputs = super().__call__(inputs, *args, **kwargs)
+        if isinstance(outputs, Tensor) and isinstance(inputs, (list, tuple)):
+            if mask is None:
+                mask = [getattr(x, "_keras_mask", None) for x in inputs]
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None:
+                outputs._keras_mask = out_mask
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The logical OR of the input masks (None unless every input has one)."""
+        mask = self._check_masks(inputs, mask)
+        if mask is None or any(m is None for m in mask):
+            return None
+        from kerasx import ops
+
+        out = mask[0]
+        for m in mask[1:]:
+            out = ops.logical_or(out, m)
+        return out
+
+    def _check_masks(self, inputs, mask):
+        if mask is None:
+            return None
+        kind = type(self).__name__
+        if not isinstance(mask, (list, tuple)):
+            raise ValueError(
+                f"{kind} {self.name!r}: `mask` should be a list with one mask (or None) per "
+                f"input, received {type(mask).__name__}."
+            )
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                f"{kind} {self.name!r}: `inputs` should be a list, received "
+                f"{type(inputs).__name__}."
+            )
+        if len(mask) != len(inputs):
+            raise ValueError(
+                f"{kind} {self.name!r}: the lists `inputs` and `mask` should have the same "
+                f"length, received {len(inputs)} inputs and {len(mask)} masks."
+            )
+        return list(mask)
 
     def _check_list(self, inputs):
         kind = type(self).__name__

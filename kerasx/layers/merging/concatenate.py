@@ -21,6 +21,11 @@ class Concatenate(Merge):
 
     Input shape: a list of tensors `(batch, ...)` of the same rank.
     Output shape: the common shape, with the sizes along `axis` added up.
+
+    Masks: as in Keras 3, the masks are concatenated along `axis` (an input
+    without a mask counts as all True; a mask of lower rank than its input is
+    broadcast along the input's last axis), then reduced with `any` over the
+    last axis.
     """
 
     def __init__(self, axis=-1, **kwargs):
@@ -69,6 +74,21 @@ class Concatenate(Merge):
         self._check_list(inputs)
         self._output_from([tuple(x.shape) for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        mask = self._check_masks(inputs, mask)
+        if mask is None or all(m is None for m in mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                masks.append(ops.ones_like(x, dtype="bool"))
+            elif len(m.shape) < len(x.shape):
+                masks.append(ops.logical_or(ops.expand_dims(m, axis=-1),
+                                            ops.zeros_like(x, dtype="bool")))
+            else:
+                masks.append(m)
+        return ops.any(ops.concatenate(masks, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

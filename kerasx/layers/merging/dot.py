@@ -102,6 +102,10 @@ class Dot(Merge):
             x1, x2 = _l2_normalize(x1, a), _l2_normalize(x2, b)
         return batch_dot(x1, x2, a, b)
 
+    def compute_mask(self, inputs, mask=None):
+        """None: a dot product mixes the masked axes away (as in Keras 3)."""
+        return None
+
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
 
