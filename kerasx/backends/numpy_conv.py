@@ -124,3 +124,123 @@ KERNELS = {
     "conv_input_grad": conv_input_grad,
     "pool_backward": pool_backward,
 }
+
+
+# The pooling and ReLU-gradient kernels work on blocks of about this many bytes: small
+# enough to stay in cache between their passes, large enough that the per-call cost of
+# NumPy's strided loops (32-channel inner runs) does not dominate (tuned on the MNIST
+# convnet: 256 KB blocks were 10-30% slower, whole 11 MB arrays slower still).
+_BLOCK_BYTES = 1 << 20
+
+
+# below this the plain forward and the recomputing backward were faster (measured:
+# a (128, 11, 11, 64) float32 input 1.1 ms against 1.3 ms, (128, 26, 26, 32) 10.7 against 6.6)
+_ARGMAX_POOL_MIN_BYTES = 1 << 23
+
+
+def _batch_block(x):
+    per_sample = max(1, x[:1].nbytes)
+    return max(1, _BLOCK_BYTES // per_sample)
+
+
+def max_pool_forward(x, pool_size, strides):
+    """Max pooling that also returns the winning window offset of every output.
+
+    The offset (`uint8`, row-major window order) is the first maximal element, the
+    rule of the portable `pool_backward`; 255 marks a window whose maximum is NaN,
+    which (as there) gets no gradient. Works on batch blocks so all passes stay
+    in cache; `max_pool_backward` takes the offsets instead of the input.
+    """
+    k = int(np.prod(pool_size))
+    if k > 255 or x.nbytes < _ARGMAX_POOL_MIN_BYTES:
+        return None
+    out_sizes = tuple((n - p) // s + 1 for n, p, s in zip(x.shape[1:-1], pool_size, strides))
+    slices = _window_slices(pool_size, (1,) * len(pool_size), strides, out_sizes)
+    shape = (x.shape[0],) + out_sizes + (x.shape[-1],)
+    out = np.empty(shape, dtype=x.dtype)
+    code = np.empty(shape, dtype=np.uint8)
+    nb = _batch_block(x)
+    gt = np.empty((min(nb, x.shape[0]),) + shape[1:], dtype=bool)
+    step = np.empty(gt.shape, dtype=np.uint8)
+    for start in range(0, x.shape[0], nb):
+        xb, ob, cb = x[start:start + nb], out[start:start + nb], code[start:start + nb]
+        g, s = gt[:len(xb)], step[:len(xb)]
+        np.copyto(ob, xb[slices[0]])
+        cb.fill(0)
+        for offset in range(1, k):
+            part = xb[slices[offset]]
+            np.greater(part, ob, out=g)
+            np.maximum(ob, part, out=ob)
+            # offsets only grow, so the latest strict improvement is the largest index
+            np.multiply(g.view(np.uint8), offset, out=s)
+            np.maximum(cb, s, out=cb)
+        if x.dtype.kind == "f":
+            nan = np.isnan(ob, out=g)
+            if nan.any():
+                cb[nan] = 255
+    return out, code
+
+
+def max_pool_backward(code, dy, x_shape, pool_size, strides):
+    """The gradient of `max_pool_forward` with respect to its input, from the offsets."""
+    out_sizes = tuple(dy.shape[1:-1])
+    disjoint = all(s >= k for s, k in zip(strides, pool_size))
+    tiled = all(s == k and n == o * k
+                for s, k, n, o in zip(strides, pool_size, x_shape[1:-1], out_sizes))
+    dx = (np.empty if tiled else np.zeros)(tuple(x_shape), dtype=dy.dtype)
+    slices = _window_slices(pool_size, (1,) * len(pool_size), strides, out_sizes)
+    nb = _batch_block(dx)
+    mask = np.empty((min(nb, dy.shape[0]),) + tuple(dy.shape[1:]), dtype=dy.dtype)
+    for start in range(0, dy.shape[0], nb):
+        cb, gb, xb = code[start:start + nb], dy[start:start + nb], dx[start:start + nb]
+        m = mask[:len(cb)]
+        for offset, index in enumerate(slices):
+            np.equal(cb, offset, out=m, casting="unsafe")
+            target = xb[index]
+            if disjoint:
+                np.multiply(gb, m, out=target)
+            else:
+                np.multiply(gb, m, out=m)
+                np.add(target, m, out=target)
+    return dx
+
+
+def relu_inplace(xp, y):
+    """ReLU written over the fresh convolution output (no second activation-sized array)."""
+    return np.maximum(y, 0, out=y)
+
+
+def conv_relu_bias_grad(g, y, want_bias):
+    """The portable `conv_relu_bias_grad` in row blocks that stay in cache.
+
+    The ReLU mask, the masked gradient and its channel sums are made per block
+    (a NumPy `sum(axis=0)` over a skinny matrix walks it slowly; summing the rows
+    of a cached block with a vector product does not).
+    """
+    channels = g.shape[-1]
+    g2 = g.reshape(-1, channels)
+    rows = g2.shape[0]
+    block = max(1, _BLOCK_BYTES // max(1, channels * g2.itemsize))
+    gb = np.zeros(channels, dtype=g.dtype) if want_bias else None
+    if y is None:
+        if want_bias:
+            gb = np.ones(rows, dtype=g.dtype) @ g2
+        return g, gb
+    y2 = y.reshape(-1, channels)
+    out = np.empty_like(g2)
+    mask = np.empty((min(block, rows), channels), dtype=g.dtype)
+    ones = np.ones(min(block, rows), dtype=g.dtype)
+    for start in range(0, rows, block):
+        stop = min(start + block, rows)
+        m = mask[:stop - start]
+        np.greater(y2[start:stop], 0, out=m, casting="unsafe")
+        np.multiply(g2[start:stop], m, out=out[start:stop])
+        if want_bias:
+            gb += ones[:stop - start] @ out[start:stop]
+    return out.reshape(g.shape), gb
+
+
+KERNELS["relu_inplace"] = relu_inplace
+KERNELS["conv_relu_bias_grad"] = conv_relu_bias_grad
+KERNELS["max_pool_forward"] = max_pool_forward
+KERNELS["max_pool_backward"] = max_pool_backward

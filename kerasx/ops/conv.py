@@ -243,7 +243,7 @@ def _kernels(backend):
 
 # -- the differentiable ops ---------------------------------------------------------------
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1,
-         groups=None, bias=None):
+         groups=None, bias=None, relu=False):
     """N-dimensional convolution (`keras.ops.conv`), with an optional fused bias.
 
     Args:
@@ -257,6 +257,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             `kerasx.config.image_data_format()`).
         groups: the number of channel groups; inferred from the kernel when None.
         bias: an optional `(filters,)` vector added to every output position.
+        relu: apply `max(., 0)` to the result inside the same node (the convolution
+            layers pass it for `activation="relu"`).
 
     Returns:
         The output tensor, `(batch, *out_spatial, filters)` in the input's layout.
@@ -285,6 +287,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
     if bv is not None:
         y += bv  # y is a fresh array; in place saves one pass over the output
+    if relu:
+        y = (backend.kernel("relu_inplace") or _relu)(xp, y)
     out = from_channels_last(xp, y, data_format)
     if not tracked(inputs, kernel, bias):
         return Tensor(out)
@@ -292,20 +296,39 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     if not getattr(kernel, "tracked", False):
         cols = None
     del x, xpad
+    want_bias = bias is not None and getattr(bias, "tracked", False)
 
     def vjp(g):
         g = to_channels_last(xp, g, data_format)
         gx = gw = gb = None
+        if relu or want_bias:
+            g, gb = (backend.kernel("conv_relu_bias_grad") or conv_relu_bias_grad)(
+                g, y if relu else None, want_bias)
         if getattr(inputs, "tracked", False):
             gpad = input_grad_fn(g, wv, padded_shape, strides, dilation, groups)
             gx = from_channels_last(xp, gpad[interior(x_shape, pads)], data_format)
         if cols is not None:
             gw = conv_kernel_grad(cols, g, kernel_shape, groups)
-        if bias is not None and getattr(bias, "tracked", False):
-            gb = xp.sum(xp.reshape(g, (-1, filters)), axis=0)
         return gx, gw, gb
 
     return record(out, (inputs, kernel, bias), vjp)
+
+
+def _relu(xp, y):
+    return xp.maximum(y, 0.0)
+
+
+def conv_relu_bias_grad(g, y, want_bias):
+    """`(g * (y > 0), sum of that over all but the channel axis)` for channels_last `g`.
+
+    `y` is the output of a fused ReLU (None: no ReLU); the sum is None unless
+    `want_bias`. A backend kernel of the same name may take over.
+    """
+    xp = current().xp
+    if y is not None:
+        g = g * xp.astype(y > 0, g.dtype)
+    gb = xp.sum(xp.reshape(g, (-1, g.shape[-1])), axis=0) if want_bias else None
+    return g, gb
 
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,

@@ -6,7 +6,10 @@ work is `prod(pool_size)` elementwise passes over the output. "same" padding
 pads like TensorFlow and Keras; max pooling pads with -inf and average pooling
 divides by the number of real (unpadded) elements under each window.
 A backend may register faster `pool_forward` / `pool_backward` kernels with the
-signatures of the portable functions below.
+signatures of the portable functions below, and for max pooling a
+`max_pool_forward(x, pool_size, strides)` returning `(out, offsets)` (or None to
+decline) with its `max_pool_backward(offsets, dy, x_shape, pool_size, strides)`,
+which keep the winning window offsets instead of the input.
 """
 
 import math
@@ -130,19 +133,32 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
         counts = _count_array(backend, window_counts(sizes, pool_size, strides, pads),
                               x.dtype)
     xpad = pad_spatial(xp, x, pads, -float("inf") if mode == "max" else 0.0, backend.device)
-    fast_fwd = backend.kernel("pool_forward") or pool_forward
-    y = fast_fwd(xpad, pool_size, strides, mode, counts)
+    argmax_fwd = backend.kernel("max_pool_forward") if mode == "max" else None
+    found = argmax_fwd(xpad, pool_size, strides) if argmax_fwd is not None else None
+    if found is not None:
+        # the kernel keeps the winning offsets, so the backward needs no input
+        y, offsets = found
+    else:
+        fast_fwd = backend.kernel("pool_forward") or pool_forward
+        y = fast_fwd(xpad, pool_size, strides, mode, counts)
     out = from_channels_last(xp, y, data_format)
     if not tracked(inputs):
         return Tensor(out)
     fast_bwd = backend.kernel("pool_backward") or pool_backward
     keep = xpad if mode == "max" else _Shape(xpad.shape, xpad.dtype)
+    padded_shape = tuple(xpad.shape)
+    if found is not None:
+        argmax_bwd = backend.kernel("max_pool_backward")
+        keep = None
     full_shape = tuple(x.shape)
     del x, xpad
 
     def vjp(g):
         g = to_channels_last(xp, g, data_format)
-        gpad = fast_bwd(keep, y, g, pool_size, strides, mode, counts)
+        if found is not None:
+            gpad = argmax_bwd(offsets, g, padded_shape, pool_size, strides)
+        else:
+            gpad = fast_bwd(keep, y, g, pool_size, strides, mode, counts)
         if padded:
             gpad = gpad[interior(full_shape, pads)]
         return (from_channels_last(xp, gpad, data_format),)

@@ -451,3 +451,78 @@ def test_bad_arguments():
         ops.max_pool(x, 2, padding="causal")
     with pytest.raises(ValueError, match=r"window \(effective size 5.*larger than the padded"):
         ops.average_pool(x, 5)
+
+
+@numpy_only
+@pytest.mark.parametrize("pool_size,strides,size", [((2, 2), (2, 2), (6, 4)),
+                                                    ((2, 2), (2, 2), (5, 7)),
+                                                    ((3, 2), (1, 2), (6, 5)),
+                                                    ((2, 2, 2), (2, 1, 2), (4, 3, 5))])
+def test_numpy_argmax_max_pool_matches_portable(pool_size, strides, size, monkeypatch):
+    from kerasx.backends import numpy_conv
+
+    # every size takes the kernel, and several batch blocks are used
+    monkeypatch.setattr(numpy_conv, "_ARGMAX_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(numpy_conv, "_BLOCK_BYTES", 1)
+    x = np.round(r(3, *size, 3), 1).astype(np.float32)
+    x[0, ...] = np.maximum(x[0, ...], 0.0)  # whole windows of tied zeros, as after a ReLU
+    x[1, 0, 0, ...] = np.nan
+    y = pooling.pool_forward(x, pool_size, strides, "max")
+    dy = r(*y.shape).astype(np.float32)
+    got, offsets = numpy_conv.max_pool_forward(x, pool_size, strides)
+    np.testing.assert_array_equal(got, y)
+    np.testing.assert_array_equal(
+        numpy_conv.max_pool_backward(offsets, dy, x.shape, pool_size, strides),
+        pooling.pool_backward(x, y, dy, pool_size, strides, "max"))
+
+
+@numpy_only
+def test_numpy_argmax_max_pool_declines_small_inputs():
+    from kerasx.backends import numpy_conv
+
+    assert numpy_conv.max_pool_forward(np.zeros((2, 4, 4, 3), np.float32), (2, 2),
+                                       (2, 2)) is None
+
+
+@numpy_only
+@pytest.mark.parametrize("relu,want_bias", [(True, True), (True, False), (False, True)])
+def test_numpy_relu_bias_grad_matches_portable(relu, want_bias, monkeypatch):
+    from kerasx.backends import numpy_conv
+
+    monkeypatch.setattr(numpy_conv, "_BLOCK_BYTES", 64)  # several row blocks
+    y = np.maximum(np.round(r(2, 5, 6, 4), 1), 0.0).astype(np.float32)
+    g = r(2, 5, 6, 4).astype(np.float32)
+    fast = numpy_conv.conv_relu_bias_grad(g, y if relu else None, want_bias)
+    portable = conv_module.conv_relu_bias_grad(g, y if relu else None, want_bias)
+    np.testing.assert_array_equal(fast[0], portable[0])
+    if want_bias:
+        np.testing.assert_allclose(fast[1], portable[1], rtol=1e-5, atol=1e-5)
+    else:
+        assert fast[1] is None and portable[1] is None
+
+
+RELU_CASES = [
+    OpCase("conv2d_relu_bias", lambda x, w, b: ops.conv(x, w, 1, "same", None, 1, bias=b,
+                                                         relu=True),
+           lambda x, w, b: np.maximum(conv_ref(x, w, (1, 1), "same", (1, 1),
+                                               "channels_last", b), 0.0),
+           [r(2, 5, 4, 2), r(3, 3, 2, 3), r(3)]),
+    OpCase("conv1d_relu_channels_first",
+           lambda x, w: ops.conv(x, w, 2, "valid", "channels_first", 1, relu=True),
+           lambda x, w: np.maximum(conv_ref(x, w, (2,), "valid", (1,), "channels_first"), 0.0),
+           [r(2, 3, 7), r(2, 3, 2)]),
+]
+
+
+@pytest.mark.parametrize("case", RELU_CASES, ids=lambda c: c.name)
+def test_conv_with_fused_relu(case):
+    check_op_case(case)
+
+
+@numpy_only
+@pytest.mark.parametrize("case", RELU_CASES + [POOL_CASES[0]], ids=lambda c: c.name)
+def test_fused_relu_and_pool_with_and_without_fast_kernels(case, monkeypatch):
+    from kerasx.backends import numpy_conv
+
+    monkeypatch.setattr(numpy_conv, "_ARGMAX_POOL_MIN_BYTES", 0)
+    _fast_vs_portable(case, monkeypatch, 1e-12)

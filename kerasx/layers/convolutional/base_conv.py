@@ -173,6 +173,10 @@ class BaseConv(InputChecks, Layer):
     def call(self, inputs):
         self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
         self.compute_output_shape(inputs.shape)
+        if self.activation is activations.relu:
+            # one node with the convolution: no separate ReLU pass or tape entry
+            return ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
+                            self.dilation_rate, self.groups, bias=self.bias, relu=True)
         outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate, self.groups, bias=self.bias)
         return self.activation(outputs)
