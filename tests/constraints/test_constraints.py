@@ -189,3 +189,21 @@ def test_unknown_name_suggests_the_closest():
         constraints.get("nonneg")
     with pytest.raises(ValueError, match=r"Could not interpret constraint identifier: 1\.5"):
         constraints.get(1.5)
+
+
+def test_the_seed_course_spelling_non_neg_with_axis_builds_a_constrained_model():
+    import numpy as np
+
+    import kerasx
+    from kerasx import constraints
+
+    model = kerasx.Sequential()
+    model.add(kerasx.layers.Dense(16, activation="relu", input_shape=(8,),
+                                  kernel_constraint=constraints.non_neg(axis=0)))
+    model.add(kerasx.layers.Dense(1))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((64, 8), dtype=np.float32), rng.random((64, 1), dtype=np.float32),
+              epochs=2, verbose=0)
+    assert isinstance(model.layers[0].kernel_constraint, constraints.NonNeg)
+    assert model.layers[0].get_weights()[0].min() >= 0.0
