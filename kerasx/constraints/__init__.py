@@ -10,14 +10,7 @@ from kerasx.utils.naming import to_snake_case
 # The lower-case names are the classes themselves, as in Keras 3.
 max_norm = MaxNorm
 min_max_norm = MinMaxNorm
-
-
-def non_neg(axis=None):
-    """`NonNeg()`, also as the Keras 2 spelling `constraints.non_neg(axis=0)` that courses
-    use; clipping at zero is elementwise, so `axis` changes nothing."""
-    return NonNeg()
-
-
+non_neg = NonNeg
 unit_norm = UnitNorm
 
 ALL_OBJECTS = (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)

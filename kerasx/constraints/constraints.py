@@ -108,7 +108,14 @@ class MaxNorm(Constraint):
 
 
 class NonNeg(Constraint):
-    """Sets negative weights to 0."""
+    """Sets negative weights to 0.
+
+    `axis` is accepted (and ignored: clipping is elementwise) for the spelling
+    `constraints.non_neg(axis=0)` found in course material; Keras itself takes no argument.
+    """
+
+    def __init__(self, axis=None):
+        del axis
 
     def __call__(self, w):
         return Tensor(current().xp.maximum(_weights(w), 0.0))
