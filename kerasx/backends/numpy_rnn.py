@@ -4,7 +4,9 @@ against the portable array-API path in `kerasx.ops.rnn`.
 Same contract as the portable `*_forward` / `*_backward` functions there, on
 NumPy arrays: a forward returns `(outputs, final_states, saved)` or None when it
 does not handle the options (the op then runs the portable path), and the
-matching backward consumes its own `saved`. The speed comes from time-major
+matching backward consumes its own `saved`. An `*_inference` kernel has the same
+signature and is tried first when no gradient is needed; it keeps no per-timestep
+buffers and returns `saved` as None. The speed comes from time-major
 preallocated buffers, gate math done in place with `out=` (no temporaries per
 step), sigmoid gates evaluated through one `tanh` over the gate row (sigmoid(x) =
 0.5 tanh(x / 2) + 0.5, with the 1/2 folded into the weights), and the weight
@@ -126,6 +128,11 @@ def _split_(skip, t, d, carry):
 
 
 # -- LSTM --------------------------------------------------------------------------------
+# Without recurrent dropout the LSTM runs unit-major: states are `(units, batch)` and step
+# t multiplies `[W; U; b]^T` (gate rows) by the `[x_t; h_{t-1}; 1]` block of one buffer, so
+# input, recurrent and bias terms are one matmul, each gate is a contiguous block of rows
+# (the elementwise passes run on contiguous memory), the new h lands in the next block, and
+# the weight gradients (bias included, through the ones row) are one matmul over all steps.
 # Inside the kernel the gate columns are reordered i, f, o, c (Keras stores i, f, c, o) so
 # the three recurrent-activation gates form one block; with sigmoid gates the weights of
 # that block are pre-scaled by 1/2, making sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 one tanh
@@ -141,10 +148,131 @@ def _unorder(a, order):
     return out
 
 
+def _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, zero_output):
+    act, ract = names
+    t_len, b, f = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    order = _lstm_order(u)
+    fused = ract == "sigmoid" and act == "tanh"
+    kernel_p, rkernel_p = kernel[:, order], rkernel[:, order]
+    w = np.empty((4 * u, f + u + 1), dtype)
+    w[:, :f] = kernel_p.T
+    w[:, f:f + u] = rkernel_p.T
+    w[:, f + u] = 0.0 if bias is None else bias[order]
+    if fused:
+        w[:3 * u] *= 0.5
+    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
+    xs = x_tm if dmask is None else x_tm * dmask
+    buf[:t_len, :f] = xs.transpose(0, 2, 1)
+    buf[:, f + u] = 1.0
+    hs = buf[:, f:f + u]
+    hs[0] = states[0].T
+    gates = np.empty((t_len, 4 * u, b), dtype)
+    cseq = np.empty((t_len + 1, u, b), dtype)
+    tcs = np.empty((t_len, u, b), dtype)
+    cseq[0] = states[1].T
+    tmp = np.empty((u, b), dtype)
+    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    f_act, f_ract = _ACT[act][0], _ACT[ract][0]
+    for t in range(t_len):
+        z = gates[t]
+        np.matmul(w, buf[t], out=z)
+        if fused:
+            np.tanh(z, out=z)
+            sig = z[:3 * u]
+            sig *= 0.5
+            sig += 0.5
+        else:
+            f_ract(z[:3 * u])
+            f_act(z[3 * u:])
+        c = cseq[t + 1]
+        np.multiply(z[u:2 * u], cseq[t], out=c)
+        np.multiply(z[:u], z[3 * u:], out=tmp)
+        c += tmp
+        if act == "tanh":
+            np.tanh(c, out=tcs[t])
+        else:
+            np.copyto(tcs[t], c)
+            f_act(tcs[t])
+        np.multiply(z[2 * u:3 * u], tcs[t], out=hs[t + 1])
+        if skip is not None:
+            np.copyto(hs[t + 1], hs[t], where=skip[t])
+            np.copyto(c, cseq[t], where=skip[t])
+    outputs = hs[1:].transpose(2, 0, 1)
+    if zero_output and mask_tm is not None:
+        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    saved = ("unit_major", kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates,
+             cseq, tcs, order)
+    finals = (np.ascontiguousarray(hs[t_len].T), np.ascontiguousarray(cseq[t_len].T))
+    return outputs, finals, saved
+
+
+def _lstm_backward_um(saved, dout, dfinals, needs):
+    (_, kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs,
+     order) = saved
+    act, ract = names
+    t_len, n, b = gates.shape
+    u = n // 4
+    f = kernel_p.shape[0]
+    dtype = gates.dtype
+    d_act, d_ract = _ACT[act][1], _ACT[ract][1]
+    dz_all = np.empty_like(gates)
+    dh = np.zeros((u, b), dtype) if dfinals[0] is None else np.array(dfinals[0].T, dtype=dtype)
+    dc = np.zeros((u, b), dtype) if dfinals[1] is None else np.array(dfinals[1].T, dtype=dtype)
+    d_out = None
+    if dout is not None:
+        d_out = dout.transpose(1, 2, 0)
+        if zero_output and mask_tm is not None:
+            d_out = d_out * mask_tm[:, None, :]
+    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    tmp = np.empty((u, b), dtype)
+    deriv = np.empty((n, b), dtype)
+    h_carry, c_carry = np.empty_like(tmp), np.empty_like(tmp)
+    rk = np.ascontiguousarray(rkernel_p)
+    for t in reversed(range(t_len)):
+        y, tc, dz = gates[t], tcs[t], dz_all[t]
+        if d_out is not None:
+            dh += d_out[t]
+        hk = _split_(skip, t, dh, h_carry)
+        ck = _split_(skip, t, dc, c_carry)
+        d_act(tc, tmp)
+        tmp *= y[2 * u:3 * u]
+        tmp *= dh
+        dc += tmp
+        np.multiply(dc, y[3 * u:], out=dz[:u])
+        np.multiply(dc, cseq[t], out=dz[u:2 * u])
+        np.multiply(dh, tc, out=dz[2 * u:3 * u])
+        np.multiply(dc, y[:u], out=dz[3 * u:])
+        dc *= y[u:2 * u]
+        d_ract(y[:3 * u], deriv[:3 * u])
+        d_act(y[3 * u:], deriv[3 * u:])
+        dz *= deriv
+        np.matmul(rk, dz, out=dh)
+        if hk is not None:
+            dh += hk
+            dc += ck
+    # one matmul over all timesteps; the ones row of `buf` turns into the bias gradient
+    d2 = dz_all.transpose(1, 0, 2).reshape(n, t_len * b)
+    x2 = buf[:t_len].transpose(1, 0, 2).reshape(buf.shape[1], t_len * b)
+    dfull = d2 @ x2.T
+    dx = None
+    if needs[0]:
+        dx = np.matmul(kernel_p, dz_all).transpose(0, 2, 1)
+        if dmask is not None:
+            dx = dx * dmask
+    dw, dr, db = dfull[:, :f].T, dfull[:, f:f + u].T, dfull[:, f + u]
+    return (dx, _unorder(dw, order), _unorder(dr, order), _unorder(db, order),
+            (np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)))
+
+
 def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output):
     act, ract = names
     if not _supported(names, dmask, rmask):
         return None
+    if rmask is None:
+        return _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
+                                zero_output)
     t_len, b, _ = x_tm.shape
     u = rkernel.shape[0]
     dtype = x_tm.dtype
@@ -182,8 +310,11 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
         np.multiply(z[:, u:2 * u], cseq[t], out=c)
         np.multiply(z[:, :u], z[:, 3 * u:], out=tmp)
         c += tmp
-        np.copyto(tcs[t], c)
-        f_act(tcs[t])
+        if act == "tanh":
+            np.tanh(c, out=tcs[t])
+        else:
+            np.copyto(tcs[t], c)
+            f_act(tcs[t])
         np.multiply(z[:, 2 * u:3 * u], tcs[t], out=hseq[t + 1])
         if skip is not None:
             np.copyto(hseq[t + 1], hseq[t], where=skip[t])
@@ -194,6 +325,8 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
 
 
 def lstm_backward(saved, dout, dfinals, needs):
+    if isinstance(saved[0], str):
+        return _lstm_backward_um(saved, dout, dfinals, needs)
     (x2, kernel_p, rkernel_p, dmask, rmask, mask_tm, zero_output, names, gates, hseq, cseq, tcs,
      order) = saved
     act, ract = names
@@ -236,6 +369,71 @@ def lstm_backward(saved, dout, dfinals, needs):
     dr = _recur_dw(hseq[:t_len], dz_all, rmask)
     dx, dw, db = _project_vjp(x2, kernel_p, dz_all, dmask, needs[0])
     return dx, _unorder(dw, order), _unorder(dr, order), _unorder(db, order), (dh, dc)
+
+
+def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
+                   zero_output):
+    """Forward only, keeping no buffers for a backward pass.
+
+    Unit-major layout: step t multiplies `[W; U; b]^T` by column block `[x_t; h; 1]`
+    of one `(timesteps + 1, features + units + 1, batch)` buffer, so the input,
+    recurrent and bias terms come out of one matmul, each gate is a contiguous
+    block of rows, and the new `h` is written straight into the next block, where
+    it is both the next matmul's input and the returned output sequence.
+    """
+    act, ract = names
+    if not _supported(names, dmask, rmask) or dmask is not None or rmask is not None:
+        return None
+    t_len, b, f = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    order = _lstm_order(u)
+    fused = ract == "sigmoid" and act == "tanh"
+    w = np.empty((4 * u, f + u + 1), dtype)
+    w[:, :f] = kernel[:, order].T
+    w[:, f:f + u] = rkernel[:, order].T
+    w[:, f + u] = 0.0 if bias is None else bias[order]
+    if fused:
+        w[:3 * u] *= 0.5
+    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
+    buf[:t_len, :f] = x_tm.transpose(0, 2, 1)
+    buf[:, f + u] = 1.0
+    hs = buf[:, f:f + u]
+    hs[0] = states[0].T
+    c = np.ascontiguousarray(states[1].T)
+    z = np.empty((4 * u, b), dtype)
+    tmp = np.empty((u, b), dtype)
+    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    c_new = c if skip is None else np.empty_like(c)
+    f_act, f_ract = _ACT[act][0], _ACT[ract][0]
+    gi, gf, go, gc = z[:u], z[u:2 * u], z[2 * u:3 * u], z[3 * u:]
+    for t in range(t_len):
+        np.matmul(w, buf[t], out=z)
+        if fused:
+            np.tanh(z, out=z)
+            sig = z[:3 * u]
+            sig *= 0.5
+            sig += 0.5
+        else:
+            f_ract(z[:3 * u])
+            f_act(gc)
+        np.multiply(gf, c, out=c_new)
+        np.multiply(gi, gc, out=tmp)
+        c_new += tmp
+        if act == "tanh":
+            np.tanh(c_new, out=tmp)
+        else:
+            np.copyto(tmp, c_new)
+            f_act(tmp)
+        np.multiply(go, tmp, out=hs[t + 1])
+        if skip is not None:
+            np.copyto(c_new, c, where=skip[t])
+            np.copyto(hs[t + 1], hs[t], where=skip[t])
+            c, c_new = c_new, c
+    outputs = hs[1:].transpose(2, 0, 1)
+    if zero_output and mask_tm is not None:
+        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    return outputs, (np.ascontiguousarray(hs[t_len].T), np.ascontiguousarray(c.T)), None
 
 
 # -- GRU (reset_after=True, the Keras default) -------------------------------------------
@@ -395,7 +593,7 @@ def simple_rnn_backward(saved, dout, dfinals, needs):
 
 
 KERNELS = {
-    "lstm_forward": lstm_forward, "lstm_backward": lstm_backward,
+    "lstm_forward": lstm_forward, "lstm_backward": lstm_backward, "lstm_inference": lstm_inference,
     "gru_forward": gru_forward, "gru_backward": gru_backward,
     "simple_rnn_forward": simple_rnn_forward, "simple_rnn_backward": simple_rnn_backward,
 }

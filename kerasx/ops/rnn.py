@@ -421,18 +421,24 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
     dmask, rmask = _native(backend, dropout_mask), _native(backend, recurrent_dropout_mask)
     args = (x_tm, wv, rv, bv, tuple(_native(backend, s) for s in states), mask_tm)
     forward, backward = _PORTABLE[name]
+    parents = (inputs, kernel, recurrent_kernel, bias) + tuple(states)
+    need_grad = tracked(*parents)
     result = None
-    fast = backend.kernel(f"{name}_forward")
-    if fast is not None and None not in names:
-        result = fast(*args, names, dmask, rmask, zero_output_for_mask, **extra)
+    # without a gradient, a backend's forward-only kernel (no saved buffers) comes first
+    kinds = () if None in names else ("forward",) if need_grad else ("inference", "forward")
+    for kind in kinds:
+        fast = backend.kernel(f"{name}_{kind}")
+        if fast is not None:
+            result = fast(*args, names, dmask, rmask, zero_output_for_mask, **extra)
+            if result is not None:
+                break
     if result is None:
         result = forward(xp, *args, pairs, dmask, rmask, zero_output_for_mask, **extra)
         run_backward = lambda *a: backward(xp, *a)  # noqa: E731
     else:
         run_backward = backend.kernel(f"{name}_backward")
     outputs, finals, saved = result
-    parents = (inputs, kernel, recurrent_kernel, bias) + tuple(states)
-    if not tracked(*parents):
+    if not need_grad:
         return (Tensor(outputs),) + tuple(Tensor(s) for s in finals)
     needs = (getattr(inputs, "tracked", False),)
 

@@ -282,7 +282,9 @@ FAST_OPTIONS = [
     ("mask", {"mask": True}),
     ("mask_zero_output", {"mask": True, "zero_output": True}),
     ("reversed_dropout", {"reverse": True, "dropout": True}),
+    ("reversed_input_dropout", {"reverse": True, "dropout": "input"}),
     ("no_bias_relu", {"use_bias": False, "acts": ("relu", "sigmoid")}),
+    ("masked_relu_zero_output", {"mask": True, "zero_output": True, "acts": ("relu", "sigmoid")}),
     ("masked_dropout_linear", {"mask": True, "dropout": True, "acts": ("linear", "tanh")}),
 ]
 
@@ -314,7 +316,8 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
     dmask = rmask = None
     if options.get("dropout"):
         dmask = ((rng.random((batch, feats)) < 0.8) / 0.8).astype(dtype)
-        rmask = ((rng.random((batch, units)) < 0.8) / 0.8).astype(dtype)
+        if options["dropout"] != "input":
+            rmask = ((rng.random((batch, units)) < 0.8) / 0.8).astype(dtype)
     acts = options.get("acts", ("tanh", "sigmoid"))
     names = acts[:1] if kind == "simple_rnn" else acts
     zero = options.get("zero_output", False)
@@ -326,6 +329,16 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
     slow = forward(xp, *args, pairs, dmask, rmask, zero)
     for a, b in zip((fast[0],) + tuple(fast[1]), (slow[0],) + tuple(slow[1])):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    infer = numpy_rnn.KERNELS.get(f"{kind}_inference")
+    if infer is not None:
+        got = infer(*args, names, dmask, rmask, zero)
+        if dmask is not None:
+            assert got is None, "the forward-only kernel leaves dropout to the forward kernel"
+        else:
+            assert got[2] is None
+            for a, b in zip((got[0],) + tuple(got[1]), (slow[0],) + tuple(slow[1])):
+                assert a.dtype == b.dtype and a.shape == b.shape
+                np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
     dout = rng.standard_normal((batch, steps, units)).astype(dtype)
     dfinals = tuple(rng.standard_normal((batch, units)).astype(dtype) for _ in states)
     dfinals = (None,) + dfinals[1:] if kind == "lstm" else dfinals
@@ -335,6 +348,30 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
         if i == 3 and bias is None:
             continue
         np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=rtol * 10)
+
+
+def test_numpy_forward_only_kernel_runs_when_no_gradient_is_needed(monkeypatch):
+    if current().name != "numpy":
+        pytest.skip("the fast path is the NumPy backend's")
+    backend = current()
+    calls = []
+    infer = backend.kernels["lstm_inference"]
+
+    def spy(*args, **kwargs):
+        calls.append(True)
+        return infer(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "kernels", {**backend.kernels, "lstm_inference": spy})
+    x, kernel, rkernel, bias, states = make_inputs("lstm")
+    out, h, c = rnn.lstm(x, kernel, rkernel, bias, initial_state=states)
+    assert calls == [True]
+    expected, finals = reference("lstm", x, kernel, rkernel, bias, states)
+    np.testing.assert_allclose(ops.convert_to_numpy(out), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(c), finals[1], rtol=1e-5, atol=1e-6)
+    w = Variable(backend.asarray(kernel))
+    with GradientTape():
+        rnn.lstm(x, w, rkernel, bias, initial_state=states)
+    assert calls == [True], "a tracked call needs the forward kernel's saved buffers"
 
 
 def test_numpy_fast_path_declines_what_it_does_not_cover():
