@@ -41,28 +41,12 @@ def arange(n):
     return np.arange(n)
 
 
-def is_integer_dtype(x):
-    return x.dtype.kind in "iub"
-
-
 def is_float_dtype(x):
     return x.dtype.kind == "f"
 
 
-def unique(x):
-    return np.unique(x)
-
-
 def concatenate(parts, axis=0):
     return np.concatenate(parts, axis=axis)
-
-
-def isclose_all(a, b, rtol, atol):
-    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
-
-
-def empty_like_batch(x):
-    return x[:0]
 
 
 def save_arrays(path, arrays):

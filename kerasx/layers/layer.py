@@ -406,7 +406,3 @@ def _merge_shapes(a, b):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
     return [_merge_shapes(x, y) for x, y in zip(a, b)]
 
-
-def in_training_phase():
-    """The `training` flag of the innermost layer call (None outside any call)."""
-    return _TRAINING.get()
