@@ -438,11 +438,137 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
 
 # -- GRU (reset_after=True, the Keras default) -------------------------------------------
 
+# Without recurrent dropout the GRU trains unit-major too: one `(4 * units, features + units
+# + 1)` matmul per step on the `[x_t; h_{t-1}; 1]` buffer, with rows `z, r` (input,
+# recurrent and both biases), the candidate's recurrent term (with its recurrent bias, which
+# the reset gate multiplies) and the candidate's input term (with its input bias); the
+# recurrent rows come first so `dh` is one matmul by the recurrent kernel.
+
+def _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, zero_output):
+    act, ract = names
+    t_len, b, f = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    fused = ract == "sigmoid"
+    w = np.zeros((4 * u, f + u + 1), dtype)
+    w[:2 * u, :f] = kernel[:, :2 * u].T
+    w[3 * u:, :f] = kernel[:, 2 * u:].T
+    w[:3 * u, f:f + u] = rkernel.T
+    if bias is not None:
+        w[:2 * u, f + u] = bias[0][:2 * u] + bias[1][:2 * u]
+        w[2 * u:3 * u, f + u] = bias[1][2 * u:]
+        w[3 * u:, f + u] = bias[0][2 * u:]
+    if fused:
+        w[:2 * u] *= 0.5
+    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
+    xs = x_tm if dmask is None else x_tm * dmask
+    buf[:t_len, :f] = xs.transpose(0, 2, 1)
+    buf[:, f + u] = 1.0
+    hs = buf[:, f:f + u]
+    hs[0] = states[0].T
+    gates = np.empty((t_len, 4 * u, b), dtype)
+    tmp = np.empty((u, b), dtype)
+    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    f_act, f_ract = _ACT[act][0], _ACT[ract][0]
+    for t in range(t_len):
+        y = gates[t]
+        np.matmul(w, buf[t], out=y)
+        zr, hh = y[:2 * u], y[3 * u:]
+        if fused:
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+        else:
+            f_ract(zr)
+        np.multiply(y[u:2 * u], y[2 * u:3 * u], out=tmp)
+        hh += tmp
+        f_act(hh)
+        np.subtract(hs[t], hh, out=tmp)                        # h = hh + z * (h_prev - hh)
+        tmp *= y[:u]
+        np.add(hh, tmp, out=hs[t + 1])
+        if skip is not None:
+            np.copyto(hs[t + 1], hs[t], where=skip[t])
+    outputs = hs[1:].transpose(2, 0, 1)
+    if zero_output and mask_tm is not None:
+        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    saved = ("unit_major", kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates,
+             bias is not None)
+    return outputs, (np.ascontiguousarray(hs[t_len].T),), saved
+
+
+def _gru_backward_um(saved, dout, dfinals, needs):
+    _, kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, has_bias = saved
+    act, ract = names
+    t_len, n, b = gates.shape
+    u = n // 4
+    f = kernel.shape[0]
+    dtype = gates.dtype
+    d_act, d_ract = _ACT[act][1], _ACT[ract][1]
+    hs = buf[:, f:f + u]
+    dz_all = np.empty_like(gates)
+    dh = np.zeros((u, b), dtype) if dfinals[0] is None else np.array(dfinals[0].T, dtype=dtype)
+    d_out = None
+    if dout is not None:
+        d_out = dout.transpose(1, 2, 0)
+        if zero_output and mask_tm is not None:
+            d_out = d_out * mask_tm[:, None, :]
+    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    tmp = np.empty((u, b), dtype)
+    deriv = np.empty((2 * u, b), dtype)
+    carry = np.empty_like(tmp)
+    rk = np.ascontiguousarray(rkernel)
+    # weight gradients accumulated per step: a matmul over all steps would first copy the
+    # time-major buffers into (rows, timesteps * batch) matrices
+    dfull = np.zeros((n, buf.shape[1]), dtype)
+    dstep = np.empty_like(dfull)
+    for t in reversed(range(t_len)):
+        y, dz = gates[t], dz_all[t]
+        z, r, rec_h, hh = y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
+        if d_out is not None:
+            dh += d_out[t]
+        hk = _split_(skip, t, dh, carry)
+        d_z, d_r, d_rec, d_hh = dz[:u], dz[u:2 * u], dz[2 * u:3 * u], dz[3 * u:]
+        np.subtract(hs[t], hh, out=d_z)
+        d_z *= dh
+        d_act(hh, d_hh)
+        np.subtract(1.0, z, out=tmp)
+        tmp *= dh
+        d_hh *= tmp
+        np.multiply(d_hh, rec_h, out=d_r)
+        d_ract(y[:2 * u], deriv)
+        dz[:2 * u] *= deriv
+        np.multiply(d_hh, r, out=d_rec)
+        dh *= z
+        np.matmul(rk, dz[:3 * u], out=tmp)
+        dh += tmp
+        if hk is not None:
+            dh += hk
+        np.matmul(dz, buf[t].T, out=dstep)                      # ones row: bias gradients
+        dfull += dstep
+    dx = None
+    if needs[0]:
+        dx = np.matmul(kernel[:, :2 * u], dz_all[:, :2 * u])
+        dx += np.matmul(kernel[:, 2 * u:], dz_all[:, 3 * u:])
+        dx = dx.transpose(0, 2, 1)
+        if dmask is not None:
+            dx = dx * dmask
+    dw = np.concatenate([dfull[:2 * u, :f], dfull[3 * u:, :f]]).T
+    dr = np.ascontiguousarray(dfull[:3 * u, f:f + u].T)
+    db = None
+    if has_bias:
+        bcol = dfull[:, f + u]
+        db = np.stack([np.concatenate([bcol[:2 * u], bcol[3 * u:]]), bcol[:3 * u]])
+    return dx, dw, dr, db, (np.ascontiguousarray(dh.T),)
+
+
 def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
                 reset_after=True):
     act, ract = names
     if not reset_after or not _supported(names, dmask, rmask):
         return None
+    if rmask is None:
+        return _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
+                               zero_output)
     t_len, b, _ = x_tm.shape
     u = rkernel.shape[0]
     dtype = x_tm.dtype
@@ -491,6 +617,8 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
 
 
 def gru_backward(saved, dout, dfinals, needs):
+    if isinstance(saved[0], str):
+        return _gru_backward_um(saved, dout, dfinals, needs)
     (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
      has_bias) = saved
     act, ract = names
@@ -536,6 +664,69 @@ def gru_backward(saved, dout, dfinals, needs):
     db = np.stack([db_in, dr_all.sum(axis=(0, 1))]) if has_bias else None
     return dx, dw, dr, db, (dh,)
 
+
+def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
+                  zero_output, reset_after=True):
+    """Forward only for `reset_after=True`, keeping no buffers for a backward pass.
+
+    Unit-major layout: step t multiplies one stacked weight matrix by column block
+    `[x_t; h; 1]` of a `(timesteps + 1, features + units + 1, batch)` buffer and
+    writes the new `h` straight into the next block, where it is both the next
+    matmul's input and the returned output. The reset gate multiplies the
+    recurrent projection of the candidate (its recurrent bias included), so the
+    candidate's input and recurrent terms get separate row blocks: the rows are
+    `z, r` (input, recurrent and both biases summed), then the candidate's input
+    term with its input bias, then its recurrent term with its recurrent bias
+    (zeros in the columns each block does not read).
+    """
+    act, ract = names
+    if (not reset_after or not _supported(names, dmask, rmask) or dmask is not None
+            or rmask is not None):
+        return None
+    t_len, b, f = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    fused = ract == "sigmoid"
+    w = np.zeros((4 * u, f + u + 1), dtype)
+    w[:3 * u, :f] = kernel.T
+    w[:2 * u, f:f + u] = rkernel[:, :2 * u].T
+    w[3 * u:, f:f + u] = rkernel[:, 2 * u:].T
+    if bias is not None:
+        w[:2 * u, f + u] = bias[0][:2 * u] + bias[1][:2 * u]
+        w[2 * u:3 * u, f + u] = bias[0][2 * u:]
+        w[3 * u:, f + u] = bias[1][2 * u:]
+    if fused:
+        w[:2 * u] *= 0.5
+    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
+    buf[:t_len, :f] = x_tm.transpose(0, 2, 1)
+    buf[:, f + u] = 1.0
+    hs = buf[:, f:f + u]
+    hs[0] = states[0].T
+    y = np.empty((4 * u, b), dtype)
+    tmp = np.empty((u, b), dtype)
+    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    f_act, f_ract = _ACT[act][0], _ACT[ract][0]
+    zr, gz, gr, hh, rec_h = y[:2 * u], y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
+    for t in range(t_len):
+        np.matmul(w, buf[t], out=y)
+        if fused:
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+        else:
+            f_ract(zr)
+        np.multiply(gr, rec_h, out=tmp)
+        hh += tmp
+        f_act(hh)
+        np.subtract(hs[t], hh, out=tmp)                        # h = hh + z * (h_prev - hh)
+        tmp *= gz
+        np.add(hh, tmp, out=hs[t + 1])
+        if skip is not None:
+            np.copyto(hs[t + 1], hs[t], where=skip[t])
+    outputs = hs[1:].transpose(2, 0, 1)
+    if zero_output and mask_tm is not None:
+        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    return outputs, (np.ascontiguousarray(hs[t_len].T),), None
 
 # -- SimpleRNN ---------------------------------------------------------------------------
 
@@ -594,6 +785,6 @@ def simple_rnn_backward(saved, dout, dfinals, needs):
 
 KERNELS = {
     "lstm_forward": lstm_forward, "lstm_backward": lstm_backward, "lstm_inference": lstm_inference,
-    "gru_forward": gru_forward, "gru_backward": gru_backward,
+    "gru_forward": gru_forward, "gru_backward": gru_backward, "gru_inference": gru_inference,
     "simple_rnn_forward": simple_rnn_forward, "simple_rnn_backward": simple_rnn_backward,
 }

@@ -286,6 +286,7 @@ FAST_OPTIONS = [
     ("no_bias_relu", {"use_bias": False, "acts": ("relu", "sigmoid")}),
     ("masked_relu_zero_output", {"mask": True, "zero_output": True, "acts": ("relu", "sigmoid")}),
     ("masked_dropout_linear", {"mask": True, "dropout": True, "acts": ("linear", "tanh")}),
+    ("masked_linear_tanh_gates", {"mask": True, "acts": ("linear", "tanh")}),
 ]
 
 
@@ -350,28 +351,37 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
         np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=rtol * 10)
 
 
-def test_numpy_forward_only_kernel_runs_when_no_gradient_is_needed(monkeypatch):
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_numpy_forward_only_kernel_runs_when_no_gradient_is_needed(kind, monkeypatch):
     if current().name != "numpy":
         pytest.skip("the fast path is the NumPy backend's")
     backend = current()
     calls = []
-    infer = backend.kernels["lstm_inference"]
+    infer = backend.kernels[f"{kind}_inference"]
 
     def spy(*args, **kwargs):
         calls.append(True)
         return infer(*args, **kwargs)
 
-    monkeypatch.setattr(backend, "kernels", {**backend.kernels, "lstm_inference": spy})
-    x, kernel, rkernel, bias, states = make_inputs("lstm")
-    out, h, c = rnn.lstm(x, kernel, rkernel, bias, initial_state=states)
+    monkeypatch.setattr(backend, "kernels", {**backend.kernels, f"{kind}_inference": spy})
+    x, kernel, rkernel, bias, states = make_inputs(kind)
+    out, *finals = call_op(kind, x, kernel, rkernel, bias, states)
     assert calls == [True]
-    expected, finals = reference("lstm", x, kernel, rkernel, bias, states)
+    expected, want = reference(kind, x, kernel, rkernel, bias, states)
     np.testing.assert_allclose(ops.convert_to_numpy(out), expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ops.convert_to_numpy(c), finals[1], rtol=1e-5, atol=1e-6)
+    for got, ref in zip(finals, want):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ref, rtol=1e-5, atol=1e-6)
     w = Variable(backend.asarray(kernel))
     with GradientTape():
-        rnn.lstm(x, w, rkernel, bias, initial_state=states)
+        call_op(kind, x, w, rkernel, bias, states)
     assert calls == [True], "a tracked call needs the forward kernel's saved buffers"
+    if kind == "gru":
+        # reset_after=False is left to the portable path, which still matches the reference
+        _, k2, r2, b2, _ = make_inputs("gru", reset_after=False)
+        out, h = rnn.gru(x, k2, r2, b2, initial_state=states, reset_after=False)
+        assert calls == [True, True]
+        expected, want = reference("gru", x, k2, r2, b2, states, reset_after=False)
+        np.testing.assert_allclose(ops.convert_to_numpy(out), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_numpy_fast_path_declines_what_it_does_not_cover():
@@ -388,6 +398,14 @@ def test_numpy_fast_path_declines_what_it_does_not_cover():
                reset_after=False) is None
     assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), per_gate, None, False) is None
     assert gru(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None, False) is None
+    infer = numpy_rnn.KERNELS["gru_inference"]
+    assert infer(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, None, False,
+                 reset_after=False) is None
+    assert infer(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None,
+                 False) is None
+    assert infer(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, per_gate[:, :, :2],
+                 False) is None
+    assert infer(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, None, False)[2] is None
 
 
 # -- bad input ------------------------------------------------------------------------------
