@@ -127,6 +127,33 @@ def _split_(skip, t, d, carry):
     return carry
 
 
+def _step_buffer(x_tm, h0, dmask=None):
+    """The `(T + 1, features + units + 1, batch)` buffer whose column block t is
+    `[x_t; h_(t-1); 1]`, and its `h` rows (block t + 1 receives the new state)."""
+    t_len, b, f = x_tm.shape
+    u = h0.shape[-1]
+    buf = np.empty((t_len + 1, f + u + 1, b), x_tm.dtype)
+    xs = x_tm if dmask is None else x_tm * dmask
+    buf[:t_len, :f] = xs.transpose(0, 2, 1)
+    buf[:, f + u] = 1.0
+    hs = buf[:, f:f + u]
+    hs[0] = h0.T
+    return buf, hs
+
+
+def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
+    """`[W; U; b]` transposed to gate rows in kernel order i, f, o, c (the sigmoid
+    rows pre-scaled by 1/2 when the gates are fused into one tanh)."""
+    f, u = kernel.shape[0], rkernel.shape[0]
+    w = np.empty((4 * u, f + u + 1), dtype)
+    w[:, :f] = kernel[:, order].T
+    w[:, f:f + u] = rkernel[:, order].T
+    w[:, f + u] = 0.0 if bias is None else bias[order]
+    if fused:
+        w[:3 * u] *= 0.5
+    return w
+
+
 # -- LSTM --------------------------------------------------------------------------------
 # Without recurrent dropout the LSTM runs unit-major: states are `(units, batch)` and step
 # t multiplies `[W; U; b]^T` (gate rows) by the `[x_t; h_{t-1}; 1]` block of one buffer, so
@@ -156,18 +183,8 @@ def _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
     order = _lstm_order(u)
     fused = ract == "sigmoid" and act == "tanh"
     kernel_p, rkernel_p = kernel[:, order], rkernel[:, order]
-    w = np.empty((4 * u, f + u + 1), dtype)
-    w[:, :f] = kernel_p.T
-    w[:, f:f + u] = rkernel_p.T
-    w[:, f + u] = 0.0 if bias is None else bias[order]
-    if fused:
-        w[:3 * u] *= 0.5
-    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
-    xs = x_tm if dmask is None else x_tm * dmask
-    buf[:t_len, :f] = xs.transpose(0, 2, 1)
-    buf[:, f + u] = 1.0
-    hs = buf[:, f:f + u]
-    hs[0] = states[0].T
+    w = _lstm_weights(kernel, rkernel, bias, order, fused, dtype)
+    buf, hs = _step_buffer(x_tm, states[0], dmask)
     gates = np.empty((t_len, 4 * u, b), dtype)
     cseq = np.empty((t_len + 1, u, b), dtype)
     tcs = np.empty((t_len, u, b), dtype)
@@ -389,17 +406,8 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     dtype = x_tm.dtype
     order = _lstm_order(u)
     fused = ract == "sigmoid" and act == "tanh"
-    w = np.empty((4 * u, f + u + 1), dtype)
-    w[:, :f] = kernel[:, order].T
-    w[:, f:f + u] = rkernel[:, order].T
-    w[:, f + u] = 0.0 if bias is None else bias[order]
-    if fused:
-        w[:3 * u] *= 0.5
-    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
-    buf[:t_len, :f] = x_tm.transpose(0, 2, 1)
-    buf[:, f + u] = 1.0
-    hs = buf[:, f:f + u]
-    hs[0] = states[0].T
+    w = _lstm_weights(kernel, rkernel, bias, order, fused, dtype)
+    buf, hs = _step_buffer(x_tm, states[0])
     c = np.ascontiguousarray(states[1].T)
     z = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
@@ -460,12 +468,7 @@ def _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, 
         w[3 * u:, f + u] = bias[0][2 * u:]
     if fused:
         w[:2 * u] *= 0.5
-    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
-    xs = x_tm if dmask is None else x_tm * dmask
-    buf[:t_len, :f] = xs.transpose(0, 2, 1)
-    buf[:, f + u] = 1.0
-    hs = buf[:, f:f + u]
-    hs[0] = states[0].T
+    buf, hs = _step_buffer(x_tm, states[0], dmask)
     gates = np.empty((t_len, 4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
     skip = None if mask_tm is None else ~mask_tm[:, None, :]
@@ -697,11 +700,7 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
         w[3 * u:, f + u] = bias[1][2 * u:]
     if fused:
         w[:2 * u] *= 0.5
-    buf = np.empty((t_len + 1, f + u + 1, b), dtype)
-    buf[:t_len, :f] = x_tm.transpose(0, 2, 1)
-    buf[:, f + u] = 1.0
-    hs = buf[:, f:f + u]
-    hs[0] = states[0].T
+    buf, hs = _step_buffer(x_tm, states[0])
     y = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
     skip = None if mask_tm is None else ~mask_tm[:, None, :]
