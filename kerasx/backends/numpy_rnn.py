@@ -141,6 +141,45 @@ def _step_buffer(x_tm, h0, dmask=None):
     return buf, hs
 
 
+class _InferenceSteps:
+    """The step blocks of a forward-only kernel: the whole `_step_buffer` when the
+    output sequence is wanted, else two blocks used in turn (the input of step t is
+    copied into its block just before the step), so memory does not grow with T."""
+
+    def __init__(self, x_tm, h0, keep_sequence):
+        self.keep = keep_sequence
+        if keep_sequence:
+            self.buf, self.hs = _step_buffer(x_tm, h0)
+            return
+        f, u, b = x_tm.shape[2], h0.shape[-1], x_tm.shape[1]
+        self.x_tm, self.f = x_tm, f
+        self.buf = np.empty((2, f + u + 1, b), x_tm.dtype)
+        self.buf[:, f + u] = 1.0
+        self.hs = self.buf[:, f:f + u]
+        self.hs[0] = h0.T
+
+    def block(self, t):
+        """`[x_t; h_(t-1); 1]`, and the index of the rows in `hs` that receive h_t."""
+        if self.keep:
+            return self.buf[t], t + 1
+        block = self.buf[t & 1]
+        block[:self.f] = self.x_tm[t].T
+        return block, (t + 1) & 1
+
+    def previous(self, t):
+        return self.hs[t] if self.keep else self.hs[t & 1]
+
+    def results(self, t_len, mask_tm, zero_output, dtype):
+        """(output sequence or None, final h as `(batch, units)`)."""
+        last = self.hs[t_len if self.keep else t_len & 1]
+        if not self.keep:
+            return None, np.ascontiguousarray(last.T)
+        outputs = self.hs[1:].transpose(2, 0, 1)
+        if zero_output and mask_tm is not None:
+            outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+        return outputs, np.ascontiguousarray(last.T)
+
+
 def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
     """`[W; U; b]` transposed to gate rows in kernel order i, f, o, c (the sigmoid
     rows pre-scaled by 1/2 when the gates are fused into one tanh)."""
@@ -389,14 +428,16 @@ def lstm_backward(saved, dout, dfinals, needs):
 
 
 def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
-                   zero_output):
+                   zero_output, sequences=True):
     """Forward only, keeping no buffers for a backward pass.
 
     Unit-major layout: step t multiplies `[W; U; b]^T` by column block `[x_t; h; 1]`
     of one `(timesteps + 1, features + units + 1, batch)` buffer, so the input,
     recurrent and bias terms come out of one matmul, each gate is a contiguous
     block of rows, and the new `h` is written straight into the next block, where
-    it is both the next matmul's input and the returned output sequence.
+    it is both the next matmul's input and the returned output sequence. With
+    `sequences=False` no output sequence is kept (None is returned in its place)
+    and two blocks are used in turn.
     """
     act, ract = names
     if not _supported(names, dmask, rmask) or dmask is not None or rmask is not None:
@@ -407,7 +448,8 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     order = _lstm_order(u)
     fused = ract == "sigmoid" and act == "tanh"
     w = _lstm_weights(kernel, rkernel, bias, order, fused, dtype)
-    buf, hs = _step_buffer(x_tm, states[0])
+    steps = _InferenceSteps(x_tm, states[0], sequences)
+    hs = steps.hs
     c = np.ascontiguousarray(states[1].T)
     z = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
@@ -416,7 +458,8 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     f_act, f_ract = _ACT[act][0], _ACT[ract][0]
     gi, gf, go, gc = z[:u], z[u:2 * u], z[2 * u:3 * u], z[3 * u:]
     for t in range(t_len):
-        np.matmul(w, buf[t], out=z)
+        block, nxt = steps.block(t)
+        np.matmul(w, block, out=z)
         if fused:
             np.tanh(z, out=z)
             sig = z[:3 * u]
@@ -433,15 +476,13 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
         else:
             np.copyto(tmp, c_new)
             f_act(tmp)
-        np.multiply(go, tmp, out=hs[t + 1])
+        np.multiply(go, tmp, out=hs[nxt])
         if skip is not None:
             np.copyto(c_new, c, where=skip[t])
-            np.copyto(hs[t + 1], hs[t], where=skip[t])
+            np.copyto(hs[nxt], steps.previous(t), where=skip[t])
             c, c_new = c_new, c
-    outputs = hs[1:].transpose(2, 0, 1)
-    if zero_output and mask_tm is not None:
-        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
-    return outputs, (np.ascontiguousarray(hs[t_len].T), np.ascontiguousarray(c.T)), None
+    outputs, h = steps.results(t_len, mask_tm, zero_output, dtype)
+    return outputs, (h, np.ascontiguousarray(c.T)), None
 
 
 # -- GRU (reset_after=True, the Keras default) -------------------------------------------
@@ -669,7 +710,7 @@ def gru_backward(saved, dout, dfinals, needs):
 
 
 def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
-                  zero_output, reset_after=True):
+                  zero_output, reset_after=True, sequences=True):
     """Forward only for `reset_after=True`, keeping no buffers for a backward pass.
 
     Unit-major layout: step t multiplies one stacked weight matrix by column block
@@ -680,7 +721,8 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
     candidate's input and recurrent terms get separate row blocks: the rows are
     `z, r` (input, recurrent and both biases summed), then the candidate's input
     term with its input bias, then its recurrent term with its recurrent bias
-    (zeros in the columns each block does not read).
+    (zeros in the columns each block does not read). With `sequences=False` no
+    output sequence is kept (None is returned in its place).
     """
     act, ract = names
     if (not reset_after or not _supported(names, dmask, rmask) or dmask is not None
@@ -700,14 +742,16 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
         w[3 * u:, f + u] = bias[1][2 * u:]
     if fused:
         w[:2 * u] *= 0.5
-    buf, hs = _step_buffer(x_tm, states[0])
+    steps = _InferenceSteps(x_tm, states[0], sequences)
+    hs = steps.hs
     y = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
     skip = None if mask_tm is None else ~mask_tm[:, None, :]
     f_act, f_ract = _ACT[act][0], _ACT[ract][0]
     zr, gz, gr, hh, rec_h = y[:2 * u], y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
     for t in range(t_len):
-        np.matmul(w, buf[t], out=y)
+        block, nxt = steps.block(t)
+        np.matmul(w, block, out=y)
         if fused:
             np.tanh(zr, out=zr)
             zr *= 0.5
@@ -717,15 +761,14 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
         np.multiply(gr, rec_h, out=tmp)
         hh += tmp
         f_act(hh)
-        np.subtract(hs[t], hh, out=tmp)                        # h = hh + z * (h_prev - hh)
+        prev = steps.previous(t)
+        np.subtract(prev, hh, out=tmp)                         # h = hh + z * (h_prev - hh)
         tmp *= gz
-        np.add(hh, tmp, out=hs[t + 1])
+        np.add(hh, tmp, out=hs[nxt])
         if skip is not None:
-            np.copyto(hs[t + 1], hs[t], where=skip[t])
-    outputs = hs[1:].transpose(2, 0, 1)
-    if zero_output and mask_tm is not None:
-        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
-    return outputs, (np.ascontiguousarray(hs[t_len].T),), None
+            np.copyto(hs[nxt], prev, where=skip[t])
+    outputs, h = steps.results(t_len, mask_tm, zero_output, dtype)
+    return outputs, (h,), None
 
 # -- SimpleRNN ---------------------------------------------------------------------------
 

@@ -393,7 +393,7 @@ _PORTABLE = {
 
 def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
          activations, go_backwards, zero_output_for_mask, dropout_mask, recurrent_dropout_mask,
-         **extra):
+         return_sequences, **extra):
     backend = current()
     xp = backend.xp
     xv, wv, rv, bv = (_native(backend, a) for a in (inputs, kernel, recurrent_kernel, bias))
@@ -429,7 +429,8 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
     for kind in kinds:
         fast = backend.kernel(f"{name}_{kind}")
         if fast is not None:
-            result = fast(*args, names, dmask, rmask, zero_output_for_mask, **extra)
+            options = dict(extra, sequences=return_sequences) if kind == "inference" else extra
+            result = fast(*args, names, dmask, rmask, zero_output_for_mask, **options)
             if result is not None:
                 break
     if result is None:
@@ -439,6 +440,12 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
         run_backward = backend.kernel(f"{name}_backward")
     outputs, finals, saved = result
     if not need_grad:
+        if outputs is None:  # a forward-only kernel that kept no sequence
+            outputs = finals[0]
+            if zero_output_for_mask and mask_tm is not None:
+                outputs = xp.where(mask_tm[-1][:, None], outputs, 0.0)
+        elif not return_sequences:
+            outputs = outputs[:, -1, ...]
         return (Tensor(outputs),) + tuple(Tensor(s) for s in finals)
     needs = (getattr(inputs, "tracked", False),)
 
@@ -452,7 +459,10 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
             dx = xp.permute_dims(dx_tm, (1, 0, 2))
         return (dx, dw, dr, db if bias is not None else None) + tuple(dstates)
 
-    return record_multi((outputs,) + tuple(finals), parents, vjp)
+    results = record_multi((outputs,) + tuple(finals), parents, vjp)
+    if return_sequences:
+        return results
+    return (results[0][:, -1, ...],) + tuple(results[1:])
 
 
 def _native(backend, x):
@@ -479,35 +489,42 @@ def _initial_states(backend, name, initial_state, n_states, batch, units, dtype)
 
 def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None,
                activation="tanh", go_backwards=False, zero_output_for_mask=False,
-               dropout_mask=None, recurrent_dropout_mask=None):
+               dropout_mask=None, recurrent_dropout_mask=None, return_sequences=True):
     """A whole SimpleRNN sequence: `h_t = activation(x_t @ W + h_{t-1} @ U + b)`.
 
     Returns:
         `(outputs, h)`: the output sequence `(batch, timesteps, units)` and the final state.
+    With `return_sequences=False` the first result is the last output `(batch, units)`
+    instead of the sequence (a forward-only backend kernel then keeps no sequence).
     """
     return _run("simple_rnn", 1, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
                 [(activation, "activation")], go_backwards, zero_output_for_mask, dropout_mask,
-                recurrent_dropout_mask)
+                recurrent_dropout_mask, return_sequences)
 
 
 def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None,
          activation="tanh", recurrent_activation="sigmoid", go_backwards=False,
-         zero_output_for_mask=False, dropout_mask=None, recurrent_dropout_mask=None):
+         zero_output_for_mask=False, dropout_mask=None, recurrent_dropout_mask=None,
+         return_sequences=True):
     """A whole LSTM sequence with Keras's gate order `i, f, c, o`.
 
     `initial_state` is `[h0, c0]` (zeros when None).
 
     Returns:
         `(outputs, h, c)`: the output sequence and the final memory and carry states.
+    With `return_sequences=False` the first result is the last output `(batch, units)`
+    instead of the sequence (a forward-only backend kernel then keeps no sequence).
     """
     return _run("lstm", 2, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
                 [(activation, "activation"), (recurrent_activation, "recurrent_activation")],
-                go_backwards, zero_output_for_mask, dropout_mask, recurrent_dropout_mask)
+                go_backwards, zero_output_for_mask, dropout_mask, recurrent_dropout_mask,
+                return_sequences)
 
 
 def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None,
         activation="tanh", recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
-        zero_output_for_mask=False, dropout_mask=None, recurrent_dropout_mask=None):
+        zero_output_for_mask=False, dropout_mask=None, recurrent_dropout_mask=None,
+        return_sequences=True):
     """A whole GRU sequence with Keras's gate order `z, r, h`.
 
     With `reset_after=True` (Keras's default) the bias has shape `(2, 3 * units)`
@@ -517,8 +534,10 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
 
     Returns:
         `(outputs, h)`: the output sequence and the final state.
+    With `return_sequences=False` the first result is the last output `(batch, units)`
+    instead of the sequence (a forward-only backend kernel then keeps no sequence).
     """
     return _run("gru", 1, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
                 [(activation, "activation"), (recurrent_activation, "recurrent_activation")],
                 go_backwards, zero_output_for_mask, dropout_mask, recurrent_dropout_mask,
-                reset_after=reset_after)
+                return_sequences, reset_after=reset_after)

@@ -275,6 +275,33 @@ def test_untracked_call_records_nothing():
     assert out.node is None and h.node is None
 
 
+LAST_MASKED = np.array([[True, True, False], [False, True, True]])
+
+
+@pytest.mark.parametrize("tracked_kernel", [False, True], ids=["inference", "training"])
+@pytest.mark.parametrize("kind,extra", KINDS, ids=[_case_id(*k) for k in KINDS])
+@pytest.mark.parametrize("options", [
+    {}, {"go_backwards": True}, {"mask": LAST_MASKED},
+    {"mask": LAST_MASKED, "zero_output_for_mask": True},
+], ids=["plain", "backwards", "mask", "mask_zero_output"])
+def test_return_sequences_false_gives_the_last_output(kind, extra, options, tracked_kernel):
+    x, kernel, rkernel, bias, states = make_inputs(kind, **extra)
+    full = call_op(kind, x, kernel, rkernel, bias, states, **extra, **options)
+    if tracked_kernel:
+        kernel = Variable(current().asarray(kernel))
+    with GradientTape():
+        last = call_op(kind, x, kernel, rkernel, bias, states, return_sequences=False,
+                       **extra, **options)
+    assert (last[0].node is not None) == tracked_kernel
+    want = ops.convert_to_numpy(full[0])[:, -1]
+    np.testing.assert_allclose(ops.convert_to_numpy(last[0]), want, rtol=1e-6, atol=1e-12)
+    if options.get("zero_output_for_mask"):
+        assert not want[0].any()  # the first sample's last step is masked
+    for got, ref in zip(last[1:], full[1:]):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(ref),
+                                   rtol=1e-6, atol=1e-12)
+
+
 # -- the NumPy fast path against the portable path ----------------------------------------
 
 FAST_OPTIONS = [
@@ -339,6 +366,10 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
             assert got[2] is None
             for a, b in zip((got[0],) + tuple(got[1]), (slow[0],) + tuple(slow[1])):
                 assert a.dtype == b.dtype and a.shape == b.shape
+                np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+            short = infer(*args, names, dmask, rmask, zero, sequences=False)
+            assert short[0] is None
+            for a, b in zip(short[1], slow[1]):
                 np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
     dout = rng.standard_normal((batch, steps, units)).astype(dtype)
     dfinals = tuple(rng.standard_normal((batch, units)).astype(dtype) for _ in states)

@@ -139,8 +139,11 @@ def zero_states(cell, batch_size):
             for n in sizes]
 
 
-def fused_result(outputs, finals, mask, zero_output):
-    """(outputs, last_output, final_states) from a fused op's results."""
+def fused_result(outputs, finals, mask, zero_output, return_sequences=True):
+    """(outputs, last_output, final_states) from a fused op's results (an op called
+    with `return_sequences=False` returned the last output in place of `outputs`)."""
+    if not return_sequences:
+        return None, outputs, list(finals)
     last = finals[0]
     if mask is not None and zero_output:
         last = ops.getitem(outputs, (slice(None), -1))

@@ -94,7 +94,8 @@ class GRUCell(Layer, DropoutRNNCell):
         h = z * h_prev + (1.0 - z) * hh
         return h, ([h] if isinstance(states, (list, tuple)) else h)
 
-    def _fused_sequence(self, sequences, states, mask, go_backwards, zero_output, dmask, rmask):
+    def _fused_sequence(self, sequences, states, mask, go_backwards, zero_output, dmask, rmask,
+                        return_sequences=True):
         """The whole sequence through `ops.rnn.gru` (None: activations not fusable)."""
         act, ract = _cells.fused_name(self.activation), _cells.fused_name(self.recurrent_activation)
         if act is None or ract is None:
@@ -103,8 +104,8 @@ class GRUCell(Layer, DropoutRNNCell):
             sequences, self.kernel, self.recurrent_kernel, self.bias, initial_state=states,
             mask=mask, activation=act, recurrent_activation=ract, reset_after=self.reset_after,
             go_backwards=go_backwards, zero_output_for_mask=zero_output, dropout_mask=dmask,
-            recurrent_dropout_mask=rmask)
-        return _cells.fused_result(outputs, [h], mask, zero_output)
+            recurrent_dropout_mask=rmask, return_sequences=return_sequences)
+        return _cells.fused_result(outputs, [h], mask, zero_output, return_sequences)
 
     def get_initial_state(self, batch_size=None):
         return _cells.zero_states(self, batch_size)

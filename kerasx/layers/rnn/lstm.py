@@ -89,7 +89,8 @@ class LSTMCell(Layer, DropoutRNNCell):
         h = o * self.activation(c)
         return h, [h, c]
 
-    def _fused_sequence(self, sequences, states, mask, go_backwards, zero_output, dmask, rmask):
+    def _fused_sequence(self, sequences, states, mask, go_backwards, zero_output, dmask, rmask,
+                        return_sequences=True):
         """The whole sequence through `ops.rnn.lstm` (None: activations not fusable)."""
         act, ract = _cells.fused_name(self.activation), _cells.fused_name(self.recurrent_activation)
         if act is None or ract is None:
@@ -97,8 +98,9 @@ class LSTMCell(Layer, DropoutRNNCell):
         outputs, h, c = rnn_ops.lstm(
             sequences, self.kernel, self.recurrent_kernel, self.bias, initial_state=states,
             mask=mask, activation=act, recurrent_activation=ract, go_backwards=go_backwards,
-            zero_output_for_mask=zero_output, dropout_mask=dmask, recurrent_dropout_mask=rmask)
-        return _cells.fused_result(outputs, [h, c], mask, zero_output)
+            zero_output_for_mask=zero_output, dropout_mask=dmask, recurrent_dropout_mask=rmask,
+            return_sequences=return_sequences)
+        return _cells.fused_result(outputs, [h, c], mask, zero_output, return_sequences)
 
     def get_initial_state(self, batch_size=None):
         return _cells.zero_states(self, batch_size)

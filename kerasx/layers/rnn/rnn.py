@@ -238,7 +238,7 @@ class RNN(Layer):
             fused = getattr(cell, "_fused_sequence", None)
             if fused is not None:
                 result = fused(sequences, states, mask_value, self.go_backwards,
-                               self.zero_output_for_mask, dmask, rmask)
+                               self.zero_output_for_mask, dmask, rmask, self.return_sequences)
             if result is None:
                 result = self._loop(sequences, states, mask_value, training)
             outputs, last, finals = result

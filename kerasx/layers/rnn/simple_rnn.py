@@ -63,7 +63,8 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         output = self.activation(ops.add(h, _cells.gate_matmul(prev, self.recurrent_kernel, rmask)))
         return output, ([output] if isinstance(states, (list, tuple)) else output)
 
-    def _fused_sequence(self, sequences, states, mask, go_backwards, zero_output, dmask, rmask):
+    def _fused_sequence(self, sequences, states, mask, go_backwards, zero_output, dmask, rmask,
+                        return_sequences=True):
         """The whole sequence through `ops.rnn.simple_rnn` (None: activation not fusable)."""
         name = _cells.fused_name(self.activation)
         if name is None:
@@ -71,8 +72,9 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         outputs, h = rnn_ops.simple_rnn(
             sequences, self.kernel, self.recurrent_kernel, self.bias, initial_state=states,
             mask=mask, activation=name, go_backwards=go_backwards,
-            zero_output_for_mask=zero_output, dropout_mask=dmask, recurrent_dropout_mask=rmask)
-        return _cells.fused_result(outputs, [h], mask, zero_output)
+            zero_output_for_mask=zero_output, dropout_mask=dmask, recurrent_dropout_mask=rmask,
+            return_sequences=return_sequences)
+        return _cells.fused_result(outputs, [h], mask, zero_output, return_sequences)
 
     def get_initial_state(self, batch_size=None):
         return _cells.zero_states(self, batch_size)
