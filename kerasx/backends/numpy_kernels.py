@@ -10,4 +10,42 @@ def scatter_add_rows(table_shape, indices, updates, dtype):
     return out
 
 
-KERNELS = {"scatter_add_rows": scatter_add_rows}
+def sparse_softmax_cross_entropy(logits, labels):
+    """`(losses, gradient)` of the portable sparse `softmax_cross_entropy` for 2-D
+    `logits` with the classes on the last axis (None otherwise).
+
+    The label's log-probability is picked with one integer index instead of
+    `take_along_axis`, and the gradient `g * (softmax - one_hot)` reuses the
+    forward's exponentials. Labels outside `[0, classes)` give 0, as there.
+    """
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        return None
+    n, classes = logits.shape
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    sums = exps.sum(axis=1, keepdims=True)
+    ids = labels.astype(np.intp, copy=False)
+    invalid = (ids < 0) | (ids >= classes)
+    if invalid.any():
+        ids = np.where(invalid, 0, ids)
+    else:
+        invalid = None
+    rows = np.arange(n)
+    losses = np.log(sums[:, 0])
+    losses -= shifted[rows, ids]
+    if invalid is not None:
+        losses[invalid] = 0.0
+
+    def gradient(g):
+        grad = np.divide(exps, sums, out=exps)
+        grad[rows, ids] -= 1.0
+        grad *= g[:, None]
+        if invalid is not None:
+            grad[invalid] = 0.0
+        return grad
+
+    return losses, gradient
+
+
+KERNELS = {"scatter_add_rows": scatter_add_rows,
+           "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy}

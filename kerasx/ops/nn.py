@@ -333,6 +333,13 @@ def softmax_cross_entropy(labels, logits, sparse=False, axis=-1):
     tv = value_of(labels)
     nd = len(zv.shape)
     ax = axis % nd
+    fast = backend.kernel("sparse_softmax_cross_entropy") if sparse and ax == nd - 1 else None
+    result = None if fast is None else fast(zv, tv)
+    if result is not None:
+        out, gradient = result
+        if not tracked(logits):
+            return Tensor(out)
+        return record(out, (labels, logits), lambda g: (None, gradient(g)))
     shifted = zv - xp.max(zv, axis=ax, keepdims=True)
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=ax, keepdims=True))
     if sparse:
