@@ -1,7 +1,9 @@
 """Accuracy metrics: exact match, binary, categorical, sparse categorical and top-k."""
 
 from kerasx import ops
-from kerasx.autodiff.tensor import TensorOps
+from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
+from kerasx.backends import current
+from kerasx.layers.core.input_layer import KerasTensor
 from kerasx.losses.loss import squeeze_or_expand_to_same_rank
 from kerasx.metrics.reduction_metrics import MeanMetricWrapper
 
@@ -48,6 +50,9 @@ def categorical_accuracy(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """Whether integer `y_true` equals the arg-max of `y_pred`."""
+    common = _sparse_categorical_accuracy_2d(y_true, y_pred)
+    if common is not None:
+        return common
     y_pred = _t(y_pred)
     y_true = _t(y_true, y_pred.dtype)
     shape = tuple(y_true.shape)
@@ -62,6 +67,25 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if matches.ndim > 1 and matches.shape[-1] == 1:
         matches = ops.squeeze(matches, axis=-1)
     return matches
+
+
+def _sparse_categorical_accuracy_2d(y_true, y_pred):
+    """The common case, `(batch,)` or `(batch, 1)` labels against `(batch, classes)`
+    scores, on raw arrays: the same comparison without a tensor per step
+    (this runs on every training batch). None for any other case."""
+    if not isinstance(y_pred, TensorOps) or isinstance(y_true, KerasTensor):
+        return None
+    backend = current()
+    xp = backend.xp
+    scores = y_pred.value
+    labels = value_of(y_true) if isinstance(y_true, TensorOps) else backend.asarray(y_true)
+    if not hasattr(scores, "ndim") or scores.ndim != 2 or labels.ndim not in (1, 2) \
+            or labels.shape[0] != scores.shape[0] or labels.ndim == 2 and labels.shape[1] != 1:
+        return None
+    if labels.ndim == 2:
+        labels = xp.reshape(labels, (labels.shape[0],))
+    ids = xp.astype(xp.argmax(scores, axis=-1), scores.dtype)
+    return Tensor(xp.astype(xp.astype(labels, scores.dtype) == ids, backend.dtype(_floatx())))
 
 
 def _check_k(k, num_classes, name, cls):
