@@ -2,7 +2,12 @@
 
 
 class TensorOps:
-    """Python operators for tensors and variables, bound to `kerasx.ops` on import."""
+    """Python operators for tensors and variables, bound to `kerasx.ops` on import.
+
+    With a symbolic `KerasTensor` as the other operand (`tensor + kerasx.Input(...)`),
+    a binary operator gives way to the KerasTensor's own operator, which records the
+    op in the functional graph with this tensor as a constant of the node.
+    """
 
     __slots__ = ()
     __array_priority__ = 100

@@ -108,9 +108,20 @@ class Sequential(Model):
         self.build((None,) + tuple(shape[1:]) if isinstance(shape, tuple) else shape)
 
     def call(self, inputs, training=None, mask=None):
-        x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training)
+        """Runs the layers in turn; `mask` (a boolean array with the input's leading
+        dimensions, e.g. `(batch, timesteps)`) reaches the first layer as a `Masking`
+        layer's mask would, and flows on through the layers that support masking."""
+        from kerasx.models.functional import attach_masks, restore_masks
+
+        names = [self._input_layer.name if self._input_layer is not None else "input"]
+        values = [inputs]
+        masked = attach_masks(self.name, names, values, mask)
+        x = values[0]
+        try:
+            for layer in self._stack:
+                x = layer(x, training=training)
+        finally:
+            restore_masks(masked, x)
         return x
 
     def compute_output_shape(self, input_shape):

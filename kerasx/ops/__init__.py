@@ -135,6 +135,35 @@ def _raw(fn):
 
 
 
+_UNARY = {"__neg__", "__abs__", "__pos__", "__invert__"}
+
+
+def _defer_to_symbolic(fn):
+    """The eager binary operator `fn`, giving way to a symbolic right operand.
+
+    `tensor + keras_tensor` must record a graph node, not compute: returning
+    NotImplemented makes Python call the KerasTensor's reflected operator
+    (`__radd__`, `__rmatmul__`, `__gt__` for `<`, ...), which records the op.
+    """
+
+    def operator(a, b):
+        if type(b) in _SYMBOLIC_SET:
+            return NotImplemented
+        return fn(a, b)
+
+    operator.__name__ = fn.__name__
+    operator.__doc__ = fn.__doc__
+    return operator
+
+
+def _getitem_maybe_symbolic(x, key):
+    # A symbolic index (`tensor[keras_tensor]`) records a `getitem` node.
+    if type(key) in _SYMBOLIC_SET or type(key) is tuple and not \
+            _SYMBOLIC_SET.isdisjoint(map(type, key)):
+        return getitem(x, key)
+    return _raw_getitem(x, key)
+
+
 def _bind_operators(cls, symbolic=False):
     """Gives Tensor and Variable (or, with `symbolic`, KerasTensor) the Python operators,
     routed through these ops."""
@@ -157,7 +186,9 @@ def _bind_operators(cls, symbolic=False):
                     "__rand__": lambda a, b: logical_and(b, a),
                     "__ror__": lambda a, b: logical_or(b, a)})
     else:
-        ops = {k: _raw(v) if not k.startswith("__r") else v for k, v in ops.items()}
+        ops = {k: _raw(v) if k.startswith("__r") or k in _UNARY else _defer_to_symbolic(_raw(v))
+               for k, v in ops.items()}
+        ops["__getitem__"] = _getitem_maybe_symbolic
     for name, fn in ops.items():
         setattr(cls, name, fn)
     tr, rs, sq = (transpose, reshape, squeeze) if symbolic else \
@@ -169,6 +200,7 @@ def _bind_operators(cls, symbolic=False):
 
 
 _wrap_public_functions(globals())
+_raw_getitem = _raw(getitem)
 absolute = abs
 concat = concatenate
 permute_dims = transpose

@@ -12,6 +12,13 @@ arguments (`axis`, `keepdims`, `newshape`...) and the node's `args` hold its
 tensor arguments, in order (`[x, 2]` for `x * 2`). kerasx ops Keras has no
 operation for (`dense`, `dropout`, `lstm`...) are written under module
 `kerasx.ops` in the same form; only kerasx reads those back.
+
+Eager arguments of such a call (`ops.convert_to_tensor(c) + x`,
+`ops.multiply(numpy_array, x)`, a Variable) are captured as constants of the
+node: the model reuses them on every call, and configs store them as Keras
+does, as `__tensor__` / `__numpy__` entries in the node's `args` (so they
+round-trip through `get_config`/`from_config` and `.keras` files). A captured
+Variable is saved by its current value and is not one of the model's weights.
 """
 
 __all__ = []
@@ -78,6 +85,7 @@ class OpLayer(Layer):
         if _has_symbolic(args) or _has_symbolic(kwargs):
             from kerasx.layers.core.input_layer import symbolic_call
 
+            args = tuple(_captured(a) for a in args)
             return symbolic_call(self, args[0] if args else None, args[1:], kwargs)
         kwargs.pop("training", None)
         return self.call(*args, **kwargs)
@@ -234,6 +242,27 @@ def symbolic_op(op, fn, args, kwargs):
             f"{message}. Check the shapes and dtypes of the tensors given to it (None is a size "
             "known only when the model runs)."
         ) from None
+
+
+def _captured(value):
+    """A constant taken into a graph node, as the active backend's array.
+
+    Eager arguments (`ops.multiply(host_array, x)`, or a `__numpy__` entry of a
+    saved config) are kept in the node and reused on every call; a host array
+    the backend cannot compute with (NumPy under CuPy or array_api_strict) is
+    moved to the backend's device once, here, instead of failing at each call.
+    """
+    from kerasx.autodiff.tensor import Tensor
+    from kerasx.backends import current
+    from kerasx.backends.host import is_host_array
+
+    if isinstance(value, (list, tuple)):
+        return type(value)(_captured(v) for v in value)
+    if is_host_array(value) and getattr(value, "ndim", 0) > 0:
+        backend = current()
+        if not backend.is_native(value):
+            return Tensor(backend.asarray(value))
+    return value
 
 
 def _describe(value):
