@@ -133,7 +133,8 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
         counts = _count_array(backend, window_counts(sizes, pool_size, strides, pads),
                               x.dtype)
     xpad = pad_spatial(xp, x, pads, -float("inf") if mode == "max" else 0.0, backend.device)
-    argmax_fwd = backend.kernel("max_pool_forward") if mode == "max" else None
+    # the winning offsets are only worth their cost when a backward pass will read them
+    argmax_fwd = backend.kernel("max_pool_forward") if mode == "max" and tracked(inputs) else None
     found = argmax_fwd(xpad, pool_size, strides) if argmax_fwd is not None else None
     if found is not None:
         # the kernel keeps the winning offsets, so the backward needs no input

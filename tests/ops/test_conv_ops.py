@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from kerasx import ops
+from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops import pooling
 from kerasx.testing import OpCase, check_gradients, check_op_case, float64
@@ -474,6 +474,34 @@ def test_numpy_argmax_max_pool_matches_portable(pool_size, strides, size, monkey
     np.testing.assert_array_equal(
         numpy_conv.max_pool_backward(offsets, dy, x.shape, pool_size, strides),
         pooling.pool_backward(x, y, dy, pool_size, strides, "max"))
+
+
+@numpy_only
+def test_winning_offsets_are_kept_only_when_a_gradient_will_read_them(monkeypatch):
+    from kerasx.backends import current, numpy_conv
+
+    monkeypatch.setattr(numpy_conv, "_ARGMAX_POOL_MIN_BYTES", 0)
+    backend = current()
+    calls = []
+
+    def spy(*args):
+        calls.append(True)
+        return numpy_conv.max_pool_forward(*args)
+
+    monkeypatch.setattr(backend, "kernels", {**backend.kernels, "max_pool_forward": spy})
+    x = r(2, 6, 4, 3).astype(np.float32)
+    want = pooling.pool_forward(x, (2, 2), (2, 2), "max")
+    np.testing.assert_array_equal(ops.convert_to_numpy(pooling.max_pool(x, 2)), want)
+    assert calls == []
+    v = Variable(x)
+    with GradientTape() as tape:
+        y = pooling.max_pool(v, 2)
+        total = ops.sum(y)
+    np.testing.assert_array_equal(ops.convert_to_numpy(y), want)
+    assert calls == [True]
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(tape.gradient(total, v)),
+        pooling.pool_backward(x, want, np.ones_like(want), (2, 2), (2, 2), "max"))
 
 
 @numpy_only
