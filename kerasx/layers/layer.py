@@ -10,7 +10,44 @@ from kerasx.backends.sparse import is_sparse, to_dense
 from kerasx.utils.naming import to_snake_case, uniquify
 
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
+# The names of the layers whose build or call is running, outermost first: a variable's
+# `path` is this scope plus its layer's name, as Keras's name scopes make it
+# (`sequential/lstm/lstm_cell/kernel`).
+_SCOPE = contextvars.ContextVar("kerasx_name_scope", default=())
 _SIGNATURES = {}
+
+
+def _enter_scope(name):
+    """Pushes `name` unless it is already the innermost scope; returns the reset token."""
+    scope = _SCOPE.get()
+    if scope and scope[-1] == name:
+        return None
+    return _SCOPE.set(scope + (name,))
+
+
+def _exit_scope(token):
+    if token is not None:
+        _SCOPE.reset(token)
+
+
+def _scoped_build(build):
+    """`build` running inside its layer's name scope (the variables it creates get their
+    path from it, also when a parent layer calls it directly), marking the layer built
+    once it returns, as Keras does."""
+
+    def wrapper(self, *args, **kwargs):
+        token = _enter_scope(self.name)
+        try:
+            result = build(self, *args, **kwargs)
+        finally:
+            _exit_scope(token)
+        self.built = True
+        return result
+
+    wrapper.__name__, wrapper.__qualname__ = build.__name__, build.__qualname__
+    wrapper.__doc__, wrapper.__wrapped__ = build.__doc__, build
+    wrapper._scoped = True
+    return wrapper
 
 
 class Layer:
@@ -28,6 +65,12 @@ class Layer:
         input_shape / input_dim: the shape of one sample, for the first layer of
             a `Sequential` model (as in Keras 2 and the Keras 3 compatibility path).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_scoped", False):
+            cls.build = _scoped_build(build)
 
     def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_shape=None,
                  input_dim=None, batch_input_shape=None, batch_size=None,
@@ -87,7 +130,10 @@ class Layer:
                        name=name or f"variable_{len(self._own_variables)}",
                        constraint=constraints.get(constraint),
                        regularizer=regularizers.get(regularizer), aggregation=aggregation)
-        var.path = f"{self.name}/{var.name}"
+        scope = _SCOPE.get()
+        if not scope or scope[-1] != self.name:
+            scope = scope + (self.name,)
+        var.path = "/".join(scope + (var.name,))
         self._own_variables.append(var)
         return var
 
@@ -229,6 +275,13 @@ class Layer:
             flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
             assert_input_compatibility(self, [(tuple(x.shape), x.dtype) for x in flat
                                               if isinstance(x, TensorOps)])
+        scope_token = _enter_scope(self.name)
+        try:
+            return self._call_in_scope(inputs, args, kwargs)
+        finally:
+            _exit_scope(scope_token)
+
+    def _call_in_scope(self, inputs, args, kwargs):
         if not self.built:
             self._build_for(inputs)
         accepts_training, accepts_mask = _call_signature(type(self))
