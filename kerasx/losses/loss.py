@@ -238,6 +238,9 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     shape = tuple(values.shape)
     if reduction is None or reduction == "none" or shape == () or shape == (0,):
         return values
+    if reduction != "sum" and not (reduction == "mean_with_sample_weight"
+                                   and sample_weight is not None) and _size(shape) > 0:
+        return ops.mean(values)  # sum / size as one tape node
     loss = ops.sum(values)
     if reduction == "sum":
         return loss
