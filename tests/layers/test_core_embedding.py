@@ -78,6 +78,14 @@ def test_numpy_kernel_against_portable_path(monkeypatch):
         monkeypatch.delitem(backend.kernels, "scatter_add_rows", raising=False)
         np.testing.assert_allclose(fast, scatter_add_rows(6, indices, updates), rtol=1e-6,
                                    atol=1e-6)
+        # (batch, timesteps) int32 ids, as an Embedding's inputs
+        ids = rng.integers(0, 6, (4, 10)).astype(np.int32)
+        rows = rng.standard_normal((4, 10, 5)).astype(np.float32)
+        want = np.zeros((6, 5), np.float32)
+        np.add.at(want, ids.reshape(-1), rows.reshape(-1, 5))
+        got = numpy_kernels.scatter_add_rows((6, 5), ids, rows, rows.dtype)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
 def test_mask_zero():
