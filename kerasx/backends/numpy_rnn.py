@@ -117,6 +117,14 @@ def _dout_tm(dout, mask_tm, zero_output):
     return d
 
 
+def _unit_major_grad(g, u, b, dtype):
+    """A final-state gradient `(batch, units)` as a fresh C-ordered `(units, batch)` array
+    (a plain copy of the transpose would keep Fortran order and slow every step)."""
+    if g is None:
+        return np.zeros((u, b), dtype)
+    return np.array(g.T, dtype=dtype, order="C")
+
+
 def _split_(skip, t, d, carry):
     """Moves the gradient of masked rows of `d` into `carry` (returned), zeroing them in d."""
     if skip is None:
@@ -274,8 +282,7 @@ def _lstm_backward_um(saved, dout, dfinals, needs):
     dtype = gates.dtype
     d_act, d_ract = _ACT[act][1], _ACT[ract][1]
     dz_all = np.empty_like(gates)
-    dh = np.zeros((u, b), dtype) if dfinals[0] is None else np.array(dfinals[0].T, dtype=dtype)
-    dc = np.zeros((u, b), dtype) if dfinals[1] is None else np.array(dfinals[1].T, dtype=dtype)
+    dh, dc = _unit_major_grad(dfinals[0], u, b, dtype), _unit_major_grad(dfinals[1], u, b, dtype)
     d_out = None
     if dout is not None:
         d_out = dout.transpose(1, 2, 0)
@@ -550,7 +557,7 @@ def _gru_backward_um(saved, dout, dfinals, needs):
     d_act, d_ract = _ACT[act][1], _ACT[ract][1]
     hs = buf[:, f:f + u]
     dz_all = np.empty_like(gates)
-    dh = np.zeros((u, b), dtype) if dfinals[0] is None else np.array(dfinals[0].T, dtype=dtype)
+    dh = _unit_major_grad(dfinals[0], u, b, dtype)
     d_out = None
     if dout is not None:
         d_out = dout.transpose(1, 2, 0)

@@ -462,7 +462,11 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
     results = record_multi((outputs,) + tuple(finals), parents, vjp)
     if return_sequences:
         return results
-    return (results[0][:, -1, ...],) + tuple(results[1:])
+    if zero_output_for_mask and mask_tm is not None:
+        return (results[0][:, -1, ...],) + tuple(results[1:])
+    # the last output is the final state: its gradient then reaches the backward pass as
+    # a state gradient, with no mostly-zero sequence gradient to walk through
+    return (results[1],) + tuple(results[1:])
 
 
 def _native(backend, x):

@@ -14,6 +14,7 @@ B, T, F, U = 2, 3, 3, 2
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 N_STATES = {"simple_rnn": 1, "lstm": 2, "gru": 1}
 MASK = np.array([[True, False, True], [False, True, True]])
+LAST_MASKED = np.array([[True, True, False], [False, True, True]])
 
 
 # -- the float64 reference: a plain loop over timesteps ------------------------------------
@@ -208,6 +209,27 @@ def test_gradients_match_finite_differences(kind, extra, name, options, path, mo
     check_gradients(fn, [x, kernel, rkernel, bias, *states], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("path", ["default", "portable"])
+@pytest.mark.parametrize("kind,extra", KINDS, ids=[_case_id(*k) for k in KINDS])
+@pytest.mark.parametrize("options", [
+    {}, {"go_backwards": True}, {"mask": LAST_MASKED},
+    {"mask": LAST_MASKED, "zero_output_for_mask": True},
+], ids=["plain", "backwards", "mask", "mask_zero_output"])
+def test_gradients_of_the_last_output_alone(kind, extra, options, path, monkeypatch):
+    """`return_sequences=False`: the gradient enters as a final-state gradient."""
+    if path == "portable":
+        if current().name != "numpy":
+            pytest.skip("only NumPy has a fast path to switch off")
+        _without_rnn_kernels(monkeypatch)
+    x, kernel, rkernel, bias, states = make_inputs(kind, seed=6, **extra)
+
+    def fn(x, kernel, rkernel, bias, *states):
+        return call_op(kind, x, kernel, rkernel, bias, list(states), return_sequences=False,
+                       **options, **extra)[0]
+
+    check_gradients(fn, [x, kernel, rkernel, bias, *states], rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
 def test_gradients_without_bias_and_with_other_activations(kind):
     x, kernel, rkernel, _, states = make_inputs(kind, seed=3)
@@ -274,8 +296,6 @@ def test_untracked_call_records_nothing():
     out, h = rnn.gru(x, kernel, rkernel, bias)
     assert out.node is None and h.node is None
 
-
-LAST_MASKED = np.array([[True, True, False], [False, True, True]])
 
 
 @pytest.mark.parametrize("tracked_kernel", [False, True], ids=["inference", "training"])
