@@ -718,46 +718,53 @@ def gru_backward(saved, dout, dfinals, needs):
 
 def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
                   zero_output, reset_after=True, sequences=True):
-    """Forward only for `reset_after=True`, keeping no buffers for a backward pass.
+    """Forward only, keeping no buffers for a backward pass.
 
     Unit-major layout: step t multiplies one stacked weight matrix by column block
     `[x_t; h; 1]` of a `(timesteps + 1, features + units + 1, batch)` buffer and
     writes the new `h` straight into the next block, where it is both the next
-    matmul's input and the returned output. The reset gate multiplies the
-    recurrent projection of the candidate (its recurrent bias included), so the
-    candidate's input and recurrent terms get separate row blocks: the rows are
-    `z, r` (input, recurrent and both biases summed), then the candidate's input
-    term with its input bias, then its recurrent term with its recurrent bias
-    (zeros in the columns each block does not read). With `sequences=False` no
-    output sequence is kept (None is returned in its place).
+    matmul's input and the returned output. The rows are `z, r` (input, recurrent
+    and biases summed), then the candidate's input term with its input bias.
+    With `reset_after=True` the reset gate multiplies the candidate's recurrent
+    projection (its recurrent bias included), which is a fourth row block of the
+    same matmul; with `reset_after=False` it multiplies the state before that
+    projection, a second, `units x units` matmul per step. With `sequences=False`
+    no output sequence is kept (None is returned in its place).
     """
     act, ract = names
-    if (not reset_after or not _supported(names, dmask, rmask) or dmask is not None
-            or rmask is not None):
+    if not _supported(names, dmask, rmask) or dmask is not None or rmask is not None:
         return None
     t_len, b, f = x_tm.shape
     u = rkernel.shape[0]
     dtype = x_tm.dtype
     fused = ract == "sigmoid"
-    w = np.zeros((4 * u, f + u + 1), dtype)
+    w = np.zeros(((4 if reset_after else 3) * u, f + u + 1), dtype)
     w[:3 * u, :f] = kernel.T
     w[:2 * u, f:f + u] = rkernel[:, :2 * u].T
-    w[3 * u:, f:f + u] = rkernel[:, 2 * u:].T
-    if bias is not None:
-        w[:2 * u, f + u] = bias[0][:2 * u] + bias[1][:2 * u]
-        w[2 * u:3 * u, f + u] = bias[0][2 * u:]
-        w[3 * u:, f + u] = bias[1][2 * u:]
+    rk_h = None
+    if reset_after:
+        w[3 * u:, f:f + u] = rkernel[:, 2 * u:].T
+        if bias is not None:
+            w[:2 * u, f + u] = bias[0][:2 * u] + bias[1][:2 * u]
+            w[2 * u:3 * u, f + u] = bias[0][2 * u:]
+            w[3 * u:, f + u] = bias[1][2 * u:]
+    else:
+        rk_h = np.ascontiguousarray(rkernel[:, 2 * u:].T)
+        if bias is not None:
+            w[:, f + u] = bias
     if fused:
         w[:2 * u] *= 0.5
     steps = _InferenceSteps(x_tm, states[0], sequences)
     hs = steps.hs
-    y = np.empty((4 * u, b), dtype)
+    y = np.empty((w.shape[0], b), dtype)
     tmp = np.empty((u, b), dtype)
+    rec = None if reset_after else np.empty((u, b), dtype)
     skip = None if mask_tm is None else ~mask_tm[:, None, :]
     f_act, f_ract = _ACT[act][0], _ACT[ract][0]
     zr, gz, gr, hh, rec_h = y[:2 * u], y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
     for t in range(t_len):
         block, nxt = steps.block(t)
+        prev = steps.previous(t)
         np.matmul(w, block, out=y)
         if fused:
             np.tanh(zr, out=zr)
@@ -765,10 +772,14 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
             zr += 0.5
         else:
             f_ract(zr)
-        np.multiply(gr, rec_h, out=tmp)
-        hh += tmp
+        if reset_after:
+            np.multiply(gr, rec_h, out=tmp)
+            hh += tmp
+        else:
+            np.multiply(gr, prev, out=tmp)
+            np.matmul(rk_h, tmp, out=rec)
+            hh += rec
         f_act(hh)
-        prev = steps.previous(t)
         np.subtract(prev, hh, out=tmp)                         # h = hh + z * (h_prev - hh)
         tmp *= gz
         np.add(hh, tmp, out=hs[nxt])

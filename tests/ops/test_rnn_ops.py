@@ -402,6 +402,42 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
         np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=rtol * 10)
 
 
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-10), ("float32", 2e-5)])
+@pytest.mark.parametrize("name,options", [
+    ("plain", {}), ("mask_zero_output", {"mask": True, "zero_output": True}),
+    ("no_bias_relu", {"use_bias": False, "acts": ("relu", "sigmoid")}),
+    ("masked_linear_tanh_gates", {"mask": True, "acts": ("linear", "tanh")}),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_numpy_gru_reset_before_inference_matches_portable(name, options, dtype, rtol):
+    if current().name != "numpy":
+        pytest.skip("the fast path is the NumPy backend's")
+    from kerasx.backends import numpy_rnn
+
+    rng = np.random.default_rng(12)
+    steps, batch, feats, units = 5, 3, 4, 6
+    x_tm = rng.standard_normal((steps, batch, feats)).astype(dtype)
+    kernel = (rng.standard_normal((feats, 3 * units)) * 0.5).astype(dtype)
+    rkernel = (rng.standard_normal((units, 3 * units)) * 0.5).astype(dtype)
+    bias = (rng.standard_normal(3 * units) * 0.3).astype(dtype) \
+        if options.get("use_bias", True) else None
+    states = (rng.standard_normal((batch, units)).astype(dtype),)
+    mask_tm = rng.random((steps, batch)) < 0.7 if options.get("mask") else None
+    names = options.get("acts", ("tanh", "sigmoid"))
+    zero = options.get("zero_output", False)
+    args = (x_tm, kernel, rkernel, bias, states, mask_tm)
+    slow = rnn.gru_forward(current().xp, *args, tuple(rnn.ACTIVATIONS[n] for n in names), None,
+                           None, zero, reset_after=False)
+    infer = numpy_rnn.KERNELS["gru_inference"]
+    got = infer(*args, names, None, None, zero, reset_after=False)
+    assert got[2] is None
+    for a, b in zip((got[0],) + tuple(got[1]), (slow[0],) + tuple(slow[1])):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    short = infer(*args, names, None, None, zero, reset_after=False, sequences=False)
+    assert short[0] is None
+    np.testing.assert_allclose(short[1][0], slow[1][0], rtol=rtol, atol=rtol)
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_numpy_forward_only_kernel_runs_when_no_gradient_is_needed(kind, monkeypatch):
     if current().name != "numpy":
@@ -427,7 +463,7 @@ def test_numpy_forward_only_kernel_runs_when_no_gradient_is_needed(kind, monkeyp
         call_op(kind, x, w, rkernel, bias, states)
     assert calls == [True], "a tracked call needs the forward kernel's saved buffers"
     if kind == "gru":
-        # reset_after=False is left to the portable path, which still matches the reference
+        # reset_after=False has its own forward-only kernel too
         _, k2, r2, b2, _ = make_inputs("gru", reset_after=False)
         out, h = rnn.gru(x, k2, r2, b2, initial_state=states, reset_after=False)
         assert calls == [True, True]
@@ -450,8 +486,6 @@ def test_numpy_fast_path_declines_what_it_does_not_cover():
     assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), per_gate, None, False) is None
     assert gru(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None, False) is None
     infer = numpy_rnn.KERNELS["gru_inference"]
-    assert infer(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, None, False,
-                 reset_after=False) is None
     assert infer(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None,
                  False) is None
     assert infer(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, per_gate[:, :, :2],
