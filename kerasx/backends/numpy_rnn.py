@@ -202,11 +202,12 @@ def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
 
 
 # -- LSTM --------------------------------------------------------------------------------
-# Without recurrent dropout the LSTM runs unit-major: states are `(units, batch)` and step
-# t multiplies `[W; U; b]^T` (gate rows) by the `[x_t; h_{t-1}; 1]` block of one buffer, so
-# input, recurrent and bias terms are one matmul, each gate is a contiguous block of rows
-# (the elementwise passes run on contiguous memory), the new h lands in the next block, and
-# the weight gradients (bias included, through the ones row) are one matmul over all steps.
+# The LSTM runs unit-major: states are `(units, batch)` and step t multiplies `[W; U; b]^T`
+# (gate rows) by the `[x_t; h_{t-1}; 1]` block of one buffer, so input, recurrent and bias
+# terms are one matmul, each gate is a contiguous block of rows (the elementwise passes run
+# on contiguous memory), the new h lands in the next block, and the weight gradients (bias
+# included, through the ones row) are one matmul over all steps. Recurrent dropout masks
+# the h rows of the buffer; the state itself is then kept beside it.
 # Inside the kernel the gate columns are reordered i, f, o, c (Keras stores i, f, c, o) so
 # the three recurrent-activation gates form one block; with sigmoid gates the weights of
 # that block are pre-scaled by 1/2, making sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 one tanh
@@ -222,7 +223,9 @@ def _unorder(a, order):
     return out
 
 
-def _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, zero_output):
+def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output):
+    if not _supported(names, dmask, rmask):
+        return None
     act, ract = names
     t_len, b, f = x_tm.shape
     u = rkernel.shape[0]
@@ -232,6 +235,14 @@ def _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
     kernel_p, rkernel_p = kernel[:, order], rkernel[:, order]
     w = _lstm_weights(kernel, rkernel, bias, order, fused, dtype)
     buf, hs = _step_buffer(x_tm, states[0], dmask)
+    # With recurrent dropout the buffer's h rows hold the dropped-out state that the matmul
+    # reads, and the state itself (outputs, final h, carried over masked steps) is `hseq`.
+    rm = hseq = hs
+    if rmask is not None:
+        rm = np.ascontiguousarray(rmask.T)
+        hseq = np.empty((t_len + 1, u, b), dtype)
+        hseq[0] = states[0].T
+        np.multiply(hseq[0], rm, out=hs[0])
     gates = np.empty((t_len, 4 * u, b), dtype)
     cseq = np.empty((t_len + 1, u, b), dtype)
     tcs = np.empty((t_len, u, b), dtype)
@@ -259,22 +270,24 @@ def _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
         else:
             np.copyto(tcs[t], c)
             f_act(tcs[t])
-        np.multiply(z[2 * u:3 * u], tcs[t], out=hs[t + 1])
+        np.multiply(z[2 * u:3 * u], tcs[t], out=hseq[t + 1])
         if skip is not None:
-            np.copyto(hs[t + 1], hs[t], where=skip[t])
+            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
             np.copyto(c, cseq[t], where=skip[t])
-    outputs = hs[1:].transpose(2, 0, 1)
+        if rmask is not None:
+            np.multiply(hseq[t + 1], rm, out=hs[t + 1])
+    outputs = hseq[1:].transpose(2, 0, 1)
     if zero_output and mask_tm is not None:
         outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
-    saved = ("unit_major", kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates,
-             cseq, tcs, order)
-    finals = (np.ascontiguousarray(hs[t_len].T), np.ascontiguousarray(cseq[t_len].T))
+    saved = (kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs,
+             order, None if rmask is None else rm)
+    finals = (np.ascontiguousarray(hseq[t_len].T), np.ascontiguousarray(cseq[t_len].T))
     return outputs, finals, saved
 
 
-def _lstm_backward_um(saved, dout, dfinals, needs):
-    (_, kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs,
-     order) = saved
+def lstm_backward(saved, dout, dfinals, needs):
+    (kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs, order,
+     rm) = saved
     act, ract = names
     t_len, n, b = gates.shape
     u = n // 4
@@ -312,6 +325,8 @@ def _lstm_backward_um(saved, dout, dfinals, needs):
         d_act(y[3 * u:], deriv[3 * u:])
         dz *= deriv
         np.matmul(rk, dz, out=dh)
+        if rm is not None:
+            dh *= rm
         if hk is not None:
             dh += hk
             dc += ck
@@ -327,111 +342,6 @@ def _lstm_backward_um(saved, dout, dfinals, needs):
     dw, dr, db = dfull[:, :f].T, dfull[:, f:f + u].T, dfull[:, f + u]
     return (dx, _unorder(dw, order), _unorder(dr, order), _unorder(db, order),
             (np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)))
-
-
-def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output):
-    act, ract = names
-    if not _supported(names, dmask, rmask):
-        return None
-    if rmask is None:
-        return _lstm_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
-                                zero_output)
-    t_len, b, _ = x_tm.shape
-    u = rkernel.shape[0]
-    dtype = x_tm.dtype
-    order = _lstm_order(u)
-    fused = ract == "sigmoid" and act == "tanh"
-    scale = np.ones(4 * u, dtype)
-    if fused:
-        scale[:3 * u] = 0.5
-    kernel_p, rkernel_p = kernel[:, order], rkernel[:, order]
-    bias_p = None if bias is None else bias[order] * scale
-    x2, gates = _project(x_tm, kernel_p * scale, bias_p, dmask)
-    rk_scaled = rkernel_p * scale
-    hseq = np.empty((t_len + 1, b, u), dtype)
-    cseq = np.empty((t_len + 1, b, u), dtype)
-    tcs = np.empty((t_len, b, u), dtype)
-    hseq[0], cseq[0] = states
-    rec = np.empty((b, 4 * u), dtype)
-    tmp = np.empty((b, u), dtype)
-    skip = _masked_index(mask_tm)
-    f_act, f_ract = _ACT[act][0], _ACT[ract][0]
-    for t in range(t_len):
-        z = gates[t]
-        hp = hseq[t] if rmask is None else np.multiply(hseq[t], rmask, out=tmp)
-        np.matmul(hp, rk_scaled, out=rec)
-        z += rec
-        if fused:
-            np.tanh(z, out=z)
-            sig = z[:, :3 * u]
-            sig *= 0.5
-            sig += 0.5
-        else:
-            f_ract(z[:, :3 * u])
-            f_act(z[:, 3 * u:])
-        c = cseq[t + 1]
-        np.multiply(z[:, u:2 * u], cseq[t], out=c)
-        np.multiply(z[:, :u], z[:, 3 * u:], out=tmp)
-        c += tmp
-        if act == "tanh":
-            np.tanh(c, out=tcs[t])
-        else:
-            np.copyto(tcs[t], c)
-            f_act(tcs[t])
-        np.multiply(z[:, 2 * u:3 * u], tcs[t], out=hseq[t + 1])
-        if skip is not None:
-            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
-            np.copyto(c, cseq[t], where=skip[t])
-    saved = (x2, kernel_p, rkernel_p, dmask, rmask, mask_tm, zero_output, names, gates, hseq,
-             cseq, tcs, order)
-    return _outputs(hseq[1:], mask_tm, zero_output), (hseq[t_len], cseq[t_len]), saved
-
-
-def lstm_backward(saved, dout, dfinals, needs):
-    if isinstance(saved[0], str):
-        return _lstm_backward_um(saved, dout, dfinals, needs)
-    (x2, kernel_p, rkernel_p, dmask, rmask, mask_tm, zero_output, names, gates, hseq, cseq, tcs,
-     order) = saved
-    act, ract = names
-    t_len, b, n = gates.shape
-    u = n // 4
-    d_act, d_ract = _ACT[act][1], _ACT[ract][1]
-    dz_all = np.empty_like(gates)
-    dh = _state_grad(dfinals[0], hseq[0])
-    dc = _state_grad(dfinals[1], cseq[0])
-    rt = np.ascontiguousarray(rkernel_p.T)
-    d_out = _dout_tm(dout, mask_tm, zero_output)
-    skip = _masked_index(mask_tm)
-    tmp = np.empty((b, u), hseq.dtype)
-    deriv = np.empty((b, n), hseq.dtype)
-    h_carry, c_carry = np.empty_like(tmp), np.empty_like(tmp)
-    for t in reversed(range(t_len)):
-        y, tc, dz = gates[t], tcs[t], dz_all[t]
-        if d_out is not None:
-            dh += d_out[t]
-        hk = _split_(skip, t, dh, h_carry)
-        ck = _split_(skip, t, dc, c_carry)
-        d_act(tc, tmp)
-        tmp *= y[:, 2 * u:3 * u]
-        tmp *= dh
-        dc += tmp                                              # gradient of the new carry
-        np.multiply(dc, y[:, 3 * u:], out=dz[:, :u])           # i
-        np.multiply(dc, cseq[t], out=dz[:, u:2 * u])           # f
-        np.multiply(dh, tc, out=dz[:, 2 * u:3 * u])            # o
-        np.multiply(dc, y[:, :u], out=dz[:, 3 * u:])           # c
-        dc *= y[:, u:2 * u]
-        d_ract(y[:, :3 * u], deriv[:, :3 * u])
-        d_act(y[:, 3 * u:], deriv[:, 3 * u:])
-        dz *= deriv
-        np.matmul(dz, rt, out=dh)
-        if rmask is not None:
-            dh *= rmask
-        if hk is not None:
-            dh += hk
-            dc += ck
-    dr = _recur_dw(hseq[:t_len], dz_all, rmask)
-    dx, dw, db = _project_vjp(x2, kernel_p, dz_all, dmask, needs[0])
-    return dx, _unorder(dw, order), _unorder(dr, order), _unorder(db, order), (dh, dc)
 
 
 def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,

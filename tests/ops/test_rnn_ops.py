@@ -399,7 +399,10 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
     for i, (a, b) in enumerate(zip(got[:4] + tuple(got[4]), want[:4] + tuple(want[4]))):
         if i == 3 and bias is None:
             continue
-        np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=rtol * 10)
+        # float32 rounding scales with the largest gradient entry (linear activations
+        # give entries of ~30 next to ~0.1 ones)
+        scale = max(1.0, float(np.abs(b).max()))
+        np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=rtol * 10 * scale)
 
 
 @pytest.mark.parametrize("dtype,rtol", [("float64", 1e-10), ("float32", 2e-5)])
