@@ -223,8 +223,20 @@ def _unorder(a, order):
     return out
 
 
+def _per_gate(mask, k_gate):
+    """The mask of Keras gate `k_gate` from a per-gate `(4, batch, n)` stack, a shared
+    `(batch, n)` mask, or None."""
+    if mask is None or mask.ndim == 2:
+        return mask
+    return mask[k_gate]
+
+
+# Keras gate index (i, f, c, o) of each row block of the kernel order i, f, o, c
+_KERAS_GATE = (0, 1, 3, 2)
+
+
 def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output):
-    if not _supported(names, dmask, rmask):
+    if not all(n in _ACT for n in names):
         return None
     act, ract = names
     t_len, b, f = x_tm.shape
@@ -234,16 +246,38 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
     fused = ract == "sigmoid" and act == "tanh"
     kernel_p, rkernel_p = kernel[:, order], rkernel[:, order]
     w = _lstm_weights(kernel, rkernel, bias, order, fused, dtype)
-    buf, hs = _step_buffer(x_tm, states[0], dmask)
-    # With recurrent dropout the buffer's h rows hold the dropped-out state that the matmul
-    # reads, and the state itself (outputs, final h, carried over masked steps) is `hseq`.
-    rm = hseq = hs
-    if rmask is not None:
-        rm = np.ascontiguousarray(rmask.T)
+    gates = np.empty((t_len, 4 * u, b), dtype)
+    # Per-gate dropout masks (Keras's implementation 1, used with recurrent dropout) give
+    # each gate its own masked input and state: the input terms of all steps are then
+    # projected per gate up front and each step does one units x units matmul per gate.
+    per_gate = any(m is not None and m.ndim == 3 for m in (dmask, rmask))
+    buf = rms = None
+    if per_gate:
         hseq = np.empty((t_len + 1, u, b), dtype)
         hseq[0] = states[0].T
-        np.multiply(hseq[0], rm, out=hs[0])
-    gates = np.empty((t_len, 4 * u, b), dtype)
+        for k, g in enumerate(_KERAS_GATE):
+            dm = _per_gate(dmask, g)
+            xs = x_tm if dm is None else x_tm * dm
+            rows = slice(k * u, (k + 1) * u)
+            np.matmul(w[rows, :f], xs.transpose(0, 2, 1), out=gates[:, rows])
+            gates[:, rows] += w[rows, f + u][:, None]
+        recur = [np.ascontiguousarray(w[k * u:(k + 1) * u, f:f + u]) for k in range(4)]
+        rms = [None if rmask is None else np.ascontiguousarray(_per_gate(rmask, g).T)
+               for g in _KERAS_GATE]
+        hm = np.empty((u, b), dtype)
+        rec = np.empty((u, b), dtype)
+    else:
+        buf, hs = _step_buffer(x_tm, states[0], dmask)
+        # With recurrent dropout the buffer's h rows hold the dropped-out state that the
+        # matmul reads, and the state itself (outputs, final h, carried over masked steps)
+        # is `hseq`.
+        rm = hseq = hs
+        if rmask is not None:
+            rm = np.ascontiguousarray(rmask.T)
+            hseq = np.empty((t_len + 1, u, b), dtype)
+            hseq[0] = states[0].T
+            np.multiply(hseq[0], rm, out=hs[0])
+        rms = None if rmask is None else rm
     cseq = np.empty((t_len + 1, u, b), dtype)
     tcs = np.empty((t_len, u, b), dtype)
     cseq[0] = states[1].T
@@ -252,7 +286,13 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
     f_act, f_ract = _ACT[act][0], _ACT[ract][0]
     for t in range(t_len):
         z = gates[t]
-        np.matmul(w, buf[t], out=z)
+        if per_gate:
+            for k in range(4):
+                h = hseq[t] if rms[k] is None else np.multiply(hseq[t], rms[k], out=hm)
+                np.matmul(recur[k], h, out=rec)
+                z[k * u:(k + 1) * u] += rec
+        else:
+            np.matmul(w, buf[t], out=z)
         if fused:
             np.tanh(z, out=z)
             sig = z[:3 * u]
@@ -274,20 +314,22 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
         if skip is not None:
             np.copyto(hseq[t + 1], hseq[t], where=skip[t])
             np.copyto(c, cseq[t], where=skip[t])
-        if rmask is not None:
-            np.multiply(hseq[t + 1], rm, out=hs[t + 1])
+        if not per_gate and rmask is not None:
+            np.multiply(hseq[t + 1], rms, out=hs[t + 1])
     outputs = hseq[1:].transpose(2, 0, 1)
     if zero_output and mask_tm is not None:
         outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    inputs = (x_tm, dmask, hseq) if per_gate else None
     saved = (kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs,
-             order, None if rmask is None else rm)
+             order, rms, inputs)
     finals = (np.ascontiguousarray(hseq[t_len].T), np.ascontiguousarray(cseq[t_len].T))
     return outputs, finals, saved
 
 
 def lstm_backward(saved, dout, dfinals, needs):
     (kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs, order,
-     rm) = saved
+     rms, inputs) = saved
+    per_gate = inputs is not None
     act, ract = names
     t_len, n, b = gates.shape
     u = n // 4
@@ -305,7 +347,11 @@ def lstm_backward(saved, dout, dfinals, needs):
     tmp = np.empty((u, b), dtype)
     deriv = np.empty((n, b), dtype)
     h_carry, c_carry = np.empty_like(tmp), np.empty_like(tmp)
-    rk = np.ascontiguousarray(rkernel_p)
+    if per_gate:
+        recur = [np.ascontiguousarray(rkernel_p[:, k * u:(k + 1) * u]) for k in range(4)]
+        part = np.empty((u, b), dtype)
+    else:
+        rk = np.ascontiguousarray(rkernel_p)
     for t in reversed(range(t_len)):
         y, tc, dz = gates[t], tcs[t], dz_all[t]
         if d_out is not None:
@@ -324,24 +370,58 @@ def lstm_backward(saved, dout, dfinals, needs):
         d_ract(y[:3 * u], deriv[:3 * u])
         d_act(y[3 * u:], deriv[3 * u:])
         dz *= deriv
-        np.matmul(rk, dz, out=dh)
-        if rm is not None:
-            dh *= rm
+        if per_gate:
+            dh.fill(0.0)
+            for k in range(4):
+                np.matmul(recur[k], dz[k * u:(k + 1) * u], out=part)
+                if rms[k] is not None:
+                    part *= rms[k]
+                dh += part
+        else:
+            np.matmul(rk, dz, out=dh)
+            if rms is not None:
+                dh *= rms
         if hk is not None:
             dh += hk
             dc += ck
-    # one matmul over all timesteps; the ones row of `buf` turns into the bias gradient
-    d2 = dz_all.transpose(1, 0, 2).reshape(n, t_len * b)
-    x2 = buf[:t_len].transpose(1, 0, 2).reshape(buf.shape[1], t_len * b)
-    dfull = d2 @ x2.T
-    dx = None
-    if needs[0]:
-        dx = np.matmul(kernel_p, dz_all).transpose(0, 2, 1)
-        if dmask is not None:
-            dx = dx * dmask
-    dw, dr, db = dfull[:, :f].T, dfull[:, f:f + u].T, dfull[:, f + u]
+    if per_gate:
+        dw, dr, db, dx = _lstm_per_gate_grads(inputs, kernel_p, dz_all, rms, needs[0])
+    else:
+        # one matmul over all timesteps; the ones row of `buf` turns into the bias gradient
+        d2 = dz_all.transpose(1, 0, 2).reshape(n, t_len * b)
+        x2 = buf[:t_len].transpose(1, 0, 2).reshape(buf.shape[1], t_len * b)
+        dfull = d2 @ x2.T
+        dx = None
+        if needs[0]:
+            dx = np.matmul(kernel_p, dz_all).transpose(0, 2, 1)
+            if dmask is not None:
+                dx = dx * dmask
+        dw, dr, db = dfull[:, :f].T, dfull[:, f:f + u].T, dfull[:, f + u]
     return (dx, _unorder(dw, order), _unorder(dr, order), _unorder(db, order),
             (np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)))
+
+
+def _lstm_per_gate_grads(inputs, kernel_p, dz_all, rms, need_x):
+    """Kernel, recurrent kernel, bias and input gradients (kernel order) with per-gate masks."""
+    x_tm, dmask, hseq = inputs
+    t_len, n, b = dz_all.shape
+    u = n // 4
+    f = kernel_p.shape[0]
+    dw = np.empty((f, n), dz_all.dtype)
+    dr = np.empty((u, n), dz_all.dtype)
+    dx = np.zeros(x_tm.shape, dz_all.dtype) if need_x else None
+    for k, g in enumerate(_KERAS_GATE):
+        cols = slice(k * u, (k + 1) * u)
+        dz = dz_all[:, cols]
+        dm = _per_gate(dmask, g)
+        xs = x_tm if dm is None else x_tm * dm
+        dw[:, cols] = np.tensordot(xs, dz, axes=([0, 1], [0, 2]))
+        hs = hseq[:t_len] if rms[k] is None else hseq[:t_len] * rms[k]
+        dr[:, cols] = np.tensordot(hs, dz, axes=([0, 2], [0, 2]))
+        if need_x:
+            part = np.matmul(kernel_p[:, cols], dz).transpose(0, 2, 1)
+            dx += part if dm is None else part * dm
+    return dw, dr, dz_all.sum(axis=(0, 2)), dx
 
 
 def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
