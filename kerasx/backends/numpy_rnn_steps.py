@@ -1,0 +1,177 @@
+"""What the NumPy recurrent kernels share: in-place activations and their derivatives,
+time-major projections, the unit-major `[x_t; h_(t-1); 1]` step buffer, and the
+bookkeeping of masked steps."""
+
+import numpy as np
+
+
+def sigmoid_(v):
+    v *= 0.5
+    np.tanh(v, out=v)
+    v *= 0.5
+    v += 0.5
+
+
+def tanh_(v):
+    np.tanh(v, out=v)
+
+
+def relu_(v):
+    np.maximum(v, 0.0, out=v)
+
+
+def linear_(v):
+    pass
+
+
+def d_sigmoid(y, out):
+    np.subtract(1.0, y, out=out)
+    out *= y
+
+
+def d_tanh(y, out):
+    np.multiply(y, y, out=out)
+    np.subtract(1.0, out, out=out)
+
+
+def d_relu(y, out):
+    np.greater(y, 0.0, out=out, casting="unsafe")
+
+
+def d_linear(y, out):
+    out.fill(1.0)
+
+
+# name -> (in-place activation, derivative from the output written into `out`)
+ACT = {"tanh": (tanh_, d_tanh), "sigmoid": (sigmoid_, d_sigmoid),
+        "relu": (relu_, d_relu), "linear": (linear_, d_linear)}
+
+
+def supported(names, dmask, rmask):
+    return (all(n in ACT for n in names)
+            and (dmask is None or dmask.ndim == 2) and (rmask is None or rmask.ndim == 2))
+
+
+def project(x_tm, kernel, bias, dmask):
+    t, b, f = x_tm.shape
+    xs = x_tm if dmask is None else x_tm * dmask
+    x2 = np.ascontiguousarray(xs).reshape(t * b, f)
+    out = x2 @ kernel
+    if bias is not None:
+        out += bias
+    return x2, out.reshape(t, b, kernel.shape[1])
+
+
+def project_vjp(x2, kernel, d_tm, dmask, need_x):
+    t, b, n = d_tm.shape
+    d2 = d_tm.reshape(t * b, n)
+    dw = x2.T @ d2
+    db = d2.sum(axis=0)
+    dx = None
+    if need_x:
+        dx = (d2 @ kernel.T).reshape(t, b, kernel.shape[0])
+        if dmask is not None:
+            dx *= dmask
+    return dx, dw, db
+
+
+def recur_dw(h_tm, d_tm, rmask):
+    t, b, u = h_tm.shape
+    hs = h_tm if rmask is None else h_tm * rmask
+    return hs.reshape(t * b, u).T @ d_tm.reshape(t * b, d_tm.shape[-1])
+
+
+def masked_index(mask_tm):
+    """(T, B, 1) booleans, True at the masked (skipped) steps."""
+    return None if mask_tm is None else ~mask_tm[:, :, None]
+
+
+def outputs_of(hseq, mask_tm, zero_output):
+    out = hseq.transpose(1, 0, 2)
+    if zero_output and mask_tm is not None:
+        out = np.where(mask_tm.T[:, :, None], out, 0.0).astype(hseq.dtype, copy=False)
+    return out
+
+
+def state_grad(g, like):
+    return np.zeros_like(like) if g is None else np.array(g, dtype=like.dtype, copy=True)
+
+
+def dout_tm(dout, mask_tm, zero_output):
+    if dout is None:
+        return None
+    d = dout.transpose(1, 0, 2)
+    if zero_output and mask_tm is not None:
+        d = d * mask_tm[:, :, None]
+    return d
+
+
+def unit_major_grad(g, u, b, dtype):
+    """A final-state gradient `(batch, units)` as a fresh C-ordered `(units, batch)` array
+    (a plain copy of the transpose would keep Fortran order and slow every step)."""
+    if g is None:
+        return np.zeros((u, b), dtype)
+    return np.array(g.T, dtype=dtype, order="C")
+
+
+def split_carry(skip, t, d, carry):
+    """Moves the gradient of masked rows of `d` into `carry` (returned), zeroing them in d."""
+    if skip is None:
+        return None
+    k = skip[t]
+    np.multiply(d, k, out=carry)
+    np.copyto(d, 0.0, where=k)
+    return carry
+
+
+def step_buffer(x_tm, h0, dmask=None):
+    """The `(T + 1, features + units + 1, batch)` buffer whose column block t is
+    `[x_t; h_(t-1); 1]`, and its `h` rows (block t + 1 receives the new state)."""
+    t_len, b, f = x_tm.shape
+    u = h0.shape[-1]
+    buf = np.empty((t_len + 1, f + u + 1, b), x_tm.dtype)
+    xs = x_tm if dmask is None else x_tm * dmask
+    buf[:t_len, :f] = xs.transpose(0, 2, 1)
+    buf[:, f + u] = 1.0
+    hs = buf[:, f:f + u]
+    hs[0] = h0.T
+    return buf, hs
+
+
+class InferenceSteps:
+    """The step blocks of a forward-only kernel: the whole `step_buffer` when the
+    output sequence is wanted, else two blocks used in turn (the input of step t is
+    copied into its block just before the step), so memory does not grow with T."""
+
+    def __init__(self, x_tm, h0, keep_sequence):
+        self.keep = keep_sequence
+        if keep_sequence:
+            self.buf, self.hs = step_buffer(x_tm, h0)
+            return
+        f, u, b = x_tm.shape[2], h0.shape[-1], x_tm.shape[1]
+        self.x_tm, self.f = x_tm, f
+        self.buf = np.empty((2, f + u + 1, b), x_tm.dtype)
+        self.buf[:, f + u] = 1.0
+        self.hs = self.buf[:, f:f + u]
+        self.hs[0] = h0.T
+
+    def block(self, t):
+        """`[x_t; h_(t-1); 1]`, and the index of the rows in `hs` that receive h_t."""
+        if self.keep:
+            return self.buf[t], t + 1
+        block = self.buf[t & 1]
+        block[:self.f] = self.x_tm[t].T
+        return block, (t + 1) & 1
+
+    def previous(self, t):
+        return self.hs[t] if self.keep else self.hs[t & 1]
+
+    def results(self, t_len, mask_tm, zero_output, dtype):
+        """(output sequence or None, final h as `(batch, units)`)."""
+        last = self.hs[t_len if self.keep else t_len & 1]
+        if not self.keep:
+            return None, np.ascontiguousarray(last.T)
+        outputs = self.hs[1:].transpose(2, 0, 1)
+        if zero_output and mask_tm is not None:
+            outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+        return outputs, np.ascontiguousarray(last.T)
