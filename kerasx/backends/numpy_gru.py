@@ -3,8 +3,7 @@
 import numpy as np
 
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, dout_tm, masked_index,
-    outputs_of, project, project_vjp, recur_dw, split_carry, state_grad, step_buffer, supported,
-    unit_major_grad)
+    outputs_of, recur_dw, split_carry, state_grad, step_buffer, supported, unit_major_grad)
 
 
 # Without recurrent dropout the GRU trains unit-major too: one `(4 * units, features + units
@@ -125,12 +124,51 @@ def _gru_backward_um(saved, dout, dfinals, needs):
     return dx, dw, dr, db, (np.ascontiguousarray(dh.T),)
 
 
+# With recurrent dropout the GRU runs batch-major, one `(batch, 3 * units)` recurrent matmul
+# per step on the masked state. Keras's implementation 1 (what recurrent dropout selects)
+# gives each gate its own input and state masks, stacked as `(3, batch, n)`: the input
+# terms are then projected per gate and the recurrent matmul is split into one per gate.
+
+def _masks_of(mask, u):
+    """`[(columns, mask)]` covering all gates: one entry for a shared (or no) mask,
+    one per gate for a per-gate stack."""
+    if mask is None or mask.ndim == 2:
+        return [(slice(None), mask)]
+    return [(slice(g * u, (g + 1) * u), mask[g]) for g in range(mask.shape[0])]
+
+
+def _project_gates(x_tm, kernel, bias, dmask, u):
+    """`x_t @ kernel + bias` for all steps, each gate's columns from its masked input."""
+    t, b, f = x_tm.shape
+    out = np.empty((t * b, kernel.shape[1]), x_tm.dtype)
+    for cols, m in _masks_of(dmask, u):
+        xs = x_tm if m is None else x_tm * m
+        np.matmul(xs.reshape(t * b, f), kernel[:, cols], out=out[:, cols])
+    if bias is not None:
+        out += bias
+    return out.reshape(t, b, kernel.shape[1])
+
+
+def _project_gates_vjp(x_tm, kernel, d_tm, dmask, u, need_x):
+    t, b, f = x_tm.shape
+    d2 = d_tm.reshape(t * b, -1)
+    dw = np.empty(kernel.shape, d_tm.dtype)
+    dx = np.zeros((t, b, f), d_tm.dtype) if need_x else None
+    for cols, m in _masks_of(dmask, u):
+        xs = (x_tm if m is None else x_tm * m).reshape(t * b, f)
+        dw[:, cols] = xs.T @ d2[:, cols]
+        if need_x:
+            part = (d2[:, cols] @ kernel[:, cols].T).reshape(t, b, f)
+            dx += part if m is None else part * m
+    return dx, dw, d2.sum(axis=0)
+
+
 def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
                 reset_after=True):
     act, ract = names
-    if not reset_after or not supported(names, dmask, rmask):
+    if not reset_after or not all(n in ACT for n in names):
         return None
-    if rmask is None:
+    if rmask is None and (dmask is None or dmask.ndim == 2):
         return _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
                                zero_output)
     t_len, b, _ = x_tm.shape
@@ -141,8 +179,9 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
     if ract == "sigmoid":
         scale[:2 * u] = 0.5
     b_in, b_rec = (None, None) if bias is None else (bias[0] * scale, bias[1] * scale)
-    x2, xw = project(x_tm, kernel * scale, b_in, dmask)
+    xw = _project_gates(x_tm, kernel * scale, b_in, dmask, u)
     rk_scaled = rkernel * scale
+    recur = [(cols, m, np.ascontiguousarray(rk_scaled[:, cols])) for cols, m in _masks_of(rmask, u)]
     f_ract = ACT[ract][0]
     hseq = np.empty((t_len + 1, b, u), dtype)
     hseq[0] = states[0]
@@ -152,8 +191,9 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
     skip = masked_index(mask_tm)
     f_act = ACT[act][0]
     for t in range(t_len):
-        hp = hseq[t] if rmask is None else np.multiply(hseq[t], rmask, out=tmp)
-        np.matmul(hp, rk_scaled, out=rec)
+        for cols, m, rk in recur:
+            hp = hseq[t] if m is None else np.multiply(hseq[t], m, out=tmp)
+            np.matmul(hp, rk, out=rec[:, cols])
         if b_rec is not None:
             rec += b_rec
         x_t = xw[t]
@@ -175,7 +215,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
         np.add(hh, tmp, out=hseq[t + 1])
         if skip is not None:
             np.copyto(hseq[t + 1], hseq[t], where=skip[t])
-    saved = (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
+    saved = (x_tm, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
              bias is not None)
     return outputs_of(hseq[1:], mask_tm, zero_output), (hseq[t_len],), saved
 
@@ -183,7 +223,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
 def gru_backward(saved, dout, dfinals, needs):
     if isinstance(saved[0], str):
         return _gru_backward_um(saved, dout, dfinals, needs)
-    (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
+    (x_tm, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
      has_bias) = saved
     act, ract = names
     t_len, b, n = xw.shape
@@ -192,7 +232,8 @@ def gru_backward(saved, dout, dfinals, needs):
     dx_all = np.empty_like(xw)
     dr_all = np.empty_like(xw)
     dh = state_grad(dfinals[0], hseq[0])
-    rt = np.ascontiguousarray(rkernel.T)
+    recur = [(cols, m, np.ascontiguousarray(rkernel[:, cols].T))
+             for cols, m in _masks_of(rmask, u)]
     d_out = dout_tm(dout, mask_tm, zero_output)
     skip = masked_index(mask_tm)
     tmp = np.empty((b, u), hseq.dtype)
@@ -217,14 +258,17 @@ def gru_backward(saved, dout, dfinals, needs):
         drt[:, :2 * u] = dxt[:, :2 * u]
         np.multiply(dpre_h, r, out=drt[:, 2 * u:])
         dh *= z
-        np.matmul(drt, rt, out=tmp)
-        if rmask is not None:
-            tmp *= rmask
-        dh += tmp
+        for cols, m, rt in recur:
+            np.matmul(drt[:, cols], rt, out=tmp)
+            if m is not None:
+                tmp *= m
+            dh += tmp
         if hk is not None:
             dh += hk
-    dr = recur_dw(hseq[:t_len], dr_all, rmask)
-    dx, dw, db_in = project_vjp(x2, kernel, dx_all, dmask, needs[0])
+    dr = np.empty(rkernel.shape, dr_all.dtype)
+    for cols, m in _masks_of(rmask, u):
+        dr[:, cols] = recur_dw(hseq[:t_len], dr_all[..., cols], m)
+    dx, dw, db_in = _project_gates_vjp(x_tm, kernel, dx_all, dmask, u, needs[0])
     db = np.stack([db_in, dr_all.sum(axis=(0, 1))]) if has_bias else None
     return dx, dw, dr, db, (dh,)
 

@@ -408,39 +408,45 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
 @pytest.mark.parametrize("dtype,rtol", [("float64", 1e-10), ("float32", 2e-5)])
 @pytest.mark.parametrize("masks", ["both", "recurrent_only", "input_only", "shared_recurrent"])
 @pytest.mark.parametrize("sequence_mask", [False, True])
-def test_numpy_lstm_per_gate_dropout_matches_portable(masks, sequence_mask, dtype, rtol):
-    """Keras's implementation 1 (used with recurrent dropout): four masks per dropout."""
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_numpy_per_gate_dropout_matches_portable(kind, masks, sequence_mask, dtype, rtol):
+    """Keras's implementation 1 (used with recurrent dropout): one mask per gate."""
     if current().name != "numpy":
         pytest.skip("the fast path is the NumPy backend's")
     from kerasx.backends import numpy_rnn
 
     rng = np.random.default_rng(13)
     steps, batch, feats, units = 5, 3, 4, 6
+    g = GATES[kind]
     x_tm = rng.standard_normal((steps, batch, feats)).astype(dtype)
-    kernel = (rng.standard_normal((feats, 4 * units)) * 0.5).astype(dtype)
-    rkernel = (rng.standard_normal((units, 4 * units)) * 0.5).astype(dtype)
-    bias = (rng.standard_normal(4 * units) * 0.3).astype(dtype)
-    states = tuple(rng.standard_normal((batch, units)).astype(dtype) for _ in range(2))
+    kernel = (rng.standard_normal((feats, g * units)) * 0.5).astype(dtype)
+    rkernel = (rng.standard_normal((units, g * units)) * 0.5).astype(dtype)
+    bias = (rng.standard_normal((2, g * units) if kind == "gru" else g * units) * 0.3
+            ).astype(dtype)
+    states = tuple(rng.standard_normal((batch, units)).astype(dtype)
+                   for _ in range(N_STATES[kind]))
 
     def keep(*shape):
         return ((rng.random(shape) < 0.7) / 0.7).astype(dtype)
 
-    dmask = None if masks == "recurrent_only" else keep(4, batch, feats)
-    rmask = {"both": keep(4, batch, units), "recurrent_only": keep(4, batch, units),
+    dmask = None if masks == "recurrent_only" else keep(g, batch, feats)
+    rmask = {"both": keep(g, batch, units), "recurrent_only": keep(g, batch, units),
              "input_only": None, "shared_recurrent": keep(batch, units)}[masks]
     mask_tm = rng.random((steps, batch)) < 0.7 if sequence_mask else None
     names = ("tanh", "sigmoid")
     args = (x_tm, kernel, rkernel, bias, states, mask_tm)
-    fast = numpy_rnn.KERNELS["lstm_forward"](*args, names, dmask, rmask, sequence_mask)
+    fast = numpy_rnn.KERNELS[f"{kind}_forward"](*args, names, dmask, rmask, sequence_mask)
     assert fast is not None
+    forward, backward = rnn._PORTABLE[kind]
     pairs = tuple(rnn.ACTIVATIONS[n] for n in names)
-    slow = rnn.lstm_forward(current().xp, *args, pairs, dmask, rmask, sequence_mask)
+    slow = forward(current().xp, *args, pairs, dmask, rmask, sequence_mask)
     for a, b in zip((fast[0],) + tuple(fast[1]), (slow[0],) + tuple(slow[1])):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
     dout = rng.standard_normal((batch, steps, units)).astype(dtype)
-    dfinals = (None, rng.standard_normal((batch, units)).astype(dtype))
-    got = numpy_rnn.KERNELS["lstm_backward"](fast[2], dout, dfinals, (True,))
-    want = rnn.lstm_backward(current().xp, slow[2], dout, dfinals, (True,))
+    dfinals = tuple(rng.standard_normal((batch, units)).astype(dtype) for _ in states)
+    dfinals = (None,) + dfinals[1:] if kind == "lstm" else dfinals
+    got = numpy_rnn.KERNELS[f"{kind}_backward"](fast[2], dout, dfinals, (True,))
+    want = backward(current().xp, slow[2], dout, dfinals, (True,))
     for a, b in zip(got[:4] + tuple(got[4]), want[:4] + tuple(want[4])):
         scale = max(1.0, float(np.abs(b).max()))
         np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=rtol * 10 * scale)
@@ -527,7 +533,6 @@ def test_numpy_fast_path_declines_what_it_does_not_cover():
     k, r = np.zeros((3, 6)), np.zeros((2, 6))
     assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, None, False,
                reset_after=False) is None
-    assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), per_gate, None, False) is None
     assert gru(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None, False) is None
     infer = numpy_rnn.KERNELS["gru_inference"]
     assert infer(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None,
