@@ -2,22 +2,32 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, dout_tm, masked_index,
-    outputs_of, recur_dw, split_carry, state_grad, step_buffer, supported, unit_major_grad)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, split_carry, step_buffer,
+    supported, unit_major_grad)
 
 
-# Without recurrent dropout the GRU trains unit-major too: one `(4 * units, features + units
-# + 1)` matmul per step on the `[x_t; h_{t-1}; 1]` buffer, with rows `z, r` (input,
-# recurrent and both biases), the candidate's recurrent term (with its recurrent bias, which
-# the reset gate multiplies) and the candidate's input term (with its input bias); the
-# recurrent rows come first so `dh` is one matmul by the recurrent kernel.
+# The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
+# matmul per step on the `[x_t; h_{t-1}; 1]` buffer, with rows `z, r` (input, recurrent and
+# both biases), the candidate's recurrent term (with its recurrent bias, which the reset
+# gate multiplies) and the candidate's input term (with its input bias); the recurrent rows
+# come first so `dh` is one matmul by the recurrent kernel. With recurrent dropout (Keras's
+# implementation 1: one input mask and one state mask per gate, stacked `(3, batch, n)`;
+# a single shared mask works the same way) the input terms of all steps are projected per
+# gate up front and each step does one units x units matmul per gate on its masked state.
 
-def _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, zero_output):
-    act, ract = names
-    t_len, b, f = x_tm.shape
-    u = rkernel.shape[0]
-    dtype = x_tm.dtype
-    fused = ract == "sigmoid"
+# (row block, Keras gate) of the input terms and of the recurrent terms
+_INPUT_ROWS = ((0, 0), (1, 1), (3, 2))
+_RECURRENT_ROWS = ((0, 0), (1, 1), (2, 2))
+
+
+def _gate_mask(mask, gate):
+    if mask is None or mask.ndim == 2:
+        return mask
+    return mask[gate]
+
+
+def _gru_weights(kernel, rkernel, bias, fused, dtype):
+    f, u = kernel.shape[0], rkernel.shape[0]
     w = np.zeros((4 * u, f + u + 1), dtype)
     w[:2 * u, :f] = kernel[:, :2 * u].T
     w[3 * u:, :f] = kernel[:, 2 * u:].T
@@ -28,14 +38,52 @@ def _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, 
         w[3 * u:, f + u] = bias[0][2 * u:]
     if fused:
         w[:2 * u] *= 0.5
-    buf, hs = step_buffer(x_tm, states[0], dmask)
+    return w
+
+
+def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
+                reset_after=True):
+    if not reset_after or not all(n in ACT for n in names):
+        return None
+    act, ract = names
+    t_len, b, f = x_tm.shape
+    u = rkernel.shape[0]
+    dtype = x_tm.dtype
+    fused = ract == "sigmoid"
+    w = _gru_weights(kernel, rkernel, bias, fused, dtype)
     gates = np.empty((t_len, 4 * u, b), dtype)
+    per_gate = rmask is not None or (dmask is not None and dmask.ndim == 3)
+    buf = rms = None
+    if per_gate:
+        hs = np.empty((t_len + 1, u, b), dtype)
+        hs[0] = states[0].T
+        for k, g in _INPUT_ROWS:
+            dm = _gate_mask(dmask, g)
+            xs = x_tm if dm is None else x_tm * dm
+            rows = slice(k * u, (k + 1) * u)
+            np.matmul(w[rows, :f], xs.transpose(0, 2, 1), out=gates[:, rows])
+        gates[:, 2 * u:3 * u] = 0.0
+        gates += w[:, f + u][:, None]
+        recur = [(slice(k * u, (k + 1) * u), np.ascontiguousarray(w[k * u:(k + 1) * u, f:f + u]))
+                 for k, _ in _RECURRENT_ROWS]
+        rms = [None if rmask is None else np.ascontiguousarray(_gate_mask(rmask, g).T)
+               for _, g in _RECURRENT_ROWS]
+        hm = np.empty((u, b), dtype)
+        rec = np.empty((u, b), dtype)
+    else:
+        buf, hs = step_buffer(x_tm, states[0], dmask)
     tmp = np.empty((u, b), dtype)
     skip = None if mask_tm is None else ~mask_tm[:, None, :]
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         y = gates[t]
-        np.matmul(w, buf[t], out=y)
+        if per_gate:
+            for (rows, rk), m in zip(recur, rms):
+                h = hs[t] if m is None else np.multiply(hs[t], m, out=hm)
+                np.matmul(rk, h, out=rec)
+                y[rows] += rec
+        else:
+            np.matmul(w, buf[t], out=y)
         zr, hh = y[:2 * u], y[3 * u:]
         if fused:
             np.tanh(zr, out=zr)
@@ -54,20 +102,22 @@ def _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, 
     outputs = hs[1:].transpose(2, 0, 1)
     if zero_output and mask_tm is not None:
         outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
-    saved = ("unit_major", kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates,
-             bias is not None)
+    inputs = (x_tm, dmask, hs) if per_gate else None
+    saved = (kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, bias is not None,
+             rms, inputs)
     return outputs, (np.ascontiguousarray(hs[t_len].T),), saved
 
 
-def _gru_backward_um(saved, dout, dfinals, needs):
-    _, kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, has_bias = saved
+def gru_backward(saved, dout, dfinals, needs):
+    kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, has_bias, rms, inputs = saved
+    per_gate = inputs is not None
     act, ract = names
     t_len, n, b = gates.shape
     u = n // 4
     f = kernel.shape[0]
     dtype = gates.dtype
     d_act, d_ract = ACT[act][1], ACT[ract][1]
-    hs = buf[:, f:f + u]
+    hs = inputs[2] if per_gate else buf[:, f:f + u]
     dz_all = np.empty_like(gates)
     dh = unit_major_grad(dfinals[0], u, b, dtype)
     d_out = None
@@ -79,11 +129,15 @@ def _gru_backward_um(saved, dout, dfinals, needs):
     tmp = np.empty((u, b), dtype)
     deriv = np.empty((2 * u, b), dtype)
     carry = np.empty_like(tmp)
-    rk = np.ascontiguousarray(rkernel)
-    # weight gradients accumulated per step: a matmul over all steps would first copy the
-    # time-major buffers into (rows, timesteps * batch) matrices
-    dfull = np.zeros((n, buf.shape[1]), dtype)
-    dstep = np.empty_like(dfull)
+    if per_gate:
+        recur = [(slice(k * u, (k + 1) * u), np.ascontiguousarray(rkernel[:, k * u:(k + 1) * u]))
+                 for k, _ in _RECURRENT_ROWS]
+    else:
+        rk = np.ascontiguousarray(rkernel)
+        # weight gradients accumulated per step: a matmul over all steps would first copy the
+        # time-major buffers into (rows, timesteps * batch) matrices
+        dfull = np.zeros((n, buf.shape[1]), dtype)
+        dstep = np.empty_like(dfull)
     for t in reversed(range(t_len)):
         y, dz = gates[t], dz_all[t]
         z, r, rec_h, hh = y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
@@ -102,175 +156,60 @@ def _gru_backward_um(saved, dout, dfinals, needs):
         dz[:2 * u] *= deriv
         np.multiply(d_hh, r, out=d_rec)
         dh *= z
-        np.matmul(rk, dz[:3 * u], out=tmp)
-        dh += tmp
+        if per_gate:
+            for (rows, rk_g), m in zip(recur, rms):
+                np.matmul(rk_g, dz[rows], out=tmp)
+                if m is not None:
+                    tmp *= m
+                dh += tmp
+        else:
+            np.matmul(rk, dz[:3 * u], out=tmp)
+            dh += tmp
+            np.matmul(dz, buf[t].T, out=dstep)                  # ones row: bias gradients
+            dfull += dstep
         if hk is not None:
             dh += hk
-        np.matmul(dz, buf[t].T, out=dstep)                      # ones row: bias gradients
-        dfull += dstep
-    dx = None
-    if needs[0]:
-        dx = np.matmul(kernel[:, :2 * u], dz_all[:, :2 * u])
-        dx += np.matmul(kernel[:, 2 * u:], dz_all[:, 3 * u:])
-        dx = dx.transpose(0, 2, 1)
-        if dmask is not None:
-            dx = dx * dmask
-    dw = np.concatenate([dfull[:2 * u, :f], dfull[3 * u:, :f]]).T
-    dr = np.ascontiguousarray(dfull[:3 * u, f:f + u].T)
+    if per_gate:
+        dx, dw, dr, bcol = _per_gate_grads(inputs, kernel, rkernel, dz_all, rms, needs[0])
+    else:
+        dx = None
+        if needs[0]:
+            dx = np.matmul(kernel[:, :2 * u], dz_all[:, :2 * u])
+            dx += np.matmul(kernel[:, 2 * u:], dz_all[:, 3 * u:])
+            dx = dx.transpose(0, 2, 1)
+            if dmask is not None:
+                dx = dx * dmask
+        dw = np.concatenate([dfull[:2 * u, :f], dfull[3 * u:, :f]]).T
+        dr = np.ascontiguousarray(dfull[:3 * u, f:f + u].T)
+        bcol = dfull[:, f + u]
     db = None
     if has_bias:
-        bcol = dfull[:, f + u]
         db = np.stack([np.concatenate([bcol[:2 * u], bcol[3 * u:]]), bcol[:3 * u]])
     return dx, dw, dr, db, (np.ascontiguousarray(dh.T),)
 
 
-# With recurrent dropout the GRU runs batch-major, one `(batch, 3 * units)` recurrent matmul
-# per step on the masked state. Keras's implementation 1 (what recurrent dropout selects)
-# gives each gate its own input and state masks, stacked as `(3, batch, n)`: the input
-# terms are then projected per gate and the recurrent matmul is split into one per gate.
-
-def _masks_of(mask, u):
-    """`[(columns, mask)]` covering all gates: one entry for a shared (or no) mask,
-    one per gate for a per-gate stack."""
-    if mask is None or mask.ndim == 2:
-        return [(slice(None), mask)]
-    return [(slice(g * u, (g + 1) * u), mask[g]) for g in range(mask.shape[0])]
-
-
-def _project_gates(x_tm, kernel, bias, dmask, u):
-    """`x_t @ kernel + bias` for all steps, each gate's columns from its masked input."""
-    t, b, f = x_tm.shape
-    out = np.empty((t * b, kernel.shape[1]), x_tm.dtype)
-    for cols, m in _masks_of(dmask, u):
-        xs = x_tm if m is None else x_tm * m
-        np.matmul(xs.reshape(t * b, f), kernel[:, cols], out=out[:, cols])
-    if bias is not None:
-        out += bias
-    return out.reshape(t, b, kernel.shape[1])
-
-
-def _project_gates_vjp(x_tm, kernel, d_tm, dmask, u, need_x):
-    t, b, f = x_tm.shape
-    d2 = d_tm.reshape(t * b, -1)
-    dw = np.empty(kernel.shape, d_tm.dtype)
-    dx = np.zeros((t, b, f), d_tm.dtype) if need_x else None
-    for cols, m in _masks_of(dmask, u):
-        xs = (x_tm if m is None else x_tm * m).reshape(t * b, f)
-        dw[:, cols] = xs.T @ d2[:, cols]
+def _per_gate_grads(inputs, kernel, rkernel, dz_all, rms, need_x):
+    """Input, kernel, recurrent kernel and row-block bias gradients with per-gate masks."""
+    x_tm, dmask, hs = inputs
+    t_len, n, b = dz_all.shape
+    u = n // 4
+    dw = np.empty(kernel.shape, dz_all.dtype)
+    dr = np.empty(rkernel.shape, dz_all.dtype)
+    dx = np.zeros(x_tm.shape, dz_all.dtype) if need_x else None
+    for k, g in _INPUT_ROWS:
+        dz = dz_all[:, k * u:(k + 1) * u]
+        cols = slice(g * u, (g + 1) * u)
+        dm = _gate_mask(dmask, g)
+        xs = x_tm if dm is None else x_tm * dm
+        dw[:, cols] = np.tensordot(xs, dz, axes=([0, 1], [0, 2]))
         if need_x:
-            part = (d2[:, cols] @ kernel[:, cols].T).reshape(t, b, f)
-            dx += part if m is None else part * m
-    return dx, dw, d2.sum(axis=0)
-
-
-def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
-                reset_after=True):
-    act, ract = names
-    if not reset_after or not all(n in ACT for n in names):
-        return None
-    if rmask is None and (dmask is None or dmask.ndim == 2):
-        return _gru_forward_um(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
-                               zero_output)
-    t_len, b, _ = x_tm.shape
-    u = rkernel.shape[0]
-    dtype = x_tm.dtype
-    # sigmoid z, r gates: their columns are pre-scaled by 1/2 (see the LSTM note above)
-    scale = np.ones(3 * u, dtype)
-    if ract == "sigmoid":
-        scale[:2 * u] = 0.5
-    b_in, b_rec = (None, None) if bias is None else (bias[0] * scale, bias[1] * scale)
-    xw = _project_gates(x_tm, kernel * scale, b_in, dmask, u)
-    rk_scaled = rkernel * scale
-    recur = [(cols, m, np.ascontiguousarray(rk_scaled[:, cols])) for cols, m in _masks_of(rmask, u)]
-    f_ract = ACT[ract][0]
-    hseq = np.empty((t_len + 1, b, u), dtype)
-    hseq[0] = states[0]
-    keeps = np.empty((t_len, b, u), dtype)
-    rec = np.empty((b, 3 * u), dtype)
-    tmp = np.empty((b, u), dtype)
-    skip = masked_index(mask_tm)
-    f_act = ACT[act][0]
-    for t in range(t_len):
-        for cols, m, rk in recur:
-            hp = hseq[t] if m is None else np.multiply(hseq[t], m, out=tmp)
-            np.matmul(hp, rk, out=rec[:, cols])
-        if b_rec is not None:
-            rec += b_rec
-        x_t = xw[t]
-        zr = x_t[:, :2 * u]
-        zr += rec[:, :2 * u]
-        if ract == "sigmoid":
-            np.tanh(zr, out=zr)
-            zr *= 0.5
-            zr += 0.5
-        else:
-            f_ract(zr)
-        np.copyto(keeps[t], rec[:, 2 * u:])
-        hh = x_t[:, 2 * u:]
-        np.multiply(zr[:, u:], keeps[t], out=tmp)
-        hh += tmp
-        f_act(hh)
-        np.subtract(hseq[t], hh, out=tmp)                      # h = hh + z * (h_prev - hh)
-        tmp *= zr[:, :u]
-        np.add(hh, tmp, out=hseq[t + 1])
-        if skip is not None:
-            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
-    saved = (x_tm, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
-             bias is not None)
-    return outputs_of(hseq[1:], mask_tm, zero_output), (hseq[t_len],), saved
-
-
-def gru_backward(saved, dout, dfinals, needs):
-    if isinstance(saved[0], str):
-        return _gru_backward_um(saved, dout, dfinals, needs)
-    (x_tm, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq, keeps,
-     has_bias) = saved
-    act, ract = names
-    t_len, b, n = xw.shape
-    u = n // 3
-    d_act, d_ract = ACT[act][1], ACT[ract][1]
-    dx_all = np.empty_like(xw)
-    dr_all = np.empty_like(xw)
-    dh = state_grad(dfinals[0], hseq[0])
-    recur = [(cols, m, np.ascontiguousarray(rkernel[:, cols].T))
-             for cols, m in _masks_of(rmask, u)]
-    d_out = dout_tm(dout, mask_tm, zero_output)
-    skip = masked_index(mask_tm)
-    tmp = np.empty((b, u), hseq.dtype)
-    deriv = np.empty((b, 2 * u), hseq.dtype)
-    carry = np.empty_like(tmp)
-    for t in reversed(range(t_len)):
-        y, dxt, drt = xw[t], dx_all[t], dr_all[t]
-        z, r, hh = y[:, :u], y[:, u:2 * u], y[:, 2 * u:]
-        if d_out is not None:
-            dh += d_out[t]
-        hk = split_carry(skip, t, dh, carry)
-        dz, d_r, dpre_h = dxt[:, :u], dxt[:, u:2 * u], dxt[:, 2 * u:]
-        np.subtract(hseq[t], hh, out=dz)
-        dz *= dh
-        d_act(hh, dpre_h)
-        np.subtract(1.0, z, out=tmp)
-        tmp *= dh
-        dpre_h *= tmp
-        np.multiply(dpre_h, keeps[t], out=d_r)
-        d_ract(y[:, :2 * u], deriv)
-        dxt[:, :2 * u] *= deriv
-        drt[:, :2 * u] = dxt[:, :2 * u]
-        np.multiply(dpre_h, r, out=drt[:, 2 * u:])
-        dh *= z
-        for cols, m, rt in recur:
-            np.matmul(drt[:, cols], rt, out=tmp)
-            if m is not None:
-                tmp *= m
-            dh += tmp
-        if hk is not None:
-            dh += hk
-    dr = np.empty(rkernel.shape, dr_all.dtype)
-    for cols, m in _masks_of(rmask, u):
-        dr[:, cols] = recur_dw(hseq[:t_len], dr_all[..., cols], m)
-    dx, dw, db_in = _project_gates_vjp(x_tm, kernel, dx_all, dmask, u, needs[0])
-    db = np.stack([db_in, dr_all.sum(axis=(0, 1))]) if has_bias else None
-    return dx, dw, dr, db, (dh,)
+            part = np.matmul(kernel[:, cols], dz).transpose(0, 2, 1)
+            dx += part if dm is None else part * dm
+    for (k, g), m in zip(_RECURRENT_ROWS, rms):
+        dz = dz_all[:, k * u:(k + 1) * u]
+        h = hs[:t_len] if m is None else hs[:t_len] * m
+        dr[:, g * u:(g + 1) * u] = np.tensordot(h, dz, axes=([0, 2], [0, 2]))
+    return dx, dw, dr, dz_all.sum(axis=(0, 2))
 
 
 def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
