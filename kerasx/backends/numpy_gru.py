@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, split_carry, step_buffer,
-    supported, unit_major_grad)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, split_carry,
+    step_buffer, supported, unit_major_grad)
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -18,12 +18,6 @@ from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, split_carry, s
 # (row block, Keras gate) of the input terms and of the recurrent terms
 _INPUT_ROWS = ((0, 0), (1, 1), (3, 2))
 _RECURRENT_ROWS = ((0, 0), (1, 1), (2, 2))
-
-
-def _gate_mask(mask, gate):
-    if mask is None or mask.ndim == 2:
-        return mask
-    return mask[gate]
 
 
 def _gru_weights(kernel, rkernel, bias, fused, dtype):
@@ -58,7 +52,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
         hs = np.empty((t_len + 1, u, b), dtype)
         hs[0] = states[0].T
         for k, g in _INPUT_ROWS:
-            dm = _gate_mask(dmask, g)
+            dm = gate_mask(dmask, g)
             xs = x_tm if dm is None else x_tm * dm
             rows = slice(k * u, (k + 1) * u)
             np.matmul(w[rows, :f], xs.transpose(0, 2, 1), out=gates[:, rows])
@@ -66,7 +60,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
         gates += w[:, f + u][:, None]
         recur = [(slice(k * u, (k + 1) * u), np.ascontiguousarray(w[k * u:(k + 1) * u, f:f + u]))
                  for k, _ in _RECURRENT_ROWS]
-        rms = [None if rmask is None else np.ascontiguousarray(_gate_mask(rmask, g).T)
+        rms = [None if rmask is None else np.ascontiguousarray(gate_mask(rmask, g).T)
                for _, g in _RECURRENT_ROWS]
         hm = np.empty((u, b), dtype)
         rec = np.empty((u, b), dtype)
@@ -199,7 +193,7 @@ def _per_gate_grads(inputs, kernel, rkernel, dz_all, rms, need_x):
     for k, g in _INPUT_ROWS:
         dz = dz_all[:, k * u:(k + 1) * u]
         cols = slice(g * u, (g + 1) * u)
-        dm = _gate_mask(dmask, g)
+        dm = gate_mask(dmask, g)
         xs = x_tm if dm is None else x_tm * dm
         dw[:, cols] = np.tensordot(xs, dz, axes=([0, 1], [0, 2]))
         if need_x:

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, split_carry, step_buffer,
-    supported, unit_major_grad)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, split_carry,
+    step_buffer, supported, unit_major_grad)
 
 
 def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
@@ -24,8 +24,9 @@ def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
 # (gate rows) by the `[x_t; h_{t-1}; 1]` block of one buffer, so input, recurrent and bias
 # terms are one matmul, each gate is a contiguous block of rows (the elementwise passes run
 # on contiguous memory), the new h lands in the next block, and the weight gradients (bias
-# included, through the ones row) are one matmul over all steps. Recurrent dropout masks
-# the h rows of the buffer; the state itself is then kept beside it.
+# included, through the ones row) are one matmul over all steps. A shared recurrent dropout
+# mask masks the h rows of the buffer (the state itself is then kept beside it); per-gate
+# masks are described in `lstm_forward`.
 # Inside the kernel the gate columns are reordered i, f, o, c (Keras stores i, f, c, o) so
 # the three recurrent-activation gates form one block; with sigmoid gates the weights of
 # that block are pre-scaled by 1/2, making sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 one tanh
@@ -39,14 +40,6 @@ def _unorder(a, order):
     out = np.empty_like(a)
     out[..., order] = a
     return out
-
-
-def _per_gate(mask, k_gate):
-    """The mask of Keras gate `k_gate` from a per-gate `(4, batch, n)` stack, a shared
-    `(batch, n)` mask, or None."""
-    if mask is None or mask.ndim == 2:
-        return mask
-    return mask[k_gate]
 
 
 # Keras gate index (i, f, c, o) of each row block of the kernel order i, f, o, c
@@ -74,13 +67,13 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
         hseq = np.empty((t_len + 1, u, b), dtype)
         hseq[0] = states[0].T
         for k, g in enumerate(_KERAS_GATE):
-            dm = _per_gate(dmask, g)
+            dm = gate_mask(dmask, g)
             xs = x_tm if dm is None else x_tm * dm
             rows = slice(k * u, (k + 1) * u)
             np.matmul(w[rows, :f], xs.transpose(0, 2, 1), out=gates[:, rows])
             gates[:, rows] += w[rows, f + u][:, None]
         recur = [np.ascontiguousarray(w[k * u:(k + 1) * u, f:f + u]) for k in range(4)]
-        rms = [None if rmask is None else np.ascontiguousarray(_per_gate(rmask, g).T)
+        rms = [None if rmask is None else np.ascontiguousarray(gate_mask(rmask, g).T)
                for g in _KERAS_GATE]
         hm = np.empty((u, b), dtype)
         rec = np.empty((u, b), dtype)
@@ -231,7 +224,7 @@ def _lstm_per_gate_grads(inputs, kernel_p, dz_all, rms, need_x):
     for k, g in enumerate(_KERAS_GATE):
         cols = slice(k * u, (k + 1) * u)
         dz = dz_all[:, cols]
-        dm = _per_gate(dmask, g)
+        dm = gate_mask(dmask, g)
         xs = x_tm if dm is None else x_tm * dm
         dw[:, cols] = np.tensordot(xs, dz, axes=([0, 1], [0, 2]))
         hs = hseq[:t_len] if rms[k] is None else hseq[:t_len] * rms[k]

@@ -52,6 +52,14 @@ def supported(names, dmask, rmask):
             and (dmask is None or dmask.ndim == 2) and (rmask is None or rmask.ndim == 2))
 
 
+def gate_mask(mask, gate):
+    """The dropout mask of Keras gate `gate`: from a per-gate `(gates, batch, n)` stack
+    (Keras's implementation 1), the shared `(batch, n)` mask, or None."""
+    if mask is None or mask.ndim == 2:
+        return mask
+    return mask[gate]
+
+
 def project(x_tm, kernel, bias, dmask):
     t, b, f = x_tm.shape
     xs = x_tm if dmask is None else x_tm * dmask
