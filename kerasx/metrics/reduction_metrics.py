@@ -91,10 +91,12 @@ class Mean(Metric):
             v = backend.asarray(v)
         if v.dtype != backend.dtype(self.dtype):
             v = xp.astype(v, backend.dtype(self.dtype))
-        if weight is None:
+        if v.ndim == 0:  # a scalar such as the loss: no reduction to run
+            total, count = (v, 1.0) if weight is None else (v * float(weight), float(weight))
+        elif weight is None:
             if v.ndim > 1:
                 v = xp.mean(v, axis=tuple(range(1, v.ndim)))
-            total, count = xp.sum(v), float(v.shape[0]) if v.ndim else 1.0
+            total, count = xp.sum(v), float(v.shape[0])
         else:
             total, count = xp.mean(v) * float(weight), float(weight)
         self.total.assign(self.total.value + total)
