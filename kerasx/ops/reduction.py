@@ -48,7 +48,9 @@ def _extremum(x, axis, keepdims, fn):
         kept = _expand_back(xp, out, axes, keepdims, shape)
         mask = xp.astype(xv == kept, xv.dtype)
         count = xp.sum(mask, axis=axes, keepdims=True)
-        return (_expand_back(xp, g, axes, keepdims, shape) * mask / count,)
+        # the division happens on the reduced shape; one pass over the input remains
+        share = (g if keepdims else xp.reshape(g, tuple(count.shape))) / count
+        return (mask * share,)
 
     return record(out, (x,), vjp)
 
