@@ -28,9 +28,10 @@ class NumpyBackend(Backend):
         return np.asarray(array, dtype=dtype)
 
     def _register_kernels(self):
-        from kerasx.backends import numpy_conv, numpy_kernels, numpy_optim, numpy_rnn
+        from kerasx.backends import (numpy_conv, numpy_kernels, numpy_normalization, numpy_optim,
+                                     numpy_rnn)
 
-        for module in (numpy_kernels, numpy_conv, numpy_rnn, numpy_optim):
+        for module in (numpy_kernels, numpy_conv, numpy_rnn, numpy_optim, numpy_normalization):
             self.kernels.update(module.KERNELS)
 
 

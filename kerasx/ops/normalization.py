@@ -151,6 +151,9 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3)
     bshape = _param_shape(shape, (ax,))
     sv = None if scale is None else value_of(scale)
     ov = None if offset is None else value_of(offset)
+    fast = _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon)
+    if fast is not None:
+        return fast
     s = _as_broadcast(xp, sv, bshape)
     o = _as_broadcast(xp, ov, bshape)
     mean = xp.mean(xv, axis=red, keepdims=True)
@@ -176,6 +179,31 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3)
         if offset is not None and getattr(offset, "tracked", False):
             go = xp.reshape(xp.sum(g, axis=red), shape_of(ov))
         return gx, gs, go
+
+    return (record(out, (x, scale, offset), vjp),) + stats
+
+
+def _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon):
+    """`fused_batch_normalization` through the backend's kernels when the feature axis is
+    the last one and the parameters are vectors (None when the backend has none)."""
+    from kerasx.ops._helpers import current
+
+    backend = current()
+    forward = backend.kernel("batch_norm_train")
+    if forward is None or ax != len(xv.shape) - 1 or any(
+            v is not None and len(v.shape) != 1 for v in (sv, ov)):
+        return None
+    out, mean, var, saved = forward(xv, sv, ov, epsilon)
+    stats = (Tensor(mean), Tensor(var))
+    if not tracked(x, scale, offset):
+        return (Tensor(out),) + stats
+    backward = backend.kernel("batch_norm_train_grad")
+
+    def vjp(g):
+        gx, gs, go = backward(g, saved, sv, getattr(x, "tracked", False))
+        want_s = scale is not None and getattr(scale, "tracked", False)
+        want_o = offset is not None and getattr(offset, "tracked", False)
+        return gx, (gs if want_s else None), (go if want_o else None)
 
     return (record(out, (x, scale, offset), vjp),) + stats
 
