@@ -8,8 +8,8 @@ import math
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
-from kerasx.ops._helpers import (Tensor, namespace, normalize_axes, record, shape_of, tracked,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, shape_of,
+                                 tracked, value_of)
 
 
 def _count(shape, axes):
@@ -186,8 +186,6 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3)
 def _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon):
     """`fused_batch_normalization` through the backend's kernels when the feature axis is
     the last one and the parameters are vectors (None when the backend has none)."""
-    from kerasx.ops._helpers import current
-
     backend = current()
     forward = backend.kernel("batch_norm_train")
     if forward is None or ax != len(xv.shape) - 1 or any(
