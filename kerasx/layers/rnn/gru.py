@@ -2,11 +2,11 @@
 
 __all__ = ["GRU", "GRUCell"]
 
-from kerasx import activations, ops, regularizers
+from kerasx import activations, ops
 from kerasx.layers.layer import Layer
 from kerasx.layers.rnn import _cells
+from kerasx.layers.rnn.cell_layer import CellLayer
 from kerasx.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from kerasx.layers.rnn.rnn import RNN
 from kerasx.ops import rnn as rnn_ops
 
 
@@ -120,7 +120,7 @@ def _config(cell):
             "use_bias": cell.use_bias, **_cells.cell_config(cell), "reset_after": cell.reset_after}
 
 
-class GRU(RNN):
+class GRU(CellLayer):
     """Gated Recurrent Unit layer (Cho et al. 2014), run as one fused op.
 
     Args:
@@ -148,9 +148,6 @@ class GRU(RNN):
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, reset_after=True,
                  use_cudnn="auto", **kwargs):
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError(
-                f"GRU: use_cudnn must be 'auto', True or False, received {use_cudnn!r}.")
         cell = GRUCell(
             units, activation=activation, recurrent_activation=recurrent_activation,
             use_bias=use_bias, kernel_initializer=kernel_initializer,
@@ -163,17 +160,7 @@ class GRU(RNN):
             name="gru_cell", implementation=kwargs.pop("implementation", 2))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.use_cudnn = use_cudnn
+        self._finish_init(activity_regularizer, use_cudnn)
 
-    def __getattr__(self, name):
-        return _cells.cell_attribute(self, name)
-
-    def get_config(self):
-        return {**Layer.get_config(self), **self._rnn_config(), **_config(self.cell),
-                "activity_regularizer": _cells.serialize(self.activity_regularizer),
-                "seed": self.cell.seed}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
+    def _cell_config(self):
+        return {**_config(self.cell), "seed": self.cell.seed}

@@ -2,12 +2,12 @@
 
 __all__ = ["SimpleRNN", "SimpleRNNCell"]
 
-from kerasx import activations, ops, regularizers
+from kerasx import activations, ops
 from kerasx.ops import rnn as rnn_ops
 from kerasx.layers.layer import Layer
 from kerasx.layers.rnn import _cells
+from kerasx.layers.rnn.cell_layer import CellLayer
 from kerasx.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from kerasx.layers.rnn.rnn import RNN
 
 
 class SimpleRNNCell(Layer, DropoutRNNCell):
@@ -85,7 +85,7 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
                 **_cells.cell_config(self), "seed": self.seed}
 
 
-class SimpleRNN(RNN):
+class SimpleRNN(CellLayer):
     """Fully connected RNN where the output is fed back as the next input state.
 
     `h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`, run over the
@@ -124,19 +124,10 @@ class SimpleRNN(RNN):
             name="simple_rnn_cell")
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._finish_init(activity_regularizer)
 
-    def __getattr__(self, name):
-        return _cells.cell_attribute(self, name)
-
-    def get_config(self):
+    def _cell_config(self):
         cell = self.cell
-        return {**Layer.get_config(self), **self._rnn_config(), "units": cell.units,
-                "activation": activations.serialize(cell.activation), "use_bias": cell.use_bias,
-                **_cells.cell_config(cell),
-                "activity_regularizer": _cells.serialize(self.activity_regularizer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
+        return {"units": cell.units, "activation": activations.serialize(cell.activation),
+                "use_bias": cell.use_bias, **_cells.cell_config(cell)}
 
