@@ -5,6 +5,7 @@ import collections
 from kerasx.layers.core.input_layer import (CallNode, InputLayer, KerasTensor, flatten,
                                             inbound_nodes, map_structure, replace)
 from kerasx.layers.core.op_layer import OpLayer, is_op_entry
+from kerasx.models.fusion import fuse_plan
 from kerasx.models.model import Model
 
 
@@ -175,7 +176,7 @@ class Functional(Model):
     def _run_graph(self, values, training):
         lookup = {id(t): v for t, v in zip(self.inputs, values)}
         for layer, single, node, out_ids in self._plan():
-            if single is not None:  # the common case: one tensor in, no extra arguments
+            if single is not None:  # the common case (or a fused pair): one tensor in
                 kwargs = {} if training is None else {"training": training}
                 out = layer(lookup[single], **kwargs)
             else:
@@ -211,6 +212,8 @@ class Functional(Model):
                           and not node.args and not node.kwargs else None)
                 plan.append((node.layer, single, node,
                              tuple(id(t) for t in node.output_tensors())))
+            plan = fuse_plan(plan, {id(t) for t in flatten(self._outputs_struct)},
+                             _consumer_counts(plan))
             self._set_untracked("_call_plan", plan)
         return plan
 
@@ -389,6 +392,19 @@ def _map_graph(flat_in, flat_out, aliases):
     layers.sort(key=lambda l: (-depth_of_layer[id(l)], first_seen[id(l)]))
     _check_computable(flat_in, ordered)
     return _Graph(ordered, layers)
+
+
+def _consumer_counts(plan):
+    """How many call steps read each symbolic tensor (by id)."""
+    counts = collections.Counter()
+    for _, single, node, _ in plan:
+        if single is not None:
+            counts[single] += 1
+            continue
+        for value in flatten([node.inputs, list(node.args), node.kwargs]):
+            if isinstance(value, KerasTensor):
+                counts[id(value)] += 1
+    return counts
 
 
 def _check_computable(flat_in, ordered):

@@ -112,14 +112,14 @@ class Sequential(Model):
         dimensions, e.g. `(batch, timesteps)`) reaches the first layer as a `Masking`
         layer's mask would, and flows on through the layers that support masking."""
         from kerasx.models.functional import attach_masks, restore_masks
+        from kerasx.models.fusion import run_sequence
 
         names = [self._input_layer.name if self._input_layer is not None else "input"]
         values = [inputs]
         masked = attach_masks(self.name, names, values, mask)
         x = values[0]
         try:
-            for layer in self._stack:
-                x = layer(x, training=training)
+            x = run_sequence(self._stack, x, training)
         finally:
             restore_masks(masked, x)
         return x

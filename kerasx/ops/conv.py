@@ -236,7 +236,7 @@ def conv_kernel_grad(cols, dy, kernel_shape, groups):
     return xp.reshape(xp.permute_dims(dw, (1, 2, 0, 3)), kernel_shape)
 
 
-def _kernels(backend):
+def conv_kernels(backend):
     return (backend.kernel("conv_im2col") or im2col,
             backend.kernel("conv_input_grad") or conv_input_grad)
 
@@ -267,28 +267,17 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     xp = backend.xp
     xv, wv = value_of(inputs), value_of(kernel)
     bv = None if bias is None else value_of(bias)
-    n = len(wv.shape) - 2
-    data_format = normalize_data_format(data_format)
-    _check_conv_inputs("conv", xv, wv, n, data_format)
-    channels = xv.shape[-1] if data_format == "channels_last" else xv.shape[1]
-    cin, filters = wv.shape[-2], wv.shape[-1]
-    groups = _check_groups("conv", channels, cin, filters, groups, data_format, xv.shape)
-    strides = normalize_tuple(strides, n, "strides")
-    dilation = normalize_tuple(dilation_rate, n, "dilation_rate")
-    padding = normalize_padding(padding, allow_causal=True)
-    im2col_fn, input_grad_fn = _kernels(backend)
+    data_format, groups, strides, dilation, padding = check_conv_arguments(
+        xv, wv, strides, padding, data_format, dilation_rate, groups)
+    im2col_fn, input_grad_fn = conv_kernels(backend)
 
     x = to_channels_last(xp, xv, data_format)
-    sizes = tuple(x.shape[1:-1])
-    windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
-    pads = explicit_padding(padding, sizes, windows, strides)
-    check_window_fits("conv", sizes, windows, pads, padding)
-    xpad = pad_spatial(xp, x, pads, 0.0, backend.device)
+    pads, xpad = pad_for_conv(backend, x, wv, strides, dilation, padding)
     y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
     if bv is not None:
         y += bv  # y is a fresh array; in place saves one pass over the output
     if relu:
-        y = (backend.kernel("relu_inplace") or _relu)(xp, y)
+        y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
     out = from_channels_last(xp, y, data_format)
     if not tracked(inputs, kernel, bias):
         return Tensor(out)
@@ -314,7 +303,32 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     return record(out, (inputs, kernel, bias), vjp)
 
 
-def _relu(xp, y):
+def check_conv_arguments(xv, wv, strides, padding, data_format, dilation_rate, groups):
+    """Checks a convolution's input and kernel against each other and normalizes the
+    arguments; returns `(data_format, groups, strides, dilation, padding)`."""
+    n = len(wv.shape) - 2
+    data_format = normalize_data_format(data_format)
+    _check_conv_inputs("conv", xv, wv, n, data_format)
+    channels = xv.shape[-1] if data_format == "channels_last" else xv.shape[1]
+    cin, filters = wv.shape[-2], wv.shape[-1]
+    groups = _check_groups("conv", channels, cin, filters, groups, data_format, xv.shape)
+    strides = normalize_tuple(strides, n, "strides")
+    dilation = normalize_tuple(dilation_rate, n, "dilation_rate")
+    padding = normalize_padding(padding, allow_causal=True)
+    return data_format, groups, strides, dilation, padding
+
+
+def pad_for_conv(backend, x, kernel, strides, dilation, padding):
+    """`(pads, padded x)` for a channels_last `x`, after checking that the window fits."""
+    sizes = tuple(x.shape[1:-1])
+    windows = tuple((k - 1) * d + 1 for k, d in zip(kernel.shape[:-2], dilation))
+    pads = explicit_padding(padding, sizes, windows, strides)
+    check_window_fits("conv", sizes, windows, pads, padding)
+    return pads, pad_spatial(backend.xp, x, pads, 0.0, backend.device)
+
+
+def apply_relu(xp, y):
+    """ReLU of a fresh array (a backend's `relu_inplace` kernel may overwrite it)."""
     return xp.maximum(y, 0.0)
 
 
@@ -371,7 +385,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     padding = normalize_padding(padding)
     outpad = (None,) * n if output_padding is None else normalize_tuple(
         output_padding, n, "output_padding", allow_zero=True)
-    _, input_grad_fn = _kernels(backend)
+    _, input_grad_fn = conv_kernels(backend)
 
     x = to_channels_last(xp, xv, data_format)
     sizes = tuple(x.shape[1:-1])

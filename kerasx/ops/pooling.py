@@ -124,6 +124,29 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
     strides = pool_size if strides is None else normalize_tuple(strides, n, "strides")
     padding = normalize_padding(padding)
     x = to_channels_last(xp, xv, data_format)
+    y, vjp_last = pool_channels_last(backend, x, pool_size, strides, padding, mode,
+                                     tracked(inputs))
+    del x
+    out = from_channels_last(xp, y, data_format)
+    if vjp_last is None:
+        return Tensor(out)
+
+    def vjp(g):
+        g = to_channels_last(xp, g, data_format)
+        return (from_channels_last(xp, vjp_last(g), data_format),)
+
+    return record(out, (inputs,), vjp)
+
+
+def pool_channels_last(backend, x, pool_size, strides, padding, mode, want_grad):
+    """Pools a channels_last array: returns `(y, vjp)`, where `vjp(g)` maps the output
+    gradient to the input gradient (both channels_last), or None unless `want_grad`.
+
+    Arguments are already normalized. The backward keeps only what it needs: the
+    winning offsets when the backend's argmax kernel takes the input, else the padded
+    input (max) or its shape (average).
+    """
+    xp = backend.xp
     sizes = tuple(x.shape[1:-1])
     pads = explicit_padding(padding, sizes, pool_size, strides)
     check_window_fits(f"{mode}_pool", sizes, pool_size, pads, padding)
@@ -134,7 +157,7 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
                               x.dtype)
     xpad = pad_spatial(xp, x, pads, -float("inf") if mode == "max" else 0.0, backend.device)
     # the winning offsets are only worth their cost when a backward pass will read them
-    argmax_fwd = backend.kernel("max_pool_forward") if mode == "max" and tracked(inputs) else None
+    argmax_fwd = backend.kernel("max_pool_forward") if mode == "max" and want_grad else None
     found = argmax_fwd(xpad, pool_size, strides) if argmax_fwd is not None else None
     if found is not None:
         # the kernel keeps the winning offsets, so the backward needs no input
@@ -142,9 +165,8 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
     else:
         fast_fwd = backend.kernel("pool_forward") or pool_forward
         y = fast_fwd(xpad, pool_size, strides, mode, counts)
-    out = from_channels_last(xp, y, data_format)
-    if not tracked(inputs):
-        return Tensor(out)
+    if not want_grad:
+        return y, None
     fast_bwd = backend.kernel("pool_backward") or pool_backward
     keep = xpad if mode == "max" else _Shape(xpad.shape, xpad.dtype)
     padded_shape = tuple(xpad.shape)
@@ -155,16 +177,15 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
     del x, xpad
 
     def vjp(g):
-        g = to_channels_last(xp, g, data_format)
         if found is not None:
             gpad = argmax_bwd(offsets, g, padded_shape, pool_size, strides)
         else:
             gpad = fast_bwd(keep, y, g, pool_size, strides, mode, counts)
         if padded:
             gpad = gpad[interior(full_shape, pads)]
-        return (from_channels_last(xp, gpad, data_format),)
+        return gpad
 
-    return record(out, (inputs,), vjp)
+    return y, vjp
 
 
 class _Shape:

@@ -5,6 +5,7 @@ __all__ = []
 from kerasx import activations, constraints, initializers, ops, regularizers
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
+from kerasx.ops.conv_pool import conv_max_pool
 
 
 def positive_int(value, name, owner, allow_none=False):
@@ -180,6 +181,18 @@ class BaseConv(InputChecks, Layer):
         outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate, self.groups, bias=self.bias)
         return self.activation(outputs)
+
+    def call_with_max_pool(self, inputs, pool):
+        """`pool(self(inputs))` for a max pooling layer `pool`, as one op
+        (`kerasx.ops.conv_pool`); the models call it for fusable pairs
+        (`kerasx.models.fusion`)."""
+        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
+        pool.compute_output_shape(self.compute_output_shape(inputs.shape))
+        return conv_max_pool(inputs, self.kernel, self.bias, self.strides, self.padding,
+                             self.data_format, self.dilation_rate, self.groups,
+                             relu=self.activation is activations.relu,
+                             pool_size=pool.pool_size, pool_strides=pool.strides,
+                             pool_padding=pool.padding)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)

@@ -1,0 +1,166 @@
+"""Models run a convolution layer and the max pooling layer reading it as one op
+(`kerasx.models.fusion`): same results as layer by layer, and only where that is safe."""
+
+import numpy as np
+import pytest
+
+import kerasx
+from kerasx import layers
+from kerasx.layers.convolutional import base_conv
+from kerasx.models import fusion
+from tests.conftest import to_numpy
+
+rng = np.random.default_rng(3)
+X = rng.normal(size=(16, 10, 10, 2)).astype(np.float32)
+Y = rng.integers(0, 3, size=16)
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    """The layers fused per model call, as (conv name, pool name) pairs."""
+    calls = []
+    original = base_conv.BaseConv.call_with_max_pool
+
+    def spy(self, inputs, pool):
+        calls.append((self.name, pool.name))
+        return original(self, inputs, pool)
+
+    monkeypatch.setattr(base_conv.BaseConv, "call_with_max_pool", spy)
+    return calls
+
+
+def _convnet(input_shape=(10, 10, 2), data_format="channels_last"):
+    return kerasx.Sequential([
+        kerasx.Input(input_shape),
+        layers.Conv2D(4, 3, activation="relu", data_format=data_format, name="c1"),
+        layers.MaxPooling2D(2, data_format=data_format, name="p1"),
+        layers.Conv2D(5, 2, padding="same", data_format=data_format, name="c2"),
+        layers.MaxPooling2D(2, data_format=data_format, name="p2"),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ])
+
+
+def _train(model, x, y, monkeypatch, enabled):
+    monkeypatch.setattr(fusion, "_ENABLED", enabled)
+    kerasx.utils.set_random_seed(7)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    return history.history, [w.copy() for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_sequential_trains_like_the_layers_one_by_one(data_format, fused_calls, monkeypatch):
+    x = X if data_format == "channels_last" else np.moveaxis(X, -1, 1).copy()
+    shape = x.shape[1:]
+    fused_model = _convnet(shape, data_format)
+    plain_model = _convnet(shape, data_format)
+    plain_model.set_weights(fused_model.get_weights())
+    fused_out = to_numpy(fused_model(x))
+    assert fused_calls == [("c1", "p1"), ("c2", "p2")]
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    np.testing.assert_allclose(fused_out, to_numpy(plain_model(x)), rtol=1e-6, atol=1e-7)
+    fused_hist, fused_w = _train(fused_model, x, Y, monkeypatch, True)
+    calls = len(fused_calls)
+    plain_hist, plain_w = _train(plain_model, x, Y, monkeypatch, False)
+    assert len(fused_calls) == calls > 2  # the second run fused nothing
+    for a, b in zip(fused_w, plain_w):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    for key in fused_hist:
+        np.testing.assert_allclose(fused_hist[key], plain_hist[key], rtol=1e-5)
+    np.testing.assert_allclose(fused_model.predict(x, verbose=0),
+                               plain_model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_sequential_without_input_is_fused_from_its_first_call(fused_calls, monkeypatch):
+    model = kerasx.Sequential([layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D()])
+    first = to_numpy(model(X))  # builds the layers on a symbolic input, then runs fused
+    assert len(fused_calls) == 1
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    np.testing.assert_allclose(to_numpy(model(X)), first, rtol=1e-6, atol=1e-7)
+
+
+def _functional(conv, pool_of, extra_output=False, reuse=False):
+    inp = kerasx.Input((10, 10, 2))
+    y = conv(inp)
+    pooled = pool_of(y)
+    out = layers.Dense(2)(layers.Flatten()(pooled))
+    outputs = [out]
+    if reuse:
+        outputs.append(layers.GlobalMaxPooling2D()(y))
+    if extra_output:
+        outputs.append(y)
+    return kerasx.Model(inp, outputs if len(outputs) > 1 else out)
+
+
+def _layer_by_layer(model, monkeypatch):
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    out = model(X)
+    monkeypatch.setattr(fusion, "_ENABLED", True)
+    return [to_numpy(o) for o in (out if isinstance(out, list) else [out])]
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_functional_fuses_a_pair_with_relu_or_no_activation(activation, fused_calls,
+                                                            monkeypatch):
+    model = _functional(layers.Conv2D(3, 3, activation=activation, name="c"),
+                        layers.MaxPooling2D(name="p"))
+    got = to_numpy(model(X))
+    assert fused_calls == [("c", "p")]
+    np.testing.assert_allclose(got, _layer_by_layer(model, monkeypatch)[0], rtol=1e-6,
+                               atol=1e-6)
+
+
+class _MyConv(layers.Conv2D):
+    def call(self, inputs):
+        return super().call(inputs) * 2.0
+
+
+@pytest.mark.parametrize("build", [
+    lambda: _functional(layers.Conv2D(3, 3, activation="sigmoid"), layers.MaxPooling2D()),
+    lambda: _functional(layers.Conv2D(3, 3, activity_regularizer="l2"), layers.MaxPooling2D()),
+    lambda: _functional(_MyConv(3, 3), layers.MaxPooling2D()),
+    lambda: _functional(layers.Conv2D(3, 3), layers.AveragePooling2D()),
+    lambda: _functional(layers.Conv2D(3, 3), layers.MaxPooling2D(), reuse=True),
+    lambda: _functional(layers.Conv2D(3, 3), layers.MaxPooling2D(), extra_output=True),
+], ids=["sigmoid", "activity_regularizer", "subclass", "average_pool",
+        "output_read_twice", "output_is_a_model_output"])
+def test_functional_keeps_the_layers_apart_where_fusing_would_change_things(
+        build, fused_calls, monkeypatch):
+    model = build()
+    got = model(X)
+    assert fused_calls == []
+    got = [to_numpy(o) for o in (got if isinstance(got, list) else [got])]
+    for a, b in zip(got, _layer_by_layer(model, monkeypatch)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_activity_regularizer_still_adds_its_loss(fused_calls):
+    model = _functional(layers.Conv2D(3, 3, activity_regularizer="l2"), layers.MaxPooling2D())
+    model(X)
+    assert len(model.losses) == 1 and fused_calls == []
+
+
+def test_conv1d_with_pooling1d_is_fused(fused_calls, monkeypatch):
+    seq = rng.normal(size=(4, 12, 3)).astype(np.float32)
+    model = kerasx.Sequential([kerasx.Input((12, 3)),
+                               layers.Conv1D(4, 3, padding="causal", activation="relu"),
+                               layers.MaxPooling1D(3, strides=2)])
+    got = to_numpy(model(seq))
+    assert len(fused_calls) == 1
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    np.testing.assert_allclose(got, to_numpy(model(seq)), rtol=1e-6, atol=1e-6)
+
+
+def test_wrong_input_gives_the_layer_by_layer_error(monkeypatch):
+    model = kerasx.Sequential([layers.Conv2D(3, 3, activation="relu", name="conv"),
+                               layers.MaxPooling2D()])
+    model(X)
+    bad = X[..., :1]
+    with pytest.raises(ValueError, match="conv") as fused:
+        model(bad)
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    with pytest.raises(ValueError) as plain:
+        model(bad)
+    assert str(fused.value) == str(plain.value)

@@ -1,0 +1,159 @@
+"""`conv_max_pool`: a convolution, its bias and ReLU and the max pooling after it as one
+node, against the float64 loop references of the separate steps, by finite differences,
+and (NumPy) its blocked kernel against the portable path."""
+
+import numpy as np
+import pytest
+
+from kerasx import GradientTape, Variable, ops
+from kerasx.backends import current
+from kerasx.ops.conv_pool import conv_max_pool
+from kerasx.testing import OpCase, check_gradients, check_op_case, float64
+from tests.ops.conv_reference import conv_ref, pool_ref
+
+rng = np.random.default_rng(5)
+numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
+
+
+def r(*shape):
+    return rng.standard_normal(shape)
+
+
+def reference(x, w, b, strides, padding, dilation, relu, pool_size, pool_strides,
+              pool_padding, data_format):
+    y = conv_ref(x, w, strides, padding, dilation, data_format, b)
+    if relu:
+        y = np.maximum(y, 0.0)
+    return pool_ref(y, pool_size, pool_strides, pool_padding, "max", data_format)
+
+
+def case(name, x, w, b=None, strides=1, padding="valid", dilation=1, relu=True, pool_size=2,
+         pool_strides=None, pool_padding="valid", data_format="channels_last"):
+    n = w.ndim - 2
+    st = (strides,) * n if isinstance(strides, int) else strides
+    dl = (dilation,) * n if isinstance(dilation, int) else dilation
+    ps = (pool_size,) * n if isinstance(pool_size, int) else pool_size
+    pst = ps if pool_strides is None else (
+        (pool_strides,) * n if isinstance(pool_strides, int) else pool_strides)
+    args = dict(strides=st, padding=padding, dilation_rate=dl, relu=relu, pool_size=ps,
+                pool_strides=pst, pool_padding=pool_padding, data_format=data_format)
+
+    def fn(x, w, *b):
+        return conv_max_pool(x, w, b[0] if b else None, **args)
+
+    def ref(x, w, *b):
+        return reference(x, w, b[0] if b else None, st, padding, dl, relu, ps, pst,
+                         pool_padding, data_format)
+
+    return OpCase(name, fn, ref, [x, w] + ([] if b is None else [b]))
+
+
+CASES = [
+    case("2d_valid_odd_crop", r(2, 7, 8, 2), r(3, 3, 2, 3), r(3)),
+    case("2d_no_relu_no_bias", r(2, 6, 6, 2), r(3, 3, 2, 2), relu=False),
+    case("2d_same_strides2", r(1, 7, 6, 2), r(3, 2, 2, 3), r(3), strides=2, padding="same"),
+    case("2d_overlapping_pool", r(1, 8, 7, 2), r(2, 2, 2, 2), r(2), pool_size=(3, 2),
+         pool_strides=(2, 1)),
+    case("2d_pool_same", r(1, 7, 5, 2), r(2, 2, 2, 2), r(2), pool_size=2, pool_padding="same"),
+    case("2d_dilation2", r(1, 9, 8, 2), r(2, 2, 2, 2), r(2), dilation=(2, 1)),
+    case("2d_groups2", r(1, 6, 6, 4), r(2, 2, 2, 4), r(4)),
+    case("2d_channels_first", r(2, 2, 7, 6), r(3, 3, 2, 3), r(3), data_format="channels_first"),
+    case("1d_causal_pool3_s2", r(2, 9, 2), r(3, 2, 3), r(3), padding="causal", dilation=2,
+         pool_size=3, pool_strides=2),
+    case("3d_valid", r(1, 5, 4, 5, 2), r(2, 2, 2, 2, 2), r(2)),
+]
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_matches_separate_steps_and_finite_differences(c):
+    check_op_case(c)
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_kernel_and_bias_gradients_of_an_input_without_gradient(c):
+    # the input takes no gradient here: the NumPy backend then runs its blocked kernel
+    check_gradients(c.fn, c.inputs, wrt=list(range(1, len(c.inputs))))
+
+
+def _run(fn, arrays, wrt_input, loss_fn=lambda out: ops.sum(out * ops.sin(out))):
+    with float64():
+        values = [current().asarray(a) for a in arrays]
+        variables = [Variable(v) for v in values[1:]]
+        x = Variable(values[0]) if wrt_input else values[0]
+        with GradientTape() as tape:
+            out = fn(x, *variables)
+            loss = loss_fn(out)
+        grads = tape.gradient(loss, variables + ([x] if wrt_input else []))
+    return [ops.convert_to_numpy(out)] + [current().to_numpy(g) for g in grads]
+
+
+def _unfused(x, w, b, **kw):
+    y = ops.conv(x, w, kw["strides"], kw["padding"], "channels_last", 1, bias=b, relu=True)
+    return ops.max_pool(y, kw["pool_size"], kw["pool_size"])
+
+
+@pytest.mark.parametrize("wrt_input", [False, True])
+def test_tied_windows_route_like_the_separate_ops(wrt_input):
+    # zero patches give equal convolution outputs inside a window: the gradient still
+    # reaches only the first of them, as in the conv + max_pool ops
+    x = r(2, 9, 9, 2)
+    x[:, :5] = 0.0
+    kw = dict(strides=(1, 1), padding="valid", pool_size=(2, 2))
+    arrays = [x, r(3, 3, 2, 3), np.array([0.5, -0.2, 0.0])]
+    fused = _run(lambda x, w, b: conv_max_pool(x, w, b, relu=True, **kw), arrays, wrt_input)
+    separate = _run(lambda x, w, b: _unfused(x, w, b, **kw), arrays, wrt_input)
+    for a, b in zip(fused, separate):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
+@pytest.mark.parametrize("c", [CASES[0], CASES[1], CASES[5], CASES[7], CASES[9]],
+                         ids=lambda c: c.name)
+def test_numpy_blocked_kernel_matches_portable_path(c, monkeypatch):
+    backend = current()
+    calls = []
+    blocked = backend.kernels["conv_max_pool_blocked"]
+    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
+                        lambda *a: calls.append(1) or blocked(*a))
+    fast = _run(c.fn, c.inputs, wrt_input=False)
+    assert calls, "the blocked kernel did not run"
+    monkeypatch.setattr(backend, "kernels", {})
+    portable = _run(c.fn, c.inputs, wrt_input=False)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
+def test_numpy_blocked_kernel_is_not_used_when_the_input_takes_a_gradient(monkeypatch):
+    backend = current()
+    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
+                        lambda *a: pytest.fail("blocked kernel used for a tracked input"))
+    _run(CASES[0].fn, CASES[0].inputs, wrt_input=True)
+
+
+@numpy_only
+def test_numpy_blocked_kernel_handles_nan_like_the_portable_path(monkeypatch):
+    x = r(2, 8, 8, 1)
+    x[0, 1, 1, 0] = np.nan
+    arrays = [x, r(3, 3, 1, 2), r(2)]
+
+    def fn(x, w, b):
+        return conv_max_pool(x, w, b, relu=True)
+
+    def loss_fn(out):
+        return ops.sum(ops.where(ops.isnan(out), 0.0, out))
+
+    fast = _run(fn, arrays, False, loss_fn)
+    assert np.isnan(fast[0][0, 0, 0]).all() and not np.isnan(fast[0][1]).any()
+    monkeypatch.setattr(current(), "kernels", {})
+    portable = _run(fn, arrays, False, loss_fn)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)  # NaN where the other has NaN
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ValueError, match="pool size|larger than"):
+        conv_max_pool(np.zeros((1, 4, 4, 1), np.float32), np.zeros((3, 3, 1, 1), np.float32),
+                      pool_size=3)
+    with pytest.raises(ValueError, match="channels"):
+        conv_max_pool(np.zeros((1, 6, 6, 2), np.float32), np.zeros((3, 3, 3, 1), np.float32))
