@@ -176,7 +176,7 @@ class Functional(Model):
     def _run_graph(self, values, training):
         lookup = {id(t): v for t, v in zip(self.inputs, values)}
         for layer, single, node, out_ids in self._plan():
-            if single is not None:  # the common case (or a fused pair): one tensor in
+            if single is not None:  # the common case (or a fused chain): one tensor in
                 kwargs = {} if training is None else {"training": training}
                 out = layer(lookup[single], **kwargs)
             else:

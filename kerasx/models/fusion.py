@@ -1,13 +1,19 @@
 """Runs a convolution layer and the max pooling layer that reads it as one op.
 
-Sequential and functional models call `fused_call` for a `Conv1D`/`Conv2D`/
-`Conv3D` layer (ReLU or no activation) whose output only a `MaxPooling1D`/`2D`/
-`3D` layer of the same data format reads; `kerasx.ops.conv_pool` then pools
-before the bias and the ReLU and skips the convolution positions no window
-reads. The result is the same as running the two layers (see that module for
-the one difference in tie-breaking). Anything unusual about a call (a symbolic
-or masked input, a layer not built yet, an input spec, an activity
-regularizer, a subclass of either layer) runs the layers one by one instead.
+Sequential and functional models fuse a `Conv1D`/`Conv2D`/`Conv3D` layer with the
+`MaxPooling1D`/`2D`/`3D` layer (same data format) that alone reads its output,
+optionally through an `Activation` or default `ReLU` layer between them (the
+convolution then has no activation of its own). The activation must be ReLU, the
+identity or strictly increasing (sigmoid, tanh, ELU, SELU, softplus, softsign,
+exponential, leaky ReLU, CELU): max pooling commutes with those, so
+`kerasx.ops.conv_pool` pools the raw convolution, then adds the bias and applies
+the activation on the pooled output, and skips the convolution positions no
+window reads. The result is that of the layers run one by one (see
+`kerasx.ops.conv_pool` for tie-breaking; a saturating activation such as sigmoid
+can also tie windows whose raw maxima differ, and their vanishing gradients may
+then reach another position). Anything unusual about a call (a symbolic or masked
+input, a layer not built yet, an input spec, an activity regularizer, a subclass
+of any of the layers) runs the layers one by one instead.
 """
 
 import functools
@@ -25,21 +31,55 @@ def _pool_type_for():
     return {Conv1D: MaxPooling1D, Conv2D: MaxPooling2D, Conv3D: MaxPooling3D}
 
 
-def is_fusable(conv, pool):
-    """Whether `pool(conv(x))` may run as one op (checked again at every call)."""
+@functools.cache
+def _commuting_activations():
+    from kerasx import activations as a
+
+    return (a.relu, a.linear, a.sigmoid, a.tanh, a.elu, a.selu, a.softplus, a.softsign,
+            a.exponential, a.leaky_relu, a.celu)
+
+
+def _plain(layer):
+    return (layer.activity_regularizer is None
+            and getattr(layer, "input_spec", None) is None)
+
+
+def layer_activation(layer):
+    """The activation an `Activation` or default `ReLU` layer applies, else None."""
+    from kerasx import activations
+    from kerasx.layers import Activation, ReLU
+
+    if type(layer) is Activation:
+        return layer.activation
+    if (type(layer) is ReLU and layer.max_value is None and layer.negative_slope == 0.0
+            and layer.threshold == 0.0):
+        return activations.relu
+    return None
+
+
+def fused_activation(conv, pool, between=None):
+    """The activation of `pool(between(conv(x)))` run as one op, or None when these
+    layers cannot be fused (checked again at every call)."""
     from kerasx import activations
 
-    return (_pool_type_for().get(type(conv)) is type(pool)
-            and conv.activation in (activations.relu, activations.linear)
-            and conv.activity_regularizer is None and pool.activity_regularizer is None
-            and conv.data_format == pool.data_format
-            and getattr(conv, "input_spec", None) is None
-            and getattr(pool, "input_spec", None) is None)
+    if _pool_type_for().get(type(conv)) is not type(pool) or conv.data_format != pool.data_format:
+        return None
+    if not (_plain(conv) and _plain(pool)):
+        return None
+    activation = conv.activation
+    if between is not None:
+        if activation is not activations.linear or not _plain(between):
+            return None
+        activation = layer_activation(between)
+    return activation if activation in _commuting_activations() else None
 
 
-def fused_call(conv, pool, x):
-    """`pool(conv(x))` as one op, or None when this call must run layer by layer."""
-    if not (_ENABLED and conv.built and pool.built and is_fusable(conv, pool)):
+def fused_call(conv, pool, x, between=None):
+    """`pool(between(conv(x)))` as one op, or None when this call must run layer by layer."""
+    if not (_ENABLED and conv.built and pool.built):
+        return None
+    activation = fused_activation(conv, pool, between)
+    if activation is None:
         return None
     if not isinstance(x, Tensor):
         from kerasx.layers.core.input_layer import KerasTensor
@@ -49,66 +89,102 @@ def fused_call(conv, pool, x):
         x = conv._convert_inputs(x)
     elif x._keras_mask is not None:
         return None
-    return conv.call_with_max_pool(x, pool)
+    return conv.call_with_max_pool(x, pool, activation)
+
+
+def _chain_at(layers, i):
+    """`(conv, between, pool)` when `layers[i:]` starts with a fusable chain, else None."""
+    conv = layers[i]
+    if not hasattr(conv, "call_with_max_pool") or i + 1 >= len(layers):
+        return None
+    if fused_activation(conv, layers[i + 1]) is not None:
+        return conv, None, layers[i + 1]
+    if i + 2 < len(layers) and fused_activation(conv, layers[i + 2], layers[i + 1]) is not None:
+        return conv, layers[i + 1], layers[i + 2]
+    return None
 
 
 def run_sequence(layers, x, training):
     """Calls `layers` in turn on `x`, fusing each convolution with the pooling after it."""
     i, n = 0, len(layers)
     while i < n:
-        layer = layers[i]
-        if i + 1 < n:
-            out = fused_call(layer, layers[i + 1], x) if hasattr(layer, "call_with_max_pool") \
-                else None
+        chain = _chain_at(layers, i) if _ENABLED else None
+        if chain is not None:
+            conv, between, pool = chain
+            out = fused_call(conv, pool, x, between)
             if out is not None:
                 x = out
-                i += 2
+                i += 2 if between is None else 3
                 continue
-        x = layer(x, training=training)
+        x = layers[i](x, training=training)
         i += 1
     return x
 
 
-class FusedPair:
-    """A functional model's plan entry for a convolution call and the pooling call
-    that alone reads its output."""
+class FusedChain:
+    """A functional model's plan entry for a convolution call, an optional activation
+    call and the pooling call, each alone reading the one before."""
 
-    __slots__ = ("conv", "pool")
+    __slots__ = ("layers",)
 
-    def __init__(self, conv, pool):
-        self.conv, self.pool = conv, pool
+    def __init__(self, layers):
+        self.layers = layers
 
     def __call__(self, x, training=None):
-        out = fused_call(self.conv, self.pool, x)
+        conv, *between, pool = self.layers
+        out = fused_call(conv, pool, x, between[0] if between else None)
         if out is None:
             kwargs = {} if training is None else {"training": training}
-            out = self.pool(self.conv(x, **kwargs), **kwargs)
+            for layer in self.layers:
+                x = layer(x, **kwargs)
+            out = x
         return out
 
 
 def fuse_plan(plan, output_ids, consumers):
     """`plan` (functional call steps `(layer, single input id, node, output ids)`) with
-    each fusable convolution step merged into the pooling step that alone reads it.
+    each fusable chain of steps merged into one.
 
     `consumers` counts the steps reading each tensor id; `output_ids` are the
     model's outputs, which must stay materialized.
     """
     by_input = {}
-    for index, (layer, single, _, _) in enumerate(plan):
+    for index, (_, single, _, _) in enumerate(plan):
         if single is not None:
             by_input.setdefault(single, index)
+
+    def sole_reader(step):
+        """The index of the one single-input step reading `step`'s only output, or None."""
+        out_ids = step[3]
+        if len(out_ids) != 1 or out_ids[0] in output_ids or consumers.get(out_ids[0]) != 1:
+            return None
+        return by_input.get(out_ids[0])
+
     fused, skip = [], set()
     for index, step in enumerate(plan):
         if index in skip:
             continue
-        layer, single, node, out_ids = step
-        if (single is not None and len(out_ids) == 1 and hasattr(layer, "call_with_max_pool")
-                and out_ids[0] not in output_ids and consumers.get(out_ids[0]) == 1):
-            reader = by_input.get(out_ids[0])
-            if reader is not None and is_fusable(layer, plan[reader][0]):
-                pool_step = plan[reader]
-                fused.append((FusedPair(layer, pool_step[0]), single, None, pool_step[3]))
-                skip.add(reader)
-                continue
-        fused.append(step)
+        chain = _functional_chain(plan, index, sole_reader)
+        if chain is None:
+            fused.append(step)
+            continue
+        skip.update(chain[1:])
+        layers = [plan[i][0] for i in chain]
+        fused.append((FusedChain(layers), step[1], None, plan[chain[-1]][3]))
     return fused
+
+
+def _functional_chain(plan, index, sole_reader):
+    """The plan indices of a fusable chain starting at `index`, or None."""
+    conv, single = plan[index][0], plan[index][1]
+    if single is None or not hasattr(conv, "call_with_max_pool"):
+        return None
+    nxt = sole_reader(plan[index])
+    if nxt is None:
+        return None
+    if fused_activation(conv, plan[nxt][0]) is not None:
+        return [index, nxt]
+    last = sole_reader(plan[nxt])
+    if last is not None and fused_activation(conv, plan[last][0], plan[nxt][0]) is not None:
+        return [index, nxt, last]
+    return None

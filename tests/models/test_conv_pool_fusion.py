@@ -21,9 +21,9 @@ def fused_calls(monkeypatch):
     calls = []
     original = base_conv.BaseConv.call_with_max_pool
 
-    def spy(self, inputs, pool):
+    def spy(self, inputs, pool, activation=None):
         calls.append((self.name, pool.name))
-        return original(self, inputs, pool)
+        return original(self, inputs, pool, activation)
 
     monkeypatch.setattr(base_conv.BaseConv, "call_with_max_pool", spy)
     return calls
@@ -101,9 +101,9 @@ def _layer_by_layer(model, monkeypatch):
     return [to_numpy(o) for o in (out if isinstance(out, list) else [out])]
 
 
-@pytest.mark.parametrize("activation", [None, "relu"])
-def test_functional_fuses_a_pair_with_relu_or_no_activation(activation, fused_calls,
-                                                            monkeypatch):
+@pytest.mark.parametrize("activation", [None, "relu", "tanh", "sigmoid", "elu", "leaky_relu"])
+def test_functional_fuses_a_pair_whose_activation_commutes_with_max(activation, fused_calls,
+                                                                    monkeypatch):
     model = _functional(layers.Conv2D(3, 3, activation=activation, name="c"),
                         layers.MaxPooling2D(name="p"))
     got = to_numpy(model(X))
@@ -118,13 +118,14 @@ class _MyConv(layers.Conv2D):
 
 
 @pytest.mark.parametrize("build", [
-    lambda: _functional(layers.Conv2D(3, 3, activation="sigmoid"), layers.MaxPooling2D()),
+    lambda: _functional(layers.Conv2D(3, 3, activation="silu"), layers.MaxPooling2D()),
+    lambda: _functional(layers.Conv2D(3, 3, activation="relu6"), layers.MaxPooling2D()),
     lambda: _functional(layers.Conv2D(3, 3, activity_regularizer="l2"), layers.MaxPooling2D()),
     lambda: _functional(_MyConv(3, 3), layers.MaxPooling2D()),
     lambda: _functional(layers.Conv2D(3, 3), layers.AveragePooling2D()),
     lambda: _functional(layers.Conv2D(3, 3), layers.MaxPooling2D(), reuse=True),
     lambda: _functional(layers.Conv2D(3, 3), layers.MaxPooling2D(), extra_output=True),
-], ids=["sigmoid", "activity_regularizer", "subclass", "average_pool",
+], ids=["silu", "relu6", "activity_regularizer", "subclass", "average_pool",
         "output_read_twice", "output_is_a_model_output"])
 def test_functional_keeps_the_layers_apart_where_fusing_would_change_things(
         build, fused_calls, monkeypatch):
@@ -164,3 +165,50 @@ def test_wrong_input_gives_the_layer_by_layer_error(monkeypatch):
     with pytest.raises(ValueError) as plain:
         model(bad)
     assert str(fused.value) == str(plain.value)
+
+
+def _chain_model(between, conv_activation=None):
+    return kerasx.Sequential([kerasx.Input((10, 10, 2)),
+                              layers.Conv2D(3, 3, activation=conv_activation, name="c"),
+                              between, layers.MaxPooling2D(name="p"), layers.Flatten(),
+                              layers.Dense(2)])
+
+
+@pytest.mark.parametrize("between", [lambda: layers.Activation("relu"), lambda: layers.ReLU(),
+                                     lambda: layers.Activation("tanh")],
+                         ids=["Activation(relu)", "ReLU()", "Activation(tanh)"])
+def test_an_activation_layer_between_is_fused_too(between, fused_calls, monkeypatch):
+    model = _chain_model(between())
+    x = X[:4]
+    with kerasx.GradientTape() as tape:
+        loss = kerasx.ops.sum(model(x) ** 2)
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert fused_calls == [("c", "p")]
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    with kerasx.GradientTape() as tape:
+        plain_loss = kerasx.ops.sum(model(x) ** 2)
+    plain = tape.gradient(plain_loss, model.trainable_weights)
+    np.testing.assert_allclose(to_numpy(loss), to_numpy(plain_loss), rtol=1e-6)
+    for a, b in zip(grads, plain):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("between,conv_activation", [
+    (lambda: layers.ReLU(max_value=6.0), None),
+    (lambda: layers.Activation("gelu"), None),
+    (lambda: layers.Activation("relu"), "tanh"),
+    (lambda: layers.Dropout(0.5), None),
+], ids=["ReLU(max_value)", "gelu", "conv_has_an_activation", "dropout"])
+def test_other_layers_between_are_not_fused(between, conv_activation, fused_calls):
+    model = _chain_model(between(), conv_activation)
+    model(X[:4])
+    assert fused_calls == []
+
+
+def test_functional_chain_through_an_activation_layer(fused_calls, monkeypatch):
+    inp = kerasx.Input((10, 10, 2))
+    y = layers.MaxPooling2D(name="p")(layers.Activation("relu")(layers.Conv2D(3, 3, name="c")(inp)))
+    model = kerasx.Model(inp, layers.Dense(2)(layers.Flatten()(y)))
+    got = to_numpy(model(X))
+    assert fused_calls == [("c", "p")]
+    np.testing.assert_allclose(got, _layer_by_layer(model, monkeypatch)[0], rtol=1e-6, atol=1e-6)

@@ -182,17 +182,19 @@ class BaseConv(InputChecks, Layer):
                            self.dilation_rate, self.groups, bias=self.bias)
         return self.activation(outputs)
 
-    def call_with_max_pool(self, inputs, pool):
-        """`pool(self(inputs))` for a max pooling layer `pool`, as one op
-        (`kerasx.ops.conv_pool`); the models call it for fusable pairs
-        (`kerasx.models.fusion`)."""
+    def call_with_max_pool(self, inputs, pool, activation=None):
+        """`pool(activation(conv(inputs) + bias))` for a max pooling layer `pool` as one
+        op (`kerasx.ops.conv_pool`), with the layer's activation unless `activation`
+        is given; the models call it for fusable layers (`kerasx.models.fusion`)."""
+        activation = self.activation if activation is None else activation
         self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))
-        return conv_max_pool(inputs, self.kernel, self.bias, self.strides, self.padding,
-                             self.data_format, self.dilation_rate, self.groups,
-                             relu=self.activation is activations.relu,
-                             pool_size=pool.pool_size, pool_strides=pool.strides,
-                             pool_padding=pool.padding)
+        relu = activation is activations.relu
+        out = conv_max_pool(inputs, self.kernel, self.bias, self.strides, self.padding,
+                            self.data_format, self.dilation_rate, self.groups, relu=relu,
+                            pool_size=pool.pool_size, pool_strides=pool.strides,
+                            pool_padding=pool.padding)
+        return out if relu or activation is activations.linear else activation(out)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
