@@ -3,7 +3,8 @@
 Sequential and functional models fuse a `Conv1D`/`Conv2D`/`Conv3D` layer with the
 `MaxPooling1D`/`2D`/`3D` layer (same data format) that alone reads its output,
 optionally through an `Activation` or default `ReLU` layer between them (the
-convolution then has no activation of its own). The activation must be ReLU, the
+convolution then has no activation of its own). An activation layer followed by
+max pooling alone (after a batch normalization, say) pools first as well. The activation must be ReLU, the
 identity or strictly increasing (sigmoid, tanh, ELU, SELU, softplus, softsign,
 exponential, leaky ReLU, CELU): max pooling commutes with those, so
 `kerasx.ops.conv_pool` pools the raw convolution, then adds the bias and applies
@@ -29,6 +30,11 @@ def _pool_type_for():
                                MaxPooling3D)
 
     return {Conv1D: MaxPooling1D, Conv2D: MaxPooling2D, Conv3D: MaxPooling3D}
+
+
+@functools.cache
+def _max_pool_types():
+    return frozenset(_pool_type_for().values())
 
 
 @functools.cache
@@ -59,24 +65,30 @@ def layer_activation(layer):
 
 def fused_activation(conv, pool, between=None):
     """The activation of `pool(between(conv(x)))` run as one op, or None when these
-    layers cannot be fused (checked again at every call)."""
+    layers cannot be fused (checked again at every call). `conv` may be None: an
+    activation layer and the pooling after it then pool first."""
     from kerasx import activations
 
-    if _pool_type_for().get(type(conv)) is not type(pool) or conv.data_format != pool.data_format:
-        return None
-    if not (_plain(conv) and _plain(pool)):
-        return None
-    activation = conv.activation
-    if between is not None:
-        if activation is not activations.linear or not _plain(between):
+    if conv is None:
+        if type(pool) not in _max_pool_types() or not (_plain(pool) and _plain(between)):
             return None
         activation = layer_activation(between)
+    else:
+        if (_pool_type_for().get(type(conv)) is not type(pool)
+                or conv.data_format != pool.data_format or not (_plain(conv) and _plain(pool))):
+            return None
+        activation = conv.activation
+        if between is not None:
+            if activation is not activations.linear or not _plain(between):
+                return None
+            activation = layer_activation(between)
     return activation if activation in _commuting_activations() else None
 
 
 def fused_call(conv, pool, x, between=None):
-    """`pool(between(conv(x)))` as one op, or None when this call must run layer by layer."""
-    if not (_ENABLED and conv.built and pool.built):
+    """`pool(between(conv(x)))` as one op (`conv` may be None), or None when this call
+    must run layer by layer."""
+    if not (_ENABLED and pool.built and (conv is None or conv.built)):
         return None
     activation = fused_activation(conv, pool, between)
     if activation is None:
@@ -86,21 +98,28 @@ def fused_call(conv, pool, x, between=None):
 
         if isinstance(x, KerasTensor) or isinstance(x, (list, tuple, dict)):
             return None
-        x = conv._convert_inputs(x)
+        x = (conv or between)._convert_inputs(x)
     elif x._keras_mask is not None:
         return None
+    if conv is None:
+        return activation(pool(x))
     return conv.call_with_max_pool(x, pool, activation)
 
 
 def _chain_at(layers, i):
-    """`(conv, between, pool)` when `layers[i:]` starts with a fusable chain, else None."""
-    conv = layers[i]
-    if not hasattr(conv, "call_with_max_pool") or i + 1 >= len(layers):
+    """`(conv or None, between or None, pool)` when `layers[i:]` starts with a fusable
+    chain, else None."""
+    first = layers[i]
+    if i + 1 >= len(layers):
         return None
-    if fused_activation(conv, layers[i + 1]) is not None:
-        return conv, None, layers[i + 1]
-    if i + 2 < len(layers) and fused_activation(conv, layers[i + 2], layers[i + 1]) is not None:
-        return conv, layers[i + 1], layers[i + 2]
+    if not hasattr(first, "call_with_max_pool"):
+        if fused_activation(None, layers[i + 1], first) is not None:
+            return None, first, layers[i + 1]
+        return None
+    if fused_activation(first, layers[i + 1]) is not None:
+        return first, None, layers[i + 1]
+    if i + 2 < len(layers) and fused_activation(first, layers[i + 2], layers[i + 1]) is not None:
+        return first, layers[i + 1], layers[i + 2]
     return None
 
 
@@ -114,7 +133,7 @@ def run_sequence(layers, x, training):
             out = fused_call(conv, pool, x, between)
             if out is not None:
                 x = out
-                i += 2 if between is None else 3
+                i += 2 if conv is None or between is None else 3
                 continue
         x = layers[i](x, training=training)
         i += 1
@@ -122,21 +141,22 @@ def run_sequence(layers, x, training):
 
 
 class FusedChain:
-    """A functional model's plan entry for a convolution call, an optional activation
-    call and the pooling call, each alone reading the one before."""
+    """A functional model's plan entry for a chain of calls (convolution, activation
+    layer, pooling; convolution or activation optional), each alone reading the one
+    before."""
 
-    __slots__ = ("layers",)
+    __slots__ = ("conv", "between", "pool")
 
-    def __init__(self, layers):
-        self.layers = layers
+    def __init__(self, conv, between, pool):
+        self.conv, self.between, self.pool = conv, between, pool
 
     def __call__(self, x, training=None):
-        conv, *between, pool = self.layers
-        out = fused_call(conv, pool, x, between[0] if between else None)
+        out = fused_call(self.conv, self.pool, x, self.between)
         if out is None:
             kwargs = {} if training is None else {"training": training}
-            for layer in self.layers:
-                x = layer(x, **kwargs)
+            for layer in (self.conv, self.between, self.pool):
+                if layer is not None:
+                    x = layer(x, **kwargs)
             out = x
         return out
 
@@ -168,23 +188,28 @@ def fuse_plan(plan, output_ids, consumers):
         if chain is None:
             fused.append(step)
             continue
-        skip.update(chain[1:])
-        layers = [plan[i][0] for i in chain]
-        fused.append((FusedChain(layers), step[1], None, plan[chain[-1]][3]))
+        skip.update(i for i in chain if i is not None and i != index)
+        conv, between, pool = (None if i is None else plan[i][0] for i in chain)
+        fused.append((FusedChain(conv, between, pool), step[1], None, plan[chain[-1]][3]))
     return fused
 
 
 def _functional_chain(plan, index, sole_reader):
-    """The plan indices of a fusable chain starting at `index`, or None."""
-    conv, single = plan[index][0], plan[index][1]
-    if single is None or not hasattr(conv, "call_with_max_pool"):
+    """The plan indices `(conv, between, pool)` (None for a missing one) of a fusable
+    chain starting at `index`, or None."""
+    first, single = plan[index][0], plan[index][1]
+    if single is None:
         return None
     nxt = sole_reader(plan[index])
     if nxt is None:
         return None
-    if fused_activation(conv, plan[nxt][0]) is not None:
-        return [index, nxt]
+    if not hasattr(first, "call_with_max_pool"):
+        if fused_activation(None, plan[nxt][0], first) is not None:
+            return None, index, nxt
+        return None
+    if fused_activation(first, plan[nxt][0]) is not None:
+        return index, None, nxt
     last = sole_reader(plan[nxt])
-    if last is not None and fused_activation(conv, plan[last][0], plan[nxt][0]) is not None:
-        return [index, nxt, last]
+    if last is not None and fused_activation(first, plan[last][0], plan[nxt][0]) is not None:
+        return index, nxt, last
     return None

@@ -212,3 +212,44 @@ def test_functional_chain_through_an_activation_layer(fused_calls, monkeypatch):
     got = to_numpy(model(X))
     assert fused_calls == [("c", "p")]
     np.testing.assert_allclose(got, _layer_by_layer(model, monkeypatch)[0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("between", [lambda: layers.ReLU(), lambda: layers.Activation("elu")],
+                         ids=["ReLU()", "Activation(elu)"])
+def test_an_activation_layer_before_max_pooling_pools_first(between, monkeypatch):
+    act = between()
+    model = kerasx.Sequential([kerasx.Input((10, 10, 2)), layers.Conv2D(3, 3),
+                               layers.BatchNormalization(), act, layers.MaxPooling2D(),
+                               layers.Flatten(), layers.Dense(2)])
+    calls = []
+    original = type(act).call
+    monkeypatch.setattr(type(act), "call", lambda self, x: calls.append(1) or original(self, x))
+
+    def loss_and_grads():
+        with kerasx.GradientTape() as tape:
+            loss = kerasx.ops.sum(model(X[:4], training=True) ** 2)
+        return [to_numpy(loss)] + [to_numpy(g) for g in
+                                   tape.gradient(loss, model.trainable_weights)]
+
+    fused = loss_and_grads()
+    assert calls == []  # the activation ran on the pooled output, not through the layer
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    plain = loss_and_grads()
+    assert calls == [1]
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_functional_activation_layer_then_pooling(monkeypatch):
+    inp = kerasx.Input((10, 10, 2))
+    act = layers.Activation("relu")
+    y = layers.MaxPooling2D()(act(layers.BatchNormalization()(inp)))
+    model = kerasx.Model(inp, layers.Dense(2)(layers.Flatten()(y)))
+    calls = []
+    original = layers.Activation.call
+    monkeypatch.setattr(layers.Activation, "call",
+                        lambda self, x: calls.append(1) or original(self, x))
+    got = to_numpy(model(X))
+    assert calls == []
+    np.testing.assert_allclose(got, _layer_by_layer(model, monkeypatch)[0], rtol=1e-6, atol=1e-6)
+    assert calls == [1]
