@@ -8,7 +8,8 @@ a quarter of the size for 2x2 pooling. With "valid" pooling the convolution
 computes only the positions some window reads (the MNIST convnet's second
 convolution: 10x10 of its 11x11). Sequential and functional models run a
 convolution layer and the max pooling layer after it through here
-(`kerasx.models.fusion`).
+(`kerasx.models.fusion`), applying any other activation that commutes with max
+to the pooled result.
 
 The gradient of a tied window still goes to its first maximum; the positions
 compared are those of the raw convolution, which differ from the unfused
