@@ -253,3 +253,20 @@ def test_functional_activation_layer_then_pooling(monkeypatch):
     assert calls == []
     np.testing.assert_allclose(got, _layer_by_layer(model, monkeypatch)[0], rtol=1e-6, atol=1e-6)
     assert calls == [1]
+
+
+def test_a_frozen_convolution_stays_frozen_and_the_rest_trains_alike(monkeypatch):
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fusion, "_ENABLED", enabled)
+        kerasx.utils.set_random_seed(3)
+        model = _convnet()
+        model.layers[0].trainable = False
+        frozen = [w.copy() for w in model.layers[0].get_weights()]
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        model.fit(X, Y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+        for before, after in zip(frozen, model.layers[0].get_weights()):
+            np.testing.assert_array_equal(before, after)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
