@@ -61,6 +61,10 @@ CASES = [
     case("1d_causal_pool3_s2", r(2, 9, 2), r(3, 2, 3), r(3), padding="causal", dilation=2,
          pool_size=3, pool_strides=2),
     case("3d_valid", r(1, 5, 4, 5, 2), r(2, 2, 2, 2, 2), r(2)),
+    case("2d_pool_strides_past_the_window", r(1, 9, 8, 2), r(2, 2, 2, 2), r(2), pool_size=2,
+         pool_strides=3),
+    case("2d_conv_strides2_pool3", r(2, 13, 11, 1), r(3, 3, 1, 4), r(4), strides=2,
+         pool_size=(3, 2)),
 ]
 
 
@@ -107,7 +111,7 @@ def test_tied_windows_route_like_the_separate_ops(wrt_input):
 
 
 @numpy_only
-@pytest.mark.parametrize("c", [CASES[0], CASES[1], CASES[5], CASES[7], CASES[9]],
+@pytest.mark.parametrize("c", [CASES[0], CASES[1], CASES[5], CASES[7], CASES[9], CASES[11]],
                          ids=lambda c: c.name)
 def test_numpy_blocked_kernel_matches_portable_path(c, monkeypatch):
     backend = current()
