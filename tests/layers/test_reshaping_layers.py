@@ -125,3 +125,11 @@ def test_config_round_trip():
         clone = type(layer).from_config(layer.get_config())
         np.testing.assert_array_equal(ops.convert_to_numpy(clone(x)),
                                       ops.convert_to_numpy(layer(x)))
+
+
+def test_flatten_an_empty_batch():
+    out = layers.Flatten()(np.zeros((0, 3, 4, 2), np.float32))
+    assert tuple(out.shape) == (0, 24)
+    model = kerasx.Sequential([kerasx.Input((6, 6, 1)), layers.Conv2D(2, 3, activation="relu"),
+                               layers.MaxPooling2D(), layers.Flatten(), layers.Dense(3)])
+    assert tuple(model(np.zeros((0, 6, 6, 1), np.float32)).shape) == (0, 3)

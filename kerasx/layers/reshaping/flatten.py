@@ -25,7 +25,8 @@ class Flatten(Layer):
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = ops.moveaxis(inputs, 1, -1)
-        return ops.reshape(inputs, (inputs.shape[0], -1))
+        # the size is spelled out so an empty batch flattens too (-1 is ambiguous then)
+        return ops.reshape(inputs, (inputs.shape[0], math.prod(inputs.shape[1:])))
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
