@@ -1,7 +1,8 @@
 """Runs a convolution layer and the max pooling layer that reads it as one op.
 
 Sequential and functional models fuse a `Conv1D`/`Conv2D`/`Conv3D` layer with the
-`MaxPooling1D`/`2D`/`3D` layer (same data format) that alone reads its output,
+`MaxPooling1D`/`2D`/`3D` or `GlobalMaxPooling1D`/`2D`/`3D` layer (same data format)
+that alone reads its output,
 optionally through an `Activation` or default `ReLU` layer between them (the
 convolution then has no activation of its own). An activation layer followed by
 max pooling alone (after a batch normalization, say) pools first as well. The activation must be ReLU, the
@@ -25,16 +26,18 @@ _ENABLED = True  # tests switch this off to compare with the layer-by-layer run
 
 
 @functools.cache
-def _pool_type_for():
-    from kerasx.layers import (Conv1D, Conv2D, Conv3D, MaxPooling1D, MaxPooling2D,
-                               MaxPooling3D)
+def _pool_types_for():
+    from kerasx.layers import (Conv1D, Conv2D, Conv3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                               GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 
-    return {Conv1D: MaxPooling1D, Conv2D: MaxPooling2D, Conv3D: MaxPooling3D}
+    return {Conv1D: (MaxPooling1D, GlobalMaxPooling1D),
+            Conv2D: (MaxPooling2D, GlobalMaxPooling2D),
+            Conv3D: (MaxPooling3D, GlobalMaxPooling3D)}
 
 
 @functools.cache
 def _max_pool_types():
-    return frozenset(_pool_type_for().values())
+    return frozenset(t for pair in _pool_types_for().values() for t in pair)
 
 
 @functools.cache
@@ -74,7 +77,7 @@ def fused_activation(conv, pool, between=None):
             return None
         activation = layer_activation(between)
     else:
-        if (_pool_type_for().get(type(conv)) is not type(pool)
+        if (type(pool) not in _pool_types_for().get(type(conv), ())
                 or conv.data_format != pool.data_format or not (_plain(conv) and _plain(pool))):
             return None
         activation = conv.activation

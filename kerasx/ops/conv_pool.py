@@ -30,6 +30,64 @@ from kerasx.ops.conv import (apply_relu, check_conv_arguments, check_window_fits
 from kerasx.ops.pooling import pool_channels_last
 
 
+class _Conv:
+    """A convolution's checked arguments and its padded channels_last input."""
+
+    def __init__(self, inputs, kernel, bias, strides, padding, data_format, dilation_rate,
+                 groups):
+        self.backend = backend = current()
+        self.xp = xp = backend.xp
+        xv, self.wv = value_of(inputs), value_of(kernel)
+        self.bv = None if bias is None else value_of(bias)
+        (self.data_format, self.groups, self.strides, self.dilation,
+         padding) = check_conv_arguments(xv, self.wv, strides, padding, data_format,
+                                         dilation_rate, groups)
+        self.n = len(self.wv.shape) - 2
+        x = to_channels_last(xp, xv, self.data_format)
+        self.x_shape = tuple(x.shape)
+        self.pads, self.xpad = pad_for_conv(backend, x, self.wv, self.strides, self.dilation,
+                                            padding)
+        self.padded_shape, self.kernel_shape = tuple(self.xpad.shape), tuple(self.wv.shape)
+        self.windows = tuple((k - 1) * d + 1 for k, d in zip(self.wv.shape[:-2], self.dilation))
+        self.sizes = output_sizes(self.padded_shape[1:-1], self.windows, self.strides,
+                                  [(0, 0)] * self.n)
+        self.im2col_fn, self.input_grad_fn = conv_kernels(backend)
+        self.want_x, self.want_w, self.want_b = tracked(inputs), tracked(kernel), tracked(bias)
+
+    def forward(self):
+        """`(y, cols)` of the convolution (no bias) of the (possibly cropped) input."""
+        return conv_forward(self.xpad, self.wv, self.strides, self.dilation, self.groups,
+                            self.im2col_fn)
+
+    def bias_and_relu(self, pooled, relu):
+        """`relu(pooled + bias)` in a new array (`pooled` may be kept for a backward)."""
+        xp, out = self.xp, pooled if self.bv is None else pooled + self.bv
+        if relu:
+            out = apply_relu(xp, out) if out is pooled else (
+                self.backend.kernel("relu_inplace") or apply_relu)(xp, out)
+        return out
+
+    def bias_and_relu_grad(self, g, out, relu):
+        """The gradient through `bias_and_relu`, and the bias gradient (or None)."""
+        if relu or self.want_b:
+            return (self.backend.kernel("conv_relu_bias_grad") or conv_relu_bias_grad)(
+                g, out if relu else None, self.want_b)
+        return g, None
+
+    def backward(self, dy, cols):
+        """`(input gradient, kernel gradient)` from the convolution output's gradient."""
+        gx = gw = None
+        if self.want_x:
+            # the positions no window read take no gradient: the zeros past `dy`'s extent
+            gpad = self.input_grad_fn(dy, self.wv, self.padded_shape, self.strides,
+                                      self.dilation, self.groups)
+            gx = from_channels_last(self.xp, gpad[interior(self.x_shape, self.pads)],
+                                    self.data_format)
+        if self.want_w:
+            gw = conv_kernel_grad(cols, dy, self.kernel_shape, self.groups)
+        return gx, gw
+
+
 def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_format=None,
                   dilation_rate=1, groups=None, relu=False, pool_size=2, pool_strides=None,
                   pool_padding="valid"):
@@ -40,77 +98,89 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
     `pool_strides` (default: `pool_size`) and `pool_padding` those of
     `kerasx.ops.max_pool`. Returns the pooled output in the input's layout.
     """
-    backend = current()
-    xp = backend.xp
-    xv, wv = value_of(inputs), value_of(kernel)
-    bv = None if bias is None else value_of(bias)
-    data_format, groups, strides, dilation, padding = check_conv_arguments(
-        xv, wv, strides, padding, data_format, dilation_rate, groups)
-    n = len(wv.shape) - 2
+    c = _Conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups)
+    backend, xp, n = c.backend, c.xp, c.n
     pool_size = normalize_tuple(pool_size, n, "pool_size")
     pool_strides = pool_size if pool_strides is None else normalize_tuple(
         pool_strides, n, "pool_strides")
     pool_padding = normalize_padding(pool_padding)
-    im2col_fn, input_grad_fn = conv_kernels(backend)
-
-    x = to_channels_last(xp, xv, data_format)
-    pads, xpad = pad_for_conv(backend, x, wv, strides, dilation, padding)
-    padded_shape, x_shape, kernel_shape = tuple(xpad.shape), tuple(x.shape), tuple(wv.shape)
-    windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
-    conv_sizes = output_sizes(padded_shape[1:-1], windows, strides, [(0, 0)] * n)
     if pool_padding == "valid":
-        check_window_fits("max_pool", conv_sizes, pool_size, [(0, 0)] * n, pool_padding)
-        xpad = xpad[_read_region(conv_sizes, windows, strides, pool_size, pool_strides)]
-    want_x, want_w = tracked(inputs), tracked(kernel)
-    want_grad = want_x or want_w or tracked(bias)
+        check_window_fits("max_pool", c.sizes, pool_size, [(0, 0)] * n, pool_padding)
+        c.xpad = c.xpad[_read_region(c.sizes, c.windows, c.strides, pool_size, pool_strides)]
+    want_grad = c.want_x or c.want_w or c.want_b
 
     blocked = None
     blocked_fn = backend.kernel("conv_max_pool_blocked")
-    if (blocked_fn is not None and not want_x and groups == 1 and pool_padding == "valid"
+    if (blocked_fn is not None and not c.want_x and c.groups == 1 and pool_padding == "valid"
             and pool_strides == pool_size):
-        pool_sizes = tuple((c - k) // s + 1
-                           for c, k, s in zip(conv_sizes, pool_size, pool_strides))
-        blocked = blocked_fn(xpad, wv, strides, dilation, pool_size, pool_sizes)
+        pool_sizes = tuple((size - k) // s + 1
+                           for size, k, s in zip(c.sizes, pool_size, pool_strides))
+        blocked = blocked_fn(c.xpad, c.wv, c.strides, c.dilation, pool_size, pool_sizes)
     if blocked is not None:
         pooled, offsets, saved = blocked
         cols = pool_vjp = None
     else:
-        y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
+        y, cols = c.forward()
         pooled, pool_vjp = pool_channels_last(backend, y, pool_size, pool_strides,
                                               pool_padding, "max", want_grad)
         del y
-    del x, xpad
-    # `pooled` may be kept by the pooling backward, so the bias makes a new array
-    out = pooled if bv is None else pooled + bv
-    if relu:
-        out = apply_relu(xp, out) if out is pooled else (
-            backend.kernel("relu_inplace") or apply_relu)(xp, out)
-    result = from_channels_last(xp, out, data_format)
+    c.xpad = None
+    out = c.bias_and_relu(pooled, relu)
+    result = from_channels_last(xp, out, c.data_format)
     if not want_grad:
         return Tensor(result)
-    if not want_w:
+    if not c.want_w:
         cols = saved = None
-    want_b = tracked(bias)
 
     def vjp(g):
-        g = to_channels_last(xp, g, data_format)
-        gx = gw = gb = None
-        if relu or want_b:
-            g, gb = (backend.kernel("conv_relu_bias_grad") or conv_relu_bias_grad)(
-                g, out if relu else None, want_b)
+        g, gb = c.bias_and_relu_grad(to_channels_last(xp, g, c.data_format), out, relu)
         if blocked is not None:
-            if want_w:
+            gw = None
+            if c.want_w:
                 gw = backend.kernel("conv_max_pool_blocked_grad")(g, offsets, saved,
-                                                                  kernel_shape)
-            return gx, gw, gb
-        dy = pool_vjp(g)
-        if want_x:
-            # the positions no window read take no gradient: the zeros past `dy`'s extent
-            gpad = input_grad_fn(dy, wv, padded_shape, strides, dilation, groups)
-            gx = from_channels_last(xp, gpad[interior(x_shape, pads)], data_format)
-        if want_w:
-            gw = conv_kernel_grad(cols, dy, kernel_shape, groups)
-        return gx, gw, gb
+                                                                  c.kernel_shape)
+            return None, gw, gb
+        return (*c.backward(pool_vjp(g), cols), gb)
+
+    return record(result, (inputs, kernel, bias), vjp)
+
+
+def conv_global_max_pool(inputs, kernel, bias=None, strides=1, padding="valid",
+                         data_format=None, dilation_rate=1, groups=None, relu=False,
+                         keepdims=False):
+    """`max(activation(conv(inputs, kernel) + bias))` over every spatial axis (the
+    global max pooling layers), with activation ReLU (`relu=True`) or none.
+
+    Tied maxima share the gradient equally, as `kerasx.ops.max`. Returns
+    `(batch, filters)`, or with `keepdims` the spatial axes kept with size 1 in the
+    input's layout.
+    """
+    c = _Conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups)
+    xp, n = c.xp, c.n
+    y, cols = c.forward()
+    c.xpad = None
+    axes = tuple(range(1, n + 1))
+    pooled = xp.max(y, axis=axes, keepdims=True)
+    out = c.bias_and_relu(pooled, relu)
+    kept_shape = tuple(out.shape)
+    flat_shape = (kept_shape[0], kept_shape[-1])
+    result = from_channels_last(xp, out, c.data_format) if keepdims else xp.reshape(
+        out, flat_shape)
+    if not (c.want_x or c.want_w or c.want_b):
+        return Tensor(result)
+    if not c.want_w:
+        cols = None
+
+    def vjp(g):
+        g = to_channels_last(xp, g, c.data_format) if keepdims else xp.reshape(g, kept_shape)
+        g, gb = c.bias_and_relu_grad(g, out, relu)
+        gb = None if gb is None else xp.reshape(gb, (kept_shape[-1],))
+        if not (c.want_x or c.want_w):
+            return None, None, gb
+        hits = xp.astype(y == pooled, y.dtype)
+        # the division happens on the pooled shape; one pass over the output remains
+        dy = hits * (g / xp.sum(hits, axis=axes, keepdims=True))
+        return (*c.backward(dy, cols), gb)
 
     return record(result, (inputs, kernel, bias), vjp)
 

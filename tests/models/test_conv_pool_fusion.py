@@ -270,3 +270,45 @@ def test_a_frozen_convolution_stays_frozen_and_the_rest_trains_alike(monkeypatch
         results.append(model.get_weights())
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _text_cnn():
+    return kerasx.Sequential([kerasx.Input((20,), dtype="int32"), layers.Embedding(50, 8),
+                              layers.Conv1D(6, 3, activation="relu", name="c"),
+                              layers.GlobalMaxPooling1D(name="g"),
+                              layers.Dense(1, activation="sigmoid")])
+
+
+def test_conv_with_global_max_pooling_trains_like_the_layers(fused_calls, monkeypatch):
+    tokens = rng.integers(0, 50, (16, 20))
+    tokens[:, :6] = 3  # a repeated token gives tied windows
+    labels = rng.integers(0, 2, 16).astype(np.float32)
+    runs = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fusion, "_ENABLED", enabled)
+        kerasx.utils.set_random_seed(5)
+        model = _text_cnn()
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        history = model.fit(tokens, labels, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        runs.append((history.history["loss"], model.get_weights()))
+    assert fused_calls and fused_calls[0] == ("c", "g")
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-5)
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_global_max_pooling_keepdims_through_a_relu_layer(data_format, fused_calls,
+                                                          monkeypatch):
+    x = X if data_format == "channels_last" else np.moveaxis(X, -1, 1).copy()
+    model = kerasx.Sequential([kerasx.Input(x.shape[1:]),
+                               layers.Conv2D(3, 3, data_format=data_format, name="c"),
+                               layers.ReLU(),
+                               layers.GlobalMaxPooling2D(data_format=data_format,
+                                                         keepdims=True, name="g")])
+    got = to_numpy(model(x))
+    assert fused_calls == [("c", "g")]
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    expected = to_numpy(model(x))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

@@ -7,7 +7,7 @@ import pytest
 
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
-from kerasx.ops.conv_pool import conv_max_pool
+from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
 from kerasx.testing import OpCase, check_gradients, check_op_case, float64
 from tests.ops.conv_reference import conv_ref, pool_ref
 
@@ -161,3 +161,59 @@ def test_errors_name_the_problem():
                       pool_size=3)
     with pytest.raises(ValueError, match="channels"):
         conv_max_pool(np.zeros((1, 6, 6, 2), np.float32), np.zeros((3, 3, 3, 1), np.float32))
+
+
+# -- convolution + global max pooling ------------------------------------------------------
+def global_case(name, x, w, b=None, strides=1, padding="valid", dilation=1, relu=True,
+                keepdims=False, data_format="channels_last"):
+    n = w.ndim - 2
+    st = (strides,) * n if isinstance(strides, int) else strides
+    dl = (dilation,) * n if isinstance(dilation, int) else dilation
+    spatial = tuple(range(1, n + 1)) if data_format == "channels_last" else tuple(range(2, n + 2))
+
+    def fn(x, w, *b):
+        return conv_global_max_pool(x, w, b[0] if b else None, st, padding, data_format, dl,
+                                    relu=relu, keepdims=keepdims)
+
+    def ref(x, w, *b):
+        y = conv_ref(x, w, st, padding, dl, data_format, b[0] if b else None)
+        y = np.maximum(y, 0.0) if relu else y
+        return y.max(axis=spatial, keepdims=keepdims)
+
+    return OpCase(name, fn, ref, [x, w] + ([] if b is None else [b]))
+
+
+GLOBAL_CASES = [
+    global_case("1d_relu_bias", r(2, 9, 3), r(3, 3, 4), r(4)),
+    global_case("1d_causal_dilation_keepdims", r(2, 8, 2), r(2, 2, 3), r(3), padding="causal",
+                dilation=2, keepdims=True),
+    global_case("2d_same_strides2_no_relu", r(2, 6, 5, 2), r(3, 3, 2, 3), strides=2,
+                padding="same", relu=False),
+    global_case("2d_channels_first_keepdims", r(2, 2, 5, 6), r(2, 2, 2, 3), r(3),
+                keepdims=True, data_format="channels_first"),
+    global_case("3d", r(1, 4, 3, 4, 2), r(2, 2, 2, 2, 2), r(2)),
+]
+
+
+@pytest.mark.parametrize("c", GLOBAL_CASES, ids=lambda c: c.name)
+def test_global_matches_separate_steps_and_finite_differences(c):
+    check_op_case(c)
+
+
+@pytest.mark.parametrize("wrt_input", [False, True])
+def test_global_ties_share_the_gradient_like_ops_max(wrt_input):
+    # zero windows all give the bias, and a negative kernel keeps the window over the one
+    # non-zero step below it: five tied positive maxima (channels 0, 1) and ties at zero
+    # after the ReLU (channel 2)
+    x = np.zeros((2, 10, 2))
+    x[:, 5] = 1.0
+    arrays = [x, -np.abs(r(3, 2, 3)), np.array([0.5, 0.3, -0.2])]
+
+    def separate(x, w, b):
+        y = ops.conv(x, w, 1, "valid", "channels_last", 1, bias=b, relu=True)
+        return ops.max(y, axis=1)
+
+    fused = _run(lambda x, w, b: conv_global_max_pool(x, w, b, relu=True), arrays, wrt_input)
+    plain = _run(separate, arrays, wrt_input)
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

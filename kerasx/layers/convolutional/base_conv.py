@@ -5,7 +5,7 @@ __all__ = []
 from kerasx import activations, constraints, initializers, ops, regularizers
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
-from kerasx.ops.conv_pool import conv_max_pool
+from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
 
 
 def positive_int(value, name, owner, allow_none=False):
@@ -183,17 +183,21 @@ class BaseConv(InputChecks, Layer):
         return self.activation(outputs)
 
     def call_with_max_pool(self, inputs, pool, activation=None):
-        """`pool(activation(conv(inputs) + bias))` for a max pooling layer `pool` as one
-        op (`kerasx.ops.conv_pool`), with the layer's activation unless `activation`
-        is given; the models call it for fusable layers (`kerasx.models.fusion`)."""
+        """`pool(activation(conv(inputs) + bias))` for a max or global max pooling layer
+        `pool` as one op (`kerasx.ops.conv_pool`), with the layer's activation unless
+        `activation` is given; the models call it for fusable layers
+        (`kerasx.models.fusion`)."""
         activation = self.activation if activation is None else activation
         self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))
         relu = activation is activations.relu
-        out = conv_max_pool(inputs, self.kernel, self.bias, self.strides, self.padding,
-                            self.data_format, self.dilation_rate, self.groups, relu=relu,
-                            pool_size=pool.pool_size, pool_strides=pool.strides,
-                            pool_padding=pool.padding)
+        conv_args = (inputs, self.kernel, self.bias, self.strides, self.padding,
+                     self.data_format, self.dilation_rate, self.groups)
+        if hasattr(pool, "keepdims"):  # global pooling
+            out = conv_global_max_pool(*conv_args, relu=relu, keepdims=pool.keepdims)
+        else:
+            out = conv_max_pool(*conv_args, relu=relu, pool_size=pool.pool_size,
+                                pool_strides=pool.strides, pool_padding=pool.padding)
         return out if relu or activation is activations.linear else activation(out)
 
     def compute_output_shape(self, input_shape):
