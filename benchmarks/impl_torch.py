@@ -36,6 +36,25 @@ def build(workload, device="cpu"):
                 return self.head(h[-1])
 
         model = LSTMModel()
+    elif name == "convbn":
+        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32, eps=1e-3),
+                              nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1),
+                              nn.BatchNorm2d(64, eps=1e-3), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(64 * 8 * 8, 10))
+        model = model.to(memory_format=torch.channels_last)
+    elif name == "textcnn":
+        class TextCNN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Embedding(workload.vocabulary, 64)
+                self.conv = nn.Conv1d(64, 128, 5)
+                self.head = nn.Linear(128, 1)
+
+            def forward(self, x):
+                h = torch.relu(self.conv(self.embed(x).transpose(1, 2)))
+                return self.head(h.amax(dim=2))
+
+        model = TextCNN()
     else:
         model = nn.Sequential(nn.Linear(20, 10))
     model = model.to(device)

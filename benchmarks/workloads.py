@@ -19,6 +19,7 @@ class Workload:
     optimizer: str
     predict_batch_size: int
     description: str
+    vocabulary: int = 0   # > 0: integer token inputs in [1, vocabulary)
 
 
 WORKLOADS = {
@@ -31,14 +32,26 @@ WORKLOADS = {
                      "100 steps x 32 features -> LSTM 128 -> Dense 1 sigmoid"),
     "tiny": Workload("tiny", (20,), 10, 20_000, 32, "sgd", 1024,
                      "20 -> Dense 10 softmax (per-step framework overhead)"),
+    # not in the default run (no goal of their own): the common convolution block and a
+    # text classifier, timed beside the goal workloads
+    "convbn": Workload("convbn", (32, 32, 3), 10, 4_096, 64, "adam", 1024,
+                       "32x32x3 -> [Conv2D 3x3 same -> BatchNormalization -> ReLU -> MaxPool 2] "
+                       "x2 (32, 64 filters) -> Flatten -> Dense 10 softmax"),
+    "textcnn": Workload("textcnn", (200,), 1, 4_096, 64, "adam", 1024,
+                        "200 tokens -> Embedding 10000x64 -> Conv1D 128 5 relu -> "
+                        "GlobalMaxPooling1D -> Dense 1 sigmoid", vocabulary=10_000),
 }
+DEFAULT_WORKLOADS = ("mlp", "cnn", "lstm", "tiny")
 
 
 def make_data(workload, samples=None, seed=0):
     """Synthetic inputs and labels for `workload`, made before any timing."""
     rng = np.random.default_rng(seed)
     n = samples or workload.samples
-    x = rng.standard_normal((n,) + workload.input_shape, dtype=np.float32)
+    if workload.vocabulary:
+        x = rng.integers(1, workload.vocabulary, (n,) + workload.input_shape).astype(np.int64)
+    else:
+        x = rng.standard_normal((n,) + workload.input_shape, dtype=np.float32)
     if workload.classes == 1:
         y = (rng.random(n) < 0.5).astype(np.float32)
     else:
@@ -56,6 +69,10 @@ def training_flops_per_sample(name):
         macs = 100 * 4 * 128 * (32 + 128) + 128
     elif name == "tiny":
         macs = 20 * 10
+    elif name == "convbn":
+        macs = 32 * 32 * 9 * 3 * 32 + 16 * 16 * 9 * 32 * 64 + 8 * 8 * 64 * 10
+    elif name == "textcnn":
+        macs = 196 * 5 * 64 * 128 + 128
     else:
         raise KeyError(name)
     return 2 * 3 * macs
