@@ -104,9 +104,11 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     s = _as_broadcast(xp, sv, bshape)
     rinv = 1.0 / xp.sqrt(v + epsilon)
     inv = rinv if s is None else rinv * s
-    out = (xv - m) * inv
-    if o is not None:
-        out = out + o
+    # as Keras's JAX and TensorFlow backends: x * inv + (offset - mean * inv), two passes
+    # over x and one new array instead of three of each
+    shift = -m * inv if o is None else o - m * inv
+    out = xv * inv
+    out += shift
     if not tracked(x, mean, variance, offset, scale):
         return Tensor(out)
 
