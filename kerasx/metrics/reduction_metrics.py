@@ -99,8 +99,9 @@ class Mean(Metric):
             total, count = xp.sum(v), float(v.shape[0])
         else:
             total, count = xp.mean(v) * float(weight), float(weight)
-        self.total.assign(self.total.value + total)
-        self.count.assign(self.count.value + count)
+        # NumPy gives scalars for 0-d sums; as arrays they take `assign`'s fast path
+        self.total.assign(xp.asarray(self.total.value + total))
+        self.count.assign(xp.asarray(self.count.value + count))
 
     def result(self):
         xp = current().xp
