@@ -1,4 +1,5 @@
-"""A convolution, its bias and ReLU, and the max pooling after it, as one tape node.
+"""A convolution, its bias and ReLU, and the max or global max pooling after it, as one
+tape node.
 
 Max pooling commutes with adding a per-channel bias and with ReLU (both are
 non-decreasing, and so is their floating-point rounding), so
@@ -11,9 +12,10 @@ convolution layer and the max pooling layer after it through here
 (`kerasx.models.fusion`), applying any other activation that commutes with max
 to the pooled result.
 
-The gradient of a tied window still goes to its first maximum; the positions
-compared are those of the raw convolution, which differ from the unfused
-order only where adding the bias rounds two different values to the same one.
+The gradient of a tied window still goes to its first maximum (with global pooling it
+is shared by the tied maxima, as `kerasx.ops.max`); the values compared are those
+of the raw convolution, which differ from the unfused ones only where adding the
+bias rounds two different values to the same one.
 
 A backend may register `conv_max_pool_blocked(x, kernel, strides, dilation,
 pool_size, pool_sizes)`, for non-overlapping "valid" pooling of an input that
