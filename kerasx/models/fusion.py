@@ -2,20 +2,23 @@
 
 Sequential and functional models fuse a `Conv1D`/`Conv2D`/`Conv3D` layer with the
 `MaxPooling1D`/`2D`/`3D` or `GlobalMaxPooling1D`/`2D`/`3D` layer (same data format)
-that alone reads its output,
-optionally through an `Activation` or default `ReLU` layer between them (the
-convolution then has no activation of its own). An activation layer followed by
-max pooling alone (after a batch normalization, say) pools first as well. The activation must be ReLU, the
-identity or strictly increasing (sigmoid, tanh, ELU, SELU, softplus, softsign,
-exponential, leaky ReLU, CELU): max pooling commutes with those, so
-`kerasx.ops.conv_pool` pools the raw convolution, then adds the bias and applies
-the activation on the pooled output, and skips the convolution positions no
-window reads. The result is that of the layers run one by one (see
+that alone reads its output, optionally through an `Activation` or default `ReLU`
+layer between them (the convolution then has no activation of its own). An
+activation layer followed by max pooling alone (after a batch normalization, say)
+pools first as well.
+
+The activation must be ReLU, the identity or strictly increasing (sigmoid, tanh,
+ELU, SELU, softplus, softsign, exponential, leaky ReLU, CELU): max pooling commutes
+with those, so `kerasx.ops.conv_pool` pools the raw convolution, then adds the bias
+and applies the activation on the pooled output, and skips the convolution
+positions no window reads. The result is that of the layers run one by one (see
 `kerasx.ops.conv_pool` for tie-breaking; a saturating activation such as sigmoid
 can also tie windows whose raw maxima differ, and their vanishing gradients may
-then reach another position). Anything unusual about a call (a symbolic or masked
-input, a layer not built yet, an input spec, an activity regularizer, a subclass
-of any of the layers) runs the layers one by one instead.
+then reach another position).
+
+Anything unusual about a call (a symbolic or masked input, a layer not built yet,
+an input spec, an activity regularizer, a subclass of any of the layers) runs the
+layers one by one instead.
 """
 
 import functools
