@@ -18,8 +18,9 @@ of the raw convolution, which differ from the unfused ones only where adding the
 bias rounds two different values to the same one.
 
 A backend may register `conv_max_pool_blocked(x, kernel, strides, dilation,
-pool_size, pool_sizes)`, for non-overlapping "valid" pooling of an input that
-takes no gradient, returning `(pooled, offsets, saved)` or None to decline, and
+pool_size, pool_sizes, forward_only)`, for non-overlapping "valid" pooling of an
+input that takes no gradient, returning `(pooled, offsets, saved)` or None to
+decline, and
 `conv_max_pool_blocked_grad(g, offsets, saved, kernel_shape)` returning the
 kernel gradient.
 """
@@ -117,7 +118,8 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
             and pool_strides == pool_size):
         pool_sizes = tuple((size - k) // s + 1
                            for size, k, s in zip(c.sizes, pool_size, pool_strides))
-        blocked = blocked_fn(c.xpad, c.wv, c.strides, c.dilation, pool_size, pool_sizes)
+        blocked = blocked_fn(c.xpad, c.wv, c.strides, c.dilation, pool_size, pool_sizes,
+                             not want_grad)
     if blocked is not None:
         pooled, offsets, saved = blocked
         cols = pool_vjp = None

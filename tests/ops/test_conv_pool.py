@@ -217,3 +217,17 @@ def test_global_ties_share_the_gradient_like_ops_max(wrt_input):
     plain = _run(separate, arrays, wrt_input)
     for a, b in zip(fused, plain):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
+def test_numpy_blocked_kernel_declines_small_forward_only_calls(monkeypatch):
+    backend = current()
+    results = []
+    blocked = backend.kernels["conv_max_pool_blocked"]
+    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
+                        lambda *a: results.append(blocked(*a)) or results[-1])
+    x, w = r(2, 8, 8, 1), r(3, 3, 1, 2)
+    conv_max_pool(current().asarray(x), current().asarray(w))  # no tape: forward only
+    assert results == [None]
+    _run(lambda x, w: conv_max_pool(x, w), [x, w], wrt_input=False)  # a kernel gradient
+    assert results[-1] is not None
