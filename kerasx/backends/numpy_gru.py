@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from kerasx.backends import numpy_gru_reset_before as reset_before
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, split_carry,
     step_buffer, supported, unit_major_grad)
 
@@ -37,7 +38,10 @@ def _gru_weights(kernel, rkernel, bias, fused, dtype):
 
 def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
                 reset_after=True):
-    if not reset_after or not all(n in ACT for n in names):
+    if not reset_after:
+        return reset_before.forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask,
+                                    rmask, zero_output)
+    if not all(n in ACT for n in names):
         return None
     act, ract = names
     t_len, b, f = x_tm.shape
@@ -103,6 +107,8 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
 
 
 def gru_backward(saved, dout, dfinals, needs):
+    if isinstance(saved, reset_before.Saved):
+        return reset_before.backward(saved, dout, dfinals, needs)
     kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, has_bias, rms, inputs = saved
     per_gate = inputs is not None
     act, ract = names

@@ -338,13 +338,16 @@ FAST_OPTIONS = [
 
 
 @pytest.mark.parametrize("dtype,rtol", [("float64", 1e-10), ("float32", 2e-5)])
-@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
 @pytest.mark.parametrize("name,options", FAST_OPTIONS, ids=[o[0] for o in FAST_OPTIONS])
 def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
     if current().name != "numpy":
         pytest.skip("the fast path is the NumPy backend's")
     from kerasx.backends import numpy_rnn
 
+    extra = {}
+    if kind == "gru_reset_before":
+        kind, extra = "gru", {"reset_after": False}
     xp = current().xp
     rng = np.random.default_rng(11)
     steps, batch, feats, units = 5, 3, 4, 6
@@ -356,7 +359,8 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
     rkernel = (rng.standard_normal((units, g * units)) * 0.5).astype(dtype)
     bias = None
     if options.get("use_bias", True):
-        bias = (rng.standard_normal((2, g * units) if kind == "gru" else (g * units,)) * 0.3
+        two_rows = kind == "gru" and extra.get("reset_after", True)
+        bias = (rng.standard_normal((2, g * units) if two_rows else (g * units,)) * 0.3
                 ).astype(dtype)
     states = tuple(rng.standard_normal((batch, units)).astype(dtype)
                    for _ in range(N_STATES[kind]))
@@ -370,16 +374,19 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
     names = acts[:1] if kind == "simple_rnn" else acts
     zero = options.get("zero_output", False)
     args = (x_tm, kernel, rkernel, bias, states, mask_tm)
-    fast = numpy_rnn.KERNELS[f"{kind}_forward"](*args, names, dmask, rmask, zero)
+    fast = numpy_rnn.KERNELS[f"{kind}_forward"](*args, names, dmask, rmask, zero, **extra)
+    if extra and rmask is not None:
+        assert fast is None, "recurrent dropout with reset_after=False is the portable path's"
+        return
     assert fast is not None, "the fast path should handle these options"
     forward, backward = rnn._PORTABLE[kind]
     pairs = tuple(rnn.ACTIVATIONS[n] for n in names)
-    slow = forward(xp, *args, pairs, dmask, rmask, zero)
+    slow = forward(xp, *args, pairs, dmask, rmask, zero, **extra)
     for a, b in zip((fast[0],) + tuple(fast[1]), (slow[0],) + tuple(slow[1])):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
     infer = numpy_rnn.KERNELS.get(f"{kind}_inference")
     if infer is not None:
-        got = infer(*args, names, dmask, rmask, zero)
+        got = infer(*args, names, dmask, rmask, zero, **extra)
         if dmask is not None:
             assert got is None, "the forward-only kernel leaves dropout to the forward kernel"
         else:
@@ -387,7 +394,7 @@ def test_numpy_fast_path_matches_portable(kind, name, options, dtype, rtol):
             for a, b in zip((got[0],) + tuple(got[1]), (slow[0],) + tuple(slow[1])):
                 assert a.dtype == b.dtype and a.shape == b.shape
                 np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
-            short = infer(*args, names, dmask, rmask, zero, sequences=False)
+            short = infer(*args, names, dmask, rmask, zero, sequences=False, **extra)
             assert short[0] is None
             for a, b in zip(short[1], slow[1]):
                 np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
@@ -531,7 +538,13 @@ def test_numpy_fast_path_declines_what_it_does_not_cover():
     per_gate = np.ones((3, 2, 3))
     gru = numpy_rnn.KERNELS["gru_forward"]
     k, r = np.zeros((3, 6)), np.zeros((2, 6))
+    # reset_after=False trains through its kernel, but leaves recurrent dropout to the
+    # portable path
     assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, None, False,
+               reset_after=False) is not None
+    assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), None, np.ones((2, 2)),
+               False, reset_after=False) is None
+    assert gru(x_tm, k, r, None, states, None, ("tanh", "sigmoid"), per_gate, None, False,
                reset_after=False) is None
     assert gru(x_tm, k, r, None, states, None, ("softsign", "sigmoid"), None, None, False) is None
     infer = numpy_rnn.KERNELS["gru_inference"]
