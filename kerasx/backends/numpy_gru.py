@@ -3,8 +3,8 @@
 import numpy as np
 
 from kerasx.backends import numpy_gru_reset_before as reset_before
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, split_carry,
-    step_buffer, supported, unit_major_grad)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, gru_state,
+    sequence_outputs, split_carry, step_buffer, supported, unit_major_grad)
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -92,14 +92,8 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
         np.multiply(y[u:2 * u], y[2 * u:3 * u], out=tmp)
         hh += tmp
         f_act(hh)
-        np.subtract(hs[t], hh, out=tmp)                        # h = hh + z * (h_prev - hh)
-        tmp *= y[:u]
-        np.add(hh, tmp, out=hs[t + 1])
-        if skip is not None:
-            np.copyto(hs[t + 1], hs[t], where=skip[t])
-    outputs = hs[1:].transpose(2, 0, 1)
-    if zero_output and mask_tm is not None:
-        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+        gru_state(hs[t], hh, y[:u], hs[t + 1], tmp, None if skip is None else skip[t])
+    outputs = sequence_outputs(hs, mask_tm, zero_output, dtype)
     inputs = (x_tm, dmask, hs) if per_gate else None
     saved = (kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, bias is not None,
              rms, inputs)
@@ -276,11 +270,7 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
             np.matmul(rk_h, tmp, out=rec)
             hh += rec
         f_act(hh)
-        np.subtract(prev, hh, out=tmp)                         # h = hh + z * (h_prev - hh)
-        tmp *= gz
-        np.add(hh, tmp, out=hs[nxt])
-        if skip is not None:
-            np.copyto(hs[nxt], prev, where=skip[t])
+        gru_state(prev, hh, gz, hs[nxt], tmp, None if skip is None else skip[t])
     outputs, h = steps.results(t_len, mask_tm, zero_output, dtype)
     return outputs, (h,), None
 

@@ -12,8 +12,8 @@ stays on the portable path.
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import ACT, split_carry, step_buffer, supported, \
-    unit_major_grad
+from kerasx.backends.numpy_rnn_steps import (ACT, gru_state, sequence_outputs, split_carry,
+                                             step_buffer, supported, unit_major_grad)
 
 
 class Saved:
@@ -58,14 +58,8 @@ def forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, z
         hh = y[2 * u:]
         hh += rec
         f_act(hh)
-        np.subtract(hs[t], hh, out=tmp)                        # h = hh + z * (h_prev - hh)
-        tmp *= y[:u]
-        np.add(hh, tmp, out=hs[t + 1])
-        if skip is not None:
-            np.copyto(hs[t + 1], hs[t], where=skip[t])
-    outputs = hs[1:].transpose(2, 0, 1)
-    if zero_output and mask_tm is not None:
-        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+        gru_state(hs[t], hh, y[:u], hs[t + 1], tmp, None if skip is None else skip[t])
+    outputs = sequence_outputs(hs, mask_tm, zero_output, dtype)
     saved = Saved(kernel=kernel, rkernel=rkernel, dmask=dmask, mask_tm=mask_tm,
                   zero_output=zero_output, names=names, buf=buf, gates=gates, keeps=keeps,
                   has_bias=bias is not None)

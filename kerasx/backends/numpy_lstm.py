@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, split_carry,
-    step_buffer, supported, unit_major_grad)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, sequence_outputs,
+    split_carry, step_buffer, supported, unit_major_grad)
 
 
 def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
@@ -127,9 +127,7 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
             np.copyto(c, cseq[t], where=skip[t])
         if not per_gate and rmask is not None:
             np.multiply(hseq[t + 1], rms, out=hs[t + 1])
-    outputs = hseq[1:].transpose(2, 0, 1)
-    if zero_output and mask_tm is not None:
-        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    outputs = sequence_outputs(hseq, mask_tm, zero_output, dtype)
     inputs = (x_tm, dmask, hseq) if per_gate else None
     saved = (kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs,
              order, rms, inputs)

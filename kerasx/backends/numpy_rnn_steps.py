@@ -146,6 +146,25 @@ def step_buffer(x_tm, h0, dmask=None):
     return buf, hs
 
 
+def sequence_outputs(hs, mask_tm, zero_output, dtype):
+    """The `(batch, T, units)` outputs from blocks 1..T of unit-major states `hs`
+    (zeros at masked steps with `zero_output`)."""
+    outputs = hs[1:].transpose(2, 0, 1)
+    if zero_output and mask_tm is not None:
+        outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
+    return outputs
+
+
+def gru_state(prev, hh, z, out, tmp, skip_t):
+    """The GRU update `hh + z * (prev - hh)` written into `out`; `prev` is kept where
+    `skip_t` (the masked samples of this step, or None) is True."""
+    np.subtract(prev, hh, out=tmp)
+    tmp *= z
+    np.add(hh, tmp, out=out)
+    if skip_t is not None:
+        np.copyto(out, prev, where=skip_t)
+
+
 class InferenceSteps:
     """The step blocks of a forward-only kernel: the whole `step_buffer` when the
     output sequence is wanted, else two blocks used in turn (the input of step t is
@@ -179,7 +198,4 @@ class InferenceSteps:
         last = self.hs[t_len if self.keep else t_len & 1]
         if not self.keep:
             return None, np.ascontiguousarray(last.T)
-        outputs = self.hs[1:].transpose(2, 0, 1)
-        if zero_output and mask_tm is not None:
-            outputs = np.where(mask_tm.T[:, :, None], outputs, 0.0).astype(dtype, copy=False)
-        return outputs, np.ascontiguousarray(last.T)
+        return sequence_outputs(self.hs, mask_tm, zero_output, dtype), np.ascontiguousarray(last.T)
