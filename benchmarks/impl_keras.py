@@ -14,35 +14,10 @@ def setup(seed, threads, device):
 
 def build(workload, device="cpu"):
     import keras
-    from keras import layers
 
-    name = workload.name
-    if name == "mlp":
-        body = [layers.Dense(512, activation="relu"), layers.Dropout(0.2),
-                layers.Dense(512, activation="relu"), layers.Dropout(0.2),
-                layers.Dense(10, activation="softmax")]
-    elif name == "cnn":
-        body = [layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-                layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-                layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")]
-    elif name == "lstm":
-        body = [layers.LSTM(128), layers.Dense(1, activation="sigmoid")]
-    elif name == "convbn":
-        body = [layer for filters in (32, 64) for layer in (
-            layers.Conv2D(filters, 3, padding="same"), layers.BatchNormalization(),
-            layers.ReLU(), layers.MaxPooling2D(2))]
-        body += [layers.Flatten(), layers.Dense(10, activation="softmax")]
-    elif name == "textcnn":
-        body = [layers.Embedding(workload.vocabulary, 64), layers.Conv1D(128, 5, activation="relu"),
-                layers.GlobalMaxPooling1D(), layers.Dense(1, activation="sigmoid")]
-    else:
-        body = [layers.Dense(10, activation="softmax")]
-    dtype = "int32" if workload.vocabulary else None
-    model = keras.Sequential([keras.Input(shape=workload.input_shape, dtype=dtype)] + body)
-    optimizer = keras.optimizers.Adam(1e-3) if workload.optimizer == "adam" else keras.optimizers.SGD(0.01)
-    loss = "binary_crossentropy" if workload.classes == 1 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-    return model
+    from benchmarks import keras_models
+
+    return keras_models.build(keras, workload)
 
 
 def to_device(arrays, device):

@@ -4,7 +4,7 @@ import numpy as np
 
 from kerasx.backends import numpy_gru_reset_before as reset_before
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, gru_state,
-    sequence_outputs, split_carry, step_buffer, supported, unit_major_grad)
+    gru_state_grad, sequence_outputs, split_carry, step_buffer, supported, unit_major_grad)
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -139,12 +139,7 @@ def gru_backward(saved, dout, dfinals, needs):
             dh += d_out[t]
         hk = split_carry(skip, t, dh, carry)
         d_z, d_r, d_rec, d_hh = dz[:u], dz[u:2 * u], dz[2 * u:3 * u], dz[3 * u:]
-        np.subtract(hs[t], hh, out=d_z)
-        d_z *= dh
-        d_act(hh, d_hh)
-        np.subtract(1.0, z, out=tmp)
-        tmp *= dh
-        d_hh *= tmp
+        gru_state_grad(dh, hs[t], hh, z, d_z, d_hh, d_act, tmp)
         np.multiply(d_hh, rec_h, out=d_r)
         d_ract(y[:2 * u], deriv)
         dz[:2 * u] *= deriv

@@ -12,8 +12,9 @@ stays on the portable path.
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, gru_state, sequence_outputs, split_carry,
-                                             step_buffer, supported, unit_major_grad)
+from kerasx.backends.numpy_rnn_steps import (ACT, gru_state, gru_state_grad, sequence_outputs,
+                                             split_carry, step_buffer, supported,
+                                             unit_major_grad)
 
 
 class Saved:
@@ -100,12 +101,7 @@ def backward(saved, dout, dfinals, needs):
             dh += d_out[t]
         hk = split_carry(skip, t, dh, carry)
         d_z, d_r, d_hh = dz[:u], dz[u:2 * u], dz[2 * u:]
-        np.subtract(hs[t], hh, out=d_z)
-        d_z *= dh
-        d_act(hh, d_hh)
-        np.subtract(1.0, z, out=tmp)
-        tmp *= dh
-        d_hh *= tmp
+        gru_state_grad(dh, hs[t], hh, z, d_z, d_hh, d_act, tmp)
         np.matmul(rk_h, d_hh, out=d_keep)                     # gradient of r * h_prev
         np.multiply(d_keep, hs[t], out=d_r)
         d_ract(y[:2 * u], deriv)

@@ -165,6 +165,18 @@ def gru_state(prev, hh, z, out, tmp, skip_t):
         np.copyto(out, prev, where=skip_t)
 
 
+def gru_state_grad(dh, prev, hh, z, d_z, d_hh, d_act, tmp):
+    """Through `gru_state` for the gradient `dh` of the new state: the gradient of
+    `z` into `d_z` and of the candidate's pre-activation into `d_hh` (`d_act` is the
+    candidate activation's derivative from its output)."""
+    np.subtract(prev, hh, out=d_z)
+    d_z *= dh
+    d_act(hh, d_hh)
+    np.subtract(1.0, z, out=tmp)
+    tmp *= dh
+    d_hh *= tmp
+
+
 class InferenceSteps:
     """The step blocks of a forward-only kernel: the whole `step_buffer` when the
     output sequence is wanted, else two blocks used in turn (the input of step t is
