@@ -18,12 +18,14 @@ then reach another position).
 
 Anything unusual about a call (a symbolic or masked input, a layer not built yet,
 an input spec, an activity regularizer, a subclass of any of the layers) runs the
-layers one by one instead.
+layers one by one instead. For inference, a batch normalization right after a
+convolution is folded into it (`kerasx.models.batch_norm_folding`).
 """
 
 import functools
 
 from kerasx.autodiff.tensor import Tensor
+from kerasx.models.batch_norm_folding import FoldedConvBN, folded_call, is_foldable
 
 _ENABLED = True  # tests switch this off to compare with the layer-by-layer run
 
@@ -99,17 +101,24 @@ def fused_call(conv, pool, x, between=None):
     activation = fused_activation(conv, pool, between)
     if activation is None:
         return None
+    x = concrete_input(conv or between, x)
+    if x is None:
+        return None
+    if conv is None:
+        return activation(pool(x))
+    return conv.call_with_max_pool(x, pool, activation)
+
+
+def concrete_input(layer, x):
+    """`x` as `layer` would take it (a Tensor), or None for an input that must go
+    through the layers one by one (symbolic, structured or masked)."""
     if not isinstance(x, Tensor):
         from kerasx.layers.core.input_layer import KerasTensor
 
         if isinstance(x, KerasTensor) or isinstance(x, (list, tuple, dict)):
             return None
-        x = (conv or between)._convert_inputs(x)
-    elif x._keras_mask is not None:
-        return None
-    if conv is None:
-        return activation(pool(x))
-    return conv.call_with_max_pool(x, pool, activation)
+        return layer._convert_inputs(x)
+    return None if x._keras_mask is not None else x
 
 
 def _chain_at(layers, i):
@@ -130,9 +139,16 @@ def _chain_at(layers, i):
 
 
 def run_sequence(layers, x, training):
-    """Calls `layers` in turn on `x`, fusing each convolution with the pooling after it."""
+    """Calls `layers` in turn on `x`, fusing each convolution with the pooling after it
+    (and, for inference, folding a batch normalization into the convolution before it)."""
     i, n = 0, len(layers)
     while i < n:
+        if _ENABLED and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
+            out = folded_call(layers[i], layers[i + 1], x, training)
+            if out is not None:
+                x = out
+                i += 2
+                continue
         chain = _chain_at(layers, i) if _ENABLED else None
         if chain is not None:
             conv, between, pool = chain
@@ -189,6 +205,11 @@ def fuse_plan(plan, output_ids, consumers):
     fused, skip = [], set()
     for index, step in enumerate(plan):
         if index in skip:
+            continue
+        nxt = sole_reader(step) if step[1] is not None else None
+        if nxt is not None and is_foldable(step[0], plan[nxt][0]):
+            skip.add(nxt)
+            fused.append((FoldedConvBN(step[0], plan[nxt][0]), step[1], None, plan[nxt][3]))
             continue
         chain = _functional_chain(plan, index, sole_reader)
         if chain is None:

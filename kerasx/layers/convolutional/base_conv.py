@@ -3,6 +3,8 @@
 __all__ = []
 
 from kerasx import activations, constraints, initializers, ops, regularizers
+from kerasx.autodiff.tensor import value_of
+from kerasx.backends import current
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
 from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
@@ -199,6 +201,27 @@ class BaseConv(InputChecks, Layer):
             out = conv_max_pool(*conv_args, relu=relu, pool_size=pool.pool_size,
                                 pool_strides=pool.strides, pool_padding=pool.padding)
         return out if relu or activation is activations.linear else activation(out)
+
+    def call_with_batch_norm(self, inputs, bn):
+        """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one
+        convolution with the normalization folded into the kernel and bias
+        (`kerasx.models.batch_norm_folding`; no gradient is recorded)."""
+        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
+        out_shape = self.compute_output_shape(inputs.shape)
+        channel_axis = len(out_shape) - 1 if self.data_format == "channels_last" else 1
+        if bn._feature_axis(out_shape) != channel_axis:
+            return bn(self(inputs), training=False)
+        xp = current().xp
+        a = 1.0 / xp.sqrt(value_of(bn.moving_variance) + bn.epsilon)
+        if bn.gamma is not None:
+            a = a * value_of(bn.gamma)
+        shift = -value_of(bn.moving_mean) * a
+        if bn.beta is not None:
+            shift = shift + value_of(bn.beta)
+        kernel = value_of(self.kernel) * a
+        bias = shift if self.bias is None else value_of(self.bias) * a + shift
+        return ops.conv(inputs, kernel, self.strides, self.padding, self.data_format,
+                        self.dilation_rate, self.groups, bias=bias)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)

@@ -1,0 +1,60 @@
+"""Folds a batch normalization into the convolution before it, for inference.
+
+With its moving statistics, `BatchNormalization` is a per-channel affine map
+`y * a + c` (`a = gamma / sqrt(moving_variance + epsilon)`, `c = beta -
+moving_mean * a`), so after a convolution without activation it equals one
+convolution with the kernel scaled by `a` along its filters and the bias `bias * a +
+c`: the normalization's passes over the convolution output disappear. Sequential
+and functional models do this (`kerasx.models.fusion`) when nothing records a
+gradient and the normalization runs in inference mode (`training` false, or the
+layer frozen); the result equals the two layers' up to float rounding. Training
+runs the two layers as they are.
+"""
+
+from kerasx.autodiff.tape import is_recording
+
+
+def is_foldable(conv, bn):
+    """Whether `bn(conv(x))` may be folded (the call's mode is checked in `folded_call`)."""
+    from kerasx import activations
+    from kerasx.layers import BatchNormalization
+    from kerasx.models.fusion import _plain, _pool_types_for
+
+    return (type(conv) in _pool_types_for() and type(bn) is BatchNormalization
+            and conv.activation is activations.linear and not bn.renorm
+            and _plain(conv) and _plain(bn))
+
+
+def folded_call(conv, bn, x, training):
+    """`bn(conv(x))` as one folded convolution, or None when this call must run the two
+    layers (a gradient is recorded, the normalization trains, or an unusual input)."""
+    from kerasx.layers.layer import _TRAINING
+    from kerasx.models.fusion import _ENABLED, concrete_input
+
+    if not (_ENABLED and conv.built and bn.built) or is_recording():
+        return None
+    if training is None:
+        training = _TRAINING.get()
+    if training and bn.trainable:
+        return None
+    x = concrete_input(conv, x)
+    if x is None:
+        return None
+    return conv.call_with_batch_norm(x, bn)
+
+
+class FoldedConvBN:
+    """A functional model's plan entry for a convolution call and the batch
+    normalization call that alone reads it."""
+
+    __slots__ = ("conv", "bn")
+
+    def __init__(self, conv, bn):
+        self.conv, self.bn = conv, bn
+
+    def __call__(self, x, training=None):
+        out = folded_call(self.conv, self.bn, x, training)
+        if out is None:
+            kwargs = {} if training is None else {"training": training}
+            out = self.bn(self.conv(x, **kwargs), **kwargs)
+        return out

@@ -1,0 +1,118 @@
+"""Inference folds a batch normalization into the convolution before it
+(`kerasx.models.batch_norm_folding`): the same outputs as the two layers, and only
+where the normalization runs in inference mode and no gradient is recorded."""
+
+import numpy as np
+import pytest
+
+import kerasx
+from kerasx import layers
+from kerasx.layers.convolutional import base_conv
+from kerasx.models import fusion
+from tests.conftest import to_numpy
+
+rng = np.random.default_rng(4)
+X = rng.normal(size=(8, 9, 9, 3)).astype(np.float32)
+
+
+@pytest.fixture
+def folds(monkeypatch):
+    calls = []
+    original = base_conv.BaseConv.call_with_batch_norm
+
+    def spy(self, inputs, bn):
+        calls.append((self.name, bn.name))
+        return original(self, inputs, bn)
+
+    monkeypatch.setattr(base_conv.BaseConv, "call_with_batch_norm", spy)
+    return calls
+
+
+def _trained(conv_kwargs=None, bn_kwargs=None, data_format="channels_last"):
+    x = X if data_format == "channels_last" else np.moveaxis(X, -1, 1).copy()
+    model = kerasx.Sequential([
+        kerasx.Input(x.shape[1:]),
+        layers.Conv2D(4, 3, padding="same", data_format=data_format, name="c",
+                      **(conv_kwargs or {})),
+        layers.BatchNormalization(name="bn", **(bn_kwargs or {})),
+        layers.ReLU(), layers.MaxPooling2D(data_format=data_format), layers.Flatten(),
+        layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    # a few steps move the moving statistics, gamma and beta away from their start
+    model.fit(x, rng.normal(size=(len(x), 2)).astype(np.float32), batch_size=4, epochs=3,
+              verbose=0)
+    return model, x
+
+
+def _unfolded(model, x, monkeypatch, **kwargs):
+    monkeypatch.setattr(fusion, "_ENABLED", False)
+    out = to_numpy(model(x, **kwargs))
+    monkeypatch.setattr(fusion, "_ENABLED", True)
+    return out
+
+
+@pytest.mark.parametrize("conv_kwargs,bn_kwargs,data_format", [
+    ({}, {}, "channels_last"),
+    ({"use_bias": False}, {"center": False, "scale": False}, "channels_last"),
+    ({}, {"axis": 1, "epsilon": 0.1}, "channels_first"),
+], ids=["default", "no_bias_no_affine", "channels_first"])
+def test_predict_folds_and_matches_the_two_layers(conv_kwargs, bn_kwargs, data_format, folds,
+                                                  monkeypatch):
+    model, x = _trained(conv_kwargs, bn_kwargs, data_format)
+    folds.clear()  # fit's input check runs the model once in inference mode
+    got = model.predict(x, verbose=0)
+    assert folds == [("c", "bn")]
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+def test_training_mode_does_not_fold(folds):
+    model, x = _trained()
+    folds.clear()
+    model(x, training=True)
+    assert folds == []
+
+
+def test_no_folding_while_a_gradient_is_recorded(folds):
+    model, x = _trained()
+    folds.clear()
+    with kerasx.GradientTape() as tape:
+        loss = kerasx.ops.sum(model(x, training=False))
+    assert folds == []
+    assert all(g is not None for g in tape.gradient(loss, model.trainable_weights))
+
+
+def test_a_frozen_normalization_folds_even_in_training_mode(folds, monkeypatch):
+    model, x = _trained()
+    model.get_layer("bn").trainable = False
+    folds.clear()
+    got = to_numpy(model(x, training=True))
+    assert folds == [("c", "bn")]
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch, training=True), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_a_normalization_over_another_axis_is_applied_as_it_is(folds, monkeypatch):
+    model, x = _trained(bn_kwargs={"axis": 1})  # normalizes rows, not the filters
+    got = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("build", [
+    lambda inp: layers.BatchNormalization()(layers.Conv2D(4, 3, activation="relu")(inp)),
+    lambda inp: layers.Add()([layers.BatchNormalization()(y := layers.Conv2D(4, 3)(inp)), y]),
+], ids=["conv_with_activation", "conv_output_read_twice"])
+def test_functional_does_not_fold_where_it_would_change_things(build, folds, monkeypatch):
+    inp = kerasx.Input((9, 9, 3))
+    model = kerasx.Model(inp, build(inp))
+    got = to_numpy(model(X))
+    assert folds == []
+    np.testing.assert_allclose(got, _unfolded(model, X, monkeypatch), rtol=1e-6, atol=1e-6)
+
+
+def test_functional_folds_a_conv_read_only_by_its_normalization(folds, monkeypatch):
+    inp = kerasx.Input((9, 9, 3))
+    out = layers.BatchNormalization(name="bn")(layers.Conv2D(4, 3, name="c")(inp))
+    model = kerasx.Model(inp, layers.GlobalAveragePooling2D()(out))
+    got = to_numpy(model(X))
+    assert folds == [("c", "bn")]
+    np.testing.assert_allclose(got, _unfolded(model, X, monkeypatch), rtol=1e-5, atol=1e-5)
