@@ -4,6 +4,7 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _FLOAT_TYPES = ("float32", "float64")
+_LAYER_FUSION = True
 
 
 def floatx():
@@ -44,6 +45,24 @@ def set_image_data_format(data_format):
             f"Unknown data_format {data_format!r}: expected 'channels_last' or 'channels_first'."
         )
     _IMAGE_DATA_FORMAT = data_format
+
+
+def layer_fusion():
+    """Whether models run fusable layers as one op (see `set_layer_fusion`)."""
+    return _LAYER_FUSION
+
+
+def set_layer_fusion(enabled):
+    """Turns layer fusion on (the default) or off.
+
+    Sequential and functional models run a convolution and the max pooling after it
+    as one op that pools first, and for inference fold a batch normalization into
+    the convolution before it (`kerasx.models.fusion`). Turned off, every layer runs
+    on its own, as in Keras: useful to compare with Keras to the last bit, as the
+    folded normalization rounds differently (about 1e-7 relative).
+    """
+    global _LAYER_FUSION
+    _LAYER_FUSION = bool(enabled)
 
 
 def backend():

@@ -23,6 +23,7 @@ def _fresh_state():
     kerasx.config.set_floatx("float32")
     yield
     kerasx.config.set_floatx("float32")
+    kerasx.config.set_layer_fusion(True)
 
 
 @pytest.fixture

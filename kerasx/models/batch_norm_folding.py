@@ -28,10 +28,11 @@ def is_foldable(conv, bn):
 def folded_call(conv, bn, x, training):
     """`bn(conv(x))` as one folded convolution, or None when this call must run the two
     layers (a gradient is recorded, the normalization trains, or an unusual input)."""
+    from kerasx import config
     from kerasx.layers.layer import _TRAINING
-    from kerasx.models.fusion import _ENABLED, concrete_input
+    from kerasx.models.fusion import concrete_input
 
-    if not (_ENABLED and conv.built and bn.built) or is_recording():
+    if not (config.layer_fusion() and conv.built and bn.built) or is_recording():
         return None
     if training is None:
         training = _TRAINING.get()

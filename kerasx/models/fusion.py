@@ -20,14 +20,14 @@ Anything unusual about a call (a symbolic or masked input, a layer not built yet
 an input spec, an activity regularizer, a subclass of any of the layers) runs the
 layers one by one instead. For inference, a batch normalization right after a
 convolution is folded into it (`kerasx.models.batch_norm_folding`).
+`kerasx.config.set_layer_fusion(False)` turns both off.
 """
 
 import functools
 
+from kerasx import config
 from kerasx.autodiff.tensor import Tensor
 from kerasx.models.batch_norm_folding import FoldedConvBN, folded_call, is_foldable
-
-_ENABLED = True  # tests switch this off to compare with the layer-by-layer run
 
 
 @functools.cache
@@ -96,7 +96,7 @@ def fused_activation(conv, pool, between=None):
 def fused_call(conv, pool, x, between=None):
     """`pool(between(conv(x)))` as one op (`conv` may be None), or None when this call
     must run layer by layer."""
-    if not (_ENABLED and pool.built and (conv is None or conv.built)):
+    if not (config.layer_fusion() and pool.built and (conv is None or conv.built)):
         return None
     activation = fused_activation(conv, pool, between)
     if activation is None:
@@ -142,14 +142,15 @@ def run_sequence(layers, x, training):
     """Calls `layers` in turn on `x`, fusing each convolution with the pooling after it
     (and, for inference, folding a batch normalization into the convolution before it)."""
     i, n = 0, len(layers)
+    enabled = config.layer_fusion()
     while i < n:
-        if _ENABLED and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
+        if enabled and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
             out = folded_call(layers[i], layers[i + 1], x, training)
             if out is not None:
                 x = out
                 i += 2
                 continue
-        chain = _chain_at(layers, i) if _ENABLED else None
+        chain = _chain_at(layers, i) if enabled else None
         if chain is not None:
             conv, between, pool = chain
             out = fused_call(conv, pool, x, between)

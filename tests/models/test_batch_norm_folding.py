@@ -8,7 +8,6 @@ import pytest
 import kerasx
 from kerasx import layers
 from kerasx.layers.convolutional import base_conv
-from kerasx.models import fusion
 from tests.conftest import to_numpy
 
 rng = np.random.default_rng(4)
@@ -45,9 +44,9 @@ def _trained(conv_kwargs=None, bn_kwargs=None, data_format="channels_last"):
 
 
 def _unfolded(model, x, monkeypatch, **kwargs):
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     out = to_numpy(model(x, **kwargs))
-    monkeypatch.setattr(fusion, "_ENABLED", True)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", True)
     return out
 
 

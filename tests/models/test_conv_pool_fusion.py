@@ -7,7 +7,6 @@ import pytest
 import kerasx
 from kerasx import layers
 from kerasx.layers.convolutional import base_conv
-from kerasx.models import fusion
 from tests.conftest import to_numpy
 
 rng = np.random.default_rng(3)
@@ -42,7 +41,7 @@ def _convnet(input_shape=(10, 10, 2), data_format="channels_last"):
 
 
 def _train(model, x, y, monkeypatch, enabled):
-    monkeypatch.setattr(fusion, "_ENABLED", enabled)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", enabled)
     kerasx.utils.set_random_seed(7)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -59,7 +58,7 @@ def test_sequential_trains_like_the_layers_one_by_one(data_format, fused_calls, 
     plain_model.set_weights(fused_model.get_weights())
     fused_out = to_numpy(fused_model(x))
     assert fused_calls == [("c1", "p1"), ("c2", "p2")]
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     np.testing.assert_allclose(fused_out, to_numpy(plain_model(x)), rtol=1e-6, atol=1e-7)
     fused_hist, fused_w = _train(fused_model, x, Y, monkeypatch, True)
     calls = len(fused_calls)
@@ -77,7 +76,7 @@ def test_sequential_without_input_is_fused_from_its_first_call(fused_calls, monk
     model = kerasx.Sequential([layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D()])
     first = to_numpy(model(X))  # builds the layers on a symbolic input, then runs fused
     assert len(fused_calls) == 1
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     np.testing.assert_allclose(to_numpy(model(X)), first, rtol=1e-6, atol=1e-7)
 
 
@@ -95,9 +94,9 @@ def _functional(conv, pool_of, extra_output=False, reuse=False):
 
 
 def _layer_by_layer(model, monkeypatch):
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     out = model(X)
-    monkeypatch.setattr(fusion, "_ENABLED", True)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", True)
     return [to_numpy(o) for o in (out if isinstance(out, list) else [out])]
 
 
@@ -150,7 +149,7 @@ def test_conv1d_with_pooling1d_is_fused(fused_calls, monkeypatch):
                                layers.MaxPooling1D(3, strides=2)])
     got = to_numpy(model(seq))
     assert len(fused_calls) == 1
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     np.testing.assert_allclose(got, to_numpy(model(seq)), rtol=1e-6, atol=1e-6)
 
 
@@ -161,7 +160,7 @@ def test_wrong_input_gives_the_layer_by_layer_error(monkeypatch):
     bad = X[..., :1]
     with pytest.raises(ValueError, match="conv") as fused:
         model(bad)
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     with pytest.raises(ValueError) as plain:
         model(bad)
     assert str(fused.value) == str(plain.value)
@@ -184,7 +183,7 @@ def test_an_activation_layer_between_is_fused_too(between, fused_calls, monkeypa
         loss = kerasx.ops.sum(model(x) ** 2)
     grads = tape.gradient(loss, model.trainable_weights)
     assert fused_calls == [("c", "p")]
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     with kerasx.GradientTape() as tape:
         plain_loss = kerasx.ops.sum(model(x) ** 2)
     plain = tape.gradient(plain_loss, model.trainable_weights)
@@ -233,7 +232,7 @@ def test_an_activation_layer_before_max_pooling_pools_first(between, monkeypatch
 
     fused = loss_and_grads()
     assert calls == []  # the activation ran on the pooled output, not through the layer
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     plain = loss_and_grads()
     assert calls == [1]
     for a, b in zip(fused, plain):
@@ -258,7 +257,7 @@ def test_functional_activation_layer_then_pooling(monkeypatch):
 def test_a_frozen_convolution_stays_frozen_and_the_rest_trains_alike(monkeypatch):
     results = []
     for enabled in (True, False):
-        monkeypatch.setattr(fusion, "_ENABLED", enabled)
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", enabled)
         kerasx.utils.set_random_seed(3)
         model = _convnet()
         model.layers[0].trainable = False
@@ -285,7 +284,7 @@ def test_conv_with_global_max_pooling_trains_like_the_layers(fused_calls, monkey
     labels = rng.integers(0, 2, 16).astype(np.float32)
     runs = []
     for enabled in (True, False):
-        monkeypatch.setattr(fusion, "_ENABLED", enabled)
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", enabled)
         kerasx.utils.set_random_seed(5)
         model = _text_cnn()
         model.compile(optimizer="adam", loss="binary_crossentropy")
@@ -308,7 +307,19 @@ def test_global_max_pooling_keepdims_through_a_relu_layer(data_format, fused_cal
                                                          keepdims=True, name="g")])
     got = to_numpy(model(x))
     assert fused_calls == [("c", "g")]
-    monkeypatch.setattr(fusion, "_ENABLED", False)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
     expected = to_numpy(model(x))
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_set_layer_fusion_turns_fusion_off_and_on(fused_calls):
+    model = _convnet()
+    assert kerasx.config.layer_fusion()
+    kerasx.config.set_layer_fusion(False)
+    assert not kerasx.config.layer_fusion()
+    plain = to_numpy(model(X))
+    assert fused_calls == []
+    kerasx.config.set_layer_fusion(True)
+    np.testing.assert_allclose(to_numpy(model(X)), plain, rtol=1e-6, atol=1e-7)
+    assert len(fused_calls) == 2
