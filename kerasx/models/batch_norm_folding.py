@@ -11,17 +11,29 @@ layer frozen); the result equals the two layers' up to float rounding. Training
 runs the two layers as they are.
 """
 
+import functools
+
 from kerasx.autodiff.tape import is_recording
 
 
-def is_foldable(conv, bn):
-    """Whether `bn(conv(x))` may be folded (the call's mode is checked in `folded_call`)."""
-    from kerasx import activations
+@functools.cache
+def _layer_types():
     from kerasx.layers import BatchNormalization
-    from kerasx.models.fusion import _plain, _pool_types_for
+    from kerasx.models.fusion import _pool_types_for
 
-    return (type(conv) in _pool_types_for() and type(bn) is BatchNormalization
-            and conv.activation is activations.linear and not bn.renorm
+    return BatchNormalization, frozenset(_pool_types_for())
+
+
+def is_foldable(conv, bn):
+    """Whether `bn(conv(x))` may be folded (the call's mode is checked in `folded_call`).
+    Runs for every layer of every model call, so the type test comes first."""
+    bn_type, conv_types = _layer_types()
+    if type(bn) is not bn_type or type(conv) not in conv_types:
+        return False
+    from kerasx import activations
+    from kerasx.models.fusion import _plain
+
+    return (conv.activation is activations.linear and not bn.renorm
             and _plain(conv) and _plain(bn))
 
 
