@@ -4,7 +4,8 @@ import numpy as np
 
 from kerasx.backends import numpy_gru_reset_before as reset_before
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, gru_state,
-    gru_state_grad, sequence_outputs, split_carry, step_buffer, supported, unit_major_grad)
+    gru_state_grad, sequence_outputs, split_carry, step_buffer, supported, unit_major_dout,
+    unit_major_grad, unit_major_skip)
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -71,7 +72,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
     else:
         buf, hs = step_buffer(x_tm, states[0], dmask)
     tmp = np.empty((u, b), dtype)
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    skip = unit_major_skip(mask_tm)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         y = gates[t]
@@ -114,12 +115,8 @@ def gru_backward(saved, dout, dfinals, needs):
     hs = inputs[2] if per_gate else buf[:, f:f + u]
     dz_all = np.empty_like(gates)
     dh = unit_major_grad(dfinals[0], u, b, dtype)
-    d_out = None
-    if dout is not None:
-        d_out = dout.transpose(1, 2, 0)
-        if zero_output and mask_tm is not None:
-            d_out = d_out * mask_tm[:, None, :]
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    d_out = unit_major_dout(dout, mask_tm, zero_output)
+    skip = unit_major_skip(mask_tm)
     tmp = np.empty((u, b), dtype)
     deriv = np.empty((2 * u, b), dtype)
     carry = np.empty_like(tmp)
@@ -244,7 +241,7 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
     y = np.empty((w.shape[0], b), dtype)
     tmp = np.empty((u, b), dtype)
     rec = None if reset_after else np.empty((u, b), dtype)
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    skip = unit_major_skip(mask_tm)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     zr, gz, gr, hh, rec_h = y[:2 * u], y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
     for t in range(t_len):

@@ -14,7 +14,8 @@ import numpy as np
 
 from kerasx.backends.numpy_rnn_steps import (ACT, gru_state, gru_state_grad, sequence_outputs,
                                              split_carry, step_buffer, supported,
-                                             unit_major_grad)
+                                             unit_major_dout, unit_major_grad,
+                                             unit_major_skip)
 
 
 class Saved:
@@ -48,7 +49,7 @@ def forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, z
     keeps = np.empty((t_len, u, b), dtype)
     rec = np.empty((u, b), dtype)
     tmp = np.empty((u, b), dtype)
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    skip = unit_major_skip(mask_tm)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         y = gates[t]
@@ -79,12 +80,8 @@ def backward(saved, dout, dfinals, needs):
     hs = s.buf[:, f:f + u]
     dz_all = np.empty_like(s.gates)
     dh = unit_major_grad(dfinals[0], u, b, dtype)
-    d_out = None
-    if dout is not None:
-        d_out = dout.transpose(1, 2, 0)
-        if s.zero_output and s.mask_tm is not None:
-            d_out = d_out * s.mask_tm[:, None, :]
-    skip = None if s.mask_tm is None else ~s.mask_tm[:, None, :]
+    d_out = unit_major_dout(dout, s.mask_tm, s.zero_output)
+    skip = unit_major_skip(s.mask_tm)
     rk_zr = np.ascontiguousarray(s.rkernel[:, :2 * u])
     rk_h = np.ascontiguousarray(s.rkernel[:, 2 * u:])
     tmp, d_keep, carry = (np.empty((u, b), dtype) for _ in range(3))

@@ -3,7 +3,7 @@
 import numpy as np
 
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, sequence_outputs,
-    split_carry, step_buffer, supported, unit_major_grad)
+    split_carry, step_buffer, supported, unit_major_dout, unit_major_grad, unit_major_skip)
 
 
 def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
@@ -93,7 +93,7 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
     tcs = np.empty((t_len, u, b), dtype)
     cseq[0] = states[1].T
     tmp = np.empty((u, b), dtype)
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    skip = unit_major_skip(mask_tm)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         z = gates[t]
@@ -147,12 +147,8 @@ def lstm_backward(saved, dout, dfinals, needs):
     d_act, d_ract = ACT[act][1], ACT[ract][1]
     dz_all = np.empty_like(gates)
     dh, dc = unit_major_grad(dfinals[0], u, b, dtype), unit_major_grad(dfinals[1], u, b, dtype)
-    d_out = None
-    if dout is not None:
-        d_out = dout.transpose(1, 2, 0)
-        if zero_output and mask_tm is not None:
-            d_out = d_out * mask_tm[:, None, :]
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    d_out = unit_major_dout(dout, mask_tm, zero_output)
+    skip = unit_major_skip(mask_tm)
     tmp = np.empty((u, b), dtype)
     deriv = np.empty((n, b), dtype)
     h_carry, c_carry = np.empty_like(tmp), np.empty_like(tmp)
@@ -259,7 +255,7 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     c = np.ascontiguousarray(states[1].T)
     z = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
-    skip = None if mask_tm is None else ~mask_tm[:, None, :]
+    skip = unit_major_skip(mask_tm)
     c_new = c if skip is None else np.empty_like(c)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     gi, gf, go, gc = z[:u], z[u:2 * u], z[2 * u:3 * u], z[3 * u:]

@@ -146,6 +146,22 @@ def step_buffer(x_tm, h0, dmask=None):
     return buf, hs
 
 
+def unit_major_skip(mask_tm):
+    """`(T, 1, batch)` booleans, True at the masked (skipped) steps, or None."""
+    return None if mask_tm is None else ~mask_tm[:, None, :]
+
+
+def unit_major_dout(dout, mask_tm, zero_output):
+    """The output-sequence gradient `(batch, T, units)` as `(T, units, batch)` (zero at
+    the masked steps with `zero_output`), or None."""
+    if dout is None:
+        return None
+    d_out = dout.transpose(1, 2, 0)
+    if zero_output and mask_tm is not None:
+        d_out = d_out * mask_tm[:, None, :]
+    return d_out
+
+
 def sequence_outputs(hs, mask_tm, zero_output, dtype):
     """The `(batch, T, units)` outputs from blocks 1..T of unit-major states `hs`
     (zeros at masked steps with `zero_output`)."""
