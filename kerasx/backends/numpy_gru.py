@@ -3,9 +3,9 @@
 import numpy as np
 
 from kerasx.backends import numpy_gru_reset_before as reset_before
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, gru_state,
-    gru_state_grad, sequence_outputs, split_carry, step_buffer, supported, unit_major_dout,
-    unit_major_grad, unit_major_skip)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_activation, gate_mask,
+    gru_state, gru_state_grad, sequence_outputs, split_carry, step_buffer, supported,
+    unit_major_dout, unit_major_grad, unit_major_skip)
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -84,12 +84,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
         else:
             np.matmul(w, buf[t], out=y)
         zr, hh = y[:2 * u], y[3 * u:]
-        if fused:
-            np.tanh(zr, out=zr)
-            zr *= 0.5
-            zr += 0.5
-        else:
-            f_ract(zr)
+        gate_activation(zr, f_ract, fused)
         np.multiply(y[u:2 * u], y[2 * u:3 * u], out=tmp)
         hh += tmp
         f_act(hh)
@@ -248,12 +243,7 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
         block, nxt = steps.block(t)
         prev = steps.previous(t)
         np.matmul(w, block, out=y)
-        if fused:
-            np.tanh(zr, out=zr)
-            zr *= 0.5
-            zr += 0.5
-        else:
-            f_ract(zr)
+        gate_activation(zr, f_ract, fused)
         if reset_after:
             np.multiply(gr, rec_h, out=tmp)
             hh += tmp

@@ -171,6 +171,17 @@ def sequence_outputs(hs, mask_tm, zero_output, dtype):
     return outputs
 
 
+def gate_activation(rows, f_ract, halved):
+    """The recurrent activation in place on gate rows; `halved`: a sigmoid whose
+    pre-activations the weights already halved, so `0.5 * tanh + 0.5` finishes it."""
+    if halved:
+        np.tanh(rows, out=rows)
+        rows *= 0.5
+        rows += 0.5
+    else:
+        f_ract(rows)
+
+
 def gru_state(prev, hh, z, out, tmp, skip_t):
     """The GRU update `hh + z * (prev - hh)` written into `out`; `prev` is kept where
     `skip_t` (the masked samples of this step, or None) is True."""
