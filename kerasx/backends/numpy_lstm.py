@@ -104,14 +104,7 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
                 z[k * u:(k + 1) * u] += rec
         else:
             np.matmul(w, buf[t], out=z)
-        if fused:
-            np.tanh(z, out=z)
-            sig = z[:3 * u]
-            sig *= 0.5
-            sig += 0.5
-        else:
-            f_ract(z[:3 * u])
-            f_act(z[3 * u:])
+        _activate_gates(z, u, f_act, f_ract, fused)
         c = cseq[t + 1]
         np.multiply(z[u:2 * u], cseq[t], out=c)
         np.multiply(z[:u], z[3 * u:], out=tmp)
@@ -262,14 +255,7 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     for t in range(t_len):
         block, nxt = steps.block(t)
         np.matmul(w, block, out=z)
-        if fused:
-            np.tanh(z, out=z)
-            sig = z[:3 * u]
-            sig *= 0.5
-            sig += 0.5
-        else:
-            f_ract(z[:3 * u])
-            f_act(gc)
+        _activate_gates(z, u, f_act, f_ract, fused)
         np.multiply(gf, c, out=c_new)
         np.multiply(gi, gc, out=tmp)
         c_new += tmp
@@ -286,6 +272,20 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     outputs, h = steps.results(t_len, mask_tm, zero_output, dtype)
     return outputs, (h, np.ascontiguousarray(c.T)), None
 
+
+
+def _activate_gates(z, u, f_act, f_ract, fused):
+    """The gate activations in place on the `(4 * units, batch)` step rows `i, f, o, c`;
+    `fused`: tanh on all rows, whose sigmoid pre-activations the weights already halved,
+    then `0.5 * tanh + 0.5` on the sigmoid rows."""
+    if fused:
+        np.tanh(z, out=z)
+        sig = z[:3 * u]
+        sig *= 0.5
+        sig += 0.5
+    else:
+        f_ract(z[:3 * u])
+        f_act(z[3 * u:])
 
 KERNELS = {"lstm_forward": lstm_forward, "lstm_backward": lstm_backward,
            "lstm_inference": lstm_inference}
