@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from kerasx.backends.numpy_flat_slots import FlatSlots, flat_views
+
 
 def _refcount_of_value(holder):
     value = holder._value
@@ -85,22 +87,88 @@ def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
     """One Adam (or AMSGrad, with `v_hat`) step with the bias correction in `alpha`:
     `m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); param -= alpha m / (sqrt(v) + eps)`."""
     p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
-    scratch = np.subtract(grad, mm)
+    scratch = np.empty_like(mm)
+    _adam_step(grad, mm, vv, None if v_hat is None else private_buffer(v_hat), scratch,
+               alpha, beta_1, beta_2, epsilon)
+    p -= scratch
+
+
+def _adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):
+    """Updates the arrays `m`, `v` (and `v_hat`) in place and leaves the parameter's
+    decrement in `scratch`."""
+    np.subtract(grad, m, out=scratch)
     scratch *= 1 - beta_1
-    mm += scratch
+    m += scratch
     np.multiply(grad, grad, out=scratch)
-    scratch -= vv
+    scratch -= v
     scratch *= 1 - beta_2
-    vv += scratch
-    second = vv
+    v += scratch
+    second = v
     if v_hat is not None:
-        second = private_buffer(v_hat)
-        np.maximum(second, vv, out=second)
+        np.maximum(v_hat, v, out=v_hat)
+        second = v_hat
     np.sqrt(second, out=scratch)
     scratch += epsilon
-    np.divide(mm, scratch, out=scratch)
+    np.divide(m, scratch, out=scratch)
     scratch *= alpha
-    p -= scratch
+
+
+# weights with fewer elements share one buffer per update (`adam_update_many`); larger
+# ones keep their own passes, which beat copying their gradients into a shared buffer
+FLAT_LIMIT = 32768
+
+
+def adam_update_many(params, grads, ms, vs, v_hats, alpha, beta_1, beta_2, epsilon, cache):
+    """`adam_update` for every parameter, the small ones in shared buffers.
+
+    The slots of parameters under `FLAT_LIMIT` elements become views of one buffer
+    per slot and dtype (`FlatSlots`), their gradients are copied into one more,
+    and Adam's passes run once over all of them; each parameter then takes its
+    piece of the step. The arithmetic is `adam_update`'s, operation for
+    operation, so the results are the same bit for bit. `cache` (a dict the
+    optimizer keeps) holds the shared buffers from step to step.
+    """
+    groups = {}
+    for i, grad in enumerate(grads):
+        if grad.size < FLAT_LIMIT:
+            groups.setdefault(grad.dtype, []).append(i)
+        else:
+            adam_update(params[i], grad, ms[i], vs[i], None if v_hats is None else v_hats[i],
+                        alpha, beta_1, beta_2, epsilon)
+    for members in groups.values():
+        if len(members) == 1:
+            i = members[0]
+            adam_update(params[i], grads[i], ms[i], vs[i], None if v_hats is None else v_hats[i],
+                        alpha, beta_1, beta_2, epsilon)
+            continue
+        key = tuple(ms[i].uid for i in members)
+        group = cache.get(key)
+        if group is None:
+            group = cache[key] = _FlatAdamGroup(
+                [params[i] for i in members], [ms[i] for i in members], [vs[i] for i in members],
+                None if v_hats is None else [v_hats[i] for i in members])
+        group.update([grads[i] for i in members], alpha, beta_1, beta_2, epsilon)
+
+
+class _FlatAdamGroup:
+    """The shared buffers of one set of parameters: slots, gradient and step."""
+
+    def __init__(self, params, ms, vs, v_hats):
+        self.params = params
+        self.slots = [FlatSlots(ms), FlatSlots(vs), None if v_hats is None else FlatSlots(v_hats)]
+        size = sum(p._value.size for p in params)
+        dtype = ms[0]._value.dtype
+        self.grad = np.empty(size, dtype)
+        self.step = np.empty(size, dtype)
+        self.steps = flat_views(self.step, [p._value.shape for p in params])
+
+    def update(self, grads, alpha, beta_1, beta_2, epsilon):
+        m, v, v_hat = (None if s is None else s.buffer() for s in self.slots)
+        np.concatenate([g.reshape(-1) for g in grads], out=self.grad)
+        _adam_step(self.grad, m, v, v_hat, self.step, alpha, beta_1, beta_2, epsilon)
+        for param, step in zip(self.params, self.steps):
+            p = private_buffer(param)
+            p -= step
 
 
 def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, epsilon):
@@ -124,5 +192,6 @@ KERNELS = {
     "sgd_update": sgd_update,
     "sgd_momentum_update": sgd_momentum_update,
     "adam_update": adam_update,
+    "adam_update_many": adam_update_many,
     "adamax_update": adamax_update,
 }

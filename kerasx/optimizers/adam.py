@@ -19,7 +19,8 @@ class Adam(Optimizer):
         amsgrad: use the running maximum of `v` (AMSGrad).
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
 
-    On NumPy and CuPy the update of each variable is one fused in-place kernel.
+    On NumPy and CuPy the update of each variable is one fused in-place kernel; on
+    NumPy the small variables are also updated together, in shared buffers.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
@@ -38,10 +39,25 @@ class Adam(Optimizer):
             var_list, ["momentum", "velocity"])
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
+        self._kernel_cache = {}
+
+    def _step_size(self, learning_rate):
+        step = self._steps() + 1
+        return learning_rate * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
+
+    def _update_all(self, grads, variables, learning_rate):
+        many = current().kernel("adam_update_many")
+        if many is None or type(self).update_step is not Adam.update_step:
+            return super()._update_all(grads, variables, learning_rate)
+        index = [self._get_variable_index(v) for v in variables]
+        many(variables, grads, [self._momentums[i] for i in index],
+             [self._velocities[i] for i in index],
+             [self._velocity_hats[i] for i in index] if self.amsgrad else None,
+             self._step_size(learning_rate), self.beta_1, self.beta_2, self.epsilon,
+             self._kernel_cache)
 
     def update_step(self, gradient, variable, learning_rate):
-        step = self._steps() + 1
-        alpha = learning_rate * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
+        alpha = self._step_size(learning_rate)
         i = self._get_variable_index(variable)
         m, v = self._momentums[i], self._velocities[i]
         v_hat = self._velocity_hats[i] if self.amsgrad else None
