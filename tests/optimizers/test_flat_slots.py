@@ -1,6 +1,8 @@
-"""Adam's multi-tensor NumPy update: small variables share buffers, with the results of
-the per-variable kernel bit for bit and without changing arrays held elsewhere."""
+"""The multi-tensor NumPy updates (Adam, SGD with momentum): small variables share
+buffers, with the results of the per-variable kernels bit for bit and without changing
+arrays held elsewhere."""
 
+import contextlib
 import weakref
 
 import numpy as np
@@ -25,12 +27,19 @@ def _gradients(steps):
     return [[RNG.normal(size=s).astype(d) for s, d in SHAPES] for _ in range(steps)]
 
 
-def _train(make, init, grads, many=True, between=None):
+@contextlib.contextmanager
+def _per_variable_kernels_only():
     backend = current()
     saved = backend.kernels
-    if not many:
-        backend.kernels = {k: v for k, v in saved.items() if k != "adam_update_many"}
+    backend.kernels = {k: v for k, v in saved.items() if not k.endswith("_many")}
     try:
+        yield
+    finally:
+        backend.kernels = saved
+
+
+def _train(make, init, grads, many=True, between=None):
+    with contextlib.nullcontext() if many else _per_variable_kernels_only():
         opt = make()
         variables = [kerasx.Variable(v.numpy()) for v in init]
         for step, g in enumerate(grads):
@@ -38,8 +47,6 @@ def _train(make, init, grads, many=True, between=None):
             if between is not None:
                 between(step, opt, variables)
         return [v.numpy() for v in variables] + [s.numpy() for s in opt.variables[1:]]
-    finally:
-        backend.kernels = saved
 
 
 MAKERS = {
@@ -47,6 +54,8 @@ MAKERS = {
     "amsgrad": lambda: optimizers.Adam(0.01, amsgrad=True),
     "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.1),
     "schedule": lambda: optimizers.Adam(optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)),
+    "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
+    "sgd_nesterov": lambda: optimizers.SGD(0.1, momentum=0.5, nesterov=True, weight_decay=0.01),
 }
 
 
@@ -54,6 +63,8 @@ MAKERS = {
 def test_many_equals_per_variable_kernel_bit_for_bit(name):
     with use_backend("numpy"):
         assert current().kernel("adam_update_many") is numpy_optim.adam_update_many
+        assert current().kernel("sgd_momentum_update_many") \
+            is numpy_optim.sgd_momentum_update_many
         init, grads = _variables(), _gradients(5)
         shared = _train(MAKERS[name], init, grads)
         single = _train(MAKERS[name], init, grads, many=False)
@@ -63,13 +74,14 @@ def test_many_equals_per_variable_kernel_bit_for_bit(name):
         np.testing.assert_array_equal(got, want)
 
 
-def test_small_slots_share_one_buffer_per_dtype_across_steps():
+@pytest.mark.parametrize("name", ["adam", "sgd_momentum"])
+def test_small_slots_share_one_buffer_per_dtype_across_steps(name):
     with use_backend("numpy"):
         variables = _variables()
-        opt = optimizers.Adam(0.01)
+        opt = MAKERS[name]()
         for g in _gradients(3):
             opt.apply_gradients(zip(g, variables))
-        momenta = opt._momentums
+        momenta = opt._momentums if name == "adam" else opt.momentums
         # weak references: holding a buffer would make the next update move the slots
         bases = [None if m.value.base is None else weakref.ref(m.value.base) for m in momenta]
         assert bases[0]() is bases[1]() is bases[2]() is not None  # the float32 small ones
@@ -121,34 +133,30 @@ def test_missing_gradients_update_the_others():
         grads[1][0] = None
         results = []
         for many in (True, False):
-            backend = current()
-            saved = backend.kernels
-            if not many:
-                backend.kernels = {k: v for k, v in saved.items() if k != "adam_update_many"}
-            try:
+            with contextlib.nullcontext() if many else _per_variable_kernels_only():
                 opt = optimizers.Adam(0.01)
                 variables = [kerasx.Variable(v.numpy()) for v in init]
                 with pytest.warns(UserWarning, match="Gradients do not exist"):
                     for g in grads:
                         opt.apply_gradients(zip(g, variables))
                 results.append([v.numpy() for v in variables])
-            finally:
-                backend.kernels = saved
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
 
 
-def test_subclass_update_step_is_still_called_per_variable():
+@pytest.mark.parametrize("base", [optimizers.Adam, optimizers.SGD])
+def test_subclass_update_step_is_still_called_per_variable(base):
     calls = []
 
-    class Counting(optimizers.Adam):
+    class Counting(base):
         def update_step(self, gradient, variable, learning_rate):
             calls.append(variable.name)
             super().update_step(gradient, variable, learning_rate)
 
     with use_backend("numpy"):
         variables = _variables()
-        Counting(0.01).apply_gradients(zip(_gradients(1)[0], variables))
+        opt = Counting(0.01, momentum=0.9) if base is optimizers.SGD else Counting(0.01)
+        opt.apply_gradients(zip(_gradients(1)[0], variables))
     assert len(calls) == len(variables)
 
 
