@@ -19,11 +19,14 @@ def _window_slices(window_shape, dilation, strides, out_sizes):
 def conv_im2col(x, window_shape, strides, dilation, out_sizes):
     """im2col through a strided window view and one contiguous copy.
 
-    With few channels the view's innermost stride is large and concatenating
-    the shifted slices is faster, so that case keeps the portable layout.
+    With few channels the view's innermost run is a handful of floats, so those
+    inputs take other layouts: one channel concatenates the shifted slices, two
+    to seven build the matrix transposed (`_im2col_planes`).
     """
     n = len(window_shape)
     if x.shape[-1] < 8:
+        if x.shape[-1] > 1:
+            return _im2col_planes(x, window_shape, strides, dilation, out_sizes)
         parts = [x[i] for i in _window_slices(window_shape, dilation, strides, out_sizes)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
     windows = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
@@ -34,6 +37,25 @@ def conv_im2col(x, window_shape, strides, dilation, out_sizes):
                 + tuple(slice(None, None, d) for d in dilation)]
     view = np.moveaxis(view, n + 1, -1)
     return np.ascontiguousarray(view).reshape(view.shape[:n + 1] + (-1,))
+
+
+def _im2col_planes(x, window_shape, strides, dilation, out_sizes):
+    """im2col stored as `(window * channels, positions)`, returned as its transposed view.
+
+    Each row is one channel under one window offset: a block of the channels-first
+    input copied with rows of `out_size` floats, where the channels-last layout
+    copies runs of 2-7 floats. For a 3x3 convolution of 64x32x32x3 this is
+    0.43 ms against 3.1 ms, and forward product plus kernel gradient take
+    3.4 ms against 6.9 ms (the kernel gradient gets a plain product; the forward
+    one reads the transposed matrix, which costs less than the copy saved).
+    """
+    channels_first = np.ascontiguousarray(np.moveaxis(x, -1, 0))
+    planes = np.empty(tuple(window_shape) + (x.shape[-1], x.shape[0]) + tuple(out_sizes),
+                      dtype=x.dtype)
+    offsets = np.ndindex(*window_shape)
+    for offset, index in zip(offsets, _window_slices(window_shape, dilation, strides, out_sizes)):
+        planes[offset] = channels_first[(slice(None),) + index[:-1]]
+    return np.moveaxis(planes.reshape((-1, x.shape[0]) + tuple(out_sizes)), 0, -1)
 
 
 def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
@@ -106,9 +128,11 @@ def conv_kernel_grad(cols, dy, kernel_shape, groups):
 
     OpenBLAS runs a (rows x 9) by (rows x 32) product with rows = 86,528 (the first
     layer of the MNIST convnet) at a fraction of its speed; summing 2,048-row
-    blocks measured 0.9 ms against 4.5 ms. Wide `cols` keep the single product.
+    blocks measured 0.9 ms against 4.5 ms. Wide `cols` keep the single product, and
+    so does a transposed `cols` (`_im2col_planes`), whose `cols.T` is a plain matrix.
     """
-    if groups != 1 or cols.shape[1] >= 32 or cols.shape[0] < 8192:
+    if groups != 1 or cols.shape[1] >= 32 or cols.shape[0] < 8192 \
+            or not cols.flags.c_contiguous:
         return None
     filters = kernel_shape[-1]
     dy2 = dy.reshape(cols.shape[0], filters)

@@ -216,18 +216,45 @@ numpy_only = pytest.mark.skipif("current().name != 'numpy'",
 
 
 @numpy_only
-@pytest.mark.parametrize("channels", [1, 16])
-@pytest.mark.parametrize("strides,dilation", [((1, 1), (1, 1)), ((2, 1), (1, 1)),
-                                              ((1, 1), (2, 2))])
-def test_numpy_im2col_matches_portable(channels, strides, dilation):
+@pytest.mark.parametrize("channels", [1, 3, 7, 16])
+@pytest.mark.parametrize("window,strides,dilation", [
+    ((3, 2), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 1)), ((3, 2), (1, 1), (2, 2)),
+    ((4,), (3,), (1,)), ((2, 3, 2), (1, 2, 1), (2, 1, 1))])
+def test_numpy_im2col_matches_portable(channels, window, strides, dilation):
     from kerasx.backends.numpy_conv import KERNELS
 
-    x = r(2, 7, 6, channels).astype(np.float32)
-    window = (3, 2)
+    x = r(2, *(9, 8, 7)[:len(window)], channels).astype(np.float32)
     eff = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
-    out = conv_module.output_sizes(x.shape[1:-1], eff, strides, [(0, 0)] * 2)
-    np.testing.assert_array_equal(KERNELS["conv_im2col"](x, window, strides, dilation, out),
-                                  conv_module.im2col(x, window, strides, dilation, out))
+    out = conv_module.output_sizes(x.shape[1:-1], eff, strides, [(0, 0)] * len(window))
+    got = KERNELS["conv_im2col"](x, window, strides, dilation, out)
+    np.testing.assert_array_equal(got, conv_module.im2col(x, window, strides, dilation, out))
+    if 1 < channels < 8:  # stored transposed, so that the (rows, window * channels) reshape
+        rows = got.reshape(-1, got.shape[-1])  # of conv_forward is a view, not a copy
+        assert rows.T.flags.c_contiguous and np.shares_memory(rows, got)
+
+
+@numpy_only
+def test_numpy_conv_with_few_channels_matches_portable_in_float32():
+    """Three input channels and 8,192 output rows: the transposed im2col, the kernel
+    gradient that must decline it, and a grouped convolution, against the portable path."""
+    backend = current()
+    x = Variable(r(2, 66, 66, 6).astype(np.float32))
+    w = Variable(r(3, 3, 3, 8).astype(np.float32))
+    wg = Variable(r(3, 3, 3, 4).astype(np.float32))
+    results = []
+    for kernels in (backend.kernels, {}):
+        saved, backend.kernels = backend.kernels, kernels
+        try:
+            with GradientTape() as tape:
+                y = ops.conv(x[..., :3], w, 1, "valid")
+                yg = ops.conv(x, wg, 2, "same", groups=2)
+                loss = ops.sum(y * y) + ops.sum(yg * yg)
+            results.append([y, yg] + tape.gradient(loss, [x, w, wg]))
+        finally:
+            backend.kernels = saved
+    for got, want in zip(*results):
+        got, want = np.asarray(got), np.asarray(want)
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-3 * np.abs(want).max())
 
 
 @numpy_only
