@@ -55,6 +55,10 @@ def build(workload, device="cpu"):
                 return self.head(h.amax(dim=2))
 
         model = TextCNN()
+    elif name == "deep":
+        blocks = [nn.Sequential(nn.Linear(32 if i == 0 else 64, 64), nn.BatchNorm1d(64, eps=1e-3),
+                                nn.ReLU()) for i in range(10)]
+        model = nn.Sequential(*blocks, nn.Linear(64, 10))
     else:
         model = nn.Sequential(nn.Linear(20, 10))
     model = model.to(device)

@@ -40,6 +40,9 @@ WORKLOADS = {
     "textcnn": Workload("textcnn", (200,), 1, 4_096, 64, "adam", 1024,
                         "200 tokens -> Embedding 10000x64 -> Conv1D 128 5 relu -> "
                         "GlobalMaxPooling1D -> Dense 1 sigmoid", vocabulary=10_000),
+    # many small layers: per-layer and per-variable framework cost (42 trainable variables)
+    "deep": Workload("deep", (32,), 10, 12_800, 32, "adam", 1024,
+                     "32 -> [Dense 64 -> BatchNormalization -> ReLU] x10 -> Dense 10 softmax"),
 }
 DEFAULT_WORKLOADS = ("mlp", "cnn", "lstm", "tiny")
 
@@ -73,6 +76,8 @@ def training_flops_per_sample(name):
         macs = 32 * 32 * 9 * 3 * 32 + 16 * 16 * 9 * 32 * 64 + 8 * 8 * 64 * 10
     elif name == "textcnn":
         macs = 196 * 5 * 64 * 128 + 128
+    elif name == "deep":
+        macs = 32 * 64 + 9 * 64 * 64 + 64 * 10
     else:
         raise KeyError(name)
     return 2 * 3 * macs

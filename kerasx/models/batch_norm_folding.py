@@ -1,10 +1,11 @@
-"""Folds a batch normalization into the convolution before it, for inference.
+"""Folds a batch normalization into the convolution or `Dense` layer before it, for
+inference.
 
 With its moving statistics, `BatchNormalization` is a per-channel affine map
 `y * a + c` (`a = gamma / sqrt(moving_variance + epsilon)`, `c = beta -
-moving_mean * a`), so after a convolution without activation it equals one
-convolution with the kernel scaled by `a` along its filters and the bias `bias * a +
-c`: the normalization's passes over the convolution output disappear. Sequential
+moving_mean * a`), so after a convolution (or a `Dense` layer) without activation it
+equals one convolution with the kernel scaled by `a` along its filters and the bias
+`bias * a + c`: the normalization's passes over the layer's output disappear. Sequential
 and functional models do this (`kerasx.models.fusion`) when nothing records a
 gradient and the normalization runs in inference mode (`training` false, or the
 layer frozen); the result equals the two layers' up to float rounding. Training
@@ -18,10 +19,10 @@ from kerasx.autodiff.tape import is_recording
 
 @functools.cache
 def _layer_types():
-    from kerasx.layers import BatchNormalization
+    from kerasx.layers import BatchNormalization, Dense
     from kerasx.models.fusion import _pool_types_for
 
-    return BatchNormalization, frozenset(_pool_types_for())
+    return BatchNormalization, frozenset(_pool_types_for()) | {Dense}
 
 
 def is_foldable(conv, bn):
@@ -35,6 +36,22 @@ def is_foldable(conv, bn):
 
     return (conv.activation is activations.linear and not bn.renorm
             and _plain(conv) and _plain(bn))
+
+
+def folded_weights(kernel, bias, bn):
+    """`(kernel, bias)` of the layer that computes `bn(y)` in inference mode for
+    `y = x (*) kernel + bias`, where the last kernel axis is the normalized one."""
+    from kerasx.backends import current
+    from kerasx.autodiff.tensor import value_of
+
+    xp = current().xp
+    a = 1.0 / xp.sqrt(value_of(bn.moving_variance) + bn.epsilon)
+    if bn.gamma is not None:
+        a = a * value_of(bn.gamma)
+    shift = -value_of(bn.moving_mean) * a
+    if bn.beta is not None:
+        shift = shift + value_of(bn.beta)
+    return value_of(kernel) * a, shift if bias is None else value_of(bias) * a + shift
 
 
 def folded_call(conv, bn, x, training):

@@ -1,4 +1,4 @@
-"""Inference folds a batch normalization into the convolution before it
+"""Inference folds a batch normalization into the convolution (or Dense layer) before it
 (`kerasx.models.batch_norm_folding`): the same outputs as the two layers, and only
 where the normalization runs in inference mode and no gradient is recorded."""
 
@@ -115,3 +115,71 @@ def test_functional_folds_a_conv_read_only_by_its_normalization(folds, monkeypat
     got = to_numpy(model(X))
     assert folds == [("c", "bn")]
     np.testing.assert_allclose(got, _unfolded(model, X, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+# -- a Dense layer and the normalization after it ------------------------------------------
+@pytest.fixture
+def dense_folds(monkeypatch):
+    calls = []
+    original = layers.Dense.call_with_batch_norm
+
+    def spy(self, inputs, bn):
+        calls.append((self.name, bn.name))
+        return original(self, inputs, bn)
+
+    monkeypatch.setattr(layers.Dense, "call_with_batch_norm", spy)
+    return calls
+
+
+def _trained_dense(input_shape, dense_kwargs=None, bn_kwargs=None):
+    x = rng.normal(size=(16,) + input_shape).astype(np.float32)
+    model = kerasx.Sequential([
+        kerasx.Input(input_shape), layers.Dense(5, name="d", **(dense_kwargs or {})),
+        layers.BatchNormalization(name="bn", **(bn_kwargs or {})), layers.ReLU(),
+        layers.Flatten(), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, rng.normal(size=(len(x), 2)).astype(np.float32), batch_size=4, epochs=3,
+              verbose=0)
+    return model, x
+
+
+@pytest.mark.parametrize("input_shape,dense_kwargs,bn_kwargs", [
+    ((6,), {}, {}),
+    ((6,), {"use_bias": False}, {"center": False, "scale": False, "epsilon": 0.1}),
+    ((3, 6), {}, {}),
+], ids=["default", "no_bias_no_affine", "sequence_of_vectors"])
+def test_dense_folds_and_matches_the_two_layers(input_shape, dense_kwargs, bn_kwargs,
+                                                dense_folds, monkeypatch):
+    model, x = _trained_dense(input_shape, dense_kwargs, bn_kwargs)
+    dense_folds.clear()
+    got = model.predict(x, verbose=0)
+    assert dense_folds == [("d", "bn")]
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-5, atol=1e-5)
+    dense_folds.clear()
+    model(x, training=True)
+    assert dense_folds == []
+
+
+def test_dense_with_a_normalization_over_another_axis_is_applied_as_it_is(dense_folds,
+                                                                          monkeypatch):
+    model, x = _trained_dense((3, 6), bn_kwargs={"axis": 1})
+    got = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+def test_dense_with_an_activation_does_not_fold(dense_folds, monkeypatch):
+    model, x = _trained_dense((6,), {"activation": "tanh"})
+    got = model.predict(x, verbose=0)
+    assert dense_folds == []
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-6, atol=1e-6)
+
+
+def test_functional_dense_folds(dense_folds, monkeypatch):
+    inp = kerasx.Input((6,))
+    model = kerasx.Model(inp, layers.BatchNormalization(name="bn")(layers.Dense(4, name="d")(inp)))
+    model.get_layer("bn").set_weights([np.full(4, 1.5), np.full(4, 0.25), np.arange(4.0),
+                                       np.full(4, 2.0)])
+    x = rng.normal(size=(5, 6)).astype(np.float32)
+    got = to_numpy(model(x))
+    assert dense_folds == [("d", "bn")]
+    np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-5, atol=1e-5)

@@ -3,8 +3,6 @@
 __all__ = []
 
 from kerasx import activations, constraints, initializers, ops, regularizers
-from kerasx.autodiff.tensor import value_of
-from kerasx.backends import current
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
 from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
@@ -211,15 +209,9 @@ class BaseConv(InputChecks, Layer):
         channel_axis = len(out_shape) - 1 if self.data_format == "channels_last" else 1
         if bn._feature_axis(out_shape) != channel_axis:
             return bn(self(inputs), training=False)
-        xp = current().xp
-        a = 1.0 / xp.sqrt(value_of(bn.moving_variance) + bn.epsilon)
-        if bn.gamma is not None:
-            a = a * value_of(bn.gamma)
-        shift = -value_of(bn.moving_mean) * a
-        if bn.beta is not None:
-            shift = shift + value_of(bn.beta)
-        kernel = value_of(self.kernel) * a
-        bias = shift if self.bias is None else value_of(self.bias) * a + shift
+        from kerasx.models.batch_norm_folding import folded_weights
+
+        kernel, bias = folded_weights(self.kernel, self.bias, bn)
         return ops.conv(inputs, kernel, self.strides, self.padding, self.data_format,
                         self.dilation_rate, self.groups, bias=bias)
 

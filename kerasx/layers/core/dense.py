@@ -61,13 +61,27 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        self._check_features(inputs)
+        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+
+    def call_with_batch_norm(self, inputs, bn):
+        """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one
+        product with the normalization folded into the kernel and bias
+        (`kerasx.models.batch_norm_folding`; no gradient is recorded)."""
+        self._check_features(inputs)
+        if bn._feature_axis(tuple(inputs.shape)) != len(inputs.shape) - 1:
+            return bn(self(inputs), training=False)
+        from kerasx.models.batch_norm_folding import folded_weights
+
+        return ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn))
+
+    def _check_features(self, inputs):
         if inputs.shape[-1] != self.kernel.shape[0]:
             raise ValueError(
                 f"Dense layer {self.name!r} expects inputs with last dimension "
                 f"{self.kernel.shape[0]}, but received input of shape {tuple(inputs.shape)}. "
                 "Check the feature size of your data and of the previous layer."
             )
-        return self.activation(ops.dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
