@@ -176,11 +176,31 @@ class Layer:
                 out.append(v)
         return out
 
+    def _gather_trainable(self, out, seen):
+        # `trainable_weights` runs every training step, so it walks the layer tree once
+        # into one list instead of building a list per layer; a sublayer class that
+        # defines its own `trainable_weights` is asked for it
+        for v in self._own_variables:
+            if v.trainable and id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._tracked_layers:
+            if type(layer).trainable_weights is _TRAINABLE_WEIGHTS:
+                if layer.trainable:
+                    layer._gather_trainable(out, seen)
+                continue
+            for v in layer.trainable_weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return self._collect(True)
+        out = []
+        self._gather_trainable(out, set())
+        return out
 
     @property
     def non_trainable_weights(self):
@@ -401,6 +421,9 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_TRAINABLE_WEIGHTS = Layer.__dict__["trainable_weights"]
 
 
 def _dtype_name(dtype):

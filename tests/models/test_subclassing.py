@@ -93,6 +93,42 @@ def test_layers_in_lists_and_custom_layers_are_tracked():
     assert not np.allclose(scale.scale.numpy(), 1.0)  # trained by fit
 
 
+def test_trainable_weights_order_frozen_sublayers_shared_weights_and_overrides():
+    class OnlyShift(Scale):
+        @property
+        def trainable_weights(self):  # a layer may choose what it exposes
+            return [self.shift]
+
+    class Nested(kerasx.Model):
+        def __init__(self):
+            super().__init__()
+            self.first = layers.Dense(3)
+            self.inner = Blocks()
+            self.again = self.first  # the same layer twice: its weights listed once
+            self.picky = OnlyShift()
+
+        def call(self, x):
+            return self.picky(self.inner(self.again(self.first(x)[:, :3])))
+
+    model = Nested()
+    model(rng.standard_normal((2, 3)).astype(np.float32))
+    names = [w.path for w in model.trainable_weights]
+    inner = model.inner
+    expected = [model.first.kernel, model.first.bias, inner.blocks[0].kernel,
+                inner.blocks[0].bias, inner.blocks[1].scale, inner.blocks[1].shift,
+                inner.blocks[2].kernel, inner.blocks[2].bias, model.picky.shift]
+    assert names == [w.path for w in expected]
+    inner.blocks[1].trainable = False
+    assert [w.path for w in model.trainable_weights] == [
+        w.path for w in expected if w not in (inner.blocks[1].scale, inner.blocks[1].shift)]
+    inner.trainable = False
+    assert [w.path for w in model.trainable_weights] == [
+        model.first.kernel.path, model.first.bias.path, model.picky.shift.path]
+    model.first.bias.trainable = False
+    assert [w.path for w in model.trainable_weights] == [
+        model.first.kernel.path, model.picky.shift.path]
+
+
 def test_custom_layer_gradients():
     # Gradients with respect to the input through the custom layer.
     with float64():
