@@ -208,21 +208,31 @@ def _topological_order(root):
     return order
 
 
+def _sequence(kind, values):
+    """`values` as a list, tuple or named tuple of type `kind`."""
+    if kind is list:
+        return list(values)
+    return kind(*values) if hasattr(kind, "_fields") else kind(values)
+
+
 def _flatten(structure):
     if isinstance(structure, (list, tuple)):
+        kind = type(structure)
+        if not any(isinstance(item, (list, tuple, dict)) for item in structure):
+            # the common flat list of variables
+            return list(structure), lambda values: _sequence(kind, values)
         flats, builders = [], []
         for item in structure:
             f, b = _flatten(item)
             flats.append(f)
             builders.append(b)
-        kind = type(structure)
 
         def rebuild(values):
             out, pos = [], 0
             for f, b in zip(flats, builders):
                 out.append(b(values[pos:pos + len(f)]))
                 pos += len(f)
-            return kind(out) if kind is not list else out
+            return _sequence(kind, out)
 
         return [x for f in flats for x in f], rebuild
     if isinstance(structure, dict):

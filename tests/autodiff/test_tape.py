@@ -92,3 +92,17 @@ def test_shared_subexpression_gets_both_gradient_paths():
         y = ops.sum(h * h + h)
     t = np.tanh(1.5)
     np.testing.assert_allclose(to_numpy(tape.gradient(y, w)), [(2 * t + 1) * (1 - t * t)], rtol=1e-6)
+
+
+def test_gradient_keeps_the_structure_of_sources():
+    import collections
+
+    Pair = collections.namedtuple("Pair", "first second")
+    a, b, c = (Variable(np.full(2, v, np.float32)) for v in (1.0, 2.0, 3.0))
+    with GradientTape() as tape:
+        y = ops.sum(a * 1.0) + ops.sum(b * 2.0) + ops.sum(c * 3.0)
+    grads = tape.gradient(y, {"ab": Pair(a, [b]), "c": (c,)})
+    assert isinstance(grads["ab"], Pair) and isinstance(grads["ab"].second, list)
+    assert isinstance(grads["c"], tuple)
+    for got, want in ((grads["ab"].first, 1.0), (grads["ab"].second[0], 2.0), (grads["c"][0], 3.0)):
+        np.testing.assert_allclose(to_numpy(got), [want, want])
