@@ -29,10 +29,11 @@ class NumpyBackend(Backend):
 
     def _register_kernels(self):
         from kerasx.backends import (numpy_conv, numpy_conv_pool, numpy_kernels,
-                                     numpy_normalization, numpy_optim, numpy_rnn)
+                                     numpy_normalization, numpy_optim, numpy_optim_many,
+                                     numpy_rnn)
 
         for module in (numpy_kernels, numpy_conv, numpy_conv_pool, numpy_rnn, numpy_optim,
-                       numpy_normalization):
+                       numpy_optim_many, numpy_normalization):
             self.kernels.update(module.KERNELS)
 
 

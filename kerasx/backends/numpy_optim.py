@@ -13,8 +13,6 @@ import sys
 
 import numpy as np
 
-from kerasx.backends.numpy_flat_slots import FlatSlots, flat_views
-
 
 def _refcount_of_value(holder):
     value = holder._value
@@ -88,12 +86,12 @@ def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
     `m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); param -= alpha m / (sqrt(v) + eps)`."""
     p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
     scratch = np.empty_like(mm)
-    _adam_step(grad, mm, vv, None if v_hat is None else private_buffer(v_hat), scratch,
+    adam_step(grad, mm, vv, None if v_hat is None else private_buffer(v_hat), scratch,
                alpha, beta_1, beta_2, epsilon)
     p -= scratch
 
 
-def _adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):
+def adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):
     """Updates the arrays `m`, `v` (and `v_hat`) in place and leaves the parameter's
     decrement in `scratch`."""
     np.subtract(grad, m, out=scratch)
@@ -111,109 +109,6 @@ def _adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):
     scratch += epsilon
     np.divide(m, scratch, out=scratch)
     scratch *= alpha
-
-
-# weights with fewer elements share one buffer per update (`adam_update_many`); larger
-# ones keep their own passes, which beat copying their gradients into a shared buffer
-FLAT_LIMIT = 32768
-
-
-def adam_update_many(params, grads, ms, vs, v_hats, alpha, beta_1, beta_2, epsilon, cache):
-    """`adam_update` for every parameter, the small ones in shared buffers (see
-    `update_many`); `cache` is a dict the optimizer keeps for them."""
-    def single(i):
-        adam_update(params[i], grads[i], ms[i], vs[i], None if v_hats is None else v_hats[i],
-                    alpha, beta_1, beta_2, epsilon)
-
-    slots = [ms, vs] if v_hats is None else [ms, vs, v_hats]
-    update_many(single, _adam_flat, (alpha, beta_1, beta_2, epsilon), params, grads, slots, cache)
-
-
-def _adam_flat(grad, slots, scratch, alpha, beta_1, beta_2, epsilon):
-    _adam_step(grad, slots[0], slots[1], slots[2] if len(slots) > 2 else None, scratch,
-               alpha, beta_1, beta_2, epsilon)
-    return scratch, np.subtract
-
-
-def sgd_momentum_update_many(params, grads, ms, learning_rate, momentum, nesterov, cache):
-    """`sgd_momentum_update` for every parameter, the small ones in shared buffers."""
-    def single(i):
-        sgd_momentum_update(params[i], grads[i], ms[i], learning_rate, momentum, nesterov)
-
-    update_many(single, _sgd_momentum_flat, (learning_rate, momentum, nesterov), params, grads,
-                [ms], cache)
-
-
-def _sgd_momentum_flat(grad, slots, scratch, learning_rate, momentum, nesterov):
-    m = slots[0]
-    grad *= learning_rate  # the shared gradient copy is ours to overwrite
-    m *= momentum
-    m -= grad
-    if not nesterov:
-        return m, np.add
-    np.multiply(m, momentum, out=scratch)
-    scratch -= grad
-    return scratch, np.add
-
-
-def update_many(single, step, args, params, grads, slot_lists, cache):
-    """One optimizer step for every parameter, with shared buffers for the small ones.
-
-    Parameters of `FLAT_LIMIT` elements or more, and any alone in its dtype, go
-    through `single(i)`, the per-variable kernel. The slots of the others become
-    views of one buffer per slot (`FlatSlots`), their gradients are copied into
-    one more, and `step(grad, slot_buffers, scratch, *args)` runs once over all
-    of them, returning the flat change and the ufunc that applies it to each
-    parameter's piece. The step does the per-variable kernel's arithmetic,
-    operation for operation, so the results are the same bit for bit. `cache`
-    holds the shared buffers from step to step.
-    """
-    groups = {}
-    for i, grad in enumerate(grads):
-        if grad.size < FLAT_LIMIT:
-            groups.setdefault(grad.dtype, []).append(i)
-        else:
-            single(i)
-    for members in groups.values():
-        if len(members) == 1:
-            single(members[0])
-            continue
-        key = tuple(slot_lists[0][i].uid for i in members)
-        group = cache.get(key)
-        if group is None:
-            group = cache[key] = _FlatGroup([params[i] for i in members],
-                                            [[slots[i] for i in members] for slots in slot_lists])
-        group.update([grads[i] for i in members], step, args)
-
-
-class _FlatGroup:
-    """The shared buffers of one set of parameters: their slots, gradient and change."""
-
-    def __init__(self, params, slot_lists):
-        self.params = params
-        self.slots = [FlatSlots(slots) for slots in slot_lists]
-        shapes = [p._value.shape for p in params]
-        dtype = slot_lists[0][0]._value.dtype
-        size = sum(p._value.size for p in params)
-        self.grad = np.empty(size, dtype)
-        self.change = np.empty(size, dtype)
-        self.changes = flat_views(self.change, shapes)
-
-    def update(self, grads, step, args):
-        buffers = [slots.buffer() for slots in self.slots]
-        np.concatenate([g.reshape(-1) for g in grads], out=self.grad)
-        change, apply = step(self.grad, buffers, self.change, *args)
-        if change is self.change:
-            pieces = self.changes
-        else:  # a slot buffer: its pieces are the slot variables' arrays
-            pieces = [v._value for v in self.slots[_index_of(buffers, change)].variables]
-        for param, piece in zip(self.params, pieces):
-            p = private_buffer(param)
-            apply(p, piece, out=p)
-
-
-def _index_of(items, item):
-    return next(i for i, x in enumerate(items) if x is item)
 
 
 def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, epsilon):
@@ -236,8 +131,6 @@ KERNELS = {
     "weight_decay": weight_decay,
     "sgd_update": sgd_update,
     "sgd_momentum_update": sgd_momentum_update,
-    "sgd_momentum_update_many": sgd_momentum_update_many,
     "adam_update": adam_update,
-    "adam_update_many": adam_update_many,
     "adamax_update": adamax_update,
 }

@@ -10,13 +10,13 @@ import pytest
 
 import kerasx
 from kerasx import optimizers
-from kerasx.backends import current, numpy_optim, use_backend
-from kerasx.backends.numpy_flat_slots import FlatSlots
+from kerasx.backends import current, numpy_optim_many, use_backend
+from kerasx.backends.numpy_optim_many import FlatSlots
 
 RNG = np.random.default_rng(11)
 # two small float32 kernels, a bias, a variable above FLAT_LIMIT and a float64 pair
 SHAPES = [((3, 4), np.float32), ((5,), np.float32), ((7, 2, 3), np.float32),
-          ((numpy_optim.FLAT_LIMIT + 3,), np.float32), ((4,), np.float64), ((2, 2), np.float64)]
+          ((numpy_optim_many.FLAT_LIMIT + 3,), np.float32), ((4,), np.float64), ((2, 2), np.float64)]
 
 
 def _variables():
@@ -62,9 +62,9 @@ MAKERS = {
 @pytest.mark.parametrize("name", sorted(MAKERS))
 def test_many_equals_per_variable_kernel_bit_for_bit(name):
     with use_backend("numpy"):
-        assert current().kernel("adam_update_many") is numpy_optim.adam_update_many
+        assert current().kernel("adam_update_many") is numpy_optim_many.adam_update_many
         assert current().kernel("sgd_momentum_update_many") \
-            is numpy_optim.sgd_momentum_update_many
+            is numpy_optim_many.sgd_momentum_update_many
         init, grads = _variables(), _gradients(5)
         shared = _train(MAKERS[name], init, grads)
         single = _train(MAKERS[name], init, grads, many=False)
