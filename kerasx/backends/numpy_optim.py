@@ -127,10 +127,53 @@ def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, 
     p -= scratch
 
 
+def rmsprop_update(param, grad, v, m, average, learning_rate, rho, momentum, epsilon):
+    """One RMSprop step (`m` is None without momentum, `average` None unless centered):
+    `v = rho v + (1 - rho) g^2; param -= lr g / sqrt(v [- average^2] + eps)`, through the
+    momentum slot when there is one."""
+    p, vv = private_buffer(param), private_buffer(v)
+    mm = None if m is None else private_buffer(m)
+    aa = None if average is None else private_buffer(average)
+    scratch = np.empty_like(vv)
+    change = rmsprop_step(grad, vv, mm, aa, scratch, np.empty_like(vv), learning_rate, rho,
+                          momentum, epsilon)
+    p -= change
+
+
+def rmsprop_step(grad, v, m, average, scratch, spare, learning_rate, rho, momentum, epsilon):
+    """Updates the slot arrays in place; returns the array to subtract from the parameter.
+
+    The operations are the portable update's, in its order. `spare` is a second
+    scratch array; it may be `grad` itself when the caller owns that array.
+    """
+    v *= rho
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - rho
+    v += scratch
+    if average is None:
+        np.add(v, epsilon, out=scratch)
+    else:
+        average *= rho
+        np.multiply(grad, 1 - rho, out=scratch)
+        average += scratch
+        np.multiply(average, average, out=scratch)
+        np.subtract(v, scratch, out=scratch)
+        scratch += epsilon
+    np.sqrt(scratch, out=scratch)
+    np.multiply(grad, learning_rate, out=spare)
+    np.divide(spare, scratch, out=scratch)
+    if m is None:
+        return scratch
+    m *= momentum
+    m += scratch
+    return m
+
+
 KERNELS = {
     "weight_decay": weight_decay,
     "sgd_update": sgd_update,
     "sgd_momentum_update": sgd_momentum_update,
     "adam_update": adam_update,
     "adamax_update": adamax_update,
+    "rmsprop_update": rmsprop_update,
 }

@@ -6,7 +6,7 @@ kernels cost 294 us a step, against 99 us when the same passes run once over
 buffers that hold all of them. `FlatSlots` makes the arrays of a list of slot
 Variables views of one buffer, so a single ufunc call updates them all;
 `update_many` runs an optimizer's step that way (`adam_update_many`,
-`sgd_momentum_update_many`), with the per-variable kernels of `numpy_optim`
+`sgd_momentum_update_many`, `rmsprop_update_many`), with the per-variable kernels of `numpy_optim`
 for large weights.
 
 The views stay private to the optimizer. Before each update `FlatSlots.buffer()`
@@ -21,7 +21,7 @@ import sys
 import numpy as np
 
 from kerasx.backends.numpy_optim import (adam_step, adam_update, private_buffer,
-                                         sgd_momentum_update)
+                                         rmsprop_step, rmsprop_update, sgd_momentum_update)
 
 
 class FlatSlots:
@@ -117,6 +117,30 @@ def _sgd_momentum_flat(grad, slots, scratch, learning_rate, momentum, nesterov):
     return scratch, np.add
 
 
+def rmsprop_update_many(params, grads, vs, ms, averages, learning_rate, rho, momentum, epsilon,
+                       cache):
+    """`rmsprop_update` for every parameter, the small ones in shared buffers (`ms` and
+    `averages` are None where the optimizer has no such slots)."""
+    def single(i):
+        rmsprop_update(params[i], grads[i], vs[i], None if ms is None else ms[i],
+                       None if averages is None else averages[i], learning_rate, rho, momentum,
+                       epsilon)
+
+    slots = [vs] + [s for s in (ms, averages) if s is not None]
+    update_many(single, _rmsprop_flat, (ms is not None, averages is not None, learning_rate,
+                                        rho, momentum, epsilon), params, grads, slots, cache)
+
+
+def _rmsprop_flat(grad, slots, scratch, has_momentum, centered, learning_rate, rho, momentum,
+                  epsilon):
+    m = slots[1] if has_momentum else None
+    average = slots[-1] if centered else None
+    # the shared gradient copy is ours, so it serves as the second scratch array
+    change = rmsprop_step(grad, slots[0], m, average, scratch, grad, learning_rate, rho,
+                          momentum, epsilon)
+    return change, np.subtract
+
+
 def update_many(single, step, args, params, grads, slot_lists, cache):
     """One optimizer step for every parameter, with shared buffers for the small ones.
 
@@ -180,4 +204,5 @@ def _index_of(items, item):
 KERNELS = {
     "adam_update_many": adam_update_many,
     "sgd_momentum_update_many": sgd_momentum_update_many,
+    "rmsprop_update_many": rmsprop_update_many,
 }

@@ -18,6 +18,9 @@ class RMSprop(Optimizer):
         epsilon: added inside the square root (default 1e-7).
         centered: normalise by the variance instead of the second moment.
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
+
+    On NumPy each update is an in-place kernel, with the small variables updated
+    together in shared buffers.
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
@@ -37,10 +40,29 @@ class RMSprop(Optimizer):
             if self.momentum > 0 else []
         self._average_gradients = self.add_optimizer_variables(var_list, "average_gradient") \
             if self.centered else []
+        self._kernel_cache = {}
+
+    def _update_all(self, grads, variables, learning_rate):
+        many = current().kernel("rmsprop_update_many")
+        if many is None or type(self).update_step is not RMSprop.update_step:
+            return super()._update_all(grads, variables, learning_rate)
+        index = [self._get_variable_index(v) for v in variables]
+        ms = [self._momentums[i] for i in index] if self.momentum > 0 else None
+        averages = [self._average_gradients[i] for i in index] if self.centered else None
+        many(variables, grads, [self._velocities[i] for i in index], ms, averages,
+             learning_rate, self.rho, self.momentum, self.epsilon, self._kernel_cache)
 
     def update_step(self, gradient, variable, learning_rate):
-        xp = current().xp
+        backend = current()
         i = self._get_variable_index(variable)
+        fused = backend.kernel("rmsprop_update")
+        if fused is not None:
+            fused(variable, gradient, self._velocities[i],
+                  self._momentums[i] if self.momentum > 0 else None,
+                  self._average_gradients[i] if self.centered else None,
+                  learning_rate, self.rho, self.momentum, self.epsilon)
+            return
+        xp = backend.xp
         rho = self.rho
         velocity = self._velocities[i]
         velocity.assign(rho * velocity.value + (1 - rho) * (gradient * gradient))

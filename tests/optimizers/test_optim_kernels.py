@@ -24,6 +24,10 @@ FUSED = [
     ("amsgrad", lambda: optimizers.Adam(0.01, amsgrad=True, clipnorm=0.5)),
     ("adamw", lambda: optimizers.AdamW(0.01, weight_decay=0.2)),
     ("adamax", lambda: optimizers.Adamax(0.01)),
+    ("rmsprop", lambda: optimizers.RMSprop(0.01)),
+    ("rmsprop_centered_momentum",
+     lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True, clipvalue=1.0)),
+    ("rmsprop_momentum", lambda: optimizers.RMSprop(0.01, momentum=0.5, rho=0.8)),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The multi-tensor NumPy updates (Adam, SGD with momentum): small variables share
+"""The multi-tensor NumPy updates (Adam, SGD with momentum, RMSprop): small variables share
 buffers, with the results of the per-variable kernels bit for bit and without changing
 arrays held elsewhere."""
 
@@ -56,6 +56,9 @@ MAKERS = {
     "schedule": lambda: optimizers.Adam(optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)),
     "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
     "sgd_nesterov": lambda: optimizers.SGD(0.1, momentum=0.5, nesterov=True, weight_decay=0.01),
+    "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "rmsprop_centered_momentum": lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True),
+    "rmsprop_centered": lambda: optimizers.RMSprop(0.01, rho=0.8, centered=True),
 }
 
 
@@ -63,8 +66,8 @@ MAKERS = {
 def test_many_equals_per_variable_kernel_bit_for_bit(name):
     with use_backend("numpy"):
         assert current().kernel("adam_update_many") is numpy_optim_many.adam_update_many
-        assert current().kernel("sgd_momentum_update_many") \
-            is numpy_optim_many.sgd_momentum_update_many
+        for kernel in ("sgd_momentum_update_many", "rmsprop_update_many"):
+            assert current().kernel(kernel) is getattr(numpy_optim_many, kernel)
         init, grads = _variables(), _gradients(5)
         shared = _train(MAKERS[name], init, grads)
         single = _train(MAKERS[name], init, grads, many=False)
@@ -74,14 +77,14 @@ def test_many_equals_per_variable_kernel_bit_for_bit(name):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("name", ["adam", "sgd_momentum"])
+@pytest.mark.parametrize("name", ["adam", "sgd_momentum", "rmsprop_centered_momentum"])
 def test_small_slots_share_one_buffer_per_dtype_across_steps(name):
     with use_backend("numpy"):
         variables = _variables()
         opt = MAKERS[name]()
         for g in _gradients(3):
             opt.apply_gradients(zip(g, variables))
-        momenta = opt._momentums if name == "adam" else opt.momentums
+        momenta = opt.momentums if name == "sgd_momentum" else opt._momentums
         # weak references: holding a buffer would make the next update move the slots
         bases = [None if m.value.base is None else weakref.ref(m.value.base) for m in momenta]
         assert bases[0]() is bases[1]() is bases[2]() is not None  # the float32 small ones
@@ -144,7 +147,7 @@ def test_missing_gradients_update_the_others():
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("base", [optimizers.Adam, optimizers.SGD])
+@pytest.mark.parametrize("base", [optimizers.Adam, optimizers.SGD, optimizers.RMSprop])
 def test_subclass_update_step_is_still_called_per_variable(base):
     calls = []
 
@@ -155,7 +158,7 @@ def test_subclass_update_step_is_still_called_per_variable(base):
 
     with use_backend("numpy"):
         variables = _variables()
-        opt = Counting(0.01, momentum=0.9) if base is optimizers.SGD else Counting(0.01)
+        opt = Counting(0.01) if base is optimizers.Adam else Counting(0.01, momentum=0.9)
         opt.apply_gradients(zip(_gradients(1)[0], variables))
     assert len(calls) == len(variables)
 
