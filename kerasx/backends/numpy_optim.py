@@ -169,6 +169,94 @@ def rmsprop_step(grad, v, m, average, scratch, spare, learning_rate, rho, moment
     return m
 
 
+def adagrad_update(param, grad, accumulator, learning_rate, epsilon):
+    """`a += g^2; param -= lr g / sqrt(a + eps)`."""
+    p, acc = private_buffer(param), private_buffer(accumulator)
+    change = adagrad_step(grad, acc, np.empty_like(acc), np.empty_like(acc), learning_rate,
+                          epsilon)
+    p -= change
+
+
+def adagrad_step(grad, accumulator, scratch, spare, learning_rate, epsilon):
+    """Updates the accumulator in place and returns the parameter's decrement, with the
+    portable update's operations in its order (`spare` may be `grad` when the caller
+    owns it)."""
+    np.multiply(grad, grad, out=scratch)
+    accumulator += scratch
+    np.add(accumulator, epsilon, out=scratch)
+    np.sqrt(scratch, out=scratch)
+    np.multiply(grad, learning_rate, out=spare)
+    np.divide(spare, scratch, out=scratch)
+    return scratch
+
+
+def adadelta_update(param, grad, acc_grad, acc_delta, learning_rate, rho, epsilon):
+    """`A = rho A + (1 - rho) g^2; d = -sqrt(D + eps) g / sqrt(A + eps);
+    D = rho D + (1 - rho) d^2; param += lr d`."""
+    p = private_buffer(param)
+    ag, ad = private_buffer(acc_grad), private_buffer(acc_delta)
+    change = adadelta_step(grad, ag, ad, np.empty_like(ag), np.empty_like(ag), learning_rate,
+                           rho, epsilon)
+    p += change
+
+
+def adadelta_step(grad, acc_grad, acc_delta, scratch, spare, learning_rate, rho, epsilon):
+    """Updates both accumulators in place and returns the parameter's increment (the
+    portable update's operations in its order; `spare` may be `grad`)."""
+    acc_grad *= rho
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - rho
+    acc_grad += scratch
+    np.add(acc_delta, epsilon, out=scratch)
+    np.sqrt(scratch, out=scratch)
+    scratch *= grad
+    np.negative(scratch, out=scratch)
+    np.add(acc_grad, epsilon, out=spare)
+    np.sqrt(spare, out=spare)
+    np.divide(scratch, spare, out=scratch)  # the step d
+    acc_delta *= rho
+    np.multiply(scratch, scratch, out=spare)
+    spare *= 1 - rho
+    acc_delta += spare
+    scratch *= learning_rate
+    return scratch
+
+
+def nadam_update(param, grad, m, v, learning_rate, coefficients, epsilon):
+    """One Nadam step; `coefficients` are `(beta_1, beta_2, u_t, u_t_1, 1 - prod_t_1,
+    1 - prod_t, 1 - beta_2^t)` for this step."""
+    p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
+    change = nadam_step(grad, mm, vv, np.empty_like(mm), np.empty_like(mm), learning_rate,
+                        coefficients, epsilon)
+    p -= change
+
+
+def nadam_step(grad, m, v, scratch, spare, learning_rate, coefficients, epsilon):
+    """Updates `m` and `v` in place and returns the parameter's decrement: `m_hat =
+    u_t_1 m / (1 - prod_t_1) + (1 - u_t) g / (1 - prod_t)`, `v_hat = v / (1 - b2^t)`,
+    `lr m_hat / (sqrt(v_hat) + eps)` (the portable update's operations in its order;
+    `spare` may be `grad`)."""
+    beta_1, beta_2, u_t, u_t_1, rest_t_1, rest_t, correction_2 = coefficients
+    np.subtract(grad, m, out=scratch)
+    scratch *= 1 - beta_1
+    m += scratch
+    np.multiply(grad, grad, out=scratch)
+    scratch -= v
+    scratch *= 1 - beta_2
+    v += scratch
+    np.multiply(m, u_t_1, out=scratch)
+    scratch /= rest_t_1
+    np.multiply(grad, 1 - u_t, out=spare)
+    spare /= rest_t
+    scratch += spare
+    scratch *= learning_rate
+    np.divide(v, correction_2, out=spare)
+    np.sqrt(spare, out=spare)
+    spare += epsilon
+    np.divide(scratch, spare, out=scratch)
+    return scratch
+
+
 KERNELS = {
     "weight_decay": weight_decay,
     "sgd_update": sgd_update,
@@ -176,4 +264,7 @@ KERNELS = {
     "adam_update": adam_update,
     "adamax_update": adamax_update,
     "rmsprop_update": rmsprop_update,
+    "adagrad_update": adagrad_update,
+    "adadelta_update": adadelta_update,
+    "nadam_update": nadam_update,
 }

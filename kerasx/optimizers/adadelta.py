@@ -27,12 +27,23 @@ class Adadelta(Optimizer):
         self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
             var_list, ["accumulated_grad", "accumulated_delta_var"])
 
+    def _update_all(self, grads, variables, learning_rate):
+        if not self._update_together("adadelta_update_many", Adadelta, grads, variables,
+                                     [self._accumulated_grads, self._accumulated_delta_vars],
+                                     learning_rate, self.rho, self.epsilon):
+            super()._update_all(grads, variables, learning_rate)
+
     def update_step(self, gradient, variable, learning_rate):
-        xp = current().xp
+        backend = current()
         i = self._get_variable_index(variable)
         rho, eps = self.rho, self.epsilon
         acc_grad = self._accumulated_grads[i]
         acc_delta = self._accumulated_delta_vars[i]
+        fused = backend.kernel("adadelta_update")
+        if fused is not None:
+            fused(variable, gradient, acc_grad, acc_delta, learning_rate, rho, eps)
+            return
+        xp = backend.xp
         acc_grad.assign(rho * acc_grad.value + (1 - rho) * (gradient * gradient))
         delta = -(xp.sqrt(acc_delta.value + eps) * gradient) / xp.sqrt(acc_grad.value + eps)
         acc_delta.assign(rho * acc_delta.value + (1 - rho) * (delta * delta))

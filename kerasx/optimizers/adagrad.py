@@ -29,9 +29,19 @@ class Adagrad(Optimizer):
         self._accumulators = self.add_optimizer_variables(var_list, "accumulator",
                                                           initializer=initial)
 
+    def _update_all(self, grads, variables, learning_rate):
+        if not self._update_together("adagrad_update_many", Adagrad, grads, variables,
+                                     [self._accumulators], learning_rate, self.epsilon):
+            super()._update_all(grads, variables, learning_rate)
+
     def update_step(self, gradient, variable, learning_rate):
-        xp = current().xp
+        backend = current()
         accumulator = self._accumulators[self._get_variable_index(variable)]
+        fused = backend.kernel("adagrad_update")
+        if fused is not None:
+            fused(variable, gradient, accumulator, learning_rate, self.epsilon)
+            return
+        xp = backend.xp
         accumulator.assign(accumulator.value + gradient * gradient)
         variable.assign(variable.value
                         - (learning_rate * gradient) / xp.sqrt(accumulator.value + self.epsilon))

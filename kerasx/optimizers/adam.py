@@ -39,22 +39,18 @@ class Adam(Optimizer):
             var_list, ["momentum", "velocity"])
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
-        self._kernel_cache = {}
 
     def _step_size(self, learning_rate):
         step = self._steps() + 1
         return learning_rate * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
 
     def _update_all(self, grads, variables, learning_rate):
-        many = current().kernel("adam_update_many")
-        if many is None or type(self).update_step is not Adam.update_step:
-            return super()._update_all(grads, variables, learning_rate)
-        index = [self._get_variable_index(v) for v in variables]
-        many(variables, grads, [self._momentums[i] for i in index],
-             [self._velocities[i] for i in index],
-             [self._velocity_hats[i] for i in index] if self.amsgrad else None,
-             self._step_size(learning_rate), self.beta_1, self.beta_2, self.epsilon,
-             self._kernel_cache)
+        slots = [self._momentums, self._velocities,
+                 self._velocity_hats if self.amsgrad else None]
+        if not self._update_together("adam_update_many", Adam, grads, variables, slots,
+                                     self._step_size(learning_rate), self.beta_1, self.beta_2,
+                                     self.epsilon):
+            super()._update_all(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         alpha = self._step_size(learning_rate)

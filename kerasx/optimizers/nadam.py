@@ -36,22 +36,34 @@ class Nadam(Optimizer):
     def _update_all(self, grads, variables, learning_rate):
         t = self._steps() + 1
         self._u_product.assign(self._u_product.host_value * self.beta_1 * (1.0 - 0.5 * 0.96 ** t))
-        super()._update_all(grads, variables, learning_rate)
+        if not self._update_together("nadam_update_many", Nadam, grads, variables,
+                                     [self._momentums, self._velocities], learning_rate,
+                                     self._coefficients(), self.epsilon):
+            super()._update_all(grads, variables, learning_rate)
 
-    def update_step(self, gradient, variable, learning_rate):
-        xp = current().xp
+    def _coefficients(self):
+        """This step's `(beta_1, beta_2, u_t, u_t_1, 1 - prod_t_1, 1 - prod_t, 1 - beta_2^t)`."""
         t = self._steps() + 1
         b1, b2 = self.beta_1, self.beta_2
         u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
         u_t_1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         u_product_t = self._u_product.host_value
-        u_product_t_1 = u_product_t * u_t_1
+        return b1, b2, u_t, u_t_1, 1 - u_product_t * u_t_1, 1 - u_product_t, 1 - b2 ** t
+
+    def update_step(self, gradient, variable, learning_rate):
+        backend = current()
         i = self._get_variable_index(variable)
         m, v = self._momentums[i], self._velocities[i]
+        fused = backend.kernel("nadam_update")
+        if fused is not None:
+            fused(variable, gradient, m, v, learning_rate, self._coefficients(), self.epsilon)
+            return
+        xp = backend.xp
+        b1, b2, u_t, u_t_1, rest_t_1, rest_t, correction_2 = self._coefficients()
         m.assign(m.value + (gradient - m.value) * (1 - b1))
         v.assign(v.value + (gradient * gradient - v.value) * (1 - b2))
-        m_hat = (u_t_1 * m.value) / (1 - u_product_t_1) + ((1 - u_t) * gradient) / (1 - u_product_t)
-        v_hat = v.value / (1 - b2 ** t)
+        m_hat = (u_t_1 * m.value) / rest_t_1 + ((1 - u_t) * gradient) / rest_t
+        v_hat = v.value / correction_2
         variable.assign(variable.value - (m_hat * learning_rate) / (xp.sqrt(v_hat) + self.epsilon))
 
     def get_config(self):

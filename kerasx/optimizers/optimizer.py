@@ -243,6 +243,7 @@ class Optimizer:
                 variables, "gradient_accumulator")
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._trainable_variables = variables
+        self._kernel_cache = {}  # buffers a backend's multi-variable kernel keeps
         self.built = True
 
     # -- applying gradients --------------------------------------------------------------
@@ -363,6 +364,20 @@ class Optimizer:
         for g, var in zip(grads, variables):
             self.update_step(g, var, learning_rate)
 
+    def _update_together(self, kernel_name, owner, grads, variables, slot_lists, *args):
+        """Runs the backend's multi-variable kernel `kernel_name` (when it has one) as
+        `kernel(variables, grads, *slots, *args, cache)`, each of `slot_lists` narrowed to
+        `variables` (None stays None). Returns False, doing nothing, when there is no
+        such kernel or a subclass of `owner` overrides `update_step`, which must then
+        run variable by variable."""
+        many = current().kernel(kernel_name)
+        if many is None or type(self).update_step is not owner.update_step:
+            return False
+        index = [self._get_variable_index(v) for v in variables]
+        slots = [None if s is None else [s[i] for i in index] for s in slot_lists]
+        many(variables, grads, *slots, *args, self._kernel_cache)
+        return True
+
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
 
@@ -374,7 +389,8 @@ class Optimizer:
             norm = xp.sqrt(sum(xp.sum(g * g) for g in grads))
             scale = self.global_clipnorm * xp.minimum(1.0 / norm, 1.0 / self.global_clipnorm)
             scale = scale + (norm - norm)  # NaN/inf norms give NaN gradients, as in Keras
-            return [g * scale for g in grads]
+            # the norm of mixed float32/float64 gradients is float64: keep each dtype
+            return [_same_dtype(xp, g * scale, g) for g in grads]
         if self.clipvalue and self.clipvalue > 0:
             return [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
@@ -505,3 +521,7 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _same_dtype(xp, value, like):
+    return value if value.dtype == like.dtype else xp.astype(value, like.dtype)

@@ -40,17 +40,13 @@ class RMSprop(Optimizer):
             if self.momentum > 0 else []
         self._average_gradients = self.add_optimizer_variables(var_list, "average_gradient") \
             if self.centered else []
-        self._kernel_cache = {}
 
     def _update_all(self, grads, variables, learning_rate):
-        many = current().kernel("rmsprop_update_many")
-        if many is None or type(self).update_step is not RMSprop.update_step:
-            return super()._update_all(grads, variables, learning_rate)
-        index = [self._get_variable_index(v) for v in variables]
-        ms = [self._momentums[i] for i in index] if self.momentum > 0 else None
-        averages = [self._average_gradients[i] for i in index] if self.centered else None
-        many(variables, grads, [self._velocities[i] for i in index], ms, averages,
-             learning_rate, self.rho, self.momentum, self.epsilon, self._kernel_cache)
+        slots = [self._velocities, self._momentums if self.momentum > 0 else None,
+                 self._average_gradients if self.centered else None]
+        if not self._update_together("rmsprop_update_many", RMSprop, grads, variables, slots,
+                                     learning_rate, self.rho, self.momentum, self.epsilon):
+            super()._update_all(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         backend = current()

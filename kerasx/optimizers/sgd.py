@@ -37,15 +37,12 @@ class SGD(Optimizer):
         self.momentums = []
         if self.momentum != 0:
             self.momentums = self.add_optimizer_variables(variables, "momentum")
-        self._kernel_cache = {}
 
     def _update_all(self, grads, variables, learning_rate):
-        many = current().kernel("sgd_momentum_update_many") if self.momentum != 0 else None
-        if many is None or type(self).update_step is not SGD.update_step:
-            return super()._update_all(grads, variables, learning_rate)
-        momentums = [self.momentums[self._get_variable_index(v)] for v in variables]
-        many(variables, grads, momentums, learning_rate, self.momentum, self.nesterov,
-             self._kernel_cache)
+        if self.momentum == 0 or not self._update_together(
+                "sgd_momentum_update_many", SGD, grads, variables, [self.momentums],
+                learning_rate, self.momentum, self.nesterov):
+            super()._update_all(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         backend = current()

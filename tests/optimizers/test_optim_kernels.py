@@ -28,6 +28,9 @@ FUSED = [
     ("rmsprop_centered_momentum",
      lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True, clipvalue=1.0)),
     ("rmsprop_momentum", lambda: optimizers.RMSprop(0.01, momentum=0.5, rho=0.8)),
+    ("adagrad", lambda: optimizers.Adagrad(0.05, initial_accumulator_value=0.2)),
+    ("adadelta", lambda: optimizers.Adadelta(1.0, rho=0.9)),
+    ("nadam", lambda: optimizers.Nadam(0.01)),
 ]
 
 

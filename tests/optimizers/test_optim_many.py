@@ -1,4 +1,5 @@
-"""The multi-tensor NumPy updates (Adam, SGD with momentum, RMSprop): small variables share
+"""The multi-tensor NumPy updates (Adam, SGD with momentum, RMSprop, Adagrad, Adadelta,
+Nadam): small variables share
 buffers, with the results of the per-variable kernels bit for bit and without changing
 arrays held elsewhere."""
 
@@ -59,6 +60,9 @@ MAKERS = {
     "rmsprop": lambda: optimizers.RMSprop(0.01),
     "rmsprop_centered_momentum": lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True),
     "rmsprop_centered": lambda: optimizers.RMSprop(0.01, rho=0.8, centered=True),
+    "adagrad": lambda: optimizers.Adagrad(0.05),
+    "adadelta": lambda: optimizers.Adadelta(1.0, rho=0.9, global_clipnorm=2.0),
+    "nadam": lambda: optimizers.Nadam(0.01),
 }
 
 
@@ -66,7 +70,8 @@ MAKERS = {
 def test_many_equals_per_variable_kernel_bit_for_bit(name):
     with use_backend("numpy"):
         assert current().kernel("adam_update_many") is numpy_optim_many.adam_update_many
-        for kernel in ("sgd_momentum_update_many", "rmsprop_update_many"):
+        for kernel in ("sgd_momentum_update_many", "rmsprop_update_many", "adagrad_update_many",
+                       "adadelta_update_many", "nadam_update_many"):
             assert current().kernel(kernel) is getattr(numpy_optim_many, kernel)
         init, grads = _variables(), _gradients(5)
         shared = _train(MAKERS[name], init, grads)
@@ -147,7 +152,8 @@ def test_missing_gradients_update_the_others():
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("base", [optimizers.Adam, optimizers.SGD, optimizers.RMSprop])
+@pytest.mark.parametrize("base", [optimizers.Adam, optimizers.SGD, optimizers.RMSprop,
+                                  optimizers.Adagrad, optimizers.Adadelta, optimizers.Nadam])
 def test_subclass_update_step_is_still_called_per_variable(base):
     calls = []
 
@@ -158,7 +164,8 @@ def test_subclass_update_step_is_still_called_per_variable(base):
 
     with use_backend("numpy"):
         variables = _variables()
-        opt = Counting(0.01) if base is optimizers.Adam else Counting(0.01, momentum=0.9)
+        opt = Counting(0.01, momentum=0.9) if base in (optimizers.SGD, optimizers.RMSprop) \
+            else Counting(0.01)
         opt.apply_gradients(zip(_gradients(1)[0], variables))
     assert len(calls) == len(variables)
 

@@ -222,3 +222,20 @@ def test_constraint_applied_after_the_step():
     np.testing.assert_allclose(w.numpy(), [1.5, 0.5])
     optimizers.SGD(1.0).apply_gradients([(np.array([1.0, 1.0], np.float32), w)])
     np.testing.assert_allclose(w.numpy(), [0.5, 0.0])
+
+
+def test_global_clipnorm_keeps_each_gradient_dtype():
+    """The norm of float32 and float64 gradients together is float64; scaling by it must
+    not turn the float32 gradients into float64 ones."""
+    seen = []
+
+    class Recording(kerasx.optimizers.SGD):
+        def update_step(self, gradient, variable, learning_rate):
+            seen.append(gradient.dtype == variable.value.dtype)
+            super().update_step(gradient, variable, learning_rate)
+
+    variables = [kerasx.Variable(np.ones(3, np.float32)), kerasx.Variable(np.ones(2, np.float64))]
+    grads = [np.full(3, 4.0, np.float32), np.full(2, 4.0, np.float64)]
+    Recording(0.1, global_clipnorm=1.0).apply_gradients(zip(grads, variables))
+    assert seen == [True, True]
+    np.testing.assert_allclose(variables[0].numpy(), 1.0 - 0.1 * 4.0 / np.sqrt(80.0), rtol=1e-6)
