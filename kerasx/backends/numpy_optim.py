@@ -1,8 +1,10 @@
 """Fast NumPy optimizer updates, in place with `out=`, checked against the portable path.
 
 Each kernel receives the optimizer's Variables (the parameter and its slots)
-and rewrites their arrays in place, using one scratch array instead of the
-handful of temporaries the portable expression allocates. An array is only
+and rewrites their arrays in place, using one or two scratch arrays instead of
+the handful of temporaries the portable expression allocates; the `*_step`
+functions hold the arithmetic on plain arrays, in the portable update's order,
+and `numpy_optim_many` runs them over shared buffers too. An array is only
 written in place while its Variable is the sole holder: if anything else
 holds it (an array the user passed to `assign`, a `get_weights()` result, a
 view), the Variable first gets a private copy, so nothing outside the

@@ -13,6 +13,9 @@ class Adadelta(Optimizer):
         rho: the decay of the running averages (default 0.95).
         epsilon: added inside the square roots (default 1e-7).
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
+
+    On NumPy each update is an in-place kernel, with the small variables updated
+    together in shared buffers.
     """
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):

@@ -14,6 +14,9 @@ class Adagrad(Optimizer):
         initial_accumulator_value: the starting value of the accumulators (default 0.1).
         epsilon: added inside the square root (default 1e-7).
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
+
+    On NumPy each update is an in-place kernel, with the small variables updated
+    together in shared buffers.
     """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):

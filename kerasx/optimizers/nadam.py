@@ -14,6 +14,9 @@ class Nadam(Optimizer):
         beta_2: the decay of the second moment (default 0.999).
         epsilon: added to the denominator (default 1e-7).
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
+
+    On NumPy each update is an in-place kernel, with the small variables updated
+    together in shared buffers.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
