@@ -3,6 +3,7 @@
 __all__ = ["BatchNormalization"]
 
 from kerasx import constraints, initializers, ops, regularizers
+from kerasx.autodiff.tensor import value_of
 from kerasx.layers.layer import Layer
 from kerasx.ops.normalization import batch_normalization, fused_batch_normalization, moments
 from kerasx.saving.serialization import serialize_keras_object
@@ -171,7 +172,7 @@ class BatchNormalization(Layer):
 
     def _update_moving(self, mean, variance):
         m = self.momentum
-        mean, variance = ops.stop_gradient(mean).value, ops.stop_gradient(variance).value
+        mean, variance = value_of(mean), value_of(variance)  # the raw arrays: no gradient
         self.moving_mean.assign(self.moving_mean.value * m + mean * (1.0 - m))
         self.moving_variance.assign(self.moving_variance.value * m + variance * (1.0 - m))
 
