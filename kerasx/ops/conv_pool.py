@@ -22,7 +22,9 @@ pool_size, pool_sizes, forward_only)`, for non-overlapping "valid" pooling of an
 input that takes no gradient, returning `(pooled, offsets, saved)` or None to
 decline, and
 `conv_max_pool_blocked_grad(g, offsets, saved, kernel_shape)` returning the
-kernel gradient.
+kernel gradient, and `conv_global_max_pool_grads(y, pooled, g, cols, kernel,
+padded_shape, strides, dilation, groups, want_x, want_w)` returning the padded
+input's and the kernel's gradients after global pooling (or None to decline).
 """
 
 from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
@@ -82,13 +84,16 @@ class _Conv:
         gx = gw = None
         if self.want_x:
             # the positions no window read take no gradient: the zeros past `dy`'s extent
-            gpad = self.input_grad_fn(dy, self.wv, self.padded_shape, self.strides,
-                                      self.dilation, self.groups)
-            gx = from_channels_last(self.xp, gpad[interior(self.x_shape, self.pads)],
-                                    self.data_format)
+            gx = self.unpad(self.input_grad_fn(dy, self.wv, self.padded_shape, self.strides,
+                                               self.dilation, self.groups))
         if self.want_w:
             gw = conv_kernel_grad(cols, dy, self.kernel_shape, self.groups)
         return gx, gw
+
+    def unpad(self, gpad):
+        """The input's gradient from that of the padded channels_last input."""
+        return from_channels_last(self.xp, gpad[interior(self.x_shape, self.pads)],
+                                  self.data_format)
 
 
 def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_format=None,
@@ -181,6 +186,12 @@ def conv_global_max_pool(inputs, kernel, bias=None, strides=1, padding="valid",
         gb = None if gb is None else xp.reshape(gb, (kept_shape[-1],))
         if not (c.want_x or c.want_w):
             return None, None, gb
+        sparse = c.backend.kernel("conv_global_max_pool_grads")
+        if sparse is not None:
+            grads = sparse(y, pooled, g, cols, c.wv, c.padded_shape, c.strides, c.dilation,
+                           c.groups, c.want_x, c.want_w)
+            if grads is not None:
+                return None if grads[0] is None else c.unpad(grads[0]), grads[1], gb
         hits = xp.astype(y == pooled, y.dtype)
         # the division happens on the pooled shape; one pass over the output remains
         dy = hits * (g / xp.sum(hits, axis=axes, keepdims=True))

@@ -231,3 +231,66 @@ def test_numpy_blocked_kernel_declines_small_forward_only_calls(monkeypatch):
     assert results == [None]
     _run(lambda x, w: conv_max_pool(x, w), [x, w], wrt_input=False)  # a kernel gradient
     assert results[-1] is not None
+
+
+# -- (NumPy) the global pooling gradients from the winning positions only ---------------------
+def _global_grads(case, monkeypatch, sparse, rows_share=None, dtype=np.float64):
+    backend = current()
+    if not sparse:
+        monkeypatch.delitem(backend.kernels, "conv_global_max_pool_grads")
+    if rows_share is not None:
+        from kerasx.backends import numpy_conv_global_pool
+
+        monkeypatch.setattr(numpy_conv_global_pool, "_SPARSE_ROWS", rows_share)
+    values = [backend.asarray(a.astype(dtype)) for a in case.inputs]
+    variables = [Variable(v) for v in values]
+    with GradientTape() as tape:
+        out = case.fn(*variables)
+        loss = ops.sum(out * ops.sin(out))
+    grads = tape.gradient(loss, variables)
+    monkeypatch.undo()
+    return [backend.to_numpy(g) for g in grads]
+
+
+@numpy_only
+@pytest.mark.parametrize("rows_share", [None, 0.0, 1.0], ids=["default", "dense", "sparse"])
+@pytest.mark.parametrize("c", GLOBAL_CASES, ids=lambda c: c.name)
+def test_numpy_global_pool_gradients_from_winners_match_the_dense_path(c, rows_share,
+                                                                       monkeypatch):
+    calls = []
+    kernel = current().kernels["conv_global_max_pool_grads"]
+    monkeypatch.setitem(current().kernels, "conv_global_max_pool_grads",
+                        lambda *a: calls.append(kernel(*a)) or calls[-1])
+    got = _global_grads(c, monkeypatch, True, rows_share)
+    assert calls and calls[-1] is not None  # random data: no ties, the kernel runs
+    want = _global_grads(c, monkeypatch, False)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@numpy_only
+def test_numpy_global_pool_gradients_in_float32_text_cnn_shapes(monkeypatch):
+    c = global_case("text", r(8, 40, 16), r(5, 16, 32), r(32))
+    got = _global_grads(c, monkeypatch, True, dtype=np.float32)
+    want = _global_grads(c, monkeypatch, False, dtype=np.float32)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+
+
+@numpy_only
+def test_numpy_global_pool_kernel_declines_ties_nan_and_groups():
+    from kerasx.backends.numpy_conv_global_pool import conv_global_max_pool_grads
+
+    y = r(2, 6, 3)
+    pooled = y.max(axis=1, keepdims=True)
+    g, kernel = r(2, 1, 3), r(2, 4, 3)
+    args = (g, None, kernel, (2, 7, 4), (1,), (1,))
+    assert conv_global_max_pool_grads(y, pooled, *args, 1, False, False) is not None
+    tied = y.copy()
+    tied[1, (int(np.argmax(y[1, :, 2])) + 1) % 6, 2] = pooled[1, 0, 2]
+    assert conv_global_max_pool_grads(tied, pooled, *args, 1, True, False) is None
+    with_nan = y.copy()
+    with_nan[0, 2, 1] = np.nan  # the maximum is NaN and equals nothing
+    assert conv_global_max_pool_grads(with_nan, with_nan.max(axis=1, keepdims=True),
+                                      *args, 1, True, False) is None
+    assert conv_global_max_pool_grads(y, pooled, *args, 2, True, False) is None
