@@ -64,6 +64,24 @@ def batch_norm_train(x, scale, offset, epsilon):
     return out.reshape(x.shape), mean, variance, (xhat, rinv)
 
 
+def batch_moments(x2):
+    """`(mean, biased variance)` of the columns of the `(rows, channels)` matrix `x2`,
+    reading it twice and writing nothing of its size."""
+    n, channels = x2.shape
+    dtype = x2.dtype
+    block = _rows_per_block(channels, x2.itemsize)
+    ones = _ones(min(block, n), dtype)
+    mean = _ones(n, dtype) @ x2 / n
+    tmp = np.empty((min(block, n), channels), dtype)
+    sq = np.zeros(channels, dtype)
+    for start in range(0, n, block):
+        t = tmp[:len(x2[start:start + block])]
+        np.subtract(x2[start:start + block], mean, out=t)
+        np.multiply(t, t, out=t)
+        sq += ones[:len(t)] @ t
+    return mean, sq / n
+
+
 def batch_norm_train_grad(g, saved, scale, want_x):
     """`(gx, gscale, goffset)` of `batch_norm_train` for the output gradient `g`;
     `gx` is None unless `want_x`."""
@@ -98,4 +116,5 @@ def batch_norm_train_grad(g, saved, scale, want_x):
     return gx, gscale, goffset
 
 
-KERNELS = {"batch_norm_train": batch_norm_train, "batch_norm_train_grad": batch_norm_train_grad}
+KERNELS = {"batch_norm_train": batch_norm_train, "batch_norm_train_grad": batch_norm_train_grad,
+           "batch_moments": batch_moments}

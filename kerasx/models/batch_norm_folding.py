@@ -75,16 +75,26 @@ def folded_call(conv, bn, x, training):
 
 class FoldedConvBN:
     """A functional model's plan entry for a convolution call and the batch
-    normalization call that alone reads it."""
+    normalization call that alone reads it, optionally with the pooling chain (an
+    activation layer or none, then max pooling) that reads the normalization."""
 
-    __slots__ = ("conv", "bn")
+    __slots__ = ("conv", "bn", "between", "pool")
 
-    def __init__(self, conv, bn):
-        self.conv, self.bn = conv, bn
+    def __init__(self, conv, bn, between=None, pool=None):
+        self.conv, self.bn, self.between, self.pool = conv, bn, between, pool
 
     def __call__(self, x, training=None):
+        from kerasx.models.fusion import FusedChain
+
+        kwargs = {} if training is None else {"training": training}
         out = folded_call(self.conv, self.bn, x, training)
-        if out is None:
-            kwargs = {} if training is None else {"training": training}
-            out = self.bn(self.conv(x, **kwargs), **kwargs)
-        return out
+        if out is not None:  # inference: then the activation and the pooling
+            if self.pool is None:
+                return out
+            if self.between is None:
+                return self.pool(out, **kwargs)
+            return FusedChain(None, self.between, self.pool)(out, training)
+        y = self.conv(x, **kwargs)
+        if self.pool is None:
+            return self.bn(y, **kwargs)
+        return FusedChain(self.bn, self.between, self.pool)(y, training)

@@ -18,9 +18,13 @@ then reach another position).
 
 Anything unusual about a call (a symbolic or masked input, a layer not built yet,
 an input spec, an activity regularizer, a subclass of any of the layers) runs the
-layers one by one instead. For inference, a batch normalization right after a
+layers one by one instead. In training, a `BatchNormalization` followed by max
+pooling (directly or through such an activation layer) is one node as well
+(`kerasx.ops.batch_norm_pool`: the normalization is a per-channel affine map with
+the batch's statistics, so it also commutes with max, turning it into min where
+its scale is negative). For inference, a batch normalization right after a
 convolution is folded into it (`kerasx.models.batch_norm_folding`).
-`kerasx.config.set_layer_fusion(False)` turns both off.
+`kerasx.config.set_layer_fusion(False)` turns all of this off.
 """
 
 import functools
@@ -38,6 +42,22 @@ def _pool_types_for():
     return {Conv1D: (MaxPooling1D, GlobalMaxPooling1D),
             Conv2D: (MaxPooling2D, GlobalMaxPooling2D),
             Conv3D: (MaxPooling3D, GlobalMaxPooling3D)}
+
+
+@functools.cache
+def _pools_after_normalization():
+    from kerasx.layers import BatchNormalization, MaxPooling1D, MaxPooling2D, MaxPooling3D
+
+    return BatchNormalization, (MaxPooling1D, MaxPooling2D, MaxPooling3D)
+
+
+def _pools_after(layer):
+    """The pooling layer types that may be fused after `layer` (a convolution or a batch
+    normalization)."""
+    normalization, pools = _pools_after_normalization()
+    if type(layer) is normalization:
+        return pools
+    return _pool_types_for().get(type(layer), ())
 
 
 @functools.cache
@@ -82,10 +102,11 @@ def fused_activation(conv, pool, between=None):
             return None
         activation = layer_activation(between)
     else:
-        if (type(pool) not in _pool_types_for().get(type(conv), ())
-                or conv.data_format != pool.data_format or not (_plain(conv) and _plain(pool))):
+        if (type(pool) not in _pools_after(conv)
+                or getattr(conv, "data_format", pool.data_format) != pool.data_format
+                or not (_plain(conv) and _plain(pool))):
             return None
-        activation = conv.activation
+        activation = getattr(conv, "activation", activations.linear)
         if between is not None:
             if activation is not activations.linear or not _plain(between):
                 return None
@@ -93,9 +114,9 @@ def fused_activation(conv, pool, between=None):
     return activation if activation in _commuting_activations() else None
 
 
-def fused_call(conv, pool, x, between=None):
-    """`pool(between(conv(x)))` as one op (`conv` may be None), or None when this call
-    must run layer by layer."""
+def fused_call(conv, pool, x, between=None, training=None):
+    """`pool(between(conv(x)))` as one op (`conv` may be None, or a batch normalization),
+    or None when this call must run layer by layer."""
     if not (config.layer_fusion() and pool.built and (conv is None or conv.built)):
         return None
     activation = fused_activation(conv, pool, between)
@@ -106,7 +127,7 @@ def fused_call(conv, pool, x, between=None):
         return None
     if conv is None:
         return activation(pool(x))
-    return conv.call_with_max_pool(x, pool, activation)
+    return conv.call_with_max_pool(x, pool, activation, training=training)
 
 
 def concrete_input(layer, x):
@@ -153,7 +174,7 @@ def run_sequence(layers, x, training):
         chain = _chain_at(layers, i) if enabled else None
         if chain is not None:
             conv, between, pool = chain
-            out = fused_call(conv, pool, x, between)
+            out = fused_call(conv, pool, x, between, training)
             if out is not None:
                 x = out
                 i += 2 if conv is None or between is None else 3
@@ -174,14 +195,20 @@ class FusedChain:
         self.conv, self.between, self.pool = conv, between, pool
 
     def __call__(self, x, training=None):
-        out = fused_call(self.conv, self.pool, x, self.between)
-        if out is None:
-            kwargs = {} if training is None else {"training": training}
-            for layer in (self.conv, self.between, self.pool):
-                if layer is not None:
-                    x = layer(x, **kwargs)
-            out = x
-        return out
+        out = fused_call(self.conv, self.pool, x, self.between, training)
+        if out is not None:
+            return out
+        kwargs = {} if training is None else {"training": training}
+        if self.conv is not None:
+            x = self.conv(x, **kwargs)
+            if self.between is not None:  # the activation may still pool first
+                out = fused_call(None, self.pool, x, self.between, training)
+                if out is not None:
+                    return out
+        for layer in (self.between, self.pool):
+            if layer is not None:
+                x = layer(x, **kwargs)
+        return x
 
 
 def fuse_plan(plan, output_ids, consumers):
@@ -209,8 +236,14 @@ def fuse_plan(plan, output_ids, consumers):
             continue
         nxt = sole_reader(step) if step[1] is not None else None
         if nxt is not None and is_foldable(step[0], plan[nxt][0]):
-            skip.add(nxt)
-            fused.append((FoldedConvBN(step[0], plan[nxt][0]), step[1], None, plan[nxt][3]))
+            # the normalization may start a pooling chain of its own (for training)
+            tail = _functional_chain(plan, nxt, sole_reader)
+            between, pool = (None, None) if tail is None else (
+                None if i is None else plan[i][0] for i in tail[1:])
+            used = [nxt] + ([] if tail is None else [i for i in tail[1:] if i is not None])
+            skip.update(used)
+            fused.append((FoldedConvBN(step[0], plan[nxt][0], between, pool), step[1], None,
+                          plan[used[-1]][3]))
             continue
         chain = _functional_chain(plan, index, sole_reader)
         if chain is None:

@@ -182,11 +182,11 @@ class BaseConv(InputChecks, Layer):
                            self.dilation_rate, self.groups, bias=self.bias)
         return self.activation(outputs)
 
-    def call_with_max_pool(self, inputs, pool, activation=None):
+    def call_with_max_pool(self, inputs, pool, activation=None, training=None):
         """`pool(activation(conv(inputs) + bias))` for a max or global max pooling layer
         `pool` as one op (`kerasx.ops.conv_pool`), with the layer's activation unless
         `activation` is given; the models call it for fusable layers
-        (`kerasx.models.fusion`)."""
+        (`kerasx.models.fusion`). `training` changes nothing for a convolution."""
         activation = self.activation if activation is None else activation
         self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))

@@ -5,6 +5,7 @@ __all__ = ["BatchNormalization"]
 from kerasx import constraints, initializers, ops, regularizers
 from kerasx.autodiff.tensor import value_of
 from kerasx.layers.layer import Layer
+from kerasx.ops.batch_norm_pool import batch_norm_max_pool
 from kerasx.ops.normalization import batch_normalization, fused_batch_normalization, moments
 from kerasx.saving.serialization import serialize_keras_object
 
@@ -143,11 +144,7 @@ class BatchNormalization(Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        axis = self._feature_axis(inputs.shape)
-        if inputs.shape[axis] != self.moving_mean.shape[0]:
-            raise ValueError(
-                f"BatchNormalization layer {self.name!r} was built for {self.moving_mean.shape[0]} "
-                f"features on axis {self.axis} but received inputs of shape {tuple(inputs.shape)}.")
+        axis = self._check_features(inputs)
         if mask is not None:
             mask = ops.convert_to_tensor(mask)
         if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
@@ -169,6 +166,37 @@ class BatchNormalization(Layer):
                                           scale=self.gamma, epsilon=self.epsilon)
         self._update_moving(mean, variance)
         return outputs
+
+    def _check_features(self, inputs):
+        axis = self._feature_axis(inputs.shape)
+        if inputs.shape[axis] != self.moving_mean.shape[0]:
+            raise ValueError(
+                f"BatchNormalization layer {self.name!r} was built for {self.moving_mean.shape[0]} "
+                f"features on axis {self.axis} but received inputs of shape {tuple(inputs.shape)}.")
+        return axis
+
+    def call_with_max_pool(self, inputs, pool, activation, training=None):
+        """`pool(activation(self(inputs)))` for a max pooling layer `pool` as one op while
+        the layer trains on the batch's statistics (`kerasx.ops.batch_norm_pool`), or
+        None for any other call, which the model then runs layer by layer
+        (`kerasx.models.fusion`). `activation` must commute with max."""
+        from kerasx import activations
+        from kerasx.layers.layer import _TRAINING
+
+        if training is None:
+            training = _TRAINING.get()
+        if not (training and self.trainable) or self.renorm:
+            return None
+        axis = self._check_features(inputs)
+        if axis != (len(inputs.shape) - 1 if pool.data_format == "channels_last" else 1):
+            return None
+        pool.compute_output_shape(tuple(inputs.shape))
+        relu = activation is activations.relu
+        out, mean, variance = batch_norm_max_pool(
+            inputs, self.gamma, self.beta, self.epsilon, pool.pool_size, pool.strides,
+            pool.padding, pool.data_format, relu)
+        self._update_moving(mean, variance)
+        return out if relu or activation is activations.linear else activation(out)
 
     def _update_moving(self, mean, variance):
         m = self.momentum

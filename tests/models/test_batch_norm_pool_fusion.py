@@ -1,0 +1,135 @@
+"""In training, models run a `BatchNormalization`, the activation layer after it and the
+max pooling after that as one node (`kerasx.ops.batch_norm_pool`): the same training
+as layer by layer, moving statistics included, and only where that is safe."""
+
+import numpy as np
+import pytest
+
+import kerasx
+from kerasx import layers
+from kerasx.testing import float64
+from tests.conftest import to_numpy
+
+rng = np.random.default_rng(6)
+X = rng.normal(size=(12, 8, 8, 3))
+Y = rng.integers(0, 3, size=12)
+
+
+@pytest.fixture
+def fused(monkeypatch):
+    """Per call of `BatchNormalization.call_with_max_pool`: whether it ran as one node."""
+    calls = []
+    original = layers.BatchNormalization.call_with_max_pool
+
+    def spy(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(layers.BatchNormalization, "call_with_max_pool", spy)
+    return calls
+
+
+def _block(bn=None, between=layers.ReLU, data_format="channels_last"):
+    return [layers.Conv2D(4, 3, padding="same", data_format=data_format),
+            bn() if bn else layers.BatchNormalization(
+                axis=-1 if data_format == "channels_last" else 1),
+            *([between()] if between else []), layers.MaxPooling2D(data_format=data_format)]
+
+
+def _train(model, x, monkeypatch, fusion):
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", fusion)
+    with float64():
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        history = model.fit(x, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", True)
+    return history.history["loss"], [w.numpy() for w in model.weights]
+
+
+def _sequential(input_shape=(8, 8, 3), **block):
+    kerasx.utils.set_random_seed(1)
+    with float64():  # the layers take their dtype when they are made
+        return kerasx.Sequential([kerasx.Input(input_shape), *_block(**block), layers.Flatten(),
+                                  layers.Dense(3, activation="softmax")])
+
+
+@pytest.mark.parametrize("between,data_format", [
+    (layers.ReLU, "channels_last"), (None, "channels_last"),
+    (lambda: layers.Activation("tanh"), "channels_last"), (layers.ReLU, "channels_first")],
+    ids=["relu", "no_activation", "tanh", "channels_first"])
+def test_sequential_trains_like_the_layers_one_by_one(between, data_format, fused,
+                                                      monkeypatch):
+    x = X if data_format == "channels_last" else np.moveaxis(X, -1, 1).copy()
+    shape = x.shape[1:]
+    got = _train(_sequential(shape, between=between, data_format=data_format), x,
+                 monkeypatch, True)
+    assert fused and all(fused)
+    fused.clear()
+    want = _train(_sequential(shape, between=between, data_format=data_format), x,
+                  monkeypatch, False)
+    assert fused == []
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
+    for a, b in zip(got[1], want[1]):  # the moving statistics are weights too
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_functional_conv_batch_norm_relu_pool(fused, monkeypatch):
+    def build():
+        kerasx.utils.set_random_seed(2)
+        with float64():
+            inp = kerasx.Input((8, 8, 3))
+            y = inp
+            for layer in _block():
+                y = layer(y)
+            return kerasx.Model(inp, layers.Dense(3, activation="softmax")(layers.Flatten()(y)))
+
+    got = _train(build(), X, monkeypatch, True)
+    assert fused and all(fused)
+    want = _train(build(), X, monkeypatch, False)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
+    for a, b in zip(got[1], want[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    model = build()
+    fused.clear()
+    with float64():
+        model(X, training=False)  # inference: the normalization folds into the convolution
+    assert fused == []
+
+
+@pytest.mark.parametrize("bn", [
+    lambda: layers.BatchNormalization(renorm=True),
+    lambda: layers.BatchNormalization(axis=1),
+], ids=["renorm", "another_axis"])
+def test_unusual_normalizations_run_layer_by_layer(bn, fused, monkeypatch):
+    got = _train(_sequential(bn=bn), X, monkeypatch, True)
+    assert fused and not any(fused)
+    want = _train(_sequential(bn=bn), X, monkeypatch, False)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
+
+
+def test_a_frozen_normalization_folds_instead(fused, monkeypatch):
+    """Frozen, the normalization uses its moving statistics even in training, so it
+    folds into the convolution (`batch_norm_folding`) and is not pooled with."""
+    model = _sequential()
+    model.layers[1].trainable = False
+    with float64():
+        got = to_numpy(model(X, training=True))
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+        want = to_numpy(model(X, training=True))
+    assert fused == []
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_the_error_for_wrong_features_is_the_layers(fused):
+    from kerasx.autodiff.tensor import Tensor
+
+    with float64():
+        bn, pool = layers.BatchNormalization(), layers.MaxPooling2D()
+        bn.build((None, 8, 8, 3))
+        x = Tensor(np.zeros((2, 8, 8, 5)))
+        with pytest.raises(ValueError) as direct:
+            bn(x, training=True)
+        with pytest.raises(ValueError) as pooled:
+            bn.call_with_max_pool(x, pool, kerasx.activations.relu, training=True)
+    assert str(pooled.value) == str(direct.value)
+    assert "was built for 3 features" in str(direct.value)
