@@ -229,6 +229,28 @@ def max_pool_backward(code, dy, x_shape, pool_size, strides):
     return dx
 
 
+def max_pool_backward_affine(code, dy, x_shape, pool_size, strides, x, slope, intercept):
+    """`max_pool_backward(...) + x * slope + intercept` (per-channel `slope` and
+    `intercept`) in one blocked pass: the input gradient of a batch normalization
+    pooled with its batch statistics (`kerasx.ops.batch_norm_pool`)."""
+    out_sizes = tuple(dy.shape[1:-1])
+    dx = np.empty(tuple(x_shape), dtype=dy.dtype)
+    slices = _window_slices(pool_size, (1,) * len(pool_size), strides, out_sizes)
+    nb = _batch_block(dx)
+    mask = np.empty((min(nb, dy.shape[0]),) + tuple(dy.shape[1:]), dtype=dy.dtype)
+    for start in range(0, dy.shape[0], nb):
+        cb, gb, xb = code[start:start + nb], dy[start:start + nb], dx[start:start + nb]
+        np.multiply(x[start:start + nb], slope, out=xb)
+        xb += intercept
+        m = mask[:len(cb)]
+        for offset, index in enumerate(slices):
+            np.equal(cb, offset, out=m, casting="unsafe")
+            np.multiply(gb, m, out=m)
+            target = xb[index]
+            np.add(target, m, out=target)
+    return dx
+
+
 def relu_inplace(xp, y):
     """ReLU written over the fresh convolution output (no second activation-sized array)."""
     return np.maximum(y, 0, out=y)
@@ -268,3 +290,4 @@ KERNELS["relu_inplace"] = relu_inplace
 KERNELS["conv_relu_bias_grad"] = conv_relu_bias_grad
 KERNELS["max_pool_forward"] = max_pool_forward
 KERNELS["max_pool_backward"] = max_pool_backward
+KERNELS["max_pool_backward_affine"] = max_pool_backward_affine

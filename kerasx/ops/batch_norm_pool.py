@@ -98,10 +98,7 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
         if getattr(inputs, "tracked", False):
             slope = -a * rinv * g_scale / count
             intercept = -a * g_offset / count - mean * slope
-            gx = route(g * a)
-            gx += x * slope
-            gx += intercept
-            gx = from_channels_last(xp, gx, data_format)
+            gx = from_channels_last(xp, route(g * a, plus=(x, slope, intercept)), data_format)
         if scale is not None and getattr(scale, "tracked", False):
             gs = g_scale
         if offset is not None and getattr(offset, "tracked", False):

@@ -9,7 +9,8 @@ A backend may register faster `pool_forward` / `pool_backward` kernels with the
 signatures of the portable functions below, and for max pooling a
 `max_pool_forward(x, pool_size, strides)` returning `(out, offsets)` (or None to
 decline) with its `max_pool_backward(offsets, dy, x_shape, pool_size, strides)`,
-which keep the winning window offsets instead of the input.
+which keep the winning window offsets instead of the input, and
+`max_pool_backward_affine(..., x, slope, intercept)` adding `x * slope + intercept`.
 """
 
 import math
@@ -140,7 +141,8 @@ def pool(inputs, pool_size, strides=None, padding="valid", data_format=None, mod
 
 def pool_channels_last(backend, x, pool_size, strides, padding, mode, want_grad):
     """Pools a channels_last array: returns `(y, vjp)`, where `vjp(g)` maps the output
-    gradient to the input gradient (both channels_last), or None unless `want_grad`.
+    gradient to the input gradient (both channels_last), or None unless `want_grad`;
+    `vjp(g, plus=(x, slope, intercept))` also adds `x * slope + intercept`.
 
     Arguments are already normalized. The backward keeps only what it needs: the
     winning offsets when the backend's argmax kernel takes the input, else the padded
@@ -172,17 +174,24 @@ def pool_channels_last(backend, x, pool_size, strides, padding, mode, want_grad)
     padded_shape = tuple(xpad.shape)
     if found is not None:
         argmax_bwd = backend.kernel("max_pool_backward")
+        affine_bwd = None if padded else backend.kernel("max_pool_backward_affine")
         keep = None
     full_shape = tuple(x.shape)
     del x, xpad
 
-    def vjp(g):
+    def vjp(g, plus=None):
+        # plus=(x, slope, intercept) adds `x * slope + intercept` (per channel) to the
+        # result, in the same blocked pass where the backend has a kernel for it
+        if found is not None and plus is not None and affine_bwd is not None:
+            return affine_bwd(offsets, g, padded_shape, pool_size, strides, *plus)
         if found is not None:
             gpad = argmax_bwd(offsets, g, padded_shape, pool_size, strides)
         else:
             gpad = fast_bwd(keep, y, g, pool_size, strides, mode, counts)
         if padded:
             gpad = gpad[interior(full_shape, pads)]
+        if plus is not None:
+            gpad = gpad + (plus[0] * plus[1] + plus[2])
         return gpad
 
     return y, vjp

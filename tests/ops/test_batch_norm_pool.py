@@ -83,3 +83,53 @@ def test_returns_the_batch_statistics():
     np.testing.assert_allclose(ops.convert_to_numpy(variance), x.var(axis=(0, 1, 2)),
                                rtol=1e-12)
     assert tuple(out.shape) == (4, 2, 2, 3)
+
+
+numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
+
+
+@numpy_only
+def test_numpy_affine_pool_backward_matches_the_two_steps():
+    from kerasx.backends.numpy_conv import max_pool_backward, max_pool_backward_affine
+
+    code = rng.integers(0, 4, (5, 3, 4, 6)).astype(np.uint8)
+    code[0, 0, 0, 0] = 255  # a NaN window: no gradient
+    dy, x = r(5, 3, 4, 6), r(5, 6, 8, 6)
+    slope, intercept = r(6), r(6)
+    got = max_pool_backward_affine(code, dy, x.shape, (2, 2), (2, 2), x, slope, intercept)
+    want = max_pool_backward(code, dy, x.shape, (2, 2), (2, 2)) + x * slope + intercept
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+@numpy_only
+def test_float32_through_the_numpy_kernels_matches_the_separate_ops(monkeypatch):
+    """Through the winning-offset pooling kernels (made to take this small input) and
+    the blocked affine backward; float32, against the separate normalization, ReLU and
+    pooling ops."""
+    from kerasx import GradientTape, Variable
+    from kerasx.backends import numpy_conv
+    from kerasx.ops.normalization import fused_batch_normalization
+
+    monkeypatch.setattr(numpy_conv, "_ARGMAX_POOL_MIN_BYTES", 0)
+    calls = []
+    affine = numpy_conv.max_pool_backward_affine
+    monkeypatch.setitem(current().kernels, "max_pool_backward_affine",
+                        lambda *a: calls.append(1) or affine(*a))
+    x = Variable(r(16, 16, 16, 8).astype(np.float32))
+    gamma = Variable(np.array([1.0, -0.5, 2.0, 0.3, -1.5, 1.0, 0.7, -0.2], np.float32))
+    beta = Variable(r(8).astype(np.float32))
+    results = []
+    for fused in (True, False):
+        with GradientTape() as tape:
+            if fused:
+                out = batch_norm_max_pool(x, gamma, beta, 1e-3, 2, None, "valid",
+                                          "channels_last", True)[0]
+            else:
+                y = fused_batch_normalization(x, -1, gamma, beta, 1e-3)[0]
+                out = ops.max_pool(ops.relu(y), 2, 2)
+            loss = ops.sum(out * ops.sin(out))
+        results.append([out] + tape.gradient(loss, [x, gamma, beta]))
+    assert calls == [1]
+    for a, b in zip(*results):
+        a, b = ops.convert_to_numpy(a), ops.convert_to_numpy(b)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
