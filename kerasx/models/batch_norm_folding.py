@@ -22,13 +22,14 @@ def _layer_types():
     from kerasx.layers import BatchNormalization, Dense
     from kerasx.models.fusion import _pool_types_for
 
-    return BatchNormalization, frozenset(_pool_types_for()) | {Dense}
+    pools = _pool_types_for()
+    return BatchNormalization, frozenset(pools) | {Dense}, pools
 
 
 def is_foldable(conv, bn):
     """Whether `bn(conv(x))` may be folded (the call's mode is checked in `folded_call`).
     Runs for every layer of every model call, so the type test comes first."""
-    bn_type, conv_types = _layer_types()
+    bn_type, conv_types, _ = _layer_types()
     if type(bn) is not bn_type or type(conv) not in conv_types:
         return False
     from kerasx import activations
@@ -54,9 +55,10 @@ def folded_weights(kernel, bias, bn):
     return value_of(kernel) * a, shift if bias is None else value_of(bias) * a + shift
 
 
-def folded_call(conv, bn, x, training):
+def folded_call(conv, bn, x, training, check_only=False):
     """`bn(conv(x))` as one folded convolution, or None when this call must run the two
-    layers (a gradient is recorded, the normalization trains, or an unusual input)."""
+    layers (a gradient is recorded, the normalization trains, or an unusual input).
+    With `check_only`, True instead of running when the call could fold."""
     from kerasx import config
     from kerasx.layers.layer import _TRAINING
     from kerasx.models.fusion import concrete_input
@@ -67,10 +69,34 @@ def folded_call(conv, bn, x, training):
         training = _TRAINING.get()
     if training and bn.trainable:
         return None
+    if check_only:
+        return True
     x = concrete_input(conv, x)
     if x is None:
         return None
     return conv.call_with_batch_norm(x, bn)
+
+
+def folded_pool_call(conv, bn, between, pool, x, training):
+    """`pool(between(bn(conv(x))))` as one pooled convolution with the normalization
+    folded in (inference), or None when this call must run otherwise. `between` (an
+    activation layer or None) and `pool` must form a fusable chain after `bn`."""
+    from kerasx.models.fusion import fused_activation
+
+    if not (conv.built and bn.built and pool.built):
+        return None
+    activation = fused_activation(bn, pool, between)
+    if activation is None or type(pool) not in _layer_types()[2].get(type(conv), ()) \
+            or conv.data_format != pool.data_format:
+        return None
+    if folded_call(conv, bn, None, training, check_only=True) is None:
+        return None
+    from kerasx.models.fusion import concrete_input
+
+    x = concrete_input(conv, x)
+    if x is None:
+        return None
+    return conv.call_with_batch_norm_and_max_pool(x, bn, pool, activation)
 
 
 class FoldedConvBN:
@@ -87,6 +113,10 @@ class FoldedConvBN:
         from kerasx.models.fusion import FusedChain
 
         kwargs = {} if training is None else {"training": training}
+        if self.pool is not None:
+            out = folded_pool_call(self.conv, self.bn, self.between, self.pool, x, training)
+            if out is not None:
+                return out
         out = folded_call(self.conv, self.bn, x, training)
         if out is not None:  # inference: then the activation and the pooling
             if self.pool is None:

@@ -31,7 +31,8 @@ import functools
 
 from kerasx import config
 from kerasx.autodiff.tensor import Tensor
-from kerasx.models.batch_norm_folding import FoldedConvBN, folded_call, is_foldable
+from kerasx.models.batch_norm_folding import (FoldedConvBN, folded_call, folded_pool_call,
+                                              is_foldable)
 
 
 @functools.cache
@@ -166,6 +167,13 @@ def run_sequence(layers, x, training):
     enabled = config.layer_fusion()
     while i < n:
         if enabled and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
+            tail = _chain_at(layers, i + 1)
+            if tail is not None and tail[0] is layers[i + 1]:  # normalization, then pooling
+                out = folded_pool_call(layers[i], tail[0], tail[1], tail[2], x, training)
+                if out is not None:
+                    x = out
+                    i += 3 if tail[1] is None else 4
+                    continue
             out = folded_call(layers[i], layers[i + 1], x, training)
             if out is not None:
                 x = out

@@ -16,14 +16,16 @@ X = rng.normal(size=(8, 9, 9, 3)).astype(np.float32)
 
 @pytest.fixture
 def folds(monkeypatch):
+    """The (conv, bn) pairs folded per call, with or without the pooling after them."""
     calls = []
-    original = base_conv.BaseConv.call_with_batch_norm
+    for name in ("call_with_batch_norm", "call_with_batch_norm_and_max_pool"):
+        original = getattr(base_conv.BaseConv, name)
 
-    def spy(self, inputs, bn):
-        calls.append((self.name, bn.name))
-        return original(self, inputs, bn)
+        def spy(self, inputs, bn, *rest, original=original):
+            calls.append((self.name, bn.name))
+            return original(self, inputs, bn, *rest)
 
-    monkeypatch.setattr(base_conv.BaseConv, "call_with_batch_norm", spy)
+        monkeypatch.setattr(base_conv.BaseConv, name, spy)
     return calls
 
 
@@ -183,3 +185,57 @@ def test_functional_dense_folds(dense_folds, monkeypatch):
     got = to_numpy(model(x))
     assert dense_folds == [("d", "bn")]
     np.testing.assert_allclose(got, _unfolded(model, x, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+# -- the folded convolution pooled in one node ------------------------------------------------
+@pytest.fixture
+def pooled_folds(monkeypatch):
+    """Per call of `call_with_batch_norm_and_max_pool`: whether it ran as one node."""
+    calls = []
+    original = base_conv.BaseConv.call_with_batch_norm_and_max_pool
+
+    def spy(self, *args):
+        out = original(self, *args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(base_conv.BaseConv, "call_with_batch_norm_and_max_pool", spy)
+    return calls
+
+
+def _conv_bn_pool(between, bn_kwargs=None, functional=False):
+    kerasx.utils.set_random_seed(3)
+    chain = [layers.Conv2D(4, 3, name="c"), layers.BatchNormalization(name="bn",
+                                                                      **(bn_kwargs or {}))]
+    chain += ([between()] if between else []) + [layers.MaxPooling2D(), layers.Flatten()]
+    if functional:
+        inp = kerasx.Input(X.shape[1:])
+        y = inp
+        for layer in chain:
+            y = layer(y)
+        model = kerasx.Model(inp, y)
+    else:
+        model = kerasx.Sequential([kerasx.Input(X.shape[1:])] + chain)
+    bn = model.get_layer("bn")
+    features = bn.moving_mean.shape[0]
+    bn.set_weights([rng.uniform(-1.5, 2.0, features), rng.normal(size=features),
+                    rng.normal(size=features), rng.uniform(0.5, 2.0, features)])
+    return model
+
+
+@pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
+@pytest.mark.parametrize("between", [layers.ReLU, None, lambda: layers.Activation("tanh")],
+                         ids=["relu", "none", "tanh"])
+def test_inference_pools_the_folded_convolution(between, functional, pooled_folds,
+                                                monkeypatch):
+    model = _conv_bn_pool(between, functional=functional)
+    got = model.predict(X, verbose=0)
+    assert pooled_folds and all(pooled_folds)
+    np.testing.assert_allclose(got, _unfolded(model, X, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+def test_a_normalization_over_another_axis_is_not_pooled_with(pooled_folds, monkeypatch):
+    model = _conv_bn_pool(layers.ReLU, {"axis": 1})
+    got = model.predict(X, verbose=0)
+    assert pooled_folds and not any(pooled_folds)
+    np.testing.assert_allclose(got, _unfolded(model, X, monkeypatch), rtol=1e-5, atol=1e-5)

@@ -190,30 +190,50 @@ class BaseConv(InputChecks, Layer):
         activation = self.activation if activation is None else activation
         self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))
+        return self._pooled(inputs, self.kernel, self.bias, pool, activation)
+
+    def call_with_batch_norm(self, inputs, bn):
+        """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one
+        convolution with the normalization folded into the kernel and bias
+        (`kerasx.models.batch_norm_folding`; no gradient is recorded)."""
+        folded = self._folded(inputs, bn)
+        if folded is None:
+            return bn(self(inputs), training=False)
+        return ops.conv(inputs, folded[0], self.strides, self.padding, self.data_format,
+                        self.dilation_rate, self.groups, bias=folded[1])
+
+    def call_with_batch_norm_and_max_pool(self, inputs, bn, pool, activation):
+        """`pool(activation(bn(self(inputs))))` in inference mode as one
+        `call_with_max_pool` with the normalization folded into the kernel and bias; None
+        when the normalization is over another axis (the caller then runs the layers)."""
+        folded = self._folded(inputs, bn)
+        if folded is None:
+            return None
+        pool.compute_output_shape(self.compute_output_shape(inputs.shape))
+        return self._pooled(inputs, folded[0], folded[1], pool, activation)
+
+    def _folded(self, inputs, bn):
+        """The `(kernel, bias)` with `bn` folded in, or None for a normalization over
+        an axis other than the filters."""
+        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
+        out_shape = self.compute_output_shape(inputs.shape)
+        channel_axis = len(out_shape) - 1 if self.data_format == "channels_last" else 1
+        if bn._feature_axis(out_shape) != channel_axis:
+            return None
+        from kerasx.models.batch_norm_folding import folded_weights
+
+        return folded_weights(self.kernel, self.bias, bn)
+
+    def _pooled(self, inputs, kernel, bias, pool, activation):
         relu = activation is activations.relu
-        conv_args = (inputs, self.kernel, self.bias, self.strides, self.padding,
-                     self.data_format, self.dilation_rate, self.groups)
+        conv_args = (inputs, kernel, bias, self.strides, self.padding, self.data_format,
+                     self.dilation_rate, self.groups)
         if hasattr(pool, "keepdims"):  # global pooling
             out = conv_global_max_pool(*conv_args, relu=relu, keepdims=pool.keepdims)
         else:
             out = conv_max_pool(*conv_args, relu=relu, pool_size=pool.pool_size,
                                 pool_strides=pool.strides, pool_padding=pool.padding)
         return out if relu or activation is activations.linear else activation(out)
-
-    def call_with_batch_norm(self, inputs, bn):
-        """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one
-        convolution with the normalization folded into the kernel and bias
-        (`kerasx.models.batch_norm_folding`; no gradient is recorded)."""
-        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
-        out_shape = self.compute_output_shape(inputs.shape)
-        channel_axis = len(out_shape) - 1 if self.data_format == "channels_last" else 1
-        if bn._feature_axis(out_shape) != channel_axis:
-            return bn(self(inputs), training=False)
-        from kerasx.models.batch_norm_folding import folded_weights
-
-        kernel, bias = folded_weights(self.kernel, self.bias, bn)
-        return ops.conv(inputs, kernel, self.strides, self.padding, self.data_format,
-                        self.dilation_rate, self.groups, bias=bias)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
