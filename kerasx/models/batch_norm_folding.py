@@ -8,8 +8,11 @@ equals one convolution with the kernel scaled by `a` along its filters and the b
 `bias * a + c`: the normalization's passes over the layer's output disappear. Sequential
 and functional models do this (`kerasx.models.fusion`) when nothing records a
 gradient and the normalization runs in inference mode (`training` false, or the
-layer frozen); the result equals the two layers' up to float rounding. Training
-runs the two layers as they are.
+layer frozen); the result equals the two layers' up to float rounding. When the
+normalization is followed by max pooling (directly or through an activation that
+commutes with max), the folded convolution runs pooled as well
+(`call_with_batch_norm_and_max_pool`, `kerasx.ops.conv_pool`). Training runs the
+two layers as they are (and pools with the normalization: `kerasx.ops.batch_norm_pool`).
 """
 
 import functools
