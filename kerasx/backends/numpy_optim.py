@@ -96,13 +96,7 @@ def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
 def adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):
     """Updates the arrays `m`, `v` (and `v_hat`) in place and leaves the parameter's
     decrement in `scratch`."""
-    np.subtract(grad, m, out=scratch)
-    scratch *= 1 - beta_1
-    m += scratch
-    np.multiply(grad, grad, out=scratch)
-    scratch -= v
-    scratch *= 1 - beta_2
-    v += scratch
+    _moments(grad, m, v, scratch, beta_1, beta_2)
     second = v
     if v_hat is not None:
         np.maximum(v_hat, v, out=v_hat)
@@ -111,6 +105,17 @@ def adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):
     scratch += epsilon
     np.divide(m, scratch, out=scratch)
     scratch *= alpha
+
+
+def _moments(grad, m, v, scratch, beta_1, beta_2):
+    """Adam's running moments in place: `m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2)`."""
+    np.subtract(grad, m, out=scratch)
+    scratch *= 1 - beta_1
+    m += scratch
+    np.multiply(grad, grad, out=scratch)
+    scratch -= v
+    scratch *= 1 - beta_2
+    v += scratch
 
 
 def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, epsilon):
@@ -239,13 +244,7 @@ def nadam_step(grad, m, v, scratch, spare, learning_rate, coefficients, epsilon)
     `lr m_hat / (sqrt(v_hat) + eps)` (the portable update's operations in its order;
     `spare` may be `grad`)."""
     beta_1, beta_2, u_t, u_t_1, rest_t_1, rest_t, correction_2 = coefficients
-    np.subtract(grad, m, out=scratch)
-    scratch *= 1 - beta_1
-    m += scratch
-    np.multiply(grad, grad, out=scratch)
-    scratch -= v
-    scratch *= 1 - beta_2
-    v += scratch
+    _moments(grad, m, v, scratch, beta_1, beta_2)
     np.multiply(m, u_t_1, out=scratch)
     scratch /= rest_t_1
     np.multiply(grad, 1 - u_t, out=spare)

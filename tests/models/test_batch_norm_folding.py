@@ -14,18 +14,29 @@ rng = np.random.default_rng(4)
 X = rng.normal(size=(8, 9, 9, 3)).astype(np.float32)
 
 
+def _spy(monkeypatch, owner, name, calls, record):
+    """Wraps the method `owner.name`: each call appends `record(self, args, result)`."""
+    original = getattr(owner, name)
+
+    def spy(self, *args):
+        out = original(self, *args)
+        calls.append(record(self, args, out))
+        return out
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
+
+
+def _pair(layer, args, out):
+    return layer.name, args[1].name
+
+
 @pytest.fixture
 def folds(monkeypatch):
     """The (conv, bn) pairs folded per call, with or without the pooling after them."""
     calls = []
     for name in ("call_with_batch_norm", "call_with_batch_norm_and_max_pool"):
-        original = getattr(base_conv.BaseConv, name)
-
-        def spy(self, inputs, bn, *rest, original=original):
-            calls.append((self.name, bn.name))
-            return original(self, inputs, bn, *rest)
-
-        monkeypatch.setattr(base_conv.BaseConv, name, spy)
+        _spy(monkeypatch, base_conv.BaseConv, name, calls, _pair)
     return calls
 
 
@@ -122,15 +133,7 @@ def test_functional_folds_a_conv_read_only_by_its_normalization(folds, monkeypat
 # -- a Dense layer and the normalization after it ------------------------------------------
 @pytest.fixture
 def dense_folds(monkeypatch):
-    calls = []
-    original = layers.Dense.call_with_batch_norm
-
-    def spy(self, inputs, bn):
-        calls.append((self.name, bn.name))
-        return original(self, inputs, bn)
-
-    monkeypatch.setattr(layers.Dense, "call_with_batch_norm", spy)
-    return calls
+    return _spy(monkeypatch, layers.Dense, "call_with_batch_norm", [], _pair)
 
 
 def _trained_dense(input_shape, dense_kwargs=None, bn_kwargs=None):
@@ -191,16 +194,8 @@ def test_functional_dense_folds(dense_folds, monkeypatch):
 @pytest.fixture
 def pooled_folds(monkeypatch):
     """Per call of `call_with_batch_norm_and_max_pool`: whether it ran as one node."""
-    calls = []
-    original = base_conv.BaseConv.call_with_batch_norm_and_max_pool
-
-    def spy(self, *args):
-        out = original(self, *args)
-        calls.append(out is not None)
-        return out
-
-    monkeypatch.setattr(base_conv.BaseConv, "call_with_batch_norm_and_max_pool", spy)
-    return calls
+    return _spy(monkeypatch, base_conv.BaseConv, "call_with_batch_norm_and_max_pool", [],
+                lambda layer, args, out: out is not None)
 
 
 def _conv_bn_pool(between, bn_kwargs=None, functional=False):
