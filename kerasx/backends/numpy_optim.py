@@ -89,7 +89,7 @@ def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
     p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
     scratch = np.empty_like(mm)
     adam_step(grad, mm, vv, None if v_hat is None else private_buffer(v_hat), scratch,
-               alpha, beta_1, beta_2, epsilon)
+              alpha, beta_1, beta_2, epsilon)
     p -= scratch
 
 

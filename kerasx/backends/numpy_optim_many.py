@@ -76,8 +76,8 @@ def flat_views(buffer, shapes):
     return out
 
 
-# weights with fewer elements share one buffer per update (`adam_update_many`); larger
-# ones keep their own passes, which beat copying their gradients into a shared buffer
+# weights with fewer elements share one buffer per update (`update_many`); larger ones
+# keep their own passes, which beat copying their gradients into a shared buffer
 FLAT_LIMIT = 32768
 
 
@@ -94,7 +94,7 @@ def adam_update_many(params, grads, ms, vs, v_hats, alpha, beta_1, beta_2, epsil
 
 def _adam_flat(grad, slots, scratch, alpha, beta_1, beta_2, epsilon):
     adam_step(grad, slots[0], slots[1], slots[2] if len(slots) > 2 else None, scratch,
-               alpha, beta_1, beta_2, epsilon)
+              alpha, beta_1, beta_2, epsilon)
     return scratch, np.subtract
 
 
@@ -190,11 +190,11 @@ def update_many(single, step, args, params, grads, slot_lists, cache):
     """One optimizer step for every parameter, with shared buffers for the small ones.
 
     Parameters of `FLAT_LIMIT` elements or more, any alone in its dtype, and any
-    whose gradient has another dtype go through `single(i)`, the per-variable kernel. The slots of the others become
-    views of one buffer per slot (`FlatSlots`), their gradients are copied into
-    one more, and `step(grad, slot_buffers, scratch, *args)` runs once over all
-    of them, returning the flat change and the ufunc that applies it to each
-    parameter's piece. The step does the per-variable kernel's arithmetic,
+    whose gradient has another dtype go through `single(i)`, the per-variable
+    kernel. The slots of the others become views of one buffer per slot
+    (`FlatSlots`), their gradients are copied into one more, and `step(grad,
+    slot_buffers, scratch, *args)` runs once over all of them, returning the flat
+    change and the ufunc that applies it to each parameter's piece. The step does the per-variable kernel's arithmetic,
     operation for operation, so the results are the same bit for bit. `cache`
     holds the shared buffers from step to step.
     """
