@@ -23,16 +23,17 @@ def _run(x, scale, offset, g):
     return [ops.convert_to_numpy(t) for t in [out, mean, var] + grads]
 
 
+@pytest.mark.parametrize("block_bytes", [64, 1 << 18], ids=["row_blocks", "one_block"])
 @pytest.mark.parametrize("dtype,tol", [("float64", 1e-10), ("float32", 2e-5)])
 @pytest.mark.parametrize("shape", [(7, 5), (4, 6, 5, 3)])
 @pytest.mark.parametrize("params", ["both", "scale_only", "none"])
-def test_kernel_matches_portable_path(shape, params, dtype, tol, monkeypatch):
+def test_kernel_matches_portable_path(shape, params, dtype, tol, block_bytes, monkeypatch):
     from kerasx.backends import numpy_normalization
 
     backend = current()
     if backend.name != "numpy":
         pytest.skip("the kernel is the NumPy backend's")
-    monkeypatch.setattr(numpy_normalization, "_BLOCK_BYTES", 64)  # several row blocks
+    monkeypatch.setattr(numpy_normalization, "_BLOCK_BYTES", block_bytes)
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
     g = rng.standard_normal(shape).astype(dtype)
@@ -67,3 +68,22 @@ def test_kernel_is_used_for_the_last_axis_only(monkeypatch):
     out, mean, _ = fused_batch_normalization(x, axis=1)
     assert calls == [True]
     np.testing.assert_allclose(ops.convert_to_numpy(mean), x.mean(axis=(0, 2)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_one_block_and_row_blocks_agree(scale, monkeypatch):
+    from kerasx.backends import numpy_normalization as kernels
+
+    if current().name != "numpy":
+        pytest.skip("the kernel is the NumPy backend's")
+    rng = np.random.default_rng(2)
+    x, g = rng.standard_normal((2, 40, 6)), rng.standard_normal((2, 40, 6))
+    gamma = rng.uniform(0.5, 2, 6) if scale else None
+    results = []
+    for block_bytes in (1 << 18, 6 * 8 * 7):  # one block; blocks of 7 rows
+        monkeypatch.setattr(kernels, "_BLOCK_BYTES", block_bytes)
+        out, mean, variance, saved = kernels.batch_norm_train(x, gamma, np.ones(6), 1e-3)
+        results.append([out, mean, variance, *kernels.batch_norm_train_grad(g, saved, gamma,
+                                                                           True)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
