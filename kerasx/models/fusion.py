@@ -29,7 +29,7 @@ convolution is folded into it (`kerasx.models.batch_norm_folding`).
 
 import functools
 
-from kerasx import config
+from kerasx import activations, config
 from kerasx.autodiff.tensor import Tensor
 from kerasx.models.batch_norm_folding import (FoldedConvBN, folded_call, folded_pool_call,
                                               is_foldable)
@@ -68,10 +68,16 @@ def _max_pool_types():
 
 @functools.cache
 def _commuting_activations():
-    from kerasx import activations as a
-
+    a = activations
     return (a.relu, a.linear, a.sigmoid, a.tanh, a.elu, a.selu, a.softplus, a.softsign,
             a.exponential, a.leaky_relu, a.celu)
+
+
+@functools.cache
+def _activation_layer_types():
+    from kerasx.layers import Activation, ReLU
+
+    return Activation, ReLU
 
 
 def _plain(layer):
@@ -81,9 +87,7 @@ def _plain(layer):
 
 def layer_activation(layer):
     """The activation an `Activation` or default `ReLU` layer applies, else None."""
-    from kerasx import activations
-    from kerasx.layers import Activation, ReLU
-
+    Activation, ReLU = _activation_layer_types()
     if type(layer) is Activation:
         return layer.activation
     if (type(layer) is ReLU and layer.max_value is None and layer.negative_slope == 0.0
@@ -96,7 +100,6 @@ def fused_activation(conv, pool, between=None):
     """The activation of `pool(between(conv(x)))` run as one op, or None when these
     layers cannot be fused (checked again at every call). `conv` may be None: an
     activation layer and the pooling after it then pool first."""
-    from kerasx import activations
 
     if conv is None:
         if type(pool) not in _max_pool_types() or not (_plain(pool) and _plain(between)):
