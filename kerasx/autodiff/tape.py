@@ -149,12 +149,8 @@ def backward(target, sources, seed=None, release=False):
     for i, s in enumerate(sources):
         source_pos.setdefault(id(s), []).append(i)
     results = [None] * len(sources)
-
-    def deliver(obj, g):
-        for i in source_pos.get(id(obj), ()):
-            results[i] = g if results[i] is None else results[i] + g
-
-    deliver(target, seed)
+    for i in source_pos.get(id(target), ()):
+        results[i] = seed
     root = getattr(target, "node", None)
     if root is None:
         return results
@@ -168,9 +164,12 @@ def backward(target, sources, seed=None, release=False):
         for parent, g in zip(node.parents, grads_in):
             if parent is None or g is None:
                 continue
-            if source_pos:
-                deliver(parent, g)
-            pnode = getattr(parent, "node", None)
+            # inlined (this loop runs for every edge of the graph): a source takes `g`
+            where = source_pos.get(id(parent))
+            if where is not None:
+                for i in where:
+                    results[i] = g if results[i] is None else results[i] + g
+            pnode = parent.node  # parents are Tensors or Variables (whose node is None)
             if pnode is not None:
                 slot = node_grads.get(pnode)
                 if slot is None:
