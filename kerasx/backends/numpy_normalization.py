@@ -28,16 +28,17 @@ def _rows_per_block(channels, itemsize):
     return max(1, _BLOCK_BYTES // max(1, channels * itemsize))
 
 
-def batch_norm_train(x, scale, offset, epsilon):
+def batch_norm_train(x, scale, offset, epsilon, relu=False):
     """`(out, mean, variance, saved)` for `x` of shape `(..., channels)` normalized over
     every other axis with the batch's own mean and biased variance; `scale` and
-    `offset` are `(channels,)` vectors or None. `saved` feeds `batch_norm_train_grad`."""
+    `offset` are `(channels,)` vectors or None; `relu` applies the ReLU in the last
+    pass. `saved` feeds `batch_norm_train_grad`."""
     channels = x.shape[-1]
     x2 = x.reshape(-1, channels)
     n, dtype = x2.shape[0], x2.dtype
     block = _rows_per_block(channels, x2.itemsize)
     if n <= block:
-        return _batch_norm_train_small(x, x2, scale, offset, epsilon)
+        return _batch_norm_train_small(x, x2, scale, offset, epsilon, relu)
     ones = _ones(min(block, n), dtype)
     mean = _ones(n, dtype) @ x2 / n
     xhat = np.empty_like(x2)
@@ -63,10 +64,12 @@ def batch_norm_train(x, scale, offset, epsilon):
             np.multiply(xb, scale, out=ob)
         if offset is not None:
             ob += offset
+        if relu:
+            np.maximum(ob, 0, out=ob)
     return out.reshape(x.shape), mean, variance, (xhat, rinv)
 
 
-def _batch_norm_train_small(x, x2, scale, offset, epsilon):
+def _batch_norm_train_small(x, x2, scale, offset, epsilon, relu):
     # one cached block: the same operations as the blocked loops, without their
     # slicing and scratch arrays (a 32 x 64 batch: most of the cost is per call)
     n = x2.shape[0]
@@ -79,7 +82,20 @@ def _batch_norm_train_small(x, x2, scale, offset, epsilon):
     out = xhat.copy() if scale is None else xhat * scale
     if offset is not None:
         out += offset
+    if relu:
+        np.maximum(out, 0, out=out)
     return out.reshape(x.shape), mean, variance, (xhat, rinv)
+
+
+def _masked(g2, out2, block):
+    """`g2 * (out2 > 0)` in a new array, in cached row blocks."""
+    masked = np.empty_like(g2)
+    mask = np.empty((min(block, len(g2)), g2.shape[1]), dtype=bool)
+    for start in range(0, len(g2), block):
+        m = mask[:len(g2[start:start + block])]
+        np.greater(out2[start:start + block], 0, out=m)
+        np.multiply(g2[start:start + block], m, out=masked[start:start + block])
+    return masked
 
 
 def batch_moments(x2):
@@ -100,14 +116,17 @@ def batch_moments(x2):
     return mean, sq / n
 
 
-def batch_norm_train_grad(g, saved, scale, want_x):
+def batch_norm_train_grad(g, saved, scale, want_x, relu_out=None):
     """`(gx, gscale, goffset)` of `batch_norm_train` for the output gradient `g`;
-    `gx` is None unless `want_x`."""
+    `gx` is None unless `want_x`. `relu_out` is the output when the forward applied
+    the ReLU: the gradient is masked by it first, block by block."""
     xhat, rinv = saved
     channels = g.shape[-1]
     g2 = g.reshape(-1, channels)
     n, dtype = g2.shape[0], g2.dtype
     block = _rows_per_block(channels, g2.itemsize)
+    if relu_out is not None:
+        g2 = _masked(g2, relu_out.reshape(-1, channels), block)
     ones = _ones(min(block, n), dtype)
     goffset = _ones(n, dtype) @ g2
     if n <= block:  # one cached block, as in `_batch_norm_train_small`

@@ -104,8 +104,9 @@ def folded_pool_call(conv, bn, between, pool, x, training):
 
 class FoldedConvBN:
     """A functional model's plan entry for a convolution call and the batch
-    normalization call that alone reads it, optionally with the pooling chain (an
-    activation layer or none, then max pooling) that reads the normalization."""
+    normalization call that alone reads it, optionally with the chain that reads the
+    normalization: an activation layer and max pooling (either may be missing), or a
+    ReLU layer alone."""
 
     __slots__ = ("conv", "bn", "between", "pool")
 
@@ -123,11 +124,11 @@ class FoldedConvBN:
         out = folded_call(self.conv, self.bn, x, training)
         if out is not None:  # inference: then the activation and the pooling
             if self.pool is None:
-                return out
+                return out if self.between is None else self.between(out, **kwargs)
             if self.between is None:
                 return self.pool(out, **kwargs)
             return FusedChain(None, self.between, self.pool)(out, training)
         y = self.conv(x, **kwargs)
-        if self.pool is None:
+        if self.pool is None and self.between is None:
             return self.bn(y, **kwargs)
         return FusedChain(self.bn, self.between, self.pool)(y, training)

@@ -22,7 +22,8 @@ layers one by one instead. In training, a `BatchNormalization` followed by max
 pooling (directly or through such an activation layer) is one node as well
 (`kerasx.ops.batch_norm_pool`: the normalization is a per-channel affine map with
 the batch's statistics, so it also commutes with max, turning it into min where
-its scale is negative). For inference, a batch normalization right after a
+its scale is negative), and without pooling a `BatchNormalization` and the `ReLU`
+layer after it are one node (the ReLU in the normalization's last pass). For inference, a batch normalization right after a
 convolution is folded into it (`kerasx.models.batch_norm_folding`).
 `kerasx.config.set_layer_fusion(False)` turns all of this off.
 """
@@ -118,12 +119,27 @@ def fused_activation(conv, pool, between=None):
     return activation if activation in _commuting_activations() else None
 
 
-def fused_call(conv, pool, x, between=None, training=None):
-    """`pool(between(conv(x)))` as one op (`conv` may be None, or a batch normalization),
-    or None when this call must run layer by layer."""
-    if not (config.layer_fusion() and pool.built and (conv is None or conv.built)):
+def normalization_activation(bn, between):
+    """The ReLU when `between` is a ReLU layer that the batch normalization `bn` can
+    apply in its own training node, else None."""
+    normalization, _ = _pools_after_normalization()
+    if type(bn) is not normalization or not (_plain(bn) and _plain(between)):
         return None
-    activation = fused_activation(conv, pool, between)
+    activation = layer_activation(between)
+    return activation if activation is activations.relu else None
+
+
+def fused_call(conv, pool, x, between=None, training=None):
+    """`pool(between(conv(x)))` as one op (`conv` may be None, or a batch normalization;
+    `pool` None for a normalization and its ReLU), or None when this call must run
+    layer by layer."""
+    if not (config.layer_fusion() and (pool is None or pool.built)
+            and (conv is None or conv.built)):
+        return None
+    if pool is None:
+        activation = normalization_activation(conv, between)
+    else:
+        activation = fused_activation(conv, pool, between)
     if activation is None:
         return None
     x = concrete_input(conv or between, x)
@@ -131,6 +147,8 @@ def fused_call(conv, pool, x, between=None, training=None):
         return None
     if conv is None:
         return activation(pool(x))
+    if pool is None:
+        return conv.call_with_activation(x, activation, training=training)
     return conv.call_with_max_pool(x, pool, activation, training=training)
 
 
@@ -160,6 +178,8 @@ def _chain_at(layers, i):
         return first, None, layers[i + 1]
     if i + 2 < len(layers) and fused_activation(first, layers[i + 2], layers[i + 1]) is not None:
         return first, layers[i + 1], layers[i + 2]
+    if normalization_activation(first, layers[i + 1]) is not None:
+        return first, layers[i + 1], None
     return None
 
 
@@ -171,7 +191,8 @@ def run_sequence(layers, x, training):
     while i < n:
         if enabled and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
             tail = _chain_at(layers, i + 1)
-            if tail is not None and tail[0] is layers[i + 1]:  # normalization, then pooling
+            if tail is not None and tail[0] is layers[i + 1] and tail[2] is not None:
+                # the normalization, then pooling: one pooled convolution for inference
                 out = folded_pool_call(layers[i], tail[0], tail[1], tail[2], x, training)
                 if out is not None:
                     x = out
@@ -188,7 +209,7 @@ def run_sequence(layers, x, training):
             out = fused_call(conv, pool, x, between, training)
             if out is not None:
                 x = out
-                i += 2 if conv is None or between is None else 3
+                i += sum(layer is not None for layer in chain)
                 continue
         x = layers[i](x, training=training)
         i += 1
@@ -212,7 +233,7 @@ class FusedChain:
         kwargs = {} if training is None else {"training": training}
         if self.conv is not None:
             x = self.conv(x, **kwargs)
-            if self.between is not None:  # the activation may still pool first
+            if self.between is not None and self.pool is not None:  # it may still pool first
                 out = fused_call(None, self.pool, x, self.between, training)
                 if out is not None:
                     return out
@@ -260,9 +281,10 @@ def fuse_plan(plan, output_ids, consumers):
         if chain is None:
             fused.append(step)
             continue
-        skip.update(i for i in chain if i is not None and i != index)
+        used = [i for i in chain if i is not None]
+        skip.update(i for i in used if i != index)
         conv, between, pool = (None if i is None else plan[i][0] for i in chain)
-        fused.append((FusedChain(conv, between, pool), step[1], None, plan[chain[-1]][3]))
+        fused.append((FusedChain(conv, between, pool), step[1], None, plan[used[-1]][3]))
     return fused
 
 
@@ -284,4 +306,6 @@ def _functional_chain(plan, index, sole_reader):
     last = sole_reader(plan[nxt])
     if last is not None and fused_activation(first, plan[last][0], plan[nxt][0]) is not None:
         return index, nxt, last
+    if normalization_activation(first, plan[nxt][0]) is not None:
+        return index, nxt, None
     return None

@@ -133,12 +133,13 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     return record(out, (x, mean, variance, offset, scale), vjp)
 
 
-def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3):
+def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3, relu=False):
     """Batch normalization with the statistics of this batch, as one tape node.
 
     Normalizes `x` over every axis but `axis` with its own mean and biased
-    variance, then applies `scale` and `offset`. The VJP carries the gradient
-    through the batch statistics (the classic three-term BatchNorm backward).
+    variance, then applies `scale` and `offset` (and with `relu=True` the ReLU, in
+    the same passes). The VJP carries the gradient through the batch statistics
+    (the classic three-term BatchNorm backward).
 
     Returns:
         `(outputs, mean, variance)`; `mean` and `variance` are per-feature
@@ -153,7 +154,7 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3)
     bshape = _param_shape(shape, (ax,))
     sv = None if scale is None else value_of(scale)
     ov = None if offset is None else value_of(offset)
-    fast = _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon)
+    fast = _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon, relu)
     if fast is not None:
         return fast
     s = _as_broadcast(xp, sv, bshape)
@@ -166,11 +167,15 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3)
     out = xhat if s is None else xhat * s
     if o is not None:
         out = out + o
+    if relu:
+        out = xp.maximum(out, 0.0)
     stats = (Tensor(xp.reshape(mean, (shape[ax],))), Tensor(xp.reshape(var, (shape[ax],))))
     if not tracked(x, scale, offset):
         return (Tensor(out),) + stats
 
     def vjp(g):
+        if relu:
+            g = g * xp.astype(out > 0, g.dtype)
         gx = gs = go = None
         if getattr(x, "tracked", False):
             dxhat = g if s is None else g * s
@@ -185,7 +190,7 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3)
     return (record(out, (x, scale, offset), vjp),) + stats
 
 
-def _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon):
+def _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon, relu):
     """`fused_batch_normalization` through the backend's kernels when the feature axis is
     the last one and the parameters are vectors (None when the backend has none)."""
     backend = current()
@@ -193,14 +198,15 @@ def _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon):
     if forward is None or ax != len(xv.shape) - 1 or any(
             v is not None and len(v.shape) != 1 for v in (sv, ov)):
         return None
-    out, mean, var, saved = forward(xv, sv, ov, epsilon)
+    out, mean, var, saved = forward(xv, sv, ov, epsilon, relu)
     stats = (Tensor(mean), Tensor(var))
     if not tracked(x, scale, offset):
         return (Tensor(out),) + stats
     backward = backend.kernel("batch_norm_train_grad")
 
     def vjp(g):
-        gx, gs, go = backward(g, saved, sv, getattr(x, "tracked", False))
+        gx, gs, go = backward(g, saved, sv, getattr(x, "tracked", False),
+                              out if relu else None)
         want_s = scale is not None and getattr(scale, "tracked", False)
         want_o = offset is not None and getattr(offset, "tracked", False)
         return gx, (gs if want_s else None), (go if want_o else None)

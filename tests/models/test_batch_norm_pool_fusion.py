@@ -1,6 +1,7 @@
 """In training, models run a `BatchNormalization`, the activation layer after it and the
-max pooling after that as one node (`kerasx.ops.batch_norm_pool`): the same training
-as layer by layer, moving statistics included, and only where that is safe."""
+max pooling after that as one node (`kerasx.ops.batch_norm_pool`), and a
+`BatchNormalization` with the ReLU layer after it as one node: the same training as
+layer by layer, moving statistics included, and only where that is safe."""
 
 import numpy as np
 import pytest
@@ -133,3 +134,93 @@ def test_the_error_for_wrong_features_is_the_layers(fused):
             bn.call_with_max_pool(x, pool, kerasx.activations.relu, training=True)
     assert str(pooled.value) == str(direct.value)
     assert "was built for 3 features" in str(direct.value)
+
+
+# -- a batch normalization and the ReLU after it (no pooling) ------------------------------
+@pytest.fixture
+def relu_fused(monkeypatch):
+    """Per call of `BatchNormalization.call_with_activation`: whether it ran as one node."""
+    calls = []
+    original = layers.BatchNormalization.call_with_activation
+
+    def spy(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(layers.BatchNormalization, "call_with_activation", spy)
+    return calls
+
+
+def _dense_blocks(activation_layer, functional=False):
+    kerasx.utils.set_random_seed(4)
+    with float64():
+        body = [layer for _ in range(2) for layer in
+                (layers.Dense(6), layers.BatchNormalization(), activation_layer())]
+        body.append(layers.Dense(3, activation="softmax"))
+        if not functional:
+            return kerasx.Sequential([kerasx.Input((5,))] + body)
+        inp = kerasx.Input((5,))
+        y = inp
+        for layer in body:
+            y = layer(y)
+        return kerasx.Model(inp, y)
+
+
+@pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
+@pytest.mark.parametrize("activation_layer", [layers.ReLU, lambda: layers.Activation("relu")],
+                         ids=["ReLU", "Activation(relu)"])
+def test_normalization_and_relu_train_like_the_layers(activation_layer, functional,
+                                                      relu_fused, monkeypatch):
+    x = rng.normal(size=(12, 5))
+    got = _train(_dense_blocks(activation_layer, functional), x, monkeypatch, True)
+    assert relu_fused and all(relu_fused)
+    relu_fused.clear()
+    want = _train(_dense_blocks(activation_layer, functional), x, monkeypatch, False)
+    assert relu_fused == []
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-10)
+    for a, b in zip(got[1], want[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation_layer", [lambda: layers.Activation("tanh"),
+                                              lambda: layers.ReLU(max_value=6.0)],
+                         ids=["tanh", "relu6"])
+def test_other_activations_stay_layers(activation_layer, relu_fused, monkeypatch):
+    got = _train(_dense_blocks(activation_layer), rng.normal(size=(12, 5)), monkeypatch, True)
+    assert relu_fused == []
+    assert np.isfinite(got[0]).all()
+
+
+def test_functional_conv_batch_norm_relu_folds_for_inference_and_fuses_in_training(
+        relu_fused, monkeypatch):
+    from kerasx.layers.convolutional import base_conv
+
+    folded = []
+    original = base_conv.BaseConv.call_with_batch_norm
+    monkeypatch.setattr(base_conv.BaseConv, "call_with_batch_norm",
+                        lambda self, *a: folded.append(1) or original(self, *a))
+    kerasx.utils.set_random_seed(5)
+    with float64():
+        inp = kerasx.Input((8, 8, 3))
+        y = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(4, 3)(inp)))
+        model = kerasx.Model(inp, layers.GlobalAveragePooling2D()(y))
+        model.layers[2].set_weights([np.linspace(-1, 1.5, 4), np.linspace(0.2, -0.3, 4),
+                                     np.full(4, 0.1), np.full(4, 1.7)])
+        got = to_numpy(model(X, training=False))
+        assert folded == [1] and relu_fused == []
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+        want = to_numpy(model(X, training=False))
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", True)
+        # training calls move the moving statistics, so they come after inference
+        with kerasx.GradientTape() as tape:
+            loss = kerasx.ops.sum(model(X, training=True) ** 2)
+        grads = tape.gradient(loss, model.trainable_weights)
+        assert relu_fused == [True]
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+        with kerasx.GradientTape() as tape:
+            loss = kerasx.ops.sum(model(X, training=True) ** 2)
+        plain = tape.gradient(loss, model.trainable_weights)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    for a, b in zip(grads, plain):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-9, atol=1e-12)

@@ -198,6 +198,25 @@ class BatchNormalization(Layer):
         self._update_moving(mean, variance)
         return out if relu or activation is activations.linear else activation(out)
 
+    def call_with_activation(self, inputs, activation, training=None):
+        """`activation(self(inputs))` for the ReLU as one op while the layer trains on the
+        batch's statistics (the ReLU applied in the normalization's last pass), or None
+        for any other call, which the model then runs layer by layer
+        (`kerasx.models.fusion`)."""
+        from kerasx import activations
+        from kerasx.layers.layer import _TRAINING
+
+        if training is None:
+            training = _TRAINING.get()
+        if not (training and self.trainable) or self.renorm \
+                or activation is not activations.relu:
+            return None
+        axis = self._check_features(inputs)
+        outputs, mean, variance = fused_batch_normalization(
+            inputs, axis, scale=self.gamma, offset=self.beta, epsilon=self.epsilon, relu=True)
+        self._update_moving(mean, variance)
+        return outputs
+
     def _update_moving(self, mean, variance):
         m = self.momentum
         mean, variance = value_of(mean), value_of(variance)  # the raw arrays: no gradient
