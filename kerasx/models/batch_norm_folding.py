@@ -58,10 +58,11 @@ def folded_weights(kernel, bias, bn):
     return value_of(kernel) * a, shift if bias is None else value_of(bias) * a + shift
 
 
-def folded_call(conv, bn, x, training, check_only=False):
-    """`bn(conv(x))` as one folded convolution, or None when this call must run the two
-    layers (a gradient is recorded, the normalization trains, or an unusual input).
-    With `check_only`, True instead of running when the call could fold."""
+def folded_call(conv, bn, x, training, check_only=False, relu=False):
+    """`bn(conv(x))` as one folded convolution (then the ReLU with `relu`), or None when
+    this call must run the layers (a gradient is recorded, the normalization trains,
+    or an unusual input). With `check_only`, True instead of running when the call
+    could fold."""
     from kerasx import config
     from kerasx.layers.layer import _TRAINING
     from kerasx.models.fusion import concrete_input
@@ -77,7 +78,7 @@ def folded_call(conv, bn, x, training, check_only=False):
     x = concrete_input(conv, x)
     if x is None:
         return None
-    return conv.call_with_batch_norm(x, bn)
+    return conv.call_with_batch_norm(x, bn, relu)
 
 
 def folded_pool_call(conv, bn, between, pool, x, training):
@@ -121,10 +122,14 @@ class FoldedConvBN:
             out = folded_pool_call(self.conv, self.bn, self.between, self.pool, x, training)
             if out is not None:
                 return out
+        if self.pool is None and self.between is not None:  # a ReLU layer after the pair
+            out = folded_call(self.conv, self.bn, x, training, relu=True)
+            if out is not None:
+                return out
         out = folded_call(self.conv, self.bn, x, training)
         if out is not None:  # inference: then the activation and the pooling
             if self.pool is None:
-                return out if self.between is None else self.between(out, **kwargs)
+                return out
             if self.between is None:
                 return self.pool(out, **kwargs)
             return FusedChain(None, self.between, self.pool)(out, training)

@@ -198,6 +198,13 @@ def run_sequence(layers, x, training):
                     x = out
                     i += 3 if tail[1] is None else 4
                     continue
+            if tail is not None and tail[0] is layers[i + 1] and tail[2] is None:
+                # the normalization, then a ReLU layer: the ReLU in the folded convolution
+                out = folded_call(layers[i], tail[0], x, training, relu=True)
+                if out is not None:
+                    x = out
+                    i += 3
+                    continue
             out = folded_call(layers[i], layers[i + 1], x, training)
             if out is not None:
                 x = out

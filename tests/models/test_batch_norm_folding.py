@@ -234,3 +234,33 @@ def test_a_normalization_over_another_axis_is_not_pooled_with(pooled_folds, monk
     got = model.predict(X, verbose=0)
     assert pooled_folds and not any(pooled_folds)
     np.testing.assert_allclose(got, _unfolded(model, X, monkeypatch), rtol=1e-5, atol=1e-5)
+
+
+# -- the folded layer with the ReLU layer after the normalization ------------------------------
+@pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
+@pytest.mark.parametrize("first", [lambda: layers.Conv2D(4, 3, name="c"),
+                                   lambda: layers.Dense(4, name="c")], ids=["conv", "dense"])
+def test_inference_applies_the_relu_in_the_folded_layer(first, functional, folds, monkeypatch):
+    _spy(monkeypatch, layers.Dense, "call_with_batch_norm", folds, _pair)
+    kerasx.utils.set_random_seed(6)
+    chain = [first(), layers.BatchNormalization(name="bn"), layers.ReLU(), layers.Flatten()]
+    if functional:
+        inp = kerasx.Input(X.shape[1:])
+        y = inp
+        for layer in chain:
+            y = layer(y)
+        model = kerasx.Model(inp, y)
+    else:
+        model = kerasx.Sequential([kerasx.Input(X.shape[1:])] + chain)
+    model.get_layer("bn").set_weights([np.linspace(-1.0, 2.0, 4), np.linspace(0.5, -0.5, 4),
+                                       np.full(4, 0.2), np.full(4, 1.5)])
+    relu_calls = []
+    original = layers.ReLU.call
+    monkeypatch.setattr(layers.ReLU, "call",
+                        lambda self, x: relu_calls.append(1) or original(self, x))
+    got = model.predict(X, verbose=0)
+    assert relu_calls == [] and ("c", "bn") in folds
+    want = _unfolded(model, X, monkeypatch)
+    assert relu_calls == [1]
+    assert (want == 0).any() and (want > 0).any()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

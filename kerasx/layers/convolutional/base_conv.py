@@ -192,15 +192,17 @@ class BaseConv(InputChecks, Layer):
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))
         return self._pooled(inputs, self.kernel, self.bias, pool, activation)
 
-    def call_with_batch_norm(self, inputs, bn):
+    def call_with_batch_norm(self, inputs, bn, relu=False):
         """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one
         convolution with the normalization folded into the kernel and bias
-        (`kerasx.models.batch_norm_folding`; no gradient is recorded)."""
+        (`kerasx.models.batch_norm_folding`; no gradient is recorded), with the ReLU
+        after it when `relu`."""
         folded = self._folded(inputs, bn)
         if folded is None:
-            return bn(self(inputs), training=False)
+            out = bn(self(inputs), training=False)
+            return activations.relu(out) if relu else out
         return ops.conv(inputs, folded[0], self.strides, self.padding, self.data_format,
-                        self.dilation_rate, self.groups, bias=folded[1])
+                        self.dilation_rate, self.groups, bias=folded[1], relu=relu)
 
     def call_with_batch_norm_and_max_pool(self, inputs, bn, pool, activation):
         """`pool(activation(bn(self(inputs))))` in inference mode as one

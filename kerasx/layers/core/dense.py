@@ -64,16 +64,19 @@ class Dense(Layer):
         self._check_features(inputs)
         return self.activation(ops.dense(inputs, self.kernel, self.bias))
 
-    def call_with_batch_norm(self, inputs, bn):
+    def call_with_batch_norm(self, inputs, bn, relu=False):
         """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one
         product with the normalization folded into the kernel and bias
-        (`kerasx.models.batch_norm_folding`; no gradient is recorded)."""
+        (`kerasx.models.batch_norm_folding`; no gradient is recorded), with the ReLU
+        after it when `relu`."""
         self._check_features(inputs)
         if bn._feature_axis(tuple(inputs.shape)) != len(inputs.shape) - 1:
-            return bn(self(inputs), training=False)
-        from kerasx.models.batch_norm_folding import folded_weights
+            out = bn(self(inputs), training=False)
+        else:
+            from kerasx.models.batch_norm_folding import folded_weights
 
-        return ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn))
+            out = ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn))
+        return ops.relu(out) if relu else out
 
     def _check_features(self, inputs):
         if inputs.shape[-1] != self.kernel.shape[0]:
