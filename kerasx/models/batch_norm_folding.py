@@ -11,7 +11,8 @@ gradient and the normalization runs in inference mode (`training` false, or the
 layer frozen); the result equals the two layers' up to float rounding. When the
 normalization is followed by max pooling (directly or through an activation that
 commutes with max), the folded convolution runs pooled as well
-(`call_with_batch_norm_and_max_pool`, `kerasx.ops.conv_pool`). Training runs the
+(`call_with_batch_norm_and_max_pool`, `kerasx.ops.conv_pool`), and a `ReLU` layer
+right after the normalization runs inside the folded layer. Training runs the
 two layers as they are (and pools with the normalization: `kerasx.ops.batch_norm_pool`).
 """
 
