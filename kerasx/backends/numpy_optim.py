@@ -121,17 +121,23 @@ def _moments(grad, m, v, scratch, beta_1, beta_2):
 def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, epsilon):
     """`m += (g - m)(1 - b1); u = max(b2 u, |g|); param -= lr m / (correction (u + eps))`."""
     p, mm, uu = private_buffer(param), private_buffer(m), private_buffer(u)
-    scratch = np.subtract(grad, mm)
+    p -= adamax_step(grad, mm, uu, np.empty_like(mm), learning_rate, correction, beta_1,
+                     beta_2, epsilon)
+
+
+def adamax_step(grad, m, u, scratch, learning_rate, correction, beta_1, beta_2, epsilon):
+    """Updates `m` and `u` in place and returns the parameter's decrement (in `scratch`)."""
+    np.subtract(grad, m, out=scratch)
     scratch *= 1 - beta_1
-    mm += scratch
-    uu *= beta_2
+    m += scratch
+    u *= beta_2
     np.abs(grad, out=scratch)
-    np.maximum(uu, scratch, out=uu)
-    np.add(uu, epsilon, out=scratch)
+    np.maximum(u, scratch, out=u)
+    np.add(u, epsilon, out=scratch)
     scratch *= correction
-    np.divide(mm, scratch, out=scratch)
+    np.divide(m, scratch, out=scratch)
     scratch *= learning_rate
-    p -= scratch
+    return scratch
 
 
 def rmsprop_update(param, grad, v, m, average, learning_rate, rho, momentum, epsilon):

@@ -6,7 +6,7 @@ kernels cost 294 us a step, against 99 us when the same passes run once over
 buffers that hold all of them. `FlatSlots` makes the arrays of a list of slot
 Variables views of one buffer, so a single ufunc call updates them all;
 `update_many` runs an optimizer's step that way (Adam, SGD with momentum, RMSprop,
-Adagrad, Adadelta, Nadam), with the per-variable kernels of `numpy_optim`
+Adagrad, Adadelta, Nadam, Adamax), with the per-variable kernels of `numpy_optim`
 for large weights.
 
 The views stay private to the optimizer. Before each update `FlatSlots.buffer()`
@@ -21,9 +21,10 @@ import sys
 import numpy as np
 
 from kerasx.backends.numpy_optim import (adadelta_step, adadelta_update, adagrad_step,
-                                         adagrad_update, adam_step, adam_update, nadam_step,
-                                         nadam_update, private_buffer, rmsprop_step,
-                                         rmsprop_update, sgd_momentum_update)
+                                         adagrad_update, adam_step, adam_update, adamax_step,
+                                         adamax_update, nadam_step, nadam_update,
+                                         private_buffer, rmsprop_step, rmsprop_update,
+                                         sgd_momentum_update)
 
 
 class FlatSlots:
@@ -186,6 +187,21 @@ def _nadam_flat(grad, slots, scratch, learning_rate, coefficients, epsilon):
                        epsilon), np.subtract)
 
 
+def adamax_update_many(params, grads, ms, us, learning_rate, correction, beta_1, beta_2,
+                       epsilon, cache):
+    """`adamax_update` for every parameter, the small ones in shared buffers."""
+    def single(i):
+        adamax_update(params[i], grads[i], ms[i], us[i], learning_rate, correction, beta_1,
+                      beta_2, epsilon)
+
+    update_many(single, _adamax_flat, (learning_rate, correction, beta_1, beta_2, epsilon),
+                params, grads, [ms, us], cache)
+
+
+def _adamax_flat(grad, slots, scratch, *args):
+    return adamax_step(grad, slots[0], slots[1], scratch, *args), np.subtract
+
+
 def update_many(single, step, args, params, grads, slot_lists, cache):
     """One optimizer step for every parameter, with shared buffers for the small ones.
 
@@ -254,4 +270,5 @@ KERNELS = {
     "adagrad_update_many": adagrad_update_many,
     "adadelta_update_many": adadelta_update_many,
     "nadam_update_many": nadam_update_many,
+    "adamax_update_many": adamax_update_many,
 }

@@ -14,6 +14,9 @@ class Adamax(Optimizer):
         beta_2: the decay of the infinity norm (default 0.999).
         epsilon: added to the denominator (default 1e-7).
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
+
+    On NumPy each update is an in-place kernel, with the small variables updated
+    together in shared buffers.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
@@ -27,6 +30,13 @@ class Adamax(Optimizer):
             return
         super().build(var_list)
         self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
+
+    def _update_all(self, grads, variables, learning_rate):
+        if not self._update_together("adamax_update_many", Adamax, grads, variables,
+                                     [self._m, self._u], learning_rate,
+                                     1 - self.beta_1 ** (self._steps() + 1), self.beta_1,
+                                     self.beta_2, self.epsilon):
+            super()._update_all(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         correction = 1 - self.beta_1 ** (self._steps() + 1)

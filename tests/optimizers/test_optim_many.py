@@ -1,5 +1,5 @@
 """The multi-tensor NumPy updates (Adam, SGD with momentum, RMSprop, Adagrad, Adadelta,
-Nadam): small variables share
+Nadam, Adamax): small variables share
 buffers, with the results of the per-variable kernels bit for bit and without changing
 arrays held elsewhere."""
 
@@ -63,6 +63,7 @@ MAKERS = {
     "adagrad": lambda: optimizers.Adagrad(0.05),
     "adadelta": lambda: optimizers.Adadelta(1.0, rho=0.9, global_clipnorm=2.0),
     "nadam": lambda: optimizers.Nadam(0.01),
+    "adamax": lambda: optimizers.Adamax(0.01, clipvalue=0.8),
 }
 
 
@@ -71,7 +72,7 @@ def test_many_equals_per_variable_kernel_bit_for_bit(name):
     with use_backend("numpy"):
         assert current().kernel("adam_update_many") is numpy_optim_many.adam_update_many
         for kernel in ("sgd_momentum_update_many", "rmsprop_update_many", "adagrad_update_many",
-                       "adadelta_update_many", "nadam_update_many"):
+                       "adadelta_update_many", "nadam_update_many", "adamax_update_many"):
             assert current().kernel(kernel) is getattr(numpy_optim_many, kernel)
         init, grads = _variables(), _gradients(5)
         shared = _train(MAKERS[name], init, grads)
@@ -153,7 +154,8 @@ def test_missing_gradients_update_the_others():
 
 
 @pytest.mark.parametrize("base", [optimizers.Adam, optimizers.SGD, optimizers.RMSprop,
-                                  optimizers.Adagrad, optimizers.Adadelta, optimizers.Nadam])
+                                  optimizers.Adagrad, optimizers.Adadelta, optimizers.Nadam,
+                                  optimizers.Adamax])
 def test_subclass_update_step_is_still_called_per_variable(base):
     calls = []
 
