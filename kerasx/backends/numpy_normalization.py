@@ -8,20 +8,11 @@ cache, so the forward makes about five passes over the input and the backward
 four, where the portable expression makes a dozen with as many fresh arrays.
 """
 
-import functools
-
 import numpy as np
 
+from kerasx.backends.numpy_kernels import ones_vector as _ones
+
 _BLOCK_BYTES = 1 << 18
-
-
-@functools.lru_cache(maxsize=32)
-def _ones(n, dtype):
-    """A read-only vector of ones, kept: a small model's step sums with four of them per
-    normalization layer, and making them costs more than the sums."""
-    out = np.ones(n, dtype)
-    out.flags.writeable = False
-    return out
 
 
 def _rows_per_block(channels, itemsize):

@@ -1,10 +1,12 @@
-"""The NumPy backend's sparse softmax cross-entropy kernel against the portable op."""
+"""The NumPy backend's sparse softmax cross-entropy and middle-axes sum kernels against the
+portable ops."""
 
 import numpy as np
 import pytest
 
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
+from kerasx.testing import check_gradients, float64
 
 
 def _loss_and_grad(labels, logits, g):
@@ -52,3 +54,42 @@ def test_fast_kernel_declines_other_layouts():
     kernel = backend.kernel("sparse_softmax_cross_entropy")
     assert kernel(np.zeros((2, 3, 4)), np.zeros((2, 3), int)) is None
     assert kernel(np.zeros((2, 4)), np.zeros((2, 1), int)) is None
+
+
+# -- sums over consecutive middle axes as products with ones ---------------------------------
+numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="the NumPy kernel")
+
+
+@numpy_only
+@pytest.mark.parametrize("shape,axes", [((5, 7, 3), (1,)), ((4, 3, 5, 6), (1, 2)),
+                                         ((9, 4), (0,)), ((2, 3, 4, 5), (0, 1, 2)),
+                                         ((3, 0, 4), (1,)), ((6, 1, 2), (1,))])
+def test_numpy_sum_middle_matches_numpy(shape, axes):
+    from kerasx.backends.numpy_kernels import sum_middle
+
+    x = np.random.default_rng(1).standard_normal(shape)
+    np.testing.assert_allclose(sum_middle(x, axes), x.sum(axis=axes), rtol=1e-12, atol=1e-12)
+    got32 = sum_middle(x.astype(np.float32), axes)
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, x.sum(axis=axes), rtol=1e-5, atol=1e-5)
+
+
+@numpy_only
+@pytest.mark.parametrize("axes", [(2,), (0, 2), (1, 2), ()])
+def test_numpy_sum_middle_declines_the_last_axis_gaps_and_no_axes(axes):
+    from kerasx.backends.numpy_kernels import sum_middle
+
+    x = np.ones((2, 3, 4))
+    assert sum_middle(x, axes) is None
+    assert sum_middle(np.ones((2, 3, 4), dtype=np.int64), (1,)) is None
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("op", ["sum", "mean"])
+def test_sum_and_mean_over_middle_axes_with_their_gradients(op, keepdims):
+    x = np.random.default_rng(2).standard_normal((3, 4, 5, 2))
+    want = getattr(np, op)(x, axis=(1, 2), keepdims=keepdims)
+    with float64():
+        got = getattr(ops, op)(current().asarray(x), axis=(1, 2), keepdims=keepdims)
+    np.testing.assert_allclose(ops.convert_to_numpy(got), want, rtol=1e-12)
+    check_gradients(lambda v: getattr(ops, op)(v, axis=(1, 2), keepdims=keepdims), [x])
