@@ -17,6 +17,7 @@ import itertools
 import math
 
 from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+from kerasx.ops.reduction import column_sum
 
 _PADDINGS = ("valid", "same", "causal")
 
@@ -341,7 +342,7 @@ def conv_relu_bias_grad(g, y, want_bias):
     xp = current().xp
     if y is not None:
         g = g * xp.astype(y > 0, g.dtype)
-    gb = xp.sum(xp.reshape(g, (-1, g.shape[-1])), axis=0) if want_bias else None
+    gb = column_sum(xp.reshape(g, (-1, g.shape[-1]))) if want_bias else None
     return g, gb
 
 
@@ -426,7 +427,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             if want_w:
                 gw = conv_kernel_grad(cols, x, kernel_shape, 1)
         if bias is not None and getattr(bias, "tracked", False):
-            gb = xp.sum(xp.reshape(g, (-1, filters)), axis=0)
+            gb = column_sum(xp.reshape(g, (-1, filters)))
         return gx, gw, gb
 
     return record(out, (inputs, kernel, bias), vjp)

@@ -2,6 +2,7 @@
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.ops._helpers import Tensor, namespace, record, tracked, value_of
+from kerasx.ops.reduction import column_sum
 
 
 def matmul(a, b):
@@ -69,7 +70,7 @@ def dense(x, kernel, bias=None):
         if tw:
             gw = xp.matrix_transpose(x2) @ g2
         if tb:
-            gb = xp.sum(g2, axis=0)
+            gb = column_sum(g2)
         return gx, gw, gb
 
     return record(out, (x, kernel, bias), vjp)

@@ -25,8 +25,9 @@ Every op returns `(outputs, *final_states)` with `outputs` of shape
 `(batch, timesteps, units)`.
 """
 
-from kerasx.ops._helpers import Tensor, current, tracked, value_of
 from kerasx.autodiff.tape import record_multi
+from kerasx.ops._helpers import Tensor, current, tracked, value_of
+from kerasx.ops.reduction import column_sum
 
 
 def _sigmoid(xp, v):
@@ -106,7 +107,7 @@ def _project_vjp(xp, x_tm, kernel, d_tm, dmask, need_x):
     """Gradients of `_project` for the inputs, kernel and bias."""
     T, B, F = x_tm.shape
     d2 = xp.reshape(d_tm, (T * B, kernel.shape[1]))
-    db = xp.sum(d2, axis=0)
+    db = column_sum(d2)
     kt = xp.matrix_transpose(kernel)
     if dmask is None or dmask.ndim == 2:
         xs = x_tm if dmask is None else x_tm * dmask
