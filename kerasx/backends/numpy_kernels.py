@@ -6,10 +6,15 @@ import math
 import numpy as np
 
 
-@functools.lru_cache(maxsize=32)
 def ones_vector(n, dtype):
-    """A read-only vector of `n` ones, kept: column sums as products with it are made
-    every step, and making the vector would cost as much as the product."""
+    """A read-only vector of `n` ones, kept up to 2^20 elements: column sums as products
+    with it are made every step, and making a small vector would cost as much as the
+    product (a large one costs little beside its product, and is not kept)."""
+    return _kept_ones(n, np.dtype(dtype)) if n <= 1 << 20 else np.ones(n, dtype)
+
+
+@functools.lru_cache(maxsize=32)
+def _kept_ones(n, dtype):
     out = np.ones(n, dtype)
     out.flags.writeable = False
     return out
