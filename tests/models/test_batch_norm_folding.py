@@ -198,19 +198,23 @@ def pooled_folds(monkeypatch):
                 lambda layer, args, out: out is not None)
 
 
+def _model(chain, functional):
+    """`chain` on inputs shaped like X, as a functional or a Sequential model."""
+    if not functional:
+        return kerasx.Sequential([kerasx.Input(X.shape[1:])] + chain)
+    inp = kerasx.Input(X.shape[1:])
+    y = inp
+    for layer in chain:
+        y = layer(y)
+    return kerasx.Model(inp, y)
+
+
 def _conv_bn_pool(between, bn_kwargs=None, functional=False):
     kerasx.utils.set_random_seed(3)
     chain = [layers.Conv2D(4, 3, name="c"), layers.BatchNormalization(name="bn",
                                                                       **(bn_kwargs or {}))]
     chain += ([between()] if between else []) + [layers.MaxPooling2D(), layers.Flatten()]
-    if functional:
-        inp = kerasx.Input(X.shape[1:])
-        y = inp
-        for layer in chain:
-            y = layer(y)
-        model = kerasx.Model(inp, y)
-    else:
-        model = kerasx.Sequential([kerasx.Input(X.shape[1:])] + chain)
+    model = _model(chain, functional)
     bn = model.get_layer("bn")
     features = bn.moving_mean.shape[0]
     bn.set_weights([rng.uniform(-1.5, 2.0, features), rng.normal(size=features),
@@ -244,14 +248,7 @@ def test_inference_applies_the_relu_in_the_folded_layer(first, functional, folds
     _spy(monkeypatch, layers.Dense, "call_with_batch_norm", folds, _pair)
     kerasx.utils.set_random_seed(6)
     chain = [first(), layers.BatchNormalization(name="bn"), layers.ReLU(), layers.Flatten()]
-    if functional:
-        inp = kerasx.Input(X.shape[1:])
-        y = inp
-        for layer in chain:
-            y = layer(y)
-        model = kerasx.Model(inp, y)
-    else:
-        model = kerasx.Sequential([kerasx.Input(X.shape[1:])] + chain)
+    model = _model(chain, functional)
     model.get_layer("bn").set_weights([np.linspace(-1.0, 2.0, 4), np.linspace(0.5, -0.5, 4),
                                        np.full(4, 0.2), np.full(4, 1.5)])
     relu_calls = []

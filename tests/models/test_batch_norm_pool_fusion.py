@@ -16,19 +16,23 @@ X = rng.normal(size=(12, 8, 8, 3))
 Y = rng.integers(0, 3, size=12)
 
 
-@pytest.fixture
-def fused(monkeypatch):
-    """Per call of `BatchNormalization.call_with_max_pool`: whether it ran as one node."""
+def _ran_as_one_node(monkeypatch, name):
+    """Wraps `BatchNormalization.name`; each call appends whether it ran as one node."""
     calls = []
-    original = layers.BatchNormalization.call_with_max_pool
+    original = getattr(layers.BatchNormalization, name)
 
     def spy(self, *args, **kwargs):
         out = original(self, *args, **kwargs)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(layers.BatchNormalization, "call_with_max_pool", spy)
+    monkeypatch.setattr(layers.BatchNormalization, name, spy)
     return calls
+
+
+@pytest.fixture
+def fused(monkeypatch):
+    return _ran_as_one_node(monkeypatch, "call_with_max_pool")
 
 
 def _block(bn=None, between=layers.ReLU, data_format="channels_last"):
@@ -139,17 +143,7 @@ def test_the_error_for_wrong_features_is_the_layers(fused):
 # -- a batch normalization and the ReLU after it (no pooling) ------------------------------
 @pytest.fixture
 def relu_fused(monkeypatch):
-    """Per call of `BatchNormalization.call_with_activation`: whether it ran as one node."""
-    calls = []
-    original = layers.BatchNormalization.call_with_activation
-
-    def spy(self, *args, **kwargs):
-        out = original(self, *args, **kwargs)
-        calls.append(out is not None)
-        return out
-
-    monkeypatch.setattr(layers.BatchNormalization, "call_with_activation", spy)
-    return calls
+    return _ran_as_one_node(monkeypatch, "call_with_activation")
 
 
 def _dense_blocks(activation_layer, functional=False):
