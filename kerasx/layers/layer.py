@@ -165,12 +165,10 @@ class Layer:
         visit(self)
         return out
 
-    def _collect(self, want_trainable):
+    def _collect_non_trainable(self):
         out, seen = [], set()
-        own = [v for v in self._own_variables if v.trainable == want_trainable]
-        for v in own + [w for layer in self._tracked_layers
-                        for w in (layer.trainable_weights if want_trainable
-                                  else layer.non_trainable_weights)]:
+        own = [v for v in self._own_variables if not v.trainable]
+        for v in own + [w for layer in self._tracked_layers for w in layer.non_trainable_weights]:
             if id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
@@ -206,7 +204,7 @@ class Layer:
     def non_trainable_weights(self):
         if not self.trainable:
             return self.weights
-        return self._collect(False)
+        return self._collect_non_trainable()
 
     @property
     def weights(self):
