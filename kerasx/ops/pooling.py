@@ -190,8 +190,9 @@ def pool_channels_last(backend, x, pool_size, strides, padding, mode, want_grad)
             gpad = fast_bwd(keep, y, g, pool_size, strides, mode, counts)
         if padded:
             gpad = gpad[interior(full_shape, pads)]
-        if plus is not None:
-            gpad = gpad + (plus[0] * plus[1] + plus[2])
+        if plus is not None:  # `gpad` is this call's own array (or a view of it)
+            gpad += plus[0] * plus[1]
+            gpad += plus[2]
         return gpad
 
     return y, vjp
