@@ -23,8 +23,9 @@ pooling (directly or through such an activation layer) is one node as well
 (`kerasx.ops.batch_norm_pool`: the normalization is a per-channel affine map with
 the batch's statistics, so it also commutes with max, turning it into min where
 its scale is negative), and without pooling a `BatchNormalization` and the `ReLU`
-layer after it are one node (the ReLU in the normalization's last pass). For inference, a batch normalization right after a
-convolution is folded into it (`kerasx.models.batch_norm_folding`).
+layer after it are one node (the ReLU in the normalization's last pass). For
+inference, a batch normalization right after a convolution is folded into it
+(`kerasx.models.batch_norm_folding`).
 `kerasx.config.set_layer_fusion(False)` turns all of this off.
 """
 
@@ -190,20 +191,15 @@ def run_sequence(layers, x, training):
     enabled = config.layer_fusion()
     while i < n:
         if enabled and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
-            tail = _chain_at(layers, i + 1)
-            if tail is not None and tail[0] is layers[i + 1] and tail[2] is not None:
-                # the normalization, then pooling: one pooled convolution for inference
-                out = folded_pool_call(layers[i], tail[0], tail[1], tail[2], x, training)
+            tail = _chain_at(layers, i + 1)  # the normalization starts it, if any
+            if tail is not None:
+                # for inference: the folded layer pooled, or with the ReLU layer inside it
+                out = (folded_call(layers[i], tail[0], x, training, relu=True)
+                       if tail[2] is None else
+                       folded_pool_call(layers[i], *tail, x, training))
                 if out is not None:
                     x = out
-                    i += 3 if tail[1] is None else 4
-                    continue
-            if tail is not None and tail[0] is layers[i + 1] and tail[2] is None:
-                # the normalization, then a ReLU layer: the ReLU in the folded convolution
-                out = folded_call(layers[i], tail[0], x, training, relu=True)
-                if out is not None:
-                    x = out
-                    i += 3
+                    i += 1 + sum(layer is not None for layer in tail)
                     continue
             out = folded_call(layers[i], layers[i + 1], x, training)
             if out is not None:
