@@ -24,18 +24,20 @@ def build(workload, device="cpu"):
                               nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5),
                               nn.Linear(1600, 10))
         model = model.to(memory_format=torch.channels_last)
-    elif name == "lstm":
-        class LSTMModel(nn.Module):
+    elif name in ("lstm", "gru"):
+        class RecurrentModel(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.lstm = nn.LSTM(32, 128, batch_first=True)
+                cell = nn.LSTM if name == "lstm" else nn.GRU
+                self.rnn = cell(32, 128, batch_first=True)
                 self.head = nn.Linear(128, 1)
 
             def forward(self, x):
-                _, (h, _) = self.lstm(x)
+                _, state = self.rnn(x)
+                h = state[0] if name == "lstm" else state
                 return self.head(h[-1])
 
-        model = LSTMModel()
+        model = RecurrentModel()
     elif name == "convbn":
         model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32, eps=1e-3),
                               nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1),

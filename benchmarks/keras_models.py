@@ -16,6 +16,8 @@ def build(keras, workload):
                 layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")]
     elif name == "lstm":
         body = [layers.LSTM(128), layers.Dense(1, activation="sigmoid")]
+    elif name == "gru":
+        body = [layers.GRU(128), layers.Dense(1, activation="sigmoid")]
     elif name == "convbn":
         body = [layer for filters in (32, 64) for layer in (
             layers.Conv2D(filters, 3, padding="same"), layers.BatchNormalization(),

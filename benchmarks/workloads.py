@@ -40,6 +40,9 @@ WORKLOADS = {
     "textcnn": Workload("textcnn", (200,), 1, 4_096, 64, "adam", 1024,
                         "200 tokens -> Embedding 10000x64 -> Conv1D 128 5 relu -> "
                         "GlobalMaxPooling1D -> Dense 1 sigmoid", vocabulary=10_000),
+    # the recurrent layer the course uses besides LSTM (reset_after=True, as PyTorch's GRU)
+    "gru": Workload("gru", (100, 32), 1, 4_096, 64, "adam", 1024,
+                    "100 steps x 32 features -> GRU 128 -> Dense 1 sigmoid"),
     # many small layers: per-layer and per-variable framework cost (42 trainable variables)
     "deep": Workload("deep", (32,), 10, 12_800, 32, "adam", 1024,
                      "32 -> [Dense 64 -> BatchNormalization -> ReLU] x10 -> Dense 10 softmax"),
@@ -70,6 +73,8 @@ def training_flops_per_sample(name):
         macs = 26 * 26 * 9 * 1 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10
     elif name == "lstm":
         macs = 100 * 4 * 128 * (32 + 128) + 128
+    elif name == "gru":
+        macs = 100 * 3 * 128 * (32 + 128) + 128
     elif name == "tiny":
         macs = 20 * 10
     elif name == "convbn":

@@ -8,9 +8,12 @@ cache, so the forward makes about five passes over the input and the backward
 four, where the portable expression makes a dozen with as many fresh arrays.
 """
 
+import math
+
 import numpy as np
 
 from kerasx.backends.numpy_kernels import ones_vector as _ones
+from kerasx.backends.numpy_kernels import wide
 
 _BLOCK_BYTES = 1 << 18
 
@@ -99,10 +102,15 @@ def batch_moments(x2):
     mean = _ones(n, dtype) @ x2 / n
     tmp = np.empty((min(block, n), channels), dtype)
     sq = np.zeros(channels, dtype)
+    # the mean repeated along wide rows: a per-channel vector broadcast over narrow
+    # rows runs one inner loop per row (`wide`)
+    per = math.gcd(n, min(block, n))
+    _, (wide_mean,) = wide(x2, mean, per=per)
     for start in range(0, n, block):
         t = tmp[:len(x2[start:start + block])]
-        np.subtract(x2[start:start + block], mean, out=t)
-        np.multiply(t, t, out=t)
+        wide_t = wide(t, per=per)[0]
+        np.subtract(wide(x2[start:start + block], per=per)[0], wide_mean, out=wide_t)
+        np.multiply(wide_t, wide_t, out=wide_t)
         sq += ones[:len(t)] @ t
     return mean, sq / n
 

@@ -13,7 +13,9 @@ normalization is followed by max pooling (directly or through an activation that
 commutes with max), the folded convolution runs pooled as well
 (`call_with_batch_norm_and_max_pool`, `kerasx.ops.conv_pool`), and a `ReLU` layer
 right after the normalization runs inside the folded layer. Training runs the
-two layers as they are (and pools with the normalization: `kerasx.ops.batch_norm_pool`).
+convolution, the normalization and max pooling (with an activation between them) as
+one node (`kerasx.ops.conv_batch_norm_pool`, `trained_pool_call`); other training
+runs the two layers as they are.
 """
 
 import functools
@@ -104,6 +106,25 @@ def folded_pool_call(conv, bn, between, pool, x, training):
     return conv.call_with_batch_norm_and_max_pool(x, bn, pool, activation)
 
 
+def trained_pool_call(conv, bn, between, pool, x, training):
+    """`pool(between(bn(conv(x))))` as one training node with the batch's statistics
+    (`kerasx.ops.conv_batch_norm_pool`), or None when this call must run otherwise (the
+    normalization does not train, an unusual input, a chain that cannot fuse)."""
+    from kerasx import config
+    from kerasx.models.fusion import concrete_input, fused_activation
+
+    if not (config.layer_fusion() and conv.built and bn.built and pool.built):
+        return None
+    activation = fused_activation(bn, pool, between)
+    if activation is None or type(pool) not in _layer_types()[2].get(type(conv), ()) \
+            or conv.data_format != pool.data_format:
+        return None
+    x = concrete_input(conv, x)
+    if x is None:
+        return None
+    return bn.call_after_conv_with_max_pool(conv, x, pool, activation, training)
+
+
 class FoldedConvBN:
     """A functional model's plan entry for a convolution call and the batch
     normalization call that alone reads it, optionally with the chain that reads the
@@ -121,6 +142,9 @@ class FoldedConvBN:
         kwargs = {} if training is None else {"training": training}
         if self.pool is not None:
             out = folded_pool_call(self.conv, self.bn, self.between, self.pool, x, training)
+            if out is None:
+                out = trained_pool_call(self.conv, self.bn, self.between, self.pool, x,
+                                        training)
             if out is not None:
                 return out
         if self.pool is None and self.between is not None:  # a ReLU layer after the pair

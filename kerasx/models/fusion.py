@@ -34,7 +34,7 @@ import functools
 from kerasx import activations, config
 from kerasx.autodiff.tensor import Tensor
 from kerasx.models.batch_norm_folding import (FoldedConvBN, folded_call, folded_pool_call,
-                                              is_foldable)
+                                              is_foldable, trained_pool_call)
 
 
 @functools.cache
@@ -193,10 +193,14 @@ def run_sequence(layers, x, training):
         if enabled and i + 1 < n and is_foldable(layers[i], layers[i + 1]):
             tail = _chain_at(layers, i + 1)  # the normalization starts it, if any
             if tail is not None:
-                # for inference: the folded layer pooled, or with the ReLU layer inside it
-                out = (folded_call(layers[i], tail[0], x, training, relu=True)
-                       if tail[2] is None else
-                       folded_pool_call(layers[i], *tail, x, training))
+                # for inference: the folded layer pooled, or with the ReLU layer inside it;
+                # in training: convolution, normalization and pooling as one node
+                if tail[2] is None:
+                    out = folded_call(layers[i], tail[0], x, training, relu=True)
+                else:
+                    out = folded_pool_call(layers[i], *tail, x, training)
+                    if out is None:
+                        out = trained_pool_call(layers[i], *tail, x, training)
                 if out is not None:
                     x = out
                     i += 1 + sum(layer is not None for layer in tail)

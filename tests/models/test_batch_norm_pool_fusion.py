@@ -16,23 +16,28 @@ X = rng.normal(size=(12, 8, 8, 3))
 Y = rng.integers(0, 3, size=12)
 
 
-def _ran_as_one_node(monkeypatch, name):
-    """Wraps `BatchNormalization.name`; each call appends whether it ran as one node."""
+def _ran_as_one_node(monkeypatch, *names):
+    """Wraps the `BatchNormalization` methods `names`; each call appends whether it ran
+    as one node."""
     calls = []
-    original = getattr(layers.BatchNormalization, name)
 
-    def spy(self, *args, **kwargs):
-        out = original(self, *args, **kwargs)
-        calls.append(out is not None)
-        return out
+    def spy_on(original):
+        def spy(self, *args, **kwargs):
+            out = original(self, *args, **kwargs)
+            calls.append(out is not None)
+            return out
+        return spy
 
-    monkeypatch.setattr(layers.BatchNormalization, name, spy)
+    for name in names:
+        monkeypatch.setattr(layers.BatchNormalization, name,
+                            spy_on(getattr(layers.BatchNormalization, name)))
     return calls
 
 
 @pytest.fixture
 def fused(monkeypatch):
-    return _ran_as_one_node(monkeypatch, "call_with_max_pool")
+    """Normalization and pooling as one node, with the convolution before them or not."""
+    return _ran_as_one_node(monkeypatch, "call_with_max_pool", "call_after_conv_with_max_pool")
 
 
 def _block(bn=None, between=layers.ReLU, data_format="channels_last"):

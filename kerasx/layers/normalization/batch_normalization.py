@@ -6,6 +6,7 @@ from kerasx import constraints, initializers, ops, regularizers
 from kerasx.autodiff.tensor import value_of
 from kerasx.layers.layer import Layer
 from kerasx.ops.batch_norm_pool import batch_norm_max_pool
+from kerasx.ops.conv_batch_norm_pool import conv_batch_norm_max_pool
 from kerasx.ops.normalization import batch_normalization, fused_batch_normalization, moments
 from kerasx.saving.serialization import serialize_keras_object
 
@@ -181,11 +182,8 @@ class BatchNormalization(Layer):
         None for any other call, which the model then runs layer by layer
         (`kerasx.models.fusion`). `activation` must commute with max."""
         from kerasx import activations
-        from kerasx.layers.layer import _TRAINING
 
-        if training is None:
-            training = _TRAINING.get()
-        if not (training and self.trainable) or self.renorm:
+        if not self._trains_on_batch(training):
             return None
         axis = self._check_features(inputs)
         if axis != (len(inputs.shape) - 1 if pool.data_format == "channels_last" else 1):
@@ -198,18 +196,47 @@ class BatchNormalization(Layer):
         self._update_moving(mean, variance)
         return out if relu or activation is activations.linear else activation(out)
 
+    def call_after_conv_with_max_pool(self, conv, inputs, pool, activation, training=None):
+        """`pool(activation(self(conv(inputs))))` for a convolution layer `conv` (without
+        activation) and a max pooling layer `pool` as one op while the layer trains on
+        the batch's statistics (`kerasx.ops.conv_batch_norm_pool`), or None for any
+        other call, which the model then runs otherwise (`kerasx.models.fusion`).
+        `activation` must commute with max."""
+        from kerasx import activations
+
+        if not self._trains_on_batch(training):
+            return None
+        conv._check_channels(inputs.shape, conv.kernel.shape[-2] * conv.groups)
+        out_shape = conv.compute_output_shape(inputs.shape)
+        channel_axis = len(out_shape) - 1 if conv.data_format == "channels_last" else 1
+        if self._feature_axis(out_shape) != channel_axis \
+                or out_shape[channel_axis] != self.moving_mean.shape[0]:
+            return None  # the layers one by one raise their own errors
+        pool.compute_output_shape(out_shape)
+        relu = activation is activations.relu
+        out, mean, variance = conv_batch_norm_max_pool(
+            inputs, conv.kernel, conv.bias, self.gamma, self.beta, self.epsilon, conv.strides,
+            conv.padding, conv.data_format, conv.dilation_rate, conv.groups, pool.pool_size,
+            pool.strides, pool.padding, relu)
+        self._update_moving(mean, variance)
+        return out if relu or activation is activations.linear else activation(out)
+
+    def _trains_on_batch(self, training):
+        """Whether this call normalizes with the batch's statistics (and no renorm)."""
+        from kerasx.layers.layer import _TRAINING
+
+        if training is None:
+            training = _TRAINING.get()
+        return bool(training and self.trainable) and not self.renorm
+
     def call_with_activation(self, inputs, activation, training=None):
         """`activation(self(inputs))` for the ReLU as one op while the layer trains on the
         batch's statistics (the ReLU applied in the normalization's last pass), or None
         for any other call, which the model then runs layer by layer
         (`kerasx.models.fusion`)."""
         from kerasx import activations
-        from kerasx.layers.layer import _TRAINING
 
-        if training is None:
-            training = _TRAINING.get()
-        if not (training and self.trainable) or self.renorm \
-                or activation is not activations.relu:
+        if not self._trains_on_batch(training) or activation is not activations.relu:
             return None
         axis = self._check_features(inputs)
         outputs, mean, variance = fused_batch_normalization(
