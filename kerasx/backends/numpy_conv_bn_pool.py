@@ -43,7 +43,6 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
     `backward(g, want_x, want_kernel)` (only when `keep`) returns the gradients
     `(x, kernel, bias, scale, offset)`, None for those not wanted.
     """
-    n = x.ndim - 2
     window_shape = tuple(kernel.shape[:-2])
     cin, filters = kernel.shape[-2], kernel.shape[-1]
     blocks = math.prod(pool_size)
@@ -78,7 +77,8 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
     reported = mean if bias is None else mean + bias
     if not keep:
         return result, reported, variance, None
-    rows = y.shape[0]
+    rows, x_shape = y.shape[0], x.shape
+    del x  # the backward needs only the kept im2col matrix
 
     def backward(g, want_x, want_kernel):
         g = g.reshape(batch, cells, filters)
@@ -111,7 +111,7 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
         g_x = None
         if want_x:
             standard = _to_standard(dy4, batch, grid, pool_size, filters)
-            g_x = conv_input_grad(standard, kernel, x.shape, strides, dilation, 1)
+            g_x = conv_input_grad(standard, kernel, x_shape, strides, dilation, 1)
         return (g_x, g_kernel, g_bias, None if scale is None else g_scale,
                 None if offset is None else g_offset)
 
