@@ -102,7 +102,9 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
         ga = np.multiply(wide_g, wide_a).reshape(g.shape)
         dy4 = _route_blocks_affine(winners, ga, y4, slope, intercept)
         dy = dy4.reshape(rows, filters)
-        g_bias = ones_vector(rows, dy.dtype) @ dy if bias is not None else None
+        # the output does not depend on the bias (the normalization removes it): the
+        # separate layers' bias gradient is this zero plus rounding
+        g_bias = np.zeros_like(bias) if bias is not None else None
         g_kernel = None
         if want_kernel:
             g_kernel = conv_kernel_grad(cols, dy, kernel.shape, 1)
@@ -118,14 +120,27 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
     return result, reported, variance, backward
 
 
-def _offset_slices(offset, taps, strides, dilation, pool_size, grid):
-    """Per spatial axis, the slice of the padded input that window tap `taps` reads
-    for the convolution positions at pooling offset `offset`."""
-    out = []
-    for r, k, s, d, p, q in zip(offset, taps, strides, dilation, pool_size, grid):
-        start, step = r * s + k * d, p * s
-        out.append(slice(start, start + step * (q - 1) + 1, step))
-    return tuple(out)
+def _phase_sources(x_first, window_shape, strides, dilation, pool_size, grid):
+    """`(tap, offset, block)` for every window tap and pooling offset (flat indices):
+    the block of the channels-first input `x_first` `(channels, batch, *spatial)` it
+    reads, as a slice with contiguous runs.
+
+    Along an axis the tap `k` at offset `r` reads every `p * s`-th element from
+    `r * s + k * d`; the input is first split into its `p * s` phases along each axis
+    (one contiguous copy per phase), so that read is a plain slice of one phase.
+    """
+    steps = tuple(p * s for p, s in zip(pool_size, strides))
+    lead = (slice(None), slice(None))
+    phases = {phase: np.ascontiguousarray(x_first[lead + tuple(slice(f, None, st)
+                                                               for f, st in zip(phase, steps))])
+              for phase in np.ndindex(*steps)}
+    for t, taps in enumerate(np.ndindex(*window_shape)):
+        for o, offset in enumerate(np.ndindex(*pool_size)):
+            starts = [r * s + k * d for r, k, s, d in zip(offset, taps, strides, dilation)]
+            phase = tuple(start % st for start, st in zip(starts, steps))
+            index = tuple(slice(start // st, start // st + q)
+                          for start, st, q in zip(starts, steps, grid))
+            yield t, o, phases[phase][lead + index]
 
 
 def _offset_major_cols(x, window_shape, strides, dilation, pool_size, grid, out_sizes):
@@ -140,13 +155,11 @@ def _offset_major_cols(x, window_shape, strides, dilation, pool_size, grid, out_
     n, channels, batch = len(window_shape), x.shape[-1], x.shape[0]
     offsets = list(np.ndindex(*pool_size))
     if channels < 8:
-        channels_first = np.ascontiguousarray(np.moveaxis(x, -1, 0))
         planes = np.empty((math.prod(window_shape), channels, batch, len(offsets)) + grid,
                           dtype=x.dtype)
-        for t, taps in enumerate(np.ndindex(*window_shape)):
-            for o, offset in enumerate(offsets):
-                index = _offset_slices(offset, taps, strides, dilation, pool_size, grid)
-                planes[t, :, :, o] = channels_first[(slice(None), slice(None)) + index]
+        for t, o, block in _phase_sources(np.moveaxis(x, -1, 0), window_shape, strides,
+                                          dilation, pool_size, grid):
+            planes[t, :, :, o] = block
         return planes.reshape(-1, batch * len(offsets) * math.prod(grid)).T
     extents = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
     view = sliding_window_view(x, extents, axis=tuple(range(1, n + 1)))
