@@ -38,26 +38,30 @@ def batch_norm_train(x, scale, offset, epsilon, relu=False):
     xhat = np.empty_like(x2)
     tmp = np.empty((min(block, n), channels), dtype)
     sq = np.zeros(channels, dtype)
+    per = math.gcd(n, block)  # the per-channel vectors act on `wide` rows of blocks
+    _, (wide_mean,) = wide(x2, mean, per=per)
     for start in range(0, n, block):
         rows = slice(start, start + block)
         xb = xhat[rows]
-        np.subtract(x2[rows], mean, out=xb)
+        np.subtract(wide(x2[rows], per=per)[0], wide_mean, out=wide(xb, per=per)[0])
         t = tmp[:len(xb)]
         np.multiply(xb, xb, out=t)
         sq += ones[:len(xb)] @ t
     variance = sq / n
     rinv = 1.0 / np.sqrt(variance + epsilon)
     out = np.empty_like(x2)
+    _, (wide_rinv, wide_scale, wide_offset) = wide(
+        x2, rinv, *(np.zeros(0) if v is None else v for v in (scale, offset)), per=per)
     for start in range(0, n, block):
         rows = slice(start, start + block)
-        xb, ob = xhat[rows], out[rows]
-        xb *= rinv
+        xb, ob = wide(xhat[rows], per=per)[0], wide(out[rows], per=per)[0]
+        xb *= wide_rinv
         if scale is None:
             np.copyto(ob, xb)
         else:
-            np.multiply(xb, scale, out=ob)
+            np.multiply(xb, wide_scale, out=ob)
         if offset is not None:
-            ob += offset
+            ob += wide_offset
         if relu:
             np.maximum(ob, 0, out=ob)
     return out.reshape(x.shape), mean, variance, (xhat, rinv)
@@ -151,13 +155,15 @@ def batch_norm_train_grad(g, saved, scale, want_x, relu_out=None):
         a = rinv if scale is None else rinv * scale
         shift, slope = a * goffset / n, a * gscale / n
         gx = np.empty_like(g2)
+        per = math.gcd(n, block)  # the per-channel vectors act on `wide` rows of blocks
+        _, (wide_a, wide_slope, wide_shift) = wide(g2, a, slope, shift, per=per)
         for start in range(0, n, block):
             rows = slice(start, start + block)
-            gb, t = gx[rows], tmp[:len(gx[rows])]
-            np.multiply(g2[rows], a, out=gb)
-            np.multiply(xhat[rows], slope, out=t)
+            gb, t = wide(gx[rows], per=per)[0], wide(tmp[:len(gx[rows])], per=per)[0]
+            np.multiply(wide(g2[rows], per=per)[0], wide_a, out=gb)
+            np.multiply(wide(xhat[rows], per=per)[0], wide_slope, out=t)
             gb -= t
-            gb -= shift
+            gb -= wide_shift
         gx = gx.reshape(g.shape)
     return gx, gscale, goffset
 

@@ -93,3 +93,23 @@ def test_sum_and_mean_over_middle_axes_with_their_gradients(op, keepdims):
         got = getattr(ops, op)(current().asarray(x), axis=(1, 2), keepdims=keepdims)
     np.testing.assert_allclose(ops.convert_to_numpy(got), want, rtol=1e-12)
     check_gradients(lambda v: getattr(ops, op)(v, axis=(1, 2), keepdims=keepdims), [x])
+
+
+# -- per-channel vectors over wide rows ---------------------------------------------------------
+@numpy_only
+@pytest.mark.parametrize("shape,per,positions_per_row", [
+    ((64, 16, 16, 32), None, 256), ((1000, 32), 8, 8), ((5, 3, 7), None, 1),
+    ((4, 4096), None, 2)])
+def test_numpy_wide_rows_repeat_the_vectors_to_match(shape, per, positions_per_row):
+    """`wide` views a channels-last array with `m` positions per row (a power of two
+    dividing `per`, rows of at most 8,192 values) and repeats per-channel vectors `m`
+    times, so a broadcast over its rows is the broadcast over the original positions."""
+    from kerasx.backends.numpy_kernels import wide
+
+    rng = np.random.default_rng(3)
+    x, v = rng.standard_normal(shape), rng.standard_normal(shape[-1])
+    view, (tiled,) = wide(x, v, per=per)
+    assert view.shape == (x.size // (positions_per_row * shape[-1]),
+                          positions_per_row * shape[-1])
+    assert np.shares_memory(view, x)
+    np.testing.assert_array_equal((view * tiled).reshape(shape), x * v)
