@@ -1,0 +1,171 @@
+"""Convolutions whose output rows are laid out pooling-offset major, for the NumPy
+kernels that pool right after a convolution (`numpy_conv_bn_pool`, `numpy_conv_pool`).
+
+Per sample, block `o` of the output holds the convolution positions at offset `o`
+inside every non-overlapping pooling window. The im2col rows are built in that order,
+so the product writes the output that way at no cost; pooling is then an elementwise
+maximum over contiguous blocks, the gradient's routing back to the winners is
+contiguous too, and so is the kernel gradient (the same rows times the output
+gradient). NumPy runs a pass over a strided channels-last view (32-64-float runs)
+several times slower than over a contiguous array. Only an input gradient needs the
+output gradient in the usual layout (`to_standard`, one copy).
+"""
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from kerasx.backends.numpy_kernels import wide
+
+NAN_OFFSET = 255
+# batch chunks of the pooling passes: about this many bytes of convolution output
+_CHUNK_BYTES = 1 << 20
+
+
+def tiled_grid(x_shape, window_shape, strides, dilation, pool_size):
+    """`(out_sizes, grid)` of a valid convolution of the padded `x_shape` and of the
+    non-overlapping pooling after it, or None when the windows do not tile the output
+    or hold 255 or more positions."""
+    extents = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
+    out_sizes = tuple((size - e) // s + 1 for size, e, s in zip(x_shape[1:-1], extents, strides))
+    if math.prod(pool_size) >= NAN_OFFSET or any(o <= 0 or o % p
+                                                  for o, p in zip(out_sizes, pool_size)):
+        return None
+    return out_sizes, tuple(o // p for o, p in zip(out_sizes, pool_size))
+
+
+def _phase_sources(x_first, window_shape, strides, dilation, pool_size, grid):
+    """`(tap, offset, block)` for every window tap and pooling offset (flat indices):
+    the block of the channels-first input `x_first` `(channels, batch, *spatial)` it
+    reads, as a slice with contiguous runs.
+
+    Along an axis the tap `k` at offset `r` reads every `p * s`-th element from
+    `r * s + k * d`; the input is first split into its `p * s` phases along each axis
+    (one contiguous copy per phase), so that read is a plain slice of one phase.
+    """
+    steps = tuple(p * s for p, s in zip(pool_size, strides))
+    lead = (slice(None), slice(None))
+    phases = {phase: np.ascontiguousarray(x_first[lead + tuple(slice(f, None, st)
+                                                               for f, st in zip(phase, steps))])
+              for phase in np.ndindex(*steps)}
+    for t, taps in enumerate(np.ndindex(*window_shape)):
+        for o, offset in enumerate(np.ndindex(*pool_size)):
+            starts = [r * s + k * d for r, k, s, d in zip(offset, taps, strides, dilation)]
+            phase = tuple(start % st for start, st in zip(starts, steps))
+            index = tuple(slice(start // st, start // st + q)
+                          for start, st, q in zip(starts, steps, grid))
+            yield t, o, phases[phase][lead + index]
+
+
+def offset_major_cols(x, window_shape, strides, dilation, pool_size, grid, out_sizes):
+    """The im2col matrix `(rows, window * channels)` with rows in (sample, pooling
+    offset, pooled position) order.
+
+    Under eight channels it is built transposed, one row of `(window * channels,
+    rows)` per channel and tap, from a channels-first copy (block copies of
+    `grid[-1]`-float runs instead of runs of a few floats); with more, each pooling
+    offset's positions are copied from a strided window view.
+    """
+    n, channels, batch = len(window_shape), x.shape[-1], x.shape[0]
+    offsets = list(np.ndindex(*pool_size))
+    if channels < 8:
+        planes = np.empty((math.prod(window_shape), channels, batch, len(offsets)) + grid,
+                          dtype=x.dtype)
+        for t, o, block in _phase_sources(np.moveaxis(x, -1, 0), window_shape, strides,
+                                          dilation, pool_size, grid):
+            planes[t, :, :, o] = block
+        return planes.reshape(-1, batch * len(offsets) * math.prod(grid)).T
+    extents = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
+    view = sliding_window_view(x, extents, axis=tuple(range(1, n + 1)))
+    view = view[(slice(None),)
+                + tuple(slice(None, (o - 1) * s + 1, s) for o, s in zip(out_sizes, strides))
+                + (slice(None),) + tuple(slice(None, None, d) for d in dilation)]
+    view = np.moveaxis(view, n + 1, -1)  # (batch, *out_sizes, *window, channels)
+    cols = np.empty((batch, len(offsets)) + grid + tuple(window_shape) + (channels,),
+                    dtype=x.dtype)
+    for o, offset in enumerate(offsets):
+        cols[:, o] = view[(slice(None),) + tuple(slice(r, None, p)
+                                                 for r, p in zip(offset, pool_size))]
+    return cols.reshape(-1, math.prod(window_shape) * channels)
+
+
+def _chunk(y4):
+    return max(1, _CHUNK_BYTES // max(1, y4[:1].nbytes))
+
+
+def pool_blocks(y4, sign):
+    """`(pooled, winners)`: the maximum of `sign * y4` over axis 1 (the pooling offsets)
+    and the first offset reaching it (uint8; 255 where the maximum is NaN)."""
+    batch, blocks, cells, filters = y4.shape
+    pooled = np.empty((batch, cells, filters), dtype=y4.dtype)
+    winners = np.zeros(pooled.shape, dtype=np.uint8)
+    chunk = _chunk(y4)
+    greater = np.empty((min(chunk, batch), cells, filters), dtype=bool)
+    step = np.empty(greater.shape, dtype=np.uint8)
+    flipped = None
+    if sign is not None:
+        flipped = np.empty((min(chunk, batch), blocks, cells, filters), dtype=y4.dtype)
+    for start in range(0, batch, chunk):
+        yb = y4[start:start + chunk]
+        if sign is not None:
+            yb = np.multiply(yb, sign, out=flipped[:len(yb)])
+        out, won = pooled[start:start + chunk], winners[start:start + chunk]
+        gt, st = greater[:len(yb)], step[:len(yb)]
+        np.copyto(out, yb[:, 0])
+        for o in range(1, blocks):
+            np.greater(yb[:, o], out, out=gt)
+            np.maximum(out, yb[:, o], out=out)
+            # offsets only grow, so the latest strict improvement is the largest one
+            np.multiply(gt.view(np.uint8), o, out=st)
+            np.maximum(won, st, out=won)
+    nan = np.isnan(pooled)
+    if nan.any():
+        winners[nan] = NAN_OFFSET
+    return pooled, winners
+
+
+def route_blocks(winners, g, y4, affine=None):
+    """`g` routed to each window's winning offset, in the layout of `y4`, plus `y4 *
+    slope + intercept` when `affine` is `(slope, intercept)` (per-channel vectors)."""
+    batch, blocks = y4.shape[:2]
+    dy4 = np.empty_like(y4, dtype=g.dtype)
+    chunk = _chunk(y4)
+    hit = np.empty((min(chunk, batch),) + g.shape[1:], dtype=g.dtype)
+    per = y4[0].size // y4.shape[-1]
+    if affine is not None:
+        _, (wide_slope, wide_intercept) = wide(y4[:1], *affine)
+    for start in range(0, batch, chunk):
+        yb, db = y4[start:start + chunk], dy4[start:start + chunk]
+        wb, gb, h = winners[start:start + chunk], g[start:start + chunk], hit[:len(yb)]
+        if affine is None:
+            for o in range(blocks):
+                np.equal(wb, o, out=h, casting="unsafe")
+                np.multiply(gb, h, out=db[:, o])
+            continue
+        wide_db = wide(db, per=per)[0]
+        np.multiply(wide(yb, per=per)[0], wide_slope, out=wide_db)
+        wide_db += wide_intercept
+        for o in range(blocks):
+            np.equal(wb, o, out=h, casting="unsafe")
+            np.multiply(gb, h, out=h)
+            db[:, o] += h
+    return dy4
+
+
+def to_standard(dy4, batch, grid, pool_size, filters):
+    """`dy4` `(batch, blocks, cells, filters)` back in the convolution's own layout
+    `(batch, *out_sizes, filters)`, where output position `q * p + r` along each axis
+    is pooled position `q` at offset `r`."""
+    n = len(grid)
+    out = np.empty((batch,) + tuple(q * p for q, p in zip(grid, pool_size)) + (filters,),
+                   dtype=dy4.dtype)
+    split = out.reshape((batch,) + tuple(v for pair in zip(grid, pool_size) for v in pair)
+                        + (filters,))
+    # (batch, q1, p1, q2, p2, ..., filters) -> (batch, p1, p2, ..., q1, q2, ..., filters)
+    order = (0,) + tuple(2 + 2 * i for i in range(n)) + tuple(1 + 2 * i for i in range(n))
+    np.copyto(split.transpose(order + (2 * n + 1,)),
+              dy4.reshape((batch,) + tuple(pool_size) + tuple(grid) + (filters,)))
+    return out
+
+
