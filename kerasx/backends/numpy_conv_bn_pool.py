@@ -88,7 +88,7 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
         intercept = -a * g_offset / rows - mean * slope
         wide_g, (wide_a,) = wide(g, a)
         ga = np.multiply(wide_g, wide_a).reshape(g.shape)
-        dy4 = route_blocks(winners, ga, y4, (slope, intercept))
+        dy4 = route_blocks(winners, ga, blocks, (y4, slope, intercept))
         dy = dy4.reshape(rows, filters)
         # the output does not depend on the bias (the normalization removes it): the
         # separate layers' bias gradient is this zero plus rounding

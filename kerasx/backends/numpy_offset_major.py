@@ -1,5 +1,5 @@
 """Convolutions whose output rows are laid out pooling-offset major, for the NumPy
-kernels that pool right after a convolution (`numpy_conv_bn_pool`, `numpy_conv_pool`).
+kernel that normalizes and pools right after a convolution (`numpy_conv_bn_pool`).
 
 Per sample, block `o` of the output holds the convolution positions at offset `o`
 inside every non-overlapping pooling window. The im2col rows are built in that order,
@@ -25,11 +25,11 @@ _CHUNK_BYTES = 1 << 20
 
 def tiled_grid(x_shape, window_shape, strides, dilation, pool_size):
     """`(out_sizes, grid)` of a valid convolution of the padded `x_shape` and of the
-    non-overlapping pooling after it, or None when the windows do not tile the output
-    or hold 255 or more positions."""
+    non-overlapping pooling after it, or None when the windows do not tile the output,
+    hold 255 or more positions, or the batch is empty."""
     extents = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
     out_sizes = tuple((size - e) // s + 1 for size, e, s in zip(x_shape[1:-1], extents, strides))
-    if math.prod(pool_size) >= NAN_OFFSET or any(o <= 0 or o % p
+    if x_shape[0] == 0 or math.prod(pool_size) >= NAN_OFFSET or any(o <= 0 or o % p
                                                   for o, p in zip(out_sizes, pool_size)):
         return None
     return out_sizes, tuple(o // p for o, p in zip(out_sizes, pool_size))
@@ -75,7 +75,7 @@ def offset_major_cols(x, window_shape, strides, dilation, pool_size, grid, out_s
         for t, o, block in _phase_sources(np.moveaxis(x, -1, 0), window_shape, strides,
                                           dilation, pool_size, grid):
             planes[t, :, :, o] = block
-        return planes.reshape(-1, batch * len(offsets) * math.prod(grid)).T
+        return planes.reshape(math.prod(window_shape) * channels, -1).T
     extents = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
     view = sliding_window_view(x, extents, axis=tuple(range(1, n + 1)))
     view = view[(slice(None),)
@@ -125,26 +125,28 @@ def pool_blocks(y4, sign):
     return pooled, winners
 
 
-def route_blocks(winners, g, y4, affine=None):
-    """`g` routed to each window's winning offset, in the layout of `y4`, plus `y4 *
-    slope + intercept` when `affine` is `(slope, intercept)` (per-channel vectors)."""
-    batch, blocks = y4.shape[:2]
-    dy4 = np.empty_like(y4, dtype=g.dtype)
-    chunk = _chunk(y4)
+def route_blocks(winners, g, blocks, affine=None):
+    """`g` `(batch, cells, channels)` routed to each window's winning offset, as a
+    `(batch, blocks, cells, channels)` array, plus `y4 * slope + intercept` when
+    `affine` is `(y4, slope, intercept)` (per-channel `slope` and `intercept`)."""
+    batch = g.shape[0]
+    dy4 = np.empty((batch, blocks) + g.shape[1:], dtype=g.dtype)
+    chunk = _chunk(dy4)
     hit = np.empty((min(chunk, batch),) + g.shape[1:], dtype=g.dtype)
-    per = y4[0].size // y4.shape[-1]
+    per = dy4[0].size // dy4.shape[-1]
     if affine is not None:
-        _, (wide_slope, wide_intercept) = wide(y4[:1], *affine)
+        y4, slope, intercept = affine
+        _, (wide_slope, wide_intercept) = wide(y4[:1], slope, intercept)
     for start in range(0, batch, chunk):
-        yb, db = y4[start:start + chunk], dy4[start:start + chunk]
-        wb, gb, h = winners[start:start + chunk], g[start:start + chunk], hit[:len(yb)]
+        db = dy4[start:start + chunk]
+        wb, gb, h = winners[start:start + chunk], g[start:start + chunk], hit[:len(db)]
         if affine is None:
             for o in range(blocks):
                 np.equal(wb, o, out=h, casting="unsafe")
                 np.multiply(gb, h, out=db[:, o])
             continue
         wide_db = wide(db, per=per)[0]
-        np.multiply(wide(yb, per=per)[0], wide_slope, out=wide_db)
+        np.multiply(wide(y4[start:start + chunk], per=per)[0], wide_slope, out=wide_db)
         wide_db += wide_intercept
         for o in range(blocks):
             np.equal(wb, o, out=h, casting="unsafe")
@@ -167,5 +169,4 @@ def to_standard(dy4, batch, grid, pool_size, filters):
     np.copyto(split.transpose(order + (2 * n + 1,)),
               dy4.reshape((batch,) + tuple(pool_size) + tuple(grid) + (filters,)))
     return out
-
 
