@@ -56,10 +56,11 @@ def set_layer_fusion(enabled):
     """Turns layer fusion on (the default) or off.
 
     Sequential and functional models run a convolution and the max pooling after it
-    as one op that pools first, and for inference fold a batch normalization into
-    the convolution before it (`kerasx.models.fusion`). Turned off, every layer runs
-    on its own, as in Keras: useful to compare with Keras to the last bit, as the
-    folded normalization rounds differently (about 1e-7 relative).
+    as one op that pools first, in training a convolution, batch normalization and
+    max pooling as one op, and for inference fold a batch normalization into the
+    convolution before it (`kerasx.models.fusion`). Turned off, every layer runs on
+    its own, as in Keras: useful to compare with Keras to the last bit, as the fused
+    and folded ops round differently (about 1e-7 relative).
     """
     global _LAYER_FUSION
     _LAYER_FUSION = bool(enabled)

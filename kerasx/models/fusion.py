@@ -22,10 +22,11 @@ layers one by one instead. In training, a `BatchNormalization` followed by max
 pooling (directly or through such an activation layer) is one node as well
 (`kerasx.ops.batch_norm_pool`: the normalization is a per-channel affine map with
 the batch's statistics, so it also commutes with max, turning it into min where
-its scale is negative), and without pooling a `BatchNormalization` and the `ReLU`
-layer after it are one node (the ReLU in the normalization's last pass). For
-inference, a batch normalization right after a convolution is folded into it
-(`kerasx.models.batch_norm_folding`).
+its scale is negative), together with the convolution right before it when the
+pooling windows tile the convolution output (`kerasx.ops.conv_batch_norm_pool`), and
+without pooling a `BatchNormalization` and the `ReLU` layer after it are one node
+(the ReLU in the normalization's last pass). For inference, a batch normalization
+right after a convolution is folded into it (`kerasx.models.batch_norm_folding`).
 `kerasx.config.set_layer_fusion(False)` turns all of this off.
 """
 
