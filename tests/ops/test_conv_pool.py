@@ -200,6 +200,23 @@ def test_global_matches_separate_steps_and_finite_differences(c):
     check_op_case(c)
 
 
+@pytest.mark.parametrize("c", GLOBAL_CASES, ids=lambda c: c.name)
+def test_global_inference_in_batch_chunks_matches_the_reference(c, monkeypatch):
+    """Without gradients the convolution runs in batch chunks (here one sample each):
+    the same values, in every layout."""
+    from kerasx.ops import conv_pool
+
+    monkeypatch.setattr(conv_pool, "_INFERENCE_CHUNK_BYTES", 1)
+    chunks = []
+    forward = conv_pool.conv_forward
+    monkeypatch.setattr(conv_pool, "conv_forward",
+                        lambda x, *a: chunks.append(x.shape[0]) or forward(x, *a))
+    with float64():
+        got = ops.convert_to_numpy(c.fn(*[current().asarray(a) for a in c.inputs]))
+    np.testing.assert_allclose(got, c.reference(*c.inputs), rtol=1e-12, atol=1e-12)
+    assert chunks == [1] * len(c.inputs[0])
+
+
 @pytest.mark.parametrize("wrt_input", [False, True])
 def test_global_ties_share_the_gradient_like_ops_max(wrt_input):
     # zero windows all give the bias, and a negative kernel keeps the window over the one
