@@ -250,6 +250,22 @@ def test_numpy_blocked_kernel_declines_small_forward_only_calls(monkeypatch):
     assert results[-1] is not None
 
 
+@numpy_only
+def test_numpy_blocked_kernel_declines_forward_only_calls_with_several_channels(monkeypatch):
+    from kerasx.backends import numpy_conv_pool
+
+    monkeypatch.setattr(numpy_conv_pool, "_MIN_FORWARD_BYTES", 0)  # any size would do
+    backend = current()
+    results = []
+    blocked = backend.kernels["conv_max_pool_blocked"]
+    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
+                        lambda *a: results.append(blocked(*a)) or results[-1])
+    for channels in (1, 3):
+        x, w = r(2, 8, 8, channels), r(3, 3, channels, 2)
+        conv_max_pool(current().asarray(x), current().asarray(w))  # no tape: forward only
+    assert results[0] is not None and results[1] is None
+
+
 # -- (NumPy) the global pooling gradients from the winning positions only ---------------------
 def _global_grads(case, monkeypatch, sparse, rows_share=None, dtype=np.float64):
     backend = current()
