@@ -274,14 +274,15 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 
     x = to_channels_last(xp, xv, data_format)
     pads, xpad = pad_for_conv(backend, x, wv, strides, dilation, padding)
+    if not tracked(inputs, kernel, bias):
+        y = _inference_conv(backend, xpad, wv, bv, strides, dilation, groups, relu, im2col_fn)
+        return Tensor(from_channels_last(xp, y, data_format))
     y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
     if bv is not None:
         y += bv  # y is a fresh array; in place saves one pass over the output
     if relu:
         y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
     out = from_channels_last(xp, y, data_format)
-    if not tracked(inputs, kernel, bias):
-        return Tensor(out)
     x_shape, padded_shape, kernel_shape = tuple(x.shape), tuple(xpad.shape), tuple(wv.shape)
     if not getattr(kernel, "tracked", False):
         cols = None
@@ -302,6 +303,45 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         return gx, gw, gb
 
     return record(out, (inputs, kernel, bias), vjp)
+
+
+# inference convolves in batch chunks whose im2col matrix has about this many bytes: a
+# whole predict batch's is written to fresh pages on every call (1024x32x32x32 -> 32
+# filters 3x3: 445 -> 274 ms; 1024x16x16x32 -> 64: 123 -> 89 ms)
+INFERENCE_CHUNK_BYTES = 2 << 20
+
+
+def inference_chunks(xpad, kernel, sizes):
+    """The batch slices of the padded input `xpad` to convolve one at a time for
+    inference, for a convolution with output spatial `sizes`."""
+    xp = current().xp
+    batch = xpad.shape[0]
+    per_sample = math.prod(sizes) * math.prod(kernel.shape[:-1]) * (
+        xp.finfo(kernel.dtype).bits // 8)
+    chunk = max(1, INFERENCE_CHUNK_BYTES // max(1, per_sample))
+    return [slice(start, min(start + chunk, batch)) for start in range(0, max(batch, 1), chunk)]
+
+
+def _inference_conv(backend, xpad, wv, bv, strides, dilation, groups, relu, im2col_fn):
+    """The channels_last output of `conv` when no gradient is taken, in batch chunks."""
+    xp = backend.xp
+    windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
+    sizes = output_sizes(tuple(xpad.shape[1:-1]), windows, strides, [(0, 0)] * len(windows))
+    chunks = inference_chunks(xpad, wv, sizes)
+    out = None
+    for rows in chunks:
+        y, _ = conv_forward(xpad[rows, ...], wv, strides, dilation, groups, im2col_fn)
+        if bv is not None:
+            y += bv
+        if relu:
+            y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
+        if len(chunks) == 1:
+            return y
+        if out is None:
+            out = xp.empty((xpad.shape[0],) + tuple(y.shape[1:]), dtype=y.dtype,
+                           device=backend.device)
+        out[rows, ...] = y
+    return out
 
 
 def check_conv_arguments(xv, wv, strides, padding, data_format, dilation_rate, groups):

@@ -27,13 +27,11 @@ padded_shape, strides, dilation, groups, want_x, want_w)` returning the padded
 input's and the kernel's gradients after global pooling (or None to decline).
 """
 
-import math
-
 from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
 from kerasx.ops.conv import (apply_relu, check_conv_arguments, check_window_fits, conv_forward,
                              conv_kernel_grad, conv_kernels, conv_relu_bias_grad,
-                             from_channels_last, interior, normalize_padding, normalize_tuple,
-                             output_sizes, pad_for_conv, to_channels_last)
+                             from_channels_last, inference_chunks, interior, normalize_padding,
+                             normalize_tuple, output_sizes, pad_for_conv, to_channels_last)
 from kerasx.ops.pooling import pool_channels_last
 
 
@@ -211,26 +209,17 @@ def _pooled_result(c, out, keepdims):
     return c.xp.reshape(out, (out.shape[0], out.shape[-1]))
 
 
-# inference convolves in batch chunks whose im2col matrix has about this many bytes, so
-# it and the convolution output stay in cache for the pooling (textcnn predict at batch
-# 1024: 5,078 -> 8,278 samples/s; a whole batch's matrix there is 256 MB of fresh pages)
-_INFERENCE_CHUNK_BYTES = 2 << 20
-
-
 def _inference_chunks(c, pool):
-    """`pool` of the convolution without bias, computed in batch chunks; nothing is kept
-    for a backward."""
-    xp, batch = c.xp, c.xpad.shape[0]
-    itemsize = xp.finfo(c.wv.dtype).bits // 8
-    per_sample = math.prod(c.sizes) * math.prod(c.kernel_shape[:-1]) * itemsize
-    chunk = max(1, _INFERENCE_CHUNK_BYTES // max(1, per_sample))
+    """`pool` of the convolution without bias, computed in cache-sized batch chunks (so
+    the convolution output is pooled while in cache; textcnn predict at batch 1024:
+    5,078 -> 8,278 samples/s); nothing is kept for a backward."""
     parts = []
-    for start in range(0, max(batch, 1), chunk):  # an empty batch still runs once
-        y, _ = conv_forward(c.xpad[start:min(start + chunk, batch), ...], c.wv, c.strides,
-                            c.dilation, c.groups, c.im2col_fn)
+    for rows in inference_chunks(c.xpad, c.wv, c.sizes):
+        y, _ = conv_forward(c.xpad[rows, ...], c.wv, c.strides, c.dilation, c.groups,
+                            c.im2col_fn)
         parts.append(pool(y))
     c.xpad = None
-    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+    return parts[0] if len(parts) == 1 else c.xp.concat(parts, axis=0)
 
 
 def _read_region(conv_sizes, windows, strides, pool_size, pool_strides):

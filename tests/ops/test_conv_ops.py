@@ -155,6 +155,24 @@ def test_gradient_of_one_input_at_a_time(case, wrt):
     check_gradients(case.fn, case.inputs, wrt=wrt)
 
 
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: c.name)
+def test_conv_inference_in_batch_chunks_matches_the_reference(case, monkeypatch):
+    """Without gradients the convolution runs in batch chunks (here one sample each),
+    written into one output: the same values."""
+    import importlib
+
+    conv_module = importlib.import_module("kerasx.ops.conv")
+    monkeypatch.setattr(conv_module, "INFERENCE_CHUNK_BYTES", 1)
+    chunks = []
+    forward = conv_module.conv_forward
+    monkeypatch.setattr(conv_module, "conv_forward",
+                        lambda x, *a: chunks.append(x.shape[0]) or forward(x, *a))
+    with float64():
+        got = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
+    np.testing.assert_allclose(got, case.reference(*case.inputs), rtol=1e-12, atol=1e-12)
+    assert chunks == [1] * len(case.inputs[0])
+
+
 def test_default_data_format_follows_config():
     from kerasx import config
 
