@@ -19,6 +19,9 @@ class Backend:
     """
 
     name = "base"
+    # inference convolutions run in batch chunks whose im2col matrix has about this many
+    # bytes (None: the whole batch at once, as a GPU prefers)
+    inference_chunk_bytes = None
 
     def __init__(self):
         self._xp = None

@@ -11,6 +11,11 @@ from kerasx.backends.base import Backend
 
 class NumpyBackend(Backend):
     name = "numpy"
+    # small enough that the matrix and the convolution output stay in cache for the bias,
+    # activation and pooling; a whole predict batch's matrix is written to fresh pages
+    # on every call (1024x32x32x32 -> 32 filters 3x3: 445 -> 274 ms; textcnn predict
+    # at batch 1024: 5,078 -> 8,278 samples/s)
+    inference_chunk_bytes = 2 << 20
 
     def _namespace(self):
         import array_api_compat.numpy as xp

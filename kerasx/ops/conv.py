@@ -305,20 +305,17 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     return record(out, (inputs, kernel, bias), vjp)
 
 
-# inference convolves in batch chunks whose im2col matrix has about this many bytes: a
-# whole predict batch's is written to fresh pages on every call (1024x32x32x32 -> 32
-# filters 3x3: 445 -> 274 ms; 1024x16x16x32 -> 64: 123 -> 89 ms)
-INFERENCE_CHUNK_BYTES = 2 << 20
-
-
 def inference_chunks(xpad, kernel, sizes):
     """The batch slices of the padded input `xpad` to convolve one at a time for
-    inference, for a convolution with output spatial `sizes`."""
-    xp = current().xp
-    batch = xpad.shape[0]
-    per_sample = math.prod(sizes) * math.prod(kernel.shape[:-1]) * (
-        xp.finfo(kernel.dtype).bits // 8)
-    chunk = max(1, INFERENCE_CHUNK_BYTES // max(1, per_sample))
+    inference, for a convolution with output spatial `sizes`: chunks whose im2col
+    matrix has about the backend's `inference_chunk_bytes` (one slice when None)."""
+    backend = current()
+    batch, limit = xpad.shape[0], backend.inference_chunk_bytes
+    chunk = max(batch, 1)
+    if limit is not None:
+        per_sample = math.prod(sizes) * math.prod(kernel.shape[:-1]) * (
+            backend.xp.finfo(kernel.dtype).bits // 8)
+        chunk = max(1, limit // max(1, per_sample))
     return [slice(start, min(start + chunk, batch)) for start in range(0, max(batch, 1), chunk)]
 
 

@@ -210,9 +210,9 @@ def _pooled_result(c, out, keepdims):
 
 
 def _inference_chunks(c, pool):
-    """`pool` of the convolution without bias, computed in cache-sized batch chunks (so
-    the convolution output is pooled while in cache; textcnn predict at batch 1024:
-    5,078 -> 8,278 samples/s); nothing is kept for a backward."""
+    """`pool` of the convolution without bias, computed in batch chunks (`conv.
+    inference_chunks`: on NumPy the convolution output is pooled while in cache);
+    nothing is kept for a backward."""
     parts = []
     for rows in inference_chunks(c.xpad, c.wv, c.sizes):
         y, _ = conv_forward(c.xpad[rows, ...], c.wv, c.strides, c.dilation, c.groups,

@@ -162,7 +162,7 @@ def test_conv_inference_in_batch_chunks_matches_the_reference(case, monkeypatch)
     import importlib
 
     conv_module = importlib.import_module("kerasx.ops.conv")
-    monkeypatch.setattr(conv_module, "INFERENCE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(current(), "inference_chunk_bytes", 1)
     chunks = []
     forward = conv_module.conv_forward
     monkeypatch.setattr(conv_module, "conv_forward",

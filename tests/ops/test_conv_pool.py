@@ -204,12 +204,9 @@ def test_global_matches_separate_steps_and_finite_differences(c):
 def test_global_inference_in_batch_chunks_matches_the_reference(c, monkeypatch):
     """Without gradients the convolution runs in batch chunks (here one sample each):
     the same values, in every layout."""
-    import importlib
-
     from kerasx.ops import conv_pool
 
-    # the module, not the `conv` function the package exports under its name
-    monkeypatch.setattr(importlib.import_module("kerasx.ops.conv"), "INFERENCE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(current(), "inference_chunk_bytes", 1)
     chunks = []
     forward = conv_pool.conv_forward
     monkeypatch.setattr(conv_pool, "conv_forward",
