@@ -19,6 +19,8 @@ import itertools
 
 import numpy as np
 
+from kerasx.backends.numpy_offset_major import max_of_blocks
+
 _NAN_OFFSET = 255
 
 
@@ -49,7 +51,7 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
                              tuple(pool_size), tuple(pool_sizes))
     w = kernel.reshape(-1, filters)
     pooled = np.empty((batch, positions, filters), dtype=dtype)
-    offsets = np.zeros(pooled.shape, dtype=np.uint8)
+    offsets = np.empty(pooled.shape, dtype=np.uint8)
     chunk = max(1, _CHUNK_BYTES // (k * positions * max(filters, taps * cin) * dtype.itemsize))
     greater = np.empty((min(chunk, batch), positions, filters), dtype=bool)
     step = np.empty(greater.shape, dtype=np.uint8)
@@ -60,15 +62,8 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
         for o, p, index in sources:
             view[:, o, ..., p, :] = x[(slice(start, stop),) + index]
         y = (c.reshape(-1, taps * cin) @ w).reshape(stop - start, k, positions, filters)
-        out, off = pooled[start:stop], offsets[start:stop]
-        gt, st = greater[:stop - start], step[:stop - start]
-        np.copyto(out, y[:, 0])
-        for o in range(1, k):
-            np.greater(y[:, o], out, out=gt)
-            np.maximum(out, y[:, o], out=out)
-            # offsets only grow, so the latest strict improvement is the largest one
-            np.multiply(gt.view(np.uint8), o, out=st)
-            np.maximum(off, st, out=off)
+        max_of_blocks(y, pooled[start:stop], offsets[start:stop], greater[:stop - start],
+                      step[:stop - start])
     if dtype.kind == "f":
         nan = np.isnan(pooled)
         if nan.any():

@@ -99,7 +99,7 @@ def pool_blocks(y4, sign):
     and the first offset reaching it (uint8; 255 where the maximum is NaN)."""
     batch, blocks, cells, filters = y4.shape
     pooled = np.empty((batch, cells, filters), dtype=y4.dtype)
-    winners = np.zeros(pooled.shape, dtype=np.uint8)
+    winners = np.empty(pooled.shape, dtype=np.uint8)
     chunk = _chunk(y4)
     greater = np.empty((min(chunk, batch), cells, filters), dtype=bool)
     step = np.empty(greater.shape, dtype=np.uint8)
@@ -110,19 +110,26 @@ def pool_blocks(y4, sign):
         yb = y4[start:start + chunk]
         if sign is not None:
             yb = np.multiply(yb, sign, out=flipped[:len(yb)])
-        out, won = pooled[start:start + chunk], winners[start:start + chunk]
-        gt, st = greater[:len(yb)], step[:len(yb)]
-        np.copyto(out, yb[:, 0])
-        for o in range(1, blocks):
-            np.greater(yb[:, o], out, out=gt)
-            np.maximum(out, yb[:, o], out=out)
-            # offsets only grow, so the latest strict improvement is the largest one
-            np.multiply(gt.view(np.uint8), o, out=st)
-            np.maximum(won, st, out=won)
+        max_of_blocks(yb, pooled[start:start + chunk], winners[start:start + chunk],
+                      greater[:len(yb)], step[:len(yb)])
     nan = np.isnan(pooled)
     if nan.any():
         winners[nan] = NAN_OFFSET
     return pooled, winners
+
+
+def max_of_blocks(y, out, won, greater, step):
+    """Writes the maximum of `y` `(n, blocks, ...)` over axis 1 into `out` and the first
+    block reaching it into `won` (uint8), using the scratch arrays `greater` (bool) and
+    `step` (uint8) of `out`'s shape."""
+    np.copyto(out, y[:, 0])
+    won.fill(0)
+    for o in range(1, y.shape[1]):
+        np.greater(y[:, o], out, out=greater)
+        np.maximum(out, y[:, o], out=out)
+        # offsets only grow, so the latest strict improvement is the largest one
+        np.multiply(greater.view(np.uint8), o, out=step)
+        np.maximum(won, step, out=won)
 
 
 def route_blocks(winners, g, blocks, affine=None):
