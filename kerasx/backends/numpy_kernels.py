@@ -44,6 +44,18 @@ def wide(array, *vectors, per=None):
     return view, tuple(np.tile(v, m) for v in vectors)
 
 
+def add_channels(x, v, out=None):
+    """`x + v` for a per-channel vector `v` over the last axis, into `out` (a new array
+    when None; `x` itself to add in place), over `wide` rows (a conv output of
+    64x32x32x32: 222 against 557 us)."""
+    out = np.empty_like(x, dtype=np.result_type(x, v)) if out is None else out
+    if not (x.flags.c_contiguous and out.flags.c_contiguous) or x.ndim < 2:
+        return np.add(x, v, out=out)
+    view, (tiled,) = wide(x, v)
+    np.add(view, tiled, out=wide(out)[0])
+    return out
+
+
 def sum_middle(x, axes):
     """`x.sum(axis=axes)` for a float `x` whose summed `axes` are consecutive and leave
     the last axis, as a batched product with ones; None for other calls.
@@ -115,6 +127,7 @@ def sparse_softmax_cross_entropy(logits, labels):
     return losses, gradient
 
 
-KERNELS = {"scatter_add_rows": scatter_add_rows,
+KERNELS = {"add_channels": add_channels,
+           "scatter_add_rows": scatter_add_rows,
            "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
            "sum_middle": sum_middle}

@@ -279,7 +279,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         return Tensor(from_channels_last(xp, y, data_format))
     y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
     if bv is not None:
-        y += bv  # y is a fresh array; in place saves one pass over the output
+        add_bias(backend, y, bv, out=y)  # y is fresh; in place saves one pass over it
     if relu:
         y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
     out = from_channels_last(xp, y, data_format)
@@ -329,7 +329,7 @@ def _inference_conv(backend, xpad, wv, bv, strides, dilation, groups, relu, im2c
     for rows in chunks:
         y, _ = conv_forward(xpad[rows, ...], wv, strides, dilation, groups, im2col_fn)
         if bv is not None:
-            y += bv
+            add_bias(backend, y, bv, out=y)
         if relu:
             y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
         if len(chunks) == 1:
@@ -363,6 +363,18 @@ def pad_for_conv(backend, x, kernel, strides, dilation, padding):
     pads = explicit_padding(padding, sizes, windows, strides)
     check_window_fits("conv", sizes, windows, pads, padding)
     return pads, pad_spatial(backend.xp, x, pads, 0.0, backend.device)
+
+
+def add_bias(backend, y, bias, out=None):
+    """`y + bias` over the channels (last) axis: in place with `out=y`, else a new array
+    (a backend's `add_channels` kernel may take it)."""
+    fast = backend.kernel("add_channels")
+    if fast is not None:
+        return fast(y, bias, out)
+    if out is None:
+        return y + bias
+    y += bias
+    return y
 
 
 def apply_relu(xp, y):

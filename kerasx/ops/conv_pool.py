@@ -28,8 +28,8 @@ input's and the kernel's gradients after global pooling (or None to decline).
 """
 
 from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
-from kerasx.ops.conv import (apply_relu, check_conv_arguments, check_window_fits, conv_forward,
-                             conv_kernel_grad, conv_kernels, conv_relu_bias_grad,
+from kerasx.ops.conv import (add_bias, apply_relu, check_conv_arguments, check_window_fits,
+                             conv_forward, conv_kernel_grad, conv_kernels, conv_relu_bias_grad,
                              from_channels_last, inference_chunks, interior, normalize_padding,
                              normalize_tuple, output_sizes, pad_for_conv, to_channels_last)
 from kerasx.ops.pooling import pool_channels_last
@@ -66,7 +66,8 @@ class _Conv:
 
     def bias_and_relu(self, pooled, relu):
         """`relu(pooled + bias)` in a new array (`pooled` may be kept for a backward)."""
-        xp, out = self.xp, pooled if self.bv is None else pooled + self.bv
+        xp = self.xp
+        out = pooled if self.bv is None else add_bias(self.backend, pooled, self.bv)
         if relu:
             out = apply_relu(xp, out) if out is pooled else (
                 self.backend.kernel("relu_inplace") or apply_relu)(xp, out)

@@ -113,3 +113,20 @@ def test_numpy_wide_rows_repeat_the_vectors_to_match(shape, per, positions_per_r
                           positions_per_row * shape[-1])
     assert np.shares_memory(view, x)
     np.testing.assert_array_equal((view * tiled).reshape(shape), x * v)
+
+
+@numpy_only
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "one_axis"])
+def test_numpy_add_channels_in_place_and_into_a_new_array(layout):
+    from kerasx.backends.numpy_kernels import add_channels
+
+    rng = np.random.default_rng(4)
+    x = {"contiguous": rng.standard_normal((4, 6, 6, 32)),
+         "strided": rng.standard_normal((4, 6, 12, 32))[:, :, ::2],
+         "one_axis": rng.standard_normal(32)}[layout]
+    v = rng.standard_normal(32)
+    want = x + v
+    np.testing.assert_array_equal(add_channels(x, v), want)
+    same = x.copy() if layout != "strided" else x
+    assert add_channels(same, v, out=same) is same
+    np.testing.assert_array_equal(same, want)
