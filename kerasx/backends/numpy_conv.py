@@ -7,6 +7,8 @@ Each has the signature of the portable function in `kerasx.ops.conv` or
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from kerasx.backends.numpy_kernels import wide
+
 
 def _window_slices(window_shape, dilation, strides, out_sizes):
     import itertools
@@ -238,10 +240,14 @@ def max_pool_backward_affine(code, dy, x_shape, pool_size, strides, x, slope, in
     slices = _window_slices(pool_size, (1,) * len(pool_size), strides, out_sizes)
     nb = _batch_block(dx)
     mask = np.empty((min(nb, dy.shape[0]),) + tuple(dy.shape[1:]), dtype=dy.dtype)
+    # the per-channel affine term over `wide` rows of whole samples
+    per = dx[0].size // dx.shape[-1]
+    _, (wide_slope, wide_intercept) = wide(dx[:1], slope, intercept, per=per)
     for start in range(0, dy.shape[0], nb):
         cb, gb, xb = code[start:start + nb], dy[start:start + nb], dx[start:start + nb]
-        np.multiply(x[start:start + nb], slope, out=xb)
-        xb += intercept
+        wide_xb = wide(xb, per=per)[0]
+        np.multiply(wide(x[start:start + nb], per=per)[0], wide_slope, out=wide_xb)
+        wide_xb += wide_intercept
         m = mask[:len(cb)]
         for offset, index in enumerate(slices):
             np.equal(cb, offset, out=m, casting="unsafe")
