@@ -56,6 +56,19 @@ def add_channels(x, v, out=None):
     return out
 
 
+def affine_channels(x, scale, shift):
+    """`x * scale + shift` for per-channel vectors over the last axis, in a new array
+    computed over `wide` rows; None for a non-contiguous `x`."""
+    if not x.flags.c_contiguous or x.ndim < 2:
+        return None
+    out = np.empty_like(x, dtype=np.result_type(x, scale, shift))
+    view, (wide_scale, wide_shift) = wide(x, scale, shift)
+    wide_out = wide(out)[0]
+    np.multiply(view, wide_scale, out=wide_out)
+    wide_out += wide_shift
+    return out
+
+
 def sum_middle(x, axes):
     """`x.sum(axis=axes)` for a float `x` whose summed `axes` are consecutive and leave
     the last axis, as a batched product with ones; None for other calls.
@@ -128,6 +141,7 @@ def sparse_softmax_cross_entropy(logits, labels):
 
 
 KERNELS = {"add_channels": add_channels,
+           "affine_channels": affine_channels,
            "scatter_add_rows": scatter_add_rows,
            "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
            "sum_middle": sum_middle}

@@ -107,8 +107,13 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     # as Keras's JAX and TensorFlow backends: x * inv + (offset - mean * inv), two passes
     # over x and one new array instead of three of each
     shift = -m * inv if o is None else o - m * inv
-    out = xv * inv
-    out += shift
+    out = None
+    fast = current().kernel("affine_channels") if ax == nd - 1 else None
+    if fast is not None and inv.shape == shift.shape == bshape:
+        out = fast(xv, xp.reshape(inv, (-1,)), xp.reshape(shift, (-1,)))
+    if out is None:
+        out = xv * inv
+        out += shift
     if not tracked(x, mean, variance, offset, scale):
         return Tensor(out)
 

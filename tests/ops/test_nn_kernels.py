@@ -130,3 +130,18 @@ def test_numpy_add_channels_in_place_and_into_a_new_array(layout):
     same = x.copy() if layout != "strided" else x
     assert add_channels(same, v, out=same) is same
     np.testing.assert_array_equal(same, want)
+
+
+@numpy_only
+def test_numpy_affine_channels_matches_the_broadcast_and_declines_strided_inputs():
+    from kerasx.backends.numpy_kernels import affine_channels
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 6, 6, 16)).astype(np.float32)
+    a, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    got = affine_channels(x, a, b)
+    want = x * a
+    want += b
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)  # the same two operations per element
+    assert affine_channels(x[:, :, ::2], a, b) is None
