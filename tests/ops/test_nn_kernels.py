@@ -121,7 +121,7 @@ def test_numpy_add_channels_in_place_and_into_a_new_array(layout):
     from kerasx.backends.numpy_kernels import add_channels
 
     rng = np.random.default_rng(4)
-    x = {"contiguous": rng.standard_normal((4, 6, 6, 32)),
+    x = {"contiguous": rng.standard_normal((64, 16, 16, 32)),  # past the size for wide rows
          "strided": rng.standard_normal((4, 6, 12, 32))[:, :, ::2],
          "one_axis": rng.standard_normal(32)}[layout]
     v = rng.standard_normal(32)
@@ -137,7 +137,7 @@ def test_numpy_affine_channels_matches_the_broadcast_and_declines_strided_inputs
     from kerasx.backends.numpy_kernels import affine_channels
 
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((4, 6, 6, 16)).astype(np.float32)
+    x = rng.standard_normal((64, 16, 16, 16)).astype(np.float32)
     a, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
     got = affine_channels(x, a, b)
     want = x * a
@@ -145,3 +145,4 @@ def test_numpy_affine_channels_matches_the_broadcast_and_declines_strided_inputs
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, want)  # the same two operations per element
     assert affine_channels(x[:, :, ::2], a, b) is None
+    assert affine_channels(x[:2], a, b) is None  # small: the plain broadcast is faster
