@@ -60,16 +60,19 @@ def add_channels(x, v, out=None):
     return out
 
 
-def affine_channels(x, scale, shift):
-    """`x * scale + shift` for per-channel vectors over the last axis, in a new array
-    computed over `wide` rows; None for a non-contiguous or small `x`."""
+def affine_channels(x, scale, shift=None):
+    """`x * scale + shift` (`shift` may be None) for per-channel vectors over the last
+    axis, in a new array computed over `wide` rows; None for a non-contiguous or small
+    `x`."""
     if not x.flags.c_contiguous or x.ndim < 2 or x.size < _WIDE_MIN_SIZE:
         return None
-    out = np.empty_like(x, dtype=np.result_type(x, scale, shift))
-    view, (wide_scale, wide_shift) = wide(x, scale, shift)
+    vectors = (scale,) if shift is None else (scale, shift)
+    out = np.empty_like(x, dtype=np.result_type(x, *vectors))
+    view, tiled = wide(x, *vectors)
     wide_out = wide(out)[0]
-    np.multiply(view, wide_scale, out=wide_out)
-    wide_out += wide_shift
+    np.multiply(view, tiled[0], out=wide_out)
+    if shift is not None:
+        wide_out += tiled[1]
     return out
 
 

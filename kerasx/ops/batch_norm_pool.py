@@ -73,9 +73,9 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
     flipped = bool(xp.any(a < 0))
     sign = xp.where(a < 0, -xp.ones_like(a), xp.ones_like(a)) if flipped else None
     want = tracked(inputs, scale, offset)
-    pooled, route = pool_channels_last(backend, x * sign if flipped else x, pool_size,
-                                       pool_strides, pool_padding, "max", want)
-    out = pooled * xp.abs(a) + shift
+    pooled, route = pool_channels_last(backend, _affine(backend, x, sign) if flipped else x,
+                                       pool_size, pool_strides, pool_padding, "max", want)
+    out = _affine(backend, pooled, xp.abs(a), shift)
     if relu:
         out = (backend.kernel("relu_inplace") or _relu)(xp, out)
     stats = (Tensor(mean), Tensor(variance))
@@ -90,8 +90,8 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
         if relu:
             g = g * xp.astype(out > 0, g.dtype)
         # the normalized input at each winner
-        winners = pooled * sign if flipped else pooled
-        xhat = (winners - mean) * rinv
+        winners = _affine(backend, pooled, sign) if flipped else pooled
+        xhat = _affine(backend, winners, rinv, -mean * rinv)
         # column sums as products with ones: NumPy's sum over the leading axes walks
         # the rows one by one (several times slower)
         ones = xp.ones((rows,), dtype=g.dtype, device=backend.device)
@@ -101,7 +101,8 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
         if getattr(inputs, "tracked", False):
             slope = -a * rinv * g_scale / count
             intercept = -a * g_offset / count - mean * slope
-            gx = from_channels_last(xp, route(g * a, plus=(x, slope, intercept)), data_format)
+            routed = route(_affine(backend, g, a), plus=(x, slope, intercept))
+            gx = from_channels_last(xp, routed, data_format)
         if scale is not None and getattr(scale, "tracked", False):
             gs = g_scale
         if offset is not None and getattr(offset, "tracked", False):
@@ -109,6 +110,16 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
         return gx, gs, go
 
     return (record(result, (inputs, scale, offset), vjp),) + stats
+
+
+def _affine(backend, v, scale, shift=None):
+    """`v * scale + shift` with per-channel vectors (a backend's `affine_channels` kernel
+    may take it)."""
+    fast = backend.kernel("affine_channels")
+    out = None if fast is None else fast(v, scale, shift)
+    if out is None:
+        out = v * scale if shift is None else v * scale + shift
+    return out
 
 
 def _relu(xp, v):
