@@ -29,8 +29,8 @@ def tiled_grid(x_shape, window_shape, strides, dilation, pool_size):
     hold 255 or more positions, or the batch is empty."""
     extents = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
     out_sizes = tuple((size - e) // s + 1 for size, e, s in zip(x_shape[1:-1], extents, strides))
-    if x_shape[0] == 0 or math.prod(pool_size) >= NAN_OFFSET or any(o <= 0 or o % p
-                                                  for o, p in zip(out_sizes, pool_size)):
+    untiled = any(o <= 0 or o % p for o, p in zip(out_sizes, pool_size))
+    if untiled or x_shape[0] == 0 or math.prod(pool_size) >= NAN_OFFSET:
         return None
     return out_sizes, tuple(o // p for o, p in zip(out_sizes, pool_size))
 
@@ -63,9 +63,10 @@ def offset_major_cols(x, window_shape, strides, dilation, pool_size, grid, out_s
     offset, pooled position) order.
 
     Under eight channels it is built transposed, one row of `(window * channels,
-    rows)` per channel and tap, from a channels-first copy (block copies of
-    `grid[-1]`-float runs instead of runs of a few floats); with more, each pooling
-    offset's positions are copied from a strided window view.
+    rows)` per channel and tap, from the channels-first input split into its stride
+    phases (`_phase_sources`: block copies of `grid[-1]`-float runs instead of runs of
+    a few floats); with more, each pooling offset's positions are copied from a
+    strided window view.
     """
     n, channels, batch = len(window_shape), x.shape[-1], x.shape[0]
     offsets = list(np.ndindex(*pool_size))
