@@ -145,6 +145,29 @@ def test_the_error_for_wrong_features_is_the_layers(fused):
     assert "was built for 3 features" in str(direct.value)
 
 
+def test_conv1d_batch_norm_pool_trains_like_the_layers_with_the_convolution_in_the_node(
+        monkeypatch):
+    """Conv1D -> BatchNormalization -> ReLU -> MaxPooling1D: one node with the
+    convolution (a "valid" convolution of 9 steps pooled by 3 tiles its output)."""
+    x = rng.normal(size=(12, 11, 2))
+    with_conv = _ran_as_one_node(monkeypatch, "call_after_conv_with_max_pool")
+
+    def build():
+        kerasx.utils.set_random_seed(3)
+        with float64():
+            return kerasx.Sequential([
+                kerasx.Input((11, 2)), layers.Conv1D(4, 3), layers.BatchNormalization(),
+                layers.ReLU(), layers.MaxPooling1D(3), layers.Flatten(),
+                layers.Dense(3, activation="softmax")])
+
+    got = _train(build(), x, monkeypatch, True)
+    assert with_conv and all(with_conv)
+    want = _train(build(), x, monkeypatch, False)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
+    for a, b in zip(got[1], want[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
 # -- a batch normalization and the ReLU after it (no pooling) ------------------------------
 @pytest.fixture
 def relu_fused(monkeypatch):
