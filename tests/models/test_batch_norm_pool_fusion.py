@@ -56,6 +56,13 @@ def _train(model, x, monkeypatch, fusion):
     return history.history["loss"], [w.numpy() for w in model.weights]
 
 
+def _assert_same_training(got, want):
+    """The losses and the weights (the moving statistics too) of two `_train` runs."""
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
+    for a, b in zip(got[1], want[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
 def _sequential(input_shape=(8, 8, 3), **block):
     kerasx.utils.set_random_seed(1)
     with float64():  # the layers take their dtype when they are made
@@ -78,9 +85,7 @@ def test_sequential_trains_like_the_layers_one_by_one(between, data_format, fuse
     want = _train(_sequential(shape, between=between, data_format=data_format), x,
                   monkeypatch, False)
     assert fused == []
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
-    for a, b in zip(got[1], want[1]):  # the moving statistics are weights too
-        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    _assert_same_training(got, want)
 
 
 def test_functional_conv_batch_norm_relu_pool(fused, monkeypatch):
@@ -96,9 +101,7 @@ def test_functional_conv_batch_norm_relu_pool(fused, monkeypatch):
     got = _train(build(), X, monkeypatch, True)
     assert fused and all(fused)
     want = _train(build(), X, monkeypatch, False)
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
-    for a, b in zip(got[1], want[1]):
-        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    _assert_same_training(got, want)
     model = build()
     fused.clear()
     with float64():
@@ -163,9 +166,7 @@ def test_conv1d_batch_norm_pool_trains_like_the_layers_with_the_convolution_in_t
     got = _train(build(), x, monkeypatch, True)
     assert with_conv and all(with_conv)
     want = _train(build(), x, monkeypatch, False)
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
-    for a, b in zip(got[1], want[1]):
-        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    _assert_same_training(got, want)
 
 
 # -- a batch normalization and the ReLU after it (no pooling) ------------------------------

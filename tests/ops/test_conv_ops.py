@@ -14,7 +14,8 @@ from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops import pooling
 from kerasx.testing import OpCase, check_gradients, check_op_case, float64
-from tests.ops.conv_reference import conv_ref, conv_transpose_ref, depthwise_ref, pool_ref
+from tests.ops.conv_reference import (check_in_one_sample_chunks, conv_ref, conv_transpose_ref,
+                                      depthwise_ref, pool_ref)
 
 conv_module = sys.modules["kerasx.ops.conv"]  # `kerasx.ops.conv` the attribute is the function
 rng = np.random.default_rng(11)
@@ -161,16 +162,7 @@ def test_conv_inference_in_batch_chunks_matches_the_reference(case, monkeypatch)
     written into one output: the same values."""
     import importlib
 
-    conv_module = importlib.import_module("kerasx.ops.conv")
-    monkeypatch.setattr(current(), "inference_chunk_bytes", 1)
-    chunks = []
-    forward = conv_module.conv_forward
-    monkeypatch.setattr(conv_module, "conv_forward",
-                        lambda x, *a: chunks.append(x.shape[0]) or forward(x, *a))
-    with float64():
-        got = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
-    np.testing.assert_allclose(got, case.reference(*case.inputs), rtol=1e-12, atol=1e-12)
-    assert chunks == [1] * len(case.inputs[0])
+    check_in_one_sample_chunks(case, importlib.import_module("kerasx.ops.conv"), monkeypatch)
 
 
 def test_default_data_format_follows_config():

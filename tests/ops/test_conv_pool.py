@@ -9,7 +9,7 @@ from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
 from kerasx.testing import OpCase, check_gradients, check_op_case, float64
-from tests.ops.conv_reference import conv_ref, pool_ref
+from tests.ops.conv_reference import check_in_one_sample_chunks, conv_ref, pool_ref
 
 rng = np.random.default_rng(5)
 numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
@@ -206,15 +206,7 @@ def test_global_inference_in_batch_chunks_matches_the_reference(c, monkeypatch):
     the same values, in every layout."""
     from kerasx.ops import conv_pool
 
-    monkeypatch.setattr(current(), "inference_chunk_bytes", 1)
-    chunks = []
-    forward = conv_pool.conv_forward
-    monkeypatch.setattr(conv_pool, "conv_forward",
-                        lambda x, *a: chunks.append(x.shape[0]) or forward(x, *a))
-    with float64():
-        got = ops.convert_to_numpy(c.fn(*[current().asarray(a) for a in c.inputs]))
-    np.testing.assert_allclose(got, c.reference(*c.inputs), rtol=1e-12, atol=1e-12)
-    assert chunks == [1] * len(c.inputs[0])
+    check_in_one_sample_chunks(c, conv_pool, monkeypatch)
 
 
 @pytest.mark.parametrize("wrt_input", [False, True])
