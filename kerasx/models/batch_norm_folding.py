@@ -18,6 +18,8 @@ one node (`kerasx.ops.conv_batch_norm_pool`, `trained_pool_call`); other trainin
 runs the two layers as they are.
 """
 
+import contextlib
+import contextvars
 import functools
 
 from kerasx.autodiff.tape import is_recording
@@ -45,9 +47,34 @@ def is_foldable(conv, bn):
             and _plain(conv) and _plain(bn))
 
 
+# `predict` keeps the folded weights of its calls here (keyed by the layers' variables):
+# the weights cannot change between its batches when no user callback runs
+_KEPT = contextvars.ContextVar("kerasx_folded_weights", default=None)
+
+
+@contextlib.contextmanager
+def kept_folded_weights():
+    """Within it, `folded_weights` computes each layer pair's weights once."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
 def folded_weights(kernel, bias, bn):
     """`(kernel, bias)` of the layer that computes `bn(y)` in inference mode for
     `y = x (*) kernel + bias`, where the last kernel axis is the normalized one."""
+    kept = _KEPT.get()
+    if kept is None:
+        return _folded_weights(kernel, bias, bn)
+    key = (id(kernel), id(bias), id(bn))
+    if key not in kept:
+        kept[key] = _folded_weights(kernel, bias, bn)
+    return kept[key]
+
+
+def _folded_weights(kernel, bias, bn):
     from kerasx.backends import current
     from kerasx.autodiff.tensor import value_of
 

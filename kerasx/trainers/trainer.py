@@ -14,12 +14,15 @@ Separation of concerns:
   validation (split, data, freq, steps, batch size), callbacks, initial_epoch.
 """
 
+import contextlib
+
 from kerasx import ops
 from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
 from kerasx.callbacks.callback_list import CallbackList, check_callbacks
 from kerasx.metrics.reduction_metrics import Mean
+from kerasx.models.batch_norm_folding import kept_folded_weights
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
 from kerasx.trainers.data_adapter import (ArrayBatches, flatten, split_validation, standardize,
@@ -467,7 +470,11 @@ class Trainer(DataPreparation, StepLoop):
             cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
             self.stop_predicting = False
             cbs.on_predict_begin()
-            self._run_steps(batches, self.predict_step, cbs, "predict", on_output=to_host)
+            # nothing but a user callback or an overridden step can change the weights
+            # between batches: the folded inference weights are then made once
+            keep = not user_callbacks and type(self).predict_step is Trainer.predict_step
+            with kept_folded_weights() if keep else contextlib.nullcontext():
+                self._run_steps(batches, self.predict_step, cbs, "predict", on_output=to_host)
             cbs.on_predict_end()
         finally:
             batches.close()

@@ -261,3 +261,49 @@ def test_inference_applies_the_relu_in_the_folded_layer(first, functional, folds
     assert relu_calls == [1]
     assert (want == 0).any() and (want > 0).any()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+# -- predict folds each layer pair once --------------------------------------------------------
+def _dense_bn_model():
+    kerasx.utils.set_random_seed(7)
+    return kerasx.Sequential([kerasx.Input((5,)), layers.Dense(4), layers.BatchNormalization(),
+                              layers.ReLU(), layers.Dense(2)])
+
+
+def _count_folds(monkeypatch):
+    from kerasx.models import batch_norm_folding
+
+    calls = []
+    fold = batch_norm_folding._folded_weights
+    monkeypatch.setattr(batch_norm_folding, "_folded_weights",
+                        lambda *a: calls.append(1) or fold(*a))
+    return calls
+
+
+def test_predict_folds_each_pair_once_and_matches_the_layers(monkeypatch):
+    model = _dense_bn_model()
+    x = np.random.default_rng(1).normal(size=(40, 5))
+    model.layers[1].moving_mean.assign(np.arange(4.0))  # statistics that change the result
+    calls = _count_folds(monkeypatch)
+    got = model.predict(x, batch_size=8, verbose=0)  # five batches
+    assert calls == [1]
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+    np.testing.assert_allclose(got, model.predict(x, batch_size=8, verbose=0), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_predict_refolds_every_batch_when_a_user_callback_may_change_the_weights(monkeypatch):
+    """A callback that changes the normalization between batches changes the next batch."""
+    model = _dense_bn_model()
+    x = np.random.default_rng(2).normal(size=(16, 5))
+    bn = model.layers[1]
+
+    class Shift(kerasx.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            bn.moving_mean.assign(bn.moving_mean.numpy() + 1.0)
+
+    calls = _count_folds(monkeypatch)
+    got = model.predict(x, batch_size=8, verbose=0, callbacks=[Shift()])
+    assert calls == [1, 1]
+    bn.moving_mean.assign(bn.moving_mean.numpy() - 1.0)  # as it was for the second batch
+    np.testing.assert_allclose(got[8:], model.predict(x[8:], verbose=0), rtol=1e-5, atol=1e-6)
