@@ -344,7 +344,8 @@ class Trainer(DataPreparation, StepLoop):
                     )
                 logs = self._host_logs(self._epoch_results())
                 if val is not None and _should_eval(epoch, validation_freq):
-                    val_logs = self._run_evaluation(val, cbs, in_fit=True)
+                    val_logs = self._run_evaluation(val, cbs, in_fit=True,
+                                                    keep_folds=not user_callbacks)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -396,18 +397,21 @@ class Trainer(DataPreparation, StepLoop):
             cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
                 user_callbacks, add_progbar=verbose != 0, model=self)
             cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
-            logs = self._run_evaluation(batches, cbs)
+            logs = self._run_evaluation(batches, cbs, keep_folds=not user_callbacks)
         finally:
             batches.close()
         if return_dict:
             return logs
         return self._flatten_metrics_in_order(logs)
 
-    def _run_evaluation(self, batches, cbs, in_fit=False):
+    def _run_evaluation(self, batches, cbs, in_fit=False, keep_folds=False):
         self.reset_metrics()
         self.stop_evaluating = False
         cbs.on_test_begin()
-        done = self._run_steps(batches, self.test_step, cbs, "test", in_fit=in_fit)
+        # with no user callback, only an overridden step could change the weights
+        keep = keep_folds and type(self).test_step is Trainer.test_step
+        with kept_folded_weights() if keep else contextlib.nullcontext():
+            done = self._run_steps(batches, self.test_step, cbs, "test", in_fit=in_fit)
         if done == 0:
             raise ValueError(
                 "The evaluation data produced no batches. A Python generator is used up after one "

@@ -307,3 +307,28 @@ def test_predict_refolds_every_batch_when_a_user_callback_may_change_the_weights
     assert calls == [1, 1]
     bn.moving_mean.assign(bn.moving_mean.numpy() - 1.0)  # as it was for the second batch
     np.testing.assert_allclose(got[8:], model.predict(x[8:], verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_evaluate_and_validation_fold_each_pair_once_per_run(monkeypatch):
+    """The folds do not grow with the number of batches (a preflight call on one sample,
+    made before the run, folds on its own)."""
+    model = _dense_bn_model()
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 5)), rng.normal(size=(40, 2))
+    calls = _count_folds(monkeypatch)
+    counts = []
+    for batch_size in (40, 8):  # one batch, then five
+        calls.clear()
+        model.evaluate(x, y, batch_size=batch_size, verbose=0)
+        counts.append(len(calls))
+    assert counts[0] == counts[1] <= 2
+    for validation_batch_size in (40, 8):
+        calls.clear()
+        model.fit(x, y, batch_size=40, epochs=2, validation_data=(x, y), verbose=0,
+                  validation_batch_size=validation_batch_size)
+        counts.append(len(calls))
+    assert counts[2] == counts[3]
+    loss = model.evaluate(x, y, batch_size=8, verbose=0)
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+    np.testing.assert_allclose(loss, model.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5)
