@@ -10,34 +10,17 @@ import kerasx
 from kerasx import layers
 from kerasx.testing import float64
 from tests.conftest import to_numpy
+from tests.models.fusion_spies import ran_as_one_node
 
 rng = np.random.default_rng(6)
 X = rng.normal(size=(12, 8, 8, 3))
 Y = rng.integers(0, 3, size=12)
 
 
-def _ran_as_one_node(monkeypatch, *names):
-    """Wraps the `BatchNormalization` methods `names`; each call appends whether it ran
-    as one node."""
-    calls = []
-
-    def spy_on(original):
-        def spy(self, *args, **kwargs):
-            out = original(self, *args, **kwargs)
-            calls.append(out is not None)
-            return out
-        return spy
-
-    for name in names:
-        monkeypatch.setattr(layers.BatchNormalization, name,
-                            spy_on(getattr(layers.BatchNormalization, name)))
-    return calls
-
-
 @pytest.fixture
 def fused(monkeypatch):
     """Normalization and pooling as one node, with the convolution before them or not."""
-    return _ran_as_one_node(monkeypatch, "call_with_max_pool", "call_after_conv_with_max_pool")
+    return ran_as_one_node(monkeypatch, "call_with_max_pool", "call_after_conv_with_max_pool")
 
 
 def _block(bn=None, between=layers.ReLU, data_format="channels_last"):
@@ -153,7 +136,7 @@ def test_conv1d_batch_norm_pool_trains_like_the_layers_with_the_convolution_in_t
     """Conv1D -> BatchNormalization -> ReLU -> MaxPooling1D: one node with the
     convolution (a "valid" convolution of 9 steps pooled by 3 tiles its output)."""
     x = rng.normal(size=(12, 11, 2))
-    with_conv = _ran_as_one_node(monkeypatch, "call_after_conv_with_max_pool")
+    with_conv = ran_as_one_node(monkeypatch, "call_after_conv_with_max_pool")
 
     def build():
         kerasx.utils.set_random_seed(3)
@@ -172,7 +155,7 @@ def test_conv1d_batch_norm_pool_trains_like_the_layers_with_the_convolution_in_t
 # -- a batch normalization and the ReLU after it (no pooling) ------------------------------
 @pytest.fixture
 def relu_fused(monkeypatch):
-    return _ran_as_one_node(monkeypatch, "call_with_activation")
+    return ran_as_one_node(monkeypatch, "call_with_activation")
 
 
 def _dense_blocks(activation_layer, functional=False):

@@ -9,6 +9,7 @@ from kerasx import layers
 from kerasx.layers.convolutional import base_conv
 from kerasx.testing import float64
 from tests.conftest import to_numpy
+from tests.models.fusion_spies import ran_as_one_node
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(16, 10, 10, 2)).astype(np.float32)
@@ -227,21 +228,11 @@ def test_an_activation_layer_before_max_pooling_pools_first(between, training, m
         model = kerasx.Sequential([kerasx.Input((10, 10, 2)), layers.Conv2D(3, 3),
                                    layers.BatchNormalization(), act, layers.MaxPooling2D(),
                                    layers.Flatten(), layers.Dense(2)])
-    calls, pooled = [], []
+    calls = []
     original = type(act).call
     monkeypatch.setattr(type(act), "call", lambda self, x: calls.append(1) or original(self, x))
-
-    def bn_spy(original_bn):
-        def spy(self, *args, **kwargs):
-            out = original_bn(self, *args, **kwargs)
-            pooled.append(out is not None)
-            return out
-        return spy
-
     # pooled with the normalization, the convolution in the same node or not
-    for name in ("call_with_max_pool", "call_after_conv_with_max_pool"):
-        monkeypatch.setattr(layers.BatchNormalization, name,
-                            bn_spy(getattr(layers.BatchNormalization, name)))
+    pooled = ran_as_one_node(monkeypatch, "call_with_max_pool", "call_after_conv_with_max_pool")
 
     def loss_and_grads():
         with float64(), kerasx.GradientTape() as tape:
