@@ -10,12 +10,6 @@
 
 __version__ = "0.1.0"
 
-import numpy as _numpy
-
-from kerasx._requirements import check_numpy_version as _check_numpy_version
-
-_check_numpy_version(_numpy.__version__)
-
 from kerasx import (activations, backends, callbacks, config, constraints, initializers, layers,
                     losses, metrics, models, ops, optimizers, regularizers, saving, utils)
 from kerasx.autodiff import GradientTape, Variable

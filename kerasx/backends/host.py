@@ -7,6 +7,10 @@ import zipfile
 
 import numpy as np
 
+from kerasx.backends.requirements import check_numpy_version
+
+check_numpy_version(np.__version__)
+
 
 def is_host_array(x):
     return isinstance(x, np.ndarray)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kerasx._requirements import check_numpy_version
+from kerasx.backends.requirements import check_numpy_version
 
 
 @pytest.mark.parametrize("version", ["1.26.4", "1.21.0"])
