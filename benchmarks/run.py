@@ -110,6 +110,22 @@ def print_table(rows, impls):
                   f"{ratio('rss', torch)} |")
 
 
+def print_best(rows, impls):
+    """Training ratios of the fastest process of each implementation: on a shared machine
+    the least disturbed run, steadier than the medians when a second tenant comes and goes."""
+    parts = []
+    for w, stats, _ in rows:
+        best = {impl: s["train_max"] for impl, s in stats.items() if "train_max" in s}
+        if "kerasx" not in best:
+            continue
+        ratios = [f"{best['kerasx'] / best[other]:.2f}x {other}"
+                  for other in ("torch", "keras") if other in best and other in impls]
+        if ratios:
+            parts.append(f"{w} " + ", ".join(ratios))
+    if parts:
+        print("best of each (train, kerasx vs): " + "; ".join(parts))
+
+
 def main():
     from benchmarks.workloads import DEFAULT_WORKLOADS
 
@@ -154,6 +170,7 @@ def main():
     rows = summarize(results, workloads, impls, limit)
     print()
     print_table(rows, impls)
+    print_best(rows, impls)
     if args.output:
         with open(args.output, "w") as f:
             json.dump({"gemm_gflops": rate, "blas": blas_info(), "results": results}, f, indent=1)
