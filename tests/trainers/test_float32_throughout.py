@@ -105,3 +105,28 @@ def test_training_stays_float32(body, loss, optimizer, float64_seen):
         out = keras.ops.sum(keras.ops.cast(w, "float64") * 2.0)
     tape.gradient(out, [w])
     assert float64_seen
+
+
+def test_functional_text_and_batch_norm_models_stay_float32(float64_seen):
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(1, 50, (40, 12))
+    numbers = rng.normal(size=(40, 6)).astype("float32")
+    y = rng.integers(0, 2, (40, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    text_in = keras.Input(shape=(12,), dtype="int32")
+    number_in = keras.Input(shape=(6,))
+    text = layers.Embedding(50, 8)(text_in)
+    text = layers.Conv1D(8, 3, activation="relu")(text)
+    text = layers.GlobalMaxPooling1D()(text)
+    number = layers.Dense(8)(number_in)
+    number = layers.BatchNormalization()(number)
+    number = layers.ReLU()(number)
+    joined = layers.Concatenate()([text, number])
+    out = layers.Dense(1, activation="sigmoid")(joined)
+    model = keras.Model([text_in, number_in], out)
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["accuracy", keras.metrics.AUC()])
+    model.fit([tokens, numbers], y, batch_size=16, epochs=2, validation_split=0.2, verbose=0)
+    assert float64_seen == []
+    assert all(str(w.dtype) == "float32" for w in model.weights)
+    assert model.predict([tokens, numbers], verbose=0).dtype == np.float32
