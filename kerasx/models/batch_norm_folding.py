@@ -47,8 +47,9 @@ def is_foldable(conv, bn):
             and _plain(conv) and _plain(bn))
 
 
-# `predict` keeps the folded weights of its calls here (keyed by the layers' variables):
-# the weights cannot change between its batches when no user callback runs
+# `predict`, `evaluate` and `fit`'s validation keep the folded weights of their calls here
+# (keyed by the layers' variables): the weights cannot change between their batches when
+# no user callback runs
 _KEPT = contextvars.ContextVar("kerasx_folded_weights", default=None)
 
 
@@ -115,15 +116,8 @@ def folded_pool_call(conv, bn, between, pool, x, training):
     """`pool(between(bn(conv(x))))` as one pooled convolution with the normalization
     folded in (inference), or None when this call must run otherwise. `between` (an
     activation layer or None) and `pool` must form a fusable chain after `bn`."""
-    from kerasx.models.fusion import fused_activation
-
-    if not (conv.built and bn.built and pool.built):
-        return None
-    activation = fused_activation(bn, pool, between)
-    if activation is None or type(pool) not in _layer_types()[2].get(type(conv), ()) \
-            or conv.data_format != pool.data_format:
-        return None
-    if folded_call(conv, bn, None, training, check_only=True) is None:
+    activation = _pool_chain_activation(conv, bn, between, pool)
+    if activation is None or folded_call(conv, bn, None, training, check_only=True) is None:
         return None
     from kerasx.models.fusion import concrete_input
 
@@ -138,18 +132,32 @@ def trained_pool_call(conv, bn, between, pool, x, training):
     (`kerasx.ops.conv_batch_norm_pool`), or None when this call must run otherwise (the
     normalization does not train, an unusual input, a chain that cannot fuse)."""
     from kerasx import config
-    from kerasx.models.fusion import concrete_input, fused_activation
+    from kerasx.models.fusion import concrete_input
 
-    if not (config.layer_fusion() and conv.built and bn.built and pool.built):
+    if not config.layer_fusion():
         return None
-    activation = fused_activation(bn, pool, between)
-    if activation is None or type(pool) not in _layer_types()[2].get(type(conv), ()) \
-            or conv.data_format != pool.data_format:
+    activation = _pool_chain_activation(conv, bn, between, pool)
+    if activation is None:
         return None
     x = concrete_input(conv, x)
     if x is None:
         return None
     return bn.call_after_conv_with_max_pool(conv, x, pool, activation, training)
+
+
+def _pool_chain_activation(conv, bn, between, pool):
+    """The activation of `pool(between(bn(conv(x))))` when the built layers form a chain
+    that may run as one op (a max pooling of the convolution's rank and data format,
+    and an activation that commutes with max), else None."""
+    from kerasx.models.fusion import fused_activation
+
+    if not (conv.built and bn.built and pool.built):
+        return None
+    activation = fused_activation(bn, pool, between)
+    if activation is None or type(pool) not in _layer_types()[2].get(type(conv), ()) \
+            or conv.data_format != pool.data_format:
+        return None
+    return activation
 
 
 class FoldedConvBN:
