@@ -69,6 +69,32 @@ def test_same_seed_same_random_numbers_on_every_cpu_backend():
     assert np.abs(draws["numpy"][2]).max() <= 2.0
 
 
+@pytest.mark.parametrize("p", [0.8, 0.5, 0.3, 0.9975, 0.0025])
+def test_per_step_masks_keep_the_requested_fraction(p):
+    from kerasx.backends.random import bernoulli_from_bits
+
+    n = 4_000_000
+    mask = bernoulli_from_bits(np.random.default_rng(0), (n // 1000, 1000), p)
+    assert mask.shape == (n // 1000, 1000) and mask.dtype == bool
+    # within 5 standard deviations of the binomial (p = 0.0025: 32-bit comparisons)
+    assert abs(mask.mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_per_step_masks_edges_and_odd_sizes():
+    from kerasx.backends.random import bernoulli_from_bits
+
+    gen = np.random.default_rng(1)
+    assert bernoulli_from_bits(gen, (7, 3), 1.0).all()
+    assert not bernoulli_from_bits(gen, (7, 3), 0.0).any()
+    # far below 2**-16: 32 random bits per entry, so it is not rounded to zero
+    assert bernoulli_from_bits(gen, (2000, 1000), 5e-6).sum() > 0
+    assert bernoulli_from_bits(gen, (5,), 0.5).shape == (5,)
+    assert bernoulli_from_bits(gen, (), 1.0).shape == ()
+    # each mask consumes fresh bits
+    assert not np.array_equal(bernoulli_from_bits(gen, (64,), 0.5),
+                              bernoulli_from_bits(gen, (64,), 0.5))
+
+
 def test_seeded_draws_repeat_and_unseeded_draws_differ(backend):
     a = backend.to_numpy(backend.rng.normal((3,), seed=5))
     b = backend.to_numpy(backend.rng.normal((3,), seed=5))
