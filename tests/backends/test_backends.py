@@ -90,6 +90,8 @@ def test_per_step_masks_edges_and_odd_sizes():
     assert bernoulli_from_bits(gen, (2000, 1000), 5e-6).sum() > 0
     assert bernoulli_from_bits(gen, (5,), 0.5).shape == (5,)
     assert bernoulli_from_bits(gen, (), 1.0).shape == ()
+    assert bernoulli_from_bits(gen, (), 0.5).shape == ()
+    assert bernoulli_from_bits(gen, (0, 5), 0.5).shape == (0, 5)
     # each mask consumes fresh bits
     assert not np.array_equal(bernoulli_from_bits(gen, (64,), 0.5),
                               bernoulli_from_bits(gen, (64,), 0.5))
