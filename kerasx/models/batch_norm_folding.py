@@ -40,11 +40,21 @@ def is_foldable(conv, bn):
     bn_type, conv_types, _ = _layer_types()
     if type(bn) is not bn_type or type(conv) not in conv_types:
         return False
-    from kerasx import activations
-    from kerasx.models.fusion import _plain
+    return (conv.activation is _linear() and not bn.renorm
+            and is_plain(conv) and is_plain(bn))
 
-    return (conv.activation is activations.linear and not bn.renorm
-            and _plain(conv) and _plain(bn))
+
+@functools.cache
+def _linear():
+    from kerasx import activations
+
+    return activations.linear
+
+
+def is_plain(layer):
+    """No activity regularizer and no input spec: nothing a fused call would skip."""
+    return (layer.activity_regularizer is None
+            and getattr(layer, "input_spec", None) is None)
 
 
 # `predict`, `evaluate` and `fit`'s validation keep the folded weights of their calls here
@@ -94,11 +104,13 @@ def folded_call(conv, bn, x, training, check_only=False, relu=False):
     this call must run the layers (a gradient is recorded, the normalization trains,
     or an unusual input). With `check_only`, True instead of running when the call
     could fold."""
+    if is_recording():  # first: training steps take this exit for every layer pair
+        return None
     from kerasx import config
     from kerasx.layers.layer import _TRAINING
     from kerasx.models.fusion import concrete_input
 
-    if not (config.layer_fusion() and conv.built and bn.built) or is_recording():
+    if not (config.layer_fusion() and conv.built and bn.built):
         return None
     if training is None:
         training = _TRAINING.get()
@@ -116,8 +128,10 @@ def folded_pool_call(conv, bn, between, pool, x, training):
     """`pool(between(bn(conv(x))))` as one pooled convolution with the normalization
     folded in (inference), or None when this call must run otherwise. `between` (an
     activation layer or None) and `pool` must form a fusable chain after `bn`."""
+    if folded_call(conv, bn, None, training, check_only=True) is None:
+        return None
     activation = _pool_chain_activation(conv, bn, between, pool)
-    if activation is None or folded_call(conv, bn, None, training, check_only=True) is None:
+    if activation is None:
         return None
     from kerasx.models.fusion import concrete_input
 

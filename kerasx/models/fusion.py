@@ -35,7 +35,7 @@ import functools
 from kerasx import activations, config
 from kerasx.autodiff.tensor import Tensor
 from kerasx.models.batch_norm_folding import (FoldedConvBN, folded_call, folded_pool_call,
-                                              is_foldable, trained_pool_call)
+                                              is_foldable, is_plain, trained_pool_call)
 
 
 @functools.cache
@@ -83,11 +83,6 @@ def _activation_layer_types():
     return Activation, ReLU
 
 
-def _plain(layer):
-    return (layer.activity_regularizer is None
-            and getattr(layer, "input_spec", None) is None)
-
-
 def layer_activation(layer):
     """The activation an `Activation` or default `ReLU` layer applies, else None."""
     Activation, ReLU = _activation_layer_types()
@@ -105,17 +100,17 @@ def fused_activation(conv, pool, between=None):
     activation layer and the pooling after it then pool first."""
 
     if conv is None:
-        if type(pool) not in _max_pool_types() or not (_plain(pool) and _plain(between)):
+        if type(pool) not in _max_pool_types() or not (is_plain(pool) and is_plain(between)):
             return None
         activation = layer_activation(between)
     else:
         if (type(pool) not in _pools_after(conv)
                 or getattr(conv, "data_format", pool.data_format) != pool.data_format
-                or not (_plain(conv) and _plain(pool))):
+                or not (is_plain(conv) and is_plain(pool))):
             return None
         activation = getattr(conv, "activation", activations.linear)
         if between is not None:
-            if activation is not activations.linear or not _plain(between):
+            if activation is not activations.linear or not is_plain(between):
                 return None
             activation = layer_activation(between)
     return activation if activation in _commuting_activations() else None
@@ -125,7 +120,7 @@ def normalization_activation(bn, between):
     """The ReLU when `between` is a ReLU layer that the batch normalization `bn` can
     apply in its own training node, else None."""
     normalization, _ = _pools_after_normalization()
-    if type(bn) is not normalization or not (_plain(bn) and _plain(between)):
+    if type(bn) is not normalization or not (is_plain(bn) and is_plain(between)):
         return None
     activation = layer_activation(between)
     return activation if activation is activations.relu else None
