@@ -1,6 +1,7 @@
 """Define-by-run reverse mode: tape nodes, recording state and the backward pass."""
 
 from kerasx.autodiff.tensor import Tensor
+from kerasx.backends import current
 
 _RECORDING = [0]
 
@@ -137,8 +138,6 @@ class _Paused:
 
 def backward(target, sources, seed=None, release=False):
     """Reverse pass from `target` to the list `sources`; returns a list of gradients."""
-    from kerasx.backends import current
-
     xp = current().xp
     value = target.value if hasattr(target, "value") else target
     if seed is None:

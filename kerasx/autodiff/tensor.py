@@ -1,5 +1,8 @@
 """`Tensor`: a backend array plus, while a tape records, the node that made it."""
 
+from kerasx.backends import current
+from kerasx.backends.base import dtype_name
+
 
 class TensorOps:
     """Python operators for tensors and variables, bound to `kerasx.ops` on import.
@@ -22,14 +25,10 @@ class TensorOps:
 
     @property
     def dtype(self):
-        from kerasx.backends.base import dtype_name
-
         return dtype_name(self.value.dtype)
 
     def numpy(self):
         """The value as a host NumPy array."""
-        from kerasx.backends import current
-
         return current().to_numpy(self.value)
 
     def __array__(self, dtype=None, copy=None):

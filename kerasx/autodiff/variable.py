@@ -3,6 +3,7 @@
 import itertools
 
 from kerasx.autodiff.tensor import TensorOps
+from kerasx.backends import current
 
 _UIDS = itertools.count()
 
@@ -26,7 +27,6 @@ class Variable(TensorOps):
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
                  constraint=None, regularizer=None, aggregation="mean"):
-        from kerasx.backends import current
         from kerasx.config import floatx
 
         backend = current()
@@ -67,16 +67,12 @@ class Variable(TensorOps):
 
     def numpy(self):
         """A host copy of the value (later updates do not change it)."""
-        from kerasx.backends import current
-
         backend = current()
         out = backend.to_numpy(self._value)
         return out.copy() if out is self._value else out
 
     def assign(self, value):
         """Replaces the value; shape must stay the same, dtype is kept."""
-        from kerasx.backends import current
-
         value = value.value if isinstance(value, TensorOps) else value
         old = self._value
         if type(value) is type(old) and value.dtype == old.dtype and value.shape == old.shape:

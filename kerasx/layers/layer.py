@@ -1,11 +1,13 @@
 """`Layer`: the base class of every layer and model."""
 
 import contextvars
+import functools
 import inspect
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
+from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
 from kerasx.utils.naming import to_snake_case, uniquify
 
@@ -88,7 +90,7 @@ class Layer:
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.built = False
-        self.dtype = _dtype_name(dtype) if dtype is not None else floatx()
+        self.dtype = dtype_name(dtype) if dtype is not None else floatx()
         self.autocast = autocast
         self.supports_masking = False
         self._activity_losses = []
@@ -282,8 +284,7 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        from kerasx.layers.core.input_layer import KerasTensor, symbolic_call
-
+        KerasTensor, symbolic_call = _symbolic()
         if _contains(inputs, KerasTensor):
             return symbolic_call(self, inputs, args, kwargs)
         inputs = self._convert_inputs(inputs)
@@ -424,11 +425,6 @@ class Layer:
 _TRAINABLE_WEIGHTS = Layer.__dict__["trainable_weights"]
 
 
-def _dtype_name(dtype):
-    from kerasx.backends.base import dtype_name
-
-    return dtype_name(dtype)
-
 
 def _call_signature(cls):
     sig = _SIGNATURES.get(cls)
@@ -480,3 +476,11 @@ def _merge_shapes(a, b):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
     return [_merge_shapes(x, y) for x, y in zip(a, b)]
 
+
+@functools.cache
+def _symbolic():
+    # imported on first use (input_layer imports this module); cached because every
+    # layer call needs them
+    from kerasx.layers.core.input_layer import KerasTensor, symbolic_call
+
+    return KerasTensor, symbolic_call

@@ -3,6 +3,7 @@
 from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import host
+from kerasx.backends.base import dtype_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -40,7 +41,7 @@ class Loss:
 
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self.reduction = standardize_reduction(reduction)
-        self._dtype = _dtype_name(dtype) if dtype is not None else floatx()
+        self._dtype = dtype_name(dtype) if dtype is not None else floatx()
 
     @property
     def dtype(self):
@@ -121,11 +122,6 @@ class LossFunctionWrapper(Loss):
         fn = getattr(self.fn, "__name__", self.fn)
         return f"<LossFunctionWrapper({fn}, kwargs={self._fn_kwargs})>"
 
-
-def _dtype_name(dtype):
-    from kerasx.backends.base import dtype_name
-
-    return dtype_name(dtype)
 
 
 def as_float_tensor(x, dtype):

@@ -2,6 +2,7 @@
 
 from kerasx.autodiff.tensor import Tensor, value_of
 from kerasx.backends import current
+from kerasx.backends.base import dtype_name
 
 NEG_INF = -1e10
 CONDITIONS = ("tp", "fp", "tn", "fn")
@@ -140,7 +141,7 @@ def _threshold_counts(xp, backend, y_true, y_pred, thresholds, multi_label, samp
                       label_weights):
     """Counts by comparing each score with each threshold: (T, N[, L]) work."""
     dtype = y_pred.dtype
-    thr = backend.asarray([float(t) for t in thresholds], dtype=_dtype_name(dtype))
+    thr = backend.asarray([float(t) for t in thresholds], dtype=dtype_name(dtype))
     if multi_label:
         preds, labels = y_pred[None, ...], y_true[None, ...] != 0
         thr = xp.reshape(thr, (-1,) + (1,) * y_pred.ndim)
@@ -217,11 +218,6 @@ def _suffix_counts(xp, backend, shift, weights, num_thresholds):
     counts = xp.astype(xp.reshape(counts, (n_labels, T)), weights.dtype)
     return xp.permute_dims(counts, (1, 0)) if shift.ndim == 2 else counts[0, ...]
 
-
-def _dtype_name(dtype):
-    from kerasx.backends.base import dtype_name
-
-    return dtype_name(dtype)
 
 
 def confusion_matrix(labels, predictions, num_classes, weights=None, dtype="int32"):

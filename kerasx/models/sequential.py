@@ -2,6 +2,8 @@
 
 from kerasx.layers.core.input_layer import InputLayer, KerasTensor
 from kerasx.layers.layer import Layer
+from kerasx.models.functional import attach_masks, restore_masks
+from kerasx.models.fusion import run_sequence
 from kerasx.models.model import Model
 
 
@@ -111,9 +113,6 @@ class Sequential(Model):
         """Runs the layers in turn; `mask` (a boolean array with the input's leading
         dimensions, e.g. `(batch, timesteps)`) reaches the first layer as a `Masking`
         layer's mask would, and flows on through the layers that support masking."""
-        from kerasx.models.functional import attach_masks, restore_masks
-        from kerasx.models.fusion import run_sequence
-
         names = [self._input_layer.name if self._input_layer is not None else "input"]
         values = [inputs]
         masked = attach_masks(self.name, names, values, mask)

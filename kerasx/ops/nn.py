@@ -2,9 +2,10 @@
 
 import math
 
+from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, tracked,
                                  value_of)
-from kerasx.ops.math import _unary
+from kerasx.ops.math import _unary, multiply
 
 
 def relu(x):
@@ -381,8 +382,6 @@ def sigmoid_cross_entropy(labels, logits):
 
 def dropout(x, rate, noise_shape=None, seed=None):
     """Zeroes entries with probability `rate` and scales the rest by 1 / (1 - rate)."""
-    from kerasx.ops.math import multiply
-
     if rate <= 0.0:
         return x
     xv = value_of(x)
@@ -390,11 +389,6 @@ def dropout(x, rate, noise_shape=None, seed=None):
         xv.shape[i] if n is None else n for i, n in enumerate(noise_shape))
     keep = 1.0 - rate
     backend = current()
-    mask = backend.rng.bernoulli(shape, keep, dtype=_dtype_name(xv.dtype), seed=seed)
+    mask = backend.rng.bernoulli(shape, keep, dtype=dtype_name(xv.dtype), seed=seed)
     return multiply(x, mask * (1.0 / keep))
 
-
-def _dtype_name(dtype):
-    from kerasx.backends.base import dtype_name
-
-    return dtype_name(dtype)

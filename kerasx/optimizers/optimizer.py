@@ -167,11 +167,11 @@ class Optimizer:
 
     def _current_learning_rate(self):
         """The learning rate of the next step, as a Python float."""
-        from kerasx.optimizers.schedules import LearningRateSchedule
-
         lr = self._learning_rate
         if isinstance(lr, HostScalar):
             return lr.host_value
+        from kerasx.optimizers.schedules import LearningRateSchedule
+
         if isinstance(lr, LearningRateSchedule):
             return float(lr(self._iterations.host_value))
         return float(value_of(lr()))

@@ -21,6 +21,8 @@ h5py is imported only here, and only when a file is written or read.
 import re
 import warnings
 
+from kerasx.backends.base import dtype_name
+
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
@@ -81,7 +83,7 @@ def _variable_slot(var):
     def set(array):
         var.assign(current().asarray(array, dtype=var.dtype))
 
-    return Slot(var.path, var.shape, _dtype_name(var.dtype), get, set)
+    return Slot(var.path, var.shape, dtype_name(var.dtype), get, set)
 
 
 def _variable_class():
@@ -478,8 +480,3 @@ def _mismatch_message(model, problems, source):
                  "them, or pass skip_mismatch=True to skip the objects that do not fit.")
     return "\n".join(lines)
 
-
-def _dtype_name(dtype):
-    from kerasx.backends.base import dtype_name
-
-    return dtype_name(dtype)
