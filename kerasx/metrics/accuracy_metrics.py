@@ -3,6 +3,7 @@
 from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
+from kerasx.config import floatx
 from kerasx.layers.core.input_layer import KerasTensor
 from kerasx.losses.loss import squeeze_or_expand_to_same_rank
 from kerasx.metrics.reduction_metrics import MeanMetricWrapper
@@ -14,18 +15,13 @@ def _t(x, dtype=None):
     return ops.convert_to_tensor(x, dtype=dtype)
 
 
-def _floatx():
-    from kerasx.config import floatx
-
-    return floatx()
-
 
 def accuracy(y_true, y_pred):
     """1.0 where `y_true == y_pred` exactly, else 0.0 (elementwise)."""
     y_pred = _t(y_pred)
     y_true = _t(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    return ops.cast(ops.equal(y_true, y_pred), _floatx())
+    return ops.cast(ops.equal(y_true, y_pred), floatx())
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
@@ -34,7 +30,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     y_true = _t(y_true)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     y_pred = ops.cast(ops.greater(y_pred, threshold), y_true.dtype)
-    return ops.cast(ops.equal(y_true, y_pred), _floatx())
+    return ops.cast(ops.equal(y_true, y_pred), floatx())
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -44,7 +40,7 @@ def categorical_accuracy(y_true, y_pred):
     shape = tuple(labels.shape)
     if labels.ndim == y_pred.ndim:
         labels = ops.squeeze(labels, axis=-1)
-    matches = ops.cast(ops.equal(labels, ops.argmax(y_pred, axis=-1)), _floatx())
+    matches = ops.cast(ops.equal(labels, ops.argmax(y_pred, axis=-1)), floatx())
     return ops.reshape(matches, shape) if tuple(matches.shape) != shape else matches
 
 
@@ -61,7 +57,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
         y_true = ops.squeeze(y_true, axis=-1)
         reshape = True
     pred = ops.cast(ops.argmax(y_pred, axis=-1), y_true.dtype)
-    matches = ops.cast(ops.equal(y_true, pred), _floatx())
+    matches = ops.cast(ops.equal(y_true, pred), floatx())
     if reshape:
         matches = ops.reshape(matches, shape)
     if matches.ndim > 1 and matches.shape[-1] == 1:
@@ -85,7 +81,7 @@ def _sparse_categorical_accuracy_2d(y_true, y_pred):
     if labels.ndim == 2:
         labels = xp.reshape(labels, (labels.shape[0],))
     ids = xp.astype(xp.argmax(scores, axis=-1), scores.dtype)
-    return Tensor(xp.astype(xp.astype(labels, scores.dtype) == ids, backend.dtype(_floatx())))
+    return Tensor(xp.astype(xp.astype(labels, scores.dtype) == ids, backend.dtype(floatx())))
 
 
 def _check_k(k, num_classes, name, cls):
@@ -122,7 +118,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
         y_pred = ops.reshape(y_pred, (-1, y_pred.shape[-1]))
     if labels.ndim > 1:
         labels = ops.reshape(labels, (-1,))
-    matches = ops.cast(in_top_k(labels, y_pred, k), _floatx())
+    matches = ops.cast(in_top_k(labels, y_pred, k), floatx())
     return ops.reshape(matches, shape) if len(shape) > 1 else matches
 
 
@@ -147,7 +143,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
         matches = ops.any(ops.equal(ops.expand_dims(y_true, 1), top), axis=1)
     else:
         matches = in_top_k(y_true, y_pred, k)
-    matches = ops.cast(matches, _floatx())
+    matches = ops.cast(matches, floatx())
     return ops.reshape(matches, shape) if len(shape) > 1 else matches
 
 
