@@ -1,5 +1,5 @@
-"""The NumPy backend's sparse softmax cross-entropy and middle-axes sum kernels against the
-portable ops."""
+"""The NumPy backend's sparse softmax cross-entropy, softmax and middle-axes sum kernels
+against the portable ops."""
 
 import numpy as np
 import pytest
@@ -146,3 +146,32 @@ def test_numpy_affine_channels_matches_the_broadcast_and_declines_strided_inputs
     np.testing.assert_array_equal(got, want)  # the same two operations per element
     assert affine_channels(x[:, :, ::2], a, b) is None
     assert affine_channels(x[:2], a, b) is None  # small: the plain broadcast is faster
+
+
+# -- softmax over the last axis ---------------------------------------------------------------
+@numpy_only
+@pytest.mark.parametrize("shape", [(32, 10), (3, 5, 7), (6,), (4, 1), (0, 3)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_kernel_equals_portable_path_bitwise(shape, dtype, monkeypatch):
+    backend = current()
+    x = (np.random.default_rng(2).standard_normal(shape) * 4).astype(dtype)
+    fast = ops.convert_to_numpy(ops.softmax(x))
+    monkeypatch.setattr(backend, "kernels", {k: v for k, v in backend.kernels.items()
+                                             if k != "softmax_last_axis"})
+    portable = ops.convert_to_numpy(ops.softmax(x))
+    assert fast.dtype == portable.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(fast, portable)
+    if x.size:
+        want = np.exp(x.astype(np.float64)) / np.exp(x.astype(np.float64)).sum(-1, keepdims=True)
+        np.testing.assert_allclose(fast, want, rtol=1e-5 if dtype == "float32" else 1e-13)
+
+
+@numpy_only
+def test_softmax_kernel_declines_integers_and_scalars_and_keeps_gradients():
+    from kerasx.backends.numpy_kernels import softmax_last_axis
+
+    assert softmax_last_axis(np.arange(6).reshape(2, 3)) is None
+    assert softmax_last_axis(np.float32(1.0).reshape(())) is None
+    with float64():
+        check_gradients(lambda v: ops.softmax(v) * ops.convert_to_tensor(np.arange(4.0)),
+                        [np.random.default_rng(3).standard_normal((3, 4))])
