@@ -425,7 +425,6 @@ class Layer:
 _TRAINABLE_WEIGHTS = Layer.__dict__["trainable_weights"]
 
 
-
 def _call_signature(cls):
     sig = _SIGNATURES.get(cls)
     if sig is None:

@@ -123,7 +123,6 @@ class LossFunctionWrapper(Loss):
         return f"<LossFunctionWrapper({fn}, kwargs={self._fn_kwargs})>"
 
 
-
 def as_float_tensor(x, dtype):
     """`x` as a Tensor (or Variable) of `dtype`; casts keep gradients and fused-logit links."""
     if not isinstance(x, TensorOps):

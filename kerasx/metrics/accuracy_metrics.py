@@ -15,7 +15,6 @@ def _t(x, dtype=None):
     return ops.convert_to_tensor(x, dtype=dtype)
 
 
-
 def accuracy(y_true, y_pred):
     """1.0 where `y_true == y_pred` exactly, else 0.0 (elementwise)."""
     y_pred = _t(y_pred)

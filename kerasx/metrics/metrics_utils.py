@@ -219,7 +219,6 @@ def _suffix_counts(xp, backend, shift, weights, num_thresholds):
     return xp.permute_dims(counts, (1, 0)) if shift.ndim == 2 else counts[0, ...]
 
 
-
 def confusion_matrix(labels, predictions, num_classes, weights=None, dtype="int32"):
     """The confusion matrix of integer `labels` (rows) against `predictions` (columns).
 
