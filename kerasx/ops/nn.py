@@ -395,4 +395,3 @@ def dropout(x, rate, noise_shape=None, seed=None):
     backend = current()
     mask = backend.rng.bernoulli(shape, keep, dtype=dtype_name(xv.dtype), seed=seed)
     return multiply(x, mask * (1.0 / keep))
-

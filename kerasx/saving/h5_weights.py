@@ -479,4 +479,3 @@ def _mismatch_message(model, problems, source):
     lines.append("Load weights into a model with the same architecture as the one that saved "
                  "them, or pass skip_mismatch=True to skip the objects that do not fit.")
     return "\n".join(lines)
-
