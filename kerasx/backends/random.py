@@ -109,7 +109,7 @@ class RandomGenerator:
         """A 0/1 mask whose entries are 1 with probability `p`."""
         if seed is None:
             return self._device_bernoulli(tuple(shape), p, dtype or _floatx())
-        return self._put(self._host(seed).random(size=tuple(shape)) < p, dtype)
+        return self._put(bernoulli_from_bits(self._host(seed), shape, p), dtype)
 
     def _device_bernoulli(self, shape, p, dtype):
         return self._put(bernoulli_from_bits(global_generator(), shape, p), dtype)
