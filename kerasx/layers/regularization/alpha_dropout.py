@@ -44,8 +44,8 @@ class AlphaDropout(Layer):
         shape = tuple(inputs.shape)
         if self.noise_shape is not None:
             shape = tuple(shape[i] if n is None else n for i, n in enumerate(self.noise_shape))
-        uniform = current().rng.uniform(shape, dtype=inputs.dtype, seed=self._seeds.next())
-        kept = ops.cast(ops.greater_equal(uniform, self.rate), inputs.dtype)
+        kept = current().rng.bernoulli(shape, 1.0 - self.rate, dtype=inputs.dtype,
+                                       seed=self._seeds.next())
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate
