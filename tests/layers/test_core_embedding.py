@@ -188,3 +188,19 @@ def test_missing_scipy_gives_a_clear_error(monkeypatch):
         monkeypatch.setitem(sys.modules, "cupyx.scipy.sparse", None)
     with pytest.raises(ImportError, match=r"Input\(sparse=True\).*pip install (scipy|cupy)"):
         sparse.check_sparse_support(backend)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 131072])
+def test_numpy_scatter_in_chunks_adds_in_order(chunk, monkeypatch):
+    from kerasx.backends import numpy_kernels
+
+    monkeypatch.setattr(numpy_kernels, "SCATTER_CHUNK", chunk)
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 9, (6, 11))             # many duplicates, several chunks
+    rows = rng.standard_normal((6, 11, 5)).astype(np.float32)
+    want = np.zeros((9, 5), np.float32)
+    np.add.at(want, ids.reshape(-1), rows.reshape(-1, 5))
+    got = numpy_kernels.scatter_add_rows((9, 5), ids, rows, rows.dtype)
+    np.testing.assert_array_equal(got, want)      # the same additions in the same order
+    empty = numpy_kernels.scatter_add_rows((9, 5), ids[:0], rows[:0], rows.dtype)
+    np.testing.assert_array_equal(empty, np.zeros((9, 5), np.float32))
