@@ -57,6 +57,18 @@ def build(workload, device="cpu"):
                 return self.head(h.amax(dim=2))
 
         model = TextCNN()
+    elif name == "imdb":
+        class Imdb(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Embedding(workload.vocabulary, 16)
+                self.hidden = nn.Linear(16, 16)
+                self.head = nn.Linear(16, 1)
+
+            def forward(self, x):
+                return self.head(torch.relu(self.hidden(self.embed(x).mean(dim=1))))
+
+        model = Imdb()
     elif name == "deep":
         blocks = [nn.Sequential(nn.Linear(32 if i == 0 else 64, 64), nn.BatchNorm1d(64, eps=1e-3),
                                 nn.ReLU()) for i in range(10)]

@@ -26,6 +26,9 @@ def build(keras, workload):
     elif name == "textcnn":
         body = [layers.Embedding(workload.vocabulary, 64), layers.Conv1D(128, 5, activation="relu"),
                 layers.GlobalMaxPooling1D(), layers.Dense(1, activation="sigmoid")]
+    elif name == "imdb":
+        body = [layers.Embedding(workload.vocabulary, 16), layers.GlobalAveragePooling1D(),
+                layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")]
     elif name == "deep":
         body = [layer for _ in range(10) for layer in (
             layers.Dense(64), layers.BatchNormalization(), layers.ReLU())]

@@ -43,6 +43,10 @@ WORKLOADS = {
     # the recurrent layer the course uses besides LSTM (reset_after=True, as PyTorch's GRU)
     "gru": Workload("gru", (100, 32), 1, 4_096, 64, "adam", 1024,
                     "100 steps x 32 features -> GRU 128 -> Dense 1 sigmoid"),
+    # the classic IMDB sentiment model: the embedding gradient's scatter dominates
+    "imdb": Workload("imdb", (256,), 1, 8_192, 512, "adam", 1024,
+                     "256 tokens -> Embedding 10000x16 -> GlobalAveragePooling1D -> Dense 16 relu "
+                     "-> Dense 1 sigmoid", vocabulary=10_000),
     # many small layers: per-layer and per-variable framework cost (42 trainable variables)
     "deep": Workload("deep", (32,), 10, 12_800, 32, "adam", 1024,
                      "32 -> [Dense 64 -> BatchNormalization -> ReLU] x10 -> Dense 10 softmax"),
@@ -83,6 +87,8 @@ def training_flops_per_sample(name):
         macs = 196 * 5 * 64 * 128 + 128
     elif name == "deep":
         macs = 32 * 64 + 9 * 64 * 64 + 64 * 10
+    elif name == "imdb":
+        macs = 16 * 16 + 16
     else:
         raise KeyError(name)
     return 2 * 3 * macs

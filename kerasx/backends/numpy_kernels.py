@@ -103,15 +103,26 @@ def scatter_add_rows(table_shape, indices, updates, dtype):
     2.8 ms against 10.5 ms, allocation included). The flat indices are built and
     used in chunks of `SCATTER_CHUNK` elements, so they stay in cache instead of
     filling an int64 array as large as `updates` twice over (131,072 rows of 16:
-    7.9 against 9.9 ms, medians of 40); the additions happen in the same order.
+    7.9 against 9.9 ms, medians of 40). Rows of an even number of float32 (float64)
+    values are added as complex64 (complex128) pairs: a complex sum is the two
+    lanes' sums, bit for bit, and `np.add.at` costs per element, so half the
+    elements take 3.35 against 5.06 ms there. The additions happen in the same
+    order in every case.
     """
     width = table_shape[-1]
     out = np.zeros(table_shape, dtype=updates.dtype)
-    flat_out = out.reshape(-1)
     rows = indices.reshape(-1).astype(np.intp, copy=False)
     if width == 0 or len(rows) == 0:
         return out
     updates = updates.reshape(len(rows), width)
+    pair = _PAIRED.get(updates.dtype.type) if width % 2 == 0 else None
+    if pair is not None:
+        out_lanes = out.view(pair)
+        updates = np.ascontiguousarray(updates).view(pair)
+        width //= 2
+    else:
+        out_lanes = out
+    flat_out = out_lanes.reshape(-1)
     cols = np.arange(width, dtype=np.intp)
     chunk = max(1, SCATTER_CHUNK // width)
     flat = np.empty((min(chunk, len(rows)), width), dtype=np.intp)
@@ -122,6 +133,10 @@ def scatter_add_rows(table_shape, indices, updates, dtype):
         block += cols
         np.add.at(flat_out, block.reshape(-1), updates[start:start + chunk].reshape(-1))
     return out
+
+
+# the complex type whose elements are two lanes of each float type
+_PAIRED = {np.float32: np.complex64, np.float64: np.complex128}
 
 
 # flat indices per `np.add.at` call in `scatter_add_rows` (1 MB of intp)

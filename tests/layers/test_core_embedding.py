@@ -191,16 +191,23 @@ def test_missing_scipy_gives_a_clear_error(monkeypatch):
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 64, 131072])
-def test_numpy_scatter_in_chunks_adds_in_order(chunk, monkeypatch):
+@pytest.mark.parametrize("width,dtype", [(5, np.float32), (6, np.float32), (6, np.float64),
+                                         (4, np.float16)])
+def test_numpy_scatter_in_chunks_adds_in_order(chunk, width, dtype, monkeypatch):
     from kerasx.backends import numpy_kernels
 
     monkeypatch.setattr(numpy_kernels, "SCATTER_CHUNK", chunk)
     rng = np.random.default_rng(4)
     ids = rng.integers(0, 9, (6, 11))             # many duplicates, several chunks
-    rows = rng.standard_normal((6, 11, 5)).astype(np.float32)
-    want = np.zeros((9, 5), np.float32)
-    np.add.at(want, ids.reshape(-1), rows.reshape(-1, 5))
-    got = numpy_kernels.scatter_add_rows((9, 5), ids, rows, rows.dtype)
-    np.testing.assert_array_equal(got, want)      # the same additions in the same order
-    empty = numpy_kernels.scatter_add_rows((9, 5), ids[:0], rows[:0], rows.dtype)
-    np.testing.assert_array_equal(empty, np.zeros((9, 5), np.float32))
+    rows = rng.standard_normal((6, 11, width)).astype(dtype)
+    rows[2, 3, 1] = np.nan                         # stays in its own lane
+    rows[4, 0, 0] = np.inf
+    want = np.zeros((9, width), dtype)
+    np.add.at(want, ids.reshape(-1), rows.reshape(-1, width))
+    got = numpy_kernels.scatter_add_rows((9, width), ids, rows, rows.dtype)
+    assert got.dtype == dtype
+    # the same additions in the same order: equal bit for bit (even rows of float32 and
+    # float64 go through as complex pairs)
+    np.testing.assert_array_equal(got, want)
+    empty = numpy_kernels.scatter_add_rows((9, width), ids[:0], rows[:0], rows.dtype)
+    np.testing.assert_array_equal(empty, np.zeros((9, width), dtype))
