@@ -96,42 +96,43 @@ def sum_middle(x, axes):
 
 
 def scatter_add_rows(table_shape, indices, updates, dtype):
-    """out[indices[i]] += updates[i], duplicates accumulated (embedding gradients).
+    """out[indices[i]] += updates[i], duplicates accumulated (embedding gradients);
+    `indices` of any shape, `updates` of shape `indices.shape + (width,)`.
 
     `np.add.at` runs several times faster on one flat index per element than on
     row indices into a 2-D table (6,400 rows of 128 into a 10,000-row table:
-    2.8 ms against 10.5 ms, allocation included). The flat indices are built and
-    used in chunks of `SCATTER_CHUNK` elements, so they stay in cache instead of
-    filling an int64 array as large as `updates` twice over (131,072 rows of 16:
-    7.9 against 9.9 ms, medians of 40). Rows of an even number of float32 (float64)
-    values are added as complex64 (complex128) pairs: a complex sum is the two
-    lanes' sums, bit for bit, and `np.add.at` costs per element, so half the
-    elements take 3.35 against 5.06 ms there. The additions happen in the same
-    order in every case.
+    2.8 ms against 10.5 ms, allocation included). The work goes in chunks of about
+    `SCATTER_CHUNK` elements along the indices' first axis, so the flat indices and
+    each chunk of `updates` (copied only when it is not contiguous, such as the
+    broadcast gradient of an average pooling) stay in cache. Rows of an even number
+    of float32 (float64) values are added as complex64 (complex128) pairs: a complex
+    sum is the two lanes' sums, bit for bit, and `np.add.at` costs per element. The
+    flat indices are a repeat plus one long add, not a broadcast with one short
+    inner loop per row. The additions happen in the same order throughout: the
+    result is bitwise that of `np.add.at` on the table (`benchmarks/README.md` has
+    the timings).
     """
     width = table_shape[-1]
     out = np.zeros(table_shape, dtype=updates.dtype)
-    rows = indices.reshape(-1).astype(np.intp, copy=False)
-    if width == 0 or len(rows) == 0:
+    if width == 0 or indices.size == 0:
         return out
-    updates = updates.reshape(len(rows), width)
+    if indices.ndim == 0:
+        indices = indices.reshape(1)
+    updates = updates.reshape(indices.shape + (width,))
     pair = _PAIRED.get(updates.dtype.type) if width % 2 == 0 else None
-    if pair is not None:
-        out_lanes = out.view(pair)
-        updates = np.ascontiguousarray(updates).view(pair)
-        width //= 2
-    else:
-        out_lanes = out
-    flat_out = out_lanes.reshape(-1)
-    chunk = max(1, SCATTER_CHUNK // width)
-    # row * width + column as a repeat plus one long add: the same indices as
-    # `rows[:, None] * width + arange(width)`, whose broadcast runs one short inner
-    # loop per row (0.065 against 0.18 ms for 16,384 rows of 8)
-    columns = np.tile(np.arange(width, dtype=np.intp), min(chunk, len(rows)))
-    for start in range(0, len(rows), chunk):
-        flat = np.repeat(rows[start:start + chunk] * width, width)
+    lanes = width // 2 if pair is not None else width
+    flat_out = (out if pair is None else out.view(pair)).reshape(-1)
+    per_item = indices[0].size                    # index entries per step of the first axis
+    step = max(1, SCATTER_CHUNK // (per_item * lanes))
+    columns = np.tile(np.arange(lanes, dtype=np.intp), min(step, len(indices)) * per_item)
+    for start in range(0, len(indices), step):
+        rows = indices[start:start + step].reshape(-1).astype(np.intp, copy=False)
+        part = np.ascontiguousarray(updates[start:start + step]).reshape(-1)
+        if pair is not None:
+            part = part.view(pair)
+        flat = np.repeat(rows * lanes, lanes)
         flat += columns[:len(flat)]
-        np.add.at(flat_out, flat, updates[start:start + chunk].reshape(-1))
+        np.add.at(flat_out, flat, part)
     return out
 
 

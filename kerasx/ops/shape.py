@@ -258,23 +258,29 @@ def take(x, indices, axis=None):
     table_shape = tuple(xv.shape)
 
     def vjp(g):
-        g = xp.reshape(g, tuple(table_shape[:ax]) + (flat_idx.shape[0],) + tuple(table_shape[ax + 1:]))
-        g = xp.moveaxis(g, ax, 0) if ax else g
-        rows = scatter_add_rows(table_shape[ax], flat_idx, xp.reshape(g, (g.shape[0], -1)))
-        rest = tuple(table_shape[:ax]) + tuple(table_shape[ax + 1:])
-        rows = xp.reshape(rows, (table_shape[ax],) + rest)
-        return (xp.moveaxis(rows, 0, ax) if ax else rows,)
+        if not ax:
+            # the gradient keeps the indices' shape (an embedding's broadcast gradient is
+            # then not copied whole: a kernel may flatten it piece by piece)
+            rows = scatter_add_rows(table_shape[0], iv, xp.reshape(g, idx_shape + (-1,)))
+            return (xp.reshape(rows, table_shape),)
+        before, after = tuple(table_shape[:ax]), tuple(table_shape[ax + 1:])
+        g = xp.moveaxis(xp.reshape(g, before + (flat_idx.shape[0],) + after), ax, 0)
+        rows = scatter_add_rows(table_shape[ax], flat_idx, xp.reshape(g, (flat_idx.shape[0], -1)))
+        return (xp.moveaxis(xp.reshape(rows, (table_shape[ax],) + before + after), 0, ax),)
 
     return record(out, (x, indices), vjp)
 
 
 def scatter_add_rows(n_rows, indices, updates):
-    """An (n_rows, k) array with `updates[i]` added into row `indices[i]` (duplicates summed)."""
+    """An (n_rows, k) array with each row of `updates` added into the row its index names
+    (duplicates summed): `indices` of any shape, `updates` of shape `indices.shape + (k,)`."""
     backend = current()
     fast = backend.kernel("scatter_add_rows")
     if fast is not None:
-        return fast((n_rows, updates.shape[1]), indices, updates, updates.dtype)
+        return fast((n_rows, updates.shape[-1]), indices, updates, updates.dtype)
     xp = backend.xp
+    indices = xp.reshape(indices, (-1,))
+    updates = xp.reshape(updates, (indices.shape[0], updates.shape[-1]))
     one_hot_t = xp.astype(xp.arange(n_rows, device=backend.device)[:, None] == indices[None, :],
                           updates.dtype)
     return one_hot_t @ updates

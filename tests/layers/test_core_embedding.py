@@ -211,3 +211,33 @@ def test_numpy_scatter_in_chunks_adds_in_order(chunk, width, dtype, monkeypatch)
     np.testing.assert_array_equal(got, want)
     empty = numpy_kernels.scatter_add_rows((9, width), ids[:0], rows[:0], rows.dtype)
     np.testing.assert_array_equal(empty, np.zeros((9, width), dtype))
+
+
+@pytest.mark.parametrize("table_shape,ids,axis", [
+    ((7, 4), np.array(3), 0),                      # one index: a row
+    ((7,), np.array([[1, 6], [1, 1]]), 0),         # a 1-D table
+    ((7, 2, 3), np.array([[0, 5, 5], [2, 0, 6]]), 0),
+    ((3, 7, 2), np.array([4, 4, 1, 0]), 1),        # gathering along another axis
+])
+def test_take_gradient_for_index_and_table_shapes(table_shape, ids, axis):
+    table = np.random.default_rng(5).standard_normal(table_shape)
+    with float64():
+        index = ops.convert_to_tensor(ids)
+        check_gradients(lambda t: ops.take(t, index, axis=axis) * 1.5, [table])
+
+
+def test_embedding_gradient_from_a_broadcast_average():
+    """Embedding -> GlobalAveragePooling1D: the gradient reaching the scatter is a
+    broadcast view; it must equal the dense computation."""
+    backend = current()
+    rng = np.random.default_rng(6)
+    ids = rng.integers(0, 9, (5, 12))
+    table = kerasx.Variable(backend.asarray(rng.standard_normal((9, 6)), dtype="float32"))
+    g = rng.standard_normal((5, 6)).astype(np.float32)
+    with kerasx.GradientTape() as tape:
+        pooled = ops.mean(ops.take(table, ops.convert_to_tensor(ids), axis=0), axis=1)
+        loss = ops.sum(pooled * ops.convert_to_tensor(g))
+    got = backend.to_numpy(tape.gradient(loss, table))
+    want = np.zeros((9, 6), np.float64)
+    np.add.at(want, ids.reshape(-1), np.repeat(g / 12.0, 12, axis=0))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
