@@ -300,7 +300,8 @@ def softmax(x, axis=-1):
     xp = backend.xp
     xv = value_of(x)
     axes = normalize_axes(axis, len(xv.shape))
-    fast = backend.kernel("softmax_last_axis") if axes == (len(xv.shape) - 1,) else None
+    last_axis = axes == (len(xv.shape) - 1,)
+    fast = backend.kernel("softmax_last_axis") if last_axis else None
     out = None if fast is None else fast(xv)
     if out is None:
         e = xp.exp(xv - xp.max(xv, axis=axes, keepdims=True))
@@ -309,7 +310,7 @@ def softmax(x, axis=-1):
         result = record(out, (x,), lambda g: (out * (g - xp.sum(g * out, axis=axes, keepdims=True)),))
     else:
         result = Tensor(out)
-    if axes == (len(xv.shape) - 1,):
+    if last_axis:
         result.logits = ("softmax", x)
     return result
 
