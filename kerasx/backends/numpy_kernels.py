@@ -95,6 +95,40 @@ def sum_middle(x, axes):
     return out.reshape(shape[:axes[0]] + shape[axes[-1] + 1:])
 
 
+# below this many values per position the halving passes beat NumPy's reduction
+# (64 x 200 x 128: 0.31 against 0.46 ms; 64 x 64 x 512: 0.41 against 0.24 ms)
+_HALVING_MAX_POST = 256
+
+
+def extremum_middle(x, axes, largest):
+    """`x.max(axis=axes)` (`largest`) or `x.min(axis=axes)` for consecutive `axes` that
+    leave the last axis and a last axis under 256 values; None for other calls.
+
+    NumPy reduces a middle axis with one inner loop per row of the values after
+    it: a global max pooling of (64, 3721, 8) took 6.8 ms that way. Here each pass
+    takes the elementwise extremum of the first and second half of what remains,
+    two contiguous blocks per batch row (0.40 ms), and an odd leftover joins the
+    first position. Maxima and minima are exact, and a NaN anywhere reaches the
+    result, as with NumPy's reduction.
+    """
+    if not axes or axes[-1] >= x.ndim - 1 or axes != tuple(range(axes[0], axes[-1] + 1)):
+        return None
+    shape = x.shape
+    post = math.prod(shape[axes[-1] + 1:])
+    red = math.prod(shape[axes[0]:axes[-1] + 1])
+    if post >= _HALVING_MAX_POST or red < 2:
+        return None
+    pick = np.maximum if largest else np.minimum
+    current = x.reshape(math.prod(shape[:axes[0]]), red, post)
+    while red > 1:
+        half = red // 2
+        step = pick(current[:, :half], current[:, half:2 * half])
+        if red % 2:
+            pick(step[:, :1], current[:, 2 * half:], out=step[:, :1])
+        current, red = step, half
+    return current.reshape(shape[:axes[0]] + shape[axes[-1] + 1:])
+
+
 def scatter_add_rows(table_shape, indices, updates, dtype):
     """out[indices[i]] += updates[i], duplicates accumulated (embedding gradients);
     `indices` of any shape, `updates` of shape `indices.shape + (width,)`.
@@ -195,6 +229,7 @@ def softmax_last_axis(x):
 
 KERNELS = {"add_channels": add_channels,
            "affine_channels": affine_channels,
+           "extremum_middle": extremum_middle,
            "scatter_add_rows": scatter_add_rows,
            "softmax_last_axis": softmax_last_axis,
            "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,

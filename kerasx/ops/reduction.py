@@ -56,19 +56,19 @@ def mean(x, axis=None, keepdims=False):
     return record(out, (x,), lambda g: (_expand_back(xp, g / count, axes, keepdims, shape),))
 
 
-def _extremum(x, axis, keepdims, fn):
+def _extremum(x, axis, keepdims, largest):
     xp = namespace()
     xv = value_of(x)
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
-    out = fn(xv, axis=axes, keepdims=keepdims)
+    out = _extremum_value(xp, xv, axes, keepdims, shape, largest)
     if not tracked(x):
         return Tensor(out)
 
     def vjp(g):
         kept = _expand_back(xp, out, axes, keepdims, shape)
         mask = xp.astype(xv == kept, xv.dtype)
-        count = xp.sum(mask, axis=axes, keepdims=True)
+        count = _sum(xp, mask, axes, True, shape)
         # the division happens on the reduced shape; one pass over the input remains
         share = (g if keepdims else xp.reshape(g, tuple(count.shape))) / count
         return (mask * share,)
@@ -76,14 +76,25 @@ def _extremum(x, axis, keepdims, fn):
     return record(out, (x,), vjp)
 
 
+def _extremum_value(xp, xv, axes, keepdims, shape, largest):
+    # a backend may reduce consecutive middle axes faster (`extremum_middle`, None to decline)
+    fast = current().kernel("extremum_middle")
+    out = None if fast is None else fast(xv, axes, largest)
+    if out is None:
+        return (xp.max if largest else xp.min)(xv, axis=axes, keepdims=keepdims)
+    if keepdims:
+        out = xp.reshape(out, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return out
+
+
 def max(x, axis=None, keepdims=False):
     """Maximum; ties share the gradient equally."""
-    return _extremum(x, axis, keepdims, namespace().max)
+    return _extremum(x, axis, keepdims, True)
 
 
 def min(x, axis=None, keepdims=False):
     """Minimum; ties share the gradient equally."""
-    return _extremum(x, axis, keepdims, namespace().min)
+    return _extremum(x, axis, keepdims, False)
 
 
 def var(x, axis=None, keepdims=False):

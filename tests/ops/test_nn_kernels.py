@@ -1,5 +1,5 @@
-"""The NumPy backend's sparse softmax cross-entropy, softmax and middle-axes sum kernels
-against the portable ops."""
+"""The NumPy backend's sparse softmax cross-entropy, softmax and middle-axes sum and
+extremum kernels against the portable ops."""
 
 import numpy as np
 import pytest
@@ -93,6 +93,79 @@ def test_sum_and_mean_over_middle_axes_with_their_gradients(op, keepdims):
         got = getattr(ops, op)(current().asarray(x), axis=(1, 2), keepdims=keepdims)
     np.testing.assert_allclose(ops.convert_to_numpy(got), want, rtol=1e-12)
     check_gradients(lambda v: getattr(ops, op)(v, axis=(1, 2), keepdims=keepdims), [x])
+
+
+# -- maxima and minima over consecutive middle axes by halving passes -------------------------
+@numpy_only
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("shape,axes", [((5, 7, 3), (1,)), ((4, 61, 61, 8), (1, 2)),
+                                         ((9, 4), (0,)), ((2, 3, 5, 4, 6), (0, 1, 2)),
+                                         ((3, 2, 4), (1,)), ((0, 5, 3), (1,)), ((3, 6, 0), (1,)),
+                                         ((2, 1000, 255), (1,))])
+def test_numpy_extremum_middle_is_numpys_reduction(shape, axes, largest):
+    """Odd, even and prime lengths, several axes, empty batches and channels, ties
+    (integers from a small range) and every float width give NumPy's result exactly."""
+    from kerasx.backends.numpy_kernels import extremum_middle
+
+    rng = np.random.default_rng(4)
+    reduce = np.max if largest else np.min
+    for x in (rng.standard_normal(shape), rng.integers(-3, 3, shape),
+              rng.standard_normal(shape).astype(np.float32),
+              rng.standard_normal(shape).astype(np.float16)):
+        got = extremum_middle(x, axes, largest)
+        assert got.dtype == x.dtype
+        np.testing.assert_array_equal(got, reduce(x, axis=axes))
+
+
+@numpy_only
+@pytest.mark.parametrize("largest", [True, False])
+def test_numpy_extremum_middle_propagates_nan_and_infinities(largest):
+    from kerasx.backends.numpy_kernels import extremum_middle
+
+    x = np.random.default_rng(5).standard_normal((3, 9, 4)).astype(np.float32)
+    x[0, 8, 1] = np.nan      # the odd leftover
+    x[1, 2, 3] = np.nan
+    x[2, 4, 0] = np.inf
+    x[2, 5, 2] = -np.inf
+    got = extremum_middle(x, (1,), largest)
+    want = (np.max if largest else np.min)(x, axis=1)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[0, 1]) and np.isnan(got[1, 3])
+
+
+@numpy_only
+@pytest.mark.parametrize("shape,axes", [((2, 3, 4), (2,)), ((2, 3, 4), (0, 2)),
+                                         ((2, 3, 4), ()), ((2, 1, 4), (1,)),
+                                         ((2, 3, 256), (1,))])
+def test_numpy_extremum_middle_declines_other_reductions(shape, axes):
+    """The last axis, gaps, no axes, a single position and wide rows (which NumPy
+    reduces faster itself) are left to NumPy."""
+    from kerasx.backends.numpy_kernels import extremum_middle
+
+    assert extremum_middle(np.ones(shape), axes, True) is None
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_and_min_over_middle_axes_with_their_gradients(op, keepdims):
+    """Through the kernel on NumPy; ties (the repeated values) share the gradient."""
+    x = np.random.default_rng(6).standard_normal((3, 5, 7, 2))
+    x[1, 4, 6, 0] = x[1, 0, 0, 0] = 5.0
+    x[2, 2, 3, 1] = x[2, 3, 2, 1] = -5.0
+    want = getattr(np, op)(x, axis=(1, 2), keepdims=keepdims)
+    with float64():
+        got = getattr(ops, op)(current().asarray(x), axis=(1, 2), keepdims=keepdims)
+        np.testing.assert_array_equal(ops.convert_to_numpy(got), want)
+        v = Variable(current().asarray(x))
+        with GradientTape() as tape:
+            out = ops.sum(getattr(ops, op)(v, axis=(1, 2), keepdims=keepdims))
+        grad = ops.convert_to_numpy(tape.gradient(out, v))
+    tie = 1 if op == "max" else 2
+    channel = 0 if op == "max" else 1
+    assert grad[tie, 4 if op == "max" else 2, 6 if op == "max" else 3, channel] == 0.5
+    np.testing.assert_allclose(grad.sum(axis=(1, 2)), np.ones((3, 2)))
+    check_gradients(lambda v: getattr(ops, op)(v, axis=(1, 2), keepdims=keepdims),
+                    [np.random.default_rng(7).standard_normal((3, 5, 7, 2))])
 
 
 # -- per-channel vectors over wide rows ---------------------------------------------------------
