@@ -5,7 +5,7 @@ Each has the signature of the portable function in `kerasx.ops.conv` or
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from kerasx.backends.numpy_kernels import wide
 
@@ -101,12 +101,15 @@ def pool_backward(x, out, dy, pool_size, strides, mode, counts=None):
     slices = _window_slices(pool_size, (1,) * len(pool_size), strides, out_sizes)
     if mode == "average":
         part = dy / (np.prod(pool_size) if counts is None else counts)
+        if disjoint:
+            # one copy of the broadcast share, written in the gradient's memory order:
+            # (128, 26, 26, 32) 0.66 ms against 3.3 ms for a strided copy per offset
+            np.copyto(_split_windows(dx, pool_size, strides, out_sizes),
+                      part[(slice(None),) + (slice(None), None) * len(out_sizes)])
+            return dx
         for index in slices:
             target = dx[index]
-            if disjoint:
-                target[...] = part
-            else:
-                np.add(target, part, out=target)
+            np.add(target, part, out=target)
         return dx
     hit = np.empty(out.shape, dtype=bool)
     taken = np.empty(out.shape, dtype=bool)
@@ -123,6 +126,17 @@ def pool_backward(x, out, dy, pool_size, strides, mode, counts=None):
         else:
             target += dy * hit
     return dx
+
+
+def _split_windows(x, pool_size, strides, out_sizes):
+    """`x` (channels_last) viewed as `(batch, o1, k1, o2, k2, ..., channels)`: output
+    position `o` and offset `k` inside its window along each spatial axis, for
+    disjoint windows (strides at least the pool size)."""
+    shape, steps = [x.shape[0]], [x.strides[0]]
+    for k, s, o, step in zip(pool_size, strides, out_sizes, x.strides[1:-1]):
+        shape += [o, k]
+        steps += [step * s, step]
+    return as_strided(x, tuple(shape) + x.shape[-1:], tuple(steps) + x.strides[-1:])
 
 
 def conv_kernel_grad(cols, dy, kernel_shape, groups):

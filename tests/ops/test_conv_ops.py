@@ -286,19 +286,30 @@ def test_numpy_input_grad_matches_portable(groups, strides, dilation):
 
 
 @numpy_only
-@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("mode,with_counts", [("max", False), ("average", False),
+                                              ("average", True)])
 @pytest.mark.parametrize("pool_size,strides,size", [((2, 2), (2, 2), (6, 4)),
                                                     ((2, 2), (2, 2), (5, 7)),
-                                                    ((3, 2), (1, 2), (6, 5))])
-def test_numpy_pool_backward_matches_portable(mode, pool_size, strides, size):
+                                                    ((3, 2), (1, 2), (6, 5)),
+                                                    ((2,), (3,), (8,)),
+                                                    ((3,), (3,), (9,)),
+                                                    ((2, 2, 2), (2, 2, 2), (4, 5, 4)),
+                                                    ((2, 1), (3, 1), (7, 3))])
+def test_numpy_pool_backward_matches_portable(mode, pool_size, strides, size, with_counts):
+    """Tiled, cut-off and gapped (strides above the pool size) windows in one to three
+    dimensions, and the per-window counts of "same" average pooling."""
     from kerasx.backends.numpy_conv import KERNELS
 
     x = np.round(r(2, *size, 3), 1)  # rounding makes ties for the first-maximum rule
-    y = pooling.pool_forward(x, pool_size, strides, mode)
+    out = conv_module.output_sizes(size, pool_size, strides, [(0, 0)] * len(size))
+    counts = (np.random.default_rng(8).integers(1, 5, (1, *out, 1)).astype(float)
+              if with_counts else None)
+    y = pooling.pool_forward(x, pool_size, strides, mode, counts)
     dy = r(*y.shape)
-    np.testing.assert_allclose(KERNELS["pool_backward"](x, y, dy, pool_size, strides, mode),
-                               pooling.pool_backward(x, y, dy, pool_size, strides, mode),
-                               rtol=1e-12, atol=1e-12)
+    got = KERNELS["pool_backward"](x, y, dy, pool_size, strides, mode, counts)
+    np.testing.assert_array_equal(
+        got, pooling.pool_backward(x, y, dy, pool_size, strides, mode, counts))
+    assert got.shape == x.shape
 
 
 @numpy_only
