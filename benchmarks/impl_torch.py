@@ -73,6 +73,44 @@ def build(workload, device="cpu"):
         blocks = [nn.Sequential(nn.Linear(32 if i == 0 else 64, 64), nn.BatchNorm1d(64, eps=1e-3),
                                 nn.ReLU()) for i in range(10)]
         model = nn.Sequential(*blocks, nn.Linear(64, 10))
+    elif name == "lenet":
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(32, 64, 3),
+                              nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(5 * 5 * 64, 10))
+        model = model.to(memory_format=torch.channels_last)
+    elif name == "vgg":
+        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+                              nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+                              nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+        model = model.to(memory_format=torch.channels_last)
+    elif name == "stacked":
+        class StackedLSTM(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.first = nn.LSTM(32, 64, batch_first=True)
+                self.second = nn.LSTM(64, 64, batch_first=True)
+                self.head = nn.Linear(64, 10)
+
+            def forward(self, x):
+                seq, _ = self.first(x)
+                _, (h, _) = self.second(seq)
+                return self.head(h[-1])
+
+        model = StackedLSTM()
+    elif name == "conv1d":
+        class Conv1DNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                # (batch, 100 steps, 32 features) -> (batch, 32, 100) for Conv1d
+                self.body = nn.Sequential(nn.Conv1d(32, 64, 5), nn.ReLU(), nn.MaxPool1d(2),
+                                          nn.Conv1d(64, 64, 5), nn.ReLU(), nn.AvgPool1d(2),
+                                          nn.Flatten())
+                self.head = nn.Linear(22 * 64, 10)
+
+            def forward(self, x):
+                return self.head(self.body(x.transpose(1, 2)))
+
+        model = Conv1DNet()
     else:
         model = nn.Sequential(nn.Linear(20, 10))
     model = model.to(device)

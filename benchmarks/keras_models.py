@@ -33,6 +33,22 @@ def build(keras, workload):
         body = [layer for _ in range(10) for layer in (
             layers.Dense(64), layers.BatchNormalization(), layers.ReLU())]
         body += [layers.Dense(10, activation="softmax")]
+    elif name == "lenet":
+        body = [layers.Conv2D(32, 3, activation="relu"), layers.AveragePooling2D(2),
+                layers.Conv2D(64, 3, activation="relu"), layers.AveragePooling2D(2),
+                layers.Flatten(), layers.Dense(10, activation="softmax")]
+    elif name == "vgg":
+        body = [layers.Conv2D(32, 3, padding="same", activation="relu"),
+                layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+                layers.Conv2D(64, 3, padding="same", activation="relu"),
+                layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax")]
+    elif name == "stacked":
+        body = [layers.LSTM(64, return_sequences=True), layers.LSTM(64),
+                layers.Dense(10, activation="softmax")]
+    elif name == "conv1d":
+        body = [layers.Conv1D(64, 5, activation="relu"), layers.MaxPooling1D(2),
+                layers.Conv1D(64, 5, activation="relu"), layers.AveragePooling1D(2),
+                layers.Flatten(), layers.Dense(10, activation="softmax")]
     else:
         body = [layers.Dense(10, activation="softmax")]
     dtype = "int32" if workload.vocabulary else None

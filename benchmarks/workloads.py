@@ -50,6 +50,22 @@ WORKLOADS = {
     # many small layers: per-layer and per-variable framework cost (42 trainable variables)
     "deep": Workload("deep", (32,), 10, 12_800, 32, "adam", 1024,
                      "32 -> [Dense 64 -> BatchNormalization -> ReLU] x10 -> Dense 10 softmax"),
+    # the LeNet-style convnet with average pooling (the pooling's window-share backward)
+    "lenet": Workload("lenet", (28, 28, 1), 10, 12_800, 128, "adam", 1024,
+                      "28x28x1 -> Conv2D 32 3x3 relu -> AvgPool 2 -> Conv2D 64 3x3 relu -> AvgPool 2 "
+                      "-> Flatten -> Dense 10 softmax"),
+    # "same"-padded convolutions, one strided, no pooling until a global average
+    "vgg": Workload("vgg", (32, 32, 3), 10, 4_096, 64, "adam", 1024,
+                    "32x32x3 -> Conv2D 32 3x3 same relu -> Conv2D 32 3x3 stride 2 same relu "
+                    "-> Conv2D 64 3x3 same relu -> GlobalAveragePooling2D -> Dense 10 softmax"),
+    # two stacked LSTMs: the first returns its whole sequence, whose gradient flows back through both
+    "stacked": Workload("stacked", (50, 32), 10, 4_096, 64, "adam", 1024,
+                        "50 steps x 32 features -> LSTM 64 (return_sequences) -> LSTM 64 "
+                        "-> Dense 10 softmax"),
+    # the course's 1-D convnet on a sequence: max and average pooling over time
+    "conv1d": Workload("conv1d", (100, 32), 10, 4_096, 64, "adam", 1024,
+                       "100 steps x 32 features -> Conv1D 64 5 relu -> MaxPool1D 2 -> Conv1D 64 5 relu "
+                       "-> AvgPool1D 2 -> Flatten -> Dense 10 softmax"),
 }
 DEFAULT_WORKLOADS = ("mlp", "cnn", "lstm", "tiny")
 
@@ -89,6 +105,14 @@ def training_flops_per_sample(name):
         macs = 32 * 64 + 9 * 64 * 64 + 64 * 10
     elif name == "imdb":
         macs = 16 * 16 + 16
+    elif name == "lenet":
+        macs = 26 * 26 * 9 * 1 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10
+    elif name == "vgg":
+        macs = 32 * 32 * 27 * 32 + 16 * 16 * 288 * 32 + 16 * 16 * 288 * 64 + 64 * 10
+    elif name == "stacked":
+        macs = 50 * 4 * 64 * (32 + 64) + 50 * 4 * 64 * (64 + 64) + 64 * 10
+    elif name == "conv1d":
+        macs = 96 * 5 * 32 * 64 + 44 * 5 * 64 * 64 + 1408 * 10
     else:
         raise KeyError(name)
     return 2 * 3 * macs
