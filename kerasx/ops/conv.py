@@ -454,7 +454,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     yfull = input_grad_fn(x, wv, full_shape, strides, dilation, 1)
     y = yfull[crop]
     if bv is not None:
-        y = y + bv
+        y = add_bias(backend, y, bv)
     out = from_channels_last(xp, y, data_format)
     if not tracked(inputs, kernel, bias):
         return Tensor(out)

@@ -189,18 +189,25 @@ def test_numpy_wide_rows_repeat_the_vectors_to_match(shape, per, positions_per_r
 
 
 @numpy_only
-@pytest.mark.parametrize("layout", ["contiguous", "strided", "one_axis"])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "cropped", "one_axis"])
 def test_numpy_add_channels_in_place_and_into_a_new_array(layout):
+    """A large cropped view (a transposed convolution's output) goes to a new
+    contiguous array; the view itself is left as it was."""
     from kerasx.backends.numpy_kernels import add_channels
 
     rng = np.random.default_rng(4)
     x = {"contiguous": rng.standard_normal((64, 16, 16, 32)),  # past the size for wide rows
          "strided": rng.standard_normal((4, 6, 12, 32))[:, :, ::2],
+         "cropped": rng.standard_normal((64, 33, 33, 32))[:, :32, 1:],
          "one_axis": rng.standard_normal(32)}[layout]
     v = rng.standard_normal(32)
+    before = x.copy()
     want = x + v
-    np.testing.assert_array_equal(add_channels(x, v), want)
-    same = x.copy() if layout != "strided" else x
+    got = add_channels(x, v)
+    np.testing.assert_array_equal(got, want)
+    assert got.flags.c_contiguous
+    np.testing.assert_array_equal(x, before)
+    same = x.copy() if layout not in ("strided", "cropped") else x
     assert add_channels(same, v, out=same) is same
     np.testing.assert_array_equal(same, want)
 
