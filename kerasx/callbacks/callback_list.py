@@ -79,10 +79,10 @@ class CallbackList(Callback):
                                      if overrides(cb, hook) or (alias and overrides(cb, alias))]
 
     def needs(self, hook, exclude=()):
-        """True when some callback (other than instances of `exclude`) does something in
-        `hook`, so its logs are worth computing."""
-        return any(not isinstance(cb, exclude) for cb in self._listeners[hook]) if exclude \
-            else bool(self._listeners[hook])
+        """True when some callback does something in `hook`, so its logs are worth
+        computing; callbacks whose exact type is in `exclude` do not count (a subclass,
+        which may read the logs in its own way, does)."""
+        return any(type(cb) not in exclude for cb in self._listeners[hook])
 
     def append(self, callback):
         self.callbacks.extend(check_callbacks([callback]))

@@ -83,7 +83,8 @@ class ProgbarLogger(Callback):
         self._maybe_init_progbar()
         self.seen = batch + 1
         if self.verbose == 1:
-            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+            # `logs` may be computed lazily: the bar reads it only when it redraws
+            self.progbar.update(self.seen, logs, finalize=False)
 
     def _finalize_progbar(self, logs):
         self._maybe_init_progbar()

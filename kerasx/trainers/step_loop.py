@@ -19,8 +19,12 @@ class StepLoop:
         every = self.steps_per_execution
         begin = getattr(cbs, f"on_{mode}_batch_begin")
         end = getattr(cbs, f"on_{mode}_batch_end")
-        # Inside fit the progress bar ignores validation batches: no need to fetch their logs.
-        wants_logs = cbs.needs(f"on_{mode}_batch_end", exclude=ProgbarLogger if in_fit else ())
+        hook = f"on_{mode}_batch_end"
+        # Logs are brought to the host once per group for callbacks that read them. The
+        # progress bar alone gets them lazily: it reads them only when it redraws (every
+        # 0.05 s at most), and inside fit it ignores validation batches altogether.
+        wants_logs = cbs.needs(hook, exclude=(ProgbarLogger,))
+        lazy_logs = not wants_logs and not in_fit and cbs.needs(hook)
         stop_flag = {"train": "stop_training", "test": "stop_evaluating",
                      "predict": "stop_predicting"}[mode]
         step = -1
@@ -36,12 +40,12 @@ class StepLoop:
                 group.append(result)
             if (step + 1) % every == 0:
                 open_group = False
-                end(step, self._batch_logs(result, group, on_output, wants_logs))
+                end(step, self._batch_logs(result, group, on_output, wants_logs, lazy_logs))
                 group = []
                 if getattr(self, stop_flag, False):
                     break
         if open_group:
-            end(step, self._batch_logs(result, group, on_output, wants_logs))
+            end(step, self._batch_logs(result, group, on_output, wants_logs, lazy_logs))
         self._last_step_result = result
         return step + 1
 
@@ -53,11 +57,13 @@ class StepLoop:
             return last
         return results
 
-    def _batch_logs(self, result, group, on_output, wants_logs):
+    def _batch_logs(self, result, group, on_output, wants_logs, lazy_logs):
         if on_output is not None:
             outputs = on_output(group)
             return {"outputs": outputs}
-        return self._host_logs(result) if wants_logs else {}
+        if wants_logs:
+            return self._host_logs(result)
+        return MetricResults(lambda: self._host_logs(result)) if lazy_logs else {}
 
     def _host_logs(self, results):
         """Metric results as Python floats, sorted by name, with one device-to-host transfer."""
@@ -87,7 +93,8 @@ class StepLoop:
 
 
 class MetricResults(Mapping):
-    """`get_metrics_result()`, evaluated on first access and then kept."""
+    """The mapping returned by `compute()` (metric results, or their host logs), computed
+    on first access and then kept."""
 
     __slots__ = ("_compute", "_values")
 

@@ -3,6 +3,7 @@
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
@@ -118,30 +119,44 @@ class Progbar:
 
         Args:
             current: the number of steps done.
-            values: `[(name, value), ...]` to show after the time.
+            values: `[(name, value), ...]` (or a mapping) to show after the time. When
+                every metric is stateful, the values are read only when a line is written,
+                so a lazy mapping is converted only then.
             finalize: whether this is the last update (default: `current >= target`).
         """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
-        for name, value in values or []:
+        now = time.time()
+        if self.verbose == 1:
+            wait = self.interval if self.dynamic else self.plain_interval
+            shows = finalize or now - self._last_update >= wait
+        else:
+            shows = self.verbose == 2 and finalize
+        if values is not None and (shows or self._averages()):
+            self._record(current, values.items() if isinstance(values, Mapping) else values,
+                         finalize)
+        self._seen_so_far = current
+        per_step = self._estimate_step_duration(current, now)
+        if not shows:
+            return
+        if self.verbose == 1:
+            self._write_bar(current, now, per_step, finalize)
+        else:
+            self._write_compact(current, now, per_step)
+        self._last_update = now
+
+    def _averages(self):
+        """Whether some metric may be averaged over steps (then every update counts)."""
+        return self.stateful_metrics is not None or bool(self.stateless_metrics)
+
+    def _record(self, current, values, finalize):
+        for name, value in values:
             if self._is_stateless(name) and not finalize:
                 steps = max(current - self._seen_so_far, 1)
                 total, count = self._values.get(name, (0.0, 0))
                 self._values[name] = (total + value * steps, count + steps)
             else:
                 self._values[name] = (value, 1)
-        self._seen_so_far = current
-        now = time.time()
-        per_step = self._estimate_step_duration(current, now)
-        if self.verbose == 1:
-            if not finalize:
-                wait = self.interval if self.dynamic else self.plain_interval
-                if now - self._last_update < wait:
-                    return
-            self._write_bar(current, now, per_step, finalize)
-        elif self.verbose == 2 and finalize:
-            self._write_compact(current, now, per_step)
-        self._last_update = now
 
     def add(self, n, values=None):
         self.update(self._seen_so_far + n, values)

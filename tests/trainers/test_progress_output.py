@@ -136,3 +136,64 @@ def test_evaluate_prints_one_line(capsys, verbose):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
     assert (BAR_LINE if verbose == 1 else COMPACT_LINE).match(lines[0]), lines[0]
+
+
+class CountingLogs(dict):
+    """Batch logs that count how often the progress bar reads them."""
+
+    reads = 0
+
+    def items(self):
+        CountingLogs.reads += 1
+        return super().items()
+
+
+def test_a_bar_of_running_averages_reads_the_logs_only_when_it_draws():
+    stream = io.StringIO()
+    bar = Progbar(target=5, stream=stream, plain_interval=1e9, stateless_metrics=())
+    CountingLogs.reads = 0
+    for step in range(1, 5):
+        bar.update(step, CountingLogs(loss=1.0 / step))
+    assert CountingLogs.reads == 0 and stream.getvalue() == ""
+    bar.update(5, CountingLogs(loss=0.2))
+    assert CountingLogs.reads == 1 and stream.getvalue().rstrip().endswith("loss: 0.2000")
+
+
+def test_a_bar_that_averages_still_reads_every_update():
+    stream = io.StringIO()
+    bar = Progbar(target=3, stream=stream, plain_interval=1e9)  # Keras's default: averages
+    for step, loss in ((1, 1.0), (2, 3.0)):
+        bar.update(step, {"loss": loss})
+    bar.update(3, {"acc": 0.5}, finalize=False)
+    assert stream.getvalue() == ""
+    bar.update(3, [("loss", 5.0)])  # the final update shows values as given
+    assert "loss: 5.0000" in stream.getvalue() and "acc: 0.5000" in stream.getvalue()
+    assert bar._values["acc"] == (0.5, 1)
+
+
+def test_fit_brings_batch_logs_to_the_host_only_for_callbacks_that_read_them(monkeypatch):
+    from kerasx.callbacks import ProgbarLogger
+    from kerasx.trainers.step_loop import StepLoop
+
+    calls = []
+    original = StepLoop._host_logs
+    monkeypatch.setattr(StepLoop, "_host_logs",
+                        lambda self, results: calls.append(1) or original(self, results))
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a log file: no redraw within 30 s
+    x, y = make_data(n=200)
+    model = classifier()
+    for verbose in (1, 2):
+        calls.clear()
+        model.fit(x, y, batch_size=10, epochs=1, verbose=verbose)
+        assert len(calls) == 1, verbose  # the epoch's logs only, not one per batch
+    seen = []
+
+    class ReadsLoss(ProgbarLogger):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(type(logs) is dict and logs["loss"] > 0)
+
+    calls.clear()
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0, callbacks=[ReadsLoss()])
+    assert len(calls) == 21 and seen == [True] * 20
+    lines = sys.stdout.getvalue().splitlines()
+    assert BAR_LINE.match(lines[0]) and COMPACT_LINE.match(lines[1]) and len(lines) == 2
