@@ -51,8 +51,9 @@ class Tensor(TensorOps):
     `value` is the backend array. `node` is the tape node that produced it (None
     when nothing recorded it) and `index` its position among that node's
     outputs. `tracked` says whether gradients flow through it. `logits` may
-    hold `("softmax" | "sigmoid", pre_activation_tensor)` so a following
-    cross-entropy can use the stable fused form.
+    hold `("softmax" | "sigmoid", pre_activation_tensor, kept)` so a following
+    cross-entropy can use the stable fused form (`kept`: what a backend kernel
+    saved for it, or None).
     """
 
     __slots__ = ("value", "node", "index", "tracked", "logits", "_keras_mask", "__weakref__")

@@ -110,7 +110,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     _check_sparse_shape(tuple(y_true.shape), tuple(y_pred.shape), ax)
     logits = y_pred if from_logits else _activation_logits(y_pred, "softmax", axis)
     if logits is not None and ignore_class is None:
-        return ops.softmax_cross_entropy(y_true, logits, sparse=True, axis=ax)
+        return ops.softmax_cross_entropy(y_true, logits, sparse=True, axis=ax,
+                                         probs=None if from_logits else y_pred)
     labels = ops.cast(y_true, "int64")
     n = y_pred.shape[ax]
     valid = ops.logical_and(ops.greater_equal(labels, 0), ops.less(labels, n))

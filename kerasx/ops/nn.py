@@ -39,7 +39,7 @@ def selu(x):
 def sigmoid(x):
     """Logistic sigmoid; the output remembers its logits for a fused cross-entropy."""
     out = _unary(x, _stable_sigmoid, lambda xp, g, v, o: g * o * (1.0 - o))
-    out.logits = ("sigmoid", x)
+    out.logits = ("sigmoid", x, None)
     return out
 
 
@@ -295,14 +295,16 @@ def prelu(x, alpha):
 
 
 def softmax(x, axis=-1):
-    """Softmax along `axis`; the output remembers its logits for a fused cross-entropy."""
+    """Softmax along `axis`; the output remembers its logits for a fused cross-entropy
+    (and, from a backend kernel, the row maxima and sums that the cross-entropy reuses)."""
     backend = current()
     xp = backend.xp
     xv = value_of(x)
     axes = normalize_axes(axis, len(xv.shape))
     last_axis = axes == (len(xv.shape) - 1,)
     fast = backend.kernel("softmax_last_axis") if last_axis else None
-    out = None if fast is None else fast(xv)
+    parts = None if fast is None else fast(xv)
+    out = None if parts is None else parts[0]
     if out is None:
         e = xp.exp(xv - xp.max(xv, axis=axes, keepdims=True))
         out = e / xp.sum(e, axis=axes, keepdims=True)
@@ -311,7 +313,7 @@ def softmax(x, axis=-1):
     else:
         result = Tensor(out)
     if last_axis:
-        result.logits = ("softmax", x)
+        result.logits = ("softmax", x, parts)
     return result
 
 
@@ -326,12 +328,14 @@ def log_softmax(x, axis=-1):
     return record(out, (x,), lambda g: (g - xp.exp(out) * xp.sum(g, axis=axes, keepdims=True),))
 
 
-def softmax_cross_entropy(labels, logits, sparse=False, axis=-1):
+def softmax_cross_entropy(labels, logits, sparse=False, axis=-1, probs=None):
     """Per-sample cross-entropy of `softmax(logits)` against one-hot or integer labels.
 
     One tape node: the forward keeps the log-softmax, the VJP is
     `g * (softmax * sum(labels) - labels)`, never differentiating through a log.
     Integer labels outside `[0, num_classes)` give a loss (and gradient) of 0, as Keras.
+    `probs`: optionally `ops.softmax(logits)`, already computed; a backend kernel may
+    reuse what it kept (the NumPy one: its row maxima and sums).
     """
     backend = current()
     xp = backend.xp
@@ -340,7 +344,11 @@ def softmax_cross_entropy(labels, logits, sparse=False, axis=-1):
     nd = len(zv.shape)
     ax = axis % nd
     fast = backend.kernel("sparse_softmax_cross_entropy") if sparse and ax == nd - 1 else None
-    result = None if fast is None else fast(zv, tv)
+    result = None
+    if fast is not None:
+        remembered = getattr(probs, "logits", None)
+        parts = remembered[2] if remembered is not None and remembered[1] is logits else None
+        result = fast(zv, tv) if parts is None else fast(zv, tv, parts)
     if result is not None:
         out, gradient = result
         if not tracked(logits):

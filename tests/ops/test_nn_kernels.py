@@ -47,6 +47,41 @@ def test_fast_kernel_matches_portable_path(labels, dtype, monkeypatch):
     assert not fast[1][~valid].any()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_after_a_softmax_reuses_it_bitwise(dtype, monkeypatch):
+    """Given the softmax of the same logits, the NumPy kernel takes the softmax's row
+    maxima and sums instead of recomputing them: the same losses and gradients, bit
+    for bit (and from any other tensor's softmax, nothing is taken)."""
+    backend = current()
+    if backend.name != "numpy":
+        pytest.skip("the fast kernel is the NumPy backend's")
+    rng = np.random.default_rng(4)
+    logits = (rng.standard_normal((6, 5)) * 4).astype(dtype)
+    labels = np.array([0, 4, 2, 7, 1, 3])  # 7 is out of range: loss and gradient 0
+    g = rng.standard_normal(6).astype(dtype)
+    results = []
+    for reuse in (True, False):
+        z = Variable(backend.asarray(logits))
+        with GradientTape() as tape:
+            probs = ops.softmax(z)
+            assert probs.logits[2] is not None
+            out = ops.softmax_cross_entropy(labels, z, sparse=True, probs=probs if reuse else None)
+            weighted = ops.sum(ops.multiply(out, g))
+        results.append((ops.convert_to_numpy(out), ops.convert_to_numpy(tape.gradient(weighted, z))))
+    for a, b in zip(*results):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+    assert results[0][0][3] == 0 and not results[0][1][3].any()
+    from kerasx.backends.numpy_kernels import sparse_softmax_cross_entropy
+    other = ops.softmax(ops.convert_to_tensor(logits[::-1].copy()))
+    calls = []
+    kernel = lambda *args: calls.append(len(args)) or sparse_softmax_cross_entropy(*args)
+    monkeypatch.setitem(backend.kernels, "sparse_softmax_cross_entropy", kernel)
+    ops.softmax_cross_entropy(labels, ops.convert_to_tensor(logits), sparse=True, probs=other)
+    ops.softmax_cross_entropy(labels, other.logits[1], sparse=True, probs=other)
+    assert calls == [2, 3]
+
+
 def test_fast_kernel_declines_other_layouts():
     backend = current()
     if backend.name != "numpy":
