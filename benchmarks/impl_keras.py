@@ -24,9 +24,9 @@ def to_device(arrays, device):
     return arrays
 
 
-def train(model, data, batch_size):
+def train(model, data, batch_size, verbose=0):
     x, y = data
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=verbose, shuffle=True)
 
 
 def predict(model, data, batch_size):

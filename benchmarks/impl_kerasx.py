@@ -9,9 +9,9 @@ def build(workload):
     return keras_models.build(keras, workload)
 
 
-def train(model, data, batch_size):
+def train(model, data, batch_size, verbose=0):
     x, y = data
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=verbose, shuffle=True)
     keras.backends.current().synchronize()
 
 

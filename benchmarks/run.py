@@ -6,7 +6,7 @@
         classifier, ten small Dense-BN-ReLU blocks, a convnet with average pooling,
         "same" convolutions with a strided one, two stacked LSTMs and a 1-D convnet)
         [--torch-python PY] [--keras-python PY] [--device cpu|cuda] [--batch-size N]
-        [--output results.json]
+        [--verbose 0|1|2] [--output results.json]
 
 Each measurement is a fresh process (`benchmarks.worker`); implementations
 alternate within each repeat so drifts in machine load hit them alike. The
@@ -61,6 +61,8 @@ def run_worker(python, impl, workload, args):
            "--scale", str(args.scale), "--device", args.device, "--threads", str(args.threads)]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
+    if args.verbose:
+        cmd += ["--verbose", str(args.verbose)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0:
         return {"impl": impl, "workload": workload, "error": proc.stderr.strip().splitlines()[-1:]}
@@ -141,6 +143,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--verbose", type=int, default=0,
+                        help="fit's verbose for kerasx and Keras: 1 times training with "
+                             "Keras's default progress bar (PyTorch's loop prints nothing)")
     parser.add_argument("--kerasx-python", default=sys.executable)
     parser.add_argument("--torch-python", default=sys.executable)
     parser.add_argument("--keras-python", default=None)

@@ -1,9 +1,11 @@
 """Times one workload in one implementation, in its own process; prints one JSON line.
 
     python -m benchmarks.worker --impl kerasx --workload mlp [--scale 1.0] [--device cpu]
+        [--batch-size N] [--threads 2] [--verbose 0|1|2]
 """
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -20,6 +22,9 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--verbose", type=int, default=0,
+                        help="fit's verbose for kerasx and Keras (1: Keras's default progress "
+                             "bar, written to a discarded log file)")
     args = parser.parse_args()
 
     from benchmarks.workloads import WORKLOADS, make_data
@@ -36,9 +41,10 @@ def main():
     model = impl.build(workload, args.device) if args.impl != "kerasx" else impl.build(workload)
     impl.train(model, warm, batch)
     impl.predict(model, warm, workload.predict_batch_size)
-    start = time.perf_counter()
-    impl.train(model, data, batch)
-    train_s = time.perf_counter() - start
+    with open(os.devnull, "w") as log, contextlib.redirect_stdout(log):
+        start = time.perf_counter()
+        impl.train(model, data, batch, verbose=args.verbose)
+        train_s = time.perf_counter() - start
     start = time.perf_counter()
     impl.predict(model, data, workload.predict_batch_size)
     predict_s = time.perf_counter() - start
