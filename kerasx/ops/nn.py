@@ -304,8 +304,9 @@ def softmax(x, axis=-1):
     last_axis = axes == (len(xv.shape) - 1,)
     fast = backend.kernel("softmax_last_axis") if last_axis else None
     parts = None if fast is None else fast(xv)
-    out = None if parts is None else parts[0]
-    if out is None:
+    if parts is not None:
+        out = parts[0]
+    else:
         e = xp.exp(xv - xp.max(xv, axis=axes, keepdims=True))
         out = e / xp.sum(e, axis=axes, keepdims=True)
     if tracked(x):
