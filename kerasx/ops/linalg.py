@@ -1,7 +1,8 @@
 """Matrix products: matmul, dot, and the coarse dense (matmul + bias) primitive."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import Tensor, namespace, record, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, namespace, record, tracked, value_of
+from kerasx.ops.nn import relu as relu_node
 from kerasx.ops.reduction import column_sum
 
 
@@ -39,11 +40,13 @@ def dot(a, b):
     return matmul(a, b)
 
 
-def dense(x, kernel, bias=None):
-    """`x @ kernel + bias` over the last axis of `x` as one tape node.
+def dense(x, kernel, bias=None, relu=False):
+    """`x @ kernel + bias` over the last axis of `x` as one tape node (with a ReLU
+    after it when `relu`).
 
     The VJP folds every leading axis into one matrix, so a (batch, time, in)
-    input costs the same two GEMMs as a (batch * time, in) one.
+    input costs the same two GEMMs as a (batch * time, in) one. The bias is added
+    into the fresh product; with nothing to record, the ReLU is written over it too.
     """
     xp = namespace()
     xv, wv = value_of(x), value_of(kernel)
@@ -52,9 +55,14 @@ def dense(x, kernel, bias=None):
     x2 = xv if len(lead) == 1 else xp.reshape(xv, (-1, xv.shape[-1]))
     out2 = x2 @ wv
     if bv is not None:
-        out2 = out2 + bv
+        if bv.dtype == out2.dtype:
+            out2 += bv
+        else:
+            out2 = out2 + bv
     out = out2 if len(lead) == 1 else xp.reshape(out2, lead + (wv.shape[-1],))
     if not tracked(x, kernel, bias):
+        if relu:
+            out = (current().kernel("relu_inplace") or _fresh_relu)(xp, out)
         return Tensor(out)
 
     tx, tw = getattr(x, "tracked", False), getattr(kernel, "tracked", False)
@@ -73,7 +81,12 @@ def dense(x, kernel, bias=None):
             gb = column_sum(g2)
         return gx, gw, gb
 
-    return record(out, (x, kernel, bias), vjp)
+    node = record(out, (x, kernel, bias), vjp)
+    return relu_node(node) if relu else node
+
+
+def _fresh_relu(xp, y):
+    return xp.maximum(y, 0.0)
 
 
 def norm(x, axis=None, keepdims=False):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from kerasx import ops
+from kerasx.backends import current
 from kerasx.testing import OpCase, check_op_case
 
 rng = np.random.default_rng(0)
@@ -64,6 +65,10 @@ CASES = [
     OpCase("dot", ops.dot, np.dot, [A, M]),
     OpCase("dense", ops.dense, lambda x, w, b: x @ w + b, [A, M, ROW[:1].repeat(5)]),
     OpCase("dense_3d", ops.dense, lambda x, w, b: x @ w + b, [BATCH, M, rng.standard_normal(5)]),
+    OpCase("dense_relu", lambda x, w, b: ops.dense(x, w, b, relu=True),
+           lambda x, w, b: np.maximum(x @ w + b, 0.0), [A, M, rng.standard_normal(5)]),
+    OpCase("dense_3d_relu", lambda x, w, b: ops.dense(x, w, b, relu=True),
+           lambda x, w, b: np.maximum(x @ w + b, 0.0), [BATCH, M, rng.standard_normal(5)]),
     OpCase("sum", ops.sum, np.sum, [A]),
     OpCase("sum_axis", lambda x: ops.sum(x, axis=1), lambda x: x.sum(axis=1), [BATCH]),
     OpCase("sum_keepdims", lambda x: ops.sum(x, axis=(0, 2), keepdims=True),
@@ -140,3 +145,15 @@ def test_cast_between_floats_passes_gradient_back_in_the_source_dtype():
     g = tape.gradient(y, v)
     assert g.dtype == v.value.dtype
     np.testing.assert_allclose(np.asarray(ops.convert_to_numpy(g)), np.full((2, 2), 3.0))
+
+
+def test_dense_adds_a_bias_of_another_dtype_by_promotion():
+    x, w, b = A.astype(np.float32), M.astype(np.float32), rng.standard_normal(5)
+    backend = current()
+    for relu in (False, True):
+        out = ops.dense(backend.asarray(x), backend.asarray(w), backend.asarray(b), relu=relu)
+        got = backend.to_numpy(out.value)
+        expected = x.astype(np.float64) @ w.astype(np.float64) + b
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, np.maximum(expected, 0.0) if relu else expected,
+                                   rtol=1e-5, atol=1e-5)

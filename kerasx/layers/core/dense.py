@@ -62,6 +62,8 @@ class Dense(Layer):
 
     def call(self, inputs):
         self._check_features(inputs)
+        if self.activation is activations.relu:
+            return ops.dense(inputs, self.kernel, self.bias, relu=True)
         return self.activation(ops.dense(inputs, self.kernel, self.bias))
 
     def call_with_batch_norm(self, inputs, bn, relu=False):
