@@ -74,11 +74,10 @@ class Dense(Layer):
         self._check_features(inputs)
         if bn._feature_axis(tuple(inputs.shape)) != len(inputs.shape) - 1:
             out = bn(self(inputs), training=False)
-        else:
-            from kerasx.models.batch_norm_folding import folded_weights
+            return ops.relu(out) if relu else out
+        from kerasx.models.batch_norm_folding import folded_weights
 
-            out = ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn))
-        return ops.relu(out) if relu else out
+        return ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn), relu=relu)
 
     def _check_features(self, inputs):
         if inputs.shape[-1] != self.kernel.shape[0]:
