@@ -65,16 +65,6 @@ def add_channels(x, v, out=None):
     return out
 
 
-def matmul_into(a, b, out):
-    """The product `a @ b` of two matrices written into `out`, an array of any shape
-    holding as many elements (a batch slice of a convolution output), when `out` is
-    C-contiguous and of the product's dtype (so the reshape is a view); None otherwise."""
-    if not out.flags.c_contiguous or out.dtype != np.result_type(a, b):
-        return None
-    np.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
-    return out
-
-
 def affine_channels(x, scale, shift=None):
     """`x * scale + shift` (`shift` may be None) for per-channel vectors over the last
     axis, in a new array computed over `wide` rows; None for a non-contiguous or small
@@ -255,7 +245,6 @@ def softmax_last_axis(x):
 KERNELS = {"add_channels": add_channels,
            "affine_channels": affine_channels,
            "extremum_middle": extremum_middle,
-           "matmul_into": matmul_into,
            "scatter_add_rows": scatter_add_rows,
            "softmax_last_axis": softmax_last_axis,
            "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,

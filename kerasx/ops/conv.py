@@ -149,15 +149,13 @@ def im2col(x, window_shape, strides, dilation, out_sizes):
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=-1)
 
 
-def conv_forward(x, kernel, strides, dilation, groups, im2col_fn=None, out=None):
+def conv_forward(x, kernel, strides, dilation, groups, im2col_fn=None):
     """Valid convolution of an already padded channels_last `x`; returns `(y, cols)`.
 
     `cols` is the im2col matrix `(batch * positions, window * channels)`, kept by the
-    caller for the kernel gradient. `out`: an array of the output's shape that a
-    backend's `matmul_into` kernel may write the product into (`y` is then `out`).
+    caller for the kernel gradient.
     """
-    backend = current()
-    xp = backend.xp
+    xp = current().xp
     window_shape = tuple(kernel.shape[:-2])
     windows = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
     out_sizes = output_sizes(tuple(x.shape[1:-1]), windows, strides, [(0, 0)] * len(windows))
@@ -165,9 +163,6 @@ def conv_forward(x, kernel, strides, dilation, groups, im2col_fn=None, out=None)
     rows = math.prod((x.shape[0],) + out_sizes)
     cols = xp.reshape(cols, (rows, cols.shape[-1]))
     filters = kernel.shape[-1]
-    into = None if out is None or groups != 1 else backend.kernel("matmul_into")
-    if into is not None and into(cols, xp.reshape(kernel, (-1, filters)), out) is not None:
-        return out, cols
     if groups == 1:
         y = cols @ xp.reshape(kernel, (-1, filters))
     else:
@@ -329,31 +324,26 @@ def inference_chunks(x, kernel, sizes):
 def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, im2col_fn):
     """The channels_last output of `conv` when no gradient is taken, in batch chunks,
     each padded on its own (padding a whole predict batch first writes a second copy
-    of it to fresh memory: 16% of a "same"-padded convnet's predict time). Each
-    chunk's product is written into its rows of the output where the backend can
-    (`matmul_into`); copying it there had taken 15% of a convnet's predict."""
+    of it to fresh memory: 16% of a "same"-padded convnet's predict time)."""
     xp = backend.xp
     windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
     sizes = output_sizes(padded, windows, strides, [(0, 0)] * len(windows))
     chunks = inference_chunks(x, wv, sizes)
     out = None
-    if len(chunks) > 1:
-        dtype = xp.result_type(x.dtype, wv.dtype)
-        out = xp.empty((x.shape[0],) + tuple(sizes) + (wv.shape[-1],), dtype=dtype,
-                       device=backend.device)
     for rows in chunks:
         xpad = pad_spatial(xp, x[rows, ...], pads, 0.0, backend.device)
-        target = None if out is None else out[rows, ...]
-        y, _ = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn, out=target)
+        y, _ = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
         if bv is not None:
             add_bias(backend, y, bv, out=y)
         if relu:
             y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
-        if out is None:
+        if len(chunks) == 1:
             return y
-        if y is not target:
-            out[rows, ...] = y
+        if out is None:
+            out = xp.empty((x.shape[0],) + tuple(y.shape[1:]), dtype=y.dtype,
+                           device=backend.device)
+        out[rows, ...] = y
     return out
 
 

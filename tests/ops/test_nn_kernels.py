@@ -290,18 +290,3 @@ def test_softmax_kernel_declines_integers_and_scalars_and_keeps_gradients():
     with float64():
         check_gradients(lambda v: ops.softmax(v) * ops.convert_to_tensor(np.arange(4.0)),
                         [np.random.default_rng(3).standard_normal((3, 4))])
-
-
-@numpy_only
-def test_matmul_into_writes_the_product_into_a_batch_slice_or_declines():
-    from kerasx.backends.numpy_kernels import matmul_into
-
-    rng = np.random.default_rng(3)
-    a, b = rng.standard_normal((2 * 3 * 4, 5)), rng.standard_normal((5, 6))
-    out = np.full((4, 3, 4, 6), np.nan)
-    target = out[1:3]
-    assert matmul_into(a, b, target) is target
-    np.testing.assert_allclose(out[1:3].reshape(-1, 6), a @ b, rtol=1e-12)
-    assert np.isnan(out[0]).all() and np.isnan(out[3]).all()
-    assert matmul_into(a, b, np.empty((2, 3, 4, 6), order="F")) is None  # not C-ordered
-    assert matmul_into(a, b, np.empty((2, 3, 4, 6), np.float32)) is None  # another dtype
