@@ -5,7 +5,7 @@ from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
 
 __all__ = ["Tensor", "TensorOps", "current", "namespace", "normalize_axes", "record",
-           "shape_of", "tracked", "value_of", "wrap"]
+           "relu_of_fresh", "shape_of", "tracked", "value_of", "wrap"]
 
 
 def namespace():
@@ -20,6 +20,13 @@ def shape_of(x):
     """The shape of an array or Tensor; `()` for Python scalars."""
     shape = getattr(x, "shape", None)
     return () if shape is None else tuple(shape)
+
+
+def relu_of_fresh(backend, y):
+    """`max(y, 0)` of an array that nothing else holds: written over `y` by the
+    backend's `relu_inplace` kernel where it has one, else a new array."""
+    fast = backend.kernel("relu_inplace")
+    return fast(backend.xp, y) if fast is not None else backend.xp.maximum(y, 0.0)
 
 
 def normalize_axes(axis, ndim):

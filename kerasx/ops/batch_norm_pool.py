@@ -21,7 +21,7 @@ two different inputs to the same output.
 
 import math
 
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
 from kerasx.ops.conv import (from_channels_last, normalize_data_format, normalize_padding,
                              normalize_tuple, to_channels_last)
 from kerasx.ops.pooling import pool_channels_last
@@ -77,7 +77,7 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
                                        pool_size, pool_strides, pool_padding, "max", want)
     out = _affine(backend, pooled, xp.abs(a), shift)
     if relu:
-        out = (backend.kernel("relu_inplace") or _relu)(xp, out)
+        out = relu_of_fresh(backend, out)
     stats = (Tensor(mean), Tensor(variance))
     result = from_channels_last(xp, out, data_format)
     if not want:
@@ -120,7 +120,3 @@ def _affine(backend, v, scale, shift=None):
     if out is None:
         out = v * scale if shift is None else v * scale + shift
     return out
-
-
-def _relu(xp, v):
-    return xp.maximum(v, 0.0)

@@ -16,7 +16,7 @@ kernels of the same signature (`conv_im2col`, `conv_input_grad`).
 import itertools
 import math
 
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
 from kerasx.ops.reduction import column_sum
 
 _PADDINGS = ("valid", "same", "causal")
@@ -283,7 +283,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     if bv is not None:
         add_bias(backend, y, bv, out=y)  # y is fresh; in place saves one pass over it
     if relu:
-        y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
+        y = relu_of_fresh(backend, y)
     out = from_channels_last(xp, y, data_format)
     x_shape, padded_shape, kernel_shape = tuple(x.shape), tuple(xpad.shape), tuple(wv.shape)
     if not getattr(kernel, "tracked", False):
@@ -337,7 +337,7 @@ def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, i
         if bv is not None:
             add_bias(backend, y, bv, out=y)
         if relu:
-            y = (backend.kernel("relu_inplace") or apply_relu)(xp, y)
+            y = relu_of_fresh(backend, y)
         if len(chunks) == 1:
             return y
         if out is None:
@@ -388,11 +388,6 @@ def add_bias(backend, y, bias, out=None):
         return y + bias
     y += bias
     return y
-
-
-def apply_relu(xp, y):
-    """ReLU of a fresh array (a backend's `relu_inplace` kernel may overwrite it)."""
-    return xp.maximum(y, 0.0)
 
 
 def conv_relu_bias_grad(g, y, want_bias):

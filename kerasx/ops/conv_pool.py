@@ -27,8 +27,8 @@ padded_shape, strides, dilation, groups, want_x, want_w)` returning the padded
 input's and the kernel's gradients after global pooling (or None to decline).
 """
 
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
-from kerasx.ops.conv import (add_bias, apply_relu, check_conv_arguments, check_window_fits,
+from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
+from kerasx.ops.conv import (add_bias, check_conv_arguments, check_window_fits,
                              conv_forward, conv_kernel_grad, conv_kernels, conv_relu_bias_grad,
                              from_channels_last, inference_chunks, interior, normalize_padding,
                              normalize_tuple, output_sizes, pad_for_conv, to_channels_last)
@@ -69,8 +69,7 @@ class _Conv:
         xp = self.xp
         out = pooled if self.bv is None else add_bias(self.backend, pooled, self.bv)
         if relu:
-            out = apply_relu(xp, out) if out is pooled else (
-                self.backend.kernel("relu_inplace") or apply_relu)(xp, out)
+            out = xp.maximum(out, 0.0) if out is pooled else relu_of_fresh(self.backend, out)
         return out
 
     def bias_and_relu_grad(self, g, out, relu):

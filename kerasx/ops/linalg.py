@@ -1,7 +1,8 @@
 """Matrix products: matmul, dot, and the coarse dense (matmul + bias) primitive."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import Tensor, current, namespace, record, tracked, value_of
+from kerasx.ops._helpers import (Tensor, current, namespace, record, relu_of_fresh, tracked,
+                                 value_of)
 from kerasx.ops.nn import relu as relu_node
 from kerasx.ops.reduction import column_sum
 
@@ -62,7 +63,7 @@ def dense(x, kernel, bias=None, relu=False):
     out = out2 if len(lead) == 1 else xp.reshape(out2, lead + (wv.shape[-1],))
     if not tracked(x, kernel, bias):
         if relu:
-            out = (current().kernel("relu_inplace") or _fresh_relu)(xp, out)
+            out = relu_of_fresh(current(), out)
         return Tensor(out)
 
     tx, tw = getattr(x, "tracked", False), getattr(kernel, "tracked", False)
@@ -83,10 +84,6 @@ def dense(x, kernel, bias=None, relu=False):
 
     node = record(out, (x, kernel, bias), vjp)
     return relu_node(node) if relu else node
-
-
-def _fresh_relu(xp, y):
-    return xp.maximum(y, 0.0)
 
 
 def norm(x, axis=None, keepdims=False):
