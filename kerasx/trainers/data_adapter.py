@@ -347,15 +347,13 @@ class ArrayBatches:
         self._used = 0
 
     def _batches(self, order):
+        backend = current()
+        x_rows, y_rows, w_rows = (_batch_rows(s, backend)
+                                  for s in (self.x, self.y, self.sample_weight))
         for start in range(0, self.n, self.batch_size):
             stop = min(start + self.batch_size, self.n)
-            if order is None:
-                parts = tuple(slice_rows(s, start, stop)
-                              for s in (self.x, self.y, self.sample_weight))
-            else:
-                idx = order[start:stop]
-                parts = tuple(take(s, idx) for s in (self.x, self.y, self.sample_weight))
-            yield tuple(to_device(p) for p in parts)
+            idx = None if order is None else order[start:stop]
+            yield x_rows(start, stop, idx), y_rows(start, stop, idx), w_rows(start, stop, idx)
 
     def _close_pass(self):
         if isinstance(self._pass, Prefetcher):
@@ -366,6 +364,24 @@ class ArrayBatches:
     def close(self):
         """Stops any background preparation of batches."""
         self._close_pass()
+
+
+def _batch_rows(structure, backend):
+    """`rows(start, stop, indices)`: the device batch of `structure` (rows `start:stop`,
+    or the rows `indices` when not None), as `to_device(slice_rows(...))` or
+    `to_device(take(...))` would give it; a lone array skips the structure walk."""
+    if structure is None:
+        return lambda start, stop, idx: None
+    if isinstance(structure, (list, tuple, dict)) or host.is_sparse(structure):
+        return lambda start, stop, idx: to_device(
+            slice_rows(structure, start, stop) if idx is None else take(structure, idx))
+    asarray = backend.asarray
+    if host.is_host_array(structure):
+        return lambda start, stop, idx: Tensor(asarray(
+            structure[start:stop, ...] if idx is None else host.take_rows(structure, idx)))
+    return lambda start, stop, idx: Tensor(
+        structure[start:stop, ...] if idx is None
+        else backend.xp.take(structure, asarray(idx), axis=0))
 
 
 def _within_batch_order(n, batch_size):

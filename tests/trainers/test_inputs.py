@@ -274,6 +274,24 @@ def test_batches_reach_the_device_as_they_are_drawn():
     assert isinstance(batches.x, np.ndarray)  # the dataset itself stays on the host
 
 
+@pytest.mark.parametrize("order", [None, [7, 0, 29, 3, 3, 12]], ids=["slices", "indices"])
+def test_batch_rows_of_a_lone_array_match_the_structure_walk(order):
+    """The per-batch shortcut for a lone array (host or device) gives what
+    `to_device(slice_rows(...))` / `to_device(take(...))` give, as for structures."""
+    x, y = make_data(n=30)
+    backend = current()
+    idx = None if order is None else np.asarray(order)
+    for structure in (x, backend.asarray(x), y, {"a": x, "b": y}, [x, y], None):
+        got = data_adapter._batch_rows(structure, backend)(2, 8, idx)
+        want = data_adapter.to_device(data_adapter.slice_rows(structure, 2, 8) if idx is None
+                                      else data_adapter.take(structure, idx))
+        got_leaves, want_leaves = data_adapter.flatten(got), data_adapter.flatten(want)
+        assert len(got_leaves) == len(want_leaves)
+        for g, w in zip(got_leaves, want_leaves):
+            assert backend.is_native(g.value) and g.dtype == w.dtype
+            np.testing.assert_array_equal(backend.to_numpy(g.value), backend.to_numpy(w.value))
+
+
 def test_fit_shuffles_pydataset_batches_by_default_like_keras():
     x, y = make_data(n=60)
     model = recording_classifier()
