@@ -532,6 +532,8 @@ def _tensor_view(variable):
 
 def restore_masks(attached, outputs=None):
     """Undoes `attach_masks`, except on a tensor the call returns (its mask is the output's)."""
+    if not attached:
+        return
     returned = {id(t) for t in flatten(outputs)} if outputs is not None else set()
     for tensor, previous in attached:
         if id(tensor) not in returned:
