@@ -49,7 +49,8 @@ def dense(x, kernel, bias=None, relu=False):
     input costs the same two GEMMs as a (batch * time, in) one. The bias is added
     into the fresh product; with nothing to record, the ReLU is written over it too.
     """
-    xp = namespace()
+    backend = current()
+    xp = backend.xp
     xv, wv = value_of(x), value_of(kernel)
     bv = None if bias is None else value_of(bias)
     lead = tuple(xv.shape[:-1])
@@ -63,7 +64,7 @@ def dense(x, kernel, bias=None, relu=False):
     out = out2 if len(lead) == 1 else xp.reshape(out2, lead + (wv.shape[-1],))
     if not tracked(x, kernel, bias):
         if relu:
-            out = relu_of_fresh(current(), out)
+            out = relu_of_fresh(backend, out)
         return Tensor(out)
 
     tx, tw = getattr(x, "tracked", False), getattr(kernel, "tracked", False)
