@@ -89,8 +89,11 @@ def sum_middle(x, axes):
     order a product takes, so no accuracy is lost): global average pooling of a
     (512, 256, 16) batch took 2.7 ms that way against 0.14 ms here.
     """
-    if x.dtype.kind != "f" or not axes or axes[-1] >= x.ndim - 1 \
-            or axes != tuple(range(axes[0], axes[-1] + 1)):
+    if x.dtype.kind != "f":
+        return None
+    if axes == (0,) and x.ndim == 2:  # a bias gradient, on every training step
+        return np.matmul(ones_vector(x.shape[0], x.dtype), x)
+    if not axes or axes[-1] >= x.ndim - 1 or axes != tuple(range(axes[0], axes[-1] + 1)):
         return None
     shape = x.shape
     pre = math.prod(shape[:axes[0]])
@@ -204,26 +207,36 @@ def sparse_softmax_cross_entropy(logits, labels, softmax=None):
     else:
         probs, shift, sums = softmax
     ids = labels.astype(np.intp, copy=False)
-    invalid = (ids < 0) | (ids >= classes)
+    # one comparison finds both kinds of bad label: negative ids wrap to large unsigned ones
+    invalid = ids.view(np.uintp) >= classes
     if invalid.any():
         ids = np.where(invalid, 0, ids)
     else:
         invalid = None
-    rows = np.arange(n)
+    # the labels' entries by their flat positions (1-D indexing is the cheaper kind)
+    picked = _row_starts(n, classes) + ids
     losses = np.log(sums[:, 0])
-    losses -= logits[rows, ids] - shift[:, 0]
+    losses -= logits.reshape(-1)[picked] - shift[:, 0]
     if invalid is not None:
         losses[invalid] = 0.0
 
     def gradient(g):
         grad = np.divide(exps, sums, out=exps) if softmax is None else probs.copy()
-        grad[rows, ids] -= 1.0
+        grad.reshape(-1)[picked] -= 1.0
         grad *= g[:, None]
         if invalid is not None:
             grad[invalid] = 0.0
         return grad
 
     return losses, gradient
+
+
+@functools.lru_cache(maxsize=8)
+def _row_starts(rows, columns):
+    """The flat index of each row's first entry in a C-ordered `(rows, columns)` array."""
+    out = np.arange(0, rows * columns, columns, dtype=np.intp)
+    out.flags.writeable = False
+    return out
 
 
 def softmax_last_axis(x):

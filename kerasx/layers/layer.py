@@ -342,7 +342,7 @@ class Layer:
             return inputs
         backend = current()
         value = to_dense(inputs, backend) if is_sparse(inputs) else backend.asarray(inputs)
-        if self.autocast and backend.xp.isdtype(value.dtype, "real floating") \
+        if self.autocast and backend.isdtype(value.dtype, "real floating") \
                 and value.dtype != backend.dtype(self.dtype):
             value = backend.xp.astype(value, backend.dtype(self.dtype))
         return Tensor(value)

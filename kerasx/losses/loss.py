@@ -2,7 +2,7 @@
 
 from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
-from kerasx.backends import host
+from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -51,7 +51,7 @@ class Loss:
         self._check_host_labels(y_true, y_pred)
         in_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = as_float_tensor(y_pred, self.dtype)
-        y_true = as_float_tensor(y_true, self.dtype)
+        y_true = self._labels_as_tensor(y_true)
         values = self.call(y_true, y_pred)
         out_mask = getattr(values, "_keras_mask", None)
         if in_mask is not None and out_mask is not None:
@@ -62,6 +62,10 @@ class Loss:
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
+
+    def _labels_as_tensor(self, y_true):
+        """The labels as a tensor of the loss's dtype, as Keras converts them."""
+        return as_float_tensor(y_true, self.dtype)
 
     def _check_host_labels(self, y_true, y_pred):
         """Checks labels that are still host arrays (free: no device transfer)."""
@@ -95,6 +99,16 @@ class LossFunctionWrapper(Loss):
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def _labels_as_tensor(self, y_true):
+        # A function of class ids (`_takes_class_ids`) reads integer labels as they
+        # are: converting them to floats that it turns back into integers costs two
+        # passes a step and changes no value below 2**24.
+        if getattr(self.fn, "_takes_class_ids", False):
+            y_true = as_tensor(y_true)
+            if current().isdtype(y_true.value.dtype, "integral"):
+                return y_true
+        return as_float_tensor(y_true, self.dtype)
 
     def _check_host_labels(self, y_true, y_pred):
         check = getattr(self.fn, "_check_labels", None)

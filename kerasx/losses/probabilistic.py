@@ -164,6 +164,7 @@ def _check_sparse_labels(y, y_pred_shape, ignore_class=None, axis=-1, **_):
 
 
 sparse_categorical_crossentropy._check_labels = _check_sparse_labels
+sparse_categorical_crossentropy._takes_class_ids = True
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):

@@ -40,14 +40,15 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
-    xp = namespace()
+    backend = current()
+    xp = backend.xp
     xv = value_of(x)
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
     count = 1
     for a in axes:
         count *= shape[a]
-    if xp.isdtype(xv.dtype, "real floating"):
+    if backend.isdtype(xv.dtype, "real floating"):
         out = _sum(xp, xv, axes, keepdims, shape) / count
     else:
         out = xp.mean(xv, axis=axes, keepdims=keepdims)

@@ -27,7 +27,7 @@ def cast(x, dtype):
     if xv.dtype == target:
         return x if isinstance(x, Tensor) else Tensor(xv)
     out = xp.astype(xv, target)
-    if not tracked(x) or not xp.isdtype(target, "real floating"):
+    if not tracked(x) or not backend.isdtype(target, "real floating"):
         return Tensor(out)
     source = xv.dtype
     return record(out, (x,), lambda g: (xp.astype(g, source),))

@@ -146,7 +146,7 @@ def check_finite(structure, name):
                 value = leaf[where]
         elif backend.is_native(leaf):
             xp = backend.xp
-            if xp.isdtype(leaf.dtype, "real floating") and not bool(xp.all(xp.isfinite(leaf))):
+            if backend.isdtype(leaf.dtype, "real floating") and not bool(xp.all(xp.isfinite(leaf))):
                 on_host = backend.to_numpy(leaf)  # only on the error path
                 where = host.first_nonfinite(on_host)
                 value = on_host[where]

@@ -50,6 +50,16 @@ def test_asarray_and_to_numpy_round_trip(backend):
     assert backend.to_numpy(backend.asarray(host, dtype="float64")).dtype == np.float64
 
 
+@pytest.mark.parametrize("kind", ["real floating", "integral", "bool", "numeric",
+                                  ("signed integer", "bool")])
+def test_remembered_isdtype_answers_as_the_namespace(backend, kind):
+    for name in ("float32", "float64", "int8", "int32", "int64", "uint8", "bool"):
+        dtype = backend.dtype(name)
+        first = backend.isdtype(dtype, kind)
+        assert first == backend.xp.isdtype(dtype, kind)
+        assert backend.isdtype(dtype, kind) == first  # the remembered answer
+
+
 def test_strict_backend_puts_arrays_on_device1():
     strict = get_backend("array_api_strict")
     assert str(strict.device) == str(strict.xp.Device("device1"))

@@ -69,6 +69,34 @@ def test_integer_labels_to_categorical_loss():
         losses.CategoricalCrossentropy()(np.array([0, 1, 2, 0]), np.full((4, 3), 1 / 3))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_sparse_loss_reads_integer_labels_as_they_are(dtype, monkeypatch):
+    """Class ids are not turned into floats and back: the function gets the integer
+    labels, with the loss and gradient of float labels."""
+    from kerasx.losses import probabilistic
+
+    rng = np.random.default_rng(3)
+    probs = ops.softmax(ops.convert_to_tensor(rng.standard_normal((6, 4)).astype("float32")))
+    labels = np.array([0, 3, 1, 2, 3, 0], dtype=dtype)
+    seen = []
+    original = probabilistic.sparse_categorical_crossentropy
+
+    def spy(y_true, y_pred, **kwargs):
+        seen.append(y_true.dtype)
+        return original(y_true, y_pred, **kwargs)
+
+    for name in ("_check_labels", "_takes_class_ids"):
+        setattr(spy, name, getattr(original, name))
+    loss = losses.SparseCategoricalCrossentropy()
+    monkeypatch.setattr(loss, "fn", spy)
+    as_ints = ops.convert_to_numpy(loss(labels, probs))
+    as_floats = ops.convert_to_numpy(loss(labels.astype("float32"), probs))
+    assert seen == [dtype, "float32"]
+    np.testing.assert_allclose(as_ints, as_floats, rtol=1e-6)
+    np.testing.assert_allclose(as_ints, -np.log(ops.convert_to_numpy(probs))[
+        np.arange(6), labels.astype(int)].mean(), rtol=1e-5)
+
+
 def test_sparse_labels_out_of_range():
     y_pred = np.full((3, 3), 1 / 3, np.float32)
     with pytest.raises(ValueError, match=r"label value of 5, outside the valid range \[0, 2\]"):

@@ -22,7 +22,10 @@ def _loss_and_grad(labels, logits, g):
     np.array([0, 3, 1, 2, 3]),
     np.array([0., 3., 1., 2., 3.]),            # losses cast their labels to float
     np.array([0, 4, -1, 2, 3]),                # out of range: loss and gradient 0
-], ids=["int", "float", "out_of_range"])
+    np.array([2 ** 40, 3, -2 ** 40, 2, 0]),    # far out of range, both ways
+    np.array([0, 3, 1, 2, 7], dtype=np.uint8),
+    np.array([0, 3, 1, 2, 3], dtype=np.int32),
+], ids=["int", "float", "out_of_range", "far_out_of_range", "uint8", "int32"])
 def test_fast_kernel_matches_portable_path(labels, dtype, monkeypatch):
     backend = current()
     if backend.name != "numpy":
