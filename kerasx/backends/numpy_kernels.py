@@ -81,16 +81,21 @@ def affine_channels(x, scale, shift=None):
     return out
 
 
-def sum_middle(x, axes):
-    """`x.sum(axis=axes)` for a float `x` whose summed `axes` are consecutive and leave
-    the last axis, as a batched product with ones; None for other calls.
+def sum_axes(x, axes):
+    """`x.sum(axis=axes)` for a float `x`, where it beats NumPy's `sum` function; None
+    for other calls.
 
-    NumPy sums over an axis that is not the last one row by row (the same naive
-    order a product takes, so no accuracy is lost): global average pooling of a
-    (512, 256, 16) batch took 2.7 ms that way against 0.14 ms here.
+    - Consecutive axes that leave the last one, as a batched product with ones.
+      NumPy sums over an axis that is not the last one row by row (the same naive
+      order a product takes, so no accuracy is lost): global average pooling of a
+      (512, 256, 16) batch took 2.7 ms that way against 0.14 ms here.
+    - Every axis (a loss's mean), through the ufunc's reduction itself: the same
+      summation as `np.sum`, without its Python wrapper (0.9 against 2.0 us).
     """
     if x.dtype.kind != "f":
         return None
+    if len(axes) == x.ndim:
+        return np.add.reduce(x, axis=None)
     if axes == (0,) and x.ndim == 2:  # a bias gradient, on every training step
         return np.matmul(ones_vector(x.shape[0], x.dtype), x)
     if not axes or axes[-1] >= x.ndim - 1 or axes != tuple(range(axes[0], axes[-1] + 1)):
@@ -106,6 +111,20 @@ def sum_middle(x, axes):
 # below this many values per position the halving passes beat NumPy's reduction
 # (64 x 200 x 128: 0.31 against 0.46 ms; 64 x 64 x 512: 0.41 against 0.24 ms)
 _HALVING_MAX_POST = 256
+
+
+# below this many values a reduced gradient is expanded into a new array: filling 32
+# floats takes 0.3 us, NumPy's `broadcast_to` 2.3 us; larger ones stay read-only views
+_FILLED_MAX = 4096
+
+
+def broadcast_to(x, shape):
+    """`xp.broadcast_to(x, shape)`; small results as new arrays (see `_FILLED_MAX`)."""
+    if math.prod(shape) > _FILLED_MAX:
+        return np.broadcast_to(x, shape)
+    out = np.empty(shape, x.dtype)
+    out[...] = x
+    return out
 
 
 def extremum_middle(x, axes, largest):
@@ -256,9 +275,10 @@ def softmax_last_axis(x):
 
 
 KERNELS = {"add_channels": add_channels,
+           "broadcast_to": broadcast_to,
            "affine_channels": affine_channels,
            "extremum_middle": extremum_middle,
            "scatter_add_rows": scatter_add_rows,
            "softmax_last_axis": softmax_last_axis,
            "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
-           "sum_middle": sum_middle}
+           "sum_axes": sum_axes}

@@ -6,14 +6,15 @@ from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, rec
 
 def _expand_back(xp, g, axes, keepdims, shape):
     """Broadcasts a reduced gradient back to the input shape."""
-    if not keepdims and axes:
+    if not keepdims and 0 < len(axes) < len(shape):  # a 0-d gradient broadcasts as it is
         g = xp.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
-    return xp.broadcast_to(g, shape)
+    fast = current().kernel("broadcast_to")
+    return xp.broadcast_to(g, shape) if fast is None else fast(g, shape)
 
 
 def _sum(xp, xv, axes, keepdims, shape):
-    # a backend may sum consecutive middle axes faster (`sum_middle`, None to decline)
-    fast = current().kernel("sum_middle")
+    # a backend may sum some axes faster (`sum_axes`, None to decline)
+    fast = current().kernel("sum_axes")
     out = None if fast is None else fast(xv, axes)
     if out is None:
         return xp.sum(xv, axis=axes, keepdims=keepdims)
@@ -24,7 +25,7 @@ def _sum(xp, xv, axes, keepdims, shape):
 
 def column_sum(xv):
     """The column sums of the 2-D array `xv` (a bias gradient), through the backend's
-    `sum_middle` where it has one."""
+    `sum_axes` where it has one."""
     return _sum(namespace(), xv, (0,), False, tuple(xv.shape))
 
 

@@ -101,25 +101,26 @@ numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="the NumPy k
 @numpy_only
 @pytest.mark.parametrize("shape,axes", [((5, 7, 3), (1,)), ((4, 3, 5, 6), (1, 2)),
                                          ((9, 4), (0,)), ((2, 3, 4, 5), (0, 1, 2)),
-                                         ((3, 0, 4), (1,)), ((6, 1, 2), (1,))])
-def test_numpy_sum_middle_matches_numpy(shape, axes):
-    from kerasx.backends.numpy_kernels import sum_middle
+                                         ((3, 0, 4), (1,)), ((6, 1, 2), (1,)),
+                                         ((32,), (0,)), ((3, 4, 5), (0, 1, 2)), ((), ())])
+def test_numpy_sum_axes_matches_numpy(shape, axes):
+    from kerasx.backends.numpy_kernels import sum_axes
 
     x = np.random.default_rng(1).standard_normal(shape)
-    np.testing.assert_allclose(sum_middle(x, axes), x.sum(axis=axes), rtol=1e-12, atol=1e-12)
-    got32 = sum_middle(x.astype(np.float32), axes)
+    np.testing.assert_allclose(sum_axes(x, axes), x.sum(axis=axes), rtol=1e-12, atol=1e-12)
+    got32 = sum_axes(x.astype(np.float32), axes)
     assert got32.dtype == np.float32
     np.testing.assert_allclose(got32, x.sum(axis=axes), rtol=1e-5, atol=1e-5)
 
 
 @numpy_only
 @pytest.mark.parametrize("axes", [(2,), (0, 2), (1, 2), ()])
-def test_numpy_sum_middle_declines_the_last_axis_gaps_and_no_axes(axes):
-    from kerasx.backends.numpy_kernels import sum_middle
+def test_numpy_sum_axes_declines_the_last_axis_gaps_and_no_axes(axes):
+    from kerasx.backends.numpy_kernels import sum_axes
 
     x = np.ones((2, 3, 4))
-    assert sum_middle(x, axes) is None
-    assert sum_middle(np.ones((2, 3, 4), dtype=np.int64), (1,)) is None
+    assert sum_axes(x, axes) is None
+    assert sum_axes(np.ones((2, 3, 4), dtype=np.int64), (1,)) is None
 
 
 @pytest.mark.parametrize("keepdims", [False, True])
@@ -293,3 +294,17 @@ def test_softmax_kernel_declines_integers_and_scalars_and_keeps_gradients():
     with float64():
         check_gradients(lambda v: ops.softmax(v) * ops.convert_to_tensor(np.arange(4.0)),
                         [np.random.default_rng(3).standard_normal((3, 4))])
+
+
+@numpy_only
+@pytest.mark.parametrize("value_shape,shape", [((), (32,)), ((), (3, 4)), ((1, 4), (3, 4)),
+                                               ((), (80, 80)), ((5, 1), (5, 1000))])
+def test_numpy_broadcast_to_matches_numpy(value_shape, shape):
+    """Small results are new arrays, large ones NumPy's read-only views; the same values."""
+    from kerasx.backends.numpy_kernels import _FILLED_MAX, broadcast_to
+
+    x = np.random.default_rng(2).standard_normal(value_shape).astype(np.float32)
+    got = broadcast_to(x, shape)
+    np.testing.assert_array_equal(got, np.broadcast_to(x, shape))
+    assert got.dtype == np.float32
+    assert got.flags.writeable == (int(np.prod(shape)) <= _FILLED_MAX)
