@@ -79,8 +79,11 @@ def _sparse_categorical_accuracy_2d(y_true, y_pred):
         return None
     if labels.ndim == 2:
         labels = xp.reshape(labels, (labels.shape[0],))
-    ids = xp.astype(xp.argmax(scores, axis=-1), scores.dtype)
-    return Tensor(xp.astype(xp.astype(labels, scores.dtype) == ids, backend.dtype(floatx())))
+    ids = xp.argmax(scores, axis=-1)
+    if labels.dtype != ids.dtype:  # compared as floats, as Keras does (class ids need not)
+        ids = xp.astype(ids, scores.dtype)
+        labels = xp.astype(labels, scores.dtype)
+    return Tensor(xp.astype(labels == ids, backend.dtype(floatx())))
 
 
 def _check_k(k, num_classes, name, cls):

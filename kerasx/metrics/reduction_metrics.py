@@ -5,6 +5,7 @@ from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
 from kerasx.losses.loss import apply_mask, squeeze_or_expand_to_same_rank
 from kerasx.metrics.metric import Metric
+from kerasx.ops.reduction import array_sum
 
 
 def _tensor(x, dtype):
@@ -96,7 +97,7 @@ class Mean(Metric):
         elif weight is None:
             if v.ndim > 1:
                 v = xp.mean(v, axis=tuple(range(1, v.ndim)))
-            total, count = xp.sum(v), float(v.shape[0])
+            total, count = array_sum(v), float(v.shape[0])
         else:
             total, count = xp.mean(v) * float(weight), float(weight)
         # NumPy gives scalars for 0-d sums; as arrays they take `assign`'s fast path

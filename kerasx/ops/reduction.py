@@ -23,6 +23,12 @@ def _sum(xp, xv, axes, keepdims, shape):
     return out
 
 
+def array_sum(xv):
+    """The sum of every entry of the raw array `xv` (through the backend's `sum_axes`
+    where it has one), for code that works on arrays rather than tensors."""
+    return _sum(namespace(), xv, tuple(range(len(xv.shape))), False, tuple(xv.shape))
+
+
 def column_sum(xv):
     """The column sums of the 2-D array `xv` (a bias gradient), through the backend's
     `sum_axes` where it has one."""
