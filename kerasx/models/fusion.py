@@ -1,11 +1,14 @@
-"""Runs a convolution layer and the max pooling layer that reads it as one op.
+"""Runs a convolution layer and the pooling layer that reads it as one op.
 
 Sequential and functional models fuse a `Conv1D`/`Conv2D`/`Conv3D` layer with the
 `MaxPooling1D`/`2D`/`3D` or `GlobalMaxPooling1D`/`2D`/`3D` layer (same data format)
 that alone reads its output, optionally through an `Activation` or default `ReLU`
 layer between them (the convolution then has no activation of its own). An
 activation layer followed by max pooling alone (after a batch normalization, say)
-pools first as well.
+pools first as well. A convolution and the `AveragePooling1D`/`2D`/`3D` layer after
+it are one op too when the activation between them is ReLU or none: average pooling
+does not commute with an activation, so `kerasx.ops.conv_avg_pool` applies it to
+every position before averaging.
 
 The activation must be ReLU, the identity or strictly increasing (sigmoid, tanh,
 ELU, SELU, softplus, softsign, exponential, leaky ReLU, CELU): max pooling commutes
@@ -46,6 +49,14 @@ def _pool_types_for():
     return {Conv1D: (MaxPooling1D, GlobalMaxPooling1D),
             Conv2D: (MaxPooling2D, GlobalMaxPooling2D),
             Conv3D: (MaxPooling3D, GlobalMaxPooling3D)}
+
+
+@functools.cache
+def _average_pool_types_for():
+    from kerasx.layers import (AveragePooling1D, AveragePooling2D, AveragePooling3D, Conv1D,
+                               Conv2D, Conv3D)
+
+    return {Conv1D: AveragePooling1D, Conv2D: AveragePooling2D, Conv3D: AveragePooling3D}
 
 
 @functools.cache
@@ -104,7 +115,8 @@ def fused_activation(conv, pool, between=None):
             return None
         activation = layer_activation(between)
     else:
-        if (type(pool) not in _pools_after(conv)
+        average = type(pool) is _average_pool_types_for().get(type(conv))
+        if (not (average or type(pool) in _pools_after(conv))
                 or getattr(conv, "data_format", pool.data_format) != pool.data_format
                 or not (is_plain(conv) and is_plain(pool))):
             return None
@@ -113,6 +125,8 @@ def fused_activation(conv, pool, between=None):
             if activation is not activations.linear or not is_plain(between):
                 return None
             activation = layer_activation(between)
+        if average:  # applied before the averaging, by the fused op itself
+            return activation if activation in (activations.relu, activations.linear) else None
     return activation if activation in _commuting_activations() else None
 
 
@@ -146,7 +160,7 @@ def fused_call(conv, pool, x, between=None, training=None):
         return activation(pool(x))
     if pool is None:
         return conv.call_with_activation(x, activation, training=training)
-    return conv.call_with_max_pool(x, pool, activation, training=training)
+    return conv.call_with_pool(x, pool, activation, training=training)
 
 
 def concrete_input(layer, x):
@@ -167,7 +181,7 @@ def _chain_at(layers, i):
     first = layers[i]
     if i + 1 >= len(layers):
         return None
-    if not hasattr(first, "call_with_max_pool"):
+    if not hasattr(first, "call_with_pool"):
         if fused_activation(None, layers[i + 1], first) is not None:
             return None, first, layers[i + 1]
         return None
@@ -300,7 +314,7 @@ def _functional_chain(plan, index, sole_reader):
     nxt = sole_reader(plan[index])
     if nxt is None:
         return None
-    if not hasattr(first, "call_with_max_pool"):
+    if not hasattr(first, "call_with_pool"):
         if fused_activation(None, plan[nxt][0], first) is not None:
             return None, index, nxt
         return None

@@ -1,5 +1,5 @@
-"""A convolution, its bias and ReLU, and the max or global max pooling after it, as one
-tape node.
+"""A convolution, its bias and ReLU, and the max, global max or average pooling after
+it, as one tape node.
 
 Max pooling commutes with adding a per-channel bias and with ReLU (both are
 non-decreasing, and so is their floating-point rounding), so
@@ -17,6 +17,9 @@ is shared by the tied maxima, as `kerasx.ops.max`); the values compared are thos
 of the raw convolution, which differ from the unfused ones only where adding the
 bias rounds two different values to the same one.
 
+Average pooling (`conv_avg_pool`) does not commute with ReLU: the node applies the
+bias and the activation to the whole convolution output, then averages.
+
 A backend may register `conv_max_pool_blocked(x, kernel, strides, dilation,
 pool_size, pool_sizes, forward_only)`, for non-overlapping "valid" pooling of an
 input that takes no gradient, returning `(pooled, offsets, saved)` or None to
@@ -24,7 +27,11 @@ decline, and
 `conv_max_pool_blocked_grad(g, offsets, saved, kernel_shape)` returning the
 kernel gradient, and `conv_global_max_pool_grads(y, pooled, g, cols, kernel,
 padded_shape, strides, dilation, groups, want_x, want_w)` returning the padded
-input's and the kernel's gradients after global pooling (or None to decline).
+input's and the kernel's gradients after global pooling (or None to decline). For
+average pooling, `conv_avg_pool_blocked(x, kernel, bias, strides, dilation,
+pool_size, pool_sizes, relu, forward_only)` returns `(pooled, saved)` (the bias and
+ReLU applied; None to decline) and `conv_avg_pool_blocked_grad(g, saved,
+kernel_shape)` the kernel's and the bias's gradients (None without a bias).
 """
 
 from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
@@ -153,6 +160,69 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
                                                                   c.kernel_shape)
             return None, gw, gb
         return (*c.backward(pool_vjp(g), cols), gb)
+
+    return record(result, (inputs, kernel, bias), vjp)
+
+
+def conv_avg_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_format=None,
+                  dilation_rate=1, groups=None, relu=False, pool_size=2, pool_strides=None,
+                  pool_padding="valid"):
+    """`avg_pool(activation(conv(inputs, kernel) + bias))` with activation ReLU
+    (`relu=True`) or none, as one node.
+
+    Average pooling does not commute with ReLU, so the activation runs on every
+    convolution position before the windows are averaged; what the node saves is
+    the passes over the convolution output between separate nodes. With "valid"
+    pooling the convolution computes only the positions some window reads. The
+    arguments are those of `conv_max_pool`; returns the pooled output in the
+    input's layout.
+    """
+    c = _Conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups)
+    backend, xp, n = c.backend, c.xp, c.n
+    pool_size = normalize_tuple(pool_size, n, "pool_size")
+    pool_strides = pool_size if pool_strides is None else normalize_tuple(
+        pool_strides, n, "pool_strides")
+    pool_padding = normalize_padding(pool_padding)
+    if pool_padding == "valid":
+        check_window_fits("average_pool", c.sizes, pool_size, [(0, 0)] * n, pool_padding)
+        c.xpad = c.xpad[_read_region(c.sizes, c.windows, c.strides, pool_size, pool_strides)]
+    want_grad = c.want_x or c.want_w or c.want_b
+
+    def pool(y, want):
+        return pool_channels_last(backend, y, pool_size, pool_strides, pool_padding, "average",
+                                  want)
+
+    blocked = None
+    blocked_fn = backend.kernel("conv_avg_pool_blocked")
+    if (blocked_fn is not None and not c.want_x and c.groups == 1 and pool_padding == "valid"
+            and pool_strides == pool_size):
+        pool_sizes = tuple((size - k) // s + 1
+                           for size, k, s in zip(c.sizes, pool_size, pool_strides))
+        blocked = blocked_fn(c.xpad, c.wv, c.bv, c.strides, c.dilation, pool_size, pool_sizes,
+                             relu, not want_grad)
+    if blocked is not None:
+        out, saved = blocked
+    elif not want_grad:
+        out = _inference_chunks(c, lambda y: pool(c.bias_and_relu(y, relu), False)[0])
+    else:
+        y, cols = c.forward()
+        act = c.bias_and_relu(y, relu)
+        del y
+        out, pool_vjp = pool(act, True)
+        if not relu:
+            act = None
+    c.xpad = None
+    result = from_channels_last(xp, out, c.data_format)
+    if not want_grad:
+        return Tensor(result)
+
+    def vjp(g):
+        g = to_channels_last(xp, g, c.data_format)
+        if blocked is not None:
+            gw, gb = backend.kernel("conv_avg_pool_blocked_grad")(g, saved, c.kernel_shape)
+            return None, gw if c.want_w else None, gb if c.want_b else None
+        dy, gb = c.bias_and_relu_grad(pool_vjp(g), act, relu)
+        return (*c.backward(dy, cols), gb)
 
     return record(result, (inputs, kernel, bias), vjp)
 

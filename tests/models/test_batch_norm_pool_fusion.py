@@ -20,7 +20,7 @@ Y = rng.integers(0, 3, size=12)
 @pytest.fixture
 def fused(monkeypatch):
     """Normalization and pooling as one node, with the convolution before them or not."""
-    return ran_as_one_node(monkeypatch, "call_with_max_pool", "call_after_conv_with_max_pool")
+    return ran_as_one_node(monkeypatch, "call_with_pool", "call_after_conv_with_max_pool")
 
 
 def _block(bn=None, between=layers.ReLU, data_format="channels_last"):
@@ -126,7 +126,7 @@ def test_the_error_for_wrong_features_is_the_layers(fused):
         with pytest.raises(ValueError) as direct:
             bn(x, training=True)
         with pytest.raises(ValueError) as pooled:
-            bn.call_with_max_pool(x, pool, kerasx.activations.relu, training=True)
+            bn.call_with_pool(x, pool, kerasx.activations.relu, training=True)
     assert str(pooled.value) == str(direct.value)
     assert "was built for 3 features" in str(direct.value)
 

@@ -1,5 +1,6 @@
-"""Models run a convolution layer and the max pooling layer reading it as one op
-(`kerasx.models.fusion`): same results as layer by layer, and only where that is safe."""
+"""Models run a convolution layer and the max (or average) pooling layer reading it as
+one op (`kerasx.models.fusion`): same results as layer by layer, and only where that is
+safe."""
 
 import numpy as np
 import pytest
@@ -20,13 +21,13 @@ Y = rng.integers(0, 3, size=16)
 def fused_calls(monkeypatch):
     """The layers fused per model call, as (conv name, pool name) pairs."""
     calls = []
-    original = base_conv.BaseConv.call_with_max_pool
+    original = base_conv.BaseConv.call_with_pool
 
     def spy(self, inputs, pool, activation=None, training=None):
         calls.append((self.name, pool.name))
         return original(self, inputs, pool, activation, training)
 
-    monkeypatch.setattr(base_conv.BaseConv, "call_with_max_pool", spy)
+    monkeypatch.setattr(base_conv.BaseConv, "call_with_pool", spy)
     return calls
 
 
@@ -72,6 +73,57 @@ def test_sequential_trains_like_the_layers_one_by_one(data_format, fused_calls, 
         np.testing.assert_allclose(fused_hist[key], plain_hist[key], rtol=1e-5)
     np.testing.assert_allclose(fused_model.predict(x, verbose=0),
                                plain_model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def _lenet(input_shape=(10, 10, 1)):
+    return kerasx.Sequential([
+        kerasx.Input(input_shape),
+        layers.Conv2D(4, 3, activation="relu", name="c1"),
+        layers.AveragePooling2D(2, name="p1"),
+        layers.Conv2D(5, 2, name="c2"),
+        layers.ReLU(name="r2"),
+        layers.AveragePooling2D(2, name="p2"),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ])
+
+
+def test_sequential_with_average_pooling_trains_like_the_layers_one_by_one(fused_calls,
+                                                                          monkeypatch):
+    """A convolution with ReLU (its own or a ReLU layer's) and the average pooling after
+    it are one node: the first on a one-channel input that takes no gradient (NumPy's
+    blocked kernel), the second on one that does."""
+    x = X[..., :1].copy()
+    fused_model, plain_model = _lenet(), _lenet()
+    plain_model.set_weights(fused_model.get_weights())
+    fused_out = to_numpy(fused_model(x))
+    assert fused_calls == [("c1", "p1"), ("c2", "p2")]
+    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+    np.testing.assert_allclose(fused_out, to_numpy(plain_model(x)), rtol=1e-6, atol=1e-7)
+    fused_hist, fused_w = _train(fused_model, x, Y, monkeypatch, True)
+    calls = len(fused_calls)
+    plain_hist, plain_w = _train(plain_model, x, Y, monkeypatch, False)
+    assert len(fused_calls) == calls > 2
+    for a, b in zip(fused_w, plain_w):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    for key in fused_hist:
+        np.testing.assert_allclose(fused_hist[key], plain_hist[key], rtol=1e-5)
+    np.testing.assert_allclose(fused_model.predict(x, verbose=0),
+                               plain_model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_functional_fuses_a_convolution_and_its_average_pooling(activation, padding,
+                                                                fused_calls, monkeypatch):
+    model = _functional(layers.Conv2D(3, 3, activation=activation, name="c"),
+                        layers.AveragePooling2D(3, strides=2, padding=padding, name="p"))
+    with float64():
+        x64 = X.astype(np.float64)
+        got = to_numpy(model(x64))
+        assert fused_calls == [("c", "p")]
+        monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
+        np.testing.assert_allclose(got, to_numpy(model(x64)), rtol=1e-12, atol=1e-12)
 
 
 def test_sequential_without_input_is_fused_from_its_first_call(fused_calls, monkeypatch):
@@ -123,10 +175,10 @@ class _MyConv(layers.Conv2D):
     lambda: _functional(layers.Conv2D(3, 3, activation="relu6"), layers.MaxPooling2D()),
     lambda: _functional(layers.Conv2D(3, 3, activity_regularizer="l2"), layers.MaxPooling2D()),
     lambda: _functional(_MyConv(3, 3), layers.MaxPooling2D()),
-    lambda: _functional(layers.Conv2D(3, 3), layers.AveragePooling2D()),
+    lambda: _functional(layers.Conv2D(3, 3, activation="tanh"), layers.AveragePooling2D()),
     lambda: _functional(layers.Conv2D(3, 3), layers.MaxPooling2D(), reuse=True),
     lambda: _functional(layers.Conv2D(3, 3), layers.MaxPooling2D(), extra_output=True),
-], ids=["silu", "relu6", "activity_regularizer", "subclass", "average_pool",
+], ids=["silu", "relu6", "activity_regularizer", "subclass", "tanh_before_average_pool",
         "output_read_twice", "output_is_a_model_output"])
 def test_functional_keeps_the_layers_apart_where_fusing_would_change_things(
         build, fused_calls, monkeypatch):
@@ -232,7 +284,7 @@ def test_an_activation_layer_before_max_pooling_pools_first(between, training, m
     original = type(act).call
     monkeypatch.setattr(type(act), "call", lambda self, x: calls.append(1) or original(self, x))
     # pooled with the normalization, the convolution in the same node or not
-    pooled = ran_as_one_node(monkeypatch, "call_with_max_pool", "call_after_conv_with_max_pool")
+    pooled = ran_as_one_node(monkeypatch, "call_with_pool", "call_after_conv_with_max_pool")
 
     def loss_and_grads():
         with float64(), kerasx.GradientTape() as tape:

@@ -5,7 +5,7 @@ __all__ = []
 from kerasx import activations, constraints, initializers, ops, regularizers
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
-from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
+from kerasx.ops.conv_pool import conv_avg_pool, conv_global_max_pool, conv_max_pool
 
 
 def positive_int(value, name, owner, allow_none=False):
@@ -182,11 +182,12 @@ class BaseConv(InputChecks, Layer):
                            self.dilation_rate, self.groups, bias=self.bias)
         return self.activation(outputs)
 
-    def call_with_max_pool(self, inputs, pool, activation=None, training=None):
-        """`pool(activation(conv(inputs) + bias))` for a max or global max pooling layer
-        `pool` as one op (`kerasx.ops.conv_pool`), with the layer's activation unless
-        `activation` is given; the models call it for fusable layers
-        (`kerasx.models.fusion`). `training` changes nothing for a convolution."""
+    def call_with_pool(self, inputs, pool, activation=None, training=None):
+        """`pool(activation(conv(inputs) + bias))` for a max, global max or average
+        pooling layer `pool` as one op (`kerasx.ops.conv_pool`), with the layer's
+        activation unless `activation` is given (before average pooling: ReLU or the
+        identity); the models call it for fusable layers (`kerasx.models.fusion`).
+        `training` changes nothing for a convolution."""
         activation = self.activation if activation is None else activation
         self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))
@@ -206,7 +207,7 @@ class BaseConv(InputChecks, Layer):
 
     def call_with_batch_norm_and_max_pool(self, inputs, bn, pool, activation):
         """`pool(activation(bn(self(inputs))))` in inference mode as one
-        `call_with_max_pool` with the normalization folded into the kernel and bias; None
+        `call_with_pool` with the normalization folded into the kernel and bias; None
         when the normalization is over another axis (the caller then runs the layers)."""
         folded = self._folded(inputs, bn)
         if folded is None:
@@ -233,8 +234,9 @@ class BaseConv(InputChecks, Layer):
         if hasattr(pool, "keepdims"):  # global pooling
             out = conv_global_max_pool(*conv_args, relu=relu, keepdims=pool.keepdims)
         else:
-            out = conv_max_pool(*conv_args, relu=relu, pool_size=pool.pool_size,
-                                pool_strides=pool.strides, pool_padding=pool.padding)
+            fused = conv_avg_pool if pool.pool_mode == "average" else conv_max_pool
+            out = fused(*conv_args, relu=relu, pool_size=pool.pool_size,
+                        pool_strides=pool.strides, pool_padding=pool.padding)
         return out if relu or activation is activations.linear else activation(out)
 
     def compute_output_shape(self, input_shape):

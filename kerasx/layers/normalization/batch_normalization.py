@@ -176,7 +176,7 @@ class BatchNormalization(Layer):
                 f"features on axis {self.axis} but received inputs of shape {tuple(inputs.shape)}.")
         return axis
 
-    def call_with_max_pool(self, inputs, pool, activation, training=None):
+    def call_with_pool(self, inputs, pool, activation, training=None):
         """`pool(activation(self(inputs)))` for a max pooling layer `pool` as one op while
         the layer trains on the batch's statistics (`kerasx.ops.batch_norm_pool`), or
         None for any other call, which the model then runs layer by layer

@@ -1,0 +1,148 @@
+"""`conv_avg_pool`: a convolution, its bias and ReLU and the average pooling after it as
+one node, against the float64 loop references of the separate steps, by finite
+differences, and (NumPy) its blocked kernel against the portable path."""
+
+import numpy as np
+import pytest
+
+from kerasx import GradientTape, Variable, ops
+from kerasx.backends import current
+from kerasx.ops.conv_pool import conv_avg_pool
+from kerasx.testing import OpCase, check_gradients, check_op_case, float64
+from tests.ops.conv_reference import conv_ref, pool_ref
+
+rng = np.random.default_rng(11)
+numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
+
+
+def r(*shape):
+    return rng.standard_normal(shape)
+
+
+def case(name, x, w, b=None, strides=1, padding="valid", dilation=1, relu=True, pool_size=2,
+         pool_strides=None, pool_padding="valid", data_format="channels_last"):
+    n = w.ndim - 2
+    st = (strides,) * n if isinstance(strides, int) else strides
+    dl = (dilation,) * n if isinstance(dilation, int) else dilation
+    ps = (pool_size,) * n if isinstance(pool_size, int) else pool_size
+    pst = ps if pool_strides is None else (
+        (pool_strides,) * n if isinstance(pool_strides, int) else pool_strides)
+
+    def fn(x, w, *b):
+        return conv_avg_pool(x, w, b[0] if b else None, strides=st, padding=padding,
+                             data_format=data_format, dilation_rate=dl, relu=relu,
+                             pool_size=ps, pool_strides=pst, pool_padding=pool_padding)
+
+    def ref(x, w, *b):
+        y = conv_ref(x, w, st, padding, dl, data_format, b[0] if b else None)
+        if relu:
+            y = np.maximum(y, 0.0)
+        return pool_ref(y, ps, pst, pool_padding, "average", data_format)
+
+    return OpCase(name, fn, ref, [x, w] + ([] if b is None else [b]))
+
+
+CASES = [
+    case("2d_first_layer", r(2, 8, 9, 1), r(3, 3, 1, 3), r(3)),
+    case("2d_valid_odd_crop", r(2, 7, 8, 2), r(3, 3, 2, 3), r(3)),
+    case("2d_no_relu_no_bias", r(2, 6, 6, 2), r(3, 3, 2, 2), relu=False),
+    case("2d_no_relu_with_bias", r(2, 6, 7, 1), r(2, 2, 1, 2), r(2), relu=False),
+    case("2d_same_strides2", r(1, 7, 6, 2), r(3, 2, 2, 3), r(3), strides=2, padding="same"),
+    case("2d_overlapping_pool", r(1, 8, 7, 2), r(2, 2, 2, 2), r(2), pool_size=(3, 2),
+         pool_strides=(2, 1)),
+    case("2d_pool_same", r(1, 7, 5, 2), r(2, 2, 2, 2), r(2), pool_size=2, pool_padding="same"),
+    case("2d_dilation2", r(1, 9, 8, 1), r(2, 2, 1, 2), r(2), dilation=(2, 1)),
+    case("2d_groups2", r(1, 6, 6, 4), r(2, 2, 2, 4), r(4)),
+    case("2d_channels_first", r(2, 1, 7, 6), r(3, 3, 1, 3), r(3), data_format="channels_first"),
+    case("1d_causal_pool3", r(2, 10, 2), r(3, 2, 3), r(3), padding="causal", pool_size=3),
+    case("3d_valid", r(1, 5, 4, 5, 2), r(2, 2, 2, 2, 2), r(2)),
+    case("2d_conv_strides2_pool3", r(2, 13, 11, 1), r(3, 3, 1, 4), r(4), strides=2,
+         pool_size=(3, 2)),
+]
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_matches_separate_steps_and_finite_differences(c):
+    check_op_case(c)
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_kernel_and_bias_gradients_of_an_input_without_gradient(c):
+    # the input takes no gradient here: the NumPy backend then runs its blocked kernel
+    check_gradients(c.fn, c.inputs, wrt=list(range(1, len(c.inputs))))
+
+
+def _run(fn, arrays, wrt_input):
+    with float64():
+        values = [current().asarray(a) for a in arrays]
+        variables = [Variable(v) for v in values[1:]]
+        x = Variable(values[0]) if wrt_input else values[0]
+        with GradientTape() as tape:
+            out = fn(x, *variables)
+            loss = ops.sum(out * ops.sin(out))
+        grads = tape.gradient(loss, variables + ([x] if wrt_input else []))
+    return [ops.convert_to_numpy(out)] + [current().to_numpy(g) for g in grads]
+
+
+BLOCKED = [c for c in CASES if c.name in ("2d_first_layer", "2d_valid_odd_crop",
+                                           "2d_no_relu_no_bias", "2d_no_relu_with_bias",
+                                           "2d_dilation2", "2d_channels_first", "3d_valid",
+                                           "2d_conv_strides2_pool3")]
+
+
+@numpy_only
+@pytest.mark.parametrize("c", BLOCKED, ids=lambda c: c.name)
+def test_numpy_blocked_kernel_matches_portable_path(c, monkeypatch):
+    backend = current()
+    calls = []
+    blocked = backend.kernels["conv_avg_pool_blocked"]
+    monkeypatch.setitem(backend.kernels, "conv_avg_pool_blocked",
+                        lambda *a: calls.append(1) or blocked(*a))
+    fast = _run(c.fn, c.inputs, wrt_input=False)
+    assert calls, "the blocked kernel did not run"
+    monkeypatch.setattr(backend, "kernels", {})
+    portable = _run(c.fn, c.inputs, wrt_input=False)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
+def test_numpy_blocked_kernel_is_not_used_when_the_input_takes_a_gradient(monkeypatch):
+    backend = current()
+    monkeypatch.setitem(backend.kernels, "conv_avg_pool_blocked",
+                        lambda *a: pytest.fail("blocked kernel used for a tracked input"))
+    _run(CASES[0].fn, CASES[0].inputs, wrt_input=True)
+
+
+@numpy_only
+@pytest.mark.parametrize("shape,kernel,pool", [((1, 6, 6, 8), (3, 3, 8, 2), {}),
+                                               ((1, 6, 6, 1), (3, 3, 1, 2),
+                                                {"pool_strides": 1}),
+                                               ((1, 6, 6, 1), (3, 3, 1, 2),
+                                                {"pool_padding": "same"})])
+def test_numpy_blocked_kernel_declines_what_it_does_not_cover(shape, kernel, pool, monkeypatch):
+    """Eight or more input channels (the strided patch copies cost more than the layout
+    saves), overlapping windows and "same" pooling take the portable path."""
+    backend = current()
+    calls = []
+    blocked = backend.kernels["conv_avg_pool_blocked"]
+    monkeypatch.setitem(backend.kernels, "conv_avg_pool_blocked",
+                        lambda *a: calls.append(a) or blocked(*a))
+    x, w = r(*shape), r(*kernel)
+    got = _run(lambda x, w: conv_avg_pool(x, w, relu=True, **pool), [x, w], wrt_input=False)
+    assert not calls or blocked(*calls[0]) is None
+    ps = (2, 2)
+    st = (1, 1) if pool.get("pool_strides") == 1 else ps
+    want = pool_ref(np.maximum(conv_ref(x, w, (1, 1), "valid", (1, 1), "channels_last"), 0),
+                    ps, st, pool.get("pool_padding", "valid"), "average")
+    np.testing.assert_allclose(got[0], want, rtol=1e-12, atol=1e-12)
+
+
+def test_bias_of_another_dtype_promotes():
+    x, w = r(1, 6, 6, 1).astype(np.float32), r(3, 3, 1, 2).astype(np.float32)
+    b = np.array([0.25, -0.5])
+    out = conv_avg_pool(*[ops.convert_to_tensor(a) for a in (x, w, b)], relu=True)
+    assert out.dtype == "float64"
+    want = pool_ref(np.maximum(conv_ref(x, w, (1, 1), "valid", (1, 1), "channels_last", b), 0),
+                    (2, 2), (2, 2), "valid", "average")
+    np.testing.assert_allclose(ops.convert_to_numpy(out), want, rtol=1e-6, atol=1e-6)
