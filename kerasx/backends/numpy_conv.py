@@ -327,6 +327,9 @@ def conv_relu_bias_grad(g, y, want_bias):
     of a cached block with a vector product does not).
     """
     channels = g.shape[-1]
+    if y is not None and not g.flags.c_contiguous:
+        # a broadcast gradient (a global average pooling's): reshaping it would copy it
+        return _relu_bias_grad_by_sample(g, y, want_bias)
     g2 = g.reshape(-1, channels)
     rows = g2.shape[0]
     block = max(1, _BLOCK_BYTES // max(1, channels * g2.itemsize))
@@ -347,6 +350,26 @@ def conv_relu_bias_grad(g, y, want_bias):
         if want_bias:
             gb += ones[:stop - start] @ out[start:stop]
     return out.reshape(g.shape), gb
+
+
+def _relu_bias_grad_by_sample(g, y, want_bias):
+    """`conv_relu_bias_grad` for a `g` of any strides, in blocks of whole samples read
+    through `g`'s own strides (a stride-0 `g` is never materialized)."""
+    channels = g.shape[-1]
+    out = np.empty(g.shape, dtype=g.dtype)
+    per_sample = out[0].size if len(out) else 1
+    block = max(1, _BLOCK_BYTES // max(1, per_sample * out.itemsize))
+    mask = np.empty((min(block, len(out)),) + out.shape[1:], dtype=out.dtype)
+    ones = np.ones(mask[:1].size // channels * mask.shape[0], dtype=out.dtype)
+    gb = np.zeros(channels, dtype=out.dtype) if want_bias else None
+    for start in range(0, len(out), block):
+        stop = min(start + block, len(out))
+        m = mask[:stop - start]
+        np.greater(y[start:stop], 0, out=m, casting="unsafe")
+        np.multiply(g[start:stop], m, out=out[start:stop])
+        if want_bias:
+            gb += ones[:m.size // channels] @ out[start:stop].reshape(-1, channels)
+    return out, gb
 
 
 KERNELS["relu_inplace"] = relu_inplace

@@ -587,12 +587,20 @@ def test_numpy_argmax_max_pool_declines_small_inputs():
 
 @numpy_only
 @pytest.mark.parametrize("relu,want_bias", [(True, True), (True, False), (False, True)])
-def test_numpy_relu_bias_grad_matches_portable(relu, want_bias, monkeypatch):
+@pytest.mark.parametrize("layout", ["contiguous", "broadcast", "transposed"])
+@pytest.mark.parametrize("block", [64, 1 << 20])  # several row or sample blocks, or one
+def test_numpy_relu_bias_grad_matches_portable(relu, want_bias, layout, block, monkeypatch):
+    """Any gradient layout, a global average pooling's broadcast one included (read
+    through its strides, never copied whole)."""
     from kerasx.backends import numpy_conv
 
-    monkeypatch.setattr(numpy_conv, "_BLOCK_BYTES", 64)  # several row blocks
-    y = np.maximum(np.round(r(2, 5, 6, 4), 1), 0.0).astype(np.float32)
-    g = r(2, 5, 6, 4).astype(np.float32)
+    monkeypatch.setattr(numpy_conv, "_BLOCK_BYTES", block)
+    y = np.maximum(np.round(r(3, 5, 6, 4), 1), 0.0).astype(np.float32)
+    g = r(3, 5, 6, 4).astype(np.float32)
+    if layout == "broadcast":
+        g = np.broadcast_to(r(3, 1, 1, 4).astype(np.float32), y.shape)
+    elif layout == "transposed":
+        g = np.moveaxis(r(3, 4, 5, 6).astype(np.float32), 1, -1)
     fast = numpy_conv.conv_relu_bias_grad(g, y if relu else None, want_bias)
     portable = conv_module.conv_relu_bias_grad(g, y if relu else None, want_bias)
     np.testing.assert_array_equal(fast[0], portable[0])
