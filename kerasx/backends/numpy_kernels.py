@@ -275,8 +275,8 @@ def softmax_last_axis(x):
 
 
 KERNELS = {"add_channels": add_channels,
-           "broadcast_to": broadcast_to,
            "affine_channels": affine_channels,
+           "broadcast_to": broadcast_to,
            "extremum_middle": extremum_middle,
            "scatter_add_rows": scatter_add_rows,
            "softmax_last_axis": softmax_last_axis,

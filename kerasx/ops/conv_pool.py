@@ -66,6 +66,30 @@ class _Conv:
         self.im2col_fn, self.input_grad_fn = conv_kernels(backend)
         self.want_x, self.want_w, self.want_b = tracked(inputs), tracked(kernel), tracked(bias)
 
+    def pooling(self, pool_size, pool_strides, pool_padding, what):
+        """The normalized `(pool_size, pool_strides, pool_padding)` of the pooling after
+        the convolution; with "valid" pooling the input is cropped to the region the
+        windows read."""
+        n = self.n
+        pool_size = normalize_tuple(pool_size, n, "pool_size")
+        pool_strides = pool_size if pool_strides is None else normalize_tuple(
+            pool_strides, n, "pool_strides")
+        pool_padding = normalize_padding(pool_padding)
+        if pool_padding == "valid":
+            check_window_fits(what, self.sizes, pool_size, [(0, 0)] * n, pool_padding)
+            self.xpad = self.xpad[_read_region(self.sizes, self.windows, self.strides,
+                                               pool_size, pool_strides)]
+        return pool_size, pool_strides, pool_padding
+
+    def blocked_pool_sizes(self, pool_size, pool_strides, pool_padding):
+        """The pooled output's spatial sizes when a backend's blocked kernel may run (an
+        input without gradient, one group, non-overlapping "valid" windows), else None."""
+        if self.want_x or self.groups != 1 or pool_padding != "valid" \
+                or pool_strides != pool_size:
+            return None
+        return tuple((size - k) // s + 1 for size, k, s in zip(self.sizes, pool_size,
+                                                               pool_strides))
+
     def forward(self):
         """`(y, cols)` of the convolution (no bias) of the (possibly cropped) input."""
         return conv_forward(self.xpad, self.wv, self.strides, self.dilation, self.groups,
@@ -114,22 +138,15 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
     `kerasx.ops.max_pool`. Returns the pooled output in the input's layout.
     """
     c = _Conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups)
-    backend, xp, n = c.backend, c.xp, c.n
-    pool_size = normalize_tuple(pool_size, n, "pool_size")
-    pool_strides = pool_size if pool_strides is None else normalize_tuple(
-        pool_strides, n, "pool_strides")
-    pool_padding = normalize_padding(pool_padding)
-    if pool_padding == "valid":
-        check_window_fits("max_pool", c.sizes, pool_size, [(0, 0)] * n, pool_padding)
-        c.xpad = c.xpad[_read_region(c.sizes, c.windows, c.strides, pool_size, pool_strides)]
+    backend, xp = c.backend, c.xp
+    pool_size, pool_strides, pool_padding = c.pooling(pool_size, pool_strides, pool_padding,
+                                                      "max_pool")
     want_grad = c.want_x or c.want_w or c.want_b
 
     blocked = None
     blocked_fn = backend.kernel("conv_max_pool_blocked")
-    if (blocked_fn is not None and not c.want_x and c.groups == 1 and pool_padding == "valid"
-            and pool_strides == pool_size):
-        pool_sizes = tuple((size - k) // s + 1
-                           for size, k, s in zip(c.sizes, pool_size, pool_strides))
+    pool_sizes = c.blocked_pool_sizes(pool_size, pool_strides, pool_padding)
+    if blocked_fn is not None and pool_sizes is not None:
         blocked = blocked_fn(c.xpad, c.wv, c.strides, c.dilation, pool_size, pool_sizes,
                              not want_grad)
     if blocked is not None:
@@ -178,14 +195,9 @@ def conv_avg_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
     input's layout.
     """
     c = _Conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups)
-    backend, xp, n = c.backend, c.xp, c.n
-    pool_size = normalize_tuple(pool_size, n, "pool_size")
-    pool_strides = pool_size if pool_strides is None else normalize_tuple(
-        pool_strides, n, "pool_strides")
-    pool_padding = normalize_padding(pool_padding)
-    if pool_padding == "valid":
-        check_window_fits("average_pool", c.sizes, pool_size, [(0, 0)] * n, pool_padding)
-        c.xpad = c.xpad[_read_region(c.sizes, c.windows, c.strides, pool_size, pool_strides)]
+    backend, xp = c.backend, c.xp
+    pool_size, pool_strides, pool_padding = c.pooling(pool_size, pool_strides, pool_padding,
+                                                      "average_pool")
     want_grad = c.want_x or c.want_w or c.want_b
 
     def pool(y, want):
@@ -194,10 +206,8 @@ def conv_avg_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
 
     blocked = None
     blocked_fn = backend.kernel("conv_avg_pool_blocked")
-    if (blocked_fn is not None and not c.want_x and c.groups == 1 and pool_padding == "valid"
-            and pool_strides == pool_size):
-        pool_sizes = tuple((size - k) // s + 1
-                           for size, k, s in zip(c.sizes, pool_size, pool_strides))
+    pool_sizes = c.blocked_pool_sizes(pool_size, pool_strides, pool_padding)
+    if blocked_fn is not None and pool_sizes is not None:
         blocked = blocked_fn(c.xpad, c.wv, c.bv, c.strides, c.dilation, pool_size, pool_sizes,
                              relu, not want_grad)
     if blocked is not None:

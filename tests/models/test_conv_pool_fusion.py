@@ -56,8 +56,14 @@ def _train(model, x, y, monkeypatch, enabled):
 def test_sequential_trains_like_the_layers_one_by_one(data_format, fused_calls, monkeypatch):
     x = X if data_format == "channels_last" else np.moveaxis(X, -1, 1).copy()
     shape = x.shape[1:]
-    fused_model = _convnet(shape, data_format)
-    plain_model = _convnet(shape, data_format)
+    _check_trains_like_the_layers(lambda: _convnet(shape, data_format), x, fused_calls,
+                                  monkeypatch)
+
+
+def _check_trains_like_the_layers(build, x, fused_calls, monkeypatch):
+    """Two models of the same weights, one fused (its layer pairs c1-p1 and c2-p2), one
+    run layer by layer: the same outputs, training history, weights and predictions."""
+    fused_model, plain_model = build(), build()
     plain_model.set_weights(fused_model.get_weights())
     fused_out = to_numpy(fused_model(x))
     assert fused_calls == [("c1", "p1"), ("c2", "p2")]
@@ -93,23 +99,7 @@ def test_sequential_with_average_pooling_trains_like_the_layers_one_by_one(fused
     """A convolution with ReLU (its own or a ReLU layer's) and the average pooling after
     it are one node: the first on a one-channel input that takes no gradient (NumPy's
     blocked kernel), the second on one that does."""
-    x = X[..., :1].copy()
-    fused_model, plain_model = _lenet(), _lenet()
-    plain_model.set_weights(fused_model.get_weights())
-    fused_out = to_numpy(fused_model(x))
-    assert fused_calls == [("c1", "p1"), ("c2", "p2")]
-    monkeypatch.setattr(kerasx.config, "_LAYER_FUSION", False)
-    np.testing.assert_allclose(fused_out, to_numpy(plain_model(x)), rtol=1e-6, atol=1e-7)
-    fused_hist, fused_w = _train(fused_model, x, Y, monkeypatch, True)
-    calls = len(fused_calls)
-    plain_hist, plain_w = _train(plain_model, x, Y, monkeypatch, False)
-    assert len(fused_calls) == calls > 2
-    for a, b in zip(fused_w, plain_w):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-    for key in fused_hist:
-        np.testing.assert_allclose(fused_hist[key], plain_hist[key], rtol=1e-5)
-    np.testing.assert_allclose(fused_model.predict(x, verbose=0),
-                               plain_model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    _check_trains_like_the_layers(_lenet, X[..., :1].copy(), fused_calls, monkeypatch)
 
 
 @pytest.mark.parametrize("activation", [None, "relu"])

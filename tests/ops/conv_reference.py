@@ -136,3 +136,76 @@ def check_in_one_sample_chunks(case, module, monkeypatch):
         got = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
     np.testing.assert_allclose(got, case.reference(*case.inputs), rtol=1e-12, atol=1e-12)
     assert chunks == [1] * len(case.inputs[0])
+
+
+def run_with_gradients(fn, arrays, wrt_input, loss_fn=None):
+    """`[fn(x, *weights), gradients...]` in float64 as host arrays: the weights (all but
+    the first array) as Variables, `x` a Variable too when `wrt_input`, the loss
+    `sum(out * sin(out))` unless `loss_fn` is given."""
+    from kerasx import GradientTape, Variable, ops
+    from kerasx.backends import current
+    from kerasx.testing import float64
+
+    with float64():
+        values = [current().asarray(a) for a in arrays]
+        variables = [Variable(v) for v in values[1:]]
+        x = Variable(values[0]) if wrt_input else values[0]
+        with GradientTape() as tape:
+            out = fn(x, *variables)
+            loss = ops.sum(out * ops.sin(out)) if loss_fn is None else loss_fn(out)
+        grads = tape.gradient(loss, variables + ([x] if wrt_input else []))
+    return [ops.convert_to_numpy(out)] + [current().to_numpy(g) for g in grads]
+
+
+def check_blocked_kernel(case, kernel_name, monkeypatch):
+    """The NumPy backend's blocked kernel `kernel_name` runs for `case` (its input taking
+    no gradient) and gives the portable path's output and gradients in float64; for an
+    input that takes a gradient it is not called at all."""
+    import numpy as np
+    import pytest
+
+    from kerasx.backends import current
+
+    backend = current()
+    calls = []
+    blocked = backend.kernels[kernel_name]
+    monkeypatch.setitem(backend.kernels, kernel_name, lambda *a: calls.append(1) or blocked(*a))
+    fast = run_with_gradients(case.fn, case.inputs, wrt_input=False)
+    assert calls, "the blocked kernel did not run"
+    monkeypatch.setitem(backend.kernels, kernel_name,
+                        lambda *a: pytest.fail("blocked kernel used for a tracked input"))
+    run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    monkeypatch.setattr(backend, "kernels", {})
+    portable = run_with_gradients(case.fn, case.inputs, wrt_input=False)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def conv_pool_case(op, mode, name, x, w, b=None, strides=1, padding="valid", dilation=1,
+                   relu=True, pool_size=2, pool_strides=None, pool_padding="valid",
+                   data_format="channels_last"):
+    """An `OpCase` for a fused convolution + pooling `op` (`kerasx.ops.conv_pool`), its
+    reference the separate steps: `pool_ref(relu(conv_ref(...)))` in `mode`."""
+    import numpy as np
+
+    from kerasx.testing import OpCase
+
+    n = w.ndim - 2
+    st = (strides,) * n if isinstance(strides, int) else strides
+    dl = (dilation,) * n if isinstance(dilation, int) else dilation
+    ps = (pool_size,) * n if isinstance(pool_size, int) else pool_size
+    pst = ps if pool_strides is None else (
+        (pool_strides,) * n if isinstance(pool_strides, int) else pool_strides)
+    args = dict(strides=st, padding=padding, dilation_rate=dl, relu=relu, pool_size=ps,
+                pool_strides=pst, pool_padding=pool_padding, data_format=data_format)
+
+    def fn(x, w, *b):
+        return op(x, w, b[0] if b else None, **args)
+
+    def ref(x, w, *b):
+        y = conv_ref(x, w, st, padding, dl, data_format, b[0] if b else None)
+        if relu:
+            y = np.maximum(y, 0.0)
+        return pool_ref(y, ps, pst, pool_padding, mode, data_format)
+
+    return OpCase(name, fn, ref, [x, w] + ([] if b is None else [b]))

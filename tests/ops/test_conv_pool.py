@@ -8,8 +8,9 @@ import pytest
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
-from kerasx.testing import OpCase, check_gradients, check_op_case, float64
-from tests.ops.conv_reference import check_in_one_sample_chunks, conv_ref, pool_ref
+from kerasx.testing import OpCase, check_gradients, check_op_case
+from tests.ops.conv_reference import (check_blocked_kernel, check_in_one_sample_chunks,
+                                      conv_pool_case, conv_ref, run_with_gradients)
 
 rng = np.random.default_rng(5)
 numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
@@ -19,33 +20,8 @@ def r(*shape):
     return rng.standard_normal(shape)
 
 
-def reference(x, w, b, strides, padding, dilation, relu, pool_size, pool_strides,
-              pool_padding, data_format):
-    y = conv_ref(x, w, strides, padding, dilation, data_format, b)
-    if relu:
-        y = np.maximum(y, 0.0)
-    return pool_ref(y, pool_size, pool_strides, pool_padding, "max", data_format)
-
-
-def case(name, x, w, b=None, strides=1, padding="valid", dilation=1, relu=True, pool_size=2,
-         pool_strides=None, pool_padding="valid", data_format="channels_last"):
-    n = w.ndim - 2
-    st = (strides,) * n if isinstance(strides, int) else strides
-    dl = (dilation,) * n if isinstance(dilation, int) else dilation
-    ps = (pool_size,) * n if isinstance(pool_size, int) else pool_size
-    pst = ps if pool_strides is None else (
-        (pool_strides,) * n if isinstance(pool_strides, int) else pool_strides)
-    args = dict(strides=st, padding=padding, dilation_rate=dl, relu=relu, pool_size=ps,
-                pool_strides=pst, pool_padding=pool_padding, data_format=data_format)
-
-    def fn(x, w, *b):
-        return conv_max_pool(x, w, b[0] if b else None, **args)
-
-    def ref(x, w, *b):
-        return reference(x, w, b[0] if b else None, st, padding, dl, relu, ps, pst,
-                         pool_padding, data_format)
-
-    return OpCase(name, fn, ref, [x, w] + ([] if b is None else [b]))
+def case(*args, **kwargs):
+    return conv_pool_case(conv_max_pool, "max", *args, **kwargs)
 
 
 CASES = [
@@ -79,16 +55,7 @@ def test_kernel_and_bias_gradients_of_an_input_without_gradient(c):
     check_gradients(c.fn, c.inputs, wrt=list(range(1, len(c.inputs))))
 
 
-def _run(fn, arrays, wrt_input, loss_fn=lambda out: ops.sum(out * ops.sin(out))):
-    with float64():
-        values = [current().asarray(a) for a in arrays]
-        variables = [Variable(v) for v in values[1:]]
-        x = Variable(values[0]) if wrt_input else values[0]
-        with GradientTape() as tape:
-            out = fn(x, *variables)
-            loss = loss_fn(out)
-        grads = tape.gradient(loss, variables + ([x] if wrt_input else []))
-    return [ops.convert_to_numpy(out)] + [current().to_numpy(g) for g in grads]
+_run = run_with_gradients
 
 
 def _unfused(x, w, b, **kw):
@@ -114,25 +81,7 @@ def test_tied_windows_route_like_the_separate_ops(wrt_input):
 @pytest.mark.parametrize("c", [CASES[0], CASES[1], CASES[5], CASES[7], CASES[9], CASES[11]],
                          ids=lambda c: c.name)
 def test_numpy_blocked_kernel_matches_portable_path(c, monkeypatch):
-    backend = current()
-    calls = []
-    blocked = backend.kernels["conv_max_pool_blocked"]
-    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
-                        lambda *a: calls.append(1) or blocked(*a))
-    fast = _run(c.fn, c.inputs, wrt_input=False)
-    assert calls, "the blocked kernel did not run"
-    monkeypatch.setattr(backend, "kernels", {})
-    portable = _run(c.fn, c.inputs, wrt_input=False)
-    for a, b in zip(fast, portable):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
-
-
-@numpy_only
-def test_numpy_blocked_kernel_is_not_used_when_the_input_takes_a_gradient(monkeypatch):
-    backend = current()
-    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
-                        lambda *a: pytest.fail("blocked kernel used for a tracked input"))
-    _run(CASES[0].fn, CASES[0].inputs, wrt_input=True)
+    check_blocked_kernel(c, "conv_max_pool_blocked", monkeypatch)
 
 
 @numpy_only
