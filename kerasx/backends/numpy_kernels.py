@@ -127,6 +127,58 @@ def broadcast_to(x, shape):
     return out
 
 
+def extremum_grad(x, out, g, axes):
+    """The gradient reaching float `x` through `out = x.max(axis=axes)` (or min), with
+    `g` the gradient of `out` (reduced axes kept or not): each group's `g` goes to its
+    extremum. One comparison and one product instead of the portable rule's four
+    passes (mask, cast, count, share); None when a group has tied or NaN extrema,
+    whose shares the portable path works out. When the reduced axes are the middle
+    ones (a global pooling), each sample is seen as rows of several positions with
+    the group's values repeated along them, as `wide` does: NumPy broadcasts over a
+    short last axis with one inner loop per position (64 x 61x61x8: 4.2 -> 3.6 ms
+    with the two passes, -> 1.9 ms with the long rows).
+    """
+    if x.dtype.kind != "f":
+        return None
+    shape = x.shape
+    kept_shape = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    kept, g = np.reshape(out, kept_shape), np.reshape(g, kept_shape)
+    rows = _sample_rows(shape, axes)
+    if rows is not None:
+        x = x.reshape(rows)
+        kept, g = (np.tile(v.reshape(rows[0], 1, -1), rows[2] // shape[-1])
+                   for v in (kept, g))
+    hit = np.equal(x, kept)
+    if np.count_nonzero(hit) != np.size(out):
+        return None
+    return np.multiply(hit, g, dtype=np.result_type(x, g)).reshape(shape)
+
+
+def _sample_rows(shape, axes):
+    """`(samples, rows, row length)` viewing a C-ordered array of `shape` whose middle
+    `axes` are reduced as rows of whole positions (the largest count of positions
+    dividing each sample's, within `_WIDE_VALUES` values), or None when the axes are
+    not the middle ones or no row holds more than one position."""
+    if len(shape) < 3 or axes != tuple(range(1, len(shape) - 1)):
+        return None
+    channels, positions = shape[-1], math.prod(shape[1:-1])
+    per_row = _largest_divisor(positions, max(1, _WIDE_VALUES // max(channels, 1)))
+    if per_row == 1:
+        return None
+    return shape[0], positions // per_row, per_row * channels
+
+
+@functools.lru_cache(maxsize=64)
+def _largest_divisor(n, limit):
+    """The largest divisor of `n` not above `limit`."""
+    best, i = 1, 1
+    while i * i <= n:
+        if n % i == 0:
+            best = max([best] + [d for d in (i, n // i) if d <= limit])
+        i += 1
+    return best
+
+
 def extremum_middle(x, axes, largest):
     """`x.max(axis=axes)` (`largest`) or `x.min(axis=axes)` for consecutive `axes` that
     leave the last axis, with fewer than 256 values after them; None for other calls.
@@ -277,6 +329,7 @@ def softmax_last_axis(x):
 KERNELS = {"add_channels": add_channels,
            "affine_channels": affine_channels,
            "broadcast_to": broadcast_to,
+           "extremum_grad": extremum_grad,
            "extremum_middle": extremum_middle,
            "scatter_add_rows": scatter_add_rows,
            "softmax_last_axis": softmax_last_axis,

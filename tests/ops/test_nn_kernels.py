@@ -308,3 +308,51 @@ def test_numpy_broadcast_to_matches_numpy(value_shape, shape):
     np.testing.assert_array_equal(got, np.broadcast_to(x, shape))
     assert got.dtype == np.float32
     assert got.flags.writeable == (int(np.prod(shape)) <= _FILLED_MAX)
+
+
+@numpy_only
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("shape,axis,keepdims", [((4, 33, 33, 8), (1, 2), False),
+                                                 ((3, 9, 7, 4), (1, 2), True),
+                                                 ((2, 8209, 1), 1, False),  # a prime
+                                                 ((5, 7), None, False), ((6, 5), 1, True),
+                                                 ((3, 4, 5), 0, False)])
+@pytest.mark.parametrize("values", ["distinct", "ties", "nan"])
+def test_numpy_extremum_gradient_matches_portable(largest, shape, axis, keepdims, values,
+                                                  monkeypatch):
+    """Without ties the kernel routes each group's gradient to its extremum; with ties or
+    NaN it declines and the portable rule shares it (the same result either way)."""
+    from kerasx.backends import numpy_kernels
+
+    x = np.random.default_rng(8).standard_normal(shape)
+    if values == "ties":
+        x = np.round(x)  # many equal extrema in each group
+    elif values == "nan":
+        x[(0,) * len(shape)] = np.nan
+    calls = []
+    kernel = numpy_kernels.extremum_grad
+    monkeypatch.setitem(current().kernels, "extremum_grad",
+                        lambda *a: calls.append(kernel(*a)) or calls[-1])
+    reduce = ops.max if largest else ops.min
+
+    def grad():
+        with float64():
+            v = Variable(current().asarray(x))
+            with GradientTape() as tape:
+                out = reduce(v, axis=axis, keepdims=keepdims)
+                loss = ops.sum(out * ops.cos(out))
+            return current().to_numpy(tape.gradient(loss, v))
+
+    fast = grad()
+    assert len(calls) == 1 and (calls[0] is None) == (values != "distinct")
+    monkeypatch.delitem(current().kernels, "extremum_grad")
+    np.testing.assert_array_equal(fast, grad())
+
+
+@numpy_only
+@pytest.mark.parametrize("n,limit,want", [(3721, 1024, 61), (1089, 1024, 363), (8209, 8192, 1),
+                                          (1024, 256, 256), (12, 5, 4), (1, 10, 1)])
+def test_largest_divisor(n, limit, want):
+    from kerasx.backends.numpy_kernels import _largest_divisor
+
+    assert _largest_divisor(n, limit) == want
