@@ -29,6 +29,7 @@ CASES = [
     case("2d_valid_odd_crop", r(2, 7, 8, 2), r(3, 3, 2, 3), r(3)),
     case("2d_no_relu_no_bias", r(2, 6, 6, 2), r(3, 3, 2, 2), relu=False),
     case("2d_no_relu_with_bias", r(2, 6, 7, 1), r(2, 2, 1, 2), r(2), relu=False),
+    case("2d_one_channel_no_bias", r(2, 8, 7, 1), r(3, 2, 1, 3)),
     case("2d_same_strides2", r(1, 7, 6, 2), r(3, 2, 2, 3), r(3), strides=2, padding="same"),
     case("2d_overlapping_pool", r(1, 8, 7, 2), r(2, 2, 2, 2), r(2), pool_size=(3, 2),
          pool_strides=(2, 1)),
@@ -60,6 +61,7 @@ _run = run_with_gradients
 
 
 BLOCKED = [c for c in CASES if c.name in ("2d_first_layer", "2d_no_relu_with_bias",
+                                           "2d_one_channel_no_bias",
                                            "2d_dilation2", "2d_channels_first",
                                            "2d_conv_strides2_pool3", "1d_one_channel_pool3",
                                            "3d_one_channel")]
