@@ -31,7 +31,8 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
     `pooled` is the raw (no bias) maximum `(batch, *pool_sizes, filters)`;
     `offsets` (uint8, same shape) the first maximal position inside each window,
     255 where the maximum is NaN (no gradient, as in the portable pooling
-    backward); `cols` the blocked im2col matrix kept for the kernel gradient.
+    backward); `cols` the blocked im2col matrix kept for the kernel gradient (with
+    `forward_only`, one chunk's, reused by every chunk).
     Works in batch chunks whose products stay in cache. With `forward_only` (no
     gradient will be taken) it declines convolution outputs under 8 MB and inputs
     with more than one channel, which the portable path computes faster.
@@ -47,7 +48,9 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
     if forward_only and (cin > 1 or batch * k * positions * filters * dtype.itemsize
                          < _MIN_FORWARD_BYTES):
         return None
-    cols = np.empty((batch, k, positions, taps * cin), dtype=dtype)
+    rows = min(batch, _chunk_rows(k, positions, max(filters, taps * cin), dtype)) \
+        if forward_only else batch
+    cols = np.empty((rows, k, positions, taps * cin), dtype=dtype)
     pooled = np.empty((batch, positions, filters), dtype=dtype)
     offsets = np.empty(pooled.shape, dtype=np.uint8)
     chunks = _blocked_products(x, kernel, strides, dilation, pool_size, pool_sizes, cols)
@@ -70,26 +73,34 @@ def _blocked_products(x, kernel, strides, dilation, pool_size, pool_sizes, cols,
     one cache-sized batch chunk at a time. Yields the chunk size first, then
     `(start, stop, y)` per chunk, `y` being that chunk's convolution `(stop - start,
     blocks, positions, filters)`, valid until the next chunk. With a `bias`, the last
-    column of `cols` is ones and the product adds the bias as its last term."""
+    column of `cols` is ones and the product adds the bias as its last term. A `cols`
+    of fewer rows than `x` (at least a chunk's) is reused for every chunk."""
     window_shape = kernel.shape[:-2]
     cin, filters = kernel.shape[-2], kernel.shape[-1]
-    batch, k, positions, width = cols.shape
+    batch = x.shape[0]
+    k, positions, width = cols.shape[1:]
     sources = _patch_sources(tuple(window_shape), tuple(strides), tuple(dilation),
                              tuple(pool_size), tuple(pool_sizes))
     w = kernel.reshape(-1, filters)
     if bias is not None:
         w = np.concatenate([w, bias.reshape(1, filters)])
         cols[..., -1] = 1
-    chunk = max(1, _CHUNK_BYTES // (k * positions * max(filters, width) * cols.itemsize))
+    chunk = _chunk_rows(k, positions, max(filters, width), cols.dtype)
     yield chunk
+    reused = len(cols) < batch
     for start in range(0, batch, chunk):
         stop = min(start + chunk, batch)
-        c = cols[start:stop]
+        c = cols[:stop - start] if reused else cols[start:stop]
         view = c.reshape((stop - start, k) + tuple(pool_sizes) + (width,))
         for o, p, index in sources:
             view[:, o, ..., p * cin:(p + 1) * cin] = x[(slice(start, stop),) + index]
         yield start, stop, (c.reshape(-1, width) @ w).reshape(stop - start, k, positions,
                                                               filters)
+
+
+def _chunk_rows(blocks, positions, width, dtype):
+    """Samples per batch chunk: their `(blocks, positions, width)` arrays stay in cache."""
+    return max(1, _CHUNK_BYTES // (blocks * positions * width * np.dtype(dtype).itemsize))
 
 
 def conv_avg_pool_blocked(x, kernel, bias, strides, dilation, pool_size, pool_sizes, relu,
@@ -119,7 +130,10 @@ def conv_avg_pool_blocked(x, kernel, bias, strides, dilation, pool_size, pool_si
     batch, positions = x.shape[0], int(np.prod(pool_sizes))
     taps = int(np.prod(kernel.shape[:-2]))
     dtype = np.result_type(x, kernel) if bias is None else np.result_type(x, kernel, bias)
-    cols = np.empty((batch, k, positions, taps * cin + (bias is not None)), dtype=dtype)
+    width = taps * cin + (bias is not None)
+    rows = min(batch, _chunk_rows(k, positions, max(filters, width), dtype)) if forward_only \
+        else batch
+    cols = np.empty((rows, k, positions, width), dtype=dtype)
     pooled = np.empty((batch, positions, filters), dtype=dtype)
     mask = None if forward_only or not relu else np.empty((batch, k, positions, filters), bool)
     chunks = _blocked_products(x, kernel, strides, dilation, pool_size, pool_sizes, cols,
