@@ -105,3 +105,32 @@ def test_bias_of_another_dtype_promotes():
     want = pool_ref(np.maximum(conv_ref(x, w, (1, 1), "valid", (1, 1), "channels_last", b), 0),
                     (2, 2), (2, 2), "valid", "average")
     np.testing.assert_allclose(ops.convert_to_numpy(out), want, rtol=1e-6, atol=1e-6)
+
+
+@numpy_only
+@pytest.mark.parametrize("op,mode", [(conv_avg_pool, "average"), ("max", "max")])
+def test_numpy_blocked_forward_reuses_one_chunk_buffer(op, mode, monkeypatch):
+    """Forward only, the blocked kernels fill one chunk's im2col buffer again for each
+    chunk (one sample per chunk here) and still give every sample's result."""
+    from kerasx.backends import numpy_conv_pool
+    from kerasx.ops.conv_pool import conv_max_pool
+
+    op = conv_max_pool if op == "max" else op
+    monkeypatch.setattr(numpy_conv_pool, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(numpy_conv_pool, "_MIN_FORWARD_BYTES", 0)
+    backend = current()
+    calls = []
+    name = f"conv_{'avg' if mode == 'average' else 'max'}_pool_blocked"
+    blocked = backend.kernels[name]
+    monkeypatch.setitem(backend.kernels, name,
+                        lambda *a: calls.append(blocked(*a)) or calls[-1])
+    x, w, b = r(5, 9, 8, 1), r(3, 3, 1, 4), r(4)
+    got = ops.convert_to_numpy(op(*[ops.convert_to_tensor(a) for a in (x, w, b)], relu=True))
+    assert calls and calls[0] is not None
+    if mode == "max":
+        assert len(calls[0][2]) == 1  # the im2col buffer holds one chunk, not the batch
+    else:
+        assert calls[0][1] is None  # nothing kept for a backward
+    want = pool_ref(np.maximum(conv_ref(x, w, (1, 1), "valid", (1, 1), "channels_last", b), 0),
+                    (2, 2), (2, 2), "valid", mode)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
