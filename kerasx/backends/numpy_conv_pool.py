@@ -111,7 +111,7 @@ def conv_avg_pool_blocked(x, kernel, bias, strides, dilation, pool_size, pool_si
     `act` ReLU (`relu`) or the identity and `bias` None for none; each window's
     values are added in window order and divided by their count, as the portable
     average pooling does. The bias rides through the product as a column of ones
-    (and its gradient through the kernel gradient's product): at batch 128 on 28x28x1
+    (and its gradient through the kernel gradient's product): at batch 128 on 26x26x1
     -> 32 filters, forward 4.9 -> 4.2 ms and backward 3.25 -> 2.3 ms against adding
     it to the whole convolution output and summing its gradient separately.
     `saved` (None with `forward_only`) holds the blocked im2col matrix and the ReLU's
