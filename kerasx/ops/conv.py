@@ -120,7 +120,12 @@ def pad_spatial(xp, x, pads, value, device):
     shape = tuple(x.shape)
     spatial = tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], pads))
     padded = (shape[0],) + spatial + (shape[-1],)
-    out = xp.full(padded, value, dtype=x.dtype, device=device)
+    # only the borders take `value`: filling the whole array first wrote it twice
+    out = xp.empty(padded, dtype=x.dtype, device=device)
+    for axis, (n, (lo, hi)) in enumerate(zip(shape[1:-1], pads), start=1):
+        for border in (slice(0, lo), slice(lo + n, lo + n + hi)):
+            if border.stop > border.start:
+                out[(slice(None),) * axis + (border, ...)] = value
     out[interior(shape, pads)] = x
     return out
 
