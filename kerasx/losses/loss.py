@@ -106,7 +106,8 @@ class LossFunctionWrapper(Loss):
         # passes a step and changes no value below 2**24.
         if getattr(self.fn, "_takes_class_ids", False):
             y_true = as_tensor(y_true)
-            if current().isdtype(y_true.value.dtype, "integral"):
+            value = getattr(y_true, "value", None)
+            if value is not None and current().isdtype(value.dtype, "integral"):
                 return y_true
         return as_float_tensor(y_true, self.dtype)
 
