@@ -122,6 +122,7 @@ def broadcast_to(x, shape):
     """`xp.broadcast_to(x, shape)`; small results as new arrays (see `_FILLED_MAX`)."""
     if math.prod(shape) > _FILLED_MAX:
         return np.broadcast_to(x, shape)
+    x = np.asarray(x)
     out = np.empty(shape, x.dtype)
     out[...] = x
     return out

@@ -308,6 +308,7 @@ def test_numpy_broadcast_to_matches_numpy(value_shape, shape):
     np.testing.assert_array_equal(got, np.broadcast_to(x, shape))
     assert got.dtype == np.float32
     assert got.flags.writeable == (int(np.prod(shape)) <= _FILLED_MAX)
+    np.testing.assert_array_equal(broadcast_to(0.5, (3, 2)), np.full((3, 2), 0.5))
 
 
 @numpy_only
