@@ -48,6 +48,8 @@ class Loss:
         return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if ops._has_symbolic((y_true, y_pred, sample_weight)):
+            raise _symbolic_call_error(self)
         self._check_host_labels(y_true, y_pred)
         in_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = as_float_tensor(y_pred, self.dtype)
@@ -172,6 +174,17 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
         else:
             x2 = ops.squeeze(x2, axis=-1)
     return x1, x2
+
+
+def _symbolic_call_error(loss):
+    return TypeError(
+        f"The loss {loss.name!r} ({type(loss).__name__}) was called on symbolic tensors "
+        "(KerasTensors of a functional model being built). A Loss object reduces real "
+        "values, with their masks, when the model runs: pass it to compile(loss=...), or "
+        "call it in a custom train_step or in a layer's call(). For per-sample values as a "
+        "node of the graph, call the loss function instead (e.g. "
+        "kerasx.losses.categorical_crossentropy(y_true, y_pred))."
+    )
 
 
 def _size(shape):

@@ -180,6 +180,22 @@ def test_keras_mask_on_predictions_is_respected():
     np.testing.assert_allclose(out.numpy(), 1.5, rtol=1e-6)
 
 
+def test_loss_object_on_symbolic_tensors_is_a_clear_error():
+    x_in, y_in = kerasx.Input((4,)), kerasx.Input((3,))
+    probs = kerasx.layers.Dense(3, activation="softmax")(x_in)
+    with pytest.raises(TypeError, match="symbolic tensors.*compile\\(loss=...\\)"):
+        losses.CategoricalCrossentropy()(y_in, probs)
+    with pytest.raises(TypeError, match="categorical_crossentropy"):
+        losses.CategoricalCrossentropy()(np.eye(3, dtype="float32")[:2], probs)
+    # the function form gives per-sample values as a node of the graph
+    model = kerasx.Model([x_in, y_in], losses.categorical_crossentropy(y_in, probs))
+    x = np.ones((2, 4), np.float32)
+    y = np.eye(3, dtype="float32")[:2]
+    expected = losses.categorical_crossentropy(y, kerasx.Model(x_in, probs)(x))
+    np.testing.assert_allclose(ops.convert_to_numpy(model([x, y])),
+                               ops.convert_to_numpy(expected), rtol=1e-6)
+
+
 def test_custom_loss_written_with_ops_trains(digits):
     x, y, _, _ = digits
     x, y = x[:256], y[:256]
