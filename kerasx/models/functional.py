@@ -491,10 +491,10 @@ def attach_masks(model_name, names, values, mask):
     Returns what `restore_masks` needs to give each input tensor its previous
     mask back once the call is over (an input tensor may be the caller's own).
     """
-    from kerasx.autodiff.tensor import Tensor
-
     if mask is None:
         return []
+    from kerasx.autodiff.tensor import Tensor
+
     masks = _flat_masks(model_name, names, mask)
     if len(masks) != len(values):
         raise ValueError(
