@@ -170,12 +170,15 @@ def main():
                         help="samples per second (each one pauses the process: at 100 the "
                              "steps ran 15-20%% slower and the GEMM sync share doubled)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
     parser.add_argument("--keep", default=None, help="a folder to keep the raw samples in")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child, args.seconds)
+    if shutil.which(args.py_spy) is None:
+        raise SystemExit(f"py-spy was not found (looked for {args.py_spy!r}): install it with "
+                         "`pip install py-spy` or pass its path with --py-spy.")
     out_dir = args.keep or tempfile.mkdtemp(prefix="kerasx-profile-")
     os.makedirs(out_dir, exist_ok=True)
     results = {}
