@@ -27,8 +27,9 @@ def is_sparse(x):
 
 def take_rows(x, idx):
     """The rows `idx` of the NumPy array `x` (`x[idx]`)."""
-    # `take` gathers rows of a 2-D or larger array 25-70% faster than fancy indexing
-    # (0.40 against 1.33 us for 32 rows of 20 floats, 9.6 against 12.7 us for 128 of 784)
+    # `take` gathers the rows of a 2-D or larger array in 25-70% less time than fancy
+    # indexing (0.40 against 1.33 us for 32 rows of 20 floats, 9.6 against 12.7 us for
+    # 128 rows of 784); for 1-D labels indexing is the faster (0.15 against 0.24 us)
     return x.take(idx, axis=0) if x.ndim > 1 else x[idx]
 
 

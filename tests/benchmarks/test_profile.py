@@ -36,7 +36,8 @@ def test_innermost_frames_fall_in_their_category(frame, category):
 
 
 def test_phase_is_the_frame_under_train_step():
-    loop = ["fit (kerasx/trainers/trainer.py:300)", "StepLoop._run_steps (kerasx/trainers/step_loop.py:38)"]
+    loop = ["fit (kerasx/trainers/trainer.py:300)",
+            "StepLoop._run_steps (kerasx/trainers/step_loop.py:38)"]
     step = loop + ["Trainer.train_step (kerasx/trainers/trainer.py:236)"]
     assert phase_of(step + ["GradientTape.gradient (kerasx/autodiff/tape.py:120)"]) == "gradient"
     assert phase_of(step + ["Layer.__call__ (kerasx/layers/layer.py:299)"]) == "forward"
