@@ -12,8 +12,8 @@ included, so no instrumentation changes what is measured:
 - `GEMM`: BLAS compute kernels (`sgemm_kernel...`, `sgemv...`);
 - `GEMM packing`: the BLAS copying panels of its operands into its own layout;
 - `GEMM sync`: the BLAS waiting for its other threads (`exec_blas`, `inner_thread`:
-  the calling thread's share of a two-thread product done, the other's not yet,
-  which grows when another process takes the second core);
+  the calling thread's share of a two-thread product done, the other's not yet);
+  it grows when another process takes the second core, and with the sampling rate;
 - `copies`: array copies and casts (NumPy's assignment and cast loops, `memcpy`);
 - `elementwise`: NumPy's ufunc and reduction loops and libm;
 - `random`: NumPy's bit generators (dropout masks, shuffling);
@@ -23,7 +23,8 @@ included, so no instrumentation changes what is measured:
 - `other`: anything else.
 
 and in one phase of the step by the frame under `train_step` (forward, loss,
-gradient, optimizer, metrics; `batches` is the loop drawing the next batch).
+gradient, optimizer, metrics; `batches` is the step loop outside `train_step`:
+drawing the next batch, callbacks).
 Prints two Markdown tables of percentages of the sampled step-loop time, and
 the mean step time under the profiler (a little above the unprofiled one).
 """
