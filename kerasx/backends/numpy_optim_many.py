@@ -22,7 +22,7 @@ import numpy as np
 
 from kerasx.backends.numpy_optim import (adadelta_step, adadelta_update, adagrad_step,
                                          adagrad_update, adam_step, adam_update, adamax_step,
-                                         adamax_update, nadam_step, nadam_update,
+                                         adamax_update, LARGE, nadam_step, nadam_update,
                                          private_buffer, rmsprop_step, rmsprop_update,
                                          sgd_momentum_update)
 
@@ -78,8 +78,9 @@ def flat_views(buffer, shapes):
 
 
 # weights with fewer elements share one buffer per update (`update_many`); larger ones
-# keep their own passes, which beat copying their gradients into a shared buffer
-FLAT_LIMIT = 32768
+# keep their own passes, which beat copying their gradients into a shared buffer (and
+# take some of them through the BLAS: the per-variable kernels switch at the same size)
+FLAT_LIMIT = LARGE
 
 
 def adam_update_many(params, grads, ms, vs, v_hats, alpha, beta_1, beta_2, epsilon, cache):

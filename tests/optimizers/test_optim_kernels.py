@@ -166,3 +166,59 @@ def test_cupy_kernels_equal_numpy_kernels(name):
                     kernels["weight_decay"](h[0], 0.05)
         for a, b in zip(cu, npy):
             np.testing.assert_allclose(np.asarray(a._value), b.numpy(), rtol=2e-6, atol=1e-7)
+
+
+LARGE_FUSED = [(name, make) for name, make in FUSED
+               if name in ("sgd", "sgd_momentum", "sgd_nesterov", "adam", "amsgrad", "adamw")]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,make", LARGE_FUSED, ids=[f[0] for f in LARGE_FUSED])
+def test_large_variables_through_the_blas_equal_the_portable_update(name, make, dtype,
+                                                                    monkeypatch):
+    """Variables of `numpy_optim.LARGE` elements or more take their moments and steps
+    through the bundled BLAS's `axpby`/`axpy`: the same values as the portable update
+    (and as NumPy's passes) up to rounding."""
+    from kerasx.backends import numpy_blas
+
+    blas = numpy_blas.level1()
+    if blas is None:
+        pytest.skip("this NumPy bundles no OpenBLAS")
+    calls = []
+    for routine in ("axpby", "axpy"):
+        original = getattr(blas, routine)
+        monkeypatch.setattr(blas, routine,
+                            lambda *a, _f=original, _n=routine: calls.append(_n) or _f(*a))
+    rng = np.random.default_rng(8)
+    shape = (numpy_optim.LARGE // 64 + 1, 64)
+    init = rng.normal(size=shape).astype(dtype)
+    grads = [rng.normal(size=shape).astype(dtype) for _ in range(4)]
+
+    def train(kernels=None, with_blas=True):
+        backend = current()
+        saved = backend.kernels
+        if kernels is not None:
+            backend.kernels = kernels
+        try:
+            with monkeypatch.context() as m:
+                if not with_blas:
+                    m.setattr(numpy_optim, "level1", lambda: None)
+                opt = make()
+                var = kerasx.Variable(init.copy())
+                for g in grads:
+                    opt.apply_gradients([(g, var)])
+                return [var.numpy().copy()] + [s.numpy().copy() for s in opt.variables[1:]]
+        finally:
+            backend.kernels = saved
+
+    with use_backend("numpy"):
+        got = train()
+        assert calls, "the BLAS routines were not used"
+        numpy_passes = train(with_blas=False)
+        portable = train(kernels={})
+    # Nesterov's step adds two terms to the weight one after the other (two roundings
+    # at the weight's magnitude, ~1 here), where the portable update adds their sum
+    tol = dict(rtol=2e-6, atol=3e-7) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+    for a, b, c in zip(got, numpy_passes, portable):
+        np.testing.assert_allclose(a, c, **tol)
+        np.testing.assert_allclose(b, c, **tol)
