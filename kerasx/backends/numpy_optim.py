@@ -191,9 +191,35 @@ def rmsprop_update(param, grad, v, m, average, learning_rate, rho, momentum, eps
     mm = None if m is None else private_buffer(m)
     aa = None if average is None else private_buffer(average)
     scratch = np.empty_like(vv)
+    blas = _blas_for(param)
+    if blas is not None and blas.takes(grad, vv, p, *[s for s in (mm, aa) if s is not None]):
+        _rmsprop_blas(blas, p, grad, vv, mm, aa, scratch, learning_rate, rho, momentum, epsilon)
+        return
     change = rmsprop_step(grad, vv, mm, aa, scratch, np.empty_like(vv), learning_rate, rho,
                           momentum, epsilon)
     p -= change
+
+
+def _rmsprop_blas(blas, p, grad, v, m, average, scratch, learning_rate, rho, momentum,
+                  epsilon):
+    """`rmsprop_update` with the running means as `axpby` and the step as `axpy` (6 passes
+    instead of 9 for the plain update)."""
+    np.multiply(grad, grad, out=scratch)
+    blas.axpby(1 - rho, scratch, rho, v)
+    if average is None:
+        np.add(v, epsilon, out=scratch)
+    else:
+        blas.axpby(1 - rho, grad, rho, average)
+        np.multiply(average, average, out=scratch)
+        np.subtract(v, scratch, out=scratch)
+        scratch += epsilon
+    np.sqrt(scratch, out=scratch)
+    np.divide(grad, scratch, out=scratch)
+    if m is None:
+        blas.axpy(-learning_rate, scratch, p)
+    else:
+        blas.axpby(learning_rate, scratch, momentum, m)
+        blas.axpy(-1.0, m, p)
 
 
 def rmsprop_step(grad, v, m, average, scratch, spare, learning_rate, rho, momentum, epsilon):
