@@ -15,7 +15,8 @@ included, so no instrumentation changes what is measured:
   the calling thread's share of a two-thread product done, the other's not yet);
   it grows when another process takes the second core, and with the sampling rate;
 - `copies`: array copies and casts (NumPy's assignment and cast loops, `memcpy`);
-- `elementwise`: NumPy's ufunc and reduction loops and libm;
+- `elementwise`: NumPy's ufunc and reduction loops, libm, and the BLAS's level-1
+  kernels (`saxpby_k...`: the optimizers' updates of large variables);
 - `random`: NumPy's bit generators (dropout masks, shuffling);
 - `NumPy calls`: the rest of NumPy's C code (argument parsing, dtype resolution,
   array creation: the fixed cost of each call);
@@ -56,6 +57,7 @@ _COPY_LOOP = re.compile(r"^_?(?:aligned|contig|strided|swap)_|_to_contig|_to_str
                         r"^raw_array_assign|^npyiter_copy_(?:from|to)_buffers|"
                         r"^mapiter_(?:trivial_)?[gs]et|^PyArray_Transfer|^mem(?:cpy|move|set)")
 _GEMM_KERNEL = re.compile(r"^[sdcz]gem[mv]_(?:small_)?kernel|^[sdcz]gemv_[nt]|_kernel_\d+x\d+")
+_BLAS_LEVEL1 = re.compile(r"^[sdcz](?:axpby|axpy|scal|dot)_k")
 _FRAME = re.compile(r"^(?P<name>.*?) \((?P<where>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -69,6 +71,8 @@ def classify(frame):
     if "blas" in lib or "mkl" in lib:
         if _GEMM_KERNEL.search(name):
             return "GEMM"
+        if _BLAS_LEVEL1.search(name):
+            return "elementwise"
         return "GEMM packing" if "copy" in name else "GEMM sync"
     if "random" in where:
         return "random"

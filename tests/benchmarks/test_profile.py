@@ -14,6 +14,8 @@ BLAS = "libscipy_openblas64_-32a4b2a6.so"
     (f"sgemv_kernel_4x8 ({BLAS})", "GEMM"),
     (f"sgemm_oncopy_SKYLAKEX ({BLAS})", "GEMM packing"),
     (f"exec_blas ({BLAS})", "GEMM sync"),
+    (f"saxpby_k_SKYLAKEX ({BLAS})", "elementwise"),
+    (f"daxpy_k_HASWELL ({BLAS})", "elementwise"),
     (f"inner_thread ({BLAS})", "GEMM sync"),
     (f"FLOAT_add_X86_V3 ({UMATH})", "elementwise"),
     (f"FLOAT_pairwise_sum ({UMATH})", "elementwise"),
