@@ -33,6 +33,8 @@ class Level1:
 
     def __init__(self, lib, prefix, suffix, integer):
         self._axpby, self._axpy = {}, {}
+        # a 32-bit interface cannot count past this (ctypes would wrap the size silently)
+        self._max_size = 2 ** (8 * ctypes.sizeof(integer) - 1) - 1
         for dtype, letter, real in ((np.float32, "s", ctypes.c_float),
                                     (np.float64, "d", ctypes.c_double)):
             axpby = getattr(lib, f"{prefix}{letter}axpby{suffix}")
@@ -45,9 +47,10 @@ class Level1:
             self._axpby[np.dtype(dtype)], self._axpy[np.dtype(dtype)] = axpby, axpy
 
     def takes(self, *arrays):
-        """True when every array is C-contiguous, of one float dtype and one size."""
+        """True when every array is C-contiguous, of one float dtype and one size that the
+        BLAS's integers can count."""
         first = arrays[0]
-        if first.dtype not in self._axpy:
+        if first.dtype not in self._axpy or first.size > self._max_size:
             return False
         for a in arrays:
             if a.dtype != first.dtype or a.size != first.size or not a.flags.c_contiguous:

@@ -50,3 +50,13 @@ def test_declines_what_it_cannot_take():
         assert not blas.axpy(2.0, *args)
         assert not blas.axpby(2.0, args[0], 3.0, args[1])
         np.testing.assert_array_equal(args[1], before)
+
+
+def test_a_32_bit_interface_declines_sizes_it_cannot_count(monkeypatch):
+    blas = _routines()
+    monkeypatch.setattr(blas, "_max_size", 7)
+    x = np.ones(8, np.float32)
+    y = np.ones(8, np.float32)
+    assert not blas.axpy(2.0, x, y) and not blas.takes(x, y)
+    assert blas.axpy(2.0, x[:7], y[:7])
+    np.testing.assert_array_equal(y, [3.0] * 7 + [1.0])
