@@ -120,9 +120,7 @@ def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
     blas = _blas_for(param)
     if blas is not None and blas.takes(grad, mm, vv, p):
         # the moments as `b m + (1 - b) g`, the step as one `axpy`: 7 passes, not 12
-        blas.axpby(1 - beta_1, grad, beta_1, mm)
-        np.multiply(grad, grad, out=scratch)
-        blas.axpby(1 - beta_2, scratch, beta_2, vv)
+        _moments_blas(blas, grad, mm, vv, scratch, beta_1, beta_2)
         _ratio(mm, vv, hat, scratch, epsilon)
         blas.axpy(-alpha, scratch, p)
         return
@@ -150,6 +148,13 @@ def _ratio(m, v, v_hat, scratch, epsilon):
     np.divide(m, scratch, out=scratch)
 
 
+def _moments_blas(blas, grad, m, v, scratch, beta_1, beta_2):
+    """`_moments` as `m = b1 m + (1 - b1) g` and `v = b2 v + (1 - b2) g^2` (BLAS `axpby`)."""
+    blas.axpby(1 - beta_1, grad, beta_1, m)
+    np.multiply(grad, grad, out=scratch)
+    blas.axpby(1 - beta_2, scratch, beta_2, v)
+
+
 def _moments(grad, m, v, scratch, beta_1, beta_2):
     """Adam's running moments in place: `m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2)`."""
     np.subtract(grad, m, out=scratch)
@@ -164,6 +169,18 @@ def _moments(grad, m, v, scratch, beta_1, beta_2):
 def adamax_update(param, grad, m, u, learning_rate, correction, beta_1, beta_2, epsilon):
     """`m += (g - m)(1 - b1); u = max(b2 u, |g|); param -= lr m / (correction (u + eps))`."""
     p, mm, uu = private_buffer(param), private_buffer(m), private_buffer(u)
+    blas = _blas_for(param)
+    if blas is not None and blas.takes(grad, mm, uu, p):
+        # 7 passes instead of 11: the first moment as `axpby`, the step as `axpy`
+        scratch = np.empty_like(mm)
+        blas.axpby(1 - beta_1, grad, beta_1, mm)
+        uu *= beta_2
+        np.abs(grad, out=scratch)
+        np.maximum(uu, scratch, out=uu)
+        np.add(uu, epsilon, out=scratch)
+        np.divide(mm, scratch, out=scratch)
+        blas.axpy(-learning_rate / correction, scratch, p)
+        return
     p -= adamax_step(grad, mm, uu, np.empty_like(mm), learning_rate, correction, beta_1,
                      beta_2, epsilon)
 
@@ -308,9 +325,28 @@ def nadam_update(param, grad, m, v, learning_rate, coefficients, epsilon):
     """One Nadam step; `coefficients` are `(beta_1, beta_2, u_t, u_t_1, 1 - prod_t_1,
     1 - prod_t, 1 - beta_2^t)` for this step."""
     p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
+    blas = _blas_for(param)
+    if blas is not None and blas.takes(grad, mm, vv, p):
+        _nadam_blas(blas, p, grad, mm, vv, learning_rate, coefficients, epsilon)
+        return
     change = nadam_step(grad, mm, vv, np.empty_like(mm), np.empty_like(mm), learning_rate,
                         coefficients, epsilon)
     p -= change
+
+
+def _nadam_blas(blas, p, grad, m, v, learning_rate, coefficients, epsilon):
+    """`nadam_update` with the moments and `m_hat` as `axpby`/`axpy` and the step as
+    `axpy`: 10 passes instead of 16."""
+    beta_1, beta_2, u_t, u_t_1, rest_t_1, rest_t, correction_2 = coefficients
+    scratch, spare = np.empty_like(m), np.empty_like(m)
+    _moments_blas(blas, grad, m, v, scratch, beta_1, beta_2)
+    np.multiply(m, u_t_1 / rest_t_1, out=scratch)
+    blas.axpy((1 - u_t) / rest_t, grad, scratch)
+    np.divide(v, correction_2, out=spare)
+    np.sqrt(spare, out=spare)
+    spare += epsilon
+    np.divide(scratch, spare, out=scratch)
+    blas.axpy(-learning_rate, scratch, p)
 
 
 def nadam_step(grad, m, v, scratch, spare, learning_rate, coefficients, epsilon):

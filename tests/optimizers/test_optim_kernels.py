@@ -170,7 +170,8 @@ def test_cupy_kernels_equal_numpy_kernels(name):
 
 LARGE_FUSED = [(name, make) for name, make in FUSED
                if name in ("sgd", "sgd_momentum", "sgd_nesterov", "adam", "amsgrad", "adamw",
-                           "rmsprop", "rmsprop_centered_momentum", "rmsprop_momentum")]
+                           "rmsprop", "rmsprop_centered_momentum", "rmsprop_momentum",
+                           "adamax", "nadam")]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
