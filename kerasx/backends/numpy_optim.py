@@ -13,8 +13,9 @@ optimizer ever sees its values change.
 Variables of `LARGE` elements or more take some of their passes through the
 BLAS's `axpby` and `axpy` where NumPy bundles one (`numpy_blas`): one pass on the
 BLAS's threads for two or three NumPy passes. The values agree with NumPy's to
-rounding (`b x + a y` is not computed as `x + (y - x) a`); smaller variables keep
-the NumPy passes, the same as `numpy_optim_many` runs over their shared buffers.
+rounding (`m = b m + (1 - b) g` rounds differently from `m += (g - m)(1 - b)`);
+smaller variables keep the NumPy passes, the same as `numpy_optim_many` runs over
+their shared buffers.
 """
 
 import sys
