@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv-lowest}
-"${PYTHON:-python3}" -m venv "$VENV"
+# --clear: a venv left by an earlier run (perhaps of another Python) is made afresh
+"${PYTHON:-python3}" -m venv --clear "$VENV"
 . "$VENV/bin/activate"
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet "numpy==2.0.*" "array-api-compat==1.11.*" "array-api-strict==2.6.*" \
