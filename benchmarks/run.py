@@ -53,7 +53,8 @@ def blas_info():
 
 
 def run_worker(python, impl, workload, args):
-    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": str(args.threads),
+    path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": str(args.threads),
            "OPENBLAS_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     if impl == "kerasx" and args.device == "cuda":
         env["KERASX_BACKEND"] = "cupy"
