@@ -28,7 +28,7 @@ def test_import_kerasx_pulls_in_no_heavy_library():
             "heavy = ['cupy', 'cupyx', 'torch', 'jax', 'tensorflow', 'h5py', 'matplotlib', "
             "'sklearn', 'scipy', 'array_api_strict']\n"
             "print(','.join(m for m in heavy if m in sys.modules))")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.pop("KERASX_BACKEND", None)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout.strip()

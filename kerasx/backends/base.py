@@ -129,7 +129,10 @@ def dtype_name(dtype):
         return _NAME_CACHE[key]
     except (KeyError, TypeError):
         pass
-    name = (getattr(dtype, "name", None) or str(dtype)).rsplit(".", 1)[-1]
+    if isinstance(dtype, type):  # NumPy's scalar types, which CuPy's namespace uses as dtypes
+        name = np.dtype(dtype).name
+    else:
+        name = (getattr(dtype, "name", None) or str(dtype)).rsplit(".", 1)[-1]
     try:
         _NAME_CACHE[key] = name
     except TypeError:

@@ -3,7 +3,8 @@
 import numpy as np
 
 from kerasx.backends.base import Backend
-from kerasx.backends.random import RandomGenerator, global_generator
+from kerasx.backends.random import (RandomGenerator, global_generator,
+                                    mask_threshold)
 
 
 class CupyBackend(Backend):
@@ -42,7 +43,9 @@ class CupyBackend(Backend):
 
     def _from_host(self, array, dtype):
         with self.device:
-            return self._cupy.asarray(array, dtype=dtype)
+            # row-major on the device whatever the host layout, so a loaded or assigned
+            # weight takes the same cuBLAS kernels (and rounding) as the one it replaces
+            return self._cupy.asarray(np.ascontiguousarray(array), dtype=dtype)
 
     def to_numpy(self, x):
         if self.is_native(x):
@@ -59,23 +62,34 @@ class CupyBackend(Backend):
             self.kernels.update(module.kernels(self._cupy))
 
 
+# SplitMix64 over the element index, from a key drawn on the host: a counter-based
+# stream, so a mask depends only on the host generator's state (see `splitmix_bernoulli`)
+_MASK_KERNEL = ("uint64 key, uint64 threshold", "T mask", """
+    unsigned long long z = key + (unsigned long long)(i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    mask = (T)((z >> 32) < threshold ? 1.0f : 0.0f);""", "kerasx_bernoulli_mask")
+
+
 class _CupyRandomGenerator(RandomGenerator):
     """Initial weights come from the shared host generator (equal on every
-    backend); masks drawn every step come from CuPy's own generator on the GPU."""
+    backend). Masks drawn every step are made on the GPU from one 64-bit key
+    drawn from that host generator, so `set_random_seed`, `random.get_state` and
+    `set_state` (BackupAndRestore) govern them as they govern the host draws:
+    the same seed gives the same masks, and a resumed run continues the
+    interrupted one's stream. The masks are not those of the NumPy backend,
+    which compares host random bits (`bernoulli_from_bits`)."""
 
     def __init__(self, backend):
         super().__init__(backend)
-        self._device_gen = None
-        self._seed = None
+        self._kernel = None
 
     def _device_bernoulli(self, shape, p, dtype):
-        from kerasx.backends.random import _GLOBAL
-
         cupy = self.backend._cupy
-        if self._device_gen is None or self._seed != _GLOBAL["seed"]:
-            self._seed = _GLOBAL["seed"]
-            seed = global_generator().integers(2**63) if self._seed is None else self._seed
-            with self.backend.device:
-                self._device_gen = cupy.random.default_rng(seed)
+        if self._kernel is None:
+            self._kernel = cupy.ElementwiseKernel(*_MASK_KERNEL)
+        key = global_generator().bit_generator.random_raw()
         with self.backend.device:
-            return (self._device_gen.random(shape, dtype=cupy.float32) < p).astype(dtype)
+            out = cupy.empty(shape, dtype=self.backend.dtype(dtype))
+            return self._kernel(np.uint64(key), np.uint64(mask_threshold(p)), out)

@@ -149,3 +149,26 @@ def bernoulli_from_bits(generator, shape, p):
     if threshold == 2 ** bits:
         return np.ones(shape, dtype=bool)
     return words.view(dtype)[:n].reshape(shape) < dtype(threshold)
+
+
+def mask_threshold(p):
+    """The 32-bit threshold of a keep probability `p` for `splitmix_bernoulli`."""
+    return min(max(round(p * 2.0 ** 32), 0), 2 ** 32)
+
+
+def splitmix64(key, n):
+    """Outputs 1..n of SplitMix64 started from state `key`, as uint64."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + np.arange(1, n + 1, dtype=np.uint64) * golden
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def splitmix_bernoulli(key, shape, p):
+    """The host reference of the CuPy backend's device masks: entry `i` is True when
+    the high 32 bits of `splitmix64(key, n)[i]` are below `mask_threshold(p)`. A key
+    is one raw 64-bit draw of the global generator."""
+    z = splitmix64(key, math.prod(shape))
+    return ((z >> np.uint64(32)) < np.uint64(mask_threshold(p))).reshape(tuple(shape))

@@ -331,7 +331,9 @@ class Orthogonal(RandomInitializer):
         q, r = xp.linalg.qr(a)
         q = q * xp.sign(xp.linalg.diagonal(r))[None, :]
         if rows < cols:
-            q = xp.matrix_transpose(q)
+            # flattened to copy it row-major: the transposed view would leave the kernel
+            # column-major, a layout the in-place optimizer kernels and cuBLAS treat apart
+            q = xp.reshape(xp.matrix_transpose(q), (-1,))
         q = xp.reshape(q, shape)
         if self.gain != 1:
             q = q * self.gain

@@ -27,7 +27,7 @@ def test_unknown_backend_lists_the_available_ones():
 def test_unknown_backend_in_environment_fails_at_first_use():
     proc = subprocess.run([sys.executable, "-c", "import kerasx; kerasx.ops.ones((2,))"],
                           capture_output=True, text=True,
-                          env={**os.environ, "KERASX_BACKEND": "tensorflw", "PYTHONPATH": ROOT})
+                          env={**os.environ, "KERASX_BACKEND": "tensorflw", "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")})
     assert proc.returncode != 0
     assert "Unknown backend 'tensorflw'" in proc.stderr
 
@@ -128,7 +128,7 @@ def test_cupy_without_cuda_names_the_install_command():
             "from kerasx.backends import get_backend\n"
             "try:\n    get_backend('cupy')\nexcept (ImportError, RuntimeError) as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": ROOT}).stdout
+                         env={**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}).stdout
     try:
         import cupy  # noqa: F401  (only whether it imports matters)
         has_cupy = True
@@ -159,5 +159,16 @@ def test_fit_with_arrays_of_another_library_names_the_mix():
         model.fit(x, y, verbose=0)
         return
     with pytest.raises(TypeError, match=r"`x` is an array of array_api_strict but the active backend "
-                                        r"is 'numpy'.*cannot be mixed"):
+                                        rf"is '{current().name}'.*cannot be mixed"):
         model.fit(x, y, verbose=0)
+
+
+def test_dtype_accepts_numpy_scalar_types(backend):
+    """CuPy's namespace uses NumPy's scalar types (`numpy.int64`, a class) as dtypes."""
+    from kerasx.backends.base import dtype_name
+
+    assert [dtype_name(t) for t in (np.int64, np.float32, np.bool_, np.uint8)] == [
+        "int64", "float32", "bool", "uint8"]
+    int64 = backend.dtype("int64")
+    assert backend.dtype(int64) == int64 and backend.dtype(np.int64) == int64
+    assert backend.to_numpy(backend.asarray([1, 2], dtype=int64)).dtype == np.int64

@@ -84,8 +84,8 @@ def test_predict_does_not_need_compile_and_returns_each_output():
     out = model.predict(x, batch_size=10, verbose=0)
     assert isinstance(out, list) and [o.shape for o in out] == [(25, 2), (25, 1)]
     whole = model.predict(x, batch_size=25, verbose=0)
-    for a, b in zip(out, whole):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
+    for a, b in zip(out, whole):  # cuBLAS may sum in another order for another batch size
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
 def test_train_on_batch_is_one_sgd_step_and_resets_metrics():
