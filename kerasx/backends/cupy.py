@@ -45,7 +45,7 @@ class CupyBackend(Backend):
         with self.device:
             # row-major on the device whatever the host layout, so a loaded or assigned
             # weight takes the same cuBLAS kernels (and rounding) as the one it replaces
-            return self._cupy.asarray(np.ascontiguousarray(array), dtype=dtype)
+            return self._cupy.asarray(np.asarray(array, order="C"), dtype=dtype)
 
     def to_numpy(self, x):
         if self.is_native(x):
