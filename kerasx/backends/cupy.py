@@ -56,9 +56,9 @@ class CupyBackend(Backend):
         self._cupy.cuda.get_current_stream().synchronize()
 
     def _register_kernels(self):
-        from kerasx.backends import cupy_conv, cupy_kernels, cupy_optim, cupy_rnn
+        from kerasx.backends import cupy_conv, cupy_kernels, cupy_optim, cupy_rnn, cupy_softmax
 
-        for module in (cupy_kernels, cupy_conv, cupy_rnn, cupy_optim):
+        for module in (cupy_kernels, cupy_conv, cupy_rnn, cupy_optim, cupy_softmax):
             self.kernels.update(module.kernels(self._cupy))
 
 

@@ -8,6 +8,8 @@ from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.testing import check_gradients, float64
 
+FUSED = ("numpy", "cupy")  # the backends with a fused sparse softmax cross-entropy
+
 
 def _loss_and_grad(labels, logits, g):
     z = Variable(current().asarray(logits))
@@ -28,8 +30,8 @@ def _loss_and_grad(labels, logits, g):
 ], ids=["int", "float", "out_of_range", "far_out_of_range", "uint8", "int32"])
 def test_fast_kernel_matches_portable_path(labels, dtype, monkeypatch):
     backend = current()
-    if backend.name != "numpy":
-        pytest.skip("the fast kernel is the NumPy backend's")
+    if backend.name not in FUSED:
+        pytest.skip("the NumPy and CuPy backends have the fused kernel")
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((5, 4)) * 3).astype(dtype)
     g = rng.standard_normal(5).astype(dtype)
@@ -56,8 +58,8 @@ def test_cross_entropy_after_a_softmax_reuses_it_bitwise(dtype, monkeypatch):
     maxima and sums instead of recomputing them: the same losses and gradients, bit
     for bit (and from any other tensor's softmax, nothing is taken)."""
     backend = current()
-    if backend.name != "numpy":
-        pytest.skip("the fast kernel is the NumPy backend's")
+    if backend.name not in FUSED:
+        pytest.skip("the NumPy and CuPy backends have the fused kernel")
     rng = np.random.default_rng(4)
     logits = (rng.standard_normal((6, 5)) * 4).astype(dtype)
     labels = np.array([0, 4, 2, 7, 1, 3])  # 7 is out of range: loss and gradient 0
@@ -75,10 +77,10 @@ def test_cross_entropy_after_a_softmax_reuses_it_bitwise(dtype, monkeypatch):
         assert a.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(a, b)
     assert results[0][0][3] == 0 and not results[0][1][3].any()
-    from kerasx.backends.numpy_kernels import sparse_softmax_cross_entropy
+    original = backend.kernel("sparse_softmax_cross_entropy")
     other = ops.softmax(ops.convert_to_tensor(logits[::-1].copy()))
     calls = []
-    kernel = lambda *args: calls.append(len(args)) or sparse_softmax_cross_entropy(*args)
+    kernel = lambda *args: calls.append(len(args)) or original(*args)
     monkeypatch.setitem(backend.kernels, "sparse_softmax_cross_entropy", kernel)
     ops.softmax_cross_entropy(labels, ops.convert_to_tensor(logits), sparse=True, probs=other)
     ops.softmax_cross_entropy(labels, other.logits[1], sparse=True, probs=other)
@@ -87,11 +89,12 @@ def test_cross_entropy_after_a_softmax_reuses_it_bitwise(dtype, monkeypatch):
 
 def test_fast_kernel_declines_other_layouts():
     backend = current()
-    if backend.name != "numpy":
-        pytest.skip("the fast kernel is the NumPy backend's")
+    if backend.name not in FUSED:
+        pytest.skip("the NumPy and CuPy backends have the fused kernel")
     kernel = backend.kernel("sparse_softmax_cross_entropy")
-    assert kernel(np.zeros((2, 3, 4)), np.zeros((2, 3), int)) is None
-    assert kernel(np.zeros((2, 4)), np.zeros((2, 1), int)) is None
+    zeros = lambda *shape: backend.asarray(np.zeros(shape))
+    assert kernel(zeros(2, 3, 4), zeros(2, 3)) is None
+    assert kernel(zeros(2, 4), zeros(2, 1)) is None
 
 
 # -- sums over consecutive middle axes as products with ones ---------------------------------
