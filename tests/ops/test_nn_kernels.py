@@ -12,7 +12,9 @@ FUSED = ("numpy", "cupy")  # the backends with a fused sparse softmax cross-entr
 
 
 def _loss_and_grad(labels, logits, g):
-    z = Variable(current().asarray(logits))
+    backend = current()
+    z = Variable(backend.asarray(logits))
+    labels, g = backend.asarray(labels), backend.asarray(g)
     with GradientTape() as tape:
         out = ops.softmax_cross_entropy(labels, z, sparse=True)
         weighted = ops.sum(ops.multiply(out, g))
@@ -62,8 +64,8 @@ def test_cross_entropy_after_a_softmax_reuses_it_bitwise(dtype, monkeypatch):
         pytest.skip("the NumPy and CuPy backends have the fused kernel")
     rng = np.random.default_rng(4)
     logits = (rng.standard_normal((6, 5)) * 4).astype(dtype)
-    labels = np.array([0, 4, 2, 7, 1, 3])  # 7 is out of range: loss and gradient 0
-    g = rng.standard_normal(6).astype(dtype)
+    labels = backend.asarray(np.array([0, 4, 2, 7, 1, 3]))  # 7 is out of range: loss, gradient 0
+    g = backend.asarray(rng.standard_normal(6).astype(dtype))
     results = []
     for reuse in (True, False):
         z = Variable(backend.asarray(logits))
