@@ -161,8 +161,9 @@ def kernels(cupy):
             rec = cupy.empty((b, 4 * u), x_tm.dtype)
             keep = step_masks(mask_tm, t_len, b)
             # the kernel enters each product column-major (a transposed row-major copy,
-            # which the backward reuses): with the row-major kernel itself the `lstm`
-            # benchmark on an H200 fell from 58-66k to 43-46k samples/s
+            # which the backward reuses), the layout it had before orthogonal kernels
+            # became row-major; after that change the `lstm` benchmark on an H200 fell
+            # from 58-66k to 43-46k samples/s (this layout is not yet re-measured there)
             rt = cupy.ascontiguousarray(rkernel.T)
             for t in range(t_len):
                 hp = hseq[t] if rmask is None else hseq[t] * rmask
