@@ -1,7 +1,8 @@
 """`Tensor`: a backend array plus, while a tape records, the node that made it."""
 
 from kerasx.backends import current
-from kerasx.backends.base import dtype_name
+from kerasx.backends.base import dtype_name, is_foreign_array
+from kerasx.backends.host import is_host_value
 
 
 class TensorOps:
@@ -70,6 +71,18 @@ class Tensor(TensorOps):
         return f"<Tensor shape={self.shape} dtype={self.dtype}{' tracked' if self.tracked else ''}>"
 
 
+_PLAIN = (int, float, complex, type(None))
+
+
 def value_of(x):
-    """The backend array behind a Tensor or Variable; anything else unchanged."""
-    return x.value if isinstance(x, TensorOps) else x
+    """The backend array behind a Tensor or Variable. NumPy arrays and scalars, which
+    Keras's ops take on every backend, are moved to the backend; an array of another
+    library is the backend's clear error; anything else is returned unchanged."""
+    if isinstance(x, TensorOps):
+        return x.value
+    if isinstance(x, _PLAIN):
+        return x
+    backend = current()
+    if backend.is_native(x) or not (is_host_value(x) or is_foreign_array(x)):
+        return x
+    return backend.asarray(x)

@@ -94,7 +94,7 @@ class Backend:
             dtype = self.dtype(dtype)
         if self.is_native(x):
             return x if dtype is None or x.dtype == dtype else xp.astype(x, dtype)
-        if _is_foreign_array(x):
+        if is_foreign_array(x):
             raise TypeError(
                 f"Received an array of type {type(x).__module__}.{type(x).__name__} while the "
                 f"active backend is {self.name!r}. Arrays of different libraries cannot be mixed: "
@@ -140,6 +140,8 @@ def dtype_name(dtype):
     return name
 
 
-def _is_foreign_array(x):
+def is_foreign_array(x):
+    """True for an array of an array library other than NumPy (CuPy, array_api_strict,
+    PyTorch, JAX): never taken silently, since which device it lives on is unknown."""
     module = type(x).__module__.split(".", 1)[0]
     return module in ("cupy", "cupyx", "array_api_strict", "torch", "jax", "jaxlib")

@@ -16,6 +16,11 @@ def is_host_array(x):
     return isinstance(x, np.ndarray)
 
 
+def is_host_value(x):
+    """A NumPy array or NumPy scalar."""
+    return isinstance(x, (np.ndarray, np.generic))
+
+
 def to_host(x, dtype=None):
     """Any array-like (NumPy, lists, scalars) as a NumPy array."""
     return np.asarray(x, dtype=dtype)

@@ -17,6 +17,7 @@ import warnings
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.backends import current, host
+from kerasx.backends.base import is_foreign_array
 
 
 def map_structure(fn, structure):
@@ -48,13 +49,6 @@ def is_numeric_nested_list(x):
     if isinstance(first, (list, tuple)):
         return all(is_numeric_nested_list(v) for v in x)
     return all(_is_number(v) for v in x)
-
-
-def is_foreign_array(a):
-    """True for an array of another array library than the host's and the backend's."""
-    from kerasx.backends.base import _is_foreign_array
-
-    return _is_foreign_array(a)
 
 
 def standardize(x, name):
