@@ -172,6 +172,7 @@ def main():
             for impl in order:
                 r = run_worker(pythons[impl], impl, w, args)
                 results.append(r)
+                write_results(args.output, rate, results)  # so far, in case the run is cut
                 print(f"  repeat {repeat + 1} {w:5s} {impl:7s} "
                       + (f"train {r['train_samples_per_s']:,.0f}/s predict {r['predict_samples_per_s']:,.0f}/s "
                          f"rss {r['peak_rss_mb']:.0f} MB" if "error" not in r else f"error {r['error']}"),
@@ -180,8 +181,12 @@ def main():
     print()
     print_table(rows, impls)
     print_best(rows, impls)
-    if args.output:
-        with open(args.output, "w") as f:
+    write_results(args.output, rate, results)
+
+
+def write_results(path, rate, results):
+    if path:
+        with open(path, "w") as f:
             json.dump({"gemm_gflops": rate, "blas": blas_info(), "results": results}, f, indent=1)
 
 
