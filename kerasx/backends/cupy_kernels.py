@@ -1,5 +1,7 @@
 """Fast CuPy kernels for hot ops; each compiles lazily on its first use."""
 
+from kerasx.backends.cupy_build import kernel_cache
+
 # One thread per (row run, column) of the stably sorted indices sums that run's updates
 # in their original order: the rounding of `numpy.add.at`, the same on every run, where
 # atomic adds would sum in whatever order the threads arrive.
@@ -18,7 +20,7 @@ _SUM_SORTED_RUNS = (
 
 def kernels(cupy):
     """The CuPy fast-path table. The portable array-API path stays the reference."""
-    sum_runs = []
+    kernel = kernel_cache(cupy)
 
     def scatter_add_rows(table_shape, indices, updates, dtype):
         """out[indices[i]] += updates[i] (embedding gradients), deterministically: the
@@ -35,11 +37,9 @@ def kernels(cupy):
             ranked = rows[order]
             starts = cupy.flatnonzero(cupy.concatenate(
                 [cupy.ones(1, dtype=bool), ranked[1:] != ranked[:-1]]))
-            if not sum_runs:
-                sum_runs.append(cupy.ElementwiseKernel(*_SUM_SORTED_RUNS))
             runs = starts.size
-            sum_runs[0](starts, order, rows, values, n, runs, d, table_shape[0], out,
-                        size=runs * d)
+            kernel(_SUM_SORTED_RUNS)(starts, order, rows, values, n, runs, d, table_shape[0],
+                                     out, size=runs * d)
         return out
 
     return {"scatter_add_rows": scatter_add_rows}

@@ -10,6 +10,8 @@ for the whole gate update (forward) or its gradient (backward); the input
 projection and the weight gradients are single matmuls over all timesteps.
 """
 
+from kerasx.backends.cupy_build import kernel_cache
+
 _LSTM_FORWARD = (
     "raw T rec, T c_prev, T h_prev, bool m, int32 U",
     "raw T z, T c, T tc, T h",
@@ -87,13 +89,7 @@ _GRU_BACKWARD = (
 
 def kernels(cupy):
     """The fast-path table for this family of ops."""
-    compiled = {}
-
-    def kernel(spec):
-        # ElementwiseKernel compiles on first call; creating it here keeps import cheap.
-        if spec[3] not in compiled:
-            compiled[spec[3]] = cupy.ElementwiseKernel(*spec)
-        return compiled[spec[3]]
+    kernel = kernel_cache(cupy)
 
     def supported(names, dmask, rmask):
         return (tuple(names) == ("tanh", "sigmoid")

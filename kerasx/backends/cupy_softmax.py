@@ -10,6 +10,8 @@ order, so values differ from the portable tree reductions by rounding. Rows wide
 than `MAX_CLASSES` keep the portable path, which spreads a row over many threads.
 """
 
+from kerasx.backends.cupy_build import kernel_cache
+
 MAX_CLASSES = 4096
 
 _SOFTMAX_ROWS = ("raw T x, int64 classes", "raw T probs, raw T maxima, raw T sums", """
@@ -41,12 +43,7 @@ _XENT_GRAD = ("raw T probs, raw I labels, raw T g, int64 classes", "T grad", """
 
 def kernels(cupy):
     """The fused softmax and sparse cross-entropy; each compiles on its first launch."""
-    compiled = {}
-
-    def kernel(spec):
-        if spec[3] not in compiled:
-            compiled[spec[3]] = cupy.ElementwiseKernel(*spec)
-        return compiled[spec[3]]
+    kernel = kernel_cache(cupy)
 
     def usable(x):
         return (isinstance(x, cupy.ndarray) and x.dtype in (cupy.float32, cupy.float64)
