@@ -342,11 +342,16 @@ class ArrayBatches:
 
     def _batches(self, order):
         backend = current()
-        x_rows, y_rows, w_rows = (_batch_rows(s, backend)
-                                  for s in (self.x, self.y, self.sample_weight))
+        structures = (self.x, self.y, self.sample_weight)
+        x_rows, y_rows, w_rows = (_batch_rows(s, backend) for s in structures)
+        # an array already on the device takes its rows by indices on the device: the
+        # order moves there once per pass, not a slice of it (and a wait) every step
+        on_device = order
+        if order is not None and any(_is_lone_device_array(s) for s in structures):
+            on_device = backend.asarray(order)
         for start in range(0, self.n, self.batch_size):
             stop = min(start + self.batch_size, self.n)
-            idx = None if order is None else order[start:stop]
+            idx = None if order is None else (order[start:stop], on_device[start:stop])
             yield x_rows(start, stop, idx), y_rows(start, stop, idx), w_rows(start, stop, idx)
 
     def _close_pass(self):
@@ -360,22 +365,28 @@ class ArrayBatches:
         self._close_pass()
 
 
+def _is_lone_device_array(structure):
+    return not (structure is None or isinstance(structure, (list, tuple, dict))
+                or host.is_sparse(structure) or host.is_host_array(structure))
+
+
 def _batch_rows(structure, backend):
     """`rows(start, stop, indices)`: the device batch of `structure` (rows `start:stop`,
-    or the rows `indices` when not None), as `to_device(slice_rows(...))` or
-    `to_device(take(...))` would give it; a lone array skips the structure walk."""
+    or, when `indices` is not None, the rows it names: a pair of the same indices on the
+    host and on the device), as `to_device(slice_rows(...))` or `to_device(take(...))`
+    would give it; a lone array skips the structure walk."""
     if structure is None:
         return lambda start, stop, idx: None
     if isinstance(structure, (list, tuple, dict)) or host.is_sparse(structure):
         return lambda start, stop, idx: to_device(
-            slice_rows(structure, start, stop) if idx is None else take(structure, idx))
-    asarray = backend.asarray
+            slice_rows(structure, start, stop) if idx is None else take(structure, idx[0]))
     if host.is_host_array(structure):
+        asarray = backend.asarray
         return lambda start, stop, idx: Tensor(asarray(
-            structure[start:stop, ...] if idx is None else host.take_rows(structure, idx)))
+            structure[start:stop, ...] if idx is None else host.take_rows(structure, idx[0])))
+    take_rows = backend.xp.take
     return lambda start, stop, idx: Tensor(
-        structure[start:stop, ...] if idx is None
-        else backend.xp.take(structure, asarray(idx), axis=0))
+        structure[start:stop, ...] if idx is None else take_rows(structure, idx[1], axis=0))
 
 
 def _within_batch_order(n, batch_size):

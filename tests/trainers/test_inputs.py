@@ -281,8 +281,9 @@ def test_batch_rows_of_a_lone_array_match_the_structure_walk(order):
     x, y = make_data(n=30)
     backend = current()
     idx = None if order is None else np.asarray(order)
+    pair = None if idx is None else (idx, backend.asarray(idx))  # on the host and the device
     for structure in (x, backend.asarray(x), y, {"a": x, "b": y}, [x, y], None):
-        got = data_adapter._batch_rows(structure, backend)(2, 8, idx)
+        got = data_adapter._batch_rows(structure, backend)(2, 8, pair)
         want = data_adapter.to_device(data_adapter.slice_rows(structure, 2, 8) if idx is None
                                       else data_adapter.take(structure, idx))
         got_leaves, want_leaves = data_adapter.flatten(got), data_adapter.flatten(want)
@@ -290,6 +291,34 @@ def test_batch_rows_of_a_lone_array_match_the_structure_walk(order):
         for g, w in zip(got_leaves, want_leaves):
             assert backend.is_native(g.value) and g.dtype == w.dtype
             np.testing.assert_array_equal(backend.to_numpy(g.value), backend.to_numpy(w.value))
+
+
+def test_device_data_is_shuffled_by_indices_moved_once_per_pass(monkeypatch):
+    """Arrays already on the device take their shuffled rows with the pass's order moved
+    there once, and the batches are those of the same data on the host."""
+    backend = current()
+    if backend.name == "numpy":
+        pytest.skip("the NumPy backend's device arrays are the host arrays")
+    x, y = make_data(n=30)
+    moved = []
+    asarray = backend.asarray
+    monkeypatch.setattr(backend, "asarray", lambda a, *args, **kw: moved.append(
+        getattr(a, "shape", None)) or asarray(a, *args, **kw))
+
+    def one_pass(data):
+        keras.utils.set_random_seed(3)
+        batches = data_adapter.ArrayBatches(*data, batch_size=8, shuffle=True, prefetch=False)
+        moved.clear()
+        return [(backend.to_numpy(bx.value), backend.to_numpy(by.value))
+                for bx, by, _ in batches.epoch()]
+
+    device_batches = one_pass((asarray(x), asarray(y)))
+    assert moved == [(30,)]  # the permutation, once
+    got = one_pass((x, y))
+    for (dx, dy), (hx, hy) in zip(device_batches, got):
+        np.testing.assert_array_equal(dx, hx)
+        np.testing.assert_array_equal(dy, hy)
+    assert not np.array_equal(np.concatenate([b[0] for b in got]), x)
 
 
 def test_fit_shuffles_pydataset_batches_by_default_like_keras():
