@@ -111,7 +111,8 @@ def test_progress_output_verbose_1_and_2(tmp_path):
         "m.fit(x, y, epochs=2, batch_size=16, verbose=1)\n"
         "m.fit(x, y, epochs=1, batch_size=16, verbose=2)\n")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}).stdout
+                         check=True, env={**os.environ, "PYTHONPATH": ROOT + os.pathsep
+                                          + os.environ.get("PYTHONPATH", "")}).stdout
     lines = out.splitlines()
     assert "\r" not in out and "\x1b" not in out
     assert lines[0] == "Epoch 1/2"

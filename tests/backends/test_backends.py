@@ -27,7 +27,8 @@ def test_unknown_backend_lists_the_available_ones():
 def test_unknown_backend_in_environment_fails_at_first_use():
     proc = subprocess.run([sys.executable, "-c", "import kerasx; kerasx.ops.ones((2,))"],
                           capture_output=True, text=True,
-                          env={**os.environ, "KERASX_BACKEND": "tensorflw", "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")})
+                          env={**os.environ, "KERASX_BACKEND": "tensorflw",
+                               "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")})
     assert proc.returncode != 0
     assert "Unknown backend 'tensorflw'" in proc.stderr
 
@@ -128,7 +129,8 @@ def test_cupy_without_cuda_names_the_install_command():
             "from kerasx.backends import get_backend\n"
             "try:\n    get_backend('cupy')\nexcept (ImportError, RuntimeError) as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}).stdout
+                         env={**os.environ, "PYTHONPATH": ROOT + os.pathsep
+                              + os.environ.get("PYTHONPATH", "")}).stdout
     try:
         import cupy  # noqa: F401  (only whether it imports matters)
         has_cupy = True

@@ -57,7 +57,8 @@ def test_sum_sorted_runs_body_compiled_as_c_is_add_at(tmp_path):
         values = np.ascontiguousarray(updates.reshape(rows.size, -1))
         order = np.argsort(rows, kind="stable").astype(np.int64)
         ranked = rows[order]
-        starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]])).astype(np.int64)
+        starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]]))
+        starts = starts.astype(np.int64)
         d = values.shape[1]
         out = np.zeros((n_rows, d), values.dtype)
         lib = libs[("float" if values.dtype == np.float32 else "double",

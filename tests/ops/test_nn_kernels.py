@@ -1,5 +1,5 @@
-"""The NumPy backend's sparse softmax cross-entropy, softmax and middle-axes sum and
-extremum kernels against the portable ops."""
+"""The NumPy (and, for the cross-entropy, CuPy) backends' sparse softmax cross-entropy,
+softmax and middle-axes sum and extremum kernels against the portable ops."""
 
 import numpy as np
 import pytest
