@@ -153,7 +153,9 @@ def check_finite(structure, name):
             )
 
 
-def take(structure, indices):
+def take(structure, indices, device_indices=None):
+    """The rows `indices` of each array; arrays on the device take `device_indices`, the
+    same indices already moved there, when given."""
     backend = current()
 
     def pick(a):
@@ -161,7 +163,8 @@ def take(structure, indices):
             return host.take_rows(a, indices)
         if host.is_sparse(a):
             return a[indices]
-        return backend.xp.take(a, backend.asarray(indices), axis=0)
+        on_device = backend.asarray(indices) if device_indices is None else device_indices
+        return backend.xp.take(a, on_device, axis=0)
 
     return map_structure(pick, structure)
 
@@ -347,7 +350,7 @@ class ArrayBatches:
         # an array already on the device takes its rows by indices on the device: the
         # order moves there once per pass, not a slice of it (and a wait) every step
         on_device = order
-        if order is not None and any(_is_lone_device_array(s) for s in structures):
+        if order is not None and any(_has_device_array(s) for s in structures):
             on_device = backend.asarray(order)
         for start in range(0, self.n, self.batch_size):
             stop = min(start + self.batch_size, self.n)
@@ -365,9 +368,8 @@ class ArrayBatches:
         self._close_pass()
 
 
-def _is_lone_device_array(structure):
-    return not (structure is None or isinstance(structure, (list, tuple, dict))
-                or host.is_sparse(structure) or host.is_host_array(structure))
+def _has_device_array(structure):
+    return any(not (host.is_host_array(a) or host.is_sparse(a)) for a in flatten(structure))
 
 
 def _batch_rows(structure, backend):
@@ -379,7 +381,7 @@ def _batch_rows(structure, backend):
         return lambda start, stop, idx: None
     if isinstance(structure, (list, tuple, dict)) or host.is_sparse(structure):
         return lambda start, stop, idx: to_device(
-            slice_rows(structure, start, stop) if idx is None else take(structure, idx[0]))
+            slice_rows(structure, start, stop) if idx is None else take(structure, *idx))
     if host.is_host_array(structure):
         asarray = backend.asarray
         return lambda start, stop, idx: Tensor(asarray(

@@ -302,8 +302,13 @@ def test_device_data_is_shuffled_by_indices_moved_once_per_pass(monkeypatch):
     x, y = make_data(n=30)
     moved = []
     asarray = backend.asarray
-    monkeypatch.setattr(backend, "asarray", lambda a, *args, **kw: moved.append(
-        getattr(a, "shape", None)) or asarray(a, *args, **kw))
+
+    def recording_asarray(a, *args, **kwargs):
+        if not backend.is_native(a):
+            moved.append(getattr(a, "shape", None))  # what moves from the host
+        return asarray(a, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "asarray", recording_asarray)
 
     def one_pass(data):
         keras.utils.set_random_seed(3)
@@ -319,6 +324,15 @@ def test_device_data_is_shuffled_by_indices_moved_once_per_pass(monkeypatch):
         np.testing.assert_array_equal(dx, hx)
         np.testing.assert_array_equal(dy, hy)
     assert not np.array_equal(np.concatenate([b[0] for b in got]), x)
+    # a dict of device arrays: the same batches, with one move of the order
+    keras.utils.set_random_seed(3)
+    batches = data_adapter.ArrayBatches({"a": asarray(x), "b": asarray(x)}, asarray(y),
+                                        batch_size=8, shuffle=True, prefetch=False)
+    moved.clear()
+    for (bx, by, _), (hx, hy) in zip(batches.epoch(), got):
+        np.testing.assert_array_equal(backend.to_numpy(bx["b"].value), hx)
+        np.testing.assert_array_equal(backend.to_numpy(by.value), hy)
+    assert moved == [(30,)]
 
 
 def test_fit_shuffles_pydataset_batches_by_default_like_keras():
