@@ -1,15 +1,21 @@
-"""Two level-1 BLAS routines of the OpenBLAS that NumPy's wheels ship, for in-place
-optimizer updates of large variables.
+"""Routines of the OpenBLAS that NumPy's wheels ship, bound with `ctypes`: two level-1
+routines for in-place optimizer updates of large variables, and the matrix product
+with accumulation for convolution gradients.
 
 `y = a x + b y` (`axpby`) and `y += a x` (`axpy`) are one pass each, run by the
 BLAS's own threads (already awake from the step's products), where NumPy's ufuncs
 need two or three single-threaded passes and a scratch array: Adam's running
 moments and its final step over a 784 x 512 kernel took 630 us against 840 us
-right after a product (`numpy_optim.adam_update`). NumPy exposes no level-1 BLAS,
-so the library is bound with `ctypes` when NumPy bundles one (`numpy.libs` on
-Linux and Windows, `numpy/.dylibs` on macOS; the symbols have the `scipy_`
-prefix and 64-bit integers there). `level1()` is None where no such library is
-found, or with `KERASX_BLAS_UPDATES=0`; the updates then use NumPy's ufuncs.
+right after a product (`numpy_optim.adam_update`). `C += A B` (`gemm` with beta 1)
+adds a product into a strided block of rows of a larger array in the same pass
+that computes it, where NumPy's `matmul` needs a buffer and an add
+(`numpy_conv.conv_input_grad`).
+
+NumPy exposes no BLAS, so the library is bound when NumPy bundles one
+(`numpy.libs` on Linux and Windows, `numpy/.dylibs` on macOS; the symbols have the
+`scipy_` prefix and 64-bit integers there). `level1()` is None where no such library
+is found, or with `KERASX_BLAS_UPDATES=0`, and `level3()` likewise (or with
+`KERASX_BLAS_GEMM=0`); the callers then use NumPy.
 """
 
 import ctypes
@@ -72,17 +78,73 @@ class Level1:
         return True
 
 
+class Level3:
+    """`gemm` for row-major float32 and float64 matrices of one dtype, given as NumPy
+    arrays or views whose rows are contiguous (any row stride)."""
+
+    def __init__(self, lib, prefix, suffix, integer):
+        self._gemm = {}
+        self._max_size = 2 ** (8 * ctypes.sizeof(integer) - 1) - 1
+        for dtype, letter, real in ((np.float32, "s", ctypes.c_float),
+                                    (np.float64, "d", ctypes.c_double)):
+            gemm = getattr(lib, f"{prefix}{letter}gemm{suffix}")
+            gemm.restype = None
+            gemm.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer,
+                             real, ctypes.c_void_p, integer, ctypes.c_void_p, integer, real,
+                             ctypes.c_void_p, integer]
+            self._gemm[np.dtype(dtype)] = gemm
+
+    def _leading(self, a):
+        """The row stride of the 2-D `a` in elements, or None when BLAS cannot read it."""
+        if a.ndim != 2 or a.size > self._max_size or a.dtype not in self._gemm:
+            return None
+        (rows, cols), (row_step, col_step), size = a.shape, a.strides, a.itemsize
+        if cols > 1 and col_step != size:
+            return None
+        if rows <= 1:
+            return max(cols, 1)
+        if row_step % size or row_step // size < max(cols, 1):
+            return None
+        return row_step // size
+
+    def gemm(self, a, b, out, accumulate=False, trans_a=False, trans_b=False):
+        """`out = op(a) @ op(b)` (`out += ...` with `accumulate`), `op` transposing where
+        asked; `a` and `b` are passed as stored (`a` of shape `(k, m)` with `trans_a`).
+        False, with nothing done, where the arrays do not fit (dtypes, shapes, layout,
+        a read-only `out`, an `out` that may overlap `a` or `b`); the caller then uses
+        NumPy."""
+        if a.ndim != 2 or b.ndim != 2:
+            return False
+        m, k = a.shape[::-1] if trans_a else a.shape
+        kb, n = b.shape[::-1] if trans_b else b.shape
+        if k != kb or out.shape != (m, n) or not out.flags.writeable \
+                or not a.dtype == b.dtype == out.dtype \
+                or np.may_share_memory(out, a) or np.may_share_memory(out, b):
+            return False
+        lda, ldb, ldc = self._leading(a), self._leading(b), self._leading(out)
+        if lda is None or ldb is None or ldc is None:
+            return False
+        if m == 0 or n == 0:
+            return True
+        self._gemm[out.dtype](_ROW_MAJOR, _TRANS if trans_a else _NO_TRANS,
+                              _TRANS if trans_b else _NO_TRANS, m, n, k, 1.0, a.ctypes.data,
+                              lda, b.ctypes.data, ldb, 1.0 if accumulate else 0.0,
+                              out.ctypes.data, ldc)
+        return True
+
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
 def _bundled_libraries():
     root = os.path.dirname(np.__file__)
     return sorted(glob.glob(os.path.join(root, os.pardir, "numpy.libs", "*openblas*"))
                   + glob.glob(os.path.join(root, ".dylibs", "*openblas*")))
 
 
-@functools.cache
-def level1():
-    """The bundled BLAS's `Level1` routines, or None (none found, or disabled)."""
-    if os.environ.get("KERASX_BLAS_UPDATES", "1") == "0":
-        return None
+def _bind(kind):
+    """`kind(lib, prefix, suffix, integer)` for the first bundled library and CBLAS
+    interface that has its symbols, or None."""
     for path in _bundled_libraries():
         try:
             lib = ctypes.CDLL(path)
@@ -90,7 +152,23 @@ def level1():
             continue
         for prefix, suffix, integer in _INTERFACES:
             try:
-                return Level1(lib, prefix, suffix, integer)
+                return kind(lib, prefix, suffix, integer)
             except AttributeError:
                 continue
     return None
+
+
+@functools.cache
+def level1():
+    """The bundled BLAS's `Level1` routines, or None (none found, or disabled)."""
+    if os.environ.get("KERASX_BLAS_UPDATES", "1") == "0":
+        return None
+    return _bind(Level1)
+
+
+@functools.cache
+def level3():
+    """The bundled BLAS's `Level3` product, or None (none found, or disabled)."""
+    if os.environ.get("KERASX_BLAS_GEMM", "1") == "0":
+        return None
+    return _bind(Level3)

@@ -1,4 +1,4 @@
-"""The level-1 BLAS routines bound from NumPy's bundled OpenBLAS (`numpy_blas`)."""
+"""The level-1 BLAS routines and the matrix product bound from NumPy's bundled OpenBLAS (`numpy_blas`)."""
 
 import numpy as np
 import pytest
@@ -60,3 +60,62 @@ def test_a_32_bit_interface_declines_sizes_it_cannot_count(monkeypatch):
     assert not blas.axpy(2.0, x, y) and not blas.takes(x, y)
     assert blas.axpy(2.0, x[:7], y[:7])
     np.testing.assert_array_equal(y, [3.0] * 7 + [1.0])
+
+
+def _level3():
+    routines = numpy_blas.level3()
+    if routines is None:
+        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    return routines
+
+
+def test_level3_found_where_numpy_bundles_openblas(monkeypatch):
+    if numpy_blas._bundled_libraries():
+        assert numpy_blas.level3.__wrapped__() is not None
+    monkeypatch.setenv("KERASX_BLAS_GEMM", "0")
+    assert numpy_blas.level3.__wrapped__() is None
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-5), (np.float64, 1e-13)])
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True),
+                                             (True, True)])
+def test_gemm_sets_or_adds_the_product_into_strided_rows(dtype, rtol, trans_a, trans_b):
+    blas = _level3()
+    a = RNG.normal(size=(7, 5)).astype(dtype)
+    b = RNG.normal(size=(5, 3)).astype(dtype)
+    a_arg = np.ascontiguousarray(a.T) if trans_a else a
+    b_arg = np.ascontiguousarray(b.T) if trans_b else b
+    want = a.astype(np.float64) @ b
+    big = RNG.normal(size=(9, 6)).astype(dtype)    # rows of 6 of which `out` takes 3
+    before = big.copy()
+    out = big[1:8, 2:5]
+    assert blas.gemm(a_arg, b_arg, out, trans_a=trans_a, trans_b=trans_b)
+    np.testing.assert_allclose(out, want, rtol=rtol, atol=rtol)
+    assert blas.gemm(a_arg, b_arg, out, accumulate=True, trans_a=trans_a, trans_b=trans_b)
+    np.testing.assert_allclose(out, 2 * want, rtol=rtol, atol=rtol)
+    untouched = np.ones(big.shape, bool)
+    untouched[1:8, 2:5] = False
+    np.testing.assert_array_equal(big[untouched], before[untouched])
+    wide = RNG.normal(size=(7, 8)).astype(dtype)   # `a` read from a strided view too
+    assert blas.gemm(wide[:, :5], b, out)
+    np.testing.assert_allclose(out, wide[:, :5].astype(np.float64) @ b, rtol=rtol, atol=rtol)
+
+
+def test_gemm_declines_what_it_cannot_take():
+    blas = _level3()
+    a = np.ones((4, 3), np.float32)
+    b = np.ones((3, 2), np.float32)
+    frozen = np.zeros((4, 2), np.float32)
+    frozen.flags.writeable = False
+    shared = np.zeros((4, 5), np.float32)
+    for args in [(a, b, np.zeros((4, 2), np.float64)),      # mixed dtypes
+                 (a, b, np.zeros((4, 3), np.float32)),      # wrong output shape
+                 (a, b[:2], np.zeros((4, 2), np.float32)),  # inner sizes differ
+                 (a[:, ::2], b[:2], np.zeros((4, 2), np.float32)),  # strided columns
+                 (a.astype(np.int32), b.astype(np.int32), np.zeros((4, 2), np.int32)),
+                 (a[0], b, np.zeros((1, 2), np.float32)),   # not a matrix
+                 (a, b, frozen),
+                 (shared[:, :3], b, shared[:, 3:])]:        # the output overlaps an input
+        before = args[2].copy()
+        assert not blas.gemm(*args)
+        np.testing.assert_array_equal(args[2], before)

@@ -311,6 +311,55 @@ def test_numpy_strided_input_grad_by_phase_is_the_portable_sum(x_shape, window, 
 
 
 @numpy_only
+@pytest.mark.parametrize("x_shape,window,dilation,out_less", [
+    ((2, 20, 18, 3), (3, 3), (1, 1), (0, 0)),
+    ((2, 24, 20, 2), (3, 2), (2, 1), (0, 0)),
+    ((2, 21, 19, 3), (3, 3), (1, 1), (1, 1)),    # `dy` covers less than `x` allows
+    ((3, 30, 4), (5,), (1,), (0,)),
+    ((2, 12, 12, 12, 2), (2, 2, 2), (1, 1, 1), (0, 0, 0))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_input_grad_on_the_flat_grid_is_the_portable_sum(x_shape, window, dilation,
+                                                                out_less, dtype):
+    """The unit-stride input gradient as accumulating products on the flat input grid
+    adds each tap's product in the portable loop's order."""
+    from kerasx.backends import numpy_blas, numpy_conv
+
+    if numpy_blas.level3() is None:
+        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    kernel = r(*window, x_shape[-1], 5).astype(dtype)
+    out = [size - (k - 1) * d - less
+           for size, k, d, less in zip(x_shape[1:-1], window, dilation, out_less)]
+    dy = r(x_shape[0], *out, 5).astype(dtype)
+    strides = (1,) * len(window)
+    got = numpy_conv._input_grad_on_grid(dy, kernel, x_shape, dilation)
+    assert got is not None and got.shape == x_shape and got.dtype == dtype
+    want = conv_module.conv_input_grad(dy, kernel, x_shape, strides, dilation, 1)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+    if any(out_less):  # what no window read takes no gradient
+        assert not got[:, -1].any() and not got[:, :, -1].any()
+
+
+@numpy_only
+def test_numpy_input_grad_declines_the_flat_grid_where_it_wastes_rows(monkeypatch):
+    from kerasx.backends import numpy_conv
+
+    kernel = r(3, 3, 2, 4)
+    dy = r(2, 4, 4, 4)  # 6x6 inputs: the grid has 2.25 times the output's rows
+    assert numpy_conv._input_grad_on_grid(dy, kernel, (2, 6, 6, 2), (1, 1)) is None
+    want = conv_module.conv_input_grad(dy, kernel, (2, 6, 6, 2), (1, 1), (1, 1), 1)
+    got = numpy_conv.conv_input_grad(dy, kernel, (2, 6, 6, 2), (1, 1), (1, 1), 1)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(numpy_conv, "level3", lambda: None)  # no BLAS bound
+    dy = r(2, 18, 18, 4)
+    assert numpy_conv._input_grad_on_grid(dy, kernel, (2, 20, 20, 2), (1, 1)) is None
+    np.testing.assert_allclose(
+        numpy_conv.conv_input_grad(dy, kernel, (2, 20, 20, 2), (1, 1), (1, 1), 1),
+        conv_module.conv_input_grad(dy, kernel, (2, 20, 20, 2), (1, 1), (1, 1), 1),
+        rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
 @pytest.mark.parametrize("mode,with_counts", [("max", False), ("average", False),
                                               ("average", True)])
 @pytest.mark.parametrize("pool_size,strides,size", [((2, 2), (2, 2), (6, 4)),
