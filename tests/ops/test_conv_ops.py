@@ -286,26 +286,39 @@ def test_numpy_input_grad_matches_portable(groups, strides, dilation):
 
 
 @numpy_only
-@pytest.mark.parametrize("x_shape,window,strides,dilation", [
-    ((2, 9, 9, 3), (3, 3), (2, 2), (1, 1)),     # sizes not a multiple of the stride
-    ((2, 10, 8, 8), (4, 4), (2, 2), (1, 1)),
-    ((2, 11, 9, 2), (3, 2), (3, 2), (2, 1)),    # dilated taps landing on other phases
-    ((3, 17, 5), (3,), (2,), (1,)),
-    ((2, 6, 6, 6, 2), (2, 2, 2), (2, 1, 2), (1, 1, 1)),
-    ((2, 9, 9, 1), (3, 3), (2, 2), (1, 1))])    # one channel: the per-offset adds
+@pytest.mark.parametrize("x_shape,window,strides,dilation,on_grid", [
+    ((2, 9, 9, 3), (3, 3), (2, 2), (1, 1), False),   # sizes not a multiple of the stride
+    ((2, 10, 8, 8), (4, 4), (2, 2), (1, 1), False),
+    ((2, 11, 9, 2), (3, 2), (3, 2), (2, 1), False),  # dilated taps landing on other phases
+    ((3, 17, 5), (3,), (2,), (1,), True),
+    ((2, 6, 6, 6, 2), (2, 2, 2), (2, 1, 2), (1, 1, 1), True),
+    ((2, 9, 9, 1), (3, 3), (2, 2), (1, 1), False),   # one channel: the per-offset adds
+    # grids with few extra rows: products on each phase's flat grid
+    ((2, 33, 33, 3), (3, 3), (2, 2), (1, 1), True),
+    ((2, 34, 30, 4), (3, 3), (2, 2), (1, 1), True),
+    ((2, 25, 22, 2), (3, 2), (3, 2), (2, 1), True)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numpy_strided_input_grad_by_phase_is_the_portable_sum(x_shape, window, strides,
-                                                                dilation, dtype):
-    """The strided input gradient, accumulated per stride phase, adds the same
-    products in the same order as the portable per-offset loop: equal bit for bit."""
+                                                                dilation, on_grid, dtype,
+                                                                monkeypatch):
+    """The strided input gradient, accumulated per stride phase (by products added on
+    each phase's flat grid where it is large enough), adds the same products in the
+    same order as the portable per-offset loop: equal bit for bit."""
+    from kerasx.backends import numpy_blas, numpy_conv
     from kerasx.backends.numpy_conv import KERNELS
 
+    if on_grid and numpy_blas.level3() is None:
+        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    ran = []
+    add = numpy_conv._add_tap_products
+    monkeypatch.setattr(numpy_conv, "_add_tap_products", lambda *a: ran.append(add(*a)) or ran[-1])
     kernel = r(*window, x_shape[-1], 5).astype(dtype)
     eff = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
     out = conv_module.output_sizes(x_shape[1:-1], eff, strides, [(0, 0)] * len(window))
     dy = r(x_shape[0], *out, 5).astype(dtype)
     got = KERNELS["conv_input_grad"](dy, kernel, x_shape, strides, dilation, 1)
     assert got.shape == x_shape and got.dtype == dtype
+    assert any(ran) == on_grid
     np.testing.assert_array_equal(
         got, conv_module.conv_input_grad(dy, kernel, x_shape, strides, dilation, 1))
 
