@@ -34,12 +34,13 @@ class NumpyBackend(Backend):
 
     def _register_kernels(self):
         from kerasx.backends import (numpy_conv, numpy_conv_bn_pool, numpy_conv_global_pool,
-                                     numpy_conv_pool, numpy_kernels, numpy_normalization,
-                                     numpy_optim, numpy_optim_many, numpy_rnn)
+                                     numpy_conv_grid, numpy_conv_pool, numpy_kernels,
+                                     numpy_normalization, numpy_optim, numpy_optim_many,
+                                     numpy_rnn)
 
-        for module in (numpy_kernels, numpy_conv, numpy_conv_pool, numpy_conv_global_pool,
-                       numpy_conv_bn_pool, numpy_rnn, numpy_optim, numpy_optim_many,
-                       numpy_normalization):
+        for module in (numpy_kernels, numpy_conv, numpy_conv_grid, numpy_conv_pool,
+                       numpy_conv_global_pool, numpy_conv_bn_pool, numpy_rnn, numpy_optim,
+                       numpy_optim_many, numpy_normalization):
             self.kernels.update(module.KERNELS)
 
 

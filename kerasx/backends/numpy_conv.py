@@ -7,7 +7,7 @@ Each has the signature of the portable function in `kerasx.ops.conv` or
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from kerasx.backends.numpy_blas import level3
+from kerasx.backends.numpy_conv_grid import add_tap_products, input_grad_on_grid
 from kerasx.backends.numpy_kernels import wide
 
 
@@ -71,7 +71,7 @@ def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
     if groups == 1 and cin > 1 and any(s > 1 for s in strides):
         return _input_grad_by_phase(dy, kernel, x_shape, strides, dilation)
     if groups == 1 and all(s == 1 for s in strides):
-        dx = _input_grad_on_grid(dy, kernel, x_shape, dilation)
+        dx = input_grad_on_grid(dy, kernel, x_shape, dilation)
         if dx is not None:
             return dx
     channels = cin * groups
@@ -99,81 +99,6 @@ def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
     return dx
 
 
-def _input_grad_on_grid(dy, kernel, x_shape, dilation):
-    """`conv_input_grad` of a unit-stride convolution as one accumulating product per
-    window offset (`_add_tap_products`), or None to decline.
-
-    Timed inside `fit` against products into a buffer and a strided add each (one
-    process each way, 3 processes, minimum and median of 60 calls): the `vgg`
-    workload's third convolution (64 x 18x18x32 -> 64 filters 3x3) 5.2-5.3 / 5.4-5.8
-    against 6.6-10.0 / 7.9-11.3 ms, `convbn`'s second (the same shapes) 5.4-5.5 /
-    5.6-6.4 against 6.1-10.3 / 10.2-12.8 ms; `conv1d`'s second 0.92 / 0.95 against
-    0.97 / 0.99 ms alternating in one process. The MNIST convnet's second (12x12 read
-    for 10x10 outputs: 44% extra rows) was slower that way, 4.73 / 5.60 against 4.56
-    / 5.26 ms, and declines (`_GRID_WASTE`).
-    """
-    window_shape = tuple(kernel.shape[:-2])
-    out_sizes = tuple(dy.shape[1:-1])
-    cin = kernel.shape[-2]
-    # the region the windows read (all of the input unless the caller cropped `dy`)
-    region = (x_shape[0],) + tuple(o + (k - 1) * d for o, k, d in
-                                   zip(out_sizes, window_shape, dilation)) + (cin,)
-    dx = np.zeros(region, dtype=dy.dtype)
-    taps = [(dx, tuple(t * d for t, d in zip(tap, dilation)))
-            for tap in np.ndindex(*window_shape)]
-    if not _add_tap_products(dy, kernel, taps):
-        return None
-    if region == tuple(x_shape):
-        return dx
-    full = np.zeros(tuple(x_shape), dtype=dy.dtype)
-    full[tuple(slice(0, size) for size in region)] = dx
-    return full
-
-
-def _add_tap_products(dy, kernel, taps):
-    """Adds `dy @ W[p].T` into `taps[p] = (target, offset)`: the target's positions
-    from `offset` on, one per output position; True when done, False (nothing
-    added) where it declines.
-
-    The targets are C-contiguous channels_last arrays of one shape. Viewed as one flat grid of
-    `batch * positions` rows, the output at grid row `q` lands on the target's row
-    `q + flat offset`, so each tap's product goes into one contiguous block of
-    rows, added by the BLAS in the pass that computes it
-    (`numpy_blas.Level3.gemm`). The output's gradient is spread over the grid first,
-    zeros where no output sits (the rows past each output's extent, whose products
-    add nothing); the extra rows cost `grid rows / output rows` more arithmetic.
-    Declines grids with more than `_GRID_WASTE` times the output's rows, dtypes
-    other than float32 and float64, and where no BLAS is bound.
-    """
-    blas = level3()
-    grid_shape = taps[0][0].shape[:-1]
-    out_sizes = tuple(dy.shape[1:-1])
-    cin, filters = kernel.shape[-2], kernel.shape[-1]
-    grid = int(np.prod(grid_shape))
-    if blas is None or dy.dtype not in (np.float32, np.float64) or kernel.dtype != dy.dtype \
-            or grid > _GRID_WASTE * int(np.prod(dy.shape[:-1])) \
-            or not all(target.flags.c_contiguous for target, _ in taps):
-        return False
-    row_steps = [int(np.prod(grid_shape[2 + axis:])) for axis in range(len(out_sizes))]
-    offsets = [sum(a * step for a, step in zip(offset, row_steps)) for _, offset in taps]
-    rows = grid - max(offsets)
-    if rows <= 0:
-        return False
-    spread = np.zeros(tuple(grid_shape) + (filters,), dtype=dy.dtype)
-    spread[(slice(None),) + tuple(slice(0, o) for o in out_sizes)] = dy
-    g = spread.reshape(grid, filters)[:rows]
-    w = np.ascontiguousarray(kernel).reshape(-1, cin, filters)
-    for p, ((target, _), offset) in enumerate(zip(taps, offsets)):
-        block = target.reshape(grid, cin)[offset:offset + rows]
-        if not blas.gemm(g, w[p], block, accumulate=True, trans_b=True):
-            return False  # only the first can decline: all take arrays of one kind
-    return True
-
-
-# the flat-grid input gradient declines grids with more rows than this times the output's
-_GRID_WASTE = 1.35
-
-
 def _input_grad_by_phase(dy, kernel, x_shape, strides, dilation):
     """`conv_input_grad` of a strided convolution (also a transposed convolution's
     forward), accumulated per stride phase.
@@ -197,7 +122,7 @@ def _input_grad_by_phase(dy, kernel, x_shape, strides, dilation):
         starts = [t * d for t, d in zip(tap, dilation)]
         taps.append((phases[tuple(a % s for a, s in zip(starts, strides))],
                      tuple(a // s for a, s in zip(starts, strides))))
-    if not _add_tap_products(dy, kernel, taps):
+    if not add_tap_products(dy, kernel, taps):
         dy2 = dy.reshape(-1, filters)
         w = kernel.reshape(-1, cin, filters)
         buf = np.empty((dy2.shape[0], cin), dtype=dy.dtype)

@@ -10,7 +10,10 @@ input gradient adds one `dy @ W[k].T` per kernel offset into a strided slice
 of `dx`, so no Python loop ever runs over the batch. The building blocks
 `im2col`, `conv_forward`, `conv_input_grad` and `conv_kernel_grad` are pure
 array API; a backend may replace `im2col` and `conv_input_grad` with faster
-kernels of the same signature (`conv_im2col`, `conv_input_grad`).
+kernels of the same signature (`conv_im2col`, `conv_input_grad`), and compute
+the whole inference forward, bias and ReLU included, with
+`conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, groups)`
+(None to decline).
 """
 
 import itertools
@@ -331,6 +334,11 @@ def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, i
     each padded on its own (padding a whole predict batch first writes a second copy
     of it to fresh memory: 16% of a "same"-padded convnet's predict time)."""
     xp = backend.xp
+    on_grid = backend.kernel("conv_inference_on_grid")
+    if on_grid is not None:
+        y = on_grid(x, pads, wv, bv, relu, strides, dilation, groups)
+        if y is not None:
+            return y
     windows = tuple((k - 1) * d + 1 for k, d in zip(wv.shape[:-2], dilation))
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
     sizes = output_sizes(padded, windows, strides, [(0, 0)] * len(windows))

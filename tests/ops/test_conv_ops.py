@@ -304,14 +304,14 @@ def test_numpy_strided_input_grad_by_phase_is_the_portable_sum(x_shape, window, 
     """The strided input gradient, accumulated per stride phase (by products added on
     each phase's flat grid where it is large enough), adds the same products in the
     same order as the portable per-offset loop: equal bit for bit."""
-    from kerasx.backends import numpy_blas, numpy_conv
+    from kerasx.backends import numpy_blas, numpy_conv, numpy_conv_grid
     from kerasx.backends.numpy_conv import KERNELS
 
     if on_grid and numpy_blas.level3() is None:
         pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
     ran = []
-    add = numpy_conv._add_tap_products
-    monkeypatch.setattr(numpy_conv, "_add_tap_products", lambda *a: ran.append(add(*a)) or ran[-1])
+    add = numpy_conv_grid.add_tap_products
+    monkeypatch.setattr(numpy_conv, "add_tap_products", lambda *a: ran.append(add(*a)) or ran[-1])
     kernel = r(*window, x_shape[-1], 5).astype(dtype)
     eff = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
     out = conv_module.output_sizes(x_shape[1:-1], eff, strides, [(0, 0)] * len(window))
@@ -335,7 +335,7 @@ def test_numpy_input_grad_on_the_flat_grid_is_the_portable_sum(x_shape, window, 
                                                                 out_less, dtype):
     """The unit-stride input gradient as accumulating products on the flat input grid
     adds each tap's product in the portable loop's order."""
-    from kerasx.backends import numpy_blas, numpy_conv
+    from kerasx.backends import numpy_blas, numpy_conv_grid
 
     if numpy_blas.level3() is None:
         pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
@@ -344,7 +344,7 @@ def test_numpy_input_grad_on_the_flat_grid_is_the_portable_sum(x_shape, window, 
            for size, k, d, less in zip(x_shape[1:-1], window, dilation, out_less)]
     dy = r(x_shape[0], *out, 5).astype(dtype)
     strides = (1,) * len(window)
-    got = numpy_conv._input_grad_on_grid(dy, kernel, x_shape, dilation)
+    got = numpy_conv_grid.input_grad_on_grid(dy, kernel, x_shape, dilation)
     assert got is not None and got.shape == x_shape and got.dtype == dtype
     want = conv_module.conv_input_grad(dy, kernel, x_shape, strides, dilation, 1)
     tol = 1e-12 if dtype == np.float64 else 1e-5
@@ -355,21 +355,87 @@ def test_numpy_input_grad_on_the_flat_grid_is_the_portable_sum(x_shape, window, 
 
 @numpy_only
 def test_numpy_input_grad_declines_the_flat_grid_where_it_wastes_rows(monkeypatch):
-    from kerasx.backends import numpy_conv
+    from kerasx.backends import numpy_conv, numpy_conv_grid
 
     kernel = r(3, 3, 2, 4)
     dy = r(2, 4, 4, 4)  # 6x6 inputs: the grid has 2.25 times the output's rows
-    assert numpy_conv._input_grad_on_grid(dy, kernel, (2, 6, 6, 2), (1, 1)) is None
+    assert numpy_conv_grid.input_grad_on_grid(dy, kernel, (2, 6, 6, 2), (1, 1)) is None
     want = conv_module.conv_input_grad(dy, kernel, (2, 6, 6, 2), (1, 1), (1, 1), 1)
     got = numpy_conv.conv_input_grad(dy, kernel, (2, 6, 6, 2), (1, 1), (1, 1), 1)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    monkeypatch.setattr(numpy_conv, "level3", lambda: None)  # no BLAS bound
+    monkeypatch.setattr(numpy_conv_grid, "level3", lambda: None)  # no BLAS bound
     dy = r(2, 18, 18, 4)
-    assert numpy_conv._input_grad_on_grid(dy, kernel, (2, 20, 20, 2), (1, 1)) is None
+    assert numpy_conv_grid.input_grad_on_grid(dy, kernel, (2, 20, 20, 2), (1, 1)) is None
     np.testing.assert_allclose(
         numpy_conv.conv_input_grad(dy, kernel, (2, 20, 20, 2), (1, 1), (1, 1), 1),
         conv_module.conv_input_grad(dy, kernel, (2, 20, 20, 2), (1, 1), (1, 1), 1),
         rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
+@pytest.mark.parametrize("x_shape,window,dilation,pads", [
+    ((5, 9, 8, 8), (3, 3), (1, 1), ((1, 1), (1, 1))),            # "same"
+    ((5, 12, 11, 9), (3, 2), (2, 1), ((0, 0), (0, 0))),          # "valid", dilated
+    ((4, 30, 8), (5,), (1,), ((4, 0),)),                         # causal
+    ((3, 7, 7, 7, 8), (2, 2, 2), (1, 1, 1), ((0, 1), (0, 1), (0, 1)))])
+@pytest.mark.parametrize("bias,relu", [(False, False), (True, True), (True, False)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_inference_conv_on_the_flat_grid_matches_portable(x_shape, window, dilation,
+                                                                pads, bias, relu, dtype,
+                                                                monkeypatch):
+    from kerasx.backends import numpy_blas, numpy_conv_grid
+
+    if numpy_blas.level3() is None:
+        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    monkeypatch.setattr(numpy_conv_grid, "_FORWARD_CHUNK_BYTES", 1)  # one sample a chunk
+    x = r(*x_shape).astype(dtype)
+    kernel = r(*window, x_shape[-1], 6).astype(dtype)
+    b = r(6).astype(dtype) if bias else None
+    n = len(window)
+    got = numpy_conv_grid.conv_inference_on_grid(x, pads, kernel, b, relu, (1,) * n,
+                                                 dilation, 1)
+    assert got is not None and got.dtype == dtype
+    xpad = np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),))
+    want, _ = conv_module.conv_forward(xpad, kernel, (1,) * n, dilation, 1)
+    if bias:
+        want = want + b
+    if relu:
+        want = np.maximum(want, 0)
+    assert got.shape == want.shape
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+
+
+@numpy_only
+def test_numpy_inference_conv_on_the_grid_declines_what_it_does_not_take():
+    from kerasx.backends import numpy_conv_grid
+
+    x = r(2, 9, 9, 8).astype(np.float32)
+    kernel = r(3, 3, 8, 4).astype(np.float32)
+    same = ((1, 1), (1, 1))
+    run = numpy_conv_grid.conv_inference_on_grid
+    assert run(x, same, kernel, None, False, (2, 2), (1, 1), 1) is None    # strided
+    assert run(x, same, r(3, 3, 4, 4).astype(np.float32), None, False, (1, 1), (1, 1),
+               2) is None                                                  # groups
+    assert run(x[..., :4], same, kernel[:, :, :4], None, False, (1, 1), (1, 1),
+               1) is None                                                  # few channels
+    assert run(x[:, :4, :4], ((0, 0), (0, 0)), kernel, None, False, (1, 1), (1, 1),
+               1) is None                                                  # 16 rows for 4
+    assert run(x, same, kernel.astype(np.float64), None, False, (1, 1), (1, 1), 1) is None
+    assert run(x.astype(np.int32), same, kernel.astype(np.int32), None, False, (1, 1),
+               (1, 1), 1) is None
+
+
+@numpy_only
+def test_inference_conv_through_the_op_matches_the_recorded_forward():
+    """`ops.conv` without a tape (the grid on NumPy) gives the forward a tape records."""
+    x = r(4, 12, 12, 16).astype(np.float32)
+    kernel = Variable(r(3, 3, 16, 8).astype(np.float32))
+    bias = Variable(r(8).astype(np.float32))
+    plain = ops.conv(x, kernel, padding="same", bias=bias, relu=True)
+    with GradientTape():
+        recorded = ops.conv(x, kernel, padding="same", bias=bias, relu=True)
+    np.testing.assert_allclose(np.asarray(plain), np.asarray(recorded), rtol=2e-5, atol=2e-5)
 
 
 @numpy_only
