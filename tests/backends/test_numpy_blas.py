@@ -8,18 +8,31 @@ from kerasx.backends import numpy_blas
 RNG = np.random.default_rng(2)
 
 
-def _routines():
-    routines = numpy_blas.level1()
+_SWITCHES = {"level1": "KERASX_BLAS_UPDATES", "level3": "KERASX_BLAS_GEMM"}
+
+
+def _bound(kind):
+    routines = getattr(numpy_blas, kind)()
     if routines is None:
-        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_UPDATES=0)")
+        pytest.skip(f"this NumPy bundles no OpenBLAS (or {_SWITCHES[kind]}=0)")
     return routines
 
 
-def test_found_where_numpy_bundles_openblas(monkeypatch):
+def _routines():
+    return _bound("level1")
+
+
+def _level3():
+    return _bound("level3")
+
+
+@pytest.mark.parametrize("kind", sorted(_SWITCHES))
+def test_found_where_numpy_bundles_openblas(kind, monkeypatch):
+    find = getattr(numpy_blas, kind).__wrapped__
     if numpy_blas._bundled_libraries():
-        assert numpy_blas.level1.__wrapped__() is not None
-    monkeypatch.setenv("KERASX_BLAS_UPDATES", "0")
-    assert numpy_blas.level1.__wrapped__() is None
+        assert find() is not None
+    monkeypatch.setenv(_SWITCHES[kind], "0")
+    assert find() is None
 
 
 @pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-6), (np.float64, 1e-14)])
@@ -60,20 +73,6 @@ def test_a_32_bit_interface_declines_sizes_it_cannot_count(monkeypatch):
     assert not blas.axpy(2.0, x, y) and not blas.takes(x, y)
     assert blas.axpy(2.0, x[:7], y[:7])
     np.testing.assert_array_equal(y, [3.0] * 7 + [1.0])
-
-
-def _level3():
-    routines = numpy_blas.level3()
-    if routines is None:
-        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
-    return routines
-
-
-def test_level3_found_where_numpy_bundles_openblas(monkeypatch):
-    if numpy_blas._bundled_libraries():
-        assert numpy_blas.level3.__wrapped__() is not None
-    monkeypatch.setenv("KERASX_BLAS_GEMM", "0")
-    assert numpy_blas.level3.__wrapped__() is None
 
 
 @pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-5), (np.float64, 1e-13)])

@@ -225,6 +225,13 @@ numpy_only = pytest.mark.skipif("current().name != 'numpy'",
                                 reason="the NumPy fast kernels run on the numpy backend")
 
 
+def _needs_gemm():
+    from kerasx.backends import numpy_blas
+
+    if numpy_blas.level3() is None:
+        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+
+
 @numpy_only
 @pytest.mark.parametrize("channels", [1, 3, 7, 16])
 @pytest.mark.parametrize("window,strides,dilation", [
@@ -304,11 +311,11 @@ def test_numpy_strided_input_grad_by_phase_is_the_portable_sum(x_shape, window, 
     """The strided input gradient, accumulated per stride phase (by products added on
     each phase's flat grid where it is large enough), adds the same products in the
     same order as the portable per-offset loop: equal bit for bit."""
-    from kerasx.backends import numpy_blas, numpy_conv, numpy_conv_grid
+    from kerasx.backends import numpy_conv, numpy_conv_grid
     from kerasx.backends.numpy_conv import KERNELS
 
-    if on_grid and numpy_blas.level3() is None:
-        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    if on_grid:
+        _needs_gemm()
     ran = []
     add = numpy_conv_grid.add_tap_products
     monkeypatch.setattr(numpy_conv, "add_tap_products", lambda *a: ran.append(add(*a)) or ran[-1])
@@ -335,10 +342,9 @@ def test_numpy_input_grad_on_the_flat_grid_is_the_portable_sum(x_shape, window, 
                                                                 out_less, dtype):
     """The unit-stride input gradient as accumulating products on the flat input grid
     adds each tap's product in the portable loop's order."""
-    from kerasx.backends import numpy_blas, numpy_conv_grid
+    from kerasx.backends import numpy_conv_grid
 
-    if numpy_blas.level3() is None:
-        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    _needs_gemm()
     kernel = r(*window, x_shape[-1], 5).astype(dtype)
     out = [size - (k - 1) * d - less
            for size, k, d, less in zip(x_shape[1:-1], window, dilation, out_less)]
@@ -383,10 +389,9 @@ def test_numpy_input_grad_declines_the_flat_grid_where_it_wastes_rows(monkeypatc
 def test_numpy_inference_conv_on_the_flat_grid_matches_portable(x_shape, window, dilation,
                                                                 pads, bias, relu, dtype,
                                                                 monkeypatch):
-    from kerasx.backends import numpy_blas, numpy_conv_grid
+    from kerasx.backends import numpy_conv_grid
 
-    if numpy_blas.level3() is None:
-        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    _needs_gemm()
     monkeypatch.setattr(numpy_conv_grid, "_FORWARD_CHUNK_BYTES", 1)  # one sample a chunk
     x = r(*x_shape).astype(dtype)
     kernel = r(*window, x_shape[-1], 6).astype(dtype)
