@@ -26,9 +26,11 @@ def input_grad_on_grid(dy, kernel, x_shape, dilation):
     workload's third convolution (64 x 18x18x32 -> 64 filters 3x3) 5.2-5.3 / 5.4-5.8
     against 6.6-10.0 / 7.9-11.3 ms, `convbn`'s second (the same shapes) 5.4-5.5 /
     5.6-6.4 against 6.1-10.3 / 10.2-12.8 ms; `conv1d`'s second 0.92 / 0.95 against
-    0.97 / 0.99 ms alternating in one process. The MNIST convnet's second (12x12 read
-    for 10x10 outputs: 44% extra rows) was slower that way, 4.73 / 5.60 against 4.56
-    / 5.26 ms, and declines (`_GRID_WASTE`).
+    0.97 / 0.99 ms alternating in one process, the Keras CIFAR-10 convnet's fourth
+    (a 14x14 region read for 12x12 outputs at batch 32, 36% extra rows) 3.50 / 3.65
+    against 5.32 / 5.49 ms. The MNIST convnet's second (12x12 read for 10x10 outputs:
+    44% extra rows) was slower that way, 4.73 / 5.60 against 4.56 / 5.26 ms, and
+    declines (`_GRID_WASTE`).
     """
     window_shape = tuple(kernel.shape[:-2])
     out_sizes = tuple(dy.shape[1:-1])
@@ -146,7 +148,9 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
 
 
 # the flat-grid input gradient declines grids with more rows than this times the output's
-_GRID_WASTE = 1.35
+# (inside `fit`, against the strided adds: 1.27 times 5.0-5.3 against 5.5-10.0 ms, 1.36 times
+# 3.50 / 3.65 against 5.32 / 5.49 ms, 1.44 times 4.73 / 5.60 against 4.56 / 5.26 ms)
+_GRID_WASTE = 1.4
 
 # the inference forward declines grids with more rows than this times the output's
 _GRID_WASTE_FORWARD = 1.8
