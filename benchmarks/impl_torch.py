@@ -77,6 +77,14 @@ def build(workload, device="cpu"):
         model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(32, 64, 3),
                               nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(5 * 5 * 64, 10))
         model = model.to(memory_format=torch.channels_last)
+    elif name == "cifar":
+        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3),
+                              nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3),
+                              nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
+                              nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.Dropout(0.5),
+                              nn.Linear(512, 10))
+        model = model.to(memory_format=torch.channels_last)
     elif name == "vgg":
         model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
                               nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),

@@ -37,6 +37,14 @@ def build(keras, workload):
         body = [layers.Conv2D(32, 3, activation="relu"), layers.AveragePooling2D(2),
                 layers.Conv2D(64, 3, activation="relu"), layers.AveragePooling2D(2),
                 layers.Flatten(), layers.Dense(10, activation="softmax")]
+    elif name == "cifar":
+        body = []
+        for filters in (32, 64):
+            body += [layers.Conv2D(filters, 3, padding="same", activation="relu"),
+                     layers.Conv2D(filters, 3, activation="relu"), layers.MaxPooling2D(2),
+                     layers.Dropout(0.25)]
+        body += [layers.Flatten(), layers.Dense(512, activation="relu"), layers.Dropout(0.5),
+                 layers.Dense(10, activation="softmax")]
     elif name == "vgg":
         body = [layers.Conv2D(32, 3, padding="same", activation="relu"),
                 layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),

@@ -66,6 +66,12 @@ WORKLOADS = {
     "conv1d": Workload("conv1d", (100, 32), 10, 4_096, 64, "adam", 1024,
                        "100 steps x 32 features -> Conv1D 64 5 relu -> MaxPool1D 2 -> Conv1D 64 5 relu "
                        "-> AvgPool1D 2 -> Flatten -> Dense 10 softmax"),
+    # the Keras CIFAR-10 example's convnet: large images with 32 and 64 channels (Adam for
+    # its RMSprop, as everywhere here), at Keras's default batch size
+    "cifar": Workload("cifar", (32, 32, 3), 10, 2_048, 32, "adam", 1024,
+                      "32x32x3 -> Conv2D 32 3x3 same relu -> Conv2D 32 3x3 relu -> MaxPool 2 "
+                      "-> Dropout 0.25 -> Conv2D 64 3x3 same relu -> Conv2D 64 3x3 relu -> MaxPool 2 "
+                      "-> Dropout 0.25 -> Flatten -> Dense 512 relu -> Dropout 0.5 -> Dense 10 softmax"),
 }
 DEFAULT_WORKLOADS = ("mlp", "cnn", "lstm", "tiny")
 
@@ -113,6 +119,9 @@ def training_flops_per_sample(name):
         macs = 50 * 4 * 64 * (32 + 64) + 50 * 4 * 64 * (64 + 64) + 64 * 10
     elif name == "conv1d":
         macs = 96 * 5 * 32 * 64 + 44 * 5 * 64 * 64 + 1408 * 10
+    elif name == "cifar":
+        macs = (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64
+                + 13 * 13 * 576 * 64 + 2304 * 512 + 512 * 10)
     else:
         raise KeyError(name)
     return 2 * 3 * macs
