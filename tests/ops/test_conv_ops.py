@@ -444,6 +444,34 @@ def test_inference_conv_through_the_op_matches_the_recorded_forward():
 
 
 @numpy_only
+@pytest.mark.parametrize("x_shape,strides", [((1, 12, 12, 8), 1), ((1, 13, 13, 8), 2)])
+def test_grid_paths_pass_the_finite_difference_check(x_shape, strides, monkeypatch):
+    """Inputs large enough for the flat-grid kernels: the tape's input gradient on the
+    grid against finite differences of the inference forward on the grid (unit
+    strides) or of the im2col chunks (strided)."""
+    from kerasx.backends import numpy_conv, numpy_conv_grid
+
+    _needs_gemm()
+    ran = []
+
+    def spy(name, function):
+        def call(*args):
+            out = function(*args)
+            ran.append((name, out is not None and out is not False))
+            return out
+        return call
+
+    for name in ("input_grad_on_grid", "add_tap_products"):
+        monkeypatch.setattr(numpy_conv, name, spy(name, getattr(numpy_conv, name)))
+    monkeypatch.setitem(current().kernels, "conv_inference_on_grid",
+                        spy("forward", numpy_conv_grid.conv_inference_on_grid))
+    check_gradients(lambda x, w: ops.conv(x, w, strides=strides, padding="same"),
+                    [r(*x_shape), r(3, 3, 8, 4)], wrt=[0, 1])
+    assert ("input_grad_on_grid" if strides == 1 else "add_tap_products", True) in ran
+    assert ("forward", True) in ran if strides == 1 else ("forward", False) in ran
+
+
+@numpy_only
 @pytest.mark.parametrize("mode,with_counts", [("max", False), ("average", False),
                                               ("average", True)])
 @pytest.mark.parametrize("pool_size,strides,size", [((2, 2), (2, 2), (6, 4)),
