@@ -55,10 +55,10 @@ def add_tap_products(dy, kernel, taps):
     from `offset` on, one per output position; True when done, False (nothing
     added) where it declines.
 
-    The targets are C-contiguous channels_last arrays of one shape. Viewed as one flat grid of
-    `batch * positions` rows, the output at grid row `q` lands on the target's row
-    `q + flat offset`, so each tap's product goes into one contiguous block of
-    rows, added by the BLAS in the pass that computes it
+    The targets are C-contiguous channels_last arrays of one shape. Viewed as one
+    flat grid of `batch * positions` rows, the output at grid row `q` lands on the
+    target's row `q + flat offset`, so each tap's product goes into one contiguous
+    block of rows, added by the BLAS in the pass that computes it
     (`numpy_blas.Level3.gemm`). The output's gradient is spread over the grid first,
     zeros where no output sits (the rows past each output's extent, whose products
     add nothing); the extra rows cost `grid rows / output rows` more arithmetic.
@@ -70,8 +70,8 @@ def add_tap_products(dy, kernel, taps):
     out_sizes = tuple(dy.shape[1:-1])
     cin, filters = kernel.shape[-2], kernel.shape[-1]
     grid = int(np.prod(grid_shape))
-    if blas is None or dy.dtype not in (np.float32, np.float64) or kernel.dtype != dy.dtype \
-            or grid > _GRID_WASTE * int(np.prod(dy.shape[:-1])) \
+    if blas is None or dy.dtype not in (np.float32, np.float64) \
+            or kernel.dtype != dy.dtype or grid > _GRID_WASTE * int(np.prod(dy.shape[:-1])) \
             or not all(target.flags.c_contiguous for target, _ in taps):
         return False
     row_steps = [int(np.prod(grid_shape[2 + axis:])) for axis in range(len(out_sizes))]
@@ -99,9 +99,11 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
     is copied into the interior of a reused padded buffer (its borders stay zero),
     each tap adds its product into the chunk's grid output, and the output
     positions are copied out with the bias and the ReLU while they are in cache.
-    Against im2col matrices of 2 MB (`inference_chunk_bytes`), alone, minimum of 8:
-    1024 x 16x16x32 -> 64 filters 3x3 "same" 151 -> 73 ms, 256 x 32x32x32 -> 32
-    132 -> 34 ms, 1024 x 13x13x32 -> 64 "valid" (40% extra rows) 99 -> 52 ms.
+    `ops.conv` on 1024 x 16x16x32 -> 64 filters 3x3 "same", 10 calls alternating:
+    102-105 against 171-180 ms for the im2col matrices of 2 MB
+    (`inference_chunk_bytes`); a prototype of it, alone, 34 against 132 ms at 256 x
+    32x32x32 -> 32 "same" and 52 against 99 ms at 1024 x 13x13x32 -> 64 "valid"
+    (40% extra rows).
     """
     blas = level3()
     window_shape = tuple(kernel.shape[:-2])
@@ -112,7 +114,8 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
         return None
     batch, n = x.shape[0], len(window_shape)
     padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[1:-1], pads))
-    out_sizes = tuple(size - (k - 1) * d for size, k, d in zip(padded, window_shape, dilation))
+    out_sizes = tuple(size - (k - 1) * d
+                      for size, k, d in zip(padded, window_shape, dilation))
     positions = int(np.prod(padded))
     if min(out_sizes) <= 0 or positions > _GRID_WASTE_FORWARD * int(np.prod(out_sizes)):
         return None
@@ -135,7 +138,9 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
         rows = grid - offsets[-1]
         flat = xb.reshape(grid, cin)
         for p, offset in enumerate(offsets):
-            blas.gemm(flat[offset:offset + rows], w[p], products[:rows], accumulate=p > 0)
+            if not blas.gemm(flat[offset:offset + rows], w[p], products[:rows],
+                             accumulate=p > 0):
+                return None  # only the first can decline: all take arrays of one kind
         y = products[:grid].reshape((stop - start,) + padded + (filters,))[outputs]
         target = out[start:stop]
         if bias is None:
@@ -148,8 +153,8 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
 
 
 # the flat-grid input gradient declines grids with more rows than this times the output's
-# (inside `fit`, against the strided adds: 1.27 times 5.0-5.3 against 5.5-10.0 ms, 1.36 times
-# 3.50 / 3.65 against 5.32 / 5.49 ms, 1.44 times 4.73 / 5.60 against 4.56 / 5.26 ms)
+# (inside `fit`, against the strided adds: 1.27 times 5.0-5.3 against 5.5-10.0 ms, 1.36
+# times 3.50 / 3.65 against 5.32 / 5.49 ms, 1.44 times 4.73 / 5.60 against 4.56 / 5.26 ms)
 _GRID_WASTE = 1.4
 
 # the inference forward declines grids with more rows than this times the output's

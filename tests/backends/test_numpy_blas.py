@@ -1,4 +1,5 @@
-"""The level-1 BLAS routines and the matrix product bound from NumPy's bundled OpenBLAS (`numpy_blas`)."""
+"""The level-1 BLAS routines and the matrix product bound from NumPy's bundled OpenBLAS
+(`numpy_blas`)."""
 
 import numpy as np
 import pytest
