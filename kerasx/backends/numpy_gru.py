@@ -3,8 +3,8 @@
 import numpy as np
 
 from kerasx.backends import numpy_gru_reset_before as reset_before
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_activation, gate_mask,
-    gru_state, gru_state_grad, sequence_outputs, split_carry, step_buffer, supported,
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, add_product, gate_activation,
+    gate_mask, gru_state, gru_state_grad, sequence_outputs, split_carry, step_buffer, supported,
     unit_major_dout, unit_major_grad, unit_major_skip)
 
 
@@ -146,8 +146,7 @@ def gru_backward(saved, dout, dfinals, needs):
         else:
             np.matmul(rk, dz[:3 * u], out=tmp)
             dh += tmp
-            np.matmul(dz, buf[t].T, out=dstep)                  # ones row: bias gradients
-            dfull += dstep
+            add_product(dfull, dz, buf[t], dstep)               # ones row: bias gradients
         if hk is not None:
             dh += hk
     if per_gate:

@@ -12,8 +12,9 @@ stays on the portable path.
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, gru_state, gru_state_grad, sequence_outputs,
-                                             split_carry, step_buffer, supported,
+from kerasx.backends.numpy_rnn_steps import (ACT, add_product, gru_state, gru_state_grad,
+                                             sequence_outputs, split_carry, step_buffer,
+                                             supported,
                                              unit_major_dout, unit_major_grad,
                                              unit_major_skip)
 
@@ -108,10 +109,8 @@ def backward(saved, dout, dfinals, needs):
         dh += tmp
         np.matmul(rk_zr, dz[:2 * u], out=tmp)
         dh += tmp
-        np.matmul(dz, s.buf[t].T, out=dstep)                  # ones row: bias gradients
-        dfull += dstep
-        np.matmul(s.keeps[t], d_hh.T, out=rstep)
-        d_rk_h += rstep
+        add_product(dfull, dz, s.buf[t], dstep)               # ones row: bias gradients
+        add_product(d_rk_h, s.keeps[t], d_hh, rstep)
         if hk is not None:
             dh += hk
     dx = None

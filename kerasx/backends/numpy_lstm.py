@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, sequence_outputs,
-    split_carry, step_buffer, supported, unit_major_dout, unit_major_grad, unit_major_skip)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, add_product, gate_mask,
+    sequence_outputs, split_carry, step_buffer, supported, unit_major_dout, unit_major_grad,
+    unit_major_skip)
 
 
 def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
@@ -24,9 +25,9 @@ def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
 # (gate rows) by the `[x_t; h_{t-1}; 1]` block of one buffer, so input, recurrent and bias
 # terms are one matmul, each gate is a contiguous block of rows (the elementwise passes run
 # on contiguous memory), the new h lands in the next block, and the weight gradients (bias
-# included, through the ones row) are one matmul over all steps. A shared recurrent dropout
-# mask masks the h rows of the buffer (the state itself is then kept beside it); per-gate
-# masks are described in `lstm_forward`.
+# included, through the ones row) are one product per step added into their total. A shared
+# recurrent dropout mask masks the h rows of the buffer (the state itself is then kept
+# beside it); per-gate masks are described in `lstm_forward`.
 # Inside the kernel the gate columns are reordered i, f, o, c (Keras stores i, f, c, o) so
 # the three recurrent-activation gates form one block; with sigmoid gates the weights of
 # that block are pre-scaled by 1/2, making sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 one tanh
@@ -150,6 +151,10 @@ def lstm_backward(saved, dout, dfinals, needs):
         part = np.empty((u, b), dtype)
     else:
         rk = np.ascontiguousarray(rkernel_p)
+        # weight gradients accumulated per step while `dz` is in cache: a product over all
+        # steps first copies both time-major buffers into (rows, timesteps * batch) matrices
+        dfull = np.zeros((n, buf.shape[1]), dtype)
+        dstep = np.empty_like(dfull)
     for t in reversed(range(t_len)):
         y, tc, dz = gates[t], tcs[t], dz_all[t]
         if d_out is not None:
@@ -179,16 +184,13 @@ def lstm_backward(saved, dout, dfinals, needs):
             np.matmul(rk, dz, out=dh)
             if rms is not None:
                 dh *= rms
+            add_product(dfull, dz, buf[t], dstep)               # ones row: bias gradients
         if hk is not None:
             dh += hk
             dc += ck
     if per_gate:
         dw, dr, db, dx = _lstm_per_gate_grads(inputs, kernel_p, dz_all, rms, needs[0])
     else:
-        # one matmul over all timesteps; the ones row of `buf` turns into the bias gradient
-        d2 = dz_all.transpose(1, 0, 2).reshape(n, t_len * b)
-        x2 = buf[:t_len].transpose(1, 0, 2).reshape(buf.shape[1], t_len * b)
-        dfull = d2 @ x2.T
         dx = None
         if needs[0]:
             dx = np.matmul(kernel_p, dz_all).transpose(0, 2, 1)

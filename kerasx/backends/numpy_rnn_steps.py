@@ -4,6 +4,8 @@ bookkeeping of masked steps."""
 
 import numpy as np
 
+from kerasx.backends.numpy_blas import level3
+
 
 def sigmoid_(v):
     v *= 0.5
@@ -87,6 +89,16 @@ def recur_dw(h_tm, d_tm, rmask):
     t, b, u = h_tm.shape
     hs = h_tm if rmask is None else h_tm * rmask
     return hs.reshape(t * b, u).T @ d_tm.reshape(t * b, d_tm.shape[-1])
+
+
+def add_product(total, a, b, scratch):
+    """`total += a @ b.T`: by the BLAS in the pass that computes the product where it is
+    bound, else a product into `scratch` and an add (the per-step weight gradients)."""
+    blas = level3()
+    if blas is not None and blas.gemm(a, b, total, accumulate=True, trans_b=True):
+        return
+    np.matmul(a, b.T, out=scratch)
+    total += scratch
 
 
 def masked_index(mask_tm):
