@@ -577,3 +577,25 @@ def test_unknown_activation_and_bad_mask_are_rejected():
         rnn.simple_rnn(x, kernel, rkernel, bias, activation="gelu")
     with pytest.raises(ValueError, match=r"mask must have shape \(batch, timesteps\) = \(2, 3\), received shape \(2, 4\)"):
         rnn.simple_rnn(x, kernel, rkernel, bias, mask=np.ones((2, 4), bool))
+
+
+@pytest.mark.parametrize("bound", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_step_weight_gradients_add_their_products(bound, dtype, monkeypatch):
+    """`add_product` (each step's weight gradient added into the total) by the BLAS's
+    gemm where it is bound, by a product and an add where it is not."""
+    if current().name != "numpy":
+        pytest.skip("the fast path is the NumPy backend's")
+    from kerasx.backends import numpy_blas, numpy_rnn_steps
+
+    if bound and numpy_blas.level3() is None:
+        pytest.skip("this NumPy bundles no OpenBLAS (or KERASX_BLAS_GEMM=0)")
+    if not bound:
+        monkeypatch.setattr(numpy_rnn_steps, "level3", lambda: None)
+    gen = np.random.default_rng(4)
+    a, b = gen.standard_normal((12, 5)).astype(dtype), gen.standard_normal((7, 5)).astype(dtype)
+    total = gen.standard_normal((12, 7)).astype(dtype)
+    want = total + a @ b.T
+    numpy_rnn_steps.add_product(total, a, b, np.empty_like(total))
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(total, want, rtol=tol, atol=tol)
