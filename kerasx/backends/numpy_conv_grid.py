@@ -38,6 +38,8 @@ def input_grad_on_grid(dy, kernel, x_shape, dilation):
     # the region the windows read (all of the input unless the caller cropped `dy`)
     region = (x_shape[0],) + tuple(o + (k - 1) * d for o, k, d in
                                    zip(out_sizes, window_shape, dilation)) + (cin,)
+    if int(np.prod(region[:-1])) > _GRID_WASTE * int(np.prod(dy.shape[:-1])):
+        return None  # before allocating anything (`add_tap_products` would decline too)
     dx = np.zeros(region, dtype=dy.dtype)
     taps = [(dx, tuple(t * d for t, d in zip(tap, dilation)))
             for tap in np.ndindex(*window_shape)]
