@@ -101,11 +101,12 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
     is copied into the interior of a reused padded buffer (its borders stay zero),
     each tap adds its product into the chunk's grid output, and the output
     positions are copied out with the bias and the ReLU while they are in cache.
-    `ops.conv` on 1024 x 16x16x32 -> 64 filters 3x3 "same", 10 calls alternating:
-    102-105 against 171-180 ms for the im2col matrices of 2 MB
-    (`inference_chunk_bytes`); a prototype of it, alone, 34 against 132 ms at 256 x
-    32x32x32 -> 32 "same" and 52 against 99 ms at 1024 x 13x13x32 -> 64 "valid"
-    (40% extra rows).
+    `ops.conv` against im2col matrices of 2 MB (`inference_chunk_bytes`), 8 calls
+    alternating, minima: 256 x 32x32x32 -> 32 filters 3x3 "same" (1.13 times the
+    output's rows) 41 against 60 ms, 1024 x 28x28x8 -> 16 (1.15) 29.5 against 44.4
+    ms, 1024 x 16x16x32 -> 64 (1.27) 90-92 against 86-94 ms with steadier medians;
+    from 1.36 times on the im2col chunks were faster (1024 x 12x12x64 -> 64 "same"
+    95.8 against 85.5 ms), so grids past `_GRID_WASTE_FORWARD` decline.
     """
     blas = level3()
     window_shape = tuple(kernel.shape[:-2])
@@ -160,7 +161,8 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
 _GRID_WASTE = 1.4
 
 # the inference forward declines grids with more rows than this times the output's
-_GRID_WASTE_FORWARD = 1.8
+# (measured: 1.04-1.15 faster, 1.27 even, 1.36-1.78 slower than the im2col chunks)
+_GRID_WASTE_FORWARD = 1.3
 
 # grid output per batch chunk of the inference forward, in bytes
 _FORWARD_CHUNK_BYTES = 4 << 20

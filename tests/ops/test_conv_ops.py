@@ -380,10 +380,10 @@ def test_numpy_input_grad_declines_the_flat_grid_where_it_wastes_rows(monkeypatc
 
 @numpy_only
 @pytest.mark.parametrize("x_shape,window,dilation,pads", [
-    ((5, 9, 8, 8), (3, 3), (1, 1), ((1, 1), (1, 1))),            # "same"
-    ((5, 12, 11, 9), (3, 2), (2, 1), ((0, 0), (0, 0))),          # "valid", dilated
+    ((5, 16, 15, 8), (3, 3), (1, 1), ((1, 1), (1, 1))),          # "same"
+    ((5, 30, 12, 9), (3, 2), (2, 1), ((0, 0), (0, 0))),          # "valid", dilated
     ((4, 30, 8), (5,), (1,), ((4, 0),)),                         # causal
-    ((3, 7, 7, 7, 8), (2, 2, 2), (1, 1, 1), ((0, 1), (0, 1), (0, 1)))])
+    ((3, 12, 12, 12, 8), (2, 2, 2), (1, 1, 1), ((0, 1), (0, 1), (0, 1)))])
 @pytest.mark.parametrize("bias,relu", [(False, False), (True, True), (True, False)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numpy_inference_conv_on_the_flat_grid_matches_portable(x_shape, window, dilation,
@@ -426,25 +426,34 @@ def test_numpy_inference_conv_on_the_grid_declines_what_it_does_not_take():
                1) is None                                                  # few channels
     assert run(x[:, :4, :4], ((0, 0), (0, 0)), kernel, None, False, (1, 1), (1, 1),
                1) is None                                                  # 16 rows for 4
+    assert run(x, same, kernel, None, False, (1, 1), (1, 1), 1) is None   # 121 for 81
     assert run(x, same, kernel.astype(np.float64), None, False, (1, 1), (1, 1), 1) is None
     assert run(x.astype(np.int32), same, kernel.astype(np.int32), None, False, (1, 1),
                (1, 1), 1) is None
 
 
 @numpy_only
-def test_inference_conv_through_the_op_matches_the_recorded_forward():
+def test_inference_conv_through_the_op_matches_the_recorded_forward(monkeypatch):
     """`ops.conv` without a tape (the grid on NumPy) gives the forward a tape records."""
-    x = r(4, 12, 12, 16).astype(np.float32)
+    from kerasx.backends import numpy_conv_grid
+
+    _needs_gemm()
+    ran = []
+    forward = numpy_conv_grid.conv_inference_on_grid
+    monkeypatch.setitem(current().kernels, "conv_inference_on_grid",
+                        lambda *a: ran.append(forward(*a)) or ran[-1])
+    x = r(4, 16, 16, 16).astype(np.float32)
     kernel = Variable(r(3, 3, 16, 8).astype(np.float32))
     bias = Variable(r(8).astype(np.float32))
     plain = ops.conv(x, kernel, padding="same", bias=bias, relu=True)
+    assert len(ran) == 1 and ran[0] is not None
     with GradientTape():
         recorded = ops.conv(x, kernel, padding="same", bias=bias, relu=True)
     np.testing.assert_allclose(np.asarray(plain), np.asarray(recorded), rtol=2e-5, atol=2e-5)
 
 
 @numpy_only
-@pytest.mark.parametrize("x_shape,strides", [((1, 12, 12, 8), 1), ((1, 13, 13, 8), 2)])
+@pytest.mark.parametrize("x_shape,strides", [((1, 16, 16, 8), 1), ((1, 13, 13, 8), 2)])
 def test_grid_paths_pass_the_finite_difference_check(x_shape, strides, monkeypatch):
     """Inputs large enough for the flat-grid kernels: the tape's input gradient on the
     grid against finite differences of the inference forward on the grid (unit
