@@ -76,8 +76,7 @@ def add_tap_products(dy, kernel, taps):
             or kernel.dtype != dy.dtype or grid > _GRID_WASTE * int(np.prod(dy.shape[:-1])) \
             or not all(target.flags.c_contiguous for target, _ in taps):
         return False
-    row_steps = [int(np.prod(grid_shape[2 + axis:])) for axis in range(len(out_sizes))]
-    offsets = [sum(a * step for a, step in zip(offset, row_steps)) for _, offset in taps]
+    offsets = _flat_offsets(grid_shape[1:], [offset for _, offset in taps])
     rows = grid - max(offsets)
     if rows <= 0:
         return False
@@ -90,6 +89,12 @@ def add_tap_products(dy, kernel, taps):
         if not blas.gemm(g, w[p], block, accumulate=True, trans_b=True):
             return False  # only the first can decline: all take arrays of one kind
     return True
+
+
+def _flat_offsets(sizes, offsets):
+    """The row offsets, on a flat grid of spatial `sizes`, of the spatial `offsets`."""
+    steps = [int(np.prod(sizes[axis + 1:])) for axis in range(len(sizes))]
+    return [sum(a * step for a, step in zip(offset, steps)) for offset in offsets]
 
 
 def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, groups):
@@ -115,16 +120,15 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
             or x.dtype not in (np.float32, np.float64) or kernel.dtype != x.dtype \
             or (bias is not None and bias.dtype != x.dtype):
         return None
-    batch, n = x.shape[0], len(window_shape)
+    batch = x.shape[0]
     padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[1:-1], pads))
     out_sizes = tuple(size - (k - 1) * d
                       for size, k, d in zip(padded, window_shape, dilation))
     positions = int(np.prod(padded))
     if min(out_sizes) <= 0 or positions > _GRID_WASTE_FORWARD * int(np.prod(out_sizes)):
         return None
-    row_steps = [int(np.prod(padded[axis + 1:])) for axis in range(n)]
-    offsets = [sum(t * d * step for t, d, step in zip(tap, dilation, row_steps))
-               for tap in np.ndindex(*window_shape)]
+    offsets = _flat_offsets(padded, [tuple(t * d for t, d in zip(tap, dilation))
+                                     for tap in np.ndindex(*window_shape)])
     chunk = max(1, min(batch, _FORWARD_CHUNK_BYTES // (positions * filters * x.itemsize)))
     buffer = np.zeros((chunk,) + padded + (cin,), dtype=x.dtype)
     products = np.empty((chunk * positions, filters), dtype=x.dtype)
