@@ -119,8 +119,10 @@ def build(workload, device="cpu"):
                 return self.head(self.body(x.transpose(1, 2)))
 
         model = Conv1DNet()
-    else:
+    elif name == "tiny":
         model = nn.Sequential(nn.Linear(20, 10))
+    else:
+        raise KeyError(f"no PyTorch model for the workload {name!r}")
     model = model.to(device)
     if workload.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)

@@ -57,8 +57,10 @@ def build(keras, workload):
         body = [layers.Conv1D(64, 5, activation="relu"), layers.MaxPooling1D(2),
                 layers.Conv1D(64, 5, activation="relu"), layers.AveragePooling1D(2),
                 layers.Flatten(), layers.Dense(10, activation="softmax")]
-    else:
+    elif name == "tiny":
         body = [layers.Dense(10, activation="softmax")]
+    else:
+        raise KeyError(f"no Keras model for the workload {name!r}")
     dtype = "int32" if workload.vocabulary else None
     model = keras.Sequential([keras.Input(shape=workload.input_shape, dtype=dtype)] + body)
     optimizer = keras.optimizers.Adam(1e-3) if workload.optimizer == "adam" else keras.optimizers.SGD(0.01)

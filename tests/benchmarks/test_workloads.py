@@ -1,6 +1,7 @@
 """Every benchmark workload builds and trains in kerasx, has its FLOP count, and (where
 PyTorch is installed) its hand-written PyTorch model has the same number of weights."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -39,3 +40,17 @@ def test_pytorch_model_has_the_same_weights(name):
                 if isinstance(m, torch.nn.LSTM))
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert count - extra == trainable
+
+
+def test_an_unknown_workload_is_refused():
+    """A workload name no builder knows is an error, not silently `tiny`'s model."""
+    unknown = dataclasses.replace(WORKLOADS["tiny"], name="nope")
+    with pytest.raises(KeyError, match="nope"):
+        keras_models.build(keras, unknown)
+    with pytest.raises(KeyError):
+        training_flops_per_sample("nope")
+    torch = pytest.importorskip("torch")  # noqa: F841
+    from benchmarks import impl_torch
+
+    with pytest.raises(KeyError, match="nope"):
+        impl_torch.build(unknown)
