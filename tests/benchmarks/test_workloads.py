@@ -49,7 +49,7 @@ def test_an_unknown_workload_is_refused():
         keras_models.build(keras, unknown)
     with pytest.raises(KeyError):
         training_flops_per_sample("nope")
-    torch = pytest.importorskip("torch")  # noqa: F841
+    pytest.importorskip("torch")
     from benchmarks import impl_torch
 
     with pytest.raises(KeyError, match="nope"):
