@@ -1,7 +1,7 @@
 """Where kerasx's training step spends its time, per workload, from native stack samples.
 
     python -m benchmarks.profile [--workloads mlp,cnn,lstm,tiny] [--seconds 20] [--rate 25]
-        [--py-spy PATH] [--threads 2] [--keep DIR]
+        [--batch-size N] [--py-spy PATH] [--threads 2] [--keep DIR]
 
 Each workload trains in its own process (`--child`) under `py-spy record --native`
 (`pip install py-spy`; it needs permission to trace the process: root, or
@@ -116,9 +116,9 @@ def summarize(raw_path):
     return total, share(categories), share(phases)
 
 
-def child(workload_name, seconds):
-    """Trains `workload_name` until `seconds` have passed (after a warm-up); prints the
-    mean step time in ms."""
+def child(workload_name, seconds, batch_size=None):
+    """Trains `workload_name` (at `batch_size`, default the workload's) until `seconds`
+    have passed (after a warm-up); prints the mean step time in ms."""
     import kerasx as keras
     from benchmarks import keras_models
     from benchmarks.workloads import WORKLOADS, make_data
@@ -127,7 +127,7 @@ def child(workload_name, seconds):
     x, y = make_data(workload)
     keras.utils.set_random_seed(0)
     model = keras_models.build(keras, workload)
-    batch = workload.batch_size
+    batch = batch_size or workload.batch_size
     model.fit(x[:batch * 3], y[:batch * 3], batch_size=batch, verbose=0)
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -143,6 +143,8 @@ def profile(workload, args, out_dir):
     cmd = [args.py_spy, "record", "--native", "-r", str(args.rate), "-f", "raw", "-o", raw,
            "--", sys.executable, "-m", "benchmarks.profile", "--child", workload,
            "--seconds", str(args.seconds)]
+    if args.batch_size:
+        cmd += ["--batch-size", str(args.batch_size)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0 or not os.path.exists(raw):
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -174,13 +176,15 @@ def main():
     parser.add_argument("--rate", type=int, default=25,
                         help="samples per second (each one pauses the process: at 100 the "
                              "steps ran 15-20%% slower and the GEMM sync share doubled)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="every workload at this batch size (default: each its own)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
     parser.add_argument("--keep", default=None, help="a folder to keep the raw samples in")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.seconds)
+        return child(args.child, args.seconds, args.batch_size)
     if shutil.which(args.py_spy) is None:
         raise SystemExit(f"py-spy was not found (looked for {args.py_spy!r}): install it with "
                          "`pip install py-spy` or pass its path with --py-spy.")

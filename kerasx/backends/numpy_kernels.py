@@ -223,7 +223,7 @@ def scatter_add_rows(table_shape, indices, updates, dtype):
     sum is the two lanes' sums, bit for bit, and `np.add.at` costs per element. The
     flat indices are a repeat plus one long add, not a broadcast with one short
     inner loop per row. The additions happen in the same order throughout: the
-    result is bitwise that of `np.add.at` on the table (`benchmarks/README.md` has
+    result is bitwise that of `np.add.at` on the table (`benchmarks/HISTORY.md` has
     the timings).
     """
     width = table_shape[-1]
