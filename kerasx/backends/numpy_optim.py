@@ -8,7 +8,8 @@ and `numpy_optim_many` runs them over shared buffers too. An array is only
 written in place while its Variable is the sole holder: if anything else
 holds it (an array the user passed to `assign`, a `get_weights()` result, a
 view), the Variable first gets a private copy, so nothing outside the
-optimizer ever sees its values change.
+optimizer ever sees its values change. The metrics' running totals are added the
+same way (`add_to_variable`).
 
 Variables of `LARGE` elements or more take some of their passes through the
 BLAS's `axpby` and `axpy` where NumPy bundles one (`numpy_blas`): one pass on the
@@ -64,6 +65,13 @@ def private_buffer(var, copy=np.array):
         value = copy(value)
         var._value = value
     return value
+
+
+def add_to_variable(var, value):
+    """`var += value` in the variable's own array (the metrics' running totals, every
+    step): no new array, and no conversion of NumPy's scalar result back to an array."""
+    p = private_buffer(var)
+    np.add(p, value, out=p)
 
 
 def weight_decay(param, rate):
@@ -371,6 +379,7 @@ def nadam_step(grad, m, v, scratch, spare, learning_rate, coefficients, epsilon)
 
 
 KERNELS = {
+    "add_to_variable": add_to_variable,
     "weight_decay": weight_decay,
     "sgd_update": sgd_update,
     "sgd_momentum_update": sgd_momentum_update,

@@ -100,6 +100,11 @@ class Mean(Metric):
             total, count = array_sum(v), float(v.shape[0])
         else:
             total, count = xp.mean(v) * float(weight), float(weight)
+        add = backend.kernel("add_to_variable")
+        if add is not None:
+            add(self.total, total)
+            add(self.count, count)
+            return
         # NumPy gives scalars for 0-d sums; as arrays they take `assign`'s fast path
         self.total.assign(xp.asarray(self.total.value + total))
         self.count.assign(xp.asarray(self.count.value + count))
