@@ -21,7 +21,7 @@ def kernel():
 
 def _updates():
     gen = np.random.default_rng(3)
-    for step in range(40):
+    for _ in range(40):
         yield np.float32(gen.standard_normal() * 10), 32
         yield gen.standard_normal(32).astype(np.float32), None
 
