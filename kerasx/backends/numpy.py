@@ -36,12 +36,14 @@ class NumpyBackend(Backend):
         from kerasx.backends import (numpy_conv, numpy_conv_bn_pool, numpy_conv_global_pool,
                                      numpy_conv_grid, numpy_conv_pool, numpy_kernels,
                                      numpy_normalization, numpy_optim, numpy_optim_many,
-                                     numpy_rnn)
+                                     numpy_rnn, numpy_winograd)
 
         for module in (numpy_kernels, numpy_conv, numpy_conv_grid, numpy_conv_pool,
                        numpy_conv_global_pool, numpy_conv_bn_pool, numpy_rnn, numpy_optim,
                        numpy_optim_many, numpy_normalization):
             self.kernels.update(module.KERNELS)
+        if os.environ.get("KERASX_WINOGRAD", "1") != "0":
+            self.kernels.update(numpy_winograd.KERNELS)
 
 
 def _keep_freed_memory():

@@ -250,6 +250,40 @@ def conv_kernels(backend):
             backend.kernel("conv_input_grad") or conv_input_grad)
 
 
+def training_forward(backend, x, kernel, strides, dilation, groups, im2col_fn, want_x, want_w):
+    """`(y, saved)`: the valid convolution of the padded channels_last `x` when a
+    gradient will be taken (`want_x`, `want_w`: which ones), and what
+    `training_backward` needs.
+
+    A backend may register `conv_winograd(x, kernel, strides, dilation, groups, want_x,
+    want_w)`, returning `(y, state)` or None to decline, with `conv_winograd_grads(dy,
+    state, padded_shape, want_x, want_w)` returning `(padded input gradient, kernel
+    gradient)`; the rest goes through im2col (`conv_forward`).
+    """
+    winograd = backend.kernel("conv_winograd")
+    if winograd is not None:
+        done = winograd(x, kernel, strides, dilation, groups, want_x, want_w)
+        if done is not None:
+            return done[0], (backend.kernel("conv_winograd_grads"), done[1])
+    y, cols = conv_forward(x, kernel, strides, dilation, groups, im2col_fn)
+    return y, (None, cols if want_w else None)
+
+
+def training_backward(dy, saved, kernel, padded_shape, strides, dilation, groups,
+                      input_grad_fn, want_x, want_w):
+    """`(padded input gradient, kernel gradient)` (None for the one not wanted) of a
+    `training_forward` from its output's channels_last gradient `dy`."""
+    grads_fn, state = saved
+    if grads_fn is not None:
+        return grads_fn(dy, state, padded_shape, want_x, want_w)
+    gx = gw = None
+    if want_x:
+        gx = input_grad_fn(dy, kernel, padded_shape, strides, dilation, groups)
+    if want_w:
+        gw = conv_kernel_grad(state, dy, tuple(kernel.shape), groups)
+    return gx, gw
+
+
 # -- the differentiable ops ---------------------------------------------------------------
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1,
          groups=None, bias=None, relu=False):
@@ -287,29 +321,28 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
                             im2col_fn)
         return Tensor(from_channels_last(xp, y, data_format))
     pads, xpad = pad_for_conv(backend, x, wv, strides, dilation, padding)
-    y, cols = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
+    want_x, want_w = tracked(inputs), tracked(kernel)
+    y, saved = training_forward(backend, xpad, wv, strides, dilation, groups, im2col_fn,
+                                want_x, want_w)
     if bv is not None:
         add_bias(backend, y, bv, out=y)  # y is fresh; in place saves one pass over it
     if relu:
         y = relu_of_fresh(backend, y)
     out = from_channels_last(xp, y, data_format)
-    x_shape, padded_shape, kernel_shape = tuple(x.shape), tuple(xpad.shape), tuple(wv.shape)
-    if not getattr(kernel, "tracked", False):
-        cols = None
+    x_shape, padded_shape = tuple(x.shape), tuple(xpad.shape)
     del x, xpad
-    want_bias = bias is not None and getattr(bias, "tracked", False)
+    want_bias = tracked(bias)
 
     def vjp(g):
         g = to_channels_last(xp, g, data_format)
-        gx = gw = gb = None
+        gx = gb = None
         if relu or want_bias:
             g, gb = (backend.kernel("conv_relu_bias_grad") or conv_relu_bias_grad)(
                 g, y if relu else None, want_bias)
-        if getattr(inputs, "tracked", False):
-            gpad = input_grad_fn(g, wv, padded_shape, strides, dilation, groups)
+        gpad, gw = training_backward(g, saved, wv, padded_shape, strides, dilation, groups,
+                                     input_grad_fn, want_x, want_w)
+        if gpad is not None:
             gx = from_channels_last(xp, gpad[interior(x_shape, pads)], data_format)
-        if cols is not None:
-            gw = conv_kernel_grad(cols, g, kernel_shape, groups)
         return gx, gw, gb
 
     return record(out, (inputs, kernel, bias), vjp)

@@ -36,9 +36,10 @@ kernel_shape)` the kernel's and the bias's gradients (None without a bias).
 
 from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
 from kerasx.ops.conv import (add_bias, check_conv_arguments, check_window_fits,
-                             conv_forward, conv_kernel_grad, conv_kernels, conv_relu_bias_grad,
-                             from_channels_last, inference_chunks, interior, normalize_padding,
-                             normalize_tuple, output_sizes, pad_for_conv, to_channels_last)
+                             conv_forward, conv_kernels, conv_relu_bias_grad, from_channels_last,
+                             inference_chunks, interior, normalize_padding, normalize_tuple,
+                             output_sizes, pad_for_conv, to_channels_last, training_backward,
+                             training_forward)
 from kerasx.ops.pooling import pool_channels_last
 
 
@@ -91,9 +92,18 @@ class _Conv:
                                                                pool_strides))
 
     def forward(self):
-        """`(y, cols)` of the convolution (no bias) of the (possibly cropped) input."""
-        return conv_forward(self.xpad, self.wv, self.strides, self.dilation, self.groups,
-                            self.im2col_fn)
+        """`(y, saved)` of the convolution (no bias) of the (possibly cropped) input,
+        `saved` for `backward`."""
+        return training_forward(self.backend, self.xpad, self.wv, self.strides,
+                                self.dilation, self.groups, self.im2col_fn, self.want_x,
+                                self.want_w)
+
+    def forward_im2col(self):
+        """`(y, cols)` of the convolution (no bias) through im2col, with the im2col
+        matrix for the kernel gradient (None when it takes none)."""
+        y, cols = conv_forward(self.xpad, self.wv, self.strides, self.dilation, self.groups,
+                               self.im2col_fn)
+        return y, cols if self.want_w else None
 
     def bias_and_relu(self, pooled, relu):
         """`relu(pooled + bias)` in a new array (`pooled` may be kept for a backward)."""
@@ -110,16 +120,14 @@ class _Conv:
                 g, out if relu else None, self.want_b)
         return g, None
 
-    def backward(self, dy, cols):
-        """`(input gradient, kernel gradient)` from the convolution output's gradient."""
-        gx = gw = None
-        if self.want_x:
-            # the positions no window read take no gradient: the zeros past `dy`'s extent
-            gx = self.unpad(self.input_grad_fn(dy, self.wv, self.padded_shape, self.strides,
-                                               self.dilation, self.groups))
-        if self.want_w:
-            gw = conv_kernel_grad(cols, dy, self.kernel_shape, self.groups)
-        return gx, gw
+    def backward(self, dy, saved):
+        """`(input gradient, kernel gradient)` from the convolution output's gradient
+        and `forward`'s `saved` (or `(None, cols)` after `forward_im2col`)."""
+        # the positions no window read take no gradient: the zeros past `dy`'s extent
+        gpad, gw = training_backward(dy, saved, self.wv, self.padded_shape, self.strides,
+                                     self.dilation, self.groups, self.input_grad_fn,
+                                     self.want_x, self.want_w)
+        return (None if gpad is None else self.unpad(gpad)), gw
 
     def unpad(self, gpad):
         """The input's gradient from that of the padded channels_last input."""
@@ -151,12 +159,12 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
                              not want_grad)
     if blocked is not None:
         pooled, offsets, saved = blocked
-        cols = pool_vjp = None
+        conv_saved = pool_vjp = None
     elif not want_grad:
         pooled = _inference_chunks(c, lambda y: pool_channels_last(
             backend, y, pool_size, pool_strides, pool_padding, "max", False)[0])
     else:
-        y, cols = c.forward()
+        y, conv_saved = c.forward()
         pooled, pool_vjp = pool_channels_last(backend, y, pool_size, pool_strides,
                                               pool_padding, "max", want_grad)
         del y
@@ -166,7 +174,7 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
     if not want_grad:
         return Tensor(result)
     if not c.want_w:
-        cols = saved = None
+        saved = None
 
     def vjp(g):
         g, gb = c.bias_and_relu_grad(to_channels_last(xp, g, c.data_format), out, relu)
@@ -176,7 +184,7 @@ def conv_max_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
                 gw = backend.kernel("conv_max_pool_blocked_grad")(g, offsets, saved,
                                                                   c.kernel_shape)
             return None, gw, gb
-        return (*c.backward(pool_vjp(g), cols), gb)
+        return (*c.backward(pool_vjp(g), conv_saved), gb)
 
     return record(result, (inputs, kernel, bias), vjp)
 
@@ -215,7 +223,7 @@ def conv_avg_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
     elif not want_grad:
         out = _inference_chunks(c, lambda y: pool(c.bias_and_relu(y, relu), False)[0])
     else:
-        y, cols = c.forward()
+        y, conv_saved = c.forward()
         act = c.bias_and_relu(y, relu)
         del y
         out, pool_vjp = pool(act, True)
@@ -232,7 +240,7 @@ def conv_avg_pool(inputs, kernel, bias=None, strides=1, padding="valid", data_fo
             gw, gb = backend.kernel("conv_avg_pool_blocked_grad")(g, saved, c.kernel_shape)
             return None, gw if c.want_w else None, gb if c.want_b else None
         dy, gb = c.bias_and_relu_grad(pool_vjp(g), act, relu)
-        return (*c.backward(dy, cols), gb)
+        return (*c.backward(dy, conv_saved), gb)
 
     return record(result, (inputs, kernel, bias), vjp)
 
@@ -253,14 +261,13 @@ def conv_global_max_pool(inputs, kernel, bias=None, strides=1, padding="valid",
     if not (c.want_x or c.want_w or c.want_b):
         pooled = _inference_chunks(c, lambda y: xp.max(y, axis=axes, keepdims=True))
         return Tensor(_pooled_result(c, c.bias_and_relu(pooled, relu), keepdims))
-    y, cols = c.forward()
+    # im2col: a backend's sparse gradient below reads the im2col matrix
+    y, cols = c.forward_im2col()
     c.xpad = None
     pooled = xp.max(y, axis=axes, keepdims=True)
     out = c.bias_and_relu(pooled, relu)
     kept_shape = tuple(out.shape)
     result = _pooled_result(c, out, keepdims)
-    if not c.want_w:
-        cols = None
 
     def vjp(g):
         g = to_channels_last(xp, g, c.data_format) if keepdims else xp.reshape(g, kept_shape)
@@ -277,7 +284,7 @@ def conv_global_max_pool(inputs, kernel, bias=None, strides=1, padding="valid",
         hits = xp.astype(y == pooled, y.dtype)
         # the division happens on the pooled shape; one pass over the output remains
         dy = hits * (g / xp.sum(hits, axis=axes, keepdims=True))
-        return (*c.backward(dy, cols), gb)
+        return (*c.backward(dy, (None, cols)), gb)
 
     return record(result, (inputs, kernel, bias), vjp)
 

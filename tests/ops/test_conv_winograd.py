@@ -1,0 +1,208 @@
+"""The NumPy backend's Winograd F(4x4, 3x3) convolutions: the kernels against the im2col
+products in float64, float32 within its documented accuracy, the shapes they decline,
+and the ops that run them (plain, fused with max and average pooling) against the
+float64 references, by finite differences and with the kernels removed."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kerasx import ops
+from kerasx.backends import current
+from kerasx.ops.conv_pool import conv_avg_pool, conv_max_pool
+from kerasx.testing import OpCase, check_op_case
+from tests.ops.conv_reference import conv_pool_case, conv_ref, run_with_gradients
+
+pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
+rng = np.random.default_rng(7)
+
+
+def r(*shape):
+    return rng.standard_normal(shape)
+
+
+def _im2col_conv(x, w):
+    """Valid 3x3 convolution, its input and kernel gradients for `dy`, by im2col."""
+    batch, height, width, cin = x.shape
+    out_h, out_w = height - 2, width - 2
+    cols = np.stack([x[:, i:i + out_h, j:j + out_w] for i in range(3) for j in range(3)],
+                    axis=3).reshape(-1, 9 * cin)
+    y = (cols @ w.reshape(9 * cin, -1)).reshape(batch, out_h, out_w, -1)
+
+    def grads(dy):
+        dy2 = dy.reshape(-1, w.shape[-1])
+        dw = (cols.T @ dy2).reshape(w.shape)
+        dcols = (dy2 @ w.reshape(9 * cin, -1).T).reshape(batch, out_h, out_w, 9, cin)
+        dx = np.zeros_like(x)
+        for k, (i, j) in enumerate((i, j) for i in range(3) for j in range(3)):
+            dx[:, i:i + out_h, j:j + out_w] += dcols[:, :, :, k]
+        return dx, dw
+
+    return y, grads
+
+
+def _kernels():
+    from kerasx.backends import numpy_winograd
+
+    return numpy_winograd
+
+
+# (input shape, filters): outputs that fill their 4x4 tiles, and ones that do not
+SHAPES = [((2, 10, 10, 16), 16), ((3, 14, 18, 16), 24), ((2, 17, 17, 20), 16),
+          ((1, 34, 34, 16), 17), ((2, 6, 6, 16), 16)]
+
+
+@pytest.mark.parametrize("x_shape,filters", SHAPES, ids=str)
+def test_forward_and_gradients_are_the_im2col_ones_in_float64(x_shape, filters):
+    wg = _kernels()
+    x, w = r(*x_shape), r(3, 3, x_shape[-1], filters)
+    y_ref, grads_ref = _im2col_conv(x, w)
+    y, saved = wg.conv_winograd(x, w, (1, 1), (1, 1), 1, True, True)
+    assert y.shape == y_ref.shape and y.dtype == np.float64 and y.flags.c_contiguous
+    scale = np.abs(y_ref).max()
+    np.testing.assert_allclose(y, y_ref, rtol=0, atol=1e-12 * scale)
+    dy = r(*y.shape)
+    dx_ref, dw_ref = grads_ref(dy)
+    dx, dw = wg.conv_winograd_grads(dy, saved, x.shape, True, True)
+    assert dx.shape == x.shape and dw.shape == w.shape
+    np.testing.assert_allclose(dx, dx_ref, rtol=0, atol=1e-12 * np.abs(dx_ref).max())
+    np.testing.assert_allclose(dw, dw_ref, rtol=0, atol=1e-12 * np.abs(dw_ref).max())
+
+
+def test_input_gradient_extends_with_zeros_past_the_region_read():
+    """A convolution before "valid" pooling reads a cropped input; its gradient has the
+    whole padded input's shape, zero where no window read."""
+    wg = _kernels()
+    x, w = r(2, 15, 15, 16), r(3, 3, 16, 16)
+    cropped = x[:, :14, :14]
+    y, saved = wg.conv_winograd(cropped, w, (1, 1), (1, 1), 1, True, False)
+    dy = r(*y.shape)
+    dx, dw = wg.conv_winograd_grads(dy, saved, x.shape, True, False)
+    assert dw is None and dx.shape == x.shape
+    dx_ref, _ = _im2col_conv(np.ascontiguousarray(cropped), w)[1](dy)
+    np.testing.assert_allclose(dx[:, :14, :14], dx_ref, atol=1e-11)
+    assert not dx[:, 14:].any() and not dx[:, :, 14:].any()
+
+
+def test_keeps_only_what_the_wanted_gradients_read():
+    wg = _kernels()
+    x, w = r(1, 10, 10, 16), r(3, 3, 16, 16)
+    _, only_w = wg.conv_winograd(x, w, (1, 1), (1, 1), 1, False, True)
+    _, only_x = wg.conv_winograd(x, w, (1, 1), (1, 1), 1, True, False)
+    assert only_w.u is None and only_w.v is not None
+    assert only_x.v is None and only_x.u is not None
+    dy = r(1, 8, 8, 16)
+    assert wg.conv_winograd_grads(dy, only_w, x.shape, False, True)[0] is None
+    assert wg.conv_winograd_grads(dy, only_x, x.shape, True, False)[1] is None
+
+
+def test_float32_is_within_its_documented_accuracy():
+    """About 1e-5 of the output's scale (the transforms' constants), against 3e-7 for
+    im2col; checked against the float64 result at 4e-5."""
+    wg = _kernels()
+    x, w = r(8, 18, 18, 32), r(3, 3, 32, 64) * 0.1
+    y64, grads64 = _im2col_conv(x, w)
+    x32, w32 = x.astype(np.float32), w.astype(np.float32)
+    y, saved = wg.conv_winograd(x32, w32, (1, 1), (1, 1), 1, True, True)
+    assert y.dtype == np.float32
+    err = np.abs(y - y64).max() / np.abs(y64).max()
+    assert err < 4e-5
+    dy = r(*y.shape)
+    dx64, dw64 = grads64(dy)
+    dx, dw = wg.conv_winograd_grads(dy.astype(np.float32), saved, x.shape, True, True)
+    assert dx.dtype == dw.dtype == np.float32
+    assert np.abs(dx - dx64).max() / np.abs(dx64).max() < 4e-5
+    assert np.abs(dw - dw64).max() / np.abs(dw64).max() < 4e-5
+
+
+@pytest.mark.parametrize("x_shape,w_shape,strides,dilation,groups,dtype", [
+    ((1, 10, 10, 16), (3, 3, 16, 16), (2, 2), (1, 1), 1, np.float64),
+    ((1, 12, 12, 16), (3, 3, 16, 16), (1, 1), (2, 2), 1, np.float64),
+    ((1, 10, 10, 32), (3, 3, 16, 16), (1, 1), (1, 1), 2, np.float64),
+    ((1, 10, 10, 16), (5, 5, 16, 16), (1, 1), (1, 1), 1, np.float64),
+    ((1, 10, 10, 16), (3, 2, 16, 16), (1, 1), (1, 1), 1, np.float64),
+    ((1, 10, 10, 8), (3, 3, 8, 16), (1, 1), (1, 1), 1, np.float64),
+    ((1, 10, 10, 16), (3, 3, 16, 8), (1, 1), (1, 1), 1, np.float64),
+    ((1, 10, 16), (3, 16, 16), (1,), (1,), 1, np.float64),
+    ((1, 12, 12, 16), (3, 3, 16, 16), (1, 1), (1, 1), 1, np.float16),
+    ((1, 5, 12, 16), (3, 3, 16, 16), (1, 1), (1, 1), 1, np.float64),
+    ((2, 12, 12, 16), (3, 3, 16, 16), (1, 1), (1, 1), 1, np.float64),  # 10x10 in 12x12
+], ids=["strides", "dilation", "groups", "5x5", "3x2", "8_channels", "8_filters", "1d",
+        "float16", "3_rows", "44%_tile_overrun"])
+def test_declines_what_it_does_not_compute(x_shape, w_shape, strides, dilation, groups, dtype):
+    wg = _kernels()
+    x, w = r(*x_shape).astype(dtype), r(*w_shape).astype(dtype)
+    assert wg.conv_winograd(x, w, strides, dilation, groups, True, True) is None
+
+
+def test_mixed_precision_is_declined():
+    wg = _kernels()
+    x, w = r(1, 10, 10, 16).astype(np.float32), r(3, 3, 16, 16)
+    assert wg.conv_winograd(x, w, (1, 1), (1, 1), 1, True, True) is None
+
+
+def _conv_case(name, x, w, b, padding, data_format="channels_last"):
+    def fn(x, w, b):
+        return ops.conv(x, w, 1, padding, data_format, 1, bias=b, relu=True)
+
+    def ref(x, w, b):
+        return np.maximum(conv_ref(x, w, (1, 1), padding, (1, 1), data_format, b), 0.0)
+
+    return OpCase(name, fn, ref, [x, w, b])
+
+
+OP_CASES = [
+    _conv_case("conv_same", r(1, 8, 8, 16), r(3, 3, 16, 16) * 0.3, r(16), "same"),
+    _conv_case("conv_valid_channels_first", r(1, 16, 10, 10), r(3, 3, 16, 16) * 0.3, r(16),
+               "valid", "channels_first"),
+    conv_pool_case(conv_max_pool, "max", "conv_max_pool_cropped", r(1, 11, 11, 16),
+                   r(3, 3, 16, 16) * 0.3, r(16)),
+    conv_pool_case(conv_avg_pool, "average", "conv_avg_pool_same", r(1, 8, 8, 16),
+                   r(3, 3, 16, 16) * 0.3, r(16), padding="same"),
+]
+
+
+def _count_winograd(monkeypatch):
+    backend = current()
+    forward = backend.kernels["conv_winograd"]
+    taken = []
+
+    def spy(*args):
+        out = forward(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setitem(backend.kernels, "conv_winograd", spy)
+    return taken
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+def test_ops_through_winograd_match_references_and_finite_differences(case, monkeypatch):
+    taken = _count_winograd(monkeypatch)
+    check_op_case(case)
+    assert taken and all(taken)
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+def test_ops_with_and_without_the_kernels(case, monkeypatch):
+    taken = _count_winograd(monkeypatch)
+    fast = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    assert taken == [True]
+    monkeypatch.setattr(current(), "kernels", {})
+    portable = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_the_environment_variable_turns_it_off():
+    code = ("from kerasx.backends import current; "
+            "print(current().kernel('conv_winograd') is None)")
+    env = dict(os.environ, KERASX_BACKEND="numpy")
+    for value, expected in (("0", "True"), ("1", "False")):
+        env["KERASX_WINOGRAD"] = value
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        assert out == expected
