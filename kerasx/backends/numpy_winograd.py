@@ -26,45 +26,54 @@ it for float32 and float64 alike; `KERASX_WINOGRAD=0` turns it off.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-_TILE = 4                 # output tile side (m)
-_PATCH = _TILE + 2        # input patch side (m + r - 1)
-
-_BT = np.array([[4, 0, -5, 0, 1, 0],
-                [0, -4, -4, 1, 1, 0],
-                [0, 4, -4, -1, 1, 0],
-                [0, -2, -1, 2, 1, 0],
-                [0, 2, -1, -2, 1, 0],
-                [0, 4, 0, -5, 0, 1]], dtype=np.float64)
-_G = np.array([[1 / 4, 0, 0],
-               [-1 / 6, -1 / 6, -1 / 6],
-               [-1 / 6, 1 / 6, -1 / 6],
-               [1 / 24, 1 / 12, 1 / 6],
-               [1 / 24, -1 / 12, 1 / 6],
-               [0, 0, 1]], dtype=np.float64)
-_AT = np.array([[1, 1, 1, 1, 1, 0],
-                [0, 1, -1, 2, -2, 0],
-                [0, 1, 1, 4, 4, 0],
-                [0, 1, -1, 8, -8, 1]], dtype=np.float64)
-
+_TILE = 4  # output tile side; F(2x2, 3x3) measured no faster (NOT_KEPT.md)
+_F4 = (  # F(4x4, 3x3): B^T, G, A^T
+    [[4, 0, -5, 0, 1, 0],
+     [0, -4, -4, 1, 1, 0],
+     [0, 4, -4, -1, 1, 0],
+     [0, -2, -1, 2, 1, 0],
+     [0, 2, -1, -2, 1, 0],
+     [0, 4, 0, -5, 0, 1]],
+    [[1 / 4, 0, 0],
+     [-1 / 6, -1 / 6, -1 / 6],
+     [-1 / 6, 1 / 6, -1 / 6],
+     [1 / 24, 1 / 12, 1 / 6],
+     [1 / 24, -1 / 12, 1 / 6],
+     [0, 0, 1]],
+    [[1, 1, 1, 1, 1, 0],
+     [0, 1, -1, 2, -2, 0],
+     [0, 1, 1, 4, 4, 0],
+     [0, 1, -1, 8, -8, 1]])
 _MATRICES = {}
 
 
-def _matrices(dtype):
-    """`(B', G', A')` in `dtype`, made once per dtype."""
-    found = _MATRICES.get(dtype)
-    if found is None:
-        found = _MATRICES[dtype] = tuple(
-            np.ascontiguousarray(np.kron(m, m), dtype=dtype) for m in (_BT, _G, _AT))
-    return found
+class _Plan:
+    """One convolution's tiling: `th` x `tw` tiles of `tile` x `tile` outputs per
+    sample, each reading a `patch` x `patch` input patch, and the transforms `B'`,
+    `G'`, `A'` in the convolution's dtype."""
+
+    __slots__ = ("tile", "patch", "points", "th", "tw", "bt", "g", "at")
+
+    def __init__(self, out_h, out_w, dtype):
+        self.tile, self.patch = _TILE, _TILE + 2
+        self.points = self.patch * self.patch
+        self.th, self.tw = -(-out_h // _TILE), -(-out_w // _TILE)
+        dtype = np.dtype(dtype)
+        found = _MATRICES.get(dtype)
+        if found is None:
+            found = _MATRICES[dtype] = tuple(
+                np.ascontiguousarray(np.kron(m, m), dtype=dtype)
+                for m in (np.array(a, dtype=np.float64) for a in _F4))
+        self.bt, self.g, self.at = found
 
 
 class Saved:
     """What the backward needs from a Winograd forward."""
 
-    __slots__ = ("v", "u", "tiles")
+    __slots__ = ("v", "u", "plan")
 
-    def __init__(self, v, u, tiles):
-        self.v, self.u, self.tiles = v, u, tiles
+    def __init__(self, v, u, plan):
+        self.v, self.u, self.plan = v, u, plan
 
 
 # How far the 4x4 tiles may overrun the output (tiles past its edge are computed and
@@ -78,128 +87,127 @@ class Saved:
 _OVERRUN_BY_CHANNELS = ((64, 1.6), (32, 1.2))
 
 
-def accepts(x, kernel, strides, dilation, groups):
-    """True for the convolutions this file computes, and computes faster than im2col:
-    2-D, 3x3, unit strides and dilation, one group, float32 or float64, 32+ input
-    channels and filters, and an output that its 4x4 tiles overrun by at most a fifth
-    (with 64+ channels and filters, three fifths)."""
+def plan(x, kernel, strides, dilation, groups):
+    """The `_Plan` for the convolutions this file computes, and computes faster than
+    im2col, else None: 2-D, 3x3, unit strides and dilation, one group, float32 or
+    float64, 32+ input channels and filters, and an output that its 4x4 tiles overrun
+    by at most a fifth (with 64+ channels and filters, three fifths)."""
     if not (kernel.ndim == 4 and kernel.shape[:2] == (3, 3) and groups == 1
             and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1)
             and x.dtype == kernel.dtype and x.dtype in (np.float32, np.float64)):
-        return False
+        return None
     out_h, out_w = x.shape[1] - 2, x.shape[2] - 2
-    if out_h < _TILE or out_w < _TILE:
-        return False
     channels = min(kernel.shape[2], kernel.shape[3])
     allowed = next((overrun for least, overrun in _OVERRUN_BY_CHANNELS if channels >= least),
                    0.0)
+    if out_h < _TILE or out_w < _TILE:
+        return None
     covered = -(-out_h // _TILE) * -(-out_w // _TILE) * _TILE * _TILE
-    return covered <= allowed * out_h * out_w
+    if covered > allowed * out_h * out_w:
+        return None
+    return _Plan(out_h, out_w, x.dtype)
 
 
 def conv_winograd(x, kernel, strides, dilation, groups, want_x, want_w):
     """The valid convolution of the padded channels_last `x` by `kernel`, as `(y,
     saved)` for `conv_winograd_grads`; None for a convolution it does not take
-    (`accepts`). `want_x` / `want_w` say which gradients will be asked for."""
-    if not accepts(x, kernel, strides, dilation, groups):
+    (`plan`). `want_x` / `want_w` say which gradients will be asked for."""
+    p = plan(x, kernel, strides, dilation, groups)
+    if p is None:
         return None
-    bt, g, at = _matrices(x.dtype)
     batch, height, width, cin = x.shape
     filters = kernel.shape[-1]
     out_h, out_w = height - 2, width - 2
-    th, tw = -(-out_h // _TILE), -(-out_w // _TILE)
+    t, th, tw = p.tile, p.th, p.tw
     rows = batch * th * tw
-    patches = _patches(x, th, tw)                               # (36, rows * cin)
-    v = (bt @ patches).reshape(_PATCH * _PATCH, rows, cin)
-    u = (g @ kernel.reshape(9, cin * filters)).reshape(_PATCH * _PATCH, cin, filters)
-    m = np.matmul(v, u)                                         # (36, rows, filters)
-    tiles = (at @ m.reshape(_PATCH * _PATCH, -1)).reshape(_TILE, _TILE, batch, th, tw, filters)
+    v = (p.bt @ _patches(x, p)).reshape(p.points, rows, cin)
+    u = (p.g @ kernel.reshape(9, cin * filters)).reshape(p.points, cin, filters)
+    m = np.matmul(v, u)                                     # (points, rows, filters)
+    tiles = (p.at @ m.reshape(p.points, -1)).reshape(t, t, batch, th, tw, filters)
     del m
     y = np.empty((batch, out_h, out_w, filters), dtype=x.dtype)
-    if (out_h, out_w) == (th * _TILE, tw * _TILE):
+    if (out_h, out_w) == (th * t, tw * t):
         full = y
     else:
-        full = np.empty((batch, th * _TILE, tw * _TILE, filters), dtype=x.dtype)
-    np.copyto(full.reshape(batch, th, _TILE, tw, _TILE, filters),
-              tiles.transpose(2, 3, 0, 4, 1, 5))
+        full = np.empty((batch, th * t, tw * t, filters), dtype=x.dtype)
+    np.copyto(full.reshape(batch, th, t, tw, t, filters), tiles.transpose(2, 3, 0, 4, 1, 5))
     if full is not y:
         np.copyto(y, full[:, :out_h, :out_w])
-    saved = Saved(v if want_w else None, u if want_x else None, (th, tw))
-    return y, saved
+    return y, Saved(v if want_w else None, u if want_x else None, p)
 
 
-def _patches(x, th, tw):
-    """The 6x6 input patch under every 4x4 output tile, as a `(36, tiles * channels)`
+def _patches(x, p):
+    """The input patch under every output tile, as a `(points, tiles * channels)`
     matrix, patch offset major (zeros past the input's bottom and right edges)."""
     batch, height, width, cin = x.shape
-    need_h, need_w = th * _TILE + 2, tw * _TILE + 2
+    need_h, need_w = p.th * p.tile + 2, p.tw * p.tile + 2
     if (need_h, need_w) != (height, width):
         padded = np.zeros((batch, need_h, need_w, cin), dtype=x.dtype)
         padded[:, :height, :width] = x
         x = padded
     s = x.strides
-    view = as_strided(x, (_PATCH, _PATCH, batch, th, tw, cin),
-                      (s[1], s[2], s[0], _TILE * s[1], _TILE * s[2], s[3]), writeable=False)
-    return np.ascontiguousarray(view).reshape(_PATCH * _PATCH, -1)
+    view = as_strided(x, (p.patch, p.patch, batch, p.th, p.tw, cin),
+                      (s[1], s[2], s[0], p.tile * s[1], p.tile * s[2], s[3]), writeable=False)
+    return np.ascontiguousarray(view).reshape(p.points, -1)
 
 
 def conv_winograd_grads(dy, saved, x_shape, want_x, want_w):
     """`(input gradient, kernel gradient)` of `conv_winograd` from the output's
     gradient `dy` (None for the one not wanted). The input gradient has `x_shape`,
     which may extend past the input the forward read (zeros there)."""
-    bt, g, at = _matrices(dy.dtype)
+    p = saved.plan
     batch, out_h, out_w, filters = dy.shape
-    th, tw = saved.tiles
+    t, th, tw = p.tile, p.th, p.tw
     rows = batch * th * tw
-    dtiles = np.empty((_TILE, _TILE, batch, th, tw, filters), dtype=dy.dtype)
-    if (out_h, out_w) != (th * _TILE, tw * _TILE):
-        full = np.zeros((batch, th * _TILE, tw * _TILE, filters), dtype=dy.dtype)
+    dtiles = np.empty((t, t, batch, th, tw, filters), dtype=dy.dtype)
+    if (out_h, out_w) != (th * t, tw * t):
+        full = np.zeros((batch, th * t, tw * t, filters), dtype=dy.dtype)
         full[:, :out_h, :out_w] = dy
         dy = full
-    np.copyto(dtiles, dy.reshape(batch, th, _TILE, tw, _TILE, filters).transpose(2, 4, 0, 1, 3, 5))
-    dm = (at.T @ dtiles.reshape(_TILE * _TILE, -1)).reshape(_PATCH * _PATCH, rows, filters)
+    np.copyto(dtiles, dy.reshape(batch, th, t, tw, t, filters).transpose(2, 4, 0, 1, 3, 5))
+    dm = (p.at.T @ dtiles.reshape(t * t, -1)).reshape(p.points, rows, filters)
     del dtiles
     dw = dx = None
     if want_w:
-        du = np.matmul(saved.v.transpose(0, 2, 1), dm)        # (36, cin, filters)
+        du = np.matmul(saved.v.transpose(0, 2, 1), dm)    # (points, cin, filters)
         cin = du.shape[1]
-        dw = (g.T @ du.reshape(_PATCH * _PATCH, -1)).reshape(3, 3, cin, filters)
+        dw = (p.g.T @ du.reshape(p.points, -1)).reshape(3, 3, cin, filters)
     if want_x:
-        dv = np.matmul(dm, saved.u.transpose(0, 2, 1))         # (36, rows, cin)
+        dv = np.matmul(dm, saved.u.transpose(0, 2, 1))     # (points, rows, cin)
         del dm
         cin = dv.shape[-1]
-        dp = (bt.T @ dv.reshape(_PATCH * _PATCH, -1)).reshape(
-            _PATCH, _PATCH, batch, th, tw, cin)
+        dp = (p.bt.T @ dv.reshape(p.points, -1)).reshape(p.patch, p.patch, batch, th, tw, cin)
         del dv
-        dx = _add_patches(dp, x_shape, th, tw)
+        dx = _add_patches(dp, x_shape, p)
     return dx, dw
 
 
-def _add_patches(dp, x_shape, th, tw):
-    """The input gradient from its patches' `dp` `(6, 6, batch, th, tw, channels)`:
-    each patch offset's rows added where the patches overlap (offsets 4 and 5 of one
-    tile fall on offsets 0 and 1 of the next). Four passes: the offsets below 4 in
-    both axes (which do not overlap: a copy), then the three overlapping blocks."""
+def _add_patches(dp, x_shape, p):
+    """The input gradient from its patches' `dp` `(patch, patch, batch, th, tw,
+    channels)`: patch offsets `tile` and `tile + 1` of one tile fall on offsets 0 and
+    1 of the next. Per axis the offsets split into blocks of `tile`, each block's
+    positions distinct across tiles: the first block of both axes is copied, the
+    others added, one pass each."""
     batch, cin = dp.shape[2], dp.shape[-1]
-    height = max(x_shape[1], (th + 1) * _TILE)
-    width = max(x_shape[2], (tw + 1) * _TILE)
+    t, th, tw = p.tile, p.th, p.tw
+    blocks = -(-p.patch // t)
+    height = max(x_shape[1], (th + blocks - 1) * t)
+    width = max(x_shape[2], (tw + blocks - 1) * t)
     dx = np.empty((batch, height, width, cin), dtype=dp.dtype)
-    dx[:, th * _TILE:] = 0
-    dx[:, :th * _TILE, tw * _TILE:] = 0
-    for block_h in (0, 1):
-        hs = slice(_TILE * block_h, _TILE * block_h + (_TILE if block_h == 0 else 2))
-        for block_w in (0, 1):
-            ws = slice(_TILE * block_w, _TILE * block_w + (_TILE if block_w == 0 else 2))
-            grid = dx[:, _TILE * block_h:_TILE * (block_h + th),
-                      _TILE * block_w:_TILE * (block_w + tw)]
-            target = grid.reshape(batch, th, _TILE, tw, _TILE, cin)[
-                :, :, :hs.stop - hs.start, :, :ws.stop - ws.start]
-            source = dp[hs, ws].transpose(2, 3, 0, 4, 1, 5)
+    dx[:, th * t:] = 0
+    dx[:, :th * t, tw * t:] = 0
+    for block_h in range(blocks):
+        rows = min(t, p.patch - t * block_h)
+        for block_w in range(blocks):
+            cols = min(t, p.patch - t * block_w)
+            grid = dx[:, t * block_h:t * (block_h + th), t * block_w:t * (block_w + tw)]
+            target = grid.reshape(batch, th, t, tw, t, cin)[:, :, :rows, :, :cols]
+            source = dp[t * block_h:t * block_h + rows,
+                        t * block_w:t * block_w + cols].transpose(2, 3, 0, 4, 1, 5)
             if block_h == block_w == 0:
                 np.copyto(target, source)
             else:
                 np.add(target, source, out=target)
     return dx[:, :x_shape[1], :x_shape[2]]
-
 
 KERNELS = {"conv_winograd": conv_winograd, "conv_winograd_grads": conv_winograd_grads}
