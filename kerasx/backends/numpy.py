@@ -42,7 +42,7 @@ class NumpyBackend(Backend):
                        numpy_conv_global_pool, numpy_conv_bn_pool, numpy_rnn, numpy_optim,
                        numpy_optim_many, numpy_normalization):
             self.kernels.update(module.KERNELS)
-        if os.environ.get("KERASX_WINOGRAD", "1") != "0":
+        if numpy_winograd.ENABLED:
             self.kernels.update(numpy_winograd.KERNELS)
 
 

@@ -163,6 +163,20 @@ def route_blocks(winners, g, blocks, affine=None):
     return dy4
 
 
+def to_offset_major(y, pool_size):
+    """The convolution output `y` `(batch, *out_sizes, filters)`, whose sizes the
+    pooling windows tile, as `(batch, blocks, cells, filters)` (`to_standard`'s
+    inverse)."""
+    batch, filters, n = y.shape[0], y.shape[-1], len(pool_size)
+    grid = tuple(o // p for o, p in zip(y.shape[1:-1], pool_size))
+    split = y.reshape((batch,) + tuple(v for pair in zip(grid, pool_size) for v in pair)
+                      + (filters,))
+    order = (0,) + tuple(2 + 2 * i for i in range(n)) + tuple(1 + 2 * i for i in range(n))
+    out = np.empty((batch,) + tuple(pool_size) + grid + (filters,), dtype=y.dtype)
+    np.copyto(out, split.transpose(order + (2 * n + 1,)))
+    return out.reshape(batch, math.prod(pool_size), math.prod(grid), filters)
+
+
 def to_standard(dy4, batch, grid, pool_size, filters):
     """`dy4` `(batch, blocks, cells, filters)` back in the convolution's own layout
     `(batch, *out_sizes, filters)`, where output position `q * p + r` along each axis

@@ -23,8 +23,14 @@ from im2col's by about 1e-5 of the output's scale, against 3e-7. The backend use
 it for float32 and float64 alike; `KERASX_WINOGRAD=0` turns it off.
 """
 
+import os
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+# read once: the NumPy backend registers the kernels, and the fused nodes that call
+# them directly (`numpy_conv_bn_pool`) take them, only when this is True
+ENABLED = os.environ.get("KERASX_WINOGRAD", "1") != "0"
 
 _TILE = 4  # output tile side; F(2x2, 3x3) measured no faster (NOT_KEPT.md)
 _F4 = (  # F(4x4, 3x3): B^T, G, A^T

@@ -1,8 +1,10 @@
 """The NumPy backend's Winograd F(4x4, 3x3) convolutions: the kernels against the im2col
 products in float64, float32 within its documented accuracy, the shapes they decline,
-and the ops that run them (plain, fused with max and average pooling) against the
-float64 references, by finite differences and with the kernels removed."""
+and the ops that run them (plain, fused with max and average pooling, and with batch
+normalization and max pooling) against the float64 references, by finite differences
+and with the kernels removed."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -12,9 +14,11 @@ import pytest
 
 from kerasx import ops
 from kerasx.backends import current
+from kerasx.ops.conv_batch_norm_pool import conv_batch_norm_max_pool
 from kerasx.ops.conv_pool import conv_avg_pool, conv_max_pool
 from kerasx.testing import OpCase, check_op_case
 from tests.ops.conv_reference import conv_pool_case, conv_ref, run_with_gradients
+from tests.ops.test_batch_norm_pool import reference as bn_pool_ref
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
 rng = np.random.default_rng(7)
@@ -173,6 +177,19 @@ def _conv_case(name, x, w, b, padding, data_format="channels_last"):
     return OpCase(name, fn, ref, [x, w, b])
 
 
+def _conv_bn_pool_case(name, x, w, b, scale, offset):
+    def fn(x, w, b, scale, offset):
+        return conv_batch_norm_max_pool(x, w, b, scale, offset, 1e-3, 1, "same",
+                                        pool_size=(2, 2), relu=True)[0]
+
+    def ref(x, w, b, scale, offset):
+        y = conv_ref(x, w, (1, 1), "same", (1, 1), "channels_last", b)
+        return bn_pool_ref(y, scale, offset, 1e-3, (2, 2), (2, 2), "valid", "channels_last",
+                           True)
+
+    return OpCase(name, fn, ref, [x, w, b, scale, offset])
+
+
 OP_CASES = [
     _conv_case("conv_same", r(1, 8, 8, 16), r(3, 3, 16, 16) * 0.3, r(16), "same"),
     _conv_case("conv_valid_channels_first", r(1, 16, 10, 10), r(3, 3, 16, 16) * 0.3, r(16),
@@ -181,13 +198,18 @@ OP_CASES = [
                    r(3, 3, 16, 16) * 0.3, r(16)),
     conv_pool_case(conv_avg_pool, "average", "conv_avg_pool_same", r(1, 8, 8, 16),
                    r(3, 3, 16, 16) * 0.3, r(16), padding="same"),
+    _conv_bn_pool_case("conv_batch_norm_max_pool", r(2, 8, 8, 16), r(3, 3, 16, 16) * 0.3,
+                       r(16), np.where(r(16) > 0, 1.5, -0.5), r(16)),
 ]
 
 
 def _count_winograd(monkeypatch):
+    """Lets 16 channels through and counts the calls `conv_winograd` takes (True) and
+    declines (False), through the backend's kernel table and the fused node's import."""
+    import kerasx.backends.numpy_conv_bn_pool as bn_pool
+
     monkeypatch.setattr(_kernels(), "_OVERRUN_BY_CHANNELS", ((16, 1.2),))
-    backend = current()
-    forward = backend.kernels["conv_winograd"]
+    forward = _kernels().conv_winograd
     taken = []
 
     def spy(*args):
@@ -195,14 +217,17 @@ def _count_winograd(monkeypatch):
         taken.append(out is not None)
         return out
 
-    monkeypatch.setitem(backend.kernels, "conv_winograd", spy)
+    monkeypatch.setitem(current().kernels, "conv_winograd", spy)
+    monkeypatch.setattr(bn_pool, "conv_winograd", spy)
     return taken
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
 def test_ops_through_winograd_match_references_and_finite_differences(case, monkeypatch):
+    """The float32 run is held to the kernels' documented accuracy (about 1e-5 of the
+    output's scale) rather than the op table's default 1e-5 / 1e-6."""
     taken = _count_winograd(monkeypatch)
-    check_op_case(case)
+    check_op_case(dataclasses.replace(case, rtol32=5e-5, atol32=5e-5))
     assert taken and all(taken)
 
 
@@ -214,6 +239,20 @@ def test_ops_with_and_without_the_kernels(case, monkeypatch):
     monkeypatch.setattr(current(), "kernels", {})
     portable = run_with_gradients(case.fn, case.inputs, wrt_input=True)
     for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_conv_batch_norm_pool_node_with_and_without_winograd(monkeypatch):
+    """The fused node's own kernel, its convolution by Winograd or by its offset-major
+    im2col: the same outputs and gradients."""
+    case = OP_CASES[-1]
+    taken = _count_winograd(monkeypatch)
+    with_winograd = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    assert taken == [True]
+    monkeypatch.setattr(_kernels(), "ENABLED", False)
+    offset_major = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    assert taken == [True]
+    for a, b in zip(with_winograd, offset_major):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
 
 
