@@ -10,7 +10,7 @@ gradient needs the output gradient in the usual layout, one copy. A convolution 
 `numpy_winograd` takes is computed there, in the usual layout, and copied to this
 one; its gradients come from the output gradient in the usual layout (64 x 16x16x32
 -> 64 filters at batch 64, the `convbn` workload's second block: step 34.0 / 36.4
--> 28.6 / 30.6 ms, minimum / median of 7 alternating epochs).
+-> 28.6 / 30.6 ms, minimum / median of 10 alternating epochs).
 
 The normalization is handled as in `kerasx.ops.batch_norm_pool`: with the batch's
 statistics it is a per-channel affine map `a y + b`, so the node pools `sign(a) y`
