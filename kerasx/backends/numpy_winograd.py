@@ -20,7 +20,9 @@ V[k]^T dM[k]`, `dW = G'^T dU`, `dV[k] = dM[k] U[k]^T` and the patches' gradient
 
 The transforms' constants (up to 64 in `A'`) cost accuracy: float32 results differ
 from im2col's by about 1e-5 of the output's scale, against 3e-7. The backend uses
-it for float32 and float64 alike; `KERASX_WINOGRAD=0` turns it off.
+it for float32 and float64 alike; `KERASX_WINOGRAD=0` turns it off. The transforms
+also mix a patch's values, so an inf or NaN in the input makes every output of the
+tiles whose patches hold it NaN, where im2col keeps it to the windows that read it.
 """
 
 import os
