@@ -141,8 +141,27 @@ def conv_winograd(x, kernel, strides, dilation, groups, want_x, want_w):
     np.copyto(full.reshape(batch, th, t, tw, t, filters), tiles.transpose(2, 3, 0, 4, 1, 5))
     if full is not y:
         np.copyto(y, full[:, :out_h, :out_w])
+    empty = _empty_windows(x)
+    if empty is not None:
+        y.reshape(-1, filters)[empty] = 0
     return y, Saved(v if want_w else None, u if want_x else None, p)
 
+
+def _empty_windows(x):
+    """The flat output positions whose 3x3 window of `x` holds only zeros (None when
+    there are none). im2col computes exactly 0 there; the transforms mix in the rest
+    of the patch and leave a rounding residue of either sign, and a ReLU after the
+    convolution would then pass gradient where it passes none (zero inputs are
+    common: zero padding, image backgrounds, a ReLU before). The windows are found
+    from the channels' absolute sums, zero only when every channel is: about 0.2 ms
+    for 64 x 18x18x32, a twentieth of the forward."""
+    batch, height, width, cin = x.shape
+    occupied = (np.abs(x).reshape(-1, cin) @ np.ones(cin, dtype=x.dtype)).reshape(
+        batch, height, width)
+    rows = occupied[:, :-2] + occupied[:, 1:-1] + occupied[:, 2:]
+    windows = rows[:, :, :-2] + rows[:, :, 1:-1] + rows[:, :, 2:]
+    empty = np.flatnonzero(windows == 0)
+    return empty if empty.size else None
 
 def _patches(x, p):
     """The input patch under every output tile, as a `(points, tiles * channels)`
