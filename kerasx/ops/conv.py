@@ -250,6 +250,9 @@ def conv_kernels(backend):
             backend.kernel("conv_input_grad") or conv_input_grad)
 
 
+_TRAINING_KERNELS = ("conv_winograd", "conv_depthwise")
+
+
 def training_forward(backend, x, kernel, strides, dilation, groups, im2col_fn, want_x, want_w):
     """`(y, saved)`: the valid convolution of the padded channels_last `x` when a
     gradient will be taken (`want_x`, `want_w`: which ones), and what
@@ -258,13 +261,15 @@ def training_forward(backend, x, kernel, strides, dilation, groups, im2col_fn, w
     A backend may register `conv_winograd(x, kernel, strides, dilation, groups, want_x,
     want_w)`, returning `(y, state)` or None to decline, with `conv_winograd_grads(dy,
     state, padded_shape, want_x, want_w)` returning `(padded input gradient, kernel
-    gradient)`; the rest goes through im2col (`conv_forward`).
+    gradient)`, and `conv_depthwise` / `conv_depthwise_grads` the same way; the rest
+    goes through im2col (`conv_forward`).
     """
-    winograd = backend.kernel("conv_winograd")
-    if winograd is not None:
-        done = winograd(x, kernel, strides, dilation, groups, want_x, want_w)
-        if done is not None:
-            return done[0], (backend.kernel("conv_winograd_grads"), done[1])
+    for name in _TRAINING_KERNELS:
+        forward = backend.kernel(name)
+        if forward is not None:
+            done = forward(x, kernel, strides, dilation, groups, want_x, want_w)
+            if done is not None:
+                return done[0], (backend.kernel(name + "_grads"), done[1])
     y, cols = conv_forward(x, kernel, strides, dilation, groups, im2col_fn)
     return y, (None, cols if want_w else None)
 
@@ -365,8 +370,18 @@ def inference_chunks(x, kernel, sizes):
 def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, im2col_fn):
     """The channels_last output of `conv` when no gradient is taken, in batch chunks,
     each padded on its own (padding a whole predict batch first writes a second copy
-    of it to fresh memory: 16% of a "same"-padded convnet's predict time)."""
+    of it to fresh memory: 16% of a "same"-padded convnet's predict time). A backend's
+    `conv_depthwise_inference(x, kernel, strides, dilation, groups)` takes a depthwise
+    convolution of the padded input whole (it makes no im2col matrix)."""
     xp = backend.xp
+    depthwise = backend.kernel("conv_depthwise_inference")
+    if depthwise is not None and groups == x.shape[-1] > 1:
+        y = depthwise(pad_spatial(xp, x, pads, 0.0, backend.device), wv, strides, dilation,
+                      groups)
+        if y is not None:
+            if bv is not None:
+                add_bias(backend, y, bv, out=y)
+            return relu_of_fresh(backend, y) if relu else y
     on_grid = backend.kernel("conv_inference_on_grid")
     if on_grid is not None:
         y = on_grid(x, pads, wv, bv, relu, strides, dilation, groups)

@@ -159,9 +159,12 @@ def test_gradient_of_one_input_at_a_time(case, wrt):
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: c.name)
 def test_conv_inference_in_batch_chunks_matches_the_reference(case, monkeypatch):
     """Without gradients the convolution runs in batch chunks (here one sample each),
-    written into one output: the same values."""
+    written into one output: the same values. (The NumPy backend's depthwise kernel,
+    which makes no im2col matrix and takes the batch whole, is set aside here; its own
+    tests are in `test_conv_depthwise.py`.)"""
     import importlib
 
+    monkeypatch.delitem(current().kernels, "conv_depthwise_inference", raising=False)
     check_in_one_sample_chunks(case, importlib.import_module("kerasx.ops.conv"), monkeypatch)
 
 

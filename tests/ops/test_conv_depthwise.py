@@ -1,0 +1,172 @@
+"""The NumPy backend's depthwise convolution kernels (per kernel tap, no im2col): the
+kernels against the portable grouped convolution in float64 (1-D to 3-D, strides,
+dilation, a cropped input), what they decline, and the depthwise and separable ops and
+layers through them against the references, by finite differences and with the
+kernels removed."""
+
+import numpy as np
+import pytest
+
+from kerasx import ops
+from kerasx.backends import current
+from kerasx.testing import OpCase, check_op_case
+from tests.ops.conv_reference import conv_ref, depthwise_ref, run_with_gradients
+
+pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
+rng = np.random.default_rng(17)
+conv_module = __import__("sys").modules["kerasx.ops.conv"]
+
+
+def r(*shape):
+    return rng.standard_normal(shape)
+
+
+def _kernels():
+    from kerasx.backends import numpy_depthwise
+
+    return numpy_depthwise
+
+
+def _portable(x, kernel, strides, dilation, dy, x_shape):
+    """The portable grouped convolution's output, input and kernel gradients."""
+    groups = x.shape[-1]
+    y, cols = conv_module.conv_forward(x, kernel, strides, dilation, groups)
+    dx = conv_module.conv_input_grad(dy, kernel, x_shape, strides, dilation, groups)
+    dw = conv_module.conv_kernel_grad(cols, dy, tuple(kernel.shape), groups)
+    return y, dx, dw
+
+
+@pytest.mark.parametrize("x_shape,window,strides,dilation", [
+    ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1)),
+    ((2, 9, 8, 4), (3, 2), (2, 3), (1, 1)),
+    ((1, 9, 9, 2), (2, 3), (1, 2), (2, 1)),
+    ((3, 11, 5), (4,), (1,), (2,)),
+    ((1, 5, 4, 6, 2), (2, 2, 3), (1, 2, 1), (1, 1, 1)),
+], ids=["2d", "2d_strided", "2d_dilated", "1d_dilated", "3d"])
+def test_kernels_are_the_portable_grouped_convolution_in_float64(x_shape, window, strides,
+                                                                 dilation, monkeypatch):
+    dw_kernels = _kernels()
+    monkeypatch.setattr(current(), "kernels", {})  # the portable path underneath
+    channels = x_shape[-1]
+    x, kernel = r(*x_shape), r(*window, 1, channels)
+    y, saved = dw_kernels.conv_depthwise(x, kernel, strides, dilation, channels, True, True)
+    dy = r(*y.shape)
+    y_ref, dx_ref, dw_ref = _portable(x, kernel, strides, dilation, dy, x_shape)
+    np.testing.assert_allclose(y, y_ref.reshape(y.shape), rtol=1e-12, atol=1e-12)
+    dx, dw = dw_kernels.conv_depthwise_grads(dy, saved, x_shape, True, True)
+    assert dx.shape == x_shape and dw.shape == kernel.shape
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-12, atol=1e-12)
+    inference = dw_kernels.depthwise_inference(x, kernel, strides, dilation, channels)
+    np.testing.assert_array_equal(inference, y)
+
+
+def test_input_gradient_extends_with_zeros_past_the_region_read(monkeypatch):
+    dw_kernels = _kernels()
+    monkeypatch.setattr(current(), "kernels", {})
+    x, kernel = r(2, 8, 8, 3), r(3, 3, 1, 3)
+    cropped = x[:, :7, :7]
+    y, saved = dw_kernels.conv_depthwise(cropped, kernel, (1, 1), (1, 1), 3, True, False)
+    assert saved.x is None  # no kernel gradient wanted: the input is not kept
+    dy = r(*y.shape)
+    dx, dw = dw_kernels.conv_depthwise_grads(dy, saved, x.shape, True, False)
+    assert dw is None
+    _, dx_ref, _ = _portable(np.ascontiguousarray(cropped), kernel, (1, 1), (1, 1), dy,
+                             cropped.shape)
+    np.testing.assert_allclose(dx[:, :7, :7], dx_ref, rtol=1e-12, atol=1e-12)
+    assert not dx[:, 7:].any() and not dx[:, :, 7:].any()
+
+
+@pytest.mark.parametrize("x_shape,kernel_shape,groups,dtypes", [
+    ((1, 6, 6, 3), (3, 3, 1, 6), 3, (np.float64, np.float64)),   # depth multiplier 2
+    ((1, 6, 6, 4), (3, 3, 2, 4), 2, (np.float64, np.float64)),   # 2 channels per group
+    ((1, 6, 6, 1), (3, 3, 1, 1), 1, (np.float64, np.float64)),   # one channel
+    ((1, 6, 6, 3), (3, 3, 1, 3), 3, (np.float32, np.float64)),
+    ((1, 6, 6, 3), (3, 3, 1, 3), 3, (np.int64, np.int64)),
+], ids=["multiplier_2", "grouped", "one_channel", "mixed_dtypes", "integers"])
+def test_declines_what_is_not_a_plain_depthwise_convolution(x_shape, kernel_shape, groups,
+                                                             dtypes):
+    x = r(*x_shape).astype(dtypes[0])
+    kernel = r(*kernel_shape).astype(dtypes[1])
+    assert _kernels().conv_depthwise(x, kernel, (1, 1), (1, 1), groups, True, True) is None
+
+
+OP_CASES = [
+    OpCase("depthwise_same_bias", lambda x, w, b: ops.depthwise_conv(x, w, 1, "same", bias=b),
+           lambda x, w, b: depthwise_ref(x, w, padding="same", bias=b),
+           [r(2, 6, 5, 3), r(3, 3, 3, 1), r(3)]),
+    OpCase("depthwise_strides2_channels_first",
+           lambda x, w: ops.depthwise_conv(x, w, 2, "valid", "channels_first"),
+           lambda x, w: depthwise_ref(x, w, (2, 2), data_format="channels_first"),
+           [r(2, 3, 7, 6), r(3, 2, 3, 1)]),
+    OpCase("separable_same",
+           lambda x, d, p, b: ops.separable_conv(x, d, p, 1, "same", bias=b),
+           lambda x, d, p, b: conv_ref(depthwise_ref(x, d, padding="same"), p, bias=b),
+           [r(2, 5, 5, 3), r(3, 3, 3, 1), r(1, 1, 3, 4), r(4)]),
+]
+
+
+def _count(monkeypatch):
+    """Counts the calls the depthwise training kernel takes (True) and declines."""
+    backend = current()
+    forward = backend.kernels["conv_depthwise"]
+    taken = []
+
+    def spy(*args):
+        out = forward(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setitem(backend.kernels, "conv_depthwise", spy)
+    return taken
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+def test_ops_through_the_kernels_match_references_and_finite_differences(case, monkeypatch):
+    taken = _count(monkeypatch)
+    check_op_case(case)
+    assert True in taken  # (a separable convolution's pointwise half declines)
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+def test_ops_with_and_without_the_kernels(case, monkeypatch):
+    taken = _count(monkeypatch)
+    fast = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    assert taken.count(True) == 1
+    inference = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
+    monkeypatch.setattr(current(), "kernels", {})
+    portable = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(inference, portable[0], rtol=1e-5, atol=1e-5)
+
+
+def test_depthwise_layer_trains_the_same_with_and_without_the_kernels(monkeypatch):
+    """A `SeparableConv2D` and a `DepthwiseConv2D` model trained from one seed in
+    float64: the same losses and weights either way."""
+    import kerasx as keras
+
+    keras.config.set_floatx("float64")
+    x, y = rng.random((64, 10, 10, 3)), rng.integers(0, 4, 64)
+
+    def run():
+        keras.utils.set_random_seed(5)
+        model = keras.Sequential([
+            keras.Input((10, 10, 3)),
+            keras.layers.SeparableConv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.DepthwiseConv2D(3, strides=2, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4, activation="softmax"),
+        ])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        return history.history["loss"], [w.copy() for w in model.get_weights()]
+
+    taken = _count(monkeypatch)
+    losses, weights = run()
+    assert taken.count(True) == 2 * 2 * 4  # two depthwise convolutions, 4 steps, 2 epochs
+    monkeypatch.setattr(current(), "kernels", {})
+    losses_ref, weights_ref = run()
+    np.testing.assert_allclose(losses, losses_ref, rtol=1e-10)
+    for w, w_ref in zip(weights, weights_ref):
+        np.testing.assert_allclose(w, w_ref, rtol=1e-8, atol=1e-10)
