@@ -7,7 +7,7 @@ kernel tap, the shifted (and strided) input times that tap's per-channel weights
 added into the output: one elementwise product and one add per tap, with no im2col
 matrix, over chunks of a few samples that stay in cache, on rows that merge the last
 spatial axis with the channels. The grouped im2col path made a 9 times larger matrix
-and one tiny product per channel. At 64 x 32x32x32 with a 3x3 kernel (step ms,
+and one tiny product per channel. At 64 x 32x32x32 with a 3x3 kernel (ms,
 forward and both gradients / forward alone): 397 / 144 through im2col, 28 / 10 here;
 PyTorch's oneDNN kernels 13-23 / 1.0-1.6, and a full 32 -> 32 convolution here 40.
 
