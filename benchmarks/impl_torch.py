@@ -91,6 +91,15 @@ def build(workload, device="cpu"):
                               nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
                               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
         model = model.to(memory_format=torch.channels_last)
+    elif name == "separable":
+        def separable(cin, cout):  # Keras's: the depthwise half has no bias
+            return [nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False),
+                    nn.Conv2d(cin, cout, 1), nn.ReLU()]
+
+        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), *separable(32, 64),
+                              nn.MaxPool2d(2), *separable(64, 128), nn.AdaptiveAvgPool2d(1),
+                              nn.Flatten(), nn.Linear(128, 10))
+        model = model.to(memory_format=torch.channels_last)
     elif name == "stacked":
         class StackedLSTM(nn.Module):
             def __init__(self):

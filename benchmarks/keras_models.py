@@ -50,6 +50,12 @@ def build(keras, workload):
                 layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
                 layers.Conv2D(64, 3, padding="same", activation="relu"),
                 layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax")]
+    elif name == "separable":
+        body = [layers.Conv2D(32, 3, padding="same", activation="relu"),
+                layers.SeparableConv2D(64, 3, padding="same", activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.SeparableConv2D(128, 3, padding="same", activation="relu"),
+                layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax")]
     elif name == "stacked":
         body = [layers.LSTM(64, return_sequences=True), layers.LSTM(64),
                 layers.Dense(10, activation="softmax")]

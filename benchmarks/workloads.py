@@ -68,6 +68,11 @@ WORKLOADS = {
                        "-> AvgPool1D 2 -> Flatten -> Dense 10 softmax"),
     # the Keras CIFAR-10 example's convnet: large images with 32 and 64 channels (Adam for
     # its RMSprop, as everywhere here), at Keras's default batch size
+    # a MobileNet-style net: depthwise separable convolutions
+    "separable": Workload("separable", (32, 32, 3), 10, 4_096, 64, "adam", 1024,
+                          "32x32x3 -> Conv2D 32 3x3 same relu -> SeparableConv2D 64 3x3 same "
+                          "relu -> MaxPool 2 -> SeparableConv2D 128 3x3 same relu "
+                          "-> GlobalAveragePooling2D -> Dense 10 softmax"),
     "cifar": Workload("cifar", (32, 32, 3), 10, 2_048, 32, "adam", 1024,
                       "32x32x3 -> Conv2D 32 3x3 same relu -> Conv2D 32 3x3 relu -> MaxPool 2 "
                       "-> Dropout 0.25 -> Conv2D 64 3x3 same relu -> Conv2D 64 3x3 relu -> MaxPool 2 "
@@ -119,6 +124,9 @@ def training_flops_per_sample(name):
         macs = 50 * 4 * 64 * (32 + 64) + 50 * 4 * 64 * (64 + 64) + 64 * 10
     elif name == "conv1d":
         macs = 96 * 5 * 32 * 64 + 44 * 5 * 64 * 64 + 1408 * 10
+    elif name == "separable":
+        macs = (32 * 32 * 27 * 32 + 32 * 32 * (9 * 32 + 32 * 64)
+                + 16 * 16 * (9 * 64 + 64 * 128) + 128 * 10)
     elif name == "cifar":
         macs = (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64
                 + 13 * 13 * 576 * 64 + 2304 * 512 + 512 * 10)

@@ -570,7 +570,7 @@ def transpose_padding(window, stride, padding, output_padding):
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1, bias=None):
+                   dilation_rate=1, bias=None, relu=False):
     """Depthwise convolution (`keras.ops.depthwise_conv`): each input channel is
     convolved with its own `depth_multiplier` filters.
 
@@ -578,6 +578,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         inputs: `(batch, *spatial, channels)` or channels_first.
         kernel: `(*kernel_size, channels, depth_multiplier)`; output channel
             `c * depth_multiplier + m` uses `kernel[..., c, m]`.
+        bias, relu: as for `conv` (the layers pass them).
 
     Returns:
         `(batch, *out_spatial, channels * depth_multiplier)`.
@@ -591,20 +592,22 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     shape = tuple(wv.shape)
     grouped = reshape(kernel, shape[:-2] + (1, shape[-2] * shape[-1]))
     return conv(inputs, grouped, strides, padding, data_format, dilation_rate,
-                groups=shape[-2], bias=bias)
+                groups=shape[-2], bias=bias, relu=relu)
 
 
 def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
-                   data_format=None, dilation_rate=1, bias=None):
+                   data_format=None, dilation_rate=1, bias=None, relu=False):
     """Depthwise convolution followed by a 1x1 pointwise convolution
     (`keras.ops.separable_conv`).
 
     Args:
         depthwise_kernel: `(*kernel_size, channels, depth_multiplier)`.
         pointwise_kernel: `(*[1] * n, channels * depth_multiplier, filters)`.
+        bias, relu: applied after the pointwise convolution, as for `conv`.
     """
     mid = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
-    return conv(mid, pointwise_kernel, 1, "valid", data_format, 1, groups=1, bias=bias)
+    return conv(mid, pointwise_kernel, 1, "valid", data_format, 1, groups=1, bias=bias,
+                relu=relu)
 
 
 def _check_conv_inputs(op, xv, wv, n, data_format):

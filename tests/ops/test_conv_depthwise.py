@@ -103,6 +103,15 @@ OP_CASES = [
            lambda x, d, p, b: ops.separable_conv(x, d, p, 1, "same", bias=b),
            lambda x, d, p, b: conv_ref(depthwise_ref(x, d, padding="same"), p, bias=b),
            [r(2, 5, 5, 3), r(3, 3, 3, 1), r(1, 1, 3, 4), r(4)]),
+    OpCase("depthwise_relu",
+           lambda x, w, b: ops.depthwise_conv(x, w, 1, "valid", bias=b, relu=True),
+           lambda x, w, b: np.maximum(depthwise_ref(x, w, bias=b), 0.0),
+           [r(2, 6, 6, 4), r(3, 3, 4, 1), r(4)]),
+    OpCase("separable_relu",
+           lambda x, d, p, b: ops.separable_conv(x, d, p, 1, "same", bias=b, relu=True),
+           lambda x, d, p, b: np.maximum(
+               conv_ref(depthwise_ref(x, d, padding="same"), p, bias=b), 0.0),
+           [r(2, 5, 5, 3), r(3, 3, 3, 1), r(1, 1, 3, 4), r(4)]),
 ]
 
 

@@ -69,9 +69,11 @@ class BaseDepthwiseConv(InputChecks, Layer):
     def call(self, inputs):
         self._check_channels(inputs.shape, self.kernel.shape[-2])
         self.compute_output_shape(inputs.shape)
+        relu = self.activation is activations.relu  # applied inside the convolution's node
         outputs = ops.depthwise_conv(inputs, self.kernel, self.strides, self.padding,
-                                     self.data_format, self.dilation_rate, bias=self.bias)
-        return self.activation(outputs)
+                                     self.data_format, self.dilation_rate, bias=self.bias,
+                                     relu=relu)
+        return outputs if relu else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         channels = self._input_channels(input_shape)

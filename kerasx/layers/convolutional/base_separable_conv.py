@@ -80,10 +80,11 @@ class BaseSeparableConv(InputChecks, Layer):
     def call(self, inputs):
         self._check_channels(inputs.shape, self.depthwise_kernel.shape[-2])
         self.compute_output_shape(inputs.shape)
+        relu = self.activation is activations.relu  # applied inside the last node
         outputs = ops.separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel,
                                      self.strides, self.padding, self.data_format,
-                                     self.dilation_rate, bias=self.bias)
-        return self.activation(outputs)
+                                     self.dilation_rate, bias=self.bias, relu=relu)
+        return outputs if relu else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
