@@ -63,6 +63,7 @@ def _tiled(weights, view, rows):
 
 
 def _chunks(batch, sample_bytes):
+    """Slices of whole samples of about `_CHUNK_BYTES` each."""
     step = max(1, _CHUNK_BYTES // max(1, sample_bytes))
     return [slice(start, start + step) for start in range(0, batch, step)]
 
@@ -135,6 +136,7 @@ def depthwise_inference(x, kernel, strides, dilation, groups):
     """The forward alone (`conv_depthwise` keeping nothing), or None where it declines."""
     done = conv_depthwise(x, kernel, strides, dilation, groups, False, False)
     return None if done is None else done[0]
+
 
 KERNELS = {"conv_depthwise": conv_depthwise, "conv_depthwise_grads": conv_depthwise_grads,
            "conv_depthwise_inference": depthwise_inference}
