@@ -372,10 +372,11 @@ def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, i
     each padded on its own (padding a whole predict batch first writes a second copy
     of it to fresh memory: 16% of a "same"-padded convnet's predict time). A backend's
     `conv_depthwise_inference(x, kernel, strides, dilation, groups)` takes a depthwise
-    convolution of the padded input whole (it makes no im2col matrix)."""
+    convolution (one channel per group, a filter each) of the padded input whole (it
+    makes no im2col matrix)."""
     xp = backend.xp
     depthwise = backend.kernel("conv_depthwise_inference")
-    if depthwise is not None and groups == x.shape[-1] > 1:
+    if depthwise is not None and groups == x.shape[-1] == wv.shape[-1] > 1:
         y = depthwise(pad_spatial(xp, x, pads, 0.0, backend.device), wv, strides, dilation,
                       groups)
         if y is not None:
