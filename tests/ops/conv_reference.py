@@ -209,3 +209,23 @@ def conv_pool_case(op, mode, name, x, w, b=None, strides=1, padding="valid", dil
         return pool_ref(y, ps, pst, pool_padding, mode, data_format)
 
     return OpCase(name, fn, ref, [x, w] + ([] if b is None else [b]))
+
+
+def count_kernel_calls(monkeypatch, name, *modules):
+    """Wraps the backend kernel `name` (and the same function imported by name into
+    `modules`) to record each call: True when it took the call, False when it declined
+    (returned None). Returns the list of records."""
+    from kerasx.backends import current
+
+    kernel = current().kernels[name]
+    taken = []
+
+    def spy(*args):
+        out = kernel(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setitem(current().kernels, name, spy)
+    for module in modules:
+        monkeypatch.setattr(module, name, spy)
+    return taken

@@ -4,17 +4,20 @@ dilation, a cropped input), what they decline, and the depthwise and separable o
 layers through them against the references, by finite differences and with the
 kernels removed."""
 
+import sys
+
 import numpy as np
 import pytest
 
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.testing import OpCase, check_op_case
-from tests.ops.conv_reference import conv_ref, depthwise_ref, run_with_gradients
+from tests.ops.conv_reference import (conv_ref, count_kernel_calls, depthwise_ref,
+                                      run_with_gradients)
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
 rng = np.random.default_rng(17)
-conv_module = __import__("sys").modules["kerasx.ops.conv"]
+conv_module = sys.modules["kerasx.ops.conv"]  # `kerasx.ops.conv` the attribute is the function
 
 
 def r(*shape):
@@ -116,18 +119,8 @@ OP_CASES = [
 
 
 def _count(monkeypatch):
-    """Counts the calls the depthwise training kernel takes (True) and declines."""
-    backend = current()
-    forward = backend.kernels["conv_depthwise"]
-    taken = []
-
-    def spy(*args):
-        out = forward(*args)
-        taken.append(out is not None)
-        return out
-
-    monkeypatch.setitem(backend.kernels, "conv_depthwise", spy)
-    return taken
+    """Records the calls the depthwise training kernel takes (True) and declines."""
+    return count_kernel_calls(monkeypatch, "conv_depthwise")
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)

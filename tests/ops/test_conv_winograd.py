@@ -17,7 +17,8 @@ from kerasx.backends import current
 from kerasx.ops.conv_batch_norm_pool import conv_batch_norm_max_pool
 from kerasx.ops.conv_pool import conv_avg_pool, conv_max_pool
 from kerasx.testing import OpCase, check_op_case
-from tests.ops.conv_reference import conv_pool_case, conv_ref, run_with_gradients
+from tests.ops.conv_reference import (conv_pool_case, conv_ref, count_kernel_calls,
+                                      run_with_gradients)
 from tests.ops.test_batch_norm_pool import reference as bn_pool_ref
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
@@ -220,22 +221,12 @@ OP_CASES = [
 
 
 def _count_winograd(monkeypatch):
-    """Lets 16 channels through and counts the calls `conv_winograd` takes (True) and
+    """Lets 16 channels through and records the calls `conv_winograd` takes (True) and
     declines (False), through the backend's kernel table and the fused node's import."""
     import kerasx.backends.numpy_conv_bn_pool as bn_pool
 
     monkeypatch.setattr(_kernels(), "_OVERRUN_BY_CHANNELS", ((16, 1.2),))
-    forward = _kernels().conv_winograd
-    taken = []
-
-    def spy(*args):
-        out = forward(*args)
-        taken.append(out is not None)
-        return out
-
-    monkeypatch.setitem(current().kernels, "conv_winograd", spy)
-    monkeypatch.setattr(bn_pool, "conv_winograd", spy)
-    return taken
+    return count_kernel_calls(monkeypatch, "conv_winograd", bn_pool)
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
