@@ -250,7 +250,7 @@ def conv_kernels(backend):
             backend.kernel("conv_input_grad") or conv_input_grad)
 
 
-_TRAINING_KERNELS = ("conv_winograd", "conv_depthwise")
+_TRAINING_KERNELS = ("conv_winograd", "conv_depthwise", "conv_grouped")
 
 
 def training_forward(backend, x, kernel, strides, dilation, groups, im2col_fn, want_x, want_w):
@@ -272,6 +272,18 @@ def training_forward(backend, x, kernel, strides, dilation, groups, im2col_fn, w
                 return done[0], (backend.kernel(name + "_grads"), done[1])
     y, cols = conv_forward(x, kernel, strides, dilation, groups, im2col_fn)
     return y, (None, cols if want_w else None)
+
+
+def inference_forward(backend, x, kernel, strides, dilation, groups, im2col_fn):
+    """The valid convolution of the padded channels_last `x` when no gradient is taken:
+    a backend's `conv_grouped_inference(x, kernel, strides, dilation, groups)` for a
+    grouped one it takes (returning None where it declines), else im2col."""
+    if groups > 1:
+        grouped = backend.kernel("conv_grouped_inference")
+        y = None if grouped is None else grouped(x, kernel, strides, dilation, groups)
+        if y is not None:
+            return y
+    return conv_forward(x, kernel, strides, dilation, groups, im2col_fn)[0]
 
 
 def training_backward(dy, saved, kernel, padded_shape, strides, dilation, groups,
@@ -372,11 +384,11 @@ def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, i
     each padded on its own (padding a whole predict batch first writes a second copy
     of it to fresh memory: 16% of a "same"-padded convnet's predict time). A backend's
     `conv_depthwise_inference(x, kernel, strides, dilation, groups)` takes a depthwise
-    convolution (one channel per group, a filter each) of the padded input whole (it
-    makes no im2col matrix)."""
+    convolution (one channel per group) of the padded input whole (it makes no im2col
+    matrix); grouped ones go through `inference_forward` per chunk."""
     xp = backend.xp
     depthwise = backend.kernel("conv_depthwise_inference")
-    if depthwise is not None and groups == x.shape[-1] == wv.shape[-1] > 1:
+    if depthwise is not None and groups == x.shape[-1] > 1 and wv.shape[-2] == 1:
         y = depthwise(pad_spatial(xp, x, pads, 0.0, backend.device), wv, strides, dilation,
                       groups)
         if y is not None:
@@ -395,7 +407,7 @@ def _inference_conv(backend, x, pads, wv, bv, strides, dilation, groups, relu, i
     out = None
     for rows in chunks:
         xpad = pad_spatial(xp, x[rows, ...], pads, 0.0, backend.device)
-        y, _ = conv_forward(xpad, wv, strides, dilation, groups, im2col_fn)
+        y = inference_forward(backend, xpad, wv, strides, dilation, groups, im2col_fn)
         if bv is not None:
             add_bias(backend, y, bv, out=y)
         if relu:

@@ -37,9 +37,9 @@ kernel_shape)` the kernel's and the bias's gradients (None without a bias).
 from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
 from kerasx.ops.conv import (add_bias, check_conv_arguments, check_window_fits,
                              conv_forward, conv_kernels, conv_relu_bias_grad, from_channels_last,
-                             inference_chunks, interior, normalize_padding, normalize_tuple,
-                             output_sizes, pad_for_conv, to_channels_last, training_backward,
-                             training_forward)
+                             inference_chunks, inference_forward, interior, normalize_padding,
+                             normalize_tuple, output_sizes, pad_for_conv, to_channels_last,
+                             training_backward, training_forward)
 from kerasx.ops.pooling import pool_channels_last
 
 
@@ -302,8 +302,8 @@ def _inference_chunks(c, pool):
     nothing is kept for a backward."""
     parts = []
     for rows in inference_chunks(c.xpad, c.wv, c.sizes):
-        y, _ = conv_forward(c.xpad[rows, ...], c.wv, c.strides, c.dilation, c.groups,
-                            c.im2col_fn)
+        y = inference_forward(c.backend, c.xpad[rows, ...], c.wv, c.strides, c.dilation,
+                              c.groups, c.im2col_fn)
         parts.append(pool(y))
     c.xpad = None
     return parts[0] if len(parts) == 1 else c.xp.concat(parts, axis=0)

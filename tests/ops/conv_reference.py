@@ -121,17 +121,17 @@ def depthwise_ref(x, w, strides=None, padding="valid", dilation=None,
 
 def check_in_one_sample_chunks(case, module, monkeypatch):
     """Runs the op `case` without gradients in batch chunks of one sample (the backend's
-    `inference_chunk_bytes` at 1), counting the chunks through `module.conv_forward`,
-    and checks the values against the float64 reference."""
+    `inference_chunk_bytes` at 1), counting the chunks through
+    `module.inference_forward`, and checks the values against the float64 reference."""
     from kerasx import ops
     from kerasx.backends import current
     from kerasx.testing import float64
 
     monkeypatch.setattr(current(), "inference_chunk_bytes", 1)
     chunks = []
-    forward = module.conv_forward
-    monkeypatch.setattr(module, "conv_forward",
-                        lambda x, *a: chunks.append(x.shape[0]) or forward(x, *a))
+    forward = module.inference_forward
+    monkeypatch.setattr(module, "inference_forward",
+                        lambda backend, x, *a: chunks.append(x.shape[0]) or forward(backend, x, *a))
     with float64():
         got = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
     np.testing.assert_allclose(got, case.reference(*case.inputs), rtol=1e-12, atol=1e-12)

@@ -39,19 +39,24 @@ def _portable(x, kernel, strides, dilation, dy, x_shape):
     return y, dx, dw
 
 
-@pytest.mark.parametrize("x_shape,window,strides,dilation", [
-    ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1)),
-    ((2, 9, 8, 4), (3, 2), (2, 3), (1, 1)),
-    ((1, 9, 9, 2), (2, 3), (1, 2), (2, 1)),
-    ((3, 11, 5), (4,), (1,), (2,)),
-    ((1, 5, 4, 6, 2), (2, 2, 3), (1, 2, 1), (1, 1, 1)),
-], ids=["2d", "2d_strided", "2d_dilated", "1d_dilated", "3d"])
+@pytest.mark.parametrize("x_shape,window,strides,dilation,multiplier", [
+    ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1), 1),
+    ((2, 9, 8, 4), (3, 2), (2, 3), (1, 1), 1),
+    ((1, 9, 9, 2), (2, 3), (1, 2), (2, 1), 1),
+    ((3, 11, 5), (4,), (1,), (2,), 1),
+    ((1, 5, 4, 6, 2), (2, 2, 3), (1, 2, 1), (1, 1, 1), 1),
+    ((2, 7, 6, 16), (3, 3), (1, 1), (1, 1), 2),
+    ((2, 9, 8, 24), (3, 2), (2, 1), (1, 2), 3),
+    ((3, 11, 32), (4,), (2,), (1,), 4),
+], ids=["2d", "2d_strided", "2d_dilated", "1d_dilated", "3d", "multiplier_2",
+        "multiplier_3_strided_dilated", "1d_multiplier_4"])
 def test_kernels_are_the_portable_grouped_convolution_in_float64(x_shape, window, strides,
-                                                                 dilation, monkeypatch):
+                                                                 dilation, multiplier,
+                                                                 monkeypatch):
     dw_kernels = _kernels()
     monkeypatch.setattr(current(), "kernels", {})  # the portable path underneath
     channels = x_shape[-1]
-    x, kernel = r(*x_shape), r(*window, 1, channels)
+    x, kernel = r(*x_shape), r(*window, 1, channels * multiplier)
     y, saved = dw_kernels.conv_depthwise(x, kernel, strides, dilation, channels, True, True)
     dy = r(*y.shape)
     y_ref, dx_ref, dw_ref = _portable(x, kernel, strides, dilation, dy, x_shape)
@@ -64,12 +69,15 @@ def test_kernels_are_the_portable_grouped_convolution_in_float64(x_shape, window
     np.testing.assert_array_equal(inference, y)
 
 
-def test_input_gradient_extends_with_zeros_past_the_region_read(monkeypatch):
+@pytest.mark.parametrize("multiplier", [1, 2])
+def test_input_gradient_extends_with_zeros_past_the_region_read(multiplier, monkeypatch):
     dw_kernels = _kernels()
     monkeypatch.setattr(current(), "kernels", {})
-    x, kernel = r(2, 8, 8, 3), r(3, 3, 1, 3)
+    channels = 3 if multiplier == 1 else 16
+    x, kernel = r(2, 8, 8, channels), r(3, 3, 1, channels * multiplier)
     cropped = x[:, :7, :7]
-    y, saved = dw_kernels.conv_depthwise(cropped, kernel, (1, 1), (1, 1), 3, True, False)
+    y, saved = dw_kernels.conv_depthwise(cropped, kernel, (1, 1), (1, 1), channels, True,
+                                         False)
     assert saved.x is None  # no kernel gradient wanted: the input is not kept
     dy = r(*y.shape)
     dx, dw = dw_kernels.conv_depthwise_grads(dy, saved, x.shape, True, False)
@@ -81,12 +89,12 @@ def test_input_gradient_extends_with_zeros_past_the_region_read(monkeypatch):
 
 
 @pytest.mark.parametrize("x_shape,kernel_shape,groups,dtypes", [
-    ((1, 6, 6, 3), (3, 3, 1, 6), 3, (np.float64, np.float64)),   # depth multiplier 2
     ((1, 6, 6, 4), (3, 3, 2, 4), 2, (np.float64, np.float64)),   # 2 channels per group
+    ((1, 6, 6, 8), (3, 3, 1, 16), 8, (np.float64, np.float64)),  # multiplier 2, 8 channels
     ((1, 6, 6, 1), (3, 3, 1, 1), 1, (np.float64, np.float64)),   # one channel
     ((1, 6, 6, 3), (3, 3, 1, 3), 3, (np.float32, np.float64)),
     ((1, 6, 6, 3), (3, 3, 1, 3), 3, (np.int64, np.int64)),
-], ids=["multiplier_2", "grouped", "one_channel", "mixed_dtypes", "integers"])
+], ids=["grouped", "multiplier_2_few_channels", "one_channel", "mixed_dtypes", "integers"])
 def test_declines_what_is_not_a_plain_depthwise_convolution(x_shape, kernel_shape, groups,
                                                              dtypes):
     x = r(*x_shape).astype(dtypes[0])
@@ -106,6 +114,10 @@ OP_CASES = [
            lambda x, d, p, b: ops.separable_conv(x, d, p, 1, "same", bias=b),
            lambda x, d, p, b: conv_ref(depthwise_ref(x, d, padding="same"), p, bias=b),
            [r(2, 5, 5, 3), r(3, 3, 3, 1), r(1, 1, 3, 4), r(4)]),
+    OpCase("depthwise_multiplier_2_same_bias",
+           lambda x, w, b: ops.depthwise_conv(x, w, 1, "same", bias=b),
+           lambda x, w, b: depthwise_ref(x, w, padding="same", bias=b),
+           [r(1, 4, 5, 16), r(3, 3, 16, 2), r(32)]),
     OpCase("depthwise_relu",
            lambda x, w, b: ops.depthwise_conv(x, w, 1, "valid", bias=b, relu=True),
            lambda x, w, b: np.maximum(depthwise_ref(x, w, bias=b), 0.0),
@@ -155,8 +167,8 @@ def test_depthwise_layer_trains_the_same_with_and_without_the_kernels(monkeypatc
         keras.utils.set_random_seed(5)
         model = keras.Sequential([
             keras.Input((10, 10, 3)),
-            keras.layers.SeparableConv2D(8, 3, padding="same", activation="relu"),
-            keras.layers.DepthwiseConv2D(3, strides=2, activation="relu"),
+            keras.layers.SeparableConv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.DepthwiseConv2D(3, strides=2, activation="relu", depth_multiplier=2),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dense(4, activation="softmax"),
         ])
@@ -166,7 +178,8 @@ def test_depthwise_layer_trains_the_same_with_and_without_the_kernels(monkeypatc
 
     taken = _count(monkeypatch)
     losses, weights = run()
-    assert taken.count(True) == 2 * 2 * 4  # two depthwise convolutions, 4 steps, 2 epochs
+    # two depthwise convolutions (the second with depth multiplier 2), 4 steps, 2 epochs
+    assert taken.count(True) == 2 * 2 * 4
     monkeypatch.setattr(current(), "kernels", {})
     losses_ref, weights_ref = run()
     np.testing.assert_allclose(losses, losses_ref, rtol=1e-10)
