@@ -91,6 +91,41 @@ def test_per_step_masks_keep_the_requested_fraction(p):
     assert abs(mask.mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
 
 
+def test_float32_normal_values_follow_the_standard_normal_distribution():
+    import math
+
+    from kerasx.backends.random import standard_normal_float32
+
+    n = 2_000_000
+    z = standard_normal_float32(np.random.default_rng(3), (n // 1000, 1000))
+    assert z.shape == (n // 1000, 1000) and z.dtype == np.float32
+    assert np.isfinite(z).all() and np.abs(z).max() < 5.8
+    assert abs(z.mean()) < 5 / math.sqrt(n)
+    assert abs(z.astype(np.float64).std() - 1.0) < 5 * math.sqrt(0.5 / n)
+    for t in (-3.0, -2.0, -1.0, -0.3, 0.0, 0.5, 1.0, 2.0, 3.0):
+        cdf = 0.5 * (1.0 + math.erf(t / math.sqrt(2.0)))
+        assert abs((z < t).mean() - cdf) < 5 * math.sqrt(cdf * (1 - cdf) / n), t
+
+
+def test_float32_normal_draws_odd_shapes_and_scales():
+    from kerasx.backends.random import standard_normal_float32
+
+    gen = np.random.default_rng(4)
+    assert standard_normal_float32(gen, ()).shape == ()
+    assert standard_normal_float32(gen, (0, 5)).shape == (0, 5)
+    assert standard_normal_float32(gen, (7, 3)).shape == (7, 3)
+    first, second = standard_normal_float32(gen, (9,)), standard_normal_float32(gen, (9,))
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(standard_normal_float32(np.random.default_rng(5), (4, 5)),
+                                  standard_normal_float32(np.random.default_rng(5), (4, 5)))
+    rng = current().rng
+    x = current().to_numpy(rng.normal((400, 1000), 3.0, 2.0, dtype="float32", seed=6))
+    assert x.dtype == np.float32 and abs(x.mean() - 3.0) < 0.02 and abs(x.std() - 2.0) < 0.02
+    # float64 values come from NumPy's own float64 normal
+    y = current().to_numpy(rng.normal((5, 4), 1.0, 0.5, dtype="float64", seed=7))
+    np.testing.assert_array_equal(y, np.random.default_rng(7).normal(1.0, 0.5, size=(5, 4)))
+
+
 def test_per_step_masks_edges_and_odd_sizes():
     from kerasx.backends.random import bernoulli_from_bits
 
