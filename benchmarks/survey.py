@@ -29,6 +29,16 @@ def _cases(L, nn, torch):
         def forward(self, x):
             return x.permute(*self.dims)
 
+    class GaussianNoise(nn.Module):
+        """Keras's `GaussianNoise`: normal noise added while training."""
+
+        def __init__(self, stddev):
+            super().__init__()
+            self.stddev = stddev
+
+        def forward(self, x):
+            return x + torch.randn_like(x) * self.stddev if self.training else x
+
     class Recurrent(nn.Module):
         """A PyTorch RNN as Keras runs it: the sequence, or the last state."""
 
@@ -119,6 +129,28 @@ def _cases(L, nn, torch):
             lambda: nn.Sequential(Permute(*nhwc), nn.Upsample(scale_factor=2), nn.Conv2d(8, 16, 3),
                                   nn.ReLU(), nn.ConvTranspose2d(16, 8, 3, stride=2),
                                   nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(8, 10))),
+        "grouped_conv": ((16, 16, 32), 64, lambda: [
+            L.Conv2D(64, 3, padding="same", groups=4, activation="relu"),
+            L.Conv2D(64, 3, groups=8, activation="relu"), L.GlobalAveragePooling2D(),
+            L.Dense(10, activation="softmax")],
+            lambda: nn.Sequential(Permute(*nhwc), nn.Conv2d(32, 64, 3, padding=1, groups=4),
+                                  nn.ReLU(), nn.Conv2d(64, 64, 3, groups=8), nn.ReLU(),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))),
+        "depth_multiplier": ((16, 16, 32), 64, lambda: [
+            L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu"),
+            L.Conv2D(64, 1, activation="relu"), L.GlobalAveragePooling2D(),
+            L.Dense(10, activation="softmax")],
+            lambda: nn.Sequential(Permute(*nhwc), nn.Conv2d(32, 64, 3, padding=1, groups=32),
+                                  nn.ReLU(), nn.Conv2d(64, 64, 1), nn.ReLU(),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))),
+        "noise_prelu": ((16, 16, 32), 64, lambda: [
+            L.GaussianNoise(0.1), L.Conv2D(32, 3, padding="same"), L.PReLU(shared_axes=[1, 2]),
+            L.Conv2D(32, 3, padding="same"), L.ELU(), L.GlobalAveragePooling2D(),
+            L.Dense(10, activation="softmax")],
+            lambda: nn.Sequential(Permute(*nhwc), GaussianNoise(0.1),
+                                  nn.Conv2d(32, 32, 3, padding=1), nn.PReLU(32, 0.0),
+                                  nn.Conv2d(32, 32, 3, padding=1), nn.ELU(),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))),
     }
 
 
