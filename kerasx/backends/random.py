@@ -88,11 +88,11 @@ class RandomGenerator:
         return global_generator() if seed is None else np.random.default_rng(seed)
 
     def _put(self, host, dtype):
-        return self.backend.asarray(host.astype(dtype or _floatx(), copy=False))
+        return self.backend.asarray(host.astype(_name(dtype), copy=False))
 
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         rng = self._host(seed)
-        if np.dtype(dtype or _floatx()) == np.float32:  # the noise layers' every step
+        if _name(dtype) == "float32":  # the noise layers' every step
             out = standard_normal_float32(rng, shape)
             if stddev != 1.0:
                 out *= np.float32(stddev)
@@ -133,6 +133,13 @@ def _floatx():
     from kerasx.config import floatx
 
     return floatx()
+
+
+def _name(dtype):
+    """The name of `dtype` (of any array library; None: `floatx()`)."""
+    from kerasx.backends.base import dtype_name
+
+    return _floatx() if dtype is None else dtype_name(dtype)
 
 
 # the keep probability of a per-step mask is rounded to a multiple of 2**-16 when

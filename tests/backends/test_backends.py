@@ -126,6 +126,16 @@ def test_float32_normal_draws_odd_shapes_and_scales():
     np.testing.assert_array_equal(y, np.random.default_rng(7).normal(1.0, 0.5, size=(5, 4)))
 
 
+@pytest.mark.parametrize("draw", ["normal", "uniform", "truncated_normal", "bernoulli"])
+def test_random_draws_take_dtype_names_and_the_backends_dtype_objects(draw):
+    rng, xp = current().rng, current().xp
+    kwargs = {"p": 0.5, "seed": 3} if draw == "bernoulli" else {"seed": 3}
+    for dtype, name in ((xp.float32, "float32"), (xp.float64, "float64"), ("float64", "float64"),
+                        (None, kerasx.config.floatx())):
+        value = getattr(rng, draw)((8, 600), dtype=dtype, **kwargs)
+        assert kerasx.backends.base.dtype_name(value.dtype) == name and value.shape == (8, 600)
+
+
 def test_per_step_masks_edges_and_odd_sizes():
     from kerasx.backends.random import bernoulli_from_bits
 
