@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from kerasx.backends.numpy_conv_grid import add_tap_products, input_grad_on_grid
-from kerasx.backends.numpy_kernels import wide
+from kerasx.backends.numpy_kernels import relu_in_place, wide
 
 
 def _window_slices(window_shape, dilation, strides, out_sizes):
@@ -340,8 +340,9 @@ def max_pool_backward_affine(code, dy, x_shape, pool_size, strides, x, slope, in
 
 
 def relu_inplace(xp, y):
-    """ReLU written over the fresh convolution output (no second activation-sized array)."""
-    return np.maximum(y, 0, out=y)
+    """ReLU written over the fresh convolution (or dense) output, with no second
+    activation-sized array (`numpy_kernels.relu_in_place` for floats)."""
+    return relu_in_place(y) if y.dtype.kind == "f" else np.maximum(y, 0, out=y)
 
 
 def conv_relu_bias_grad(g, y, want_bias):

@@ -23,7 +23,7 @@ import numpy as np
 
 from kerasx.backends import numpy_winograd
 from kerasx.backends.numpy_conv import conv_input_grad, conv_kernel_grad
-from kerasx.backends.numpy_kernels import ones_vector, wide
+from kerasx.backends.numpy_kernels import ones_vector, relu_in_place, wide
 from kerasx.backends.numpy_normalization import batch_moments
 from kerasx.backends.numpy_offset_major import (offset_major_cols, pool_blocks, route_blocks,
                                                 tiled_grid, to_offset_major, to_standard)
@@ -75,7 +75,7 @@ def conv_batch_norm_max_pool(x, kernel, bias, scale, offset, epsilon, strides, d
     np.multiply(wide(pooled)[0], wide_scale, out=wide_out)
     wide_out += wide_shift
     if relu:
-        np.maximum(out, 0, out=out)
+        relu_in_place(out)
     result = out.reshape((batch,) + grid + (filters,))
     reported = mean if bias is None else mean + bias
     if not keep:

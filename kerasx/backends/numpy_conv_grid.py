@@ -15,6 +15,7 @@ arithmetic, so grids with many such rows decline.
 import numpy as np
 
 from kerasx.backends.numpy_blas import level3
+from kerasx.backends.numpy_kernels import relu_in_place
 
 
 def input_grad_on_grid(dy, kernel, x_shape, dilation):
@@ -155,7 +156,7 @@ def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, group
         else:
             np.add(y, bias, out=target)
         if relu:
-            np.maximum(target, 0, out=target)
+            relu_in_place(target)
     return out
 
 

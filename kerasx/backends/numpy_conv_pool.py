@@ -20,6 +20,7 @@ import itertools
 
 import numpy as np
 
+from kerasx.backends.numpy_kernels import relu_in_place
 from kerasx.backends.numpy_offset_major import max_of_blocks
 
 _NAN_OFFSET = 255
@@ -142,7 +143,7 @@ def conv_avg_pool_blocked(x, kernel, bias, strides, dilation, pool_size, pool_si
     next(chunks)
     for start, stop, y in chunks:
         if relu:
-            np.maximum(y, 0, out=y)
+            relu_in_place(y)
             if mask is not None:
                 np.greater(y, 0, out=mask[start:stop])
         out = pooled[start:stop]

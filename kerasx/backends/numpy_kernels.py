@@ -20,6 +20,17 @@ def _kept_ones(n, dtype):
     return out
 
 
+def relu_in_place(y):
+    """`max(y, 0)` written over the float array `y`.
+
+    NumPy's `clip` with both bounds runs a loop 2.6-3.3 times faster than `maximum`
+    against the number 0 (in place, ms: 64 x 32x32x32 0.29 against 0.78, 128 x 13x13x32
+    0.078 against 0.255, 128 x 512 0.010 against 0.026). It keeps NaN, as `maximum`
+    does; only a -0.0 input stays -0.0 where `maximum` gives +0.0: the same zero to every
+    later op but the sign bit."""
+    return np.clip(y, 0.0, np.inf, out=y)
+
+
 # per-channel vectors are repeated to rows of about this many values (see `wide`)
 _WIDE_VALUES = 8192
 # below this many elements repeating the vectors costs more than the wide rows save

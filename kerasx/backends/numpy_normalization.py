@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from kerasx.backends.numpy_kernels import ones_vector as _ones
-from kerasx.backends.numpy_kernels import wide
+from kerasx.backends.numpy_kernels import relu_in_place, wide
 
 _BLOCK_BYTES = 1 << 18
 
@@ -63,7 +63,7 @@ def batch_norm_train(x, scale, offset, epsilon, relu=False):
         if offset is not None:
             ob += wide_offset
         if relu:
-            np.maximum(ob, 0, out=ob)
+            relu_in_place(ob)
     return out.reshape(x.shape), mean, variance, (xhat, rinv)
 
 
@@ -81,7 +81,7 @@ def _batch_norm_train_small(x, x2, scale, offset, epsilon, relu):
     if offset is not None:
         out += offset
     if relu:
-        np.maximum(out, 0, out=out)
+        relu_in_place(out)
     return out.reshape(x.shape), mean, variance, (xhat, rinv)
 
 

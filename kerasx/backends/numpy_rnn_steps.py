@@ -5,6 +5,7 @@ bookkeeping of masked steps."""
 import numpy as np
 
 from kerasx.backends.numpy_blas import level3
+from kerasx.backends.numpy_kernels import relu_in_place
 
 
 def sigmoid_(v):
@@ -19,7 +20,7 @@ def tanh_(v):
 
 
 def relu_(v):
-    np.maximum(v, 0.0, out=v)
+    relu_in_place(v)
 
 
 def linear_(v):
