@@ -72,7 +72,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
     else:
         buf, hs = step_buffer(x_tm, states[0], dmask)
     tmp = np.empty((u, b), dtype)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         y = gates[t]
@@ -88,7 +88,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
         np.multiply(y[u:2 * u], y[2 * u:3 * u], out=tmp)
         hh += tmp
         f_act(hh)
-        gru_state(hs[t], hh, y[:u], hs[t + 1], tmp, None if skip is None else skip[t])
+        gru_state(hs[t], hh, y[:u], hs[t + 1], tmp, skip, t)
     outputs = sequence_outputs(hs, mask_tm, zero_output, dtype)
     inputs = (x_tm, dmask, hs) if per_gate else None
     saved = (kernel, rkernel, dmask, mask_tm, zero_output, names, buf, gates, bias is not None,
@@ -111,7 +111,7 @@ def gru_backward(saved, dout, dfinals, needs):
     dz_all = np.empty_like(gates)
     dh = unit_major_grad(dfinals[0], u, b, dtype)
     d_out = unit_major_dout(dout, mask_tm, zero_output)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     tmp = np.empty((u, b), dtype)
     deriv = np.empty((2 * u, b), dtype)
     carry = np.empty_like(tmp)
@@ -235,7 +235,7 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
     y = np.empty((w.shape[0], b), dtype)
     tmp = np.empty((u, b), dtype)
     rec = None if reset_after else np.empty((u, b), dtype)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     zr, gz, gr, hh, rec_h = y[:2 * u], y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
     for t in range(t_len):
@@ -251,7 +251,7 @@ def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rm
             np.matmul(rk_h, tmp, out=rec)
             hh += rec
         f_act(hh)
-        gru_state(prev, hh, gz, hs[nxt], tmp, None if skip is None else skip[t])
+        gru_state(prev, hh, gz, hs[nxt], tmp, skip, t)
     outputs, h = steps.results(t_len, mask_tm, zero_output, dtype)
     return outputs, (h,), None
 

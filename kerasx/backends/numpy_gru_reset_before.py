@@ -50,7 +50,7 @@ def forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, z
     keeps = np.empty((t_len, u, b), dtype)
     rec = np.empty((u, b), dtype)
     tmp = np.empty((u, b), dtype)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         y = gates[t]
@@ -61,7 +61,7 @@ def forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, z
         hh = y[2 * u:]
         hh += rec
         f_act(hh)
-        gru_state(hs[t], hh, y[:u], hs[t + 1], tmp, None if skip is None else skip[t])
+        gru_state(hs[t], hh, y[:u], hs[t + 1], tmp, skip, t)
     outputs = sequence_outputs(hs, mask_tm, zero_output, dtype)
     saved = Saved(kernel=kernel, rkernel=rkernel, dmask=dmask, mask_tm=mask_tm,
                   zero_output=zero_output, names=names, buf=buf, gates=gates, keeps=keeps,
@@ -82,7 +82,7 @@ def backward(saved, dout, dfinals, needs):
     dz_all = np.empty_like(s.gates)
     dh = unit_major_grad(dfinals[0], u, b, dtype)
     d_out = unit_major_dout(dout, s.mask_tm, s.zero_output)
-    skip = unit_major_skip(s.mask_tm)
+    skip = unit_major_skip(s.mask_tm, dtype)
     rk_zr = np.ascontiguousarray(s.rkernel[:, :2 * u])
     rk_h = np.ascontiguousarray(s.rkernel[:, 2 * u:])
     tmp, d_keep, carry = (np.empty((u, b), dtype) for _ in range(3))

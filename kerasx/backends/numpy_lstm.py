@@ -94,7 +94,7 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
     tcs = np.empty((t_len, u, b), dtype)
     cseq[0] = states[1].T
     tmp = np.empty((u, b), dtype)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     for t in range(t_len):
         z = gates[t]
@@ -117,8 +117,8 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
             f_act(tcs[t])
         np.multiply(z[2 * u:3 * u], tcs[t], out=hseq[t + 1])
         if skip is not None:
-            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
-            np.copyto(c, cseq[t], where=skip[t])
+            skip.restore(t, hseq[t + 1], hseq[t])
+            skip.restore(t, c, cseq[t])
         if not per_gate and rmask is not None:
             np.multiply(hseq[t + 1], rms, out=hs[t + 1])
     outputs = sequence_outputs(hseq, mask_tm, zero_output, dtype)
@@ -142,7 +142,7 @@ def lstm_backward(saved, dout, dfinals, needs):
     dz_all = np.empty_like(gates)
     dh, dc = unit_major_grad(dfinals[0], u, b, dtype), unit_major_grad(dfinals[1], u, b, dtype)
     d_out = unit_major_dout(dout, mask_tm, zero_output)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     tmp = np.empty((u, b), dtype)
     deriv = np.empty((n, b), dtype)
     h_carry, c_carry = np.empty_like(tmp), np.empty_like(tmp)
@@ -250,7 +250,7 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     c = np.ascontiguousarray(states[1].T)
     z = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
-    skip = unit_major_skip(mask_tm)
+    skip = unit_major_skip(mask_tm, dtype)
     c_new = c if skip is None else np.empty_like(c)
     f_act, f_ract = ACT[act][0], ACT[ract][0]
     gi, gf, go, gc = z[:u], z[u:2 * u], z[2 * u:3 * u], z[3 * u:]
@@ -268,8 +268,8 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
             f_act(tmp)
         np.multiply(go, tmp, out=hs[nxt])
         if skip is not None:
-            np.copyto(c_new, c, where=skip[t])
-            np.copyto(hs[nxt], steps.previous(t), where=skip[t])
+            skip.restore(t, c_new, c)
+            skip.restore(t, hs[nxt], steps.previous(t))
             c, c_new = c_new, c
     outputs, h = steps.results(t_len, mask_tm, zero_output, dtype)
     return outputs, (h, np.ascontiguousarray(c.T)), None

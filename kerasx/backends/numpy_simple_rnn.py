@@ -19,7 +19,7 @@ def simple_rnn_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmas
     hseq[0] = states[0]
     rec = np.empty((b, u), dtype)
     hm = np.empty((b, u), dtype)
-    skip = masked_index(mask_tm)
+    skip = masked_index(mask_tm, dtype)
     for t in range(t_len):
         hp = hseq[t] if rmask is None else np.multiply(hseq[t], rmask, out=hm)
         np.matmul(hp, rkernel, out=rec)
@@ -28,7 +28,7 @@ def simple_rnn_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmas
         f_act(y)
         np.copyto(hseq[t + 1], y)
         if skip is not None:
-            np.copyto(hseq[t + 1], hseq[t], where=skip[t])
+            skip.restore(t, hseq[t + 1], hseq[t])
     saved = (x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq)
     return outputs_of(hseq[1:], mask_tm, zero_output), (hseq[t_len],), saved
 
@@ -41,7 +41,7 @@ def simple_rnn_backward(saved, dout, dfinals, needs):
     dh = state_grad(dfinals[0], hseq[0])
     rt = np.ascontiguousarray(rkernel.T)
     d_out = dout_tm(dout, mask_tm, zero_output)
-    skip = masked_index(mask_tm)
+    skip = masked_index(mask_tm, hseq.dtype)
     carry = np.empty((b, u), hseq.dtype)
     for t in reversed(range(t_len)):
         if d_out is not None:

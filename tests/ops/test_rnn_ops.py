@@ -599,3 +599,41 @@ def test_numpy_step_weight_gradients_add_their_products(bound, dtype, monkeypatc
     numpy_rnn_steps.add_product(total, a, b, np.empty_like(total))
     tol = 1e-6 if dtype == "float32" else 1e-14
     np.testing.assert_allclose(total, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["unit_major", "batch_major"])
+def test_numpy_skip_masks_select_exactly_what_copyto_selects(dtype, layout):
+    """The recurrent kernels' masked-step selects on bits: per step, the previous state
+    at the skipped samples (a random set, none, or all of them), and the gradient split
+    between the step and the carry, equal to `np.copyto(..., where=)` bit for bit."""
+    from kerasx.backends.numpy_rnn_steps import SkipMasks, masked_index, unit_major_skip
+
+    rng = np.random.default_rng(41)
+    t_len, batch, units = 5, 24, 7
+    mask_tm = rng.random((t_len, batch)) > 0.4     # True: the step is valid
+    mask_tm[1], mask_tm[2] = True, False           # a step skipping none, one skipping all
+    masks = (unit_major_skip if layout == "unit_major" else masked_index)(mask_tm, dtype)
+    assert isinstance(masks, SkipMasks)
+    skip = ~mask_tm[:, None, :] if layout == "unit_major" else ~mask_tm[:, :, None]
+    shape = (units, batch) if layout == "unit_major" else (batch, units)
+    ints = {4: np.int32, 8: np.int64}[np.dtype(dtype).itemsize]
+    for t in range(t_len):
+        new = rng.standard_normal(shape).astype(dtype)
+        previous = rng.standard_normal(shape).astype(dtype)
+        previous.reshape(-1)[::5] = -0.0
+        expected = new.copy()
+        np.copyto(expected, previous, where=skip[t])
+        masks.restore(t, new, previous)
+        np.testing.assert_array_equal(new.view(ints), expected.view(ints))
+        d = rng.standard_normal(shape).astype(dtype)
+        carry_expected = np.where(skip[t], d, 0.0).astype(dtype)
+        d_expected = np.where(skip[t], 0.0, d).astype(dtype)
+        carry = masks.split(t, d, np.empty_like(d))
+        if t == 1:
+            assert carry is None  # no sample skipped: nothing to carry
+        else:
+            np.testing.assert_array_equal(carry.view(ints), carry_expected.view(ints))
+        np.testing.assert_array_equal(d.view(ints), d_expected.view(ints))
+    assert masked_index(None, dtype) is None and unit_major_skip(None, dtype) is None
