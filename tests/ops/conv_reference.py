@@ -229,3 +229,60 @@ def count_kernel_calls(monkeypatch, name, *modules):
     for module in modules:
         monkeypatch.setattr(module, name, spy)
     return taken
+
+
+def portable_conv_and_grads(x, kernel, strides, dilation, groups, dy, x_shape):
+    """The portable (im2col) convolution's output and input and kernel gradients, the
+    reference of the NumPy backend's convolution kernels."""
+    import sys
+
+    conv = sys.modules["kerasx.ops.conv"]  # `kerasx.ops.conv` the attribute is the function
+    y, cols = conv.conv_forward(x, kernel, strides, dilation, groups)
+    dx = conv.conv_input_grad(dy, kernel, x_shape, strides, dilation, groups)
+    dw = conv.conv_kernel_grad(cols, dy, tuple(kernel.shape), groups)
+    return y, dx, dw
+
+
+def check_op_with_and_without_kernels(case, taken, monkeypatch):
+    """Runs the op `case` with its gradients through the backend's kernels (`taken`, a
+    `count_kernel_calls` record, must show one call taken) and without any, and without
+    gradients: the same values."""
+    from kerasx import ops
+    from kerasx.backends import current
+
+    fast = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    assert taken.count(True) == 1
+    inference = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
+    monkeypatch.setattr(current(), "kernels", {})
+    portable = run_with_gradients(case.fn, case.inputs, wrt_input=True)
+    for a, b in zip(fast, portable):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(inference, portable[0], rtol=1e-5, atol=1e-5)
+
+
+def check_model_trains_alike(layers, x, taken, calls, monkeypatch):
+    """A model of `layers()` (then a softmax `Dense` over 4 classes) trained for two
+    epochs in float64 from one seed, with the backend's kernels (`taken`, a
+    `count_kernel_calls` record, must show `calls` calls taken) and without: the same
+    losses and weights."""
+    import kerasx as keras
+    from kerasx.backends import current
+
+    keras.config.set_floatx("float64")
+    y = np.random.default_rng(0).integers(0, 4, len(x))
+
+    def run():
+        keras.utils.set_random_seed(5)
+        model = keras.Sequential([keras.Input(x.shape[1:])] + layers()
+                                 + [keras.layers.Dense(4, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        return history.history["loss"], [w.copy() for w in model.get_weights()]
+
+    losses, weights = run()
+    assert taken.count(True) == calls
+    monkeypatch.setattr(current(), "kernels", {})
+    losses_ref, weights_ref = run()
+    np.testing.assert_allclose(losses, losses_ref, rtol=1e-10)
+    for w, w_ref in zip(weights, weights_ref):
+        np.testing.assert_allclose(w, w_ref, rtol=1e-8, atol=1e-10)

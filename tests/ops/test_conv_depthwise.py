@@ -4,20 +4,18 @@ dilation, a cropped input), what they decline, and the depthwise and separable o
 layers through them against the references, by finite differences and with the
 kernels removed."""
 
-import sys
-
 import numpy as np
 import pytest
 
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.testing import OpCase, check_op_case
-from tests.ops.conv_reference import (conv_ref, count_kernel_calls, depthwise_ref,
-                                      run_with_gradients)
+from tests.ops.conv_reference import (check_model_trains_alike,
+                                      check_op_with_and_without_kernels, conv_ref,
+                                      count_kernel_calls, depthwise_ref, portable_conv_and_grads)
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
 rng = np.random.default_rng(17)
-conv_module = sys.modules["kerasx.ops.conv"]  # `kerasx.ops.conv` the attribute is the function
 
 
 def r(*shape):
@@ -28,15 +26,6 @@ def _kernels():
     from kerasx.backends import numpy_depthwise
 
     return numpy_depthwise
-
-
-def _portable(x, kernel, strides, dilation, dy, x_shape):
-    """The portable grouped convolution's output, input and kernel gradients."""
-    groups = x.shape[-1]
-    y, cols = conv_module.conv_forward(x, kernel, strides, dilation, groups)
-    dx = conv_module.conv_input_grad(dy, kernel, x_shape, strides, dilation, groups)
-    dw = conv_module.conv_kernel_grad(cols, dy, tuple(kernel.shape), groups)
-    return y, dx, dw
 
 
 @pytest.mark.parametrize("x_shape,window,strides,dilation,multiplier", [
@@ -59,7 +48,8 @@ def test_kernels_are_the_portable_grouped_convolution_in_float64(x_shape, window
     x, kernel = r(*x_shape), r(*window, 1, channels * multiplier)
     y, saved = dw_kernels.conv_depthwise(x, kernel, strides, dilation, channels, True, True)
     dy = r(*y.shape)
-    y_ref, dx_ref, dw_ref = _portable(x, kernel, strides, dilation, dy, x_shape)
+    y_ref, dx_ref, dw_ref = portable_conv_and_grads(x, kernel, strides, dilation, x_shape[-1],
+                                                      dy, x_shape)
     np.testing.assert_allclose(y, y_ref.reshape(y.shape), rtol=1e-12, atol=1e-12)
     dx, dw = dw_kernels.conv_depthwise_grads(dy, saved, x_shape, True, True)
     assert dx.shape == x_shape and dw.shape == kernel.shape
@@ -82,8 +72,8 @@ def test_input_gradient_extends_with_zeros_past_the_region_read(multiplier, monk
     dy = r(*y.shape)
     dx, dw = dw_kernels.conv_depthwise_grads(dy, saved, x.shape, True, False)
     assert dw is None
-    _, dx_ref, _ = _portable(np.ascontiguousarray(cropped), kernel, (1, 1), (1, 1), dy,
-                             cropped.shape)
+    _, dx_ref, _ = portable_conv_and_grads(np.ascontiguousarray(cropped), kernel, (1, 1),
+                                            (1, 1), channels, dy, cropped.shape)
     np.testing.assert_allclose(dx[:, :7, :7], dx_ref, rtol=1e-12, atol=1e-12)
     assert not dx[:, 7:].any() and not dx[:, :, 7:].any()
 
@@ -144,44 +134,20 @@ def test_ops_through_the_kernels_match_references_and_finite_differences(case, m
 
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
 def test_ops_with_and_without_the_kernels(case, monkeypatch):
-    taken = _count(monkeypatch)
-    fast = run_with_gradients(case.fn, case.inputs, wrt_input=True)
-    assert taken.count(True) == 1
-    inference = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
-    monkeypatch.setattr(current(), "kernels", {})
-    portable = run_with_gradients(case.fn, case.inputs, wrt_input=True)
-    for a, b in zip(fast, portable):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(inference, portable[0], rtol=1e-5, atol=1e-5)
+    check_op_with_and_without_kernels(case, _count(monkeypatch), monkeypatch)
 
 
 def test_depthwise_layer_trains_the_same_with_and_without_the_kernels(monkeypatch):
-    """A `SeparableConv2D` and a `DepthwiseConv2D` model trained from one seed in
-    float64: the same losses and weights either way."""
+    """A `SeparableConv2D` and a `DepthwiseConv2D` (depth multiplier 2) model trained
+    from one seed in float64: the same losses and weights either way (two depthwise
+    convolutions, 4 steps, 2 epochs)."""
     import kerasx as keras
 
-    keras.config.set_floatx("float64")
-    x, y = rng.random((64, 10, 10, 3)), rng.integers(0, 4, 64)
+    def layers():
+        return [keras.layers.SeparableConv2D(16, 3, padding="same", activation="relu"),
+                keras.layers.DepthwiseConv2D(3, strides=2, activation="relu",
+                                             depth_multiplier=2),
+                keras.layers.GlobalAveragePooling2D()]
 
-    def run():
-        keras.utils.set_random_seed(5)
-        model = keras.Sequential([
-            keras.Input((10, 10, 3)),
-            keras.layers.SeparableConv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.DepthwiseConv2D(3, strides=2, activation="relu", depth_multiplier=2),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(4, activation="softmax"),
-        ])
-        model.compile("adam", "sparse_categorical_crossentropy")
-        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-        return history.history["loss"], [w.copy() for w in model.get_weights()]
-
-    taken = _count(monkeypatch)
-    losses, weights = run()
-    # two depthwise convolutions (the second with depth multiplier 2), 4 steps, 2 epochs
-    assert taken.count(True) == 2 * 2 * 4
-    monkeypatch.setattr(current(), "kernels", {})
-    losses_ref, weights_ref = run()
-    np.testing.assert_allclose(losses, losses_ref, rtol=1e-10)
-    for w, w_ref in zip(weights, weights_ref):
-        np.testing.assert_allclose(w, w_ref, rtol=1e-8, atol=1e-10)
+    check_model_trains_alike(layers, rng.random((64, 10, 10, 3)), _count(monkeypatch),
+                             2 * 2 * 4, monkeypatch)

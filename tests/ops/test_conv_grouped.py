@@ -4,8 +4,6 @@ strides, dilation, few and many channels per group, a cropped input), what they
 decline, and `ops.conv`, `Conv2D` and the fused convolution + pooling through them
 against the references, by finite differences and with the kernels removed."""
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -13,12 +11,12 @@ from kerasx import ops
 from kerasx.backends import current
 from kerasx.ops.conv_pool import conv_max_pool
 from kerasx.testing import OpCase, check_op_case
-from tests.ops.conv_reference import (conv_ref, count_kernel_calls, pool_ref,
-                                      run_with_gradients)
+from tests.ops.conv_reference import (check_model_trains_alike,
+                                      check_op_with_and_without_kernels, conv_ref,
+                                      count_kernel_calls, pool_ref, portable_conv_and_grads)
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
 rng = np.random.default_rng(23)
-conv_module = sys.modules["kerasx.ops.conv"]  # `kerasx.ops.conv` the attribute is the function
 
 
 def r(*shape):
@@ -29,14 +27,6 @@ def _kernels():
     from kerasx.backends import numpy_grouped
 
     return numpy_grouped
-
-
-def _portable(x, kernel, strides, dilation, groups, dy, x_shape):
-    """The portable grouped convolution's output, input and kernel gradients."""
-    y, cols = conv_module.conv_forward(x, kernel, strides, dilation, groups)
-    dx = conv_module.conv_input_grad(dy, kernel, x_shape, strides, dilation, groups)
-    dw = conv_module.conv_kernel_grad(cols, dy, tuple(kernel.shape), groups)
-    return y, dx, dw
 
 
 @pytest.mark.parametrize("x_shape,window,strides,dilation,groups,filters", [
@@ -56,7 +46,8 @@ def test_kernels_are_the_portable_grouped_convolution_in_float64(
     x, kernel = r(*x_shape), r(*window, x_shape[-1] // groups, filters)
     y, saved = grouped.conv_grouped(x, kernel, strides, dilation, groups, True, True)
     dy = r(*y.shape)
-    y_ref, dx_ref, dw_ref = _portable(x, kernel, strides, dilation, groups, dy, x_shape)
+    y_ref, dx_ref, dw_ref = portable_conv_and_grads(x, kernel, strides, dilation, groups, dy,
+                                                      x_shape)
     np.testing.assert_allclose(y, y_ref.reshape(y.shape), rtol=1e-12, atol=1e-12)
     dx, dw = grouped.conv_grouped_grads(dy, saved, x_shape, True, True)
     assert dx.shape == x_shape and dw.shape == kernel.shape
@@ -87,8 +78,8 @@ def test_input_gradient_extends_with_zeros_past_the_region_read(monkeypatch):
     y, saved = grouped.conv_grouped(cropped, kernel, (1, 1), (1, 1), 2, True, False)
     dy = r(*y.shape)
     dx, _ = grouped.conv_grouped_grads(dy, saved, x.shape, True, False)
-    _, dx_ref, _ = _portable(np.ascontiguousarray(cropped), kernel, (1, 1), (1, 1), 2, dy,
-                             cropped.shape)
+    _, dx_ref, _ = portable_conv_and_grads(np.ascontiguousarray(cropped), kernel, (1, 1),
+                                            (1, 1), 2, dy, cropped.shape)
     np.testing.assert_allclose(dx[:, :7, :7], dx_ref, rtol=1e-12, atol=1e-12)
     assert not dx[:, 7:].any() and not dx[:, :, 7:].any()
 
@@ -141,45 +132,20 @@ def test_ops_through_the_kernels_match_references_and_finite_differences(case, m
 
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
 def test_ops_with_and_without_the_kernels(case, monkeypatch):
-    taken = _count(monkeypatch)
     inference_calls = count_kernel_calls(monkeypatch, "conv_grouped_inference")
-    fast = run_with_gradients(case.fn, case.inputs, wrt_input=True)
-    assert taken.count(True) == 1
-    inference = ops.convert_to_numpy(case.fn(*[current().asarray(a) for a in case.inputs]))
-    monkeypatch.setattr(current(), "kernels", {})
-    portable = run_with_gradients(case.fn, case.inputs, wrt_input=True)
-    for a, b in zip(fast, portable):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(inference, portable[0], rtol=1e-5, atol=1e-5)
+    check_op_with_and_without_kernels(case, _count(monkeypatch), monkeypatch)
     assert True in inference_calls
 
 
 def test_grouped_layer_trains_the_same_with_and_without_the_kernels(monkeypatch):
     """A model of grouped `Conv2D` layers trained from one seed in float64: the same
-    losses and weights either way."""
+    losses and weights either way (two grouped convolutions, 4 steps, 2 epochs)."""
     import kerasx as keras
 
-    keras.config.set_floatx("float64")
-    x, y = rng.random((64, 10, 10, 4)), rng.integers(0, 4, 64)
+    def layers():
+        return [keras.layers.Conv2D(8, 3, padding="same", groups=2, activation="relu"),
+                keras.layers.Conv2D(8, 3, strides=2, groups=4, activation="relu"),
+                keras.layers.GlobalAveragePooling2D()]
 
-    def run():
-        keras.utils.set_random_seed(5)
-        model = keras.Sequential([
-            keras.Input((10, 10, 4)),
-            keras.layers.Conv2D(8, 3, padding="same", groups=2, activation="relu"),
-            keras.layers.Conv2D(8, 3, strides=2, groups=4, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(4, activation="softmax"),
-        ])
-        model.compile("adam", "sparse_categorical_crossentropy")
-        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-        return history.history["loss"], [w.copy() for w in model.get_weights()]
-
-    taken = _count(monkeypatch)
-    losses, weights = run()
-    assert taken.count(True) == 2 * 2 * 4  # two grouped convolutions, 4 steps, 2 epochs
-    monkeypatch.setattr(current(), "kernels", {})
-    losses_ref, weights_ref = run()
-    np.testing.assert_allclose(losses, losses_ref, rtol=1e-10)
-    for w, w_ref in zip(weights, weights_ref):
-        np.testing.assert_allclose(w, w_ref, rtol=1e-8, atol=1e-10)
+    check_model_trains_alike(layers, rng.random((64, 10, 10, 4)), _count(monkeypatch),
+                             2 * 2 * 4, monkeypatch)
