@@ -95,10 +95,13 @@ def test_categorical_labels_and_binary_models_train(digits):
     h = model.fit(x, keras.utils.to_categorical(y, 10), epochs=3, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
     binary = keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(1, activation="sigmoid")])
-    binary.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    h = binary.fit(x, (y % 2).astype("float32"), epochs=3, verbose=0)
+    # odd against even digits; a step size that learns it from any initial weights in five
+    # epochs (0.79-0.88 accuracy over twelve seeds; Adam's default 1e-3 left some at 0.5)
+    binary.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
+                   metrics=["accuracy"])
+    h = binary.fit(x, (y % 2).astype("float32"), epochs=5, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
-    assert 0.5 < h.history["accuracy"][-1] <= 1.0
+    assert 0.7 < h.history["accuracy"][-1] <= 1.0
 
 
 def test_progress_output_verbose_1_and_2(tmp_path):

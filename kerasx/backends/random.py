@@ -102,7 +102,13 @@ class RandomGenerator:
         return self._put(rng.normal(mean, stddev, size=tuple(shape)), dtype)
 
     def uniform(self, shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-        return self._put(self._host(seed).uniform(minval, maxval, size=tuple(shape)), dtype)
+        rng = self._host(seed)
+        if _name(dtype) == "float32":  # float64 values cast: 3x the time for large weights
+            out = rng.random(tuple(shape), dtype=np.float32)
+            out *= np.float32(maxval - minval)
+            out += np.float32(minval)
+            return self._put(out, dtype)
+        return self._put(rng.uniform(minval, maxval, size=tuple(shape)), dtype)
 
     def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         """Normal values redrawn until they lie within two standard deviations."""

@@ -195,11 +195,14 @@ class Optimizer:
         named `{reference path}_{name}` as in Keras."""
         from kerasx import initializers
 
-        xp = current().xp
+        backend = current()
+        xp = backend.xp
         ref = reference_variable.value
         init = initializers.get(initializer)
         if isinstance(init, initializers.Zeros):
-            value = xp.zeros_like(ref)
+            # not `zeros_like`, which writes every zero: a large NumPy `zeros` is mapped
+            # zero pages, touched once by the first update (or by a loaded value)
+            value = xp.zeros(tuple(ref.shape), dtype=ref.dtype, device=backend.device)
         elif isinstance(init, initializers.Constant):
             value = xp.full_like(ref, init.get_config()["value"])
         else:

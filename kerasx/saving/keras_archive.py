@@ -24,6 +24,7 @@ import warnings
 import zipfile
 
 from kerasx.saving import h5_weights
+from kerasx.saving.zip_entry import open_stored
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file format this writes
 METADATA = "metadata.json"
@@ -222,7 +223,7 @@ class _Archive:
             source = os.path.join(self.path, WEIGHTS)
         else:
             self._verify(WEIGHTS)
-            source = self.zip.open(WEIGHTS)
+            source = open_stored(self.zip, self.path, WEIGHTS) or self.zip.open(WEIGHTS)
         try:
             try:
                 f = h5py.File(source, "r")
