@@ -136,6 +136,19 @@ def test_random_draws_take_dtype_names_and_the_backends_dtype_objects(draw):
         assert kerasx.backends.base.dtype_name(value.dtype) == name and value.shape == (8, 600)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_uniform_draws_cover_their_interval_evenly(dtype):
+    import math
+
+    n = 1_000_000
+    x = current().to_numpy(current().rng.uniform((n,), -3.0, 5.0, dtype=dtype, seed=8))
+    assert x.dtype == np.dtype(dtype) and x.min() >= -3.0 and x.max() <= 5.0
+    assert abs(x.mean() - 1.0) < 5 * 8 / math.sqrt(12 * n)
+    assert abs(x.astype(np.float64).std() - 8 / math.sqrt(12)) < 0.01
+    counts = np.histogram(x, bins=16, range=(-3.0, 5.0))[0]
+    assert np.abs(counts - n / 16).max() < 5 * math.sqrt(n / 16)
+
+
 def test_per_step_masks_edges_and_odd_sizes():
     from kerasx.backends.random import bernoulli_from_bits
 
