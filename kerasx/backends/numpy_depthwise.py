@@ -161,10 +161,27 @@ def conv_depthwise_grads(dy, saved, x_shape, want_x, want_w):
     return dx, dw
 
 
+# With a depth multiplier, inference repeats the input's channels in batch chunks of about
+# this many bytes, not the whole predict batch at once (`m` times its padded input)
+_REPEAT_CHUNK_BYTES = 8 << 20
+
+
 def depthwise_inference(x, kernel, strides, dilation, groups):
     """The forward alone (`conv_depthwise` keeping nothing), or None where it declines."""
-    done = conv_depthwise(x, kernel, strides, dilation, groups, False, False)
-    return None if done is None else done[0]
+    multiplier = _multiplier(x, kernel, groups)
+    if multiplier is None:
+        return None
+    step = max(1, _REPEAT_CHUNK_BYTES // max(1, x[:1].nbytes * multiplier))
+    if multiplier == 1 or step >= len(x):
+        return conv_depthwise(x, kernel, strides, dilation, groups, False, False)[0]
+    out = None
+    for start in range(0, len(x), step):
+        y = conv_depthwise(x[start:start + step], kernel, strides, dilation, groups, False,
+                           False)[0]
+        if out is None:
+            out = np.empty((len(x),) + y.shape[1:], dtype=y.dtype)
+        out[start:start + len(y)] = y
+    return out
 
 
 KERNELS = {"conv_depthwise": conv_depthwise, "conv_depthwise_grads": conv_depthwise_grads,

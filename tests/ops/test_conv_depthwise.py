@@ -78,6 +78,20 @@ def test_input_gradient_extends_with_zeros_past_the_region_read(multiplier, monk
     assert not dx[:, 7:].any() and not dx[:, :, 7:].any()
 
 
+def test_inference_with_a_depth_multiplier_repeats_the_input_in_batch_chunks(monkeypatch):
+    dw_kernels = _kernels()
+    x, kernel = r(7, 9, 8, 16), r(3, 3, 1, 32)
+    whole = dw_kernels.conv_depthwise(x, kernel, (1, 2), (1, 1), 16, False, False)[0]
+    monkeypatch.setattr(dw_kernels, "_REPEAT_CHUNK_BYTES", x[:1].nbytes * 2 * 3)  # 3 samples
+    repeats = []
+    original = np.repeat
+    monkeypatch.setattr(dw_kernels.np, "repeat",
+                        lambda a, *args, **kw: repeats.append(len(a)) or original(a, *args, **kw))
+    chunked = dw_kernels.depthwise_inference(x, kernel, (1, 2), (1, 1), 16)
+    assert repeats == [3, 3, 1]
+    np.testing.assert_array_equal(chunked, whole)
+
+
 @pytest.mark.parametrize("x_shape,kernel_shape,groups,dtypes", [
     ((1, 6, 6, 4), (3, 3, 2, 4), 2, (np.float64, np.float64)),   # 2 channels per group
     ((1, 6, 6, 8), (3, 3, 1, 16), 8, (np.float64, np.float64)),  # multiplier 2, 8 channels
