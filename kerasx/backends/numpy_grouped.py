@@ -57,13 +57,12 @@ def _group_major(x, groups):
 
     In `x` a group's channels are runs of a few floats between the other groups'; in its
     own contiguous array, the channels of neighbouring window columns are one run, which
-    the im2col copy moves in one piece (3 times longer runs for a 3-wide window). `_forward`
-    makes it for 8 to 31 channels per group. With 8 and 16 this took the forward at 64 x
-    18x18 from 8.4 to 5.4 ms
-    (32 channels in 4 groups), 20.7 to 10.3 (64 in 8), 16.5 to 11.5 (64 in 4) and, at
-    10x10, 12.3 to 7.7 (128 in 8); with 32 channels per group it changed nothing (11.0
-    against 11.1 ms), and below 8 im2col makes its own channels-first copy (7.2 against
-    5.9 ms with 2 per group)."""
+    the im2col copy moves in one piece (3 times longer runs for a 3-wide window).
+    `_forward` makes it for 8 to 31 channels per group. With 8 and 16 it took the forward
+    at 64 x 18x18 from 8.4 to 5.4 ms (32 channels in 4 groups), 20.7 to 10.3 (64 in 8),
+    16.5 to 11.5 (64 in 4) and, at 10x10, 12.3 to 7.7 (128 in 8); with 32 channels per
+    group it changed nothing (11.0 against 11.1 ms), and below 8 im2col makes its own
+    channels-first copy (7.2 against 5.9 ms with 2 per group)."""
     return np.ascontiguousarray(np.moveaxis(x.reshape(x.shape[:-1] + (groups, -1)), -2, 0))
 
 
