@@ -6,6 +6,7 @@ import numpy as np
 
 from kerasx.backends.numpy_blas import level3
 from kerasx.backends.numpy_kernels import relu_in_place
+from kerasx.backends.numpy_where import word_mask
 
 
 def sigmoid_(v):
@@ -117,8 +118,8 @@ class SkipMasks:
     def __init__(self, skip, dtype):
         flat = skip.reshape(len(skip), -1)
         self.none, self.every = ~flat.any(axis=1), flat.all(axis=1)
-        self.integer = {4: np.int32, 8: np.int64}[np.dtype(dtype).itemsize]
-        self.bits = np.negative(skip.view(np.int8), dtype=self.integer)
+        self.bits = word_mask(skip, dtype)
+        self.integer = self.bits.dtype
         self.keep = np.invert(self.bits)
         self._scratch = None
 

@@ -33,6 +33,14 @@ def fast_where(portable):
     return where
 
 
+def word_mask(condition, dtype):
+    """The boolean `condition` as integer words of `dtype`'s width (a float dtype), all
+    ones where it is True and zero elsewhere, for selecting floats by their bits; None
+    for a dtype of another width."""
+    integer = _INTEGER_OF.get(np.dtype(dtype))
+    return None if integer is None else np.negative(condition.view(np.int8), dtype=integer)
+
+
 def _operand(x, dtype):
     """`x` (an array of `dtype` or a Python number) as an array of `dtype`, or None."""
     if type(x) is np.ndarray:
@@ -66,7 +74,7 @@ def _select(condition, x1, x2):
     if _is_positive_zero(x1):  # x2 where the condition is false, else the bits of +0.0
         mask = np.subtract(flags, 1, dtype=integer)
         return np.bitwise_and(b.view(integer), mask).view(dtype)
-    mask = np.negative(flags, dtype=integer)
+    mask = word_mask(condition, dtype)
     out = np.bitwise_and(a.view(integer), mask)
     if out.shape != shape:
         out = np.broadcast_to(out, shape).copy()
