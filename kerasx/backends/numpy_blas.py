@@ -107,30 +107,68 @@ class Level3:
             return None
         return row_step // size
 
+    def _arguments(self, a, b, out, accumulate, trans_a, trans_b, whole_a=None, whole_b=None):
+        """The `gemm` routine and its arguments for `out (+)= op(a) @ op(b)`, or None where
+        the arrays do not fit; `whole_a` / `whole_b`: the larger arrays `a` and `b` are
+        steps of, which `out` must not overlap either."""
+        if a.ndim != 2 or b.ndim != 2:
+            return None
+        m, k = a.shape[::-1] if trans_a else a.shape
+        kb, n = b.shape[::-1] if trans_b else b.shape
+        if k != kb or out.shape != (m, n) or not out.flags.writeable \
+                or not a.dtype == b.dtype == out.dtype \
+                or np.may_share_memory(out, a if whole_a is None else whole_a) \
+                or np.may_share_memory(out, b if whole_b is None else whole_b):
+            return None
+        lda, ldb, ldc = self._leading(a), self._leading(b), self._leading(out)
+        if lda is None or ldb is None or ldc is None:
+            return None
+        return self._gemm[out.dtype], (
+            _ROW_MAJOR, _TRANS if trans_a else _NO_TRANS, _TRANS if trans_b else _NO_TRANS,
+            m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 1.0 if accumulate else 0.0,
+            out.ctypes.data, ldc)
+
     def gemm(self, a, b, out, accumulate=False, trans_a=False, trans_b=False):
         """`out = op(a) @ op(b)` (`out += ...` with `accumulate`), `op` transposing where
         asked; `a` and `b` are passed as stored (`a` of shape `(k, m)` with `trans_a`).
         False, with nothing done, where the arrays do not fit (dtypes, shapes, layout,
         a read-only `out`, an `out` that may overlap `a` or `b`); the caller then uses
         NumPy."""
-        if a.ndim != 2 or b.ndim != 2:
+        found = self._arguments(a, b, out, accumulate, trans_a, trans_b)
+        if found is None:
             return False
-        m, k = a.shape[::-1] if trans_a else a.shape
-        kb, n = b.shape[::-1] if trans_b else b.shape
-        if k != kb or out.shape != (m, n) or not out.flags.writeable \
-                or not a.dtype == b.dtype == out.dtype \
-                or np.may_share_memory(out, a) or np.may_share_memory(out, b):
-            return False
-        lda, ldb, ldc = self._leading(a), self._leading(b), self._leading(out)
-        if lda is None or ldb is None or ldc is None:
-            return False
-        if m == 0 or n == 0:
-            return True
-        self._gemm[out.dtype](_ROW_MAJOR, _TRANS if trans_a else _NO_TRANS,
-                              _TRANS if trans_b else _NO_TRANS, m, n, k, 1.0, a.ctypes.data,
-                              lda, b.ctypes.data, ldb, 1.0 if accumulate else 0.0,
-                              out.ctypes.data, ldc)
+        routine, args = found
+        if out.size:
+            routine(*args)
         return True
+
+    def step_products(self, a_steps, b_steps, out, accumulate=False, trans_a=False,
+                      trans_b=False):
+        """A function `run(t)` doing `gemm(a_steps[t], b_steps[t], out, ...)`, with the
+        arguments checked once: the per-call checks and pointer lookups cost a recurrent
+        layer's per-step weight-gradient product 5-7 us each (50 products of 128 x 64
+        by 64 x 49: 0.92 against 0.63 ms). `a_steps` and `b_steps` are stacks of
+        matrices along their first axis (a stride of 0 repeats one matrix); None where
+        `gemm` would decline their first matrices, or `out` overlaps either stack."""
+        if a_steps.ndim != 3 or b_steps.ndim != 3 or not len(a_steps) or not len(b_steps):
+            return None
+        found = self._arguments(a_steps[0], b_steps[0], out, accumulate, trans_a, trans_b,
+                                a_steps, b_steps)
+        if found is None or not out.size:
+            return None
+        routine, args = found
+        head, lda, ldb, tail = args[:7], args[8], args[10], args[11:]
+        a_at, a_step, b_at, b_step = args[7], a_steps.strides[0], args[9], b_steps.strides[0]
+        last_a, last_b = len(a_steps) - 1, len(b_steps) - 1
+        keep = (a_steps, b_steps, out)  # the pointers stay valid while `run` lives
+
+        def run(t):
+            if not 0 <= t <= last_a or not 0 <= t <= last_b:
+                raise IndexError(f"step {t} is outside the stacks ({len(keep[0])}, "
+                                 f"{len(keep[1])} matrices)")
+            routine(*head, a_at + t * a_step, lda, b_at + t * b_step, ldb, *tail)
+
+        return run
 
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112

@@ -3,9 +3,9 @@
 import numpy as np
 
 from kerasx.backends import numpy_gru_reset_before as reset_before
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, add_product, gate_activation,
-    gate_mask, gru_state, gru_state_grad, sequence_outputs, split_carry, step_buffer, supported,
-    unit_major_dout, unit_major_grad, unit_major_skip)
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_activation,
+    gate_mask, gru_state, gru_state_grad, product_sums, sequence_outputs, split_carry,
+    step_buffer, supported, unit_major_dout, unit_major_grad, unit_major_skip)
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -123,7 +123,7 @@ def gru_backward(saved, dout, dfinals, needs):
         # weight gradients accumulated per step: a matmul over all steps would first copy the
         # time-major buffers into (rows, timesteps * batch) matrices
         dfull = np.zeros((n, buf.shape[1]), dtype)
-        dstep = np.empty_like(dfull)
+        add_step_grads = product_sums(dfull, dz_all, buf)
     for t in reversed(range(t_len)):
         y, dz = gates[t], dz_all[t]
         z, r, rec_h, hh = y[:u], y[u:2 * u], y[2 * u:3 * u], y[3 * u:]
@@ -146,7 +146,7 @@ def gru_backward(saved, dout, dfinals, needs):
         else:
             np.matmul(rk, dz[:3 * u], out=tmp)
             dh += tmp
-            add_product(dfull, dz, buf[t], dstep)               # ones row: bias gradients
+            add_step_grads(t)                                   # ones row: bias gradients
         if hk is not None:
             dh += hk
     if per_gate:

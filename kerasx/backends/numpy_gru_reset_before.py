@@ -12,10 +12,9 @@ stays on the portable path.
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, add_product, gru_state, gru_state_grad,
+from kerasx.backends.numpy_rnn_steps import (ACT, gru_state, gru_state_grad, product_sums,
                                              sequence_outputs, split_carry, step_buffer,
-                                             supported,
-                                             unit_major_dout, unit_major_grad,
+                                             supported, unit_major_dout, unit_major_grad,
                                              unit_major_skip)
 
 
@@ -89,9 +88,9 @@ def backward(saved, dout, dfinals, needs):
     deriv = np.empty((2 * u, b), dtype)
     # weight gradients accumulated per step (as the reset_after kernel does)
     dfull = np.zeros((n, f + u + 1), dtype)
-    dstep = np.empty_like(dfull)
+    add_step_grads = product_sums(dfull, dz_all, s.buf)
     d_rk_h = np.zeros((u, u), dtype)
-    rstep = np.empty_like(d_rk_h)
+    add_reset_grads = product_sums(d_rk_h, s.keeps, dz_all[:, 2 * u:])
     for t in reversed(range(t_len)):
         y, dz = s.gates[t], dz_all[t]
         z, r, hh = y[:u], y[u:2 * u], y[2 * u:]
@@ -109,8 +108,8 @@ def backward(saved, dout, dfinals, needs):
         dh += tmp
         np.matmul(rk_zr, dz[:2 * u], out=tmp)
         dh += tmp
-        add_product(dfull, dz, s.buf[t], dstep)               # ones row: bias gradients
-        add_product(d_rk_h, s.keeps[t], d_hh, rstep)
+        add_step_grads(t)                                     # ones row: bias gradients
+        add_reset_grads(t)
         if hk is not None:
             dh += hk
     dx = None

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, add_product, gate_mask,
-    sequence_outputs, split_carry, step_buffer, supported, unit_major_dout, unit_major_grad,
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask,
+    product_sums, sequence_outputs, split_carry, step_buffer, supported, unit_major_dout, unit_major_grad,
     unit_major_skip)
 
 
@@ -154,7 +154,7 @@ def lstm_backward(saved, dout, dfinals, needs):
         # weight gradients accumulated per step while `dz` is in cache: a product over all
         # steps first copies both time-major buffers into (rows, timesteps * batch) matrices
         dfull = np.zeros((n, buf.shape[1]), dtype)
-        dstep = np.empty_like(dfull)
+        add_step_grads = product_sums(dfull, dz_all, buf)
     for t in reversed(range(t_len)):
         y, tc, dz = gates[t], tcs[t], dz_all[t]
         if d_out is not None:
@@ -184,7 +184,7 @@ def lstm_backward(saved, dout, dfinals, needs):
             np.matmul(rk, dz, out=dh)
             if rms is not None:
                 dh *= rms
-            add_product(dfull, dz, buf[t], dstep)               # ones row: bias gradients
+            add_step_grads(t)                                   # ones row: bias gradients
         if hk is not None:
             dh += hk
             dc += ck

@@ -93,14 +93,23 @@ def recur_dw(h_tm, d_tm, rmask):
     return hs.reshape(t * b, u).T @ d_tm.reshape(t * b, d_tm.shape[-1])
 
 
-def add_product(total, a, b, scratch):
-    """`total += a @ b.T`: by the BLAS in the pass that computes the product where it is
-    bound, else a product into `scratch` and an add (the per-step weight gradients)."""
+def product_sums(total, a_steps, b_steps):
+    """A function `add(t)` doing `total += a_steps[t] @ b_steps[t].T` (the per-step
+    weight gradients): by the BLAS in the pass that computes the product where it is
+    bound, else a product into a scratch array and an add. Either stack may be one
+    matrix broadcast along a first axis of stride 0."""
     blas = level3()
-    if blas is not None and blas.gemm(a, b, total, accumulate=True, trans_b=True):
-        return
-    np.matmul(a, b.T, out=scratch)
-    total += scratch
+    run = None if blas is None else blas.step_products(a_steps, b_steps, total,
+                                                       accumulate=True, trans_b=True)
+    if run is not None:
+        return run
+    scratch = np.empty_like(total)
+
+    def add(t):
+        np.matmul(a_steps[t], b_steps[t].T, out=scratch)
+        total.__iadd__(scratch)
+
+    return add
 
 
 class SkipMasks:

@@ -119,3 +119,40 @@ def test_gemm_declines_what_it_cannot_take():
         before = args[2].copy()
         assert not blas.gemm(*args)
         np.testing.assert_array_equal(args[2], before)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-5), (np.float64, 1e-13)])
+def test_step_products_run_gemm_on_each_step_of_two_stacks(dtype, rtol):
+    blas = _level3()
+    a = RNG.normal(size=(3, 6, 4)).astype(dtype)
+    b = RNG.normal(size=(4, 5, 5)).astype(dtype)[:, :, 1:]   # (n, k) steps of strided rows
+    out = np.zeros((6, 5), dtype)
+    run = blas.step_products(a, b, out, accumulate=True, trans_b=True)
+    want = np.zeros((6, 5))
+    for t in (1, 2, 0):
+        run(t)
+        want += a[t].astype(np.float64) @ b[t].T.astype(np.float64)
+        np.testing.assert_allclose(out, want, rtol=rtol, atol=rtol)
+    for t in (-1, 3):  # outside the shorter stack: no pointer past its end
+        with pytest.raises(IndexError, match="outside the stacks"):
+            run(t)
+    np.testing.assert_allclose(out, want, rtol=rtol, atol=rtol)
+    set_run = blas.step_products(a, np.broadcast_to(b[0], (3, 5, 4)), out, trans_b=True)
+    set_run(2)
+    np.testing.assert_allclose(out, a[2].astype(np.float64) @ b[0].T, rtol=rtol, atol=rtol)
+
+
+def test_step_products_decline_what_gemm_declines():
+    blas = _level3()
+    a = np.ones((3, 4, 2), np.float32)
+    b = np.ones((3, 5, 2), np.float32)
+    stacked = np.zeros((3, 4, 5), np.float32)
+    for args in [(a[0], b, np.zeros((4, 5), np.float32)),        # not a stack
+                 (a, b, np.zeros((4, 5), np.float64)),           # mixed dtypes
+                 (a, b[:, :4], np.zeros((4, 5), np.float32)),    # wrong output shape
+                 (a[:0], b, np.zeros((4, 5), np.float32)),       # no steps
+                 (a, stacked, stacked[2, :, :2])]:               # the output is in a stack
+        assert blas.step_products(*args, trans_b=True) is None
+    # the output overlapping a later step of a stack than the first is declined too
+    holder = np.zeros((3, 4, 2), np.float32)
+    assert blas.step_products(holder, np.ones((3, 2, 2), np.float32), holder[2, :, :]) is None

@@ -582,8 +582,9 @@ def test_unknown_activation_and_bad_mask_are_rejected():
 @pytest.mark.parametrize("bound", [True, False])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_numpy_step_weight_gradients_add_their_products(bound, dtype, monkeypatch):
-    """`add_product` (each step's weight gradient added into the total) by the BLAS's
-    gemm where it is bound, by a product and an add where it is not."""
+    """`product_sums` (each step's weight gradient added into the total) by the BLAS's
+    gemm where it is bound, by a product and an add where it is not; one stack may
+    repeat a single matrix (stride 0)."""
     if current().name != "numpy":
         pytest.skip("the fast path is the NumPy backend's")
     from kerasx.backends import numpy_blas, numpy_rnn_steps
@@ -593,12 +594,20 @@ def test_numpy_step_weight_gradients_add_their_products(bound, dtype, monkeypatc
     if not bound:
         monkeypatch.setattr(numpy_rnn_steps, "level3", lambda: None)
     gen = np.random.default_rng(4)
-    a, b = gen.standard_normal((12, 5)).astype(dtype), gen.standard_normal((7, 5)).astype(dtype)
+    a = gen.standard_normal((4, 12, 5)).astype(dtype)
+    b = gen.standard_normal((5, 9, 5)).astype(dtype)[:, 1:8]  # steps of strided rows
     total = gen.standard_normal((12, 7)).astype(dtype)
-    want = total + a @ b.T
-    numpy_rnn_steps.add_product(total, a, b, np.empty_like(total))
-    tol = 1e-6 if dtype == "float32" else 1e-14
+    want = total.astype(np.float64)
+    add = numpy_rnn_steps.product_sums(total, a, b)
+    for t in (2, 0, 3, 2):
+        add(t)
+        want = want + a[t].astype(np.float64) @ b[t].T
+    tol = 1e-5 if dtype == "float32" else 1e-13
     np.testing.assert_allclose(total, want, rtol=tol, atol=tol)
+    one = gen.standard_normal((7, 5)).astype(dtype)
+    add = numpy_rnn_steps.product_sums(total, a, np.broadcast_to(one, (4, 7, 5)))
+    add(1)
+    np.testing.assert_allclose(total, want + a[1] @ one.T, rtol=tol, atol=tol)
 
 
 @pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
