@@ -1,5 +1,7 @@
 """Accuracy metrics: exact match, binary, categorical, sparse categorical and top-k."""
 
+import math
+
 from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
@@ -25,6 +27,9 @@ def accuracy(y_true, y_pred):
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where `(y_pred > threshold)` equals the 0/1 label, elementwise."""
+    common = _binary_accuracy_arrays(y_true, y_pred, threshold)
+    if common is not None:
+        return common
     y_pred = _t(y_pred)
     y_true = _t(y_true)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -34,6 +39,12 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 def categorical_accuracy(y_true, y_pred):
     """Whether the arg-max of one-hot `y_true` and of `y_pred` agree (first maximum wins)."""
+    pair = _batch_arrays(y_true, y_pred, 2)
+    if pair is not None and pair[1].shape == pair[2].shape:
+        backend, labels, scores = pair
+        xp = backend.xp
+        same = xp.argmax(labels, axis=-1) == xp.argmax(scores, axis=-1)
+        return Tensor(xp.astype(same, backend.dtype(floatx())))
     y_pred = _t(y_pred)
     labels = ops.argmax(_t(y_true), axis=-1)
     shape = tuple(labels.shape)
@@ -62,6 +73,70 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if matches.ndim > 1 and matches.shape[-1] == 1:
         matches = ops.squeeze(matches, axis=-1)
     return matches
+
+
+def _batch_arrays(y_true, y_pred, score_ndim):
+    """`(backend, labels, scores)` as backend arrays for the accuracy metrics' common
+    case, on raw arrays (these run on every training batch, and a tensor per op costs
+    more than the comparison): `y_pred` a computed Tensor of rank `score_ndim` (a tuple
+    of ranks allowed) and `y_true` a Tensor or backend array with as many samples.
+    None for anything else (lists, placeholders), which takes the general path."""
+    if not isinstance(y_pred, TensorOps) or isinstance(y_true, KerasTensor):
+        return None
+    backend = current()
+    scores = y_pred.value
+    labels = value_of(y_true) if isinstance(y_true, TensorOps) else y_true
+    if not backend.is_native(scores) or not backend.is_native(labels):
+        return None
+    ranks = score_ndim if isinstance(score_ndim, tuple) else (score_ndim,)
+    if scores.ndim not in ranks or labels.ndim not in (1, 2) or not scores.ndim \
+            or labels.shape[0] != scores.shape[0]:
+        return None
+    return backend, labels, scores
+
+
+def _binary_accuracy_arrays(y_true, y_pred, threshold):
+    """`binary_accuracy` for `(batch,)` or `(batch, 1)` labels and scores (the ranks
+    made equal as `squeeze_or_expand_to_same_rank` makes them), on raw arrays; None
+    for any other case."""
+    pair = _batch_arrays(y_true, y_pred, (1, 2))
+    if pair is None:
+        return None
+    backend, labels, scores = pair
+    xp = backend.xp
+    if labels.ndim != scores.ndim:  # the rank-1 side gains the trailing axis
+        if labels.ndim == 1 and scores.shape[-1] == 1:
+            labels = xp.reshape(labels, (labels.shape[0], 1))
+        elif scores.ndim == 1 and labels.shape[-1] == 1:
+            scores = xp.reshape(scores, (scores.shape[0], 1))
+        else:
+            return None
+    if labels.shape != scores.shape:
+        return None
+    predicted = xp.astype(scores > threshold, labels.dtype)
+    return Tensor(xp.astype(labels == predicted, backend.dtype(floatx())))
+
+
+def _sparse_top_k_arrays(y_true, y_pred, k):
+    """`sparse_top_k_categorical_accuracy` (class-id labels) for `(batch,)` or
+    `(batch, 1)` labels against `(batch, classes)` scores, on raw arrays, with the
+    same steps as `in_top_k`; None for any other case, or a namespace without
+    `take_along_axis`."""
+    pair = _batch_arrays(y_true, y_pred, 2)
+    if pair is None or pair[1].ndim == 2 and pair[1].shape[1] != 1:
+        return None
+    backend, labels, scores = pair
+    xp = backend.xp
+    take_along_axis = getattr(xp, "take_along_axis", None)
+    if take_along_axis is None:
+        return None
+    index = backend.dtype("int64")
+    ids = xp.astype(xp.reshape(labels, (labels.shape[0], 1)), index)
+    at_label = take_along_axis(scores, ids, axis=-1)
+    at_label = xp.where(xp.isnan(at_label), -math.inf, at_label)
+    larger = xp.sum(xp.astype(scores > at_label, index), axis=-1)
+    matches = xp.astype(larger < k, backend.dtype(floatx()))
+    return Tensor(xp.reshape(matches, labels.shape) if labels.ndim > 1 else matches)
 
 
 def _sparse_categorical_accuracy_2d(y_true, y_pred):
@@ -134,6 +209,9 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     if not from_sorted_ids:
         _check_k(k, y_pred.shape[-1], "sparse_top_k_categorical_accuracy",
                  "SparseTopKCategoricalAccuracy")
+        common = _sparse_top_k_arrays(y_true, y_pred, k)
+        if common is not None:
+            return common
     y_true = _t(y_true, y_pred.dtype if from_sorted_ids else "int64")
     shape = tuple(y_true.shape)
     if y_pred.ndim > 2:

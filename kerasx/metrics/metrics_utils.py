@@ -198,6 +198,9 @@ def _suffix_counts(xp, backend, shift, weights, num_thresholds):
     search. The prefix sums run in float64 so large batches lose no counts.
     """
     T = num_thresholds
+    fast = backend.kernel("threshold_suffix_counts")
+    if fast is not None and shift.ndim == 1:
+        return fast(shift, weights, T)
     device = backend.device
     n_labels = shift.shape[1] if shift.ndim == 2 else 1
     keys = shift
