@@ -120,7 +120,7 @@ def update_confusion_matrix_variables(variables_to_update, y_true, y_pred, thres
                                 sample_weight, label_weights, with_eps)
     else:
         counts = _threshold_counts(xp, backend, y_true, y_pred, thresholds, multi_label,
-                                   sample_weight, label_weights)
+                                   sample_weight, label_weights, variables_to_update)
     for key, var in variables_to_update.items():
         var.assign(var.value + counts[key])
 
@@ -138,8 +138,9 @@ def _weights(xp, y_pred, sample_weight, label_weights, flatten):
 
 
 def _threshold_counts(xp, backend, y_true, y_pred, thresholds, multi_label, sample_weight,
-                      label_weights):
-    """Counts by comparing each score with each threshold: (T, N[, L]) work."""
+                      label_weights, wanted):
+    """Counts by comparing each score with each threshold: (T, N[, L]) work; only the
+    counts named in `wanted` (`Precision` needs two of the four)."""
     dtype = y_pred.dtype
     thr = backend.asarray([float(t) for t in thresholds], dtype=dtype_name(dtype))
     if multi_label:
@@ -153,16 +154,15 @@ def _threshold_counts(xp, backend, y_true, y_pred, thresholds, multi_label, samp
     if weights is not None:
         weights = weights[None, ...]
     pred_pos = preds > thr
-    pred_neg = xp.logical_not(pred_pos)
-    label_neg = xp.logical_not(labels)
 
-    def count(label, pred):
+    def count(key):
+        label = labels if key in ("tp", "fn") else xp.logical_not(labels)
+        pred = pred_pos if key in ("tp", "fp") else xp.logical_not(pred_pos)
         hit = xp.logical_and(label, pred)
         values = xp.astype(hit, dtype) if weights is None else xp.where(hit, weights, 0.0)
         return xp.sum(values, axis=1)
 
-    return {"tp": count(labels, pred_pos), "fp": count(label_neg, pred_pos),
-            "tn": count(label_neg, pred_neg), "fn": count(labels, pred_neg)}
+    return {key: count(key) for key in wanted}
 
 
 def _bucket_counts(xp, backend, y_true, y_pred, num_thresholds, multi_label, sample_weight,

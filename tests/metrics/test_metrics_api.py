@@ -149,7 +149,9 @@ def test_bucket_counting_equals_threshold_comparison(multi_label):
     fast = metrics_utils._bucket_counts(xp, backend, args[0], args[1], n_thr, multi_label, args[2],
                                         None, False)
     slow = metrics_utils._threshold_counts(xp, backend, args[0], args[1], thresholds, multi_label,
-                                           args[2], None)
+                                           args[2], None, ("tp", "fp", "tn", "fn"))
+    assert set(metrics_utils._threshold_counts(xp, backend, args[0], args[1], thresholds,
+                                               multi_label, args[2], None, ("fn",))) == {"fn"}
     for key in ("tp", "fp", "tn", "fn"):
         np.testing.assert_allclose(backend.to_numpy(fast[key]), backend.to_numpy(slow[key]),
                                    rtol=1e-5, atol=1e-4, err_msg=key)
