@@ -342,7 +342,7 @@ def threshold_suffix_counts(shift, weights, num_thresholds):
     """`out[i] = sum of weights[n] with i < shift[n] < T` for the `T` evenly spaced
     thresholds of `AUC` and friends (`kerasx.metrics.metrics_utils._suffix_counts`, 1-D
     case): one float64 histogram and a reversed cumulative sum, where the portable path
-    sorts the keys and searches them (AUC's update at batch 64: 107 -> 40 us). Shifts
+    sorts the keys and searches them (`AUC.update_state` at batch 64: 124.5 -> 57.9 us). Shifts
     outside `[0, T)` (a NaN score's) count nowhere, as there."""
     t = num_thresholds
     hist = np.bincount(np.clip(shift, 0, t), weights=weights.astype(np.float64),

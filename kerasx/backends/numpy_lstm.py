@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask,
-    product_sums, sequence_outputs, split_carry, step_buffer, supported, unit_major_dout, unit_major_grad,
+from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, product_sums,
+    sequence_outputs, split_carry, step_buffer, supported, unit_major_dout, unit_major_grad,
     unit_major_skip)
 
 

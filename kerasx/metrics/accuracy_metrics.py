@@ -75,24 +75,37 @@ def sparse_categorical_accuracy(y_true, y_pred):
     return matches
 
 
-def _batch_arrays(y_true, y_pred, score_ndim):
+def _batch_arrays(y_true, y_pred, score_ndim, convert_labels=False):
     """`(backend, labels, scores)` as backend arrays for the accuracy metrics' common
     case, on raw arrays (these run on every training batch, and a tensor per op costs
     more than the comparison): `y_pred` a computed Tensor of rank `score_ndim` (a tuple
-    of ranks allowed) and `y_true` a Tensor or backend array with as many samples.
-    None for anything else (lists, placeholders), which takes the general path."""
+    of ranks allowed) and `y_true` a Tensor or backend array (any array-like with
+    `convert_labels`) of rank 1 or 2 with as many samples. None for anything else
+    (placeholders, other shapes), which takes the general path."""
     if not isinstance(y_pred, TensorOps) or isinstance(y_true, KerasTensor):
         return None
     backend = current()
     scores = y_pred.value
     labels = value_of(y_true) if isinstance(y_true, TensorOps) else y_true
+    if convert_labels and not backend.is_native(labels):
+        labels = backend.asarray(labels)
     if not backend.is_native(scores) or not backend.is_native(labels):
         return None
     ranks = score_ndim if isinstance(score_ndim, tuple) else (score_ndim,)
-    if scores.ndim not in ranks or labels.ndim not in (1, 2) or not scores.ndim \
+    if scores.ndim not in ranks or labels.ndim not in (1, 2) \
             or labels.shape[0] != scores.shape[0]:
         return None
     return backend, labels, scores
+
+
+def _class_id_arrays(y_true, y_pred, convert_labels=False):
+    """`(backend, ids, scores)` for `(batch,)` or `(batch, 1)` class ids (returned as
+    `(batch,)`) against `(batch, classes)` scores, or None (`_batch_arrays`)."""
+    pair = _batch_arrays(y_true, y_pred, 2, convert_labels)
+    if pair is None or pair[1].ndim == 2 and pair[1].shape[1] != 1:
+        return None
+    backend, labels, scores = pair
+    return backend, backend.xp.reshape(labels, (labels.shape[0],)), scores
 
 
 def _binary_accuracy_arrays(y_true, y_pred, threshold):
@@ -122,10 +135,10 @@ def _sparse_top_k_arrays(y_true, y_pred, k):
     `(batch, 1)` labels against `(batch, classes)` scores, on raw arrays, with the
     same steps as `in_top_k`; None for any other case, or a namespace without
     `take_along_axis`."""
-    pair = _batch_arrays(y_true, y_pred, 2)
-    if pair is None or pair[1].ndim == 2 and pair[1].shape[1] != 1:
+    found = _class_id_arrays(y_true, y_pred)
+    if found is None:
         return None
-    backend, labels, scores = pair
+    backend, labels, scores = found
     xp = backend.xp
     take_along_axis = getattr(xp, "take_along_axis", None)
     if take_along_axis is None:
@@ -136,24 +149,19 @@ def _sparse_top_k_arrays(y_true, y_pred, k):
     at_label = xp.where(xp.isnan(at_label), -math.inf, at_label)
     larger = xp.sum(xp.astype(scores > at_label, index), axis=-1)
     matches = xp.astype(larger < k, backend.dtype(floatx()))
-    return Tensor(xp.reshape(matches, labels.shape) if labels.ndim > 1 else matches)
+    shape = tuple(value_of(y_true).shape)  # the labels' own shape, (batch,) or (batch, 1)
+    return Tensor(xp.reshape(matches, shape) if len(shape) > 1 else matches)
 
 
 def _sparse_categorical_accuracy_2d(y_true, y_pred):
     """The common case, `(batch,)` or `(batch, 1)` labels against `(batch, classes)`
     scores, on raw arrays: the same comparison without a tensor per step
     (this runs on every training batch). None for any other case."""
-    if not isinstance(y_pred, TensorOps) or isinstance(y_true, KerasTensor):
+    found = _class_id_arrays(y_true, y_pred, convert_labels=True)
+    if found is None:
         return None
-    backend = current()
+    backend, labels, scores = found
     xp = backend.xp
-    scores = y_pred.value
-    labels = value_of(y_true) if isinstance(y_true, TensorOps) else backend.asarray(y_true)
-    if not hasattr(scores, "ndim") or scores.ndim != 2 or labels.ndim not in (1, 2) \
-            or labels.shape[0] != scores.shape[0] or labels.ndim == 2 and labels.shape[1] != 1:
-        return None
-    if labels.ndim == 2:
-        labels = xp.reshape(labels, (labels.shape[0],))
     ids = xp.argmax(scores, axis=-1)
     if labels.dtype != ids.dtype:  # compared as floats, as Keras does (class ids need not)
         ids = xp.astype(ids, scores.dtype)
