@@ -22,6 +22,9 @@ class Backend:
     # inference convolutions run in batch chunks whose im2col matrix has about this many
     # bytes (None: the whole batch at once, as a GPU prefers)
     inference_chunk_bytes = None
+    # True where reading a value to the host waits for queued device work: metric logs
+    # are then stacked and brought over in one transfer instead of one per scalar
+    host_reads_sync = False
 
     def __init__(self):
         self._xp = None

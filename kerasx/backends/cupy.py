@@ -9,6 +9,7 @@ from kerasx.backends.random import (RandomGenerator, global_generator,
 
 class CupyBackend(Backend):
     name = "cupy"
+    host_reads_sync = True
 
     def __init__(self, device_id=0):
         super().__init__()

@@ -113,13 +113,6 @@ class FBetaScore(Metric):
             score = ops.mean(score)
         return score
 
-    def reset_state(self):
-        from kerasx.backends import current
-
-        xp = current().xp
-        for v in self.variables:
-            v.assign(xp.zeros_like(v.value))
-
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "average": self.average,
                 "beta": self.beta, "threshold": self.threshold}

@@ -67,9 +67,10 @@ class Metric:
         """Sets every state Variable back to zero (on the device)."""
         from kerasx.backends import current
 
-        xp = current().xp
+        backend = current()
+        xp = backend.xp
         for v in self.variables:
-            v.assign(xp.zeros_like(v.value))
+            v.assign(xp.zeros(tuple(v.shape), dtype=v.value.dtype, device=backend.device))
 
     def __call__(self, *args, **kwargs):
         """`update_state(*args, **kwargs)`, then `result()` (state accumulates, as in Keras 3)."""

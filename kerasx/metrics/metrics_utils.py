@@ -181,6 +181,9 @@ def _bucket_counts(xp, backend, y_true, y_pred, num_thresholds, multi_label, sam
     bucket = xp.ceil(y_pred * float(num_thresholds - 1)) - 1.0
     if with_eps:
         bucket = xp.maximum(bucket, 0.0)
+    # a NaN score's bucket is -1 (it counts at no threshold) before the integer cast,
+    # which NaN would make undefined (and NumPy warn)
+    bucket = xp.where(bucket >= 0.0, bucket, -1.0)
     # shift in [0, T - 1]: a score counts at threshold i when shift >= i + 1
     shift = xp.astype(bucket, backend.dtype("int64")) + 1
     tp = _suffix_counts(xp, backend, shift, true_labels, num_thresholds)

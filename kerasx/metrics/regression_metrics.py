@@ -199,13 +199,6 @@ class R2Score(Metric):
                 score = 1.0 - (1.0 - score) * (n - 1.0) / (n - p - 1.0)
         return score
 
-    def reset_state(self):
-        from kerasx.backends import current
-
-        xp = current().xp
-        for v in self.variables:
-            v.assign(xp.zeros_like(v.value))
-
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "class_aggregation": self.class_aggregation,
                 "num_regressors": self.num_regressors}

@@ -66,14 +66,18 @@ class StepLoop:
         return MetricResults(lambda: self._host_logs(result)) if lazy_logs else {}
 
     def _host_logs(self, results):
-        """Metric results as Python floats, sorted by name, with one device-to-host transfer."""
+        """Metric results as Python floats, sorted by name; where host reads wait for the
+        device, the scalars of one dtype come over in one transfer."""
         backend = current()
+        batch_scalars = backend.host_reads_sync
         out = {}
         scalars = {}
         for name, value in results.items():
             value = value.value if isinstance(value, TensorOps) else value
             if backend.is_native(value):
-                if value.ndim == 0:
+                if value.ndim == 0 and not batch_scalars:
+                    out[name] = float(backend.to_numpy(value))
+                elif value.ndim == 0:
                     scalars.setdefault(str(value.dtype), []).append((name, value))
                 else:
                     out[name] = backend.to_numpy(value)

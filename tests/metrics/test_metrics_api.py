@@ -215,3 +215,47 @@ def test_mask_of_predictions_is_respected():
     m = metrics.MeanAbsoluteError()
     m.update_state(np.zeros((3, 1), np.float32), y_pred)
     assert float(m.result()) == 1.5
+
+
+@pytest.mark.parametrize("make", [lambda: metrics.Mean(dtype="float64"),
+                                  lambda: metrics.AUC(num_thresholds=7),
+                                  lambda: metrics.F1Score(average="macro"),
+                                  lambda: metrics.R2Score()])
+def test_reset_state_zeroes_every_variable_keeping_its_shape_and_dtype(make):
+    m = make()
+    if isinstance(m, metrics.Mean):
+        m.update_state([2.0, 4.0])
+    else:
+        m.update_state(np.array([[1.0, 0.0], [0.0, 1.0]], "float32"),
+                       np.array([[0.8, 0.3], [0.4, 0.9]], "float32"))
+    before = [(tuple(v.shape), v.value.dtype) for v in m.variables]
+    assert any(np.any(current().to_numpy(v.value) != 0) for v in m.variables)
+    m.reset_state()
+    assert [(tuple(v.shape), v.value.dtype) for v in m.variables] == before
+    for v in m.variables:
+        np.testing.assert_array_equal(current().to_numpy(v.value), 0)
+
+
+@pytest.mark.parametrize("make", [lambda: metrics.AUC(num_thresholds=5),
+                                  lambda: metrics.AUC(num_thresholds=5, multi_label=True),
+                                  lambda: metrics.PrecisionAtRecall(0.5, num_thresholds=5)])
+def test_a_nan_score_counts_at_no_threshold_without_a_warning(make):
+    """Bucketed counts (evenly spaced thresholds, with and without the moved end points):
+    the NaN sample adds to no tp / fp, so its label counts as a false negative or a true
+    negative everywhere; the cast of its bucket no longer warns."""
+    import warnings
+
+    y_true = np.array([[1.0], [0.0], [1.0], [0.0], [1.0]], "float32")
+    y_pred = np.array([[0.9], [0.3], [0.6], [0.1], [np.nan]], "float32")
+    keep = slice(0, 4)
+    with_nan, without = make(), make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with_nan.update_state(y_true, y_pred)
+    without.update_state(y_true[keep], y_pred[keep])
+    counts = {v.name: current().to_numpy(v.value) for v in with_nan.variables}
+    reference = {v.name: current().to_numpy(v.value) for v in without.variables}
+    np.testing.assert_array_equal(counts["true_positives"], reference["true_positives"])
+    np.testing.assert_array_equal(counts["false_positives"], reference["false_positives"])
+    np.testing.assert_array_equal(counts["true_negatives"], reference["true_negatives"])
+    np.testing.assert_array_equal(counts["false_negatives"], reference["false_negatives"] + 1)

@@ -123,3 +123,19 @@ def test_test_on_batch_and_predict_on_batch():
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(model.predict_on_batch(x), model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_host_logs_are_python_floats_read_one_by_one_or_stacked(stacked, monkeypatch):
+    from kerasx.backends import current
+
+    x, y = make_data(n=16)
+    model = classifier(metrics=("accuracy", keras.metrics.SparseTopKCategoricalAccuracy(2)))
+    reference = model.evaluate(x, y, verbose=0, return_dict=True)
+    monkeypatch.setattr(current(), "host_reads_sync", stacked)
+    logs = model.test_on_batch(x, y, return_dict=True)
+    assert list(logs) == ["accuracy", "loss", "sparse_top_k_categorical_accuracy"]
+    assert all(type(v) is float for v in logs.values())
+    assert logs == pytest.approx(reference, rel=1e-6)
+    probs = model.predict(x, verbose=0)
+    assert logs["accuracy"] == pytest.approx((probs.argmax(-1) == y).mean())
