@@ -259,3 +259,19 @@ def test_a_nan_score_counts_at_no_threshold_without_a_warning(make):
     np.testing.assert_array_equal(counts["false_positives"], reference["false_positives"])
     np.testing.assert_array_equal(counts["true_negatives"], reference["true_negatives"])
     np.testing.assert_array_equal(counts["false_negatives"], reference["false_negatives"] + 1)
+
+
+def test_threshold_arrays_are_kept_per_thresholds_and_dtype():
+    y_true = np.array([1.0, 0.0, 1.0, 1.0], "float32")
+    y_pred = np.array([0.6, 0.4, 0.2, 0.8], "float32")
+    low, high = metrics.Precision(thresholds=[0.3, 0.7]), metrics.Precision(thresholds=[0.1, 0.5])
+    wide = metrics.Precision(thresholds=[0.3, 0.7], dtype="float64")
+    for m in (low, high, wide, low):
+        m.update_state(y_true, y_pred)
+    np.testing.assert_allclose(current().to_numpy(low.result()), [2 / 3, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(current().to_numpy(high.result()), [0.75, 1.0], rtol=1e-6)
+    assert current().to_numpy(wide.result()).dtype == np.float64
+    a = metrics_utils._threshold_array(current(), (0.3, 0.7), "float32")
+    assert a is metrics_utils._threshold_array(current(), (0.3, 0.7), "float32")
+    assert current().to_numpy(metrics_utils._threshold_array(current(), (0.3, 0.7),
+                                                             "float64")).dtype == np.float64
