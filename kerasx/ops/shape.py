@@ -346,14 +346,46 @@ def tile(x, repeats):
     return reshape(out, tuple(r * n for r, n in zip(reps, shp)))
 
 
-def repeat(x, repeats, axis):
-    """Repeats each element `repeats` times along `axis`."""
+def repeat(x, repeats, axis=None):
+    """Repeats each element `repeats` times along `axis` (of the flattened array when
+    `axis` is None), as `keras.ops.repeat` with one integer count.
+
+    One tape node. Its gradient sums each run of `repeats` neighbours: by slices for
+    runs of up to four, by `sum` beyond. NumPy's sum over a short middle axis with few
+    values after it is slow (2.0 against 0.38 ms for 64 x 512 x 2 x 8 float32, the
+    gradient of a nearest `UpSampling2D` over 8 channels); the slices lose beyond four
+    (0.11 against 0.06 ms for 30 at 64 x 30 x 128).
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 0:
+        raise TypeError(
+            f"repeat: `repeats` must be a non-negative int, received {repeats!r}. Per-element "
+            "counts are not supported; repeat slices separately and concatenate them.")
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    xp = namespace()
     xv = value_of(x)
     shp = tuple(xv.shape)
+    if not -len(shp) <= axis < len(shp):
+        raise ValueError(f"repeat: axis {axis} is out of range for an input of shape {shp}.")
     ax = axis % len(shp)
-    expanded = expand_dims(x, ax + 1)
-    target = shp[:ax + 1] + (repeats,) + shp[ax + 1:]
-    return reshape(broadcast_to(expanded, target), shp[:ax] + (shp[ax] * repeats,) + shp[ax + 1:])
+    out = xp.repeat(xv, repeats, axis=ax)
+    if not tracked(x):
+        return Tensor(out)
+    runs_shape = shp[:ax] + (shp[ax], repeats) + shp[ax + 1:]
+    lead = (slice(None),) * (ax + 1)
+
+    def vjp(g):
+        runs = xp.reshape(g, runs_shape)
+        if not 1 <= repeats <= 4:
+            return (xp.sum(runs, axis=ax + 1),)
+        total = runs[lead + (0, ...)]
+        if repeats > 1:
+            total = total + runs[lead + (1, ...)]
+        for r in range(2, repeats):
+            total += runs[lead + (r, ...)]
+        return (total,)
+
+    return record(out, (x,), vjp)
 
 
 def flip(x, axis=None):

@@ -98,6 +98,15 @@ CASES = [
     OpCase("broadcast_to", lambda x: ops.broadcast_to(x, (3, 4)), lambda x: np.broadcast_to(x, (3, 4)), [ROW]),
     OpCase("tile", lambda x: ops.tile(x, (2, 1)), lambda x: np.tile(x, (2, 1)), [A]),
     OpCase("repeat", lambda x: ops.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1), [A]),
+    OpCase("repeat_once", lambda x: ops.repeat(x, 1, axis=0), lambda x: np.repeat(x, 1, axis=0),
+           [A]),
+    OpCase("repeat_middle_3", lambda x: ops.repeat(x, 3, axis=-2),
+           lambda x: np.repeat(x, 3, axis=-2), [BATCH]),
+    OpCase("repeat_middle_4", lambda x: ops.repeat(x, 4, axis=1),
+           lambda x: np.repeat(x, 4, axis=1), [BATCH]),
+    OpCase("repeat_by_sum", lambda x: ops.repeat(x, 6, axis=0), lambda x: np.repeat(x, 6, axis=0),
+           [BATCH]),
+    OpCase("repeat_flat", lambda x: ops.repeat(x, 2), lambda x: np.repeat(x, 2), [A]),
     OpCase("pad", lambda x: ops.pad(x, ((1, 0), (0, 2))), lambda x: np.pad(x, ((1, 0), (0, 2))), [A]),
     OpCase("flip", lambda x: ops.flip(x, axis=1), lambda x: x[:, ::-1], [A]),
     OpCase("moveaxis", lambda x: ops.moveaxis(x, 0, -1), lambda x: np.moveaxis(x, 0, -1), [BATCH]),
@@ -157,3 +166,22 @@ def test_dense_adds_a_bias_of_another_dtype_by_promotion():
         assert got.dtype == np.float64
         np.testing.assert_allclose(got, np.maximum(expected, 0.0) if relu else expected,
                                    rtol=1e-5, atol=1e-5)
+
+
+def test_repeat_zero_times_gives_an_empty_axis_and_a_zero_gradient():
+    from kerasx import GradientTape, Variable
+
+    v = Variable(np.ones((2, 3), np.float32))
+    with GradientTape() as tape:
+        out = ops.repeat(v, 0, axis=1)
+        total = ops.sum(out)
+    assert tuple(out.shape) == (2, 0)
+    np.testing.assert_array_equal(ops.convert_to_numpy(tape.gradient(total, v)), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("repeats, axis, error", [(2.0, 0, TypeError), (-1, 0, TypeError),
+                                                  ([1, 2, 3], 0, TypeError), (2, 2, ValueError),
+                                                  (2, -3, ValueError)])
+def test_repeat_rejects_bad_counts_and_axes(repeats, axis, error):
+    with pytest.raises(error, match="repeat"):
+        ops.repeat(current().asarray(A), repeats, axis=axis)
