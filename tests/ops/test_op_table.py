@@ -40,6 +40,10 @@ CASES = [
     OpCase("subtract", ops.subtract, np.subtract, [A, ROW]),
     OpCase("multiply", ops.multiply, np.multiply, [A, B]),
     OpCase("multiply_broadcast", ops.multiply, np.multiply, [A, ROW[None, :]]),
+    # gradients summed over a middle axis, leading and middle axes, and axes apart
+    OpCase("multiply_broadcast_middle", ops.multiply, np.multiply, [BATCH, BATCH[:, :1, :]]),
+    OpCase("add_broadcast_leading_middle", ops.add, np.add, [BATCH, ROW[None, None, :]]),
+    OpCase("subtract_broadcast_apart", ops.subtract, np.subtract, [BATCH, A[None, :, :1]]),
     OpCase("divide", ops.divide, np.divide, [A, POS]),
     OpCase("negative", ops.negative, np.negative, [A]),
     OpCase("power", ops.power, np.power, [POS, B]),
