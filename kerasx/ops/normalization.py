@@ -10,6 +10,7 @@ from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
 from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, shape_of,
                                  tracked, value_of)
+from kerasx.ops.reduction import array_sum
 
 
 def _count(shape, axes):
@@ -187,9 +188,9 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3,
             gx = rinv * (dxhat - xp.mean(dxhat, axis=red, keepdims=True)
                          - xhat * xp.mean(dxhat * xhat, axis=red, keepdims=True))
         if scale is not None and getattr(scale, "tracked", False):
-            gs = xp.reshape(xp.sum(g * xhat, axis=red), shape_of(sv))
+            gs = xp.reshape(array_sum(g * xhat, red), shape_of(sv))
         if offset is not None and getattr(offset, "tracked", False):
-            go = xp.reshape(xp.sum(g, axis=red), shape_of(ov))
+            go = xp.reshape(array_sum(g, red), shape_of(ov))
         return gx, gs, go
 
     return (record(out, (x, scale, offset), vjp),) + stats
@@ -268,9 +269,9 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
                 gx = rinv * (dxhat - xp.mean(dxhat, axis=axes, keepdims=True)
                              - xhat * xp.mean(dxhat * xhat, axis=axes, keepdims=True))
         if gamma is not None and getattr(gamma, "tracked", False):
-            gg = xp.reshape(xp.sum(g * xhat, axis=others) if others else g * xhat, shape_of(gv))
+            gg = xp.reshape(array_sum(g * xhat, others) if others else g * xhat, shape_of(gv))
         if use_beta and getattr(beta, "tracked", False):
-            gbeta = xp.reshape(xp.sum(g, axis=others) if others else g, shape_of(bv))
+            gbeta = xp.reshape(array_sum(g, others) if others else g, shape_of(bv))
         return gx, gg, gbeta
 
     return record(out, (x, gamma, beta if use_beta else None), vjp)
@@ -301,7 +302,7 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
             dxhat = g if sb is None else g * sb
             gx = rinv * dxhat - rinv ** 3 * xv * xp.mean(dxhat * xv, axis=axes, keepdims=True)
         if scale is not None and getattr(scale, "tracked", False):
-            gs = xp.reshape(xp.sum(g * xhat, axis=others) if others else g * xhat, shape_of(sv))
+            gs = xp.reshape(array_sum(g * xhat, others) if others else g * xhat, shape_of(sv))
         return gx, gs
 
     return record(out, (x, scale), vjp)

@@ -23,10 +23,12 @@ def _sum(xp, xv, axes, keepdims, shape):
     return out
 
 
-def array_sum(xv):
-    """The sum of every entry of the raw array `xv` (through the backend's `sum_axes`
-    where it has one), for code that works on arrays rather than tensors."""
-    return _sum(namespace(), xv, tuple(range(len(xv.shape))), False, tuple(xv.shape))
+def array_sum(xv, axes=None):
+    """The sum of the raw array `xv` over `axes` (every axis for None), through the
+    backend's `sum_axes` where it has one, for code that works on arrays rather than
+    tensors (metrics, VJPs)."""
+    axes = tuple(range(len(xv.shape))) if axes is None else tuple(axes)
+    return _sum(namespace(), xv, axes, False, tuple(xv.shape))
 
 
 def column_sum(xv):
