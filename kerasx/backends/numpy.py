@@ -38,13 +38,13 @@ class NumpyBackend(Backend):
         from kerasx.backends import (numpy_activations, numpy_conv, numpy_conv_bn_pool,
                                      numpy_conv_global_pool, numpy_conv_grid, numpy_conv_pool,
                                      numpy_depthwise, numpy_grouped, numpy_kernels,
-                                     numpy_normalization, numpy_optim, numpy_optim_many,
-                                     numpy_rnn, numpy_winograd)
+                                     numpy_layer_norm, numpy_normalization, numpy_optim,
+                                     numpy_optim_many, numpy_rnn, numpy_winograd)
 
         for module in (numpy_kernels, numpy_activations, numpy_conv, numpy_conv_grid,
                        numpy_conv_pool, numpy_conv_global_pool, numpy_conv_bn_pool,
                        numpy_depthwise, numpy_grouped, numpy_rnn, numpy_optim,
-                       numpy_optim_many, numpy_normalization):
+                       numpy_optim_many, numpy_normalization, numpy_layer_norm):
             self.kernels.update(module.KERNELS)
         if numpy_winograd.ENABLED:
             self.kernels.update(numpy_winograd.KERNELS)

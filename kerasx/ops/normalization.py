@@ -245,6 +245,11 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     bshape = _param_shape(shape, axes)
     gv = None if gamma is None else value_of(gamma)
     bv = None if beta is None or rms_scaling else value_of(beta)
+    use_beta = bv is not None
+    if axes == (nd - 1,) and not rms_scaling:
+        fast = _fast_layer_norm(x, xv, gamma, gv, beta if use_beta else None, bv, eps)
+        if fast is not None:
+            return fast
     gb = _as_broadcast(xp, gv, bshape)
     bb = _as_broadcast(xp, bv, bshape)
     mean = xp.mean(xv, axis=axes, keepdims=True)
@@ -254,7 +259,6 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     out = xhat if gb is None else xhat * gb
     if bb is not None:
         out = out + bb
-    use_beta = bb is not None
     if not tracked(x, gamma, beta if use_beta else None):
         return Tensor(out)
 
@@ -275,6 +279,28 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
         return gx, gg, gbeta
 
     return record(out, (x, gamma, beta if use_beta else None), vjp)
+
+
+def _fast_layer_norm(x, xv, gamma, gv, beta, bv, eps):
+    """Layer normalization over the last axis through the backend's kernels, as one tape
+    node; None where the backend has none or declines."""
+    backend = current()
+    forward = backend.kernel("layer_norm_last_axis")
+    parts = None if forward is None else forward(xv, gv, bv, eps)
+    if parts is None:
+        return None
+    out, saved = parts
+    if not tracked(x, gamma, beta):
+        return Tensor(out)
+    backward = backend.kernel("layer_norm_last_axis_grad")
+    flags = [getattr(v, "tracked", False) for v in (x, gamma, beta)]
+
+    def vjp(g):
+        gx, gg, gbeta = backward(g, saved, gv, *flags)
+        return (gx, None if gg is None else gg.reshape(gv.shape),
+                None if gbeta is None else gbeta.reshape(bv.shape))
+
+    return record(out, (x, gamma, beta), vjp)
 
 
 def rms_normalization(x, scale=None, axis=-1, epsilon=None):
