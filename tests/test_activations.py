@@ -185,3 +185,31 @@ def test_get_and_serialize_round_trip():
         assert activations.deserialize(activations.serialize(fn)) is fn
     assert activations.serialize(activations.get("swish")) == "silu"
     assert activations.get(activations.relu) is activations.relu
+
+
+@pytest.mark.parametrize("fn, cap", [(lambda x: activations.relu(x, max_value=6.0), 6.0),
+                                     (activations.relu6, 6.0),
+                                     (lambda x: activations.relu(x, max_value=2.5), 2.5)])
+def test_capped_relu_gradient_is_one_strictly_inside_and_zero_at_the_kinks(fn, cap):
+    points = np.array([-1.0, 0.0, 0.5, cap - 0.5, cap, cap + 1.0], np.float32)
+    v = kerasx.Variable(points)
+    with kerasx.GradientTape() as tape:
+        out = fn(v)
+    grad = ops.convert_to_numpy(tape.gradient(out, v, output_gradients=_on_device(np.full(6, 2.0, np.float32))))
+    np.testing.assert_array_equal(ops.convert_to_numpy(out), np.clip(points, 0.0, cap))
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 2.0, 2.0, 0.0, 0.0])
+
+
+def test_hard_sigmoid_gradient_is_a_sixth_strictly_inside():
+    points = np.array([-4.0, -3.0, -1.0, 2.0, 3.0, 5.0], np.float32)
+    v = kerasx.Variable(points)
+    with kerasx.GradientTape() as tape:
+        out = activations.hard_sigmoid(v)
+    grad = ops.convert_to_numpy(tape.gradient(out, v, output_gradients=_on_device(np.full(6, 3.0, np.float32))))
+    np.testing.assert_allclose(grad, [0.0, 0.0, 0.5, 0.5, 0.0, 0.0], rtol=1e-7)
+
+
+def _on_device(array):
+    from kerasx.backends import current
+
+    return current().asarray(array)

@@ -15,9 +15,13 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return ops.relu(x)
     from kerasx.ops.math import _unary
+    from kerasx.ops.nn import _masked
 
     slope, t = float(negative_slope), float(threshold)
     cap = None if max_value is None else float(max_value)
+    if slope == 0.0 and t == 0.0:  # a capped ReLU: one clip, and a 0/1 mask for the gradient
+        return _unary(x, lambda xp, v: xp.clip(v, 0.0, cap),
+                      lambda xp, g, v, o: _masked(xp, g, v, 0.0, cap))
 
     def forward(xp, v):
         y = xp.where(v > t, v, (v - t) * slope) if slope else xp.where(v > t, v, 0.0)

@@ -15,8 +15,13 @@ def relu(x):
 
 
 def relu6(x):
-    return _unary(x, lambda xp, v: xp.clip(v, 0.0, 6.0),
-                  lambda xp, g, v, o: xp.where((v > 0) & (v < 6.0), g, 0.0))
+    return _unary(x, lambda xp, v: xp.clip(v, 0.0, 6.0), lambda xp, g, v, o: _masked(xp, g, v, 0.0, 6.0))
+
+
+def _masked(xp, g, v, low, high):
+    """`g` where `low < v < high`, else 0, as a product with the 0/1 mask: NumPy's
+    select against the number 0 runs several times slower (1M float32 values)."""
+    return g * xp.astype(xp.logical_and(v > low, v < high), g.dtype)
 
 
 def leaky_relu(x, negative_slope=0.2):
@@ -119,7 +124,7 @@ def _erf(xp, v):
 
 def hard_sigmoid(x):
     return _unary(x, lambda xp, v: xp.clip(v / 6.0 + 0.5, 0.0, 1.0),
-                  lambda xp, g, v, o: xp.where((v > -3.0) & (v < 3.0), g / 6.0, 0.0))
+                  lambda xp, g, v, o: _masked(xp, g / 6.0, v, -3.0, 3.0))
 
 
 def hard_silu(x):
