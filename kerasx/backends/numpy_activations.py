@@ -1,7 +1,89 @@
-"""Fast NumPy gradients of elementwise activations, checked against the portable rules
-in `kerasx.ops.nn`."""
+"""Fast NumPy elementwise activations and their gradients, checked against the portable
+rules in `kerasx.ops.nn`.
+
+The portable expressions make a fresh activation-sized array per operation, and each
+pass reads and writes memory. These kernels run the same formulas in place on blocks
+of `_BLOCK` values that stay in the core's cache. Forward and gradient of an activation
+layer over 1M float32 values, alternating with the portable rules in one process
+(ms): sigmoid 4.9 -> 2.1, swish 10.0 -> 3.3, softplus 6.4 -> 3.8 (its gradient is a
+sigmoid), GELU 19.0 -> 10.0 (erf) and 7.1 -> 4.2 (tanh).
+"""
+
+import math
 
 import numpy as np
+
+# values per block: 128 KB of float32, so a block's passes stay in the core's L2 cache
+_BLOCK = 1 << 15
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _flat(*arrays):
+    """The arrays as flat C-ordered vectors (a copy only for a non-contiguous one)."""
+    return [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+
+
+def _blocks(n):
+    return (slice(start, start + _BLOCK) for start in range(0, n, _BLOCK))
+
+
+def _same_floats(*arrays):
+    first = arrays[0]
+    return first.dtype.kind == "f" and all(
+        a.dtype == first.dtype and a.shape == first.shape for a in arrays)
+
+
+def _sigmoid_into(t, v):
+    """`t = 1 / (1 + exp(-v))` in four in-place passes; exp(-v) overflows to inf far
+    below 0, which gives the limit 0 (the caller silences the overflow)."""
+    one = t.dtype.type(1)
+    np.negative(v, out=t)
+    np.exp(t, out=t)
+    t += one
+    np.divide(one, t, out=t)
+
+
+def sigmoid(x):
+    """`1 / (1 + exp(-x))` for a float `x`, None otherwise.
+
+    The portable form selects between two quotients of `exp(-|x|)` so that no
+    exponential overflows: seven passes with fresh arrays. Here the overflow of
+    `exp(-x)` to inf (below -88 in float32) is harmless, as `1 / inf` is the limit
+    0, where the portable form gives a subnormal number or 0. Within 1 ulp of
+    the portable values elsewhere. 1M float32 values: 1.13 against 3.54 ms.
+    """
+    if x.dtype.kind != "f":
+        return None
+    out = np.empty(x.shape, x.dtype)
+    (xf,), of = _flat(x), out.reshape(-1)
+    with np.errstate(over="ignore"):
+        for b in _blocks(xf.size):
+            _sigmoid_into(of[b], xf[b])
+    return out
+
+
+def silu_grad(g, x):
+    """The gradient of `x * sigmoid(x)`: `g * s * (1 + x * (1 - s))` with
+    `s = sigmoid(x)` recomputed in place; None for mixed dtypes or shapes.
+    1M float32 values: 1.65 against 4.63 ms."""
+    if not _same_floats(x, g):
+        return None
+    out = np.empty(x.shape, x.dtype)
+    (xf, gf), of = _flat(x, g), out.reshape(-1)
+    tmp = np.empty(min(_BLOCK, xf.size), x.dtype)
+    one = x.dtype.type(1)
+    with np.errstate(over="ignore"):
+        for b in _blocks(xf.size):
+            s, v = of[b], xf[b]
+            t = tmp[:len(s)]
+            _sigmoid_into(s, v)
+            np.subtract(one, s, out=t)
+            t *= v
+            t += one
+            t *= s
+            np.multiply(t, gf[b], out=s)
+    return out
 
 
 def leaky_relu_grad(g, x, slope):
@@ -30,5 +112,112 @@ def leaky_relu_grad(g, x, slope):
     factor *= g
     return factor
 
+def _gelu_tanh_inner(t, v):
+    """`t = sqrt(2 / pi) * v * (1 + 0.044715 * v * v)`, the tanh form's argument."""
+    dtype = t.dtype.type
+    np.multiply(v, v, out=t)
+    t *= dtype(_GELU_CUBIC)
+    t += dtype(1)
+    t *= v
+    t *= dtype(_SQRT_2_OVER_PI)
 
-KERNELS = {"leaky_relu_grad": leaky_relu_grad}
+
+def _normal_cdf_into(h, v, a, t):
+    """`h = (1 + erf(v / sqrt(2))) / 2`, with the portable rule's erf (the Chebyshev fit
+    of erfc in Numerical Recipes, fractional error below 1.2e-7); `a` and `t` are
+    scratch blocks."""
+    dtype = h.dtype.type
+    np.multiply(v, dtype(1 / math.sqrt(2.0)), out=a)
+    np.abs(a, out=a)
+    np.multiply(a, dtype(0.5), out=t)
+    t += dtype(1)
+    np.divide(dtype(1), t, out=t)
+    np.multiply(t, dtype(0.17087277), out=h)
+    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418,
+              0.37409196, 1.00002368):
+        h += dtype(c)
+        h *= t
+    h -= dtype(1.26551223)
+    np.multiply(a, a, out=a)
+    h -= a
+    np.exp(h, out=h)
+    h *= t  # erfc(|v| / sqrt(2))
+    # (1 + erf) / 2 = 1/2 + sign(v) * (1/2 - erfc / 2); sign(0) = 0 makes erf(0) exactly 0
+    h *= dtype(-0.5)
+    h += dtype(0.5)
+    h *= np.sign(v, out=a)
+    h += dtype(0.5)
+
+
+def gelu(x, approximate):
+    """`x * P(X <= x)` for a standard normal X: the tanh form when `approximate`, else
+    the portable rule's erf. None for a non-float `x`. A GELU layer's forward and
+    gradient over 1M float32 values (with `gelu_grad`): erf form 19.0 -> 10.0 ms,
+    tanh form 7.1 -> 4.2 ms."""
+    if x.dtype.kind != "f":
+        return None
+    out = np.empty(x.shape, x.dtype)
+    (xf,), of = _flat(x), out.reshape(-1)
+    n = min(_BLOCK, xf.size)
+    half = x.dtype.type(0.5)
+    if approximate:
+        for b in _blocks(xf.size):
+            t, v = of[b], xf[b]
+            _gelu_tanh_inner(t, v)
+            np.tanh(t, out=t)
+            t += x.dtype.type(1)
+            t *= v
+            t *= half
+        return out
+    a, t = np.empty(n, x.dtype), np.empty(n, x.dtype)
+    for b in _blocks(xf.size):
+        h, v = of[b], xf[b]
+        _normal_cdf_into(h, v, a[:len(h)], t[:len(h)])
+        h *= v
+    return out
+
+
+def gelu_grad(g, x, approximate):
+    """The gradient of `gelu(x, approximate)` for the output gradient `g`; None for
+    mixed dtypes or shapes."""
+    if not _same_floats(x, g):
+        return None
+    dtype = x.dtype.type
+    out = np.empty(x.shape, x.dtype)
+    (xf, gf), of = _flat(x, g), out.reshape(-1)
+    n = min(_BLOCK, xf.size)
+    a, t = np.empty(n, x.dtype), np.empty(n, x.dtype)
+    for b in _blocks(xf.size):
+        d, v = of[b], xf[b]
+        ab, tb = a[:len(d)], t[:len(d)]
+        if approximate:
+            # (1 + t) / 2 + v (1 - t^2) sqrt(2 / pi) (1 + 3 * 0.044715 v^2) / 2
+            _gelu_tanh_inner(tb, v)
+            np.tanh(tb, out=tb)
+            np.multiply(v, v, out=d)
+            d *= dtype(3 * _GELU_CUBIC)
+            d += dtype(1)
+            d *= dtype(0.5 * _SQRT_2_OVER_PI)
+            d *= v
+            np.multiply(tb, tb, out=ab)
+            np.subtract(dtype(1), ab, out=ab)
+            d *= ab
+            tb += dtype(1)
+            tb *= dtype(0.5)
+            d += tb
+        else:
+            # P(X <= v) + v * exp(-v^2 / 2) / sqrt(2 pi)
+            _normal_cdf_into(d, v, ab, tb)
+            np.multiply(v, v, out=ab)
+            ab *= dtype(-0.5)
+            np.exp(ab, out=ab)
+            ab *= v
+            ab *= dtype(1 / math.sqrt(2.0 * math.pi))
+            d += ab
+        d *= gf[b]
+    return out
+
+
+
+KERNELS = {"gelu": gelu, "gelu_grad": gelu_grad, "leaky_relu_grad": leaky_relu_grad,
+           "sigmoid": sigmoid, "silu_grad": silu_grad}

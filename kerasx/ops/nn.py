@@ -57,6 +57,11 @@ def sigmoid(x):
 
 
 def _stable_sigmoid(xp, v):
+    # a backend may compute it in fewer passes (None to decline)
+    fast = current().kernel("sigmoid")
+    out = None if fast is None else fast(v)
+    if out is not None:
+        return out
     e = xp.exp(-xp.abs(v))
     return xp.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -77,6 +82,10 @@ def softsign(x):
 
 def silu(x):
     def grad(xp, g, v, o):
+        fast = current().kernel("silu_grad")
+        out = None if fast is None else fast(g, v)
+        if out is not None:
+            return out
         s = _stable_sigmoid(xp, v)
         return g * (s + v * s * (1.0 - s))
 
@@ -87,27 +96,37 @@ swish = silu
 
 
 def gelu(x, approximate=True):
-    """Gaussian error linear unit; the tanh approximation by default, as Keras."""
+    """Gaussian error linear unit; the tanh approximation by default, as Keras's
+    `ops.gelu` (`activations.gelu` defaults to the exact form)."""
+    fast_forward, fast_grad = current().kernel("gelu"), current().kernel("gelu_grad")
     if approximate:
         c = math.sqrt(2.0 / math.pi)
 
-        def fwd(xp, v):
-            return 0.5 * v * (1.0 + xp.tanh(c * (v + 0.044715 * v ** 3)))
+        def portable(xp, v):
+            # v * v * v: NumPy's power runs elementwise `powf` for a cube (1M float32
+            # values: 63 ms against 0.2 ms for the two products)
+            return 0.5 * v * (1.0 + xp.tanh(c * (v + 0.044715 * (v * v * v))))
 
-        def grad(xp, g, v, o):
-            t = xp.tanh(c * (v + 0.044715 * v ** 3))
+        def portable_grad(xp, g, v, o):
+            t = xp.tanh(c * (v + 0.044715 * (v * v * v)))
             return g * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * v * v))
+    else:
+        def portable(xp, v):
+            return 0.5 * v * (1.0 + _erf(xp, v / math.sqrt(2.0)))
 
-        return _unary(x, fwd, grad)
+        def portable_grad(xp, g, v, o):
+            cdf = 0.5 * (1.0 + _erf(xp, v / math.sqrt(2.0)))
+            return g * (cdf + v * xp.exp(-0.5 * v * v) / math.sqrt(2.0 * math.pi))
 
-    def fwd_exact(xp, v):
-        return 0.5 * v * (1.0 + _erf(xp, v / math.sqrt(2.0)))
+    def forward(xp, v):
+        out = None if fast_forward is None else fast_forward(v, approximate)
+        return portable(xp, v) if out is None else out
 
-    def grad_exact(xp, g, v, o):
-        cdf = 0.5 * (1.0 + _erf(xp, v / math.sqrt(2.0)))
-        return g * (cdf + v * xp.exp(-0.5 * v * v) / math.sqrt(2.0 * math.pi))
+    def grad(xp, g, v, o):
+        out = None if fast_grad is None else fast_grad(g, v, approximate)
+        return portable_grad(xp, g, v, o) if out is None else out
 
-    return _unary(x, fwd_exact, grad_exact)
+    return _unary(x, forward, grad)
 
 
 def _erf(xp, v):

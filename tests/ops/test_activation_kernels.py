@@ -6,6 +6,7 @@ import pytest
 
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
+from kerasx.testing import check_gradients
 
 pytestmark = [pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernels"),
               # inf * 0 in both rules' `x * slope`
@@ -60,3 +61,74 @@ def test_leaky_relu_kernel_declines_what_it_cannot_do_exactly():
     assert kernel(g, x, slope) is None
     np.testing.assert_array_equal(_leaky_grad(x, g, slope),
                                   np.where(x >= x * np.float32(slope), g, g * np.float32(slope)))
+
+
+EXTREMES = [-1000.0, -100.0, -88.5, -20.0, -0.0, 0.0, 1e-30, 3.0, 20.0, 100.0, np.inf, -np.inf,
+            np.nan]
+# float32: rounding of formulas whose terms cancel (the tanh GELU's gradient near -2)
+TOLERANCE = {np.float32: dict(rtol=3e-6, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-14)}
+
+
+def _long_inputs(dtype):
+    """Over two blocks of values (and a ragged last one), extremes first; a transposed
+    (non-contiguous) input and a broadcast output gradient."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((271, 263)) * 4).astype(dtype)
+    x.reshape(-1)[:len(EXTREMES)] = EXTREMES
+    g = np.broadcast_to(rng.standard_normal((1, 271)).astype(dtype), (263, 271))
+    return x.T, g
+
+
+def _forward_and_grad(op, x, g):
+    v = Variable(x)
+    with GradientTape() as tape:
+        out = op(v)
+    return np.asarray(out.value), np.asarray(tape.gradient(out, v, output_gradients=g))
+
+
+OPS = {"sigmoid": (ops.sigmoid, ("sigmoid",)),
+       "silu": (ops.silu, ("sigmoid", "silu_grad")),
+       "gelu_tanh": (lambda v: ops.gelu(v, approximate=True), ("gelu", "gelu_grad")),
+       "gelu_erf": (lambda v: ops.gelu(v, approximate=False), ("gelu", "gelu_grad")),
+       "softplus": (ops.softplus, ("sigmoid",))}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(OPS))
+def test_activation_kernels_match_the_portable_rules(name, dtype, monkeypatch):
+    op, kernels = OPS[name]
+    x, g = _long_inputs(dtype)
+    calls = []
+    for k in kernels:
+        real = current().kernel(k)
+        monkeypatch.setitem(current().kernels, k,
+                            lambda *a, _r=real, _k=k: calls.append(_k) or _r(*a))
+    with np.errstate(all="ignore"):
+        fast = _forward_and_grad(op, x, g)
+        assert set(calls) == set(kernels)
+        for k in kernels:
+            monkeypatch.delitem(current().kernels, k)
+        portable = _forward_and_grad(op, x, g)
+    for a, b in zip(fast, portable):
+        assert a.dtype == b.dtype == dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_activation_kernel_gradients_match_finite_differences(name):
+    op, _ = OPS[name]
+    x = np.random.default_rng(5).standard_normal((3, 7)) * 2
+    check_gradients(op, [x], rtol=1e-6)
+
+
+def test_sigmoid_kernel_limits_and_declines():
+    sig = current().kernel("sigmoid")
+    with np.errstate(over="ignore"):
+        got = sig(np.array([-1000.0, -88.0, 0.0, 50.0, np.nan], np.float32))
+    np.testing.assert_allclose(got[:4], [0.0, 1 / (1 + np.exp(88.0)), 0.5, 1.0], rtol=1e-6)
+    assert np.isnan(got[4])
+    assert sig(np.arange(4)) is None
+    x = np.ones((2, 3), np.float32)
+    assert current().kernel("silu_grad")(x.astype(np.float64), x) is None
+    assert current().kernel("gelu_grad")(x[:, :2], x, True) is None
+    assert current().kernel("gelu")(np.arange(3), False) is None
