@@ -342,7 +342,15 @@ def softmax(x, axis=-1):
         e = xp.exp(xv - xp.max(xv, axis=axes, keepdims=True))
         out = e / xp.sum(e, axis=axes, keepdims=True)
     if tracked(x):
-        result = record(out, (x,), lambda g: (out * (g - xp.sum(g * out, axis=axes, keepdims=True)),))
+        grad_kernel = backend.kernel("softmax_last_axis_grad") if last_axis else None
+
+        def vjp(g):
+            fast_grad = None if grad_kernel is None else grad_kernel(g, out)
+            if fast_grad is not None:
+                return (fast_grad,)
+            return (out * (g - xp.sum(g * out, axis=axes, keepdims=True)),)
+
+        result = record(out, (x,), vjp)
     else:
         result = Tensor(out)
     if last_axis:
