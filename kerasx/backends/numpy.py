@@ -35,16 +35,17 @@ class NumpyBackend(Backend):
         return np.asarray(array, dtype=dtype)
 
     def _register_kernels(self):
-        from kerasx.backends import (numpy_activations, numpy_conv, numpy_conv_bn_pool,
-                                     numpy_conv_global_pool, numpy_conv_grid, numpy_conv_pool,
-                                     numpy_depthwise, numpy_grouped, numpy_kernels,
-                                     numpy_layer_norm, numpy_normalization, numpy_optim,
-                                     numpy_optim_many, numpy_rnn, numpy_winograd)
+        from kerasx.backends import (numpy_activations, numpy_concat, numpy_conv,
+                                     numpy_conv_bn_pool, numpy_conv_global_pool,
+                                     numpy_conv_grid, numpy_conv_pool, numpy_depthwise,
+                                     numpy_grouped, numpy_kernels, numpy_layer_norm,
+                                     numpy_normalization, numpy_optim, numpy_optim_many,
+                                     numpy_rnn, numpy_winograd)
 
-        for module in (numpy_kernels, numpy_activations, numpy_conv, numpy_conv_grid,
-                       numpy_conv_pool, numpy_conv_global_pool, numpy_conv_bn_pool,
-                       numpy_depthwise, numpy_grouped, numpy_rnn, numpy_optim,
-                       numpy_optim_many, numpy_normalization, numpy_layer_norm):
+        for module in (numpy_kernels, numpy_activations, numpy_concat, numpy_conv,
+                       numpy_conv_grid, numpy_conv_pool, numpy_conv_global_pool,
+                       numpy_conv_bn_pool, numpy_depthwise, numpy_grouped, numpy_rnn,
+                       numpy_optim, numpy_optim_many, numpy_normalization, numpy_layer_norm):
             self.kernels.update(module.KERNELS)
         if numpy_winograd.ENABLED:
             self.kernels.update(numpy_winograd.KERNELS)
