@@ -6,7 +6,8 @@ pass reads and writes memory. These kernels run the same formulas in place on bl
 of `_BLOCK` values that stay in the core's cache. Forward and gradient of an activation
 layer over 1M float32 values, alternating with the portable rules in one process
 (ms): sigmoid 4.9 -> 2.1, swish 10.0 -> 3.3, softplus 6.4 -> 3.8 (its gradient is a
-sigmoid), GELU 19.0 -> 10.0 (erf) and 7.1 -> 4.2 (tanh).
+sigmoid), GELU 19.0 -> 10.0 (erf) and 7.1 -> 4.2 (tanh), ELU 3.3 -> 2.3, SELU 3.9 -> 2.4,
+leaky ReLU 2.8 -> 1.5.
 """
 
 import math
@@ -218,6 +219,60 @@ def gelu_grad(g, x, approximate):
     return out
 
 
+def elu(x, alpha, scale=1.0):
+    """`scale * (x if x > 0 else alpha * expm1(x))` for a float `x` (ELU, and SELU with
+    its constants), None otherwise or for a negative `alpha`.
 
-KERNELS = {"gelu": gelu, "gelu_grad": gelu_grad, "leaky_relu_grad": leaky_relu_grad,
-           "sigmoid": sigmoid, "silu_grad": silu_grad}
+    As `scale * (alpha * expm1(min(x, 0)) + max(x, 0))`, where one term is always an
+    exact zero: the portable select's values (but the sign of a zero). Both bounds
+    are given to `clip`, NumPy's fast loop. With `elu_grad`, an ELU layer's forward
+    and gradient over 1M float32 values: 3.25 -> 2.28 ms (SELU 3.92 -> 2.37).
+    """
+    if x.dtype.kind != "f" or alpha < 0:
+        return None
+    dtype = x.dtype.type
+    out = np.empty(x.shape, x.dtype)
+    (xf,), of = _flat(x), out.reshape(-1)
+    tmp = np.empty(min(_BLOCK, xf.size), x.dtype)
+    for b in _blocks(xf.size):
+        t, v = of[b], xf[b]
+        u = tmp[:len(t)]
+        np.clip(v, dtype(-np.inf), dtype(0), out=t)
+        np.expm1(t, out=t)
+        t *= dtype(alpha)
+        t += np.clip(v, dtype(0), dtype(np.inf), out=u)
+        if scale != 1.0:
+            t *= dtype(scale)
+    return out
+
+
+def elu_grad(g, x, out, alpha, scale=1.0):
+    """The gradient of `elu(x, alpha, scale)` from its output: `g * scale` where `x > 0`,
+    else `g * (out + scale * alpha)`, as `g` times the factor
+    `min(out, 0) + scale * alpha + (scale - scale * alpha) * (x > 0)`, whose two
+    branches are exact (declined where the positive one would not come out as `scale`
+    exactly, or for mixed dtypes and shapes)."""
+    if not _same_floats(x, g, out) or alpha < 0:
+        return None
+    dtype = x.dtype.type
+    low = dtype(scale * alpha)
+    rise = dtype(scale) - low
+    if rise + low != dtype(scale):
+        return None
+    result = np.empty(x.shape, x.dtype)
+    (xf, gf, yf), rf = _flat(x, g, out), result.reshape(-1)
+    tmp = np.empty(min(_BLOCK, xf.size), x.dtype)
+    for b in _blocks(xf.size):
+        d = rf[b]
+        m = tmp[:len(d)]
+        np.clip(yf[b], dtype(-np.inf), dtype(0), out=d)
+        d += low
+        np.multiply(np.greater(xf[b], 0), rise, out=m)
+        d += m
+        d *= gf[b]
+    return result
+
+
+
+KERNELS = {"elu": elu, "elu_grad": elu_grad, "gelu": gelu, "gelu_grad": gelu_grad,
+           "leaky_relu_grad": leaky_relu_grad, "sigmoid": sigmoid, "silu_grad": silu_grad}

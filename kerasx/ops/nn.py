@@ -39,14 +39,32 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 def elu(x, alpha=1.0):
-    return _unary(x, lambda xp, v: xp.where(v > 0, v, alpha * xp.expm1(xp.minimum(v, 0.0))),
-                  lambda xp, g, v, o: xp.where(v > 0, g, g * (o + alpha)))
+    return _scaled_elu(x, alpha, 1.0)
 
 
 def selu(x):
-    alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return _unary(x, lambda xp, v: scale * xp.where(v > 0, v, alpha * xp.expm1(xp.minimum(v, 0.0))),
-                  lambda xp, g, v, o: xp.where(v > 0, scale * g, g * (o + scale * alpha)))
+    return _scaled_elu(x, 1.6732632423543772, 1.0507009873554805)
+
+
+def _scaled_elu(x, alpha, scale):
+    """`scale * elu(x, alpha)`, through the backend's `elu` / `elu_grad` kernels where
+    it has them (None to decline)."""
+    fast, fast_grad = current().kernel("elu"), current().kernel("elu_grad")
+
+    def forward(xp, v):
+        out = None if fast is None else fast(v, alpha, scale)
+        if out is not None:
+            return out
+        out = xp.where(v > 0, v, alpha * xp.expm1(xp.minimum(v, 0.0)))
+        return out if scale == 1.0 else scale * out
+
+    def grad(xp, g, v, o):
+        out = None if fast_grad is None else fast_grad(g, v, o, alpha, scale)
+        if out is not None:
+            return out
+        return xp.where(v > 0, g if scale == 1.0 else scale * g, g * (o + scale * alpha))
+
+    return _unary(x, forward, grad)
 
 
 def sigmoid(x):

@@ -132,3 +132,39 @@ def test_sigmoid_kernel_limits_and_declines():
     assert current().kernel("silu_grad")(x.astype(np.float64), x) is None
     assert current().kernel("gelu_grad")(x[:, :2], x, True) is None
     assert current().kernel("gelu")(np.arange(3), False) is None
+
+
+ELUS = {"elu": lambda v: ops.elu(v), "elu_half": lambda v: ops.elu(v, alpha=0.5),
+        "elu_3": lambda v: ops.elu(v, alpha=3.0), "selu": ops.selu}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(ELUS))
+def test_elu_kernels_are_the_portable_rules_bit_for_bit(name, dtype, monkeypatch):
+    x, g = _long_inputs(dtype)
+    calls = []
+    for k in ("elu", "elu_grad"):
+        real = current().kernel(k)
+        monkeypatch.setitem(current().kernels, k,
+                            lambda *a, _r=real, _k=k: calls.append(_k) or _r(*a))
+    with np.errstate(all="ignore"):
+        fast = _forward_and_grad(ELUS[name], x, g)
+        assert calls == ["elu", "elu_grad"]
+        for k in ("elu", "elu_grad"):
+            monkeypatch.delitem(current().kernels, k)
+        portable = _forward_and_grad(ELUS[name], x, g)
+    for a, b in zip(fast, portable):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    check_gradients(ELUS[name], [np.random.default_rng(6).standard_normal((4, 5)) * 2],
+                    rtol=1e-6)
+
+
+def test_elu_kernels_decline_what_they_cannot_do_exactly():
+    x = np.linspace(-2, 2, 12, dtype=np.float32)
+    elu, grad = current().kernel("elu"), current().kernel("elu_grad")
+    assert elu(x, -1.0) is None and grad(x, x, x, -1.0) is None
+    assert elu(np.arange(3), 1.0) is None and grad(x, x.astype(np.float64), x, 1.0) is None
+    alpha = 2.7360698e+07  # scale - scale * alpha + scale * alpha is not scale in float32
+    assert np.float32(1) - np.float32(alpha) + np.float32(alpha) != np.float32(1)
+    assert grad(x, x, elu(x, alpha), alpha) is None
