@@ -189,3 +189,17 @@ def test_repeat_zero_times_gives_an_empty_axis_and_a_zero_gradient():
 def test_repeat_rejects_bad_counts_and_axes(repeats, axis, error):
     with pytest.raises(error, match="repeat"):
         ops.repeat(current().asarray(A), repeats, axis=axis)
+
+
+@pytest.mark.parametrize("exponent", [1, 2, 3, 4, -1, -2, -3, -4, 3.0, -2.0, 2.5, 5])
+def test_power_by_a_python_number_matches_numpy_and_finite_differences(exponent):
+    """Small whole exponents run as products (as JAX's integer power), others as `**`."""
+    from kerasx.testing import check_gradients
+
+    x = rng.uniform(0.5, 2.0, (3, 4)) * np.where(rng.random((3, 4)) < 0.5, -1, 1)
+    base = x if float(exponent).is_integer() else np.abs(x)
+    backend = current()
+    got = ops.convert_to_numpy(ops.power(backend.asarray(base.astype(np.float32)), exponent))
+    np.testing.assert_allclose(got, base.astype(np.float32).astype(np.float64) ** exponent,
+                               rtol=1e-6)
+    check_gradients(lambda v: ops.power(v, exponent), [base])
