@@ -70,12 +70,15 @@ TOLERANCE = {np.float32: dict(rtol=3e-6, atol=1e-6), np.float64: dict(rtol=1e-12
 
 
 def _long_inputs(dtype):
-    """Over two blocks of values (and a ragged last one), extremes first; a transposed
+    """More values than one block (the last one ragged), extremes first; a transposed
     (non-contiguous) input and a broadcast output gradient."""
+    from kerasx.backends.numpy_activations import _BLOCK
+
+    rows = _BLOCK // 263 + 7
     rng = np.random.default_rng(11)
-    x = (rng.standard_normal((271, 263)) * 4).astype(dtype)
+    x = (rng.standard_normal((rows, 263)) * 4).astype(dtype)
     x.reshape(-1)[:len(EXTREMES)] = EXTREMES
-    g = np.broadcast_to(rng.standard_normal((1, 271)).astype(dtype), (263, 271))
+    g = np.broadcast_to(rng.standard_normal((1, rows)).astype(dtype), (263, rows))
     return x.T, g
 
 
