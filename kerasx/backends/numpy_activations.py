@@ -115,6 +115,7 @@ def leaky_relu_grad(g, x, slope):
     factor *= g
     return factor
 
+
 def _gelu_tanh_inner(t, v):
     """`t = sqrt(2 / pi) * v * (1 + 0.044715 * v * v)`, the tanh form's argument."""
     dtype = t.dtype.type
@@ -273,7 +274,6 @@ def elu_grad(g, x, out, alpha, scale=1.0):
         d += m
         d *= gf[b]
     return result
-
 
 
 KERNELS = {"elu": elu, "elu_grad": elu_grad, "gelu": gelu, "gelu_grad": gelu_grad,

@@ -75,7 +75,7 @@ def _small_whole(b):
     other than 0, else None."""
     if isinstance(b, bool) or not isinstance(b, (int, float)):
         return None
-    # (this module's `abs` is the op)
+    # bounds by comparison: this module's `abs` is the op, not the builtin
     if b != b or b in (float("inf"), float("-inf")) or b != int(b) or not -4 <= b <= 4 or b == 0:
         return None
     return int(b)

@@ -15,7 +15,8 @@ def relu(x):
 
 
 def relu6(x):
-    return _unary(x, lambda xp, v: xp.clip(v, 0.0, 6.0), lambda xp, g, v, o: _masked(xp, g, v, 0.0, 6.0))
+    return _unary(x, lambda xp, v: xp.clip(v, 0.0, 6.0),
+                  lambda xp, g, v, o: _masked(xp, g, v, 0.0, 6.0))
 
 
 def _masked(xp, g, v, low, high):
