@@ -32,6 +32,18 @@ def _unary(x, forward, grad):
     return record(out, (x,), lambda g: (grad(xp, g, xv, out),))
 
 
+def _unary_keeping(x, forward, grad):
+    """`_unary` for an op whose forward also makes an array its VJP reuses:
+    `forward(xp, xv) -> (out, kept)` and `grad(xp, g, xv, out, kept)`. The tape holds
+    `kept` only while it holds the node."""
+    xp = namespace()
+    xv = value_of(x)
+    out, kept = forward(xp, xv)
+    if not tracked(x):
+        return Tensor(out)
+    return record(out, (x,), lambda g: (grad(xp, g, xv, out, kept),))
+
+
 def add(a, b):
     return _binary(a, b, lambda xp, x, y: x + y, lambda xp, g, *_: g, lambda xp, g, *_: g)
 

@@ -132,8 +132,9 @@ def test_sigmoid_kernel_limits_and_declines():
     assert np.isnan(got[4])
     assert sig(np.arange(4)) is None
     x = np.ones((2, 3), np.float32)
-    assert current().kernel("silu_grad")(x.astype(np.float64), x) is None
-    assert current().kernel("gelu_grad")(x[:, :2], x, True) is None
+    assert current().kernel("silu_grad")(x.astype(np.float64), x, x) is None
+    assert current().kernel("gelu_grad")(x[:, :2], x, x, True) is None
+    assert current().kernel("gelu_grad")(x, x, x.astype(np.float64), False) is None
     assert current().kernel("gelu")(np.arange(3), False) is None
 
 
