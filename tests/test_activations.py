@@ -213,3 +213,15 @@ def _on_device(array):
     from kerasx.backends import current
 
     return current().asarray(array)
+
+
+def test_hard_silu_gradient_at_and_between_its_kinks():
+    """0 below -3, (2x + 3) / 6 from -3 to 3 (both ends included, as Keras), 1 above."""
+    points = np.array([-4.0, -3.0, -1.5, 0.0, 1.5, 3.0, 4.5, np.nan], np.float32)
+    v = kerasx.Variable(points)
+    with kerasx.GradientTape() as tape:
+        out = activations.hard_silu(v)
+    grad = ops.convert_to_numpy(tape.gradient(out, v, output_gradients=_on_device(
+        np.full(8, 2.0, np.float32))))
+    np.testing.assert_allclose(grad, [0.0, -1.0, 0.0, 1.0, 2.0, 3.0, 2.0, np.nan], rtol=1e-6,
+                               atol=1e-7)
