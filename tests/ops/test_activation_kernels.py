@@ -1,5 +1,6 @@
-"""The NumPy backend's activation gradient kernels against the portable rules in
-`kerasx.ops.nn`, bit for bit."""
+"""The NumPy backend's activation kernels against the portable rules in `kerasx.ops.nn`:
+bit for bit where the arithmetic is the same (leaky ReLU, ELU, SELU), to rounding
+elsewhere, and by finite differences in float64."""
 
 import numpy as np
 import pytest
