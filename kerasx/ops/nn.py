@@ -195,15 +195,17 @@ def exponential(x):
 
 
 def mish(x):
-    def fwd(xp, v):
-        return v * xp.tanh(xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v))))
+    """`x * tanh(softplus(x))`; the forward's tanh is kept for the gradient,
+    `g * (t + x * (1 - t^2) * sigmoid(x))`."""
 
-    def grad(xp, g, v, o):
-        sp = xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v)))
-        t = xp.tanh(sp)
+    def forward(xp, v):
+        t = xp.tanh(xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v))))
+        return v * t, t
+
+    def grad(xp, g, v, o, t):
         return g * (t + v * (1.0 - t * t) * _stable_sigmoid(xp, v))
 
-    return _unary(x, fwd, grad)
+    return _unary_keeping(x, forward, grad)
 
 
 def celu(x, alpha=1.0):
