@@ -99,7 +99,7 @@ def leaky_relu_grad(g, x, slope):
     non-float or mixed dtypes, and slopes whose factor would not come out exactly 1
     in the dtype.
     """
-    if x.dtype.kind != "f" or g.dtype != x.dtype or g.shape != x.shape:
+    if not _same_floats(x, g):
         return None
     one, a = x.dtype.type(1), x.dtype.type(slope)
     rest = one - a
@@ -159,8 +159,9 @@ def gelu(x, approximate):
     dtype = x.dtype.type
     out, kept = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
     (xf,), of, kf = _flat(x), out.reshape(-1), kept.reshape(-1)
-    n = min(_BLOCK, xf.size)
-    a, t = np.empty(n, x.dtype), np.empty(n, x.dtype)
+    if not approximate:  # scratch blocks for the erf
+        n = min(_BLOCK, xf.size)
+        a, t = np.empty(n, x.dtype), np.empty(n, x.dtype)
     for b in _blocks(xf.size):
         o, k, v = of[b], kf[b], xf[b]
         if approximate:
