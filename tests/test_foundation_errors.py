@@ -68,6 +68,27 @@ def test_binary_labels_outside_unit_interval():
         model.fit(X, Y.astype("float32"), verbose=0)
 
 
+@pytest.mark.parametrize("units, y, pattern", [
+    (3, np.where(Y == 2, 7, Y), r"label value of 7.*\[0, 2\].*'sparse_categorical_crossentropy'"),
+    (1, Y.astype("float32"), r"'binary_crossentropy' expects labels in \[0, 1\].*from 0.0 to 2.0"),
+    (3, np.eye(2)[Y % 2], r"'categorical_crossentropy' expects one-hot labels of shape \(batch, 3\)"),
+], ids=["sparse", "binary", "one_hot"])
+def test_the_crossentropy_alias_checks_labels_as_the_loss_it_becomes(units, y, pattern):
+    # "crossentropy" stays a name until the first batch shows which loss it is; the labels
+    # are checked against that loss before any step, in fit and in evaluate alike
+    model = keras.Sequential([keras.Input(shape=(4,)),
+                              keras.layers.Dense(units, activation="softmax" if units > 1
+                                                 else "sigmoid")])
+    model.compile(optimizer="sgd", loss="crossentropy")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=pattern):
+        model.fit(X, y, verbose=0)
+    with pytest.raises(ValueError, match=pattern):
+        model.evaluate(X, y, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("kind, kwargs, pattern", [
     ("optimizer", {"optimizer": "adamm", "loss": "mse"}, r"Unknown optimizer: 'adamm'. Did you mean 'adam'"),
     ("loss", {"optimizer": "sgd", "loss": "mean_squared_eror"},

@@ -121,6 +121,12 @@ def _is_crossentropy_alias(spec):
     return isinstance(spec, str) and spec.lower() in _CROSSENTROPY_NAMES
 
 
+def resolve_alias(loss, y_true, y_pred):
+    """The loss a deferred alias (`"crossentropy"`, kept as a string until the first
+    batch) becomes for these targets and predictions; any other loss as it is."""
+    return _loss_object(loss, y_true, y_pred) if _is_crossentropy_alias(loss) else loss
+
+
 def _loss_object(spec, y_true=None, y_pred=None):
     """A `Loss` object for a name, function, class or object (None stays None)."""
     if spec is None:

@@ -8,6 +8,7 @@ before any step runs; generators and datasets are checked batch by batch.
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
 from kerasx.trainers import checks
+from kerasx.trainers.compile_utils import resolve_alias
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
                                           num_samples, slice_rows, standardize, to_device)
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
@@ -77,7 +78,7 @@ class DataPreparation:
                 continue
             if backend.is_native(target):
                 target = backend.to_numpy(target)
-            checks.check_labels(loss, target, tuple(pred.shape))
+            checks.check_labels(resolve_alias(loss, target, pred), target, tuple(pred.shape))
 
     def _stream_checker(self, what):
         """Checks each host batch of a generator / PyDataset; the first one against the model."""
