@@ -2,11 +2,13 @@
 
 A mixin of `Trainer`: arrays are standardized and validated once (lengths,
 NaN/inf, input shape, labels against the model's output on two samples)
-before any step runs; generators and datasets are checked batch by batch.
+before any step runs; generators and datasets are checked batch by batch, and
+so is every batch of `train_on_batch` / `test_on_batch` (the model runs only for
+a batch of new shapes).
 """
 
 from kerasx.autodiff.tensor import TensorOps
-from kerasx.backends import current
+from kerasx.backends import current, host
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import resolve_alias
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
@@ -60,7 +62,9 @@ class DataPreparation:
         return x, y, sample_weight
 
     def _preflight(self, x, y):
-        """Runs the model on two samples to check the labels against its output before training."""
+        """Runs the model on two samples to check the labels against its output before
+        training. Keeps in `_later_labels_check` a function that checks the labels of
+        later batches of the same shapes the same way, without running the model."""
         if num_samples(x) == 0:
             raise ValueError("x has no samples (0 rows); pass at least one sample.")
         probe = slice_rows(x, 0, 2)
@@ -69,16 +73,30 @@ class DataPreparation:
         if isinstance(out, dict):
             outs = [out.get(n) for n in self._output_names()]
         self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
+        self._later_labels_check = _no_check
         if y is None or self._compile_loss is None:
             return
-        ys, outs = self._compile_loss.per_output(y, out)
+        compile_loss = self._compile_loss
+        ys, outs = compile_loss.per_output(y, out)
         backend = current()
-        for loss, target, pred in zip(self._compile_loss.losses, ys, outs):
+        plan = []
+        for loss, target, pred in zip(compile_loss.losses, ys, outs):
             if target is None or not isinstance(pred, TensorOps):
+                plan.append(None)
                 continue
             if backend.is_native(target):
                 target = backend.to_numpy(target)
-            checks.check_labels(resolve_alias(loss, target, pred), target, tuple(pred.shape))
+            loss = resolve_alias(loss, target, pred)
+            checks.check_labels(loss, target, tuple(pred.shape))
+            plan.append((loss, tuple(pred.shape)))
+
+        def check_later(later_y):
+            # labels already on the device are not brought back for a check
+            for entry, target in zip(plan, compile_loss.per_output(later_y, out)[0]):
+                if entry is not None and host.is_host_array(target):
+                    checks.check_labels(entry[0], target, entry[1])
+
+        self._later_labels_check = check_later
 
     def _stream_checker(self, what):
         """Checks each host batch of a generator / PyDataset; the first one against the model."""
@@ -142,17 +160,28 @@ class DataPreparation:
         return ArrayBatches(vx, vy, vsw, batch_size, False, steps)
 
     def _prepare_batch(self, x, y, sample_weight, what):
-        """`_prepare_arrays` with the model-level checks run once per batch signature."""
+        """`_prepare_arrays` for one batch: the checks that run the model once per batch
+        signature; the data's NaN / inf and its labels on every batch."""
         x_std = standardize(x, "x")
         signature = tuple(tuple(a.shape[1:]) for a in flatten(x_std)) + (y is None,)
-        if signature in self._checked_batches:
-            y = standardize(y, "y")
-            sample_weight = standardize(sample_weight, "sample_weight")
-            check_lengths(x=x_std, y=y, sample_weight=sample_weight)
-            return x_std, y, sample_weight
-        out = self._prepare_arrays(x_std, y, sample_weight, what)
-        self._checked_batches.add(signature)
-        return out
+        check_labels = self._checked_batches.get(signature)
+        if check_labels is None:
+            out = self._prepare_arrays(x_std, y, sample_weight, what)
+            self._checked_batches[signature] = self._later_labels_check
+            return out
+        y = standardize(y, "y")
+        sample_weight = standardize(sample_weight, "sample_weight")
+        check_lengths(x=x_std, y=y, sample_weight=sample_weight)
+        check_finite(x_std, "x")
+        check_finite(y, "y")
+        check_finite(sample_weight, "sample_weight")
+        if y is not None:
+            check_labels(y)
+        return x_std, y, sample_weight
+
+
+def _no_check(y):
+    """The labels check of a model without a compiled loss or a batch without labels."""
 
 
 def _call(what):

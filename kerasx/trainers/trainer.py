@@ -51,7 +51,7 @@ class Trainer(DataPreparation, StepLoop):
         self._compile_metrics = None
         self._loss_tracker = None
         self._initial_epoch = None
-        self._checked_batches = set()
+        self._checked_batches = {}
         self.steps_per_execution = 1
         self.run_eagerly = False
         self.jit_compile = "auto"
@@ -109,7 +109,7 @@ class Trainer(DataPreparation, StepLoop):
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
         self.auto_scale_loss = bool(auto_scale_loss)
-        self._checked_batches = set()
+        self._checked_batches = {}
         self._compile_args = {
             "optimizer": self.optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
@@ -494,6 +494,9 @@ class Trainer(DataPreparation, StepLoop):
         """Runs one optimization step on exactly this batch.
 
         Metrics are reset first, so the returned values describe this batch alone.
+        Every batch is checked as `fit` checks its data (NaN or inf, labels against
+        the loss) before the step; the model runs on two of its samples for that only
+        when a batch has new shapes.
 
         Returns:
             The loss, `[loss, metric, ...]`, or a dict with `return_dict=True`.
@@ -513,7 +516,8 @@ class Trainer(DataPreparation, StepLoop):
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Evaluates the model on exactly this batch (metrics reset first)."""
+        """Evaluates the model on exactly this batch (metrics reset first), checked as in
+        `train_on_batch`."""
         self._require_compiled("test_on_batch")
         x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "test_on_batch")
         batch = tuple(to_device(p) for p in (x, y, sample_weight))

@@ -168,3 +168,27 @@ def test_bad_validation_data_is_reported_before_training_starts():
     with pytest.raises(ValueError, match=r"Input data has shape \(20, 6\)"):
         model.fit(X, Y, validation_data=(np.ones((20, 6), "float32"), Y), verbose=0, callbacks=[rec])
     assert rec.calls == [] and model.optimizer.iterations == 0
+
+
+@pytest.mark.parametrize("method", ["train_on_batch", "test_on_batch"])
+def test_every_batch_of_the_batch_methods_is_checked(method):
+    # the model runs on two samples once per batch shape; the data and the labels of
+    # every later batch are checked too, before the step
+    model = _classifier()
+    run = getattr(model, method)
+    run(X, Y)
+    before = model.get_weights()
+    iterations = int(model.optimizer.iterations)
+    x = _nan_x()
+    with pytest.raises(ValueError, match=r"`x` contains NaN or inf"):
+        run(x, Y)
+    with pytest.raises(ValueError, match=r"label value of 7.*\[0, 2\]"):
+        run(X, np.where(Y == 2, 7, Y))
+    with pytest.raises(ValueError, match=r"look one-hot encoded"):
+        run(X, np.eye(3)[Y])
+    with pytest.raises(ValueError, match=r"`sample_weight` contains NaN or inf"):
+        run(X, Y, sample_weight=np.where(Y == 1, np.inf, 1.0))
+    assert int(model.optimizer.iterations) == iterations
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    run(X[:7], Y[:7])  # a good batch of another length still runs
