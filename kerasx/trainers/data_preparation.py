@@ -99,8 +99,10 @@ class DataPreparation:
         self._later_labels_check = check_later
 
     def _stream_checker(self, what):
-        """Checks each host batch of a generator / PyDataset; the first one against the model."""
-        state = {"first": True}
+        """Checks each host batch of a generator / PyDataset: its data for NaN or inf, the
+        first one against the model, the labels of the later ones against the losses
+        found on the first."""
+        state = {"first": True, "labels": _no_check}
 
         def check(parts, index):
             x, y, sw = parts
@@ -109,17 +111,24 @@ class DataPreparation:
                     check_finite(part, name)
                 except ValueError as e:
                     raise ValueError(f"Batch {index}: {e}") from None
-            if state["first"]:
-                state["first"] = False
-                checks.check_input_shape(self, x)
-                if what != "predict":
-                    if y is None and self._compile_loss is not None and not self.losses:
-                        raise ValueError(
-                            f"The batches for {_call(what)} carry no targets (batch {index} is x "
-                            "alone), but the model was compiled with a loss that compares "
-                            "predictions with targets. Yield (x, y) batches."
-                        )
-                    self._preflight(x, y)
+            if not state["first"]:
+                if y is not None:
+                    try:
+                        state["labels"](y)
+                    except ValueError as e:
+                        raise ValueError(f"Batch {index}: {e}") from None
+                return
+            state["first"] = False
+            checks.check_input_shape(self, x)
+            if what != "predict":
+                if y is None and self._compile_loss is not None and not self.losses:
+                    raise ValueError(
+                        f"The batches for {_call(what)} carry no targets (batch {index} is x "
+                        "alone), but the model was compiled with a loss that compares "
+                        "predictions with targets. Yield (x, y) batches."
+                    )
+                self._preflight(x, y)
+                state["labels"] = self._later_labels_check
 
         return check
 

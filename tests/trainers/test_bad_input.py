@@ -192,3 +192,21 @@ def test_every_batch_of_the_batch_methods_is_checked(method):
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     run(X[:7], Y[:7])  # a good batch of another length still runs
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_later_generator_batches_have_their_labels_checked(method):
+    # the first batch is checked against the model; the later ones against the losses
+    # it found, before their step (a later batch of other shapes is refused as such)
+    def batches():
+        yield X, Y
+        yield X, Y
+        yield X, np.where(Y == 2, 7, Y)
+
+    model = _classifier()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"Batch 2: Received a label value of 7.*\[0, 2\]"):
+        getattr(model, method)(batches(), verbose=0)
+    if method == "fit":  # the two good batches trained
+        assert int(model.optimizer.iterations) == 2
+        assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
