@@ -208,6 +208,15 @@ def check_labels(loss, y, y_pred_shape):
                 f"{high}. For several classes use sparse_categorical_crossentropy with a softmax "
                 "output."
             )
+    if (name in _ELEMENTWISE_LOSSES and len(y_pred_shape) == 2 and y.ndim == 1
+            and (y_pred_shape[-1] or 1) > 1):
+        raise ValueError(
+            f"Loss {name!r} compares each label with the output unit it belongs to, but "
+            f"received one label per sample (shape {y.shape}) for a model output of shape "
+            f"{(None,) + tuple(y_pred_shape[1:])}. Give one target per output unit (labels of shape (samples, "
+            f"{y_pred_shape[-1]})), or make the last layer output one unit (Dense(1)); for class "
+            "ids use sparse_categorical_crossentropy."
+        )
     if y_pred_shape and y.ndim >= 2 and len(y_pred_shape) == y.ndim and "sparse" not in name:
         if y.shape[-1] != y_pred_shape[-1] and y_pred_shape[-1] is not None:
             raise ValueError(
@@ -216,6 +225,14 @@ def check_labels(loss, y, y_pred_shape):
                 f"{y_pred_shape[-1]}). Check the size of the last layer and the encoding of the "
                 "labels."
             )
+
+
+# built-in losses whose labels have the predictions' shape, value for value (where Keras
+# broadcasts one label per sample against several units only to fail on the shapes)
+_ELEMENTWISE_LOSSES = frozenset((
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "huber", "log_cosh", "poisson", "kl_divergence", "hinge",
+    "squared_hinge", "cosine_similarity", "binary_crossentropy", "binary_focal_crossentropy"))
 
 
 def _ignore_class(loss):
