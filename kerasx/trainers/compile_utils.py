@@ -439,7 +439,14 @@ class CompileMetrics:
         for i, weighted, metric in self._entries:
             if trues[i] is None:
                 continue
-            metric.update_state(trues[i], preds[i], sample_weight=weights[i] if weighted else None)
+            try:
+                metric.update_state(trues[i], preds[i],
+                                    sample_weight=weights[i] if weighted else None)
+            except (ValueError, TypeError, IndexError) as e:
+                error = _mismatch_error(metric, trues[i], preds[i], e)
+                if error is None:
+                    raise
+                raise error from e
 
     def reset_state(self):
         for metric in self.flat_metrics:
@@ -448,6 +455,30 @@ class CompileMetrics:
     def result(self):
         """Each metric's current value, keyed by its log name."""
         return {m.name: m.result() for m in self.flat_metrics}
+
+
+def _mismatch_error(metric, y_true, y_pred, error):
+    """A `ValueError` naming `metric` and the shapes it failed on, with the likely fix,
+    when the labels' shape does not fit the predictions' for a metric that compares them
+    value for value (None otherwise: the original error stands)."""
+    true_shape = tuple(getattr(y_true, "shape", ()))
+    pred_shape = tuple(getattr(y_pred, "shape", ()))
+    if "sparse" in metric.name or true_shape == pred_shape or (
+            len(true_shape) == len(pred_shape) - 1 and pred_shape[-1:] == (1,)):
+        return None
+    classes = pred_shape[-1] if pred_shape else None
+    if len(true_shape) == len(pred_shape) - 1 or true_shape[-1:] == (1,) != pred_shape[-1:]:
+        fix = ("The labels look like class ids: use 'sparse_categorical_accuracy' (or "
+               "'accuracy', which picks it from the shapes), a sparse metric such as "
+               "SparseTopKCategoricalAccuracy, or one-hot labels "
+               f"(kerasx.utils.to_categorical(y, {classes})) for metrics of one value per class.")
+    else:
+        fix = ("Give labels of the predictions' shape, or change the size of the last layer.")
+    batchless = lambda shape: (None,) + shape[1:] if shape else shape  # noqa: E731
+    return ValueError(
+        f"Metric {metric.name!r} compares labels with predictions value for value, but "
+        f"received labels of shape {batchless(true_shape)} for predictions of shape "
+        f"{batchless(pred_shape)}. {fix} (The error was: {error})")
 
 
 def _as_list(spec):

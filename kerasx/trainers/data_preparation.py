@@ -90,6 +90,8 @@ class DataPreparation:
             checks.check_labels(loss, target, tuple(pred.shape))
             plan.append((loss, tuple(pred.shape)))
 
+        self._check_metrics_on(slice_rows(y, 0, 2), out)
+
         def check_later(later_y):
             # labels already on the device are not brought back for a check
             for entry, target in zip(plan, compile_loss.per_output(later_y, out)[0]):
@@ -97,6 +99,18 @@ class DataPreparation:
                     checks.check_labels(entry[0], target, entry[1])
 
         self._later_labels_check = check_later
+
+    def _check_metrics_on(self, y, out):
+        """Updates the compiled metrics once with the labels `y` of the two samples that
+        gave `out`, then resets them, so a metric that cannot read these labels fails
+        before the first step instead of after it."""
+        metrics = self._compile_metrics
+        if metrics is None:
+            return
+        try:
+            metrics.update_state(to_device(y), out)
+        finally:
+            metrics.reset_state()
 
     def _stream_checker(self, what):
         """Checks each host batch of a generator / PyDataset: its data for NaN or inf, the

@@ -210,3 +210,40 @@ def test_later_generator_batches_have_their_labels_checked(method):
     if method == "fit":  # the two good batches trained
         assert int(model.optimizer.iterations) == 2
         assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+@pytest.mark.parametrize("metric", ["categorical_accuracy", "binary_accuracy", "auc", "precision"])
+@pytest.mark.parametrize("method", ["fit", "evaluate", "train_on_batch"])
+def test_metrics_that_cannot_read_class_ids_fail_before_training(metric, method):
+    # Keras fails inside the first step on the shapes (or, for categorical_accuracy,
+    # reports 0.0); here the metric is tried on two samples before any step
+    model = _classifier(compile=False)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=[metric])
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"Metric '\w+' compares labels with predictions value "
+                                         r"for value, but received labels of shape \(None,\) for "
+                                         r"predictions of shape \(None, 3\)\. The labels look "
+                                         r"like class ids: use 'sparse_categorical_accuracy'"):
+        getattr(model, method)(X, Y, **({} if method == "train_on_batch" else {"verbose": 0}))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_metric_probe_leaves_no_state_behind():
+    # the probe's update is reset: the metrics count the samples of the call only
+    model = _classifier(compile=False)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=2)])
+    probs = model.predict(X, verbose=0)
+    logs = model.evaluate(X, Y, return_dict=True, verbose=0)
+    np.testing.assert_allclose(logs["accuracy"], np.mean(probs.argmax(axis=1) == Y), rtol=1e-6)
+    top2 = np.argsort(-probs, axis=1)[:, :2]
+    np.testing.assert_allclose(logs["sparse_top_k_categorical_accuracy"],
+                               np.mean((top2 == Y[:, None]).any(axis=1)), rtol=1e-6)
+    for metric in model._compile_metrics.flat_metrics:
+        total, count = (v.numpy() for v in metric.variables)
+        assert count == len(X)
+    # a generator's first batch is probed inside the epoch, after its metrics were reset
+    model.fit(iter([(X, Y), (X, Y)]), verbose=0)
+    for metric in model._compile_metrics.flat_metrics:
+        assert metric.variables[1].numpy() == 2 * len(X)
