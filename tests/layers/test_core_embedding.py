@@ -130,6 +130,12 @@ def test_bad_arguments_and_indices():
     if current().name == "numpy":
         with pytest.raises(ValueError, match=r"index outside \[0, 5\).*input_dim=5"):
             layers.Embedding(5, 2)(np.array([[1, 7]]))
+        # NumPy would read a negative index from the end of the table
+        model = kerasx.Sequential([kerasx.Input((3,)), layers.Embedding(5, 2)])
+        for call in (lambda ids: model(ids), lambda ids: model.predict(ids, verbose=0)):
+            with pytest.raises(ValueError, match=r"negative index -1; indices must be in "
+                                                 r"\[0, 5\).*Use 0 for padding"):
+                call(np.array([[1, -1, 2]]))
 
 
 def test_config_round_trip():
