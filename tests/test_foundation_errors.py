@@ -73,8 +73,9 @@ def test_one_label_per_sample_for_several_output_units(loss):
     # Keras broadcasts the (samples,) labels against (samples, 3) outputs and fails on the
     # shapes inside the loss; here the labels are refused before training, with the fix
     model = _classifier(loss=loss)
-    with pytest.raises(ValueError, match=r"one label per sample \(shape \(20,\)\) for a model "
-                                         r"output of shape \(None, 3\).*\(samples, 3\).*Dense\(1\)"):
+    with pytest.raises(ValueError, match=r"one label per sample \(shape \(20,\)\) for a "
+                                         r"model output of shape \(None, 3\).*\(samples, 3\)"
+                                         r".*Dense\(1\)"):
         model.fit(X, (Y % 2).astype("float32"), verbose=0)
     # a custom loss may take one class id per sample: it is left alone
     custom = _classifier(loss=lambda y_true, y_pred: keras.ops.mean(y_pred, axis=-1) * 0.0)
@@ -84,7 +85,8 @@ def test_one_label_per_sample_for_several_output_units(loss):
 @pytest.mark.parametrize("units, y, pattern", [
     (3, np.where(Y == 2, 7, Y), r"label value of 7.*\[0, 2\].*'sparse_categorical_crossentropy'"),
     (1, Y.astype("float32"), r"'binary_crossentropy' expects labels in \[0, 1\].*from 0.0 to 2.0"),
-    (3, np.eye(2)[Y % 2], r"'categorical_crossentropy' expects one-hot labels of shape \(batch, 3\)"),
+    (3, np.eye(2)[Y % 2],
+     r"'categorical_crossentropy' expects one-hot labels of shape \(batch, 3\)"),
 ], ids=["sparse", "binary", "one_hot"])
 def test_the_crossentropy_alias_checks_labels_as_the_loss_it_becomes(units, y, pattern):
     # "crossentropy" stays a name until the first batch shows which loss it is; the labels

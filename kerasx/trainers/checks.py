@@ -213,9 +213,9 @@ def check_labels(loss, y, y_pred_shape):
         raise ValueError(
             f"Loss {name!r} compares each label with the output unit it belongs to, but "
             f"received one label per sample (shape {y.shape}) for a model output of shape "
-            f"{(None,) + tuple(y_pred_shape[1:])}. Give one target per output unit (labels of shape (samples, "
-            f"{y_pred_shape[-1]})), or make the last layer output one unit (Dense(1)); for class "
-            "ids use sparse_categorical_crossentropy."
+            f"{(None,) + tuple(y_pred_shape[1:])}. Give one target per output unit (labels "
+            f"of shape (samples, {y_pred_shape[-1]})), or make the last layer output one unit "
+            "(Dense(1)); for class ids use sparse_categorical_crossentropy."
         )
     if y_pred_shape and y.ndim >= 2 and len(y_pred_shape) == y.ndim and "sparse" not in name:
         if y.shape[-1] != y_pred_shape[-1] and y_pred_shape[-1] is not None:

@@ -40,8 +40,18 @@ def test_mode_auto_min_and_max():
                   rising, key="val_accuracy") == 2
     assert _drive(keras.callbacks.EarlyStopping(monitor="val_loss", patience=1, mode="max"),
                   rising) == 4
-    with pytest.raises(ValueError, match=r"monitor='val_thing'.*Pass mode='max'.*mode='min'"):
+    with pytest.raises(ValueError, match=r"monitor='val_thing'.*mode='min' to keep the lowest\.$"):
         _drive(keras.callbacks.EarlyStopping(monitor="val_thing"), [1.0], key="val_thing")
+
+
+@pytest.mark.parametrize("monitor, suggestion", [
+    ("val_los", "val_loss"), ("val_acuracy", "val_accuracy"), ("acuracy", "accuracy")])
+def test_a_misspelt_monitor_gets_the_closest_log_key(monitor, suggestion):
+    model = classifier()  # compiled with the "accuracy" metric
+    model.fit(*make_data(8), verbose=0)  # builds the metrics
+    with pytest.raises(ValueError, match=rf"monitor='{monitor}'.*mode='min'.*Did you mean "
+                                         rf"'{suggestion}'\?"):
+        _drive(keras.callbacks.EarlyStopping(monitor=monitor), [1.0], key=monitor, model=model)
 
 
 def test_baseline_must_be_beaten():
