@@ -94,8 +94,8 @@ class MonitorCallback(Callback):
 
 
 def _did_you_mean(model, monitor):
-    """" Did you mean 'val_loss'?" when `monitor` looks like a misspelt log key of `model`
-    (its metrics, with and without `val_`), else ""."""
+    """The hint `" Did you mean 'val_loss'?"` when `monitor` looks like a misspelt log key
+    of `model` (its metrics, with and without `val_`), else `""`."""
     names = {"loss"} | {getattr(m, "name", None) for m in _all_metrics(model)
                         if not isinstance(getattr(m, "metrics", None), (list, tuple))}
     names = {n for n in names if isinstance(n, str)}

@@ -460,10 +460,13 @@ class CompileMetrics:
 def _mismatch_error(metric, y_true, y_pred, error):
     """A `ValueError` naming `metric` and the shapes it failed on, with the likely fix,
     when the labels' shape does not fit the predictions' for a metric that compares them
-    value for value (None otherwise: the original error stands)."""
+    value for value (None otherwise, and for sparse metrics, which take class ids: the
+    original error stands)."""
     true_shape = tuple(getattr(y_true, "shape", ()))
     pred_shape = tuple(getattr(y_pred, "shape", ()))
-    if "sparse" in metric.name or true_shape == pred_shape or (
+    kind = " ".join((metric.name, type(metric).__name__,
+                     getattr(getattr(metric, "_fn", None), "__name__", "")))
+    if "sparse" in kind.lower() or true_shape == pred_shape or (
             len(true_shape) == len(pred_shape) - 1 and pred_shape[-1:] == (1,)):
         return None
     classes = pred_shape[-1] if pred_shape else None
@@ -473,7 +476,7 @@ def _mismatch_error(metric, y_true, y_pred, error):
                "SparseTopKCategoricalAccuracy, or one-hot labels "
                f"(kerasx.utils.to_categorical(y, {classes})) for metrics of one value per class.")
     else:
-        fix = ("Give labels of the predictions' shape, or change the size of the last layer.")
+        fix = "Give labels of the predictions' shape, or change the size of the last layer."
     batchless = lambda shape: (None,) + shape[1:] if shape else shape  # noqa: E731
     return ValueError(
         f"Metric {metric.name!r} compares labels with predictions value for value, but "

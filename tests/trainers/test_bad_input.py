@@ -241,9 +241,18 @@ def test_the_metric_probe_leaves_no_state_behind():
     np.testing.assert_allclose(logs["sparse_top_k_categorical_accuracy"],
                                np.mean((top2 == Y[:, None]).any(axis=1)), rtol=1e-6)
     for metric in model._compile_metrics.flat_metrics:
-        total, count = (v.numpy() for v in metric.variables)
-        assert count == len(X)
+        assert metric.variables[1].numpy() == len(X)  # (total, count)
     # a generator's first batch is probed inside the epoch, after its metrics were reset
     model.fit(iter([(X, Y), (X, Y)]), verbose=0)
     for metric in model._compile_metrics.flat_metrics:
         assert metric.variables[1].numpy() == 2 * len(X)
+
+
+def test_a_renamed_sparse_metric_keeps_its_own_error():
+    # a sparse metric takes class ids: its errors are not put down to the labels' shape
+    model = _classifier(compile=False)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5")])
+    with pytest.raises(ValueError, match=r"^sparse_top_k_categorical_accuracy: k=5 is larger "
+                                         r"than the number of classes \(3\)"):
+        model.fit(X, Y, verbose=0)

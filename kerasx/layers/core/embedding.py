@@ -100,7 +100,7 @@ class Embedding(Layer):
                 inputs = ops.cast(inputs, "int32")
         ids = value_of(inputs)
         # NumPy reads a negative index from the end of the table; refuse it where that costs
-        # no device transfer (a batch of 512 x 256 ids: 0.03 ms)
+        # no device transfer (a batch of 512 x 256 ids: 0.014 ms)
         if is_host_array(ids) and ids.size and ids.min() < 0:
             raise ValueError(
                 f"Embedding layer {self.name!r} received the negative index {ids.min()}; "
