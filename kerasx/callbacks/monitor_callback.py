@@ -1,10 +1,10 @@
 """`MonitorCallback`: the shared logic of callbacks that watch a metric for improvement."""
 
-import difflib
 import math
 import warnings
 
 from kerasx.callbacks.callback import Callback
+from kerasx.utils.suggest import did_you_mean
 
 _UP_WORDS = ("acc", "auc", "cosine", "precision", "recall", "f1", "fbeta", "iou", "r2", "fmeasure",
              "true_positives", "true_negatives", "specificity", "sensitivity")
@@ -74,7 +74,7 @@ class MonitorCallback(Callback):
                     f"{type(self).__name__} received monitor={self.monitor!r} but cannot tell "
                     "whether that metric should be maximized or minimized. Pass mode='max' to "
                     "keep the highest value or mode='min' to keep the lowest."
-                    + _did_you_mean(self.model, self.monitor)
+                    + _monitor_hint(self.model, self.monitor)
                 )
         if direction == "down":
             self.monitor_op = _less
@@ -93,15 +93,13 @@ class MonitorCallback(Callback):
         return self.monitor_op(monitor_value - self.min_delta, reference_value)
 
 
-def _did_you_mean(model, monitor):
+def _monitor_hint(model, monitor):
     """The hint `" Did you mean 'val_loss'?"` when `monitor` looks like a misspelt log key
     of `model` (its metrics, with and without `val_`), else `""`."""
     names = {"loss"} | {getattr(m, "name", None) for m in _all_metrics(model)
                         if not isinstance(getattr(m, "metrics", None), (list, tuple))}
     names = {n for n in names if isinstance(n, str)}
-    keys = sorted(names | {f"val_{n}" for n in names})
-    close = difflib.get_close_matches(monitor, keys, n=1, cutoff=0.8)
-    return f" Did you mean {close[0]!r}?" if close and close[0] != monitor else ""
+    return did_you_mean(monitor, sorted(names | {f"val_{n}" for n in names}), n=1, cutoff=0.8)
 
 
 def _less(a, b):

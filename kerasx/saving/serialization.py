@@ -452,10 +452,9 @@ def _find_class(class_name, config, custom_objects, module_objects, kind):
         if inspect.isclass(found):
             return found
         known.update({k: None for k in dir(imported) if k[:1].isupper()})
-    import difflib
+    from kerasx.utils.suggest import did_you_mean
 
-    close = difflib.get_close_matches(class_name, list(known), n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(class_name, known)
     raise ValueError(
         f"Could not locate class {class_name!r} (module {module!r}) to deserialize a "
         f"{kind}.{hint} If it is a custom class, decorate it with "

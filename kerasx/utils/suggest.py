@@ -3,10 +3,18 @@
 import difflib
 
 
+def did_you_mean(name, known, n=3, cutoff=0.6):
+    """`" Did you mean 'a' or 'b'?"` with the (at most `n`) known names closest to `name`,
+    `""` when none is close enough or `name` is itself known."""
+    close = difflib.get_close_matches(str(name), list(known), n=n, cutoff=cutoff)
+    if not close or name in close:
+        return ""
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?"
+
+
 def unknown_identifier(kind, name, known):
     """A ValueError naming `name`, the closest known names, and the full list."""
-    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(name, known)
     return ValueError(
         f"Unknown {kind}: {name!r}.{hint} Known {kind} names: {sorted(known)}. "
         f"You can also pass {'an' if kind[0] in 'aeiou' else 'a'} {kind} object or a callable."
