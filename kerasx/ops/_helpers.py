@@ -3,6 +3,7 @@
 from kerasx.autodiff.tape import record, tracked
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
+from kerasx.config import floatx
 
 __all__ = ["Tensor", "TensorOps", "current", "namespace", "normalize_axes", "record",
            "relu_of_fresh", "shape_of", "tracked", "value_of", "wrap"]
@@ -36,3 +37,76 @@ def normalize_axes(axis, ndim):
     if isinstance(axis, int):
         axis = (axis,)
     return tuple(sorted(a % ndim for a in axis))
+
+
+# (dtype or Python type of each operand, floatx) -> what `keras_promoted` casts
+_CASTS = {}
+
+
+def keras_promoted(av, bv):
+    """`(av, bv)` cast where Keras's type promotion differs from NumPy's and the array
+    API's: an integer or boolean array meeting a float array takes that float type
+    (NumPy widens int32 and int64 with float32 to float64; the array API refuses the
+    mix), and meeting a Python float the default float type (NumPy: float64). Anything
+    else is left to the namespace. The decision is cached per pair of dtypes."""
+    key = (getattr(av, "dtype", None) or type(av), getattr(bv, "dtype", None) or type(bv),
+           floatx())
+    try:
+        casts = _CASTS[key]
+    except KeyError:
+        casts = _CASTS[key] = _casts_for(*key)
+    if casts is None:
+        return av, bv
+    backend = current()
+    ta, tb = casts
+    if ta is not None:
+        av = backend.xp.astype(av, backend.dtype(ta))
+    if tb is not None:
+        bv = backend.xp.astype(bv, backend.dtype(tb))
+    return av, bv
+
+
+# a Python bool or int is weak (it takes the array's type); a complex is left alone
+_PYTHON_KINDS = {bool: "weak", int: "weak", float: "python float", complex: None}
+
+
+def _casts_for(da, db, default_float):
+    """`(dtype name for a, dtype name for b)` (None: leave it) for `keras_promoted`, or
+    None when neither operand needs a cast."""
+    from kerasx.backends.base import dtype_name
+
+    backend = current()
+
+    def kind(d):
+        if d in _PYTHON_KINDS:
+            return _PYTHON_KINDS[d]
+        if isinstance(d, type):  # any other Python object: not an array
+            return None
+        if backend.isdtype(d, ("integral", "bool")):
+            return "integer array"
+        return "float array" if backend.isdtype(d, "real floating") else None
+
+    ka, kb = kind(da), kind(db)
+    if ka == "integer array" and kb in ("float array", "python float"):
+        casts = (dtype_name(db) if kb == "float array" else default_float), None
+    elif kb == "integer array" and ka in ("float array", "python float"):
+        casts = None, (dtype_name(da) if ka == "float array" else default_float)
+    else:
+        return None
+    # no cast where the namespace reaches that type by itself (NumPy: a bool or uint8
+    # mask times float32), so no extra pass is made
+    target = casts[0] or casts[1]
+    try:
+        natural = backend.xp.result_type(*(1.0 if d is float else d for d in (da, db)))
+    except (TypeError, ValueError):
+        return casts
+    return None if dtype_name(natural) == target else casts
+
+
+def input_like_weights(xv, wv):
+    """The input `xv` of an op with float weights `wv` (a convolution, a recurrent
+    layer): cast to their type when it is an integer array, as Keras's promotion does,
+    where NumPy would compute in float64 (or refuse)."""
+    if getattr(xv, "dtype", None) is getattr(wv, "dtype", None):
+        return xv
+    return keras_promoted(xv, wv)[0]

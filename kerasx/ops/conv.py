@@ -19,7 +19,8 @@ the whole inference forward, bias and ReLU included, with
 import itertools
 import math
 
-from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
+from kerasx.ops._helpers import (Tensor, current, input_like_weights, record, relu_of_fresh,
+                                 tracked, value_of)
 from kerasx.ops.reduction import column_sum
 
 _PADDINGS = ("valid", "same", "causal")
@@ -325,7 +326,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     """
     backend = current()
     xp = backend.xp
-    xv, wv = value_of(inputs), value_of(kernel)
+    wv = value_of(kernel)
+    xv = input_like_weights(value_of(inputs), wv)
     bv = None if bias is None else value_of(bias)
     data_format, groups, strides, dilation, padding = check_conv_arguments(
         xv, wv, strides, padding, data_format, dilation_rate, groups)
@@ -499,7 +501,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     """
     backend = current()
     xp = backend.xp
-    xv, wv = value_of(inputs), value_of(kernel)
+    wv = value_of(kernel)
+    xv = input_like_weights(value_of(inputs), wv)
     bv = None if bias is None else value_of(bias)
     n = len(wv.shape) - 2
     data_format = normalize_data_format(data_format)

@@ -13,7 +13,7 @@ pooling-offset-major row order, so every pass over it is contiguous). Where no k
 takes the call, the two nodes run one after the other.
 """
 
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, input_like_weights, record, tracked, value_of
 from kerasx.ops.batch_norm_pool import batch_norm_max_pool
 from kerasx.ops.conv import (check_conv_arguments, conv, from_channels_last, interior,
                              normalize_padding, normalize_tuple, pad_for_conv, to_channels_last)
@@ -40,7 +40,8 @@ def conv_batch_norm_max_pool(inputs, kernel, bias, scale, offset, epsilon, strid
     """
     backend = current()
     fast = backend.kernel("conv_batch_norm_max_pool")
-    xv, wv = value_of(inputs), value_of(kernel)
+    wv = value_of(kernel)
+    xv = input_like_weights(value_of(inputs), wv)
     checked = check_conv_arguments(xv, wv, strides, padding, data_format, dilation_rate, groups)
     data_format, groups, strides, dilation, padding = checked
     n = len(wv.shape) - 2

@@ -34,7 +34,8 @@ ReLU applied; None to decline) and `conv_avg_pool_blocked_grad(g, saved,
 kernel_shape)` the kernel's and the bias's gradients (None without a bias).
 """
 
-from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
+from kerasx.ops._helpers import (Tensor, current, input_like_weights, record, relu_of_fresh,
+                                 tracked, value_of)
 from kerasx.ops.conv import (add_bias, check_conv_arguments, check_window_fits,
                              conv_forward, conv_kernels, conv_relu_bias_grad, from_channels_last,
                              inference_chunks, inference_forward, interior, normalize_padding,
@@ -50,7 +51,8 @@ class _Conv:
                  groups):
         self.backend = backend = current()
         self.xp = xp = backend.xp
-        xv, self.wv = value_of(inputs), value_of(kernel)
+        self.wv = value_of(kernel)
+        xv = input_like_weights(value_of(inputs), self.wv)
         self.bv = None if bias is None else value_of(bias)
         (self.data_format, self.groups, self.strides, self.dilation,
          padding) = check_conv_arguments(xv, self.wv, strides, padding, data_format,

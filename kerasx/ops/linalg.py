@@ -1,8 +1,8 @@
 """Matrix products: matmul, dot, and the coarse dense (matmul + bias) primitive."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import (Tensor, current, namespace, record, relu_of_fresh, tracked,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, record,
+                                 relu_of_fresh, tracked, value_of)
 from kerasx.ops.nn import relu as relu_node
 from kerasx.ops.reduction import column_sum
 
@@ -11,6 +11,8 @@ def matmul(a, b):
     """Matrix product with NumPy's rules for 1-D operands and batch broadcasting."""
     xp = namespace()
     av, bv = value_of(a), value_of(b)
+    if av.dtype is not bv.dtype:
+        av, bv = keras_promoted(av, bv)
     a2 = av[None, :] if av.ndim == 1 else av
     b2 = bv[:, None] if bv.ndim == 1 else bv
     out2 = a2 @ b2
@@ -52,6 +54,8 @@ def dense(x, kernel, bias=None, relu=False):
     backend = current()
     xp = backend.xp
     xv, wv = value_of(x), value_of(kernel)
+    if xv.dtype is not wv.dtype:  # integer inputs take the kernel's type, as in Keras
+        xv, wv = keras_promoted(xv, wv)
     bv = None if bias is None else value_of(bias)
     lead = tuple(xv.shape[:-1])
     x2 = xv if len(lead) == 1 else xp.reshape(xv, (-1, xv.shape[-1]))

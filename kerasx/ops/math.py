@@ -1,13 +1,17 @@
 """Elementwise arithmetic with VJP rules beside each forward."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import Tensor, current, namespace, record, shape_of, tracked, value_of
+from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, record, shape_of,
+                                 tracked, value_of)
 
 
 def _binary(a, b, forward, vjp_a, vjp_b):
-    """Runs a broadcasting binary op; vjp_* map (xp, g, av, bv, out) to the input grad."""
+    """Runs a broadcasting binary op; vjp_* map (xp, g, av, bv, out) to the input grad.
+    Operands of different types follow Keras's promotion (`keras_promoted`)."""
     xp = namespace()
     av, bv = value_of(a), value_of(b)
+    if getattr(av, "dtype", None) is not getattr(bv, "dtype", None):
+        av, bv = keras_promoted(av, bv)
     out = forward(xp, av, bv)
     if not tracked(a, b):
         return Tensor(out)

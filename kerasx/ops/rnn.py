@@ -26,7 +26,7 @@ Every op returns `(outputs, *final_states)` with `outputs` of shape
 """
 
 from kerasx.autodiff.tape import record_multi
-from kerasx.ops._helpers import Tensor, current, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, input_like_weights, tracked, value_of
 from kerasx.ops.reduction import column_sum
 
 
@@ -398,6 +398,7 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
     backend = current()
     xp = backend.xp
     xv, wv, rv, bv = (_native(backend, a) for a in (inputs, kernel, recurrent_kernel, bias))
+    xv = input_like_weights(xv, wv)
     if len(xv.shape) != 3:
         raise ValueError(
             f"{name} expects inputs of shape (batch, timesteps, features), received shape "
