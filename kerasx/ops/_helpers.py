@@ -49,8 +49,8 @@ def keras_promoted(av, bv):
     (NumPy widens int32 and int64 with float32 to float64; the array API refuses the
     mix), and meeting a Python float the default float type (NumPy: float64). Anything
     else is left to the namespace. The decision is cached per pair of dtypes."""
-    key = (getattr(av, "dtype", None) or type(av), getattr(bv, "dtype", None) or type(bv),
-           floatx())
+    da, db = getattr(av, "dtype", None), getattr(bv, "dtype", None)
+    key = (type(av) if da is None else da, type(bv) if db is None else db, floatx())
     try:
         casts = _CASTS[key]
     except KeyError:
