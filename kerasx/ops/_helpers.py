@@ -110,3 +110,16 @@ def input_like_weights(xv, wv):
     if getattr(xv, "dtype", None) is getattr(wv, "dtype", None):
         return xv
     return keras_promoted(xv, wv)[0]
+
+
+def as_float_operand(xv):
+    """`xv` for an op whose result is a float function of it (a square root, a logarithm,
+    a mean, a true division): an integer or boolean array as `floatx`, as Keras reads it
+    (NumPy computes in float64); a float array or a Python number as it is."""
+    dtype = getattr(xv, "dtype", None)
+    if dtype is None:
+        return xv
+    backend = current()
+    if backend.isdtype(dtype, ("integral", "bool")):
+        return backend.xp.astype(xv, backend.dtype(floatx()))
+    return xv

@@ -1,8 +1,8 @@
 """Elementwise arithmetic with VJP rules beside each forward."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, record, shape_of,
-                                 tracked, value_of)
+from kerasx.ops._helpers import (Tensor, as_float_operand, current, keras_promoted, namespace,
+                                 record, shape_of, tracked, value_of)
 
 
 def _binary(a, b, forward, vjp_a, vjp_b):
@@ -26,10 +26,14 @@ def _binary(a, b, forward, vjp_a, vjp_b):
     return record(out, (a, b), vjp)
 
 
-def _unary(x, forward, grad):
-    """Runs an elementwise op; `grad(xp, g, xv, out)` is its VJP."""
+def _unary(x, forward, grad, floating=False):
+    """Runs an elementwise op; `grad(xp, g, xv, out)` is its VJP. A `floating` op (a
+    float function: square root, exponential, logarithm...) reads an integer input as
+    `floatx`, as Keras does."""
     xp = namespace()
     xv = value_of(x)
+    if floating:
+        xv = as_float_operand(xv)
     out = forward(xp, xv)
     if not tracked(x):
         return Tensor(out)
@@ -62,7 +66,9 @@ def multiply(a, b):
 
 
 def divide(a, b):
-    return _binary(a, b, lambda xp, x, y: x / y,
+    """`a / b`; two integer operands divide as `floatx`, as in Keras (NumPy: float64)."""
+    return _binary(as_float_operand(value_of(a)) if not tracked(a) else a, b,
+                   lambda xp, x, y: x / y,
                    lambda xp, g, x, y, o: g / y, lambda xp, g, x, y, o: -g * o / y)
 
 
@@ -127,23 +133,28 @@ def square(x):
 
 
 def sqrt(x):
-    return _unary(x, lambda xp, v: xp.sqrt(v), lambda xp, g, v, o: 0.5 * g / o)
+    return _unary(x, lambda xp, v: xp.sqrt(v), lambda xp, g, v, o: 0.5 * g / o,
+                  floating=True)
 
 
 def exp(x):
-    return _unary(x, lambda xp, v: xp.exp(v), lambda xp, g, v, o: g * o)
+    return _unary(x, lambda xp, v: xp.exp(v), lambda xp, g, v, o: g * o,
+                  floating=True)
 
 
 def expm1(x):
-    return _unary(x, lambda xp, v: xp.expm1(v), lambda xp, g, v, o: g * (o + 1.0))
+    return _unary(x, lambda xp, v: xp.expm1(v), lambda xp, g, v, o: g * (o + 1.0),
+                  floating=True)
 
 
 def log(x):
-    return _unary(x, lambda xp, v: xp.log(v), lambda xp, g, v, o: g / v)
+    return _unary(x, lambda xp, v: xp.log(v), lambda xp, g, v, o: g / v,
+                  floating=True)
 
 
 def log1p(x):
-    return _unary(x, lambda xp, v: xp.log1p(v), lambda xp, g, v, o: g / (v + 1.0))
+    return _unary(x, lambda xp, v: xp.log1p(v), lambda xp, g, v, o: g / (v + 1.0),
+                  floating=True)
 
 
 def abs(x):
@@ -155,15 +166,18 @@ def sign(x):
 
 
 def sin(x):
-    return _unary(x, lambda xp, v: xp.sin(v), lambda xp, g, v, o: g * xp.cos(v))
+    return _unary(x, lambda xp, v: xp.sin(v), lambda xp, g, v, o: g * xp.cos(v),
+                  floating=True)
 
 
 def cos(x):
-    return _unary(x, lambda xp, v: xp.cos(v), lambda xp, g, v, o: -g * xp.sin(v))
+    return _unary(x, lambda xp, v: xp.cos(v), lambda xp, g, v, o: -g * xp.sin(v),
+                  floating=True)
 
 
 def reciprocal(x):
-    return _unary(x, lambda xp, v: 1.0 / v, lambda xp, g, v, o: -g * o * o)
+    return _unary(x, lambda xp, v: 1.0 / v, lambda xp, g, v, o: -g * o * o,
+                  floating=True)
 
 
 def clip(x, x_min, x_max):
@@ -176,6 +190,8 @@ def where(condition, x1, x2):
     """Elementwise `x1 if condition else x2`; gradients flow to the chosen side."""
     xp = namespace()
     c, a, b = value_of(condition), value_of(x1), value_of(x2)
+    if getattr(a, "dtype", None) is not getattr(b, "dtype", None):
+        a, b = keras_promoted(a, b)
     out = xp.where(c, a, b)
     if not tracked(x1, x2):
         return Tensor(out)

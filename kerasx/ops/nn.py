@@ -86,7 +86,8 @@ def _stable_sigmoid(xp, v):
 
 
 def tanh(x):
-    return _unary(x, lambda xp, v: xp.tanh(v), lambda xp, g, v, o: g * (1.0 - o * o))
+    return _unary(x, lambda xp, v: xp.tanh(v), lambda xp, g, v, o: g * (1.0 - o * o),
+                  floating=True)
 
 
 def softplus(x):

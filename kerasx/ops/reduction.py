@@ -1,7 +1,7 @@
 """Reductions with VJP rules beside each forward."""
 
-from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, tracked,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
+                                 record, tracked, value_of)
 
 
 def _expand_back(xp, g, axes, keepdims, shape):
@@ -51,7 +51,7 @@ def sum(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     backend = current()
     xp = backend.xp
-    xv = value_of(x)
+    xv = as_float_operand(value_of(x))  # the mean of integers is a floatx, as in Keras
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
     count = 1

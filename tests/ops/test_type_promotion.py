@@ -124,3 +124,41 @@ def test_a_model_predicts_float32_from_integer_features():
     pred = model.predict(x, verbose=0)
     assert pred.dtype == np.float32
     np.testing.assert_allclose(pred, model.predict(x.astype("float32"), verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("op, reference", [
+    ("sqrt", np.sqrt), ("exp", np.exp), ("expm1", np.expm1), ("log", np.log),
+    ("log1p", np.log1p), ("sin", np.sin), ("cos", np.cos), ("tanh", np.tanh),
+    ("reciprocal", np.reciprocal)])
+@pytest.mark.parametrize("int_dtype", ["int32", "int64", "uint8", "bool"])
+def test_float_functions_read_integers_as_the_default_float_type(op, reference, int_dtype):
+    x = rng.integers(1, 5, (2, 3)).astype(int_dtype)
+    out = getattr(ops, op)(ops.convert_to_tensor(x))
+    assert _dtype(out) == "float32"
+    np.testing.assert_allclose(_np(out), reference(x.astype("float64")), rtol=2e-6)
+    # floats keep their type
+    assert _dtype(getattr(ops, op)(ops.convert_to_tensor(x.astype("float64")))) == "float64"
+
+
+@pytest.mark.parametrize("int_dtype", ["int32", "int64", "bool"])
+def test_means_and_true_division_of_integers_are_float32(int_dtype):
+    x = rng.integers(0, 7, (4, 5)).astype(int_dtype)
+    t = ops.convert_to_tensor(x)
+    wide = x.astype("float64")
+    for name, out, expected in (("mean", ops.mean(t), wide.mean()),
+                                ("mean over an axis", ops.mean(t, axis=0), wide.mean(axis=0)),
+                                ("var", ops.var(t), wide.var()), ("std", ops.std(t), wide.std())):
+        assert _dtype(out) == "float32", name
+        np.testing.assert_allclose(_np(out), expected, rtol=1e-6, err_msg=name)
+    if int_dtype != "bool":
+        out = ops.divide(t, ops.convert_to_tensor(x + 1))
+        assert _dtype(out) == "float32"
+        np.testing.assert_allclose(_np(out), wide / (wide + 1), rtol=1e-6)
+
+
+def test_where_between_integers_and_floats_is_float32():
+    cond = ops.convert_to_tensor(np.array([True, False, True]))
+    out = ops.where(cond, ops.convert_to_tensor(np.array([1, 2, 3], dtype="int64")),
+                    ops.convert_to_tensor(np.array([0.5, 0.25, 0.125], dtype="float32")))
+    assert _dtype(out) == "float32"
+    np.testing.assert_array_equal(_np(out), np.array([1.0, 0.25, 3.0], dtype="float32"))
