@@ -1,7 +1,7 @@
 """Array creation and manipulation (reshape, transpose, concatenate, take, ...)."""
 
-from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, shape_of,
-                                 tracked, value_of)
+from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, normalize_axes,
+                                 record, shape_of, tracked, value_of)
 
 
 def convert_to_tensor(x, dtype=None):
@@ -164,6 +164,12 @@ def concatenate(xs, axis=-1):
     backend = current()
     xp = backend.xp
     values = [value_of(x) for x in xs]
+    if len({getattr(v, "dtype", None) for v in values}) > 1:
+        # integers joined with floats take the float type, as in Keras (NumPy: float64
+        # for int32 / int64 with float32)
+        floats = [v for v in values if backend.isdtype(v.dtype, "real floating")]
+        if floats:
+            values = [v if v is floats[0] else keras_promoted(v, floats[0])[0] for v in values]
     # a backend may copy whole rows of contiguous inputs (None to decline)
     fast = backend.kernel("concat") if values else None
     out = None if fast is None else fast(values, axis)

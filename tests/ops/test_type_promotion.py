@@ -162,3 +162,17 @@ def test_where_between_integers_and_floats_is_float32():
                     ops.convert_to_tensor(np.array([0.5, 0.25, 0.125], dtype="float32")))
     assert _dtype(out) == "float32"
     np.testing.assert_array_equal(_np(out), np.array([1.0, 0.25, 3.0], dtype="float32"))
+
+
+def test_concatenating_integers_with_floats_gives_the_float_type():
+    ints = ops.convert_to_tensor(np.array([[1, 2]], dtype="int64"))
+    floats = ops.convert_to_tensor(np.array([[0.5]], dtype="float32"))
+    out = ops.concatenate([ints, floats], axis=-1)
+    assert _dtype(out) == "float32"
+    np.testing.assert_array_equal(_np(out), np.array([[1.0, 2.0, 0.5]], dtype="float32"))
+    # a Concatenate layer of an integer and a float input, as a tabular model has
+    a = keras.Input((2,), dtype="int32")
+    b = keras.Input((1,))
+    model = keras.Model([a, b], keras.layers.Concatenate()([a, b]))
+    assert model([np.array([[1, 2]], dtype="int32"),
+                  np.array([[0.5]], dtype="float32")]).dtype == "float32"
