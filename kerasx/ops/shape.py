@@ -167,7 +167,8 @@ def concatenate(xs, axis=-1):
     if len({getattr(v, "dtype", None) for v in values}) > 1:
         # integers joined with floats take the float type, as in Keras (NumPy: float64
         # for int32 / int64 with float32)
-        floats = [v for v in values if backend.isdtype(v.dtype, "real floating")]
+        floats = [v for v in values if getattr(v, "dtype", None) is not None
+                  and backend.isdtype(v.dtype, "real floating")]
         if floats:
             values = [v if v is floats[0] else keras_promoted(v, floats[0])[0] for v in values]
     # a backend may copy whole rows of contiguous inputs (None to decline)
