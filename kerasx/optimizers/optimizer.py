@@ -109,6 +109,8 @@ class Optimizer:
             return learning_rate
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
             try:
+                if isinstance(learning_rate, (str, bytes)):  # float() would read "0.1"
+                    raise TypeError
                 learning_rate = float(value_of(learning_rate))
             except (TypeError, ValueError):
                 raise ValueError(

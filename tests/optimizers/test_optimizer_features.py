@@ -185,6 +185,7 @@ def test_unknown_name_suggests():
     (lambda: optimizers.SGD(clipnorm=1.0, clipvalue=1.0), "Only one of `clipnorm`"),
     (lambda: optimizers.SGD(learning_rate=-1.0), "must be >= 0"),
     (lambda: optimizers.SGD(learning_rate="fast"), "should be a float"),
+    (lambda: optimizers.SGD(learning_rate="0.1"), r"should be a float.*'0\.1'"),  # as Keras
     (lambda: optimizers.SGD(lr=0.1), r"use `learning_rate=0.1`"),
     (lambda: optimizers.Adam(betas=(0.9, 0.99)), r"not recognized by Adam: \['betas'\]"),
     (lambda: optimizers.SGD(momentum=1.5), "momentum` must be a float between"),
