@@ -67,8 +67,9 @@ def multiply(a, b):
 
 def divide(a, b):
     """`a / b`; two integer operands divide as `floatx`, as in Keras (NumPy: float64)."""
-    return _binary(as_float_operand(value_of(a)) if not tracked(a) else a, b,
-                   lambda xp, x, y: x / y,
+    if not tracked(a):  # a tracked dividend is a float already
+        a = as_float_operand(value_of(a))
+    return _binary(a, b, lambda xp, x, y: x / y,
                    lambda xp, g, x, y, o: g / y, lambda xp, g, x, y, o: -g * o / y)
 
 

@@ -109,15 +109,18 @@ class Optimizer:
             return learning_rate
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
             try:
-                if isinstance(learning_rate, (str, bytes)):  # float() would read "0.1"
-                    raise TypeError
-                learning_rate = float(value_of(learning_rate))
+                # a string is refused, as in Keras, though float() would read "0.1"
+                value = None if isinstance(learning_rate, (str, bytes)) else float(
+                    value_of(learning_rate))
             except (TypeError, ValueError):
+                value = None
+            if value is None:
                 raise ValueError(
                     "Argument `learning_rate` should be a float, a LearningRateSchedule or a "
                     "callable returning the learning rate. Received: "
                     f"learning_rate={learning_rate!r}."
-                ) from None
+                )
+            learning_rate = value
         if learning_rate < 0:
             raise ValueError(
                 f"`learning_rate` must be >= 0. Received: learning_rate={learning_rate}.")
