@@ -10,14 +10,26 @@
 
 __version__ = "0.1.0"
 
-from kerasx import (activations, backends, callbacks, config, constraints, initializers, layers,
-                    losses, metrics, models, ops, optimizers, regularizers, saving, utils)
+from kerasx import (activations, backend, backends, callbacks, config, constraints, initializers,
+                    layers, losses, metrics, models, ops, optimizers, random, regularizers, saving,
+                    utils)
 from kerasx.autodiff import GradientTape, Variable
-from kerasx.layers import Input, InputSpec, Layer
+from kerasx.initializers import Initializer
+from kerasx.layers import Input, InputSpec, KerasTensor, Layer
+from kerasx.losses import Loss
+from kerasx.metrics import Metric
 from kerasx.models import Model, Sequential
+from kerasx.optimizers import Optimizer
+from kerasx.regularizers import Regularizer
 
-backend = config
 
-__all__ = ["GradientTape", "Input", "InputSpec", "Layer", "Model", "Sequential", "Variable", "activations",
-           "backends", "callbacks", "config", "constraints", "initializers", "layers", "losses",
-           "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils"]
+def version():
+    """The version of kerasx, as `keras.version()`."""
+    return __version__
+
+
+__all__ = ["GradientTape", "Initializer", "Input", "InputSpec", "KerasTensor", "Layer", "Loss",
+           "Metric", "Model", "Optimizer", "Regularizer", "Sequential", "Variable", "activations",
+           "backend", "backends", "callbacks", "config", "constraints", "initializers", "layers",
+           "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
+           "utils", "version"]

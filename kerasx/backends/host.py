@@ -101,3 +101,8 @@ def load_arrays(path):
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
         raise ValueError(f"{os.fspath(path)!r} is not a readable .npz archive of numeric "
                          f"arrays ({e}).") from None
+
+
+def full(shape, value, dtype):
+    """A NumPy array of `shape` filled with `value`."""
+    return np.full(shape, value, dtype=dtype)

@@ -134,6 +134,39 @@ class RandomGenerator:
         """A host permutation of `range(n)` (batch order is decided on the host)."""
         return self._host(seed).permutation(n)
 
+    def integers(self, shape, minval, maxval, dtype="int32", seed=None):
+        """Integers drawn uniformly from `[minval, maxval)`."""
+        out = self._host(seed).integers(int(minval), int(maxval), size=tuple(shape))
+        return self._put(out, dtype)
+
+    def gamma(self, shape, alpha, dtype=None, seed=None):
+        """Gamma-distributed values of shape parameter `alpha` (scale 1)."""
+        alpha = self.backend.to_numpy(alpha)
+        return self._put(self._host(seed).gamma(alpha, size=tuple(shape)), dtype)
+
+    def beta(self, shape, alpha, beta, dtype=None, seed=None):
+        """Beta-distributed values of parameters `alpha` and `beta`."""
+        a, b = self.backend.to_numpy(alpha), self.backend.to_numpy(beta)
+        return self._put(self._host(seed).beta(a, b, size=tuple(shape)), dtype)
+
+    def binomial(self, shape, counts, probabilities, dtype=None, seed=None):
+        """Successes out of `counts` trials of success probability `probabilities`."""
+        n = np.rint(self.backend.to_numpy(counts)).astype(np.int64)  # counts may be floats
+        p = self.backend.to_numpy(probabilities)
+        return self._put(self._host(seed).binomial(n, p, size=tuple(shape)), dtype)
+
+    def categorical(self, logits, num_samples, dtype="int32", seed=None):
+        """`num_samples` class ids per row of `logits` (batch, classes), each drawn with
+        the probability `softmax(logits)` gives it, by inverting the cumulative
+        probabilities in float64 on the host."""
+        z = self.backend.to_numpy(logits).astype(np.float64)
+        z = z - z.max(axis=-1, keepdims=True)
+        cumulative = np.cumsum(np.exp(z), axis=-1)
+        cumulative /= cumulative[:, -1:]
+        draws = self._host(seed).random((z.shape[0], int(num_samples)))
+        ids = (draws[:, :, None] >= cumulative[:, None, :-1]).sum(axis=-1)
+        return self._put(ids, dtype)
+
 
 def _floatx():
     from kerasx.config import floatx

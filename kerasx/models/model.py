@@ -154,6 +154,15 @@ class Model(Trainer, Layer):
 
         return load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def to_json(self, **kwargs):
+        """The model's architecture (no weights) as a JSON string, in Keras 3's format;
+        `kerasx.models.model_from_json` builds it again. `kwargs` go to `json.dumps`."""
+        import json
+
+        from kerasx.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 

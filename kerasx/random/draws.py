@@ -1,0 +1,130 @@
+"""The `keras.random` functions: draws from the backend's generator as Tensors.
+
+`seed` is None (the global generator, seeded by `kerasx.utils.set_random_seed`),
+an integer (the same numbers at every call) or a `SeedGenerator` (new numbers
+at every call, the same sequence for the same seed). The numbers are drawn on
+the host, so a seed gives the same values on every backend.
+"""
+
+from kerasx.backends import current
+from kerasx.random.seed_generator import draw_seed
+
+
+def _shape(shape):
+    try:
+        dims = tuple(int(d) for d in shape)
+    except TypeError:
+        raise ValueError(f"`shape` must be a tuple of integers, received {shape!r}.") from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"`shape` must hold non-negative sizes, received {shape!r}.")
+    return dims
+
+
+def _float_dtype(dtype, fn):
+    from kerasx.backends.base import dtype_name
+    from kerasx.config import floatx
+
+    name = floatx() if dtype is None else dtype_name(dtype)
+    if not name.startswith("float"):
+        raise ValueError(f"keras.random.{fn} draws floating-point values; received "
+                         f"dtype={dtype!r}. Pass a float dtype such as 'float32'.")
+    return name
+
+
+def _tensor(value):
+    from kerasx.autodiff.tensor import Tensor
+
+    return Tensor(value)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Values from a normal distribution."""
+    dtype = _float_dtype(dtype, "normal")
+    return _tensor(current().rng.normal(_shape(shape), mean=float(mean), stddev=float(stddev),
+                                        dtype=dtype, seed=draw_seed(seed)))
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Values drawn uniformly from `[minval, maxval)`."""
+    dtype = _float_dtype(dtype, "uniform")
+    return _tensor(current().rng.uniform(_shape(shape), minval=float(minval),
+                                         maxval=float(maxval), dtype=dtype,
+                                         seed=draw_seed(seed)))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal values redrawn until they lie within two standard deviations of `mean`."""
+    dtype = _float_dtype(dtype, "truncated_normal")
+    return _tensor(current().rng.truncated_normal(_shape(shape), mean=float(mean),
+                                                  stddev=float(stddev), dtype=dtype,
+                                                  seed=draw_seed(seed)))
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Integers drawn uniformly from `[minval, maxval)`."""
+    if int(maxval) <= int(minval):
+        raise ValueError(f"keras.random.randint needs minval < maxval, received "
+                         f"minval={minval!r}, maxval={maxval!r}.")
+    return _tensor(current().rng.integers(_shape(shape), minval, maxval, dtype=dtype,
+                                          seed=draw_seed(seed)))
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Values from a gamma distribution of shape `alpha` and scale 1."""
+    dtype = _float_dtype(dtype, "gamma")
+    return _tensor(current().rng.gamma(_shape(shape), _host_value(alpha), dtype=dtype,
+                                       seed=draw_seed(seed)))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Values from a beta distribution of parameters `alpha` and `beta`."""
+    dtype = _float_dtype(dtype, "beta")
+    return _tensor(current().rng.beta(_shape(shape), _host_value(alpha), _host_value(beta),
+                                      dtype=dtype, seed=draw_seed(seed)))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Successes in `counts` trials of success probability `probabilities` (as floats)."""
+    dtype = _float_dtype(dtype, "binomial")
+    return _tensor(current().rng.binomial(_shape(shape), _host_value(counts),
+                                          _host_value(probabilities), dtype=dtype,
+                                          seed=draw_seed(seed)))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """`num_samples` class ids for each row of `logits` (batch, classes), class `j`
+    drawn with probability `softmax(logits)[j]`; returns (batch, num_samples)."""
+    value = _host_value(logits)
+    if len(getattr(value, "shape", ())) != 2:
+        raise ValueError(f"keras.random.categorical expects logits of shape (batch, classes), "
+                         f"received shape {tuple(getattr(value, 'shape', ()))}.")
+    return _tensor(current().rng.categorical(value, int(num_samples), dtype=dtype,
+                                             seed=draw_seed(seed)))
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zeroes entries of `inputs` with probability `rate` and scales the rest by
+    `1 / (1 - rate)`; `noise_shape` (None entries: the input's size) shares a mask
+    along axes of size 1. Differentiable in `inputs`."""
+    from kerasx import ops
+
+    if not 0.0 <= float(rate) < 1.0:
+        raise ValueError(f"keras.random.dropout expects 0 <= rate < 1, received rate={rate!r}.")
+    return ops.dropout(inputs, float(rate), noise_shape=noise_shape, seed=draw_seed(seed))
+
+
+def shuffle(x, axis=0, seed=None):
+    """`x` with its entries along `axis` in a random order. Differentiable in `x`."""
+    from kerasx import ops
+
+    size = ops.shape(x)[axis]
+    order = current().rng.permutation(size, seed=draw_seed(seed))
+    return ops.take(x, current().asarray(order), axis=axis)
+
+
+def _host_value(value):
+    """A backend array for a parameter given as a Tensor, array, list or number."""
+    from kerasx.ops._helpers import value_of
+
+    value = value_of(value)
+    return value if current().is_native(value) else current().asarray(value)

@@ -1,0 +1,68 @@
+"""`SeedGenerator`: a seed that gives a new, repeatable stream of numbers at every draw."""
+
+import random as _python_random
+
+
+class SeedGenerator:
+    """A stateful seed for the `kerasx.random` functions and custom layers.
+
+    Each draw that receives the generator advances it, so two draws give
+    different numbers, while two generators made with the same `seed` give
+    the same sequence of draws. With `seed=None`, the seed is taken from
+    Python's `random` module, which `kerasx.utils.set_random_seed` seeds.
+
+        class Sampling(keras.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.seed_generator = keras.random.SeedGenerator(1337)
+
+            def call(self, inputs):
+                mean, log_var = inputs
+                eps = keras.random.normal(keras.ops.shape(mean), seed=self.seed_generator)
+                return mean + keras.ops.exp(0.5 * log_var) * eps
+    """
+
+    def __init__(self, seed=None, name=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"SeedGenerator got unexpected arguments {sorted(kwargs)}; "
+                            "it takes `seed` and `name`.")
+        if seed is None:
+            seed = _python_random.randint(1, 10 ** 9)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"SeedGenerator expects an integer seed or None, received {seed!r}.")
+        self.seed = seed
+        self.name = name or "seed_generator"
+        self.draws = 0
+
+    def next(self):
+        """The seed of the next draw: `[seed, n]` for the n-th draw."""
+        self.draws += 1
+        return [self.seed, self.draws]
+
+    @property
+    def state(self):
+        """`(seed, draws so far)`, as Keras's two-entry state."""
+        return (self.seed, self.draws)
+
+    def get_config(self):
+        return {"seed": self.seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<SeedGenerator name={self.name!r} seed={self.seed} draws={self.draws}>"
+
+
+def draw_seed(seed):
+    """The seed one draw uses: None (the global generator), an int (the same numbers
+    at every call) or the next seed of a `SeedGenerator`."""
+    if seed is None:
+        return None
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    raise ValueError(f"`seed` must be None, an integer or a keras.random.SeedGenerator, "
+                     f"received {seed!r} of type {type(seed).__name__}.")
