@@ -1,5 +1,6 @@
 """Models: `Model`, `Sequential`, functional models, and loading saved ones."""
 
+from kerasx.models.cloning import clone_model
 from kerasx.models.functional import Functional
 from kerasx.models.model import Model
 from kerasx.models.sequential import Sequential
@@ -34,10 +35,3 @@ def model_from_json(json_string, custom_objects=None):
         raise ValueError(f"model_from_json expects the string `model.to_json()` returns; "
                          f"it could not be read as JSON ({e}).") from None
     return deserialize_keras_object(config, custom_objects=custom_objects)
-
-
-def clone_model(model):
-    """A new model with the same architecture and freshly initialized weights."""
-    from kerasx.saving.serialization import deserialize_keras_object, serialize_keras_object
-
-    return deserialize_keras_object(serialize_keras_object(model))
