@@ -214,3 +214,27 @@ def test_masking_propagates_through_a_sequential_model():
     seq, _ = reference("simple_rnn", x, kernel, rkernel, bias, mask=MASK)
     _, finals = reference("simple_rnn", seq, rkernel[:, :2], rkernel, bias, mask=MASK)
     np.testing.assert_allclose(to_numpy(got), finals[0], rtol=1e-10)
+
+
+@kerasx.saving.register_keras_serializable(package="wrapper_tests")
+class _Doubled(layers.Wrapper):
+    def call(self, x):
+        return 2.0 * self.layer(x)
+
+
+def test_a_custom_wrapper_owns_its_layers_weights_and_saves(tmp_path):
+    wrapper = _Doubled(layers.Dense(3, name="inner"))
+    model = kerasx.Sequential([kerasx.Input((4,)), wrapper])
+    assert [w.path for w in wrapper.weights] == [w.path for w in wrapper.layer.weights]
+    assert len(model.trainable_weights) == 2 and isinstance(wrapper, layers.Wrapper)
+    assert isinstance(layers.TimeDistributed(layers.Dense(2)), layers.Wrapper)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    kernel, bias = (np.asarray(w, dtype="float64") for w in wrapper.layer.get_weights())
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2.0 * (x @ kernel + bias), rtol=1e-5)
+    path = tmp_path / "wrapped.keras"
+    model.save(path)
+    loaded = kerasx.models.load_model(path)
+    assert type(loaded.layers[0]) is _Doubled and loaded.layers[0].layer.name == "inner"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="_Doubled expects a kerasx Layer instance"):
+        _Doubled("dense")

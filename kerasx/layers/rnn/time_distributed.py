@@ -3,10 +3,11 @@
 __all__ = ["TimeDistributed"]
 
 from kerasx import ops
-from kerasx.layers.layer import Layer, _call_signature
+from kerasx.layers.core.wrapper import Wrapper
+from kerasx.layers.layer import _call_signature
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies `layer` to every temporal slice of the input, with shared weights.
 
     The time axis is folded into the batch axis, so the wrapped layer runs once
@@ -23,12 +24,7 @@ class TimeDistributed(Layer):
     """
 
     def __init__(self, layer, **kwargs):
-        if not isinstance(layer, Layer):
-            raise ValueError(
-                "TimeDistributed expects a kerasx Layer instance (e.g. Dense(8)), received "
-                f"{layer!r} of type {type(layer).__name__}.")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     @staticmethod
@@ -71,16 +67,3 @@ class TimeDistributed(Layer):
         folded = ops.reshape(inputs, (batch * steps,) + shape[2:])
         outputs = self.layer.call(folded, **kwargs)
         return ops.reshape(outputs, (batch, steps) + tuple(outputs.shape[1:]))
-
-    def get_config(self):
-        from kerasx.saving.serialization import serialize_keras_object
-
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from kerasx.saving.serialization import deserialize_keras_object
-
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects=custom_objects)
-        return cls(**config)
