@@ -1,5 +1,6 @@
-"""Utilities: seeding, label encoding, sequence padding, normalization, data containers,
-progress and plots; the serialization helpers under their `keras.utils` names."""
+"""Utilities: seeding, label encoding, sequence padding, time-series windows, normalization,
+data containers, progress and plots; the serialization helpers under their `keras.utils`
+names."""
 
 from kerasx.saving.serialization import (CustomObjectScope, custom_object_scope,
                                          deserialize_keras_object, get_custom_objects,
@@ -13,10 +14,11 @@ from kerasx.utils.progbar import Progbar
 from kerasx.utils.py_dataset import PyDataset, Sequence
 from kerasx.utils.seeding import clear_session, set_random_seed
 from kerasx.utils.sequences import pad_sequences
+from kerasx.utils.timeseries import timeseries_dataset_from_array
 
 __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "atomic_write",
            "clear_session", "custom_object_scope", "deserialize_keras_object",
            "get_custom_objects", "get_registered_name", "get_registered_object", "normalize",
            "pack_x_y_sample_weight", "pad_sequences", "plot_history",
            "register_keras_serializable", "serialize_keras_object", "set_random_seed",
-           "to_categorical", "unpack_x_y_sample_weight"]
+           "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight"]
