@@ -1,10 +1,23 @@
-"""Global configuration: float type, fuzz factor, image layout and backend name."""
+"""Global configuration: float type, fuzz factor, image layout, backend name, layer
+fusion, limits on epochs and steps for quick runs, and where progress is written."""
+
+import os
+
+from kerasx.utils.messages import (disable_interactive_logging, enable_interactive_logging,
+                                   is_interactive_logging_enabled)
+
+__all__ = ["backend", "disable_interactive_logging", "enable_interactive_logging",
+           "enable_unsafe_deserialization", "epsilon", "floatx", "image_data_format",
+           "is_interactive_logging_enabled", "layer_fusion", "max_epochs", "max_steps_per_epoch",
+           "set_epsilon", "set_floatx", "set_image_data_format", "set_layer_fusion",
+           "set_max_epochs", "set_max_steps_per_epoch"]
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _FLOAT_TYPES = ("float32", "float64")
 _LAYER_FUSION = True
+_LIMITS = {"epochs": None, "steps_per_epoch": None}
 
 
 def floatx():
@@ -78,3 +91,52 @@ def enable_unsafe_deserialization():
     from kerasx.saving.serialization import enable_unsafe_deserialization as enable
 
     enable()
+
+
+def max_epochs():
+    """The cap on the epochs of every `fit` (None: no cap), set by `set_max_epochs` or
+    the environment variable `KERASX_MAX_EPOCHS`."""
+    return _LIMITS["epochs"]
+
+
+def set_max_epochs(max_epochs):
+    """Caps the epochs of every `fit` at `max_epochs` (None removes the cap): a quick
+    run of a script without editing it. `fit` warns when it cuts a run short."""
+    _LIMITS["epochs"] = _limit("max_epochs", max_epochs)
+
+
+def max_steps_per_epoch():
+    """The cap on the batches of one epoch of `fit`, `evaluate` and `predict` (None: no
+    cap), set by `set_max_steps_per_epoch` or `KERASX_MAX_STEPS_PER_EPOCH`."""
+    return _LIMITS["steps_per_epoch"]
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Caps the batches of every epoch of `fit`, `evaluate` and `predict` (None removes
+    the cap). The batch size stays as it was; with array data, the next epoch goes on
+    from the batch where the previous one stopped."""
+    _LIMITS["steps_per_epoch"] = _limit("max_steps_per_epoch", max_steps_per_epoch)
+
+
+def _limit(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer or None, received {value!r}.")
+    return value
+
+
+def _limit_from_environment(variable, name):
+    text = os.environ.get(variable)
+    if not text:
+        return None
+    try:
+        return _limit(name, int(text))
+    except ValueError:
+        raise ValueError(f"The environment variable {variable} must be a positive integer, "
+                         f"received {text!r}.") from None
+
+
+_LIMITS["epochs"] = _limit_from_environment("KERASX_MAX_EPOCHS", "max_epochs")
+_LIMITS["steps_per_epoch"] = _limit_from_environment("KERASX_MAX_STEPS_PER_EPOCH",
+                                                     "max_steps_per_epoch")

@@ -3,6 +3,7 @@
 import numbers
 
 from kerasx.callbacks.callback import Callback
+from kerasx.utils.messages import print_msg
 
 
 def get_learning_rate(optimizer):
@@ -68,8 +69,8 @@ class LearningRateScheduler(Callback):
             )
         set_learning_rate(self.model.optimizer, float(new_lr), type(self).__name__)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                  f"{float(new_lr)}.", flush=True)
+            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                      f"{float(new_lr)}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

@@ -5,6 +5,7 @@ import warnings
 
 from kerasx.callbacks.monitor_callback import MonitorCallback
 from kerasx.utils.atomic import atomic_write
+from kerasx.utils.messages import print_msg
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -99,7 +100,7 @@ class ModelCheckpoint(MonitorCallback):
     def _should_save_model(self, epoch, logs, filepath):
         if not self.save_best_only:
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: saving model to {filepath}", flush=True)
+                print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
             return True
         current = (logs or {}).get(self.monitor)
         if current is None:
@@ -114,12 +115,12 @@ class ModelCheckpoint(MonitorCallback):
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
-                      f"{current:.5f}, saving model to {filepath}", flush=True)
+                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                          f"{current:.5f}, saving model to {filepath}")
             self.best = current
             return True
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}", flush=True)
+            print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
         return False
 
     def _save_model(self, epoch, batch, logs):

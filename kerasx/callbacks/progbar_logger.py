@@ -1,6 +1,7 @@
 """`ProgbarLogger`: prints progress during fit, evaluate and predict."""
 
 from kerasx.callbacks.callback import Callback
+from kerasx.utils.messages import print_msg
 from kerasx.utils.progbar import Progbar
 
 
@@ -47,7 +48,7 @@ class ProgbarLogger(Callback):
         self._reset_progbar()
         self._maybe_init_progbar()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)

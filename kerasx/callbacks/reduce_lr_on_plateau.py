@@ -4,6 +4,7 @@ import warnings
 
 from kerasx.callbacks.learning_rate_scheduler import get_learning_rate, set_learning_rate
 from kerasx.callbacks.monitor_callback import MonitorCallback
+from kerasx.utils.messages import print_msg
 
 
 class ReduceLROnPlateau(MonitorCallback):
@@ -83,8 +84,8 @@ class ReduceLROnPlateau(MonitorCallback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     set_learning_rate(self.model.optimizer, new_lr, type(self).__name__)
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
-                              f"{new_lr}.", flush=True)
+                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
+                                  f"rate to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
 

@@ -3,6 +3,7 @@
 import math
 
 from kerasx.callbacks.callback import Callback
+from kerasx.utils.messages import print_msg
 
 
 class TerminateOnNaN(Callback):
@@ -14,5 +15,5 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and (math.isnan(loss) or math.isinf(loss)):
-            print(f"Batch {batch}: Invalid loss, terminating training", flush=True)
+            print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True

@@ -18,6 +18,7 @@ import warnings
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.backends import current, host
 from kerasx.backends.base import is_foreign_array
+from kerasx.trainers.step_limits import capped_steps
 
 
 def map_structure(fn, structure):
@@ -295,6 +296,7 @@ class ArrayBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.num_batches = int(math.ceil(self.n / batch_size))
+        steps = capped_steps(steps, self.num_batches)
         self.steps_per_epoch = steps
         self.steps = steps if steps is not None else self.num_batches
         host_leaves = [a for a in flatten((x, y, sample_weight)) if host.is_host_array(a)]

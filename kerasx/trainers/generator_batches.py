@@ -6,6 +6,7 @@ import itertools
 import warnings
 
 from kerasx.trainers.data_adapter import flatten, standardize, to_device
+from kerasx.trainers.step_limits import capped_steps
 
 
 def is_stream(x):
@@ -61,7 +62,6 @@ class GeneratorBatches:
         self.check = check
         self.what = what
         self.indexed = is_indexed(source)
-        self.steps_per_epoch = steps
         if self.indexed:
             self.num_batches = _num_batches(source)
             if self.num_batches is None and steps is None:
@@ -83,6 +83,8 @@ class GeneratorBatches:
                     "nor a PyDataset. Pass NumPy arrays, a generator yielding (x, y) batches, or "
                     "a kerasx.utils.PyDataset."
                 ) from None
+        steps = capped_steps(steps, self.num_batches)
+        self.steps_per_epoch = steps
         self.steps = steps if steps is not None else self.num_batches
         self._pass = None
         self._used = 0

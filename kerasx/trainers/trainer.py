@@ -29,6 +29,7 @@ from kerasx.trainers.data_adapter import (ArrayBatches, flatten, split_validatio
                                           to_device)
 from kerasx.trainers.data_preparation import DataPreparation
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
+from kerasx.trainers.step_limits import capped_epochs
 from kerasx.trainers.step_loop import MetricResults, StepLoop
 
 
@@ -296,6 +297,7 @@ class Trainer(DataPreparation, StepLoop):
                                    validation_freq, shuffle, steps_per_epoch, validation_steps,
                                    validation_batch_size)
         user_callbacks = _user_callbacks(callbacks)
+        epochs = capped_epochs(epochs)
         if class_weight is not None and sample_weight is not None:
             raise ValueError(
                 "You cannot use class_weight and sample_weight at the same time. Fold the class "

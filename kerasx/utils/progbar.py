@@ -5,6 +5,8 @@ import sys
 import time
 from collections.abc import Mapping
 
+from kerasx.utils.messages import is_interactive_logging_enabled, logger
+
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
@@ -96,7 +98,7 @@ class Progbar:
         self.stateful_metrics = set(stateful_metrics) if stateful_metrics is not None else (
             None if stateless_metrics is not None else set())
         self.stateless_metrics = set(stateless_metrics) if stateless_metrics is not None else None
-        self.dynamic = is_terminal(self.stream)
+        self.dynamic = not self._to_logger() and is_terminal(self.stream)
         self._values = {}
         self._seen_so_far = 0
         self._start = time.time()
@@ -205,7 +207,15 @@ class Progbar:
                 f"{self._metrics_text(compact=True)}")
         self._emit(line + "\n")
 
+    def _to_logger(self):
+        """Whether lines go to the `"kerasx"` logger (no stream given, interactive
+        logging off)."""
+        return self._stream is None and not is_interactive_logging_enabled()
+
     def _emit(self, text):
+        if self._to_logger():
+            logger.info(text.strip("\r\n"))
+            return
         stream = self.stream
         stream.write(text)
         stream.flush()

@@ -4,6 +4,8 @@ import math
 import re
 import shutil
 
+from kerasx.utils.messages import print_msg
+
 _DTYPE_BITS = {"float64": 64, "int64": 64, "uint64": 64, "float32": 32, "int32": 32,
                "uint32": 32, "int16": 16, "uint16": 16, "float16": 16, "bfloat16": 16,
                "int8": 8, "uint8": 8, "bool": 8}
@@ -50,7 +52,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         line_length: the width of the table (default 88, or 108 for a model with
             branches, capped at the terminal width minus 4).
         positions: relative (<= 1) or absolute right edges of the columns.
-        print_fn: called once with the whole summary text (default: `print`).
+        print_fn: called once with the whole summary text (default: standard output, or
+            the `"kerasx"` logger when interactive logging is off).
         expand_nested: also list the layers inside nested models.
         show_trainable: add a column saying whether each layer is trainable.
         layer_range: `[first, last]` layer names (regexes) limiting the rows shown.
@@ -104,7 +107,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         lines.append(f" Optimizer params: {counts[2]:,} ({readable_memory_size(sizes[2])})")
     text = "\n".join(lines) + "\n"
     if print_fn is None:
-        print(text, end="", flush=True)
+        print_msg(text, line_break=False)
     else:
         print_fn(text)
 
