@@ -469,11 +469,11 @@ def _zeros_structure(shape, fill, layer):
 
 
 def _merge_shapes(a, b):
-    if isinstance(a, tuple):
+    if _is_shape(a):
         return tuple(x if x == y else None for x, y in zip(a, b))
     if isinstance(a, dict):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
-    return [_merge_shapes(x, y) for x, y in zip(a, b)]
+    return type(a)(_merge_shapes(x, y) for x, y in zip(a, b))
 
 
 @functools.cache

@@ -38,13 +38,29 @@ from kerasx.ops.pooling import average_pool, max_pool
 from kerasx.ops.rnn import gru, lstm, simple_rnn
 from kerasx.ops.normalization import (batch_normalization, layer_normalization, moments,
                                       normalize, rms_normalization)
+from kerasx.ops.arithmetic import copy, fmod, nan_to_num, trunc
+from kerasx.ops.comparison import allclose, isclose, isinf, logical_xor, signbit
+from kerasx.ops.cumulative import cumprod, cumsum
+from kerasx.ops.contraction import inner, outer, tensordot, vdot
+from kerasx.ops.creation import empty, eye, full, full_like, identity, linspace, meshgrid, tri
+from kerasx.ops.einsum import einsum
+from kerasx.ops.exp_log import erf, exp2, log10, log2, logaddexp, rsqrt
+from kerasx.ops.inspection import is_tensor, ndim, size
+from kerasx.ops.matrix import diag, diagonal, trace, tril, triu
+from kerasx.ops.rearrange import (hstack, ravel, roll, scatter_update, select, slice,
+                                  slice_update, unstack, vstack)
+from kerasx.ops.sorting import argsort, digitize, in_top_k, searchsorted, sort, top_k
+from kerasx.ops.statistics import average, bincount, count_nonzero, median, quantile
+from kerasx.ops.trigonometry import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+                                     cosh, hypot, sinh, tan)
 
 # The types that may hold a symbolic tensor; `kerasx.layers.core.input_layer` adds
 # `KerasTensor` when it is imported (no KerasTensor can exist before that).
 _MAYBE_SYMBOLIC = {list, tuple, dict}
 _SYMBOLIC_SET = set()
 # Functions that read only static facts of their argument, or create arrays from nothing.
-_NOT_RECORDED = {"shape", "convert_to_numpy", "zeros", "ones", "arange"}
+_NOT_RECORDED = {"shape", "convert_to_numpy", "zeros", "ones", "arange", "eye", "identity",
+                 "tri", "full", "empty", "linspace", "size", "ndim", "is_tensor"}
 
 
 def _register_symbolic_type(cls):
@@ -202,6 +218,7 @@ def _bind_operators(cls, symbolic=False):
 _wrap_public_functions(globals())
 _raw_getitem = _raw(getitem)
 absolute = abs
+true_divide = divide
 concat = concatenate
 permute_dims = transpose
 _bind_operators(_TensorOps)

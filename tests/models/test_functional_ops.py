@@ -244,3 +244,35 @@ def test_model_with_ops_is_callable_on_symbolic_tensors_and_nested():
     np.testing.assert_allclose(outer.predict(X, verbose=0), expected, rtol=1e-6)
     rebuilt = kerasx.Model.from_config(json.loads(json.dumps(outer.get_config())))
     np.testing.assert_allclose(rebuilt.predict(X, verbose=0), expected, rtol=1e-6)
+
+
+def test_ops_with_several_outputs_give_one_symbolic_tensor_each(tmp_path):
+    x = kerasx.Input((4,))
+    values, indices = ops.top_k(x, 2)
+    mean, variance = ops.moments(x, axes=[1])
+    assert values.shape == indices.shape == (None, 2) and indices.dtype == "int32"
+    assert mean.shape == variance.shape == (None,)
+    model = kerasx.Model(x, [values * 2.0, ops.cast(indices, "float32"), variance])
+    data = np.array([[3.0, 1.0, 4.0, 2.0], [0.5, 0.25, 0.0, 1.0]], dtype="float32")
+    expected = [[[8.0, 6.0], [2.0, 1.0]], [[2.0, 0.0], [3.0, 0.0]], data.var(axis=1)]
+    for got, want in zip(model.predict(data, verbose=0), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    model.save(tmp_path / "several.keras")
+    loaded = kerasx.models.load_model(tmp_path / "several.keras")
+    for got, want in zip(loaded.predict(data, verbose=0), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_ops_taking_many_tensors_or_tensor_arguments_round_trip(tmp_path):
+    a, b = kerasx.Input((3,)), kerasx.Input((2,))
+    grid_x, grid_y = ops.meshgrid(a[0], b[0])
+    x = kerasx.Input((4,))
+    q = ops.quantile(x, np.array([0.25, 0.5]), axis=1)  # `q`: a captured tensor argument
+    model = kerasx.Model([a, b, x], [grid_x, grid_y, q])
+    data = [np.array([[1.0, 2.0, 3.0]]), np.array([[4.0, 5.0]]), np.array([[1.0, 2.0, 3.0, 4.0]])]
+    expected = [*np.meshgrid(data[0][0], data[1][0]), np.quantile(data[2], [0.25, 0.5], axis=1)]
+    model.save(tmp_path / "many.keras")
+    loaded = kerasx.models.load_model(tmp_path / "many.keras")
+    for m in (model, loaded):
+        for got, want in zip(m.predict(data, verbose=0), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -437,13 +437,13 @@ def _is_shape(s):
 
 
 def _merge_shapes(a, b):
-    if isinstance(a, tuple):
+    if _is_shape(a):
         if len(a) != len(b):
             raise ValueError(f"the output rank depends on the input size ({a} vs {b})")
         return tuple(x if x == y else None for x, y in zip(a, b))
     if isinstance(a, dict):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
-    return [_merge_shapes(x, y) for x, y in zip(a, b)]
+    return type(a)(_merge_shapes(x, y) for x, y in zip(a, b))  # a tuple of outputs stays one
 
 
 def _zip_shapes(shapes, dtypes, fn):
@@ -451,7 +451,7 @@ def _zip_shapes(shapes, dtypes, fn):
         return fn(shapes, dtypes)
     if isinstance(shapes, dict):
         return {k: _zip_shapes(shapes[k], dtypes[k], fn) for k in shapes}
-    return [_zip_shapes(s, d, fn) for s, d in zip(shapes, dtypes)]
+    return type(shapes)(_zip_shapes(s, d, fn) for s, d in zip(shapes, dtypes))
 
 
 # -- nested structures (lists, tuples, dicts; dict leaves in sorted key order, as Keras) ----

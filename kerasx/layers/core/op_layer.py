@@ -33,7 +33,10 @@ from kerasx.utils.naming import to_snake_case, uniquify
 _TENSOR_PARAMS = {"b", "x1", "x2", "xs", "key", "indices", "kernel", "depthwise_kernel",
                   "pointwise_kernel", "bias", "recurrent_kernel", "initial_state", "mask",
                   "mean", "variance", "offset", "scale", "gamma", "beta", "condition",
-                  "constant_values", "logits", "dropout_mask", "recurrent_dropout_mask"}
+                  "constant_values", "logits", "dropout_mask", "recurrent_dropout_mask",
+                  "weights", "q", "updates", "start_indices", "values", "bins",
+                  "sorted_sequence", "predictions", "targets", "condlist", "choicelist",
+                  "fill_value"}
 # Keras class names that are not the CamelCase of the kerasx function name.
 _CLASS_NAMES = {"abs": "Absolute", "getitem": "GetItem", "batch_normalization": "BatchNorm",
                 "layer_normalization": "LayerNorm", "rms_normalization": "RMSNorm"}
@@ -44,7 +47,9 @@ _KERAS_ALIASES = {"TrueDivide": "divide", "Absolute": "abs", "PermuteDims": "tra
 _MODULES = {"math": "numpy", "shape": "numpy", "reduction": "numpy", "linalg": "numpy",
             "nn": "nn", "conv": "nn", "pooling": "nn", "normalization": "nn"}
 _MODULE_OF = {"cast": "core", "convert_to_tensor": "core", "stop_gradient": "core",
-              "logsumexp": "math", "norm": "linalg", "tanh": "numpy", "moments": "nn"}
+              "slice": "core", "slice_update": "core", "scatter_update": "core",
+              "logsumexp": "math", "erf": "math", "rsqrt": "math", "top_k": "math",
+              "in_top_k": "math", "norm": "linalg", "tanh": "numpy", "moments": "nn"}
 # Ops that exist in kerasx only (Keras 3 has no operation class for them).
 _KERASX_ONLY = {"dense", "dropout", "exponential", "flatten", "mish", "prelu", "gru", "lstm",
                 "simple_rnn", "sigmoid_cross_entropy", "softmax_cross_entropy"}
@@ -77,6 +82,9 @@ class OpLayer(Layer):
         self.fn = getattr(fn, "__wrapped__", fn)
         self.op_config = dict(config)
         self.call_params = call_params(self.fn)
+        first = next(iter(inspect.signature(self.fn).parameters.values()), None)
+        # `meshgrid(*xs)`: the node's first argument holds all the positional tensors
+        self.spreads_first = first is not None and first.kind is first.VAR_POSITIONAL
         self.built = True
 
     def __call__(self, *args, **kwargs):
@@ -93,6 +101,8 @@ class OpLayer(Layer):
     def call(self, *args, **kwargs):
         if self.op == "getitem" and len(args) > 1 and isinstance(args[1], list):
             args = (args[0], tuple(args[1]))  # a key read back from JSON
+        if self.spreads_first:
+            return self.fn(*args[0], *args[1:], **kwargs, **self.op_config)
         bound = dict(zip(self.call_params, args))
         bound.update(kwargs)
         bound.update(self.op_config)

@@ -1,0 +1,54 @@
+"""Tensor contractions written as `einsum`: `tensordot`, `outer`, `inner`, `vdot`."""
+
+import string
+
+from kerasx.ops._helpers import shape_of, value_of
+from kerasx.ops.einsum import einsum
+from kerasx.ops.math import multiply
+from kerasx.ops.shape import reshape
+
+
+def tensordot(x1, x2, axes=2):
+    """Sums the products over the last `axes` axes of `x1` and the first `axes` of `x2`,
+    or over the axis lists `axes = (axes_of_x1, axes_of_x2)`."""
+    n1, n2 = len(shape_of(value_of(x1))), len(shape_of(value_of(x2)))
+    if isinstance(axes, int):
+        if not 0 <= axes <= min(n1, n2):
+            raise ValueError(f"tensordot: axes={axes} must be between 0 and the smaller rank "
+                             f"of the inputs ({n1} and {n2}).")
+        pairs = (list(range(n1 - axes, n1)), list(range(axes)))
+    else:
+        pairs = [[a] if isinstance(a, int) else list(a) for a in axes]
+        if len(pairs) != 2 or len(pairs[0]) != len(pairs[1]):
+            raise ValueError("tensordot: `axes` must be an int or two equally long axis lists "
+                             f"(axes of x1, axes of x2), received {axes!r}.")
+    letters = iter(string.ascii_letters)
+    t1 = [next(letters) for _ in range(n1)]
+    t2 = [next(letters) for _ in range(n2)]
+    try:
+        for a1, a2 in zip(*pairs):
+            t2[a2] = t1[a1]
+    except IndexError:
+        raise ValueError(f"tensordot: axes {axes!r} are out of range for inputs of rank "
+                         f"{n1} and {n2}.") from None
+    shared = set(t1) & set(t2)
+    out = [c for c in t1 + t2 if c not in shared]
+    return einsum(f"{''.join(t1)},{''.join(t2)}->{''.join(out)}", x1, x2)
+
+
+def outer(x1, x2):
+    """The outer product of the flattened inputs: `out[i, j] = x1[i] * x2[j]`."""
+    return einsum("i,j->ij", reshape(x1, (-1,)), reshape(x2, (-1,)))
+
+
+def inner(x1, x2):
+    """The sum of products over the last axes of `x1` and `x2` (a product when one
+    of them is a scalar)."""
+    if not shape_of(value_of(x1)) or not shape_of(value_of(x2)):
+        return multiply(x1, x2)
+    return tensordot(x1, x2, axes=([-1], [-1]))
+
+
+def vdot(x1, x2):
+    """The dot product of the flattened inputs."""
+    return einsum("i,i->", reshape(x1, (-1,)), reshape(x2, (-1,)))

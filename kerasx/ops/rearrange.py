@@ -1,0 +1,177 @@
+"""Moving, splitting, joining and overwriting values: `roll`, `unstack`, `hstack`,
+`vstack`, `ravel`, `slice`, `slice_update`, `scatter_update`, `select`."""
+
+import builtins
+
+from kerasx.autodiff.tape import record_multi
+from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
+from kerasx.ops.math import where
+from kerasx.ops.shape import concatenate, getitem, reshape
+
+_slice = builtins.slice  # this module's `slice` is the op
+
+
+def roll(x, shift, axis=None):
+    """Shifts the entries by `shift` along `axis` (of the flattened input for None),
+    wrapping around."""
+    xp = current().xp
+    xv = value_of(x)
+    out = xp.roll(xv, shift, axis=axis)
+    if not tracked(x):
+        return Tensor(out)
+    back = -shift if isinstance(shift, int) else tuple(-s for s in shift)
+    return record(out, (x,), lambda g: (xp.roll(g, back, axis=axis),))
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of `x` along `axis`, as a list (one tape node for all of them)."""
+    xp = current().xp
+    xv = value_of(x)
+    shape = shape_of(xv)
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"unstack: axis {axis} is out of range for an input of shape {shape}.")
+    ax = axis % len(shape)
+    n = shape[ax]
+    if num is not None and num != n:
+        raise ValueError(f"unstack: num={num} does not match the size {n} of axis {axis} of "
+                         f"an input of shape {shape}.")
+    lead = (_slice(None),) * ax
+    parts = [xv[lead + (i, ...)] for i in range(n)]
+    if not tracked(x):
+        return [Tensor(p) for p in parts]
+
+    def vjp(grads):
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        zero = None
+        filled = []
+        for g in grads:
+            if g is None:
+                zero = xp.zeros_like(parts[0]) if zero is None else zero
+                g = zero
+            filled.append(g)
+        return (xp.stack(filled, axis=ax),)
+
+    return list(record_multi(parts, (x,), vjp))
+
+
+def hstack(xs):
+    """Joins along the second axis (the first for 1-D inputs)."""
+    flat = all(len(shape_of(value_of(x))) == 1 for x in xs)
+    return concatenate(xs, axis=0 if flat else 1)
+
+
+def vstack(xs):
+    """Joins along the first axis; 1-D inputs are rows."""
+    rows = [reshape(x, (1, -1)) if len(shape_of(value_of(x))) == 1 else x for x in xs]
+    return concatenate(rows, axis=0)
+
+
+def ravel(x):
+    """`x` as a 1-D tensor."""
+    return reshape(x, (-1,))
+
+
+def _block(inputs, start_indices, shape, name):
+    """The tuple of slices for a block of `shape` at `start_indices` of `inputs`."""
+    backend = current()
+    full = shape_of(value_of(inputs))
+    starts = [int(s) for s in backend.to_numpy(value_of(start_indices)).reshape(-1)] \
+        if hasattr(value_of(start_indices), "shape") else [int(s) for s in start_indices]
+    shape = tuple(int(n) for n in shape)
+    if len(starts) != len(full) or len(shape) != len(full):
+        raise ValueError(f"{name}: `start_indices` {starts} and the block shape {shape} need "
+                         f"one entry per axis of the input of shape {full}.")
+    for s, n, size in zip(starts, shape, full):
+        if s < 0 or n < 0 or s + n > size:
+            raise ValueError(f"{name}: a block of shape {shape} at {starts} does not fit in "
+                             f"an input of shape {full}.")
+    return tuple(_slice(s, s + n) for s, n in zip(starts, shape))
+
+
+def slice(inputs, start_indices, shape):
+    """The block of `shape` starting at `start_indices` (one index per axis)."""
+    return getitem(inputs, _block(inputs, start_indices, shape, "slice"))
+
+
+def slice_update(inputs, start_indices, updates):
+    """`inputs` with the block at `start_indices` replaced by `updates`."""
+    xp = current().xp
+    xv, uv = value_of(inputs), value_of(updates)
+    key = _block(inputs, start_indices, shape_of(uv), "slice_update")
+    out = xp.asarray(xv, copy=True)
+    out[key] = uv if uv.dtype == xv.dtype else xp.astype(uv, xv.dtype)
+    if not tracked(inputs, updates):
+        return Tensor(out)
+
+    def vjp(g):
+        g_inputs = xp.asarray(g, copy=True)
+        g_inputs[key] = 0
+        return g_inputs, g[key]
+
+    return record(out, (inputs, updates), vjp)
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """`inputs` with the entries (or slices) at `indices` replaced by `updates`, or
+    combined with them for `reduction="add"`. `indices` has shape `(n, k)`: each row
+    names an entry of the first `k` axes; `updates` has shape
+    `(n,) + inputs.shape[k:]`. Where a row is named twice without a reduction, the
+    later update wins."""
+    backend = current()
+    xp = backend.xp
+    xv, uv = value_of(inputs), value_of(updates)
+    iv = value_of(indices)
+    iv = iv if backend.is_native(iv) else backend.asarray(iv, dtype="int64")
+    shape = shape_of(xv)
+    if reduction not in (None, "add"):
+        raise ValueError(f"scatter_update: reduction must be None or 'add', received "
+                         f"{reduction!r}.")
+    if len(iv.shape) != 2 or iv.shape[1] > len(shape) or \
+            tuple(uv.shape) != (iv.shape[0],) + shape[iv.shape[1]:]:
+        raise ValueError(f"scatter_update: `indices` of shape (n, k) with k <= {len(shape)} and "
+                         f"`updates` of shape (n,) + inputs.shape[k:] expected; received "
+                         f"indices {tuple(iv.shape)} and updates {tuple(uv.shape)} for inputs "
+                         f"{shape}.")
+    n, k = iv.shape
+    n_rows = 1
+    flat = xp.zeros((n,), dtype=iv.dtype, device=backend.device)
+    for axis in range(k):
+        flat = flat * shape[axis] + iv[:, axis] % shape[axis]
+        n_rows *= shape[axis]
+    rows = xp.reshape(xv, (n_rows, -1))
+    upd = xp.astype(xp.reshape(uv, (n, -1)), xv.dtype)
+    hits = xp.arange(n_rows, dtype=flat.dtype, device=backend.device)[:, None] == flat[None, :]
+    hit = xp.any(hits, axis=1)
+    if reduction == "add":
+        out_rows = rows + xp.astype(hits, xv.dtype) @ upd
+        winner = None
+    else:
+        # the last update naming a row: the first hit of the reversed columns
+        last = (n - 1) - xp.argmax(xp.astype(xp.flip(hits, axis=1), xp.int8), axis=1)
+        out_rows = xp.where(hit[:, None], xp.take(upd, last, axis=0), rows)
+        winner = xp.take(last, flat) == xp.arange(n, dtype=last.dtype, device=backend.device)
+    out = xp.reshape(out_rows, shape)
+    if not tracked(inputs, updates):
+        return Tensor(out)
+
+    def vjp(g):
+        g_rows = xp.reshape(g, (n_rows, -1))
+        g_inputs = g if winner is None else xp.reshape(xp.where(hit[:, None], 0.0, g_rows), shape)
+        g_updates = xp.take(g_rows, flat, axis=0)
+        if winner is not None:
+            g_updates = xp.where(winner[:, None], g_updates, 0.0)
+        return g_inputs, None, xp.reshape(g_updates, uv.shape)
+
+    return record(out, (inputs, indices, updates), vjp)
+
+
+def select(condlist, choicelist, default=0):
+    """Elementwise, the entry of the first choice whose condition holds, else
+    `default` (as `numpy.select`)."""
+    if len(condlist) != len(choicelist) or not condlist:
+        raise ValueError(f"select: condlist and choicelist must be equally long and not empty; "
+                         f"received {len(condlist)} conditions and {len(choicelist)} choices.")
+    out = default
+    for condition, choice in zip(reversed(condlist), reversed(choicelist)):
+        out = where(condition, choice, out)
+    return out
