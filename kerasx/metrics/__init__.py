@@ -8,8 +8,12 @@
     m.reset_state()
 
 Every loss is also a metric: `get("huber")` averages the Huber loss per sample.
+Metrics whose constructor needs arguments (`MeanIoU(num_classes)`, ...) are
+passed as objects, not by name.
 `confusion_matrix(labels, predictions, num_classes)` builds a confusion matrix.
 """
+
+import inspect
 
 from kerasx.losses.hinge import categorical_hinge, hinge, squared_hinge
 from kerasx.losses.probabilistic import (binary_crossentropy, binary_focal_crossentropy,
@@ -29,8 +33,11 @@ from kerasx.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositive
                                               PrecisionAtRecall, Recall, RecallAtPrecision,
                                               SensitivityAtSpecificity, SpecificityAtSensitivity,
                                               TrueNegatives, TruePositives)
+from kerasx.metrics.correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation,
+                                                concordance_correlation, pearson_correlation)
 from kerasx.metrics.f_score_metrics import F1Score, FBetaScore
 from kerasx.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from kerasx.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kerasx.metrics.metric import Metric
 from kerasx.metrics.metrics_utils import confusion_matrix
 from kerasx.metrics.probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy,
@@ -57,12 +64,14 @@ METRIC_CLASSES = (
     MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
     AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall, RecallAtPrecision,
     SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives, TruePositives,
+    ConcordanceCorrelation, PearsonCorrelation,
     Hinge, SquaredHinge, CategoricalHinge,
     KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
     F1Score, FBetaScore,
+    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in METRIC_CLASSES}
 ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in METRIC_CLASSES})
@@ -84,7 +93,8 @@ __all__ = sorted({cls.__name__ for cls in METRIC_CLASSES} | {
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "binary_crossentropy",
     "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
     "sparse_categorical_crossentropy", "kl_divergence", "poisson", "hinge", "squared_hinge",
-    "categorical_hinge", "huber", "log_cosh", "mean_squared_error", "mean_absolute_error",
+    "categorical_hinge", "huber", "log_cosh", "pearson_correlation", "concordance_correlation",
+    "mean_squared_error", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "cosine_similarity",
     "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD",
     "kullback_leibler_divergence", "logcosh", "cosine_proximity",
@@ -108,7 +118,7 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = ALL_OBJECTS_DICT.get(identifier)
         if cls is not None and cls not in (Metric, MeanMetricWrapper):
-            return cls()
+            return _instantiate_by_name(identifier, cls)
         return _loss_as_metric(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
@@ -123,6 +133,21 @@ def get(identifier):
         f"{type(identifier).__name__}: expected a metric name such as 'accuracy', a Metric "
         "object, or a function f(y_true, y_pred)."
     )
+
+
+def _instantiate_by_name(name, cls):
+    """`cls()`, or an error naming the arguments a metric such as `MeanIoU` requires."""
+    required = [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                if p.name != "self" and p.default is inspect.Parameter.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if required:
+        args = ", ".join(f"{r}=..." for r in required)
+        raise TypeError(
+            f"The metric name {name!r} stands for {cls.__name__}, which needs the argument(s) "
+            f"{required} and cannot be built from its name alone. Pass an object instead, "
+            f"e.g. metrics=[kerasx.metrics.{cls.__name__}({args})]."
+        )
+    return cls()
 
 
 def _loss_as_metric(name):

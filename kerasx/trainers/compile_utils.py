@@ -460,13 +460,15 @@ class CompileMetrics:
 def _mismatch_error(metric, y_true, y_pred, error):
     """A `ValueError` naming `metric` and the shapes it failed on, with the likely fix,
     when the labels' shape does not fit the predictions' for a metric that compares them
-    value for value (None otherwise, and for sparse metrics, which take class ids: the
-    original error stands)."""
+    value for value (None otherwise, and for sparse metrics, which take class ids, and the
+    IoU metrics: the original error stands)."""
     true_shape = tuple(getattr(y_true, "shape", ()))
     pred_shape = tuple(getattr(y_pred, "shape", ()))
     kind = " ".join((metric.name, type(metric).__name__,
                      getattr(getattr(metric, "_fn", None), "__name__", "")))
-    if "sparse" in kind.lower() or true_shape == pred_shape or (
+    # the IoU metrics' own errors say which of sparse_y_true / sparse_y_pred to change
+    own_error = "sparse" in kind.lower() or hasattr(metric, "sparse_y_pred")
+    if own_error or true_shape == pred_shape or (
             len(true_shape) == len(pred_shape) - 1 and pred_shape[-1:] == (1,)):
         return None
     classes = pred_shape[-1] if pred_shape else None
