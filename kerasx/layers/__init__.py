@@ -1,7 +1,7 @@
 """`kerasx.layers`: every layer, importable as `kerasx.layers.Dense` etc.
 
 Layers live in one subpackage per family (core, reshaping, regularization,
-normalization, activations, convolutional, pooling, rnn, merging); each
+normalization, activations, convolutional, pooling, rnn, merging, preprocessing); each
 subpackage exports what its modules list in `__all__`.
 """
 
@@ -12,6 +12,7 @@ from kerasx.layers.layer import Layer
 from kerasx.layers.merging import *  # noqa: F401,F403
 from kerasx.layers.normalization import *  # noqa: F401,F403
 from kerasx.layers.pooling import *  # noqa: F401,F403
+from kerasx.layers.preprocessing import *  # noqa: F401,F403
 from kerasx.layers.regularization import *  # noqa: F401,F403
 from kerasx.layers.reshaping import *  # noqa: F401,F403
 from kerasx.layers.rnn import *  # noqa: F401,F403

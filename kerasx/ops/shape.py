@@ -1,7 +1,7 @@
 """Array creation and manipulation (reshape, transpose, concatenate, take, ...)."""
 
-from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, normalize_axes,
-                                 record, shape_of, tracked, value_of)
+from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, namespace,
+                                 normalize_axes, record, shape_of, tracked, value_of)
 
 
 def convert_to_tensor(x, dtype=None):
@@ -25,7 +25,8 @@ def cast(x, dtype):
     xv = value_of(x)
     target = backend.dtype(dtype)
     if xv.dtype == target:
-        return x if isinstance(x, Tensor) else Tensor(xv)
+        # a Variable is returned as it is: a new Tensor would cut its gradient
+        return x if isinstance(x, TensorOps) else Tensor(xv)
     out = xp.astype(xv, target)
     if not tracked(x) or not backend.isdtype(target, "real floating"):
         return Tensor(out)

@@ -160,6 +160,15 @@ def test_cast_between_floats_passes_gradient_back_in_the_source_dtype():
     np.testing.assert_allclose(np.asarray(ops.convert_to_numpy(g)), np.full((2, 2), 3.0))
 
 
+def test_cast_to_a_variables_own_dtype_keeps_its_gradient():
+    import kerasx
+
+    v = kerasx.Variable(np.array([1.0, 2.0], dtype="float32"))
+    with kerasx.GradientTape() as tape:
+        loss = ops.sum(ops.cast(v, "float32") * 3.0)
+    np.testing.assert_array_equal(ops.convert_to_numpy(tape.gradient(loss, v)), [3.0, 3.0])
+
+
 def test_dense_adds_a_bias_of_another_dtype_by_promotion():
     x, w, b = A.astype(np.float32), M.astype(np.float32), rng.standard_normal(5)
     backend = current()

@@ -1,0 +1,154 @@
+"""`Discretization`: buckets continuous values by bin boundaries."""
+
+__all__ = ["Discretization"]
+
+import math
+
+from kerasx import ops
+from kerasx.autodiff.tensor import value_of
+from kerasx.backends import current, get_backend
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing._adapt_data import adapt_batches, float64_values
+from kerasx.layers.preprocessing._encoding import encode_ids
+
+_MODES = ("int", "one_hot", "multi_hot", "count")
+
+
+class Discretization(Layer):
+    """Maps each value to the index of its bin: bin `i` holds the values `v` with
+    `bin_boundaries[i - 1] <= v < bin_boundaries[i]`.
+
+    The boundaries are given, or computed by `adapt(data)` as the quantiles that
+    split the data into `num_bins` bins of equal count. kerasx computes exact
+    quantiles (value `k` of the `n` sorted values sits at fraction `(k + 1) / n`,
+    linear in between), which is what Keras's approximate quantile summary
+    gives for fewer than `1 / epsilon` values; `adapt` keeps the values on the
+    host until the boundaries are computed.
+
+    Args:
+        bin_boundaries: a sorted list of boundaries (`len + 1` bins).
+        num_bins: the number of bins `adapt` computes boundaries for.
+        epsilon: the error tolerance of Keras's approximate quantiles (kept in
+            the config; kerasx's quantiles are exact).
+        output_mode: `"int"` (the bin index, int32), or `"one_hot"`,
+            `"multi_hot"`, `"count"` as in `CategoryEncoding`, with one entry per bin.
+        sparse: only False is supported.
+
+    Input shape: any. Output shape: the input shape for `"int"`; otherwise as
+    `CategoryEncoding`'s with `num_tokens` bins.
+    """
+
+    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
+                 sparse=False, dtype=None, name=None):
+        super().__init__(name=name, dtype=dtype)
+        if output_mode not in _MODES:
+            raise ValueError(f"Discretization: output_mode must be one of {list(_MODES)}, "
+                             f"received output_mode={output_mode!r}.")
+        if sparse:
+            raise ValueError("Discretization: sparse=True is not supported; kerasx returns a "
+                             "dense array. Use sparse=False.")
+        if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int)
+                                     or num_bins < 0):
+            raise ValueError(f"Discretization: num_bins must be an integer >= 0, received "
+                             f"num_bins={num_bins!r}.")
+        if num_bins is not None and bin_boundaries is not None:
+            raise ValueError(
+                f"Discretization: give either num_bins (and call adapt) or bin_boundaries, not "
+                f"both. Received num_bins={num_bins!r} and bin_boundaries={bin_boundaries!r}.")
+        if num_bins is None and bin_boundaries is None:
+            raise ValueError("Discretization: give bin_boundaries, or num_bins and then call "
+                             "adapt(data).")
+        if bin_boundaries is not None:
+            bin_boundaries = [float(b) for b in bin_boundaries]
+            if any(b > a for a, b in zip(bin_boundaries[1:], bin_boundaries)):
+                raise ValueError(f"Discretization: bin_boundaries must be sorted in increasing "
+                                 f"order, received {bin_boundaries}.")
+        self.bin_boundaries = bin_boundaries
+        self.num_bins = num_bins
+        self.epsilon = epsilon
+        self.output_mode = output_mode
+        self.sparse = sparse
+        self.built = True
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Sets `bin_boundaries` to the quantiles of all values in `data` that split
+        it into `num_bins` bins of equal count.
+
+        Args:
+            data: a NumPy or backend array, a `kerasx.utils.PyDataset` or an
+                iterable of batches (a batch `(x, y, ...)` contributes `x`).
+            batch_size: read an array in batches of this many rows.
+            steps: read at most this many batches.
+        """
+        if self.num_bins is None:
+            raise ValueError(
+                f"Discretization layer {self.name!r} was created with bin_boundaries; create it "
+                "with num_bins instead to compute the boundaries with adapt().")
+        host = get_backend("numpy")
+        parts = []
+        for batch in adapt_batches(data, batch_size, steps, "Discretization.adapt"):
+            backend, values = float64_values(batch)
+            parts.append(host.asarray(backend.to_numpy(backend.xp.reshape(values, (-1,)))))
+        xp = host.xp
+        values = xp.sort(xp.concat(parts))
+        n = int(values.shape[0])
+        if n == 0:
+            raise ValueError(f"Discretization.adapt: the data of layer {self.name!r} holds no "
+                             "values.")
+        self.bin_boundaries = [_quantile(values, n, k / self.num_bins)
+                               for k in range(1, self.num_bins)]
+
+    def call(self, inputs):
+        if self.bin_boundaries is None:
+            raise ValueError(
+                f"Discretization layer {self.name!r} has no bin boundaries yet: call "
+                "layer.adapt(data) first, or create it with bin_boundaries=.")
+        backend = current()
+        xp = backend.xp
+        inputs = ops.cast(inputs, self.dtype)
+        boundaries = xp.asarray(self.bin_boundaries, dtype=backend.dtype(self.dtype),
+                                device=backend.device)
+        v = value_of(inputs)
+        ids = xp.reshape(xp.searchsorted(boundaries, xp.reshape(v, (-1,)), side="right"),
+                         tuple(v.shape))
+        ids = ops.cast(ops.convert_to_tensor(ids), "int32")
+        if self.output_mode == "int":
+            return ids
+        return encode_ids(ids, self.output_mode, len(self.bin_boundaries) + 1, self.dtype)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if self.output_mode == "int":
+            return input_shape
+        depth = len(self.bin_boundaries) + 1 if self.bin_boundaries is not None else self.num_bins
+        if self.output_mode == "one_hot":
+            if len(input_shape) > 1 and input_shape[-1] == 1:
+                input_shape = input_shape[:-1]
+            return input_shape + (depth,)
+        if len(input_shape) >= 2:
+            return (input_shape[0],) + input_shape[2:] + (depth,)
+        return (depth,)
+
+    def get_config(self):
+        return {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins,
+                "epsilon": self.epsilon, "output_mode": self.output_mode, "sparse": self.sparse,
+                "name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        boundaries = config.pop("bin_boundaries", None)
+        if config.get("num_bins") is None:
+            return cls(bin_boundaries=boundaries, **config)
+        layer = cls(**config)
+        layer.bin_boundaries = boundaries
+        return layer
+
+
+def _quantile(values, n, fraction):
+    """The value at `fraction` of the sorted `values`, linear between neighbours."""
+    position = min(max(fraction * n - 1.0, 0.0), n - 1.0)
+    low = math.floor(position)
+    high = min(low + 1, n - 1)
+    a, b = float(values[low]), float(values[high])
+    return a + (position - low) * (b - a)

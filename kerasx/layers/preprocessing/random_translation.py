@@ -1,0 +1,111 @@
+"""`RandomTranslation`: shifts images by random fractions of their size during training."""
+
+__all__ = ["RandomTranslation"]
+
+from kerasx import ops
+from kerasx.backends import current
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._translate import FILL_MODES, translate
+from kerasx.layers.regularization._seed import SeedStream
+
+
+class RandomTranslation(Layer):
+    """Shifts each image by a random offset in training; identity in inference.
+
+    The vertical shift is drawn uniformly from `height_factor` times the
+    height, the horizontal one from `width_factor` times the width (positive:
+    down and right). Pixels are sampled bilinearly (or from the nearest
+    input), and the area uncovered is filled as `fill_mode` says. A direct
+    call counts as training, as in Keras; `predict` and `evaluate` do not
+    shift. The output has the layer's float dtype.
+
+    Args:
+        height_factor, width_factor: a float `f` in [-1, 1] (shifts in
+            `[-|f|, |f|]`) or a pair `(lower, upper)`.
+        fill_mode: `"reflect"` (d c b a | a b c d | d c b a), `"wrap"`,
+            `"constant"` (`fill_value`) or `"nearest"` (edge pixels repeated).
+        interpolation: `"bilinear"` or `"nearest"`.
+        seed: an int for a repeatable sequence of shifts.
+        fill_value: the value of `"constant"` filling.
+        data_format: `"channels_last"` (default: `image_data_format()`) or
+            `"channels_first"`.
+
+    Input shape: `(batch, rows, cols, channels)` or one image `(rows, cols,
+    channels)` (channels_last). Output shape: the same.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.height_factor = height_factor
+        self.height_lower, self.height_upper = _factor_range("height_factor", height_factor)
+        self.width_factor = width_factor
+        self.width_lower, self.width_upper = _factor_range("width_factor", width_factor)
+        if fill_mode not in FILL_MODES:
+            raise ValueError(f"RandomTranslation: fill_mode must be one of {list(FILL_MODES)}, "
+                             f"received fill_mode={fill_mode!r}.")
+        if interpolation not in image.INTERPOLATIONS:
+            raise ValueError(f"RandomTranslation: interpolation must be one of "
+                             f"{list(image.INTERPOLATIONS)}, received "
+                             f"interpolation={interpolation!r}.")
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.seed = seed
+        self._seeds = SeedStream(seed)
+        self.fill_value = fill_value
+        self.data_format = image.data_format_of("RandomTranslation", data_format)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        image.check_images(self, inputs.shape)
+        images = as_dtype(inputs, self.dtype)
+        if training is False:
+            return images
+        unbatched = len(images.shape) == 3
+        if unbatched:
+            images = ops.expand_dims(images, 0)
+        axes = image.spatial_axes(4, self.data_format)
+        height, width = images.shape[axes[0]], images.shape[axes[1]]
+        rng, count = current().rng, images.shape[0]
+        dy = rng.uniform((count,), self.height_lower, self.height_upper, dtype="float64",
+                         seed=self._seeds.next()) * height
+        dx = rng.uniform((count,), self.width_lower, self.width_upper, dtype="float64",
+                         seed=self._seeds.next()) * width
+        out = self.translate(images, dy, dx)
+        return ops.squeeze(out, 0) if unbatched else out
+
+    def translate(self, images, dy, dx):
+        """A batch of `images` shifted by `dy` rows and `dx` columns (float64 backend
+        arrays, one value per image)."""
+        axes = image.spatial_axes(len(images.shape), self.data_format)
+        return translate(images, dy, dx, self.interpolation, self.fill_mode, self.fill_value,
+                         axes)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format,
+                "height_factor": self.height_factor, "width_factor": self.width_factor,
+                "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "seed": self.seed, "fill_value": self.fill_value}
+
+
+def _factor_range(name, factor):
+    if isinstance(factor, (list, tuple)):
+        if len(factor) != 2 or not all(isinstance(f, (int, float)) for f in factor):
+            raise ValueError(f"RandomTranslation: {name} must be a float or a pair of floats, "
+                             f"received {name}={factor!r}.")
+        bounds = sorted(float(f) for f in factor)
+    elif isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        bounds = [-abs(float(factor)), abs(float(factor))]
+    else:
+        raise ValueError(f"RandomTranslation: {name} must be a float or a pair of floats, "
+                         f"received {name}={factor!r}.")
+    if any(not -1.0 <= f <= 1.0 for f in bounds):
+        raise ValueError(f"RandomTranslation: {name} values must be in [-1, 1], received "
+                         f"{name}={factor!r}.")
+    return bounds

@@ -1,0 +1,101 @@
+"""`Resizing`: resamples images to a fixed height and width."""
+
+__all__ = ["Resizing"]
+
+from kerasx import ops
+from kerasx.autodiff.tensor import value_of
+from kerasx.backends import current
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing import _image_resize as image
+
+
+class Resizing(Layer):
+    """Resizes images to `height` x `width`.
+
+    Bilinear sampling uses half-pixel centers with the triangle kernel and no
+    antialiasing (Keras's and `jax.image.resize`'s `"bilinear"`); `"nearest"`
+    takes the input pixel at `floor((i + 0.5) * in / out)`. Gradients pass
+    through to the inputs. Integer images come back rounded, in their own dtype.
+
+    Args:
+        height, width: the output size.
+        interpolation: `"bilinear"` or `"nearest"`.
+        crop_to_aspect_ratio: first crop the largest centered window with the
+            target aspect ratio, so that the image is not distorted.
+        pad_to_aspect_ratio: first pad the image evenly on both sides with
+            `fill_value` to the target aspect ratio (at most one of the two).
+        fill_mode: only `"constant"`.
+        fill_value: the value of the padding.
+        antialias: only False.
+        data_format: `"channels_last"` (default: `image_data_format()`) or
+            `"channels_first"`.
+
+    Input shape: `(batch, rows, cols, channels)` or `(rows, cols, channels)`
+    (channels_last). Output shape: the same with `rows, cols = height, width`.
+    """
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+                 pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
+                 antialias=False, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        image.check_size("Resizing", height, width)
+        if interpolation not in image.INTERPOLATIONS:
+            raise ValueError(f"Resizing: interpolation must be one of "
+                             f"{list(image.INTERPOLATIONS)}, received "
+                             f"interpolation={interpolation!r}.")
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise ValueError("Resizing: crop_to_aspect_ratio and pad_to_aspect_ratio cannot "
+                             "both be True; choose one.")
+        if fill_mode != "constant":
+            raise ValueError(f"Resizing: only fill_mode='constant' is supported, received "
+                             f"fill_mode={fill_mode!r}.")
+        if antialias:
+            raise ValueError("Resizing: antialias=True is not supported; use antialias=False.")
+        self.height, self.width = height, width
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = False
+        self.data_format = image.data_format_of("Resizing", data_format)
+        self.built = True
+
+    def call(self, inputs):
+        image.check_images(self, inputs.shape)
+        source_dtype = value_of(inputs).dtype
+        integer = current().isdtype(source_dtype, "integral")
+        images = as_dtype(inputs, self.dtype)
+        if self.pad_to_aspect_ratio:
+            images = self._pad(images)
+        images = image.resize(images, self.height, self.width, self.interpolation,
+                              self.data_format, self.crop_to_aspect_ratio)
+        if integer:
+            images = ops.cast(ops.round(images), source_dtype)
+        return images
+
+    def _pad(self, images):
+        axes = image.spatial_axes(len(images.shape), self.data_format)
+        height, width = images.shape[axes[0]], images.shape[axes[1]]
+        pad_height = max(height, int(width * self.height / self.width))
+        pad_width = max(width, int(height * self.width / self.height))
+        pads = [(0, 0)] * len(images.shape)
+        top, left = (pad_height - height) // 2, (pad_width - width) // 2
+        pads[axes[0]], pads[axes[1]] = (top, top), (left, left)
+        return ops.pad(images, pads, constant_values=self.fill_value)
+
+    def compute_output_shape(self, input_shape):
+        image.check_images(self, input_shape)
+        shape = list(input_shape)
+        axes = image.spatial_axes(len(shape), self.data_format)
+        shape[axes[0]], shape[axes[1]] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "interpolation": self.interpolation,
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "antialias": self.antialias,
+                "data_format": self.data_format}
