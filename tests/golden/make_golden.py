@@ -1189,15 +1189,564 @@ def make_history_keys():
     print(f"history_keys: {len(out['cases'])} cases")
 
 
+# --------------------------------------------------------------------------
+# attention layers
+# --------------------------------------------------------------------------
+
+
+def make_attention():
+    """MultiHeadAttention / Attention / AdditiveAttention forward passes with fixed
+    weights; small Embedding(mask_zero=True) models (mask propagation); and a trained
+    functional model saved as ``attention_model.keras`` (cross-loading)."""
+    g = Golden(
+        "attention",
+        seed=11,
+        description=(
+            "kind 'layer': layer = keras.layers.<Class>(**config), built for the "
+            "case's tensors (MultiHeadAttention: layer.build(query.shape, "
+            "value.shape, key.shape or None)); layer.set_weights([w0, ...]); then "
+            "MultiHeadAttention: out = layer(**{arg: arrays[name] for arg, name in "
+            "tensor_args.items()}, **call_kwargs); Attention/AdditiveAttention: out = "
+            "layer([arrays[n] for n in inputs], mask=[arrays[n] or None for n in "
+            "masks] or None, **call_kwargs).  y (and scores with "
+            "return_attention_scores).  kind 'embedding_model': Input(int32) -> "
+            "Embedding(mask_zero=True) -> the layer on (e, e) / [e, e]; weights "
+            "w<i> in model.get_weights() order; y = model(ids).  kind 'saved_model': "
+            "the trained model in attention_model.keras, its predictions on x and "
+            "after one more train_on_batch(step_x, step_y).  Keras gives a query "
+            "position that may attend to nothing all-zero weights when it computes "
+            "the scores explicitly (return_attention_scores) but uniform ones in its "
+            "fused kernel, so such (padded) rows of y are not comparable."
+        ),
+    )
+    rng = np.random.default_rng(11)
+
+    def rnd(*shape):
+        return f32(rng.normal(0, 1, shape))
+
+    q, v, v8, k3 = rnd(2, 4, 6), rnd(2, 5, 6), rnd(2, 5, 8), rnd(2, 5, 3)
+    q4 = rnd(2, 3, 4, 5)
+    vmask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    qmask = np.array([[1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    amask = rng.uniform(size=(2, 4, 5)) > 0.3
+    amask[:, :, 0] = True
+    amask[0, 2, :] = False  # a query position that may attend to nothing
+    arrays_all = {"q": q, "v": v, "v8": v8, "k3": k3, "q4": q4, "vmask": vmask,
+                  "qmask": qmask, "amask": amask, "amask2d": amask[1],
+                  "amask4": rng.uniform(size=(2, 4, 3, 3)) > 0.3}
+
+    mha = [
+        ("MHA_self", {"num_heads": 2, "key_dim": 3}, {"query": "q", "value": "q"}, {}),
+        ("MHA_cross_scores", {"num_heads": 3, "key_dim": 2},
+         {"query": "q", "value": "v"}, {"return_attention_scores": True}),
+        ("MHA_key_value_dims_output_shape",
+         {"num_heads": 2, "key_dim": 4, "value_dim": 3, "output_shape": [2, 5]},
+         {"query": "q", "value": "v8", "key": "k3"}, {"return_attention_scores": True}),
+        ("MHA_no_bias_output_int",
+         {"num_heads": 2, "key_dim": 3, "use_bias": False, "output_shape": 7},
+         {"query": "q", "value": "v"}, {}),
+        ("MHA_causal", {"num_heads": 2, "key_dim": 3}, {"query": "q", "value": "q"},
+         {"use_causal_mask": True, "return_attention_scores": True}),
+        ("MHA_value_mask", {"num_heads": 2, "key_dim": 3},
+         {"query": "q", "value": "v", "value_mask": "vmask"},
+         {"return_attention_scores": True}),
+        ("MHA_key_mask", {"num_heads": 2, "key_dim": 3},
+         {"query": "q", "value": "v", "key": "k3", "key_mask": "vmask"},
+         {"return_attention_scores": True}),
+        ("MHA_attention_mask_empty_row", {"num_heads": 2, "key_dim": 3},
+         {"query": "q", "value": "v", "attention_mask": "amask"},
+         {"return_attention_scores": True}),
+        ("MHA_attention_mask_2d_causal", {"num_heads": 2, "key_dim": 3},
+         {"query": "q", "value": "v", "attention_mask": "amask2d", "value_mask": "vmask"},
+         {"use_causal_mask": True, "return_attention_scores": True}),
+        ("MHA_gate_sliding_window",
+         {"num_heads": 2, "key_dim": 3, "use_gate": True, "sliding_window": 2},
+         {"query": "q", "value": "q"}, {"return_attention_scores": True}),
+        ("MHA_rank4_default_axes", {"num_heads": 2, "key_dim": 2},
+         {"query": "q4", "value": "q4"}, {"return_attention_scores": True}),
+        ("MHA_rank4_axis2", {"num_heads": 2, "key_dim": 2, "attention_axes": [2]},
+         {"query": "q4", "value": "q4"}, {"return_attention_scores": True}),
+        ("MHA_rank4_axis_minus3_mask", {"num_heads": 2, "key_dim": 2, "attention_axes": -3},
+         {"query": "q4", "value": "q4", "attention_mask": "amask4"},
+         {"return_attention_scores": True}),
+    ]
+    luong = [
+        ("Attention_dot", "Attention", {}, ["q", "v"], None, {}),
+        ("Attention_scale_key_masks", "Attention", {"use_scale": True},
+         ["q", "v8", "v"], ["qmask", "vmask"], {"return_attention_scores": True}),
+        ("Attention_concat_causal", "Attention", {"score_mode": "concat", "use_scale": True},
+         ["q", "q"], None, {"use_causal_mask": True, "return_attention_scores": True}),
+        ("Attention_causal_value_mask", "Attention", {},
+         ["q", "v"], [None, "vmask"], {"use_causal_mask": True,
+                                       "return_attention_scores": True}),
+        ("AdditiveAttention", "AdditiveAttention", {}, ["q", "v"], None,
+         {"return_attention_scores": True}),
+        ("AdditiveAttention_noscale_masks", "AdditiveAttention", {"use_scale": False},
+         ["q", "v8", "v"], ["qmask", "vmask"], {"return_attention_scores": True}),
+    ]
+
+    def randomize(layer):
+        weights = [f32(rng.normal(0, 0.5, w.shape)) for w in layer.get_weights()]
+        layer.set_weights(weights)
+        return weights
+
+    def add(name, cls, cfg, layer, out, used, weights, **meta):
+        arrays = {n: arrays_all[n] for n in used}
+        arrays.update({f"w{i}": w for i, w in enumerate(weights)})
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        arrays["y"] = to_np(outs[0])
+        if len(outs) > 1:
+            arrays["scores"] = to_np(outs[1])
+        g.add(name, cls, "keras.layers", cfg, arrays, kind="layer",
+              weight_names=[w.path for w in layer.weights], n_weights=len(weights),
+              keras_config=layer.get_config(), **meta)
+
+    for name, cfg, tensor_args, call_kwargs in mha:
+        keras.backend.clear_session()
+        layer = keras.layers.MultiHeadAttention(**cfg)
+        tensors = {a: arrays_all[n] for a, n in tensor_args.items()}
+        # build from shapes: Keras's fused path (taken by a plain call) rejects
+        # key_dim != value_dim
+        layer.build(*[tensors[a].shape if a in tensors else None
+                      for a in ("query", "value", "key")])
+        weights = randomize(layer)
+        out = layer(**tensors, **call_kwargs)
+        add(name, "MultiHeadAttention", cfg, layer, out, list(tensor_args.values()), weights,
+            tensor_args=tensor_args, call_kwargs=call_kwargs)
+
+    for name, cls, cfg, inputs, masks, call_kwargs in luong:
+        keras.backend.clear_session()
+        layer = getattr(keras.layers, cls)(**cfg)
+        xs = [arrays_all[n] for n in inputs]
+        layer(xs)
+        weights = randomize(layer)
+        mask = None if masks is None else [None if n is None else arrays_all[n]
+                                           for n in masks]
+        out = layer(xs, mask=mask, **call_kwargs)
+        used = inputs + [n for n in (masks or []) if n is not None]
+        add(name, cls, cfg, layer, out, list(dict.fromkeys(used)), weights, inputs=inputs,
+            masks=masks, call_kwargs=call_kwargs)
+
+    ids = np.array([[3, 5, 2, 0, 0], [1, 4, 4, 6, 0]], np.int32)
+    for cls, cfg in [("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}),
+                     ("Attention", {}), ("AdditiveAttention", {})]:
+        keras.backend.clear_session()
+        inp = keras.Input((5,), dtype="int32")
+        e = keras.layers.Embedding(8, 6, mask_zero=True)(inp)
+        layer = getattr(keras.layers, cls)(**cfg)
+        out = layer(e, e) if cls == "MultiHeadAttention" else layer([e, e])
+        model = keras.Model(inp, out)
+        weights = [f32(rng.normal(0, 0.5, w.shape)) for w in model.get_weights()]
+        model.set_weights(weights)
+        arrays = {"ids": ids, "y": to_np(model(ids))}
+        arrays.update({f"w{i}": w for i, w in enumerate(weights)})
+        g.add(f"{cls}_embedding_mask", cls, "keras.layers", cfg, arrays,
+              kind="embedding_model", embedding={"input_dim": 8, "output_dim": 6},
+              n_weights=len(weights))
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((6,), dtype="int32")
+    e = keras.layers.Embedding(10, 8, mask_zero=True)(inp)
+    h = keras.layers.MultiHeadAttention(2, 4)(e, e, use_causal_mask=True)
+    h = keras.layers.AdditiveAttention()([h, e])
+    # per-position outputs: the loss reads their (query) mask; a masked pooling layer
+    # here would make Keras record its mask as ConvertToTensor graph ops
+    out = keras.layers.Dense(2)(h)
+    model = keras.Model(inp, out, name="attention_model")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    x = rng.integers(0, 10, size=(32, 6)).astype(np.int32)
+    x[::3, 4:] = 0
+    y = f32(rng.normal(0, 1, (32, 6, 2)))
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    model.save(os.path.join(HERE, "attention_model.keras"))
+    # continue in a reloaded copy (training on after save() can trip over donated buffers)
+    model = keras.models.load_model(os.path.join(HERE, "attention_model.keras"))
+    pred = to_np(model.predict(x[:4], verbose=0))
+    model.train_on_batch(x[8:16], y[8:16])
+    g.add("saved_model", "Functional", "keras", {}, {
+        "x": x[:4], "pred": pred, "step_x": x[8:16], "step_y": y[8:16],
+        "after_step": to_np(model.predict(x[:4], verbose=0))},
+        kind="saved_model", file="attention_model.keras")
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# preprocessing layers
+# --------------------------------------------------------------------------
+
+
+def make_preprocessing():
+    g = Golden(
+        "preprocessing",
+        seed=12,
+        description=(
+            "layer = keras.layers.<Class>(**config); if the case has an "
+            "'adapt' array: Normalization: layer.adapt(adapt); "
+            "Discretization: reset_state(), update_state(adapt), "
+            "finalize_state() (what adapt does, without tf.data); then "
+            "y = layer(x, **{k: arrays[k] for k in call_arrays}).  "
+            "Normalization cases store the weights after adapt as w0, w1, "
+            "... (names in 'weight_names'); Discretization adapt cases "
+            "store 'bin_boundaries'."
+        ),
+    )
+    rng = np.random.default_rng(12)
+    img_u8 = rng.integers(0, 256, (2, 4, 5, 3)).astype(np.uint8)
+    img = f32(rng.normal(0, 1, (2, 5, 7, 3)))
+    feats = f32(rng.normal(0, 1, (6, 3)) * [1.0, 3.0, 0.5] + [0.0, 2.0, -1.0])
+    adapt3 = f32(rng.normal(0, 1, (40, 3)) * [2.0, 0.5, 1.0] + [1.0, -2.0, 0.0])
+    const = adapt3.copy()
+    const[:, 1] = 4.0
+    seq = f32(rng.normal(0, 1, (4, 3, 2)))
+    adapt_seq = f32(rng.normal(0, 1, (10, 3, 2)) * 2.0 + 0.5)
+    ids = np.array([[0, 3, 3], [1, 1, 2], [4, 0, 0]], np.int32)
+    weights = f32(rng.uniform(0.5, 2.0, ids.shape))
+    values = f32(rng.normal(0, 1, (3, 4)))
+    adapt_values = f32(rng.normal(0, 1, (30,)))
+
+    # (name, class, config, x, adapt data or None, extra call arrays)
+    cases = [
+        ("Rescaling_uint8", "Rescaling", {"scale": 1 / 255.0}, img_u8, None,
+         {}),
+        ("Rescaling_offset", "Rescaling",
+         {"scale": 1 / 127.5, "offset": -1.0}, img_u8, None, {}),
+        ("Rescaling_per_channel", "Rescaling",
+         {"scale": [0.5, 1.0, 2.0], "offset": [0.0, 1.0, -1.0]}, img, None,
+         {}),
+        ("Normalization_adapt", "Normalization", {}, feats, adapt3, {}),
+        ("Normalization_adapt_axis_none", "Normalization", {"axis": None},
+         feats, adapt3, {}),
+        ("Normalization_adapt_axes", "Normalization", {"axis": [1, 2]},
+         seq, adapt_seq, {}),
+        ("Normalization_adapt_axis1", "Normalization", {"axis": 1}, seq,
+         adapt_seq, {}),
+        ("Normalization_constant_feature", "Normalization", {}, feats,
+         const, {}),
+        ("Normalization_invert", "Normalization", {"invert": True}, feats,
+         adapt3, {}),
+        ("Normalization_given", "Normalization",
+         {"mean": [1.0, 2.0, -1.0], "variance": [1.0, 4.0, 0.25]}, feats,
+         None, {}),
+        ("Normalization_given_scalar", "Normalization",
+         {"mean": 3.0, "variance": 2.0}, feats, None, {}),
+        ("Normalization_given_invert", "Normalization",
+         {"mean": [1.0, 2.0, -1.0], "variance": [1.0, 4.0, 0.25],
+          "invert": True}, feats, None, {}),
+        ("CategoryEncoding_multi_hot", "CategoryEncoding", {"num_tokens": 6},
+         ids, None, {}),
+        ("CategoryEncoding_multi_hot_rank1", "CategoryEncoding",
+         {"num_tokens": 6}, ids[0], None, {}),
+        ("CategoryEncoding_one_hot", "CategoryEncoding",
+         {"num_tokens": 5, "output_mode": "one_hot"}, ids[:, :1], None, {}),
+        ("CategoryEncoding_one_hot_rank1", "CategoryEncoding",
+         {"num_tokens": 5, "output_mode": "one_hot"}, ids[:, 1], None, {}),
+        ("CategoryEncoding_count", "CategoryEncoding",
+         {"num_tokens": 5, "output_mode": "count"}, ids, None, {}),
+        ("CategoryEncoding_count_weights", "CategoryEncoding",
+         {"num_tokens": 5, "output_mode": "count"}, ids, None,
+         {"count_weights": weights}),
+        ("Discretization_int", "Discretization",
+         {"bin_boundaries": [-0.5, 0.0, 0.5]}, values, None, {}),
+        ("Discretization_int_inputs", "Discretization",
+         {"bin_boundaries": [0.0, 2.0]}, ids, None, {}),
+        ("Discretization_one_hot", "Discretization",
+         {"bin_boundaries": [-0.5, 0.0, 0.5], "output_mode": "one_hot"},
+         values, None, {}),
+        ("Discretization_multi_hot", "Discretization",
+         {"bin_boundaries": [-0.5, 0.0, 0.5], "output_mode": "multi_hot"},
+         values, None, {}),
+        ("Discretization_count", "Discretization",
+         {"bin_boundaries": [-0.5, 0.0, 0.5], "output_mode": "count"},
+         values, None, {}),
+        ("Discretization_adapt", "Discretization", {"num_bins": 4}, values,
+         adapt_values, {}),
+        ("Resizing_bilinear_down", "Resizing", {"height": 3, "width": 4},
+         img, None, {}),
+        ("Resizing_bilinear_up", "Resizing", {"height": 8, "width": 11}, img,
+         None, {}),
+        ("Resizing_nearest", "Resizing",
+         {"height": 3, "width": 10, "interpolation": "nearest"}, img, None,
+         {}),
+        ("Resizing_crop_to_aspect_ratio", "Resizing",
+         {"height": 4, "width": 4, "crop_to_aspect_ratio": True}, img, None,
+         {}),
+        ("Resizing_pad_to_aspect_ratio", "Resizing",
+         {"height": 4, "width": 4, "pad_to_aspect_ratio": True,
+          "fill_value": 0.5}, img, None, {}),
+        ("Resizing_uint8", "Resizing", {"height": 3, "width": 3}, img_u8,
+         None, {}),
+        ("Resizing_single_image", "Resizing", {"height": 6, "width": 3},
+         img[0], None, {}),
+        ("CenterCrop", "CenterCrop", {"height": 3, "width": 4}, img, None,
+         {}),
+        ("CenterCrop_smaller_image", "CenterCrop", {"height": 6, "width": 4},
+         img, None, {}),
+    ]
+    for name, cls, cfg, x, adapt, call_arrays in cases:
+        keras.backend.clear_session()  # un-suffixed auto names
+        layer = getattr(keras.layers, cls)(**cfg)
+        arrays = {"x": x, "adapt": adapt}
+        meta = {}
+        if adapt is not None and cls == "Discretization":
+            layer.reset_state()
+            layer.update_state(adapt)
+            layer.finalize_state()
+            meta["bin_boundaries"] = [float(b) for b in layer.bin_boundaries]
+        elif adapt is not None:
+            layer.adapt(adapt)
+        if cls == "Normalization":
+            if not layer.built:
+                layer.build(x.shape)
+            arrays.update({f"w{i}": w
+                           for i, w in enumerate(layer.get_weights())})
+            meta["weight_names"] = [v.path for v in layer.weights]
+        y = layer(x, **call_arrays)
+        arrays.update(call_arrays)
+        arrays["y"] = to_np(y)
+        g.add(name, cls, "keras.layers", cfg, arrays,
+              call_arrays=sorted(call_arrays), y_dtype=str(to_np(y).dtype),
+              keras_config=layer.get_config(), **meta)
+
+    # random layers: their transformation is given, through transform_images
+    flips = np.array([True, False])
+    shifts = f32([[1.5, -0.25], [-6.5, 4.75]])  # (dx, dy) per image, in pixels
+    random_cases = [
+        ("RandomFlip_horizontal", "RandomFlip", {"mode": "horizontal"}),
+        ("RandomFlip_vertical", "RandomFlip", {"mode": "vertical"}),
+        ("RandomFlip_both", "RandomFlip", {}),
+        ("RandomTranslation_reflect", "RandomTranslation",
+         {"height_factor": 0.5, "width_factor": 0.5}),
+        ("RandomTranslation_wrap", "RandomTranslation",
+         {"height_factor": 0.5, "width_factor": 0.5, "fill_mode": "wrap"}),
+        ("RandomTranslation_constant", "RandomTranslation",
+         {"height_factor": 0.5, "width_factor": 0.5, "fill_mode": "constant",
+          "fill_value": 0.5}),
+        ("RandomTranslation_nearest_fill", "RandomTranslation",
+         {"height_factor": 0.5, "width_factor": 0.5, "fill_mode": "nearest"}),
+        ("RandomTranslation_nearest_interpolation", "RandomTranslation",
+         {"height_factor": 0.5, "width_factor": 0.5,
+          "interpolation": "nearest"}),
+    ]
+    for name, cls, cfg in random_cases:
+        keras.backend.clear_session()
+        layer = getattr(keras.layers, cls)(**cfg)
+        if cls == "RandomFlip":
+            transform = {"flips": flips.reshape(2, 1, 1, 1)}
+            arrays = {"x": img, "flips": flips}
+        else:
+            transform = {"translations": shifts}
+            arrays = {"x": img, "translations": shifts}
+        y = layer.transform_images(img, transform, training=True)
+        arrays["y"] = to_np(y)
+        g.add(name, cls, "keras.layers", cfg, arrays, call_arrays=[],
+              transformation=sorted(set(arrays) - {"x", "y"}),
+              y_dtype=str(to_np(y).dtype), keras_config=layer.get_config())
+
+    # a trained model with every layer above, saved by Keras for the loading checks
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    images = keras.Input((5, 7, 3), dtype="uint8", name="images")
+    features = keras.Input((3,), name="features")
+    h = keras.layers.Rescaling(1 / 255.0)(images)
+    h = keras.layers.Resizing(4, 6)(h)
+    h = keras.layers.CenterCrop(3, 3)(h)
+    h = keras.layers.Flatten()(h)
+    norm = keras.layers.Normalization()
+    norm.adapt(adapt3)
+    f = norm(features)
+    bins = keras.layers.Discretization(bin_boundaries=[-1.0, 0.0, 1.0],
+                                       output_mode="one_hot")(features)
+    bins = keras.layers.Flatten()(bins)
+    h = keras.layers.Concatenate()([h, f, bins])
+    out = keras.layers.Dense(2)(h)
+    model = keras.Model([images, features], out, name="preprocessing_model")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    xi = rng.integers(0, 256, (16, 5, 7, 3)).astype(np.uint8)
+    xf = f32(rng.normal(0, 1, (16, 3)) * 2.0)
+    y = f32(rng.normal(0, 1, (16, 2)))
+    model.fit([xi, xf], y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    path = os.path.join(HERE, "preprocessing_model.keras")
+    model.save(path)
+    model = keras.models.load_model(path)
+    g.add("saved_model", "Functional", "keras", {}, {
+        "images": xi[:4], "features": xf[:4],
+        "pred": to_np(model.predict([xi[:4], xf[:4]], verbose=0))},
+        file="preprocessing_model.keras", call_arrays=[])
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# metrics_iou: IoU metrics and correlation metrics
+# --------------------------------------------------------------------------
+
+
+def make_metrics_iou():
+    g = Golden(
+        "metrics_iou",
+        seed=21,
+        description=(
+            "kind 'metric': m = keras.metrics.<Class>(**config); for i in "
+            "range(n_batches): m.update_state(*update_args[i]); result[i] = "
+            "m.result(); 'confusion_matrix' holds m's accumulated confusion "
+            "matrix after the last batch (IoU classes).  kind 'function': "
+            "result = keras.metrics.<class>(y_true, y_pred, **config)."
+        ),
+    )
+    rng = np.random.default_rng(21)
+    NB, B, C = 3, 4, 4
+
+    def stack(fn):
+        return np.stack([fn(i) for i in range(NB)])
+
+    # segmentation-like labels (batch, 5) with class 3 never present, and
+    # predictions that also contain out-of-range ids (-1, 4) to be dropped
+    seg_true = stack(lambda i: rng.integers(0, 3, (B, 5))).astype(np.int32)
+    seg_pred = stack(lambda i: rng.integers(-1, 5, (B, 5))).astype(np.int32)
+    seg_void = seg_true.copy()
+    seg_void[:, 0, :2] = 255  # a "void" label outside [0, C)
+    seg_void[:, 1, 0] = -1
+    logits = f32(stack(lambda i: rng.normal(0, 2, (B, C))))
+    probs = f32(_softmax_np(logits))
+    lab = stack(lambda i: rng.integers(0, C, B)).astype(np.int32)
+    onehot = np.eye(C, dtype=np.float32)[lab]
+    data = {
+        "seg": (seg_true, seg_pred),
+        "seg_void": (seg_void, seg_pred),
+        "sparse_probs": (lab, probs),
+        "onehot_probs": (onehot, probs),
+        "onehot_logits": (onehot, logits),
+        "onehot_ids": (onehot, np.where(rng.uniform(size=lab.shape) < 0.6, lab,
+                                        rng.integers(0, C, lab.shape)).astype(np.int32)),
+        "binary": (stack(lambda i: rng.integers(0, 2, (B, 3))).astype(np.int32),
+                   f32(stack(lambda i: rng.uniform(0, 1, (B, 3))))),
+        "reg": (f32(stack(lambda i: rng.normal(0, 1, (B, 5)))),
+                f32(stack(lambda i: rng.normal(0, 1, (B, 5))))),
+    }
+    data["binary"][1][0, 0, :2] = [0.5, 0.3]  # scores equal to the thresholds
+    int_sw = {"seg": stack(lambda i: rng.integers(0, 4, (B, 5))).astype(np.int32),
+              "row": stack(lambda i: rng.integers(0, 4, B)).astype(np.int32),
+              "binary": stack(lambda i: rng.integers(0, 4, (B, 3))).astype(np.int32)}
+    float_sw = {"seg": f32(stack(lambda i: rng.uniform(0, 2, (B, 5)))),
+                "row": f32(stack(lambda i: rng.uniform(0, 2, B))),
+                "binary": f32(stack(lambda i: rng.uniform(0, 2, (B, 3)))),
+                "reg": f32(stack(lambda i: rng.choice([0.0, 0.5, 1.0, 2.0], B)))}
+    sw_kind = {"seg": "seg", "seg_void": "seg", "sparse_probs": "row",
+               "onehot_probs": "row", "onehot_logits": "row",
+               "onehot_ids": "row", "binary": "binary", "reg": "reg"}
+    f32c = {"dtype": "float32"}
+    # (case name, class, config, data, sample weights: None / "int" / "float")
+    metric_cases = [
+        ("IoU", "IoU", {"num_classes": C, "target_class_ids": [0, 2]}, "seg",
+         None),
+        ("IoU_one_class", "IoU", {"num_classes": C, "target_class_ids": [1]},
+         "seg", None),
+        ("IoU_absent_target", "IoU",
+         {"num_classes": C, "target_class_ids": [1, 3]}, "seg", None),
+        ("IoU__sw_int", "IoU", {"num_classes": C, "target_class_ids": [0, 1]},
+         "seg", "int"),
+        ("IoU_f32__sw", "IoU",
+         {"num_classes": C, "target_class_ids": [0, 1], **f32c}, "seg",
+         "float"),
+        ("IoU_ignore_class", "IoU",
+         {"num_classes": C, "target_class_ids": [0, 2], "ignore_class": 1},
+         "seg", None),
+        ("IoU_dense_pred", "IoU",
+         {"num_classes": C, "target_class_ids": [0, 3],
+          "sparse_y_pred": False}, "sparse_probs", None),
+        ("MeanIoU", "MeanIoU", {"num_classes": C}, "seg", None),
+        ("MeanIoU__sw_int", "MeanIoU", {"num_classes": C}, "seg", "int"),
+        ("MeanIoU_f32__sw", "MeanIoU", {"num_classes": C, **f32c}, "seg",
+         "float"),
+        ("MeanIoU_void", "MeanIoU", {"num_classes": C}, "seg_void", None),
+        ("MeanIoU_ignore_255", "MeanIoU",
+         {"num_classes": C, "ignore_class": 255}, "seg_void", None),
+        ("MeanIoU_ignore_0", "MeanIoU", {"num_classes": C, "ignore_class": 0},
+         "seg", None),
+        ("MeanIoU_dense_pred", "MeanIoU",
+         {"num_classes": C, "sparse_y_pred": False}, "sparse_probs", None),
+        ("MeanIoU_dense_both", "MeanIoU",
+         {"num_classes": C, "sparse_y_true": False, "sparse_y_pred": False},
+         "onehot_probs", None),
+        ("BinaryIoU", "BinaryIoU", {}, "binary", None),
+        ("BinaryIoU__sw_int", "BinaryIoU", {}, "binary", "int"),
+        ("BinaryIoU_t0.3_class1", "BinaryIoU",
+         {"target_class_ids": [1], "threshold": 0.3}, "binary", None),
+        ("BinaryIoU_f32__sw", "BinaryIoU",
+         {"target_class_ids": [0], "threshold": 0.6, **f32c}, "binary",
+         "float"),
+        ("OneHotIoU", "OneHotIoU", {"num_classes": C, "target_class_ids": [1, 2]},
+         "onehot_probs", None),
+        ("OneHotIoU_logits", "OneHotIoU",
+         {"num_classes": C, "target_class_ids": [1, 2]}, "onehot_logits", None),
+        ("OneHotIoU_sparse_pred", "OneHotIoU",
+         {"num_classes": C, "target_class_ids": [0], "sparse_y_pred": True},
+         "onehot_ids", None),
+        ("OneHotIoU_f32__sw", "OneHotIoU",
+         {"num_classes": C, "target_class_ids": [0, 3], **f32c},
+         "onehot_probs", "float"),
+        ("OneHotMeanIoU", "OneHotMeanIoU", {"num_classes": C}, "onehot_probs",
+         None),
+        ("OneHotMeanIoU_logits__sw_int", "OneHotMeanIoU", {"num_classes": C},
+         "onehot_logits", "int"),
+        ("OneHotMeanIoU_ignore_class", "OneHotMeanIoU",
+         {"num_classes": C, "ignore_class": 2}, "onehot_probs", None),
+        ("PearsonCorrelation", "PearsonCorrelation", {}, "reg", None),
+        ("PearsonCorrelation__sw", "PearsonCorrelation", {}, "reg", "float"),
+        ("PearsonCorrelation_axis0", "PearsonCorrelation", {"axis": 0}, "reg",
+         None),
+        ("ConcordanceCorrelation", "ConcordanceCorrelation", {}, "reg", None),
+        ("ConcordanceCorrelation__sw", "ConcordanceCorrelation", {}, "reg",
+         "float"),
+        ("ConcordanceCorrelation_axis0", "ConcordanceCorrelation",
+         {"axis": 0}, "reg", None),
+    ]
+    for name, cls, cfg, key, sw in metric_cases:
+        y_true, y_pred = data[key]
+        weight = None
+        if sw is not None:
+            weight = (int_sw if sw == "int" else float_sw)[sw_kind[key]]
+        keras.backend.clear_session()  # un-suffixed auto names
+        m = getattr(keras.metrics, cls)(**cfg)
+        results = []
+        for i in range(NB):
+            m.update_state(y_true[i], y_pred[i],
+                           sample_weight=None if weight is None else weight[i])
+            results.append(to_np(m.result()))
+        arrays = {"y_true": y_true, "y_pred": y_pred, "sample_weight": weight,
+                  "result": np.stack(results)}
+        if hasattr(m, "total_cm"):
+            arrays["confusion_matrix"] = to_np(m.total_cm)
+        g.add(name, cls, "keras.metrics", cfg, arrays, kind="metric",
+              update_args=["y_true", "y_pred"] +
+              (["sample_weight"] if weight is not None else []),
+              n_batches=NB, data=key, default_name=m.name,
+              keras_config=m.get_config())
+
+    y_true, y_pred = data["reg"]
+    for fn in ("pearson_correlation", "concordance_correlation"):
+        for cfg in ({}, {"axis": 0}, {"axis": [0, 1]}):
+            out = getattr(keras.metrics, fn)(y_true, y_pred, **cfg)
+            suffix = "_axis" + "".join(str(a) for a in np.ravel(cfg["axis"])) \
+                if cfg else ""
+            g.add(fn + suffix, fn, "keras.metrics", cfg,
+                  {"y_true": y_true, "y_pred": y_pred, "result": to_np(out)},
+                  kind="function")
+    g.write()
+
+
 FAMILIES = {
     "activations": make_activations,
     "losses": make_losses,
     "metrics": make_metrics,
+    "metrics_iou": make_metrics_iou,
     "optimizers": make_optimizers,
     "schedules": make_schedules,
     "constraints_regularizers": make_constraints_regularizers,
     "layers": make_layers,
     "history_keys": make_history_keys,
+    "attention": make_attention,
+    "preprocessing": make_preprocessing,
 }
 
 

@@ -99,8 +99,23 @@ LAYER_SPECS = {
     "minimum": (L("Minimum"), [VEC, VEC]),
     "concatenate": (L("Concatenate"), [VEC, VEC]),
     "dot": (L("Dot", axes=1), [VEC, VEC]),
+    "multi_head_attention": (L("MultiHeadAttention", num_heads=2, key_dim=2), [SEQ, SEQ]),
+    "attention": (L("Attention", use_scale=True), [SEQ, SEQ]),
+    "additive_attention": (L("AdditiveAttention"), [SEQ, SEQ]),
+    "rescaling": (L("Rescaling", scale=0.5, offset=1.0), [IMG]),
+    "normalization": (L("Normalization", mean=[0.0, 1.0, 2.0, 3.0],
+                        variance=[1.0, 2.0, 3.0, 4.0]), [VEC]),
+    "category_encoding": (L("CategoryEncoding", num_tokens=10, output_mode="count"), [[5]]),
+    "discretization": (L("Discretization", bin_boundaries=[-1.0, 0.0, 1.0],
+                         output_mode="one_hot"), [VEC]),
+    "resizing": (L("Resizing", height=4, width=3), [IMG]),
+    "center_crop": (L("CenterCrop", height=4, width=4), [IMG]),
+    "random_flip": (L("RandomFlip"), [IMG]),
+    "random_translation": (L("RandomTranslation", height_factor=0.2, width_factor=0.2), [IMG]),
 }
-INT_INPUTS = {"embedding"}
+INT_INPUTS = {"embedding", "category_encoding"}
+# Layers called with their inputs as separate arguments, `layer(query, value)`.
+SEPARATE_ARGUMENTS = {"multi_head_attention"}
 
 
 def build_layer(spec, layers):
@@ -123,7 +138,8 @@ def build_spec_model(lib, name):
     spec, inputs = LAYER_SPECS[name]
     dtype = "int32" if name in INT_INPUTS else "float32"
     ins = [lib.Input(shape=tuple(s), dtype=dtype) for s in inputs]
-    x = build_layer(spec, lib.layers)(ins if len(ins) > 1 else ins[0])
+    layer = build_layer(spec, lib.layers)
+    x = layer(*ins) if name in SEPARATE_ARGUMENTS else layer(ins if len(ins) > 1 else ins[0])
     if len(x.shape) > 2:
         x = lib.layers.Flatten()(x)
     return lib.Model(ins, lib.layers.Dense(2)(x))

@@ -1,0 +1,52 @@
+"""Masks shared by the attention layers: conversion, shape checks, causal and banded masks."""
+
+__all__ = []
+
+from kerasx import ops
+
+
+def as_bool(mask):
+    """`mask` as a boolean Tensor (nonzero entries are True)."""
+    mask = ops.convert_to_tensor(mask)
+    return mask if mask.dtype == "bool" else ops.cast(mask, "bool")
+
+
+def check_mask(layer, what, mask, target, expected):
+    """Raises a ValueError unless `mask` broadcasts to the shape `target`.
+
+    `what` names the argument and `expected` describes the shape it should have
+    (for the message).
+    """
+    got, target = tuple(mask.shape), tuple(target)
+    if len(got) <= len(target) and all(
+            g == 1 or t is None or g == t for g, t in zip(got[::-1], target[::-1])):
+        return
+    raise ValueError(
+        f"{type(layer).__name__} {layer.name!r}: `{what}` has shape {got}, which does not "
+        f"broadcast to {target}. Pass a boolean mask of shape {expected} (size-1 axes "
+        "broadcast)."
+    )
+
+
+def causal_mask(query_length, key_length):
+    """A `(1, Tq, Tk)` boolean mask where query position i sees key positions j <= i."""
+    rows = ops.reshape(ops.arange(query_length), (1, query_length, 1))
+    cols = ops.reshape(ops.arange(key_length), (1, 1, key_length))
+    return ops.greater_equal(rows, cols)
+
+
+def band_mask(query_length, key_length, width):
+    """A `(1, Tq, Tk)` boolean mask where query position i sees key positions j with
+    |i - j| < width."""
+    rows = ops.reshape(ops.arange(query_length), (1, query_length, 1))
+    cols = ops.reshape(ops.arange(key_length), (1, 1, key_length))
+    return ops.less(ops.abs(ops.subtract(rows, cols)), width)
+
+
+def logical_and_all(masks):
+    """The logical AND of the masks that are not None (None when all are)."""
+    out = None
+    for mask in masks:
+        if mask is not None:
+            out = mask if out is None else ops.logical_and(out, mask)
+    return out

@@ -1,0 +1,398 @@
+"""`MultiHeadAttention`: scaled dot-product attention with several heads."""
+
+__all__ = ["MultiHeadAttention"]
+
+import math
+
+from kerasx import constraints, initializers, ops, regularizers
+from kerasx.layers.activations.softmax import Softmax
+from kerasx.layers.attention._masks import (as_bool, band_mask, causal_mask, check_mask,
+                                            logical_and_all)
+from kerasx.layers.attention._projection import HeadProjection
+from kerasx.layers.layer import Layer
+from kerasx.layers.regularization.dropout import Dropout
+
+
+class MultiHeadAttention(Layer):
+    """Multi-head attention ("Attention is all you need", Vaswani et al., 2017).
+
+    `query`, `key` and `value` are projected to `num_heads` heads
+    (`(batch, T, num_heads, key_dim)` and so on); each query position attends to
+    the key positions with `softmax(q . k / sqrt(key_dim))`, the weights mix the
+    projected values, and the heads are projected back to `output_shape` (by
+    default the query's last dimension). With `query`, `key` and `value` the same
+    tensor this is self-attention.
+
+    Args:
+        num_heads: positive integer, the number of attention heads.
+        key_dim: positive integer, the size of each head for query and key.
+        value_dim: the size of each head for value (default `key_dim`).
+        dropout: dropout rate applied to the attention weights in training.
+        use_bias: whether the projections have biases.
+        output_shape: the output's shape besides the batch and sequence axes (an
+            int or a tuple); default: the query's last dimension.
+        attention_axes: the query axes attention runs over (default: every axis
+            between the batch and feature axes, e.g. the sequence axis of a
+            `(batch, seq, dim)` input); the other axes act as batch axes.
+        sliding_window: optional positive integer: a query position sees only the
+            key positions less than `sliding_window` away.
+        flash_attention: accepted for compatibility; the scores are always computed
+            explicitly.
+        kernel_initializer, bias_initializer: initializers of the projections.
+        kernel_regularizer, bias_regularizer, activity_regularizer: penalties of the
+            projections (the activity penalty applies to each projection's output).
+        kernel_constraint, bias_constraint: constraints of the projections.
+        use_gate: multiply the heads by `sigmoid(gate projection of the query)`
+            before the output projection (gated attention).
+        seed: integer seed of the dropout.
+
+    Call arguments:
+        query: `(batch, T, dim)`. value: `(batch, S, dim_v)`. key: optional
+            `(batch, S, dim_k)`; `value` is used when omitted.
+        query_mask, value_mask, key_mask: optional boolean `(batch, T)` /
+            `(batch, S)` padding masks. When omitted they are read from the
+            tensors' own masks (e.g. from `Embedding(mask_zero=True)`).
+        attention_mask: optional boolean mask broadcastable to `(batch, T, S)`:
+            True where a query position may attend to a key position.
+        return_attention_scores: return `(output, weights)` with the attention weights
+            `(batch, num_heads, T, S)`.
+        training: apply dropout (default: the surrounding training mode).
+        use_causal_mask: query position i attends only to key positions j <= i.
+
+    All masks are combined with a logical AND; a query position that may attend to
+    nothing gets all-zero weights. The output carries the query's mask. As in Keras,
+    the layer consumes the masks of its inputs: after the call `query`, `value` and
+    `key` carry none, so a later layer reading the same tensors sees no mask.
+
+    Output shape: `(batch, T, *output_shape)`, plus the scores when asked for.
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
+                 output_shape=None, attention_axes=None, sliding_window=None,
+                 flash_attention=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 use_gate=False, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for arg, value, optional in (("num_heads", num_heads, False), ("key_dim", key_dim, False),
+                                     ("value_dim", value_dim, True),
+                                     ("sliding_window", sliding_window, True)):
+            if optional and value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(
+                    f"MultiHeadAttention: `{arg}` must be a positive integer"
+                    f"{' or None' if optional else ''}, received {arg}={value!r}."
+                )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), received "
+                             f"dropout={dropout!r}.")
+        self.num_heads = num_heads
+        self.key_dim = key_dim
+        self.value_dim = value_dim or key_dim
+        self.dropout = float(dropout)
+        self.use_bias = bool(use_bias)
+        self.use_gate = bool(use_gate)
+        self.sliding_window = sliding_window
+        self.seed = seed
+        self._projected_shape = _output_shape_argument(output_shape)
+        self.attention_axes = _attention_axes_argument(attention_axes)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.projection_activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+        self._build_shapes = None
+
+    def __call__(self, query, value=None, *args, **kwargs):
+        if value is None:
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r} needs `value` as well as `query`: call it "
+                "as layer(query, value) or layer(query, value, key) (for self-attention, "
+                "layer(x, x))."
+            )
+        if not self.built:
+            key = args[0] if args else kwargs.get("key")
+            shapes = {"query_shape": _shape_of(query), "value_shape": _shape_of(value)}
+            if key is not None:
+                shapes["key_shape"] = _shape_of(key)
+            self.build(**shapes)
+        return super().__call__(query, value, *args, **kwargs)
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        """Creates the query, key, value (and gate) projections and the output projection
+        for inputs of these shapes."""
+        if value_shape is None:
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r}: build needs `query_shape` and "
+                f"`value_shape`, received only query_shape={query_shape}."
+            )
+        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
+        given_key = key_shape is not None
+        key_shape = tuple(key_shape) if given_key else value_shape
+        self._check_shapes(query_shape, value_shape, key_shape)
+        self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape}
+        if given_key:
+            self._build_shapes["key_shape"] = key_shape
+        self.attention_axes = self._normalized_axes(len(query_shape))
+        heads = (self.num_heads, self.key_dim)
+        self.query_dense = HeadProjection(1, heads, name="query", **self._sublayer_kwargs())
+        self.query_dense.build(query_shape)
+        self.key_dense = HeadProjection(1, heads, name="key", **self._sublayer_kwargs())
+        self.key_dense.build(key_shape)
+        if self.use_gate:
+            self._gate_dense = HeadProjection(1, (self.num_heads, self.value_dim), name="gate",
+                                              activation="sigmoid", **self._sublayer_kwargs())
+            self._gate_dense.build(query_shape)
+        self.value_dense = HeadProjection(1, (self.num_heads, self.value_dim), name="value",
+                                          **self._sublayer_kwargs())
+        self.value_dense.build(value_shape)
+        self._softmax = Softmax(axis=-1, dtype=self.dtype)
+        self._dropout_layer = Dropout(self.dropout, seed=self.seed, dtype=self.dtype)
+        out_shape = self._projected_shape or (query_shape[-1],)
+        self.output_dense = HeadProjection(2, out_shape, name="attention_output",
+                                           **self._sublayer_kwargs())
+        self.output_dense.build(query_shape[:-1] + (self.num_heads, self.value_dim))
+
+    def _check_shapes(self, query_shape, value_shape, key_shape):
+        where = f"MultiHeadAttention {self.name!r}"
+        if value_shape[1:-1] != key_shape[1:-1]:
+            raise ValueError(
+                f"{where}: all dimensions of `value` and `key` except the last one must be "
+                f"equal, received value_shape={value_shape} and key_shape={key_shape}."
+            )
+        if len(query_shape) < 3 or len(value_shape) != len(query_shape):
+            raise ValueError(
+                f"{where} expects `query` and `value` of the same rank, at least 3 "
+                f"(batch, sequence..., features), received query_shape={query_shape} and "
+                f"value_shape={value_shape}."
+            )
+        if query_shape[-1] is None or key_shape[-1] is None or value_shape[-1] is None:
+            raise ValueError(
+                f"{where} needs known feature (last) dimensions, received "
+                f"query_shape={query_shape}, value_shape={value_shape}, key_shape={key_shape}."
+            )
+
+    def _normalized_axes(self, rank):
+        inner = tuple(range(1, rank - 1))
+        if self.attention_axes is None:
+            return inner
+        axes = tuple(a + rank if a < 0 else a for a in self.attention_axes)
+        if any(a not in inner for a in axes) or len(set(axes)) != len(axes):
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r}: attention_axes={self.attention_axes} are "
+                f"not distinct axes between the batch and feature axes of a rank-{rank} query; "
+                f"choose from {inner} (or {tuple(a - rank for a in inner)})."
+            )
+        return axes
+
+    def _sublayer_kwargs(self):
+        """Arguments of one projection (each gets its own copy of the initializers)."""
+        return {"use_bias": self.use_bias, "kernel_initializer": _copy(self.kernel_initializer),
+                "bias_initializer": _copy(self.bias_initializer),
+                "kernel_regularizer": self.kernel_regularizer,
+                "bias_regularizer": self.bias_regularizer,
+                "activity_regularizer": self.projection_activity_regularizer,
+                "kernel_constraint": self.kernel_constraint,
+                "bias_constraint": self.bias_constraint, "dtype": self.dtype}
+
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None,
+             use_causal_mask=False):
+        if query_mask is None:
+            query_mask = getattr(query, "_keras_mask", None)
+        if value_mask is None:
+            value_mask = getattr(value, "_keras_mask", None)
+        if key is None:
+            key = value
+        elif key_mask is None:
+            key_mask = getattr(key, "_keras_mask", None)
+        for tensor in (query, value, key):
+            if getattr(tensor, "_keras_mask", None) is not None:
+                tensor._keras_mask = None
+        mask = self._attention_mask(query, value, key, query_mask, value_mask, key_mask,
+                                    attention_mask, use_causal_mask)
+        output, scores = self._attend(self.query_dense(query), self.key_dense(key),
+                                      self.value_dense(value), mask, training)
+        if self.use_gate:
+            output = ops.multiply(output, self._gate_dense(query))
+        output = self.output_dense(output)
+        if query_mask is not None:
+            output._keras_mask = as_bool(query_mask)
+        return (output, scores) if return_attention_scores else output
+
+    def _attention_mask(self, query, value, key, query_mask, value_mask, key_mask,
+                        attention_mask, use_causal_mask):
+        """The AND of every mask given, broadcastable to `(batch, T, S)` (None if none)."""
+        q_shape, v_shape = tuple(query.shape), tuple(value.shape)
+        if len(q_shape) != 3 and (query_mask is not None or value_mask is not None or
+                                  key_mask is not None or use_causal_mask or
+                                  self.sliding_window is not None):
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r}: padding masks, use_causal_mask and "
+                f"sliding_window need (batch, sequence, features) inputs, received a query of "
+                f"shape {q_shape}. Pass an explicit `attention_mask` instead."
+            )
+        masks = []
+        for what, mask, shape, axis, expected in (
+                ("query_mask", query_mask, q_shape, -1, "(batch, query_length)"),
+                ("value_mask", value_mask, v_shape, -2, "(batch, value_length)"),
+                ("key_mask", key_mask, tuple(key.shape), -2, "(batch, key_length)")):
+            if mask is not None:
+                mask = as_bool(mask)
+                check_mask(self, what, mask, shape[:-1], expected)
+                masks.append(ops.expand_dims(mask, axis))
+        if use_causal_mask:
+            masks.append(causal_mask(q_shape[1], v_shape[1]))
+        if self.sliding_window is not None:
+            masks.append(band_mask(q_shape[1], v_shape[1], self.sliding_window))
+        if attention_mask is not None:
+            attention_mask = as_bool(attention_mask)
+            batch_axes = [0] + [a for a in range(1, len(q_shape) - 1)
+                                if a not in self.attention_axes]
+            target = (tuple(q_shape[a] for a in batch_axes)
+                      + tuple(q_shape[a] for a in self.attention_axes)
+                      + tuple(v_shape[a] for a in self.attention_axes))
+            check_mask(self, "attention_mask", attention_mask, target,
+                       "(batch, query_length, key_length)" if len(q_shape) == 3 else target)
+            masks.insert(0, attention_mask)
+        return logical_and_all(masks)
+
+    def _attend(self, query, key, value, mask, training):
+        """Attention of the projected `(batch, *axes, heads, size)` tensors: the output
+        `(batch, *query axes, heads, value_dim)` and the weights in Keras's layout
+        `(batch, *other axes, heads, *query attention axes, *key attention axes)`."""
+        rank = len(query.shape)
+        axes = self.attention_axes
+        batch_axes = [0] + [a for a in range(1, rank - 2) if a not in axes]
+        perm = batch_axes + [rank - 2] + list(axes) + [rank - 1]
+        lead = tuple(query.shape[a] for a in batch_axes)
+        if tuple(key.shape[a] for a in batch_axes) != lead:
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r}: query and key must agree on the axes "
+                f"attention does not run over; received query shape "
+                f"{tuple(query.shape[:-2])} and key shape {tuple(key.shape[:-2])} with "
+                f"attention_axes={axes}."
+            )
+        q_axes = tuple(query.shape[a] for a in axes)
+        k_axes = tuple(key.shape[a] for a in axes)
+        merged = len(axes) > 1
+
+        def heads_first(x, sizes):
+            x = ops.transpose(x, perm)
+            if merged:
+                x = ops.reshape(x, lead + (self.num_heads, math.prod(sizes), x.shape[-1]))
+            return x
+
+        query = ops.multiply(query, 1.0 / math.sqrt(self.key_dim))
+        q, k, v = heads_first(query, q_axes), heads_first(key, k_axes), heads_first(value, k_axes)
+        logits = ops.matmul(q, ops.swapaxes(k, -1, -2))
+        layout = lead + (self.num_heads,) + q_axes + k_axes
+        if mask is not None:
+            while len(mask.shape) < len(layout):
+                mask = ops.expand_dims(mask, -2 * len(axes) - 1)
+            if merged:
+                mask = ops.reshape(ops.broadcast_to(mask, layout), tuple(logits.shape))
+        weights = self._softmax(logits, mask=mask)
+        weights._keras_mask = None  # the softmax passes the mask on; the weights need none
+        output = ops.matmul(self._dropout_layer(weights, training=training), v)
+        if merged:
+            output = ops.reshape(output, lead + (self.num_heads,) + q_axes + (self.value_dim,))
+            weights = ops.reshape(weights, layout)
+        inverse = [perm.index(i) for i in range(rank)]
+        return ops.transpose(output, inverse), weights
+
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        query_shape = tuple(query_shape)
+        if self._projected_shape:
+            return query_shape[:-1] + self._projected_shape
+        return query_shape
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"shapes_dict": dict(self._build_shapes)}
+
+    def build_from_config(self, config):
+        if not config or self.built:
+            return
+        shapes = config.get("shapes_dict") or {"query_shape": config.get("input_shape")}
+        self.build(**{k: tuple(v) for k, v in shapes.items() if v is not None})
+        self.built = True
+
+    def get_config(self):
+        from kerasx.saving.serialization import serialize_keras_object as serialize
+
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "use_gate": self.use_gate,
+            "output_shape": self._projected_shape,
+            "attention_axes": self.attention_axes,
+            "sliding_window": self.sliding_window,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "activity_regularizer": serialize(self.projection_activity_regularizer),
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+            "seed": self.seed,
+        }
+
+
+def _output_shape_argument(output_shape):
+    if not output_shape:
+        return None
+    if isinstance(output_shape, int):
+        return (output_shape,)
+    try:
+        shape = tuple(int(n) for n in output_shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"MultiHeadAttention: output_shape must be an int or a tuple of ints, received "
+            f"output_shape={output_shape!r}."
+        ) from None
+    if any(n <= 0 for n in shape):
+        raise ValueError(f"MultiHeadAttention: output_shape sizes must be positive, received "
+                         f"output_shape={output_shape!r}.")
+    return shape
+
+
+def _attention_axes_argument(attention_axes):
+    if attention_axes is None:
+        return None
+    if isinstance(attention_axes, int) and not isinstance(attention_axes, bool):
+        return (attention_axes,)
+    if isinstance(attention_axes, (list, tuple)) and attention_axes and all(
+            isinstance(a, int) and not isinstance(a, bool) for a in attention_axes):
+        return tuple(attention_axes)
+    raise ValueError(
+        f"MultiHeadAttention: attention_axes must be None, an int or a non-empty list/tuple of "
+        f"ints, received attention_axes={attention_axes!r}."
+    )
+
+
+def _shape_of(x):
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        raise TypeError(
+            f"MultiHeadAttention expects tensors or arrays for query, value and key, received "
+            f"{type(x).__name__}."
+        )
+    return tuple(shape)
+
+
+def _copy(initializer):
+    """A fresh initializer with the same configuration (a seeded one gives each
+    projection its own draw sequence, as in Keras)."""
+    if hasattr(initializer, "get_config") and hasattr(type(initializer), "from_config"):
+        return type(initializer).from_config(initializer.get_config())
+    return initializer
