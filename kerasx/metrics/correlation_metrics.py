@@ -47,9 +47,14 @@ def pearson_correlation(y_true, y_pred, axis=-1):
     axis = _axis(axis)
     true_dev = y_true - ops.mean(y_true, axis=axis, keepdims=True)
     pred_dev = y_pred - ops.mean(y_pred, axis=axis, keepdims=True)
-    true_dev = true_dev / ops.std(true_dev, axis=axis, keepdims=True)
-    pred_dev = pred_dev / ops.std(pred_dev, axis=axis, keepdims=True)
-    return ops.mean(true_dev * pred_dev, axis=axis)
+    return ops.mean(_standardized(true_dev, axis) * _standardized(pred_dev, axis), axis=axis)
+
+
+def _standardized(dev, axis):
+    """`dev / std(dev)`: NaN for a constant slice, without the 0 / 0 of a division
+    (which NumPy warns about)."""
+    std = ops.std(dev, axis=axis, keepdims=True)
+    return dev / ops.where(std > 0, std, float("nan"))
 
 
 def concordance_correlation(y_true, y_pred, axis=-1):
