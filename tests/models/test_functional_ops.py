@@ -276,3 +276,16 @@ def test_ops_taking_many_tensors_or_tensor_arguments_round_trip(tmp_path):
     for m in (model, loaded):
         for got, want in zip(m.predict(data, verbose=0), expected):
             np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_keras_convert_to_tensor_nodes_with_unset_sparse_and_ragged_load():
+    # Keras 3 writes this node (with None, not False) when a mask made by an attention
+    # layer feeds a masked layer such as GlobalAveragePooling1D
+    entry = {"module": "keras.src.ops.core", "class_name": "ConvertToTensor",
+             "config": {"name": "convert_to_tensor", "dtype": None, "sparse": None,
+                        "ragged": None}, "registered_name": "ConvertToTensor"}
+    layer = OpLayer.from_serialized(entry)
+    assert layer.op == "convert_to_tensor" and layer.op_config == {"dtype": None}
+    entry["config"]["sparse"] = True
+    with pytest.raises(ValueError, match="sparse=True"):
+        OpLayer.from_serialized(entry)

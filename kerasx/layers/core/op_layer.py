@@ -54,8 +54,9 @@ _MODULE_OF = {"cast": "core", "convert_to_tensor": "core", "stop_gradient": "cor
 _KERASX_ONLY = {"dense", "dropout", "exponential", "flatten", "mish", "prelu", "gru", "lstm",
                 "simple_rnn", "sigmoid_cross_entropy", "softmax_cross_entropy"}
 # Static Keras arguments kerasx ops do not take, and the values that mean "not used".
-_NEUTRAL = {"initial": None, "decimals": 0, "ord": None, "mode": "constant", "sparse": False,
-            "ragged": False, "synchronized": False, "dtype": None}
+_NEUTRAL = {"initial": (None,), "decimals": (0,), "ord": (None,), "mode": ("constant",),
+            "sparse": (False, None), "ragged": (False, None), "synchronized": (False,),
+            "dtype": (None,)}
 
 
 class OpLayer(Layer):
@@ -136,7 +137,7 @@ class OpLayer(Layer):
         for key in list(config):
             if key in params:
                 config[key] = _as_static(config[key])
-            elif key in _NEUTRAL and config[key] == _NEUTRAL[key]:
+            elif key in _NEUTRAL and config[key] in _NEUTRAL[key]:
                 del config[key]
             else:
                 raise ValueError(
