@@ -139,9 +139,14 @@ def _column_widths(edges, line_length):
 
 
 def _visible_layers(model):
-    layers = getattr(model, "layers", [])
+    """The rows' layers: a functional model's operations too (`x + y`, `ops.*` calls),
+    as Keras lists them."""
+    from kerasx.models.functional import Functional
     from kerasx.models.sequential import Sequential
 
+    if isinstance(model, Functional):
+        return list(model.operations)
+    layers = getattr(model, "layers", [])
     if isinstance(model, Sequential):
         from kerasx.layers.core.input_layer import InputLayer
 
@@ -171,7 +176,7 @@ def _structure(model):
     from kerasx.utils.summary_functional import connected_to
 
     column = connected_to(model) or []
-    return sequential_like, dict(zip(map(id, model.layers), column))
+    return sequential_like, dict(zip(map(id, _visible_layers(model)), column))
 
 
 def _output_shape(layer):
@@ -195,7 +200,7 @@ def _layer_rows(layer, sequential_like, connections, show_trainable, expand_nest
     shape = _output_shape(layer)
     shape_text = format_shape(_plain(shape)) if shape is not None else "?"
     params = f"{layer.count_params():,}" if getattr(layer, "built", True) else "0 (unbuilt)"
-    row = [f"{prefix}{layer.name} ({type(layer).__name__})", shape_text, params]
+    row = [f"{prefix}{layer.name} ({_type_name(layer)})", shape_text, params]
     if not sequential_like:
         row.append(connections.get(id(layer), "-"))
     if show_trainable:
@@ -206,6 +211,13 @@ def _layer_rows(layer, sequential_like, connections, show_trainable, expand_nest
             rows.extend(_layer_rows(sub, sequential_like, {}, show_trainable, expand_nested,
                                     level + 1))
     return rows
+
+
+def _type_name(layer):
+    """The class Keras shows: an operation node by its operation (`Add`, `Mean`)."""
+    from kerasx.layers.core.op_layer import OpLayer, keras_class_name
+
+    return keras_class_name(layer.op) if isinstance(layer, OpLayer) else type(layer).__name__
 
 
 def _plain(shape):
@@ -239,15 +251,20 @@ def _layer_range(layers, layer_range):
 
 
 def _wrap(text, width):
-    """Splits `text` into lines of at most `width` characters, preferring breaks at spaces."""
-    lines = []
-    while len(text) > width:
-        cut = text.rfind(" ", 0, width + 1)
-        if cut <= 0:
-            cut = width
-        lines.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    lines.append(text)
+    """`text` in lines of at most `width` characters, broken at spaces; a word longer
+    than a line is cut short with an ellipsis, as Keras's tables do."""
+    lines, line = [], None
+    for word in text.split(" "):
+        if len(word) > width:
+            word = word[:width - 1] + "…"
+        if line is None:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
     return lines
 
 

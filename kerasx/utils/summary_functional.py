@@ -2,9 +2,10 @@
 
 
 def connected_to(model):
-    """For each layer of a functional `model` (in `model.layers` order), what it was called on,
-    as Keras prints it: `"dense[0][0], input_b[0][0]"` (layer name, call index, output index),
-    `"-"` for inputs. Returns None for models that are not functional graphs.
+    """For each layer and operation of a functional `model` (in `model.operations` order),
+    what it was called on, as Keras prints it: `"dense[0][0], input_b[0][0]"` (layer name,
+    call index, output index), `"-"` for inputs. Returns None for models that are not
+    functional graphs.
     """
     from kerasx.layers.core.input_layer import inbound_nodes
     from kerasx.models.functional import Functional
@@ -12,7 +13,7 @@ def connected_to(model):
     if not isinstance(model, Functional):
         return None
     column = []
-    for layer in model.layers:
+    for layer in model.operations:
         parts = []
         for node in inbound_nodes(layer):
             if id(node) not in model._node_ids or node.is_input:

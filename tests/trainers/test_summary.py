@@ -91,3 +91,24 @@ def test_layer_range_limits_the_rows():
     assert "dense (Dense)" not in texts[0]
     with pytest.raises(ValueError, match=r"layer_range \['x', 'y'\] does not match the layer names.*'dropout"):
         print_summary(_mlp(), layer_range=["x", "y"])
+
+
+def test_operations_are_rows_and_long_words_are_cut_as_keras_prints_them():
+    keras.utils.clear_session()
+    ids = keras.Input((6,), dtype="int32")
+    e = keras.layers.Embedding(10, 8)(ids)
+    x = keras.layers.LayerNormalization()(keras.layers.Dense(8)(e) + e)
+    out = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(x))
+    text = _summary(keras.Model(ids, out), line_length=80)
+    # the rows Keras 3.15.1 prints for this model at line_length=80
+    expected = """\
+│ add (Add)             │ (None, 6, 8)      │           0 │ dense[0][0],       │
+│                       │                   │             │ embedding[0][0]    │
+├───────────────────────┼───────────────────┼─────────────┼────────────────────┤
+│ layer_normalization   │ (None, 6, 8)      │          16 │ add[0][0]          │
+│ (LayerNormalization)  │                   │             │                    │
+├───────────────────────┼───────────────────┼─────────────┼────────────────────┤
+│ global_average_pooli… │ (None, 8)         │           0 │ layer_normalizati… │
+│ (GlobalAveragePoolin… │                   │             │                    │
+"""
+    assert expected in text
