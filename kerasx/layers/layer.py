@@ -68,6 +68,9 @@ class Layer:
             a `Sequential` model (as in Keras 2 and the Keras 3 compatibility path).
     """
 
+    # an `InputSpec` (or a list, one per input) that calls on symbolic tensors check
+    input_spec = None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build")
@@ -121,14 +124,28 @@ class Layer:
         object.__setattr__(self, name, value)
 
     # -- weights ------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, aggregation="mean"):
-        """Creates a Variable owned by this layer and returns it."""
-        from kerasx import constraints, initializers, regularizers
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="mean",
+                   overwrite_with_gradient=False, name=None):
+        """Creates a Variable owned by this layer and returns it.
 
+        Arguments as Keras's: `initializer` None means `"glorot_uniform"` for a
+        float weight and `"zeros"` for an integer or boolean one; `autocast` is
+        accepted and has no effect (kerasx computes in the weights' own type);
+        `overwrite_with_gradient=True` (a Keras mixed-precision device) is refused.
+        """
+        from kerasx import constraints, initializers, regularizers
+        from kerasx.backends.base import dtype_name
+
+        if overwrite_with_gradient:
+            raise ValueError(f"Layer {self.name!r}: add_weight(overwrite_with_gradient=True) is "
+                             "not supported; kerasx's optimizers always apply the gradient.")
+        dtype = dtype_name(dtype) if dtype is not None else self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
         shape = () if shape is None else tuple(int(n) for n in shape)
         init = initializers.get(initializer)
-        var = Variable(init, shape=shape, dtype=dtype or self.dtype, trainable=trainable,
+        var = Variable(init, shape=shape, dtype=dtype, trainable=trainable,
                        name=name or f"variable_{len(self._own_variables)}",
                        constraint=constraints.get(constraint),
                        regularizer=regularizers.get(regularizer), aggregation=aggregation)
@@ -138,6 +155,27 @@ class Layer:
         var.path = "/".join(scope + (var.name,))
         self._own_variables.append(var)
         return var
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        """`add_weight` under Keras's other name (shape and initializer required)."""
+        return self.add_weight(shape, initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer, constraint=constraint,
+                               name=name)
+
+    # Keras's dtype policies split these three; kerasx keeps weights, inputs and
+    # computations in the layer's one float type
+    @property
+    def compute_dtype(self):
+        return self.dtype
+
+    @property
+    def variable_dtype(self):
+        return self.dtype
+
+    @property
+    def input_dtype(self):
+        return self.dtype
 
     @property
     def trainable(self):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import kerasx
-from kerasx import layers
+from kerasx import layers, ops
 from kerasx.testing import check_gradients, float64
 
 rng = np.random.default_rng(21)
@@ -287,3 +287,24 @@ def test_train_step_with_own_metric_trackers():
 def test_positional_arguments_are_rejected():
     with pytest.raises(TypeError, match=r"keyword arguments only.*\(inputs, outputs\)"):
         kerasx.Model("not a tensor")
+
+
+def test_add_weight_and_add_variable_take_kerass_arguments():
+    class Scaled(kerasx.layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_variable((input_shape[-1],), "ones", name="scale")
+            self.kernel = self.add_weight(shape=(input_shape[-1], 2), autocast=False)
+            self.steps = self.add_weight(shape=(), dtype="int32", trainable=False, name="steps")
+
+        def call(self, x):
+            return ops.matmul(ops.cast(x, self.compute_dtype) * self.scale, self.kernel)
+
+    layer = Scaled()
+    out = layer(np.ones((3, 4), "float32"))
+    assert out.shape == (3, 2) and layer.compute_dtype == layer.variable_dtype == "float32"
+    assert layer.input_dtype == "float32" and layer.input_spec is None
+    np.testing.assert_array_equal(layer.steps.numpy(), 0)  # integers start at zero
+    assert str(layer.steps.dtype) == "int32" and str(layer.kernel.dtype) == "float32"
+    assert float(np.abs(layer.kernel.numpy()).max()) > 0  # floats: glorot uniform
+    with pytest.raises(ValueError, match="overwrite_with_gradient"):
+        layer.add_weight(shape=(1,), overwrite_with_gradient=True)
