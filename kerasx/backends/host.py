@@ -106,3 +106,17 @@ def load_arrays(path):
 def full(shape, value, dtype):
     """A NumPy array of `shape` filled with `value`."""
     return np.full(shape, value, dtype=dtype)
+
+
+def histogram_summary(values, buckets=30):
+    """`(min, max, count, sum, sum of squares, right edges, counts)` of the values of a
+    host array in `buckets` equal bins (one bin around a constant array)."""
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    if not flat.size:
+        return 0.0, 0.0, 0.0, 0.0, 0.0, [0.0], [0.0]
+    low, high = float(flat.min()), float(flat.max())
+    if low == high:
+        low, high, buckets = low - 0.5, high + 0.5, 1
+    counts, edges = np.histogram(flat, bins=buckets, range=(low, high))
+    return (float(flat.min()), float(flat.max()), float(flat.size), float(flat.sum()),
+            float(np.dot(flat, flat)), edges[1:].tolist(), counts.astype(np.float64).tolist())
