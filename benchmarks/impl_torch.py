@@ -130,6 +130,25 @@ def build(workload, device="cpu"):
         model = Conv1DNet()
     elif name == "tiny":
         model = nn.Sequential(nn.Linear(20, 10))
+    elif name == "transformer":
+        class Transformer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Embedding(workload.vocabulary, 64)
+                self.attention = nn.MultiheadAttention(64, 4, batch_first=True)
+                self.norm1 = nn.LayerNorm(64, eps=1e-3)
+                self.hidden = nn.Linear(64, 128)
+                self.out = nn.Linear(128, 64)
+                self.norm2 = nn.LayerNorm(64, eps=1e-3)
+                self.head = nn.Linear(64, 1)
+
+            def forward(self, tokens):
+                x = self.embed(tokens)
+                x = self.norm1(x + self.attention(x, x, x, need_weights=False)[0])
+                x = self.norm2(x + self.out(torch.relu(self.hidden(x))))
+                return self.head(x.mean(dim=1))
+
+        model = Transformer()
     else:
         raise KeyError(f"no PyTorch model for the workload {name!r}")
     model = model.to(device)

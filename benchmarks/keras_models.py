@@ -65,10 +65,27 @@ def build(keras, workload):
                 layers.Flatten(), layers.Dense(10, activation="softmax")]
     elif name == "tiny":
         body = [layers.Dense(10, activation="softmax")]
+    elif name == "transformer":
+        return _compiled(keras, workload, _transformer(keras, workload))
     else:
         raise KeyError(f"no Keras model for the workload {name!r}")
     dtype = "int32" if workload.vocabulary else None
     model = keras.Sequential([keras.Input(shape=workload.input_shape, dtype=dtype)] + body)
+    return _compiled(keras, workload, model)
+
+
+def _transformer(keras, workload):
+    layers = keras.layers
+    tokens = keras.Input(shape=workload.input_shape, dtype="int32")
+    x = layers.Embedding(workload.vocabulary, 64)(tokens)
+    x = layers.LayerNormalization()(x + layers.MultiHeadAttention(4, 16)(x, x))
+    hidden = layers.Dense(128, activation="relu")(x)
+    x = layers.LayerNormalization()(x + layers.Dense(64)(hidden))
+    out = layers.Dense(1, activation="sigmoid")(layers.GlobalAveragePooling1D()(x))
+    return keras.Model(tokens, out)
+
+
+def _compiled(keras, workload, model):
     optimizer = keras.optimizers.Adam(1e-3) if workload.optimizer == "adam" else keras.optimizers.SGD(0.01)
     loss = "binary_crossentropy" if workload.classes == 1 else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])

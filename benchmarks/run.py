@@ -1,11 +1,12 @@
 """Runs every workload in kerasx, PyTorch eager and Keras 3 + JAX, side by side.
 
     python -m benchmarks.run [--workloads mlp,cnn,lstm,tiny] [--repeats 3] [--scale 1.0]
-        (also --workloads convbn,textcnn,gru,imdb,deep,lenet,vgg,stacked,conv1d,cifar,
-        separable: a Conv-BN-ReLU-Pool network, a text CNN, a GRU, an embedding-average
-        text classifier, ten small Dense-BN-ReLU blocks, a convnet with average pooling,
-        "same" convolutions with a strided one, two stacked LSTMs, a 1-D convnet, the
-        Keras CIFAR-10 example's convnet and a net of depthwise separable convolutions)
+        (also --workloads convbn,textcnn,gru,imdb,transformer,deep,lenet,vgg,stacked,conv1d,
+        cifar,separable: a Conv-BN-ReLU-Pool network, a text CNN, a GRU, an embedding-average
+        text classifier, a one-block Transformer classifier, ten small Dense-BN-ReLU blocks,
+        a convnet with average pooling, "same" convolutions with a strided one, two stacked
+        LSTMs, a 1-D convnet, the Keras CIFAR-10 example's convnet and a net of depthwise
+        separable convolutions)
         [--torch-python PY] [--keras-python PY] [--device cpu|cuda] [--batch-size N]
         [--verbose 0|1|2] [--output results.json]
 
@@ -137,8 +138,9 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
-                        help="comma-separated; also convbn, textcnn, gru, imdb, deep, lenet, "
-                             "vgg, stacked, conv1d, cifar and separable (not run by default)")
+                        help="comma-separated; also convbn, textcnn, gru, imdb, transformer, deep, "
+                             "lenet, vgg, stacked, conv1d, cifar and separable (not run by "
+                             "default)")
     parser.add_argument("--impls", default="kerasx,torch,keras")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0)

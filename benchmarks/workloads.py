@@ -77,6 +77,13 @@ WORKLOADS = {
                       "32x32x3 -> Conv2D 32 3x3 same relu -> Conv2D 32 3x3 relu -> MaxPool 2 "
                       "-> Dropout 0.25 -> Conv2D 64 3x3 same relu -> Conv2D 64 3x3 relu -> MaxPool 2 "
                       "-> Dropout 0.25 -> Flatten -> Dense 512 relu -> Dropout 0.5 -> Dense 10 softmax"),
+    # a one-block Transformer text classifier: self-attention, layer normalization and a
+    # feed-forward block with residual connections
+    "transformer": Workload("transformer", (64,), 1, 4_096, 64, "adam", 1024,
+                            "64 tokens -> Embedding 10000x64 -> [MultiHeadAttention 4 heads x 16 "
+                            "-> Add -> LayerNormalization -> Dense 128 relu -> Dense 64 -> Add "
+                            "-> LayerNormalization] -> GlobalAveragePooling1D -> Dense 1 sigmoid",
+                            vocabulary=10_000),
 }
 DEFAULT_WORKLOADS = ("mlp", "cnn", "lstm", "tiny")
 
@@ -130,6 +137,9 @@ def training_flops_per_sample(name):
     elif name == "cifar":
         macs = (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64
                 + 13 * 13 * 576 * 64 + 2304 * 512 + 512 * 10)
+    elif name == "transformer":  # per token: q, k, v and output projections, scores and
+        # their weighted values (4 heads x 64 keys x 16), the feed-forward pair; then the head
+        macs = 64 * (4 * 64 * 64 + 2 * 4 * 64 * 16 + 2 * 64 * 128) + 64
     else:
         raise KeyError(name)
     return 2 * 3 * macs
