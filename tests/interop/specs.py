@@ -112,6 +112,14 @@ LAYER_SPECS = {
     "center_crop": (L("CenterCrop", height=4, width=4), [IMG]),
     "random_flip": (L("RandomFlip"), [IMG]),
     "random_translation": (L("RandomTranslation", height_factor=0.2, width_factor=0.2), [IMG]),
+    "einsum_dense": (L("EinsumDense", equation="abc,cd->abd", output_shape=[5, 4],
+                       bias_axes="d"), [SEQ]),
+    "adaptive_average_pooling1d": (L("AdaptiveAveragePooling1D", output_size=2), [SEQ]),
+    "adaptive_average_pooling2d": (L("AdaptiveAveragePooling2D", output_size=4), [IMG]),
+    "adaptive_average_pooling3d": (L("AdaptiveAveragePooling3D", output_size=3), [VOL]),
+    "adaptive_max_pooling1d": (L("AdaptiveMaxPooling1D", output_size=3), [SEQ]),
+    "adaptive_max_pooling2d": (L("AdaptiveMaxPooling2D", output_size=[3, 4]), [IMG]),
+    "adaptive_max_pooling3d": (L("AdaptiveMaxPooling3D", output_size=2), [VOL]),
 }
 INT_INPUTS = {"embedding", "category_encoding"}
 # Layers called with their inputs as separate arguments, `layer(query, value)`.

@@ -1,0 +1,31 @@
+"""`AdaptiveMaxPooling3D`: adaptive max pooling for volumes."""
+
+__all__ = ["AdaptiveMaxPooling3D"]
+
+from kerasx.layers.pooling.base_adaptive_pooling import BaseAdaptivePooling
+
+
+class AdaptiveMaxPooling3D(BaseAdaptivePooling):
+    """Adaptive max pooling for volumes: the largest value of each bin, the bins chosen so that
+    the output has `output_size` along each spatial axis whatever the input's size.
+
+    Along an axis of size `n` pooled to `m`, bin `i` covers positions
+    `floor(i * n / m)` to `ceil((i + 1) * n / m)` (exclusive), as in Keras and
+    PyTorch; the gradient goes to the largest element of each bin.
+
+    Args:
+        output_size: an int (the same for every axis) or a tuple of 3 ints,
+            the output's spatial sizes.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+
+    Input shape:
+        `(batch, depth, height, width, channels)` (channels_last)
+        or `(batch, channels, depth, height, width)`.
+
+    Output shape:
+        The same layout with the spatial sizes `output_size`.
+    """
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        super().__init__(output_size, pool_dimensions=3, pool_mode="max",
+                         data_format=data_format, **kwargs)
