@@ -120,6 +120,11 @@ LAYER_SPECS = {
     "adaptive_max_pooling1d": (L("AdaptiveMaxPooling1D", output_size=3), [SEQ]),
     "adaptive_max_pooling2d": (L("AdaptiveMaxPooling2D", output_size=[3, 4]), [IMG]),
     "adaptive_max_pooling3d": (L("AdaptiveMaxPooling3D", output_size=2), [VOL]),
+    "conv_lstm1d": (L("ConvLSTM1D", filters=3, kernel_size=3, padding="same"), [[3, 6, 2]]),
+    "conv_lstm2d": (L("ConvLSTM2D", filters=3, kernel_size=3, return_sequences=True),
+                    [[3, 5, 5, 2]]),
+    "conv_lstm3d": (L("ConvLSTM3D", filters=2, kernel_size=2, data_format="channels_first"),
+                    [[2, 2, 4, 4, 3]]),
 }
 INT_INPUTS = {"embedding", "category_encoding"}
 # Layers called with their inputs as separate arguments, `layer(query, value)`.
