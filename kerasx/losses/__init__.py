@@ -34,6 +34,7 @@ samples, so the weights also scale the loss; use
 `reduction="mean_with_sample_weight"` to divide by the sum of the weights.
 """
 
+from kerasx.losses.ctc import CTC, ctc
 from kerasx.losses.hinge import (CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge,
                                  squared_hinge)
 from kerasx.losses.loss import Loss, LossFunctionWrapper, reduce_weighted_values
@@ -68,13 +69,13 @@ LOSS_CLASSES = (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
                 LogCosh, Hinge, SquaredHinge, CategoricalHinge, BinaryCrossentropy,
                 BinaryFocalCrossentropy, CategoricalCrossentropy, CategoricalFocalCrossentropy,
                 SparseCategoricalCrossentropy, KLDivergence, Poisson,
-                CategoricalGeneralizedCrossEntropy, Dice, Tversky)
+                CategoricalGeneralizedCrossEntropy, Dice, Tversky, CTC)
 LOSS_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                   mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge,
                   squared_hinge, categorical_hinge, binary_crossentropy, binary_focal_crossentropy,
                   categorical_crossentropy, categorical_focal_crossentropy,
                   sparse_categorical_crossentropy, kl_divergence, poisson,
-                  categorical_generalized_cross_entropy, dice, tversky)
+                  categorical_generalized_cross_entropy, dice, tversky, ctc)
 
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in LOSS_CLASSES + LOSS_FUNCTIONS}
 ALIASES = {

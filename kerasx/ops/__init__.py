@@ -41,6 +41,7 @@ from kerasx.ops.normalization import (batch_normalization, layer_normalization, 
 from kerasx.ops.arithmetic import copy, fmod, nan_to_num, trunc
 from kerasx.ops.comparison import allclose, isclose, isinf, logical_xor, signbit
 from kerasx.ops.cumulative import cumprod, cumsum
+from kerasx.ops.ctc import ctc_decode, ctc_loss
 from kerasx.ops.contraction import inner, outer, tensordot, vdot
 from kerasx.ops.creation import empty, eye, full, full_like, identity, linspace, meshgrid, tri
 from kerasx.ops.einsum import einsum

@@ -1735,6 +1735,390 @@ def make_metrics_iou():
     g.write()
 
 
+# --------------------------------------------------------------------------
+# ctc: the CTC loss (op and loss class) and the CTC decoders
+# --------------------------------------------------------------------------
+
+
+def make_ctc():
+    g = Golden(
+        "ctc",
+        seed=31,
+        description=(
+            "kind 'loss_op': loss = keras.ops.ctc_loss(target, output, "
+            "target_length, output_length, mask_index=config['mask_index']); "
+            "grad = d sum(loss) / d output (jax.grad).  kind 'loss_class': "
+            "for each r in 'reductions', loss__<r> = keras.losses.CTC("
+            "reduction=r)(y_true, y_pred) and loss__<r>__sw the same with "
+            "sample_weight; fn_values = keras.losses.ctc(y_true, y_pred).  "
+            "kind 'decode': (decoded, scores) = keras.ops.ctc_decode(inputs, "
+            "sequence_lengths, **config)."
+        ),
+    )
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(31)
+
+    def loss_op_case(name, target, output, target_length, output_length,
+                     mask_index=0):
+        target = np.asarray(target, np.int32)
+        output = f32(output)
+        tl = np.asarray(target_length, np.int32)
+        ol = np.asarray(output_length, np.int32)
+
+        def total(z):
+            return jnp.sum(ops.ctc_loss(target, z, tl, ol,
+                                        mask_index=mask_index))
+
+        loss = ops.ctc_loss(target, output, tl, ol, mask_index=mask_index)
+        grad = jax.grad(total)(jnp.asarray(output))
+        g.add(name, "ctc_loss", "keras.ops", {"mask_index": mask_index},
+              {"target": target, "output": output, "target_length": tl,
+               "output_length": ol, "loss": to_np(loss), "grad": to_np(grad)},
+              kind="loss_op")
+
+    loss_op_case("basic", [[1, 2, 3], [3, 1, 0], [2, 2, 1], [1, 0, 0]],
+                 rng.normal(0, 1, (4, 6, 4)), [3, 2, 3, 1], [6, 6, 6, 6])
+    # repeated labels that fit exactly (a blank between each pair) and one
+    # all-repeated label
+    loss_op_case("repeats_tight", [[1, 1, 1], [2, 2, 0], [1, 2, 1]],
+                 rng.normal(0, 1, (3, 5, 3)), [3, 2, 3], [5, 3, 3])
+    # labels that cannot fit in their output length, and an output length 0
+    loss_op_case("impossible", [[1, 1, 2], [1, 2, 1], [2, 0, 0], [1, 2, 0]],
+                 rng.normal(0, 1, (4, 4, 3)), [3, 3, 1, 2], [4, 2, 0, 1])
+    # per-sample output lengths below the time axis, padding that holds
+    # labels (ignored) and an empty label
+    loss_op_case("lengths_padding",
+                 [[2, 1, 2, 2], [1, 3, 3, 1], [3, 3, 3, 3], [0, 0, 0, 0]],
+                 rng.normal(0, 1, (4, 7, 4)), [2, 4, 1, 0], [3, 7, 5, 4])
+    loss_op_case("mask_index_2", [[0, 1, 0], [1, 1, 3], [3, 0, 0]],
+                 rng.normal(0, 1, (3, 6, 4)), [3, 3, 2], [6, 6, 4],
+                 mask_index=2)
+    loss_op_case("mask_index_last", [[0, 1, 2], [2, 2, 0]],
+                 rng.normal(0, 1, (2, 5, 4)), [3, 2], [5, 5], mask_index=3)
+    # large logits: float32 stability of the log-space recursion
+    loss_op_case("large_logits", [[1, 2, 1, 3], [3, 3, 2, 0]],
+                 rng.normal(0, 30, (2, 12, 4)), [4, 3], [12, 9])
+    loss_op_case("long", rng.integers(1, 6, (3, 10)),
+                 rng.normal(0, 2, (3, 40, 6)), [10, 7, 4], [40, 31, 22])
+
+    # the loss class: label lengths from the non-zero labels, all steps used
+    y_true = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [2, 0, 0, 0]], np.int32)
+    y_pred = f32(rng.normal(0, 1, (3, 6, 4)))
+    weight = f32([0.5, 2.0, 0.0])
+    reductions = ["sum_over_batch_size", "sum", "mean",
+                  "mean_with_sample_weight", "none"]
+    arrays = {"y_true": y_true, "y_pred": y_pred, "sample_weight": weight,
+              "fn_values": to_np(keras.losses.ctc(y_true, y_pred))}
+    for red in reductions:
+        loss = keras.losses.CTC(reduction=red)
+        arrays[f"loss__{red}"] = to_np(loss(y_true, y_pred))
+        arrays[f"loss__{red}__sw"] = to_np(loss(y_true, y_pred,
+                                                sample_weight=weight))
+    loss = keras.losses.CTC()
+    g.add("CTC", "CTC", "keras.losses", {}, arrays, kind="loss_class",
+          reductions=reductions, default_name=loss.name,
+          keras_config=loss.get_config(),
+          serialized=keras.losses.serialize(loss),
+          get_ctc=keras.losses.get("ctc").__name__)
+
+    # the greedy decoder
+    logits = f32(rng.normal(0, 1, (4, 8, 4)))
+    logits[0, 2:5] = logits[0, 1]  # a run of one class (merged or not)
+    logits[1, :, 0] += 3.0  # mostly blank
+    lengths = np.array([8, 5, 1, 0], np.int32)
+    for name, cfg in [
+        ("greedy", {}),
+        ("greedy_no_merge", {"merge_repeated": False}),
+        ("greedy_mask_2", {"mask_index": 2}),
+        ("greedy_mask_none", {"mask_index": None}),
+    ]:
+        decoded, scores = ops.ctc_decode(logits, lengths,
+                                         **dict(cfg, strategy="greedy"))
+        g.add(name, "ctc_decode", "keras.ops", dict(cfg, strategy="greedy"),
+              {"inputs": logits, "sequence_lengths": lengths,
+               "decoded": to_np(decoded), "scores": to_np(scores)},
+              kind="decode")
+
+    # the beam search: a narrow beam, the best paths of a wide one, another
+    # blank, and a beam wider than the sequences that are possible
+    beam_logits = f32(rng.normal(0, 1.5, (3, 7, 5)))
+    beam_lengths = np.array([7, 4, 1], np.int32)
+    for name, cfg in [
+        ("beam_w3", {"beam_width": 3}),
+        ("beam_w10_top4", {"beam_width": 10, "top_paths": 4}),
+        ("beam_w6_top2_mask_4", {"beam_width": 6, "top_paths": 2,
+                                 "mask_index": 4}),
+    ]:
+        cfg = dict(cfg, strategy="beam_search")
+        decoded, scores = ops.ctc_decode(beam_logits, beam_lengths, **cfg)
+        g.add(name, "ctc_decode", "keras.ops", cfg,
+              {"inputs": beam_logits, "sequence_lengths": beam_lengths,
+               "decoded": to_np(decoded), "scores": to_np(scores)},
+              kind="decode")
+    few = f32(rng.normal(0, 1, (2, 2, 3)))
+    cfg = {"strategy": "beam_search", "beam_width": 8, "top_paths": 5}
+    decoded, scores = ops.ctc_decode(few, np.array([2, 1], np.int32), **cfg)
+    g.add("beam_wider_than_possible", "ctc_decode", "keras.ops", cfg,
+          {"inputs": few, "sequence_lengths": np.array([2, 1], np.int32),
+           "decoded": to_np(decoded), "scores": to_np(scores)}, kind="decode")
+    g.write()
+
+
+def make_conv_lstm():
+    """ConvLSTM1D/2D/3D forward passes with fixed weights (Keras 3 has no working
+    masks for these layers, so there are no mask cases)."""
+    g = Golden(
+        "conv_lstm",
+        seed=23,
+        description=(
+            "layer = keras.layers.<Class>(**config); layer.build(x.shape); "
+            "layer.set_weights([w0, w1, w2]) (kernel, recurrent_kernel, bias; "
+            "names in 'weight_names'); y = layer(x, **call_kwargs), with "
+            "initial_state=[h0, c0] when the case has 'initial_state'.  Layers "
+            "with several outputs (return_state) store y0, y1, y2.  kind "
+            "'saved_model': the model Keras trained and saved as "
+            "conv_lstm_model.keras, its predictions on x (pred) and after one "
+            "more train_on_batch(step_x, step_y) (after_step)."
+        ),
+    )
+    rng = np.random.default_rng(23)
+
+    def rnd(*shape):
+        return f32(rng.normal(0, 1, shape))
+
+    x1, x1_cf = rnd(2, 4, 7, 3), rnd(2, 4, 3, 7)
+    x2, x2_cf = rnd(2, 3, 5, 6, 2), rnd(2, 3, 2, 5, 6)
+    x3, x3_cf = rnd(2, 3, 4, 3, 5, 2), rnd(2, 2, 2, 4, 3, 3)
+    seq, state = {"return_sequences": True}, {"return_state": True}
+    cases = [
+        ("ConvLSTM1D_valid", "ConvLSTM1D", {"filters": 2, "kernel_size": 3}, x1),
+        ("ConvLSTM1D_same_seq", "ConvLSTM1D",
+         {"filters": 3, "kernel_size": 3, "padding": "same", **seq}, x1),
+        ("ConvLSTM1D_strides2_seq_state", "ConvLSTM1D",
+         {"filters": 2, "kernel_size": 2, "strides": 2, **seq, **state}, x1),
+        ("ConvLSTM1D_dilation2_backwards_seq", "ConvLSTM1D",
+         {"filters": 2, "kernel_size": 2, "dilation_rate": 2,
+          "go_backwards": True, **seq}, x1),
+        ("ConvLSTM1D_channels_first_seq", "ConvLSTM1D",
+         {"filters": 2, "kernel_size": 3, "padding": "same",
+          "data_format": "channels_first", **seq}, x1_cf),
+        ("ConvLSTM2D_valid", "ConvLSTM2D", {"filters": 2, "kernel_size": 3}, x2),
+        ("ConvLSTM2D_same_seq_state", "ConvLSTM2D",
+         {"filters": 3, "kernel_size": 3, "padding": "same", **seq, **state},
+         x2),
+        ("ConvLSTM2D_kernel32_strides21", "ConvLSTM2D",
+         {"filters": 2, "kernel_size": [3, 2], "strides": [2, 1], **seq}, x2),
+        ("ConvLSTM2D_dilation2_same_backwards", "ConvLSTM2D",
+         {"filters": 2, "kernel_size": 2, "dilation_rate": 2,
+          "padding": "same", "go_backwards": True}, x2),
+        ("ConvLSTM2D_channels_first_state_backwards", "ConvLSTM2D",
+         {"filters": 2, "kernel_size": 2, "padding": "same",
+          "data_format": "channels_first", "go_backwards": True, **seq,
+          **state}, x2_cf),
+        ("ConvLSTM2D_relu_hard_sigmoid_nobias", "ConvLSTM2D",
+         {"filters": 2, "kernel_size": 2, "activation": "relu",
+          "recurrent_activation": "hard_sigmoid", "use_bias": False, **seq},
+         x2),
+        ("ConvLSTM2D_initial_state", "ConvLSTM2D",
+         {"filters": 2, "kernel_size": 3, "padding": "same", **seq, **state},
+         x2),
+        ("ConvLSTM3D_valid", "ConvLSTM3D", {"filters": 2, "kernel_size": 2}, x3),
+        ("ConvLSTM3D_same_seq_state", "ConvLSTM3D",
+         {"filters": 2, "kernel_size": 3, "padding": "same", **seq, **state},
+         x3),
+        ("ConvLSTM3D_channels_first_strides2", "ConvLSTM3D",
+         {"filters": 2, "kernel_size": 2, "strides": 2, "padding": "same",
+          "data_format": "channels_first", **seq}, x3_cf),
+    ]
+    for name, cls, cfg, x in cases:
+        keras.backend.clear_session()  # un-suffixed auto names
+        layer = getattr(keras.layers, cls)(**cfg)
+        layer.build(x.shape)
+        names = [v.path for v in layer.weights]
+        weights = [f32(rng.normal(0, 0.5, w.shape)) for w in layer.get_weights()]
+        layer.set_weights(weights)
+        arrays = {"x": x, **{f"w{i}": w for i, w in enumerate(weights)}}
+        call_kwargs, meta = {}, {}
+        if name.endswith("initial_state"):
+            step = (x.shape[0],) + x.shape[2:]
+            h_shape = layer.cell.compute_output_shape(step)[0]
+            arrays["h0"], arrays["c0"] = rnd(*h_shape), rnd(*h_shape)
+            call_kwargs["initial_state"] = [arrays["h0"], arrays["c0"]]
+            meta["initial_state"] = True
+        out = layer(x, **call_kwargs)
+        if isinstance(out, (list, tuple)):
+            arrays.update({f"y{i}": to_np(o) for i, o in enumerate(out)})
+            n_out = len(out)
+        else:
+            arrays["y"] = to_np(out)
+            n_out = 1
+        g.add(name, cls, "keras.layers", cfg, arrays, weight_names=names,
+              n_weights=len(weights), n_outputs=n_out,
+              keras_config=layer.get_config(), kind="layer", **meta)
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((3, 5, 5, 2)),
+        keras.layers.ConvLSTM2D(3, 3, padding="same", return_sequences=True,
+                                go_backwards=True),
+        keras.layers.ConvLSTM2D(2, 2, strides=2, dropout=0.2, seed=1),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2),
+    ], name="conv_lstm_model")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    x = rnd(32, 3, 5, 5, 2)
+    y = rnd(32, 2)
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    path = os.path.join(HERE, "conv_lstm_model.keras")
+    model.save(path)
+    # continue in a reloaded copy (training on after save() can trip over donated buffers)
+    model = keras.models.load_model(path)
+    pred = to_np(model.predict(x[:4], verbose=0))
+    # the step without dropout (rate 0 in the reloaded copy) so that kerasx can repeat it
+    model.layers[1].cell.dropout = 0.0
+    model.train_on_batch(x[8:16], y[8:16])
+    g.add("saved_model", "Sequential", "keras", {}, {
+        "x": x[:4], "pred": pred, "step_x": x[8:16], "step_y": y[8:16],
+        "after_step": to_np(model.predict(x[:4], verbose=0))},
+        kind="saved_model", file="conv_lstm_model.keras")
+    g.write()
+
+
+# --------------------------------------------------------------------------
+# EinsumDense and adaptive pooling
+# --------------------------------------------------------------------------
+
+
+def make_einsum_adaptive():
+    """EinsumDense forward passes with fixed weights; AdaptiveAverage/MaxPooling1D/2D/3D
+    forward passes; JAX gradients of both; a trained model saved as
+    ``einsum_adaptive_model.keras`` (cross-loading)."""
+    import jax
+
+    g = Golden(
+        "einsum_adaptive",
+        seed=13,
+        description=(
+            "kind 'layer': layer = keras.layers.<Class>(**config); layer(x) builds it; "
+            "layer.set_weights([w0, ...]) (get_weights() order, names in "
+            "'weight_names'); y = layer(x); dx = d sum(y * proj) / dx and dw<i> the "
+            "same for weight i, by jax.grad.  kind 'saved_model': the trained model in "
+            "einsum_adaptive_model.keras, its predictions on x and after one more "
+            "train_on_batch(step_x, step_y)."
+        ),
+    )
+    rng = np.random.default_rng(13)
+
+    def rnd(*shape):
+        return f32(rng.normal(0, 1, shape))
+
+    einsum = [
+        ("EinsumDense_ab_bc", {"equation": "ab,bc->ac", "output_shape": 4,
+                               "bias_axes": "c"}, (3, 5)),
+        ("EinsumDense_seq_relu", {"equation": "abc,cd->abd", "output_shape": [None, 4],
+                                  "bias_axes": "d", "activation": "relu"}, (2, 3, 5)),
+        ("EinsumDense_split_heads", {"equation": "abc,cde->abde",
+                                     "output_shape": [3, 2, 4], "bias_axes": "de"},
+         (2, 3, 5)),
+        ("EinsumDense_bias_be", {"equation": "abc,cde->abde", "output_shape": [3, 2, 4],
+                                 "bias_axes": "be"}, (2, 3, 5)),
+        ("EinsumDense_merge_heads", {"equation": "abcd,cde->abe", "output_shape": [3, 4],
+                                     "bias_axes": "e"}, (2, 3, 2, 5)),
+        ("EinsumDense_left_ellipsis", {"equation": "...b,bc->...c", "output_shape": 3,
+                                       "bias_axes": "c", "activation": "tanh"},
+         (2, 3, 4, 5)),
+        ("EinsumDense_right_ellipsis", {"equation": "ab...,bc->ac...", "output_shape": 3,
+                                        "bias_axes": "c"}, (2, 4, 3, 2)),
+        ("EinsumDense_no_bias", {"equation": "abc,cd->abd", "output_shape": [3, 4]},
+         (2, 3, 5)),
+        ("EinsumDense_transpose_output", {"equation": "abc,cd->adb",
+                                          "output_shape": [4, 3], "bias_axes": "d"},
+         (2, 3, 5)),
+    ]
+    adaptive = []
+    for mode in ("Average", "Max"):
+        adaptive += [
+            (f"Adaptive{mode}Pooling1D_7to3", f"Adaptive{mode}Pooling1D",
+             {"output_size": 3}, (2, 7, 3)),
+            (f"Adaptive{mode}Pooling1D_8to4", f"Adaptive{mode}Pooling1D",
+             {"output_size": 4}, (2, 8, 3)),
+            (f"Adaptive{mode}Pooling1D_3to5_cf", f"Adaptive{mode}Pooling1D",
+             {"output_size": [5], "data_format": "channels_first"}, (2, 2, 3)),
+            (f"Adaptive{mode}Pooling2D_7x5to3x2", f"Adaptive{mode}Pooling2D",
+             {"output_size": [3, 2]}, (2, 7, 5, 3)),
+            (f"Adaptive{mode}Pooling2D_6x9to3", f"Adaptive{mode}Pooling2D",
+             {"output_size": 3}, (2, 6, 9, 2)),
+            (f"Adaptive{mode}Pooling2D_10x11to4x5_cf", f"Adaptive{mode}Pooling2D",
+             {"output_size": [4, 5], "data_format": "channels_first"}, (1, 2, 10, 11)),
+            (f"Adaptive{mode}Pooling2D_5x3to7x3", f"Adaptive{mode}Pooling2D",
+             {"output_size": [7, 3]}, (1, 5, 3, 2)),
+            (f"Adaptive{mode}Pooling3D_5x6x7to2x3x4", f"Adaptive{mode}Pooling3D",
+             {"output_size": [2, 3, 4]}, (1, 5, 6, 7, 2)),
+            (f"Adaptive{mode}Pooling3D_4x4x6to2_cf", f"Adaptive{mode}Pooling3D",
+             {"output_size": 2, "data_format": "channels_first"}, (1, 2, 4, 4, 6)),
+        ]
+
+    def gradients(layer, x, y, weights):
+        proj = rnd(*y.shape)
+
+        def loss(x, *ws):
+            y, _ = layer.stateless_call(list(ws), [], x)
+            return jax.numpy.sum(y * proj)
+
+        grads = jax.grad(loss, argnums=tuple(range(1 + len(weights))))(x, *weights)
+        return proj, [to_np(d) for d in grads]
+
+    cases = [(name, "EinsumDense", cfg, shape) for name, cfg, shape in einsum] + adaptive
+    for name, cls, cfg, shape in cases:
+        keras.backend.clear_session()
+        x = rnd(*shape)
+        layer = getattr(keras.layers, cls)(**cfg)
+        layer(x)
+        weights = [f32(rng.normal(0, 0.5, w.shape)) for w in layer.get_weights()]
+        layer.set_weights(weights)
+        y = to_np(layer(x))
+        arrays = {"x": x, "y": y}
+        arrays.update({f"w{i}": w for i, w in enumerate(weights)})
+        if cls == "EinsumDense":
+            proj, grads = gradients(layer, x, y, weights)
+        else:
+            proj, grads = gradients(layer, x, y, [])
+        arrays["proj"] = proj
+        arrays["dx"] = grads[0]
+        arrays.update({f"dw{i}": d for i, d in enumerate(grads[1:])})
+        g.add(name, cls, "keras.layers", cfg, arrays, kind="layer",
+              weight_names=[w.path for w in layer.weights], n_weights=len(weights),
+              keras_config=layer.get_config())
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((7, 6, 3))
+    h = keras.layers.AdaptiveAveragePooling2D((3, 4))(inp)
+    h = keras.layers.EinsumDense("abcd,de->abce", output_shape=(3, 4, 5),
+                                 bias_axes="e", activation="relu")(h)
+    h = keras.layers.AdaptiveMaxPooling2D((2, 3), data_format="channels_first")(h)
+    h = keras.layers.Flatten()(h)
+    out = keras.layers.EinsumDense("ab,bc->ac", output_shape=2, bias_axes="c")(h)
+    model = keras.Model(inp, out, name="einsum_adaptive_model")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    x = rnd(32, 7, 6, 3)
+    y = rnd(32, 2)
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    path = os.path.join(HERE, "einsum_adaptive_model.keras")
+    model.save(path)
+    model = keras.models.load_model(path)
+    pred = to_np(model.predict(x[:4], verbose=0))
+    model.train_on_batch(x[8:16], y[8:16])
+    g.add("saved_model", "Functional", "keras", {}, {
+        "x": x[:4], "pred": pred, "step_x": x[8:16], "step_y": y[8:16],
+        "after_step": to_np(model.predict(x[:4], verbose=0))},
+        kind="saved_model", file="einsum_adaptive_model.keras")
+    g.write()
+
+
 FAMILIES = {
     "activations": make_activations,
     "losses": make_losses,
@@ -1747,6 +2131,9 @@ FAMILIES = {
     "history_keys": make_history_keys,
     "attention": make_attention,
     "preprocessing": make_preprocessing,
+    "ctc": make_ctc,
+    "conv_lstm": make_conv_lstm,
+    "einsum_adaptive": make_einsum_adaptive,
 }
 
 
