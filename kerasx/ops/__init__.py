@@ -38,6 +38,7 @@ from kerasx.ops.pooling import average_pool, max_pool
 from kerasx.ops.rnn import gru, lstm, simple_rnn
 from kerasx.ops.normalization import (batch_normalization, layer_normalization, moments,
                                       normalize, rms_normalization)
+from kerasx.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from kerasx.ops.arithmetic import copy, fmod, nan_to_num, trunc
 from kerasx.ops.comparison import allclose, isclose, isinf, logical_xor, signbit
 from kerasx.ops.cumulative import cumprod, cumsum

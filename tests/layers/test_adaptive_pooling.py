@@ -10,7 +10,7 @@ import pytest
 
 import kerasx
 from kerasx import layers, ops
-from kerasx.layers.pooling.base_adaptive_pooling import adaptive_bins
+from kerasx.ops.adaptive_pooling import adaptive_bins
 from kerasx.testing import check_gradients, float64
 from tests.golden.loader import case_ids, load_cases
 

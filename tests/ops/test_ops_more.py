@@ -305,3 +305,19 @@ def test_ops_on_symbolic_inputs_build_a_functional_model():
 def test_bad_arguments_get_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_adaptive_pool_ops_equal_the_layers_and_refuse_bad_sizes():
+    x = np.random.default_rng(3).standard_normal((2, 7, 5, 3)).astype("float32")
+    for op, layer in ((ops.adaptive_average_pool, kerasx.layers.AdaptiveAveragePooling2D),
+                      (ops.adaptive_max_pool, kerasx.layers.AdaptiveMaxPooling2D)):
+        np.testing.assert_array_equal(ops.convert_to_numpy(op(x, (3, 2))),
+                                      ops.convert_to_numpy(layer((3, 2))(x)))
+        first = op(np.moveaxis(x, -1, 1), 3, data_format="channels_first")
+        assert tuple(first.shape) == (2, 3, 3, 3)
+        with pytest.raises(ValueError, match="output_size"):
+            op(x, (3, 0))
+        with pytest.raises(ValueError, match="rank 3, 4 or 5"):
+            op(x[0, 0], 2)
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.adaptive_average_pool(x, 1))[:, 0, 0],
+                               x.mean(axis=(1, 2)), rtol=1e-5)
