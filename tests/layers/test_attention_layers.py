@@ -4,7 +4,6 @@ and `.keras` files moving between real Keras and kerasx."""
 
 import json
 import os
-import subprocess
 import zipfile
 
 import numpy as np
@@ -15,6 +14,7 @@ from kerasx import layers, ops
 from kerasx.backends import current
 from kerasx.testing import OpCase, check_op_case
 from tests.golden.loader import GOLDEN_DIR, case_ids, load_case, load_cases
+from tests.interop.round_trips import assert_keras_file_trains_on, assert_real_keras_trains_on
 
 rng = np.random.default_rng(5)
 B, TQ, TV, DIM = 2, 4, 5, 6
@@ -481,48 +481,20 @@ KERAS_FILE = os.path.join(GOLDEN_DIR, "attention_model.keras")
 def test_keras_file_loads_predicts_and_trains_on_like_keras(tmp_path):
     """`attention_model.keras` was trained by Keras: same predictions, the same after one
     more step (optimizer state, gradients and the loss's mask agree), same file layout."""
-    from tests.interop.test_interop import archive_layout
-
-    a = load_case("attention", "saved_model")["arrays"]
-    model = kerasx.models.load_model(KERAS_FILE)
-    np.testing.assert_allclose(model.predict(a["x"], verbose=0), a["pred"], atol=1e-5)
-    out = str(tmp_path / "again.keras")
-    model.save(out)
-    assert archive_layout(out) == archive_layout(KERAS_FILE)
-    model.train_on_batch(a["step_x"], a["step_y"])
-    np.testing.assert_allclose(model.predict(a["x"], verbose=0), a["after_step"], atol=1e-5)
+    arrays = load_case("attention", "saved_model")["arrays"]
+    assert_keras_file_trains_on(KERAS_FILE, arrays, tmp_path)
 
 
 def test_real_keras_loads_kerasx_attention_models(tmp_path):
     """A model built and trained in kerasx loads in real Keras, predicts the same and
     trains on from the same optimizer state."""
-    from tests.interop.test_interop import HERE, _job, _keras_python
-
-    python, reason = _keras_python()
-    if python is None:
-        pytest.skip(reason)
     kerasx.utils.set_random_seed(2)
     model = attention_model(value_dim=4)  # Keras's fused kernel rejects value_dim != key_dim
     model.compile(optimizer=kerasx.optimizers.Adam(0.01), loss="mse")
     x, y = attention_data()
     model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
-    path = str(tmp_path / "attention_model.keras")
-    model.save(path)
-    pred = model.predict(x[:4], verbose=0)
-    model.train_on_batch(x[8:16], y[8:16])
-    jobs = [_job(tmp_path, "attention", path, x[:4], [pred], (x[8:16], y[8:16]),
-                 [model.predict(x[:4], verbose=0)])]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    run = subprocess.run([python, os.path.join(HERE, "keras_check.py"),
-                          str(tmp_path / "jobs.json")], env=env, capture_output=True, text=True,
-                         timeout=600)
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("RESULTS ")]
-    assert run.returncode == 0 and lines, run.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULTS "):])[path]
-    assert "error" not in result, result
-    assert not result["warnings"], result
-    assert max(result["pred"]) < 1e-5 and max(result["after_step"]) < 1e-5, result
+    path = assert_real_keras_trains_on(tmp_path, "attention_model", model, x[:4], x[8:16],
+                                       y[8:16])
     with zipfile.ZipFile(path) as zf:
         layer_classes = [l["class_name"] for l in json.loads(zf.read("config.json"))
                          ["config"]["layers"]]

@@ -4,9 +4,7 @@ gate, as the Keras cell does), gradients by finite differences, dropout,
 statefulness, training, configs, saving and bad input. Masks are checked against
 the reference only: Keras 3 fails on masked ConvLSTM inputs."""
 
-import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -18,6 +16,7 @@ from kerasx.layers.rnn.conv_lstm_cell import ConvLSTMCell
 from kerasx.saving.serialization import deserialize_keras_object
 from kerasx.testing import check_gradients, float64
 from tests.golden.loader import GOLDEN_DIR, case_ids, load_cases
+from tests.interop.round_trips import assert_real_keras_trains_on
 
 CASES = load_cases("conv_lstm")
 GOLDEN = [c for c in CASES if c["kind"] == "layer"]
@@ -490,11 +489,6 @@ def test_keras_file_loads_predicts_and_trains_on_like_keras(tmp_path):
 def test_real_keras_loads_kerasx_conv_lstm_models(tmp_path):
     """A model built and trained in kerasx loads in real Keras, predicts the same and
     trains on from the same optimizer state."""
-    from tests.interop.test_interop import HERE, _job, _keras_python
-
-    python, reason = _keras_python()
-    if python is None:
-        pytest.skip(reason)
     kerasx.utils.set_random_seed(2)
     rng = np.random.default_rng(4)
     x = rng.standard_normal((16, 3, 4, 6, 2)).astype("float32")
@@ -507,23 +501,7 @@ def test_real_keras_loads_kerasx_conv_lstm_models(tmp_path):
         layers.Flatten(), layers.Dense(2)])
     model.compile(optimizer=kerasx.optimizers.Adam(0.01), loss="mse")
     model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
-    path = str(tmp_path / "conv_lstm_model.keras")
-    model.save(path)
-    pred = model.predict(x[:4], verbose=0)
-    model.train_on_batch(x[8:16], y[8:16])
-    jobs = [_job(tmp_path, "conv_lstm", path, x[:4], [pred], (x[8:16], y[8:16]),
-                 [model.predict(x[:4], verbose=0)])]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    run = subprocess.run([python, os.path.join(HERE, "keras_check.py"),
-                          str(tmp_path / "jobs.json")], env=env, capture_output=True, text=True,
-                         timeout=600)
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("RESULTS ")]
-    assert run.returncode == 0 and lines, run.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULTS "):])[path]
-    assert "error" not in result, result
-    assert not result["warnings"], result
-    assert max(result["pred"]) < 1e-5 and max(result["after_step"]) < 1e-5, result
+    assert_real_keras_trains_on(tmp_path, "conv_lstm_model", model, x[:4], x[8:16], y[8:16])
 
 
 def test_unit_forget_bias_and_orthogonal_recurrent_kernel():

@@ -5,7 +5,6 @@ kerasx, and bad-input errors."""
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ import kerasx
 from kerasx import layers, ops
 from kerasx.testing import check_gradients, float64
 from tests.golden.loader import GOLDEN_DIR, case_ids, load_case, load_cases
+from tests.interop.round_trips import assert_keras_file_trains_on, assert_real_keras_trains_on
 
 GOLDEN = [c for c in load_cases("einsum_adaptive") if c["class"] == "EinsumDense"]
 rng = np.random.default_rng(17)
@@ -174,26 +174,13 @@ KERAS_FILE = os.path.join(GOLDEN_DIR, "einsum_adaptive_model.keras")
 def test_keras_file_loads_predicts_and_trains_on_like_keras(tmp_path):
     """`einsum_adaptive_model.keras` (EinsumDense and adaptive pooling) was trained by
     Keras: same predictions, the same after one more step, the same file layout."""
-    from tests.interop.test_interop import archive_layout
-
-    a = load_case("einsum_adaptive", "saved_model")["arrays"]
-    model = kerasx.models.load_model(KERAS_FILE)
-    np.testing.assert_allclose(model.predict(a["x"], verbose=0), a["pred"], atol=1e-5)
-    out = str(tmp_path / "again.keras")
-    model.save(out)
-    assert archive_layout(out) == archive_layout(KERAS_FILE)
-    model.train_on_batch(a["step_x"], a["step_y"])
-    np.testing.assert_allclose(model.predict(a["x"], verbose=0), a["after_step"], atol=1e-5)
+    arrays = load_case("einsum_adaptive", "saved_model")["arrays"]
+    assert_keras_file_trains_on(KERAS_FILE, arrays, tmp_path)
 
 
 def test_real_keras_loads_kerasx_einsum_and_adaptive_models(tmp_path):
     """A model built and trained in kerasx loads in real Keras, predicts the same and
     trains on from the same optimizer state."""
-    from tests.interop.test_interop import HERE, _job, _keras_python
-
-    python, reason = _keras_python()
-    if python is None:
-        pytest.skip(reason)
     kerasx.utils.set_random_seed(2)
     inputs = kerasx.Input((7, 5, 3))
     h = layers.AdaptiveMaxPooling2D((3, 2))(inputs)
@@ -205,23 +192,7 @@ def test_real_keras_loads_kerasx_einsum_and_adaptive_models(tmp_path):
     x = rng.standard_normal((16, 7, 5, 3)).astype(np.float32)
     y = rng.standard_normal((16, 2)).astype(np.float32)
     model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
-    path = str(tmp_path / "einsum_adaptive.keras")
-    model.save(path)
-    pred = model.predict(x[:4], verbose=0)
-    model.train_on_batch(x[8:16], y[8:16])
-    jobs = [_job(tmp_path, "einsum_adaptive", path, x[:4], [pred], (x[8:16], y[8:16]),
-                 [model.predict(x[:4], verbose=0)])]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    run = subprocess.run([python, os.path.join(HERE, "keras_check.py"),
-                          str(tmp_path / "jobs.json")], env=env, capture_output=True, text=True,
-                         timeout=600)
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("RESULTS ")]
-    assert run.returncode == 0 and lines, run.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULTS "):])[path]
-    assert "error" not in result, result
-    assert not result["warnings"], result
-    assert max(result["pred"]) < 1e-5 and max(result["after_step"]) < 1e-5, result
+    assert_real_keras_trains_on(tmp_path, "einsum_adaptive", model, x[:4], x[8:16], y[8:16])
 
 
 @pytest.mark.parametrize("equation", ["ab,bc", "a b,bc->ac", "ab,bc->ac,d", "ab,bc,cd->ad",
