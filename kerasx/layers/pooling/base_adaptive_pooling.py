@@ -4,6 +4,7 @@
 __all__ = []
 
 from kerasx.layers.layer import Layer
+from kerasx.layers.pooling.base_pooling import check_pool_rank
 from kerasx.ops.adaptive_pooling import adaptive_pool
 from kerasx.ops.conv import normalize_data_format
 
@@ -44,15 +45,7 @@ class BaseAdaptivePooling(Layer):
         return adaptive_pool(inputs, self.output_size, self.data_format, self.pool_mode)
 
     def _check_rank(self, shape):
-        n = self.pool_dimensions
-        if len(shape) != n + 2:
-            layout = "(batch, *spatial, channels)" if self.data_format == "channels_last" \
-                else "(batch, channels, *spatial)"
-            raise ValueError(
-                f"{type(self).__name__} layer {self.name!r} expects inputs of rank {n + 2} "
-                f"{layout} with {n} spatial axes, but received an input of shape "
-                f"{tuple(shape)}. Add the missing batch or channel axis, or use the "
-                "layer of the matching dimension.")
+        check_pool_rank(self, shape)
 
     def compute_output_shape(self, input_shape):
         self._check_rank(input_shape)

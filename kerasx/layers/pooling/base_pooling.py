@@ -41,15 +41,7 @@ class BasePooling(Layer):
                                 self.data_format)
 
     def _check_rank(self, shape):
-        n = self.pool_dimensions
-        if len(shape) != n + 2:
-            layout = "(batch, *spatial, channels)" if self.data_format == "channels_last" \
-                else "(batch, channels, *spatial)"
-            raise ValueError(
-                f"{type(self).__name__} layer {self.name!r} expects inputs of rank {n + 2} "
-                f"{layout} with {n} spatial axes, but received an input of shape "
-                f"{tuple(shape)}. Add the missing batch or channel axis, or use the "
-                "layer of the matching dimension.")
+        check_pool_rank(self, shape)
 
     def compute_output_shape(self, input_shape):
         self._check_rank(input_shape)
@@ -75,3 +67,17 @@ class BasePooling(Layer):
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
                 "strides": self.strides, "data_format": self.data_format}
+
+
+def check_pool_rank(layer, shape):
+    """Raises a clear error unless `shape` has the batch axis, the layer's
+    `pool_dimensions` spatial axes and the channel axis."""
+    n = layer.pool_dimensions
+    if len(shape) != n + 2:
+        layout = "(batch, *spatial, channels)" if layer.data_format == "channels_last" \
+            else "(batch, channels, *spatial)"
+        raise ValueError(
+            f"{type(layer).__name__} layer {layer.name!r} expects inputs of rank {n + 2} "
+            f"{layout} with {n} spatial axes, but received an input of shape "
+            f"{tuple(shape)}. Add the missing batch or channel axis, or use the "
+            "layer of the matching dimension.")
