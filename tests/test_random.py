@@ -117,6 +117,7 @@ def test_shuffle_reorders_whole_slices_along_the_axis():
     (lambda: random.dropout(np.ones(3), 1.0), "rate"),
     (lambda: random.categorical(np.zeros(3), 2), r"\(batch, classes\)"),
     (lambda: random.uniform((2, -1)), "non-negative"),
+    (lambda: random.shuffle(np.arange(6), axis=2), "not an axis"),
 ])
 def test_bad_arguments_are_refused(call, match):
     with pytest.raises(ValueError, match=match):

@@ -117,7 +117,11 @@ def shuffle(x, axis=0, seed=None):
     """`x` with its entries along `axis` in a random order. Differentiable in `x`."""
     from kerasx import ops
 
-    size = ops.shape(x)[axis]
+    shape = ops.shape(x)
+    if isinstance(axis, bool) or not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
+        raise ValueError(f"keras.random.shuffle: axis={axis!r} is not an axis of an input of "
+                         f"shape {tuple(shape)}.")
+    size = shape[axis]
     order = current().rng.permutation(size, seed=draw_seed(seed))
     return ops.take(x, current().asarray(order), axis=axis)
 
