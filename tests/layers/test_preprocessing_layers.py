@@ -378,6 +378,10 @@ def test_random_layers_pass_gradients():
 
 # -- errors -----------------------------------------------------------------------------------
 def test_errors():
+    with pytest.raises(ValueError, match=r"Rescaling: `scale` must be a number"):
+        layers.Rescaling("1/255")
+    with pytest.raises(ValueError, match=r"Rescaling: `offset` must be a number"):
+        layers.Rescaling(1.0, offset=[0.0, None])
     with pytest.raises(ValueError, match=r"no statistics yet: call layer.adapt"):
         layers.Normalization()(FEATURES)
     with pytest.raises(ValueError, match=r"mean and variance must be given together"):

@@ -26,6 +26,10 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
+        for name, value in (("scale", scale), ("offset", offset)):
+            if not _numeric(value):
+                raise ValueError(f"Rescaling: `{name}` must be a number or a list of numbers "
+                                 f"(one per channel), received {name}={value!r}.")
         self.scale = scale
         self.offset = offset
         self.supports_masking = True
@@ -52,3 +56,14 @@ class Rescaling(Layer):
         for key in ("scale", "offset"):
             config[key] = deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _numeric(value):
+    """Whether `value` is a number, an array, or a (nested) list or tuple of numbers."""
+    import numbers
+
+    if isinstance(value, (list, tuple)):
+        return all(_numeric(v) for v in value)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, numbers.Number) or hasattr(value, "dtype")
