@@ -1,7 +1,7 @@
 """Global configuration: float type, fuzz factor, image layout, backend name, layer
 fusion, limits on epochs and steps for quick runs, and where progress is written."""
 
-import os
+import os as _os
 
 from kerasx.utils.messages import (disable_interactive_logging, enable_interactive_logging,
                                    is_interactive_logging_enabled)
@@ -127,7 +127,7 @@ def _limit(name, value):
 
 
 def _limit_from_environment(variable, name):
-    text = os.environ.get(variable)
+    text = _os.environ.get(variable)
     if not text:
         return None
     try:
