@@ -90,6 +90,11 @@ class Backend:
         """True when `x` is an array of this backend (not a host NumPy array)."""
         raise NotImplementedError
 
+    def step_recorder(self):
+        """The module that records a step's array work for replay
+        (`compile(jit_compile=True)`), or None where the backend cannot."""
+        return None
+
     def asarray(self, x, dtype=None):
         """Moves host data (NumPy arrays, lists, scalars) onto this backend's device."""
         xp = self.xp

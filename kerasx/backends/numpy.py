@@ -9,6 +9,10 @@ import numpy as np
 from kerasx.backends.base import Backend
 
 
+# NumPy arrays, and the arrays a step being recorded runs on
+_NATIVE = {np.ndarray}
+
+
 class NumpyBackend(Backend):
     name = "numpy"
     # small enough that the matrix and the convolution output stay in cache for the bias,
@@ -29,7 +33,13 @@ class NumpyBackend(Backend):
         return "cpu"
 
     def is_native(self, x):
-        return type(x) is np.ndarray
+        return type(x) in _NATIVE
+
+    def step_recorder(self):
+        from kerasx.backends import numpy_trace
+
+        _NATIVE.add(numpy_trace.TraceArray)
+        return numpy_trace
 
     def _from_host(self, array, dtype):
         return np.asarray(array, dtype=dtype)

@@ -294,10 +294,16 @@ class Optimizer:
             self.build(trainable_variables)
         self._check_variables_are_known(trainable_variables)
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
+        self.apply_checked(grads, trainable_variables)
+
+    def apply_checked(self, grads, variables):
+        """`apply` after its checks, for gradients known to be arrays of their variables'
+        shapes and dtypes (none missing) on a built optimizer: what a replayed
+        training step (`compile(jit_compile=True)`) runs."""
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
-        self._apply_gradients(grads, trainable_variables)
-        for var in trainable_variables:
+        self._apply_gradients(grads, variables)
+        for var in variables:
             if var.constraint is not None:
                 var.assign(var.constraint(var))
         self._iterations.assign(self._iterations.host_value + 1)

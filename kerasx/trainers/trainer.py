@@ -77,8 +77,14 @@ class Trainer(DataPreparation, StepLoop):
                 callbacks and the progress bar run, once every `steps_per_execution`
                 batches, so an asynchronous device (CuPy) can queue that many steps
                 of work without waiting. Epoch-level callbacks are unaffected.
-            jit_compile: `"auto"`, `True` or `False`; accepted for compatibility. kerasx has
-                no JIT compiler: hot paths are fused primitives or backend kernels instead.
+            jit_compile: `True` records the training step's array work once per batch
+                shape and replays it afterwards, without the layers, tape, losses and
+                metric objects (`kerasx.trainers.compiled_step`; NumPy backend, default
+                `train_step` only; elsewhere the step runs eagerly). A recording is used
+                only after one replay reproduced the eager step bit for bit. As with a
+                compiled Keras step, Python side effects in `call()` (prints, counters)
+                happen only while a step is recorded, and changes to `trainable` take
+                effect at the next `compile()`. `"auto"` and `False` run eagerly.
             auto_scale_loss: accepted for compatibility; loss scaling only matters for
                 float16 training, and float16 is not part of the array API standard.
         """
@@ -109,6 +115,7 @@ class Trainer(DataPreparation, StepLoop):
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
+        self._compiled_train_step = None
         self.auto_scale_loss = bool(auto_scale_loss)
         self._checked_batches = {}
         self._compile_args = {
@@ -224,6 +231,17 @@ class Trainer(DataPreparation, StepLoop):
                 out[metric.name] = result
         return out
 
+    def _train_function(self):
+        """`train_step`, or its recorded replay under `compile(jit_compile=True)`."""
+        if self.jit_compile is not True or type(self).train_step is not Trainer.train_step:
+            return self.train_step
+        compiled = getattr(self, "_compiled_train_step", None)
+        if compiled is None:
+            from kerasx.trainers.compiled_step import CompiledTrainStep
+
+            compiled = self._compiled_train_step = CompiledTrainStep(self)
+        return compiled
+
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
         x, y, sample_weight = _unpack(data)
@@ -336,7 +354,7 @@ class Trainer(DataPreparation, StepLoop):
             for epoch in range(start, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                done = self._run_steps(train, self.train_step, cbs, "train")
+                done = self._run_steps(train, self._train_function(), cbs, "train")
                 if done == 0:
                     raise ValueError(
                         f"The training data produced no batches in epoch {epoch + 1}. A Python "

@@ -1,0 +1,587 @@
+"""Recording one training step's NumPy work once and replaying it as straight-line code.
+
+While a `Recorder` is active, the step runs on `TraceArray`s: NumPy arrays whose
+ufuncs (`__array_ufunc__`), NumPy functions (`__array_function__`), methods and
+indexing are executed as usual and also written down as one line of Python each,
+`r12 = _c3(r7, r9)`. The lines become one function (`Recorder.compile`) that does
+exactly that NumPy work again on new inputs, without the layers, tape, losses and
+metric objects that decided it: the per-step Python cost of a small model falls to
+about that of the same step written by hand.
+
+What cannot be written down stops the recording (`UntraceableStep`): a derived
+array NumPy made without telling us, or a raw pointer handed to a C library. A
+value read into Python (`bool(x)`, `float(x)`, `int(x)`) becomes a guard: the
+replay checks that it reads the same value and raises `GuardFailed` otherwise,
+so data-dependent decisions (a label out of range, a NaN check) are never skipped
+silently. Work the caller wants run as Python at every replay (an optimizer's
+update with its host-side step count, random draws) goes through `Recorder.call`.
+The caller still checks a replay against an eager run of the same step before
+trusting it: code can reach memory in ways no recording sees.
+"""
+
+import math
+import sys
+import weakref
+
+import numpy as np
+
+_ACTIVE = [None]  # the recorder in effect, if any
+
+
+class UntraceableStep(Exception):
+    """The step did something the recording cannot reproduce."""
+
+
+class GuardFailed(Exception):
+    """A replay read a Python value different from the one recorded."""
+
+    def __init__(self, index):
+        super().__init__(index)
+        self.index = index
+
+
+def _plain(x):
+    return x.view(np.ndarray) if type(x) is TraceArray else x
+
+
+def _unwrap(obj):
+    """`obj` with every TraceArray in it (through tuples, lists, dicts) as a plain view."""
+    t = type(obj)
+    if t is TraceArray:
+        return obj.view(np.ndarray)
+    if t is tuple or t is list:
+        return t(_unwrap(o) for o in obj)
+    if t is dict:
+        return {k: _unwrap(v) for k, v in obj.items()}
+    return obj
+
+
+class TraceArray(np.ndarray):
+    """An array whose NumPy operations are recorded while a `Recorder` is active
+    (and simply computed, on plain arrays, otherwise)."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        recorder = _ACTIVE[0]
+        if recorder is None:
+            return getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        return recorder.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        recorder = _ACTIVE[0]
+        if recorder is None:
+            return func(*_unwrap(args), **_unwrap(kwargs))
+        return recorder.function(func, args, kwargs)
+
+    # -- indexing and the attributes that make views -----------------------------------
+    def __getitem__(self, key):
+        return _method(self, "__getitem__", (key,), {})
+
+    def __setitem__(self, key, value):
+        recorder = _ACTIVE[0]
+        if recorder is None:
+            np.ndarray.__setitem__(self.view(np.ndarray), _unwrap(key), _plain(value))
+            return
+        recorder.setitem(self, key, value)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    @property
+    def T(self):
+        return _method(self, "transpose", (), {})
+
+    @property
+    def mT(self):
+        return _method(self, "swapaxes", (-1, -2), {})
+
+    @property
+    def ctypes(self):
+        if _ACTIVE[0] is not None:
+            raise UntraceableStep("a C library was handed an array's memory")
+        return self.view(np.ndarray).ctypes
+
+    # -- values read into Python: guards ----------------------------------------------
+    def __bool__(self):
+        return _host_read(self, bool)
+
+    def __float__(self):
+        return _host_read(self, float)
+
+    def __int__(self):
+        return _host_read(self, int)
+
+    def __index__(self):
+        return _host_read(self, int)
+
+    def item(self, *args):
+        if args:
+            return _method(self, "__getitem__", (args if len(args) > 1 else args[0],), {}).item()
+        return _host_read(self, _item)
+
+    def tolist(self):
+        return _host_read(self, _tolist)
+
+
+def _item(x):
+    return x.item()
+
+
+def _tolist(x):
+    return x.tolist()
+
+
+def _host_read(array, convert):
+    value = convert(array.view(np.ndarray))
+    recorder = _ACTIVE[0]
+    if recorder is not None:
+        recorder.guard(array, convert, value)
+    return value
+
+
+def _method(array, name, args, kwargs):
+    recorder = _ACTIVE[0]
+    if recorder is None:
+        return getattr(array.view(np.ndarray), name)(*_unwrap(args), **_unwrap(kwargs))
+    return recorder.method(array, name, args, kwargs)
+
+
+def _make_method(name):
+    def method(self, *args, **kwargs):
+        return _method(self, name, args, kwargs)
+
+    method.__name__ = name
+    return method
+
+
+# ndarray methods that do not go through a ufunc or `__array_function__`
+_METHODS = ("reshape", "astype", "copy", "transpose", "swapaxes", "ravel", "flatten",
+            "squeeze", "view", "argmax", "argmin", "argsort", "sum", "mean", "max", "min",
+            "prod", "any", "all", "std", "var", "cumsum", "cumprod", "take", "repeat", "clip",
+            "dot", "round", "conj", "nonzero", "diagonal", "trace", "fill", "sort", "put",
+            "partition", "argpartition", "compress", "searchsorted", "__copy__",
+            "__deepcopy__", "byteswap", "choose", "resize", "setfield", "getfield", "tobytes")
+for _name in _METHODS:
+    if _name != "view":
+        setattr(TraceArray, _name, _make_method(_name))
+
+
+def _view(self, *args, **kwargs):
+    # numpy calls `view` itself to make subclass instances: only record the user's calls
+    if _ACTIVE[0] is None or (args and isinstance(args[0], type)
+                              and issubclass(args[0], np.ndarray)):
+        return np.ndarray.view(self, *args, **kwargs)
+    return _method(self, "view", args, kwargs)
+
+
+TraceArray.view = _view
+_INPLACE = {"fill", "sort", "put", "resize", "setfield"}
+# functions of shapes and dtypes alone
+_STATIC = {np.shape, np.ndim, np.size, np.result_type, np.can_cast, np.min_scalar_type,
+           np.may_share_memory, np.shares_memory, np.iscomplexobj, np.isrealobj}
+
+
+class _Ref:
+    """A weak link from a recorded array to its name (`id`s are reused once it dies)."""
+
+    __slots__ = ("ref", "name")
+
+    def __init__(self, array, name):
+        self.ref = weakref.ref(array)
+        self.name = name
+
+
+class Recorder:
+    """Runs NumPy work on TraceArrays and writes it down as straight-line Python."""
+
+    def __init__(self):
+        self._lines = []       # (source, names read, names written)
+        self._consts = {}      # name -> object
+        self._const_names = {}  # id(object) -> name
+        self._refs = {}        # id(array) -> _Ref
+        self._count = 0
+        self._guards = 0
+        self._params = []
+        self._owned = {}        # id(holder) -> weak link to the array `read_variable` gave it
+        self._variable_names = set()
+        self._mutated = False
+        self.safe_guards = set()  # guards met before the step changed any variable
+        # whether the step silenced floating-point warnings somewhere: the replay, which
+        # does not know where, then silences them throughout
+        self.quiet = False
+
+    # -- naming -------------------------------------------------------------------------
+    def _new_name(self):
+        self._count += 1
+        return f"r{self._count}"
+
+    def _register(self, array, name):
+        self._refs[id(array)] = _Ref(array, name)
+
+    def _name_of(self, array):
+        ref = self._refs.get(id(array))
+        if ref is not None and ref.ref() is array:
+            return ref.name
+        return None
+
+    def const(self, obj):
+        """The name the program gives the constant `obj` (kept alive by the program)."""
+        name = self._const_names.get(id(obj))
+        if name is None or self._consts[name] is not obj:
+            name = f"_c{len(self._consts)}"
+            self._consts[name] = obj
+            self._const_names[id(obj)] = name
+        return name
+
+    def src(self, obj, reads):
+        """Python source that evaluates to `obj` at replay; names read go into `reads`."""
+        t = type(obj)
+        if t is TraceArray or t is np.ndarray:
+            name = self._name_of(obj)
+            if name is not None:
+                reads.add(name)
+                return name
+            if t is TraceArray:
+                raise UntraceableStep(
+                    f"an array of shape {obj.shape} was derived without being recorded")
+            name = self._alias(obj)
+            if name is not None:
+                reads.add(name)
+                return name
+            return self.const(obj)
+        if t is tuple:
+            inner = "".join(self.src(o, reads) + ", " for o in obj)
+            return f"({inner})"
+        if t is list:
+            return "[" + ", ".join(self.src(o, reads) for o in obj) + "]"
+        if t is dict and all(type(k) is str for k in obj):
+            return "{" + ", ".join(f"{k!r}: {self.src(v, reads)}" for k, v in obj.items()) + "}"
+        if t is slice and not any(type(p) in (TraceArray, np.ndarray)
+                                  for p in (obj.start, obj.stop, obj.step)):
+            return repr(obj)
+        if obj is None or obj is Ellipsis or t is bool or t is int or t is str:
+            return repr(obj)
+        return self.const(obj)
+
+    def _alias(self, array):
+        """The name of a recorded array that `array` (a plain view NumPy made of it,
+        as `np.asarray` does) shows exactly; raises if it shows part of one."""
+        base = array.base
+        if base is None:
+            return None
+        for ref in list(self._refs.values()):
+            known = ref.ref()
+            if known is None:
+                continue
+            if not np.shares_memory(known, array):
+                continue
+            if (known.__array_interface__["data"][0] == array.__array_interface__["data"][0]
+                    and known.shape == array.shape and known.strides == array.strides
+                    and known.dtype == array.dtype):
+                return ref.name
+            raise UntraceableStep(
+                f"an array of shape {array.shape} shares memory with a recorded one "
+                "without being recorded")
+        return None
+
+    def _emit(self, source, reads, writes=()):
+        if not self._mutated and any(w in self._variable_names for w in writes):
+            self._mutated = True
+        self._lines.append((source, frozenset(reads), tuple(writes)))
+
+    def mark_mutation(self):
+        """Declares that from here on the step changes state: a guard failing later
+        cannot fall back to running the step eagerly."""
+        self._mutated = True
+
+    def _outputs(self, call, reads, result):
+        """Records `name = call` for a fresh result and returns it as TraceArrays."""
+        if type(result) is tuple and all(isinstance(r, np.ndarray) for r in result):
+            names = [self._new_name() for _ in result]
+            self._emit(", ".join(names) + ", = " + call, reads, names)
+            out = tuple(self._wrap(r, n) for r, n in zip(result, names))
+            return out
+        if isinstance(result, (np.ndarray, np.generic)):
+            name = self._new_name()
+            self._emit(f"{name} = {call}", reads, (name,))
+            return self._wrap(result, name)
+        if result is None:
+            self._emit(call, reads)
+            return None
+        name = self._new_name()
+        self._emit(f"{name} = {call}", reads, (name,))
+        return self._unpack(name, result)
+
+    def _unpack(self, name, value):
+        """`value` (a call's result held in `name`) with its arrays recorded as
+        `r = name[i][j]` and its Python numbers guarded."""
+        t = type(value)
+        if t is tuple or t is list:
+            parts = []
+            for i, item in enumerate(value):
+                if item is None or type(item) in (str, type(Ellipsis)):
+                    parts.append(item)
+                    continue
+                sub = self._new_name()
+                self._emit(f"{sub} = {name}[{i}]", {name}, (sub,))
+                parts.append(self._unpack(sub, item))
+            return t(parts)
+        if isinstance(value, (np.ndarray, np.generic)):
+            return self._wrap(value, name)
+        if t in (bool, int, float):
+            self.guard_value(name, value)
+            return value
+        if value is None or isinstance(value, np.dtype):
+            return value
+        if callable(value):
+            return _RecordedCallable(self, name, value)
+        raise UntraceableStep(f"a recorded call returned a {t.__name__}")
+
+    def _wrap(self, result, name):
+        if isinstance(result, np.generic):
+            result = np.asarray(result)
+        elif type(result) is not np.ndarray:
+            raise UntraceableStep(f"a recorded call returned a {type(result).__name__}")
+        wrapped = result.view(TraceArray)
+        self._register(wrapped, name)
+        return wrapped
+
+    # -- what TraceArrays report -----------------------------------------------------------
+    def ufunc(self, ufunc, method, inputs, kwargs):
+        reads = set()
+        args = [self.src(x, reads) for x in inputs]
+        out = kwargs.get("out")
+        writes = ()
+        if out is not None:
+            writes = [self.src(o, reads) for o in out]
+        args += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
+        target = self.const(ufunc) if method == "__call__" else f"{self.const(ufunc)}.{method}"
+        call = f"{target}({', '.join(args)})"
+        result = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        if out is not None:
+            self._emit(call, reads, writes)
+            return out[0] if len(out) == 1 else out
+        if method == "at":
+            self._emit(call, reads, [args[0]])
+            return None
+        return self._outputs(call, reads, result)
+
+    def function(self, func, args, kwargs):
+        if func in _STATIC:
+            return func(*_unwrap(args), **_unwrap(kwargs))
+        reads = set()
+        parts = [self.src(a, reads) for a in args]
+        parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
+        call = f"{self.const(func)}({', '.join(parts)})"
+        result = func(*_unwrap(args), **_unwrap(kwargs))
+        out = kwargs.get("out")
+        if out is not None and result is _plain(out):
+            self._emit(call, reads, [self.src(out, reads)])
+            return out
+        return self._outputs(call, reads, result)
+
+    def method(self, array, name, args, kwargs):
+        reads = set()
+        target = self.src(array, reads)
+        parts = [self.src(a, reads) for a in args]
+        parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
+        call = f"{target}.{name}({', '.join(parts)})"
+        result = getattr(array.view(np.ndarray), name)(*_unwrap(args), **_unwrap(kwargs))
+        if name in _INPLACE:
+            self._emit(call, reads, [target])
+            return result
+        return self._outputs(call, reads, result)
+
+    def setitem(self, array, key, value):
+        reads = set()
+        target = self.src(array, reads)
+        source = f"{target}[{self.src(key, reads)}] = {self.src(value, reads)}"
+        np.ndarray.__setitem__(array.view(np.ndarray), _unwrap(key), _plain(value))
+        reads.add(target)
+        self._emit(source, reads, [target])
+
+    def guard(self, array, convert, value):
+        reads = set()
+        name = self._new_name()
+        self._emit(f"{name} = {self.const(convert)}({self.src(array, reads)})", reads, (name,))
+        self.guard_value(name, value)
+
+    def guard_value(self, name, value):
+        if type(value) is float and math.isnan(value):
+            test = f"{name} == {name}"
+        elif type(value) in (bool, int, str) or value is None:
+            test = f"{name} != {value!r}"
+        elif type(value) is float:
+            test = f"{name} != {self.const(value)}"
+        else:
+            raise UntraceableStep(f"the step read a {type(value).__name__} from an array")
+        self._emit(f"if {test}: raise _GuardFailed({self._guards})", {name})
+        if not self._mutated:
+            self.safe_guards.add(self._guards)
+        self._guards += 1
+
+    @staticmethod
+    def plain(obj):
+        """`obj` with its recorded arrays as plain NumPy views (through lists, tuples, dicts)."""
+        return _unwrap(obj)
+
+    def opaque_kernels(self, kernels):
+        """`kernels` (a name -> function table) with each function recorded as one
+        `call` (its own work unrecorded, run again at each replay) unless it is handed
+        an object holding an array (a Variable), whose array work is recorded instead."""
+        return {name: self._opaque(fn) for name, fn in kernels.items()}
+
+    def _opaque(self, fn):
+        def kernel(*args, **kwargs):
+            if _ACTIVE[0] is not self or any(hasattr(a, "_value") for a in args):
+                return fn(*args, **kwargs)
+            return self.call(fn, *args, **kwargs)
+
+        return kernel
+
+    # -- what the caller records ---------------------------------------------------------
+    def param(self, array):
+        """`array` as an argument of the program (a batch's array); returns its TraceArray."""
+        name = self._new_name()
+        self._params.append(name)
+        return self._wrap(_plain(array), name)
+
+    def read_variable(self, holder, attribute="_value"):
+        """Replaces `holder.<attribute>` (an array) by a TraceArray that owns a copy of it,
+        read from the holder at the start of each replay. Returns the original array."""
+        original = getattr(holder, attribute)
+        owned = np.ndarray.__new__(TraceArray, original.shape, original.dtype)
+        np.copyto(owned.view(np.ndarray), original)
+        name = self._new_name()
+        self._emit(f"{name} = {self.const(holder)}.{attribute}", (), (name,))
+        self._register(owned, name)
+        self._variable_names.add(name)
+        self._owned[id(holder)] = weakref.ref(owned)  # a strong one would look like a sharer
+        setattr(holder, attribute, owned)
+        return original
+
+    def rebind(self, holder, attribute="_value"):
+        """Records `holder.<attribute> = <its current value>` when recorded work gave
+        it a new array (an array set by a `call` is set again by that call)."""
+        value = getattr(holder, attribute)
+        owned = self._owned.get(id(holder))
+        if (owned is not None and value is owned()) or self._name_of(value) is None:
+            return
+        reads = set()
+        source = self.src(value, reads)
+        self._mutated = True
+        self._emit(f"{self.const(holder)}.{attribute} = {source}", reads)
+
+    def call(self, fn, *args, **kwargs):
+        """Runs `fn` as Python now and at every replay (recording paused inside it),
+        with recorded arrays passed as plain arrays; array results are recorded."""
+        return self.call_as(fn, args, kwargs)
+
+    def call_as(self, fn, args, kwargs, run=None):
+        """Like `call`, but runs `run()` now instead of `fn(*args, **kwargs)`: the first
+        call may do checks and setup (building an optimizer) that replays can skip."""
+        return self._call(self.const(fn), fn, args, kwargs, run)
+
+    def _call(self, target, fn, args, kwargs, run=None):
+        reads = {target}
+        parts = [self.src(a, reads) for a in args]
+        parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
+        call = f"{target}({', '.join(parts)})"
+        _ACTIVE[0] = None
+        try:
+            result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
+        finally:
+            _ACTIVE[0] = self
+        if result is None:
+            self._emit(call, reads)
+            return None
+        if type(result) is TraceArray:
+            raise UntraceableStep("a Python call returned a recorded array")
+        return self._outputs(call, reads, result)
+
+    # -- the recording session ---------------------------------------------------------------
+    def __enter__(self):
+        if _ACTIVE[0] is not None:
+            raise UntraceableStep("a step is already being recorded")
+        _ACTIVE[0] = self
+        self._errstate_enter = np.errstate.__enter__
+        recorder = self
+
+        def enter(state):
+            recorder.quiet = True
+            return recorder._errstate_enter(state)
+
+        np.errstate.__enter__ = enter
+        return self
+
+    def __exit__(self, *exc):
+        _ACTIVE[0] = None
+        np.errstate.__enter__ = self._errstate_enter
+        return False
+
+    def compile(self, outputs):
+        """The recorded work as a function of the `param` arrays returning `outputs`'
+        values (a flat list of arrays and plain Python values)."""
+        reads = set()
+        returned = [self.src(o, reads) for o in outputs]
+        lines = list(self._lines)
+        lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), ()))
+        body = _with_deletions(lines, set(self._params))
+        indent = "    "
+        if self.quiet:
+            body = ["with _errstate(all='ignore'):"] + ["    " + line for line in body]
+        source = f"def _replay({', '.join(self._params)}):\n" + "".join(
+            f"{indent}{line}\n" for line in body)
+        scope = dict(self._consts)
+        scope["_GuardFailed"] = GuardFailed
+        scope["_errstate"] = np.errstate
+        exec(compile(source, "<kerasx replayed step>", "exec"), scope)
+        replay = scope["_replay"]
+        replay.source = source
+        return replay
+
+
+class _RecordedCallable:
+    """A function returned by a recorded call (a kernel's backward pass): calling it
+    while recording records the call of the function the replay gets at that point."""
+
+    def __init__(self, recorder, name, fn):
+        self._recorder = recorder
+        self._name = name
+        self._fn = fn
+
+    def __call__(self, *args, **kwargs):
+        if _ACTIVE[0] is not self._recorder:
+            return self._fn(*_unwrap(args), **_unwrap(kwargs))
+        return self._recorder._call(self._name, self._fn, args, kwargs)
+
+
+def _with_deletions(lines, params):
+    """The lines with `del` statements after each name's last read, so that the
+    replay frees intermediate arrays as the recorded step did (and holds no
+    reference to a variable's array when an optimizer checks who else holds it)."""
+    last = {}
+    for i, (_, reads, writes) in enumerate(lines):
+        for name in reads:
+            last[name] = i
+        for name in writes:
+            last.setdefault(name, i)
+    dying = {}
+    for name, i in last.items():
+        if name.startswith("r"):
+            dying.setdefault(i, []).append(name)
+    out = []
+    for i, (source, _, _) in enumerate(lines):
+        out.append(source)
+        names = dying.get(i)
+        if names and not source.startswith("return"):
+            out.append("del " + ", ".join(sorted(names)))
+    return out
+
+
+def is_recording():
+    return _ACTIVE[0] is not None
+
+
+def refcount(obj):
+    return sys.getrefcount(obj)

@@ -1,0 +1,318 @@
+"""`compile(jit_compile=True)`: the training step recorded once and replayed.
+
+On a backend that can record its array work (NumPy), the first step of each batch
+signature (shapes and dtypes) runs as usual while the backend writes its array
+operations down (`kerasx.backends.numpy_trace`). The next step with that signature
+is run twice from the same state, once by replaying the recording and once as
+usual, and the recording is kept only if both leave every variable, the random
+generator and the returned metrics bit for bit the same. From then on steps of
+that signature replay the recording: the array work alone, without the layers,
+tape, losses and metrics that decided it. The optimizer's update runs as Python at
+every replay (its step count and learning-rate schedule live on the host), and so
+do random draws (new dropout masks every step).
+
+A step the recording cannot reproduce (a C library handed an array's memory, an
+array made without NumPy knowing, a replay that disagrees with the eager step)
+keeps running eagerly, with the same results. A Python value read from the data
+(a label out of range) is checked again at every replay: a different value
+falls back to the eager step, which raises the usual error.
+"""
+
+import warnings
+
+from kerasx.autodiff.tape import GradientTape
+from kerasx.autodiff.tensor import Tensor, TensorOps
+from kerasx.backends import current
+from kerasx.backends import random as backend_random
+
+
+class CompiledTrainStep:
+    """The train step of `model`, recorded and replayed per batch signature."""
+
+    def __init__(self, model, warn=False):
+        self.model = model
+        self.warn = warn
+        self.programs = {}  # signature -> _Program, or None where recording failed
+        self.reasons = {}   # signature -> why it runs eagerly
+        self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
+
+    def __call__(self, batch):
+        tracer = current().step_recorder()
+        key = _signature(batch)
+        if tracer is None or key is None:
+            return self.model.train_step(batch)
+        program = self.programs.get(key, False)
+        if program is None:
+            return self.model.train_step(batch)
+        if program is False:
+            return self._record(tracer, key, batch)
+        if not program.verified:
+            return self._verify(tracer, key, program, batch)
+        try:
+            return program.run(batch)
+        except tracer.GuardFailed as failed:
+            if failed.index not in program.safe_guards:
+                raise RuntimeError(
+                    "A replayed training step read a value from the data that differs from "
+                    "the one it was recorded with, after it had started updating variables. "
+                    "Compile with jit_compile=False to run this model eagerly."
+                ) from None
+            return self.model.train_step(batch)
+
+    # -- recording -------------------------------------------------------------------
+    def _record(self, tracer, key, batch):
+        before = _snapshot(self.model)
+        try:
+            results, program = _trace(tracer, self.model, batch,
+                                      opaque_kernels=key in self._kernels_as_calls)
+        except tracer.UntraceableStep as e:
+            _restore(before)
+            self._give_up(key, f"it cannot be recorded: {e}")
+            return self.model.train_step(batch)
+        self.programs[key] = program
+        return results
+
+    def _verify(self, tracer, key, program, batch):
+        before = _snapshot(self.model)
+        try:
+            replayed = program.run(batch)
+            replayed = {k: _copy(v) for k, v in replayed.items()}
+        except tracer.GuardFailed:
+            replayed = None
+        after_replay = _snapshot(self.model)
+        _restore(before)
+        results = self.model.train_step(batch)
+        if replayed is None:
+            self._give_up(key, "its replay read different values from the data")
+        elif not (_same_state(after_replay, _snapshot(self.model))
+                  and _same_values(replayed, results)):
+            self._give_up(key, "its replay did not reproduce the eager step bit for bit")
+        else:
+            program.verified = True
+        return results
+
+    def _give_up(self, key, reason):
+        if key not in self._kernels_as_calls:
+            # the backend's kernels may reach memory directly: record them as calls
+            self._kernels_as_calls.add(key)
+            self.programs.pop(key, None)
+            return
+        self.programs[key] = None
+        self.reasons[key] = reason
+        if self.warn:
+            warnings.warn(f"jit_compile=True: the training step for batches {key} runs eagerly: "
+                          f"{reason}.", stacklevel=4)
+
+
+class _Program:
+    """A recorded step: the replay function and how to turn its outputs into logs."""
+
+    def __init__(self, replay, names, safe_guards):
+        self.replay = replay
+        self.names = names
+        self.safe_guards = safe_guards
+        self.verified = False
+
+    def run(self, batch):
+        outputs = self.replay(*_leaves(batch))
+        return dict(zip(self.names, outputs))
+
+
+def _trace(tracer, model, batch, opaque_kernels=False):
+    """Runs the default train step on `batch` while recording it; returns its
+    results and the `_Program` that replays it. With `opaque_kernels`, the
+    backend's kernels are recorded as calls, not as the array work inside them."""
+    from kerasx.trainers.trainer import _batch_size, _unpack
+
+    backend = current()
+    recorder = tracer.Recorder()
+    holders = _state_variables(model)
+    random_draws = backend.rng
+    kernels = backend.kernels
+    with recorder:
+        originals = [recorder.read_variable(v) for v in holders]
+        try:
+            backend.rng = _RecordedDraws(recorder, random_draws)
+            if opaque_kernels:
+                backend.kernels = recorder.opaque_kernels(kernels)
+            leaves = [recorder.param(leaf) for leaf in _leaves(batch)]
+            x, y, sample_weight = _unpack(_rebuild(batch, leaves))
+            with GradientTape() as tape:
+                y_pred = model(x, training=True)
+                loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
+                scale = getattr(model.optimizer, "scale_loss", None)
+                scaled = scale(loss) if scale is not None else loss
+            variables = model.trainable_weights
+            grads = tape.gradient(scaled, variables)
+            grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
+            recorder.mark_mutation()
+            _record_update(recorder, model.optimizer, grads, variables)
+            model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+            results = model.compute_metrics(x, y, y_pred, sample_weight)
+            names = list(results)
+            values = [_value(results[n]) for n in names]
+            for v in holders:
+                recorder.rebind(v)
+            replay = recorder.compile(values)
+        finally:
+            backend.rng = random_draws
+            backend.kernels = kernels
+            for v, original in zip(holders, originals):
+                _release(tracer, v, original)
+    plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
+    return plain, _Program(replay, names, recorder.safe_guards)
+
+
+def _record_update(recorder, optimizer, grads, variables):
+    """The optimizer's update, run as Python at every replay: `apply` now (it checks
+    the gradients and builds the optimizer), `apply_checked` on the gradients it
+    keeps at replays when they need no conversion."""
+    kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+    if all(g.dtype == v.value.dtype and g.shape == v.value.shape for g, v in kept):
+        recorder.call_as(optimizer.apply_checked, ([g for g, _ in kept], [v for _, v in kept]),
+                         {}, run=lambda: optimizer.apply(recorder.plain(grads), variables))
+    else:
+        recorder.call(optimizer.apply, grads, variables)
+
+
+class _RecordedDraws:
+    """The backend's random generator seen through a recording: every draw is made
+    again (new numbers) at each replay."""
+
+    def __init__(self, recorder, draws):
+        self._recorder = recorder
+        self._draws = draws
+
+    def __getattr__(self, name):
+        method = getattr(self._draws, name)
+        if not callable(method):
+            return method
+        return lambda *args, **kwargs: self._recorder.call(method, *args, **kwargs)
+
+
+def _release(tracer, holder, original):
+    """Puts a plain array back into `holder` after recording: its original array,
+    updated, when it still holds the copy recording gave it, else a plain copy."""
+    value = holder._value
+    if type(value) is not tracer.TraceArray:
+        return
+    plain = value.view(type(original))
+    if value.base is None and plain.shape == original.shape and plain.dtype == original.dtype:
+        original[...] = plain
+        holder._value = original
+    else:
+        holder._value = plain.copy()
+
+
+def _plain_copy(tracer, value):
+    if type(value) is tracer.TraceArray:
+        return value.view(tracer.TraceArray.__base__).copy()
+    return value
+
+
+def _value(result):
+    return result.value if isinstance(result, TensorOps) else result
+
+
+def _state_variables(model):
+    """The variables the step reads and writes besides the optimizer's own: the
+    model's weights and the metrics' running totals."""
+    out, seen = [], set()
+    for v in list(model.variables) + [v for m in model.metrics for v in m.variables]:
+        if id(v) not in seen and type(v).__name__ == "Variable":
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _all_state(model):
+    out, seen = [], set()
+    for v in (list(model.variables) + [v for m in model.metrics for v in m.variables]
+              + list(model.optimizer.variables)):
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _snapshot(model):
+    backend = current()
+    variables = _all_state(model)
+    return (backend_random.get_state(),
+            [(v, backend.to_numpy(v.value).copy()) for v in variables])
+
+
+def _restore(snapshot):
+    state, values = snapshot
+    backend_random.set_state(state)
+    backend = current()
+    for v, value in values:
+        v.assign(backend.asarray(value.copy()))
+
+
+def _same_state(a, b):
+    if a[0] != b[0] or len(a[1]) != len(b[1]):
+        return False
+    return all(va is vb and _same_bits(x, y) for (va, x), (vb, y) in zip(a[1], b[1]))
+
+
+def _same_values(a, b):
+    if set(a) != set(b):
+        return False
+    backend = current()
+    return all(_same_bits(backend.to_numpy(_value(a[k])), backend.to_numpy(_value(b[k])))
+               for k in a)
+
+
+def _same_bits(x, y):
+    return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()
+
+
+def _copy(value):
+    value = _value(value)
+    return value.copy() if hasattr(value, "copy") else value
+
+
+def _signature(batch):
+    """The batch's structure, and its arrays' shapes and dtypes (None when it holds
+    anything but arrays of the backend)."""
+    leaves = _leaves(batch)
+    is_native = current().is_native
+    for leaf in leaves:
+        if not is_native(leaf):
+            return None
+    return (_structure(batch),) + tuple((leaf.shape, leaf.dtype) for leaf in leaves)
+
+
+def _leaves(batch):
+    """The batch's arrays, in the order `_rebuild` puts them back."""
+    if isinstance(batch, (list, tuple)):
+        return [leaf for node in batch for leaf in _leaves(node)]
+    if isinstance(batch, dict):
+        return [leaf for node in batch.values() for leaf in _leaves(node)]
+    if batch is None:
+        return []
+    return [batch.value if isinstance(batch, TensorOps) else batch]
+
+
+def _structure(batch):
+    if isinstance(batch, (list, tuple)):
+        return (type(batch).__name__,) + tuple(_structure(b) for b in batch)
+    if isinstance(batch, dict):
+        return ("dict",) + tuple((k, _structure(v)) for k, v in batch.items())
+    return "array" if batch is not None else "none"
+
+
+def _rebuild(batch, leaves):
+    it = iter(leaves)
+
+    def build(node):
+        if isinstance(node, (list, tuple)):
+            return type(node)(build(n) for n in node)
+        if isinstance(node, dict):
+            return {k: build(v) for k, v in node.items()}
+        if node is None:
+            return None
+        return Tensor(next(it)) if isinstance(node, TensorOps) else next(it)
+
+    return build(batch)
