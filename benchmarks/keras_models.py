@@ -2,8 +2,9 @@
 Keras 3 (`impl_keras`) and kerasx (`impl_kerasx`) run the very same code."""
 
 
-def build(keras, workload):
-    """The compiled model of `workload`, with `keras` the `keras` or `kerasx` module."""
+def build(keras, workload, **compile_args):
+    """The compiled model of `workload`, with `keras` the `keras` or `kerasx` module
+    (`compile_args`, such as `jit_compile`, go to `compile`)."""
     layers = keras.layers
     name = workload.name
     if name == "mlp":
@@ -66,12 +67,12 @@ def build(keras, workload):
     elif name == "tiny":
         body = [layers.Dense(10, activation="softmax")]
     elif name == "transformer":
-        return _compiled(keras, workload, _transformer(keras, workload))
+        return _compiled(keras, workload, _transformer(keras, workload), compile_args)
     else:
         raise KeyError(f"no Keras model for the workload {name!r}")
     dtype = "int32" if workload.vocabulary else None
     model = keras.Sequential([keras.Input(shape=workload.input_shape, dtype=dtype)] + body)
-    return _compiled(keras, workload, model)
+    return _compiled(keras, workload, model, compile_args)
 
 
 def _transformer(keras, workload):
@@ -85,8 +86,8 @@ def _transformer(keras, workload):
     return keras.Model(tokens, out)
 
 
-def _compiled(keras, workload, model):
+def _compiled(keras, workload, model, compile_args):
     optimizer = keras.optimizers.Adam(1e-3) if workload.optimizer == "adam" else keras.optimizers.SGD(0.01)
     loss = "binary_crossentropy" if workload.classes == 1 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], **compile_args)
     return model

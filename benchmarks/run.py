@@ -58,7 +58,7 @@ def run_worker(python, impl, workload, args):
     path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": str(args.threads),
            "OPENBLAS_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
-    if impl == "kerasx" and args.device == "cuda":
+    if impl.startswith("kerasx") and args.device == "cuda":
         env["KERASX_BACKEND"] = "cupy"
     cmd = [python, "-m", "benchmarks.worker", "--impl", impl, "--workload", workload,
            "--scale", str(args.scale), "--device", args.device, "--threads", str(args.threads)]
@@ -123,14 +123,15 @@ def print_best(rows, impls):
     parts = []
     for w, stats, _ in rows:
         best = {impl: s["train_max"] for impl, s in stats.items() if "train_max" in s}
-        if "kerasx" not in best:
-            continue
-        ratios = [f"{best['kerasx'] / best[other]:.2f}x {other}"
-                  for other in ("torch", "keras") if other in best and other in impls]
-        if ratios:
-            parts.append(f"{w} " + ", ".join(ratios))
+        for ours in ("kerasx", "kerasx_jit"):
+            if ours not in best:
+                continue
+            ratios = [f"{best[ours] / best[other]:.2f}x {other}"
+                      for other in ("torch", "keras") if other in best and other in impls]
+            if ratios:
+                parts.append(f"{w} {ours} " + ", ".join(ratios))
     if parts:
-        print("best of each (train, kerasx vs): " + "; ".join(parts))
+        print("best of each (train, vs): " + "; ".join(parts))
 
 
 def main():
@@ -141,7 +142,8 @@ def main():
                         help="comma-separated; also convbn, textcnn, gru, imdb, transformer, deep, "
                              "lenet, vgg, stacked, conv1d, cifar and separable (not run by "
                              "default)")
-    parser.add_argument("--impls", default="kerasx,torch,keras")
+    parser.add_argument("--impls", default="kerasx,kerasx_jit,torch,keras",
+                        help="kerasx_jit: kerasx compiled with jit_compile=True")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -157,7 +159,8 @@ def main():
     args = parser.parse_args()
     workloads = args.workloads.split(",")
     impls = [i for i in args.impls.split(",") if i != "keras" or args.keras_python]
-    pythons = {"kerasx": args.kerasx_python, "torch": args.torch_python, "keras": args.keras_python}
+    pythons = {"kerasx": args.kerasx_python, "kerasx_jit": args.kerasx_python,
+               "torch": args.torch_python, "keras": args.keras_python}
 
     from benchmarks.workloads import training_flops_per_sample
 

@@ -16,7 +16,7 @@ import time
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--impl", choices=["kerasx", "torch", "keras"], required=True)
+    parser.add_argument("--impl", choices=["kerasx", "kerasx_jit", "torch", "keras"], required=True)
     parser.add_argument("--workload", required=True)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--device", default="cpu")
@@ -38,7 +38,8 @@ def main():
     warm_x, warm_y = x[:batch * 3], y[:batch * 3]
     data = impl.to_device((x, y), args.device)
     warm = impl.to_device((warm_x, warm_y), args.device)
-    model = impl.build(workload, args.device) if args.impl != "kerasx" else impl.build(workload)
+    model = (impl.build(workload) if args.impl.startswith("kerasx")
+             else impl.build(workload, args.device))
     impl.train(model, warm, batch)
     impl.predict(model, warm, workload.predict_batch_size)
     with open(os.devnull, "w") as log, contextlib.redirect_stdout(log):

@@ -1,0 +1,184 @@
+"""The NumPy step recorder: NumPy work done on TraceArrays is written down and
+replayed on new inputs with the same results; what it cannot reproduce is refused."""
+
+import numpy as np
+import pytest
+
+from kerasx.backends import numpy_trace as nt
+
+
+class Holder:
+    """Something with an array in `_value`, as a Variable has."""
+
+    def __init__(self, value):
+        self._value = value
+
+
+def _record(fn, *inputs, holders=()):
+    """Records `fn(*traced inputs, *holders)`; returns (replay, the traced outputs)."""
+    recorder = nt.Recorder()
+    with recorder:
+        originals = [recorder.read_variable(h) for h in holders]
+        traced = [recorder.param(x) for x in inputs]
+        outputs = fn(*traced, *holders)
+        for h in holders:
+            recorder.rebind(h)
+        replay = recorder.compile(list(outputs))
+    for h, original in zip(holders, originals):
+        original[...] = h._value.view(np.ndarray)
+        h._value = original
+    return replay, [np.asarray(o).copy() for o in outputs]
+
+
+def _step(x, labels):
+    logits = x @ np.full((3, 4), 0.5, np.float32)
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    rows = np.arange(len(labels))
+    p[rows, labels] -= 1.0
+    return p, p.T @ x, np.concatenate([p[:, :2], x], axis=1), p.argmax(axis=1)
+
+
+def test_a_replay_on_new_inputs_computes_what_numpy_computes():
+    rng = np.random.default_rng(0)
+    x, labels = rng.standard_normal((5, 3)).astype(np.float32), np.array([0, 1, 3, 2, 1])
+    replay, traced = _record(_step, x, labels)
+    for got, want in zip(traced, _step(x, labels)):
+        np.testing.assert_array_equal(got, want)
+    x2, labels2 = rng.standard_normal((5, 3)).astype(np.float32), np.array([3, 3, 0, 1, 2])
+    for got, want in zip(replay(x2, labels2), _step(x2, labels2)):
+        assert type(got) is np.ndarray
+        np.testing.assert_array_equal(got, want)
+
+
+def test_arrays_held_by_objects_are_read_and_written_at_each_replay():
+    holder = Holder(np.zeros(3, np.float32))
+
+    def accumulate(x, h):
+        np.add(h._value, x.sum(axis=0), out=h._value)  # in place, as the metrics do
+        return (h._value * 2,)
+
+    replay, _ = _record(accumulate, np.ones((2, 3), np.float32), holders=[holder])
+    np.testing.assert_array_equal(holder._value, [2, 2, 2])
+    replay(np.ones((4, 3), np.float32))
+    out, = replay(np.ones((4, 3), np.float32))
+    np.testing.assert_array_equal(holder._value, [10, 10, 10])
+    np.testing.assert_array_equal(out, [20, 20, 20])
+
+
+def test_a_new_array_assigned_to_a_holder_is_assigned_at_each_replay():
+    holder = Holder(np.ones(2))
+
+    def decay(x, h):
+        h._value = h._value * 0.5 + x
+        return ()
+
+    replay, _ = _record(decay, np.zeros(2), holders=[holder])
+    replay(np.ones(2))
+    np.testing.assert_array_equal(holder._value, [1.25, 1.25])
+
+
+def test_a_value_read_into_python_is_checked_at_each_replay():
+    def clip_if_large(x):
+        return (x * 0.5,) if float(x.max()) > 1.0 else (x,)
+
+    replay, _ = _record(clip_if_large, np.array([0.5, 3.0]))
+    np.testing.assert_array_equal(replay(np.array([0.5, 3.0]))[0], [0.25, 1.5])
+    with pytest.raises(nt.GuardFailed):
+        replay(np.array([0.5, 0.7]))
+
+
+def test_python_calls_run_again_at_each_replay():
+    draws = iter(range(100))
+
+    def noisy(x):
+        recorder = nt._ACTIVE[0]
+        noise = recorder.call(lambda shape: np.full(shape, float(next(draws))), x.shape)
+        return (x + noise,)
+
+    replay, traced = _record(noisy, np.zeros(2))
+    np.testing.assert_array_equal(traced[0], [0, 0])
+    np.testing.assert_array_equal(replay(np.zeros(2))[0], [1, 1])
+    np.testing.assert_array_equal(replay(np.zeros(2))[0], [2, 2])
+
+
+def test_functions_returned_by_recorded_calls_are_called_again_at_replay():
+    def forward(x):
+        return x * 3, lambda g: g * x * 3
+
+    def step(x):
+        recorder = nt._ACTIVE[0]
+        y, backward = recorder.call(forward, x)
+        return y, backward(np.ones_like(y))
+
+    replay, _ = _record(step, np.array([1.0, 2.0]))
+    y, g = replay(np.array([5.0, 7.0]))
+    np.testing.assert_array_equal(y, [15, 21])
+    np.testing.assert_array_equal(g, [15, 21])
+
+
+def test_memory_handed_to_a_c_library_is_refused():
+    def raw(x):
+        return (x.ctypes.data,)
+
+    with pytest.raises(nt.UntraceableStep, match="C library"):
+        _record(raw, np.ones(3))
+
+
+def test_part_of_a_recorded_array_seen_through_an_unrecorded_view_is_refused():
+    def escape(x):
+        plain = np.asarray(x)[:2]  # NumPy makes this view without telling the recording
+        return (x[:2] + plain,)
+
+    with pytest.raises(nt.UntraceableStep, match="shares memory"):
+        _record(escape, np.ones(3))
+
+
+def test_an_unrecorded_view_of_a_whole_array_is_the_same_array():
+    def whole(x):
+        return (x * 2 + np.asarray(x),)
+
+    replay, _ = _record(whole, np.ones(3))
+    np.testing.assert_array_equal(replay(np.full(3, 2.0))[0], [6, 6, 6])
+
+
+def test_work_on_an_unrecorded_view_is_invisible_to_the_recording():
+    """What NumPy computes from such a view is not recorded: the replay repeats the
+    value seen while recording. This is why a recorded training step is compared with
+    the eager step before it is used (tests/trainers/test_compiled_step.py)."""
+    def hidden(x):
+        return (x + np.asarray(x) * 2,)
+
+    replay, _ = _record(hidden, np.ones(3))
+    np.testing.assert_array_equal(replay(np.full(3, 2.0))[0], [4, 4, 4])  # not [6, 6, 6]
+
+
+def test_replay_frees_intermediates_and_releases_held_arrays():
+    """Each intermediate is deleted after its last use, so a holder's array is held
+    only by the holder when a later call checks who holds it."""
+    holder = Holder(np.ones(3))
+    counts = []
+
+    def step(x, h):
+        y = x * h._value
+        recorder = nt._ACTIVE[0]
+        recorder.call(lambda: counts.append(nt.refcount(h._value)))
+        return (y,)
+
+    _record(step, np.ones(3), holders=[holder])
+    replay, _ = _record(step, np.ones(3), holders=[holder])
+    counts.clear()
+    replay(np.ones(3))
+    baseline = nt.refcount(Holder(np.ones(3))._value)
+    assert counts[0] <= baseline + 1  # the holder's reference, and `h._value` read in the lambda
+    assert "del " in replay.source
+
+
+def test_outside_a_recording_trace_arrays_compute_plainly():
+    t = np.arange(4.0).view(nt.TraceArray)
+    out = t * 2 + np.ones(4)
+    assert type(out) is np.ndarray
+    np.testing.assert_array_equal(out, [1, 3, 5, 7])
+    assert type(t[1:]) is np.ndarray and type(t.sum()) is not nt.TraceArray
+    assert float(t[2]) == 2.0

@@ -1,0 +1,231 @@
+"""`compile(jit_compile=True)`: a replayed training step trains exactly as the eager
+one (same losses, metrics and weights, bit for bit), on every kind of model the
+recording meets: dense, dropout, convolutions, normalization, recurrent and masked
+layers, several outputs, sample weights, schedules, clipping, the last short batch."""
+
+import numpy as np
+import pytest
+
+import kerasx as keras
+from kerasx.backends import current
+
+RECORDS = current().step_recorder() is not None
+rng = np.random.default_rng(3)
+
+
+def _fit_both(build, x, y, compile_args, epochs=3, **fit_args):
+    """Fits the model `build()` makes, compiled with `compile_args()`, eagerly and with
+    jit_compile=True, from one seed;
+    asserts the same history and weights; returns the jit model."""
+    runs = []
+    for jit in (False, True):
+        keras.utils.set_random_seed(11)
+        model = build()
+        model.compile(jit_compile=jit, **compile_args())
+        history = model.fit(x, y, epochs=epochs, verbose=0, **fit_args)
+        runs.append((history.history, model.get_weights(), model))
+    (h0, w0, _), (h1, w1, model) = runs
+    assert h0 == h1
+    assert len(w0) == len(w1)
+    for a, b in zip(w0, w1):
+        assert type(b) is np.ndarray
+        np.testing.assert_array_equal(a, b)
+    return model
+
+
+def _replayed(model):
+    """The batch signatures whose steps are replayed (checked against the eager step)."""
+    step = model._compiled_train_step
+    return [k for k, p in step.programs.items() if p is not None and p.verified]
+
+
+def _assert_replays(model, signatures=1):
+    if not RECORDS:
+        assert not model._compiled_train_step.programs
+        return
+    assert model._compiled_train_step.reasons == {}
+    assert len(_replayed(model)) == signatures
+
+
+def test_dense_softmax_with_sgd_replays_and_trains_the_same():
+    x = rng.standard_normal((96, 20)).astype("float32")
+    y = rng.integers(0, 10, 96)
+    model = _fit_both(lambda: keras.Sequential([keras.Input((20,)),
+                                                keras.layers.Dense(10, activation="softmax")]),
+                      x, y, lambda: dict(optimizer=keras.optimizers.SGD(0.1),
+                                 loss="sparse_categorical_crossentropy", metrics=["accuracy"]),
+                      batch_size=32)
+    _assert_replays(model)
+
+
+def test_dropout_draws_new_masks_at_every_replay():
+    x = rng.standard_normal((128, 16)).astype("float32")
+    y = rng.integers(0, 4, 128)
+
+    def build():
+        return keras.Sequential([keras.Input((16,)), keras.layers.Dense(32, activation="relu"),
+                                 keras.layers.Dropout(0.5),
+                                 keras.layers.Dense(4, activation="softmax")])
+
+    model = _fit_both(build, x, y, lambda: dict(optimizer="adam",
+                                                loss="sparse_categorical_crossentropy",
+                                                metrics=["accuracy"]), batch_size=32, epochs=4)
+    _assert_replays(model)
+
+
+def test_the_last_short_batch_gets_its_own_recording():
+    x = rng.standard_normal((70, 6)).astype("float32")
+    y = rng.standard_normal((70, 1)).astype("float32")
+    model = _fit_both(lambda: keras.Sequential([keras.Input((6,)), keras.layers.Dense(3),
+                                                keras.layers.Dense(1)]),
+                      x, y, lambda: dict(optimizer="rmsprop", loss="mse", metrics=["mae"]),
+                      batch_size=32, epochs=4)
+    _assert_replays(model, signatures=2)  # 32 rows and 6 rows
+
+
+def test_convolutions_pooling_and_batch_normalization_replay():
+    x = rng.standard_normal((32, 10, 10, 2)).astype("float32")
+    y = rng.integers(0, 3, 32)
+
+    def build():
+        return keras.Sequential([
+            keras.Input((10, 10, 2)), keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+
+    model = _fit_both(build, x, y, lambda: dict(optimizer="adam",
+                                                loss="sparse_categorical_crossentropy",
+                                                metrics=["accuracy"]), batch_size=16, epochs=4)
+    _assert_replays(model)
+    moving = [w for w in model.weights if "moving_mean" in w.path]
+    assert moving and np.any(moving[0].numpy() != 0)  # the replays updated the statistics
+
+
+def test_masked_recurrent_model_replays():
+    x = rng.integers(1, 20, (48, 7))
+    x[:, 5:] = 0
+    y = rng.integers(0, 2, (48, 1)).astype("float32")
+
+    def build():
+        return keras.Sequential([keras.Input((7,), dtype="int64"),
+                                 keras.layers.Embedding(20, 4, mask_zero=True),
+                                 keras.layers.LSTM(5), keras.layers.Dense(1, activation="sigmoid")])
+
+    model = _fit_both(build, x, y, lambda: dict(optimizer="adam", loss="binary_crossentropy",
+                                        metrics=["accuracy"]), batch_size=16, epochs=4)
+    _assert_replays(model)
+
+
+def test_two_outputs_with_weights_sample_weights_schedule_and_clipping():
+    x = rng.standard_normal((64, 5)).astype("float32")
+    y = {"a": rng.integers(0, 3, 64), "b": rng.standard_normal((64, 2)).astype("float32")}
+    sample_weight = rng.uniform(0.5, 1.5, 64).astype("float32")
+
+    def build():
+        inputs = keras.Input((5,))
+        hidden = keras.layers.Dense(8, activation="tanh")(inputs)
+        a = keras.layers.Dense(3, activation="softmax", name="a")(hidden)
+        b = keras.layers.Dense(2, name="b")(hidden)
+        return keras.Model(inputs, {"a": a, "b": b})
+
+    def schedule():
+        return keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+
+    model = _fit_both(build, x, y, lambda: dict(
+        optimizer=keras.optimizers.SGD(schedule(), momentum=0.9, clipnorm=1.0),
+        loss={"a": "sparse_categorical_crossentropy", "b": "mse"},
+        loss_weights={"a": 1.0, "b": 0.5}, metrics={"a": ["accuracy"], "b": ["mae"]}),
+        batch_size=16, epochs=4, sample_weight=sample_weight)
+    _assert_replays(model)
+    assert int(model.optimizer.iterations) == 16  # the host-side step count advanced
+
+
+def test_python_side_effects_happen_only_while_recording():
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = rng.standard_normal((64, 1)).astype("float32")
+
+    class Counting(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+            self.calls = 0
+
+        def call(self, inputs, training=False):
+            self.calls += 1
+            return self.dense(inputs)
+
+    keras.utils.set_random_seed(0)
+    model = Counting()
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    model.fit(x, y, batch_size=16, epochs=5, verbose=0)
+    if RECORDS:
+        # building, recording, then the eager half of the check; 20 steps in all
+        assert model.calls <= 4
+    else:
+        assert model.calls >= 20
+
+
+def test_a_label_out_of_range_in_a_replayed_step_raises_the_eager_error():
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = rng.integers(0, 3, 64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    bad = y.copy()
+    bad[50] = 7
+    with pytest.raises(ValueError, match="7"):
+        model.fit(x, bad, batch_size=16, epochs=1, verbose=0, shuffle=False)
+
+
+def test_a_step_that_reads_values_into_python_runs_eagerly():
+    """A layer scaling by a Python float read from its input: every batch reads another
+    value, so the recording is refused and the steps run eagerly, with the same results."""
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = rng.standard_normal((64, 1)).astype("float32")
+
+    class ScaleByMean(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs * float(keras.ops.convert_to_numpy(keras.ops.mean(inputs)))
+
+    model = _fit_both(lambda: keras.Sequential([keras.Input((4,)), ScaleByMean(),
+                                                keras.layers.Dense(1)]),
+                      x, y, lambda: dict(optimizer="sgd", loss="mse"), batch_size=16)
+    assert not _replayed(model)
+    if RECORDS:
+        assert model._compiled_train_step.reasons
+
+
+def test_a_layer_computing_on_numpy_copies_runs_eagerly():
+    """NumPy work on a plain copy of a recorded array is invisible to the recording;
+    the replay then disagrees with the eager step, and the eager step is kept."""
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = rng.standard_normal((64, 1)).astype("float32")
+
+    class Doubled(keras.layers.Layer):
+        def call(self, inputs):
+            doubled = np.asarray(keras.ops.convert_to_numpy(inputs)) * 2.0
+            return inputs + keras.ops.convert_to_tensor(doubled)
+
+    model = _fit_both(lambda: keras.Sequential([keras.Input((4,)), Doubled(),
+                                                keras.layers.Dense(1)]),
+                      x, y, lambda: dict(optimizer="sgd", loss="mse"), batch_size=16)
+    assert not _replayed(model)
+
+
+@pytest.mark.parametrize("jit", ["auto", False])
+def test_auto_and_false_run_eagerly(jit):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+    model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), verbose=0)
+    assert model._compiled_train_step is None
+
+
+def test_a_custom_train_step_runs_eagerly():
+    class Custom(keras.Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    model = Custom([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), verbose=0)
+    assert model._compiled_train_step is None
