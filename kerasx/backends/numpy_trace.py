@@ -284,32 +284,33 @@ class Recorder:
                 "without being recorded")
         return None
 
-    def _emit(self, source, reads, writes=()):
+    def _emit(self, source, reads, writes=(), pure=False):
+        """Adds a line; a `pure` one only computes its `writes` (dropped if none is read)."""
         if not self._mutated and any(w in self._variable_names for w in writes):
             self._mutated = True
-        self._lines.append((source, frozenset(reads), tuple(writes)))
+        self._lines.append((source, frozenset(reads), tuple(writes), pure))
 
     def mark_mutation(self):
         """Declares that from here on the step changes state: a guard failing later
         cannot fall back to running the step eagerly."""
         self._mutated = True
 
-    def _outputs(self, call, reads, result):
+    def _outputs(self, call, reads, result, pure=True):
         """Records `name = call` for a fresh result and returns it as TraceArrays."""
         if type(result) is tuple and all(isinstance(r, np.ndarray) for r in result):
             names = [self._new_name() for _ in result]
-            self._emit(", ".join(names) + ", = " + call, reads, names)
+            self._emit(", ".join(names) + ", = " + call, reads, names, pure)
             out = tuple(self._wrap(r, n) for r, n in zip(result, names))
             return out
         if isinstance(result, (np.ndarray, np.generic)):
             name = self._new_name()
-            self._emit(f"{name} = {call}", reads, (name,))
+            self._emit(f"{name} = {call}", reads, (name,), pure)
             return self._wrap(result, name)
         if result is None:
             self._emit(call, reads)
             return None
         name = self._new_name()
-        self._emit(f"{name} = {call}", reads, (name,))
+        self._emit(f"{name} = {call}", reads, (name,), pure)
         return self._unpack(name, result)
 
     def _unpack(self, name, value):
@@ -323,7 +324,7 @@ class Recorder:
                     parts.append(item)
                     continue
                 sub = self._new_name()
-                self._emit(f"{sub} = {name}[{i}]", {name}, (sub,))
+                self._emit(f"{sub} = {name}[{i}]", {name}, (sub,), True)
                 parts.append(self._unpack(sub, item))
             return t(parts)
         if isinstance(value, (np.ndarray, np.generic)):
@@ -403,7 +404,8 @@ class Recorder:
     def guard(self, array, convert, value):
         reads = set()
         name = self._new_name()
-        self._emit(f"{name} = {self.const(convert)}({self.src(array, reads)})", reads, (name,))
+        self._emit(f"{name} = {self.const(convert)}({self.src(array, reads)})", reads, (name,),
+                   True)
         self.guard_value(name, value)
 
     def guard_value(self, name, value):
@@ -453,7 +455,7 @@ class Recorder:
         owned = np.ndarray.__new__(TraceArray, original.shape, original.dtype)
         np.copyto(owned.view(np.ndarray), original)
         name = self._new_name()
-        self._emit(f"{name} = {self.const(holder)}.{attribute}", (), (name,))
+        self._emit(f"{name} = {self.const(holder)}.{attribute}", (), (name,), True)
         self._register(owned, name)
         self._variable_names.add(name)
         self._owned[id(holder)] = weakref.ref(owned)  # a strong one would look like a sharer
@@ -497,7 +499,7 @@ class Recorder:
             return None
         if type(result) is TraceArray:
             raise UntraceableStep("a Python call returned a recorded array")
-        return self._outputs(call, reads, result)
+        return self._outputs(call, reads, result, pure=False)
 
     # -- the recording session ---------------------------------------------------------------
     def __enter__(self):
@@ -525,8 +527,9 @@ class Recorder:
         reads = set()
         returned = [self.src(o, reads) for o in outputs]
         lines = list(self._lines)
-        lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), ()))
-        body = _with_deletions(lines, set(self._params))
+        lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), (),
+                      False))
+        body = _with_deletions(_without_dead_lines(lines), set(self._params))
         indent = "    "
         if self.quiet:
             body = ["with _errstate(all='ignore'):"] + ["    " + line for line in body]
@@ -556,12 +559,26 @@ class _RecordedCallable:
         return self._recorder._call(self._name, self._fn, args, kwargs)
 
 
+def _without_dead_lines(lines):
+    """The lines less the pure ones whose results nothing reads (work the eager step
+    did for values it then dropped)."""
+    live = set()
+    kept = []
+    for line in reversed(lines):
+        _, reads, writes, pure = line
+        if pure and not any(w in live for w in writes):
+            continue
+        live.update(reads)
+        kept.append(line)
+    return kept[::-1]
+
+
 def _with_deletions(lines, params):
     """The lines with `del` statements after each name's last read, so that the
     replay frees intermediate arrays as the recorded step did (and holds no
     reference to a variable's array when an optimizer checks who else holds it)."""
     last = {}
-    for i, (_, reads, writes) in enumerate(lines):
+    for i, (_, reads, writes, _) in enumerate(lines):
         for name in reads:
             last[name] = i
         for name in writes:
@@ -571,7 +588,7 @@ def _with_deletions(lines, params):
         if name.startswith("r"):
             dying.setdefault(i, []).append(name)
     out = []
-    for i, (source, _, _) in enumerate(lines):
+    for i, (source, _, _, _) in enumerate(lines):
         out.append(source)
         names = dying.get(i)
         if names and not source.startswith("return"):

@@ -1,4 +1,4 @@
-"""`compile(jit_compile=True)`: the training step recorded once and replayed.
+"""`compile(jit_compile=True)`: training and evaluation steps recorded once and replayed.
 
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual while the backend writes its array
@@ -26,11 +26,13 @@ from kerasx.backends import current
 from kerasx.backends import random as backend_random
 
 
-class CompiledTrainStep:
-    """The train step of `model`, recorded and replayed per batch signature."""
+class CompiledStep:
+    """The train (or test) step of `model`, recorded and replayed per batch signature."""
 
-    def __init__(self, model, warn=False):
+    def __init__(self, model, mode="train", warn=False):
         self.model = model
+        self.mode = mode
+        self.eager = model.train_step if mode == "train" else model.test_step
         self.warn = warn
         self.programs = {}  # signature -> _Program, or None where recording failed
         self.reasons = {}   # signature -> why it runs eagerly
@@ -40,10 +42,10 @@ class CompiledTrainStep:
         tracer = current().step_recorder()
         key = _signature(batch)
         if tracer is None or key is None:
-            return self.model.train_step(batch)
+            return self.eager(batch)
         program = self.programs.get(key, False)
         if program is None:
-            return self.model.train_step(batch)
+            return self.eager(batch)
         if program is False:
             return self._record(tracer, key, batch)
         if not program.verified:
@@ -57,18 +59,18 @@ class CompiledTrainStep:
                     "the one it was recorded with, after it had started updating variables. "
                     "Compile with jit_compile=False to run this model eagerly."
                 ) from None
-            return self.model.train_step(batch)
+            return self.eager(batch)
 
     # -- recording -------------------------------------------------------------------
     def _record(self, tracer, key, batch):
         before = _snapshot(self.model)
         try:
-            results, program = _trace(tracer, self.model, batch,
+            results, program = _trace(tracer, self.model, batch, self.mode,
                                       opaque_kernels=key in self._kernels_as_calls)
         except tracer.UntraceableStep as e:
             _restore(before)
             self._give_up(key, f"it cannot be recorded: {e}")
-            return self.model.train_step(batch)
+            return self.eager(batch)
         self.programs[key] = program
         return results
 
@@ -81,7 +83,7 @@ class CompiledTrainStep:
             replayed = None
         after_replay = _snapshot(self.model)
         _restore(before)
-        results = self.model.train_step(batch)
+        results = self.eager(batch)
         if replayed is None:
             self._give_up(key, "its replay read different values from the data")
         elif not (_same_state(after_replay, _snapshot(self.model))
@@ -100,8 +102,8 @@ class CompiledTrainStep:
         self.programs[key] = None
         self.reasons[key] = reason
         if self.warn:
-            warnings.warn(f"jit_compile=True: the training step for batches {key} runs eagerly: "
-                          f"{reason}.", stacklevel=4)
+            warnings.warn(f"jit_compile=True: the {self.mode} step for batches {key} runs "
+                          f"eagerly: {reason}.", stacklevel=4)
 
 
 class _Program:
@@ -118,11 +120,11 @@ class _Program:
         return dict(zip(self.names, outputs))
 
 
-def _trace(tracer, model, batch, opaque_kernels=False):
-    """Runs the default train step on `batch` while recording it; returns its
-    results and the `_Program` that replays it. With `opaque_kernels`, the
+def _trace(tracer, model, batch, mode, opaque_kernels=False):
+    """Runs the default train (or test) step on `batch` while recording it; returns
+    its results and the `_Program` that replays it. With `opaque_kernels`, the
     backend's kernels are recorded as calls, not as the array work inside them."""
-    from kerasx.trainers.trainer import _batch_size, _unpack
+    from kerasx.trainers.trainer import _unpack
 
     backend = current()
     recorder = tracer.Recorder()
@@ -136,19 +138,9 @@ def _trace(tracer, model, batch, opaque_kernels=False):
             if opaque_kernels:
                 backend.kernels = recorder.opaque_kernels(kernels)
             leaves = [recorder.param(leaf) for leaf in _leaves(batch)]
-            x, y, sample_weight = _unpack(_rebuild(batch, leaves))
-            with GradientTape() as tape:
-                y_pred = model(x, training=True)
-                loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
-                scale = getattr(model.optimizer, "scale_loss", None)
-                scaled = scale(loss) if scale is not None else loss
-            variables = model.trainable_weights
-            grads = tape.gradient(scaled, variables)
-            grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
-            recorder.mark_mutation()
-            _record_update(recorder, model.optimizer, grads, variables)
-            model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
-            results = model.compute_metrics(x, y, y_pred, sample_weight)
+            data = _unpack(_rebuild(batch, leaves))
+            step = _recorded_train_step if mode == "train" else _recorded_test_step
+            results = step(recorder, model, *data)
             names = list(results)
             values = [_value(results[n]) for n in names]
             for v in holders:
@@ -161,6 +153,29 @@ def _trace(tracer, model, batch, opaque_kernels=False):
                 _release(tracer, v, original)
     plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
     return plain, _Program(replay, names, recorder.safe_guards)
+
+
+def _recorded_train_step(recorder, model, x, y, sample_weight):
+    """`Trainer.train_step`, with the optimizer's update recorded as a Python call."""
+    from kerasx.trainers.trainer import _batch_size
+
+    with GradientTape() as tape:
+        y_pred = model(x, training=True)
+        loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
+        scale = getattr(model.optimizer, "scale_loss", None)
+        scaled = scale(loss) if scale is not None else loss
+    variables = model.trainable_weights
+    grads = tape.gradient(scaled, variables)
+    grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
+    recorder.mark_mutation()
+    _record_update(recorder, model.optimizer, grads, variables)
+    model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+    return model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def _recorded_test_step(recorder, model, x, y, sample_weight):
+    """`Trainer.test_step` (recorded as it is)."""
+    return model.test_step((x, y, sample_weight))
 
 
 def _record_update(recorder, optimizer, grads, variables):

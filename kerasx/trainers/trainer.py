@@ -77,10 +77,11 @@ class Trainer(DataPreparation, StepLoop):
                 callbacks and the progress bar run, once every `steps_per_execution`
                 batches, so an asynchronous device (CuPy) can queue that many steps
                 of work without waiting. Epoch-level callbacks are unaffected.
-            jit_compile: `True` records the training step's array work once per batch
-                shape and replays it afterwards, without the layers, tape, losses and
-                metric objects (`kerasx.trainers.compiled_step`; NumPy backend, default
-                `train_step` only; elsewhere the step runs eagerly). A recording is used
+            jit_compile: `True` records the array work of a training (and evaluation)
+                step once per batch shape and replays it afterwards, without the layers,
+                tape, losses and metric objects (`kerasx.trainers.compiled_step`; NumPy
+                backend, default `train_step` / `test_step` only; elsewhere steps run
+                eagerly). A recording is used
                 only after one replay reproduced the eager step bit for bit. As with a
                 compiled Keras step, Python side effects in `call()` (prints, counters)
                 happen only while a step is recorded, and changes to `trainable` take
@@ -115,7 +116,7 @@ class Trainer(DataPreparation, StepLoop):
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
-        self._compiled_train_step = None
+        self._compiled_train_step = self._compiled_test_step = None
         self.auto_scale_loss = bool(auto_scale_loss)
         self._checked_batches = {}
         self._compile_args = {
@@ -235,12 +236,21 @@ class Trainer(DataPreparation, StepLoop):
         """`train_step`, or its recorded replay under `compile(jit_compile=True)`."""
         if self.jit_compile is not True or type(self).train_step is not Trainer.train_step:
             return self.train_step
-        compiled = getattr(self, "_compiled_train_step", None)
-        if compiled is None:
-            from kerasx.trainers.compiled_step import CompiledTrainStep
+        if getattr(self, "_compiled_train_step", None) is None:
+            from kerasx.trainers.compiled_step import CompiledStep
 
-            compiled = self._compiled_train_step = CompiledTrainStep(self)
-        return compiled
+            self._compiled_train_step = CompiledStep(self, "train")
+        return self._compiled_train_step
+
+    def _test_function(self):
+        """`test_step`, or its recorded replay under `compile(jit_compile=True)`."""
+        if self.jit_compile is not True or type(self).test_step is not Trainer.test_step:
+            return self.test_step
+        if getattr(self, "_compiled_test_step", None) is None:
+            from kerasx.trainers.compiled_step import CompiledStep
+
+            self._compiled_test_step = CompiledStep(self, "test")
+        return self._compiled_test_step
 
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
@@ -431,7 +441,7 @@ class Trainer(DataPreparation, StepLoop):
         # with no user callback, only an overridden step could change the weights
         keep = keep_folds and type(self).test_step is Trainer.test_step
         with kept_folded_weights() if keep else contextlib.nullcontext():
-            done = self._run_steps(batches, self.test_step, cbs, "test", in_fit=in_fit)
+            done = self._run_steps(batches, self._test_function(), cbs, "test", in_fit=in_fit)
         if done == 0:
             raise ValueError(
                 "The evaluation data produced no batches. A Python generator is used up after one "

@@ -140,6 +140,29 @@ def test_two_outputs_with_weights_sample_weights_schedule_and_clipping():
     assert int(model.optimizer.iterations) == 16  # the host-side step count advanced
 
 
+def test_evaluation_and_validation_steps_replay_with_the_eager_results():
+    x = rng.standard_normal((80, 6)).astype("float32")
+    y = rng.integers(0, 3, 80)
+    runs = []
+    for jit in (False, True):
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], jit_compile=jit)
+        history = model.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), batch_size=8,
+                            epochs=3, verbose=0)
+        runs.append((history.history, model.evaluate(x, y, batch_size=16, verbose=0,
+                                                     return_dict=True), model))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][1] == runs[1][1]
+    model = runs[1][2]
+    if RECORDS:
+        tested = model._compiled_test_step
+        assert tested.reasons == {}
+        assert sum(p is not None and p.verified for p in tested.programs.values()) == 2
+
+
 def test_python_side_effects_happen_only_while_recording():
     x = rng.standard_normal((64, 4)).astype("float32")
     y = rng.standard_normal((64, 1)).astype("float32")
