@@ -25,6 +25,8 @@ import weakref
 
 import numpy as np
 
+from kerasx.backends.numpy_optim import private_buffer
+
 _ACTIVE = [None]  # the recorder in effect, if any
 
 
@@ -202,10 +204,13 @@ class Recorder:
         self._count = 0
         self._guards = 0
         self._params = []
-        self._owned = {}        # id(holder) -> weak link to the array `read_variable` gave it
+        # id(holder) -> [holder, attribute, weak link to the array the replay has there]
+        self._bound = {}
+        self._reads = {}        # name of a holder's array read -> the holder's constant name
         self._variable_names = set()
         self._mutated = False
         self.safe_guards = set()  # guards met before the step changed any variable
+        self.unsafe_guards = 0    # guards met after it had
         # whether the step silenced floating-point warnings somewhere: the replay, which
         # does not know where, then silences them throughout
         self.quiet = False
@@ -418,7 +423,9 @@ class Recorder:
         else:
             raise UntraceableStep(f"the step read a {type(value).__name__} from an array")
         self._emit(f"if {test}: raise _GuardFailed({self._guards})", {name})
-        if not self._mutated:
+        if self._mutated:
+            self.unsafe_guards += 1
+        else:
             self.safe_guards.add(self._guards)
         self._guards += 1
 
@@ -458,21 +465,33 @@ class Recorder:
         self._emit(f"{name} = {self.const(holder)}.{attribute}", (), (name,), True)
         self._register(owned, name)
         self._variable_names.add(name)
-        self._owned[id(holder)] = weakref.ref(owned)  # a strong one would look like a sharer
+        if attribute == "_value":
+            self._reads[name] = self.const(holder)
+        # a weak link: a strong one would look like a second holder to `private_buffer`
+        self._bound[id(holder)] = [holder, attribute, weakref.ref(owned)]
         setattr(holder, attribute, owned)
         return original
 
     def rebind(self, holder, attribute="_value"):
         """Records `holder.<attribute> = <its current value>` when recorded work gave
-        it a new array (an array set by a `call` is set again by that call)."""
+        it a new array since the replay last set it (an array set by a `call` is set
+        again by that call at replay)."""
+        entry = self._bound.get(id(holder))
         value = getattr(holder, attribute)
-        owned = self._owned.get(id(holder))
-        if (owned is not None and value is owned()) or self._name_of(value) is None:
+        if entry is not None and value is entry[2]():
+            return
+        if entry is not None:
+            entry[2] = weakref.ref(value)
+        if self._name_of(value) is None:
             return
         reads = set()
         source = self.src(value, reads)
         self._mutated = True
         self._emit(f"{self.const(holder)}.{attribute} = {source}", reads)
+
+    def _rebind_all(self):
+        for holder, attribute, _ in list(self._bound.values()):
+            self.rebind(holder, attribute)
 
     def call(self, fn, *args, **kwargs):
         """Runs `fn` as Python now and at every replay (recording paused inside it),
@@ -485,6 +504,7 @@ class Recorder:
         return self._call(self.const(fn), fn, args, kwargs, run)
 
     def _call(self, target, fn, args, kwargs, run=None):
+        self._rebind_all()  # what the call reads from a holder is what the step assigned
         reads = {target}
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
@@ -494,6 +514,8 @@ class Recorder:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE[0] = self
+        for entry in self._bound.values():
+            entry[2] = weakref.ref(getattr(entry[0], entry[1]))
         if result is None:
             self._emit(call, reads)
             return None
@@ -521,6 +543,23 @@ class Recorder:
         np.errstate.__enter__ = self._errstate_enter
         return False
 
+    def _private_reads(self, lines):
+        """Lines reading a holder's array that the step then writes in place read it
+        through `private_buffer`: the holder gets its own copy first when anything
+        else holds the array, as the eager kernels do."""
+        times = {}
+        for _, _, writes, _ in lines:
+            for w in writes:
+                times[w] = times.get(w, 0) + 1
+        out = []
+        for source, reads, writes, pure in lines:
+            if len(writes) == 1 and writes[0] in self._reads and times[writes[0]] > 1 \
+                    and source.endswith("._value") and not reads:
+                name = writes[0]
+                source = f"{name} = _private({self._reads[name]})"
+            out.append((source, reads, writes, pure))
+        return out
+
     def compile(self, outputs):
         """The recorded work as a function of the `param` arrays returning `outputs`'
         values (a flat list of arrays and plain Python values)."""
@@ -529,6 +568,7 @@ class Recorder:
         lines = list(self._lines)
         lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), (),
                       False))
+        lines = self._private_reads(lines)
         body = _with_deletions(_without_dead_lines(lines), set(self._params))
         indent = "    "
         if self.quiet:
@@ -538,6 +578,7 @@ class Recorder:
         scope = dict(self._consts)
         scope["_GuardFailed"] = GuardFailed
         scope["_errstate"] = np.errstate
+        scope["_private"] = private_buffer
         exec(compile(source, "<kerasx replayed step>", "exec"), scope)
         replay = scope["_replay"]
         replay.source = source

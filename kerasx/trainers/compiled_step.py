@@ -71,7 +71,10 @@ class CompiledStep:
             _restore(before)
             self._give_up(key, f"it cannot be recorded: {e}")
             return self.eager(batch)
-        self.programs[key] = program
+        if program.unsafe_guards:
+            self._give_up(key, "it reads values from the data after it has changed variables")
+        else:
+            self.programs[key] = program
         return results
 
     def _verify(self, tracer, key, program, batch):
@@ -109,10 +112,11 @@ class CompiledStep:
 class _Program:
     """A recorded step: the replay function and how to turn its outputs into logs."""
 
-    def __init__(self, replay, names, safe_guards):
+    def __init__(self, replay, names, safe_guards, unsafe_guards):
         self.replay = replay
         self.names = names
         self.safe_guards = safe_guards
+        self.unsafe_guards = unsafe_guards
         self.verified = False
 
     def run(self, batch):
@@ -152,7 +156,7 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
             for v, original in zip(holders, originals):
                 _release(tracer, v, original)
     plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
-    return plain, _Program(replay, names, recorder.safe_guards)
+    return plain, _Program(replay, names, recorder.safe_guards, recorder.unsafe_guards)
 
 
 def _recorded_train_step(recorder, model, x, y, sample_weight):
