@@ -209,8 +209,7 @@ class Recorder:
         self._reads = {}        # name of a holder's array read -> the holder's constant name
         self._variable_names = set()
         self._mutated = False
-        self.safe_guards = set()  # guards met before the step changed any variable
-        self.unsafe_guards = 0    # guards met after it had
+        self.unsafe_guards = 0  # guards met after the step had changed a variable
         # whether the step silenced floating-point warnings somewhere: the replay, which
         # does not know where, then silences them throughout
         self.quiet = False
@@ -425,8 +424,6 @@ class Recorder:
         self._emit(f"if {test}: raise _GuardFailed({self._guards})", {name})
         if self._mutated:
             self.unsafe_guards += 1
-        else:
-            self.safe_guards.add(self._guards)
         self._guards += 1
 
     @staticmethod

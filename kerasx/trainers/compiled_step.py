@@ -14,8 +14,9 @@ do random draws (new dropout masks every step).
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
 keeps running eagerly, with the same results. A Python value read from the data
-(a label out of range) is checked again at every replay: a different value
-falls back to the eager step, which raises the usual error.
+(whether a batch holds a label out of range) is checked again at every replay,
+before anything changes: a different value sends that batch to the eager step. A
+step reading such a value after it has changed variables is not replayed.
 """
 
 import warnings
@@ -37,10 +38,14 @@ class CompiledStep:
         self.programs = {}  # signature -> _Program, or None where recording failed
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
+        self._backend = self._tracer = None
 
     def __call__(self, batch):
-        tracer = current().step_recorder()
-        key = _signature(batch)
+        backend = current()
+        if backend is not self._backend:
+            self._backend, self._tracer = backend, backend.step_recorder()
+        tracer = self._tracer
+        key, leaves = _signature(batch, backend)
         if tracer is None or key is None:
             return self.eager(batch)
         program = self.programs.get(key, False)
@@ -51,14 +56,9 @@ class CompiledStep:
         if not program.verified:
             return self._verify(tracer, key, program, batch)
         try:
-            return program.run(batch)
-        except tracer.GuardFailed as failed:
-            if failed.index not in program.safe_guards:
-                raise RuntimeError(
-                    "A replayed training step read a value from the data that differs from "
-                    "the one it was recorded with, after it had started updating variables. "
-                    "Compile with jit_compile=False to run this model eagerly."
-                ) from None
+            return dict(zip(program.names, program.replay(*leaves)))
+        except tracer.GuardFailed:
+            # kept recordings check their guards before changing anything
             return self.eager(batch)
 
     # -- recording -------------------------------------------------------------------
@@ -110,18 +110,16 @@ class CompiledStep:
 
 
 class _Program:
-    """A recorded step: the replay function and how to turn its outputs into logs."""
+    """A recorded step: the replay function and the names of the results it returns."""
 
-    def __init__(self, replay, names, safe_guards, unsafe_guards):
+    def __init__(self, replay, names, unsafe_guards):
         self.replay = replay
         self.names = names
-        self.safe_guards = safe_guards
         self.unsafe_guards = unsafe_guards
         self.verified = False
 
     def run(self, batch):
-        outputs = self.replay(*_leaves(batch))
-        return dict(zip(self.names, outputs))
+        return dict(zip(self.names, self.replay(*_leaves(batch))))
 
 
 def _trace(tracer, model, batch, mode, opaque_kernels=False):
@@ -156,7 +154,7 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
             for v, original in zip(holders, originals):
                 _release(tracer, v, original)
     plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
-    return plain, _Program(replay, names, recorder.safe_guards, recorder.unsafe_guards)
+    return plain, _Program(replay, names, recorder.unsafe_guards)
 
 
 def _recorded_train_step(recorder, model, x, y, sample_weight):
@@ -292,15 +290,15 @@ def _copy(value):
     return value.copy() if hasattr(value, "copy") else value
 
 
-def _signature(batch):
-    """The batch's structure, and its arrays' shapes and dtypes (None when it holds
-    anything but arrays of the backend)."""
+def _signature(batch, backend):
+    """`(key, leaves)`: the key is the batch's structure and its arrays' shapes and
+    dtypes (None when it holds anything but arrays of the backend)."""
     leaves = _leaves(batch)
-    is_native = current().is_native
+    is_native = backend.is_native
     for leaf in leaves:
         if not is_native(leaf):
-            return None
-    return (_structure(batch),) + tuple((leaf.shape, leaf.dtype) for leaf in leaves)
+            return None, leaves
+    return (_structure(batch),) + tuple((leaf.shape, leaf.dtype) for leaf in leaves), leaves
 
 
 def _leaves(batch):
