@@ -390,7 +390,10 @@ class Recorder:
         target = self.src(array, reads)
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
-        call = f"{target}.{name}({', '.join(parts)})"
+        if name == "__getitem__":
+            call = f"{target}[{parts[0]}]"
+        else:
+            call = f"{target}.{name}({', '.join(parts)})"
         result = getattr(array.view(np.ndarray), name)(*_unwrap(args), **_unwrap(kwargs))
         if name in _INPLACE:
             self._emit(call, reads, [target])
