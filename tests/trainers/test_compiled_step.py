@@ -30,6 +30,9 @@ def _fit_both(build, x, y, compile_args, epochs=3, **fit_args):
     for a, b in zip(w0, w1):
         assert type(b) is np.ndarray
         np.testing.assert_array_equal(a, b)
+    state = (list(model.variables) + list(model.optimizer.variables)
+             + [v for m in model.metrics for v in m.variables])
+    assert not any(type(v.value).__name__ == "TraceArray" for v in state)  # none left behind
     return model
 
 
