@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 from kerasx import (activations, backend, backends, callbacks, config, constraints, initializers,
                     layers, losses, metrics, models, ops, optimizers, random, regularizers, saving,
                     utils)
+from kerasx import datasets, tree
 from kerasx.autodiff import GradientTape, Variable
 from kerasx.initializers import Initializer
 from kerasx.layers import Input, InputSpec, KerasTensor, Layer
@@ -30,6 +31,6 @@ def version():
 
 __all__ = ["GradientTape", "Initializer", "Input", "InputSpec", "KerasTensor", "Layer", "Loss",
            "Metric", "Model", "Optimizer", "Regularizer", "Sequential", "Variable", "activations",
-           "backend", "backends", "callbacks", "config", "constraints", "initializers", "layers",
-           "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
-           "utils", "version"]
+           "backend", "backends", "callbacks", "config", "constraints", "datasets", "initializers",
+           "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
+           "saving", "tree", "utils", "version"]

@@ -3,15 +3,16 @@
 from kerasx.config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
                            set_image_data_format)
 from kerasx.utils.seeding import clear_session
+from kerasx.utils.dtype_promotion import result_type
 
 _KNOWN_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                  "uint64", "float16", "bfloat16", "float32", "float64", "complex64",
                  "complex128", "string")
 _PYTHON_TYPES = {bool: "bool", int: "int32", float: None, str: "string"}
 
-__all__ = ["backend", "clear_session", "epsilon", "floatx", "image_data_format",
-           "is_float_dtype", "is_int_dtype", "is_keras_tensor", "set_epsilon", "set_floatx",
-           "set_image_data_format", "standardize_dtype"]
+__all__ = ["backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
+           "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+           "set_floatx", "set_image_data_format", "standardize_dtype"]
 
 
 def standardize_dtype(dtype):
@@ -46,3 +47,13 @@ def is_keras_tensor(x):
     from kerasx.layers.core.input_layer import KerasTensor
 
     return isinstance(x, KerasTensor)
+
+
+def get_uid(prefix=""):
+    """The next integer id of `prefix`: 1, 2, ... The counter is the one behind automatic
+    layer names (after one `Dense`, `get_uid("dense")` is 2) and `clear_session` resets it."""
+    from kerasx.utils import naming
+
+    uid = naming._COUNTS.get(prefix, 0) + 1
+    naming._COUNTS[prefix] = uid
+    return uid

@@ -26,6 +26,11 @@ def to_host(x, dtype=None):
     return np.asarray(x, dtype=dtype)
 
 
+def is_string_array(x):
+    """A NumPy array of str or bytes: text data, which stays on the host."""
+    return isinstance(x, np.ndarray) and x.dtype.kind in "US"
+
+
 def is_sparse(x):
     return type(x).__module__.startswith(("scipy.sparse", "cupyx.scipy.sparse"))
 

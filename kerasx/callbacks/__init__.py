@@ -12,11 +12,12 @@ from kerasx.callbacks.model_checkpoint import ModelCheckpoint
 from kerasx.callbacks.monitor_callback import MonitorCallback
 from kerasx.callbacks.progbar_logger import ProgbarLogger
 from kerasx.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kerasx.callbacks.remote_monitor import RemoteMonitor
 from kerasx.callbacks.swap_ema_weights import SwapEMAWeights
 from kerasx.callbacks.tensorboard import TensorBoard
 from kerasx.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
            "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
-           "ProgbarLogger", "ReduceLROnPlateau", "SwapEMAWeights", "TensorBoard",
+           "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard",
            "TerminateOnNaN"]

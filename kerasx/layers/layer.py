@@ -6,7 +6,7 @@ import inspect
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import Variable
-from kerasx.backends import current
+from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
 from kerasx.utils.naming import to_snake_case, uniquify
@@ -376,7 +376,7 @@ class Layer:
             return type(inputs)(self._convert_inputs(x) for x in inputs)
         if isinstance(inputs, dict):
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
-        if isinstance(inputs, TensorOps):
+        if isinstance(inputs, TensorOps) or host.is_string_array(inputs):
             return inputs
         backend = current()
         value = to_dense(inputs, backend) if is_sparse(inputs) else backend.asarray(inputs)

@@ -34,6 +34,7 @@ samples, so the weights also scale the loss; use
 `reduction="mean_with_sample_weight"` to divide by the sum of the weights.
 """
 
+from kerasx.losses.circle import Circle, circle
 from kerasx.losses.ctc import CTC, ctc
 from kerasx.losses.hinge import (CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge,
                                  squared_hinge)
@@ -88,6 +89,7 @@ ALIASES = {
     "logcosh": log_cosh, "huber_loss": huber, "cosine_proximity": cosine_similarity,
 }
 ALL_OBJECTS_DICT.update(ALIASES)
+ALL_OBJECTS_DICT.update({"Circle": Circle, "circle": circle})
 
 __all__ = sorted({name for name in ALL_OBJECTS_DICT} | {
     "get", "serialize", "deserialize", "reduce_weighted_values", "mse", "mae", "mape", "msle",

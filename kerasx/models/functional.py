@@ -253,6 +253,9 @@ class Functional(Model):
                 out.append(v)
                 continue
             given = v
+            if t.dtype == "string":
+                out.append(v)
+                continue
             v = _to_tensor(v, t.dtype) if not isinstance(v, TensorOps) else _cast(v, t.dtype)
             v = _adjust_rank(v, t, n, self.name)
             carried = getattr(given, "_keras_mask", None)

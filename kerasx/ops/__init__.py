@@ -55,6 +55,43 @@ from kerasx.ops.sorting import argsort, digitize, in_top_k, searchsorted, sort, 
 from kerasx.ops.statistics import average, bincount, count_nonzero, median, quantile
 from kerasx.ops.trigonometry import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                      cosh, hypot, sinh, tan)
+from kerasx.ops.error_functions import erfc, erfinv
+from kerasx.ops.extrema import amax, amin, fmax, fmin, ptp
+from kerasx.ops.attention import dot_product_attention
+from kerasx.ops.nn_extra import (binary_crossentropy, categorical_crossentropy, depth_to_space, multi_hot,
+                                 polar, psnr, space_to_depth, sparse_categorical_crossentropy)
+from kerasx.ops.patches import extract_sequences, fold, unfold
+from kerasx.ops.segments import scatter, segment_max, segment_min, segment_prod, segment_sum
+from kerasx.ops.float_functions import (cbrt, deg2rad, divide_no_nan, fabs, heaviside, ldexp,
+                                        logaddexp2, nextafter, rad2deg, sinc)
+from kerasx.ops.casting import array, dtype, empty_like, saturate_cast, view
+from kerasx.ops.complex_parts import (angle, conj, conjugate, imag, isneginf, isposinf, isreal,
+                                      real)
+from kerasx.ops.differences import diff, trapezoid
+from kerasx.ops.flips import fliplr, flipud, rot90
+from kerasx.ops.indexing import argpartition, isin, nonzero, unique, unravel_index
+from kerasx.ops.joining import append, dstack
+from kerasx.ops.matrix_building import diagflat, vander
+from kerasx.ops.splitting import array_split, dsplit, hsplit, vsplit
+from kerasx.ops.vector_products import cross, kron
+from kerasx.ops.nan_reductions import (nanargmax, nanargmin, nancumprod, nancumsum, nanmax,
+                                       nanmean, nanmin, nanprod, nanstd, nansum, nanvar)
+from kerasx.ops.nan_statistics import nanmedian, nanpercentile, nanquantile, percentile
+from kerasx.ops.bitwise import (bitwise_and, bitwise_invert, bitwise_left_shift, bitwise_not,
+                                bitwise_or, bitwise_right_shift, bitwise_xor, gcd, lcm,
+                                left_shift, right_shift)
+from kerasx.ops.bessel import i0
+from kerasx.ops.correlation import corrcoef, correlate
+from kerasx.ops.histogram import histogram
+from kerasx.ops.log_spacing import geomspace, logspace
+from kerasx.ops.vectorize import vectorize
+from kerasx.ops.windows import bartlett, blackman, hamming, hanning, kaiser
+from kerasx.ops.solvers import cholesky_inverse, inv, lstsq, pinv, solve, solve_triangular
+from kerasx.ops.determinants import det, logdet, matrix_rank, slogdet
+from kerasx.ops.decompositions import cholesky, eig, eigh, qr, svd
+from kerasx.ops.lu import lu_factor
+from kerasx.ops.fourier import fft, fft2, ifft2, irfft, rfft
+from kerasx.ops.short_time_fourier import istft, stft
 
 # The types that may hold a symbolic tensor; `kerasx.layers.core.input_layer` adds
 # `KerasTensor` when it is imported (no KerasTensor can exist before that).
@@ -63,6 +100,9 @@ _SYMBOLIC_SET = set()
 # Functions that read only static facts of their argument, or create arrays from nothing.
 _NOT_RECORDED = {"shape", "convert_to_numpy", "zeros", "ones", "arange", "eye", "identity",
                  "tri", "full", "empty", "linspace", "size", "ndim", "is_tensor"}
+# (and: what reads a dtype, builds a window or a sequence from numbers, or wraps a function)
+_NOT_RECORDED |= {"dtype", "geomspace", "logspace", "bartlett", "blackman", "hamming", "hanning",
+                  "kaiser", "vectorize"}
 
 
 def _register_symbolic_type(cls):
@@ -177,7 +217,7 @@ def _defer_to_symbolic(fn):
 def _getitem_maybe_symbolic(x, key):
     # A symbolic index (`tensor[keras_tensor]`) records a `getitem` node.
     if type(key) in _SYMBOLIC_SET or type(key) is tuple and not \
-            _SYMBOLIC_SET.isdisjoint(map(type, key)):
+            _SYMBOLIC_SET.isdisjoint(_builtins.map(type, key)):
         return getitem(x, key)
     return _raw_getitem(x, key)
 
@@ -218,9 +258,23 @@ def _bind_operators(cls, symbolic=False):
 
 
 _wrap_public_functions(globals())
+# keras.ops.linalg: the `linalg` module's names as the symbolic-aware ops
+from kerasx.ops import linalg as _linalg  # noqa: E402
+for _name in ("cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor",
+              "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular", "svd"):
+    setattr(_linalg, _name, globals()[_name])
+from kerasx.ops.control_flow import (associative_scan, cond, fori_loop, map, scan, switch,  # noqa: E402
+                                    vectorized_map, while_loop)  # record graph nodes themselves
+from kerasx.ops.custom_gradient import custom_gradient  # noqa: E402  (a decorator, not an op)
 _raw_getitem = _raw(getitem)
 absolute = abs
 true_divide = divide
 concat = concatenate
 permute_dims = transpose
+get_item = getitem
+hard_swish = hard_silu
+from kerasx.ops import nn as _nn  # noqa: E402  (keras.ops.nn: its names as the symbolic-aware ops)
+_nn.__dict__.update({_name: globals()[_name] for _name in _nn.__all__})
 _bind_operators(_TensorOps)
+from kerasx.ops import image  # noqa: E402  (keras.ops.image: a namespace of image ops)
+from kerasx.ops import numpy  # noqa: E402  (keras.ops.numpy: its names, after the wrapping)

@@ -98,3 +98,16 @@ def norm(x, axis=None, keepdims=False):
     from kerasx.ops.math import square
 
     return sqrt(rsum(square(x), axis=axis, keepdims=keepdims))
+
+
+# `kerasx.ops.linalg` is also the `keras.ops.linalg` namespace (kerasx.ops rebinds these
+# names to its symbolic-aware versions once they exist)
+from kerasx.ops.decompositions import cholesky, eig, eigh, qr, svd  # noqa: E402,F401
+from kerasx.ops.determinants import det, matrix_rank  # noqa: E402,F401
+from kerasx.ops.lu import lu_factor  # noqa: E402,F401
+from kerasx.ops.solvers import (cholesky_inverse, inv, lstsq, pinv, solve,  # noqa: E402,F401
+                                solve_triangular)
+
+__all__ = ["cholesky", "cholesky_inverse", "dense", "det", "dot", "eig", "eigh", "inv", "lstsq",
+           "lu_factor", "matmul", "matrix_rank", "norm", "pinv", "qr", "solve",
+           "solve_triangular", "svd"]

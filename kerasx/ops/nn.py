@@ -485,3 +485,33 @@ def dropout(x, rate, noise_shape=None, seed=None):
     backend = current()
     mask = backend.rng.bernoulli(shape, keep, dtype=dtype_name(xv.dtype), seed=seed)
     return multiply(x, mask * (1.0 / keep))
+
+
+# `keras.ops.nn` also holds these; they are implemented in modules of their own.
+from kerasx.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool  # noqa: E402
+from kerasx.ops.attention import dot_product_attention  # noqa: E402
+from kerasx.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: E402
+from kerasx.ops.ctc import ctc_decode, ctc_loss  # noqa: E402
+from kerasx.ops.nn_extra import (binary_crossentropy, categorical_crossentropy,  # noqa: E402
+                                 depth_to_space, multi_hot, polar, psnr, space_to_depth,
+                                 sparse_categorical_crossentropy)
+from kerasx.ops.normalization import (batch_normalization, layer_normalization,  # noqa: E402
+                                      moments, normalize, rms_normalization)
+from kerasx.ops.patches import fold, unfold  # noqa: E402
+from kerasx.ops.pooling import average_pool, max_pool  # noqa: E402
+from kerasx.ops.shape import one_hot  # noqa: E402
+
+hard_swish = hard_silu
+
+# The names of `keras.ops.nn`; `kerasx.ops` makes each the symbolic-aware `kerasx.ops.<name>`.
+__all__ = [
+    "adaptive_average_pool", "adaptive_max_pool", "average_pool", "batch_normalization",
+    "binary_crossentropy", "categorical_crossentropy", "celu", "conv", "conv_transpose",
+    "ctc_decode", "ctc_loss", "depth_to_space", "depthwise_conv", "dot_product_attention",
+    "elu", "fold", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+    "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid", "log_softmax", "max_pool",
+    "moments", "multi_hot", "normalize", "one_hot", "polar", "psnr", "relu", "relu6",
+    "rms_normalization", "selu", "separable_conv", "sigmoid", "silu", "soft_shrink", "softmax",
+    "softplus", "softsign", "space_to_depth", "sparse_categorical_crossentropy", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink", "threshold", "unfold",
+]

@@ -87,6 +87,8 @@ def standardize(x, name):
                 "Pass NumPy arrays, rectangular lists of numbers, or backend arrays; pad "
                 "sequences of different lengths to one length first."
             ) from None
+        if arr.dtype.kind in "US" and name == "x":
+            return arr  # text for a string layer (StringLookup, TextVectorization)
         if arr.dtype.kind in "OUSV":
             if arr.dtype.kind == "O":
                 what = "Python objects (e.g. ragged lists of different lengths)"
@@ -180,7 +182,7 @@ def to_device(structure):
     backend = current()
 
     def move(a):
-        if host.is_sparse(a):
+        if host.is_sparse(a) or host.is_string_array(a):
             return a
         return Tensor(backend.asarray(a))
 
@@ -384,6 +386,9 @@ def _batch_rows(structure, backend):
     if isinstance(structure, (list, tuple, dict)) or host.is_sparse(structure):
         return lambda start, stop, idx: to_device(
             slice_rows(structure, start, stop) if idx is None else take(structure, *idx))
+    if host.is_string_array(structure):
+        return lambda start, stop, idx: (
+            structure[start:stop, ...] if idx is None else host.take_rows(structure, idx[0]))
     if host.is_host_array(structure):
         asarray = backend.asarray
         return lambda start, stop, idx: Tensor(asarray(

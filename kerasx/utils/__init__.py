@@ -7,7 +7,9 @@ from kerasx.saving.serialization import (CustomObjectScope, custom_object_scope,
                                          get_registered_name, get_registered_object,
                                          register_keras_serializable, serialize_keras_object)
 from kerasx.utils.atomic import atomic_write
+from kerasx.utils.config_dict import Config
 from kerasx.utils.data_tuples import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from kerasx.utils.file_download import get_file
 from kerasx.utils.messages import (disable_interactive_logging, enable_interactive_logging,
                                    is_interactive_logging_enabled)
 from kerasx.utils.numerics import normalize, to_categorical
@@ -16,12 +18,26 @@ from kerasx.utils.progbar import Progbar
 from kerasx.utils.py_dataset import PyDataset, Sequence
 from kerasx.utils.seeding import clear_session, set_random_seed
 from kerasx.utils.sequences import pad_sequences
+from kerasx.utils.source_inputs import get_source_inputs
+from kerasx.utils.split_dataset import split_dataset
 from kerasx.utils.timeseries import timeseries_dataset_from_array
 
-__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "atomic_write",
+__all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "atomic_write",
            "clear_session", "custom_object_scope", "deserialize_keras_object",
            "disable_interactive_logging", "enable_interactive_logging", "get_custom_objects",
-           "get_registered_name", "get_registered_object", "is_interactive_logging_enabled",
-           "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_history",
+           "get_file", "get_registered_name", "get_registered_object", "get_source_inputs",
+           "is_interactive_logging_enabled", "is_keras_tensor", "normalize",
+           "pack_x_y_sample_weight", "pad_sequences", "plot_history",
            "register_keras_serializable", "serialize_keras_object", "set_random_seed",
-           "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight"]
+           "split_dataset", "standardize_dtype", "timeseries_dataset_from_array", "to_categorical",
+           "unpack_x_y_sample_weight"]
+
+
+def __getattr__(name):
+    # `keras.utils` re-exports these two `keras.backend` functions; kerasx.backend
+    # imports this package, so they are looked up on first use.
+    if name in ("is_keras_tensor", "standardize_dtype"):
+        from kerasx import backend
+
+        return getattr(backend, name)
+    raise AttributeError(f"module 'kerasx.utils' has no attribute {name!r}")

@@ -11,6 +11,7 @@ under ``"<case name>/<array name>"``.  Inputs are tiny and fixed by
 ``np.random.default_rng(<seed>)``; each family has its own seed.
 """
 
+import importlib
 import json
 import os
 import sys
@@ -2137,10 +2138,21 @@ FAMILIES = {
 }
 
 
+# Families whose generator lives in its own file, `family_<name>.py` (`make_<name>()`).
+SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image")
+# Families that need Keras with TensorFlow installed: run their file on its own
+# (see its docstring); a plain run of this script leaves them out.
+TENSORFLOW_FAMILIES = ("lookup",)
+
+
 def main(argv):
-    names = argv[1:] or list(FAMILIES)
+    names = argv[1:] or list(FAMILIES) + list(SEPARATE_FAMILIES)
     for n in names:
-        FAMILIES[n]()
+        if n in FAMILIES:
+            FAMILIES[n]()
+        else:
+            module = importlib.import_module(f"family_{n}")
+            getattr(module, f"make_{n}")()
 
 
 if __name__ == "__main__":

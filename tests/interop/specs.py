@@ -108,10 +108,26 @@ LAYER_SPECS = {
     "category_encoding": (L("CategoryEncoding", num_tokens=10, output_mode="count"), [[5]]),
     "discretization": (L("Discretization", bin_boundaries=[-1.0, 0.0, 1.0],
                          output_mode="one_hot"), [VEC]),
+    "integer_lookup": (L("IntegerLookup", vocabulary=[1, 3, 5, 7], output_mode="multi_hot"),
+                       [[5]]),
+    "hashing": (L("Hashing", num_bins=6, output_mode="count"), [[5]]),
+    "hashed_crossing": (L("HashedCrossing", num_bins=8, output_mode="one_hot"), [[1], [1]]),
+    "string_lookup": (L("StringLookup", vocabulary=["a", "b", "c"], output_mode="count"), [[4]]),
+    "text_vectorization": (L("TextVectorization", vocabulary=["a", "b", "c"],
+                             output_mode="count"), [[]]),
     "resizing": (L("Resizing", height=4, width=3), [IMG]),
     "center_crop": (L("CenterCrop", height=4, width=4), [IMG]),
     "random_flip": (L("RandomFlip"), [IMG]),
     "random_translation": (L("RandomTranslation", height_factor=0.2, width_factor=0.2), [IMG]),
+    "random_rotation": (L("RandomRotation", factor=0.1, fill_mode="constant"), [IMG]),
+    "random_zoom": (L("RandomZoom", height_factor=0.2, width_factor=[-0.1, 0.3]), [IMG]),
+    "random_crop": (L("RandomCrop", height=4, width=5), [IMG]),
+    "random_contrast": (L("RandomContrast", factor=0.3, value_range=[-3, 3]), [IMG]),
+    "random_brightness": (L("RandomBrightness", factor=0.1, value_range=[-3, 3]), [IMG]),
+    "random_grayscale": (L("RandomGrayscale", factor=0.5), [[6, 6, 3]]),
+    "random_invert": (L("RandomInvert", value_range=[-3, 3]), [IMG]),
+    "solarization": (L("Solarization", threshold_factor=0.5, value_range=[-3, 3]), [IMG]),
+    "auto_contrast": (L("AutoContrast", value_range=[-3, 3]), [IMG]),
     "einsum_dense": (L("EinsumDense", equation="abc,cd->abd", output_shape=[5, 4],
                        bias_axes="d"), [SEQ]),
     "adaptive_average_pooling1d": (L("AdaptiveAveragePooling1D", output_size=2), [SEQ]),
@@ -126,7 +142,15 @@ LAYER_SPECS = {
     "conv_lstm3d": (L("ConvLSTM3D", filters=2, kernel_size=2, data_format="channels_first"),
                     [[2, 2, 4, 4, 3]]),
 }
-INT_INPUTS = {"embedding", "category_encoding"}
+INT_INPUTS = {"embedding", "category_encoding", "integer_lookup", "hashing", "hashed_crossing"}
+# Layers whose inputs are strings (words of "abcd").
+STRING_INPUTS = {"string_lookup", "text_vectorization"}
+# Layers without a Keras-made layout fixture: Keras runs the lookup layers only with
+# TensorFlow installed (their h5 layouts were compared with Keras on TensorFlow by hand;
+# they have no weights), and Keras 3.15.1's RandomCrop returns its input uncropped at
+# inference, so a model after it cannot be built with Keras.
+NO_KERAS_FIXTURE = {"string_lookup", "text_vectorization", "integer_lookup", "hashing",
+                    "hashed_crossing", "random_crop"}
 # Layers called with their inputs as separate arguments, `layer(query, value)`.
 SEPARATE_ARGUMENTS = {"multi_head_attention"}
 
@@ -149,7 +173,7 @@ def build_spec_model(lib, name):
     """The model of spec `name` built with `lib` (the `keras` or `kerasx` module): the
     layer on `Input`s, flattened if needed, then `Dense(2)`."""
     spec, inputs = LAYER_SPECS[name]
-    dtype = "int32" if name in INT_INPUTS else "float32"
+    dtype = "string" if name in STRING_INPUTS else "int32" if name in INT_INPUTS else "float32"
     ins = [lib.Input(shape=tuple(s), dtype=dtype) for s in inputs]
     layer = build_layer(spec, lib.layers)
     x = layer(*ins) if name in SEPARATE_ARGUMENTS else layer(ins if len(ins) > 1 else ins[0])
@@ -161,7 +185,10 @@ def build_spec_model(lib, name):
 def spec_data(name, inputs, n=8, seed=0):
     """`(list of inputs, targets)` for the model of spec `name`."""
     rng = np.random.default_rng(seed)
-    if name in INT_INPUTS:
+    if name in STRING_INPUTS:
+        words = np.array(["a", "b", "c", "d", "a b", "c d a"])
+        xs = [words[rng.integers(0, 6, size=(n, *shape))] for shape in inputs]
+    elif name in INT_INPUTS:
         xs = [rng.integers(0, 10, size=(n, *shape)).astype("int32") for shape in inputs]
     else:
         xs = [rng.normal(size=(n, *shape)).astype("float32") for shape in inputs]

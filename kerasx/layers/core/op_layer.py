@@ -36,20 +36,28 @@ _TENSOR_PARAMS = {"b", "x1", "x2", "xs", "key", "indices", "kernel", "depthwise_
                   "constant_values", "logits", "dropout_mask", "recurrent_dropout_mask",
                   "weights", "q", "updates", "start_indices", "values", "bins",
                   "sorted_sequence", "predictions", "targets", "condlist", "choicelist",
-                  "fill_value"}
+                  "fill_value", "y", "value", "segment_ids", "output", "angle"}
 # Keras class names that are not the CamelCase of the kerasx function name.
 _CLASS_NAMES = {"abs": "Absolute", "getitem": "GetItem", "batch_normalization": "BatchNorm",
-                "layer_normalization": "LayerNorm", "rms_normalization": "RMSNorm"}
+                "layer_normalization": "LayerNorm", "rms_normalization": "RMSNorm",
+                "isin": "IsIn", "psnr": "PSNR", "svd": "SVD", "fft": "FFT", "fft2": "FFT2",
+                "ifft2": "IFFT2", "rfft": "RFFT", "irfft": "IRFFT", "stft": "STFT",
+                "istft": "ISTFT"}
 # Keras operations that are another name for a kerasx op (read from configs only).
 _KERAS_ALIASES = {"TrueDivide": "divide", "Absolute": "abs", "PermuteDims": "transpose",
                   "Concat": "concatenate"}
 # The Keras module of each kerasx ops module, and the ops that live elsewhere in Keras.
 _MODULES = {"math": "numpy", "shape": "numpy", "reduction": "numpy", "linalg": "numpy",
-            "nn": "nn", "conv": "nn", "pooling": "nn", "normalization": "nn"}
+            "nn": "nn", "conv": "nn", "pooling": "nn", "normalization": "nn",
+            "attention": "nn", "nn_extra": "nn", "patches": "nn", "segments": "math",
+            "solvers": "linalg", "decompositions": "linalg", "determinants": "linalg",
+            "lu": "linalg", "fourier": "math", "short_time_fourier": "math"}
 _MODULE_OF = {"cast": "core", "convert_to_tensor": "core", "stop_gradient": "core",
               "slice": "core", "slice_update": "core", "scatter_update": "core",
               "logsumexp": "math", "erf": "math", "rsqrt": "math", "top_k": "math",
-              "in_top_k": "math", "norm": "linalg", "tanh": "numpy", "moments": "nn"}
+              "in_top_k": "math", "norm": "linalg", "tanh": "numpy", "moments": "nn",
+              "extract_sequences": "math", "scatter": "core", "slogdet": "numpy",
+              "logdet": "math", "erfc": "math", "erfinv": "math", "saturate_cast": "core"}
 # Ops that exist in kerasx only (Keras 3 has no operation class for them).
 _KERASX_ONLY = {"dense", "dropout", "exponential", "flatten", "mish", "prelu", "gru", "lstm",
                 "simple_rnn", "sigmoid_cross_entropy", "softmax_cross_entropy"}

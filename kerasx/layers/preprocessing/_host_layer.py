@@ -1,0 +1,34 @@
+"""`HostInputLayer`: the base of layers that read their inputs on the host (strings,
+categorical values) and never run on symbolic placeholders."""
+
+from kerasx.layers.layer import Layer
+
+
+class HostInputLayer(Layer):
+    """A layer whose inputs stay as they are given (Python lists, NumPy arrays,
+    backend arrays) and are read on the host by `call`.
+
+    Called on `KerasTensor`s (e.g. `Input(shape=(1,), dtype="string")`), the layer
+    does not run: its output placeholder takes the shape of
+    `compute_output_shape` and the dtype of `symbolic_dtype()`.
+    """
+
+    def _convert_inputs(self, inputs):
+        return inputs
+
+    def symbolic_dtype(self):
+        return self.dtype
+
+    def __call__(self, inputs, *args, **kwargs):
+        from kerasx.layers.core.input_layer import CallNode, KerasTensor, flatten
+
+        if not any(isinstance(t, KerasTensor) for t in flatten(inputs)):
+            return super().__call__(inputs, *args, **kwargs)
+        shapes = ([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple))
+                  else tuple(inputs.shape))
+        shape = tuple(self.compute_output_shape(shapes))
+        node = CallNode(self, inputs, args, kwargs, None)
+        node.outputs = KerasTensor(shape, self.symbolic_dtype(), node=node, index=0,
+                                   name=self.name)
+        self._output_shape = shape
+        return node.outputs

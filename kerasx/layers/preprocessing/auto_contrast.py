@@ -1,0 +1,52 @@
+"""`AutoContrast`: stretches each channel of each image to the full value range."""
+
+__all__ = ["AutoContrast"]
+
+from kerasx import ops
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dtypes import as_dtype
+
+
+class AutoContrast(Layer):
+    """Maps each channel of each image linearly so that its darkest pixel becomes
+    `value_range[0]` and its brightest `value_range[1]`.
+
+    Not random, so, as in Keras, it applies in training and inference alike.
+    A constant channel, and NaN pixels, are returned unchanged. The output has the
+    layer's float dtype.
+
+    Args:
+        value_range: the `(low, high)` range of the images (default `(0, 255)`).
+        data_format: `"channels_last"` (default: `image_data_format()`) or
+            `"channels_first"`.
+    """
+
+    def __init__(self, value_range=(0, 255), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.value_range = _augment.value_range_of("AutoContrast", value_range)
+        self.data_format = image.data_format_of("AutoContrast", data_format)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        image.check_images(self, inputs.shape)
+        images = as_dtype(inputs, self.dtype)
+        x = _augment.rescale(images, self.value_range, (0, 255))
+        axes = image.spatial_axes(len(images.shape), self.data_format)
+        low = ops.min(x, axis=axes, keepdims=True)
+        high = ops.max(x, axis=axes, keepdims=True)
+        spread = ops.subtract(high, low)
+        flat = ops.equal(spread, 0.0)
+        scale = ops.divide(255.0, ops.where(flat, 1.0, spread))
+        x = ops.clip(ops.subtract(ops.multiply(x, scale), ops.multiply(low, scale)), 0.0, 255.0)
+        out = _augment.rescale(x, (0, 255), self.value_range)
+        # constant channels (Keras divides 0 by 0 there) and NaN pixels stay as they were
+        return ops.where(ops.logical_or(flat, ops.isnan(out)), images, out)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range,
+                "data_format": self.data_format}

@@ -1,0 +1,76 @@
+"""`RandomCrop`: a random window of each batch during training, the central one else."""
+
+__all__ = ["RandomCrop"]
+
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.regularization._seed import SeedStream
+
+
+class RandomCrop(Layer):
+    """Crops a random `height` x `width` window in training.
+
+    As in Keras, one window position is drawn per call and used for every image
+    of the batch. In training, images that are not larger than the target on
+    both sides are cut, as Keras 3.15.1 does, at the corner of the largest
+    central window with the target's aspect ratio, to at most the target size,
+    and resized bilinearly to it. In inference (`predict`, `evaluate`,
+    `training=False`) that central window itself is resized to the target
+    (Keras's documented behaviour; Keras 3.15.1 returns inference inputs
+    uncropped). A direct call counts as training. The output has the layer's
+    float dtype; gradients pass to the images.
+
+    Args:
+        height, width: the output size.
+        seed: an int for a repeatable sequence of windows.
+        data_format: `"channels_last"` (default: `image_data_format()`) or
+            `"channels_first"`.
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        image.check_size("RandomCrop", height, width)
+        self.height, self.width = height, width
+        self.seed = seed
+        self._seeds = SeedStream(seed)
+        self.data_format = image.data_format_of("RandomCrop", data_format)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        image.check_images(self, inputs.shape)
+        images = as_dtype(inputs, self.dtype)
+        axes = image.spatial_axes(len(images.shape), self.data_format)
+        rows, cols = images.shape[axes[0]], images.shape[axes[1]]
+        if training is False:
+            return image.resize(images, self.height, self.width, "bilinear", self.data_format,
+                                crop_to_aspect_ratio=True)
+        if rows <= self.height or cols <= self.width:
+            top, left, _, _ = image.crop_box(rows, cols, self.height, self.width)
+            return self.crop(images, top, left)
+        top = int(float(_augment.uniform(self._seeds, 1, 0, rows - self.height + 1)[0]))
+        left = int(float(_augment.uniform(self._seeds, 1, 0, cols - self.width + 1)[0]))
+        return self.crop(images, top, left)
+
+    def crop(self, images, top, left):
+        """The `height` x `width` window of `images` whose corner is at row `top`,
+        column `left`; where the image ends first, the part inside it resized to
+        `height` x `width`."""
+        axes = image.spatial_axes(len(images.shape), self.data_format)
+        top, left = int(top), int(left)
+        rows = min(self.height, images.shape[axes[0]] - top)
+        cols = min(self.width, images.shape[axes[1]] - left)
+        window = image.crop(images, axes, top, left, rows, cols)
+        return image.resize(window, self.height, self.width, "bilinear", self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        image.check_images(self, input_shape)
+        shape = list(input_shape)
+        axes = image.spatial_axes(len(shape), self.data_format)
+        shape[axes[0]], shape[axes[1]] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "seed": self.seed, "data_format": self.data_format}

@@ -1,0 +1,93 @@
+"""`RandomRotation`: rotates images by random angles during training."""
+
+__all__ = ["RandomRotation"]
+
+import math
+
+from kerasx import ops
+from kerasx.backends import current
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.regularization._seed import SeedStream
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+
+
+class RandomRotation(Layer):
+    """Rotates each image about its center by a random angle in training; identity
+    in inference.
+
+    The angle is drawn uniformly from `factor * 360` degrees (positive turns
+    counter-clockwise as Keras does). Pixels are sampled bilinearly (or from
+    the nearest input); the corners uncovered are filled as `fill_mode` says.
+    A direct call counts as training, as in Keras; `predict` and `evaluate`
+    do not rotate. The output has the layer's float dtype; gradients pass to
+    the images.
+
+    Args:
+        factor: a float `f` in [-1, 1] (angles in `[-|f|, |f|] * 360`) or a
+            pair `(lower, upper)` of fractions of a full turn.
+        fill_mode: `"reflect"` (d c b a | a b c d | d c b a), `"wrap"`,
+            `"constant"` (`fill_value`) or `"nearest"`.
+        interpolation: `"bilinear"` or `"nearest"`.
+        seed: an int for a repeatable sequence of angles.
+        fill_value: the value of `"constant"` filling.
+        data_format: `"channels_last"` (default: `image_data_format()`) or
+            `"channels_first"`.
+
+    Input shape: `(batch, rows, cols, channels)` or one image (channels_last).
+    Output shape: the same.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = _augment.factor_pair("RandomRotation", "factor", factor, -1.0, 1.0)
+        _augment.check_choice("RandomRotation", "fill_mode", fill_mode, FILL_MODES)
+        _augment.check_choice("RandomRotation", "interpolation", interpolation,
+                              image.INTERPOLATIONS)
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.seed = seed
+        self._seeds = SeedStream(seed)
+        self.fill_value = fill_value
+        self.data_format = image.data_format_of("RandomRotation", data_format)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        image.check_images(self, inputs.shape)
+        images = as_dtype(inputs, self.dtype)
+        if training is False:
+            return images
+        lower, upper = self.factor
+        angles = _augment.uniform(self._seeds, _augment.batch_size(images), lower * 360.0,
+                                  upper * 360.0)
+        return self.rotate(images, angles)
+
+    def rotate(self, images, angles):
+        """`images` rotated by `angles` (degrees, one per image)."""
+        backend = current()
+        xp = backend.xp
+        angles = xp.astype(backend.asarray(angles), backend.dtype("float64"))
+        axes = image.spatial_axes(len(images.shape), self.data_format)
+        height, width = images.shape[axes[0]], images.shape[axes[1]]
+        radians = angles * (math.pi / 180.0)
+        cos, sin = xp.cos(radians), xp.sin(radians)
+        cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+        zero = xp.zeros_like(cos)
+        transform = xp.stack([cos, -sin, cx - cx * cos + cy * sin,
+                              sin, cos, cy - cx * sin - cy * cos, zero, zero], axis=-1)
+        if len(images.shape) == 3:
+            transform = transform[0, ...]
+        return ops.image.affine_transform(images, transform, self.interpolation,
+                                          self.fill_mode, self.fill_value, self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "data_format": self.data_format,
+                "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                "interpolation": self.interpolation, "seed": self.seed}
