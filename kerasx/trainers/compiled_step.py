@@ -1,9 +1,9 @@
 """`compile(jit_compile=True)`: training and evaluation steps recorded once and replayed.
 
 On a backend that can record its array work (NumPy), the first step of each batch
-signature (shapes and dtypes) runs as usual while the backend writes its array
-operations down (`kerasx.backends.numpy_trace`). The next step with that signature
-is run twice from the same state, once by replaying the recording and once as
+signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
+second runs as usual while the backend writes its array operations down
+(`kerasx.backends.numpy_trace`). The third step with that signature is run twice from the same state, once by replaying the recording and once as
 usual, and the recording is kept only if both leave every variable, the random
 generator and the returned metrics bit for bit the same. From then on steps of
 that signature replay the recording: the array work alone, without the layers,
@@ -28,14 +28,17 @@ from kerasx.backends import random as backend_random
 
 
 class CompiledStep:
-    """The train (or test) step of `model`, recorded and replayed per batch signature."""
+    """The train (or test) step of `model`, recorded and replayed per batch signature.
 
-    def __init__(self, model, mode="train", warn=False):
+    `warn`: warn (once) when a step cannot be replayed and runs eagerly; `reasons`
+    holds why, per batch signature."""
+
+    def __init__(self, model, mode="train", warn=True):
         self.model = model
         self.mode = mode
         self.eager = model.train_step if mode == "train" else model.test_step
         self.warn = warn
-        self.programs = {}  # signature -> _Program, or None where recording failed
+        self.programs = {}  # signature -> _Program, _SEEN (run once) or _EAGER (not replayed)
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
         self._backend = self._tracer = None
@@ -48,11 +51,16 @@ class CompiledStep:
         key, leaves = _signature(batch, backend)
         if tracer is None or key is None:
             return self.eager(batch)
-        program = self.programs.get(key, False)
+        program = self.programs.get(key)
         if program is None:
+            # the first step of a signature runs eagerly: it builds what is built lazily
+            # (the optimizer's slots, a subclassed model's weights), outside any recording
+            self.programs[key] = _SEEN
             return self.eager(batch)
-        if program is False:
+        if program is _SEEN:
             return self._record(tracer, key, batch)
+        if program is _EAGER:
+            return self.eager(batch)
         if not program.verified:
             return self._verify(tracer, key, program, batch)
         try:
@@ -67,9 +75,9 @@ class CompiledStep:
         try:
             results, program = _trace(tracer, self.model, batch, self.mode,
                                       opaque_kernels=key in self._kernels_as_calls)
-        except tracer.UntraceableStep as e:
+        except Exception as e:  # noqa: BLE001 - the eager step then shows a genuine error
             _restore(before)
-            self._give_up(key, f"it cannot be recorded: {e}")
+            self._give_up(key, f"it cannot be recorded ({type(e).__name__}: {e})")
             return self.eager(batch)
         if program.unsafe_guards:
             self._give_up(key, "it reads values from the data after it has changed variables")
@@ -82,13 +90,16 @@ class CompiledStep:
         try:
             replayed = program.run(batch)
             replayed = {k: _copy(v) for k, v in replayed.items()}
+            failure = None
         except tracer.GuardFailed:
-            replayed = None
+            failure = "its replay read different values from the data"
+        except Exception as e:  # noqa: BLE001
+            failure = f"its replay failed ({type(e).__name__}: {e})"
         after_replay = _snapshot(self.model)
         _restore(before)
         results = self.eager(batch)
-        if replayed is None:
-            self._give_up(key, "its replay read different values from the data")
+        if failure is not None:
+            self._give_up(key, failure)
         elif not (_same_state(after_replay, _snapshot(self.model))
                   and _same_values(replayed, results)):
             self._give_up(key, "its replay did not reproduce the eager step bit for bit")
@@ -100,13 +111,18 @@ class CompiledStep:
         if key not in self._kernels_as_calls:
             # the backend's kernels may reach memory directly: record them as calls
             self._kernels_as_calls.add(key)
-            self.programs.pop(key, None)
+            self.programs[key] = _SEEN
             return
-        self.programs[key] = None
+        self.programs[key] = _EAGER
         self.reasons[key] = reason
-        if self.warn:
-            warnings.warn(f"jit_compile=True: the {self.mode} step for batches {key} runs "
-                          f"eagerly: {reason}.", stacklevel=4)
+        if self.warn and len(self.reasons) == 1:
+            shapes = ", ".join(str(shape) for shape, _ in key[1:])
+            warnings.warn(f"jit_compile=True: the {self.mode} step on batches of shapes "
+                          f"{shapes} runs eagerly: {reason}.", stacklevel=4)
+
+
+_SEEN = "seen"    # a signature whose first step has run
+_EAGER = "eager"  # a signature whose steps are not replayed
 
 
 class _Program:
