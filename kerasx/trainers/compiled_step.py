@@ -21,7 +21,6 @@ step reading such a value after it has changed variables is not replayed.
 
 import warnings
 
-from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.backends import current
 from kerasx.backends import random as backend_random
@@ -150,7 +149,8 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
     random_draws = backend.rng
     kernels = backend.kernels
     with recorder:
-        originals = [recorder.read_variable(v) for v in holders]
+        for v in holders:
+            recorder.read_variable(v)
         try:
             backend.rng = _RecordedDraws(recorder, random_draws)
             if opaque_kernels:
@@ -167,28 +167,25 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
         finally:
             backend.rng = random_draws
             backend.kernels = kernels
-            for v, original in zip(holders, originals):
-                _release(tracer, v, original)
+            for v in holders:
+                _release(tracer, v)
     plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
     return plain, _Program(replay, names, recorder.unsafe_guards)
 
 
 def _recorded_train_step(recorder, model, x, y, sample_weight):
     """`Trainer.train_step`, with the optimizer's update recorded as a Python call."""
-    from kerasx.trainers.trainer import _batch_size
 
-    with GradientTape() as tape:
-        y_pred = model(x, training=True)
-        loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
-        scale = getattr(model.optimizer, "scale_loss", None)
-        scaled = scale(loss) if scale is not None else loss
-    variables = model.trainable_weights
-    grads = tape.gradient(scaled, variables)
-    grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
-    recorder.mark_mutation()
-    _record_update(recorder, model.optimizer, grads, variables)
-    model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
-    return model.compute_metrics(x, y, y_pred, sample_weight)
+    def update(grads, variables):
+        grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
+        recorder.mark_mutation()
+        _record_update(recorder, model.optimizer, grads, variables)
+
+    model._update_weights = update
+    try:
+        return model.train_step((x, y, sample_weight))
+    finally:
+        del model._update_weights
 
 
 def _recorded_test_step(recorder, model, x, y, sample_weight):
@@ -223,18 +220,12 @@ class _RecordedDraws:
         return lambda *args, **kwargs: self._recorder.call(method, *args, **kwargs)
 
 
-def _release(tracer, holder, original):
-    """Puts a plain array back into `holder` after recording: its original array,
-    updated, when it still holds the copy recording gave it, else a plain copy."""
+def _release(tracer, holder):
+    """Gives `holder` a plain array of its own after recording (as the eager kernels
+    do before writing into an array someone else may hold)."""
     value = holder._value
-    if type(value) is not tracer.TraceArray:
-        return
-    plain = value.view(type(original))
-    if value.base is None and plain.shape == original.shape and plain.dtype == original.dtype:
-        original[...] = plain
-        holder._value = original
-    else:
-        holder._value = plain.copy()
+    if type(value) is tracer.TraceArray:
+        holder._value = value.view(tracer.TraceArray.__base__).copy()
 
 
 def _plain_copy(tracer, value):

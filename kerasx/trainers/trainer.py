@@ -263,9 +263,13 @@ class Trainer(DataPreparation, StepLoop):
             scaled = scale(loss) if scale is not None else loss
         variables = self.trainable_weights
         grads = tape.gradient(scaled, variables)
-        self.optimizer.apply(grads, variables)
+        self._update_weights(grads, variables)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _update_weights(self, grads, variables):
+        """The optimizer's step in `train_step` (a recorded step runs it as a Python call)."""
+        self.optimizer.apply(grads, variables)
 
     def test_step(self, data):
         x, y, sample_weight = _unpack(data)
