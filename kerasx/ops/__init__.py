@@ -58,8 +58,9 @@ from kerasx.ops.trigonometry import (arccos, arccosh, arcsin, arcsinh, arctan, a
 from kerasx.ops.error_functions import erfc, erfinv
 from kerasx.ops.extrema import amax, amin, fmax, fmin, ptp
 from kerasx.ops.attention import dot_product_attention
-from kerasx.ops.nn_extra import (binary_crossentropy, categorical_crossentropy, depth_to_space, multi_hot,
-                                 polar, psnr, space_to_depth, sparse_categorical_crossentropy)
+from kerasx.ops.nn_extra import (binary_crossentropy, categorical_crossentropy, depth_to_space,
+                                 multi_hot, polar, psnr, space_to_depth,
+                                 sparse_categorical_crossentropy)
 from kerasx.ops.patches import extract_sequences, fold, unfold
 from kerasx.ops.segments import scatter, segment_max, segment_min, segment_prod, segment_sum
 from kerasx.ops.float_functions import (cbrt, deg2rad, divide_no_nan, fabs, heaviside, ldexp,
@@ -263,8 +264,9 @@ from kerasx.ops import linalg as _linalg  # noqa: E402
 for _name in ("cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor",
               "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular", "svd"):
     setattr(_linalg, _name, globals()[_name])
-from kerasx.ops.control_flow import (associative_scan, cond, fori_loop, map, scan, switch,  # noqa: E402
-                                    vectorized_map, while_loop)  # record graph nodes themselves
+# control flow records graph nodes itself
+from kerasx.ops.control_flow import (associative_scan, cond, fori_loop, map, scan,  # noqa: E402
+                                     switch, vectorized_map, while_loop)
 from kerasx.ops.custom_gradient import custom_gradient  # noqa: E402  (a decorator, not an op)
 _raw_getitem = _raw(getitem)
 absolute = abs

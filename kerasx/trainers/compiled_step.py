@@ -3,9 +3,10 @@
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
 second runs as usual while the backend writes its array operations down
-(`kerasx.backends.numpy_trace`). The third step with that signature is run twice from the same state, once by replaying the recording and once as
-usual, and the recording is kept only if both leave every variable, the random
-generator and the returned metrics bit for bit the same. From then on steps of
+(`kerasx.backends.numpy_trace`). The third step with that signature is run twice
+from the same state, once by replaying the recording and once as usual, and the
+recording is kept only if both leave every variable, the random generator and the
+returned metrics bit for bit the same. From then on steps of
 that signature replay the recording: the array work alone, without the layers,
 tape, losses and metrics that decided it. The optimizer's update runs as Python at
 every replay (its step count and learning-rate schedule live on the host), and so
