@@ -46,7 +46,7 @@ class Recorder:
     """Runs NumPy work on TraceArrays and writes it down as straight-line Python."""
 
     def __init__(self):
-        self._lines = []       # (source, names read, names written)
+        self._lines = []       # (source, names read, names written, pure)
         self._consts = {}      # name -> object
         self._const_names = {}  # id(object) -> name
         self._refs = {}        # id(array) -> _Ref
