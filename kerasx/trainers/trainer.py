@@ -84,8 +84,9 @@ class Trainer(DataPreparation, StepLoop):
                 eagerly). A recording is used
                 only after one replay reproduced the eager step bit for bit. As with a
                 compiled Keras step, Python side effects in `call()` (prints, counters)
-                happen only while a step is recorded, and changes to `trainable` take
-                effect at the next `compile()`. `"auto"` and `False` run eagerly.
+                happen only while a step is recorded, and changes to `trainable` (or to
+                `kerasx.config` settings such as layer fusion) take effect at the next
+                `compile()`. `"auto"` and `False` run eagerly.
             auto_scale_loss: accepted for compatibility; loss scaling only matters for
                 float16 training, and float16 is not part of the array API standard.
         """
