@@ -20,7 +20,6 @@ trusting it: code can reach memory in ways no recording sees.
 """
 
 import math
-import sys
 import weakref
 
 import numpy as np
@@ -484,11 +483,3 @@ def _with_deletions(lines, params):
         if names and not source.startswith("return"):
             out.append("del " + ", ".join(sorted(names)))
     return out
-
-
-def is_recording():
-    return _ACTIVE[0] is not None
-
-
-def refcount(obj):
-    return sys.getrefcount(obj)

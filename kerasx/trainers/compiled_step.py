@@ -23,6 +23,7 @@ step reading such a value after it has changed variables is not replayed.
 import warnings
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
+from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 from kerasx.backends import random as backend_random
 
@@ -244,7 +245,7 @@ def _state_variables(model):
     model's weights and the metrics' running totals."""
     out, seen = [], set()
     for v in list(model.variables) + [v for m in model.metrics for v in m.variables]:
-        if id(v) not in seen and type(v).__name__ == "Variable":
+        if id(v) not in seen and type(v) is Variable:  # not a HostScalar
             seen.add(id(v))
             out.append(v)
     return out

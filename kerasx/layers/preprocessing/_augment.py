@@ -3,6 +3,9 @@
 from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current
+from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._translate import FILL_MODES
+from kerasx.layers.regularization._seed import SeedStream
 
 
 def _number(value):
@@ -39,6 +42,20 @@ def check_choice(layer, name, value, choices):
     if value not in choices:
         raise ValueError(f"{layer}: {name} must be one of {list(choices)}, received "
                          f"{name}={value!r}.")
+
+
+def set_fill_arguments(layer, fill_mode, interpolation, seed, fill_value, data_format):
+    """Checks and sets the arguments the resampling layers (`RandomTranslation`,
+    `RandomRotation`, `RandomZoom`) share, and the layer's stream of seeds."""
+    name = type(layer).__name__
+    check_choice(name, "fill_mode", fill_mode, FILL_MODES)
+    check_choice(name, "interpolation", interpolation, image.INTERPOLATIONS)
+    layer.fill_mode = fill_mode
+    layer.interpolation = interpolation
+    layer.seed = seed
+    layer._seeds = SeedStream(seed)
+    layer.fill_value = fill_value
+    layer.data_format = image.data_format_of(name, data_format)
 
 
 def batch_size(images):

@@ -10,9 +10,7 @@ from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
 
-FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 
 
 class RandomRotation(Layer):
@@ -45,15 +43,7 @@ class RandomRotation(Layer):
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.factor = _augment.factor_pair("RandomRotation", "factor", factor, -1.0, 1.0)
-        _augment.check_choice("RandomRotation", "fill_mode", fill_mode, FILL_MODES)
-        _augment.check_choice("RandomRotation", "interpolation", interpolation,
-                              image.INTERPOLATIONS)
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.fill_value = fill_value
-        self.data_format = image.data_format_of("RandomRotation", data_format)
+        _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
         self.built = True
 
     def call(self, inputs, training=None):

@@ -5,10 +5,10 @@ __all__ = ["RandomTranslation"]
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.preprocessing._translate import FILL_MODES, translate
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._translate import translate
 
 
 class RandomTranslation(Layer):
@@ -44,19 +44,7 @@ class RandomTranslation(Layer):
         self.height_lower, self.height_upper = _factor_range("height_factor", height_factor)
         self.width_factor = width_factor
         self.width_lower, self.width_upper = _factor_range("width_factor", width_factor)
-        if fill_mode not in FILL_MODES:
-            raise ValueError(f"RandomTranslation: fill_mode must be one of {list(FILL_MODES)}, "
-                             f"received fill_mode={fill_mode!r}.")
-        if interpolation not in image.INTERPOLATIONS:
-            raise ValueError(f"RandomTranslation: interpolation must be one of "
-                             f"{list(image.INTERPOLATIONS)}, received "
-                             f"interpolation={interpolation!r}.")
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.fill_value = fill_value
-        self.data_format = image.data_format_of("RandomTranslation", data_format)
+        _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
         self.built = True
 
     def call(self, inputs, training=None):

@@ -8,8 +8,6 @@ from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.preprocessing.random_rotation import FILL_MODES
-from kerasx.layers.regularization._seed import SeedStream
 
 
 class RandomZoom(Layer):
@@ -45,15 +43,7 @@ class RandomZoom(Layer):
         self.width_factor = width_factor
         if width_factor is not None:
             self.width_lower, self.width_upper = _zoom_range("width_factor", width_factor)
-        _augment.check_choice("RandomZoom", "fill_mode", fill_mode, FILL_MODES)
-        _augment.check_choice("RandomZoom", "interpolation", interpolation,
-                              image.INTERPOLATIONS)
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.fill_value = fill_value
-        self.data_format = image.data_format_of("RandomZoom", data_format)
+        _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
         self.built = True
 
     def call(self, inputs, training=None):
