@@ -1,4 +1,5 @@
-"""`compile(jit_compile=True)`: training and evaluation steps recorded once and replayed.
+"""`compile(jit_compile="auto" or True)`: training and evaluation steps recorded once
+and replayed.
 
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
@@ -32,7 +33,8 @@ class CompiledStep:
     """The train (or test) step of `model`, recorded and replayed per batch signature.
 
     `warn`: warn (once) when a step cannot be replayed and runs eagerly; `reasons`
-    holds why, per batch signature."""
+    holds why, per batch signature (and under `"signatures"` when more than
+    `MAX_SIGNATURES` were seen)."""
 
     def __init__(self, model, mode="train", warn=True):
         self.model = model
@@ -54,6 +56,12 @@ class CompiledStep:
             return self.eager(batch)
         program = self.programs.get(key)
         if program is None:
+            if len(self.programs) >= MAX_SIGNATURES:
+                # batches of ever new shapes (sequences of any length): each recording
+                # would serve few steps and keep its buffers alive
+                self._note_eager("signatures", f"more than {MAX_SIGNATURES} batch signatures "
+                                 "were seen; steps on new ones are not recorded")
+                return self.eager(batch)
             # the first step of a signature runs eagerly: it builds what is built lazily
             # (the optimizer's slots, a subclassed model's weights), outside any recording
             self.programs[key] = _SEEN
@@ -115,13 +123,21 @@ class CompiledStep:
             self.programs[key] = _SEEN
             return
         self.programs[key] = _EAGER
+        shapes = ", ".join(str(shape) for shape, _ in key[1:])
+        self._note_eager(key, reason, f"on batches of shapes {shapes} ")
+
+    def _note_eager(self, key, reason, where=""):
+        """Records why steps run eagerly; under `jit_compile=True`, warns the first time."""
+        if key in self.reasons:
+            return
         self.reasons[key] = reason
         if self.warn and len(self.reasons) == 1:
-            shapes = ", ".join(str(shape) for shape, _ in key[1:])
-            warnings.warn(f"jit_compile=True: the {self.mode} step on batches of shapes "
-                          f"{shapes} runs eagerly: {reason}.", stacklevel=4)
+            warnings.warn(f"jit_compile=True: the {self.mode} step {where}runs eagerly: "
+                          f"{reason}.", stacklevel=5)
 
 
+# batch signatures tracked per step function; steps on further ones run eagerly
+MAX_SIGNATURES = 16
 _SEEN = "seen"    # a signature whose first step has run
 _EAGER = "eager"  # a signature whose steps are not replayed
 
@@ -245,7 +261,8 @@ def _state_variables(model):
     model's weights and the metrics' running totals."""
     out, seen = [], set()
     for v in list(model.variables) + [v for m in model.metrics for v in m.variables]:
-        if id(v) not in seen and type(v) is Variable:  # not a HostScalar
+        # every Variable but a HostScalar (an AutocastVariable of a mixed-precision layer too)
+        if id(v) not in seen and isinstance(v, Variable) and not hasattr(v, "host_value"):
             seen.add(id(v))
             out.append(v)
     return out

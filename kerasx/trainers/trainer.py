@@ -15,6 +15,7 @@ Separation of concerns:
 """
 
 import contextlib
+import warnings
 
 from kerasx import ops
 from kerasx.autodiff.tape import GradientTape
@@ -70,23 +71,27 @@ class Trainer(DataPreparation, StepLoop):
             loss_weights: scalars weighting each output's loss.
             metrics: names, functions or `Metric`s (lists or per-output dicts).
             weighted_metrics: metrics that take `sample_weight` / `class_weight` into account.
-            run_eagerly: kerasx always runs eagerly (there is no graph to compile), so
-                `True` and `False` behave the same; accepted for compatibility.
+            run_eagerly: `True` runs every step eagerly, through the layers, tape,
+                losses and metric objects (no recorded replay, whatever `jit_compile`
+                says): for debugging, as in Keras.
             steps_per_execution: the number of batches run between two host
                 synchronisations. Metrics come back to the host, and batch-level
                 callbacks and the progress bar run, once every `steps_per_execution`
                 batches, so an asynchronous device (CuPy) can queue that many steps
                 of work without waiting. Epoch-level callbacks are unaffected.
-            jit_compile: `True` records the array work of a training (and evaluation)
-                step once per batch shape and replays it afterwards, without the layers,
-                tape, losses and metric objects (`kerasx.trainers.compiled_step`; NumPy
-                backend, default `train_step` / `test_step` only; elsewhere steps run
-                eagerly). A recording is used
-                only after one replay reproduced the eager step bit for bit. As with a
-                compiled Keras step, Python side effects in `call()` (prints, counters)
-                happen only while a step is recorded, and changes to `trainable` (or to
-                `kerasx.config` settings such as layer fusion) take effect at the next
-                `compile()`. `"auto"` and `False` run eagerly.
+            jit_compile: `"auto"` (the default) and `True` record the array work of a
+                training (and evaluation) step once per batch shape and replay it
+                afterwards, without the layers, tape, losses and metric objects
+                (`kerasx.trainers.compiled_step`; NumPy backend, default `train_step` /
+                `test_step` only; elsewhere steps run eagerly). A recording is used
+                only after one replay reproduced the eager step bit for bit; a step that
+                cannot be replayed runs eagerly, with a warning under `True` and
+                silently under `"auto"`. As with a compiled Keras step, Python side
+                effects in `call()` (prints, counters) happen only while a step is
+                recorded, and changes to `trainable`, to Python attributes of layers
+                (keep values that change during training in Variables) or to
+                `kerasx.config` settings such as layer fusion take effect at the next
+                `compile()`. `False` runs eagerly.
             auto_scale_loss: accepted for compatibility; loss scaling only matters for
                 float16 training, and float16 is not part of the array API standard.
         """
@@ -104,6 +109,10 @@ class Trainer(DataPreparation, StepLoop):
             )
         if not isinstance(run_eagerly, bool):
             raise ValueError(f"run_eagerly must be True or False, received {run_eagerly!r}.")
+        if run_eagerly and jit_compile is True:
+            warnings.warn("run_eagerly=True and jit_compile=True: steps cannot be both; "
+                          "disabling jit_compile.", stacklevel=2)
+            jit_compile = False
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         names = self._output_names()
@@ -233,24 +242,30 @@ class Trainer(DataPreparation, StepLoop):
                 out[metric.name] = result
         return out
 
+    def _replays_steps(self):
+        """Whether `fit` / `evaluate` replay recorded steps (`jit_compile`)."""
+        return self.jit_compile is not False and not self.run_eagerly
+
     def _train_function(self):
-        """`train_step`, or its recorded replay under `compile(jit_compile=True)`."""
-        if self.jit_compile is not True or type(self).train_step is not Trainer.train_step:
+        """`train_step`, or its recorded replay (`compile(jit_compile=...)`)."""
+        if not self._replays_steps() or type(self).train_step is not Trainer.train_step:
             return self.train_step
         if getattr(self, "_compiled_train_step", None) is None:
             from kerasx.trainers.compiled_step import CompiledStep
 
-            self._compiled_train_step = CompiledStep(self, "train")
+            self._compiled_train_step = CompiledStep(self, "train",
+                                                      warn=self.jit_compile is True)
         return self._compiled_train_step
 
     def _test_function(self):
-        """`test_step`, or its recorded replay under `compile(jit_compile=True)`."""
-        if self.jit_compile is not True or type(self).test_step is not Trainer.test_step:
+        """`test_step`, or its recorded replay (`compile(jit_compile=...)`)."""
+        if not self._replays_steps() or type(self).test_step is not Trainer.test_step:
             return self.test_step
         if getattr(self, "_compiled_test_step", None) is None:
             from kerasx.trainers.compiled_step import CompiledStep
 
-            self._compiled_test_step = CompiledStep(self, "test")
+            self._compiled_test_step = CompiledStep(self, "test",
+                                                      warn=self.jit_compile is True)
         return self._compiled_test_step
 
     def train_step(self, data):

@@ -313,7 +313,7 @@ def test_evaluate_and_validation_fold_each_pair_once_per_run(monkeypatch):
     """The folds do not grow with the number of batches (a preflight call on one sample,
     made before the run, folds on its own)."""
     model = _dense_bn_model()
-    model.compile(optimizer="sgd", loss="mse")
+    model.compile(optimizer="sgd", loss="mse", jit_compile=False)  # counts per step
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(40, 5)), rng.normal(size=(40, 2))
     calls = _count_folds(monkeypatch)

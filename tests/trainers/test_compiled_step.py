@@ -3,6 +3,8 @@ one (same losses, metrics and weights, bit for bit), on every kind of model the
 recording meets: dense, dropout, convolutions, normalization, recurrent and masked
 layers, several outputs, sample weights, schedules, clipping, the last short batch."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -287,12 +289,70 @@ def test_a_layer_computing_on_numpy_copies_runs_eagerly():
     assert not _replayed(model)
 
 
-@pytest.mark.parametrize("jit", ["auto", False])
-def test_auto_and_false_run_eagerly(jit):
+def _fit_small(jit=None, run_eagerly=False, batches=4, **fit_args):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
-    model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), verbose=0)
-    assert model._compiled_train_step is None
+    args = {} if jit is None else {"jit_compile": jit}
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=run_eagerly, **args)
+    model.fit(np.ones((8 * batches, 3), "float32"), np.ones((8 * batches, 1), "float32"),
+              batch_size=8, verbose=0, **fit_args)
+    return model
+
+
+def test_auto_is_the_default_and_replays():
+    model = _fit_small()
+    assert model.jit_compile == "auto"
+    _assert_replays(model)
+
+
+def test_false_and_run_eagerly_run_eagerly():
+    assert _fit_small(False)._compiled_train_step is None
+    assert _fit_small("auto", run_eagerly=True)._compiled_train_step is None
+    with pytest.warns(UserWarning, match="disabling jit_compile"):
+        model = _fit_small(True, run_eagerly=True)
+    assert model.jit_compile is False and model._compiled_train_step is None
+
+
+def test_auto_falls_back_silently_and_true_warns():
+    """A layer computing on NumPy copies cannot be replayed: under "auto" it runs
+    eagerly without a word, under True with one warning."""
+    class Doubled(keras.layers.Layer):
+        def call(self, inputs):  # NumPy work on a copy: the recording cannot see it
+            doubled = np.asarray(keras.ops.convert_to_numpy(inputs)) * 2.0
+            return inputs + keras.ops.convert_to_tensor(doubled)
+
+    for jit in ("auto", True):
+        model = keras.Sequential([keras.Input((3,)), Doubled(), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+        x, y = rng.standard_normal((32, 3)).astype("float32"), np.ones((32, 1), "float32")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        messages = [str(w.message) for w in caught if "runs eagerly" in str(w.message)]
+        if RECORDS:
+            assert len(messages) == (1 if jit is True else 0)
+            assert model._compiled_train_step.reasons
+            assert not _replayed(model)
+
+
+def test_batches_of_ever_new_shapes_stop_being_recorded():
+    """Past MAX_SIGNATURES batch signatures, steps on new ones run eagerly, and the
+    first ones keep replaying."""
+    from kerasx.trainers.compiled_step import MAX_SIGNATURES
+
+    model = keras.Sequential([keras.Input((None, 2)), keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for length in range(1, MAX_SIGNATURES + 5):
+            x = rng.standard_normal((12, length, 2)).astype("float32")
+            model.fit(x, np.zeros((12, 1), "float32"), batch_size=4, epochs=1, verbose=0)
+    step = model._compiled_train_step
+    if RECORDS:
+        assert len(step.programs) == MAX_SIGNATURES
+        assert "signatures" in step.reasons
+        assert len(_replayed(model)) == MAX_SIGNATURES  # three steps each: all replayed
+        assert sum("batch signatures" in str(w.message) for w in caught) == 1
 
 
 def test_a_custom_train_step_runs_eagerly():

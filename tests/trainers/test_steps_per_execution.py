@@ -63,9 +63,13 @@ def test_steps_per_execution_reduces_host_synchronisations(count_transfers):
     assert grouped <= per_step - 18
 
 
-def test_without_batch_callbacks_training_does_not_synchronise_per_step(count_transfers):
+@pytest.mark.parametrize("jit", [False, "auto"])
+def test_without_batch_callbacks_training_does_not_synchronise_per_step(count_transfers, jit):
     x, y = make_data(n=200)
-    classifier().fit(x, y, batch_size=10, epochs=1, verbose=0)
+    model = classifier(jit_compile=jit)
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)  # a replay is checked once here
+    count_transfers.clear()
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)
     assert len(count_transfers) < 10  # 20 steps, but metrics come back only at the epoch end
 
 
