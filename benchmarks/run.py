@@ -123,7 +123,7 @@ def print_best(rows, impls):
     parts = []
     for w, stats, _ in rows:
         best = {impl: s["train_max"] for impl, s in stats.items() if "train_max" in s}
-        for ours in ("kerasx", "kerasx_jit"):
+        for ours in ("kerasx", "kerasx_eager"):
             if ours not in best:
                 continue
             ratios = [f"{best[ours] / best[other]:.2f}x {other}"
@@ -142,8 +142,9 @@ def main():
                         help="comma-separated; also convbn, textcnn, gru, imdb, transformer, deep, "
                              "lenet, vgg, stacked, conv1d, cifar and separable (not run by "
                              "default)")
-    parser.add_argument("--impls", default="kerasx,kerasx_jit,torch,keras",
-                        help="kerasx_jit: kerasx compiled with jit_compile=True")
+    parser.add_argument("--impls", default="kerasx,kerasx_eager,torch,keras",
+                        help="kerasx: the default compile (on NumPy, steps recorded and "
+                             "replayed); kerasx_eager: compiled with jit_compile=False")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -159,7 +160,7 @@ def main():
     args = parser.parse_args()
     workloads = args.workloads.split(",")
     impls = [i for i in args.impls.split(",") if i != "keras" or args.keras_python]
-    pythons = {"kerasx": args.kerasx_python, "kerasx_jit": args.kerasx_python,
+    pythons = {"kerasx": args.kerasx_python, "kerasx_eager": args.kerasx_python,
                "torch": args.torch_python, "keras": args.keras_python}
 
     from benchmarks.workloads import training_flops_per_sample

@@ -1,6 +1,6 @@
 """The floor for the `tiny` workload: its training step written by hand in NumPy.
 
-    python -m benchmarks.tiny_floor [--repeats 5] [--kerasx [--jit]]
+    python -m benchmarks.tiny_floor [--repeats 5] [--kerasx [--eager]]
 
 The same work as one `fit` step of `tiny` (shuffled batch of 32 rows, 20 -> Dense 10
 softmax, sparse cross-entropy, SGD 0.01, running loss and accuracy), with no layers,
@@ -8,8 +8,9 @@ tape, optimizer object, metrics or callbacks: what is left when a framework cost
 nothing. Prints the median time per step over whole epochs. With `--kerasx`, epochs
 of kerasx's `fit` (verbose 0) alternate with the hand-written ones in the same
 process, so both meet the same core and the same neighbours: the ratio of their
-medians is kerasx's step in units of the floor. With `--jit`, kerasx's model is compiled
-with `jit_compile=True` (its steps recorded once and replayed).
+medians is kerasx's step in units of the floor. kerasx's model is compiled as by default
+(`jit_compile="auto"`: its steps recorded once and replayed); with `--eager`, with
+`jit_compile=False`.
 """
 
 import argparse
@@ -47,7 +48,7 @@ def epoch(x, y, kernel, bias, batch, rng=None, learning_rate=0.01):
     return loss_sum / steps, correct / steps
 
 
-def _kerasx_epoch(x, y, batch, jit=False):
+def _kerasx_epoch(x, y, batch, jit="auto"):
     """A function running kerasx's `fit` over one epoch of `tiny` on a built model."""
     import kerasx as keras
 
@@ -68,8 +69,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--kerasx", action="store_true",
                         help="alternate with epochs of kerasx's fit in this process")
-    parser.add_argument("--jit", action="store_true",
-                        help="compile kerasx's model with jit_compile=True")
+    parser.add_argument("--eager", action="store_true",
+                        help="compile kerasx's model with jit_compile=False")
     args = parser.parse_args()
     workload = WORKLOADS["tiny"]
     x, y = make_data(workload)
@@ -77,7 +78,7 @@ def main():
     kernel = (rng.standard_normal((x.shape[1], workload.classes)) * 0.1).astype(np.float32)
     bias = np.zeros(workload.classes, np.float32)
     steps = -(-len(x) // workload.batch_size)
-    kerasx_run = _kerasx_epoch(x, y, workload.batch_size, args.jit) if args.kerasx else None
+    kerasx_run = _kerasx_epoch(x, y, workload.batch_size, False if args.eager else "auto") if args.kerasx else None
     epoch(x, y, kernel, bias, workload.batch_size, rng)  # warm-up
     times, kerasx_times = [], []
     for _ in range(args.repeats):

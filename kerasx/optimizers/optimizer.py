@@ -299,7 +299,7 @@ class Optimizer:
     def apply_checked(self, grads, variables):
         """`apply` after its checks, for gradients known to be arrays of their variables'
         shapes and dtypes (none missing) on a built optimizer: what a replayed
-        training step (`compile(jit_compile=True)`) runs."""
+        training step (`compile(jit_compile="auto" or True)`) runs."""
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._apply_gradients(grads, variables)
