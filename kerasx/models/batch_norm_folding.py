@@ -73,6 +73,18 @@ def kept_folded_weights():
         _KEPT.reset(token)
 
 
+@contextlib.contextmanager
+def folded_weights_not_kept():
+    """Within it, `folded_weights` computes each call's weights afresh: a recorded step
+    (`kerasx.trainers.compiled_step`) must compute them from the variables it reads,
+    not take arrays kept from an earlier batch as constants."""
+    token = _KEPT.set(None)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
 def folded_weights(kernel, bias, bn):
     """`(kernel, bias)` of the layer that computes `bn(y)` in inference mode for
     `y = x (*) kernel + bias`, where the last kernel axis is the normalized one."""

@@ -7,11 +7,13 @@ second runs as usual while the backend writes its array operations down
 (`kerasx.backends.numpy_trace`). The third step with that signature is run twice
 from the same state, once by replaying the recording and once as usual, and the
 recording is kept only if both leave every variable, the random generator and the
-returned metrics bit for bit the same. From then on steps of
-that signature replay the recording: the array work alone, without the layers,
-tape, losses and metrics that decided it. The optimizer's update runs as Python at
-every replay (its step count and learning-rate schedule live on the host), and so
-do random draws (new dropout masks every step).
+returned metrics bit for bit the same. The first step of every later epoch (and of
+every evaluation) is checked the same way, so state a recording took as constant and
+that changed since (an array kept outside the variables) sends the signature back to
+the eager step. Otherwise steps of that signature replay the recording: the array
+work alone, without the layers, tape, losses and metrics that decided it. The
+optimizer's update runs as Python at every replay (its step count and learning-rate
+schedule live on the host), and so do random draws (new dropout masks every step).
 
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
@@ -27,6 +29,7 @@ from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 from kerasx.backends import random as backend_random
+from kerasx.models.batch_norm_folding import folded_weights_not_kept
 
 
 class CompiledStep:
@@ -70,13 +73,22 @@ class CompiledStep:
             return self._record(tracer, key, batch)
         if program is _EAGER:
             return self.eager(batch)
-        if not program.verified:
+        if not program.verified or program.recheck:
             return self._verify(tracer, key, program, batch)
         try:
             return dict(zip(program.names, program.replay(*leaves)))
         except tracer.GuardFailed:
             # kept recordings check their guards before changing anything
             return self.eager(batch)
+
+    def recheck(self):
+        """Has the next step of every replayed signature run both ways and compared
+        again, as the first was: state that a recording took as constant but that
+        changed since (an array kept outside the variables) then sends that signature
+        to the eager step. `fit` calls it at every epoch, `evaluate` at every run."""
+        for program in self.programs.values():
+            if isinstance(program, _Program):
+                program.recheck = True
 
     # -- recording -------------------------------------------------------------------
     def _record(self, tracer, key, batch):
@@ -114,6 +126,7 @@ class CompiledStep:
             self._give_up(key, "its replay did not reproduce the eager step bit for bit")
         else:
             program.verified = True
+            program.recheck = False
         return results
 
     def _give_up(self, key, reason):
@@ -149,7 +162,8 @@ class _Program:
         self.replay = replay
         self.names = names
         self.unsafe_guards = unsafe_guards
-        self.verified = False
+        self.verified = False  # one replay has reproduced the eager step
+        self.recheck = False   # the next step is to be compared again
 
     def run(self, batch):
         return dict(zip(self.names, self.replay(*_leaves(batch))))
@@ -166,7 +180,7 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
     holders = _state_variables(model)
     random_draws = backend.rng
     kernels = backend.kernels
-    with recorder:
+    with recorder, folded_weights_not_kept():
         for v in holders:
             recorder.read_variable(v)
         try:

@@ -255,6 +255,7 @@ class Trainer(DataPreparation, StepLoop):
 
             self._compiled_train_step = CompiledStep(self, "train",
                                                       warn=self.jit_compile is True)
+        self._compiled_train_step.recheck()  # once per epoch or evaluation
         return self._compiled_train_step
 
     def _test_function(self):
@@ -266,6 +267,7 @@ class Trainer(DataPreparation, StepLoop):
 
             self._compiled_test_step = CompiledStep(self, "test",
                                                       warn=self.jit_compile is True)
+        self._compiled_test_step.recheck()  # once per epoch or evaluation
         return self._compiled_test_step
 
     def train_step(self, data):

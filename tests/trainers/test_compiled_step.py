@@ -173,6 +173,50 @@ def test_evaluation_and_validation_steps_replay_with_the_eager_results():
         assert sum(getattr(p, "verified", False) for p in tested.programs.values()) == 2
 
 
+def test_validation_of_a_folded_batch_normalization_follows_the_training():
+    """Evaluation folds a normalization into the convolution before it, keeping the
+    folded weights for the run's batches; a recorded step computes them from the
+    variables at every replay, so later epochs' validation sees the trained weights."""
+    x = rng.standard_normal((48, 6, 6, 2)).astype("float32")
+    y = rng.integers(0, 3, 48)
+
+    def build():
+        return keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(4, 3),
+                                 keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                                 keras.layers.Flatten(),
+                                 keras.layers.Dense(3, activation="softmax")])
+
+    model = _fit_both(build, x, y, lambda: dict(optimizer="adam",
+                                                loss="sparse_categorical_crossentropy"),
+                      epochs=4, batch_size=8, validation_data=(x, y))
+    if RECORDS:
+        assert model._compiled_test_step.reasons == {}
+
+
+def test_state_kept_outside_variables_is_caught_at_the_next_epoch():
+    """A layer reading a plain array attribute that a callback replaces between epochs:
+    the recording took the old array as a constant. The next epoch's first step runs
+    both ways, they differ, and the eager step takes over for good."""
+    x = rng.standard_normal((32, 3)).astype("float32")
+    y = rng.standard_normal((32, 1)).astype("float32")
+
+    class Scaled(keras.layers.Layer):
+        scale = np.float32([1.0, 2.0, 3.0])
+
+        def call(self, inputs):
+            return inputs * keras.ops.convert_to_tensor(self.scale)
+
+    class Rescale(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.layers[0].scale = self.model.layers[0].scale * np.float32(0.5)
+
+    model = _fit_both(lambda: keras.Sequential([keras.Input((3,)), Scaled(),
+                                                keras.layers.Dense(1)]),
+                      x, y, lambda: dict(optimizer="sgd", loss="mse"), epochs=3, batch_size=8,
+                      expect_eager=True, callbacks=[Rescale()])
+    assert not _replayed(model)
+
+
 def test_python_side_effects_happen_only_while_recording():
     x = rng.standard_normal((64, 4)).astype("float32")
     y = rng.standard_normal((64, 1)).astype("float32")
@@ -192,8 +236,9 @@ def test_python_side_effects_happen_only_while_recording():
     model.compile(optimizer="sgd", loss="mse", jit_compile=True)
     model.fit(x, y, batch_size=16, epochs=5, verbose=0)
     if RECORDS:
-        # building, the first step, recording, the eager half of the check; 20 steps in all
-        assert model.calls <= 5
+        # building, the first step, recording, the eager half of the check, then the
+        # eager half of each later epoch's first step; 20 steps in all
+        assert model.calls <= 5 + 4
     else:
         assert model.calls >= 20
 
