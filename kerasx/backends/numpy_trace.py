@@ -430,6 +430,7 @@ class Recorder:
         exec(compile(source, "<kerasx replayed step>", "exec"), scope)
         replay = scope["_replay"]
         replay.source = source
+        replay.writes_state = self._mutated or "_private(" in source
         return replay
 
 

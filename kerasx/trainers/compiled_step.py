@@ -1,5 +1,5 @@
-"""`compile(jit_compile="auto" or True)`: training and evaluation steps recorded once
-and replayed.
+"""`compile(jit_compile="auto" or True)`: training, evaluation and prediction steps
+recorded once and replayed.
 
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
@@ -7,13 +7,15 @@ second runs as usual while the backend writes its array operations down
 (`kerasx.backends.numpy_trace`). The third step with that signature is run twice
 from the same state, once by replaying the recording and once as usual, and the
 recording is kept only if both leave every variable, the random generator and the
-returned metrics bit for bit the same. The first step of every later epoch (and of
-every evaluation) is checked the same way, so state a recording took as constant and
-that changed since (an array kept outside the variables) sends the signature back to
-the eager step. Otherwise steps of that signature replay the recording: the array
-work alone, without the layers, tape, losses and metrics that decided it. The
-optimizer's update runs as Python at every replay (its step count and learning-rate
-schedule live on the host), and so do random draws (new dropout masks every step).
+returned metrics (or predictions) bit for bit the same. The first step of a later
+epoch (evaluation, prediction) is checked the same way once a few steps have been
+replayed since the last check, so state a recording took as constant and that changed
+since (an array kept outside the variables) has the signature recorded again, or run
+eagerly. Otherwise steps of that
+signature replay the recording: the array work alone, without the layers, tape,
+losses and metrics that decided it. The optimizer's update runs as Python at every
+replay (its step count and learning-rate schedule live on the host), and so do random
+draws (new dropout masks every step).
 
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
@@ -25,6 +27,7 @@ step reading such a value after it has changed variables is not replayed.
 
 import warnings
 
+from kerasx import tree
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
@@ -33,7 +36,8 @@ from kerasx.models.batch_norm_folding import folded_weights_not_kept
 
 
 class CompiledStep:
-    """The train (or test) step of `model`, recorded and replayed per batch signature.
+    """The train (test, predict) step of `model`, recorded and replayed per batch
+    signature.
 
     `warn`: warn (once) when a step cannot be replayed and runs eagerly; `reasons`
     holds why, per batch signature (and under `"signatures"` when more than
@@ -42,14 +46,29 @@ class CompiledStep:
     def __init__(self, model, mode="train", warn=True):
         self.model = model
         self.mode = mode
-        self.eager = model.train_step if mode == "train" else model.test_step
+        self.eager = {"train": model.train_step, "test": model.test_step,
+                      "predict": self._flat_predict_step}[mode]
+        self.structure = None  # predict: the structure of the model's outputs
         self.warn = warn
         self.programs = {}  # signature -> _Program, _SEEN (run once) or _EAGER (not replayed)
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
         self._backend = self._tracer = None
+        self._replays = 0  # steps replayed since the last check
 
     def __call__(self, batch):
+        results = self._step(batch)
+        if self.mode != "predict":
+            return results
+        return tree.pack_sequence_as(self.structure, list(results.values()))
+
+    def _flat_predict_step(self, batch):
+        outputs = self.model.predict_step(batch)
+        self.structure = outputs
+        return _flat_outputs(outputs)
+
+    def _step(self, batch):
+        """The step's results as a dict (predict: the outputs' leaves by position)."""
         backend = current()
         if backend is not self._backend:
             self._backend, self._tracer = backend, backend.step_recorder()
@@ -75,6 +94,7 @@ class CompiledStep:
             return self.eager(batch)
         if not program.verified or program.recheck:
             return self._verify(tracer, key, program, batch)
+        self._replays += 1
         try:
             return dict(zip(program.names, program.replay(*leaves)))
         except tracer.GuardFailed:
@@ -82,10 +102,16 @@ class CompiledStep:
             return self.eager(batch)
 
     def recheck(self):
-        """Has the next step of every replayed signature run both ways and compared
-        again, as the first was: state that a recording took as constant but that
-        changed since (an array kept outside the variables) then sends that signature
-        to the eager step. `fit` calls it at every epoch, `evaluate` at every run."""
+        """Called at every epoch of `fit`, and at every `evaluate` and `predict`: once
+        `RECHECK_AFTER` steps have been replayed since the last check, the next step of
+        every replayed signature runs both ways and is compared again, as the first
+        was. State that a recording took as constant but that changed since (an array
+        kept outside the variables) then has that signature recorded again, and the
+        second time sends it to the eager step. (Checking at every call would run
+        each batch of a loop of one-batch `predict` calls twice.)"""
+        if self._replays < RECHECK_AFTER:
+            return
+        self._replays = 0
         for program in self.programs.values():
             if isinstance(program, _Program):
                 program.recheck = True
@@ -107,7 +133,10 @@ class CompiledStep:
         return results
 
     def _verify(self, tracer, key, program, batch):
-        before = _snapshot(self.model)
+        # a prediction that writes no variable leaves nothing to compare but its outputs
+        # and the random generator: no copies of the weights at every `predict`
+        whole = self.mode != "predict" or program.writes_state
+        before = _snapshot(self.model, whole)
         try:
             replayed = program.run(batch)
             replayed = {k: _copy(v) for k, v in replayed.items()}
@@ -116,12 +145,12 @@ class CompiledStep:
             failure = "its replay read different values from the data"
         except Exception as e:  # noqa: BLE001
             failure = f"its replay failed ({type(e).__name__}: {e})"
-        after_replay = _snapshot(self.model)
+        after_replay = _snapshot(self.model, whole)
         _restore(before)
         results = self.eager(batch)
         if failure is not None:
             self._give_up(key, failure)
-        elif not (_same_state(after_replay, _snapshot(self.model))
+        elif not (_same_state(after_replay, _snapshot(self.model, whole))
                   and _same_values(replayed, results)):
             self._give_up(key, "its replay did not reproduce the eager step bit for bit")
         else:
@@ -151,6 +180,8 @@ class CompiledStep:
 
 # batch signatures tracked per step function; steps on further ones run eagerly
 MAX_SIGNATURES = 16
+# replayed steps between two checks against the eager step
+RECHECK_AFTER = 8
 _SEEN = "seen"    # a signature whose first step has run
 _EAGER = "eager"  # a signature whose steps are not replayed
 
@@ -162,6 +193,7 @@ class _Program:
         self.replay = replay
         self.names = names
         self.unsafe_guards = unsafe_guards
+        self.writes_state = replay.writes_state  # it assigns or writes into variables
         self.verified = False  # one replay has reproduced the eager step
         self.recheck = False   # the next step is to be compared again
 
@@ -170,7 +202,7 @@ class _Program:
 
 
 def _trace(tracer, model, batch, mode, opaque_kernels=False):
-    """Runs the default train (or test) step on `batch` while recording it; returns
+    """Runs the default train (test, predict) step on `batch` while recording it; returns
     its results and the `_Program` that replays it. With `opaque_kernels`, the
     backend's kernels are recorded as calls, not as the array work inside them."""
     from kerasx.trainers.trainer import _unpack
@@ -189,7 +221,8 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
                 backend.kernels = recorder.opaque_kernels(kernels)
             leaves = [recorder.param(leaf) for leaf in _leaves(batch)]
             data = _unpack(_rebuild(batch, leaves))
-            step = _recorded_train_step if mode == "train" else _recorded_test_step
+            step = {"train": _recorded_train_step, "test": _recorded_test_step,
+                    "predict": _recorded_predict_step}[mode]
             results = step(recorder, model, *data)
             names = list(results)
             values = [_value(results[n]) for n in names]
@@ -223,6 +256,15 @@ def _recorded_train_step(recorder, model, x, y, sample_weight):
 def _recorded_test_step(recorder, model, x, y, sample_weight):
     """`Trainer.test_step` (recorded as it is)."""
     return model.test_step((x, y, sample_weight))
+
+
+def _recorded_predict_step(recorder, model, x, y, sample_weight):
+    """`Trainer.predict_step`, its outputs flattened (recorded as it is)."""
+    return _flat_outputs(model.predict_step((x,)))
+
+
+def _flat_outputs(outputs):
+    return {str(i): leaf for i, leaf in enumerate(tree.flatten(outputs))}
 
 
 def _record_update(recorder, optimizer, grads, variables):
@@ -284,19 +326,21 @@ def _state_variables(model):
 
 def _all_state(model):
     out, seen = [], set()
+    optimizer = getattr(model, "optimizer", None)  # None: a model predicting uncompiled
     for v in (list(model.variables) + [v for m in model.metrics for v in m.variables]
-              + list(model.optimizer.variables)):
+              + (list(optimizer.variables) if optimizer is not None else [])):
         if id(v) not in seen:
             seen.add(id(v))
             out.append(v)
     return out
 
 
-def _snapshot(model):
+def _snapshot(model, variables=True):
+    """The random generator's state and (with `variables`) a copy of every variable."""
     backend = current()
-    variables = _all_state(model)
     return (backend_random.get_state(),
-            [(v, backend.to_numpy(v.value).copy()) for v in variables])
+            [(v, backend.to_numpy(v.value).copy()) for v in _all_state(model)]
+            if variables else [])
 
 
 def _restore(snapshot):

@@ -80,10 +80,10 @@ class Trainer(DataPreparation, StepLoop):
                 batches, so an asynchronous device (CuPy) can queue that many steps
                 of work without waiting. Epoch-level callbacks are unaffected.
             jit_compile: `"auto"` (the default) and `True` record the array work of a
-                training (and evaluation) step once per batch shape and replay it
-                afterwards, without the layers, tape, losses and metric objects
+                training, evaluation or prediction step once per batch shape and replay
+                it afterwards, without the layers, tape, losses and metric objects
                 (`kerasx.trainers.compiled_step`; NumPy backend, default `train_step` /
-                `test_step` only; elsewhere steps run eagerly). A recording is used
+                `test_step` / `predict_step` only; elsewhere steps run eagerly). A recording is used
                 only after one replay reproduced the eager step bit for bit; a step that
                 cannot be replayed runs eagerly, with a warning under `True` and
                 silently under `"auto"`. As with a compiled Keras step, Python side
@@ -127,6 +127,7 @@ class Trainer(DataPreparation, StepLoop):
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
         self._compiled_train_step = self._compiled_test_step = None
+        self._compiled_predict_step = None
         self.auto_scale_loss = bool(auto_scale_loss)
         self._checked_batches = {}
         self._compile_args = {
@@ -255,7 +256,7 @@ class Trainer(DataPreparation, StepLoop):
 
             self._compiled_train_step = CompiledStep(self, "train",
                                                       warn=self.jit_compile is True)
-        self._compiled_train_step.recheck()  # once per epoch or evaluation
+        self._compiled_train_step.recheck()
         return self._compiled_train_step
 
     def _test_function(self):
@@ -267,8 +268,20 @@ class Trainer(DataPreparation, StepLoop):
 
             self._compiled_test_step = CompiledStep(self, "test",
                                                       warn=self.jit_compile is True)
-        self._compiled_test_step.recheck()  # once per epoch or evaluation
+        self._compiled_test_step.recheck()
         return self._compiled_test_step
+
+    def _predict_function(self):
+        """`predict_step`, or its recorded replay (`compile(jit_compile=...)`)."""
+        if not self._replays_steps() or type(self).predict_step is not Trainer.predict_step:
+            return self.predict_step
+        if getattr(self, "_compiled_predict_step", None) is None:
+            from kerasx.trainers.compiled_step import CompiledStep
+
+            self._compiled_predict_step = CompiledStep(self, "predict",
+                                                        warn=self.jit_compile is True)
+        self._compiled_predict_step.recheck()
+        return self._compiled_predict_step
 
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
@@ -530,7 +543,8 @@ class Trainer(DataPreparation, StepLoop):
             # between batches: the folded inference weights are then made once
             keep = not user_callbacks and type(self).predict_step is Trainer.predict_step
             with kept_folded_weights() if keep else contextlib.nullcontext():
-                self._run_steps(batches, self.predict_step, cbs, "predict", on_output=to_host)
+                self._run_steps(batches, self._predict_function(), cbs, "predict",
+                                on_output=to_host)
             cbs.on_predict_end()
         finally:
             batches.close()

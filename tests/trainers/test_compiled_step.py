@@ -196,9 +196,10 @@ def test_validation_of_a_folded_batch_normalization_follows_the_training():
 def test_state_kept_outside_variables_is_caught_at_the_next_epoch():
     """A layer reading a plain array attribute that a callback replaces between epochs:
     the recording took the old array as a constant. The next epoch's first step runs
-    both ways, they differ, and the eager step takes over for good."""
-    x = rng.standard_normal((32, 3)).astype("float32")
-    y = rng.standard_normal((32, 1)).astype("float32")
+    both ways, they differ, and the step is recorded again; the epoch after, the eager
+    step takes over for good. Every epoch trains as eagerly."""
+    x = rng.standard_normal((96, 3)).astype("float32")  # 12 steps an epoch
+    y = rng.standard_normal((96, 1)).astype("float32")
 
     class Scaled(keras.layers.Layer):
         scale = np.float32([1.0, 2.0, 3.0])
@@ -212,9 +213,45 @@ def test_state_kept_outside_variables_is_caught_at_the_next_epoch():
 
     model = _fit_both(lambda: keras.Sequential([keras.Input((3,)), Scaled(),
                                                 keras.layers.Dense(1)]),
-                      x, y, lambda: dict(optimizer="sgd", loss="mse"), epochs=3, batch_size=8,
+                      x, y, lambda: dict(optimizer="sgd", loss="mse"), epochs=4, batch_size=8,
                       expect_eager=True, callbacks=[Rescale()])
     assert not _replayed(model)
+
+
+def test_predict_replays_with_the_eager_outputs():
+    """A two-output functional model (a folded convolution + normalization, dropout
+    off at inference) predicts the eager model's outputs bit for bit, in their
+    structure, uncompiled and then after training between calls."""
+    x = rng.standard_normal((40, 6, 6, 2)).astype("float32")
+    y = rng.integers(0, 3, 40)
+
+    def build():
+        keras.utils.set_random_seed(4)
+        inputs = keras.Input((6, 6, 2))
+        h = keras.layers.Conv2D(4, 3)(inputs)
+        h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+        h = keras.layers.Dropout(0.5)(keras.layers.Flatten()(h))
+        return keras.Model(inputs, {"label": keras.layers.Dense(3, activation="softmax")(h),
+                                    "score": keras.layers.Dense(1)(h)})
+
+    outputs = []
+    for jit in (False, "auto"):
+        model = build()
+        first = [model.predict(x, batch_size=4, verbose=0) for _ in range(3)]
+        model.compile(optimizer="adam", loss={"label": "sparse_categorical_crossentropy",
+                                              "score": "mse"}, jit_compile=jit)
+        model.fit(x, {"label": y, "score": y.astype("float32")}, batch_size=8, verbose=0)
+        later = [model.predict(x, batch_size=4, verbose=0) for _ in range(2)]
+        outputs.append(first + later)
+        if jit and RECORDS:
+            step = model._compiled_predict_step
+            assert step.reasons == {} and len(step.programs) == 1
+            assert all(p.verified for p in step.programs.values())
+    for eager, replayed in zip(*outputs):
+        assert set(replayed) == {"label", "score"}
+        for k in eager:
+            assert type(replayed[k]) is np.ndarray
+            np.testing.assert_array_equal(eager[k], replayed[k])
 
 
 def test_python_side_effects_happen_only_while_recording():
