@@ -308,7 +308,7 @@ class Recorder:
         read from the holder at the start of each replay. Returns the original array."""
         original = getattr(holder, attribute)
         owned = np.ndarray.__new__(TraceArray, original.shape, original.dtype)
-        np.copyto(owned.view(np.ndarray), original)
+        np.copyto(owned.view(np.ndarray), _plain(original))
         name = self._new_name()
         self._emit(f"{name} = {self.const(holder)}.{attribute}", (), (name,), True)
         self._register(owned, name)
@@ -362,14 +362,28 @@ class Recorder:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE[0] = self
-        for entry in self._bound.values():
-            entry[2] = weakref.ref(getattr(entry[0], entry[1]))
         if result is None:
             self._emit(call, reads)
-            return None
-        if type(result) is TraceArray:
+            outputs = None
+        elif type(result) is TraceArray:
             raise UntraceableStep("a Python call returned a recorded array")
-        return self._outputs(call, reads, result, pure=False)
+        else:
+            outputs = self._outputs(call, reads, result, pure=False)
+        for key in self._holders_in((args, kwargs)):
+            # later work reads the array the call left a holder it was given (at replay,
+            # the call may give it a new array where it wrote in place now: the
+            # replay's own names still hold the old one); reads nothing uses are dropped
+            holder, attribute, _ = self._bound[key]
+            self.read_variable(holder, attribute)
+        return outputs
+
+    def _holders_in(self, obj):
+        """The keys in `_bound` of the holders in `obj` (nested lists, tuples, dicts)."""
+        if isinstance(obj, (list, tuple)):
+            return {k for item in obj for k in self._holders_in(item)}
+        if isinstance(obj, dict):
+            return self._holders_in(list(obj.values()))
+        return {id(obj)} if id(obj) in self._bound else set()
 
     # -- the recording session ---------------------------------------------------------------
     def __enter__(self):

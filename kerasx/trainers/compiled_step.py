@@ -21,10 +21,17 @@ A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
 keeps running eagerly, with the same results. A Python value read from the data
 (whether a batch holds a label out of range) is checked again at every replay,
-before anything changes: a different value sends that batch to the eager step. A
-step reading such a value after it has changed variables is not replayed.
+before anything changes: a different value sends that batch to the eager step (and
+a recording whose values keep differing is given up). A step reading such a value
+after it has changed variables is not replayed.
+
+The model's own `train_step`, `test_step` and `predict_step` are recorded, custom
+ones too: every optimizer's `apply` inside them (the model's optimizer or others its
+attributes hold, as in a GAN's step) is recorded as one Python call.
 """
 
+import contextlib
+import functools
 import warnings
 
 from kerasx import tree
@@ -99,7 +106,13 @@ class CompiledStep:
             return dict(zip(program.names, program.replay(*leaves)))
         except tracer.GuardFailed:
             # kept recordings check their guards before changing anything
+            program.misses += 1
+            if program.misses > RECHECK_AFTER and 2 * program.misses > program.runs:
+                self._give_up(key, "the values it reads from the data keep changing",
+                              retry=False)
             return self.eager(batch)
+        finally:
+            program.runs += 1
 
     def recheck(self):
         """Called at every epoch of `fit`, and at every `evaluate` and `predict`: once
@@ -158,8 +171,8 @@ class CompiledStep:
             program.recheck = False
         return results
 
-    def _give_up(self, key, reason):
-        if key not in self._kernels_as_calls:
+    def _give_up(self, key, reason, retry=True):
+        if retry and key not in self._kernels_as_calls:
             # the backend's kernels may reach memory directly: record them as calls
             self._kernels_as_calls.add(key)
             self.programs[key] = _SEEN
@@ -196,23 +209,22 @@ class _Program:
         self.writes_state = replay.writes_state  # it assigns or writes into variables
         self.verified = False  # one replay has reproduced the eager step
         self.recheck = False   # the next step is to be compared again
+        self.runs = self.misses = 0  # replays tried, and those whose guards failed
 
     def run(self, batch):
         return dict(zip(self.names, self.replay(*_leaves(batch))))
 
 
 def _trace(tracer, model, batch, mode, opaque_kernels=False):
-    """Runs the default train (test, predict) step on `batch` while recording it; returns
-    its results and the `_Program` that replays it. With `opaque_kernels`, the
+    """Runs the model's train (test, predict) step on `batch` while recording it;
+    returns its results and the `_Program` that replays it. With `opaque_kernels`, the
     backend's kernels are recorded as calls, not as the array work inside them."""
-    from kerasx.trainers.trainer import _unpack
-
     backend = current()
     recorder = tracer.Recorder()
     holders = _state_variables(model)
     random_draws = backend.rng
     kernels = backend.kernels
-    with recorder, folded_weights_not_kept():
+    with recorder, folded_weights_not_kept(), _updates_recorded_as_calls(recorder):
         for v in holders:
             recorder.read_variable(v)
         try:
@@ -220,10 +232,13 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
             if opaque_kernels:
                 backend.kernels = recorder.opaque_kernels(kernels)
             leaves = [recorder.param(leaf) for leaf in _leaves(batch)]
-            data = _unpack(_rebuild(batch, leaves))
-            step = {"train": _recorded_train_step, "test": _recorded_test_step,
-                    "predict": _recorded_predict_step}[mode]
-            results = step(recorder, model, *data)
+            data = _rebuild(batch, leaves)
+            if mode == "train":
+                results = model.train_step(data)
+            elif mode == "test":
+                results = model.test_step(data)
+            else:
+                results = _flat_outputs(model.predict_step(data))
             names = list(results)
             values = [_value(results[n]) for n in names]
             for v in holders:
@@ -238,45 +253,46 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
     return plain, _Program(replay, names, recorder.unsafe_guards)
 
 
-def _recorded_train_step(recorder, model, x, y, sample_weight):
-    """`Trainer.train_step`, with the optimizer's update recorded as a Python call."""
-
-    def update(grads, variables):
-        grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
-        recorder.mark_mutation()
-        _record_update(recorder, model.optimizer, grads, variables)
-
-    model._update_weights = update
-    try:
-        return model.train_step((x, y, sample_weight))
-    finally:
-        del model._update_weights
-
-
-def _recorded_test_step(recorder, model, x, y, sample_weight):
-    """`Trainer.test_step` (recorded as it is)."""
-    return model.test_step((x, y, sample_weight))
-
-
-def _recorded_predict_step(recorder, model, x, y, sample_weight):
-    """`Trainer.predict_step`, its outputs flattened (recorded as it is)."""
-    return _flat_outputs(model.predict_step((x,)))
-
-
 def _flat_outputs(outputs):
     return {str(i): leaf for i, leaf in enumerate(tree.flatten(outputs))}
 
 
-def _record_update(recorder, optimizer, grads, variables):
+@contextlib.contextmanager
+def _updates_recorded_as_calls(recorder):
+    """While recording, every optimizer's `apply` (the default `train_step`'s, a custom
+    step's, `apply_gradients`') is recorded as one Python call, run at every replay:
+    its step count and schedules live on the host."""
+    from kerasx.optimizers.optimizer import Optimizer
+
+    original = Optimizer.__dict__["apply"]
+
+    def apply(optimizer, grads, trainable_variables=None):
+        if trainable_variables is None and not optimizer.built:
+            return original(optimizer, grads, trainable_variables)  # its error
+        variables = list(optimizer._trainable_variables if trainable_variables is None
+                         else trainable_variables)
+        grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
+        recorder.mark_mutation()
+        _record_update(recorder, optimizer, original, grads, variables)
+
+    Optimizer.apply = apply
+    try:
+        yield
+    finally:
+        Optimizer.apply = original
+
+
+def _record_update(recorder, optimizer, apply, grads, variables):
     """The optimizer's update, run as Python at every replay: `apply` now (it checks
     the gradients and builds the optimizer), `apply_checked` on the gradients it
     keeps at replays when they need no conversion."""
     kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
-    if all(g.dtype == v.value.dtype and g.shape == v.value.shape for g, v in kept):
+    if len(grads) == len(variables) and all(
+            g.dtype == v.value.dtype and g.shape == v.value.shape for g, v in kept):
         recorder.call_as(optimizer.apply_checked, ([g for g, _ in kept], [v for _, v in kept]),
-                         {}, run=lambda: optimizer.apply(recorder.plain(grads), variables))
+                         {}, run=lambda: apply(optimizer, recorder.plain(grads), variables))
     else:
-        recorder.call(optimizer.apply, grads, variables)
+        recorder.call(functools.partial(apply, optimizer), grads, variables)
 
 
 class _RecordedDraws:
@@ -326,13 +342,20 @@ def _state_variables(model):
 
 def _all_state(model):
     out, seen = [], set()
-    optimizer = getattr(model, "optimizer", None)  # None: a model predicting uncompiled
     for v in (list(model.variables) + [v for m in model.metrics for v in m.variables]
-              + (list(optimizer.variables) if optimizer is not None else [])):
+              + [v for optimizer in _optimizers(model) for v in optimizer.variables]):
         if id(v) not in seen:
             seen.add(id(v))
             out.append(v)
     return out
+
+
+def _optimizers(model):
+    """The model's optimizer and any other its attributes hold (a custom `train_step`
+    may update parts of the model with optimizers of their own)."""
+    from kerasx.optimizers.optimizer import Optimizer
+
+    return [value for value in vars(model).values() if isinstance(value, Optimizer)]
 
 
 def _snapshot(model, variables=True):

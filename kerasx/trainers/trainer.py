@@ -82,8 +82,8 @@ class Trainer(DataPreparation, StepLoop):
             jit_compile: `"auto"` (the default) and `True` record the array work of a
                 training, evaluation or prediction step once per batch shape and replay
                 it afterwards, without the layers, tape, losses and metric objects
-                (`kerasx.trainers.compiled_step`; NumPy backend, default `train_step` /
-                `test_step` / `predict_step` only; elsewhere steps run eagerly). A recording is used
+                (`kerasx.trainers.compiled_step`; NumPy backend, custom `train_step`,
+                `test_step` and `predict_step` too; elsewhere steps run eagerly). A recording is used
                 only after one replay reproduced the eager step bit for bit; a step that
                 cannot be replayed runs eagerly, with a warning under `True` and
                 silently under `"auto"`. As with a compiled Keras step, Python side
@@ -249,7 +249,7 @@ class Trainer(DataPreparation, StepLoop):
 
     def _train_function(self):
         """`train_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps() or type(self).train_step is not Trainer.train_step:
+        if not self._replays_steps():
             return self.train_step
         if getattr(self, "_compiled_train_step", None) is None:
             from kerasx.trainers.compiled_step import CompiledStep
@@ -261,7 +261,7 @@ class Trainer(DataPreparation, StepLoop):
 
     def _test_function(self):
         """`test_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps() or type(self).test_step is not Trainer.test_step:
+        if not self._replays_steps():
             return self.test_step
         if getattr(self, "_compiled_test_step", None) is None:
             from kerasx.trainers.compiled_step import CompiledStep
@@ -273,7 +273,7 @@ class Trainer(DataPreparation, StepLoop):
 
     def _predict_function(self):
         """`predict_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps() or type(self).predict_step is not Trainer.predict_step:
+        if not self._replays_steps():
             return self.predict_step
         if getattr(self, "_compiled_predict_step", None) is None:
             from kerasx.trainers.compiled_step import CompiledStep
@@ -578,7 +578,7 @@ class Trainer(DataPreparation, StepLoop):
             sample_weight = self._apply_class_weight(class_weight, y)
         batch = tuple(to_device(p) for p in (x, y, sample_weight))
         self.reset_metrics()
-        logs = self._host_logs(self.train_step(batch))
+        logs = self._host_logs(self._train_function()(batch))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -588,13 +588,13 @@ class Trainer(DataPreparation, StepLoop):
         x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "test_on_batch")
         batch = tuple(to_device(p) for p in (x, y, sample_weight))
         self.reset_metrics()
-        logs = self._host_logs(self.test_step(batch))
+        logs = self._host_logs(self._test_function()(batch))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
         """Predictions for exactly this batch, as NumPy arrays."""
         x = standardize(x, "x")
-        return _structure_to_numpy(self.predict_step((to_device(x),)))
+        return _structure_to_numpy(self._predict_function()((to_device(x),)))
 
 
 def _user_callbacks(callbacks):

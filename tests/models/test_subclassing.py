@@ -222,7 +222,8 @@ def test_overridden_train_step_is_used_and_matches_the_default():
     x, y = _regression_data()
     kerasx.utils.set_random_seed(7)
     custom = CountingModel()
-    custom.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    # eager steps: the test counts them and flips a Python attribute between fits
+    custom.compile(optimizer="sgd", loss="mse", metrics=["mae"], jit_compile=False)
     custom.build((None, 3))
     start = custom.get_weights()
 
@@ -230,7 +231,7 @@ def test_overridden_train_step_is_used_and_matches_the_default():
         train_step = kerasx.Model.train_step
 
     plain = Plain()
-    plain.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    plain.compile(optimizer="sgd", loss="mse", metrics=["mae"], jit_compile=False)
     plain.build((None, 3))
     plain.set_weights(start)
     h_custom = custom.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)

@@ -77,7 +77,9 @@ class BatchRecorder(keras.Sequential):
 
 def recording_classifier(features=4, classes=3, lr=0.1):
     model = BatchRecorder([keras.Input(shape=(features,)), keras.layers.Dense(classes, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy")
+    # eager steps: its train_step records every batch it sees (a replayed step would not)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy",
+                  jit_compile=False)
     return model
 
 

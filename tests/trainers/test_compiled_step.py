@@ -437,12 +437,80 @@ def test_batches_of_ever_new_shapes_stop_being_recorded():
         assert sum("batch signatures" in str(w.message) for w in caught) == 1
 
 
-def test_a_custom_train_step_runs_eagerly():
-    class Custom(keras.Sequential):
-        def train_step(self, data):
-            return super().train_step(data)
+def test_a_custom_train_step_replays():
+    """The train_step of Keras's "customizing fit" guide (tape, optimizer.apply, metric
+    objects updated by hand) and a custom test_step replay and train as eagerly."""
+    x = rng.standard_normal((64, 5)).astype("float32")
+    y = rng.standard_normal((64, 1)).astype("float32")
 
-    model = Custom([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
-    model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), verbose=0)
-    assert model._compiled_train_step is None
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(8, activation="relu")
+            self.out = keras.layers.Dense(1)
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+            self.mae = keras.metrics.MeanAbsoluteError(name="mae")
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.mae]
+
+        def train_step(self, data):
+            inputs, targets = data[0], data[1]
+            with keras.GradientTape() as tape:
+                predictions = self(inputs, training=True)
+                loss = keras.ops.mean(keras.ops.square(predictions - targets))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.loss_tracker.update_state(loss)
+            self.mae.update_state(targets, predictions)
+            return {"loss": self.loss_tracker.result(), "mae": self.mae.result()}
+
+        def test_step(self, data):
+            predictions = self(data[0], training=False)
+            self.mae.update_state(data[1], predictions)
+            return {"mae": self.mae.result()}
+
+    model = _fit_both(Custom, x, y, lambda: dict(optimizer=keras.optimizers.Adam(0.01)),
+                      batch_size=8, validation_data=(x[:16], y[:16]))
+    _assert_replays(model)
+    if RECORDS:
+        assert model._compiled_test_step.reasons == {}
+    assert int(model.optimizer.iterations) == 24  # the host-side step count advanced
+
+
+def test_a_train_step_with_two_optimizers_replays():
+    """A GAN-style step: two optimizers, each updating its own sub-model."""
+    x = rng.standard_normal((48, 4)).astype("float32")
+    y = rng.standard_normal((48, 1)).astype("float32")
+
+    class TwoPart(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.first = keras.layers.Dense(6, activation="tanh")
+            self.second = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.second(self.first(inputs))
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.first_optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
+            self.second_optimizer = keras.optimizers.Adam(0.01)
+
+        def train_step(self, data):
+            inputs, targets = data[0], data[1]
+            for layer, optimizer in ((self.first, self.first_optimizer),
+                                     (self.second, self.second_optimizer)):
+                with keras.GradientTape() as tape:
+                    loss = keras.ops.mean(keras.ops.square(self(inputs) - targets))
+                grads = tape.gradient(loss, layer.trainable_variables)
+                optimizer.apply(grads, layer.trainable_variables)
+            return {"loss": loss}
+
+    model = _fit_both(TwoPart, x, y, lambda: dict(optimizer="sgd"), batch_size=8)
+    _assert_replays(model)
+    assert int(model.first_optimizer.iterations) == int(model.second_optimizer.iterations) == 18
