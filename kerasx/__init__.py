@@ -14,6 +14,9 @@ from kerasx import (activations, backend, backends, callbacks, config, constrain
                     layers, losses, metrics, models, ops, optimizers, random, regularizers, saving,
                     utils)
 from kerasx import datasets, tree
+from kerasx import preprocessing, wrappers
+from kerasx import dtype_policies, mixed_precision
+from kerasx.dtype_policies import DTypePolicy, FloatDTypePolicy
 from kerasx.autodiff import GradientTape, Variable
 from kerasx.initializers import Initializer
 from kerasx.layers import Input, InputSpec, KerasTensor, Layer
@@ -34,3 +37,14 @@ __all__ = ["GradientTape", "Initializer", "Input", "InputSpec", "KerasTensor", "
            "backend", "backends", "callbacks", "config", "constraints", "datasets", "initializers",
            "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
            "saving", "tree", "utils", "version"]
+__all__ += ["preprocessing", "wrappers"]
+__all__ += ["DTypePolicy", "FloatDTypePolicy", "dtype_policies", "mixed_precision"]
+
+
+def __getattr__(name):
+    # `kerasx.applications` is imported on first use: most programs never build one.
+    if name == "applications":
+        import importlib
+
+        return importlib.import_module("kerasx.applications")
+    raise AttributeError(f"module 'kerasx' has no attribute {name!r}")

@@ -5,6 +5,10 @@ import os as _os
 
 from kerasx.utils.messages import (disable_interactive_logging, enable_interactive_logging,
                                    is_interactive_logging_enabled)
+from kerasx.utils.config_flags import (disable_flash_attention, disable_traceback_filtering,
+                                      enable_flash_attention, enable_traceback_filtering,
+                                      is_flash_attention_enabled, is_nnx_enabled,
+                                      is_traceback_filtering_enabled, set_backend)
 
 __all__ = ["backend", "disable_interactive_logging", "enable_interactive_logging",
            "enable_unsafe_deserialization", "epsilon", "floatx", "image_data_format",
@@ -140,3 +144,25 @@ def _limit_from_environment(variable, name):
 _LIMITS["epochs"] = _limit_from_environment("KERASX_MAX_EPOCHS", "max_epochs")
 _LIMITS["steps_per_epoch"] = _limit_from_environment("KERASX_MAX_STEPS_PER_EPOCH",
                                                      "max_steps_per_epoch")
+
+
+def dtype_policy():
+    """The global dtype policy (`kerasx.dtype_policies.DTypePolicy`): the one
+    `set_dtype_policy` set, else a policy of `floatx()`."""
+    from kerasx.dtype_policies.dtype_policy import dtype_policy as global_policy
+
+    return global_policy()
+
+
+def set_dtype_policy(policy):
+    """Sets the dtype policy of the layers created afterwards without a `dtype`:
+    `"mixed_float16"`, `"mixed_bfloat16"`, `"float32"`... or a `DTypePolicy`."""
+    from kerasx.dtype_policies.dtype_policy import set_dtype_policy as set_global
+
+    set_global(policy)
+
+
+__all__ += ["dtype_policy", "set_dtype_policy"]
+__all__ += ["disable_flash_attention", "disable_traceback_filtering", "enable_flash_attention",
+            "enable_traceback_filtering", "is_flash_attention_enabled", "is_nnx_enabled",
+            "is_traceback_filtering_enabled", "set_backend"]

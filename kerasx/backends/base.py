@@ -4,7 +4,8 @@ import numpy as np
 
 from kerasx.backends.random import RandomGenerator
 
-_DTYPE_NAMES = ("float32", "float64", "int8", "int16", "int32", "int64",
+# float16 is no array API dtype: a backend has it when its namespace does (NumPy, CuPy)
+_DTYPE_NAMES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
                 "uint8", "uint16", "uint32", "uint64", "bool")
 
 
@@ -71,10 +72,24 @@ class Backend:
         try:
             return self._dtypes[name]
         except KeyError:
+            if name == "bfloat16" and self._add_bfloat16():
+                return self._dtypes[name]
             raise TypeError(
                 f"dtype {name!r} is not available on the {self.name!r} backend; "
                 f"available: {sorted(self._dtypes)}."
             ) from None
+
+    def _add_bfloat16(self):
+        """Adds `ml_dtypes.bfloat16` to the dtypes of NumPy and CuPy (which take NumPy
+        dtypes), when ml_dtypes is installed; True if it did."""
+        if self.name not in ("numpy", "cupy"):
+            return False
+        try:
+            import ml_dtypes
+        except ImportError:
+            return False
+        self._dtypes["bfloat16"] = np.dtype(ml_dtypes.bfloat16)
+        return True
 
     def isdtype(self, dtype, kind):
         """`xp.isdtype(dtype, kind)`, remembered per dtype and kind: the namespace's own
@@ -83,7 +98,14 @@ class Backend:
         try:
             return self._kinds[key]
         except KeyError:
-            result = self._kinds[key] = self.xp.isdtype(dtype, kind)
+            try:
+                result = self.xp.isdtype(dtype, kind)
+            except TypeError:
+                if dtype_name(dtype) != "bfloat16":  # ml_dtypes' type, which NumPy cannot classify
+                    raise
+                result = kind in ("real floating", "numeric") or (
+                    isinstance(kind, tuple) and bool({"real floating", "numeric"} & set(kind)))
+            self._kinds[key] = result
             return result
 
     def is_native(self, x):

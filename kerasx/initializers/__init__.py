@@ -49,6 +49,14 @@ __all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
            "random_normal", "random_uniform", "serialize", "truncated_normal",
            "variance_scaling", "zeros"]
 
+# The kernels of `layers.STFTSpectrogram`, under Keras's three names.
+from kerasx.initializers.stft_initializer import STFT  # noqa: E402
+
+STFTInitializer = stft = STFT
+ALL_OBJECTS += (STFT,)
+ALL_OBJECTS_DICT.update({"STFT": STFT, "stft": STFT, "STFTInitializer": STFT})
+__all__ += ["STFT", "STFTInitializer", "stft"]
+
 
 def serialize(initializer):
     """The Keras 3 config dict of an initializer."""

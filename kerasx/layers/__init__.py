@@ -7,6 +7,7 @@ attention); each subpackage exports what its modules list in `__all__`.
 
 from kerasx.layers.activations import *  # noqa: F401,F403
 from kerasx.layers.attention import *  # noqa: F401,F403
+from kerasx.layers.audio import *  # noqa: F401,F403
 from kerasx.layers.convolutional import *  # noqa: F401,F403
 from kerasx.layers.core import *  # noqa: F401,F403
 from kerasx.layers.layer import Layer

@@ -63,7 +63,12 @@ class Layer:
     Args:
         trainable: whether the weights are updated by training.
         name: a unique name; derived from the class name when omitted.
-        dtype: the float type of weights and computations (default `floatx()`).
+        dtype: the layer's dtype policy: a `DTypePolicy` or its name, `"float32"`,
+            `"float64"`, or `"mixed_float16"` / `"mixed_bfloat16"` (weights in float32,
+            computations in float16 / bfloat16). Default: the global policy
+            (`kerasx.config.dtype_policy()`, a policy of `floatx()` unless set).
+        autocast: whether float inputs are cast to the compute dtype and, under a
+            mixed policy, weights are read in it inside `call` (as Keras).
         input_shape / input_dim: the shape of one sample, for the first layer of
             a `Sequential` model (as in Keras 2 and the Keras 3 compatibility path).
     """
@@ -81,7 +86,6 @@ class Layer:
                  input_dim=None, batch_input_shape=None, batch_size=None,
                  activity_regularizer=None, **kwargs):
         from kerasx import regularizers
-        from kerasx.config import floatx
 
         kwargs.pop("input_length", None)
         if kwargs:
@@ -93,7 +97,7 @@ class Layer:
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.built = False
-        self.dtype = dtype_name(dtype) if dtype is not None else floatx()
+        self._set_dtype_policy(dtype)
         self.autocast = autocast
         self.supports_masking = False
         self._activity_losses = []
@@ -130,9 +134,10 @@ class Layer:
         """Creates a Variable owned by this layer and returns it.
 
         Arguments as Keras's: `initializer` None means `"glorot_uniform"` for a
-        float weight and `"zeros"` for an integer or boolean one; `autocast` is
-        accepted and has no effect (kerasx computes in the weights' own type);
-        `overwrite_with_gradient=True` (a Keras mixed-precision device) is refused.
+        float weight and `"zeros"` for an integer or boolean one; `dtype`
+        None means the policy's variable dtype; under a mixed policy a float
+        weight with `autocast=True` is read in the compute dtype inside `call`;
+        `overwrite_with_gradient=True` (a Keras float8 device) is refused.
         """
         from kerasx import constraints, initializers, regularizers
         from kerasx.backends.base import dtype_name
@@ -145,7 +150,11 @@ class Layer:
             initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
         shape = () if shape is None else tuple(int(n) for n in shape)
         init = initializers.get(initializer)
-        var = Variable(init, shape=shape, dtype=dtype, trainable=trainable,
+        kind = Variable
+        if autocast and self._autocasts and dtype.startswith(("float", "bfloat")) \
+                and self._compute_dtype != self.dtype:
+            from kerasx.dtype_policies.autocast import AutocastVariable as kind
+        var = kind(init, shape=shape, dtype=dtype, trainable=trainable,
                        name=name or f"variable_{len(self._own_variables)}",
                        constraint=constraints.get(constraint),
                        regularizer=regularizers.get(regularizer), aggregation=aggregation)
@@ -163,19 +172,62 @@ class Layer:
                                autocast=autocast, regularizer=regularizer, constraint=constraint,
                                name=name)
 
-    # Keras's dtype policies split these three; kerasx keeps weights, inputs and
-    # computations in the layer's one float type
+    # -- dtype policy -------------------------------------------------------------------
+    def _set_dtype_policy(self, dtype):
+        """Takes the policy of `dtype` (None: the global one). `dtype` holds the variable
+        dtype, as in Keras; `_autocasts` marks the layers whose calls take the policy's
+        path (input casts, autocast weights), which the default policy never does."""
+        from kerasx.dtype_policies import DTypePolicyMap, get
+        from kerasx.dtype_policies.dtype_policy import global_policy_is_set
+
+        try:
+            policy = get(dtype)
+        except ValueError:
+            if not isinstance(dtype, str):
+                raise
+            policy = None  # a dtype name policies do not know: kept as the one dtype
+        resolved = policy[self.name] if isinstance(policy, DTypePolicyMap) else policy
+        compute = variable = dtype
+        if resolved is not None:
+            compute, variable = resolved.compute_dtype, resolved.variable_dtype
+        self._dtype_policy = policy
+        self.dtype = variable
+        self._compute_dtype = compute
+        self._autocasts = compute.startswith(("float", "bfloat")) and (
+            compute != variable or compute in ("float16", "bfloat16")
+            or (dtype is not None and global_policy_is_set()))
+        if self._autocasts:
+            _check_backend_has(self, compute)
+
+    @property
+    def dtype_policy(self):
+        """The layer's `DTypePolicy`."""
+        if self._dtype_policy is None:
+            raise AttributeError(f"Layer {self.name!r} has dtype {self.dtype!r}, which no "
+                                 "DTypePolicy describes.")
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        if self.built:
+            raise ValueError(f"Layer {self.name!r} is built: its dtype policy can only be set "
+                             "before its weights are created.")
+        self._set_dtype_policy(value)
+
     @property
     def compute_dtype(self):
-        return self.dtype
+        """The dtype of the layer's computations and outputs."""
+        return self._compute_dtype if self._autocasts else self.dtype
 
     @property
     def variable_dtype(self):
+        """The dtype the layer creates its weights in (also `dtype`)."""
         return self.dtype
 
     @property
     def input_dtype(self):
-        return self.dtype
+        """The dtype float inputs are cast to (the compute dtype)."""
+        return self.compute_dtype
 
     @property
     def trainable(self):
@@ -325,6 +377,8 @@ class Layer:
         KerasTensor, symbolic_call = _symbolic()
         if _contains(inputs, KerasTensor):
             return symbolic_call(self, inputs, args, kwargs)
+        if self._autocasts:
+            return self._call_with_policy(inputs, args, kwargs)
         inputs = self._convert_inputs(inputs)
         if getattr(self, "input_spec", None) is not None:
             from kerasx.layers.core.input_layer import assert_input_compatibility
@@ -335,6 +389,29 @@ class Layer:
         scope_token = _enter_scope(self.name)
         try:
             return self._call_in_scope(inputs, args, kwargs)
+        finally:
+            _exit_scope(scope_token)
+
+    def _call_with_policy(self, inputs, args, kwargs):
+        """`__call__` under a non-default dtype policy: float inputs cast to the compute
+        dtype (not by functional and sequential models, whose layers cast their own),
+        and weights of mixed-precision layers read in it during the call."""
+        from kerasx.dtype_policies.autocast import autocast_scope
+
+        if self.autocast and not _is_graph_model(self):
+            inputs = _cast_floats(inputs, self._compute_dtype)
+        else:
+            inputs = self._convert_inputs(inputs)
+        if getattr(self, "input_spec", None) is not None:
+            from kerasx.layers.core.input_layer import assert_input_compatibility
+
+            flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+            assert_input_compatibility(self, [(tuple(x.shape), x.dtype) for x in flat
+                                              if isinstance(x, TensorOps)])
+        scope_token = _enter_scope(self.name)
+        try:
+            with autocast_scope(self._compute_dtype if self.autocast else None):
+                return self._call_in_scope(inputs, args, kwargs)
         finally:
             _exit_scope(scope_token)
 
@@ -411,12 +488,25 @@ class Layer:
 
     # -- configuration ------------------------------------------------------------------
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_config()}
         if self.activity_regularizer is not None:
             from kerasx.saving.serialization import serialize_keras_object
 
             config["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
         return config
+
+    def _dtype_config(self):
+        """The dtype name, as kerasx writes a one-dtype policy, or Keras's DTypePolicy
+        config for a mixed policy or a policy map."""
+        policy = self._dtype_policy
+        if not self._autocasts or policy is None or (
+                type(policy).__name__ in ("DTypePolicy", "FloatDTypePolicy")
+                and policy.compute_dtype == policy.variable_dtype):
+            return self.dtype
+        from kerasx.dtype_policies import serialize
+
+        return serialize(policy)
 
     @classmethod
     def from_config(cls, config):
@@ -499,7 +589,7 @@ def _zeros_structure(shape, fill, layer):
 
     if _is_shape(shape):
         dims = tuple(fill if d is None else d for d in shape)
-        return ops.zeros(dims, dtype=layer.dtype)
+        return ops.zeros(dims, dtype=layer.compute_dtype)
     if isinstance(shape, dict):
         return {k: _zeros_structure(v, fill, layer) for k, v in shape.items()}
     return [_zeros_structure(tuple(s) if isinstance(s, list) and _is_shape(tuple(s)) else s, fill, layer)
@@ -512,6 +602,58 @@ def _merge_shapes(a, b):
     if isinstance(a, dict):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
     return type(a)(_merge_shapes(x, y) for x, y in zip(a, b))
+
+
+def _check_backend_has(layer, dtype):
+    """Refuses a compute dtype the active backend lacks (float16 and bfloat16 are not in
+    the array API standard), naming the backends that have it."""
+    backend = current()
+    try:
+        backend.dtype(dtype)
+    except TypeError:
+        where = ("the numpy and cupy backends" if dtype == "float16" else
+                 "the numpy and cupy backends with the `ml_dtypes` package installed")
+        raise ValueError(
+            f"Layer {layer.name!r}: its dtype policy computes in {dtype}, which the "
+            f"{backend.name!r} backend does not have ({dtype} is not in the array API "
+            f"standard). {dtype} is available on {where}; use a 'float32' policy here, or "
+            "select another backend with KERASX_BACKEND."
+        ) from None
+
+
+def _cast_floats(inputs, dtype):
+    """`inputs` as Tensors, float ones cast to `dtype` (recorded: gradients flow back in
+    the input's own dtype), as Keras's layers convert their inputs."""
+    from kerasx import ops
+
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_cast_floats(x, dtype) for x in inputs)
+    if isinstance(inputs, dict):
+        return {k: _cast_floats(v, dtype) for k, v in inputs.items()}
+    if inputs is None or isinstance(inputs, (bool, int, str)) or host.is_string_array(inputs):
+        return inputs
+    backend = current()
+    if not isinstance(inputs, TensorOps):
+        inputs = Tensor(to_dense(inputs, backend) if is_sparse(inputs)
+                        else backend.asarray(inputs))
+    value = inputs.value
+    if backend.isdtype(value.dtype, "real floating") and dtype_name(value.dtype) != dtype:
+        mask = getattr(inputs, "_keras_mask", None)
+        inputs = ops.cast(inputs, dtype)
+        inputs._keras_mask = mask
+    return inputs
+
+
+@functools.cache
+def _graph_models():
+    from kerasx.models.functional import Functional
+    from kerasx.models.sequential import Sequential
+
+    return Functional, Sequential
+
+
+def _is_graph_model(layer):
+    return isinstance(layer, _graph_models())
 
 
 @functools.cache

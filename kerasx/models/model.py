@@ -144,6 +144,13 @@ class Model(Trainer, Layer):
 
         return save_model(self, filepath, overwrite=overwrite, **kwargs)
 
+    def __reduce__(self):
+        """Pickling (and `copy.deepcopy`) carries the model as its `.keras` file's
+        contents, weights and optimizer state included, as in Keras 3."""
+        from kerasx.saving.pickling import reduce_model
+
+        return reduce_model(self)
+
     def save_weights(self, filepath, overwrite=True):
         from kerasx.saving.saving_api import save_weights
 

@@ -93,6 +93,8 @@ from kerasx.ops.decompositions import cholesky, eig, eigh, qr, svd
 from kerasx.ops.lu import lu_factor
 from kerasx.ops.fourier import fft, fft2, ifft2, irfft, rfft
 from kerasx.ops.short_time_fourier import istft, stft
+from kerasx.ops.distances import cdist
+from kerasx.ops.complex_views import view_as_complex, view_as_real
 
 # The types that may hold a symbolic tensor; `kerasx.layers.core.input_layer` adds
 # `KerasTensor` when it is imported (no KerasTensor can exist before that).

@@ -18,17 +18,25 @@ from kerasx.optimizers.adamw import AdamW
 from kerasx.optimizers.ftrl import Ftrl
 from kerasx.optimizers.lamb import Lamb
 from kerasx.optimizers.lion import Lion
+from kerasx.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kerasx.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from kerasx.optimizers.muon import Muon
 from kerasx.optimizers.nadam import Nadam
 from kerasx.optimizers.optimizer import Optimizer
 from kerasx.optimizers.rmsprop import RMSprop
+from kerasx.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from kerasx.optimizers.sgd import SGD
 
 ALL_OBJECTS = (Optimizer, SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Lion, Ftrl,
                Lamb, Adafactor)
+ALL_OBJECTS += (Muon, ScheduleFreeAdamW, MultiOptimizer, OptimizerMap)
+ALL_OBJECTS += (LossScaleOptimizer,)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 __all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion",
            "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
+__all__ += ["MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW"]
+__all__ += ["LossScaleOptimizer"]
 
 
 def get(identifier):

@@ -59,11 +59,13 @@ class Slot:
 class Entry:
     """One object with state: the h5 path of its `vars` group and its slots in order."""
 
-    __slots__ = ("path", "name", "slots", "owner", "is_optimizer")
+    __slots__ = ("path", "name", "slots", "owner", "is_optimizer", "is_copy")
 
-    def __init__(self, path, name, slots, owner, is_optimizer=False):
+    def __init__(self, path, name, slots, owner, is_optimizer=False, is_copy=False):
         self.path, self.name, self.slots, self.owner = path, name, slots, owner
         self.is_optimizer = is_optimizer
+        # a group Keras writes twice (a MultiOptimizer's sub-optimizers): written, never read
+        self.is_copy = is_copy
 
     @property
     def vars_path(self):
@@ -179,6 +181,14 @@ def collect_entries(model, include_optimizer=True):
         if isinstance(obj, Optimizer):
             if include_optimizer:
                 entries.append(Entry(path, obj.name, optimizer_slots(obj), obj, True))
+                # a MultiOptimizer's group holds every sub-optimizer's variables, and Keras
+                # also writes each sub-optimizer's own group under `optimizers/`
+                used = {}
+                for inner in getattr(obj, "optimizers", None) or ():
+                    inner_path = _join(path, "optimizers/" + _unique(
+                        keras_snake_case(type(inner).__name__), used))
+                    entries.append(Entry(inner_path, inner.name, optimizer_slots(inner), inner,
+                                         is_copy=True))
             return
         entries.append(Entry(path, obj.name, [_variable_slot(v) for v in _own_variables(obj)], obj))
         for attr, child in _children(obj):
@@ -300,6 +310,9 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
     problems, plan, consumed = [], [], set()
     optimizer_entry = None
     for entry in entries:
+        if entry.is_copy:
+            consumed.add(entry.vars_path)
+            continue
         if entry.is_optimizer:
             optimizer_entry = entry
             continue
@@ -316,8 +329,11 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
         opt_plan, deferred, build = _plan_optimizer(h5py, h5file, model, optimizer_entry,
                                                     problems)
         plan.extend(opt_plan)
+    # Keras writes a LossScaleOptimizer's inner optimizer twice: its variables among the
+    # outer one's, and again under `optimizer/inner_optimizer`
     extra = [p for p in _dataset_paths(h5py, h5file) if p.rsplit("/", 1)[0] not in consumed
-             and not (optimizer_entry is None and p.startswith("optimizer/"))]
+             and not (optimizer_entry is None and p.startswith("optimizer/"))
+             and not p.startswith("optimizer/inner_optimizer/")]
     if extra:
         problems.append((None, [
             f"{len(extra)} variable(s) belong to no object of the model "

@@ -194,7 +194,9 @@ def serialize_keras_object(obj):
         registered = get_registered_name(cls)
         if module == "__main__":
             module = None
-    config = {"module": module, "class_name": cls.__name__, "config": serialize_dict(inner),
+    # a class may go by another name in Keras's files (`_keras_class_name`)
+    class_name = cls.__dict__.get("_keras_class_name", cls.__name__)
+    config = {"module": module, "class_name": class_name, "config": serialize_dict(inner),
               "registered_name": registered}
     build = getattr(obj, "get_build_config", None)
     if build is not None:
@@ -248,6 +250,8 @@ def _public_module(cls):
         return "keras.optimizers.schedules"
     if family in _FAMILIES:
         return "keras." + family
+    if family == "dtype_policies" and cls.__name__ not in _DTYPE_POLICIES:
+        return "keras.dtype_policies"  # DTypePolicyMap (Keras writes DTypePolicy under keras)
     return "keras"
 
 
@@ -481,6 +485,8 @@ def _kerasx_modules(module):
         return ("kerasx." + parts[0],)
     if parts[0] in ("models", "engine"):
         return ("kerasx.models", "kerasx")
+    if parts[0] == "dtype_policies":
+        return ("kerasx.dtype_policies",)
     return ("kerasx",)
 
 

@@ -92,8 +92,8 @@ class Trainer(DataPreparation, StepLoop):
                 (keep values that change during training in Variables) or to
                 `kerasx.config` settings such as layer fusion take effect at the next
                 `compile()`. `False` runs eagerly.
-            auto_scale_loss: accepted for compatibility; loss scaling only matters for
-                float16 training, and float16 is not part of the array API standard.
+            auto_scale_loss: when the model's dtype policy is `"mixed_float16"`, wrap
+                the optimizer in a `LossScaleOptimizer` (dynamic loss scaling), as Keras.
         """
         from kerasx import optimizers
 
@@ -114,6 +114,15 @@ class Trainer(DataPreparation, StepLoop):
                           "disabling jit_compile.", stacklevel=2)
             jit_compile = False
         self.optimizer = optimizers.get(optimizer)
+        # Keras saves the optimizer compile() received, not the loss scaling around it
+        self._loss_scale_added = bool(
+            auto_scale_loss and self.optimizer is not None
+            and getattr(self, "dtype_policy", None) is not None
+            and self.dtype_policy.name == "mixed_float16"
+            and not isinstance(self.optimizer, optimizers.LossScaleOptimizer))
+        if self._loss_scale_added:
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         self.loss = loss
         names = self._output_names()
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
@@ -158,6 +167,8 @@ class Trainer(DataPreparation, StepLoop):
         args = self._compile_args
         config = {k: serialize_keras_object(args[k]) for k in
                   ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")}
+        if getattr(self, "_loss_scale_added", False):
+            config["optimizer"] = serialize_keras_object(args["optimizer"].inner_optimizer)
         config.update(run_eagerly=bool(args["run_eagerly"]),
                       steps_per_execution=int(args["steps_per_execution"]),
                       jit_compile=args["jit_compile"] is not False)
@@ -249,7 +260,7 @@ class Trainer(DataPreparation, StepLoop):
 
     def _train_function(self):
         """`train_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps():
+        if not self._replays_steps() or not getattr(self.optimizer, "replays_steps", True):
             return self.train_step
         if getattr(self, "_compiled_train_step", None) is None:
             from kerasx.trainers.compiled_step import CompiledStep

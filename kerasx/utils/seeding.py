@@ -18,7 +18,13 @@ def set_random_seed(seed):
 
 
 def clear_session():
-    """Resets layer-name counters (so the next Dense is `dense` again)."""
+    """Resets layer-name counters (so the next Dense is `dense` again), the
+    `kerasx.config` flags (traceback filtering, flash attention) and the global dtype
+    policy to their defaults."""
+    from kerasx.dtype_policies.dtype_policy import reset_dtype_policy
+    from kerasx.utils.config_flags import reset_flags
     from kerasx.utils.naming import reset_names
 
     reset_names()
+    reset_flags()
+    reset_dtype_policy()

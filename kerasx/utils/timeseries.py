@@ -1,6 +1,6 @@
 """`timeseries_dataset_from_array`: sliding windows over a series, as a `PyDataset`."""
 
-from kerasx.utils.py_dataset import PyDataset
+from kerasx.utils.ordered_batches import OrderedBatches
 
 
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1,
@@ -23,14 +23,13 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
                              batch_size, shuffle, seed, start_index, end_index)
 
 
-class TimeseriesDataset(PyDataset):
+class TimeseriesDataset(OrderedBatches):
     """The windows `timeseries_dataset_from_array` describes, cut when a batch is read."""
 
     def __init__(self, data, targets, sequence_length, sequence_stride=1, sampling_rate=1,
                  batch_size=128, shuffle=False, seed=None, start_index=None, end_index=None):
         from kerasx.backends.host import to_host
 
-        super().__init__()
         self.data = to_host(data)
         self.targets = None if targets is None else to_host(targets)
         n = len(self.data)
@@ -42,34 +41,11 @@ class TimeseriesDataset(PyDataset):
             count = min(count, len(self.targets) - start)
         self.start = start
         self.offsets = to_host(range(0, sequence_length * sampling_rate, sampling_rate))
-        self.positions = to_host(range(0, max(count, 0), sequence_stride))
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
-        self.epochs = 0
-        self.order = self._order()
-
-    def _order(self):
-        if not self.shuffle:
-            return self.positions
-        from kerasx.backends import current
-
-        seed = None if self.seed is None else [int(self.seed), self.epochs]
-        return self.positions[current().rng.permutation(len(self.positions), seed=seed)]
-
-    def __len__(self):
-        if self.batch_size is None:
-            return len(self.order)
-        return -(-len(self.order) // self.batch_size)
+        super().__init__(to_host(range(0, max(count, 0), sequence_stride)), batch_size,
+                         shuffle, seed)
 
     def __getitem__(self, index):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"The dataset has {len(self)} batches; index {index} is past them.")
-        index %= len(self)
-        if self.batch_size is None:
-            starts = self.order[index:index + 1]
-        else:
-            starts = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        starts = self.rows(index)
         steps = self.start + starts[:, None] + self.offsets[None, :]
         windows = self.data.take(steps.reshape(-1), axis=0).reshape(
             steps.shape + self.data.shape[1:])
@@ -78,10 +54,6 @@ class TimeseriesDataset(PyDataset):
             windows = windows[0]
             targets = None if targets is None else targets[0]
         return windows if targets is None else (windows, targets)
-
-    def on_epoch_end(self):
-        self.epochs += 1
-        self.order = self._order()
 
 
 def _check(n, start, end, sequence_length, sequence_stride, sampling_rate, batch_size):

@@ -2139,7 +2139,8 @@ FAMILIES = {
 
 
 # Families whose generator lives in its own file, `family_<name>.py` (`make_<name>()`).
-SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image")
+SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment",
+                     "geometric_augment", "layers_more", "mixed_precision", "optimizers_more")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
 TENSORFLOW_FAMILIES = ("lookup",)

@@ -128,6 +128,36 @@ LAYER_SPECS = {
     "random_invert": (L("RandomInvert", value_range=[-3, 3]), [IMG]),
     "solarization": (L("Solarization", threshold_factor=0.5, value_range=[-3, 3]), [IMG]),
     "auto_contrast": (L("AutoContrast", value_range=[-3, 3]), [IMG]),
+    "random_erasing": (L("RandomErasing", factor=0.5, value_range=[-3, 3]), [IMG]),
+    "random_shear": (L("RandomShear", x_factor=0.2, y_factor=[0.1, 0.3]), [IMG]),
+    "random_perspective": (L("RandomPerspective", factor=0.5, scale=0.4), [IMG]),
+    "random_elastic_transform": (L("RandomElasticTransform", scale=0.5,
+                                   value_range=[-3, 3]), [IMG]),
+    "mix_up": (L("MixUp", alpha=0.4), [IMG]),
+    "cut_mix": (L("CutMix", factor=0.5), [IMG]),
+    "rand_augment": (L("RandAugment", value_range=[-3, 3], num_ops=2), [[6, 6, 3]]),
+    "aug_mix": (L("AugMix", value_range=[-3, 3], num_chains=2, chain_depth=2), [[6, 6, 3]]),
+    "max_num_bounding_boxes": (L("MaxNumBoundingBoxes", max_number=3), [IMG]),
+    "random_color_degeneration": (L("RandomColorDegeneration", factor=0.5,
+                                    value_range=[-3, 3]), [[6, 6, 3]]),
+    "random_saturation": (L("RandomSaturation", factor=[0.2, 0.8], value_range=[-3, 3]),
+                          [[6, 6, 3]]),
+    "random_hue": (L("RandomHue", factor=0.5, value_range=[-3, 3]), [[6, 6, 3]]),
+    "random_sharpness": (L("RandomSharpness", factor=0.5, value_range=[-3, 3]), [IMG]),
+    "random_posterization": (L("RandomPosterization", factor=[2, 6], value_range=[-3, 3]),
+                             [IMG]),
+    "equalization": (L("Equalization", value_range=[-3, 3], bins=64), [IMG]),
+    "random_gaussian_blur": (L("RandomGaussianBlur", factor=0.5, kernel_size=[3, 5],
+                               value_range=[-3, 3]), [IMG]),
+    "random_color_jitter": (L("RandomColorJitter", value_range=[-3, 3], brightness_factor=0.2,
+                              contrast_factor=0.3, saturation_factor=[0.3, 0.7],
+                              hue_factor=0.2), [[6, 6, 3]]),
+    "pipeline": (L("Pipeline", layers=[nested(L("RandomHue", factor=0.2, value_range=[-3, 3])),
+                                       nested(L("Equalization", value_range=[-3, 3]))]),
+                 [[6, 6, 3]]),
+    "contrast_limited_adaptive_histogram_equalization": (
+        L("ContrastLimitedAdaptiveHistogramEqualization", value_range=[-3, 3],
+          tile_grid_size=[2, 2]), [IMG]),
     "einsum_dense": (L("EinsumDense", equation="abc,cd->abd", output_shape=[5, 4],
                        bias_axes="d"), [SEQ]),
     "adaptive_average_pooling1d": (L("AdaptiveAveragePooling1D", output_size=2), [SEQ]),
@@ -153,6 +183,21 @@ NO_KERAS_FIXTURE = {"string_lookup", "text_vectorization", "integer_lookup", "ha
                     "hashed_crossing", "random_crop"}
 # Layers called with their inputs as separate arguments, `layer(query, value)`.
 SEPARATE_ARGUMENTS = {"multi_head_attention"}
+# Grouped-query attention, spectral normalization, the reversible embedding and the
+# spectrogram layers (their Keras layouts: tests/golden/layers_more.cases.json).
+LAYER_SPECS.update({
+    "group_query_attention": (L("GroupQueryAttention", head_dim=2, num_query_heads=2,
+                                num_key_value_heads=1), [SEQ, SEQ]),
+    "spectral_normalization": (L("SpectralNormalization", layer=nested(L("Dense", units=3))),
+                               [VEC]),
+    "reversible_embedding": (L("ReversibleEmbedding", input_dim=10, output_dim=3,
+                               tie_weights=False), [[5]]),
+    "stft_spectrogram": (L("STFTSpectrogram", frame_length=8, frame_step=4), [[32, 2]]),
+    "mel_spectrogram": (L("MelSpectrogram", fft_length=16, sequence_stride=8,
+                          num_mel_bins=4), [[64]]),
+})
+INT_INPUTS |= {"reversible_embedding"}
+SEPARATE_ARGUMENTS |= {"group_query_attention"}
 
 
 def build_layer(spec, layers):

@@ -82,6 +82,8 @@ def test_every_preprocessing_class_has_a_golden_case():
     covered = {c["class"] for c in GOLDEN}
     covered |= {c["class"] for c in load_cases("image") if c["kind"] == "layer"}
     covered |= {c["class"] for c in load_cases("lookup")}
+    covered |= {c["class"] for c in load_cases("color_augment") if c["kind"] == "layer"}
+    covered |= {c["class"] for c in load_cases("geometric_augment")}
     assert set(preprocessing.__all__) <= covered
 
 
@@ -221,13 +223,13 @@ def test_normalization_in_models_adapted_before_or_after_building():
 
 
 def test_model_trains_through_rescaling_and_normalization():
-    x = rng.uniform(0, 255, size=(64, 3)).astype(np.float32)
+    x = np.random.default_rng(0).uniform(0, 255, size=(64, 3)).astype(np.float32)
     y = (x @ np.array([[0.02], [-0.01], [0.03]]) + 1.0).astype(np.float32)
     norm = layers.Normalization()
     norm.adapt(x / 255.0)
     model = kerasx.Sequential([kerasx.Input((3,)), layers.Rescaling(1 / 255.0), norm,
                                layers.Dense(1)])
-    model.compile(optimizer=kerasx.optimizers.Adam(0.05), loss="mse")
+    model.compile(optimizer=kerasx.optimizers.Adam(0.1), loss="mse")
     before = norm.get_weights()
     history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 0.05 * history.history["loss"][0]

@@ -4,16 +4,16 @@ __all__ = ["MultiHeadAttention"]
 
 import math
 
-from kerasx import constraints, initializers, ops, regularizers
+from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
 from kerasx.layers.attention._masks import (as_bool, band_mask, causal_mask, check_mask,
                                             logical_and_all)
+from kerasx.layers.attention._projected import ProjectedAttention
 from kerasx.layers.attention._projection import HeadProjection
-from kerasx.layers.layer import Layer
 from kerasx.layers.regularization.dropout import Dropout
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(ProjectedAttention):
     """Multi-head attention ("Attention is all you need", Vaswani et al., 2017).
 
     `query`, `key` and `value` are projected to `num_heads` heads
@@ -67,6 +67,8 @@ class MultiHeadAttention(Layer):
     Output shape: `(batch, T, *output_shape)`, plus the scores when asked for.
     """
 
+    _public_name = "MultiHeadAttention"
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, sliding_window=None,
                  flash_attention=None, kernel_initializer="glorot_uniform",
@@ -97,30 +99,9 @@ class MultiHeadAttention(Layer):
         self.seed = seed
         self._projected_shape = _output_shape_argument(output_shape)
         self.attention_axes = _attention_axes_argument(attention_axes)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.projection_activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.supports_masking = True
-        self._build_shapes = None
-
-    def __call__(self, query, value=None, *args, **kwargs):
-        if value is None:
-            raise ValueError(
-                f"MultiHeadAttention {self.name!r} needs `value` as well as `query`: call it "
-                "as layer(query, value) or layer(query, value, key) (for self-attention, "
-                "layer(x, x))."
-            )
-        if not self.built:
-            key = args[0] if args else kwargs.get("key")
-            shapes = {"query_shape": _shape_of(query), "value_shape": _shape_of(value)}
-            if key is not None:
-                shapes["key_shape"] = _shape_of(key)
-            self.build(**shapes)
-        return super().__call__(query, value, *args, **kwargs)
+        self._set_projection_arguments(kernel_initializer, bias_initializer, kernel_regularizer,
+                                       bias_regularizer, activity_regularizer,
+                                       kernel_constraint, bias_constraint)
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Creates the query, key, value (and gate) projections and the output projection
@@ -150,8 +131,8 @@ class MultiHeadAttention(Layer):
         self.value_dense = HeadProjection(1, (self.num_heads, self.value_dim), name="value",
                                           **self._sublayer_kwargs())
         self.value_dense.build(value_shape)
-        self._softmax = Softmax(axis=-1, dtype=self.dtype)
-        self._dropout_layer = Dropout(self.dropout, seed=self.seed, dtype=self.dtype)
+        self._softmax = Softmax(axis=-1, dtype=self._sublayer_dtype())
+        self._dropout_layer = Dropout(self.dropout, seed=self.seed, dtype=self._sublayer_dtype())
         out_shape = self._projected_shape or (query_shape[-1],)
         self.output_dense = HeadProjection(2, out_shape, name="attention_output",
                                            **self._sublayer_kwargs())
@@ -188,16 +169,6 @@ class MultiHeadAttention(Layer):
                 f"choose from {inner} (or {tuple(a - rank for a in inner)})."
             )
         return axes
-
-    def _sublayer_kwargs(self):
-        """Arguments of one projection (each gets its own copy of the initializers)."""
-        return {"use_bias": self.use_bias, "kernel_initializer": _copy(self.kernel_initializer),
-                "bias_initializer": _copy(self.bias_initializer),
-                "kernel_regularizer": self.kernel_regularizer,
-                "bias_regularizer": self.bias_regularizer,
-                "activity_regularizer": self.projection_activity_regularizer,
-                "kernel_constraint": self.kernel_constraint,
-                "bias_constraint": self.bias_constraint, "dtype": self.dtype}
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
@@ -311,21 +282,7 @@ class MultiHeadAttention(Layer):
             return query_shape[:-1] + self._projected_shape
         return query_shape
 
-    def get_build_config(self):
-        if self._build_shapes is None:
-            return None
-        return {"shapes_dict": dict(self._build_shapes)}
-
-    def build_from_config(self, config):
-        if not config or self.built:
-            return
-        shapes = config.get("shapes_dict") or {"query_shape": config.get("input_shape")}
-        self.build(**{k: tuple(v) for k, v in shapes.items() if v is not None})
-        self.built = True
-
     def get_config(self):
-        from kerasx.saving.serialization import serialize_keras_object as serialize
-
         return {
             **super().get_config(),
             "num_heads": self.num_heads,
@@ -337,13 +294,7 @@ class MultiHeadAttention(Layer):
             "output_shape": self._projected_shape,
             "attention_axes": self.attention_axes,
             "sliding_window": self.sliding_window,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": serialize(self.projection_activity_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **self._projection_config(),
             "seed": self.seed,
         }
 
@@ -378,21 +329,3 @@ def _attention_axes_argument(attention_axes):
         f"MultiHeadAttention: attention_axes must be None, an int or a non-empty list/tuple of "
         f"ints, received attention_axes={attention_axes!r}."
     )
-
-
-def _shape_of(x):
-    shape = getattr(x, "shape", None)
-    if shape is None:
-        raise TypeError(
-            f"MultiHeadAttention expects tensors or arrays for query, value and key, received "
-            f"{type(x).__name__}."
-        )
-    return tuple(shape)
-
-
-def _copy(initializer):
-    """A fresh initializer with the same configuration (a seeded one gives each
-    projection its own draw sequence, as in Keras)."""
-    if hasattr(initializer, "get_config") and hasattr(type(initializer), "from_config"):
-        return type(initializer).from_config(initializer.get_config())
-    return initializer

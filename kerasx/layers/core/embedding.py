@@ -107,12 +107,15 @@ class Embedding(Layer):
                 f"indices must be in [0, {self.input_dim}). Use 0 for padding (with "
                 "mask_zero=True to skip it) and shift the other ids to start at 1.")
         try:
-            return ops.take(self.embeddings, inputs, axis=0)
+            outputs = ops.take(self.embeddings, inputs, axis=0)
         except IndexError as e:
             raise ValueError(
                 f"Embedding layer {self.name!r} received an index outside [0, {self.input_dim}) "
                 f"({e}). Every index must be smaller than input_dim={self.input_dim}; increase "
                 "input_dim to the vocabulary size (largest index + 1).") from None
+        if self._autocasts and outputs.dtype != self.compute_dtype:
+            outputs = ops.cast(outputs, self.compute_dtype)  # a mixed policy's, as Keras
+        return outputs
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

@@ -61,6 +61,9 @@ _MODULE_OF = {"cast": "core", "convert_to_tensor": "core", "stop_gradient": "cor
 # Ops that exist in kerasx only (Keras 3 has no operation class for them).
 _KERASX_ONLY = {"dense", "dropout", "exponential", "flatten", "mish", "prelu", "gru", "lstm",
                 "simple_rnn", "sigmoid_cross_entropy", "softmax_cross_entropy"}
+# `cdist`, `view_as_complex` and `view_as_real` are operations of keras.src.ops.math.
+_MODULES.update({"distances": "math", "complex_views": "math"})
+_CLASS_NAMES["cdist"] = "CDist"
 # Static Keras arguments kerasx ops do not take, and the values that mean "not used".
 _NEUTRAL = {"initial": (None,), "decimals": (0,), "ord": (None,), "mode": ("constant",),
             "sparse": (False, None), "ragged": (False, None), "synchronized": (False,),

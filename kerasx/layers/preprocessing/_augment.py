@@ -5,7 +5,6 @@ from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._translate import FILL_MODES
-from kerasx.layers.regularization._seed import SeedStream
 
 
 def _number(value):
@@ -46,16 +45,15 @@ def check_choice(layer, name, value, choices):
 
 def set_fill_arguments(layer, fill_mode, interpolation, seed, fill_value, data_format):
     """Checks and sets the arguments the resampling layers (`RandomTranslation`,
-    `RandomRotation`, `RandomZoom`) share, and the layer's stream of seeds."""
+    `RandomRotation`, `RandomZoom`, `RandomShear`) share, the layer's stream of seeds
+    and its data format, and marks the layer built."""
     name = type(layer).__name__
     check_choice(name, "fill_mode", fill_mode, FILL_MODES)
     check_choice(name, "interpolation", interpolation, image.INTERPOLATIONS)
     layer.fill_mode = fill_mode
     layer.interpolation = interpolation
-    layer.seed = seed
-    layer._seeds = SeedStream(seed)
     layer.fill_value = fill_value
-    layer.data_format = image.data_format_of(name, data_format)
+    layer._set_seed_and_data_format(name, seed, data_format)
 
 
 def batch_size(images):

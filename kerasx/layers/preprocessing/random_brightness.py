@@ -3,14 +3,11 @@
 __all__ = ["RandomBrightness"]
 
 from kerasx import ops
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
-from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class RandomBrightness(Layer):
+class RandomBrightness(ImageAugmentationLayer):
     """Brightens or darkens each image by a random offset in training; identity in
     inference.
 
@@ -32,27 +29,17 @@ class RandomBrightness(Layer):
         super().__init__(**kwargs)
         self.factor = _augment.factor_pair("RandomBrightness", "factor", factor, -1.0, 1.0)
         self.value_range = _augment.value_range_of("RandomBrightness", value_range)
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("RandomBrightness", data_format)
-        self.built = True
+        self._set_seed_and_data_format("RandomBrightness", seed, data_format)
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
+    def _transform(self, images, count):
         low, high = self.value_range
-        deltas = _augment.uniform(self._seeds, _augment.batch_size(images), *self.factor)
+        deltas = _augment.uniform(self._seeds, count, *self.factor)
         return self.brighten(images, deltas * (high - low))
 
     def brighten(self, images, deltas):
         """`images` plus `deltas` (one per image, in image units), clipped."""
         out = ops.add(images, _augment.per_image(deltas, images))
         return ops.clip(out, self.value_range[0], self.value_range[1])
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor,

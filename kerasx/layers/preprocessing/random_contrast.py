@@ -3,14 +3,12 @@
 __all__ = ["RandomContrast"]
 
 from kerasx import ops
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class RandomContrast(Layer):
+class RandomContrast(ImageAugmentationLayer):
     """Adjusts the contrast of each image by a random factor in training; identity
     in inference.
 
@@ -34,19 +32,11 @@ class RandomContrast(Layer):
         self.factor = _augment.factor_pair("RandomContrast", "factor", factor, 0.0, 1.0)
         self.value_range = _augment.value_range_of("RandomContrast", value_range,
                                                    keep_order=True)
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("RandomContrast", data_format)
-        self.built = True
+        self._set_seed_and_data_format("RandomContrast", seed, data_format)
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
+    def _transform(self, images, count):
         lower, upper = self.factor
-        factors = _augment.uniform(self._seeds, _augment.batch_size(images), 1.0 - lower,
-                                   1.0 + upper)
+        factors = _augment.uniform(self._seeds, count, 1.0 - lower, 1.0 + upper)
         return self.adjust(images, factors)
 
     def adjust(self, images, factors):
@@ -56,9 +46,6 @@ class RandomContrast(Layer):
         factors = _augment.per_image(factors, images)
         out = ops.add(ops.multiply(ops.subtract(images, mean), factors), mean)
         return ops.clip(out, self.value_range[0], self.value_range[1])
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor,

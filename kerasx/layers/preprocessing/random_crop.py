@@ -2,14 +2,13 @@
 
 __all__ = ["RandomCrop"]
 
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class RandomCrop(Layer):
+class RandomCrop(ImageAugmentationLayer):
     """Crops a random `height` x `width` window in training.
 
     As in Keras, one window position is drawn per call and used for every image
@@ -33,10 +32,7 @@ class RandomCrop(Layer):
         super().__init__(**kwargs)
         image.check_size("RandomCrop", height, width)
         self.height, self.width = height, width
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("RandomCrop", data_format)
-        self.built = True
+        self._set_seed_and_data_format("RandomCrop", seed, data_format)
 
     def call(self, inputs, training=None):
         image.check_images(self, inputs.shape)

@@ -4,15 +4,13 @@ __all__ = ["RandomFlip"]
 
 from kerasx import ops
 from kerasx.backends import current
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
 
-class RandomFlip(Layer):
+class RandomFlip(ImageAugmentationLayer):
     """Flips each image with probability 1/2 in training; identity in inference.
 
     As in Keras, one draw per image decides: with `"horizontal_and_vertical"`
@@ -37,20 +35,12 @@ class RandomFlip(Layer):
             raise ValueError(f"RandomFlip: mode must be one of {list(_MODES)}, received "
                              f"mode={mode!r}.")
         self.mode = mode
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("RandomFlip", data_format)
-        self.built = True
+        self._set_seed_and_data_format("RandomFlip", seed, data_format)
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
-        return self.flip(images, self._draw(images.shape))
+    def _transform(self, images, count):
+        return self.flip(images, self._draw(count))
 
-    def _draw(self, shape):
-        count = shape[0] if len(shape) == 4 else 1
+    def _draw(self, count):
         uniform = current().rng.uniform((count,), dtype=self.dtype, seed=self._seeds.next())
         return uniform <= 0.5
 
@@ -65,9 +55,6 @@ class RandomFlip(Layer):
         if self.mode != "horizontal":
             images = ops.where(where, ops.flip(images, axis=axes[0]), images)
         return images
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "seed": self.seed,

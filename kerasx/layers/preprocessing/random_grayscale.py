@@ -4,14 +4,11 @@ __all__ = ["RandomGrayscale"]
 
 from kerasx import ops
 from kerasx.backends import current
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
-from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class RandomGrayscale(Layer):
+class RandomGrayscale(ImageAugmentationLayer):
     """Replaces each image by its luma (`ops.image.rgb_to_grayscale`, repeated over
     the channels) with probability `factor` in training; identity in inference.
 
@@ -31,17 +28,10 @@ class RandomGrayscale(Layer):
             raise ValueError(f"RandomGrayscale: factor must be a probability in [0, 1], "
                              f"received factor={factor!r}.")
         self.factor = factor
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("RandomGrayscale", data_format)
-        self.built = True
+        self._set_seed_and_data_format("RandomGrayscale", seed, data_format)
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
-        draws = _augment.uniform(self._seeds, _augment.batch_size(images), 0.0, 1.0)
+    def _transform(self, images, count):
+        draws = _augment.uniform(self._seeds, count, 0.0, 1.0)
         return self.grayscale(images, draws < self.factor)
 
     def grayscale(self, images, apply):
@@ -50,9 +40,6 @@ class RandomGrayscale(Layer):
         where = ops.reshape(ops.convert_to_tensor(current().asarray(apply)), shape)
         gray = ops.image.rgb_to_grayscale(images, data_format=self.data_format)
         return ops.where(where, ops.broadcast_to(gray, tuple(images.shape)), images)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "data_format": self.data_format}

@@ -4,14 +4,11 @@ __all__ = ["RandomInvert"]
 
 from kerasx import ops
 from kerasx.backends import current
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
-from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class RandomInvert(Layer):
+class RandomInvert(ImageAugmentationLayer):
     """Inverts each image, `value_range[1] - x`, at random in training; identity in
     inference.
 
@@ -35,17 +32,9 @@ class RandomInvert(Layer):
         self.factor = _augment.factor_pair("RandomInvert", "factor", factor, 0.0, 1.0)
         self.value_range = _augment.value_range_of("RandomInvert", value_range,
                                                    keep_order=True)
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("RandomInvert", data_format)
-        self.built = True
+        self._set_seed_and_data_format("RandomInvert", seed, data_format)
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
-        count = _augment.batch_size(images)
+    def _transform(self, images, count):
         probability = _augment.uniform(self._seeds, count, *self.factor)
         threshold = _augment.uniform(self._seeds, count, 0.0, 1.0)
         return self.invert(images, threshold < probability)
@@ -55,9 +44,6 @@ class RandomInvert(Layer):
         shape = (-1, 1, 1, 1) if len(images.shape) == 4 else (1, 1, 1)
         where = ops.reshape(ops.convert_to_tensor(current().asarray(apply)), shape)
         return ops.where(where, ops.subtract(float(self.value_range[1]), images), images)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor,

@@ -6,14 +6,12 @@ import math
 
 from kerasx import ops
 from kerasx.backends import current
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-
-class RandomRotation(Layer):
+class RandomRotation(ImageAugmentationLayer):
     """Rotates each image about its center by a random angle in training; identity
     in inference.
 
@@ -44,16 +42,10 @@ class RandomRotation(Layer):
         super().__init__(**kwargs)
         self.factor = _augment.factor_pair("RandomRotation", "factor", factor, -1.0, 1.0)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
-        self.built = True
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
+    def _transform(self, images, count):
         lower, upper = self.factor
-        angles = _augment.uniform(self._seeds, _augment.batch_size(images), lower * 360.0,
-                                  upper * 360.0)
+        angles = _augment.uniform(self._seeds, count, lower * 360.0, upper * 360.0)
         return self.rotate(images, angles)
 
     def rotate(self, images, angles):
@@ -73,9 +65,6 @@ class RandomRotation(Layer):
             transform = transform[0, ...]
         return ops.image.affine_transform(images, transform, self.interpolation,
                                           self.fill_mode, self.fill_value, self.data_format)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "data_format": self.data_format,

@@ -3,15 +3,13 @@
 __all__ = ["RandomTranslation"]
 
 from kerasx import ops
-from kerasx.backends import current
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 from kerasx.layers.preprocessing._translate import translate
 
 
-class RandomTranslation(Layer):
+class RandomTranslation(ImageAugmentationLayer):
     """Shifts each image by a random offset in training; identity in inference.
 
     The vertical shift is drawn uniformly from `height_factor` times the
@@ -45,23 +43,15 @@ class RandomTranslation(Layer):
         self.width_factor = width_factor
         self.width_lower, self.width_upper = _factor_range("width_factor", width_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
-        self.built = True
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
+    def _transform(self, images, count):
         unbatched = len(images.shape) == 3
         if unbatched:
             images = ops.expand_dims(images, 0)
         axes = image.spatial_axes(4, self.data_format)
         height, width = images.shape[axes[0]], images.shape[axes[1]]
-        rng, count = current().rng, images.shape[0]
-        dy = rng.uniform((count,), self.height_lower, self.height_upper, dtype="float64",
-                         seed=self._seeds.next()) * height
-        dx = rng.uniform((count,), self.width_lower, self.width_upper, dtype="float64",
-                         seed=self._seeds.next()) * width
+        dy = _augment.uniform(self._seeds, count, self.height_lower, self.height_upper) * height
+        dx = _augment.uniform(self._seeds, count, self.width_lower, self.width_upper) * width
         out = self.translate(images, dy, dx)
         return ops.squeeze(out, 0) if unbatched else out
 
@@ -71,9 +61,6 @@ class RandomTranslation(Layer):
         axes = image.spatial_axes(len(images.shape), self.data_format)
         return translate(images, dy, dx, self.interpolation, self.fill_mode, self.fill_value,
                          axes)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,

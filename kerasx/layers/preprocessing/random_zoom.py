@@ -4,13 +4,12 @@ __all__ = ["RandomZoom"]
 
 from kerasx import ops
 from kerasx.backends import current
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class RandomZoom(Layer):
+class RandomZoom(ImageAugmentationLayer):
     """Zooms each image about its center by random factors in training; identity in
     inference.
 
@@ -44,14 +43,8 @@ class RandomZoom(Layer):
         if width_factor is not None:
             self.width_lower, self.width_upper = _zoom_range("width_factor", width_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
-        self.built = True
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
-        count = _augment.batch_size(images)
+    def _transform(self, images, count):
         height_zoom = _augment.uniform(self._seeds, count, 1.0 + self.height_lower,
                                        1.0 + self.height_upper)
         width_zoom = height_zoom if self.width_factor is None else _augment.uniform(
@@ -75,9 +68,6 @@ class RandomZoom(Layer):
             transform = transform[0, ...]
         return ops.image.affine_transform(images, transform, self.interpolation,
                                           self.fill_mode, self.fill_value, self.data_format)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,

@@ -3,14 +3,11 @@
 __all__ = ["Solarization"]
 
 from kerasx import ops
-from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment
-from kerasx.layers.preprocessing import _image_resize as image
-from kerasx.layers.preprocessing._dtypes import as_dtype
-from kerasx.layers.regularization._seed import SeedStream
+from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 
-class Solarization(Layer):
+class Solarization(ImageAugmentationLayer):
     """Solarizes images in training; identity in inference.
 
     Working in [0, 255] (images are mapped from `value_range` and back), each
@@ -37,17 +34,9 @@ class Solarization(Layer):
         self.addition_factor = _unit_pair("addition_factor", addition_factor)
         self.threshold_factor = _unit_pair("threshold_factor", threshold_factor)
         self.value_range = _augment.value_range_of("Solarization", value_range)
-        self.seed = seed
-        self._seeds = SeedStream(seed)
-        self.data_format = image.data_format_of("Solarization", data_format)
-        self.built = True
+        self._set_seed_and_data_format("Solarization", seed, data_format)
 
-    def call(self, inputs, training=None):
-        image.check_images(self, inputs.shape)
-        images = as_dtype(inputs, self.dtype)
-        if training is False:
-            return images
-        count = _augment.batch_size(images)
+    def _transform(self, images, count):
         additions = _augment.uniform(self._seeds, count, self.addition_factor[0],
                                      self.addition_factor[1] * 255.0)
         thresholds = _augment.uniform(self._seeds, count, self.threshold_factor[0],
@@ -62,9 +51,6 @@ class Solarization(Layer):
         below = ops.less(x, _augment.per_image(thresholds, images))
         x = ops.where(below, x, ops.subtract(255.0, x))
         return _augment.rescale(x, (0, 255), self.value_range)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,

@@ -1,0 +1,96 @@
+"""`ProjectedAttention`: what `MultiHeadAttention` and `GroupQueryAttention` share, their
+projections' arguments, building on the first call and the build configuration."""
+
+from kerasx import constraints, initializers, regularizers
+from kerasx.layers.layer import Layer
+
+
+class ProjectedAttention(Layer):
+    """An attention layer whose inputs go through `HeadProjection`s built on the first
+    call from the shapes of `query`, `value` (and `key`). `_public_name` is the name
+    its messages use."""
+
+    _public_name = None
+
+    def _set_projection_arguments(self, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer, activity_regularizer,
+                                  kernel_constraint, bias_constraint):
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.projection_activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+        self._build_shapes = None
+
+    def __call__(self, query, value=None, *args, **kwargs):
+        if value is None:
+            raise ValueError(
+                f"{self._public_name} {self.name!r} needs `value` as well as `query`: call it "
+                "as layer(query, value) or layer(query, value, key) (for self-attention, "
+                "layer(x, x)).")
+        if not self.built:
+            key = args[0] if args else kwargs.get("key")
+            shapes = {"query_shape": self._shape_of(query), "value_shape": self._shape_of(value)}
+            if key is not None:
+                shapes["key_shape"] = self._shape_of(key)
+            self.build(**shapes)
+            self.built = True
+        return super().__call__(query, value, *args, **kwargs)
+
+    def _shape_of(self, x):
+        shape = getattr(x, "shape", None)
+        if shape is None:
+            raise TypeError(f"{self._public_name} expects tensors or arrays for query, value "
+                            f"and key, received {type(x).__name__}.")
+        return tuple(shape)
+
+    def _sublayer_kwargs(self):
+        """Arguments of one projection (each gets its own copy of the initializers)."""
+        return {"use_bias": self.use_bias, "kernel_initializer": _copy(self.kernel_initializer),
+                "bias_initializer": _copy(self.bias_initializer),
+                "kernel_regularizer": self.kernel_regularizer,
+                "bias_regularizer": self.bias_regularizer,
+                "activity_regularizer": self.projection_activity_regularizer,
+                "kernel_constraint": self.kernel_constraint,
+                "bias_constraint": self.bias_constraint, "dtype": self._sublayer_dtype()}
+
+    def _sublayer_dtype(self):
+        """The sublayers' dtype: the layer's policy (a mixed one stays mixed), as Keras."""
+        return self._dtype_policy if self._dtype_policy is not None else self.dtype
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"shapes_dict": dict(self._build_shapes)}
+
+    def build_from_config(self, config):
+        if not config or self.built:
+            return
+        shapes = config.get("shapes_dict") or {"query_shape": config.get("input_shape")}
+        self.build(**{k: tuple(v) for k, v in shapes.items() if v is not None})
+        self.built = True
+
+    def _projection_config(self):
+        """The projections' arguments, serialized as Keras writes them."""
+        from kerasx.saving.serialization import serialize_keras_object as serialize
+
+        return {
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "activity_regularizer": serialize(self.projection_activity_regularizer),
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+        }
+
+
+def _copy(initializer):
+    """A fresh initializer with the same configuration (a seeded one gives each
+    projection its own draw sequence, as in Keras)."""
+    if hasattr(initializer, "get_config") and hasattr(type(initializer), "from_config"):
+        return type(initializer).from_config(initializer.get_config())
+    return initializer

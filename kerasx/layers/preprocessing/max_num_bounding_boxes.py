@@ -1,0 +1,99 @@
+"""`MaxNumBoundingBoxes`: pads or cuts the bounding boxes of each image to a fixed count."""
+
+__all__ = ["MaxNumBoundingBoxes"]
+
+from kerasx import ops
+from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _image_resize as image
+
+
+class MaxNumBoundingBoxes(Layer):
+    """Gives every image exactly `max_number` bounding boxes: the first
+    `max_number` are kept and missing ones are added as boxes and labels of
+    `fill_value`. Images, labels and segmentation masks pass through unchanged,
+    in training and in inference.
+
+    Call it on a dict `{"images": ..., "bounding_boxes": {"boxes": (batch, n,
+    4), "labels": (batch, n)}}` (or one image's `(n, 4)` and `(n,)`), with
+    `bounding_box_format` set as Keras requires; it returns the same dict with
+    boxes of shape `(batch, max_number, 4)` and labels `(batch, max_number)`.
+    Called on images alone it returns them unchanged.
+
+    Args:
+        max_number: the number of boxes per image.
+        fill_value: the value of the boxes and labels added (an integer).
+        bounding_box_format: the boxes' format (`"xyxy"`, ...); it does not
+            change what this layer does.
+        data_format: `"channels_last"` (default: `image_data_format()`) or
+            `"channels_first"`.
+    """
+
+    def __init__(self, max_number, fill_value=-1, bounding_box_format=None, data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("max_number", max_number), ("fill_value", fill_value)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"MaxNumBoundingBoxes: {name} must be an integer, received "
+                                 f"{name}={value!r}.")
+        if max_number < 1:
+            raise ValueError(f"MaxNumBoundingBoxes: max_number must be positive, received "
+                             f"max_number={max_number!r}.")
+        self.max_number, self.fill_value = max_number, fill_value
+        self.bounding_box_format = bounding_box_format
+        self.data_format = image.data_format_of("MaxNumBoundingBoxes", data_format)
+        self.built = True
+
+    def call(self, inputs):
+        if not isinstance(inputs, dict) or "bounding_boxes" not in inputs:
+            return inputs
+        if self.bounding_box_format is None:
+            raise ValueError(
+                f"MaxNumBoundingBoxes layer {self.name!r} received 'bounding_boxes' but has no "
+                "bounding_box_format. Pass one, e.g. "
+                "MaxNumBoundingBoxes(max_number, bounding_box_format='xyxy').")
+        boxes_in = inputs["bounding_boxes"]
+        if not isinstance(boxes_in, dict) or set(boxes_in) != {"boxes", "labels"}:
+            keys = sorted(boxes_in) if isinstance(boxes_in, dict) else type(boxes_in).__name__
+            raise ValueError(f"MaxNumBoundingBoxes: bounding_boxes must be a dict with the keys "
+                             f"'boxes' and 'labels', received {keys}.")
+        boxes, labels = boxes_in["boxes"], boxes_in["labels"]
+        single = len(boxes.shape) == 2
+        if single:
+            boxes, labels = ops.expand_dims(boxes, 0), ops.expand_dims(labels, 0)
+        if len(boxes.shape) != 3 or boxes.shape[-1] != 4 or \
+                tuple(labels.shape) != tuple(boxes.shape[:2]):
+            raise ValueError("MaxNumBoundingBoxes: expected boxes of shape (batch, n, 4) and "
+                             "labels (batch, n) (or (n, 4) and (n,) for one image), received "
+                             f"{tuple(boxes_in['boxes'].shape)} and "
+                             f"{tuple(boxes_in['labels'].shape)}.")
+        boxes, labels = self.limit(boxes), self.limit(labels)
+        if single:
+            boxes, labels = ops.squeeze(boxes, 0), ops.squeeze(labels, 0)
+        return {**inputs, "bounding_boxes": {"boxes": boxes, "labels": labels}}
+
+    def limit(self, x):
+        """`x` (batch first) cut or padded with `fill_value` to `max_number` along axis 1."""
+        x = x[:, :min(self.max_number, x.shape[1]), ...]
+        missing = self.max_number - x.shape[1]
+        if missing:
+            widths = [(0, 0), (0, missing)] + [(0, 0)] * (len(x.shape) - 2)
+            x = ops.pad(x, widths, constant_values=self.fill_value)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        if not isinstance(input_shape, dict) or "bounding_boxes" not in input_shape:
+            return input_shape
+        shapes = dict(input_shape["bounding_boxes"])
+        axis = 1 if len(shapes["boxes"]) == 3 else 0  # batched, or one image's boxes
+        for key in ("boxes", "labels"):
+            shape = list(shapes[key])
+            shape[axis] = self.max_number
+            shapes[key] = tuple(shape)
+        return {**input_shape, "bounding_boxes": shapes}
+
+    def get_config(self):
+        config = {**super().get_config(), "max_number": self.max_number,
+                  "fill_value": self.fill_value, "data_format": self.data_format}
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
+        return config
