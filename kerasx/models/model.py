@@ -156,10 +156,12 @@ class Model(Trainer, Layer):
 
         return save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False):
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads `.weights.h5` / `.keras` weights, or a legacy Keras 2 `.h5` file (in
+        layer order, or `by_name=True`); see `kerasx.saving.load_weights`."""
         from kerasx.saving.saving_api import load_weights
 
-        return load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        return load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's architecture (no weights) as a JSON string, in Keras 3's format;

@@ -97,7 +97,11 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     Nothing is changed unless every weight fits: counts and shapes are checked
     for the whole file first. With `skip_mismatch=True` the layers whose
     weights do not fit are skipped (with a warning) and the others loaded.
+
+    A legacy Keras 2 `.h5` file (the format of Keras's pretrained weights) is read
+    layer by layer in order, or with `by_name=True` by layer name, as Keras 3 does.
     """
+    by_name = kwargs.pop("by_name", False)
     if kwargs:
         raise ValueError(f"load_weights: the following argument(s) are not supported: "
                          f"{sorted(kwargs)}.")
@@ -121,13 +125,17 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             "truncated or corrupted."
         ) from None
     with f:
-        if "layer_names" in f.attrs or "model_weights" in f:
-            raise ValueError(
-                f"{path!r} is a legacy Keras 2 HDF5 file, which kerasx does not read. Save the "
-                "weights with Keras 3 (`.weights.h5`) instead."
-            )
-        h5_weights.load_weights_from_h5(model, f, skip_mismatch=skip_mismatch,
-                                        source=f"{path!r}")
+        legacy = "layer_names" in f.attrs or "model_weights" in f
+        if not legacy:
+            if by_name:
+                raise ValueError("load_weights: by_name=True applies to legacy Keras 2 `.h5` "
+                                 f"files only; {path!r} is a Keras 3 weights file.")
+            h5_weights.load_weights_from_h5(model, f, skip_mismatch=skip_mismatch,
+                                            source=f"{path!r}")
+            return
+    from kerasx.saving.legacy_h5 import load_legacy_h5_weights
+
+    load_legacy_h5_weights(model, path, by_name=by_name, skip_mismatch=skip_mismatch)
 
 
 def _path(filepath):

@@ -62,6 +62,21 @@ def test_topological_loading_ignores_names_and_by_name_uses_them():
     np.testing.assert_array_equal(before[-1], after[-1])  # unmatched head untouched
 
 
+def test_model_load_weights_reads_legacy_files_as_keras_3_does(tmp_path):
+    model = legacy_net()
+    model.load_weights(WEIGHTS)
+    np.testing.assert_allclose(predict(model), DATA["pred"], rtol=1e-4, atol=1e-4)
+    renamed = legacy_net(names=("conv", "bn", "relu", "dw", "gap", "other_head"))
+    before = snapshot(renamed)
+    kerasx.saving.load_weights(renamed, WEIGHTS, by_name=True)
+    assert not np.array_equal(before[0], snapshot(renamed)[0])  # conv kernel loaded
+    np.testing.assert_array_equal(before[-1], snapshot(renamed)[-1])  # head left alone
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    with pytest.raises(ValueError, match="by_name=True applies to legacy"):
+        legacy_net().load_weights(path, by_name=True)
+
+
 def test_application_builder_reads_a_legacy_path(tmp_path):
     # weights=<path> goes through the same loader as the ImageNet files
     from kerasx.applications import _builder

@@ -147,7 +147,7 @@ def test_color_jitter_steps_draw_from_one_seeded_stream():
                                         saturation_factor=(0.2, 0.8), hue_factor=0.5, seed=7)
 
     jitter = make()
-    brightness, contrast = jitter._steps[0], jitter._steps[1]
+    brightness, contrast = jitter.random_brightness, jitter.random_contrast
     _, deltas = _captured(brightness, "brighten")
     _, factors = _captured(contrast, "adjust")
     images = np.repeat(IMAGES, 25, axis=0)
@@ -168,8 +168,11 @@ def test_color_jitter_applies_its_steps_in_keras_order():
     expected = layers.RandomContrast((-0.5, 0.5))(expected)
     expected = layers.RandomSaturation((0.3, 0.3))(expected)
     np.testing.assert_allclose(numpy(jitter(IMAGES)), numpy(expected), rtol=1e-5, atol=1e-3)
-    assert [type(s).__name__ for s in jitter._steps] == ["RandomBrightness", "RandomContrast",
-                                                         "RandomSaturation"]
+    # Keras's attribute names (and weight-file groups); no hue step without its factor
+    assert [type(jitter.random_brightness).__name__, type(jitter.random_contrast).__name__,
+            type(jitter.random_saturation).__name__] == ["RandomBrightness", "RandomContrast",
+                                                        "RandomSaturation"]
+    assert not hasattr(jitter, "random_hue")
 
 
 # -- what the fixed transformations do ---------------------------------------------------------

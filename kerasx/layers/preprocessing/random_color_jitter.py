@@ -10,8 +10,11 @@ from kerasx.layers.preprocessing.random_contrast import RandomContrast
 from kerasx.layers.preprocessing.random_hue import RandomHue
 from kerasx.layers.preprocessing.random_saturation import RandomSaturation
 
-_STEPS = (("brightness_factor", RandomBrightness), ("contrast_factor", RandomContrast),
-          ("saturation_factor", RandomSaturation), ("hue_factor", RandomHue))
+# (argument, class, the attribute holding the step: Keras's name, so weight files match)
+_STEPS = (("brightness_factor", RandomBrightness, "random_brightness"),
+          ("contrast_factor", RandomContrast, "random_contrast"),
+          ("saturation_factor", RandomSaturation, "random_saturation"),
+          ("hue_factor", RandomHue, "random_hue"))
 
 
 class RandomColorJitter(ImageAugmentationLayer):
@@ -45,8 +48,7 @@ class RandomColorJitter(ImageAugmentationLayer):
         self.saturation_factor = saturation_factor
         self.hue_factor = hue_factor
         self._set_seed_and_data_format("RandomColorJitter", seed, data_format)
-        steps = []
-        for argument, cls in _STEPS:
+        for argument, cls, attribute in _STEPS:
             factor = getattr(self, argument)
             if factor is None:
                 continue
@@ -57,12 +59,13 @@ class RandomColorJitter(ImageAugmentationLayer):
                 raise ValueError(f"RandomColorJitter: {argument}={factor!r} was refused by "
                                  f"{cls.__name__}: {error}") from None
             step._seeds = self._seeds  # one stream: the steps' draws differ
-            steps.append(step)
-        self._steps = steps
+            setattr(self, attribute, step)
 
     def _transform(self, images, count):
-        for step in self._steps:
-            images = step(images, training=True)
+        for _, _, attribute in _STEPS:
+            step = getattr(self, attribute, None)
+            if step is not None:
+                images = step(images, training=True)
         return images
 
     def get_config(self):
