@@ -4,9 +4,10 @@ recorded once and replayed.
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
 second runs as usual while the backend writes its array operations down
-(`kerasx.backends.numpy_trace`). The third step with that signature is run twice
-from the same state, once by replaying the recording and once as usual, and the
-recording is kept only if both leave every variable, the random generator and the
+(`kerasx.backends.numpy_trace`; a prediction waits for its signature's 17th batch, so
+that a single `predict` of a few large batches is not slowed by recording). The third
+step with that signature is run twice from the same state, once by replaying the
+recording and once as usual, and the recording is kept only if both leave every variable, the random generator and the
 returned metrics (or predictions) bit for bit the same. The first step of a later
 epoch (evaluation, prediction) is checked the same way once a few steps have been
 replayed since the last check, so state a recording took as constant and that changed
@@ -57,7 +58,12 @@ class CompiledStep:
                       "predict": self._flat_predict_step}[mode]
         self.structure = None  # predict: the structure of the model's outputs
         self.warn = warn
-        self.programs = {}  # signature -> _Program, _SEEN (run once) or _EAGER (not replayed)
+        # signature -> _Program, _EAGER (not replayed) or the number of eager steps so far
+        self.programs = {}
+        # eager steps of a signature before one is recorded: a prediction records only
+        # once its signature has served many batches (a single `predict` of a few large
+        # batches would spend more on recording and checking than replays save)
+        self._record_after = PREDICT_RECORD_AFTER if mode == "predict" else 1
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
         self._backend = self._tracer = None
@@ -93,10 +99,13 @@ class CompiledStep:
                 return self.eager(batch)
             # the first step of a signature runs eagerly: it builds what is built lazily
             # (the optimizer's slots, a subclassed model's weights), outside any recording
-            self.programs[key] = _SEEN
+            self.programs[key] = 1
             return self.eager(batch)
-        if program is _SEEN:
-            return self._record(tracer, key, batch)
+        if type(program) is int:
+            if program >= self._record_after:
+                return self._record(tracer, key, batch)
+            self.programs[key] = program + 1
+            return self.eager(batch)
         if program is _EAGER:
             return self.eager(batch)
         if not program.verified or program.recheck:
@@ -175,7 +184,7 @@ class CompiledStep:
         if retry and key not in self._kernels_as_calls:
             # the backend's kernels may reach memory directly: record them as calls
             self._kernels_as_calls.add(key)
-            self.programs[key] = _SEEN
+            self.programs[key] = self._record_after  # recorded again at its next step
             return
         self.programs[key] = _EAGER
         shapes = ", ".join(str(shape) for shape, _ in key[1:])
@@ -195,7 +204,8 @@ class CompiledStep:
 MAX_SIGNATURES = 16
 # replayed steps between two checks against the eager step
 RECHECK_AFTER = 8
-_SEEN = "seen"    # a signature whose first step has run
+# eager predictions of a signature before it is recorded
+PREDICT_RECORD_AFTER = 16
 _EAGER = "eager"  # a signature whose steps are not replayed
 
 
