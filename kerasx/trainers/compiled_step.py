@@ -7,16 +7,16 @@ second runs as usual while the backend writes its array operations down
 (`kerasx.backends.numpy_trace`; a prediction waits for its signature's 17th batch, so
 that a single `predict` of a few large batches is not slowed by recording). The third
 step with that signature is run twice from the same state, once by replaying the
-recording and once as usual, and the recording is kept only if both leave every variable, the random generator and the
-returned metrics (or predictions) bit for bit the same. The first step of a later
-epoch (evaluation, prediction) is checked the same way once a few steps have been
-replayed since the last check, so state a recording took as constant and that changed
-since (an array kept outside the variables) has the signature recorded again, or run
-eagerly. Otherwise steps of that
-signature replay the recording: the array work alone, without the layers, tape,
-losses and metrics that decided it. The optimizer's update runs as Python at every
-replay (its step count and learning-rate schedule live on the host), and so do random
-draws (new dropout masks every step).
+recording and once as usual, and the recording is kept only if both leave every
+variable, the random generator and the returned metrics (or predictions) bit for bit
+the same. The first step of a later epoch (evaluation, prediction) is checked the same
+way once a few steps have been replayed since the last check, so state a recording
+took as constant and that changed since (an array kept outside the variables) has the
+signature recorded again, or run eagerly. Otherwise steps of that signature replay the
+recording: the array work alone, without the layers, tape, losses and metrics that
+decided it. The optimizer's update runs as Python at every replay (its step count and
+learning-rate schedule live on the host), and so do random draws (new dropout masks
+every step).
 
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
