@@ -4,8 +4,8 @@ recorded once and replayed.
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
 second runs as usual while the backend writes its array operations down
-(`kerasx.backends.numpy_trace`; a prediction waits for its signature's 17th batch, so
-that a single `predict` of a few large batches is not slowed by recording). The third
+(`kerasx.backends.numpy_trace`; a prediction waits until its signature has taken a
+quarter of a second, so that a short `predict` is not slowed by recording). The third
 step with that signature is run twice from the same state, once by replaying the
 recording and once as usual, and the recording is kept only if both leave every
 variable, the random generator and the returned metrics (or predictions) bit for bit
@@ -33,6 +33,7 @@ attributes hold, as in a GAN's step) is recorded as one Python call.
 
 import contextlib
 import functools
+import time
 import warnings
 
 from kerasx import tree
@@ -58,11 +59,12 @@ class CompiledStep:
                       "predict": self._flat_predict_step}[mode]
         self.structure = None  # predict: the structure of the model's outputs
         self.warn = warn
-        # signature -> _Program, _EAGER (not replayed) or the number of eager steps so far
+        # signature -> _Program, _EAGER (not replayed) or the eager work so far (steps;
+        # predictions: seconds)
         self.programs = {}
-        # eager steps of a signature before one is recorded: a prediction records only
-        # once its signature has served many batches (a single `predict` of a few large
-        # batches would spend more on recording and checking than replays save)
+        # the eager work of a signature before it is recorded: a prediction records only
+        # once its signature has taken PREDICT_RECORD_AFTER seconds (recording and checking
+        # cost about 10-50 ms, more than one `predict` of a few batches takes)
         self._record_after = PREDICT_RECORD_AFTER if mode == "predict" else 1
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
@@ -99,13 +101,16 @@ class CompiledStep:
                 return self.eager(batch)
             # the first step of a signature runs eagerly: it builds what is built lazily
             # (the optimizer's slots, a subclassed model's weights), outside any recording
-            self.programs[key] = 1
-            return self.eager(batch)
-        if type(program) is int:
-            if program >= self._record_after:
+            program = 0
+        if isinstance(program, (int, float)):  # the signature's eager work so far
+            if program and program >= self._record_after:
                 return self._record(tracer, key, batch)
-            self.programs[key] = program + 1
-            return self.eager(batch)
+            start = time.perf_counter()
+            results = self.eager(batch)
+            # steps count one each; predictions, their seconds
+            self.programs[key] = program + (time.perf_counter() - start
+                                            if self.mode == "predict" else 1)
+            return results
         if program is _EAGER:
             return self.eager(batch)
         if not program.verified or program.recheck:
@@ -204,8 +209,8 @@ class CompiledStep:
 MAX_SIGNATURES = 16
 # replayed steps between two checks against the eager step
 RECHECK_AFTER = 8
-# eager predictions of a signature before it is recorded
-PREDICT_RECORD_AFTER = 16
+# seconds of eager predictions of a signature before it is recorded
+PREDICT_RECORD_AFTER = 0.25
 _EAGER = "eager"  # a signature whose steps are not replayed
 
 
