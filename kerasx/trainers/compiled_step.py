@@ -4,19 +4,18 @@ recorded once and replayed.
 On a backend that can record its array work (NumPy), the first step of each batch
 signature (shapes and dtypes) runs as usual, building whatever is built lazily; the
 second runs as usual while the backend writes its array operations down
-(`kerasx.backends.numpy_trace`; a prediction waits until its signature has taken a
-quarter of a second, so that a short `predict` is not slowed by recording). The third
-step with that signature is run twice from the same state, once by replaying the
-recording and once as usual, and the recording is kept only if both leave every
-variable, the random generator and the returned metrics (or predictions) bit for bit
-the same. The first step of a later epoch (evaluation, prediction) is checked the same
-way once a few steps have been replayed since the last check, so state a recording
-took as constant and that changed since (an array kept outside the variables) has the
-signature recorded again, or run eagerly. Otherwise steps of that signature replay the
-recording: the array work alone, without the layers, tape, losses and metrics that
-decided it. The optimizer's update runs as Python at every replay (its step count and
-learning-rate schedule live on the host), and so do random draws (new dropout masks
-every step).
+(`kerasx.backends.numpy_trace`; a prediction waits for its signature's 201st batch, so
+that a short `predict` is not slowed by recording). The third step with that signature
+is run twice from the same state, once by replaying the recording and once as usual,
+and the recording is kept only if both leave every variable, the random generator and
+the returned metrics (or predictions) bit for bit the same. The first step of a later
+epoch (evaluation, prediction) is checked the same way once a few steps have been
+replayed since the last check, so state a recording took as constant and that changed
+since (an array kept outside the variables) has the signature recorded again, or run
+eagerly. Otherwise steps of that signature replay the recording: the array work alone,
+without the layers, tape, losses and metrics that decided it. The optimizer's update
+runs as Python at every replay (its step count and learning-rate schedule live on the
+host), and so do random draws (new dropout masks every step).
 
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
@@ -33,7 +32,6 @@ attributes hold, as in a GAN's step) is recorded as one Python call.
 
 import contextlib
 import functools
-import time
 import warnings
 
 from kerasx import tree
@@ -59,12 +57,11 @@ class CompiledStep:
                       "predict": self._flat_predict_step}[mode]
         self.structure = None  # predict: the structure of the model's outputs
         self.warn = warn
-        # signature -> _Program, _EAGER (not replayed) or the eager work so far (steps;
-        # predictions: seconds)
+        # signature -> _Program, _EAGER (not replayed) or the number of its eager steps
         self.programs = {}
-        # the eager work of a signature before it is recorded: a prediction records only
-        # once its signature has taken PREDICT_RECORD_AFTER seconds (recording and checking
-        # cost about 10-50 ms, more than one `predict` of a few batches takes)
+        # eager steps of a signature before it is recorded: recording and checking cost
+        # about three steps, which a prediction's replays (free of Python overhead, not of
+        # array work) win back only over a few hundred batches
         self._record_after = PREDICT_RECORD_AFTER if mode == "predict" else 1
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
@@ -102,15 +99,11 @@ class CompiledStep:
             # the first step of a signature runs eagerly: it builds what is built lazily
             # (the optimizer's slots, a subclassed model's weights), outside any recording
             program = 0
-        if isinstance(program, (int, float)):  # the signature's eager work so far
+        if type(program) is int:  # the signature's eager steps so far
             if program and program >= self._record_after:
                 return self._record(tracer, key, batch)
-            start = time.perf_counter()
-            results = self.eager(batch)
-            # steps count one each; predictions, their seconds
-            self.programs[key] = program + (time.perf_counter() - start
-                                            if self.mode == "predict" else 1)
-            return results
+            self.programs[key] = program + 1
+            return self.eager(batch)
         if program is _EAGER:
             return self.eager(batch)
         if not program.verified or program.recheck:
@@ -209,8 +202,8 @@ class CompiledStep:
 MAX_SIGNATURES = 16
 # replayed steps between two checks against the eager step
 RECHECK_AFTER = 8
-# seconds of eager predictions of a signature before it is recorded
-PREDICT_RECORD_AFTER = 0.25
+# eager prediction batches of a signature before it is recorded
+PREDICT_RECORD_AFTER = 200
 _EAGER = "eager"  # a signature whose steps are not replayed
 
 

@@ -236,8 +236,8 @@ def test_predict_replays_with_the_eager_outputs(monkeypatch):
 
     from kerasx.trainers import compiled_step
 
-    # recorded at a signature's second batch (a real predict waits for a quarter second)
-    monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 0.0)
+    # recorded at a signature's second batch (a real predict waits for its 201st)
+    monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 1)
     outputs = []
     for jit in (False, "auto"):
         model = build()
