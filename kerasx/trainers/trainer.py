@@ -83,10 +83,10 @@ class Trainer(DataPreparation, StepLoop):
                 training, evaluation or prediction step once per batch shape and replay
                 it afterwards, without the layers, tape, losses and metric objects
                 (`kerasx.trainers.compiled_step`; NumPy backend, custom `train_step`,
-                `test_step` and `predict_step` too; elsewhere steps run eagerly). A recording is used
-                only after one replay reproduced the eager step bit for bit; a step that
-                cannot be replayed runs eagerly, with a warning under `True` and
-                silently under `"auto"`. As with a compiled Keras step, Python side
+                `test_step` and `predict_step` too; elsewhere steps run eagerly). A
+                recording is used only after one replay reproduced the eager step bit for
+                bit; a step that cannot be replayed runs eagerly, with a warning under
+                `True` and silently under `"auto"`. As with a compiled Keras step, Python side
                 effects in `call()` (prints, counters) happen only while a step is
                 recorded, and changes to `trainable`, to Python attributes of layers
                 (keep values that change during training in Variables) or to
@@ -255,44 +255,34 @@ class Trainer(DataPreparation, StepLoop):
         return out
 
     def _replays_steps(self):
-        """Whether `fit` / `evaluate` replay recorded steps (`jit_compile`)."""
+        """Whether `fit`, `evaluate` and `predict` replay recorded steps (`jit_compile`)."""
         return self.jit_compile is not False and not self.run_eagerly
 
-    def _train_function(self):
-        """`train_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps() or not getattr(self.optimizer, "replays_steps", True):
-            return self.train_step
-        if getattr(self, "_compiled_train_step", None) is None:
+    def _replayed(self, mode, step):
+        """`step`, or its recorded replay (`compile(jit_compile=...)`), checked again
+        against the eager step now and then (`CompiledStep.recheck`: once per epoch,
+        evaluation or prediction)."""
+        if not self._replays_steps():
+            return step
+        compiled = getattr(self, f"_compiled_{mode}_step", None)
+        if compiled is None:
             from kerasx.trainers.compiled_step import CompiledStep
 
-            self._compiled_train_step = CompiledStep(self, "train",
-                                                      warn=self.jit_compile is True)
-        self._compiled_train_step.recheck()
-        return self._compiled_train_step
+            compiled = CompiledStep(self, mode, warn=self.jit_compile is True)
+            setattr(self, f"_compiled_{mode}_step", compiled)
+        compiled.recheck()
+        return compiled
+
+    def _train_function(self):
+        if not getattr(self.optimizer, "replays_steps", True):
+            return self.train_step  # the optimizer keeps state a replay would freeze
+        return self._replayed("train", self.train_step)
 
     def _test_function(self):
-        """`test_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps():
-            return self.test_step
-        if getattr(self, "_compiled_test_step", None) is None:
-            from kerasx.trainers.compiled_step import CompiledStep
-
-            self._compiled_test_step = CompiledStep(self, "test",
-                                                      warn=self.jit_compile is True)
-        self._compiled_test_step.recheck()
-        return self._compiled_test_step
+        return self._replayed("test", self.test_step)
 
     def _predict_function(self):
-        """`predict_step`, or its recorded replay (`compile(jit_compile=...)`)."""
-        if not self._replays_steps():
-            return self.predict_step
-        if getattr(self, "_compiled_predict_step", None) is None:
-            from kerasx.trainers.compiled_step import CompiledStep
-
-            self._compiled_predict_step = CompiledStep(self, "predict",
-                                                        warn=self.jit_compile is True)
-        self._compiled_predict_step.recheck()
-        return self._compiled_predict_step
+        return self._replayed("predict", self.predict_step)
 
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
