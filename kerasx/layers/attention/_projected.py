@@ -1,7 +1,8 @@
 """`ProjectedAttention`: what `MultiHeadAttention` and `GroupQueryAttention` share, their
 projections' arguments, building on the first call and the build configuration."""
 
-from kerasx import constraints, initializers, regularizers
+from kerasx import constraints, initializers, ops, regularizers
+from kerasx.layers.attention._masks import as_bool, band_mask, causal_mask, check_mask
 from kerasx.layers.layer import Layer
 
 
@@ -60,6 +61,26 @@ class ProjectedAttention(Layer):
     def _sublayer_dtype(self):
         """The sublayers' dtype: the layer's policy (a mixed one stays mixed), as Keras."""
         return self._dtype_policy if self._dtype_policy is not None else self.dtype
+
+    def _sequence_masks(self, query, value, key, query_mask, value_mask, key_mask,
+                        use_causal_mask):
+        """The padding masks given, the causal mask and the sliding window's band, each
+        broadcastable to `(batch, T, S)` for `(batch, sequence, features)` inputs."""
+        q_shape, v_shape = tuple(query.shape), tuple(value.shape)
+        masks = []
+        for what, mask, shape, axis, expected in (
+                ("query_mask", query_mask, q_shape, -1, "(batch, query_length)"),
+                ("value_mask", value_mask, v_shape, -2, "(batch, value_length)"),
+                ("key_mask", key_mask, tuple(key.shape), -2, "(batch, key_length)")):
+            if mask is not None:
+                mask = as_bool(mask)
+                check_mask(self, what, mask, shape[:-1], expected)
+                masks.append(ops.expand_dims(mask, axis))
+        if use_causal_mask:
+            masks.append(causal_mask(q_shape[1], v_shape[1]))
+        if self.sliding_window is not None:
+            masks.append(band_mask(q_shape[1], v_shape[1], self.sliding_window))
+        return masks
 
     def get_build_config(self):
         if self._build_shapes is None:

@@ -6,8 +6,7 @@ import math
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
-from kerasx.layers.attention._masks import (as_bool, band_mask, causal_mask, check_mask,
-                                            logical_and_all)
+from kerasx.layers.attention._masks import as_bool, check_mask, logical_and_all
 from kerasx.layers.attention._projected import ProjectedAttention
 from kerasx.layers.attention._projection import HeadProjection
 from kerasx.layers.regularization.dropout import Dropout
@@ -192,19 +191,8 @@ class GroupedQueryAttention(ProjectedAttention):
                         attention_mask, use_causal_mask):
         """The AND of every mask given, broadcastable to `(batch, T, S)` (None if none)."""
         q_shape, v_shape = tuple(query.shape), tuple(value.shape)
-        masks = []
-        for what, mask, shape, axis, expected in (
-                ("query_mask", query_mask, q_shape, -1, "(batch, query_length)"),
-                ("value_mask", value_mask, v_shape, -2, "(batch, value_length)"),
-                ("key_mask", key_mask, tuple(key.shape), -2, "(batch, key_length)")):
-            if mask is not None:
-                mask = as_bool(mask)
-                check_mask(self, what, mask, shape[:-1], expected)
-                masks.append(ops.expand_dims(mask, axis))
-        if use_causal_mask:
-            masks.append(causal_mask(q_shape[1], v_shape[1]))
-        if self.sliding_window is not None:
-            masks.append(band_mask(q_shape[1], v_shape[1], self.sliding_window))
+        masks = self._sequence_masks(query, value, key, query_mask, value_mask, key_mask,
+                                     use_causal_mask)
         if attention_mask is not None:
             attention_mask = as_bool(attention_mask)
             check_mask(self, "attention_mask", attention_mask, (q_shape[0], q_shape[1],
