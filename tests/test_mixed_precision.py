@@ -235,7 +235,7 @@ def _model(kind, weights):
 def _weights(case):
     arrays = case["arrays"]
     return [arrays[f"initial_{j}" if f"initial_{j}" in arrays else f"weights_{j}"]
-            for j in range(4)]
+            for j in range(sum(k.startswith("weights_") for k in arrays))]
 
 
 @needs_float16
@@ -255,12 +255,12 @@ def test_compile_wraps_the_optimizer_for_mixed_float16_only():
 
 
 @needs_float16
-@pytest.mark.parametrize("kind", ["dense", "conv"])
+@pytest.mark.parametrize("kind", ["dense", "conv", "batch_norm"])
 def test_forward_matches_keras(kind):
     case = CASES[f"{kind}_forward"]
     arrays = case["arrays"]
     keras.mixed_precision.set_global_policy("mixed_float16")
-    model = _model(kind, [arrays[f"weights_{j}"] for j in range(4)])
+    model = _model(kind, _weights(case))
     assert [[layer.dtype_policy.name, layer.compute_dtype, layer.variable_dtype]
             for layer in model.layers] == case["layer_dtypes"]
     out = ops.convert_to_tensor(arrays["x"])
@@ -277,7 +277,7 @@ def test_forward_matches_keras(kind):
 @needs_float16
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@pytest.mark.parametrize("kind", ["dense", "conv"])
+@pytest.mark.parametrize("kind", ["dense", "conv", "batch_norm"])
 @pytest.mark.parametrize("scaling", ["auto_wrapped", "overflow", "growth"])
 def test_training_steps_match_keras(kind, scaling):
     case = CASES[f"{kind}_train_{scaling}"]
@@ -383,3 +383,19 @@ def test_attention_projections_take_the_layers_mixed_policy(make):
     assert {_np(w).dtype for w in layer.weights} == {np.dtype("float32")}
     assert {s.dtype_policy.name for s in layer._flatten_layers()} \
         == {"mixed_float16"}
+
+
+@needs_float16
+@pytest.mark.parametrize("renorm", [False, True])
+def test_batch_normalization_computes_in_float32_under_a_mixed_policy(renorm):
+    # squares of inputs near 300 overflow float16: the statistics must come from float32
+    x = (np.random.default_rng(0).normal(size=(64, 3)) * 100 + 300).astype(np.float32)
+    mixed = layers.BatchNormalization(renorm=renorm, dtype="mixed_float16")
+    plain = layers.BatchNormalization(renorm=renorm)
+    out, expected = mixed(x, training=True), plain(x, training=True)
+    assert _np(out).dtype == np.float16 and _np(mixed.moving_variance).dtype == np.float32
+    np.testing.assert_allclose(_np(out), _np(expected), rtol=2e-3, atol=2e-3)
+    for a, b in zip(mixed.weights, plain.weights):  # apart by the float16 input's rounding
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-3)
+    inference = _np(mixed(x[:4], training=False))
+    np.testing.assert_allclose(inference, _np(plain(x[:4], training=False)), rtol=2e-3, atol=2e-2)

@@ -20,6 +20,9 @@ _MODELS = {
     "conv": ([("Conv1D", {"filters": 4, "kernel_size": 3, "activation": "tanh"}),
               ("Flatten", {}), ("Dense", {"units": 3, "activation": "softmax",
                                           "dtype": "float32"})], (6, 2)),
+    "batch_norm": ([("Dense", {"units": 6}), ("BatchNormalization", {}),
+                    ("Dense", {"units": 3, "activation": "softmax", "dtype": "float32"})],
+                   (4,)),
 }
 
 
@@ -35,7 +38,9 @@ def _weights(rng, kind):
     specs, shape = _MODELS[kind]
     probe = keras.Sequential([keras.Input(shape)] + [getattr(keras.layers, cls)(**config)
                                                      for cls, config in specs])
-    return [f32(rng.normal(0, 0.6, w.shape)) for w in probe.get_weights()]
+    # moving variances must be positive for the inference pass
+    return [f32(abs(rng.normal(0, 0.6, v.shape)) + 0.5 if v.path.endswith("moving_variance")
+                else rng.normal(0, 0.6, v.shape)) for v in probe.weights]
 
 
 def _optimizer(case):

@@ -4,6 +4,7 @@ __all__ = ["BatchNormalization"]
 
 from kerasx import constraints, initializers, ops, regularizers
 from kerasx.autodiff.tensor import value_of
+from kerasx.backend import standardize_dtype
 from kerasx.layers.layer import Layer
 from kerasx.ops.batch_norm_pool import batch_norm_max_pool
 from kerasx.ops.conv_batch_norm_pool import conv_batch_norm_max_pool
@@ -120,16 +121,18 @@ class BatchNormalization(Layer):
         shape = (dim,)
         if self.scale:
             self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
-                                         regularizer=self.gamma_regularizer,
+                                         autocast=False, regularizer=self.gamma_regularizer,
                                          constraint=self.gamma_constraint)
         if self.center:
             self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
-                                        regularizer=self.beta_regularizer,
+                                        autocast=False, regularizer=self.beta_regularizer,
                                         constraint=self.beta_constraint)
         self.moving_mean = self.add_weight(shape, self.moving_mean_initializer,
-                                           name="moving_mean", trainable=False)
+                                           name="moving_mean", trainable=False,
+                                           autocast=False)
         self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
-                                               name="moving_variance", trainable=False)
+                                               name="moving_variance", trainable=False,
+                                               autocast=False)
         if self.renorm:
             variance_init = self.moving_variance_initializer
 
@@ -137,14 +140,23 @@ class BatchNormalization(Layer):
                 return ops.sqrt(ops.convert_to_tensor(variance_init(shape, dtype=dtype)))
 
             self.moving_stddev = self.add_weight(shape, stddev_init, name="moving_stddev",
-                                                 trainable=False)
+                                                 trainable=False, autocast=False)
             self.renorm_mean = self.add_weight(shape, self.moving_mean_initializer,
-                                               name="renorm_mean", trainable=False)
+                                               name="renorm_mean", trainable=False,
+                                               autocast=False)
             self.renorm_stddev = self.add_weight(shape, stddev_init, name="renorm_stddev",
-                                                 trainable=False)
+                                                 trainable=False, autocast=False)
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
+        if standardize_dtype(inputs.dtype) in ("float16", "bfloat16"):
+            # Statistics overflow in float16 (squares above 65504 once |x| > 256), so the
+            # layer normalizes in float32 and returns its compute dtype, as Keras does.
+            outputs = self._normalize(ops.cast(inputs, "float32"), training, mask)
+            return ops.cast(outputs, self.compute_dtype)
+        return self._normalize(inputs, training, mask)
+
+    def _normalize(self, inputs, training, mask):
         axis = self._check_features(inputs)
         if mask is not None:
             mask = ops.convert_to_tensor(mask)
