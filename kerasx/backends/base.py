@@ -6,7 +6,7 @@ from kerasx.backends.random import RandomGenerator
 
 # float16 is no array API dtype: a backend has it when its namespace does (NumPy, CuPy)
 _DTYPE_NAMES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
-                "uint8", "uint16", "uint32", "uint64", "bool")
+                "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128")
 
 
 class Backend:

@@ -109,6 +109,18 @@ def test_cdist_in_a_functional_model_and_its_config():
                                rtol=1e-5, atol=1e-6)
 
 
+def test_complex_tensors_flow_through_a_functional_model():
+    inputs = kerasx.Input((4, 2))
+    z = ops.view_as_complex(inputs)
+    assert z.dtype == "complex64"
+    model = kerasx.Model(inputs, [ops.real(z), ops.imag(z), ops.abs(z)])
+    pairs = rng.normal(size=(3, 4, 2)).astype("float32")
+    real, imag, magnitude = model.predict(pairs, verbose=0)
+    np.testing.assert_array_equal(real, pairs[..., 0])
+    np.testing.assert_array_equal(imag, pairs[..., 1])
+    np.testing.assert_allclose(magnitude, np.hypot(pairs[..., 0], pairs[..., 1]), rtol=1e-6)
+
+
 def test_errors():
     backend = current()
     with pytest.raises(ValueError, match=r"last dimensions of `x` and `y` must match.*"
