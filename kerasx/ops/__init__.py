@@ -27,10 +27,11 @@ from kerasx.ops.reduction import (all, any, argmax, argmin, logsumexp, max, mean
                                   sum, var)
 from kerasx.ops.shape import (arange, broadcast_to, cast, concatenate, convert_to_numpy,
                               convert_to_tensor, expand_dims, flatten, flip, getitem, moveaxis,
-                              one_hot, ones, ones_like, pad, repeat, reshape, shape, split, squeeze,
+                              one_hot, ones, ones_like, repeat, reshape, shape, split, squeeze,
                               stack, stop_gradient, swapaxes, take, take_along_axis, tile,
                               transpose, zeros, zeros_like)
 
+from kerasx.ops.padding import pad
 from kerasx.ops.nn import (celu, glu, hard_shrink, hard_tanh, log_sigmoid, prelu, soft_shrink,
                            sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink,
                            threshold)

@@ -5,7 +5,7 @@ from kerasx.ops.conv import normalize_data_format
 from kerasx.ops.math import multiply
 from kerasx.ops.reduction import max as reduce_max
 from kerasx.ops.reduction import sum as reduce_sum
-from kerasx.ops.shape import convert_to_tensor, pad, reshape, take
+from kerasx.ops.shape import convert_to_tensor, constant_pad, reshape, take
 
 
 def adaptive_average_pool(inputs, output_size, data_format=None):
@@ -68,7 +68,7 @@ def _pool_axis(x, axis, out_size, mode):
         index = [start + j if start + j < end else size
                  for start, end in bins for j in range(width)]
         pads = [(0, 1) if a == axis else (0, 0) for a in range(len(shape))]
-        padded = pad(x, pads, constant_values=-float("inf") if mode == "max" else 0.0)
+        padded = constant_pad(x, pads, constant_values=-float("inf") if mode == "max" else 0.0)
         windows = take(padded, index, axis=axis)
     windows = reshape(windows, shape[:axis] + (out_size, width) + shape[axis + 1:])
     if mode == "max":

@@ -7,7 +7,7 @@ from kerasx.ops.linalg import matmul
 from kerasx.ops.math import clip, divide, sqrt, subtract
 from kerasx.ops.matrix import diagonal
 from kerasx.ops.reduction import mean
-from kerasx.ops.shape import expand_dims, pad, reshape, take, transpose
+from kerasx.ops.shape import expand_dims, constant_pad, reshape, take, transpose
 
 _MODES = ("valid", "same", "full")
 
@@ -44,7 +44,7 @@ def correlate(x1, x2, mode="valid"):
         start, length = min(m, n) - 1, abs(m - n) + 1
     positions = xp.arange(start, start + length, dtype=xp.int64, device=backend.device)
     offsets = xp.arange(n, dtype=xp.int64, device=backend.device)
-    windows = take(pad(a, ((n - 1, n - 1),)), positions[:, None] + offsets[None, :], axis=0)
+    windows = take(constant_pad(a, ((n - 1, n - 1),)), positions[:, None] + offsets[None, :], axis=0)
     return matmul(windows, v)
 
 

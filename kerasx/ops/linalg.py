@@ -7,10 +7,10 @@ from kerasx.ops.nn import relu as relu_node
 from kerasx.ops.reduction import column_sum
 
 
-def matmul(a, b):
+def matmul(x1, x2):
     """Matrix product with NumPy's rules for 1-D operands and batch broadcasting."""
     xp = namespace()
-    av, bv = value_of(a), value_of(b)
+    av, bv = value_of(x1), value_of(x2)
     if av.dtype is not bv.dtype:
         av, bv = keras_promoted(av, bv)
     a2 = av[None, :] if av.ndim == 1 else av
@@ -21,10 +21,10 @@ def matmul(a, b):
         out = out[..., 0, :]
     if bv.ndim == 1:
         out = out[..., 0]
-    if not tracked(a, b):
+    if not tracked(x1, x2):
         return Tensor(out)
     shape2 = tuple(out2.shape)
-    ta, tb = getattr(a, "tracked", False), getattr(b, "tracked", False)
+    ta, tb = getattr(x1, "tracked", False), getattr(x2, "tracked", False)
 
     def vjp(g):
         g2 = xp.reshape(g, shape2)
@@ -35,12 +35,12 @@ def matmul(a, b):
             gb = xp.reshape(unbroadcast(xp, xp.matrix_transpose(a2) @ g2, b2.shape), bv.shape)
         return ga, gb
 
-    return record(out, (a, b), vjp)
+    return record(out, (x1, x2), vjp)
 
 
-def dot(a, b):
+def dot(x1, x2):
     """`matmul` for arrays of rank >= 1 (Keras's `ops.dot` for the common cases)."""
-    return matmul(a, b)
+    return matmul(x1, x2)
 
 
 def dense(x, kernel, bias=None, relu=False):
@@ -91,20 +91,12 @@ def dense(x, kernel, bias=None, relu=False):
     return relu_node(node) if relu else node
 
 
-def norm(x, axis=None, keepdims=False):
-    """The Euclidean norm."""
-    from kerasx.ops.math import sqrt
-    from kerasx.ops.reduction import sum as rsum
-    from kerasx.ops.math import square
-
-    return sqrt(rsum(square(x), axis=axis, keepdims=keepdims))
-
-
 # `kerasx.ops.linalg` is also the `keras.ops.linalg` namespace (kerasx.ops rebinds these
 # names to its symbolic-aware versions once they exist)
 from kerasx.ops.decompositions import cholesky, eig, eigh, qr, svd  # noqa: E402,F401
 from kerasx.ops.determinants import det, matrix_rank  # noqa: E402,F401
 from kerasx.ops.lu import lu_factor  # noqa: E402,F401
+from kerasx.ops.norms import norm  # noqa: E402,F401
 from kerasx.ops.solvers import (cholesky_inverse, inv, lstsq, pinv, solve,  # noqa: E402,F401
                                 solve_triangular)
 

@@ -3,7 +3,7 @@
 from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
 from kerasx.ops.math import multiply
 from kerasx.ops.reduction import sum as _sum
-from kerasx.ops.shape import cast, expand_dims, pad, reshape, take, transpose
+from kerasx.ops.shape import cast, expand_dims, constant_pad, reshape, take, transpose
 
 
 def _rank(x, name, least):
@@ -63,7 +63,7 @@ def diag(x, k=0):
     n = shape[0] + (k if k >= 0 else -k)
     # row i of the result holds x[i] (at column i + k): a column vector times the mask;
     # below the diagonal, column j holds x[j]
-    padded = pad(x, ((0, n - shape[0]),))
+    padded = constant_pad(x, ((0, n - shape[0]),))
     values = expand_dims(padded, 1 if k >= 0 else 0)
     return multiply(values, eye(n, n, k, dtype=value_of(x).dtype))
 

@@ -102,14 +102,36 @@ def _extremum_value(xp, xv, axes, keepdims, shape, largest):
     return out
 
 
-def max(x, axis=None, keepdims=False):
-    """Maximum; ties share the gradient equally."""
-    return _extremum(x, axis, keepdims, True)
+def max(x, axis=None, keepdims=False, initial=None):
+    """Maximum; ties share the gradient equally. `initial` is a floor under each result
+    (and the result of an empty reduction)."""
+    return _bounded_extremum(x, axis, keepdims, True, initial)
 
 
-def min(x, axis=None, keepdims=False):
-    """Minimum; ties share the gradient equally."""
-    return _extremum(x, axis, keepdims, False)
+def min(x, axis=None, keepdims=False, initial=None):
+    """Minimum; ties share the gradient equally. `initial` is a ceiling over each
+    result (and the result of an empty reduction)."""
+    return _bounded_extremum(x, axis, keepdims, False, initial)
+
+
+def _bounded_extremum(x, axis, keepdims, largest, initial):
+    if initial is None:
+        return _extremum(x, axis, keepdims, largest)
+    from kerasx.ops.math import maximum, minimum
+
+    xv = value_of(x)
+    if not hasattr(xv, "shape"):
+        xv = current().asarray(xv)
+        x = Tensor(xv)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axis, len(shape))
+    if 0 in [shape[a] for a in axes]:  # NumPy's rule: an empty reduction is `initial`
+        out_shape = tuple(1 if i in axes else n for i, n in enumerate(shape)) if keepdims \
+            else tuple(n for i, n in enumerate(shape) if i not in axes)
+        return Tensor(namespace().full(out_shape, initial, dtype=xv.dtype,
+                                       device=current().device))
+    bound = current().asarray(initial, dtype=xv.dtype)
+    return (maximum if largest else minimum)(_extremum(x, axis, keepdims, largest), bound)
 
 
 def var(x, axis=None, keepdims=False):
@@ -125,8 +147,49 @@ def std(x, axis=None, keepdims=False):
     return sqrt(var(x, axis=axis, keepdims=keepdims))
 
 
-def prod(x, axis=None, keepdims=False):
-    return Tensor(namespace().prod(value_of(x), axis=axis, keepdims=keepdims))
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """The product over `axis`. Without `dtype`, booleans and small integers multiply
+    in int32 (unsigned: uint32), as Keras does. The gradient of each factor is the
+    product of the others (exact where factors are zero)."""
+    backend = current()
+    xp = backend.xp
+    xv = value_of(x)
+    if not hasattr(xv, "shape"):
+        xv = backend.asarray(xv)
+    if dtype is None:
+        from kerasx.backends.base import dtype_name
+
+        name = dtype_name(xv.dtype)
+        dtype = {"bool": "int32", "int8": "int32", "int16": "int32", "uint8": "uint32",
+                 "uint16": "uint32"}.get(name, name)
+    if xv.dtype != backend.dtype(dtype):
+        from kerasx.ops.shape import cast
+
+        x = cast(x if hasattr(value_of(x), "shape") else Tensor(xv), dtype)
+        xv = value_of(x)
+    shape = tuple(xv.shape)
+    axes = normalize_axes(axis, len(shape))
+    out = xp.prod(xv, axis=axes, keepdims=keepdims, dtype=xv.dtype)
+    if not tracked(x):
+        return Tensor(out)
+
+    def vjp(g):
+        kept = [i for i in range(len(shape)) if i not in axes]
+        moved = xp.permute_dims(xv, tuple(kept) + axes)
+        flat = xp.reshape(moved, tuple(shape[i] for i in kept) + (-1,))
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=flat.dtype, device=backend.device)
+        # the product of the factors before and after each one: no division by zeros
+        before = xp.cumulative_prod(xp.concat([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumulative_prod(
+            xp.concat([ones, xp.flip(flat, axis=-1)[..., :-1]], axis=-1), axis=-1), axis=-1)
+        others = xp.reshape(before * after, tuple(moved.shape))
+        inverse = [0] * len(shape)
+        for place, i in enumerate(tuple(kept) + axes):
+            inverse[i] = place
+        grad = xp.permute_dims(others, tuple(inverse))
+        return (_expand_back(xp, g, axes, keepdims, shape) * grad,)
+
+    return record(out, (x,), vjp)
 
 
 def argmax(x, axis=-1, keepdims=False):

@@ -15,8 +15,9 @@ def convert_to_numpy(x):
     return current().to_numpy(value_of(x))
 
 
-def stop_gradient(x):
-    return Tensor(value_of(x))
+def stop_gradient(variable):
+    """`variable`'s value, cut from the tape."""
+    return Tensor(value_of(variable))
 
 
 def cast(x, dtype):
@@ -198,10 +199,11 @@ def concatenate(xs, axis=-1):
     return record(out, tuple(xs), vjp)
 
 
-def stack(xs, axis=0):
-    nd = len(shape_of(value_of(xs[0]))) + 1
+def stack(x, axis=0):
+    """Joins the tensors of the sequence `x` along a new axis."""
+    nd = len(shape_of(value_of(x[0]))) + 1
     ax = axis % nd
-    return concatenate([expand_dims(x, ax) for x in xs], axis=ax)
+    return concatenate([expand_dims(t, ax) for t in x], axis=ax)
 
 
 def split(x, indices_or_sections, axis=0):
@@ -319,9 +321,12 @@ def take_along_axis(x, indices, axis=-1):
     return record(out, (x, indices), vjp)
 
 
-def one_hot(x, num_classes, axis=-1, dtype=None):
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     from kerasx.config import floatx
 
+    if sparse:
+        raise ValueError("one_hot: sparse=True is not supported; kerasx has no sparse tensors. "
+                         "Use the dense result (sparse=False).")
     backend = current()
     xp = backend.xp
     iv = value_of(x)
@@ -334,8 +339,9 @@ def one_hot(x, num_classes, axis=-1, dtype=None):
     return Tensor(out)
 
 
-def pad(x, pad_width, constant_values=0.0):
-    """Constant padding; `pad_width` is one (before, after) pair per axis."""
+def constant_pad(x, pad_width, constant_values=0.0):
+    """Constant padding; `pad_width` is one (before, after) pair per axis (`kerasx.ops.pad`
+    takes the other forms and modes)."""
     xp = namespace()
     xv = value_of(x)
     pads = [tuple(p) for p in pad_width]
@@ -409,9 +415,20 @@ def flip(x, axis=None):
 
 
 def moveaxis(x, source, destination):
+    """Moves axes `source` (an int or a sequence) to the places `destination` names,
+    the other axes keeping their order, as `numpy.moveaxis`."""
     nd = len(shape_of(value_of(x)))
-    order = [i for i in range(nd) if i != source % nd]
-    order.insert(destination % nd, source % nd)
-    return transpose(x, order)
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination) or not all(
+            isinstance(a, int) and -nd <= a < nd for a in source + destination) \
+            or len({a % nd for a in source}) != len(source) \
+            or len({a % nd for a in destination}) != len(destination):
+        raise ValueError(
+            f"moveaxis: source and destination must be as many distinct axes in [-{nd}, "
+            f"{nd - 1}]; received source={source!r}, destination={destination!r}.")
+    moved = dict(sorted(zip((d % nd for d in destination), (s % nd for s in source))))
+    rest = iter(i for i in range(nd) if i not in moved.values())
+    return transpose(x, [moved[i] if i in moved else next(rest) for i in range(nd)])
 
 

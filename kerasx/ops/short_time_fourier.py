@@ -8,7 +8,7 @@ from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import current, shape_of, value_of
 from kerasx.ops.fourier import irfft, rfft
 from kerasx.ops.math import add, divide, multiply
-from kerasx.ops.shape import getitem, pad, reshape, take
+from kerasx.ops.shape import getitem, constant_pad, reshape, take
 
 _WINDOW_COSINE = {"hann": (0.5, 0.5), "hamming": (0.54, 0.46)}
 
@@ -101,12 +101,12 @@ def _overlap_add(frames, stride):
     pieces = -(-n // stride)
     no_pad = [(0, 0)] * len(lead)
     if pieces * stride != n:
-        frames = pad(frames, no_pad + [(0, 0), (0, pieces * stride - n)])
+        frames = constant_pad(frames, no_pad + [(0, 0), (0, pieces * stride - n)])
     blocks = reshape(frames, lead + (count, pieces, stride))
     total = None
     for j in range(pieces):
         piece = getitem(blocks, (Ellipsis, slice(None), j, slice(None)))
-        placed = pad(piece, no_pad + [(j, pieces - 1 - j), (0, 0)])
+        placed = constant_pad(piece, no_pad + [(j, pieces - 1 - j), (0, 0)])
         total = placed if total is None else add(total, placed)
     flat = reshape(total, lead + ((count + pieces - 1) * stride,))
     return getitem(flat, (Ellipsis, slice(0, n + stride * (count - 1))))

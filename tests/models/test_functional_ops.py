@@ -181,9 +181,8 @@ def test_reads_a_keras_3_config_with_operations():
     for i, (a, b) in enumerate(zip(got, fixture["outputs"])):
         np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b), rtol=1e-5,
                                    atol=1e-6, err_msg=f"output {i}")
-    # Written back, the config is Keras's, but for two documented differences: Keras's `/`
-    # is its own TrueDivide operation (kerasx writes Divide, which Keras reads the same),
-    # and Keras's Max/Min carry an `initial` argument kerasx.ops.max does not take.
+    # Written back, the config is Keras's, but for one documented difference: Keras's `/`
+    # is its own TrueDivide operation (kerasx writes Divide, which Keras reads the same).
     ours = {e["name"]: e for e in json.loads(json.dumps(model.get_config()))["layers"]}
     for entry in fixture["config"]["layers"]:
         mine = ours[entry["name"]]
@@ -191,9 +190,6 @@ def test_reads_a_keras_3_config_with_operations():
             assert mine["class_name"] == "Divide" and mine["inbound_nodes"] == \
                 entry["inbound_nodes"]
             continue
-        if entry["class_name"] in ("Max", "Min"):
-            entry = {**entry, "config": {k: v for k, v in entry["config"].items()
-                                         if k != "initial"}}
         assert mine == entry, entry["name"]
 
 
