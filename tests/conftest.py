@@ -19,7 +19,7 @@ def pytest_report_header(config):
 def _fresh_state():
     """Every test starts with the same seed, fresh layer names and float32."""
     kerasx.utils.set_random_seed(1337)
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     kerasx.config.set_floatx("float32")
     yield
     kerasx.config.set_floatx("float32")

@@ -105,3 +105,14 @@ def test_save_model_writes_what_load_model_reads(tmp_path):
     x = np.arange(6.0, dtype="float32").reshape(2, 3)
     np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0),
                                model.predict(x, verbose=0))
+
+
+def test_clear_session_free_memory_collects_garbage(monkeypatch):
+    import gc
+
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    keras.backend.clear_session(free_memory=False)
+    assert calls == []
+    keras.backend.clear_session()
+    assert calls == ["collect"]

@@ -18,17 +18,31 @@ class Variable(TensorOps):
         name: a readable name; `path` adds the owning layer's name.
         constraint: a callable applied to the value after each optimizer step.
         regularizer: a callable on the value returning a penalty added to the loss.
+        aggregation: how replicas would combine updates ("none", "mean", "sum",
+            "only_first_replica"); kerasx trains on one device, so it is only kept.
+        autocast: Keras's flag, kept; weights read in a layer's compute dtype are the
+            ones `Layer.add_weight(autocast=True)` creates under a mixed policy.
+        synchronization: "auto", "none", "on_read" or "on_write", kept (one device).
+        layout: a `kerasx.distribution.TensorLayout`, kept (one device).
     """
 
     __slots__ = ("_value", "_trainable", "tracked", "name", "path", "constraint",
-                 "regularizer", "aggregation", "uid", "__weakref__")
+                 "regularizer", "aggregation", "autocast", "synchronization", "layout", "uid",
+                 "__weakref__")
     node = None
     index = 0
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
-                 constraint=None, regularizer=None, aggregation="mean"):
+                 constraint=None, regularizer=None, aggregation="mean", autocast=True,
+                 synchronization="auto", layout=None):
         from kerasx.config import floatx
 
+        for arg, value, allowed in (
+                ("aggregation", aggregation, ("none", "mean", "sum", "only_first_replica")),
+                ("synchronization", synchronization, ("none", "on_read", "on_write", "auto"))):
+            if value not in allowed:
+                raise ValueError(f"Variable {name!r}: invalid {arg}={value!r}; expected one of "
+                                 f"{list(allowed)}.")
         backend = current()
         if callable(initializer):
             if shape is None:
@@ -50,6 +64,9 @@ class Variable(TensorOps):
         self.constraint = constraint
         self.regularizer = regularizer
         self.aggregation = aggregation
+        self.autocast = autocast
+        self.synchronization = synchronization
+        self.layout = layout
         self.uid = next(_UIDS)
 
     @property

@@ -143,6 +143,10 @@ class Backend:
     def synchronize(self):
         """Waits for queued device work; a no-op on synchronous backends."""
 
+    def release_cached_memory(self):
+        """Hands memory the array library keeps cached for reuse back to the system
+        (`clear_session(free_memory=True)`); a no-op where there is no such cache."""
+
     def __repr__(self):
         return f"<kerasx backend {self.name!r}>"
 

@@ -56,6 +56,11 @@ class CupyBackend(Backend):
     def synchronize(self):
         self._cupy.cuda.get_current_stream().synchronize()
 
+    def release_cached_memory(self):
+        self.synchronize()
+        self._cupy.get_default_memory_pool().free_all_blocks()
+        self._cupy.get_default_pinned_memory_pool().free_all_blocks()
+
     def _register_kernels(self):
         from kerasx.backends import cupy_conv, cupy_kernels, cupy_optim, cupy_rnn, cupy_softmax
 

@@ -14,6 +14,7 @@ from kerasx.utils.atomic import atomic_write, atomic_write_bytes
 _FORMAT = "kerasx.BackupAndRestore"
 _VERSION = 2
 _STATE_FILE = "training_state.json"
+_PREVIOUS_STATE_FILE = "training_state.json.bkp"
 _ARRAYS_PATTERN = re.compile(r"training_state-[0-9a-f]{12}\.npz")
 _LEGACY_FILE = "training_state.pkl"
 
@@ -50,6 +51,9 @@ class BackupAndRestore(Callback):
         backup_dir: the directory holding the backup. Use one directory per
             training run.
         save_freq: `"epoch"` or an integer number of batches between backups.
+        double_checkpoint: keep the previous backup beside the latest one (twice the
+            disk space); when the latest cannot be read (a damaged file), `fit`
+            resumes from the previous one.
         delete_checkpoint: delete the backup when training completes.
 
     Example:
@@ -60,7 +64,8 @@ class BackupAndRestore(Callback):
     ```
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
         super().__init__()
         if not backup_dir:
             raise ValueError(
@@ -74,8 +79,10 @@ class BackupAndRestore(Callback):
             )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
         self.delete_checkpoint = delete_checkpoint
         self._state_path = os.path.join(self.backup_dir, _STATE_FILE)
+        self._previous_state_path = os.path.join(self.backup_dir, _PREVIOUS_STATE_FILE)
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
@@ -83,7 +90,7 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
-        if os.path.exists(self._state_path):
+        if os.path.exists(self._state_path) or os.path.exists(self._previous_state_path):
             self._restore()
         elif os.path.exists(os.path.join(self.backup_dir, _LEGACY_FILE)):
             raise ValueError(
@@ -117,7 +124,9 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self._state_path):
             os.remove(self._state_path)
-            self._remove_archives(keep=None)
+            if os.path.exists(self._previous_state_path):
+                os.remove(self._previous_state_path)
+            self._remove_archives(keep=())
             try:
                 os.rmdir(self.backup_dir)
             except OSError:  # the directory holds other files: leave it
@@ -146,6 +155,16 @@ class BackupAndRestore(Callback):
         # so a crash between the two writes leaves the previous pair intact.
         name = f"training_state-{uuid.uuid4().hex[:12]}.npz"
         path = os.path.join(self.backup_dir, name)
+        kept = {name}
+        if self.double_checkpoint and os.path.exists(self._state_path):
+            # the latest backup becomes the previous one: its JSON moves, its archive stays
+            with open(self._state_path, "rb") as f:
+                latest = f.read()
+            atomic_write_bytes(self._previous_state_path, latest)
+            try:
+                kept.add(json.loads(latest.decode("utf-8"))["arrays"])
+            except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+                pass  # a damaged latest backup keeps no archive
         atomic_write(path, lambda tmp: save_arrays(tmp, arrays))
         version, internal, gauss = random.getstate()
         state = {
@@ -161,15 +180,16 @@ class BackupAndRestore(Callback):
             "python_random": [version, list(internal), gauss],
         }
         atomic_write_bytes(self._state_path, json.dumps(state).encode("utf-8"))
-        self._remove_archives(keep=name)
+        self._remove_archives(keep=kept)
 
     def _remove_archives(self, keep):
         for path in glob.glob(os.path.join(glob.escape(self.backup_dir), "training_state-*.npz")):
-            if os.path.basename(path) != keep:
+            if os.path.basename(path) not in keep:
                 os.remove(path)
 
-    def _read_state(self):
-        """The JSON state and the arrays it names, checked; a clear error otherwise."""
+    def _read_state(self, state_path):
+        """The JSON state at `state_path` and the arrays it names, checked; a clear error
+        otherwise."""
         from kerasx.backends.host import load_arrays
 
         def unreadable(reason):
@@ -178,13 +198,16 @@ class BackupAndRestore(Callback):
                 "directory's training_state files to start training from scratch.")
 
         try:
-            with open(self._state_path, "rb") as f:
+            with open(state_path, "rb") as f:
                 state = json.loads(f.read().decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as e:
-            raise unreadable(f"{_STATE_FILE} is not JSON ({type(e).__name__}: {e})") from None
+            raise unreadable(f"{os.path.basename(state_path)} is not JSON "
+                             f"({type(e).__name__}: {e})") from None
+        except OSError as e:
+            raise unreadable(f"{os.path.basename(state_path)} cannot be opened ({e})") from None
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ValueError(
-                f"{self._state_path!r} is not a kerasx BackupAndRestore backup. Use a backup_dir "
+                f"{state_path!r} is not a kerasx BackupAndRestore backup. Use a backup_dir "
                 "that only this callback writes to."
             )
         if state.get("version") != _VERSION:
@@ -200,7 +223,11 @@ class BackupAndRestore(Callback):
         if _sha256(path) != state.get("arrays_sha256"):
             raise unreadable(f"the archive {name!r} does not match the SHA-256 recorded in "
                              f"{_STATE_FILE} (it was modified or replaced)")
-        arrays = load_arrays(path)
+        try:
+            arrays = load_arrays(path)
+        except (OSError, ValueError, EOFError) as e:
+            raise unreadable(f"the archive {name!r} is damaged ({type(e).__name__}: {e})") \
+                from None
         if not isinstance(state.get("epoch"), int) or isinstance(state.get("epoch"), bool):
             raise unreadable(f"its epoch is {state.get('epoch')!r}, expected an integer")
         return state, arrays
@@ -208,7 +235,7 @@ class BackupAndRestore(Callback):
     def _restore(self):
         from kerasx.backends.random import set_state
 
-        state, arrays = self._read_state()
+        state, arrays = self._readable_state()
         model = self.model
         weights = model.weights
         saved = [arrays.get(f"weight_{i}") for i in range(len(state.get("weights") or []))]
@@ -233,6 +260,16 @@ class BackupAndRestore(Callback):
                 f"The backup in {self.backup_dir!r} holds an invalid Python random state "
                 f"({type(e).__name__}: {e}). Delete it to start training from scratch.") from None
         model._initial_epoch = state["epoch"]
+
+    def _readable_state(self):
+        """The latest backup, or with `double_checkpoint` the previous one when the
+        latest cannot be read."""
+        try:
+            return self._read_state(self._state_path)
+        except ValueError:
+            if not (self.double_checkpoint and os.path.exists(self._previous_state_path)):
+                raise
+            return self._read_state(self._previous_state_path)
 
     def _restore_optimizer(self, saved, arrays):
         optimizer = getattr(self.model, "optimizer", None)

@@ -17,10 +17,12 @@ def set_random_seed(seed):
     set_global_seed(seed)
 
 
-def clear_session():
+def clear_session(free_memory=True):
     """Resets layer-name counters (so the next Dense is `dense` again), the
     `kerasx.config` flags (traceback filtering, flash attention) and the global dtype
-    policy to their defaults."""
+    policy to their defaults. With `free_memory` (the default) it also runs Python's
+    garbage collector and, on CuPy, returns the memory pools' cached blocks to the
+    device; skip that in a short loop, where collecting takes most of the time."""
     from kerasx.dtype_policies.dtype_policy import reset_dtype_policy
     from kerasx.utils.config_flags import reset_flags
     from kerasx.utils.naming import reset_names
@@ -28,3 +30,10 @@ def clear_session():
     reset_names()
     reset_flags()
     reset_dtype_policy()
+    if free_memory:
+        import gc
+
+        from kerasx.backends import current
+
+        gc.collect()
+        current().release_cached_memory()

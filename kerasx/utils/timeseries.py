@@ -5,7 +5,7 @@ from kerasx.utils.ordered_batches import OrderedBatches
 
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1,
                                   sampling_rate=1, batch_size=128, shuffle=False, seed=None,
-                                  start_index=None, end_index=None):
+                                  start_index=None, end_index=None, format="tf"):
     """Batches of windows over `data` (time on axis 0), with their targets.
 
     Window `j` starts at `start_index + p_j` with `p_j = j * sequence_stride` and
@@ -17,8 +17,12 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     gives single windows.
 
     Returns a `kerasx.utils.PyDataset` that `fit`, `evaluate` and `predict` take,
-    and that can be indexed and iterated: `for x, y in dataset: ...`.
+    and that can be indexed and iterated: `for x, y in dataset: ...`. Keras's
+    `format` ("tf" for a `tf.data.Dataset`, "grain" for a Grain dataset) is checked
+    and otherwise left aside: kerasx has one dataset type for both.
     """
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format!r}')
     return TimeseriesDataset(data, targets, sequence_length, sequence_stride, sampling_rate,
                              batch_size, shuffle, seed, start_index, end_index)
 

@@ -185,6 +185,46 @@ def test_a_backup_of_another_model_is_refused(tmp_path):
         other.fit(x, y, epochs=2, verbose=0, callbacks=[backup])
 
 
+@pytest.mark.parametrize("damage", ["state", "archive"])
+def test_double_checkpoint_resumes_from_the_previous_backup_when_the_latest_is_damaged(
+        tmp_path, damage):
+    x, y = make_data(n=48)
+    reference = _model()
+    reference.fit(x, y, batch_size=8, epochs=4, verbose=0)
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "b"), double_checkpoint=True)
+    with pytest.raises(KeyboardInterrupt):
+        _model().fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[backup, Interrupt(3)])
+    folder = tmp_path / "b"
+    latest = json.loads((folder / "training_state.json").read_text())
+    previous = json.loads((folder / "training_state.json.bkp").read_text())
+    assert (latest["epoch"], previous["epoch"]) == (3, 2)
+    assert sorted(os.listdir(folder)) == sorted(
+        ["training_state.json", "training_state.json.bkp", latest["arrays"], previous["arrays"]])
+    if damage == "state":
+        (folder / "training_state.json").write_bytes(b"{\"format\": trunc")
+    else:
+        with open(folder / latest["arrays"], "r+b") as f:
+            f.seek(100)
+            f.write(b"\0" * 16)
+    resumed = _model()
+    history = resumed.fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[backup])
+    assert history.epoch == [2, 3]  # from the previous backup, one epoch further back
+    for a, b in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not os.path.exists(folder)  # deleted once training completed
+
+
+def test_without_double_checkpoint_a_damaged_backup_is_reported(tmp_path):
+    x, y = make_data(n=48)
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "b"))
+    with pytest.raises(KeyboardInterrupt):
+        _model().fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[backup, Interrupt(2)])
+    assert not os.path.exists(tmp_path / "b" / "training_state.json.bkp")
+    (tmp_path / "b" / "training_state.json").write_bytes(b"{")
+    with pytest.raises(ValueError, match="cannot be read: training_state.json is not JSON"):
+        _model().fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[backup])
+
+
 def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match=r"needs a backup_dir \(a directory path\), received ''"):
         keras.callbacks.BackupAndRestore("")

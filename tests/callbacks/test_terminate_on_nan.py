@@ -25,3 +25,14 @@ def test_finite_losses_train_to_the_end():
     x, y = make_data(n=32)
     history = classifier().fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
     assert len(history.history["loss"]) == 2
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_raise_error_stops_at_once_without_the_end_of_training_hooks():
+    x, y = make_data(n=64)
+    model = classifier(lr=1e30)
+    rec = Recorder()
+    with pytest.raises(RuntimeError, match=r"NaN or Inf loss encountered at batch \d+"):
+        model.fit(x, y, batch_size=8, epochs=3, verbose=0,
+                  callbacks=[keras.callbacks.TerminateOnNaN(raise_error=True), rec])
+    assert "on_train_end" not in rec.names()

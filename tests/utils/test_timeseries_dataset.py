@@ -101,3 +101,12 @@ def test_indexing_past_the_end_raises_index_error():
     np.testing.assert_array_equal(dataset[-1], [[4, 5, 6], [5, 6, 7], [6, 7, 8], [7, 8, 9]])
     with pytest.raises(IndexError, match="2 batches"):
         dataset[2]
+
+
+def test_format_takes_keras_values_and_refuses_others():
+    data = np.arange(20, dtype="float32")
+    windows = [windows_of(data, None, 4, batch_size=8, format=f)[0]
+               for f in ("tf", "grain")]
+    np.testing.assert_array_equal(windows[0], windows[1])
+    with pytest.raises(ValueError, match='either "tf" or "grain". Received: format=.torch.'):
+        windows_of(data, None, 4, format="torch")
