@@ -116,3 +116,16 @@ def test_clear_session_free_memory_collects_garbage(monkeypatch):
     assert calls == []
     keras.backend.clear_session()
     assert calls == ["collect"]
+
+
+def test_layer_paths_are_those_of_keras():
+    """Keras 3 gives these paths to the same model."""
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                              keras.layers.Dropout(0.1), keras.layers.Dense(2)])
+    inputs = keras.Input((3,))
+    outer = keras.Model(inputs, keras.layers.Dense(2, name="head")(inner(inputs)), name="outer")
+    assert [layer.path for layer in inner.layers] == ["sequential/dense", None,
+                                                       "sequential/dense_1"]
+    assert (inner.path, outer.path) == ("sequential", "outer")
+    assert [layer.path for layer in outer.layers] == [None, "sequential", "head"]
+    assert keras.layers.Dense(2).path is None  # not built yet

@@ -106,11 +106,11 @@ class Variable(TensorOps):
         self._value = value
         return self
 
-    def assign_add(self, delta):
-        return self.assign(self._value + (delta.value if isinstance(delta, TensorOps) else delta))
+    def assign_add(self, value):
+        return self.assign(self._value + (value.value if isinstance(value, TensorOps) else value))
 
-    def assign_sub(self, delta):
-        return self.assign(self._value - (delta.value if isinstance(delta, TensorOps) else delta))
+    def assign_sub(self, value):
+        return self.assign(self._value - (value.value if isinstance(value, TensorOps) else value))
 
     def __repr__(self):
         return f"<Variable path={self.path} shape={self.shape} dtype={self.dtype}>"

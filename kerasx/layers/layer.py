@@ -19,6 +19,12 @@ _SCOPE = contextvars.ContextVar("kerasx_name_scope", default=())
 _SIGNATURES = {}
 
 
+def _metric_class():
+    from kerasx.metrics.metric import Metric
+
+    return Metric
+
+
 def _enter_scope(name):
     """Pushes `name` unless it is already the innermost scope; returns the reset token."""
     scope = _SCOPE.get()
@@ -39,6 +45,8 @@ def _scoped_build(build):
 
     def wrapper(self, *args, **kwargs):
         token = _enter_scope(self.name)
+        if "_path" not in self.__dict__:
+            object.__setattr__(self, "_path", "/".join(_SCOPE.get()))
         try:
             result = build(self, *args, **kwargs)
         finally:
@@ -93,6 +101,7 @@ class Layer:
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(kwargs)}."
             )
         object.__setattr__(self, "_tracked_layers", [])
+        object.__setattr__(self, "_tracked_metrics", [])
         object.__setattr__(self, "_own_variables", [])
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
@@ -121,6 +130,9 @@ class Layer:
                 for item in value if isinstance(value, (list, tuple)) else (value,):
                     if isinstance(item, Layer) and item is not self and item not in tracked:
                         tracked.append(item)
+                    elif isinstance(item, _metric_class()) \
+                            and item not in self.__dict__["_tracked_metrics"]:
+                        self.__dict__["_tracked_metrics"].append(item)
         object.__setattr__(self, name, value)
 
     def _set_untracked(self, name, value):
@@ -242,6 +254,34 @@ class Layer:
     @property
     def layers(self):
         return list(self._tracked_layers)
+
+    @property
+    def path(self):
+        """The layer's place in its model, as its variables' paths begin
+        (`"sequential/block/dense_1"`); None until the layer is built."""
+        return self.__dict__.get("_path")
+
+    @property
+    def metrics(self):
+        """The metrics this layer holds as attributes, then those of its sublayers (a
+        model's `fit` / `evaluate` report and reset them with its compiled metrics)."""
+        out = list(self.__dict__.get("_tracked_metrics", ()))
+        for layer in self._tracked_layers:
+            out.extend(m for m in layer.metrics if m not in out)
+        return out
+
+    @property
+    def metrics_variables(self):
+        """The variables of `metrics`."""
+        return [v for metric in self.metrics for v in metric.variables]
+
+    def add_metric(self, *args, **kwargs):
+        """Not available, as in Keras 3."""
+        raise NotImplementedError(
+            "Layer `add_metric()` method is deprecated. Add your metric in "
+            "`Model.compile(metrics=[...])`, or create metric trackers in __init__() or "
+            "build() when subclassing the layer or model, then call `metric.update_state()` "
+            "whenever necessary.")
 
     def _flatten_layers(self):
         """This layer's sublayers, depth first, each once."""

@@ -76,6 +76,9 @@ class Functional(Model):
         # The model's own node, as in Keras: calls of the model as a layer count from 1.
         CallNode(self, inputs, (), {}, outputs)
         self.built = True
+        from kerasx.layers.layer import _SCOPE
+
+        object.__setattr__(self, "_path", "/".join(_SCOPE.get() + (self.name,)))
 
     # -- structure -------------------------------------------------------------------------
     @property

@@ -395,6 +395,18 @@ class Optimizer:
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
 
+    def assign(self, variable, value):
+        """`variable.assign(value)`, the call Keras's custom `update_step`s use."""
+        variable.assign(value)
+
+    def assign_add(self, variable, value):
+        """`variable.assign_add(value)`, the call Keras's custom `update_step`s use."""
+        variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        """`variable.assign_sub(value)`, the call Keras's custom `update_step`s use."""
+        variable.assign_sub(value)
+
     def _clip_gradients(self, grads):
         xp = current().xp
         if self.clipnorm and self.clipnorm > 0:

@@ -49,9 +49,9 @@ class Trainer(DataPreparation, StepLoop):
         self.stop_evaluating = False
         self.stop_predicting = False
         self.history = None
-        self._compile_loss = None
-        self._compile_metrics = None
-        self._loss_tracker = None
+        self._set_untracked("_compile_loss", None)
+        self._set_untracked("_compile_metrics", None)
+        self._set_untracked("_loss_tracker", None)
         self._initial_epoch = None
         self._checked_batches = {}
         self.steps_per_execution = 1
@@ -125,13 +125,15 @@ class Trainer(DataPreparation, StepLoop):
                                                            name="loss_scale_optimizer")
         self.loss = loss
         names = self._output_names()
-        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        # set untracked: `metrics` lists these itself, in Keras's order
+        self._set_untracked("_compile_loss", CompileLoss(loss, loss_weights, names)
+                            if loss is not None else None)
         _check_metric_names(metrics, "metrics")
         _check_metric_names(weighted_metrics, "weighted_metrics")
-        self._compile_metrics = CompileMetrics(
+        self._set_untracked("_compile_metrics", CompileMetrics(
             metrics, weighted_metrics, names,
-            losses=self._compile_loss.losses if self._compile_loss else None)
-        self._loss_tracker = Mean(name="loss")
+            losses=self._compile_loss.losses if self._compile_loss else None))
+        self._set_untracked("_loss_tracker", Mean(name="loss"))
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
@@ -211,6 +213,12 @@ class Trainer(DataPreparation, StepLoop):
                            for entry in compiled.metrics or [])
         if self._compile_loss is not None:
             out.extend(getattr(self._compile_loss, "trackers", None) or [])
+        # metrics held as attributes of the model and of its layers (not of nested models)
+        held = list(self.__dict__.get("_tracked_metrics", ()))
+        for layer in self._tracked_layers:
+            if not isinstance(layer, Trainer):
+                held.extend(layer.metrics)
+        out.extend(m for m in dict.fromkeys(held) if m not in out)
         return out
 
     @property

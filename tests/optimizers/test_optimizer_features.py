@@ -240,3 +240,32 @@ def test_global_clipnorm_keeps_each_gradient_dtype():
     Recording(0.1, global_clipnorm=1.0).apply_gradients(zip(grads, variables))
     assert seen == [True, True]
     np.testing.assert_allclose(variables[0].numpy(), 1.0 - 0.1 * 4.0 / np.sqrt(80.0), rtol=1e-6)
+
+
+def test_a_keras_style_custom_optimizer_trains():
+    """An optimizer written as Keras 3's guide writes one: slots from
+    `add_variable_from_reference`, updates through `self.assign` / `assign_add` /
+    `assign_sub`."""
+
+    class MomentumSGD(kerasx.optimizers.Optimizer):
+        def __init__(self, learning_rate=0.1, momentum=0.5, **kwargs):
+            super().__init__(learning_rate=learning_rate, **kwargs)
+            self.momentum = momentum
+
+        def build(self, variables):
+            super().build(variables)
+            self.velocities = [self.add_variable_from_reference(v, "velocity")
+                               for v in variables]
+
+        def update_step(self, gradient, variable, learning_rate):
+            velocity = self.velocities[self._get_variable_index(variable)]
+            self.assign(velocity, velocity * self.momentum)
+            self.assign_add(velocity, gradient)
+            self.assign_sub(variable, velocity * learning_rate)
+
+    w = kerasx.Variable(np.array([1.0, -2.0], np.float32))
+    optimizer = MomentumSGD()
+    for _ in range(2):
+        optimizer.apply_gradients([(np.array([1.0, 1.0], np.float32), w)])
+    # velocity 1 then 1.5: w moves by 0.1 then 0.15
+    np.testing.assert_allclose(w.numpy(), [0.75, -2.25], rtol=1e-6)
