@@ -229,6 +229,19 @@ class Trainer(DataPreparation, StepLoop):
         for m in self.metrics:
             m.reset_state()
 
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables as nested dicts by path, in four sections (trainable,
+        non-trainable, optimizer and metrics variables): `kerasx.models.state_tree`."""
+        from kerasx.models.state_tree import get_state_tree
+
+        return get_state_tree(self, value_format)
+
+    def set_state_tree(self, state_tree):
+        """Assigns a tree `get_state_tree` returned (or part of one) to the variables."""
+        from kerasx.models.state_tree import set_state_tree
+
+        set_state_tree(self, state_tree)
+
     # -- steps ---------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus every regularization penalty in `model.losses`."""
