@@ -41,10 +41,13 @@ __all__ += ["preprocessing", "wrappers"]
 __all__ += ["DTypePolicy", "FloatDTypePolicy", "dtype_policies", "mixed_precision"]
 
 
+# imported on first use: most programs never build an application, export or plot
+_ON_FIRST_USE = ("applications", "export")
+
+
 def __getattr__(name):
-    # `kerasx.applications` is imported on first use: most programs never build one.
-    if name == "applications":
+    if name in _ON_FIRST_USE:
         import importlib
 
-        return importlib.import_module("kerasx.applications")
+        return importlib.import_module(f"kerasx.{name}")
     raise AttributeError(f"module 'kerasx' has no attribute {name!r}")

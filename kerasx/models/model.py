@@ -156,6 +156,19 @@ class Model(Trainer, Layer):
 
         return save_weights(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
+        """Writes the model's forward pass (inference mode) as an artifact for serving.
+
+        kerasx writes `format="onnx"` (needs the `onnx` package); Keras's
+        TensorFlow-based formats raise. `input_signature` optionally gives the
+        inputs' shapes and dtypes (`kerasx.InputSpec`s); `opset_version=` picks
+        the ONNX opset. See `kerasx.export.export_onnx`.
+        """
+        from kerasx.export import export_model
+
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
+
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Loads `.weights.h5` / `.keras` weights, or a legacy Keras 2 `.h5` file (in
         layer order, or `by_name=True`); see `kerasx.saving.load_weights`."""
