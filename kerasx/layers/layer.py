@@ -508,6 +508,15 @@ class Layer:
         self.build(shape)
         self.built = True
 
+    def compute_output_spec(self, *args, **kwargs):
+        """KerasTensors standing for the outputs of a call on KerasTensor arguments, the
+        call itself not recorded. A subclass may override it to declare its outputs
+        (Keras's way); the default builds the layer and runs it on small zero arrays,
+        as a call on KerasTensors does (see `compute_output_shape`)."""
+        from kerasx.layers.core.input_layer import output_spec
+
+        return output_spec(self, args[0], args[1:], kwargs)
+
     def compute_output_shape(self, input_shape):
         """The output shape for `input_shape` (None for unknown sizes).
 

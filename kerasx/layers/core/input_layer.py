@@ -315,11 +315,9 @@ def symbolic_call(layer, inputs, args, kwargs):
     The output shapes come from running the layer on small zero arrays twice,
     with different sizes for the unknown dimensions; output dimensions that
     change between the two runs are unknown (None). A layer that cannot run
-    on such small arrays falls back to its own `compute_output_shape`.
+    on such small arrays falls back to its own `compute_output_shape`. A layer class
+    that defines `compute_output_spec` gives its outputs itself.
     """
-    from kerasx.autodiff.tape import _Paused
-
-    flat = [t for t in flatten((inputs, list(args), kwargs)) if isinstance(t, KerasTensor)]
     in_shapes = map_structure(inputs, lambda t: t.shape)
     try:
         assert_input_compatibility(layer, [(t.shape, t.dtype) for t in flatten(inputs)
@@ -330,6 +328,32 @@ def symbolic_call(layer, inputs, args, kwargs):
             layer.built = True
     except (ValueError, TypeError, IndexError) as e:
         raise _call_error(layer, in_shapes, e) from None
+    if type(layer).compute_output_spec is not Layer.compute_output_spec:
+        out_shape, out_dtypes = _declared_spec(layer, inputs, args, kwargs, in_shapes)
+    else:
+        out_shape, out_dtypes = infer_outputs(layer, inputs, args, kwargs)
+    node = CallNode(layer, inputs, args, kwargs, None)
+    counter = [0]
+
+    def make(shape, dtype):
+        i = counter[0]
+        counter[0] += 1
+        return KerasTensor(shape, dtype, node=node, index=i,
+                           name=layer.name if i == 0 else f"{layer.name}_{i}")
+
+    node.outputs = _zip_shapes(out_shape, out_dtypes, make)
+    layer._output_shape = out_shape
+    return node.outputs
+
+
+def infer_outputs(layer, inputs, args, kwargs):
+    """`(shapes, dtypes)` of a built `layer`'s outputs on KerasTensor arguments, from two
+    runs on small zero arrays (output dimensions that differ between them are None), or
+    from the layer's own `compute_output_shape` when it cannot run on such arrays."""
+    from kerasx.autodiff.tape import _Paused
+
+    flat = [t for t in flatten((inputs, list(args), kwargs)) if isinstance(t, KerasTensor)]
+    in_shapes = map_structure(inputs, lambda t: t.shape)
     # The probes run real code: keep any state they assign (counters, statistics) unchanged.
     saved = [(v, v.value) for v in layer.weights]
     try:
@@ -357,18 +381,42 @@ def symbolic_call(layer, inputs, args, kwargs):
         for variable, value in saved:
             if variable.value is not value:
                 variable.assign(value)
-    node = CallNode(layer, inputs, args, kwargs, None)
-    counter = [0]
+    return out_shape, out_dtypes
 
-    def make(shape, dtype):
-        i = counter[0]
-        counter[0] += 1
-        return KerasTensor(shape, dtype, node=node, index=i,
-                           name=layer.name if i == 0 else f"{layer.name}_{i}")
 
-    node.outputs = _zip_shapes(out_shape, out_dtypes, make)
-    layer._output_shape = out_shape
-    return node.outputs
+def _declared_spec(layer, inputs, args, kwargs, in_shapes):
+    """`(shapes, dtypes)` from the layer's own `compute_output_spec`."""
+    try:
+        spec = layer.compute_output_spec(inputs, *args, **kwargs)
+    except (ValueError, TypeError, IndexError) as e:
+        raise _call_error(layer, in_shapes, e) from None
+    if not all(isinstance(t, KerasTensor) for t in flatten(spec)):
+        raise TypeError(f"Layer {layer.name!r}: compute_output_spec must return KerasTensors "
+                        f"(or a list / tuple / dict of them); received {spec!r}.")
+    return (map_structure(spec, lambda t: tuple(t.shape), _is_spec),
+            map_structure(spec, lambda t: t.dtype, _is_spec))
+
+
+def _is_spec(x):
+    return isinstance(x, KerasTensor)
+
+
+def output_spec(layer, inputs, args, kwargs):
+    """`Layer.compute_output_spec`'s default: the outputs as unrecorded KerasTensors, from
+    the layer's own `compute_output_shape` while it is not built (as Keras, leaving it
+    unbuilt), else from running the built layer on small zero arrays."""
+    if not layer.built and not args and not kwargs:
+        declared = _declared_output_shape(layer, map_structure(inputs, lambda t: t.shape))
+        if declared is not None:
+            return map_structure(declared, lambda shape: KerasTensor(shape, layer.compute_dtype),
+                                 _is_shape)
+    if not layer.built:
+        shapes = map_structure(inputs, lambda t: t.shape)
+        layer._build_shape = shapes
+        layer.build(shapes)
+        layer.built = True
+    shapes, dtypes = infer_outputs(layer, inputs, args, kwargs)
+    return _zip_shapes(shapes, dtypes, lambda shape, dtype: KerasTensor(shape, dtype))
 
 
 def _call_error(layer, in_shapes, error):
