@@ -131,3 +131,14 @@ def test_layer_paths_are_those_of_keras():
     assert (inner.path, outer.path) == ("sequential", "outer")
     assert [layer.path for layer in outer.layers] == [None, "sequential", "head"]
     assert keras.layers.Dense(2).path is None  # not built yet
+
+
+def test_ragged_and_sparse_tensors_are_refused_clearly():
+    with pytest.raises(ValueError, match="ragged=True is not supported.*pad_sequences"):
+        keras.Input((None,), ragged=True)
+    with pytest.raises(ValueError, match="ragged=True is not supported"):
+        keras.KerasTensor((None, 3), ragged=True)
+    assert keras.Input((3,), ragged=False).shape == (None, 3)
+    with pytest.raises(ValueError, match="no sparse or ragged tensors"):
+        keras.ops.convert_to_tensor([1.0], sparse=True)
+    assert keras.ops.convert_to_tensor([1.0], sparse=False, ragged=False).shape == (1,)

@@ -4,8 +4,12 @@ from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, nam
                                  normalize_axes, record, shape_of, tracked, value_of)
 
 
-def convert_to_tensor(x, dtype=None):
-    """Host data (NumPy, lists, scalars) or a backend array as a Tensor on the device."""
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """Host data (NumPy, lists, scalars) or a backend array as a Tensor on the device.
+    kerasx tensors are dense: `sparse=True` / `ragged=True` are refused."""
+    if sparse or ragged:
+        raise ValueError("convert_to_tensor: kerasx has no sparse or ragged tensors; received "
+                         f"sparse={sparse!r}, ragged={ragged!r}.")
     if isinstance(x, Tensor) and dtype is None:
         return x
     return Tensor(current().asarray(value_of(x), dtype=dtype))

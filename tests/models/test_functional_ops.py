@@ -281,7 +281,8 @@ def test_keras_convert_to_tensor_nodes_with_unset_sparse_and_ragged_load():
              "config": {"name": "convert_to_tensor", "dtype": None, "sparse": None,
                         "ragged": None}, "registered_name": "ConvertToTensor"}
     layer = OpLayer.from_serialized(entry)
-    assert layer.op == "convert_to_tensor" and layer.op_config == {"dtype": None}
+    assert layer.op == "convert_to_tensor"
+    assert layer.op_config == {"dtype": None, "sparse": None, "ragged": None}
     entry["config"]["sparse"] = True
-    with pytest.raises(ValueError, match="sparse=True"):
-        OpLayer.from_serialized(entry)
+    with pytest.raises(ValueError, match="no sparse or ragged tensors; received sparse=True"):
+        OpLayer.from_serialized(entry)(np.ones(2, "float32"))

@@ -27,7 +27,9 @@ class KerasTensor:
     identity, as in Keras, so tensors stay usable as dict keys.
     """
 
-    def __init__(self, shape, dtype="float32", sparse=False, name=None, node=None, index=0):
+    def __init__(self, shape, dtype="float32", sparse=False, ragged=False, record_history=True,
+                 name=None, node=None, index=0):
+        _refuse_ragged(ragged, "KerasTensor")
         self.shape = tuple(shape)
         self.dtype = dtype
         self.sparse = sparse
@@ -284,7 +286,7 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None, optional=False):
+          tensor=None, optional=False, ragged=None):
     """A symbolic input: `Input(shape=(784,))` describes batches of 784-vectors.
 
     Args:
@@ -296,13 +298,22 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         name: the input's name (keys of dict inputs).
         tensor: not supported (there are no backend symbolic tensors).
         optional: whether the model accepts None for this input.
+        ragged: Keras's ragged inputs (TensorFlow only); kerasx refuses `ragged=True`.
 
     Returns:
         A `KerasTensor`.
     """
+    _refuse_ragged(ragged, "Input")
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=bool(sparse),
                        batch_shape=batch_shape, name=name, input_tensor=tensor, optional=optional)
     return layer.output
+
+
+def _refuse_ragged(ragged, where):
+    if ragged:
+        raise ValueError(f"{where}: ragged=True is not supported; kerasx has no ragged tensors "
+                         "(they are TensorFlow's). Pad the sequences to one length (e.g. "
+                         "kerasx.utils.pad_sequences) and mask the padding.")
 
 
 # -- calling layers on symbolic tensors ---------------------------------------------------
