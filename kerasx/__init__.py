@@ -39,6 +39,12 @@ __all__ = ["GradientTape", "Initializer", "Input", "InputSpec", "KerasTensor", "
            "saving", "tree", "utils", "version"]
 __all__ += ["preprocessing", "wrappers"]
 __all__ += ["DTypePolicy", "FloatDTypePolicy", "dtype_policies", "mixed_precision"]
+from kerasx import distribution, legacy  # noqa: E402
+from kerasx.graph import Function, Operation  # noqa: E402
+from kerasx.scopes import (RematScope, StatelessScope, SymbolicScope, device,  # noqa: E402
+                           name_scope, remat)
+__all__ += ["Function", "Operation", "RematScope", "StatelessScope", "SymbolicScope", "device",
+            "distribution", "legacy", "name_scope", "remat"]
 
 
 # imported on first use: most programs never build an application, export or plot

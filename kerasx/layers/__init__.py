@@ -18,3 +18,4 @@ from kerasx.layers.preprocessing import *  # noqa: F401,F403
 from kerasx.layers.regularization import *  # noqa: F401,F403
 from kerasx.layers.reshaping import *  # noqa: F401,F403
 from kerasx.layers.rnn import *  # noqa: F401,F403
+from kerasx.layers.serialization import deserialize, serialize

@@ -271,6 +271,8 @@ for _name in ("cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lsts
 from kerasx.ops.control_flow import (associative_scan, cond, fori_loop, map, scan,  # noqa: E402
                                      switch, vectorized_map, while_loop)
 from kerasx.ops.custom_gradient import custom_gradient  # noqa: E402  (a decorator, not an op)
+from kerasx.ops.forward_mode import jvp  # noqa: E402  (takes a function; records its own node)
+_linalg.jvp = jvp
 _raw_getitem = _raw(getitem)
 absolute = abs
 true_divide = divide

@@ -37,6 +37,7 @@ __all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl"
            "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
 __all__ += ["MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW"]
 __all__ += ["LossScaleOptimizer"]
+from kerasx.optimizers import legacy  # noqa: E402  (Keras 2 names, refused as in Keras 3)
 
 
 def get(identifier):

@@ -38,6 +38,8 @@ __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "a
            "unpack_x_y_sample_weight"]
 __all__ += ["array_to_img", "audio_dataset_from_directory", "image_dataset_from_directory",
             "img_to_array", "load_img", "save_img", "text_dataset_from_directory"]
+from kerasx.utils import legacy  # noqa: E402  (keras.utils.legacy: Keras 2 style configs)
+__all__ += ["legacy"]
 
 
 def __getattr__(name):

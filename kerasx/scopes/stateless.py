@@ -1,0 +1,181 @@
+"""`StatelessScope`: variables read given values, and assignments are recorded, not made.
+
+While a scope is open, the storage of every `Variable` (its `_value`, and the host
+number of an optimizer's step counter and learning rate) is read and written
+through the innermost scope: a variable the scope holds a value for reads that
+value, and an assignment stores the new value in the scope, leaving the variable
+itself unchanged. The backend's in-place fast kernels (which would write a
+variable's array directly) are set aside for the duration, so every update takes
+the portable path that assigns. Outside any scope nothing is intercepted and the
+variables cost nothing extra.
+"""
+
+from kerasx.autodiff.tensor import TensorOps
+from kerasx.autodiff.variable import Variable
+from kerasx.backends import current
+
+# the storage slots of variables that a scope takes over
+_ROUTED = ("_value", "_host", "_stale")
+_STACK = []
+_SAVED = {}  # (class, slot) -> the original slot descriptor while a scope is open
+
+
+class _Routed:
+    """A slot descriptor that reads and writes through the innermost open scope."""
+
+    def __init__(self, slot, original):
+        self.slot = slot
+        self.original = original
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        held = _STACK[-1]._slots.get((id(obj), self.slot), _MISSING)
+        return self.original.__get__(obj, owner) if held is _MISSING else held
+
+    def __set__(self, obj, value):
+        try:
+            self.original.__get__(obj, type(obj))
+        except AttributeError:  # a variable made inside the scope: store its first value
+            self.original.__set__(obj, value)
+            return
+        scope = _STACK[-1]
+        scope._slots[(id(obj), self.slot)] = value
+        scope._touched[id(obj)] = obj
+
+
+_MISSING = object()
+
+
+def _variable_classes():
+    seen, todo = [], [Variable]
+    while todo:
+        cls = todo.pop()
+        if cls not in seen:
+            seen.append(cls)
+            todo.extend(cls.__subclasses__())
+    return seen
+
+
+def _route():
+    for cls in _variable_classes():
+        for slot in _ROUTED:
+            original = cls.__dict__.get(slot)
+            if original is not None and not isinstance(original, _Routed):
+                _SAVED[(cls, slot)] = original
+                setattr(cls, slot, _Routed(slot, original))
+
+
+def _unroute():
+    for (cls, slot), original in _SAVED.items():
+        setattr(cls, slot, original)
+    _SAVED.clear()
+
+
+class StatelessScope:
+    """A scope in which no Keras variable is changed.
+
+    Variables read the values given in `state_mapping`, and any update made
+    inside the scope (`assign`, `assign_add`, an optimizer step, a metric
+    update, a layer's moving statistics) is recorded in the scope instead of
+    applied. Collect the new values with `scope.get_current_value(variable)`:
+
+    ```python
+    mapping = [(w, ops.ones(w.shape, w.dtype)) for w in model.weights]
+    with keras.StatelessScope(mapping) as scope:
+        outputs = model(inputs)           # computed with all-ones weights
+    new = scope.get_current_value(model.weights[0])
+    ```
+
+    Args:
+        state_mapping: a list of `(variable, value)` pairs: the value each
+            variable reads inside the scope (converted to its dtype; the
+            shape must match).
+        collect_losses: whether `add_loss` collects losses in `scope.losses`.
+        initialize_variables: kept for Keras compatibility (kerasx creates
+            variables with their value at once).
+    """
+
+    def __init__(self, state_mapping=None, collect_losses=False, initialize_variables=True):
+        self.collect_losses = collect_losses
+        self.initialize_variables = initialize_variables
+        self.losses = []
+        self._slots = {}
+        self._touched = {}
+        self._final = None
+        for pair in state_mapping or ():
+            key, value = pair
+            if not isinstance(key, Variable):
+                raise ValueError(f"Invalid reference variable in StatelessScope: all keys in "
+                                 f"argument `mapping` must be Variable instances. Received "
+                                 f"instead: {key!r}")
+            self._hold(key, value)
+
+    def _hold(self, variable, value):
+        backend = current()
+        if isinstance(value, TensorOps):
+            value = value.value
+        value = backend.asarray(value, dtype=variable.dtype)
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"Invalid variable value in StatelessScope: all values in argument "
+                             f"`mapping` must be tensors with a shape that matches the "
+                             f"corresponding variable shape. For variable {variable.path!r}, "
+                             f"received a value with shape {tuple(value.shape)}, expected "
+                             f"{tuple(variable.shape)}.")
+        key = id(variable)
+        self._slots[(key, "_value")] = value
+        if hasattr(variable, "_coerce"):  # an optimizer's host scalar
+            self._slots[(key, "_host")] = variable._coerce(value)
+            self._slots[(key, "_stale")] = False
+        self._touched[key] = variable
+
+    def __enter__(self):
+        if not _STACK:
+            backend = current()
+            backend.xp  # registers the kernels before they are set aside
+            self._kernels = (backend, backend.kernels)
+            backend.kernels = {}
+            _route()
+        _STACK.append(self)
+        self._final = None
+        return self
+
+    def __exit__(self, *exc):
+        self._final = {key: var.value for key, var in self._touched.items()}
+        _STACK.pop()
+        if not _STACK:
+            _unroute()
+            backend, kernels = self._kernels
+            backend.kernels = kernels
+        return False
+
+    def add_loss(self, loss):
+        """Records a loss computed inside the scope."""
+        self.losses.append(loss)
+
+    def add_update(self, update):
+        """Records the update `(variable, new_value)`."""
+        variable, value = update
+        self._hold(variable, value)
+
+    def get_current_value(self, variable):
+        """The value `variable` has in this scope (the mapped value, or the last one
+        assigned inside it), or None when the scope never held a value for it."""
+        key = id(variable)
+        if self._final is not None:
+            return self._final.get(key)
+        if key not in self._touched:
+            return None
+        if _STACK and _STACK[-1] is self:
+            return variable.value
+        return self._slots.get((key, "_value"))
+
+
+def in_stateless_scope():
+    """Whether a `StatelessScope` is open."""
+    return bool(_STACK)
+
+
+def get_stateless_scope():
+    """The innermost open `StatelessScope`, or None."""
+    return _STACK[-1] if _STACK else None
