@@ -508,6 +508,16 @@ class Layer:
         self.build(shape)
         self.built = True
 
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Calls the layer with its variables reading the given values, changing none of
+        them: `(outputs, non_trainable_variables)` (and the losses with
+        `return_losses=True`), the non-trainable values as the call left them."""
+        from kerasx.scopes.stateless_methods import stateless_call
+
+        return stateless_call(self, trainable_variables, non_trainable_variables, args, kwargs,
+                              return_losses)
+
     def compute_output_spec(self, *args, **kwargs):
         """KerasTensors standing for the outputs of a call on KerasTensor arguments, the
         call itself not recorded. A subclass may override it to declare its outputs

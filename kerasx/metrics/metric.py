@@ -72,6 +72,25 @@ class Metric:
         for v in self.variables:
             v.assign(xp.zeros(tuple(v.shape), dtype=v.value.dtype, device=backend.device))
 
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """The metric's variables after `update_state(*args, **kwargs)` from the given
+        values, the metric itself unchanged."""
+        from kerasx.scopes.stateless_methods import metric_stateless_update_state
+
+        return metric_stateless_update_state(self, metric_variables, args, kwargs)
+
+    def stateless_result(self, metric_variables):
+        """The result for the given values of the metric's variables."""
+        from kerasx.scopes.stateless_methods import metric_stateless_result
+
+        return metric_stateless_result(self, metric_variables)
+
+    def stateless_reset_state(self):
+        """The values the metric's variables take after a reset (the metric unchanged)."""
+        from kerasx.scopes.stateless_methods import metric_stateless_reset_state
+
+        return metric_stateless_reset_state(self)
+
     def __call__(self, *args, **kwargs):
         """`update_state(*args, **kwargs)`, then `result()` (state accumulates, as in Keras 3)."""
         self.update_state(*args, **kwargs)

@@ -395,6 +395,13 @@ class Optimizer:
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
 
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """One step from the given values of the optimizer's and the model's variables,
+        changing none of them: `(trainable_variables, optimizer_variables)` after it."""
+        from kerasx.scopes.stateless_methods import stateless_apply
+
+        return stateless_apply(self, optimizer_variables, grads, trainable_variables)
+
     def assign(self, variable, value):
         """`variable.assign(value)`, the call Keras's custom `update_step`s use."""
         variable.assign(value)

@@ -19,10 +19,12 @@ def set_random_seed(seed):
 
 def clear_session(free_memory=True):
     """Resets layer-name counters (so the next Dense is `dense` again), the
-    `kerasx.config` flags (traceback filtering, flash attention) and the global dtype
-    policy to their defaults. With `free_memory` (the default) it also runs Python's
-    garbage collector and, on CuPy, returns the memory pools' cached blocks to the
-    device; skip that in a short loop, where collecting takes most of the time."""
+    `kerasx.config` flags (traceback filtering, flash attention), the global dtype
+    policy and the distribution to their defaults. With `free_memory` (the default)
+    it also runs Python's garbage collector and, on CuPy, returns the memory pools'
+    cached blocks to the device; skip that in a short loop, where collecting takes
+    most of the time."""
+    from kerasx.distribution import set_distribution
     from kerasx.dtype_policies.dtype_policy import reset_dtype_policy
     from kerasx.utils.config_flags import reset_flags
     from kerasx.utils.naming import reset_names
@@ -30,6 +32,7 @@ def clear_session(free_memory=True):
     reset_names()
     reset_flags()
     reset_dtype_policy()
+    set_distribution(None)
     if free_memory:
         import gc
 
