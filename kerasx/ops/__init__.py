@@ -32,6 +32,7 @@ from kerasx.ops.shape import (arange, broadcast_to, cast, concatenate, convert_t
                               transpose, zeros, zeros_like)
 
 from kerasx.ops.padding import pad
+from kerasx.ops.axis_patterns import rearrange
 from kerasx.ops.nn import (celu, glu, hard_shrink, hard_tanh, log_sigmoid, prelu, soft_shrink,
                            sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink,
                            threshold)
@@ -50,8 +51,8 @@ from kerasx.ops.einsum import einsum
 from kerasx.ops.exp_log import erf, exp2, log10, log2, logaddexp, rsqrt
 from kerasx.ops.inspection import is_tensor, ndim, size
 from kerasx.ops.matrix import diag, diagonal, trace, tril, triu
-from kerasx.ops.rearrange import (hstack, ravel, roll, scatter_update, select, slice,
-                                  slice_update, unstack, vstack)
+from kerasx.ops.moving import (hstack, ravel, roll, scatter_update, select, slice, slice_update,
+                               unstack, vstack)
 from kerasx.ops.sorting import argsort, digitize, in_top_k, searchsorted, sort, top_k
 from kerasx.ops.statistics import average, bincount, count_nonzero, median, quantile
 from kerasx.ops.trigonometry import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,

@@ -20,7 +20,7 @@ import math
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.config import floatx
 from kerasx.ops._helpers import current, shape_of, value_of
-from kerasx.ops.rearrange import unstack
+from kerasx.ops.moving import unstack
 from kerasx.ops.shape import concatenate, convert_to_tensor, flip, getitem, reshape, stack
 
 _slice = builtins.slice

@@ -1,6 +1,7 @@
 """Golden values of Keras 3 ops called with the arguments that go beyond the common
 case: `pad` in every mode, `norm` of every order, `max` / `min` with `initial`,
-`prod` with and without `dtype`, `round` with `decimals`, `moveaxis` of several axes.
+`prod` with and without `dtype`, `round` with `decimals`, `moveaxis` of several axes,
+`rearrange` (einops patterns).
 
 Run from this folder::
 
@@ -45,6 +46,13 @@ def _cases(rng):
     cases.append(("round_negative_decimals", "round", x * 1000, {"decimals": -2}))
     cases.append(("round_int_negative_decimals", "round", ints * 37, {"decimals": -1}))
     cases.append(("moveaxis_pairs", "moveaxis", x, {"source": [0, 1], "destination": [2, 0]}))
+    images = rng.normal(size=(2, 6, 4, 3)).astype(np.float32)
+    for i, (pattern, lengths) in enumerate([
+            ("b h w c -> b c h w", {}), ("b h w c -> (b h) w c", {}),
+            ("b h w c -> h (b w) c", {}), ("b h w c -> b (c h w)", {}),
+            ("b (h1 h) (w1 w) c -> (b h1 w1) h w c", {"h1": 2, "w1": 2}),
+            ("b (h h1) (w w1) c -> b h w (c h1 w1)", {"h1": 3, "w1": 2})]):
+        cases.append((f"rearrange_{i}", "rearrange", images, {"pattern": pattern, **lengths}))
     return cases
 
 

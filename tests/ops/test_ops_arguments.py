@@ -66,6 +66,10 @@ CASES += [
            lambda x: np.min(x, axis=1, initial=-0.1), [rng.normal(size=(3, 5))]),
     OpCase("moveaxis_two", lambda x: ops.moveaxis(x, (0, 2), (2, 1)),
            lambda x: np.moveaxis(x, (0, 2), (2, 1)), [rng.normal(size=(2, 3, 4))]),
+    OpCase("rearrange_space_to_depth",
+           lambda x: ops.rearrange(x, "b (h h1) (w w1) c -> b h w (c h1 w1)", h1=2, w1=2),
+           lambda x: x.reshape(2, 2, 2, 3, 2, 3).transpose(0, 1, 3, 5, 2, 4).reshape(2, 2, 3, 12),
+           [rng.normal(size=(2, 4, 6, 3))]),
 ]
 
 
@@ -155,3 +159,31 @@ def test_errors():
         ops.moveaxis(x, (0, 1), (1,))
     with pytest.raises(ValueError, match="sparse=True is not supported"):
         ops.one_hot(np.array([0, 1]), 2, sparse=True)
+
+
+@pytest.mark.parametrize("pattern, lengths, match", [
+    ("a b c", {}, "one '->'"),
+    ("a b -> a b", {}, "names 2 input axes, the tensor has 3"),
+    ("a b c -> a b", {}, "only in the input: \\['c'\\]"),
+    ("a a c -> a c", {}, "appears twice"),
+    ("a (b1 b2) c -> a b1 b2 c", {}, "cannot infer the sizes of \\['b1', 'b2'\\]"),
+    ("a (b1 b2) c -> a b1 b2 c", {"b1": 4}, "cannot be split"),
+    ("a (b1 b2) c -> a b1 b2 c", {"b1": 2, "b2": 2}, "does not match the axis of size 6"),
+    ("a b c -> a c b", {"z": 2}, "does not have: \\['z'\\]"),
+    ("a b c -> a c b!", {}, "unexpected '!'"),
+])
+def test_rearrange_errors(pattern, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        ops.rearrange(np.ones((2, 6, 3)), pattern, **lengths)
+
+
+def test_rearrange_in_a_functional_model_writes_keras_einops_node():
+    inputs = kerasx.Input((4, 6, 3))
+    model = kerasx.Model(inputs, ops.rearrange(inputs, "b (h h1) w c -> b h (w h1 c)", h1=2))
+    entry = model.get_config()["layers"][1]
+    assert (entry["class_name"], entry["module"]) == ("Rearrange", "keras.src.ops.einops")
+    assert entry["config"]["h1"] == 2
+    x = rng.normal(size=(2, 4, 6, 3)).astype("float32")
+    again = kerasx.Model.from_config(model.get_config())
+    np.testing.assert_array_equal(again.predict(x, verbose=0),
+                                  x.reshape(2, 2, 2, 6, 3).transpose(0, 1, 3, 2, 4).reshape(2, 2, 36))

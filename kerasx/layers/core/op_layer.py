@@ -51,7 +51,8 @@ _MODULES = {"math": "numpy", "shape": "numpy", "reduction": "numpy", "linalg": "
             "nn": "nn", "conv": "nn", "pooling": "nn", "normalization": "nn",
             "attention": "nn", "nn_extra": "nn", "patches": "nn", "segments": "math",
             "solvers": "linalg", "decompositions": "linalg", "determinants": "linalg",
-            "lu": "linalg", "fourier": "math", "short_time_fourier": "math"}
+            "lu": "linalg", "fourier": "math", "short_time_fourier": "math",
+            "axis_patterns": "einops"}
 _MODULE_OF = {"cast": "core", "convert_to_tensor": "core", "stop_gradient": "core",
               "slice": "core", "slice_update": "core", "scatter_update": "core",
               "logsumexp": "math", "erf": "math", "rsqrt": "math", "top_k": "math",
@@ -145,8 +146,9 @@ class OpLayer(Layer):
         config = dict(layer_data.get("config") or {})
         name = config.pop("name", None) or layer_data.get("name")
         params = inspect.signature(getattr(cls_fn(op), "__wrapped__", cls_fn(op))).parameters
+        open_keywords = any(p.kind is p.VAR_KEYWORD for p in params.values())
         for key in list(config):
-            if key in params:
+            if key in params or open_keywords:
                 config[key] = _as_static(config[key])
             elif key in _NEUTRAL and config[key] in _NEUTRAL[key]:
                 del config[key]
@@ -230,7 +232,9 @@ def symbolic_op(op, fn, args, kwargs):
     tensor_names = call_params(fn)
     call_args, call_kwargs, config = [], {}, {}
     for pname, value in bound.arguments.items():
-        if pname in tensor_names:
+        if bound.signature.parameters[pname].kind is inspect.Parameter.VAR_KEYWORD:
+            config.update(value)  # `rearrange(x, p, h1=2)`: each keyword is a static argument
+        elif pname in tensor_names:
             call_args.append((pname, value))
         elif _has_symbolic(value):
             call_kwargs[pname] = value
