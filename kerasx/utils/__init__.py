@@ -26,6 +26,7 @@ from kerasx.utils.audio_dataset import audio_dataset_from_directory
 from kerasx.utils.image_dataset import image_dataset_from_directory
 from kerasx.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from kerasx.utils.text_dataset import text_dataset_from_directory
+from kerasx.utils import feature_space_registry
 
 __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "atomic_write",
            "clear_session", "custom_object_scope", "deserialize_keras_object",
@@ -36,6 +37,7 @@ __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "a
            "register_keras_serializable", "serialize_keras_object", "set_random_seed",
            "split_dataset", "standardize_dtype", "timeseries_dataset_from_array", "to_categorical",
            "unpack_x_y_sample_weight"]
+__all__ += ["FeatureSpace"]
 __all__ += ["array_to_img", "audio_dataset_from_directory", "image_dataset_from_directory",
             "img_to_array", "load_img", "save_img", "text_dataset_from_directory"]
 from kerasx.utils import legacy  # noqa: E402  (keras.utils.legacy: Keras 2 style configs)
@@ -43,6 +45,8 @@ __all__ += ["legacy"]
 
 
 def __getattr__(name):
+    if name == "FeatureSpace":  # it imports the layers, which import this package
+        return feature_space_registry.feature_space_class()
     # `keras.utils` re-exports these two `keras.backend` functions; kerasx.backend
     # imports this package, so they are looked up on first use.
     if name in ("is_keras_tensor", "standardize_dtype"):
