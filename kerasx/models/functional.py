@@ -257,7 +257,7 @@ class Functional(Model):
                 continue
             given = v
             if t.dtype == "string":
-                out.append(v)
+                out.append(_adjust_string_rank(v, t))
                 continue
             v = _to_tensor(v, t.dtype) if not isinstance(v, TensorOps) else _cast(v, t.dtype)
             v = _adjust_rank(v, t, n, self.name)
@@ -607,6 +607,23 @@ def _adjust_rank(value, expected, name, model_name):
             f"shape {want}, found shape {got}. The data's dimensions after the batch axis must "
             "match the Input's shape."
         )
+    return value
+
+
+def _adjust_string_rank(value, expected):
+    """`_adjust_rank` for host string arrays (a string column of shape (n,) for an
+    `Input(shape=(1,), dtype="string")` becomes (n, 1))."""
+    from kerasx.backends import host
+
+    if isinstance(value, (list, tuple)):
+        value = host.to_host(value)
+    if not host.is_string_array(value):
+        return value
+    shape, want = tuple(value.shape), expected.shape
+    if len(shape) == len(want) - 1 and want[-1] == 1:
+        return value.reshape(shape + (1,))
+    if len(shape) == len(want) + 1 and shape[-1] == 1:
+        return value.reshape(shape[:-1])
     return value
 
 

@@ -101,7 +101,7 @@ def check_input_shape(model, x):
     else:
         pairs = [(n, s, leaf) for (n, s), leaf in zip(inputs, leaves)]
     for name, expected, data in pairs:
-        got = tuple(data.shape)
+        got = _rank_adjusted(tuple(data.shape), expected)
         if len(got) != len(expected) or any(e is not None and e != g
                                             for e, g in zip(expected[1:], got[1:])):
             which = f"input {name!r} of " if len(inputs) > 1 else ""
@@ -118,6 +118,16 @@ def check_input_shape(model, x):
                 "multiple of it. Use batch_size equal to the fixed batch size and a sample count "
                 "divisible by it."
             )
+
+
+def _rank_adjusted(got, expected):
+    """`got` as the model will see it: a trailing axis of size 1 added or dropped when that
+    is the only difference in rank (Keras's functional models do so)."""
+    if len(got) == len(expected) - 1 and expected[-1] == 1:
+        return got + (1,)
+    if len(got) == len(expected) + 1 and got[-1] == 1:
+        return got[:-1]
+    return got
 
 
 def _declared_inputs(model):

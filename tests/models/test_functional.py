@@ -398,3 +398,28 @@ def test_functional_subclass_config_uses_its_own_constructor():
     assert config == {"name": "head", "trainable": True}
     rebuilt = type(model).from_config(config)
     assert rebuilt.name == "head" and rebuilt.output_shape == (None, 2)
+
+
+def test_a_trailing_axis_of_size_one_is_added_or_dropped_as_in_keras():
+    inputs = kerasx.Input((1,))
+    model = kerasx.Model(inputs, layers.Dense(2)(inputs))
+    column = np.arange(3, dtype="float32")
+    # fit / predict take a (n,) column for Input((1,)), as Keras's functional models do
+    np.testing.assert_allclose(model.predict(column, verbose=0),
+                               model.predict(column[:, None], verbose=0))
+    model.compile("sgd", "mse")
+    model.fit(column, np.zeros((3, 2)), verbose=0)
+    wide_inputs = kerasx.Input((3,))
+    wide = kerasx.Model(wide_inputs, layers.Dense(2)(wide_inputs))
+    assert wide.predict(np.ones((4, 3, 1)), verbose=0).shape == (4, 2)
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        wide.predict(np.ones((4, 3, 2)), verbose=0)
+
+
+def test_a_string_column_is_given_its_trailing_axis():
+    words = kerasx.Input((1,), dtype="string")
+    model = kerasx.Model(words, layers.StringLookup(vocabulary=["a", "b"])(words))
+    expected = [[1], [2], [0]]
+    np.testing.assert_array_equal(kerasx.ops.convert_to_numpy(model(np.array(["a", "b", "c"]))),
+                                  expected)
+    np.testing.assert_array_equal(model.predict(np.array(["a", "b", "c"]), verbose=0), expected)
