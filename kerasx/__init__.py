@@ -45,6 +45,9 @@ from kerasx.scopes import (RematScope, StatelessScope, SymbolicScope, device,  #
                            name_scope, remat)
 __all__ += ["Function", "Operation", "RematScope", "StatelessScope", "SymbolicScope", "device",
             "distribution", "legacy", "name_scope", "remat"]
+from kerasx import quantizers  # noqa: E402
+from kerasx.quantizers import Quantizer  # noqa: E402
+__all__ += ["Quantizer", "quantizers"]
 
 
 # imported on first use: most programs never build an application, export or plot

@@ -6,12 +6,18 @@
 
 from kerasx.dtype_policies.dtype_policy import DTypePolicy, FloatDTypePolicy, _named, dtype_policy
 from kerasx.dtype_policies.dtype_policy_map import DTypePolicyMap
+from kerasx.dtype_policies.quantized_dtype_policy import (QUANTIZATION_MODES, Int4DTypePolicy,
+                                                          QuantizedDTypePolicy,
+                                                          QuantizedFloat8DTypePolicy,
+                                                          quantized_policy_from_name)
 
-ALL_OBJECTS = (DTypePolicy, FloatDTypePolicy, DTypePolicyMap)
+ALL_OBJECTS = (DTypePolicy, FloatDTypePolicy, DTypePolicyMap, QuantizedDTypePolicy,
+               QuantizedFloat8DTypePolicy, Int4DTypePolicy)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 
-__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "deserialize", "get",
-           "serialize"]
+__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "Int4DTypePolicy",
+           "QUANTIZATION_MODES", "QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
+           "deserialize", "get", "serialize"]
 
 
 def get(identifier):
@@ -24,6 +30,8 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier.startswith(QUANTIZATION_MODES):
+            return quantized_policy_from_name(identifier)
         return _named(identifier)
     from kerasx.backends.base import dtype_name
 

@@ -176,6 +176,22 @@ class Model(Trainer, Layer):
 
         return load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantizes the weights of the model's layers: every leaf layer that supports
+        `mode` (`Dense`, `EinsumDense`, `Embedding`), the others warned about.
+
+        Args:
+            mode: `"int8"`, `"int4"` or `"float8"`; optional when `config` is given.
+            config: a `kerasx.quantizers.QuantizationConfig` (None: the mode's default).
+            filters: a regular expression searched in layer names, a list of them, or a
+                predicate of the layer: only the layers it selects are quantized.
+
+        The model must be built. See `kerasx.quantizers`.
+        """
+        from kerasx.quantizers.model_quantization import quantize_model
+
+        quantize_model(self, mode, config=config, filters=filters, **kwargs)
+
     def to_json(self, **kwargs):
         """The model's architecture (no weights) as a JSON string, in Keras 3's format;
         `kerasx.models.model_from_json` builds it again. `kwargs` go to `json.dumps`."""

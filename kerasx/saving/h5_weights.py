@@ -101,6 +101,9 @@ def _layer_class():
 
 
 def _own_variables(obj):
+    saved = getattr(obj, "_saved_variables", None)
+    if saved is not None:  # a layer that lists its variables in Keras's order (quantized)
+        return saved()
     own = getattr(obj, "_own_variables", [])
     return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
 

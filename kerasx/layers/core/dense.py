@@ -3,10 +3,12 @@
 __all__ = ["Dense"]
 
 from kerasx import activations, constraints, initializers, ops, regularizers
+from kerasx.layers.core._quantization import resolve_quantization_config
+from kerasx.layers.core._quantized_dense import QuantizedDense
 from kerasx.layers.layer import Layer
 
 
-class Dense(Layer):
+class Dense(QuantizedDense, Layer):
     """`activation(inputs @ kernel + bias)` over the last axis of the input.
 
     Args:
@@ -16,6 +18,9 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: initializers (`glorot_uniform`, `zeros`).
         kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
         kernel_constraint, bias_constraint: optional constraints.
+        quantization_config: the `kerasx.quantizers.QuantizationConfig` of a layer
+            built quantized (its dtype policy names the mode, e.g.
+            `"int8_from_float32"`); `layer.quantize(mode)` quantizes a built layer.
 
     Input shape: `(batch, ..., input_dim)`. Output shape: `(batch, ..., units)`.
     """
@@ -25,10 +30,9 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if lora_rank is not None or quantization_config is not None:
+        if lora_rank is not None:
             raise ValueError(
-                f"Dense: LoRA and quantization are not supported, received lora_rank={lora_rank!r}, "
-                f"quantization_config={quantization_config!r}. Leave them as None."
+                f"Dense: LoRA is not supported, received lora_rank={lora_rank!r}. Leave it as None."
             )
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, received units={units!r}.")
@@ -43,6 +47,7 @@ class Dense(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.supports_masking = True
+        self.quantization_config = resolve_quantization_config(quantization_config)
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -50,9 +55,13 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense layer {self.name!r} needs a known last input dimension, got input shape {input_shape}."
             )
-        self.kernel = self.add_weight((input_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+        mode = self.quantization_mode
+        if mode is not None:
+            self._quantized_build((input_dim, self.units), mode, self.quantization_config)
+        if mode in (None, "float8"):
+            self.kernel = self.add_weight((input_dim, self.units), self.kernel_initializer,
+                                          regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint, name="kernel")
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight((self.units,), self.bias_initializer,
@@ -62,6 +71,8 @@ class Dense(Layer):
 
     def call(self, inputs):
         self._check_features(inputs)
+        if self._quantized is not None:
+            return self._quantized_call(inputs)
         if self.activation is activations.relu:
             return ops.dense(inputs, self.kernel, self.bias, relu=True)
         return self.activation(ops.dense(inputs, self.kernel, self.bias))
@@ -72,7 +83,8 @@ class Dense(Layer):
         (`kerasx.models.batch_norm_folding`; no gradient is recorded), with the ReLU
         after it when `relu`."""
         self._check_features(inputs)
-        if bn._feature_axis(tuple(inputs.shape)) != len(inputs.shape) - 1:
+        if self._quantized is not None or \
+                bn._feature_axis(tuple(inputs.shape)) != len(inputs.shape) - 1:
             out = bn(self(inputs), training=False)
             return ops.relu(out) if relu else out
         from kerasx.models.batch_norm_folding import folded_weights
@@ -94,7 +106,7 @@ class Dense(Layer):
         config = super().get_config()
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = _maybe_serialize(self.activity_regularizer)
-        return {
+        return self._quantized_config({
             **config,
             "units": self.units,
             "activation": activations.serialize(self.activation),
@@ -106,7 +118,7 @@ class Dense(Layer):
             "kernel_constraint": _maybe_serialize(self.kernel_constraint),
             "bias_constraint": _maybe_serialize(self.bias_constraint),
             "quantization_config": None,
-        }
+        })
 
 
 def _maybe_serialize(obj):

@@ -6,6 +6,8 @@ import re
 
 from kerasx import activations, constraints, initializers, ops, regularizers
 from kerasx.initializers import VarianceScaling
+from kerasx.layers.core._quantization import resolve_quantization_config
+from kerasx.layers.core._quantized_einsum_dense import QuantizedEinsumDense
 from kerasx.layers.layer import Layer
 
 # "..." is read as "0"; the three forms Keras accepts: no ellipsis, an ellipsis leading
@@ -17,7 +19,7 @@ _FORMS = (
 )
 
 
-class EinsumDense(Layer):
+class EinsumDense(QuantizedEinsumDense, Layer):
     """`activation(einsum(equation, inputs, kernel) + bias)`.
 
     The kernel's shape follows from the equation: each kernel letter takes its size
@@ -37,6 +39,10 @@ class EinsumDense(Layer):
             shared with the input (fan in) and with the output (fan out).
         kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
         kernel_constraint, bias_constraint: optional constraints.
+        quantization_config: the `kerasx.quantizers.QuantizationConfig` of a layer
+            built quantized (its dtype policy names the mode, e.g.
+            `"int8_from_float32"`); `layer.quantize("int8")` or `("float8")`
+            quantizes a built layer.
 
     Input shape: any rank that fits the equation, the batch axis first.
     Output shape: `(batch, *output_shape)` with the `...` axes where the equation puts them.
@@ -53,13 +59,14 @@ class EinsumDense(Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if lora_rank is not None or quantization_config is not None \
-                or gptq_unpacked_column_size is not None:
+        if lora_rank is not None or gptq_unpacked_column_size is not None:
             raise ValueError(
-                f"EinsumDense: LoRA and quantization are not supported, received "
-                f"lora_rank={lora_rank!r}, quantization_config={quantization_config!r}, "
-                f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}. Leave them as None."
+                "EinsumDense: LoRA and quantization are not supported through lora_rank or "
+                f"gptq_unpacked_column_size, received lora_rank={lora_rank!r}, "
+                f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}. Leave them as None "
+                "(a built layer quantizes with layer.quantize(mode))."
             )
+        self.quantization_config = resolve_quantization_config(quantization_config)
         split_equation(equation)
         if bias_axes is not None and not (isinstance(bias_axes, str) and bias_axes):
             raise ValueError(f"EinsumDense: bias_axes must be a string of output letters or "
@@ -85,26 +92,35 @@ class EinsumDense(Layer):
             initializer = type(initializer).from_config({
                 **initializer.get_config(), "input_axes": shapes["input_axes"],
                 "output_axes": shapes["output_axes"]})
-        self.kernel = self.add_weight(shapes["kernel"], initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+        self._input_rank = len(input_shape)
+        mode = self.quantization_mode
+        if mode is not None:
+            self._quantized_build(shapes["kernel"], mode, self.quantization_config)
+        if mode in (None, "float8"):
+            self.kernel = self.add_weight(shapes["kernel"], initializer,
+                                          regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint, name="kernel")
         self.bias = None
         if shapes["bias"] is not None:
             self.bias = self.add_weight(shapes["bias"], self.bias_initializer,
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint, name="bias")
-        self._input_rank = len(input_shape)
-        self._kernel_input_axes = shapes["kernel_input_positions"]
+        # input axis -> the size the kernel needs there (also once a quantized kernel is
+        # stored in another shape)
+        self._contracted_sizes = {axis: shapes["kernel"][k]
+                                  for k, axis in shapes["kernel_input_positions"].items()}
 
     def call(self, inputs):
         shape = tuple(inputs.shape)
-        expected = {axis: self.kernel.shape[k] for k, axis in self._kernel_input_axes.items()}
+        expected = self._contracted_sizes
         if len(shape) != self._input_rank or any(shape[a] != n for a, n in expected.items()):
             raise ValueError(
                 f"EinsumDense layer {self.name!r} (equation {self.equation!r}) was built for "
                 f"inputs of rank {self._input_rank} with sizes {expected} on the axes it "
                 f"contracts (axis: size), but received an input of shape {shape}."
             )
+        if self._quantized is not None:
+            return self._quantized_call(inputs)
         out = ops.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             out = ops.add(out, self.bias)
@@ -117,7 +133,7 @@ class EinsumDense(Layer):
     def get_config(self):
         from kerasx.saving.serialization import serialize_keras_object
 
-        return {
+        return self._quantized_config({
             **super().get_config(),
             "output_shape": self.partial_output_shape,
             "equation": self.equation,
@@ -131,7 +147,7 @@ class EinsumDense(Layer):
             "kernel_constraint": serialize_keras_object(self.kernel_constraint),
             "bias_constraint": serialize_keras_object(self.bias_constraint),
             "quantization_config": None,
-        }
+        })
 
 
 def _normalize_output_shape(output_shape):

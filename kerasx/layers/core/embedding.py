@@ -7,6 +7,8 @@ import warnings
 from kerasx import constraints, initializers, ops, regularizers
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends.host import is_host_array
+from kerasx.layers.core._quantization import resolve_quantization_config
+from kerasx.layers.core._quantized_embedding import QuantizedEmbedding
 from kerasx.layers.layer import Layer
 from kerasx.saving.serialization import serialize_keras_object
 
@@ -14,7 +16,7 @@ from kerasx.saving.serialization import serialize_keras_object
 _INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
 
 
-class Embedding(Layer):
+class Embedding(QuantizedEmbedding, Layer):
     """Maps each integer index in `[0, input_dim)` to a learned vector of size `output_dim`.
 
     The lookup is a gather (`kerasx.ops.take`); its gradient is a scatter-add
@@ -34,7 +36,10 @@ class Embedding(Layer):
         weights: optional initial table, a `(input_dim, output_dim)` array.
         lora_rank, lora_alpha: accepted for compatibility; LoRA is not
             supported, so a non-None `lora_rank` raises.
-        quantization_config: accepted for compatibility (must be None).
+        quantization_config: the `kerasx.quantizers.QuantizationConfig` of a layer
+            built quantized (its dtype policy names the mode, e.g.
+            `"int8_from_float32"`); `layer.quantize("int8")` or `("int4")`
+            quantizes a built layer.
 
     Input shape: integer array `(batch, ...)`.
     Output shape: `(batch, ..., output_dim)`.
@@ -57,10 +62,6 @@ class Embedding(Layer):
         if lora_rank is not None:
             raise NotImplementedError(
                 "Embedding: LoRA (lora_rank) is not supported by kerasx; pass lora_rank=None.")
-        if quantization_config is not None:
-            raise NotImplementedError(
-                "Embedding: quantization is not supported by kerasx; pass "
-                "quantization_config=None.")
         super().__init__(**kwargs)
         self.input_dim = input_dim
         self.output_dim = output_dim
@@ -76,7 +77,7 @@ class Embedding(Layer):
         self.autocast = False
         self.lora_rank = lora_rank
         self.lora_alpha = lora_alpha
-        self.quantization_config = quantization_config
+        self.quantization_config = resolve_quantization_config(quantization_config)
         if weights is not None:
             self.build()
             if not (isinstance(weights, list) and len(weights) == 1):
@@ -85,6 +86,10 @@ class Embedding(Layer):
 
     def build(self, input_shape=None):
         if self.built:
+            return
+        if self.quantization_mode is not None:
+            self._quantized_build(self.quantization_mode, self.quantization_config)
+            self.built = True
             return
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),
                                           self.embeddings_initializer, name="embeddings",
@@ -107,6 +112,8 @@ class Embedding(Layer):
                 f"indices must be in [0, {self.input_dim}). Use 0 for padding (with "
                 "mask_zero=True to skip it) and shift the other ids to start at 1.")
         try:
+            if self._quantized is not None:
+                return self._quantized_lookup(inputs)
             outputs = ops.take(self.embeddings, inputs, axis=0)
         except IndexError as e:
             raise ValueError(
@@ -137,6 +144,7 @@ class Embedding(Layer):
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         }
+        config = self._quantized_config(config)
         if self.lora_rank:
             config["lora_rank"] = self.lora_rank
             config["lora_alpha"] = self.lora_alpha

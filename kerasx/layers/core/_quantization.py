@@ -1,0 +1,242 @@
+"""What every quantizable layer shares: the `quantize` entry point (its checks and the
+policy it leaves behind), the config of a quantized layer, the int8 product with an
+exact integer accumulation, and float8's quantize-dequantize nodes."""
+
+from kerasx import ops
+from kerasx.autodiff.tensor import Tensor
+from kerasx.backends import current
+from kerasx.ops.custom_gradient import custom_gradient
+from kerasx.quantizers.float8 import (compute_float8_amax_history, compute_float8_scale,
+                                      float_format_max, quantize_and_dequantize, round_values)
+from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES, SUPPORTED_MODES,
+                                                   block_size_for_layer,
+                                                   validate_and_resolve_config)
+
+# float32 holds every integer up to 2**24 exactly: an int8 x int8 product summed over
+# up to this many terms (127 * 127 each) is exact in float32, longer sums go to float64
+_FLOAT32_EXACT_TERMS = (1 << 24) // (127 * 127)
+
+
+class Quantizable:
+    """The `quantize` method and `quantization_mode` of a layer that implements
+    `_quantized_modes`, `_quantize_weights(mode, config)` and `_quantized_call`."""
+
+    _quantized_modes = ()
+    _quantized = None  # the quantization mode once the quantized weights exist
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode of this layer, None if it is not quantized."""
+        return getattr(self._dtype_policy, "quantization_mode", None)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Replaces the float weights by quantized ones and computes in `mode` from now on.
+
+        Args:
+            mode: `"int8"`, `"int4"` or `"float8"` (the modes the layer supports);
+                optional when `config` is given.
+            type_check: refuse subclasses of the layer, whose `call` may not match.
+            config: a `kerasx.quantizers.QuantizationConfig` (None: the mode's default).
+
+        The layer must be built and not quantized yet; its dtype policy becomes
+        `"<mode>_from_<policy>"` (`"int4/<block_size>_from_..."` for int4).
+        """
+        config = validate_and_resolve_config(mode, config)
+        mode = config.mode
+        self._check_quantize_args(mode)
+        base = type(self)._quantizable_class()
+        if type_check and type(self) is not base:
+            raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` "
+                                      "method implemented.")
+        if mode not in self._quantized_modes:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} does not support quantization mode {mode!r}; "
+                f"it supports {self._quantized_modes}.")
+        self.quantization_config = config
+        self._quantize_weights(mode, config)
+        if self.quantization_mode is None:
+            name = mode
+            if mode == "int4":
+                block_size = block_size_for_layer(self, config)
+                name = f"int4/{-1 if block_size is None else block_size}"
+            from kerasx.dtype_policies import get
+
+            self._set_dtype_policy(get(f"{name}_from_{self._dtype_policy.name}"))
+
+    @classmethod
+    def _quantizable_class(cls):
+        """The layer class that mixes the quantization in (`Dense`), which `type_check`
+        requires the layer to be exactly."""
+        from kerasx.layers.layer import Layer
+
+        for klass in cls.__mro__:
+            if any(issubclass(base, Quantizable) and not issubclass(base, Layer)
+                   for base in klass.__bases__):
+                return klass
+        return cls
+
+    def _check_quantize_args(self, mode):
+        if not self.built:
+            raise ValueError(
+                "Cannot quantize a layer that isn't yet built. Layer "
+                f"'{self.name}' (of type '{type(self).__name__}') is not built yet.")
+        if self._quantized is not None:
+            raise ValueError(f"Layer '{self.name}' is already quantized with dtype_policy="
+                             f"'{self._dtype_policy.name}'. Received: mode={mode}")
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of "
+                             f"{QUANTIZATION_MODES}. Received: mode={mode}")
+        if mode not in SUPPORTED_MODES:
+            raise NotImplementedError(
+                f"Quantization mode {mode!r} (calibrated quantization) is not supported by "
+                f"kerasx; use one of {SUPPORTED_MODES}.")
+        if mode == "int8" and self.compute_dtype == "float16":
+            raise ValueError(
+                f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
+                "Consider loading model/layer with another dtype policy such as "
+                "'mixed_bfloat16' or 'mixed_float16' before calling `quantize()`.")
+
+    def _saved_variables(self):
+        """The layer's variables in the order a `.keras` / `.weights.h5` file holds
+        them: for a quantized layer, Keras's order of its mode (`kernel`, `bias`,
+        `kernel_scale`, ...), which is not trainable-first; otherwise trainable first,
+        each in creation order."""
+        own = self._own_variables
+        listed = []
+        if self._quantized is not None:
+            listed = [getattr(self, name, None) for name in self._saved_order[self._quantized]]
+            listed = [v for v in listed if v is not None]
+        seen = {id(v) for v in listed}
+        rest = [v for v in own if id(v) not in seen]
+        return listed + [v for v in rest if v.trainable] + [v for v in rest if not v.trainable]
+
+    def _replace_variable(self, variable):
+        """Forgets the float variable `variable`, which quantized ones replace."""
+        self._own_variables[:] = [v for v in self._own_variables if v is not variable]
+
+    def _quantized_config(self, config):
+        """`config` with the quantized policy and the quantization config, as Keras
+        writes them."""
+        if self.quantization_mode is None:
+            return config
+        from kerasx.dtype_policies import serialize as serialize_policy
+        from kerasx.quantizers import serialize
+
+        return {**config, "dtype": serialize_policy(self._dtype_policy),
+                "quantization_config": serialize(getattr(self, "quantization_config", None))}
+
+
+def resolve_quantization_config(config):
+    """A `quantization_config` constructor argument as a config object (from its dict)."""
+    if config is None or not isinstance(config, dict):
+        return config
+    from kerasx.quantizers import deserialize
+
+    return deserialize(config)
+
+
+def int8_product(equation, x, kernel, terms):
+    """`einsum(equation, x, kernel)` (`x @ kernel` for None) of two int8 arrays whose
+    every output sums `terms` products, in floating point with every partial sum
+    exact (the array API has no int8 product with a wide accumulator)."""
+    backend = current()
+    xp = backend.xp
+    dtype = backend.dtype("float32" if terms <= _FLOAT32_EXACT_TERMS else "float64")
+    x, kernel = xp.astype(x, dtype), xp.astype(kernel, dtype)
+    if equation is None:
+        return Tensor(xp.matmul(x, kernel))
+    return ops.einsum(equation, Tensor(x), Tensor(kernel))
+
+
+def float8_variables(layer):
+    """Creates the six float32 variables of float8 training (scale and amax history of
+    the inputs, the kernel and the output gradient), in Keras's order. They are not
+    trainable: the layer writes their new values itself (Keras overwrites them with
+    their "gradients")."""
+    from kerasx.dtype_policies import QuantizedFloat8DTypePolicy
+
+    length = getattr(layer._dtype_policy, "amax_history_length",
+                     QuantizedFloat8DTypePolicy.default_amax_history_length)
+    for prefix in ("inputs", "kernel", "outputs_grad"):
+        setattr(layer, f"{prefix}_scale",
+                layer.add_weight((), "ones", dtype="float32", trainable=False, autocast=False,
+                                 name=f"{prefix}_scale"))
+        setattr(layer, f"{prefix}_amax_history",
+                layer.add_weight((length,), "zeros", dtype="float32", trainable=False,
+                                 autocast=False, name=f"{prefix}_amax_history"))
+
+
+_E4M3 = "float8_e4m3fn"
+_E5M2 = "float8_e5m2"
+
+
+def float8_forward(x, scale, history, compute_dtype, training):
+    """`x` quantized to float8_e4m3fn and back with `scale`, its gradient passed
+    straight through. In training, the delayed-scaling update is written: the scale
+    from the history's maximum, then `max|x|` pushed into the history."""
+    scale_value = ops.convert_to_tensor(scale.value)
+    if training:
+        new_scale = compute_float8_scale(ops.max(history.value, axis=0), scale_value,
+                                         float_format_max(_E4M3))
+        new_history = compute_float8_amax_history(ops.stop_gradient(x), history.value)
+    out = _straight_through(x, scale_value, compute_dtype)
+    if training:
+        scale.assign(new_scale)
+        history.assign(new_history)
+    return out
+
+
+@custom_gradient
+def _straight_through(x, scale, compute_dtype):
+    def grad(upstream):
+        return upstream, None
+
+    return quantize_and_dequantize(x, scale, _E4M3, compute_dtype), grad
+
+
+def float8_output_gradient(outputs, scale, history, compute_dtype):
+    """`outputs` unchanged; their gradient quantized to float8_e5m2 and back with
+    `scale`, the scale and amax history of the output gradient updated by it."""
+
+    @custom_gradient
+    def gradient_quantized(outputs):
+        def grad(upstream):
+            old_scale = ops.convert_to_tensor(scale.value)
+            new_scale = compute_float8_scale(ops.max(history.value, axis=0), old_scale,
+                                             float_format_max(_E5M2))
+            quantized = quantize_and_dequantize(upstream, old_scale, _E5M2, compute_dtype)
+            history.assign(compute_float8_amax_history(upstream, history.value))
+            scale.assign(new_scale)
+            return quantized
+
+        return outputs, grad
+
+    return gradient_quantized(outputs)
+
+
+@custom_gradient
+def bfloat16_round_trip(x):
+    """`x` rounded to bfloat16 and back, its gradient rounded the same way (the casts'
+    gradients)."""
+
+    def grad(upstream):
+        return Tensor(round_values(ops.convert_to_tensor(upstream).value, "bfloat16"))
+
+    return Tensor(round_values(x.value, "bfloat16")), grad
+
+
+def float8_call(layer, inputs, product, training):
+    """`product(inputs, kernel)` of float8 training, both operands and the output
+    gradient quantized-dequantized with the layer's delayed scales, the bias (rounded
+    to bfloat16 under a float32 policy, as Keras adds it) and activation applied."""
+    dtype = layer.compute_dtype
+    x = product(
+        float8_forward(inputs, layer.inputs_scale, layer.inputs_amax_history, dtype, training),
+        float8_forward(layer.kernel, layer.kernel_scale, layer.kernel_amax_history, dtype,
+                       training))
+    x = float8_output_gradient(x, layer.outputs_grad_scale, layer.outputs_grad_amax_history,
+                               dtype)
+    if layer.bias is not None:
+        bias = bfloat16_round_trip(layer.bias) if dtype == "float32" else layer.bias
+        x = ops.add(x, bias)
+    return layer.activation(x)

@@ -1,0 +1,155 @@
+"""The quantized modes of `Dense`: int8 (int8 kernel, inputs quantized per row at call
+time), int4 (two kernel values per byte, per channel or in groups of input rows with
+zero points) and float8 (training with delayed-scaling float8 quantize-dequantize).
+
+Gradients follow Keras: through int8 and int4 products the inputs receive
+`upstream @ dequantized_kernel.T` (the quantized kernel is not trainable); float8
+passes gradients straight through its quantize-dequantize steps and quantizes the
+output gradient to float8_e5m2.
+"""
+
+import math
+
+from kerasx import ops
+from kerasx.layers.core._quantization import (Quantizable, float8_call, float8_variables,
+                                              int8_product)
+from kerasx.ops.custom_gradient import custom_gradient
+from kerasx.quantizers import (AbsMaxQuantizer, abs_max_quantize_grouped_with_zero_point,
+                               dequantize_with_sz_map, pack_int4, unpack_int4)
+from kerasx.quantizers.quantization_config import QuantizationConfig, block_size_for_layer
+
+
+class QuantizedDense(Quantizable):
+    """The quantization half of `Dense` (a mixin; see the module docstring)."""
+
+    _quantized_modes = ("int8", "int4", "float8")
+    # the order Keras saves the variables in, per quantization mode
+    _saved_order = {
+        "int8": ("kernel", "bias", "kernel_scale"),
+        "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
+        "float8": ("kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
+                   "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"),
+    }
+
+    # -- quantize: float weights -> quantized ones ------------------------------------------
+    def _quantize_weights(self, mode, config):
+        kernel = self.kernel
+        shape = tuple(kernel.shape)
+        if mode == "float8":
+            self._quantized_build(shape, mode, config)
+            return
+        values = {}
+        if mode == "int8":
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, AbsMaxQuantizer(axis=0))
+            quantized, scale = quantizer(kernel, to_numpy=True)
+            values = {"kernel": quantized, "kernel_scale": ops.squeeze(scale, axis=0)}
+        else:
+            block_size = block_size_for_layer(self, config)
+            if block_size is None or block_size == -1:
+                quantizer = QuantizationConfig.weight_quantizer_or_default(
+                    config, AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
+                quantized, scale = quantizer(kernel, to_numpy=True)
+                values = {"kernel_scale": ops.squeeze(scale, axis=0)}
+            else:
+                quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
+                    kernel, block_size=block_size, to_numpy=True)
+                values = {"kernel_scale": scale, "kernel_zero": zero}
+            values["kernel"] = pack_int4(quantized, axis=-1)[0]
+        self._replace_variable(kernel)
+        self._quantized_build(shape, mode, config)
+        for name, value in values.items():
+            getattr(self, name).assign(value)
+
+    def _quantized_build(self, kernel_shape, mode, config):
+        """Creates the variables of `mode` (`kernel` among them, except for float8,
+        whose float kernel `build` creates)."""
+        input_dim, units = kernel_shape
+        if mode == "float8":
+            float8_variables(self)
+        elif mode == "int8":
+            self.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(
+                config, AbsMaxQuantizer())
+            self.kernel = self.add_weight(kernel_shape, "zeros", dtype="int8", trainable=False,
+                                          name="kernel")
+            self.kernel_scale = self.add_weight((units,), "ones", trainable=False,
+                                                name="kernel_scale")
+        elif mode == "int4":
+            self.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(
+                config, None)
+            self.kernel = self.add_weight((input_dim, (units + 1) // 2), "zeros", dtype="int8",
+                                          trainable=False, name="kernel")
+            block_size = block_size_for_layer(self, config)
+            self._int4_block_size = block_size
+            grouped = block_size is not None and block_size > 0
+            scale_shape = (math.ceil(input_dim / block_size), units) if grouped else (units,)
+            self.kernel_scale = self.add_weight(scale_shape, "ones", trainable=False,
+                                                name="kernel_scale")
+            if grouped:
+                self.kernel_zero = self.add_weight(scale_shape, "zeros", dtype="int8",
+                                                   trainable=False, name="kernel_zero")
+                self.g_idx = self.add_weight(
+                    (input_dim,), lambda shape, dtype=None: ops.floor_divide(
+                        ops.arange(input_dim, dtype="float32"), block_size),
+                    dtype="float32", trainable=False, name="g_idx")
+            self._orig_input_dim, self._orig_output_dim = input_dim, units
+        self._quantized = mode
+
+    # -- call ---------------------------------------------------------------------------
+    def _quantized_call(self, inputs):
+        from kerasx.layers.layer import _TRAINING
+
+        if self._quantized == "float8":
+            return float8_call(self, inputs, ops.matmul, bool(_TRAINING.get()))
+        if self._quantized == "int8":
+            x = _int8_matmul(inputs, self.kernel, self.kernel_scale, self.inputs_quantizer,
+                             self.compute_dtype)
+        else:
+            x = self._int4_product(inputs)
+        if self.bias is not None:
+            x = ops.add(x, self.bias)
+        return self.activation(x)
+
+    def _int4_product(self, inputs):
+        unpacked = unpack_int4(self.kernel, self._orig_output_dim, axis=-1)
+        block_size = self._int4_block_size
+        if block_size is None or block_size == -1:
+            return _int8_matmul(inputs, unpacked, self.kernel_scale, self.inputs_quantizer,
+                                self.compute_dtype)
+        kernel = ops.cast(dequantize_with_sz_map(unpacked, self.kernel_scale, self.kernel_zero,
+                                                 self.g_idx, group_axis=0), self.compute_dtype)
+        return _matmul_frozen_kernel(inputs, kernel)
+
+
+def _int8_matmul(inputs, kernel, kernel_scale, inputs_quantizer, compute_dtype):
+    """`inputs @ kernel / scale` for an int8 `kernel` (values of int8 or int4) with one
+    scale per output: the inputs quantized per row by `inputs_quantizer` (None: kept in
+    float), the product dequantized by both scales. The inputs' gradient is
+    `upstream @ (kernel / kernel_scale).T`."""
+
+    @custom_gradient
+    def product(inputs, kernel, kernel_scale):
+        def grad(upstream):
+            float_kernel = ops.divide(ops.cast(kernel, compute_dtype), kernel_scale)
+            return ops.matmul(upstream, ops.transpose(float_kernel)), None, None
+
+        if inputs_quantizer:
+            quantized, inputs_scale = inputs_quantizer(inputs, axis=-1)
+            x = int8_product(None, quantized.value, kernel.value, kernel.shape[0])
+            scale = ops.multiply(kernel_scale, inputs_scale)
+        else:
+            x = ops.matmul(inputs, ops.cast(kernel, inputs.dtype))
+            scale = kernel_scale
+        return ops.divide(ops.cast(x, compute_dtype), scale), grad
+
+    return product(inputs, kernel, kernel_scale)
+
+
+@custom_gradient
+def _matmul_frozen_kernel(inputs, kernel):
+    """`inputs @ kernel` whose gradient reaches the inputs only."""
+
+    def grad(upstream):
+        return ops.matmul(upstream, ops.transpose(kernel)), None
+
+    return ops.matmul(inputs, kernel), grad
