@@ -27,6 +27,7 @@ from kerasx.utils.image_dataset import image_dataset_from_directory
 from kerasx.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from kerasx.utils.text_dataset import text_dataset_from_directory
 from kerasx.utils import feature_space_registry
+from kerasx.utils import bounding_boxes
 
 __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "atomic_write",
            "clear_session", "custom_object_scope", "deserialize_keras_object",
@@ -40,6 +41,7 @@ __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "a
 __all__ += ["FeatureSpace"]
 __all__ += ["array_to_img", "audio_dataset_from_directory", "image_dataset_from_directory",
             "img_to_array", "load_img", "save_img", "text_dataset_from_directory"]
+__all__ += ["bounding_boxes"]
 from kerasx.utils import legacy  # noqa: E402  (keras.utils.legacy: Keras 2 style configs)
 __all__ += ["legacy"]
 

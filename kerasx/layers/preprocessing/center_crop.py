@@ -3,11 +3,12 @@
 __all__ = ["CenterCrop"]
 
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing import _image_resize as image
 
 
-class CenterCrop(Layer):
+class CenterCrop(dict_inputs.BoxesAndMasks, Layer):
     """Crops the central `height` x `width` window of each image.
 
     An image smaller than the target on either side is instead cropped to the
@@ -18,19 +19,31 @@ class CenterCrop(Layer):
         height, width: the output size.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input.
 
     Input shape: `(batch, rows, cols, channels)` or `(rows, cols, channels)`
     (channels_last). Output shape: the same with `rows, cols = height, width`.
+    A dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` gives
+    the same dict: boxes are moved into the window (and scaled with it when the
+    image is resized), clipped to it (a box left empty gets the label -1);
+    masks are cropped like the images.
     """
 
-    def __init__(self, height, width, data_format=None, **kwargs):
+    def __init__(self, height, width, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
         image.check_size("CenterCrop", height, width)
         self.height, self.width = height, width
         self.data_format = image.data_format_of("CenterCrop", data_format)
+        self._set_bounding_box_format(bounding_box_format)
         self.built = True
 
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            images = dict_inputs.images_of(self, inputs)
+            image.check_images(self, images.shape)
+            axes = image.spatial_axes(len(images.shape), self.data_format)
+            size = images.shape[axes[0]], images.shape[axes[1]]
+            return self._dict_output(inputs, self.call(images), size, size)
         image.check_images(self, inputs.shape)
         images = as_dtype(inputs, self.dtype)
         axes = image.spatial_axes(len(images.shape), self.data_format)
@@ -41,7 +54,25 @@ class CenterCrop(Layer):
         top, left = (height - self.height) // 2, (width - self.width) // 2
         return image.crop(images, axes, top, left, self.height, self.width)
 
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        if height < self.height or width < self.width:
+            window = image.crop_box(height, width, self.height, self.width)
+        else:
+            window = ((height - self.height) // 2, (width - self.width) // 2, self.height,
+                      self.width)
+        boxes = dict_inputs.window_boxes(boxes, *window, self.height, self.width)
+        return boxes, self.height, self.width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return self.call(masks)
+
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            shapes = dict(input_shape)
+            for key in ("images", "segmentation_masks"):
+                if key in shapes:
+                    shapes[key] = self.compute_output_shape(shapes[key])
+            return shapes
         image.check_images(self, input_shape)
         shape = list(input_shape)
         axes = image.spatial_axes(len(shape), self.data_format)
@@ -49,5 +80,8 @@ class CenterCrop(Layer):
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "data_format": self.data_format}
+        config = {**super().get_config(), "height": self.height, "width": self.width,
+                  "data_format": self.data_format}
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
+        return config

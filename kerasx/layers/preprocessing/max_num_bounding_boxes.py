@@ -4,6 +4,7 @@ __all__ = ["MaxNumBoundingBoxes"]
 
 from kerasx import ops
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _image_resize as image
 
 
@@ -39,7 +40,7 @@ class MaxNumBoundingBoxes(Layer):
             raise ValueError(f"MaxNumBoundingBoxes: max_number must be positive, received "
                              f"max_number={max_number!r}.")
         self.max_number, self.fill_value = max_number, fill_value
-        self.bounding_box_format = bounding_box_format
+        dict_inputs.BoxesAndMasks._set_bounding_box_format(self, bounding_box_format)
         self.data_format = image.data_format_of("MaxNumBoundingBoxes", data_format)
         self.built = True
 
@@ -56,16 +57,12 @@ class MaxNumBoundingBoxes(Layer):
             keys = sorted(boxes_in) if isinstance(boxes_in, dict) else type(boxes_in).__name__
             raise ValueError(f"MaxNumBoundingBoxes: bounding_boxes must be a dict with the keys "
                              f"'boxes' and 'labels', received {keys}.")
-        boxes, labels = boxes_in["boxes"], boxes_in["labels"]
-        single = len(boxes.shape) == 2
+        images = inputs.get("images")
+        single = len(ops.convert_to_tensor(boxes_in["boxes"]).shape) == 2 if images is None \
+            else len(images.shape) == 3
+        boxes, labels = dict_inputs.dense_boxes(boxes_in, batched=not single)
         if single:
             boxes, labels = ops.expand_dims(boxes, 0), ops.expand_dims(labels, 0)
-        if len(boxes.shape) != 3 or boxes.shape[-1] != 4 or \
-                tuple(labels.shape) != tuple(boxes.shape[:2]):
-            raise ValueError("MaxNumBoundingBoxes: expected boxes of shape (batch, n, 4) and "
-                             "labels (batch, n) (or (n, 4) and (n,) for one image), received "
-                             f"{tuple(boxes_in['boxes'].shape)} and "
-                             f"{tuple(boxes_in['labels'].shape)}.")
         boxes, labels = self.limit(boxes), self.limit(labels)
         if single:
             boxes, labels = ops.squeeze(boxes, 0), ops.squeeze(labels, 0)

@@ -3,6 +3,7 @@
 __all__ = ["RandomCrop"]
 
 from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
@@ -26,28 +27,60 @@ class RandomCrop(ImageAugmentationLayer):
         seed: an int for a repeatable sequence of windows.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input.
+
+    A dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` gives
+    the same dict: boxes are moved into the window (scaled with it when it is
+    resized) and clipped to it (a box left empty gets the label -1), in
+    training and in inference alike; masks are cropped like the images.
     """
 
-    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, height, width, seed=None, data_format=None, bounding_box_format=None,
+                 **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         image.check_size("RandomCrop", height, width)
         self.height, self.width = height, width
         self._set_seed_and_data_format("RandomCrop", seed, data_format)
 
     def call(self, inputs, training=None):
+        data = inputs if isinstance(inputs, dict) else None
+        if data is not None:
+            inputs = dict_inputs.images_of(self, data)
         image.check_images(self, inputs.shape)
         images = as_dtype(inputs, self.dtype)
         axes = image.spatial_axes(len(images.shape), self.data_format)
         rows, cols = images.shape[axes[0]], images.shape[axes[1]]
         if training is False:
-            return image.resize(images, self.height, self.width, "bilinear", self.data_format,
-                                crop_to_aspect_ratio=True)
+            window = image.crop_box(rows, cols, self.height, self.width)
+            out = image.resize(images, self.height, self.width, "bilinear", self.data_format,
+                               crop_to_aspect_ratio=True)
+        else:
+            window = self._draw_window(rows, cols)
+            out = self.crop(images, *window[:2])
+        if data is None:
+            return out
+        return self._dict_output(data, out, (window, training is False), (rows, cols))
+
+    def _draw_window(self, rows, cols):
+        """`(top, left, window_rows, window_cols)` of the training crop."""
         if rows <= self.height or cols <= self.width:
             top, left, _, _ = image.crop_box(rows, cols, self.height, self.width)
-            return self.crop(images, top, left)
-        top = int(float(_augment.uniform(self._seeds, 1, 0, rows - self.height + 1)[0]))
-        left = int(float(_augment.uniform(self._seeds, 1, 0, cols - self.width + 1)[0]))
-        return self.crop(images, top, left)
+        else:
+            top = int(float(_augment.uniform(self._seeds, 1, 0, rows - self.height + 1)[0]))
+            left = int(float(_augment.uniform(self._seeds, 1, 0, cols - self.width + 1)[0]))
+        return top, left, min(self.height, rows - top), min(self.width, cols - left)
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        boxes = dict_inputs.window_boxes(boxes, *transformation[0], self.height, self.width)
+        return boxes, self.height, self.width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        (top, left, rows, cols), inference = transformation
+        masks = as_dtype(masks, self.dtype)
+        if inference:
+            return image.resize(masks, self.height, self.width, "bilinear", self.data_format,
+                                crop_to_aspect_ratio=True)
+        return self.crop(masks, top, left)
 
     def crop(self, images, top, left):
         """The `height` x `width` window of `images` whose corner is at row `top`,
@@ -61,6 +94,12 @@ class RandomCrop(ImageAugmentationLayer):
         return image.resize(window, self.height, self.width, "bilinear", self.data_format)
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            shapes = dict(input_shape)
+            for key in ("images", "segmentation_masks"):
+                if key in shapes:
+                    shapes[key] = self.compute_output_shape(shapes[key])
+            return shapes
         image.check_images(self, input_shape)
         shape = list(input_shape)
         axes = image.spatial_axes(len(shape), self.data_format)

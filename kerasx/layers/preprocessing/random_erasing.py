@@ -33,9 +33,13 @@ class RandomErasing(LabeledImageAugmentationLayer):
             `"channels_first"`.
 
     Input: images of shape `(batch, rows, cols, channels)` or one image, or a
-    dict `{"images": ..., "labels": ...}` (labels pass through unchanged).
-    Output: the same structure and shapes.
+    dict `{"images": ..., "labels": ..., "bounding_boxes": ...,
+    "segmentation_masks": ...}` (all but the images pass through unchanged, as
+    in Keras; boxes need `bounding_box_format`). Output: the same structure
+    and shapes.
     """
+
+    _keeps_boxes = True
 
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):

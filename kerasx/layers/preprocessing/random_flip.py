@@ -5,6 +5,7 @@ __all__ = ["RandomFlip"]
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 
 _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
@@ -24,25 +25,44 @@ class RandomFlip(ImageAugmentationLayer):
         seed: an int for a repeatable sequence of flips.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (see
+            `keras.utils.bounding_boxes.convert_format`).
 
     Input shape: `(batch, rows, cols, channels)` or one image `(rows, cols,
-    channels)` (channels_last). Output shape: the same.
+    channels)` (channels_last), or a dict `{"images": ..., "labels": ...,
+    "bounding_boxes": {"boxes": ..., "labels": ...}, "segmentation_masks":
+    ...}` whose boxes and masks are flipped with their images. Output: the
+    same.
     """
 
-    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None,
+                 bounding_box_format=None, **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         if mode not in _MODES:
             raise ValueError(f"RandomFlip: mode must be one of {list(_MODES)}, received "
                              f"mode={mode!r}.")
         self.mode = mode
         self._set_seed_and_data_format("RandomFlip", seed, data_format)
 
-    def _transform(self, images, count):
-        return self.flip(images, self._draw(count))
-
-    def _draw(self, count):
+    def get_random_transformation(self, images, count):
+        """One boolean per image: flip it."""
         uniform = current().rng.uniform((count,), dtype=self.dtype, seed=self._seeds.next())
         return uniform <= 0.5
+
+    def transform_images(self, images, transformation):
+        return self.flip(images, transformation)
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        flips = ops.reshape(ops.convert_to_tensor(transformation), (-1, 1, 1))
+        x1, y1, x2, y2 = ops.split(boxes, 4, axis=-1)
+        if self.mode != "vertical":
+            x1, x2 = ops.where(flips, width - x2, x1), ops.where(flips, width - x1, x2)
+        if self.mode != "horizontal":
+            y1, y2 = ops.where(flips, height - y2, y1), ops.where(flips, height - y1, y2)
+        return ops.concatenate([x1, y1, x2, y2], axis=-1), height, width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return self.flip(as_dtype(masks, self.dtype), transformation)
 
     def flip(self, images, flips):
         """`images` with those whose entry of the boolean `flips` (one per image) is

@@ -8,7 +8,9 @@ from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dict_inputs import resampled_masks
 from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
+from kerasx.utils.bounding_boxes.geometry import affine_transform
 
 
 class RandomRotation(ImageAugmentationLayer):
@@ -32,24 +34,42 @@ class RandomRotation(ImageAugmentationLayer):
         fill_value: the value of `"constant"` filling.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input.
 
-    Input shape: `(batch, rows, cols, channels)` or one image (channels_last).
-    Output shape: the same.
+    Input shape: `(batch, rows, cols, channels)` or one image (channels_last),
+    or a dict of `"images"`, `"labels"`, `"bounding_boxes"` and
+    `"segmentation_masks"`: each box becomes the bounding box of its rotated
+    corners, clipped to the image (a box left empty gets the label -1); masks
+    are rotated with nearest sampling. Output: the same.
     """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
-        super().__init__(**kwargs)
+                 fill_value=0.0, data_format=None, bounding_box_format=None, **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         self.factor = _augment.factor_pair("RandomRotation", "factor", factor, -1.0, 1.0)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def _transform(self, images, count):
+    def get_random_transformation(self, images, count):
+        """The angles in degrees, one per image (a float64 backend array)."""
         lower, upper = self.factor
-        angles = _augment.uniform(self._seeds, count, lower * 360.0, upper * 360.0)
-        return self.rotate(images, angles)
+        return _augment.uniform(self._seeds, count, lower * 360.0, upper * 360.0)
 
-    def rotate(self, images, angles):
-        """`images` rotated by `angles` (degrees, one per image)."""
+    def transform_images(self, images, transformation):
+        return self.rotate(images, transformation)
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        angles = ops.cast(ops.convert_to_tensor(transformation), "float32")
+        zeros, ones = ops.zeros_like(angles), ops.ones_like(angles)
+        boxes = affine_transform(boxes, angles, zeros, zeros, ones, zeros, zeros, height, width)
+        return boxes, height, width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return resampled_masks(masks, self.dtype,
+                               lambda m: self.rotate(m, transformation, "nearest"))
+
+    def rotate(self, images, angles, interpolation=None):
+        """`images` rotated by `angles` (degrees, one per image), sampled as
+        `interpolation` says (default: the layer's)."""
         backend = current()
         xp = backend.xp
         angles = xp.astype(backend.asarray(angles), backend.dtype("float64"))
@@ -63,7 +83,8 @@ class RandomRotation(ImageAugmentationLayer):
                               sin, cos, cy - cx * sin - cy * cos, zero, zero], axis=-1)
         if len(images.shape) == 3:
             transform = transform[0, ...]
-        return ops.image.affine_transform(images, transform, self.interpolation,
+        return ops.image.affine_transform(images, transform,
+                                          interpolation or self.interpolation,
                                           self.fill_mode, self.fill_value, self.data_format)
 
     def get_config(self):

@@ -4,7 +4,9 @@ __all__ = ["RandomTranslation"]
 
 from kerasx import ops
 from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing import _geometry as geometry
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dict_inputs import resampled_masks
 from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
 from kerasx.layers.preprocessing._translate import translate
 
@@ -29,31 +31,48 @@ class RandomTranslation(ImageAugmentationLayer):
         fill_value: the value of `"constant"` filling.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input.
 
     Input shape: `(batch, rows, cols, channels)` or one image `(rows, cols,
-    channels)` (channels_last). Output shape: the same.
+    channels)` (channels_last), or a dict of `"images"`, `"labels"`,
+    `"bounding_boxes"` and `"segmentation_masks"`: the boxes are shifted with
+    their images and clipped to them (a box left empty gets the label -1), the
+    masks are shifted with nearest sampling. Output: the same.
     """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
-        super().__init__(**kwargs)
+                 bounding_box_format=None, **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         self.height_factor = height_factor
         self.height_lower, self.height_upper = _factor_range("height_factor", height_factor)
         self.width_factor = width_factor
         self.width_lower, self.width_upper = _factor_range("width_factor", width_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def _transform(self, images, count):
+    def get_random_transformation(self, images, count):
+        """`(dy, dx)`: the shifts in pixels, one per image (float64 backend arrays)."""
+        height, width = geometry.height_width(images, self.data_format)
+        dy = _augment.uniform(self._seeds, count, self.height_lower, self.height_upper) * height
+        dx = _augment.uniform(self._seeds, count, self.width_lower, self.width_upper) * width
+        return dy, dx
+
+    def transform_images(self, images, transformation):
         unbatched = len(images.shape) == 3
         if unbatched:
             images = ops.expand_dims(images, 0)
-        axes = image.spatial_axes(4, self.data_format)
-        height, width = images.shape[axes[0]], images.shape[axes[1]]
-        dy = _augment.uniform(self._seeds, count, self.height_lower, self.height_upper) * height
-        dx = _augment.uniform(self._seeds, count, self.width_lower, self.width_upper) * width
-        out = self.translate(images, dy, dx)
+        out = self.translate(images, *transformation)
         return ops.squeeze(out, 0) if unbatched else out
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        dy, dx = (ops.reshape(ops.cast(ops.convert_to_tensor(d), boxes.dtype), (-1, 1, 1))
+                  for d in transformation)
+        return ops.concatenate([dx, dy, dx, dy], axis=-1) + boxes, height, width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        axes = image.spatial_axes(4, self.data_format)
+        return resampled_masks(masks, self.dtype, lambda m: translate(
+            m, *transformation, "nearest", self.fill_mode, self.fill_value, axes))
 
     def translate(self, images, dy, dx):
         """A batch of `images` shifted by `dy` rows and `dx` columns (float64 backend

@@ -6,7 +6,9 @@ from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dict_inputs import resampled_masks
 from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
+from kerasx.utils.bounding_boxes.geometry import clip_between
 
 
 class RandomZoom(ImageAugmentationLayer):
@@ -31,12 +33,17 @@ class RandomZoom(ImageAugmentationLayer):
         fill_value: the value of `"constant"` filling.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input.
+
+    A dict input `{"images", "labels", "bounding_boxes", "segmentation_masks"}`
+    has its boxes zoomed with the images and clipped to the window shown (a box
+    left empty gets the label -1), and its masks zoomed with nearest sampling.
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
-        super().__init__(**kwargs)
+                 bounding_box_format=None, **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         self.height_factor = height_factor
         self.height_lower, self.height_upper = _zoom_range("height_factor", height_factor)
         self.width_factor = width_factor
@@ -44,16 +51,36 @@ class RandomZoom(ImageAugmentationLayer):
             self.width_lower, self.width_upper = _zoom_range("width_factor", width_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def _transform(self, images, count):
+    def get_random_transformation(self, images, count):
+        """`(height_zoom, width_zoom)`, one value of each per image (float64 backend
+        arrays)."""
         height_zoom = _augment.uniform(self._seeds, count, 1.0 + self.height_lower,
                                        1.0 + self.height_upper)
         width_zoom = height_zoom if self.width_factor is None else _augment.uniform(
             self._seeds, count, 1.0 + self.width_lower, 1.0 + self.width_upper)
-        return self.zoom(images, height_zoom, width_zoom)
+        return height_zoom, width_zoom
 
-    def zoom(self, images, height_zoom, width_zoom):
+    def transform_images(self, images, transformation):
+        return self.zoom(images, *transformation)
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        # the output shows the input window [start, start + zoom * size] of each axis
+        zy, zx = (ops.reshape(ops.cast(ops.convert_to_tensor(z), boxes.dtype), (-1, 1))
+                  for z in transformation)
+        x_start, y_start = (width - 1) / 2.0 * (1.0 - zx), (height - 1) / 2.0 * (1.0 - zy)
+        x_end, y_end = zx * width + x_start, zy * height + y_start
+        x1, y1, x2, y2 = (ops.squeeze(part, -1) for part in ops.split(boxes, 4, axis=-1))
+        moved = [(clip_between(x, x_start, x_end) - x_start) / zx for x in (x1, x2)]
+        moved += [(clip_between(y, y_start, y_end) - y_start) / zy for y in (y1, y2)]
+        return ops.stack([moved[0], moved[2], moved[1], moved[3]], axis=-1), height, width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return resampled_masks(masks, self.dtype,
+                               lambda m: self.zoom(m, *transformation, "nearest"))
+
+    def zoom(self, images, height_zoom, width_zoom, interpolation=None):
         """`images` zoomed by `height_zoom` and `width_zoom` (one value per image; above
-        1 zooms out)."""
+        1 zooms out), sampled as `interpolation` says (default: the layer's)."""
         backend = current()
         xp = backend.xp
         f64 = backend.dtype("float64")
@@ -66,7 +93,8 @@ class RandomZoom(ImageAugmentationLayer):
                               (height - 1) / 2.0 * (1.0 - zy), zero, zero], axis=-1)
         if len(images.shape) == 3:
             transform = transform[0, ...]
-        return ops.image.affine_transform(images, transform, self.interpolation,
+        return ops.image.affine_transform(images, transform,
+                                          interpolation or self.interpolation,
                                           self.fill_mode, self.fill_value, self.data_format)
 
     def get_config(self):

@@ -6,11 +6,12 @@ from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing import _image_resize as image
 
 
-class Resizing(Layer):
+class Resizing(dict_inputs.BoxesAndMasks, Layer):
     """Resizes images to `height` x `width`.
 
     Bilinear sampling uses half-pixel centers with the triangle kernel and no
@@ -31,14 +32,21 @@ class Resizing(Layer):
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
 
+        bounding_box_format: the format of the boxes of a dict input.
+
     Input shape: `(batch, rows, cols, channels)` or `(rows, cols, channels)`
     (channels_last). Output shape: the same with `rows, cols = height, width`.
+    A dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` gives
+    the same dict: boxes are scaled (and cropped or padded) with the images and
+    clipped to them (a box left empty gets the label -1; boxes of all 0 or all
+    -1, padding, become 0), masks are resized with nearest sampling.
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
-                 antialias=False, data_format=None, **kwargs):
+                 antialias=False, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
+        self._set_bounding_box_format(bounding_box_format)
         image.check_size("Resizing", height, width)
         if interpolation not in image.INTERPOLATIONS:
             raise ValueError(f"Resizing: interpolation must be one of "
@@ -63,17 +71,52 @@ class Resizing(Layer):
         self.built = True
 
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            images = dict_inputs.images_of(self, inputs)
+            image.check_images(self, images.shape)
+            axes = image.spatial_axes(len(images.shape), self.data_format)
+            size = images.shape[axes[0]], images.shape[axes[1]]
+            return self._dict_output(inputs, self.call(images), size, size)
+        return self._resize(inputs, self.interpolation)
+
+    def _resize(self, inputs, interpolation):
         image.check_images(self, inputs.shape)
         source_dtype = value_of(inputs).dtype
         integer = current().isdtype(source_dtype, "integral")
         images = as_dtype(inputs, self.dtype)
         if self.pad_to_aspect_ratio:
             images = self._pad(images)
-        images = image.resize(images, self.height, self.width, self.interpolation,
+        images = image.resize(images, self.height, self.width, interpolation,
                               self.data_format, self.crop_to_aspect_ratio)
         if integer:
             images = ops.cast(ops.round(images), source_dtype)
         return images
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        padding = ops.logical_or(ops.all(ops.equal(boxes, -1.0), axis=-1),
+                                 ops.all(ops.equal(boxes, 0.0), axis=-1))
+        x1, y1, x2, y2 = ops.split(boxes, 4, axis=-1)
+        scale_x, scale_y = self.width / width, self.height / height
+        offset_x = offset_y = 0.0
+        if self.pad_to_aspect_ratio:
+            scale_x = scale_y = min(scale_x, scale_y)
+            offset_x = (self.width - width * scale_x) // 2
+            offset_y = (self.height - height * scale_y) // 2
+        elif self.crop_to_aspect_ratio:
+            source_ratio, target_ratio = width / height, self.width / self.height
+            wide = source_ratio > target_ratio
+            new_width = self.height * source_ratio if wide else self.width
+            new_height = self.height if wide else self.width / source_ratio
+            scale_x, scale_y = new_width / width, new_height / height
+            offset_x = -((new_width - self.width) // 2)
+            offset_y = -((new_height - self.height) // 2)
+        boxes = ops.concatenate([x1 * scale_x + offset_x, y1 * scale_y + offset_y,
+                                 x2 * scale_x + offset_x, y2 * scale_y + offset_y], axis=-1)
+        boxes = ops.where(ops.expand_dims(padding, -1), ops.zeros_like(boxes), boxes)
+        return boxes, self.height, self.width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return self._resize(masks, "nearest")
 
     def _pad(self, images):
         axes = image.spatial_axes(len(images.shape), self.data_format)
@@ -86,6 +129,12 @@ class Resizing(Layer):
         return ops.pad(images, pads, constant_values=self.fill_value)
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            shapes = dict(input_shape)
+            for key in ("images", "segmentation_masks"):
+                if key in shapes:
+                    shapes[key] = self.compute_output_shape(shapes[key])
+            return shapes
         image.check_images(self, input_shape)
         shape = list(input_shape)
         axes = image.spatial_axes(len(shape), self.data_format)
@@ -98,4 +147,6 @@ class Resizing(Layer):
                 "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
                 "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value, "antialias": self.antialias,
-                "data_format": self.data_format}
+                "data_format": self.data_format,
+                **({} if self.bounding_box_format is None else
+                   {"bounding_box_format": self.bounding_box_format})}
