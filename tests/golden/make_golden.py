@@ -2141,7 +2141,8 @@ FAMILIES = {
 # Families whose generator lives in its own file, `family_<name>.py` (`make_<name>()`).
 SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment",
                      "geometric_augment", "layers_more", "mixed_precision", "optimizers_more",
-                     "ops_arguments", "api_more", "quantizers", "bounding_boxes")
+                     "ops_arguments", "api_more", "quantizers", "bounding_boxes",
+                     "visualization")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
 TENSORFLOW_FAMILIES = ("lookup", "feature_space")
