@@ -17,6 +17,15 @@ from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES, SUPPORTED
 _FLOAT32_EXACT_TERMS = (1 << 24) // (127 * 127)
 
 
+# the order Keras saves a kernel layer's variables in (Dense, EinsumDense), per mode
+KERNEL_SAVED_ORDER = {
+    "int8": ("kernel", "bias", "kernel_scale"),
+    "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
+    "float8": ("kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
+               "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"),
+}
+
+
 class Quantizable:
     """The `quantize` method and `quantization_mode` of a layer that implements
     `_quantized_modes`, `_quantize_weights(mode, config)` and `_quantized_call`."""

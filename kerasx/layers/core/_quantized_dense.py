@@ -11,8 +11,8 @@ output gradient to float8_e5m2.
 import math
 
 from kerasx import ops
-from kerasx.layers.core._quantization import (Quantizable, float8_call, float8_variables,
-                                              int8_product)
+from kerasx.layers.core._quantization import (KERNEL_SAVED_ORDER, Quantizable, float8_call,
+                                              float8_variables, int8_product)
 from kerasx.ops.custom_gradient import custom_gradient
 from kerasx.quantizers import (AbsMaxQuantizer, abs_max_quantize_grouped_with_zero_point,
                                dequantize_with_sz_map, pack_int4, unpack_int4)
@@ -23,13 +23,7 @@ class QuantizedDense(Quantizable):
     """The quantization half of `Dense` (a mixin; see the module docstring)."""
 
     _quantized_modes = ("int8", "int4", "float8")
-    # the order Keras saves the variables in, per quantization mode
-    _saved_order = {
-        "int8": ("kernel", "bias", "kernel_scale"),
-        "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
-        "float8": ("kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
-                   "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"),
-    }
+    _saved_order = KERNEL_SAVED_ORDER
 
     # -- quantize: float weights -> quantized ones ------------------------------------------
     def _quantize_weights(self, mode, config):
