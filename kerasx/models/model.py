@@ -139,10 +139,12 @@ class Model(Trainer, Layer):
         return None
 
     # -- saving -----------------------------------------------------------------------------
-    def save(self, filepath, overwrite=True, **kwargs):
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model as a `.keras` file, or with `zipped=False` as a directory of
+        the same entries; see `kerasx.saving.save_model`."""
         from kerasx.saving.saving_api import save_model
 
-        return save_model(self, filepath, overwrite=overwrite, **kwargs)
+        return save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def __reduce__(self):
         """Pickling (and `copy.deepcopy`) carries the model as its `.keras` file's
@@ -151,10 +153,12 @@ class Model(Trainer, Layer):
 
         return reduce_model(self)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Saves the weights to a `.weights.h5` file, or with `max_shard_size` (GB) to a
+        `.weights.json` index and its shards; see `kerasx.saving.save_weights`."""
         from kerasx.saving.saving_api import save_weights
 
-        return save_weights(self, filepath, overwrite=overwrite)
+        return save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
         """Writes the model's forward pass (inference mode) as an artifact for serving.

@@ -18,8 +18,6 @@ import datetime
 import io
 import json
 import os
-import shutil
-import uuid
 import warnings
 import zipfile
 
@@ -104,7 +102,9 @@ def save_model(model, filepath, zipped=True, include_optimizer=True):
     if zipped:
         atomic_write(filepath, lambda tmp: write_zip(tmp, metadata, config, weights))
     else:
-        _write_directory(filepath, metadata, config, weights)
+        from kerasx.saving.unzipped_dir import write_model_dir
+
+        write_model_dir(filepath, {METADATA: metadata, CONFIG: config, WEIGHTS: weights})
 
 
 def write_zip(path, metadata, config, weights):
@@ -113,37 +113,6 @@ def write_zip(path, metadata, config, weights):
         zf.writestr(METADATA, metadata)
         zf.writestr(CONFIG, config)
         zf.writestr(WEIGHTS, weights)
-
-
-def _write_directory(path, metadata, config, weights):
-    path = os.path.abspath(os.fspath(path))
-    parent, base = os.path.split(path)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise FileExistsError(
-            f"Cannot save an unzipped model to {path!r}: a file with that name exists. "
-            "Remove it or choose another path."
-        )
-    os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, f".tmp-{uuid.uuid4().hex[:12]}-{base}")
-    os.makedirs(tmp)
-    try:
-        for name, data in ((METADATA, metadata), (CONFIG, config), (WEIGHTS, weights)):
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        old = None
-        if os.path.isdir(path):
-            # Directories cannot be swapped in one rename; the old one stays until the new
-            # one is in place.
-            old = os.path.join(parent, f".old-{uuid.uuid4().hex[:12]}-{base}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # -- reading ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""`save_model` / `load_model` (`.keras` files) and `save_weights` / `load_weights`
-(`.weights.h5` files), in Keras 3's formats.
+"""`save_model` / `load_model` (`.keras` files and their unzipped directories) and
+`save_weights` / `load_weights` (`.weights.h5` files, and sharded `.weights.json`
+indexes with their shards), in Keras 3's formats.
 
 Every write goes to a temporary file in the destination's directory that then
 replaces the destination in one rename, so an interrupted save never destroys
@@ -12,18 +13,22 @@ import os
 from kerasx.saving import h5_weights, keras_archive
 
 
-def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
-    """Saves a model as a Keras 3 `.keras` file: architecture, weights and optimizer state.
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Saves a model in Keras 3's format: architecture, weights and optimizer state.
 
-    The file is a zip of `metadata.json`, `config.json` and `model.weights.h5`
-    that real Keras 3 loads as well (for the layers both have).
+    With `zipped=True` (the default) the file is a `.keras` zip of
+    `metadata.json`, `config.json` and `model.weights.h5`; with `zipped=False`
+    the same entries are written as files of the directory `filepath`. Real
+    Keras 3 loads both (for the layers both have), and writes both the same way.
 
     Args:
         model: the model to save.
-        filepath: a path ending in `.keras`.
+        filepath: a path ending in `.keras`, or with `zipped=False` a directory
+            path that does not.
         overwrite: replace an existing file (with False an existing file raises
             `FileExistsError` instead of prompting, as Keras would).
-        zipped: False writes the three entries into a directory instead.
+        zipped: False writes the entries into a directory instead of a zip.
+            None (the default) means True, as in Keras for local paths.
         include_optimizer: False leaves out the compile arguments and optimizer state.
     """
     include_optimizer = kwargs.pop("include_optimizer", True)
@@ -33,6 +38,18 @@ def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
                          f"{sorted(kwargs)}.")
     _check_model(model, "save")
     path = _path(filepath)
+    if path.startswith("hf://"):
+        raise ValueError(
+            f"Cannot save to {path!r}: kerasx does not upload to the Hugging Face Hub. Save "
+            "to a local directory with zipped=False and upload that directory."
+        )
+    if zipped is None:
+        zipped = True
+    if not zipped and path.endswith(".keras"):
+        raise ValueError(
+            "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+            f"Received: filepath={path}"
+        )
     if zipped and not path.endswith(".keras"):
         if path.endswith((".h5", ".hdf5")):
             raise ValueError(
@@ -42,7 +59,8 @@ def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
             )
         raise ValueError(
             "Invalid filepath extension for saving. Please add a `.keras` extension for the "
-            f"native Keras format. Received: filepath={path}."
+            f"native Keras format, or pass zipped=False to write a directory. Received: "
+            f"filepath={path}."
         )
     _check_overwrite(path, overwrite)
     keras_archive.save_model(model, path, zipped=zipped, include_optimizer=include_optimizer)
@@ -75,16 +93,37 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                                     safe_mode=safe_mode)
 
 
-def save_weights(model, filepath, overwrite=True, **kwargs):
-    """Saves the model's weights (and optimizer state) to a `.weights.h5` file,
-    with the layout Keras 3 uses."""
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs):
+    """Saves the model's weights (and optimizer state) in Keras 3's layout.
+
+    Args:
+        model: the model whose state to save.
+        filepath: a `.weights.h5` path; with `max_shard_size`, the path of the
+            `.weights.json` index (a `.weights.h5` path is given the `.json`
+            suffix, with a warning, as Keras does).
+        overwrite: replace existing files (False raises `FileExistsError`).
+        max_shard_size: None for a single file, or the largest size of one shard
+            in GB: the index and shards `<name>_00000.weights.h5`, ... are then
+            written beside each other (see `kerasx.saving.sharded_weights`).
+    """
     if kwargs:
         raise ValueError(f"save_weights: the following argument(s) are not supported: "
                          f"{sorted(kwargs)}.")
     _check_model(model, "save the weights of")
     path = _path(filepath)
-    if not path.endswith(".weights.h5"):
+    if max_shard_size is None and not path.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
+    if max_shard_size is not None:
+        if not path.endswith(("weights.h5", "weights.json")):
+            raise ValueError("The filename must end in `.weights.json` when `max_shard_size` "
+                             f"is specified. Received: filepath={path}")
+        from kerasx.saving import sharded_weights
+
+        sharded_weights.check_max_shard_size(max_shard_size)
+        index_path = path if path.endswith(".json") else os.path.splitext(path)[0] + ".json"
+        _check_overwrite(index_path, overwrite)
+        sharded_weights.save_sharded_weights(model, path, max_shard_size)
+        return
     _check_overwrite(path, overwrite)
     from kerasx.utils.atomic import atomic_write_bytes
 
@@ -92,7 +131,8 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Loads weights saved by `save_weights` (`.weights.h5`) or `save` (`.keras`).
+    """Loads weights saved by `save_weights` (`.weights.h5`, or a sharded save's
+    `.weights.json` index) or by `save` (`.keras` file or unzipped directory).
 
     Nothing is changed unless every weight fits: counts and shapes are checked
     for the whole file first. With `skip_mismatch=True` the layers whose
@@ -109,10 +149,18 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     path = _path(filepath)
     if path.endswith(".keras") or os.path.isdir(path):
         return keras_archive.load_weights_from_archive(model, path, skip_mismatch=skip_mismatch)
+    if path.endswith(".weights.json"):
+        if by_name:
+            raise ValueError("load_weights: by_name=True applies to legacy Keras 2 `.h5` files "
+                             f"only; {path!r} is the index of Keras 3 sharded weights.")
+        from kerasx.saving.sharded_weights import load_sharded_weights
+
+        return load_sharded_weights(model, path, skip_mismatch=skip_mismatch)
     if not path.endswith((".weights.h5", ".h5", ".hdf5")):
         raise ValueError(
-            "File format not supported for load_weights: the filename must end in "
-            f"`.weights.h5` (or `.keras`). Received: filepath={path}"
+            f"File format not supported: filepath={path}. load_weights reads `.keras` files, "
+            "`.weights.h5` files, the `.weights.json` index of sharded weights and legacy "
+            "`.h5` files."
         )
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such weights file: {path!r}.")

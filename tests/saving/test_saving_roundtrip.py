@@ -301,7 +301,7 @@ def test_unzipped_directory_round_trip(tmp_path):
     model, x, _ = _trained()
     path = tmp_path / "model_dir"
     model.save(path, zipped=False)
-    assert sorted(os.listdir(path)) == ["config.json", "metadata.json", "model.weights.h5"]
+    assert sorted(os.listdir(path)) == ["assets", "config.json", "metadata.json", "model.weights.h5"]
     model.save(path, zipped=False)  # replaces the directory
     loaded = kerasx.models.load_model(path)
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
