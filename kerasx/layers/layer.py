@@ -508,6 +508,29 @@ class Layer:
         self.build(shape)
         self.built = True
 
+    def save_own_variables(self, store):
+        """Writes the layer's own variables (not its sublayers') to the dict-like `store`
+        under the keys "0", "1", ... (trainable first, as Keras). A layer with state
+        beyond its variables overrides this and `load_own_variables`; `.keras` and
+        `.weights.h5` files then hold whatever it writes, under its keys."""
+        from kerasx.saving.h5_weights import _own_variables
+
+        for i, variable in enumerate(_own_variables(self)):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        """Reads what `save_own_variables` wrote, checking the count."""
+        from kerasx.saving.h5_weights import _own_variables
+
+        variables = _own_variables(self)
+        if len(store.keys()) != len(variables):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(variables)} variables, but received "
+                f"{len(store.keys())} variables during loading. Expected: "
+                f"{[v.name for v in variables]}")
+        for i, variable in enumerate(variables):
+            variable.assign(store[str(i)])
+
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
                        return_losses=False, **kwargs):
         """Calls the layer with its variables reading the given values, changing none of

@@ -48,24 +48,34 @@ def keras_snake_case(name):
 
 # -- what a model holds ------------------------------------------------------------------
 class Slot:
-    """One saved value: its shape and dtype, how to read it and how to set it."""
+    """One saved value: its shape and dtype, how to read it and how to set it, and the
+    name of its dataset when that is not its position ("0", "1", ...)."""
 
-    __slots__ = ("label", "shape", "dtype", "get", "set")
+    __slots__ = ("label", "shape", "dtype", "get", "set", "key")
 
-    def __init__(self, label, shape, dtype, get, set):
+    def __init__(self, label, shape, dtype, get, set, key=None):
         self.label, self.shape, self.dtype, self.get, self.set = label, tuple(shape), dtype, get, set
+        self.key = key
 
 
 class Entry:
     """One object with state: the h5 path of its `vars` group and its slots in order."""
 
-    __slots__ = ("path", "name", "slots", "owner", "is_optimizer", "is_copy")
+    __slots__ = ("path", "name", "slots", "owner", "is_optimizer", "is_copy", "is_custom")
 
-    def __init__(self, path, name, slots, owner, is_optimizer=False, is_copy=False):
+    def __init__(self, path, name, slots, owner, is_optimizer=False, is_copy=False,
+                 is_custom=False):
         self.path, self.name, self.slots, self.owner = path, name, slots, owner
         self.is_optimizer = is_optimizer
         # a group Keras writes twice (a MultiOptimizer's sub-optimizers): written, never read
         self.is_copy = is_copy
+        # a layer with its own `save_own_variables` / `load_own_variables`: its group holds
+        # whatever it writes, and it reads the group itself
+        self.is_custom = is_custom
+
+    def dataset_names(self):
+        """The dataset name of each slot, in order."""
+        return [slot.key or str(i) for i, slot in enumerate(self.slots)]
 
     @property
     def vars_path(self):
@@ -86,6 +96,29 @@ def _variable_slot(var):
         var.assign(current().asarray(array, dtype=var.dtype))
 
     return Slot(var.path, var.shape, dtype_name(var.dtype), get, set)
+
+
+def _custom_slots(layer):
+    """The values `layer.save_own_variables` writes, as slots named by their keys."""
+    from kerasx.backends import current
+
+    store = {}
+    layer.save_own_variables(store)
+    slots = []
+    for key, value in store.items():
+        array = current().to_numpy(getattr(value, "value", value))
+        slots.append(Slot(f"{layer.name}/{key}", array.shape, dtype_name(array.dtype),
+                          lambda array=array: array, None, key=str(key)))
+    return slots
+
+
+def _saves_itself(obj):
+    """Whether `obj` is a layer whose class overrides `save_own_variables` or
+    `load_own_variables` (Keras's hooks for state beyond its variables)."""
+    layer = _layer_class()
+    return isinstance(obj, layer) and (
+        type(obj).save_own_variables is not layer.save_own_variables
+        or type(obj).load_own_variables is not layer.load_own_variables)
 
 
 def _variable_class():
@@ -193,7 +226,11 @@ def collect_entries(model, include_optimizer=True):
                     entries.append(Entry(inner_path, inner.name, optimizer_slots(inner), inner,
                                          is_copy=True))
             return
-        entries.append(Entry(path, obj.name, [_variable_slot(v) for v in _own_variables(obj)], obj))
+        if _saves_itself(obj):
+            entries.append(Entry(path, obj.name, _custom_slots(obj), obj, is_custom=True))
+        else:
+            entries.append(Entry(path, obj.name, [_variable_slot(v) for v in _own_variables(obj)],
+                                 obj))
         for attr, child in _children(obj):
             if isinstance(child, (list, tuple, dict)):
                 visit_container(child, _join(path, attr), set())
@@ -282,8 +319,8 @@ def write_entries(h5file, entries):
     for entry in entries:
         group = h5file.create_group(entry.vars_path)
         group.attrs["name"] = entry.name
-        for i, slot in enumerate(entry.slots):
-            group.create_dataset(str(i), data=slot.get())
+        for key, slot in zip(entry.dataset_names(), entry.slots):
+            group.create_dataset(key, data=slot.get())
 
 
 def save_weights_to_h5(model, h5file, include_optimizer=True):
@@ -311,10 +348,18 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
     h5py = import_h5py()
     entries = collect_entries(model, include_optimizer=True)
     problems, plan, consumed = [], [], set()
-    optimizer_entry = None
+    optimizer_entry, custom_loads = None, []
     for entry in entries:
         if entry.is_copy:
             consumed.add(entry.vars_path)
+            continue
+        if entry.is_custom:
+            datasets, entry_problems = _read_group(h5py, h5file, entry.vars_path)
+            consumed.add(entry.vars_path)
+            if entry_problems:
+                problems.append((entry, entry_problems))
+            else:
+                custom_loads.append((entry.owner, datasets))
             continue
         if entry.is_optimizer:
             optimizer_entry = entry
@@ -349,12 +394,16 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
         warnings.warn(message + "\nThese objects were skipped (skip_mismatch=True).",
                       stacklevel=3)
     arrays = [(slot, _read_dataset(ds, slot)) for slot, ds in plan]
+    stores = [(layer, {key: _read_dataset(ds, None) for key, ds in datasets.items()})
+              for layer, datasets in custom_loads]
     deferred_arrays = [_read_dataset(ds, None) for ds in deferred]
     if build is not None:
         build()
         header = _header_size(optimizer_entry.owner)
         fresh = optimizer_slots(optimizer_entry.owner)[header:]
         arrays.extend(zip(fresh, deferred_arrays))
+    for layer, store in stores:  # first: a layer's own checks may still refuse its values
+        layer.load_own_variables(store)
     for slot, array in arrays:
         slot.set(array)
 

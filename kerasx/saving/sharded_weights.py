@@ -105,13 +105,13 @@ def build_shards(entries, base, max_shard_size):
         for entry in entries:
             group = files[-1].create_group(entry.vars_path)
             group.attrs["name"] = entry.name
-            for i, slot in enumerate(entry.slots):
+            for i, (key, slot) in enumerate(zip(entry.dataset_names(), entry.slots)):
                 value = slot.get()
                 size = _nbytes(value)
                 total += size
                 if size > limit:
                     raise ValueError(
-                        f"The size of {i} is {readable_size(size)} which exceeds the maximum "
+                        f"The size of {key} is {readable_size(size)} which exceeds the maximum "
                         f"shard size {readable_size(limit)}. You can increase the "
                         "`max_shard_size` parameter to accommodate the size. (Variable "
                         f"{slot.label!r} of {entry.describe()}.)")
@@ -120,7 +120,7 @@ def build_shards(entries, base, max_shard_size):
                     new_shard()
                     current_size = size
                     group = files[-1].create_group(entry.vars_path)
-                group.create_dataset(str(i), data=value)
+                group.create_dataset(key, data=value)
                 _record(weight_map, "/" + entry.vars_path, shards[-1])
     finally:
         for f in files:

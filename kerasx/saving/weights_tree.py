@@ -120,6 +120,6 @@ def model_tree(model):
         node = tree
         for part in entry.path.split("/") if entry.path else []:
             node = node.setdefault(part, {})
-        for i, slot in enumerate(entry.slots):
-            node[str(i)] = WeightSpec(slot.shape, slot.dtype)
+        for key, slot in zip(entry.dataset_names(), entry.slots):
+            node[key] = WeightSpec(slot.shape, slot.dtype)
     return tree

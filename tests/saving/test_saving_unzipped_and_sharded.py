@@ -381,13 +381,13 @@ def test_shards_follow_the_size_limit(tmp_path):
         assert name in (listed if isinstance(listed, list) else [listed])
 
 
-class _Entry:
+class _Entry(h5_weights.Entry):
     """An entry of `h5_weights` whose values come from a Keras file."""
 
     def __init__(self, entry, arrays):
-        self.vars_path, self.name, self.describe = entry.vars_path, entry.name, entry.describe
-        self.slots = [h5_weights.Slot(s.label, a.shape, str(a.dtype), lambda a=a: a, None)
-                      for s, a in zip(entry.slots, arrays)]
+        slots = [h5_weights.Slot(s.label, a.shape, str(a.dtype), lambda a=a: a, None)
+                 for s, a in zip(entry.slots, arrays)]
+        super().__init__(entry.path, entry.name, slots, entry.owner)
 
 
 def test_keras_sharding_is_reproduced_exactly(tmp_path):
