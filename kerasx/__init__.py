@@ -51,7 +51,7 @@ __all__ += ["Quantizer", "quantizers"]
 
 
 # imported on first use: most programs never build an application, export or plot
-_ON_FIRST_USE = ("applications", "export", "visualization")
+_ON_FIRST_USE = ("applications", "distillation", "export", "visualization")
 
 
 def __getattr__(name):
