@@ -1,5 +1,6 @@
 """The NumPy backend's array namespace: array-api-compat's NumPy namespace with faster
-`where`, `maximum` and `minimum`; every other name is the compat namespace's.
+`where`, `maximum` and `minimum` and a recordable `clip`; every other name is the
+compat namespace's.
 
 - `where`: the branch-free bit select of `numpy_where`.
 - `maximum` / `minimum` of an array and a Python number (ReLU's `maximum(x, 0.0)`, the
@@ -34,8 +35,25 @@ def namespace(xp):
     out.where = fast_where(xp.where)
     out.maximum = _with_number(np.maximum, xp.maximum)
     out.minimum = _with_number(np.minimum, xp.minimum)
+    out.clip = _clip(xp.clip)
     out.__getattr__ = lambda name: getattr(xp, name)  # names `xp` resolves lazily
     return out
+
+
+def _clip(portable):
+    """`clip` of a float array between Python numbers by `np.clip` itself, with the
+    bounds in the array's type (the compat function writes into a buffer it makes
+    with `np.empty`, which a recorded step cannot follow)."""
+
+    def clip(x, min=None, max=None):
+        if not isinstance(x, np.ndarray) or x.dtype not in _FLOATS \
+                or not all(b is None or type(b) in (float, int) for b in (min, max)) \
+                or (min is None and max is None):
+            return portable(x, min, max)
+        return np.clip(x, None if min is None else x.dtype.type(min),
+                       None if max is None else x.dtype.type(max))
+
+    return clip
 
 
 def _takes(x, number):

@@ -115,6 +115,16 @@ class Recorder:
             return repr(obj)
         return self.const(obj)
 
+    def _written(self, array, reads):
+        """The name of a recorded array that an op writes into (`out=`). An array made
+        outside the recording (a buffer `np.empty` gave, a constant) would carry the
+        result past the recording, and work on it would be taken as constant."""
+        if type(array) is np.ndarray and self._name_of(array) is None \
+                and self._alias(array) is None:
+            raise UntraceableStep(f"an array of shape {array.shape} made outside the "
+                                  "recording was written into")
+        return self.src(array, reads)
+
     def _alias(self, array):
         """The name of a recorded array that `array` (a plain view NumPy made of it,
         as `np.asarray` does) shows exactly; raises if it shows part of one."""
@@ -206,7 +216,7 @@ class Recorder:
         out = kwargs.get("out")
         writes = ()
         if out is not None:
-            writes = [self.src(o, reads) for o in out]
+            writes = [self._written(o, reads) for o in out]
         args += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
         target = self.const(ufunc) if method == "__call__" else f"{self.const(ufunc)}.{method}"
         call = f"{target}({', '.join(args)})"
@@ -229,7 +239,7 @@ class Recorder:
         result = func(*_unwrap(args), **_unwrap(kwargs))
         out = kwargs.get("out")
         if out is not None and result is _plain(out):
-            self._emit(call, reads, [self.src(out, reads)])
+            self._emit(call, reads, [self._written(out, reads)])
             return out
         return self._outputs(call, reads, result)
 

@@ -78,7 +78,18 @@ def test_the_namespace_keeps_every_other_name():
 
     xp = current().xp
     assert xp.maximum is not compat.maximum and xp.maximum.__doc__ == compat.maximum.__doc__
-    assert xp.clip is compat.clip and xp.exp is compat.exp and xp.float64 is compat.float64
+    assert xp.exp is compat.exp and xp.float64 is compat.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("bounds", [(0.1, 0.9), (None, 0.3), (-0.5, None), (0, 1)])
+def test_clip_gives_the_compat_results(dtype, bounds):
+    import array_api_compat.numpy as compat
+
+    x = np.array([-1.0, 0.05, 0.5, 0.95, 2.0, np.nan if dtype != np.int32 else 3], dtype)
+    got, expected = current().xp.clip(x, *bounds), compat.clip(x, *bounds)
+    assert got.dtype == expected.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

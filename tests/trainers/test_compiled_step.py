@@ -518,3 +518,25 @@ def test_a_train_step_with_two_optimizers_replays():
     model = _fit_both(TwoPart, x, y, lambda: dict(optimizer="sgd"), batch_size=8)
     _assert_replays(model)
     assert int(model.first_optimizer.iterations) == int(model.second_optimizer.iterations) == 18
+
+
+def test_a_cross_entropy_on_probabilities_replays():
+    """`log(clip(p))` (a cross-entropy on probabilities outside a fused softmax) replays:
+    the NumPy namespace clips by `np.clip` itself (array-api-compat's clip writes into a
+    buffer `np.empty` made, which a recording cannot follow: the steps then run eagerly)."""
+
+    class Probabilities(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(8, activation="relu")
+            self.out = keras.layers.Dense(3)
+
+        def call(self, x):
+            return keras.ops.softmax(self.out(self.hidden(x)))
+
+    x = rng.normal(size=(48, 5)).astype("float32")
+    y = rng.integers(0, 3, 48)
+    model = _fit_both(Probabilities, x, y,
+                      lambda: {"optimizer": "sgd", "loss": "sparse_categorical_crossentropy"},
+                      batch_size=16)
+    _assert_replays(model)
