@@ -6,9 +6,11 @@ __all__ = ["AugMix"]
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import LabeledImageAugmentationLayer
-from kerasx.layers.preprocessing.rand_augment import (COLOR, GEOMETRIC, TONE,
-                                                      set_policy_arguments)
+from kerasx.layers.preprocessing.rand_augment import (COLOR, GEOMETRIC, TONE, apply_steps,
+                                                      draw_step, set_policy_arguments,
+                                                      steps_masks)
 
 
 class AugMix(LabeledImageAugmentationLayer):
@@ -25,6 +27,15 @@ class AugMix(LabeledImageAugmentationLayer):
     Keras builds them. A direct call counts as training, as in Keras. The
     output has the layer's float dtype.
 
+    A dict input `{"images": ..., "labels": ..., "bounding_boxes": ...,
+    "segmentation_masks": ...}` gets the same draws: the masks go through
+    the geometric steps of each chain (nearest sampling; colour steps leave
+    them alone) and are mixed with the images' weights, in the layer's float
+    dtype (as Keras mixes them); labels and bounding boxes pass through
+    unchanged, as in Keras (the original image keeps the largest share of
+    the mix). With the same seed, the images of a dict are those of a call
+    on the images alone.
+
     Args:
         value_range: `(low, high)`, the range of the images' values.
         num_chains: the number of chains mixed.
@@ -37,15 +48,17 @@ class AugMix(LabeledImageAugmentationLayer):
         seed: an int for a repeatable sequence of chains.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (see
+            `keras.utils.bounding_boxes.convert_format`).
 
-    Input: images (a batch or one image), or a dict `{"images": ...,
-    "labels": ...}` (labels pass through). Output: the same structure.
+    Input: images (a batch or one image), or a dict as above. Output: the
+    same structure.
     """
 
     def __init__(self, value_range=(0, 255), num_chains=3, chain_depth=3, factor=0.3,
                  alpha=1.0, all_ops=True, interpolation="bilinear", seed=None,
-                 data_format=None, **kwargs):
-        super().__init__(**kwargs)
+                 data_format=None, bounding_box_format=None, **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         for name, value in (("num_chains", num_chains), ("chain_depth", chain_depth)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"AugMix: {name} must be a positive integer, received "
@@ -59,10 +72,10 @@ class AugMix(LabeledImageAugmentationLayer):
         self.names = GEOMETRIC + TONE + (COLOR if all_ops else [])
         set_policy_arguments(self, value_range, factor, interpolation, seed, data_format)
 
-    def _transform(self, images, count):
-        return self.augment(images)
-
-    def augment(self, images):
+    def get_random_transformation(self, images, count):
+        """`(chain_weights, keep, chains)`: the Dirichlet weights of the chains (float64),
+        the Beta share of the original images, and each chain's steps (see
+        `rand_augment.draw_step`)."""
         backend = current()
         rng = backend.rng
         alpha = backend.asarray(float(self.alpha), dtype="float64")
@@ -73,16 +86,30 @@ class AugMix(LabeledImageAugmentationLayer):
                                                seed=self._seeds.next()))[0])
         picks = backend.to_numpy(rng.integers((self.num_chains, self.chain_depth), 0,
                                               len(self.names) + 1, seed=self._seeds.next()))
+        chains = [[draw_step(self, self.names[int(pick)], images, count)
+                   for pick in chain if int(pick) < len(self.names)] for chain in picks]
+        return [float(w) for w in chain_weights], keep, chains
+
+    def transform_images(self, images, transformation):
+        mixed = self._mix(images, transformation, apply_steps)
+        return ops.clip(mixed, self.value_range[0], self.value_range[1])
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return self._mix(as_dtype(masks, self.dtype), transformation, steps_masks)
+
+    def _mix(self, x, transformation, run_chain):
+        """`keep x + (1 - keep) sum_c w_c chain_c(x)`, each chain run by
+        `run_chain(layer, x, steps)`."""
+        chain_weights, keep, chains = transformation
         mixed = None
-        for chain, weight in zip(picks, chain_weights):
-            x = images
-            for pick in chain:
-                if int(pick) < len(self.names):
-                    x = getattr(self, self.names[int(pick)])(x, training=True)
-            x = ops.multiply(x, float(weight))
-            mixed = x if mixed is None else ops.add(mixed, x)
-        out = ops.add(ops.multiply(images, keep), ops.multiply(mixed, 1.0 - keep))
-        return ops.clip(out, self.value_range[0], self.value_range[1])
+        for weight, steps in zip(chain_weights, chains):
+            chained = ops.multiply(run_chain(self, x, steps), float(weight))
+            mixed = chained if mixed is None else ops.add(mixed, chained)
+        return ops.add(ops.multiply(x, float(keep)), ops.multiply(mixed, 1.0 - float(keep)))
+
+    def _moved_boxes(self, bounding_boxes, transformation, size, batched):
+        # the boxes pass through unchanged (checked, not clipped), as in Keras
+        return super()._moved_boxes(bounding_boxes, None, size, batched)
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,

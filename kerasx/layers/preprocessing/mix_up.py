@@ -6,7 +6,9 @@ from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _augment
+from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _geometry as geometry
+from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import LabeledImageAugmentationLayer
 
 
@@ -15,11 +17,22 @@ class MixUp(LabeledImageAugmentationLayer):
     permutation `p` of the batch and weights `w_i ~ Beta(alpha, alpha)`; the
     labels, when given, are mixed with the same weights. Identity in inference.
 
-    Call it on images, or on a dict `{"images": images, "labels": labels}`
-    (labels one-hot or soft, batch first) to mix both; it returns the same
-    structure. One image alone is mixed with itself (left unchanged). A direct
-    call counts as training, as in Keras. Images come out in the layer's float
-    dtype; gradients pass to the images and the labels.
+    Call it on images, or on a dict `{"images": ..., "labels": ...,
+    "bounding_boxes": {"boxes": ..., "labels": ...}, "segmentation_masks":
+    ...}` (labels one-hot or soft, batch first); it returns the same
+    structure. With the same seed, the images of a dict are those of a call
+    on the images alone. One image alone is mixed with itself (left
+    unchanged). A direct call counts as training, as in Keras. Images come out
+    in the layer's float dtype; gradients pass to the images and the labels.
+
+    As in Keras, each image keeps its boxes and gains those of its partner
+    image `p(i)` (MixUp for object detection): boxes `(batch, N, 4)` become
+    `(batch, 2N, 4)`, in the same format (`bounding_box_format` must be set),
+    their labels `(batch, 2N)`. (Keras 3 joins the box labels along the batch
+    axis instead; they are joined along the box axis here, next to their
+    boxes.) Segmentation masks are blended with the images' weights and come
+    out in the layer's float dtype. (Keras 3 gathers the partner masks from
+    the flattened masks; here they are the partner images' masks.)
 
     Args:
         alpha: the Beta distribution's parameter (positive); small values
@@ -27,43 +40,101 @@ class MixUp(LabeledImageAugmentationLayer):
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
         seed: an int for a repeatable sequence of mixes.
+        bounding_box_format: the format of the boxes of a dict input (see
+            `keras.utils.bounding_boxes.convert_format`).
     """
 
-    def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, alpha=0.2, data_format=None, seed=None, bounding_box_format=None,
+                 **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         if not _augment._number(alpha) or not alpha > 0:
             raise ValueError(f"MixUp: alpha must be a positive number, received alpha={alpha!r}.")
         self.alpha = alpha
         self._set_seed_and_data_format("MixUp", seed, data_format)
 
     def call(self, inputs, training=None):
-        images, labels, is_dict = geometry.unpack(self, inputs)
+        is_dict = isinstance(inputs, dict)
+        images = dict_inputs.images_of(self, inputs) if is_dict else inputs
         images, unbatched = geometry.float_images(self, images)
-        if training is not False:
-            if labels is not None and unbatched:
-                labels = ops.expand_dims(labels, 0)
-            count = images.shape[0]
-            rng = current().rng
-            order = rng.permutation(count, seed=self._seeds.next())
-            alpha = current().asarray(float(self.alpha), dtype="float64")
-            weights = rng.beta((count,), alpha, alpha, dtype="float64", seed=self._seeds.next())
-            images, labels = self.mix(images, labels, weights, order)
-            if labels is not None and unbatched:
-                labels = ops.squeeze(labels, 0)
-        return geometry.pack(inputs, geometry.unbatch(images, unbatched), labels, is_dict)
+        out = None
+        if is_dict:
+            size = geometry.height_width(images, self.data_format)
+            out = self._dict_output(inputs, geometry.unbatch(images, unbatched), None, size)
+        if training is False:
+            return out if is_dict else geometry.unbatch(images, unbatched)
+        weights, order = transformation = self.get_random_transformation(images,
+                                                                        images.shape[0])
+        labels = out.get("labels") if is_dict else None
+        if labels is not None and unbatched:
+            labels = ops.expand_dims(labels, 0)
+        images, labels = self.mix(images, labels, weights, order)
+        images = geometry.unbatch(images, unbatched)
+        if not is_dict:
+            return images
+        out["images"] = images
+        if labels is not None:
+            out["labels"] = ops.squeeze(labels, 0) if unbatched else labels
+        if "segmentation_masks" in out:
+            masks = out["segmentation_masks"]
+            masks = ops.expand_dims(masks, 0) if unbatched else masks
+            masks = self.transform_segmentation_masks(masks, transformation)
+            out["segmentation_masks"] = ops.squeeze(masks, 0) if unbatched else masks
+        if "bounding_boxes" in out:
+            out["bounding_boxes"] = self.transform_box_dict(out["bounding_boxes"],
+                                                            transformation, unbatched)
+        return out
+
+    def get_random_transformation(self, images, count):
+        """`(weights, order)`: the share each image keeps (float64, one per image) and
+        the permutation that names its partner."""
+        rng = current().rng
+        order = rng.permutation(count, seed=self._seeds.next())
+        alpha = current().asarray(float(self.alpha), dtype="float64")
+        weights = rng.beta((count,), alpha, alpha, dtype="float64", seed=self._seeds.next())
+        return weights, order
+
+    def transform_images(self, images, transformation):
+        weights, order = transformation
+        return blend(images, _partners(images, order), weights)
+
+    def transform_labels(self, labels, transformation):
+        """The batch `labels` mixed as the images are (integer labels as floats)."""
+        weights, order = transformation
+        return blend(labels, _partners(labels, order), weights)
+
+    def transform_segmentation_masks(self, masks, transformation):
+        """The batch `masks` blended as the images are, in the layer's dtype."""
+        return self.transform_images(as_dtype(masks, self.dtype), transformation)
+
+    def transform_box_dict(self, bounding_boxes, transformation, unbatched=False):
+        """The boxes and box labels of each image followed by its partner's (one
+        image alone: followed by its own)."""
+        _, order = transformation
+        order = ops.convert_to_tensor(order)
+        out = dict(bounding_boxes)
+        for key in ("boxes", "labels"):
+            values = bounding_boxes[key]
+            if unbatched:
+                out[key] = ops.concatenate([values, values], axis=0)
+            else:
+                out[key] = ops.concatenate([values, ops.take(values, order, axis=0)], axis=1)
+        return out
 
     def mix(self, images, labels, weights, order):
         """`(images, labels)` of a batch mixed with the batch taken in `order` (a
         permutation), image `i` keeping the share `weights[i]`; `labels` may be None."""
-        order = ops.convert_to_tensor(order)
-        images = blend(images, ops.take(images, order, axis=0), weights)
+        images = self.transform_images(images, (weights, order))
         if labels is not None:
-            labels = blend(labels, ops.take(labels, order, axis=0), weights)
+            labels = self.transform_labels(labels, (weights, order))
         return images, labels
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "seed": self.seed,
                 "data_format": self.data_format}
+
+
+def _partners(x, order):
+    return ops.take(x, ops.convert_to_tensor(order), axis=0)
 
 
 def blend(x, other, weights):

@@ -2,6 +2,7 @@
 
 __all__ = ["RandAugment"]
 
+from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _image_resize as image
@@ -24,6 +25,16 @@ class RandAugment(LabeledImageAugmentationLayer):
     `interpolation`. A direct call counts as training, as in Keras. The output
     has the layer's float dtype.
 
+    A dict input `{"images": ..., "labels": ..., "bounding_boxes": ...,
+    "segmentation_masks": ...}` gets the same draws: boxes and masks follow
+    the shears, translations and rotations in the order they are applied
+    (boxes clipped to the image after each; one left empty becomes a point,
+    stays one and gets the label -1) and pass the colour operations unchanged;
+    labels pass through. (Keras 3 moves the boxes by each picked geometric
+    layer from the input boxes, so of several geometric picks only one moves
+    them.) With the same seed, the images of a dict are those of a call on
+    the images alone.
+
     Args:
         value_range: `(low, high)`, the range of the images' values.
         num_ops: how many augmentations to apply per call.
@@ -33,30 +44,40 @@ class RandAugment(LabeledImageAugmentationLayer):
         seed: an int for a repeatable sequence of choices and augmentations.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (see
+            `keras.utils.bounding_boxes.convert_format`).
 
-    Input: images (a batch or one image), or a dict `{"images": ...,
-    "labels": ...}` (labels pass through). Output: the same structure.
+    Input: images (a batch or one image), or a dict as above. Output: the
+    same structure.
     """
 
     names = GEOMETRIC + COLOR + TONE
 
     def __init__(self, value_range=(0, 255), num_ops=2, factor=0.5, interpolation="bilinear",
-                 seed=None, data_format=None, **kwargs):
-        super().__init__(**kwargs)
+                 seed=None, data_format=None, bounding_box_format=None, **kwargs):
+        super().__init__(bounding_box_format=bounding_box_format, **kwargs)
         if isinstance(num_ops, bool) or not isinstance(num_ops, int) or num_ops < 0:
             raise ValueError(f"RandAugment: num_ops must be a non-negative integer, received "
                              f"num_ops={num_ops!r}.")
         self.num_ops = num_ops
         set_policy_arguments(self, value_range, factor, interpolation, seed, data_format)
 
-    def _transform(self, images, count):
+    def get_random_transformation(self, images, count):
+        """The picked steps in order (see `draw_step`)."""
         if not self.num_ops:
-            return images
+            return []
         picks = current().to_numpy(current().rng.integers(
             (self.num_ops,), 0, len(self.names), seed=self._seeds.next()))
-        for pick in picks:
-            images = getattr(self, self.names[int(pick)])(images, training=True)
-        return images
+        return [draw_step(self, self.names[int(pick)], images, count) for pick in picks]
+
+    def transform_images(self, images, transformation):
+        return apply_steps(self, images, transformation)
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        return steps_boxes(self, boxes, transformation, height, width), height, width
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return steps_masks(self, masks, transformation)
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,
@@ -101,3 +122,56 @@ def set_policy_arguments(layer, value_range, factor, interpolation, seed, data_f
     for index, attribute in enumerate(layer.names):
         own_seed = None if seed is None else int(seed) * 16 + index + 1
         setattr(layer, attribute, builders[attribute](own_seed))
+
+
+def draw_step(layer, name, images, count):
+    """`(name, draws)`: one step of a policy applying the augmentation layer
+    `layer.<name>` to the batch `images` of `count`. A geometric layer's draws
+    are made now (they move boxes and masks too); the others draw when applied
+    (None), from their own stream of seeds."""
+    step = getattr(layer, name)
+    if name in GEOMETRIC and getattr(step, "_moves_pixels", lambda: False)():
+        return name, step.get_random_transformation(images, count)
+    return name, None
+
+
+def apply_steps(layer, images, steps):
+    """The batch `images` through the `steps` of `draw_step`, in order."""
+    for name, draws in steps:
+        step = getattr(layer, name)
+        if draws is None:
+            images = step(images, training=True)
+        else:
+            images = step.transform_images(images, draws)
+    return images
+
+
+def steps_boxes(layer, boxes, steps, height, width):
+    """Absolute `xyxy` boxes `(batch, N, 4)` of `height` x `width` images moved by
+    the geometric `steps`, clipped to the image after each step; a box left empty
+    becomes the point `(-1, -1)` so that it stays empty."""
+    moves = [(name, draws) for name, draws in steps if draws is not None]
+    for index, (name, draws) in enumerate(moves):
+        boxes, _, _ = getattr(layer, name).transform_bounding_boxes(boxes, draws, height,
+                                                                    width)
+        if index < len(moves) - 1:
+            boxes = _clipped_or_emptied(boxes, height, width)
+    return boxes
+
+
+def _clipped_or_emptied(boxes, height, width):
+    x1, y1, x2, y2 = ops.split(boxes, 4, axis=-1)
+    x1, x2 = ops.clip(x1, 0.0, float(width)), ops.clip(x2, 0.0, float(width))
+    y1, y2 = ops.clip(y1, 0.0, float(height)), ops.clip(y2, 0.0, float(height))
+    kept = ops.logical_and(ops.greater(x2, x1), ops.greater(y2, y1))
+    boxes = ops.concatenate([x1, y1, x2, y2], axis=-1)
+    return ops.where(kept, boxes, ops.full_like(boxes, -1.0))
+
+
+def steps_masks(layer, masks, steps):
+    """The batch `masks` moved by the geometric `steps` (nearest sampling), in order;
+    the other steps leave masks alone."""
+    for name, draws in steps:
+        if draws is not None:
+            masks = getattr(layer, name).transform_segmentation_masks(masks, draws)
+    return masks

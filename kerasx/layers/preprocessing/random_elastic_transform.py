@@ -7,6 +7,7 @@ from kerasx.backends import current
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _geometry as geometry
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._dict_inputs import resampled_masks
 from kerasx.layers.preprocessing._image_layer import LabeledImageAugmentationLayer
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest", "mirror")
@@ -38,7 +39,12 @@ class RandomElasticTransform(LabeledImageAugmentationLayer):
             `"channels_first"`.
 
     Input: images (a batch or one image), or a dict `{"images": ...,
-    "labels": ...}` (labels pass through). Output: the same structure.
+    "labels": ..., "segmentation_masks": ...}`: labels pass through, masks are
+    displaced by the same fields as their images with nearest sampling and
+    keep their dtype and values (Keras 3 clips them to `value_range`, and its
+    masks may get fields other than their images'). With the same seed, the
+    images of a dict are those of a call on the images alone. Bounding boxes
+    are refused, as in Keras. Output: the same structure.
     """
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect",
@@ -55,15 +61,38 @@ class RandomElasticTransform(LabeledImageAugmentationLayer):
         self.value_range = _augment.value_range_of(name, value_range)
         self._set_seed_and_data_format(name, seed, data_format)
 
-    def _transform(self, images, count):
+    def call(self, inputs, training=None):
+        if isinstance(inputs, dict) and "bounding_boxes" in inputs:
+            raise ValueError(
+                "Bounding boxes are not supported by RandomElasticTransform (nor by "
+                "Keras's): its displacements do not keep boxes rectangular. Layer "
+                f"{self.name!r} received a 'bounding_boxes' key; drop it or transform the "
+                "boxes separately.")
+        return super().call(inputs, training=training)
+
+    def get_random_transformation(self, images, count):
+        """`(apply, strength, field_seed)`: whether to distort each image (booleans),
+        the strength drawn from `scale` and the int seed of the fields; None when
+        `factor` or `scale` allows no distortion."""
         if not (self.scale[1] > 0 and self.factor[1] > 0):
-            return images
+            return None
         apply = geometry.applied(self._seeds, count, self.factor)
         strength = float(_augment.uniform(self._seeds, 1, *self.scale)[0])
-        field_seed = self._seeds.next()
-        if field_seed is not None:
-            field_seed = int(current().rng.integers((1,), 0, 2 ** 31 - 1, seed=field_seed)[0])
+        # an int even unseeded: the masks then get the fields of their images
+        field_seed = int(current().rng.integers((1,), 0, 2 ** 31 - 1,
+                                                seed=self._seeds.next())[0])
+        return apply, strength, field_seed
+
+    def transform_images(self, images, transformation):
+        if transformation is None:
+            return images
+        apply, strength, field_seed = transformation
         return self.distort(images, strength, apply, field_seed)
+
+    def transform_segmentation_masks(self, masks, transformation):
+        apply, strength, field_seed = transformation
+        return resampled_masks(masks, self.dtype, lambda m: self.displace(
+            m, strength, apply, field_seed, "nearest"))
 
     def elastic_parameters(self, height, width, strength):
         """`(alpha, sigma)` of the fields for images of `height` x `width` and a
@@ -73,14 +102,21 @@ class RandomElasticTransform(LabeledImageAugmentationLayer):
     def distort(self, images, strength, apply, seed=None):
         """The batch `images` distorted with `strength` where the boolean `apply` is
         True (fields drawn with `seed`: None or an int), clipped to `value_range`."""
+        images = self.displace(images, strength, apply, seed)
+        return ops.clip(images, self.value_range[0], self.value_range[1])
+
+    def displace(self, images, strength, apply, seed=None, interpolation=None):
+        """The batch `images` displaced with `strength` where `apply` is True, sampled
+        as `interpolation` says (default: the layer's); not clipped."""
         height, width = geometry.height_width(images, self.data_format)
         alpha, sigma = self.elastic_parameters(height, width, float(strength))
-        if sigma > 0:
-            moved = ops.image.elastic_transform(images, alpha, sigma, self.interpolation,
-                                                self.fill_mode, self.fill_value, seed=seed,
-                                                data_format=self.data_format)
-            images = ops.where(geometry.per_image_flags(apply), moved, images)
-        return ops.clip(images, self.value_range[0], self.value_range[1])
+        if not sigma > 0:
+            return images
+        moved = ops.image.elastic_transform(images, alpha, sigma,
+                                            interpolation or self.interpolation,
+                                            self.fill_mode, self.fill_value, seed=seed,
+                                            data_format=self.data_format)
+        return ops.where(geometry.per_image_flags(apply), moved, images)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
