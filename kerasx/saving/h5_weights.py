@@ -186,13 +186,20 @@ def _children(obj):
 
     if isinstance(obj, Optimizer):
         return
+    from kerasx.models.model import Model
+
+    attributes = dict(vars(obj))
     if isinstance(obj, (Sequential, Functional)):
         yield "layers", obj.layers
+    elif isinstance(obj, Model):
+        # Keras walks `dir(model)`: a subclassed model's `layers` property comes in its
+        # sorted place, so sublayers not yet visited by then are saved under `layers/`
+        attributes["layers"] = obj.layers
     skip = _skipped_attributes()
-    for attr in sorted(vars(obj), key=_name_key):
-        if attr.startswith("__") or attr in skip:
+    for attr in sorted(attributes, key=_name_key):
+        if attr.startswith("__") or (attr in skip and attr != "layers"):
             continue
-        child = vars(obj)[attr]
+        child = attributes[attr]
         if _is_saveable(child) or (isinstance(child, (list, tuple, dict)) and _holds_saveable(child)):
             yield attr, child
     optimizer = getattr(obj, "optimizer", None) if "optimizer" not in vars(obj) else None

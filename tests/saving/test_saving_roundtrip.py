@@ -212,7 +212,8 @@ class Scale(kerasx.layers.Layer):
 
 @kerasx.saving.register_keras_serializable(package="saving_tests")
 class TwoTower(kerasx.Model):
-    """A subclassed model: its layers are saved under their attribute names."""
+    """A subclassed model: Keras saves its layers as it walks `dir(model)`, where the
+    `layers` property comes before `left` and `right`."""
 
     def __init__(self, units=3, **kwargs):
         super().__init__(**kwargs)
@@ -235,12 +236,13 @@ def test_custom_layer_round_trip(tmp_path):
     assert isinstance(loaded.layers[0], Scale)
 
 
-def test_subclassed_model_weights_use_attribute_paths(tmp_path):
+def test_subclassed_model_weights_use_keras_paths(tmp_path):
     model = TwoTower()
     x = np.random.default_rng(7).normal(size=(4, 2)).astype("float32")
     model(x)
     paths = [e.vars_path for e in h5_weights.collect_entries(model)]
-    assert paths == ["vars", "left/vars", "right/dense/vars", "right/scale/vars"]
+    # the groups Keras 3 writes for this model (its `layers` property sorts before `left`)
+    assert paths == ["vars", "layers/dense/vars", "layers/dense_1/vars", "layers/scale/vars"]
     model.save_weights(tmp_path / "t.weights.h5")
     other = TwoTower()
     other(x)
@@ -403,3 +405,23 @@ def test_get_and_set_weights_check_shapes():
         other.set_weights(weights[:3])
     with pytest.raises(ValueError, match=r"has shape \(4, 5\) but the value given has shape"):
         other.set_weights([np.zeros((5, 4), "float32")] + weights[1:])
+
+
+class _Sorted(kerasx.Model):
+    """Attributes on both sides of `layers` in sorted order."""
+
+    def __init__(self):
+        super().__init__()
+        self.a_dense = kerasx.layers.Dense(4)
+        self.z_dense = kerasx.layers.Dense(2)
+
+    def call(self, x):
+        return self.z_dense(self.a_dense(x))
+
+
+def test_subclassed_model_attributes_before_layers_keep_their_names():
+    model = _Sorted()
+    model(np.ones((2, 3), "float32"))
+    # as Keras 3: `a_dense` is visited before the `layers` property, `z_dense` through it
+    assert [e.vars_path for e in h5_weights.collect_entries(model)] == [
+        "vars", "a_dense/vars", "layers/dense_1/vars"]
