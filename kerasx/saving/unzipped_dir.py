@@ -18,6 +18,8 @@ import shutil
 import sys
 import uuid
 
+from kerasx.utils.atomic import fsync_directory
+
 #: What Keras may keep in a model directory; anything else belongs to the user.
 KERAS_ENTRIES = frozenset({"metadata.json", "config.json", "model.weights.h5",
                            "model.weights.npz", "assets"})
@@ -48,7 +50,7 @@ def write_model_dir(path, entries):
         _replace_entries_in_place(path, entries)
     else:
         _swap_in_new_directory(path, parent, base, entries)
-    _fsync_directory(parent)
+    fsync_directory(parent)
     return path
 
 
@@ -70,7 +72,7 @@ def _swap_in_new_directory(path, parent, base, entries):
         for name, data in entries.items():
             _write_file(os.path.join(tmp, name), data)
         os.mkdir(os.path.join(tmp, ASSETS))
-        _fsync_directory(tmp)
+        fsync_directory(tmp)
         if not os.path.isdir(path):
             os.replace(tmp, path)
             return
@@ -109,7 +111,7 @@ def _replace_entries_in_place(path, entries):
             if os.path.exists(tmp):
                 os.remove(tmp)
         raise
-    _fsync_directory(path)
+    fsync_directory(path)
 
 
 def _exchange(a, b):
@@ -125,15 +127,3 @@ def _exchange(a, b):
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return result == 0
 
-
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

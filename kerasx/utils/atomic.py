@@ -47,7 +47,7 @@ def atomic_write(path, writer_fn):
         elif os.path.exists(tmp_path):
             os.remove(tmp_path)
         raise
-    _fsync_directory(directory)
+    fsync_directory(directory)
     return path
 
 
@@ -68,8 +68,9 @@ def _fsync(path):
         os.fsync(f.fileno())
 
 
-def _fsync_directory(directory):
-    # Makes the rename itself durable; not every platform can open a directory.
+def fsync_directory(directory):
+    """Makes a rename in `directory` durable (fsync of the directory); a no-op where
+    a directory cannot be opened."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
