@@ -158,6 +158,21 @@ def test_bfloat16_comes_from_ml_dtypes():
     assert out.dtype == "bfloat16" and probe.w.dtype == "float32"
 
 
+@pytest.mark.skipif(importlib.util.find_spec("ml_dtypes") is None
+                    or current().name not in ("numpy", "cupy"),
+                    reason="bfloat16 needs ml_dtypes on the numpy or cupy backend")
+def test_a_convolution_runs_under_mixed_bfloat16():
+    # array-api-compat's finfo cannot read ml_dtypes' bfloat16: the backend's finfo can
+    assert current().finfo("bfloat16").bits == 16
+    conv = layers.Conv2D(2, 3, dtype="mixed_bfloat16")
+    x = np.random.default_rng(2).normal(size=(2, 5, 5, 3)).astype(np.float32)
+    out = _np(conv(x)).astype(np.float32)
+    reference = layers.Conv2D(2, 3)
+    reference.build(x.shape)
+    reference.set_weights(conv.get_weights())
+    np.testing.assert_allclose(out, _np(reference(x)), rtol=0.05, atol=0.05)
+
+
 # -- LossScaleOptimizer ------------------------------------------------------------------
 def _variable(values):
     return keras.Variable(np.asarray(values, np.float32))

@@ -91,6 +91,15 @@ class Backend:
         self._dtypes["bfloat16"] = np.dtype(ml_dtypes.bfloat16)
         return True
 
+    def finfo(self, dtype):
+        """`xp.finfo(dtype)`, also for ml_dtypes' bfloat16, which array-api-compat's
+        `finfo` cannot read (it has `bits`, `eps`, `max`, `min`, `tiny` as well)."""
+        if dtype_name(dtype) == "bfloat16" and self.name in ("numpy", "cupy"):
+            import ml_dtypes
+
+            return ml_dtypes.finfo(ml_dtypes.bfloat16)
+        return self.xp.finfo(dtype)
+
     def isdtype(self, dtype, kind):
         """`xp.isdtype(dtype, kind)`, remembered per dtype and kind: the namespace's own
         check takes ~1.5 us, a price the hot path pays several times a step."""

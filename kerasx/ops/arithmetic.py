@@ -35,8 +35,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     xv = value_of(x)
     if not _is_float(xv):
         return Tensor(xv) if not isinstance(x, Tensor) else x
-    xp = namespace()
-    info = xp.finfo(xv.dtype)
+    info = current().finfo(xv.dtype)
     high = info.max if posinf is None else posinf
     low = info.min if neginf is None else neginf
 

@@ -29,7 +29,7 @@ def _range(backend, name):
     if name in _BOUNDS:
         return _BOUNDS[name]
     dt = backend.dtype(name)
-    info = backend.xp.iinfo(dt) if backend.isdtype(dt, "integral") else backend.xp.finfo(dt)
+    info = backend.xp.iinfo(dt) if backend.isdtype(dt, "integral") else backend.finfo(dt)
     return info.min, info.max
 
 

@@ -376,7 +376,7 @@ def inference_chunks(x, kernel, sizes):
     chunk = max(batch, 1)
     if limit is not None:
         per_sample = math.prod(sizes) * math.prod(kernel.shape[:-1]) * (
-            backend.xp.finfo(kernel.dtype).bits // 8)
+            backend.finfo(kernel.dtype).bits // 8)
         chunk = max(1, limit // max(1, per_sample))
     return [slice(start, min(start + chunk, batch)) for start in range(0, max(batch, 1), chunk)]
 

@@ -66,6 +66,6 @@ def matrix_rank(x, tol=None):
     s = xp.linalg.svdvals(xv)
     if tol is None:
         m, n = shape_of(xv)[-2:]
-        tol = xp.max(s, axis=-1, keepdims=True) * (max(m, n) * xp.finfo(xv.dtype).eps)
+        tol = xp.max(s, axis=-1, keepdims=True) * (max(m, n) * backend.finfo(xv.dtype).eps)
     count = xp.sum(xp.astype(s > tol, backend.dtype("int32")), axis=-1)
     return Tensor(xp.astype(count, backend.dtype("int32")))

@@ -64,7 +64,7 @@ def rgb_to_hsv(images, data_format=None):
     Hue is 0 where the pixel is grey; values below the dtype's epsilon count as 0.
     """
     images, axis, (r, g, b) = _planes("rgb_to_hsv", images, data_format)
-    eps = float(current().xp.finfo(value_of(images).dtype).eps)
+    eps = float(current().finfo(value_of(images).dtype).eps)
     r, g, b = [ops.where(ops.less(ops.abs(p), eps), 0.0, p) for p in (r, g, b)]
     value = ops.maximum(ops.maximum(r, g), b)
     spread = ops.subtract(value, ops.minimum(ops.minimum(r, g), b))
