@@ -16,7 +16,11 @@ from kerasx import (activations, backend, backends, callbacks, config, constrain
 from kerasx import datasets, tree
 from kerasx import preprocessing, wrappers
 from kerasx import dtype_policies, mixed_precision
+from kerasx import distribution, legacy, quantizers
 from kerasx.dtype_policies import DTypePolicy, FloatDTypePolicy
+from kerasx.graph import Function, Operation
+from kerasx.quantizers import Quantizer
+from kerasx.scopes import RematScope, StatelessScope, SymbolicScope, device, name_scope, remat
 from kerasx.autodiff import GradientTape, Variable
 from kerasx.initializers import Initializer
 from kerasx.layers import Input, InputSpec, KerasTensor, Layer
@@ -39,15 +43,9 @@ __all__ = ["GradientTape", "Initializer", "Input", "InputSpec", "KerasTensor", "
            "saving", "tree", "utils", "version"]
 __all__ += ["preprocessing", "wrappers"]
 __all__ += ["DTypePolicy", "FloatDTypePolicy", "dtype_policies", "mixed_precision"]
-from kerasx import distribution, legacy  # noqa: E402
-from kerasx.graph import Function, Operation  # noqa: E402
-from kerasx.scopes import (RematScope, StatelessScope, SymbolicScope, device,  # noqa: E402
-                           name_scope, remat)
-__all__ += ["Function", "Operation", "RematScope", "StatelessScope", "SymbolicScope", "device",
-            "distribution", "legacy", "name_scope", "remat"]
-from kerasx import quantizers  # noqa: E402
-from kerasx.quantizers import Quantizer  # noqa: E402
-__all__ += ["Quantizer", "quantizers"]
+__all__ += ["Function", "Operation", "Quantizer", "RematScope", "StatelessScope",
+            "SymbolicScope", "device", "distribution", "legacy", "name_scope", "quantizers",
+            "remat"]
 
 
 # imported on first use: most programs never build an application, export or plot
