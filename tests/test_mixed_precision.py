@@ -173,6 +173,36 @@ def test_a_convolution_runs_under_mixed_bfloat16():
     np.testing.assert_allclose(out, _np(reference(x)), rtol=0.05, atol=0.05)
 
 
+needs_bfloat16 = pytest.mark.skipif(
+    importlib.util.find_spec("ml_dtypes") is None or current().name not in ("numpy", "cupy"),
+    reason="bfloat16 needs ml_dtypes on the numpy or cupy backend")
+
+
+@needs_bfloat16
+@pytest.mark.parametrize("make, shape", [
+    (lambda: layers.Dense(3, activation="gelu"), (2, 4)),
+    (lambda: layers.EinsumDense("ab,bc->ac", 3), (2, 4)),
+    (lambda: layers.Conv2D(2, 3), (2, 5, 5, 3)),
+    (lambda: layers.LSTM(3), (2, 5, 4)),
+    (lambda: layers.LayerNormalization(), (2, 5, 4)),
+])
+def test_layers_under_mixed_bfloat16_return_bfloat16_as_keras(make, shape):
+    # ml_dtypes widens bfloat16 products and bfloat16-with-Python-float to float32;
+    # Keras 3's layers (its NumPy backend too) return their compute dtype
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    layer = make()
+    out = layer(np.random.default_rng(0).normal(size=shape).astype(np.float32))
+    assert out.dtype == "bfloat16"
+    assert all(_np(w).dtype == np.float32 for w in layer.weights)
+
+
+@needs_bfloat16
+def test_a_python_float_keeps_a_bfloat16_array_bfloat16():
+    a = ops.cast(ops.ones((2, 3)), "bfloat16")
+    assert ops.add(a, 1.5).dtype == "bfloat16" and ops.multiply(0.5, a).dtype == "bfloat16"
+    assert ops.add(a, ops.ones((3,))).dtype == "float32"  # a float32 array still widens
+
+
 # -- LossScaleOptimizer ------------------------------------------------------------------
 def _variable(values):
     return keras.Variable(np.asarray(values, np.float32))

@@ -451,9 +451,14 @@ class Layer:
         scope_token = _enter_scope(self.name)
         try:
             with autocast_scope(self._compute_dtype if self.autocast else None):
-                return self._call_in_scope(inputs, args, kwargs)
+                outputs = self._call_in_scope(inputs, args, kwargs)
         finally:
             _exit_scope(scope_token)
+        if self._compute_dtype == "bfloat16" and not _is_graph_model(self):
+            # ml_dtypes widens bfloat16 to float32 in products and with Python floats;
+            # Keras's layers return their compute dtype
+            outputs = _cast_floats(outputs, "bfloat16")
+        return outputs
 
     def _call_in_scope(self, inputs, args, kwargs):
         if not self.built:

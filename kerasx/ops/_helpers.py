@@ -47,8 +47,9 @@ def keras_promoted(av, bv):
     """`(av, bv)` cast where Keras's type promotion differs from NumPy's and the array
     API's: an integer or boolean array meeting a float array takes that float type
     (NumPy widens int32 and int64 with float32 to float64; the array API refuses the
-    mix), and meeting a Python float the default float type (NumPy: float64). Anything
-    else is left to the namespace. The decision is cached per pair of dtypes."""
+    mix), and meeting a Python float the default float type (NumPy: float64). A Python
+    float meeting a bfloat16 array becomes bfloat16 (ml_dtypes would widen to float32).
+    Anything else is left to the namespace. The decision is cached per pair of dtypes."""
     da, db = getattr(av, "dtype", None), getattr(bv, "dtype", None)
     key = (type(av) if da is None else da, type(bv) if db is None else db, floatx())
     try:
@@ -60,10 +61,16 @@ def keras_promoted(av, bv):
     backend = current()
     ta, tb = casts
     if ta is not None:
-        av = backend.xp.astype(av, backend.dtype(ta))
+        av = _cast_operand(backend, av, ta)
     if tb is not None:
-        bv = backend.xp.astype(bv, backend.dtype(tb))
+        bv = _cast_operand(backend, bv, tb)
     return av, bv
+
+
+def _cast_operand(backend, value, name):
+    if hasattr(value, "dtype"):
+        return backend.xp.astype(value, backend.dtype(name))
+    return backend.asarray(value, dtype=name)  # a Python number
 
 
 # a Python bool or int is weak (it takes the array's type); a complex is left alone
@@ -87,6 +94,10 @@ def _casts_for(da, db, default_float):
         return "float array" if backend.isdtype(d, "real floating") else None
 
     ka, kb = kind(da), kind(db)
+    if ka == "float array" and kb == "python float" and dtype_name(da) == "bfloat16":
+        return None, "bfloat16"
+    if kb == "float array" and ka == "python float" and dtype_name(db) == "bfloat16":
+        return "bfloat16", None
     if ka == "integer array" and kb in ("float array", "python float"):
         casts = (dtype_name(db) if kb == "float array" else default_float), None
     elif kb == "integer array" and ka in ("float array", "python float"):
