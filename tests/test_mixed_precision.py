@@ -189,11 +189,18 @@ needs_bfloat16 = pytest.mark.skipif(
 def test_layers_under_mixed_bfloat16_return_bfloat16_as_keras(make, shape):
     # ml_dtypes widens bfloat16 products and bfloat16-with-Python-float to float32;
     # Keras 3's layers (its NumPy backend too) return their compute dtype
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    reference = make()
+    expected = _np(reference(x))
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     layer = make()
-    out = layer(np.random.default_rng(0).normal(size=shape).astype(np.float32))
+    layer.build(x.shape)
+    layer.set_weights(reference.get_weights())
+    out = layer(x)
     assert out.dtype == "bfloat16"
     assert all(_np(w).dtype == np.float32 for w in layer.weights)
+    # bfloat16 keeps 8 bits of mantissa: the float32 layer's values to about 1%
+    np.testing.assert_allclose(_np(out).astype(np.float32), expected, rtol=0.05, atol=0.05)
 
 
 @needs_bfloat16
