@@ -1,6 +1,6 @@
 """Routines of the OpenBLAS that NumPy's wheels ship, bound with `ctypes`: two level-1
-routines for in-place optimizer updates of large variables, and the matrix product
-with accumulation for convolution gradients.
+routines for in-place optimizer updates of large variables, the matrix product
+with accumulation for convolution gradients, and the thread count (`numpy_threads`).
 
 `y = a x + b y` (`axpby`) and `y += a x` (`axpy`) are one pass each, run by the
 BLAS's own threads (already awake from the step's products), where NumPy's ufuncs
@@ -171,6 +171,25 @@ class Level3:
         return run
 
 
+class ThreadCount:
+    """The BLAS's thread count, read and set (`openblas_get_num_threads` / `_set_`)."""
+
+    def __init__(self, lib, prefix, suffix, integer):
+        base = prefix.replace("cblas_", "openblas_")
+        self._get = getattr(lib, f"{base}get_num_threads{suffix}")
+        self._get.restype = ctypes.c_int
+        self._get.argtypes = []
+        self._set = getattr(lib, f"{base}set_num_threads{suffix}")
+        self._set.restype = None
+        self._set.argtypes = [ctypes.c_int]
+
+    def get(self):
+        return self._get()
+
+    def set(self, count):
+        self._set(count)
+
+
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 
@@ -202,6 +221,12 @@ def level1():
     if os.environ.get("KERASX_BLAS_UPDATES", "1") == "0":
         return None
     return _bind(Level1)
+
+
+@functools.cache
+def threads():
+    """The bundled BLAS's `ThreadCount`, or None (none found)."""
+    return _bind(ThreadCount)
 
 
 @functools.cache

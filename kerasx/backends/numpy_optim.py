@@ -16,7 +16,9 @@ BLAS's `axpby` and `axpy` where NumPy bundles one (`numpy_blas`): one pass on th
 BLAS's threads for two or three NumPy passes. The values agree with NumPy's to
 rounding (`m = b m + (1 - b) g` rounds differently from `m += (g - m)(1 - b)`);
 smaller variables keep the NumPy passes, the same as `numpy_optim_many` runs over
-their shared buffers.
+their shared buffers. Inside a replayed step that owns the threads (`numpy_threads`),
+the BLAS runs on one thread and Adam's and SGD's large updates are split in two
+halves run at the same time.
 """
 
 import sys
@@ -24,6 +26,7 @@ import sys
 import numpy as np
 
 from kerasx.backends.numpy_blas import level1
+from kerasx.backends.numpy_threads import halves
 
 # the size from which a variable is updated alone and through the BLAS
 LARGE = 32768
@@ -90,10 +93,15 @@ def sgd_update(param, grad, learning_rate):
     """`param -= grad * learning_rate`."""
     p = private_buffer(param)
     blas = _blas_for(param)
-    if blas is not None and blas.axpy(-learning_rate, grad, p):
+    if blas is not None and blas.takes(grad, p):
+        halves(_sgd_blas, (grad, p), blas, learning_rate)
         return
     scratch = np.multiply(grad, learning_rate)
     p -= scratch
+
+
+def _sgd_blas(grad, p, blas, learning_rate):
+    blas.axpy(-learning_rate, grad, p)
 
 
 def sgd_momentum_update(param, grad, m, learning_rate, momentum, nesterov):
@@ -124,17 +132,24 @@ def adam_update(param, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
     """One Adam (or AMSGrad, with `v_hat`) step with the bias correction in `alpha`:
     `m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); param -= alpha m / (sqrt(v) + eps)`."""
     p, mm, vv = private_buffer(param), private_buffer(m), private_buffer(v)
-    scratch = np.empty_like(mm)
     hat = None if v_hat is None else private_buffer(v_hat)
     blas = _blas_for(param)
-    if blas is not None and blas.takes(grad, mm, vv, p):
-        # the moments as `b m + (1 - b) g`, the step as one `axpy`: 7 passes, not 12
-        _moments_blas(blas, grad, mm, vv, scratch, beta_1, beta_2)
-        _ratio(mm, vv, hat, scratch, epsilon)
-        blas.axpy(-alpha, scratch, p)
+    if blas is not None and blas.takes(grad, mm, vv, p, *([] if hat is None else [hat])):
+        # on the two threads of an owned replayed step, each takes half of the elements
+        halves(_adam_blas, (grad, mm, vv, hat, p), blas, alpha, beta_1, beta_2, epsilon)
         return
+    scratch = np.empty_like(mm)
     adam_step(grad, mm, vv, hat, scratch, alpha, beta_1, beta_2, epsilon)
     p -= scratch
+
+
+def _adam_blas(grad, m, v, v_hat, p, blas, alpha, beta_1, beta_2, epsilon):
+    """Adam's update on contiguous arrays, the moments as `b m + (1 - b) g` and the
+    step as one `axpy`: 7 passes, not 12."""
+    scratch = np.empty_like(m)
+    _moments_blas(blas, grad, m, v, scratch, beta_1, beta_2)
+    _ratio(m, v, v_hat, scratch, epsilon)
+    blas.axpy(-alpha, scratch, p)
 
 
 def adam_step(grad, m, v, v_hat, scratch, alpha, beta_1, beta_2, epsilon):

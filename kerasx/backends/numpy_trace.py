@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from kerasx.backends import numpy_threads
 from kerasx.backends.numpy_optim import private_buffer
 from kerasx.backends.numpy_trace_array import (_ACTIVE, _INPLACE, _STATIC, GuardFailed,
                                                TraceArray, UntraceableStep, _plain, _unwrap)
@@ -61,6 +62,9 @@ class Recorder:
         # whether the step silenced floating-point warnings somewhere: the replay, which
         # does not know where, then silences them throughout
         self.quiet = False
+        # large matrix products the replay can split over two threads, other large
+        # products, and kernels recorded as calls (whose products it cannot split)
+        self.split_products = self.other_products = self.opaque_calls = 0
 
     # -- naming -------------------------------------------------------------------------
     def _new_name(self):
@@ -221,6 +225,8 @@ class Recorder:
         target = self.const(ufunc) if method == "__call__" else f"{self.const(ufunc)}.{method}"
         call = f"{target}({', '.join(args)})"
         result = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        if ufunc is np.matmul:
+            self._count_product(inputs, kwargs)
         if out is not None:
             self._emit(call, reads, writes)
             return out[0] if len(out) == 1 else out
@@ -237,6 +243,8 @@ class Recorder:
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
         call = f"{self.const(func)}({', '.join(parts)})"
         result = func(*_unwrap(args), **_unwrap(kwargs))
+        if func in _OTHER_PRODUCTS and _work(args) >= _LARGE_OPERANDS:
+            self.other_products += 1
         out = kwargs.get("out")
         if out is not None and result is _plain(out):
             self._emit(call, reads, [self._written(out, reads)])
@@ -265,6 +273,16 @@ class Recorder:
         np.ndarray.__setitem__(array.view(np.ndarray), _unwrap(key), _plain(value))
         reads.add(target)
         self._emit(source, reads, [target])
+
+    def _count_product(self, inputs, kwargs):
+        a, b = inputs[0], inputs[1]
+        if not (hasattr(a, "ndim") and hasattr(b, "ndim")):
+            return
+        if a.ndim == b.ndim == 2 and set(kwargs) <= {"out"}:
+            if a.shape[0] * a.shape[1] * b.shape[1] >= numpy_threads.SPLIT_PRODUCT:
+                self.split_products += 1
+        elif a.size * (b.shape[-1] if b.ndim > 1 else 1) >= numpy_threads.SPLIT_PRODUCT:
+            self.other_products += 1  # a stack of products, or a vector's
 
     def guard(self, array, convert, value):
         reads = set()
@@ -302,6 +320,7 @@ class Recorder:
         def kernel(*args, **kwargs):
             if _ACTIVE[0] is not self or any(hasattr(a, "_value") for a in args):
                 return fn(*args, **kwargs)
+            self.opaque_calls += 1
             return self.call(fn, *args, **kwargs)
 
         return kernel
@@ -448,6 +467,11 @@ class Recorder:
         source = f"def _replay({', '.join(self._params)}):\n" + "".join(
             f"{indent}{line}\n" for line in body)
         scope = dict(self._consts)
+        owner = self._thread_owner()
+        if owner is not None:
+            for name, obj in self._consts.items():
+                if obj is np.matmul:
+                    scope[name] = numpy_threads.matmul
         scope["_GuardFailed"] = GuardFailed
         scope["_errstate"] = np.errstate
         scope["_private"] = private_buffer
@@ -455,7 +479,34 @@ class Recorder:
         replay = scope["_replay"]
         replay.source = source
         replay.writes_state = self._mutated or "_private(" in source
+        replay.owner = owner
         return replay
+
+    def _thread_owner(self):
+        """The ThreadOwner the replay runs under (`numpy_threads`), or None: steps whose
+        large products are all matrix products it can split, kernels recorded as
+        calls excepted (their products stay whole)."""
+        if not self.split_products or self.other_products or self.opaque_calls:
+            return None
+        return numpy_threads.owner()
+
+
+# NumPy functions running a product through the BLAS (`matmul` is a ufunc), and the
+# number of elements of their operands from which a product is taken as large
+_LARGE_OPERANDS = 1 << 18
+_OTHER_PRODUCTS = frozenset({np.dot, np.vdot, np.inner, np.outer, np.tensordot, np.einsum,
+                             np.kron, np.linalg.multi_dot})
+
+
+def _work(args):
+    """The number of elements of the arrays among `args` (lists of arrays too)."""
+    total = 0
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            total += _work(a)
+        elif hasattr(a, "size") and hasattr(a, "ndim"):
+            total += a.size
+    return total
 
 
 class _RecordedCallable:

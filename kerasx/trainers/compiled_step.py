@@ -110,7 +110,10 @@ class CompiledStep:
             return self._verify(tracer, key, program, batch)
         self._replays += 1
         try:
-            return dict(zip(program.names, program.replay(*leaves)))
+            if program.owner is None:
+                return dict(zip(program.names, program.replay(*leaves)))
+            with program.owner:
+                return dict(zip(program.names, program.replay(*leaves)))
         except tracer.GuardFailed:
             # kept recordings check their guards before changing anything
             program.misses += 1
@@ -157,8 +160,11 @@ class CompiledStep:
         # and the random generator: no copies of the weights at every `predict`
         whole = self.mode != "predict" or program.writes_state
         before = _snapshot(self.model, whole)
+        # a replay owning the threads is compared with an eager step run the same way
+        owned = program.owner or contextlib.nullcontext()
         try:
-            replayed = program.run(batch)
+            with owned:
+                replayed = program.run(batch)
             replayed = {k: _copy(v) for k, v in replayed.items()}
             failure = None
         except tracer.GuardFailed:
@@ -167,7 +173,8 @@ class CompiledStep:
             failure = f"its replay failed ({type(e).__name__}: {e})"
         after_replay = _snapshot(self.model, whole)
         _restore(before)
-        results = self.eager(batch)
+        with owned:
+            results = self.eager(batch)
         if failure is not None:
             self._give_up(key, failure)
         elif not (_same_state(after_replay, _snapshot(self.model, whole))
@@ -215,6 +222,8 @@ class _Program:
         self.names = names
         self.unsafe_guards = unsafe_guards
         self.writes_state = replay.writes_state  # it assigns or writes into variables
+        # a context running the replay on threads of its own (`numpy_threads`), or None
+        self.owner = getattr(replay, "owner", None)
         self.verified = False  # one replay has reproduced the eager step
         self.recheck = False   # the next step is to be compared again
         self.runs = self.misses = 0  # replays tried, and those whose guards failed
