@@ -21,6 +21,7 @@ import types
 
 import numpy as np
 
+from kerasx.backends.numpy_trace_array import recordable_creation
 from kerasx.backends.numpy_where import fast_where
 
 _ROW = 4096
@@ -36,6 +37,8 @@ def namespace(xp):
     out.maximum = _with_number(np.maximum, xp.maximum)
     out.minimum = _with_number(np.minimum, xp.minimum)
     out.clip = _clip(xp.clip)
+    for name in ("empty", "zeros", "ones", "full"):
+        setattr(out, name, recordable_creation(getattr(xp, name)))
     out.__getattr__ = lambda name: getattr(xp, name)  # names `xp` resolves lazily
     return out
 

@@ -152,7 +152,11 @@ class ThreadOwner:
             self._lock.release()
             return False
         if self._pair is None:
-            self._pair = Pair()
+            try:
+                self._pair = Pair()
+            except RuntimeError:  # no thread can be started (at interpreter exit)
+                self._lock.release()
+                return False
         self._control.set(1)
         _ACTIVE[0] = self._pair
         return True

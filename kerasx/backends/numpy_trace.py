@@ -8,6 +8,12 @@ exactly that NumPy work again on new inputs, without the layers, tape, losses an
 metric objects that decided it: the per-step Python cost of a small model falls to
 about that of the same step written by hand.
 
+Arrays the backend's namespace makes while recording (`empty`, `zeros`, `ones`,
+`full`) are recorded arrays too, so data later written into them by indexing (a
+padded copy of the input) is followed. A kernel recorded as one call may return the
+state its backward needs (an object of a `kerasx.backends` module): the replay hands
+the backward its own object, by name.
+
 What cannot be written down stops the recording (`UntraceableStep`): a derived
 array NumPy made without telling us, or a raw pointer handed to a C library. A
 value read into Python (`bool(x)`, `float(x)`, `int(x)`) becomes a guard: the
@@ -50,6 +56,7 @@ class Recorder:
         self._consts = {}      # name -> object
         self._const_names = {}  # id(object) -> name
         self._refs = {}        # id(array) -> _Ref
+        self._objects = {}     # id(object) -> (object, name): kernels' saved state
         self._count = 0
         self._guards = 0
         self._params = []
@@ -105,6 +112,10 @@ class Recorder:
                 reads.add(name)
                 return name
             return self.const(obj)
+        known = self._objects.get(id(obj))
+        if known is not None and known[0] is obj:
+            reads.add(known[1])
+            return known[1]
         if t is tuple:
             inner = "".join(self.src(o, reads) + ", " for o in obj)
             return f"({inner})"
@@ -202,6 +213,11 @@ class Recorder:
             return value
         if callable(value):
             return _RecordedCallable(self, name, value)
+        if getattr(t, "__module__", "").startswith("kerasx.backends."):
+            # what a kernel's forward hands its backward: later calls are given the
+            # replay's own object by name
+            self._objects[id(value)] = (value, name)
+            return value
         raise UntraceableStep(f"a recorded call returned a {t.__name__}")
 
     def _wrap(self, result, name):

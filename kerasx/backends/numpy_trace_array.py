@@ -39,6 +39,24 @@ def _unwrap(obj):
     return obj
 
 
+def recordable_creation(fn):
+    """`fn` (the namespace's `empty`, `zeros`, `ones` or `full`) made visible to a
+    recording: while a step is recorded the array it makes is a recorded one, so that
+    data later written into it by indexing (a padded copy: `out[inside] = x`) is
+    followed; a plain array would be taken as a constant, holding the recorded
+    step's values at every replay."""
+
+    def create(*args, **kwargs):
+        recorder = _ACTIVE[0]
+        if recorder is None:
+            return fn(*args, **kwargs)
+        return recorder.function(fn, args, kwargs)
+
+    create.__name__ = create.__qualname__ = getattr(fn, "__name__", "create")
+    create.__doc__ = fn.__doc__
+    return create
+
+
 class TraceArray(np.ndarray):
     """An array whose NumPy operations are recorded while a `Recorder` is active
     (and simply computed, on plain arrays, otherwise)."""

@@ -120,6 +120,53 @@ def test_functions_returned_by_recorded_calls_are_called_again_at_replay():
     np.testing.assert_array_equal(g, [15, 21])
 
 
+def test_state_a_kernel_hands_its_backward_is_the_replays_own():
+    from kerasx.backends.numpy_winograd import Saved  # a backend kernel's saved state
+
+    def forward(x):
+        return x * 2, Saved(x * 3, None, None)
+
+    def backward(g, saved):
+        return g * saved.v
+
+    def step(x):
+        recorder = nt._ACTIVE[0]
+        y, saved = recorder.call(forward, x)
+        return y, recorder.call(backward, np.ones_like(y), saved)
+
+    replay, (y, g) = _record(step, np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [3, 6])
+    y, g = replay(np.array([5.0, 7.0]))
+    np.testing.assert_array_equal(y, [10, 14])
+    np.testing.assert_array_equal(g, [15, 21])  # the replay's state, not the recording's
+
+    def foreign(x):
+        return (nt._ACTIVE[0].call(lambda a: (a, object()), x)[0],)
+
+    with pytest.raises(nt.UntraceableStep, match="returned a object"):
+        _record(foreign, np.zeros(2))
+
+
+def test_arrays_the_namespace_makes_while_recording_are_followed():
+    import array_api_compat.numpy as compat
+
+    from kerasx.backends.numpy_namespace import namespace
+
+    xp = namespace(compat)
+
+    def pad(x):
+        out = xp.empty((4,), dtype=x.dtype)
+        out[0] = out[3] = -1.0
+        out[1:3] = x  # indexing into an array made here: no ufunc sees the write
+        full = xp.full((4,), 2.0)
+        return (out * full + xp.ones(4) + xp.zeros(4),)
+
+    replay, (traced,) = _record(pad, np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(traced, [-1, 3, 5, -1])
+    np.testing.assert_array_equal(replay(np.array([5.0, 7.0]))[0], [-1, 11, 15, -1])
+    assert type(xp.zeros(2)) is np.ndarray  # outside a recording: plain arrays
+
+
 def test_memory_handed_to_a_c_library_is_refused():
     def raw(x):
         return (x.ctypes.data,)

@@ -111,6 +111,27 @@ def test_convolutions_pooling_and_batch_normalization_replay():
     assert moving and np.any(moving[0].numpy() != 0)  # the replays updated the statistics
 
 
+def test_same_padded_winograd_and_strided_convolutions_replay():
+    # "same" padding writes the input into a fresh padded array by indexing, and the
+    # 3x3 convolutions with 32+ channels hand their Winograd state to the backward:
+    # both must be followed by the recording, not frozen as constants
+    x = rng.standard_normal((16, 12, 12, 3)).astype("float32")
+    y = rng.integers(0, 3, 16)
+
+    def build():
+        return keras.Sequential([
+            keras.Input((12, 12, 3)),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+
+    model = _fit_both(build, x, y, lambda: dict(optimizer="adam",
+                                                loss="sparse_categorical_crossentropy",
+                                                metrics=["accuracy"]), batch_size=8, epochs=3)
+    _assert_replays(model)
+
+
 def test_masked_recurrent_model_replays():
     x = rng.integers(1, 20, (48, 7))
     x[:, 5:] = 0
