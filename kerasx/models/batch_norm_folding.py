@@ -52,11 +52,12 @@ def _linear():
 
 
 def is_plain(layer):
-    """No activity regularizer, no input spec and no mixed-precision policy: nothing a
-    fused call would skip."""
+    """No activity regularizer, no input spec, no mixed-precision policy and no
+    rematerialization (`RematScope`): nothing a fused call would skip."""
     return (layer.activity_regularizer is None
             and getattr(layer, "input_spec", None) is None
-            and not getattr(layer, "_autocasts", False))
+            and not getattr(layer, "_autocasts", False)
+            and getattr(layer, "_remat_mode", None) is None)
 
 
 # `predict`, `evaluate` and `fit`'s validation keep the folded weights of their calls here
