@@ -4,8 +4,12 @@ import itertools
 
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
+from kerasx.backends.random import unjournaled
 
 _UIDS = itertools.count()
+# callables told of every variable about to be assigned (`kerasx.autodiff.checkpoint`
+# notes the values a rematerialized call overwrites); empty, it costs one test
+WRITE_WATCHERS = []
 
 
 class Variable(TensorOps):
@@ -24,11 +28,14 @@ class Variable(TensorOps):
             ones `Layer.add_weight(autocast=True)` creates under a mixed policy.
         synchronization: "auto", "none", "on_read" or "on_write", kept (one device).
         layout: a `kerasx.distribution.TensorLayout`, kept (one device).
+
+    A variable created inside `kerasx.name_scope("a")` (or while a layer builds) has
+    the path `"a/<name>"`.
     """
 
     __slots__ = ("_value", "_trainable", "tracked", "name", "path", "constraint",
                  "regularizer", "aggregation", "autocast", "synchronization", "layout", "uid",
-                 "__weakref__")
+                 "_overwrite_with_gradient", "__weakref__")
     node = None
     index = 0
 
@@ -47,7 +54,8 @@ class Variable(TensorOps):
         if callable(initializer):
             if shape is None:
                 raise ValueError(f"Variable {name!r}: a callable initializer needs `shape`.")
-            value = initializer(tuple(shape), dtype=dtype or floatx())
+            with unjournaled():  # drawn once, not again when a call is recomputed
+                value = initializer(tuple(shape), dtype=dtype or floatx())
         else:
             value = initializer
         value = backend.asarray(value.value if isinstance(value, TensorOps) else value,
@@ -59,7 +67,9 @@ class Variable(TensorOps):
             )
         self._value = value
         self.name = name or "variable"
-        self.path = self.name
+        scope = _open_name_scopes()
+        self.path = "/".join(scope + (self.name,)) if scope else self.name
+        self._overwrite_with_gradient = False
         self.trainable = trainable
         self.constraint = constraint
         self.regularizer = regularizer
@@ -82,6 +92,20 @@ class Variable(TensorOps):
         self._trainable = bool(flag)
         self.tracked = self._trainable
 
+    @property
+    def overwrite_with_gradient(self):
+        """Whether optimizers replace this variable by its gradient instead of applying
+        their update (no learning rate, clipping, weight decay, loss scaling or
+        constraint; with gradient accumulation, the largest gradient of the round).
+        Float8 training computes its new scales and amax histories as "gradients"."""
+        return getattr(self, "_overwrite_with_gradient", False)
+
+    @overwrite_with_gradient.setter
+    def overwrite_with_gradient(self, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"`overwrite_with_gradient` must be a boolean. Received: {value!r}")
+        self._overwrite_with_gradient = value
+
     def numpy(self):
         """A host copy of the value (later updates do not change it)."""
         backend = current()
@@ -90,6 +114,9 @@ class Variable(TensorOps):
 
     def assign(self, value):
         """Replaces the value; shape must stay the same, dtype is kept."""
+        if WRITE_WATCHERS:
+            for watcher in WRITE_WATCHERS:
+                watcher(self)
         value = value.value if isinstance(value, TensorOps) else value
         old = self._value
         if type(value) is type(old) and value.dtype == old.dtype and value.shape == old.shape:
@@ -114,3 +141,10 @@ class Variable(TensorOps):
 
     def __repr__(self):
         return f"<Variable path={self.path} shape={self.shape} dtype={self.dtype}>"
+
+
+def _open_name_scopes():
+    """The names of the open name scopes (`kerasx.name_scope`, building layers)."""
+    from kerasx.layers.layer import _SCOPE
+
+    return _SCOPE.get()

@@ -69,6 +69,112 @@ def _with_arrays(bit_state):
     return out
 
 
+_JOURNALS = []  # the open `DrawJournal`s, outermost first
+
+
+class DrawJournal:
+    """The random draws of one call, kept to be drawn again bit for bit.
+
+    Inside `with journal.recording():` every draw is noted: its seed, or for a
+    draw from the global generator (seed None) the generator's state right
+    before it. Inside `with journal.replaying():` the draws take the noted
+    entries in turn, whatever seed the caller passes (a layer's seed counter
+    has moved on since): a seeded draw gets the noted seed, and a draw from
+    the global generator gets a copy of it at the noted state, so the global
+    generator is neither consumed nor changed by a replay. Variables created
+    meanwhile draw their initial values outside the journal (`unjournaled`):
+    a call that builds a layer draws them once, not at every replay.
+    """
+
+    __slots__ = ("_entries", "_position", "_replaying")
+
+    def __init__(self):
+        self._entries = []
+        self._position = 0
+        self._replaying = False
+
+    def recording(self):
+        self._replaying = False
+        return self
+
+    def replaying(self):
+        self._replaying = True
+        self._position = 0
+        return self
+
+    def __enter__(self):
+        _JOURNALS.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _JOURNALS.remove(self)
+        if self._replaying and exc[0] is None and self._position != len(self._entries):
+            raise RuntimeError(
+                f"A recomputation drew {self._position} random arrays where the call it "
+                f"repeats drew {len(self._entries)}: a rematerialized function must draw "
+                "the same random numbers every time it runs with the same inputs.")
+        return False
+
+    def _next(self):
+        if self._position >= len(self._entries):
+            raise RuntimeError(
+                f"A recomputation drew more random arrays than the {len(self._entries)} of "
+                "the call it repeats: a rematerialized function must draw the same random "
+                "numbers every time it runs with the same inputs.")
+        entry = self._entries[self._position]
+        self._position += 1
+        return entry
+
+
+class _GeneratorState:
+    """A journal entry: the global generator's state before a draw."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state):
+        self.state = state
+
+    def generator(self):
+        bit_generator = getattr(np.random, self.state["bit_generator"])()
+        bit_generator.state = self.state
+        return np.random.Generator(bit_generator)
+
+
+def _journaled(seed):
+    """`(seed, generator)` for a draw under the open journals: the innermost replaying
+    one supplies them (generator: a copy of the global generator at the noted state,
+    or None), and every recording one opened inside it notes them."""
+    generator, first = None, 0
+    for i in range(len(_JOURNALS) - 1, -1, -1):
+        if _JOURNALS[i]._replaying:
+            entry = _JOURNALS[i]._next()
+            if isinstance(entry, _GeneratorState):
+                seed, generator = None, entry.generator()
+            else:
+                seed = entry
+            first = i + 1
+            break
+    if first < len(_JOURNALS):
+        entry = seed if seed is not None else _GeneratorState(
+            (generator or _GLOBAL["generator"]).bit_generator.state)
+        for journal in _JOURNALS[first:]:
+            journal._entries.append(entry)
+    return seed, generator
+
+
+class unjournaled:
+    """A context in which draws are neither noted nor replayed (initial weights)."""
+
+    def __enter__(self):
+        self._saved = _JOURNALS[:]
+        _JOURNALS.clear()
+        return self
+
+    def __exit__(self, *exc):
+        _JOURNALS[:] = self._saved
+        return False
+
+
 class RandomGenerator:
     """Draws random arrays for one backend.
 
@@ -85,6 +191,10 @@ class RandomGenerator:
 
     @staticmethod
     def _host(seed):
+        if _JOURNALS:
+            seed, generator = _journaled(seed)
+            if generator is not None:
+                return generator
         return global_generator() if seed is None else np.random.default_rng(seed)
 
     def _put(self, host, dtype):
@@ -123,9 +233,17 @@ class RandomGenerator:
 
     def bernoulli(self, shape, p, dtype=None, seed=None):
         """A 0/1 mask whose entries are 1 with probability `p`."""
+        if _JOURNALS:
+            seed, generator = _journaled(seed)
+            if generator is not None:  # a replay: the device draw reads the copy
+                saved, _GLOBAL["generator"] = _GLOBAL["generator"], generator
+                try:
+                    return self._device_bernoulli(tuple(shape), p, dtype or _floatx())
+                finally:
+                    _GLOBAL["generator"] = saved
         if seed is None:
             return self._device_bernoulli(tuple(shape), p, dtype or _floatx())
-        return self._put(bernoulli_from_bits(self._host(seed), shape, p), dtype)
+        return self._put(bernoulli_from_bits(np.random.default_rng(seed), shape, p), dtype)
 
     def _device_bernoulli(self, shape, p, dtype):
         return self._put(bernoulli_from_bits(global_generator(), shape, p), dtype)

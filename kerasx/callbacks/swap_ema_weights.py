@@ -36,7 +36,8 @@ class SwapEMAWeights(Callback):
         variables = optimizer._trainable_variables
         self._set_aside = [var.value for var in variables]
         for var, average in zip(variables, averages):
-            var.assign(average.value)
+            if average is not None:  # none for a weight its gradient overwrites
+                var.assign(average.value)
 
     def _put_weights_back(self):
         if self._set_aside is None:

@@ -17,6 +17,15 @@ _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
 # (`sequential/lstm/lstm_cell/kernel`).
 _SCOPE = contextvars.ContextVar("kerasx_name_scope", default=())
 _SIGNATURES = {}
+# callables told of every layer about to run its call (`kerasx.scopes.remat` follows
+# the layers a rematerialized function calls); empty, it costs one test
+_CALL_WATCHERS = []
+
+
+def _stateless_scope():
+    from kerasx.scopes.stateless import get_stateless_scope
+
+    return get_stateless_scope()
 
 
 def _metric_class():
@@ -83,6 +92,8 @@ class Layer:
 
     # an `InputSpec` (or a list, one per input) that calls on symbolic tensors check
     input_spec = None
+    # the `RematMode` of the `RematScope` the layer was made in (None: none)
+    _remat_mode = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -121,6 +132,9 @@ class Layer:
             self._batch_input_shape = None
         self._build_shape = None
         self._output_shape = None
+        from kerasx.scopes.remat import get_current_remat_mode
+
+        self._set_untracked("_remat_mode", get_current_remat_mode())
 
     # -- attribute tracking -------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -149,14 +163,12 @@ class Layer:
         float weight and `"zeros"` for an integer or boolean one; `dtype`
         None means the policy's variable dtype; under a mixed policy a float
         weight with `autocast=True` is read in the compute dtype inside `call`;
-        `overwrite_with_gradient=True` (a Keras float8 device) is refused.
+        with `overwrite_with_gradient=True`, optimizers assign the weight its
+        gradient instead of updating it (`Variable.overwrite_with_gradient`).
         """
         from kerasx import constraints, initializers, regularizers
         from kerasx.backends.base import dtype_name
 
-        if overwrite_with_gradient:
-            raise ValueError(f"Layer {self.name!r}: add_weight(overwrite_with_gradient=True) is "
-                             "not supported; kerasx's optimizers always apply the gradient.")
         dtype = dtype_name(dtype) if dtype is not None else self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
@@ -174,6 +186,7 @@ class Layer:
         if not scope or scope[-1] != self.name:
             scope = scope + (self.name,)
         var.path = "/".join(scope + (var.name,))
+        var.overwrite_with_gradient = overwrite_with_gradient
         self._own_variables.append(var)
         return var
 
@@ -394,16 +407,27 @@ class Layer:
     # -- losses -------------------------------------------------------------------------
     @property
     def losses(self):
-        """Regularization penalties: weight regularizers of the trainable weights
-        (as Keras, a frozen layer's penalty is not trained) plus activity
-        penalties from the last call."""
-        out = [v.regularizer(v) for v in self.trainable_weights if v.regularizer is not None]
+        """The losses of the last call (`add_loss`, activity penalties) of the layer
+        and its sublayers, then the weight regularizers' penalties of the trainable
+        weights (as Keras, a frozen layer's penalty is not trained). Inside a
+        `StatelessScope`, the call's losses are those the scope collected."""
+        scope = _stateless_scope()
+        out = []
         for layer in [self] + self._flatten_layers():
-            out.extend(layer._activity_losses)
+            out.extend(layer._activity_losses if scope is None else scope.losses_of(layer))
+        out.extend(v.regularizer(v) for v in self.trainable_weights if v.regularizer is not None)
         return out
 
     def add_loss(self, loss):
-        self._activity_losses.append(loss)
+        """Adds a loss (or a list of them) to `losses` until the layer's next call.
+        Inside a `StatelessScope`, the scope collects it (`collect_losses=True`) or
+        it is dropped, as in Keras."""
+        scope = _stateless_scope()
+        if scope is None:
+            self._activity_losses.append(loss)
+        elif scope.collect_losses:
+            for each in loss if isinstance(loss, (list, tuple)) else [loss]:
+                scope.add_loss(each, layer=self)
 
     # -- building and calling -----------------------------------------------------------
     def build(self, input_shape):
@@ -461,6 +485,9 @@ class Layer:
         return outputs
 
     def _call_in_scope(self, inputs, args, kwargs):
+        if _CALL_WATCHERS:
+            for watcher in _CALL_WATCHERS:
+                watcher(self)
         if not self.built:
             self._build_for(inputs)
         accepts_training, accepts_mask = _call_signature(type(self))
@@ -478,12 +505,17 @@ class Layer:
         try:
             if self._activity_losses:
                 self._activity_losses = []
-            outputs = self.call(inputs, *args, **kwargs)
+            if self._remat_mode is None:
+                outputs = self.call(inputs, *args, **kwargs)
+            else:
+                from kerasx.scopes.remat import rematerialized_call
+
+                outputs = rematerialized_call(self, inputs, args, kwargs)(inputs, *args, **kwargs)
         finally:
             _TRAINING.reset(token)
         if self.activity_regularizer is not None:
             for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
-                self._activity_losses.append(self.activity_regularizer(out) / out.shape[0])
+                self.add_loss(self.activity_regularizer(out) / out.shape[0])
         out_mask = self.compute_mask(inputs, mask)
         if out_mask is not None and isinstance(outputs, Tensor):
             outputs._keras_mask = out_mask
@@ -554,6 +586,11 @@ class Layer:
         from kerasx.layers.core.input_layer import output_spec
 
         return output_spec(self, args[0], args[1:], kwargs)
+
+    def symbolic_call(self, *args, **kwargs):
+        """The outputs' KerasTensors for KerasTensor arguments (`compute_output_spec`):
+        as in Keras, a layer adds its node to the graph in `__call__`, not here."""
+        return self.compute_output_spec(*args, **kwargs)
 
     def compute_output_shape(self, input_shape):
         """The output shape for `input_shape` (None for unknown sizes).

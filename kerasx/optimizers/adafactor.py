@@ -51,11 +51,15 @@ class Adafactor(Optimizer):
                 # not factored; Keras still keeps two placeholders, so the saved layout matches
                 self._r.append(self.add_variable((), dtype="int32", name=var.name))
                 self._c.append(self.add_variable((), dtype="int32", name=var.name))
+            elif var.overwrite_with_gradient:  # never updated by the optimizer
+                self._r.append(None)
+                self._c.append(None)
             else:
                 self._r.append(self.add_variable(shape[:-1], dtype=var.dtype, name=var.name))
                 self._c.append(self.add_variable(shape[:-2] + shape[-1:], dtype=var.dtype,
                                                  name=var.name))
-            self._v.append(self.add_variable_from_reference(var, "velocity"))
+            self._v.append(None if var.overwrite_with_gradient
+                           else self.add_variable_from_reference(var, "velocity"))
 
     def update_step(self, gradient, variable, learning_rate):
         xp = current().xp

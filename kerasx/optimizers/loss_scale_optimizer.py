@@ -102,8 +102,9 @@ class LossScaleOptimizer(Optimizer):
             self.dynamic_scale.assign(self.dynamic_scale.host_value * 0.5)
             return
         scale = self.dynamic_scale.host_value
+        # a variable overwritten by its gradient takes the gradient as it is, as in Keras
         self.inner_optimizer.apply(
-            [None if g is None else _unscaled(g, v, scale)
+            [g if g is None or v.overwrite_with_gradient else _unscaled(g, v, scale)
              for g, v in zip(grads, trainable_variables)], trainable_variables)
         if self.step_counter.host_value == self.dynamic_growth_steps - 1:
             self.step_counter.assign(0)

@@ -121,6 +121,10 @@ class Muon(Optimizer):
         # a momentum for every variable, then a velocity right after it for AdamW ones
         self._momentums, self._adam_velocities = [], []
         for var in var_list:
+            if var.overwrite_with_gradient:  # never updated by the optimizer
+                self._momentums.append(None)
+                self._adam_velocities.append(None)
+                continue
             self._momentums.append(self.add_variable_from_reference(var, "momentum"))
             self._adam_velocities.append(
                 self.add_variable_from_reference(var, "velocity")

@@ -221,7 +221,9 @@ class Optimizer:
         """Slots for each variable: a list for one `name`, a tuple of lists for several.
 
         Slots are created variable by variable (all names for the first
-        variable, then the next), which fixes the order of `variables`.
+        variable, then the next), which fixes the order of `variables`. A variable
+        marked `overwrite_with_gradient` gets None in place of its slots (the
+        optimizer never updates it), as in Keras.
         """
         names = [name] if isinstance(name, str) else list(name)
         inits = list(initializer) if isinstance(initializer, (list, tuple)) \
@@ -234,7 +236,8 @@ class Optimizer:
         out = tuple([] for _ in names)
         for var in trainable_variables:
             for slots, slot_name, init in zip(out, names, inits):
-                slots.append(self.add_variable_from_reference(var, slot_name, init))
+                slots.append(None if _overwritten(var) else
+                             self.add_variable_from_reference(var, slot_name, init))
         return out[0] if isinstance(name, str) else out
 
     def _get_variable_index(self, variable):
@@ -247,8 +250,10 @@ class Optimizer:
             self._model_variables_moving_average = self.add_optimizer_variables(variables,
                                                                                 "average")
         if self.gradient_accumulation_steps:
-            self._accumulated_gradients = self.add_optimizer_variables(
-                variables, "gradient_accumulator")
+            # every variable has one: those overwritten by their gradient keep the
+            # largest gradient of the round in theirs
+            self._accumulated_gradients = [
+                self.add_variable_from_reference(v, "gradient_accumulator") for v in variables]
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._trainable_variables = variables
         self._kernel_cache = {}  # buffers a backend's multi-variable kernel keeps
@@ -300,13 +305,40 @@ class Optimizer:
         """`apply` after its checks, for gradients known to be arrays of their variables'
         shapes and dtypes (none missing) on a built optimizer: what a replayed
         training step (`compile(jit_compile="auto" or True)`) runs."""
-        if self.loss_scale_factor is not None:
-            grads = [g / self.loss_scale_factor for g in grads]
-        self._apply_gradients(grads, variables)
-        for var in variables:
-            if var.constraint is not None:
-                var.assign(var.constraint(var))
+        if any(_overwritten(v) for v in variables):
+            grads, variables = self._overwrite_with_gradients(grads, variables)
+        if grads:
+            if self.loss_scale_factor is not None:
+                grads = [g / self.loss_scale_factor for g in grads]
+            self._apply_gradients(grads, variables)
+            for var in variables:
+                if var.constraint is not None:
+                    var.assign(var.constraint(var))
         self._iterations.assign(self._iterations.host_value + 1)
+
+    def _overwrite_with_gradients(self, grads, variables):
+        """Assigns its gradient to every variable marked `overwrite_with_gradient` (with
+        gradient accumulation: the largest gradient of the round, at its last step);
+        returns the other gradients and variables."""
+        xp = current().xp
+        steps = self.gradient_accumulation_steps
+        last_of_round = steps and (self._iterations.host_value + 1) % steps == 0
+        kept_g, kept_v = [], []
+        for g, v in zip(grads, variables):
+            if not _overwritten(v):
+                kept_g.append(g)
+                kept_v.append(v)
+            elif not steps:
+                v.assign(g)
+            else:
+                acc = self._accumulated_gradients[self._get_variable_index(v)]
+                largest = xp.maximum(g, acc.value)
+                if last_of_round:
+                    v.assign(largest)
+                    acc.assign(xp.zeros_like(acc.value))
+                else:
+                    acc.assign(largest)
+        return kept_g, kept_v
 
     def _check_variables_are_known(self, variables):
         for v in variables:
@@ -467,7 +499,8 @@ class Optimizer:
     def _update_model_variables_moving_average(self, variables):
         momentum = self.ema_momentum if self._steps() != 0 else 0.0
         for var, average in zip(variables, self._model_variables_moving_average):
-            average.assign(momentum * average.value + (1.0 - momentum) * var.value)
+            if average is not None:
+                average.assign(momentum * average.value + (1.0 - momentum) * var.value)
 
     def _overwrite_model_variables_with_average_value(self, variables):
         if len(variables) != len(self._model_variables_moving_average):
@@ -476,7 +509,8 @@ class Optimizer:
                 f"averages ({len(self._model_variables_moving_average)}) the optimizer holds."
             )
         for var, average in zip(variables, self._model_variables_moving_average):
-            var.assign(average.value)
+            if average is not None:
+                var.assign(average.value)
 
     def finalize_variable_values(self, var_list):
         """With `use_ema`, replaces the variables by their moving averages (end of training)."""
@@ -558,3 +592,7 @@ class Optimizer:
 
 def _same_dtype(xp, value, like):
     return value if value.dtype == like.dtype else xp.astype(value, like.dtype)
+
+
+def _overwritten(variable):
+    return getattr(variable, "overwrite_with_gradient", False)

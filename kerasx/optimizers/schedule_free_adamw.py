@@ -66,8 +66,9 @@ class ScheduleFreeAdamW(Optimizer):
             var_list, ["momentum", "velocity"])
         xp = current().xp
         for z, var in zip(self._momentums, var_list):
-            # a copy: a fused kernel may later update the variable's buffer in place
-            z.assign(xp.asarray(var.value, copy=True))
+            if z is not None:
+                # a copy: a fused kernel may later update the variable's buffer in place
+                z.assign(xp.asarray(var.value, copy=True))
 
     def update_step(self, gradient, variable, learning_rate):
         xp = current().xp

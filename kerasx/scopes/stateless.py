@@ -100,6 +100,7 @@ class StatelessScope:
         self.collect_losses = collect_losses
         self.initialize_variables = initialize_variables
         self.losses = []
+        self._loss_owners = {}  # id(loss) -> the layer that added it
         self._slots = {}
         self._touched = {}
         self._final = None
@@ -149,9 +150,17 @@ class StatelessScope:
             backend.kernels = kernels
         return False
 
-    def add_loss(self, loss):
-        """Records a loss computed inside the scope."""
+    def add_loss(self, loss, layer=None):
+        """Records a loss computed inside the scope (`Layer.add_loss` passes itself
+        as `layer`, and `layer.losses` inside the scope lists what it added)."""
         self.losses.append(loss)
+        if layer is not None:
+            self._loss_owners[id(loss)] = layer
+
+    def losses_of(self, layer):
+        """The losses `layer` added inside the scope, in order."""
+        owners = self._loss_owners
+        return [loss for loss in self.losses if owners.get(id(loss)) is layer]
 
     def add_update(self, update):
         """Records the update `(variable, new_value)`."""

@@ -1,7 +1,8 @@
-"""The step loop: batches through a step function, callbacks every
-`steps_per_execution` steps, and metric results brought to the host in one
-transfer only when something reads them."""
+"""The step loop: groups of `steps_per_execution` batches through the model's step
+functions (`model.train_function`, ...), callbacks around each group, and metric
+results brought to the host in one transfer only when something reads them."""
 
+import itertools
 from collections.abc import Mapping
 
 from kerasx.autodiff.tensor import TensorOps
@@ -11,9 +12,10 @@ from kerasx.backends import current
 class StepLoop:
     """Runs one epoch of steps for `fit`, `evaluate` and `predict` (a mixin of `Trainer`)."""
 
-    def _run_steps(self, batches, step_fn, cbs, mode, on_output=None, in_fit=False):
-        """Runs `step_fn` on every batch of one epoch, calling batch callbacks every
-        `steps_per_execution` steps; returns the number of steps run."""
+    def _run_steps(self, batches, function, cbs, mode, on_output=None, in_fit=False):
+        """Runs `function` (`model.train_function`, ...) on every group of
+        `steps_per_execution` batches of one epoch, calling the batch callbacks around
+        each group; returns the number of steps run."""
         from kerasx.callbacks.progbar_logger import ProgbarLogger
 
         every = self.steps_per_execution
@@ -27,27 +29,21 @@ class StepLoop:
         lazy_logs = not wants_logs and not in_fit and cbs.needs(hook)
         stop_flag = {"train": "stop_training", "test": "stop_evaluating",
                      "predict": "stop_predicting"}[mode]
-        step = -1
-        open_group = False
-        group = []
+        drawn = iter(batches.epoch())
+        step = 0
         result = None
-        for step, batch in enumerate(batches.epoch()):
-            if not open_group:
-                begin(step)
-                open_group = True
-            result = step_fn(batch)
-            if on_output is not None:
-                group.append(result)
-            if (step + 1) % every == 0:
-                open_group = False
-                end(step, self._batch_logs(result, group, on_output, wants_logs, lazy_logs))
-                group = []
-                if getattr(self, stop_flag, False):
-                    break
-        if open_group:
-            end(step, self._batch_logs(result, group, on_output, wants_logs, lazy_logs))
+        while True:
+            group = list(itertools.islice(drawn, every))
+            if not group:
+                break
+            begin(step)
+            result = function(group)
+            step += len(group)
+            end(step - 1, self._batch_logs(result, on_output, wants_logs, lazy_logs))
+            if getattr(self, stop_flag, False):
+                break
         self._last_step_result = result
-        return step + 1
+        return step
 
     def _epoch_results(self):
         """Keras's rule: the metrics' results, unless a custom step returned other keys."""
@@ -57,10 +53,9 @@ class StepLoop:
             return last
         return results
 
-    def _batch_logs(self, result, group, on_output, wants_logs, lazy_logs):
+    def _batch_logs(self, result, on_output, wants_logs, lazy_logs):
         if on_output is not None:
-            outputs = on_output(group)
-            return {"outputs": outputs}
+            return {"outputs": on_output(result)}
         if wants_logs:
             return self._host_logs(result)
         return MetricResults(lambda: self._host_logs(result)) if lazy_logs else {}
@@ -119,3 +114,36 @@ class MetricResults(Mapping):
 
     def __len__(self):
         return len(self._resolved())
+
+
+def steps_function(step, steps_per_execution):
+    """A function running `step` on each of the next `steps_per_execution` batches of
+    an iterable (a list of batches, or an iterator shared between calls) and
+    returning the last step's result; raises `StopIteration` when it holds none."""
+
+    def function(data):
+        result = ran = None
+        for _, batch in zip(range(steps_per_execution), data):
+            result, ran = step(batch), True
+        if not ran:
+            raise StopIteration("The step function received no batch: the data is used up.")
+        return result
+
+    return function
+
+
+def predict_steps_function(step, steps_per_execution):
+    """`steps_function` for predictions: the outputs of the steps it ran, joined
+    along the batch axis (one step's outputs are returned as they are)."""
+
+    def function(data):
+        outputs = [step(batch) for _, batch in zip(range(steps_per_execution), data)]
+        if not outputs:
+            raise StopIteration("The predict function received no batch: the data is used up.")
+        if len(outputs) == 1:
+            return outputs[0]
+        from kerasx import ops, tree
+
+        return tree.map_structure(lambda *parts: ops.concatenate(parts, axis=0), *outputs)
+
+    return function

@@ -58,6 +58,7 @@ class Trainer(DataPreparation, StepLoop):
         self.run_eagerly = False
         self.jit_compile = "auto"
         self.auto_scale_loss = True
+        self.train_function = self.test_function = self.predict_function = None
 
     # -- compile -------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -139,6 +140,7 @@ class Trainer(DataPreparation, StepLoop):
         self.jit_compile = jit_compile
         self._compiled_train_step = self._compiled_test_step = None
         self._compiled_predict_step = None
+        self.train_function = self.test_function = self.predict_function = None
         self.auto_scale_loss = bool(auto_scale_loss)
         self._checked_batches = {}
         self._compile_args = {
@@ -257,6 +259,42 @@ class Trainer(DataPreparation, StepLoop):
             )
         return total
 
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """`compute_loss` with the model's variables reading the given values (the
+        weight penalties too), changing none of them.
+
+        Args:
+            trainable_variables, non_trainable_variables, metrics_variables: one
+                value per variable of `model.trainable_variables`,
+                `model.non_trainable_variables` and `model.metrics_variables`.
+            x, y, y_pred, sample_weight, training: as in `compute_loss`.
+
+        Returns:
+            `(loss, (trainable_variables, non_trainable_variables,
+            metrics_variables))`: the given trainable values, and the others as
+            the computation left them (the compiled loss updates its per-output
+            trackers). A `GradientTape` watching the model's variables around the
+            call gives the gradient of the loss at the given values.
+        """
+        from kerasx.scopes.stateless import StatelessScope
+        from kerasx.scopes.stateless_methods import _check_count
+
+        groups = [(trainable_variables, self.trainable_variables, "trainable_variables"),
+                  (non_trainable_variables, self.non_trainable_variables,
+                   "non_trainable_variables"),
+                  (metrics_variables, self.metrics_variables, "metrics_variables")]
+        mapping = []
+        for given, variables, argument in groups:
+            _check_count(given, variables, argument, f"{type(self).__name__}().{argument}")
+            mapping.extend(zip(variables, given))
+        with StatelessScope(mapping) as scope:
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return loss, (trainable_variables,
+                      [scope.get_current_value(v) for v in groups[1][1]],
+                      [scope.get_current_value(v) for v in groups[2][1]])
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns their results as a mapping that is
         computed only when read (most steps nobody reads it, so no work is done)."""
@@ -280,30 +318,69 @@ class Trainer(DataPreparation, StepLoop):
         return self.jit_compile is not False and not self.run_eagerly
 
     def _replayed(self, mode, step):
-        """`step`, or its recorded replay (`compile(jit_compile=...)`), checked again
-        against the eager step now and then (`CompiledStep.recheck`: once per epoch,
-        evaluation or prediction)."""
+        """`step`, or a new recorded replay of it (`compile(jit_compile=...)`)."""
         if not self._replays_steps():
+            setattr(self, f"_compiled_{mode}_step", None)
             return step
-        compiled = getattr(self, f"_compiled_{mode}_step", None)
-        if compiled is None:
-            from kerasx.trainers.compiled_step import CompiledStep
+        from kerasx.trainers.compiled_step import CompiledStep
 
-            compiled = CompiledStep(self, mode, warn=self.jit_compile is True)
-            setattr(self, f"_compiled_{mode}_step", compiled)
-        compiled.recheck()
+        compiled = CompiledStep(self, mode, warn=self.jit_compile is True)
+        setattr(self, f"_compiled_{mode}_step", compiled)
         return compiled
 
-    def _train_function(self):
-        if not getattr(self.optimizer, "replays_steps", True):
-            return self.train_step  # the optimizer keeps state a replay would freeze
-        return self._replayed("train", self.train_step)
+    def _recheck_replays(self, mode):
+        """Lets the recorded replays of `mode` be checked against the eager step again
+        now and then (`CompiledStep.recheck`: once per epoch, evaluation or prediction)."""
+        compiled = getattr(self, f"_compiled_{mode}_step", None)
+        if compiled is not None:
+            compiled.recheck()
 
-    def _test_function(self):
-        return self._replayed("test", self.test_step)
+    def make_train_function(self, force=False):
+        """Builds `model.train_function`, or returns the one built before.
 
-    def _predict_function(self):
-        return self._replayed("predict", self.predict_step)
+        `train_function(data)` runs `train_step` on each of the next
+        `steps_per_execution` batches of `data` (a list of batches, or an
+        iterator shared between calls) and returns the logs of the last step
+        (it raises `StopIteration` when `data` holds no batch). `fit` and
+        `train_on_batch` call `model.train_function`, so a callable assigned to it
+        replaces the step. It is kept until `compile()`; `force=True` builds it
+        again (a recorded step, `jit_compile`, is then recorded again), e.g. after
+        changing `steps_per_execution`, `run_eagerly` or `jit_compile`.
+        """
+        from kerasx.trainers.step_loop import steps_function
+
+        if self.train_function is not None and not force:
+            return self.train_function
+        if getattr(self.optimizer, "replays_steps", True):
+            step = self._replayed("train", self.train_step)
+        else:  # the optimizer keeps state a replay would freeze
+            self._compiled_train_step = None
+            step = self.train_step
+        self.train_function = steps_function(step, self.steps_per_execution)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """Builds `model.test_function` (as `make_train_function`, with `test_step`),
+        which `evaluate`, the validation of `fit` and `test_on_batch` call."""
+        from kerasx.trainers.step_loop import steps_function
+
+        if self.test_function is not None and not force:
+            return self.test_function
+        self.test_function = steps_function(self._replayed("test", self.test_step),
+                                            self.steps_per_execution)
+        return self.test_function
+
+    def make_predict_function(self, force=False):
+        """Builds `model.predict_function` (as `make_train_function`, with
+        `predict_step`), which `predict` and `predict_on_batch` call; it returns the
+        outputs of the steps it ran, joined along the batch axis."""
+        from kerasx.trainers.step_loop import predict_steps_function
+
+        if self.predict_function is not None and not force:
+            return self.predict_function
+        self.predict_function = predict_steps_function(
+            self._replayed("predict", self.predict_step), self.steps_per_execution)
+        return self.predict_function
 
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
@@ -416,12 +493,14 @@ class Trainer(DataPreparation, StepLoop):
             self.stop_training = False
             self._initial_epoch = None
             logs = {}
+            self.make_train_function()
             cbs.on_train_begin()
             start = self._initial_epoch or initial_epoch
             for epoch in range(start, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                done = self._run_steps(train, self._train_function(), cbs, "train")
+                self._recheck_replays("train")
+                done = self._run_steps(train, self.train_function, cbs, "train")
                 if done == 0:
                     raise ValueError(
                         f"The training data produced no batches in epoch {epoch + 1}. A Python "
@@ -497,15 +576,17 @@ class Trainer(DataPreparation, StepLoop):
         cbs.on_test_begin()
         # with no user callback, only an overridden step could change the weights
         keep = keep_folds and type(self).test_step is Trainer.test_step
+        self.make_test_function()
+        self._recheck_replays("test")
         with kept_folded_weights() if keep else contextlib.nullcontext():
-            done = self._run_steps(batches, self._test_function(), cbs, "test", in_fit=in_fit)
+            done = self._run_steps(batches, self.test_function, cbs, "test", in_fit=in_fit)
         if done == 0:
             raise ValueError(
                 "The evaluation data produced no batches. A Python generator is used up after one "
                 "pass: pass steps / validation_steps with a generator that loops forever, or use "
                 "a kerasx.utils.PyDataset."
             )
-        logs = self._host_logs(self.get_metrics_result())
+        logs = self._host_logs(self._epoch_results())
         cbs.on_test_end(logs)
         return logs
 
@@ -550,10 +631,9 @@ class Trainer(DataPreparation, StepLoop):
             batches = ArrayBatches(x, None, None, batch_size, False, steps)
         host_parts = []
 
-        def to_host(group):
-            joined = _concat(group)
-            host_parts.append(_structure_to_numpy(joined))
-            return joined
+        def to_host(outputs):
+            host_parts.append(_structure_to_numpy(outputs))
+            return outputs
 
         try:
             cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
@@ -564,8 +644,10 @@ class Trainer(DataPreparation, StepLoop):
             # nothing but a user callback or an overridden step can change the weights
             # between batches: the folded inference weights are then made once
             keep = not user_callbacks and type(self).predict_step is Trainer.predict_step
+            self.make_predict_function()
+            self._recheck_replays("predict")
             with kept_folded_weights() if keep else contextlib.nullcontext():
-                self._run_steps(batches, self._predict_function(), cbs, "predict",
+                self._run_steps(batches, self.predict_function, cbs, "predict",
                                 on_output=to_host)
             cbs.on_predict_end()
         finally:
@@ -599,8 +681,10 @@ class Trainer(DataPreparation, StepLoop):
         if class_weight is not None:
             sample_weight = self._apply_class_weight(class_weight, y)
         batch = tuple(to_device(p) for p in (x, y, sample_weight))
+        self.make_train_function()
+        self._recheck_replays("train")
         self.reset_metrics()
-        logs = self._host_logs(self._train_function()(batch))
+        logs = self._host_logs(self.train_function([batch]))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -609,14 +693,18 @@ class Trainer(DataPreparation, StepLoop):
         self._require_compiled("test_on_batch")
         x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "test_on_batch")
         batch = tuple(to_device(p) for p in (x, y, sample_weight))
+        self.make_test_function()
+        self._recheck_replays("test")
         self.reset_metrics()
-        logs = self._host_logs(self._test_function()(batch))
+        logs = self._host_logs(self.test_function([batch]))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
         """Predictions for exactly this batch, as NumPy arrays."""
         x = standardize(x, "x")
-        return _structure_to_numpy(self._predict_function()((to_device(x),)))
+        self.make_predict_function()
+        self._recheck_replays("predict")
+        return _structure_to_numpy(self.predict_function([(to_device(x),)]))
 
 
 def _user_callbacks(callbacks):
@@ -663,17 +751,6 @@ def _unpack(data):
 
 def _batch_size(x):
     return flatten(x)[0].shape[0]
-
-
-def _concat(outputs):
-    """Joins a list of per-batch outputs (Tensors or structures of them) on the device."""
-    first = outputs[0]
-    if isinstance(first, (list, tuple)):
-        return type(first)(_concat([o[i] for o in outputs]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: _concat([o[k] for o in outputs]) for k in first}
-    values = [o.value if isinstance(o, TensorOps) else o for o in outputs]
-    return values[0] if len(values) == 1 else current().xp.concat(values, axis=0)
 
 
 def _structure_to_numpy(structure):

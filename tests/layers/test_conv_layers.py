@@ -192,8 +192,9 @@ def test_regularizers_constraints_and_activity_regularizer():
     kernel = layer.kernel.numpy()
     losses = [float(ops.convert_to_numpy(v)) for v in layer.losses]
     assert len(losses) == 3
-    np.testing.assert_allclose(losses[0], 0.1 * np.sum(kernel ** 2), rtol=1e-5)
-    np.testing.assert_allclose(losses[2], 0.01 * np.abs(ops.convert_to_numpy(y)).sum() / 2,
+    # Keras's order: the call's (activity) losses, then the weights' penalties
+    np.testing.assert_allclose(losses[1], 0.1 * np.sum(kernel ** 2), rtol=1e-5)
+    np.testing.assert_allclose(losses[0], 0.01 * np.abs(ops.convert_to_numpy(y)).sum() / 2,
                                rtol=1e-5)
     assert layer.kernel.constraint is not None
 

@@ -159,20 +159,21 @@ def int8_product(equation, x, kernel, terms):
 
 def float8_variables(layer):
     """Creates the six float32 variables of float8 training (scale and amax history of
-    the inputs, the kernel and the output gradient), in Keras's order. They are not
-    trainable: the layer writes their new values itself (Keras overwrites them with
-    their "gradients")."""
+    the inputs, the kernel and the output gradient), in Keras's order. As in Keras
+    they are trainable and marked `overwrite_with_gradient`: their "gradients" are
+    their next values, which the optimizer assigns."""
     from kerasx.dtype_policies import QuantizedFloat8DTypePolicy
 
     length = getattr(layer._dtype_policy, "amax_history_length",
                      QuantizedFloat8DTypePolicy.default_amax_history_length)
     for prefix in ("inputs", "kernel", "outputs_grad"):
         setattr(layer, f"{prefix}_scale",
-                layer.add_weight((), "ones", dtype="float32", trainable=False, autocast=False,
-                                 name=f"{prefix}_scale"))
+                layer.add_weight((), "ones", dtype="float32", trainable=True, autocast=False,
+                                 overwrite_with_gradient=True, name=f"{prefix}_scale"))
         setattr(layer, f"{prefix}_amax_history",
-                layer.add_weight((length,), "zeros", dtype="float32", trainable=False,
-                                 autocast=False, name=f"{prefix}_amax_history"))
+                layer.add_weight((length,), "zeros", dtype="float32", trainable=True,
+                                 autocast=False, overwrite_with_gradient=True,
+                                 name=f"{prefix}_amax_history"))
 
 
 _E4M3 = "float8_e4m3fn"
@@ -181,46 +182,44 @@ _E5M2 = "float8_e5m2"
 
 def float8_forward(x, scale, history, compute_dtype, training):
     """`x` quantized to float8_e4m3fn and back with `scale`, its gradient passed
-    straight through. In training, the delayed-scaling update is written: the scale
-    from the history's maximum, then `max|x|` pushed into the history."""
-    scale_value = ops.convert_to_tensor(scale.value)
-    if training:
-        new_scale = compute_float8_scale(ops.max(history.value, axis=0), scale_value,
-                                         float_format_max(_E4M3))
-        new_history = compute_float8_amax_history(ops.stop_gradient(x), history.value)
-    out = _straight_through(x, scale_value, compute_dtype)
-    if training:
-        scale.assign(new_scale)
-        history.assign(new_history)
-    return out
+    straight through. In training, the gradients of `scale` and `history` are the
+    delayed-scaling update: the scale from the history's maximum, and the history
+    with `max|x|` pushed in."""
 
+    @custom_gradient
+    def quantized_dequantized(x, scale, history):
+        scale, history = ops.convert_to_tensor(scale), ops.convert_to_tensor(history)
+        if training:
+            new_scale = compute_float8_scale(ops.max(history, axis=0), scale,
+                                             float_format_max(_E4M3))
+            new_history = compute_float8_amax_history(x, history)
 
-@custom_gradient
-def _straight_through(x, scale, compute_dtype):
-    def grad(upstream):
-        return upstream, None
+        def grad(upstream):
+            return (upstream, new_scale, new_history) if training else (upstream, None, None)
 
-    return quantize_and_dequantize(x, scale, _E4M3, compute_dtype), grad
+        return quantize_and_dequantize(x, scale, _E4M3, compute_dtype), grad
+
+    return quantized_dequantized(x, scale, history)
 
 
 def float8_output_gradient(outputs, scale, history, compute_dtype):
     """`outputs` unchanged; their gradient quantized to float8_e5m2 and back with
-    `scale`, the scale and amax history of the output gradient updated by it."""
+    `scale`, the gradients of `scale` and `history` their delayed-scaling update by
+    that gradient."""
 
     @custom_gradient
-    def gradient_quantized(outputs):
+    def gradient_quantized(outputs, scale, history):
+        scale, history = ops.convert_to_tensor(scale), ops.convert_to_tensor(history)
+
         def grad(upstream):
-            old_scale = ops.convert_to_tensor(scale.value)
-            new_scale = compute_float8_scale(ops.max(history.value, axis=0), old_scale,
+            new_scale = compute_float8_scale(ops.max(history, axis=0), scale,
                                              float_format_max(_E5M2))
-            quantized = quantize_and_dequantize(upstream, old_scale, _E5M2, compute_dtype)
-            history.assign(compute_float8_amax_history(upstream, history.value))
-            scale.assign(new_scale)
-            return quantized
+            quantized = quantize_and_dequantize(upstream, scale, _E5M2, compute_dtype)
+            return quantized, new_scale, compute_float8_amax_history(upstream, history)
 
         return outputs, grad
 
-    return gradient_quantized(outputs)
+    return gradient_quantized(outputs, scale, history)
 
 
 @custom_gradient
