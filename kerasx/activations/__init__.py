@@ -25,15 +25,25 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
     def forward(xp, v):
         y = xp.where(v > t, v, (v - t) * slope) if slope else xp.where(v > t, v, 0.0)
-        return y if cap is None else xp.minimum(y, cap)
+        return _bfloat16_kept(xp, y if cap is None else xp.minimum(y, cap), v)
 
     def grad(xp, g, v, o):
         above = v > t
-        if cap is not None:
-            return xp.where(above, xp.where(v < cap, g, 0.0), g * slope if slope else 0.0)
-        return xp.where(above, g, g * slope if slope else 0.0)
+        below = g * slope if slope else 0.0
+        return _bfloat16_kept(xp, xp.where(above, g if cap is None else
+                                           xp.where(v < cap, g, 0.0), below), v)
 
     return _unary(x, forward, grad)
+
+
+def _bfloat16_kept(xp, y, x):
+    """`y` in the type of `x` where that is bfloat16, which ml_dtypes widens when it
+    meets a Python float and Keras keeps."""
+    from kerasx.backends.base import dtype_name
+
+    if y.dtype != x.dtype and dtype_name(x.dtype) == "bfloat16":
+        return xp.astype(y, x.dtype)
+    return y
 
 
 def sigmoid(x):

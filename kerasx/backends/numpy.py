@@ -59,6 +59,19 @@ class NumpyBackend(Backend):
             self.kernels.update(module.KERNELS)
         if numpy_winograd.ENABLED:
             self.kernels.update(numpy_winograd.KERNELS)
+        # bfloat16 arrays may come from ml_dtypes directly, before kerasx names the type
+        if "ml_dtypes" in sys.modules:
+            self.dtype("bfloat16")
+
+    def _add_bfloat16(self):
+        """Adds ml_dtypes' bfloat16 and makes the ops keep it, as Keras's NumPy backend
+        does (NumPy's promotion widens it to float32 or float64)."""
+        if not super()._add_bfloat16():
+            return False
+        from kerasx.ops import _bfloat16
+
+        _bfloat16.enable(self)
+        return True
 
 
 def _keep_freed_memory():

@@ -52,11 +52,23 @@ def _clip(portable):
         if not isinstance(x, np.ndarray) or x.dtype not in _FLOATS \
                 or not all(b is None or type(b) in (float, int) for b in (min, max)) \
                 or (min is None and max is None):
+            if isinstance(x, np.ndarray) and x.dtype.name == "bfloat16":
+                return _clip_bfloat16(x, min, max)
             return portable(x, min, max)
         return np.clip(x, None if min is None else x.dtype.type(min),
                        None if max is None else x.dtype.type(max))
 
     return clip
+
+
+def _clip_bfloat16(x, low, high):
+    """`clip` of an ml_dtypes bfloat16 array, which the compat function refuses (its
+    ufunc call allows no cast) and `np.clip` widens to float32: clipped there, and the
+    result (bounds rounded to bfloat16 either way) in `x`'s type, as the standard says."""
+    bounds = [b if b is None or hasattr(b, "dtype") else x.dtype.type(b) for b in (low, high)]
+    if bounds[0] is None and bounds[1] is None:
+        return x
+    return np.clip(x, *bounds).astype(x.dtype, copy=False)
 
 
 def _takes(x, number):

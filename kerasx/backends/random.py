@@ -198,7 +198,10 @@ class RandomGenerator:
         return global_generator() if seed is None else np.random.default_rng(seed)
 
     def _put(self, host, dtype):
-        return self.backend.asarray(host.astype(_name(dtype), copy=False))
+        name = _name(dtype)
+        if name == "bfloat16":  # NumPy knows it only as ml_dtypes' type, not by name
+            return self.backend.asarray(host.astype(np.float32), dtype=self.backend.dtype(name))
+        return self.backend.asarray(host.astype(name, copy=False))
 
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         rng = self._host(seed)

@@ -65,11 +65,11 @@ def standardize_dtype(dtype, who, floating=False):
     from kerasx.config import floatx
 
     name = floatx() if dtype is None else dtype_name(dtype)
-    if floating and name not in ("float32", "float64"):
+    if floating and name not in ("float16", "bfloat16", "float32", "float64"):
         raise ValueError(
             f"{who} draws floating-point values, but dtype={name!r} was requested. "
-            "Use a float dtype ('float32' or 'float64'), or a Zeros/Ones/Constant "
-            "initializer for integer weights."
+            "Use a float dtype ('float16', 'bfloat16', 'float32' or 'float64'), or a "
+            "Zeros/Ones/Constant initializer for integer weights."
         )
     current().dtype(name)  # unknown names fail here, with the available ones listed
     return name

@@ -286,3 +286,5 @@ _nn.__dict__.update({_name: globals()[_name] for _name in _nn.__all__})
 _bind_operators(_TensorOps)
 from kerasx.ops import image  # noqa: E402  (keras.ops.image: a namespace of image ops)
 from kerasx.ops import numpy  # noqa: E402  (keras.ops.numpy: its names, after the wrapping)
+from kerasx.ops._bfloat16 import wrap_if_pending as _wrap_if_pending  # noqa: E402
+_wrap_if_pending()  # bfloat16 enabled while these modules were imported

@@ -3,6 +3,7 @@
 from kerasx.autodiff.tape import record, tracked
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
+from kerasx.backends.base import dtype_name
 from kerasx.config import floatx
 
 __all__ = ["Tensor", "TensorOps", "current", "namespace", "normalize_axes", "record",
@@ -80,8 +81,6 @@ _PYTHON_KINDS = {bool: "weak", int: "weak", float: "python float", complex: None
 def _casts_for(da, db, default_float):
     """`(dtype name for a, dtype name for b)` (None: leave it) for `keras_promoted`, or
     None when neither operand needs a cast."""
-    from kerasx.backends.base import dtype_name
-
     backend = current()
 
     def kind(d):
@@ -121,6 +120,16 @@ def input_like_weights(xv, wv):
     if getattr(xv, "dtype", None) is getattr(wv, "dtype", None):
         return xv
     return keras_promoted(xv, wv)[0]
+
+
+def bfloat16_as_float32(*values):
+    """`values` with bfloat16 arrays read as float32, for an op that Keras's NumPy
+    backend computes by one ml_dtypes ufunc (in float32, rounded once) where the
+    portable form takes several steps that would each round to bfloat16."""
+    backend = current()
+    return tuple(backend.xp.astype(v, backend.dtype("float32"))
+                 if hasattr(v, "dtype") and dtype_name(v.dtype) == "bfloat16" else v
+                 for v in values)
 
 
 def as_float_operand(xv):

@@ -2,6 +2,7 @@
 error for a factorization the namespace could not compute, and NaN results (as in JAX)
 for singular matrices."""
 
+from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import as_float_operand, current, shape_of, value_of
 
 
@@ -9,6 +10,8 @@ def matrices(x, name, square=True):
     """`x` as a float backend array of shape (..., M, N) (integers and booleans read as
     `floatx`, as Keras does), checked to be square when `square`."""
     xv = as_float_operand(current().asarray(value_of(x)))
+    if dtype_name(xv.dtype) == "bfloat16":  # no LAPACK routine takes it: as Keras's NumPy
+        xv = current().xp.astype(xv, current().dtype("float64"))
     shape = shape_of(xv)
     if len(shape) < 2:
         raise ValueError(f"{name} expects a matrix or a batch of matrices (rank 2 or more), "

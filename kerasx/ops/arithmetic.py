@@ -1,6 +1,6 @@
 """More elementwise arithmetic: `fmod`, `trunc`, `nan_to_num`, `copy`."""
 
-from kerasx.ops._helpers import Tensor, current, namespace, value_of
+from kerasx.ops._helpers import Tensor, bfloat16_as_float32, current, namespace, value_of
 from kerasx.ops.math import _binary, _unary
 
 
@@ -15,6 +15,7 @@ def fmod(x1, x2):
 
     def forward(xp, a, b):
         if _is_float(a) or _is_float(b):
+            a, b = bfloat16_as_float32(a, b)
             return a - xp.trunc(a / b) * b
         r = a % b  # an integer remainder with the sign of b; moved to the sign of a
         return xp.where((r != 0) & ((r < 0) != (a < 0)), r - b, r)

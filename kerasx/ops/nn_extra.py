@@ -133,6 +133,7 @@ def binary_crossentropy(target, output, from_logits=False):
     """Elementwise binary cross-entropy of probabilities `output` (clipped to
     `[eps, 1 - eps]`) or, with `from_logits`, of `sigmoid(output)` computed stably."""
     target, output = _same_shapes("binary_crossentropy", target, output)
+    output = _float32_for_bfloat16(output)
     if from_logits:
         return sigmoid_cross_entropy(target, output)
     p = clip(output, epsilon(), 1.0 - epsilon())
@@ -149,6 +150,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
                          "1; received scalars.")
     if from_logits:
         return softmax_cross_entropy(target, output, axis=axis)
+    output = _float32_for_bfloat16(output)
     return negative(sum(multiply(target, _clipped_log(output, axis)), axis=axis))
 
 
@@ -173,6 +175,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(f"sparse_categorical_crossentropy: target must hold one class id per "
                          f"prediction, shape {expected} for output of shape {out_shape}; "
                          f"received target of shape {shape_of(ids)}.")
+    output = _float32_for_bfloat16(output)
     if from_logits:
         return softmax_cross_entropy(Tensor(ids), output, sparse=True, axis=ax)
     xp = backend.xp
@@ -180,6 +183,16 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     safe = xp.expand_dims(xp.where(valid, ids, xp.zeros_like(ids)), axis=ax)
     picked = squeeze(take_along_axis(_clipped_log(output, ax), Tensor(safe), axis=ax), axis=ax)
     return where(Tensor(valid), negative(picked), 0.0)
+
+
+def _float32_for_bfloat16(output):
+    """bfloat16 predictions as float32: Keras's NumPy backend clips them between Python
+    floats (or takes a float32 log-softmax of them), which ml_dtypes computes, and
+    returns, in float32."""
+    from kerasx.backends.base import dtype_name
+
+    bfloat16 = dtype_name(getattr(value_of(output), "dtype", "float32")) == "bfloat16"
+    return cast(output, "float32") if bfloat16 else output
 
 
 def _same_shapes(name, target, output):

@@ -311,3 +311,32 @@ def test_bad_shape_and_dtype():
         initializers.GlorotUniform()((None, 3))
     with pytest.raises(ValueError, match=r"draws floating-point values, but dtype='int32'"):
         initializers.RandomNormal()((2, 2), dtype="int32")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_random_initializers_draw_half_precision_weights(dtype):
+    # a layer made with dtype="float16" (or "bfloat16") builds with its default
+    # Glorot kernel, as in Keras
+    backend = current()
+    if dtype not in backend._dtypes and not (dtype == "bfloat16" and _has_bfloat16(backend)):
+        pytest.skip(f"{backend.name} has no {dtype}")
+    for name in ["glorot_uniform", "he_normal", "lecun_uniform", "random_normal",
+                 "random_uniform", "truncated_normal", "orthogonal", "variance_scaling"]:
+        value = initializers.get(name)((64, 32), dtype=dtype)
+        assert kerasx.backend.standardize_dtype(value.dtype) == dtype
+        drawn = backend.to_numpy(value).astype(np.float32)
+        wide = backend.to_numpy(initializers.get(name)((64, 32), dtype="float32"))
+        assert np.all(np.isfinite(drawn)) and drawn.std() > 0
+        assert abs(drawn.std() - wide.std()) < 0.15 * wide.std()  # the same distribution
+    layer = kerasx.layers.Dense(3, dtype=dtype)
+    out = layer(np.ones((2, 4), np.float32))
+    assert kerasx.backend.standardize_dtype(layer.kernel.dtype) == dtype
+    assert kerasx.backend.standardize_dtype(out.dtype) == dtype
+
+
+def _has_bfloat16(backend):
+    try:
+        backend.dtype("bfloat16")
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True

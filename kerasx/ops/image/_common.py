@@ -53,6 +53,15 @@ def floating(x):
     return cast(x, floatx()) if is_integral(x) else x
 
 
+def float32_for_bfloat16(x):
+    """`x`, or as float32 when it is bfloat16: Keras's NumPy backend samples bfloat16
+    images in float32, at float32 coordinates (the op then returns bfloat16)."""
+    from kerasx.backends.base import dtype_name
+
+    bfloat16 = dtype_name(getattr(value_of(x), "dtype", "float32")) == "bfloat16"
+    return cast(x, "float32") if bfloat16 else x
+
+
 def saturate_cast(x, dtype, rounding=True):
     """Float `x` as the integer `dtype`: rounded (when `rounding`), clipped to the
     range of `dtype`, then cast, as Keras returns integer images."""

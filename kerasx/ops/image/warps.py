@@ -4,8 +4,9 @@ pixel at its mapped input position (see `sampling.sample`)."""
 from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current
-from kerasx.ops.image._common import (check_choice, data_format_of, floating, images_of,
-                                      is_integral, saturate_cast)
+from kerasx.backends.base import dtype_name
+from kerasx.ops.image._common import (check_choice, data_format_of, float32_for_bfloat16,
+                                      floating, images_of, is_integral, saturate_cast)
 from kerasx.ops.image.sampling import FILL_MODES, sample
 
 INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
@@ -44,7 +45,7 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     if len(matrix.shape) not in (1, 2) or matrix.shape[-1] != 8:
         raise ValueError("ops.image.affine_transform: transform must have shape (8,) or "
                          f"(batch, 8), received shape {tuple(matrix.shape)}.")
-    x, unbatched = batched_channels_last(floating(images), data_format)
+    x, unbatched = batched_channels_last(float32_for_bfloat16(floating(images)), data_format)
     dtype = value_of(x).dtype
     batch, height, width, channels = x.shape
     matrix = xp.astype(matrix, dtype) if matrix.dtype != dtype else matrix
@@ -87,10 +88,12 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
         raise ValueError("ops.image.perspective_transform: start_points and end_points must "
                          f"have the same shape, received {tuple(start.shape)} and "
                          f"{tuple(end.shape)}.")
-    x, unbatched = batched_channels_last(floating(images), data_format)
+    x, unbatched = batched_channels_last(float32_for_bfloat16(floating(images)), data_format)
     dtype = value_of(x).dtype
     batch, height, width, channels = x.shape
     h = homography(xp, backend, start, end)
+    if start.dtype == end.dtype and dtype_name(start.dtype) == "bfloat16":
+        h = xp.astype(xp.astype(h, start.dtype), h.dtype)  # as Keras, in the points' type
     if h.shape[0] not in (1, batch):
         raise ValueError(f"ops.image.perspective_transform: {h.shape[0]} point sets for "
                          f"{batch} images; give one set or one per image.")
