@@ -1,22 +1,26 @@
-"""Replayed steps that run on two threads of their own, the BLAS kept at one thread.
+"""Replayed steps that run on two threads of their own, the BLAS kept at one thread
+(`KERASX_OWN_THREADS=1`; off by default).
 
 On two cores, OpenBLAS runs each large product on its two threads, and between
-products its second thread spins, waiting for the next one: the passes NumPy runs on
-one thread (an optimizer's update, activations, the loss) cannot use the second core,
-and a second Python thread loses that core to the spinning worker. `ThreadOwner` takes
-the threads over for a replayed step instead (`kerasx.trainers.compiled_step`): the
-BLAS is set to one thread, so its worker goes to sleep, and the step's large products
-(`matmul`) and optimizer updates (`halves`) are split in two, one half on this thread
-and one on a worker thread of ours, at the same time. The `mlp` benchmark's step,
-written by hand in NumPy, ran 14-30% faster that way (5.2-5.6 against 6.1-7.7 ms).
+products its second thread spins, waiting for the next one. When other processes
+keep the cores busy, that spinning thread and the one it waits for are descheduled
+in turn, and each product's hand-off can cost a time slice: the `mlp` benchmark's
+replayed step took 24-145 ms (medians of three epochs, seven processes) on this
+project's 2-core machine while test suites ran beside it. `ThreadOwner` takes the
+threads over for a replayed step instead (`kerasx.trainers.compiled_step`): the BLAS
+is set to one thread, so its worker sleeps, and the step's large products (`matmul`)
+and optimizer updates (`halves`) are split in two, one half on this thread and one on
+a worker thread of ours that waits on a lock, not spinning. The same step then took
+7.5-18.8 ms beside the test suites. On an idle machine it is the slower way: 5.8-6.1
+against 5.2-5.4 ms (OpenBLAS's own threads share the packed operands of a product
+and hand off faster), hence off by default.
 
 Splitting a product by rows or by columns gives the same bits as the whole product on
 one BLAS thread (every element's sum runs over the same blocks in the same order);
 OpenBLAS on two threads sums long inner dimensions (784, not 512) in another order,
 so the step that checks a replay against the eager step runs the eager step under the
 owner as well. Steps are owned only where the BLAS runs exactly two threads (more
-cores: its own threading of the products is the better use of them), and
-`KERASX_OWN_THREADS=0` turns the owner off.
+cores: its own threading of the products is the better use of them).
 """
 
 import os
@@ -180,11 +184,12 @@ _OWNER = []
 
 
 def owner():
-    """The process's ThreadOwner, or None where steps are not to be owned: no bundled
-    OpenBLAS whose thread count can be set, a count other than two, or
-    `KERASX_OWN_THREADS=0`."""
+    """The process's ThreadOwner where steps are to be owned (`KERASX_OWN_THREADS=1`
+    and a bundled OpenBLAS running two threads, whose count can be set), else None."""
+    if os.environ.get("KERASX_OWN_THREADS", "0") != "1":
+        return None
     if not _OWNER:
-        control = threads() if os.environ.get("KERASX_OWN_THREADS", "1") != "0" else None
+        control = threads()
         found = ThreadOwner(control) if control is not None else None
         if found is not None and hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=found._after_fork)

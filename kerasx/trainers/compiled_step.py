@@ -25,13 +25,13 @@ before anything changes: a different value sends that batch to the eager step (a
 a recording whose values keep differing is given up). A step reading such a value
 after it has changed variables is not replayed.
 
-On NumPy with the BLAS at two threads, a recording whose large work is matrix
-products (and no kernel recorded as a call) replays on two threads of its own with
-the BLAS at one thread (`kerasx.backends.numpy_threads`), and is checked against an
-eager step run at one BLAS thread as well. Its values are those of eager steps at
-one BLAS thread: OpenBLAS on two threads sums long inner dimensions in another
-order, so they can differ in the last bits from a `jit_compile=False` run
-(`KERASX_OWN_THREADS=0` keeps the BLAS's threads).
+With `KERASX_OWN_THREADS=1` (for machines whose cores other processes keep busy), on
+NumPy with the BLAS at two threads, a recording whose large work is matrix products
+(and no kernel recorded as a call) replays on two threads of its own with the BLAS
+at one thread (`kerasx.backends.numpy_threads`), and is checked against an eager step
+run at one BLAS thread as well. Its values are those of eager steps at one BLAS
+thread: OpenBLAS on two threads sums long inner dimensions in another order, so they
+can differ in the last bits from a `jit_compile=False` run.
 
 The model's own `train_step`, `test_step` and `predict_step` are recorded, custom
 ones too: every optimizer's `apply` inside them (the model's optimizer or others its

@@ -1,4 +1,5 @@
-"""Replayed steps owning the threads (`kerasx.backends.numpy_threads`): products and
+"""Replayed steps owning the threads (`kerasx.backends.numpy_threads`, with
+`KERASX_OWN_THREADS=1`): products and
 updates split over two threads with the BLAS at one thread give the bits of the
 whole work at one BLAS thread, the BLAS's thread count comes back after each step,
 and a model with large products trains replayed exactly as eagerly at one BLAS
@@ -22,6 +23,11 @@ CONTROL = threads()
 needs_control = pytest.mark.skipif(
     CONTROL is None, reason="NumPy here bundles no OpenBLAS whose thread count can be set")
 rng = np.random.default_rng(5)
+
+
+@pytest.fixture(autouse=True)
+def owned_steps(monkeypatch):
+    monkeypatch.setenv("KERASX_OWN_THREADS", "1")
 
 
 @pytest.fixture
@@ -194,7 +200,12 @@ def test_large_products_are_replayed_on_owned_threads_as_eager_steps_at_one_thre
                                       np.asarray(keras.ops.convert_to_numpy(eager_logs[name])))
 
 
-def test_the_owner_can_be_turned_off(monkeypatch):
-    monkeypatch.setattr(numpy_threads, "_OWNER", [])
-    monkeypatch.setenv("KERASX_OWN_THREADS", "0")
+@needs_control
+def test_steps_are_owned_only_when_asked(two_blas_threads, monkeypatch):
+    assert numpy_threads.owner() is not None
+    monkeypatch.delenv("KERASX_OWN_THREADS")
     assert numpy_threads.owner() is None
+    x = rng.standard_normal((256, 784)).astype(np.float32)
+    model, _ = _fit("auto", x, rng.integers(0, 10, 256))
+    (program,) = model._compiled_train_step.programs.values()
+    assert program.verified and program.owner is None
