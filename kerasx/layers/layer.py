@@ -23,9 +23,14 @@ _CALL_WATCHERS = []
 
 
 def _stateless_scope():
-    from kerasx.scopes.stateless import get_stateless_scope
+    if not _GET_STATELESS_SCOPE:  # imported on first use, then one call per read
+        from kerasx.scopes.stateless import get_stateless_scope
 
-    return get_stateless_scope()
+        _GET_STATELESS_SCOPE.append(get_stateless_scope)
+    return _GET_STATELESS_SCOPE[0]()
+
+
+_GET_STATELESS_SCOPE = []
 
 
 def _metric_class():

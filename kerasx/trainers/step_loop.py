@@ -32,10 +32,10 @@ class StepLoop:
         drawn = iter(batches.epoch())
         step = 0
         result = None
-        while True:
-            group = list(itertools.islice(drawn, every))
-            if not group:
-                break
+        # groups of one batch without `islice` and a list each: per-step cost counts
+        groups = ((b,) for b in drawn) if every == 1 else iter(
+            lambda: list(itertools.islice(drawn, every)), [])
+        for group in groups:
             begin(step)
             result = function(group)
             step += len(group)
@@ -129,7 +129,12 @@ def steps_function(step, steps_per_execution):
             raise StopIteration("The step function received no batch: the data is used up.")
         return result
 
-    return function
+    def one_step(data):
+        for batch in data:
+            return step(batch)
+        raise StopIteration("The step function received no batch: the data is used up.")
+
+    return one_step if steps_per_execution == 1 else function
 
 
 def predict_steps_function(step, steps_per_execution):
