@@ -35,7 +35,9 @@ SPLIT_PRODUCT = 1 << 21
 # element-wise work on fewer elements runs whole
 SPLIT_ELEMENTS = 1 << 16
 
-_ACTIVE = [None]  # the Pair of the step running now, None outside owned steps
+# `.pair`: the Pair of the owned step this thread runs (another thread's steps, which
+# found the threads taken, must not hand it work)
+_ACTIVE = threading.local()
 
 
 class Pair:
@@ -75,14 +77,14 @@ class Pair:
 
 
 def active():
-    """The Pair of the owned step running now, or None."""
-    return _ACTIVE[0]
+    """The Pair of the owned step this thread runs, or None."""
+    return getattr(_ACTIVE, "pair", None)
 
 
 def matmul(a, b, **kwargs):
     """`np.matmul(a, b)`, split by rows (or columns) over the Pair inside an owned
     step when both are matrices and the product is large; what replayed steps call."""
-    pair = _ACTIVE[0]
+    pair = getattr(_ACTIVE, "pair", None)
     out = kwargs.pop("out", None)
     if type(out) is tuple and len(out) == 1:
         out = out[0]
@@ -118,7 +120,7 @@ def halves(fn, arrays, *args):
     as None), run as two calls on the first and second halves of their flattened
     elements, over the Pair inside an owned step; whole otherwise. Element-wise
     work only: each element's result must not depend on the others."""
-    pair = _ACTIVE[0]
+    pair = getattr(_ACTIVE, "pair", None)
     size = next(a.size for a in arrays if a is not None)
     if pair is None or size < SPLIT_ELEMENTS:
         return fn(*arrays, *args)
@@ -162,12 +164,12 @@ class ThreadOwner:
                 self._lock.release()
                 return False
         self._control.set(1)
-        _ACTIVE[0] = self._pair
+        _ACTIVE.pair = self._pair
         return True
 
     def __exit__(self, *exc):
         if self._entered.stack.pop():
-            _ACTIVE[0] = None
+            _ACTIVE.pair = None
             self._control.set(self._previous)
             self._lock.release()
         return False
@@ -177,7 +179,7 @@ class ThreadOwner:
         self._pair = None
         if self._lock.locked():
             self._lock.release()
-        _ACTIVE[0] = None
+        _ACTIVE.pair = None
 
 
 _OWNER = []

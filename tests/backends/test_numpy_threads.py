@@ -209,3 +209,20 @@ def test_steps_are_owned_only_when_asked(two_blas_threads, monkeypatch):
     model, _ = _fit("auto", x, rng.integers(0, 10, 256))
     (program,) = model._compiled_train_step.programs.values()
     assert program.verified and program.owner is None
+
+
+@needs_control
+def test_a_step_on_another_thread_does_not_use_the_owned_pair(two_blas_threads):
+    owner = _owner()
+    seen = {}
+
+    def other():
+        with owner:  # the threads are taken: this step runs unowned
+            seen["pair"] = numpy_threads.active()
+
+    with owner:
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert numpy_threads.active() is not None
+    assert seen == {"pair": None}
