@@ -9,6 +9,7 @@ from kerasx.autodiff.variable import Variable
 from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
+from kerasx.layers.variable_tracking import track_variables
 from kerasx.utils.naming import to_snake_case, uniquify
 
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
@@ -152,10 +153,11 @@ class Layer:
                     elif isinstance(item, _metric_class()) \
                             and item not in self.__dict__["_tracked_metrics"]:
                         self.__dict__["_tracked_metrics"].append(item)
+                track_variables(self, value)
         object.__setattr__(self, name, value)
 
     def _set_untracked(self, name, value):
-        """Sets an attribute without tracking it as a sublayer."""
+        """Sets an attribute without tracking it as a sublayer, metric or variable."""
         object.__setattr__(self, name, value)
 
     # -- weights ------------------------------------------------------------------------

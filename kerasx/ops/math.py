@@ -187,10 +187,26 @@ def clip(x, x_min, x_max):
                   lambda xp, g, v, o: xp.where((v >= x_min) & (v <= x_max), g, 0.0))
 
 
-def where(condition, x1, x2):
-    """Elementwise `x1 if condition else x2`; gradients flow to the chosen side."""
+def where(condition, x1=None, x2=None):
+    """Elementwise `x1 if condition else x2`; gradients flow to the chosen side. Without
+    `x1` and `x2`, the indices of the nonzero entries of `condition` (`nonzero`)."""
+    if x1 is None and x2 is None:
+        from kerasx.ops.indexing import nonzero
+
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("where: pass both `x1` and `x2` (the values where `condition` holds "
+                         "and where it does not), or neither for the indices of its nonzero "
+                         f"entries; received x1={x1!r} and x2={x2!r}.")
     xp = namespace()
     c, a, b = value_of(condition), value_of(x1), value_of(x2)
+    if not hasattr(a, "shape") and not hasattr(b, "shape"):
+        # two Python numbers: Keras's type (`where(m, 1.0, 0)` is floatx, not float64)
+        from kerasx.utils.dtype_promotion import result_type
+
+        backend = current()
+        dtype = result_type(type(a), type(b))
+        a, b = backend.asarray(a, dtype=dtype), backend.asarray(b, dtype=dtype)
     if getattr(a, "dtype", None) is not getattr(b, "dtype", None):
         a, b = keras_promoted(a, b)
     out = xp.where(c, a, b)

@@ -3,6 +3,7 @@
 
 import builtins
 
+from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
 from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
 from kerasx.ops.math import where
@@ -115,8 +116,8 @@ def scatter_update(inputs, indices, updates, reduction=None):
     """`inputs` with the entries (or slices) at `indices` replaced by `updates`, or
     combined with them for `reduction="add"`. `indices` has shape `(n, k)`: each row
     names an entry of the first `k` axes; `updates` has shape
-    `(n,) + inputs.shape[k:]`. Where a row is named twice without a reduction, the
-    later update wins."""
+    `(n,) + inputs.shape[k:]`, or one that broadcasts to it (a scalar, one row). Where
+    a row is named twice without a reduction, the later update wins."""
     backend = current()
     xp = backend.xp
     xv, uv = value_of(inputs), value_of(updates)
@@ -126,13 +127,18 @@ def scatter_update(inputs, indices, updates, reduction=None):
     if reduction not in (None, "add"):
         raise ValueError(f"scatter_update: reduction must be None or 'add', received "
                          f"{reduction!r}.")
-    if len(iv.shape) != 2 or iv.shape[1] > len(shape) or \
-            tuple(uv.shape) != (iv.shape[0],) + shape[iv.shape[1]:]:
+    if not hasattr(uv, "shape"):
+        uv = backend.asarray(uv)
+    target = None if len(iv.shape) != 2 or iv.shape[1] > len(shape) else \
+        (iv.shape[0],) + shape[iv.shape[1]:]
+    if target is None or not _broadcasts_to(tuple(uv.shape), target):
         raise ValueError(f"scatter_update: `indices` of shape (n, k) with k <= {len(shape)} and "
-                         f"`updates` of shape (n,) + inputs.shape[k:] expected; received "
-                         f"indices {tuple(iv.shape)} and updates {tuple(uv.shape)} for inputs "
-                         f"{shape}.")
+                         f"`updates` of shape (n,) + inputs.shape[k:] (or one that broadcasts "
+                         f"to it) expected; received indices {tuple(iv.shape)} and updates "
+                         f"{tuple(uv.shape)} for inputs {shape}.")
     n, k = iv.shape
+    update_shape = tuple(uv.shape)
+    uv = xp.broadcast_to(uv, target)
     n_rows = 1
     flat = xp.zeros((n,), dtype=iv.dtype, device=backend.device)
     for axis in range(k):
@@ -160,9 +166,15 @@ def scatter_update(inputs, indices, updates, reduction=None):
         g_updates = xp.take(g_rows, flat, axis=0)
         if winner is not None:
             g_updates = xp.where(winner[:, None], g_updates, 0.0)
-        return g_inputs, None, xp.reshape(g_updates, uv.shape)
+        return g_inputs, None, unbroadcast(xp, xp.reshape(g_updates, target), update_shape)
 
     return record(out, (inputs, indices, updates), vjp)
+
+
+def _broadcasts_to(shape, target):
+    """Whether an array of `shape` broadcasts to `target` (NumPy's rules)."""
+    return len(shape) <= len(target) and builtins.all(
+        n in (1, m) for n, m in zip(reversed(shape), reversed(target)))
 
 
 def select(condlist, choicelist, default=0):

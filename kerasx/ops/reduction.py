@@ -192,12 +192,41 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     return record(out, (x,), vjp)
 
 
-def argmax(x, axis=-1, keepdims=False):
-    return Tensor(namespace().argmax(value_of(x), axis=axis, keepdims=keepdims))
+def _arg_extremum(x, axis, keepdims, largest):
+    """The int32 index of the largest (smallest) entry along the int `axis`, of the
+    flattened input for None. -0.0 ranks below 0.0, as in Keras."""
+    from kerasx.backends.base import dtype_name
+
+    name = "argmax" if largest else "argmin"
+    backend = current()
+    xp = backend.xp
+    xv = value_of(x)
+    if not hasattr(xv, "shape"):
+        xv = backend.asarray(xv)
+    if axis is not None and (isinstance(axis, bool) or not isinstance(axis, int)):
+        raise TypeError(f"{name}: `axis` must be an int or None, received {axis!r}. "
+                        f"Reduce one axis at a time, or reshape the axes into one first.")
+    if xv.shape and dtype_name(xv.dtype) in ("float16", "bfloat16"):
+        from kerasx.ops.shape import cast
+
+        xv = value_of(cast(Tensor(xv), "float32"))
+    if xv.shape and backend.isdtype(xv.dtype, "real floating"):
+        below_zero = -float(backend.finfo(xv.dtype).smallest_normal)
+        xv = xp.where((xv == 0) & xp.signbit(xv), below_zero, xv)
+    pick = xp.argmax if largest else xp.argmin
+    return Tensor(xp.astype(pick(xv, axis=axis, keepdims=keepdims), xp.int32))
 
 
-def argmin(x, axis=-1, keepdims=False):
-    return Tensor(namespace().argmin(value_of(x), axis=axis, keepdims=keepdims))
+def argmax(x, axis=None, keepdims=False):
+    """The int32 index of the largest entry along `axis` (of the flattened input for
+    None); the first one where several are equal."""
+    return _arg_extremum(x, axis, keepdims, True)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """The int32 index of the smallest entry along `axis` (of the flattened input for
+    None); the first one where several are equal."""
+    return _arg_extremum(x, axis, keepdims, False)
 
 
 def any(x, axis=None, keepdims=False):

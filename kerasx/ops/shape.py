@@ -1,5 +1,7 @@
 """Array creation and manipulation (reshape, transpose, concatenate, take, ...)."""
 
+import operator
+
 from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, namespace,
                                  normalize_axes, record, shape_of, tracked, value_of)
 
@@ -43,7 +45,7 @@ def zeros(shape, dtype=None):
     from kerasx.config import floatx
 
     backend = current()
-    return Tensor(backend.xp.zeros(tuple(shape), dtype=backend.dtype(dtype or floatx()),
+    return Tensor(backend.xp.zeros(_shape_tuple(shape), dtype=backend.dtype(dtype or floatx()),
                                    device=backend.device))
 
 
@@ -51,7 +53,7 @@ def ones(shape, dtype=None):
     from kerasx.config import floatx
 
     backend = current()
-    return Tensor(backend.xp.ones(tuple(shape), dtype=backend.dtype(dtype or floatx()),
+    return Tensor(backend.xp.ones(_shape_tuple(shape), dtype=backend.dtype(dtype or floatx()),
                                   device=backend.device))
 
 
@@ -65,10 +67,27 @@ def ones_like(x, dtype=None):
     return Tensor(namespace().ones_like(xv, dtype=None if dtype is None else current().dtype(dtype)))
 
 
-def arange(start, stop=None, step=1, dtype=None):
+def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values from `start` (0 with one bound) up to `stop` (excluded),
+    `step` apart (1 for None). Without `dtype`, Keras's promotion of the bounds and step
+    decides: Python ints give int32, Python floats `floatx()`."""
+    from kerasx.utils.dtype_promotion import result_type
+
     backend = current()
-    dtype = backend.dtype(dtype or "int64") if dtype or isinstance(start, int) else None
-    return Tensor(backend.xp.arange(start, stop, step, dtype=dtype, device=backend.device))
+    step = 1 if step is None else step
+    if dtype is None:
+        bounds = (start, step) if stop is None else (start, stop, step)
+        dtype = result_type(*(getattr(v, "dtype", type(v)) for v in bounds))
+    return Tensor(backend.xp.arange(start, stop, step, dtype=backend.dtype(dtype),
+                                    device=backend.device))
+
+
+def _shape_tuple(shape):
+    """`shape` as a tuple of sizes; an int is the shape of a 1-D array."""
+    try:
+        return (operator.index(shape),)
+    except TypeError:
+        return tuple(shape)
 
 
 def shape(x):
@@ -76,7 +95,7 @@ def shape(x):
 
 
 def _resolve_shape(size, newshape):
-    newshape = tuple(int(n) for n in newshape)
+    newshape = tuple(int(n) for n in _shape_tuple(newshape))
     if newshape.count(-1) > 1:
         raise ValueError(f"reshape: only one dimension can be -1, got {newshape}.")
     if -1 in newshape:
@@ -166,7 +185,11 @@ def broadcast_to(x, shape):
     return record(out, (x,), lambda g: (unbroadcast(xp, g, old),))
 
 
-def concatenate(xs, axis=-1):
+def concatenate(xs, axis=0):
+    """Joins the tensors of the sequence `xs` along the existing `axis` (after
+    flattening each for None)."""
+    if axis is None:
+        xs, axis = [reshape(x, (-1,)) for x in xs], 0
     backend = current()
     xp = backend.xp
     values = [value_of(x) for x in xs]
@@ -305,8 +328,15 @@ def scatter_add_rows(n_rows, indices, updates):
     return one_hot_t @ updates
 
 
-def take_along_axis(x, indices, axis=-1):
-    """Picks `x` values at `indices` along `axis`; the VJP scatters through a one-hot."""
+def take_along_axis(x, indices, axis=None):
+    """Picks `x` values at `indices` along `axis` (of the flattened `x` for None, with
+    1-D `indices`); the VJP scatters through a one-hot."""
+    if axis is None:
+        if len(shape_of(value_of(indices))) != 1:
+            raise ValueError(f"take_along_axis: with axis=None `indices` must be 1-D (they index "
+                             f"the flattened input), received shape "
+                             f"{shape_of(value_of(indices))}. Pass the axis to take along.")
+        x, axis = reshape(x, (-1,)), 0
     xp = namespace()
     xv, iv = value_of(x), value_of(indices)
     out = xp.take_along_axis(xv, iv, axis=axis)
@@ -360,18 +390,53 @@ def constant_pad(x, pad_width, constant_values=0.0):
 
 
 def tile(x, repeats):
-    """Repeats the whole array `repeats[i]` times along axis i."""
+    """Repeats the whole array `repeats[i]` times along axis i, as `numpy.tile`: an int
+    repeats the last axis; with fewer counts than axes the leading axes repeat once,
+    with more the input gains leading axes of size 1."""
     xv = value_of(x)
     shp = tuple(xv.shape)
-    reps = tuple(repeats)
+    reps = _repeat_counts(repeats)
+    if len(reps) < len(shp):
+        reps = (1,) * (len(shp) - len(reps)) + reps
+    elif len(reps) > len(shp):
+        shp = (1,) * (len(reps) - len(shp)) + shp
+        x = reshape(x, shp)
     expanded = reshape(x, tuple(v for n in shp for v in (1, n)))
     out = broadcast_to(expanded, tuple(v for r, n in zip(reps, shp) for v in (r, n)))
     return reshape(out, tuple(r * n for r, n in zip(reps, shp)))
 
 
+def _repeat_each(x, counts, axis):
+    """`repeat` with one count per entry along `axis`: a `take` of each index as often
+    as its count."""
+    size = shape_of(value_of(x))[axis]
+    if len(counts) != size:
+        raise ValueError(f"repeat: {len(counts)} counts for the {size} entries along axis "
+                         f"{axis}; pass one count per entry, or a single count.")
+    backend = current()
+    picks = [i for i, n in enumerate(counts) for _ in range(n)]
+    return take(x, Tensor(backend.asarray(picks, dtype="int64")), axis=axis)
+
+
+def _repeat_counts(repeats):
+    """The tuple of non-negative int counts of `tile`'s or `repeat`'s `repeats`."""
+    value = value_of(repeats) if isinstance(repeats, Tensor) else repeats
+    if hasattr(value, "shape"):
+        value = current().to_numpy(value).tolist()
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    try:
+        counts = tuple(operator.index(n) for n in items if not isinstance(n, bool))
+    except TypeError:
+        counts = None
+    if counts is None or len(counts) != len(items) or any(n < 0 for n in counts):
+        raise TypeError(f"tile: `repeats` must be a non-negative int or a sequence of them, "
+                        f"received {repeats!r}.")
+    return counts
+
+
 def repeat(x, repeats, axis=None):
     """Repeats each element `repeats` times along `axis` (of the flattened array when
-    `axis` is None), as `keras.ops.repeat` with one integer count.
+    `axis` is None). `repeats` is one count, or one count per entry along `axis`.
 
     One tape node. Its gradient sums each run of `repeats` neighbours: by slices for
     runs of up to four, by `sum` beyond. NumPy's sum over a short middle axis with few
@@ -379,10 +444,11 @@ def repeat(x, repeats, axis=None):
     gradient of a nearest `UpSampling2D` over 8 channels); the slices lose beyond four
     (0.11 against 0.06 ms for 30 at 64 x 30 x 128).
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 0:
-        raise TypeError(
-            f"repeat: `repeats` must be a non-negative int, received {repeats!r}. Per-element "
-            "counts are not supported; repeat slices separately and concatenate them.")
+    try:
+        counts = _repeat_counts(repeats)
+    except TypeError:
+        raise TypeError(f"repeat: `repeats` must be a non-negative int or a sequence of them "
+                        f"(one per entry along `axis`), received {repeats!r}.") from None
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     xp = namespace()
@@ -390,6 +456,9 @@ def repeat(x, repeats, axis=None):
     shp = tuple(xv.shape)
     if not -len(shp) <= axis < len(shp):
         raise ValueError(f"repeat: axis {axis} is out of range for an input of shape {shp}.")
+    if len(counts) != 1:
+        return _repeat_each(x, counts, axis % len(shp))
+    repeats = counts[0]
     ax = axis % len(shp)
     out = xp.repeat(xv, repeats, axis=ax)
     if not tracked(x):

@@ -22,8 +22,7 @@ loss object per output (None where an output has no loss) and `.metrics`
 (alias `.trackers`) the per-output loss means. `CompileMetrics(metrics,
 weighted_metrics, output_names)` has `update_state(y_true, y_pred,
 sample_weight)`, `reset_state()`, `result()` (a dict keyed by log name, like
-Keras's `compile_metrics`), `flat_metrics` (the metric objects) and `metrics`
-(`(output_index, weighted, metric)` triples).
+Keras's `compile_metrics`), `flat_metrics` and `metrics` (the metric objects).
 """
 
 from kerasx import losses as losses_module
@@ -211,11 +210,17 @@ class CompileLoss:
                 f"compile(): no output of {output_names} has a loss; `loss` was {self._user_loss!r}."
             )
         self.metrics = [Mean(name=f"{name}_loss") for name in active] if len(active) > 1 else []
+        for tracker in self.metrics:
+            # Keras builds its per-output trackers inside the `compile_loss` name scope
+            for variable in tracker.variables:
+                variable.path = f"{self.name}/{variable.path}"
         self._built_for = None
 
     @property
     def trackers(self):
-        return self.metrics
+        """The per-output loss means, once a first call has built them (Keras's
+        `model.metrics` lists them from then on)."""
+        return self.metrics if self._built_for is not None else []
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         names = self.output_names
@@ -224,6 +229,7 @@ class CompileLoss:
                  (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
             self._configure(_infer_output_names(y_pred, names))
             names = self.output_names
+        self._built_for = names
         preds = _flat_outputs(y_pred, names, "the model's predictions")
         trues = self._labels(y_true, names)
         if sample_weight is None or not _is_nested(sample_weight):
@@ -348,8 +354,9 @@ class CompileMetrics:
 
     @property
     def metrics(self):
-        """`(output_index, weighted, metric)` for every metric, once built (else None)."""
-        return list(self._entries) if self.built else None
+        """The metric objects, those without sample weights first (empty until built),
+        as Keras's `CompileMetrics.metrics`."""
+        return [metric for _, _, metric in self._entries] if self.built else []
 
     @property
     def variables(self):

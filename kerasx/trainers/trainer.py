@@ -15,6 +15,7 @@ Separation of concerns:
 """
 
 import contextlib
+import inspect
 import warnings
 
 from kerasx import ops
@@ -32,6 +33,9 @@ from kerasx.trainers.data_preparation import DataPreparation
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 from kerasx.trainers.step_limits import capped_epochs
 from kerasx.trainers.step_loop import MetricResults, StepLoop
+
+# per model class, whether its `compute_loss` takes a `training` argument
+_TAKES_TRAINING = {}
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -259,6 +263,19 @@ class Trainer(DataPreparation, StepLoop):
             )
         return total
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """`compute_loss`, passed `training` only when its signature names it, as Keras
+        does for overrides written before Keras 3.3 added the argument."""
+        method = self.compute_loss
+        takes = _TAKES_TRAINING.get(type(self)) if "compute_loss" not in vars(self) else None
+        if takes is None:
+            takes = "training" in inspect.signature(method).parameters
+            if "compute_loss" not in vars(self):
+                _TAKES_TRAINING[type(self)] = takes
+        if takes:
+            return method(x, y, y_pred, sample_weight, training=training)
+        return method(x, y, y_pred, sample_weight)
+
     def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
                                metrics_variables, x=None, y=None, y_pred=None,
                                sample_weight=None, training=True):
@@ -290,7 +307,7 @@ class Trainer(DataPreparation, StepLoop):
             _check_count(given, variables, argument, f"{type(self).__name__}().{argument}")
             mapping.extend(zip(variables, given))
         with StatelessScope(mapping) as scope:
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=training)
         return loss, (trainable_variables,
                       [scope.get_current_value(v) for v in groups[1][1]],
                       [scope.get_current_value(v) for v in groups[2][1]])
@@ -387,7 +404,7 @@ class Trainer(DataPreparation, StepLoop):
         x, y, sample_weight = _unpack(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             # the optimizer divides the gradients by its loss_scale_factor again
             scale = getattr(self.optimizer, "scale_loss", None)
             scaled = scale(loss) if scale is not None else loss
@@ -404,7 +421,7 @@ class Trainer(DataPreparation, StepLoop):
     def test_step(self, data):
         x, y, sample_weight = _unpack(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

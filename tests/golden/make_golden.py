@@ -2142,7 +2142,8 @@ FAMILIES = {
 SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment",
                      "geometric_augment", "layers_more", "mixed_precision", "optimizers_more",
                      "ops_arguments", "api_more", "quantizers", "bounding_boxes",
-                     "visualization", "distillation", "bounding_boxes_more", "bfloat16_ops")
+                     "visualization", "distillation", "bounding_boxes_more", "bfloat16_ops",
+                     "ops_defaults")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
 TENSORFLOW_FAMILIES = ("lookup", "feature_space")
