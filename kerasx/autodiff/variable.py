@@ -105,6 +105,8 @@ class Variable(TensorOps):
         if not isinstance(value, bool):
             raise TypeError(f"`overwrite_with_gradient` must be a boolean. Received: {value!r}")
         self._overwrite_with_gradient = value
+        if value:
+            _MARKED[0] = True
 
     def numpy(self):
         """A host copy of the value (later updates do not change it)."""
@@ -148,3 +150,13 @@ def _open_name_scopes():
     from kerasx.layers.layer import _SCOPE
 
     return _SCOPE.get()
+
+
+# whether any Variable was ever marked `overwrite_with_gradient`: until one is, an
+# optimizer's step skips looking at each of its variables
+_MARKED = [False]
+
+
+def any_marked_for_overwrite(variables):
+    """Whether one of `variables` is marked `overwrite_with_gradient`."""
+    return _MARKED[0] and any(getattr(v, "overwrite_with_gradient", False) for v in variables)

@@ -5,7 +5,7 @@ import re
 import warnings
 
 from kerasx.autodiff.tensor import value_of
-from kerasx.autodiff.variable import Variable
+from kerasx.autodiff.variable import Variable, any_marked_for_overwrite
 from kerasx.backends import current
 from kerasx.optimizers.host_scalar import HostScalar
 
@@ -305,7 +305,7 @@ class Optimizer:
         """`apply` after its checks, for gradients known to be arrays of their variables'
         shapes and dtypes (none missing) on a built optimizer: what a replayed
         training step (`compile(jit_compile="auto" or True)`) runs."""
-        if any(_overwritten(v) for v in variables):
+        if any_marked_for_overwrite(variables):
             grads, variables = self._overwrite_with_gradients(grads, variables)
         if grads:
             if self.loss_scale_factor is not None:
