@@ -30,21 +30,23 @@ def owned_steps(monkeypatch):
     monkeypatch.setenv("KERASX_OWN_THREADS", "1")
 
 
-@pytest.fixture
-def two_blas_threads():
-    """The BLAS at two threads (the case steps are owned in), whatever the machine."""
+def _blas_threads(count):
+    """The BLAS at `count` threads for one test, whatever the machine."""
     before = CONTROL.get()
-    CONTROL.set(2)
+    CONTROL.set(count)
     yield
     CONTROL.set(before)
+
+
+@pytest.fixture
+def two_blas_threads():
+    """Two BLAS threads: the case steps are owned in."""
+    yield from _blas_threads(2)
 
 
 @pytest.fixture
 def one_blas_thread():
-    before = CONTROL.get()
-    CONTROL.set(1)
-    yield
-    CONTROL.set(before)
+    yield from _blas_threads(1)
 
 
 def _owner():
