@@ -154,8 +154,14 @@ class CompiledStep:
             results, program = _trace(tracer, self.model, batch, self.mode,
                                       opaque_kernels=key in self._kernels_as_calls)
         except Exception as e:  # noqa: BLE001 - the eager step then shows a genuine error
+            failure = f"it cannot be recorded ({type(e).__name__}: {e})"
+        else:
+            failure = None
+        if failure is not None:
+            # out of the `except` block: its traceback would keep the failed recording's
+            # frames, and so its activations, alive through the eager step
             _restore(before)
-            self._give_up(key, f"it cannot be recorded ({type(e).__name__}: {e})")
+            self._give_up(key, failure)
             return self.eager(batch)
         if program.unsafe_guards:
             self._give_up(key, "it reads values from the data after it has changed variables")

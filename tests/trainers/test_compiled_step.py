@@ -562,3 +562,31 @@ def test_a_cross_entropy_on_probabilities_replays():
                       lambda: {"optimizer": "sgd", "loss": "sparse_categorical_crossentropy"},
                       batch_size=16)
     _assert_replays(model)
+
+
+def test_a_failed_recording_frees_its_arrays_before_the_eager_step():
+    """The eager step that follows a failed recording does not run beside the failed
+    recording's activations (a traceback kept alive would hold them: twice the memory
+    of a step at that moment)."""
+    if not RECORDS:
+        pytest.skip("this backend records no steps")
+    import weakref
+
+    seen = {"recorded": None, "alive_in_eager": []}
+
+    class FailsWhileRecorded(keras.layers.Layer):
+        def call(self, inputs):
+            outputs = inputs * 2.0
+            if type(outputs.value).__name__ == "TraceArray":
+                seen["recorded"] = weakref.ref(outputs.value)
+                raise RuntimeError("not recordable")
+            if seen["recorded"] is not None:
+                seen["alive_in_eager"].append(seen["recorded"]() is not None)
+            return outputs
+
+    model = keras.Sequential([keras.Input((4,)), FailsWhileRecorded(), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile="auto")
+    x = rng.standard_normal((64, 4)).astype("float32")
+    model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0)
+    assert seen["recorded"] is not None and seen["alive_in_eager"]
+    assert not any(seen["alive_in_eager"])
