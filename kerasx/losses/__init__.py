@@ -131,9 +131,9 @@ def serialize(loss):
     return serialize_keras_object(loss)
 
 
-def deserialize(config, custom_objects=None):
+def deserialize(name, custom_objects=None):
     """A loss from `serialize`'s output (or a name)."""
     from kerasx.saving.serialization import deserialize_keras_object
 
-    return deserialize_keras_object(config, custom_objects=custom_objects,
+    return deserialize_keras_object(name, custom_objects=custom_objects,
                                     module_objects=ALL_OBJECTS_DICT)

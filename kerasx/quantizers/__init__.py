@@ -34,12 +34,13 @@ __all__ = ["AbsMaxQuantizer", "Float8QuantizationConfig", "Int4QuantizationConfi
            "serialize", "unpack_int4"]
 
 
-def serialize(obj):
-    """The Keras 3 config dict of a quantizer or quantization config (None stays None)."""
+def serialize(initializer):
+    """The Keras 3 config dict of a quantizer or quantization config (None stays None).
+    (The argument keeps Keras's name.)"""
     from kerasx.saving.serialization import serialize_keras_object
 
-    config = serialize_keras_object(obj)
-    if isinstance(config, dict) and type(obj) in ALL_OBJECTS:
+    config = serialize_keras_object(initializer)
+    if isinstance(config, dict) and type(initializer) in ALL_OBJECTS:
         config["module"] = "keras.quantizers"  # where Keras's loader finds them
     return config
 

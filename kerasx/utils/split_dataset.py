@@ -5,7 +5,8 @@ import random
 from kerasx.backends import host
 
 
-def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None):
+def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None,
+                  preferred_backend=None):
     """Splits the samples of `dataset` into a left and a right part.
 
     `dataset` is an array, or a tuple, list or dict of arrays (nested too) whose
@@ -23,12 +24,20 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         shuffle: whether to shuffle the samples before splitting.
         seed: the shuffling seed. For a given seed the split is the one Keras
             makes (Python's `random.shuffle` after `random.seed(seed)`).
+        preferred_backend: None, or the name of a kerasx backend: the parts are
+            host arrays either way. Keras's `"tensorflow"` and `"torch"` (which
+            ask for `tf.data` / `torch` datasets) are refused.
 
     Returns:
         `(left, right)`.
     """
     from kerasx import tree
+    from kerasx.backends import available_backends
 
+    if preferred_backend is not None and preferred_backend not in available_backends():
+        raise ValueError(f"split_dataset: preferred_backend={preferred_backend!r} is not a kerasx "
+                         f"backend; kerasx returns host arrays (any backend's `fit` takes them). "
+                         f"Pass None or one of {sorted(available_backends())}.")
     if not tree.is_nested(dataset) and not hasattr(dataset, "shape"):
         raise TypeError(f"split_dataset expects an array or a tuple, list or dict of arrays, "
                         f"received {type(dataset).__name__}.")

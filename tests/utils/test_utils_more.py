@@ -275,3 +275,14 @@ def test_extraction_skips_members_outside_the_folder(tmp_path):
     assert not os.path.exists(tmp_path / "escape.txt")
     assert not file_download.extract_archive(archive_path, tmp_path / "none", None)
     assert not file_download.extract_archive(archive_path, tmp_path / "zip", "zip")
+
+
+def test_split_dataset_takes_keras_argument_names():
+    x = np.arange(10, dtype="float32")
+    left, right = keras.utils.split_dataset(x, left_size=0.6, preferred_backend="numpy")
+    assert left.shape == (6,) and right.shape == (4,)
+    with pytest.raises(ValueError, match="preferred_backend='torch'.*host arrays"):
+        keras.utils.split_dataset(x, left_size=0.6, preferred_backend="torch")
+    assert type(keras.losses.deserialize(name="mse")).__name__ == "function"
+    config = keras.quantizers.serialize(initializer=keras.quantizers.AbsMaxQuantizer(axis=-1))
+    assert config["class_name"] == "AbsMaxQuantizer"
