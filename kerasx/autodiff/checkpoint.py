@@ -10,7 +10,7 @@ the same argument values with recording on, then backpropagates the incoming
 gradients through that recomputed subgraph, which is freed as it is consumed.
 
 The recomputation sees what the call saw and leaves no trace: the random draws
-repeat bit for bit without moving the generator on, variables that `f` assigned
+repeat bit for bit without moving the generator or any seed counter on, variables that `f` assigned
 read the values they had before the call while it runs and are put back after it,
 so a state update (a batch normalization's moving statistics) is made once, by the
 call. Results and gradients are bit for bit those of calling `f` directly.
@@ -36,6 +36,7 @@ from kerasx.autodiff.tensor import Tensor
 from kerasx.autodiff.variable import WRITE_WATCHERS
 from kerasx.backends import current
 from kerasx.backends.random import DrawJournal, RandomGenerator
+from kerasx.random.counted_seed import counter_states, restore_counters
 
 
 def checkpoint(f, args, kwargs, keep_state=None):
@@ -252,6 +253,7 @@ class _Recompute:
         args, kwargs, fresh = self.inputs.detached()
         overwritten = _Writes()
         current = [(v, v._value) for v, _ in self.writes.before.values()]
+        counters = counter_states()  # seed counters count the call's draws once
         self.writes.put_back()
         saved, saved_node = tape._RECORDING[0], tape.Node
         tape._RECORDING[0] = 1
@@ -261,6 +263,7 @@ class _Recompute:
                 outputs = self.context.run(self.f, *args, **kwargs)
         finally:
             tape._RECORDING[0], tape.Node = saved, saved_node
+            restore_counters(counters)
             overwritten.put_back()
             for variable, value in current:
                 variable._value = value

@@ -2,6 +2,8 @@
 
 import random as _python_random
 
+from kerasx.random.counted_seed import CountedSeed, track
+
 
 class SeedGenerator:
     """A stateful seed for the `kerasx.random` functions and custom layers.
@@ -33,11 +35,20 @@ class SeedGenerator:
         self.seed = seed
         self.name = name or "seed_generator"
         self.draws = 0
+        track(self)
 
     def next(self):
         """The seed of the next draw: `[seed, n]` for the n-th draw."""
         self.draws += 1
-        return [self.seed, self.draws]
+        return CountedSeed((self.seed, self.draws), self)
+
+    @property
+    def backend(self):
+        """The `kerasx.backend` module (a Keras `SeedGenerator` holds its backend
+        module): `seed_generator.backend.backend()` names the active backend."""
+        import kerasx.backend
+
+        return kerasx.backend
 
     @property
     def state(self):

@@ -155,7 +155,7 @@ class _CalledLayers:
 
 class _LayerStateKept:
     """Around a recomputation: the mixed-precision scope of the call, and the Python
-    state of every layer the recomputation calls (its seed counters and activity
+    state of every layer the recomputation calls (its call count and activity
     losses) put back as it was before it."""
 
     def __init__(self):
@@ -186,22 +186,16 @@ class _LayerStateKept:
 
 
 def _python_state(layer):
-    """A function that puts back `layer`'s seed counters and activity losses."""
-    from kerasx.layers.regularization._seed import SeedStream
-    from kerasx.random.seed_generator import SeedGenerator
-
+    """A function that puts back `layer`'s call count and activity losses (the
+    recomputation puts every seed counter back itself)."""
     own = layer.__dict__
     kept = {name: own[name] for name in ("_seed_calls",) if name in own}
     losses = list(own.get("_activity_losses", ()))
-    counters = [(obj, dict(vars(obj))) for obj in own.values()
-                if isinstance(obj, (SeedStream, SeedGenerator))]
 
     def restore():
         for name, value in kept.items():
             object.__setattr__(layer, name, value)
         object.__setattr__(layer, "_activity_losses", losses)
-        for obj, state in counters:
-            obj.__dict__.update(state)
 
     return restore
 

@@ -15,7 +15,8 @@ since (an array kept outside the variables) has the signature recorded again, or
 eagerly. Otherwise steps of that signature replay the recording: the array work alone,
 without the layers, tape, losses and metrics that decided it. The optimizer's update
 runs as Python at every replay (its step count and learning-rate schedule live on the
-host), and so do random draws (new dropout masks every step).
+host), and so do random draws (new dropout masks every step; a draw seeded by a
+`SeedGenerator` or a seeded layer takes the counter's next seed, as the eager step does).
 
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
@@ -48,6 +49,7 @@ from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 from kerasx.backends import random as backend_random
 from kerasx.models.batch_norm_folding import folded_weights_not_kept
+from kerasx.random.counted_seed import CountedSeed, counter_states, restore_counters
 
 
 class CompiledStep:
@@ -75,6 +77,8 @@ class CompiledStep:
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
         self._backend = self._tracer = None
         self._replays = 0  # steps replayed since the last check
+        # the variables a train step updates, as the recordings were made for them
+        self._trainable = None
 
     def __call__(self, batch):
         results = self._step(batch)
@@ -96,6 +100,8 @@ class CompiledStep:
         key, leaves = _signature(batch, backend)
         if tracer is None or key is None:
             return self.eager(batch)
+        if self.mode == "train":
+            self._forget_if_trainable_changed()
         program = self.programs.get(key)
         if program is None:
             if len(self.programs) >= MAX_SIGNATURES:
@@ -131,6 +137,18 @@ class CompiledStep:
             return self.eager(batch)
         finally:
             program.runs += 1
+
+    def _forget_if_trainable_changed(self):
+        """Drops the recordings once the model's trainable variables are no longer those
+        they update (a layer frozen or unfrozen, a variable's `trainable` flag set):
+        the next steps run eagerly and are recorded again for the new set, so a frozen
+        weight is never updated by a replay."""
+        trainable = [id(v) for v in self.model.trainable_weights]
+        if trainable != self._trainable:
+            if self._trainable is not None:
+                self.programs = {}
+                self._kernels_as_calls = set()
+            self._trainable = trainable
 
     def recheck(self):
         """Called at every epoch of `fit`, and at every `evaluate` and `predict`: once
@@ -338,7 +356,30 @@ class _RecordedDraws:
         method = getattr(self._draws, name)
         if not callable(method):
             return method
-        return lambda *args, **kwargs: self._recorder.call(method, *args, **kwargs)
+        return lambda *args, **kwargs: self._draw(method, args, kwargs)
+
+    def _draw(self, method, args, kwargs):
+        seed = kwargs.get("seed")
+        if type(seed) is CountedSeed:  # a counter's seed: each replay takes its next one
+            rest = {k: v for k, v in kwargs.items() if k != "seed"}
+            return self._recorder.call(_CountedDraw(method, seed), *args, **rest)
+        return self._recorder.call(method, *args, **kwargs)
+
+
+class _CountedDraw:
+    """A draw seeded by a counter (a `SeedGenerator`, a seeded layer's stream), as a
+    recorded call: the recording's draw uses the seed it was given, every replay the
+    counter's next one, so replayed steps draw and count as eager ones do."""
+
+    __slots__ = ("method", "counter", "first")
+
+    def __init__(self, method, seed):
+        self.method, self.counter, self.first = method, seed.counter, seed
+
+    def __call__(self, *args, **kwargs):
+        seed, self.first = self.first, None
+        return self.method(*args, seed=self.counter.next() if seed is None else seed,
+                           **kwargs)
 
 
 def _release(tracer, holder):
@@ -390,25 +431,27 @@ def _optimizers(model):
 
 
 def _snapshot(model, variables=True):
-    """The random generator's state and (with `variables`) a copy of every variable."""
+    """The random generator's state, the seed counters' and (with `variables`) a copy
+    of every variable."""
     backend = current()
-    return (backend_random.get_state(),
+    return (backend_random.get_state(), counter_states(),
             [(v, backend.to_numpy(v.value).copy()) for v in _all_state(model)]
             if variables else [])
 
 
 def _restore(snapshot):
-    state, values = snapshot
+    state, counters, values = snapshot
     backend_random.set_state(state)
+    restore_counters(counters)
     backend = current()
     for v, value in values:
         v.assign(backend.asarray(value.copy()))
 
 
 def _same_state(a, b):
-    if a[0] != b[0] or len(a[1]) != len(b[1]):
+    if a[0] != b[0] or a[1] != b[1] or len(a[2]) != len(b[2]):
         return False
-    return all(va is vb and _same_bits(x, y) for (va, x), (vb, y) in zip(a[1], b[1]))
+    return all(va is vb and _same_bits(x, y) for (va, x), (vb, y) in zip(a[2], b[2]))
 
 
 def _same_values(a, b):

@@ -357,3 +357,17 @@ def test_a_model_does_not_fuse_rematerialized_layers():
         type(conv).call = original
     assert calls.count(conv.name) == 2  # the forward and the recomputation
     _assert_same(a, b)
+
+
+def test_a_seed_generator_counts_a_rematerialized_draw_once():
+    """The recomputation draws the call's numbers again without moving the
+    generator's counter on: the next draw is the one a plain call would give."""
+    generators = [keras.random.SeedGenerator(3), keras.random.SeedGenerator(3)]
+    x = Variable(np.ones(3, "float32"))
+    for generator, wrap in zip(generators, (keras.remat, lambda f: f)):
+        with keras.GradientTape() as tape:
+            y = ops.sum(wrap(lambda v: v * keras.random.uniform((3,), seed=generator))(x))
+        tape.gradient(y, [x])
+    assert generators[0].state == generators[1].state == (3, 1)
+    np.testing.assert_array_equal(to_numpy(keras.random.uniform((3,), seed=generators[0])),
+                                  to_numpy(keras.random.uniform((3,), seed=generators[1])))

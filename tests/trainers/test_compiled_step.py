@@ -83,6 +83,37 @@ def test_dropout_draws_new_masks_at_every_replay():
     _assert_replays(model)
 
 
+def test_seeded_dropout_and_seed_generators_replay_with_the_eager_draws():
+    """A seeded Dropout and a layer drawing from its own `SeedGenerator` (a VAE's
+    sampling) take their counters' next seeds at every replay, as eager steps do: the
+    steps replay, with the eager run's losses, weights and draw counts."""
+    x = rng.standard_normal((128, 16)).astype("float32")
+    y = rng.standard_normal((128, 4)).astype("float32")
+    generators = []
+
+    class Noise(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(5)
+            generators.append(self.seed_generator)
+
+        def call(self, inputs):
+            return inputs + 0.1 * keras.random.normal(keras.ops.shape(inputs),
+                                                      seed=self.seed_generator)
+
+    def build():
+        return keras.Sequential([keras.Input((16,)), keras.layers.Dense(32, activation="relu"),
+                                 keras.layers.Dropout(0.5, seed=3), Noise(),
+                                 keras.layers.Dense(4)])
+
+    model = _fit_both(build, x, y, lambda: dict(optimizer="adam", loss="mse"),
+                      batch_size=32, epochs=4)
+    _assert_replays(model)
+    eager_draws, replayed_draws = (g.state[1] for g in generators[-2:])
+    # one draw a step (4 steps x 4 epochs), besides those of building the model
+    assert eager_draws == replayed_draws >= 16
+
+
 def test_the_last_short_batch_gets_its_own_recording():
     x = rng.standard_normal((70, 6)).astype("float32")
     y = rng.standard_normal((70, 1)).astype("float32")

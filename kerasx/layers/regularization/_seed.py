@@ -1,5 +1,7 @@
 """Per-layer seed streams: a seeded layer draws a new, repeatable mask at every call."""
 
+from kerasx.random.counted_seed import CountedSeed, track
+
 
 class SeedStream:
     """Turns a layer's `seed` into a fresh seed per call: `[seed, 1]`, `[seed, 2]`, ...
@@ -11,9 +13,11 @@ class SeedStream:
     def __init__(self, seed):
         self.seed = seed
         self.calls = 0
+        if seed is not None:
+            track(self)
 
     def next(self):
         if self.seed is None:
             return None
         self.calls += 1
-        return [int(self.seed), self.calls]
+        return CountedSeed((int(self.seed), self.calls), self)

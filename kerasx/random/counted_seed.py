@@ -1,0 +1,37 @@
+"""`CountedSeed`: the seed a counter (a `SeedGenerator`, a seeded layer's stream) hands
+to one draw, knowing the counter; and the state of every live counter.
+
+A recorded step (`kerasx.trainers.compiled_step`) that meets a `CountedSeed` in a draw
+asks its counter for the next seed at every replay, as the eager step does, instead
+of drawing again with the recorded seed; and it puts the counters back with the
+variables when it runs a step twice to compare a replay with the eager step.
+"""
+
+import weakref
+
+_COUNTERS = weakref.WeakSet()
+
+
+class CountedSeed(list):
+    """`[seed, n]`: the n-th seed of `counter`."""
+
+    __slots__ = ("counter",)
+
+    def __init__(self, values, counter):
+        super().__init__(values)
+        self.counter = counter
+
+
+def track(counter):
+    """Registers `counter` (an object with `next()` and its state in its `__dict__`)."""
+    _COUNTERS.add(counter)
+
+
+def counter_states():
+    """`{counter: its state}` for every live counter, for `restore_counters`."""
+    return {counter: dict(vars(counter)) for counter in list(_COUNTERS)}
+
+
+def restore_counters(states):
+    for counter, state in states.items():
+        vars(counter).update(state)
