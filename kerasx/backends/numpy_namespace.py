@@ -1,6 +1,7 @@
 """The NumPy backend's array namespace: array-api-compat's NumPy namespace with faster
-`where`, `maximum` and `minimum` and a recordable `clip`; every other name is the
-compat namespace's.
+`where`, `maximum` and `minimum`, a recordable `clip`, and creation and `asarray`
+that a recorded step follows (`numpy_trace_array`); every other name is the compat
+namespace's.
 
 - `where`: the branch-free bit select of `numpy_where`.
 - `maximum` / `minimum` of an array and a Python number (ReLU's `maximum(x, 0.0)`, the
@@ -21,7 +22,7 @@ import types
 
 import numpy as np
 
-from kerasx.backends.numpy_trace_array import recordable_creation
+from kerasx.backends.numpy_trace_array import recordable_conversion, recordable_creation
 from kerasx.backends.numpy_where import fast_where
 
 _ROW = 4096
@@ -39,6 +40,7 @@ def namespace(xp):
     out.clip = _clip(xp.clip)
     for name in ("empty", "zeros", "ones", "full"):
         setattr(out, name, recordable_creation(getattr(xp, name)))
+    out.asarray = recordable_conversion(xp.asarray)
     out.__getattr__ = lambda name: getattr(xp, name)  # names `xp` resolves lazily
     return out
 

@@ -237,6 +237,8 @@ class Recorder:
         writes = ()
         if out is not None:
             writes = [self._written(o, reads) for o in out]
+        elif method == "at":  # `ufunc.at(a, ...)` writes into `a`
+            writes = [self._written(inputs[0], reads)]
         args += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
         target = self.const(ufunc) if method == "__call__" else f"{self.const(ufunc)}.{method}"
         call = f"{target}({', '.join(args)})"
@@ -247,7 +249,7 @@ class Recorder:
             self._emit(call, reads, writes)
             return out[0] if len(out) == 1 else out
         if method == "at":
-            self._emit(call, reads, [args[0]])
+            self._emit(call, reads, writes)
             return None
         return self._outputs(call, reads, result)
 

@@ -57,6 +57,30 @@ def recordable_creation(fn):
     return create
 
 
+def recordable_conversion(fn):
+    """`fn` (the namespace's `asarray`) made visible to a recording: NumPy's own
+    conversion returns a recorded array (or a list of them) as a plain array, which
+    the replay would then hold as a constant (a metric's result wrapped by `asarray`
+    would repeat the recorded step's value)."""
+
+    def asarray(obj, *args, **kwargs):
+        recorder = _ACTIVE[0]
+        if recorder is None or not _holds_trace(obj):
+            return fn(obj, *args, **kwargs)
+        return recorder.function(fn, (obj,) + args, kwargs)
+
+    asarray.__name__ = asarray.__qualname__ = getattr(fn, "__name__", "asarray")
+    asarray.__doc__ = fn.__doc__
+    return asarray
+
+
+def _holds_trace(obj):
+    t = type(obj)
+    if t is TraceArray:
+        return True
+    return (t is list or t is tuple) and any(_holds_trace(o) for o in obj)
+
+
 class TraceArray(np.ndarray):
     """An array whose NumPy operations are recorded while a `Recorder` is active
     (and simply computed, on plain arrays, otherwise)."""

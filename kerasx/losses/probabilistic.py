@@ -283,6 +283,12 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
     """`(1 - p ** q) / q` with `p` the predicted probability of the true (integer) class."""
     y_pred = as_tensor(y_pred)
     labels = ops.cast(as_tensor(y_true), "int64")
+    if len(labels.shape) == len(y_pred.shape) and labels.shape[-1] == y_pred.shape[-1] != 1:
+        raise ValueError(
+            f"categorical_generalized_cross_entropy expects integer class ids of shape "
+            f"{tuple(y_pred.shape[:-1])}, but received labels of shape {tuple(labels.shape)}, "
+            "the shape of the predictions: they look one-hot encoded. Pass the class ids "
+            "(y.argmax(axis=-1)).")
     onehot = ops.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)
     p = ops.sum(y_pred * onehot, axis=-1)
     return (1.0 - ops.power(p, q)) / q

@@ -231,3 +231,47 @@ def test_outside_a_recording_trace_arrays_compute_plainly():
     np.testing.assert_array_equal(out, [1, 3, 5, 7])
     assert type(t[1:]) is np.ndarray and type(t.sum()) is not nt.TraceArray
     assert float(t[2]) == 2.0
+
+
+def test_ufunc_at_is_a_write_into_its_first_operand():
+    """`np.add.at(a, ...)` writes into `a`: into a recorded array it is replayed; into
+    an array made outside the recording (which the replay would keep, adding to it at
+    every replay) it is refused."""
+    def scatter_into_recorded(x, index):
+        out = x * 0.0
+        np.add.at(out, index, 1.0)
+        return (out,)
+
+    replay, (traced,) = _record(scatter_into_recorded, np.ones(3), np.array([0, 0, 2]))
+    np.testing.assert_array_equal(traced, [2, 0, 1])
+    for _ in range(2):  # nothing carried over between replays
+        np.testing.assert_array_equal(replay(np.ones(3), np.array([1, 1, 1]))[0], [0, 3, 0])
+
+    def scatter_into_plain(x):
+        out = np.zeros(3)
+        np.add.at(out, np.array([0, 1]), x[:2])
+        return (out + x,)
+
+    with pytest.raises(nt.UntraceableStep, match="made outside the recording"):
+        _record(scatter_into_plain, np.ones(3))
+
+
+def test_the_namespace_asarray_of_a_recorded_array_is_followed():
+    """NumPy's `asarray` returns a recorded array as a plain one (a copy, for a 0-d
+    array the compat namespace converts): the namespace's `asarray` keeps it recorded,
+    so the replay computes it (a metric's result wrapped by `asarray`)."""
+    import array_api_compat.numpy as compat
+
+    from kerasx.backends.numpy_namespace import namespace
+
+    xp = namespace(compat)
+
+    def total(x):
+        return (xp.asarray(xp.sum(x) / 2.0), xp.asarray([x[0], x[1]]))
+
+    replay, traced = _record(total, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(traced[0], 3.0)
+    again = replay(np.array([5.0, 7.0, 9.0]))
+    np.testing.assert_array_equal(again[0], 10.5)
+    np.testing.assert_array_equal(again[1], [5.0, 7.0])
+    assert type(xp.asarray(np.ones(2))) is np.ndarray

@@ -63,6 +63,13 @@ def test_one_hot_labels_to_sparse_loss():
                                                ops.convert_to_tensor(y_pred[:3]))
 
 
+def test_one_hot_labels_to_generalized_cross_entropy():
+    y_pred = np.full((4, 3), 1 / 3, np.float32)
+    with pytest.raises(ValueError, match=r"generalized_cross_entropy expects integer class ids of "
+                                         r"shape \(4,\).*\(4, 3\).*look one-hot"):
+        losses.CategoricalGeneralizedCrossEntropy()(np.eye(3)[[0, 1, 2, 0]], y_pred)
+
+
 def test_integer_labels_to_categorical_loss():
     with pytest.raises(ValueError, match=r"categorical_crossentropy expects labels of the same "
                                          r"shape as the predictions \(4, 3\).*\(4,\).*sparse"):

@@ -114,6 +114,22 @@ def test_seeded_dropout_and_seed_generators_replay_with_the_eager_draws():
     assert eager_draws == replayed_draws >= 16
 
 
+def test_confusion_matrix_metrics_replay():
+    """IoU metrics scatter-add into a confusion matrix (`ufunc.at`) and wrap their
+    result with `asarray`: both are followed by the recording, so the steps replay
+    with the eager run's results."""
+    x = rng.standard_normal((64, 6)).astype("float32")
+    y = (rng.standard_normal((64, 1)) > 0).astype("float32")
+    model = _fit_both(lambda: keras.Sequential([keras.Input((6,)),
+                                                keras.layers.Dense(1, activation="sigmoid")]),
+                      x, y, lambda: dict(optimizer="sgd", loss="binary_crossentropy",
+                                         metrics=[keras.metrics.BinaryIoU(name="biou"),
+                                                  keras.metrics.IoU(2, [1], name="iou",
+                                                                    sparse_y_pred=False)]),
+                      batch_size=16, epochs=3)
+    _assert_replays(model)
+
+
 def test_the_last_short_batch_gets_its_own_recording():
     x = rng.standard_normal((70, 6)).astype("float32")
     y = rng.standard_normal((70, 1)).astype("float32")
