@@ -57,6 +57,15 @@ def recordable_creation(fn):
     return create
 
 
+def refuse_host_read(x):
+    """Stops a recording (`UntraceableStep`) that copies a recorded array to the host
+    for Python to work on (a hashing or lookup layer): what Python computes from the
+    copy would be replayed as the recorded batch's constants."""
+    if type(x) is TraceArray and _ACTIVE[0] is not None:
+        raise UntraceableStep(f"the step copied an array of shape {x.shape} to the host for "
+                              "Python to work on, which a replay cannot repeat")
+
+
 def recordable_conversion(fn):
     """`fn` (the namespace's `asarray`) made visible to a recording: NumPy's own
     conversion returns a recorded array (or a list of them) as a plain array, which

@@ -8,7 +8,10 @@ second runs as usual while the backend writes its array operations down
 that a short `predict` is not slowed by recording). The third step with that signature
 is run twice from the same state, once by replaying the recording and once as usual,
 and the recording is kept only if both leave every variable, the random generator and
-the returned metrics (or predictions) bit for bit the same. The first step of a later
+the returned metrics (or predictions) bit for bit the same. (Values the recording took
+unseen from its data would match on the very batch it was recorded on: a recording
+checked on that batch only, such as one validation batch at every epoch, is checked
+again on the first other batch.) The first step of a later
 epoch (evaluation, prediction) is checked the same way once a few steps have been
 replayed since the last check, so state a recording took as constant and that changed
 since (an array kept outside the variables) has the signature recorded again, or run
@@ -41,6 +44,7 @@ attributes hold, as in a GAN's step) is recorded as one Python call.
 
 import contextlib
 import functools
+import hashlib
 import warnings
 
 from kerasx import tree
@@ -120,7 +124,8 @@ class CompiledStep:
             return self.eager(batch)
         if program is _EAGER:
             return self.eager(batch)
-        if not program.verified or program.recheck:
+        if not program.verified or program.recheck or (
+                program.only_recorded_batch and _fingerprint(batch) != program.recorded_batch):
             return self._verify(tracer, key, program, batch)
         self._replays += 1
         try:
@@ -184,10 +189,15 @@ class CompiledStep:
         if program.unsafe_guards:
             self._give_up(key, "it reads values from the data after it has changed variables")
         else:
+            program.recorded_batch = _fingerprint(batch)
             self.programs[key] = program
         return results
 
     def _verify(self, tracer, key, program, batch):
+        # on the recorded batch again (one validation batch at every epoch), values the
+        # recording took from its data unseen would pass the comparison: the first
+        # other batch is then compared again
+        same_batch = _fingerprint(batch) == program.recorded_batch
         # a prediction that writes no variable leaves nothing to compare but its outputs
         # and the random generator: no copies of the weights at every `predict`
         whole = self.mode != "predict" or program.writes_state
@@ -215,6 +225,7 @@ class CompiledStep:
         else:
             program.verified = True
             program.recheck = False
+            program.only_recorded_batch = program.only_recorded_batch and same_batch
         return results
 
     def _give_up(self, key, reason, retry=True):
@@ -256,7 +267,9 @@ class _Program:
         self.writes_state = replay.writes_state  # it assigns or writes into variables
         # a context running the replay on threads of its own (`numpy_threads`), or None
         self.owner = getattr(replay, "owner", None)
+        self.recorded_batch = None  # a digest of the batch it was recorded on
         self.verified = False  # one replay has reproduced the eager step
+        self.only_recorded_batch = True  # ... on the recorded batch only, so far
         self.recheck = False   # the next step is to be compared again
         self.runs = self.misses = 0  # replays tried, and those whose guards failed
 
@@ -480,6 +493,16 @@ def _signature(batch, backend):
         if not is_native(leaf):
             return None, leaves
     return (_structure(batch),) + tuple((leaf.shape, leaf.dtype) for leaf in leaves), leaves
+
+
+def _fingerprint(batch):
+    """A digest of the batch's values (read on the host), to tell whether a step is
+    checked on the very batch it was recorded on."""
+    backend = current()
+    digest = hashlib.blake2b(digest_size=16)
+    for leaf in _leaves(batch):
+        digest.update(backend.to_numpy(leaf).tobytes())
+    return digest.digest()
 
 
 def _leaves(batch):

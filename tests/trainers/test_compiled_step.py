@@ -326,6 +326,36 @@ def test_predict_replays_with_the_eager_outputs(monkeypatch):
             np.testing.assert_array_equal(eager[k], replayed[k])
 
 
+def test_a_recording_checked_on_its_own_batch_only_is_checked_on_the_next_other_batch():
+    """One validation batch at every epoch: the test step is recorded on it and
+    checked on it again, where a value taken unseen from the data (NumPy work on a
+    plain view) matches. Evaluating other data checks the replay again, which then
+    fails over to eager steps: the results are the eager model's."""
+    if not RECORDS:
+        pytest.skip("this backend records no steps")
+
+    class Hidden(keras.layers.Layer):
+        def call(self, inputs):
+            hidden = np.asarray(inputs.value) * 2.0  # unseen by a recording
+            return inputs + keras.ops.convert_to_tensor(hidden)
+
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = rng.standard_normal((64, 1)).astype("float32")
+    validation = (x[:16] + 1.0, y[:16])
+    results = []
+    for jit in (False, "auto"):
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([keras.Input((4,)), Hidden(), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+        model.fit(x, y, batch_size=16, epochs=4, verbose=0, validation_data=validation)
+        results.append((model.evaluate(x[16:32] - 3.0, y[16:32], batch_size=16, verbose=0),
+                        model.evaluate(*validation, batch_size=16, verbose=0)))
+    assert results[0] == results[1]
+    # the check on the other batch failed: the recording is dropped (recorded again later)
+    assert not any(getattr(p, "verified", False)
+                   for p in model._compiled_test_step.programs.values())
+
+
 def test_python_side_effects_happen_only_while_recording():
     x = rng.standard_normal((64, 4)).astype("float32")
     y = rng.standard_normal((64, 1)).astype("float32")
