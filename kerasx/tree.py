@@ -7,8 +7,10 @@
 
 The containers are `list`, `tuple`, namedtuples, `dict`, `collections.OrderedDict`,
 `collections.defaultdict`, `collections.deque` and struct sequences (`time.struct_time`);
-everything else, subclasses of `list` and `dict` included, is a leaf, and so is `None`
-unless `none_is_leaf=False`. Dicts and defaultdicts are visited in sorted key order
+the tracked containers a layer keeps its list, dict and set attributes in count as the
+list, dict and set they subclass (a rebuilt one is a free container of the same class);
+everything else, other subclasses of `list` and `dict` included, is a leaf, and so is
+`None` unless `none_is_leaf=False`. Dicts and defaultdicts are visited in sorted key order
 (keys of mixed types are grouped by type name), an OrderedDict in its own order;
 rebuilt dicts keep the key order of the structure they were rebuilt from.
 """
@@ -43,9 +45,16 @@ def _is_structseq(x):
             and hasattr(cls, "n_fields") and hasattr(cls, "n_unnamed_fields"))
 
 
+def _plain_type(x):
+    """The container type `x` counts as: its class, or for a layer's tracked list, dict
+    or set the built-in one it tracks (`_tree_kind`)."""
+    kind = type(x)
+    return getattr(kind, "_tree_kind", kind)
+
+
 def _sorted_keys(mapping):
     keys = list(mapping)
-    if type(mapping) is collections.OrderedDict:
+    if _plain_type(mapping) is collections.OrderedDict:
         return keys
     try:
         return sorted(keys)
@@ -90,6 +99,12 @@ def _node(x, none_is_leaf=True):
         return _Node(x, list(x), list(range(len(x))), lambda children: kind(*children))
     if _is_structseq(x):
         return _Node(x, list(x), list(range(len(x))), kind)
+    plain = getattr(kind, "_tree_kind", None)
+    if plain in _DICTS:
+        keys = _sorted_keys(x)
+        return _Node(x, [x[k] for k in keys], keys, _rebuild_dict(x, keys))
+    if plain is not None:  # a tracked list or set, visited in its own order
+        return _Node(x, list(x), list(range(len(x))), kind)
     if x is None and not none_is_leaf:
         return _Node(x, [], [], lambda children: None)
     return None
@@ -99,7 +114,7 @@ def _kind_name(node):
     x = node.value
     if x is None:
         return "None"
-    if type(x) in _DICTS:
+    if _plain_type(x) in _DICTS:
         return "dict, collections.OrderedDict or collections.defaultdict"
     if _is_namedtuple(x) and type(x) is not tuple:
         return f"namedtuple {type(x).__module__}.{type(x).__qualname__}"
@@ -113,7 +128,8 @@ def _match(node, other, none_is_leaf, path):
     where = f" at path {path}" if path else ""
     other_node = _node(other, none_is_leaf)
     same_kind = other_node is not None and (
-        type(x) is type(other) or (type(x) in _DICTS and type(other) in _DICTS))
+        _plain_type(x) is _plain_type(other)
+        or (_plain_type(x) in _DICTS and _plain_type(other) in _DICTS))
     if not same_kind:
         if x is None:
             raise ValueError(f"The structures don't have the same nested structure{where}: "
@@ -124,7 +140,7 @@ def _match(node, other, none_is_leaf, path):
         raise ValueError(f"The structures don't have the same nested structure{where}: expected "
                          f"an instance of {_kind_name(node)}, got {other!r}. Pass structures "
                          f"whose containers have the same types at the same places.{hint}")
-    if type(x) in _DICTS:
+    if _plain_type(x) in _DICTS:
         if set(x) != set(other):
             missing = [k for k in node.entries if k not in other]
             extra = [k for k in other if k not in x]

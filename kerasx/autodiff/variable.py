@@ -10,6 +10,9 @@ _UIDS = itertools.count()
 # callables told of every variable about to be assigned (`kerasx.autodiff.checkpoint`
 # notes the values a rematerialized call overwrites); empty, it costs one test
 WRITE_WATCHERS = []
+# bumped whenever a variable is made or its `trainable` flag set: a recorded training
+# step checks its trainable variables again only when it moved
+TRAINABLE_CHANGES = [0]
 
 
 class Variable(TensorOps):
@@ -91,6 +94,7 @@ class Variable(TensorOps):
     def trainable(self, flag):
         self._trainable = bool(flag)
         self.tracked = self._trainable
+        TRAINABLE_CHANGES[0] += 1
 
     @property
     def overwrite_with_gradient(self):

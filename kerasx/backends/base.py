@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasx.backends.numpy_trace_array import refuse_host_read
+from kerasx.backends.numpy_trace_array import host_read
 from kerasx.backends.random import RandomGenerator
 
 # float16 is no array API dtype: a backend has it when its namespace does (NumPy, CuPy)
@@ -148,8 +148,7 @@ class Backend:
 
     def to_numpy(self, x):
         """Copies a backend array (or anything array-like) to a host NumPy array."""
-        refuse_host_read(x)
-        return np.asarray(x)
+        return np.asarray(host_read(x))
 
     def synchronize(self):
         """Waits for queued device work; a no-op on synchronous backends."""

@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from kerasx.backends.numpy_trace_array import refuse_host_read
+from kerasx.backends.numpy_trace_array import host_read
 from kerasx.backends.requirements import check_numpy_version
 
 check_numpy_version(np.__version__)
@@ -24,8 +24,7 @@ def is_host_value(x):
 
 def to_host(x, dtype=None):
     """Any array-like (NumPy, lists, scalars) as a NumPy array."""
-    refuse_host_read(x)
-    return np.asarray(x, dtype=dtype)
+    return np.asarray(host_read(x), dtype=dtype)
 
 
 def is_string_array(x):

@@ -57,13 +57,18 @@ def recordable_creation(fn):
     return create
 
 
-def refuse_host_read(x):
-    """Stops a recording (`UntraceableStep`) that copies a recorded array to the host
-    for Python to work on (a hashing or lookup layer): what Python computes from the
-    copy would be replayed as the recorded batch's constants."""
-    if type(x) is TraceArray and _ACTIVE[0] is not None:
-        raise UntraceableStep(f"the step copied an array of shape {x.shape} to the host for "
-                              "Python to work on, which a replay cannot repeat")
+def host_read(x):
+    """`x` as the host may read it while a step is recorded: a recorded scalar's value
+    becomes a guard (the replay checks it is the same, as for `float(x)`), and a
+    recorded array of more values stops the recording (`UntraceableStep`: a hashing
+    or lookup layer's Python work on it would be replayed as the recorded batch's
+    constants). Anything else is returned as it is."""
+    if type(x) is not TraceArray or _ACTIVE[0] is None:
+        return x
+    if x.ndim == 0:
+        return np.asarray(_host_read(x, _item), dtype=x.dtype)
+    raise UntraceableStep(f"the step copied an array of shape {x.shape} to the host for "
+                          "Python to work on, which a replay cannot repeat")
 
 
 def recordable_conversion(fn):

@@ -6,16 +6,18 @@
 
 from kerasx.dtype_policies.dtype_policy import DTypePolicy, FloatDTypePolicy, _named, dtype_policy
 from kerasx.dtype_policies.dtype_policy_map import DTypePolicyMap
+from kerasx.dtype_policies.gptq_dtype_policy import AWQDTypePolicy, GPTQDTypePolicy
 from kerasx.dtype_policies.quantized_dtype_policy import (QUANTIZATION_MODES, Int4DTypePolicy,
                                                           QuantizedDTypePolicy,
                                                           QuantizedFloat8DTypePolicy,
                                                           quantized_policy_from_name)
 
 ALL_OBJECTS = (DTypePolicy, FloatDTypePolicy, DTypePolicyMap, QuantizedDTypePolicy,
-               QuantizedFloat8DTypePolicy, Int4DTypePolicy)
+               QuantizedFloat8DTypePolicy, Int4DTypePolicy, GPTQDTypePolicy, AWQDTypePolicy)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 
-__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "Int4DTypePolicy",
+__all__ = ["AWQDTypePolicy", "DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "GPTQDTypePolicy",
+           "Int4DTypePolicy",
            "QUANTIZATION_MODES", "QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
            "deserialize", "get", "serialize"]
 

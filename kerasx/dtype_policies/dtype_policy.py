@@ -51,6 +51,27 @@ class DTypePolicy:
         """None: kerasx has no quantized policies."""
         return self._quantization_mode
 
+    def convert_input(self, x, autocast, dtype):
+        """`x` as the input of a layer computing in `dtype`, as Keras converts it: a
+        tensor, KerasTensor or array-like with `__array__` (a NumPy array) becomes a
+        tensor, cast to `dtype` when `autocast` and it is floating point of another
+        dtype (integer and boolean inputs keep theirs); anything else (a Python list,
+        a number) is returned as it is."""
+        from kerasx import ops
+        from kerasx.backends.base import dtype_name
+        from kerasx.layers.core.input_layer import KerasTensor
+
+        dtype = dtype_name(dtype)
+        if not isinstance(x, KerasTensor):
+            if not (hasattr(x, "__array__") or hasattr(x, "__array_namespace__")
+                    or hasattr(x, "value")):
+                return x
+            x = ops.convert_to_tensor(x)
+        current = dtype_name(x.dtype)
+        if autocast and current != dtype and current.startswith(("float", "bfloat")):
+            x = ops.cast(x, dtype)
+        return x
+
     def get_config(self):
         return {"name": self.name}
 

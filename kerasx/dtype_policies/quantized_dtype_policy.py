@@ -1,6 +1,6 @@
 """Quantized dtype policies: a layer's quantization mode on top of the float policy it
 was quantized from (`"int8_from_float32"`, `"int4/128_from_mixed_bfloat16"`,
-`"float8_from_float32"`)."""
+`"float8_from_float32"`, `"gptq/4/128_from_float32"`, `"awq/4/128_from_float32"`)."""
 
 from kerasx.dtype_policies.dtype_policy import DTypePolicy, _parse, dtype_policy
 
@@ -104,9 +104,6 @@ def _check_quantization_mode(mode, compute_dtype):
     if mode not in QUANTIZATION_MODES:
         raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. "
                          f"Received: mode={mode}")
-    if mode in ("gptq", "awq"):
-        raise NotImplementedError(f"Quantization mode {mode!r} (calibrated quantization) is "
-                                  "not supported by kerasx; use 'int8', 'int4' or 'float8'.")
     if compute_dtype == "float16" and mode == "int8":
         raise ValueError(f"Quantization mode='{mode}' doesn't work well with "
                          "compute_dtype='float16'.")
@@ -123,6 +120,11 @@ def quantized_policy_from_name(name):
     mode, source_name = parts
     if mode.startswith("float8"):
         return QuantizedFloat8DTypePolicy(mode, source_name)
+    if mode.startswith(("gptq", "awq")):
+        from kerasx.dtype_policies.gptq_dtype_policy import AWQDTypePolicy, GPTQDTypePolicy
+
+        return (GPTQDTypePolicy if mode.startswith("gptq") else AWQDTypePolicy)(mode,
+                                                                               source_name)
     if mode.startswith("int4") and "/" in mode:
         return Int4DTypePolicy(mode, source_name)
     return QuantizedDTypePolicy(mode, source_name)

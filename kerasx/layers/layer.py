@@ -5,11 +5,12 @@ import functools
 import inspect
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
-from kerasx.autodiff.variable import Variable
+from kerasx.autodiff.variable import TRAINABLE_CHANGES, Variable
 from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
-from kerasx.layers.variable_tracking import track_variables
+from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
+                                             tracking_enabled)
 from kerasx.utils.naming import to_snake_case, uniquify
 
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
@@ -34,12 +35,6 @@ def _stateless_scope():
 _GET_STATELESS_SCOPE = []
 
 
-def _metric_class():
-    from kerasx.metrics.metric import Metric
-
-    return Metric
-
-
 def _enter_scope(name):
     """Pushes `name` unless it is already the innermost scope; returns the reset token."""
     scope = _SCOPE.get()
@@ -62,16 +57,40 @@ def _scoped_build(build):
         token = _enter_scope(self.name)
         if "_path" not in self.__dict__:
             object.__setattr__(self, "_path", "/".join(_SCOPE.get()))
+        # a subclass's build calling `super().build()` locks the state once, after
+        # the outermost build returns
+        depth = self.__dict__.get("_build_depth", 0)
+        object.__setattr__(self, "_build_depth", depth + 1)
         try:
             result = build(self, *args, **kwargs)
         finally:
             _exit_scope(token)
+            object.__setattr__(self, "_build_depth", depth)
         self.built = True
+        if not depth:
+            self._lock_state()
         return result
 
     wrapper.__name__, wrapper.__qualname__ = build.__name__, build.__qualname__
     wrapper.__doc__, wrapper.__wrapped__ = build.__doc__, build
     wrapper._scoped = True
+    return wrapper
+
+
+# methods that add state to a built layer, as Keras lets them (its quantize wrapper,
+# `enable_lora`)
+_STATE_CHANGING_METHODS = ("quantize", "enable_lora")
+
+
+def _unlocking(method):
+    """`method` with its layer's state unlocked while it runs."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._tracker.unlocked():
+            return method(self, *args, **kwargs)
+
+    wrapper._unlocks = True
     return wrapper
 
 
@@ -100,12 +119,19 @@ class Layer:
     input_spec = None
     # the `RematMode` of the `RematScope` the layer was made in (None: none)
     _remat_mode = None
+    # whether a model holding the layer may record and replay its steps
+    # (`compile(jit_compile=...)`); layers whose work is not array work set it False
+    supports_jit = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_scoped", False):
             cls.build = _scoped_build(build)
+        for name in _STATE_CHANGING_METHODS:
+            method = getattr(cls, name, None)  # a mixin's (LoRA) too
+            if method is not None and not getattr(method, "_unlocks", False):
+                setattr(cls, name, _unlocking(method))
 
     def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_shape=None,
                  input_dim=None, batch_input_shape=None, batch_size=None,
@@ -117,9 +143,11 @@ class Layer:
             raise TypeError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(kwargs)}."
             )
-        object.__setattr__(self, "_tracked_layers", [])
-        object.__setattr__(self, "_tracked_metrics", [])
-        object.__setattr__(self, "_own_variables", [])
+        object.__setattr__(self, "_tracked_layers", StateStore())
+        object.__setattr__(self, "_tracked_metrics", StateStore())
+        object.__setattr__(self, "_own_variables", StateStore())
+        object.__setattr__(self, "_seed_generators", StateStore())
+        object.__setattr__(self, "_tracker", StateTracker(self))
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.built = False
@@ -145,20 +173,29 @@ class Layer:
     # -- attribute tracking -------------------------------------------------------------
     def __setattr__(self, name, value):
         if not name.startswith("__"):
-            tracked = self.__dict__.get("_tracked_layers")
-            if tracked is not None:
-                for item in value if isinstance(value, (list, tuple)) else (value,):
-                    if isinstance(item, Layer) and item is not self and item not in tracked:
-                        tracked.append(item)
-                    elif isinstance(item, _metric_class()) \
-                            and item not in self.__dict__["_tracked_metrics"]:
-                        self.__dict__["_tracked_metrics"].append(item)
-                track_variables(self, value)
+            tracker = self.__dict__.get("_tracker")
+            if tracker is not None and tracking_enabled():
+                value = tracker.track(value)
         object.__setattr__(self, name, value)
 
+    def __delattr__(self, name):
+        value = self.__dict__.get(name)
+        object.__delattr__(self, name)
+        if isinstance(value, Variable):  # as Keras: a deleted variable attribute is no weight
+            self._tracker.untrack(value)
+
+    def _lock_state(self):
+        """Refuses new state (variables, sublayers, metrics, seed generators) from now
+        on: called when `build` returns, as Keras does. Functional and Sequential
+        models stay open (layers can be attached to them), as in Keras."""
+        if not _is_graph_model(self):
+            self._tracker.lock()
+
     def _set_untracked(self, name, value):
-        """Sets an attribute without tracking it as a sublayer, metric or variable."""
-        object.__setattr__(self, name, value)
+        """Sets an attribute without tracking it as a sublayer, metric or variable (nor
+        what a property setter of that name sets)."""
+        with no_tracking():
+            object.__setattr__(self, name, value)
 
     # -- weights ------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
@@ -176,6 +213,7 @@ class Layer:
         from kerasx import constraints, initializers, regularizers
         from kerasx.backends.base import dtype_name
 
+        self._tracker._check_unlocked()
         dtype = dtype_name(dtype) if dtype is not None else self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
@@ -194,7 +232,9 @@ class Layer:
             scope = scope + (self.name,)
         var.path = "/".join(scope + (var.name,))
         var.overwrite_with_gradient = overwrite_with_gradient
-        self._own_variables.append(var)
+        self._tracker.add_variable(var, trainable)
+        if not self._trainable:  # a frozen layer's new weights are frozen too (Keras)
+            var.trainable = False
         return var
 
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
@@ -261,19 +301,94 @@ class Layer:
         """The dtype float inputs are cast to (the compute dtype)."""
         return self.compute_dtype
 
+    # -- quantization: layers with a quantized form (Dense, ...) override these ----------
+    @property
+    def quantization_mode(self):
+        """The quantization mode of this layer, None if it is not quantized."""
+        from kerasx.layers.core._quantization import policy_quantization_mode
+
+        return policy_quantization_mode(self)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantizes the layer's weights; this layer has no quantized form, so after
+        Keras's checks of the arguments it raises NotImplementedError."""
+        from kerasx.layers.core._quantization import check_quantize_call, not_implemented
+
+        check_quantize_call(self, mode, config)
+        raise not_implemented(self, "quantize")
+
+    def quantized_build(self, input_shape, mode):
+        """Creates the weights of a quantization mode: not implemented by this layer."""
+        from kerasx.layers.core._quantization import not_implemented
+
+        raise not_implemented(self, "quantized_build")
+
+    def quantized_call(self, *args, **kwargs):
+        """The call of a quantization mode: not implemented by this layer."""
+        from kerasx.layers.core._quantization import quantized_call_error
+
+        raise quantized_call_error(self)
+
     @property
     def trainable(self):
         return self._trainable
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        """Freezes (False) or unfreezes the layer, its sublayers and the variables each
+        tracked as trainable (a frozen layer's `trainable_weights` are empty, and its
+        variables' own `trainable` flags are off); the non-trainable ones (moving
+        statistics) stay so. A model's step notices the change at its next batch."""
+        value = bool(value)
+        self._trainable = value
+        TRAINABLE_CHANGES[0] += 1
+        tracker = self._tracker
+        for v in self._own_variables:
+            if tracker.tracked_as_trainable(v):
+                v.trainable = value
         for layer in self._tracked_layers:
             layer.trainable = value
 
     @property
     def layers(self):
         return list(self._tracked_layers)
+
+    @property
+    def call_signature_parameters(self):
+        """The names of the parameters of the layer's `call` (`["inputs", "training"]`
+        for `Dense`), as Keras lists them."""
+        return [p.name for p in inspect.signature(self.call).parameters.values()]
+
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """`layer_call` (the layer's `call`, or another method computing its outputs)
+        made to rematerialize under the layer's `RematScope` mode: recomputed in the
+        backward pass instead of keeping its intermediates, as Keras's hook; returned
+        unchanged when the layer was made outside any `RematScope` or the mode leaves
+        it out. `args` and `kwargs` are the call's arguments ("larger_than" sizes the
+        outputs from them). The layer's `__call__` runs `call` through it."""
+        if self._remat_mode is None:
+            return layer_call
+        from kerasx.scopes.remat import rematerialized_call, remat
+
+        inputs = args[0] if args else None
+        chosen = rematerialized_call(self, inputs, args[1:], kwargs)
+        if layer_call == self.call or chosen == self.call:
+            return chosen if layer_call == self.call else layer_call
+        if self._remat_mode.mode == "activations":
+            # the mode swaps the layer's activation for a rematerialized one during
+            # the call, whichever method makes it
+            activation = self.activation
+
+            @functools.wraps(layer_call)
+            def with_rematerialized_activation(*a, **k):
+                object.__setattr__(self, "activation", remat(activation))
+                try:
+                    return layer_call(*a, **k)
+                finally:
+                    object.__setattr__(self, "activation", activation)
+
+            return with_rematerialized_activation
+        return remat(layer_call)
 
     @property
     def path(self):
@@ -319,7 +434,7 @@ class Layer:
 
     def _collect_non_trainable(self):
         out, seen = [], set()
-        own = [v for v in self._own_variables if not v.trainable]
+        own = [v for v in self._ordered_own() if not v.trainable]
         for v in own + [w for layer in self._tracked_layers for w in layer.non_trainable_weights]:
             if id(v) not in seen:
                 seen.add(id(v))
@@ -329,7 +444,9 @@ class Layer:
     def _gather_trainable(self, out, seen):
         # `trainable_weights` runs every training step, so it walks the layer tree once
         # into one list instead of building a list per layer; a sublayer class that
-        # defines its own `trainable_weights` is asked for it
+        # defines its own `trainable_weights` is asked for it. The tracker keeps the own
+        # variables in Keras's order (tracked as trainable first), so they are read as
+        # they are.
         for v in self._own_variables:
             if v.trainable and id(v) not in seen:
                 seen.add(id(v))
@@ -361,15 +478,21 @@ class Layer:
     @property
     def weights(self):
         out, seen = [], set()
-        own = ([v for v in self._own_variables if v.trainable]
-               + [v for v in self._own_variables if not v.trainable])
-        for v in own + [w for layer in self._tracked_layers for w in layer.weights]:
+        for v in self._ordered_own() + [w for layer in self._tracked_layers for w in layer.weights]:
             if id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
         return out
 
     variables = weights
+
+    def _ordered_own(self):
+        """The layer's own variables in Keras's order: those tracked as trainable, then
+        those tracked as non-trainable, each in the order tracked (freezing the layer
+        or setting a variable's flag changes no place)."""
+        return self._tracker.ordered(self._own_variables)
+
+    _saved_variables = _ordered_own
 
     @property
     def trainable_variables(self):
@@ -515,11 +638,14 @@ class Layer:
             if self._remat_mode is None:
                 outputs = self.call(inputs, *args, **kwargs)
             else:
-                from kerasx.scopes.remat import rematerialized_call
-
-                outputs = rematerialized_call(self, inputs, args, kwargs)(inputs, *args, **kwargs)
+                outputs = self.rematerialized_call(self.call, inputs, *args, **kwargs)(
+                    inputs, *args, **kwargs)
         finally:
             _TRAINING.reset(token)
+        if not self._tracker.locked and self.built:
+            # a layer built without running `build` (a subclassed model's first call
+            # creates its weights) takes no new state after its first call
+            self._lock_state()
         if self.activity_regularizer is not None:
             for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
                 self.add_loss(self.activity_regularizer(out) / out.shape[0])
@@ -551,6 +677,7 @@ class Layer:
         self._build_shape = shape
         self.build(shape)
         self.built = True
+        self._lock_state()
 
     def save_own_variables(self, store):
         """Writes the layer's own variables (not its sublayers') to the dict-like `store`
@@ -656,6 +783,7 @@ class Layer:
             self._build_shape = shape
             self.build(shape)
             self.built = True
+            self._lock_state()
 
     @property
     def input(self):

@@ -180,12 +180,24 @@ class Model(Trainer, Layer):
 
         return load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def get_quantization_layer_structure(self, mode=None):
+        """The layers a structure-aware quantization ("gptq", "awq") calibrates through:
+        `{"pre_block_layers": [...], "sequential_blocks": [...]}` (the layers the
+        token windows pass through first, then the blocks quantized one after the
+        other), or None (the default) when the model does not describe one. Models
+        override it; the config's `quantization_layer_structure` takes precedence."""
+        del mode
+        return None
+
     def quantize(self, mode=None, config=None, filters=None, **kwargs):
         """Quantizes the weights of the model's layers: every leaf layer that supports
         `mode` (`Dense`, `EinsumDense`, `Embedding`), the others warned about.
 
         Args:
-            mode: `"int8"`, `"int4"` or `"float8"`; optional when `config` is given.
+            mode: `"int8"`, `"int4"`, `"float8"`, `"gptq"` or `"awq"`; optional when
+                `config` is given. "gptq" and "awq" need a `kerasx.quantizers.GPTQConfig`
+                / `AWQConfig` with calibration data and a layer structure (see
+                `get_quantization_layer_structure`).
             config: a `kerasx.quantizers.QuantizationConfig` (None: the mode's default).
             filters: a regular expression searched in layer names, a list of them, or a
                 predicate of the layer: only the layers it selects are quantized.

@@ -93,6 +93,11 @@ def _casts_for(da, db, default_float):
         return "float array" if backend.isdtype(d, "real floating") else None
 
     ka, kb = kind(da), kind(db)
+    # a boolean array meeting a Python int: the int's type, int32 (NumPy: int64)
+    if da is int and kb == "integer array" and dtype_name(db) == "bool":
+        return None, "int32"
+    if db is int and ka == "integer array" and dtype_name(da) == "bool":
+        return "int32", None
     if ka == "float array" and kb == "python float" and dtype_name(da) == "bfloat16":
         return None, "bfloat16"
     if kb == "float array" and ka == "python float" and dtype_name(db) == "bfloat16":

@@ -1,7 +1,8 @@
 """More elementwise arithmetic: `fmod`, `trunc`, `nan_to_num`, `copy`."""
 
-from kerasx.ops._helpers import Tensor, bfloat16_as_float32, current, namespace, value_of
-from kerasx.ops.math import _binary, _unary
+from kerasx.ops._helpers import (Tensor, bfloat16_as_float32, current, namespace, tracked,
+                                 value_of)
+from kerasx.ops.math import _binary, _unary, integer_promoted
 
 
 def _is_float(v):
@@ -20,6 +21,8 @@ def fmod(x1, x2):
         r = a % b  # an integer remainder with the sign of b; moved to the sign of a
         return xp.where((r != 0) & ((r < 0) != (a < 0)), r - b, r)
 
+    if not tracked(x1, x2):  # two booleans: int32, as Keras
+        x1, x2 = integer_promoted(value_of(x1), value_of(x2))
     return _binary(x1, x2, forward, lambda xp, g, a, b, o: g,
                    lambda xp, g, a, b, o: -g * xp.trunc(a / b))
 

@@ -68,7 +68,7 @@ def saturate_cast(x, dtype):
 
 def array(x, dtype=None):
     """`x` (a list, a scalar, a NumPy array, a tensor) as a tensor, cast to `dtype`
-    when given."""
+    when given; Python data takes Keras's dtypes (`[1, 2]` is int32, `[1.0]` floatx)."""
     from kerasx.ops.shape import convert_to_tensor
 
     return convert_to_tensor(x, dtype=dtype)

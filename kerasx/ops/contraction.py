@@ -37,7 +37,14 @@ def tensordot(x1, x2, axes=2):
 
 
 def outer(x1, x2):
-    """The outer product of the flattened inputs: `out[i, j] = x1[i] * x2[j]`."""
+    """The outer product of the flattened inputs: `out[i, j] = x1[i] * x2[j]` (a Python
+    number is one entry)."""
+    number1, number2 = (isinstance(value_of(x), (int, float)) for x in (x1, x2))
+    if number1 or number2:
+        left = x1 if number1 else reshape(x1, (-1, 1))
+        right = x2 if number2 else reshape(x2, (1, -1))
+        out = multiply(left, right)
+        return out if len(shape_of(value_of(out))) == 2 else reshape(out, (1, 1))
     return einsum("i,j->ij", reshape(x1, (-1,)), reshape(x2, (-1,)))
 
 

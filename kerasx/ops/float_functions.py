@@ -22,8 +22,24 @@ def _both_arrays(x1, x2):
     v1, v2 = value_of(x1), value_of(x2)
     like = v1 if hasattr(v1, "dtype") else v2 if hasattr(v2, "dtype") else None
     dtype = like.dtype if like is not None else floatx()
-    return tuple(x if hasattr(v, "dtype") else backend.asarray(v, dtype=dtype)
-                 for x, v in ((x1, v1), (x2, v2)))
+    x1, x2 = tuple(x if hasattr(v, "dtype") else backend.asarray(v, dtype=dtype)
+                   for x, v in ((x1, v1), (x2, v2)))
+    return _integers_as_the_float(x1, x2)
+
+
+def _integers_as_the_float(x1, x2):
+    """`(x1, x2)` with an integer or boolean array meeting a float array cast to that
+    float type, as Keras promotes them: rules that select against Python floats would
+    otherwise widen a boolean operand to float64."""
+    backend = current()
+    v1, v2 = value_of(x1), value_of(x2)
+    f1 = backend.isdtype(v1.dtype, "real floating")
+    f2 = backend.isdtype(v2.dtype, "real floating")
+    if f1 and not f2:
+        x2 = Tensor(backend.xp.astype(v2, v1.dtype))
+    elif f2 and not f1:
+        x1 = Tensor(backend.xp.astype(v1, v2.dtype))
+    return x1, x2
 
 
 def cbrt(x):

@@ -39,7 +39,13 @@ def matmul(x1, x2):
 
 
 def dot(x1, x2):
-    """`matmul` for arrays of rank >= 1 (Keras's `ops.dot` for the common cases)."""
+    """`matmul` for arrays of rank >= 1 (Keras's `ops.dot` for the common cases); a
+    product where one side is a scalar (a Python number or a 0-d tensor)."""
+    if any(isinstance(v, (int, float)) or getattr(v, "shape", None) == ()
+           for v in (value_of(x1), value_of(x2))):
+        from kerasx.ops.math import multiply
+
+        return multiply(x1, x2)
     return matmul(x1, x2)
 
 

@@ -7,7 +7,8 @@ from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
 from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
 from kerasx.ops.math import where
-from kerasx.ops.shape import concatenate, getitem, reshape
+from kerasx.ops.segments import segment_max, segment_min, segment_prod
+from kerasx.ops.shape import broadcast_to, cast, concatenate, getitem, reshape
 
 _slice = builtins.slice  # this module's `slice` is the op
 
@@ -114,21 +115,33 @@ def slice_update(inputs, start_indices, updates):
 
 def scatter_update(inputs, indices, updates, reduction=None):
     """`inputs` with the entries (or slices) at `indices` replaced by `updates`, or
-    combined with them for `reduction="add"`. `indices` has shape `(n, k)`: each row
-    names an entry of the first `k` axes; `updates` has shape
-    `(n,) + inputs.shape[k:]`, or one that broadcasts to it (a scalar, one row). Where
-    a row is named twice without a reduction, the later update wins."""
+    combined with them. `indices` has shape `(n, k)`: each row names an entry of the
+    first `k` axes; `updates` has shape `(n,) + inputs.shape[k:]`, or one that
+    broadcasts to it (a scalar, one row). The result has the dtype of `inputs`
+    (integer inputs meet float updates in the updates' type, then are truncated back,
+    as in JAX).
+
+    `reduction` says what happens at a named entry: None (the later update wins where
+    an entry is named twice), "add" (the updates are added), "max" / "min" (the
+    largest / smallest of the entry and its updates is kept; the gradient is split
+    evenly between the tied ones, as in JAX) or "mul" (the entry is multiplied by its
+    updates; the gradient of an update is the product of everything else at its entry).
+    Case does not matter, as in Keras.
+    """
     backend = current()
     xp = backend.xp
+    reduction = _reduction_name(reduction)
     xv, uv = value_of(inputs), value_of(updates)
     iv = value_of(indices)
     iv = iv if backend.is_native(iv) else backend.asarray(iv, dtype="int64")
     shape = shape_of(xv)
-    if reduction not in (None, "add"):
-        raise ValueError(f"scatter_update: reduction must be None or 'add', received "
-                         f"{reduction!r}.")
     if not hasattr(uv, "shape"):
         uv = backend.asarray(uv)
+    if backend.isdtype(uv.dtype, "real floating") and \
+            backend.isdtype(xv.dtype, ("integral", "bool")):
+        # as JAX: combined in the updates' float type, then cast back (truncating)
+        combined = scatter_update(cast(Tensor(xv), uv.dtype), iv, updates, reduction)
+        return cast(combined, xv.dtype)
     target = None if len(iv.shape) != 2 or iv.shape[1] > len(shape) else \
         (iv.shape[0],) + shape[iv.shape[1]:]
     if target is None or not _broadcasts_to(tuple(uv.shape), target):
@@ -137,13 +150,16 @@ def scatter_update(inputs, indices, updates, reduction=None):
                          f"to it) expected; received indices {tuple(iv.shape)} and updates "
                          f"{tuple(uv.shape)} for inputs {shape}.")
     n, k = iv.shape
-    update_shape = tuple(uv.shape)
-    uv = xp.broadcast_to(uv, target)
     n_rows = 1
     flat = xp.zeros((n,), dtype=iv.dtype, device=backend.device)
     for axis in range(k):
         flat = flat * shape[axis] + iv[:, axis] % shape[axis]
         n_rows *= shape[axis]
+    if reduction in ("max", "min", "mul"):
+        updates = updates if hasattr(value_of(updates), "shape") else Tensor(uv)
+        return _combine(inputs, flat, updates, reduction, shape, target, n_rows)
+    update_shape = tuple(uv.shape)
+    uv = xp.broadcast_to(uv, target)
     rows = xp.reshape(xv, (n_rows, -1))
     upd = xp.astype(xp.reshape(uv, (n, -1)), xv.dtype)
     hits = xp.arange(n_rows, dtype=flat.dtype, device=backend.device)[:, None] == flat[None, :]
@@ -169,6 +185,36 @@ def scatter_update(inputs, indices, updates, reduction=None):
         return g_inputs, None, unbroadcast(xp, xp.reshape(g_updates, target), update_shape)
 
     return record(out, (inputs, indices, updates), vjp)
+
+
+_REDUCTIONS = ("add", "max", "min", "mul")
+
+
+def _reduction_name(reduction):
+    if reduction is None:
+        return None
+    name = reduction.lower() if isinstance(reduction, str) else reduction
+    if name not in _REDUCTIONS:
+        raise ValueError(f"scatter_update: reduction must be None, 'add', 'max', 'min' or "
+                         f"'mul'; received {reduction!r}.")
+    return name
+
+
+def _combine(inputs, flat, updates, reduction, shape, target, n_rows):
+    """`scatter_update` with "max", "min" or "mul", built from segment reductions over
+    the rows of `inputs` (so their gradients follow): each entry's updates are reduced
+    by segment, then combined with the entry."""
+    xp = current().xp
+    rows = reshape(inputs, (n_rows, -1))
+    upd = cast(reshape(broadcast_to(updates, target), (target[0], -1)), rows.dtype)
+    if reduction == "mul":
+        out_rows = rows * segment_prod(upd, flat, n_rows)
+    else:
+        # the entry is one more contender of its segment, so ties with it share the gradient
+        own = xp.arange(n_rows, dtype=flat.dtype, device=current().device)
+        reduce = segment_max if reduction == "max" else segment_min
+        out_rows = reduce(concatenate([rows, upd], axis=0), xp.concat([own, flat]), n_rows)
+    return reshape(out_rows, shape)
 
 
 def _broadcasts_to(shape, target):

@@ -2,7 +2,7 @@
 encoding and the cross-entropies as elementwise ops."""
 
 from kerasx.config import epsilon, floatx
-from kerasx.ops._helpers import Tensor, current, shape_of, value_of
+from kerasx.ops._helpers import Tensor, as_float_operand, current, shape_of, value_of
 from kerasx.ops.exp_log import log10
 from kerasx.ops.math import clip, divide, log, multiply, negative, square, subtract, where
 from kerasx.ops.nn import sigmoid_cross_entropy, softmax_cross_entropy
@@ -86,6 +86,7 @@ def polar(abs_, angle):
     r, a = value_of(abs_), value_of(angle)
     r = r if backend.is_native(r) else backend.asarray(r, dtype=floatx())
     a = a if backend.is_native(a) else backend.asarray(a, dtype=floatx())
+    r, a = as_float_operand(r), as_float_operand(a)  # integers: floatx, as Keras
     real_type = xp.result_type(r, a)
     if not backend.isdtype(real_type, "real floating"):
         real_type = backend.dtype(floatx())

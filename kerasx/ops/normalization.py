@@ -8,8 +8,8 @@ import math
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
-from kerasx.ops._helpers import (Tensor, current, namespace, normalize_axes, record, shape_of,
-                                 tracked, value_of)
+from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
+                                 record, shape_of, tracked, value_of)
 from kerasx.ops.reduction import array_sum
 
 
@@ -237,7 +237,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
 
     eps = default_epsilon() if epsilon is None else float(epsilon)
     xp = namespace()
-    xv = value_of(x)
+    xv = as_float_operand(value_of(x))  # integers normalize as floatx
     shape = tuple(xv.shape)
     nd = len(shape)
     axes = _feature_axes(axis, nd, "layer_normalization")
@@ -309,7 +309,7 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
 
     eps = default_epsilon() if epsilon is None else float(epsilon)
     xp = namespace()
-    xv = value_of(x)
+    xv = as_float_operand(value_of(x))  # integers normalize as floatx
     shape = tuple(xv.shape)
     nd = len(shape)
     axes = _feature_axes(axis, nd, "rms_normalization")

@@ -37,12 +37,26 @@ def column_sum(xv):
     return _sum(namespace(), xv, (0,), False, tuple(xv.shape))
 
 
+# integer sums keep the input's width from 32 bits up, as in Keras (NumPy: int64)
+_SUM_DTYPES = {"bool": "int32", "int8": "int32", "int16": "int32", "int32": "int32",
+               "uint8": "uint32", "uint16": "uint32", "uint32": "uint32"}
+
+
 def sum(x, axis=None, keepdims=False):
+    """The sum over `axis`; booleans and integers narrower than 64 bits add up in int32
+    (unsigned: uint32), as in Keras."""
     xp = namespace()
     xv = value_of(x)
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
-    out = _sum(xp, xv, axes, keepdims, shape)
+    if tracked(x) or current().isdtype(xv.dtype, "real floating"):
+        out = _sum(xp, xv, axes, keepdims, shape)
+    else:
+        from kerasx.backends.base import dtype_name
+
+        wide = _SUM_DTYPES.get(dtype_name(xv.dtype))
+        out = xp.sum(xv, axis=axes, keepdims=keepdims,
+                     dtype=None if wide is None else current().dtype(wide))
     if not tracked(x):
         return Tensor(out)
     return record(out, (x,), lambda g: (_expand_back(xp, g, axes, keepdims, shape),))
@@ -210,11 +224,42 @@ def _arg_extremum(x, axis, keepdims, largest):
         from kerasx.ops.shape import cast
 
         xv = value_of(cast(Tensor(xv), "float32"))
-    if xv.shape and backend.isdtype(xv.dtype, "real floating"):
-        below_zero = -float(backend.finfo(xv.dtype).smallest_normal)
-        xv = xp.where((xv == 0) & xp.signbit(xv), below_zero, xv)
     pick = xp.argmax if largest else xp.argmin
-    return Tensor(xp.astype(pick(xv, axis=axis, keepdims=keepdims), xp.int32))
+    index = pick(xv, axis=axis, keepdims=True)
+    if xv.shape and backend.isdtype(xv.dtype, "real floating"):
+        index = _signed_zero_ties(xv, axis, index, largest)
+    if not keepdims:
+        index = xp.reshape(index, ()) if axis is None else xp.squeeze(index, axis=axis)
+    return Tensor(xp.astype(index, xp.int32))
+
+
+def _signed_zero_ties(xv, axis, index, largest):
+    """`index` (the kept-dims arg-extremum of `xv` along `axis`) with -0.0 ranked below
+    0.0 in the slices whose extremum is zero: there the first 0.0 (-0.0 for the
+    smallest), if any, instead of the first zero of either sign. Only those slices are
+    looked at again, and nothing is read to the host (a recorded step would have to
+    check such a value again at every replay)."""
+    xp = current().xp
+    flat = xp.reshape(xv, (-1,)) if axis is None else xv
+    at = axis if axis is not None else 0
+    extremum = xp.take_along_axis(flat, xp.reshape(index, (1,)) if axis is None else index,
+                                  axis=at)
+    zero = xp.reshape(extremum == 0, (-1,))
+    rows = xp.reshape(xp.moveaxis(flat, at, -1), (zero.shape[0], -1))
+    picked = xp.take(rows, xp.nonzero(zero)[0], axis=0)  # usually none
+    wanted = (picked == 0) & (xp.signbit(picked) != largest)
+    flat_index = xp.reshape(index, (-1,))
+    # one entry past the picked slices, so that the gathers below never index an
+    # empty array (its shape depends on the data: no branch on it)
+    first = xp.concat([xp.astype(xp.argmax(xp.astype(wanted, xp.int8), axis=-1),
+                                 flat_index.dtype),
+                       xp.zeros((1,), dtype=flat_index.dtype, device=current().device)])
+    present = xp.concat([xp.any(wanted, axis=-1), xp.zeros((1,), dtype=xp.bool,
+                                                           device=current().device)])
+    # the k-th slice with a zero extremum takes the k-th first wanted zero, if it has one
+    order = xp.maximum(xp.cumulative_sum(xp.astype(zero, xp.int64)) - 1, 0)
+    fixed = xp.where(xp.take(present, order), xp.take(first, order), flat_index)
+    return xp.reshape(xp.where(zero, fixed, flat_index), index.shape)
 
 
 def argmax(x, axis=None, keepdims=False):
@@ -238,9 +283,9 @@ def all(x, axis=None, keepdims=False):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) computed stably."""
+    """log(sum(exp(x))) computed stably; integers and booleans give `floatx`."""
     xp = namespace()
-    xv = value_of(x)
+    xv = as_float_operand(value_of(x))
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
     m = xp.max(xv, axis=axes, keepdims=True)

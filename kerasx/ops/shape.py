@@ -8,13 +8,45 @@ from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, nam
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """Host data (NumPy, lists, scalars) or a backend array as a Tensor on the device.
-    kerasx tensors are dense: `sparse=True` / `ragged=True` are refused."""
+    Python numbers and lists of them take Keras's dtypes (`python_data_dtype`: int32,
+    `floatx`, bool) unless `dtype` is given; NumPy data keeps its own. kerasx tensors
+    are dense: `sparse=True` / `ragged=True` are refused."""
     if sparse or ragged:
         raise ValueError("convert_to_tensor: kerasx has no sparse or ragged tensors; received "
                          f"sparse={sparse!r}, ragged={ragged!r}.")
     if isinstance(x, Tensor) and dtype is None:
         return x
+    if dtype is None and isinstance(x, (bool, int, float, list, tuple)):
+        dtype = python_data_dtype(x)
     return Tensor(current().asarray(value_of(x), dtype=dtype))
+
+
+_INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
+
+
+def python_data_dtype(x):
+    """Keras's dtype for a Python number or a (nested) list of them: bool for booleans
+    only, int32 for integers (int64 where one does not fit), `floatx` with a float, and
+    `floatx` for an empty list; None (the array library's choice) for anything else."""
+    kinds, stack = set(), [x]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is bool or kind is float:
+            kinds.add(kind)
+        elif kind is int:
+            kinds.add("wide" if not _INT32_RANGE[0] <= item <= _INT32_RANGE[1] else int)
+        else:
+            return None
+    if float in kinds or not kinds:
+        from kerasx.config import floatx
+
+        return floatx()
+    if "wide" in kinds:
+        return "int64"
+    return "int32" if int in kinds else "bool"
 
 
 def convert_to_numpy(x):

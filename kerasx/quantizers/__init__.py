@@ -2,6 +2,8 @@
 `layer.quantize(mode)` and `model.quantize(mode)` use.
 
     model.quantize("int8")     # int8 kernels, inputs quantized per row at call time
+    model.quantize("gptq", config=GPTQConfig(dataset, tokenizer, ...))  # calibrated
+    model.quantize("awq", config=AWQConfig(dataset, tokenizer, ...))    # calibrated
     keras.quantizers.abs_max_quantize(x, axis=-1)   # (quantized, scale)
 """
 
@@ -10,7 +12,9 @@ import inspect
 from kerasx.quantizers.abs_max import (abs_max_quantize,
                                        abs_max_quantize_grouped_with_zero_point,
                                        dequantize_with_sz_map)
+from kerasx.quantizers.awq_config import AWQConfig
 from kerasx.quantizers.fake_quant import fake_quant_with_min_max_vars
+from kerasx.quantizers.gptq_config import GPTQConfig
 from kerasx.quantizers.float8 import (compute_float8_amax_history, compute_float8_scale,
                                       quantize_and_dequantize)
 from kerasx.quantizers.int4_packing import pack_int4, unpack_int4
@@ -22,12 +26,12 @@ from kerasx.quantizers.quantizer import AbsMaxQuantizer, Quantizer
 from kerasx.utils.naming import to_snake_case
 
 ALL_OBJECTS = (Quantizer, AbsMaxQuantizer, QuantizationConfig, Int8QuantizationConfig,
-               Int4QuantizationConfig, Float8QuantizationConfig)
+               Int4QuantizationConfig, Float8QuantizationConfig, GPTQConfig, AWQConfig)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
 
-__all__ = ["AbsMaxQuantizer", "Float8QuantizationConfig", "Int4QuantizationConfig",
-           "Int8QuantizationConfig", "QuantizationConfig", "Quantizer", "abs_max_quantize",
+__all__ = ["AWQConfig", "AbsMaxQuantizer", "Float8QuantizationConfig", "GPTQConfig",
+           "Int4QuantizationConfig", "Int8QuantizationConfig", "QuantizationConfig", "Quantizer", "abs_max_quantize",
            "abs_max_quantize_grouped_with_zero_point", "compute_float8_amax_history",
            "compute_float8_scale", "dequantize_with_sz_map", "deserialize",
            "fake_quant_with_min_max_vars", "get", "pack_int4", "quantize_and_dequantize",

@@ -1,11 +1,12 @@
 """`Model.quantize`: quantizes every leaf layer of a built model that supports the
-mode, as Keras walks them."""
+mode, as Keras walks them; for "gptq" and "awq", then calibrates the blocks of the
+model's quantization layer structure (`kerasx.quantizers.calibration`)."""
 
 import re
 import warnings
 from collections.abc import Callable
 
-from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES, SUPPORTED_MODES,
+from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES,
                                                    validate_and_resolve_config)
 
 
@@ -17,10 +18,6 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
         raise ValueError(
             "Cannot quantize a layer that isn't yet built. Layer "
             f"'{model.name}' (of type '{type(model).__name__}') is not built yet.")
-    if mode not in SUPPORTED_MODES:
-        raise NotImplementedError(
-            f"Quantization mode {mode!r} (calibrated quantization) is not supported by "
-            f"kerasx; use one of {SUPPORTED_MODES}.")
     if mode == "int8" and model.compute_dtype == "float16":
         raise ValueError(
             f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
@@ -33,6 +30,15 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
     if filters is not None and not isinstance(filters, (str, Callable, list, tuple)):
         raise ValueError("The `filters` argument must be a regex string, a list of regex "
                          f"strings, or a callable. Received: {type(filters)}")
+    structure = None
+    if mode in ("gptq", "awq"):
+        # checked before any layer changes (Keras raises these after preparing the layers)
+        from kerasx.quantizers.calibration import check_calibration_inputs
+
+        structure = config.quantization_layer_structure
+        if structure is None:
+            structure = model.get_quantization_layer_structure(mode)
+        check_calibration_inputs(config, structure, mode)
     modified = False
     for layer in model._flatten_layers():
         if layer._tracked_layers or not should_quantize_layer(layer, filters):
@@ -46,6 +52,10 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
             modified = True
         except NotImplementedError as e:
             warnings.warn(str(e), stacklevel=3)
+    if mode in ("gptq", "awq"):
+        from kerasx.quantizers.calibration import calibrated_quantize
+
+        calibrated_quantize(config, structure, filters=filters)
     if modified:
         for step in ("train", "test", "predict"):
             setattr(model, f"_compiled_{step}_step", None)

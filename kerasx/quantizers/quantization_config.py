@@ -4,9 +4,6 @@ config."""
 
 from kerasx.dtype_policies.quantized_dtype_policy import QUANTIZATION_MODES
 
-# the modes kerasx implements (Keras also has the calibrated "gptq" and "awq")
-SUPPORTED_MODES = ("int8", "float8", "int4")
-
 
 class QuantizationConfig:
     """The base of quantization configs.

@@ -49,7 +49,7 @@ import warnings
 
 from kerasx import tree
 from kerasx.autodiff.tensor import Tensor, TensorOps
-from kerasx.autodiff.variable import Variable
+from kerasx.autodiff.variable import TRAINABLE_CHANGES, Variable
 from kerasx.backends import current
 from kerasx.backends import random as backend_random
 from kerasx.models.batch_norm_folding import folded_weights_not_kept
@@ -83,6 +83,7 @@ class CompiledStep:
         self._replays = 0  # steps replayed since the last check
         # the variables a train step updates, as the recordings were made for them
         self._trainable = None
+        self._trainable_checked = None  # `TRAINABLE_CHANGES` when last compared
 
     def __call__(self, batch):
         results = self._step(batch)
@@ -148,6 +149,9 @@ class CompiledStep:
         they update (a layer frozen or unfrozen, a variable's `trainable` flag set):
         the next steps run eagerly and are recorded again for the new set, so a frozen
         weight is never updated by a replay."""
+        if TRAINABLE_CHANGES[0] == self._trainable_checked:
+            return  # no variable made, no flag set since the last look
+        self._trainable_checked = TRAINABLE_CHANGES[0]
         trainable = [id(v) for v in self.model.trainable_weights]
         if trainable != self._trainable:
             if self._trainable is not None:

@@ -38,8 +38,10 @@ class StepLoop:
         for group in groups:
             begin(step)
             result = function(group)
+            # as Keras, a group ends at index begin + steps_per_execution - 1, also the
+            # last one of an epoch that holds fewer batches
+            end(step + every - 1, self._batch_logs(result, on_output, wants_logs, lazy_logs))
             step += len(group)
-            end(step - 1, self._batch_logs(result, on_output, wants_logs, lazy_logs))
             if getattr(self, stop_flag, False):
                 break
         self._last_step_result = result

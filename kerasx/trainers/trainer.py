@@ -22,6 +22,7 @@ from kerasx import ops
 from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
+from kerasx.layers.variable_tracking import without_tracking
 from kerasx.callbacks.callback_list import CallbackList, check_callbacks
 from kerasx.metrics.reduction_metrics import Mean
 from kerasx.models.batch_norm_folding import kept_folded_weights
@@ -65,6 +66,7 @@ class Trainer(DataPreparation, StepLoop):
         self.train_function = self.test_function = self.predict_function = None
 
     # -- compile -------------------------------------------------------------------------
+    @without_tracking
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
                 auto_scale_loss=True):
@@ -331,8 +333,17 @@ class Trainer(DataPreparation, StepLoop):
         return out
 
     def _replays_steps(self):
-        """Whether `fit`, `evaluate` and `predict` replay recorded steps (`jit_compile`)."""
-        return self.jit_compile is not False and not self.run_eagerly
+        """Whether `fit`, `evaluate` and `predict` replay recorded steps (`jit_compile`):
+        not when a layer has `supports_jit = False` (as Keras, which warns under
+        `jit_compile=True` and proceeds without)."""
+        if self.jit_compile is False or self.run_eagerly:
+            return False
+        if not all(layer.supports_jit for layer in [self] + self._flatten_layers()):
+            if self.jit_compile is True:
+                warnings.warn("Model doesn't support `jit_compile=True`. Proceeding with "
+                              "`jit_compile=False`.", stacklevel=4)
+            return False
+        return True
 
     def _replayed(self, mode, step):
         """`step`, or a new recorded replay of it (`compile(jit_compile=...)`)."""
@@ -353,7 +364,8 @@ class Trainer(DataPreparation, StepLoop):
             compiled.recheck()
 
     def make_train_function(self, force=False):
-        """Builds `model.train_function`, or returns the one built before.
+        """Builds `model.train_function` and returns None, or returns the one built
+        before (as Keras: read `model.train_function` after building it).
 
         `train_function(data)` runs `train_step` on each of the next
         `steps_per_execution` batches of `data` (a list of batches, or an
@@ -374,7 +386,6 @@ class Trainer(DataPreparation, StepLoop):
             self._compiled_train_step = None
             step = self.train_step
         self.train_function = steps_function(step, self.steps_per_execution)
-        return self.train_function
 
     def make_test_function(self, force=False):
         """Builds `model.test_function` (as `make_train_function`, with `test_step`),
@@ -385,7 +396,6 @@ class Trainer(DataPreparation, StepLoop):
             return self.test_function
         self.test_function = steps_function(self._replayed("test", self.test_step),
                                             self.steps_per_execution)
-        return self.test_function
 
     def make_predict_function(self, force=False):
         """Builds `model.predict_function` (as `make_train_function`, with
@@ -397,7 +407,6 @@ class Trainer(DataPreparation, StepLoop):
             return self.predict_function
         self.predict_function = predict_steps_function(
             self._replayed("predict", self.predict_step), self.steps_per_execution)
-        return self.predict_function
 
     def train_step(self, data):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""

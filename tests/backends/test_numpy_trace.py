@@ -279,7 +279,8 @@ def test_the_namespace_asarray_of_a_recorded_array_is_followed():
 
 def test_copying_a_recorded_array_to_the_host_stops_the_recording():
     """A hashing or lookup layer copies its input to the host and works on it in
-    Python: what it computes would be replayed as the recorded batch's values."""
+    Python: what it computes would be replayed as the recorded batch's values. A
+    scalar copied to the host (a check on the data) becomes a guard instead."""
     from kerasx.backends import get_backend, host
 
     def hashed(x):
@@ -291,3 +292,9 @@ def test_copying_a_recorded_array_to_the_host_stops_the_recording():
     with pytest.raises(nt.UntraceableStep, match="to the host"):
         _record(lambda x: (x + get_backend("numpy").to_numpy(x),), np.ones(3))
     np.testing.assert_array_equal(host.to_host(nt.TraceArray((2,))).shape, (2,))  # unrecorded
+
+    # a scalar copied to the host is a guard, as `float(x)` is
+    replay, (traced,) = _record(lambda x: (x * host.to_host(x.sum() > 0),), np.ones(3))
+    np.testing.assert_array_equal(replay(np.full(3, 2.0))[0], [2, 2, 2])
+    with pytest.raises(nt.GuardFailed):
+        replay(np.full(3, -1.0))

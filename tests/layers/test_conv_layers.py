@@ -120,7 +120,7 @@ def test_layer_forward_and_gradients(row):
 
     def fn(x, *ws):
         for name, w in zip(names, ws):
-            setattr(layer, attributes[name], w)
+            layer._set_untracked(attributes[name], w)
         return layer(x)
 
     check_gradients(fn, [x] + weights, rtol=1e-5, atol=1e-7)

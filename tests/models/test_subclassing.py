@@ -308,5 +308,5 @@ def test_add_weight_and_add_variable_take_kerass_arguments():
     np.testing.assert_array_equal(layer.steps.numpy(), 0)  # integers start at zero
     assert str(layer.steps.dtype) == "int32" and str(layer.kernel.dtype) == "float32"
     assert float(np.abs(layer.kernel.numpy()).max()) > 0  # floats: glorot uniform
-    assert layer.add_weight(shape=(1,), overwrite_with_gradient=True).overwrite_with_gradient
+    assert Scaled().add_weight(shape=(1,), overwrite_with_gradient=True).overwrite_with_gradient
     assert not layer.kernel.overwrite_with_gradient

@@ -130,6 +130,19 @@ def test_confusion_matrix_metrics_replay():
     _assert_replays(model)
 
 
+def test_metrics_through_ops_argmax_replay():
+    """`ops.argmax` ranks -0.0 below 0.0 without reading values to the host (a value
+    read after the update would keep the step from replaying)."""
+    x = rng.standard_normal((64, 6)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 64)]
+    model = _fit_both(lambda: keras.Sequential([keras.Input((6,)), keras.layers.Dense(3)]),
+                      x, y, lambda: dict(optimizer="adam", loss="categorical_crossentropy",
+                                         metrics=[keras.metrics.TopKCategoricalAccuracy(
+                                             k=2, name="top2")]),
+                      batch_size=16, epochs=3)
+    _assert_replays(model)
+
+
 def test_the_last_short_batch_gets_its_own_recording():
     x = rng.standard_normal((70, 6)).astype("float32")
     y = rng.standard_normal((70, 1)).astype("float32")

@@ -41,11 +41,14 @@ def _counting(model, name):
 def test_compile_resets_and_make_builds_once():
     model = _model()
     assert (model.train_function, model.test_function, model.predict_function) == (None,) * 3
-    train = model.make_train_function()
-    assert callable(train) and model.train_function is train
+    # as Keras: building returns None, a kept function is returned
+    assert model.make_train_function() is None
+    train = model.train_function
+    assert callable(train)
     assert model.make_train_function() is train
-    assert model.make_train_function(force=True) is not train
-    test, predict = model.make_test_function(), model.make_predict_function()
+    assert model.make_train_function(force=True) is None and model.train_function is not train
+    assert model.make_test_function() is None and model.make_predict_function() is None
+    test, predict = model.test_function, model.predict_function
     assert model.make_test_function() is test and model.make_predict_function() is predict
     model.compile("sgd", "mse")
     assert (model.train_function, model.test_function, model.predict_function) == (None,) * 3
@@ -110,11 +113,13 @@ def test_the_train_function_runs_steps_per_execution_steps_of_an_iterator():
     reference = _model()
     reference.set_weights(model.get_weights())
     data = iter(_batches())
-    function = model.make_train_function()
+    model.make_train_function()
+    function = model.train_function
     logs = function(data)
     assert int(to_numpy(model.optimizer.iterations)) == 3
+    reference.make_train_function()
     for batch in _batches()[:3]:
-        reference_logs = reference.make_train_function()([batch])
+        reference_logs = reference.train_function([batch])
     # the logs of the last of the three steps: the mean loss so far
     assert set(logs) == set(reference_logs) == {"loss"}
     np.testing.assert_allclose(float(to_numpy(logs["loss"])),
@@ -131,13 +136,15 @@ def test_the_train_function_runs_steps_per_execution_steps_of_an_iterator():
 
 def test_the_predict_function_joins_the_outputs_of_its_steps():
     model = _model(steps_per_execution=3)
-    outputs = model.make_predict_function()(iter([(b[0],) for b in _batches()]))
+    model.make_predict_function()
+    outputs = model.predict_function(iter([(b[0],) for b in _batches()]))
     assert tuple(outputs.shape) == (6, 2)
     np.testing.assert_allclose(to_numpy(outputs), to_numpy(model(x[:6])), rtol=1e-6, atol=1e-6)
     inputs = keras.Input((3,))
     dict_model = keras.Model(inputs, {"a": keras.layers.Dense(1)(inputs), "b": inputs})
     dict_model.compile(steps_per_execution=2)
-    joined = dict_model.make_predict_function()([(b[0],) for b in _batches(2)])
+    dict_model.make_predict_function()
+    joined = dict_model.predict_function([(b[0],) for b in _batches(2)])
     assert tuple(joined["a"].shape) == (4, 1)
     np.testing.assert_allclose(to_numpy(joined["b"]), x[:4])
 
@@ -149,7 +156,8 @@ def test_force_rebuilds_after_a_change():
     data = iter(_batches())
     model.train_function(data)
     assert int(to_numpy(model.optimizer.iterations)) == 1  # the kept function: one step
-    model.make_train_function(force=True)(data)
+    model.make_train_function(force=True)
+    model.train_function(data)
     assert int(to_numpy(model.optimizer.iterations)) == 3
 
 

@@ -30,7 +30,9 @@ def test_batch_callbacks_run_once_per_execution_with_the_last_batch_index():
     begins = [c[1] for c in rec.calls if c[0] == "on_train_batch_begin"]
     ends = [c[1] for c in rec.calls if c[0] == "on_train_batch_end"]
     assert begins == [0, 3, 6, 9]
-    assert ends == [2, 5, 8, 9]  # the last, partial execution is reported too
+    # the last, partial execution is reported too, as Keras does: at the index the
+    # group would end at (begin + steps_per_execution - 1)
+    assert ends == [2, 5, 8, 11]
     assert all("loss" in logs for logs in rec.logs_of("on_train_batch_end"))
 
 
@@ -39,11 +41,11 @@ def test_evaluate_and_predict_group_their_batches_too():
     model = classifier(steps_per_execution=4)
     rec = Recorder()
     model.evaluate(x, y, batch_size=10, verbose=0, callbacks=[rec])
-    assert [c[1] for c in rec.calls if c[0] == "on_test_batch_end"] == [3, 7, 9]
+    assert [c[1] for c in rec.calls if c[0] == "on_test_batch_end"] == [3, 7, 11]
     rec = Recorder()
     predictions = model.predict(x, batch_size=10, verbose=0, callbacks=[rec])
     outputs = rec.logs_of("on_predict_batch_end")
-    assert [c[1] for c in rec.calls if c[0] == "on_predict_batch_end"] == [3, 7, 9]
+    assert [c[1] for c in rec.calls if c[0] == "on_predict_batch_end"] == [3, 7, 11]
     assert [o["outputs"].shape[0] for o in outputs] == [40, 40, 20]
     np.testing.assert_allclose(predictions, model.predict(x, batch_size=100, verbose=0), rtol=1e-6)
 

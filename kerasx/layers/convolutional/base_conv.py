@@ -3,6 +3,7 @@
 __all__ = []
 
 from kerasx import activations, constraints, initializers, ops, regularizers
+from kerasx.layers.core._lora import LoRA, lora_weight
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
 from kerasx.ops.conv_pool import conv_avg_pool, conv_global_max_pool, conv_max_pool
@@ -94,7 +95,7 @@ class InputChecks:
         return (input_shape[0], channels) + tuple(spatial)
 
 
-class BaseConv(InputChecks, Layer):
+class BaseConv(LoRA, InputChecks, Layer):
     """N-dimensional convolution layer: `activation(conv(inputs, kernel) + bias)`.
 
     Args:
@@ -119,16 +120,23 @@ class BaseConv(InputChecks, Layer):
         kernel_initializer, bias_initializer: initializers of the weights.
         kernel_regularizer, bias_regularizer, activity_regularizer: penalties.
         kernel_constraint, bias_constraint: constraints on the weights.
+        lora_rank, lora_alpha: if `lora_rank` is set, the built layer enables LoRA
+            (`enable_lora(lora_rank, lora_alpha)`): the kernel is frozen and two
+            low-rank factors, scaled by `lora_alpha / lora_rank`, train in its place.
 
     The kernel has shape `(*kernel_size, channels // groups, filters)` as in Keras.
     """
+
+    kernel = lora_weight("kernel")
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         super().__init__(**kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         owner = type(self).__name__
         self.rank = rank
         self.filters = positive_int(filters, "filters", owner)
@@ -170,10 +178,27 @@ class BaseConv(InputChecks, Layer):
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    def convolution_op(self, inputs, kernel):
+        """The convolution of `inputs` with `kernel` by the layer's strides, padding,
+        data format, dilation and groups, without bias or activation (Keras's hook: a
+        subclass overriding it, e.g. to standardize the kernel, changes `call`)."""
+        return ops.conv(inputs, kernel, self.strides, self.padding, self.data_format,
+                        self.dilation_rate, self.groups)
 
     def call(self, inputs):
-        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
+        self._check_channels(inputs.shape, self._kernel.shape[-2] * self.groups)
         self.compute_output_shape(inputs.shape)
+        if type(self).convolution_op is not BaseConv.convolution_op:
+            outputs = self.convolution_op(inputs, self.kernel)
+            if self.bias is not None:
+                channel = -1 if self.data_format == "channels_last" else 1
+                shape = [1] * len(outputs.shape)
+                shape[channel] = self.filters
+                outputs = ops.add(outputs, ops.reshape(self.bias, tuple(shape)))
+            return self.activation(outputs)
         if self.activation is activations.relu:
             # one node with the convolution: no separate ReLU pass or tape entry
             return ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
@@ -189,7 +214,7 @@ class BaseConv(InputChecks, Layer):
         identity); the models call it for fusable layers (`kerasx.models.fusion`).
         `training` changes nothing for a convolution."""
         activation = self.activation if activation is None else activation
-        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
+        self._check_channels(inputs.shape, self._kernel.shape[-2] * self.groups)
         pool.compute_output_shape(self.compute_output_shape(inputs.shape))
         return self._pooled(inputs, self.kernel, self.bias, pool, activation)
 
@@ -218,7 +243,7 @@ class BaseConv(InputChecks, Layer):
     def _folded(self, inputs, bn):
         """The `(kernel, bias)` with `bn` folded in, or None for a normalization over
         an axis other than the filters."""
-        self._check_channels(inputs.shape, self.kernel.shape[-2] * self.groups)
+        self._check_channels(inputs.shape, self._kernel.shape[-2] * self.groups)
         out_shape = self.compute_output_shape(inputs.shape)
         channel_axis = len(out_shape) - 1 if self.data_format == "channels_last" else 1
         if bn._feature_axis(out_shape) != channel_axis:
@@ -249,7 +274,7 @@ class BaseConv(InputChecks, Layer):
         return self._with_spatial(input_shape, spatial, self.filters)
 
     def get_config(self):
-        return {
+        return self._lora_config({
             **super().get_config(),
             "filters": self.filters,
             "kernel_size": self.kernel_size,
@@ -267,4 +292,4 @@ class BaseConv(InputChecks, Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
-        }
+        })

@@ -2,14 +2,16 @@
 policy it leaves behind), the config of a quantized layer, the int8 product with an
 exact integer accumulation, and float8's quantize-dequantize nodes."""
 
+import contextlib
+import inspect
+
 from kerasx import ops
 from kerasx.autodiff.tensor import Tensor
 from kerasx.backends import current
 from kerasx.ops.custom_gradient import custom_gradient
 from kerasx.quantizers.float8 import (compute_float8_amax_history, compute_float8_scale,
                                       float_format_max, quantize_and_dequantize, round_values)
-from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES, SUPPORTED_MODES,
-                                                   block_size_for_layer,
+from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES, block_size_for_layer,
                                                    validate_and_resolve_config)
 
 # float32 holds every integer up to 2**24 exactly: an int8 x int8 product summed over
@@ -23,6 +25,8 @@ KERNEL_SAVED_ORDER = {
     "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
     "float8": ("kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
                "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"),
+    "gptq": ("bias", "quantized_kernel", "kernel_scale", "kernel_zero", "g_idx"),
+    "awq": ("bias", "quantized_kernel", "kernel_scale", "kernel_zero", "awq_scales", "g_idx"),
 }
 
 
@@ -36,19 +40,42 @@ class Quantizable:
     @property
     def quantization_mode(self):
         """The quantization mode of this layer, None if it is not quantized."""
-        return getattr(self._dtype_policy, "quantization_mode", None)
+        return policy_quantization_mode(self)
+
+    def quantized_build(self, kernel_shape, mode, config=None):
+        """Creates the variables of quantization mode `mode` for a kernel of shape
+        `kernel_shape` (what `build` does for a layer whose policy is quantized)."""
+        if mode not in self._quantized_modes:
+            raise NotImplementedError(
+                f"Invalid quantization mode. Expected one of {self._quantized_modes}. "
+                f"Received: quantization_mode={mode}")
+        # an embedding's `_quantized_build(mode, config)` knows its shape from its config
+        shaped = len(inspect.signature(self._quantized_build).parameters) == 3
+        args = (tuple(kernel_shape), mode, config) if shaped else (mode, config)
+        tracker = self.__dict__.get("_tracker")
+        with tracker.unlocked() if tracker is not None else contextlib.nullcontext():
+            self._quantized_build(*args)
+
+    def quantized_call(self, inputs, training=None):
+        """The layer's output in its quantization mode."""
+        if self._quantized is None:
+            raise quantized_call_error(self)
+        return self._quantized_call(inputs)
 
     def quantize(self, mode=None, type_check=True, config=None):
         """Replaces the float weights by quantized ones and computes in `mode` from now on.
 
         Args:
-            mode: `"int8"`, `"int4"` or `"float8"` (the modes the layer supports);
-                optional when `config` is given.
+            mode: `"int8"`, `"int4"`, `"float8"`, `"gptq"` or `"awq"` (the modes the
+                layer supports); optional when `config` is given. "gptq" and "awq" only
+                prepare the layer: `model.quantize(mode, config=...)` calibrates it.
             type_check: refuse subclasses of the layer, whose `call` may not match.
             config: a `kerasx.quantizers.QuantizationConfig` (None: the mode's default).
 
         The layer must be built and not quantized yet; its dtype policy becomes
-        `"<mode>_from_<policy>"` (`"int4/<block_size>_from_..."` for int4).
+        `"<mode>_from_<policy>"` (`"int4/<block_size>_from_..."` for int4,
+        `"gptq/<bits>/<group_size>_from_..."` for gptq, `"awq/4/<group_size>_from_..."`
+        for awq).
         """
         config = validate_and_resolve_config(mode, config)
         mode = config.mode
@@ -62,10 +89,14 @@ class Quantizable:
                 f"Layer {type(self).__name__} does not support quantization mode {mode!r}; "
                 f"it supports {self._quantized_modes}.")
         self.quantization_config = config
-        self._quantize_weights(mode, config)
+        tracker = self.__dict__.get("_tracker")
+        with tracker.unlocked() if tracker is not None else contextlib.nullcontext():
+            self._quantize_weights(mode, config)
         if self.quantization_mode is None:
             name = mode
-            if mode == "int4":
+            if mode in ("gptq", "awq"):
+                name = config.dtype_policy_string()
+            elif mode == "int4":
                 block_size = block_size_for_layer(self, config)
                 name = f"int4/{-1 if block_size is None else block_size}"
             from kerasx.dtype_policies import get
@@ -95,10 +126,6 @@ class Quantizable:
         if mode not in QUANTIZATION_MODES:
             raise ValueError(f"Invalid quantization mode. Expected one of "
                              f"{QUANTIZATION_MODES}. Received: mode={mode}")
-        if mode not in SUPPORTED_MODES:
-            raise NotImplementedError(
-                f"Quantization mode {mode!r} (calibrated quantization) is not supported by "
-                f"kerasx; use one of {SUPPORTED_MODES}.")
         if mode == "int8" and self.compute_dtype == "float16":
             raise ValueError(
                 f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
@@ -115,6 +142,10 @@ class Quantizable:
         if self._quantized is not None:
             listed = [getattr(self, name, None) for name in self._saved_order[self._quantized]]
             listed = [v for v in listed if v is not None]
+        if self._quantized in ("gptq", "awq"):  # no float kernel, even uncalibrated
+            from kerasx.quantizers.calibrated_layer import saved_calibrated_variables
+
+            return saved_calibrated_variables(self, listed)
         seen = {id(v) for v in listed}
         rest = [v for v in own if id(v) not in seen]
         return listed + [v for v in rest if v.trainable] + [v for v in rest if not v.trainable]
@@ -248,3 +279,45 @@ def float8_call(layer, inputs, product, training):
         bias = bfloat16_round_trip(layer.bias) if dtype == "float32" else layer.bias
         x = ops.add(x, bias)
     return layer.activation(x)
+
+
+# -- the base `Layer`'s quantization API: layers without a quantized form -----------------
+def policy_quantization_mode(layer):
+    """The quantization mode of `layer`'s dtype policy (None: not quantized)."""
+    return getattr(layer.__dict__.get("_dtype_policy"), "quantization_mode", None)
+
+
+def not_implemented(layer, method):
+    """Keras's error for a quantization method `layer` does not have."""
+    return NotImplementedError(f"Layer {type(layer).__name__} does not have a `{method}` "
+                               "method implemented.")
+
+
+def check_quantize_call(layer, mode, config):
+    """Keras's checks of `quantize(mode, config)` before any layer acts: the resolved
+    config, a built layer, not quantized yet, a known mode. Returns the config."""
+    config = validate_and_resolve_config(mode, config)
+    mode = config.mode
+    if not layer.built:
+        raise ValueError(
+            "Cannot quantize a layer that isn't yet built. Layer "
+            f"'{layer.name}' (of type '{type(layer).__name__}') is not built yet.")
+    if layer.quantization_mode is not None:
+        raise ValueError(f"Layer '{layer.name}' is already quantized with dtype_policy="
+                         f"'{layer.dtype_policy.name}'. Received: mode={mode}")
+    if mode == "int8" and layer.compute_dtype == "float16":
+        raise ValueError(
+            f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
+            "Consider loading model/layer with another dtype policy such as "
+            "'mixed_bfloat16' or 'mixed_float16' before calling `quantize()`.")
+    return config
+
+
+def quantized_call_error(layer):
+    """The error of `quantized_call` on a layer without a quantized form: the missing
+    `_<mode>_call` for a quantized policy, an invalid mode otherwise."""
+    mode = layer.quantization_mode
+    if mode in QUANTIZATION_MODES:
+        return not_implemented(layer, f"_{mode}_call")
+    return NotImplementedError(f"Invalid quantization mode. Expected one of "
+                               f"{QUANTIZATION_MODES}. Received: quantization_mode={mode}")

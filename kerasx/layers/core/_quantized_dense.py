@@ -1,6 +1,8 @@
 """The quantized modes of `Dense`: int8 (int8 kernel, inputs quantized per row at call
 time), int4 (two kernel values per byte, per channel or in groups of input rows with
-zero points) and float8 (training with delayed-scaling float8 quantize-dequantize).
+zero points), float8 (training with delayed-scaling float8 quantize-dequantize) and
+gptq (levels calibrated by `model.quantize("gptq", ...)`, dequantized at call time) and awq (the same with
+per-row scales; see `kerasx.quantizers.calibrated_layer`).
 
 Gradients follow Keras: through int8 and int4 products the inputs receive
 `upstream @ dequantized_kernel.T` (the quantized kernel is not trainable); float8
@@ -16,20 +18,21 @@ from kerasx.layers.core._quantization import (KERNEL_SAVED_ORDER, Quantizable, f
 from kerasx.ops.custom_gradient import custom_gradient
 from kerasx.quantizers import (AbsMaxQuantizer, abs_max_quantize_grouped_with_zero_point,
                                dequantize_with_sz_map, pack_int4, unpack_int4)
+from kerasx.quantizers.calibrated_layer import calibrated_build, calibrated_kernel
 from kerasx.quantizers.quantization_config import QuantizationConfig, block_size_for_layer
 
 
 class QuantizedDense(Quantizable):
     """The quantization half of `Dense` (a mixin; see the module docstring)."""
 
-    _quantized_modes = ("int8", "int4", "float8")
+    _quantized_modes = ("int8", "int4", "float8", "gptq", "awq")
     _saved_order = KERNEL_SAVED_ORDER
 
     # -- quantize: float weights -> quantized ones ------------------------------------------
     def _quantize_weights(self, mode, config):
         kernel = self.kernel
         shape = tuple(kernel.shape)
-        if mode == "float8":
+        if mode in ("float8", "gptq", "awq"):  # gptq, awq: levels from the calibration
             self._quantized_build(shape, mode, config)
             return
         values = {}
@@ -61,6 +64,8 @@ class QuantizedDense(Quantizable):
         input_dim, units = kernel_shape
         if mode == "float8":
             float8_variables(self)
+        elif mode in ("gptq", "awq"):
+            calibrated_build(self, kernel_shape, mode, config, "kernel_zero")
         elif mode == "int8":
             self.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(
                 config, AbsMaxQuantizer())
@@ -95,7 +100,9 @@ class QuantizedDense(Quantizable):
 
         if self._quantized == "float8":
             return float8_call(self, inputs, ops.matmul, bool(_TRAINING.get()))
-        if self._quantized == "int8":
+        if self._quantized in ("gptq", "awq"):
+            x = ops.matmul(inputs, calibrated_kernel(self))
+        elif self._quantized == "int8":
             x = _int8_matmul(inputs, self.kernel, self.kernel_scale, self.inputs_quantizer,
                              self.compute_dtype)
         else:
@@ -103,6 +110,12 @@ class QuantizedDense(Quantizable):
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)
+
+    def _input_dim(self):
+        """The size of the inputs' last axis."""
+        if self._quantized in ("gptq", "awq"):
+            return self.g_idx.shape[0]
+        return self.__dict__.get("_kernel", self.__dict__.get("kernel")).shape[0]
 
     def _int4_product(self, inputs):
         unpacked = unpack_int4(self.kernel, self._orig_output_dim, axis=-1)

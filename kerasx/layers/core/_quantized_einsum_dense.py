@@ -1,8 +1,10 @@
 """The quantized modes of `EinsumDense`: int8 (int8 kernel with a scale per output
 position of the kernel, inputs quantized over their contracted axes at call time),
 int4 (the kernel read row-major as a `(contracted, other)` matrix, two values per
-byte, per column or per group of rows with zero points) and float8 (training with
-delayed-scaling float8 quantize-dequantize).
+byte, per column or per group of rows with zero points), float8 (training with
+delayed-scaling float8 quantize-dequantize) and gptq (levels calibrated by
+`model.quantize("gptq", ...)`) and awq (the same with per-row scales; see
+`kerasx.quantizers.calibrated_layer`).
 
 The scales are laid out as Keras lays them out: reduced to size 1 over the
 contracted axes, then transposed, expanded and squeezed to broadcast against the
@@ -19,19 +21,20 @@ from kerasx.ops.custom_gradient import custom_gradient
 from kerasx.quantizers import (AbsMaxQuantizer, abs_max_quantize,
                                abs_max_quantize_grouped_with_zero_point, dequantize_with_sz_map,
                                pack_int4, unpack_int4)
+from kerasx.quantizers.calibrated_layer import calibrated_build, calibrated_kernel
 from kerasx.quantizers.quantization_config import QuantizationConfig, block_size_for_layer
 
 
 class QuantizedEinsumDense(Quantizable):
     """The quantization half of `EinsumDense` (a mixin; see the module docstring)."""
 
-    _quantized_modes = ("int8", "int4", "float8")
+    _quantized_modes = ("int8", "int4", "float8", "gptq", "awq")
     _saved_order = KERNEL_SAVED_ORDER
 
     def _quantize_weights(self, mode, config):
         kernel = self.kernel
         shape = tuple(kernel.shape)
-        if mode == "float8":
+        if mode in ("float8", "gptq", "awq"):  # gptq, awq: levels from the calibration
             self._quantized_build(shape, mode, config)
             return
         if mode == "int4":
@@ -91,6 +94,10 @@ class QuantizedEinsumDense(Quantizable):
     def _quantized_build(self, kernel_shape, mode, config):
         if mode == "float8":
             float8_variables(self)
+        elif mode in ("gptq", "awq"):
+            calibrated_build(self, kernel_shape, mode, config, "zero_point")
+            if mode == "gptq":
+                self.gptq_unpacked_column_size = self._calibrated_columns
         elif mode == "int4":
             self._int4_build(kernel_shape, config)
         else:
@@ -118,7 +125,12 @@ class QuantizedEinsumDense(Quantizable):
         if self._quantized == "float8":
             return float8_call(self, inputs, lambda x, k: ops.einsum(self.equation, x, k),
                                bool(_TRAINING.get()))
-        x = self._int8_einsum(inputs) if self._quantized == "int8" else self._int4_einsum(inputs)
+        if self._quantized in ("gptq", "awq"):
+            x = ops.einsum(self.equation, inputs, calibrated_kernel(self))
+        elif self._quantized == "int8":
+            x = self._int8_einsum(inputs)
+        else:
+            x = self._int4_einsum(inputs)
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)

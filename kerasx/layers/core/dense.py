@@ -3,12 +3,13 @@
 __all__ = ["Dense"]
 
 from kerasx import activations, constraints, initializers, ops, regularizers
+from kerasx.layers.core._lora import LoRA, lora_weight
 from kerasx.layers.core._quantization import resolve_quantization_config
 from kerasx.layers.core._quantized_dense import QuantizedDense
 from kerasx.layers.layer import Layer
 
 
-class Dense(QuantizedDense, Layer):
+class Dense(LoRA, QuantizedDense, Layer):
     """`activation(inputs @ kernel + bias)` over the last axis of the input.
 
     Args:
@@ -18,6 +19,11 @@ class Dense(QuantizedDense, Layer):
         kernel_initializer, bias_initializer: initializers (`glorot_uniform`, `zeros`).
         kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
         kernel_constraint, bias_constraint: optional constraints.
+        lora_rank: if set, the built layer enables LoRA of this rank
+            (`enable_lora`): the kernel is frozen and two low-rank factors train in
+            its place. As in Keras, `lora_alpha` is then taken equal to `lora_rank`;
+            call `enable_lora(rank, lora_alpha)` on the built layer for another scale.
+        lora_alpha: the scale `lora_alpha / lora_rank` of the LoRA update.
         quantization_config: the `kerasx.quantizers.QuantizationConfig` of a layer
             built quantized (its dtype policy names the mode, e.g.
             `"int8_from_float32"`); `layer.quantize(mode)` quantizes a built layer.
@@ -25,15 +31,14 @@ class Dense(QuantizedDense, Layer):
     Input shape: `(batch, ..., input_dim)`. Output shape: `(batch, ..., units)`.
     """
 
+    kernel = lora_weight("kernel")
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if lora_rank is not None:
-            raise ValueError(
-                f"Dense: LoRA is not supported, received lora_rank={lora_rank!r}. Leave it as None."
-            )
+        self._init_lora(lora_rank, lora_alpha)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, received units={units!r}.")
         self.units = units
@@ -68,6 +73,8 @@ class Dense(QuantizedDense, Layer):
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint, name="bias")
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)
 
     def call(self, inputs):
         self._check_features(inputs)
@@ -92,10 +99,10 @@ class Dense(QuantizedDense, Layer):
         return ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn), relu=relu)
 
     def _check_features(self, inputs):
-        if inputs.shape[-1] != self.kernel.shape[0]:
+        if inputs.shape[-1] != self._input_dim():
             raise ValueError(
                 f"Dense layer {self.name!r} expects inputs with last dimension "
-                f"{self.kernel.shape[0]}, but received input of shape {tuple(inputs.shape)}. "
+                f"{self._input_dim()}, but received input of shape {tuple(inputs.shape)}. "
                 "Check the feature size of your data and of the previous layer."
             )
 
@@ -106,7 +113,7 @@ class Dense(QuantizedDense, Layer):
         config = super().get_config()
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = _maybe_serialize(self.activity_regularizer)
-        return self._quantized_config({
+        return self._lora_config(self._quantized_config({
             **config,
             "units": self.units,
             "activation": activations.serialize(self.activation),
@@ -118,7 +125,7 @@ class Dense(QuantizedDense, Layer):
             "kernel_constraint": _maybe_serialize(self.kernel_constraint),
             "bias_constraint": _maybe_serialize(self.bias_constraint),
             "quantization_config": None,
-        })
+        }))
 
 
 def _maybe_serialize(obj):

@@ -6,6 +6,7 @@ import re
 
 from kerasx import activations, constraints, initializers, ops, regularizers
 from kerasx.initializers import VarianceScaling
+from kerasx.layers.core._lora import LoRA, lora_weight
 from kerasx.layers.core._quantization import resolve_quantization_config
 from kerasx.layers.core._quantized_einsum_dense import QuantizedEinsumDense
 from kerasx.layers.layer import Layer
@@ -19,7 +20,7 @@ _FORMS = (
 )
 
 
-class EinsumDense(QuantizedEinsumDense, Layer):
+class EinsumDense(LoRA, QuantizedEinsumDense, Layer):
     """`activation(einsum(equation, inputs, kernel) + bias)`.
 
     The kernel's shape follows from the equation: each kernel letter takes its size
@@ -39,6 +40,9 @@ class EinsumDense(QuantizedEinsumDense, Layer):
             shared with the input (fan in) and with the output (fan out).
         kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
         kernel_constraint, bias_constraint: optional constraints.
+        lora_rank, lora_alpha: if `lora_rank` is set, the built layer enables LoRA
+            (`enable_lora(lora_rank, lora_alpha)`): the kernel is frozen and two
+            low-rank factors, scaled by `lora_alpha / lora_rank`, train in its place.
         quantization_config: the `kerasx.quantizers.QuantizationConfig` of a layer
             built quantized (its dtype policy names the mode, e.g.
             `"int8_from_float32"`); `layer.quantize("int8")` or `("float8")`
@@ -53,19 +57,17 @@ class EinsumDense(QuantizedEinsumDense, Layer):
         layer(np.zeros((2, 5, 16)))   # shape (2, 5, 64)
     """
 
+    kernel = lora_weight("kernel")
+
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if lora_rank is not None or gptq_unpacked_column_size is not None:
-            raise ValueError(
-                "EinsumDense: LoRA and quantization are not supported through lora_rank or "
-                f"gptq_unpacked_column_size, received lora_rank={lora_rank!r}, "
-                f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}. Leave them as None "
-                "(a built layer quantizes with layer.quantize(mode))."
-            )
+        self._init_lora(lora_rank, lora_alpha)
+        # the kernel columns of a "gptq" layer, which its config records as Keras's does
+        self.gptq_unpacked_column_size = gptq_unpacked_column_size
         self.quantization_config = resolve_quantization_config(quantization_config)
         split_equation(equation)
         if bias_axes is not None and not (isinstance(bias_axes, str) and bias_axes):
@@ -109,6 +111,9 @@ class EinsumDense(QuantizedEinsumDense, Layer):
         # stored in another shape)
         self._contracted_sizes = {axis: shapes["kernel"][k]
                                   for k, axis in shapes["kernel_input_positions"].items()}
+        self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
 
     def call(self, inputs):
         shape = tuple(inputs.shape)
@@ -133,7 +138,7 @@ class EinsumDense(QuantizedEinsumDense, Layer):
     def get_config(self):
         from kerasx.saving.serialization import serialize_keras_object
 
-        return self._quantized_config({
+        config = self._lora_config(self._quantized_config({
             **super().get_config(),
             "output_shape": self.partial_output_shape,
             "equation": self.equation,
@@ -147,7 +152,10 @@ class EinsumDense(QuantizedEinsumDense, Layer):
             "kernel_constraint": serialize_keras_object(self.kernel_constraint),
             "bias_constraint": serialize_keras_object(self.bias_constraint),
             "quantization_config": None,
-        })
+        }))
+        if self.gptq_unpacked_column_size:
+            config["gptq_unpacked_column_size"] = self.gptq_unpacked_column_size
+        return config
 
 
 def _normalize_output_shape(output_shape):

@@ -7,6 +7,7 @@ import warnings
 from kerasx import constraints, initializers, ops, regularizers
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends.host import is_host_array
+from kerasx.layers.core._lora import LoRA, lora_weight
 from kerasx.layers.core._quantization import resolve_quantization_config
 from kerasx.layers.core._quantized_embedding import QuantizedEmbedding
 from kerasx.layers.layer import Layer
@@ -16,7 +17,7 @@ from kerasx.saving.serialization import serialize_keras_object
 _INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
 
 
-class Embedding(QuantizedEmbedding, Layer):
+class Embedding(LoRA, QuantizedEmbedding, Layer):
     """Maps each integer index in `[0, input_dim)` to a learned vector of size `output_dim`.
 
     The lookup is a gather (`kerasx.ops.take`); its gradient is a scatter-add
@@ -34,8 +35,11 @@ class Embedding(QuantizedEmbedding, Layer):
             (`inputs != 0`) that mask-aware layers downstream use, and
             `input_dim` should count index 0.
         weights: optional initial table, a `(input_dim, output_dim)` array.
-        lora_rank, lora_alpha: accepted for compatibility; LoRA is not
-            supported, so a non-None `lora_rank` raises.
+        lora_rank: if set, the built layer enables LoRA of this rank
+            (`enable_lora`): the table is frozen and two low-rank factors train in
+            its place. As in Keras, `lora_alpha` is then taken equal to `lora_rank`;
+            call `enable_lora(rank, lora_alpha)` on the built layer for another scale.
+        lora_alpha: the scale `lora_alpha / lora_rank` of the LoRA update.
         quantization_config: the `kerasx.quantizers.QuantizationConfig` of a layer
             built quantized (its dtype policy names the mode, e.g.
             `"int8_from_float32"`); `layer.quantize("int8")` or `("int4")`
@@ -45,6 +49,9 @@ class Embedding(QuantizedEmbedding, Layer):
     Output shape: `(batch, ..., output_dim)`.
     Weights: `embeddings` of shape `(input_dim, output_dim)`.
     """
+
+    _lora_weight_name = "embeddings"
+    embeddings = lora_weight("embeddings")
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -59,9 +66,6 @@ class Embedding(QuantizedEmbedding, Layer):
             warnings.warn("Embedding: argument `input_length` is deprecated; remove it.",
                           stacklevel=2)
         activity_regularizer = kwargs.pop("activity_regularizer", None)
-        if lora_rank is not None:
-            raise NotImplementedError(
-                "Embedding: LoRA (lora_rank) is not supported by kerasx; pass lora_rank=None.")
         super().__init__(**kwargs)
         self.input_dim = input_dim
         self.output_dim = output_dim
@@ -75,8 +79,7 @@ class Embedding(QuantizedEmbedding, Layer):
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         self.autocast = False
-        self.lora_rank = lora_rank
-        self.lora_alpha = lora_alpha
+        self._init_lora(lora_rank, lora_alpha)
         self.quantization_config = resolve_quantization_config(quantization_config)
         if weights is not None:
             self.build()
@@ -96,6 +99,8 @@ class Embedding(QuantizedEmbedding, Layer):
                                           regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint)
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)
 
     def call(self, inputs):
         if inputs.dtype not in ("int32", "int64"):
@@ -144,8 +149,4 @@ class Embedding(QuantizedEmbedding, Layer):
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         }
-        config = self._quantized_config(config)
-        if self.lora_rank:
-            config["lora_rank"] = self.lora_rank
-            config["lora_alpha"] = self.lora_alpha
-        return config
+        return self._lora_config(self._quantized_config(config))

@@ -121,6 +121,14 @@ class OpLayer(Layer):
         bound.update(self.op_config)
         return self.fn(**bound)
 
+    def compute_output_spec(self, *args, **kwargs):
+        """The probed outputs, with the sizes that depend on values (`nonzero`,
+        `where(condition)`, `unique`) unknown."""
+        from kerasx.ops._value_sized import unknown_value_sizes
+
+        spec = super().compute_output_spec(*args, **kwargs)
+        return unknown_value_sizes(self.op, spec, args, self.op_config)
+
     def get_config(self):
         return {"name": self.name, **self.op_config}
 

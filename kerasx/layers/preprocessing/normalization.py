@@ -8,7 +8,6 @@ from kerasx import ops
 from kerasx.backends import current
 from kerasx.backends.host import to_host
 from kerasx.config import epsilon
-from kerasx.layers.core.input_layer import KerasTensor
 from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing._adapt_data import adapt_batches, float64_values
 from kerasx.layers.preprocessing._dtypes import as_dtype
@@ -73,8 +72,6 @@ class Normalization(Layer):
         self.supports_masking = True
         self.adapt_mean = self.adapt_variance = self.count = None
         self.mean = self.variance = None
-        self._fresh = None
-        self._symbolic = False
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -101,9 +98,8 @@ class Normalization(Layer):
                                                   trainable=False)
             self.count = self.add_weight((), "zeros", dtype="int32", name="count",
                                          trainable=False)
-            # the initial values, by identity: an assignment (adapt, set_weights, loading a
-            # file) replaces them, and until one happens calling the layer is an error
-            self._fresh = (self.adapt_mean.value, self.adapt_variance.value)
+            # as Keras, a layer not adapted yet normalizes with mean 0 and variance 1
+            self.finalize_state()
         else:
             self.mean = self._given(self.input_mean, "mean")
             self.variance = self._given(self.input_variance, "variance")
@@ -172,7 +168,19 @@ class Normalization(Layer):
         self.adapt_mean.assign(mean)
         self.adapt_variance.assign(m2 / count)
         self.count.assign(min(count, 2**31 - 1))
-        self._fresh = None
+        self.finalize_state()
+
+    def finalize_state(self):
+        """Sets `mean` and `variance` (tensors of the input's broadcast shape, in the
+        compute dtype) from the adapted statistics, as Keras does after `adapt` and
+        loading. Calls read the statistics' variables themselves, so weights set by
+        `set_weights` apply at once; a layer given `mean=` and `variance=`, or not
+        built yet, is left as it is."""
+        if self.input_mean is not None or self.adapt_mean is None:
+            return
+        shape = self._broadcast_shape
+        self.mean = ops.cast(ops.reshape(self.adapt_mean, shape), self.compute_dtype)
+        self.variance = ops.cast(ops.reshape(self.adapt_variance, shape), self.compute_dtype)
 
     def _check_batch_shape(self, shape):
         expected = self._build_input_shape
@@ -182,26 +190,10 @@ class Normalization(Layer):
                 f"(axis={self.axis}), but adapt() received a batch of shape {shape}. The sizes "
                 "of the kept axes must match.")
 
-    def __call__(self, inputs, *args, **kwargs):
-        if not isinstance(inputs, KerasTensor):
-            return super().__call__(inputs, *args, **kwargs)
-        # building a model runs the layer on placeholder zeros, which is fine before adapt
-        self._symbolic = True
-        try:
-            return super().__call__(inputs, *args, **kwargs)
-        finally:
-            self._symbolic = False
-
     def call(self, inputs):
         inputs = as_dtype(inputs, self.dtype)
         mean, variance = self.mean, self.variance
-        if mean is None:
-            fresh = self._fresh
-            if (fresh is not None and not self._symbolic and self.adapt_mean.value is fresh[0]
-                    and self.adapt_variance.value is fresh[1]):
-                raise ValueError(
-                    f"Normalization layer {self.name!r} has no statistics yet: call "
-                    "layer.adapt(data) first, or create it with mean= and variance=.")
+        if self.input_mean is None:
             mean = ops.reshape(ops.cast(self.adapt_mean, self.dtype), self._broadcast_shape)
             variance = ops.reshape(ops.cast(self.adapt_variance, self.dtype),
                                    self._broadcast_shape)

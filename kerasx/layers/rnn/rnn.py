@@ -226,6 +226,34 @@ class RNN(Layer):
             states = self._stateful_states(batch)
         else:
             states = self.get_initial_state(batch)
+        if type(self).inner_loop is RNN.inner_loop:
+            # only the steps the layer returns are kept
+            last, outputs, finals = self._run_loop(sequences, states, mask, training,
+                                                   self.return_sequences)
+        else:
+            last, outputs, finals = self.inner_loop(sequences, states, mask, training)
+        if self.stateful:
+            for var, value in zip(self.states, finals):
+                var.assign(value)
+        output = outputs if self.return_sequences else last
+        if self.return_state:
+            if mask is not None and self.return_sequences:
+                output._keras_mask = mask
+            return [output] + list(finals)
+        return output
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        """Runs the cell over the timesteps of `sequences` (batch, timesteps, features)
+        from `initial_state` (a state or a list of them), as Keras's `RNN.inner_loop`:
+        returns `(last_output, outputs, final_states)`, `outputs` every step's output
+        stacked along axis 1, masked steps (`mask`: (batch, timesteps)) keeping the
+        previous states, in reverse order with `go_backwards`. The layer's `call`
+        runs the same loop (a subclass overriding this method replaces it)."""
+        return self._run_loop(sequences, initial_state, mask, training, True)
+
+    def _run_loop(self, sequences, initial_state, mask, training, return_sequences):
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+            else [initial_state]
         mask_value = _bool_mask(mask, sequences)
         cell = self.cell
         dropout_cells = _dropout_cells(cell) if training else []
@@ -238,7 +266,7 @@ class RNN(Layer):
             fused = getattr(cell, "_fused_sequence", None)
             if fused is not None:
                 result = fused(sequences, states, mask_value, self.go_backwards,
-                               self.zero_output_for_mask, dmask, rmask, self.return_sequences)
+                               self.zero_output_for_mask, dmask, rmask, return_sequences)
             if result is None:
                 result = self._loop(sequences, states, mask_value, training)
             outputs, last, finals = result
@@ -247,15 +275,7 @@ class RNN(Layer):
             for c in dropout_cells:
                 c.reset_dropout_mask()
                 c.reset_recurrent_dropout_mask()
-        if self.stateful:
-            for var, value in zip(self.states, finals):
-                var.assign(value)
-        output = outputs if self.return_sequences else last
-        if self.return_state:
-            if mask is not None and self.return_sequences:
-                output._keras_mask = mask
-            return [output] + list(finals)
-        return output
+        return last, outputs, list(finals)
 
     def _loop(self, sequences, states, mask, training):
         """The per-timestep loop for any cell; returns (outputs, last_output, final_states)."""
