@@ -12,17 +12,11 @@ from kerasx.quantizers.quantization_config import (QUANTIZATION_MODES,
 
 def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
     """Quantizes the leaf layers of `model` (see `Model.quantize`)."""
+    from kerasx.layers.core._quantization import check_quantizable
+
     config = validate_and_resolve_config(mode, config)
     mode = config.mode
-    if not model.built:
-        raise ValueError(
-            "Cannot quantize a layer that isn't yet built. Layer "
-            f"'{model.name}' (of type '{type(model).__name__}') is not built yet.")
-    if mode == "int8" and model.compute_dtype == "float16":
-        raise ValueError(
-            f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
-            "Consider loading model/layer with another dtype policy such as "
-            "'mixed_bfloat16' or 'mixed_float16' before calling `quantize()`.")
+    check_quantizable(model, mode, quantized=False)
     type_check = kwargs.pop("type_check", True)
     if kwargs:
         raise ValueError(f"Unrecognized keyword arguments passed to {type(model).__name__}: "

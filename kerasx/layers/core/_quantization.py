@@ -116,21 +116,7 @@ class Quantizable:
         return cls
 
     def _check_quantize_args(self, mode):
-        if not self.built:
-            raise ValueError(
-                "Cannot quantize a layer that isn't yet built. Layer "
-                f"'{self.name}' (of type '{type(self).__name__}') is not built yet.")
-        if self._quantized is not None:
-            raise ValueError(f"Layer '{self.name}' is already quantized with dtype_policy="
-                             f"'{self._dtype_policy.name}'. Received: mode={mode}")
-        if mode not in QUANTIZATION_MODES:
-            raise ValueError(f"Invalid quantization mode. Expected one of "
-                             f"{QUANTIZATION_MODES}. Received: mode={mode}")
-        if mode == "int8" and self.compute_dtype == "float16":
-            raise ValueError(
-                f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
-                "Consider loading model/layer with another dtype policy such as "
-                "'mixed_bfloat16' or 'mixed_float16' before calling `quantize()`.")
+        check_quantizable(self, mode, self._quantized is not None)
 
     def _saved_variables(self):
         """The layer's variables in the order a `.keras` / `.weights.h5` file holds
@@ -297,20 +283,28 @@ def check_quantize_call(layer, mode, config):
     """Keras's checks of `quantize(mode, config)` before any layer acts: the resolved
     config, a built layer, not quantized yet, a known mode. Returns the config."""
     config = validate_and_resolve_config(mode, config)
-    mode = config.mode
+    check_quantizable(layer, config.mode, layer.quantization_mode is not None)
+    return config
+
+
+def check_quantizable(layer, mode, quantized):
+    """Keras's errors for quantizing `layer` in `mode`: not built, already `quantized`,
+    an unknown mode, int8 on float16."""
     if not layer.built:
         raise ValueError(
             "Cannot quantize a layer that isn't yet built. Layer "
             f"'{layer.name}' (of type '{type(layer).__name__}') is not built yet.")
-    if layer.quantization_mode is not None:
+    if quantized:
         raise ValueError(f"Layer '{layer.name}' is already quantized with dtype_policy="
                          f"'{layer.dtype_policy.name}'. Received: mode={mode}")
+    if mode not in QUANTIZATION_MODES:
+        raise ValueError(f"Invalid quantization mode. Expected one of "
+                         f"{QUANTIZATION_MODES}. Received: mode={mode}")
     if mode == "int8" and layer.compute_dtype == "float16":
         raise ValueError(
             f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. "
             "Consider loading model/layer with another dtype policy such as "
             "'mixed_bfloat16' or 'mixed_float16' before calling `quantize()`.")
-    return config
 
 
 def quantized_call_error(layer):
