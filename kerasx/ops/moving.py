@@ -18,11 +18,24 @@ def roll(x, shift, axis=None):
     wrapping around."""
     xp = current().xp
     xv = value_of(x)
+    shift = _integer_shift(shift)
     out = xp.roll(xv, shift, axis=axis)
     if not tracked(x):
         return Tensor(out)
     back = -shift if isinstance(shift, int) else tuple(-s for s in shift)
     return record(out, (x,), lambda g: (xp.roll(g, back, axis=axis),))
+
+
+def _integer_shift(shift):
+    """`shift` as Python ints: a float (an array or tensor of any dtype too) is
+    truncated, as Keras does (NumPy before 2.1 refuses floats)."""
+    if isinstance(shift, (list, tuple)):
+        return type(shift)(_integer_shift(s) for s in shift)
+    value = value_of(shift)
+    if getattr(value, "dtype", None) is None:
+        return int(shift) if isinstance(shift, (float, bool)) else shift
+    host = current().to_numpy(value)
+    return int(host) if host.ndim == 0 else tuple(int(v) for v in host.reshape(-1))
 
 
 def unstack(x, num=None, axis=0):
