@@ -122,6 +122,7 @@ class Layer:
     # whether a model holding the layer may record and replay its steps
     # (`compile(jit_compile=...)`); layers whose work is not array work set it False
     supports_jit = True
+    _stays_open = False  # a Functional or Sequential model, which never locks its state
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -188,7 +189,9 @@ class Layer:
         """Refuses new state (variables, sublayers, metrics, seed generators) from now
         on: called when `build` returns, as Keras does. Functional and Sequential
         models stay open (layers can be attached to them), as in Keras."""
-        if not _is_graph_model(self):
+        if _is_graph_model(self):
+            object.__setattr__(self, "_stays_open", True)  # not asked again at every call
+        else:
             self._tracker.lock()
 
     def _set_untracked(self, name, value):
@@ -642,7 +645,7 @@ class Layer:
                     inputs, *args, **kwargs)
         finally:
             _TRAINING.reset(token)
-        if not self._tracker.locked and self.built:
+        if not self._tracker.locked and self.built and not self._stays_open:
             # a layer built without running `build` (a subclassed model's first call
             # creates its weights) takes no new state after its first call
             self._lock_state()
