@@ -52,11 +52,12 @@ def keras_promoted(av, bv):
     float meeting a bfloat16 array becomes bfloat16 (ml_dtypes would widen to float32).
     Anything else is left to the namespace. The decision is cached per pair of dtypes."""
     da, db = getattr(av, "dtype", None), getattr(bv, "dtype", None)
-    key = (type(av) if da is None else da, type(bv) if db is None else db, floatx())
+    key = (type(av) if da is None else da, type(bv) if db is None else db, floatx(),
+           type(da))  # NumPy's and array_api_strict's dtypes are not to be compared
     try:
         casts = _CASTS[key]
     except KeyError:
-        casts = _CASTS[key] = _casts_for(*key)
+        casts = _CASTS[key] = _casts_for(*key[:3])
     if casts is None:
         return av, bv
     backend = current()

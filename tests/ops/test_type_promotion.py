@@ -176,3 +176,19 @@ def test_concatenating_integers_with_floats_gives_the_float_type():
     model = keras.Model([a, b], keras.layers.Concatenate()([a, b]))
     assert model([np.array([[1, 2]], dtype="int32"),
                   np.array([[0.5]], dtype="float32")]).dtype == "float32"
+
+
+def test_promotion_cache_keeps_numpy_and_strict_dtypes_apart():
+    """Switching between the NumPy and array_api_strict backends in one process: the
+    promotion cache does not compare their dtypes (array_api_strict warns about it)."""
+    import warnings
+
+    from kerasx.backends import use_backend
+
+    pytest.importorskip("array_api_strict")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("numpy", "array_api_strict", "numpy"):
+            with use_backend(name):
+                out = ops.add(ops.convert_to_tensor(np.ones(2, "int32")), 1.5)
+                assert "float32" in str(out.dtype)
