@@ -336,16 +336,9 @@ def test_errors():
     layer.enable_lora(2)
     with pytest.raises(ValueError, match="already enabled"):
         layer.enable_lora(2)
-    with pytest.raises(NotImplementedError, match="Quantizing a layer with LoRA"):
-        layer.quantize("int8")
     constrained = layers.Embedding(3, 2, embeddings_constraint="non_neg")
     constrained.build()
     with pytest.raises(ValueError, match="remove the `embeddings_constraint` argument"):
         constrained.enable_lora(1)
-    quantized = layers.Dense(2)
-    quantized.build((None, 3))
-    quantized.quantize("int8")
-    with pytest.raises(NotImplementedError, match="quantized with mode 'int8'"):
-        quantized.enable_lora(1)
     with pytest.raises(ValueError, match="lora_rank must be a positive integer.*'2'"):
         layers.Dense(2, lora_rank="2")

@@ -7,17 +7,55 @@ is what its `kernel` (or `embeddings`) attribute returns. Files hold that merged
 weight in the base weight's place and no factors, so a saved LoRA layer is a plain
 layer; loading into a LoRA layer puts the merged weight in the base and resets both
 factors to zeros, as Keras does.
+
+LoRA also adapts an int8 or int4 layer (QLoRA-style: `quantize` then `enable_lora`, or
+the reverse order): the quantized call adds `(lora_alpha / lora_rank) * (x @ A) @ B`
+to the product with the frozen quantized weight, and files hold the weight
+dequantized, merged with the update and quantized again (new scales, and zero points
+for grouped int4). GPTQ and AWQ layers refuse LoRA; a float8 layer takes it but
+refuses to be called, as in Keras.
 """
 
 import contextlib
 
 from kerasx import initializers, ops
 
+# the quantization modes whose layers compute with LoRA (a float8 layer refuses calls)
+_INT_MODES = ("int8", "int4")
+_REFUSED_MODES = ("gptq", "awq")
+
+
+def lora_delta(layer):
+    """`(lora_alpha / lora_rank) * A @ B`, the update LoRA adds to the base weight."""
+    name = layer._lora_weight_name
+    factors = ops.matmul(getattr(layer, f"lora_{name}_a"), getattr(layer, f"lora_{name}_b"))
+    return (layer.lora_alpha / layer.lora_rank) * factors
+
+
+def lora_output(layer, projected):
+    """The LoRA term of a quantized layer's output, from `projected`, the inputs taken
+    through `A` (`x @ A`, or the looked-up rows of `A`): `scale * projected @ B`, in
+    the compute dtype."""
+    name = layer._lora_weight_name
+    update = ops.matmul(projected, getattr(layer, f"lora_{name}_b"))
+    return ops.cast((layer.lora_alpha / layer.lora_rank) * update, layer.compute_dtype)
+
+
+def refuse_float8_lora(layer):
+    """Keras's error for calling a float8 layer with LoRA enabled."""
+    if getattr(layer, "lora_enabled", False):
+        raise NotImplementedError(
+            f"Currently, `_float8_call` doesn't support LoRA ({type(layer).__name__} layer "
+            f"{layer.name!r}). Quantize the layer to 'int8' or 'int4' to fine-tune it with "
+            "LoRA, or disable LoRA.")
+
 
 def lora_weight(name):
     """The `name` attribute of a LoRA layer: the weight itself while LoRA is off, the
-    merged weight (a tensor in the compute dtype) once it is on. Assigning it sets
-    the base weight, kept as `_<name>`."""
+    merged weight (a tensor in the compute dtype) once it is on; for an int8 or int4
+    layer always the quantized variable, which the quantized call reads (the update
+    is added to the output instead). Assigning it sets the base weight, kept as
+    `_<name>`."""
     base = "_" + name
 
     def get(self):
@@ -25,8 +63,8 @@ def lora_weight(name):
         if weight is None:
             raise AttributeError(f"You must build the layer before accessing `{name}` "
                                  f"(layer {self.name!r} is not built).")
-        if not self.__dict__.get("lora_enabled"):
-            return weight
+        if not self.__dict__.get("lora_enabled") or self.__dict__.get("_quantized") in _INT_MODES:
+            return weight  # a quantized layer's calls and files use the quantized weight
         factors = ops.matmul(self.__dict__[f"lora_{name}_a"], self.__dict__[f"lora_{name}_b"])
         return ops.cast(ops.add(weight, (self.lora_alpha / self.lora_rank) * factors),
                         self.compute_dtype)
@@ -81,18 +119,22 @@ class LoRA:
         if self.lora_enabled:
             raise ValueError(f"LoRA is already enabled on {owner}. This can only be done "
                              "once per layer.")
-        if getattr(self, "quantization_mode", None) is not None:
+        mode = getattr(self, "quantization_mode", None)
+        if mode in _REFUSED_MODES:
             raise NotImplementedError(
-                f"LoRA on a quantized layer is not supported: {owner} is quantized with "
-                f"mode {self.quantization_mode!r}. Enable LoRA before quantizing is not "
-                "possible either; fine-tune the float layer, then quantize it.")
+                f"lora is not currently supported with {mode.upper()} quantization: {owner} "
+                f"is quantized with mode {mode!r}. Fine-tune the float layer (or an 'int8' / "
+                "'int4' one) with LoRA instead.")
         if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
             raise ValueError(f"enable_lora: rank must be a positive integer, received "
                              f"rank={rank!r}.")
         base = self.__dict__["_" + name]
         dtype = "float64" if self.dtype == "float64" else "float32"
         regularizer = getattr(self, f"{name}_regularizer", None)
-        shapes = {"a": tuple(base.shape[:-1]) + (rank,), "b": (rank, base.shape[-1])}
+        shape = tuple(base.shape)
+        if self.__dict__.get("_quantized") in _INT_MODES:
+            shape = self._lora_weight_shape()  # the float weight's, not the packed one's
+        shapes = {"a": shape[:-1] + (rank,), "b": (rank, shape[-1])}
         tracker = self.__dict__.get("_tracker")  # a built layer takes no new state but this
         with tracker.unlocked() if tracker is not None else contextlib.nullcontext():
             for part, init in (("a", a_initializer), ("b", b_initializer)):
@@ -106,13 +148,22 @@ class LoRA:
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
 
     def quantize(self, mode=None, type_check=True, config=None):
-        """The layer's `quantize` (see its quantization mixin), refused with LoRA on."""
-        if self.lora_enabled:
+        """The layer's `quantize` (see its quantization mixin). With LoRA on, the base
+        weight is quantized and the factors keep training; GPTQ and AWQ are refused."""
+        if not self.lora_enabled:
+            return super().quantize(mode, type_check=type_check, config=config)
+        resolved = mode if mode is not None else getattr(config, "mode", None)
+        if resolved in _REFUSED_MODES:
             raise NotImplementedError(
-                f"Quantizing a layer with LoRA enabled is not supported ({type(self).__name__} "
-                f"layer {self.name!r}). Save it (the file holds the merged weight), load it "
-                "into a layer without LoRA, and quantize that one.")
-        return super().quantize(mode, type_check=type_check, config=config)
+                f"lora is not currently supported with {resolved.upper()} quantization "
+                f"({type(self).__name__} layer {self.name!r} has LoRA enabled). Save the layer "
+                "(the file holds the merged weight), load it into a layer without LoRA and "
+                "quantize that one.")
+        self.lora_enabled = False  # `quantize` reads the base weight, not the merged one
+        try:
+            return super().quantize(mode, type_check=type_check, config=config)
+        finally:
+            self.lora_enabled = True
 
     def _saved_variables(self):
         """What files hold: with LoRA, the merged weight in the base weight's place and
@@ -126,6 +177,12 @@ class LoRA:
         name = self._lora_weight_name
         base = self.__dict__["_" + name]
         factors = (self.__dict__[f"lora_{name}_a"], self.__dict__[f"lora_{name}_b"])
+        if self.__dict__.get("_quantized") in _INT_MODES:
+            merged = ops.add(self._dequantized_weight(), lora_delta(self))
+            values = {id(getattr(self, key)): value
+                      for key, value in self._requantized_values(merged).items()}
+            return [StoredValue(self, v, values[id(v)]) if id(v) in values else v
+                    for v in super()._saved_variables() if not any(v is f for f in factors)]
         return [MergedWeight(self, base) if v is base else v
                 for v in self._own_variables if not any(v is f for f in factors)]
 
@@ -163,3 +220,27 @@ class MergedWeight:
         for part in ("a", "b"):
             factor = getattr(self.layer, f"lora_{name}_{part}")
             factor.assign(ops.zeros(factor.shape, dtype=factor.dtype))
+
+
+class StoredValue:
+    """A quantized variable of a LoRA layer as a file holds it: read, its value with the
+    update merged in and quantized again; assigned, the variable takes the value and
+    both factors return to zeros."""
+
+    def __init__(self, layer, variable, value):
+        self.layer, self.variable = layer, variable
+        self.name, self.path, self.dtype = variable.name, variable.path, variable.dtype
+        self.stored = ops.cast(ops.convert_to_tensor(value), variable.dtype)
+        self.shape = tuple(self.stored.shape)
+
+    @property
+    def value(self):
+        return self.stored.value
+
+    def numpy(self):
+        from kerasx.backends import current
+
+        return current().to_numpy(self.value)
+
+    def assign(self, value):
+        MergedWeight(self.layer, self.variable).assign(value)

@@ -1,8 +1,9 @@
 """The quantized modes of `Dense`: int8 (int8 kernel, inputs quantized per row at call
 time), int4 (two kernel values per byte, per channel or in groups of input rows with
 zero points), float8 (training with delayed-scaling float8 quantize-dequantize) and
-gptq (levels calibrated by `model.quantize("gptq", ...)`, dequantized at call time) and awq (the same with
-per-row scales; see `kerasx.quantizers.calibrated_layer`).
+gptq (levels calibrated by `model.quantize("gptq", ...)`, dequantized at call time) and
+awq (the same with per-row scales; see `kerasx.quantizers.calibrated_layer`). int8 and
+int4 layers take LoRA (see `_lora.py`).
 
 Gradients follow Keras: through int8 and int4 products the inputs receive
 `upstream @ dequantized_kernel.T` (the quantized kernel is not trainable); float8
@@ -13,6 +14,7 @@ output gradient to float8_e5m2.
 import math
 
 from kerasx import ops
+from kerasx.layers.core._lora import lora_output, refuse_float8_lora
 from kerasx.layers.core._quantization import (KERNEL_SAVED_ORDER, Quantizable, float8_call,
                                               float8_variables, int8_product)
 from kerasx.ops.custom_gradient import custom_gradient
@@ -35,28 +37,50 @@ class QuantizedDense(Quantizable):
         if mode in ("float8", "gptq", "awq"):  # gptq, awq: levels from the calibration
             self._quantized_build(shape, mode, config)
             return
-        values = {}
-        if mode == "int8":
-            quantizer = QuantizationConfig.weight_quantizer_or_default(
-                config, AbsMaxQuantizer(axis=0))
-            quantized, scale = quantizer(kernel, to_numpy=True)
-            values = {"kernel": quantized, "kernel_scale": ops.squeeze(scale, axis=0)}
-        else:
-            block_size = block_size_for_layer(self, config)
-            if block_size is None or block_size == -1:
-                quantizer = QuantizationConfig.weight_quantizer_or_default(
-                    config, AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
-                quantized, scale = quantizer(kernel, to_numpy=True)
-                values = {"kernel_scale": ops.squeeze(scale, axis=0)}
-            else:
-                quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
-                    kernel, block_size=block_size, to_numpy=True)
-                values = {"kernel_scale": scale, "kernel_zero": zero}
-            values["kernel"] = pack_int4(quantized, axis=-1)[0]
+        values = self._int_values(mode, kernel, config, block_size_for_layer(self, config))
         self._replace_variable(kernel)
         self._quantized_build(shape, mode, config)
         for name, value in values.items():
             getattr(self, name).assign(value)
+
+    def _int_values(self, mode, kernel, config, block_size):
+        """The int8 or int4 variables (`kernel`, `kernel_scale`, `kernel_zero`) of the
+        float `kernel`, quantized over the input axis (in groups of `block_size`
+        input rows with zero points for grouped int4)."""
+        if mode == "int8":
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, AbsMaxQuantizer(axis=0))
+            quantized, scale = quantizer(kernel, to_numpy=True)
+            return {"kernel": quantized, "kernel_scale": ops.squeeze(scale, axis=0)}
+        if block_size is None or block_size == -1:
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
+            quantized, scale = quantizer(kernel, to_numpy=True)
+            values = {"kernel_scale": ops.squeeze(scale, axis=0)}
+        else:
+            quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
+                kernel, block_size=block_size, to_numpy=True)
+            values = {"kernel_scale": scale, "kernel_zero": zero}
+        values["kernel"] = pack_int4(quantized, axis=-1)[0]
+        return values
+
+    # -- LoRA on an int8 / int4 layer (see `_lora.py`) ---------------------------------------
+    def _lora_weight_shape(self):
+        return (self._input_dim(), self.units)
+
+    def _dequantized_weight(self):
+        """The float kernel the int8 / int4 variables stand for."""
+        if self._quantized == "int8":
+            return ops.divide(ops.cast(self.kernel, self.compute_dtype), self.kernel_scale)
+        unpacked = unpack_int4(self.kernel, self._orig_output_dim, axis=-1)
+        if self._int4_block_size is None or self._int4_block_size == -1:
+            return ops.divide(ops.cast(unpacked, self.compute_dtype), self.kernel_scale)
+        return ops.cast(dequantize_with_sz_map(unpacked, self.kernel_scale, self.kernel_zero,
+                                               self.g_idx, group_axis=0), self.compute_dtype)
+
+    def _requantized_values(self, kernel):
+        return self._int_values(self._quantized, kernel, None,
+                                getattr(self, "_int4_block_size", None))
 
     def _quantized_build(self, kernel_shape, mode, config):
         """Creates the variables of `mode` (`kernel` among them, except for float8,
@@ -99,6 +123,7 @@ class QuantizedDense(Quantizable):
         from kerasx.layers.layer import _TRAINING
 
         if self._quantized == "float8":
+            refuse_float8_lora(self)
             return float8_call(self, inputs, ops.matmul, bool(_TRAINING.get()))
         if self._quantized in ("gptq", "awq"):
             x = ops.matmul(inputs, calibrated_kernel(self))
@@ -107,6 +132,8 @@ class QuantizedDense(Quantizable):
                              self.compute_dtype)
         else:
             x = self._int4_product(inputs)
+        if self._quantized in ("int8", "int4") and self.lora_enabled:
+            x = ops.add(x, lora_output(self, ops.matmul(inputs, self.lora_kernel_a)))
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)

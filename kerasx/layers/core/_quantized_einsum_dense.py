@@ -4,7 +4,8 @@ int4 (the kernel read row-major as a `(contracted, other)` matrix, two values pe
 byte, per column or per group of rows with zero points), float8 (training with
 delayed-scaling float8 quantize-dequantize) and gptq (levels calibrated by
 `model.quantize("gptq", ...)`) and awq (the same with per-row scales; see
-`kerasx.quantizers.calibrated_layer`).
+`kerasx.quantizers.calibrated_layer`). int8 and int4 layers take LoRA (see
+`_lora.py`).
 
 The scales are laid out as Keras lays them out: reduced to size 1 over the
 contracted axes, then transposed, expanded and squeezed to broadcast against the
@@ -15,6 +16,7 @@ import math
 import string
 
 from kerasx import ops
+from kerasx.layers.core._lora import lora_output, refuse_float8_lora
 from kerasx.layers.core._quantization import (KERNEL_SAVED_ORDER, Quantizable, float8_call,
                                               float8_variables, int8_product)
 from kerasx.ops.custom_gradient import custom_gradient
@@ -52,9 +54,19 @@ class QuantizedEinsumDense(Quantizable):
 
     def _quantize_int4(self, kernel, config):
         shape = tuple(kernel.shape)
-        rows, columns = _int4_matrix_shape(shape, self._scale_layout()["kernel"]["reduced"])
+        values = self._int4_values(kernel, block_size_for_layer(self, config))
+        self._replace_variable(kernel)
+        self._quantized_build(shape, "int4", config)
+        for name, value in values.items():
+            getattr(self, name).assign(value)
+
+    def _int4_values(self, kernel, block_size):
+        """The int4 variables of the float `kernel`, read as a `(contracted, other)`
+        matrix: quantized per column, or in groups of `block_size` rows with zero
+        points."""
+        rows, columns = _int4_matrix_shape(tuple(kernel.shape),
+                                           self._scale_layout()["kernel"]["reduced"])
         matrix = ops.reshape(kernel, (rows, columns))
-        block_size = block_size_for_layer(self, config)
         values = {}
         if block_size is None or block_size == -1:
             quantized, scale = abs_max_quantize(matrix, axis=0, value_range=(-8, 7),
@@ -65,10 +77,27 @@ class QuantizedEinsumDense(Quantizable):
                 matrix, block_size=block_size, to_numpy=True)
             values.update(kernel_scale=scale, kernel_zero=zero)
         values["kernel"] = pack_int4(quantized, axis=-1)[0]
-        self._replace_variable(kernel)
-        self._quantized_build(shape, "int4", config)
-        for name, value in values.items():
-            getattr(self, name).assign(value)
+        return values
+
+    # -- LoRA on an int8 / int4 layer (see `_lora.py`) ---------------------------------------
+    def _lora_weight_shape(self):
+        if self._quantized == "int4":
+            return self._int4_kernel_shape
+        return tuple(self.kernel.shape)
+
+    def _dequantized_weight(self):
+        """The float kernel the int8 / int4 variables stand for."""
+        if self._quantized == "int4":
+            return self._int4_kernel()
+        scale = _from_output_layout(self.kernel_scale, self._scale_layout()["kernel"])
+        return ops.divide(ops.cast(self.kernel, self.compute_dtype), scale)
+
+    def _requantized_values(self, kernel):
+        if self._quantized == "int4":
+            return self._int4_values(kernel, self._int4_block_size)
+        layout = self._scale_layout()["kernel"]
+        quantized, scale = abs_max_quantize(kernel, axis=layout["reduced"], to_numpy=True)
+        return {"kernel": quantized, "kernel_scale": _to_output_layout(scale, layout)}
 
     def _int4_build(self, kernel_shape, config):
         self.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(config, None)
@@ -123,6 +152,7 @@ class QuantizedEinsumDense(Quantizable):
         from kerasx.layers.layer import _TRAINING
 
         if self._quantized == "float8":
+            refuse_float8_lora(self)
             return float8_call(self, inputs, lambda x, k: ops.einsum(self.equation, x, k),
                                bool(_TRAINING.get()))
         if self._quantized in ("gptq", "awq"):
@@ -131,6 +161,9 @@ class QuantizedEinsumDense(Quantizable):
             x = self._int8_einsum(inputs)
         else:
             x = self._int4_einsum(inputs)
+        if self._quantized in ("int8", "int4") and self.lora_enabled:
+            projected = ops.einsum(self.equation, inputs, self.lora_kernel_a)
+            x = ops.add(x, lora_output(self, projected))
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)

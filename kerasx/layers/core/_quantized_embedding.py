@@ -1,11 +1,12 @@
 """The quantized modes of `Embedding`: int8 (one scale per row of the table) and int4
 (two values per byte, one scale per row, or per row and group of `block_size`
 columns with zero points). The quantized table is not trainable, so the lookup
-needs no gradient."""
+needs no gradient; with LoRA (see `_lora.py`) the factors train."""
 
 import math
 
 from kerasx import ops
+from kerasx.layers.core._lora import lora_output
 from kerasx.layers.core._quantization import Quantizable
 from kerasx.quantizers import (AbsMaxQuantizer, abs_max_quantize_grouped_with_zero_point,
                                dequantize_with_sz_map, pack_int4, unpack_int4)
@@ -24,30 +25,46 @@ class QuantizedEmbedding(Quantizable):
 
     def _quantize_weights(self, mode, config):
         table = self.embeddings
-        values = {}
-        if mode == "int8":
-            quantizer = QuantizationConfig.weight_quantizer_or_default(
-                config, AbsMaxQuantizer(axis=-1))
-            quantized, scale = quantizer(table, to_numpy=True)
-            values = {"embeddings": quantized, "embeddings_scale": ops.squeeze(scale, axis=-1)}
-        else:
-            block_size = block_size_for_layer(self, config)
-            if block_size is None or block_size == -1:
-                quantizer = QuantizationConfig.weight_quantizer_or_default(
-                    config, AbsMaxQuantizer(axis=-1, value_range=(-8, 7), output_dtype="int8"))
-                quantized, scale = quantizer(table, to_numpy=True)
-                values = {"embeddings_scale": ops.squeeze(scale, axis=-1)}
-            else:
-                quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
-                    ops.transpose(table), block_size=block_size, to_numpy=True)
-                quantized = ops.transpose(quantized)
-                values = {"embeddings_scale": ops.transpose(scale),
-                          "embeddings_zero": ops.transpose(zero)}
-            values["embeddings"] = pack_int4(quantized, axis=-1)[0]
+        values = self._int_values(mode, table, config, block_size_for_layer(self, config))
         self._replace_variable(table)
         self._quantized_build(mode, config)
         for name, value in values.items():
             getattr(self, name).assign(value)
+
+    def _int_values(self, mode, table, config, block_size):
+        """The int8 or int4 variables (`embeddings`, `embeddings_scale`,
+        `embeddings_zero`) of the float `table`, quantized per row (in groups of
+        `block_size` columns with zero points for grouped int4)."""
+        if mode == "int8":
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, AbsMaxQuantizer(axis=-1))
+            quantized, scale = quantizer(table, to_numpy=True)
+            return {"embeddings": quantized, "embeddings_scale": ops.squeeze(scale, axis=-1)}
+        if block_size is None or block_size == -1:
+            quantizer = QuantizationConfig.weight_quantizer_or_default(
+                config, AbsMaxQuantizer(axis=-1, value_range=(-8, 7), output_dtype="int8"))
+            quantized, scale = quantizer(table, to_numpy=True)
+            values = {"embeddings_scale": ops.squeeze(scale, axis=-1)}
+        else:
+            quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
+                ops.transpose(table), block_size=block_size, to_numpy=True)
+            quantized = ops.transpose(quantized)
+            values = {"embeddings_scale": ops.transpose(scale),
+                      "embeddings_zero": ops.transpose(zero)}
+        values["embeddings"] = pack_int4(quantized, axis=-1)[0]
+        return values
+
+    # -- LoRA on an int8 / int4 layer (see `_lora.py`) ---------------------------------------
+    def _lora_weight_shape(self):
+        return (self.input_dim, self.output_dim)
+
+    def _dequantized_weight(self):
+        """The float table the int8 / int4 variables stand for."""
+        return self._dequantized_rows(ops.arange(self.input_dim, dtype="int32"))
+
+    def _requantized_values(self, table):
+        return self._int_values(self._quantized, table, None,
+                                getattr(self, "_int4_block_size", None))
 
     def _quantized_build(self, mode, config):
         rows, width = self.input_dim, self.output_dim
@@ -76,6 +93,13 @@ class QuantizedEmbedding(Quantizable):
         self._quantized = mode
 
     def _quantized_lookup(self, ids):
+        """The dequantized rows of the integer `ids`, plus LoRA's rows of `A @ B`."""
+        rows = self._dequantized_rows(ids)
+        if not self.lora_enabled:
+            return rows
+        return ops.add(rows, lora_output(self, ops.take(self.lora_embeddings_a, ids, axis=0)))
+
+    def _dequantized_rows(self, ids):
         """The dequantized rows of the integer `ids`."""
         if self._quantized == "int8":
             rows = ops.take(self.embeddings, ids, axis=0)
