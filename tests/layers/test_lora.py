@@ -3,9 +3,7 @@ weights, what files hold, training, a model saved by Keras), the merged-kernel f
 gradients against finite differences in float64, training only the factors, saving
 round trips and errors."""
 
-import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -15,6 +13,7 @@ from kerasx import layers, ops
 from kerasx.autodiff.tape import GradientTape
 from kerasx.backends import current
 from tests.golden.loader import GOLDEN_DIR, load_cases
+from tests.layers.lora_in_keras import assert_real_keras_reloads
 
 CASES = load_cases("lora")
 
@@ -295,32 +294,8 @@ def test_config_round_trip():
 
 
 def test_real_keras_loads_a_kerasx_lora_file(tmp_path):
-    from tests.interop.test_interop import HERE, _job, _keras_python
-
-    python, reason = _keras_python()
-    if python is None:
-        pytest.skip(reason)
     x, y = _data(3)
-    model = lora_model(lora_rank=2)
-    model.compile(optimizer=kerasx.optimizers.Adam(0.05), loss="mse")
-    model.fit(x, y, epochs=2, verbose=0)
-    path = str(tmp_path / "lora.keras")
-    model.save(path)
-    reloaded = kerasx.models.load_model(path)  # as Keras will: the factors at zeros
-    pred = reloaded.predict(x[:4], verbose=0)
-    reloaded.train_on_batch(x[:8], y[:8])
-    job = _job(tmp_path, "lora", path, x[:4], [pred], (x[:8], y[:8]),
-               [reloaded.predict(x[:4], verbose=0)])
-    jobs = tmp_path / "jobs.json"
-    jobs.write_text(json.dumps([job]))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    run = subprocess.run([python, os.path.join(HERE, "keras_check.py"), str(jobs)], env=env,
-                         capture_output=True, text=True, timeout=600)
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("RESULTS ")]
-    assert run.returncode == 0 and lines, run.stderr[-3000:]
-    (result,) = json.loads(lines[-1][len("RESULTS "):]).values()
-    assert "error" not in result, result
-    assert max(result["pred"]) < 1e-5 and max(result["after_step"]) < 1e-5, result
+    assert_real_keras_reloads(tmp_path, "lora", lora_model(lora_rank=2), x, y, 1e-5)
 
 
 # -- errors -----------------------------------------------------------------------------

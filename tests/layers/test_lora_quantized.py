@@ -15,6 +15,7 @@ from kerasx.backends import current
 from kerasx.layers.core._quantization import Quantizable
 from kerasx.quantizers import Int4QuantizationConfig
 from tests.golden.loader import GOLDEN_DIR, load_cases
+from tests.layers.lora_in_keras import assert_real_keras_reloads
 
 CASES = load_cases("lora_quantized")
 
@@ -304,32 +305,5 @@ def test_model_saved_by_keras_loads():
 
 @pytest.mark.parametrize("mode", ["int8", "int4"])
 def test_real_keras_loads_a_kerasx_qlora_file(tmp_path, mode):
-    import json
-    import subprocess
-
-    from tests.interop.test_interop import HERE, _job, _keras_python
-
-    python, reason = _keras_python()
-    if python is None:
-        pytest.skip(reason)
     x, y = _data(4)
-    model = qlora_model(mode)
-    model.compile(optimizer=kerasx.optimizers.Adam(0.05), loss="mse")
-    model.fit(x, y, epochs=2, verbose=0)
-    path = str(tmp_path / "qlora.keras")
-    model.save(path)
-    reloaded = kerasx.models.load_model(path)  # as Keras will: the factors at zeros
-    pred = reloaded.predict(x[:4], verbose=0)
-    reloaded.train_on_batch(x[:8], y[:8])
-    job = _job(tmp_path, "qlora", path, x[:4], [pred], (x[:8], y[:8]),
-               [reloaded.predict(x[:4], verbose=0)])
-    jobs = tmp_path / "jobs.json"
-    jobs.write_text(json.dumps([job]))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    run = subprocess.run([python, os.path.join(HERE, "keras_check.py"), str(jobs)], env=env,
-                         capture_output=True, text=True, timeout=600)
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("RESULTS ")]
-    assert run.returncode == 0 and lines, run.stderr[-3000:]
-    (result,) = json.loads(lines[-1][len("RESULTS "):]).values()
-    assert "error" not in result, result
-    assert max(result["pred"]) < 1e-5 and max(result["after_step"]) < 1e-4, result
+    assert_real_keras_reloads(tmp_path, "qlora", qlora_model(mode), x, y, 1e-4)
