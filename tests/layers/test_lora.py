@@ -12,6 +12,7 @@ import kerasx
 from kerasx import layers, ops
 from kerasx.autodiff.tape import GradientTape
 from kerasx.backends import current
+from tests.conftest import to_numpy
 from tests.golden.loader import GOLDEN_DIR, load_cases
 from tests.layers.lora_in_keras import assert_real_keras_reloads
 
@@ -20,10 +21,6 @@ CASES = load_cases("lora")
 
 def of_kind(kind):
     return [c for c in CASES if c["kind"] == kind]
-
-
-def to_numpy(x):
-    return current().to_numpy(getattr(x, "value", x))
 
 
 def dev(x):

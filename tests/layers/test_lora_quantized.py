@@ -14,6 +14,7 @@ from kerasx.autodiff.tape import GradientTape
 from kerasx.backends import current
 from kerasx.layers.core._quantization import Quantizable
 from kerasx.quantizers import Int4QuantizationConfig
+from tests.conftest import to_numpy
 from tests.golden.loader import GOLDEN_DIR, load_cases
 from tests.layers.lora_in_keras import assert_real_keras_reloads
 
@@ -22,10 +23,6 @@ CASES = load_cases("lora_quantized")
 
 def of_kind(kind):
     return [c for c in CASES if c["kind"] == kind]
-
-
-def to_numpy(x):
-    return current().to_numpy(getattr(x, "value", x))
 
 
 def dev(x):

@@ -12,6 +12,7 @@ import kerasx
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.testing import OpCase, check_op_case
+from tests.conftest import to_numpy
 from tests.golden.loader import load_cases
 from tests.ops.ops_parity_sweep import differences
 
@@ -22,10 +23,6 @@ GOLDEN = load_cases("ops_parity")
 def _kind(kind):
     cases = [c for c in GOLDEN if c.get("kind") == kind]
     return pytest.mark.parametrize("case", cases, ids=[c["name"] for c in cases])
-
-
-def to_numpy(x):
-    return current().to_numpy(getattr(x, "value", x))
 
 
 # ---------------------------------------------------------------- scatter_update
