@@ -77,8 +77,10 @@ def test_every_layer_type_has_a_round_trip_case():
     """A new layer class needs a case in tests/interop/specs.py (and a refreshed
     layer_structures.json from make_fixtures.py)."""
     covered = {c for spec, _ in LAYER_SPECS.values() for c in _spec_classes(spec)}
-    # base classes, every model, security tests (their configs hold pickles or bytecode)
-    not_applicable = {"Layer", "Wrapper", "InputLayer", "Lambda", "TorchModuleWrapper"}
+    # base classes, every model, security tests (their configs hold pickles or bytecode);
+    # JAX functions and Flax modules (round trips in tests/layers/test_jax_layer.py)
+    not_applicable = {"Layer", "Wrapper", "InputLayer", "Lambda", "TorchModuleWrapper",
+                      "JaxLayer", "FlaxLayer"}
     classes = {}
     for name in dir(kerasx.layers):
         obj = getattr(kerasx.layers, name)
