@@ -277,3 +277,18 @@ def test_keras_file_round_trip_with_registered_functions(tmp_path):
     loaded = kerasx.saving.load_model(path)
     x = _data(3, 4)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_symbolic_call_traces_shapes_without_touching_state_or_keys():
+    def call(params, state, rng, inputs, training):
+        y = inputs[..., :2] * params["w"]
+        return {"y": y, "n": jnp.argmax(y, -1)}, {"calls": state["calls"] + 1}
+
+    layer = JaxLayer(call, params={"w": np.ones(2, "float32")},
+                     state={"calls": np.zeros((), "int32")}, seed=1)
+    inputs = kerasx.Input((None, 5))
+    out = layer(inputs)
+    assert tuple(out["y"].shape) == (None, None, 2) and str(out["y"].dtype) == "float32"
+    assert tuple(out["n"].shape) == (None, None) and str(out["n"].dtype) == "int32"
+    assert layer.seed_generator.draws == 0
+    assert int(to_numpy(layer.non_trainable_weights[0])) == 0

@@ -199,6 +199,51 @@ class JaxLayer(Layer):
             tensors = list(record_multi(values, sources, _tape_vjp(fns, vjp, floats, True)))
         return fns.rebuild(tensors, [Tensor(from_jax(o)) for o in others])
 
+    def compute_output_spec(self, inputs, training=False):
+        """The outputs' KerasTensors from `jax.eval_shape` (tracing `call_fn` twice, with
+        1 and 2 for the unknown sizes, which are unknown where the two differ), so that a
+        symbolic call compiles nothing; the call's keys are not drawn (as in Keras)."""
+        from kerasx.backend import standardize_dtype
+        from kerasx.layers.core.input_layer import KerasTensor
+        from kerasx.tree import map_structure
+
+        jax = self._jax
+        if not self.built:
+            self.build(map_structure(lambda t: tuple(t.shape), inputs))
+        draws = None if self.seed_generator is None else self.seed_generator.draws
+        rng = self._get_call_rng(training) if self.seed_generator is not None else None
+        if draws is not None:
+            self.seed_generator.draws = draws
+
+        def struct(shape, dtype, fill):
+            return jax.ShapeDtypeStruct(tuple(fill if d is None else d for d in shape),
+                                        jax.numpy.dtype(standardize_dtype(dtype)))
+
+        def unwrap(tree, fill):
+            return jax.tree_util.tree_map(
+                lambda v: struct(v.shape, v.dtype, fill) if isinstance(v, Variable) else v,
+                tree)
+
+        def outputs(fill):
+            args = {"params": unwrap(self.params, fill), "state": unwrap(self.state, fill),
+                    "rng": rng, "training": bool(training),
+                    "inputs": map_structure(lambda t: struct(t.shape, t.dtype, fill), inputs)}
+            names = self.call_fn_arguments
+            arrays = [n for n in names if n in ("params", "state", "rng", "inputs")]
+
+            def run(*values):
+                given = dict(zip(arrays, values))
+                result = self.call_fn(*[given.get(n, args[n]) for n in names])
+                return result[0] if self.call_fn_has_state else result
+
+            return jax.eval_shape(run, *[args[n] for n in arrays])
+
+        first, second = outputs(1), outputs(2)
+        return jax.tree_util.tree_map(
+            lambda a, b: KerasTensor(tuple(x if x == y else None
+                                           for x, y in zip(a.shape, b.shape)),
+                                     standardize_dtype(a.dtype)), first, second)
+
     def _assign_state(self, leaves, new_state):
         jax = self._jax
         new_leaves, new_tree = jax.tree_util.tree_flatten(new_state)
