@@ -26,7 +26,7 @@ def test_only_backends_import_numpy_or_cupy():
 def test_import_kerasx_pulls_in_no_heavy_library():
     code = ("import sys, kerasx\n"
             "heavy = ['cupy', 'cupyx', 'torch', 'jax', 'tensorflow', 'h5py', 'matplotlib', "
-            "'sklearn', 'scipy', 'array_api_strict']\n"
+            "'sklearn', 'scipy', 'array_api_strict', 'flax', 'orbax']\n"
             "print(','.join(m for m in heavy if m in sys.modules))")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.pop("KERASX_BACKEND", None)

@@ -10,6 +10,7 @@ from kerasx.callbacks.lambda_callback import LambdaCallback
 from kerasx.callbacks.learning_rate_scheduler import LearningRateScheduler
 from kerasx.callbacks.model_checkpoint import ModelCheckpoint
 from kerasx.callbacks.monitor_callback import MonitorCallback
+from kerasx.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from kerasx.callbacks.progbar_logger import ProgbarLogger
 from kerasx.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from kerasx.callbacks.remote_monitor import RemoteMonitor
@@ -19,5 +20,6 @@ from kerasx.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
            "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
-           "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard",
+           "OrbaxCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
+           "SwapEMAWeights", "TensorBoard",
            "TerminateOnNaN"]

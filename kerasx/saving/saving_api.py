@@ -10,7 +10,7 @@ changing anything, and never runs code from the file unless `safe_mode=False`.
 
 import os
 
-from kerasx.saving import h5_weights, keras_archive
+from kerasx.saving import h5_weights, keras_archive, orbax_checkpoints
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
@@ -70,7 +70,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model saved with `model.save` (or by Keras 3) from a `.keras` file.
 
     Args:
-        filepath: a `.keras` file, or a directory saved with `zipped=False`.
+        filepath: a `.keras` file, a directory saved with `zipped=False`, or an Orbax
+            checkpoint directory (`callbacks.OrbaxCheckpoint`: its latest step, or the
+            step directory given).
         custom_objects: dict of names to custom classes and functions the
             config refers to.
         compile: compile the model with the saved compile arguments, and
@@ -82,6 +84,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         The model, with its weights (and, when compiled, its optimizer state).
     """
     path = _path(filepath)
+    if orbax_checkpoints.is_orbax_checkpoint(path):
+        return orbax_checkpoints.load_model(path, custom_objects=custom_objects,
+                                            compile=compile, safe_mode=safe_mode)
     if not os.path.isdir(path) and not path.endswith(".keras") and os.path.exists(path) \
             and path.endswith((".h5", ".hdf5")):
         raise ValueError(
@@ -132,7 +137,8 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs)
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Loads weights saved by `save_weights` (`.weights.h5`, or a sharded save's
-    `.weights.json` index) or by `save` (`.keras` file or unzipped directory).
+    `.weights.json` index), by `save` (`.keras` file or unzipped directory) or by
+    `callbacks.OrbaxCheckpoint` (its directory: the latest step, or a step's directory).
 
     Nothing is changed unless every weight fits: counts and shapes are checked
     for the whole file first. With `skip_mismatch=True` the layers whose
@@ -147,6 +153,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
                          f"{sorted(kwargs)}.")
     _check_model(model, "load weights into")
     path = _path(filepath)
+    if orbax_checkpoints.is_orbax_checkpoint(path):
+        return orbax_checkpoints.load_weights(model, path)
     if path.endswith(".keras") or os.path.isdir(path):
         return keras_archive.load_weights_from_archive(model, path, skip_mismatch=skip_mismatch)
     if path.endswith(".weights.json"):
