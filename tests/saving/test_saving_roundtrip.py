@@ -78,9 +78,10 @@ def test_every_layer_type_has_a_round_trip_case():
     layer_structures.json from make_fixtures.py)."""
     covered = {c for spec, _ in LAYER_SPECS.values() for c in _spec_classes(spec)}
     # base classes, every model, security tests (their configs hold pickles or bytecode);
-    # JAX functions and Flax modules (round trips in tests/layers/test_jax_layer.py)
+    # JAX functions, Flax modules, SavedModels (their own tests: tests/layers/test_jax_layer.py,
+    # test_tfsm_layer.py)
     not_applicable = {"Layer", "Wrapper", "InputLayer", "Lambda", "TorchModuleWrapper",
-                      "JaxLayer", "FlaxLayer"}
+                      "JaxLayer", "FlaxLayer", "TFSMLayer"}
     classes = {}
     for name in dir(kerasx.layers):
         obj = getattr(kerasx.layers, name)

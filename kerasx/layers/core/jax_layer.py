@@ -106,7 +106,7 @@ class JaxLayer(Layer):
             else:
                 return value
             dtype = standardize_dtype(array.dtype)
-            return self.add_weight(tuple(array.shape), initializer=_Constant(array),
+            return self.add_weight(tuple(array.shape), initializer=array,
                                    dtype=None if is_float_dtype(dtype) else dtype,
                                    trainable=trainable)
 
@@ -360,17 +360,6 @@ def _split(variables):
         return {}, dict(variables)
     return ({"params": variables["params"]},
             {k: v for k, v in variables.items() if k != "params"})
-
-
-class _Constant:
-    """An initializer returning a given backend array (cast to the variable's dtype)."""
-
-    def __init__(self, array):
-        self.array = array
-
-    def __call__(self, shape, dtype=None):
-        backend = current()
-        return backend.asarray(self.array, dtype=dtype)
 
 
 class _Compiled:
