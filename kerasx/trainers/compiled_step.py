@@ -79,6 +79,9 @@ class CompiledStep:
         self._record_after = PREDICT_RECORD_AFTER if mode == "predict" else 1
         self.reasons = {}   # signature -> why it runs eagerly
         self._kernels_as_calls = set()  # signatures recorded again with opaque kernels
+        # a signature of this step verified only with opaque kernels: the model's kernels
+        # reach memory the recorder does not see, so new signatures start with them opaque
+        self._kernels_as_calls_first = False
         self._backend = self._tracer = None
         self._replays = 0  # steps replayed since the last check
         # the variables a train step updates, as the recordings were made for them
@@ -176,6 +179,8 @@ class CompiledStep:
 
     # -- recording -------------------------------------------------------------------
     def _record(self, tracer, key, batch):
+        if self._kernels_as_calls_first:
+            self._kernels_as_calls.add(key)
         before = _snapshot(self.model)
         try:
             results, program = _trace(tracer, self.model, batch, self.mode,
@@ -229,6 +234,8 @@ class CompiledStep:
         else:
             program.verified = True
             program.recheck = False
+            if key in self._kernels_as_calls:
+                self._kernels_as_calls_first = True
             program.only_recorded_batch = program.only_recorded_batch and same_batch
         return results
 
