@@ -81,3 +81,35 @@ def check_gradients(fn, inputs, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7):
             np.testing.assert_allclose(
                 got, expected, rtol=rtol, atol=atol,
                 err_msg=f"gradient of input {i} does not match finite differences")
+
+
+def check_layer_gradients(layer, x, rtol=1e-6, atol=1e-8, eps=1e-6):
+    """Asserts that the tape's gradients of a built float64 `layer` with respect to its
+    input `x` (a host array) and to its trainable weights match finite differences (the
+    output reduced by a fixed random projection). The weights keep their values."""
+    backend = current()
+    weights = list(layer.trainable_weights)
+    originals = [backend.to_numpy(w.value).copy() for w in weights]
+    x = np.asarray(x)
+
+    def output(x_value, *weight_values):
+        for var, value in zip(weights, weight_values):
+            var.assign(value)
+        return layer(x_value)
+
+    try:
+        projection = _projection(output, [x] + originals)
+        watched = Variable(backend.asarray(x), trainable=True)
+        with GradientTape() as tape:
+            loss = _scalar(layer(watched), projection)
+        grads = tape.gradient(loss, [watched] + weights)
+        for i, g in enumerate(grads):
+            expected = numeric_gradient(output, [x] + originals, i, projection, eps)
+            got = np.zeros_like(expected) if g is None else backend.to_numpy(g)
+            what = "the input" if i == 0 else repr(weights[i - 1].path)
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol,
+                                       err_msg=f"gradient of {what} does not match finite "
+                                               "differences")
+    finally:
+        for var, value in zip(weights, originals):
+            var.assign(backend.asarray(value))

@@ -9,7 +9,7 @@ import pytest
 
 import kerasx
 from kerasx.layers import FlaxLayer, JaxLayer
-from kerasx.testing.gradcheck import float64, numeric_gradient
+from kerasx.testing.gradcheck import check_layer_gradients, float64
 from tests.conftest import to_numpy
 
 jax = pytest.importorskip("jax")
@@ -53,24 +53,8 @@ def test_gradients_match_finite_differences_in_float64():
         layer = JaxLayer(_call, _init)
         x = _data(3, 4, dtype="float64")
         layer(x)
-        weights = layer.trainable_weights
-        assert all(str(w.dtype) == "float64" for w in weights)
-        projection = kerasx.ops.convert_to_tensor(_data(3, 3, dtype="float64", seed=5))
-        originals = [to_numpy(w).copy() for w in weights]
-
-        def out_of(x_value, *weight_values):
-            for var, value in zip(weights, weight_values):
-                var.assign(value)
-            return layer(x_value)
-
-        xv = kerasx.Variable(kerasx.ops.convert_to_tensor(x))
-        with kerasx.GradientTape() as tape:
-            loss = kerasx.ops.sum(layer(xv) * projection)
-        grads = tape.gradient(loss, [xv] + weights)
-        inputs = [x] + originals
-        for i, got in enumerate(grads):
-            expected = numeric_gradient(out_of, inputs, i, projection.value)
-            np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-6, atol=1e-8)
+        assert all(str(w.dtype) == "float64" for w in layer.trainable_weights)
+        check_layer_gradients(layer, x)
 
 
 def test_float64_values_without_64_bit_jax_are_refused_with_the_fix():

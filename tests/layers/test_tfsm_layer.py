@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import kerasx
-from kerasx.testing.gradcheck import float64, numeric_gradient
+from kerasx.testing.gradcheck import check_layer_gradients, float64
 from tests.conftest import to_numpy
 
 tf = pytest.importorskip("tensorflow")
@@ -74,25 +74,7 @@ def test_unknown_endpoint_lists_the_available_ones(tmp_path):
 def test_gradients_match_finite_differences_in_float64(tmp_path):
     path, _ = _saved(tmp_path, "float64")
     with float64():
-        layer = kerasx.layers.TFSMLayer(path, dtype="float64")
-        weights = layer.trainable_weights
-        x = _x(3, "float64")
-        projection = kerasx.ops.convert_to_tensor(
-            np.random.default_rng(5).standard_normal((3, 3)))
-        originals = [to_numpy(w).copy() for w in weights]
-
-        def out_of(x_value, *weight_values):
-            for var, value in zip(weights, weight_values):
-                var.assign(value)
-            return layer(x_value)
-
-        xv = kerasx.Variable(kerasx.ops.convert_to_tensor(x))
-        with kerasx.GradientTape() as tape:
-            loss = kerasx.ops.sum(layer(xv) * projection)
-        grads = tape.gradient(loss, [xv] + weights)
-        for i, got in enumerate(grads):
-            expected = numeric_gradient(out_of, [x] + originals, i, projection.value)
-            np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-6, atol=1e-8)
+        check_layer_gradients(kerasx.layers.TFSMLayer(path, dtype="float64"), _x(3, "float64"))
 
 
 def test_fit_fine_tunes_the_saved_weights(tmp_path):

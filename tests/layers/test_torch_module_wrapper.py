@@ -7,7 +7,7 @@ import pytest
 
 import kerasx
 from kerasx.layers import TorchModuleWrapper
-from kerasx.testing.gradcheck import numeric_gradient
+from kerasx.testing import check_layer_gradients, float64
 from tests.conftest import to_numpy
 
 torch = pytest.importorskip("torch")
@@ -111,27 +111,9 @@ def test_gradient_of_one_output_only():
 
 
 def test_gradients_match_finite_differences_in_float64():
-    with kerasx.testing.gradcheck.float64():
-        module = _mlp(torch.float64, seed=2)
-        layer = TorchModuleWrapper(module)
-        x = _data(3, 4, dtype="float64")
-        projection = kerasx.ops.convert_to_tensor(_data(3, 3, dtype="float64", seed=5))
-        weights = layer.trainable_weights
-        originals = [to_numpy(w).copy() for w in weights]
-
-        def loss_of(x_value, *weight_values):
-            for var, value in zip(weights, weight_values):
-                var.assign(value)
-            return layer(x_value)
-
-        xv = kerasx.Variable(kerasx.ops.convert_to_tensor(x))
-        with kerasx.GradientTape() as tape:
-            loss = kerasx.ops.sum(layer(xv) * projection)
-        grads = tape.gradient(loss, [xv] + weights)
-        inputs = [x] + originals
-        for i, got in enumerate(grads):
-            expected = numeric_gradient(loss_of, inputs, i, projection.value)
-            np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-6, atol=1e-8)
+    with float64():
+        layer = TorchModuleWrapper(_mlp(torch.float64, seed=2))
+        check_layer_gradients(layer, _data(3, 4, dtype="float64"))
 
 
 def _train_data():
