@@ -45,6 +45,51 @@ class TensorOps:
     def __bool__(self):
         return bool(self.value)
 
+    def __complex__(self):
+        return complex(self.value)
+
+    def __index__(self):
+        return self.value.__index__()
+
+    # -- the array API: tensors work with array-API code (`kerasx.array_api`) ------------
+    def __array_namespace__(self, api_version=None):
+        """`kerasx.array_api`, the array API over kerasx's (differentiable) ops."""
+        if api_version not in (None, "2021.12", "2022.12", "2023.12", "2024.12"):
+            raise ValueError(f"kerasx implements the array API 2024.12 (and the earlier "
+                             f"versions); received api_version={api_version!r}.")
+        from kerasx import array_api
+
+        return array_api
+
+    def __dlpack__(self, **kwargs):
+        return self.value.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self.value.__dlpack_device__()
+
+    @property
+    def device(self):
+        return current().device
+
+    def to_device(self, device, /, *, stream=None):
+        if device != current().device:
+            raise ValueError(f"kerasx tensors live on the active backend's device "
+                             f"({current().device!r}); received device={device!r}.")
+        return self
+
+    @property
+    def size(self):
+        size = 1
+        for n in self.shape:
+            size *= n
+        return size
+
+    @property
+    def mT(self):
+        from kerasx import ops
+
+        return ops.swapaxes(self, -1, -2)
+
 
 class Tensor(TensorOps):
     """The result of a kerasx op.
