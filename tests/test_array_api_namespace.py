@@ -200,3 +200,14 @@ def test_einops_array_api_on_tensors_with_gradients():
         for j in range(2):
             expected[i, 2 * j + pairs[i, j].argmax()] = 1.0
     np.testing.assert_array_equal(grad, expected)
+
+
+def test_eager_bit_and_reflected_operators_are_the_arrays():
+    i = ops.convert_to_tensor(np.array([6, 3], "int32"))
+    b = ops.convert_to_tensor(np.array([True, False]))
+    n = np.array([6, 3], "int32")
+    for got, want in [(i & 3, n & 3), (3 | i, 3 | n), (i ^ 5, n ^ 5), (~i, ~n), (i << 1, n << 1),
+                      (1 << i, 1 << n), (i >> 1, n >> 1), (2 // i, 2 // n), (7 % i, 7 % n),
+                      (b & ~b, np.zeros(2, bool)), (True ^ b, np.array([False, True]))]:
+        np.testing.assert_array_equal(to_numpy(got), want)
+    assert (i & 3).dtype == "int32" and (b | b).dtype == "bool"

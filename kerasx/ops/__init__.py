@@ -249,6 +249,18 @@ def _bind_operators(cls, symbolic=False):
                     "__rand__": lambda a, b: logical_and(b, a),
                     "__ror__": lambda a, b: logical_or(b, a)})
     else:
+        # eager tensors' bit operators and reflected operators are those of the backend
+        # arrays (bitwise on integers, logical on booleans, as JAX's arrays in Keras);
+        # symbolic ones keep Keras's KerasTensor operators (logical)
+        ops.update({
+            "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+            "__invert__": bitwise_invert, "__lshift__": bitwise_left_shift,
+            "__rshift__": bitwise_right_shift,
+            "__rand__": lambda a, b: bitwise_and(b, a), "__ror__": lambda a, b: bitwise_or(b, a),
+            "__rxor__": lambda a, b: bitwise_xor(b, a),
+            "__rlshift__": lambda a, b: bitwise_left_shift(b, a),
+            "__rrshift__": lambda a, b: bitwise_right_shift(b, a),
+            "__rfloordiv__": lambda a, b: floor_divide(b, a), "__rmod__": lambda a, b: mod(b, a)})
         ops = {k: _raw(v) if k.startswith("__r") or k in _UNARY else _defer_to_symbolic(_raw(v))
                for k, v in ops.items()}
         ops["__getitem__"] = _getitem_maybe_symbolic
