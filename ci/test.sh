@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: install the test extra, run the suite on the NumPy
-# backend and again on array_api_strict (arrays on its non-default "device1").
+# The README's test command: install the test and interop extras, run the suite on the
+# NumPy backend and again on array_api_strict (arrays on its non-default "device1").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install --quiet -e ".[test]"
+python -m pip install --quiet -e ".[test,interop]"
 KERASX_BACKEND=numpy python -m pytest
 KERASX_BACKEND=array_api_strict python -m pytest
