@@ -138,8 +138,10 @@ class Backend:
             raise TypeError(
                 f"Received an array of type {type(x).__module__}.{type(x).__name__} while the "
                 f"active backend is {self.name!r}. Arrays of different libraries cannot be mixed: "
-                "convert it to NumPy first (e.g. `x.get()` for CuPy) or pass it through "
-                "`kerasx.backends.current().asarray`."
+                "convert it to NumPy first (`x.get()` for CuPy, `np.asarray(x)` for a CPU "
+                "tensor of another library), or select the matching backend with "
+                "KERASX_BACKEND. (fit, evaluate and predict convert PyTorch, JAX and "
+                "TensorFlow data themselves.)"
             )
         return self._from_host(np.asarray(x), dtype)
 
@@ -184,8 +186,89 @@ def dtype_name(dtype):
     return name
 
 
+# The libraries kerasx has a backend for. An array of one of them reaching another
+# backend means the data was prepared for that backend, so it is refused rather than
+# copied (a CuPy array on the NumPy backend would be a device-to-host copy every epoch).
+_BACKEND_LIBRARIES = ("cupy", "cupyx", "array_api_strict")
+# Frameworks whose tensors the data pipeline converts, as Keras does on every backend.
+_FRAMEWORK_LIBRARIES = ("torch", "jax", "jaxlib", "tensorflow")
+# DLPack device types (`__dlpack_device__()[0]`) whose memory a backend's namespace
+# imports without a copy: CUDA and CUDA managed memory for CuPy.
+_DLPACK_DEVICE_TYPES = {"cupy": (2, 13)}
+_DLPACK_CPU, _DLPACK_CUDA_HOST = 1, 3
+
+
+def array_library(x):
+    """The top-level module of the library `x`'s type comes from (`"torch"`, `"numpy"`)."""
+    return type(x).__module__.split(".", 1)[0]
+
+
 def is_foreign_array(x):
     """True for an array of an array library other than NumPy (CuPy, array_api_strict,
-    PyTorch, JAX): never taken silently, since which device it lives on is unknown."""
-    module = type(x).__module__.split(".", 1)[0]
-    return module in ("cupy", "cupyx", "array_api_strict", "torch", "jax", "jaxlib")
+    PyTorch, JAX, TensorFlow): never taken silently by the ops, since which device it
+    lives on is unknown. The trainer's data pipeline converts framework tensors
+    (`is_framework_array`) before it gets here."""
+    return array_library(x) in _BACKEND_LIBRARIES + _FRAMEWORK_LIBRARIES
+
+
+def is_framework_array(x):
+    """True for a tensor the data pipeline converts: one of PyTorch, JAX or TensorFlow,
+    or of any other library that exports DLPack (`__dlpack__` and
+    `__dlpack_device__`), but not NumPy's nor a kerasx backend library's."""
+    library = array_library(x)
+    if library in _FRAMEWORK_LIBRARIES:
+        return hasattr(x, "shape") and not isinstance(x, type)
+    if library in _BACKEND_LIBRARIES + ("kerasx",) or isinstance(x, (np.ndarray, np.generic)):
+        return False  # kerasx's own tensors export DLPack too
+    return hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__")
+
+
+def framework_array_to_backend(x, backend):
+    """A framework tensor (`is_framework_array`) as data `backend` takes, found by duck
+    typing, so that no framework is imported here.
+
+    A tensor in memory the backend's namespace imports through DLPack (a CUDA
+    tensor on the CuPy backend) becomes a backend array without a copy. Anything
+    else becomes a host NumPy array: a CPU tensor through DLPack or `__array__`
+    (sharing its memory where the library allows), a device tensor copied to the
+    host as Keras's NumPy and JAX paths do (`.cpu()` for PyTorch, `__array__` for
+    JAX and TensorFlow). A tensor that records gradients is detached first, and a
+    PyTorch bfloat16 one, which NumPy cannot import, is widened to float32.
+    """
+    if getattr(x, "requires_grad", False) and callable(getattr(x, "detach", None)):
+        x = x.detach()
+    device_type = _dlpack_device_type(x)
+    if device_type in _DLPACK_DEVICE_TYPES.get(backend.name, ()):
+        on_device = backend.xp.from_dlpack(x)
+        if getattr(on_device, "device", backend.device) == backend.device:
+            return on_device
+        return backend.to_numpy(on_device)  # another GPU: through the host to this one
+    if device_type in (_DLPACK_CPU, _DLPACK_CUDA_HOST):
+        try:
+            return np.from_dlpack(x)
+        except (TypeError, BufferError, RuntimeError, ValueError):
+            pass  # a dtype NumPy's DLPack import lacks (bfloat16): the copies below
+    if device_type not in (None, _DLPACK_CPU) and callable(getattr(x, "cpu", None)):
+        x = x.cpu()  # a PyTorch device tensor refuses `__array__`
+    if str(getattr(x, "dtype", "")).endswith("bfloat16") and callable(getattr(x, "float", None)):
+        x = x.float()
+    if hasattr(x, "__array__"):
+        return np.asarray(x)
+    if callable(getattr(x, "numpy", None)):
+        return np.asarray(x.numpy())
+    raise TypeError(
+        f"Cannot read the {type(x).__module__}.{type(x).__name__} as an array: it is on "
+        f"DLPack device {_dlpack_device(x)} and has neither `__array__` nor `.numpy()`. "
+        "Copy it to host memory (or to NumPy) first.")
+
+
+def _dlpack_device(x):
+    try:
+        return tuple(x.__dlpack_device__())
+    except Exception:  # no DLPack, or an object that cannot export (sparse, ...)
+        return None
+
+
+def _dlpack_device_type(x):
+    device = _dlpack_device(x)
+    return None if device is None else int(device[0])

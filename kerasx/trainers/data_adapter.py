@@ -7,6 +7,10 @@ step on batch k (NumPy releases the GIL while copying). On an asynchronous
 device (CuPy) the host already runs ahead of the device between
 synchronisations (see `steps_per_execution`). Arrays already on the device
 stay there and are sliced in place.
+
+Tensors of other frameworks (PyTorch, JAX, TensorFlow) and pandas objects are
+converted where they enter, and arrays of another kerasx backend's library
+refused, by the rule `kerasx.trainers.foreign_data` states.
 """
 
 import contextvars
@@ -17,7 +21,9 @@ import warnings
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.backends import current, host
-from kerasx.backends.base import is_foreign_array
+from kerasx.backends.base import (framework_array_to_backend, is_foreign_array,
+                                  is_framework_array)
+from kerasx.trainers.foreign_data import is_pandas, pandas_to_numpy
 from kerasx.trainers.step_limits import capped_steps
 
 
@@ -56,7 +62,9 @@ def standardize(x, name):
     """Arrays as host NumPy arrays (floats cast to floatx once), device arrays kept.
 
     A list of numbers (`[[0.1, 0.2], ...]`) is one array; any other list or
-    tuple is a structure of arrays (one per model input or output).
+    tuple is a structure of arrays (one per model input or output). Tensors of
+    other frameworks and pandas objects are converted, arrays of another
+    backend's library refused, by the rule in `kerasx.trainers.foreign_data`.
     """
     from kerasx.config import floatx
 
@@ -67,12 +75,20 @@ def standardize(x, name):
             a = a.value
         if host.is_sparse(a) or (not host.is_host_array(a) and backend.is_native(a)):
             return a
+        if is_framework_array(a):
+            a = _framework_array(a, name, backend)
+            if backend.is_native(a):  # a device tensor imported through DLPack
+                return _floatx_on_device(a, backend, floatx())
+        elif is_pandas(a):
+            a = pandas_to_numpy(a, name, floatx())
         if is_foreign_array(a):
             raise TypeError(
                 f"`{name}` is an array of {type(a).__module__.split('.')[0]} but the active backend is "
-                f"{backend.name!r}; arrays of different libraries cannot be mixed. Pass NumPy "
-                f"arrays (e.g. `x.get()` for CuPy), select the matching backend with "
-                "KERASX_BACKEND, or move the data with `kerasx.backends.current().asarray`."
+                f"{backend.name!r}; arrays of different libraries cannot be mixed (it is the "
+                "array type of another kerasx backend, so the data was likely prepared for that "
+                "one). Select the matching backend with KERASX_BACKEND (or "
+                "kerasx.backends.use_backend), or convert the data to NumPy arrays first "
+                "(e.g. `x.get()` for CuPy)."
             )
         if isinstance(a, (str, bytes)):
             raise TypeError(
@@ -109,6 +125,23 @@ def standardize(x, name):
     if is_numeric_nested_list(x):
         return convert(x)
     return map_structure(convert, x)
+
+
+def _framework_array(a, name, backend):
+    try:
+        return framework_array_to_backend(a, backend)
+    except Exception as e:
+        raise TypeError(
+            f"`{name}` is a {type(a).__module__}.{type(a).__name__} that could not be read as an "
+            f"array ({type(e).__name__}: {e}). Pass dense tensors or NumPy arrays (e.g. "
+            "`t.to_dense()` for a sparse PyTorch tensor, `t.detach().cpu().numpy()`)."
+        ) from None
+
+
+def _floatx_on_device(a, backend, floatx):
+    if backend.isdtype(a.dtype, "real floating") and a.dtype != backend.dtype(floatx):
+        return backend.xp.astype(a, backend.dtype(floatx))
+    return a
 
 
 def num_samples(structure):

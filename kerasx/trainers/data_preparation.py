@@ -13,6 +13,7 @@ from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import resolve_alias
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
                                           num_samples, slice_rows, standardize, to_device)
+from kerasx.trainers.foreign_data import check_stream_options, stream_kind
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 
 
@@ -20,7 +21,8 @@ class DataPreparation:
     """Data standardization and up-front checks shared by the trainer's entry points."""
 
     def _no_arrays_with_stream(self, x, y, sample_weight, what):
-        kind = "PyDataset" if hasattr(x, "__getitem__") else "generator"
+        check_stream_options(x)  # a torch Dataset of samples: the DataLoader to use first
+        kind = stream_kind(x)
         if y is not None:
             raise ValueError(
                 f"{what}() received a {kind} as x and also y={type(y).__name__}. A {kind} must "
@@ -30,7 +32,7 @@ class DataPreparation:
         if sample_weight is not None:
             raise ValueError(
                 f"{what}() received a {kind} as x and also sample_weight. Yield "
-                "(x, y, sample_weight) batches from the generator instead."
+                f"(x, y, sample_weight) batches from the {kind} instead."
             )
 
     def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True):

@@ -1,4 +1,5 @@
-"""Batches from Python generators, iterators and `PyDataset`s."""
+"""Batches from Python generators, iterators, `PyDataset`s and re-iterable loaders
+(a `torch.utils.data.DataLoader`, a `tf.data.Dataset`; see `foreign_data`)."""
 
 import concurrent.futures
 import contextvars
@@ -6,6 +7,8 @@ import itertools
 import warnings
 
 from kerasx.trainers.data_adapter import flatten, standardize, to_device
+from kerasx.trainers.foreign_data import (check_stream_options, is_reiterable, is_tf_dataset,
+                                          is_torch_dataloader, pass_length, stream_kind)
 from kerasx.trainers.step_limits import capped_steps
 
 
@@ -22,7 +25,11 @@ def is_indexed(x):
         return False
     from kerasx.utils.py_dataset import PyDataset
 
-    return isinstance(x, PyDataset) or (hasattr(x, "__getitem__") and hasattr(x, "__len__"))
+    if isinstance(x, PyDataset):
+        return True
+    if is_torch_dataloader(x) or is_tf_dataset(x):
+        return False
+    return hasattr(x, "__getitem__") and hasattr(x, "__len__")
 
 
 def _num_batches(source):
@@ -39,11 +46,18 @@ def _num_batches(source):
 
 
 class GeneratorBatches:
-    """Draws `(x, y, sample_weight)` device batches from a generator or a `PyDataset`.
+    """Draws `(x, y, sample_weight)` device batches from a generator, a `PyDataset`
+    or a re-iterable loader.
 
     A `PyDataset` gives `len(dataset)` batches per epoch (its indices in a
     shuffled order with `shuffle=True`); its `on_epoch_begin()` and
-    `on_epoch_end()` run around every epoch. A generator is read `steps`
+    `on_epoch_end()` run around every epoch. A re-iterable loader (a torch
+    `DataLoader`, a `tf.data.Dataset`, any iterable that is no iterator) starts
+    a new pass with `iter()` every epoch and gives `len(loader)` (cardinality)
+    batches, or as many as the pass yields when that is unknown. With `steps`,
+    both serve `steps` batches per epoch, the next epoch continuing the pass,
+    and a pass that runs out first ends the epoch early with a warning (the
+    next epoch starts a new pass), as in Keras. A generator is read `steps`
     batches per epoch, continuing where the previous epoch stopped; without
     `steps` an epoch ends when the generator is exhausted, so a finite
     generator serves one epoch only.
@@ -62,15 +76,22 @@ class GeneratorBatches:
         self.check = check
         self.what = what
         self.indexed = is_indexed(source)
-        if self.indexed:
-            self.num_batches = _num_batches(source)
-            if self.num_batches is None and steps is None:
+        self.reiterable = not self.indexed and is_reiterable(source)
+        check_stream_options(source, shuffle, class_weight)
+        if self.indexed or self.reiterable:
+            if self.indexed:
+                self.num_batches = _num_batches(source)
+                infinite = self.num_batches is None
+                self.workers = getattr(source, "workers", 1) or 1
+            else:  # a loader runs its own workers
+                self.num_batches, infinite = pass_length(source)
+                self.workers = 1
+            if infinite and steps is None:
                 raise ValueError(
-                    f"{type(source).__name__} is infinite (num_batches is None): pass "
+                    f"{self._label()} is infinite (num_batches is None): pass "
                     "steps_per_epoch (or steps / validation_steps) to say how many batches make "
                     "an epoch."
                 )
-            self.workers = getattr(source, "workers", 1) or 1
             self.max_queue_size = getattr(source, "max_queue_size", 10) or 10
         else:
             self.num_batches = None
@@ -96,38 +117,67 @@ class GeneratorBatches:
 
     def epoch(self):
         """Yields the device batches of one epoch."""
-        if self.indexed:
-            yield from self._indexed_epoch()
+        if self.indexed or self.reiterable:
+            yield from self._passes_epoch()
         else:
             yield from self._generator_epoch()
 
-    # -- PyDataset -----------------------------------------------------------------------
-    def _indexed_epoch(self):
-        if hasattr(self.source, "on_epoch_begin"):
+    # -- PyDataset and re-iterable loaders -----------------------------------------------
+    def _passes_epoch(self):
+        if self.indexed and hasattr(self.source, "on_epoch_begin"):
             self.source.on_epoch_begin()
         if self.steps_per_epoch is None or self._pass is None:
             self._start_pass()
         limit = self.steps_per_epoch or self.num_batches
-        for _ in range(limit):
-            if self.num_batches is not None and self._used >= self.num_batches:
-                self._close_pass()
-                warnings.warn(
-                    f"{type(self.source).__name__} ran out of batches after {self.num_batches}, "
-                    f"before steps_per_epoch={self.steps_per_epoch}; this epoch ends early. "
-                    "Lower steps_per_epoch to at most len(dataset).",
-                    stacklevel=3,
-                )
+        drawn = 0
+        while limit is None or drawn < limit:
+            item = None
+            if self.num_batches is None or self._used < self.num_batches:
+                item = next(self._pass, None)
+            if item is None:
+                self._pass_ran_out(drawn)
                 break
-            index, item = next(self._pass)
+            index, item = item
             self._used += 1
+            drawn += 1
             yield self._to_batch(item, index)
         if self.num_batches is not None and self._used >= self.num_batches:
             self._close_pass()
-        if hasattr(self.source, "on_epoch_end"):
+        if self.indexed and hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
+
+    def _label(self):
+        if self.indexed:
+            return type(self.source).__name__
+        return f"The {stream_kind(self.source)}"
+
+    def _pass_ran_out(self, drawn):
+        """Ends the pass; warns when that cuts an epoch of `steps_per_epoch` short."""
+        used = self._used
+        self._close_pass()
+        if self.steps_per_epoch is None:
+            if self.steps is None and used:
+                self.steps = used  # a pass of unknown length: known after the first
+            return
+        size = "len(dataset)" if self.indexed else "the batches of one pass"
+        if used < self.steps_per_epoch:
+            advice = f"Lower steps_per_epoch to at most {size} ({used})."
+        else:  # the pass spans epochs and ended partway through one
+            advice = (f"Choose a steps_per_epoch that divides {size} ({used}) to keep epochs "
+                      "whole, or leave it out for one pass per epoch.")
+        warnings.warn(
+            f"{self._label()} ran out of batches after {used} (this epoch drew "
+            f"{drawn}), before steps_per_epoch={self.steps_per_epoch}; this epoch ends early "
+            f"and the next one starts a new pass. {advice}",
+            stacklevel=4,
+        )
 
     def _start_pass(self):
         self._close_pass()
+        self._used = 0
+        if self.reiterable:
+            self._pass = enumerate(iter(self.source))
+            return
         if self.num_batches is None:
             indices = itertools.count()
         elif self.shuffle:
@@ -156,8 +206,8 @@ class GeneratorBatches:
         self._used = 0
 
     def close(self):
-        """Stops the worker threads, if any."""
-        if self.indexed:
+        """Stops the worker threads, if any, and drops the loader's iterator."""
+        if self.indexed or self.reiterable:
             self._close_pass()
 
     # -- generators ----------------------------------------------------------------------
