@@ -2,15 +2,15 @@
 "bounding_boxes": {"boxes": ..., "labels": ...}, "segmentation_masks": ...}`.
 
 `BoxesAndMasks` is the mixin the image layers share. A layer that moves pixels
-defines `transform_bounding_boxes` (absolute `xyxy` boxes in, boxes and the
-output image size out) and `transform_segmentation_masks`; the mixin converts
-the boxes from and back to the layer's `bounding_box_format`, clips them to the
-output image (a box left empty gets the label -1) and restores one image's
-unbatched shapes.
+defines the hooks `_apply_to_boxes` (absolute `xyxy` boxes in, boxes and the
+output image size out) and `_apply_to_masks`; the mixin converts the boxes from
+and back to the layer's `bounding_box_format`, clips them to the output image (a
+box left empty gets the label -1) and restores one image's unbatched shapes.
 """
 
 from kerasx import ops
 from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._transformation import draws_of
 from kerasx.utils.bounding_boxes.converters import check_format, convert_format
 from kerasx.utils.bounding_boxes.geometry import clip_to_image_size
 
@@ -62,6 +62,8 @@ class BoxesAndMasks:
     """The dict-input half of an image preprocessing layer (see the module)."""
 
     bounding_box_format = None
+    # a layer that is not random changes its inputs in inference too
+    _applies_in_inference = True
 
     def _set_bounding_box_format(self, bounding_box_format):
         if bounding_box_format is not None:
@@ -69,41 +71,51 @@ class BoxesAndMasks:
                          f"{type(self).__name__}")
         self.bounding_box_format = bounding_box_format
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _passes_boxes(self):
+        """Whether the layer leaves bounding boxes as they are (it moves no pixels)."""
+        return False
+
+    def _apply_to_boxes(self, boxes, draws, height, width):
         """`(boxes, out_height, out_width)`: the absolute `xyxy` boxes `(batch, N, 4)`
-        of images `height` x `width` moved with the images by `transformation`."""
+        of images `height` x `width` moved with the images by `draws`."""
         raise NotImplementedError(
             f"{type(self).__name__} does not transform bounding boxes. Transform them "
             "separately, or drop the 'bounding_boxes' key.")
 
-    def transform_segmentation_masks(self, masks, transformation):
-        """The batch of masks moved with the images by `transformation`."""
+    def _apply_to_masks(self, masks, draws):
+        """The batch of masks moved with the images by `draws`."""
         raise NotImplementedError(
             f"{type(self).__name__} does not transform segmentation masks. Transform them "
             "separately, or drop the 'segmentation_masks' key.")
 
     def _dict_output(self, data, images, transformation, size):
         """The output dict of `data`: `images` (already transformed, the rank of
-        `data["images"]`), and the boxes and masks of `data` moved by
-        `transformation` (None: left alone). `size` is the input `(height, width)`."""
+        `data["images"]`), and the labels, boxes and masks of `data` moved by
+        `transformation` through the public `transform_*` methods (None: left
+        alone). `size` is the input `(height, width)`."""
         batched = len(data["images"].shape) == 4
         out = dict(data)
         out["images"] = images
         if "labels" in data:
-            out["labels"] = ops.convert_to_tensor(data["labels"])
+            labels = ops.convert_to_tensor(data["labels"])
+            if transformation is not None:
+                labels = self.transform_labels(labels, transformation) if batched else \
+                    self.transform_single_label(labels, transformation)
+            out["labels"] = labels
         if "bounding_boxes" in data:
             out["bounding_boxes"] = self._moved_boxes(data["bounding_boxes"], transformation,
                                                       size, batched)
         if "segmentation_masks" in data:
             masks = ops.convert_to_tensor(data["segmentation_masks"])
             if transformation is not None:
-                masks = masks if batched else ops.expand_dims(masks, 0)
-                masks = self.transform_segmentation_masks(masks, transformation)
-                masks = masks if batched else ops.squeeze(masks, 0)
+                masks = self.transform_segmentation_masks(masks, transformation) if batched \
+                    else self.transform_single_segmentation_mask(masks, transformation)
             out["segmentation_masks"] = masks
         return out
 
-    def _moved_boxes(self, bounding_boxes, transformation, size, batched):
+    def _moved_boxes(self, bounding_boxes, transformation, size, batched, public=True):
+        """The `bounding_boxes` dict moved by `transformation`; with `public`, through
+        the layer's own `transform_bounding_boxes` when a subclass replaces it."""
         if not self.bounding_box_format:
             raise ValueError(
                 "Bounding boxes need a format: you passed an input with a 'bounding_boxes' "
@@ -112,15 +124,20 @@ class BoxesAndMasks:
                 "`bounding_box_format='xyxy'`.")
         boxes, labels = dense_boxes(bounding_boxes, batched)
         result = {**bounding_boxes, "boxes": boxes, "labels": labels}
-        if transformation is None:
+        if transformation is None or self._passes_boxes():
             return result
+        if public and _overrides(self, "transform_bounding_boxes"):
+            # a subclass's own public method, on a batch as Keras's `call` gives it
+            if batched:
+                return self.transform_bounding_boxes(result, transformation)
+            return self.transform_single_bounding_box(result, transformation)
         if not batched:
             boxes, labels = ops.expand_dims(boxes, 0), ops.expand_dims(labels, 0)
         fmt = self.bounding_box_format
         height, width = size
         boxes = convert_format(boxes, fmt, "xyxy", height=height, width=width)
-        boxes, height, width = self.transform_bounding_boxes(boxes, transformation, height,
-                                                             width)
+        boxes, height, width = self._apply_to_boxes(boxes, draws_of(transformation), height,
+                                                    width)
         clipped = clip_to_image_size({"boxes": boxes, "labels": labels}, height=height,
                                      width=width)
         boxes = convert_format(clipped["boxes"], "xyxy", fmt, height=height, width=width)
@@ -128,6 +145,13 @@ class BoxesAndMasks:
         if not batched:
             boxes, labels = ops.squeeze(boxes, 0), ops.squeeze(labels, 0)
         return {**result, "boxes": boxes, "labels": labels}
+
+
+def _overrides(layer, name):
+    """Whether `layer`'s class replaces the public method `name` of its base layers."""
+    from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
+
+    return getattr(type(layer), name) is not getattr(ImagePreprocessingAPI, name)
 
 
 def resampled_masks(masks, dtype, resample):

@@ -2,16 +2,18 @@
 that checks and casts the images and leaves them alone in inference, for images or a
 dict of images with labels, bounding boxes and segmentation masks."""
 
+from kerasx.backends import current
 from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment, _color
 from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _geometry as geometry
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
 from kerasx.layers.regularization._seed import SeedStream
 
 
-class ImageAugmentationLayer(dict_inputs.BoxesAndMasks, Layer):
+class ImageAugmentationLayer(ImagePreprocessingAPI, Layer):
     """A layer that changes images at random in training and returns them unchanged
     in inference.
 
@@ -20,14 +22,17 @@ class ImageAugmentationLayer(dict_inputs.BoxesAndMasks, Layer):
     `call` checks the images (rank 3 or 4; 3 channels when the class sets
     `_rgb_only`), casts them to the layer's dtype, returns them when `training`
     is False and otherwise returns `_transform` of them and their number (1 for
-    one image). Layers whose inference or inputs differ override `call`.
+    one image). Layers whose inference or inputs differ override `call`. Its
+    transformation (Keras's `get_random_transformation`) is the seed its draws
+    come from: `transform_images` makes the same draws again from it.
 
-    A layer that moves pixels instead implements `get_random_transformation(images,
-    count)` (the random draws) and `transform_images(images, transformation)`, and
-    the hooks `transform_bounding_boxes` and `transform_segmentation_masks` of
-    `BoxesAndMasks`; the same draws then move the images, boxes and masks of a dict
-    input. A layer with only `_transform` changes the images' values alone: boxes
-    and masks pass through it.
+    A layer that moves pixels instead implements `_draw(images, count)` (the
+    random draws) and `_apply(images, draws)`, and the hooks `_apply_to_boxes`
+    and `_apply_to_masks` of `BoxesAndMasks`; `call` then goes through the public
+    methods, so the same draws move the images, boxes and masks of a dict input,
+    as does a subclass that replaces `get_random_transformation` or
+    `transform_images`. A layer with only `_transform` changes the images'
+    values alone: boxes and masks pass through it.
     """
 
     _rgb_only = False
@@ -35,6 +40,7 @@ class ImageAugmentationLayer(dict_inputs.BoxesAndMasks, Layer):
     _transforms_batches = False
     # a layer with only `_transform` whose dict inputs keep their boxes and masks
     _keeps_boxes = True
+    _applies_in_inference = False
 
     def __init__(self, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -48,35 +54,58 @@ class ImageAugmentationLayer(dict_inputs.BoxesAndMasks, Layer):
         self.data_format = image.data_format_of(name, data_format)
         self.built = True
 
-    def call(self, inputs, training=None):
-        if isinstance(inputs, dict):
-            return self._call_on_dict(inputs, training)
-        image.check_images(self, inputs.shape)
+    def call(self, data, training=True):
+        if isinstance(data, dict):
+            return self._call_on_dict(data, training)
+        image.check_images(self, data.shape)
         if self._rgb_only:
-            _color.check_rgb(self, inputs, self.data_format)
-        images = as_dtype(inputs, self.dtype)
+            _color.check_rgb(self, data, self.data_format)
+        images = as_dtype(data, self.dtype)
         if training is False:
             return images
+        if self._public_route():
+            return self._through_public_methods(images)
         return self._transform(images, _augment.batch_size(images))
+
+    def _public_route(self):
+        return self._moves_pixels() or self._overrides_public_methods()
 
     def _transform(self, images, count):
         """`images` (rank 3 or 4, in the layer's dtype) changed with new random draws
         for `count` images."""
-        if not self._moves_pixels():
-            raise NotImplementedError(f"{type(self).__name__} must implement _transform.")
-        return self.transform_images(images, self.get_random_transformation(images, count))
+        if not self._public_route():
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement _transform, or _draw and _apply.")
+        return self._through_public_methods(images)
 
     def _moves_pixels(self):
-        return type(self).transform_images is not ImageAugmentationLayer.transform_images
+        return type(self)._draw is not ImageAugmentationLayer._draw
 
-    def get_random_transformation(self, images, count):
-        """The random draws that move `count` images (rank 3 or 4)."""
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement get_random_transformation.")
+    def _passes_boxes(self):
+        return not self._moves_pixels()
 
-    def transform_images(self, images, transformation):
-        """`images` (rank 3 or 4, in the layer's dtype) moved by `transformation`."""
-        raise NotImplementedError(f"{type(self).__name__} must implement transform_images.")
+    def _draw(self, images, count):
+        """(a layer with `_transform`) the seed its draws for `images` come from (None
+        for a layer that draws nothing)."""
+        if getattr(self, "_seeds", None) is None:
+            return None
+        seed = self._seeds.next()
+        if seed is None:  # unseeded: a fresh seed from the global generator
+            seed = current().to_numpy(current().rng.integers((2,), 0, 2 ** 31 - 1))
+        return [int(s) for s in seed]
+
+    def _apply(self, images, seed):
+        """(a layer with `_transform`) `images` changed by the draws of `seed`."""
+        if type(self)._transform is ImageAugmentationLayer._transform:
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement _transform, or _draw and _apply.")
+        with self._seeds_from(seed):
+            return self._transform(images, _augment.batch_size(images))
+
+    def _apply_to_masks(self, masks, draws):
+        if self._moves_pixels():
+            return super()._apply_to_masks(masks, draws)
+        return masks  # a change of values alone: masks keep theirs
 
     def _call_on_dict(self, data, training):
         inputs = dict_inputs.images_of(self, data)
@@ -87,10 +116,12 @@ class ImageAugmentationLayer(dict_inputs.BoxesAndMasks, Layer):
         size = geometry.height_width(images, self.data_format)
         count = _augment.batch_size(images)
         transformation = None
-        if training is not False and self._moves_pixels():
+        if training is not False and self._public_route():
             batch, unbatched = geometry.float_images(self, images)
-            transformation = self.get_random_transformation(batch, count)
-            images = geometry.unbatch(self.transform_images(batch, transformation), unbatched)
+            # positional: subclasses and tests may name the parameters as they wish
+            transformation = self.get_random_transformation(data, True)
+            images = geometry.unbatch(self.transform_images(batch, transformation, True),
+                                      unbatched)
         elif training is not False and self._transforms_batches:
             batch, unbatched = geometry.float_images(self, images)
             images = geometry.unbatch(self._transform(batch, count), unbatched)
@@ -120,14 +151,16 @@ class LabeledImageAugmentationLayer(ImageAugmentationLayer):
     _transforms_batches = True
     _keeps_boxes = False
 
-    def call(self, inputs, training=None):
-        if isinstance(inputs, dict) and (self._moves_pixels() or self._keeps_boxes):
-            return self._call_on_dict(inputs, training)
-        images, labels, is_dict = geometry.unpack(self, inputs)
+    def call(self, data, training=True):
+        if isinstance(data, dict) and (self._public_route() or self._keeps_boxes):
+            return self._call_on_dict(data, training)
+        images, labels, is_dict = geometry.unpack(self, data)
         images, unbatched = geometry.float_images(self, images)
-        if training is not False:
+        if training is not False and self._overrides_public_methods():
+            images = self._through_public_methods(images)
+        elif training is not False:
             images = self._transform(images, images.shape[0])
-        return geometry.pack(inputs, geometry.unbatch(images, unbatched), labels, is_dict)
+        return geometry.pack(data, geometry.unbatch(images, unbatched), labels, is_dict)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -54,6 +54,7 @@ class IndexLookup(HostInputLayer):
         self._frozen_vocab_size = vocabulary_size
         self._tokens, self._index = [], {}
         self._idf = None
+        self._set_untracked("_adapt_counts", _no_counts())
         self._has_input_vocabulary = (vocabulary is not None if has_input_vocabulary is None
                                       else bool(has_input_vocabulary))
         if output_mode == "tf_idf" and self._has_input_vocabulary and idf_weights is None:
@@ -217,26 +218,60 @@ class IndexLookup(HostInputLayer):
 
     def _learn(self, documents):
         """Builds the vocabulary from a list of documents (lists of tokens)."""
+        self._check_adaptable()
+        self.reset_state()
+        self._count(documents)
+        self.finalize_state()
+
+    def _check_adaptable(self):
         if self._has_input_vocabulary:
             raise ValueError(f"Cannot adapt layer {self.name!r}: its vocabulary was set with "
                              "the vocabulary argument or set_vocabulary(). Create a new layer "
                              "to learn a vocabulary.")
-        counts = collections.Counter()
-        document_counts = collections.Counter()
+
+    def _count(self, documents):
+        counts = self._adapt_counts
         for doc in documents:
-            counts.update(doc)
+            counts["tokens"].update(doc)
             if self.output_mode == "tf_idf":
-                document_counts.update(set(doc))
+                counts["documents"].update(set(doc))
+        counts["num_documents"] += len(documents)
+
+    def update_state(self, data):
+        """Counts the tokens of one batch `data` (a 1-D batch is one document, a
+        2-D batch one document per row), for Keras's streaming `adapt`:
+        `reset_state`, `update_state` for each batch, then `finalize_state`."""
+        self._check_adaptable()
+        who = f"{type(self).__name__}.update_state"
+        documents = adapt_documents(
+            data, None, None, who,
+            lambda values, shape, kind, whole: self._document_tokens(values, shape, kind, False))
+        self._count(documents)
+
+    def finalize_state(self):
+        """Sets the vocabulary learned from the counts of `update_state` (the terms
+        sorted by count, ties: the larger term first), then forgets the counts.
+        Without counts, or with a vocabulary that was given, it changes nothing."""
+        counts = dict(self._adapt_counts["tokens"])
         for special in (self.mask_token, self.oov_token):
             counts.pop(special, None)
-        if not counts:
+        if self._has_input_vocabulary or not counts:
             return
         order = sorted(counts, key=lambda t: (counts[t], t), reverse=True)
         if self.max_tokens:
             order = order[:self.max_tokens - self._token_start_index()]
         self._install(order)
         if self.output_mode == "tf_idf":
-            self._idf = self._adapted_idf(order, document_counts, len(documents))
+            self._idf = self._adapted_idf(order, self._adapt_counts["documents"],
+                                          self._adapt_counts["num_documents"])
+        self.reset_state()
+
+    def reset_state(self):
+        """Forgets the counts of `update_state` (not the vocabulary)."""
+        if self._has_input_vocabulary:
+            return
+        # bookkeeping of adapt, not state of the layer
+        self._set_untracked("_adapt_counts", _no_counts())
 
     def _adapted_idf(self, tokens, document_counts, num_documents):
         backend = current()
@@ -402,3 +437,9 @@ class IndexLookup(HostInputLayer):
                 "vocabulary": self.get_vocabulary() if has_vocab else None,
                 "vocabulary_size": self._frozen_vocab_size, "oov_method": self.oov_method,
                 "salt": self.salt}
+
+
+def _no_counts():
+    """The counts of `update_state` before any data."""
+    return {"tokens": collections.Counter(), "documents": collections.Counter(),
+            "num_documents": 0}

@@ -72,7 +72,7 @@ class AugMix(LabeledImageAugmentationLayer):
         self.names = GEOMETRIC + TONE + (COLOR if all_ops else [])
         set_policy_arguments(self, value_range, factor, interpolation, seed, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(chain_weights, keep, chains)`: the Dirichlet weights of the chains (float64),
         the Beta share of the original images, and each chain's steps (see
         `rand_augment.draw_step`)."""
@@ -90,11 +90,11 @@ class AugMix(LabeledImageAugmentationLayer):
                    for pick in chain if int(pick) < len(self.names)] for chain in picks]
         return [float(w) for w in chain_weights], keep, chains
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         mixed = self._mix(images, transformation, apply_steps)
         return ops.clip(mixed, self.value_range[0], self.value_range[1])
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return self._mix(as_dtype(masks, self.dtype), transformation, steps_masks)
 
     def _mix(self, x, transformation, run_chain):
@@ -107,9 +107,9 @@ class AugMix(LabeledImageAugmentationLayer):
             mixed = chained if mixed is None else ops.add(mixed, chained)
         return ops.add(ops.multiply(x, float(keep)), ops.multiply(mixed, 1.0 - float(keep)))
 
-    def _moved_boxes(self, bounding_boxes, transformation, size, batched):
+    def _passes_boxes(self):
         # the boxes pass through unchanged (checked, not clipped), as in Keras
-        return super()._moved_boxes(bounding_boxes, None, size, batched)
+        return True
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,

@@ -4,12 +4,13 @@ __all__ = ["CategoryEncoding"]
 
 from kerasx import ops
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing._data_layer import DataLayer
 from kerasx.layers.preprocessing._encoding import check_ids, encode_ids
 
 _MODES = ("multi_hot", "one_hot", "count")
 
 
-class CategoryEncoding(Layer):
+class CategoryEncoding(DataLayer, Layer):
     """Encodes integer ids in `[0, num_tokens)` as dense float vectors of size `num_tokens`.
 
     Args:

@@ -5,10 +5,11 @@ __all__ = ["CenterCrop"]
 from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
 from kerasx.layers.preprocessing import _image_resize as image
 
 
-class CenterCrop(dict_inputs.BoxesAndMasks, Layer):
+class CenterCrop(ImagePreprocessingAPI, Layer):
     """Crops the central `height` x `width` window of each image.
 
     An image smaller than the target on either side is instead cropped to the
@@ -37,13 +38,10 @@ class CenterCrop(dict_inputs.BoxesAndMasks, Layer):
         self._set_bounding_box_format(bounding_box_format)
         self.built = True
 
-    def call(self, inputs):
-        if isinstance(inputs, dict):
-            images = dict_inputs.images_of(self, inputs)
-            image.check_images(self, images.shape)
-            axes = image.spatial_axes(len(images.shape), self.data_format)
-            size = images.shape[axes[0]], images.shape[axes[1]]
-            return self._dict_output(inputs, self.call(images), size, size)
+    def call(self, data, training=True):
+        return self._call_not_random(data)
+
+    def _apply(self, inputs, draws):
         image.check_images(self, inputs.shape)
         images = as_dtype(inputs, self.dtype)
         axes = image.spatial_axes(len(images.shape), self.data_format)
@@ -54,7 +52,7 @@ class CenterCrop(dict_inputs.BoxesAndMasks, Layer):
         top, left = (height - self.height) // 2, (width - self.width) // 2
         return image.crop(images, axes, top, left, self.height, self.width)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         if height < self.height or width < self.width:
             window = image.crop_box(height, width, self.height, self.width)
         else:
@@ -63,8 +61,8 @@ class CenterCrop(dict_inputs.BoxesAndMasks, Layer):
         boxes = dict_inputs.window_boxes(boxes, *window, self.height, self.width)
         return boxes, self.height, self.width
 
-    def transform_segmentation_masks(self, masks, transformation):
-        return self.call(masks)
+    def _apply_to_masks(self, masks, draws):
+        return self._apply(masks, draws)
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, dict):

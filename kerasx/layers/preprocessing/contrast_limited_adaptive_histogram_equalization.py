@@ -9,9 +9,10 @@ from kerasx.backends import current
 from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _augment, _color
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
 
 
-class ContrastLimitedAdaptiveHistogramEqualization(Layer):
+class ContrastLimitedAdaptiveHistogramEqualization(ImagePreprocessingAPI, Layer):
     """Contrast limited adaptive histogram equalization (CLAHE) of each channel.
 
     Following Keras 3.15.1: working in [0, 255] (images are mapped from
@@ -34,6 +35,8 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
             `"channels_first"`.
     """
 
+    _float_output = False  # integer images come back in their own dtype
+
     def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8),
                  data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -53,7 +56,10 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
         self.data_format = image.data_format_of(name, data_format)
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, data, training=True):
+        return self._call_not_random(data)
+
+    def _apply(self, inputs, draws):
         image.check_images(self, inputs.shape)
         backend = current()
         xp = backend.xp
@@ -71,6 +77,11 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
             out = xp.permute_dims(out, (0, 3, 1, 2))
         out = out[0, ...] if single else out
         return ops.convert_to_tensor(xp.astype(out, values.dtype))
+
+    def _apply_to_labels(self, labels, draws):
+        raise NotImplementedError(
+            "ContrastLimitedAdaptiveHistogramEqualization does not transform labels (nor "
+            "bounding boxes or segmentation masks), as in Keras: pass the images alone.")
 
     def _equalize(self, images):
         """CLAHE of a channels-last batch on the [0, 255] scale."""
@@ -134,7 +145,7 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
         return top * (1.0 - wy) + bottom * wy
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
+        return dict(input_shape) if isinstance(input_shape, dict) else tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,

@@ -9,6 +9,7 @@ from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _geometry as geometry
 from kerasx.layers.preprocessing._image_layer import LabeledImageAugmentationLayer
+from kerasx.layers.preprocessing._transformation import draws_of
 from kerasx.layers.preprocessing.mix_up import blend
 
 
@@ -45,10 +46,10 @@ class CutMix(LabeledImageAugmentationLayer):
         self.factor = _augment.factor_pair("CutMix", "factor", factor, 0.0, 1.0)
         self._set_seed_and_data_format("CutMix", seed, data_format)
 
-    def call(self, inputs, training=None):
-        is_dict = isinstance(inputs, dict)
-        images = dict_inputs.images_of(self, inputs) if is_dict else inputs
-        if is_dict and "bounding_boxes" in inputs:
+    def call(self, data, training=True):
+        is_dict = isinstance(data, dict)
+        images = dict_inputs.images_of(self, data) if is_dict else data
+        if is_dict and "bounding_boxes" in data:
             raise ValueError(
                 "Bounding boxes are not supported by CutMix (nor by Keras's): layer "
                 f"{self.name!r} received a 'bounding_boxes' key. Drop it, or use MixUp, "
@@ -58,11 +59,11 @@ class CutMix(LabeledImageAugmentationLayer):
         out = None
         if is_dict:
             size = geometry.height_width(images, self.data_format)
-            out = self._dict_output(inputs, geometry.unbatch(images, unbatched), None, size)
+            out = self._dict_output(data, geometry.unbatch(images, unbatched), None, size)
         if training is False or unbatched:
             return out if is_dict else geometry.unbatch(images, unbatched)
-        boxes, order, _ = transformation = self.get_random_transformation(images,
-                                                                         images.shape[0])
+        transformation = draws_of(self.get_random_transformation(images, True))
+        boxes, order, _ = transformation
         images, labels = self.cut_mix(images, out.get("labels") if is_dict else None,
                                       boxes, order)
         if not is_dict:
@@ -71,11 +72,11 @@ class CutMix(LabeledImageAugmentationLayer):
         if labels is not None:
             out["labels"] = labels
         if "segmentation_masks" in out:
-            out["segmentation_masks"] = self.transform_segmentation_masks(
+            out["segmentation_masks"] = self._cut_masks(
                 out["segmentation_masks"], transformation, images.shape)
         return out
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(boxes, order, kept)`: the pixel bounds `(x0, x1, y0, y1)` of each image's
         box (float64), the permutation that names the image it is cut from, and the
         share of each image's area outside its box."""
@@ -90,17 +91,20 @@ class CutMix(LabeledImageAugmentationLayer):
         order = rng.permutation(count, seed=self._seeds.next())
         return cut_transformation((x0, x1, y0, y1), order, height, width)
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         boxes, order, _ = transformation
         mask = geometry.box_mask(images, self.data_format, boxes)
         return ops.where(mask, ops.take(images, ops.convert_to_tensor(order), axis=0), images)
 
-    def transform_labels(self, labels, transformation):
+    def _apply_to_labels(self, labels, transformation):
         """The batch `labels` mixed with their partners' by the share of area kept."""
         _, order, kept = transformation
         return blend(labels, ops.take(labels, ops.convert_to_tensor(order), axis=0), kept)
 
-    def transform_segmentation_masks(self, masks, transformation, images_shape):
+    def _apply_to_masks(self, masks, transformation):
+        return self._apply(masks, transformation)
+
+    def _cut_masks(self, masks, transformation, images_shape):
         """The batch `masks` (laid out as images of shape `images_shape`) with the box
         of their partner's pasted in, in their dtype."""
         axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
@@ -109,7 +113,7 @@ class CutMix(LabeledImageAugmentationLayer):
                 f"CutMix layer {self.name!r} expects segmentation masks of rank 4 with the "
                 f"images' height and width ({self.data_format}), received masks of shape "
                 f"{tuple(masks.shape)} for images of shape {tuple(images_shape)}.")
-        return self.transform_images(masks, transformation)
+        return self._apply(masks, transformation)
 
     def cut_mix(self, images, labels, boxes, order):
         """`(images, labels)` of a batch whose boxes `boxes = (x0, x1, y0, y1)` (pixel
@@ -117,9 +121,9 @@ class CutMix(LabeledImageAugmentationLayer):
         taken in `order`; `labels` (or None) keep the share of area outside the box."""
         transformation = cut_transformation(boxes, order,
                                             *geometry.height_width(images, self.data_format))
-        images = self.transform_images(images, transformation)
+        images = self._apply(images, transformation)
         if labels is not None:
-            labels = self.transform_labels(labels, transformation)
+            labels = self._apply_to_labels(labels, transformation)
         return images, labels
 
     def get_config(self):

@@ -8,13 +8,14 @@ from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current, get_backend
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing._data_layer import DataLayer
 from kerasx.layers.preprocessing._adapt_data import adapt_batches, float64_values
 from kerasx.layers.preprocessing._encoding import encode_ids
 
 _MODES = ("int", "one_hot", "multi_hot", "count")
 
 
-class Discretization(Layer):
+class Discretization(DataLayer, Layer):
     """Maps each value to the index of its bin: bin `i` holds the values `v` with
     `bin_boundaries[i - 1] <= v < bin_boundaries[i]`.
 
@@ -68,6 +69,8 @@ class Discretization(Layer):
         self.epsilon = epsilon
         self.output_mode = output_mode
         self.sparse = sparse
+        # the host arrays of the values seen by update_state (bookkeeping, no state)
+        self._set_untracked("_adapt_values", [])
         self.built = True
 
     def adapt(self, data, batch_size=None, steps=None):
@@ -84,19 +87,55 @@ class Discretization(Layer):
             raise ValueError(
                 f"Discretization layer {self.name!r} was created with bin_boundaries; create it "
                 "with num_bins instead to compute the boundaries with adapt().")
-        host = get_backend("numpy")
-        parts = []
+        self.reset_state()
         for batch in adapt_batches(data, batch_size, steps, "Discretization.adapt"):
-            backend, values = float64_values(batch)
-            parts.append(host.asarray(backend.to_numpy(backend.xp.reshape(values, (-1,)))))
+            self.update_state(batch)
+        if not any(part.shape[0] for part in self._adapt_values):
+            raise ValueError(f"Discretization.adapt: the data of layer {self.name!r} holds no "
+                             "values.")
+        self.finalize_state()
+
+    @property
+    def output_dtype(self):
+        """The dtype of the output: int32 for `"int"`, else the layer's dtype."""
+        return "int32" if self.output_mode == "int" else self.dtype
+
+    def update_state(self, data):
+        """Adds the values of one batch `data` (an array of any shape) to those the
+        boundaries are computed from (Keras's streaming `adapt`: `reset_state`,
+        `update_state` for each batch, then `finalize_state`)."""
+        if self.num_bins is None:
+            raise ValueError(
+                f"Discretization layer {self.name!r} was created with bin_boundaries, so it "
+                "takes no data to adapt to; create it with num_bins instead.")
+        host = get_backend("numpy")
+        backend, values = float64_values(data)
+        self._adapt_values.append(host.asarray(backend.to_numpy(
+            backend.xp.reshape(values, (-1,)))))
+
+    def finalize_state(self):
+        """Sets `bin_boundaries` to the quantiles of all values given to
+        `update_state` since the last `reset_state` (no values: one bin, as in
+        Keras). Does nothing for a layer created with `bin_boundaries`."""
+        if self.num_bins is None:
+            return
+        host = get_backend("numpy")
         xp = host.xp
+        parts = self._adapt_values or [xp.zeros((0,), dtype=xp.float64)]
         values = xp.sort(xp.concat(parts))
         n = int(values.shape[0])
         if n == 0:
-            raise ValueError(f"Discretization.adapt: the data of layer {self.name!r} holds no "
-                             "values.")
+            self.bin_boundaries = []
+            return
         self.bin_boundaries = [_quantile(values, n, k / self.num_bins)
                                for k in range(1, self.num_bins)]
+
+    def reset_state(self):
+        """Forgets the values given to `update_state` (the boundaries stay until the
+        next `finalize_state`)."""
+        if self.num_bins is None:
+            return
+        self._set_untracked("_adapt_values", [])
 
     def call(self, inputs):
         if self.bin_boundaries is None:

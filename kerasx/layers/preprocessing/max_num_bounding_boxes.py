@@ -6,9 +6,10 @@ from kerasx import ops
 from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
 
 
-class MaxNumBoundingBoxes(Layer):
+class MaxNumBoundingBoxes(ImagePreprocessingAPI, Layer):
     """Gives every image exactly `max_number` bounding boxes: the first
     `max_number` are kept and missing ones are added as boxes and labels of
     `fill_value`. Images, labels and segmentation masks pass through unchanged,
@@ -29,6 +30,8 @@ class MaxNumBoundingBoxes(Layer):
             `"channels_first"`.
     """
 
+    _float_output = False  # images pass through as they are
+
     def __init__(self, max_number, fill_value=-1, bounding_box_format=None, data_format=None,
                  **kwargs):
         super().__init__(**kwargs)
@@ -40,13 +43,17 @@ class MaxNumBoundingBoxes(Layer):
             raise ValueError(f"MaxNumBoundingBoxes: max_number must be positive, received "
                              f"max_number={max_number!r}.")
         self.max_number, self.fill_value = max_number, fill_value
-        dict_inputs.BoxesAndMasks._set_bounding_box_format(self, bounding_box_format)
+        self._set_bounding_box_format(bounding_box_format)
         self.data_format = image.data_format_of("MaxNumBoundingBoxes", data_format)
         self.built = True
 
-    def call(self, inputs):
-        if not isinstance(inputs, dict) or "bounding_boxes" not in inputs:
-            return inputs
+    def call(self, data, training=True):
+        if not isinstance(data, dict) or "bounding_boxes" not in data:
+            return data
+        return {**data, "bounding_boxes": self._limited(data)}
+
+    def _limited(self, inputs):
+        """The `bounding_boxes` of the dict `inputs` cut or padded to `max_number`."""
         if self.bounding_box_format is None:
             raise ValueError(
                 f"MaxNumBoundingBoxes layer {self.name!r} received 'bounding_boxes' but has no "
@@ -66,7 +73,24 @@ class MaxNumBoundingBoxes(Layer):
         boxes, labels = self.limit(boxes), self.limit(labels)
         if single:
             boxes, labels = ops.squeeze(boxes, 0), ops.squeeze(labels, 0)
-        return {**inputs, "bounding_boxes": {"boxes": boxes, "labels": labels}}
+        return {"boxes": boxes, "labels": labels}
+
+    def _apply(self, images, draws):
+        return images
+
+    def _apply_to_masks(self, masks, draws):
+        return masks
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
+        """The batched `{"boxes": (batch, n, 4), "labels": (batch, n)}` with exactly
+        `max_number` boxes per image."""
+        boxes = ops.convert_to_tensor(bounding_boxes["boxes"]) \
+            if isinstance(bounding_boxes, dict) and "boxes" in bounding_boxes else None
+        if boxes is not None and len(boxes.shape) != 3:
+            raise ValueError(f"MaxNumBoundingBoxes.transform_bounding_boxes takes batched boxes "
+                             f"(batch, n, 4), received boxes of shape {tuple(boxes.shape)}; "
+                             "use transform_single_bounding_box for one image's boxes.")
+        return self._limited({"bounding_boxes": bounding_boxes})
 
     def limit(self, x):
         """`x` (batch first) cut or padded with `fill_value` to `max_number` along axis 1."""

@@ -10,6 +10,7 @@ from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing import _geometry as geometry
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import LabeledImageAugmentationLayer
+from kerasx.layers.preprocessing._transformation import draws_of
 
 
 class MixUp(LabeledImageAugmentationLayer):
@@ -52,18 +53,18 @@ class MixUp(LabeledImageAugmentationLayer):
         self.alpha = alpha
         self._set_seed_and_data_format("MixUp", seed, data_format)
 
-    def call(self, inputs, training=None):
-        is_dict = isinstance(inputs, dict)
-        images = dict_inputs.images_of(self, inputs) if is_dict else inputs
+    def call(self, data, training=True):
+        is_dict = isinstance(data, dict)
+        images = dict_inputs.images_of(self, data) if is_dict else data
         images, unbatched = geometry.float_images(self, images)
         out = None
         if is_dict:
             size = geometry.height_width(images, self.data_format)
-            out = self._dict_output(inputs, geometry.unbatch(images, unbatched), None, size)
+            out = self._dict_output(data, geometry.unbatch(images, unbatched), None, size)
         if training is False:
             return out if is_dict else geometry.unbatch(images, unbatched)
-        weights, order = transformation = self.get_random_transformation(images,
-                                                                        images.shape[0])
+        transformation = draws_of(self.get_random_transformation(images, True))
+        weights, order = transformation
         labels = out.get("labels") if is_dict else None
         if labels is not None and unbatched:
             labels = ops.expand_dims(labels, 0)
@@ -77,14 +78,14 @@ class MixUp(LabeledImageAugmentationLayer):
         if "segmentation_masks" in out:
             masks = out["segmentation_masks"]
             masks = ops.expand_dims(masks, 0) if unbatched else masks
-            masks = self.transform_segmentation_masks(masks, transformation)
+            masks = self._apply_to_masks(masks, transformation)
             out["segmentation_masks"] = ops.squeeze(masks, 0) if unbatched else masks
         if "bounding_boxes" in out:
             out["bounding_boxes"] = self.transform_box_dict(out["bounding_boxes"],
                                                             transformation, unbatched)
         return out
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(weights, order)`: the share each image keeps (float64, one per image) and
         the permutation that names its partner."""
         rng = current().rng
@@ -93,18 +94,25 @@ class MixUp(LabeledImageAugmentationLayer):
         weights = rng.beta((count,), alpha, alpha, dtype="float64", seed=self._seeds.next())
         return weights, order
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         weights, order = transformation
         return blend(images, _partners(images, order), weights)
 
-    def transform_labels(self, labels, transformation):
+    def _apply_to_labels(self, labels, transformation):
         """The batch `labels` mixed as the images are (integer labels as floats)."""
         weights, order = transformation
         return blend(labels, _partners(labels, order), weights)
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         """The batch `masks` blended as the images are, in the layer's dtype."""
-        return self.transform_images(as_dtype(masks, self.dtype), transformation)
+        return self._apply(as_dtype(masks, self.dtype), transformation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """The batched boxes of each image followed by its partner's (Keras's MixUp
+        for object detection)."""
+        if not self._active(training):
+            return bounding_boxes
+        return self.transform_box_dict(bounding_boxes, draws_of(transformation))
 
     def transform_box_dict(self, bounding_boxes, transformation, unbatched=False):
         """The boxes and box labels of each image followed by its partner's (one
@@ -123,9 +131,9 @@ class MixUp(LabeledImageAugmentationLayer):
     def mix(self, images, labels, weights, order):
         """`(images, labels)` of a batch mixed with the batch taken in `order` (a
         permutation), image `i` keeping the share `weights[i]`; `labels` may be None."""
-        images = self.transform_images(images, (weights, order))
+        images = self._apply(images, (weights, order))
         if labels is not None:
-            labels = self.transform_labels(labels, (weights, order))
+            labels = self._apply_to_labels(labels, (weights, order))
         return images, labels
 
     def get_config(self):

@@ -9,11 +9,12 @@ from kerasx.backends import current
 from kerasx.backends.host import to_host
 from kerasx.config import epsilon
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing._data_layer import DataLayer
 from kerasx.layers.preprocessing._adapt_data import adapt_batches, float64_values
 from kerasx.layers.preprocessing._dtypes import as_dtype
 
 
-class Normalization(Layer):
+class Normalization(DataLayer, Layer):
     """Maps inputs to `(inputs - mean) / sqrt(variance)`, per index of `axis`.
 
     The mean and variance are either given (`mean=`, `variance=`) or computed

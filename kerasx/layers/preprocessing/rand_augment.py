@@ -62,7 +62,7 @@ class RandAugment(LabeledImageAugmentationLayer):
         self.num_ops = num_ops
         set_policy_arguments(self, value_range, factor, interpolation, seed, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """The picked steps in order (see `draw_step`)."""
         if not self.num_ops:
             return []
@@ -70,13 +70,13 @@ class RandAugment(LabeledImageAugmentationLayer):
             (self.num_ops,), 0, len(self.names), seed=self._seeds.next()))
         return [draw_step(self, self.names[int(pick)], images, count) for pick in picks]
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         return apply_steps(self, images, transformation)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         return steps_boxes(self, boxes, transformation, height, width), height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return steps_masks(self, masks, transformation)
 
     def get_config(self):
@@ -126,23 +126,22 @@ def set_policy_arguments(layer, value_range, factor, interpolation, seed, data_f
 
 def draw_step(layer, name, images, count):
     """`(name, draws)`: one step of a policy applying the augmentation layer
-    `layer.<name>` to the batch `images` of `count`. A geometric layer's draws
-    are made now (they move boxes and masks too); the others draw when applied
-    (None), from their own stream of seeds."""
-    step = getattr(layer, name)
-    if name in GEOMETRIC and getattr(step, "_moves_pixels", lambda: False)():
-        return name, step.get_random_transformation(images, count)
-    return name, None
+    `layer.<name>` to the batch `images` of `count`, with its draws made now (for
+    a layer that changes values alone, the seed of its draws), so that the same
+    steps give the same images again and move boxes and masks with them. A step
+    that is some other layer draws when it is called (None)."""
+    draw = getattr(getattr(layer, name), "_draw", None)
+    return name, None if draw is None else draw(images, count)
 
 
 def apply_steps(layer, images, steps):
     """The batch `images` through the `steps` of `draw_step`, in order."""
     for name, draws in steps:
         step = getattr(layer, name)
-        if draws is None:
-            images = step(images, training=True)
+        if hasattr(step, "_apply"):
+            images = step._apply(images, draws)
         else:
-            images = step.transform_images(images, draws)
+            images = step(images, training=True)
     return images
 
 
@@ -150,9 +149,9 @@ def steps_boxes(layer, boxes, steps, height, width):
     """Absolute `xyxy` boxes `(batch, N, 4)` of `height` x `width` images moved by
     the geometric `steps`, clipped to the image after each step; a box left empty
     becomes the point `(-1, -1)` so that it stays empty."""
-    moves = [(name, draws) for name, draws in steps if draws is not None]
+    moves = [(name, draws) for name, draws in steps if name in GEOMETRIC]
     for index, (name, draws) in enumerate(moves):
-        boxes, _, _ = getattr(layer, name).transform_bounding_boxes(boxes, draws, height,
+        boxes, _, _ = getattr(layer, name)._apply_to_boxes(boxes, draws, height,
                                                                     width)
         if index < len(moves) - 1:
             boxes = _clipped_or_emptied(boxes, height, width)
@@ -172,6 +171,6 @@ def steps_masks(layer, masks, steps):
     """The batch `masks` moved by the geometric `steps` (nearest sampling), in order;
     the other steps leave masks alone."""
     for name, draws in steps:
-        if draws is not None:
-            masks = getattr(layer, name).transform_segmentation_masks(masks, draws)
+        if name in GEOMETRIC:
+            masks = getattr(layer, name)._apply_to_masks(masks, draws)
     return masks

@@ -2,11 +2,14 @@
 
 __all__ = ["RandomCrop"]
 
+from kerasx import ops
 from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
+from kerasx.layers.preprocessing import _geometry as geometry
 from kerasx.layers.preprocessing import _image_resize as image
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import ImageAugmentationLayer
+from kerasx.layers.preprocessing._transformation import Transformation
 
 
 class RandomCrop(ImageAugmentationLayer):
@@ -35,6 +38,9 @@ class RandomCrop(ImageAugmentationLayer):
     training and in inference alike; masks are cropped like the images.
     """
 
+    # in inference it crops the center (the transformation says which)
+    _applies_in_inference = True
+
     def __init__(self, height, width, seed=None, data_format=None, bounding_box_format=None,
                  **kwargs):
         super().__init__(bounding_box_format=bounding_box_format, **kwargs)
@@ -42,24 +48,42 @@ class RandomCrop(ImageAugmentationLayer):
         self.height, self.width = height, width
         self._set_seed_and_data_format("RandomCrop", seed, data_format)
 
-    def call(self, inputs, training=None):
-        data = inputs if isinstance(inputs, dict) else None
-        if data is not None:
-            inputs = dict_inputs.images_of(self, data)
+    def call(self, data, training=True):
+        inputs = dict_inputs.images_of(self, data) if isinstance(data, dict) else data
         image.check_images(self, inputs.shape)
         images = as_dtype(inputs, self.dtype)
-        axes = image.spatial_axes(len(images.shape), self.data_format)
-        rows, cols = images.shape[axes[0]], images.shape[axes[1]]
-        if training is False:
-            window = image.crop_box(rows, cols, self.height, self.width)
-            out = image.resize(images, self.height, self.width, "bilinear", self.data_format,
-                               crop_to_aspect_ratio=True)
-        else:
-            window = self._draw_window(rows, cols)
-            out = self.crop(images, *window[:2])
-        if data is None:
+        rows, cols = geometry.height_width(images, self.data_format)
+        transformation = self._window(rows, cols, training)
+        out = self._apply(images, transformation)
+        if not isinstance(data, dict):
             return out
-        return self._dict_output(data, out, (window, training is False), (rows, cols))
+        return self._dict_output(data, out, transformation, (rows, cols))
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        """`(window, inference)`: the `(top, left, rows, cols)` crop drawn in
+        training, the central one (then resized) in inference."""
+        if training is None or training:
+            return super().get_random_transformation(data, training, seed)
+        images = dict_inputs.images_of(self, data) if isinstance(data, dict) else data
+        images = ops.convert_to_tensor(images)
+        rows, cols = geometry.height_width(images, self.data_format)
+        return Transformation(input_shape=tuple(images.shape),
+                              draws=self._window(rows, cols, training))
+
+    def _window(self, rows, cols, training):
+        if training is False:
+            return image.crop_box(rows, cols, self.height, self.width), True
+        return self._draw_window(rows, cols), False
+
+    def _draw(self, images, count):
+        return self._window(*geometry.height_width(images, self.data_format), True)
+
+    def _apply(self, images, transformation):
+        (top, left, _, _), inference = transformation
+        if inference:
+            return image.resize(images, self.height, self.width, "bilinear", self.data_format,
+                                crop_to_aspect_ratio=True)
+        return self.crop(images, top, left)
 
     def _draw_window(self, rows, cols):
         """`(top, left, window_rows, window_cols)` of the training crop."""
@@ -70,17 +94,12 @@ class RandomCrop(ImageAugmentationLayer):
             left = int(float(_augment.uniform(self._seeds, 1, 0, cols - self.width + 1)[0]))
         return top, left, min(self.height, rows - top), min(self.width, cols - left)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         boxes = dict_inputs.window_boxes(boxes, *transformation[0], self.height, self.width)
         return boxes, self.height, self.width
 
-    def transform_segmentation_masks(self, masks, transformation):
-        (top, left, rows, cols), inference = transformation
-        masks = as_dtype(masks, self.dtype)
-        if inference:
-            return image.resize(masks, self.height, self.width, "bilinear", self.data_format,
-                                crop_to_aspect_ratio=True)
-        return self.crop(masks, top, left)
+    def _apply_to_masks(self, masks, transformation):
+        return self._apply(as_dtype(masks, self.dtype), transformation)
 
     def crop(self, images, top, left):
         """The `height` x `width` window of `images` whose corner is at row `top`,

@@ -61,16 +61,16 @@ class RandomElasticTransform(LabeledImageAugmentationLayer):
         self.value_range = _augment.value_range_of(name, value_range)
         self._set_seed_and_data_format(name, seed, data_format)
 
-    def call(self, inputs, training=None):
-        if isinstance(inputs, dict) and "bounding_boxes" in inputs:
+    def call(self, data, training=True):
+        if isinstance(data, dict) and "bounding_boxes" in data:
             raise ValueError(
                 "Bounding boxes are not supported by RandomElasticTransform (nor by "
                 "Keras's): its displacements do not keep boxes rectangular. Layer "
                 f"{self.name!r} received a 'bounding_boxes' key; drop it or transform the "
                 "boxes separately.")
-        return super().call(inputs, training=training)
+        return super().call(data, training=training)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(apply, strength, field_seed)`: whether to distort each image (booleans),
         the strength drawn from `scale` and the int seed of the fields; None when
         `factor` or `scale` allows no distortion."""
@@ -83,13 +83,13 @@ class RandomElasticTransform(LabeledImageAugmentationLayer):
                                                 seed=self._seeds.next())[0])
         return apply, strength, field_seed
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         if transformation is None:
             return images
         apply, strength, field_seed = transformation
         return self.distort(images, strength, apply, field_seed)
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         apply, strength, field_seed = transformation
         return resampled_masks(masks, self.dtype, lambda m: self.displace(
             m, strength, apply, field_seed, "nearest"))

@@ -44,15 +44,15 @@ class RandomFlip(ImageAugmentationLayer):
         self.mode = mode
         self._set_seed_and_data_format("RandomFlip", seed, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """One boolean per image: flip it."""
         uniform = current().rng.uniform((count,), dtype=self.dtype, seed=self._seeds.next())
         return uniform <= 0.5
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         return self.flip(images, transformation)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         flips = ops.reshape(ops.convert_to_tensor(transformation), (-1, 1, 1))
         x1, y1, x2, y2 = ops.split(boxes, 4, axis=-1)
         if self.mode != "vertical":
@@ -61,7 +61,7 @@ class RandomFlip(ImageAugmentationLayer):
             y1, y2 = ops.where(flips, height - y2, y1), ops.where(flips, height - y1, y2)
         return ops.concatenate([x1, y1, x2, y2], axis=-1), height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return self.flip(as_dtype(masks, self.dtype), transformation)
 
     def flip(self, images, flips):

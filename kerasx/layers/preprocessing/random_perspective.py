@@ -57,7 +57,7 @@ class RandomPerspective(LabeledImageAugmentationLayer):
         self.fill_value = fill_value
         self._set_seed_and_data_format("RandomPerspective", seed, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(displacements, apply)`: the corners' displacements `(batch, 4, 2)` and
         whether each image is warped."""
         apply = geometry.applied(self._seeds, count, self.factor)
@@ -66,10 +66,10 @@ class RandomPerspective(LabeledImageAugmentationLayer):
             _augment.uniform(self._seeds, count * 8, -half, half), (count, 4, 2))
         return displacements, apply
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         return self.warp(images, *transformation)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         backend = current()
         start, end = self._corners(height, width, boxes.shape[0], transformation[0])
         forward = backend.xp.astype(homography(backend.xp, backend, end, start),
@@ -87,7 +87,7 @@ class RandomPerspective(LabeledImageAugmentationLayer):
         apply = ops.reshape(ops.convert_to_tensor(transformation[1]), (-1, 1, 1))
         return ops.where(apply, warped, boxes), height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return resampled_masks(masks, self.dtype,
                                lambda m: self.warp(m, *transformation, "nearest"))
 

@@ -49,21 +49,21 @@ class RandomRotation(ImageAugmentationLayer):
         self.factor = _augment.factor_pair("RandomRotation", "factor", factor, -1.0, 1.0)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """The angles in degrees, one per image (a float64 backend array)."""
         lower, upper = self.factor
         return _augment.uniform(self._seeds, count, lower * 360.0, upper * 360.0)
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         return self.rotate(images, transformation)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         angles = ops.cast(ops.convert_to_tensor(transformation), "float32")
         zeros, ones = ops.zeros_like(angles), ops.ones_like(angles)
         boxes = affine_transform(boxes, angles, zeros, zeros, ones, zeros, zeros, height, width)
         return boxes, height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return resampled_masks(masks, self.dtype,
                                lambda m: self.rotate(m, transformation, "nearest"))
 

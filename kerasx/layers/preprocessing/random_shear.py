@@ -50,7 +50,7 @@ class RandomShear(LabeledImageAugmentationLayer):
         self.y_factor = _shear_range("y_factor", y_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(shear_x, shear_y)`, one signed factor of each per image (float64 backend
         arrays)."""
         sign = 1.0 - 2.0 * current().xp.astype(
@@ -59,10 +59,10 @@ class RandomShear(LabeledImageAugmentationLayer):
         shear_x = _augment.uniform(self._seeds, count, *self.x_factor) * sign
         return shear_x, shear_y
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         return self.shear(images, *transformation)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         # Keras's bounds: each edge moves by the shear of the corner that bounds it
         sx, sy = (ops.reshape(ops.cast(ops.convert_to_tensor(s), boxes.dtype), (-1, 1))
                   for s in transformation)
@@ -75,7 +75,7 @@ class RandomShear(LabeledImageAugmentationLayer):
                   ops.where(down, y2 - sy * x1, y2 - sy * x2))
         return ops.stack([x1, y1, x2, y2], axis=-1), height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return resampled_masks(masks, self.dtype,
                                lambda m: self.shear(m, *transformation, "nearest"))
 

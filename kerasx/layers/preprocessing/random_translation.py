@@ -50,26 +50,26 @@ class RandomTranslation(ImageAugmentationLayer):
         self.width_lower, self.width_upper = _factor_range("width_factor", width_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(dy, dx)`: the shifts in pixels, one per image (float64 backend arrays)."""
         height, width = geometry.height_width(images, self.data_format)
         dy = _augment.uniform(self._seeds, count, self.height_lower, self.height_upper) * height
         dx = _augment.uniform(self._seeds, count, self.width_lower, self.width_upper) * width
         return dy, dx
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         unbatched = len(images.shape) == 3
         if unbatched:
             images = ops.expand_dims(images, 0)
         out = self.translate(images, *transformation)
         return ops.squeeze(out, 0) if unbatched else out
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         dy, dx = (ops.reshape(ops.cast(ops.convert_to_tensor(d), boxes.dtype), (-1, 1, 1))
                   for d in transformation)
         return ops.concatenate([dx, dy, dx, dy], axis=-1) + boxes, height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         axes = image.spatial_axes(4, self.data_format)
         return resampled_masks(masks, self.dtype, lambda m: translate(
             m, *transformation, "nearest", self.fill_mode, self.fill_value, axes))

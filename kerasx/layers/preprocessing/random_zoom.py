@@ -51,7 +51,7 @@ class RandomZoom(ImageAugmentationLayer):
             self.width_lower, self.width_upper = _zoom_range("width_factor", width_factor)
         _augment.set_fill_arguments(self, fill_mode, interpolation, seed, fill_value, data_format)
 
-    def get_random_transformation(self, images, count):
+    def _draw(self, images, count):
         """`(height_zoom, width_zoom)`, one value of each per image (float64 backend
         arrays)."""
         height_zoom = _augment.uniform(self._seeds, count, 1.0 + self.height_lower,
@@ -60,10 +60,10 @@ class RandomZoom(ImageAugmentationLayer):
             self._seeds, count, 1.0 + self.width_lower, 1.0 + self.width_upper)
         return height_zoom, width_zoom
 
-    def transform_images(self, images, transformation):
+    def _apply(self, images, transformation):
         return self.zoom(images, *transformation)
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         # the output shows the input window [start, start + zoom * size] of each axis
         zy, zx = (ops.reshape(ops.cast(ops.convert_to_tensor(z), boxes.dtype), (-1, 1))
                   for z in transformation)
@@ -74,7 +74,7 @@ class RandomZoom(ImageAugmentationLayer):
         moved += [(clip_between(y, y_start, y_end) - y_start) / zy for y in (y1, y2)]
         return ops.stack([moved[0], moved[2], moved[1], moved[3]], axis=-1), height, width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, transformation):
         return resampled_masks(masks, self.dtype,
                                lambda m: self.zoom(m, *transformation, "nearest"))
 

@@ -5,11 +5,12 @@ __all__ = ["Rescaling"]
 from kerasx import ops
 from kerasx.config import image_data_format
 from kerasx.layers.layer import Layer
+from kerasx.layers.preprocessing._data_layer import DataLayer
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 
-class Rescaling(Layer):
+class Rescaling(DataLayer, Layer):
     """Computes `inputs * scale + offset`, e.g. `scale=1/255` maps `[0, 255]` to `[0, 1]`.
 
     Integer inputs (such as `uint8` images) are cast to the layer's float dtype

@@ -6,12 +6,12 @@ from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current
 from kerasx.layers.layer import Layer
-from kerasx.layers.preprocessing import _dict_inputs as dict_inputs
 from kerasx.layers.preprocessing._dtypes import as_dtype
+from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
 from kerasx.layers.preprocessing import _image_resize as image
 
 
-class Resizing(dict_inputs.BoxesAndMasks, Layer):
+class Resizing(ImagePreprocessingAPI, Layer):
     """Resizes images to `height` x `width`.
 
     Bilinear sampling uses half-pixel centers with the triangle kernel and no
@@ -42,6 +42,8 @@ class Resizing(dict_inputs.BoxesAndMasks, Layer):
     -1, padding, become 0), masks are resized with nearest sampling.
     """
 
+    _float_output = False  # integer images come back rounded, in their own dtype
+
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, bounding_box_format=None, **kwargs):
@@ -70,14 +72,11 @@ class Resizing(dict_inputs.BoxesAndMasks, Layer):
         self.data_format = image.data_format_of("Resizing", data_format)
         self.built = True
 
-    def call(self, inputs):
-        if isinstance(inputs, dict):
-            images = dict_inputs.images_of(self, inputs)
-            image.check_images(self, images.shape)
-            axes = image.spatial_axes(len(images.shape), self.data_format)
-            size = images.shape[axes[0]], images.shape[axes[1]]
-            return self._dict_output(inputs, self.call(images), size, size)
-        return self._resize(inputs, self.interpolation)
+    def call(self, data, training=True):
+        return self._call_not_random(data)
+
+    def _apply(self, images, draws):
+        return self._resize(images, self.interpolation)
 
     def _resize(self, inputs, interpolation):
         image.check_images(self, inputs.shape)
@@ -92,7 +91,7 @@ class Resizing(dict_inputs.BoxesAndMasks, Layer):
             images = ops.cast(ops.round(images), source_dtype)
         return images
 
-    def transform_bounding_boxes(self, boxes, transformation, height, width):
+    def _apply_to_boxes(self, boxes, transformation, height, width):
         padding = ops.logical_or(ops.all(ops.equal(boxes, -1.0), axis=-1),
                                  ops.all(ops.equal(boxes, 0.0), axis=-1))
         x1, y1, x2, y2 = ops.split(boxes, 4, axis=-1)
@@ -115,7 +114,7 @@ class Resizing(dict_inputs.BoxesAndMasks, Layer):
         boxes = ops.where(ops.expand_dims(padding, -1), ops.zeros_like(boxes), boxes)
         return boxes, self.height, self.width
 
-    def transform_segmentation_masks(self, masks, transformation):
+    def _apply_to_masks(self, masks, draws):
         return self._resize(masks, "nearest")
 
     def _pad(self, images):

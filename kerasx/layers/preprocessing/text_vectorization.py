@@ -78,6 +78,23 @@ class TextVectorization(HostInputLayer):
                                     self._documents)
         self._lookup_layer._learn(documents)
 
+    def update_state(self, data):
+        """Counts the tokens of one batch of strings `data` (each string a document),
+        for Keras's streaming `adapt`: `reset_state`, `update_state` for each batch,
+        then `finalize_state`."""
+        self._lookup_layer._check_adaptable()
+        self._lookup_layer._count(adapt_documents(data, None, None,
+                                                  "TextVectorization.update_state",
+                                                  self._documents))
+
+    def finalize_state(self):
+        """Sets the vocabulary learned from the counts of `update_state`."""
+        self._lookup_layer.finalize_state()
+
+    def reset_state(self):
+        """Forgets the counts of `update_state` (not the vocabulary)."""
+        self._lookup_layer.reset_state()
+
     def _documents(self, values, shape, kind, whole):
         if whole and len(shape) == 1:
             shape = shape + (1,)
