@@ -4,6 +4,9 @@ from kerasx.autodiff.tensor import Tensor
 from kerasx.backends import current
 
 _RECORDING = [0]
+# id(variable) -> the tracked Tensor or Variable an open StatelessScope reads in its
+# place: ops record that tensor as their input, so gradients reach what the scope got
+SUBSTITUTES = {}
 
 
 class Node:
@@ -30,6 +33,8 @@ def tracked(*xs):
     """True when a tape records and any of `xs` carries gradient."""
     if not _RECORDING[0]:
         return False
+    if SUBSTITUTES:
+        xs = [SUBSTITUTES.get(id(x), x) for x in xs]
     for x in xs:
         if getattr(x, "tracked", False):
             return True
@@ -42,12 +47,16 @@ def record(value, inputs, vjp):
     Call it only when `tracked(*inputs)` is True. Untracked inputs are stored as
     None so the node keeps nothing alive it does not need.
     """
+    if SUBSTITUTES:
+        inputs = [SUBSTITUTES.get(id(x), x) for x in inputs]
     parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
     return Tensor(value, Node(parents, vjp))
 
 
 def record_multi(values, inputs, vjp):
     """Like `record` for an op with several outputs; returns a tuple of Tensors."""
+    if SUBSTITUTES:
+        inputs = [SUBSTITUTES.get(id(x), x) for x in inputs]
     parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
     node = Node(parents, vjp, len(values))
     return tuple(Tensor(v, node, i) for i, v in enumerate(values))
@@ -100,7 +109,9 @@ class GradientTape:
                 item.tracked = True
             else:
                 raise TypeError(
-                    f"GradientTape.watch expects kerasx Tensors or Variables, got {type(item).__name__}."
+                    f"GradientTape.watch expects kerasx Tensors or Variables, got "
+                    f"{type(item).__name__}. Convert an array with "
+                    "kerasx.ops.convert_to_tensor(x) and watch (and use) the result."
                 )
 
     def stop_recording(self):
@@ -123,6 +134,11 @@ class GradientTape:
         grads = backward(target, flat, output_gradients, release=not self.persistent)
         if not self.persistent:
             self._unwatch()
+        if _RECORDING[0] > (1 if self._open else 0):
+            # Another tape records: it cannot differentiate these gradients (the
+            # backward pass is not recorded), so a use of them in its target says so
+            # instead of leaving their contribution out.
+            grads = [None if g is None else Tensor(g, Node((), _no_higher_order)) for g in grads]
         return rebuild(grads)
 
 
@@ -179,6 +195,15 @@ def backward(target, sources, seed=None, release=False):
             node.vjp = _released
             node.parents = ()
     return results
+
+
+def _no_higher_order(grad):
+    raise NotImplementedError(
+        "The target of this gradient() call depends on gradients computed by another "
+        "GradientTape while this one was recording (nested tapes, e.g. a gradient penalty "
+        "or a second derivative). kerasx does not record the backward pass, so gradients "
+        "of gradients are not available (a Hessian-vector product can be taken by finite "
+        "differences of gradients).")
 
 
 def _released(grad):

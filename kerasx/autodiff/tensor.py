@@ -42,8 +42,17 @@ class TensorOps:
     def __float__(self):
         return float(self.value)
 
+    def __int__(self):
+        return int(self.value)
+
     def __bool__(self):
         return bool(self.value)
+
+    def __format__(self, spec):
+        # f"{loss:.4f}" formats a scalar as its Python number, as on backend arrays
+        if spec and not self.value.shape:
+            return format(self.numpy().item(), spec)
+        return format(str(self), spec) if not spec else object.__format__(self, spec)
 
     def __complex__(self):
         return complex(self.value)
@@ -113,10 +122,21 @@ class Tensor(TensorOps):
         self._keras_mask = None
 
     def __repr__(self):
-        return f"<Tensor shape={self.shape} dtype={self.dtype}{' tracked' if self.tracked else ''}>"
+        tracked = ", tracked" if self.tracked else ""
+        return f"<Tensor shape={self.shape}, dtype={self.dtype}{tracked}{value_text(self)}>"
 
 
 _PLAIN = (int, float, complex, type(None))
+
+
+def value_text(tensor):
+    """`, value=[...]`, the values as NumPy prints them (as Keras's variables show
+    theirs), or "" when they cannot be read."""
+    try:
+        values = tensor.numpy()
+    except Exception:  # a placeholder of a recorded step has no values to show
+        return ""
+    return f", value={values}"
 
 
 def value_of(x):

@@ -146,7 +146,10 @@ class Variable(TensorOps):
         return self.assign(self._value - (value.value if isinstance(value, TensorOps) else value))
 
     def __repr__(self):
-        return f"<Variable path={self.path} shape={self.shape} dtype={self.dtype}>"
+        from kerasx.autodiff.tensor import value_text
+
+        return (f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}"
+                f"{value_text(self)}>")
 
 
 def _open_name_scopes():

@@ -104,13 +104,16 @@ class CallbackList(Callback):
 
 
 def _dispatch(name):
-    # As in Keras, `logs` is always passed positionally (None when there are none).
+    # As in Keras, `logs` is always passed positionally, and is a dict (empty when there
+    # are none): callbacks may call `logs.keys()` or `logs.get(...)` in every hook.
     if "batch" in name or "epoch" in name:
         def hook(self, index, logs=None):
+            logs = {} if logs is None else logs
             for cb in self._listeners[name]:
                 getattr(cb, name)(index, logs)
     else:
         def hook(self, logs=None):
+            logs = {} if logs is None else logs
             for cb in self._listeners[name]:
                 getattr(cb, name)(logs)
 

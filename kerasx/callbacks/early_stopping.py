@@ -54,6 +54,7 @@ class EarlyStopping(MonitorCallback):
     def on_train_begin(self, logs=None):
         self.wait = 0
         self.stopped_epoch = 0
+        self.best = None  # a new fit starts afresh, as in Keras
         self.best_weights = None
         self.best_epoch = 0
 

@@ -136,6 +136,8 @@ class ModelCheckpoint(MonitorCallback):
             atomic_write(filepath, lambda tmp: self.model.save_weights(tmp, overwrite=True))
         else:
             atomic_write(filepath, lambda tmp: self.model.save(tmp, overwrite=True))
+        if self.verbose > 0:
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
     def _get_file_path(self, epoch, batch, logs):
         logs = dict(logs or {})

@@ -1,6 +1,5 @@
 """`MonitorCallback`: the shared logic of callbacks that watch a metric for improvement."""
 
-import math
 import warnings
 
 from kerasx.callbacks.callback import Callback
@@ -43,7 +42,7 @@ class MonitorCallback(Callback):
         monitor: the log key to watch (default `"val_loss"`).
         mode: `"min"`, `"max"` or `"auto"` (decided from the metric: losses and
             errors go down; accuracy, AUC, precision, recall... go up).
-        baseline: the initial "best" value; None starts from +/-inf.
+        baseline: the initial "best" value; None takes the first monitored value.
         min_delta: the smallest change that counts as an improvement.
     """
 
@@ -79,13 +78,9 @@ class MonitorCallback(Callback):
         if direction == "down":
             self.monitor_op = _less
             self.min_delta = -abs(self.min_delta)
-            if self.best is None:
-                self.best = math.inf
         else:
             self.monitor_op = _greater
             self.min_delta = abs(self.min_delta)
-            if self.best is None:
-                self.best = -math.inf
 
     def _is_improvement(self, monitor_value, reference_value):
         if reference_value is None:

@@ -51,6 +51,7 @@ class ReduceLROnPlateau(MonitorCallback):
         self.wait = 0
 
     def _reset(self):
+        self.best = None
         self.cooldown_counter = 0
         self.wait = 0
 

@@ -3,6 +3,7 @@
 import contextvars
 import functools
 import inspect
+import warnings
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import TRAINABLE_CHANGES, Variable
@@ -68,6 +69,8 @@ def _scoped_build(build):
             object.__setattr__(self, "_build_depth", depth)
         self.built = True
         if not depth:
+            if self.__dict__.get("_build_shape") is None:
+                _record_build_shape(self, build, args, kwargs)
             self._lock_state()
         return result
 
@@ -82,13 +85,33 @@ def _scoped_build(build):
 _STATE_CHANGING_METHODS = ("quantize", "enable_lora")
 
 
+def _record_build_shape(layer, build, args, kwargs):
+    """Keeps the shape a user's direct `layer.build(shape)` received, as Keras does, so
+    that `get_build_config()` returns it and a saved model builds the layer again."""
+    try:
+        bound = inspect.signature(build).bind(layer, *args, **kwargs).arguments
+    except TypeError:
+        return
+    values = [v for name, v in bound.items() if name != "self"]
+    if len(values) == 1 and values[0] is not None:
+        layer._build_shape = values[0]
+
+
 def _unlocking(method):
-    """`method` with its layer's state unlocked while it runs."""
+    """`method` with its layer's state unlocked while it runs, inside the name scopes
+    the layer was built in (variables it adds get paths beside the layer's others, as
+    Keras's `quantize` and `enable_lora` give them)."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        with self._tracker.unlocked():
-            return method(self, *args, **kwargs)
+        path = self.__dict__.get("_path")
+        token = _SCOPE.set(tuple(path.split("/"))) if path else None
+        try:
+            with self._tracker.unlocked():
+                return method(self, *args, **kwargs)
+        finally:
+            if token is not None:
+                _SCOPE.reset(token)
 
     wrapper._unlocks = True
     return wrapper
@@ -154,7 +177,8 @@ class Layer:
         self.built = False
         self._set_dtype_policy(dtype)
         self.autocast = autocast
-        self.supports_masking = False
+        # as Keras: a layer that defines its own compute_mask supports masking
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self._activity_losses = []
         self.activity_regularizer = regularizers.get(activity_regularizer)
         if batch_input_shape is not None:
@@ -630,8 +654,9 @@ class Layer:
         if accepts_training:
             kwargs["training"] = training
         mask = kwargs.get("mask")
-        if mask is None and isinstance(inputs, Tensor):
-            mask = inputs._keras_mask  # also passed on by compute_mask when call takes no mask
+        if mask is None:
+            # also passed on by compute_mask when call takes no mask
+            mask = _input_masks(inputs)
             if accepts_mask and mask is not None:
                 kwargs["mask"] = mask
         token = _TRAINING.set(training)
@@ -652,9 +677,18 @@ class Layer:
         if self.activity_regularizer is not None:
             for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
                 self.add_loss(self.activity_regularizer(out) / out.shape[0])
-        out_mask = self.compute_mask(inputs, mask)
-        if out_mask is not None and isinstance(outputs, Tensor):
-            outputs._keras_mask = out_mask
+        if self.supports_masking:
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None:
+                _attach_output_masks(outputs, out_mask)
+        elif _any_mask(mask) and not _any_mask(_input_masks(outputs)):
+            # (a layer that set its outputs' masks itself, a model, kept them)
+            warnings.warn(
+                f"Layer {self.name!r} (of type {type(self).__name__}) was passed an input with "
+                "a mask attached to it. However, this layer does not support masking and will "
+                "therefore destroy the mask information. Downstream layers will not see the "
+                "mask. Set `supports_masking = True` in a layer that keeps the timesteps, or "
+                "define `compute_mask`.")
         return outputs
 
     def compute_mask(self, inputs, mask=None):
@@ -822,6 +856,37 @@ def _call_signature(cls):
         varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
         sig = _SIGNATURES[cls] = ("training" in params or varkw, "mask" in params)
     return sig
+
+
+def _input_masks(inputs):
+    """The mask riding on the input: one Tensor's mask, or for a list / tuple of Tensors
+    the list of their masks (None entries for unmasked ones) when any has one (Keras
+    passes a call on several tensors their masks in the inputs' structure)."""
+    if isinstance(inputs, Tensor):
+        return inputs._keras_mask
+    if isinstance(inputs, (list, tuple)) and inputs:
+        masks = [x._keras_mask if isinstance(x, Tensor) else None for x in inputs]
+        if any(m is not None for m in masks):
+            return masks
+    return None
+
+
+def _any_mask(mask):
+    return any(m is not None for m in (mask if isinstance(mask, (list, tuple)) else [mask]))
+
+
+def _attach_output_masks(outputs, mask):
+    """Gives the output tensors the masks `compute_mask` returned: one mask for one
+    output; a list / tuple of masks entry by entry for several outputs (Keras pairs
+    the flattened outputs with the flattened masks)."""
+    if isinstance(outputs, Tensor) and not isinstance(mask, (list, tuple)):
+        outputs._keras_mask = mask
+        return
+    flat_outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    flat_masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+    for tensor, each in zip(flat_outputs, flat_masks):
+        if isinstance(tensor, Tensor) and each is not None and tensor._keras_mask is None:
+            tensor._keras_mask = each
 
 
 def _contains(structure, kind):

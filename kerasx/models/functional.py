@@ -73,8 +73,9 @@ class Functional(Model):
                 self._tracked_layers.append(layer)
         if not trainable:
             self.trainable = False  # freezes every layer of the graph, as in Keras
-        # The model's own node, as in Keras: calls of the model as a layer count from 1.
-        CallNode(self, inputs, (), {}, outputs)
+        # The model's own node, as in Keras's configs: calls of the model as a layer count
+        # from 1 there (summaries, which read Keras's call history, count them from 0).
+        CallNode(self, inputs, (), {}, outputs).is_model_own = True
         self.built = True
         from kerasx.layers.layer import _SCOPE
 

@@ -46,8 +46,10 @@ class Sequential(Model):
                 f"All layers added to a Sequential model should have unique names; name "
                 f"{layer.name!r} is already the name of a layer in {self.name!r}."
             )
-        if self._input_layer is None and not self._stack and layer._batch_input_shape is not None:
-            self._set_untracked("_input_layer", InputLayer(batch_shape=layer._batch_input_shape))
+        if self._input_layer is None and not self._stack:
+            shape = layer._batch_input_shape or _model_input_shape(layer)
+            if shape is not None:
+                self._set_untracked("_input_layer", InputLayer(batch_shape=shape))
         self._stack.append(layer)
         self._tracked_layers.append(layer)
         self.built = False
@@ -174,7 +176,8 @@ class Sequential(Model):
         if self._input_layer is not None:
             layers.append(serialize_keras_object(self._input_layer))
         layers.extend(serialize_keras_object(layer) for layer in self._stack)
-        config = {"name": self.name, "trainable": self.trainable, "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_config(), "layers": layers}
         if self.built and self._input_layer is not None:
             config["build_input_shape"] = list(self._input_layer.batch_shape)
         return config
@@ -192,3 +195,16 @@ class Sequential(Model):
         else:
             model._maybe_build()
         return model
+
+
+def _model_input_shape(layer):
+    """The input shape of a model with one known input (a functional or built Sequential
+    model put first in a Sequential, which Keras builds from it), else None."""
+    try:
+        shape = layer.input_shape if isinstance(layer, Sequential) or hasattr(
+            layer, "_outputs_struct") else None
+    except AttributeError:
+        return None
+    if isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape):
+        return shape
+    return None

@@ -219,6 +219,27 @@ def _defer_to_symbolic(fn):
     return operator
 
 
+def _comparison(fn):
+    """`==` / `!=` on eager tensors: elementwise, as on Keras's backend arrays and variables.
+
+    Two variables, and operands that are not array-like (None, strings, layers, ...),
+    compare by identity, so `variable in a_list`, `list.remove(variable)` and
+    `tensor == None` keep their meaning.
+    """
+    from kerasx.autodiff.variable import Variable
+
+    def operator(a, b):
+        if b is None or type(b) in _SYMBOLIC_SET or isinstance(b, (str, bytes)) or not (
+                isinstance(b, (int, float, complex, list, tuple)) or hasattr(b, "shape")) or (
+                isinstance(a, Variable) and isinstance(b, Variable)):
+            return NotImplemented
+        return fn(a, b)
+
+    operator.__name__ = fn.__name__
+    operator.__doc__ = fn.__doc__
+    return operator
+
+
 def _getitem_maybe_symbolic(x, key):
     # A symbolic index (`tensor[keras_tensor]`) records a `getitem` node.
     if type(key) in _SYMBOLIC_SET or type(key) is tuple and not \
@@ -264,6 +285,8 @@ def _bind_operators(cls, symbolic=False):
         ops = {k: _raw(v) if k.startswith("__r") or k in _UNARY else _defer_to_symbolic(_raw(v))
                for k, v in ops.items()}
         ops["__getitem__"] = _getitem_maybe_symbolic
+        ops["__eq__"], ops["__ne__"] = _comparison(_raw(equal)), _comparison(_raw(not_equal))
+        cls.__hash__ = object.__hash__  # still hashable by identity, as Keras's variables
     for name, fn in ops.items():
         setattr(cls, name, fn)
     tr, rs, sq = (transpose, reshape, squeeze) if symbolic else \

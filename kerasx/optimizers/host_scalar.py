@@ -91,4 +91,4 @@ class HostScalar(Variable):
         return current().to_numpy(self.value)
 
     def __repr__(self):
-        return f"<Variable path={self.path} shape=() dtype={self.dtype} value={self._host}>"
+        return f"<Variable path={self.path}, shape=(), dtype={self.dtype}, value={self._host}>"

@@ -22,6 +22,7 @@ import warnings
 import zipfile
 
 from kerasx.saving import h5_weights
+from kerasx.saving.assets import ASSETS, collect_assets, load_assets
 from kerasx.saving.zip_entry import open_stored
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file format this writes
@@ -100,19 +101,23 @@ def save_model(model, filepath, zipped=True, include_optimizer=True):
 
     metadata, config, weights = archive_bytes(model, include_optimizer)
     if zipped:
-        atomic_write(filepath, lambda tmp: write_zip(tmp, metadata, config, weights))
+        extra = [assets] if (assets := collect_assets(model)) else []
+        atomic_write(filepath, lambda tmp: write_zip(tmp, metadata, config, weights, *extra))
     else:
         from kerasx.saving.unzipped_dir import write_model_dir
 
         write_model_dir(filepath, {METADATA: metadata, CONFIG: config, WEIGHTS: weights})
 
 
-def write_zip(path, metadata, config, weights):
-    """Writes the three entries, in Keras's order and uncompressed as Keras does."""
+def write_zip(path, metadata, config, weights, assets=None):
+    """Writes the three entries, then any assets (`{entry name: bytes}`), in Keras's
+    order and uncompressed as Keras does."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(METADATA, metadata)
         zf.writestr(CONFIG, config)
         zf.writestr(WEIGHTS, weights)
+        for name, data in (assets or {}).items():
+            zf.writestr(name, data)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -204,6 +209,21 @@ class _Archive:
         finally:
             if self.zip is not None:
                 source.close()
+
+    def assets(self):
+        """`{path below assets/: bytes}` of the archive's asset files."""
+        prefix = ASSETS + "/"
+        if self.zip is None:
+            root = os.path.join(self.path, ASSETS)
+            found = {}
+            for dirpath, _, files in os.walk(root):
+                for name in files:
+                    full = os.path.join(dirpath, name)
+                    with open(full, "rb") as f:
+                        found[os.path.relpath(full, root).replace(os.sep, "/")] = f.read()
+            return found
+        return {name[len(prefix):]: self._read_entry(name) for name in self.zip.namelist()
+                if name.startswith(prefix) and not name.endswith("/")}
 
     def _verify(self, name):
         # Reading an entry to its end checks its CRC, so damage is caught before any weight
@@ -305,6 +325,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             _compile(model, compile_config, custom_objects, safe_mode)
         with archive.weights() as f:
             h5_weights.load_weights_from_h5(model, f, source=f"{filepath!r}")
+        load_assets(model, archive.assets(), source=f"{filepath!r}")
     return model
 
 

@@ -10,6 +10,7 @@ the portable path that assigns. Outside any scope nothing is intercepted and the
 variables cost nothing extra.
 """
 
+from kerasx.autodiff.tape import SUBSTITUTES
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
@@ -104,6 +105,7 @@ class StatelessScope:
         self._slots = {}
         self._touched = {}
         self._final = None
+        self._substitutes = {}
         for pair in state_mapping or ():
             key, value = pair
             if not isinstance(key, Variable):
@@ -111,6 +113,11 @@ class StatelessScope:
                                  f"argument `mapping` must be Variable instances. Received "
                                  f"instead: {key!r}")
             self._hold(key, value)
+            if isinstance(value, TensorOps) and getattr(value, "tracked", False):
+                # a tensor a GradientTape follows: gradients of what the variable
+                # computes inside the scope go to it (Keras's `jax.grad` over
+                # `stateless_call`, written with a tape)
+                self._substitutes[id(key)] = value
 
     def _hold(self, variable, value):
         backend = current()
@@ -139,10 +146,17 @@ class StatelessScope:
             _route()
         _STACK.append(self)
         self._final = None
+        self._replaced = {key: SUBSTITUTES.get(key) for key in self._substitutes}
+        SUBSTITUTES.update(self._substitutes)
         return self
 
     def __exit__(self, *exc):
         self._final = {key: var.value for key, var in self._touched.items()}
+        for key, previous in self._replaced.items():
+            if previous is None:
+                SUBSTITUTES.pop(key, None)
+            else:
+                SUBSTITUTES[key] = previous
         _STACK.pop()
         if not _STACK:
             _unroute()

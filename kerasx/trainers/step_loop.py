@@ -29,7 +29,7 @@ class StepLoop:
         lazy_logs = not wants_logs and not in_fit and cbs.needs(hook)
         stop_flag = {"train": "stop_training", "test": "stop_evaluating",
                      "predict": "stop_predicting"}[mode]
-        drawn = iter(batches.epoch())
+        drawn = map(step_data, batches.epoch())
         step = 0
         result = None
         # groups of one batch without `islice` and a list each: per-step cost counts
@@ -69,7 +69,7 @@ class StepLoop:
         batch_scalars = backend.host_reads_sync
         out = {}
         scalars = {}
-        for name, value in results.items():
+        for name, value in _flat_items(results):
             value = value.value if isinstance(value, TensorOps) else value
             if backend.is_native(value):
                 if value.ndim == 0 and not batch_scalars:
@@ -91,6 +91,17 @@ class StepLoop:
             for (name, _), v in zip(group, values):
                 out[name] = float(v)
         return {k: out[k] for k in sorted(out)}
+
+
+def _flat_items(results):
+    """`(name, value)` pairs of the results, a nested mapping's entries in its place (a
+    custom step returning `{m.name: m.result() for m in self.metrics}` nests the compiled
+    metrics' dict; Keras logs their entries)."""
+    for name, value in results.items():
+        if isinstance(value, Mapping):
+            yield from _flat_items(value)
+        else:
+            yield name, value
 
 
 class MetricResults(Mapping):
@@ -154,3 +165,13 @@ def predict_steps_function(step, steps_per_execution):
         return tree.map_structure(lambda *parts: ops.concatenate(parts, axis=0), *outputs)
 
     return function
+
+
+def step_data(batch):
+    """A batch `(x, y, sample_weight)` of `fit`, `evaluate` or `predict` as Keras hands it
+    to `train_step`, `test_step` and `predict_step`: `(x,)` without targets, `(x, y)`
+    without sample weights, so that a custom step may unpack `x, y = data`. (The
+    `*_on_batch` methods pass all three, as Keras's do.)"""
+    if type(batch) is tuple and len(batch) == 3 and batch[2] is None:
+        return batch[:1] if batch[1] is None else batch[:2]
+    return batch

@@ -28,6 +28,7 @@ from kerasx.metrics.reduction_metrics import Mean
 from kerasx.models.batch_norm_folding import kept_folded_weights
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
+from kerasx.trainers.compiled_shims import CompiledShims
 from kerasx.trainers.data_adapter import (ArrayBatches, flatten, split_validation, standardize,
                                           to_device)
 from kerasx.trainers.data_preparation import DataPreparation
@@ -43,7 +44,7 @@ class NotCompiledError(ValueError, RuntimeError):
     """Raised by `fit`, `evaluate` and the `*_on_batch` methods before `compile()`."""
 
 
-class Trainer(DataPreparation, StepLoop):
+class Trainer(DataPreparation, StepLoop, CompiledShims):
     """The training API mixed into `Model`."""
 
     def _init_trainer(self):
@@ -479,7 +480,7 @@ class Trainer(DataPreparation, StepLoop):
             to one value per epoch.
         """
         self._require_compiled("fit")
-        verbose = checks.check_verbose(verbose)
+        verbose_param, verbose = verbose, checks.check_verbose(verbose)
         stream = is_stream(x)
         checks.check_fit_arguments(batch_size, epochs, validation_split, not stream, initial_epoch,
                                    validation_freq, shuffle, steps_per_epoch, validation_steps,
@@ -515,7 +516,7 @@ class Trainer(DataPreparation, StepLoop):
             else:
                 cbs = CallbackList(user_callbacks, add_history=True, add_progbar=verbose != 0,
                                    model=self)
-            cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": train.steps})
+            cbs.set_params({"verbose": verbose_param, "epochs": epochs, "steps": train.steps})
             self.stop_training = False
             self._initial_epoch = None
             logs = {}
@@ -575,7 +576,7 @@ class Trainer(DataPreparation, StepLoop):
             (in `metrics_names` order), or a dict with `return_dict=True`.
         """
         self._require_compiled("evaluate")
-        verbose = checks.check_verbose(verbose)
+        verbose_param, verbose = verbose, checks.check_verbose(verbose)
         checks.check_positive_int("batch_size", batch_size)
         checks.check_positive_int("steps", steps)
         user_callbacks = _user_callbacks(callbacks)
@@ -588,7 +589,7 @@ class Trainer(DataPreparation, StepLoop):
         try:
             cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
                 user_callbacks, add_progbar=verbose != 0, model=self)
-            cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
+            cbs.set_params({"verbose": verbose_param, "epochs": 1, "steps": batches.steps})
             logs = self._run_evaluation(batches, cbs, keep_folds=not user_callbacks)
         finally:
             batches.close()
@@ -645,7 +646,7 @@ class Trainer(DataPreparation, StepLoop):
             NumPy arrays: one array, or a list/dict of arrays for a model with
             several outputs.
         """
-        verbose = checks.check_verbose(verbose)
+        verbose_param, verbose = verbose, checks.check_verbose(verbose)
         checks.check_positive_int("batch_size", batch_size)
         checks.check_positive_int("steps", steps)
         user_callbacks = _user_callbacks(callbacks)
@@ -664,7 +665,7 @@ class Trainer(DataPreparation, StepLoop):
         try:
             cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
                 user_callbacks, add_progbar=verbose != 0, model=self)
-            cbs.set_params({"verbose": verbose, "epochs": 1, "steps": batches.steps})
+            cbs.set_params({"verbose": verbose_param, "epochs": 1, "steps": batches.steps})
             self.stop_predicting = False
             cbs.on_predict_begin()
             # nothing but a user callback or an overridden step can change the weights

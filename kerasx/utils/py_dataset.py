@@ -1,5 +1,6 @@
 """`PyDataset`: a dataset written in Python, one batch per index (Keras's `Sequence`)."""
 
+import itertools
 import warnings
 
 
@@ -99,6 +100,17 @@ class PyDataset:
     def __getitem__(self, index):
         """The batch at position `index`."""
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__(index).")
+
+    def __iter__(self):
+        """The batches in order: `num_batches` of them, or without end when it is None
+        (so `for x, y in dataset:` stops after the last batch, as in Keras)."""
+        try:
+            count = self.num_batches
+        except NotImplementedError:
+            count = None
+        indices = range(count) if count is not None else itertools.count()
+        for index in indices:
+            yield self[index]
 
     @property
     def num_batches(self):

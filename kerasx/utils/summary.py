@@ -95,8 +95,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     trainable = model.trainable_weights
     non_trainable = model.non_trainable_weights
     optimizer = getattr(model, "optimizer", None)
+    # as Keras: an optimizer counts once it is built (its first step, or `build`)
     optimizer_vars = list(getattr(optimizer, "variables", None) or []) if optimizer is not None \
-        and getattr(model, "compiled", False) else []
+        and getattr(model, "compiled", False) and getattr(optimizer, "built", False) else []
     counts = [count_params(trainable), count_params(non_trainable), count_params(optimizer_vars)]
     sizes = [weight_memory_size(trainable), weight_memory_size(non_trainable),
              weight_memory_size(optimizer_vars)]

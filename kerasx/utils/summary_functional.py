@@ -1,5 +1,7 @@
 """The "Connected to" column that `model.summary()` shows for functional models."""
 
+from kerasx.layers.core.input_layer import inbound_nodes
+
 
 def connected_to(model):
     """For each layer and operation of a functional `model` (in `model.operations` order),
@@ -7,7 +9,6 @@ def connected_to(model):
     call index, output index), `"-"` for inputs. Returns None for models that are not
     functional graphs.
     """
-    from kerasx.layers.core.input_layer import inbound_nodes
     from kerasx.models.functional import Functional
 
     if not isinstance(model, Functional):
@@ -20,6 +21,13 @@ def connected_to(model):
                 continue
             for tensor in node.input_tensors():
                 source = model._input_aliases.get(id(tensor), tensor)
-                parts.append(f"{source.node.layer.name}[{source.node.node_index}][{source.index}]")
+                parts.append(f"{source.node.layer.name}[{_call_index(source.node)}][{source.index}]")
         column.append(", ".join(parts) if parts else "-")
     return column
+
+
+def _call_index(node):
+    """The node's position among the layer's calls, as Keras's summary shows it: a functional
+    model's own node (which only its configs count) is left out."""
+    earlier = inbound_nodes(node.layer)[:node.node_index]
+    return node.node_index - sum(getattr(n, "is_model_own", False) for n in earlier)

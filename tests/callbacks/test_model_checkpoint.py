@@ -75,7 +75,7 @@ def test_save_best_only_keeps_the_best_epoch(tmp_path, capsys):
     assert len(stand_in.writes) == 3  # epochs 1, 2 and 4 improved
     assert open(path).read() == "model after 16 steps"
     out = capsys.readouterr().out
-    assert "Epoch 1: val_score improved from inf to 0.30000, saving model to" in out
+    assert "Epoch 1: val_score improved from None to 0.30000, saving model to" in out
     assert "Epoch 3: val_score did not improve from 0.10000" in out
 
 

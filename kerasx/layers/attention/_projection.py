@@ -24,6 +24,7 @@ class HeadProjection(Layer):
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the attention layer sets its output's mask itself
         self.in_axes = int(in_axes)
         self.out_shape = tuple(int(n) for n in out_shape)
         self.use_bias = use_bias

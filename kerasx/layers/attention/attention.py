@@ -54,14 +54,6 @@ class Attention(Layer):
         self._seeds = SeedStream(seed)
         self.supports_masking = True
 
-    def __call__(self, inputs, *args, **kwargs):
-        # The base layer reads the mask of a single input; these read one per input.
-        if kwargs.get("mask") is None and isinstance(inputs, (list, tuple)):
-            masks = [getattr(x, "_keras_mask", None) for x in inputs]
-            if any(m is not None for m in masks):
-                kwargs["mask"] = masks
-        return super().__call__(inputs, *args, **kwargs)
-
     def build(self, input_shape):
         self._check_inputs(input_shape)
         self.scale = None

@@ -341,8 +341,10 @@ def symbolic_call(layer, inputs, args, kwargs):
         raise _call_error(layer, in_shapes, e) from None
     if type(layer).compute_output_spec is not Layer.compute_output_spec:
         out_shape, out_dtypes = _declared_spec(layer, inputs, args, kwargs, in_shapes)
+        out_masks = None
     else:
-        out_shape, out_dtypes = infer_outputs(layer, inputs, args, kwargs)
+        out_shape, out_dtypes, out_masks = infer_outputs(layer, inputs, args, kwargs,
+                                                         with_masks=True)
     node = CallNode(layer, inputs, args, kwargs, None)
     counter = [0]
 
@@ -353,14 +355,31 @@ def symbolic_call(layer, inputs, args, kwargs):
                            name=layer.name if i == 0 else f"{layer.name}_{i}")
 
     node.outputs = _zip_shapes(out_shape, out_dtypes, make)
+    if out_masks is not None:
+        _attach_symbolic_masks(node.outputs, out_masks)
     layer._output_shape = out_shape
     return node.outputs
 
 
-def infer_outputs(layer, inputs, args, kwargs):
+def _attach_symbolic_masks(outputs, masks):
+    """Gives each output KerasTensor whose probe runs carried a mask a `_keras_mask`: a
+    boolean KerasTensor of the mask's shape (for inspection, as Keras shows it; the
+    masks themselves travel with the tensors when the model runs). `masks`: one shape
+    or None per flattened output."""
+    for tensor, shape in zip(flatten(outputs), masks):
+        if shape is not None and isinstance(tensor, KerasTensor):
+            tensor._keras_mask = KerasTensor(shape, "bool")
+
+
+def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
     """`(shapes, dtypes)` of a built `layer`'s outputs on KerasTensor arguments, from two
     runs on small zero arrays (output dimensions that differ between them are None), or
-    from the layer's own `compute_output_shape` when it cannot run on such arrays."""
+    from the layer's own `compute_output_shape` when it cannot run on such arrays.
+
+    A KerasTensor argument with a `_keras_mask` gets an all-True mask of that shape on
+    its zero array, so mask-consuming layers run as they will on data. `with_masks=True`
+    adds a third entry: the shapes of the output masks (None where an output has none),
+    or None when the outputs carry no mask or came from `compute_output_shape`."""
     from kerasx.autodiff.tape import _Paused
 
     flat = [t for t in flatten((inputs, list(args), kwargs)) if isinstance(t, KerasTensor)]
@@ -373,25 +392,33 @@ def infer_outputs(layer, inputs, args, kwargs):
             # zero-filled probes may divide by zero or take log(0); that is not the user's data
             warnings.simplefilter("ignore", RuntimeWarning)
             for fills in _PROBE_FILLS:
-                lookup = {id(t): _zeros(t, fills) for t in flat}
+                lookup = {id(t): _masked_zeros(t, fills) for t in flat}
                 p_inputs, p_args, p_kwargs = (replace(s, lookup) for s in (inputs, args, kwargs))
                 if _accepts_training(layer) and "training" not in p_kwargs:
                     p_kwargs = {**p_kwargs, "training": False}
                 out = layer(p_inputs, *p_args, **p_kwargs)
                 probes.append((map_structure(out, lambda o: tuple(o.shape), _is_array),
-                               map_structure(out, lambda o: o.dtype, _is_array)))
+                               map_structure(out, lambda o: o.dtype, _is_array),
+                               [_mask_shape(o) for o in flatten(out)]))
         out_shape = _merge_shapes(probes[0][0], probes[1][0])
         out_dtypes = probes[0][1]
+        out_masks = [None if a is None or b is None or len(a) != len(b) else _merge_shapes(a, b)
+                     for a, b in zip(probes[0][2], probes[1][2])]
+        if not any(m is not None for m in out_masks):
+            out_masks = None
     except (ValueError, TypeError, IndexError) as e:
         out_shape = _declared_output_shape(layer, in_shapes) if _unknown_inner_dims(flat) else None
         if out_shape is None:
             raise _call_error(layer, in_shapes, e) from None
         out_dtypes = map_structure(out_shape, lambda s: layer.dtype, _is_shape)
+        out_masks = None
     finally:
         _clear_probe_losses(layer)
         for variable, value in saved:
             if variable.value is not value:
                 variable.assign(value)
+    if with_masks:
+        return out_shape, out_dtypes, out_masks
     return out_shape, out_dtypes
 
 
@@ -473,12 +500,31 @@ def _clear_probe_losses(layer):
             sub._activity_losses = []
 
 
+def _probe_dims(shape, fills):
+    return tuple((fills[0] if axis == 0 else fills[1]) if d is None else d
+                 for axis, d in enumerate(shape))
+
+
 def _zeros(tensor, fills):
     from kerasx import ops
 
-    dims = tuple((fills[0] if axis == 0 else fills[1]) if d is None else d
-                 for axis, d in enumerate(tensor.shape))
-    return ops.zeros(dims, dtype=tensor.dtype)
+    return ops.zeros(_probe_dims(tensor.shape, fills), dtype=tensor.dtype)
+
+
+def _masked_zeros(tensor, fills):
+    """`_zeros`, with an all-True mask when the KerasTensor carries a mask."""
+    from kerasx import ops
+
+    probe = _zeros(tensor, fills)
+    mask = getattr(tensor, "_keras_mask", None)
+    if mask is not None and hasattr(probe, "_keras_mask"):
+        probe._keras_mask = ops.ones(_probe_dims(mask.shape, fills), dtype="bool")
+    return probe
+
+
+def _mask_shape(output):
+    mask = getattr(output, "_keras_mask", None)
+    return None if mask is None else tuple(mask.shape)
 
 
 def _accepts_training(layer):

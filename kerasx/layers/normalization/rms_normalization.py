@@ -22,7 +22,6 @@ class RMSNormalization(Layer):
         super().__init__(**kwargs)
         self.axis = axis
         self.epsilon = epsilon
-        self.supports_masking = True
 
     def build(self, input_shape):
         axes = _check_axes(self, input_shape)
