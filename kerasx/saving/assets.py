@@ -18,7 +18,8 @@ ASSETS = "assets"
 def _objects(model):
     from kerasx.saving.h5_weights import collect_entries
 
-    return [(entry.path, entry.owner) for entry in collect_entries(model, include_optimizer=False)]
+    entries = collect_entries(model, include_optimizer=False)
+    return [(entry.path, entry.owner) for entry in entries]
 
 
 def _folder(root, path):
@@ -28,7 +29,8 @@ def _folder(root, path):
 def collect_assets(model):
     """`{archive entry name: bytes}` of the files the model's objects write with
     `save_assets`, each under `assets/<object path>/`."""
-    savers = [(path, obj) for path, obj in _objects(model) if callable(getattr(obj, "save_assets", None))]
+    savers = [(path, obj) for path, obj in _objects(model)
+              if callable(getattr(obj, "save_assets", None))]
     if not savers:
         return {}
     out = {}

@@ -21,7 +21,8 @@ def connected_to(model):
                 continue
             for tensor in node.input_tensors():
                 source = model._input_aliases.get(id(tensor), tensor)
-                parts.append(f"{source.node.layer.name}[{_call_index(source.node)}][{source.index}]")
+                name, call = source.node.layer.name, _call_index(source.node)
+                parts.append(f"{name}[{call}][{source.index}]")
         column.append(", ".join(parts) if parts else "-")
     return column
 

@@ -32,7 +32,8 @@ def to_jax(value):
     the array (the step then runs eagerly: JAX's work is invisible to it)."""
     jax = import_jax()
     backend = current()
-    if is_float_dtype(value.dtype) and str(value.dtype).endswith("64") and not jax.config.jax_enable_x64:
+    wide = is_float_dtype(value.dtype) and str(value.dtype).endswith("64")
+    if wide and not jax.config.jax_enable_x64:
         raise TypeError(
             "A JaxLayer received float64 values, but JAX runs in 32-bit mode and would round "
             "them to float32. Enable 64-bit JAX with `jax.config.update('jax_enable_x64', "
