@@ -93,3 +93,20 @@ def infinite_batches(x, y, batch_size, counter=None):
             counter.append(i)
         yield x[start:start + batch_size], y[start:start + batch_size]
         i += 1
+
+
+def fit_run(model, *args, **kwargs):
+    """`(history, weights)` of `model.fit(*args, **kwargs)` (silent, unshuffled by default)."""
+    kwargs.setdefault("verbose", 0)
+    kwargs.setdefault("shuffle", False)
+    history = model.fit(*args, **kwargs)
+    return history.history, model.get_weights()
+
+
+def assert_same_run(a, b):
+    """Two `fit_run` results are equal: the same history values and weights, bit for bit."""
+    assert a[0].keys() == b[0].keys()
+    for key in a[0]:
+        np.testing.assert_allclose(a[0][key], b[0][key], rtol=0)
+    for wa, wb in zip(a[1], b[1]):
+        np.testing.assert_array_equal(wa, wb)

@@ -16,7 +16,8 @@ import kerasx as keras
 from kerasx.backends import current
 from kerasx.backends.base import framework_array_to_backend, is_framework_array
 from kerasx.trainers import data_adapter
-from tests.trainers.helpers import Recorder, classifier, copy_weights, make_data
+from tests.trainers.helpers import (Recorder, assert_same_run as _same_run, classifier,
+                                   copy_weights, fit_run, make_data)
 
 
 class HostTensor:
@@ -105,20 +106,9 @@ def _tensors(x, y, batch_size, wrap=HostTensor):
 
 
 def _fit(model, *args, **kwargs):
-    kwargs.setdefault("verbose", 0)
-    kwargs.setdefault("shuffle", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        history = model.fit(*args, **kwargs)
-    return history.history, model.get_weights()
-
-
-def _same_run(a, b):
-    assert a[0].keys() == b[0].keys()
-    for key in a[0]:
-        np.testing.assert_allclose(a[0][key], b[0][key], rtol=0)
-    for wa, wb in zip(a[1], b[1]):
-        np.testing.assert_array_equal(wa, wb)
+        return fit_run(model, *args, **kwargs)
 
 
 # -- conversion of single arrays ---------------------------------------------------------

@@ -5,24 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from tests.trainers.helpers import classifier, copy_weights, make_data
+from tests.trainers.helpers import (assert_same_run as _same_run, classifier, copy_weights,
+                                   fit_run as _fit, make_data)
 
 tf = pytest.importorskip("tensorflow")
-
-
-def _fit(model, *args, **kwargs):
-    kwargs.setdefault("verbose", 0)
-    kwargs.setdefault("shuffle", False)
-    history = model.fit(*args, **kwargs)
-    return history.history, model.get_weights()
-
-
-def _same_run(a, b):
-    assert a[0].keys() == b[0].keys()
-    for key in a[0]:
-        np.testing.assert_allclose(a[0][key], b[0][key], rtol=0)
-    for wa, wb in zip(a[1], b[1]):
-        np.testing.assert_array_equal(wa, wb)
 
 
 def test_tensors_and_a_dataset_train_like_the_arrays():

@@ -8,25 +8,11 @@ import pytest
 import kerasx as keras
 from kerasx.backends import current
 from kerasx.trainers import data_adapter
-from tests.trainers.helpers import classifier, copy_weights, make_data
+from tests.trainers.helpers import (assert_same_run as _same_run, classifier, copy_weights,
+                                   fit_run as _fit, make_data)
 
 torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader, IterableDataset, TensorDataset  # noqa: E402
-
-
-def _fit(model, *args, **kwargs):
-    kwargs.setdefault("verbose", 0)
-    kwargs.setdefault("shuffle", False)
-    history = model.fit(*args, **kwargs)
-    return history.history, model.get_weights()
-
-
-def _same_run(a, b):
-    assert a[0].keys() == b[0].keys()
-    for key in a[0]:
-        np.testing.assert_allclose(a[0][key], b[0][key], rtol=0)
-    for wa, wb in zip(a[1], b[1]):
-        np.testing.assert_array_equal(wa, wb)
 
 
 def test_tensors_become_host_arrays_of_the_keras_dtypes():
