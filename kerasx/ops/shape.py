@@ -2,15 +2,18 @@
 
 import operator
 
+from kerasx.backends.base import framework_array_to_backend, is_framework_array
 from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, namespace,
                                  normalize_axes, record, shape_of, tracked, value_of)
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
-    """Host data (NumPy, lists, scalars) or a backend array as a Tensor on the device.
-    Python numbers and lists of them take Keras's dtypes (`python_data_dtype`: int32,
-    `floatx`, bool) unless `dtype` is given; NumPy data keeps its own. kerasx tensors
-    are dense: `sparse=True` / `ragged=True` are refused."""
+    """Host data (NumPy, lists, scalars), a backend array, or a tensor of PyTorch, JAX or
+    TensorFlow (converted as `fit` converts its data: CPU tensors through DLPack, device
+    tensors through the host, CUDA tensors to CuPy without a copy) as a Tensor on the
+    device. Python numbers and lists of them take Keras's dtypes (`python_data_dtype`:
+    int32, `floatx`, bool) unless `dtype` is given; NumPy data keeps its own. kerasx
+    tensors are dense: `sparse=True` / `ragged=True` are refused."""
     if sparse or ragged:
         raise ValueError("convert_to_tensor: kerasx has no sparse or ragged tensors; received "
                          f"sparse={sparse!r}, ragged={ragged!r}.")
@@ -18,7 +21,10 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         return x
     if dtype is None and isinstance(x, (bool, int, float, list, tuple)):
         dtype = python_data_dtype(x)
-    return Tensor(current().asarray(value_of(x), dtype=dtype))
+    backend = current()
+    if not isinstance(x, TensorOps) and not backend.is_native(x) and is_framework_array(x):
+        x = framework_array_to_backend(x, backend)
+    return Tensor(backend.asarray(value_of(x), dtype=dtype))
 
 
 _INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)

@@ -420,3 +420,11 @@ def test_a_torch_dataset_of_samples_is_refused():
         classifier().fit(Dataset(), verbose=0)
     with pytest.raises(TypeError, match=r"x is a torch Dataset"):
         classifier().evaluate(Dataset(), np.zeros(4), verbose=0)
+
+
+def test_convert_to_tensor_takes_a_framework_tensor():
+    a = np.arange(6, dtype="float64").reshape(2, 3)
+    t = keras.ops.convert_to_tensor(HostTensor(a, requires_grad=True))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(t), a)
+    assert t.dtype == "float64"  # explicit conversion keeps the dtype, as for NumPy data
+    assert keras.ops.convert_to_tensor(HostTensor(a), dtype="float32").dtype == "float32"

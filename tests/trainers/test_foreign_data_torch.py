@@ -152,3 +152,12 @@ def test_a_dataset_of_samples_is_refused_with_the_dataloader_to_use():
     with pytest.raises(TypeError, match=r"x is a torch Dataset \(TensorDataset\), whose items "
                                         r"are single samples.*DataLoader\(dataset, batch_size"):
         classifier().fit(dataset, verbose=0)
+
+
+def test_convert_to_tensor_takes_torch_tensors_and_ops_refuse_them():
+    t = keras.ops.convert_to_tensor(torch.arange(6.0).reshape(2, 3).requires_grad_(True))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(t), np.arange(6.0).reshape(2, 3))
+    assert t.dtype == "float32"
+    assert keras.ops.convert_to_tensor(torch.ones(2, dtype=torch.bfloat16)).dtype == "float32"
+    with pytest.raises(TypeError, match="cannot be mixed"):
+        keras.ops.add(torch.ones(2), 1.0)
