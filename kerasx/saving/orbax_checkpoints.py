@@ -139,6 +139,8 @@ def _set_state(model, state, source):
         leaves = {p: _host(v) for p, v in _leaves(state[section])}
         if section == "metrics_variables":
             leaves = {p: v for p, v in leaves.items() if p in set(paths)}
+        if section == "non_trainable_variables":
+            leaves = {p: v for p, v in leaves.items() if not _is_seed_state(p, paths)}
         if section == "optimizer_variables":
             leaves = {_slot_path(p, renamed): v for p, v in leaves.items()}
         matched = _matched(leaves, paths, section, source)
@@ -173,6 +175,14 @@ def _matched(leaves, paths, section, source):
                 "with the layer names it was saved with.")
         out[found[0]] = value
     return out
+
+
+def _is_seed_state(path, paths):
+    """Whether `path` is the state of one of Keras's `SeedGenerator`s
+    (`seed_generator_3/seed_generator_state`, under the non-trainable variables of a
+    Keras model with dropout or random layers): random-number state, not learned, which
+    kerasx's generators keep outside the model's variables, so it is not loaded."""
+    return path.rsplit("/", 1)[-1] == "seed_generator_state" and path not in paths
 
 
 def _slot_path(path, renamed):

@@ -175,6 +175,7 @@ out = {"restored": restored.predict(x, verbose=0),
        "iterations": int(restored.optimizer.iterations.numpy())}
 inputs = keras.Input((4,))
 hidden = keras.layers.BatchNormalization()(keras.layers.Dense(3, activation="relu")(inputs))
+hidden = keras.layers.Dropout(0.1)(hidden)  # its seed generator's state is saved too
 model = keras.Model(inputs, keras.layers.Dense(1)(hidden))
 model.compile(keras.optimizers.Adam(0.01), "mse", metrics=["mae"])
 model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[
@@ -193,6 +194,7 @@ def test_real_keras_reads_kerasx_checkpoints_and_kerasx_reads_keras_ones(tmp_pat
     inputs = kerasx.Input((4,))
     hidden = kerasx.layers.BatchNormalization()(
         kerasx.layers.Dense(3, activation="relu")(inputs))
+    hidden = kerasx.layers.Dropout(0.1)(hidden)
     model = kerasx.Model(inputs, kerasx.layers.Dense(1)(hidden))
     model.compile(kerasx.optimizers.Adam(0.01), "mse", metrics=["mae"])
     x, y = _data()
