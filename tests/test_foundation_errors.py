@@ -1,5 +1,7 @@
 """Bad input to the foundation's public entry points gets an actionable error."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -158,3 +160,15 @@ def test_set_weights_checks_count_and_shapes():
         model.set_weights([np.zeros((4, 3))])
     with pytest.raises(ValueError, match=r"weight 'kernel' has shape \(4, 3\) but the value given has shape \(3, 3\)"):
         model.set_weights([np.zeros((3, 3)), np.zeros(3)])
+
+
+def test_input_shape_on_a_layer_warns_as_keras_and_still_builds_the_sequential():
+    with pytest.warns(UserWarning, match=r"Do not pass an `input_shape`/`input_dim`.*Input"):
+        model = keras.Sequential([keras.layers.Dense(3, input_shape=(4,))])
+    assert model.built and model.output_shape == (None, 3)
+    with pytest.warns(UserWarning, match="input_dim"):
+        keras.layers.Dense(3, input_dim=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        keras.layers.Embedding(10, 3)  # its own `input_dim`, not the input's shape
+        keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])

@@ -181,6 +181,10 @@ class Layer:
         self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self._activity_losses = []
         self.activity_regularizer = regularizers.get(activity_regularizer)
+        if input_shape is not None or input_dim is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
+                          "using Sequential models, prefer using an `Input(shape)` object as "
+                          "the first layer in the model instead.", stacklevel=2)
         if batch_input_shape is not None:
             self._batch_input_shape = tuple(batch_input_shape)
         elif input_shape is not None:
