@@ -24,7 +24,7 @@ def test_a_seed_generator_advances_and_repeats_from_its_seed():
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(first, host(random.uniform((6,), seed=g2)))
     np.testing.assert_array_equal(second, host(random.uniform((6,), seed=g2)))
-    assert g1.state == (3, 2) and g1.get_config()["seed"] == 3
+    assert g1.state.numpy().tolist() == [3, 2] and g1.get_config()["seed"] == 3
 
 
 def test_set_random_seed_makes_unseeded_draws_and_generators_repeatable():
@@ -156,3 +156,79 @@ def test_a_sampling_layer_trains_and_repeats_with_its_seed():
     (history, first), (_, second) = runs
     assert history[-1] < history[0]
     np.testing.assert_array_equal(first, second)
+
+
+class Noise(keras.layers.Layer):
+    """Adds normal noise at every call, training or not (as a VAE's sampling layer)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = random.SeedGenerator(1337)
+
+    def call(self, x):
+        return x + random.normal(ops.shape(x), seed=self.seed_generator)
+
+
+def _noisy_model():
+    keras.backend.clear_session()
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(3)(inputs)
+    noise = Noise()
+    model = keras.Model(inputs, keras.layers.Dense(1)(noise(hidden)))
+    return model, noise.seed_generator
+
+
+def test_a_seed_generators_state_is_a_variable_of_the_layer_not_a_weight():
+    model, generator = _noisy_model()
+    state = generator.state
+    assert (state.path, state.dtype, state.shape, state.trainable) == (
+        "seed_generator/seed_generator_state", "uint32", (2,), False)
+    assert [v.path for v in model.variables] == [
+        "dense/kernel", "dense/bias", "seed_generator/seed_generator_state", "dense_1/kernel",
+        "dense_1/bias"]
+    assert model.non_trainable_variables == [state]
+    assert all(w is not state for w in model.weights) and len(model.weights) == 4
+    tree = model.get_state_tree()["non_trainable_variables"]
+    assert host(tree["seed_generator"]["seed_generator_state"]).tolist() == [1337, 0]
+
+
+def test_draws_are_counted_as_keras_counts_them():
+    # Keras 3.15.1 with the same program: [1337, n] for n = 0, 1, 2, 4, 5 (building the
+    # model on Inputs draws nothing, each call, predict batch and training step draws once)
+    model, generator = _noisy_model()
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 1), "float32")
+    counts = [generator.draws]
+    model(x[:2])
+    counts.append(generator.draws)
+    model.predict(x[:2], verbose=0)
+    counts.append(generator.draws)
+    model.compile("adam", "mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    counts.append(generator.draws)
+    model.evaluate(x, y, verbose=0)
+    counts.append(generator.draws)
+    assert counts == [0, 1, 2, 4, 5]
+    assert generator.state.numpy().tolist() == [1337, 5]
+
+
+def test_stateless_call_reads_and_returns_the_generators_state():
+    model, generator = _noisy_model()
+    x = np.ones((2, 3), "float32")
+    trainable = [v.value for v in model.trainable_variables]
+    state = [v.value for v in model.non_trainable_variables]
+    first, advanced = model.stateless_call(trainable, state, x)
+    again, _ = model.stateless_call(trainable, state, x)
+    np.testing.assert_array_equal(host(first), host(again))  # the same state, the same noise
+    assert host(advanced[0]).tolist() == [1337, 1] and generator.draws == 0
+    later, _ = model.stateless_call(trainable, advanced, x)
+    assert not np.array_equal(host(first), host(later))
+    np.testing.assert_array_equal(host(model(x)), host(first))  # eager: draw 1 too
+
+
+def test_assigning_the_state_repeats_the_draws():
+    generator = random.SeedGenerator(4)
+    first = host(random.uniform((5,), seed=generator))
+    generator.state.assign([4, 0])
+    np.testing.assert_array_equal(host(random.uniform((5,), seed=generator)), first)
+    with pytest.raises(ValueError, match=r"two numbers \[seed, draws\]"):
+        generator.state.assign([1, 2, 3])

@@ -515,7 +515,25 @@ class Layer:
                 out.append(v)
         return out
 
-    variables = weights
+    @property
+    def variables(self):
+        """All the layer's state: its weights and the states of the `SeedGenerator`s it
+        holds (Keras's order: its own variables, its generators' states, then each
+        sublayer's variables). Metrics' variables are in `metrics_variables`."""
+        if not self._has_seed_generators():
+            return self.weights
+        out, seen = [], set()
+        for v in (self._ordered_own() + [g.state for g in self._seed_generators]
+                  + [v for layer in self._tracked_layers for v in layer.variables]):
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    def _has_seed_generators(self):
+        return bool(self._seed_generators) or any(
+            layer._has_seed_generators() for layer in self._tracked_layers
+            if isinstance(layer, Layer))
 
     def _ordered_own(self):
         """The layer's own variables in Keras's order: those tracked as trainable, then
@@ -531,7 +549,20 @@ class Layer:
 
     @property
     def non_trainable_variables(self):
-        return self.non_trainable_weights
+        """The non-trainable weights and the `SeedGenerator`s' states (all of
+        `variables` when the layer is frozen)."""
+        if not self._has_seed_generators():
+            return self.non_trainable_weights
+        if not self.trainable:
+            return self.variables
+        out, seen = [], set()
+        own = [v for v in self._ordered_own() if not v.trainable]
+        for v in (own + [g.state for g in self._seed_generators]
+                  + [v for layer in self._tracked_layers for v in layer.non_trainable_variables]):
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
 
     def get_weights(self):
         """The weights as a list of NumPy arrays, in `weights` order."""

@@ -23,15 +23,20 @@ class CountedSeed(list):
 
 
 def track(counter):
-    """Registers `counter` (an object with `next()` and its state in its `__dict__`)."""
+    """Registers `counter`: an object with `next()` and its state in its `__dict__`, or
+    in what its `counter_state()` returns and `restore_counter_state(state)` takes."""
     _COUNTERS.add(counter)
 
 
 def counter_states():
     """`{counter: its state}` for every live counter, for `restore_counters`."""
-    return {counter: dict(vars(counter)) for counter in list(_COUNTERS)}
+    return {counter: counter.counter_state() if hasattr(counter, "counter_state")
+            else dict(vars(counter)) for counter in list(_COUNTERS)}
 
 
 def restore_counters(states):
     for counter, state in states.items():
-        vars(counter).update(state)
+        if hasattr(counter, "restore_counter_state"):
+            counter.restore_counter_state(state)
+        else:
+            vars(counter).update(state)

@@ -25,22 +25,46 @@ class SeedGenerator:
     """
 
     def __init__(self, seed=None, name=None, **kwargs):
+        from kerasx.random.seed_state import SeedState
+        from kerasx.scopes.name_scope import name_scope
+        from kerasx.utils.naming import uniquify
+
         if kwargs:
             raise TypeError(f"SeedGenerator got unexpected arguments {sorted(kwargs)}; "
                             "it takes `seed` and `name`.")
+        self._initial_seed = seed
         if seed is None:
             seed = _python_random.randint(1, 10 ** 9)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"SeedGenerator expects an integer seed or None, received {seed!r}.")
-        self.seed = seed
-        self.name = name or "seed_generator"
-        self.draws = 0
+        self.name = name or uniquify("seed_generator")
+        with name_scope(self.name, caller=self):
+            self.state = SeedState(seed)
         track(self)
 
     def next(self):
         """The seed of the next draw: `[seed, n]` for the n-th draw."""
-        self.draws += 1
-        return CountedSeed((self.seed, self.draws), self)
+        return CountedSeed(self.state.advance(), self)
+
+    @property
+    def seed(self):
+        return self.state.host_value[0]
+
+    @property
+    def draws(self):
+        """How many draws the generator gave."""
+        return self.state.host_value[1]
+
+    @draws.setter
+    def draws(self, count):
+        self.state.assign((self.seed, count))
+
+    def counter_state(self):
+        """`(seed, draws)`, for `kerasx.random.counted_seed.counter_states`."""
+        return self.state.host_value
+
+    def restore_counter_state(self, numbers):
+        self.state.assign(numbers)
 
     @property
     def backend(self):
@@ -50,13 +74,8 @@ class SeedGenerator:
 
         return kerasx.backend
 
-    @property
-    def state(self):
-        """`(seed, draws so far)`, as Keras's two-entry state."""
-        return (self.seed, self.draws)
-
     def get_config(self):
-        return {"seed": self.seed, "name": self.name}
+        return {"seed": self._initial_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):

@@ -9,6 +9,7 @@ a batch of new shapes).
 
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current, host
+from kerasx.random.counted_seed import counter_states, restore_counters
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import resolve_alias
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
@@ -70,7 +71,11 @@ class DataPreparation:
         if num_samples(x) == 0:
             raise ValueError("x has no samples (0 rows); pass at least one sample.")
         probe = slice_rows(x, 0, 2)
-        out = self(to_device(probe), training=False)
+        counters = counter_states()  # the check draws nothing from the model's generators
+        try:
+            out = self(to_device(probe), training=False)
+        finally:
+            restore_counters(counters)
         outs = out if isinstance(out, (list, tuple)) else [out]
         if isinstance(out, dict):
             outs = [out.get(n) for n in self._output_names()]

@@ -12,6 +12,7 @@ __all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor"]
 import warnings
 
 from kerasx.layers.layer import Layer
+from kerasx.random.counted_seed import counter_states, restore_counters
 
 
 class KerasTensor:
@@ -384,8 +385,10 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
 
     flat = [t for t in flatten((inputs, list(args), kwargs)) if isinstance(t, KerasTensor)]
     in_shapes = map_structure(inputs, lambda t: t.shape)
-    # The probes run real code: keep any state they assign (counters, statistics) unchanged.
+    # The probes run real code: keep any state they assign (statistics, the seed counters
+    # of random layers: a symbolic call draws nothing in Keras) unchanged.
     saved = [(v, v.value) for v in layer.weights]
+    counters = counter_states()
     try:
         probes = []
         with _Paused(), warnings.catch_warnings():
@@ -417,6 +420,7 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
         for variable, value in saved:
             if variable.value is not value:
                 variable.assign(value)
+        restore_counters(counters)
     if with_masks:
         return out_shape, out_dtypes, out_masks
     return out_shape, out_dtypes
