@@ -178,10 +178,10 @@ def _matched(leaves, paths, section, source):
 
 
 def _is_seed_state(path, paths):
-    """Whether `path` is the state of one of Keras's `SeedGenerator`s
-    (`seed_generator_3/seed_generator_state`, under the non-trainable variables of a
-    Keras model with dropout or random layers): random-number state, not learned, which
-    kerasx's generators keep outside the model's variables, so it is not loaded."""
+    """Whether `path` is the state of a Keras `SeedGenerator` this model has no
+    counterpart for (`seed_generator_3/seed_generator_state`): Keras's dropout and random
+    layers hold generators where kerasx's count their draws without one. It is random-
+    number state, not learned, so it is left out instead of refusing the checkpoint."""
     return path.rsplit("/", 1)[-1] == "seed_generator_state" and path not in paths
 
 
