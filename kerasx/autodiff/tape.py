@@ -7,6 +7,7 @@ _RECORDING = [0]
 # id(variable) -> the tracked Tensor or Variable an open StatelessScope reads in its
 # place: ops record that tensor as their input, so gradients reach what the scope got
 SUBSTITUTES = {}
+_OPEN_TAPES = []  # the GradientTapes inside their `with` block, outermost first
 
 
 class Node:
@@ -76,16 +77,25 @@ class GradientTape:
         self._watched_vars = []
         self._open = False
         self._used = False
+        self._shared = False
 
     def __enter__(self):
         _RECORDING[0] += 1
         self._open = True
+        if _OPEN_TAPES:
+            # tapes open together record the same nodes (`with A() as a, B() as b:`):
+            # none of them may free what the other's gradient() still needs
+            self._shared = True
+            for tape in _OPEN_TAPES:
+                tape._shared = True
+        _OPEN_TAPES.append(self)
         return self
 
     def __exit__(self, *exc):
         if self._open:
             _RECORDING[0] -= 1
             self._open = False
+            _OPEN_TAPES.remove(self)
         return False
 
     def _unwatch(self):
@@ -131,7 +141,8 @@ class GradientTape:
             )
         self._used = True
         flat, rebuild = _flatten(sources)
-        grads = backward(target, flat, output_gradients, release=not self.persistent)
+        grads = backward(target, flat, output_gradients,
+                         release=not (self.persistent or self._shared))
         if not self.persistent:
             self._unwatch()
         if _RECORDING[0] > (1 if self._open else 0):

@@ -61,6 +61,10 @@ class Variable(TensorOps):
                 value = initializer(tuple(shape), dtype=dtype or floatx())
         else:
             value = initializer
+            if dtype is None and isinstance(value, (bool, int, float, list, tuple)):
+                from kerasx.ops.shape import python_data_dtype
+
+                dtype = python_data_dtype(value)  # as convert_to_tensor: 1.0 is floatx
         value = backend.asarray(value.value if isinstance(value, TensorOps) else value,
                                 dtype=dtype)
         if shape is not None and tuple(value.shape) != tuple(shape):
@@ -69,7 +73,11 @@ class Variable(TensorOps):
                 f"but shape={tuple(shape)} was requested."
             )
         self._value = value
-        self.name = name or "variable"
+        if not name:
+            from kerasx.utils.naming import uniquify
+
+            name = uniquify("variable")  # variable, variable_1, ... as Keras names them
+        self.name = name
         scope = _open_name_scopes()
         self.path = "/".join(scope + (self.name,)) if scope else self.name
         self._overwrite_with_gradient = False

@@ -66,9 +66,14 @@ class Backend:
         return self.kernels.get(name)
 
     def dtype(self, name):
-        """The namespace dtype object for a dtype name such as `"float32"`."""
-        if not isinstance(name, str):
+        """The namespace dtype object for a dtype name such as `"float32"` (or, as in
+        Keras, the Python types `int`, `float`, `complex`, `bool` and the name `"int"`)."""
+        if isinstance(name, type) and name in _PYTHON_DTYPES:
+            name = _PYTHON_DTYPES[name]
+        elif not isinstance(name, str):
             name = dtype_name(name)
+        elif name == "int":
+            name = "int32"
         self.xp
         try:
             return self._dtypes[name]
@@ -164,6 +169,10 @@ class Backend:
 
 
 _NAME_CACHE = {}
+
+
+# Keras's dtypes for Python types (its non-TensorFlow backends)
+_PYTHON_DTYPES = {int: "int32", float: "float32", complex: "complex64", bool: "bool"}
 
 
 def dtype_name(dtype):

@@ -35,29 +35,28 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """Fills the weights with one scalar value.
+    """Fills the weights with one value: a number, or an array broadcast to the
+    weight's shape (as Keras does, e.g. a pretrained embedding matrix).
 
     Args:
-        value: a Python number (NumPy scalars are accepted too).
+        value: a Python number (NumPy scalars are accepted too), or an array
+            (NumPy, a tensor or a nested list) broadcastable to the weight's shape.
 
     Example:
 
         layer = Dense(3, bias_initializer=Constant(0.1))
+        embedding = Embedding(1000, 50, embeddings_initializer=Constant(matrix),
+                              trainable=False)
     """
 
     def __init__(self, value=0.0):
-        if hasattr(value, "item") and not isinstance(value, (bool, int, float)):
-            if getattr(value, "size", 1) != 1:
-                raise ValueError(
-                    f"Constant: value must be a scalar, received an array of shape "
-                    f"{tuple(value.shape)}. To start from given weights, pass the array "
-                    "itself as the initializer (initializers.get(array)) or use set_weights."
-                )
+        if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
             value = value.item()
-        if not isinstance(value, (bool, int, float)):
+        if isinstance(value, (str, bytes)) or not (
+                isinstance(value, (bool, int, float, list, tuple)) or hasattr(value, "shape")):
             raise TypeError(
-                f"Constant: value must be a Python number, received {value!r} of type "
-                f"{type(value).__name__}."
+                f"Constant: value must be a Python number or an array, received {value!r} of "
+                f"type {type(value).__name__}."
             )
         self.value = value
 
@@ -65,10 +64,31 @@ class Constant(Initializer):
         backend = current()
         shape = standardize_shape(shape, "Constant")
         dtype = backend.dtype(standardize_dtype(dtype, "Constant"))
-        return backend.xp.full(shape, self.value, dtype=dtype, device=backend.device)
+        if isinstance(self.value, (bool, int, float)):
+            return backend.xp.full(shape, self.value, dtype=dtype, device=backend.device)
+        filled = backend.xp.zeros(shape, dtype=dtype, device=backend.device)
+        value = backend.asarray(getattr(self.value, "value", self.value), dtype=dtype)
+        try:
+            return filled + value
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"Constant: a value of shape {tuple(value.shape)} cannot fill a weight of shape "
+                f"{shape}; pass an array of the weight's shape (or one that broadcasts to it)."
+            ) from None
 
     def get_config(self):
-        return {"value": self.value}
+        if isinstance(self.value, (bool, int, float)):
+            return {"value": self.value}
+        from kerasx.saving.serialization import serialize_keras_object
+
+        return {"value": serialize_keras_object(self.value)}
+
+    @classmethod
+    def from_config(cls, config):
+        from kerasx.saving.serialization import deserialize_keras_object
+
+        value = config["value"]
+        return cls(deserialize_keras_object(value) if isinstance(value, dict) else value)
 
 
 class Identity(Initializer):

@@ -22,19 +22,37 @@ class RandomInitializer(Initializer):
 
     Args:
         seed: an int makes every call return the same values (on every backend);
-            None draws new values from the global generator on each call.
+            None draws new values from the global generator on each call; a
+            `kerasx.random.SeedGenerator` gives new values at each call, the same
+            sequence for the same generator seed.
     """
 
     def __init__(self, seed=None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        from kerasx.random.seed_generator import SeedGenerator
+
+        if isinstance(seed, dict) and seed.get("class_name") == "SeedGenerator":
+            seed = SeedGenerator(**seed.get("config", {}))  # a serialized generator
+        if seed is not None and not isinstance(seed, SeedGenerator) and (
+                isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(
                 f"{type(self).__name__}: `seed` must be an integer or None, received "
-                f"seed={seed!r} of type {type(seed).__name__}."
+                f"seed={seed!r} of type {type(seed).__name__} (a kerasx.random.SeedGenerator "
+                "also works: new values at every call)."
             )
         self.seed = seed
 
+    def _draw_seed(self):
+        from kerasx.random.seed_generator import draw_seed
+
+        return draw_seed(self.seed)
+
     def get_config(self):
-        return {"seed": self.seed}
+        if isinstance(self.seed, (int, type(None))):
+            return {"seed": self.seed}
+        return {"seed": {"module": "keras.random", "class_name": "SeedGenerator",
+                         "config": {"seed": self.seed.get_config()["seed"],
+                                    "name": self.seed.name},
+                         "registered_name": None}}
 
 
 def _check_number(value, name, who, allow_zero=False):
@@ -68,7 +86,7 @@ class RandomNormal(RandomInitializer):
     def __call__(self, shape, dtype=None):
         shape = standardize_shape(shape, "RandomNormal")
         dtype = standardize_dtype(dtype, "RandomNormal", floating=True)
-        return current().rng.normal(shape, self.mean, self.stddev, dtype, self.seed)
+        return current().rng.normal(shape, self.mean, self.stddev, dtype, self._draw_seed())
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -93,7 +111,8 @@ class TruncatedNormal(RandomInitializer):
     def __call__(self, shape, dtype=None):
         shape = standardize_shape(shape, "TruncatedNormal")
         dtype = standardize_dtype(dtype, "TruncatedNormal", floating=True)
-        return current().rng.truncated_normal(shape, self.mean, self.stddev, dtype, self.seed)
+        return current().rng.truncated_normal(shape, self.mean, self.stddev, dtype,
+                                              self._draw_seed())
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -121,7 +140,7 @@ class RandomUniform(RandomInitializer):
     def __call__(self, shape, dtype=None):
         shape = standardize_shape(shape, "RandomUniform")
         dtype = standardize_dtype(dtype, "RandomUniform", floating=True)
-        return current().rng.uniform(shape, self.minval, self.maxval, dtype, self.seed)
+        return current().rng.uniform(shape, self.minval, self.maxval, dtype, self._draw_seed())
 
     def get_config(self):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -209,11 +228,11 @@ class VarianceScaling(RandomInitializer):
         rng = current().rng
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(variance) / _TRUNCATED_STDDEV
-            return rng.truncated_normal(shape, 0.0, stddev, dtype, self.seed)
+            return rng.truncated_normal(shape, 0.0, stddev, dtype, self._draw_seed())
         if self.distribution == "untruncated_normal":
-            return rng.normal(shape, 0.0, math.sqrt(variance), dtype, self.seed)
+            return rng.normal(shape, 0.0, math.sqrt(variance), dtype, self._draw_seed())
         limit = math.sqrt(3.0 * variance)
-        return rng.uniform(shape, -limit, limit, dtype, self.seed)
+        return rng.uniform(shape, -limit, limit, dtype, self._draw_seed())
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
@@ -232,7 +251,8 @@ class _FixedVarianceScaling(VarianceScaling):
                          input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {**RandomInitializer.get_config(self), "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class GlorotUniform(_FixedVarianceScaling):
@@ -327,7 +347,8 @@ class Orthogonal(RandomInitializer):
         rows, cols = math.prod(shape[:-1]), shape[-1]
         # QR in float64 where the backend has it: orthogonality to ~1e-15, then one cast.
         work = "float64" if "float64" in backend._dtypes else dtype
-        a = backend.rng.normal((max(rows, cols), min(rows, cols)), 0.0, 1.0, work, self.seed)
+        a = backend.rng.normal((max(rows, cols), min(rows, cols)), 0.0, 1.0, work,
+                               self._draw_seed())
         q, r = xp.linalg.qr(a)
         q = q * xp.sign(xp.linalg.diagonal(r))[None, :]
         if rows < cols:

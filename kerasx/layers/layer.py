@@ -10,6 +10,7 @@ from kerasx.autodiff.variable import TRAINABLE_CHANGES, Variable
 from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
+from kerasx.layers.auto_config import init_arguments, with_init_arguments
 from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
                                              tracking_enabled)
 from kerasx.utils.naming import to_snake_case, uniquify
@@ -157,6 +158,12 @@ class Layer:
             if method is not None and not getattr(method, "_unlocks", False):
                 setattr(cls, name, _unlocking(method))
 
+    def __new__(cls, *args, **kwargs):
+        layer = super().__new__(cls)
+        # a subclass without its own get_config is configured by these (as in Keras)
+        object.__setattr__(layer, "_init_arguments", init_arguments(cls, args, kwargs))
+        return layer
+
     def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_shape=None,
                  input_dim=None, batch_input_shape=None, batch_size=None,
                  activity_regularizer=None, **kwargs):
@@ -167,11 +174,8 @@ class Layer:
             raise TypeError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(kwargs)}."
             )
-        object.__setattr__(self, "_tracked_layers", StateStore())
-        object.__setattr__(self, "_tracked_metrics", StateStore())
-        object.__setattr__(self, "_own_variables", StateStore())
-        object.__setattr__(self, "_seed_generators", StateStore())
-        object.__setattr__(self, "_tracker", StateTracker(self))
+        if "_tracker" not in self.__dict__:
+            self._init_tracking()
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.built = False
@@ -200,10 +204,22 @@ class Layer:
         self._set_untracked("_remat_mode", get_current_remat_mode())
 
     # -- attribute tracking -------------------------------------------------------------
+    def _init_tracking(self):
+        """The stores of the layer's tracked state. A subclass may set sublayers before
+        calling `super().__init__()` (as Keras allows): the first attribute set makes them."""
+        object.__setattr__(self, "_tracked_layers", StateStore())
+        object.__setattr__(self, "_tracked_metrics", StateStore())
+        object.__setattr__(self, "_own_variables", StateStore())
+        object.__setattr__(self, "_seed_generators", StateStore())
+        object.__setattr__(self, "_tracker", StateTracker(self))
+
     def __setattr__(self, name, value):
         if not name.startswith("__"):
             tracker = self.__dict__.get("_tracker")
-            if tracker is not None and tracking_enabled():
+            if tracker is None:
+                self._init_tracking()
+                tracker = self.__dict__["_tracker"]
+            if tracking_enabled():
                 value = tracker.track(value)
         object.__setattr__(self, name, value)
 
@@ -629,7 +645,8 @@ class Layer:
     def call(self, inputs, *args, **kwargs):
         return inputs
 
-    def __call__(self, inputs, *args, **kwargs):
+    def __call__(self, *args, **kwargs):
+        inputs, args = (args[0], args[1:]) if args else (_first_by_keyword(self, kwargs), ())
         KerasTensor, symbolic_call = _symbolic()
         if _contains(inputs, KerasTensor):
             return symbolic_call(self, inputs, args, kwargs)
@@ -686,6 +703,8 @@ class Layer:
         training = kwargs.pop("training", None)
         if training is None:
             training = _TRAINING.get()
+        if training is None and accepts_training:
+            training = training_default(type(self))
         if accepts_training:
             kwargs["training"] = training
         mask = kwargs.get("mask")
@@ -824,6 +843,8 @@ class Layer:
             from kerasx.saving.serialization import serialize_keras_object
 
             config["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
+        if type(self).get_config is Layer.get_config:
+            config = with_init_arguments(self, config)
         return config
 
     def _dtype_config(self):
@@ -891,6 +912,36 @@ def _call_signature(cls):
         varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
         sig = _SIGNATURES[cls] = ("training" in params or varkw, "mask" in params)
     return sig
+
+
+def _first_by_keyword(layer, kwargs):
+    """The first argument of `layer.call` taken out of `kwargs`, for a call that names it
+    (`endpoint(logits=x, targets=y)`), as Keras allows."""
+    params = list(inspect.signature(type(layer).call).parameters.values())[1:]
+    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        if params[0].name in kwargs:
+            return kwargs.pop(params[0].name)
+    raise TypeError(
+        f"Layer {layer.name!r} was called without inputs: pass them as the first argument, "
+        f"e.g. layer(x), or by the name of the first argument of its `call` "
+        f"({params[0].name if params else 'none'}=...); received only {sorted(kwargs)}."
+    )
+
+
+def training_default(cls):
+    """The default of `training` in `cls.call` (e.g. `call(self, x, training=True)`), or
+    None: a call with no `training` argument and no outer training phase runs with it,
+    as the layer's author wrote it."""
+    try:
+        return _TRAINING_DEFAULTS[cls]
+    except KeyError:
+        param = inspect.signature(cls.call).parameters.get("training")
+        default = None if param is None or param.default is param.empty else param.default
+        _TRAINING_DEFAULTS[cls] = default
+        return default
+
+
+_TRAINING_DEFAULTS = {}
 
 
 def _input_masks(inputs):

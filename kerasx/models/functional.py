@@ -167,6 +167,17 @@ class Functional(Model):
                 that read the input exactly as a `Masking` layer's mask would.
         """
         values = self._standardize_inputs(inputs)
+        mismatch = _size_mismatch(self, values)
+        if mismatch is None:
+            return self._run_masked(values, training, mask)
+        try:
+            # as Keras, the layers decide: a front end that is the identity at inference
+            # lets the model take its output's shape
+            return self._run_masked(values, training, mask)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{mismatch} ({error})") from error
+
+    def _run_masked(self, values, training, mask):
         masked = attach_masks(self.name, self.input_names, values, mask)
         if not masked:
             return self._run_graph(values, training)
@@ -592,6 +603,21 @@ def _to_mask(mask, value, name, model_name):
     return tensor if isinstance(tensor, Tensor) else Tensor(tensor.value)
 
 
+def _size_mismatch(model, values):
+    """The message for the first input whose sizes after the batch axis differ from its
+    Input's, or None. (As in Keras, an Input's static batch size is not enforced:
+    `Input(shape, batch_size=128)` still predicts on a batch of 4.)"""
+    for tensor, value, name in zip(model.inputs, values, model.input_names):
+        if value is None or tensor.dtype == "string":
+            continue
+        want, got = tuple(tensor.shape), tuple(value.shape)
+        if any(w is not None and g != w for g, w in zip(got[1:], want[1:])):
+            return (f"Input {name!r} of model {model.name!r} is incompatible with the model: "
+                    f"expected shape {want}, found shape {got}. The data's dimensions after the "
+                    "batch axis must match the Input's shape")
+    return None
+
+
 def _adjust_rank(value, expected, name, model_name):
     """Squeezes or adds a trailing axis of size 1 when that is the only difference (as Keras)."""
     from kerasx import ops
@@ -602,7 +628,7 @@ def _adjust_rank(value, expected, name, model_name):
         value, got = ops.squeeze(value, axis=-1), got[:-1]
     elif len(got) == len(want) - 1 and want[-1] == 1:
         value, got = ops.expand_dims(value, axis=-1), got + (1,)
-    if len(got) != len(want) or any(w is not None and g != w for g, w in zip(got, want)):
+    if len(got) != len(want):
         raise ValueError(
             f"Input {name!r} of model {model_name!r} is incompatible with the model: expected "
             f"shape {want}, found shape {got}. The data's dimensions after the batch axis must "

@@ -38,7 +38,7 @@ class Model(Trainer, Layer):
             from kerasx.models.functional import Functional
 
             return super().__new__(Functional)  # Python then runs Functional.__init__
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         from kerasx.models.functional import Functional
@@ -218,7 +218,12 @@ class Model(Trainer, Layer):
         return json.dumps(serialize_keras_object(self), **kwargs)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        config = {"name": self.name, "trainable": self.trainable}
+        if type(self).get_config is Model.get_config:
+            from kerasx.layers.auto_config import with_init_arguments
+
+            config = with_init_arguments(self, config)  # a subclass's constructor arguments
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

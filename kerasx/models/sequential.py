@@ -1,10 +1,11 @@
 """`Sequential`: a plain stack of layers, each feeding the next."""
 
-from kerasx.layers.core.input_layer import InputLayer, KerasTensor
+from kerasx.layers.core.input_layer import InputLayer, KerasTensor, layer_tensor
 from kerasx.layers.layer import Layer
 from kerasx.models.functional import attach_masks, restore_masks
 from kerasx.models.fusion import run_sequence
 from kerasx.models.model import Model
+from kerasx.utils.naming import uniquify
 
 
 class Sequential(Model):
@@ -104,6 +105,9 @@ class Sequential(Model):
         self._set_untracked("_symbolic_output", x)
         self._build_shape = shape
         self.built = True
+        # Keras wraps the built stack in a Functional model, which takes the next
+        # auto-generated "functional" name; models named later are numbered alike
+        uniquify("functional")
 
     def _build_for(self, inputs):
         from kerasx.layers.layer import _shape_structure
@@ -156,12 +160,20 @@ class Sequential(Model):
 
     @property
     def input(self):
+        """The input of the model's first call on KerasTensors (as Keras: for a model
+        used as a layer of a functional model, that call's input), else its own input."""
+        if self.__dict__.get("_inbound_nodes"):
+            return layer_tensor(self, "input")
         if self._input_layer is None:
             raise AttributeError(f"Sequential model {self.name!r} has no input yet.")
         return self._input_layer.output
 
     @property
     def output(self):
+        """The output of the model's first call on KerasTensors (see `input`), else the
+        output of its own stack."""
+        if self.__dict__.get("_inbound_nodes"):
+            return layer_tensor(self, "output")
         if self._symbolic_output is None:
             raise AttributeError(f"Sequential model {self.name!r} has not been built yet.")
         return self._symbolic_output

@@ -128,8 +128,10 @@ def _has_symbolic(value):
     return False
 
 
-def _symbolic_aware(name, fn):
+def _symbolic_aware(name, fn, op=None):
     """`fn`, recording an operation node instead of computing when an argument is symbolic.
+
+    `op` is the node's op name when it is not `name` (`"image.resize"`).
 
     The wrapper is generated with `fn`'s own signature, so the eager path costs one
     call and a set lookup per argument type; only lists, tuples, dicts and KerasTensors
@@ -141,7 +143,7 @@ def _symbolic_aware(name, fn):
         if _has_symbolic(args) or _has_symbolic(kwargs):
             from kerasx.layers.core.op_layer import symbolic_op
 
-            return symbolic_op(name, fn, args, kwargs)
+            return symbolic_op(op or name, fn, args, kwargs)
         return fn(*args, **kwargs)
 
     P = inspect.Parameter
@@ -176,9 +178,9 @@ def _symbolic_aware(name, fn):
               f"    return _slow({call})\n")
     scope = {"_fn": fn, "_slow": slow, "_S": _MAYBE_SYMBOLIC, "_d": defaults}
     exec(compile(source, f"<kerasx.ops.{name}>", "exec"), scope)
-    op = _functools.wraps(fn)(scope[name])
-    op._kerasx_op = name
-    return op
+    wrapped = _functools.wraps(fn)(scope[name])
+    wrapped._kerasx_op = op or name
+    return wrapped
 
 
 def _wrap_public_functions(namespace):
@@ -320,6 +322,8 @@ from kerasx.ops import nn as _nn  # noqa: E402  (keras.ops.nn: its names as the 
 _nn.__dict__.update({_name: globals()[_name] for _name in _nn.__all__})
 _bind_operators(_TensorOps)
 from kerasx.ops import image  # noqa: E402  (keras.ops.image: a namespace of image ops)
+for _name in image.__all__:  # on a symbolic tensor each records an `image.<name>` node
+    setattr(image, _name, _symbolic_aware(_name, getattr(image, _name), op="image." + _name))
 from kerasx.ops import numpy  # noqa: E402  (keras.ops.numpy: its names, after the wrapping)
 from kerasx.ops._bfloat16 import wrap_if_pending as _wrap_if_pending  # noqa: E402
 _wrap_if_pending()  # bfloat16 enabled while these modules were imported

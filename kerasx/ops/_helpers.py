@@ -125,6 +125,11 @@ def input_like_weights(xv, wv):
     where NumPy would compute in float64 (or refuse)."""
     if getattr(xv, "dtype", None) is getattr(wv, "dtype", None):
         return xv
+    xp = current().xp
+    if xv.dtype == xp.bool:
+        # NumPy promotes bool with float as Keras does, but the kernels compute in the
+        # input's type (a one-hot bool array would be multiplied into a bool buffer)
+        return xp.astype(xv, wv.dtype)
     return keras_promoted(xv, wv)[0]
 
 

@@ -9,6 +9,8 @@ def _binary(a, b, forward, vjp_a, vjp_b):
     """Runs a broadcasting binary op; vjp_* map (xp, g, av, bv, out) to the input grad.
     Operands of different types follow Keras's promotion (`keras_promoted`)."""
     xp = namespace()
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        a, b = _sequence_as_tensor(a), _sequence_as_tensor(b)
     av, bv = value_of(a), value_of(b)
     if getattr(av, "dtype", None) is not getattr(bv, "dtype", None):
         av, bv = keras_promoted(av, bv)
@@ -24,6 +26,15 @@ def _binary(a, b, forward, vjp_a, vjp_b):
         return ga, gb
 
     return record(out, (a, b), vjp)
+
+
+def _sequence_as_tensor(x):
+    """A Python list or tuple as Keras reads it (floats as `floatx`, integers as int32):
+    `rewards + gamma * q` with a list of rewards stays float32, where NumPy would make it
+    float64."""
+    from kerasx.ops.shape import convert_to_tensor
+
+    return convert_to_tensor(x) if isinstance(x, (list, tuple)) else x
 
 
 def _unary(x, forward, grad, floating=False):

@@ -412,6 +412,8 @@ def softmax(x, axis=-1):
     backend = current()
     xp = backend.xp
     xv = value_of(x)
+    if isinstance(axis, int) and -xv.ndim <= axis < xv.ndim and xv.shape[axis] == 1:
+        _warn_softmax_of_one(axis, tuple(xv.shape))
     axes = normalize_axes(axis, len(xv.shape))
     last_axis = axes == (len(xv.shape) - 1,)
     fast = backend.kernel("softmax_last_axis") if last_axis else None
@@ -436,6 +438,19 @@ def softmax(x, axis=-1):
     if last_axis:
         result.logits = ("softmax", x, parts)
     return result
+
+
+def _warn_softmax_of_one(axis, shape):
+    import warnings
+
+    from kerasx.layers.core.input_layer import PROBING
+
+    if PROBING[0]:  # zero arrays standing for KerasTensors: not the user's shapes
+        return
+    warnings.warn(
+        f"You are using a softmax over axis {axis} of a tensor of shape {shape}. This axis "
+        "has size 1. The softmax operation will always return the value 1, which is likely "
+        "not what you intended. Did you mean to use a sigmoid instead?", stacklevel=3)
 
 
 def log_softmax(x, axis=-1):

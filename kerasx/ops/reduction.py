@@ -224,6 +224,8 @@ def _arg_extremum(x, axis, keepdims, largest):
         from kerasx.ops.shape import cast
 
         xv = value_of(cast(Tensor(xv), "float32"))
+    if xv.dtype == xp.bool:  # one-hot booleans; the array API has no argmax for them
+        xv = xp.astype(xv, xp.int8)
     pick = xp.argmax if largest else xp.argmin
     index = pick(xv, axis=axis, keepdims=True)
     if xv.shape and backend.isdtype(xv.dtype, "real floating"):

@@ -1,5 +1,7 @@
 """Array creation and manipulation (reshape, transpose, concatenate, take, ...)."""
 
+import contextlib
+import contextvars
 import operator
 
 from kerasx.backends.base import framework_array_to_backend, is_framework_array
@@ -17,14 +19,42 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if sparse or ragged:
         raise ValueError("convert_to_tensor: kerasx has no sparse or ragged tensors; received "
                          f"sparse={sparse!r}, ragged={ragged!r}.")
-    if isinstance(x, Tensor) and dtype is None:
-        return x
+    if isinstance(x, TensorOps):
+        # a Variable or tracked Tensor keeps its gradient, as a traced array does in Keras
+        if dtype is not None and value_of(x).dtype != current().dtype(dtype):
+            return cast(x, dtype)
+        if isinstance(x, Tensor):
+            return x
+        return record(x.value, (x,), lambda g: (g,)) if tracked(x) else Tensor(x.value)
     if dtype is None and isinstance(x, (bool, int, float, list, tuple)):
         dtype = python_data_dtype(x)
     backend = current()
     if not isinstance(x, TensorOps) and not backend.is_native(x) and is_framework_array(x):
         x = framework_array_to_backend(x, backend)
     return Tensor(backend.asarray(value_of(x), dtype=dtype))
+
+
+# Set while a layer's output shape is probed on stand-in batches: a reshape to a fixed
+# batch-dependent size (`reshape(x, [tokens_per_batch, dim])`) cannot fit a stand-in batch,
+# and Keras's symbolic shapes, whose batch is unknown, never check it either.
+_RESHAPE_SIZES_UNCHECKED = contextvars.ContextVar("reshape_sizes_unchecked", default=False)
+
+
+@contextlib.contextmanager
+def reshape_sizes_unchecked():
+    """Within it, `reshape` to a shape of another size gives zeros of that shape, when
+    some number of the array's rows (its first axis standing for the batch) could fill it."""
+    token = _RESHAPE_SIZES_UNCHECKED.set(True)
+    try:
+        yield
+    finally:
+        _RESHAPE_SIZES_UNCHECKED.reset(token)
+
+
+def _python_data_as_tensor(x):
+    """Python numbers and lists as Tensors of Keras's dtypes (NumPy arrays and tensors
+    as they are), for the ops that read their argument's shape first."""
+    return convert_to_tensor(x) if isinstance(x, (bool, int, float, list, tuple)) else x
 
 
 _INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
@@ -67,6 +97,8 @@ def stop_gradient(variable):
 def cast(x, dtype):
     backend = current()
     xp = backend.xp
+    if not isinstance(x, TensorOps) and not backend.is_native(x):
+        x = convert_to_tensor(x)  # Python numbers, e.g. `ops.cast(ops.shape(y)[0], "int64")`
     xv = value_of(x)
     target = backend.dtype(dtype)
     if xv.dtype == target:
@@ -148,6 +180,7 @@ def _resolve_shape(size, newshape):
 
 
 def reshape(x, newshape):
+    x = _python_data_as_tensor(x)
     xp = namespace()
     xv = value_of(x)
     old = tuple(xv.shape)
@@ -159,6 +192,10 @@ def reshape(x, newshape):
     for n in new:
         prod *= n
     if prod != size:
+        row = size // old[0] if old and old[0] else 0
+        if _RESHAPE_SIZES_UNCHECKED.get() and row and prod % row == 0:
+            backend = current()
+            return Tensor(xp.zeros(new, dtype=xv.dtype, device=backend.device))
         raise ValueError(f"Cannot reshape an array of shape {old} (size {size}) into shape {new}.")
     out = xp.reshape(xv, new)
     if not tracked(x):
@@ -167,6 +204,7 @@ def reshape(x, newshape):
 
 
 def transpose(x, axes=None):
+    x = _python_data_as_tensor(x)
     xp = namespace()
     xv = value_of(x)
     nd = len(xv.shape)
@@ -186,6 +224,7 @@ def swapaxes(x, axis1, axis2):
 
 
 def expand_dims(x, axis):
+    x = _python_data_as_tensor(x)  # e.g. `ops.expand_dims(ops.shape(x)[0], -1)`
     xv = value_of(x)
     shp = list(xv.shape)
     nd = len(shp) + 1
@@ -195,6 +234,7 @@ def expand_dims(x, axis):
 
 
 def squeeze(x, axis=None):
+    x = _python_data_as_tensor(x)
     xv = value_of(x)
     shp = tuple(xv.shape)
     if axis is None:
@@ -214,6 +254,7 @@ def flatten(x):
 def broadcast_to(x, shape):
     from kerasx.autodiff.broadcast import unbroadcast
 
+    x = _python_data_as_tensor(x)
     xp = namespace()
     xv = value_of(x)
     old = shape_of(xv)
@@ -487,6 +528,7 @@ def repeat(x, repeats, axis=None):
     except TypeError:
         raise TypeError(f"repeat: `repeats` must be a non-negative int or a sequence of them "
                         f"(one per entry along `axis`), received {repeats!r}.") from None
+    x = _python_data_as_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     xp = namespace()

@@ -18,6 +18,7 @@ memory (links, external and virtual datasets) are refused.
 h5py is imported only here, and only when a file is written or read.
 """
 
+import functools
 import re
 import warnings
 
@@ -355,7 +356,7 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
     h5py = import_h5py()
     entries = collect_entries(model, include_optimizer=True)
     problems, plan, consumed = [], [], set()
-    optimizer_entry, custom_loads = None, []
+    optimizer_entries, custom_loads = [], []
     for entry in entries:
         if entry.is_copy:
             consumed.add(entry.vars_path)
@@ -369,7 +370,7 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
                 custom_loads.append((entry.owner, datasets))
             continue
         if entry.is_optimizer:
-            optimizer_entry = entry
+            optimizer_entries.append(entry)
             continue
         datasets, entry_problems = _read_group(h5py, h5file, entry.vars_path)
         consumed.add(entry.vars_path)
@@ -378,16 +379,22 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
             problems.append((entry, entry_problems))
         else:
             plan.extend((slot, datasets[str(i)]) for i, slot in enumerate(entry.slots))
-    deferred, build = [], None
-    if optimizer_entry is not None:
-        consumed.add(optimizer_entry.vars_path)
-        opt_plan, deferred, build = _plan_optimizer(h5py, h5file, model, optimizer_entry,
-                                                    problems)
+    # a nested model compiled before it was nested keeps its own optimizer (Keras saves it
+    # under the nested model's group), built for that model's variables
+    builds = []
+    for entry in optimizer_entries:
+        consumed.add(entry.vars_path)
+        holder = next((e.owner for e in entries if not e.is_optimizer
+                       and getattr(e.owner, "optimizer", None) is entry.owner), model)
+        opt_plan, deferred, build = _plan_optimizer(h5py, h5file, holder, entry, problems)
         plan.extend(opt_plan)
+        if build is not None:
+            builds.append((entry, deferred, build))
+    top_optimizer = any(entry.path == "optimizer" for entry in optimizer_entries)
     # Keras writes a LossScaleOptimizer's inner optimizer twice: its variables among the
     # outer one's, and again under `optimizer/inner_optimizer`
     extra = [p for p in _dataset_paths(h5py, h5file) if p.rsplit("/", 1)[0] not in consumed
-             and not (optimizer_entry is None and p.startswith("optimizer/"))
+             and not (not top_optimizer and p.startswith("optimizer/"))
              and not p.startswith("optimizer/inner_optimizer/")]
     if extra:
         problems.append((None, [
@@ -403,11 +410,11 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, source="the file"):
     arrays = [(slot, _read_dataset(ds, slot)) for slot, ds in plan]
     stores = [(layer, {key: _read_dataset(ds, None) for key, ds in datasets.items()})
               for layer, datasets in custom_loads]
-    deferred_arrays = [_read_dataset(ds, None) for ds in deferred]
-    if build is not None:
+    builds = [(entry, [_read_dataset(ds, None) for ds in deferred], build)
+              for entry, deferred, build in builds]
+    for entry, deferred_arrays, build in builds:
         build()
-        header = _header_size(optimizer_entry.owner)
-        fresh = optimizer_slots(optimizer_entry.owner)[header:]
+        fresh = optimizer_slots(entry.owner)[_header_size(entry.owner):]
         arrays.extend(zip(fresh, deferred_arrays))
     for layer, store in stores:  # first: a layer's own checks may still refuse its values
         layer.load_own_variables(store)
@@ -435,9 +442,7 @@ def _plan_optimizer(h5py, h5file, model, entry, problems):
         probe = _probe_optimizer(optimizer, model)
         if probe is not None:
             slots = slots[:header] + optimizer_slots(probe)[header:]
-
-            def build():
-                optimizer.build(model.trainable_weights)
+            build = functools.partial(optimizer.build, model.trainable_weights)
     if len(datasets) != len(slots):
         # Keras does the same: an optimizer of another shape starts afresh.
         warnings.warn(
@@ -458,8 +463,13 @@ def _plan_optimizer(h5py, h5file, model, entry, problems):
 
 
 def _probe_optimizer(optimizer, model):
+    config = optimizer.get_config()
+    if _header_size(optimizer) == 1:
+        # a schedule is shared, not rebuilt: a custom one is known only to the
+        # custom_objects of the load_model call that is reading this file
+        config["learning_rate"] = optimizer._learning_rate
     try:
-        probe = type(optimizer).from_config(optimizer.get_config())
+        probe = type(optimizer).from_config(config)
         probe.build(model.trainable_weights)
     except Exception:  # noqa: BLE001 - an optimizer that cannot be copied is not probed
         return None

@@ -100,10 +100,17 @@ def check_input_shape(model, x):
         )
     else:
         pairs = [(n, s, leaf) for (n, s), leaf in zip(inputs, leaves)]
+    runs = []
     for name, expected, data in pairs:
         got = _rank_adjusted(tuple(data.shape), expected)
         if len(got) != len(expected) or any(e is not None and e != g
                                             for e, g in zip(expected[1:], got[1:])):
+            if len(got) == len(expected):
+                runs = runs or [_runs_on(model, x)]
+                if runs[0]:
+                    # as in Keras, the layers decide: a layer that is the identity at
+                    # inference (a feature front end) lets the model take its output's shape
+                    continue
             which = f"input {name!r} of " if len(inputs) > 1 else ""
             raise ValueError(
                 f"Input data has shape {got} (samples, features...) but {which}model "
@@ -111,13 +118,31 @@ def check_input_shape(model, x):
                 "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the "
                 "input shape of the model."
             )
-        if expected[0] is not None and got[0] % expected[0]:
+        # Keras runs a fixed-batch Input on any batch; only stateful layers need that size
+        if expected[0] is not None and got[0] % expected[0] and _has_stateful_layer(model):
             raise ValueError(
                 f"The model's input {name!r} has a fixed batch size of {expected[0]} "
                 f"(batch_shape={expected}) but the data has {got[0]} samples, which is not a "
                 "multiple of it. Use batch_size equal to the fixed batch size and a sample count "
                 "divisible by it."
             )
+
+
+def _runs_on(model, x):
+    """True when `model` runs (at inference) on the first sample of `x`."""
+    from kerasx.autodiff.tape import _Paused
+    from kerasx.trainers.data_adapter import slice_rows, to_device
+
+    try:
+        with _Paused():
+            model(to_device(slice_rows(x, 0, 1)), training=False)
+    except Exception:
+        return False
+    return True
+
+
+def _has_stateful_layer(model):
+    return any(getattr(layer, "stateful", False) for layer in model._flatten_layers())
 
 
 def _rank_adjusted(got, expected):
@@ -227,7 +252,9 @@ def check_labels(loss, y, y_pred_shape):
             f"of shape (samples, {y_pred_shape[-1]})), or make the last layer output one unit "
             "(Dense(1)); for class ids use sparse_categorical_crossentropy."
         )
-    if y_pred_shape and y.ndim >= 2 and len(y_pred_shape) == y.ndim and "sparse" not in name:
+    # a loss of the user's own may read labels of another shape (a mixture density loss)
+    if (y_pred_shape and y.ndim >= 2 and len(y_pred_shape) == y.ndim and "sparse" not in name
+            and _is_builtin_loss(loss)):
         if y.shape[-1] != y_pred_shape[-1] and y_pred_shape[-1] is not None:
             raise ValueError(
                 f"Labels of shape {y.shape} do not match the model output of shape {y_pred_shape} "
@@ -249,6 +276,12 @@ def _ignore_class(loss):
     """The `ignore_class` label of a sparse cross-entropy (None when unset)."""
     kwargs = getattr(loss, "_fn_kwargs", None) or {}
     return kwargs.get("ignore_class", getattr(loss, "ignore_class", None))
+
+
+def _is_builtin_loss(loss):
+    fn = getattr(loss, "fn", None)
+    module = getattr(fn, "__module__", None) if fn is not None else type(loss).__module__
+    return (module or "").startswith("kerasx.")
 
 
 def _loss_name(loss):

@@ -271,8 +271,11 @@ class CompileLoss:
     def _labels(self, y_true, names):
         if len(names) == 1 and not _is_nested(y_true):
             return [y_true]
+        active = [i for i, s in enumerate(self._specs) if s is not None]
+        if not _is_nested(y_true) and len(active) == 1 < len(names):
+            # one target for the only output with a loss (`loss=[fn, None]`), as Keras
+            y_true = [y_true]
         if isinstance(y_true, (list, tuple)):
-            active = [i for i, s in enumerate(self._specs) if s is not None]
             if len(y_true) == len(active) < len(names):
                 # Targets given only for the outputs that have a loss (as Keras allows).
                 out = [None] * len(names)
@@ -409,7 +412,10 @@ class CompileMetrics:
                 (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
             names = self.output_names = _infer_output_names(y_pred, names)
         preds = _flat_outputs(y_pred, names, "the model's predictions")
-        trues = _flat_outputs(y_true, names, "y")
+        # without metrics the targets' structure is the loss's business (`loss=[fn, None]`
+        # takes one target for two outputs)
+        trues = (_flat_outputs(y_true, names, "y")
+                 if self._user_metrics or self._user_weighted_metrics else [None] * len(names))
         multi = len(names) > 1
         taken = set()
         entries = []

@@ -103,6 +103,9 @@ def standardize(x, name):
                 "Pass NumPy arrays, rectangular lists of numbers, or backend arrays; pad "
                 "sequences of different lengths to one length first."
             ) from None
+        if arr.dtype.kind == "O" and name == "x" and arr.size and all(
+                isinstance(v, str) for v in arr.flat):
+            arr = arr.astype(str)  # text as Python strings (a pandas text column's values)
         if arr.dtype.kind in "US" and name == "x":
             return arr  # text for a string layer (StringLookup, TextVectorization)
         if arr.dtype.kind in "OUSV":

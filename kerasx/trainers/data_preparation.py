@@ -50,6 +50,9 @@ class DataPreparation:
             check_finite(x, "x")
             check_finite(y, "y")
             check_finite(sample_weight, "sample_weight")
+        if self._own_step_reads(what):
+            self._later_labels_check = _no_check
+            return x, y, sample_weight
         checks.check_input_shape(self, x)
         if what != "predict":
             if sample_weight is not None:
@@ -64,6 +67,16 @@ class DataPreparation:
             self._preflight(x, y)
         return x, y, sample_weight
 
+    def _own_step_reads(self, what):
+        """True when the model's own `train_step` / `test_step` / `predict_step` reads the
+        batches of `what`: they need not be (x, y) pairs of the model's input shape (a dict
+        of source and target, a stack of anchors and positives), so neither the shapes,
+        the labels nor a probe call of the model are checked up front."""
+        from kerasx.trainers.trainer import Trainer
+
+        step = _STEP_OF.get(what)
+        return step is not None and getattr(type(self), step) is not getattr(Trainer, step)
+
     def _preflight(self, x, y):
         """Runs the model on two samples to check the labels against its output before
         training. Keeps in `_later_labels_check` a function that checks the labels of
@@ -74,6 +87,16 @@ class DataPreparation:
         counters = counter_states()  # the check draws nothing from the model's generators
         try:
             out = self(to_device(probe), training=False)
+        except ValueError as e:
+            if "Cannot reshape" not in str(e):
+                raise
+            # a model reshaping to a size fixed for its batch size (a mixture of experts
+            # over `tokens_per_batch` rows) cannot run on two samples: only its output
+            # structure is checked then
+            from kerasx.ops.shape import reshape_sizes_unchecked
+
+            with reshape_sizes_unchecked():
+                out = self(to_device(probe), training=False)
         finally:
             restore_counters(counters)
         outs = out if isinstance(out, (list, tuple)) else [out]
@@ -140,6 +163,8 @@ class DataPreparation:
                         raise ValueError(f"Batch {index}: {e}") from None
                 return
             state["first"] = False
+            if self._own_step_reads(what):
+                return
             checks.check_input_shape(self, x)
             if what != "predict":
                 if y is None and self._compile_loss is not None and not self.losses:
@@ -173,6 +198,13 @@ class DataPreparation:
         if is_stream(validation_data):
             return GeneratorBatches(validation_data, steps, what="validation_data",
                                     check=self._stream_checker("validation"))
+        if self._own_step_reads("validation_data") and not (
+                isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3)):
+            # the model's test_step reads the batches: x alone (e.g. a dict) is the batch
+            x_only = validation_data
+            if isinstance(x_only, (list, tuple)) and len(x_only) == 1:
+                x_only = x_only[0]
+            validation_data = (x_only, None)
         if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
             if isinstance(validation_data, (list, tuple)):
                 got = f"a {type(validation_data).__name__} of length {len(validation_data)}"
@@ -208,6 +240,12 @@ class DataPreparation:
         if y is not None:
             check_labels(y)
         return x_std, y, sample_weight
+
+
+_STEP_OF = {"fit": "train_step", "train_on_batch": "train_step", "evaluate": "test_step",
+            "validation_data": "test_step", "validation": "test_step",
+            "test_on_batch": "test_step", "predict": "predict_step",
+            "predict_on_batch": "predict_step"}
 
 
 def _no_check(y):

@@ -180,7 +180,7 @@ class GeneratorBatches:
             return
         if self.num_batches is None:
             indices = itertools.count()
-        elif self.shuffle:
+        elif self.shuffle and not getattr(self.source, "orders_itself", False):
             from kerasx.backends import current
 
             indices = [int(i) for i in current().rng.permutation(self.num_batches)]

@@ -169,9 +169,12 @@ def predict_steps_function(step, steps_per_execution):
 
 def step_data(batch):
     """A batch `(x, y, sample_weight)` of `fit`, `evaluate` or `predict` as Keras hands it
-    to `train_step`, `test_step` and `predict_step`: `(x,)` without targets, `(x, y)`
+    to `train_step`, `test_step` and `predict_step`: `x` itself without targets (`(x,)`
+    when `x` is a tuple or list, which would otherwise read as `(x, y)`), `(x, y)`
     without sample weights, so that a custom step may unpack `x, y = data`. (The
     `*_on_batch` methods pass all three, as Keras's do.)"""
     if type(batch) is tuple and len(batch) == 3 and batch[2] is None:
-        return batch[:1] if batch[1] is None else batch[:2]
+        if batch[1] is not None:
+            return batch[:2]
+        return batch[:1] if isinstance(batch[0], (tuple, list)) else batch[0]
     return batch

@@ -1,10 +1,22 @@
-"""Label encoding and normalization on host arrays."""
+"""Label encoding and normalization, on host arrays and on tensors."""
 
 
 def to_categorical(x, num_classes=None):
-    """Integer class ids (any shape) to one-hot float32 rows."""
+    """Integer class ids (any shape; a last axis of 1 is dropped) to one-hot rows.
+
+    Host data (NumPy arrays, lists) gives a float64 NumPy array, as in Keras; a
+    tensor gives a tensor of `floatx` on the device (`ops.one_hot`)."""
+    from kerasx.autodiff.tensor import TensorOps
     from kerasx.backends.host import to_host
 
+    if isinstance(x, TensorOps):
+        from kerasx import ops
+
+        if x.ndim > 1 and x.shape[-1] == 1:
+            x = ops.squeeze(x, axis=-1)
+        if num_classes is None:
+            num_classes = int(ops.max(x)) + 1
+        return ops.one_hot(x, int(num_classes))
     labels = to_host(x)
     if labels.ndim > 1 and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
@@ -14,15 +26,22 @@ def to_categorical(x, num_classes=None):
     n = int(labels.max()) + 1 if num_classes is None else int(num_classes)
     if labels.size and labels.max() >= n:
         raise ValueError(f"Class id {int(labels.max())} is out of range for num_classes={n}.")
-    out = to_host(labels.reshape(-1)[:, None] == to_host(range(n))[None, :], dtype="float32")
+    out = to_host(labels.reshape(-1)[:, None] == to_host(range(n))[None, :], dtype="float64")
     return out.reshape(labels.shape + (n,))
 
 
 def normalize(x, axis=-1, order=2):
-    """`x` divided by its `order`-norm along `axis` (zero rows stay zero)."""
-    from kerasx.backends.host import to_host
+    """`x` divided by its `order`-norm along `axis` (zero rows stay zero).
 
-    arr = to_host(x, dtype="float32") if not hasattr(x, "dtype") else to_host(x)
+    A NumPy array gives a NumPy array; anything else (a tensor inside a model or a
+    loss) goes through `ops.normalize`, so gradients flow through it."""
+    from kerasx.backends.host import is_host_array, to_host
+
+    if not is_host_array(x):
+        from kerasx import ops
+
+        return ops.normalize(ops.convert_to_tensor(x), axis=axis, order=order)
+    arr = to_host(x)
     norm = (abs(arr) ** order).sum(axis=axis, keepdims=True) ** (1.0 / order)
     norm[norm == 0] = 1
     return arr / norm

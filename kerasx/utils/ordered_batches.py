@@ -11,6 +11,10 @@ class OrderedBatches(PyDataset):
     iterating (`for batch in dataset`) reads one pass and starts a new order, as `fit`
     does with `on_epoch_end`."""
 
+    # Keras's dataset utilities return `tf.data` datasets, whose batches `fit` never
+    # reorders (its `shuffle` is ignored): these keep their own order under `fit` too
+    orders_itself = True
+
     def __init__(self, positions, batch_size, shuffle, seed):
         super().__init__()
         self.positions = positions
@@ -50,3 +54,39 @@ class OrderedBatches(PyDataset):
     def on_epoch_end(self):
         self.epochs += 1
         self.order = self._order()
+
+    def take(self, count):
+        """The first `count` batches (every batch with -1) as a dataset of their own,
+        as `tf.data.Dataset.take`: `for inputs, targets in dataset.take(1): ...`.
+        Each pass over it reads the batches of a new pass over this dataset."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < -1:
+            raise ValueError(f"take: count must be a non-negative int (or -1 for every batch), "
+                             f"received {count!r}.")
+        return TakenBatches(self, count)
+
+
+class TakenBatches(PyDataset):
+    """The first `count` batches of an `OrderedBatches` (see `OrderedBatches.take`)."""
+
+    orders_itself = True
+
+    def __init__(self, source, count):
+        super().__init__()
+        self.source = source
+        self.count = count
+
+    def __len__(self):
+        return len(self.source) if self.count == -1 else min(self.count, len(self.source))
+
+    def __getitem__(self, index):
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"The dataset has {len(self)} batches; index {index} is past them.")
+        return self.source[index % len(self)]
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+        self.on_epoch_end()
+
+    def on_epoch_end(self):
+        self.source.on_epoch_end()

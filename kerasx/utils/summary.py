@@ -157,27 +157,33 @@ def _visible_layers(model):
 
 def _structure(model):
     """(sequential_like, {layer id: "name[0][i], ..."}) for the model's call graph."""
-    from kerasx.layers.core.input_layer import InputLayer
-
     nodes = getattr(model, "_nodes", None)
     if not nodes:
         return True, {}
-    uses = {}
-    sequential_like = len(getattr(model, "outputs", None) or []) <= 1
-    for node in nodes:
-        if isinstance(node.layer, InputLayer):
-            continue
-        inputs = list(node.input_tensors())
-        if len(inputs) > 1:
-            sequential_like = False
-        for t in inputs:
-            uses[id(t)] = uses.get(id(t), 0) + 1
-    if any(n > 1 for n in uses.values()):
-        sequential_like = False
+    sequential_like = _one_node_per_depth(nodes)
     from kerasx.utils.summary_functional import connected_to
 
     column = connected_to(model) or []
     return sequential_like, dict(zip(map(id, _visible_layers(model)), column))
+
+
+def _one_node_per_depth(nodes):
+    """Keras's test for a plain table without "Connected to": each depth of the graph
+    (counted from the outputs) holds one call of one input, and no layer is called twice.
+    A model that also returns an intermediate tensor is still sequential-like."""
+    producer = {id(t): node for node in nodes for t in node.output_tensors()}
+    depth_of_node, depth_of_layer = {}, {}
+    for node in reversed(nodes):
+        depth = max(depth_of_node.setdefault(id(node), 0), depth_of_layer.get(id(node.layer), 0))
+        depth_of_layer[id(node.layer)] = depth_of_node[id(node)] = depth
+        for t in node.input_tensors():
+            parent = producer.get(id(t))
+            if parent is not None:
+                depth_of_node[id(parent)] = max(depth + 1, depth_of_node.get(id(parent), 0))
+    depths = list(depth_of_node.values())
+    layers = [id(node.layer) for node in nodes]
+    return (len(set(depths)) == len(depths) and len(set(layers)) == len(layers)
+            and all(len(node.input_tensors()) <= 1 for node in nodes))
 
 
 def _output_shape(layer):
@@ -188,6 +194,10 @@ def _output_shape(layer):
     shape = getattr(layer, "_output_shape", None)
     if shape is not None:
         return shape
+    if getattr(layer, "_nodes", None) and getattr(layer, "outputs", None):
+        # a functional model called eagerly (inside a subclassed one) has its own outputs
+        shapes = [tuple(t.shape) for t in layer.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
     if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None:
         try:
             return layer.compute_output_shape(layer._build_shape)

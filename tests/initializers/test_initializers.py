@@ -299,10 +299,12 @@ def test_bad_arguments():
         initializers.RandomUniform(minval=1.0, maxval=0.0)
     with pytest.raises(ValueError, match=r"pass both `input_axes` and `output_axes`"):
         initializers.GlorotUniform(input_axes=[0])
-    with pytest.raises(TypeError, match=r"Constant: value must be a Python number, received 'a'"):
+    with pytest.raises(TypeError, match=r"Constant: value must be a Python number or an array, "
+                                        r"received 'a'"):
         initializers.Constant("a")
-    with pytest.raises(ValueError, match=r"Constant: value must be a scalar"):
-        initializers.Constant(np.ones(3))
+    with pytest.raises(ValueError, match=r"Constant: a value of shape \(3,\) cannot fill a "
+                                         r"weight of shape \(2, 2\)"):
+        initializers.Constant(np.ones(3))((2, 2))
 
 
 def test_bad_shape_and_dtype():

@@ -236,11 +236,14 @@ def test_bad_arguments_are_refused(call, match):
         call()
 
 
-def test_symbolic_inputs_get_a_clear_error_and_lambda_works():
+@pytest.mark.parametrize("direct", [True, False])
+def test_symbolic_inputs_record_a_node_as_a_lambda_does(direct):
     inputs = kerasx.Input((4, 5, 3))
-    with pytest.raises(TypeError, match="layers.Lambda"):
-        ops.image.resize(inputs, (2, 2))
-    outputs = kerasx.layers.Lambda(lambda x: ops.image.resize(x, (2, 3)))(inputs)
+    if direct:  # as in Keras, a `Resize` operation node of the functional graph
+        outputs = ops.image.resize(inputs, (2, 3))
+        assert tuple(outputs.shape) == (None, 2, 3, 3)
+    else:
+        outputs = kerasx.layers.Lambda(lambda x: ops.image.resize(x, (2, 3)))(inputs)
     model = kerasx.Model(inputs, outputs)
     np.testing.assert_allclose(model.predict(IMG.astype("float32"), verbose=0),
                                numpy(ops.image.resize(IMG.astype("float32"), (2, 3))),

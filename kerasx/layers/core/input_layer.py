@@ -9,6 +9,7 @@ those nodes on real data.
 
 __all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor"]
 
+import math
 import warnings
 
 from kerasx.layers.layer import Layer
@@ -319,6 +320,9 @@ def _refuse_ragged(ragged, where):
 
 # -- calling layers on symbolic tensors ---------------------------------------------------
 _PROBE_FILLS = ((1, 8), (2, 9))  # (batch axis, other unknown axes) sizes of the two probes
+_SHORT_PROBE_FILLS = ((1, 2), (2, 3))
+_WIDE_PROBE_FILLS = (1, 41)  # a third probe for layers with no compute_output_shape
+_LONG_PROBE_FILLS = ((1, 41), (2, 67))
 
 
 def symbolic_call(layer, inputs, args, kwargs):
@@ -390,20 +394,32 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
     saved = [(v, v.value) for v in layer.weights]
     counters = counter_states()
     try:
-        probes = []
         with _Paused(), warnings.catch_warnings():
             # zero-filled probes may divide by zero or take log(0); that is not the user's data
             warnings.simplefilter("ignore", RuntimeWarning)
-            for fills in _PROBE_FILLS:
-                lookup = {id(t): _masked_zeros(t, fills) for t in flat}
-                p_inputs, p_args, p_kwargs = (replace(s, lookup) for s in (inputs, args, kwargs))
-                if _accepts_training(layer) and "training" not in p_kwargs:
-                    p_kwargs = {**p_kwargs, "training": False}
-                out = layer(p_inputs, *p_args, **p_kwargs)
-                probes.append((map_structure(out, lambda o: tuple(o.shape), _is_array),
-                               map_structure(out, lambda o: o.dtype, _is_array),
-                               [_mask_shape(o) for o in flatten(out)]))
+            try:
+                probes = _probe_runs(layer, flat, inputs, args, kwargs, _PROBE_FILLS)
+            except (ValueError, TypeError, IndexError) as first:
+                if not _unknown_inner_dims(flat):
+                    raise
+                # some layers take only short unknown axes (a position embedding of a few
+                # steps, as Keras's symbolic shapes never index): probe again with short ones
+                try:
+                    probes = _probe_runs(layer, flat, inputs, args, kwargs, _SHORT_PROBE_FILLS)
+                except (ValueError, TypeError, IndexError):
+                    # and others only long ones (a frame of 16 samples or more)
+                    try:
+                        probes = _probe_runs(layer, flat, inputs, args, kwargs,
+                                             _LONG_PROBE_FILLS)
+                    except (ValueError, TypeError, IndexError):
+                        raise first from None
         out_shape = _merge_shapes(probes[0][0], probes[1][0])
+        if _unknown_inner_dims(flat):
+            declared = _declared_output_shape(layer, in_shapes)
+            if declared is None:
+                out_shape = _widened(out_shape, layer, flat, inputs, args, kwargs)
+            else:
+                out_shape = _unknown_where_declared(out_shape, declared)
         out_dtypes = probes[0][1]
         out_masks = [None if a is None or b is None or len(a) != len(b) else _merge_shapes(a, b)
                      for a, b in zip(probes[0][2], probes[1][2])]
@@ -424,6 +440,48 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
     if with_masks:
         return out_shape, out_dtypes, out_masks
     return out_shape, out_dtypes
+
+
+PROBING = [0]  # > 0 while a layer runs on probe arrays standing for KerasTensors
+
+
+def _probe_with_fixed_size_reshapes(layer, inputs, args, kwargs, error):
+    """The layer's output on a stand-in batch when its call reshapes to a size fixed for
+    one batch size (a mixture of experts over `tokens_per_batch` rows), which no stand-in
+    batch fits: Keras's symbolic reshape, whose batch is unknown, does not check sizes, so
+    here a reshape of another size gives zeros of the asked shape. `error` (the checked
+    run's) is raised if the call fails even so."""
+    from kerasx.ops.shape import reshape_sizes_unchecked
+
+    try:
+        with reshape_sizes_unchecked():
+            return layer(inputs, *args, **kwargs)
+    except (ValueError, TypeError, IndexError):
+        raise error from None
+
+
+def _probe_runs(layer, flat, inputs, args, kwargs, fill_sets):
+    """`(shapes, dtypes, mask shapes)` of the layer's outputs on zero arrays standing for
+    the KerasTensors `flat`, one run per `(batch, other unknown axes)` sizes in `fill_sets`."""
+    probes = []
+    for fills in fill_sets:
+        lookup = {id(t): _masked_zeros(t, fills) for t in flat}
+        p_inputs, p_args, p_kwargs = (replace(s, lookup) for s in (inputs, args, kwargs))
+        if _accepts_training(layer) and "training" not in p_kwargs:
+            p_kwargs = {**p_kwargs, "training": _probe_training(layer)}
+        PROBING[0] += 1
+        try:
+            out = layer(p_inputs, *p_args, **p_kwargs)
+        except ValueError as e:
+            if "Cannot reshape" not in str(e):
+                raise
+            out = _probe_with_fixed_size_reshapes(layer, p_inputs, p_args, p_kwargs, e)
+        finally:
+            PROBING[0] -= 1
+        probes.append((map_structure(out, lambda o: tuple(o.shape), _is_array),
+                       map_structure(out, lambda o: o.dtype, _is_array),
+                       [_mask_shape(o) for o in flatten(out)]))
+    return probes
 
 
 def _declared_spec(layer, inputs, args, kwargs, in_shapes):
@@ -487,6 +545,40 @@ def _unknown_inner_dims(tensors):
     return any(d is None for t in tensors for d in t.shape[1:])
 
 
+def _widened(out_shape, layer, flat, inputs, args, kwargs):
+    """`out_shape` with None where one more probe, with long unknown axes, changes a size:
+    a layer that frames or strides its input (8 and 9 samples give one frame of 64 both
+    times) and declares no output shape of its own. A layer that cannot take the long
+    probe keeps `out_shape`."""
+    from kerasx.autodiff.tape import _Paused
+
+    try:
+        with _Paused(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            wide = _probe_runs(layer, flat, inputs, args, kwargs, (_WIDE_PROBE_FILLS,))
+        return _merge_shapes(out_shape, wide[0][0])
+    except Exception:  # an optional refinement: any failure keeps the two probes' answer
+        return out_shape
+
+
+def _unknown_where_declared(probed, declared):
+    """`probed` with None wherever the layer's own output shape (`declared`, or None) has
+    an unknown size: two probe sizes can give one output size (pooling 8 or 9 steps by 2
+    gives 4 both times), so a size the probes agree on is not known for every input."""
+    if declared is None:
+        return probed
+    if _is_shape(probed):
+        if not _is_shape(declared) or len(declared) != len(probed):
+            return probed
+        return tuple(None if d is None else p for p, d in zip(probed, declared))
+    if isinstance(probed, dict) and isinstance(declared, dict):
+        return {k: _unknown_where_declared(v, declared.get(k)) for k, v in probed.items()}
+    if isinstance(probed, (list, tuple)) and isinstance(declared, (list, tuple)) \
+            and len(probed) == len(declared):
+        return type(probed)(_unknown_where_declared(p, d) for p, d in zip(probed, declared))
+    return probed
+
+
 def _declared_output_shape(layer, in_shapes):
     """The layer's own `compute_output_shape`, when its class defines one (else None)."""
     if type(layer).compute_output_shape is Layer.compute_output_shape:
@@ -512,6 +604,11 @@ def _probe_dims(shape, fills):
 def _zeros(tensor, fills):
     from kerasx import ops
 
+    if tensor.dtype == "string":  # text stays on the host; lookups see PROBING and pass
+        from kerasx.backends.host import to_host
+
+        dims = _probe_dims(tensor.shape, fills)
+        return to_host([""] * math.prod(dims)).reshape(dims)
     return ops.zeros(_probe_dims(tensor.shape, fills), dtype=tensor.dtype)
 
 
@@ -529,6 +626,15 @@ def _masked_zeros(tensor, fills):
 def _mask_shape(output):
     mask = getattr(output, "_keras_mask", None)
     return None if mask is None else tuple(mask.shape)
+
+
+def _probe_training(layer):
+    """The training phase of the probe runs: the default of the layer's `call` (a layer
+    written `call(self, x, training=True)` shows its training-time outputs, as in Keras),
+    else inference."""
+    from kerasx.layers.layer import training_default
+
+    return bool(training_default(type(layer)))
 
 
 def _accepts_training(layer):

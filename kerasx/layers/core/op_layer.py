@@ -42,7 +42,8 @@ _CLASS_NAMES = {"abs": "Absolute", "getitem": "GetItem", "batch_normalization": 
                 "layer_normalization": "LayerNorm", "rms_normalization": "RMSNorm",
                 "isin": "IsIn", "psnr": "PSNR", "svd": "SVD", "fft": "FFT", "fft2": "FFT2",
                 "ifft2": "IFFT2", "rfft": "RFFT", "irfft": "IRFFT", "stft": "STFT",
-                "istft": "ISTFT"}
+                "istft": "ISTFT", "rgb_to_grayscale": "RGBToGrayscale",
+                "rgb_to_hsv": "RGBToHSV", "hsv_to_rgb": "HSVToRGB"}
 # Keras operations that are another name for a kerasx op (read from configs only).
 _KERAS_ALIASES = {"TrueDivide": "divide", "Absolute": "abs", "PermuteDims": "transpose",
                   "Concat": "concatenate"}
@@ -85,9 +86,7 @@ class OpLayer(Layer):
     """
 
     def __init__(self, op, name=None, **config):
-        from kerasx import ops
-
-        fn = getattr(ops, op, None)
+        fn = op_function(op)
         if fn is None or not callable(fn):
             raise ValueError(f"kerasx.ops has no function {op!r} to rebuild an operation node.")
         super().__init__(name=name or uniquify(to_snake_case(keras_class_name(op))))
@@ -170,9 +169,18 @@ class OpLayer(Layer):
 
 
 def cls_fn(op):
+    return op_function(op)
+
+
+def op_function(op):
+    """The public `kerasx.ops` function named `op` (`"image.resize"`: `ops.image.resize`),
+    or None."""
     from kerasx import ops
 
-    return getattr(ops, op)
+    fn = ops
+    for part in op.split("."):
+        fn = getattr(fn, part, None)
+    return fn
 
 
 def call_params(fn):
@@ -182,6 +190,7 @@ def call_params(fn):
 
 
 def keras_class_name(op):
+    op = op.rsplit(".", 1)[-1]  # `image.resize` is Keras's `Resize`
     return _CLASS_NAMES.get(op) or "".join(p.capitalize() for p in op.split("_"))
 
 
@@ -190,6 +199,8 @@ def keras_module(op):
         return "kerasx.ops"
     if op in _MODULE_OF:
         return "keras.src.ops." + _MODULE_OF[op]
+    if op.startswith("image."):
+        return "keras.src.ops.image"
     from kerasx import ops
 
     family = getattr(ops, op).__wrapped__.__module__.rsplit(".", 1)[-1]
@@ -218,6 +229,8 @@ def _class_index():
                 _INDEX.setdefault(keras_class_name(op), op)
         for class_name, op in _KERAS_ALIASES.items():
             _INDEX.setdefault(class_name, op)
+        for name in ops.image.__all__:
+            _INDEX.setdefault(keras_class_name(name), "image." + name)
     return _INDEX
 
 
