@@ -89,10 +89,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                                             compile=compile, safe_mode=safe_mode)
     if not os.path.isdir(path) and not path.endswith(".keras") and os.path.exists(path) \
             and path.endswith((".h5", ".hdf5")):
+        from kerasx.saving import legacy_h5_model
+
+        if legacy_h5_model.is_legacy_h5_model(path):
+            return legacy_h5_model.load_legacy_h5_model(path, custom_objects=custom_objects,
+                                                        compile=compile)
         raise ValueError(
-            f"Cannot load {path!r} with load_model: HDF5 files hold weights "
-            "(model.load_weights(path)) or legacy Keras 2 models, which are not supported. "
-            "Save the model as a `.keras` file."
+            f"Cannot load {path!r} with load_model: this HDF5 file holds weights only (no "
+            "`model_config`); build the model and call model.load_weights(path)."
         )
     return keras_archive.load_model(path, custom_objects=custom_objects, compile=compile,
                                     safe_mode=safe_mode)
