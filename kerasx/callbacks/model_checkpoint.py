@@ -63,7 +63,15 @@ class ModelCheckpoint(MonitorCallback):
                     "in `.weights.h5` (Keras weights format). Received: "
                     f"filepath={self.filepath!r}."
                 )
-        elif not self.filepath.endswith((".keras", ".h5")):
+        elif self.filepath.endswith((".h5", ".hdf5")):
+            # Keras 3 writes legacy HDF5 models here; kerasx reads them but does not write
+            # them, so this is said now rather than at the end of the first epoch
+            raise ValueError(
+                "ModelCheckpoint: kerasx does not write the legacy HDF5 model format. Use a "
+                "`.keras` path (the Keras 3 format), or save_weights_only=True with a "
+                f"`.weights.h5` path. Received: filepath={self.filepath!r}."
+            )
+        elif not self.filepath.endswith(".keras"):
             raise ValueError(
                 "The ModelCheckpoint filepath must end in `.keras` (Keras model format), or use "
                 "save_weights_only=True with a `.weights.h5` path. Received: "

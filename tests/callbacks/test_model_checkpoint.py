@@ -183,6 +183,9 @@ def test_wrong_extension_and_save_freq_are_rejected():
         keras.callbacks.ModelCheckpoint("w.h5", save_weights_only=True)
     with pytest.raises(ValueError, match=r"must end in `.keras`.*Received: filepath='model.ckpt'"):
         keras.callbacks.ModelCheckpoint("model.ckpt")
+    # Keras writes legacy HDF5 models here; kerasx says it will not before training starts
+    with pytest.raises(ValueError, match=r"legacy HDF5 model format.*`.keras` path"):
+        keras.callbacks.ModelCheckpoint("best_model.h5", save_best_only=True)
     with pytest.raises(ValueError, match=r"unrecognized save_freq='batch'"):
         keras.callbacks.ModelCheckpoint("m.keras", save_freq="batch")
 
