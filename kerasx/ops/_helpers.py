@@ -69,6 +69,16 @@ def keras_promoted(av, bv):
     return av, bv
 
 
+def python_number_of(value):
+    """A NumPy scalar (`np.float64(...)`, not an array) as the Python number it holds: it
+    promotes as one, as in Keras (`x * np.log(2 * np.pi)` stays float32, on every
+    backend); anything else as it is."""
+    if not isinstance(value, TensorOps) and getattr(value, "ndim", None) == 0 \
+            and hasattr(value, "item") and not hasattr(value, "__setitem__"):
+        return value.item()
+    return value
+
+
 def _cast_operand(backend, value, name):
     if hasattr(value, "dtype"):
         return backend.xp.astype(value, backend.dtype(name))

@@ -1,8 +1,9 @@
 """Elementwise arithmetic with VJP rules beside each forward."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import (Tensor, as_float_operand, current, keras_promoted, namespace,
-                                 record, shape_of, tracked, value_of)
+from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, current, keras_promoted,
+                                 namespace, python_number_of, record, shape_of, tracked,
+                                 value_of)
 
 
 def _binary(a, b, forward, vjp_a, vjp_b):
@@ -11,6 +12,10 @@ def _binary(a, b, forward, vjp_a, vjp_b):
     xp = namespace()
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         a, b = _sequence_as_tensor(a), _sequence_as_tensor(b)
+    if not isinstance(a, TensorOps):
+        a = python_number_of(a)
+    if not isinstance(b, TensorOps):
+        b = python_number_of(b)
     av, bv = value_of(a), value_of(b)
     if getattr(av, "dtype", None) is not getattr(bv, "dtype", None):
         av, bv = keras_promoted(av, bv)
