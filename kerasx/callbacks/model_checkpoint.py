@@ -19,7 +19,8 @@ class ModelCheckpoint(MonitorCallback):
         filepath: where to save; may contain `{epoch}`, `{batch}` (with an
             integer `save_freq`) and any log key, with format specs, e.g.
             `"ckpt/{epoch:02d}-{val_loss:.2f}.keras"`. Must end in `.keras`
-            (full model) or `.weights.h5` (with `save_weights_only=True`).
+            (full model; `.h5` writes the legacy HDF5 format) or `.weights.h5`
+            (with `save_weights_only=True`).
         monitor: the log key compared when `save_best_only=True`.
         verbose: 1 prints a message for every save decision.
         save_best_only: save only when the monitored value improves; with a
@@ -63,17 +64,10 @@ class ModelCheckpoint(MonitorCallback):
                     "in `.weights.h5` (Keras weights format). Received: "
                     f"filepath={self.filepath!r}."
                 )
-        elif self.filepath.endswith((".h5", ".hdf5")):
-            # Keras 3 writes legacy HDF5 models here; kerasx reads them but does not write
-            # them, so this is said now rather than at the end of the first epoch
+        elif not self.filepath.endswith((".keras", ".h5")):
             raise ValueError(
-                "ModelCheckpoint: kerasx does not write the legacy HDF5 model format. Use a "
-                "`.keras` path (the Keras 3 format), or save_weights_only=True with a "
-                f"`.weights.h5` path. Received: filepath={self.filepath!r}."
-            )
-        elif not self.filepath.endswith(".keras"):
-            raise ValueError(
-                "The ModelCheckpoint filepath must end in `.keras` (Keras model format), or use "
+                "The ModelCheckpoint filepath must end in `.keras` (Keras model format) or `.h5` "
+                "(the legacy HDF5 format), or use "
                 "save_weights_only=True with a `.weights.h5` path. Received: "
                 f"filepath={self.filepath!r}."
             )

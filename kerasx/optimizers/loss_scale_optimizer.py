@@ -67,7 +67,7 @@ class LossScaleOptimizer(Optimizer):
     def build(self, var_list):
         var_list = list(var_list)
         # host scalars: the step's finite check reads the gradients on the host already
-        self.step_counter = self._track(HostScalar(0, "int64", "step_counter"))
+        self.step_counter = self._track(HostScalar(0, "int32", "step_counter"))
         self.dynamic_scale = self._track(HostScalar(self.initial_scale, "float32",
                                                     "dynamic_scale"))
         if not self.inner_optimizer.built:

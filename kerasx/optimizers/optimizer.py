@@ -94,7 +94,7 @@ class Optimizer:
         self._variables = []
         self._trainable_variables = []
         self._index = {}
-        self._iterations = self._track(HostScalar(0, "int64", "iteration"))
+        self._iterations = self._track(HostScalar(0, "int32", "iteration"))
         self._learning_rate = self._make_learning_rate(learning_rate, floatx())
 
     def _track(self, variable):

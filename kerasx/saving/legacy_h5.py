@@ -192,3 +192,53 @@ def _assign(arrays):
     backend = current()
     for var, array in arrays:
         var.assign(backend.asarray(array, dtype=var.dtype))
+
+
+# -- writing -----------------------------------------------------------------------------
+# HDF5 object headers hold at most this many bytes: longer attribute lists are split
+_HEADER_LIMIT = 64512
+
+
+def write_attribute_list(group, name, strings):
+    """Writes `strings` as attribute `name`, or over `name0`, `name1`... when too long."""
+    values = [s.encode("utf8") for s in strings]
+    too_long = [s for s in strings if len(s.encode("utf8")) > _HEADER_LIMIT]
+    if too_long:
+        raise ValueError(f"Cannot write the names {too_long!r}: HDF5 attributes hold at most "
+                         f"{_HEADER_LIMIT} bytes. Shorten the layer or weight names.")
+    width = max((len(v) for v in values), default=0)
+    chunks = 1
+    while -(-len(values) // chunks) * width > _HEADER_LIMIT:
+        chunks += 1
+    if chunks == 1:
+        group.attrs[name] = values
+        return
+    size = -(-len(values) // chunks)
+    for i in range(chunks):
+        group.attrs[f"{name}{i}"] = values[i * size:(i + 1) * size]
+
+
+def write_weights_group(group, variables):
+    """Writes `variables` into `group`: their paths as `weight_names`, one dataset each."""
+    names = [str(v.path) for v in variables]
+    write_attribute_list(group, "weight_names", names)
+    for name, variable in zip(names, variables):
+        group.create_dataset(name, data=variable.numpy())
+
+
+def save_legacy_h5_weights(group, model, backend_name, keras_version):
+    """Writes `model`'s weights into `group` in the legacy layout (see the module doc):
+    one group per layer of `model.layers`, and the model's own weights in
+    `top_level_model_weights`."""
+    layers = list(model.layers)
+    write_attribute_list(group, "layer_names", [layer.name for layer in layers])
+    group.attrs["backend"] = backend_name.encode("utf8")
+    group.attrs["keras_version"] = keras_version.encode("utf8")
+    in_layers = set()
+    # sorted by name, so that no group name is a prefix of one created before it
+    for layer in sorted(layers, key=lambda layer: layer.name):
+        weights = legacy_weights(layer)
+        in_layers.update(id(w) for w in weights)
+        write_weights_group(group.create_group(layer.name), weights)
+    own = [w for w in legacy_weights(model) if id(w) not in in_layers]
+    write_weights_group(group.create_group("top_level_model_weights"), own)

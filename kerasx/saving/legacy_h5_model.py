@@ -1,19 +1,26 @@
-"""Loading whole models from legacy HDF5 files (`model.save("model.h5")` in Keras 2, and
-in Keras 3, which still writes them, with a deprecation warning).
+"""Whole models in legacy HDF5 files (`model.save("model.h5")` in Keras 2, and in Keras
+3, which still writes them, with a deprecation warning): reading and writing.
 
-Such a file holds the architecture as JSON in the root attribute `model_config` (layer
-classes named without their module), the weights in the `model_weights` group (read by
-`legacy_h5`), and, for a compiled model, the `compile` arguments in `training_config`.
-The model is rebuilt from the architecture, its weights loaded, and it is compiled
-with the saved loss, metrics and optimizer configuration; the optimizer's saved state
-(`optimizer_weights`) is not restored: training resumes from a fresh optimizer, as
-kerasx says in a warning.
-"""
+Such a file holds the architecture as JSON in the root attribute `model_config` (the
+layers of functional and sequential models named by class, without their module), the
+weights in the `model_weights` group (`legacy_h5`'s layout), and, for a compiled model,
+the `compile` arguments in `training_config` and the optimizer's variables in
+`optimizer_weights`. Loading rebuilds the model from the architecture, loads its
+weights, compiles it with the saved loss, metrics and optimizer configuration and
+restores the optimizer's variables (with a warning and a fresh optimizer when they do
+not fit it). Saving writes what Keras 3 writes, to a temporary file renamed over the
+destination."""
 
 import json
 import warnings
 
 from kerasx.saving.h5_weights import import_h5py
+
+LEGACY_FORMAT_WARNING = (
+    "You are saving your model as an HDF5 file via `model.save()` or "
+    "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend "
+    "using instead the native Keras format, e.g. `model.save('my_model.keras')` or "
+    "`keras.saving.save_model(model, 'my_model.keras')`.")
 
 
 def is_legacy_h5_model(path):
@@ -35,7 +42,6 @@ def load_legacy_h5_model(path, custom_objects=None, compile=True):
         config = _json_attribute(f, "model_config")
         training = _json_attribute(f, "training_config") if "training_config" in f.attrs \
             else None
-        has_optimizer_state = "optimizer_weights" in f
     model = _model_from_config(config, custom_objects)
     load_legacy_h5_weights(model, path)
     if not compile:
@@ -45,11 +51,113 @@ def load_legacy_h5_model(path, custom_objects=None, compile=True):
                       "compiled. Compile it manually.", stacklevel=3)
         return model
     _compile(model, training, custom_objects)
-    if has_optimizer_state:
-        warnings.warn(f"The optimizer state saved in the legacy HDF5 file {path!r} is not "
-                      "restored: training continues from a fresh optimizer. Save models as "
-                      "`.keras` files to keep it.", stacklevel=3)
+    _load_optimizer_state(model, path)
     return model
+
+
+def save_legacy_h5_model(model, path, include_optimizer=True):
+    """Writes `model` to the legacy HDF5 file `path` as Keras 3 does (see the module doc)."""
+    from kerasx.backend import backend
+    from kerasx.saving.keras_archive import KERAS_VERSION
+    from kerasx.saving.legacy_h5 import save_legacy_h5_weights, write_weights_group
+    from kerasx.utils.atomic import atomic_write
+
+    h5py = import_h5py()
+    metadata = {"keras_version": KERAS_VERSION, "backend": backend(),
+                "model_config": _legacy_model_config(model)}
+    optimizer = getattr(model, "optimizer", None)
+    compiled = include_optimizer and optimizer is not None and getattr(model, "compiled", False)
+    if compiled:
+        metadata["training_config"] = _training_config(model)
+    texts = {key: value if isinstance(value, str) else _json(model, key, value)
+             for key, value in metadata.items()}
+
+    def write(tmp):
+        with h5py.File(tmp, "w") as f:
+            for key, text in texts.items():
+                f.attrs[key] = text.encode("utf8") if key.endswith("config") else text
+            save_legacy_h5_weights(f.create_group("model_weights"), model, backend(),
+                                   KERAS_VERSION)
+            if compiled and optimizer.variables:
+                write_weights_group(f.create_group("optimizer_weights"), optimizer.variables)
+
+    atomic_write(path, write)
+
+
+def _json(model, key, value):
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Cannot save model {model.name!r}: its {key} is not "
+                        f"JSON-serializable ({e}).") from e
+
+
+def _legacy_model_config(model):
+    """`{"class_name", "config"}` of `model`, its layer lists in the legacy form."""
+    from kerasx.saving.keras_archive import model_config
+
+    full = model_config(model)
+    return _legacy_entry(full)
+
+
+def _legacy_entry(entry):
+    """A layer's serialized config as the legacy format names it: by its registered
+    name, without `module` and `build_config`; nested layer lists likewise."""
+    legacy = {"class_name": entry.get("registered_name") or entry["class_name"],
+              "config": dict(entry["config"])}
+    if "shared_object_id" in entry:
+        legacy["shared_object_id"] = entry["shared_object_id"]
+    layers = legacy["config"].get("layers")
+    if isinstance(layers, list):
+        legacy["config"]["layers"] = [_legacy_layer(layer) for layer in layers]
+    return legacy
+
+
+def _legacy_layer(entry):
+    if not isinstance(entry, dict) or "class_name" not in entry or "config" not in entry:
+        return entry
+    legacy = _legacy_entry(entry)
+    for key in ("name", "inbound_nodes"):  # a functional model's layer entries
+        if key in entry:
+            legacy[key] = entry[key]
+    return legacy
+
+
+def _training_config(model):
+    """The compile arguments, the optimizer apart as `{"class_name", "config"}`."""
+    from kerasx.saving.serialization import get_registered_name
+
+    training = dict(model.get_compile_config() or {})
+    training.pop("optimizer", None)
+    optimizer = model.optimizer
+    training["optimizer_config"] = {"class_name": get_registered_name(type(optimizer)),
+                                    "config": optimizer.get_config()}
+    return training
+
+
+def _load_optimizer_state(model, path):
+    """Restores the optimizer's variables saved in `optimizer_weights`, if any."""
+    from kerasx.saving.legacy_h5 import _dataset, _group, _read, read_attribute_list
+
+    h5py = import_h5py()
+    with h5py.File(path, "r") as f:
+        if "optimizer_weights" not in f:
+            return
+        group = _group(h5py, f, "optimizer_weights")
+        values = [_read(_dataset(h5py, group, name))
+                  for name in read_attribute_list(group, "weight_names")]
+    optimizer = model.optimizer
+    try:
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        shapes = [tuple(v.shape) for v in optimizer.variables]
+        if [tuple(v.shape) for v in values] != shapes:
+            raise ValueError(f"the file's optimizer variables have shapes "
+                             f"{[tuple(v.shape) for v in values]}, the optimizer's {shapes}")
+        optimizer.set_weights(values)
+    except (ValueError, AttributeError, NotImplementedError) as e:
+        warnings.warn(f"The optimizer state saved in {path!r} was not restored ({e}): "
+                      "training continues from a freshly initialized optimizer.", stacklevel=4)
 
 
 def _json_attribute(f, name):
@@ -85,13 +193,27 @@ def _model_from_config(config, custom_objects):
 
 
 def _compile(model, training, custom_objects):
-    from kerasx import optimizers
+    from kerasx import losses, metrics, optimizers
     from kerasx.saving.serialization import custom_object_scope
 
     with custom_object_scope(custom_objects or {}):
         optimizer = optimizers.get(training["optimizer_config"]) \
             if training.get("optimizer_config") else "rmsprop"
-        model.compile(optimizer=optimizer, loss=training.get("loss"),
-                      metrics=training.get("metrics"),
+        model.compile(optimizer=optimizer,
+                      loss=_objects(training.get("loss"), losses.deserialize),
+                      metrics=_objects(training.get("metrics"), metrics.deserialize),
                       loss_weights=training.get("loss_weights"),
-                      weighted_metrics=training.get("weighted_metrics"))
+                      weighted_metrics=_objects(training.get("weighted_metrics"),
+                                                metrics.deserialize))
+
+
+def _objects(config, deserialize):
+    """The compile argument `config` with its serialized objects (`{"class_name",
+    "config"}` dicts, in lists or per-output dicts) made again; names stay names."""
+    if isinstance(config, dict):
+        if "class_name" in config:
+            return deserialize(config)
+        return {key: _objects(value, deserialize) for key, value in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [_objects(value, deserialize) for value in config]
+    return config

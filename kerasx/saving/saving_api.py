@@ -9,6 +9,7 @@ changing anything, and never runs code from the file unless `safe_mode=False`.
 """
 
 import os
+import warnings
 
 from kerasx.saving import h5_weights, keras_archive, orbax_checkpoints
 
@@ -20,11 +21,13 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     `metadata.json`, `config.json` and `model.weights.h5`; with `zipped=False`
     the same entries are written as files of the directory `filepath`. Real
     Keras 3 loads both (for the layers both have), and writes both the same way.
+    A path ending in `.h5` or `.hdf5` writes the legacy HDF5 model format instead,
+    with Keras's deprecation warning (`legacy_h5_model`).
 
     Args:
         model: the model to save.
-        filepath: a path ending in `.keras`, or with `zipped=False` a directory
-            path that does not.
+        filepath: a path ending in `.keras` (or `.h5`), or with `zipped=False` a
+            directory path that does not.
         overwrite: replace an existing file (with False an existing file raises
             `FileExistsError` instead of prompting, as Keras would).
         zipped: False writes the entries into a directory instead of a zip.
@@ -50,17 +53,18 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
             "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
             f"Received: filepath={path}"
         )
+    if zipped and path.endswith((".h5", ".hdf5")):
+        from kerasx.saving import legacy_h5_model
+
+        warnings.warn(legacy_h5_model.LEGACY_FORMAT_WARNING, stacklevel=3)
+        _check_overwrite(path, overwrite)
+        legacy_h5_model.save_legacy_h5_model(model, path, include_optimizer=include_optimizer)
+        return
     if zipped and not path.endswith(".keras"):
-        if path.endswith((".h5", ".hdf5")):
-            raise ValueError(
-                f"Cannot save the model to {path!r}: the legacy HDF5 model format is not "
-                "supported. Use a `.keras` extension (the Keras 3 format), or "
-                "model.save_weights('....weights.h5') for the weights alone."
-            )
         raise ValueError(
             "Invalid filepath extension for saving. Please add a `.keras` extension for the "
-            f"native Keras format, or pass zipped=False to write a directory. Received: "
-            f"filepath={path}."
+            "native Keras format (recommended), or a `.h5` extension for the legacy HDF5 "
+            f"format, or pass zipped=False to write a directory. Received: filepath={path}."
         )
     _check_overwrite(path, overwrite)
     keras_archive.save_model(model, path, zipped=zipped, include_optimizer=include_optimizer)

@@ -183,9 +183,8 @@ def test_wrong_extension_and_save_freq_are_rejected():
         keras.callbacks.ModelCheckpoint("w.h5", save_weights_only=True)
     with pytest.raises(ValueError, match=r"must end in `.keras`.*Received: filepath='model.ckpt'"):
         keras.callbacks.ModelCheckpoint("model.ckpt")
-    # Keras writes legacy HDF5 models here; kerasx says it will not before training starts
-    with pytest.raises(ValueError, match=r"legacy HDF5 model format.*`.keras` path"):
-        keras.callbacks.ModelCheckpoint("best_model.h5", save_best_only=True)
+    with pytest.raises(ValueError, match=r"`.keras`.*or `.h5`.*filepath='best_model.hdf5'"):
+        keras.callbacks.ModelCheckpoint("best_model.hdf5", save_best_only=True)  # as Keras
     with pytest.raises(ValueError, match=r"unrecognized save_freq='batch'"):
         keras.callbacks.ModelCheckpoint("m.keras", save_freq="batch")
 
@@ -194,3 +193,19 @@ def test_unknown_key_in_the_filepath_names_the_available_ones(tmp_path):
     checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "{val_acc:.2f}.keras"))
     with pytest.raises(KeyError, match=r"'val_acc'.*available: \['accuracy', 'loss'\]"):
         _fit(checkpoint, validation=False)
+
+
+def test_a_legacy_h5_path_saves_the_best_model_in_that_format(tmp_path):
+    path = tmp_path / "best_model.h5"
+    x, y = make_data(n=32)
+    model = classifier()
+    with pytest.warns(UserWarning, match="considered legacy"):
+        history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, validation_data=(x, y),
+                            callbacks=[keras.callbacks.ModelCheckpoint(str(path),
+                                                                       save_best_only=True)])
+    assert sorted(os.listdir(tmp_path)) == ["best_model.h5"]
+    best = min(range(3), key=history.history["val_loss"].__getitem__)
+    loaded = keras.saving.load_model(path)
+    assert int(loaded.optimizer.iterations) == 4 * (best + 1)
+    loss, _ = loaded.evaluate(x, y, verbose=0)
+    assert loss == pytest.approx(history.history["val_loss"][best], rel=1e-5)

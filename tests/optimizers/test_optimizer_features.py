@@ -132,6 +132,8 @@ def test_iterations_and_learning_rate_variables():
     opt = optimizers.RMSprop(learning_rate=0.01)
     _steps(opt, grads=GRADS[:3])
     assert opt.iterations == 3 and int(opt.iterations) == 3 and opt.iterations.numpy() == 3
+    # Keras's dtype="int" on its NumPy, JAX and PyTorch backends (files and summaries agree)
+    assert opt.iterations.dtype == "int32" and opt.iterations.numpy().dtype == "int32"
     assert float(opt.learning_rate) == pytest.approx(0.01)
     opt.learning_rate = 0.5
     assert float(opt.learning_rate) == 0.5

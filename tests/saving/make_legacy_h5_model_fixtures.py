@@ -4,8 +4,10 @@
 - `legacy_functional.h5`: `model.save("....h5")` of a compiled, trained functional
   model (Dense, BatchNormalization, Dropout; Adam, mse, mae), with its optimizer state.
 - `legacy_sequential.h5`: the same of an uncompiled Sequential model.
-- `legacy_h5_models.json`: the inputs, both models' predictions, the compiled model's
-  loss, metrics and optimizer configuration.
+- `legacy_objects.h5`: a Sequential model compiled with loss and metric objects (stored in
+  the legacy `{"class_name", "config"}` form) and SGD with momentum, trained three steps.
+- `legacy_h5_models.json`: the inputs, the models' predictions, the compiled model's
+  loss, metrics and optimizer configuration, the third model's optimizer variables.
 
 Only this script imports keras. Run it from the repository root:
     KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/kvenv/bin/python \
@@ -36,8 +38,16 @@ def main():
                    verbose=0)
     sequential = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5, activation="tanh"),
                                    keras.layers.Dense(1, activation="sigmoid")])
+    objects = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu"),
+                                keras.layers.Dense(1)])
+    objects.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+                    loss=keras.losses.MeanSquaredError(),
+                    metrics=[keras.metrics.MeanAbsoluteError(), "mse"])
+    objects.fit(rng.normal(size=(12, 3)).astype("float32"),
+                rng.normal(size=(12, 1)).astype("float32"), batch_size=4, verbose=0)
     functional.save(os.path.join(OUT, "legacy_functional.h5"))
     sequential.save(os.path.join(OUT, "legacy_sequential.h5"))
+    objects.save(os.path.join(OUT, "legacy_objects.h5"))
     x = rng.normal(size=(4, 3)).astype("float32")
     record = {
         "x": x.tolist(),
@@ -46,6 +56,9 @@ def main():
         "loss": functional.loss,
         "learning_rate": float(functional.optimizer.learning_rate),
         "optimizer": type(functional.optimizer).__name__,
+        "objects": objects.predict(x, verbose=0).tolist(),
+        "objects_optimizer": {v.path: np.asarray(v.numpy()).tolist()
+                              for v in objects.optimizer.variables},
     }
     with open(os.path.join(OUT, "legacy_h5_models.json"), "w") as f:
         json.dump(record, f, indent=1)

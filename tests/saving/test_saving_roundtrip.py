@@ -341,8 +341,6 @@ def test_bad_extensions(tmp_path):
     model, _, _ = _trained()
     with pytest.raises(ValueError, match=r"\.keras"):
         model.save(tmp_path / "m.model")
-    with pytest.raises(ValueError, match="legacy HDF5"):
-        model.save(tmp_path / "m.h5")
     with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
         model.save_weights(tmp_path / "m.h5")
     with pytest.raises(ValueError, match=r"\.weights\.h5"):
