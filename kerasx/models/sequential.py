@@ -196,12 +196,13 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        from kerasx.legacy.saving.serialization import upgrade_layer_entry
         from kerasx.saving.serialization import deserialize_keras_object
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in config["layers"]:
-            model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects),
-                      rebuild=False)
+            model.add(deserialize_keras_object(upgrade_layer_entry(layer_config),
+                                               custom_objects=custom_objects), rebuild=False)
         if model._input_layer is None and config.get("build_input_shape") is not None:
             model.build(tuple(config["build_input_shape"]))
         else:

@@ -5,16 +5,19 @@ Such a file holds the architecture as JSON in the root attribute `model_config` 
 layers of functional and sequential models named by class, without their module), the
 weights in the `model_weights` group (`legacy_h5`'s layout), and, for a compiled model,
 the `compile` arguments in `training_config` and the optimizer's variables in
-`optimizer_weights`. Loading rebuilds the model from the architecture, loads its
-weights, compiles it with the saved loss, metrics and optimizer configuration and
-restores the optimizer's variables (with a warning and a fresh optimizer when they do
-not fit it). Saving writes what Keras 3 writes, to a temporary file renamed over the
-destination."""
+`optimizer_weights` (`legacy_h5_training`). Loading rebuilds the model from the
+architecture (Keras 2's layer configs read in Keras 3's terms), loads its weights,
+compiles it with the saved loss, metrics and optimizer configuration and restores the
+optimizer's variables (with a warning and a fresh optimizer when they do not fit it).
+Saving writes what Keras 3 writes, to a temporary file renamed over the destination.
+"""
 
 import json
 import warnings
 
 from kerasx.saving.h5_weights import import_h5py
+from kerasx.saving.legacy_h5_training import (compile_from_training_config,
+                                              load_optimizer_state, training_config)
 
 LEGACY_FORMAT_WARNING = (
     "You are saving your model as an HDF5 file via `model.save()` or "
@@ -50,8 +53,8 @@ def load_legacy_h5_model(path, custom_objects=None, compile=True):
         warnings.warn(f"No training configuration found in {path!r}, so the model was *not* "
                       "compiled. Compile it manually.", stacklevel=3)
         return model
-    _compile(model, training, custom_objects)
-    _load_optimizer_state(model, path)
+    compile_from_training_config(model, training, custom_objects)
+    load_optimizer_state(model, path)
     return model
 
 
@@ -68,7 +71,7 @@ def save_legacy_h5_model(model, path, include_optimizer=True):
     optimizer = getattr(model, "optimizer", None)
     compiled = include_optimizer and optimizer is not None and getattr(model, "compiled", False)
     if compiled:
-        metadata["training_config"] = _training_config(model)
+        metadata["training_config"] = training_config(model)
     texts = {key: value if isinstance(value, str) else _json(model, key, value)
              for key, value in metadata.items()}
 
@@ -123,43 +126,6 @@ def _legacy_layer(entry):
     return legacy
 
 
-def _training_config(model):
-    """The compile arguments, the optimizer apart as `{"class_name", "config"}`."""
-    from kerasx.saving.serialization import get_registered_name
-
-    training = dict(model.get_compile_config() or {})
-    training.pop("optimizer", None)
-    optimizer = model.optimizer
-    training["optimizer_config"] = {"class_name": get_registered_name(type(optimizer)),
-                                    "config": optimizer.get_config()}
-    return training
-
-
-def _load_optimizer_state(model, path):
-    """Restores the optimizer's variables saved in `optimizer_weights`, if any."""
-    from kerasx.saving.legacy_h5 import _dataset, _group, _read, read_attribute_list
-
-    h5py = import_h5py()
-    with h5py.File(path, "r") as f:
-        if "optimizer_weights" not in f:
-            return
-        group = _group(h5py, f, "optimizer_weights")
-        values = [_read(_dataset(h5py, group, name))
-                  for name in read_attribute_list(group, "weight_names")]
-    optimizer = model.optimizer
-    try:
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
-        shapes = [tuple(v.shape) for v in optimizer.variables]
-        if [tuple(v.shape) for v in values] != shapes:
-            raise ValueError(f"the file's optimizer variables have shapes "
-                             f"{[tuple(v.shape) for v in values]}, the optimizer's {shapes}")
-        optimizer.set_weights(values)
-    except (ValueError, AttributeError, NotImplementedError) as e:
-        warnings.warn(f"The optimizer state saved in {path!r} was not restored ({e}): "
-                      "training continues from a freshly initialized optimizer.", stacklevel=4)
-
-
 def _json_attribute(f, name):
     value = f.attrs[name]
     return json.loads(value.decode("utf8") if hasattr(value, "decode") else value)
@@ -190,30 +156,3 @@ def _model_from_config(config, custom_objects):
         return deserialize_keras_object(config, module_objects=builtin,
                                         custom_objects=custom_objects,
                                         printable_module_name="layer")
-
-
-def _compile(model, training, custom_objects):
-    from kerasx import losses, metrics, optimizers
-    from kerasx.saving.serialization import custom_object_scope
-
-    with custom_object_scope(custom_objects or {}):
-        optimizer = optimizers.get(training["optimizer_config"]) \
-            if training.get("optimizer_config") else "rmsprop"
-        model.compile(optimizer=optimizer,
-                      loss=_objects(training.get("loss"), losses.deserialize),
-                      metrics=_objects(training.get("metrics"), metrics.deserialize),
-                      loss_weights=training.get("loss_weights"),
-                      weighted_metrics=_objects(training.get("weighted_metrics"),
-                                                metrics.deserialize))
-
-
-def _objects(config, deserialize):
-    """The compile argument `config` with its serialized objects (`{"class_name",
-    "config"}` dicts, in lists or per-output dicts) made again; names stay names."""
-    if isinstance(config, dict):
-        if "class_name" in config:
-            return deserialize(config)
-        return {key: _objects(value, deserialize) for key, value in config.items()}
-    if isinstance(config, (list, tuple)):
-        return [_objects(value, deserialize) for value in config]
-    return config

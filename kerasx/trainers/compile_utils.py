@@ -372,6 +372,9 @@ class CompileMetrics:
         if not value:
             return [[] for _ in names]
         if n == 1:
+            if isinstance(value, (list, tuple)) and len(value) == 1 and \
+                    isinstance(value[0], (list, tuple)):
+                value = value[0]  # one output's list of metrics, as Keras 2 saved them
             items = [v for k in sorted(value) for v in _as_list(value[k])] \
                 if isinstance(value, dict) else list(value)
             if isinstance(value, dict) and sorted(value) != names and len(value) > 1:

@@ -118,3 +118,23 @@ def _unknown(what, name):
     return (f"Unknown {what}: '{name}'. Please ensure you are using a "
             "`keras.utils.custom_object_scope` and that this object is included in the scope, "
             "or pass it in `custom_objects` (or the module's objects in `module_objects`).")
+
+
+def upgrade_layer_entry(entry):
+    """A layer entry of a Keras 2 model config (one without `module`) with its config
+    in Keras 3's terms: a one-element `axis` list (Keras 2's `BatchNormalization`)
+    becomes its integer, and the recurrent layers' `time_major=False` is dropped (True
+    is refused by the layer); `batch_input_shape` is read by the layers themselves.
+    Other entries are returned unchanged."""
+    if not isinstance(entry, dict) or "module" in entry or \
+            not isinstance(entry.get("config"), dict):
+        return entry
+    config = dict(entry["config"])
+    if config.get("time_major") is False:  # Keras 2's recurrent layers; Keras 3 has no such
+        del config["time_major"]
+    axis = config.get("axis")
+    if isinstance(axis, list) and len(axis) == 1:
+        config["axis"] = int(axis[0])
+    elif isinstance(axis, float):
+        config["axis"] = int(axis)
+    return {**entry, "config": config}
