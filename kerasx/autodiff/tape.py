@@ -141,15 +141,17 @@ class GradientTape:
             )
         self._used = True
         flat, rebuild = _flatten(sources)
-        grads = backward(target, flat, output_gradients,
-                         release=not (self.persistent or self._shared))
+        if _RECORDING[0] > (1 if self._open else 0) or (self.persistent and self._open):
+            # another tape records (or this persistent one does): record this backward
+            # pass too, so that its gradients can be differentiated again
+            from kerasx.autodiff.higher_order import recorded_backward
+
+            grads = recorded_backward(target, flat, output_gradients)
+        else:
+            grads = backward(target, flat, output_gradients,
+                             release=not (self.persistent or self._shared))
         if not self.persistent:
             self._unwatch()
-        if _RECORDING[0] > (1 if self._open else 0):
-            # Another tape records: it cannot differentiate these gradients (the
-            # backward pass is not recorded), so a use of them in its target says so
-            # instead of leaving their contribution out.
-            grads = [None if g is None else Tensor(g, Node((), _no_higher_order)) for g in grads]
         return rebuild(grads)
 
 
@@ -206,15 +208,6 @@ def backward(target, sources, seed=None, release=False):
             node.vjp = _released
             node.parents = ()
     return results
-
-
-def _no_higher_order(grad):
-    raise NotImplementedError(
-        "The target of this gradient() call depends on gradients computed by another "
-        "GradientTape while this one was recording (nested tapes, e.g. a gradient penalty "
-        "or a second derivative). kerasx does not record the backward pass, so gradients "
-        "of gradients are not available (a Hessian-vector product can be taken by finite "
-        "differences of gradients).")
 
 
 def _released(grad):

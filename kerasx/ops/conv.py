@@ -659,3 +659,6 @@ def _check_groups(op, channels, cin, filters, groups, data_format, shape):
         raise ValueError(f"{op}: {filters} filters cannot be split into {inferred} groups; "
                          "use a number of filters divisible by groups.")
     return inferred
+
+
+from kerasx.ops import conv_grads  # noqa: E402,F401  (registers conv's differentiable rule)

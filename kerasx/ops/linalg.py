@@ -97,6 +97,57 @@ def dense(x, kernel, bias=None, relu=False):
     return relu_node(node) if relu else node
 
 
+# -- differentiable VJPs: the backward pass recorded for gradients of gradients ----------
+from kerasx.autodiff.higher_order import differentiable_vjp, sum_to_shape  # noqa: E402
+
+
+def _swap_last(x):
+    from kerasx.ops.shape import transpose
+
+    nd = len(x.shape)
+    return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+@differentiable_vjp(matmul)
+def _matmul_rule(g, parents, out, env):
+    from kerasx.ops.shape import reshape
+
+    av, bv, a2, b2 = env["av"], env["bv"], env["a2"], env["b2"]
+    a = av if parents[0] is None else parents[0]
+    b = bv if parents[1] is None else parents[1]
+    a = reshape(a, tuple(a2.shape)) if av.ndim == 1 else a
+    b = reshape(b, tuple(b2.shape)) if bv.ndim == 1 else b
+    g2 = reshape(g, env["shape2"])
+    ga = gb = None
+    if env["ta"]:
+        ga = reshape(sum_to_shape(matmul(g2, _swap_last(b)), a2.shape), av.shape)
+    if env["tb"]:
+        gb = reshape(sum_to_shape(matmul(_swap_last(a), g2), b2.shape), bv.shape)
+    return ga, gb
+
+
+@differentiable_vjp(dense)
+def _dense_rule(g, parents, out, env):
+    from kerasx.ops.reduction import sum as reduce_sum
+    from kerasx.ops.shape import reshape
+
+    xv, wv, lead = env["xv"], env["wv"], env["lead"]
+    x = xv if parents[0] is None else parents[0]
+    w = wv if parents[1] is None else parents[1]
+    flat = len(lead) != 1
+    g2 = reshape(g, (-1, g.shape[-1])) if flat else g
+    gx = gw = gb = None
+    if env["tx"]:
+        gx = matmul(g2, _swap_last(w))
+        gx = reshape(gx, tuple(xv.shape)) if flat else gx
+    if env["tw"]:
+        x2 = reshape(x, (-1, xv.shape[-1])) if flat else x
+        gw = matmul(_swap_last(x2), g2)
+    if env["tb"]:
+        gb = reduce_sum(g2, axis=0)
+    return gx, gw, gb
+
+
 # `kerasx.ops.linalg` is also the `keras.ops.linalg` namespace (kerasx.ops rebinds these
 # names to its symbolic-aware versions once they exist)
 from kerasx.ops.decompositions import cholesky, eig, eigh, qr, svd  # noqa: E402,F401

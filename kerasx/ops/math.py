@@ -364,3 +364,78 @@ def integer_promoted(av, bv):
         av = xp.astype(av, xp.int32) if da is not None else int(av)
         bv = xp.astype(bv, xp.int32) if db is not None else int(bv)
     return av, bv
+
+
+# -- differentiable VJPs: the backward pass recorded for gradients of gradients ----------
+# (`kerasx.autodiff.higher_order`; `g`, `x`, `a`, `b`, `o` are tensors or constants)
+from kerasx.autodiff.higher_order import (captured, differentiable_vjp,  # noqa: E402
+                                          dispatching_vjp, sum_to_shape)
+
+
+@dispatching_vjp(_unary, lambda env: env["grad"])
+def _unary_rule(rule, g, parents, out, env):
+    return (rule(g, parents[0], out, captured(env["grad"])),)
+
+
+@dispatching_vjp(_binary, lambda env: env["vjp_a"])
+def _binary_rule(rule, g, parents, out, env):
+    rule_a, rule_b = rule if isinstance(rule, tuple) else rule.pair
+    a = env["av"] if parents[0] is None else parents[0]
+    b = env["bv"] if parents[1] is None else parents[1]
+    ga = sum_to_shape(rule_a(g, a, b, out), env["sa"]) if env["ta"] else None
+    gb = sum_to_shape(rule_b(g, a, b, out), env["sb"]) if env["tb"] else None
+    return ga, gb
+
+
+def _mask(condition, like):
+    """The 0/1 constant of a raw boolean `condition` in the type of the tensor `like`."""
+    xp = namespace()
+    return Tensor(xp.astype(condition, value_of(like).dtype))
+
+
+differentiable_vjp(add, (lambda g, a, b, o: g, lambda g, a, b, o: g))
+differentiable_vjp(subtract, (lambda g, a, b, o: g, lambda g, a, b, o: -g))
+differentiable_vjp(multiply, (lambda g, a, b, o: g * b, lambda g, a, b, o: g * a))
+differentiable_vjp(divide, (lambda g, a, b, o: g / b, lambda g, a, b, o: -g * o / b))
+differentiable_vjp(maximum, (
+    lambda g, a, b, o: g * _mask(value_of(a) >= value_of(b), g),
+    lambda g, a, b, o: g * _mask(value_of(a) < value_of(b), g)))
+differentiable_vjp(minimum, (
+    lambda g, a, b, o: g * _mask(value_of(a) <= value_of(b), g),
+    lambda g, a, b, o: g * _mask(value_of(a) > value_of(b), g)))
+differentiable_vjp(negative, lambda g, x, o, env: -g)
+differentiable_vjp(square, lambda g, x, o, env: 2.0 * g * x)
+differentiable_vjp(sqrt, lambda g, x, o, env: 0.5 * g / o)
+differentiable_vjp(exp, lambda g, x, o, env: g * o)
+differentiable_vjp(expm1, lambda g, x, o, env: g * (o + 1.0))
+differentiable_vjp(log, lambda g, x, o, env: g / x)
+differentiable_vjp(log1p, lambda g, x, o, env: g / (x + 1.0))
+differentiable_vjp(abs, lambda g, x, o, env: g * _mask(namespace().sign(value_of(x)), g))
+differentiable_vjp(sin, lambda g, x, o, env: g * cos(x))
+differentiable_vjp(cos, lambda g, x, o, env: -g * sin(x))
+differentiable_vjp(reciprocal, lambda g, x, o, env: -g * o * o)
+
+
+@differentiable_vjp(power)
+def _power_rule(g, x, o, env):
+    """`x ** n` for a small whole `n` (a unary node); `.pair`: a tensor exponent."""
+    n = env["n"]
+    return g if n == 1 else g * (float(n) * _whole_power(x, n - 1))
+
+
+def _power_exponent_rule(g, a, b, o):
+    positive = value_of(a) > 0
+    return g * o * log(where(positive, a, 1.0))
+
+
+_power_rule.pair = (lambda g, a, b, o: g * b * a ** (b - 1), _power_exponent_rule)
+
+
+@differentiable_vjp(where)
+def _where_rule(g, parents, out, env):
+    c = env["c"]
+    ga = sum_to_shape(where(c, g, 0.0), env["sa"]) if env["ta"] else None
+    gb = sum_to_shape(where(c, 0.0, g), env["sb"]) if env["tb"] else None
+    return None, ga, gb
+differentiable_vjp(clip, lambda g, x, o, env: g * _mask(
+    (value_of(x) >= env["x_min"]) & (value_of(x) <= env["x_max"]), g))

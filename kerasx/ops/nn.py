@@ -571,3 +571,21 @@ __all__ = [
     "softplus", "softsign", "space_to_depth", "sparse_categorical_crossentropy", "sparse_plus",
     "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink", "threshold", "unfold",
 ]
+
+
+# -- differentiable VJPs: the backward pass recorded for gradients of gradients ----------
+from kerasx.autodiff.higher_order import differentiable_vjp  # noqa: E402
+from kerasx.ops.math import _mask  # noqa: E402
+
+
+def _leaky_relu_rule(g, x, o, env):
+    v = value_of(x)
+    slope = env["negative_slope"]
+    return g * (_mask(v >= v * slope, g) * (1.0 - slope) + slope)
+
+
+differentiable_vjp(relu, lambda g, x, o, env: g * _mask(value_of(o) > 0, g))
+differentiable_vjp(leaky_relu, _leaky_relu_rule)
+differentiable_vjp(tanh, lambda g, x, o, env: g * (1.0 - o * o))
+differentiable_vjp(sigmoid, lambda g, x, o, env: g * o * (1.0 - o))
+differentiable_vjp(softplus, lambda g, x, o, env: g * sigmoid(x))

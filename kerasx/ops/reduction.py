@@ -296,3 +296,26 @@ def logsumexp(x, axis=None, keepdims=False):
     if not tracked(x):
         return Tensor(out)
     return record(out, (x,), lambda g: (_expand_back(xp, g, axes, keepdims, shape) * xp.exp(xv - lse),))
+
+
+# -- differentiable VJPs: the backward pass recorded for gradients of gradients ----------
+from kerasx.autodiff.higher_order import differentiable_vjp  # noqa: E402
+
+
+def _expand_back_recorded(g, axes, keepdims, shape):
+    """`_expand_back` as recorded ops."""
+    from kerasx.ops.shape import broadcast_to, reshape
+
+    if not keepdims and 0 < len(axes) < len(shape):
+        g = reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return broadcast_to(g, shape)
+
+
+@differentiable_vjp(sum)
+def _sum_rule(g, parents, out, env):
+    return (_expand_back_recorded(g, env["axes"], env["keepdims"], env["shape"]),)
+
+
+@differentiable_vjp(mean)
+def _mean_rule(g, parents, out, env):
+    return (_expand_back_recorded(g / env["count"], env["axes"], env["keepdims"], env["shape"]),)

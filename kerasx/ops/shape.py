@@ -585,3 +585,46 @@ def moveaxis(x, source, destination):
     return transpose(x, [moved[i] if i in moved else next(rest) for i in range(nd)])
 
 
+
+
+# -- differentiable VJPs: the backward pass recorded for gradients of gradients ----------
+from kerasx.autodiff.higher_order import differentiable_vjp, sum_to_shape  # noqa: E402
+
+
+def scatter_into_zeros(g, key, shape):
+    """Zeros of `shape` with `g` written at the basic index `key`: the VJP of
+    `getitem`, as a recorded op (its own VJP is `getitem`)."""
+    backend = current()
+    gv = value_of(g)
+    out = backend.xp.zeros(tuple(shape), dtype=gv.dtype, device=backend.device)
+    out[key] = gv
+    if not tracked(g):
+        return Tensor(out)
+    return record(out, (g,), lambda h: (h[key],))
+
+
+differentiable_vjp(scatter_into_zeros, lambda h, parents, out, env: (getitem(h, env["key"]),))
+differentiable_vjp(convert_to_tensor, lambda g, parents, out, env: (g,))
+differentiable_vjp(reshape, lambda g, parents, out, env: (reshape(g, env["old"]),))
+differentiable_vjp(transpose, lambda g, parents, out, env: (transpose(g, env["inverse"]),))
+differentiable_vjp(broadcast_to, lambda g, parents, out, env: (sum_to_shape(g, env["old"]),))
+differentiable_vjp(getitem, lambda g, parents, out, env: (
+    scatter_into_zeros(g, env["key"], env["xv"].shape),))
+differentiable_vjp(constant_pad, lambda g, parents, out, env: (getitem(g, env["inner"]),))
+
+
+@differentiable_vjp(concatenate)
+def _concatenate_rule(g, parents, out, env):
+    grads, start, ax = [], 0, env["ax"]
+    for flag, n in zip(env["flags"], env["sizes"]):
+        index = (slice(None),) * ax + (slice(start, start + n), Ellipsis)
+        grads.append(getitem(g, index) if flag else None)
+        start += n
+    return tuple(grads)
+
+
+@differentiable_vjp(cast)
+def _cast_rule(g, parents, out, env):
+    from kerasx.backends.base import dtype_name
+
+    return (cast(g, dtype_name(env["source"])),)
