@@ -79,6 +79,15 @@ def python_number_of(value):
     return value
 
 
+def bool_as_number(value, other):
+    """A Python bool meeting a numeric array as the int it is (`x * True` is `x`, as in
+    Keras; the array API promotes Python bools with bool arrays only)."""
+    if type(value) is bool and getattr(other, "dtype", None) is not None and \
+            dtype_name(other.dtype) != "bool":
+        return int(value)
+    return value
+
+
 def _cast_operand(backend, value, name):
     if hasattr(value, "dtype"):
         return backend.xp.astype(value, backend.dtype(name))

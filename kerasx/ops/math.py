@@ -1,9 +1,9 @@
 """Elementwise arithmetic with VJP rules beside each forward."""
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, current, keras_promoted,
-                                 namespace, python_number_of, record, shape_of, tracked,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, bool_as_number, current,
+                                 keras_promoted, namespace, python_number_of, record, shape_of,
+                                 tracked, value_of)
 
 
 def _binary(a, b, forward, vjp_a, vjp_b):
@@ -18,7 +18,7 @@ def _binary(a, b, forward, vjp_a, vjp_b):
         b = python_number_of(b)
     av, bv = value_of(a), value_of(b)
     if getattr(av, "dtype", None) is not getattr(bv, "dtype", None):
-        av, bv = keras_promoted(av, bv)
+        av, bv = keras_promoted(bool_as_number(av, bv), bool_as_number(bv, av))
     out = forward(xp, av, bv)
     if not tracked(a, b):
         return Tensor(out)
