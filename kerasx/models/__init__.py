@@ -24,7 +24,8 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 
 def model_from_json(json_string, custom_objects=None):
-    """A model (new weights) from the architecture `model.to_json()` wrote."""
+    """A model (new weights) from the architecture `model.to_json()` wrote (Keras 3's,
+    or Keras 2's: `tf.keras`)."""
     import json
 
     from kerasx.saving.serialization import deserialize_keras_object
@@ -34,4 +35,8 @@ def model_from_json(json_string, custom_objects=None):
     except (TypeError, ValueError) as e:
         raise ValueError(f"model_from_json expects the string `model.to_json()` returns; "
                          f"it could not be read as JSON ({e}).") from None
+    if isinstance(config, dict) and str(config.get("keras_version", "")).startswith("2."):
+        from kerasx.saving.legacy_h5_model import model_from_legacy_config
+
+        return model_from_legacy_config(config, custom_objects)  # Keras 2's `to_json()`
     return deserialize_keras_object(config, custom_objects=custom_objects)

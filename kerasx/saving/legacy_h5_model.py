@@ -45,7 +45,7 @@ def load_legacy_h5_model(path, custom_objects=None, compile=True):
         config = _json_attribute(f, "model_config")
         training = _json_attribute(f, "training_config") if "training_config" in f.attrs \
             else None
-    model = _model_from_config(config, custom_objects)
+    model = model_from_legacy_config(config, custom_objects)
     load_legacy_h5_weights(model, path)
     if not compile:
         return model
@@ -143,6 +143,13 @@ def _builtin_classes():
             if isinstance(obj, type) and name[:1].isupper():
                 found.setdefault(name, obj)
     return found
+
+
+def model_from_legacy_config(config, custom_objects=None):
+    """The model of a legacy `{"class_name", "config"}` architecture (a legacy `.h5`
+    file's `model_config`, a Keras 2 `model.to_json()`), its layers' entries read as
+    Keras 2's, with or without their `module`."""
+    return _model_from_config(_legacy_entry(config), custom_objects)
 
 
 def _model_from_config(config, custom_objects):

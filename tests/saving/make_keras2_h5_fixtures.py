@@ -6,7 +6,11 @@ in the legacy HDF5 format, which test_keras2_h5_models.py reads, into `fixtures/
 - `keras2_sequential.h5`: a compiled, trained Sequential model whose first layer takes
   `input_shape` (Embedding, LSTM, GRU, Dense; RMSprop with momentum, binary cross-entropy
   given as an object, accuracy).
-- `keras2_h5_models.json`: the inputs, both models' predictions, the optimizer variables
+- `keras2_architecture.json` and `keras2_weights.h5`: `model.to_json()` and
+  `model.save_weights(...)` of an uncompiled functional model (LSTM, BatchNormalization
+  over the time axis's features, Conv1D, global pooling), the Keras 2 way of keeping a
+  model apart from its weights.
+- `keras2_h5_models.json`: the inputs, the models' predictions, the optimizer variables
   and the evaluation logs.
 
 Only this script imports TensorFlow. Run it from the repository root with TensorFlow and
@@ -52,6 +56,20 @@ def _sequential(rng):
         0, 2, size=(4, 1)).astype("float32")
 
 
+def _json_and_weights(rng):
+    inputs = keras.Input((5, 3))
+    hidden = keras.layers.LSTM(4, return_sequences=True)(inputs)
+    hidden = keras.layers.BatchNormalization(beta_initializer="random_normal",
+                                             moving_mean_initializer="random_normal")(hidden)
+    hidden = keras.layers.Conv1D(2, 3, padding="same", activation="tanh")(hidden)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(hidden))
+    with open(os.path.join(OUT, "keras2_architecture.json"), "w") as f:
+        f.write(model.to_json())
+    model.save_weights(os.path.join(OUT, "keras2_weights.h5"))
+    x = rng.normal(size=(4, 5, 3)).astype("float32")
+    return {"x": x.tolist(), "predictions": model.predict(x, verbose=0).tolist()}
+
+
 def main():
     tf.keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -67,6 +85,7 @@ def main():
             "optimizer": {v.name: np.asarray(v.numpy()).tolist()
                           for v in model.optimizer.variables},
         }
+    record["json_and_weights"] = _json_and_weights(rng)
     with open(os.path.join(OUT, "keras2_h5_models.json"), "w") as f:
         json.dump(record, f, indent=1)
 

@@ -79,3 +79,16 @@ def test_one_list_of_metrics_for_a_single_output_model_is_that_output_s():
     model.compile("sgd", "mse", metrics=[["mae"]])  # accepted by Keras 3 too
     logs = model.evaluate(np.ones((2, 3)), np.ones((2, 1)), verbose=0, return_dict=True)
     assert set(logs) == {"loss", "mae"}
+
+
+def test_a_keras2_architecture_json_and_its_weights_file_make_the_model():
+    with open(os.path.join(FIXTURES, "keras2_h5_models.json")) as f:
+        record = json.load(f)["json_and_weights"]
+    with open(os.path.join(FIXTURES, "keras2_architecture.json")) as f:
+        model = kerasx.models.model_from_json(f.read())
+    assert type(model.layers[2]).__name__ == "BatchNormalization"
+    assert model.layers[2].axis == 2  # Keras 2 wrote [2]
+    model.load_weights(os.path.join(FIXTURES, "keras2_weights.h5"))
+    x = np.asarray(record["x"], "float32")
+    np.testing.assert_allclose(to_numpy(model.predict(x, verbose=0)), record["predictions"],
+                               rtol=1e-5, atol=1e-6)
