@@ -215,3 +215,6 @@ def deserialize(config, custom_objects=None):
     from kerasx.saving.serialization import deserialize_keras_object
 
     return deserialize_keras_object(config, custom_objects=custom_objects, module_objects=_BY_NAME)
+
+
+from kerasx.activations import _relu_grads  # noqa: E402,F401  (registers the differentiable rule)

@@ -66,8 +66,13 @@ class _Dispatch:
 
 def captured(fn):
     """The variables the closure `fn` captured, by name."""
-    cells = fn.__closure__ or ()
-    return dict(zip(fn.__code__.co_freevars, (cell.cell_contents for cell in cells)))
+    env = {}
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            env[name] = cell.cell_contents
+        except ValueError:  # a variable the op assigns only on another path
+            pass
+    return env
 
 
 def rule_of(fn):
@@ -109,12 +114,14 @@ def _raising(op):
     return vjp
 
 
-def recorded_backward(target, sources, seed=None):
+def recorded_backward(target, sources, seed=None, stop_at_sources=False):
     """Reverse pass from `target` to the list `sources`, recorded: returns Tensors.
 
     Only the nodes between the sources and the target run. A node without a
     differentiable rule contributes its first-order gradient, marked so that
-    differentiating it again raises the error naming the op.
+    differentiating it again raises the error naming the op. With `stop_at_sources`
+    the sources are leaves: the pass neither enters their own nodes nor routes a
+    gradient from one source into another (`composite_vjp`).
     """
     from kerasx.autodiff.tape import Node
     from kerasx.ops import ones_like
@@ -132,7 +139,7 @@ def recorded_backward(target, sources, seed=None):
     root = getattr(target, "node", None)
     if root is None:
         return results
-    order, outputs = _walk(target)
+    order, outputs = _walk(target, source_pos if stop_at_sources else ())
     leads = set()  # the nodes a source is reached from
     for node in order:
         for p in node.parents:
@@ -175,8 +182,9 @@ def recorded_backward(target, sources, seed=None):
     return results
 
 
-def _walk(target):
-    """`(nodes in topological order, parents first; {node: its output Tensors})`."""
+def _walk(target, stop=()):
+    """`(nodes in topological order, parents first; {node: its output Tensors})`; the
+    nodes of the Tensors whose ids are in `stop` are left out."""
     root = target.node
     outputs = {root: [None] * root.n_out}
     outputs[root][target.index] = target
@@ -186,7 +194,7 @@ def _walk(target):
         node, it = stack[-1]
         for p in it:
             n = getattr(p, "node", None)
-            if n is None:
+            if n is None or id(p) in stop:
                 continue
             if n not in outputs:
                 outputs[n] = [None] * n.n_out
@@ -216,3 +224,44 @@ def sum_to_shape(g, shape):
     if axes:
         g = reduce_sum(g, axis=axes, keepdims=True)
     return reshape(g, shape) if tuple(g.shape) != shape else g
+
+
+def composite_vjp(forward, g, parents, constants):
+    """The VJP of a fused op, as recorded ops: `forward(*inputs)` recomputes the op
+    from kerasx ops that have differentiable rules (a normalization from means and
+    square roots), and its recorded backward, seeded with `g`, runs down to the
+    node's parents, which are leaves here.
+
+    `parents`: the node's tracked inputs (None where an input takes no gradient);
+    `constants`: the values standing in for the None ones. For a node with several
+    outputs, `forward` returns them all and `g` is a tuple (None where missing).
+    Returns one gradient per parent (None where the parent is None).
+    """
+    from kerasx.backends import current
+
+    native = current().is_native
+    inputs = [p if p is not None else Tensor(c) if c is not None and native(c) else c
+              for p, c in zip(parents, constants)]
+    y = forward(*inputs)
+    first = {}  # a Tensor passed twice takes its whole gradient once
+    for i, p in enumerate(parents):
+        if p is not None:
+            first.setdefault(id(p), i)
+    order = sorted(first.values())
+    sources = [parents[i] for i in order]
+    if isinstance(g, tuple):  # several outputs: the target sums <g_i, y_i>
+        from kerasx.ops import multiply, sum as reduce_sum
+
+        pairs = [(gi, yi) for gi, yi in zip(g, y) if gi is not None]
+        target = reduce_sum(multiply(pairs[0][0], pairs[0][1]))
+        for gi, yi in pairs[1:]:
+            target = target + reduce_sum(multiply(gi, yi))
+        # the output gradients are leaves too: the pass stays out of their graphs
+        grads = recorded_backward(target, sources + [gi for gi, _ in pairs],
+                                  stop_at_sources=True)[:len(sources)]
+    else:
+        grads = recorded_backward(y, sources, seed=g, stop_at_sources=True)
+    out = [None] * len(parents)
+    for i, grad in zip(order, grads):
+        out[i] = grad
+    return tuple(out)

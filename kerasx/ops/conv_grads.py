@@ -16,8 +16,8 @@ import math
 
 from kerasx.autodiff.higher_order import differentiable_vjp
 from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
-from kerasx.ops.conv import (conv, conv_forward, conv_kernel_grad, conv_kernels, interior,
-                             pad_spatial)
+from kerasx.ops.conv import (conv, conv_forward, conv_kernel_grad, conv_kernels, conv_transpose,
+                             interior, pad_spatial)
 
 
 def _padded(xv, pads):
@@ -150,8 +150,6 @@ def _conv_rule(g, parents, out, env):
     from kerasx.ops.reduction import sum as reduce_sum
     from kerasx.ops.shape import reshape, transpose
 
-    if env["groups"] != 1:
-        return None  # declined: grouped convolutions have no recorded gradients yet
     inputs, kernel, _ = parents
     data_format, wv = env["data_format"], env["wv"]
     g = _channels_last(g, data_format)
@@ -159,6 +157,11 @@ def _conv_rule(g, parents, out, env):
         g = g * _mask(env["y"] > 0, g)
     gb = reduce_sum(g, axis=tuple(range(len(g.shape) - 1))) if env["want_bias"] else None
     args = (env["pads"], env["strides"], env["dilation"])
+    if env["groups"] != 1:
+        if env["want_w"] and inputs is None:
+            return None  # declined: a grouped convolution keeps no copy of a constant input
+        gx, gw = _grouped_conv_grads(g, inputs, kernel, env, args)
+        return gx, gw, gb
     gx = gw = None
     if env["want_x"]:
         gx = conv_input_gradient(g, _constant(kernel, wv), env["x_shape"], *args)
@@ -173,4 +176,62 @@ def _conv_rule(g, parents, out, env):
             gw = reshape(matmul(transpose(cols, (1, 0)), g2), tuple(wv.shape))
         else:  # a backend kernel kept its own state: declined
             return None
+    return gx, gw, gb
+
+
+def _grouped_conv_grads(g, inputs, kernel, env, args):
+    """`(input gradient, kernel gradient)` of a grouped (or depthwise) convolution from
+    its channels_last output gradient `g`: one convolution's gradients per group,
+    joined along the channels."""
+    from kerasx.ops.shape import concatenate, getitem
+
+    groups, wv, data_format = env["groups"], env["wv"], env["data_format"]
+    per_in, per_out = wv.shape[-2], wv.shape[-1] // groups
+    x_shape = tuple(env["x_shape"][:-1]) + (per_in,)
+    w = _constant(kernel, wv)
+    x = None if inputs is None else _channels_last(inputs, data_format)
+    gxs, gws = [], []
+    for i in range(groups):
+        outs = (Ellipsis, slice(i * per_out, (i + 1) * per_out))
+        g_i, w_i = getitem(g, outs), getitem(w, outs)
+        if env["want_x"]:
+            gxs.append(conv_input_gradient(g_i, w_i, x_shape, *args))
+        if env["want_w"]:
+            x_i = getitem(x, (Ellipsis, slice(i * per_in, (i + 1) * per_in)))
+            gws.append(conv_kernel_gradient(x_i, g_i, tuple(w_i.shape), *args))
+    gx = _channels_first(concatenate(gxs, axis=-1), data_format) if gxs else None
+    gw = concatenate(gws, axis=-1) if gws else None
+    return gx, gw
+
+
+@differentiable_vjp(conv_transpose)
+def _conv_transpose_rule(g, parents, out, env):
+    """A transposed convolution is `conv_input_gradient` of its input: its gradients
+    are the convolution of `g` (input) and `conv_kernel_gradient` (kernel)."""
+    from kerasx.ops.reduction import sum as reduce_sum
+    from kerasx.ops.shape import getitem
+
+    inputs, kernel, bias = parents
+    data_format = env["data_format"]
+    spatial = env["crop"][1:-1]
+    starts = tuple(c.start for c in spatial)
+    sizes = tuple(c.stop - c.start for c in spatial)
+    full = tuple(c.stop for c in env["conv_region"][1:-1])
+    # an output reaching past the transposed convolution (output_padding, or strides
+    # above the window) ends in zeros that take no gradient
+    core = tuple(min(a + n, f) - a for a, f, n in zip(starts, full, sizes))
+    pads = tuple((a, f - a - n) for a, f, n in zip(starts, full, core))
+    args = (pads, env["strides"], env["dilation"])
+    g = _channels_last(g, data_format)
+    gb = None
+    if bias is not None:
+        gb = reduce_sum(g, axis=tuple(range(len(g.shape) - 1)))
+    if core != sizes:
+        g = getitem(g, (slice(None),) + tuple(slice(0, n) for n in core) + (slice(None),))
+    gx = gw = None
+    if inputs is not None:
+        gx = _channels_first(conv_output(g, _constant(kernel, env["wv"]), *args), data_format)
+    if kernel is not None:
+        x = _channels_last(inputs, data_format) if inputs is not None else env["x"]
+        gw = conv_kernel_gradient(g, x, env["kernel_shape"], *args)
     return gx, gw, gb

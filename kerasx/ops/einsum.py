@@ -211,3 +211,6 @@ def _operand_gradient(xp, g, out, term, other_terms, others, sizes):
             shape[first[c]] = shape[p] = sizes[c]
             grad = grad * xp.reshape(eye, tuple(shape))
     return grad
+
+
+from kerasx.ops import einsum_grads  # noqa: E402,F401  (registers the differentiable rule)

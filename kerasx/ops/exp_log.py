@@ -51,3 +51,6 @@ def logaddexp(x1, x2):
     return _binary(x1, x2, lambda xp, a, b: xp.logaddexp(a, b),
                    lambda xp, g, a, b, o: g * xp.exp(a - o),
                    lambda xp, g, a, b, o: g * xp.exp(b - o))
+
+
+from kerasx.ops import elementwise_grads  # noqa: E402,F401  (registers the differentiable rules)

@@ -160,3 +160,5 @@ from kerasx.ops.solvers import (cholesky_inverse, inv, lstsq, pinv, solve,  # no
 __all__ = ["cholesky", "cholesky_inverse", "dense", "det", "dot", "eig", "eigh", "inv", "lstsq",
            "lu_factor", "matmul", "matrix_rank", "norm", "pinv", "qr", "solve",
            "solve_triangular", "svd"]
+
+from kerasx.ops import linalg_grads  # noqa: E402,F401  (registers more differentiable rules)

@@ -112,6 +112,10 @@ def power(x1, x2):
                       if n != 1 else g)
 
     def grad_b(xp, g, x, y, o):
+        if not hasattr(x, "shape"):  # a Python number as the base (`2.0 ** x`)
+            import math as _math
+
+            return g * o * (_math.log(x) if x > 0 else 0.0)
         safe = xp.where(x > 0, x, 1.0)
         return g * o * xp.log(safe)
 
@@ -425,6 +429,10 @@ def _power_rule(g, x, o, env):
 
 def _power_exponent_rule(g, a, b, o):
     positive = value_of(a) > 0
+    if isinstance(positive, bool):  # a Python number as the base (`2.0 ** x`)
+        import math as _math
+
+        return g * o * (_math.log(value_of(a)) if positive else 0.0)
     return g * o * log(where(positive, a, 1.0))
 
 

@@ -490,7 +490,12 @@ def softmax_cross_entropy(labels, logits, sparse=False, axis=-1, probs=None):
         out, gradient = result
         if not tracked(logits):
             return Tensor(out)
-        return record(out, (labels, logits), lambda g: (None, gradient(g)))
+
+        def kernel_vjp(g):
+            _ = tv  # kept in the closure: the recorded backward reads the labels here
+            return None, gradient(g)
+
+        return record(out, (labels, logits), kernel_vjp)
     shifted = zv - xp.max(zv, axis=ax, keepdims=True)
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=ax, keepdims=True))
     if sparse:
@@ -589,3 +594,5 @@ differentiable_vjp(leaky_relu, _leaky_relu_rule)
 differentiable_vjp(tanh, lambda g, x, o, env: g * (1.0 - o * o))
 differentiable_vjp(sigmoid, lambda g, x, o, env: g * o * (1.0 - o))
 differentiable_vjp(softplus, lambda g, x, o, env: g * sigmoid(x))
+
+from kerasx.ops import nn_grads  # noqa: E402,F401  (the other activations' rules)

@@ -122,6 +122,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
         return t is not None and getattr(t, "tracked", False)
 
     def vjp(g):
+        _ = epsilon  # kept in the closure: the recorded backward reads it here
         gx = g * inv if want(x) else None
         gm = _reduce_to(xp, -g * inv, tuple(m.shape), shape_of(mv)) if want(mean) else None
         gv = gs = go = None
@@ -180,6 +181,7 @@ def fused_batch_normalization(x, axis=-1, scale=None, offset=None, epsilon=1e-3,
         return (Tensor(out),) + stats
 
     def vjp(g):
+        _ = epsilon  # kept in the closure: the recorded backward reads it here
         if relu:
             g = g * xp.astype(out > 0, g.dtype)
         gx = gs = go = None
@@ -211,6 +213,7 @@ def _fused_batch_norm_kernel(x, xv, ax, scale, sv, offset, ov, epsilon, relu):
     backward = backend.kernel("batch_norm_train_grad")
 
     def vjp(g):
+        _ = epsilon  # kept in the closure: the recorded backward reads it here
         gx, gs, go = backward(g, saved, sv, getattr(x, "tracked", False),
                               out if relu else None)
         want_s = scale is not None and getattr(scale, "tracked", False)
@@ -263,6 +266,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
         return Tensor(out)
 
     def vjp(g):
+        _ = eps  # kept in the closure: the recorded backward reads it here
         gx = gg = gbeta = None
         if getattr(x, "tracked", False):
             dxhat = g if gb is None else g * gb
@@ -296,6 +300,7 @@ def _fast_layer_norm(x, xv, gamma, gv, beta, bv, eps):
     flags = [getattr(v, "tracked", False) for v in (x, gamma, beta)]
 
     def vjp(g):
+        _ = eps  # kept in the closure: the recorded backward reads it here
         gx, gg, gbeta = backward(g, saved, gv, *flags)
         return (gx, None if gg is None else gg.reshape(gv.shape),
                 None if gbeta is None else gbeta.reshape(bv.shape))
@@ -323,6 +328,7 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
         return Tensor(out)
 
     def vjp(g):
+        _ = eps  # kept in the closure: the recorded backward reads it here
         gx = gs = None
         if getattr(x, "tracked", False):
             dxhat = g if sb is None else g * sb
@@ -367,3 +373,6 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         return (xp.where(limited, g * inv, g * inv - radial),)
 
     return record(out, (x,), vjp)
+
+
+from kerasx.ops import normalization_grads  # noqa: E402,F401  (registers the rules)

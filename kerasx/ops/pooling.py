@@ -216,3 +216,6 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     """Average pooling (`keras.ops.average_pool`); "same" padding averages over the
     real elements only; see `pool`."""
     return pool(inputs, pool_size, strides, padding, data_format, "average")
+
+
+from kerasx.ops import pooling_grads  # noqa: E402,F401  (registers the differentiable rule)

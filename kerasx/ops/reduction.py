@@ -1,7 +1,21 @@
 """Reductions with VJP rules beside each forward."""
 
+import builtins  # `any`, `all`, `max`, `min` and `sum` below are the ops
+
 from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
                                  record, tracked, value_of)
+
+
+def _operand(x):
+    """`x`, with a list or tuple read as Keras reads it: one tensor, the elements stacked
+    (so that gradients reach the tensors in it, e.g. `ops.sum(model.losses)`)."""
+    if not isinstance(x, (list, tuple)):
+        return x
+    from kerasx.ops.shape import convert_to_tensor, stack
+
+    if x and builtins.any(isinstance(e, (list, tuple)) or hasattr(e, "shape") for e in x):
+        return stack([convert_to_tensor(_operand(e)) for e in x])
+    return convert_to_tensor(x)
 
 
 def _expand_back(xp, g, axes, keepdims, shape):
@@ -46,6 +60,7 @@ def sum(x, axis=None, keepdims=False):
     """The sum over `axis`; booleans and integers narrower than 64 bits add up in int32
     (unsigned: uint32), as in Keras."""
     xp = namespace()
+    x = _operand(x)
     xv = value_of(x)
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
@@ -63,6 +78,7 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
+    x = _operand(x)
     backend = current()
     xp = backend.xp
     xv = as_float_operand(value_of(x))  # the mean of integers is a floatx, as in Keras
@@ -129,6 +145,7 @@ def min(x, axis=None, keepdims=False, initial=None):
 
 
 def _bounded_extremum(x, axis, keepdims, largest, initial):
+    x = _operand(x)
     if initial is None:
         return _extremum(x, axis, keepdims, largest)
     from kerasx.ops.math import maximum, minimum
@@ -151,6 +168,7 @@ def _bounded_extremum(x, axis, keepdims, largest, initial):
 def var(x, axis=None, keepdims=False):
     from kerasx.ops.math import square, subtract
 
+    x = _operand(x)
     centered = subtract(x, mean(x, axis=axis, keepdims=True))
     return mean(square(centered), axis=axis, keepdims=keepdims)
 
@@ -287,6 +305,7 @@ def all(x, axis=None, keepdims=False):
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) computed stably; integers and booleans give `floatx`."""
     xp = namespace()
+    x = _operand(x)
     xv = as_float_operand(value_of(x))
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))

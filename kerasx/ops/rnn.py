@@ -452,6 +452,8 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
     needs = (getattr(inputs, "tracked", False),)
 
     def vjp(grads):
+        # kept in the closure: the recorded backward reads them here
+        _ = (name, names, args, dmask, rmask, zero_output_for_mask, extra)
         dout, dfinals = grads[0], grads[1:]
         dx_tm, dw, dr, db, dstates = run_backward(saved, dout, dfinals, needs)
         dx = None
@@ -547,3 +549,6 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
                 [(activation, "activation"), (recurrent_activation, "recurrent_activation")],
                 go_backwards, zero_output_for_mask, dropout_mask, recurrent_dropout_mask,
                 return_sequences, reset_after=reset_after)
+
+
+from kerasx.ops import rnn_grads  # noqa: E402,F401  (registers the differentiable rule)

@@ -339,10 +339,32 @@ def getitem(x, key):
 
     def vjp(g):
         gx = xp.zeros_like(xv)
-        gx[key] = g
+        if _has_new_axes(key):  # the array API standard writes through no `None`
+            write_key, written = _without_new_axes(key, xv)
+            gx[write_key] = xp.reshape(g, written)
+        else:
+            gx[key] = g
         return (gx,)
 
     return record(out, (x,), vjp)
+
+
+def _has_new_axes(key):
+    if isinstance(key, tuple):
+        for part in key:  # by identity: `==` would compare array parts elementwise
+            if part is None:
+                return True
+        return False
+    return key is None
+
+
+def _without_new_axes(key, xv):
+    """`(key without its None entries, the shape it selects from xv)`: a write at the
+    first, of a value reshaped to the second, is a write at `key` (the array API
+    standard allows `None` only when reading)."""
+    parts = tuple(p for p in (key if isinstance(key, tuple) else (key,)) if p is not None)
+    parts = parts or (Ellipsis,)
+    return parts, tuple(xv[parts].shape)
 
 
 def _complete_key(key, ndim):
@@ -597,7 +619,11 @@ def scatter_into_zeros(g, key, shape):
     backend = current()
     gv = value_of(g)
     out = backend.xp.zeros(tuple(shape), dtype=gv.dtype, device=backend.device)
-    out[key] = gv
+    if _has_new_axes(key):
+        write_key, written = _without_new_axes(key, out)
+        out[write_key] = backend.xp.reshape(gv, written)
+    else:
+        out[key] = gv
     if not tracked(g):
         return Tensor(out)
     return record(out, (g,), lambda h: (h[key],))
@@ -628,3 +654,6 @@ def _cast_rule(g, parents, out, env):
     from kerasx.backends.base import dtype_name
 
     return (cast(g, dtype_name(env["source"])),)
+
+
+from kerasx.ops import array_grads, gather_grads  # noqa: E402,F401  (register more rules)
