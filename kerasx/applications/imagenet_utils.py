@@ -96,7 +96,10 @@ def _preprocess_tensor(x, data_format, mode):
     from kerasx import ops
     from kerasx.config import floatx
 
-    x = ops.convert_to_tensor(x)
+    from kerasx.backend import is_keras_tensor
+
+    if not is_keras_tensor(x):  # a symbolic input is used as it is: no extra graph node
+        x = ops.convert_to_tensor(x)
     if not str(x.dtype).startswith(("float", "bfloat")):
         x = ops.cast(x, floatx())
     if mode == "tf":
@@ -112,7 +115,8 @@ def _preprocess_tensor(x, data_format, mode):
         mean, std = _CAFFE_MEAN, None
     shape = [1] * ndim
     shape[channel_axis] = 3
-    x = x - ops.reshape(ops.convert_to_tensor(list(mean), dtype=x.dtype), shape)
+    # adds the negated means, as Keras does (an `Add` node in a functional graph)
+    x = x + ops.reshape(ops.convert_to_tensor([-m for m in mean], dtype=x.dtype), shape)
     if std is not None:
         x = x / ops.reshape(ops.convert_to_tensor(list(std), dtype=x.dtype), shape)
     return x

@@ -247,7 +247,9 @@ def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, r
     w = _lstm_weights(kernel, rkernel, bias, order, fused, dtype)
     steps = InferenceSteps(x_tm, states[0], sequences)
     hs = steps.hs
-    c = np.ascontiguousarray(states[1].T)
+    # a copy: the loop writes `c`, and the state of a batch of one is contiguous already
+    # (ascontiguousarray would hand back the caller's array)
+    c = np.array(states[1].T, order="C")
     z = np.empty((4 * u, b), dtype)
     tmp = np.empty((u, b), dtype)
     skip = unit_major_skip(mask_tm, dtype)

@@ -271,7 +271,7 @@ class Layer:
                 and self._compute_dtype != self.dtype:
             from kerasx.dtype_policies.autocast import AutocastVariable as kind
         var = kind(init, shape=shape, dtype=dtype, trainable=trainable,
-                       name=name or f"variable_{len(self._own_variables)}",
+                       name=name,  # None: the global `variable`, `variable_1`... (Keras)
                        constraint=constraints.get(constraint),
                        regularizer=regularizers.get(regularizer), aggregation=aggregation)
         scope = _SCOPE.get()
@@ -711,7 +711,10 @@ class Layer:
         if mask is None:
             # also passed on by compute_mask when call takes no mask
             mask = _input_masks(inputs)
-            if accepts_mask and mask is not None:
+            others = _other_tensor_arguments(type(self), args, kwargs)
+            if others:
+                _fill_named_masks(type(self), inputs, args, others, kwargs)
+            elif accepts_mask and mask is not None:
                 kwargs["mask"] = mask
         token = _TRAINING.set(training)
         try:
@@ -766,7 +769,7 @@ class Layer:
     def _build_for(self, inputs):
         shape = _shape_structure(inputs)
         self._build_shape = shape
-        self.build(shape)
+        build_on(self, shape)
         self.built = True
         self._lock_state()
 
@@ -874,7 +877,7 @@ class Layer:
             if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
                 shape = tuple(shape)
             self._build_shape = shape
-            self.build(shape)
+            build_on(self, shape)
             self.built = True
             self._lock_state()
 
@@ -905,6 +908,27 @@ class Layer:
 _TRAINABLE_WEIGHTS = Layer.__dict__["trainable_weights"]
 
 
+def build_on(layer, shape):
+    """Calls `layer.build` with the input shape, or with nothing when the subclass's
+    `build` takes no argument (`def build(self): ...`), as Keras calls it."""
+    build = layer.build
+    takes_shape = _BUILD_TAKES_SHAPE.get(type(layer))
+    if takes_shape is None:
+        try:
+            params = inspect.signature(build).parameters.values()
+        except (TypeError, ValueError):
+            params = None
+        takes_shape = params is None or any(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+            for p in params)
+        if getattr(build, "__self__", None) is layer and "build" not in layer.__dict__:
+            _BUILD_TAKES_SHAPE[type(layer)] = takes_shape
+    return build(shape) if takes_shape else build()
+
+
+_BUILD_TAKES_SHAPE = {}
+
+
 def _call_signature(cls):
     sig = _SIGNATURES.get(cls)
     if sig is None:
@@ -912,6 +936,51 @@ def _call_signature(cls):
         varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
         sig = _SIGNATURES[cls] = ("training" in params or varkw, "mask" in params)
     return sig
+
+
+def _call_parameters(cls):
+    """The names of `cls.call`'s parameters after `self`."""
+    names = _CALL_PARAMETERS.get(cls)
+    if names is None:
+        names = _CALL_PARAMETERS[cls] = list(inspect.signature(cls.call).parameters)[1:]
+    return names
+
+
+_CALL_PARAMETERS = {}
+
+
+def _is_tensor_argument(value):
+    """A tensor, or an array Keras converts to one, or a list of them."""
+    if isinstance(value, TensorOps) or (host.is_host_value(value) and hasattr(value, "shape")):
+        return True
+    return (isinstance(value, (list, tuple)) and any(v is not None for v in value)
+            and all(v is None or _is_tensor_argument(v) for v in value))
+
+
+def _other_tensor_arguments(cls, args, kwargs):
+    """`{parameter name: value}` of the call's tensor arguments after the first. As in
+    Keras, a call on one tensor argument gets its mask as `mask`; a call on several
+    (`decoder(x, encoder_outputs)`, `lstm(x, initial_state=...)`) gets no `mask`, only
+    `<name>_mask` for the parameters that have one."""
+    if not args and (not kwargs or kwargs.keys() <= {"training"}):
+        return None
+    names = _call_parameters(cls)[1:]
+    found = {name: value for name, value in zip(names, args) if _is_tensor_argument(value)}
+    found.update((name, value) for name, value in kwargs.items()
+                 if name not in ("mask", "training") and _is_tensor_argument(value))
+    return found
+
+
+def _fill_named_masks(cls, inputs, args, others, kwargs):
+    names = _call_parameters(cls)
+    if not names:
+        return
+    for name, value in [(names[0], inputs), *others.items()]:
+        key = f"{name}_mask"
+        if key in names and kwargs.get(key) is None and names.index(key) > len(args):
+            value_mask = _input_masks(value)
+            if value_mask is not None:
+                kwargs[key] = value_mask
 
 
 def _first_by_keyword(layer, kwargs):

@@ -30,6 +30,19 @@ class Metric:
         self._variables = []
         self._metrics = []
 
+    def __setattr__(self, name, value):
+        # as Keras's tracker: a metric or a Variable held as an attribute (a KID metric's
+        # `Mean` tracker) is part of this metric's state
+        tracked = self.__dict__.get("_metrics")
+        if tracked is not None and not name.startswith("_"):
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Metric) and item is not self and item not in tracked:
+                    tracked.append(item)
+                elif isinstance(item, Variable) and not any(
+                        item is v for v in self._variables):
+                    self._variables.append(item)
+        super().__setattr__(name, value)
+
     @property
     def dtype(self):
         return self._dtype

@@ -130,8 +130,9 @@ class Functional(Model):
 
     @property
     def output_names(self):
-        """The name of each output: dict keys, or the names of the layers producing them."""
-        return self._output_names()
+        """The names of the layers producing the outputs (for dict outputs, in the order
+        of the sorted keys, as Keras 3 lists them; losses and metrics still take the keys)."""
+        return [t.node.layer.name for t in self.outputs]
 
     @property
     def input_names(self):

@@ -257,7 +257,7 @@ def _bind_operators(cls, symbolic=False):
         "__add__": add, "__radd__": lambda a, b: add(b, a),
         "__sub__": subtract, "__rsub__": lambda a, b: subtract(b, a),
         "__mul__": multiply, "__rmul__": lambda a, b: multiply(b, a),
-        "__truediv__": divide, "__rtruediv__": lambda a, b: divide(b, a),
+        "__truediv__": true_divide, "__rtruediv__": lambda a, b: true_divide(b, a),
         "__pow__": power, "__rpow__": lambda a, b: power(b, a),
         "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a),
         "__neg__": negative, "__abs__": abs, "__pos__": lambda a: a,
@@ -313,7 +313,8 @@ from kerasx.ops.forward_mode import jvp  # noqa: E402  (takes a function; record
 _linalg.jvp = jvp
 _raw_getitem = _raw(getitem)
 absolute = abs
-true_divide = divide
+# Keras records `/` and `ops.true_divide` as a `true_divide` node (TrueDivide), not `divide`
+true_divide = _symbolic_aware("true_divide", _raw(divide))
 concat = concatenate
 permute_dims = transpose
 get_item = getitem

@@ -163,13 +163,18 @@ def _declared_inputs(model):
     except AttributeError:
         symbolic = None
     if symbolic:
+        # a model built on a dict of tensors takes data keyed as that dict, whatever the
+        # tensors' layers are called (they need not be Inputs)
+        struct = getattr(model, "_inputs_struct", None)
+        keys = sorted(struct) if isinstance(struct, dict) else None
         out = []
-        for t in symbolic:
+        for i, t in enumerate(symbolic):
             shape = getattr(t, "shape", None)
             if shape is None:
                 return None
             layer = getattr(getattr(t, "node", None), "layer", None)
-            out.append((getattr(layer, "name", None) or getattr(t, "name", "input"), tuple(shape)))
+            name = keys[i] if keys else (getattr(layer, "name", None) or getattr(t, "name", "input"))
+            out.append((name, tuple(shape)))
         return out
     declared = getattr(model, "_declared_input_shape", lambda: None)()
     if isinstance(declared, tuple) and all(d is None or isinstance(d, int) for d in declared):

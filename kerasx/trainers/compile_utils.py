@@ -31,6 +31,7 @@ from kerasx import ops
 from kerasx.losses.loss import Loss, LossFunctionWrapper
 from kerasx.metrics.metric import Metric
 from kerasx.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from kerasx.utils.naming import to_snake_case
 
 _ACCURACY_NAMES = ("accuracy", "acc")
 _CROSSENTROPY_NAMES = ("crossentropy", "ce")
@@ -209,7 +210,12 @@ class CompileLoss:
             raise ValueError(
                 f"compile(): no output of {output_names} has a loss; `loss` was {self._user_loss!r}."
             )
-        self.metrics = [Mean(name=f"{name}_loss") for name in active] if len(active) > 1 else []
+        if isinstance(loss, dict):
+            # Keras lists the per-output loss means in the order of the loss dict's keys
+            active = [k for k in loss if k in active] + [k for k in active if k not in loss]
+        self._trackers_by_output = {
+            name: Mean(name=f"{name}_loss") for name in active} if len(active) > 1 else {}
+        self.metrics = list(self._trackers_by_output.values())
         for tracker in self.metrics:
             # Keras builds its per-output trackers inside the `compile_loss` name scope
             for variable in tracker.variables:
@@ -237,11 +243,10 @@ class CompileLoss:
         else:
             weights = _flat_outputs(sample_weight, names, "sample_weight")
         total = None
-        trackers = iter(self.metrics)
         for i, spec in enumerate(self._specs):
             if spec is None:
                 continue
-            tracker = next(trackers, None)
+            tracker = self._trackers_by_output.get(names[i])
             if trues[i] is None:
                 raise ValueError(
                     f"Output {names[i]!r} has a loss but no target: y has no entry for it. Pass "
@@ -313,8 +318,19 @@ def _metric_object(spec, y_true, y_pred):
     if isinstance(spec, str):
         metric.name = spec
     elif not isinstance(metric, Metric):
-        metric = MeanMetricWrapper(metric, name=getattr(spec, "__name__", None))
+        metric = MeanMetricWrapper(metric, name=_function_metric_name(spec))
+    elif not isinstance(spec, (Metric, type)):
+        metric.name = _function_metric_name(spec)
     return metric
+
+
+def _function_metric_name(fn):
+    """Keras's name for a metric function: its `name`, else its `__name__` (or its
+    class's name) in snake case (`PSNR` -> `psnr`, `myMetric` -> `my_metric`)."""
+    name = getattr(fn, "name", None)
+    if isinstance(name, str):
+        return name
+    return to_snake_case(getattr(fn, "__name__", None) or type(fn).__name__)
 
 
 class CompileMetrics:
@@ -345,6 +361,7 @@ class CompileMetrics:
         self._user_weighted_metrics = weighted_metrics
         self.flat_metrics = []
         self._entries = []
+        self._log_keys = []
         self.built = False
         if metrics or weighted_metrics:
             # Checks the structure against the outputs now, so mistakes fail at compile().
@@ -421,7 +438,7 @@ class CompileMetrics:
                  if self._user_metrics or self._user_weighted_metrics else [None] * len(names))
         multi = len(names) > 1
         taken = set()
-        entries = []
+        entries, keys = [], []
         for weighted, value, what in ((False, self._user_metrics, "metrics"),
                                       (True, self._user_weighted_metrics, "weighted_metrics")):
             for i, items in enumerate(self._specs(value, names, what)):
@@ -433,10 +450,12 @@ class CompileMetrics:
                     if key in taken and weighted:
                         base = f"weighted_{metric.name}"
                         key = f"{names[i]}_{base}" if multi else base
-                    key = _unique(key, taken)
-                    metric.name = key
+                    # the key names the value in the logs; as in Keras, the metric
+                    # object keeps its own name
                     entries.append((i, weighted, metric))
+                    keys.append(_unique(key, taken))
         self._entries = entries
+        self._log_keys = keys
         self.flat_metrics = [m for _, _, m in entries]
         self.built = True
 
@@ -470,7 +489,7 @@ class CompileMetrics:
 
     def result(self):
         """Each metric's current value, keyed by its log name."""
-        return {m.name: m.result() for m in self.flat_metrics}
+        return {key: m.result() for key, m in zip(self._log_keys, self.flat_metrics)}
 
 
 def _mismatch_error(metric, y_true, y_pred, error):

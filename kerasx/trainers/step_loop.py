@@ -75,6 +75,7 @@ class StepLoop:
                 if value.ndim == 0 and not batch_scalars:
                     out[name] = float(backend.to_numpy(value))
                 elif value.ndim == 0:
+                    out[name] = None  # keeps its place in the order of the logs
                     scalars.setdefault(str(value.dtype), []).append((name, value))
                 else:
                     out[name] = backend.to_numpy(value)
@@ -90,14 +91,19 @@ class StepLoop:
                 values = backend.to_numpy(backend.xp.stack([v for _, v in group]))
             for (name, _), v in zip(group, values):
                 out[name] = float(v)
-        return {k: out[k] for k in sorted(out)}
+        return out
 
 
 def _flat_items(results):
-    """`(name, value)` pairs of the results, a nested mapping's entries in its place (a
-    custom step returning `{m.name: m.result() for m in self.metrics}` nests the compiled
-    metrics' dict; Keras logs their entries)."""
-    for name, value in results.items():
+    """`(name, value)` pairs of the results sorted by name, a nested mapping's entries (sorted
+    too) in its place, as Keras orders its logs (a custom step returning `{m.name:
+    m.result() for m in self.metrics}` nests the compiled metrics' dict under
+    "compile_metrics": their entries come before "loss")."""
+    try:
+        items = sorted(results.items())
+    except TypeError:
+        items = list(results.items())
+    for name, value in items:
         if isinstance(value, Mapping):
             yield from _flat_items(value)
         else:

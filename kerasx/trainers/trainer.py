@@ -424,6 +424,20 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
+    def _build_optimizer(self):
+        """Creates the optimizer's variables for the trainable weights once the model's
+        weights all exist, as Keras does when fit / evaluate / *_on_batch first run: the
+        summary and saved files then count them even when a custom step never uses this
+        optimizer (a GAN's own optimizers) or no step has run yet (evaluate)."""
+        optimizer = self.optimizer
+        if optimizer is None or getattr(optimizer, "built", True):
+            return
+        own_build = not type(self).build.__module__.startswith("kerasx.")
+        if (own_build and not self.built) or not all(
+                layer.built for layer in self._flatten_layers()):
+            return  # weights still to come: building now would leave them out
+        optimizer.build(self.trainable_weights)
+
     def _update_weights(self, grads, variables):
         """The optimizer's step in `train_step` (a recorded step runs it as a Python call)."""
         self.optimizer.apply(grads, variables)
@@ -521,6 +535,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             self._initial_epoch = None
             logs = {}
             self.make_train_function()
+            self._build_optimizer()
             cbs.on_train_begin()
             start = self._initial_epoch or initial_epoch
             for epoch in range(start, epochs):
@@ -546,6 +561,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             finalize = getattr(self.optimizer, "finalize_variable_values", None)
             if finalize is not None and epochs > start:
                 finalize(self.trainable_weights)  # e.g. swaps in the EMA weights (use_ema=True)
+            self._build_optimizer()
             cbs.on_train_end(logs)
         finally:
             self._initial_epoch = None
@@ -614,6 +630,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                 "a kerasx.utils.PyDataset."
             )
         logs = self._host_logs(self._epoch_results())
+        self._build_optimizer()
         cbs.on_test_end(logs)
         return logs
 
@@ -626,7 +643,8 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                              for m in inner)
             else:
                 names.append(metric.name)
-        values = [logs[n] for n in names if n in logs]
+        names = [n for n in dict.fromkeys(names) if n in logs]
+        values = [logs[n] for n in names]
         values += [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
@@ -712,6 +730,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         self._recheck_replays("train")
         self.reset_metrics()
         logs = self._host_logs(self.train_function([batch]))
+        self._build_optimizer()
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -724,6 +743,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         self._recheck_replays("test")
         self.reset_metrics()
         logs = self._host_logs(self.test_function([batch]))
+        self._build_optimizer()
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
@@ -785,7 +805,12 @@ def _structure_to_numpy(structure):
     if isinstance(structure, (list, tuple)):
         return [_structure_to_numpy(s) for s in structure]
     if isinstance(structure, dict):
-        return {k: _structure_to_numpy(v) for k, v in structure.items()}
+        # predictions come back as Keras's flatten-and-pack leaves them: keys sorted
+        try:
+            keys = sorted(structure)
+        except TypeError:
+            keys = list(structure)
+        return {k: _structure_to_numpy(structure[k]) for k in keys}
     value = structure.value if isinstance(structure, TensorOps) else structure
     return backend.to_numpy(value)
 

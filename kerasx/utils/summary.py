@@ -77,7 +77,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     line_length = line_length or default_length
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
-    widths = _column_widths(positions, line_length)
+    # as Keras: positions past the table's columns are ignored
+    widths = _column_widths(positions[:len(header)], line_length)
     if show_trainable and widths[-1] < len("Trainable") + 2:
         # keep the header readable: the first column gives up the room
         missing = len("Trainable") + 2 - widths[-1]

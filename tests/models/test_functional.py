@@ -49,7 +49,8 @@ def test_structure_properties_and_layer_order():
     assert [l.name for l in model.layers] == ["a", "b", "d", "add", "concatenate", "dropout"]
     assert model.inputs == [a, b] and model.input == [a, b]
     assert model.outputs == [added, out] and model.output == {"o1": added, "o2": out}
-    assert model.output_names == ["o1", "o2"] and model.input_names == ["a", "b"]
+    # Keras 3 names dict outputs by their layers, in the order of the sorted keys
+    assert model.output_names == ["add", "dropout"] and model.input_names == ["a", "b"]
     assert model.output_shape == [(None, 3), (None, 6)]
     assert model.get_layer("add") is model.layers[3]
     assert model.get_layer(index=2) is shared and model.get_layer(index=-1).name == "dropout"

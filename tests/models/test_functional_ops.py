@@ -181,16 +181,10 @@ def test_reads_a_keras_3_config_with_operations():
     for i, (a, b) in enumerate(zip(got, fixture["outputs"])):
         np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b), rtol=1e-5,
                                    atol=1e-6, err_msg=f"output {i}")
-    # Written back, the config is Keras's, but for one documented difference: Keras's `/`
-    # is its own TrueDivide operation (kerasx writes Divide, which Keras reads the same).
+    # Written back, the config is Keras's (its `/` a TrueDivide operation, as Keras writes it)
     ours = {e["name"]: e for e in json.loads(json.dumps(model.get_config()))["layers"]}
     for entry in fixture["config"]["layers"]:
-        mine = ours[entry["name"]]
-        if entry["class_name"] == "TrueDivide":
-            assert mine["class_name"] == "Divide" and mine["inbound_nodes"] == \
-                entry["inbound_nodes"]
-            continue
-        assert mine == entry, entry["name"]
+        assert ours[entry["name"]] == entry, entry["name"]
 
 
 def test_incompatible_symbolic_shapes_fail_at_construction():

@@ -198,14 +198,14 @@ class BaseConv(LoRA, InputChecks, Layer):
                 shape = [1] * len(outputs.shape)
                 shape[channel] = self.filters
                 outputs = ops.add(outputs, ops.reshape(self.bias, tuple(shape)))
-            return self.activation(outputs)
+            return outputs if self.activation is None else self.activation(outputs)
         if self.activation is activations.relu:
             # one node with the convolution: no separate ReLU pass or tape entry
             return ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                             self.dilation_rate, self.groups, bias=self.bias, relu=True)
         outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate, self.groups, bias=self.bias)
-        return self.activation(outputs)
+        return outputs if self.activation is None else self.activation(outputs)
 
     def call_with_pool(self, inputs, pool, activation=None, training=None):
         """`pool(activation(conv(inputs) + bias))` for a max, global max or average

@@ -79,7 +79,7 @@ class BaseConvTranspose(InputChecks, Layer):
         outputs = ops.conv_transpose(inputs, self.kernel, self.strides, self.padding,
                                      self.output_padding, self.data_format, self.dilation_rate,
                                      bias=self.bias)
-        return self.activation(outputs)
+        return outputs if self.activation is None else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)

@@ -73,7 +73,7 @@ class BaseDepthwiseConv(InputChecks, Layer):
         outputs = ops.depthwise_conv(inputs, self.kernel, self.strides, self.padding,
                                      self.data_format, self.dilation_rate, bias=self.bias,
                                      relu=relu)
-        return outputs if relu else self.activation(outputs)
+        return outputs if relu or self.activation is None else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         channels = self._input_channels(input_shape)

@@ -84,7 +84,7 @@ class BaseSeparableConv(InputChecks, Layer):
         outputs = ops.separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel,
                                      self.strides, self.padding, self.data_format,
                                      self.dilation_rate, bias=self.bias, relu=relu)
-        return outputs if relu else self.activation(outputs)
+        return outputs if relu or self.activation is None else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)

@@ -264,7 +264,7 @@ def float8_call(layer, inputs, product, training):
     if layer.bias is not None:
         bias = bfloat16_round_trip(layer.bias) if dtype == "float32" else layer.bias
         x = ops.add(x, bias)
-    return layer.activation(x)
+    return x if layer.activation is None else layer.activation(x)
 
 
 # -- the base `Layer`'s quantization API: layers without a quantized form -----------------

@@ -136,7 +136,7 @@ class QuantizedDense(Quantizable):
             x = ops.add(x, lora_output(self, ops.matmul(inputs, self.lora_kernel_a)))
         if self.bias is not None:
             x = ops.add(x, self.bias)
-        return self.activation(x)
+        return x if self.activation is None else self.activation(x)
 
     def _input_dim(self):
         """The size of the inputs' last axis."""

@@ -166,7 +166,7 @@ class QuantizedEinsumDense(Quantizable):
             x = ops.add(x, lora_output(self, projected))
         if self.bias is not None:
             x = ops.add(x, self.bias)
-        return self.activation(x)
+        return x if self.activation is None else self.activation(x)
 
     def _int8_einsum(self, inputs):
         layout = self._scale_layout()

@@ -82,7 +82,9 @@ class Dense(LoRA, QuantizedDense, Layer):
             return self._quantized_call(inputs)
         if self.activation is activations.relu:
             return ops.dense(inputs, self.kernel, self.bias, relu=True)
-        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+        outputs = ops.dense(inputs, self.kernel, self.bias)
+        # Keras skips an activation set to None after construction (grad_cam does so)
+        return outputs if self.activation is None else self.activation(outputs)
 
     def call_with_batch_norm(self, inputs, bn, relu=False):
         """`bn(self(inputs))` for a `BatchNormalization` layer in inference mode, as one

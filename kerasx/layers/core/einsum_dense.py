@@ -129,7 +129,7 @@ class EinsumDense(LoRA, QuantizedEinsumDense, Layer):
         out = ops.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             out = ops.add(out, self.bias)
-        return self.activation(out)
+        return out if self.activation is None else self.activation(out)
 
     def compute_output_shape(self, input_shape):
         return analyze(self.equation, self.bias_axes, input_shape, self.partial_output_shape,

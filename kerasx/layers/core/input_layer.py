@@ -12,7 +12,8 @@ __all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor"]
 import math
 import warnings
 
-from kerasx.layers.layer import Layer
+from kerasx import tree
+from kerasx.layers.layer import Layer, build_on
 from kerasx.random.counted_seed import counter_states, restore_counters
 
 
@@ -230,6 +231,8 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  name=None, input_tensor=None, optional=False, ragged=False, **kwargs):
         if "input_shape" in kwargs and shape is None:
+            warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
+                          stacklevel=2)
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs and batch_shape is None:
             batch_shape = kwargs.pop("batch_input_shape")
@@ -340,7 +343,7 @@ def symbolic_call(layer, inputs, args, kwargs):
                                            if isinstance(t, KerasTensor)])
         if not layer.built:
             layer._build_shape = in_shapes
-            layer.build(in_shapes)
+            build_on(layer, in_shapes)
             layer.built = True
     except (ValueError, TypeError, IndexError) as e:
         raise _call_error(layer, in_shapes, e) from None
@@ -363,7 +366,9 @@ def symbolic_call(layer, inputs, args, kwargs):
     if out_masks is not None:
         _attach_symbolic_masks(node.outputs, out_masks)
     layer._output_shape = out_shape
-    return node.outputs
+    # new containers: the caller may change the list it gets (`x[-1] = f(x[-1])`, as the
+    # fully convolutional network example does) without changing the recorded call
+    return map_structure(node.outputs, lambda t: t)
 
 
 def _attach_symbolic_masks(outputs, masks):
@@ -399,9 +404,12 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
                 probes = _probe_runs(layer, flat, inputs, args, kwargs, _PROBE_FILLS)
-            except (ValueError, TypeError, IndexError) as first:
-                if not _unknown_inner_dims(flat):
+            except (ValueError, TypeError, IndexError) as error:
+                first = error  # kept past the except clause, which unbinds its name
+                probes = _batch_multiple_probes(layer, flat, inputs, args, kwargs, first)
+                if probes is None and not _unknown_inner_dims(flat):
                     raise
+            if probes is None:
                 # some layers take only short unknown axes (a position embedding of a few
                 # steps, as Keras's symbolic shapes never index): probe again with short ones
                 try:
@@ -460,6 +468,21 @@ def _probe_with_fixed_size_reshapes(layer, inputs, args, kwargs, error):
         raise error from None
 
 
+def _batch_multiple_probes(layer, flat, inputs, args, kwargs, error):
+    """Probes whose batch sizes are multiples of 2 ... 8, for a call that reshapes the
+    batch axis into several (`ops.reshape(x, (-1, k, units))` on a batch of unknown size,
+    whose symbolic shape Keras gives as `(None, k, units)`), or None when `error` is not
+    such a reshape's or no multiple fits."""
+    if "reshape" not in str(error) or not any(t.shape[:1] == (None,) for t in flat):
+        return None
+    for k in range(2, 9):
+        try:
+            return _probe_runs(layer, flat, inputs, args, kwargs, ((k, 8), (2 * k, 9)))
+        except (ValueError, TypeError, IndexError):
+            continue
+    return None
+
+
 def _probe_runs(layer, flat, inputs, args, kwargs, fill_sets):
     """`(shapes, dtypes, mask shapes)` of the layer's outputs on zero arrays standing for
     the KerasTensors `flat`, one run per `(batch, other unknown axes)` sizes in `fill_sets`."""
@@ -513,7 +536,7 @@ def output_spec(layer, inputs, args, kwargs):
     if not layer.built:
         shapes = map_structure(inputs, lambda t: t.shape)
         layer._build_shape = shapes
-        layer.build(shapes)
+        build_on(layer, shapes)
         layer.built = True
     shapes, dtypes = infer_outputs(layer, inputs, args, kwargs)
     return _zip_shapes(shapes, dtypes, lambda shape, dtype: KerasTensor(shape, dtype))
@@ -705,7 +728,9 @@ def layer_tensor(layer, attribute):
             f"`{attribute}`. Call it on an Input (or a tensor derived from one) first."
         )
     node = nodes[0]
-    return node.outputs if attribute == "output" else node.inputs
+    # as Keras: one tensor, or a flat list of them (dict entries in sorted key order)
+    flat = tree.flatten(node.outputs if attribute == "output" else node.inputs)
+    return flat[0] if len(flat) == 1 else flat
 
 
 def _dtype_str(dtype):

@@ -40,6 +40,17 @@ def flat_values(data, caller):
     return values, shape, kind
 
 
+def ragged_rows(data):
+    """True for a Python list or tuple of rows (lists, tuples or 1-D arrays) that are not
+    all of one length: Keras's ragged tensors, which kerasx takes as plain lists."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return False
+    if not all(isinstance(row, (list, tuple))
+               or (host.is_host_value(row) and getattr(row, "ndim", 0) == 1) for row in data):
+        return False
+    return len({len(row) for row in data}) > 1
+
+
 def _kind_of(value):
     if isinstance(value, (str, bytes)):
         return "string"

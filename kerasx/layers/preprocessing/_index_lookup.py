@@ -11,8 +11,8 @@ from kerasx.layers.preprocessing._host_layer import HostInputLayer
 from kerasx.layers.preprocessing._encoding import encode_ids
 from kerasx.layers.preprocessing._hash_buckets import hash_buckets, normalize_salt
 from kerasx.layers.preprocessing._lookup_arguments import check_lookup_arguments
-from kerasx.layers.preprocessing._host_values import (as_ints, flat_values, to_host_strings,
-                                                      to_tensor)
+from kerasx.layers.preprocessing._host_values import (as_ints, flat_values, ragged_rows,
+                                                      to_host_strings, to_tensor)
 from kerasx.layers.preprocessing._vocabulary_data import (adapt_documents, read_vocabulary_file,
                                                           rows_of)
 
@@ -290,6 +290,10 @@ class IndexLookup(HostInputLayer):
 
     def call(self, inputs):
         who = f"{type(self).__name__} layer {self.name!r}"
+        if ragged_rows(inputs) and not self.invert and self.output_mode != "int":
+            # a ragged batch (rows of different lengths) encodes row by row into one
+            # dense (batch, depth) output, as Keras encodes a ragged tensor
+            return ops.stack([self.call(row) for row in inputs])
         values, shape, kind = flat_values(inputs, who)
         if self.invert:
             return self._invert(values, shape, kind, who)

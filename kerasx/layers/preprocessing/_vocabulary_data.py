@@ -4,7 +4,7 @@ import os
 
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current, host
-from kerasx.layers.preprocessing._host_values import flat_values
+from kerasx.layers.preprocessing._host_values import flat_values, ragged_rows
 from kerasx.utils.py_dataset import PyDataset
 
 
@@ -34,6 +34,8 @@ def adapt_documents(data, batch_size, steps, caller, to_documents):
                                   or value < 1):
             raise ValueError(f"{caller}: {name} must be a positive integer or None, received "
                              f"{name}={value!r}.")
+    if ragged_rows(data):  # rows of different lengths: each row is one document
+        return [doc for row in data for doc in to_documents(*flat_values(row, caller), False)]
     if _is_one_array(data):
         return to_documents(*flat_values(data, caller), True)
     if isinstance(data, PyDataset):

@@ -9,6 +9,7 @@ from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_api import ImagePreprocessingAPI
 from kerasx.layers.preprocessing import _image_resize as image
+from kerasx.ops.image.resize import INTERPOLATIONS as RESIZE_INTERPOLATIONS
 
 
 class Resizing(ImagePreprocessingAPI, Layer):
@@ -16,19 +17,22 @@ class Resizing(ImagePreprocessingAPI, Layer):
 
     Bilinear sampling uses half-pixel centers with the triangle kernel and no
     antialiasing (Keras's and `jax.image.resize`'s `"bilinear"`); `"nearest"`
-    takes the input pixel at `floor((i + 0.5) * in / out)`. Gradients pass
-    through to the inputs. Integer images come back rounded, in their own dtype.
+    takes the input pixel at `floor((i + 0.5) * in / out)`; `"bicubic"`,
+    `"lanczos3"`, `"lanczos5"` and `antialias=True` sample as
+    `kerasx.ops.image.resize`. Gradients pass through to the inputs. Integer
+    images come back rounded, in their own dtype.
 
     Args:
         height, width: the output size.
-        interpolation: `"bilinear"` or `"nearest"`.
+        interpolation: `"bilinear"`, `"nearest"`, `"bicubic"`, `"lanczos3"` or
+            `"lanczos5"`.
         crop_to_aspect_ratio: first crop the largest centered window with the
             target aspect ratio, so that the image is not distorted.
         pad_to_aspect_ratio: first pad the image evenly on both sides with
             `fill_value` to the target aspect ratio (at most one of the two).
         fill_mode: only `"constant"`.
         fill_value: the value of the padding.
-        antialias: only False.
+        antialias: widen the kernel by the scale factor when downsampling.
         data_format: `"channels_last"` (default: `image_data_format()`) or
             `"channels_first"`.
 
@@ -50,9 +54,9 @@ class Resizing(ImagePreprocessingAPI, Layer):
         super().__init__(**kwargs)
         self._set_bounding_box_format(bounding_box_format)
         image.check_size("Resizing", height, width)
-        if interpolation not in image.INTERPOLATIONS:
+        if interpolation not in RESIZE_INTERPOLATIONS:
             raise ValueError(f"Resizing: interpolation must be one of "
-                             f"{list(image.INTERPOLATIONS)}, received "
+                             f"{list(RESIZE_INTERPOLATIONS)}, received "
                              f"interpolation={interpolation!r}.")
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError("Resizing: crop_to_aspect_ratio and pad_to_aspect_ratio cannot "
@@ -60,15 +64,13 @@ class Resizing(ImagePreprocessingAPI, Layer):
         if fill_mode != "constant":
             raise ValueError(f"Resizing: only fill_mode='constant' is supported, received "
                              f"fill_mode={fill_mode!r}.")
-        if antialias:
-            raise ValueError("Resizing: antialias=True is not supported; use antialias=False.")
         self.height, self.width = height, width
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_mode = fill_mode
         self.fill_value = fill_value
-        self.antialias = False
+        self.antialias = bool(antialias)
         self.data_format = image.data_format_of("Resizing", data_format)
         self.built = True
 
@@ -85,8 +87,14 @@ class Resizing(ImagePreprocessingAPI, Layer):
         images = as_dtype(inputs, self.dtype)
         if self.pad_to_aspect_ratio:
             images = self._pad(images)
-        images = image.resize(images, self.height, self.width, interpolation,
-                              self.data_format, self.crop_to_aspect_ratio)
+        if interpolation in image.INTERPOLATIONS and not self.antialias:
+            images = image.resize(images, self.height, self.width, interpolation,
+                                  self.data_format, self.crop_to_aspect_ratio)
+        else:
+            images = ops.image.resize(images, (self.height, self.width), interpolation,
+                                      antialias=self.antialias,
+                                      crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+                                      data_format=self.data_format)
         if integer:
             images = ops.cast(ops.round(images), source_dtype)
         return images
