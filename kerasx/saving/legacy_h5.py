@@ -119,6 +119,14 @@ def load_weights_from_legacy_group(h5py, group, model, by_name=False, skip_misma
     _assign(arrays)
 
 
+def read_weights_group(h5py, parent, name):
+    """`(weight names, arrays)` of the group `name` of `parent`, as `write_weights_group`
+    writes it (an optimizer's `optimizer_weights`)."""
+    group = _group(h5py, parent, name)
+    names = read_attribute_list(group, "weight_names")
+    return names, [_read(_dataset(h5py, group, n)) for n in names]
+
+
 def _pairs_in_order(model, saved, source):
     layers = [layer for layer in model.layers if legacy_weights(layer)]
     if len(layers) != len(saved):

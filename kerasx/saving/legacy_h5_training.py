@@ -23,15 +23,13 @@ def training_config(model):
 
 def load_optimizer_state(model, path):
     """Restores the optimizer's variables saved in `optimizer_weights`, if any."""
-    from kerasx.saving.legacy_h5 import _dataset, _group, _read, read_attribute_list
+    from kerasx.saving.legacy_h5 import read_weights_group
 
     h5py = import_h5py()
     with h5py.File(path, "r") as f:
         if "optimizer_weights" not in f:
             return
-        group = _group(h5py, f, "optimizer_weights")
-        names = read_attribute_list(group, "weight_names")
-        values = [_read(_dataset(h5py, group, name)) for name in names]
+        names, values = read_weights_group(h5py, f, "optimizer_weights")
     optimizer = model.optimizer
     try:
         if not optimizer.built:
@@ -42,7 +40,7 @@ def load_optimizer_state(model, path):
                 not names[1].split(":")[0].endswith("learning_rate"):
             # Keras 2 kept the learning rate out of the optimizer's variables
             values.insert(1, variables[1].numpy())
-        shapes = [tuple(v.shape) for v in optimizer.variables]
+        shapes = [tuple(v.shape) for v in variables]
         if [tuple(v.shape) for v in values] != shapes:
             raise ValueError(f"the file's optimizer variables have shapes "
                              f"{[tuple(v.shape) for v in values]}, the optimizer's {shapes}")
