@@ -371,7 +371,10 @@ class Optimizer:
                 "No gradients provided for any variable. If using model.compile(), did you forget "
                 "to provide a `loss` argument, or does the loss not depend on the weights?"
             )
-        if missing:
+        if missing and tuple(missing) not in self.__dict__.setdefault("_warned_missing", set()):
+            # once per optimizer and set of variables, as Keras's traced step warns (a
+            # recorded step's replay of the same step would warn a second time)
+            self._warned_missing.add(tuple(missing))
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
                           "loss. If using model.compile(), did you forget to provide a `loss` "
                           "argument?", stacklevel=3)

@@ -219,6 +219,17 @@ def test_bad_apply_calls():
         optimizers.SGD().apply([np.ones(2, np.float32), None], [w, other])
 
 
+def test_missing_gradients_warn_once_per_set_of_variables(recwarn):
+    """As Keras's traced step warns once (a replayed step must not warn again)."""
+    a, b, c = (kerasx.Variable(np.zeros(2, np.float32), name=n) for n in "abc")
+    opt, one = optimizers.SGD(), np.ones(2, np.float32)
+    for _ in range(3):
+        opt.apply([one, None, one], [a, b, c])
+    opt.apply([one, None, None], [a, b, c])  # another set of variables warns again
+    messages = [str(w.message) for w in recwarn if "Gradients do not exist" in str(w.message)]
+    assert len(messages) == 2 and "'c'" in messages[1]
+
+
 def test_constraint_applied_after_the_step():
     w = kerasx.Variable(np.array([0.5, -0.5], np.float32), constraint=kerasx.constraints.NonNeg())
     optimizers.SGD(1.0).apply_gradients([(np.array([-1.0, -1.0], np.float32), w)])
