@@ -24,7 +24,7 @@ def build(case):
     kwargs = dict(case["kwargs"])
     if kwargs.get("input_shape") is not None:
         kwargs["input_shape"] = tuple(kwargs["input_shape"])
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # MobileNet's "224 weights" notice
         return getattr(kerasx.applications, case["builder"])(**kwargs)

@@ -96,7 +96,7 @@ def test_weights_path_loads_a_saved_model(tmp_path):
     source = build(None)
     path = str(tmp_path / "backbone.weights.h5")
     source.save_weights(path)
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     loaded = build(path)
     for a, b in zip(source.weights, loaded.weights):
         np.testing.assert_array_equal(to_numpy(a), to_numpy(b))

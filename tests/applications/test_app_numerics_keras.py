@@ -34,7 +34,7 @@ def keras_outputs(out):
 
 
 def build(case, weights):
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     kwargs = dict(case["kwargs"], input_shape=tuple(case["kwargs"]["input_shape"]))
     return getattr(kerasx.applications, case["builder"])(weights=weights, **kwargs)
 

@@ -63,10 +63,10 @@ OPTIMIZERS = {
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_every_optimizer_assigns_the_gradient_and_updates_the_rest_as_usual(name):
     make, paths = OPTIMIZERS[name]
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     optimizer = make()
     v, w = _variables(constraint=keras.constraints.NonNeg())
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     twin = make()
     alone = keras.Variable(START, name="w", constraint=keras.constraints.NonNeg())
     for g in (G1, G2, G1):

@@ -512,7 +512,7 @@ FUNCTION_CASES = [c for c in CASES if c["kind"] == "function"]
 @pytest.mark.skipif(not GOLDEN, reason="tests/golden/metrics_iou.* not generated")
 @pytest.mark.parametrize("case", METRIC_CASES, ids=case_ids(METRIC_CASES))
 def test_metric_matches_keras(case):
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     metric = getattr(metrics, case["class"])(**case["config"])
     assert metric.name == case["default_name"]
     assert metric.get_config() == case["keras_config"]

@@ -79,7 +79,7 @@ def test_call_accumulates_like_keras_3():
 
 
 def test_default_names_are_unique_like_keras():
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     assert [metrics.Precision().name, metrics.Precision().name, metrics.AUC().name] == \
         ["precision", "precision_1", "auc"]
     assert metrics.Precision(name="p").name == "p"

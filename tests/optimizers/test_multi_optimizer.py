@@ -200,7 +200,7 @@ def test_replayed_training_step_matches_eager(monkeypatch):
     weights = None
     results = []
     for jit in (False, True):
-        kerasx.utils.clear_session()
+        kerasx.utils.clear_session(free_memory=False)
         model = _model()
         if weights is None:
             weights = model.get_weights()

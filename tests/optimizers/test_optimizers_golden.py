@@ -62,7 +62,7 @@ def test_portable_path_matches_keras(case, monkeypatch):
 
 
 def test_default_names():
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     names = [optimizers.SGD().name, optimizers.SGD().name, optimizers.RMSprop().name,
              optimizers.AdamW().name]
     assert names == ["sgd", "sgd_1", "rm_sprop", "adam_w"]

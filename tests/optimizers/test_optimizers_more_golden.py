@@ -100,7 +100,7 @@ def test_config_and_serialization_match_keras(case):
 @pytest.mark.parametrize("case", FITS, ids=case_ids(FITS))
 def test_fit_matches_keras(case):
     a = case["arrays"]
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     model = kerasx.Sequential([kerasx.Input((4,)), kerasx.layers.Dense(3, name="hidden"),
                                kerasx.layers.Dense(2, name="output_dense")], name="net")
     model.set_weights([a[f"weights{k}"] for k in range(4)])

@@ -69,7 +69,7 @@ def test_fit_trains_and_resumes_after_save(tmp_path):
 
 
 def test_get_by_name_and_default_name():
-    kerasx.utils.clear_session()
+    kerasx.utils.clear_session(free_memory=False)
     opt = optimizers.get("ScheduleFreeAdamW")
     assert type(opt) is optimizers.ScheduleFreeAdamW and opt.name == "schedule_free_adam_w"
     assert type(optimizers.get("schedulefreeadamw")) is optimizers.ScheduleFreeAdamW
