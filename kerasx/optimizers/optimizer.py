@@ -146,10 +146,17 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning-rate Variable, or for a schedule its value at the current step."""
+        """The learning-rate Variable; for a schedule, its value at the current step as a
+        float32 scalar tensor (as in Keras)."""
         lr = self._learning_rate
         if isinstance(lr, HostScalar):
             return lr
+        from kerasx.optimizers.schedules import LearningRateSchedule
+
+        if isinstance(lr, LearningRateSchedule):
+            from kerasx import ops
+
+            return ops.convert_to_tensor(self._current_learning_rate(), dtype="float32")
         return self._current_learning_rate()
 
     @learning_rate.setter
@@ -176,9 +183,10 @@ class Optimizer:
         if isinstance(lr, HostScalar):
             return lr.host_value
         from kerasx.optimizers.schedules import LearningRateSchedule
+        from kerasx.optimizers.schedules.learning_rate_schedule import host_learning_rate
 
         if isinstance(lr, LearningRateSchedule):
-            return float(lr(self._iterations.host_value))
+            return host_learning_rate(lr, self._iterations.host_value)
         return float(value_of(lr()))
 
     @property

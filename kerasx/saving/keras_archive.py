@@ -353,14 +353,20 @@ def _deserialize_model(config, filepath, custom_objects, safe_mode):
 
 
 def _compile(model, compile_config, custom_objects, safe_mode):
-    """Compiles like Keras's `compile_from_config`; warns (and leaves the model
-    uncompiled) when the saved compile arguments cannot be rebuilt."""
-    try:
-        from kerasx.saving.serialization import custom_object_scope
+    """Compiles like Keras's `compile_from_config`. A compile argument (optimizer, loss,
+    metric) of an unknown custom class or function raises a `TypeError`, as in Keras;
+    other failures warn and leave the model uncompiled."""
+    from kerasx.saving.serialization import UnknownObjectError, custom_object_scope
 
+    try:
         with custom_object_scope(custom_objects):
             model.compile_from_config(compile_config)
-    except Exception as e:  # noqa: BLE001 - Keras too loads such a model uncompiled
+    except UnknownObjectError as e:
+        raise TypeError(
+            f"The model was saved compiled, but a compile argument (optimizer, loss or "
+            f"metric) could not be restored: {e} Or load it with `compile=False` and call "
+            "model.compile(...) yourself.") from e
+    except Exception as e:  # noqa: BLE001 - a model that loads is still returned
         warnings.warn(
             f"The model was saved compiled, but its compile arguments could not be restored "
             f"({type(e).__name__}: {e}); it is returned uncompiled. Call model.compile(...) "

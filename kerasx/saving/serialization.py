@@ -38,6 +38,10 @@ _FUNCTION_MODULES = ("kerasx.activations", "kerasx.losses", "kerasx.metrics",
 _DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
 
 
+class UnknownObjectError(ValueError):
+    """A config names a class or function that is neither built in nor registered."""
+
+
 # -- registry ------------------------------------------------------------------------------
 def register_keras_serializable(package="Custom", name=None):
     """Decorator registering a class or function under `"package>name"`.
@@ -432,7 +436,7 @@ def _find_function(name, config, custom_objects, module_objects, kind):
             for key, obj in (table or {}).items():
                 if key.endswith(">" + name):
                     return obj
-    raise ValueError(
+    raise UnknownObjectError(
         f"Could not locate function {name!r} (module {module!r}). If it is a custom "
         f"{kind if kind != 'object' else 'function'}, decorate it with "
         "@kerasx.saving.register_keras_serializable() or pass "
@@ -459,10 +463,10 @@ def _find_class(class_name, config, custom_objects, module_objects, kind):
     from kerasx.utils.suggest import did_you_mean
 
     hint = did_you_mean(class_name, known)
-    raise ValueError(
-        f"Could not locate class {class_name!r} (module {module!r}) to deserialize a "
-        f"{kind}.{hint} If it is a custom class, decorate it with "
-        "@kerasx.saving.register_keras_serializable() or pass "
+    raise UnknownObjectError(
+        f"Could not locate class {class_name!r} (module {module!r}) to deserialize "
+        f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}.{hint} If it is a custom class, "
+        "decorate it with @kerasx.saving.register_keras_serializable() or pass "
         f"custom_objects={{{class_name!r}: {class_name}}}."
     )
 

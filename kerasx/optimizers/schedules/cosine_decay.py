@@ -39,7 +39,7 @@ class CosineDecay(LearningRateSchedule):
         cosine = 0.5 * (1.0 + math.cos(math.pi * fraction))
         return peak * ((1.0 - self.alpha) * cosine + self.alpha)
 
-    def __call__(self, step):
+    def host_rate(self, step):
         step = as_step(step)
         initial = float(self.initial_learning_rate)
         if self.warmup_target is None:

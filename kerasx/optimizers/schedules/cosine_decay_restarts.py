@@ -47,7 +47,7 @@ class CosineDecayRestarts(LearningRateSchedule):
             i -= 1
         return i, (fraction - start(i)) / t ** i
 
-    def __call__(self, step):
+    def host_rate(self, step):
         fraction = as_step(step) / float(self.first_decay_steps)
         i, done = self._restart(fraction)
         cosine = 0.5 * float(self._m_mul) ** i * (1.0 + math.cos(math.pi * done))

@@ -27,7 +27,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.staircase = staircase
         self.name = name
 
-    def __call__(self, step):
+    def host_rate(self, step):
         p = as_step(step) / self.decay_steps
         if self.staircase:
             p = float(int(p // 1))

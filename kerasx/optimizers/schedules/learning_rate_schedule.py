@@ -5,11 +5,13 @@ class LearningRateSchedule:
     """A learning rate that depends on the optimizer step.
 
     Pass a schedule as an optimizer's `learning_rate`; the optimizer calls it
-    with its step count (`iterations`) before every update. A schedule is
-    host arithmetic: `schedule(step)` returns a Python float and costs no
-    device work.
+    with its step count (`iterations`) before every update. `schedule(step)`
+    returns the rate as a float32 scalar tensor, as in Keras.
 
-    Subclasses implement `__call__(step)` and `get_config()`.
+    Subclasses implement `__call__(step)` and `get_config()`. The built-in
+    schedules instead implement `host_rate(step)` (host arithmetic returning
+    a Python float); the base `__call__` wraps it in a tensor, and optimizers
+    read `host_rate` directly so a training step costs no device work.
 
     Example:
 
@@ -25,8 +27,19 @@ class LearningRateSchedule:
     """
 
     def __call__(self, step):
+        if type(self).host_rate is LearningRateSchedule.host_rate:
+            raise NotImplementedError(
+                f"Learning rate schedule {type(self).__name__!r} must override "
+                "`__call__(self, step)`."
+            )
+        from kerasx import ops
+
+        return ops.convert_to_tensor(self.host_rate(step), dtype="float32")
+
+    def host_rate(self, step):
+        """The rate at `step` as a Python float (built-in schedules override this)."""
         raise NotImplementedError(
-            f"Learning rate schedule {type(self).__name__!r} must override `__call__(self, step)`."
+            f"Learning rate schedule {type(self).__name__!r} does not implement `host_rate`."
         )
 
     def get_config(self):
@@ -41,6 +54,15 @@ class LearningRateSchedule:
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.get_config()}>"
+
+
+def host_learning_rate(schedule, step):
+    """`schedule(step)` as a Python float, without a device round trip for built-ins."""
+    if type(schedule).__call__ is LearningRateSchedule.__call__:
+        return float(schedule.host_rate(step))
+    from kerasx.autodiff.tensor import value_of
+
+    return float(value_of(schedule(step)))
 
 
 def as_step(step):

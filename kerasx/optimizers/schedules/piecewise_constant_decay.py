@@ -30,7 +30,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.values = values
         self.name = name
 
-    def __call__(self, step):
+    def host_rate(self, step):
         step = as_step(step)
         for boundary, value in zip(self.boundaries, self.values):
             if step <= boundary:

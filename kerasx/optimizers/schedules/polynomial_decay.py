@@ -31,7 +31,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.cycle = cycle
         self.name = name
 
-    def __call__(self, step):
+    def host_rate(self, step):
         step = as_step(step)
         decay_steps = float(self.decay_steps)
         if self.cycle:
