@@ -94,13 +94,28 @@ def rule_of(fn):
 
 def not_available(op):
     """The error for a gradient of a gradient through `op`, which has no rule."""
-    names = sorted({name for (_, name), rule in _RULES.items()
-                    if not isinstance(rule, _Dispatch) and not name.startswith("_")})
+    from kerasx import ops
+
+    # the public ops among the covered ones, internal nodes named by the ops they serve
+    names = set()
+    for (_, name), rule in _RULES.items():
+        if not isinstance(rule, _Dispatch):
+            names.update(_PUBLIC_NAMES.get(name, (name,) if hasattr(ops, name) else ()))
+    names = sorted(names, key=str.lower)
     return NotImplementedError(
         f"Gradients of gradients are not available through `{op}`: the gradient computed "
         "by the inner GradientTape passed through this op, whose backward pass is not "
         "recorded. Available for: " + ", ".join(names) + ". Write that part with these "
         "ops, or take the outer derivative by finite differences.")
+
+
+# internal nodes with rules -> the public ops (and layers) they are the nodes of
+_PUBLIC_NAMES = {
+    "_extremum": ("max", "min"), "_scaled_elu": ("elu", "selu"), "pool": (
+        "max_pool", "average_pool"), "constant_pad": ("pad",), "_triangle": ("triu", "tril"),
+    "_permuted": ("sort",), "batch_dot": ("Dot",), "merge_n": ("the merge layers",),
+    "_run": ("the recurrent layers",), "fused_batch_normalization": ("BatchNormalization",),
+}
 
 
 def _applying(apply, per_op):
