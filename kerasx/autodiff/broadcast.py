@@ -16,9 +16,7 @@ def unbroadcast(xp, grad, shape):
     if gshape == shape:
         return grad
     extra = len(gshape) - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
-    )
+    axes = broadcast_axes(gshape, shape)
     if axes:
         fast = current().kernel("sum_axes")
         summed = None if fast is None else fast(grad, axes)
@@ -28,3 +26,11 @@ def unbroadcast(xp, grad, shape):
     if extra:
         grad = xp.reshape(grad, shape)
     return grad
+
+
+def broadcast_axes(gshape, shape):
+    """The axes of a gradient of shape `gshape` to sum so that it fits `shape` (the
+    leading axes a broadcast added, and the size-1 axes it stretched)."""
+    extra = len(gshape) - len(shape)
+    return tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1)

@@ -226,6 +226,7 @@ def _walk(target, stop=()):
 
 def sum_to_shape(g, shape):
     """`g` summed down to `shape`, undoing a broadcast, as recorded ops."""
+    from kerasx.autodiff.broadcast import broadcast_axes
     from kerasx.ops.reduction import sum as reduce_sum
     from kerasx.ops.shape import reshape
 
@@ -233,9 +234,7 @@ def sum_to_shape(g, shape):
     gshape = tuple(g.shape)
     if gshape == shape:
         return g
-    extra = len(gshape) - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1)
+    axes = broadcast_axes(gshape, shape)
     if axes:
         g = reduce_sum(g, axis=axes, keepdims=True)
     return reshape(g, shape) if tuple(g.shape) != shape else g
