@@ -15,12 +15,16 @@ a worker thread of ours that waits on a lock, not spinning. The same step then t
 against 5.2-5.4 ms (OpenBLAS's own threads share the packed operands of a product
 and hand off faster), hence off by default.
 
-Splitting a product by rows or by columns gives the same bits as the whole product on
-one BLAS thread (every element's sum runs over the same blocks in the same order);
-OpenBLAS on two threads sums long inner dimensions (784, not 512) in another order,
-so the step that checks a replay against the eager step runs the eager step under the
-owner as well. Steps are owned only where the BLAS runs exactly two threads (more
-cores: its own threading of the products is the better use of them).
+Splitting a product by rows or by columns gave the same bits as the whole product on
+one BLAS thread with OpenBLAS's Haswell and SkylakeX kernels on Intel processors (every
+element's sum runs over the same blocks in the same order); OpenBLAS on two threads sums
+long inner dimensions (784, not 512) in another order, so the step that checks a replay
+against the eager step runs the eager step under the owner as well. On an AMD EPYC
+(AVX2, OpenBLAS 0.3.31) the halves of a 128 x 784 by 784 x 512 product are summed in
+another order than the whole even on one thread, so the replay could never match its
+eager step: `splits_exactly` probes that once per process and steps are owned only where
+it holds, and only where the BLAS runs exactly two threads (more cores: its own
+threading of the products is the better use of them).
 """
 
 import os
@@ -186,8 +190,9 @@ _OWNER = []
 
 
 def owner():
-    """The process's ThreadOwner where steps are to be owned (`KERASX_OWN_THREADS=1`
-    and a bundled OpenBLAS running two threads, whose count can be set), else None."""
+    """The process's ThreadOwner where steps are to be owned (`KERASX_OWN_THREADS=1`,
+    a bundled OpenBLAS running two threads, whose count can be set, and whose split
+    products have the bits of the whole: `splits_exactly`), else None."""
     if os.environ.get("KERASX_OWN_THREADS", "0") != "1":
         return None
     if not _OWNER:
@@ -197,6 +202,41 @@ def owner():
             os.register_at_fork(after_in_child=found._after_fork)
         _OWNER.append(found)
     found = _OWNER[0]
-    if found is None or found._control.get() != 2 and not found._lock.locked():
+    if found is None or not splits_exactly() or (
+            found._control.get() != 2 and not found._lock.locked()):
         return None
     return found
+
+
+# the probe's answer (`splits_exactly`), once per process
+_EXACT = []
+# products the probe splits: the mlp's first layer and a long, skinny one
+_PROBED = ((128, 784, 512), (37, 300, 1000))
+
+
+def splits_exactly():
+    """Whether the bundled BLAS, at one thread, gives products split by rows and by
+    columns (as `matmul` splits them) the bits of the whole products."""
+    if not _EXACT:
+        _EXACT.append(_probe(threads()))
+    return _EXACT[0]
+
+
+def _probe(control):
+    if control is None:
+        return False
+    before = control.get()
+    control.set(1)
+    try:
+        rng = np.random.default_rng(0)
+        for m, k, n in _PROBED:
+            a = rng.standard_normal((m, k), dtype=np.float32)
+            b = rng.standard_normal((n, k), dtype=np.float32).T
+            whole, h, w = np.matmul(a, b), _half(m), _half(n)
+            rows = np.concatenate([np.matmul(a[:h], b), np.matmul(a[h:], b)])
+            columns = np.concatenate([np.matmul(a, b[:, :w]), np.matmul(a, b[:, w:])], axis=1)
+            if not (np.array_equal(rows, whole) and np.array_equal(columns, whole)):
+                return False
+        return True
+    finally:
+        control.set(before)
