@@ -286,7 +286,10 @@ def sparse_softmax_cross_entropy(logits, labels, softmax=None):
     if softmax is None:
         shift = logits.max(axis=1, keepdims=True)
         exps = np.exp(logits - shift)
-        sums = exps.sum(axis=1, keepdims=True)
+        # summed as `softmax_last_axis` sums, so that reusing its sums changes no bit
+        # (a BLAS product and NumPy's sum add in different orders on some processors)
+        sums = (exps @ ones_vector(classes, exps.dtype))[:, None] if classes else \
+            exps.sum(axis=1, keepdims=True)
     else:
         probs, shift, sums = softmax
     ids = labels.astype(np.intp, copy=False)
