@@ -18,7 +18,9 @@ A rule is called as `rule(g, parents, outputs, env)`:
         a node with several outputs).
     parents: the node's tracked inputs (None where an input takes no gradient).
     outputs: the node's output Tensors (a tuple, None for one nothing used).
-    env: the variables the first-order VJP closure captured, by name.
+    env: the variables the first-order VJP closure captured, by name, the attributes
+        the op set on that closure (what the rule needs and the closure does not
+        read), and the node itself under `NODE` (see `output_of`).
 It returns one gradient (a Tensor, or None) per parent, or None to decline a node it
 does not cover (which then behaves as an op without a rule).
 """
@@ -65,8 +67,9 @@ class _Dispatch:
 
 
 def captured(fn):
-    """The variables the closure `fn` captured, by name."""
-    env = {}
+    """The variables the closure `fn` captured, by name, and the attributes set on it
+    (a fused op attaches the arguments of the ops it fuses that its VJP does not read)."""
+    env = dict(getattr(fn, "__dict__", ()))
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
         try:
             env[name] = cell.cell_contents
@@ -92,6 +95,31 @@ def rule_of(fn):
     return f"{module}.{name}", rule
 
 
+NODE = "<node>"  # the key of the node itself in a rule's `env` (no variable has that name)
+
+
+def output_of(env, outputs, i, value):
+    """Output `i` of the node whose rule got `env` and `outputs`: the Tensor the forward
+    returned, or, where nothing used it (None in `outputs`), a new Tensor of `value`
+    on the same node, so that a rule reading it still differentiates through the op."""
+    if outputs[i] is not None:
+        return outputs[i]
+    return Tensor(value, env[NODE], i)
+
+
+def input_tensor(parent, value):
+    """A node's input as a Tensor in the type the op computed in (`value`'s): the parent
+    (cast where the op widened it), or the constant `value` for an input that takes no
+    gradient (None in `parents`)."""
+    if parent is None:
+        return Tensor(value)
+    if parent.value.dtype == value.dtype:
+        return parent
+    from kerasx.ops.shape import cast
+
+    return cast(parent, value.dtype)
+
+
 def not_available(op):
     """The error for a gradient of a gradient through `op`, which has no rule."""
     from kerasx import ops
@@ -111,10 +139,14 @@ def not_available(op):
 
 # internal nodes with rules -> the public ops (and layers) they are the nodes of
 _PUBLIC_NAMES = {
-    "_extremum": ("max", "min"), "_scaled_elu": ("elu", "selu"), "pool": (
-        "max_pool", "average_pool"), "constant_pad": ("pad",), "_triangle": ("triu", "tril"),
-    "_permuted": ("sort",), "batch_dot": ("Dot",), "merge_n": ("the merge layers",),
-    "_run": ("the recurrent layers",), "fused_batch_normalization": ("BatchNormalization",),
+    "_extremum": ("max", "min", "segment_max", "segment_min"), "_scaled_elu": ("elu", "selu"),
+    "pool": ("max_pool", "average_pool"), "constant_pad": ("pad",),
+    "_triangle": ("triu", "tril"), "_permuted": ("sort",), "batch_dot": ("Dot",),
+    "merge_n": ("the merge layers",), "_run": ("the recurrent layers",),
+    "fused_batch_normalization": ("BatchNormalization",),
+    "_solve_node": ("solve", "solve_triangular"), "l1_l2_penalty": ("the L1 / L2 regularizers",),
+    "orthogonal_penalty": ("OrthogonalRegularizer",),
+    "conv_max_pool": ("the convolution and pooling layers models fuse",),
 }
 
 
@@ -171,6 +203,7 @@ def recorded_backward(target, sources, seed=None, stop_at_sources=False):
         op, rule = rule_of(node.vjp)
         if rule is not None:
             env = captured(node.vjp)
+            env[NODE] = node
             if isinstance(rule, _Dispatch):
                 op, per_op = rule_of(rule.pick(env))
                 rule = None if per_op is None else _applying(rule.apply, per_op)

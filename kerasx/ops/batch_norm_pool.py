@@ -19,6 +19,8 @@ the input, which differ from the unfused ones only where the normalization round
 two different inputs to the same output.
 """
 
+from importlib import import_module
+
 import math
 
 from kerasx.ops._helpers import Tensor, current, record, relu_of_fresh, tracked, value_of
@@ -109,6 +111,8 @@ def batch_norm_max_pool(inputs, scale, offset, epsilon, pool_size, pool_strides,
             go = g_offset
         return gx, gs, go
 
+    # the arguments of the unfused ops, for the differentiable rule (`fused_grads`)
+    vjp.unfused = {"epsilon": epsilon, "pool": (pool_size, pool_strides, pool_padding)}
     return (record(result, (inputs, scale, offset), vjp),) + stats
 
 
@@ -120,3 +124,7 @@ def _affine(backend, v, scale, shift=None):
     if out is None:
         out = v * scale if shift is None else v * scale + shift
     return out
+
+
+# registers the differentiable rules of the fused nodes
+import_module("kerasx.ops.fused_grads")

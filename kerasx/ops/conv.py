@@ -364,6 +364,10 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             gx = from_channels_last(xp, gpad[interior(x_shape, pads)], data_format)
         return gx, gw, gb
 
+    if want_w and not want_x and (groups != 1 or saved[0] is not None):
+        # the kernel gradient's differentiable rule (conv_grads) reads the constant input
+        # that neither the grouped product nor a backend kernel's state gives back
+        vjp.constant_input = value_of(inputs)
     return record(out, (inputs, kernel, bias), vjp)
 
 

@@ -81,4 +81,7 @@ def conv_batch_norm_max_pool(inputs, kernel, bias, scale, offset, epsilon, strid
                 for grad, v in zip(rest, (bias, scale, offset))]
         return (gx, gw, *rest)
 
+    # the arguments of the unfused ops, for the differentiable rule
+    vjp.unfused = {"conv": (strides, padding, dilation, groups), "epsilon": epsilon,
+                   "pool": (pool_size, pool_strides, pool_padding), "relu": relu}
     return (record(outputs, (inputs, kernel, bias, scale, offset), vjp),) + stats

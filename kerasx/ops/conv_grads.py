@@ -15,7 +15,7 @@ fused one in `kerasx.ops.conv`.
 import math
 
 from kerasx.autodiff.higher_order import differentiable_vjp
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, input_like_weights, record, tracked, value_of
 from kerasx.ops.conv import (conv, conv_forward, conv_kernel_grad, conv_kernels, conv_transpose,
                              interior, pad_spatial)
 
@@ -157,9 +157,12 @@ def _conv_rule(g, parents, out, env):
         g = g * _mask(env["y"] > 0, g)
     gb = reduce_sum(g, axis=tuple(range(len(g.shape) - 1))) if env["want_bias"] else None
     args = (env["pads"], env["strides"], env["dilation"])
+    if env["want_w"] and inputs is None and "constant_input" in env:
+        # kept for this rule by the op, in the type the convolution computed in
+        inputs = Tensor(input_like_weights(env["constant_input"], env["wv"]))
     if env["groups"] != 1:
         if env["want_w"] and inputs is None:
-            return None  # declined: a grouped convolution keeps no copy of a constant input
+            return None  # declined: no copy of the constant input was kept
         gx, gw = _grouped_conv_grads(g, inputs, kernel, env, args)
         return gx, gw, gb
     gx = gw = None

@@ -34,6 +34,8 @@ ReLU applied; None to decline) and `conv_avg_pool_blocked_grad(g, saved,
 kernel_shape)` the kernel's and the bias's gradients (None without a bias).
 """
 
+from importlib import import_module
+
 from kerasx.ops._helpers import (Tensor, current, input_like_weights, record, relu_of_fresh,
                                  tracked, value_of)
 from kerasx.ops.conv import (add_bias, check_conv_arguments, check_window_fits,
@@ -58,6 +60,8 @@ class _Conv:
          padding) = check_conv_arguments(xv, self.wv, strides, padding, data_format,
                                          dilation_rate, groups)
         self.n = len(self.wv.shape) - 2
+        # the arguments of the unfused ops, for the differentiable rule (`fused_grads`)
+        self.inputs, self.padding = value_of(inputs), padding
         x = to_channels_last(xp, xv, self.data_format)
         self.x_shape = tuple(x.shape)
         self.pads, self.xpad = pad_for_conv(backend, x, self.wv, self.strides, self.dilation,
@@ -82,6 +86,7 @@ class _Conv:
             check_window_fits(what, self.sizes, pool_size, [(0, 0)] * n, pool_padding)
             self.xpad = self.xpad[_read_region(self.sizes, self.windows, self.strides,
                                                pool_size, pool_strides)]
+        self.pool = (pool_size, pool_strides, pool_padding)
         return pool_size, pool_strides, pool_padding
 
     def blocked_pool_sizes(self, pool_size, pool_strides, pool_padding):
@@ -319,3 +324,7 @@ def _read_region(conv_sizes, windows, strides, pool_size, pool_strides):
         used = ((c - k) // ps) * ps + k  # convolution positions under some window
         region.append(slice(0, (used - 1) * s + w))
     return tuple(region) + (slice(None),)
+
+
+# registers the differentiable rules of the fused nodes
+import_module("kerasx.ops.fused_grads")

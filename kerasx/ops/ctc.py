@@ -8,6 +8,7 @@ of every alignment state at every frame from alpha and beta, and returns
 """
 
 import operator
+from importlib import import_module
 
 from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
 from kerasx.ops.ctc_beam_search import beam_search
@@ -320,3 +321,7 @@ def _as_int(value):
         return operator.index(value)
     except TypeError:
         return None
+
+
+# registers the differentiable rule
+import_module("kerasx.ops.ctc_grads")

@@ -1,5 +1,7 @@
 """`cdist`: the Euclidean distances between two collections of vectors."""
 
+from importlib import import_module
+
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
@@ -67,4 +69,9 @@ def cdist(x, y):
         gy = unbroadcast(xp, -xp.sum(pull, axis=-3), sy) if ty else None
         return gx, gy
 
+    vjp.operands = (xv, yv)  # in the computed type, for the differentiable rule
     return record(out, (x, y), vjp)
+
+
+# registers the differentiable rules
+import_module("kerasx.ops.patches_grads")

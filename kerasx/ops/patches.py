@@ -2,6 +2,8 @@
 (im2col and col2im of channels-first images). `unfold` and `fold` are each other's
 gradient, so each is one tape node whose VJP is the other."""
 
+from importlib import import_module
+
 from kerasx.autodiff.tensor import Tensor
 from kerasx.ops._helpers import current, record, shape_of, tracked, value_of
 from kerasx.ops.shape import take
@@ -123,3 +125,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if not tracked(x):
         return Tensor(out)
     return record(out, (x,), lambda g: (_unfold_values(xp, g, k, d, p, s, counts),))
+
+
+# registers the differentiable rules
+import_module("kerasx.ops.patches_grads")

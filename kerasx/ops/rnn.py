@@ -453,7 +453,7 @@ def _run(name, n_states, inputs, kernel, recurrent_kernel, bias, initial_state, 
 
     def vjp(grads):
         # kept in the closure: the recorded backward reads them here
-        _ = (name, names, args, dmask, rmask, zero_output_for_mask, extra)
+        _ = (name, names, pairs, args, dmask, rmask, zero_output_for_mask, extra)
         dout, dfinals = grads[0], grads[1:]
         dx_tm, dw, dr, db, dstates = run_backward(saved, dout, dfinals, needs)
         dx = None

@@ -4,12 +4,14 @@
 
 The rule replays the sequence step by step with recorded kerasx ops (the same
 masks, dropout masks, direction and gate order as `kerasx.ops.rnn`) and runs their
-recorded backward (`composite_vjp`). Custom `(fn, derivative)` activation pairs
-are declined.
+recorded backward (`composite_vjp`). A custom `(fn(xp, v), derivative)` activation
+pair runs its `fn` on Tensors with `kerasx.array_api` as `xp` (the derivative is not
+needed: the recorded `fn` differentiates itself); an `fn` that namespace cannot run
+is declined.
 """
 
 from kerasx.autodiff.higher_order import composite_vjp, differentiable_vjp
-from kerasx.ops._helpers import Tensor
+from kerasx.ops._helpers import Tensor, current
 from kerasx.ops.linalg import matmul
 from kerasx.ops.math import exp, where
 from kerasx.ops.nn import elu, hard_sigmoid, relu, relu6, selu, sigmoid, softplus, softsign, tanh
@@ -97,12 +99,25 @@ def _gru_cell(x_t, h, states, w, r, b, acts, dmask, rmask, extra):
 _CELLS = {"simple_rnn": _simple_cell, "lstm": _lstm_cell, "gru": _gru_cell}
 
 
+def _custom(fn):
+    """The custom activation `fn(xp, v)` on Tensors through `kerasx.array_api`, or None
+    when it cannot run there (it calls functions of one library's namespace)."""
+    from kerasx import array_api
+
+    probe = Tensor(current().xp.zeros((1,)))
+    try:
+        ok = isinstance(fn(array_api, probe), Tensor)
+    except (AttributeError, TypeError, ValueError, NotImplementedError):
+        ok = False
+    return (lambda v: fn(array_api, v)) if ok else None
+
+
 @differentiable_vjp(_run)
 def _rnn_rule(grads, parents, outs, env):
-    names = env["names"]
-    if any(n not in _ACTIVATIONS for n in names):
-        return None  # declined: a custom (fn, derivative) activation pair
-    acts = tuple(_ACTIVATIONS[n] for n in names)
+    acts = tuple(_ACTIVATIONS[n] if n in _ACTIVATIONS else _custom(pair[0])
+                 for n, pair in zip(env["names"], env["pairs"]))
+    if None in acts:
+        return None  # declined: a custom activation not written for the array API
     cell = _CELLS[env["name"]]
     x_tm, wv, rv, bv, state_values, mask_tm = env["args"]
     dmask, rmask, extra = env["dmask"], env["rmask"], env["extra"]

@@ -11,6 +11,7 @@ product run a segmented scan over the rows sorted by segment, in O(log n) passes
 """
 
 import math
+from importlib import import_module
 
 from kerasx.autodiff.tensor import Tensor
 from kerasx.ops._helpers import current, record, shape_of, tracked, value_of
@@ -237,3 +238,7 @@ def scatter(indices, values, shape):
         return None, xp.reshape(gathered, shape_of(vv))
 
     return record(out, (indices, values), vjp)
+
+
+# registers the differentiable rules
+import_module("kerasx.ops.segment_grads")

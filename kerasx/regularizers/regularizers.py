@@ -5,6 +5,7 @@ regularized model pays one node per regularized weight per step.
 """
 
 import math
+from importlib import import_module
 
 from kerasx.autodiff.tape import record, tracked
 from kerasx.autodiff.tensor import Tensor, TensorOps
@@ -222,3 +223,7 @@ class OrthogonalRegularizer(Regularizer):
 
     def get_config(self):
         return {"factor": self.factor, "mode": self.mode}
+
+
+# registers the differentiable rules
+import_module("kerasx.ops.regularizer_grads")

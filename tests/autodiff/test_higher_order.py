@@ -402,15 +402,15 @@ def test_an_op_without_a_differentiable_rule_raises_naming_it():
     x = Variable(np.array([[0.2, -0.4, 1.0]]))
     with GradientTape() as outer:
         with GradientTape() as inner:
-            y = ops.sum(ops.cumprod(x * 2.0, axis=1) * x)
+            y = ops.sum(ops.rfft(x * 2.0)[0] * ops.rfft(x)[1])
         g = inner.gradient(y, x)
         penalty = ops.sum(g * g)
     # the first-order gradient itself is right
     with GradientTape() as plain:
-        y2 = ops.sum(ops.cumprod(x * 2.0, axis=1) * x)
+        y2 = ops.sum(ops.rfft(x * 2.0)[0] * ops.rfft(x)[1])
     np.testing.assert_allclose(to_numpy(g), to_numpy(plain.gradient(y2, x)))
     with pytest.raises(NotImplementedError, match=r"not available through `kerasx\.ops\."
-                                                 r"cumulative\.cumprod`.*Available for: "
+                                                 r"fourier\.rfft`.*Available for: "
                                                  r".*conv.*dense") as error:
         outer.gradient(penalty, x)
     # the list names public ops, internal nodes by the ops they serve
@@ -422,17 +422,17 @@ def test_ops_outside_the_path_to_the_sources_need_no_rule():
     # the inner gradient is taken with respect to `h`, after an op without a rule
     x = Variable(np.array([[0.2, -0.4, 1.0]]))
     with GradientTape() as outer:
-        h = ops.cumprod(x, axis=1)
+        h = ops.rfft(x)[0]
         with GradientTape() as inner:
             inner.watch(h)
             y = ops.sum(ops.tanh(h) * h)
         g = inner.gradient(y, h)
         penalty = ops.sum(ops.square(g))
-    # the outer pass goes through cumprod once: its first-order rule is enough
+    # the outer pass goes through rfft once: its first-order rule is enough
     assert outer.gradient(penalty, x) is not None
-    w = Variable(np.array([0.5, 2.0, -1.0]))
+    w = Variable(np.array([0.5, 2.0]))
     with GradientTape() as outer:
-        h = ops.cumprod(ops.convert_to_tensor(np.array([[0.2, -0.4, 1.0]])), axis=1)
+        h = ops.rfft(ops.convert_to_tensor(np.array([[0.2, -0.4, 1.0]])))[0]
         with GradientTape() as inner:
             y = ops.sum(ops.tanh(h * w) * w)
         g = inner.gradient(y, w)
