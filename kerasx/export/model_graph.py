@@ -30,9 +30,25 @@ def model_io(model, specs=None):
                 f"Sequential model {model.name!r} has not been built, so its input shape is "
                 "unknown. Start it with kerasx.Input(shape=...), call it on data, or call "
                 "model.build(input_shape) before exporting.")
-        return ModelIO(model.inputs, model.outputs, [model._input_layer.name],
-                       list(model._output_names()))
+        io = ModelIO(model.inputs, model.outputs, [model._input_layer.name],
+                     list(model._output_names()))
+        return _with_dynamic_batch(model, io)
     return trace(model.call, _build_structure(model, specs), owner=model.name)
+
+
+def _with_dynamic_batch(model, io):
+    """`io`, or for an input of a fixed batch size (a Sequential model built by its first
+    call keeps that batch's size) a trace of the model on an input of any batch size, as
+    Keras exports models with a dynamic batch."""
+    shape = tuple(io.inputs[0].shape)
+    if not shape or shape[0] is None:
+        return io
+    fresh = Input(batch_shape=(None,) + shape[1:], dtype=io.inputs[0].dtype)
+    try:
+        traced = trace(model.call, fresh, owner=model.name)
+    except ValueError:
+        return io  # a layer needing that batch size (a stateful RNN) keeps it
+    return ModelIO([fresh], traced.outputs, io.input_names, io.output_names)
 
 
 def _build_structure(model, specs):

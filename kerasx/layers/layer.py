@@ -147,6 +147,9 @@ class Layer:
     # (`compile(jit_compile=...)`); layers whose work is not array work set it False
     supports_jit = True
     _stays_open = False  # a Functional or Sequential model, which never locks its state
+    # preprocessing layers take Python values (lists of numbers or strings) as inputs;
+    # other layers refuse them positionally, as Keras
+    _allow_non_tensor_positional_args = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -397,10 +400,6 @@ class Layer:
             layer.trainable = value
 
     @property
-    def layers(self):
-        return list(self._tracked_layers)
-
-    @property
     def call_signature_parameters(self):
         """The names of the parameters of the layer's `call` (`["inputs", "training"]`
         for `Dense`), as Keras lists them."""
@@ -480,13 +479,9 @@ class Layer:
         return out
 
     def _collect_non_trainable(self):
-        out, seen = [], set()
-        own = [v for v in self._ordered_own() if not v.trainable]
-        for v in own + [w for layer in self._tracked_layers for w in layer.non_trainable_weights]:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
+        # as Keras, by each variable's own flag: a layer set trainable again inside a
+        # frozen one has its weights trainable
+        return [v for v in self.weights if not v.trainable]
 
     def _gather_trainable(self, out, seen):
         # `trainable_weights` runs every training step, so it walks the layer tree once
@@ -500,8 +495,9 @@ class Layer:
                 out.append(v)
         for layer in self._tracked_layers:
             if type(layer).trainable_weights is _TRAINABLE_WEIGHTS:
-                if layer.trainable:
-                    layer._gather_trainable(out, seen)
+                # a frozen sublayer's variables are not trainable, except those of a
+                # layer set trainable again inside it, which count, as in Keras
+                layer._gather_trainable(out, seen)
                 continue
             for v in layer.trainable_weights:
                 if id(v) not in seen:
@@ -603,7 +599,11 @@ class Layer:
             var.assign(value)
 
     def count_params(self):
-        """The number of scalars in all weights."""
+        """The number of scalars in all weights (an error before build, as Keras)."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name!r}, but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`.")
         total = 0
         for w in self.weights:
             n = 1
@@ -640,6 +640,15 @@ class Layer:
     # -- building and calling -----------------------------------------------------------
     def build(self, input_shape):
         """Creates the weights; the default creates none."""
+        if not self.__dict__.get("_implicit_build") and type(self).build is Layer.build \
+                and any(not layer.built for layer in self._tracked_layers):
+            # as Keras: an explicit build() cannot build the sublayers that `call` would
+            warnings.warn(
+                f"`build()` was called on layer '{self.name}', however the layer does not "
+                "have a `build()` method implemented and it looks like it has unbuilt state. "
+                "This will cause the layer to be marked as built, despite not being actually "
+                "built, which may cause failures down the line. Make sure to implement a "
+                "proper `build()` method.", stacklevel=2)
         self.built = True
 
     def call(self, inputs, *args, **kwargs):
@@ -650,6 +659,8 @@ class Layer:
         KerasTensor, symbolic_call = _symbolic()
         if _contains(inputs, KerasTensor):
             return symbolic_call(self, inputs, args, kwargs)
+        if args and not self._allow_non_tensor_positional_args:
+            _refuse_python_values(args)
         if self._autocasts:
             return self._call_with_policy(inputs, args, kwargs)
         inputs = self._convert_inputs(inputs)
@@ -759,6 +770,8 @@ class Layer:
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
         if isinstance(inputs, TensorOps) or host.is_string_array(inputs):
             return inputs
+        if not self._allow_non_tensor_positional_args:
+            _refuse_python_values(inputs)
         backend = current()
         value = to_dense(inputs, backend) if is_sparse(inputs) else backend.asarray(inputs)
         if self.autocast and backend.isdtype(value.dtype, "real floating") \
@@ -897,9 +910,16 @@ class Layer:
 
     @property
     def output_shape(self):
+        if "_assigned_output_shape" in self.__dict__:
+            return self.__dict__["_assigned_output_shape"]
         if self._output_shape is None:
             raise AttributeError(f"Layer {self.name!r} has not been called yet, so it has no output shape.")
         return self._output_shape
+
+    @output_shape.setter
+    def output_shape(self, value):
+        # Keras's layers have no `output_shape`: a subclass may use the name for its own
+        object.__setattr__(self, "_assigned_output_shape", value)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -923,7 +943,11 @@ def build_on(layer, shape):
             for p in params)
         if getattr(build, "__self__", None) is layer and "build" not in layer.__dict__:
             _BUILD_TAKES_SHAPE[type(layer)] = takes_shape
-    return build(shape) if takes_shape else build()
+    object.__setattr__(layer, "_implicit_build", True)
+    try:
+        return build(shape) if takes_shape else build()
+    finally:
+        object.__setattr__(layer, "_implicit_build", False)
 
 
 _BUILD_TAKES_SHAPE = {}
@@ -1101,6 +1125,20 @@ def _check_backend_has(layer, dtype):
             f"standard). {dtype} is available on {where}; use a 'float32' policy here, or "
             "select another backend with KERASX_BACKEND."
         ) from None
+
+
+def _refuse_python_values(values):
+    """Keras's error for a Python number or string among a call's positional arguments
+    (lists and tuples of them included; None is allowed)."""
+    if isinstance(values, (list, tuple)):
+        for value in values:
+            _refuse_python_values(value)
+    elif isinstance(values, (bool, int, float, complex, str, bytes)):
+        raise ValueError(
+            "Only input tensors may be passed as positional arguments. The following "
+            f"argument value should be passed as a keyword argument: {values} (of type "
+            f"{type(values)}). Pass tensors or NumPy arrays positionally (e.g. "
+            "np.array([1, 2])), or the value by keyword.")
 
 
 def _cast_floats(inputs, dtype):

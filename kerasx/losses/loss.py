@@ -4,6 +4,7 @@ from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
+from kerasx.tree import map_structure
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -52,8 +53,14 @@ class Loss:
             raise _symbolic_call_error(self)
         self._check_host_labels(y_true, y_pred)
         in_mask = getattr(y_pred, "_keras_mask", None)
-        y_pred = as_float_tensor(y_pred, self.dtype)
-        y_true = self._labels_as_tensor(y_true)
+        if isinstance(y_pred, (list, tuple, dict)) and not isinstance(self, LossFunctionWrapper):
+            # as Keras: a subclass's `call` gets lists (or dicts) of tensors leaf by leaf,
+            # e.g. feature maps of several shapes (GauGAN's feature-matching loss)
+            y_pred = map_structure(lambda x: as_float_tensor(x, self.dtype), y_pred)
+            y_true = map_structure(lambda x: as_float_tensor(x, self.dtype), y_true)
+        else:
+            y_pred = as_float_tensor(y_pred, self.dtype)
+            y_true = self._labels_as_tensor(y_true)
         values = self.call(y_true, y_pred)
         out_mask = getattr(values, "_keras_mask", None)
         if in_mask is not None and out_mask is not None:

@@ -169,15 +169,10 @@ def _sparse_categorical_accuracy_2d(y_true, y_pred):
     return Tensor(xp.astype(labels == ids, backend.dtype(floatx())))
 
 
-def _check_k(k, num_classes, name, cls):
+def _check_k(k, name):
+    # k may exceed the number of classes: every prediction then counts (as in Keras)
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise ValueError(f"{name}: k must be a positive integer, received k={k!r}.")
-    if k > num_classes:
-        raise ValueError(
-            f"{name}: k={k} is larger than the number of classes ({num_classes}) in y_pred, so "
-            f"every prediction would count as correct. Use k <= {num_classes} (for example "
-            f"{cls}(k={max(1, num_classes - 1)}))."
-        )
 
 
 def in_top_k(targets, predictions, k):
@@ -196,7 +191,7 @@ def in_top_k(targets, predictions, k):
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """Whether the true class (arg-max of one-hot `y_true`) is among the top `k` predictions."""
     y_pred = _t(y_pred)
-    _check_k(k, y_pred.shape[-1], "top_k_categorical_accuracy", "TopKCategoricalAccuracy")
+    _check_k(k, "top_k_categorical_accuracy")
     labels = ops.argmax(_t(y_true, y_pred.dtype), axis=-1)
     shape = tuple(labels.shape)
     if y_pred.ndim > 2:
@@ -215,8 +210,11 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     """
     y_pred = _t(y_pred)
     if not from_sorted_ids:
-        _check_k(k, y_pred.shape[-1], "sparse_top_k_categorical_accuracy",
-                 "SparseTopKCategoricalAccuracy")
+        _check_k(k, "sparse_top_k_categorical_accuracy")
+        if y_pred.shape[-1] is not None and k > y_pred.shape[-1]:
+            # every class is in the top k, so every label counts (Keras's rank rule gives
+            # this for any score, NaN included), without reading the labels
+            return ops.ones(tuple(_t(y_true).shape), floatx())
         common = _sparse_top_k_arrays(y_true, y_pred, k)
         if common is not None:
             return common
@@ -227,7 +225,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     if y_true.ndim > 1:
         y_true = ops.reshape(y_true, (-1,))
     if from_sorted_ids:
-        top = y_pred[:, :k]
+        ids = y_pred.shape[-1]
+        top = y_pred[:, :k if ids is None else min(k, ids)]  # k may exceed the ids given
         matches = ops.any(ops.equal(ops.expand_dims(y_true, 1), top), axis=1)
     else:
         matches = in_top_k(y_true, y_pred, k)

@@ -6,6 +6,7 @@ from kerasx.layers.core.input_layer import (CallNode, InputLayer, KerasTensor, f
                                             inbound_nodes, map_structure, replace)
 from kerasx.layers.core.op_layer import OpLayer, is_op_entry
 from kerasx.models.fusion import fuse_plan
+from kerasx.models.input_structure import check_input_structure
 from kerasx.models.model import Model
 
 
@@ -43,9 +44,12 @@ class Functional(Model):
         _check_structure(outputs, "outputs")
         if isinstance(inputs, tuple):
             inputs = list(inputs)
-        if isinstance(outputs, tuple):
+        outputs_tuple = isinstance(outputs, tuple)
+        if outputs_tuple:
             outputs = list(outputs)
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        # as Keras, calls return a tuple for a tuple of outputs (Siamese networks' distances)
+        self._set_untracked("_outputs_tuple", outputs_tuple)
         flat_in, flat_out = flatten(inputs), flatten(outputs)
         for i, t in enumerate(flat_in):
             if any(t is u for u in flat_in[:i]):
@@ -111,6 +115,8 @@ class Functional(Model):
     @property
     def output(self):
         """The outputs in the structure given to the constructor."""
+        if self.__dict__.get("_outputs_tuple"):
+            return tuple(self._outputs_struct)
         return self._outputs_struct
 
     @property
@@ -153,6 +159,11 @@ class Functional(Model):
 
     def _build_for(self, inputs):
         self.built = True
+
+    def __call__(self, *args, **kwargs):
+        if args or "inputs" in kwargs:
+            check_input_structure(self, args[0] if args else kwargs["inputs"])
+        return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         """Runs the graph on `inputs`.
@@ -214,7 +225,7 @@ class Functional(Model):
         result = replace(self._outputs_struct, lookup)
         if isinstance(result, list) and len(result) == 1:
             return result[0]
-        return result
+        return tuple(result) if self.__dict__.get("_outputs_tuple") else result
 
     def _plan(self):
         """Per layer call: (layer, id of its single input or None, node, ids of its outputs)."""
@@ -236,7 +247,6 @@ class Functional(Model):
     def _standardize_inputs(self, inputs):
         """The call's inputs as a flat list matching `self.inputs`, converted to their dtypes."""
         from kerasx.autodiff.tensor import TensorOps
-
         flat_in = self.inputs
         names = self.input_names
         if isinstance(inputs, dict):

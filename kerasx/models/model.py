@@ -105,6 +105,17 @@ class Model(Trainer, Layer):
                       expand_nested=expand_nested, show_trainable=show_trainable,
                       layer_range=layer_range)
 
+    @property
+    def layers(self):
+        """The model's direct sublayers (a plain layer has no `layers`, as in Keras)."""
+        return list(self._tracked_layers)
+
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError(
+            "`Model.layers` attribute is reserved and should not be used. Please use another "
+            "name, e.g. `self.blocks = [...]`.")
+
     def get_layer(self, name=None, index=None):
         """A layer by `name`, or by `index` in `model.layers`."""
         if name is not None and index is not None:

@@ -4,6 +4,7 @@ from kerasx.layers.core.input_layer import InputLayer, KerasTensor, layer_tensor
 from kerasx.layers.layer import Layer
 from kerasx.models.functional import attach_masks, restore_masks
 from kerasx.models.fusion import run_sequence
+from kerasx.models.input_structure import unwrap_single_input
 from kerasx.models.model import Model
 from kerasx.utils.naming import uniquify
 
@@ -38,7 +39,7 @@ class Sequential(Model):
             self._set_untracked("_input_layer", layer)
             return
         if not isinstance(layer, Layer):
-            raise TypeError(
+            raise ValueError(  # Keras's type
                 f"Sequential.add expects a Layer instance, received {layer!r} of type "
                 f"{type(layer).__name__}. Did you forget to instantiate it, e.g. Dense(10)?"
             )
@@ -60,7 +61,7 @@ class Sequential(Model):
     def pop(self, rebuild=True):
         """Removes and returns the last layer."""
         if not self._stack:
-            raise TypeError("There are no layers in the model to pop.")
+            raise IndexError("There are no layers in the model to pop.")  # Keras's type
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
         self.built = False
@@ -112,14 +113,17 @@ class Sequential(Model):
     def _build_for(self, inputs):
         from kerasx.layers.layer import _shape_structure
 
-        shape = _shape_structure(inputs)
-        self.build((None,) + tuple(shape[1:]) if isinstance(shape, tuple) else shape)
+        # as Keras, the first batch's size is kept (`input_shape` (32, 5), not (None, 5));
+        # later calls take any batch size
+        self.build(_shape_structure(inputs))
 
     def call(self, inputs, training=None, mask=None):
         """Runs the layers in turn; `mask` (a boolean array with the input's leading
         dimensions, e.g. `(batch, timesteps)`) reaches the first layer as a `Masking`
         layer's mask would, and flows on through the layers that support masking."""
         names = [self._input_layer.name if self._input_layer is not None else "input"]
+        if self._input_layer is not None and isinstance(inputs, (list, tuple, dict)):
+            inputs = unwrap_single_input(self._input_layer.output, inputs)
         values = [inputs]
         masked = attach_masks(self.name, names, values, mask)
         x = values[0]
@@ -200,13 +204,13 @@ class Sequential(Model):
         from kerasx.saving.serialization import deserialize_keras_object
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        # each add rebuilds, as in Keras: a stack saved with its input takes one
+        # auto-generated "functional" name per layer, and models named later agree
         for layer_config in config["layers"]:
             model.add(deserialize_keras_object(upgrade_layer_entry(layer_config),
-                                               custom_objects=custom_objects), rebuild=False)
-        if model._input_layer is None and config.get("build_input_shape") is not None:
+                                               custom_objects=custom_objects))
+        if not model.built and config.get("build_input_shape") is not None:
             model.build(tuple(config["build_input_shape"]))
-        else:
-            model._maybe_build()
         return model
 
 

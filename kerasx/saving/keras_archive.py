@@ -330,7 +330,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def _deserialize_model(config, filepath, custom_objects, safe_mode):
-    from kerasx.saving.serialization import deserialize_keras_object
+    from kerasx.saving.serialization import UnknownObjectError, deserialize_keras_object
 
     try:
         model = deserialize_keras_object(config, custom_objects=custom_objects,
@@ -338,8 +338,12 @@ def _deserialize_model(config, filepath, custom_objects, safe_mode):
     except (ValueError, TypeError, KeyError) as e:
         if "safe_mode" in str(e):
             raise
-        raise ValueError(f"Could not rebuild the model saved in {filepath!r} from its "
-                         f"config.json: {e}") from e
+        # Keras raises a TypeError for an unknown class or function and a from_config
+        # that fails with one
+        error = UnknownObjectError if isinstance(e, UnknownObjectError) else \
+            TypeError if isinstance(e, TypeError) else ValueError
+        raise error(f"Could not rebuild the model saved in {filepath!r} from its "
+                    f"config.json: {e}") from e
     from kerasx.layers.layer import Layer
 
     if not isinstance(model, Layer):

@@ -38,8 +38,9 @@ _FUNCTION_MODULES = ("kerasx.activations", "kerasx.losses", "kerasx.metrics",
 _DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
 
 
-class UnknownObjectError(ValueError):
-    """A config names a class or function that is neither built in nor registered."""
+class UnknownObjectError(TypeError, ValueError):
+    """A config names a class or function that is neither built in nor registered.
+    A `TypeError`, as Keras raises for it, and a `ValueError` for code catching that."""
 
 
 # -- registry ------------------------------------------------------------------------------
@@ -337,7 +338,7 @@ def _instantiate(cls, inner, custom_objects):
     try:
         return cls.from_config(inner, **kwargs)
     except TypeError as e:
-        if getattr(e, "_kerasx_reported", False):
+        if getattr(e, "_kerasx_reported", False) or isinstance(e, UnknownObjectError):
             raise  # a nested object's error, already explained
         shown = repr(inner)
         shown = shown if len(shown) < 400 else shown[:400] + "...}"

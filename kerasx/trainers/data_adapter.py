@@ -360,7 +360,9 @@ class ArrayBatches:
                     f"The training data ran out after {self.num_batches} batches, before "
                     f"steps_per_epoch={self.steps_per_epoch}; this epoch ends early. With "
                     f"{self.n} samples and batch_size={self.batch_size} there are "
-                    f"{self.num_batches} batches per pass: lower steps_per_epoch to at most that.",
+                    f"{self.num_batches} batches per pass, and each epoch continues the pass "
+                    "the last one left off (as Keras), so fit needs steps_per_epoch * epochs "
+                    "batches: lower steps_per_epoch or epochs, or give data that repeats.",
                     stacklevel=3,
                 )
                 return

@@ -7,6 +7,8 @@ so is every batch of `train_on_batch` / `test_on_batch` (the model runs only for
 a batch of new shapes).
 """
 
+import math
+
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current, host
 from kerasx.random.counted_seed import counter_states, restore_counters
@@ -36,7 +38,10 @@ class DataPreparation:
                 f"(x, y, sample_weight) batches from the {kind} instead."
             )
 
-    def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True):
+    def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True,
+                        batching=None):
+        """Standardizes and checks array data; `batching` (batch_size, steps,
+        validation_split) gives the first batch an unbuilt model is built on."""
         if x is None:
             raise ValueError(
                 f"{_call(what)} needs input data x, received x=None. Pass arrays, a generator or a "
@@ -64,7 +69,8 @@ class DataPreparation:
                     "Pass y "
                     "(the labels), e.g. model.fit(x_train, y_train)."
                 )
-            self._preflight(x, y)
+            rows = None if batching is None else first_batch_rows(num_samples(x), *batching)
+            self._preflight(x, y, rows)
         return x, y, sample_weight
 
     def _own_step_reads(self, what):
@@ -77,13 +83,26 @@ class DataPreparation:
         step = _STEP_OF.get(what)
         return step is not None and getattr(type(self), step) is not getattr(Trainer, step)
 
-    def _preflight(self, x, y):
+    def _preflight(self, x, y, first_rows=None):
         """Runs the model on two samples to check the labels against its output before
         training. Keeps in `_later_labels_check` a function that checks the labels of
-        later batches of the same shapes the same way, without running the model."""
+        later batches of the same shapes the same way, without running the model.
+        As in Keras, an unbuilt model is built for the shape of the first batch (its
+        `first_rows` samples; its summary shows it): a Sequential model symbolically,
+        another by running on that batch instead of two samples."""
         if num_samples(x) == 0:
             raise ValueError("x has no samples (0 rows); pass at least one sample.")
-        probe = slice_rows(x, 0, 2)
+        # a model whose inputs fix the batch size (a graph batch, rows referring to each
+        # other by index) runs on a whole batch, as Keras only ever runs it
+        rows = _declared_batch_size(self) or 2
+        if first_rows and not self.built:
+            from kerasx.models.sequential import Sequential
+
+            if isinstance(self, Sequential):
+                self._build_for(slice_rows(x, 0, first_rows))  # symbolic: nothing computed
+            else:
+                rows = first_rows
+        probe = slice_rows(x, 0, rows)
         counters = counter_states()  # the check draws nothing from the model's generators
         try:
             out = self(to_device(probe), training=False)
@@ -120,7 +139,7 @@ class DataPreparation:
             checks.check_labels(loss, target, tuple(pred.shape))
             plan.append((loss, tuple(pred.shape)))
 
-        self._check_metrics_on(slice_rows(y, 0, 2), out)
+        self._check_metrics_on(slice_rows(y, 0, rows), out)
 
         def check_later(later_y):
             # labels already on the device are not brought back for a check
@@ -173,7 +192,7 @@ class DataPreparation:
                         "alone), but the model was compiled with a loss that compares "
                         "predictions with targets. Yield (x, y) batches."
                     )
-                self._preflight(x, y)
+                self._preflight(x, y, num_samples(x))
                 state["labels"] = self._later_labels_check
 
         return check
@@ -228,7 +247,7 @@ class DataPreparation:
         signature = tuple(tuple(a.shape[1:]) for a in flatten(x_std)) + (y is None,)
         check_labels = self._checked_batches.get(signature)
         if check_labels is None:
-            out = self._prepare_arrays(x_std, y, sample_weight, what)
+            out = self._prepare_arrays(x_std, y, sample_weight, what, batching=(None, 1, 0))
             self._checked_batches[signature] = self._later_labels_check
             return out
         y = standardize(y, "y")
@@ -246,6 +265,25 @@ _STEP_OF = {"fit": "train_step", "train_on_batch": "train_step", "evaluate": "te
             "validation_data": "test_step", "validation": "test_step",
             "test_on_batch": "test_step", "predict": "predict_step",
             "predict_on_batch": "predict_step"}
+
+
+def first_batch_rows(n, batch_size, steps, validation_split):
+    """The size of the first batch `ArrayBatches` makes of `n` samples (after the
+    validation split)."""
+    if validation_split:
+        n = int(math.floor(n * (1.0 - validation_split)))
+    if not batch_size:
+        batch_size = int(math.ceil(n / steps)) if steps else 32
+    return max(1, min(batch_size, n))
+
+
+def _declared_batch_size(model):
+    """The largest batch size a functional model's inputs fix (`Input(batch_shape=(20,
+    6))`; a graph batch's inputs may fix several), else None."""
+    if getattr(model, "_inputs_struct", None) is None:
+        return None
+    sizes = {t.shape[0] for t in model.inputs if len(t.shape)} - {None}
+    return max(sizes) if sizes else None
 
 
 def _no_check(y):

@@ -413,7 +413,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         """One optimization step on a batch `(x, y, sample_weight)`; returns the metric results."""
         x, y, sample_weight = _unpack(data)
         with GradientTape() as tape:
-            y_pred = self(x, training=True)
+            y_pred = self(x, **_training_argument(self, True))
             loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             # the optimizer divides the gradients by its loss_scale_factor again
             scale = getattr(self.optimizer, "scale_loss", None)
@@ -444,14 +444,14 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
 
     def test_step(self, data):
         x, y, sample_weight = _unpack(data)
-        y_pred = self(x, training=False)
+        y_pred = self(x, **_training_argument(self, False))
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         x, _, _ = _unpack(data)
-        return self(x, training=False)
+        return self(x, **_training_argument(self, False))
 
     # -- fit -----------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -511,7 +511,10 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             train = GeneratorBatches(x, steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
                                      check=self._stream_checker("fit"))
         else:
-            x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "fit")
+            x, y, sample_weight = self._prepare_arrays(
+                x, y, sample_weight, "fit",
+                batching=(batch_size, steps_per_epoch,
+                          validation_split if validation_data is None else 0))
             if validation_split and validation_data is None:
                 (x, y, sample_weight), validation_data = split_validation(
                     x, y, sample_weight, validation_split)
@@ -600,7 +603,8 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             self._no_arrays_with_stream(x, y, sample_weight, "evaluate")
             batches = GeneratorBatches(x, steps, check=self._stream_checker("evaluate"))
         else:
-            x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "evaluate")
+            x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, "evaluate",
+                                                       batching=(batch_size, steps, 0))
             batches = ArrayBatches(x, y, sample_weight, batch_size, False, steps)
         try:
             cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(
@@ -785,6 +789,15 @@ def _should_eval(epoch, validation_freq):
     return (epoch + 1) % validation_freq == 0
 
 
+def _training_argument(model, training):
+    """`{"training": training}` for a model whose `call` names a `training` parameter,
+    else nothing: as Keras's steps, which then leave its layers to their own defaults
+    (a subclassed model without it trains with BatchNormalization in inference mode)."""
+    from kerasx.layers.layer import _call_parameters
+
+    return {"training": training} if "training" in _call_parameters(type(model)) else {}
+
+
 def _unpack(data):
     if isinstance(data, tuple):
         if len(data) == 3:
@@ -803,7 +816,8 @@ def _batch_size(x):
 def _structure_to_numpy(structure):
     backend = current()
     if isinstance(structure, (list, tuple)):
-        return [_structure_to_numpy(s) for s in structure]
+        values = [_structure_to_numpy(s) for s in structure]
+        return tuple(values) if isinstance(structure, tuple) else values
     if isinstance(structure, dict):
         # predictions come back as Keras's flatten-and-pack leaves them: keys sorted
         try:
@@ -819,8 +833,9 @@ def _concat_host(parts):
     from kerasx.backends import host
 
     first = parts[0]
-    if isinstance(first, list):
-        return [_concat_host([p[i] for p in parts]) for i in range(len(first))]
+    if isinstance(first, (list, tuple)):  # a tuple stays one, as in Keras
+        values = [_concat_host([p[i] for p in parts]) for i in range(len(first))]
+        return tuple(values) if isinstance(first, tuple) else values
     if isinstance(first, dict):
         return {k: _concat_host([p[k] for p in parts]) for k in first}
     return first if len(parts) == 1 else host.concatenate(parts, axis=0)

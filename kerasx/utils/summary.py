@@ -79,11 +79,6 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         positions = [int(line_length * p) for p in positions]
     # as Keras: positions past the table's columns are ignored
     widths = _column_widths(positions[:len(header)], line_length)
-    if show_trainable and widths[-1] < len("Trainable") + 2:
-        # keep the header readable: the first column gives up the room
-        missing = len("Trainable") + 2 - widths[-1]
-        widths[0] -= missing
-        widths[-1] += missing
 
     layers = _visible_layers(model)
     start, stop = _layer_range(layers, layer_range)
@@ -198,8 +193,12 @@ def _output_shape(layer):
     if getattr(layer, "_nodes", None) and getattr(layer, "outputs", None):
         # a functional model called eagerly (inside a subclassed one) has its own outputs
         shapes = [tuple(t.shape) for t in layer.outputs]
-        return shapes[0] if len(shapes) == 1 else shapes
-    if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None:
+        if len(shapes) == 1:
+            return shapes[0]
+        # Keras prints the flat tuple of its own node's outputs: "((None, 2), (None, 2))"
+        return "(" + ", ".join(format_shape(s) for s in shapes) + ")"
+    if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None \
+            and _has_own_build(layer):
         try:
             return layer.compute_output_shape(layer._build_shape)
         except Exception:
@@ -207,10 +206,20 @@ def _output_shape(layer):
     return None
 
 
+def _has_own_build(layer):
+    """Whether `layer` defines `build`: Keras records the shape a layer was built with
+    only then, so a layer without one that was only called eagerly (inside a subclassed
+    model) shows "?"."""
+    from kerasx.layers.layer import Layer
+
+    return type(layer).build is not Layer.build
+
+
 def _layer_rows(layer, sequential_like, connections, show_trainable, expand_nested, level=0):
     prefix = "   " * level + "└ " if level else ""
     shape = _output_shape(layer)
-    shape_text = format_shape(_plain(shape)) if shape is not None else "?"
+    shape_text = ("?" if shape is None else shape if isinstance(shape, str)
+                  else format_shape(_plain(shape)))
     params = f"{layer.count_params():,}" if getattr(layer, "built", True) else "0 (unbuilt)"
     row = [f"{prefix}{layer.name} ({_type_name(layer)})", shape_text, params]
     if not sequential_like:
@@ -283,9 +292,11 @@ def _wrap(text, width):
 def _table(header, align, rows, cells):
     contents = [c - 2 for c in cells]
 
-    def render(values, left, sep, right):
+    def render(values, left, sep, right, bottom=False):
         wrapped = [_wrap(str(v), w) for v, w in zip(values, contents)]
         height = max(len(w) for w in wrapped)
+        if bottom:  # header cells sit on the header's last line, as in Keras's tables
+            wrapped = [[""] * (height - len(w)) + w for w in wrapped]
         out = []
         for i in range(height):
             parts = []
@@ -305,7 +316,7 @@ def _table(header, align, rows, cells):
         return left + mid.join(fill * c for c in cells) + right
 
     lines = [rule("┏", "┳", "┓", "━")]
-    lines += render(header, "┃", "┃", "┃")
+    lines += render(header, "┃", "┃", "┃", bottom=True)
     lines.append(rule("┡", "╇", "┩", "━"))
     for i, row in enumerate(rows):
         lines += render(row, "│", "│", "│")

@@ -246,7 +246,9 @@ def test_layer_normalization_layer():
         expected = _ln(IMG, (1, 2), g[None, :, :, None], b[None, :, :, None], 1e-2)
         np.testing.assert_allclose(ops.convert_to_numpy(layer(IMG)), expected, rtol=1e-10)
         check_gradients(lambda v: layer(v), [IMG])
-    assert layers.LayerNormalization(center=False, scale=False).count_params() == 0
+    no_weights = layers.LayerNormalization(center=False, scale=False)
+    no_weights.build(IMG.shape)
+    assert no_weights.count_params() == 0
 
 
 def test_layer_normalization_rms_scaling_is_deprecated():

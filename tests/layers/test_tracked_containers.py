@@ -58,7 +58,7 @@ def test_state_added_after_assignment_is_tracked():
     assert [v.name for v in layer.weights] == ["appended", "extended", "in_tuple_list",
                                                "in_dict"]
     assert [v.name for v in layer.non_trainable_weights] == ["in_dict"]
-    assert [sub.name for sub in layer.layers] == ["in_tuple", "inserted", "in_ordered"]
+    assert [sub.name for sub in layer._tracked_layers] == ["in_tuple", "inserted", "in_ordered"]
     assert [m.name for m in layer.metrics] == ["held_mean"]
     assert len(layer._seed_generators) == 1
     # the sublayers' weights come with them once built
@@ -74,13 +74,13 @@ def test_nested_containers_are_tracked_at_any_depth():
     inner.append({"deep": keras.Variable(np.ones(2, "float32"), name="deep")})
     inner[0]["deeper"] = keras.layers.Dense(1, name="deeper")
     assert [v.name for v in layer.weights] == ["deep"]
-    assert [sub.name for sub in layer.layers] == ["deeper"]
+    assert [sub.name for sub in layer._tracked_layers] == ["deeper"]
 
 
 def test_items_taken_out_are_untracked():
     layer = _built()
     dense = layer.items.pop(0)
-    assert dense not in layer.layers
+    assert dense not in layer._tracked_layers
     layer.items.remove(layer.items[0])  # the variable `appended`
     del layer.items[0]  # `extended`
     del layer.table["var"]
@@ -90,7 +90,7 @@ def test_items_taken_out_are_untracked():
     layer.bag.pop()
     layer.pair[1].clear()
     assert layer.weights == [] and layer._seed_generators == []
-    assert [sub.name for sub in layer.layers] == ["in_tuple"]
+    assert [sub.name for sub in layer._tracked_layers] == ["in_tuple"]
 
 
 def test_setting_items_tracks_them():
@@ -104,7 +104,7 @@ def test_setting_items_tracks_them():
     layer.table.setdefault("b", keras.Variable(np.ones(1, "float32"), name="b"))
     layer.table |= {"c": keras.metrics.Sum(name="c")}
     assert [v.name for v in layer.weights] == ["first", "second", "a", "b"]
-    assert [m.name for m in layer.metrics] == ["c"] and layer.layers[0].name == "added"
+    assert [m.name for m in layer.metrics] == ["c"] and layer._tracked_layers[0].name == "added"
 
 
 def test_they_behave_as_plain_containers():

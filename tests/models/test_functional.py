@@ -222,14 +222,15 @@ def test_model_on_intermediate_tensors():
     full = kerasx.Model(inputs, out)
     head = kerasx.Model(hidden, out)  # starts from an intermediate tensor, as Keras allows
     assert [type(l).__name__ for l in head.layers] == ["InputLayer", "Dense"]
-    assert head.layers[0].name == "hiddenCLONE"
+    # Keras 3.15.1 names the new input after the tensor: `keras_tensor` (unnamed) + CLONE
+    assert head.layers[0].name == f"{hidden.name}CLONE" == "keras_tensorCLONE"
     h = rng.standard_normal((2, 3)).astype(np.float32)
     w, b = full.get_layer("top").get_weights()
     np.testing.assert_allclose(head.predict(h, verbose=0), h @ w + b, rtol=1e-5, atol=1e-6)
     config = head.get_config()
-    assert config["input_layers"] == ["hiddenCLONE", 0, 0]
+    assert config["input_layers"] == ["keras_tensorCLONE", 0, 0]
     assert config["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] == [
-        "hiddenCLONE", 0, 0]
+        "keras_tensorCLONE", 0, 0]
 
 
 def test_functional_subclass_with_extra_methods():

@@ -252,7 +252,7 @@ def test_a_renamed_sparse_metric_keeps_its_own_error():
     # a sparse metric takes class ids: its errors are not put down to the labels' shape
     model = _classifier(compile=False)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
-                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5")])
-    with pytest.raises(ValueError, match=r"^sparse_top_k_categorical_accuracy: k=5 is larger "
-                                         r"than the number of classes \(3\)"):
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=0, name="top0")])
+    with pytest.raises(ValueError, match=r"^sparse_top_k_categorical_accuracy: k must be a "
+                                         r"positive integer, received k=0"):
         model.fit(X, Y, verbose=0)

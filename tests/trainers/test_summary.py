@@ -53,7 +53,7 @@ def test_non_trainable_layers_and_show_trainable():
     text = _summary(model, show_trainable=True, line_length=110)
     assert " Trainable params: 34 (136.00 B)" in text
     assert " Non-trainable params: 144 (576.00 B)" in text
-    assert re.search(r"┃ Trainable ┃", text)
+    assert re.search(r"┃ Trainab… ┃", text)  # Keras 3.15.1 cuts the header so at this width
     rows = [line for line in text.splitlines() if line.startswith("│ dense")]
     assert rows[0].rstrip("│").rstrip().endswith("N") and rows[1].rstrip("│").rstrip().endswith("Y")
 

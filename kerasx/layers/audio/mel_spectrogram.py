@@ -41,6 +41,9 @@ class MelSpectrogram(Layer):
         ref_power: the power of 0 dB (default 1).
     """
 
+    # a Keras `DataLayer`: Python values are accepted as inputs
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, fft_length=2048, sequence_stride=512, sequence_length=None,
                  window="hann", sampling_rate=16000, num_mel_bins=128, min_freq=20.0,
                  max_freq=None, power_to_db=True, top_db=80.0, mag_exp=2.0, min_power=1e-10,

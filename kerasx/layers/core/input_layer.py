@@ -15,6 +15,7 @@ import warnings
 from kerasx import tree
 from kerasx.layers.layer import Layer, build_on
 from kerasx.random.counted_seed import counter_states, restore_counters
+from kerasx.utils.naming import uniquify
 
 
 class KerasTensor:
@@ -41,7 +42,8 @@ class KerasTensor:
             from kerasx.backends.sparse import check_sparse_support
 
             check_sparse_support(current())
-        self.name = name
+        # as Keras: a given name (a named Input's), else `keras_tensor`, `keras_tensor_1`, ...
+        self.name = name if name is not None else uniquify("keras_tensor")
         self.node = node
         self.index = index
 
@@ -55,7 +57,8 @@ class KerasTensor:
         return self.node.layer, self.node.node_index, self.index
 
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+                f"ragged=False, name={self.name}>")
 
     def __bool__(self):
         raise TypeError(
@@ -223,7 +226,8 @@ class InputLayer(Layer):
         dtype: the data type (default `floatx()`).
         sparse: whether the data are sparse matrices.
         batch_shape: the full shape with the batch axis, instead of `shape`.
-        name: the layer's name (also the name of its output tensor).
+        name: the layer's name, also its output tensor's (an unnamed Input's tensor is
+            `keras_tensor`, `keras_tensor_1`, ..., as in Keras).
         input_tensor: not supported (there are no backend symbolic tensors).
         optional: whether the model accepts None for this input.
     """
@@ -275,7 +279,7 @@ class InputLayer(Layer):
         self.optional = bool(optional)
         self._batch_input_shape = self.batch_shape
         self.built = True
-        tensor = KerasTensor(self.batch_shape, self.dtype, self.sparse, name=self.name)
+        tensor = KerasTensor(self.batch_shape, self.dtype, self.sparse, name=name)
         tensor.node = CallNode(self, [], (), {}, tensor, is_input=True)
 
     def call(self, inputs):
@@ -348,19 +352,21 @@ def symbolic_call(layer, inputs, args, kwargs):
     except (ValueError, TypeError, IndexError) as e:
         raise _call_error(layer, in_shapes, e) from None
     if type(layer).compute_output_spec is not Layer.compute_output_spec:
-        out_shape, out_dtypes = _declared_spec(layer, inputs, args, kwargs, in_shapes)
+        out_shape, out_dtypes, names = _declared_spec(layer, inputs, args, kwargs, in_shapes)
         out_masks = None
     else:
         out_shape, out_dtypes, out_masks = infer_outputs(layer, inputs, args, kwargs,
                                                          with_masks=True)
+        names = []
     node = CallNode(layer, inputs, args, kwargs, None)
     counter = [0]
 
     def make(shape, dtype):
         i = counter[0]
         counter[0] += 1
+        # the recorded outputs are the spec's tensors in Keras: they keep its names
         return KerasTensor(shape, dtype, node=node, index=i,
-                           name=layer.name if i == 0 else f"{layer.name}_{i}")
+                           name=names[i] if i < len(names) else None)
 
     node.outputs = _zip_shapes(out_shape, out_dtypes, make)
     if out_masks is not None:
@@ -391,6 +397,7 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
     adds a third entry: the shapes of the output masks (None where an output has none),
     or None when the outputs carry no mask or came from `compute_output_shape`."""
     from kerasx.autodiff.tape import _Paused
+    from kerasx.models.input_structure import STRUCTURE_WARNING
 
     flat = [t for t in flatten((inputs, list(args), kwargs)) if isinstance(t, KerasTensor)]
     in_shapes = map_structure(inputs, lambda t: t.shape)
@@ -402,6 +409,8 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
         with _Paused(), warnings.catch_warnings():
             # zero-filled probes may divide by zero or take log(0); that is not the user's data
             warnings.simplefilter("ignore", RuntimeWarning)
+            # a symbolic call checks no input structure in Keras: its probes warn of none
+            warnings.filterwarnings("ignore", message=STRUCTURE_WARNING)
             try:
                 probes = _probe_runs(layer, flat, inputs, args, kwargs, _PROBE_FILLS)
             except (ValueError, TypeError, IndexError) as error:
@@ -508,7 +517,7 @@ def _probe_runs(layer, flat, inputs, args, kwargs, fill_sets):
 
 
 def _declared_spec(layer, inputs, args, kwargs, in_shapes):
-    """`(shapes, dtypes)` from the layer's own `compute_output_spec`."""
+    """`(shapes, dtypes, names)` from the layer's own `compute_output_spec`."""
     try:
         spec = layer.compute_output_spec(inputs, *args, **kwargs)
     except (ValueError, TypeError, IndexError) as e:
@@ -517,7 +526,7 @@ def _declared_spec(layer, inputs, args, kwargs, in_shapes):
         raise TypeError(f"Layer {layer.name!r}: compute_output_spec must return KerasTensors "
                         f"(or a list / tuple / dict of them); received {spec!r}.")
     return (map_structure(spec, lambda t: tuple(t.shape), _is_spec),
-            map_structure(spec, lambda t: t.dtype, _is_spec))
+            map_structure(spec, lambda t: t.dtype, _is_spec), [t.name for t in flatten(spec)])
 
 
 def _is_spec(x):

@@ -8,6 +8,9 @@ from kerasx.backends import available_backends, current, get_backend
 class DataLayer:
     """A mixin of the preprocessing layers that are Keras `DataLayer`s."""
 
+    # they take Python values (e.g. a list of numbers) as their inputs
+    _allow_non_tensor_positional_args = True
+
     def convert_weight(self, weight):
         """`weight` (a variable, a tensor or an array) as a tensor of the active
         backend, for a layer whose weights were made before

@@ -13,6 +13,8 @@ class HostInputLayer(Layer):
     `compute_output_shape` and the dtype of `symbolic_dtype()`.
     """
 
+    _allow_non_tensor_positional_args = True
+
     def _convert_inputs(self, inputs):
         return inputs
 

@@ -56,6 +56,8 @@ class CategoryEncoding(DataLayer, Layer):
         self.built = True
 
     def call(self, inputs, count_weights=None):
+        # as Keras, a Python list of ids is one tensor of them
+        inputs = ops.convert_to_tensor(inputs)
         if count_weights is not None:
             if self.output_mode != "count":
                 raise ValueError(

@@ -72,7 +72,24 @@ class Normalization(DataLayer, Layer):
         self.invert = bool(invert)
         self.supports_masking = True
         self.adapt_mean = self.adapt_variance = self.count = None
-        self.mean = self.variance = None
+        self._given_mean = self._given_variance = None
+
+    @property
+    def mean(self):
+        """The mean the layer applies, in the input's broadcast shape and the compute
+        dtype: the given one, or that of the `mean` weight (as adapted, set or loaded);
+        None before build."""
+        return self._statistic(self._given_mean, self.adapt_mean)
+
+    @property
+    def variance(self):
+        """The variance the layer applies (see `mean`)."""
+        return self._statistic(self._given_variance, self.adapt_variance)
+
+    def _statistic(self, given, weight):
+        if self.input_mean is not None or weight is None:
+            return given
+        return ops.cast(ops.reshape(weight, self._broadcast_shape), self.compute_dtype)
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -94,16 +111,15 @@ class Normalization(DataLayer, Layer):
         self._broadcast_shape = tuple(input_shape[d] if d in keep else 1 for d in range(ndim))
         stats_shape = tuple(input_shape[d] for d in keep)
         if self.input_mean is None:
+            # as Keras, a layer not adapted yet normalizes with mean 0 and variance 1
             self.adapt_mean = self.add_weight(stats_shape, "zeros", name="mean", trainable=False)
             self.adapt_variance = self.add_weight(stats_shape, "ones", name="variance",
                                                   trainable=False)
             self.count = self.add_weight((), "zeros", dtype="int32", name="count",
                                          trainable=False)
-            # as Keras, a layer not adapted yet normalizes with mean 0 and variance 1
-            self.finalize_state()
         else:
-            self.mean = self._given(self.input_mean, "mean")
-            self.variance = self._given(self.input_variance, "variance")
+            self._given_mean = self._given(self.input_mean, "mean")
+            self._given_variance = self._given(self.input_variance, "variance")
         self.built = True
 
     def _given(self, value, what):
@@ -172,16 +188,10 @@ class Normalization(DataLayer, Layer):
         self.finalize_state()
 
     def finalize_state(self):
-        """Sets `mean` and `variance` (tensors of the input's broadcast shape, in the
-        compute dtype) from the adapted statistics, as Keras does after `adapt` and
-        loading. Calls read the statistics' variables themselves, so weights set by
-        `set_weights` apply at once; a layer given `mean=` and `variance=`, or not
-        built yet, is left as it is."""
-        if self.input_mean is not None or self.adapt_mean is None:
-            return
-        shape = self._broadcast_shape
-        self.mean = ops.cast(ops.reshape(self.adapt_mean, shape), self.compute_dtype)
-        self.variance = ops.cast(ops.reshape(self.adapt_variance, shape), self.compute_dtype)
+        """Keras's step that copies the adapted weights into `mean` and `variance`;
+        nothing to do here, as those and the calls read the weights themselves (weights
+        set by `set_weights`, `assign` or loading apply at once, where Keras's copies
+        keep the old values until `finalize_state` or a reload)."""
 
     def _check_batch_shape(self, shape):
         expected = self._build_input_shape
@@ -193,7 +203,7 @@ class Normalization(DataLayer, Layer):
 
     def call(self, inputs):
         inputs = as_dtype(inputs, self.dtype)
-        mean, variance = self.mean, self.variance
+        mean, variance = self._given_mean, self._given_variance
         if self.input_mean is None:
             mean = ops.reshape(ops.cast(self.adapt_mean, self.dtype), self._broadcast_shape)
             variance = ops.reshape(ops.cast(self.adapt_variance, self.dtype),
