@@ -32,8 +32,11 @@ def test_feature_size_mismatch_without_declared_input_names_the_layer():
     model = keras.Sequential([keras.layers.Dense(3)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(X, np.ones((20, 3), "float32"), verbose=0)
-    # built on the first batch (all 20 samples), whose size it keeps, as Keras
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(20, 4\)"):
+    # built on the first batch (all 20 samples), whose size it keeps, as Keras; any batch
+    # size runs, so the error shows None for it
+    assert model.input_shape == (20, 4)
+    assert model.predict(np.ones((7, 4), "float32"), verbose=0).shape == (7, 3)
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(None, 4\)"):
         model.predict(np.ones((20, 6), "float32"), verbose=0)
     with pytest.raises(ValueError, match=r"Dense layer 'dense'.*last dimension 4.*\(2, 6\)"):
         model.layers[0](np.ones((2, 6), "float32"))

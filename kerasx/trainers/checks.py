@@ -112,9 +112,11 @@ def check_input_shape(model, x):
                     # inference (a feature front end) lets the model take its output's shape
                     continue
             which = f"input {name!r} of " if len(inputs) > 1 else ""
+            # any batch size runs (a model built by its first batch keeps that batch's size)
+            shown = (None,) + tuple(expected[1:]) if expected else expected
             raise ValueError(
                 f"Input data has shape {got} (samples, features...) but {which}model "
-                f"{model.name!r} expects inputs of shape {expected} (None is the batch size). "
+                f"{model.name!r} expects inputs of shape {shown} (None is the batch size). "
                 "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the "
                 "input shape of the model."
             )
