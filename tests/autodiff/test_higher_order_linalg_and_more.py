@@ -330,14 +330,9 @@ def test_gradient_penalty_through_fused_conv_normalization_and_pooling_layers():
         base = to_numpy(weight)
         flat = np.zeros(base.size) if grad is None else to_numpy(grad).ravel()
         for k in range(0, base.size, max(1, base.size // 3)):
-            values = []
-            for step in (1e-6, -1e-6):
-                moved = base.copy().ravel()
-                moved[k] += step
-                weight.assign(moved.reshape(base.shape))
-                values.append(float(_input_gradient_penalty(critic, images)))
-            weight.assign(base)
-            np.testing.assert_allclose(flat[k], (values[0] - values[1]) / 2e-6, rtol=1e-5,
+            np.testing.assert_allclose(
+                flat[k], _central_difference(weight, base, k,
+                                             lambda: _input_gradient_penalty(critic, images)), rtol=1e-5,
                                        atol=1e-8, err_msg=weight.path)
 
 
@@ -394,14 +389,9 @@ def test_maml_meta_gradient_through_regularized_depthwise_and_grouped_convolutio
     for weight, grad in zip(weights, meta_grads):
         base = to_numpy(weight)
         for k in range(0, base.size, max(1, base.size // 4)):
-            values = []
-            for step in (1e-6, -1e-6):
-                moved = base.copy().ravel()
-                moved[k] += step
-                weight.assign(moved.reshape(base.shape))
-                values.append(float(_regularized_maml_loss(model, support, query, 0.5)))
-            weight.assign(base)
-            np.testing.assert_allclose(to_numpy(grad).ravel()[k], (values[0] - values[1]) / 2e-6,
+            loss = lambda: _regularized_maml_loss(model, support, query, 0.5)  # noqa: E731
+            np.testing.assert_allclose(to_numpy(grad).ravel()[k],
+                                       _central_difference(weight, base, k, loss),
                                        rtol=1e-5, atol=1e-8, err_msg=weight.path)
 
 
@@ -471,3 +461,16 @@ def test_third_derivatives_through_the_rules_of_solve_cholesky_and_cumprod():
         lambda x: ops.sum(ops.cumprod(ops.concatenate([x, x * 0.0, x], axis=1), axis=1)
                           * ops.concatenate([x * x, x, x], axis=1)), a)
     np.testing.assert_allclose(got, 6.0, rtol=1e-10)
+
+
+def _central_difference(weight, base, k, loss):
+    """d loss / d weight[k] (flat index) by a float64 central difference around `base`,
+    the weight's value, which it has again afterwards."""
+    values = []
+    for step in (1e-6, -1e-6):
+        moved = base.copy().ravel()
+        moved[k] += step
+        weight.assign(moved.reshape(base.shape))
+        values.append(float(loss()))
+    weight.assign(base)
+    return (values[0] - values[1]) / 2e-6
