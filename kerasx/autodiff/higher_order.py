@@ -130,11 +130,12 @@ def not_available(op):
         if not isinstance(rule, _Dispatch):
             names.update(_PUBLIC_NAMES.get(name, (name,) if hasattr(ops, name) else ()))
     names = sorted(names, key=str.lower)
+    op = _UNCOVERED_NAMES.get(op, op)
     return NotImplementedError(
-        f"Gradients of gradients are not available through `{op}`: the gradient computed "
-        "by the inner GradientTape passed through this op, whose backward pass is not "
-        "recorded. Available for: " + ", ".join(names) + ". Write that part with these "
-        "ops, or take the outer derivative by finite differences.")
+        f"Gradients of gradients (second derivatives) are not available through `{op}`: "
+        "the gradient computed by the inner GradientTape passed through this op, whose "
+        "backward pass is not recorded. Available for: " + ", ".join(names) + ". Write "
+        "that part with these ops, or take the outer derivative by finite differences.")
 
 
 # internal nodes with rules -> the public ops (and layers) they are the nodes of
@@ -147,6 +148,12 @@ _PUBLIC_NAMES = {
     "_solve_node": ("solve", "solve_triangular"), "l1_l2_penalty": ("the L1 / L2 regularizers",),
     "orthogonal_penalty": ("OrthogonalRegularizer",),
     "conv_max_pool": ("the convolution and pooling layers models fuse",),
+    "_vjp": ("custom_gradient",),
+}
+
+# internal nodes without rules -> what a user knows them as
+_UNCOVERED_NAMES = {
+    "kerasx.layers.core.jax_layer._tape_vjp": "JaxLayer / FlaxLayer (its JAX function)",
 }
 
 
@@ -159,6 +166,18 @@ def _raising(op):
         raise not_available(op)
 
     return vjp
+
+
+def refused(grads, error):
+    """The gradients `grads` (Tensors, or None) of a rule that cannot differentiate them
+    again, as Tensors whose own gradient raises `error`: their first-order values stand,
+    and only a gradient taken through them fails, with the reason."""
+    from kerasx.autodiff.tape import Node
+
+    def vjp(grad):
+        raise error
+
+    return tuple(None if g is None else Tensor(g.value, Node((), vjp)) for g in grads)
 
 
 def recorded_backward(target, sources, seed=None, stop_at_sources=False):

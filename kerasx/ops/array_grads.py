@@ -1,17 +1,27 @@
 """Differentiable VJPs of `repeat` (`UpSampling`'s nearest mode, `RepeatVector`),
 `cumsum`, `cumprod`, `roll`, `unstack` (`scan`, `vectorized_map`, `ConvLSTM`), `sort`,
-`top_k`, `prod`, `slice_update` and `scatter_update` (replacing or adding), for gradients
+`top_k`, `prod`, `slice_update` and `scatter_update` (replacing or adding), and of the
+identity node in front of a bfloat16 input (a `mixed_bfloat16` weight), for gradients
 of gradients (`kerasx.autodiff.higher_order`)."""
 
 from kerasx.autodiff.higher_order import differentiable_vjp, sum_to_shape
+from kerasx.backends.base import dtype_name
+from kerasx.ops._bfloat16 import _boundary
 from kerasx.ops._helpers import Tensor, current, value_of
 from kerasx.ops.cumulative import cumprod, cumsum
 from kerasx.ops.moving import roll, scatter_update, slice_update, unstack
 from kerasx.ops.reduction import _expand_back_recorded, prod
 from kerasx.ops.reduction import sum as reduce_sum
-from kerasx.ops.shape import (concatenate, expand_dims, flip, moveaxis, repeat, reshape, stack,
-                              take, take_along_axis, transpose)
+from kerasx.ops.shape import (cast, concatenate, expand_dims, flip, moveaxis, repeat, reshape,
+                              stack, take, take_along_axis, transpose)
 from kerasx.ops.sorting import _permuted, top_k
+
+
+@differentiable_vjp(_boundary)
+def _bfloat16_boundary_rule(g, parents, out, env):
+    # the gradient in the input's stored type (float32 for a mixed-precision weight)
+    target = env["target"]
+    return (g if value_of(g).dtype == target else cast(g, dtype_name(target)),)
 
 
 @differentiable_vjp(repeat)

@@ -1,5 +1,6 @@
 """The modified Bessel function of the first kind of order 0, `i0`, to float64
-accuracy, with its exact gradient `i1`.
+accuracy, with its exact gradient `I1` (the op `_i1`, recorded where a gradient of a
+gradient differentiates it, with its own gradient `I0 - I1 / x`).
 
 Computed in float64 whatever the input's float type: the power series below
 |x| = 20 (all terms positive, so no cancellation) and the asymptotic expansion
@@ -62,3 +63,17 @@ def i0(x):
     """The modified Bessel function of the first kind of order 0; its gradient is `I1`."""
     one = _in_float64(1)
     return _unary(x, _in_float64(0), lambda xp, g, v, o: g * one(xp, v), floating=True)
+
+
+def _i1_slope(xp, v):
+    """`I1'(v) = I0(v) - I1(v) / v`, and its limit 1/2 at 0, computed in float64."""
+    wide = xp.astype(v, current().dtype("float64"))
+    at_zero = wide == 0.0
+    ratio = bessel_i64(xp, wide, 1) / xp.where(at_zero, 1.0, wide)
+    slope = xp.where(at_zero, 0.5, bessel_i64(xp, wide, 0) - ratio)
+    return xp.astype(slope, v.dtype)
+
+
+def _i1(x):
+    """The modified Bessel function of the first kind of order 1, the gradient of `i0`."""
+    return _unary(x, _in_float64(1), lambda xp, g, v, o: g * _i1_slope(xp, v), floating=True)

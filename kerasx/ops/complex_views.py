@@ -6,6 +6,8 @@ complex result is `dL/d real + 1j * dL/d imag`, so `view_as_real(view_as_complex
 passes gradients through unchanged, as do sums and real scalings between them.
 """
 
+from importlib import import_module
+
 from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
 
@@ -70,3 +72,7 @@ def view_as_real(x):
         return (xp.astype(g[..., 0], ctype) + xp.astype(g[..., 1], ctype) * unit,)
 
     return record(out, (x,), vjp)
+
+
+# registers the differentiable rules
+import_module("kerasx.ops.complex_grads")

@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+from importlib import import_module
 
 from kerasx.autodiff.tape import _Paused, record, record_multi, tracked
 from kerasx.autodiff.tensor import Tensor, TensorOps
@@ -24,6 +25,11 @@ def custom_gradient(f):
     (flattened; a single value when there is one), None where none flows.
     Called on symbolic tensors, it adds a node to the functional model that applies
     the function, with its gradient, when the model runs.
+
+    A gradient of the gradient (nested `GradientTape`s) differentiates `grad_fn`
+    itself, as JAX does: `f` runs again, recorded, so that what `grad_fn` reads from
+    it depends on the inputs, and `grad_fn` runs recorded on the recorded upstream
+    gradient; it must then compute with kerasx ops (not NumPy).
 
     Example:
 
@@ -69,7 +75,7 @@ def custom_gradient(f):
         if not tracked(*inputs):
             outs = [Tensor(v) for v in values]
             return type(output)(outs) if several else outs[0]
-        vjp = _vjp(f.__name__, grad_fn, args, inputs, values, several)
+        vjp = _vjp(f, kwargs, grad_fn, args, inputs, values, several)
         if several:
             return type(output)(record_multi(values, inputs, vjp))
         return record(values[0], inputs, vjp)
@@ -86,7 +92,8 @@ def _tensor_leaves(structure):
     return [structure] if isinstance(structure, TensorOps) else []
 
 
-def _vjp(name, grad_fn, args, inputs, values, several):
+def _vjp(f, kwargs, grad_fn, args, inputs, values, several):
+    name = f.__name__
     backend = current()
     xp = backend.xp
     torch_style = _wants_args(grad_fn)
@@ -99,11 +106,7 @@ def _vjp(name, grad_fn, args, inputs, values, several):
         with _Paused():
             grads = grad_fn(*args, upstream=upstream) if torch_style else grad_fn(upstream)
         grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
-        if len(grads) != len(inputs):
-            raise ValueError(
-                f"custom_gradient: the gradient function of {name} returned {len(grads)} "
-                f"value(s), but the call took {len(inputs)} tensor argument(s); return one "
-                "gradient per tensor argument (None for those without one).")
+        check_count(name, grads, inputs)
         out = []
         for x, gx in zip(inputs, grads):
             if gx is None:
@@ -121,7 +124,18 @@ def _vjp(name, grad_fn, args, inputs, values, several):
             out.append(gv)
         return tuple(out)
 
+    # for gradients of gradients, which run `f` again (`custom_gradient_grads`)
+    vjp.function, vjp.keywords = f, kwargs
     return vjp
+
+
+def check_count(name, grads, inputs):
+    """Raises unless the gradient function gave one gradient per tensor argument."""
+    if len(grads) != len(inputs):
+        raise ValueError(
+            f"custom_gradient: the gradient function of {name} returned {len(grads)} "
+            f"value(s), but the call took {len(inputs)} tensor argument(s); return one "
+            "gradient per tensor argument (None for those without one).")
 
 
 def _wants_args(grad_fn):
@@ -132,3 +146,7 @@ def _wants_args(grad_fn):
         return False
     return parameter is not None and parameter.kind is parameter.KEYWORD_ONLY and \
         parameter.default is parameter.empty
+
+
+# registers the differentiable rule
+import_module("kerasx.ops.custom_gradient_grads")

@@ -1,7 +1,8 @@
 """Differentiable VJPs of the trigonometric, hyperbolic and base-2/10 exponential
 and logarithm ops, `erf`, `erfc`, `erfinv`, `logaddexp`, `logaddexp2`, `sign`, the
 float functions (`cbrt`, `fabs`, `deg2rad`, `rad2deg`, `sinc`, `ldexp`, `hypot`,
-`arctan2`, `divide_no_nan`, `heaviside`, `fmod`, `fmax`, `fmin`) and the identities
+`arctan2`, `divide_no_nan`, `heaviside`, `fmod`, `fmax`, `fmin`), the Bessel function
+`i0` (and its gradient `I1`) and the identities
 (`copy`, `real` and `conj` of real input, `nan_to_num`), for gradients of gradients
 (`kerasx.autodiff.higher_order`). Rules are `rule(g, x, o, env)` (one input) or pairs
 of `rule(g, a, b, o)` (two), on Tensors, as in `kerasx.ops.math`."""
@@ -11,6 +12,7 @@ import math
 from kerasx.autodiff.higher_order import differentiable_vjp
 from kerasx.ops._helpers import Tensor, current, value_of
 from kerasx.ops.arithmetic import copy, fmod, nan_to_num
+from kerasx.ops.bessel import _i1, i0
 from kerasx.ops.complex_parts import conj, real
 from kerasx.ops.error_functions import erfc, erfinv
 from kerasx.ops.exp_log import (_LN2, _LN10, _TWO_OVER_SQRT_PI, erf, exp2, log2, log10, logaddexp,
@@ -103,3 +105,13 @@ def _sinc_rule(g, x, o, env):
     at_zero = value_of(x) == 0.0
     safe = where(at_zero, 1.0, x)
     return g * where(at_zero, -(math.pi ** 2 / 3.0) * x, (cos(math.pi * safe) - o) / safe)
+
+
+differentiable_vjp(i0, lambda g, x, o, env: g * _i1(x))
+
+
+@differentiable_vjp(_i1)
+def _i1_rule(g, x, o, env):
+    """`I0(x) - I1(x) / x`, and at 0 its limit 1/2 (a constant: I1'' is odd, 0 there)."""
+    at_zero = value_of(x) == 0.0
+    return g * where(at_zero, 0.5, i0(x) - o / where(at_zero, 1.0, x))

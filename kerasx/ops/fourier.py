@@ -5,6 +5,8 @@ and the results are such pairs (`irfft`: one real tensor). Gradients flow to bot
 parts: each transform is linear, so its VJP is its adjoint transform.
 """
 
+from importlib import import_module
+
 from kerasx.autodiff.tape import record_multi
 from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import Tensor, as_float_operand, current, record, shape_of, tracked, \
@@ -159,3 +161,7 @@ def irfft(x, fft_length=None):
         return gr, gi
 
     return record(out, tuple(x), vjp)
+
+
+# registers the differentiable rules
+import_module("kerasx.ops.complex_grads")

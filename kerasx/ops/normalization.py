@@ -300,7 +300,7 @@ def _fast_layer_norm(x, xv, gamma, gv, beta, bv, eps):
     flags = [getattr(v, "tracked", False) for v in (x, gamma, beta)]
 
     def vjp(g):
-        _ = eps  # kept in the closure: the recorded backward reads it here
+        _ = eps, x  # kept in the closure: the recorded backward reads them here
         gx, gg, gbeta = backward(g, saved, gv, *flags)
         return (gx, None if gg is None else gg.reshape(gv.shape),
                 None if gbeta is None else gbeta.reshape(bv.shape))

@@ -5,8 +5,9 @@ Each normalization is one fused node; its differentiable rule recomputes the
 forward from recorded kerasx ops (means, square roots, products) and runs their
 recorded backward (`composite_vjp`), reading the op's arguments from the
 first-order VJP closure by the names in `kerasx.ops.normalization`. The backend
-kernels' closures (`_fast_layer_norm`, `_fused_batch_norm_kernel`) keep no copy of
-an input that takes no gradient: where one is needed, the rule declines.
+kernels' closures (`_fast_layer_norm`, `_fused_batch_norm_kernel`) keep no normalized
+copy of an input that takes no gradient: the rule reads it back from the output, or,
+where a scale is 0 and the output does not tell, normalizes the input again.
 """
 
 from kerasx.autodiff.higher_order import composite_vjp, differentiable_vjp
@@ -57,15 +58,19 @@ def _layer_normalization_rule(g, parents, out, env):
     return composite_vjp(forward, g, parents, (None, env["gv"], beta))
 
 
-def _xhat_from_output(out, scale, offset, bshape):
-    """The normalized input of a kernel that kept none, from its output `xhat * scale +
-    offset` (arrays; None for a missing parameter); None where a scale is 0."""
+def _constant_xhat(env, out, scale, offset, bshape, axes, eps):
+    """The normalized constant input of a kernel that kept none (normalized over `axes`),
+    from its output `xhat * scale + offset` (arrays; None for a missing parameter; both
+    of broadcast shape `bshape`), or, where a scale is 0 and the output does not tell,
+    by normalizing the input again (`env["x"]`, which the closure holds)."""
     xp = current().xp
     y = out if offset is None else out - xp.reshape(offset, bshape)
     if scale is None:
         return Tensor(y)
     scale = xp.reshape(scale, bshape)
-    return None if bool(xp.any(scale == 0)) else Tensor(y / scale)
+    if bool(xp.any(scale == 0)):
+        return _normalized(Tensor(value_of(env["x"])), axes, eps)
+    return Tensor(y / scale)
 
 
 @differentiable_vjp(_fast_layer_norm)
@@ -74,9 +79,8 @@ def _fast_layer_norm_rule(g, parents, out, env):
     bshape = _bshape(tuple(g.shape), axes)
     xhat = None
     if parents[0] is None:  # the kernel kept no copy of the constant input
-        xhat = _xhat_from_output(value_of(out), env["gv"], env["bv"], bshape)
-        if xhat is None:
-            return None  # declined
+        xhat = _constant_xhat(env, value_of(out), env["gv"], env["bv"], bshape, axes,
+                              env["eps"])
 
     def forward(x, gamma, beta):
         xhat_ = xhat if x is None else _normalized(x, axes, env["eps"])
@@ -114,11 +118,10 @@ def _fused_batch_norm_kernel_rule(g, parents, out, env):
     if parents[0] is None:  # the kernel kept no copy of the constant input
         # where a fused ReLU zeroed the output, the gradient is masked: any value will do
         offset = env["offset"]
-        xhat = _xhat_from_output(env["out"], env["sv"],
-                                 None if offset is None else value_of(offset),
-                                 tuple(1 if i in red else n for i, n in enumerate(g.shape)))
-        if xhat is None:
-            return None  # declined
+        xhat = _constant_xhat(env, env["out"], env["sv"],
+                              None if offset is None else value_of(offset),
+                              tuple(1 if i in red else n for i, n in enumerate(g.shape)), red,
+                              env["epsilon"])
     return _training_batch_norm(g, parents, env, red, env["out"] if env["relu"] else None, xhat)
 
 
