@@ -141,18 +141,47 @@ class GradientTape:
             )
         self._used = True
         flat, rebuild = _flatten(sources)
+        targets, seeds = _target_leaves(target, output_gradients)
+        if len(targets) == 1:
+            grads = self._backward(targets[0], flat, seeds[0], True)
+        else:
+            grads = [None] * len(flat)
+            for i, (leaf, seed) in enumerate(zip(targets, seeds)):
+                last = i == len(targets) - 1
+                grads = [g if a is None else a if g is None else a + g
+                         for a, g in zip(grads, self._backward(leaf, flat, seed, last))]
+        if not self.persistent:
+            self._unwatch()
+        return rebuild(grads)
+
+    def _backward(self, target, flat_sources, seed, may_release):
         if _RECORDING[0] > (1 if self._open else 0) or (self.persistent and self._open):
             # another tape records (or this persistent one does): record this backward
             # pass too, so that its gradients can be differentiated again
             from kerasx.autodiff.higher_order import recorded_backward
 
-            grads = recorded_backward(target, flat, output_gradients)
-        else:
-            grads = backward(target, flat, output_gradients,
-                             release=not (self.persistent or self._shared))
-        if not self.persistent:
-            self._unwatch()
-        return rebuild(grads)
+            return recorded_backward(target, flat_sources, seed)
+        return backward(target, flat_sources, seed,
+                        release=may_release and not (self.persistent or self._shared))
+
+
+def _target_leaves(target, output_gradients):
+    """The tensors of a (nested) target and their seeds: a structure of targets is
+    differentiated as the sum of its leaves, as TensorFlow's tapes do (None leaves,
+    such as the gradients of unconnected variables, contribute nothing)."""
+    targets, _ = _flatten(target)
+    if output_gradients is None:
+        seeds = [None] * len(targets)
+    else:
+        seeds, _ = _flatten(output_gradients)
+        if len(seeds) != len(targets):
+            raise ValueError(
+                f"GradientTape.gradient received {len(targets)} targets but "
+                f"{len(seeds)} output_gradients; pass one output gradient per target "
+                "(in the target's structure), or none."
+            )
+    kept = [(t, s) for t, s in zip(targets, seeds) if t is not None]
+    return [t for t, _ in kept], [s for _, s in kept]
 
 
 class _Paused:

@@ -141,13 +141,26 @@ def value_text(tensor):
 
 def value_of(x):
     """The backend array behind a Tensor or Variable. NumPy arrays and scalars, which
-    Keras's ops take on every backend, are moved to the backend; an array of another
+    Keras's ops take on every backend, are moved to the backend, lists of Python numbers
+    too (with Keras's dtypes: `ops.floor([1.0, 2.5])` is float32); an array of another
     library is the backend's clear error; anything else is returned unchanged."""
     if isinstance(x, TensorOps):
         return x.value
     if isinstance(x, _PLAIN):
         return x
     backend = current()
+    if type(x) is list:  # not tuples: those are index keys, shapes and axes too
+        return _python_data_value(backend, x)
     if backend.is_native(x) or not (is_host_value(x) or is_foreign_array(x)):
         return x
     return backend.asarray(x)
+
+
+def _python_data_value(backend, x):
+    """A (nested) list of Python numbers as the array Keras reads from it
+    (floats as `floatx`, integers as int32, booleans as bool); any other sequence (of
+    tensors, of arrays) is returned unchanged."""
+    from kerasx.ops.shape import python_data_dtype
+
+    dtype = python_data_dtype(x)
+    return x if dtype is None else backend.asarray(x, dtype=backend.dtype(dtype))

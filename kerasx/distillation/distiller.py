@@ -104,7 +104,7 @@ class Distiller(Model):
         """As `Model`'s, with the student's loss (so that a loaded distiller can be
         compiled again)."""
         config = super().get_compile_config()
-        if config is not None:
+        if config:
             from kerasx.saving.serialization import serialize_keras_object
 
             config["loss"] = serialize_keras_object(self._student_loss_for_serialization)

@@ -25,7 +25,7 @@ def model_io(model, specs=None):
         return ModelIO(model.inputs, model.outputs, list(model.input_names),
                        list(model._output_names()))
     if isinstance(model, Sequential):
-        if model.outputs is None:
+        if getattr(model, "outputs", None) is None:
             raise ValueError(
                 f"Sequential model {model.name!r} has not been built, so its input shape is "
                 "unknown. Start it with kerasx.Input(shape=...), call it on data, or call "

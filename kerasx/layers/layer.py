@@ -14,6 +14,7 @@ from kerasx.layers.auto_config import init_arguments, with_init_arguments
 from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
                                              tracking_enabled)
 from kerasx.utils.naming import to_snake_case, uniquify
+from kerasx.utils.shape_args import standardize_shape
 
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
 # The names of the layers whose build or call is running, outermost first: a variable's
@@ -193,9 +194,10 @@ class Layer:
                           "using Sequential models, prefer using an `Input(shape)` object as "
                           "the first layer in the model instead.", stacklevel=2)
         if batch_input_shape is not None:
-            self._batch_input_shape = tuple(batch_input_shape)
+            self._batch_input_shape = standardize_shape(batch_input_shape)
         elif input_shape is not None:
-            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+            self._batch_input_shape = standardize_shape((batch_size,)
+                                                        + standardize_shape(input_shape))
         elif input_dim is not None:
             self._batch_input_shape = (batch_size, int(input_dim))
         else:
@@ -640,16 +642,21 @@ class Layer:
     # -- building and calling -----------------------------------------------------------
     def build(self, input_shape):
         """Creates the weights; the default creates none."""
-        if not self.__dict__.get("_implicit_build") and type(self).build is Layer.build \
-                and any(not layer.built for layer in self._tracked_layers):
-            # as Keras: an explicit build() cannot build the sublayers that `call` would
+        if not self.__dict__.get("_implicit_build"):
+            self._warn_if_build_leaves_state_unbuilt(stacklevel=3)
+        self.built = True
+
+    def _warn_if_build_leaves_state_unbuilt(self, stacklevel):
+        """As Keras: an explicit build() (or a rebuild from a saved build config) cannot
+        build the sublayers that `call` would, when the class has no `build` of its own."""
+        if type(self).build is Layer.build and any(
+                not layer.built for layer in self._tracked_layers):
             warnings.warn(
                 f"`build()` was called on layer '{self.name}', however the layer does not "
                 "have a `build()` method implemented and it looks like it has unbuilt state. "
                 "This will cause the layer to be marked as built, despite not being actually "
                 "built, which may cause failures down the line. Make sure to implement a "
-                "proper `build()` method.", stacklevel=2)
-        self.built = True
+                "proper `build()` method.", stacklevel=stacklevel)
 
     def call(self, inputs, *args, **kwargs):
         return inputs
@@ -708,7 +715,9 @@ class Layer:
         if _CALL_WATCHERS:
             for watcher in _CALL_WATCHERS:
                 watcher(self)
+        traced = False
         if not self.built:
+            traced = builds_by_tracing(self)
             self._build_for(inputs)
         accepts_training, accepts_mask = _call_signature(type(self))
         training = kwargs.pop("training", None)
@@ -757,6 +766,8 @@ class Layer:
                 "therefore destroy the mask information. Downstream layers will not see the "
                 "mask. Set `supports_masking = True` in a layer that keeps the timesteps, or "
                 "define `compute_mask`.")
+        if traced:
+            name_traced_outputs(outputs)
         return outputs
 
     def compute_mask(self, inputs, mask=None):
@@ -890,6 +901,7 @@ class Layer:
             if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
                 shape = tuple(shape)
             self._build_shape = shape
+            self._warn_if_build_leaves_state_unbuilt(stacklevel=3)
             build_on(self, shape)
             self.built = True
             self._lock_state()
@@ -926,6 +938,25 @@ class Layer:
 
 
 _TRAINABLE_WEIGHTS = Layer.__dict__["trainable_weights"]
+
+
+def builds_by_tracing(layer):
+    """Whether Keras builds `layer` by tracing its `call` before running it: a layer (or
+    subclassed model) without its own `build` whose sublayers are not all built."""
+    from kerasx.models.model import Model
+
+    if type(layer).build not in (Layer.build, Model.build):
+        return False
+    return any(not sub.built for sub in layer._tracked_layers)
+
+
+def name_traced_outputs(outputs):
+    """Takes the tensor names Keras's build trace gives its outputs (one per output), so
+    the tensors made next are named as in Keras."""
+    from kerasx.layers.core.input_layer import flatten
+
+    for _ in flatten(outputs):
+        uniquify("keras_tensor")
 
 
 def build_on(layer, shape):

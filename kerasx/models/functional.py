@@ -42,7 +42,8 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         _check_structure(inputs, "inputs")
         _check_structure(outputs, "outputs")
-        if isinstance(inputs, tuple):
+        inputs_tuple = isinstance(inputs, tuple)
+        if inputs_tuple:
             inputs = list(inputs)
         outputs_tuple = isinstance(outputs, tuple)
         if outputs_tuple:
@@ -50,6 +51,7 @@ class Functional(Model):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
         # as Keras, calls return a tuple for a tuple of outputs (Siamese networks' distances)
         self._set_untracked("_outputs_tuple", outputs_tuple)
+        self._set_untracked("_inputs_tuple", inputs_tuple)
         flat_in, flat_out = flatten(inputs), flatten(outputs)
         for i, t in enumerate(flat_in):
             if any(t is u for u in flat_in[:i]):
@@ -110,6 +112,8 @@ class Functional(Model):
     @property
     def input(self):
         """The inputs in the structure given to the constructor."""
+        if self.__dict__.get("_inputs_tuple"):
+            return tuple(self._inputs_struct)
         return self._inputs_struct
 
     @property
@@ -293,6 +297,11 @@ class Functional(Model):
     def compute_output_shape(self, input_shape):
         return self.output_shape
 
+    def get_build_config(self):
+        """`{"input_shape": None}`, as Keras writes for a functional model (its inputs,
+        not a build shape, define it)."""
+        return {"input_shape": None}
+
     # -- configuration ---------------------------------------------------------------------
     def get_config(self):
         """The graph in Keras 3's format: `layers` (each with its `inbound_nodes`),
@@ -303,13 +312,14 @@ class Functional(Model):
             # A subclass with its own constructor rebuilds its graph itself (as in Keras).
             return Model.get_config(self)
         kept = self._kept_node_indices()
+        calls = self._kept_node_indices(own_node=False)
         layer_configs = []
         for layer in self._all_layers:
             config = layer.serialize() if isinstance(layer, OpLayer) else \
                 serialize_keras_object(layer)
             config["name"] = layer.name
             config["inbound_nodes"] = [
-                self._serialize_node(node, kept) for node in inbound_nodes(layer)
+                self._serialize_node(node, calls) for node in inbound_nodes(layer)
                 if id(node) in self._node_ids and not node.is_input
             ] if not isinstance(layer, InputLayer) else []
             layer_configs.append(config)
@@ -317,18 +327,19 @@ class Functional(Model):
             "name": self.name,
             "trainable": self.trainable,
             "layers": layer_configs,
-            "input_layers": map_structure(self._inputs_struct,
-                                          lambda t: self._tensor_ref(t, kept)),
-            "output_layers": map_structure(self._outputs_struct,
-                                           lambda t: self._tensor_ref(t, kept)),
+            # tuples stay tuples (as in Keras), so from_config rebuilds the same structures
+            "input_layers": map_structure(self.input, lambda t: self._tensor_ref(t, kept)),
+            "output_layers": map_structure(self.output, lambda t: self._tensor_ref(t, kept)),
         }
 
-    def _kept_node_indices(self):
+    def _kept_node_indices(self, own_node=True):
         """Each node's index among its layer's nodes that belong to this model (Keras's
-        re-indexing; nested Functional models keep index 0 for their own node)."""
+        re-indexing). With `own_node`, nested Functional models keep index 0 for their
+        own node, as Keras 3 counts in `input_layers` / `output_layers`; the tensors that
+        layer calls read (`inbound_nodes`) count a nested model's calls from 0."""
         kept = {}
         for layer in self._all_layers:
-            count = 1 if isinstance(layer, Functional) else 0
+            count = 1 if own_node and isinstance(layer, Functional) else 0
             for node in inbound_nodes(layer):
                 if id(node) in self._node_ids:
                     kept[id(node)] = count
@@ -685,7 +696,9 @@ def functional_from_config(cls, config, custom_objects=None):
         created[name] = layer
         pending.append((layer, list(layer_data.get("inbound_nodes") or [])))
 
-    def lookup(ref):
+    call_offset = _nested_call_offset(pending, created)
+
+    def lookup(ref, in_call=False):
         layer_name, node_index, tensor_index = ref[0], ref[1], ref[2]
         if layer_name not in created:
             raise ValueError(
@@ -693,6 +706,8 @@ def functional_from_config(cls, config, custom_objects=None):
                 f"{sorted(created)}."
             )
         nodes = inbound_nodes(created[layer_name])
+        if in_call and isinstance(created[layer_name], Functional):
+            node_index += call_offset  # past the nested model's own node
         if node_index >= len(nodes):
             raise IndexError(layer_name)
         return nodes[node_index].output_tensors()[tensor_index]
@@ -718,6 +733,8 @@ def functional_from_config(cls, config, custom_objects=None):
             return lookup(spec)
         if isinstance(spec, dict):
             return {k: tensors(v) for k, v in spec.items()}
+        if isinstance(spec, tuple):
+            return tuple(tensors(s) for s in spec)
         return [tensors(s) for s in spec]
 
     inputs = tensors(config.pop("input_layers"))
@@ -730,6 +747,36 @@ def functional_from_config(cls, config, custom_objects=None):
     return cls(inputs=inputs, outputs=outputs, name=name, trainable=trainable, **config)
 
 
+def _nested_call_offset(pending, created):
+    """How far the layer calls of a Keras 3 config (dict entries) refer past the own node
+    of a nested Functional model: 1, as Keras 3 counts that model's calls from 0; 0 for
+    configs written by earlier kerasx versions, which counted them from 1 (seen when a
+    reference reaches past the model's recorded calls)."""
+    calls = {}
+    for layer, nodes in pending:
+        if isinstance(layer, Functional):
+            calls[layer.name] = sum(isinstance(n, dict) for n in nodes)
+    if not calls:
+        return 1
+    highest = {}
+
+    def scan(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            name, index = value["config"]["keras_history"][:2]
+            if name in calls:
+                highest[name] = max(highest.get(name, -1), index)
+        elif isinstance(value, dict):
+            for v in value.values():
+                scan(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                scan(v)
+
+    for _, nodes in pending:
+        scan([n for n in nodes if isinstance(n, dict)])
+    return 0 if any(i >= calls[name] for name, i in highest.items()) else 1
+
+
 def _deserialize_node(node_data, lookup):
     from kerasx.saving.serialization import deserialize_keras_object
 
@@ -740,7 +787,7 @@ def _deserialize_node(node_data, lookup):
 
     def revive(value):
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-            return lookup(value["config"]["keras_history"])
+            return lookup(value["config"]["keras_history"], in_call=True)
         if isinstance(value, dict) and "class_name" in value:
             return deserialize_keras_object(value)
         if isinstance(value, (list, tuple)):

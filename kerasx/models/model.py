@@ -2,6 +2,7 @@
 
 from kerasx.layers.layer import Layer
 from kerasx.trainers.trainer import Trainer
+from kerasx.utils.naming import names_given_back
 
 
 class Model(Trainer, Layer):
@@ -76,7 +77,10 @@ class Model(Trainer, Layer):
         try:
             # Like Keras: run `call` on symbolic inputs, so sublayers build for the
             # declared shape (unknown sizes stay None) and record their output shapes.
-            self.call(_symbolic_for(input_shape, self.dtype))
+            # Keras traces without naming placeholders: the next Inputs and tensors
+            # take the names they would have had.
+            with names_given_back("input_layer", "keras_tensor"):
+                self.call(_symbolic_for(input_shape, self.dtype))
         except Exception:
             # `call` does something symbolic tensors cannot (Python math on them, ...):
             # run it on zeros instead.
@@ -229,7 +233,8 @@ class Model(Trainer, Layer):
         return json.dumps(serialize_keras_object(self), **kwargs)
 
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable}
+        # as Keras, whose models take `Layer.get_config`: the dtype is part of the base
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         if type(self).get_config is Model.get_config:
             from kerasx.layers.auto_config import with_init_arguments
 

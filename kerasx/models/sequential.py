@@ -156,11 +156,21 @@ class Sequential(Model):
 
     @property
     def inputs(self):
-        return None if self._input_layer is None else [self._input_layer.output]
+        """The input KerasTensors (AttributeError, as in Keras, before the input is known)."""
+        if self._input_layer is None:
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined inputs yet: start it with "
+                "kerasx.Input(shape=...), call it on data, or call model.build(input_shape).")
+        return [self._input_layer.output]
 
     @property
     def outputs(self):
-        return None if self._symbolic_output is None else [self._symbolic_output]
+        """The output KerasTensors (AttributeError, as in Keras, before the model is built)."""
+        if self._symbolic_output is None:
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined outputs yet: start it with "
+                "kerasx.Input(shape=...), call it on data, or call model.build(input_shape).")
+        return [self._symbolic_output]
 
     @property
     def input(self):

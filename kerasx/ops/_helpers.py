@@ -165,11 +165,13 @@ def bfloat16_as_float32(*values):
 def as_float_operand(xv):
     """`xv` for an op whose result is a float function of it (a square root, a logarithm,
     a mean, a true division): an integer or boolean array as `floatx`, as Keras reads it
-    (NumPy computes in float64); a float array or a Python number as it is."""
+    (NumPy computes in float64), a Python number too; a float array as it is."""
+    backend = current()
+    if type(xv) in (bool, int, float):  # `ops.floor(2.5)`, `ops.elu(3)`: floatx in Keras
+        return backend.asarray(xv, dtype=backend.dtype(floatx()))
     dtype = getattr(xv, "dtype", None)
     if dtype is None:
         return xv
-    backend = current()
     if backend.isdtype(dtype, ("integral", "bool")):
         return backend.xp.astype(xv, backend.dtype(floatx()))
     return xv

@@ -15,7 +15,10 @@ def matmul(x1, x2):
         av, bv = keras_promoted(av, bv)
     a2 = av[None, :] if av.ndim == 1 else av
     b2 = bv[:, None] if bv.ndim == 1 else bv
-    out2 = a2 @ b2
+    try:
+        out2 = a2 @ b2
+    except (ValueError, TypeError) as e:
+        raise (_mismatch_error(av, bv) or e) from None
     out = out2
     if av.ndim == 1:
         out = out[..., 0, :]
@@ -36,6 +39,27 @@ def matmul(x1, x2):
         return ga, gb
 
     return record(out, (x1, x2), vjp)
+
+
+def _mismatch_error(av, bv):
+    """A readable error for operands whose contracted axes differ (None otherwise)."""
+    if min(av.ndim, bv.ndim) < 1:
+        return ValueError(f"matmul needs operands of rank 1 or more; received shapes "
+                          f"{tuple(av.shape)} and {tuple(bv.shape)}. Use multiply for "
+                          "scalars.")
+    inner = av.shape[-1], bv.shape[0] if bv.ndim == 1 else bv.shape[-2]
+    if inner[0] == inner[1]:
+        return ValueError(
+            f"matmul broadcasts the leading (batch) axes of its operands, but "
+            f"{tuple(av.shape[:-2])} and {tuple(bv.shape[:-2])} do not broadcast "
+            f"(received shapes {tuple(av.shape)} and {tuple(bv.shape)})."
+        ) if av.ndim > 2 and bv.ndim > 2 else None
+    return ValueError(
+        f"matmul contracts the last axis of x1 with the "
+        f"{'only' if bv.ndim == 1 else 'second-to-last'} axis of x2, but they differ: "
+        f"{inner[0]} and {inner[1]} (received shapes {tuple(av.shape)} and "
+        f"{tuple(bv.shape)}). Check the operands' shapes, or transpose one of them."
+    )
 
 
 def dot(x1, x2):

@@ -42,11 +42,23 @@ def _sequence_as_tensor(x):
     return convert_to_tensor(x) if isinstance(x, (list, tuple)) else x
 
 
+_PYTHON_OPERANDS = (list, tuple, bool, int, float, complex)
+
+
+def _python_as_tensor(x):
+    """A Python list, tuple or number given to a one-operand op, as Keras reads it:
+    `ops.sin(1.0)` is float32, `ops.square(3)` int32 (a NumPy scalar keeps its type)."""
+    from kerasx.ops.shape import convert_to_tensor
+
+    return convert_to_tensor(x) if type(x) in _PYTHON_OPERANDS else x
+
+
 def _unary(x, forward, grad, floating=False):
     """Runs an elementwise op; `grad(xp, g, xv, out)` is its VJP. A `floating` op (a
     float function: square root, exponential, logarithm...) reads an integer input as
-    `floatx`, as Keras does."""
+    `floatx`, as Keras does. A Python list, tuple or number is read as Keras reads it."""
     xp = namespace()
+    x = _python_as_tensor(x)
     xv = value_of(x)
     if floating:
         xv = as_float_operand(xv)
@@ -68,6 +80,7 @@ def _unary_keeping(x, forward, grad):
     `forward(xp, xv) -> (out, kept)` and `grad(xp, g, xv, out, kept)`. The tape holds
     `kept` only while it holds the node."""
     xp = namespace()
+    x = _python_as_tensor(x)
     xv = value_of(x)
     out, kept = forward(xp, xv)
     if not tracked(x):

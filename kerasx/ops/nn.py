@@ -5,7 +5,7 @@ import math
 from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
                                  record, tracked, value_of)
-from kerasx.ops.math import _bools_as_int32, _unary, _unary_keeping, multiply
+from kerasx.ops.math import _bools_as_int32, _python_as_tensor, _unary, _unary_keeping, multiply
 
 
 def _float_input(x):
@@ -20,6 +20,7 @@ def _float_input(x):
 
 def relu(x):
     """max(x, 0); integers stay integers (booleans become int32), as in Keras."""
+    x = _python_as_tensor(x)
     if not tracked(x):
         xv = value_of(x)
         dtype = getattr(xv, "dtype", None)

@@ -18,6 +18,11 @@ MODES = ("constant", "edge", "linear_ramp", "maximum", "mean", "median", "minimu
          "reflect", "symmetric", "wrap", "empty", "circular")
 
 
+class UnknownPadModeError(NotImplementedError, ValueError):
+    """An unknown `pad` mode: Keras on JAX raises NotImplementedError (NumPy's `np.pad`
+    raises ValueError), so the error is both."""
+
+
 def pad(x, pad_width, mode="constant", constant_values=None):
     """Pads `x`: `pad_width` is one `(before, after)` pair per axis, one pair for
     every axis (`((before, after),)`), or one width for both sides of every axis
@@ -25,7 +30,10 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     only goes with `mode="constant"`. `"empty"` pads with zeros (NumPy leaves those
     values undefined)."""
     if mode not in MODES:
-        raise ValueError(f"pad: unknown mode {mode!r}; expected one of {list(MODES)}.")
+        hint = (f" Modes are lowercase: use mode={mode.lower()!r}."
+                if isinstance(mode, str) and mode.lower() in MODES else "")
+        raise UnknownPadModeError(f"pad: unknown mode {mode!r} (unimplemented padding mode); "
+                                  f"expected one of {list(MODES)}.{hint}")
     if constant_values is not None and mode != "constant":
         raise ValueError("pad: argument `constant_values` can only be provided when "
                          f"`mode == 'constant'`. Received: mode={mode!r}.")

@@ -8,11 +8,14 @@ from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, n
 
 def _operand(x):
     """`x`, with a list or tuple read as Keras reads it: one tensor, the elements stacked
-    (so that gradients reach the tensors in it, e.g. `ops.sum(model.losses)`)."""
-    if not isinstance(x, (list, tuple)):
+    (so that gradients reach the tensors in it, e.g. `ops.sum(model.losses)`); a Python
+    number as a 0-d tensor of Keras's dtype (`ops.sum(3)` is int32)."""
+    if not isinstance(x, (list, tuple, bool, int, float, complex)):
         return x
     from kerasx.ops.shape import convert_to_tensor, stack
 
+    if not isinstance(x, (list, tuple)):
+        return convert_to_tensor(x)
     if x and builtins.any(isinstance(e, (list, tuple)) or hasattr(e, "shape") for e in x):
         return stack([convert_to_tensor(_operand(e)) for e in x])
     return convert_to_tensor(x)
@@ -185,6 +188,7 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     product of the others (exact where factors are zero)."""
     backend = current()
     xp = backend.xp
+    x = _operand(x)
     xv = value_of(x)
     if not hasattr(xv, "shape"):
         xv = backend.asarray(xv)

@@ -80,7 +80,7 @@ def top_k(x, k, sorted=True):
 def in_top_k(targets, predictions, k):
     """Whether each target class is among the `k` largest predictions of its row
     (`targets`: (batch,), `predictions`: (batch, classes)); a prediction tied with the
-    k-th largest counts as in."""
+    k-th largest counts as in; a target outside `[0, classes)` is not in."""
     xp = current().xp
     pv = value_of(predictions)
     tv = value_of(targets)
@@ -91,8 +91,11 @@ def in_top_k(targets, predictions, k):
     if k == 0:
         return Tensor(xp.zeros((pv.shape[0],), dtype=xp.bool, device=current().device))
     kth = value_of(top_k(pv, k)[0])[:, -1:]
-    target_values = xp.take_along_axis(pv, xp.astype(tv, xp.int64)[:, None], axis=-1)
-    return Tensor((target_values >= kth)[:, 0])
+    tv = xp.astype(tv, xp.int64)
+    # A target outside [0, classes) names no prediction: not in the top k, as in Keras.
+    known = (tv >= 0) & (tv < pv.shape[1])
+    target_values = xp.take_along_axis(pv, xp.where(known, tv, 0)[:, None], axis=-1)
+    return Tensor((target_values >= kth)[:, 0] & known)
 
 
 def searchsorted(sorted_sequence, values, side="left"):

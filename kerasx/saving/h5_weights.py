@@ -445,10 +445,15 @@ def _plan_optimizer(h5py, h5file, model, entry, problems):
             build = functools.partial(optimizer.build, model.trainable_weights)
     if len(datasets) != len(slots):
         # Keras does the same: an optimizer of another shape starts afresh.
+        never_trained = len(datasets) == header < len(slots)
+        why = ("the file was saved before any training, so it holds no optimizer slots"
+               if never_trained else
+               f"optimizer {optimizer.name!r} is "
+               f"{'built' if optimizer_is_built(optimizer) else 'not built yet'}")
         warnings.warn(
-            f"Skipping the optimizer state: the file holds {len(datasets)} optimizer variables "
-            f"while optimizer {optimizer.name!r} of model {model.name!r} has {len(slots)} "
-            f"({'built' if optimizer_is_built(optimizer) else 'not built yet'}). Training will "
+            f"Skipping variable loading for optimizer {optimizer.name!r}, because it has "
+            f"{len(slots)} variables whereas the saved optimizer has {len(datasets)} variables "
+            f"({why}). Skipping the optimizer state of model {model.name!r}: training will "
             "continue from a fresh optimizer state.", stacklevel=4)
         return [], [], None
     entry_problems = _match(entry, slots, datasets)

@@ -13,6 +13,7 @@ converted where they enter, and arrays of another kerasx backend's library
 refused, by the rule `kerasx.trainers.foreign_data` states.
 """
 
+import contextlib
 import contextvars
 import math
 import queue
@@ -150,6 +151,47 @@ def _floatx_on_device(a, backend, floatx):
 def num_samples(structure):
     leaves = flatten(structure)
     return None if not leaves else int(leaves[0].shape[0])
+
+
+def same_lengths(*structures):
+    """Whether every array of `structures` has the same number of rows."""
+    sizes = {int(leaf.shape[0]) for struct in structures for leaf in flatten(struct)
+             if len(leaf.shape)}
+    return len(sizes) <= 1
+
+
+@contextlib.contextmanager
+def rows_explained(what, **named):
+    """Adds the row counts to an error raised by a single-batch step whose arrays have
+    different numbers of rows (accepted for graph batches, as Keras accepts them), since
+    the usual cause is x and y that do not match."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        sizes = _row_counts(named)
+        if sizes is None or len({n for counts in sizes.values() for n in counts}) <= 1:
+            raise
+        detail = ", ".join(f"{k}: {v}" for k, v in sizes.items() if v)
+        message = (
+            f"{what} failed on a batch whose arrays have different numbers of rows "
+            f"({detail}): {str(error).strip()} Arrays of different lengths are accepted for "
+            "graph batches (nodes, edges, ...); if x, y and sample_weight should have one row "
+            "per sample, check that they were not split or shuffled separately.")
+        try:
+            explained = type(error)(message)
+        except Exception:  # noqa: BLE001 - an error class with other constructor arguments
+            explained = (ValueError if isinstance(error, ValueError) else TypeError)(message)
+        raise explained from error
+
+
+def _row_counts(named):
+    """`{name: sorted row counts}` of the named structures, or None when they cannot be
+    read (the error being explained is then reported as it is)."""
+    try:
+        return {name: sorted({int(leaf.shape[0]) for leaf in flatten(standardize(v, name))
+                              if len(leaf.shape)}) for name, v in named.items()}
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def check_lengths(**named):

@@ -15,7 +15,8 @@ from kerasx.random.counted_seed import counter_states, restore_counters
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import resolve_alias
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
-                                          num_samples, slice_rows, standardize, to_device)
+                                          num_samples, same_lengths, slice_rows, standardize,
+                                          to_device)
 from kerasx.trainers.foreign_data import check_stream_options, stream_kind
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 
@@ -41,7 +42,12 @@ class DataPreparation:
     def _prepare_arrays(self, x, y, sample_weight, what, check_finite_values=True,
                         batching=None):
         """Standardizes and checks array data; `batching` (batch_size, steps,
-        validation_split) gives the first batch an unbuilt model is built on."""
+        validation_split) gives the first batch an unbuilt model is built on.
+
+        A single batch (`*_on_batch`) whose arrays have different numbers of rows
+        (a graph batch: nodes, edges and per-graph labels) is accepted as Keras
+        accepts it; `fit`, `evaluate` and `predict` refuse such data, as Keras's do,
+        since they cannot split it into batches."""
         if x is None:
             raise ValueError(
                 f"{_call(what)} needs input data x, received x=None. Pass arrays, a generator or a "
@@ -50,7 +56,9 @@ class DataPreparation:
         x = standardize(x, "x")
         y = standardize(y, "y")
         sample_weight = standardize(sample_weight, "sample_weight")
-        check_lengths(x=x, y=y, sample_weight=sample_weight)
+        whole_batch = what in _ONE_BATCH and not same_lengths(x, y, sample_weight)
+        if not whole_batch:
+            check_lengths(x=x, y=y, sample_weight=sample_weight)
         if check_finite_values:
             check_finite(x, "x")
             check_finite(y, "y")
@@ -70,7 +78,7 @@ class DataPreparation:
                     "(the labels), e.g. model.fit(x_train, y_train)."
                 )
             rows = None if batching is None else first_batch_rows(num_samples(x), *batching)
-            self._preflight(x, y, rows)
+            self._preflight(x, y, rows, whole_batch=whole_batch)
         return x, y, sample_weight
 
     def _own_step_reads(self, what):
@@ -83,19 +91,23 @@ class DataPreparation:
         step = _STEP_OF.get(what)
         return step is not None and getattr(type(self), step) is not getattr(Trainer, step)
 
-    def _preflight(self, x, y, first_rows=None):
+    def _preflight(self, x, y, first_rows=None, whole_batch=False):
         """Runs the model on two samples to check the labels against its output before
         training. Keeps in `_later_labels_check` a function that checks the labels of
         later batches of the same shapes the same way, without running the model.
         As in Keras, an unbuilt model is built for the shape of the first batch (its
         `first_rows` samples; its summary shows it): a Sequential model symbolically,
-        another by running on that batch instead of two samples."""
+        another by running on that batch instead of two samples. With `whole_batch`
+        (arrays of different row counts, rows referring to each other by index) the
+        model runs on the whole batch."""
         if num_samples(x) == 0:
             raise ValueError("x has no samples (0 rows); pass at least one sample.")
         # a model whose inputs fix the batch size (a graph batch, rows referring to each
         # other by index) runs on a whole batch, as Keras only ever runs it
         rows = _declared_batch_size(self) or 2
-        if first_rows and not self.built:
+        if whole_batch:
+            rows = max(int(leaf.shape[0]) for leaf in flatten(x) if len(leaf.shape))
+        elif first_rows and not self.built:
             from kerasx.models.sequential import Sequential
 
             if isinstance(self, Sequential):
@@ -252,7 +264,7 @@ class DataPreparation:
             return out
         y = standardize(y, "y")
         sample_weight = standardize(sample_weight, "sample_weight")
-        check_lengths(x=x_std, y=y, sample_weight=sample_weight)
+        # rows are not compared: a single batch may be a graph batch (see _prepare_arrays)
         check_finite(x_std, "x")
         check_finite(y, "y")
         check_finite(sample_weight, "sample_weight")
@@ -260,6 +272,8 @@ class DataPreparation:
             check_labels(y)
         return x_std, y, sample_weight
 
+
+_ONE_BATCH = ("train_on_batch", "test_on_batch")
 
 _STEP_OF = {"fit": "train_step", "train_on_batch": "train_step", "evaluate": "test_step",
             "validation_data": "test_step", "validation": "test_step",

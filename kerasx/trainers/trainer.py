@@ -29,8 +29,8 @@ from kerasx.models.batch_norm_folding import kept_folded_weights
 from kerasx.trainers import checks
 from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
 from kerasx.trainers.compiled_shims import CompiledShims
-from kerasx.trainers.data_adapter import (ArrayBatches, flatten, split_validation, standardize,
-                                          to_device)
+from kerasx.trainers.data_adapter import (ArrayBatches, flatten, rows_explained,
+                                          split_validation, standardize, to_device)
 from kerasx.trainers.data_preparation import DataPreparation
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 from kerasx.trainers.step_limits import capped_epochs
@@ -170,9 +170,10 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             )
 
     def get_compile_config(self):
-        """The arguments `compile` received, serialized as Keras 3 saves them (None if not compiled)."""
+        """The arguments `compile` received, serialized as Keras 3 saves them (`{}` if not
+        compiled, as Keras)."""
         if not getattr(self, "compiled", False):
-            return None
+            return {}
         from kerasx.saving.serialization import serialize_keras_object
 
         args = self._compile_args
@@ -205,6 +206,10 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                         ("loss", "loss_weights", "metrics", "weighted_metrics")},
                      run_eagerly=bool(config.get("run_eagerly", False)),
                      steps_per_execution=int(config.get("steps_per_execution") or 1))
+        if self.built and self.optimizer is not None:
+            # as Keras: the optimizer's variables exist once a built model is compiled from
+            # its config, so a loaded file's optimizer state can be checked against them
+            self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):
@@ -726,14 +731,15 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                 "Arguments sample_weight and class_weight cannot be specified at the same time; "
                 "fold the class weights into the sample weights."
             )
-        x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "train_on_batch")
-        if class_weight is not None:
-            sample_weight = self._apply_class_weight(class_weight, y)
-        batch = tuple(to_device(p) for p in (x, y, sample_weight))
-        self.make_train_function()
-        self._recheck_replays("train")
-        self.reset_metrics()
-        logs = self._host_logs(self.train_function([batch]))
+        with rows_explained("train_on_batch", x=x, y=y, sample_weight=sample_weight):
+            x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "train_on_batch")
+            if class_weight is not None:
+                sample_weight = self._apply_class_weight(class_weight, y)
+            batch = tuple(to_device(p) for p in (x, y, sample_weight))
+            self.make_train_function()
+            self._recheck_replays("train")
+            self.reset_metrics()
+            logs = self._host_logs(self.train_function([batch]))
         self._build_optimizer()
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
@@ -741,12 +747,13 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         """Evaluates the model on exactly this batch (metrics reset first), checked as in
         `train_on_batch`."""
         self._require_compiled("test_on_batch")
-        x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "test_on_batch")
-        batch = tuple(to_device(p) for p in (x, y, sample_weight))
-        self.make_test_function()
-        self._recheck_replays("test")
-        self.reset_metrics()
-        logs = self._host_logs(self.test_function([batch]))
+        with rows_explained("test_on_batch", x=x, y=y, sample_weight=sample_weight):
+            x, y, sample_weight = self._prepare_batch(x, y, sample_weight, "test_on_batch")
+            batch = tuple(to_device(p) for p in (x, y, sample_weight))
+            self.make_test_function()
+            self._recheck_replays("test")
+            self.reset_metrics()
+            logs = self._host_logs(self.test_function([batch]))
         self._build_optimizer()
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 

@@ -1,5 +1,6 @@
 """Unique, Keras-style object names (`dense`, `dense_1`, ...)."""
 
+import contextlib
 import re
 
 _COUNTS = {}
@@ -18,6 +19,21 @@ def uniquify(base):
     count = _COUNTS.get(base, 0)
     _COUNTS[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
+
+
+@contextlib.contextmanager
+def names_given_back(*bases):
+    """Names under `bases` taken inside the block are free again after it (for internal
+    placeholder objects that Keras, tracing without them, never names)."""
+    saved = {base: _COUNTS.get(base) for base in bases}
+    try:
+        yield
+    finally:
+        for base, count in saved.items():
+            if count is None:
+                _COUNTS.pop(base, None)
+            else:
+                _COUNTS[base] = count
 
 
 def reset_names():

@@ -156,24 +156,30 @@ def _structure(model):
     nodes = getattr(model, "_nodes", None)
     if not nodes:
         return True, {}
-    sequential_like = _one_node_per_depth(nodes)
-    from kerasx.utils.summary_functional import connected_to
+    sequential_like = _one_node_per_depth(nodes, getattr(model, "_input_aliases", {}))
+    from kerasx.utils.summary_functional import connected_to, layer_connections
 
     column = connected_to(model) or []
-    return sequential_like, dict(zip(map(id, _visible_layers(model)), column))
+    connections = dict(zip(map(id, _visible_layers(model)), column))
+    if column:  # rows of nested layers (expand_nested) show their calls in this graph
+        for layer in model._flatten_layers():
+            if id(layer) not in connections:
+                connections[id(layer)] = layer_connections(model, layer)
+    return sequential_like, connections
 
 
-def _one_node_per_depth(nodes):
+def _one_node_per_depth(nodes, aliases):
     """Keras's test for a plain table without "Connected to": each depth of the graph
     (counted from the outputs) holds one call of one input, and no layer is called twice.
-    A model that also returns an intermediate tensor is still sequential-like."""
+    A model that also returns an intermediate tensor is still sequential-like, and so is
+    one whose input is an intermediate tensor (read through its input alias, `aliases`)."""
     producer = {id(t): node for node in nodes for t in node.output_tensors()}
     depth_of_node, depth_of_layer = {}, {}
     for node in reversed(nodes):
         depth = max(depth_of_node.setdefault(id(node), 0), depth_of_layer.get(id(node.layer), 0))
         depth_of_layer[id(node.layer)] = depth_of_node[id(node)] = depth
         for t in node.input_tensors():
-            parent = producer.get(id(t))
+            parent = producer.get(id(aliases.get(id(t), t)))
             if parent is not None:
                 depth_of_node[id(parent)] = max(depth + 1, depth_of_node.get(id(parent), 0))
     depths = list(depth_of_node.values())
@@ -198,7 +204,7 @@ def _output_shape(layer):
         # Keras prints the flat tuple of its own node's outputs: "((None, 2), (None, 2))"
         return "(" + ", ".join(format_shape(s) for s in shapes) + ")"
     if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None \
-            and _has_own_build(layer):
+            and _has_own_build(layer) and _has_output_shape_rule(layer):
         try:
             return layer.compute_output_shape(layer._build_shape)
         except Exception:
@@ -215,6 +221,17 @@ def _has_own_build(layer):
     return type(layer).build is not Layer.build
 
 
+def _has_output_shape_rule(layer):
+    """Whether Keras could compute `layer`'s output shape from its build shape: its own
+    layers all can, a custom layer only through its own `compute_output_shape` (Keras's
+    base one raises, and its summary shows "?")."""
+    from kerasx.layers.layer import Layer
+
+    cls = type(layer)
+    return cls.compute_output_shape is not Layer.compute_output_shape \
+        or cls.__module__.startswith("kerasx.")
+
+
 def _layer_rows(layer, sequential_like, connections, show_trainable, expand_nested, level=0):
     prefix = "   " * level + "└ " if level else ""
     shape = _output_shape(layer)
@@ -229,8 +246,8 @@ def _layer_rows(layer, sequential_like, connections, show_trainable, expand_nest
     rows = [row]
     if expand_nested and hasattr(layer, "compile") and getattr(layer, "layers", None):
         for sub in _visible_layers(layer):
-            rows.extend(_layer_rows(sub, sequential_like, {}, show_trainable, expand_nested,
-                                    level + 1))
+            rows.extend(_layer_rows(sub, sequential_like, connections, show_trainable,
+                                    expand_nested, level + 1))
     return rows
 
 

@@ -13,18 +13,22 @@ def connected_to(model):
 
     if not isinstance(model, Functional):
         return None
-    column = []
-    for layer in model.operations:
-        parts = []
-        for node in inbound_nodes(layer):
-            if id(node) not in model._node_ids or node.is_input:
-                continue
-            for tensor in node.input_tensors():
-                source = model._input_aliases.get(id(tensor), tensor)
-                name, call = source.node.layer.name, _call_index(source.node)
-                parts.append(f"{name}[{call}][{source.index}]")
-        column.append(", ".join(parts) if parts else "-")
-    return column
+    return [layer_connections(model, layer) for layer in model.operations]
+
+
+def layer_connections(model, layer):
+    """What `layer` was called on in the calls that belong to the functional `model`
+    (Keras's summary asks the top model this of nested layers too: a layer shared with
+    the top graph shows its calls there, the others "-")."""
+    parts = []
+    for node in inbound_nodes(layer):
+        if id(node) not in model._node_ids or node.is_input:
+            continue
+        for tensor in node.input_tensors():
+            source = model._input_aliases.get(id(tensor), tensor)
+            name, call = source.node.layer.name, _call_index(source.node)
+            parts.append(f"{name}[{call}][{source.index}]")
+    return ", ".join(parts) if parts else "-"
 
 
 def _call_index(node):

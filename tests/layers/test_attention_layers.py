@@ -44,9 +44,11 @@ def softmax(x):
 
 
 # -- float64 NumPy references -------------------------------------------------------------
-def mha_reference(q, v, weights, key=None, mask=None):
+def mha_reference(q, v, weights, key=None, mask=None, fused=False):
     """Keras's multi-head attention for (batch, seq, dim) inputs; `mask` is the combined
-    boolean (batch or 1, T, S) mask. Returns the output and the (B, N, T, S) weights."""
+    boolean (batch or 1, T, S) mask. Returns the output and the (B, N, T, S) weights.
+    `fused`: Keras's path without dropout or returned scores, where rows with every key
+    masked weigh all keys equally (the explicit path gives them zero weights)."""
     wq, bq, wk, bk, wv, bv, wo, bo = weights
     k = v if key is None else key
     query = np.einsum("btd,dnh->btnh", q, wq) + bq
@@ -57,7 +59,7 @@ def mha_reference(q, v, weights, key=None, mask=None):
         mask = np.broadcast_to(np.asarray(mask)[:, None], logits.shape)
         logits = np.where(mask, logits, -1e9)
     weights_ = softmax(logits)
-    if mask is not None:
+    if mask is not None and not fused:
         weights_ = np.where(mask, weights_, 0.0)
     heads = np.einsum("bnts,bsnh->btnh", weights_, values)
     return np.einsum("btnh,nho->bto", heads, wo) + bo, weights_
@@ -292,7 +294,7 @@ def test_multi_head_attention_reads_embedding_masks_and_passes_the_query_mask():
     table = embedding.get_weights()[0].astype(np.float64)
     weights = [w.astype(np.float64) for w in mha.get_weights()]
     want, _ = mha_reference(table[IDS], table[IDS], weights,
-                            mask=real[:, :, None] & real[:, None, :])
+                            mask=real[:, :, None] & real[:, None, :], fused=True)
     np.testing.assert_allclose(to_numpy(out), want, rtol=1e-5, atol=1e-6)
     # as in Keras, the layer consumes its inputs' masks
     assert e._keras_mask is None

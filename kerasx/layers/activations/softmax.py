@@ -6,6 +6,12 @@ from kerasx import activations, ops
 from kerasx.layers.layer import Layer
 
 
+def large_negative(dtype):
+    """The logit given to masked positions: -1e9, or -3e4 in float16, whose range ends
+    at 65504 (-1e9 would round to -inf and turn fully masked rows into NaN), as Keras."""
+    return -3e4 if str(dtype) == "float16" else -1e9
+
+
 class Softmax(Layer):
     """Softmax along `axis`; masked positions get probability 0.
 
@@ -29,7 +35,7 @@ class Softmax(Layer):
     def call(self, inputs, mask=None):
         if mask is not None:
             mask = self._standardize_mask(inputs, mask)
-            inputs = ops.where(mask, inputs, -1e9)
+            inputs = ops.where(mask, inputs, large_negative(inputs.dtype))
         if isinstance(self.axis, (tuple, list)) and len(self.axis) > 1:
             outputs = ops.exp(inputs - ops.logsumexp(inputs, axis=tuple(self.axis), keepdims=True))
         else:

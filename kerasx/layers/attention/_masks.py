@@ -3,6 +3,7 @@
 __all__ = []
 
 from kerasx import ops
+from kerasx.layers.activations.softmax import large_negative
 
 
 def as_bool(mask):
@@ -50,3 +51,17 @@ def logical_and_all(masks):
         if mask is not None:
             out = mask if out is None else ops.logical_and(out, mask)
     return out
+
+
+def fused_attention_weights(logits, mask):
+    """The weights of Keras's fused `dot_product_attention` path: masked logits set to a
+    large negative number, then a softmax over the keys.
+
+    Rows whose keys are all masked come out uniform (Keras's fused path), where the
+    `Softmax` layer of the explicit path returns zeros for them.
+    """
+    from kerasx import activations
+
+    if mask is not None:
+        logits = ops.where(mask, logits, large_negative(logits.dtype))
+    return activations.softmax(logits, axis=-1)

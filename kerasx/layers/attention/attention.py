@@ -119,7 +119,9 @@ class Attention(Layer):
             score_mask = causal if score_mask is None else ops.logical_and(score_mask, causal)
         if score_mask is not None:
             # a large negative bias rather than -inf: a fully masked row stays uniform
-            scores = ops.where(score_mask, scores, ops.subtract(scores, 1e9))
+            # (65000 in float16, whose range ends at 65504, as Keras)
+            penalty = 65000.0 if scores.dtype == "float16" else 1e9
+            scores = ops.where(score_mask, scores, ops.subtract(scores, penalty))
         weights = ops.softmax(scores, axis=-1)
         if training and self.dropout > 0:
             weights = ops.dropout(weights, self.dropout, seed=self._seeds.next())

@@ -6,7 +6,8 @@ import math
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
-from kerasx.layers.attention._masks import as_bool, check_mask, logical_and_all
+from kerasx.layers.attention._masks import (as_bool, check_mask, fused_attention_weights,
+                                            logical_and_all)
 from kerasx.layers.attention._projected import ProjectedAttention
 from kerasx.layers.attention._projection import HeadProjection
 from kerasx.layers.regularization.dropout import Dropout
@@ -176,8 +177,10 @@ class GroupedQueryAttention(ProjectedAttention):
         mask = self._attention_mask(query, value, key, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
         gate = self._gate_dense(query) if self.use_gate else None
+        # as Keras: without dropout or returned scores the fused dot-product path runs
+        fused = self.dropout == 0 and not return_attention_scores
         output, scores = self._attend(self._query_dense(query), self._key_dense(key),
-                                      self._value_dense(value), mask, training)
+                                      self._value_dense(value), mask, training, fused)
         if gate is not None:
             output = ops.multiply(output, gate)
         output = self._output_dense(output)
@@ -201,7 +204,7 @@ class GroupedQueryAttention(ProjectedAttention):
             masks.insert(0, attention_mask)
         return logical_and_all(masks)
 
-    def _attend(self, query, key, value, mask, training):
+    def _attend(self, query, key, value, mask, training, fused=False):
         """Attention of the projected `(batch, T, heads, head_dim)` query and
         `(batch, S, kv_heads, head_dim)` key and value: the output `(batch, T,
         query_heads, head_dim)` and the weights `(batch, query_heads, T, S)`.
@@ -221,8 +224,11 @@ class GroupedQueryAttention(ProjectedAttention):
         if mask is not None:
             while len(mask.shape) < 4:
                 mask = ops.expand_dims(mask, -3)
-        weights = self._softmax(logits, mask=mask)
-        weights._keras_mask = None  # the softmax passes the mask on; the weights need none
+        if fused:
+            weights = fused_attention_weights(logits, mask)
+        else:
+            weights = self._softmax(logits, mask=mask)
+            weights._keras_mask = None  # the softmax passes the mask on; the weights need none
         dropped = self._dropout_layer(weights, training=training) if self.dropout > 0 \
             else weights
         grouped = ops.reshape(dropped, (batch, groups, repeats, q_len, k_len))

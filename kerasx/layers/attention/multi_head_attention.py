@@ -6,13 +6,15 @@ import math
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
-from kerasx.layers.attention._masks import as_bool, check_mask, logical_and_all
+from kerasx.layers.attention._keras_hooks import AttentionHooks
+from kerasx.layers.attention._masks import (as_bool, check_mask, fused_attention_weights,
+                                            logical_and_all)
 from kerasx.layers.attention._projected import ProjectedAttention
 from kerasx.layers.attention._projection import HeadProjection
 from kerasx.layers.regularization.dropout import Dropout
 
 
-class MultiHeadAttention(ProjectedAttention):
+class MultiHeadAttention(AttentionHooks, ProjectedAttention):
     """Multi-head attention ("Attention is all you need", Vaswani et al., 2017).
 
     `query`, `key` and `value` are projected to `num_heads` heads
@@ -185,8 +187,16 @@ class MultiHeadAttention(ProjectedAttention):
                 tensor._keras_mask = None
         mask = self._attention_mask(query, value, key, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
-        output, scores = self._attend(self.query_dense(query), self.key_dense(key),
-                                      self.value_dense(value), mask, training)
+        projected = (self.query_dense(query), self.key_dense(key), self.value_dense(value))
+        if self._overrides_compute_attention():
+            # a subclass's own attention step, called as Keras calls it
+            output, scores = self._compute_attention(*projected, mask, training,
+                                                     return_attention_scores)
+        else:
+            # as Keras: without dropout or returned scores, a rank-3 query takes the fused
+            # dot-product path, which treats rows with every key masked differently
+            fused = self.dropout == 0 and not return_attention_scores and len(query.shape) == 3
+            output, scores = self._attend(*projected, mask, training, fused)
         if self.use_gate:
             output = ops.multiply(output, self._gate_dense(query))
         output = self.output_dense(output)
@@ -220,7 +230,7 @@ class MultiHeadAttention(ProjectedAttention):
             masks.insert(0, attention_mask)
         return logical_and_all(masks)
 
-    def _attend(self, query, key, value, mask, training):
+    def _attend(self, query, key, value, mask, training, fused=False):
         """Attention of the projected `(batch, *axes, heads, size)` tensors: the output
         `(batch, *query axes, heads, value_dim)` and the weights in Keras's layout
         `(batch, *other axes, heads, *query attention axes, *key attention axes)`."""
@@ -255,8 +265,11 @@ class MultiHeadAttention(ProjectedAttention):
                 mask = ops.expand_dims(mask, -2 * len(axes) - 1)
             if merged:
                 mask = ops.reshape(ops.broadcast_to(mask, layout), tuple(logits.shape))
-        weights = self._softmax(logits, mask=mask)
-        weights._keras_mask = None  # the softmax passes the mask on; the weights need none
+        if fused:
+            weights = fused_attention_weights(logits, mask)
+        else:
+            weights = self._softmax(logits, mask=mask)
+            weights._keras_mask = None  # the softmax passes the mask on; the weights need none
         output = ops.matmul(self._dropout_layer(weights, training=training), v)
         if merged:
             output = ops.reshape(output, lead + (self.num_heads,) + q_axes + (self.value_dim,))

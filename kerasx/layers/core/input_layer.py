@@ -13,9 +13,10 @@ import math
 import warnings
 
 from kerasx import tree
-from kerasx.layers.layer import Layer, build_on
+from kerasx.layers.layer import Layer, build_on, builds_by_tracing, name_traced_outputs
 from kerasx.random.counted_seed import counter_states, restore_counters
 from kerasx.utils.naming import uniquify
+from kerasx.utils.shape_args import standardize_shape
 
 
 class KerasTensor:
@@ -258,22 +259,13 @@ class InputLayer(Layer):
                     "Input needs `shape` (the shape of one sample, e.g. shape=(784,)) or "
                     "`batch_shape` (the shape with the batch axis); received neither."
                 )
-            if isinstance(shape, int):
-                shape = (shape,)
-            batch_shape = (batch_size,) + tuple(shape)
+            batch_shape = (batch_size,) + standardize_shape(shape)
         elif shape is not None:
             raise ValueError(
                 f"Input takes `shape` or `batch_shape`, not both; received shape={shape} and "
                 f"batch_shape={batch_shape}."
             )
-        try:
-            self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"Input shape must be a tuple of integers or None, received {batch_shape!r}."
-            ) from None
-        if any(d is not None and d < 0 for d in self.batch_shape):
-            raise ValueError(f"Input shape sizes must be >= 0, received {self.batch_shape}.")
+        self.batch_shape = standardize_shape(batch_shape)
         self.dtype = _dtype_str(dtype) if dtype is not None else floatx()
         self.sparse = bool(sparse)
         self.optional = bool(optional)
@@ -342,6 +334,7 @@ def symbolic_call(layer, inputs, args, kwargs):
     that defines `compute_output_spec` gives its outputs itself.
     """
     in_shapes = map_structure(inputs, lambda t: t.shape)
+    traced = not layer.built and builds_by_tracing(layer)
     try:
         assert_input_compatibility(layer, [(t.shape, t.dtype) for t in flatten(inputs)
                                            if isinstance(t, KerasTensor)])
@@ -358,6 +351,8 @@ def symbolic_call(layer, inputs, args, kwargs):
         out_shape, out_dtypes, out_masks = infer_outputs(layer, inputs, args, kwargs,
                                                          with_masks=True)
         names = []
+    if traced:
+        name_traced_outputs(_zip_shapes(out_shape, out_dtypes, lambda shape, dtype: dtype))
     node = CallNode(layer, inputs, args, kwargs, None)
     counter = [0]
 

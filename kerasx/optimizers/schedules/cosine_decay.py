@@ -2,8 +2,12 @@
 
 import math
 
-from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule, as_step,
-                                                                 check_positive_steps)
+from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule,
+                                                                 as_float32_step,
+                                                                 check_positive_steps, float32)
+
+
+PI32 = float32(math.pi)
 
 
 class CosineDecay(LearningRateSchedule):
@@ -34,23 +38,31 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_steps = warmup_steps
         self.warmup_target = warmup_target
 
-    def _decay(self, step, peak):
-        fraction = step / float(self.decay_steps)
-        cosine = 0.5 * (1.0 + math.cos(math.pi * fraction))
-        return peak * ((1.0 - self.alpha) * cosine + self.alpha)
-
     def host_rate(self, step):
-        step = as_step(step)
-        initial = float(self.initial_learning_rate)
-        if self.warmup_target is None:
-            return self._decay(min(step, float(self.decay_steps)), initial)
-        warmup = float(self.warmup_steps)
-        step = min(step, float(self.decay_steps) + warmup)
-        if step < warmup:
-            return (float(self.warmup_target) - initial) * (step / warmup) + initial
-        return self._decay(step - warmup, float(self.warmup_target))
+        initial, decay_steps, alpha, one_minus_alpha, warmup, target = self._float32_setup(
+            _constants, self.initial_learning_rate, self.decay_steps, self.alpha,
+            self.warmup_steps, self.warmup_target)
+        step = as_float32_step(step)
+        if target is None:
+            step, peak = min(step, decay_steps), initial
+        else:
+            step = min(step, float32(decay_steps + warmup))
+            if step < warmup:
+                rise = float32(float32(target - initial) * float32(step / warmup))
+                return float32(rise + initial)
+            step, peak = float32(step - warmup), target
+        angle = float32(PI32 * float32(step / decay_steps))
+        cosine = float32(0.5 * float32(1.0 + float32(math.cos(angle))))
+        return float32(peak * float32(float32(one_minus_alpha * cosine) + alpha))
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+
+
+def _constants(initial, decay_steps, alpha, warmup_steps, warmup_target):
+    # Keras subtracts the Python `alpha` from 1 before the float32 product
+    target = None if warmup_target is None else float32(warmup_target)
+    return (float32(initial), float32(decay_steps), float32(alpha), float32(1.0 - alpha),
+            float32(warmup_steps), target)

@@ -2,8 +2,10 @@
 
 import math
 
-from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule, as_step,
-                                                                 check_positive_steps)
+from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule,
+                                                                 as_float32_step,
+                                                                 check_positive_steps, float32)
+from kerasx.optimizers.schedules.cosine_decay import PI32
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -29,31 +31,60 @@ class CosineDecayRestarts(LearningRateSchedule):
         self.alpha = alpha
         self.name = name
 
-    def _restart(self, fraction):
-        """The index of the current period and the fraction of it completed."""
-        t = float(self._t_mul)
-        if t == 1.0:
-            i = math.floor(fraction)
-            return i, fraction - i
-        i = math.floor(math.log(1.0 - fraction * (1.0 - t)) / math.log(t))
-
-        def start(k):
-            return (1.0 - t ** k) / (1.0 - t)
-
-        # the logarithm can land a hair off an exact restart; the sums settle the index
-        if start(i + 1) <= fraction:
-            i += 1
-        elif i > 0 and start(i) > fraction:
-            i -= 1
-        return i, (fraction - start(i)) / t ** i
-
     def host_rate(self, step):
-        fraction = as_step(step) / float(self.first_decay_steps)
-        i, done = self._restart(fraction)
-        cosine = 0.5 * float(self._m_mul) ** i * (1.0 + math.cos(math.pi * done))
-        return float(self.initial_learning_rate) * ((1.0 - self.alpha) * cosine + self.alpha)
+        setup = self._float32_setup(_Setup, self.initial_learning_rate, self.first_decay_steps,
+                                    self._t_mul, self._m_mul, self.alpha)
+        fraction = float32(as_float32_step(step) / setup.first_decay_steps)
+        i, done = setup.restart(fraction)
+        cosine = float32(setup.peak(i) * float32(1.0 + float32(math.cos(float32(PI32 * done)))))
+        decayed = float32(float32(setup.one_minus_alpha * cosine) + setup.alpha)
+        return float32(setup.initial * decayed)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
                 "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
+class _Setup:
+    """The float32 constants of a restarts schedule and its periods' starts, scales and peaks
+    (Keras's float32 formulas; each period's values are computed once)."""
+
+    def __init__(self, initial, first_decay_steps, t_mul, m_mul, alpha):
+        self.initial = float32(initial)
+        self.first_decay_steps = float32(first_decay_steps)
+        self.t_mul, self.m_mul = float32(t_mul), float32(m_mul)
+        self.alpha = float32(alpha)
+        self.one_minus_alpha = float32(1.0 - self.alpha)
+        self.shrink = float32(1.0 - self.t_mul)
+        self.log_t = float32(math.log(self.t_mul)) if self.t_mul > 0 else math.nan
+        self._periods = {}
+
+    def _period(self, i):
+        """(start, length scale, peak factor) of period `i`, as fractions of the first."""
+        period = self._periods.get(i)
+        if period is None:
+            scale = float32(self.t_mul ** i)
+            start = float32(float32(1.0 - scale) / self.shrink) if self.shrink else float(i)
+            period = (start, scale, float32(0.5 * float32(self.m_mul ** i)))
+            if len(self._periods) < 4096:
+                self._periods[i] = period
+        return period
+
+    def peak(self, i):
+        return self._period(i)[2]
+
+    def restart(self, fraction):
+        """The index of the current period and the fraction of it completed."""
+        if self.t_mul == 1.0:
+            i = math.floor(fraction)
+            return i, float32(fraction - i)
+        grown = float32(1.0 - float32(fraction * self.shrink))
+        i = math.floor(float32(float32(math.log(grown)) / self.log_t))
+        # the logarithm can land a hair off an exact restart; the sums settle the index
+        if self._period(i + 1)[0] <= fraction:
+            i += 1
+        elif i > 0 and self._period(i)[0] > fraction:
+            i -= 1
+        start, scale, _ = self._period(i)
+        return i, float32(float32(fraction - start) / scale)

@@ -1,7 +1,11 @@
 """`InverseTimeDecay`: `lr = initial / (1 + decay_rate * step / decay_steps)`."""
 
-from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule, as_step,
-                                                                 check_positive_steps)
+import math
+
+from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule,
+                                                                 as_float32_step,
+                                                                 check_positive_steps, float32,
+                                                                 float32s)
 
 
 class InverseTimeDecay(LearningRateSchedule):
@@ -28,10 +32,12 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
 
     def host_rate(self, step):
-        p = as_step(step) / self.decay_steps
+        initial, decay_steps, decay_rate = self._float32_setup(
+            float32s, self.initial_learning_rate, self.decay_steps, self.decay_rate)
+        p = float32(as_float32_step(step) / decay_steps)
         if self.staircase:
-            p = float(int(p // 1))
-        return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * p)
+            p = math.floor(p)
+        return float32(initial / float32(1.0 + float32(decay_rate * p)))
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,

@@ -1,5 +1,9 @@
 """`LearningRateSchedule`: the base class of learning-rate schedules."""
 
+import struct
+
+_FLOAT32 = struct.Struct("f")
+
 
 class LearningRateSchedule:
     """A learning rate that depends on the optimizer step.
@@ -11,7 +15,10 @@ class LearningRateSchedule:
     Subclasses implement `__call__(step)` and `get_config()`. The built-in
     schedules instead implement `host_rate(step)` (host arithmetic returning
     a Python float); the base `__call__` wraps it in a tensor, and optimizers
-    read `host_rate` directly so a training step costs no device work.
+    read `host_rate` directly so a training step costs no device work. The
+    built-ins follow Keras's float32 formulas operation by operation (each
+    intermediate rounded with `float32`), so their rates are Keras's float32
+    values, not float64 values rounded once.
 
     Example:
 
@@ -55,6 +62,15 @@ class LearningRateSchedule:
     def __repr__(self):
         return f"<{type(self).__name__} {self.get_config()}>"
 
+    def _float32_setup(self, build, *arguments):
+        """`build(*arguments)`: the float32 constants of the formula, computed once and
+        recomputed only when an argument attribute is replaced (steps stay cheap)."""
+        cached = self.__dict__.get("_float32_constants")
+        if cached is None or cached[0] != arguments:
+            cached = (arguments, build(*arguments))
+            self.__dict__["_float32_constants"] = cached
+        return cached[1]
+
 
 def host_learning_rate(schedule, step):
     """`schedule(step)` as a Python float, without a device round trip for built-ins."""
@@ -70,6 +86,27 @@ def as_step(step):
     if isinstance(step, (int, float)):
         return float(step)
     return float(getattr(step, "value", step))
+
+
+def as_float32_step(step):
+    """The step as a float32 value (a Python float), as Keras casts `iterations`."""
+    step = as_step(step)
+    if step.is_integer() and -16777216.0 <= step <= 16777216.0:
+        return step  # exactly representable: skip the rounding
+    return float32(step)
+
+
+def float32(value, _pack=_FLOAT32.pack, _unpack=_FLOAT32.unpack):
+    """`value` rounded to the nearest float32, as a Python float (overflow gives inf)."""
+    try:
+        return _unpack(_pack(value))[0]
+    except OverflowError:  # older Pythons refuse to pack a value beyond float32's range
+        return value * float("inf")
+
+
+def float32s(*values):
+    """Each value rounded to float32 (the constants of a formula)."""
+    return tuple(float32(v) for v in values)
 
 
 def check_positive_steps(name, value):

@@ -1,6 +1,7 @@
 """`PiecewiseConstantDecay`: constant learning rates between step boundaries."""
 
-from kerasx.optimizers.schedules.learning_rate_schedule import LearningRateSchedule, as_step
+from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule, as_step,
+                                                                 float32)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -34,8 +35,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         step = as_step(step)
         for boundary, value in zip(self.boundaries, self.values):
             if step <= boundary:
-                return float(value)
-        return float(self.values[-1])
+                return float32(value)
+        return float32(self.values[-1])
 
     def get_config(self):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}

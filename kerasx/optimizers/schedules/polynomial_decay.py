@@ -2,8 +2,9 @@
 
 import math
 
-from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule, as_step,
-                                                                 check_positive_steps)
+from kerasx.optimizers.schedules.learning_rate_schedule import (LearningRateSchedule,
+                                                                 as_float32_step,
+                                                                 check_positive_steps, float32)
 
 
 class PolynomialDecay(LearningRateSchedule):
@@ -32,17 +33,24 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
 
     def host_rate(self, step):
-        step = as_step(step)
-        decay_steps = float(self.decay_steps)
+        decay_steps, end, span, power = self._float32_setup(
+            _constants, self.initial_learning_rate, self.decay_steps, self.end_learning_rate,
+            self.power)
+        step = as_float32_step(step)
         if self.cycle:
-            decay_steps *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+            if step != 0:
+                decay_steps = float32(decay_steps * math.ceil(float32(step / decay_steps)))
         else:
             step = min(step, decay_steps)
-        p = step / decay_steps
-        span = float(self.initial_learning_rate) - float(self.end_learning_rate)
-        return span * (1.0 - p) ** float(self.power) + float(self.end_learning_rate)
+        ramp = float32(float32(1.0 - float32(step / decay_steps)) ** power)
+        return float32(float32(span * ramp) + end)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
                 "power": self.power, "cycle": self.cycle, "name": self.name}
+
+
+def _constants(initial, decay_steps, end, power):
+    end = float32(end)
+    return float32(decay_steps), end, float32(float32(initial) - end), float32(power)
