@@ -11,6 +11,7 @@ from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
 from kerasx.layers.auto_config import init_arguments, with_init_arguments
+from kerasx.layers.call_context import with_call_context
 from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
                                              tracking_enabled)
 from kerasx.utils.naming import to_snake_case, uniquify
@@ -233,6 +234,14 @@ class Layer:
         object.__delattr__(self, name)
         if isinstance(value, Variable):  # as Keras: a deleted variable attribute is no weight
             self._tracker.untrack(value)
+
+    def _build_at_init(self):
+        """Marks a layer without weights built at the end of its construction, state
+        locked, as Keras 3 does: only when its class keeps the default `build` (a
+        subclass with its own `build` is built at its first call, so that it runs)."""
+        if type(self).build is Layer.build:
+            self.built = True
+            self._lock_state()
 
     def _lock_state(self):
         """Refuses new state (variables, sublayers, metrics, seed generators) from now
@@ -644,6 +653,8 @@ class Layer:
         """Creates the weights; the default creates none."""
         if not self.__dict__.get("_implicit_build"):
             self._warn_if_build_leaves_state_unbuilt(stacklevel=3)
+            if not self.__dict__.get("_build_depth"):  # a direct call: its shape is the
+                self._build_shape = input_shape      # build config, as in Keras
         self.built = True
 
     def _warn_if_build_leaves_state_unbuilt(self, stacklevel):
@@ -745,6 +756,14 @@ class Layer:
             else:
                 outputs = self.rematerialized_call(self.call, inputs, *args, **kwargs)(
                     inputs, *args, **kwargs)
+        except Exception as error:
+            contextual = with_call_context(self, error, self.call, inputs, args, kwargs)
+            if contextual is None:
+                raise
+            try:
+                raise contextual.with_traceback(error.__traceback__) from error.__cause__
+            finally:
+                del contextual  # else this frame, kept by the traceback, keeps the error alive
         finally:
             _TRAINING.reset(token)
         if not self._tracker.locked and self.built and not self._stays_open:

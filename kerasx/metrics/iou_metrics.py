@@ -85,6 +85,7 @@ class _IoUBase(Metric):
         along `axis` of non-sparse ones); entries whose label or prediction is
         outside `[0, num_classes)`, or whose label is `ignore_class`, are left
         out. `sample_weight` is a scalar or has one weight per label entry.
+        Returns the updated confusion matrix, as Keras does.
         """
         xp = current().xp
         labels = self._class_ids(y_true, self.sparse_y_true)
@@ -106,6 +107,7 @@ class _IoUBase(Metric):
                 weights = xp.where(keep, weights, xp.zeros_like(weights))
         cm = batch_confusion_matrix(labels, preds, weights, self.num_classes, self.dtype)
         self.total_cm.assign(self.total_cm.value + cm)
+        return Tensor(self.total_cm.value)
 
     def _class_ids(self, x, sparse):
         """`x` as a flat integer array of class ids on the device."""
@@ -266,7 +268,7 @@ class BinaryIoU(IoU):
         scores = value_of(y_pred)
         scores = backend.asarray(scores, dtype="float32")
         classes = xp.astype(scores >= self.threshold, backend.dtype("int64"))
-        super().update_state(y_true, classes, sample_weight)
+        return super().update_state(y_true, classes, sample_weight)
 
     def get_config(self):
         return {"target_class_ids": self.target_class_ids, "threshold": self.threshold,

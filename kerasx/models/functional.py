@@ -2,6 +2,7 @@
 
 import collections
 
+from kerasx.layers.call_context import failure_detail, mark_context_given
 from kerasx.layers.core.input_layer import (CallNode, InputLayer, KerasTensor, flatten,
                                             inbound_nodes, map_structure, replace)
 from kerasx.layers.core.op_layer import OpLayer, is_op_entry
@@ -191,7 +192,7 @@ class Functional(Model):
             # lets the model take its output's shape
             return self._run_masked(values, training, mask)
         except (ValueError, TypeError) as error:
-            raise ValueError(f"{mismatch} ({error})") from error
+            raise input_mismatch_error(mismatch, error) from error
 
     def _run_masked(self, values, training, mask):
         masked = attach_masks(self.name, self.input_names, values, mask)
@@ -490,7 +491,7 @@ def _check_structure(structure, what):
         raise ValueError("Model(inputs, outputs) needs at least one input; received inputs=[].")
     for leaf in leaves:
         if not isinstance(leaf, KerasTensor):
-            raise TypeError(
+            raise ValueError(
                 f"Model(inputs, outputs) expects symbolic tensors (from kerasx.Input and layer "
                 f"calls) in `{what}`, but received {type(leaf).__name__}: {leaf!r}. Build the "
                 "graph by calling layers on kerasx.Input(...) tensors."
@@ -632,12 +633,28 @@ def _size_mismatch(model, values):
     for tensor, value, name in zip(model.inputs, values, model.input_names):
         if value is None or tensor.dtype == "string":
             continue
-        want, got = tuple(tensor.shape), tuple(value.shape)
-        if any(w is not None and g != w for g, w in zip(got[1:], want[1:])):
-            return (f"Input {name!r} of model {model.name!r} is incompatible with the model: "
-                    f"expected shape {want}, found shape {got}. The data's dimensions after the "
-                    "batch axis must match the Input's shape")
+        mismatch = input_size_mismatch(model.name, name, tuple(tensor.shape), tuple(value.shape))
+        if mismatch is not None:
+            return mismatch
     return None
+
+
+def input_size_mismatch(model_name, input_name, want, got):
+    """The message for an input of shape `got` whose sizes after the batch axis differ
+    from its Input's `want`, or None."""
+    if any(w is not None and g != w for g, w in zip(got[1:], want[1:])):
+        # any batch size runs (a model built by its first batch keeps that batch's size)
+        shown = (None,) + tuple(want[1:]) if want else want
+        return (f"Input {input_name!r} of model {model_name!r} is incompatible with the model: "
+                f"expected shape {shown}, found shape {got}. The data's dimensions after the "
+                "batch axis must match the Input's shape")
+    return None
+
+
+def input_mismatch_error(mismatch, error):
+    """The error for a model whose layers failed on an input of the wrong size: the
+    model's input is what to fix, so no layer adds its call context to it."""
+    return mark_context_given(ValueError(f"{mismatch} ({failure_detail(error)})"))
 
 
 def _adjust_rank(value, expected, name, model_name):

@@ -2,7 +2,8 @@
 
 from kerasx.layers.core.input_layer import InputLayer, KerasTensor, layer_tensor
 from kerasx.layers.layer import Layer
-from kerasx.models.functional import attach_masks, restore_masks
+from kerasx.models.functional import (attach_masks, input_mismatch_error, input_size_mismatch,
+                                      restore_masks)
 from kerasx.models.fusion import run_sequence
 from kerasx.models.input_structure import unwrap_single_input
 from kerasx.models.model import Model
@@ -129,9 +130,22 @@ class Sequential(Model):
         x = values[0]
         try:
             x = run_sequence(self._stack, x, training)
+        except (ValueError, TypeError) as error:
+            mismatch = self._input_mismatch(values[0])
+            if mismatch is None:
+                raise
+            raise input_mismatch_error(mismatch, error) from error
         finally:
             restore_masks(masked, x)
         return x
+
+    def _input_mismatch(self, value):
+        """The message when `value`'s sizes after the batch axis differ from the input's."""
+        shape = getattr(value, "shape", None)
+        if self._input_layer is None or shape is None or self._input_layer.dtype == "string":
+            return None
+        return input_size_mismatch(self.name, self._input_layer.name,
+                                   self._input_layer.batch_shape, tuple(shape))
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)

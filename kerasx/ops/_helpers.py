@@ -6,8 +6,8 @@ from kerasx.backends import current
 from kerasx.backends.base import dtype_name
 from kerasx.config import floatx
 
-__all__ = ["Tensor", "TensorOps", "current", "namespace", "normalize_axes", "record",
-           "relu_of_fresh", "shape_of", "tracked", "value_of", "wrap"]
+__all__ = ["Tensor", "TensorOps", "current", "namespace", "normalize_axes", "operand_and_value",
+           "operand_value", "record", "relu_of_fresh", "shape_of", "tracked", "value_of", "wrap"]
 
 
 def namespace():
@@ -16,6 +16,36 @@ def namespace():
 
 def wrap(value):
     return Tensor(value)
+
+
+_PYTHON_NUMBERS = (bool, int, float, complex)
+
+
+def operand_value(x):
+    """`value_of(x)`, a Python number read as the 0-d array Keras makes of it (floats as
+    `floatx`, integers as int32, booleans as bool, complex numbers as complex64): for an
+    op whose result takes its operand's dtype (`ops.trunc(2.5)` is float32 in Keras,
+    NumPy's would be float64)."""
+    if isinstance(x, TensorOps):
+        return x.value
+    if type(x) in _PYTHON_NUMBERS:
+        from kerasx.ops.shape import convert_to_tensor
+
+        if type(x) is complex:
+            backend = current()
+            return backend.asarray(x, dtype=backend.dtype("complex64"))
+        return convert_to_tensor(x).value
+    return value_of(x)
+
+
+def operand_and_value(x):
+    """`(operand, value)` for an op that passes its operand on to other ops: a Tensor
+    and its array, else `operand_value(x)` twice (a Python number or list has no
+    gradient to keep)."""
+    if isinstance(x, TensorOps):
+        return x, x.value
+    value = operand_value(x)
+    return value, value
 
 
 def shape_of(x):

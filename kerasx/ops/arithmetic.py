@@ -1,7 +1,7 @@
 """More elementwise arithmetic: `fmod`, `trunc`, `nan_to_num`, `copy`."""
 
-from kerasx.ops._helpers import (Tensor, bfloat16_as_float32, current, namespace, tracked,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, bfloat16_as_float32, current, namespace,
+                                 operand_and_value, operand_value, tracked, value_of)
 from kerasx.ops.math import _binary, _unary, integer_promoted
 
 
@@ -29,14 +29,14 @@ def fmod(x1, x2):
 
 def trunc(x):
     """Rounds toward zero; integers are returned as they are."""
-    xv = value_of(x)
+    xv = operand_value(x)
     return Tensor(namespace().trunc(xv) if _is_float(xv) else xv)
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """NaN as `nan`, +inf as `posinf` and -inf as `neginf` (by default the largest and
     the lowest finite value of the dtype). The gradient flows where `x` is finite."""
-    xv = value_of(x)
+    x, xv = operand_and_value(x)
     if not _is_float(xv):
         return Tensor(xv) if not isinstance(x, Tensor) else x
     info = current().finfo(xv.dtype)

@@ -2,7 +2,7 @@
 
 from kerasx.backends.base import dtype_name
 from kerasx.config import floatx
-from kerasx.ops._helpers import Tensor, current, value_of
+from kerasx.ops._helpers import Tensor, current, operand_value, value_of
 
 _BOUNDS = {"bool": (0, 1)}
 
@@ -78,7 +78,7 @@ def empty_like(x, dtype=None):
     """An array of the shape of `x` (and its dtype, unless `dtype` is given) whose values
     are not set."""
     backend = current()
-    xv = value_of(x)
+    xv = operand_value(x)
     xv = xv if backend.is_native(xv) else backend.asarray(xv)
     target = xv.dtype if dtype is None else backend.dtype(dtype)
     return Tensor(backend.xp.empty(tuple(xv.shape), dtype=target, device=backend.device))

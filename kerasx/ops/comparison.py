@@ -1,6 +1,7 @@
 """Boolean tests of values: `isinf`, `signbit`, `isclose`, `allclose`, `logical_xor`."""
 
-from kerasx.ops._helpers import Tensor, current, keras_promoted, namespace, value_of
+from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, operand_value,
+                                 value_of)
 
 
 def _is_float(v):
@@ -19,7 +20,7 @@ def isinf(x):
 def signbit(x):
     """True where the sign bit is set (negative numbers, -0.0, -inf)."""
     xp = namespace()
-    xv = value_of(x)
+    xv = operand_value(x)
     if not _is_float(xv):
         return Tensor(xv < 0 if xv.dtype != xp.bool else xp.zeros_like(xv))
     return Tensor(xp.signbit(xv))

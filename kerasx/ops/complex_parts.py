@@ -9,13 +9,13 @@ otherwise. Complex arrays, where the backend has them, use the namespace's
 
 import math
 
-from kerasx.ops._helpers import Tensor, as_float_operand, current, value_of
+from kerasx.ops._helpers import Tensor, as_float_operand, current, operand_value, value_of
 from kerasx.ops.math import _unary
 
 
 def _array(x):
     backend = current()
-    v = value_of(x)
+    v = operand_value(x)
     return v if backend.is_native(v) else backend.asarray(v)
 
 

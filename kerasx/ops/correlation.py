@@ -2,7 +2,7 @@
 `corrcoef` (Pearson correlation coefficients of variables), both differentiable.
 Integer inputs give `floatx`."""
 
-from kerasx.ops._helpers import as_float_operand, current, shape_of, value_of
+from kerasx.ops._helpers import as_float_operand, current, operand_value, shape_of, value_of
 from kerasx.ops.linalg import matmul
 from kerasx.ops.math import clip, divide, sqrt, subtract
 from kerasx.ops.matrix import diagonal
@@ -16,7 +16,9 @@ def _float_input(x):
     v = value_of(x)
     if getattr(x, "tracked", False):
         return x
-    v = v if current().is_native(v) else current().asarray(v)
+    if not current().is_native(v):
+        v = operand_value(v)
+        v = v if current().is_native(v) else current().asarray(v)
     return as_float_operand(v)
 
 
@@ -51,16 +53,17 @@ def correlate(x1, x2, mode="valid"):
 def corrcoef(x):
     """The Pearson correlation coefficients of the rows of `x` (each row a variable,
     each column an observation), as `numpy.corrcoef`: a matrix with one row and column
-    per variable, clipped to [-1, 1]; a 1-D input is one variable (the result is 0-d)."""
+    per variable, clipped to [-1, 1]; a 0-D or 1-D input is one variable (the result is
+    0-d)."""
     x = _float_input(x)
     shape = shape_of(value_of(x))
-    if len(shape) not in (1, 2):
-        raise ValueError(f"corrcoef expects a 1-D or 2-D input, received shape {shape}.")
-    rows = reshape(x, (1, -1)) if len(shape) == 1 else x
+    if len(shape) > 2:
+        raise ValueError(f"corrcoef expects a 0-D, 1-D or 2-D input, received shape {shape}.")
+    rows = reshape(x, (1, -1)) if len(shape) < 2 else x
     n = shape_of(value_of(rows))[1]
     centered = subtract(rows, mean(rows, axis=1, keepdims=True))
     covariance = divide(matmul(centered, transpose(centered)), n - 1)
-    if len(shape) == 1:  # one variable: its variance over itself, as NumPy
+    if len(shape) < 2:  # one variable: its variance over itself (NaN for one value), as NumPy
         return reshape(divide(covariance, covariance), ())
     spread = sqrt(diagonal(covariance))
     scaled = divide(divide(covariance, expand_dims(spread, 1)), expand_dims(spread, 0))

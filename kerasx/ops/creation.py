@@ -5,7 +5,7 @@ The dtype defaults to `floatx`, as in Keras (`full_like`: the dtype of `x`).
 """
 
 from kerasx.config import floatx
-from kerasx.ops._helpers import Tensor, current, value_of
+from kerasx.ops._helpers import Tensor, current, operand_value, value_of
 
 
 def _dtype(dtype):
@@ -63,7 +63,7 @@ def full(shape, fill_value, dtype=None):
 def full_like(x, fill_value, dtype=None):
     """An array of the shape of `x` filled with `fill_value`, of the dtype of `x`
     unless `dtype` is given."""
-    xv = value_of(x)
+    xv = operand_value(x)
     xv = xv if hasattr(xv, "dtype") else current().asarray(xv)
     return full(tuple(xv.shape), fill_value, dtype=dtype or xv.dtype)
 

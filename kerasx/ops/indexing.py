@@ -8,14 +8,14 @@ eagerly; indices are int32, as Keras gives them.
 import builtins
 import math
 
-from kerasx.ops._helpers import Tensor, current, keras_promoted, value_of
+from kerasx.ops._helpers import Tensor, current, keras_promoted, operand_value, value_of
 
 _slice = builtins.slice
 
 
 def _array(x):
     backend = current()
-    v = value_of(x)
+    v = operand_value(x)
     return v if backend.is_native(v) else backend.asarray(v)
 
 

@@ -2,8 +2,8 @@
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, bool_as_number, current,
-                                 keras_promoted, namespace, python_number_of, record, shape_of,
-                                 tracked, value_of)
+                                 keras_promoted, namespace, operand_value, python_number_of,
+                                 record, shape_of, tracked, value_of)
 
 
 def _binary(a, b, forward, vjp_a, vjp_b):
@@ -69,7 +69,7 @@ def _unary(x, forward, grad, floating=False):
 
 
 def _bools_as_int32(x):
-    xv = value_of(x)
+    xv = operand_value(x)
     if getattr(xv, "dtype", None) == namespace().bool:
         return Tensor(namespace().astype(xv, namespace().int32))
     return x
@@ -335,7 +335,7 @@ def round(x, decimals=0):
     `numpy.round`."""
     backend = current()
     xp = backend.xp
-    xv = value_of(x)
+    xv = operand_value(x)
     if not decimals:
         return Tensor(xp.round(xv))
     integral = backend.isdtype(xv.dtype, "integral")

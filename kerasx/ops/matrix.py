@@ -1,9 +1,9 @@
 """Diagonals and triangles of matrices: `diagonal`, `trace`, `diag`, `tril`, `triu`."""
 
 from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
-from kerasx.ops.math import multiply
+from kerasx.ops.math import where
 from kerasx.ops.reduction import sum as _sum
-from kerasx.ops.shape import cast, expand_dims, constant_pad, reshape, take, transpose
+from kerasx.ops.shape import cast, expand_dims, constant_pad, reshape, take, transpose, zeros
 
 
 def _rank(x, name, least):
@@ -38,6 +38,7 @@ def trace(x, offset=0, axis1=0, axis2=1):
     integers sum as int32 (unsigned: uint32), as in Keras."""
     from kerasx.backends.base import dtype_name
 
+    _rank(x, "trace", 2)
     dtype = dtype_name(value_of(x).dtype)
     if dtype in _WIDENED:
         x = cast(x, _WIDENED[dtype])
@@ -61,11 +62,12 @@ def diag(x, k=0):
     from kerasx.ops.creation import eye
 
     n = shape[0] + (k if k >= 0 else -k)
-    # row i of the result holds x[i] (at column i + k): a column vector times the mask;
-    # below the diagonal, column j holds x[j]
+    # row i of the result holds x[i] (at column i + k): a column vector picked by the
+    # mask (not multiplied by it: NaN * 0 is NaN); below the diagonal, column j holds x[j]
     padded = constant_pad(x, ((0, n - shape[0]),))
     values = expand_dims(padded, 1 if k >= 0 else 0)
-    return multiply(values, eye(n, n, k, dtype=value_of(x).dtype))
+    dtype = value_of(x).dtype
+    return where(eye(n, n, k, dtype="bool"), values, zeros((), dtype=dtype))
 
 
 def _triangle(x, k, name, lower):

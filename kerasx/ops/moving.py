@@ -5,10 +5,11 @@ import builtins
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
-from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
+from kerasx.ops._helpers import (Tensor, current, operand_and_value, record, shape_of, tracked,
+                                 value_of)
 from kerasx.ops.math import where
 from kerasx.ops.segments import segment_max, segment_min, segment_prod
-from kerasx.ops.shape import broadcast_to, cast, concatenate, getitem, reshape
+from kerasx.ops.shape import broadcast_to, cast, concatenate, convert_to_tensor, getitem, reshape
 
 _slice = builtins.slice  # this module's `slice` is the op
 
@@ -69,16 +70,35 @@ def unstack(x, num=None, axis=0):
     return list(record_multi(parts, (x,), vjp))
 
 
+_PYTHON_NUMBERS = (bool, int, float)
+
+
+def _joined_parts(xs, rank):
+    """The parts of `xs` to join, each of rank `rank` or more (as `numpy.atleast_1d` /
+    `atleast_2d`, a 1-D part as a row), Python numbers read as Keras reads them: a list
+    of numbers only is one tensor of their common dtype (`hstack([1, 2.5])` is floatx)."""
+    if type(xs) in (list, tuple) and xs and all(type(x) in _PYTHON_NUMBERS for x in xs):
+        xs = [convert_to_tensor(list(xs))]
+        return xs if rank == 1 else [reshape(xs[0], (-1, 1))]
+    parts = []
+    for x in xs:
+        x, xv = operand_and_value(x)
+        nd = len(shape_of(xv))
+        parts.append(x if nd >= rank else reshape(x, (1,) * (rank - nd) + shape_of(xv)))
+    return parts
+
+
 def hstack(xs):
-    """Joins along the second axis (the first for 1-D inputs)."""
-    flat = all(len(shape_of(value_of(x))) == 1 for x in xs)
-    return concatenate(xs, axis=0 if flat else 1)
+    """Joins along the second axis (the first for 1-D inputs); numbers are 1-D inputs of
+    one entry."""
+    parts = _joined_parts(xs, 1)
+    flat = all(len(shape_of(value_of(x))) == 1 for x in parts)
+    return concatenate(parts, axis=0 if flat else 1)
 
 
 def vstack(xs):
-    """Joins along the first axis; 1-D inputs are rows."""
-    rows = [reshape(x, (1, -1)) if len(shape_of(value_of(x))) == 1 else x for x in xs]
-    return concatenate(rows, axis=0)
+    """Joins along the first axis; 1-D inputs are rows, numbers 1x1 inputs."""
+    return concatenate(_joined_parts(xs, 2), axis=0)
 
 
 def ravel(x):

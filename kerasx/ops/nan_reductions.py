@@ -10,8 +10,8 @@ NumPy and Keras do. Integer inputs have no NaN; their result dtypes follow Keras
 
 import math
 
-from kerasx.ops._helpers import (Tensor, as_float_operand, current, normalize_axes, shape_of,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, as_float_operand, current, normalize_axes,
+                                 operand_value, shape_of, value_of)
 from kerasx.ops.cumulative import cumprod, cumsum
 from kerasx.ops.math import divide, isnan, sqrt, square, subtract, where
 from kerasx.ops.reduction import argmax, argmin
@@ -26,11 +26,13 @@ _WIDENED = {"bool": "int32", "int8": "int32", "int16": "int32", "uint8": "uint32
 
 
 def _prepared(x):
-    """`(x, value)`: `x` as a tensor-or-array with a dtype (host values moved over)."""
+    """`(x, value)`: `x` as a tensor-or-array with a dtype (host values moved over, a
+    Python number read as Keras reads it)."""
     backend = current()
     v = value_of(x)
     if not backend.is_native(v):
-        v = backend.asarray(v)
+        v = operand_value(v)
+        v = v if backend.is_native(v) else backend.asarray(v)
         x = v
     return x, v
 

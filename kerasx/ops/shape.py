@@ -6,7 +6,8 @@ import operator
 
 from kerasx.backends.base import framework_array_to_backend, is_framework_array
 from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, namespace,
-                                 normalize_axes, record, shape_of, tracked, value_of)
+                                 normalize_axes, operand_and_value, operand_value, record,
+                                 shape_of, tracked, value_of)
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
@@ -90,8 +91,16 @@ def convert_to_numpy(x):
 
 
 def stop_gradient(variable):
-    """`variable`'s value, cut from the tape."""
-    return Tensor(value_of(variable))
+    """`variable`'s value, cut from the tape (a Python number read as Keras reads it)."""
+    if isinstance(variable, TensorOps):
+        return Tensor(variable.value)
+    if callable(variable):
+        name = getattr(variable, "__name__", type(variable).__name__)
+        raise TypeError(
+            f"stop_gradient expects a tensor, an array or a number, but received {name!r} of "
+            f"type {type(variable).__name__}, which is callable. Pass the value it computes "
+            f"instead: ops.stop_gradient({name}(...)).")
+    return Tensor(operand_value(variable))
 
 
 def cast(x, dtype):
@@ -128,12 +137,12 @@ def ones(shape, dtype=None):
 
 
 def zeros_like(x, dtype=None):
-    xv = value_of(x)
+    xv = operand_value(x)
     return Tensor(namespace().zeros_like(xv, dtype=None if dtype is None else current().dtype(dtype)))
 
 
 def ones_like(x, dtype=None):
-    xv = value_of(x)
+    xv = operand_value(x)
     return Tensor(namespace().ones_like(xv, dtype=None if dtype is None else current().dtype(dtype)))
 
 
@@ -494,7 +503,7 @@ def tile(x, repeats):
     """Repeats the whole array `repeats[i]` times along axis i, as `numpy.tile`: an int
     repeats the last axis; with fewer counts than axes the leading axes repeat once,
     with more the input gains leading axes of size 1."""
-    xv = value_of(x)
+    x, xv = operand_and_value(x)
     shp = tuple(xv.shape)
     reps = _repeat_counts(repeats)
     if len(reps) < len(shp):
@@ -583,7 +592,7 @@ def repeat(x, repeats, axis=None):
 
 
 def flip(x, axis=None):
-    xv = value_of(x)
+    x, xv = operand_and_value(x)
     axes = normalize_axes(axis, len(xv.shape))
     index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(len(xv.shape)))
     return getitem(x, index)

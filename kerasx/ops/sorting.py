@@ -4,12 +4,19 @@ Sorted values are differentiable: the gradient goes back through the permutation
 (a gather by the inverse permutation, no one-hot). Indices are int32, as in Keras.
 """
 
-from kerasx.ops._helpers import Tensor, current, keras_promoted, record, tracked, value_of
+from kerasx.ops._helpers import (Tensor, current, keras_promoted, operand_and_value, record,
+                                 tracked, value_of)
 from kerasx.ops.shape import reshape
 
 
-def _flat_if_none(x, axis):
-    return (reshape(x, (-1,)), -1) if axis is None else (x, axis)
+def _sorting_operand(x, axis):
+    """`(x, value, axis)`, a Python number or list read as Keras reads it, and the input
+    flattened for `axis=None`."""
+    x, xv = operand_and_value(x)
+    if axis is None:
+        x = reshape(x, (-1,))
+        return x, value_of(x), -1
+    return x, xv, axis
 
 
 def _check_axis(name, shape, axis):
@@ -31,9 +38,8 @@ def _permuted(x, order, axis):
 
 def sort(x, axis=-1):
     """The values sorted ascending along `axis` (of the flattened input for None)."""
-    x, axis = _flat_if_none(x, axis)
+    x, xv, axis = _sorting_operand(x, axis)
     xp = current().xp
-    xv = value_of(x)
     _check_axis("sort", tuple(xv.shape), axis)
     if not tracked(x):
         return Tensor(xp.sort(xv, axis=axis))
@@ -42,9 +48,10 @@ def sort(x, axis=-1):
 
 def argsort(x, axis=-1):
     """The indices that sort `x` along `axis` (equal values keep their order)."""
-    x, axis = _flat_if_none(x, axis)
+    x, xv, axis = _sorting_operand(x, axis)
     xp = current().xp
-    xv = value_of(x)
+    if not xv.shape and axis in (0, -1):  # Keras sorts a 0-d input as one of shape (1,)
+        xv = xp.reshape(xv, (1,))
     _check_axis("argsort", tuple(xv.shape), axis)
     return Tensor(xp.astype(xp.argsort(xv, axis=axis, stable=True), xp.int32))
 

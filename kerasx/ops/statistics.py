@@ -7,8 +7,8 @@ result is a mix of sorted entries, so the gradient reaches those entries.
 
 import math
 
-from kerasx.ops._helpers import (Tensor, as_float_operand, current, normalize_axes, shape_of,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, current, normalize_axes,
+                                 operand_value, shape_of, value_of)
 from kerasx.ops.math import add, divide, multiply, subtract
 from kerasx.ops.reduction import mean
 from kerasx.ops.reduction import sum as _sum
@@ -107,9 +107,9 @@ def _floating(x):
     """`x` as a float tensor or array: integers and host values as `floatx` (a tracked
     float input is left as it is, to keep its gradient)."""
     backend = current()
-    xv = value_of(x)
+    xv = operand_value(x)
     if hasattr(xv, "dtype") and backend.isdtype(xv.dtype, "real floating"):
-        return x
+        return x if isinstance(x, TensorOps) else xv
     return as_float_operand(xv if backend.is_native(xv) else backend.asarray(xv))
 
 

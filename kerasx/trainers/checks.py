@@ -105,9 +105,11 @@ def check_input_shape(model, x):
         got = _rank_adjusted(tuple(data.shape), expected)
         if len(got) != len(expected) or any(e is not None and e != g
                                             for e, g in zip(expected[1:], got[1:])):
+            failure = None
             if len(got) == len(expected):
-                runs = runs or [_runs_on(model, x)]
-                if runs[0]:
+                runs = runs or [_failure_on(model, x)]
+                failure = runs[0]
+                if failure is None:
                     # as in Keras, the layers decide: a layer that is the identity at
                     # inference (a feature front end) lets the model take its output's shape
                     continue
@@ -118,7 +120,7 @@ def check_input_shape(model, x):
                 f"Input data has shape {got} (samples, features...) but {which}model "
                 f"{model.name!r} expects inputs of shape {shown} (None is the batch size). "
                 "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the "
-                "input shape of the model."
+                "input shape of the model." + _failure_note(failure)
             )
         # Keras runs a fixed-batch Input on any batch; only stateful layers need that size
         if expected[0] is not None and got[0] % expected[0] and _has_stateful_layer(model):
@@ -130,17 +132,30 @@ def check_input_shape(model, x):
             )
 
 
-def _runs_on(model, x):
-    """True when `model` runs (at inference) on the first sample of `x`."""
+def _failure_on(model, x):
+    """The error `model` raises running (at inference) on the first sample of `x`, or
+    None when it runs."""
     from kerasx.autodiff.tape import _Paused
     from kerasx.trainers.data_adapter import slice_rows, to_device
 
     try:
         with _Paused():
             model(to_device(slice_rows(x, 0, 1)), training=False)
-    except Exception:
-        return False
-    return True
+    except Exception as error:  # noqa: BLE001 - any failure means the data does not fit
+        return error
+    return None
+
+
+def _failure_note(failure):
+    """Where running the model on the data failed: the first error of the chain (a
+    model's own message wraps its layer's), with the layer call that raised it."""
+    from kerasx.layers.call_context import failure_detail
+
+    if failure is None:
+        return ""
+    while failure.__cause__ is not None:
+        failure = failure.__cause__
+    return f" Run on the first sample: {failure_detail(failure)}"
 
 
 def _has_stateful_layer(model):

@@ -12,7 +12,9 @@ def enable_traceback_filtering():
     Keras hides its own frames from the tracebacks of errors raised inside it.
     kerasx keeps this switch so that code written for Keras runs unchanged, but
     does not rewrite tracebacks: its errors are raised where the problem is
-    found and say what was received, what was expected and how to fix it.
+    found and say what was received, what was expected and how to fix it. As in
+    Keras, an error raised inside a layer's `call` gets the call's context (the
+    layer class and the arguments received) only while this is on.
     """
     _FLAGS["traceback_filtering"] = True
 

@@ -203,22 +203,14 @@ def _output_shape(layer):
             return shapes[0]
         # Keras prints the flat tuple of its own node's outputs: "((None, 2), (None, 2))"
         return "(" + ", ".join(format_shape(s) for s in shapes) + ")"
+    # as Keras: the shape a layer was built with (none for one built at construction)
     if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None \
-            and _has_own_build(layer) and _has_output_shape_rule(layer):
+            and _has_output_shape_rule(layer):
         try:
             return layer.compute_output_shape(layer._build_shape)
         except Exception:
             return None
     return None
-
-
-def _has_own_build(layer):
-    """Whether `layer` defines `build`: Keras records the shape a layer was built with
-    only then, so a layer without one that was only called eagerly (inside a subclassed
-    model) shows "?"."""
-    from kerasx.layers.layer import Layer
-
-    return type(layer).build is not Layer.build
 
 
 def _has_output_shape_rule(layer):

@@ -44,9 +44,10 @@ def numpy(x):
     return ops.convert_to_numpy(x)
 
 
-def test_setup_sets_seed_stream_data_format_and_builds():
+def test_setup_sets_seed_stream_and_data_format():
     layer = Shift(seed=7, data_format="channels_first")
-    assert layer.built and layer.seed == 7 and layer.data_format == "channels_first"
+    # built by its first call, as Keras 3.15.1's image preprocessing layers
+    assert not layer.built and layer.seed == 7 and layer.data_format == "channels_first"
     assert Shift().data_format == "channels_last"
     first, second = layer._seeds.next(), layer._seeds.next()
     assert first is not None and first != second

@@ -301,10 +301,10 @@ def test_duplicate_layer_names():
 
 def test_bad_model_arguments():
     inputs = kerasx.Input((3,))
-    with pytest.raises(TypeError, match=r"expects symbolic tensors .* in `outputs`, but received "
+    with pytest.raises(ValueError, match=r"expects symbolic tensors .* in `outputs`, but received "
                                         r"ndarray"):
         kerasx.Model(inputs, np.zeros(3))
-    with pytest.raises(TypeError, match=r"in `inputs`, but received Dense"):
+    with pytest.raises(ValueError, match=r"in `inputs`, but received Dense"):
         kerasx.Model(layers.Dense(2), inputs)
     with pytest.raises(ValueError, match=r"needs `shape`.*or `batch_shape`"):
         kerasx.Input()

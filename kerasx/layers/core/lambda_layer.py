@@ -52,7 +52,6 @@ class Lambda(Layer):
             params = {}
         self._fn_expects_training_arg = "training" in params
         self._fn_expects_mask_arg = "mask" in params
-        self.built = True
 
     def call(self, inputs, mask=None, training=None):
         kwargs = dict(self.arguments)

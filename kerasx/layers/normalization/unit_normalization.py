@@ -27,7 +27,7 @@ class UnitNormalization(Layer):
                 f"UnitNormalization: axis must be an int or a list of ints, received "
                 f"axis={axis!r}.")
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs):
         _check_axes(self, inputs.shape)

@@ -23,6 +23,7 @@ class BaseGlobalPooling(Layer):
         self.pool_mode = pool_mode
         self.data_format = normalize_data_format(data_format)
         self.keepdims = keepdims
+        self._build_at_init()
 
     def _axes(self, shape):
         n = self.pool_dimensions

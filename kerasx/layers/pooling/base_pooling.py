@@ -30,6 +30,7 @@ class BasePooling(Layer):
         self.pool_mode = pool_mode
         self.padding = normalize_padding(padding)
         self.data_format = normalize_data_format(data_format)
+        self._build_at_init()
 
     def call(self, inputs):
         self._check_rank(inputs.shape)

@@ -46,7 +46,7 @@ def check_choice(layer, name, value, choices):
 def set_fill_arguments(layer, fill_mode, interpolation, seed, fill_value, data_format):
     """Checks and sets the arguments the resampling layers (`RandomTranslation`,
     `RandomRotation`, `RandomZoom`, `RandomShear`) share, the layer's stream of seeds
-    and its data format, and marks the layer built."""
+    and its data format."""
     name = type(layer).__name__
     check_choice(name, "fill_mode", fill_mode, FILL_MODES)
     check_choice(name, "interpolation", interpolation, image.INTERPOLATIONS)

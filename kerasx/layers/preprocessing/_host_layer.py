@@ -1,6 +1,7 @@
 """`HostInputLayer`: the base of layers that read their inputs on the host (strings,
 categorical values) and never run on symbolic placeholders."""
 
+from kerasx.backends import host
 from kerasx.layers.layer import Layer
 
 
@@ -14,12 +15,17 @@ class HostInputLayer(Layer):
     """
 
     _allow_non_tensor_positional_args = True
+    _takes_feature_list = False  # whether the input is a list of features (HashedCrossing)
 
     def _convert_inputs(self, inputs):
         return inputs
 
     def symbolic_dtype(self):
         return self.dtype
+
+    def _build_for(self, inputs):
+        # Python lists and strings have no `.shape`: the build reads the host arrays'
+        super()._build_for(_with_host_shapes(inputs, self._takes_feature_list))
 
     def __call__(self, inputs, *args, **kwargs):
         from kerasx.layers.core.input_layer import CallNode, KerasTensor, flatten
@@ -34,3 +40,24 @@ class HostInputLayer(Layer):
                                    name=self.name)
         self._output_shape = shape
         return node.outputs
+
+
+class _HostShape:
+    """Stands for a host input in the build, which reads only its shape."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def _with_host_shapes(inputs, feature_list):
+    """`inputs` (a list of features when `feature_list`) with each value that has no
+    `.shape` replaced by its host array's shape, or by `()` when it is no array (the
+    call then says what is wrong with it)."""
+    if feature_list and isinstance(inputs, (list, tuple)):
+        return [_with_host_shapes(x, False) for x in inputs]
+    if hasattr(inputs, "shape"):
+        return inputs
+    try:
+        return _HostShape(tuple(host.to_host(inputs).shape))
+    except (ValueError, TypeError):
+        return _HostShape(())

@@ -48,11 +48,10 @@ class ImageAugmentationLayer(ImagePreprocessingAPI, Layer):
 
     def _set_seed_and_data_format(self, name, seed, data_format):
         """Sets `seed`, the layer's stream of seeds and `data_format` (checked; errors
-        name the layer `name`), and marks the layer built: it has no weights."""
+        name the layer `name`)."""
         self.seed = seed
         self._seeds = SeedStream(seed)
         self.data_format = image.data_format_of(name, data_format)
-        self.built = True
 
     def call(self, data, training=True):
         if isinstance(data, dict):

@@ -65,7 +65,6 @@ class IndexLookup(HostInputLayer):
                                       and vocabulary_size > self._token_start_index())
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
-        self.built = True
 
     # -- the index layout -------------------------------------------------------------------
     def _oov_start_index(self):

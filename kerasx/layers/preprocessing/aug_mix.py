@@ -9,8 +9,8 @@ from kerasx.layers.preprocessing import _augment
 from kerasx.layers.preprocessing._dtypes import as_dtype
 from kerasx.layers.preprocessing._image_layer import LabeledImageAugmentationLayer
 from kerasx.layers.preprocessing.rand_augment import (COLOR, GEOMETRIC, TONE, apply_steps,
-                                                      draw_step, set_policy_arguments,
-                                                      steps_masks)
+                                                      build_policy_layers, draw_step,
+                                                      set_policy_arguments, steps_masks)
 
 
 class AugMix(LabeledImageAugmentationLayer):
@@ -71,6 +71,9 @@ class AugMix(LabeledImageAugmentationLayer):
         self.alpha, self.all_ops = alpha, all_ops
         self.names = GEOMETRIC + TONE + (COLOR if all_ops else [])
         set_policy_arguments(self, value_range, factor, interpolation, seed, data_format)
+
+    def build(self, input_shape):
+        build_policy_layers(self, input_shape)
 
     def _draw(self, images, count):
         """`(chain_weights, keep, chains)`: the Dirichlet weights of the chains (float64),

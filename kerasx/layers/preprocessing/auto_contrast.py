@@ -33,7 +33,6 @@ class AutoContrast(ImagePreprocessingAPI, Layer):
         self._set_bounding_box_format(bounding_box_format)
         self.value_range = _augment.value_range_of("AutoContrast", value_range)
         self.data_format = image.data_format_of("AutoContrast", data_format)
-        self.built = True
 
     def call(self, data, training=True):
         return self._call_not_random(data)

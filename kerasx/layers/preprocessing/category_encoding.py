@@ -53,7 +53,6 @@ class CategoryEncoding(DataLayer, Layer):
         self.num_tokens = num_tokens
         self.output_mode = output_mode
         self.sparse = sparse
-        self.built = True
 
     def call(self, inputs, count_weights=None):
         # as Keras, a Python list of ids is one tensor of them

@@ -36,7 +36,6 @@ class CenterCrop(ImagePreprocessingAPI, Layer):
         self.height, self.width = height, width
         self.data_format = image.data_format_of("CenterCrop", data_format)
         self._set_bounding_box_format(bounding_box_format)
-        self.built = True
 
     def call(self, data, training=True):
         return self._call_not_random(data)

@@ -54,7 +54,6 @@ class ContrastLimitedAdaptiveHistogramEqualization(ImagePreprocessingAPI, Layer)
         self.clip_limit = clip_limit
         self.tile_grid_size = tile_grid_size
         self.data_format = image.data_format_of(name, data_format)
-        self.built = True
 
     def call(self, data, training=True):
         return self._call_not_random(data)

@@ -71,7 +71,6 @@ class Discretization(DataLayer, Layer):
         self.sparse = sparse
         # the host arrays of the values seen by update_state (bookkeeping, no state)
         self._set_untracked("_adapt_values", [])
-        self.built = True
 
     def adapt(self, data, batch_size=None, steps=None):
         """Sets `bin_boundaries` to the quantiles of all values in `data` that split

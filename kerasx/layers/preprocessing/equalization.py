@@ -38,7 +38,6 @@ class Equalization(ImageAugmentationLayer):
         self.bins = bins
         self.value_range = _augment.value_range_of("Equalization", value_range)
         self.data_format = image.data_format_of("Equalization", data_format)
-        self.built = True
 
     def _transform(self, images, count):
         return self.equalize(images)

@@ -28,6 +28,8 @@ class HashedCrossing(HostInputLayer):
     `()`, `(batch,)` or `(batch, 1)`, each of strings or integers.
     """
 
+    _takes_feature_list = True
+
     def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None,
                  **kwargs):
         if output_mode == "int" and dtype is None:
@@ -45,7 +47,6 @@ class HashedCrossing(HostInputLayer):
         self.num_bins = num_bins
         self.output_mode = output_mode
         self.sparse = False
-        self.built = True
 
     def call(self, inputs):
         who = f"HashedCrossing layer {self.name!r}"

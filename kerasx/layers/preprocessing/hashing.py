@@ -54,7 +54,6 @@ class Hashing(HostInputLayer):
         self.strong_hash = self.salt is not None
         self.output_mode = output_mode
         self.sparse = False
-        self.built = True
 
     def call(self, inputs):
         values, shape, kind = flat_values(inputs, f"Hashing layer {self.name!r}")

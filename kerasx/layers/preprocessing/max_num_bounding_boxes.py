@@ -45,7 +45,6 @@ class MaxNumBoundingBoxes(ImagePreprocessingAPI, Layer):
         self.max_number, self.fill_value = max_number, fill_value
         self._set_bounding_box_format(bounding_box_format)
         self.data_format = image.data_format_of("MaxNumBoundingBoxes", data_format)
-        self.built = True
 
     def call(self, data, training=True):
         if not isinstance(data, dict) or "bounding_boxes" not in data:

@@ -32,7 +32,6 @@ class Pipeline(Layer):
                              f"received layers={layers!r}.")
         super().__init__(name=name, **kwargs)
         self.layers = list(layers)
-        self.built = True
 
     def call(self, inputs, training=None, mask=None):
         outputs = inputs

@@ -62,6 +62,9 @@ class RandAugment(LabeledImageAugmentationLayer):
         self.num_ops = num_ops
         set_policy_arguments(self, value_range, factor, interpolation, seed, data_format)
 
+    def build(self, input_shape):
+        build_policy_layers(self, input_shape)
+
     def _draw(self, images, count):
         """The picked steps in order (see `draw_step`)."""
         if not self.num_ops:
@@ -87,9 +90,9 @@ class RandAugment(LabeledImageAugmentationLayer):
 
 
 def set_policy_arguments(layer, value_range, factor, interpolation, seed, data_format):
-    """Checks and sets the arguments RandAugment and AugMix share, marks the layer
-    built, and builds their augmentation layers (one per name in `layer.names`) as
-    Keras does, each with a seed of its own derived from `seed`."""
+    """Checks and sets the arguments RandAugment and AugMix share, and makes their
+    augmentation layers (one per name in `layer.names`) as Keras does, each with a
+    seed of its own derived from `seed`."""
     from kerasx import layers
 
     name = type(layer).__name__
@@ -122,6 +125,13 @@ def set_policy_arguments(layer, value_range, factor, interpolation, seed, data_f
     for index, attribute in enumerate(layer.names):
         own_seed = None if seed is None else int(seed) * 16 + index + 1
         setattr(layer, attribute, builders[attribute](own_seed))
+
+
+def build_policy_layers(layer, input_shape):
+    """Builds the augmentation layers of RandAugment or AugMix, as their `build` does in
+    Keras (so neither is traced to build them)."""
+    for attribute in layer.names:
+        getattr(layer, attribute).build(input_shape)
 
 
 def draw_step(layer, name, images, count):

@@ -61,6 +61,13 @@ class RandomColorJitter(ImageAugmentationLayer):
             step._seeds = self._seeds  # one stream: the steps' draws differ
             setattr(self, attribute, step)
 
+    def build(self, input_shape):
+        """Builds the colour layers, as Keras's (so the layer is not traced to build them)."""
+        for _, _, attribute in _STEPS:
+            step = getattr(self, attribute, None)
+            if step is not None:
+                step.build(input_shape)
+
     def _transform(self, images, count):
         for _, _, attribute in _STEPS:
             step = getattr(self, attribute, None)

@@ -34,7 +34,6 @@ class Rescaling(DataLayer, Layer):
         self.scale = scale
         self.offset = offset
         self.supports_masking = True
-        self.built = True
 
     def call(self, inputs):
         inputs = as_dtype(inputs, self.dtype)

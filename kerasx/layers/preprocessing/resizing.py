@@ -72,7 +72,6 @@ class Resizing(ImagePreprocessingAPI, Layer):
         self.fill_value = fill_value
         self.antialias = bool(antialias)
         self.data_format = image.data_format_of("Resizing", data_format)
-        self.built = True
 
     def call(self, data, training=True):
         return self._call_not_random(data)

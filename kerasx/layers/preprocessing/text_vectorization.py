@@ -63,7 +63,10 @@ class TextVectorization(HostInputLayer):
             pad_to_max_tokens=pad_to_max_tokens, mask_token="", output_mode=output_mode,
             has_input_vocabulary=has_input_vocabulary, encoding=encoding,
             vocabulary_size=vocabulary_size)
-        self.built = True
+
+    def build(self, input_shape=None):
+        """Creates nothing (the vocabulary is host state), as Keras's: with a `build` of
+        its own the layer is not traced to build its lookup sublayer."""
 
     def symbolic_dtype(self):
         return "int64" if self._output_mode == "int" else self.dtype

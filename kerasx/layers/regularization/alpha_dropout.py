@@ -36,7 +36,7 @@ class AlphaDropout(Layer):
         self.noise_shape = noise_shape
         self._seeds = SeedStream(seed)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs, training=False):
         if not training or self.rate <= 0:

@@ -28,6 +28,7 @@ class Dropout(Layer):
         self.seed = seed
         self._seeds = SeedStream(seed)
         self.supports_masking = True
+        self._build_at_init()
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:

@@ -32,7 +32,7 @@ class GaussianDropout(Layer):
         self.seed = seed
         self._seeds = SeedStream(seed)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs, training=False):
         if not training or self.rate <= 0:

@@ -30,7 +30,6 @@ class Permute(Layer):
                 f"1..{len(dims)} exactly once (axes are counted from 1; the batch axis 0 is "
                 f"not permuted), e.g. dims={tuple(range(len(dims), 0, -1)) or (1,)}.")
         self.dims = dims
-        self.built = True
 
     def _check_rank(self, shape):
         if len(shape) != len(self.dims) + 1:

@@ -23,7 +23,6 @@ class RepeatVector(Layer):
         if n <= 0:
             raise ValueError(f"RepeatVector: n must be a positive integer, received n={n}.")
         self.n = n
-        self.built = True
 
     def _check_rank(self, shape):
         if len(shape) != 2:
