@@ -52,6 +52,7 @@ from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import TRAINABLE_CHANGES, Variable
 from kerasx.backends import current
 from kerasx.backends import random as backend_random
+from kerasx.layers.call_context import failure_detail
 from kerasx.models.batch_norm_folding import folded_weights_not_kept
 from kerasx.random.counted_seed import CountedSeed, counter_states, restore_counters
 
@@ -186,7 +187,7 @@ class CompiledStep:
             results, program = _trace(tracer, self.model, batch, self.mode,
                                       opaque_kernels=key in self._kernels_as_calls)
         except Exception as e:  # noqa: BLE001 - the eager step then shows a genuine error
-            failure = f"it cannot be recorded ({type(e).__name__}: {e})"
+            failure = f"it cannot be recorded ({type(e).__name__}: {failure_detail(e)})"
         else:
             failure = None
         if failure is not None:
@@ -221,7 +222,7 @@ class CompiledStep:
         except tracer.GuardFailed:
             failure = "its replay read different values from the data"
         except Exception as e:  # noqa: BLE001
-            failure = f"its replay failed ({type(e).__name__}: {e})"
+            failure = f"its replay failed ({type(e).__name__}: {failure_detail(e)})"
         after_replay = _snapshot(self.model, whole)
         _restore(before)
         with owned:
