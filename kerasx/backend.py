@@ -7,7 +7,8 @@ from kerasx.utils.dtype_promotion import result_type
 
 _KNOWN_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                  "uint64", "float16", "bfloat16", "float32", "float64", "complex64",
-                 "complex128", "string")
+                 "complex128", "string", "float8_e4m3fn", "float8_e5m2")
+_NAME_ALIASES = {"int": "int32"}  # as Keras on its 32-bit backends
 _PYTHON_TYPES = {bool: "bool", int: "int32", float: None, str: "string"}
 
 __all__ = ["backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
@@ -25,6 +26,7 @@ def standardize_dtype(dtype):
     if dtype in _PYTHON_TYPES:
         return _PYTHON_TYPES[dtype] or floatx()
     name = dtype_name(dtype)
+    name = _NAME_ALIASES.get(name, name)
     if name not in _KNOWN_DTYPES:
         raise ValueError(f"Invalid dtype: {dtype!r}. Expected one of {list(_KNOWN_DTYPES)}, "
                          "a dtype object of an array library or a Python type.")

@@ -154,7 +154,7 @@ def test_dense_argument_and_layer_errors():
         keras.layers.Dense(3, unit=4)
     with pytest.raises(ValueError, match=r"expects a Layer instance.*Dense\(10\)"):
         keras.Sequential([keras.layers.Dense])
-    with pytest.raises(ValueError, match=r"Dropout: rate must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"Dropout: Invalid value received for argument `rate`.*between 0 and 1.*rate=1.5"):
         keras.layers.Dropout(1.5)
 
 

@@ -265,7 +265,7 @@ def test_loss_scale_optimizer_config_round_trip():
 def test_loss_scale_optimizer_errors():
     with pytest.raises(ValueError, match="dynamic=False"):
         LossScaleOptimizer(SGD(), dynamic=False)
-    with pytest.raises(ValueError, match="inner optimizer"):
+    with pytest.raises(ValueError, match="set `clipnorm` on the `inner_optimizer`"):
         LossScaleOptimizer(SGD(), clipnorm=1.0)
     with pytest.raises(TypeError, match="Optimizer instance"):
         LossScaleOptimizer("sgd")

@@ -114,7 +114,7 @@ def test_shuffle_reorders_whole_slices_along_the_axis():
     (lambda: random.SeedGenerator(1.5), "integer seed"),
     (lambda: random.normal((2,), dtype="int32"), "float dtype"),
     (lambda: random.randint((2,), 5, 5), "minval < maxval"),
-    (lambda: random.dropout(np.ones(3), 1.0), "rate"),
+    (lambda: random.dropout(np.ones(3), 1.5), "rate"),
     (lambda: random.categorical(np.zeros(3), 2), r"\(batch, classes\)"),
     (lambda: random.uniform((2, -1)), "non-negative"),
     (lambda: random.shuffle(np.arange(6), axis=2), "not an axis"),

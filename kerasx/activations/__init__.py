@@ -9,8 +9,8 @@ from kerasx.ops import nn as _nn
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit with Keras's options, as one tape node.
 
-    `x` above `threshold` (capped at `max_value` when given), and
-    `negative_slope * (x - threshold)` below it.
+    `x` above `threshold` (clipped to `[0, max_value]` when `max_value` is
+    given, as Keras clips it), and `negative_slope * (x - threshold)` below it.
     """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return ops.relu(x)
@@ -24,14 +24,18 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
                       lambda xp, g, v, o: _masked(xp, g, v, 0.0, cap))
 
     def forward(xp, v):
-        y = xp.where(v > t, v, (v - t) * slope) if slope else xp.where(v > t, v, 0.0)
-        return _bfloat16_kept(xp, y if cap is None else xp.minimum(y, cap), v)
+        main = xp.where(v > t, v, 0.0)
+        if cap is not None:  # Keras clips from 0 too: a negative threshold lets x < 0 in
+            main = xp.clip(main, 0.0, cap)
+        y = xp.where(v > t, main, (v - t) * slope) if slope else main
+        return _bfloat16_kept(xp, y, v)
 
     def grad(xp, g, v, o):
         above = v > t
-        below = g * slope if slope else 0.0
-        return _bfloat16_kept(xp, xp.where(above, g if cap is None else
-                                           xp.where(v < cap, g, 0.0), below), v)
+        if cap is not None:
+            above = xp.logical_and(above, xp.logical_and(v > 0.0, v < cap))
+        below = xp.where(v > t, 0.0, g * slope) if slope else 0.0
+        return _bfloat16_kept(xp, xp.where(above, g, below), v)
 
     return _unary(x, forward, grad)
 
@@ -191,8 +195,8 @@ def get(identifier):
 
             raise unknown_identifier("activation", identifier, _BY_NAME)
         return fn
-    raise TypeError(f"Could not interpret activation identifier {identifier!r}: expected a name "
-                    "or a callable.")
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
+                     "Expected an activation name (such as 'relu') or a callable.")
 
 
 def serialize(activation):

@@ -16,7 +16,7 @@ def _relu_rule(g, x, o, env):
     if "t" not in env:  # the capped ReLU: 1 strictly between 0 and the cap
         return g * Tensor(xp.astype(xp.logical_and(v > 0.0, v < cap), dtype))
     above = xp.astype(v > env["t"], dtype)
-    if cap is not None:
-        above = above * xp.astype(v < cap, dtype)
+    if cap is not None:  # clipped to [0, cap], as Keras clips
+        above = above * xp.astype(xp.logical_and(v > 0.0, v < cap), dtype)
     below = xp.astype(v <= env["t"], dtype) * env["slope"]
     return g * Tensor(above + below)

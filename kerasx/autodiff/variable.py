@@ -36,8 +36,8 @@ class Variable(TensorOps):
     the path `"a/<name>"`.
     """
 
-    __slots__ = ("_value", "_trainable", "tracked", "name", "path", "constraint",
-                 "regularizer", "aggregation", "autocast", "synchronization", "layout", "uid",
+    __slots__ = ("_value", "_trainable", "tracked", "name", "path", "_constraint",
+                 "_regularizer", "aggregation", "autocast", "synchronization", "layout", "uid",
                  "_overwrite_with_gradient", "__weakref__")
     node = None
     index = 0
@@ -53,10 +53,19 @@ class Variable(TensorOps):
             if value not in allowed:
                 raise ValueError(f"Variable {name!r}: invalid {arg}={value!r}; expected one of "
                                  f"{list(allowed)}.")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError("Argument `name` must be a string and cannot contain character "
+                             f"`/`. Received: name={name!r}")
         backend = current()
+        if isinstance(initializer, str):
+            from kerasx import initializers
+
+            initializer = initializers.get(initializer)
         if callable(initializer):
             if shape is None:
-                raise ValueError(f"Variable {name!r}: a callable initializer needs `shape`.")
+                raise ValueError("When creating a Variable from an initializer, the `shape` "
+                                 "argument should be specified. Received: "
+                                 f"initializer={initializer} and shape={shape} (name={name!r}).")
             with unjournaled():  # drawn once, not again when a call is recomputed
                 value = initializer(tuple(shape), dtype=dtype or floatx())
         else:
@@ -105,6 +114,25 @@ class Variable(TensorOps):
         TRAINABLE_CHANGES[0] += 1
 
     @property
+    def constraint(self):
+        """A callable applied to the value after each optimizer step, or None."""
+        return self._constraint
+
+    @constraint.setter
+    def constraint(self, value):
+        self._constraint = _callable_or_none("constraint", value, "keras.constraints.Constraint")
+
+    @property
+    def regularizer(self):
+        """A callable on the value returning a penalty added to the loss, or None."""
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, value):
+        self._regularizer = _callable_or_none("regularizer", value,
+                                              "keras.regularizers.Regularizer")
+
+    @property
     def overwrite_with_gradient(self):
         """Whether optimizers replace this variable by its gradient instead of applying
         their update (no learning rate, clipping, weight decay, loss scaling or
@@ -115,7 +143,7 @@ class Variable(TensorOps):
     @overwrite_with_gradient.setter
     def overwrite_with_gradient(self, value):
         if not isinstance(value, bool):
-            raise TypeError(f"`overwrite_with_gradient` must be a boolean. Received: {value!r}")
+            raise TypeError(f"`overwrite_with_gradient` must be a boolean. Received: {value}")
         self._overwrite_with_gradient = value
         if value:
             _MARKED[0] = True
@@ -175,3 +203,10 @@ _MARKED = [False]
 def any_marked_for_overwrite(variables):
     """Whether one of `variables` is marked `overwrite_with_gradient`."""
     return _MARKED[0] and any(getattr(v, "overwrite_with_gradient", False) for v in variables)
+
+
+def _callable_or_none(attribute, value, kind):
+    if value is not None and not callable(value):
+        raise ValueError(f"Invalid value for attribute `{attribute}`. Expected a callable (such "
+                         f"as a `{kind}` instance) or `None`. Received: {attribute}={value}")
+    return value

@@ -109,6 +109,12 @@ def load_arrays(path):
                          f"arrays ({e}).") from None
 
 
+def seed_numpy_global(seed):
+    """Seeds NumPy's legacy global generator (`np.random.rand`, ...), as Keras's
+    `set_random_seed` does."""
+    np.random.seed(seed)
+
+
 def full(shape, value, dtype):
     """A NumPy array of `shape` filled with `value`."""
     return np.full(shape, value, dtype=dtype)

@@ -69,7 +69,8 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir:
             raise ValueError(
-                f"BackupAndRestore needs a backup_dir (a directory path), received {backup_dir!r}."
+                f"Empty `backup_dir` argument passed: BackupAndRestore needs a directory path, "
+                f"received {backup_dir!r}."
             )
         if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)
                                      or save_freq < 1):

@@ -10,7 +10,8 @@ class LambdaCallback(Callback):
         on_epoch_begin, on_epoch_end: `fn(epoch, logs)`.
         on_train_begin, on_train_end: `fn(logs)`.
         on_train_batch_begin, on_train_batch_end: `fn(batch, logs)`.
-        **kwargs: any other hook by name (`on_test_begin=fn`, ...).
+        **kwargs: any other hook by name (`on_test_begin=fn`, ...); other
+            names become attributes of the callback, as in Keras.
 
     Example:
 
@@ -30,7 +31,10 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is None:
                 continue
-            if not (name.startswith("on_") and callable(getattr(Callback, name, None))):
+            if not name.startswith("on_"):
+                setattr(self, name, fn)  # kept as an attribute, as Keras does
+                continue
+            if not callable(getattr(Callback, name, None)):
                 raise ValueError(
                     f"LambdaCallback received {name}=..., which is not a callback hook. Hooks are "
                     f"{sorted(n for n in vars(Callback) if n.startswith('on_'))}."

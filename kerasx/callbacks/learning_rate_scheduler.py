@@ -15,12 +15,23 @@ def get_learning_rate(optimizer):
     return float(optimizer.learning_rate)
 
 
+def rated_optimizers(optimizer):
+    """`(optimizer, logs key)` pairs for the learning rates to read and set: the
+    optimizer's own, or each inner optimizer's of a MultiOptimizer (keyed
+    `learning_rate_<name>`, as Keras)."""
+    inner = getattr(optimizer, "optimizers", None)
+    if inner is not None and not hasattr(optimizer, "learning_rate"):
+        return [(opt, f"learning_rate_{opt.name}") for opt in inner]
+    return [(optimizer, "learning_rate")]
+
+
 def set_learning_rate(optimizer, value, who):
     if callable(getattr(optimizer, "_learning_rate", None)):
         raise TypeError(
-            f"{who} cannot set the learning rate: the optimizer was created with a "
-            "LearningRateSchedule as its learning_rate, which already decides the rate at every "
-            "step. Use a float learning_rate with this callback, or keep the schedule alone."
+            "This optimizer was created with a `LearningRateSchedule` as its learning_rate, "
+            f"so {who} cannot set the learning rate: the schedule already decides the rate at "
+            "every step. Use a float learning_rate with this callback, or keep the schedule "
+            "alone."
         )
     optimizer.learning_rate = value
 
@@ -57,21 +68,25 @@ class LearningRateScheduler(Callback):
         self.verbose = verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = get_learning_rate(self.model.optimizer)
-        try:
-            new_lr = self.schedule(epoch, lr)
-        except TypeError:  # the one-argument form schedule(epoch)
-            new_lr = self.schedule(epoch)
-        if not isinstance(new_lr, numbers.Real) or isinstance(new_lr, bool):
-            raise ValueError(
-                f"The output of the `schedule` function should be a float, received {new_lr!r} "
-                f"of type {type(new_lr).__name__} at epoch {epoch}."
-            )
-        set_learning_rate(self.model.optimizer, float(new_lr), type(self).__name__)
-        if self.verbose > 0:
-            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                      f"{float(new_lr)}.")
+        several = getattr(self.model.optimizer, "optimizers", None) is not None
+        for optimizer, _ in rated_optimizers(self.model.optimizer):
+            lr = get_learning_rate(optimizer)
+            try:
+                new_lr = self.schedule(epoch, lr)
+            except TypeError:  # the one-argument form schedule(epoch)
+                new_lr = self.schedule(epoch)
+            if not isinstance(new_lr, numbers.Real) or isinstance(new_lr, bool):
+                raise ValueError(
+                    f"The output of the `schedule` function should be a float, received "
+                    f"{new_lr!r} of type {type(new_lr).__name__} at epoch {epoch}."
+                )
+            set_learning_rate(optimizer, float(new_lr), type(self).__name__)
+            if self.verbose > 0:
+                which = f"{optimizer.name} " if several else ""
+                print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting {which}learning "
+                          f"rate to {float(new_lr)}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = get_learning_rate(self.model.optimizer)
+            for optimizer, key in rated_optimizers(self.model.optimizer):
+                logs[key] = get_learning_rate(optimizer)

@@ -54,7 +54,7 @@ class ModelCheckpoint(MonitorCallback):
         if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)
                                      or save_freq < 1):
             raise ValueError(
-                f"ModelCheckpoint: unrecognized save_freq={save_freq!r}. Expected 'epoch' or a "
+                f"Unrecognized save_freq: {save_freq!r}. ModelCheckpoint expects 'epoch' or a "
                 "positive integer number of batches."
             )
         if save_weights_only:

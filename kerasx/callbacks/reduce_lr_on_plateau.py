@@ -2,7 +2,8 @@
 
 import warnings
 
-from kerasx.callbacks.learning_rate_scheduler import get_learning_rate, set_learning_rate
+from kerasx.callbacks.learning_rate_scheduler import (get_learning_rate, rated_optimizers,
+                                                       set_learning_rate)
 from kerasx.callbacks.monitor_callback import MonitorCallback
 from kerasx.utils.messages import print_msg
 
@@ -62,7 +63,8 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = logs if logs is not None else {}
-        logs["learning_rate"] = get_learning_rate(self.model.optimizer)
+        for optimizer, key in rated_optimizers(self.model.optimizer):
+            logs[key] = get_learning_rate(optimizer)
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(
@@ -80,13 +82,19 @@ class ReduceLROnPlateau(MonitorCallback):
         elif not self.in_cooldown():
             self.wait += 1
             if self.wait >= self.patience:
-                old_lr = get_learning_rate(self.model.optimizer)
-                if old_lr > self.min_lr:
-                    new_lr = max(old_lr * self.factor, self.min_lr)
-                    set_learning_rate(self.model.optimizer, new_lr, type(self).__name__)
-                    if self.verbose > 0:
-                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
-                                  f"rate to {new_lr}.")
+                several = getattr(self.model.optimizer, "optimizers", None) is not None
+                reduced = False
+                for optimizer, _ in rated_optimizers(self.model.optimizer):
+                    old_lr = get_learning_rate(optimizer)
+                    if old_lr > self.min_lr:
+                        new_lr = max(old_lr * self.factor, self.min_lr)
+                        set_learning_rate(optimizer, new_lr, type(self).__name__)
+                        reduced = True
+                        if self.verbose > 0:
+                            which = f" {optimizer.name}" if several else ""
+                            print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{which} "
+                                      f"learning rate to {new_lr}.")
+                if reduced:
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
 

@@ -22,27 +22,48 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._set_aside = None  # the trained weights while the averages are in the model
 
+    def _ema_optimizers(self):
+        """The optimizers whose averages to swap in: the model's optimizer (the one a
+        LossScaleOptimizer wraps), or the inner optimizers of a MultiOptimizer that keep
+        averages (`use_ema=True`), as Keras."""
+        optimizer = self.model.optimizer
+        inner = getattr(optimizer, "inner_optimizer", None)
+        optimizer = inner if inner is not None else optimizer
+        several = getattr(optimizer, "optimizers", None)
+        if several is None:
+            return [optimizer]
+        chosen = [opt for opt in several if getattr(opt, "use_ema", False)]
+        if not chosen:
+            raise ValueError(
+                "SwapEMAWeights must be used when at least one inner optimizer has "
+                "`use_ema=True` set. Received a MultiOptimizer with all inner optimizers "
+                "having `use_ema=False`.")
+        return chosen
+
     def _put_averages_in(self):
         if self._set_aside is not None:
             return
-        optimizer = self.model.optimizer
-        averages = getattr(optimizer, "_model_variables_moving_average", None)
-        if not getattr(optimizer, "use_ema", False) or averages is None:
-            raise ValueError(
-                "SwapEMAWeights needs an optimizer with `use_ema=True` that has been built "
-                f"(by training); received {type(optimizer).__name__} with "
-                f"use_ema={getattr(optimizer, 'use_ema', None)}. Compile with e.g. "
-                "keras.optimizers.Adam(use_ema=True).")
-        variables = optimizer._trainable_variables
-        self._set_aside = [var.value for var in variables]
-        for var, average in zip(variables, averages):
+        pairs = []
+        for optimizer in self._ema_optimizers():
+            averages = getattr(optimizer, "_model_variables_moving_average", None)
+            if not getattr(optimizer, "use_ema", False) or averages is None:
+                raise ValueError(
+                    "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer, "
+                    "and the optimizer built (by training); received "
+                    f"{type(optimizer).__name__} with "
+                    f"use_ema={getattr(optimizer, 'use_ema', None)}. Compile with e.g. "
+                    "keras.optimizers.Adam(use_ema=True).")
+            pairs.extend((var, average) for var, average in
+                         zip(optimizer._trainable_variables, averages))
+        self._set_aside = [(var, var.value) for var, _ in pairs]
+        for var, average in pairs:
             if average is not None:  # none for a weight its gradient overwrites
                 var.assign(average.value)
 
     def _put_weights_back(self):
         if self._set_aside is None:
             return
-        for var, weights in zip(self.model.optimizer._trainable_variables, self._set_aside):
+        for var, weights in self._set_aside:
             var.assign(weights)
         self._set_aside = None
 

@@ -192,17 +192,21 @@ class VarianceScaling(RandomInitializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                  input_axes=None, output_axes=None):
         who = type(self).__name__
-        _check_number(scale, "scale", who)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) \
+                or not math.isfinite(scale) or scale <= 0:
+            raise ValueError(
+                f"Argument `scale` must be positive float. Received: scale={scale!r}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(
-                f"{who}: invalid mode={mode!r}. Expected one of 'fan_in', 'fan_out', 'fan_avg'."
+                f"Invalid `mode` argument: {mode}. Please use one of 'fan_in', 'fan_out', "
+                "'fan_avg'."
             )
         dist = distribution.lower() if isinstance(distribution, str) else distribution
         if dist == "normal":
             dist = "truncated_normal"
         if dist not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise ValueError(
-                f"{who}: invalid distribution={distribution!r}. Expected one of "
+                f"Invalid `distribution` argument: {distribution}. Please use one of "
                 "'truncated_normal', 'untruncated_normal', 'uniform' ('normal' means "
                 "'truncated_normal')."
             )

@@ -25,7 +25,7 @@ _ALIASES = {"box": "boxcar", "ones": "boxcar", "rect": "boxcar", "rectangular": 
             "blackharr": "blackmanharris", "bkh": "blackmanharris", "flat": "flattop",
             "flt": "flattop", "triangle": "triang", "tri": "triang", "bart": "bartlett",
             "brt": "bartlett", "halfcosine": "cosine", "brthan": "barthann", "bth": "barthann",
-            "bman": "bohman", "bmn": "bohman"}
+            "bman": "bohman", "bmn": "bohman", "tuk": "tukey"}
 
 
 def _symmetric(name, m):
@@ -45,15 +45,31 @@ def _symmetric(name, m):
     if name == "barthann":
         fac = [abs(n / (m - 1) - 0.5) for n in range(m)]
         return [0.62 - 0.48 * f + 0.38 * math.cos(2.0 * math.pi * f) for f in fac]
+    if name == "tukey":
+        return _tukey(m, alpha=0.5)
     # bohman
     fac = [abs(-1.0 + 2.0 * n / (m - 1)) for n in range(1, m - 1)]
     inner = [(1.0 - f) * math.cos(math.pi * f) + math.sin(math.pi * f) / math.pi for f in fac]
     return [0.0] + inner + [0.0]
 
 
+def _tukey(m, alpha):
+    """SciPy's symmetric Tukey (tapered cosine) window: cosine tapers over `alpha / 2`
+    of the points at each end, ones between."""
+    width = int(math.floor(alpha * (m - 1) / 2.0))
+    values = [1.0] * m
+    for n in range(width + 1):
+        values[n] = 0.5 * (1.0 + math.cos(math.pi * (-1.0 + 2.0 * n / alpha / (m - 1))))
+    for n in range(m - width - 1, m):
+        values[n] = 0.5 * (1.0 + math.cos(
+            math.pi * (-2.0 / alpha + 1.0 + 2.0 * n / alpha / (m - 1))))
+    return values
+
+
 def window_names():
     """The window names `window_values` knows (SciPy's names and aliases)."""
-    return sorted(set(_COSINE_SUMS) | {"triang", "bartlett", "cosine", "barthann", "bohman"}
+    return sorted(set(_COSINE_SUMS)
+                  | {"triang", "bartlett", "cosine", "barthann", "bohman", "tukey"}
                   | set(_ALIASES))
 
 

@@ -91,6 +91,9 @@ _STATE_CHANGING_METHODS = ("quantize", "enable_lora")
 def _record_build_shape(layer, build, args, kwargs):
     """Keeps the shape a user's direct `layer.build(shape)` received, as Keras does, so
     that `get_build_config()` returns it and a saved model builds the layer again."""
+    if not args and not kwargs:  # `layer.build()`: Keras saves `{"shapes_dict": {}}`
+        object.__setattr__(layer, "_built_without_shape", True)
+        return
     try:
         bound = inspect.signature(build).bind(layer, *args, **kwargs).arguments
     except TypeError:
@@ -182,7 +185,11 @@ class Layer:
         if "_tracker" not in self.__dict__:
             self._init_tracking()
         self.name = name or uniquify(to_snake_case(type(self).__name__))
-        self._trainable = bool(trainable)
+        if not isinstance(trainable, bool):
+            raise ValueError(
+                f"Expected `trainable` to be a boolean. Received: trainable={trainable!r} (of "
+                f"type {type(trainable).__name__}). Pass True or False.")
+        self._trainable = trainable
         self.built = False
         self._set_dtype_policy(dtype)
         self.autocast = autocast
@@ -275,6 +282,10 @@ class Layer:
         from kerasx.backends.base import dtype_name
 
         self._tracker._check_unlocked()
+        if isinstance(shape, str):  # Keras 2's add_weight("name", ...)
+            raise ValueError(
+                f"`name` must be passed as a keyword argument. Received: add_weight({shape!r}, "
+                f"...). Use: add_weight(shape=..., name={shape!r}).")
         dtype = dtype_name(dtype) if dtype is not None else self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
@@ -342,10 +353,29 @@ class Layer:
 
     @dtype_policy.setter
     def dtype_policy(self, value):
+        if self.built and self._quantize_by_policy(value):
+            return
         if self.built:
             raise ValueError(f"Layer {self.name!r} is built: its dtype policy can only be set "
                              "before its weights are created.")
         self._set_dtype_policy(value)
+
+    def _quantize_by_policy(self, value):
+        """As Keras: a quantized policy set on a built, unquantized layer quantizes it
+        (`layer.dtype_policy = "int8_from_float32"`). Returns whether it did."""
+        from kerasx import dtype_policies
+
+        mode = getattr(dtype_policies.get(value), "quantization_mode", None)
+        if mode is None or getattr(self, "quantization_mode", "none") is not None:
+            return False
+        if mode == "gptq":
+            raise ValueError(
+                f"Implicitly enabling GPTQ quantization by setting `dtype_policy` to "
+                f"'{value}' is not supported. GPTQ requires a calibration dataset and a "
+                "`GPTQConfig` object. Please use the `.quantize('gptq', config=...)` method "
+                "on the layer or model instead.")
+        self.quantize(mode)
+        return True
 
     @property
     def compute_dtype(self):
@@ -670,7 +700,9 @@ class Layer:
                 "proper `build()` method.", stacklevel=stacklevel)
 
     def call(self, inputs, *args, **kwargs):
-        return inputs
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `call` method implemented. "
+            "Define `call(self, inputs)` in the subclass (check its spelling).")
 
     def __call__(self, *args, **kwargs):
         inputs, args = (args[0], args[1:]) if args else (_first_by_keyword(self, kwargs), ())
@@ -729,7 +761,12 @@ class Layer:
         traced = False
         if not self.built:
             traced = builds_by_tracing(self)
-            self._build_for(inputs)
+            # the other arguments' shapes go to a `build(self, x_shape, mask_shape)`
+            object.__setattr__(self, "_pending_build_arguments", (args, kwargs))
+            try:
+                self._build_for(inputs)
+            finally:
+                self.__dict__.pop("_pending_build_arguments", None)
         accepts_training, accepts_mask = _call_signature(type(self))
         training = kwargs.pop("training", None)
         if training is None:
@@ -772,7 +809,10 @@ class Layer:
             self._lock_state()
         if self.activity_regularizer is not None:
             for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
-                self.add_loss(self.activity_regularizer(out) / out.shape[0])
+                # as Keras: divided by the batch size, 0 for an empty batch
+                from kerasx.ops import divide_no_nan
+
+                self.add_loss(divide_no_nan(self.activity_regularizer(out), out.shape[0]))
         if self.supports_masking:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None:
@@ -798,8 +838,8 @@ class Layer:
             return type(inputs)(self._convert_inputs(x) for x in inputs)
         if isinstance(inputs, dict):
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
-        if isinstance(inputs, TensorOps) or host.is_string_array(inputs):
-            return inputs
+        if inputs is None or isinstance(inputs, TensorOps) or host.is_string_array(inputs):
+            return inputs  # None: an optional input left out (`Input(optional=True)`)
         if not self._allow_non_tensor_positional_args:
             _refuse_python_values(inputs)
         backend = current()
@@ -812,7 +852,8 @@ class Layer:
     def _build_for(self, inputs):
         shape = _shape_structure(inputs)
         self._build_shape = shape
-        build_on(self, shape)
+        build_on(self, shape, argument_shapes(self, *self.__dict__.get(
+            "_pending_build_arguments", ((), {}))))
         self.built = True
         self._lock_state()
 
@@ -911,10 +952,20 @@ class Layer:
 
     def get_build_config(self):
         if self._build_shape is None:
-            return None
+            return {"shapes_dict": {}} if self.__dict__.get("_built_without_shape") else None
+        extra = self.__dict__.get("_build_argument_shapes")
+        if extra:  # as Keras: every shape under its `build` parameter's name
+            first = list(inspect.signature(type(self).build).parameters)[1]
+            return {"shapes_dict": {first: self._build_shape, **extra}}
         return {"input_shape": self._build_shape}
 
     def build_from_config(self, config):
+        if config and "input_shape" not in config and "shapes_dict" in config:
+            # `build()` without a shape (Embedding), or one shape per `build` parameter
+            if not self.built:
+                self.build(**{k: tuple(v) if _is_shape_list(v) else v
+                              for k, v in config["shapes_dict"].items()})
+            return
         shape = config.get("input_shape") if config else None
         if shape is not None and not self.built:
             if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
@@ -978,9 +1029,43 @@ def name_traced_outputs(outputs):
         uniquify("keras_tensor")
 
 
-def build_on(layer, shape):
-    """Calls `layer.build` with the input shape, or with nothing when the subclass's
-    `build` takes no argument (`def build(self): ...`), as Keras calls it."""
+def argument_shapes(layer, args, kwargs):
+    """`{"<name>_shape": shape}` for the call's other arguments that the layer's `build`
+    names after its first parameter (Keras's `build(self, x_shape, mask_shape=None)` for
+    `call(self, x, mask=None)`); an argument left out or None is not passed."""
+    wanted = _BUILD_SHAPE_PARAMETERS.get(type(layer))
+    if wanted is None:
+        try:
+            params = list(inspect.signature(type(layer).build).parameters.values())[2:]
+        except (TypeError, ValueError):
+            params = []
+        wanted = _BUILD_SHAPE_PARAMETERS[type(layer)] = [
+            p.name for p in params if p.name.endswith("_shape")
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if not wanted:
+        return {}
+    given = dict(zip(_call_parameters(type(layer))[1:], args))
+    given.update(kwargs)
+    shapes = {}
+    for name in wanted:
+        value = given.get(name[:-len("_shape")])
+        if value is not None:
+            try:
+                shapes[name] = _shape_structure(value)
+            except AttributeError:  # not tensors (a Python flag): no shape to give
+                pass
+    if shapes:
+        object.__setattr__(layer, "_build_argument_shapes", shapes)
+    return shapes
+
+
+_BUILD_SHAPE_PARAMETERS = {}
+
+
+def build_on(layer, shape, argument_shapes=None):
+    """Calls `layer.build` with the input shape (and the `argument_shapes` its `build`
+    names), or with nothing when the subclass's `build` takes no argument
+    (`def build(self): ...`), as Keras calls it."""
     build = layer.build
     takes_shape = _BUILD_TAKES_SHAPE.get(type(layer))
     if takes_shape is None:
@@ -995,7 +1080,7 @@ def build_on(layer, shape):
             _BUILD_TAKES_SHAPE[type(layer)] = takes_shape
     object.__setattr__(layer, "_implicit_build", True)
     try:
-        return build(shape) if takes_shape else build()
+        return build(shape, **(argument_shapes or {})) if takes_shape else build()
     finally:
         object.__setattr__(layer, "_implicit_build", False)
 
@@ -1089,14 +1174,14 @@ _TRAINING_DEFAULTS = {}
 
 def _input_masks(inputs):
     """The mask riding on the input: one Tensor's mask, or for a list / tuple of Tensors
-    the list of their masks (None entries for unmasked ones) when any has one (Keras
-    passes a call on several tensors their masks in the inputs' structure)."""
+    the list / tuple of their masks (None entries for unmasked ones) when any has one
+    (Keras passes a call on several tensors their masks in the inputs' structure)."""
     if isinstance(inputs, Tensor):
         return inputs._keras_mask
     if isinstance(inputs, (list, tuple)) and inputs:
         masks = [x._keras_mask if isinstance(x, Tensor) else None for x in inputs]
         if any(m is not None for m in masks):
-            return masks
+            return tuple(masks) if isinstance(inputs, tuple) else masks
     return None
 
 
@@ -1138,6 +1223,10 @@ def _shape_structure(x):
 
 def _is_shape(s):
     return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+
+
+def _is_shape_list(s):
+    return isinstance(s, list) and all(d is None or isinstance(d, int) for d in s)
 
 
 def _zeros_structure(shape, fill, layer):

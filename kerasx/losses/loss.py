@@ -12,7 +12,8 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 def standardize_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(
-            f"Invalid reduction={reduction!r}. Expected one of {list(REDUCTIONS)}: "
+            "Invalid value for argument `reduction`. Expected one of "
+            f"{list(REDUCTIONS)}. Received: reduction={reduction!r}. "
             "'sum_over_batch_size' (the default) averages over every loss value, 'sum' adds them, "
             "'none' returns the per-sample values."
         )
@@ -33,7 +34,8 @@ class Loss:
             by the number of loss values), `"sum"`, `"mean"` (same as the
             default), `"mean_with_sample_weight"` (divided by the sum of the
             weights) or `"none"`/None (the weighted per-sample values).
-        dtype: the float type of the computation (default `floatx()`).
+        dtype: the float type of the computation (default `floatx()`), or a
+            dtype policy (`"mixed_float16"`), whose compute dtype is used.
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -42,7 +44,7 @@ class Loss:
 
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self.reduction = standardize_reduction(reduction)
-        self._dtype = dtype_name(dtype) if dtype is not None else floatx()
+        self._dtype = compute_dtype_of(dtype) if dtype is not None else floatx()
 
     @property
     def dtype(self):
@@ -145,6 +147,15 @@ class LossFunctionWrapper(Loss):
     def __repr__(self):
         fn = getattr(self.fn, "__name__", self.fn)
         return f"<LossFunctionWrapper({fn}, kwargs={self._fn_kwargs})>"
+
+
+def compute_dtype_of(dtype):
+    """The dtype name of a dtype, or the compute dtype of a dtype policy or policy name."""
+    if (isinstance(dtype, str) and dtype.startswith("mixed_")) or hasattr(dtype, "compute_dtype"):
+        from kerasx import dtype_policies
+
+        return dtype_policies.get(dtype).compute_dtype
+    return dtype_name(dtype)
 
 
 def as_float_tensor(x, dtype):

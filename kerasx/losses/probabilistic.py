@@ -20,8 +20,9 @@ def _prepare(y_true, y_pred):
 def _check_same_shape(name, y_true, y_pred, hint):
     if tuple(y_true.shape) != tuple(y_pred.shape):
         raise ValueError(
-            f"{name} expects labels of the same shape as the predictions {tuple(y_pred.shape)}, "
-            f"but received labels of shape {tuple(y_true.shape)}. {hint}"
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}. "
+            f"{name} expects labels of the same shape as the predictions. {hint}"
         )
 
 
@@ -202,6 +203,8 @@ def _clipped_bce(y_true, p):
 def _check_binary_labels(y, y_pred_shape, **_):
     if y.size == 0 or y.dtype.kind not in "iufb":
         return
+    if y.ndim == len(y_pred_shape) and tuple(y.shape) != tuple(y_pred_shape):
+        return  # the shape check reports this case
     low, high = float(y.min()), float(y.max())
     if low < 0.0 or high > 1.0:
         raise ValueError(

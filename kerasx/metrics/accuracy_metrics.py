@@ -5,6 +5,7 @@ import math
 from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
+from kerasx.backends.base import dtype_name
 from kerasx.config import floatx
 from kerasx.layers.core.input_layer import KerasTensor
 from kerasx.losses.loss import squeeze_or_expand_to_same_rank
@@ -32,6 +33,8 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
         return common
     y_pred = _t(y_pred)
     y_true = _t(y_true)
+    if dtype_name(y_pred.dtype) == "bool":
+        y_pred = ops.cast(y_pred, floatx())  # boolean predictions read as 0 / 1
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     y_pred = ops.cast(ops.greater(y_pred, threshold), y_true.dtype)
     return ops.cast(ops.equal(y_true, y_pred), floatx())
@@ -126,6 +129,8 @@ def _binary_accuracy_arrays(y_true, y_pred, threshold):
             return None
     if labels.shape != scores.shape:
         return None
+    if backend.isdtype(scores.dtype, "bool"):
+        scores = xp.astype(scores, backend.dtype(floatx()))  # boolean predictions read as 0 / 1
     predicted = xp.astype(scores > threshold, labels.dtype)
     return Tensor(xp.astype(labels == predicted, backend.dtype(floatx())))
 

@@ -131,7 +131,8 @@ class SensitivitySpecificityBase(Metric):
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         if num_thresholds <= 0:
-            raise ValueError(f"num_thresholds must be an integer > 0, received {num_thresholds}.")
+            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
         self.value = value
         self.class_id = class_id
         if num_thresholds == 1:
@@ -272,14 +273,16 @@ class AUC(Metric):
                  label_weights=None, from_logits=False):
         from kerasx.config import epsilon
 
+        curve = getattr(curve, "value", curve)
+        summation_method = getattr(summation_method, "value", summation_method)
         curve_key = str(curve).lower()
         if curve_key not in _CURVES:
             raise ValueError(
-                f"Invalid AUC curve={curve!r}; expected one of ['ROC', 'PR', 'PRGAIN'].")
+                f'Invalid AUC curve value: "{curve}". Expected values are ["PR", "ROC", "PRGAIN"]')
         if str(summation_method).lower() not in _SUMMATIONS:
             raise ValueError(
-                f"Invalid AUC summation_method={summation_method!r}; expected one of "
-                f"{list(_SUMMATIONS)}."
+                f'Invalid AUC summation method value: "{summation_method}". Expected values '
+                'are ["interpolation", "majoring", "minoring"]'
             )
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
@@ -290,13 +293,14 @@ class AUC(Metric):
         else:
             if num_thresholds <= 1:
                 raise ValueError(
-                    f"num_thresholds must be an integer > 1, received {num_thresholds}.")
+                    "Argument `num_thresholds` must be an integer > 1. "
+                    f"Received: num_thresholds={num_thresholds}")
             self.num_thresholds = num_thresholds
             thresholds = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._evenly = True
         self._thresholds = [0.0 - epsilon()] + list(thresholds) + [1.0 + epsilon()]
-        self.curve = _CURVES[curve_key]
-        self.summation_method = str(summation_method).lower()
+        self.curve = metrics_utils.AUCCurve(_CURVES[curve_key])
+        self.summation_method = metrics_utils.AUCSummationMethod(str(summation_method).lower())
         super().__init__(name=name, dtype=dtype)
         self.multi_label = multi_label
         self.num_labels = num_labels
@@ -398,7 +402,7 @@ class AUC(Metric):
 
     def get_config(self):
         config = {**super().get_config(), "num_thresholds": self.num_thresholds,
-                  "curve": self.curve, "summation_method": self.summation_method,
+                  "curve": self.curve.value, "summation_method": self.summation_method.value,
                   "multi_label": self.multi_label, "num_labels": self.num_labels,
                   "label_weights": self.label_weights, "from_logits": self._from_logits}
         if self._init_from_thresholds:

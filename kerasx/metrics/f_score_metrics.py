@@ -31,23 +31,27 @@ class FBetaScore(Metric):
         super().__init__(name=name, dtype=dtype)
         if average not in (None, "micro", "macro", "weighted"):
             raise ValueError(
-                f"{type(self).__name__}: invalid average={average!r}; expected one of None, "
-                "'micro', 'macro', 'weighted'."
+                "Invalid `average` argument value. Expected one of: "
+                f"{{None, 'micro', 'macro', 'weighted'}}. Received: average={average}"
             )
         if not isinstance(beta, float):
-            raise ValueError(f"FBetaScore: beta must be a Python float, received beta={beta!r}.")
+            raise ValueError(
+                "Invalid `beta` argument value. It should be a Python float. "
+                f"Received: beta={beta!r} of type '{type(beta)}'"
+            )
         if beta <= 0.0:
-            raise ValueError(f"FBetaScore: beta must be > 0, received beta={beta}.")
+            raise ValueError(
+                f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
         if threshold is not None:
             if not isinstance(threshold, float):
                 raise ValueError(
-                    f"{type(self).__name__}: threshold must be a Python float, received "
-                    f"threshold={threshold!r} of type {type(threshold).__name__}."
+                    "Invalid `threshold` argument value. It should be a Python float. "
+                    f"Received: threshold={threshold} of type '{type(threshold)}'"
                 )
             if threshold > 1.0 or threshold <= 0.0:
                 raise ValueError(
-                    f"{type(self).__name__}: threshold must satisfy 0 < threshold <= 1, "
-                    f"received threshold={threshold}."
+                    "Invalid `threshold` argument value. It should verify "
+                    f"0 < threshold <= 1. Received: threshold={threshold}"
                 )
         self.average = average
         self.beta = beta
@@ -58,8 +62,14 @@ class FBetaScore(Metric):
     def _build(self, true_shape, pred_shape):
         if len(pred_shape) != 2 or len(true_shape) != 2:
             raise ValueError(
-                f"{type(self).__name__} expects 2-D inputs of shape (batch_size, num_classes); "
-                f"received y_true.shape={true_shape} and y_pred.shape={pred_shape}."
+                "FBetaScore expects 2D inputs with shape (batch_size, output_dim). Received "
+                f"input shapes: y_pred.shape={pred_shape} and y_true.shape={true_shape}."
+            )
+        if pred_shape[-1] is None or true_shape[-1] is None:
+            raise ValueError(
+                "FBetaScore expects 2D inputs with shape (batch_size, output_dim), with "
+                "output_dim fully defined (not None). Received input shapes: "
+                f"y_pred.shape={pred_shape} and y_true.shape={true_shape}."
             )
         shape = () if self.average == "micro" else (pred_shape[-1],)
         self.true_positives = self.add_variable(shape, name="true_positives")

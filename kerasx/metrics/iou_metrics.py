@@ -130,9 +130,10 @@ class _IoUBase(Metric):
         if weight_dtype is not None and "float" in dtype_name(weight_dtype) \
                 and "int" in self.dtype:
             warnings.warn(
-                f"{type(self).__name__}: sample_weight has dtype {dtype_name(weight_dtype)} but "
-                f"the confusion matrix counts in {self.dtype}, so fractional weights are "
-                "truncated toward zero. Pass integer weights, or dtype='float32' to the metric.",
+                "You are passing weight as `float`, but dtype is `int`. This may result in an "
+                f"incorrect weight due to type casting: {type(self).__name__} counts in "
+                f"{self.dtype}, so fractional {dtype_name(weight_dtype)} weights are truncated "
+                "toward zero. Consider using integer weights, or dtype='float32' for the metric.",
                 stacklevel=3)
         backend = current()
         xp = backend.xp

@@ -3,6 +3,15 @@
 from kerasx.autodiff.variable import Variable
 
 
+def _leaves(value):
+    """The items of nested lists, tuples and dicts (Keras tracks state held in any of them)."""
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    return [value]
+
+
 class Metric:
     """Accumulates statistics over batches: `update_state`, `result`, `reset_state`.
 
@@ -17,16 +26,17 @@ class Metric:
     Args:
         name: the name in logs (default: the snake-case class name, made
             unique as Keras does: `precision`, `precision_1`, ...).
-        dtype: the float type of the state and results (default `floatx()`).
+        dtype: the float type of the state and results (default `floatx()`),
+            or a dtype policy (`"mixed_float16"`), whose compute dtype is used.
     """
 
     def __init__(self, name=None, dtype=None):
-        from kerasx.backends.base import dtype_name
         from kerasx.config import floatx
+        from kerasx.losses.loss import compute_dtype_of
         from kerasx.utils.naming import to_snake_case, uniquify
 
         self.name = name or uniquify(to_snake_case(type(self).__name__))
-        self._dtype = dtype_name(dtype) if dtype is not None else floatx()
+        self._dtype = compute_dtype_of(dtype) if dtype is not None else floatx()
         self._variables = []
         self._metrics = []
 
@@ -35,7 +45,7 @@ class Metric:
         # `Mean` tracker) is part of this metric's state
         tracked = self.__dict__.get("_metrics")
         if tracked is not None and not name.startswith("_"):
-            for item in value if isinstance(value, (list, tuple)) else (value,):
+            for item in _leaves(value):
                 if isinstance(item, Metric) and item is not self and item not in tracked:
                     tracked.append(item)
                 elif isinstance(item, Variable) and not any(

@@ -1,5 +1,6 @@
 """Confusion-matrix counting shared by the threshold metrics, and `confusion_matrix`."""
 
+import enum
 import functools
 
 from kerasx.autodiff.tensor import Tensor, value_of
@@ -8,6 +9,22 @@ from kerasx.backends.base import dtype_name
 
 NEG_INF = -1e10
 CONDITIONS = ("tp", "fp", "tn", "fn")
+
+
+class AUCCurve(str, enum.Enum):
+    """The curves `AUC` integrates (members compare equal to their names)."""
+
+    ROC = "ROC"
+    PR = "PR"
+    PRGAIN = "PRGAIN"
+
+
+class AUCSummationMethod(str, enum.Enum):
+    """How `AUC` sums the area between thresholds (members equal their lower-case names)."""
+
+    INTERPOLATION = "interpolation"
+    MAJORING = "majoring"
+    MINORING = "minoring"
 
 
 def parse_init_thresholds(thresholds, default_threshold=0.5):
@@ -109,8 +126,8 @@ def update_confusion_matrix_variables(variables_to_update, y_true, y_pred, thres
     if class_id is not None:
         if y_pred.ndim == 1:
             raise ValueError(
-                "When class_id is given, y_pred must be 2-D (num_samples, num_classes); "
-                f"received shape {tuple(y_pred.shape)}."
+                "When class_id is provided, y_pred must be a 2D array with shape "
+                f"(num_samples, num_classes), found shape: {tuple(y_pred.shape)}"
             )
         y_true = y_true[..., class_id:class_id + 1]
         y_pred = y_pred[..., class_id:class_id + 1]

@@ -124,11 +124,12 @@ class R2Score(Metric):
         allowed = (None, "uniform_average", "variance_weighted_average")
         if class_aggregation not in allowed:
             raise ValueError(
-                f"R2Score: invalid class_aggregation={class_aggregation!r}; expected one of "
-                f"{allowed}."
+                "Invalid value for argument `class_aggregation`. Expected one of "
+                f"{allowed}. Received: class_aggregation={class_aggregation}"
             )
         if num_regressors < 0:
-            raise ValueError(f"R2Score: num_regressors must be >= 0, received {num_regressors}.")
+            raise ValueError("Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                             f"Received: num_regressors={num_regressors}")
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors
         self.num_samples = self.add_variable((), name="num_samples")
@@ -137,9 +138,9 @@ class R2Score(Metric):
     def _build(self, true_shape, pred_shape):
         if len(pred_shape) != 2 or len(true_shape) != 2:
             raise ValueError(
-                "R2Score expects 2-D inputs of shape (batch_size, output_dim); received "
-                f"y_true.shape={true_shape} and y_pred.shape={pred_shape}. Reshape 1-D targets "
-                "with y.reshape(-1, 1)."
+                "R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
+                f"shapes: y_pred.shape={pred_shape} and y_true.shape={true_shape}. Reshape 1-D "
+                "targets with y.reshape(-1, 1)."
             )
         n = pred_shape[-1]
         self.squared_sum = self.add_variable((n,), name="squared_sum")

@@ -43,6 +43,7 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         _check_structure(inputs, "inputs")
         _check_structure(outputs, "outputs")
+        _warn_dict_key_names(inputs)
         inputs_tuple = isinstance(inputs, tuple)
         if inputs_tuple:
             inputs = list(inputs)
@@ -95,6 +96,10 @@ class Functional(Model):
         (as in Keras: they are in `operations`)."""
         return [layer for layer in self._all_layers if not isinstance(layer, OpLayer)]
 
+    @layers.setter
+    def layers(self, value):
+        Model.layers.fset(self, value)  # refused, as in Keras
+
     @property
     def operations(self):
         """Every node of the graph: the layers and the recorded `kerasx.ops` calls."""
@@ -136,6 +141,8 @@ class Functional(Model):
 
     def _output_names(self):
         if isinstance(self._outputs_struct, dict):
+            if _is_nested_dict(self._outputs_struct):
+                return _leaf_paths(self._outputs_struct)  # "b/c": losses name them so
             return sorted(self._outputs_struct)
         return [t.node.layer.name for t in self.outputs]
 
@@ -148,6 +155,8 @@ class Functional(Model):
     @property
     def input_names(self):
         if isinstance(self._inputs_struct, dict):
+            if _is_nested_dict(self._inputs_struct):
+                return _leaf_paths(self._inputs_struct)
             return sorted(self._inputs_struct)
         return [self._input_layer_of(t).name for t in self.inputs]
 
@@ -254,7 +263,9 @@ class Functional(Model):
         from kerasx.autodiff.tensor import TensorOps
         flat_in = self.inputs
         names = self.input_names
-        if isinstance(inputs, dict):
+        if isinstance(inputs, dict) and _is_nested_dict(self._inputs_struct):
+            values = flatten(inputs)  # nested as the model's inputs: the same leaf order
+        elif isinstance(inputs, dict):
             missing = [n for n in names if n not in inputs]
             if missing:
                 raise ValueError(
@@ -483,6 +494,41 @@ def _functional_like_constructor(cls):
     if init.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
         return True
     return init.varargs is not None and init.varkw is not None
+
+
+def _is_nested_dict(struct):
+    """Whether a dict of inputs holds further dicts or lists (`{"1": x, "others": {...}}`)."""
+    return isinstance(struct, dict) and any(isinstance(v, (dict, list, tuple))
+                                            for v in struct.values())
+
+
+def _leaf_paths(struct, prefix=""):
+    """"/"-joined key paths of a nested structure's leaves, in `flatten`'s order."""
+    if isinstance(struct, dict):
+        items = [(str(k), struct[k]) for k in sorted(struct)]
+    elif isinstance(struct, (list, tuple)):
+        items = [(str(i), v) for i, v in enumerate(struct)]
+    else:
+        return [prefix]
+    return [path for key, value in items
+            for path in _leaf_paths(value, f"{prefix}/{key}" if prefix else key)]
+
+
+def _warn_dict_key_names(inputs):
+    """Keras's warning for a dict of inputs whose keys are not the names of their `Input`s
+    (the model is then called with the keys; the tensors' names go unused)."""
+    if not isinstance(inputs, dict):
+        return
+    import warnings
+
+    for key, tensor in inputs.items():
+        name = getattr(tensor, "name", None)
+        if isinstance(tensor, KerasTensor) and name != key:
+            warnings.warn(
+                "When providing `inputs` as a dict, all keys in the dict must match the names "
+                f"of the corresponding tensors. Received key {key!r} mapping to a tensor which "
+                f"has name {name!r}. Change the tensor name to {key!r} (via "
+                f"`Input(..., name={key!r})`)", stacklevel=3)
 
 
 def _check_structure(structure, what):

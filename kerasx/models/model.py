@@ -61,6 +61,12 @@ class Model(Trainer, Layer):
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
         self._init_trainer()
 
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(
+            f"Model {type(self).__name__} does not have a `call()` method implemented. "
+            "Define `call(self, inputs, training=None)` in the subclass, or build the model "
+            "from `Model(inputs, outputs)`.")
+
     # -- building ---------------------------------------------------------------------------
     def build(self, input_shape=None):
         """Creates the weights of a subclassed model by running `call` once on zeros of

@@ -74,6 +74,12 @@ class Sequential(Model):
     def layers(self):
         return list(self._stack)
 
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError(
+            "`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
+            "`pop()` to change the layers in this model.")
+
     def _maybe_build(self):
         if self._input_layer is not None and self._stack:
             self.build(self._input_layer.batch_shape)
@@ -88,6 +94,10 @@ class Sequential(Model):
                     "Start it with kerasx.Input(shape=...) or call it on data."
                 )
             input_shape = self._input_layer.batch_shape
+        if not self._stack and self._input_layer is None:
+            raise ValueError(
+                f"Sequential model {self.name} cannot be built because it has no layers. "
+                "Call `model.add(layer)`.")
         shape = tuple(input_shape)
         if self._input_layer is None or self._input_layer.batch_shape != shape:
             dtype = None if self._input_layer is None else self._input_layer.dtype
@@ -96,6 +106,11 @@ class Sequential(Model):
         for layer in self._stack:
             try:
                 x = layer(x)
+            except NotImplementedError:
+                # a layer without shape inference: as Keras, the stack runs eagerly,
+                # each layer building on its first call
+                self._build_eager()
+                return
             except (ValueError, TypeError) as e:
                 raise type(e)(f"In Sequential model {self.name!r}: {e}") from None
             if isinstance(x, (list, tuple, dict)):
@@ -114,9 +129,22 @@ class Sequential(Model):
     def _build_for(self, inputs):
         from kerasx.layers.layer import _shape_structure
 
+        if isinstance(inputs, (list, tuple, dict)) and (
+                len(inputs) != 1 or isinstance(inputs, dict)):
+            # several tensors (a dict or list for a first layer that takes them): no single
+            # Input to build on, the stack runs eagerly as in Keras
+            if not self._stack and self._input_layer is None:
+                self.build(())  # raises: no layers
+            self._build_eager()
+            return
         # as Keras, the first batch's size is kept (`input_shape` (32, 5), not (None, 5));
         # later calls take any batch size
         self.build(_shape_structure(inputs))
+
+    def _build_eager(self):
+        """Marks the stack built without a symbolic graph (no `inputs` / `outputs`)."""
+        self._set_untracked("_symbolic_output", None)
+        self.built = True
 
     def call(self, inputs, training=None, mask=None):
         """Runs the layers in turn; `mask` (a boolean array with the input's leading

@@ -124,6 +124,8 @@ def _cast_operand(backend, value, name):
     return backend.asarray(value, dtype=name)  # a Python number
 
 
+_SIGNED_32 = ("int8", "int16", "int32")
+
 # a Python bool or int is weak (it takes the array's type); a complex is left alone
 _PYTHON_KINDS = {bool: "weak", int: "weak", float: "python float", complex: None}
 
@@ -143,6 +145,24 @@ def _casts_for(da, db, default_float):
         return "float array" if backend.isdtype(d, "real floating") else None
 
     ka, kb = kind(da), kind(db)
+    if ka == kb == "integer array":
+        # uint32 meeting a signed type of 32 bits or fewer: int32 in Keras (JAX's 32-bit
+        # lattice), where NumPy widens to int64 and the array API has no common type
+        na, nb = dtype_name(da), dtype_name(db)
+        if na == "uint32" and nb in _SIGNED_32:
+            return "int32", None
+        if nb == "uint32" and na in _SIGNED_32:
+            return None, "int32"
+        return None
+    if ka == kb == "float array":
+        # bfloat16 meeting another float: that float, float32 with float16 (Keras's
+        # lattice), where ml_dtypes gives float64 or no common type
+        na, nb = dtype_name(da), dtype_name(db)
+        if na == nb or "bfloat16" not in (na, nb):
+            return None
+        other = nb if na == "bfloat16" else na
+        target = "float32" if other == "float16" else other
+        return (None if na == target else target), (None if nb == target else target)
     # a boolean array meeting a Python int: the int's type, int32 (NumPy: int64)
     if da is int and kb == "integer array" and dtype_name(db) == "bool":
         return None, "int32"

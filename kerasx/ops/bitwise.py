@@ -8,7 +8,7 @@ None of them has a gradient.
 """
 
 from kerasx.backends.base import dtype_name
-from kerasx.ops._helpers import Tensor, current, value_of
+from kerasx.ops._helpers import Tensor, current, keras_promoted, value_of
 
 
 def _integers(name, *xs, booleans=True):
@@ -33,6 +33,8 @@ def _integers(name, *xs, booleans=True):
     if not arrays:
         raise TypeError(f"{name} expects at least one array operand, received Python numbers "
                         f"{xs!r}.")
+    if len(arrays) == 2:
+        arrays = list(keras_promoted(*arrays))  # uint32 with a signed type: int32, as Keras
     common = xp.result_type(*arrays) if len(arrays) > 1 else arrays[0].dtype
     return [xp.astype(v, common) if hasattr(v, "dtype") and v.dtype != common else v
             for v in values]

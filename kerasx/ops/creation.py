@@ -13,8 +13,28 @@ def _dtype(dtype):
 
 
 def _count(value, name):
+    value = _integer_scalar(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a non-negative int, received {value!r}.")
+    return value
+
+
+def bounds_dtype(*bounds):
+    """The default dtype of a sequence between `bounds`, as Keras picks it: the promoted
+    type of the array bounds with a Python float (a float16 or bfloat16 bound keeps its
+    type, integers give `floatx`; a float64 bound gives float64)."""
+    from kerasx.utils.dtype_promotion import result_type
+
+    dtypes = [getattr(value_of(b), "dtype", None) for b in bounds]
+    return result_type(*[d for d in dtypes if d is not None], float)
+
+
+def _integer_scalar(value):
+    """A 0-d integer tensor or array (`ops.shape(x)[0]` of a traced shape, a NumPy int)
+    as the Python int it holds, as Keras accepts it; anything else unchanged."""
+    v = value_of(value)
+    if getattr(v, "shape", None) == () and "int" in str(getattr(v, "dtype", "")):
+        return int(current().to_numpy(v))
     return value
 
 
@@ -81,7 +101,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     integer dtypes round down. With `retstep`, returns `(values, step)`."""
     backend = current()
     xp = backend.xp
-    _count(num, "linspace: num")
+    num = _count(num, "linspace: num")
     work = backend.dtype("float64")
     lo = xp.astype(backend.asarray(value_of(start)), work)
     hi = xp.astype(backend.asarray(value_of(stop)), work)
@@ -95,7 +115,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         values[-1, ...] = hi
     if lo.ndim:
         values = xp.moveaxis(values, 0, axis)
-    target = _dtype(dtype)
+    target = _dtype(dtype if dtype is not None else bounds_dtype(start, stop))
     floating = backend.isdtype(target, "real floating")
     out = Tensor(xp.astype(values if floating else xp.floor(values), target))
     if not retstep:

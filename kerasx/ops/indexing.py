@@ -79,6 +79,8 @@ def argpartition(x, kth, axis=-1):
     stably, which is one valid partition."""
     xp = current().xp
     xv = _array(x)
+    if axis is None:  # of the flattened input, as NumPy
+        xv, axis = xp.reshape(xv, (-1,)), -1
     shape = tuple(xv.shape)
     if not shape or not -len(shape) <= axis < len(shape):
         raise ValueError(f"argpartition: axis {axis} is out of range for an input of shape "
@@ -115,7 +117,10 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
                              f"{shape}.")
         dim = axis % len(shape)
         moved = xp.moveaxis(xv, dim, 0)
-        rows = xp.reshape(moved, (shape[dim], -1))
+        width = 1
+        for i, extent in enumerate(shape):
+            width *= extent if i != dim else 1
+        rows = xp.reshape(moved, (shape[dim], width))  # not -1: the axis may be empty
     n = rows.shape[0]
     order = xp.arange(n, dtype=xp.int64, device=backend.device)
     for column in range(rows.shape[1] - 1, -1, -1):  # a stable lexicographic sort

@@ -13,6 +13,8 @@ def matmul(x1, x2):
     av, bv = value_of(x1), value_of(x2)
     if av.dtype is not bv.dtype:
         av, bv = keras_promoted(av, bv)
+    if av.dtype == xp.int8 and bv.dtype == xp.int8:  # accumulated in int32, as in Keras
+        av, bv = xp.astype(av, xp.int32), xp.astype(bv, xp.int32)
     a2 = av[None, :] if av.ndim == 1 else av
     b2 = bv[:, None] if bv.ndim == 1 else bv
     try:
@@ -63,13 +65,19 @@ def _mismatch_error(av, bv):
 
 
 def dot(x1, x2):
-    """`matmul` for arrays of rank >= 1 (Keras's `ops.dot` for the common cases); a
-    product where one side is a scalar (a Python number or a 0-d tensor)."""
-    if any(isinstance(v, (int, float)) or getattr(v, "shape", None) == ()
-           for v in (value_of(x1), value_of(x2))):
+    """NumPy's `dot`: `matmul` where `x2` has rank 1 or 2; for a higher-rank `x2` the
+    sum over the last axis of `x1` and the second-to-last of `x2` (shape
+    `x1.shape[:-1] + x2.shape[:-2] + x2.shape[-1:]`, no batch broadcasting); a product
+    where one side is a scalar (a Python number or a 0-d tensor)."""
+    v1, v2 = value_of(x1), value_of(x2)
+    if any(isinstance(v, (int, float)) or getattr(v, "shape", None) == () for v in (v1, v2)):
         from kerasx.ops.math import multiply
 
         return multiply(x1, x2)
+    if len(getattr(v2, "shape", ())) > 2:
+        from kerasx.ops.contraction import tensordot
+
+        return tensordot(x1, x2, axes=([len(v1.shape) - 1], [len(v2.shape) - 2]))
     return matmul(x1, x2)
 
 

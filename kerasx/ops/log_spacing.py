@@ -1,8 +1,7 @@
 """Sequences evenly spaced on a log scale: `logspace` and `geomspace`."""
 
-from kerasx.config import floatx
 from kerasx.ops._helpers import Tensor, current, value_of
-from kerasx.ops.creation import linspace
+from kerasx.ops.creation import bounds_dtype, linspace
 
 
 def _wide(value):
@@ -13,13 +12,14 @@ def _wide(value):
 
 
 def _default_dtype(*values):
-    """Keras's choice: float64 if a bound is a float64 array, else `floatx`."""
+    """Keras's choice: float64 if a bound is a float64 array, else `creation.bounds_dtype`
+    (a float16 or bfloat16 bound keeps its type, others give `floatx`)."""
     backend = current()
     for v in values:
         dtype = getattr(value_of(v), "dtype", None)
         if dtype is not None and dtype == backend.dtype("float64"):
             return "float64"
-    return floatx()
+    return bounds_dtype(*values)
 
 
 def _finish(values, dtype, axis, ndim):

@@ -227,7 +227,12 @@ def reciprocal(x):
 
 
 def clip(x, x_min, x_max):
-    """Clips to [x_min, x_max]; the gradient passes only inside the interval."""
+    """Clips to [x_min, x_max]; the gradient passes only inside the interval. Booleans
+    are clipped as int32, as in Keras."""
+    xp = namespace()
+    v = value_of(x)
+    if getattr(v, "dtype", None) == xp.bool:
+        x = Tensor(xp.astype(v, xp.int32))
     return _unary(x, lambda xp, v: xp.clip(v, x_min, x_max),
                   lambda xp, g, v, o: xp.where((v >= x_min) & (v <= x_max), g, 0.0))
 

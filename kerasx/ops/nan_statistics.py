@@ -10,7 +10,7 @@ entries the result mixes, and never a NaN entry. A row of only NaN gives NaN.
 import math
 
 from kerasx.ops._helpers import current, normalize_axes, shape_of, value_of
-from kerasx.ops.math import add, multiply, subtract, where
+from kerasx.ops.math import add, multiply, where
 from kerasx.ops.shape import reshape, stack, take_along_axis, transpose
 from kerasx.ops.sorting import sort
 from kerasx.ops.statistics import _METHODS, _floating, _levels, quantile
@@ -108,7 +108,10 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
         if method in ("lower", "higher", "nearest"):
             value = low
         else:
-            value = add(low, multiply(subtract(gather(upper), low), fraction))
+            # as a weighted sum (not `low + (high - low) * w`), with an entry taken whole
+            # where the weight is 0: infinite entries give what Keras gives, not inf - inf
+            mixed = add(multiply(low, 1.0 - fraction), multiply(gather(upper), fraction))
+            value = where(fraction == 0, low, mixed)
         results.append(where(empty, math.nan, value))
     out = stack(results, axis=0)
     if keepdims:

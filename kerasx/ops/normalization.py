@@ -6,6 +6,7 @@ layer costs one node per call instead of a dozen small ones.
 
 import math
 
+from kerasx.backends.base import dtype_name
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
 from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
@@ -44,6 +45,9 @@ def _check_axis(axis, nd, who):
     return axis % nd
 
 
+_FLOAT16_MAX = 65504.0
+
+
 def moments(x, axes, keepdims=False, synchronized=False):
     """Mean and (biased) variance of `x` over `axes`, as one tape node.
 
@@ -56,13 +60,21 @@ def moments(x, axes, keepdims=False, synchronized=False):
     Returns:
         `(mean, variance)`.
     """
-    xp = namespace()
+    backend = current()
+    xp = backend.xp
     xv = value_of(x)
     shape = tuple(xv.shape)
     axes = normalize_axes(axes, len(shape))
-    mean = xp.mean(xv, axis=axes, keepdims=True)
-    centered = xv - mean
+    # half precision: computed in float32, as Keras, then clipped to float16's range (as
+    # Keras does for bfloat16 too) and cast back
+    narrow = xv.dtype if dtype_name(xv.dtype) in ("float16", "bfloat16") else None
+    work = xp.astype(xv, backend.dtype("float32")) if narrow is not None else xv
+    mean = xp.mean(work, axis=axes, keepdims=True)
+    centered = work - mean
     var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    if narrow is not None:
+        mean = xp.astype(xp.clip(mean, -_FLOAT16_MAX, _FLOAT16_MAX), narrow)
+        var = xp.astype(xp.clip(var, -_FLOAT16_MAX, _FLOAT16_MAX), narrow)
     kept = tuple(n for i, n in enumerate(shape) if i not in axes)
     outs = (mean, var) if keepdims else (xp.reshape(mean, kept), xp.reshape(var, kept))
     if not tracked(x):
@@ -78,6 +90,8 @@ def moments(x, axes, keepdims=False, synchronized=False):
         if g_var is not None:
             part = xp.reshape(g_var, kshape) * centered * (2.0 / count)
             total = part if total is None else total + part
+        if total is not None and narrow is not None:
+            total = xp.astype(total, narrow)
         return (None if total is None else xp.broadcast_to(total, shape),)
 
     return record_multi(outs, (x,), vjp)

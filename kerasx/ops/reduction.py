@@ -2,6 +2,7 @@
 
 import builtins  # `any`, `all`, `max`, `min` and `sum` below are the ops
 
+from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
                                  record, tracked, value_of)
 
@@ -91,7 +92,12 @@ def mean(x, axis=None, keepdims=False):
     for a in axes:
         count *= shape[a]
     if backend.isdtype(xv.dtype, "real floating"):
-        out = _sum(xp, xv, axes, keepdims, shape) / count
+        narrow = dtype_name(xv.dtype) in ("float16", "bfloat16")
+        if narrow:  # summed in float32 as Keras does: float16 overflows at 65504
+            total = _sum(xp, xp.astype(xv, backend.dtype("float32")), axes, keepdims, shape)
+            out = xp.astype(total / count, xv.dtype)
+        else:
+            out = _sum(xp, xv, axes, keepdims, shape) / count
     else:
         out = xp.mean(xv, axis=axes, keepdims=keepdims)
     if not tracked(x):

@@ -236,8 +236,8 @@ def expand_dims(x, axis):
     x = _python_data_as_tensor(x)  # e.g. `ops.expand_dims(ops.shape(x)[0], -1)`
     xv = value_of(x)
     shp = list(xv.shape)
-    nd = len(shp) + 1
-    for a in sorted(normalize_axes(axis, nd)):
+    nd = len(shp) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    for a in normalize_axes(axis, nd):
         shp.insert(a, 1)
     return reshape(x, shp)
 
@@ -328,8 +328,8 @@ def split(x, indices_or_sections, axis=0):
     if isinstance(indices_or_sections, int):
         if n % indices_or_sections:
             raise ValueError(f"split: axis of size {n} cannot be split into {indices_or_sections} equal parts.")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+        step = n // indices_or_sections  # 0 for an empty axis: empty sections, as NumPy
+        bounds = [i * step for i in range(indices_or_sections + 1)]
     else:
         bounds = [0, *indices_or_sections, n]
     ax = axis % len(xv.shape)

@@ -9,7 +9,7 @@ import math
 
 from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, current, normalize_axes,
                                  operand_value, shape_of, value_of)
-from kerasx.ops.math import add, divide, multiply, subtract
+from kerasx.ops.math import add, divide, multiply, where
 from kerasx.ops.reduction import mean
 from kerasx.ops.reduction import sum as _sum
 from kerasx.ops.shape import expand_dims, moveaxis, reshape, take, transpose
@@ -54,9 +54,12 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     if method in ("lower", "higher", "nearest"):
         out = gather(lower)
     else:
-        low, high = gather(lower), gather(upper)
+        low = gather(lower)
         weight = backend.asarray(fraction, dtype=value_of(rows).dtype)
-        out = add(low, multiply(subtract(high, low), weight))
+        # as a weighted sum (not `low + (high - low) * w`), with an entry taken whole where
+        # the weight is 0: infinite entries give what Keras gives, not inf - inf
+        out = low if not any(fraction) else where(
+            weight == 0, low, add(multiply(low, 1.0 - weight), multiply(gather(upper), weight)))
     out = moveaxis(out, -1, 0)
     if keepdims:
         out = reshape(out, (len(levels),) + tuple(1 if i in axes else shape[i]

@@ -44,10 +44,11 @@ class LossScaleOptimizer(Optimizer):
                              "`loss_scale_factor` on the inner optimizer for a fixed scale.")
         for arg, default in _INNER_ARGUMENTS.items():
             if arg in kwargs and kwargs.pop(arg) != default:
-                raise ValueError(f"LossScaleOptimizer does not support `{arg}`; set `{arg}` on "
-                                 "the inner optimizer instead.")
+                raise ValueError(f"LossScaleOptimizer does not support `{arg}`. Instead, set "
+                                 f"`{arg}` on the `inner_optimizer`.")
         if kwargs:
-            raise ValueError(f"LossScaleOptimizer does not support the arguments {sorted(kwargs)}.")
+            raise ValueError("LossScaleOptimizer does not support arguments: "
+                             f"`{'`, `'.join(kwargs)}`.")
         if not isinstance(inner_optimizer, Optimizer):
             raise TypeError("LossScaleOptimizer wraps an Optimizer instance, received "
                             f"inner_optimizer={inner_optimizer!r}. Example: "

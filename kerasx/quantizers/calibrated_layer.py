@@ -169,3 +169,12 @@ class LevelsOnLoad:
     def assign(self, value):
         self.variable.assign(value)
         mark_calibrated(self.layer)
+
+
+def calibrated_levels(layer):
+    """What Keras's `kernel` returns for a calibrated layer: the uint8 levels as a
+    `(columns, rows)` matrix, unpacked for 4 bits."""
+    levels = layer.quantized_kernel
+    if layer._calibrated_bits == 4:
+        return unpack_int4(levels, layer._calibrated_columns, axis=0, dtype="uint8")
+    return levels

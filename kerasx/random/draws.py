@@ -25,15 +25,23 @@ def _float_dtype(dtype, fn):
     from kerasx.config import floatx
 
     name = floatx() if dtype is None else dtype_name(dtype)
-    if not name.startswith("float"):
+    if not (name.startswith("float") or name == "bfloat16"):
         raise ValueError(f"keras.random.{fn} draws floating-point values; received "
                          f"dtype={dtype!r}. Pass a float dtype such as 'float32'.")
     return name
 
 
-def _tensor(value):
+def _drawn_as(name):
+    """The dtype the generator draws `name` in: bfloat16 is drawn in float32, then cast."""
+    return "float32" if name == "bfloat16" else name
+
+
+def _tensor(value, dtype=None):
     from kerasx.autodiff.tensor import Tensor
 
+    if dtype == "bfloat16":
+        backend = current()
+        value = backend.xp.astype(value, backend.dtype("bfloat16"))
     return Tensor(value)
 
 
@@ -41,27 +49,32 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Values from a normal distribution."""
     dtype = _float_dtype(dtype, "normal")
     return _tensor(current().rng.normal(_shape(shape), mean=float(mean), stddev=float(stddev),
-                                        dtype=dtype, seed=draw_seed(seed)))
+                                        dtype=_drawn_as(dtype), seed=draw_seed(seed)), dtype)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Values drawn uniformly from `[minval, maxval)`."""
     dtype = _float_dtype(dtype, "uniform")
     return _tensor(current().rng.uniform(_shape(shape), minval=float(minval),
-                                         maxval=float(maxval), dtype=dtype,
-                                         seed=draw_seed(seed)))
+                                         maxval=float(maxval), dtype=_drawn_as(dtype),
+                                         seed=draw_seed(seed)), dtype)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal values redrawn until they lie within two standard deviations of `mean`."""
     dtype = _float_dtype(dtype, "truncated_normal")
     return _tensor(current().rng.truncated_normal(_shape(shape), mean=float(mean),
-                                                  stddev=float(stddev), dtype=dtype,
-                                                  seed=draw_seed(seed)))
+                                                  stddev=float(stddev), dtype=_drawn_as(dtype),
+                                                  seed=draw_seed(seed)), dtype)
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers drawn uniformly from `[minval, maxval)`."""
+    from kerasx.backend import is_int_dtype
+
+    if not is_int_dtype(dtype):
+        raise ValueError("`keras.random.randint` requires an integer `dtype`. Received: "
+                         f"dtype={dtype!r}; pass one such as 'int32'.")
     if int(maxval) <= int(minval):
         raise ValueError(f"keras.random.randint needs minval < maxval, received "
                          f"minval={minval!r}, maxval={maxval!r}.")
@@ -72,23 +85,23 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
 def gamma(shape, alpha, dtype=None, seed=None):
     """Values from a gamma distribution of shape `alpha` and scale 1."""
     dtype = _float_dtype(dtype, "gamma")
-    return _tensor(current().rng.gamma(_shape(shape), _host_value(alpha), dtype=dtype,
-                                       seed=draw_seed(seed)))
+    return _tensor(current().rng.gamma(_shape(shape), _host_value(alpha), dtype=_drawn_as(dtype),
+                                       seed=draw_seed(seed)), dtype)
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Values from a beta distribution of parameters `alpha` and `beta`."""
     dtype = _float_dtype(dtype, "beta")
     return _tensor(current().rng.beta(_shape(shape), _host_value(alpha), _host_value(beta),
-                                      dtype=dtype, seed=draw_seed(seed)))
+                                      dtype=_drawn_as(dtype), seed=draw_seed(seed)), dtype)
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Successes in `counts` trials of success probability `probabilities` (as floats)."""
     dtype = _float_dtype(dtype, "binomial")
     return _tensor(current().rng.binomial(_shape(shape), _host_value(counts),
-                                          _host_value(probabilities), dtype=dtype,
-                                          seed=draw_seed(seed)))
+                                          _host_value(probabilities), dtype=_drawn_as(dtype),
+                                          seed=draw_seed(seed)), dtype)
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):
@@ -108,8 +121,11 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     along axes of size 1. Differentiable in `inputs`."""
     from kerasx import ops
 
-    if not 0.0 <= float(rate) < 1.0:
-        raise ValueError(f"keras.random.dropout expects 0 <= rate < 1, received rate={rate!r}.")
+    if not 0.0 <= float(rate) <= 1.0:
+        raise ValueError(f"keras.random.dropout expects 0 <= rate <= 1, received rate={rate!r}.")
+    if float(rate) == 1.0:  # every entry dropped, as Keras (which still draws the mask)
+        draw_seed(seed)
+        return ops.zeros_like(inputs)
     return ops.dropout(inputs, float(rate), noise_shape=noise_shape, seed=draw_seed(seed))
 
 

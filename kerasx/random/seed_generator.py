@@ -30,8 +30,8 @@ class SeedGenerator:
         from kerasx.utils.naming import uniquify
 
         if kwargs:
-            raise TypeError(f"SeedGenerator got unexpected arguments {sorted(kwargs)}; "
-                            "it takes `seed` and `name`.")
+            raise ValueError(f"Unrecognized keyword arguments: {kwargs}. SeedGenerator takes "
+                             "`seed` and `name`.")
         self._initial_seed = seed
         if seed is None:
             seed = _python_random.randint(1, 10 ** 9)

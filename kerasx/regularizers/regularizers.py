@@ -208,8 +208,8 @@ class OrthogonalRegularizer(Regularizer):
         self.factor = validate_float_arg(factor, "factor")
         if mode not in ("rows", "columns"):
             raise ValueError(
-                "Invalid value for argument `mode`. Expected one of {'rows', 'columns'}. "
-                f"Received: mode={mode!r}"
+                'Invalid value for argument `mode`. Expected one of {"rows", "columns"}. '
+                f"Received: mode={mode}"
             )
         self.mode = mode
 
@@ -217,7 +217,7 @@ class OrthogonalRegularizer(Regularizer):
         if len(x.shape) != 2:
             raise ValueError(
                 f"Inputs to OrthogonalRegularizer must have rank 2. Received: "
-                f"inputs.shape={tuple(x.shape)}. Use it on Dense kernels."
+                f"inputs.shape={tuple(x.shape)}"
             )
         return orthogonal_penalty(x, self.factor, self.mode)
 

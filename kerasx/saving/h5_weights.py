@@ -328,7 +328,34 @@ def write_entries(h5file, entries):
         group = h5file.create_group(entry.vars_path)
         group.attrs["name"] = entry.name
         for key, slot in zip(entry.dataset_names(), entry.slots):
-            group.create_dataset(key, data=slot.get())
+            write_dataset(group, key, slot.get())
+
+
+def write_dataset(group, key, value):
+    """Writes one variable's array; bfloat16 (which HDF5 stores as 2 opaque bytes) is
+    marked with the attribute `dtype="bfloat16"`, as Keras writes and reads it."""
+    dataset = group.create_dataset(key, data=value)
+    if getattr(getattr(value, "dtype", None), "name", None) == "bfloat16":
+        dataset.attrs["dtype"] = "bfloat16"
+    return dataset
+
+
+def _is_bfloat16(dataset):
+    marked = dataset.attrs.get("dtype")
+    marked = marked.decode("utf-8") if isinstance(marked, bytes) else marked
+    return marked == "bfloat16" and dataset.dtype.kind == "V" and dataset.dtype.itemsize == 2
+
+
+def decode_dataset(dataset, value):
+    """`value` read from `dataset`, as bfloat16 where the file marks it so."""
+    if not _is_bfloat16(dataset):
+        return value
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError(f"The dataset {dataset.name!r} holds bfloat16 weights; reading them "
+                          "needs the `ml_dtypes` package (pip install ml_dtypes).") from None
+    return value.view(ml_dtypes.bfloat16)
 
 
 def save_weights_to_h5(model, h5file, include_optimizer=True):
@@ -502,7 +529,7 @@ def _match(entry, slots, datasets):
         if tuple(ds.shape) != slot.shape:
             problems.append(f"variable {i} ({slot.label}) has shape {slot.shape} in the model "
                             f"but {tuple(ds.shape)} in the file")
-        elif ds.dtype.kind not in _NUMERIC_KINDS:
+        elif ds.dtype.kind not in _NUMERIC_KINDS and not _is_bfloat16(ds):
             problems.append(f"variable {i} ({slot.label}) is stored with the non-numeric dtype "
                             f"{ds.dtype}")
     return problems
@@ -541,7 +568,9 @@ def _read_group(h5py, h5file, vars_path):
 
 def _read_dataset(dataset, slot):
     try:
-        return dataset[()]
+        return decode_dataset(dataset, dataset[()])
+    except ImportError:
+        raise
     except Exception as e:  # h5py raises OSError / KeyError subclasses for damaged data
         raise ValueError(
             f"Could not read dataset {dataset.name!r} from the weights file: {e}. The file is "

@@ -120,7 +120,7 @@ def build_shards(entries, base, max_shard_size):
                     new_shard()
                     current_size = size
                     group = files[-1].create_group(entry.vars_path)
-                group.create_dataset(key, data=value)
+                h5_weights.write_dataset(group, key, value)
                 _record(weight_map, "/" + entry.vars_path, shards[-1])
     finally:
         for f in files:
@@ -255,7 +255,7 @@ def merged_weights(index_path):
                     if key in target:
                         raise ValueError(f"Variable {key!r} of {group_path!r} is stored in "
                                          f"more than one shard of {index_path!r}.")
-                    target.create_dataset(key, data=h5_weights._read_dataset(dataset, None))
+                    h5_weights.write_dataset(target, key, h5_weights._read_dataset(dataset, None))
     except BaseException:
         merged.close()
         raise

@@ -70,7 +70,9 @@ def _read_dataset(dataset, where):
                          f"{_MAX_DATASET_BYTES} a weights file may hold per variable; the file "
                          "is refused.")
     try:
-        return dataset[()]
+        return h5_weights.decode_dataset(dataset, dataset[()])
+    except ImportError:
+        raise
     except Exception as e:  # h5py raises OSError / KeyError subclasses for damaged data
         raise ValueError(f"Could not read the dataset at {where!r}: {e}. The file is damaged "
                          "or truncated.") from None
@@ -93,7 +95,7 @@ def _write_group(h5file, tree, path, names):
         for key, value in names.get(f"/{path}" if path else "/", {}).items():
             group.attrs[key] = value
         for key, value in leaves.items():
-            group.create_dataset(key, data=value)
+            h5_weights.write_dataset(group, key, value)
     for key, value in tree.items():
         if isinstance(value, dict) and value:
             _write_group(h5file, value, f"{path}/{key}" if path else key, names)

@@ -83,7 +83,8 @@ def check_input_shape(model, x):
         return
     leaves = flatten(x)
     names = [name for name, _ in inputs]
-    if isinstance(x, dict) and len(inputs) > 1:
+    nested = isinstance(x, dict) and any(isinstance(v, (dict, list, tuple)) for v in x.values())
+    if isinstance(x, dict) and len(inputs) > 1 and not nested:
         missing = [n for n in names if n not in x]
         if missing:
             raise ValueError(
@@ -102,6 +103,8 @@ def check_input_shape(model, x):
         pairs = [(n, s, leaf) for (n, s), leaf in zip(inputs, leaves)]
     runs = []
     for name, expected, data in pairs:
+        if data is None:
+            continue  # an optional input left out
         got = _rank_adjusted(tuple(data.shape), expected)
         if len(got) != len(expected) or any(e is not None and e != g
                                             for e, g in zip(expected[1:], got[1:])):
@@ -184,6 +187,9 @@ def _declared_inputs(model):
         # tensors' layers are called (they need not be Inputs)
         struct = getattr(model, "_inputs_struct", None)
         keys = sorted(struct) if isinstance(struct, dict) else None
+        if keys is not None and len(keys) != len(symbolic):
+            keys = list(getattr(model, "input_names", None) or []) or None  # nested dicts
+            keys = keys if keys is not None and len(keys) == len(symbolic) else None
         out = []
         for i, t in enumerate(symbolic):
             shape = getattr(t, "shape", None)

@@ -42,6 +42,44 @@ def _is_nested(x):
     return isinstance(x, (list, tuple, dict))
 
 
+def flat_paths(structure):
+    """A dict of outputs that nests further dicts or lists (`{"a": x, "b": {"c": y}}`) as
+    one flat dict keyed by "/"-joined paths (`{"a": x, "b/c": y}`, list items by index),
+    which the per-output losses and metrics read; anything else unchanged."""
+    if not isinstance(structure, dict) or not any(
+            isinstance(v, (dict, list, tuple)) for v in structure.values()):
+        return structure
+    flat = {}
+
+    def visit(value, path):
+        if isinstance(value, dict):
+            for key in sorted(value):
+                visit(value[key], f"{path}/{key}" if path else str(key))
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                visit(item, f"{path}/{i}")
+        else:
+            flat[path] = value
+
+    visit(structure, "")
+    return flat
+
+
+def _flat_spec(spec):
+    """A loss, loss-weight or metric dict nesting dicts, keyed by "/"-joined paths as
+    `flat_paths` keys the outputs (lists stay: they list metrics, or one loss)."""
+    if not isinstance(spec, dict) or not any(isinstance(v, dict) for v in spec.values()):
+        return spec
+    flat = {}
+    for key, value in spec.items():
+        if isinstance(value, dict):
+            for sub, item in _flat_spec(value).items():
+                flat[f"{key}/{sub}"] = item
+        else:
+            flat[key] = value
+    return flat
+
+
 def _flat_outputs(structure, output_names, what):
     """Per-output entries of `structure` (model predictions, labels or sample weights), in
     `output_names` order; a dict is read by name, a list by position."""
@@ -94,6 +132,18 @@ def _provisional_names(output_names, *specs):
     return list(output_names)
 
 
+def _provisional_loss_names(output_names, loss, loss_weights):
+    """`_provisional_names` for the losses, where a list of several entries (one per
+    output) also tells how many outputs a subclassed model returns; the predictions
+    confirm it on the first batch."""
+    names = _provisional_names(output_names, loss, loss_weights)
+    if names == ["output"]:
+        for spec in (loss, loss_weights):
+            if isinstance(spec, (list, tuple)) and len(spec) > 1:
+                return _infer_output_names(list(spec), None)
+    return names
+
+
 def _per_output_spec(value, output_names, what):
     """One spec per output from a single spec, a list (one per output) or a dict by name."""
     n = len(output_names)
@@ -128,7 +178,10 @@ def resolve_alias(loss, y_true, y_pred):
 
 
 def _loss_object(spec, y_true=None, y_pred=None):
-    """A `Loss` object for a name, function, class or object (None stays None)."""
+    """A `Loss` object for a name, function, class or object (None stays None; a list of
+    one loss is that loss, as Keras reads `{"output_a": ["mse"]}`)."""
+    if isinstance(spec, (list, tuple)) and len(spec) == 1:
+        spec = spec[0]
     if spec is None:
         return None
     if _is_crossentropy_alias(spec):
@@ -163,9 +216,13 @@ class CompileLoss:
         loss_weights: a float (single output), a list or a dict of floats
             multiplying each output's loss in the total.
         output_names: the model's output names (`Model._output_names()`).
+        outputs_known: False when the predictions the loss receives may not be
+            the model's outputs (a custom `compute_loss`): a list of losses of
+            another length is then checked on the first call.
     """
 
-    def __init__(self, loss, loss_weights=None, output_names=("output",)):
+    def __init__(self, loss, loss_weights=None, output_names=("output",),
+                 outputs_known=True):
         if loss_weights is not None and not isinstance(
                 loss_weights, (int, float, list, tuple, dict)) or isinstance(loss_weights, bool):
             raise ValueError(
@@ -173,10 +230,21 @@ class CompileLoss:
                 f"(one weight per output); received {loss_weights!r}."
             )
         self.name = "compile_loss"
+        loss, loss_weights = _flat_spec(loss), _flat_spec(loss_weights)
         self._user_loss = loss
         self._user_loss_weights = loss_weights
         self.metrics = []
-        self._configure(_provisional_names(output_names, loss, loss_weights))
+        self._declared_names = list(output_names)
+        names = _provisional_loss_names(output_names, loss, loss_weights)
+        try:
+            self._configure(names)
+        except ValueError:
+            if outputs_known or not (isinstance(loss, (list, tuple))
+                                     and len(loss) != len(names)):
+                raise
+            # As Keras, checked on the first batch instead: a custom `compute_loss` may
+            # split the model's outputs (`y_pred=[y_pred, y_pred]` for two losses).
+            self._configure(_infer_output_names(list(loss), None))
 
     def _configure(self, output_names):
         self.output_names = output_names
@@ -229,11 +297,13 @@ class CompileLoss:
         return self.metrics if self._built_for is not None else []
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
+        sample_weight = flat_paths(sample_weight)
         names = self.output_names
         if isinstance(y_pred, dict) and sorted(y_pred) != sorted(names) or \
                 (not isinstance(y_pred, dict) and
                  (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
-            self._configure(_infer_output_names(y_pred, names))
+            self._configure(_infer_output_names(y_pred, self._declared_names))
             names = self.output_names
         self._built_for = names
         preds = _flat_outputs(y_pred, names, "the model's predictions")
@@ -266,6 +336,7 @@ class CompileLoss:
     def per_output(self, y_true, y_pred):
         """`(targets, predictions)` as lists in output order (a missing target is None);
         raises a clear error when `y_true` does not match the model's outputs."""
+        y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
         names = self.output_names
         if not isinstance(y_pred, dict) and (
                 len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names):
@@ -357,6 +428,7 @@ class CompileMetrics:
                 )
         self.name = "compile_metrics"
         self.output_names = _provisional_names(output_names, metrics, weighted_metrics)
+        metrics, weighted_metrics = _flat_spec(metrics), _flat_spec(weighted_metrics)
         self._user_metrics = metrics
         self._user_weighted_metrics = weighted_metrics
         self.flat_metrics = []
@@ -427,6 +499,7 @@ class CompileMetrics:
         return specs
 
     def build(self, y_true, y_pred):
+        y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
         names = self.output_names
         if isinstance(y_pred, dict) or (
                 (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
@@ -460,6 +533,8 @@ class CompileMetrics:
         self.built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
+        sample_weight = flat_paths(sample_weight)
         if not self.built:
             self.build(y_true, y_pred)
         if not self._entries:

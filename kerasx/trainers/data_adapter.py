@@ -25,7 +25,7 @@ from kerasx.backends import current, host
 from kerasx.backends.base import (framework_array_to_backend, is_foreign_array,
                                   is_framework_array)
 from kerasx.trainers.foreign_data import is_pandas, pandas_to_numpy
-from kerasx.trainers.step_limits import capped_steps
+from kerasx.trainers.step_limits import capped_steps, drawn_per_epoch
 
 
 def map_structure(fn, structure):
@@ -91,15 +91,16 @@ def standardize(x, name):
                 "kerasx.backends.use_backend), or convert the data to NumPy arrays first "
                 "(e.g. `x.get()` for CuPy)."
             )
+        # Unusable data is a ValueError, as Keras's "Unrecognized data type".
         if isinstance(a, (str, bytes)):
-            raise TypeError(
+            raise ValueError(
                 f"`{name}` holds a string ({a!r:.50}), but kerasx trains on numbers. Encode "
                 "text or categories as integers first (e.g. with a vocabulary lookup)."
             )
         try:
             arr = host.to_host(a)
         except Exception as e:
-            raise TypeError(
+            raise ValueError(
                 f"`{name}` could not be converted to an array ({type(a).__name__}: {e}). "
                 "Pass NumPy arrays, rectangular lists of numbers, or backend arrays; pad "
                 "sequences of different lengths to one length first."
@@ -109,12 +110,14 @@ def standardize(x, name):
             arr = arr.astype(str)  # text as Python strings (a pandas text column's values)
         if arr.dtype.kind in "US" and name == "x":
             return arr  # text for a string layer (StringLookup, TextVectorization)
+        if _is_ml_dtypes_float(arr.dtype):
+            arr = arr.astype(floatx())  # Keras casts every float input to floatx
         if arr.dtype.kind in "OUSV":
             if arr.dtype.kind == "O":
                 what = "Python objects (e.g. ragged lists of different lengths)"
             else:
                 what = f"strings or bytes (dtype {arr.dtype})"
-            raise TypeError(
+            raise ValueError(
                 f"`{name}` holds {what}. kerasx expects rectangular numeric arrays: pad sequences "
                 "to one length (kerasx.utils.pad_sequences or numpy) and encode text as integers."
             )
@@ -129,6 +132,12 @@ def standardize(x, name):
     if is_numeric_nested_list(x):
         return convert(x)
     return map_structure(convert, x)
+
+
+def _is_ml_dtypes_float(dtype):
+    """Whether `dtype` is one of ml_dtypes' floats (bfloat16, float8_*), which NumPy
+    files under kind "V" beside structured and raw-bytes dtypes."""
+    return dtype.kind == "V" and (dtype.name == "bfloat16" or dtype.name.startswith("float8"))
 
 
 def _framework_array(a, name, backend):
@@ -386,6 +395,7 @@ class ArrayBatches:
         self.prefetch = bool(prefetch and host_leaves)
         self._pass = None
         self._used = 0
+        self.steps_per_execution = 1  # set by the step loop
 
     def __len__(self):
         return self.steps
@@ -394,7 +404,8 @@ class ArrayBatches:
         """Yields the device batches of one epoch."""
         if self.steps_per_epoch is None or self._pass is None:
             self._start_pass()
-        limit = self.steps_per_epoch or self.num_batches
+        limit = drawn_per_epoch(self.steps_per_epoch, self.steps_per_execution) \
+            or self.num_batches
         for _ in range(limit):
             if self._used >= self.num_batches:
                 self._close_pass()

@@ -116,6 +116,7 @@ class DataPreparation:
                 rows = first_rows
         probe = slice_rows(x, 0, rows)
         counters = counter_states()  # the check draws nothing from the model's generators
+        state = _saved_state(self)  # nor changes what the model's call assigns (counters)
         try:
             out = self(to_device(probe), training=False)
         except ValueError as e:
@@ -130,13 +131,15 @@ class DataPreparation:
                 out = self(to_device(probe), training=False)
         finally:
             restore_counters(counters)
+            for variable, value in state:
+                variable.assign(value)
         outs = out if isinstance(out, (list, tuple)) else [out]
         if isinstance(out, dict):
             outs = [out.get(n) for n in self._output_names()]
         self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
         self._later_labels_check = _no_check
-        if y is None or self._compile_loss is None:
-            return
+        if y is None or self._compile_loss is None or overrides_compute_loss(self):
+            return  # an own `compute_loss` may pair labels and outputs its own way
         compile_loss = self._compile_loss
         ys, outs = compile_loss.per_output(y, out)
         backend = current()
@@ -163,21 +166,33 @@ class DataPreparation:
 
     def _check_metrics_on(self, y, out):
         """Updates the compiled metrics once with the labels `y` of the two samples that
-        gave `out`, then resets them, so a metric that cannot read these labels fails
-        before the first step instead of after it."""
+        gave `out`, then puts their state back, so a metric that cannot read these labels
+        fails before the first step instead of after it. The state is restored rather
+        than reset: a metric whose `reset_state` keeps its totals (to accumulate over
+        epochs) must not count the check's samples."""
         metrics = self._compile_metrics
         if metrics is None:
             return
+        y = to_device(y)
+        if not metrics.built:
+            metrics.build(y, out)
+        xp = current().xp
+        saved = {id(v): (v, xp.asarray(v.value, copy=True)) for v in metrics.variables}
         try:
-            metrics.update_state(to_device(y), out)
+            metrics.update_state(y, out)
         finally:
-            metrics.reset_state()
+            for metric in metrics.flat_metrics:
+                if all(id(v) in saved for v in metric.variables):
+                    for v in metric.variables:
+                        v.assign(saved[id(v)][1])
+                else:  # state made by this update: back to its initial values
+                    metric.reset_state()
 
     def _stream_checker(self, what):
         """Checks each host batch of a generator / PyDataset: its data for NaN or inf, the
-        first one against the model, the labels of the later ones against the losses
-        found on the first."""
-        state = {"first": True, "labels": _no_check}
+        first one (and each one of sizes not seen before) against the model, the labels of
+        the others against the losses found on the first batch of their sizes."""
+        state = {"first": True, "labels": {}}
 
         def check(parts, index):
             x, y, sw = parts
@@ -186,17 +201,24 @@ class DataPreparation:
                     check_finite(part, name)
                 except ValueError as e:
                     raise ValueError(f"Batch {index}: {e}") from None
-            if not state["first"]:
+            sizes = tuple(tuple(leaf.shape[1:]) for leaf in flatten((x, y)))
+            if not state["first"] and sizes in state["labels"]:
                 if y is not None:
                     try:
-                        state["labels"](y)
+                        state["labels"][sizes](y)
                     except ValueError as e:
                         raise ValueError(f"Batch {index}: {e}") from None
                 return
-            state["first"] = False
+            first, state["first"] = state["first"], False
+            state["labels"][sizes] = _no_check
             if self._own_step_reads(what):
                 return
-            checks.check_input_shape(self, x)
+            try:
+                checks.check_input_shape(self, x)
+            except ValueError as e:
+                if first:
+                    raise
+                raise ValueError(f"Batch {index} (of new sizes {list(sizes)}): {e}") from None
             if what != "predict":
                 if y is None and self._compile_loss is not None and not self.losses:
                     raise ValueError(
@@ -205,7 +227,7 @@ class DataPreparation:
                         "predictions with targets. Yield (x, y) batches."
                     )
                 self._preflight(x, y, num_samples(x))
-                state["labels"] = self._later_labels_check
+                state["labels"][sizes] = self._later_labels_check
 
         return check
 
@@ -313,3 +335,18 @@ def _loss_label(loss):
     if isinstance(loss, str):
         return repr(loss)
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def overrides_compute_loss(model):
+    """Whether the model's class overrides `compute_loss`."""
+    from kerasx.trainers.trainer import Trainer
+
+    return getattr(type(model), "compute_loss", None) is not Trainer.compute_loss
+
+
+def _saved_state(model):
+    """`(variable, value)` for the model's non-trainable variables (Keras builds a model
+    symbolically, so a call that assigns to them changes nothing before training). An
+    assignment replaces a variable's array, so keeping the arrays is enough (no copies of
+    frozen weights)."""
+    return [(v, v.value) for v in model.non_trainable_variables]

@@ -9,7 +9,7 @@ import warnings
 from kerasx.trainers.data_adapter import flatten, standardize, to_device
 from kerasx.trainers.foreign_data import (check_stream_options, is_reiterable, is_tf_dataset,
                                           is_torch_dataloader, pass_length, stream_kind)
-from kerasx.trainers.step_limits import capped_steps
+from kerasx.trainers.step_limits import capped_steps, drawn_per_epoch
 
 
 def is_stream(x):
@@ -104,6 +104,8 @@ class GeneratorBatches:
                     "nor a PyDataset. Pass NumPy arrays, a generator yielding (x, y) batches, or "
                     "a kerasx.utils.PyDataset."
                 ) from None
+        if shuffle:
+            self._warn_shuffle_ignored()
         steps = capped_steps(steps, self.num_batches)
         self.steps_per_epoch = steps
         self.steps = steps if steps is not None else self.num_batches
@@ -111,9 +113,24 @@ class GeneratorBatches:
         self._used = 0
         self._shapes = None
         self._drawn = 0
+        self.steps_per_execution = 1  # set by the step loop
 
     def __len__(self):
         return self.steps
+
+    def _warn_shuffle_ignored(self):
+        """Keras's warning for the streams whose order `fit` cannot shuffle: a generator,
+        and a PyDataset of unknown length (a finite one has its batch order shuffled)."""
+        if self.indexed and self.num_batches is None:
+            what = ("an infinite PyDataset. The PyDataset is expected to already be "
+                    "shuffled.")
+        elif not self.indexed and not self.reiterable:
+            what = "a generator. The generator is expected to yield already-shuffled data."
+        else:
+            return
+        warnings.warn(f"`shuffle=True` was passed, but will be ignored since the data `x` "
+                      f"was provided as {what} Pass shuffle=False to silence this warning.",
+                      stacklevel=4)
 
     def epoch(self):
         """Yields the device batches of one epoch."""
@@ -128,7 +145,7 @@ class GeneratorBatches:
             self.source.on_epoch_begin()
         if self.steps_per_epoch is None or self._pass is None:
             self._start_pass()
-        limit = self.steps_per_epoch or self.num_batches
+        limit = self._epoch_limit() or self.num_batches
         drawn = 0
         while limit is None or drawn < limit:
             item = None
@@ -211,12 +228,22 @@ class GeneratorBatches:
             self._close_pass()
 
     # -- generators ----------------------------------------------------------------------
+    def _epoch_limit(self):
+        return drawn_per_epoch(self.steps_per_epoch, self.steps_per_execution)
+
     def _generator_epoch(self):
         drawn = 0
-        while self.steps_per_epoch is None or drawn < self.steps_per_epoch:
+        limit = self._epoch_limit()
+        while limit is None or drawn < limit:
             try:
                 item = next(self._iterator)
             except StopIteration:
+                if not self._drawn:
+                    raise ValueError(
+                        f"When passing a Python generator as `{self.what}`, the generator must "
+                        "yield at least one batch. Received an empty generator. Check the "
+                        "generator's loop, and that it was not used up by an earlier call."
+                    ) from None
                 if self.steps_per_epoch is not None:
                     warnings.warn(
                         f"The generator ran out of data after {drawn} batches of this epoch, "
@@ -266,18 +293,20 @@ class GeneratorBatches:
         return tuple(to_device(p) for p in parts)
 
     def _check_shapes(self, parts, index):
-        shapes = [[tuple(leaf.shape[1:]) for leaf in flatten(p)] for p in parts]
+        """Batches must keep the structure of the first (as many arrays in x, y and
+        sample_weight); their sizes may change from batch to batch (sequences padded per
+        batch), as in Keras: the model's checks decide whether it takes them."""
+        counts = [len(flatten(p)) for p in parts]
         if self._shapes is None:
-            self._shapes = shapes
+            self._shapes = counts
             return
-        if shapes != self._shapes:
+        if counts != self._shapes:
             names = ("x", "y", "sample_weight")
-            diff = next(i for i in range(3) if shapes[i] != self._shapes[i])
+            diff = next(i for i in range(3) if counts[i] != self._shapes[i])
             raise ValueError(
-                f"{type(self.source).__name__} yielded batches of inconsistent shapes: batch "
-                f"{index} has per-sample {names[diff]} shapes {shapes[diff]} but earlier batches "
-                f"had {self._shapes[diff]}. Every batch must have the same shape apart from the "
-                "batch size (pad variable-length data to one length)."
+                f"{type(self.source).__name__} yielded batches of inconsistent structure: batch "
+                f"{index} holds {counts[diff]} {names[diff]} array(s) but earlier batches held "
+                f"{self._shapes[diff]}. Every batch must have the structure of the first."
             )
 
 

@@ -14,6 +14,15 @@ def capped_epochs(epochs):
     return epochs
 
 
+def drawn_per_epoch(steps_per_epoch, steps_per_execution):
+    """The batches an epoch of `steps_per_epoch` draws when the step loop runs groups of
+    `steps_per_execution`: as Keras, whole groups, so `steps_per_epoch` rounded up to a
+    multiple of the group (None stays None)."""
+    if not steps_per_epoch:
+        return steps_per_epoch
+    return -(-steps_per_epoch // steps_per_execution) * steps_per_execution
+
+
 def capped_steps(steps, batches_per_pass=None):
     """The batches of one epoch under the cap on steps: `steps` (None: a whole pass of
     `batches_per_pass` batches, unknown for a generator), or the cap when it is lower

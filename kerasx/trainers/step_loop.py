@@ -3,7 +3,7 @@ functions (`model.train_function`, ...), callbacks around each group, and metric
 results brought to the host in one transfer only when something reads them."""
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
@@ -29,6 +29,7 @@ class StepLoop:
         lazy_logs = not wants_logs and not in_fit and cbs.needs(hook)
         stop_flag = {"train": "stop_training", "test": "stop_evaluating",
                      "predict": "stop_predicting"}[mode]
+        batches.steps_per_execution = every
         drawn = map(step_data, batches.epoch())
         step = 0
         result = None
@@ -110,9 +111,10 @@ def _flat_items(results):
             yield name, value
 
 
-class MetricResults(Mapping):
+class MetricResults(MutableMapping):
     """The mapping returned by `compute()` (metric results, or their host logs), computed
-    on first access and then kept."""
+    on first access and then kept. Writable as Keras's logs dict is (a custom
+    `train_step` may add entries to what `super().train_step` returned)."""
 
     __slots__ = ("_compute", "_values")
 
@@ -133,6 +135,18 @@ class MetricResults(Mapping):
 
     def __len__(self):
         return len(self._resolved())
+
+    def __setitem__(self, key, value):
+        self._resolved()[key] = value
+
+    def __delitem__(self, key):
+        del self._resolved()[key]
+
+    def copy(self):
+        return dict(self._resolved())
+
+    def __repr__(self):
+        return repr(self._resolved())
 
 
 def steps_function(step, steps_per_execution):

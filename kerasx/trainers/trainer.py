@@ -31,7 +31,7 @@ from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
 from kerasx.trainers.compiled_shims import CompiledShims
 from kerasx.trainers.data_adapter import (ArrayBatches, flatten, rows_explained,
                                           split_validation, standardize, to_device)
-from kerasx.trainers.data_preparation import DataPreparation
+from kerasx.trainers.data_preparation import DataPreparation, overrides_compute_loss
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 from kerasx.trainers.step_limits import capped_epochs
 from kerasx.trainers.step_loop import MetricResults, StepLoop
@@ -134,8 +134,9 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         self.loss = loss
         names = self._output_names()
         # set untracked: `metrics` lists these itself, in Keras's order
-        self._set_untracked("_compile_loss", CompileLoss(loss, loss_weights, names)
-                            if loss is not None else None)
+        self._set_untracked("_compile_loss", CompileLoss(
+            loss, loss_weights, names, outputs_known=not overrides_compute_loss(self))
+            if loss is not None else None)
         _check_metric_names(metrics, "metrics")
         _check_metric_names(weighted_metrics, "weighted_metrics")
         self._set_untracked("_compile_metrics", CompileMetrics(

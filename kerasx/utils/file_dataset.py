@@ -79,7 +79,8 @@ def datasets_from_directory(kind, directory, labels, label_mode, class_names, ba
                                                           part)
         if not paths:
             which = {"training": "training ", "validation": "validation "}.get(part, "")
-            raise ValueError(f"No {which}{kind} files found in directory {directory}. Allowed "
+            files = "images" if kind == "image" else f"{kind} files"  # Keras's wording
+            raise ValueError(f"No {which}{files} found in directory {directory}. Allowed "
                              f"formats: {formats}")
         return FileDataset(paths, part_labels, label_mode, class_names, batch_size, shuffled,
                            seed, read)

@@ -4,16 +4,19 @@ import random
 
 
 def set_random_seed(seed):
-    """Seeds Python's `random` and the backend generator shared by every backend.
+    """Seeds Python's `random`, NumPy's global generator and the backend generator
+    shared by every backend.
 
     After this, initial weights, dropout masks and batch order are repeatable,
     and equal on the NumPy and array-api-strict backends.
     """
+    from kerasx.backends.host import seed_numpy_global
     from kerasx.backends.random import set_global_seed
 
     if not isinstance(seed, int):
         raise ValueError(f"set_random_seed expects an integer seed, received {seed!r}.")
     random.seed(seed)
+    seed_numpy_global(seed)
     set_global_seed(seed)
 
 

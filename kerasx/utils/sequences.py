@@ -35,6 +35,10 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         raise ValueError(f"pad_sequences: `maxlen` must be None or a non-negative integer, "
                          f"received {maxlen!r}.")
     sample_shape = () if sample_shape is None else sample_shape
+    if isinstance(value, str) and to_host([], dtype).dtype.kind not in "OUS":
+        raise ValueError(f"`dtype` {dtype} is not compatible with `value`'s type: "
+                         f"{type(value)}\nYou should set `dtype=object` for variable length "
+                         "strings.")
     out = full((len(lengths), maxlen) + tuple(sample_shape), value, dtype)
     for i, seq in enumerate(sequences):
         if not lengths[i] or not maxlen:

@@ -203,13 +203,18 @@ def _output_shape(layer):
             return shapes[0]
         # Keras prints the flat tuple of its own node's outputs: "((None, 2), (None, 2))"
         return "(" + ", ".join(format_shape(s) for s in shapes) + ")"
-    # as Keras: the shape a layer was built with (none for one built at construction)
-    if getattr(layer, "built", False) and getattr(layer, "_build_shape", None) is not None \
-            and _has_output_shape_rule(layer):
-        try:
+    # as Keras: the shape(s) a layer was built with (none for one built at construction);
+    # layers built on several inputs (attention) keep them by argument name
+    if not getattr(layer, "built", False) or not _has_output_shape_rule(layer):
+        return None
+    shapes = getattr(layer, "_build_shapes", None)
+    try:
+        if isinstance(shapes, dict) and shapes:
+            return layer.compute_output_shape(**shapes)
+        if getattr(layer, "_build_shape", None) is not None:
             return layer.compute_output_shape(layer._build_shape)
-        except Exception:
-            return None
+    except Exception:
+        return None
     return None
 
 

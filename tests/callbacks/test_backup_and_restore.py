@@ -226,7 +226,7 @@ def test_without_double_checkpoint_a_damaged_backup_is_reported(tmp_path):
 
 
 def test_bad_arguments_are_rejected():
-    with pytest.raises(ValueError, match=r"needs a backup_dir \(a directory path\), received ''"):
+    with pytest.raises(ValueError, match=r"Empty `backup_dir` argument passed.*received ''"):
         keras.callbacks.BackupAndRestore("")
     with pytest.raises(ValueError, match=r"received save_freq='batch'.*'epoch' or a positive integer"):
         keras.callbacks.BackupAndRestore("/tmp/x", save_freq="batch")

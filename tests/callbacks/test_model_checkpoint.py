@@ -185,7 +185,7 @@ def test_wrong_extension_and_save_freq_are_rejected():
         keras.callbacks.ModelCheckpoint("model.ckpt")
     with pytest.raises(ValueError, match=r"`.keras`.*or `.h5`.*filepath='best_model.hdf5'"):
         keras.callbacks.ModelCheckpoint("best_model.hdf5", save_best_only=True)  # as Keras
-    with pytest.raises(ValueError, match=r"unrecognized save_freq='batch'"):
+    with pytest.raises(ValueError, match=r"Unrecognized save_freq: 'batch'"):
         keras.callbacks.ModelCheckpoint("m.keras", save_freq="batch")
 
 

@@ -55,7 +55,7 @@ def test_an_end_to_end_text_model_reads_text_held_as_python_objects():
     np.testing.assert_array_equal(model.predict(texts[:, None], verbose=0), expected)
     assert model.evaluate(texts[:, None], labels, verbose=0) == pytest.approx(
         model.evaluate(texts.astype(str)[:, None], labels, verbose=0))
-    with pytest.raises(TypeError, match="holds Python objects"):
+    with pytest.raises(ValueError, match="holds Python objects"):
         model.predict(np.array([[1], "a"], dtype=object)[:, None], verbose=0)
 
 

@@ -283,12 +283,12 @@ def test_identity_needs_rank_two():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"invalid mode='fan_sum'.*'fan_in', 'fan_out', 'fan_avg'"):
+    with pytest.raises(ValueError,
+                       match=r"Invalid `mode` argument: fan_sum.*'fan_in', 'fan_out', 'fan_avg'"):
         initializers.VarianceScaling(mode="fan_sum")
-    with pytest.raises(ValueError, match=r"invalid distribution='gaussian'"):
+    with pytest.raises(ValueError, match=r"Invalid `distribution` argument: gaussian"):
         initializers.VarianceScaling(distribution="gaussian")
-    with pytest.raises(ValueError, match=r"`scale` must be a positive finite number, received "
-                                         r"scale=0"):
+    with pytest.raises(ValueError, match=r"`scale` must be positive float. Received: scale=0"):
         initializers.VarianceScaling(scale=0)
     with pytest.raises(ValueError, match=r"`seed` must be an integer or None, received "
                                          r"seed='1'"):

@@ -507,15 +507,15 @@ def test_real_keras_loads_kerasx_attention_models(tmp_path):
 def test_constructor_errors():
     with pytest.raises(TypeError, match="key_dim"):
         layers.MultiHeadAttention(num_heads=2)
-    with pytest.raises(ValueError, match=r"`key_dim` must be a positive integer.*key_dim=None"):
+    with pytest.raises(ValueError, match=r"argument `key_dim`, expected a positive integer.*key_dim=None"):
         layers.MultiHeadAttention(2, None)
-    with pytest.raises(ValueError, match=r"`num_heads` must be a positive integer.*num_heads=0"):
+    with pytest.raises(ValueError, match=r"argument `num_heads`, expected a positive integer.*num_heads=0"):
         layers.MultiHeadAttention(0, 3)
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\).*1.5"):
         layers.MultiHeadAttention(2, 3, dropout=1.5)
     with pytest.raises(ValueError, match=r"attention_axes must be None, an int"):
         layers.MultiHeadAttention(2, 3, attention_axes="time")
-    with pytest.raises(ValueError, match=r"score_mode must be 'dot' or 'concat'.*'cosine'"):
+    with pytest.raises(ValueError, match=r"Invalid value for argument score_mode.*'cosine'"):
         layers.Attention(score_mode="cosine")
 
 
@@ -525,7 +525,7 @@ def test_call_errors():
         layers.MultiHeadAttention(2, 3)(x)
     with pytest.raises(ValueError, match=r"attention_axes=\(3,\) are not distinct axes.*\(1,\)"):
         layers.MultiHeadAttention(2, 3, attention_axes=3)(x, x)
-    with pytest.raises(ValueError, match=r"`value` and `key` except the last one must be equal"):
+    with pytest.raises(ValueError, match=r"`value` and `key`, except the last one, must be equal"):
         layers.MultiHeadAttention(2, 3)(x, dev(V.astype(np.float32)), key=x)
     with pytest.raises(ValueError, match=r"`value_mask` has shape \(2, 4\).*\(batch, value_length\)"):
         layers.MultiHeadAttention(2, 3)(x, dev(V.astype(np.float32)), value_mask=dev(Q_MASK))
@@ -534,15 +534,15 @@ def test_call_errors():
         layers.MultiHeadAttention(2, 3)(x, dev(V.astype(np.float32)),
                                         attention_mask=dev(np.ones((B, TV, TQ), bool)))
     x4 = dev(np.ones((2, 3, 4, 5), np.float32))
-    with pytest.raises(ValueError, match=r"use_causal_mask and sliding_window need \(batch, "):
+    with pytest.raises(ValueError, match=r"use_causal_mask or sliding_window with attention_axes other than \(1,\), need \(batch, "):
         layers.MultiHeadAttention(2, 3)(x4, x4, use_causal_mask=True)
     with pytest.raises(ValueError, match=r"same last dimension.*\(2, 4, 6\).*\(2, 5, 3\)"):
         layers.Attention()([x, dev(K3.astype(np.float32))])
     with pytest.raises(ValueError, match=r"must be called on a list of inputs.*single input"):
         layers.Attention()(x)
-    with pytest.raises(ValueError, match=r"must be called on a list of inputs.*list of 4"):
+    with pytest.raises(ValueError, match=r"accepts inputs list of length 2 or 3.*list of 4"):
         layers.AdditiveAttention()([x, x, x, x])
-    with pytest.raises(ValueError, match=r"mask must be a list \[query_mask, value_mask\]"):
+    with pytest.raises(ValueError, match=r"mask must be a list, namely \[query_mask, value_mask\]"):
         layers.Attention()([x, x], mask=dev(Q_MASK))
     with pytest.raises(ValueError, match=r"`value_mask` has shape \(2, 5\).*\(batch, Tv\)"):
         layers.Attention()([x, x], mask=[None, dev(V_MASK)])

@@ -543,7 +543,7 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match=r"`filters` must be a positive integer, received "
                                          r"filters=0"):
         layers.ConvLSTM2D(0, 3)
-    with pytest.raises(ValueError, match=r"strides > 1 cannot be combined with dilation_rate"):
+    with pytest.raises(ValueError, match=r"Specifying `strides > 1` is not compatible with `dilation_rate > 1`"):
         layers.ConvLSTM2D(2, 3, strides=2, dilation_rate=2)
     with pytest.raises(ValueError, match=r"`kernel_size` must have 3 entries"):
         layers.ConvLSTM3D(2, (3, 3))

@@ -135,8 +135,9 @@ def test_padding_forms():
     (lambda: layers.ZeroPadding2D((1, 2, 3)), r"padding.*tuple of 2 ints.*\(1, 2, 3\)"),
     (lambda: layers.ZeroPadding2D(-1), r"cannot be negative"),
     (lambda: layers.Cropping3D(((1, 2), (1, 2))), r"cropping.*tuple of 3"),
-    (lambda: layers.UpSampling2D(interpolation="lanczos3"),
-     r"interpolation must be one of \['nearest', 'bilinear'\].*'lanczos3'"),
+    (lambda: layers.UpSampling2D(interpolation="lanczos7"),
+     r"interpolation must be one of \['nearest', 'bilinear', 'bicubic', 'lanczos3', "
+     r"'lanczos5'\].*'lanczos7'"),
     (lambda: layers.UpSampling2D(size=0), r"size.*positive"),
 ])
 def test_bad_arguments(make, match):

@@ -29,6 +29,9 @@ def test_a_layer_without_jit_support_turns_replays_off():
     class Python(keras.layers.Layer):
         supports_jit = False
 
+        def call(self, x):
+            return x
+
     x = rng.normal(size=(8, 3)).astype("float32")
     y = rng.normal(size=(8, 1)).astype("float32")
     model = keras.Sequential([keras.Input((3,)), Python(), keras.layers.Dense(1)])

@@ -308,7 +308,7 @@ def test_hashing_and_crossing_errors():
         layers.Hashing(num_bins=0)
     with pytest.raises(ValueError, match="dtype must be 'int32' or 'int64'"):
         layers.Hashing(num_bins=3, dtype="float32")
-    with pytest.raises(ValueError, match="output_mode must be one of"):
+    with pytest.raises(ValueError, match="argument `output_mode`. Expected one of"):
         layers.Hashing(num_bins=3, output_mode="tf_idf")
     cross = layers.HashedCrossing(num_bins=3)
     with pytest.raises(ValueError, match="at least two features"):

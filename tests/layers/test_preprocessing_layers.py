@@ -390,7 +390,7 @@ def test_errors():
         layers.Rescaling("1/255")
     with pytest.raises(ValueError, match=r"Rescaling: `offset` must be a number"):
         layers.Rescaling(1.0, offset=[0.0, None])
-    with pytest.raises(ValueError, match=r"mean and variance must be given together"):
+    with pytest.raises(ValueError, match=r"both `mean` and `variance` must be set together"):
         layers.Normalization(mean=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"same shape"):
         layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 2.0, 3.0])
@@ -415,11 +415,11 @@ def test_errors():
         layers.CategoryEncoding(4)(np.array([[1, 4]]))
     with pytest.raises(ValueError, match=r"from -1 to 2"):
         layers.CategoryEncoding(4, output_mode="one_hot")(np.array([-1, 2]))
-    with pytest.raises(ValueError, match=r"count_weights is only used with output_mode='count'"):
+    with pytest.raises(ValueError, match=r"`count_weights` is not used when `output_mode` is not 'count'"):
         layers.CategoryEncoding(4)(np.array([[1]]), count_weights=np.ones((1, 1)))
     with pytest.raises(ValueError, match=r"output_mode must be one of"):
         layers.CategoryEncoding(4, output_mode="tf_idf")
-    with pytest.raises(ValueError, match=r"either num_bins .* or bin_boundaries, not both"):
+    with pytest.raises(ValueError, match=r"Both `num_bins` and `bin_boundaries` should not be set"):
         layers.Discretization(bin_boundaries=[0.0], num_bins=2)
     with pytest.raises(ValueError, match=r"give bin_boundaries, or num_bins"):
         layers.Discretization()

@@ -72,7 +72,7 @@ def test_spatial_dropout_config_and_errors():
         layers.SpatialDropout1D(0.2)(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"data_format must be 'channels_last' or"):
         layers.SpatialDropout3D(0.2, data_format="NHWC")
-    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\), received rate=1.5"):
+    with pytest.raises(ValueError, match=r"Expected a float value between 0 and 1. Received: rate=1.5"):
         layers.SpatialDropout1D(1.5)
 
 
@@ -139,9 +139,9 @@ def test_global_seed_makes_unseeded_noise_repeatable():
 def test_bad_rates():
     with pytest.raises(ValueError, match=r"stddev must be a float in \[0, 1\], received stddev=2"):
         layers.GaussianNoise(2)
-    with pytest.raises(ValueError, match=r"rate must be a float in \[0, 1\], received rate=-0.1"):
+    with pytest.raises(ValueError, match=r"Expected a float value between 0 and 1. Received: rate=-0.1"):
         layers.GaussianDropout(-0.1)
-    with pytest.raises(ValueError, match=r"rate must be a float in \[0, 1\], received rate=3"):
+    with pytest.raises(ValueError, match=r"Expected a float value between 0 and 1. Received: rate=3"):
         layers.AlphaDropout(3)
 
 

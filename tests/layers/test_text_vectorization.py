@@ -102,7 +102,7 @@ def test_embedding_model_trains_on_vectorized_text():
     ({"standardize": "upper"}, "standardize must be one of"),
     ({"split": "comma"}, "split must be one of"),
     ({"ngrams": [1, 2]}, "ngrams must be None"),
-    ({"output_mode": "count", "output_sequence_length": 3}, "only applies to"),
+    ({"output_mode": "count", "output_sequence_length": 3}, "must not be set if `output_mode` is not"),
     ({"output_mode": "one_hot"}, "needs split=None"),
     ({"ragged": True}, "not supported"),
     ({"vocabulary": ["a", "a"]}, "repeats the terms"),

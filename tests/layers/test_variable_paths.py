@@ -71,6 +71,9 @@ def test_weights_made_in_init_and_in_a_parents_build():
         def build(self, shape):
             self.late = self.add_weight((2,), name="late")
 
+        def call(self, x):
+            return x
+
     class Parent(layers.Layer):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)

@@ -205,8 +205,8 @@ def test_bad_factors():
         regularizers.L2("big")
     with pytest.raises(ValueError, match=r"argument l2.*Received: l2=inf"):
         regularizers.L1L2(l2=float("inf"))
-    with pytest.raises(ValueError, match=r"Expected one of \{'rows', 'columns'\}\. Received: "
-                                         r"mode='diag'"):
+    with pytest.raises(ValueError, match=r'Expected one of \{"rows", "columns"\}\. Received: '
+                                         r"mode=diag"):
         regularizers.OrthogonalRegularizer(mode="diag")
 
 

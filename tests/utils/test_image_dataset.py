@@ -271,7 +271,7 @@ def test_binary_labels_need_two_classes_and_folders_need_images(tmp_path):
     (tmp_path / "birds").mkdir()
     with pytest.raises(ValueError, match="exactly 2 class_names"):
         _load(root, label_mode="binary")
-    with pytest.raises(ValueError, match="No image files found"):
+    with pytest.raises(ValueError, match="No images found"):
         _load(str(tmp_path / "birds"), labels=None)
     with pytest.raises(ValueError, match="Could not find directory"):
         _load(str(tmp_path / "fish"))

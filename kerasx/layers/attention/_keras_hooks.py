@@ -14,6 +14,7 @@ import string
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
+from kerasx.layers.attention._masks import as_bool, causal_mask
 
 
 def attention_equations(rank, attention_axes):
@@ -52,6 +53,26 @@ class AttentionHooks:
         return self.dropout
 
     @property
+    def _query_dense(self):
+        return self.query_dense
+
+    @property
+    def _key_dense(self):
+        return self.key_dense
+
+    @property
+    def _value_dense(self):
+        return self.value_dense
+
+    @property
+    def _output_dense(self):
+        return self.output_dense
+
+    @property
+    def _sliding_window(self):
+        return self.sliding_window
+
+    @property
     def _inverse_sqrt_key_dim(self):
         return 1.0 / math.sqrt(float(self.key_dim))
 
@@ -83,7 +104,14 @@ class AttentionHooks:
                            return_attention_scores=False, use_causal_mask=False):
         """Attention of the projected `(batch..., heads, size)` tensors: the output and
         the `(batch..., heads, query axes, key axes)` weights. `attention_mask` is
-        boolean `(batch, T, S)`; a causal mask is already part of it."""
+        boolean `(batch, T, S)`; with `use_causal_mask` (as Keras) a causal mask over
+        axis 1 is combined with it (`call` folds the causal mask in upstream)."""
+        if use_causal_mask:
+            causal = causal_mask(query.shape[1], key.shape[1])
+            attention_mask = causal if attention_mask is None \
+                else ops.logical_and(as_bool(attention_mask), causal)
+        elif attention_mask is not None:
+            attention_mask = as_bool(attention_mask)
         fused = self.dropout == 0 and not return_attention_scores and len(query.shape) == 4
         return self._attend(query, key, value, attention_mask, training, fused)
 

@@ -3,6 +3,7 @@ projections' arguments, building on the first call and the build configuration."
 
 from kerasx import constraints, initializers, ops, regularizers
 from kerasx.layers.attention._masks import as_bool, band_mask, causal_mask, check_mask
+from kerasx.layers.attention._projection import HeadProjection
 from kerasx.layers.layer import Layer
 
 
@@ -26,6 +27,14 @@ class ProjectedAttention(Layer):
         self.supports_masking = True
         self._build_shapes = None
 
+    def _check_value_key(self, value_shape, key_shape):
+        """Keras's check that `value` and `key` agree on every axis but the features."""
+        if tuple(value_shape)[1:-1] != tuple(key_shape)[1:-1]:
+            raise ValueError(
+                f"{self._public_name} {self.name!r}: all dimensions of `value` and `key`, "
+                f"except the last one, must be equal. Received: value_shape="
+                f"{tuple(value_shape)} and key_shape={tuple(key_shape)}.")
+
     def __call__(self, query, value=None, *args, **kwargs):
         if value is None:
             raise ValueError(
@@ -48,19 +57,34 @@ class ProjectedAttention(Layer):
                             f"and key, received {type(x).__name__}.")
         return tuple(shape)
 
-    def _sublayer_kwargs(self):
-        """Arguments of one projection (each gets its own copy of the initializers)."""
-        return {"use_bias": self.use_bias, "kernel_initializer": _copy(self.kernel_initializer),
-                "bias_initializer": _copy(self.bias_initializer),
-                "kernel_regularizer": self.kernel_regularizer,
-                "bias_regularizer": self.bias_regularizer,
-                "activity_regularizer": self.projection_activity_regularizer,
-                "kernel_constraint": self.kernel_constraint,
-                "bias_constraint": self.bias_constraint, "dtype": self._sublayer_dtype()}
+    def _projection(self, name, equation, output_shape, bias_axes, input_shape,
+                    activation=None):
+        """A `HeadProjection` built for `input_shape` (a bias over `bias_axes` when the
+        layer uses biases; each gets its own copy of the initializers, as in Keras)."""
+        layer = HeadProjection(
+            equation, output_shape, activation=activation,
+            bias_axes=bias_axes if self.use_bias else None, name=name,
+            kernel_initializer=_copy(self.kernel_initializer),
+            bias_initializer=_copy(self.bias_initializer),
+            kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
+            activity_regularizer=self.projection_activity_regularizer,
+            kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
+            dtype=self._sublayer_dtype(name))
+        layer.build(input_shape)
+        return layer
 
-    def _sublayer_dtype(self):
-        """The sublayers' dtype: the layer's policy (a mixed one stays mixed), as Keras."""
-        return self._dtype_policy if self._dtype_policy is not None else self.dtype
+    def _sublayer_dtype(self, name=None):
+        """The sublayers' dtype: the layer's policy (a mixed one stays mixed), as Keras;
+        from a `DTypePolicyMap`, a projection takes the policy of its path
+        (`"<layer path>/query"`), as Keras's sublayers look theirs up."""
+        from kerasx.dtype_policies import DTypePolicyMap
+
+        policy = self._dtype_policy
+        if policy is None:
+            return self.dtype
+        if name is not None and isinstance(policy, DTypePolicyMap):
+            return policy[f"{self.path or self.name}/{name}"]
+        return policy
 
     def _sequence_masks(self, query, value, key, query_mask, value_mask, key_mask,
                         use_causal_mask):
@@ -81,6 +105,30 @@ class ProjectedAttention(Layer):
         if self.sliding_window is not None:
             masks.append(band_mask(q_shape[1], v_shape[1], self.sliding_window))
         return masks
+
+    def _projections(self):
+        """The built projections, in Keras's order."""
+        names = ("_query_dense", "_key_dense", "_gate_dense", "_value_dense", "_output_dense")
+        return [p for p in (getattr(self, n, None) for n in names) if p is not None]
+
+    def _dtype_config(self):
+        """The layer's dtype, or, when projections are quantized (or the layer was given
+        a `DTypePolicyMap`), Keras's `DTypePolicyMap` config holding each quantized
+        projection's policy under its path, so that the layer loads quantized (Keras
+        writes the plain policy and cannot load such a file)."""
+        from kerasx.dtype_policies import DTypePolicyMap, serialize
+
+        policy = self._dtype_policy
+        quantized = {p.path: p.dtype_policy for p in self._projections()
+                     if p.quantization_mode is not None and p.path}
+        if not quantized and not isinstance(policy, DTypePolicyMap):
+            return super()._dtype_config()
+        if isinstance(policy, DTypePolicyMap):
+            entries = {k: v for k, v in policy.items() if k not in quantized}
+            default = policy._default_policy_arg
+        else:
+            entries, default = {}, policy if policy is not None else self.dtype
+        return serialize(DTypePolicyMap(default, {**entries, **quantized}))
 
     def get_build_config(self):
         if self._build_shapes is None:

@@ -1,73 +1,58 @@
-"""`HeadProjection`: the dense projections inside `MultiHeadAttention`."""
+"""`HeadProjection`: the dense projections inside `MultiHeadAttention` and
+`GroupQueryAttention`, `EinsumDense` layers with Keras's equations."""
 
 __all__ = []
 
 import math
+import string
 
-from kerasx import activations, constraints, initializers, ops, regularizers
-from kerasx.layers.layer import Layer
+from kerasx import ops
+from kerasx.layers.core.einsum_dense import EinsumDense
 
 
-class HeadProjection(Layer):
-    """`activation(x @ kernel + bias)` contracting the last `in_axes` axes of `x` with a
-    kernel of shape `x.shape[-in_axes:] + out_shape` (bias: `out_shape`).
+def projection_equation(free_dims, bound_dims, output_dims):
+    """`(equation, bias_axes)` of a projection keeping `free_dims` leading input axes,
+    contracting the next `bound_dims` with the kernel and appending `output_dims`
+    kernel axes, spelled in the letters Keras's attention layers use (its scales and
+    int4 layouts follow from them)."""
+    letters = string.ascii_lowercase
+    free = letters[:free_dims]
+    bound = letters[free_dims:free_dims + bound_dims]
+    output = letters[free_dims + bound_dims:free_dims + bound_dims + output_dims]
+    return f"{free}{bound},{bound}{output}->{free}{output}", output
 
-    With `in_axes=1` and `out_shape=(heads, size)` it maps `(..., dim)` to
-    `(..., heads, size)`, the query/key/value projections of `MultiHeadAttention`;
-    with `in_axes=2` it maps `(..., heads, size)` back to `(..., *out_shape)`. The
-    weights have the shapes of Keras's `EinsumDense` projections, computed with one
-    matrix product on flattened axes.
+
+class HeadProjection(EinsumDense):
+    """An `EinsumDense` whose equation contracts the input's last axes with the
+    kernel's first ones and appends the kernel's others (`"abc,cde->abde"`: `(..., dim)`
+    to `(..., heads, size)`; `"abcd,cde->abe"`: the heads back to features).
+
+    Its variables, quantized modes, LoRA and files are `EinsumDense`'s; the float call
+    is the same product as one matrix product on the flattened axes.
     """
 
-    def __init__(self, in_axes, out_shape, use_bias=True, activation=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.supports_masking = True  # the attention layer sets its output's mask itself
-        self.in_axes = int(in_axes)
-        self.out_shape = tuple(int(n) for n in out_shape)
-        self.use_bias = use_bias
-        self.activation = None if activation is None else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
 
-    def build(self, input_shape):
-        in_dims = tuple(input_shape[-self.in_axes:])
-        if any(d is None for d in in_dims):
-            raise ValueError(
-                f"Layer {self.name!r} needs known sizes for the last {self.in_axes} input "
-                f"axes, received input shape {tuple(input_shape)}."
-            )
-        self.kernel = self.add_weight(in_dims + self.out_shape, self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(self.out_shape, self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, name="bias")
+    @classmethod
+    def _quantizable_class(cls):
+        # `quantize(type_check=True)` accepts the class whose `call` matches EinsumDense's
+        return HeadProjection
 
     def call(self, inputs):
         shape = tuple(inputs.shape)
-        lead, contracted = shape[:-self.in_axes], shape[-self.in_axes:]
-        if contracted != tuple(self.kernel.shape[:self.in_axes]):
-            raise ValueError(
-                f"Layer {self.name!r} expects inputs whose last axes are "
-                f"{tuple(self.kernel.shape[:self.in_axes])}, received input shape {shape}."
-            )
-        n_in, n_out = math.prod(contracted), math.prod(self.out_shape)
-        x = ops.reshape(inputs, lead + (n_in,)) if self.in_axes != 1 else inputs
-        kernel = ops.reshape(self.kernel, (n_in, n_out))
+        contracted = self._contracted_sizes
+        if self._quantized is not None or len(shape) != self._input_rank or any(
+                shape[axis] != size for axis, size in contracted.items()):
+            return super().call(inputs)
+        kernel = self.kernel
+        n_axes = len(contracted)
+        lead, out_shape = shape[:-n_axes], tuple(kernel.shape[n_axes:])
+        n_in, n_out = math.prod(shape[-n_axes:]), math.prod(out_shape)
+        x = ops.reshape(inputs, lead + (n_in,)) if n_axes != 1 else inputs
         bias = None if self.bias is None else ops.reshape(self.bias, (n_out,))
-        out = ops.dense(x, kernel, bias)
-        if self.out_shape != (n_out,):
-            out = ops.reshape(out, lead + self.out_shape)
+        out = ops.dense(x, ops.reshape(kernel, (n_in, n_out)), bias)
+        if out_shape != (n_out,):
+            out = ops.reshape(out, lead + out_shape)
         return out if self.activation is None else self.activation(out)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-self.in_axes]) + self.out_shape

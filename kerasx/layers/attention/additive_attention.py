@@ -32,7 +32,7 @@ class AdditiveAttention(Attention):
         if self.use_scale:
             self.scale = self.add_weight((input_shape[0][-1],), "glorot_uniform", name="scale")
 
-    def _scores(self, query, key):
+    def _calculate_scores(self, query, key):
         features = ops.tanh(ops.add(ops.expand_dims(query, -2), ops.expand_dims(key, -3)))
         if self.scale is not None:
             features = ops.multiply(self.scale, features)

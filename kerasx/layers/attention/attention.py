@@ -41,8 +41,8 @@ class Attention(Layer):
         super().__init__(**kwargs)
         if score_mode not in ("dot", "concat"):
             raise ValueError(
-                f"{type(self).__name__}: score_mode must be 'dot' or 'concat', received "
-                f"score_mode={score_mode!r}."
+                f"{type(self).__name__}: Invalid value for argument score_mode. Expected "
+                f"one of {{'dot', 'concat'}}. Received: score_mode={score_mode!r}."
             )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1), received "
@@ -72,13 +72,17 @@ class Attention(Layer):
             received = (f"a list of {len(shapes)}" if isinstance(shapes, list)
                         else f"a single input of shape {tuple(shapes)}"
                         if isinstance(shapes, tuple) else type(shapes).__name__)
+            how = ("accepts inputs list of length 2 or 3" if isinstance(shapes, list)
+                   else "must be called on a list of inputs")
             raise ValueError(
-                f"{kind} layer {self.name!r} must be called on a list of inputs, namely "
-                f"[query, value] or [query, value, key]; received {received}."
+                f"{kind} layer {self.name!r} {how}, namely [query, value] or "
+                f"[query, value, key]; received {received}."
             )
         if mask is not None and (not isinstance(mask, (list, tuple)) or len(mask) not in (2, 3)):
+            how = ("accepts mask list of length 2 or 3" if isinstance(mask, (list, tuple))
+                   else "mask must be a list")
             raise ValueError(
-                f"{kind} layer {self.name!r}: mask must be a list [query_mask, value_mask] "
+                f"{kind} layer {self.name!r}: layer {how}, namely [query_mask, value_mask] "
                 f"(either may be None), received {type(mask).__name__}"
                 f"{f' of length {len(mask)}' if isinstance(mask, (list, tuple)) else ''}."
             )
@@ -108,15 +112,11 @@ class Attention(Layer):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         query_mask, value_mask = (mask[0], mask[1]) if mask is not None else (None, None)
-        scores = self._scores(query, key)
-        score_mask = None
+        scores = self._calculate_scores(query, key)
         if value_mask is not None:
             value_mask = as_bool(value_mask)
             check_mask(self, "value_mask", value_mask, tuple(value.shape[:-1]), "(batch, Tv)")
-            score_mask = ops.expand_dims(value_mask, -2)
-        if use_causal_mask:
-            causal = causal_mask(scores.shape[-2], scores.shape[-1])
-            score_mask = causal if score_mask is None else ops.logical_and(score_mask, causal)
+        score_mask = self._calculate_score_mask(scores, value_mask, use_causal_mask)
         if score_mask is not None:
             # a large negative bias rather than -inf: a fully masked row stays uniform
             # (65000 in float16, whose range ends at 65504, as Keras)
@@ -132,8 +132,19 @@ class Attention(Layer):
             output = ops.where(ops.expand_dims(query_mask, -1), output, 0.0)
         return (output, weights) if return_attention_scores else output
 
-    def _scores(self, query, key):
-        """The `(batch, Tq, Tv)` scores of every query against every key."""
+    def _calculate_score_mask(self, scores, v_mask, use_causal_mask):
+        """The boolean mask of the `(batch, Tq, Tv)` scores (None without masks): the value
+        mask `(batch, Tv)` AND, with `use_causal_mask`, a `(1, Tq, Tv)` causal mask (the
+        method Keras's `Attention` calls, under Keras's name)."""
+        score_mask = None if v_mask is None else ops.expand_dims(as_bool(v_mask), -2)
+        if use_causal_mask:
+            causal = causal_mask(scores.shape[-2], scores.shape[-1])
+            score_mask = causal if score_mask is None else ops.logical_and(score_mask, causal)
+        return score_mask
+
+    def _calculate_scores(self, query, key):
+        """The `(batch, Tq, Tv)` scores of every query against every key (Keras's name:
+        a subclass overriding it changes the scores `call` uses)."""
         if self.score_mode == "dot":
             scores = ops.matmul(query, ops.swapaxes(key, -2, -1))
             return scores if self.scale is None else ops.multiply(scores, self.scale)

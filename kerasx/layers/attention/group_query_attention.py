@@ -6,10 +6,9 @@ import math
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
-from kerasx.layers.attention._masks import (as_bool, check_mask, fused_attention_weights,
-                                            logical_and_all)
+from kerasx.layers.attention._masks import (as_bool, causal_mask, check_mask,
+                                            fused_attention_weights, logical_and_all)
 from kerasx.layers.attention._projected import ProjectedAttention
-from kerasx.layers.attention._projection import HeadProjection
 from kerasx.layers.regularization.dropout import Dropout
 
 
@@ -140,23 +139,22 @@ class GroupedQueryAttention(ProjectedAttention):
         if given_key:
             self._build_shapes["key_shape"] = key_shape
         self.feature_dim = query_shape[-1]
-        q_heads = (self.num_query_heads, self.head_dim)
-        kv_heads = (self.num_key_value_heads, self.head_dim)
-        self._query_dense = HeadProjection(1, q_heads, name="query", **self._sublayer_kwargs())
-        self._query_dense.build(query_shape)
-        self._key_dense = HeadProjection(1, kv_heads, name="key", **self._sublayer_kwargs())
-        self._key_dense.build(key_shape)
+        q_heads = (None, self.num_query_heads, self.head_dim)
+        kv_heads = (None, self.num_key_value_heads, self.head_dim)
+        q_bias, kv_bias = "uh", "vh"
+        self._query_dense = self._projection("query", "bqm,muh->bquh", q_heads, q_bias,
+                                             query_shape)
+        self._key_dense = self._projection("key", "bkm,mvh->bkvh", kv_heads, kv_bias, key_shape)
         if self.use_gate:
-            self._gate_dense = HeadProjection(1, q_heads, name="gate", activation="sigmoid",
-                                              **self._sublayer_kwargs())
-            self._gate_dense.build(query_shape)
-        self._value_dense = HeadProjection(1, kv_heads, name="value", **self._sublayer_kwargs())
-        self._value_dense.build(value_shape)
+            self._gate_dense = self._projection("gate", "bqm,muh->bquh", q_heads, q_bias,
+                                                query_shape, activation="sigmoid")
+        self._value_dense = self._projection("value", "bkm,mvh->bkvh", kv_heads, kv_bias,
+                                             value_shape)
         self._softmax = Softmax(axis=-1, dtype=self._sublayer_dtype())
         self._dropout_layer = Dropout(self.dropout, seed=self.seed, dtype=self._sublayer_dtype())
-        self._output_dense = HeadProjection(2, (self.feature_dim,), name="attention_output",
-                                            **self._sublayer_kwargs())
-        self._output_dense.build((None, None) + q_heads)
+        self._output_dense = self._projection("attention_output", "bquh,uhm->bqm",
+                                              (None, self.feature_dim), "m",
+                                              (None, None) + q_heads[1:])
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
@@ -179,8 +177,15 @@ class GroupedQueryAttention(ProjectedAttention):
         gate = self._gate_dense(query) if self.use_gate else None
         # as Keras: without dropout or returned scores the fused dot-product path runs
         fused = self.dropout == 0 and not return_attention_scores
-        output, scores = self._attend(self._query_dense(query), self._key_dense(key),
-                                      self._value_dense(value), mask, training, fused)
+        projected = (self._query_dense(query), self._key_dense(key), self._value_dense(value))
+        if type(self)._compute_attention is not GroupedQueryAttention._compute_attention:
+            # a subclass's own attention step, called as Keras calls it: on key and value
+            # with their heads repeated up to the query's
+            q, k, v = projected
+            k, v = (ops.repeat(t, self.num_repeats, axis=2) for t in (k, v))
+            output, scores = self._compute_attention(q, k, v, mask, training)
+        else:
+            output, scores = self._attend(*projected, mask, training, fused)
         if gate is not None:
             output = ops.multiply(output, gate)
         output = self._output_dense(output)
@@ -204,7 +209,24 @@ class GroupedQueryAttention(ProjectedAttention):
             masks.insert(0, attention_mask)
         return logical_and_all(masks)
 
-    def _attend(self, query, key, value, mask, training, fused=False):
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+                           return_attention_scores=False, use_causal_mask=False):
+        """Keras's override point: attention of the projected `(batch, T, query_heads,
+        head_dim)` query and `(batch, S, query_heads, head_dim)` key and value (heads
+        already repeated); returns the output and the `(batch, query_heads, T, S)`
+        weights. `attention_mask` is boolean `(batch, T, S)`; with `use_causal_mask` a
+        causal mask is combined with it."""
+        if use_causal_mask:
+            causal = causal_mask(query.shape[1], key.shape[1])
+            attention_mask = causal if attention_mask is None \
+                else ops.logical_and(as_bool(attention_mask), causal)
+        elif attention_mask is not None:
+            attention_mask = as_bool(attention_mask)
+        fused = self.dropout == 0 and not return_attention_scores
+        return self._attend(query, key, value, attention_mask, training, fused,
+                            groups=key.shape[2])
+
+    def _attend(self, query, key, value, mask, training, fused=False, groups=None):
         """Attention of the projected `(batch, T, heads, head_dim)` query and
         `(batch, S, kv_heads, head_dim)` key and value: the output `(batch, T,
         query_heads, head_dim)` and the weights `(batch, query_heads, T, S)`.
@@ -213,7 +235,8 @@ class GroupedQueryAttention(ProjectedAttention):
         one key/value head by broadcasting instead of a repeated copy."""
         batch, q_len = query.shape[0], query.shape[1]
         k_len = key.shape[1]
-        groups, repeats = self.num_key_value_heads, self.num_repeats
+        groups = self.num_key_value_heads if groups is None else groups
+        repeats = self.num_query_heads // groups
         query = ops.multiply(query, 1.0 / math.sqrt(self.head_dim))
         q = ops.reshape(ops.transpose(query, (0, 2, 1, 3)),
                         (batch, groups, repeats, q_len, self.head_dim))
@@ -237,6 +260,14 @@ class GroupedQueryAttention(ProjectedAttention):
         return ops.transpose(output, (0, 2, 1, 3)), weights
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        if value_shape is not None:
+            if query_shape[-1] != value_shape[-1]:
+                raise ValueError(
+                    f"GroupQueryAttention {self.name!r}: the last dimension of `query_shape` "
+                    f"and `value_shape` must be equal, but are {query_shape[-1]}, "
+                    f"{value_shape[-1]}. Received: query_shape={tuple(query_shape)}, "
+                    f"value_shape={tuple(value_shape)}.")
+            self._check_value_key(value_shape, value_shape if key_shape is None else key_shape)
         return tuple(query_shape)
 
     def get_config(self):

@@ -10,7 +10,7 @@ from kerasx.layers.attention._keras_hooks import AttentionHooks
 from kerasx.layers.attention._masks import (as_bool, check_mask, fused_attention_weights,
                                             logical_and_all)
 from kerasx.layers.attention._projected import ProjectedAttention
-from kerasx.layers.attention._projection import HeadProjection
+from kerasx.layers.attention._projection import projection_equation
 from kerasx.layers.regularization.dropout import Dropout
 
 
@@ -66,6 +66,11 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
     `key` carry none, so a later layer reading the same tensors sees no mask.
 
     Output shape: `(batch, T, *output_shape)`, plus the scores when asked for.
+
+    The projections (`query_dense`, `key_dense`, `value_dense`, `output_dense`) are
+    `EinsumDense` layers with Keras's equations (`"abc,cde->abde"` for rank-3 inputs):
+    `model.quantize(...)`, `enable_lora(rank)` and `DTypePolicyMap` entries keyed by
+    their paths (`"<layer path>/query"`) apply to them as in Keras.
     """
 
     _public_name = "MultiHeadAttention"
@@ -84,7 +89,7 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(
-                    f"MultiHeadAttention: `{arg}` must be a positive integer"
+                    f"MultiHeadAttention: invalid value for argument `{arg}`, expected a positive integer"
                     f"{' or None' if optional else ''}, received {arg}={value!r}."
                 )
         if not 0.0 <= dropout < 1.0:
@@ -120,32 +125,32 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
         if given_key:
             self._build_shapes["key_shape"] = key_shape
         self.attention_axes = self._normalized_axes(len(query_shape))
-        heads = (self.num_heads, self.key_dim)
-        self.query_dense = HeadProjection(1, heads, name="query", **self._sublayer_kwargs())
-        self.query_dense.build(query_shape)
-        self.key_dense = HeadProjection(1, heads, name="key", **self._sublayer_kwargs())
-        self.key_dense.build(key_shape)
+        self.query_dense = self._head_projection("query", query_shape, self.key_dim)
+        self.key_dense = self._head_projection("key", key_shape, self.key_dim)
         if self.use_gate:
-            self._gate_dense = HeadProjection(1, (self.num_heads, self.value_dim), name="gate",
-                                              activation="sigmoid", **self._sublayer_kwargs())
-            self._gate_dense.build(query_shape)
-        self.value_dense = HeadProjection(1, (self.num_heads, self.value_dim), name="value",
-                                          **self._sublayer_kwargs())
-        self.value_dense.build(value_shape)
+            self._gate_dense = self._head_projection("gate", query_shape, self.value_dim,
+                                                     activation="sigmoid")
+        self.value_dense = self._head_projection("value", value_shape, self.value_dim)
         self._softmax = Softmax(axis=-1, dtype=self._sublayer_dtype())
         self._dropout_layer = Dropout(self.dropout, seed=self.seed, dtype=self._sublayer_dtype())
         out_shape = self._projected_shape or (query_shape[-1],)
-        self.output_dense = HeadProjection(2, out_shape, name="attention_output",
-                                           **self._sublayer_kwargs())
-        self.output_dense.build(query_shape[:-1] + (self.num_heads, self.value_dim))
+        free = len(query_shape) - 1
+        equation, bias_axes = projection_equation(free, 2, len(out_shape))
+        self.output_dense = self._projection(
+            "attention_output", equation, (None,) * (free - 1) + tuple(out_shape), bias_axes,
+            query_shape[:-1] + (self.num_heads, self.value_dim))
+
+    def _head_projection(self, name, input_shape, size, activation=None):
+        """A projection of `(batch, ..., dim)` inputs to `(batch, ..., num_heads, size)`,
+        with Keras's equation for the input's rank."""
+        free = len(input_shape) - 1
+        equation, bias_axes = projection_equation(free, 1, 2)
+        return self._projection(name, equation, (None,) * (free - 1) + (self.num_heads, size),
+                                bias_axes, input_shape, activation=activation)
 
     def _check_shapes(self, query_shape, value_shape, key_shape):
         where = f"MultiHeadAttention {self.name!r}"
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError(
-                f"{where}: all dimensions of `value` and `key` except the last one must be "
-                f"equal, received value_shape={value_shape} and key_shape={key_shape}."
-            )
+        self._check_value_key(value_shape, key_shape)
         if len(query_shape) < 3 or len(value_shape) != len(query_shape):
             raise ValueError(
                 f"{where} expects `query` and `value` of the same rank, at least 3 "
@@ -208,13 +213,17 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
                         attention_mask, use_causal_mask):
         """The AND of every mask given, broadcastable to `(batch, T, S)` (None if none)."""
         q_shape, v_shape = tuple(query.shape), tuple(value.shape)
-        if len(q_shape) != 3 and (query_mask is not None or value_mask is not None or
-                                  key_mask is not None or use_causal_mask or
-                                  self.sliding_window is not None):
+        padding = query_mask is not None or value_mask is not None or key_mask is not None
+        # as Keras, the causal and band masks run over axis 1, so a higher-rank input
+        # takes them when attention runs over axis 1 alone
+        band = (use_causal_mask or self.sliding_window is not None) \
+            and tuple(self.attention_axes) != (1,)
+        if len(q_shape) != 3 and (padding or band):
             raise ValueError(
-                f"MultiHeadAttention {self.name!r}: padding masks, use_causal_mask and "
-                f"sliding_window need (batch, sequence, features) inputs, received a query of "
-                f"shape {q_shape}. Pass an explicit `attention_mask` instead."
+                f"MultiHeadAttention {self.name!r}: padding masks, and use_causal_mask or "
+                f"sliding_window with attention_axes other than (1,), need (batch, sequence, "
+                f"features) inputs, received a query of shape {q_shape} and attention_axes="
+                f"{tuple(self.attention_axes)}. Pass an explicit `attention_mask` instead."
             )
         masks = self._sequence_masks(query, value, key, query_mask, value_mask, key_mask,
                                      use_causal_mask)
@@ -222,11 +231,19 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
             attention_mask = as_bool(attention_mask)
             batch_axes = [0] + [a for a in range(1, len(q_shape) - 1)
                                 if a not in self.attention_axes]
-            target = (tuple(q_shape[a] for a in batch_axes)
-                      + tuple(q_shape[a] for a in self.attention_axes)
-                      + tuple(v_shape[a] for a in self.attention_axes))
-            check_mask(self, "attention_mask", attention_mask, target,
-                       "(batch, query_length, key_length)" if len(q_shape) == 3 else target)
+            lead = tuple(q_shape[a] for a in batch_axes)
+            axes = (tuple(q_shape[a] for a in self.attention_axes)
+                    + tuple(v_shape[a] for a in self.attention_axes))
+            if len(attention_mask.shape) == len(lead) + 1 + len(axes):
+                # a mask per head, `(batch, num_heads, T, S)` for rank-3 inputs (as Keras)
+                check_mask(self, "attention_mask", attention_mask,
+                           lead + (self.num_heads,) + axes, lead + (self.num_heads,) + axes)
+                head_axis = -len(axes) - 1
+                masks = [ops.expand_dims(m, head_axis) for m in masks]
+            else:
+                check_mask(self, "attention_mask", attention_mask, lead + axes,
+                           "(batch, query_length, key_length)" if len(q_shape) == 3
+                           else lead + axes)
             masks.insert(0, attention_mask)
         return logical_and_all(masks)
 
@@ -279,6 +296,8 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)
+        if value_shape is not None:
+            self._check_value_key(value_shape, value_shape if key_shape is None else key_shape)
         if self._projected_shape:
             return query_shape[:-1] + self._projected_shape
         return query_shape
@@ -309,8 +328,8 @@ def _output_shape_argument(output_shape):
         shape = tuple(int(n) for n in output_shape)
     except (TypeError, ValueError):
         raise ValueError(
-            f"MultiHeadAttention: output_shape must be an int or a tuple of ints, received "
-            f"output_shape={output_shape!r}."
+            f"MultiHeadAttention: Invalid `output_shape`: {output_shape!r}; it must be an "
+            "int or a tuple or list of ints."
         ) from None
     if any(n <= 0 for n in shape):
         raise ValueError(f"MultiHeadAttention: output_shape sizes must be positive, received "

@@ -51,11 +51,13 @@ def refuse_float8_lora(layer):
 
 
 def lora_weight(name):
-    """The `name` attribute of a LoRA layer: the weight itself while LoRA is off, the
-    merged weight (a tensor in the compute dtype) once it is on; for an int8 or int4
-    layer always the quantized variable, which the quantized call reads (the update
-    is added to the output instead). Assigning it sets the base weight, kept as
-    `_<name>`."""
+    """The `name` attribute of a LoRA layer, as Keras's: the weight itself while LoRA
+    is off, the merged weight (a tensor in the compute dtype) once it is on. For an
+    int4 layer the weight is the unpacked int4 values (int8), not the packed variable;
+    an int8 / int4 layer with LoRA adds the update to those integer values (the
+    quantized call and files read the variables, kept as `_<name>`). A calibrated
+    GPTQ / AWQ layer's is its uint8 levels `(columns, rows)`, unpacked for 4 bits.
+    Assigning it sets the base weight."""
     base = "_" + name
 
     def get(self):
@@ -63,8 +65,15 @@ def lora_weight(name):
         if weight is None:
             raise AttributeError(f"You must build the layer before accessing `{name}` "
                                  f"(layer {self.name!r} is not built).")
-        if not self.__dict__.get("lora_enabled") or self.__dict__.get("_quantized") in _INT_MODES:
-            return weight  # a quantized layer's calls and files use the quantized weight
+        mode = self.__dict__.get("_quantized")
+        if mode == "int4":
+            weight = self._unpacked_int4_weight()
+        elif mode in _REFUSED_MODES and getattr(self, f"is_{mode}_calibrated", False):
+            from kerasx.quantizers.calibrated_layer import calibrated_levels
+
+            return calibrated_levels(self)  # LoRA is refused on these modes
+        if not self.__dict__.get("lora_enabled"):
+            return weight
         factors = ops.matmul(self.__dict__[f"lora_{name}_a"], self.__dict__[f"lora_{name}_b"])
         return ops.cast(ops.add(weight, (self.lora_alpha / self.lora_rank) * factors),
                         self.compute_dtype)
@@ -114,10 +123,10 @@ class LoRA:
                 f"{name}_constraint={getattr(self, f'{name}_constraint')!r}. To enable LoRA "
                 f"on this layer, remove the `{name}_constraint` argument.")
         if not self.built:
-            raise ValueError(f"Cannot enable LoRA on a layer that isn't yet built ({owner}). "
+            raise ValueError(f"Cannot enable lora on a layer that isn't yet built ({owner}). "
                              "Build it first, e.g. by calling it on an input.")
         if self.lora_enabled:
-            raise ValueError(f"LoRA is already enabled on {owner}. This can only be done "
+            raise ValueError(f"lora is already enabled on {owner}. This can only be done "
                              "once per layer.")
         mode = getattr(self, "quantization_mode", None)
         if mode in _REFUSED_MODES:
@@ -179,7 +188,7 @@ class LoRA:
         factors = (self.__dict__[f"lora_{name}_a"], self.__dict__[f"lora_{name}_b"])
         if self.__dict__.get("_quantized") in _INT_MODES:
             merged = ops.add(self._dequantized_weight(), lora_delta(self))
-            values = {id(getattr(self, key)): value
+            values = {id(self._variable(key)): value
                       for key, value in self._requantized_values(merged).items()}
             return [StoredValue(self, v, values[id(v)]) if id(v) in values else v
                     for v in super()._saved_variables() if not any(v is f for f in factors)]

@@ -86,8 +86,9 @@ class Quantizable:
                                       "method implemented.")
         if mode not in self._quantized_modes:
             raise NotImplementedError(
-                f"Layer {type(self).__name__} does not support quantization mode {mode!r}; "
-                f"it supports {self._quantized_modes}.")
+                f"Invalid quantization mode. Expected one of {self._quantized_modes}. "
+                f"Received: quantization_mode={mode}. Layer {type(self).__name__} does not "
+                f"support quantization mode {mode!r}; quantize it with one of the modes above.")
         self.quantization_config = config
         tracker = self.__dict__.get("_tracker")
         with tracker.unlocked() if tracker is not None else contextlib.nullcontext():
@@ -126,7 +127,7 @@ class Quantizable:
         own = self._own_variables
         listed = []
         if self._quantized is not None:
-            listed = [getattr(self, name, None) for name in self._saved_order[self._quantized]]
+            listed = [self._variable(name) for name in self._saved_order[self._quantized]]
             listed = [v for v in listed if v is not None]
         if self._quantized in ("gptq", "awq"):  # no float kernel, even uncalibrated
             from kerasx.quantizers.calibrated_layer import saved_calibrated_variables
@@ -135,6 +136,13 @@ class Quantizable:
         seen = {id(v) for v in listed}
         rest = [v for v in own if id(v) not in seen]
         return listed + [v for v in rest if v.trainable] + [v for v in rest if not v.trainable]
+
+    def _variable(self, name):
+        """The variable `name` itself: for a LoRA layer's base weight (`kernel`,
+        `embeddings`), the variable behind the attribute, which returns a view of it."""
+        if name == getattr(self, "_lora_weight_name", None):
+            return self.__dict__.get("_" + name)
+        return getattr(self, name, None)
 
     def _replace_variable(self, variable):
         """Forgets the float variable `variable`, which quantized ones replace."""

@@ -32,7 +32,7 @@ class QuantizedDense(Quantizable):
 
     # -- quantize: float weights -> quantized ones ------------------------------------------
     def _quantize_weights(self, mode, config):
-        kernel = self.kernel
+        kernel = self._kernel
         shape = tuple(kernel.shape)
         if mode in ("float8", "gptq", "awq"):  # gptq, awq: levels from the calibration
             self._quantized_build(shape, mode, config)
@@ -41,7 +41,7 @@ class QuantizedDense(Quantizable):
         self._replace_variable(kernel)
         self._quantized_build(shape, mode, config)
         for name, value in values.items():
-            getattr(self, name).assign(value)
+            self._variable(name).assign(value)
 
     def _int_values(self, mode, kernel, config, block_size):
         """The int8 or int4 variables (`kernel`, `kernel_scale`, `kernel_zero`) of the
@@ -71,12 +71,16 @@ class QuantizedDense(Quantizable):
     def _dequantized_weight(self):
         """The float kernel the int8 / int4 variables stand for."""
         if self._quantized == "int8":
-            return ops.divide(ops.cast(self.kernel, self.compute_dtype), self.kernel_scale)
-        unpacked = unpack_int4(self.kernel, self._orig_output_dim, axis=-1)
+            return ops.divide(ops.cast(self._kernel, self.compute_dtype), self.kernel_scale)
+        unpacked = self._unpacked_int4_weight()
         if self._int4_block_size is None or self._int4_block_size == -1:
             return ops.divide(ops.cast(unpacked, self.compute_dtype), self.kernel_scale)
         return ops.cast(dequantize_with_sz_map(unpacked, self.kernel_scale, self.kernel_zero,
                                                self.g_idx, group_axis=0), self.compute_dtype)
+
+    def _unpacked_int4_weight(self):
+        """The int4 values of the kernel (int8), unpacked to `(input_dim, units)`."""
+        return unpack_int4(self._kernel, self._orig_output_dim, axis=-1)
 
     def _requantized_values(self, kernel):
         return self._int_values(self._quantized, kernel, None,
@@ -128,7 +132,7 @@ class QuantizedDense(Quantizable):
         if self._quantized in ("gptq", "awq"):
             x = ops.matmul(inputs, calibrated_kernel(self))
         elif self._quantized == "int8":
-            x = _int8_matmul(inputs, self.kernel, self.kernel_scale, self.inputs_quantizer,
+            x = _int8_matmul(inputs, self._kernel, self.kernel_scale, self.inputs_quantizer,
                              self.compute_dtype)
         else:
             x = self._int4_product(inputs)
@@ -145,7 +149,7 @@ class QuantizedDense(Quantizable):
         return self.__dict__.get("_kernel", self.__dict__.get("kernel")).shape[0]
 
     def _int4_product(self, inputs):
-        unpacked = unpack_int4(self.kernel, self._orig_output_dim, axis=-1)
+        unpacked = self._unpacked_int4_weight()
         block_size = self._int4_block_size
         if block_size is None or block_size == -1:
             return _int8_matmul(inputs, unpacked, self.kernel_scale, self.inputs_quantizer,

@@ -34,7 +34,7 @@ class QuantizedEinsumDense(Quantizable):
     _saved_order = KERNEL_SAVED_ORDER
 
     def _quantize_weights(self, mode, config):
-        kernel = self.kernel
+        kernel = self._kernel
         shape = tuple(kernel.shape)
         if mode in ("float8", "gptq", "awq"):  # gptq, awq: levels from the calibration
             self._quantized_build(shape, mode, config)
@@ -49,7 +49,7 @@ class QuantizedEinsumDense(Quantizable):
         scale = _to_output_layout(scale, layout["kernel"])
         self._replace_variable(kernel)
         self._quantized_build(shape, mode, config)
-        self.kernel.assign(quantized)
+        self._kernel.assign(quantized)
         self.kernel_scale.assign(scale)
 
     def _quantize_int4(self, kernel, config):
@@ -58,7 +58,7 @@ class QuantizedEinsumDense(Quantizable):
         self._replace_variable(kernel)
         self._quantized_build(shape, "int4", config)
         for name, value in values.items():
-            getattr(self, name).assign(value)
+            self._variable(name).assign(value)
 
     def _int4_values(self, kernel, block_size):
         """The int4 variables of the float `kernel`, read as a `(contracted, other)`
@@ -83,14 +83,14 @@ class QuantizedEinsumDense(Quantizable):
     def _lora_weight_shape(self):
         if self._quantized == "int4":
             return self._int4_kernel_shape
-        return tuple(self.kernel.shape)
+        return tuple(self._kernel.shape)
 
     def _dequantized_weight(self):
         """The float kernel the int8 / int4 variables stand for."""
         if self._quantized == "int4":
             return self._int4_kernel()
         scale = _from_output_layout(self.kernel_scale, self._scale_layout()["kernel"])
-        return ops.divide(ops.cast(self.kernel, self.compute_dtype), scale)
+        return ops.divide(ops.cast(self._kernel, self.compute_dtype), scale)
 
     def _requantized_values(self, kernel):
         if self._quantized == "int4":
@@ -121,6 +121,8 @@ class QuantizedEinsumDense(Quantizable):
                 dtype="float32", trainable=False, name="g_idx")
 
     def _quantized_build(self, kernel_shape, mode, config):
+        if mode in ("int4", "gptq", "awq"):  # Keras's record of the float kernel's shape
+            self._set_untracked("original_kernel_shape", list(kernel_shape))
         if mode == "float8":
             float8_variables(self)
         elif mode in ("gptq", "awq"):
@@ -173,7 +175,7 @@ class QuantizedEinsumDense(Quantizable):
         equation, dtype, quantizer = self.equation, self.compute_dtype, self.inputs_quantizer
         terms = 1
         for axis in layout["kernel"]["reduced"]:
-            terms *= self.kernel.shape[axis]
+            terms *= self._kernel.shape[axis]
 
         @custom_gradient
         def product(inputs, kernel, kernel_scale):
@@ -190,11 +192,16 @@ class QuantizedEinsumDense(Quantizable):
             x = ops.einsum(equation, inputs, ops.cast(kernel, inputs.dtype))
             return ops.divide(ops.cast(x, dtype), kernel_scale), grad
 
-        return product(inputs, self.kernel, self.kernel_scale)
+        return product(inputs, self._kernel, self.kernel_scale)
+
+    def _unpacked_int4_weight(self):
+        """The int4 values of the kernel (int8), unpacked, in the kernel's shape."""
+        return ops.reshape(unpack_int4(self._kernel, self._int4_columns, axis=-1),
+                           self._int4_kernel_shape)
 
     def _int4_kernel(self):
         """The int4 kernel dequantized, in its float shape and the compute dtype."""
-        unpacked = unpack_int4(self.kernel, self._int4_columns, axis=-1)
+        unpacked = unpack_int4(self._kernel, self._int4_columns, axis=-1)
         if self._int4_block_size is None:
             kernel = ops.divide(ops.cast(unpacked, self.compute_dtype), self.kernel_scale)
         else:

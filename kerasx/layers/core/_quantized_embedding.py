@@ -24,12 +24,12 @@ class QuantizedEmbedding(Quantizable):
     }
 
     def _quantize_weights(self, mode, config):
-        table = self.embeddings
+        table = self._embeddings
         values = self._int_values(mode, table, config, block_size_for_layer(self, config))
         self._replace_variable(table)
         self._quantized_build(mode, config)
         for name, value in values.items():
-            getattr(self, name).assign(value)
+            self._variable(name).assign(value)
 
     def _int_values(self, mode, table, config, block_size):
         """The int8 or int4 variables (`embeddings`, `embeddings_scale`,
@@ -62,6 +62,10 @@ class QuantizedEmbedding(Quantizable):
         """The float table the int8 / int4 variables stand for."""
         return self._dequantized_rows(ops.arange(self.input_dim, dtype="int32"))
 
+    def _unpacked_int4_weight(self):
+        """The int4 values of the table (int8), unpacked to `(input_dim, output_dim)`."""
+        return unpack_int4(self._embeddings, self._orig_output_dim, axis=-1)
+
     def _requantized_values(self, table):
         return self._int_values(self._quantized, table, None,
                                 getattr(self, "_int4_block_size", None))
@@ -92,6 +96,9 @@ class QuantizedEmbedding(Quantizable):
             self._orig_output_dim = width
         self._quantized = mode
 
+    def _quantized_call(self, inputs):
+        return self._quantized_lookup(ops.convert_to_tensor(inputs))
+
     def _quantized_lookup(self, ids):
         """The dequantized rows of the integer `ids`, plus LoRA's rows of `A @ B`."""
         rows = self._dequantized_rows(ids)
@@ -102,10 +109,10 @@ class QuantizedEmbedding(Quantizable):
     def _dequantized_rows(self, ids):
         """The dequantized rows of the integer `ids`."""
         if self._quantized == "int8":
-            rows = ops.take(self.embeddings, ids, axis=0)
+            rows = ops.take(self._embeddings, ids, axis=0)
             scale = ops.take(self.embeddings_scale, ids, axis=0)
             return ops.divide(ops.cast(rows, self.compute_dtype), ops.expand_dims(scale, -1))
-        table = unpack_int4(self.embeddings, self._orig_output_dim, axis=-1)
+        table = self._unpacked_int4_weight()
         rows = ops.cast(ops.take(table, ids, axis=0), self.compute_dtype)
         scale = ops.take(self.embeddings_scale, ids, axis=0)
         block_size = self._int4_block_size

@@ -13,7 +13,8 @@ import math
 import warnings
 
 from kerasx import tree
-from kerasx.layers.layer import Layer, build_on, builds_by_tracing, name_traced_outputs
+from kerasx.layers.layer import (Layer, argument_shapes, build_on, builds_by_tracing,
+                                 name_traced_outputs)
 from kerasx.random.counted_seed import counter_states, restore_counters
 from kerasx.utils.naming import uniquify
 from kerasx.utils.shape_args import standardize_shape
@@ -36,8 +37,8 @@ class KerasTensor:
                  name=None, node=None, index=0):
         _refuse_ragged(ragged, "KerasTensor")
         self.shape = tuple(shape)
-        self.dtype = dtype
-        self.sparse = sparse
+        self._dtype = _standard_dtype(dtype)
+        self._sparse = sparse
         if self.sparse:
             from kerasx.backends import current
             from kerasx.backends.sparse import check_sparse_support
@@ -51,6 +52,11 @@ class KerasTensor:
     @property
     def ndim(self):
         return len(self.shape)
+
+    # as Keras: these describe what the graph computes, so they cannot be reassigned
+    dtype = property(lambda self: self._dtype, lambda self, value: _immutable("dtype"))
+    sparse = property(lambda self: self._sparse, lambda self, value: _immutable("sparse"))
+    ragged = property(lambda self: False, lambda self, value: _immutable("ragged"))
 
     @property
     def _keras_history(self):
@@ -95,6 +101,32 @@ def _bind_symbolic_operators():
 
 
 _bind_symbolic_operators()
+
+
+def _bind_keras_extra_operators():
+    # `^` and `round()` on KerasTensors, as Keras's KerasTensor defines them.
+    from kerasx import ops
+
+    KerasTensor.__xor__ = lambda self, other: ops.logical_xor(self, other)
+    KerasTensor.__rxor__ = lambda self, other: ops.logical_xor(other, self)
+    KerasTensor.__round__ = lambda self, ndigits=None: ops.round(self, decimals=ndigits or 0)
+
+
+_bind_keras_extra_operators()
+
+
+def _standard_dtype(dtype):
+    from kerasx.backend import standardize_dtype
+
+    try:
+        return standardize_dtype(dtype)
+    except ValueError:  # a dtype the standard names do not cover (float8...) stays as given
+        return dtype
+
+
+def _immutable(attribute):
+    raise AttributeError(f"The `{attribute}` attribute of KerasTensor is immutable. One should "
+                         "create a new instance of KerasTensor for this.")
 
 
 class CallNode:
@@ -229,7 +261,8 @@ class InputLayer(Layer):
         batch_shape: the full shape with the batch axis, instead of `shape`.
         name: the layer's name, also its output tensor's (an unnamed Input's tensor is
             `keras_tensor`, `keras_tensor_1`, ..., as in Keras).
-        input_tensor: not supported (there are no backend symbolic tensors).
+        input_tensor: a `KerasTensor` to use as the layer's output (its shape, dtype and
+            sparsity; `shape`, `batch_size`, ... given as well must agree with it).
         optional: whether the model accepts None for this input.
     """
 
@@ -242,39 +275,44 @@ class InputLayer(Layer):
         if "batch_input_shape" in kwargs and batch_shape is None:
             batch_shape = kwargs.pop("batch_input_shape")
         if input_tensor is not None:
-            raise ValueError(
-                "InputLayer(input_tensor=...) is not supported by kerasx: there are no backend "
-                "symbolic tensors. Use Input(shape=...) instead."
-            )
+            batch_shape, dtype, sparse = _from_input_tensor(input_tensor, shape, batch_size,
+                                                            batch_shape, dtype, sparse)
+            shape = None
         if ragged:
-            raise ValueError(
-                "Ragged inputs are not supported (ragged=True). Pad the sequences to one length."
-            )
+            _refuse_ragged(ragged, "InputLayer")
         super().__init__(name=name, **kwargs)
         from kerasx.config import floatx
 
+        if shape is not None and batch_shape is not None:
+            raise ValueError(
+                "You cannot pass both `shape` and `batch_shape` at the same time; received "
+                f"shape={shape} and batch_shape={batch_shape}. `shape` excludes the batch axis, "
+                "`batch_shape` includes it.")
+        if batch_size is not None and batch_shape is not None and input_tensor is None:
+            raise ValueError(
+                "You cannot pass both `batch_size` and `batch_shape` at the same time; received "
+                f"batch_size={batch_size} and batch_shape={batch_shape}. Put the batch size in "
+                "`batch_shape` or pass `shape` with `batch_size`.")
         if batch_shape is None:
             if shape is None:
                 raise ValueError(
-                    "Input needs `shape` (the shape of one sample, e.g. shape=(784,)) or "
-                    "`batch_shape` (the shape with the batch axis); received neither."
+                    "You must pass a `shape` argument: Input needs `shape` (the shape of one "
+                    "sample, e.g. shape=(784,)) or `batch_shape` (the shape with the batch "
+                    "axis); received neither."
                 )
             batch_shape = (batch_size,) + standardize_shape(shape)
-        elif shape is not None:
-            raise ValueError(
-                f"Input takes `shape` or `batch_shape`, not both; received shape={shape} and "
-                f"batch_shape={batch_shape}."
-            )
         self.batch_shape = standardize_shape(batch_shape)
         self.dtype = _dtype_str(dtype) if dtype is not None else floatx()
         self.sparse = bool(sparse)
         self.optional = bool(optional)
         self._batch_input_shape = self.batch_shape
         self.built = True
-        tensor = KerasTensor(self.batch_shape, self.dtype, self.sparse, name=name)
+        self.ragged = False
+        tensor = input_tensor if input_tensor is not None else KerasTensor(
+            self.batch_shape, self.dtype, self.sparse, name=name)
         tensor.node = CallNode(self, [], (), {}, tensor, is_input=True)
 
-    def call(self, inputs):
+    def call(self, inputs=None):
         return inputs
 
     def compute_output_shape(self, input_shape):
@@ -284,6 +322,34 @@ class InputLayer(Layer):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype,
                 "sparse": self.sparse, "ragged": False, "name": self.name,
                 "optional": self.optional}
+
+
+def _from_input_tensor(tensor, shape, batch_size, batch_shape, dtype, sparse):
+    """`(batch_shape, dtype, sparse)` of `InputLayer(input_tensor=tensor)`, checking the
+    other arguments given agree with the tensor (Keras's rules and messages)."""
+    if not isinstance(tensor, KerasTensor):
+        shown = (f"an array of shape {tuple(tensor.shape)}" if hasattr(tensor, "shape")
+                 else repr(tensor))  # not a whole array's values
+        raise ValueError(
+            "Argument `input_tensor` must be a KerasTensor. Received invalid type: "
+            f"input_tensor={shown} (of type {type(tensor)}). Pass the tensor of an "
+            "`Input(...)` or a `KerasTensor(shape, dtype)`.")
+    checks = [
+        ("batch_size", batch_size, lambda: len(tensor.shape) >= 1
+         and tensor.shape[0] == batch_size),
+        ("shape", shape, lambda: tuple(shape) == tuple(tensor.shape[1:])),
+        ("batch_shape", batch_shape, lambda: tuple(batch_shape) == tuple(tensor.shape)),
+        ("dtype", dtype, lambda: _dtype_str(dtype) == tensor.dtype),
+        ("sparse", sparse, lambda: bool(sparse) == bool(tensor.sparse)),
+    ]
+    for name, value, agrees in checks:
+        if value is not None and not agrees():
+            raise ValueError(
+                f"When providing the `input_tensor` argument, you cannot provide an "
+                f"incompatible `{name}` argument: received {name}={value!r} for an input_tensor "
+                f"of shape {tuple(tensor.shape)}, dtype {tensor.dtype}, sparse="
+                f"{bool(tensor.sparse)}.")
+    return tuple(tensor.shape), tensor.dtype, bool(tensor.sparse)
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
@@ -297,7 +363,7 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         sparse: the data are `scipy.sparse` (NumPy) or `cupyx.scipy.sparse` (CuPy) matrices.
         batch_shape: the full shape including the batch axis, instead of `shape`.
         name: the input's name (keys of dict inputs).
-        tensor: not supported (there are no backend symbolic tensors).
+        tensor: a `KerasTensor` to use as the input (see `InputLayer`'s `input_tensor`).
         optional: whether the model accepts None for this input.
         ragged: Keras's ragged inputs (TensorFlow only); kerasx refuses `ragged=True`.
 
@@ -340,7 +406,7 @@ def symbolic_call(layer, inputs, args, kwargs):
                                            if isinstance(t, KerasTensor)])
         if not layer.built:
             layer._build_shape = in_shapes
-            build_on(layer, in_shapes)
+            build_on(layer, in_shapes, argument_shapes(layer, args, kwargs))
             layer.built = True
     except (ValueError, TypeError, IndexError) as e:
         raise _call_error(layer, in_shapes, e) from None
@@ -614,7 +680,7 @@ def _declared_output_shape(layer, in_shapes):
         shape = layer.compute_output_shape(in_shapes)
     except Exception:
         return None
-    return shape if _is_shape(shape) or isinstance(shape, (list, dict)) else None
+    return shape if isinstance(shape, (tuple, list, dict)) else None
 
 
 def _clear_probe_losses(layer):

@@ -108,7 +108,12 @@ class Lambda(Layer):
             elif _is_shape(shape):
                 config["output_shape"] = tuple(shape)
         if "mask" in config and isinstance(config["mask"], dict):
-            config["mask"] = _load_function(config["mask"], custom_objects, safe)
+            saved = config["mask"]
+            config["mask"] = _load_function(saved, custom_objects, safe)
+            if saved.get("class_name") == "__tensor__":  # a tensor again, as Keras
+                from kerasx import ops
+
+                config["mask"] = ops.convert_to_tensor(config["mask"])
         if "arguments" in config:
             config["arguments"] = deserialize_keras_object(config["arguments"],
                                                            custom_objects=custom_objects) \

@@ -25,6 +25,7 @@ __all__ = []
 
 import inspect
 
+from kerasx.ops._bfloat16 import _STATE as _BFLOAT16_STATE
 from kerasx.layers.layer import Layer
 from kerasx.utils.naming import to_snake_case, uniquify
 
@@ -113,12 +114,15 @@ class OpLayer(Layer):
     def call(self, *args, **kwargs):
         if self.op == "getitem" and len(args) > 1 and isinstance(args[1], list):
             args = (args[0], tuple(args[1]))  # a key read back from JSON
+        fn = self.fn
+        if _BFLOAT16_STATE:  # once bfloat16 is in use, the public op keeps it as eager calls do
+            fn = op_function(self.op)
         if self.spreads_first:
-            return self.fn(*args[0], *args[1:], **kwargs, **self.op_config)
+            return fn(*args[0], *args[1:], **kwargs, **self.op_config)
         bound = dict(zip(self.call_params, args))
         bound.update(kwargs)
         bound.update(self.op_config)
-        return self.fn(**bound)
+        return fn(**bound)
 
     def compute_output_spec(self, *args, **kwargs):
         """The probed outputs, with the sizes that depend on values (`nonzero`,

@@ -4,10 +4,11 @@ __all__ = ["ReversibleEmbedding"]
 
 from kerasx import ops
 from kerasx.backends.base import dtype_name
+from kerasx.layers.core._quantized_reversible_embedding import QuantizedReversibleEmbedding
 from kerasx.layers.core.embedding import Embedding
 
 
-class ReversibleEmbedding(Embedding):
+class ReversibleEmbedding(QuantizedReversibleEmbedding, Embedding):
     """An `Embedding` whose reverse call maps `(..., output_dim)` vectors to
     `(..., input_dim)` logits, as the output layer of a language model.
 
@@ -23,7 +24,8 @@ class ReversibleEmbedding(Embedding):
         embeddings_initializer, embeddings_regularizer, embeddings_constraint,
             mask_zero: as for `Embedding`.
         reverse_dtype: the float dtype the reverse projection computes in (inputs
-            and kernel are cast to it); default: the layer's dtype.
+            and kernel are cast to it); default: the layer's dtype. A quantized
+            layer computes in its compute dtype, as in Keras.
         logit_soft_cap: optional positive number `c`: reverse logits become
             `c * tanh(logits / c)`.
 
@@ -32,7 +34,8 @@ class ReversibleEmbedding(Embedding):
         reverse: project back to the vocabulary instead of looking up.
 
     The forward output carries the padding mask with `mask_zero=True`; the reverse
-    output carries none.
+    output carries none. `quantize("int8")` / `("int4")` quantizes the table and the
+    untied `reverse_embeddings` (see `_quantized_reversible_embedding.py`).
     """
 
     def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
@@ -59,7 +62,7 @@ class ReversibleEmbedding(Embedding):
         if self.built:
             return
         super().build(input_shape)
-        if not self.tie_weights:
+        if not self.tie_weights and self._quantized is None:  # else quantized_build made it
             self.reverse_embeddings = self.add_weight(
                 (self.output_dim, self.input_dim), self.embeddings_initializer,
                 name="reverse_embeddings")
@@ -74,6 +77,8 @@ class ReversibleEmbedding(Embedding):
                 f"ReversibleEmbedding {self.name!r}: a reverse call expects vectors of size "
                 f"output_dim={self.output_dim} on the last axis, received shape "
                 f"{tuple(inputs.shape)}.")
+        if self._quantized is not None:
+            return self._quantized_reverse(inputs)
         kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings
         if self.reverse_dtype is not None:
             inputs = ops.cast(inputs, self.reverse_dtype)

@@ -94,7 +94,7 @@ class Merge(Layer):
             expected = (f"exactly {self.min_inputs}" if self.min_inputs == self.max_inputs
                         else f"at least {self.min_inputs}")
             raise ValueError(
-                f"A {kind} layer should be called on a list of {expected} inputs, but "
+                f"A `{kind}` layer should be called on {expected} inputs (a list), but "
                 f"{self.name!r} received {n} input(s)."
             )
 
@@ -123,6 +123,8 @@ class Merge(Layer):
 
     def call(self, inputs):
         self._check_list(inputs)
+        # as Keras, the merge reads the masks the tensors carry, not the `mask` argument
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
         ranks = [len(x.shape) for x in inputs]
         top = max(ranks)
         if min(ranks) != top:
@@ -131,10 +133,18 @@ class Merge(Layer):
             inputs = [x if len(x.shape) == top else
                       ops.reshape(x, (x.shape[0],) + (1,) * (top - len(x.shape)) + tuple(x.shape[1:]))
                       for x in inputs]
+        if any(m is not None for m in masks):
+            return self._merge_masked(list(inputs), masks)
         return self._merge(list(inputs))
 
     def _merge(self, inputs):
         raise NotImplementedError
+
+    def _merge_masked(self, inputs, masks):
+        """The merge of inputs of which some carry a mask (None entries for the others).
+        By default the masks do not change the values; `Maximum`, `Minimum` and `Multiply`
+        leave masked-out entries out of the result, as in Keras."""
+        return self._merge(inputs)
 
 
 def _broadcast(a, b, shapes, layer):
@@ -177,6 +187,35 @@ def merge_n(inputs, forward, grads):
                      for r, s in zip(raw, shapes))
 
     return record(out, tuple(inputs), vjp)
+
+
+def spread_mask(mask, x):
+    """A `(batch, steps)` mask broadcast over the feature axis of `x`."""
+    from kerasx import ops
+
+    return ops.broadcast_to(ops.expand_dims(mask, -1), ops.shape(x))
+
+
+def merge_skipping_masked(inputs, masks, op):
+    """Folds `op` over the inputs, an entry masked out in one input taking the other's
+    value (Keras's rule for `Maximum` / `Minimum`: a masked-out entry never wins)."""
+    from kerasx import ops
+
+    output = output_mask = None
+    for x, mask in zip(inputs, masks):
+        if mask is not None:
+            mask = spread_mask(mask, x)
+        if output is None:
+            output, output_mask = x, mask
+            continue
+        if mask is not None:
+            x = ops.where(mask, x, output)
+        if output_mask is not None:
+            output = ops.where(output_mask, output, x)
+        both = mask is not None and output_mask is not None
+        output_mask = ops.logical_or(output_mask, mask) if both else None
+        output = op(output, x)
+    return output
 
 
 def functional_merge(cls, inputs, kwargs):

@@ -2,7 +2,8 @@
 
 __all__ = ["Maximum", "maximum"]
 
-from kerasx.layers.merging.base_merge import Merge, functional_merge, merge_n
+from kerasx.layers.merging.base_merge import (Merge, functional_merge, merge_n,
+                                               merge_skipping_masked)
 
 
 class Maximum(Merge):
@@ -21,6 +22,11 @@ class Maximum(Merge):
 
     def _merge(self, inputs):
         return merge_n(inputs, lambda xp, values: extremum(xp, values, xp.maximum), winner_grads)
+
+    def _merge_masked(self, inputs, masks):
+        from kerasx import ops
+
+        return merge_skipping_masked(inputs, masks, ops.maximum)
 
 
 def extremum(xp, values, pick):

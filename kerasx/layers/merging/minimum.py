@@ -2,7 +2,8 @@
 
 __all__ = ["Minimum", "minimum"]
 
-from kerasx.layers.merging.base_merge import Merge, functional_merge, merge_n
+from kerasx.layers.merging.base_merge import (Merge, functional_merge, merge_n,
+                                               merge_skipping_masked)
 from kerasx.layers.merging.maximum import extremum, winner_grads
 
 
@@ -22,6 +23,11 @@ class Minimum(Merge):
 
     def _merge(self, inputs):
         return merge_n(inputs, lambda xp, values: extremum(xp, values, xp.minimum), winner_grads)
+
+    def _merge_masked(self, inputs, masks):
+        from kerasx import ops
+
+        return merge_skipping_masked(inputs, masks, ops.minimum)
 
 
 def minimum(inputs, **kwargs):

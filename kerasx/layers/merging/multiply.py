@@ -2,7 +2,7 @@
 
 __all__ = ["Multiply", "multiply"]
 
-from kerasx.layers.merging.base_merge import Merge, functional_merge, merge_n
+from kerasx.layers.merging.base_merge import Merge, functional_merge, merge_n, spread_mask
 
 
 class Multiply(Merge):
@@ -18,6 +18,25 @@ class Multiply(Merge):
 
     def _merge(self, inputs):
         return merge_n(inputs, _forward, _grads)
+
+    def _merge_masked(self, inputs, masks):
+        """As Keras: masked-out entries count as 1 in the product; where every input
+        carries a mask, entries masked out in all of them are 0."""
+        from kerasx import ops
+
+        every = all(m is not None for m in masks)
+        output = output_mask = None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                mask = spread_mask(mask, x)
+                x = ops.where(mask, x, ops.cast(1, x.dtype))
+                if every:
+                    output_mask = mask if output_mask is None else ops.logical_or(output_mask,
+                                                                                  mask)
+            output = x if output is None else ops.multiply(output, x)
+        if every:
+            output = ops.where(output_mask, output, ops.cast(0, output.dtype))
+        return output
 
 
 def _forward(xp, values):

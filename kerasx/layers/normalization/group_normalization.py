@@ -6,6 +6,7 @@ import math
 
 from kerasx import constraints, initializers, ops, regularizers
 from kerasx.layers.layer import Layer
+from kerasx.layers.normalization._precision import in_compute_dtype, upcast
 from kerasx.ops.normalization import layer_normalization
 from kerasx.saving.serialization import serialize_keras_object
 
@@ -52,6 +53,7 @@ class GroupNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
+        self.autocast = False  # as Keras: inputs keep their dtype, statistics in float32
         self.gamma = None
         self.beta = None
 
@@ -78,11 +80,11 @@ class GroupNormalization(Layer):
                 "divisor of the channel count.")
         if self.scale:
             self.gamma = self.add_weight((dim,), self.gamma_initializer, name="gamma",
-                                         regularizer=self.gamma_regularizer,
+                                         autocast=False, regularizer=self.gamma_regularizer,
                                          constraint=self.gamma_constraint)
         if self.center:
             self.beta = self.add_weight((dim,), self.beta_initializer, name="beta",
-                                        regularizer=self.beta_regularizer,
+                                        autocast=False, regularizer=self.beta_regularizer,
                                         constraint=self.beta_constraint)
         self.built = True
 
@@ -90,7 +92,7 @@ class GroupNormalization(Layer):
         shape = tuple(inputs.shape)
         ax = self._channel_axis(shape)
         grouped = shape[:ax] + (self.groups, shape[ax] // self.groups) + shape[ax + 1:]
-        x = ops.reshape(inputs, grouped)
+        x = ops.reshape(upcast(inputs), grouped)
         if ax == 0:
             axes = [i for i in range(1, len(grouped)) if i != ax]
             x = layer_normalization(x, axis=axes, epsilon=self.epsilon)
@@ -102,7 +104,7 @@ class GroupNormalization(Layer):
             x = x * ops.reshape(self.gamma, param_shape)
         if self.beta is not None:
             x = x + ops.reshape(self.beta, param_shape)
-        return x
+        return in_compute_dtype(self, x)
 
     def _normalize_group_major(self, x, ax):
         """The grouped `x` (group axis `ax`) normalized per sample and group, with the group

@@ -6,6 +6,7 @@ import warnings
 
 from kerasx import constraints, initializers, regularizers
 from kerasx.layers.layer import Layer
+from kerasx.layers.normalization._precision import in_compute_dtype, upcast
 from kerasx.ops.normalization import layer_normalization
 from kerasx.saving.serialization import serialize_keras_object
 
@@ -62,6 +63,7 @@ class LayerNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
+        self.autocast = False  # as Keras: inputs keep their dtype, statistics in float32
         self.gamma = None
         self.beta = None
 
@@ -75,17 +77,18 @@ class LayerNormalization(Layer):
         self.axis = axes
         if self.scale or self.rms_scaling:
             self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
-                                         regularizer=self.gamma_regularizer,
+                                         autocast=False, regularizer=self.gamma_regularizer,
                                          constraint=self.gamma_constraint)
         if self.center and not self.rms_scaling:
             self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
-                                        regularizer=self.beta_regularizer,
+                                        autocast=False, regularizer=self.beta_regularizer,
                                         constraint=self.beta_constraint)
         self.built = True
 
     def call(self, inputs):
-        return layer_normalization(inputs, self.gamma, self.beta, self.axis, self.epsilon,
-                                   rms_scaling=self.rms_scaling)
+        out = layer_normalization(upcast(inputs), self.gamma, self.beta, self.axis,
+                                  self.epsilon, rms_scaling=self.rms_scaling)
+        return in_compute_dtype(self, out)
 
     def compute_output_shape(self, input_shape):
         _check_axes(self, input_shape)

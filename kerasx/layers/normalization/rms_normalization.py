@@ -3,6 +3,7 @@
 __all__ = ["RMSNormalization"]
 
 from kerasx.layers.layer import Layer
+from kerasx.layers.normalization._precision import in_compute_dtype, upcast
 from kerasx.layers.normalization.layer_normalization import _check_axes
 from kerasx.ops.normalization import rms_normalization
 
@@ -35,7 +36,9 @@ class RMSNormalization(Layer):
         self.built = True
 
     def call(self, inputs):
-        return rms_normalization(inputs, scale=self.scale, axis=self.axis, epsilon=self.epsilon)
+        out = rms_normalization(upcast(inputs), scale=self.scale, axis=self.axis,
+                                epsilon=self.epsilon)
+        return in_compute_dtype(self, out)
 
     def compute_output_shape(self, input_shape):
         _check_axes(self, input_shape)

@@ -44,7 +44,7 @@ def adapt_batches(data, batch_size=None, steps=None, caller="adapt"):
         batch = batch[0] if isinstance(batch, tuple) else batch
         if not hasattr(batch, "shape"):
             raise TypeError(
-                f"{caller}: each batch must be an array with a shape, received a "
+                f"{caller}: each batch must be an array with a `.shape`, received a "
                 f"{type(batch).__name__}. Pass one array for the whole data (e.g. "
                 "np.asarray(values)) or an iterable of arrays.")
         yield batch
@@ -52,8 +52,8 @@ def adapt_batches(data, batch_size=None, steps=None, caller="adapt"):
         if seen == steps:
             return
     if seen == 0:
-        raise ValueError(f"{caller}: the data holds no batch. Pass at least one batch, e.g. "
-                         "layer.adapt(x) or layer.adapt([x1, x2]).")
+        raise ValueError(f"{caller}: the data holds no batch (an empty iterable). Pass "
+                         "at least one batch, e.g. layer.adapt(x) or layer.adapt([x1, x2]).")
 
 
 def _array_batches(data, batch_size):

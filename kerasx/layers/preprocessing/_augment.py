@@ -15,8 +15,8 @@ def factor_pair(layer, name, factor, low, high):
     """Keras's reading of a `factor`: a number `f` in `[low, high]` gives
     `(max(-|f|, low), |f|)`; a pair gives its sorted values (refused only when it lies
     wholly outside `[low, high]`, as Keras does)."""
-    message = (f"{layer}: {name} must be a number in [{low}, {high}] or a pair of numbers, "
-               f"received {name}={factor!r}.")
+    message = (f"{layer}: The `{name}` argument should be a number (or a list of two numbers) "
+               f"in the range [{low}, {high}]. Received: {name}={factor!r}.")
     if isinstance(factor, (tuple, list)):
         if len(factor) != 2 or not all(_number(f) for f in factor):
             raise ValueError(message)
@@ -32,8 +32,8 @@ def value_range_of(layer, value_range, keep_order=False):
     """`value_range` as a sorted pair of numbers (in its own order with `keep_order`)."""
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2 or \
             not all(_number(v) for v in value_range):
-        raise ValueError(f"{layer}: value_range must be a list of two numbers (low, high), "
-                         f"received value_range={value_range!r}.")
+        raise ValueError(f"{layer}: The `value_range` argument should be a list of two "
+                         f"numbers (low, high). Received: value_range={value_range!r}.")
     return list(value_range) if keep_order else sorted(value_range)
 
 

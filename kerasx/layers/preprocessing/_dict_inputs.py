@@ -31,16 +31,20 @@ def images_of(layer, data):
     return data["images"]
 
 
-def dense_boxes(bounding_boxes, batched):
-    """`(boxes, labels)` of a `bounding_boxes` dict: boxes float32 of shape `(batch,
-    N, 4)` (`(N, 4)` for one image), labels a tensor of shape `(batch, N)` or `(N,)`
-    (a trailing class axis is allowed)."""
+def _check_box_keys(bounding_boxes):
     if not isinstance(bounding_boxes, dict) or "boxes" not in bounding_boxes or \
             "labels" not in bounding_boxes:
         received = sorted(bounding_boxes) if isinstance(bounding_boxes, dict) else \
             type(bounding_boxes).__name__
         raise ValueError("Expected `bounding_boxes` argument to be a dict with keys 'boxes' "
                          f"and 'labels'. Received: {received}.")
+
+
+def dense_boxes(bounding_boxes, batched):
+    """`(boxes, labels)` of a `bounding_boxes` dict: boxes float32 of shape `(batch,
+    N, 4)` (`(N, 4)` for one image), labels a tensor of shape `(batch, N)` or `(N,)`
+    (a trailing class axis is allowed)."""
+    _check_box_keys(bounding_boxes)
     boxes = ops.convert_to_tensor(bounding_boxes["boxes"], "float32")
     labels = ops.convert_to_tensor(bounding_boxes["labels"])
     rank = 3 if batched else 2
@@ -122,10 +126,14 @@ class BoxesAndMasks:
                 "key, but you didn't specify a bounding box format. Pass a "
                 f"`bounding_box_format` argument to your {type(self).__name__} layer, e.g. "
                 "`bounding_box_format='xyxy'`.")
+        if transformation is None or self._passes_boxes():
+            # left as they are, so (as Keras) their shapes are not checked
+            _check_box_keys(bounding_boxes)
+            return {**bounding_boxes,
+                    "boxes": ops.convert_to_tensor(bounding_boxes["boxes"], "float32"),
+                    "labels": ops.convert_to_tensor(bounding_boxes["labels"])}
         boxes, labels = dense_boxes(bounding_boxes, batched)
         result = {**bounding_boxes, "boxes": boxes, "labels": labels}
-        if transformation is None or self._passes_boxes():
-            return result
         if public and _overrides(self, "transform_bounding_boxes"):
             # a subclass's own public method, on a batch as Keras's `call` gives it
             if batched:

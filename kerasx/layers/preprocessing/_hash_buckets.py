@@ -15,7 +15,8 @@ def normalize_salt(salt, caller):
     if isinstance(salt, int) and not isinstance(salt, bool):
         return [salt, salt]
     raise ValueError(f"{caller}: salt must be an integer or a tuple of 2 integers (the "
-                     f"SipHash key), received salt={salt!r}.")
+                     f"SipHash key); as a tuple it can only be a tuple of size 2, received "
+                     f"salt={salt!r}.")
 
 
 def hash_text(value):

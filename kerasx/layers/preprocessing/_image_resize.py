@@ -79,7 +79,8 @@ def check_images(layer, shape):
     if len(shape) not in (3, 4):
         raise ValueError(
             f"{type(layer).__name__} layer {layer.name!r} expects images of rank 3 (one "
-            f"image) or 4 (a batch), received input of shape {tuple(shape)}.")
+            f"image) or 4 (a batch), received input of shape {tuple(shape)}. Expected the "
+            "input image to be rank 3 or 4.")
 
 
 def check_size(caller, height, width):

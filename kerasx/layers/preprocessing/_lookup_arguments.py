@@ -70,8 +70,8 @@ def check_text_arguments(standardize, split, ngrams, output_mode, output_sequenc
         raise ValueError(f"TextVectorization: output_sequence_length must be None or an "
                          f"integer, received {output_sequence_length!r}.")
     if output_mode != "int" and output_sequence_length is not None:
-        raise ValueError(f"TextVectorization: output_sequence_length only applies to "
-                         f"output_mode='int', received output_mode={output_mode!r} and "
+        raise ValueError(f"TextVectorization: `output_sequence_length` must not be set if "
+                         f"`output_mode` is not 'int', received output_mode={output_mode!r} and "
                          f"output_sequence_length={output_sequence_length!r}.")
     if output_mode == "one_hot" and split is not None:
         raise ValueError("TextVectorization: output_mode='one_hot' encodes one token per "

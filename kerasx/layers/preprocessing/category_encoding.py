@@ -38,14 +38,14 @@ class CategoryEncoding(DataLayer, Layer):
         if output_mode == "binary":
             output_mode = "multi_hot"
         if output_mode not in _MODES:
-            raise ValueError(f"CategoryEncoding: output_mode must be one of {list(_MODES)}, "
-                             f"received output_mode={output_mode!r}.")
+            raise ValueError(f"CategoryEncoding: Unknown arg for output_mode: {output_mode}. "
+                             f"output_mode must be one of {list(_MODES)}.")
         if num_tokens is None:
-            raise ValueError("CategoryEncoding: num_tokens must be set (the number of distinct "
-                             "ids). If it is not known beforehand, map the ids to a known range "
+            raise ValueError("CategoryEncoding: num_tokens must be set to use this layer (the "
+                             "number of distinct ids). If it is not known beforehand, map the ids to a known range "
                              "first.")
         if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
-            raise ValueError(f"CategoryEncoding: num_tokens must be an integer >= 1, received "
+            raise ValueError(f"CategoryEncoding: `num_tokens` must be >= 1 (an integer), received "
                              f"num_tokens={num_tokens!r}.")
         if sparse:
             raise ValueError("CategoryEncoding: sparse=True is not supported; kerasx returns a "
@@ -60,8 +60,9 @@ class CategoryEncoding(DataLayer, Layer):
         if count_weights is not None:
             if self.output_mode != "count":
                 raise ValueError(
-                    f"CategoryEncoding layer {self.name!r}: count_weights is only used with "
-                    f"output_mode='count', but output_mode={self.output_mode!r}.")
+                    f"CategoryEncoding layer {self.name!r}: `count_weights` is not used when "
+                    f"`output_mode` is not 'count' (received output_mode="
+                    f"{self.output_mode!r}).")
             count_weights = ops.convert_to_tensor(count_weights, dtype=self.dtype)
             if tuple(count_weights.shape) != tuple(inputs.shape):
                 raise ValueError(

@@ -54,10 +54,11 @@ class Discretization(DataLayer, Layer):
                              f"num_bins={num_bins!r}.")
         if num_bins is not None and bin_boundaries is not None:
             raise ValueError(
-                f"Discretization: give either num_bins (and call adapt) or bin_boundaries, not "
-                f"both. Received num_bins={num_bins!r} and bin_boundaries={bin_boundaries!r}.")
+                f"Discretization: Both `num_bins` and `bin_boundaries` should not be set; give "
+                f"num_bins (and call adapt) or bin_boundaries. Received num_bins={num_bins!r} and bin_boundaries={bin_boundaries!r}.")
         if num_bins is None and bin_boundaries is None:
-            raise ValueError("Discretization: give bin_boundaries, or num_bins and then call "
+            raise ValueError("Discretization: you need to set either `num_bins` or "
+                             "`bin_boundaries`: give bin_boundaries, or num_bins and then call "
                              "adapt(data).")
         if bin_boundaries is not None:
             bin_boundaries = [float(b) for b in bin_boundaries]
@@ -139,8 +140,9 @@ class Discretization(DataLayer, Layer):
     def call(self, inputs):
         if self.bin_boundaries is None:
             raise ValueError(
-                f"Discretization layer {self.name!r} has no bin boundaries yet: call "
-                "layer.adapt(data) first, or create it with bin_boundaries=.")
+                f"Discretization layer {self.name!r} has no bin boundaries yet. You need "
+                "to either pass the `bin_boundaries` argument at construction time or "
+                "call `adapt(data)` before using the layer.")
         backend = current()
         xp = backend.xp
         inputs = ops.cast(inputs, self.dtype)

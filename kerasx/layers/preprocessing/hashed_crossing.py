@@ -51,21 +51,23 @@ class HashedCrossing(HostInputLayer):
     def call(self, inputs):
         who = f"HashedCrossing layer {self.name!r}"
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
-            raise ValueError(f"{who}: expected a list or tuple of at least two features, "
+            how = ("needs at least two inputs" if isinstance(inputs, (list, tuple))
+                   else "should be called on a list or tuple of features")
+            raise ValueError(f"{who} {how}: expected a list or tuple of at least two features, "
                              f"received {type(inputs).__name__}"
                              f"{'' if not isinstance(inputs, (list, tuple)) else ' of ' + str(len(inputs))}.")
         features = [flat_values(x, who) for x in inputs]
         shape = features[0][1]
         if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
-            raise ValueError(f"{who}: every feature must have shape (), (batch,) or (batch, 1), "
-                             f"received shape {shape}.")
+            raise ValueError(f"{who}: inputs should have shape (), (batch,) or (batch, 1), "
+                             f"received a feature of shape {shape}.")
         for values, other, kind in features:
             if other != shape:
                 raise ValueError(f"{who}: every feature must have the same shape, received "
                                  f"{[f[1] for f in features]}.")
             if kind not in ("string", "int"):
-                raise ValueError(f"{who}: every feature must hold integers or strings, "
-                                 f"received {kind} values.")
+                raise ValueError(f"{who}: every feature should have an integer or string "
+                                 f"dtype, received {kind} values.")
         columns = [[fingerprint64(v.encode("utf-8", "surrogateescape")) if kind == "string" else v & _MASK
                     for v in values] for values, _, kind in features]
         ids = []

@@ -37,14 +37,16 @@ class Hashing(HostInputLayer):
         super().__init__(**kwargs)
         if num_bins is None or isinstance(num_bins, bool) or not isinstance(num_bins, int) \
                 or num_bins <= 0:
-            raise ValueError(f"Hashing: num_bins must be a positive integer, received "
+            raise ValueError(f"Hashing: The `num_bins` for `Hashing` cannot be `None` or "
+                             f"non-positive; num_bins must be a positive integer, received "
                              f"num_bins={num_bins!r}.")
         if output_mode not in _MODES:
-            raise ValueError(f"Hashing: output_mode must be one of {list(_MODES)}, received "
-                             f"output_mode={output_mode!r}.")
+            raise ValueError(f"Hashing: Invalid value for argument `output_mode`. Expected one "
+                             f"of {list(_MODES)}, received output_mode={output_mode!r}.")
         if output_mode == "int" and self.dtype not in ("int32", "int64"):
-            raise ValueError(f"Hashing: with output_mode='int' the dtype must be 'int32' or "
-                             f"'int64', received dtype={self.dtype!r}.")
+            raise ValueError(f"Hashing: When `output_mode=\"int\"`, `dtype` should be an "
+                             f"integer type, so the dtype must be 'int32' or 'int64', received "
+                             f"dtype={self.dtype!r}.")
         if sparse:
             raise ValueError("Hashing: sparse=True is not supported; kerasx returns a dense "
                              "array. Use sparse=False.")

@@ -53,8 +53,8 @@ class Normalization(DataLayer, Layer):
         self.axis = axis
         if (mean is None) != (variance is None):
             raise ValueError(
-                "Normalization: mean and variance must be given together (or neither, and the "
-                f"statistics come from adapt()). Received mean={mean!r} and "
+                "Normalization: both `mean` and `variance` must be set together (or neither, "
+                f"and the statistics come from adapt()). Received mean={mean!r} and "
                 f"variance={variance!r}.")
         if mean is not None:
             mean_shape, variance_shape = _shape_of(mean), _shape_of(variance)
@@ -97,14 +97,14 @@ class Normalization(DataLayer, Layer):
         if any(not -ndim <= a < ndim for a in self.axis):
             raise ValueError(
                 f"Normalization layer {self.name!r}: axis={self.axis} is out of range for "
-                f"inputs of rank {ndim} (shape {input_shape}); each axis must be in "
-                f"[{-ndim}, {ndim - 1}].")
+                f"inputs of rank {ndim} (shape {input_shape}). All `axis` values must be in "
+                f"the range [{-ndim}, {ndim - 1}].")
         keep = tuple(sorted(a % ndim for a in self.axis))
         unknown = [a for a in keep if input_shape[a] is None]
         if unknown:
             raise ValueError(
-                f"Normalization layer {self.name!r}: the kept axes {keep} need known sizes, "
-                f"but axis {unknown[0]} of input shape {input_shape} is unknown.")
+                f"Normalization layer {self.name!r}: All `axis` values to be kept must have "
+                f"known sizes, but axis {unknown[0]} of input shape {input_shape} is unknown.")
         self._build_input_shape = input_shape
         self._keep_axis = keep
         self._reduce_axis = tuple(d for d in range(ndim) if d not in keep)
@@ -198,8 +198,8 @@ class Normalization(DataLayer, Layer):
         if len(shape) != len(expected) or any(shape[d] != expected[d] for d in self._keep_axis):
             raise ValueError(
                 f"Normalization layer {self.name!r} was built for inputs of shape {expected} "
-                f"(axis={self.axis}), but adapt() received a batch of shape {shape}. The sizes "
-                "of the kept axes must match.")
+                f"(axis={self.axis}), but adapt() received a batch with an incompatible shape "
+                f"{shape}. The sizes of the kept axes must match.")
 
     def call(self, inputs):
         inputs = as_dtype(inputs, self.dtype)

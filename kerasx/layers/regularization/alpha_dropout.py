@@ -5,6 +5,7 @@ __all__ = ["AlphaDropout"]
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.layer import Layer
+from kerasx.layers.regularization._arguments import check_rate
 from kerasx.layers.regularization._seed import SeedStream
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -28,9 +29,7 @@ class AlphaDropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate <= 1:
-            raise ValueError(
-                f"AlphaDropout: rate must be a float in [0, 1], received rate={rate}.")
+        check_rate(type(self).__name__, rate)
         self.rate = rate
         self.seed = seed
         self.noise_shape = noise_shape

@@ -4,6 +4,7 @@ __all__ = ["Dropout"]
 
 from kerasx import ops
 from kerasx.layers.layer import Layer
+from kerasx.layers.regularization._arguments import check_noise_shape, check_rate
 from kerasx.layers.regularization._seed import SeedStream
 
 
@@ -12,7 +13,7 @@ class Dropout(Layer):
     `1 / (1 - rate)`; does nothing in inference.
 
     Args:
-        rate: float in [0, 1), the fraction to drop.
+        rate: float in [0, 1], the fraction to drop (1 drops everything).
         noise_shape: shape of the binary mask (None entries follow the input),
             e.g. `(batch, 1, features)` to drop the same features at every timestep.
         seed: an int for a repeatable sequence of masks (a new mask at every
@@ -21,10 +22,8 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout: rate must be in [0, 1), received rate={rate!r}.")
-        self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.rate = float(check_rate(type(self).__name__, rate))
+        self.noise_shape = check_noise_shape(noise_shape)
         self.seed = seed
         self._seeds = SeedStream(seed)
         self.supports_masking = True
@@ -33,6 +32,8 @@ class Dropout(Layer):
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
             return inputs
+        if self.rate == 1.0:  # as Keras: every entry dropped
+            return ops.zeros_like(inputs)
         return ops.dropout(inputs, self.rate, noise_shape=self._noise_shape(inputs),
                            seed=self._seeds.next())
 
@@ -44,5 +45,5 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate,
-                "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
+                "noise_shape": self.noise_shape,
                 "seed": self.seed}

@@ -7,6 +7,7 @@ import math
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.layers.layer import Layer
+from kerasx.layers.regularization._arguments import check_rate
 from kerasx.layers.regularization._seed import SeedStream
 
 
@@ -25,9 +26,7 @@ class GaussianDropout(Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate <= 1:
-            raise ValueError(
-                f"GaussianDropout: rate must be a float in [0, 1], received rate={rate}.")
+        check_rate(type(self).__name__, rate)
         self.rate = rate
         self.seed = seed
         self._seeds = SeedStream(seed)

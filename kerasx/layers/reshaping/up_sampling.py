@@ -10,6 +10,8 @@ from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_tuple
 
 _INTERPOLATIONS = ("nearest", "bilinear")
+# resampled by `ops.image.resize` (UpSampling2D only, as Keras)
+_KERNEL_INTERPOLATIONS = ("bicubic", "lanczos3", "lanczos5")
 
 
 def linear_resize_matrix(size, factor, dtype):
@@ -30,15 +32,16 @@ def linear_resize_matrix(size, factor, dtype):
 
 class _UpSampling(Layer):
     rank = None
+    interpolations = _INTERPOLATIONS
 
     def __init__(self, size, data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         self.size = normalize_tuple(size, self.rank, "size")
         self.data_format = normalize_data_format(data_format)
         self.interpolation = str(interpolation).lower()
-        if self.interpolation not in _INTERPOLATIONS:
+        if self.interpolation not in self.interpolations:
             raise ValueError(
-                f"{type(self).__name__}: interpolation must be one of {list(_INTERPOLATIONS)}, "
+                f"{type(self).__name__}: interpolation must be one of {list(self.interpolations)}, "
                 f"received interpolation={interpolation!r}.")
 
     def _first_spatial_axis(self, shape):
@@ -51,6 +54,10 @@ class _UpSampling(Layer):
 
     def call(self, inputs):
         start = self._first_spatial_axis(inputs.shape)
+        if self.interpolation in _KERNEL_INTERPOLATIONS:
+            size = tuple(inputs.shape[start + i] * f for i, f in enumerate(self.size))
+            return ops.image.resize(inputs, size, interpolation=self.interpolation,
+                                    data_format=self.data_format)
         x = inputs
         for i, factor in enumerate(self.size):
             axis = start + i
@@ -106,18 +113,21 @@ class UpSampling1D(_UpSampling):
 
 class UpSampling2D(_UpSampling):
     """Upsamples images by repeating rows and columns (`"nearest"`) or by
-    bilinear interpolation (`"bilinear"`, half-pixel centers, as Keras).
+    interpolation (`"bilinear"`, `"bicubic"`, `"lanczos3"`, `"lanczos5"`, half-pixel
+    centers, as Keras and `ops.image.resize`).
 
     Args:
         size: an int or `(height_factor, width_factor)`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        interpolation: `"nearest"` or `"bilinear"`.
+        interpolation: `"nearest"`, `"bilinear"`, `"bicubic"`, `"lanczos3"` or
+            `"lanczos5"`.
 
     Input shape: `(batch, height, width, channels)` (or channels first).
     Output shape: `(batch, height * height_factor, width * width_factor, channels)`.
     """
 
     rank = 2
+    interpolations = _INTERPOLATIONS + _KERNEL_INTERPOLATIONS
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(size, data_format, interpolation, **kwargs)

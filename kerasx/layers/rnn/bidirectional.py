@@ -57,6 +57,9 @@ class Bidirectional(Layer):
             config["config"]["name"] = "backward_" + layer.name.removeprefix("backward_")
             backward_layer = deserialize_keras_object(config)
         self.backward_layer = backward_layer
+        if hasattr(layer, "use_cudnn"):  # not in the config, as in Keras
+            self.forward_layer.use_cudnn = layer.use_cudnn
+            self.backward_layer.use_cudnn = layer.use_cudnn
         self._verify()
         for sub in (self.forward_layer, self.backward_layer):
             if getattr(sub, "zero_output_for_mask", None) is not None:

@@ -11,8 +11,8 @@ __all__ = []
 
 from kerasx import activations, initializers, ops
 from kerasx.backends import current
-from kerasx.layers.convolutional.base_conv import (InputChecks, check_strides_dilation,
-                                                   conv_output_length, positive_int)
+from kerasx.layers.convolutional.base_conv import (InputChecks, conv_output_length,
+                                                   positive_int)
 from kerasx.layers.layer import Layer
 from kerasx.layers.rnn import _cells
 from kerasx.layers.rnn.dropout_rnn_cell import DropoutRNNCell
@@ -63,7 +63,11 @@ class ConvLSTMCell(InputChecks, Layer, DropoutRNNCell):
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size")
         self.strides = normalize_tuple(strides, rank, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate")
-        check_strides_dilation(owner, self.strides, self.dilation_rate)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{owner}: Specifying `strides > 1` is not compatible with `dilation_rate > 1`."
+                " Please provide `strides=1` or `dilation_rate=1`. Received: "
+                f"strides={self.strides} and dilation_rate={self.dilation_rate}.")
         self.padding = normalize_padding(padding)
         self.data_format = normalize_data_format(data_format)
         self.recurrent_activation = activations.get(recurrent_activation)

@@ -107,15 +107,37 @@ class RNN(Layer):
         output_size = getattr(self.cell, "output_size", None) or self.state_size[0]
         out = (batch, length, output_size) if self.return_sequences else (batch, output_size)
         if self.return_state:
-            return [out] + [(batch, n) for n in self.state_size]
+            sizes = self.cell.state_size if self._stacked() else self.state_size
+            return [out] + [(batch, n) if isinstance(n, int) else [(batch, m) for m in n]
+                            for n in sizes]
         return out
+
+    def _stacked(self):
+        return isinstance(self.cell, StackedRNNCells)
+
+    def _returned_states(self, finals):
+        """The final states as returned with `return_state`: flat for one cell, one entry
+        per cell for a stack of cells (as Keras): a list of the cell's states, or the
+        state itself for a cell with one state (an int `state_size`) and no
+        `get_initial_state` of its own."""
+        if not self._stacked():
+            return list(finals)
+        grouped, start = [], 0
+        for cell, count in zip(self.cell.cells, self.cell._state_counts()):
+            states = list(finals[start:start + count])
+            bare = isinstance(cell.state_size, int) and \
+                getattr(cell, "get_initial_state", None) is None
+            grouped.append(states[0] if bare else states)
+            start += count
+        return grouped
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         out = mask if self.return_sequences else None
         if self.return_state:
-            return [out] + [None] * len(self.state_size)
+            count = len(self.cell.cells) if self._stacked() else len(self.state_size)
+            return [out] + [None] * count
         return out
 
     # -- states ---------------------------------------------------------------------------
@@ -239,7 +261,7 @@ class RNN(Layer):
         if self.return_state:
             if mask is not None and self.return_sequences:
                 output._keras_mask = mask
-            return [output] + list(finals)
+            return [output] + self._returned_states(finals)
         return output
 
     def inner_loop(self, sequences, initial_state, mask, training=False):

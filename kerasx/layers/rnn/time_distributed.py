@@ -35,6 +35,22 @@ class TimeDistributed(Wrapper):
                 f"...), received input shape {input_shape}.")
         return (input_shape[0],) + tuple(input_shape[2:])
 
+    @staticmethod
+    def _check_mask(mask_shape, input_shape):
+        """Rejects a mask whose (batch, timesteps) prefix differs from the input's."""
+        if len(mask_shape) < 2:
+            raise ValueError(
+                "The `mask` passed to the `TimeDistributed` layer must be at least 2D "
+                f"(batch_size, timesteps), but it has {len(mask_shape)} dimension(s) with "
+                f"shape {mask_shape}.")
+        for got, want in zip(mask_shape[:2], input_shape[:2]):
+            if got is not None and want is not None and got != want:
+                raise ValueError(
+                    f"The `mask` passed to the `TimeDistributed` layer has a shape {mask_shape} "
+                    f"that is incompatible with the input shape {input_shape}. Its first two "
+                    "dimensions (batch size and timesteps) must match the input's: expected a "
+                    f"mask shape starting with ({input_shape[0]}, {input_shape[1]}).")
+
     def build(self, input_shape):
         child = self._child_shape(tuple(input_shape))
         if not self.layer.built:
@@ -53,16 +69,14 @@ class TimeDistributed(Wrapper):
         shape = tuple(inputs.shape)
         self._child_shape(shape)
         batch, steps = shape[0], shape[1]
+        if mask is not None:
+            self._check_mask(tuple(mask.shape), shape)
         accepts_training, accepts_mask = _call_signature(type(self.layer))
         kwargs = {}
         if accepts_training:
             kwargs["training"] = training
         if accepts_mask and mask is not None:
             mask_shape = tuple(mask.shape)
-            if mask_shape[:2] != (batch, steps):
-                raise ValueError(
-                    f"TimeDistributed expects a mask of shape ({batch}, {steps}, ...), received "
-                    f"mask of shape {mask_shape}.")
             kwargs["mask"] = ops.reshape(mask, (batch * steps,) + mask_shape[2:])
         folded = ops.reshape(inputs, (batch * steps,) + shape[2:])
         outputs = self.layer.call(folded, **kwargs)

@@ -27,6 +27,10 @@ def _depthwise(images, kernel_2d, padding, data_format):
 
 
 def _int_pair(op, name, value):
+    if hasattr(value, "shape"):  # an array or tensor of sizes (`np.array([3, 3])`)
+        from kerasx.ops.shape import convert_to_numpy
+
+        value = convert_to_numpy(value).tolist()
     pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
     if len(pair) != 2 or any(isinstance(v, bool) or not hasattr(v, "__index__") or v < 1
                              for v in pair):
@@ -46,6 +50,10 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
         the images.
     """
     size = _int_pair("gaussian_blur", "kernel_size", kernel_size)
+    if hasattr(sigma, "shape"):  # an array or tensor (`np.array([0.5, 1.0])`)
+        from kerasx.ops.shape import convert_to_numpy
+
+        sigma = convert_to_numpy(sigma).tolist()
     sigma = (sigma, sigma) if not isinstance(sigma, (tuple, list)) else tuple(sigma)
     if len(sigma) != 2:
         raise ValueError(f"ops.image.gaussian_blur: sigma must be a float or a pair, "
