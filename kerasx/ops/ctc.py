@@ -283,8 +283,10 @@ def _float_logits(backend, x, op, name):
             f"{op} expects {name} (logits) of shape (batch, time, num_classes); received "
             f"shape {shape}. Give a sequence model's per-step logits, e.g. a Dense layer "
             "applied on every time step.")
-    if backend.isdtype(zv.dtype, "real floating"):
+    if backend.isdtype(zv.dtype, "real floating") and zv.dtype in (
+            backend.dtype("float32"), backend.dtype("float64")):
         return zv
+    # integers and half floats (float16, bfloat16) in float32, as Keras computes them
     return backend.xp.astype(zv, backend.dtype("float32"))
 
 

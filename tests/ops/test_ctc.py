@@ -318,3 +318,15 @@ def test_bad_input_is_rejected_with_a_clear_message():
         ops.ctc_decode(logits, [4, 4], strategy="beam_search", beam_width=2, top_paths=3)
     with pytest.raises(ValueError, match="beam_width=0"):
         ops.ctc_decode(logits, [4, 4], strategy="beam_search", beam_width=0)
+
+
+@pytest.mark.skipif(current().name == "array_api_strict", reason="no float16 there")
+def test_half_precision_logits_are_computed_in_float32():
+    # as the docstring and Keras: float32 losses for any logits but float64; computed from
+    # the logits' own values, whatever NumPy would promote a half-precision lattice to
+    logits = np.random.default_rng(3).standard_normal((2, 6, 4)).astype("float16")
+    target, lengths, frames = np.array([[1, 2], [3, 3]]), np.array([2, 2]), np.array([6, 6])
+    want = ops.convert_to_numpy(ops.ctc_loss(target, logits.astype("float32"), lengths, frames))
+    got = ops.ctc_loss(target, logits, lengths, frames)
+    assert str(got.dtype) == "float32"
+    np.testing.assert_array_equal(ops.convert_to_numpy(got), want)
