@@ -14,7 +14,7 @@ import string
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
-from kerasx.layers.attention._masks import as_bool, causal_mask
+from kerasx.layers.attention._masks import with_causal_mask
 
 
 def attention_equations(rank, attention_axes):
@@ -106,12 +106,7 @@ class AttentionHooks:
         the `(batch..., heads, query axes, key axes)` weights. `attention_mask` is
         boolean `(batch, T, S)`; with `use_causal_mask` (as Keras) a causal mask over
         axis 1 is combined with it (`call` folds the causal mask in upstream)."""
-        if use_causal_mask:
-            causal = causal_mask(query.shape[1], key.shape[1])
-            attention_mask = causal if attention_mask is None \
-                else ops.logical_and(as_bool(attention_mask), causal)
-        elif attention_mask is not None:
-            attention_mask = as_bool(attention_mask)
+        attention_mask = with_causal_mask(query, key, attention_mask, use_causal_mask)
         fused = self.dropout == 0 and not return_attention_scores and len(query.shape) == 4
         return self._attend(query, key, value, attention_mask, training, fused)
 

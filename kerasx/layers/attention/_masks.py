@@ -36,6 +36,16 @@ def causal_mask(query_length, key_length):
     return ops.greater_equal(rows, cols)
 
 
+def with_causal_mask(query, key, attention_mask, use_causal_mask):
+    """`attention_mask` as booleans, combined with a causal mask over axis 1 of the
+    query and key when `use_causal_mask` (the argument of `_compute_attention`)."""
+    if use_causal_mask:
+        causal = causal_mask(query.shape[1], key.shape[1])
+        return causal if attention_mask is None \
+            else ops.logical_and(as_bool(attention_mask), causal)
+    return None if attention_mask is None else as_bool(attention_mask)
+
+
 def band_mask(query_length, key_length, width):
     """A `(1, Tq, Tk)` boolean mask where query position i sees key positions j with
     |i - j| < width."""

@@ -6,8 +6,9 @@ import math
 
 from kerasx import ops
 from kerasx.layers.activations.softmax import Softmax
-from kerasx.layers.attention._masks import (as_bool, causal_mask, check_mask,
-                                            fused_attention_weights, logical_and_all)
+from kerasx.layers.attention._masks import (as_bool, check_mask,
+                                            fused_attention_weights, logical_and_all,
+                                            with_causal_mask)
 from kerasx.layers.attention._projected import ProjectedAttention
 from kerasx.layers.regularization.dropout import Dropout
 
@@ -216,12 +217,7 @@ class GroupedQueryAttention(ProjectedAttention):
         already repeated); returns the output and the `(batch, query_heads, T, S)`
         weights. `attention_mask` is boolean `(batch, T, S)`; with `use_causal_mask` a
         causal mask is combined with it."""
-        if use_causal_mask:
-            causal = causal_mask(query.shape[1], key.shape[1])
-            attention_mask = causal if attention_mask is None \
-                else ops.logical_and(as_bool(attention_mask), causal)
-        elif attention_mask is not None:
-            attention_mask = as_bool(attention_mask)
+        attention_mask = with_causal_mask(query, key, attention_mask, use_causal_mask)
         fused = self.dropout == 0 and not return_attention_scores
         return self._attend(query, key, value, attention_mask, training, fused,
                             groups=key.shape[2])
