@@ -216,13 +216,23 @@ def test_multi_head_attention_causal_mask_on_higher_rank_inputs():
                                    atol=1e-6)
 
 
+_CAUSAL_LAYERS = {
+    # layer, projected (heads, size) of the query / key / value, feature size
+    "mha": (lambda: layers.MultiHeadAttention(num_heads=2, key_dim=4), (2, 4), 8),
+    "gqa": (lambda: layers.GroupQueryAttention(head_dim=4, num_query_heads=4,
+                                               num_key_value_heads=2), (4, 4), 16),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_CAUSAL_LAYERS))
 @pytest.mark.parametrize("return_attention_scores", [False, True])
-def test_compute_attention_honours_use_causal_mask(return_attention_scores):
+def test_compute_attention_honours_use_causal_mask(kind, return_attention_scores):
     t = 5
-    layer = layers.MultiHeadAttention(num_heads=2, key_dim=4)
-    layer.build(query_shape=(1, t, 8), value_shape=(1, t, 8))
+    make, heads, features = _CAUSAL_LAYERS[kind]
+    layer = make()
+    layer.build(query_shape=(1, t, features), value_shape=(1, t, features))
     rng = np.random.RandomState(0)
-    query, key, value = (dev(rng.randn(1, t, 2, 4).astype(np.float32)) for _ in range(3))
+    query, key, value = (dev(rng.randn(1, t, *heads).astype(np.float32)) for _ in range(3))
     extra = np.ones((1, t, t), bool)
     extra[:, 3, 1] = False
     merged = extra & np.tril(np.ones((t, t), bool))[None]
@@ -328,20 +338,3 @@ def test_group_query_attention_subclass_compute_attention_is_called():
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("return_attention_scores", [False, True])
-def test_group_query_attention_compute_attention_honours_use_causal_mask(
-        return_attention_scores):
-    t = 5
-    layer = layers.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2)
-    layer.build(query_shape=(1, t, 16), value_shape=(1, t, 16))
-    rng = np.random.RandomState(0)
-    query, key, value = (dev(rng.randn(1, t, 4, 4).astype(np.float32)) for _ in range(3))
-    extra = np.ones((1, t, t), bool)
-    extra[:, 3, 1] = False
-    merged = extra & np.tril(np.ones((t, t), bool))[None]
-    both, _ = layer._compute_attention(query, key, value, attention_mask=dev(extra),
-                                       use_causal_mask=True,
-                                       return_attention_scores=return_attention_scores)
-    folded, _ = layer._compute_attention(query, key, value, attention_mask=dev(merged),
-                                         return_attention_scores=return_attention_scores)
-    np.testing.assert_allclose(to_numpy(both), to_numpy(folded), atol=1e-6)
