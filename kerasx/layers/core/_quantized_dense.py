@@ -47,21 +47,11 @@ class QuantizedDense(Quantizable):
         """The int8 or int4 variables (`kernel`, `kernel_scale`, `kernel_zero`) of the
         float `kernel`, quantized over the input axis (in groups of `block_size`
         input rows with zero points for grouped int4)."""
-        if mode == "int8":
-            quantizer = QuantizationConfig.weight_quantizer_or_default(
-                config, AbsMaxQuantizer(axis=0))
-            quantized, scale = quantizer(kernel, to_numpy=True)
-            return {"kernel": quantized, "kernel_scale": ops.squeeze(scale, axis=0)}
-        if block_size is None or block_size == -1:
-            quantizer = QuantizationConfig.weight_quantizer_or_default(
-                config, AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
-            quantized, scale = quantizer(kernel, to_numpy=True)
-            values = {"kernel_scale": ops.squeeze(scale, axis=0)}
-        else:
-            quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
-                kernel, block_size=block_size, to_numpy=True)
-            values = {"kernel_scale": scale, "kernel_zero": zero}
-        values["kernel"] = pack_int4(quantized, axis=-1)[0]
+        quantized, scale, zero = quantized_over_rows(mode, kernel, config, block_size)
+        values = {"kernel_scale": scale}
+        if zero is not None:
+            values["kernel_zero"] = zero
+        values["kernel"] = quantized if mode == "int8" else pack_int4(quantized, axis=-1)[0]
         return values
 
     # -- LoRA on an int8 / int4 layer (see `_lora.py`) ---------------------------------------
@@ -191,3 +181,20 @@ def _matmul_frozen_kernel(inputs, kernel):
         return ops.matmul(upstream, ops.transpose(kernel)), None
 
     return ops.matmul(inputs, kernel), grad
+
+
+def quantized_over_rows(mode, weight, config, block_size):
+    """`(values, scale, zero)` of a float matrix quantized over its first axis: int8, or
+    int4 values (unpacked) per column or, with a `block_size`, in groups of rows with
+    zero points (`zero` is None otherwise)."""
+    if mode == "int8":
+        quantizer = QuantizationConfig.weight_quantizer_or_default(config, AbsMaxQuantizer(axis=0))
+        quantized, scale = quantizer(weight, to_numpy=True)
+        return quantized, ops.squeeze(scale, axis=0), None
+    if block_size is None or block_size == -1:
+        quantizer = QuantizationConfig.weight_quantizer_or_default(
+            config, AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
+        quantized, scale = quantizer(weight, to_numpy=True)
+        return quantized, ops.squeeze(scale, axis=0), None
+    return abs_max_quantize_grouped_with_zero_point(weight, block_size=block_size,
+                                                    to_numpy=True)

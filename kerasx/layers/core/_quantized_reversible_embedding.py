@@ -16,9 +16,9 @@ import math
 
 from kerasx import ops
 from kerasx.layers.core._quantization import int8_product
+from kerasx.layers.core._quantized_dense import quantized_over_rows
 from kerasx.layers.core._quantized_embedding import QuantizedEmbedding
-from kerasx.quantizers import (AbsMaxQuantizer, abs_max_quantize_grouped_with_zero_point,
-                               dequantize_with_sz_map, pack_int4, unpack_int4)
+from kerasx.quantizers import AbsMaxQuantizer, dequantize_with_sz_map, pack_int4, unpack_int4
 from kerasx.quantizers.quantization_config import QuantizationConfig, block_size_for_layer
 
 _REVERSE_NAMES = {"int8": ("reverse_embeddings", "reverse_embeddings_scale"),
@@ -134,21 +134,10 @@ def _reverse_int_values(mode, reverse, config, block_size):
     """The int8 / int4 variables of the float `reverse_embeddings`, quantized per column
     (in groups of `block_size` rows with zero points for grouped int4), int4 packed
     along the rows."""
-    if mode == "int8":
-        quantizer = QuantizationConfig.weight_quantizer_or_default(config,
-                                                                   AbsMaxQuantizer(axis=0))
-        quantized, scale = quantizer(reverse, to_numpy=True)
-        return {"reverse_embeddings": quantized,
-                "reverse_embeddings_scale": ops.squeeze(scale, axis=0)}
-    if block_size is None or block_size == -1:
-        quantizer = QuantizationConfig.weight_quantizer_or_default(
-            config, AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
-        quantized, scale = quantizer(reverse, to_numpy=True)
-        values = {"reverse_embeddings_scale": ops.squeeze(scale, axis=0)}
-    else:
-        quantized, scale, zero = abs_max_quantize_grouped_with_zero_point(
-            reverse, block_size=block_size, to_numpy=True)
-        values = {"reverse_embeddings_scale": scale,
-                  "reverse_embeddings_zero": ops.cast(zero, "float32")}
-    values["reverse_embeddings"] = pack_int4(quantized, axis=0)[0]
+    quantized, scale, zero = quantized_over_rows(mode, reverse, config, block_size)
+    values = {"reverse_embeddings_scale": scale}
+    if zero is not None:
+        values["reverse_embeddings_zero"] = ops.cast(zero, "float32")
+    values["reverse_embeddings"] = quantized if mode == "int8" else \
+        pack_int4(quantized, axis=0)[0]
     return values
