@@ -16,7 +16,10 @@ epoch (evaluation, prediction) is checked the same way once a few steps have bee
 replayed since the last check, so state a recording took as constant and that changed
 since (an array kept outside the variables) has the signature recorded again, or run
 eagerly. Otherwise steps of that signature replay the recording: the array work alone,
-without the layers, tape, losses and metrics that decided it. The optimizer's update
+without the layers, tape, losses and metrics that decided it. The metric results the
+default steps return are left out of the recording: as the eager step's, they are
+computed from the metrics' state when something reads them (a callback wanting batch
+logs, the end of the epoch). The optimizer's update
 runs as Python at every replay (its step count and learning-rate schedule live on the
 host), and so do random draws (new dropout masks every step; a draw seeded by a
 `SeedGenerator` or a seeded layer takes the counter's next seed, as the eager step does).
@@ -55,6 +58,7 @@ from kerasx.backends import random as backend_random
 from kerasx.layers.call_context import failure_detail
 from kerasx.models.batch_norm_folding import folded_weights_not_kept
 from kerasx.random.counted_seed import CountedSeed, counter_states, restore_counters
+from kerasx.trainers.step_loop import MetricResults
 
 
 class CompiledStep:
@@ -135,9 +139,10 @@ class CompiledStep:
         self._replays += 1
         try:
             if program.owner is None:
-                return dict(zip(program.names, program.replay(*leaves)))
-            with program.owner:
-                return dict(zip(program.names, program.replay(*leaves)))
+                values = program.replay(*leaves)
+            else:
+                with program.owner:
+                    values = program.replay(*leaves)
         except tracer.GuardFailed:
             # kept recordings check their guards before changing anything
             program.misses += 1
@@ -147,6 +152,7 @@ class CompiledStep:
             return self.eager(batch)
         finally:
             program.runs += 1
+        return program.results(values)
 
     def _forget_if_trainable_changed(self):
         """Drops the recordings once the model's trainable variables are no longer those
@@ -272,9 +278,12 @@ _EAGER = "eager"  # a signature whose steps are not replayed
 class _Program:
     """A recorded step: the replay function and the names of the results it returns."""
 
-    def __init__(self, replay, names, unsafe_guards):
+    def __init__(self, replay, names, unsafe_guards, lazy_results=None):
         self.replay = replay
         self.names = names
+        # the function computing the step's results from the metrics' state when they
+        # are read (the default steps' `compute_metrics`), or None: the replay returns them
+        self.lazy_results = lazy_results
         self.unsafe_guards = unsafe_guards
         self.writes_state = replay.writes_state  # it assigns or writes into variables
         # a context running the replay on threads of its own (`numpy_threads`), or None
@@ -286,7 +295,13 @@ class _Program:
         self.runs = self.misses = 0  # replays tried, and those whose guards failed
 
     def run(self, batch):
-        return dict(zip(self.names, self.replay(*_leaves(batch))))
+        return self.results(self.replay(*_leaves(batch)))
+
+    def results(self, values):
+        """The step's results from the values the replay returned."""
+        if self.lazy_results is not None:
+            return MetricResults(self.lazy_results)
+        return dict(zip(self.names, values))
 
 
 def _trace(tracer, model, batch, mode, opaque_kernels=False):
@@ -313,7 +328,8 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
                 results = model.test_step(data)
             else:
                 results = _flat_outputs(model.predict_step(data))
-            names = list(results)
+            lazy = _lazy_results(results)
+            names = [] if lazy is not None else list(results)
             values = [_value(results[n]) for n in names]
             for v in holders:
                 recorder.rebind(v)
@@ -323,8 +339,21 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
             backend.kernels = kernels
             for v in holders:
                 _release(tracer, v)
+    if lazy is not None:
+        return results, _Program(replay, names, recorder.unsafe_guards, lazy)
     plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
     return plain, _Program(replay, names, recorder.unsafe_guards)
+
+
+def _lazy_results(results):
+    """The function behind `results` when they are metric results not yet computed
+    (`compute_metrics`' mapping, as the default steps return it): they depend on the
+    metrics' state alone, so the replay leaves them out and they are computed from
+    that state when read, as the eager step's are. None otherwise (a custom step's
+    own dict, or results it has already read or added to)."""
+    if type(results) is MetricResults and results._values is None:
+        return results._compute
+    return None
 
 
 def _flat_outputs(outputs):
