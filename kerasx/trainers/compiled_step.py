@@ -528,8 +528,13 @@ def _copy(value):
 def _signature(batch, backend):
     """`(key, leaves)`: the key is the batch's structure and its arrays' shapes and
     dtypes (None when it holds anything but arrays of the backend)."""
-    leaves = _leaves(batch)
     is_native = backend.is_native
+    if type(batch) is tuple:  # `fit`'s `(x, y)` of single arrays, at every step: no walk
+        leaves = [b.value if isinstance(b, TensorOps) else b for b in batch]
+        if all(map(is_native, leaves)):
+            return ((("tuple",) + ("array",) * len(leaves),)
+                    + tuple((leaf.shape, leaf.dtype) for leaf in leaves)), leaves
+    leaves = _leaves(batch)
     for leaf in leaves:
         if not is_native(leaf):
             return None, leaves
