@@ -458,6 +458,8 @@ class Optimizer:
         variable.assign_sub(value)
 
     def _clip_gradients(self, grads):
+        if not (self.clipnorm or self.global_clipnorm or self.clipvalue):
+            return grads  # the usual case, at every step
         xp = current().xp
         if self.clipnorm and self.clipnorm > 0:
             return [self._clip_by_norm(xp, g) for g in grads]

@@ -39,7 +39,14 @@ class SGD(Optimizer):
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def _update_all(self, grads, variables, learning_rate):
-        if self.momentum == 0 or not self._update_together(
+        if self.momentum == 0:
+            fused = current().kernel("sgd_update")
+            if fused is None or type(self).update_step is not SGD.update_step:
+                super()._update_all(grads, variables, learning_rate)
+                return
+            for g, var in zip(grads, variables):  # `update_step`'s kernel, looked up once
+                fused(var, g, learning_rate)
+        elif not self._update_together(
                 "sgd_momentum_update_many", SGD, grads, variables, [self.momentums],
                 learning_rate, self.momentum, self.nesterov):
             super()._update_all(grads, variables, learning_rate)
