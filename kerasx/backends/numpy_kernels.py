@@ -284,7 +284,7 @@ def sparse_softmax_cross_entropy(logits, labels, softmax=None):
         return None
     n, classes = logits.shape
     if softmax is None:
-        shift = logits.max(axis=1, keepdims=True)
+        shift = row_maxima(logits)
         exps = np.exp(logits - shift)
         # summed as `softmax_last_axis` sums, so that reusing its sums changes no bit
         # (a BLAS product and NumPy's sum add in different orders on some processors)
@@ -325,6 +325,26 @@ def _row_starts(rows, columns):
     return out
 
 
+def row_maxima(x):
+    """`x.max(axis=-1, keepdims=True)`. NumPy reduces short rows one by one: many rows
+    of a few values (a prediction batch of 1,024 rows of 10 classes) are reduced
+    faster across a transposed copy, each step the elementwise maximum of two
+    contiguous rows (1024 x 10 float32: 47 -> 9 us; 128 x 10: 7.2 -> 3.7 us). Maxima
+    are exact, so both ways give the same values."""
+    n = x.shape[-1]
+    rows = x.size // n if n else 0
+    if n > _SHORT_ROW or rows < _MANY_ROWS:
+        return x.max(axis=-1, keepdims=True)
+    # array methods, which a step recording follows (`np.ascontiguousarray` it does not)
+    across = x.reshape(rows, n).T.copy()
+    return across.max(axis=0).reshape(x.shape[:-1] + (1,))
+
+
+# rows of at most `_SHORT_ROW` values, `_MANY_ROWS` of them or more, take `row_maxima`'s
+# transposed way (measured break-even: 64 x 10, 128 x 32)
+_SHORT_ROW, _MANY_ROWS = 32, 128
+
+
 def softmax_last_axis(x):
     """`(softmax(x), row maxima, row sums)` over the last axis of a float array: the
     portable path's operations (shift by the maximum, exponentiate, divide by the
@@ -333,7 +353,7 @@ def softmax_last_axis(x):
     sums (`sparse_softmax_cross_entropy`)."""
     if x.dtype.kind != "f" or x.ndim == 0:
         return None
-    shift = x.max(axis=-1, keepdims=True)
+    shift = row_maxima(x)
     e = np.subtract(x, shift)
     np.exp(e, out=e)
     n = x.shape[-1]
