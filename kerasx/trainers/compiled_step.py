@@ -282,7 +282,8 @@ class _Program:
         self.replay = replay
         self.names = names
         # the function computing the step's results from the metrics' state when they
-        # are read (the default steps' `compute_metrics`), or None: the replay returns them
+        # are read (a recording of the default steps' `compute_metrics`), or None: the
+        # replay returns them
         self.lazy_results = lazy_results
         self.unsafe_guards = unsafe_guards
         self.writes_state = replay.writes_state  # it assigns or writes into variables
@@ -340,7 +341,8 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
             for v in holders:
                 _release(tracer, v)
     if lazy is not None:
-        return results, _Program(replay, names, recorder.unsafe_guards, lazy)
+        return results, _Program(replay, names, recorder.unsafe_guards,
+                                 _recorded_results(tracer, model, lazy))
     plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
     return plain, _Program(replay, names, recorder.unsafe_guards)
 
@@ -354,6 +356,38 @@ def _lazy_results(results):
     if type(results) is MetricResults and results._values is None:
         return results._compute
     return None
+
+
+def _recorded_results(tracer, model, compute):
+    """`compute` (the metric results from the metrics' state) as a function running its
+    recording: the results a callback reads after every replayed step cost a few array
+    operations, not the metrics' Python (37 against about 10 us for a loss and an
+    accuracy). `compute` itself where the recording fails, and for a replay whose
+    guards fail."""
+    recorder = tracer.Recorder()
+    holders = _state_variables(model, metrics_only=True)
+    with recorder:
+        for v in holders:
+            recorder.read_variable(v)
+        try:
+            results = compute()
+            names = list(results)
+            replay = recorder.compile([_value(results[n]) for n in names])
+        except Exception:  # noqa: BLE001 - the results are then computed as Python
+            replay = None
+        finally:
+            for v in holders:
+                _release(tracer, v)
+    if replay is None:
+        return compute
+
+    def recorded():
+        try:
+            return dict(zip(names, replay()))
+        except tracer.GuardFailed:
+            return compute()
+
+    return recorded
 
 
 def _flat_outputs(outputs):
@@ -454,11 +488,12 @@ def _value(result):
     return result.value if isinstance(result, TensorOps) else result
 
 
-def _state_variables(model):
+def _state_variables(model, metrics_only=False):
     """The variables the step reads and writes besides the optimizer's own: the
-    model's weights and the metrics' running totals."""
+    model's weights and the metrics' running totals (those alone with `metrics_only`)."""
     out, seen = [], set()
-    for v in list(model.variables) + [v for m in model.metrics for v in m.variables]:
+    metric_variables = [v for m in model.metrics for v in m.variables]
+    for v in metric_variables if metrics_only else list(model.variables) + metric_variables:
         # every Variable but a HostScalar (an AutocastVariable of a mixed-precision layer too)
         if id(v) not in seen and isinstance(v, Variable) and not hasattr(v, "host_value"):
             seen.add(id(v))

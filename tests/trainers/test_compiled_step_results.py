@@ -68,6 +68,31 @@ def test_default_steps_replay_without_their_metric_results_and_log_the_same():
             assert program.replay.source.rstrip().endswith("return ()")
 
 
+def test_logs_read_after_every_replayed_step_are_computed_by_a_recording(monkeypatch):
+    runs = {}
+    original = keras.metrics.Mean.result
+    for jit in (False, True):
+        model, _, _ = _run(keras.Sequential, jit)  # recorded and checked by now
+        calls = []
+
+        def counted(self):
+            calls.append(self.name)
+            return original(self)
+
+        monkeypatch.setattr(keras.metrics.Mean, "result", counted)
+        logs = BatchLogs()
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[logs], shuffle=False)
+        monkeypatch.undo()
+        runs[jit] = logs.train, calls.count("loss")
+    assert runs[True][0] == runs[False][0] and len(runs[True][0]) == 24
+    assert runs[False][1] >= 24
+    if RECORDS:
+        # as Python only at the checks against the eager step and at the epochs' ends
+        assert runs[True][1] <= 6
+    else:
+        assert runs[True][1] >= 24
+
+
 def test_a_custom_step_adding_batch_values_replays_them():
     _, eager_logs, eager_history = _run(BatchMean, False)
     model, logs, history = _run(BatchMean, True)
