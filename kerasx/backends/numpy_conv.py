@@ -9,6 +9,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from kerasx.backends.numpy_blas import one_thread
 from kerasx.backends.numpy_conv_grid import add_tap_products, input_grad_on_grid
 from kerasx.backends.numpy_kernels import relu_in_place, wide
 
@@ -209,7 +210,8 @@ def conv_kernel_grad(cols, dy, kernel_shape, groups):
     or 64 filters, 5,408 of 576 by 64; alternating, 60 calls each, the same sums).
     It runs a (rows x 9) by (rows x 32) product with rows = 86,528 (the first layer
     of the MNIST convnet) at a fraction of its speed; summing 2,048-row blocks
-    measured 0.9 ms against 4.5 ms. A transposed `cols` (`_im2col_planes`), whose
+    measured 0.9 ms against 4.5 ms, and the blocks run on one BLAS thread
+    (`numpy_blas.one_thread`). A transposed `cols` (`_im2col_planes`), whose
     `cols.T` is a plain matrix, keeps the single product.
     """
     if groups != 1 or not cols.flags.c_contiguous:
@@ -221,8 +223,9 @@ def conv_kernel_grad(cols, dy, kernel_shape, groups):
     if cols.shape[0] < 8192:
         return None
     out = np.zeros((cols.shape[1], filters), dtype=np.result_type(cols, dy2))
-    for start in range(0, cols.shape[0], 2048):
-        out += cols[start:start + 2048].T @ dy2[start:start + 2048]
+    with one_thread():
+        for start in range(0, cols.shape[0], 2048):
+            out += cols[start:start + 2048].T @ dy2[start:start + 2048]
     return out.reshape(kernel_shape)
 
 

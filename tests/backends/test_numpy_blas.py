@@ -1,6 +1,8 @@
 """The level-1 BLAS routines and the matrix product bound from NumPy's bundled OpenBLAS
 (`numpy_blas`)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,60 @@ def test_step_products_decline_what_gemm_declines():
     # the output overlapping a later step of a stack than the first is declined too
     holder = np.zeros((3, 4, 2), np.float32)
     assert blas.step_products(holder, np.ones((3, 2, 2), np.float32), holder[2, :, :]) is None
+
+
+def test_one_thread_runs_products_on_one_thread_and_restores_the_count():
+    control = numpy_blas.threads()
+    if control is None:
+        pytest.skip("this NumPy bundles no OpenBLAS")
+    before = control.get()
+    control.set(2)
+    try:
+        with numpy_blas.one_thread():
+            assert control.get() == 1
+        assert control.get() == 2
+        with pytest.raises(ValueError):
+            with numpy_blas.one_thread():
+                raise ValueError("inside")
+        assert control.get() == 2
+    finally:
+        control.set(before)
+
+
+
+@pytest.mark.parametrize("module", ["numpy_conv", "numpy_conv_pool"])
+def test_skinny_kernel_gradient_products_run_on_one_thread(module, monkeypatch):
+    import importlib
+
+    from kerasx.backends.numpy_conv import conv_kernel_grad
+    from kerasx.backends.numpy_conv_pool import _add_kernel_grad
+
+    control = numpy_blas.threads()
+    if control is None:
+        pytest.skip("this NumPy bundles no OpenBLAS")
+    seen = []
+
+    @contextlib.contextmanager
+    def watched():
+        with numpy_blas.one_thread():
+            seen.append(control.get())
+            yield
+
+    monkeypatch.setattr(importlib.import_module(f"kerasx.backends.{module}"), "one_thread",
+                        watched)
+    cols = RNG.standard_normal((10_000, 9)).astype(np.float32)
+    dy = RNG.standard_normal((10_000, 16)).astype(np.float32)
+    before = control.get()
+    control.set(2)
+    try:
+        if module == "numpy_conv":
+            got = conv_kernel_grad(cols, dy, (3, 3, 1, 16), 1).reshape(9, 16)
+        else:
+            got = np.zeros((9, 16), np.float32)
+            _add_kernel_grad(got, cols, dy)
+        assert control.get() == 2
+    finally:
+        control.set(before)
+    assert seen == [1]
+    want = cols.astype(np.float64).T @ dy.astype(np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
