@@ -43,7 +43,7 @@ class Variable(TensorOps):
     index = 0
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
-                 constraint=None, regularizer=None, aggregation="mean", autocast=True,
+                 constraint=None, regularizer=None, aggregation="none", autocast=True,
                  synchronization="auto", layout=None):
         from kerasx.config import floatx
 
@@ -155,7 +155,8 @@ class Variable(TensorOps):
         return out.copy() if out is self._value else out
 
     def assign(self, value):
-        """Replaces the value; shape must stay the same, dtype is kept."""
+        """Replaces the value; shape must stay the same, dtype is kept. Returns the new
+        value (the backend's array), as Keras's `assign` returns it."""
         if WRITE_WATCHERS:
             for watcher in WRITE_WATCHERS:
                 watcher(self)
@@ -163,23 +164,59 @@ class Variable(TensorOps):
         old = self._value
         if type(value) is type(old) and value.dtype == old.dtype and value.shape == old.shape:
             self._value = value
-            return self
+            return value
         backend = current()
         if not backend.is_native(value) or value.dtype != self._value.dtype:
             value = backend.asarray(value, dtype=self.dtype)
         if tuple(value.shape) != tuple(self._value.shape):
             raise ValueError(
-                f"Cannot assign a value of shape {tuple(value.shape)} to variable "
-                f"{self.path!r} of shape {tuple(self._value.shape)}."
+                "The shape of the target variable and the shape of the target value in "
+                f"`variable.assign(value)` must match. variable.shape={tuple(old.shape)}, "
+                f"Received: value.shape={tuple(value.shape)} (variable {self.path!r}). Give a "
+                "value of the variable's shape, or make a new Variable for another shape."
             )
         self._value = value
-        return self
+        return value
 
     def assign_add(self, value):
-        return self.assign(self._value + (value.value if isinstance(value, TensorOps) else value))
+        return self.assign(self._value + self._operand(value))
 
     def assign_sub(self, value):
-        return self.assign(self._value - (value.value if isinstance(value, TensorOps) else value))
+        return self.assign(self._value - self._operand(value))
+
+    def _operand(self, value):
+        """`value` as an operand of the variable's array: arrays of another library (a
+        NumPy array on array_api_strict or CuPy) become the backend's, as `assign` takes."""
+        if isinstance(value, TensorOps):
+            return value.value
+        if isinstance(value, (bool, int, float)):
+            return value
+        backend = current()
+        return value if backend.is_native(value) else backend.asarray(value, dtype=self.dtype)
+
+    def __bool__(self):
+        if self._value.ndim:  # as Keras: an array of truth values is not one bool
+            raise TypeError(f"A Keras Variable cannot be used as a boolean: {self.path!r} has "
+                            f"shape {self.shape}. Reduce it first (ops.any / ops.all).")
+        return bool(self._value)
+
+    def __int__(self):
+        return int(self._scalar_value())
+
+    def __float__(self):
+        return float(self._scalar_value())
+
+    def __round__(self, ndigits=None):
+        from kerasx import ops
+
+        return ops.round(self, decimals=ndigits or 0)
+
+    def _scalar_value(self):
+        if self._value.ndim:
+            raise TypeError("Only scalar arrays can be converted to Python scalars. Got: "
+                            f"shape={self.shape} (variable {self.path!r}). Index one entry "
+                            "first (int(v[0])).")
+        return self._value
 
     def __repr__(self):
         from kerasx.autodiff.tensor import value_text

@@ -26,6 +26,9 @@ _SIGNATURES = {}
 # callables told of every layer about to run its call (`kerasx.scopes.remat` follows
 # the layers a rematerialized function calls); empty, it costs one test
 _CALL_WATCHERS = []
+# set once a layer computes in float16 / bfloat16: only then can a default-policy
+# layer receive half-precision tensors to read in its own dtype
+_half_precision_in_use = False
 
 
 def _stateless_scope():
@@ -267,7 +270,7 @@ class Layer:
 
     # -- weights ------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
-                   regularizer=None, constraint=None, aggregation="mean",
+                   regularizer=None, constraint=None, aggregation="none",
                    overwrite_with_gradient=False, name=None):
         """Creates a Variable owned by this layer and returns it.
 
@@ -337,6 +340,9 @@ class Layer:
         self._dtype_policy = policy
         self.dtype = variable
         self._compute_dtype = compute
+        if compute in ("float16", "bfloat16"):
+            global _half_precision_in_use
+            _half_precision_in_use = True
         self._autocasts = compute.startswith(("float", "bfloat")) and (
             compute != variable or compute in ("float16", "bfloat16")
             or (dtype is not None and global_policy_is_set()))
@@ -713,6 +719,10 @@ class Layer:
             _refuse_python_values(args)
         if self._autocasts:
             return self._call_with_policy(inputs, args, kwargs)
+        if _half_precision_in_use and self.autocast:
+            # as Keras, a float32 layer (the float32 softmax closing a mixed-precision
+            # model) reads half-precision inputs in its own dtype
+            inputs = _widen_half_floats(inputs, self._compute_dtype)
         inputs = self._convert_inputs(inputs)
         if getattr(self, "input_spec", None) is not None:
             from kerasx.layers.core.input_layer import assert_input_compatibility
@@ -748,10 +758,12 @@ class Layer:
                 outputs = self._call_in_scope(inputs, args, kwargs)
         finally:
             _exit_scope(scope_token)
-        if self._compute_dtype == "bfloat16" and not _is_graph_model(self):
-            # ml_dtypes widens bfloat16 to float32 in products and with Python floats;
-            # Keras's layers return their compute dtype
-            outputs = _cast_floats(outputs, "bfloat16")
+        if self.autocast and self._compute_dtype in ("bfloat16", "float16") and \
+                _outputs_in_compute_dtype(type(self)):
+            # kerasx's own layers return their compute dtype, as Keras's do (some NumPy
+            # kernels widen half precision); a `call` of the user's (or a Lambda's) returns
+            # what it computes, as in Keras, which casts no outputs
+            outputs = _cast_floats(outputs, self._compute_dtype)
         return outputs
 
     def _call_in_scope(self, inputs, args, kwargs):
@@ -1309,6 +1321,33 @@ def _graph_models():
     from kerasx.models.sequential import Sequential
 
     return Functional, Sequential
+
+
+@functools.cache
+def _outputs_in_compute_dtype(cls):
+    """Whether `cls`'s outputs are cast to its half-precision compute dtype: those of
+    kerasx's own layers (not graph models, whose layers cast their own, nor Lambda)."""
+    module = getattr(cls.call, "__module__", None) or ""
+    return (module.startswith("kerasx.") and module != "kerasx.layers.core.lambda_layer"
+            and not issubclass(cls, _graph_models()))
+
+
+def _widen_half_floats(inputs, dtype):
+    """`inputs` with float16 / bfloat16 arrays cast to the float `dtype` of a layer
+    that does not take the policy path; anything else unchanged."""
+    if not dtype.startswith("float") or dtype == "float16":
+        return inputs
+    if isinstance(inputs, dict):
+        return {k: _widen_half_floats(v, dtype) for k, v in inputs.items()}
+    if isinstance(inputs, (list, tuple)):
+        items = [_widen_half_floats(x, dtype) for x in inputs]
+        return type(inputs)(*items) if hasattr(inputs, "_fields") else type(inputs)(items)
+    return _cast_floats(inputs, dtype) if _is_half(inputs) else inputs
+
+
+def _is_half(x):
+    dtype = getattr(getattr(x, "value", x), "dtype", None)
+    return dtype is not None and dtype_name(dtype) in ("float16", "bfloat16")
 
 
 def _is_graph_model(layer):

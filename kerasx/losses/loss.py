@@ -4,7 +4,7 @@ from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
-from kerasx.tree import map_structure
+from kerasx.tree import map_structure, map_structure_up_to
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -55,9 +55,13 @@ class Loss:
             raise _symbolic_call_error(self)
         self._check_host_labels(y_true, y_pred)
         in_mask = getattr(y_pred, "_keras_mask", None)
-        if isinstance(y_pred, (list, tuple, dict)) and not isinstance(self, LossFunctionWrapper):
+        if isinstance(y_pred, dict) or isinstance(y_pred, (list, tuple)) and (
+                not isinstance(self, LossFunctionWrapper)
+                or any(hasattr(x, "shape") or isinstance(x, (list, tuple, dict))
+                       for x in y_pred)):
             # as Keras: a subclass's `call` gets lists (or dicts) of tensors leaf by leaf,
-            # e.g. feature maps of several shapes (GauGAN's feature-matching loss)
+            # e.g. feature maps of several shapes (GauGAN's feature-matching loss), and so
+            # does a loss function given a part of a model's output structure
             y_pred = map_structure(lambda x: as_float_tensor(x, self.dtype), y_pred)
             y_true = map_structure(lambda x: as_float_tensor(x, self.dtype), y_true)
         else:
@@ -108,7 +112,13 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
-        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        if isinstance(y_pred, (list, tuple, dict)):
+            # a structure (part of a model's outputs): ranks matched leaf by leaf, as Keras
+            pairs = map_structure(squeeze_or_expand_to_same_rank, y_true, y_pred)
+            y_true = map_structure_up_to(y_true, lambda pair: pair[0], pairs)
+            y_pred = map_structure_up_to(y_pred, lambda pair: pair[1], pairs)
+        else:
+            y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def _labels_as_tensor(self, y_true):

@@ -104,10 +104,12 @@ _MAYBE_SYMBOLIC = {list, tuple, dict}
 _SYMBOLIC_SET = set()
 # Functions that read only static facts of their argument, or create arrays from nothing.
 _NOT_RECORDED = {"shape", "convert_to_numpy", "zeros", "ones", "arange", "eye", "identity",
-                 "tri", "full", "empty", "linspace", "size", "ndim", "is_tensor"}
-# (and: what reads a dtype, builds a window or a sequence from numbers, or wraps a function)
-_NOT_RECORDED |= {"dtype", "geomspace", "logspace", "bartlett", "blackman", "hamming", "hanning",
-                  "kaiser", "vectorize"}
+                 "tri", "full", "empty", "size", "ndim", "is_tensor"}
+# (and: what reads a dtype, builds a window or a geometric sequence from numbers, or wraps a
+# function; `linspace` and `logspace` record a node when `start` or `stop` is symbolic, as
+# in Keras)
+_NOT_RECORDED |= {"dtype", "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser",
+                  "vectorize"}
 
 
 def _register_symbolic_type(cls):

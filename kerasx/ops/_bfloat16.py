@@ -32,7 +32,7 @@ from kerasx.autodiff.tensor import Tensor, TensorOps
 # (the linear algebra in float64, the cross-entropies in float32, ...).
 KERAS_WIDENS = frozenset(
     "sparsemax logsumexp i0 segment_max binary_crossentropy categorical_crossentropy "
-    "sparse_categorical_crossentropy ctc_loss multi_hot cholesky cholesky_inverse det eig "
+    "sparse_categorical_crossentropy ctc_loss ctc_decode multi_hot cholesky cholesky_inverse det eig "
     "eigh inv logdet lstsq lu_factor matrix_rank pinv qr slogdet solve solve_triangular "
     "svd batch_normalization".split())
 

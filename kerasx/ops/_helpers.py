@@ -62,11 +62,16 @@ def relu_of_fresh(backend, y):
 
 
 def normalize_axes(axis, ndim):
-    """`axis` (None, int or sequence, negatives allowed) as a sorted tuple of axes."""
+    """`axis` (None, int or sequence, negatives allowed) as a sorted tuple of axes; an axis
+    outside `[-ndim, ndim)` is a ValueError (as NumPy's and Keras's AxisError)."""
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, int):
         axis = (axis,)
+    for a in axis:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}: "
+                             f"pass axes in [{-ndim}, {ndim - 1}].")
     return tuple(sorted(a % ndim for a in axis))
 
 
@@ -186,6 +191,55 @@ def _casts_for(da, db, default_float):
     except (TypeError, ValueError):
         return casts
     return None if dtype_name(natural) == target else casts
+
+
+# (dtypes of the operands, whether the result is a float, floatx) -> the common dtype name
+_COMMON = {}
+
+
+def keras_common_dtype(dtypes, floating=False):
+    """The dtype name Keras gives to an op joining operands of `dtypes` (a tuple of dtype
+    objects or names): Keras's lattice, where NumPy widens `uint32` with `int32` to int64
+    and `float16` with `bfloat16` to float64, and the array API has no common type (64-bit
+    inputs are kept). With `floating`, integers and booleans give `floatx` (Keras's
+    `result_type(..., float)` of ops computing a mean or a product sum). Cached."""
+    key = (dtypes, floating, floatx())
+    try:
+        return _COMMON[key]
+    except KeyError:
+        pass
+    from kerasx.utils.dtype_promotion import array_result_type
+
+    name = array_result_type(*(dtype_name(d) for d in dtypes))
+    if floating and (name == "bool" or "int" in name):
+        name = floatx()
+    _COMMON[key] = name
+    return name
+
+
+def as_dtype(x, name):
+    """`x` (an array or a Tensor) cast to the dtype `name` where it differs (a Tensor by
+    the differentiable `ops.cast`)."""
+    if dtype_name(x.dtype) == name:
+        return x
+    if isinstance(x, TensorOps):
+        from kerasx.ops.shape import cast
+
+        return cast(x, name)
+    backend = current()
+    return backend.xp.astype(x, backend.dtype(name))
+
+
+def common_operands(*xs, floating=False):
+    """`xs` (Tensors or arrays) cast to `keras_common_dtype` of their dtypes (Tensors by
+    the differentiable `ops.cast`); with `floating`, integers and booleans become
+    floats, as Keras's ops that compute a mean or a product sum (`average`,
+    `correlate`, `trapezoid`) take `result_type(*dtypes, float)`."""
+    dtypes = tuple(x.dtype for x in xs)
+    if not floating and len(set(dtypes)) == 1:
+        return xs
+    target = keras_common_dtype(dtypes, floating)
+    return tuple(as_dtype(x, target) for x in xs)
 
 
 def input_like_weights(xv, wv):

@@ -4,7 +4,7 @@ arrays, built from differentiable ops."""
 import math
 
 from kerasx.backends.base import dtype_name
-from kerasx.ops._helpers import current, shape_of, value_of
+from kerasx.ops._helpers import current, keras_common_dtype, shape_of, value_of
 from kerasx.ops.math import add, multiply, where
 from kerasx.ops.nn import softmax
 from kerasx.ops.shape import cast, repeat, swapaxes, transpose
@@ -58,7 +58,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
             f"key.shape={shapes[1]}, value.shape={shapes[2]}.")
     backend = current()
     dtypes = {value_of(x).dtype for x in (query, key, value)}
-    dtype = backend.xp.result_type(*dtypes) if len(dtypes) > 1 else dtypes.pop()
+    # Keras's promotion (float16 with bfloat16: float32, where NumPy has no common type)
+    dtype = backend.dtype(keras_common_dtype(tuple(dtypes))) if len(dtypes) > 1 else dtypes.pop()
     low_precision = dtype_name(dtype) in ("float16", "bfloat16")
     compute = backend.dtype("float32") if low_precision else dtype
     q, kk, v = (_heads_first(cast(x, compute)) for x in (query, key, value))

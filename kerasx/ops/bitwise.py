@@ -8,7 +8,10 @@ None of them has a gradient.
 """
 
 from kerasx.backends.base import dtype_name
-from kerasx.ops._helpers import Tensor, current, keras_promoted, value_of
+from kerasx.ops._helpers import Tensor, current, keras_common_dtype, value_of
+
+_INTEGER_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                  "uint64")
 
 
 def _integers(name, *xs, booleans=True):
@@ -23,8 +26,7 @@ def _integers(name, *xs, booleans=True):
             values.append(v)
             continue
         v = v if backend.is_native(v) else backend.asarray(v)
-        allowed = ("integral", "bool") if booleans else "integral"
-        if not backend.isdtype(v.dtype, allowed):
+        if not backend.isdtype(v.dtype, ("integral", "bool")):
             kinds = "integers or booleans" if booleans else "integers"
             raise TypeError(f"{name} expects {kinds}, received an array of dtype "
                             f"{dtype_name(v.dtype)}. Cast it with `ops.cast` first.")
@@ -33,9 +35,21 @@ def _integers(name, *xs, booleans=True):
     if not arrays:
         raise TypeError(f"{name} expects at least one array operand, received Python numbers "
                         f"{xs!r}.")
-    if len(arrays) == 2:
-        arrays = list(keras_promoted(*arrays))  # uint32 with a signed type: int32, as Keras
-    common = xp.result_type(*arrays) if len(arrays) > 1 else arrays[0].dtype
+    common = arrays[0].dtype
+    if len(arrays) > 1 and arrays[1].dtype != common:
+        # Keras's promotion: uint32 with a signed type is int32, a boolean meeting an
+        # integer takes its type (the array API has no common type for either)
+        common_name = keras_common_dtype(tuple(v.dtype for v in arrays))
+        if common_name not in _INTEGER_NAMES:
+            raise TypeError(f"{name}: {dtype_name(arrays[0].dtype)} and "
+                            f"{dtype_name(arrays[1].dtype)} have no common integer type. Cast "
+                            "them with `ops.cast` first.")
+        common = backend.dtype(common_name)
+    if not booleans and common == xp.bool:
+        # a boolean meeting an integer array takes its type, as in Keras; booleans alone
+        # have no divisors
+        raise TypeError(f"{name} expects integers, received booleans only. Cast them with "
+                        "`ops.cast` first.")
     return [xp.astype(v, common) if hasattr(v, "dtype") and v.dtype != common else v
             for v in values]
 

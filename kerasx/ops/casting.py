@@ -44,7 +44,7 @@ def saturate_cast(x, dtype):
     xp = backend.xp
     xv = value_of(x)
     xv = xv if backend.is_native(xv) else backend.asarray(xv)
-    target = dtype_name(backend.dtype(dtype))
+    target = dtype_name(backend.dtype(floatx() if dtype is None else dtype))  # None: floatx
     source = dtype_name(xv.dtype)
     if target == "bool":  # every nonzero value saturates to True
         return Tensor(xv if source == "bool" else xv != 0)

@@ -1,9 +1,10 @@
-"""Tensor contractions written as `einsum`: `tensordot`, `outer`, `inner`, `vdot`."""
+"""Tensor contractions written as `einsum`: `tensordot`, `outer`, `inner`, `vdot` (int8
+operands stay int8, as in Keras, where `einsum` gives int32)."""
 
 import string
 
 from kerasx.ops._helpers import shape_of, value_of
-from kerasx.ops.einsum import einsum
+from kerasx.ops.einsum import contraction
 from kerasx.ops.math import multiply
 from kerasx.ops.shape import reshape
 
@@ -33,7 +34,7 @@ def tensordot(x1, x2, axes=2):
                          f"{n1} and {n2}.") from None
     shared = set(t1) & set(t2)
     out = [c for c in t1 + t2 if c not in shared]
-    return einsum(f"{''.join(t1)},{''.join(t2)}->{''.join(out)}", x1, x2)
+    return contraction(f"{''.join(t1)},{''.join(t2)}->{''.join(out)}", (x1, x2))
 
 
 def outer(x1, x2):
@@ -45,7 +46,7 @@ def outer(x1, x2):
         right = x2 if number2 else reshape(x2, (1, -1))
         out = multiply(left, right)
         return out if len(shape_of(value_of(out))) == 2 else reshape(out, (1, 1))
-    return einsum("i,j->ij", reshape(x1, (-1,)), reshape(x2, (-1,)))
+    return contraction("i,j->ij", (reshape(x1, (-1,)), reshape(x2, (-1,))))
 
 
 def inner(x1, x2):
@@ -58,4 +59,4 @@ def inner(x1, x2):
 
 def vdot(x1, x2):
     """The dot product of the flattened inputs."""
-    return einsum("i,i->", reshape(x1, (-1,)), reshape(x2, (-1,)))
+    return contraction("i,i->", (reshape(x1, (-1,)), reshape(x2, (-1,))))

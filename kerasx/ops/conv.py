@@ -43,7 +43,11 @@ def normalize_tuple(value, n, name, allow_zero=False):
     low = 0 if allow_zero else 1
     if any(v < low for v in out):
         kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"`{name}` entries must be {kind} integers, received {name}={value!r}.")
+        bad = {v for v in out if v < low}
+        raise ValueError(f"`{name}` entries must be {kind} integers. The `{name}` argument "
+                         f"must be a tuple of {n} integers. Received {name}={value!r}, "
+                         f"including values {bad} that do not satisfy "
+                         f"`value {'>=' if allow_zero else '>'} 0`.")
     return out
 
 
@@ -651,7 +655,8 @@ def _check_groups(op, channels, cin, filters, groups, data_format, shape):
             flip = "channels_first" if data_format == "channels_last" else "channels_last"
             hint = f" The input looks like {flip} data: pass data_format={flip!r} or transpose it."
         raise ValueError(
-            f"{op}: the input has {channels} channels (shape {tuple(shape)}, "
+            f"{op}: the input channels must match the kernel's: the input has {channels} "
+            f"channels (shape {tuple(shape)}, "
             f"data_format={data_format!r}) but the kernel expects a multiple of {cin} "
             f"(its in_channels axis).{hint}")
     inferred = channels // cin

@@ -1,8 +1,9 @@
 """Correlation: `correlate` (the sliding dot product of two 1-D signals) and
 `corrcoef` (Pearson correlation coefficients of variables), both differentiable.
-Integer inputs give `floatx`."""
+Integer inputs give `floatx` (mixed with a float, that float, as in Keras)."""
 
-from kerasx.ops._helpers import as_float_operand, current, operand_value, shape_of, value_of
+from kerasx.ops._helpers import (as_float_operand, common_operands, current, operand_value,
+                                 shape_of, value_of)
 from kerasx.ops.linalg import matmul
 from kerasx.ops.math import clip, divide, sqrt, subtract
 from kerasx.ops.matrix import diagonal
@@ -12,25 +13,28 @@ from kerasx.ops.shape import expand_dims, constant_pad, reshape, take, transpose
 _MODES = ("valid", "same", "full")
 
 
-def _float_input(x):
+def _native_input(x):
     v = value_of(x)
     if getattr(x, "tracked", False):
         return x
     if not current().is_native(v):
         v = operand_value(v)
         v = v if current().is_native(v) else current().asarray(v)
-    return as_float_operand(v)
+    return v
+
+
+def _float_input(x):
+    x = _native_input(x)
+    return x if getattr(x, "tracked", False) else as_float_operand(x)
 
 
 def correlate(x1, x2, mode="valid"):
     """The cross-correlation `c[k] = sum_n x1[n + k] * x2[n]` of two 1-D inputs, as
     `numpy.correlate`: `"full"` gives every overlap (`len(x1) + len(x2) - 1` values),
     `"same"` the central `max(len)` of them, `"valid"` only the complete overlaps."""
-    from kerasx.ops.vector_products import _common_types
-
     if mode not in _MODES:
         raise ValueError(f"correlate: mode must be one of {_MODES}, received {mode!r}.")
-    a, v = _common_types(_float_input(x1), _float_input(x2))
+    a, v = common_operands(_native_input(x1), _native_input(x2), floating=True)
     m, n = (shape_of(value_of(t)) for t in (a, v))
     if len(m) != 1 or len(n) != 1 or not m[0] or not n[0]:
         raise ValueError(f"correlate expects two non-empty 1-D inputs, received shapes {m} "

@@ -141,8 +141,8 @@ def qr(x, mode="reduced"):
     K = min(M, N), `"complete"` (..., M, M) and (..., M, N). The gradient needs the
     reduced mode (or M <= N)."""
     if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: `mode` must be 'reduced' or 'complete', received "
-                         f"mode={mode!r}.")
+        raise ValueError(f"qr: invalid `mode`. Expected one of {{'reduced', 'complete'}}. "
+                         f"Received: mode={mode!r}.")
     xp = current().xp
     xv = matrices(x, "qr", square=False)
     shape = shape_of(xv)

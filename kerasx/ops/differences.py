@@ -2,7 +2,7 @@
 
 import builtins
 
-from kerasx.ops._helpers import as_float_operand, current, shape_of, value_of
+from kerasx.ops._helpers import common_operands, current, shape_of, value_of
 from kerasx.ops.math import add, multiply, not_equal, subtract
 from kerasx.ops.reduction import sum as _sum
 from kerasx.ops.shape import getitem, reshape
@@ -12,7 +12,8 @@ _slice = builtins.slice
 
 def _axis(name, shape, axis):
     if not isinstance(axis, int) or isinstance(axis, bool) or not -len(shape) <= axis < len(shape):
-        raise ValueError(f"{name}: axis {axis!r} is out of range for an input of shape {shape}.")
+        raise ValueError(f"{name}: axis {axis!r} is out of bounds for an input of shape {shape}; "
+                         f"pass an axis in [{-len(shape)}, {len(shape) - 1}].")
     return axis % len(shape)
 
 
@@ -42,11 +43,11 @@ def diff(a, n=1, axis=-1):
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     """The integral of `y` along `axis` by the trapezoidal rule, with sample points `x`
     (1-D along that axis, or the shape of `y`) or spacing `dx`, as `numpy.trapezoid`.
-    Integer inputs give `floatx`."""
+    Integer inputs give `floatx` (with float sample points, their type, as in Keras)."""
     yv = value_of(y)
     yv = yv if hasattr(yv, "shape") else current().asarray(yv)
     if not getattr(y, "tracked", False):
-        y = as_float_operand(yv)
+        y = yv
     shape = shape_of(yv)
     if not shape:
         raise ValueError("trapezoid expects y of rank 1 or more, received a scalar.")
@@ -65,7 +66,10 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
         elif len(xv.shape) != len(shape):
             raise ValueError(f"trapezoid: x of shape {tuple(xv.shape)} must be 1-D or have the "
                              f"rank of y of shape {shape}.")
-        spacing = diff(x if getattr(x, "tracked", False) else as_float_operand(value_of(x)),
-                       axis=axis)
+        # one float type for both, as Keras's `result_type(y, x, float)`
+        y, x = common_operands(y, x, floating=True)
+        spacing = diff(x, axis=axis)
+    if x is None:
+        y = common_operands(y, floating=True)[0]
     pair_sum = add(_part(y, axis, 1, None), _part(y, axis, None, -1))
     return _sum(multiply(multiply(pair_sum, spacing), 0.5), axis=axis)

@@ -4,7 +4,8 @@ from importlib import import_module
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.backends.base import dtype_name
-from kerasx.ops._helpers import Tensor, current, record, shape_of, tracked, value_of
+from kerasx.ops._helpers import (Tensor, as_dtype, current, keras_common_dtype, record,
+                                 shape_of, tracked, value_of)
 
 
 def _operand(x):
@@ -14,18 +15,10 @@ def _operand(x):
 
 
 def _common_float(xv, yv):
-    """`(xv, yv)` in one float dtype: the wider of the float inputs, `floatx` for two
-    integer inputs (Keras's `result_type(x, y, float)`)."""
-    backend = current()
-    xp = backend.xp
-    floats = [v.dtype for v in (xv, yv) if backend.isdtype(v.dtype, "real floating")]
-    if not floats:
-        from kerasx.config import floatx
-
-        dtype = backend.dtype(floatx())
-    else:
-        dtype = floats[0] if len(floats) == 1 else xp.result_type(*floats)
-    return tuple(v if v.dtype == dtype else xp.astype(v, dtype) for v in (xv, yv))
+    """`(xv, yv)` in Keras's `result_type(x, y, float)`: integers and booleans as
+    `floatx`, float16 with bfloat16 as float32."""
+    target = keras_common_dtype((xv.dtype, yv.dtype), floating=True)
+    return as_dtype(xv, target), as_dtype(yv, target)
 
 
 def cdist(x, y):
@@ -40,7 +33,7 @@ def cdist(x, y):
         if len(shape_of(v)) < 2:
             raise ValueError(f"cdist expects `{name}` of rank 2 or more, (..., rows, features), "
                              f"received shape {shape_of(v)}.")
-        if current().isdtype(v.dtype, "complex floating") or dtype_name(v.dtype) == "bool":
+        if current().isdtype(v.dtype, "complex floating"):
             raise TypeError(f"cdist expects real numbers, received `{name}` of dtype "
                             f"{dtype_name(v.dtype)}.")
     if shape_of(xv)[-1] != shape_of(yv)[-1]:

@@ -13,7 +13,8 @@ import collections
 import string
 
 from kerasx.autodiff.broadcast import unbroadcast
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+from kerasx.ops._helpers import (Tensor, as_dtype, current, keras_common_dtype, record,
+                                 tracked, value_of)
 
 _LETTERS = string.ascii_letters
 
@@ -21,19 +22,26 @@ _LETTERS = string.ascii_letters
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation over `operands` as `numpy.einsum`: explicit (`"ij,jk->ik"`)
     or implicit (`"ij,jk"`: the letters seen once, sorted) outputs, `...` for
-    broadcast axes, repeated letters for diagonals and traces."""
+    broadcast axes, repeated letters for diagonals and traces. Operands all int8 give
+    int32, as in Keras."""
     if not operands and "operands" in kwargs:
         # a functional graph's node replays the call with the operands by keyword
         operands = tuple(kwargs.pop("operands"))
         kwargs = {k: v for k, v in kwargs.items() if k != "kwargs" or v}
     if kwargs:
         raise TypeError(f"einsum takes no keyword arguments here; received {sorted(kwargs)}.")
+    return contraction(subscripts, operands, int8_as_int32=True)
+
+
+def contraction(subscripts, operands, int8_as_int32=False):
+    """`einsum(subscripts, *operands)`; int8 operands give int32 only with
+    `int8_as_int32` (Keras's `einsum`; its `tensordot`, `outer` and `vdot` keep int8)."""
     backend = current()
     xp = backend.xp
     values = [value_of(x) for x in operands]
     values = [v if backend.is_native(v) else backend.asarray(v) for v in values]
     terms, out, sizes = parse(subscripts, [tuple(v.shape) for v in values])
-    values = _common_dtype(backend, values)
+    values = _common_dtype(backend, values, int8_as_int32)
     full = [_broadcast(xp, v, t, sizes) for v, t in zip(values, terms)]
     result = contract(xp, terms, out, full)
     if not tracked(*operands):
@@ -113,15 +121,14 @@ def _sizes(subscripts, terms, shapes):
     return sizes
 
 
-def _common_dtype(backend, values):
-    """The operands in one dtype: the widest float where some are floats, else the
-    integers' common type (int32 for int8, as Keras gives)."""
-    xp = backend.xp
-    floats = [v.dtype for v in values if backend.isdtype(v.dtype, "real floating")]
-    target = xp.result_type(*(floats or [v.dtype for v in values]))
-    if target == xp.int8:
-        target = xp.int32
-    return [v if v.dtype == target else xp.astype(v, target) for v in values]
+def _common_dtype(backend, values, int8_as_int32):
+    """The operands in Keras's common dtype (int32 for operands all int8 with
+    `int8_as_int32`)."""
+    dtypes = tuple(v.dtype for v in values)
+    target = keras_common_dtype(dtypes)
+    if target == "int8" and int8_as_int32 and len(set(dtypes)) == 1:
+        target = "int32"
+    return [as_dtype(v, target) for v in values]
 
 
 def _broadcast(xp, v, term, sizes):

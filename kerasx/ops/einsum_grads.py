@@ -4,11 +4,11 @@ the output gradient with the other operands, so the rule calls `einsum` itself."
 
 from kerasx.autodiff.higher_order import differentiable_vjp, sum_to_shape
 from kerasx.ops._helpers import Tensor, current, value_of
-from kerasx.ops.einsum import einsum
+from kerasx.ops.einsum import contraction, einsum
 from kerasx.ops.shape import broadcast_to, reshape
 
 
-@differentiable_vjp(einsum)
+@differentiable_vjp(contraction)
 def _einsum_rule(g, parents, out, env):
     terms, letters, sizes, full = env["terms"], env["out"], env["sizes"], env["full"]
     operands = []

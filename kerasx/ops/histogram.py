@@ -15,8 +15,16 @@ def histogram(x, bins=10, range=None):
     v = value_of(x)
     v = v if backend.is_native(v) else backend.asarray(v)
     v = xp.reshape(as_float_operand(v), (-1,))
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"histogram: bins must be a positive int, received {bins!r}.")
+    if isinstance(bins, bool) or not isinstance(bins, int):
+        raise TypeError(f"histogram: Argument `bins` must be of type `int`. Received: "
+                        f"bins={bins!r}. Pass the number of bins as a positive int.")
+    if bins < 1:
+        raise ValueError(f"histogram: Argument `bins` should be a non-negative integer and "
+                         f"a histogram needs at least one bin: bins must be a positive int, "
+                         f"received {bins!r}.")
+    if range is not None and (not isinstance(range, (tuple, list)) or len(range) != 2):
+        raise ValueError(f"histogram: Argument `range` must be a tuple of two elements. "
+                         f"Received: range={range!r}. Pass (low, high) or None.")
     if range is None:
         if v.shape[0] == 0:
             low, high = 0.0, 1.0
@@ -29,7 +37,8 @@ def histogram(x, bins=10, range=None):
     else:
         low, high = (float(b) for b in range)
         if not low <= high:
-            raise ValueError(f"histogram: range must be (low, high) with low <= high, received "
+            raise ValueError(f"histogram: The second element of `range` must be greater than "
+                             f"the first: range must be (low, high) with low <= high, received "
                              f"{range!r}.")
     if low == high:
         low, high = low - 0.5, high + 0.5

@@ -1,6 +1,7 @@
 """Matrix products: matmul, dot, and the coarse dense (matmul + bias) primitive."""
 
 from kerasx.autodiff.broadcast import unbroadcast
+from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import (Tensor, current, keras_promoted, namespace, record,
                                  relu_of_fresh, tracked, value_of)
 from kerasx.ops.nn import relu as relu_node
@@ -78,7 +79,14 @@ def dot(x1, x2):
         from kerasx.ops.contraction import tensordot
 
         return tensordot(x1, x2, axes=([len(v1.shape) - 1], [len(v2.shape) - 2]))
-    return matmul(x1, x2)
+    out = matmul(x1, x2)
+    if out.dtype == "int32" and dtype_name(v1.dtype) == dtype_name(v2.dtype) == "int8":
+        # Keras's `dot` keeps int8 where its `matmul` widens to int32 (the same
+        # numbers modulo 2 ** 8, as an int8 accumulation wraps)
+        from kerasx.ops.shape import cast
+
+        return cast(out, "int8")
+    return out
 
 
 def dense(x, kernel, bias=None, relu=False):

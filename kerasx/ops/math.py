@@ -245,7 +245,8 @@ def where(condition, x1=None, x2=None):
 
         return nonzero(condition)
     if x1 is None or x2 is None:
-        raise ValueError("where: pass both `x1` and `x2` (the values where `condition` holds "
+        raise ValueError("where: `x1` and `x2` either both should be `None` or both should "
+                         "have non-None value: pass both (the values where `condition` holds "
                          "and where it does not), or neither for the indices of its nonzero "
                          f"entries; received x1={x1!r} and x2={x2!r}.")
     xp = namespace()

@@ -113,9 +113,16 @@ def _block(inputs, start_indices, shape, name):
     starts = [int(s) for s in backend.to_numpy(value_of(start_indices)).reshape(-1)] \
         if hasattr(value_of(start_indices), "shape") else [int(s) for s in start_indices]
     shape = tuple(int(n) for n in shape)
-    if len(starts) != len(full) or len(shape) != len(full):
-        raise ValueError(f"{name}: `start_indices` {starts} and the block shape {shape} need "
-                         f"one entry per axis of the input of shape {full}.")
+    if len(shape) != len(full):
+        raise ValueError(f"{name}: the number of dimensions in `inputs` must match the number "
+                         f"of dimensions in `shape` (one entry per axis); received "
+                         f"inputs.shape={full} and shape={shape}.")
+    if len(starts) != len(full):
+        raise ValueError(f"{name}: the number of dimensions in `start_indices` must match the "
+                         f"number of dimensions in `inputs` (one entry per axis); received "
+                         f"start_indices={starts} and inputs.shape={full}.")
+    if name == "slice":  # as Keras: a size of -1 takes the rest of the axis
+        shape = tuple(size - s if n == -1 else n for s, n, size in zip(starts, shape, full))
     for s, n, size in zip(starts, shape, full):
         if s < 0 or n < 0 or s + n > size:
             raise ValueError(f"{name}: a block of shape {shape} at {starts} does not fit in "
@@ -124,7 +131,8 @@ def _block(inputs, start_indices, shape, name):
 
 
 def slice(inputs, start_indices, shape):
-    """The block of `shape` starting at `start_indices` (one index per axis)."""
+    """The block of `shape` starting at `start_indices` (one index per axis); a size of
+    -1 takes the rest of its axis."""
     return getitem(inputs, _block(inputs, start_indices, shape, "slice"))
 
 

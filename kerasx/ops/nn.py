@@ -329,7 +329,7 @@ def glu(x, axis=-1):
     xp = namespace()
     xv = value_of(x)
     nd = len(xv.shape)
-    ax = axis % nd
+    (ax,) = normalize_axes(axis, nd)
     n = xv.shape[ax]
     if n % 2:
         raise ValueError(
@@ -363,7 +363,7 @@ def sparsemax(x, axis=-1):
     backend = current()
     xv = value_of(x)
     nd = len(xv.shape)
-    ax = axis % nd
+    (ax,) = normalize_axes(axis, nd)
     n = xv.shape[ax]
     z_sorted = xp.flip(xp.sort(xv, axis=ax), axis=ax)
     cumsum = xp.cumulative_sum(z_sorted, axis=ax)

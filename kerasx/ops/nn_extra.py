@@ -2,7 +2,7 @@
 encoding and the cross-entropies as elementwise ops."""
 
 from kerasx.config import epsilon, floatx
-from kerasx.ops._helpers import Tensor, as_float_operand, current, shape_of, value_of
+from kerasx.ops._helpers import Tensor, as_dtype, current, keras_common_dtype, shape_of, value_of
 from kerasx.ops.exp_log import log10
 from kerasx.ops.math import clip, divide, log, multiply, negative, square, subtract, where
 from kerasx.ops.nn import sigmoid_cross_entropy, softmax_cross_entropy
@@ -19,9 +19,9 @@ def _check_blocks(name, x, block_size, data_format):
     if data_format not in _FORMATS:
         raise ValueError(f"{name}: data_format must be 'channels_last' or 'channels_first', "
                          f"received {data_format!r}.")
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-        raise ValueError(f"{name}: block_size must be a positive integer, received "
-                         f"{block_size!r}.")
+    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 2:
+        raise ValueError(f"{name}: `block_size` must be at least 2 (an int; 1 would leave "
+                         f"the input as it is), received block_size={block_size!r}.")
     if len(shape) != 4:
         raise ValueError(f"{name} expects a 4-D input (batch, height, width, channels) or "
                          f"(batch, channels, height, width); received shape {shape}.")
@@ -86,12 +86,11 @@ def polar(abs_, angle):
     r, a = value_of(abs_), value_of(angle)
     r = r if backend.is_native(r) else backend.asarray(r, dtype=floatx())
     a = a if backend.is_native(a) else backend.asarray(a, dtype=floatx())
-    r, a = as_float_operand(r), as_float_operand(a)  # integers: floatx, as Keras
-    real_type = xp.result_type(r, a)
-    if not backend.isdtype(real_type, "real floating"):
-        real_type = backend.dtype(floatx())
-    complex_type = xp.complex128 if real_type == xp.float64 else xp.complex64
-    r, a = xp.astype(r, real_type), xp.astype(a, real_type)
+    # Keras's `result_type(abs_, angle, float)` (integers: floatx; float16 with
+    # bfloat16: float32)
+    real_type = keras_common_dtype((r.dtype, a.dtype), floating=True)
+    complex_type = xp.complex128 if real_type == "float64" else xp.complex64
+    r, a = as_dtype(r, real_type), as_dtype(a, real_type)
     try:
         real, imag = r * xp.cos(a), r * xp.sin(a)
     except ValueError:

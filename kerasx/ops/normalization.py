@@ -9,8 +9,8 @@ import math
 from kerasx.backends.base import dtype_name
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
-from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
-                                 record, shape_of, tracked, value_of)
+from kerasx.ops._helpers import (Tensor, as_dtype, as_float_operand, current, namespace,
+                                 normalize_axes, record, shape_of, tracked, value_of)
 from kerasx.ops.reduction import array_sum
 
 
@@ -62,7 +62,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
     """
     backend = current()
     xp = backend.xp
-    xv = value_of(x)
+    xv = as_float_operand(value_of(x))  # integers as floatx, as Keras's JAX backend
     shape = tuple(xv.shape)
     axes = normalize_axes(axes, len(shape))
     # half precision: computed in float32, as Keras, then clipped to float16's range (as
@@ -242,6 +242,45 @@ def _feature_axes(axis, nd, who):
     return tuple(sorted(_check_axis(a, nd, who) for a in axes))
 
 
+# float32 / float64 dtype objects met, by id: a look-up cheaper than a dtype's name
+_FULL_PRECISION = {}
+
+
+def _plain_precision(dtype, gv, bv=None):
+    """Whether a normalization of an input of `dtype` (an array's dtype object) with
+    weight arrays `gv`, `bv` (or None) computes as it is: a full-precision input and
+    weights of its type (a dictionary look-up and two comparisons)."""
+    return _FULL_PRECISION.get(id(dtype)) is dtype and (gv is None or gv.dtype == dtype) \
+        and (bv is None or bv.dtype == dtype)
+
+
+def _keras_precision(x, xv, params, values):
+    """Keras computes a layer or RMS normalization in at least float32 with the weights
+    cast to that type, and gives the input's dtype: `(x, params, result dtype)` cast
+    so for a half-precision input or weights of another float type, else None. `xv` is
+    the input read as a float, `values` the weights' arrays. Called only where
+    `_plain_precision` fails."""
+    dtype = xv.dtype
+    name = dtype_name(getattr(value_of(x), "dtype", dtype))
+    if name in ("float32", "float64"):
+        _FULL_PRECISION[id(dtype)] = dtype
+    elif name not in ("float16", "bfloat16"):
+        return None  # integers normalize as floatx
+    half = name in ("float16", "bfloat16")
+    if not half and all(v is None or v.dtype == dtype for v in values):
+        return None
+    compute = "float32" if half else name
+    params = tuple(p if p is None or not hasattr(p, "dtype") else as_dtype(p, compute)
+                   for p in params)
+    return (_cast(x, compute) if half else x), params, (name if half else None)
+
+
+def _cast(x, dtype):
+    from kerasx.ops.shape import cast
+
+    return cast(x, dtype)
+
+
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
     """Normalizes each sample over `axis` (an int or a list), then scales and shifts.
 
@@ -252,16 +291,22 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     """
     from kerasx.config import epsilon as default_epsilon
 
+    xv = as_float_operand(value_of(x))  # integers normalize as floatx
+    gv = None if gamma is None else value_of(gamma)
+    bv = None if beta is None or rms_scaling else value_of(beta)
+    cast_to = None if _plain_precision(xv.dtype, gv, bv) else \
+        _keras_precision(x, xv, (gamma, beta), (gv, bv))
+    if cast_to is not None:
+        x, (gamma, beta), out_dtype = cast_to
+        out = layer_normalization(x, gamma, beta, axis, epsilon, rms_scaling)
+        return out if out_dtype is None else _cast(out, out_dtype)
     eps = default_epsilon() if epsilon is None else float(epsilon)
     xp = namespace()
-    xv = as_float_operand(value_of(x))  # integers normalize as floatx
     shape = tuple(xv.shape)
     nd = len(shape)
     axes = _feature_axes(axis, nd, "layer_normalization")
     others = tuple(i for i in range(nd) if i not in axes)
     bshape = _param_shape(shape, axes)
-    gv = None if gamma is None else value_of(gamma)
-    bv = None if beta is None or rms_scaling else value_of(beta)
     use_beta = bv is not None
     if axes == (nd - 1,) and not rms_scaling:
         fast = _fast_layer_norm(x, xv, gamma, gv, beta if use_beta else None, bv, eps)
@@ -326,14 +371,20 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     """`x / sqrt(mean(x ** 2, axis) + epsilon) * scale`, as one tape node."""
     from kerasx.config import epsilon as default_epsilon
 
+    xv = as_float_operand(value_of(x))  # integers normalize as floatx
+    sv = None if scale is None else value_of(scale)
+    cast_to = None if _plain_precision(xv.dtype, sv) else \
+        _keras_precision(x, xv, (scale,), (sv,))
+    if cast_to is not None:
+        x, (scale,), out_dtype = cast_to
+        out = rms_normalization(x, scale, axis, epsilon)
+        return out if out_dtype is None else _cast(out, out_dtype)
     eps = default_epsilon() if epsilon is None else float(epsilon)
     xp = namespace()
-    xv = as_float_operand(value_of(x))  # integers normalize as floatx
     shape = tuple(xv.shape)
     nd = len(shape)
     axes = _feature_axes(axis, nd, "rms_normalization")
     others = tuple(i for i in range(nd) if i not in axes)
-    sv = None if scale is None else value_of(scale)
     sb = _as_broadcast(xp, sv, _param_shape(shape, axes))
     rinv = 1.0 / xp.sqrt(xp.mean(xv * xv, axis=axes, keepdims=True) + eps)
     xhat = xv * rinv
@@ -364,7 +415,8 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     from kerasx.config import epsilon as default_epsilon
 
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise ValueError(f"normalize: order must be an int >= 1, received order={order!r}.")
+        raise ValueError(f"normalize: Argument `order` must be an int >= 1. Received: "
+                         f"order={order!r}. Use 1 for the L1 norm, 2 for L2, ...")
     eps = default_epsilon() if epsilon is None else float(epsilon)
     if order != 2:
         from kerasx.ops.math import abs as _abs, divide, maximum, power

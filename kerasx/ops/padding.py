@@ -35,7 +35,7 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         raise UnknownPadModeError(f"pad: unknown mode {mode!r} (unimplemented padding mode); "
                                   f"expected one of {list(MODES)}.{hint}")
     if constant_values is not None and mode != "constant":
-        raise ValueError("pad: argument `constant_values` can only be provided when "
+        raise ValueError("pad: Argument `constant_values` can only be provided when "
                          f"`mode == 'constant'`. Received: mode={mode!r}.")
     if not hasattr(value_of(x), "shape"):
         x = Tensor(current().asarray(x))

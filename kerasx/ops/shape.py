@@ -5,9 +5,10 @@ import contextvars
 import operator
 
 from kerasx.backends.base import framework_array_to_backend, is_framework_array
-from kerasx.ops._helpers import (Tensor, TensorOps, current, keras_promoted, namespace,
-                                 normalize_axes, operand_and_value, operand_value, record,
-                                 shape_of, tracked, value_of)
+from kerasx.config import floatx
+from kerasx.ops._helpers import (Tensor, TensorOps, as_dtype, current, keras_common_dtype,
+                                 namespace, normalize_axes, operand_and_value, operand_value,
+                                 record, shape_of, tracked, value_of)
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
@@ -109,7 +110,7 @@ def cast(x, dtype):
     if not isinstance(x, TensorOps) and not backend.is_native(x):
         x = convert_to_tensor(x)  # Python numbers, e.g. `ops.cast(ops.shape(y)[0], "int64")`
     xv = value_of(x)
-    target = backend.dtype(dtype)
+    target = backend.dtype(floatx() if dtype is None else dtype)  # None: floatx, as Keras
     if xv.dtype == target:
         # a Variable is returned as it is: a new Tensor would cut its gradient
         return x if isinstance(x, TensorOps) else Tensor(xv)
@@ -227,6 +228,10 @@ def transpose(x, axes=None):
 
 def swapaxes(x, axis1, axis2):
     nd = len(shape_of(value_of(x)))
+    for axis in (axis1, axis2):
+        if not -nd <= axis < nd:
+            raise ValueError(f"swapaxes: axis {axis} is out of bounds for an array with "
+                             f"dimension {nd}; pass axes in [{-nd}, {nd - 1}].")
     axes = list(range(nd))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
@@ -282,12 +287,10 @@ def concatenate(xs, axis=0):
     xp = backend.xp
     values = [value_of(x) for x in xs]
     if len({getattr(v, "dtype", None) for v in values}) > 1:
-        # integers joined with floats take the float type, as in Keras (NumPy: float64
-        # for int32 / int64 with float32)
-        floats = [v for v in values if getattr(v, "dtype", None) is not None
-                  and backend.isdtype(v.dtype, "real floating")]
-        if floats:
-            values = [v if v is floats[0] else keras_promoted(v, floats[0])[0] for v in values]
+        # Keras's promotion of the arrays (NumPy: float64 for int32 with float32, int64
+        # for uint32 with int32); values that are not arrays are left to the namespace
+        common = keras_common_dtype(tuple(v.dtype for v in values if hasattr(v, "dtype")))
+        values = [as_dtype(v, common) if hasattr(v, "dtype") else v for v in values]
     # a backend may copy whole rows of contiguous inputs (None to decline)
     fast = backend.kernel("concat") if values else None
     out = None if fast is None else fast(values, axis)
@@ -317,13 +320,14 @@ def concatenate(xs, axis=0):
 def stack(x, axis=0):
     """Joins the tensors of the sequence `x` along a new axis."""
     nd = len(shape_of(value_of(x[0]))) + 1
-    ax = axis % nd
+    (ax,) = normalize_axes(axis, nd)  # the new axis: one more place than the inputs have
     return concatenate([expand_dims(t, ax) for t in x], axis=ax)
 
 
 def split(x, indices_or_sections, axis=0):
     """Splits into equal sections (an int) or at the given indices."""
     xv = value_of(x)
+    normalize_axes(axis, len(xv.shape))  # an axis out of range is a ValueError naming it
     n = xv.shape[axis]
     if isinstance(indices_or_sections, int):
         if n % indices_or_sections:
@@ -608,8 +612,11 @@ def moveaxis(x, source, destination):
             isinstance(a, int) and -nd <= a < nd for a in source + destination) \
             or len({a % nd for a in source}) != len(source) \
             or len({a % nd for a in destination}) != len(destination):
+        outside = [a for a in source + destination if isinstance(a, int) and not -nd <= a < nd]
+        where = (f"axis {outside[0]} is out of bounds for an array of dimension {nd}; "
+                 if outside else "")
         raise ValueError(
-            f"moveaxis: source and destination must be as many distinct axes in [-{nd}, "
+            f"moveaxis: {where}source and destination must be as many distinct axes in [-{nd}, "
             f"{nd - 1}]; received source={source!r}, destination={destination!r}.")
     moved = dict(sorted(zip((d % nd for d in destination), (s % nd for s in source))))
     rest = iter(i for i in range(nd) if i not in moved.values())

@@ -7,8 +7,8 @@ result is a mix of sorted entries, so the gradient reaches those entries.
 
 import math
 
-from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, current, normalize_axes,
-                                 operand_value, shape_of, value_of)
+from kerasx.ops._helpers import (Tensor, TensorOps, as_float_operand, common_operands, current,
+                                 normalize_axes, operand_value, shape_of, value_of)
 from kerasx.ops.math import add, divide, multiply, where
 from kerasx.ops.reduction import mean
 from kerasx.ops.reduction import sum as _sum
@@ -91,10 +91,10 @@ def median(x, axis=None, keepdims=False):
 def average(x, axis=None, weights=None):
     """The mean over `axis`, weighted by `weights` (the shape of `x`, or 1-D along
     one `axis`), as `numpy.average`. Integer inputs give `floatx`."""
-    x = _floating(x)
     if weights is None:
-        return mean(x, axis=axis)
-    weights = _floating(weights)
+        return mean(_floating(x), axis=axis)
+    # one float type for both, as Keras's `result_type(x, weights, float)`
+    x, weights = common_operands(_native(x), _native(weights), floating=True)
     shape, w_shape = shape_of(value_of(x)), shape_of(value_of(weights))
     if w_shape != shape:
         if not isinstance(axis, int) or len(w_shape) != 1 or \
@@ -104,6 +104,15 @@ def average(x, axis=None, weights=None):
         weights = reshape(weights, tuple(w_shape[0] if i == axis % len(shape) else 1
                                          for i in range(len(shape))))
     return divide(_sum(multiply(x, weights), axis=axis), _sum(weights, axis=axis))
+
+
+def _native(x):
+    """`x` as a Tensor or a backend array (host values converted)."""
+    if isinstance(x, TensorOps):
+        return x
+    backend = current()
+    xv = operand_value(x)
+    return xv if backend.is_native(xv) else backend.asarray(xv)
 
 
 def _floating(x):
@@ -129,13 +138,16 @@ def count_nonzero(x, axis=None):
 def bincount(x, weights=None, minlength=0, sparse=False):
     """How often each value 0, 1, ... occurs in the non-negative integers `x` (1-D, or
     2-D for one count per row), or the sums of their `weights`; at least `minlength`
-    bins. Counts are int32; sums have the weights' dtype and are differentiable."""
+    bins. Counts are int32; sums have the weights' dtype and are differentiable (float
+    weights). Booleans count as integers."""
     backend = current()
     xp = backend.xp
     if sparse:
         raise ValueError("bincount: sparse=True is not supported; kerasx has no sparse tensors.")
     xv = value_of(x)
     xv = xv if backend.is_native(xv) else backend.asarray(xv)
+    if xv.dtype == xp.bool:  # booleans count as 0 and 1, as in Keras
+        xv = xp.astype(xv, xp.int32)
     if len(xv.shape) not in (1, 2) or not backend.isdtype(xv.dtype, "integral"):
         raise ValueError(f"bincount expects 1-D or 2-D integers, received {xv.dtype} of shape "
                          f"{tuple(xv.shape)}.")
@@ -150,4 +162,9 @@ def bincount(x, weights=None, minlength=0, sparse=False):
         return Tensor(xp.sum(xp.astype(hot, xp.int32), axis=-2, dtype=xp.int32))
     w_dtype = value_of(weights).dtype if hasattr(value_of(weights), "dtype") else None
     w_dtype = w_dtype or backend.dtype("float32")
-    return _sum(multiply(xp.astype(hot, w_dtype), expand_dims(weights, -1)), axis=-2)
+    out = _sum(multiply(xp.astype(hot, w_dtype), expand_dims(weights, -1)), axis=-2)
+    if backend.isdtype(w_dtype, "integral") and value_of(out).dtype != w_dtype:
+        # sums of int8 / int16 / uint8 / uint16 weights keep their type, as in Keras (a
+        # `sum` of them would widen)
+        out = Tensor(xp.astype(value_of(out), w_dtype))
+    return out

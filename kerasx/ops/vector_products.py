@@ -1,6 +1,6 @@
 """Products that build larger arrays: `cross` (of 2- and 3-vectors) and `kron`."""
 
-from kerasx.ops._helpers import current, keras_promoted, shape_of, value_of
+from kerasx.ops._helpers import common_operands, current, shape_of, value_of
 from kerasx.ops.math import multiply, subtract
 from kerasx.ops.shape import convert_to_tensor, moveaxis, reshape, stack
 
@@ -13,15 +13,7 @@ def _as_array(x):
 def _common_types(x1, x2):
     """`(x1, x2)` cast to one dtype by Keras's promotion (tracked tensors are floats and
     keep their tape)."""
-    backend = current()
-    v1, v2 = value_of(x1), value_of(x2)
-    if v1.dtype == v2.dtype:
-        return x1, x2
-    from kerasx.ops.shape import cast
-
-    p1, p2 = keras_promoted(v1, v2)
-    common = backend.xp.result_type(p1, p2)
-    return cast(x1, common), cast(x2, common)
+    return common_operands(x1, x2)
 
 
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):

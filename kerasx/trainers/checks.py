@@ -283,9 +283,11 @@ def check_labels(loss, y, y_pred_shape):
     # a loss of the user's own may read labels of another shape (a mixture density loss)
     if (y_pred_shape and y.ndim >= 2 and len(y_pred_shape) == y.ndim and "sparse" not in name
             and _is_builtin_loss(loss)):
-        if y.shape[-1] != y_pred_shape[-1] and y_pred_shape[-1] is not None:
+        broadcast = y.shape[-1] == 1 and name in _BROADCASTING_LOSSES
+        if y.shape[-1] != y_pred_shape[-1] and y_pred_shape[-1] is not None and not broadcast:
             raise ValueError(
-                f"Labels of shape {y.shape} do not match the model output of shape {y_pred_shape} "
+                f"Labels of shape {y.shape} do not match the model output of shape "
+                f"{(None,) + tuple(y_pred_shape[1:])} "
                 f"for loss {name!r}: the last dimensions differ ({y.shape[-1]} vs "
                 f"{y_pred_shape[-1]}). Check the size of the last layer and the encoding of the "
                 "labels."
@@ -298,6 +300,18 @@ _ELEMENTWISE_LOSSES = frozenset((
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error", "huber", "log_cosh", "poisson", "kl_divergence", "hinge",
     "squared_hinge", "cosine_similarity", "binary_crossentropy", "binary_focal_crossentropy"))
+
+
+# elementwise losses that compare one target per sample with every output unit when the
+# labels' last axis has size 1, as Keras broadcasts them: each unit regresses (or, for the
+# hinges, classifies) towards the same target. The others keep the error: categorical
+# losses, KL divergence and cosine similarity read a label row as a distribution or a
+# direction over the units (a single column is then almost always class ids given by
+# mistake), and the overlap losses (dice, tversky) compare masks channel by channel.
+_BROADCASTING_LOSSES = frozenset((
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "huber", "log_cosh", "poisson", "hinge",
+    "squared_hinge"))
 
 
 def _ignore_class(loss):

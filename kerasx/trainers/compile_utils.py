@@ -14,7 +14,16 @@ has several outputs, `_1`, `_2`... for repeats, and `weighted_` for a
 weighted metric that would otherwise clash with an unweighted one.
 
 Output names are the keys of a model's dict outputs, else the names of the
-layers producing the outputs (`Model._output_names()`).
+layers producing the outputs (`Model._output_names()`). Outputs a model cannot name
+(a subclassed model's `call` returning a list) are logged as Keras 3 logs them: a
+per-output loss under its loss's name (`mse_loss`, two outputs with the same loss
+sharing one log key), metrics without a prefix. Metrics of outputs that nest dicts or
+lists are prefixed with the output layers' names, and an output that is a list item
+has its loss logged under its layer's name (`b/d/dense_1_loss`), as Keras.
+
+A `loss` nesting lists or dicts the per-output reading cannot take (several losses for
+one output, a loss over a part of the output structure) is read structurally, as Keras
+reads it: `struct_loss.StructLoss`.
 
 Interface used by the trainer: `CompileLoss(loss, loss_weights, output_names)`
 is called as `compile_loss(y_true, y_pred, sample_weight)`; `.losses` holds one
@@ -27,10 +36,11 @@ Keras's `compile_metrics`), `flat_metrics` and `metrics` (the metric objects).
 
 from kerasx import losses as losses_module
 from kerasx import metrics as metrics_module
-from kerasx import ops
+from kerasx import ops, tree
 from kerasx.losses.loss import Loss, LossFunctionWrapper
 from kerasx.metrics.metric import Metric
 from kerasx.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from kerasx.trainers.struct_loss import LossPathError, StructLoss, is_structured
 from kerasx.utils.naming import to_snake_case
 
 _ACCURACY_NAMES = ("accuracy", "acc")
@@ -65,6 +75,13 @@ def flat_paths(structure):
     return flat
 
 
+def nests_containers(structure):
+    """Whether a dict or list of outputs holds further dicts or lists."""
+    inner = structure.values() if isinstance(structure, dict) else (
+        structure if isinstance(structure, (list, tuple)) else ())
+    return any(isinstance(item, (list, tuple, dict)) for item in inner)
+
+
 def _flat_spec(spec):
     """A loss, loss-weight or metric dict nesting dicts, keyed by "/"-joined paths as
     `flat_paths` keys the outputs (lists stay: they list metrics, or one loss)."""
@@ -78,6 +95,23 @@ def _flat_spec(spec):
         else:
             flat[key] = value
     return flat
+
+
+def _per_item_spec(spec, output_names):
+    """A metric dict keyed by `flat_paths` names where a key names a list of outputs
+    (`{"b/d": [m1, m2]}` for outputs `b/d/0`, `b/d/1`): one entry per list item, as Keras
+    reads metrics in the structure of the outputs."""
+    if not isinstance(spec, dict):
+        return spec
+    out = {}
+    for key, value in spec.items():
+        items = [f"{key}/{i}" for i in range(len(value))] \
+            if isinstance(value, (list, tuple)) and key not in output_names else ()
+        if items and all(item in output_names for item in items):
+            out.update(zip(items, value))
+        else:
+            out[key] = value
+    return out
 
 
 def _flat_outputs(structure, output_names, what):
@@ -110,15 +144,23 @@ def _flat_outputs(structure, output_names, what):
     return [structure]
 
 
+class _PositionalNames(list):
+    """Placeholder output names `output_1`, `output_2`, ... for a list of predictions the
+    model cannot name (a subclassed model's `call` returning a list). As in Keras, the
+    logs then name a per-output loss by its loss (`mse_loss`) and a metric by itself."""
+
+
 def _infer_output_names(y_pred, given):
     """Output names for predictions `y_pred`: the given ones if they fit, else dict keys or
-    `output_1`, `output_2`, ... (subclassed models that return several tensors)."""
+    positional placeholders (`_PositionalNames`)."""
     if isinstance(y_pred, dict):
         return sorted(y_pred)
     count = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
     if given is not None and len(given) == count:
-        return list(given)
-    return ["output"] if count == 1 else [f"output_{i + 1}" for i in range(count)]
+        return given if isinstance(given, _PositionalNames) else list(given)
+    if count == 1:
+        return ["output"]
+    return _PositionalNames(f"output_{i + 1}" for i in range(count))
 
 
 def _provisional_names(output_names, *specs):
@@ -164,6 +206,37 @@ def _per_output_spec(value, output_names, what):
             "one), or a dict keyed by output name."
         )
     return [value] * n
+
+
+def _nested_list_log_names(structure, layer_names):
+    """Log names of outputs that are list items inside a dict of outputs: Keras names
+    their losses by the output layer (`b/d/dense_2`) where kerasx keys them by index
+    (`b/d/0`). A dict from kerasx's path name to Keras's; empty otherwise."""
+    if not isinstance(structure, dict) or not layer_names:
+        return {}
+    paths = [path for path, _ in tree.flatten_with_path(structure)]
+    if len(paths) != len(layer_names):
+        return {}
+    names = {}
+    for path, layer in zip(paths, layer_names):
+        if len(path) > 1 and isinstance(path[-1], int):
+            names["/".join(str(key) for key in path)] = "/".join(
+                [str(key) for key in path[:-1]] + [layer])
+    return names
+
+
+def _names_a_subtree(loss, output_names):
+    """Whether a dict `loss` has a key naming several outputs at once (`"a"` for the
+    outputs `a/0`, `a/1`): a loss for that part of the output structure."""
+    return isinstance(loss, dict) and any(
+        key not in output_names and any(name.startswith(f"{key}/") for name in output_names)
+        for key in loss)
+
+
+def _loss_log_name(loss):
+    """The name Keras logs an unnamed output's loss under: the loss name given (`"mse"`)
+    or the loss object's `name`."""
+    return loss if isinstance(loss, str) else loss.name
 
 
 # -- losses -------------------------------------------------------------------------------
@@ -222,7 +295,7 @@ class CompileLoss:
     """
 
     def __init__(self, loss, loss_weights=None, output_names=("output",),
-                 outputs_known=True):
+                 outputs_known=True, output_structure=None, layer_names=None):
         if loss_weights is not None and not isinstance(
                 loss_weights, (int, float, list, tuple, dict)) or isinstance(loss_weights, bool):
             raise ValueError(
@@ -230,21 +303,44 @@ class CompileLoss:
                 f"(one weight per output); received {loss_weights!r}."
             )
         self.name = "compile_loss"
+        given_loss, given_weights = loss, loss_weights
         loss, loss_weights = _flat_spec(loss), _flat_spec(loss_weights)
         self._user_loss = loss
         self._user_loss_weights = loss_weights
         self.metrics = []
+        self.structured = None
         self._declared_names = list(output_names)
+        self._log_names = _nested_list_log_names(output_structure, layer_names)
         names = _provisional_loss_names(output_names, loss, loss_weights)
         try:
             self._configure(names)
-        except ValueError:
-            if outputs_known or not (isinstance(loss, (list, tuple))
-                                     and len(loss) != len(names)):
+        except (ValueError, TypeError) as error:
+            if is_structured(given_loss) or _names_a_subtree(given_loss, names):
+                self._use_structure(given_loss, given_weights, output_structure, layer_names,
+                                    error)
+                return
+            if isinstance(error, TypeError) or outputs_known or not (
+                    isinstance(loss, (list, tuple)) and len(loss) != len(names)):
                 raise
             # As Keras, checked on the first batch instead: a custom `compute_loss` may
             # split the model's outputs (`y_pred=[y_pred, y_pred]` for two losses).
             self._configure(_infer_output_names(list(loss), None))
+
+    def _use_structure(self, loss, loss_weights, output_structure, layer_names, error):
+        """Reads `loss` structurally (`struct_loss`), checked now against the model's
+        output structure when the model knows it, else on the first batch."""
+        self.structured = StructLoss(loss, loss_weights, layer_names, _loss_object)
+        self.losses = []  # no loss per output: the trainer checks no labels against them
+        self._built_for = None
+        if output_structure is not None:
+            probe = StructLoss(loss, loss_weights, layer_names,
+                               lambda spec, y_true, y_pred: _loss_object(spec))
+            try:
+                probe.build(output_structure, output_structure)
+            except LossPathError:
+                raise
+            except (ValueError, TypeError):
+                raise error from None
 
     def _configure(self, output_names):
         self.output_names = output_names
@@ -281,8 +377,13 @@ class CompileLoss:
         if isinstance(loss, dict):
             # Keras lists the per-output loss means in the order of the loss dict's keys
             active = [k for k in loss if k in active] + [k for k in active if k not in loss]
+        positional = isinstance(output_names, _PositionalNames)
+        losses_by_name = dict(zip(output_names, self.losses))
+        log_names = {name: _loss_log_name(losses_by_name[name]) if positional
+                     else self._log_names.get(name, name) for name in active}
         self._trackers_by_output = {
-            name: Mean(name=f"{name}_loss") for name in active} if len(active) > 1 else {}
+            name: Mean(name=f"{log_names[name]}_loss") for name in active} \
+            if len(active) > 1 else {}
         self.metrics = list(self._trackers_by_output.values())
         for tracker in self.metrics:
             # Keras builds its per-output trackers inside the `compile_loss` name scope
@@ -297,6 +398,8 @@ class CompileLoss:
         return self.metrics if self._built_for is not None else []
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.structured is not None:
+            return self._call_structured(y_true, y_pred, sample_weight)
         y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
         sample_weight = flat_paths(sample_weight)
         names = self.output_names
@@ -331,6 +434,18 @@ class CompileLoss:
             if self.loss_weights[i] is not None:
                 value = ops.multiply(value, self.loss_weights[i])
             total = value if total is None else ops.add(total, value)
+        return total
+
+    def _call_structured(self, y_true, y_pred, sample_weight):
+        struct = self.structured
+        built = struct.entries is not None
+        total = struct(y_true, y_pred, sample_weight)
+        if not built:
+            self.metrics = struct.metrics
+            for tracker in self.metrics:
+                for variable in tracker.variables:
+                    variable.path = f"{self.name}/{variable.path}"
+            self._built_for = True
         return total
 
     def per_output(self, y_true, y_pred):
@@ -418,7 +533,8 @@ class CompileMetrics:
             is chosen from the shapes of labels and predictions, not from the loss.
     """
 
-    def __init__(self, metrics=None, weighted_metrics=None, output_names=("output",), losses=None):
+    def __init__(self, metrics=None, weighted_metrics=None, output_names=("output",), losses=None,
+                 prefixes=None):
         for value, what in ((metrics, "metrics"), (weighted_metrics, "weighted_metrics")):
             if value and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(
@@ -427,16 +543,24 @@ class CompileMetrics:
                     f"{what}=[{value!r}]."
                 )
         self.name = "compile_metrics"
-        self.output_names = _provisional_names(output_names, metrics, weighted_metrics)
-        metrics, weighted_metrics = _flat_spec(metrics), _flat_spec(weighted_metrics)
+        self.output_names = _provisional_names(
+            output_names, _flat_spec(metrics), _flat_spec(weighted_metrics))
+        self._prefixes = list(prefixes) if prefixes else None
+        metrics, weighted_metrics = (_per_item_spec(_flat_spec(value), self.output_names)
+                                     for value in (metrics, weighted_metrics))
         self._user_metrics = metrics
         self._user_weighted_metrics = weighted_metrics
         self.flat_metrics = []
         self._entries = []
         self._log_keys = []
         self.built = False
-        if metrics or weighted_metrics:
-            # Checks the structure against the outputs now, so mistakes fail at compile().
+        if (metrics or weighted_metrics) and not (
+                self.output_names == ["output"] and any(
+                    isinstance(value, (list, tuple)) and any(
+                        isinstance(item, (list, tuple)) for item in value)
+                    for value in (metrics, weighted_metrics))):
+            # Checks the structure against the outputs now, so mistakes fail at compile()
+            # (a subclassed model given lists of metrics per output: on the first batch).
             self._specs(metrics, self.output_names, "metrics")
             self._specs(weighted_metrics, self.output_names, "weighted_metrics")
 
@@ -499,6 +623,9 @@ class CompileMetrics:
         return specs
 
     def build(self, y_true, y_pred):
+        # outputs nesting containers have no names of their own in Keras unless the model
+        # names its output layers (`prefixes`): the metrics' log names are then unprefixed
+        anonymous = nests_containers(y_pred) and not self._prefixes
         y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
         names = self.output_names
         if isinstance(y_pred, dict) or (
@@ -509,7 +636,10 @@ class CompileMetrics:
         # takes one target for two outputs)
         trues = (_flat_outputs(y_true, names, "y")
                  if self._user_metrics or self._user_weighted_metrics else [None] * len(names))
-        multi = len(names) > 1
+        multi = len(names) > 1 and not isinstance(names, _PositionalNames) and not anonymous
+        # nested outputs: Keras prefixes with the output layers' names, not the keys
+        prefixes = self._prefixes if self._prefixes and len(self._prefixes) == len(names) \
+            else None
         taken = set()
         entries, keys = [], []
         for weighted, value, what in ((False, self._user_metrics, "metrics"),
@@ -519,10 +649,11 @@ class CompileMetrics:
                     if spec is None:
                         continue
                     metric = _metric_object(spec, trues[i], preds[i])
-                    key = f"{names[i]}_{metric.name}" if multi else metric.name
+                    prefix = prefixes[i] if prefixes else names[i]
+                    key = f"{prefix}_{metric.name}" if multi else metric.name
                     if key in taken and weighted:
                         base = f"weighted_{metric.name}"
-                        key = f"{names[i]}_{base}" if multi else base
+                        key = f"{prefix}_{base}" if multi else base
                     # the key names the value in the logs; as in Keras, the metric
                     # object keeps its own name
                     entries.append((i, weighted, metric))

@@ -30,7 +30,10 @@ from kerasx.trainers.step_limits import capped_steps, drawn_per_epoch
 
 def map_structure(fn, structure):
     if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, s) for s in structure)
+        items = [map_structure(fn, s) for s in structure]
+        if hasattr(structure, "_fields"):  # a namedtuple takes its fields as arguments
+            return type(structure)(*items)
+        return type(structure)(items)
     if isinstance(structure, dict):
         return {k: map_structure(fn, v) for k, v in structure.items()}
     return None if structure is None else fn(structure)

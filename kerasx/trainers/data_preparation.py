@@ -138,8 +138,11 @@ class DataPreparation:
             outs = [out.get(n) for n in self._output_names()]
         self._last_output_shape = tuple(outs[0].shape) if isinstance(outs[0], TensorOps) else None
         self._later_labels_check = _no_check
-        if y is None or self._compile_loss is None or overrides_compute_loss(self):
-            return  # an own `compute_loss` may pair labels and outputs its own way
+        if y is None or self._compile_loss is None or overrides_compute_loss(self) or \
+                self._compile_loss.structured is not None:
+            # an own `compute_loss` may pair labels and outputs its own way, and a
+            # structured loss may take whole structures
+            return
         compile_loss = self._compile_loss
         ys, outs = compile_loss.per_output(y, out)
         backend = current()

@@ -27,7 +27,7 @@ from kerasx.callbacks.callback_list import CallbackList, check_callbacks
 from kerasx.metrics.reduction_metrics import Mean
 from kerasx.models.batch_norm_folding import kept_folded_weights
 from kerasx.trainers import checks
-from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics
+from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics, nests_containers
 from kerasx.trainers.compiled_shims import CompiledShims
 from kerasx.trainers.data_adapter import (ArrayBatches, flatten, rows_explained,
                                           split_validation, standardize, to_device)
@@ -133,15 +133,22 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                                                            name="loss_scale_optimizer")
         self.loss = loss
         names = self._output_names()
+        # a functional model's output structure and output layers' names, which name the
+        # logs of nested outputs and check structured losses at compile time, as Keras
+        structure = getattr(self, "_outputs_struct", None)
+        layer_names = getattr(self, "output_names", None) if structure is not None else None
         # set untracked: `metrics` lists these itself, in Keras's order
         self._set_untracked("_compile_loss", CompileLoss(
-            loss, loss_weights, names, outputs_known=not overrides_compute_loss(self))
+            loss, loss_weights, names, outputs_known=not overrides_compute_loss(self),
+            output_structure=structure, layer_names=layer_names)
             if loss is not None else None)
         _check_metric_names(metrics, "metrics")
         _check_metric_names(weighted_metrics, "weighted_metrics")
         self._set_untracked("_compile_metrics", CompileMetrics(
             metrics, weighted_metrics, names,
-            losses=self._compile_loss.losses if self._compile_loss else None))
+            losses=self._compile_loss.losses if self._compile_loss else None,
+            # nested outputs: Keras prefixes metric names with the output layers' names
+            prefixes=layer_names if nests_containers(structure) else None))
         self._set_untracked("_loss_tracker", Mean(name="loss"))
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = run_eagerly

@@ -120,3 +120,29 @@ def result_type(*dtypes):
     if result_weak and result != "bool":
         result = _resolve_weak(_weak(result), floatx()[-2:])
     return _TO_32_BITS.get(result, result)
+
+
+@functools.lru_cache(maxsize=512)
+def array_result_type(*names):
+    """The dtype Keras gives to an op joining arrays of the dtypes `names` (kerasx dtype
+    names, no Python types), with 64-bit inputs kept as kerasx keeps them (NumPy's rule).
+
+    A 64-bit result of narrower inputs narrows as in Keras: `uint32` with `int32` is
+    `int32` (NumPy: int64), `float16` with `bfloat16` is `float32`. Cached per tuple of
+    names, so callers pay one dictionary look-up.
+
+    >>> array_result_type("uint32", "int8")
+    'int32'
+    >>> array_result_type("float64", "float32")
+    'float64'
+    """
+    if len(set(names)) == 1:
+        return names[0]
+    wide = any(name in _TO_32_BITS for name in names)
+    result = _least_upper_bound(frozenset(names))
+    if result in ("int", "float"):  # uint64 with a signed type: a float, as in JAX
+        from kerasx.config import floatx
+
+        result = _resolve_weak(result, "64" if wide else floatx()[-2:])
+    return result if wide else _TO_32_BITS.get(result, result)
+

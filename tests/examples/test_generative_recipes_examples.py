@@ -296,7 +296,7 @@ def test_a_custom_loss_may_take_labels_of_another_width_than_the_output():
     assert history.history["loss"][0] == pytest.approx(expected, rel=1e-5)
     with pytest.raises(ValueError, match="last dimensions differ"):
         model.compile("sgd", "mse")  # a built-in elementwise loss still checks the labels
-        model.fit(x, y, verbose=0)
+        model.fit(x, np.concatenate([y, y], axis=1), verbose=0)  # (one column broadcasts)
 
 
 # -- reproducibility_recipes: initializers seeded by a SeedGenerator ---------------------

@@ -244,12 +244,12 @@ def test_kernel_larger_than_input():
 
 @pytest.mark.parametrize("make,match", [
     (lambda: layers.Conv2D(4, 3, padding="causal"), r"padding.*\['valid', 'same'\].*'causal'"),
-    (lambda: layers.Conv2D(0, 3), r"filters.*positive integer.*filters=0"),
-    (lambda: layers.Conv2D(6, 3, groups=4), r"filters must be divisible by groups.*6.*4"),
+    (lambda: layers.Conv2D(0, 3), r"filters.*strictly positive value.*filters=0"),
+    (lambda: layers.Conv2D(6, 3, groups=4), r"filters must be evenly divisible by the number of groups.*groups=4, filters=6"),
     (lambda: layers.Conv2D(4, (3, 3, 3)), r"kernel_size.*2 entries"),
-    (lambda: layers.Conv2D(4, 3, strides=2, dilation_rate=2), r"strides > 1 cannot be combined"),
+    (lambda: layers.Conv2D(4, 3, strides=2, dilation_rate=2), r"`strides > 1` not supported in conjunction with `dilation_rate > 1`"),
     (lambda: layers.Conv2DTranspose(4, 3, strides=2, output_padding=2),
-     r"output_padding must be less than the stride.*axis 0.*2.*stride is 2"),
+     r"output_padding` must be strictly less than `strides`.*axis 0.*2.*stride is 2"),
     (lambda: layers.DepthwiseConv2D(3, depth_multiplier=0), r"depth_multiplier.*positive"),
 ])
 def test_bad_arguments(make, match):

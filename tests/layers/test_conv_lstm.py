@@ -540,8 +540,8 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match=r"`padding` must be one of \['valid', 'same'\], "
                                          r"received padding='causal'"):
         layers.ConvLSTM1D(2, 3, padding="causal")
-    with pytest.raises(ValueError, match=r"`filters` must be a positive integer, received "
-                                         r"filters=0"):
+    with pytest.raises(ValueError, match=r"Invalid value for argument `filters`. Expected a "
+                                         r"strictly positive value. Received filters=0"):
         layers.ConvLSTM2D(0, 3)
     with pytest.raises(ValueError, match=r"Specifying `strides > 1` is not compatible with `dilation_rate > 1`"):
         layers.ConvLSTM2D(2, 3, strides=2, dilation_rate=2)

@@ -432,7 +432,7 @@ def test_the_numpy_namespace_holds_the_keras_names_as_the_same_functions():
     (lambda: ops.ldexp(A, A), "integer type"),
     (lambda: ops.ptp(FLAGS), "not defined for booleans"),
     (lambda: ops.diff(A, n=-1), "non-negative int"),
-    (lambda: ops.diff(A, axis=2), "out of range"),
+    (lambda: ops.diff(A, axis=2), "out of bounds"),
     (lambda: ops.diff(np.float32(1.0)), "rank 1"),
     (lambda: ops.trapezoid(A, np.ones(3)), "does not match axis"),
     (lambda: ops.trapezoid(A, np.ones((2, 3, 4))), "must be 1-D or have the rank"),

@@ -13,16 +13,20 @@ def positive_int(value, name, owner, allow_none=False):
     if value is None and allow_none:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"{owner}: `{name}` must be a positive integer, received {name}={value!r}.")
+        if name == "groups":  # Keras's wording for each argument
+            raise ValueError(f"{owner}: The number of groups must be a positive integer. "
+                             f"Received: groups={value!r}.")
+        raise ValueError(f"{owner}: Invalid value for argument `{name}`. Expected a strictly "
+                         f"positive value. Received {name}={value!r}. Pass an integer >= 1.")
     return value
 
 
 def check_strides_dilation(owner, strides, dilation_rate):
     if max(strides) > 1 and max(dilation_rate) > 1:
         raise ValueError(
-            f"{owner}: strides > 1 cannot be combined with dilation_rate > 1; received "
-            f"strides={strides} and dilation_rate={dilation_rate}. Use one or the other.")
+            f"{owner}: `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={strides} and dilation_rate={dilation_rate}. Use one or the "
+            "other.")
 
 
 def conv_output_length(size, kernel, stride, dilation, padding, owner, axis):
@@ -33,8 +37,9 @@ def conv_output_length(size, kernel, stride, dilation, padding, owner, axis):
     if padding == "valid":
         if size < window:
             raise ValueError(
-                f"{owner}: the kernel (effective size {window} with dilation) is larger than the "
-                f"input along spatial axis {axis} (size {size}) with padding='valid'. Use a "
+                f"{owner}: Computed output size would be zero or negative: the kernel "
+                f"(effective size {window} with dilation) is larger than the input along "
+                f"spatial axis {axis} (size {size}) with padding='valid'. Use a "
                 "smaller kernel_size or dilation_rate, a larger input, or padding='same'.")
         return (size - window) // stride + 1
     return -(-size // stride)
@@ -142,8 +147,8 @@ class BaseConv(LoRA, InputChecks, Layer):
         self.filters = positive_int(filters, "filters", owner)
         self.groups = positive_int(groups, "groups", owner)
         if self.filters % self.groups:
-            raise ValueError(f"{owner}: filters must be divisible by groups, received "
-                             f"filters={filters} and groups={groups}.")
+            raise ValueError(f"{owner}: The number of filters must be evenly divisible by the "
+                             f"number of groups. Received: groups={groups}, filters={filters}.")
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size")
         self.strides = normalize_tuple(strides, rank, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate")

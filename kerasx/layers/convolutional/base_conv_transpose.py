@@ -47,7 +47,7 @@ class BaseConvTranspose(InputChecks, Layer):
             for axis, (op, s) in enumerate(zip(self.output_padding, self.strides)):
                 if op >= s:
                     raise ValueError(
-                        f"{owner}: each output_padding must be less than the stride on its "
+                        f"{owner}: `output_padding` must be strictly less than `strides` on each "
                         f"axis; at axis {axis} output_padding is {op} and the stride is {s} "
                         f"(received output_padding={output_padding!r}, strides={strides!r}).")
         self.data_format = normalize_data_format(data_format)

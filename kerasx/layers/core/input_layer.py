@@ -36,7 +36,7 @@ class KerasTensor:
     def __init__(self, shape, dtype="float32", sparse=False, ragged=False, record_history=True,
                  name=None, node=None, index=0):
         _refuse_ragged(ragged, "KerasTensor")
-        self.shape = tuple(shape)
+        self._shape = standardize_shape(shape)
         self._dtype = _standard_dtype(dtype)
         self._sparse = sparse
         if self.sparse:
@@ -54,6 +54,7 @@ class KerasTensor:
         return len(self.shape)
 
     # as Keras: these describe what the graph computes, so they cannot be reassigned
+    shape = property(lambda self: self._shape, lambda self, value: _immutable("shape"))
     dtype = property(lambda self: self._dtype, lambda self, value: _immutable("dtype"))
     sparse = property(lambda self: self._sparse, lambda self, value: _immutable("sparse"))
     ragged = property(lambda self: False, lambda self, value: _immutable("ragged"))
@@ -75,7 +76,7 @@ class KerasTensor:
         )
 
     def __iter__(self):
-        raise TypeError(
+        raise SymbolicIterationError(
             f"Iterating over the symbolic {self!r} is not supported: its values exist only "
             "when the model runs. Index it (x[:, 0]) or use kerasx.ops.split / unstack-style "
             "slicing instead."
@@ -86,10 +87,20 @@ class KerasTensor:
     __array_ufunc__ = None
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
+        raise SymbolicValueError(
             f"{self!r} is symbolic: it has no values to convert to an array. Build a "
             "kerasx.Model(inputs, outputs) and call it (or `predict`) on real data."
         )
+
+
+class SymbolicIterationError(TypeError, NotImplementedError):
+    """Iterating over a KerasTensor: NotImplementedError as in Keras, TypeError as Python's
+    own refusal to iterate."""
+
+
+class SymbolicValueError(TypeError, ValueError):
+    """Converting a KerasTensor to an array: ValueError as in Keras, TypeError as an
+    unconvertible object."""
 
 
 def _bind_symbolic_operators():
@@ -104,12 +115,14 @@ _bind_symbolic_operators()
 
 
 def _bind_keras_extra_operators():
-    # `^` and `round()` on KerasTensors, as Keras's KerasTensor defines them.
+    # `^`, `round()` and the explicit `__div__` / `__rdiv__` on KerasTensors, as Keras's KerasTensor defines them.
     from kerasx import ops
 
     KerasTensor.__xor__ = lambda self, other: ops.logical_xor(self, other)
     KerasTensor.__rxor__ = lambda self, other: ops.logical_xor(other, self)
     KerasTensor.__round__ = lambda self, ndigits=None: ops.round(self, decimals=ndigits or 0)
+    KerasTensor.__div__ = lambda self, other: ops.divide(self, other)
+    KerasTensor.__rdiv__ = lambda self, other: ops.divide(other, self)
 
 
 _bind_keras_extra_operators()
@@ -510,11 +523,7 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
         out_dtypes = map_structure(out_shape, lambda s: layer.dtype, _is_shape)
         out_masks = None
     finally:
-        _clear_probe_losses(layer)
-        for variable, value in saved:
-            if variable.value is not value:
-                variable.assign(value)
-        restore_counters(counters)
+        _restore_after_probes(layer, saved, counters)
     if with_masks:
         return out_shape, out_dtypes, out_masks
     return out_shape, out_dtypes
@@ -654,6 +663,33 @@ def _widened(out_shape, layer, flat, inputs, args, kwargs):
         return out_shape
 
 
+def probe_once(layer, flat, args, kwargs, fills):
+    """The flattened output shapes of one more probe of a built `layer` on `args` /
+    `kwargs` (KerasTensors `flat` filled as `fills` says), or None when it fails. Weights
+    and random seed counters are kept unchanged, as for the first probes."""
+    from kerasx.autodiff.tape import _Paused
+
+    saved = [(v, v.value) for v in layer.weights]
+    counters = counter_states()
+    try:
+        with _Paused(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            probe = _probe_runs(layer, flat, args[0] if args else None, args[1:], kwargs,
+                                (fills,))
+        return [tuple(s) for s in _flat_shapes(probe[0][0])]
+    except Exception:  # an optional refinement: any failure keeps the first probes' answer
+        return None
+    finally:
+        _restore_after_probes(layer, saved, counters)
+
+
+def _flat_shapes(shapes):
+    if _is_shape(shapes):
+        return [shapes]
+    values = [shapes[k] for k in sorted(shapes)] if isinstance(shapes, dict) else shapes
+    return [s for v in values for s in _flat_shapes(v)]  # in `flatten`'s order
+
+
 def _unknown_where_declared(probed, declared):
     """`probed` with None wherever the layer's own output shape (`declared`, or None) has
     an unknown size: two probe sizes can give one output size (pooling 8 or 9 steps by 2
@@ -683,15 +719,31 @@ def _declared_output_shape(layer, in_shapes):
     return shape if isinstance(shape, (tuple, list, dict)) else None
 
 
+def _restore_after_probes(layer, saved, counters):
+    """Drops the losses that probes of `layer` added and puts back its weights' arrays
+    (`saved`, pairs of variable and array) and the seed counters (`counters`)."""
+    _clear_probe_losses(layer)
+    for variable, value in saved:
+        if variable.value is not value:
+            variable.assign(value)
+    restore_counters(counters)
+
+
 def _clear_probe_losses(layer):
     for sub in [layer] + layer._flatten_layers():
         if sub._activity_losses:
             sub._activity_losses = []
 
 
-def _probe_dims(shape, fills):
-    return tuple((fills[0] if axis == 0 else fills[1]) if d is None else d
-                 for axis, d in enumerate(shape))
+def _probe_dims(shape, fills, groups=None):
+    """`shape` with each None replaced by a probe size: the batch one for axis 0, the
+    other one elsewhere, or as `groups` says (per axis 0 or 1, or `(0 or 1, k)`: k times
+    that size)."""
+    if groups is None:
+        return tuple((fills[0] if axis == 0 else fills[1]) if d is None else d
+                     for axis, d in enumerate(shape))
+    return tuple(d if d is not None else fills[g] if isinstance(g, int) else fills[g[0]] * g[1]
+                 for d, g in zip(shape, groups))
 
 
 def _zeros(tensor, fills):
@@ -702,7 +754,9 @@ def _zeros(tensor, fills):
 
         dims = _probe_dims(tensor.shape, fills)
         return to_host([""] * math.prod(dims)).reshape(dims)
-    return ops.zeros(_probe_dims(tensor.shape, fills), dtype=tensor.dtype)
+    # stand-ins of aligned operands (kerasx.ops._symbolic_alignment) carry probe groups
+    groups = getattr(tensor, "_probe_groups", None)
+    return ops.zeros(_probe_dims(tensor.shape, fills, groups), dtype=tensor.dtype)
 
 
 def _masked_zeros(tensor, fills):
@@ -777,7 +831,10 @@ def map_structure(structure, fn, is_leaf=None):
     if is_leaf(structure) if is_leaf else isinstance(structure, KerasTensor):
         return fn(structure)
     if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(s, fn, is_leaf) for s in structure)
+        items = [map_structure(s, fn, is_leaf) for s in structure]
+        if hasattr(structure, "_fields"):  # a namedtuple takes its fields as arguments
+            return type(structure)(*items)
+        return type(structure)(items)
     if isinstance(structure, dict):
         return {k: map_structure(v, fn, is_leaf) for k, v in structure.items()}
     return structure

@@ -126,10 +126,19 @@ class OpLayer(Layer):
 
     def compute_output_spec(self, *args, **kwargs):
         """The probed outputs, with the sizes that depend on values (`nonzero`,
-        `where(condition)`, `unique`) unknown."""
+        `where(condition)`, `unique`) unknown. Operands whose axes must agree are
+        probed through aligned stand-ins (`kerasx.ops._symbolic_alignment`)."""
+        from kerasx.ops._batch_probe import with_long_batch_probe
+        from kerasx.ops._symbolic_alignment import aligned_operands
         from kerasx.ops._value_sized import unknown_value_sizes
 
+        bound = dict(zip(self.call_params, args), **kwargs, **self.op_config)
+        aligned = aligned_operands(self.op, bound)
+        if aligned is not bound:
+            args = tuple(aligned[p] for p in self.call_params[:len(args)])
+            kwargs = {k: aligned[k] for k in kwargs}
         spec = super().compute_output_spec(*args, **kwargs)
+        spec = with_long_batch_probe(self, spec, args, kwargs)
         return unknown_value_sizes(self.op, spec, args, self.op_config)
 
     def get_config(self):

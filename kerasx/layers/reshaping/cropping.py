@@ -31,9 +31,13 @@ class _Cropping(Layer):
         for i, (lo, hi) in enumerate(self._pairs):
             size = shape[start + i]
             if size is not None and lo + hi >= size:
+                # Keras's first sentence for each class, then which axis fails and why
+                rule = ("`cropping` parameter of `Cropping1D` layer must be smaller than the "
+                        "input length" if self.rank == 1 else "Values in `cropping` argument "
+                        "should be smaller than the corresponding spatial dimension of the input")
                 raise ValueError(
-                    f"{type(self).__name__} layer {self.name!r}: cropping {(lo, hi)} removes "
-                    f"everything along spatial axis {i} of size {size} (input shape "
+                    f"{rule}. {type(self).__name__} layer {self.name!r}: cropping {(lo, hi)} "
+                    f"removes everything along spatial axis {i} of size {size} (input shape "
                     f"{tuple(shape)}). The cropping must leave at least one element.")
         return start
 

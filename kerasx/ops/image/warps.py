@@ -122,7 +122,18 @@ def homography(xp, backend, start, end):
         targets += [sx, sy]
     system = xp.stack(rows, axis=1)
     target = xp.stack(targets, axis=-1)[..., None]
-    return xp.reshape(xp.linalg.solve(system, target), (-1, 8))
+    try:
+        return xp.reshape(xp.linalg.solve(system, target), (-1, 8))
+    except Exception:  # a singular system (points on a line, all equal): NaN, as Keras's
+        return xp.concat([_solved_or_nan(xp, system[i:i + 1, ...], target[i:i + 1, ...])
+                          for i in range(system.shape[0])], axis=0)
+
+
+def _solved_or_nan(xp, system, target):
+    try:
+        return xp.reshape(xp.linalg.solve(system, target), (-1, 8))
+    except Exception:
+        return xp.full((1, 8), float("nan"), dtype=system.dtype, device=system.device)
 
 
 def _grid(xp, backend, height, width, channels, dtype):
