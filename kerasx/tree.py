@@ -45,6 +45,13 @@ def _is_structseq(x):
             and hasattr(cls, "n_fields") and hasattr(cls, "n_unnamed_fields"))
 
 
+def sequence_like(like, items):
+    """The list `items` as a list or tuple of `like`'s type (a namedtuple takes them as
+    its fields)."""
+    kind = type(like)
+    return kind(*items) if _is_namedtuple(like) else kind(items)
+
+
 def _plain_type(x):
     """The container type `x` counts as: its class, or for a layer's tracked list, dict
     or set the built-in one it tracks (`_tree_kind`)."""

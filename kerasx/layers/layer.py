@@ -15,6 +15,7 @@ from kerasx.layers.call_context import with_call_context
 from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
                                              tracking_enabled)
 from kerasx.utils.naming import to_snake_case, uniquify
+from kerasx.tree import sequence_like
 from kerasx.utils.shape_args import standardize_shape
 
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
@@ -847,7 +848,10 @@ class Layer:
 
     def _convert_inputs(self, inputs):
         if isinstance(inputs, (list, tuple)):
-            return type(inputs)(self._convert_inputs(x) for x in inputs)
+            kind = type(inputs)
+            if kind is list or kind is tuple:
+                return kind(self._convert_inputs(x) for x in inputs)
+            return sequence_like(inputs, [self._convert_inputs(x) for x in inputs])
         if isinstance(inputs, dict):
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
         if inputs is None or isinstance(inputs, TensorOps) or host.is_string_array(inputs):
@@ -1298,7 +1302,7 @@ def _cast_floats(inputs, dtype):
     from kerasx import ops
 
     if isinstance(inputs, (list, tuple)):
-        return type(inputs)(_cast_floats(x, dtype) for x in inputs)
+        return sequence_like(inputs, [_cast_floats(x, dtype) for x in inputs])
     if isinstance(inputs, dict):
         return {k: _cast_floats(v, dtype) for k, v in inputs.items()}
     if inputs is None or isinstance(inputs, (bool, int, str)) or host.is_string_array(inputs):
@@ -1340,8 +1344,7 @@ def _widen_half_floats(inputs, dtype):
     if isinstance(inputs, dict):
         return {k: _widen_half_floats(v, dtype) for k, v in inputs.items()}
     if isinstance(inputs, (list, tuple)):
-        items = [_widen_half_floats(x, dtype) for x in inputs]
-        return type(inputs)(*items) if hasattr(inputs, "_fields") else type(inputs)(items)
+        return sequence_like(inputs, [_widen_half_floats(x, dtype) for x in inputs])
     return _cast_floats(inputs, dtype) if _is_half(inputs) else inputs
 
 

@@ -44,16 +44,17 @@ class Functional(Model):
         _check_structure(inputs, "inputs")
         _check_structure(outputs, "outputs")
         _warn_dict_key_names(inputs)
-        inputs_tuple = isinstance(inputs, tuple)
-        if inputs_tuple:
+        inputs_kind = type(inputs) if isinstance(inputs, tuple) else None
+        if inputs_kind:
             inputs = list(inputs)
-        outputs_tuple = isinstance(outputs, tuple)
-        if outputs_tuple:
+        outputs_kind = type(outputs) if isinstance(outputs, tuple) else None
+        if outputs_kind:
             outputs = list(outputs)
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
-        # as Keras, calls return a tuple for a tuple of outputs (Siamese networks' distances)
-        self._set_untracked("_outputs_tuple", outputs_tuple)
-        self._set_untracked("_inputs_tuple", inputs_tuple)
+        # as Keras, calls return a tuple for a tuple of outputs (Siamese networks' distances),
+        # a namedtuple of the same type for a namedtuple
+        self._set_untracked("_outputs_kind", outputs_kind)
+        self._set_untracked("_inputs_kind", inputs_kind)
         flat_in, flat_out = flatten(inputs), flatten(outputs)
         for i, t in enumerate(flat_in):
             if any(t is u for u in flat_in[:i]):
@@ -118,16 +119,12 @@ class Functional(Model):
     @property
     def input(self):
         """The inputs in the structure given to the constructor."""
-        if self.__dict__.get("_inputs_tuple"):
-            return tuple(self._inputs_struct)
-        return self._inputs_struct
+        return _as_kind(self.__dict__.get("_inputs_kind"), self._inputs_struct)
 
     @property
     def output(self):
         """The outputs in the structure given to the constructor."""
-        if self.__dict__.get("_outputs_tuple"):
-            return tuple(self._outputs_struct)
-        return self._outputs_struct
+        return _as_kind(self.__dict__.get("_outputs_kind"), self._outputs_struct)
 
     @property
     def input_shape(self):
@@ -239,7 +236,7 @@ class Functional(Model):
         result = replace(self._outputs_struct, lookup)
         if isinstance(result, list) and len(result) == 1:
             return result[0]
-        return tuple(result) if self.__dict__.get("_outputs_tuple") else result
+        return _as_kind(self.__dict__.get("_outputs_kind"), result)
 
     def _plan(self):
         """Per layer call: (layer, id of its single input or None, node, ids of its outputs)."""
@@ -386,6 +383,13 @@ class Functional(Model):
 
 # -- graph analysis ---------------------------------------------------------------------------
 _Graph = collections.namedtuple("_Graph", ["nodes", "layers"])
+
+
+def _as_kind(kind, items):
+    """The list `items` as the tuple or namedtuple type `kind` (None: left a list)."""
+    if kind is None:
+        return items
+    return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
 
 def _map_graph(flat_in, flat_out, aliases):

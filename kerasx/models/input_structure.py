@@ -24,6 +24,7 @@ def check_input_structure(model, inputs):
             or not isinstance(struct, (list, tuple, dict)) and _is_tensor(inputs):
         return  # the common calls, checked cheaply
     raise_error = False
+    given = inputs
     if isinstance(inputs, dict) and not isinstance(struct, dict):
         if isinstance(struct, (list, tuple)):
             if {t.name for t in struct} <= set(inputs):
@@ -37,6 +38,10 @@ def check_input_structure(model, inputs):
     if isinstance(struct, dict) and not isinstance(inputs, dict) \
             and list(struct) != sorted(struct):
         raise_error = True
+    kind = model.__dict__.get("_inputs_kind")
+    if kind is not None and not isinstance(given, dict):
+        # as Keras, a namedtuple of inputs expects one of its type
+        struct = kind(*struct) if hasattr(kind, "_fields") else kind(struct)
     if _same_structure(inputs, struct) or _symbolic(inputs):
         return
     expected = tree.map_structure(lambda t: "None" if t is None else t.name, struct)
@@ -62,6 +67,8 @@ def _same_structure(a, b):
         return (isinstance(a, dict) and isinstance(b, dict) and sorted(a) == sorted(b)
                 and all(_same_structure(a[k], b[k]) for k in a))
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        if (hasattr(a, "_fields") or hasattr(b, "_fields")) and type(a) is not type(b):
+            return False
         return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))
                 and len(a) == len(b) and all(_same_structure(x, y) for x, y in zip(a, b)))
     return True

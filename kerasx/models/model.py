@@ -282,7 +282,8 @@ def _zeros_for(shape, dtype):
     if isinstance(shape, dict):
         return {k: _zeros_for(v, dtype) for k, v in shape.items()}
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return [_zeros_for(s, dtype) for s in shape]
+        items = [_zeros_for(s, dtype) for s in shape]
+        return type(shape)(*items) if hasattr(shape, "_fields") else items
     return ops.zeros(tuple(1 if d is None else int(d) for d in shape), dtype=dtype)
 
 
@@ -292,5 +293,6 @@ def _symbolic_for(shape, dtype):
     if isinstance(shape, dict):
         return {k: _symbolic_for(v, dtype) for k, v in shape.items()}
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return [_symbolic_for(s, dtype) for s in shape]
+        items = [_symbolic_for(s, dtype) for s in shape]
+        return type(shape)(*items) if hasattr(shape, "_fields") else items
     return Input(batch_shape=tuple(shape), dtype=dtype)

@@ -106,9 +106,9 @@ _SYMBOLIC_SET = set()
 _NOT_RECORDED = {"shape", "convert_to_numpy", "zeros", "ones", "arange", "eye", "identity",
                  "tri", "full", "empty", "size", "ndim", "is_tensor"}
 # (and: what reads a dtype, builds a window or a geometric sequence from numbers, or wraps a
-# function; `linspace` and `logspace` record a node when `start` or `stop` is symbolic, as
-# in Keras)
-_NOT_RECORDED |= {"dtype", "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser",
+# function; `linspace`, `logspace` and `geomspace` record a node when `start` or `stop` is
+# symbolic, as in Keras)
+_NOT_RECORDED |= {"dtype", "bartlett", "blackman", "hamming", "hanning", "kaiser",
                   "vectorize"}
 
 

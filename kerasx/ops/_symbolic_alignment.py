@@ -107,7 +107,7 @@ def _operands(op, bound):
             "choicelist": type(bound["choicelist"])(new[len(conditions):])}
     if op == "broadcast_to" or op in _LARGE_PROBES or op in _GIVEN_SIZES:
         key = {"diff": "a", "slice": "inputs", "slice_update": "inputs"}.get(
-            op, "inputs" if "conv" in op else "x")
+            op, "inputs" if "conv" in op else "data" if op.startswith("segment_") else "x")
         return [bound.get(key)], lambda new: {**bound, key: new[0]}
     keys = [k for k in ("condition", "x1", "x2") if bound.get(k) is not None]
     return [bound[k] for k in keys], lambda new: {**bound, **dict(zip(keys, new))}
@@ -343,3 +343,14 @@ _GIVEN_SIZES = {"unstack": _unstack_size, "repeat": _repeat_size,
                 "depthwise_conv": _conv_channels("kernel", -2),
                 "separable_conv": _conv_channels("depthwise_kernel", -2),
                 "conv_transpose": _conv_channels("kernel", -1)}
+
+
+def _segment_rows(shape, bound):
+    """`segment_sum(data, segment_ids)` on data of unknown rows: one row per id."""
+    ids_shape = _shape_of(bound.get("segment_ids"))
+    if shape and shape[0] is None and ids_shape and len(ids_shape) == 1 and ids_shape[0]:
+        return {0: ids_shape[0]}
+    return {}
+
+
+_GIVEN_SIZES.update({f"segment_{kind}": _segment_rows for kind in ("sum", "max", "min", "prod")})

@@ -2,7 +2,8 @@
 
 A call on KerasTensors learns its output shapes by running the op on zero-filled
 probes; `nonzero(x)` (and `where(x)`) or `unique(x)` of zeros has a size that says
-nothing about real inputs, nor has `slice(x, start, (-1, ...))` with a symbolic `start`.
+nothing about real inputs, nor has `segment_sum(data, ids)` without `num_segments`,
+nor `slice(x, start, (-1, ...))` with a symbolic `start`.
 These sizes are unknown (None), as in Keras. `shape` is read-only on KerasTensors,
 so the sizes are written to the private `_shape` of the tensors the probe just made.
 """
@@ -30,6 +31,8 @@ def unknown_value_sizes(op, spec, args, config):
                 if flag != "inverse":
                     outputs[position]._shape = (None,)
                 position += 1
+    elif op.startswith("segment_") and config.get("num_segments") is None:
+        spec._shape = (None,) + tuple(spec.shape[1:])  # one row per segment id value
     elif op == "slice" and len(args) > 1 and _is_symbolic(args[1]):
         # a size of -1 runs to the end of its axis from a start known only when it runs
         sizes = config.get("shape") or ()

@@ -30,8 +30,10 @@ def view_as_complex(x):
     xv = _operand(x)
     shape = shape_of(xv)
     if not shape or shape[-1] != 2:
-        raise ValueError(f"view_as_complex expects a real tensor whose last dimension is 2 "
-                         f"(real and imaginary parts), received shape {shape}.")
+        raise ValueError(f"view_as_complex: Last dimension of input must be size 2 (real "
+                         f"and imaginary): it needs a real tensor whose last dimension is 2, "
+                         f"received shape {shape}. Stack the parts on a new last axis: "
+                         "ops.stack([real, imag], axis=-1).")
     if backend.isdtype(xv.dtype, "complex floating"):
         raise TypeError("view_as_complex expects a real tensor, received a complex one; "
                         "use view_as_real to split a complex tensor into its parts.")

@@ -19,7 +19,7 @@ import math
 
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.config import floatx
-from kerasx.ops._helpers import current, shape_of, value_of
+from kerasx.ops._helpers import current, dtype_name, shape_of, value_of
 from kerasx.ops.moving import unstack
 from kerasx.ops.shape import concatenate, convert_to_tensor, flip, getitem, reshape, stack
 
@@ -104,8 +104,8 @@ def _leading_size(name, leaves):
 
 def _check_callable(name, argument, value):
     if not callable(value):
-        raise TypeError(f"{name}: `{argument}` must be a callable, received {value!r} of type "
-                        f"{type(value).__name__}.")
+        raise TypeError(f"{name}: `{argument}` should be a callable. Received {value!r} of "
+                        f"type {type(value).__name__}; pass a function.")
 
 
 def _stack_steps(name, outputs):
@@ -141,8 +141,33 @@ def cond(pred, true_fn, false_fn):
     """`true_fn()` if `pred` holds, else `false_fn()`; only the chosen branch runs."""
     _check_callable("cond", "true_fn", true_fn)
     _check_callable("cond", "false_fn", false_fn)
+    if _is_symbolic(pred):
+        return _symbolic_cond(pred, true_fn, false_fn)
     v = _concrete_scalar("cond", "pred", pred)
     return true_fn() if bool(v) else false_fn()
+
+
+def _leaf_spec(leaf):
+    value = value_of(leaf)
+    dtype = getattr(value, "dtype", None)
+    return (shape_of(value) if hasattr(value, "shape") else (),
+            type(value).__name__ if dtype is None else dtype_name(dtype))
+
+
+def _symbolic_cond(pred, true_fn, false_fn):
+    """A graph node that picks the branch when the model runs, as Keras's symbolic `cond`:
+    both branches must give outputs of one structure, shapes and dtypes. They take no
+    arguments, so they may not compute on the model's symbolic tensors."""
+    outputs = true_fn(), false_fn()
+    if _is_symbolic(*outputs):
+        _concrete_scalar("cond", "pred", pred)  # raises: call cond inside a layer instead
+    specs = [[_leaf_spec(leaf) for leaf in _flatten(out)] for out in outputs]
+    if not _same_structure(*outputs) or specs[0] != specs[1]:
+        raise ValueError(
+            f"cond: `true_fn` and `false_fn` should return outputs of the same kind (struct, "
+            f"dtype and shape); received {specs[0]} and {specs[1]} (shape, dtype per output). "
+            "Make both branches return the same structure of tensors of one shape and dtype.")
+    return _graph_node("cond", lambda p: cond(p, true_fn, false_fn), pred)
 
 
 def switch(index, branches, *operands):
@@ -152,6 +177,9 @@ def switch(index, branches, *operands):
                          f"{branches!r}.")
     for i, branch in enumerate(branches):
         _check_callable("switch", f"branches[{i}]", branch)
+    if _is_symbolic(index):  # the model picks the branch when it runs, as Keras's node does
+        return _graph_node("switch", lambda t: switch(t[0], branches, *t[1:]),
+                           [index, *operands])
     v = _concrete_scalar("switch", "index", index)
     i = int(v)
     return branches[builtins.min(builtins.max(i, 0), len(branches) - 1)](*operands)
@@ -310,8 +338,9 @@ def associative_scan(f, elems, reverse=False, axis=0):
     sizes = {shape_of(value_of(x))[ax] if len(shape_of(value_of(x))) > ax else None
              for x in leaves}
     if len(sizes) != 1 or None in sizes:
-        raise ValueError("associative_scan: the arrays of `elems` must share the size of axis "
-                         f"{axis}; received shapes {[shape_of(value_of(x)) for x in leaves]}.")
+        raise ValueError("associative_scan: the arrays of `elems` must have the same first "
+                         f"dimension: they must share the size of axis {axis}; received "
+                         f"shapes {[shape_of(value_of(x)) for x in leaves]}.")
     if reverse:
         leaves = [flip(x, axis=ax) for x in leaves]
 

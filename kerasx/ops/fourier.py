@@ -26,13 +26,18 @@ def _as_complex(xp, re, im):
 def _pair(x, name, least_rank):
     """The real and imaginary backend arrays of the pair `x`, checked."""
     if not isinstance(x, (tuple, list)) or len(x) != 2:
-        raise ValueError(f"{name} expects `x` as a tuple (real, imag) of two float tensors, "
-                         f"received {type(x).__name__}.")
+        raise ValueError(f"{name}: Input `x` should be a tuple of two tensors - real and "
+                         f"imaginary; received {type(x).__name__}. Pass `x` as a tuple "
+                         "(real, imag) of two float tensors of one shape.")
     backend = current()
     re, im = (backend.asarray(value_of(v)) for v in x)
     if shape_of(re) != shape_of(im):
-        raise ValueError(f"{name}: the real and imaginary parts must have one shape, received "
-                         f"{shape_of(re)} and {shape_of(im)}.")
+        raise ValueError(f"{name}: Both the real and imaginary parts should have the same "
+                         f"shape; received {shape_of(re)} and {shape_of(im)}. Pass two parts "
+                         "of one shape.")
+    if len(shape_of(re)) < least_rank:
+        raise ValueError(f"{name}: Input should have rank >= {least_rank}; received shape "
+                         f"{shape_of(re)}. Pass parts of rank {least_rank} or more.")
     for part in (re, im):
         if not backend.isdtype(part.dtype, "real floating"):
             raise ValueError(f"{name}: both parts of `x` must be float tensors, received "
@@ -40,9 +45,6 @@ def _pair(x, name, least_rank):
     if re.dtype != im.dtype:
         wide = backend.dtype("float64")
         re, im = backend.xp.astype(re, wide), backend.xp.astype(im, wide)
-    if len(shape_of(re)) < least_rank:
-        raise ValueError(f"{name} expects inputs of rank {least_rank} or more, received shape "
-                         f"{shape_of(re)}.")
     return re, im
 
 
@@ -118,8 +120,8 @@ def rfft(x, fft_length=None):
     xp = backend.xp
     xv = as_float_operand(backend.asarray(value_of(x)))
     if len(shape_of(xv)) < 1:
-        raise ValueError(f"rfft expects an input of rank 1 or more, received shape "
-                         f"{shape_of(xv)}.")
+        raise ValueError(f"rfft: Input should have rank >= 1; received shape "
+                         f"{shape_of(xv)}. Pass an input of rank 1 or more.")
     n = _length(fft_length, "rfft") or xv.shape[-1]
     out = xp.fft.rfft(xv, n=n)
     values = (xp.real(out), xp.imag(out))

@@ -45,18 +45,27 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     return _finish(xp.pow(float(base), exponents), dtype, axis, len(exponents.shape) - 1)
 
 
+def _probing():
+    from kerasx.layers.core.input_layer import PROBING
+
+    return PROBING[0] > 0
+
+
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """`num` values from `start` to `stop` (included with `endpoint`) with a constant
     ratio, as `numpy.geomspace`: both bounds must be nonzero and of one sign (negative
     bounds give a negative sequence); the bounds are exact."""
     xp = current().xp
     lo, hi = xp.broadcast_arrays(_wide(start), _wide(stop))
-    if bool(xp.any(lo == 0)) or bool(xp.any(hi == 0)):
-        raise ValueError("geomspace: the bounds must be nonzero (a geometric sequence cannot "
-                         "reach 0).")
-    if bool(xp.any((lo < 0) != (hi < 0))):
-        raise ValueError("geomspace: the bounds must have the same sign for a real geometric "
-                         "sequence.")
+    if bool(xp.any(lo == 0)) or bool(xp.any(hi == 0)) or bool(xp.any((lo < 0) != (hi < 0))):
+        if _probing():  # zero arrays standing for symbolic bounds: only the shape matters
+            lo, hi = xp.ones_like(lo), xp.ones_like(hi)
+        elif bool(xp.any(lo == 0)) or bool(xp.any(hi == 0)):
+            raise ValueError("geomspace: the bounds must be nonzero (a geometric sequence "
+                             "cannot reach 0).")
+        else:
+            raise ValueError("geomspace: the bounds must have the same sign for a real "
+                             "geometric sequence.")
     sign = xp.where(lo < 0, -1.0, xp.ones_like(lo))
     exponents = value_of(linspace(xp.log10(xp.abs(lo)), xp.log10(xp.abs(hi)), num,
                                   endpoint=endpoint, dtype="float64"))

@@ -20,7 +20,10 @@ def extract_sequences(x, sequence_length, sequence_stride):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"extract_sequences: `{name}` must be a positive integer, "
                              f"received {value!r}.")
-    if not shape or shape[-1] < sequence_length:
+    if not shape:
+        raise ValueError("extract_sequences: Input should have rank >= 1. Received: input "
+                         "shape (); pass an array whose last axis holds the sequences.")
+    if shape[-1] < sequence_length:
         raise ValueError(f"extract_sequences: the last axis must hold at least "
                          f"sequence_length={sequence_length} values; received an input of "
                          f"shape {shape}.")

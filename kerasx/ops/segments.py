@@ -131,10 +131,13 @@ class _Segments:
                             f"{iv.dtype}. Cast them with ops.cast(segment_ids, 'int32').")
         shape = shape_of(dv)
         if len(shape_of(iv)) != 1 or not shape or shape[0] != iv.shape[0]:
+            problem = ("Argument `segment_ids` should be an 1-D vector,"
+                       if len(shape_of(iv)) != 1 else "Argument `segment_ids` and `data` "
+                       "should have same leading dimension,")
             raise ValueError(
-                f"{name}: `segment_ids` must be a 1-D tensor with one id per row of `data`; "
-                f"received ids of shape {shape_of(iv)} for data of shape {shape}. Flatten "
-                "both first: data.reshape((-1,) + data.shape[k:]), segment_ids.reshape(-1).")
+                f"{name}: {problem} one id per row of `data`; received ids of shape "
+                f"{shape_of(iv)} for data of shape {shape}. Flatten both first: "
+                "data.reshape((-1,) + data.shape[k:]), segment_ids.reshape(-1).")
         if num_segments is None:
             num_segments = int(backend.to_numpy(xp.max(iv))) + 1 if shape[0] else 0
         elif hasattr(value_of(num_segments), "shape"):

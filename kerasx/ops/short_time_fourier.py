@@ -22,16 +22,18 @@ def _window(window, sequence_length, fft_length, dtype, name):
         return None
     if isinstance(window, str):
         if window not in _WINDOW_COSINE:
-            raise ValueError(f"{name}: a `window` given by name must be one of "
-                             f"{sorted(_WINDOW_COSINE)}, received {window!r}.")
+            raise ValueError(f"{name}: If a string is passed to `window`, it must be one of "
+                             f"{sorted(_WINDOW_COSINE)}; received {window!r}. Pass one of "
+                             "those names, an array of `sequence_length` values, or None.")
         a, b = _WINDOW_COSINE[window]
         t = xp.arange(sequence_length, dtype=backend.dtype("float64"), device=backend.device)
         win = a - b * xp.cos((2.0 * math.pi / sequence_length) * t)
     else:
         win = backend.asarray(value_of(window))
         if shape_of(win) != (sequence_length,):
-            raise ValueError(f"{name}: `window` must have shape ({sequence_length},) "
-                             f"(sequence_length,), received {shape_of(win)}.")
+            raise ValueError(f"{name}: The shape of `window` must be equal to "
+                             f"[sequence_length]; received shape {shape_of(win)}, expected "
+                             f"shape ({sequence_length},).")
     left = (fft_length - sequence_length) // 2
     right = fft_length - sequence_length - left
     zeros = xp.zeros((left,), dtype=win.dtype, device=backend.device)
@@ -46,8 +48,10 @@ def _check_lengths(sequence_length, sequence_stride, fft_length, name):
             raise ValueError(f"{name}: `{label}` must be a positive integer, received "
                              f"{value!r}.")
     if fft_length < sequence_length:
-        raise ValueError(f"{name}: `fft_length` must be at least `sequence_length`, received "
-                         f"sequence_length={sequence_length}, fft_length={fft_length}.")
+        raise ValueError(f"{name}: `fft_length` must equal or be larger than "
+                         f"`sequence_length`; received sequence_length={sequence_length}, "
+                         f"fft_length={fft_length}. Pass an `fft_length` of at least "
+                         "`sequence_length` (a power of 2 is fastest).")
 
 
 def _reflected(i, length):
@@ -71,10 +75,11 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     backend = current()
     xv = backend.asarray(value_of(x))
     if dtype_name(xv.dtype) not in ("float32", "float64"):
-        raise TypeError(f"stft expects a float32 or float64 signal, received "
-                        f"{dtype_name(xv.dtype)}.")
+        raise TypeError(f"stft: Invalid input type. Expected `float32` or `float64`; "
+                        f"received {dtype_name(xv.dtype)}. Cast the signal to float32 or float64 "
+                        "first: ops.cast(x, 'float32').")
     if len(shape_of(xv)) < 1:
-        raise ValueError("stft expects a signal of rank 1 or more, received a scalar.")
+        raise ValueError("stft: Input should have rank >= 1; received a scalar.")
     win = _window(window, sequence_length, fft_length, xv.dtype, "stft")
     length = xv.shape[-1]
     margin = fft_length // 2 if center else 0
@@ -122,11 +127,14 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
     fixes the output length."""
     _check_lengths(sequence_length, sequence_stride, fft_length, "istft")
     if not isinstance(x, (tuple, list)) or len(x) != 2:
-        raise ValueError("istft expects `x` as a tuple (real, imag) of two float tensors.")
+        raise ValueError(f"istft: Input `x` should be a tuple of two tensors - real and "
+                         f"imaginary; received {type(x).__name__}. Pass `x=(real, imag)`, "
+                         "as `stft` returns it.")
     real = value_of(x[0])
     if len(shape_of(real)) < 2:
-        raise ValueError(f"istft expects inputs of rank 2 or more (..., frames, bins), "
-                         f"received shape {shape_of(real)}.")
+        raise ValueError(f"istft: Input should have rank >= 2 (..., frames, bins); "
+                         f"received shape {shape_of(real)}. Pass parts of rank 2 or more, as "
+                         "`stft` returns them.")
     backend = current()
     xp = backend.xp
     count = shape_of(real)[-2]

@@ -61,9 +61,11 @@ class SeedState(Variable):
         return self._host
 
     def assign(self, value):
+        """Sets `[seed, draws]`; returns the new value (the backend's array), as a
+        variable's `assign` does in Keras."""
         self._host = self._coerce(value)
         self._stale = True
-        return self
+        return self.value
 
     def assign_add(self, delta):
         return self.assign([a + b for a, b in zip(self._host, self._coerce(delta))])

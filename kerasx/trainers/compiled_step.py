@@ -17,11 +17,11 @@ replayed since the last check, so state a recording took as constant and that ch
 since (an array kept outside the variables) has the signature recorded again, or run
 eagerly. Otherwise steps of that signature replay the recording: the array work alone,
 without the layers, tape, losses and metrics that decided it. The metric results the
-default steps return are left out of the recording: as the eager step's, they are
-computed from the metrics' state when something reads them (a callback wanting batch
-logs, the end of the epoch). The optimizer's update
-runs as Python at every replay (its step count and learning-rate schedule live on the
-host), and so do random draws (new dropout masks every step; a draw seeded by a
+default steps return are left out of it: as the eager step's, they are computed from
+the metrics' state when something reads them (a callback wanting batch logs, the end
+of the epoch), by a second, small recording of that computation. The optimizer's
+update runs as Python at every replay (its step count and learning-rate schedule live
+on the host), and so do random draws (new dropout masks every step; a draw seeded by a
 `SeedGenerator` or a seeded layer takes the counter's next seed, as the eager step does).
 
 A step the recording cannot reproduce (a C library handed an array's memory, an

@@ -18,7 +18,7 @@ import contextlib
 import inspect
 import warnings
 
-from kerasx import ops
+from kerasx import ops, tree
 from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
@@ -831,8 +831,7 @@ def _batch_size(x):
 def _structure_to_numpy(structure):
     backend = current()
     if isinstance(structure, (list, tuple)):
-        values = [_structure_to_numpy(s) for s in structure]
-        return tuple(values) if isinstance(structure, tuple) else values
+        return _same_sequence(structure, [_structure_to_numpy(s) for s in structure])
     if isinstance(structure, dict):
         # predictions come back as Keras's flatten-and-pack leaves them: keys sorted
         try:
@@ -844,13 +843,18 @@ def _structure_to_numpy(structure):
     return backend.to_numpy(value)
 
 
+def _same_sequence(like, values):
+    """`values` as a list, or as a tuple of `like`'s type (namedtuples kept, as Keras)."""
+    return tree.sequence_like(like, values) if isinstance(like, tuple) else values
+
+
 def _concat_host(parts):
     from kerasx.backends import host
 
     first = parts[0]
     if isinstance(first, (list, tuple)):  # a tuple stays one, as in Keras
-        values = [_concat_host([p[i] for p in parts]) for i in range(len(first))]
-        return tuple(values) if isinstance(first, tuple) else values
+        return _same_sequence(first, [_concat_host([p[i] for p in parts])
+                                      for i in range(len(first))])
     if isinstance(first, dict):
         return {k: _concat_host([p[k] for p in parts]) for k in first}
     return first if len(parts) == 1 else host.concatenate(parts, axis=0)

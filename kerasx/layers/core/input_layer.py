@@ -115,7 +115,8 @@ _bind_symbolic_operators()
 
 
 def _bind_keras_extra_operators():
-    # `^`, `round()` and the explicit `__div__` / `__rdiv__` on KerasTensors, as Keras's KerasTensor defines them.
+    # `^`, `round()` and the explicit `__div__` / `__rdiv__` on KerasTensors, as Keras's
+    # KerasTensor defines them.
     from kerasx import ops
 
     KerasTensor.__xor__ = lambda self, other: ops.logical_xor(self, other)
@@ -129,12 +130,10 @@ _bind_keras_extra_operators()
 
 
 def _standard_dtype(dtype):
+    """The standard name of `dtype`; a ValueError naming the accepted ones for any other."""
     from kerasx.backend import standardize_dtype
 
-    try:
-        return standardize_dtype(dtype)
-    except ValueError:  # a dtype the standard names do not cover (float8...) stays as given
-        return dtype
+    return standardize_dtype(dtype)
 
 
 def _immutable(attribute):
@@ -704,7 +703,8 @@ def _unknown_where_declared(probed, declared):
         return {k: _unknown_where_declared(v, declared.get(k)) for k, v in probed.items()}
     if isinstance(probed, (list, tuple)) and isinstance(declared, (list, tuple)) \
             and len(probed) == len(declared):
-        return type(probed)(_unknown_where_declared(p, d) for p, d in zip(probed, declared))
+        return tree.sequence_like(probed, [_unknown_where_declared(p, d)
+                                       for p, d in zip(probed, declared)])
     return probed
 
 
@@ -805,7 +805,8 @@ def _merge_shapes(a, b):
         return tuple(x if x == y else None for x, y in zip(a, b))
     if isinstance(a, dict):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
-    return type(a)(_merge_shapes(x, y) for x, y in zip(a, b))  # a tuple of outputs stays one
+    # a tuple of outputs stays one, a namedtuple keeps its type
+    return tree.sequence_like(a, [_merge_shapes(x, y) for x, y in zip(a, b)])
 
 
 def _zip_shapes(shapes, dtypes, fn):
@@ -813,7 +814,7 @@ def _zip_shapes(shapes, dtypes, fn):
         return fn(shapes, dtypes)
     if isinstance(shapes, dict):
         return {k: _zip_shapes(shapes[k], dtypes[k], fn) for k in shapes}
-    return type(shapes)(_zip_shapes(s, d, fn) for s, d in zip(shapes, dtypes))
+    return tree.sequence_like(shapes, [_zip_shapes(s, d, fn) for s, d in zip(shapes, dtypes)])
 
 
 # -- nested structures (lists, tuples, dicts; dict leaves in sorted key order, as Keras) ----
@@ -831,10 +832,7 @@ def map_structure(structure, fn, is_leaf=None):
     if is_leaf(structure) if is_leaf else isinstance(structure, KerasTensor):
         return fn(structure)
     if isinstance(structure, (list, tuple)):
-        items = [map_structure(s, fn, is_leaf) for s in structure]
-        if hasattr(structure, "_fields"):  # a namedtuple takes its fields as arguments
-            return type(structure)(*items)
-        return type(structure)(items)
+        return tree.sequence_like(structure, [map_structure(s, fn, is_leaf) for s in structure])
     if isinstance(structure, dict):
         return {k: map_structure(v, fn, is_leaf) for k, v in structure.items()}
     return structure
@@ -861,6 +859,4 @@ def layer_tensor(layer, attribute):
 
 
 def _dtype_str(dtype):
-    from kerasx.backends.base import dtype_name
-
-    return dtype_name(dtype)
+    return _standard_dtype(dtype)

@@ -37,7 +37,7 @@ _TENSOR_PARAMS = {"b", "x1", "x2", "xs", "key", "indices", "kernel", "depthwise_
                   "constant_values", "logits", "dropout_mask", "recurrent_dropout_mask",
                   "weights", "q", "updates", "start_indices", "values", "bins",
                   "sorted_sequence", "predictions", "targets", "condlist", "choicelist",
-                  "fill_value", "y", "value", "segment_ids", "output", "angle"}
+                  "fill_value", "y", "value", "segment_ids", "output", "angle", "stop"}
 # Keras class names that are not the CamelCase of the kerasx function name.
 _CLASS_NAMES = {"abs": "Absolute", "getitem": "GetItem", "batch_normalization": "BatchNorm",
                 "layer_normalization": "LayerNorm", "rms_normalization": "RMSNorm",
