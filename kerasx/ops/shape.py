@@ -228,10 +228,7 @@ def transpose(x, axes=None):
 
 def swapaxes(x, axis1, axis2):
     nd = len(shape_of(value_of(x)))
-    for axis in (axis1, axis2):
-        if not -nd <= axis < nd:
-            raise ValueError(f"swapaxes: axis {axis} is out of bounds for an array with "
-                             f"dimension {nd}; pass axes in [{-nd}, {nd - 1}].")
+    normalize_axes((axis1, axis2), nd)  # an axis out of range is a ValueError naming it
     axes = list(range(nd))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
