@@ -46,7 +46,7 @@ def is_int_dtype(dtype):
 def is_keras_tensor(x):
     """True for the symbolic tensors of the functional API (`kerasx.Input` and what
     layers compute from it)."""
-    from kerasx.layers.core.input_layer import KerasTensor
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     return isinstance(x, KerasTensor)
 

@@ -227,7 +227,7 @@ class Variable(TensorOps):
 
 def _open_name_scopes():
     """The names of the open name scopes (`kerasx.name_scope`, building layers)."""
-    from kerasx.layers.layer import _SCOPE
+    from kerasx.layers._layer_scopes import _SCOPE
 
     return _SCOPE.get()
 

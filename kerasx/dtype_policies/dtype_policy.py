@@ -59,7 +59,7 @@ class DTypePolicy:
         a number) is returned as it is."""
         from kerasx import ops
         from kerasx.backends.base import dtype_name
-        from kerasx.layers.core.input_layer import KerasTensor
+        from kerasx.layers.core.keras_tensor import KerasTensor
 
         dtype = dtype_name(dtype)
         if not isinstance(x, KerasTensor):

@@ -66,8 +66,10 @@ def _check_exportable(layer):
 def _emit_traced_layer(g, layer, call):
     """A layer with no converter, traced: its `call` on fresh symbolic inputs records the
     layers and `kerasx.ops` it is made of, which are converted in turn."""
-    from kerasx.layers.core.input_layer import Input, KerasTensor, flatten, map_structure
-    from kerasx.layers.layer import _call_signature
+    from kerasx.layers.core._nested_structure import flatten, map_structure
+    from kerasx.layers.core.input_layer import Input
+    from kerasx.layers.core.keras_tensor import KerasTensor
+    from kerasx.layers._call_arguments import _call_signature
 
     node = call.node
     fresh = {}

@@ -9,7 +9,9 @@ the calls producing its inputs.
 
 import collections
 
-from kerasx.layers.core.input_layer import Input, KerasTensor, flatten
+from kerasx.layers.core._nested_structure import flatten
+from kerasx.layers.core.input_layer import Input
+from kerasx.layers.core.keras_tensor import KerasTensor
 
 ModelIO = collections.namedtuple("ModelIO", ["inputs", "outputs", "input_names",
                                              "output_names"])

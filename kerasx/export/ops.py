@@ -2,7 +2,7 @@
 ONNX operators."""
 
 from kerasx.export.converters import UnsupportedLayerError
-from kerasx.layers.core.input_layer import KerasTensor
+from kerasx.layers.core.keras_tensor import KerasTensor
 
 _BINARY = {"add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div",
            "true_divide": "Div", "maximum": "Max", "minimum": "Min", "power": "Pow",

@@ -29,7 +29,9 @@ def signature_specs(signature):
     """`input_signature` (InputSpecs, KerasTensors or arrays, nested in lists or dicts) as a
     flat list of `(shape, dtype)`."""
     from kerasx.backends.base import dtype_name
-    from kerasx.layers.core.input_layer import InputSpec, KerasTensor, flatten
+    from kerasx.layers.core._nested_structure import flatten
+    from kerasx.layers.core.input_spec import InputSpec
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     specs = []
     for item in flatten(signature):

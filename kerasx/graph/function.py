@@ -1,7 +1,8 @@
 """`Function`: a callable graph of operations from symbolic inputs to outputs."""
 
 from kerasx.graph.operation import Operation
-from kerasx.layers.core.input_layer import KerasTensor, flatten, replace
+from kerasx.layers.core._nested_structure import flatten, replace
+from kerasx.layers.core.keras_tensor import KerasTensor
 
 
 class Function(Operation):

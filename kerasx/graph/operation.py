@@ -3,7 +3,9 @@ graph when called on symbolic tensors."""
 
 import abc
 
-from kerasx.layers.core.input_layer import CallNode, KerasTensor, flatten, replace
+from kerasx.layers.core._call_node import CallNode
+from kerasx.layers.core._nested_structure import flatten, replace
+from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.utils.naming import to_snake_case, uniquify
 
 

@@ -92,7 +92,7 @@ def _is_signal(error):
 
 
 def _probing():
-    from kerasx.layers.core.input_layer import PROBING
+    from kerasx.layers.core._shape_probes import PROBING
 
     return PROBING[0] > 0
 

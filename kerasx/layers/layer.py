@@ -1,6 +1,5 @@
 """`Layer`: the base class of every layer and model."""
 
-import contextvars
 import functools
 import inspect
 import warnings
@@ -8,8 +7,21 @@ import warnings
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.autodiff.variable import TRAINABLE_CHANGES, Variable
 from kerasx.backends import current, host
-from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
+from kerasx.layers._build_shapes import (_is_shape_list, _merge_shapes, _shape_structure,
+                                         _zeros_structure, argument_shapes, build_on,
+                                         builds_by_tracing, name_traced_outputs)
+from kerasx.layers._call_arguments import (_TRAINING, _any_mask, _attach_output_masks,
+                                           _call_signature, _contains, _fill_named_masks,
+                                           _first_by_keyword, _input_masks,
+                                           _other_tensor_arguments, _refuse_python_values,
+                                           training_default)
+from kerasx.layers._dtype_casting import (_cast_floats, _check_backend_has, _is_graph_model,
+                                          _outputs_in_compute_dtype, _widen_half_floats)
+from kerasx.layers._layer_scopes import (_SCOPE, _STATE_CHANGING_METHODS, _enter_scope,
+                                         _exit_scope, _scoped_build, _stateless_scope,
+                                         _unlocking)
+from kerasx.layers._layer_weights import LayerWeights
 from kerasx.layers.auto_config import init_arguments, with_init_arguments
 from kerasx.layers.call_context import with_call_context
 from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
@@ -18,12 +30,6 @@ from kerasx.utils.naming import to_snake_case, uniquify
 from kerasx.tree import sequence_like
 from kerasx.utils.shape_args import standardize_shape
 
-_TRAINING = contextvars.ContextVar("kerasx_training", default=None)
-# The names of the layers whose build or call is running, outermost first: a variable's
-# `path` is this scope plus its layer's name, as Keras's name scopes make it
-# (`sequential/lstm/lstm_cell/kernel`).
-_SCOPE = contextvars.ContextVar("kerasx_name_scope", default=())
-_SIGNATURES = {}
 # callables told of every layer about to run its call (`kerasx.scopes.remat` follows
 # the layers a rematerialized function calls); empty, it costs one test
 _CALL_WATCHERS = []
@@ -32,102 +38,7 @@ _CALL_WATCHERS = []
 _half_precision_in_use = False
 
 
-def _stateless_scope():
-    if not _GET_STATELESS_SCOPE:  # imported on first use, then one call per read
-        from kerasx.scopes.stateless import get_stateless_scope
-
-        _GET_STATELESS_SCOPE.append(get_stateless_scope)
-    return _GET_STATELESS_SCOPE[0]()
-
-
-_GET_STATELESS_SCOPE = []
-
-
-def _enter_scope(name):
-    """Pushes `name` unless it is already the innermost scope; returns the reset token."""
-    scope = _SCOPE.get()
-    if scope and scope[-1] == name:
-        return None
-    return _SCOPE.set(scope + (name,))
-
-
-def _exit_scope(token):
-    if token is not None:
-        _SCOPE.reset(token)
-
-
-def _scoped_build(build):
-    """`build` running inside its layer's name scope (the variables it creates get their
-    path from it, also when a parent layer calls it directly), marking the layer built
-    once it returns, as Keras does."""
-
-    def wrapper(self, *args, **kwargs):
-        token = _enter_scope(self.name)
-        if "_path" not in self.__dict__:
-            object.__setattr__(self, "_path", "/".join(_SCOPE.get()))
-        # a subclass's build calling `super().build()` locks the state once, after
-        # the outermost build returns
-        depth = self.__dict__.get("_build_depth", 0)
-        object.__setattr__(self, "_build_depth", depth + 1)
-        try:
-            result = build(self, *args, **kwargs)
-        finally:
-            _exit_scope(token)
-            object.__setattr__(self, "_build_depth", depth)
-        self.built = True
-        if not depth:
-            if self.__dict__.get("_build_shape") is None:
-                _record_build_shape(self, build, args, kwargs)
-            self._lock_state()
-        return result
-
-    wrapper.__name__, wrapper.__qualname__ = build.__name__, build.__qualname__
-    wrapper.__doc__, wrapper.__wrapped__ = build.__doc__, build
-    wrapper._scoped = True
-    return wrapper
-
-
-# methods that add state to a built layer, as Keras lets them (its quantize wrapper,
-# `enable_lora`)
-_STATE_CHANGING_METHODS = ("quantize", "enable_lora")
-
-
-def _record_build_shape(layer, build, args, kwargs):
-    """Keeps the shape a user's direct `layer.build(shape)` received, as Keras does, so
-    that `get_build_config()` returns it and a saved model builds the layer again."""
-    if not args and not kwargs:  # `layer.build()`: Keras saves `{"shapes_dict": {}}`
-        object.__setattr__(layer, "_built_without_shape", True)
-        return
-    try:
-        bound = inspect.signature(build).bind(layer, *args, **kwargs).arguments
-    except TypeError:
-        return
-    values = [v for name, v in bound.items() if name != "self"]
-    if len(values) == 1 and values[0] is not None:
-        layer._build_shape = values[0]
-
-
-def _unlocking(method):
-    """`method` with its layer's state unlocked while it runs, inside the name scopes
-    the layer was built in (variables it adds get paths beside the layer's others, as
-    Keras's `quantize` and `enable_lora` give them)."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        path = self.__dict__.get("_path")
-        token = _SCOPE.set(tuple(path.split("/"))) if path else None
-        try:
-            with self._tracker.unlocked():
-                return method(self, *args, **kwargs)
-        finally:
-            if token is not None:
-                _SCOPE.reset(token)
-
-    wrapper._unlocks = True
-    return wrapper
-
-
-class Layer:
+class Layer(LayerWeights):
     """A callable that holds weights and maps tensors to tensors.
 
     Subclasses create weights in `build(input_shape)` with `add_weight` and
@@ -490,175 +401,10 @@ class Layer:
         (`"sequential/block/dense_1"`); None until the layer is built."""
         return self.__dict__.get("_path")
 
-    @property
-    def metrics(self):
-        """The metrics this layer holds as attributes, then those of its sublayers (a
-        model's `fit` / `evaluate` report and reset them with its compiled metrics)."""
-        out = list(self.__dict__.get("_tracked_metrics", ()))
-        for layer in self._tracked_layers:
-            out.extend(m for m in layer.metrics if m not in out)
-        return out
-
-    @property
-    def metrics_variables(self):
-        """The variables of `metrics`."""
-        return [v for metric in self.metrics for v in metric.variables]
-
-    def add_metric(self, *args, **kwargs):
-        """Not available, as in Keras 3."""
-        raise NotImplementedError(
-            "Layer `add_metric()` method is deprecated. Add your metric in "
-            "`Model.compile(metrics=[...])`, or create metric trackers in __init__() or "
-            "build() when subclassing the layer or model, then call `metric.update_state()` "
-            "whenever necessary.")
-
-    def _flatten_layers(self):
-        """This layer's sublayers, depth first, each once."""
-        seen, out = set(), []
-
-        def visit(layer):
-            for child in layer._tracked_layers:
-                if id(child) not in seen:
-                    seen.add(id(child))
-                    out.append(child)
-                    visit(child)
-
-        visit(self)
-        return out
-
-    def _collect_non_trainable(self):
-        # as Keras, by each variable's own flag: a layer set trainable again inside a
-        # frozen one has its weights trainable
-        return [v for v in self.weights if not v.trainable]
-
-    def _gather_trainable(self, out, seen):
-        # `trainable_weights` runs every training step, so it walks the layer tree once
-        # into one list instead of building a list per layer; a sublayer class that
-        # defines its own `trainable_weights` is asked for it. The tracker keeps the own
-        # variables in Keras's order (tracked as trainable first), so they are read as
-        # they are.
-        for v in self._own_variables:
-            if v.trainable and id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for layer in self._tracked_layers:
-            if type(layer).trainable_weights is _TRAINABLE_WEIGHTS:
-                # a frozen sublayer's variables are not trainable, except those of a
-                # layer set trainable again inside it, which count, as in Keras
-                layer._gather_trainable(out, seen)
-                continue
-            for v in layer.trainable_weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        out = []
-        self._gather_trainable(out, set())
-        return out
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self.weights
-        return self._collect_non_trainable()
-
-    @property
-    def weights(self):
-        out, seen = [], set()
-        for v in self._ordered_own() + [w for layer in self._tracked_layers for w in layer.weights]:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
-
-    @property
-    def variables(self):
-        """All the layer's state: its weights and the states of the `SeedGenerator`s it
-        holds (Keras's order: its own variables, its generators' states, then each
-        sublayer's variables). Metrics' variables are in `metrics_variables`."""
-        if not self._has_seed_generators():
-            return self.weights
-        out, seen = [], set()
-        for v in (self._ordered_own() + [g.state for g in self._seed_generators]
-                  + [v for layer in self._tracked_layers for v in layer.variables]):
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
-
     def _has_seed_generators(self):
         return bool(self._seed_generators) or any(
             layer._has_seed_generators() for layer in self._tracked_layers
             if isinstance(layer, Layer))
-
-    def _ordered_own(self):
-        """The layer's own variables in Keras's order: those tracked as trainable, then
-        those tracked as non-trainable, each in the order tracked (freezing the layer
-        or setting a variable's flag changes no place)."""
-        return self._tracker.ordered(self._own_variables)
-
-    _saved_variables = _ordered_own
-
-    @property
-    def trainable_variables(self):
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        """The non-trainable weights and the `SeedGenerator`s' states (all of
-        `variables` when the layer is frozen)."""
-        if not self._has_seed_generators():
-            return self.non_trainable_weights
-        if not self.trainable:
-            return self.variables
-        out, seen = [], set()
-        own = [v for v in self._ordered_own() if not v.trainable]
-        for v in (own + [g.state for g in self._seed_generators]
-                  + [v for layer in self._tracked_layers for v in layer.non_trainable_variables]):
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
-
-    def get_weights(self):
-        """The weights as a list of NumPy arrays, in `weights` order."""
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights):
-        """Sets the weights from a list of arrays in `weights` order, checking shapes."""
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"Layer {self.name!r} expects {len(own)} weight arrays "
-                f"({[w.shape for w in own]}) but received {len(weights)}."
-            )
-        for var, value in zip(own, weights):
-            shape = tuple(getattr(value, "shape", ()))
-            if shape != var.shape:
-                raise ValueError(
-                    f"Layer {self.name!r}: weight {var.name!r} has shape {var.shape} "
-                    f"but the value given has shape {shape}."
-                )
-        for var, value in zip(own, weights):
-            var.assign(value)
-
-    def count_params(self):
-        """The number of scalars in all weights (an error before build, as Keras)."""
-        if not self.built:
-            raise ValueError(
-                f"You tried to call `count_params` on layer {self.name!r}, but the layer isn't "
-                "built. You can build it manually via: `layer.build(input_shape)`.")
-        total = 0
-        for w in self.weights:
-            n = 1
-            for d in w.shape:
-                n *= d
-            total += n
-        return total
 
     # -- losses -------------------------------------------------------------------------
     @property
@@ -726,7 +472,7 @@ class Layer:
             inputs = _widen_half_floats(inputs, self._compute_dtype)
         inputs = self._convert_inputs(inputs)
         if getattr(self, "input_spec", None) is not None:
-            from kerasx.layers.core.input_layer import assert_input_compatibility
+            from kerasx.layers.core.input_spec import assert_input_compatibility
 
             flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
             assert_input_compatibility(self, [(tuple(x.shape), x.dtype) for x in flat
@@ -748,7 +494,7 @@ class Layer:
         else:
             inputs = self._convert_inputs(inputs)
         if getattr(self, "input_spec", None) is not None:
-            from kerasx.layers.core.input_layer import assert_input_compatibility
+            from kerasx.layers.core.input_spec import assert_input_compatibility
 
             flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
             assert_input_compatibility(self, [(tuple(x.shape), x.dtype) for x in flat
@@ -911,7 +657,7 @@ class Layer:
         call itself not recorded. A subclass may override it to declare its outputs
         (Keras's way); the default builds the layer and runs it on small zero arrays,
         as a call on KerasTensors does (see `compute_output_shape`)."""
-        from kerasx.layers.core.input_layer import output_spec
+        from kerasx.layers.core._symbolic_call import output_spec
 
         return output_spec(self, args[0], args[1:], kwargs)
 
@@ -995,14 +741,14 @@ class Layer:
     @property
     def input(self):
         """The symbolic input of the layer's only call on KerasTensors."""
-        from kerasx.layers.core.input_layer import layer_tensor
+        from kerasx.layers.core._call_node import layer_tensor
 
         return layer_tensor(self, "input")
 
     @property
     def output(self):
         """The symbolic output of the layer's only call on KerasTensors."""
-        from kerasx.layers.core.input_layer import layer_tensor
+        from kerasx.layers.core._call_node import layer_tensor
 
         return layer_tensor(self, "output")
 
@@ -1023,344 +769,13 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-_TRAINABLE_WEIGHTS = Layer.__dict__["trainable_weights"]
-
-
-def builds_by_tracing(layer):
-    """Whether Keras builds `layer` by tracing its `call` before running it: a layer (or
-    subclassed model) without its own `build` whose sublayers are not all built."""
-    from kerasx.models.model import Model
-
-    if type(layer).build not in (Layer.build, Model.build):
-        return False
-    return any(not sub.built for sub in layer._tracked_layers)
-
-
-def name_traced_outputs(outputs):
-    """Takes the tensor names Keras's build trace gives its outputs (one per output), so
-    the tensors made next are named as in Keras."""
-    from kerasx.layers.core.input_layer import flatten
-
-    for _ in flatten(outputs):
-        uniquify("keras_tensor")
-
-
-def argument_shapes(layer, args, kwargs):
-    """`{"<name>_shape": shape}` for the call's other arguments that the layer's `build`
-    names after its first parameter (Keras's `build(self, x_shape, mask_shape=None)` for
-    `call(self, x, mask=None)`); an argument left out or None is not passed."""
-    wanted = _BUILD_SHAPE_PARAMETERS.get(type(layer))
-    if wanted is None:
-        try:
-            params = list(inspect.signature(type(layer).build).parameters.values())[2:]
-        except (TypeError, ValueError):
-            params = []
-        wanted = _BUILD_SHAPE_PARAMETERS[type(layer)] = [
-            p.name for p in params if p.name.endswith("_shape")
-            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    if not wanted:
-        return {}
-    given = dict(zip(_call_parameters(type(layer))[1:], args))
-    given.update(kwargs)
-    shapes = {}
-    for name in wanted:
-        value = given.get(name[:-len("_shape")])
-        if value is not None:
-            try:
-                shapes[name] = _shape_structure(value)
-            except AttributeError:  # not tensors (a Python flag): no shape to give
-                pass
-    if shapes:
-        object.__setattr__(layer, "_build_argument_shapes", shapes)
-    return shapes
-
-
-_BUILD_SHAPE_PARAMETERS = {}
-
-
-def build_on(layer, shape, argument_shapes=None):
-    """Calls `layer.build` with the input shape (and the `argument_shapes` its `build`
-    names), or with nothing when the subclass's `build` takes no argument
-    (`def build(self): ...`), as Keras calls it."""
-    build = layer.build
-    takes_shape = _BUILD_TAKES_SHAPE.get(type(layer))
-    if takes_shape is None:
-        try:
-            params = inspect.signature(build).parameters.values()
-        except (TypeError, ValueError):
-            params = None
-        takes_shape = params is None or any(
-            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-            for p in params)
-        if getattr(build, "__self__", None) is layer and "build" not in layer.__dict__:
-            _BUILD_TAKES_SHAPE[type(layer)] = takes_shape
-    object.__setattr__(layer, "_implicit_build", True)
-    try:
-        return build(shape, **(argument_shapes or {})) if takes_shape else build()
-    finally:
-        object.__setattr__(layer, "_implicit_build", False)
-
-
-_BUILD_TAKES_SHAPE = {}
-
-
-def _call_signature(cls):
-    sig = _SIGNATURES.get(cls)
-    if sig is None:
-        params = inspect.signature(cls.call).parameters
-        varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        sig = _SIGNATURES[cls] = ("training" in params or varkw, "mask" in params)
-    return sig
-
-
-def _call_parameters(cls):
-    """The names of `cls.call`'s parameters after `self`."""
-    names = _CALL_PARAMETERS.get(cls)
-    if names is None:
-        names = _CALL_PARAMETERS[cls] = list(inspect.signature(cls.call).parameters)[1:]
-    return names
-
-
-_CALL_PARAMETERS = {}
-
-
-def _is_tensor_argument(value):
-    """A tensor, or an array Keras converts to one, or a list of them."""
-    if isinstance(value, TensorOps) or (host.is_host_value(value) and hasattr(value, "shape")):
-        return True
-    return (isinstance(value, (list, tuple)) and any(v is not None for v in value)
-            and all(v is None or _is_tensor_argument(v) for v in value))
-
-
-def _other_tensor_arguments(cls, args, kwargs):
-    """`{parameter name: value}` of the call's tensor arguments after the first. As in
-    Keras, a call on one tensor argument gets its mask as `mask`; a call on several
-    (`decoder(x, encoder_outputs)`, `lstm(x, initial_state=...)`) gets no `mask`, only
-    `<name>_mask` for the parameters that have one."""
-    if not args and (not kwargs or kwargs.keys() <= {"training"}):
-        return None
-    names = _call_parameters(cls)[1:]
-    found = {name: value for name, value in zip(names, args) if _is_tensor_argument(value)}
-    found.update((name, value) for name, value in kwargs.items()
-                 if name not in ("mask", "training") and _is_tensor_argument(value))
-    return found
-
-
-def _fill_named_masks(cls, inputs, args, others, kwargs):
-    names = _call_parameters(cls)
-    if not names:
-        return
-    for name, value in [(names[0], inputs), *others.items()]:
-        key = f"{name}_mask"
-        if key in names and kwargs.get(key) is None and names.index(key) > len(args):
-            value_mask = _input_masks(value)
-            if value_mask is not None:
-                kwargs[key] = value_mask
-
-
-def _first_by_keyword(layer, kwargs):
-    """The first argument of `layer.call` taken out of `kwargs`, for a call that names it
-    (`endpoint(logits=x, targets=y)`), as Keras allows."""
-    params = list(inspect.signature(type(layer).call).parameters.values())[1:]
-    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
-        if params[0].name in kwargs:
-            return kwargs.pop(params[0].name)
-    raise TypeError(
-        f"Layer {layer.name!r} was called without inputs: pass them as the first argument, "
-        f"e.g. layer(x), or by the name of the first argument of its `call` "
-        f"({params[0].name if params else 'none'}=...); received only {sorted(kwargs)}."
-    )
-
-
-def training_default(cls):
-    """The default of `training` in `cls.call` (e.g. `call(self, x, training=True)`), or
-    None: a call with no `training` argument and no outer training phase runs with it,
-    as the layer's author wrote it."""
-    try:
-        return _TRAINING_DEFAULTS[cls]
-    except KeyError:
-        param = inspect.signature(cls.call).parameters.get("training")
-        default = None if param is None or param.default is param.empty else param.default
-        _TRAINING_DEFAULTS[cls] = default
-        return default
-
-
-_TRAINING_DEFAULTS = {}
-
-
-def _input_masks(inputs):
-    """The mask riding on the input: one Tensor's mask, or for a list / tuple of Tensors
-    the list / tuple of their masks (None entries for unmasked ones) when any has one
-    (Keras passes a call on several tensors their masks in the inputs' structure)."""
-    if isinstance(inputs, Tensor):
-        return inputs._keras_mask
-    if isinstance(inputs, (list, tuple)) and inputs:
-        masks = [x._keras_mask if isinstance(x, Tensor) else None for x in inputs]
-        if any(m is not None for m in masks):
-            return tuple(masks) if isinstance(inputs, tuple) else masks
-    return None
-
-
-def _any_mask(mask):
-    return any(m is not None for m in (mask if isinstance(mask, (list, tuple)) else [mask]))
-
-
-def _attach_output_masks(outputs, mask):
-    """Gives the output tensors the masks `compute_mask` returned: one mask for one
-    output; a list / tuple of masks entry by entry for several outputs (Keras pairs
-    the flattened outputs with the flattened masks)."""
-    if isinstance(outputs, Tensor) and not isinstance(mask, (list, tuple)):
-        outputs._keras_mask = mask
-        return
-    flat_outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    flat_masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
-    for tensor, each in zip(flat_outputs, flat_masks):
-        if isinstance(tensor, Tensor) and each is not None and tensor._keras_mask is None:
-            tensor._keras_mask = each
-
-
-def _contains(structure, kind):
-    if isinstance(structure, kind):
-        return True
-    if isinstance(structure, (list, tuple)):
-        return any(_contains(s, kind) for s in structure)
-    if isinstance(structure, dict):
-        return any(_contains(s, kind) for s in structure.values())
-    return False
-
-
-def _shape_structure(x):
-    if isinstance(x, (list, tuple)):
-        return [_shape_structure(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _shape_structure(v) for k, v in x.items()}
-    return tuple(x.shape)
-
-
-def _is_shape(s):
-    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
-
-
-def _is_shape_list(s):
-    return isinstance(s, list) and all(d is None or isinstance(d, int) for d in s)
-
-
-def _zeros_structure(shape, fill, layer):
-    from kerasx import ops
-
-    if _is_shape(shape):
-        dims = tuple(fill if d is None else d for d in shape)
-        return ops.zeros(dims, dtype=layer.compute_dtype)
-    if isinstance(shape, dict):
-        return {k: _zeros_structure(v, fill, layer) for k, v in shape.items()}
-    return [_zeros_structure(tuple(s) if isinstance(s, list) and _is_shape(tuple(s)) else s, fill, layer)
-            for s in shape]
-
-
-def _merge_shapes(a, b):
-    if _is_shape(a):
-        return tuple(x if x == y else None for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return {k: _merge_shapes(a[k], b[k]) for k in a}
-    return type(a)(_merge_shapes(x, y) for x, y in zip(a, b))
-
-
-def _check_backend_has(layer, dtype):
-    """Refuses a compute dtype the active backend lacks (float16 and bfloat16 are not in
-    the array API standard), naming the backends that have it."""
-    backend = current()
-    try:
-        backend.dtype(dtype)
-    except TypeError:
-        where = ("the numpy and cupy backends" if dtype == "float16" else
-                 "the numpy and cupy backends with the `ml_dtypes` package installed")
-        raise ValueError(
-            f"Layer {layer.name!r}: its dtype policy computes in {dtype}, which the "
-            f"{backend.name!r} backend does not have ({dtype} is not in the array API "
-            f"standard). {dtype} is available on {where}; use a 'float32' policy here, or "
-            "select another backend with KERASX_BACKEND."
-        ) from None
-
-
-def _refuse_python_values(values):
-    """Keras's error for a Python number or string among a call's positional arguments
-    (lists and tuples of them included; None is allowed)."""
-    if isinstance(values, (list, tuple)):
-        for value in values:
-            _refuse_python_values(value)
-    elif isinstance(values, (bool, int, float, complex, str, bytes)):
-        raise ValueError(
-            "Only input tensors may be passed as positional arguments. The following "
-            f"argument value should be passed as a keyword argument: {values} (of type "
-            f"{type(values)}). Pass tensors or NumPy arrays positionally (e.g. "
-            "np.array([1, 2])), or the value by keyword.")
-
-
-def _cast_floats(inputs, dtype):
-    """`inputs` as Tensors, float ones cast to `dtype` (recorded: gradients flow back in
-    the input's own dtype), as Keras's layers convert their inputs."""
-    from kerasx import ops
-
-    if isinstance(inputs, (list, tuple)):
-        return sequence_like(inputs, [_cast_floats(x, dtype) for x in inputs])
-    if isinstance(inputs, dict):
-        return {k: _cast_floats(v, dtype) for k, v in inputs.items()}
-    if inputs is None or isinstance(inputs, (bool, int, str)) or host.is_string_array(inputs):
-        return inputs
-    backend = current()
-    if not isinstance(inputs, TensorOps):
-        inputs = Tensor(to_dense(inputs, backend) if is_sparse(inputs)
-                        else backend.asarray(inputs))
-    value = inputs.value
-    if backend.isdtype(value.dtype, "real floating") and dtype_name(value.dtype) != dtype:
-        mask = getattr(inputs, "_keras_mask", None)
-        inputs = ops.cast(inputs, dtype)
-        inputs._keras_mask = mask
-    return inputs
-
-
-@functools.cache
-def _graph_models():
-    from kerasx.models.functional import Functional
-    from kerasx.models.sequential import Sequential
-
-    return Functional, Sequential
-
-
-@functools.cache
-def _outputs_in_compute_dtype(cls):
-    """Whether `cls`'s outputs are cast to its half-precision compute dtype: those of
-    kerasx's own layers (not graph models, whose layers cast their own, nor Lambda)."""
-    module = getattr(cls.call, "__module__", None) or ""
-    return (module.startswith("kerasx.") and module != "kerasx.layers.core.lambda_layer"
-            and not issubclass(cls, _graph_models()))
-
-
-def _widen_half_floats(inputs, dtype):
-    """`inputs` with float16 / bfloat16 arrays cast to the float `dtype` of a layer
-    that does not take the policy path; anything else unchanged."""
-    if not dtype.startswith("float") or dtype == "float16":
-        return inputs
-    if isinstance(inputs, dict):
-        return {k: _widen_half_floats(v, dtype) for k, v in inputs.items()}
-    if isinstance(inputs, (list, tuple)):
-        return sequence_like(inputs, [_widen_half_floats(x, dtype) for x in inputs])
-    return _cast_floats(inputs, dtype) if _is_half(inputs) else inputs
-
-
-def _is_half(x):
-    dtype = getattr(getattr(x, "value", x), "dtype", None)
-    return dtype is not None and dtype_name(dtype) in ("float16", "bfloat16")
-
-
-def _is_graph_model(layer):
-    return isinstance(layer, _graph_models())
 
 
 @functools.cache
 def _symbolic():
-    # imported on first use (input_layer imports this module); cached because every
-    # layer call needs them
-    from kerasx.layers.core.input_layer import KerasTensor, symbolic_call
+    # imported on first use (the symbolic call imports this module); cached because
+    # every layer call needs them
+    from kerasx.layers.core._symbolic_call import symbolic_call
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     return KerasTensor, symbolic_call

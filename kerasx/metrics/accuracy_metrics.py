@@ -7,7 +7,7 @@ from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.backends import current
 from kerasx.backends.base import dtype_name
 from kerasx.config import floatx
-from kerasx.layers.core.input_layer import KerasTensor
+from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.losses.loss import squeeze_or_expand_to_same_rank
 from kerasx.metrics.reduction_metrics import MeanMetricWrapper
 

@@ -122,7 +122,7 @@ def folded_call(conv, bn, x, training, check_only=False, relu=False):
     if is_recording():  # first: training steps take this exit for every layer pair
         return None
     from kerasx import config
-    from kerasx.layers.layer import _TRAINING
+    from kerasx.layers._call_arguments import _TRAINING
     from kerasx.models.fusion import concrete_input
 
     if not (config.layer_fusion() and conv.built and bn.built):

@@ -1,6 +1,8 @@
 """`clone_model`: a model of the same architecture, with new layers (and new weights)."""
 
-from kerasx.layers.core.input_layer import Input, KerasTensor, flatten, map_structure, replace
+from kerasx.layers.core._nested_structure import flatten, map_structure, replace
+from kerasx.layers.core.input_layer import Input
+from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.core.op_layer import OpLayer
 from kerasx.models.functional import Functional, _functional_like_constructor
 from kerasx.models.sequential import Sequential

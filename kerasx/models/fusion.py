@@ -167,7 +167,7 @@ def concrete_input(layer, x):
     """`x` as `layer` would take it (a Tensor), or None for an input that must go
     through the layers one by one (symbolic, structured or masked)."""
     if not isinstance(x, Tensor):
-        from kerasx.layers.core.input_layer import KerasTensor
+        from kerasx.layers.core.keras_tensor import KerasTensor
 
         if isinstance(x, KerasTensor) or isinstance(x, (list, tuple, dict)):
             return None

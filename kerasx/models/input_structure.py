@@ -75,7 +75,7 @@ def _same_structure(a, b):
 
 
 def _symbolic(inputs):
-    from kerasx.layers.core.input_layer import KerasTensor
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     return any(isinstance(x, KerasTensor) for x in tree.flatten(inputs))
 

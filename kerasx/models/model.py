@@ -96,7 +96,7 @@ class Model(Trainer, Layer):
             layer._activity_losses = []
 
     def _build_for(self, inputs):
-        from kerasx.layers.layer import _shape_structure
+        from kerasx.layers._build_shapes import _shape_structure
 
         if type(self).build is Model.build:
             # The call that follows creates the weights; no need to run it twice.
@@ -250,7 +250,7 @@ class Model(Trainer, Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         if "layers" in config and "input_layers" in config and "output_layers" in config:
-            from kerasx.models.functional import functional_from_config
+            from kerasx.models.functional_config import functional_from_config
 
             return functional_from_config(cls, config, custom_objects=custom_objects)
         return cls(**config)

@@ -1,9 +1,15 @@
 """`Sequential`: a plain stack of layers, each feeding the next."""
 
-from kerasx.layers.core.input_layer import InputLayer, KerasTensor, layer_tensor
+import contextlib
+import inspect
+
+from kerasx import tree
+from kerasx.layers.core._call_node import layer_tensor
+from kerasx.layers.core.input_layer import InputLayer
+from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.layer import Layer
-from kerasx.models.functional import (attach_masks, input_mismatch_error, input_size_mismatch,
-                                      restore_masks)
+from kerasx.models._functional_inputs import input_mismatch_error, input_size_mismatch
+from kerasx.models._functional_masks import attach_masks, restore_masks
 from kerasx.models.fusion import run_sequence
 from kerasx.models.input_structure import unwrap_single_input
 from kerasx.models.model import Model
@@ -32,15 +38,21 @@ class Sequential(Model):
         if isinstance(layer, KerasTensor):
             layer = layer.node.layer
         if isinstance(layer, InputLayer):
-            if self._stack or self._input_layer is not None:
+            if self._input_layer is not None:
+                raise ValueError(  # Keras's wording
+                    f"Sequential model '{self.name}' has already been configured to use input "
+                    f"shape {self._input_layer.batch_shape}. You cannot add a different Input "
+                    "layer to it.")
+            if self._stack:
                 raise ValueError(
                     "An Input/InputLayer must be the first entry of a Sequential model; "
-                    f"{self.name!r} already has layers or an input."
+                    f"{self.name!r} already has layers."
                 )
             self._set_untracked("_input_layer", layer)
             return
         if not isinstance(layer, Layer):
-            raise ValueError(  # Keras's type
+            raise ValueError(  # Keras's type and first words
+                "Only instances of `kerasx.layers.Layer` can be added to a Sequential model: "
                 f"Sequential.add expects a Layer instance, received {layer!r} of type "
                 f"{type(layer).__name__}. Did you forget to instantiate it, e.g. Dense(10)?"
             )
@@ -55,7 +67,7 @@ class Sequential(Model):
                 self._set_untracked("_input_layer", InputLayer(batch_shape=shape))
         self._stack.append(layer)
         self._tracked_layers.append(layer)
-        self.built = False
+        self._unbuild()
         if rebuild:
             self._maybe_build()
 
@@ -65,7 +77,7 @@ class Sequential(Model):
             raise IndexError("There are no layers in the model to pop.")  # Keras's type
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
-        self.built = False
+        self._unbuild()
         if rebuild:
             self._maybe_build()
         return layer
@@ -79,6 +91,11 @@ class Sequential(Model):
         raise AttributeError(
             "`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
             "`pop()` to change the layers in this model.")
+
+    def _unbuild(self):
+        """Forgets the symbolic outputs of the old stack (the next build makes new ones)."""
+        self._set_untracked("_symbolic_output", None)
+        self.built = False
 
     def _maybe_build(self):
         if self._input_layer is not None and self._stack:
@@ -99,9 +116,13 @@ class Sequential(Model):
                 f"Sequential model {self.name} cannot be built because it has no layers. "
                 "Call `model.add(layer)`.")
         shape = tuple(input_shape)
-        if self._input_layer is None or self._input_layer.batch_shape != shape:
-            dtype = None if self._input_layer is None else self._input_layer.dtype
-            self._set_untracked("_input_layer", InputLayer(batch_shape=shape, dtype=dtype))
+        if self._input_layer is None:
+            self._set_untracked("_input_layer", InputLayer(batch_shape=shape))
+        elif self._input_layer.batch_shape != shape:
+            raise ValueError(  # Keras's type and wording
+                f"Sequential model '{self.name}' has already been configured to use input "
+                f"shape {self._input_layer.batch_shape}. You cannot build it with input_shape "
+                f"{shape}. Build it with that shape, or start a new model for other inputs.")
         x = self._input_layer.output
         for layer in self._stack:
             try:
@@ -112,13 +133,11 @@ class Sequential(Model):
                 self._build_eager()
                 return
             except (ValueError, TypeError) as e:
+                if isinstance(e, TypeError):
+                    _check_single_positional_input(layer)
                 raise type(e)(f"In Sequential model {self.name!r}: {e}") from None
-            if isinstance(x, (list, tuple, dict)):
-                raise ValueError(
-                    f"All layers in a Sequential model should have a single output tensor, but "
-                    f"layer {layer.name!r} returns {len(x)}. Use the functional API "
-                    "(kerasx.Model(inputs, outputs)) for multi-output layers."
-                )
+            # a layer may return several tensors (a tuple, say): as Keras, the next layer
+            # receives that structure, and the model's outputs are its tensors
         self._set_untracked("_symbolic_output", x)
         self._build_shape = shape
         self.built = True
@@ -127,7 +146,7 @@ class Sequential(Model):
         uniquify("functional")
 
     def _build_for(self, inputs):
-        from kerasx.layers.layer import _shape_structure
+        from kerasx.layers._build_shapes import _shape_structure
 
         if isinstance(inputs, (list, tuple, dict)) and (
                 len(inputs) != 1 or isinstance(inputs, dict)):
@@ -153,6 +172,8 @@ class Sequential(Model):
         names = [self._input_layer.name if self._input_layer is not None else "input"]
         if self._input_layer is not None and isinstance(inputs, (list, tuple, dict)):
             inputs = unwrap_single_input(self._input_layer.output, inputs)
+        if self._input_layer is not None:
+            inputs = _in_input_dtype(inputs, self._input_layer.dtype)
         values = [inputs]
         masked = attach_masks(self.name, names, values, mask)
         x = values[0]
@@ -166,6 +187,14 @@ class Sequential(Model):
         finally:
             restore_masks(masked, x)
         return x
+
+    @property
+    def input_dtype(self):
+        """The dtype of the model's Input (float data is cast to it, as Keras, e.g. token
+        ids given as floats to an `int32` Input), else the layer's own."""
+        if self._input_layer is not None:
+            return self._input_layer.dtype
+        return super().input_dtype
 
     def _input_mismatch(self, value):
         """The message when `value`'s sizes after the batch axis differ from the input's."""
@@ -192,8 +221,13 @@ class Sequential(Model):
 
     @property
     def output_shape(self):
+        """The output's shape; a list of shapes when the last layer returns several
+        tensors (as Keras)."""
         if not self._stack or not self.built:
             raise AttributeError(f"Sequential model {self.name!r} has not been built yet.")
+        if self._symbolic_output is not None and not isinstance(self._symbolic_output,
+                                                                KerasTensor):
+            return [t.shape for t in self.outputs]
         return self._stack[-1]._output_shape
 
     @property
@@ -212,7 +246,7 @@ class Sequential(Model):
             raise AttributeError(
                 f"Sequential model {self.name!r} has no defined outputs yet: start it with "
                 "kerasx.Input(shape=...), call it on data, or call model.build(input_shape).")
-        return [self._symbolic_output]
+        return tree.flatten(self._symbolic_output)
 
     @property
     def input(self):
@@ -235,7 +269,11 @@ class Sequential(Model):
         return self._symbolic_output
 
     def _output_names(self):
-        return [self._stack[-1].name] if self._stack else ["output"]
+        if not self._stack or (self._symbolic_output is not None
+                               and not isinstance(self._symbolic_output, KerasTensor)):
+            # several outputs from the last layer: unnamed, as a subclassed model's
+            return super()._output_names()
+        return [self._stack[-1].name]
 
     def get_config(self):
         from kerasx.saving.serialization import serialize_keras_object
@@ -247,7 +285,7 @@ class Sequential(Model):
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": self._dtype_config(), "layers": layers}
         if self.built and self._input_layer is not None:
-            config["build_input_shape"] = list(self._input_layer.batch_shape)
+            config["build_input_shape"] = tuple(self._input_layer.batch_shape)
         return config
 
     @classmethod
@@ -255,15 +293,66 @@ class Sequential(Model):
         from kerasx.legacy.saving.serialization import upgrade_layer_entry
         from kerasx.saving.serialization import deserialize_keras_object
 
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(  # Keras's first sentence
+                "A Sequential model configuration must be a dictionary containing the 'name' "
+                f"and 'layers' keys. Received: config={config!r}. Pass what "
+                "`model.get_config()` returns.")
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         # each add rebuilds, as in Keras: a stack saved with its input takes one
         # auto-generated "functional" name per layer, and models named later agree
         for layer_config in config["layers"]:
-            model.add(deserialize_keras_object(upgrade_layer_entry(layer_config),
-                                               custom_objects=custom_objects))
+            with _module_less_classes(layer_config, custom_objects):
+                model.add(deserialize_keras_object(upgrade_layer_entry(layer_config),
+                                                   custom_objects=custom_objects))
         if not model.built and config.get("build_input_shape") is not None:
             model.build(tuple(config["build_input_shape"]))
         return model
+
+
+def _in_input_dtype(value, dtype):
+    """`value` cast to an integer or boolean Input's `dtype` when it holds floats (a float
+    Input leaves the conversion to the layers, which cast to their compute dtype)."""
+    from kerasx import backend, ops
+
+    value_dtype = getattr(value, "dtype", None)
+    if value_dtype is None or dtype in (None, "string") or backend.is_float_dtype(dtype):
+        return value
+    try:
+        holds_floats = backend.is_float_dtype(backend.standardize_dtype(value_dtype))
+    except (TypeError, ValueError):  # a dtype kerasx has no name for (object arrays)
+        return value
+    return ops.cast(value, dtype) if holds_floats else value
+
+
+def _module_less_classes(layer_config, custom_objects):
+    """A scope naming kerasx's built-in classes for a layer entry without `module` (a
+    Keras 2 style `{"class_name", "config"}`), which Keras reads as its legacy format."""
+    from kerasx.saving.legacy_h5_model import _builtin_classes
+    from kerasx.saving.serialization import custom_object_scope
+
+    if not isinstance(layer_config, dict) or "module" in layer_config:
+        return contextlib.nullcontext()
+    return custom_object_scope({**_builtin_classes(), **(custom_objects or {})})
+
+
+def _check_single_positional_input(layer):
+    """Raises Keras's ValueError when `layer.call` cannot take the previous layer's output
+    as its one positional argument."""
+    positional = [p for p in inspect.signature(layer.call).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p.name for p in positional if p.default is p.empty]
+    if not positional:
+        raise ValueError(
+            "Layers added to a Sequential model should have a single positional argument, the "
+            f"input tensor. Layer {type(layer).__name__} has no positional arguments. Take the "
+            "input as the first argument of `call`, or use the functional API.")
+    if len(required) > 1:
+        raise ValueError(
+            "Layers added to a Sequential model can only have a single required positional "
+            f"argument, the input tensor. Layer {type(layer).__name__} has multiple required "
+            f"positional arguments: {required}. Give the others defaults, or use the "
+            "functional API (kerasx.Model(inputs, outputs)) to pass several tensors.")
 
 
 def _model_input_shape(layer):

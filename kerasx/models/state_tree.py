@@ -77,7 +77,10 @@ def _place(node, path, value, section):
     for part in parents:
         node = node.setdefault(part, {})
     if leaf in node:
-        raise ValueError(f"get_state_tree: two variables of {section} share the path {path!r}.")
+        raise ValueError(  # Keras's first sentence
+            f"The following variable path is found twice in the model: {path!r}. "
+            f"get_state_tree: two variables of {section} share it; give your layers (and "
+            "other objects holding variables) unique names.")
     node[leaf] = value
 
 

@@ -17,7 +17,9 @@ def with_long_batch_probe(layer, spec, args, kwargs):
     """`spec` (the KerasTensors the first probes of `layer(*args, **kwargs)` gave), with
     None for each size a probe with long unknown axes changes. An op that cannot take
     that probe keeps `spec`."""
-    from kerasx.layers.core.input_layer import KerasTensor, flatten, probe_once
+    from kerasx.layers.core._nested_structure import flatten
+    from kerasx.layers.core._shape_probes import probe_once
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     flat = [t for t in flatten((list(args), kwargs)) if isinstance(t, KerasTensor)]
     outputs = [t for t in flatten(spec) if isinstance(t, KerasTensor)]

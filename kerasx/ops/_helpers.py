@@ -6,8 +6,9 @@ from kerasx.backends import current
 from kerasx.backends.base import dtype_name
 from kerasx.config import floatx
 
-__all__ = ["Tensor", "TensorOps", "current", "namespace", "normalize_axes", "operand_and_value",
-           "operand_value", "record", "relu_of_fresh", "shape_of", "tracked", "value_of", "wrap"]
+__all__ = ["Tensor", "TensorOps", "axis_out_of_bounds", "current", "namespace", "normalize_axes",
+           "operand_and_value", "operand_value", "record", "refuse_bool", "relu_of_fresh",
+           "shape_of", "tracked", "value_of", "wrap"]
 
 
 def namespace():
@@ -59,6 +60,16 @@ def relu_of_fresh(backend, y):
     backend's `relu_inplace` kernel where it has one, else a new array."""
     fast = backend.kernel("relu_inplace")
     return fast(backend.xp, y) if fast is not None else backend.xp.maximum(y, 0.0)
+
+
+def axis_out_of_bounds(name, axis, shape):
+    """The ValueError for an axis outside `[-ndim, ndim)` of an input of `shape`, with
+    Keras's wording ("axis 10 is out of bounds for an array with dimension 2")."""
+    ndim = len(shape)
+    prefix = f"{name}: " if name else ""
+    return ValueError(f"{prefix}axis {axis} is out of bounds for an array with dimension {ndim} "
+                      f"(out of range for an input of shape {tuple(shape)}): pass an axis in "
+                      f"[{-ndim}, {ndim}).")
 
 
 def normalize_axes(axis, ndim):
@@ -264,6 +275,15 @@ def bfloat16_as_float32(*values):
     return tuple(backend.xp.astype(v, backend.dtype("float32"))
                  if hasattr(v, "dtype") and dtype_name(v.dtype) == "bfloat16" else v
                  for v in values)
+
+
+def refuse_bool(xv, name):
+    """Raises the TypeError Keras's JAX backend raises for a boolean input to `name`, a
+    float function with no meaning for booleans (`sigmoid`, `softmax`, `erf`, ...)."""
+    if type(xv) is bool or dtype_name(getattr(xv, "dtype", "float32")) == "bool":
+        raise TypeError(f"{name} does not accept dtype bool. Accepted dtypes are subtypes of "
+                        f"floating (integers are read as floatx). Cast the input first, e.g. "
+                        f"`ops.cast(x, \"float32\")`.")
 
 
 def as_float_operand(xv):

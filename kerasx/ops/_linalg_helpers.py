@@ -14,8 +14,9 @@ def matrices(x, name, square=True):
         xv = current().xp.astype(xv, current().dtype("float64"))
     shape = shape_of(xv)
     if len(shape) < 2:
-        raise ValueError(f"{name} expects a matrix or a batch of matrices (rank 2 or more), "
-                         f"received an input of shape {shape}.")
+        raise ValueError(f"{name} expects a matrix or a batch of matrices (rank 2 or more): "
+                         f"Input should have rank >= 2. Received: input.shape = {shape}. Add "
+                         f"the missing axis (e.g. with ops.expand_dims).")
     if square and shape[-1] != shape[-2]:
         raise ValueError(f"{name} expects square matrices of shape (..., M, M), received "
                          f"shape {shape}.")

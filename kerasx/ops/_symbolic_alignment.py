@@ -27,7 +27,7 @@ def aligned_operands(op, bound):
     """`bound` (the op's arguments by name) with each KerasTensor operand replaced by a
     stand-in whose sizes and probe groups follow the op's alignment rule, or `bound`
     itself when the op has no rule or nothing needs changing."""
-    from kerasx.layers.core.input_layer import KerasTensor
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     rule, large, given = _RULES.get(op), _LARGE_PROBES.get(op), _GIVEN_SIZES.get(op)
     if rule is None and large is None and given is None:

@@ -3,7 +3,8 @@
 A call on KerasTensors learns its output shapes by running the op on zero-filled
 probes; `nonzero(x)` (and `where(x)`) or `unique(x)` of zeros has a size that says
 nothing about real inputs, nor has `segment_sum(data, ids)` without `num_segments`,
-nor `slice(x, start, (-1, ...))` with a symbolic `start`.
+nor `slice(x, start, (-1, ...))` with a symbolic `start`, nor `reshape(x, newshape)`
+with a symbolic `newshape` (its values are the sizes).
 These sizes are unknown (None), as in Keras. `shape` is read-only on KerasTensors,
 so the sizes are written to the private `_shape` of the tensors the probe just made.
 """
@@ -11,9 +12,10 @@ so the sizes are written to the private `_shape` of the tensors the probe just m
 __all__ = ["unknown_value_sizes"]
 
 
-def unknown_value_sizes(op, spec, args, config):
-    """`spec` (the KerasTensors a probe gave for `op(*args, **config)`) with the sizes
-    that depend on the values set to None."""
+def unknown_value_sizes(op, spec, args, config, kwargs=None):
+    """`spec` (the KerasTensors a probe gave for `op(*args, **kwargs, **config)`) with
+    the sizes that depend on the values set to None."""
+    kwargs = kwargs or {}
     if op == "nonzero" or (op == "where" and (len(args) < 2 or args[1] is None)):
         for tensor in spec:
             tensor._shape = (None,)
@@ -37,10 +39,26 @@ def unknown_value_sizes(op, spec, args, config):
         # a size of -1 runs to the end of its axis from a start known only when it runs
         sizes = config.get("shape") or ()
         spec._shape = tuple(None if n == -1 else d for d, n in zip(spec.shape, sizes))
+    elif op == "reshape" and _has_symbolic_size(kwargs.get("newshape")):
+        spec._shape = _symbolic_newshape(kwargs["newshape"])
     return spec
 
 
+def _has_symbolic_size(newshape):
+    return _is_symbolic(newshape) or (
+        isinstance(newshape, (tuple, list)) and any(_is_symbolic(n) for n in newshape))
+
+
+def _symbolic_newshape(newshape):
+    """The output shape of `reshape` to a `newshape` holding KerasTensors: the sizes it
+    gives as ints (-1 unknown), None for the symbolic ones; a 1-D KerasTensor `newshape`
+    of length k gives k unknown sizes, as in Keras."""
+    if _is_symbolic(newshape):
+        return (None,) * (newshape.shape[0] or 0)
+    return tuple(n if isinstance(n, int) and n >= 0 else None for n in newshape)
+
+
 def _is_symbolic(value):
-    from kerasx.layers.core.input_layer import KerasTensor
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     return isinstance(value, KerasTensor)

@@ -52,8 +52,13 @@ def outer(x1, x2):
 def inner(x1, x2):
     """The sum of products over the last axes of `x1` and `x2` (a product when one
     of them is a scalar)."""
-    if not shape_of(value_of(x1)) or not shape_of(value_of(x2)):
+    shape1, shape2 = shape_of(value_of(x1)), shape_of(value_of(x2))
+    if not shape1 or not shape2:
         return multiply(x1, x2)
+    if shape1[-1] != shape2[-1]:
+        raise ValueError(f"inner: `inner` requires the last dimension of `x1` and `x2` to "
+                         f"match. Received: x1.shape={shape1}, x2.shape={shape2}. Give both "
+                         f"the same number of features on their last axis.")
     return tensordot(x1, x2, axes=([-1], [-1]))
 
 

@@ -101,7 +101,8 @@ def check_window_fits(op, sizes, windows, pads, padding):
     for axis, (n, w, (lo, hi)) in enumerate(zip(sizes, windows, pads)):
         if w > n + lo + hi:
             raise ValueError(
-                f"{op}: the window (effective size {w}, dilation included) is larger than the "
+                f"{op}: Computed output size would be zero or negative: the window "
+                f"(effective size {w}, dilation included) is larger than the "
                 f"padded input along spatial axis {axis} (size {n} + padding {lo + hi} with "
                 f"padding={padding!r}); received spatial shape {tuple(sizes)}. Use a smaller "
                 "kernel or pool size, a larger input, or padding='same'.")
@@ -519,7 +520,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     filters = wv.shape[-2]
     if channels != wv.shape[-1]:
         raise ValueError(
-            f"conv_transpose: the input has {channels} channels (shape {tuple(xv.shape)}, "
+            f"conv_transpose: The number of input channels must match the kernel's input "
+            f"channels: the input has {channels} channels (shape {tuple(xv.shape)}, "
             f"data_format={data_format!r}) but the kernel of shape {tuple(wv.shape)} expects "
             f"{wv.shape[-1]} (its last axis). Check the data_format and the kernel layout "
             "(*kernel_size, filters, in_channels).")
@@ -655,7 +657,8 @@ def _check_groups(op, channels, cin, filters, groups, data_format, shape):
             flip = "channels_first" if data_format == "channels_last" else "channels_last"
             hint = f" The input looks like {flip} data: pass data_format={flip!r} or transpose it."
         raise ValueError(
-            f"{op}: the input channels must match the kernel's: the input has {channels} "
+            f"{op}: The number of input channels must match the kernel's input channels: the "
+            f"input has {channels} "
             f"channels (shape {tuple(shape)}, "
             f"data_format={data_format!r}) but the kernel expects a multiple of {cin} "
             f"(its in_channels axis).{hint}")
@@ -663,7 +666,8 @@ def _check_groups(op, channels, cin, filters, groups, data_format, shape):
     if groups is not None and groups != inferred:
         raise ValueError(
             f"{op}: groups={groups} does not match the shapes: {channels} input channels with a "
-            f"kernel of {cin} in_channels per group means groups={inferred}.")
+            f"kernel of {cin} in_channels per group means groups={inferred} (the number of "
+            f"input channels must match the kernel's input channels times groups).")
     if filters % inferred:
         raise ValueError(f"{op}: {filters} filters cannot be split into {inferred} groups; "
                          "use a number of filters divisible by groups.")

@@ -13,8 +13,14 @@ def _dtype(dtype):
 
 
 def _count(value, name):
+    """`value` as a size: a non-integer is a TypeError (Keras's "must be an integer or an
+    integer tensor"), a negative int a ValueError."""
     value = _integer_scalar(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int):
+        op, _, arg = name.partition(": ")
+        raise TypeError(f"{op}: Argument `{arg}` must be an integer or an integer tensor. "
+                        f"Received: {value!r}. Pass a non-negative int.")
+    if value < 0:
         raise ValueError(f"{name} must be a non-negative int, received {value!r}.")
     return value
 

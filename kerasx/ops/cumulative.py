@@ -1,6 +1,8 @@
 """Running sums and products along an axis, with VJP rules."""
 
-from kerasx.ops._helpers import Tensor, current, record, tracked, value_of
+import operator
+
+from kerasx.ops._helpers import Tensor, axis_out_of_bounds, current, record, tracked, value_of
 from kerasx.ops.shape import reshape
 
 
@@ -17,8 +19,13 @@ def _prepare(x, axis, dtype):
     if not hasattr(xv, "shape"):
         raise TypeError(f"cumsum/cumprod expect an array, received {type(x).__name__}: {x!r}.")
     ndim = len(xv.shape)
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"cumsum/cumprod: `axis` must be an int or None, received {axis!r}. "
+                        f"Pass one axis (e.g. axis=1 rather than axis=(1,)).") from None
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for an input of shape {tuple(xv.shape)}.")
+        raise axis_out_of_bounds("", axis, tuple(xv.shape))
     if dtype is None and xv.dtype == backend.xp.bool:
         dtype = "int32"
     if dtype is not None:

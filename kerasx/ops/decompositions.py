@@ -141,7 +141,8 @@ def qr(x, mode="reduced"):
     K = min(M, N), `"complete"` (..., M, M) and (..., M, N). The gradient needs the
     reduced mode (or M <= N)."""
     if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: invalid `mode`. Expected one of {{'reduced', 'complete'}}. "
+        raise ValueError(f"qr: `mode` argument value not supported. Expected one of "
+                         f"{{'reduced', 'complete'}}. "
                          f"Received: mode={mode!r}.")
     xp = current().xp
     xv = matrices(x, "qr", square=False)

@@ -5,7 +5,7 @@ from importlib import import_module
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import (Tensor, as_dtype, current, keras_common_dtype, record,
-                                 shape_of, tracked, value_of)
+                                 refuse_bool, shape_of, tracked, value_of)
 
 
 def _operand(x):
@@ -29,6 +29,8 @@ def cdist(x, y):
     the origin), where a square root's derivative would be infinite.
     """
     xv, yv = _operand(x), _operand(y)
+    if dtype_name(xv.dtype) == "bool":
+        refuse_bool(yv, "cdist of two boolean arrays")  # a difference of booleans, as Keras
     for name, v in (("x", xv), ("y", yv)):
         if len(shape_of(v)) < 2:
             raise ValueError(f"cdist expects `{name}` of rank 2 or more, (..., rows, features), "

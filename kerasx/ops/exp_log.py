@@ -1,11 +1,13 @@
 """Exponentials and logarithms beyond `exp`/`log`: base 2 and 10, `logaddexp`,
 `rsqrt` and the error function, with VJP rules.
 
-An integer or boolean input is read as `floatx`, as Keras does.
+An integer or boolean input is read as `floatx`, as Keras does (`erf` refuses booleans,
+as Keras's JAX backend).
 """
 
 import math
 
+from kerasx.ops._helpers import refuse_bool, value_of
 from kerasx.ops.math import _binary, _unary
 from kerasx.ops.nn import _erf
 from kerasx.ops.trigonometry import float_operands
@@ -41,6 +43,7 @@ def erf(x):
     """The error function, to within `1.2e-7 * erfc(|x|)` (the approximation the exact
     GELU uses: fractional error of erfc below 1.2e-7, so never more than 1.2e-7 off);
     its gradient `2 / sqrt(pi) * exp(-x ** 2)` is exact."""
+    refuse_bool(value_of(x), "erf")
     return _unary(x, _erf, lambda xp, g, v, o: g * _TWO_OVER_SQRT_PI * xp.exp(-v * v),
                   floating=True)
 

@@ -8,13 +8,18 @@ def histogram(x, bins=10, range=None):
     over `range` (default: from the smallest to the largest value), as
     `numpy.histogram`: each bin holds the values from its left edge up to, not
     including, its right edge, the last one also its right edge; values outside
-    `range` are not counted. Counts are int32, edges have the float type of `x`
-    (`floatx` for integers)."""
+    `range` are not counted. `x` must be 1-D, as in Keras. Counts and edges have the
+    float type of `x` (`floatx` for integers), as on Keras's JAX backend (its NumPy
+    backend counts in int64)."""
     backend = current()
     xp = backend.xp
     v = value_of(x)
     v = v if backend.is_native(v) else backend.asarray(v)
-    v = xp.reshape(as_float_operand(v), (-1,))
+    if len(v.shape) != 1:
+        raise ValueError(f"histogram: Input tensor must be 1-dimensional. Received: "
+                         f"input.shape={tuple(v.shape)}. Flatten it first "
+                         f"(`ops.reshape(x, (-1,))`).")
+    v = as_float_operand(v)
     if isinstance(bins, bool) or not isinstance(bins, int):
         raise TypeError(f"histogram: Argument `bins` must be of type `int`. Received: "
                         f"bins={bins!r}. Pass the number of bins as a positive int.")
@@ -51,5 +56,5 @@ def histogram(x, bins=10, range=None):
     before = xp.searchsorted(ordered, edges, side="left")
     through_last = xp.searchsorted(ordered, edges[-1:], side="right")
     upper = xp.concat([before[1:-1], through_last])
-    counts = xp.astype(upper - before[:-1], xp.int32)
+    counts = xp.astype(upper - before[:-1], v.dtype)
     return Tensor(counts), Tensor(edges)

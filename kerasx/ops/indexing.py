@@ -8,7 +8,8 @@ eagerly; indices are int32, as Keras gives them.
 import builtins
 import math
 
-from kerasx.ops._helpers import Tensor, current, keras_promoted, operand_value, value_of
+from kerasx.ops._helpers import (Tensor, axis_out_of_bounds, current, keras_promoted,
+                                 operand_value, value_of)
 
 _slice = builtins.slice
 
@@ -83,8 +84,7 @@ def argpartition(x, kth, axis=-1):
         xv, axis = xp.reshape(xv, (-1,)), -1
     shape = tuple(xv.shape)
     if not shape or not -len(shape) <= axis < len(shape):
-        raise ValueError(f"argpartition: axis {axis} is out of range for an input of shape "
-                         f"{shape}.")
+        raise axis_out_of_bounds("argpartition", axis, shape)
     n = shape[axis]
     for k in (kth if isinstance(kth, (list, tuple)) else [kth]):
         if isinstance(k, bool) or not isinstance(k, int) or not -n <= k < n:
@@ -113,8 +113,7 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
         dim = 0
     else:
         if not -len(shape) <= axis < len(shape):
-            raise ValueError(f"unique: axis {axis} is out of range for an input of shape "
-                             f"{shape}.")
+            raise axis_out_of_bounds("unique", axis, shape)
         dim = axis % len(shape)
         moved = xp.moveaxis(xv, dim, 0)
         width = 1

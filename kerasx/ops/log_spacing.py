@@ -46,7 +46,7 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
 
 
 def _probing():
-    from kerasx.layers.core.input_layer import PROBING
+    from kerasx.layers.core._shape_probes import PROBING
 
     return PROBING[0] > 0
 

@@ -5,8 +5,8 @@ import builtins
 
 from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
-from kerasx.ops._helpers import (Tensor, current, operand_and_value, record, shape_of, tracked,
-                                 value_of)
+from kerasx.ops._helpers import (Tensor, axis_out_of_bounds, current, operand_and_value, record,
+                                 shape_of, tracked, value_of)
 from kerasx.ops.math import where
 from kerasx.ops.segments import segment_max, segment_min, segment_prod
 from kerasx.ops.shape import broadcast_to, cast, concatenate, convert_to_tensor, getitem, reshape
@@ -45,7 +45,7 @@ def unstack(x, num=None, axis=0):
     xv = value_of(x)
     shape = shape_of(xv)
     if not -len(shape) <= axis < len(shape):
-        raise ValueError(f"unstack: axis {axis} is out of range for an input of shape {shape}.")
+        raise axis_out_of_bounds("unstack", axis, shape)
     ax = axis % len(shape)
     n = shape[ax]
     if num is not None and num != n:

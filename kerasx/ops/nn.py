@@ -4,18 +4,23 @@ import math
 
 from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
-                                 record, tracked, value_of)
+                                 record, refuse_bool, tracked, value_of)
 from kerasx.ops.math import _bools_as_int32, _python_as_tensor, _unary, _unary_keeping, multiply
 
 
-def _float_input(x):
+def _float_input(x, name=None):
     """`x`, with an integer or boolean array read as `floatx` (Keras's activations give
-    floats for integers; NumPy would compute in float64). A tracked input is a float."""
+    floats for integers; NumPy would compute in float64). A tracked input is a float.
+    With `name`, a boolean input is refused as Keras's JAX backend refuses it."""
     if tracked(x):
         return x
     xv = value_of(x)
     floated = as_float_operand(xv)
-    return x if floated is xv else Tensor(floated)
+    if floated is xv:
+        return x
+    if name is not None:
+        refuse_bool(xv, name)
+    return Tensor(floated)
 
 
 def relu(x):
@@ -92,7 +97,7 @@ def _scaled_elu(x, alpha, scale):
 
 def sigmoid(x):
     """Logistic sigmoid; the output remembers its logits for a fused cross-entropy."""
-    x = _float_input(x)
+    x = _float_input(x, "sigmoid")
     out = _unary(x, _stable_sigmoid, lambda xp, g, v, o: g * o * (1.0 - o))
     out.logits = ("sigmoid", x, None)
     return out
@@ -128,7 +133,7 @@ def softsign(x):
 def silu(x):
     """`x * sigmoid(x)`; the forward's sigmoid is kept for the gradient,
     `g * s * (1 + x * (1 - s))`."""
-    x = _float_input(x)
+    x = _float_input(x, "silu")
     fast_grad = current().kernel("silu_grad")
 
     def forward(xp, v):
@@ -285,7 +290,7 @@ def tanh_shrink(x):
 
 def log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), computed stably."""
-    x = _float_input(x)
+    x = _float_input(x, "log_sigmoid")
     return _unary(x, lambda xp, v: xp.minimum(v, 0.0) - xp.log1p(xp.exp(-xp.abs(v))),
                   lambda xp, g, v, o: g * _stable_sigmoid(xp, -v))
 
@@ -325,7 +330,9 @@ def threshold(x, threshold, default_value):
 
 
 def glu(x, axis=-1):
-    """Gated linear unit: a * sigmoid(b) where a, b are the two halves of `x` along `axis`."""
+    """Gated linear unit: a * sigmoid(b) where a, b are the two halves of `x` along `axis`
+    (integers read as `floatx`)."""
+    x = _float_input(x, "glu")
     xp = namespace()
     xv = value_of(x)
     nd = len(xv.shape)
@@ -409,7 +416,7 @@ def prelu(x, alpha):
 def softmax(x, axis=-1):
     """Softmax along `axis`; the output remembers its logits for a fused cross-entropy
     (and, from a backend kernel, the row maxima and sums that the cross-entropy reuses)."""
-    x = _float_input(x)
+    x = _float_input(x, "softmax")
     backend = current()
     xp = backend.xp
     xv = value_of(x)
@@ -444,7 +451,7 @@ def softmax(x, axis=-1):
 def _warn_softmax_of_one(axis, shape):
     import warnings
 
-    from kerasx.layers.core.input_layer import PROBING
+    from kerasx.layers.core._shape_probes import PROBING
 
     if PROBING[0]:  # zero arrays standing for KerasTensors: not the user's shapes
         return
@@ -455,7 +462,7 @@ def _warn_softmax_of_one(axis, shape):
 
 
 def log_softmax(x, axis=-1):
-    x = _float_input(x)
+    x = _float_input(x, "log_softmax")
     xp = namespace()
     xv = value_of(x)
     axes = normalize_axes(axis, len(xv.shape))

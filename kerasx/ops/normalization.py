@@ -32,6 +32,16 @@ def _as_broadcast(xp, value, bshape):
     return xp.reshape(value, bshape)
 
 
+def _check_feature_vector(name, value, size):
+    """Refuses a 1-D `batch_normalization` parameter whose length is not the feature
+    axis's size, with Keras's wording (arrays of the input's rank broadcast instead)."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) == 1 and tuple(shape) != (size,):
+        raise ValueError(f"batch_normalization: Arguments `{name}` must be a vector of length "
+                         f"`x.shape[axis]`. Expected: `{(size,)}`. Received: `{tuple(shape)}`. "
+                         f"Pass one value per feature of `axis`.")
+
+
 def _reduce_to(xp, grad, bshape, shape):
     """Sums a full-size gradient down to a parameter of shape `shape` broadcast as `bshape`."""
     return xp.reshape(unbroadcast(xp, grad, bshape), shape)
@@ -113,6 +123,8 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     mv, vv = value_of(mean), value_of(variance)
     ov = None if offset is None else value_of(offset)
     sv = None if scale is None else value_of(scale)
+    for name, value in (("mean", mv), ("variance", vv), ("offset", ov), ("scale", sv)):
+        _check_feature_vector(name, value, shape[ax])
     m = _as_broadcast(xp, mv, bshape)
     v = _as_broadcast(xp, vv, bshape)
     o = _as_broadcast(xp, ov, bshape)
@@ -259,13 +271,17 @@ def _keras_precision(x, xv, params, values):
     cast to that type, and gives the input's dtype: `(x, params, result dtype)` cast
     so for a half-precision input or weights of another float type, else None. `xv` is
     the input read as a float, `values` the weights' arrays. Called only where
-    `_plain_precision` fails."""
+    `_plain_precision` fails. Integer and boolean inputs normalize as `floatx` and the
+    result is cast back to their dtype, as in Keras."""
     dtype = xv.dtype
     name = dtype_name(getattr(value_of(x), "dtype", dtype))
     if name in ("float32", "float64"):
         _FULL_PRECISION[id(dtype)] = dtype
     elif name not in ("float16", "bfloat16"):
-        return None  # integers normalize as floatx
+        compute = dtype_name(dtype)
+        params = tuple(p if p is None or not hasattr(p, "dtype") else _cast(p, compute)
+                       for p in params)
+        return _cast(x, compute), params, name
     half = name in ("float16", "bfloat16")
     if not half and all(v is None or v.dtype == dtype for v in values):
         return None
@@ -291,10 +307,13 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     """
     from kerasx.config import epsilon as default_epsilon
 
-    xv = as_float_operand(value_of(x))  # integers normalize as floatx
+    if rms_scaling:
+        _warn_rms_scaling()
+    raw = value_of(x)
+    xv = as_float_operand(raw)  # integers normalize as floatx
     gv = None if gamma is None else value_of(gamma)
     bv = None if beta is None or rms_scaling else value_of(beta)
-    cast_to = None if _plain_precision(xv.dtype, gv, bv) else \
+    cast_to = None if xv is raw and _plain_precision(xv.dtype, gv, bv) else \
         _keras_precision(x, xv, (gamma, beta), (gv, bv))
     if cast_to is not None:
         x, (gamma, beta), out_dtype = cast_to
@@ -344,6 +363,16 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     return record(out, (x, gamma, beta if use_beta else None), vjp)
 
 
+def _warn_rms_scaling():
+    import warnings
+
+    warnings.warn(
+        "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales "
+        "the input by the variance, not the root mean square. To correctly use RMS "
+        "Normalization, please use `keras.ops.rms_normalization` / "
+        "`keras.ops.nn.rms_normalization` instead.", UserWarning, stacklevel=3)
+
+
 def _fast_layer_norm(x, xv, gamma, gv, beta, bv, eps):
     """Layer normalization over the last axis through the backend's kernels, as one tape
     node; None where the backend has none or declines."""
@@ -371,9 +400,10 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     """`x / sqrt(mean(x ** 2, axis) + epsilon) * scale`, as one tape node."""
     from kerasx.config import epsilon as default_epsilon
 
-    xv = as_float_operand(value_of(x))  # integers normalize as floatx
+    raw = value_of(x)
+    xv = as_float_operand(raw)  # integers normalize as floatx
     sv = None if scale is None else value_of(scale)
-    cast_to = None if _plain_precision(xv.dtype, sv) else \
+    cast_to = None if xv is raw and _plain_precision(xv.dtype, sv) else \
         _keras_precision(x, xv, (scale,), (sv,))
     if cast_to is not None:
         x, (scale,), out_dtype = cast_to

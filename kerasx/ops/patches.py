@@ -119,7 +119,10 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     size = _pair("fold", "output_size", output_size, 1)
     k, d, p, s, counts = _geometry("fold", size, kernel_size, dilation, padding, stride)
     shape = shape_of(xv)
-    if len(shape) != 3 or shape[1] % (k[0] * k[1]) or shape[2] != counts[0] * counts[1]:
+    if len(shape) != 3:
+        raise ValueError(f"fold: Input must be a 3D tensor. Received: input.shape={shape}. "
+                         f"Pass columns of shape (N, C * kernel height * kernel width, L).")
+    if shape[1] % (k[0] * k[1]) or shape[2] != counts[0] * counts[1]:
         raise ValueError(
             f"fold expects columns of shape (N, C * {k[0] * k[1]}, {counts[0] * counts[1]}) for "
             f"a {k[0]}x{k[1]} kernel over output_size {size} (dilation {d}, padding {p}, "

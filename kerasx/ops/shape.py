@@ -6,9 +6,9 @@ import operator
 
 from kerasx.backends.base import framework_array_to_backend, is_framework_array
 from kerasx.config import floatx
-from kerasx.ops._helpers import (Tensor, TensorOps, as_dtype, current, keras_common_dtype,
-                                 namespace, normalize_axes, operand_and_value, operand_value,
-                                 record, shape_of, tracked, value_of)
+from kerasx.ops._helpers import (Tensor, TensorOps, as_dtype, axis_out_of_bounds, current,
+                                 keras_common_dtype, namespace, normalize_axes, operand_and_value,
+                                 operand_value, record, shape_of, tracked, value_of)
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
@@ -176,8 +176,13 @@ def shape(x):
 
 def _resolve_shape(size, newshape):
     newshape = tuple(int(n) for n in _shape_tuple(newshape))
+    if any(n < -1 for n in newshape):
+        raise ValueError(f"reshape: Each dimension in `newshape` must be a non-negative integer, "
+                         f"or `-1` for a single unknown dimension. Received: newshape="
+                         f"{newshape}. Replace the negative sizes.")
     if newshape.count(-1) > 1:
-        raise ValueError(f"reshape: only one dimension can be -1, got {newshape}.")
+        raise ValueError(f"reshape: There must be at most one unknown dimension (-1) in "
+                         f"`newshape`. Received: newshape={newshape}. Give all sizes but one.")
     if -1 in newshape:
         known = 1
         for n in newshape:
@@ -218,12 +223,29 @@ def transpose(x, axes=None):
     xp = namespace()
     xv = value_of(x)
     nd = len(xv.shape)
-    axes = tuple(range(nd))[::-1] if axes is None else tuple(a % nd for a in axes)
+    axes = tuple(range(nd))[::-1] if axes is None else _checked_permutation(axes, nd)
     out = xp.permute_dims(xv, axes)
     if not tracked(x):
         return Tensor(out)
     inverse = tuple(sorted(range(nd), key=lambda i: axes[i]))
     return record(out, (x,), lambda g: (xp.permute_dims(g, inverse),))
+
+
+def _checked_permutation(axes, nd):
+    """`axes` of `transpose` as non-negative axes, refused (with Keras's wording) unless
+    they are a permutation of the input's `nd` axes."""
+    given = list(axes)
+    if len(given) != nd:
+        raise ValueError(f"transpose: axis must be a list of the same length as the input "
+                         f"shape, expected {nd}, but received {len(given)} (axes={given}).")
+    if any(not -nd <= a < nd for a in given):
+        raise ValueError(f"transpose: Each axis in `axes` must be an integer in [{-nd}, {nd}). "
+                         f"Received: axes={given}.")
+    if len({a % nd for a in given}) != nd:
+        raise ValueError(f"transpose: `axes` must be a valid permutation of the input "
+                         f"dimensions (no duplicates). Received: axes={given} for input of "
+                         f"rank {nd}.")
+    return tuple(a % nd for a in given)
 
 
 def swapaxes(x, axis1, axis2):
@@ -400,6 +422,8 @@ def take(x, indices, axis=None):
         xv_flat = xp.reshape(xv, (-1,))
         out = take(Tensor(xv_flat) if not tracked(x) else reshape(x, (-1,)), iv, axis=0)
         return out
+    if not -len(xv.shape) <= axis < len(xv.shape):
+        raise axis_out_of_bounds("take", axis, tuple(xv.shape))
     ax = axis % len(xv.shape)
     idx_shape = tuple(iv.shape)
     flat_idx = xp.reshape(iv, (-1,))
@@ -567,7 +591,7 @@ def repeat(x, repeats, axis=None):
     xv = value_of(x)
     shp = tuple(xv.shape)
     if not -len(shp) <= axis < len(shp):
-        raise ValueError(f"repeat: axis {axis} is out of range for an input of shape {shp}.")
+        raise axis_out_of_bounds("repeat", axis, shp)
     if len(counts) != 1:
         return _repeat_each(x, counts, axis % len(shp))
     repeats = counts[0]

@@ -4,8 +4,8 @@ Sorted values are differentiable: the gradient goes back through the permutation
 (a gather by the inverse permutation, no one-hot). Indices are int32, as in Keras.
 """
 
-from kerasx.ops._helpers import (Tensor, current, keras_promoted, operand_and_value, record,
-                                 tracked, value_of)
+from kerasx.ops._helpers import (Tensor, axis_out_of_bounds, current, keras_promoted,
+                                 operand_and_value, record, tracked, value_of)
 from kerasx.ops.shape import reshape
 
 
@@ -21,7 +21,7 @@ def _sorting_operand(x, axis):
 
 def _check_axis(name, shape, axis):
     if not -len(shape) <= axis < len(shape):
-        raise ValueError(f"{name}: axis {axis} is out of range for an input of shape {shape}.")
+        raise axis_out_of_bounds(name, axis, shape)
 
 
 def _permuted(x, order, axis):

@@ -1,7 +1,7 @@
 """Splitting into parts: `array_split` (uneven parts allowed), `hsplit`, `vsplit`,
 `dsplit`."""
 
-from kerasx.ops._helpers import shape_of, value_of
+from kerasx.ops._helpers import axis_out_of_bounds, shape_of, value_of
 from kerasx.ops.shape import convert_to_tensor, split
 
 
@@ -12,7 +12,7 @@ def _as_array(x):
 def _axis_size(name, x, axis):
     shape = shape_of(value_of(x))
     if not -len(shape) <= axis < len(shape):
-        raise ValueError(f"{name}: axis {axis} is out of range for an input of shape {shape}.")
+        raise axis_out_of_bounds(name, axis, shape)
     return shape[axis]
 
 

@@ -1,6 +1,6 @@
 """`name_scope`: a prefix for the paths of the variables layers create inside it."""
 
-from kerasx.layers import layer as _layer_module
+from kerasx.layers import _layer_scopes
 
 
 class name_scope:
@@ -38,16 +38,16 @@ class name_scope:
         if self.deduplicate and _OPEN and self.caller is not None and \
                 _OPEN[-1].caller is self.caller and _OPEN[-1].name == self.name:
             return self
-        parts = _layer_module._SCOPE.get()
+        parts = _layer_scopes._SCOPE.get()
         if self.override_parent is not None:
             parts = tuple(p for p in self.override_parent.split("/") if p)
-        self._token = _layer_module._SCOPE.set(parts + (self.name,))
+        self._token = _layer_scopes._SCOPE.set(parts + (self.name,))
         _OPEN.append(self)
         return self
 
     def __exit__(self, *exc):
         if self._token is not None:
-            _layer_module._SCOPE.reset(self._token)
+            _layer_scopes._SCOPE.reset(self._token)
             self._token = None
             _OPEN.remove(self)
         return False
@@ -58,4 +58,4 @@ _OPEN = []
 
 def current_path():
     """The path of the open name scopes, `"outer/inner"` (`""` when none is open)."""
-    return "/".join(_layer_module._SCOPE.get())
+    return "/".join(_layer_scopes._SCOPE.get())

@@ -13,7 +13,7 @@ from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current, host
 from kerasx.random.counted_seed import counter_states, restore_counters
 from kerasx.trainers import checks
-from kerasx.trainers.compile_utils import resolve_alias
+from kerasx.trainers.compile_loss import resolve_alias
 from kerasx.trainers.data_adapter import (ArrayBatches, check_finite, check_lengths, flatten,
                                           num_samples, same_lengths, slice_rows, standardize,
                                           to_device)

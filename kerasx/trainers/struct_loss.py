@@ -1,7 +1,7 @@
 """Losses given to `compile` as a structure that follows the model's outputs ("struct
 losses", as Keras 3 reads them).
 
-Where the per-output reading of `compile_utils.CompileLoss` (one loss per output) does
+Where the per-output reading of `compile_loss.CompileLoss` (one loss per output) does
 not fit the `loss` argument, it is read as Keras does:
 
 - a leaf of `loss` (a name, function or `Loss`) applies at its place in the output

@@ -27,7 +27,9 @@ from kerasx.callbacks.callback_list import CallbackList, check_callbacks
 from kerasx.metrics.reduction_metrics import Mean
 from kerasx.models.batch_norm_folding import kept_folded_weights
 from kerasx.trainers import checks
-from kerasx.trainers.compile_utils import CompileLoss, CompileMetrics, nests_containers
+from kerasx.trainers.compile_loss import CompileLoss
+from kerasx.trainers.compile_metrics import CompileMetrics
+from kerasx.trainers.compile_outputs import nests_containers
 from kerasx.trainers.compiled_shims import CompiledShims
 from kerasx.trainers.data_adapter import (ArrayBatches, flatten, rows_explained,
                                           split_validation, standardize, to_device)
@@ -660,7 +662,9 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                              for m in inner)
             else:
                 names.append(metric.name)
-        names = [n for n in dict.fromkeys(names) if n in logs]
+        # as Keras, a name two metrics share (each logged once, the second as `acc_1`)
+        # repeats the first one's value; the renamed entries follow with the others
+        names = [n for n in names if n in logs]
         values = [logs[n] for n in names]
         values += [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
@@ -808,7 +812,7 @@ def _training_argument(model, training):
     """`{"training": training}` for a model whose `call` names a `training` parameter,
     else nothing: as Keras's steps, which then leave its layers to their own defaults
     (a subclassed model without it trains with BatchNormalization in inference mode)."""
-    from kerasx.layers.layer import _call_parameters
+    from kerasx.layers._call_arguments import _call_parameters
 
     return {"training": training} if "training" in _call_parameters(type(model)) else {}
 

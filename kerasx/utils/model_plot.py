@@ -152,7 +152,7 @@ def _is_graph_model(layer):
 def _connections(model, layers):
     """`(source layer, destination layer, source output index, destination input index)`
     for each tensor passed between the layers of `model`'s graph."""
-    from kerasx.layers.core.input_layer import inbound_nodes
+    from kerasx.layers.core._call_node import inbound_nodes
     from kerasx.models.sequential import Sequential
 
     if isinstance(model, Sequential):

@@ -12,7 +12,7 @@ def get_source_inputs(tensor):
     >>> y = keras.layers.Concatenate()([a, keras.layers.Dense(2)(b)])
     >>> keras.utils.get_source_inputs(y) == [a, b]
     """
-    from kerasx.layers.core.input_layer import KerasTensor
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     if not isinstance(tensor, KerasTensor):
         return tensor

@@ -1,6 +1,6 @@
 """The "Connected to" column that `model.summary()` shows for functional models."""
 
-from kerasx.layers.core.input_layer import inbound_nodes
+from kerasx.layers.core._call_node import inbound_nodes
 
 
 def connected_to(model):

@@ -9,7 +9,7 @@ import pytest
 
 import kerasx
 from kerasx import layers, ops
-from kerasx.layers.core.input_layer import KerasTensor
+from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.core.op_layer import OpLayer
 from kerasx.testing import check_gradients, float64
 

@@ -226,7 +226,7 @@ def test_crossentropy_alias_follows_the_label_shapes():
 
 
 def test_compile_loss_splits_targets_by_output():
-    from kerasx.trainers.compile_utils import CompileLoss
+    from kerasx.trainers.compile_loss import CompileLoss
 
     loss = CompileLoss({"a": "mse", "b": "mae"}, output_names=["a", "b"])
     trues, preds = loss.per_output({"b": 2, "a": 1}, [10, 20])

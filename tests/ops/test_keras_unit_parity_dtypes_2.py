@@ -114,10 +114,12 @@ def test_float_results_of_float16_with_integers_stay_float16(op, other):
 
 @pytest.mark.parametrize("op", sorted(FLOAT_OF_TWO))
 def test_float_results_of_integers_are_floatx(op):
-    # Keras 3.15.1 gives float32 for int8 with int16, and for two booleans
+    # Keras 3.15.1 gives float32 for int8 with int16, and for two booleans (cdist of two
+    # booleans raises in Keras's JAX and NumPy backends: test_keras_unit_parity_ops_4)
     fn = FLOAT_OF_TWO[op]
     assert str(fn(_ones("int8"), _ones("int16")).dtype) == "float32"
-    assert str(fn(_ones("bool"), _ones("bool")).dtype) == "float32"
+    if op != "cdist":
+        assert str(fn(_ones("bool"), _ones("bool")).dtype) == "float32"
 
 
 def test_float_results_of_float16_with_bfloat16_are_float32():

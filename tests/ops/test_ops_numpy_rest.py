@@ -226,7 +226,7 @@ def test_histogram_matches_numpy():
         want_counts, want_edges = np.histogram(data, bins=bins, range=span)
         np.testing.assert_array_equal(_np(counts), want_counts)
         np.testing.assert_allclose(_np(edges), want_edges, rtol=1e-12)
-        assert counts.dtype == "int32"
+        assert counts.dtype == edges.dtype  # counted in floats, as Keras's JAX backend
     integers = np.array([0, 1, 1, 4, 4, 4, 9])
     counts, edges = ops.histogram(_on_backend(integers), bins=3)
     np.testing.assert_array_equal(_np(counts), np.histogram(integers, bins=3)[0])
@@ -462,8 +462,8 @@ def test_the_numpy_namespace_holds_the_keras_names_as_the_same_functions():
     (lambda: ops.bitwise_and(A, 1), "integers or booleans"),
     (lambda: ops.gcd(FLAGS, FLAGS), "expects integers"),
     (lambda: ops.left_shift(A, 1), "integers"),
-    (lambda: ops.histogram(A, bins=0), "positive int"),
-    (lambda: ops.histogram(A, range=(1.0, 0.0)), "low <= high"),
+    (lambda: ops.histogram(A[0], bins=0), "positive int"),
+    (lambda: ops.histogram(A[0], range=(1.0, 0.0)), "low <= high"),
     (lambda: ops.histogram(np.array([1.0, np.nan])), "explicit finite"),
     (lambda: ops.correlate(A, A[0]), "1-D inputs"),
     (lambda: ops.correlate(A[0], A[0], mode="circular"), "mode must be one of"),

@@ -8,7 +8,7 @@ import pytest
 
 import kerasx
 from kerasx import ops
-from kerasx.layers.core.input_layer import KerasTensor
+from kerasx.layers.core.keras_tensor import KerasTensor
 from tests.conftest import to_numpy
 
 C = np.array([0.5, 1.0, 2.0, 3.0], np.float32)

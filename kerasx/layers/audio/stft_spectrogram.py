@@ -8,7 +8,7 @@ import warnings
 from kerasx import ops
 from kerasx.config import epsilon, image_data_format
 from kerasx.initializers.stft_initializer import STFT, check_window_name
-from kerasx.layers.core.input_layer import InputSpec
+from kerasx.layers.core.input_spec import InputSpec
 from kerasx.layers.layer import Layer
 
 _MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")

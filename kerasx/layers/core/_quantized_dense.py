@@ -114,7 +114,7 @@ class QuantizedDense(Quantizable):
 
     # -- call ---------------------------------------------------------------------------
     def _quantized_call(self, inputs):
-        from kerasx.layers.layer import _TRAINING
+        from kerasx.layers._call_arguments import _TRAINING
 
         if self._quantized == "float8":
             refuse_float8_lora(self)

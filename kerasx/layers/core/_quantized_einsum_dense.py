@@ -151,7 +151,7 @@ class QuantizedEinsumDense(Quantizable):
         return layout
 
     def _quantized_call(self, inputs):
-        from kerasx.layers.layer import _TRAINING
+        from kerasx.layers._call_arguments import _TRAINING
 
         if self._quantized == "float8":
             refuse_float8_lora(self)

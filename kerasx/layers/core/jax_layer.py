@@ -204,7 +204,7 @@ class JaxLayer(Layer):
         1 and 2 for the unknown sizes, which are unknown where the two differ), so that a
         symbolic call compiles nothing; the call's keys are not drawn (as in Keras)."""
         from kerasx.backend import standardize_dtype
-        from kerasx.layers.core.input_layer import KerasTensor
+        from kerasx.layers.core.keras_tensor import KerasTensor
         from kerasx.tree import map_structure
 
         jax = self._jax

@@ -104,7 +104,7 @@ class OpLayer(Layer):
         from kerasx.ops import _has_symbolic
 
         if _has_symbolic(args) or _has_symbolic(kwargs):
-            from kerasx.layers.core.input_layer import symbolic_call
+            from kerasx.layers.core._symbolic_call import symbolic_call
 
             args = tuple(_captured(a) for a in args)
             return symbolic_call(self, args[0] if args else None, args[1:], kwargs)
@@ -130,16 +130,18 @@ class OpLayer(Layer):
         probed through aligned stand-ins (`kerasx.ops._symbolic_alignment`)."""
         from kerasx.ops._batch_probe import with_long_batch_probe
         from kerasx.ops._symbolic_alignment import aligned_operands
+        from kerasx.ops._symbolic_checks import check_symbolic_arguments
         from kerasx.ops._value_sized import unknown_value_sizes
 
         bound = dict(zip(self.call_params, args), **kwargs, **self.op_config)
+        check_symbolic_arguments(self.op, bound)
         aligned = aligned_operands(self.op, bound)
         if aligned is not bound:
             args = tuple(aligned[p] for p in self.call_params[:len(args)])
             kwargs = {k: aligned[k] for k in kwargs}
         spec = super().compute_output_spec(*args, **kwargs)
         spec = with_long_batch_probe(self, spec, args, kwargs)
-        return unknown_value_sizes(self.op, spec, args, self.op_config)
+        return unknown_value_sizes(self.op, spec, args, self.op_config, kwargs)
 
     def get_config(self):
         return {"name": self.name, **self.op_config}
@@ -326,7 +328,7 @@ def _captured(value):
 
 
 def _describe(value):
-    from kerasx.layers.core.input_layer import KerasTensor
+    from kerasx.layers.core.keras_tensor import KerasTensor
 
     if isinstance(value, KerasTensor):
         return f"KerasTensor shape={value.shape} dtype={value.dtype}"

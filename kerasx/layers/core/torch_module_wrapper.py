@@ -11,7 +11,8 @@ from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 from kerasx.layers.core._torch_bridge import (dtype_name_of, from_torch, import_torch,
                                               to_torch, torch_device)
-from kerasx.layers.layer import _SCOPE, Layer
+from kerasx.layers._layer_scopes import _SCOPE
+from kerasx.layers.layer import Layer
 
 _VALUE_SLOT = Variable.__dict__["_value"]
 
@@ -162,7 +163,7 @@ class TorchModuleWrapper(Layer):
         declared = self._declared_output_shape
         if declared is None:
             return super().compute_output_spec(*args, **kwargs)
-        from kerasx.layers.core.input_layer import KerasTensor
+        from kerasx.layers.core.keras_tensor import KerasTensor
 
         return KerasTensor(tuple(declared), self._module_dtype or self.compute_dtype)
 

@@ -235,7 +235,7 @@ class BatchNormalization(Layer):
 
     def _trains_on_batch(self, training):
         """Whether this call normalizes with the batch's statistics (and no renorm)."""
-        from kerasx.layers.layer import _TRAINING
+        from kerasx.layers._call_arguments import _TRAINING
 
         if training is None:
             training = _TRAINING.get()

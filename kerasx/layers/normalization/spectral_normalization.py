@@ -4,7 +4,7 @@ __all__ = ["SpectralNormalization"]
 
 from kerasx import initializers, ops
 from kerasx.autodiff.tensor import Tensor, value_of
-from kerasx.layers.core.input_layer import InputSpec
+from kerasx.layers.core.input_spec import InputSpec
 from kerasx.layers.core.wrapper import Wrapper
 
 

@@ -28,7 +28,9 @@ class HostInputLayer(Layer):
         super()._build_for(_with_host_shapes(inputs, self._takes_feature_list))
 
     def __call__(self, inputs, *args, **kwargs):
-        from kerasx.layers.core.input_layer import CallNode, KerasTensor, flatten
+        from kerasx.layers.core._call_node import CallNode
+        from kerasx.layers.core._nested_structure import flatten
+        from kerasx.layers.core.keras_tensor import KerasTensor
 
         if not any(isinstance(t, KerasTensor) for t in flatten(inputs)):
             return super().__call__(inputs, *args, **kwargs)

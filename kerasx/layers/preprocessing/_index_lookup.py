@@ -346,7 +346,7 @@ class IndexLookup(HostInputLayer):
                 oov.append(pos)
             ids.append(i)
         if oov:
-            from kerasx.layers.core.input_layer import PROBING
+            from kerasx.layers.core._shape_probes import PROBING
 
             if self.num_oov_indices == 0 and PROBING[0]:
                 return [0 if i is None else i for i in ids]  # placeholder text: any index

@@ -6,7 +6,8 @@ from kerasx import ops
 from kerasx.autodiff.tensor import Tensor, TensorOps, value_of
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
-from kerasx.layers.layer import Layer, _call_signature, _contains
+from kerasx.layers._call_arguments import _call_signature, _contains
+from kerasx.layers.layer import Layer
 from kerasx.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from kerasx.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
@@ -215,7 +216,7 @@ class RNN(Layer):
 
     # -- calling --------------------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
-        from kerasx.layers.core.input_layer import KerasTensor
+        from kerasx.layers.core.keras_tensor import KerasTensor
 
         if self.stateful and _contains(inputs, KerasTensor):
             # Shape inference runs the layer on placeholder data; keep the real states.

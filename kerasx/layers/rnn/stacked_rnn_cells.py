@@ -3,7 +3,8 @@
 __all__ = ["StackedRNNCells"]
 
 from kerasx import ops
-from kerasx.layers.layer import Layer, _call_signature
+from kerasx.layers._call_arguments import _call_signature
+from kerasx.layers.layer import Layer
 
 
 class StackedRNNCells(Layer):

@@ -4,7 +4,7 @@ __all__ = ["TimeDistributed"]
 
 from kerasx import ops
 from kerasx.layers.core.wrapper import Wrapper
-from kerasx.layers.layer import _call_signature
+from kerasx.layers._call_arguments import _call_signature
 
 
 class TimeDistributed(Wrapper):

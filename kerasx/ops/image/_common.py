@@ -24,8 +24,11 @@ def images_of(op, images, ranks=(3, 4)):
     images = as_tensor(images)
     if len(images.shape) not in ranks:
         wanted = " or ".join(str(r) for r in ranks)
-        raise ValueError(f"ops.image.{op}: expected images of rank {wanted} (rank 3 is one "
-                         f"image, rank 4 a batch), received shape {tuple(images.shape)}.")
+        kinds = " or ".join({3: "rank 3 (single image)", 4: "rank 4 (batch of images)"}.get(
+            r, f"rank {r}") for r in ranks)
+        raise ValueError(f"ops.image.{op}: Invalid images rank: expected {kinds}. Received "
+                         f"input with shape: images.shape={tuple(images.shape)}. Pass images "
+                         f"of rank {wanted}.")
     return images
 
 

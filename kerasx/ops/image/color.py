@@ -26,8 +26,9 @@ def rgb_to_grayscale(images, data_format=None):
     axis = channel_axis(len(images.shape), data_format_of(data_format))
     channels = images.shape[axis]
     if channels not in (1, 3):
-        raise ValueError("ops.image.rgb_to_grayscale: expected 3 (RGB) or 1 (grayscale) "
-                         f"channels, received images of shape {tuple(images.shape)}.")
+        raise ValueError("ops.image.rgb_to_grayscale: Invalid channel size: expected 3 (RGB) "
+                         f"or 1 (Grayscale). Received input with shape: images.shape="
+                         f"{tuple(images.shape)} (channels on axis {axis}); check data_format.")
     if channels == 1:
         return images
     source = value_of(images).dtype
@@ -44,12 +45,14 @@ def _planes(op, images, data_format):
     images = images_of(op, images)
     dtype = value_of(images).dtype
     if not current().isdtype(dtype, "real floating"):
-        raise ValueError(f"ops.image.{op}: expected float images, received dtype {dtype}; "
-                         "cast them first, e.g. ops.cast(images, 'float32') / 255.")
+        raise ValueError(f"ops.image.{op}: Invalid images dtype: expected float dtype. "
+                         f"Received: images.dtype={dtype}. Cast them first, e.g. "
+                         "ops.cast(images, 'float32') / 255.")
     axis = channel_axis(len(images.shape), data_format_of(data_format))
     if images.shape[axis] != 3:
-        raise ValueError(f"ops.image.{op}: expected 3 channels on axis {axis}, received "
-                         f"images of shape {tuple(images.shape)}.")
+        raise ValueError(f"ops.image.{op}: Input images must have 3 channels, but received "
+                         f"images with {images.shape[axis]} channels. (Axis {axis} of shape "
+                         f"{tuple(images.shape)}; check data_format.)")
     planes = []
     for c in range(3):
         key = [slice(None)] * len(images.shape)

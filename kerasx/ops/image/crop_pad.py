@@ -7,13 +7,13 @@ from kerasx.ops.image._common import data_format_of, images_of, spatial_axes
 def _two_of_three(op, names, values):
     if list(values).count(None) != 1:
         given = ", ".join(f"{n}={v!r}" for n, v in zip(names, values))
-        raise ValueError(f"ops.image.{op}: give exactly two of {', '.join(names)}; "
-                         f"received {given}.")
+        raise ValueError(f"ops.image.{op}: Must specify exactly two of {', '.join(names)}. "
+                         f"Received: {given}. Leave exactly one of them None.")
     for name, value in zip(names, values):
         if value is not None and (isinstance(value, bool) or not hasattr(value, "__index__")
                                   or value < 0):
-            raise ValueError(f"ops.image.{op}: {name} must be a non-negative integer, "
-                             f"received {name}={value!r}.")
+            raise ValueError(f"ops.image.{op}: {name} must be >= 0 (a non-negative "
+                             f"integer). Received: {name}={value!r}.")
 
 
 def _check_amounts(op, amounts):

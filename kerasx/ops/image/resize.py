@@ -118,6 +118,8 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     output_shape = tuple(int(s) for s in output_shape)
     spatial_dims = tuple(int(d) % rank for d in spatial_dims)
     scale, translation = _numbers(scale), _numbers(translation)
+    if _probing():  # zeros standing for a symbolic scale: any nonzero scale gives the shape
+        scale = [s or 1.0 for s in scale]
     if len(output_shape) != rank:
         raise ValueError(f"ops.image.scale_and_translate: output_shape {output_shape} must "
                          f"have one entry per axis of the images (rank {rank}).")
@@ -133,6 +135,12 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     for axis, s, t in zip(spatial_dims, scale, translation):
         images = resample(images, axis, output_shape[axis], s, t, METHODS[method], antialias)
     return images
+
+
+def _probing():
+    from kerasx.layers.core._shape_probes import PROBING
+
+    return PROBING[0] > 0
 
 
 def _numbers(values):
