@@ -313,16 +313,22 @@ class Sequential(Model):
 def _in_input_dtype(value, dtype):
     """`value` cast to an integer or boolean Input's `dtype` when it holds floats (a float
     Input leaves the conversion to the layers, which cast to their compute dtype)."""
+    if dtype in _LEFT_TO_THE_LAYERS:  # the usual float Input: no work per call
+        return value
     from kerasx import backend, ops
 
     value_dtype = getattr(value, "dtype", None)
-    if value_dtype is None or dtype in (None, "string") or backend.is_float_dtype(dtype):
+    if value_dtype is None or backend.is_float_dtype(dtype):
         return value
     try:
         holds_floats = backend.is_float_dtype(backend.standardize_dtype(value_dtype))
     except (TypeError, ValueError):  # a dtype kerasx has no name for (object arrays)
         return value
     return ops.cast(value, dtype) if holds_floats else value
+
+
+# Input dtypes whose data `_in_input_dtype` leaves as they are
+_LEFT_TO_THE_LAYERS = frozenset({None, "string", "float16", "bfloat16", "float32", "float64"})
 
 
 def _module_less_classes(layer_config, custom_objects):
