@@ -11,6 +11,7 @@ The shape helpers turn tensors into shape structures and back into zero arrays
 import inspect
 
 from kerasx.layers._call_arguments import _call_parameters
+from kerasx.tree import sequence_like
 from kerasx.utils.naming import uniquify
 
 
@@ -136,8 +137,15 @@ def _zeros_structure(shape, fill, layer):
 
 
 def _merge_shapes(a, b):
+    """The shape structure of two probe runs' outputs, `None` where their sizes differ
+    (a dimension that follows an unknown input size). Raises a ValueError when the
+    ranks differ: no one shape describes such outputs."""
     if _is_shape(a):
+        if len(a) != len(b):
+            raise ValueError(f"the output rank depends on the input size ({a} vs {b}); "
+                             "define `compute_output_shape` for this layer")
         return tuple(x if x == y else None for x, y in zip(a, b))
     if isinstance(a, dict):
         return {k: _merge_shapes(a[k], b[k]) for k in a}
-    return type(a)(_merge_shapes(x, y) for x, y in zip(a, b))
+    # a tuple of outputs stays one, a namedtuple keeps its type
+    return sequence_like(a, [_merge_shapes(x, y) for x, y in zip(a, b)])

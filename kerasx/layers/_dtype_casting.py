@@ -1,9 +1,9 @@
 """The dtypes of a layer's inputs and outputs under its dtype policy.
 
-Float inputs cast to the policy's compute dtype (`_cast_floats`), half-precision
-inputs widened for a float32 layer (`_widen_half_floats`), the layers whose outputs
-are cast back to their half-precision compute dtype (`_outputs_in_compute_dtype`),
-and the refusal of a compute dtype the active backend lacks (`_check_backend_has`).
+Float inputs cast to the layer's compute dtype (`_cast_floats`; the call's other
+arguments by `_cast_arguments`), the layers whose outputs are cast back to their
+half-precision compute dtype (`_outputs_in_compute_dtype`), and the refusal of a
+compute dtype the active backend lacks (`_check_backend_has`).
 Functional and Sequential models (`_is_graph_model`) leave the casts to their layers.
 """
 
@@ -73,21 +73,50 @@ def _outputs_in_compute_dtype(cls):
             and not issubclass(cls, _graph_models()))
 
 
-def _widen_half_floats(inputs, dtype):
-    """`inputs` with float16 / bfloat16 arrays cast to the float `dtype` of a layer
-    that does not take the policy path; anything else unchanged."""
-    if not dtype.startswith("float") or dtype == "float16":
-        return inputs
-    if isinstance(inputs, dict):
-        return {k: _widen_half_floats(v, dtype) for k, v in inputs.items()}
-    if isinstance(inputs, (list, tuple)):
-        return sequence_like(inputs, [_widen_half_floats(x, dtype) for x in inputs])
-    return _cast_floats(inputs, dtype) if _is_half(inputs) else inputs
+# the float dtype names an autocast layer casts to its compute dtype
+_FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
 
 
-def _is_half(x):
-    dtype = getattr(getattr(x, "value", x), "dtype", None)
-    return dtype is not None and dtype_name(dtype) in ("float16", "bfloat16")
+def _cast_arguments(args, kwargs, dtype):
+    """`args` and `kwargs` with their float tensors and float host arrays cast to `dtype`,
+    as Keras converts every argument of a call (a second tensor, `initial_state`, ...);
+    other values unchanged, and the originals returned when nothing needs a cast."""
+    if args and _any_needs_cast(args, dtype):
+        args = tuple(_cast_floats(a, dtype) if _needs_cast(a, dtype) else a for a in args)
+    if kwargs and _any_needs_cast(kwargs.values(), dtype):
+        kwargs = {k: _cast_floats(v, dtype) if _needs_cast(v, dtype) else v
+                  for k, v in kwargs.items()}
+    return args, kwargs
+
+
+def _any_needs_cast(values, dtype):
+    for x in values:
+        # the usual flags (`training=True`, a left-out mask) first: one test each
+        if x is not None and x.__class__ not in _PLAIN and _needs_cast(x, dtype):
+            return True
+    return False
+
+
+_PLAIN = frozenset({bool, int, float, str})
+
+
+def _needs_cast(x, dtype):
+    """Whether `x` (or a tensor in a list, tuple or dict `x`) is a float array whose dtype
+    is not `dtype`."""
+    if isinstance(x, (list, tuple)):
+        return any(_needs_cast(v, dtype) for v in x)
+    if isinstance(x, dict):
+        return any(_needs_cast(v, dtype) for v in x.values())
+    if isinstance(x, TensorOps):
+        name = x.dtype
+    elif hasattr(x, "__array__") and hasattr(x, "dtype") and not is_sparse(x):
+        try:
+            name = dtype_name(x.dtype)
+        except TypeError:
+            return False
+    else:
+        return False
+    return name != dtype and name in _FLOATS
 
 
 def _is_graph_model(layer):

@@ -16,8 +16,9 @@ from kerasx.layers._call_arguments import (_TRAINING, _any_mask, _attach_output_
                                            _first_by_keyword, _input_masks,
                                            _other_tensor_arguments, _refuse_python_values,
                                            training_default)
-from kerasx.layers._dtype_casting import (_cast_floats, _check_backend_has, _is_graph_model,
-                                          _outputs_in_compute_dtype, _widen_half_floats)
+from kerasx.layers._dtype_casting import (_FLOATS, _cast_arguments, _cast_floats,
+                                          _check_backend_has, _is_graph_model,
+                                          _outputs_in_compute_dtype)
 from kerasx.layers._layer_scopes import (_SCOPE, _STATE_CHANGING_METHODS, _enter_scope,
                                          _exit_scope, _scoped_build, _stateless_scope,
                                          _unlocking)
@@ -33,9 +34,6 @@ from kerasx.utils.shape_args import standardize_shape
 # callables told of every layer about to run its call (`kerasx.scopes.remat` follows
 # the layers a rematerialized function calls); empty, it costs one test
 _CALL_WATCHERS = []
-# set once a layer computes in float16 / bfloat16: only then can a default-policy
-# layer receive half-precision tensors to read in its own dtype
-_half_precision_in_use = False
 
 
 class Layer(LayerWeights):
@@ -70,6 +68,9 @@ class Layer(LayerWeights):
     # preprocessing layers take Python values (lists of numbers or strings) as inputs;
     # other layers refuse them positionally, as Keras
     _allow_non_tensor_positional_args = False
+    # whether float tensors among the call's other arguments are cast to the compute
+    # dtype with the inputs (layers reading host values, whose inputs are not, say no)
+    _casts_call_arguments = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -252,9 +253,6 @@ class Layer(LayerWeights):
         self._dtype_policy = policy
         self.dtype = variable
         self._compute_dtype = compute
-        if compute in ("float16", "bfloat16"):
-            global _half_precision_in_use
-            _half_precision_in_use = True
         self._autocasts = compute.startswith(("float", "bfloat")) and (
             compute != variable or compute in ("float16", "bfloat16")
             or (dtype is not None and global_policy_is_set()))
@@ -466,11 +464,10 @@ class Layer(LayerWeights):
             _refuse_python_values(args)
         if self._autocasts:
             return self._call_with_policy(inputs, args, kwargs)
-        if _half_precision_in_use and self.autocast:
-            # as Keras, a float32 layer (the float32 softmax closing a mixed-precision
-            # model) reads half-precision inputs in its own dtype
-            inputs = _widen_half_floats(inputs, self._compute_dtype)
         inputs = self._convert_inputs(inputs)
+        if (args or kwargs) and self.autocast and self._casts_call_arguments \
+                and not _is_graph_model(self):
+            args, kwargs = _cast_arguments(args, kwargs, self._compute_dtype)
         if getattr(self, "input_spec", None) is not None:
             from kerasx.layers.core.input_spec import assert_input_compatibility
 
@@ -491,6 +488,8 @@ class Layer(LayerWeights):
 
         if self.autocast and not _is_graph_model(self):
             inputs = _cast_floats(inputs, self._compute_dtype)
+            if (args or kwargs) and self._casts_call_arguments:
+                args, kwargs = _cast_arguments(args, kwargs, self._compute_dtype)
         else:
             inputs = self._convert_inputs(inputs)
         if getattr(self, "input_spec", None) is not None:
@@ -600,7 +599,15 @@ class Layer(LayerWeights):
             return sequence_like(inputs, [self._convert_inputs(x) for x in inputs])
         if isinstance(inputs, dict):
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
-        if inputs is None or isinstance(inputs, TensorOps) or host.is_string_array(inputs):
+        if isinstance(inputs, TensorOps):
+            # as Keras, an autocast layer reads float tensors in its compute dtype (a graph
+            # model leaves that to its layers); one dtype comparison when they agree
+            dtype = inputs.dtype
+            if dtype != self._compute_dtype and dtype in _FLOATS and self.autocast \
+                    and not _is_graph_model(self):
+                return _cast_floats(inputs, self._compute_dtype)
+            return inputs
+        if inputs is None or host.is_string_array(inputs):
             return inputs  # None: an optional input left out (`Input(optional=True)`)
         if not self._allow_non_tensor_positional_args:
             _refuse_python_values(inputs)

@@ -14,7 +14,7 @@ from kerasx.models.model import Model
 def functional_from_config(cls, config, custom_objects=None):
     """A `cls` model (Functional or a subclass) rebuilt from a Keras 3 functional config
     (or a Keras 2 one, from a legacy `.h5` file)."""
-    from kerasx.legacy.saving.serialization import upgrade_layer_entry
+    from kerasx.legacy.saving.serialization import module_less_classes, upgrade_layer_entry
     from kerasx.saving.serialization import deserialize_keras_object
 
     config = dict(config)
@@ -24,8 +24,11 @@ def functional_from_config(cls, config, custom_objects=None):
         if is_op_entry(layer_data):
             layer = OpLayer.from_serialized(layer_data)
         else:
-            layer = deserialize_keras_object(upgrade_layer_entry(layer_data),
-                                             custom_objects=custom_objects)
+            # an entry without `module` (Keras 2 style) names a built-in class, as Keras
+            # reads it; Sequential.from_config does the same
+            with module_less_classes(layer_data, custom_objects):
+                layer = deserialize_keras_object(upgrade_layer_entry(layer_data),
+                                                 custom_objects=custom_objects)
         name = layer_data.get("name") or layer_data.get("config", {}).get("name")
         created[name] = layer
         pending.append((layer, list(layer_data.get("inbound_nodes") or [])))

@@ -1,6 +1,5 @@
 """`Sequential`: a plain stack of layers, each feeding the next."""
 
-import contextlib
 import inspect
 
 from kerasx import tree
@@ -290,7 +289,8 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerasx.legacy.saving.serialization import upgrade_layer_entry
+        from kerasx.legacy.saving.serialization import (module_less_classes,
+                                                        upgrade_layer_entry)
         from kerasx.saving.serialization import deserialize_keras_object
 
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
@@ -302,7 +302,7 @@ class Sequential(Model):
         # each add rebuilds, as in Keras: a stack saved with its input takes one
         # auto-generated "functional" name per layer, and models named later agree
         for layer_config in config["layers"]:
-            with _module_less_classes(layer_config, custom_objects):
+            with module_less_classes(layer_config, custom_objects):
                 model.add(deserialize_keras_object(upgrade_layer_entry(layer_config),
                                                    custom_objects=custom_objects))
         if not model.built and config.get("build_input_shape") is not None:
@@ -329,17 +329,6 @@ def _in_input_dtype(value, dtype):
 
 # Input dtypes whose data `_in_input_dtype` leaves as they are
 _LEFT_TO_THE_LAYERS = frozenset({None, "string", "float16", "bfloat16", "float32", "float64"})
-
-
-def _module_less_classes(layer_config, custom_objects):
-    """A scope naming kerasx's built-in classes for a layer entry without `module` (a
-    Keras 2 style `{"class_name", "config"}`), which Keras reads as its legacy format."""
-    from kerasx.saving.legacy_h5_model import _builtin_classes
-    from kerasx.saving.serialization import custom_object_scope
-
-    if not isinstance(layer_config, dict) or "module" in layer_config:
-        return contextlib.nullcontext()
-    return custom_object_scope({**_builtin_classes(), **(custom_objects or {})})
 
 
 def _check_single_positional_input(layer):

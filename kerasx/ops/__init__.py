@@ -98,7 +98,7 @@ from kerasx.ops.short_time_fourier import istft, stft
 from kerasx.ops.distances import cdist
 from kerasx.ops.complex_views import view_as_complex, view_as_real
 
-# The types that may hold a symbolic tensor; `kerasx.layers.core.input_layer` adds
+# The types that may hold a symbolic tensor; `kerasx.layers.core.keras_tensor` adds
 # `KerasTensor` when it is imported (no KerasTensor can exist before that).
 _MAYBE_SYMBOLIC = {list, tuple, dict}
 _SYMBOLIC_SET = set()

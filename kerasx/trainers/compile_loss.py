@@ -22,7 +22,8 @@ from kerasx import losses as losses_module
 from kerasx import ops, tree
 from kerasx.losses.loss import Loss, LossFunctionWrapper
 from kerasx.metrics.reduction_metrics import Mean
-from kerasx.trainers.compile_outputs import (PositionalNames, binary_or_sparse, flat_outputs,
+from kerasx.trainers.compile_outputs import (PositionalNames, binary_or_sparse,
+                                             check_dict_specs_for_unnamed, flat_outputs,
                                              flat_paths, flat_spec, infer_output_names,
                                              is_nested, provisional_names)
 from kerasx.trainers.struct_loss import LossPathError, StructLoss, is_structured
@@ -257,10 +258,9 @@ class CompileLoss:
             return self._call_structured(y_true, y_pred, sample_weight)
         y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
         sample_weight = flat_paths(sample_weight)
+        self._check_dict_specs(y_pred)
         names = self.output_names
-        if isinstance(y_pred, dict) and sorted(y_pred) != sorted(names) or \
-                (not isinstance(y_pred, dict) and
-                 (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):
+        if self._names_differ(y_pred, names):
             self._configure(infer_output_names(y_pred, self._declared_names))
             names = self.output_names
         self._built_for = names
@@ -307,12 +307,29 @@ class CompileLoss:
         """`(targets, predictions)` as lists in output order (a missing target is None);
         raises a clear error when `y_true` does not match the model's outputs."""
         y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
+        self._check_dict_specs(y_pred)
         names = self.output_names
-        if not isinstance(y_pred, dict) and (
-                len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names):
+        if self._names_differ(y_pred, names):
             names = infer_output_names(y_pred, names)
         preds = flat_outputs(y_pred, names, "the model's predictions")
         return self._labels(y_true, names), preds
+
+    def _names_differ(self, y_pred, names):
+        """Whether the predictions are not those `names` were read for: a dict with other
+        keys (a subclassed model given a list of losses names its outputs by the sorted
+        keys, as Keras), another number of outputs, or unnamed outputs given names by a
+        dict keyed `output_1`, `output_2`, ... (their losses are then logged as Keras
+        logs a list of losses)."""
+        if isinstance(y_pred, dict):
+            return sorted(y_pred) != sorted(names)
+        if isinstance(y_pred, (list, tuple)) and len(y_pred) > 1 and \
+                self._declared_names == ["output"] and not isinstance(names, PositionalNames):
+            return True
+        return (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)
+
+    def _check_dict_specs(self, y_pred):
+        check_dict_specs_for_unnamed(y_pred, self._declared_names, (
+            ("loss", self._user_loss), ("loss_weights", self._user_loss_weights)))
 
     def _labels(self, y_true, names):
         if len(names) == 1 and not is_nested(y_true):

@@ -20,7 +20,8 @@ output_names)` has `update_state(y_true, y_pred, sample_weight)`, `reset_state()
 from kerasx import metrics as metrics_module
 from kerasx.metrics.metric import Metric
 from kerasx.metrics.reduction_metrics import MeanMetricWrapper
-from kerasx.trainers.compile_outputs import (PositionalNames, binary_or_sparse, flat_outputs,
+from kerasx.trainers.compile_outputs import (PositionalNames, binary_or_sparse,
+                                             check_dict_specs_for_unnamed, flat_outputs,
                                              flat_paths, flat_spec, infer_output_names,
                                              is_nested, nests_containers, per_item_spec,
                                              provisional_names)
@@ -84,6 +85,7 @@ class CompileMetrics:
                     f"{what}=[{value!r}]."
                 )
         self.name = "compile_metrics"
+        self._declared_names = list(output_names)
         self.output_names = provisional_names(
             output_names, flat_spec(metrics), flat_spec(weighted_metrics))
         self._prefixes = list(prefixes) if prefixes else None
@@ -168,6 +170,8 @@ class CompileMetrics:
         # names its output layers (`prefixes`): the metrics' log names are then unprefixed
         anonymous = nests_containers(y_pred) and not self._prefixes
         y_true, y_pred = flat_paths(y_true), flat_paths(y_pred)
+        check_dict_specs_for_unnamed(y_pred, self._declared_names, (
+            ("metrics", self._user_metrics), ("weighted_metrics", self._user_weighted_metrics)))
         names = self.output_names
         if isinstance(y_pred, dict) or (
                 (len(y_pred) if isinstance(y_pred, (list, tuple)) else 1) != len(names)):

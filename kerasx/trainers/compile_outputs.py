@@ -7,7 +7,8 @@ loss, loss-weight and metric dicts (`flat_spec`); `flat_outputs` picks each outp
 entry from the predictions, labels or sample weights. Outputs a model cannot name (a
 subclassed model's `call` returning a list) get placeholder names (`PositionalNames`),
 and a model that names its outputs only when it runs is given provisional names by the
-loss or metric dicts (`provisional_names`). `binary_or_sparse` is Keras's rule, read
+loss or metric dicts (`provisional_names`), unless they return a list, which such a dict
+cannot name (`check_dict_specs_for_unnamed`). `binary_or_sparse` is Keras's rule, read
 from an output's shapes, behind `"accuracy"` and `"crossentropy"`.
 """
 
@@ -114,6 +115,34 @@ class PositionalNames(list):
     logs then name a per-output loss by its loss (`mse_loss`) and a metric by itself."""
 
 
+def placeholder_names(count):
+    """The names `output_1`, `output_2`, ... that `PositionalNames` gives `count` outputs."""
+    return [f"output_{i + 1}" for i in range(count)]
+
+
+def check_dict_specs_for_unnamed(y_pred, declared_names, specs):
+    """Raises a clear error where a dict of `specs` (`(argument name, value)` pairs) is
+    keyed by names the outputs do not have: a model that cannot name its outputs
+    (`declared_names == ["output"]`) whose predictions are a list or tuple of several.
+    Pairing the keys with the outputs by sorted order could silently give an output
+    another output's loss; the placeholder keys `output_1`, `output_2`, ... still work."""
+    if list(declared_names) != ["output"] or not isinstance(y_pred, (list, tuple)) \
+            or len(y_pred) < 2:
+        return
+    placeholders = placeholder_names(len(y_pred))
+    for what, spec in specs:
+        if isinstance(spec, dict) and not set(spec) <= set(placeholders):
+            raise ValueError(
+                f"compile(): `{what}` is a dict with keys {sorted(spec)}, but the model "
+                f"returns a {type(y_pred).__name__} of {len(y_pred)} outputs, which have no "
+                "names: the keys cannot be matched to the outputs (their order says nothing "
+                f"about the order of the outputs). Pass `{what}` as a list in the order the "
+                f"model's `call()` returns its outputs, key the dict by {placeholders} "
+                "(the outputs in that order), or return a dict from `call()` keyed by the "
+                "names you use."
+            )
+
+
 def infer_output_names(y_pred, given):
     """Output names for predictions `y_pred`: the given ones if they fit, else dict keys or
     positional placeholders (`PositionalNames`)."""
@@ -124,7 +153,7 @@ def infer_output_names(y_pred, given):
         return given if isinstance(given, PositionalNames) else list(given)
     if count == 1:
         return ["output"]
-    return PositionalNames(f"output_{i + 1}" for i in range(count))
+    return PositionalNames(placeholder_names(count))
 
 
 def provisional_names(output_names, *specs):

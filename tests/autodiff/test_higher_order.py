@@ -107,8 +107,10 @@ STRUCTURAL = {
     "sum_axes": (lambda x: ops.sum(ops.square(ops.sum(x, axis=(0, 2)))), _values((2, 3, 2))),
     "mean_keepdims": (lambda x: ops.sum(ops.square(ops.mean(x, axis=1, keepdims=True)) * x),
                       _values((2, 3))),
+    # a float64 Flatten: a float32 one reads its input in float32, as Keras's layers
     "reshape_flatten": (lambda x: ops.sum(ops.square(ops.reshape(x, (3, 2))) @ np.ones((2, 1))
-                                          * ops.reshape(layers.Flatten()(x[:1]), (3, 1))),
+                                          * ops.reshape(layers.Flatten(dtype="float64")(x[:1]),
+                                                        (3, 1))),
                         _values((2, 3))),
     "transpose": (lambda x: ops.sum(ops.transpose(x) * ops.transpose(x) @ x), _values((2, 2))),
     "broadcast_to": (lambda x: ops.sum(ops.square(ops.broadcast_to(x, (3, 2, 4)))),

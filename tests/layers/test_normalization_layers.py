@@ -43,7 +43,7 @@ def _rms(x, axes, scale, eps):
     return x / np.sqrt((x * x).mean(axes, keepdims=True) + eps) * scale
 
 
-@pytest.mark.filterwarnings("ignore:LayerNormalization.rms_scaling=True. is deprecated")
+@pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`")
 @pytest.mark.parametrize("case", GOLDEN, ids=case_ids(GOLDEN))
 def test_matches_keras_golden(case):
     layer = getattr(layers, case["class"])(**case["config"])

@@ -265,8 +265,8 @@ def test_an_activation_layer_before_max_pooling_pools_first(between, training, m
     and the pooling are one node; in inference the normalization folds into the
     convolution and the activation runs after the pooling. In float64, since the
     convolution bias's gradient is zero up to rounding (the normalization removes it)."""
-    act = between()
     with float64():
+        act = between()  # a float64 layer, as the rest: a float32 one reads float32
         model = kerasx.Sequential([kerasx.Input((10, 10, 2)), layers.Conv2D(3, 3),
                                    layers.BatchNormalization(), act, layers.MaxPooling2D(),
                                    layers.Flatten(), layers.Dense(2)])

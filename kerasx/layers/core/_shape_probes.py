@@ -12,6 +12,7 @@ import math
 import warnings
 
 from kerasx import tree
+from kerasx.layers._build_shapes import _is_shape, _merge_shapes
 from kerasx.layers.core._nested_structure import flatten, map_structure, replace
 from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.layer import Layer
@@ -321,18 +322,3 @@ def _accepts_training(layer):
 
 def _is_array(x):
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (list, tuple, dict))
-
-
-def _is_shape(s):
-    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
-
-
-def _merge_shapes(a, b):
-    if _is_shape(a):
-        if len(a) != len(b):
-            raise ValueError(f"the output rank depends on the input size ({a} vs {b})")
-        return tuple(x if x == y else None for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return {k: _merge_shapes(a[k], b[k]) for k in a}
-    # a tuple of outputs stays one, a namedtuple keeps its type
-    return tree.sequence_like(a, [_merge_shapes(x, y) for x, y in zip(a, b)])

@@ -39,10 +39,11 @@ class LayerNormalization(Layer):
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         rms_scaling = kwargs.pop("rms_scaling", False)
         if rms_scaling:
-            warnings.warn(
-                "LayerNormalization(rms_scaling=True) is deprecated: it scales by the standard "
-                "deviation, not the root mean square. Use kerasx.layers.RMSNormalization for "
-                "RMS normalization.", stacklevel=2)
+            warnings.warn(  # Keras's text
+                "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly "
+                "scales the input by the variance, not the root mean square. To correctly use "
+                "RMS Normalization, please use `keras.layers.RMSNormalization` instead.",
+                stacklevel=2)
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
             self.axis = list(axis)

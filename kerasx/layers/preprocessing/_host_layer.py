@@ -15,6 +15,7 @@ class HostInputLayer(Layer):
     """
 
     _allow_non_tensor_positional_args = True
+    _casts_call_arguments = False
     _takes_feature_list = False  # whether the input is a list of features (HashedCrossing)
 
     def _convert_inputs(self, inputs):

@@ -7,6 +7,7 @@ wrote into `.h5` files and JSON configs. Keras 3's own format (with `module`
 and `registered_name`) is `keras.saving.serialize_keras_object`.
 """
 
+import contextlib
 import inspect
 
 from kerasx.saving.serialization import (custom_object_scope, get_registered_name,
@@ -138,3 +139,14 @@ def upgrade_layer_entry(entry):
     elif isinstance(axis, float):
         config["axis"] = int(axis)
     return {**entry, "config": config}
+
+
+def module_less_classes(layer_config, custom_objects):
+    """A scope naming kerasx's built-in classes for a layer entry without `module` (a
+    Keras 2 style `{"class_name", "config"}`, which Keras 3 reads as its legacy format);
+    a scope that does nothing for other entries."""
+    from kerasx.saving.legacy_h5_model import _builtin_classes
+
+    if not isinstance(layer_config, dict) or "module" in layer_config:
+        return contextlib.nullcontext()
+    return custom_object_scope({**_builtin_classes(), **(custom_objects or {})})
