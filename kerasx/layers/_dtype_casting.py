@@ -120,4 +120,10 @@ def _needs_cast(x, dtype):
 
 
 def _is_graph_model(layer):
-    return isinstance(layer, _graph_models())
+    return _is_graph_model_class(type(layer))
+
+
+@functools.cache
+def _is_graph_model_class(cls):
+    # per class once: the layer call asks at every call with other arguments
+    return issubclass(cls, _graph_models())
