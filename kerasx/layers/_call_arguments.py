@@ -101,6 +101,30 @@ def training_default(cls):
 _TRAINING_DEFAULTS = {}
 
 
+def refuse_missing_training(layer, kwargs):
+    """Keras's TypeError for a call without `training` to a layer whose `call` requires it
+    (`call(self, x, training)`, no default): Keras binds the call's arguments to that
+    signature, so `training` must be passed, even inside `fit` or a model's call."""
+    if "training" in kwargs:
+        return
+    cls = type(layer)
+    required = _TRAINING_REQUIRED.get(cls)
+    if required is None:
+        param = inspect.signature(cls.call).parameters.get("training")
+        required = _TRAINING_REQUIRED[cls] = (
+            param is not None and param.default is param.empty
+            and param.kind is not param.VAR_KEYWORD)
+    if required:
+        raise TypeError(
+            f"missing a required argument: 'training'. The `call` of layer {layer.name!r} "
+            f"(of type {cls.__name__}) takes `training` without a default, so every call "
+            "must pass it, e.g. layer(x, training=training). Give it a default in `call` "
+            "(`training=None`) to let the training phase come from the enclosing call.")
+
+
+_TRAINING_REQUIRED = {}
+
+
 def _input_masks(inputs):
     """The mask riding on the input: one Tensor's mask, or for a list / tuple of Tensors
     the list / tuple of their masks (None entries for unmasked ones) when any has one

@@ -15,7 +15,7 @@ from kerasx.layers._call_arguments import (_TRAINING, _any_mask, _attach_output_
                                            _call_signature, _contains, _fill_named_masks,
                                            _first_by_keyword, _input_masks,
                                            _other_tensor_arguments, _refuse_python_values,
-                                           training_default)
+                                           refuse_missing_training, training_default)
 from kerasx.layers._dtype_casting import (_FLOATS, _cast_arguments, _cast_floats,
                                           _check_backend_has, _is_graph_model,
                                           _outputs_in_compute_dtype)
@@ -526,6 +526,8 @@ class Layer(LayerWeights):
             finally:
                 self.__dict__.pop("_pending_build_arguments", None)
         accepts_training, accepts_mask = _call_signature(type(self))
+        if accepts_training and "training" not in kwargs:
+            refuse_missing_training(self, kwargs)
         training = kwargs.pop("training", None)
         if training is None:
             training = _TRAINING.get()

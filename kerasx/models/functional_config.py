@@ -34,16 +34,21 @@ def functional_from_config(cls, config, custom_objects=None):
         pending.append((layer, list(layer_data.get("inbound_nodes") or [])))
 
     call_offset = _nested_call_offset(pending, created)
+    legacy = any(isinstance(n, list) for _, nodes in pending for n in nodes)
+    legacy_offsets = _legacy_call_offsets(pending, config) if legacy else {}
 
-    def lookup(ref, in_call=False):
+    def lookup(ref, in_call=False, in_list=False):
         layer_name, node_index, tensor_index = ref[0], ref[1], ref[2]
         if layer_name not in created:
-            raise ValueError(
-                f"The config refers to layer {layer_name!r}, which is not among its layers "
+            raise ValueError(  # Keras's "Missing node: <name>"
+                f"Invalid Functional model configuration. Missing node: {layer_name}. The "
+                f"config refers to layer {layer_name!r}, which is not among its layers "
                 f"{sorted(created)}."
             )
         nodes = inbound_nodes(created[layer_name])
-        if in_call and isinstance(created[layer_name], Functional):
+        if in_list:
+            node_index += legacy_offsets.get(layer_name, 0)
+        elif in_call and isinstance(created[layer_name], Functional):
             node_index += call_offset  # past the nested model's own node
         if node_index >= len(nodes):
             raise IndexError(layer_name)
@@ -63,11 +68,15 @@ def functional_from_config(cls, config, custom_objects=None):
                 nodes.pop(0)
                 progressed = True
         if not progressed:
-            raise ValueError("The model config's layer calls refer to each other in a cycle.")
+            unresolved = {layer.name: nodes for layer, nodes in pending if nodes}
+            raise ValueError(  # Keras's first sentences
+                "Invalid Functional model configuration. The graph of the Functional model "
+                "either has loops or disconnected nodes. The following layer calls could not "
+                f"be resolved (they refer to calls that never happen): {unresolved}")
 
     def tensors(spec):
         if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str):
-            return lookup(spec)
+            return lookup(spec, in_list=legacy)
         if isinstance(spec, dict):
             return {k: tensors(v) for k, v in spec.items()}
         if isinstance(spec, tuple):
@@ -114,11 +123,52 @@ def _nested_call_offset(pending, created):
     return 0 if any(i >= calls[name] for name, i in highest.items()) else 1
 
 
+def _legacy_call_offsets(pending, config):
+    """For a config whose calls are Keras 2 lists (`[layer, node, tensor, kwargs]`): what
+    to add to a reference's node index to reach the call among a nested model's nodes.
+
+    Keras 2 counts the calls of a nested model built on Inputs (a functional model, or a
+    Sequential model with an input shape) from 1, its node 0 being the model's own; other
+    writers count them from 0 (Keras 3 reads index 0 as the first call). A reference with
+    index 0 to such a model can only mean a call (the model's own node is not part of the
+    outer graph), so it marks a config counting from 0. kerasx gives a functional model
+    an own node 0 and a Sequential model none."""
+    from kerasx.models.sequential import Sequential
+
+    models = {layer.name: layer for layer, _ in pending
+              if isinstance(layer, (Functional, Sequential))}
+    if not models:
+        return {}
+    lowest = {}
+
+    def note(ref):
+        if isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str):
+            if ref[0] in models and isinstance(ref[1], int):
+                lowest[ref[0]] = min(lowest.get(ref[0], ref[1]), ref[1])
+        elif isinstance(ref, (list, tuple)):
+            for item in ref:
+                note(item)
+        elif isinstance(ref, dict):
+            for item in ref.values():
+                note(item)
+
+    for _, nodes in pending:
+        note([n for n in nodes if isinstance(n, list)])
+    note([config.get("input_layers"), config.get("output_layers")])
+    offsets = {}
+    for name, model in models.items():
+        own = 1 if isinstance(model, Functional) else 0
+        keras2_counts_from_1 = own == 1 or model._input_layer is not None
+        counted_from = 0 if lowest.get(name) == 0 else int(keras2_counts_from_1)
+        offsets[name] = own - counted_from
+    return offsets
+
+
 def _deserialize_node(node_data, lookup):
     from kerasx.saving.serialization import deserialize_keras_object
 
     if isinstance(node_data, list):  # Keras 2 style: [[layer, node, tensor, kwargs], ...]
-        tensors = [lookup(ref) for ref in node_data]
+        tensors = [lookup(ref, in_list=True) for ref in node_data]
         kwargs = node_data[0][3] if node_data and len(node_data[0]) > 3 else {}
         return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs or {})
 

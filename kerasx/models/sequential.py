@@ -254,7 +254,9 @@ class Sequential(Model):
         if self.__dict__.get("_inbound_nodes"):
             return layer_tensor(self, "input")
         if self._input_layer is None:
-            raise AttributeError(f"Sequential model {self.name!r} has no input yet.")
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no input yet: start it with "
+                "kerasx.Input(shape=...), call it on data, or call model.build(input_shape).")
         return self._input_layer.output
 
     @property
@@ -264,7 +266,9 @@ class Sequential(Model):
         if self.__dict__.get("_inbound_nodes"):
             return layer_tensor(self, "output")
         if self._symbolic_output is None:
-            raise AttributeError(f"Sequential model {self.name!r} has not been built yet.")
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no output yet: start it with "
+                "kerasx.Input(shape=...), call it on data, or call model.build(input_shape).")
         return self._symbolic_output
 
     def _output_names(self):

@@ -1,8 +1,10 @@
 """Adaptive pooling: each spatial axis pooled to a given number of bins (Keras's and
 PyTorch's bins), by max or by average."""
 
+from kerasx.ops._helpers import current, value_of
 from kerasx.ops.conv import normalize_data_format
 from kerasx.ops.math import multiply
+from kerasx.ops.pooling import float_operand
 from kerasx.ops.reduction import max as reduce_max
 from kerasx.ops.reduction import sum as reduce_sum
 from kerasx.ops.shape import convert_to_tensor, constant_pad, reshape, take
@@ -44,9 +46,10 @@ def adaptive_pool(inputs, output_size, data_format, mode):
     """Max or average of each adaptive bin: the spatial axes of `inputs` pooled one
     after the other, each to its entry of `output_size` (the bins are separable: the
     max of maxima and the mean of means over a box are its max and mean). Means are
-    sums times the reciprocal of the bin size, which is Keras's arithmetic on JAX."""
+    sums times the reciprocal of the bin size, which is Keras's arithmetic on JAX;
+    integers average as `floatx`."""
     first = 1 if data_format == "channels_last" else 2
-    x = inputs
+    x = float_operand(inputs) if mode == "average" else inputs
     for i, out_size in enumerate(output_size):
         x = _pool_axis(x, first + i, out_size, mode)
     return x
@@ -68,7 +71,7 @@ def _pool_axis(x, axis, out_size, mode):
         index = [start + j if start + j < end else size
                  for start, end in bins for j in range(width)]
         pads = [(0, 1) if a == axis else (0, 0) for a in range(len(shape))]
-        padded = constant_pad(x, pads, constant_values=-float("inf") if mode == "max" else 0.0)
+        padded = constant_pad(x, pads, constant_values=_neutral(x, mode))
         windows = take(padded, index, axis=axis)
     windows = reshape(windows, shape[:axis] + (out_size, width) + shape[axis + 1:])
     if mode == "max":
@@ -77,3 +80,15 @@ def _pool_axis(x, axis, out_size, mode):
                                         dtype=x.dtype)
     reciprocals = reshape(reciprocals, (out_size,) + (1,) * (len(shape) - axis - 1))
     return multiply(reduce_sum(windows, axis=axis + 1), reciprocals)
+
+
+def _neutral(x, mode):
+    """The element that leaves a bin's max (the lowest value of an integer dtype) or
+    sum unchanged."""
+    if mode != "max":
+        return 0.0
+    backend = current()
+    dtype = value_of(x).dtype
+    if backend.isdtype(dtype, "integral"):
+        return int(backend.xp.iinfo(dtype).min)
+    return -float("inf")

@@ -51,8 +51,12 @@ def _masked(xp, g, v, low, high):
 
 
 def leaky_relu(x, negative_slope=0.2):
-    """max(x, negative_slope * x), Keras's definition (also for slopes above 1)."""
+    """`x` where `x >= 0`, else `negative_slope * x` (Keras on JAX, TensorFlow and torch,
+    also for slopes above 1, where `max(x, negative_slope * x)` would differ)."""
     x = _float_input(x)
+    if negative_slope > 1:
+        return _unary(x, lambda xp, v: xp.where(v >= 0, v, v * negative_slope),
+                      lambda xp, g, v, o: xp.where(v >= 0, g, g * negative_slope))
 
     def grad(xp, g, v, o):
         # a backend may compute it as g times an exact 0/1-made factor (None to decline)
@@ -62,6 +66,7 @@ def leaky_relu(x, negative_slope=0.2):
             return out
         return xp.where(v >= v * negative_slope, g, g * negative_slope)
 
+    # for slopes up to 1 this maximum is the same piecewise function, in fewer passes
     return _unary(x, lambda xp, v: xp.maximum(v, v * negative_slope), grad)
 
 
@@ -594,7 +599,7 @@ from kerasx.ops.math import _mask  # noqa: E402
 def _leaky_relu_rule(g, x, o, env):
     v = value_of(x)
     slope = env["negative_slope"]
-    return g * (_mask(v >= v * slope, g) * (1.0 - slope) + slope)
+    return g * (_mask(v >= 0, g) * (1.0 - slope) + slope)
 
 
 differentiable_vjp(relu, lambda g, x, o, env: g * _mask(value_of(o) > 0, g))

@@ -20,8 +20,8 @@ class Lion(Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(
-                "Argument `beta_1` must be in the (0, 1] range. Otherwise, the optimizer "
-                f"degenerates to SignSGD. Received: beta_1={beta_1}."
+                "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
+                f"degenerates to SignSGD. Received: beta_1={beta_1}. Pass a value in (0, 1]."
             )
         self.beta_1 = beta_1
         self.beta_2 = beta_2

@@ -3,7 +3,7 @@
 import re
 from collections.abc import MutableMapping
 
-from kerasx.optimizers.optimizer import Optimizer
+from kerasx.optimizers.optimizer import _NOT_BUILT_SET_WEIGHTS, Optimizer
 
 
 class OptimizerMap(MutableMapping):
@@ -254,8 +254,7 @@ class MultiOptimizer(Optimizer):
     # -- state saving --------------------------------------------------------------------
     def set_weights(self, weights):
         if not self.built:
-            raise ValueError("set_weights() needs a built optimizer; call "
-                             "optimizer.build(trainable_variables) first.")
+            raise ValueError(_NOT_BUILT_SET_WEIGHTS)
         weights = list(weights)
         if len(weights) != len(self.variables):
             raise ValueError(

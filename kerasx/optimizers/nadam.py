@@ -32,8 +32,10 @@ class Nadam(Optimizer):
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(
             var_list, ["momentum", "velocity"])
-        # the running product of the u_t: a host number, saved with the other variables
-        self._u_product = HostScalar(1.0, dtype, "variable")
+        # the running product of the u_t: a host number, saved with the other variables;
+        # unnamed (`variable`, `variable_1`, ...) and, as in Keras, under the optimizer's
+        # name only when built by the first `apply`
+        self._u_product = HostScalar(1.0, dtype, None)
         self._variables.append(self._u_product)
 
     def _update_all(self, grads, variables, learning_rate):

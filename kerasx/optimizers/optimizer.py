@@ -10,6 +10,12 @@ from kerasx.backends import current
 from kerasx.optimizers.host_scalar import HostScalar
 
 
+_NOT_BUILT_SET_WEIGHTS = (
+    "You are calling `set_weights()` on an optimizer that has not yet been built. Please call "
+    "`optimizer.build(trainable_variables)` to create the optimizer weights before calling "
+    "`set_weights()`.")
+
+
 class Optimizer:
     """Updates variables from their gradients.
 
@@ -65,7 +71,8 @@ class Optimizer:
         if use_ema:
             if not 0 <= ema_momentum <= 1:
                 raise ValueError(
-                    f"`ema_momentum` must be in [0, 1]. Received: ema_momentum={ema_momentum}.")
+                    "`ema_momentum` must be in the range [0, 1]. Received: "
+                    f"ema_momentum={ema_momentum}.")
             if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
                                             or ema_overwrite_frequency < 1):
                 raise ValueError(
@@ -304,7 +311,11 @@ class Optimizer:
                 "variables; pass exactly one gradient (or None) per variable."
             )
         if not self.built:
-            self.build(trainable_variables)
+            from kerasx.scopes.name_scope import name_scope
+
+            # variables a `build` makes itself are under the optimizer's name, as in Keras
+            with name_scope(self.name, caller=self):
+                self.build(trainable_variables)
         self._check_variables_are_known(trainable_variables)
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
         self.apply_checked(grads, trainable_variables)
@@ -540,8 +551,7 @@ class Optimizer:
     def set_weights(self, weights):
         """Sets every optimizer variable from a list of arrays in `variables` order."""
         if not self.built:
-            raise ValueError("set_weights() needs a built optimizer; call "
-                             "optimizer.build(trainable_variables) first.")
+            raise ValueError(_NOT_BUILT_SET_WEIGHTS)
         for variable, weight in zip(self._variables, weights):
             if tuple(variable.shape) != tuple(getattr(weight, "shape", ())):
                 raise ValueError(

@@ -11,6 +11,8 @@ from kerasx.random.seed_generator import draw_seed
 
 
 def _shape(shape):
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)  # Keras reads `normal(3)` as `normal((3,))`
     try:
         dims = tuple(int(d) for d in shape)
     except TypeError:
@@ -26,8 +28,8 @@ def _float_dtype(dtype, fn):
 
     name = floatx() if dtype is None else dtype_name(dtype)
     if not (name.startswith("float") or name == "bfloat16"):
-        raise ValueError(f"keras.random.{fn} draws floating-point values; received "
-                         f"dtype={dtype!r}. Pass a float dtype such as 'float32'.")
+        raise ValueError(f"`keras.random.{fn}` requires a floating point `dtype`. Received: "
+                         f"dtype={dtype}. Pass a float dtype such as 'float32'.")
     return name
 
 
@@ -45,27 +47,61 @@ def _tensor(value, dtype=None):
     return Tensor(value)
 
 
+def _scalars(*values):
+    """`values` as Python floats, or None when one of them is an array of several
+    entries (Keras broadcasts those against the drawn values)."""
+    from kerasx.autodiff.tensor import value_of
+
+    try:
+        return [float(value_of(v)) for v in values]
+    except TypeError:
+        return None
+
+
+def _scaled(drawn, scale, shift):
+    """`drawn * scale + shift`, with array-valued `scale` / `shift` broadcast."""
+    backend = current()
+    scale = backend.asarray(_host_value(scale), dtype=drawn.dtype)
+    shift = backend.asarray(_host_value(shift), dtype=drawn.dtype)
+    return drawn * scale + shift
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Values from a normal distribution."""
+    """Values from a normal distribution (`mean` and `stddev` may be arrays that
+    broadcast to `shape`)."""
     dtype = _float_dtype(dtype, "normal")
-    return _tensor(current().rng.normal(_shape(shape), mean=float(mean), stddev=float(stddev),
-                                        dtype=_drawn_as(dtype), seed=draw_seed(seed)), dtype)
+    rng, scalars = current().rng, _scalars(mean, stddev)
+    if scalars is None:
+        drawn = rng.normal(_shape(shape), dtype=_drawn_as(dtype), seed=draw_seed(seed))
+        return _tensor(_scaled(drawn, stddev, mean), dtype)
+    return _tensor(rng.normal(_shape(shape), mean=scalars[0], stddev=scalars[1],
+                              dtype=_drawn_as(dtype), seed=draw_seed(seed)), dtype)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    """Values drawn uniformly from `[minval, maxval)`."""
+    """Values drawn uniformly from `[minval, maxval)` (bounds may be arrays that
+    broadcast to `shape`)."""
     dtype = _float_dtype(dtype, "uniform")
-    return _tensor(current().rng.uniform(_shape(shape), minval=float(minval),
-                                         maxval=float(maxval), dtype=_drawn_as(dtype),
-                                         seed=draw_seed(seed)), dtype)
+    rng, scalars = current().rng, _scalars(minval, maxval)
+    if scalars is None:
+        drawn = rng.uniform(_shape(shape), dtype=_drawn_as(dtype), seed=draw_seed(seed))
+        low = _host_value(minval)
+        return _tensor(_scaled(drawn, _host_value(maxval) - low, low), dtype)
+    return _tensor(rng.uniform(_shape(shape), minval=scalars[0], maxval=scalars[1],
+                               dtype=_drawn_as(dtype), seed=draw_seed(seed)), dtype)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Normal values redrawn until they lie within two standard deviations of `mean`."""
+    """Normal values redrawn until they lie within two standard deviations of `mean`
+    (`mean` and `stddev` may be arrays that broadcast to `shape`)."""
     dtype = _float_dtype(dtype, "truncated_normal")
-    return _tensor(current().rng.truncated_normal(_shape(shape), mean=float(mean),
-                                                  stddev=float(stddev), dtype=_drawn_as(dtype),
-                                                  seed=draw_seed(seed)), dtype)
+    rng, scalars = current().rng, _scalars(mean, stddev)
+    if scalars is None:
+        drawn = rng.truncated_normal(_shape(shape), dtype=_drawn_as(dtype),
+                                     seed=draw_seed(seed))
+        return _tensor(_scaled(drawn, stddev, mean), dtype)
+    return _tensor(rng.truncated_normal(_shape(shape), mean=scalars[0], stddev=scalars[1],
+                                        dtype=_drawn_as(dtype), seed=draw_seed(seed)), dtype)
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
@@ -74,7 +110,7 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
 
     if not is_int_dtype(dtype):
         raise ValueError("`keras.random.randint` requires an integer `dtype`. Received: "
-                         f"dtype={dtype!r}; pass one such as 'int32'.")
+                         f"dtype={dtype}. Pass one such as 'int32'.")
     if int(maxval) <= int(minval):
         raise ValueError(f"keras.random.randint needs minval < maxval, received "
                          f"minval={minval!r}, maxval={maxval!r}.")
@@ -109,8 +145,10 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     drawn with probability `softmax(logits)[j]`; returns (batch, num_samples)."""
     value = _host_value(logits)
     if len(getattr(value, "shape", ())) != 2:
-        raise ValueError(f"keras.random.categorical expects logits of shape (batch, classes), "
-                         f"received shape {tuple(getattr(value, 'shape', ()))}.")
+        raise ValueError("`logits` should be a 2-D tensor with shape [batch_size, "
+                         "num_classes]. Received: logits of shape "
+                         f"{tuple(getattr(value, 'shape', ()))}; pass logits of shape "
+                         "(batch, classes).")
     return _tensor(current().rng.categorical(value, int(num_samples), dtype=dtype,
                                              seed=draw_seed(seed)))
 

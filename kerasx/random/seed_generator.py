@@ -36,7 +36,8 @@ class SeedGenerator:
         if seed is None:
             seed = _python_random.randint(1, 10 ** 9)
         if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"SeedGenerator expects an integer seed or None, received {seed!r}.")
+            raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed}. "
+                             "Pass an integer seed or None.")
         self.name = name or uniquify("seed_generator")
         with name_scope(self.name, caller=self):
             self.state = SeedState(seed)
@@ -94,5 +95,5 @@ def draw_seed(seed):
         return seed.next()
     if isinstance(seed, int) and not isinstance(seed, bool):
         return seed
-    raise ValueError(f"`seed` must be None, an integer or a keras.random.SeedGenerator, "
-                     f"received {seed!r} of type {type(seed).__name__}.")
+    raise ValueError("Argument `seed` must be either an integer or an instance of "
+                     f"`SeedGenerator`. Received: seed={seed} (of type {type(seed)})")

@@ -30,7 +30,7 @@ _GLOBAL_SAFE_MODE = [None]  # False after enable_unsafe_deserialization()
 
 # kerasx subpackage -> the Keras module its public classes are exported from.
 _FAMILIES = ("layers", "losses", "metrics", "optimizers", "initializers", "constraints",
-             "regularizers", "activations", "callbacks", "distillation", "utils")
+             "regularizers", "activations", "callbacks", "distillation", "utils", "random")
 # Where to look for a function saved with module "builtins" (Keras's generic form).
 _FUNCTION_MODULES = ("kerasx.activations", "kerasx.losses", "kerasx.metrics",
                      "kerasx.initializers", "kerasx.constraints", "kerasx.regularizers",

@@ -1,11 +1,28 @@
 """Checks run once before training so mistakes fail early, with a fix in the message."""
 
+import operator
+
 from kerasx.backends import host
 from kerasx.trainers.data_adapter import flatten
 
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def plain_ints(*values):
+    """`values` with NumPy integers (anything with `__index__` but bool) as Python ints,
+    as Keras takes `batch_size=np.int64(64)`; other values unchanged for the checks."""
+    return tuple(_plain_int(value) for value in values)
+
+
+def _plain_int(value):
+    if value is None or isinstance(value, (int, float, str, list, tuple)):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value
 
 
 def check_positive_int(name, value, allow_none=True, hint=""):
@@ -84,7 +101,8 @@ def check_input_shape(model, x):
     leaves = flatten(x)
     names = [name for name, _ in inputs]
     nested = isinstance(x, dict) and any(isinstance(v, (dict, list, tuple)) for v in x.values())
-    if isinstance(x, dict) and len(inputs) > 1 and not nested:
+    if isinstance(x, dict) and not nested and (len(inputs) > 1 or names[0] in x):
+        # (a dict may hold other arrays too: Keras warns and leaves them out)
         missing = [n for n in names if n not in x]
         if missing:
             raise ValueError(
@@ -92,6 +110,10 @@ def check_input_shape(model, x):
                 f"{sorted(x)}; missing {missing}. Key the input arrays by input name."
             )
         pairs = [(n, s, x[n]) for n, s in inputs]
+    elif isinstance(x, (list, tuple)) and len(x) == len(inputs) and any(v is None for v in x):
+        # None for an optional input, as in a dict
+        _refuse_none_for_required_inputs(model, x, names)
+        pairs = [(n, s, value) for (n, s), value in zip(inputs, x)]
     elif len(leaves) != len(inputs):
         raise ValueError(
             f"Model {model.name!r} expects {len(inputs)} input array(s) {names} but x holds "
@@ -133,6 +155,19 @@ def check_input_shape(model, x):
                 "multiple of it. Use batch_size equal to the fixed batch size and a sample count "
                 "divisible by it."
             )
+
+
+def _refuse_none_for_required_inputs(model, x, names):
+    """Keras's error for None given (in a list or tuple with one entry per input) for an
+    input that is not optional."""
+    input_layer_of = getattr(model, "_input_layer_of", None)
+    for tensor, value, name in zip(getattr(model, "inputs", None) or [], x, names):
+        layer = input_layer_of(tensor) if input_layer_of is not None else None
+        if value is None and not getattr(layer, "optional", False):
+            raise ValueError(
+                f"The input {name!r} of model {model.name!r} is not optional, but None was "
+                "passed. Provide an array for it, or build the model on "
+                "kerasx.Input(..., optional=True) to let it take None.")
 
 
 def _failure_on(model, x):

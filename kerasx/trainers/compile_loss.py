@@ -65,6 +65,21 @@ def _per_output_spec(value, output_names, what):
     return [value] * n
 
 
+def _check_dict_covers_list_outputs(loss, output_structure, output_names):
+    """Keras's rule for a dict loss on a model whose outputs are a list (or tuple) of
+    tensors: it names every output (None for one trained without a loss). For outputs in
+    a dict, a missing key means no loss for that output."""
+    if not isinstance(loss, dict) or not isinstance(output_structure, (list, tuple)):
+        return
+    missing = [name for name in output_names if name not in loss]
+    if missing and all(key in output_names for key in loss):
+        raise ValueError(
+            f"compile(): the `loss` dict has keys {list(loss)} but the model's outputs, a "
+            f"list, are named {list(output_names)}: the outputs {missing} have no entry. Give "
+            f"every output a key, e.g. loss={{..., {missing[0]!r}: None}} for an output "
+            "trained without a loss, or pass a list with one loss per output.")
+
+
 def _nested_list_log_names(structure, layer_names):
     """Log names of outputs that are list items inside a dict of outputs: Keras names
     their losses by the output layer (`b/d/dense_2`) where kerasx keys them by index
@@ -168,6 +183,8 @@ class CompileLoss:
         self._declared_names = list(output_names)
         self._log_names = _nested_list_log_names(output_structure, layer_names)
         names = _provisional_loss_names(output_names, loss, loss_weights)
+        if outputs_known:
+            _check_dict_covers_list_outputs(loss, output_structure, names)
         try:
             self._configure(names)
         except (ValueError, TypeError) as error:

@@ -139,8 +139,19 @@ def check_dict_specs_for_unnamed(y_pred, declared_names, specs):
                 f"about the order of the outputs). Pass `{what}` as a list in the order the "
                 f"model's `call()` returns its outputs, key the dict by {placeholders} "
                 "(the outputs in that order), or return a dict from `call()` keyed by the "
-                "names you use."
+                f"names you use.{_sorted_pairing_hint(what, spec, placeholders)}"
             )
+
+
+def _sorted_pairing_hint(what, spec, placeholders):
+    """For code written against Keras, which pairs the sorted keys with the outputs by
+    position: the list that keeps that pairing, when there is one key per output."""
+    if len(spec) != len(placeholders):
+        return ""
+    keys = sorted(spec)
+    pairs = ", ".join(f"{key!r} -> {name}" for key, name in zip(keys, placeholders))
+    return (f" Pairing the sorted keys with the outputs by position ({pairs}) is what "
+            f"{what}={[spec[key] for key in keys]!r} does, if that pairing is the one meant.")
 
 
 def infer_output_names(y_pred, given):

@@ -511,6 +511,10 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         self._require_compiled("fit")
         verbose_param, verbose = verbose, checks.check_verbose(verbose)
         stream = is_stream(x)
+        (batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps,
+         validation_batch_size, validation_freq) = checks.plain_ints(
+            batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps,
+            validation_batch_size, validation_freq)
         checks.check_fit_arguments(batch_size, epochs, validation_split, not stream, initial_epoch,
                                    validation_freq, shuffle, steps_per_epoch, validation_steps,
                                    validation_batch_size)
@@ -611,6 +615,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         """
         self._require_compiled("evaluate")
         verbose_param, verbose = verbose, checks.check_verbose(verbose)
+        batch_size, steps = checks.plain_ints(batch_size, steps)
         checks.check_positive_int("batch_size", batch_size)
         checks.check_positive_int("steps", steps)
         user_callbacks = _user_callbacks(callbacks)
@@ -643,10 +648,13 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         with kept_folded_weights() if keep else contextlib.nullcontext():
             done = self._run_steps(batches, self.test_function, cbs, "test", in_fit=in_fit)
         if done == 0:
+            what = ("The validation data (validation_data) produced no batches. A finite "
+                    "generator given as validation_data runs out after the first evaluation"
+                    if in_fit else "The evaluation data produced no batches")
             raise ValueError(
-                "The evaluation data produced no batches. A Python generator is used up after one "
-                "pass: pass steps / validation_steps with a generator that loops forever, or use "
-                "a kerasx.utils.PyDataset."
+                f"{what}. A Python generator is used up after one pass: pass steps / "
+                "validation_steps with a generator that loops forever, or use a "
+                "kerasx.utils.PyDataset."
             )
         logs = self._host_logs(self._epoch_results())
         self._build_optimizer()
@@ -686,6 +694,7 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             several outputs.
         """
         verbose_param, verbose = verbose, checks.check_verbose(verbose)
+        batch_size, steps = checks.plain_ints(batch_size, steps)
         checks.check_positive_int("batch_size", batch_size)
         checks.check_positive_int("steps", steps)
         user_callbacks = _user_callbacks(callbacks)

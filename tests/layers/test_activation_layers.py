@@ -130,13 +130,14 @@ def test_summary_shapes_and_params():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"max_value cannot be negative, received max_value=-1"):
+    with pytest.raises(ValueError, match=r"max_value of a ReLU layer cannot be a negative "
+                                         r"value\. Received: max_value=-1"):
         layers.ReLU(max_value=-1)
-    with pytest.raises(ValueError, match=r"negative_slope must be a float >= 0"):
+    with pytest.raises(ValueError, match=r"negative_slope of a ReLU layer cannot be None or a "):
         layers.ReLU(negative_slope=-0.1)
-    with pytest.raises(ValueError, match=r"threshold must be a float >= 0"):
+    with pytest.raises(ValueError, match=r"threshold of a ReLU layer cannot be None or a "):
         layers.ReLU(threshold=None)
-    with pytest.raises(ValueError, match=r"negative_slope must be a float >= 0"):
+    with pytest.raises(ValueError, match=r"negative_slope value of a Leaky ReLU layer cannot be "):
         layers.LeakyReLU(negative_slope=-1)
     with pytest.raises(ValueError, match=r"shared axis 3 is invalid for inputs of shape"):
         layers.PReLU(shared_axes=[3])(X)

@@ -33,7 +33,7 @@ def _inputs(dtype, seed=0):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("slope", SLOPES)
+@pytest.mark.parametrize("slope", [s for s in SLOPES if s <= 1])  # above 1: no kernel
 def test_leaky_relu_gradient_is_the_portable_rule_bit_for_bit(dtype, slope, monkeypatch):
     x, g = _inputs(dtype)
     calls = []

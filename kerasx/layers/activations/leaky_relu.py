@@ -25,8 +25,8 @@ class LeakyReLU(Layer):
         super().__init__(**kwargs)
         if negative_slope is None or negative_slope < 0:
             raise ValueError(
-                f"LeakyReLU: negative_slope must be a float >= 0, received "
-                f"negative_slope={negative_slope}.")
+                "The negative_slope value of a Leaky ReLU layer cannot be None or negative "
+                f"value. Expected a float >= 0. Received: negative_slope={negative_slope}")
         self.negative_slope = negative_slope
         self.supports_masking = True
         self._build_at_init()

@@ -24,15 +24,16 @@ class ReLU(Layer):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0.0:
             raise ValueError(
-                f"ReLU: max_value cannot be negative, received max_value={max_value}. "
-                "Use None for no cap or a value >= 0.")
+                "max_value of a ReLU layer cannot be a negative value. "
+                f"Received: max_value={max_value}. Use None for no cap or a value >= 0.")
         if negative_slope is None or negative_slope < 0.0:
             raise ValueError(
-                f"ReLU: negative_slope must be a float >= 0, received "
-                f"negative_slope={negative_slope}.")
+                "negative_slope of a ReLU layer cannot be None or a negative value. "
+                f"Received: negative_slope={negative_slope}. Expected a float >= 0.")
         if threshold is None or threshold < 0.0:
             raise ValueError(
-                f"ReLU: threshold must be a float >= 0, received threshold={threshold}.")
+                "threshold of a ReLU layer cannot be None or a negative value. "
+                f"Received: threshold={threshold}. Expected a float >= 0.")
         self.max_value = max_value
         self.negative_slope = negative_slope
         self.threshold = threshold

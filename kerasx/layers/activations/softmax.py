@@ -47,12 +47,16 @@ class Softmax(Layer):
 
     def _standardize_mask(self, inputs, mask):
         mshape, ishape = tuple(mask.shape), tuple(inputs.shape)
-        if len(mshape) > len(ishape) or any(
-                m != 1 and m != i for m, i in zip(mshape[::-1], ishape[::-1])):
+        if len(mshape) > len(ishape):
             raise ValueError(
-                f"Softmax layer {self.name!r}: the mask must be broadcastable to the inputs; "
-                f"received inputs of shape {ishape} and a mask of shape {mshape}. Each mask "
-                "dimension must be 1 or equal the matching input dimension.")
+                f"Softmax layer {self.name!r}: the mask must be broadcastable to the inputs "
+                f"and must not have more dimensions. Received: inputs.shape={ishape}, "
+                f"mask.shape={mshape}.")
+        if any(m != 1 and m != i for m, i in zip(mshape[::-1], ishape[::-1])):
+            raise ValueError(
+                f"Softmax layer {self.name!r}: the mask must be broadcastable to the inputs. "
+                "Each mask dimension must be 1 or match the corresponding input dimension. "
+                f"Received: inputs.shape={ishape}, mask.shape={mshape}.")
         mask = ops.convert_to_tensor(mask)
         if mask.dtype != "bool":
             mask = ops.greater(mask, 0.5)

@@ -3,8 +3,7 @@
 __all__ = []
 
 from kerasx import activations, constraints, initializers, ops, regularizers
-from kerasx.layers.convolutional.base_conv import (InputChecks, check_strides_dilation,
-                                                   conv_output_length, positive_int)
+from kerasx.layers.convolutional.base_conv import InputChecks, conv_output_length, positive_int
 from kerasx.layers.layer import Layer
 from kerasx.ops.conv import normalize_data_format, normalize_padding, normalize_tuple
 
@@ -43,7 +42,6 @@ class BaseSeparableConv(InputChecks, Layer):
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size")
         self.strides = normalize_tuple(strides, rank, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate")
-        check_strides_dilation(owner, self.strides, self.dilation_rate)
         self.padding = normalize_padding(padding)
         self.data_format = normalize_data_format(data_format)
         self.activation = activations.get(activation)

@@ -15,7 +15,7 @@ class DepthwiseConv1D(BaseDepthwiseConv):
         padding: `"valid"` or `"same"`.
         depth_multiplier: output channels per input channel.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        dilation_rate: an int or a tuple of 1 ints (> 1 only with strides 1).
+        dilation_rate: an int or a tuple of 1 ints.
         activation: an activation name or callable (None: linear).
         use_bias: whether to add a bias vector of `channels * depth_multiplier`.
         depthwise_initializer, bias_initializer: initializers (`"glorot_uniform"`, `"zeros"`).

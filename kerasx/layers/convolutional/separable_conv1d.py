@@ -16,7 +16,7 @@ class SeparableConv1D(BaseSeparableConv):
         strides: an int or a tuple of 1 ints.
         padding: `"valid"` or `"same"`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        dilation_rate: an int or a tuple of 1 ints (> 1 only with strides 1).
+        dilation_rate: an int or a tuple of 1 ints.
         depth_multiplier: depthwise output channels per input channel.
         activation: an activation name or callable (None: linear).
         use_bias: whether to add a bias vector.

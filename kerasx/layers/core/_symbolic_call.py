@@ -8,6 +8,7 @@ data. `output_spec` is `Layer.compute_output_spec`'s default.
 """
 
 from kerasx import tree
+from kerasx.layers._call_arguments import refuse_missing_training
 from kerasx.layers._build_shapes import (argument_shapes, build_on, builds_by_tracing,
                                          name_traced_outputs)
 from kerasx.layers.core._call_node import CallNode
@@ -28,6 +29,7 @@ def symbolic_call(layer, inputs, args, kwargs):
     on such small arrays falls back to its own `compute_output_shape`. A layer class
     that defines `compute_output_spec` gives its outputs itself.
     """
+    refuse_missing_training(layer, kwargs)
     in_shapes = map_structure(inputs, lambda t: t.shape)
     traced = not layer.built and builds_by_tracing(layer)
     try:
