@@ -25,7 +25,7 @@ def test_digits_mlp_example_reaches_95_percent(digits):
 def _run(backend_name, x, y, epochs=3):
     with use_backend(backend_name):
         keras.utils.set_random_seed(7)
-        keras.utils.clear_session()
+        keras.utils.clear_session(free_memory=False)
         model = keras.Sequential([
             keras.Input(shape=(64,)),
             keras.layers.Dense(32, activation="relu"),

@@ -40,8 +40,9 @@ def _run(fn, arrays):
     return backend.to_numpy(out.value if isinstance(out, TensorOps) else out)
 
 
-def check_op_case(case):
-    """Forward in float64 and float32 against the reference, then the gradient check."""
+def check_op_case(case, max_elements=None):
+    """Forward in float64 and float32 against the reference, then the gradient check
+    (`max_elements`: see `check_gradients`)."""
     inputs = [np.asarray(x) for x in case.inputs]
     expected = np.asarray(case.reference(*inputs))
     with float64():
@@ -55,4 +56,5 @@ def check_op_case(case):
     np.testing.assert_allclose(got32, expected, rtol=case.rtol32, atol=case.atol32,
                                err_msg=f"{case.name}: float32 forward")
     if case.wrt != []:
-        check_gradients(case.fn, inputs, wrt=case.wrt, rtol=case.grad_rtol, atol=case.grad_atol)
+        check_gradients(case.fn, inputs, wrt=case.wrt, rtol=case.grad_rtol, atol=case.grad_atol,
+                        max_elements=max_elements)

@@ -12,9 +12,10 @@ import pytest
 import kerasx
 from kerasx import layers, ops
 from kerasx.backends import current
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.golden.loader import GOLDEN_DIR, case_ids, load_case, load_cases
 from tests.interop.round_trips import assert_keras_file_trains_on, assert_real_keras_trains_on
+from tests.sampled_gradcheck import check_op_case
 
 rng = np.random.default_rng(5)
 B, TQ, TV, DIM = 2, 4, 5, 6

@@ -9,9 +9,10 @@ import pytest
 
 import kerasx
 from kerasx import layers, ops
-from kerasx.testing import check_gradients, float64
+from kerasx.testing import float64
 from tests.golden.loader import case_ids, load_cases
 from tests.ops.conv_reference import conv_ref, conv_transpose_ref, depthwise_ref
+from tests.sampled_gradcheck import check_gradients
 
 CONV_CLASSES = ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
                 "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",

@@ -14,9 +14,10 @@ from kerasx import layers, ops
 from kerasx.backends import current
 from kerasx.layers.rnn.conv_lstm_cell import ConvLSTMCell
 from kerasx.saving.serialization import deserialize_keras_object
-from kerasx.testing import check_gradients, float64
+from kerasx.testing import float64
 from tests.golden.loader import GOLDEN_DIR, case_ids, load_cases
 from tests.interop.round_trips import assert_real_keras_trains_on
+from tests.sampled_gradcheck import check_gradients
 
 CASES = load_cases("conv_lstm")
 GOLDEN = [c for c in CASES if c["kind"] == "layer"]

@@ -10,8 +10,8 @@ import pytest
 
 import kerasx
 from kerasx import layers, ops
-from kerasx.testing import check_gradients
 from tests.golden.loader import case_ids, load_cases
+from tests.sampled_gradcheck import check_gradients
 
 CASES = [c for c in load_cases("geometric_augment") if c["kind"] == "layer"]
 CLASSES = ["RandomErasing", "RandomShear", "RandomPerspective", "RandomElasticTransform",

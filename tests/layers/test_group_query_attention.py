@@ -11,10 +11,11 @@ import pytest
 import kerasx
 from kerasx import layers, ops
 from kerasx.backends import current
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.golden.loader import GOLDEN_DIR, case_ids, load_case, load_cases
 from tests.interop.round_trips import assert_keras_file_trains_on
 from tests.interop.specs import LAYER_SPECS, build_spec_model, h5_layout, spec_data
+from tests.sampled_gradcheck import check_op_case
 
 rng = np.random.default_rng(9)
 B, TQ, TV, DIM = 2, 4, 5, 6

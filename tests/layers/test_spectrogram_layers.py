@@ -10,9 +10,10 @@ import pytest
 import kerasx
 from kerasx import initializers, layers, ops
 from kerasx.backends import current
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.golden.loader import case_ids, load_case, load_cases
 from tests.interop.specs import LAYER_SPECS, build_spec_model, h5_layout, spec_data
+from tests.sampled_gradcheck import check_op_case
 
 
 def to_numpy(x):

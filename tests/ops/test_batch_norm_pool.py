@@ -9,8 +9,9 @@ import pytest
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.ops.batch_norm_pool import batch_norm_max_pool
-from kerasx.testing import OpCase, check_op_case, float64
+from kerasx.testing import OpCase, float64
 from tests.ops.conv_reference import pool_ref
+from tests.sampled_gradcheck import check_op_case
 
 rng = np.random.default_rng(8)
 

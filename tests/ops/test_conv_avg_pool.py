@@ -8,9 +8,9 @@ import pytest
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.ops.conv_pool import conv_avg_pool
-from kerasx.testing import check_gradients, check_op_case
 from tests.ops.conv_reference import (check_blocked_kernel, conv_pool_case, conv_ref,
                                       pool_ref, run_with_gradients)
+from tests.sampled_gradcheck import check_gradients, check_op_case
 
 rng = np.random.default_rng(11)
 numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")

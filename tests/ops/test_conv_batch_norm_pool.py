@@ -13,9 +13,10 @@ from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops.batch_norm_pool import batch_norm_max_pool
 from kerasx.ops.conv_batch_norm_pool import conv_batch_norm_max_pool
-from kerasx.testing import OpCase, check_op_case, float64
+from kerasx.testing import OpCase, float64
 from tests.ops.conv_reference import conv_ref
 from tests.ops.test_batch_norm_pool import reference as bn_pool_ref
+from tests.sampled_gradcheck import check_op_case
 
 rng = np.random.default_rng(11)
 

@@ -10,10 +10,11 @@ import pytest
 from kerasx import ops
 from kerasx.backends import current
 from kerasx.ops.conv_pool import conv_max_pool
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.ops.conv_reference import (check_model_trains_alike,
                                       check_op_with_and_without_kernels, conv_ref,
                                       count_kernel_calls, pool_ref, portable_conv_and_grads)
+from tests.sampled_gradcheck import check_op_case
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
 rng = np.random.default_rng(23)

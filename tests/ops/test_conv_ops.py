@@ -13,9 +13,10 @@ import pytest
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops import pooling
-from kerasx.testing import OpCase, check_gradients, check_op_case, float64
+from kerasx.testing import OpCase, float64
 from tests.ops.conv_reference import (check_in_one_sample_chunks, conv_ref, conv_transpose_ref,
                                       depthwise_ref, pool_ref)
+from tests.sampled_gradcheck import check_gradients, check_op_case
 
 conv_module = sys.modules["kerasx.ops.conv"]  # `kerasx.ops.conv` the attribute is the function
 rng = np.random.default_rng(11)

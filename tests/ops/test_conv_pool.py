@@ -8,9 +8,10 @@ import pytest
 from kerasx import GradientTape, Variable, ops
 from kerasx.backends import current
 from kerasx.ops.conv_pool import conv_global_max_pool, conv_max_pool
-from kerasx.testing import OpCase, check_gradients, check_op_case
+from kerasx.testing import OpCase
 from tests.ops.conv_reference import (check_blocked_kernel, check_in_one_sample_chunks,
                                       conv_pool_case, conv_ref, run_with_gradients)
+from tests.sampled_gradcheck import check_gradients, check_op_case
 
 rng = np.random.default_rng(5)
 numpy_only = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")

@@ -16,10 +16,11 @@ from kerasx import ops
 from kerasx.backends import current
 from kerasx.ops.conv_batch_norm_pool import conv_batch_norm_max_pool
 from kerasx.ops.conv_pool import conv_avg_pool, conv_max_pool
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.ops.conv_reference import (conv_pool_case, conv_ref, count_kernel_calls,
                                       run_with_gradients)
 from tests.ops.test_batch_norm_pool import reference as bn_pool_ref
+from tests.sampled_gradcheck import check_op_case
 
 pytestmark = pytest.mark.skipif("current().name != 'numpy'", reason="NumPy kernel")
 rng = np.random.default_rng(7)

@@ -7,7 +7,8 @@ import pytest
 
 import kerasx
 from kerasx import ops
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
+from tests.sampled_gradcheck import check_op_case
 
 rng = np.random.default_rng(5)
 RE = rng.standard_normal((2, 3, 6))

@@ -9,8 +9,9 @@ import pytest
 import kerasx
 from kerasx import ops
 from kerasx.backends import current
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.golden.loader import case_ids, load_cases
+from tests.sampled_gradcheck import check_op_case
 
 CASES = [c for c in load_cases("image") if c["kind"] == "op"]
 GRADIENT_CASES = [c for c in CASES if "proj" in c["arrays"]]

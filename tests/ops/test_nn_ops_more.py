@@ -8,8 +8,9 @@ import pytest
 
 import kerasx
 from kerasx import ops
-from kerasx.testing import OpCase, check_op_case
+from kerasx.testing import OpCase
 from tests.conftest import to_numpy
+from tests.sampled_gradcheck import check_op_case
 
 rng = np.random.default_rng(23)
 MASKED = -0.7 * 3.38953e38
