@@ -299,3 +299,19 @@ def as_float_operand(xv):
     if backend.isdtype(dtype, ("integral", "bool")):
         return backend.xp.astype(xv, backend.dtype(floatx()))
     return xv
+
+
+def float_input(x, name=None):
+    """`x`, with an integer or boolean array read as `floatx` (Keras's activations and
+    average pooling give floats for integers; NumPy would compute in float64). A tracked
+    input is a float. With `name`, a boolean input is refused as Keras's JAX backend
+    refuses it."""
+    if tracked(x):
+        return x
+    xv = value_of(x)
+    floated = as_float_operand(xv)
+    if floated is xv:
+        return x
+    if name is not None:
+        refuse_bool(xv, name)
+    return Tensor(floated)

@@ -1,10 +1,9 @@
 """Adaptive pooling: each spatial axis pooled to a given number of bins (Keras's and
 PyTorch's bins), by max or by average."""
 
-from kerasx.ops._helpers import current, value_of
+from kerasx.ops._helpers import current, float_input, value_of
 from kerasx.ops.conv import normalize_data_format
 from kerasx.ops.math import multiply
-from kerasx.ops.pooling import float_operand
 from kerasx.ops.reduction import max as reduce_max
 from kerasx.ops.reduction import sum as reduce_sum
 from kerasx.ops.shape import convert_to_tensor, constant_pad, reshape, take
@@ -49,7 +48,7 @@ def adaptive_pool(inputs, output_size, data_format, mode):
     sums times the reciprocal of the bin size, which is Keras's arithmetic on JAX;
     integers average as `floatx`."""
     first = 1 if data_format == "channels_last" else 2
-    x = float_operand(inputs) if mode == "average" else inputs
+    x = float_input(inputs) if mode == "average" else inputs
     for i, out_size in enumerate(output_size):
         x = _pool_axis(x, first + i, out_size, mode)
     return x

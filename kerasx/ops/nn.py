@@ -3,24 +3,9 @@
 import math
 
 from kerasx.backends.base import dtype_name
-from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
-                                 record, refuse_bool, tracked, value_of)
+from kerasx.ops._helpers import (Tensor, current, float_input, namespace, normalize_axes, record,
+                                 tracked, value_of)
 from kerasx.ops.math import _bools_as_int32, _python_as_tensor, _unary, _unary_keeping, multiply
-
-
-def _float_input(x, name=None):
-    """`x`, with an integer or boolean array read as `floatx` (Keras's activations give
-    floats for integers; NumPy would compute in float64). A tracked input is a float.
-    With `name`, a boolean input is refused as Keras's JAX backend refuses it."""
-    if tracked(x):
-        return x
-    xv = value_of(x)
-    floated = as_float_operand(xv)
-    if floated is xv:
-        return x
-    if name is not None:
-        refuse_bool(xv, name)
-    return Tensor(floated)
 
 
 def relu(x):
@@ -39,7 +24,7 @@ def relu(x):
 
 
 def relu6(x):
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.clip(v, 0.0, 6.0),
                   lambda xp, g, v, o: _masked(xp, g, v, 0.0, 6.0))
 
@@ -53,7 +38,7 @@ def _masked(xp, g, v, low, high):
 def leaky_relu(x, negative_slope=0.2):
     """`x` where `x >= 0`, else `negative_slope * x` (Keras on JAX, TensorFlow and torch,
     also for slopes above 1, where `max(x, negative_slope * x)` would differ)."""
-    x = _float_input(x)
+    x = float_input(x)
     if negative_slope > 1:
         return _unary(x, lambda xp, v: xp.where(v >= 0, v, v * negative_slope),
                       lambda xp, g, v, o: xp.where(v >= 0, g, g * negative_slope))
@@ -81,7 +66,7 @@ def selu(x):
 def _scaled_elu(x, alpha, scale):
     """`scale * elu(x, alpha)`, through the backend's `elu` / `elu_grad` kernels where
     it has them (None to decline)."""
-    x = _float_input(x)
+    x = float_input(x)
     fast, fast_grad = current().kernel("elu"), current().kernel("elu_grad")
 
     def forward(xp, v):
@@ -102,7 +87,7 @@ def _scaled_elu(x, alpha, scale):
 
 def sigmoid(x):
     """Logistic sigmoid; the output remembers its logits for a fused cross-entropy."""
-    x = _float_input(x, "sigmoid")
+    x = float_input(x, "sigmoid")
     out = _unary(x, _stable_sigmoid, lambda xp, g, v, o: g * o * (1.0 - o))
     out.logits = ("sigmoid", x, None)
     return out
@@ -124,13 +109,13 @@ def tanh(x):
 
 
 def softplus(x):
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v))),
                   lambda xp, g, v, o: g * _stable_sigmoid(xp, v))
 
 
 def softsign(x):
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: v / (1.0 + xp.abs(v)),
                   lambda xp, g, v, o: g / (1.0 + xp.abs(v)) ** 2)
 
@@ -138,7 +123,7 @@ def softsign(x):
 def silu(x):
     """`x * sigmoid(x)`; the forward's sigmoid is kept for the gradient,
     `g * s * (1 + x * (1 - s))`."""
-    x = _float_input(x, "silu")
+    x = float_input(x, "silu")
     fast_grad = current().kernel("silu_grad")
 
     def forward(xp, v):
@@ -159,7 +144,7 @@ def gelu(x, approximate=True):
     """Gaussian error linear unit; the tanh approximation by default, as Keras's
     `ops.gelu` (`activations.gelu` defaults to the exact form). The forward keeps what
     the gradient reuses: the tanh of the tanh form, the normal CDF of the exact one."""
-    x = _float_input(x)
+    x = float_input(x)
     fast_forward, fast_grad = current().kernel("gelu"), current().kernel("gelu_grad")
 
     def forward(xp, v):
@@ -210,7 +195,7 @@ def _erf(xp, v):
 
 
 def hard_sigmoid(x):
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.clip(v / 6.0 + 0.5, 0.0, 1.0),
                   lambda xp, g, v, o: _masked(xp, g / 6.0, v, -3.0, 3.0))
 
@@ -219,7 +204,7 @@ def hard_silu(x):
     """`x * relu6(x + 3) / 6`. Its slope (0 below -3, `(2x + 3) / 6` up to 3, 1 above)
     is built from 0/1 masks instead of nested selects against numbers (forward and
     gradient over 1M float32 values: 5.2 -> 3.7 ms on NumPy)."""
-    x = _float_input(x)
+    x = float_input(x)
 
     def grad(xp, g, v, o):
         inside = xp.astype(xp.logical_and(v >= -3.0, v <= 3.0), g.dtype)
@@ -237,7 +222,7 @@ def exponential(x):
 def mish(x):
     """`x * tanh(softplus(x))`; the forward's tanh is kept for the gradient,
     `g * (t + x * (1 - t^2) * sigmoid(x))`."""
-    x = _float_input(x)
+    x = float_input(x)
 
     def forward(xp, v):
         t = xp.tanh(xp.maximum(v, 0.0) + xp.log1p(xp.exp(-xp.abs(v))))
@@ -251,7 +236,7 @@ def mish(x):
 
 def celu(x, alpha=1.0):
     """max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
-    x = _float_input(x)
+    x = float_input(x)
     alpha = float(alpha)
     return _unary(x, lambda xp, v: (xp.maximum(v, 0.0)
                                     + alpha * xp.expm1(xp.minimum(v, 0.0) / alpha)),
@@ -267,14 +252,14 @@ def hard_tanh(x):
 
 def hard_shrink(x, threshold=0.5):
     """x where |x| > threshold, else 0."""
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.where(xp.abs(v) > threshold, v, 0.0),
                   lambda xp, g, v, o: xp.where(xp.abs(v) > threshold, g, 0.0))
 
 
 def soft_shrink(x, threshold=0.5):
     """x - threshold above threshold, x + threshold below -threshold, 0 between."""
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.where(v > threshold, v - threshold,
                                             xp.where(v < -threshold, v + threshold, 0.0)),
                   lambda xp, g, v, o: xp.where(xp.abs(v) > threshold, g, 0.0))
@@ -282,7 +267,7 @@ def soft_shrink(x, threshold=0.5):
 
 def tanh_shrink(x):
     """x - tanh(x)."""
-    x = _float_input(x)
+    x = float_input(x)
     def fwd(xp, v):
         return v - xp.tanh(v)
 
@@ -295,14 +280,14 @@ def tanh_shrink(x):
 
 def log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), computed stably."""
-    x = _float_input(x, "log_sigmoid")
+    x = float_input(x, "log_sigmoid")
     return _unary(x, lambda xp, v: xp.minimum(v, 0.0) - xp.log1p(xp.exp(-xp.abs(v))),
                   lambda xp, g, v, o: g * _stable_sigmoid(xp, -v))
 
 
 def sparse_plus(x):
     """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1."""
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.where(v <= -1.0, 0.0,
                                             xp.where(v < 1.0, 0.25 * (v + 1.0) ** 2, v)),
                   lambda xp, g, v, o: xp.where(v <= -1.0, 0.0,
@@ -311,7 +296,7 @@ def sparse_plus(x):
 
 def sparse_sigmoid(x):
     """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
-    x = _float_input(x)
+    x = float_input(x)
     return _unary(x, lambda xp, v: xp.where(v <= -1.0, 0.0,
                                             xp.where(v >= 1.0, 1.0, 0.5 * (v + 1.0))),
                   lambda xp, g, v, o: xp.where((v > -1.0) & (v < 1.0), 0.5 * g, 0.0))
@@ -319,7 +304,7 @@ def sparse_sigmoid(x):
 
 def squareplus(x, b=4):
     """(x + sqrt(x^2 + b)) / 2."""
-    x = _float_input(x)
+    x = float_input(x)
     b = float(b)
 
     def grad(xp, g, v, o):
@@ -337,7 +322,7 @@ def threshold(x, threshold, default_value):
 def glu(x, axis=-1):
     """Gated linear unit: a * sigmoid(b) where a, b are the two halves of `x` along `axis`
     (integers read as `floatx`)."""
-    x = _float_input(x, "glu")
+    x = float_input(x, "glu")
     xp = namespace()
     xv = value_of(x)
     nd = len(xv.shape)
@@ -370,7 +355,7 @@ def sparsemax(x, axis=-1):
     sums instead, which is wrong whenever k > 1 (keras-team/keras#23425,
     fixed upstream in #23469); kerasx follows the corrected definition.
     """
-    x = _float_input(x)
+    x = float_input(x)
     xp = namespace()
     backend = current()
     xv = value_of(x)
@@ -421,7 +406,7 @@ def prelu(x, alpha):
 def softmax(x, axis=-1):
     """Softmax along `axis`; the output remembers its logits for a fused cross-entropy
     (and, from a backend kernel, the row maxima and sums that the cross-entropy reuses)."""
-    x = _float_input(x, "softmax")
+    x = float_input(x, "softmax")
     backend = current()
     xp = backend.xp
     xv = value_of(x)
@@ -467,7 +452,7 @@ def _warn_softmax_of_one(axis, shape):
 
 
 def log_softmax(x, axis=-1):
-    x = _float_input(x, "log_softmax")
+    x = float_input(x, "log_softmax")
     xp = namespace()
     xv = value_of(x)
     axes = normalize_axes(axis, len(xv.shape))

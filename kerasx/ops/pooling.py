@@ -15,7 +15,7 @@ which keep the winning window offsets instead of the input, and
 
 import math
 
-from kerasx.ops._helpers import Tensor, as_float_operand, current, record, tracked, value_of
+from kerasx.ops._helpers import Tensor, current, float_input, record, tracked, value_of
 from kerasx.ops.conv import (check_window_fits, explicit_padding, from_channels_last, interior,
                              normalize_data_format, normalize_padding, normalize_tuple,
                              output_sizes, pad_spatial, to_channels_last, window_slices)
@@ -215,16 +215,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     """Average pooling (`keras.ops.average_pool`); "same" padding averages over the
     real elements only; see `pool`. Integer inputs average as `floatx`, as in Keras."""
-    return pool(float_operand(inputs), pool_size, strides, padding, data_format, "average")
-
-
-def float_operand(x):
-    """`x`, with an integer or boolean array read as `floatx` (a tracked input is a float)."""
-    if tracked(x):
-        return x
-    xv = value_of(x)
-    floated = as_float_operand(xv)
-    return x if floated is xv else Tensor(floated)
+    return pool(float_input(inputs), pool_size, strides, padding, data_format, "average")
 
 
 from kerasx.ops import pooling_grads  # noqa: E402,F401  (registers the differentiable rule)
