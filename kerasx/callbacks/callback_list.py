@@ -106,14 +106,22 @@ class CallbackList(Callback):
 def _dispatch(name):
     # As in Keras, `logs` is always passed positionally, and is a dict (empty when there
     # are none): callbacks may call `logs.keys()` or `logs.get(...)` in every hook.
-    if "batch" in name or "epoch" in name:
+    # Epoch and begin / end hooks get a copy, as Keras's: what one callback adds
+    # (`learning_rate`) reaches the callbacks after it but not the caller's dict. (The
+    # trainers give the logs in Keras's order: `with_validation_logs`.)
+    if "epoch" in name:
+        def hook(self, index, logs=None):
+            logs = {} if logs is None else dict(logs)
+            for cb in self._listeners[name]:
+                getattr(cb, name)(index, logs)
+    elif "batch" in name:
         def hook(self, index, logs=None):
             logs = {} if logs is None else logs
             for cb in self._listeners[name]:
                 getattr(cb, name)(index, logs)
     else:
         def hook(self, logs=None):
-            logs = {} if logs is None else logs
+            logs = {} if logs is None else dict(logs)
             for cb in self._listeners[name]:
                 getattr(cb, name)(logs)
 

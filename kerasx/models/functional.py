@@ -5,6 +5,7 @@ from kerasx.layers.core._nested_structure import flatten, map_structure, replace
 from kerasx.layers.core.input_layer import InputLayer
 from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.core.op_layer import OpLayer
+from kerasx.models.execution_order import has_shared_layer, keras_execution_order
 from kerasx.models._functional_inputs import (adjust_rank, adjust_string_rank, cast,
                                               input_mismatch_error, size_mismatch, to_tensor)
 from kerasx.models._functional_masks import attach_masks, restore_masks
@@ -248,9 +249,10 @@ class Functional(Model):
         plan = self.__dict__.get("_call_plan")
         if plan is None:
             plan = []
-            for node in self._nodes:
-                if node.is_input:
-                    continue
+            nodes = [node for node in self._nodes if not node.is_input]
+            if has_shared_layer(nodes):
+                nodes = keras_execution_order(nodes)
+            for node in nodes:
                 single = (id(node.inputs) if isinstance(node.inputs, KerasTensor)
                           and not node.args and not node.kwargs else None)
                 plan.append((node.layer, single, node,

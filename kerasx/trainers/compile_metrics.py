@@ -85,6 +85,8 @@ class CompileMetrics:
                     f"{what}=[{value!r}]."
                 )
         self.name = "compile_metrics"
+        # Keras lists "compile_metrics" whenever metrics were given, even an empty list
+        self._given = metrics is not None or weighted_metrics is not None
         self._declared_names = list(output_names)
         self.output_names = provisional_names(
             output_names, flat_spec(metrics), flat_spec(weighted_metrics))
@@ -109,7 +111,7 @@ class CompileMetrics:
 
     @property
     def has_metrics(self):
-        return bool(self._user_metrics or self._user_weighted_metrics)
+        return self._given or bool(self._user_metrics or self._user_weighted_metrics)
 
     @property
     def metrics(self):

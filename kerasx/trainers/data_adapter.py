@@ -461,6 +461,10 @@ class ArrayBatches:
         self._pass = None
         self._used = 0
 
+    def restart(self):
+        """The next epoch starts a new pass (Keras's `reset` of an evaluation iterator)."""
+        self._close_pass()
+
     def close(self):
         """Stops any background preparation of batches."""
         self._close_pass()

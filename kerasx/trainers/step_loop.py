@@ -111,6 +111,26 @@ def _flat_items(results):
             yield name, value
 
 
+def with_validation_logs(results, logs, val_logs):
+    """The epoch's `logs` (host values of `results`, in `_flat_items`'s order) with the
+    validation logs as `val_<name>` entries, all in the order Keras's callbacks get them:
+    sorted by top-level name, a nested mapping's entries in its place."""
+    parents = {}
+    try:
+        tops = sorted(results.items())
+    except TypeError:
+        tops = list(results.items())
+    for top, value in tops:
+        for name, _ in _flat_items(value) if isinstance(value, Mapping) else ((top, None),):
+            parents[name] = top
+    items = list(logs.items()) + [(f"val_{k}", v) for k, v in val_logs.items()]
+    try:
+        items.sort(key=lambda item: parents.get(item[0], item[0]))
+    except TypeError:
+        pass
+    return dict(items)
+
+
 class MetricResults(MutableMapping):
     """The mapping returned by `compute()` (metric results, or their host logs), computed
     on first access and then kept. Writable as Keras's logs dict is (a custom

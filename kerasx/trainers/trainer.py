@@ -36,7 +36,7 @@ from kerasx.trainers.data_adapter import (ArrayBatches, flatten, rows_explained,
 from kerasx.trainers.data_preparation import DataPreparation, overrides_compute_loss
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 from kerasx.trainers.step_limits import capped_epochs
-from kerasx.trainers.step_loop import MetricResults, StepLoop
+from kerasx.trainers.step_loop import MetricResults, StepLoop, with_validation_logs
 
 # per model class, whether its `compute_loss` takes a `training` argument
 _TAKES_TRAINING = {}
@@ -572,11 +572,12 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
                         "... yield) and pass steps_per_epoch, or use a kerasx.utils.PyDataset. "
                         "For arrays, check that x is not empty."
                     )
-                logs = self._host_logs(self._epoch_results())
+                results = self._epoch_results()
+                logs = self._host_logs(results)
                 if val is not None and _should_eval(epoch, validation_freq):
                     val_logs = self._run_evaluation(val, cbs, in_fit=True,
                                                     keep_folds=not user_callbacks)
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    logs = with_validation_logs(results, logs, val_logs)
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
@@ -645,6 +646,9 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         keep = keep_folds and type(self).test_step is Trainer.test_step
         self.make_test_function()
         self._recheck_replays("test")
+        if hasattr(batches, "restart"):
+            # every evaluation (validation_steps in fit too) starts at the first batch
+            batches.restart()
         with kept_folded_weights() if keep else contextlib.nullcontext():
             done = self._run_steps(batches, self.test_function, cbs, "test", in_fit=in_fit)
         if done == 0:

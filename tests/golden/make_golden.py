@@ -2144,7 +2144,8 @@ SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment
                      "ops_arguments", "api_more", "quantizers", "bounding_boxes",
                      "visualization", "distillation", "bounding_boxes_more", "bfloat16_ops",
                      "ops_defaults", "lora", "lora_quantized", "gptq", "ops_parity",
-                     "preprocessing_api")
+                     "preprocessing_api", "fuzz_training", "fuzz_vision",
+                     "fuzz_sequence", "fuzz_saving")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
 TENSORFLOW_FAMILIES = ("lookup", "feature_space")

@@ -100,7 +100,8 @@ class UpSampling1D(_UpSampling):
 
     def call(self, inputs):
         self._first_spatial_axis(inputs.shape)
-        return ops.repeat(inputs, self.size, axis=1) if self.size > 1 else inputs
+        # A new tensor even for size 1: the input's mask must not pass (as in Keras).
+        return ops.repeat(inputs, self.size, axis=1)
 
     def compute_output_shape(self, input_shape):
         self._first_spatial_axis(input_shape)

@@ -3,7 +3,9 @@
 __all__ = ["Bidirectional"]
 
 from kerasx import ops
+from kerasx.layers._call_arguments import _contains
 from kerasx.layers.layer import Layer
+from kerasx.layers.rnn.rnn import symbolic_states
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -94,6 +96,18 @@ class Bidirectional(Layer):
                 sub.build(tuple(sequences_shape))
                 sub.built = True
         self.built = True
+
+    def __call__(self, sequences, *args, **kwargs):
+        from kerasx.layers.core.keras_tensor import KerasTensor
+
+        outputs = super().__call__(sequences, *args, **kwargs)
+        if self.return_state and _contains(sequences, KerasTensor):
+            merged = 2 if self.merge_mode is None else 1
+            half = (len(outputs) - merged) // 2
+            outputs = (outputs[:merged]
+                       + symbolic_states(self.forward_layer, outputs[merged:merged + half])
+                       + symbolic_states(self.backward_layer, outputs[merged + half:]))
+        return outputs
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         kwargs = {"training": training}

@@ -231,7 +231,10 @@ class RNN(Layer):
                     self.reset_state()
                 else:
                     self._set_untracked("states", None)
-        return super().__call__(inputs, *args, **kwargs)
+        outputs = super().__call__(inputs, *args, **kwargs)
+        if self.return_state and _contains(inputs, KerasTensor):
+            outputs = outputs[:1] + symbolic_states(self, outputs[1:])
+        return outputs
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         if isinstance(sequences, (list, tuple)):
@@ -388,3 +391,14 @@ def _bool_mask(mask, sequences):
             f"The mask of a recurrent layer must have shape (batch, timesteps) = {expected}, "
             f"received shape {tuple(value.shape)}.")
     return value
+
+
+def symbolic_states(layer, states):
+    """The final states of `layer` (an RNN with `return_state`) as Keras's functional API
+    shows them: a cell of a stack with one state (an int `state_size`) gives the state
+    itself, where its eager call gives a list of one."""
+    if not isinstance(getattr(layer, "cell", None), StackedRNNCells):
+        return list(states)
+    return [entry[0] if isinstance(cell.state_size, int) and isinstance(entry, list)
+            and len(entry) == 1 else entry
+            for cell, entry in zip(layer.cell.cells, states)]
