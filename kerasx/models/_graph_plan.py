@@ -13,12 +13,22 @@ from kerasx.layers.core._nested_structure import flatten
 from kerasx.layers.core.input_layer import InputLayer
 from kerasx.layers.core.keras_tensor import KerasTensor
 
-_Graph = collections.namedtuple("_Graph", ["nodes", "layers"])
+# nodes: the calls in a depth-first order from the outputs (each after what it reads);
+# execution: the order they run in (Keras's, see `map_graph`); layers: Keras's order
+_Graph = collections.namedtuple("_Graph", ["nodes", "execution", "layers"])
 
 
 def map_graph(flat_in, flat_out, aliases):
-    """The nodes between inputs and outputs in execution order, and the model's layers in
-    Keras's order (by decreasing depth, ties by order of first traversal from the outputs)."""
+    """The nodes between inputs and outputs, in a depth-first order and in the order Keras
+    runs them, and the model's layers in Keras's order (by decreasing depth, ties by order
+    of first traversal from the outputs).
+
+    Keras gives every node a depth (outputs 0, each node deeper than the nodes reading
+    its outputs, a layer's later calls at least as deep as its calls met before) and runs
+    them by decreasing depth. Any order that runs a node after its inputs gives the same
+    outputs; Keras's matters only for a layer called more than once that updates state on
+    each call (a shared `BatchNormalization`'s moving statistics), so the depth-first
+    order is kept unless a layer is shared."""
     input_ids = {id(t) for t in flat_in}
 
     def source(tensor):  # the node producing `tensor` inside this model
@@ -71,7 +81,12 @@ def map_graph(flat_in, flat_out, aliases):
     layers = list({id(n.layer): n.layer for n in ordered}.values())
     layers.sort(key=lambda l: (-depth_of_layer[id(l)], first_seen[id(l)]))
     _check_computable(flat_in, ordered)
-    return _Graph(ordered, layers)
+    execution = ordered
+    if len(layers) < len(ordered):  # a layer called more than once
+        # ties in the order Keras's dict of depths first meets the nodes
+        position = {key: i for i, key in enumerate(depth_of_node)}
+        execution = sorted(ordered, key=lambda n: (-depth_of_node[id(n)], position[id(n)]))
+    return _Graph(ordered, execution, layers)
 
 
 def consumer_counts(plan):

@@ -5,7 +5,6 @@ from kerasx.layers.core._nested_structure import flatten, map_structure, replace
 from kerasx.layers.core.input_layer import InputLayer
 from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.core.op_layer import OpLayer
-from kerasx.models.execution_order import has_shared_layer, keras_execution_order
 from kerasx.models._functional_inputs import (adjust_rank, adjust_string_rank, cast,
                                               input_mismatch_error, size_mismatch, to_tensor)
 from kerasx.models._functional_masks import attach_masks, restore_masks
@@ -73,6 +72,7 @@ class Functional(Model):
         self._set_untracked("_input_aliases", clone_intermediate_inputs(flat_in))
         graph = map_graph(flat_in, flat_out, self._input_aliases)
         self._set_untracked("_nodes", graph.nodes)
+        self._set_untracked("_execution_nodes", graph.execution)
         self._set_untracked("_node_ids", {id(n) for n in graph.nodes})
         self._set_untracked("_all_layers", graph.layers)
         names = [layer.name for layer in graph.layers]
@@ -249,10 +249,9 @@ class Functional(Model):
         plan = self.__dict__.get("_call_plan")
         if plan is None:
             plan = []
-            nodes = [node for node in self._nodes if not node.is_input]
-            if has_shared_layer(nodes):
-                nodes = keras_execution_order(nodes)
-            for node in nodes:
+            for node in self._execution_nodes:
+                if node.is_input:
+                    continue
                 single = (id(node.inputs) if isinstance(node.inputs, KerasTensor)
                           and not node.args and not node.kwargs else None)
                 plan.append((node.layer, single, node,

@@ -154,8 +154,8 @@ def _skipped_attributes():
         names = set(vars(_layer_class()(name="kerasx_saving_probe")))
         names |= set(vars(Model(name="kerasx_saving_probe")))
         # Sequential / Functional bookkeeping; their layers are walked as `layers`.
-        names |= {"_stack", "_input_layer", "_all_layers", "_nodes", "_inputs_struct",
-                  "_outputs_struct", "_input_aliases", "_node_ids"}
+        names |= {"_stack", "_input_layer", "_all_layers", "_nodes", "_execution_nodes",
+                  "_inputs_struct", "_outputs_struct", "_input_aliases", "_node_ids"}
         names.discard("optimizer")
         _SKIP_CACHE.append(frozenset(names))
     return _SKIP_CACHE[0]
