@@ -19,27 +19,10 @@ import numpy as np
 
 import keras
 from make_golden import HERE, Golden, f32, to_np
+from fuzz_saving_model import fuzz_model_class
 
 
-@keras.saving.register_keras_serializable(package="fuzz_saving")
-class FuzzModel(keras.Model):
-    """A subclassed model with its own `get_config` (the test defines the same class)."""
-
-    def __init__(self, units=(4,), out_units=2, **kwargs):
-        super().__init__(**kwargs)
-        self.units = list(units)
-        self.out_units = out_units
-        self.hidden = [keras.layers.Dense(u, activation="tanh") for u in self.units]
-        self.norm = keras.layers.LayerNormalization()
-        self.head = keras.layers.Dense(out_units)
-
-    def call(self, x):
-        for layer in self.hidden:
-            x = layer(x)
-        return self.head(self.norm(x))
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "out_units": self.out_units}
+FuzzModel = fuzz_model_class(keras)
 
 
 def functional_model():

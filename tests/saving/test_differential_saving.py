@@ -15,6 +15,7 @@ import pytest
 
 import kerasx
 from tests.golden.loader import GOLDEN_DIR, load_cases
+from tests.golden.fuzz_saving_model import fuzz_model_class
 
 h5py = pytest.importorskip("h5py")
 
@@ -22,25 +23,7 @@ CASES = {case["name"]: case for case in load_cases("fuzz_saving")}
 COMPILED = [name for name, case in CASES.items() if "eval" in case]
 
 
-@kerasx.saving.register_keras_serializable(package="fuzz_saving")
-class FuzzModel(kerasx.Model):
-    """The subclassed model of the golden family, with the same registered name."""
-
-    def __init__(self, units=(4,), out_units=2, **kwargs):
-        super().__init__(**kwargs)
-        self.units = list(units)
-        self.out_units = out_units
-        self.hidden = [kerasx.layers.Dense(u, activation="tanh") for u in self.units]
-        self.norm = kerasx.layers.LayerNormalization()
-        self.head = kerasx.layers.Dense(out_units)
-
-    def call(self, x):
-        for layer in self.hidden:
-            x = layer(x)
-        return self.head(self.norm(x))
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "out_units": self.out_units}
+FuzzModel = fuzz_model_class(kerasx)
 
 
 def keras_file(name, suffix=".keras"):
