@@ -258,6 +258,24 @@ def check_sample_weight(sample_weight, y):
         )
 
 
+def check_one_sample_weight_for_outputs(sample_weight, y):
+    """A single `sample_weight` array given for several targets holds one weight per
+    sample (it is used for every output), as Keras's array data requires."""
+    if sample_weight is None or not isinstance(y, (list, tuple, dict)):
+        return
+    if isinstance(sample_weight, (list, tuple, dict)):
+        return
+    shape = tuple(sample_weight.shape)
+    if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+        return
+    raise ValueError(
+        f"For a model with multiple outputs, a single `sample_weight` array must hold one "
+        f"weight per sample, shape (samples,); received shape {shape}. For per-timestep or "
+        f"other non-scalar weights, pass one sample_weight array per output (a list or dict "
+        f"in the structure of y)."
+    )
+
+
 def check_labels(loss, y, y_pred_shape):
     """Checks that labels `y` (host array) fit `loss` and the model's output shape."""
     if loss is None or not host.is_host_array(y) or y.size == 0:

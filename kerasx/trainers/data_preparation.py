@@ -70,6 +70,8 @@ class DataPreparation:
         if what != "predict":
             if sample_weight is not None:
                 checks.check_sample_weight(sample_weight, y)
+            if what not in _ONE_BATCH:  # Keras checks it in its array adapter only
+                checks.check_one_sample_weight_for_outputs(sample_weight, y)
             if y is None and self._compile_loss is not None and not self.losses:
                 raise ValueError(
                     f"{_call(what)} received no target data y, but the model was compiled with "
