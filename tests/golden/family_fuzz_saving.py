@@ -8,7 +8,6 @@ Run from this folder::
     KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/kvenv/bin/python family_fuzz_saving.py
 """
 
-import io
 import json
 import os
 import sys
@@ -19,7 +18,7 @@ import numpy as np
 
 import keras
 from make_golden import HERE, Golden, f32, to_np
-from fuzz_saving_model import fuzz_model_class
+from fuzz_saving_common import fuzz_model_class, h5_layout
 
 
 FuzzModel = fuzz_model_class(keras)
@@ -83,17 +82,6 @@ def drop_shared_ids(config):
     if isinstance(config, list):
         return [drop_shared_ids(v) for v in config]
     return config
-
-
-def h5_layout(data):
-    import h5py
-
-    items = []
-    with h5py.File(io.BytesIO(data), "r") as f:
-        f.visititems(lambda n, o: items.append(
-            f"{n} {str(o.shape).replace(' ', '')} {o.dtype}" if isinstance(o, h5py.Dataset)
-            else n))
-    return items
 
 
 def make_fuzz_saving():

@@ -5,7 +5,6 @@ the weights), so that Keras and tools reading the archive take them.
 
 Reference values: tests/golden/family_fuzz_saving.py (Keras 3.15.1, JAX backend)."""
 
-import io
 import json
 import os
 import zipfile
@@ -15,7 +14,7 @@ import pytest
 
 import kerasx
 from tests.golden.loader import GOLDEN_DIR, load_cases
-from tests.golden.fuzz_saving_model import fuzz_model_class
+from tests.golden.fuzz_saving_common import fuzz_model_class, h5_layout
 
 h5py = pytest.importorskip("h5py")
 
@@ -118,15 +117,6 @@ def comparable(config):
     if isinstance(config, list):
         return [comparable(v) for v in config]
     return config
-
-
-def h5_layout(data):
-    items = []
-    with h5py.File(io.BytesIO(data), "r") as f:
-        f.visititems(lambda n, o: items.append(
-            f"{n} {str(o.shape).replace(' ', '')} {o.dtype}" if isinstance(o, h5py.Dataset)
-            else n))
-    return items
 
 
 @pytest.mark.parametrize("name", list(CASES))

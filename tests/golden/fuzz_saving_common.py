@@ -1,6 +1,8 @@
-"""The subclassed model of the `fuzz_saving` family, defined once for Keras (which makes
-the golden files) and kerasx (which loads them): `fuzz_model_class(K)` with `K` the
-library's top module. Imports neither library."""
+"""What the `fuzz_saving` family (run with Keras) and its test (run with kerasx) share:
+the subclassed model, defined once for either library (`fuzz_model_class(K)` with `K` the
+library's top module), and the layout of a weights file. Imports neither library."""
+
+import io
 
 
 def fuzz_model_class(K):
@@ -28,3 +30,15 @@ def fuzz_model_class(K):
             return {**super().get_config(), "units": self.units, "out_units": self.out_units}
 
     return FuzzModel
+
+
+def h5_layout(data):
+    """The groups and datasets (`path shape dtype`) of an HDF5 file's bytes, in file order."""
+    import h5py
+
+    items = []
+    with h5py.File(io.BytesIO(data), "r") as f:
+        f.visititems(lambda n, o: items.append(
+            f"{n} {str(o.shape).replace(' ', '')} {o.dtype}" if isinstance(o, h5py.Dataset)
+            else n))
+    return items
