@@ -2,8 +2,10 @@
 
 `infer_outputs` runs the layer on small zero arrays standing for the KerasTensors
 twice, with different sizes for the unknown dimensions; output dimensions that change
-between the runs are unknown (None). A layer that cannot run on such arrays is probed
-with other sizes, or answers with its own `compute_output_shape`. The probes leave
+between the runs are unknown (None). One run is enough when every input size is known,
+or when only batch sizes are unknown and the layer's own `compute_output_shape` agrees
+with the run. A layer that cannot run on such arrays is probed with other sizes, or
+answers with its own `compute_output_shape`. The probes leave
 the layer's weights, losses and random seed counters as they were; `PROBING` is above
 0 while they run.
 """
@@ -27,8 +29,9 @@ _LONG_PROBE_FILLS = ((1, 41), (2, 67))
 
 def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
     """`(shapes, dtypes)` of a built `layer`'s outputs on KerasTensor arguments, from two
-    runs on small zero arrays (output dimensions that differ between them are None), or
-    from the layer's own `compute_output_shape` when it cannot run on such arrays.
+    runs on small zero arrays (output dimensions that differ between them are None; one
+    run where `_one_probe_enough`), or from the layer's own `compute_output_shape` when
+    it cannot run on such arrays.
 
     A KerasTensor argument with a `_keras_mask` gets an all-True mask of that shape on
     its zero array, so mask-consuming layers run as they will on data. `with_masks=True`
@@ -50,7 +53,9 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
             # a symbolic call checks no input structure in Keras: its probes warn of none
             warnings.filterwarnings("ignore", message=STRUCTURE_WARNING)
             try:
-                probes = _probe_runs(layer, flat, inputs, args, kwargs, _PROBE_FILLS)
+                probes = _probe_runs(layer, flat, inputs, args, kwargs, _PROBE_FILLS[:1])
+                if not _one_probe_enough(layer, flat, in_shapes, probes[0]):
+                    probes += _probe_runs(layer, flat, inputs, args, kwargs, _PROBE_FILLS[1:])
             except (ValueError, TypeError, IndexError) as error:
                 first = error  # kept past the except clause, which unbinds its name
                 probes = _batch_multiple_probes(layer, flat, inputs, args, kwargs, first)
@@ -68,6 +73,8 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
                                              _LONG_PROBE_FILLS)
                     except (ValueError, TypeError, IndexError):
                         raise first from None
+        if len(probes) == 1:
+            probes.append(_batch_unknown(probes[0], flat))
         out_shape = _merge_shapes(probes[0][0], probes[1][0])
         if _unknown_inner_dims(flat):
             declared = _declared_output_shape(layer, in_shapes)
@@ -94,6 +101,42 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
 
 
 PROBING = [0]  # > 0 while a layer runs on probe arrays standing for KerasTensors
+
+
+def _one_probe_enough(layer, flat, in_shapes, probe):
+    """Whether the first probe's `(shapes, dtypes, mask shapes)` tell the output shapes
+    without a second run: no input size is unknown, or only batch sizes are and the
+    layer's own `compute_output_shape` gives each output the probe's shape with an
+    unknown batch. (A big model's symbolic build spends most of its time in probes:
+    a second probe at full image size doubles it.)"""
+    if not any(d is None for t in flat for d in t.shape):
+        return True
+    if _unknown_inner_dims(flat) or any(m is not None for m in probe[2]):
+        return False
+    declared = _declared_output_shape(layer, in_shapes)
+    return declared is not None and _batch_declared(probe[0], declared)
+
+
+def _batch_declared(probed, declared):
+    """Whether `declared` (a layer's own output shapes) is `probed` (one probe's, at
+    batch 1) with an unknown batch size in every output."""
+    if _is_shape(probed):
+        return (isinstance(declared, (tuple, list)) and len(probed) > 0
+                and tuple(declared) == (None,) + probed[1:])
+    if isinstance(probed, dict):
+        return (isinstance(declared, dict) and set(declared) == set(probed)
+                and all(_batch_declared(probed[k], declared[k]) for k in probed))
+    return (isinstance(declared, (tuple, list)) and len(declared) == len(probed)
+            and all(_batch_declared(p, d) for p, d in zip(probed, declared)))
+
+
+def _batch_unknown(probe, flat):
+    """The probe's `(shapes, dtypes, mask shapes)` as a second probe would have given
+    them: unchanged when every input size is known, else each output's batch size
+    changed (so that merging the two marks it unknown)."""
+    if not any(d is None for t in flat for d in t.shape):
+        return probe
+    return (map_structure(probe[0], lambda s: (-1,) + s[1:] if s else s, _is_shape),) + probe[1:]
 
 
 def _probe_with_fixed_size_reshapes(layer, inputs, args, kwargs, error):

@@ -25,9 +25,11 @@ def symbolic_call(layer, inputs, args, kwargs):
 
     The output shapes come from running the layer on small zero arrays twice,
     with different sizes for the unknown dimensions; output dimensions that
-    change between the two runs are unknown (None). A layer that cannot run
-    on such small arrays falls back to its own `compute_output_shape`. A layer class
-    that defines `compute_output_spec` gives its outputs itself.
+    change between the two runs are unknown (None). One run does when the layer's
+    own `compute_output_shape` agrees with it about all but the batch size. A layer
+    that cannot run on such small arrays falls back to its own
+    `compute_output_shape`. A layer class that defines `compute_output_spec` gives
+    its outputs itself.
     """
     refuse_missing_training(layer, kwargs)
     in_shapes = map_structure(inputs, lambda t: t.shape)
