@@ -34,6 +34,9 @@ from kerasx.utils.shape_args import standardize_shape
 # callables told of every layer about to run its call (`kerasx.scopes.remat` follows
 # the layers a rematerialized function calls); empty, it costs one test
 _CALL_WATCHERS = []
+# above 0 while a layer's declared output shape is asked for as a shortcut past a probe
+# run (`kerasx.layers.core._shape_probes`): the default then refuses to run the layer
+DECLARED_ONLY = [0]
 
 
 class Layer(LayerWeights):
@@ -683,6 +686,9 @@ class Layer(LayerWeights):
         as unknown. Layers override it when the rule is simple.
         """
         from kerasx.autodiff.tape import _Paused
+
+        if DECLARED_ONLY[0]:
+            raise NotImplementedError(f"{type(self).__name__} declares no output shape")
 
         def probe(fill):
             dummy = _zeros_structure(input_shape, fill, self)

@@ -100,3 +100,28 @@ def test_built_in_layers_of_a_convnet_need_one_run_each(monkeypatch):
     assert runs == ["ZeroPadding2D", "Conv2D", "BatchNormalization", "Activation",
                     "DepthwiseConv2D", "Add", "MaxPooling2D", "GlobalAveragePooling2D", "Dense"]
     assert (y.shape, x.shape, outputs.shape) == ((None, 8, 8, 4), (None, 4), (None, 3))
+
+
+def test_a_declaration_that_would_run_the_layer_is_not_asked_for():
+    # Lambda without output_shape declares its shape by running itself: the symbolic
+    # call keeps to its own two runs instead
+    runs = []
+
+    def double(x):
+        runs.append(tuple(x.shape))
+        return ops.concatenate([x, x], axis=-1)
+
+    assert keras.layers.Lambda(double)(keras.Input((3,))).shape == (None, 6)
+    assert runs == [(1, 3), (2, 9 - 6)]
+    # so does a Sequential holding a layer without a declared shape: two runs when the
+    # Sequential builds its own graph, two for the call
+    class Plain(keras.layers.Layer):
+        runs = 0
+
+        def call(self, x):
+            Plain.runs += 1
+            return ops.concatenate([x, x], axis=-1)
+
+    nested = keras.Sequential([Plain()])
+    assert nested(keras.Input((3,))).shape == (None, 6)
+    assert Plain.runs == 4

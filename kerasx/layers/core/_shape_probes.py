@@ -17,7 +17,7 @@ from kerasx import tree
 from kerasx.layers._build_shapes import _is_shape, _merge_shapes
 from kerasx.layers.core._nested_structure import flatten, map_structure, replace
 from kerasx.layers.core.keras_tensor import KerasTensor
-from kerasx.layers.layer import Layer
+from kerasx.layers.layer import DECLARED_ONLY, Layer
 from kerasx.random.counted_seed import counter_states, restore_counters
 
 
@@ -113,7 +113,11 @@ def _one_probe_enough(layer, flat, in_shapes, probe):
         return True
     if _unknown_inner_dims(flat) or any(m is not None for m in probe[2]):
         return False
-    declared = _declared_output_shape(layer, in_shapes)
+    DECLARED_ONLY[0] += 1  # a declaration that would run the layer does not count
+    try:
+        declared = _declared_output_shape(layer, in_shapes)
+    finally:
+        DECLARED_ONLY[0] -= 1
     return declared is not None and _batch_declared(probe[0], declared)
 
 
