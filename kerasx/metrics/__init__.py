@@ -127,7 +127,7 @@ def get(identifier):
 
         if isinstance(identifier, LossFunctionWrapper):
             return MeanMetricWrapper(identifier.fn, name=identifier.name, **identifier._fn_kwargs)
-        return MeanMetricWrapper(identifier)
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
     raise TypeError(
         f"Could not interpret metric identifier {identifier!r} of type "
         f"{type(identifier).__name__}: expected a metric name such as 'accuracy', a Metric "

@@ -72,10 +72,11 @@ class FBetaScore(Metric):
                 f"y_pred.shape={pred_shape} and y_true.shape={true_shape}."
             )
         shape = () if self.average == "micro" else (pred_shape[-1],)
-        self.true_positives = self.add_variable(shape, name="true_positives")
-        self.false_positives = self.add_variable(shape, name="false_positives")
-        self.false_negatives = self.add_variable(shape, name="false_negatives")
-        self.intermediate_weights = self.add_variable(shape, name="intermediate_weights")
+        self.true_positives = self.add_variable(shape, dtype=self.dtype, name="true_positives")
+        self.false_positives = self.add_variable(shape, dtype=self.dtype, name="false_positives")
+        self.false_negatives = self.add_variable(shape, dtype=self.dtype, name="false_negatives")
+        self.intermediate_weights = self.add_variable(shape, dtype=self.dtype,
+                                                      name="intermediate_weights")
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):

@@ -58,10 +58,16 @@ class Metric:
         return self._dtype
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
-        """A non-trainable state Variable of this metric, on the active backend's device."""
-        from kerasx import initializers
+        """A non-trainable state Variable of this metric, on the active backend's device.
 
-        var = Variable(initializers.get(initializer), shape=tuple(shape), dtype=dtype or self.dtype,
+        Its dtype defaults to `floatx()`, not to the metric's dtype (as in Keras: counts of
+        a `dtype="float16"` metric are float32); states that follow the metric's dtype pass
+        `dtype=self.dtype`.
+        """
+        from kerasx import initializers
+        from kerasx.config import floatx
+
+        var = Variable(initializers.get(initializer), shape=tuple(shape), dtype=dtype or floatx(),
                        trainable=False, name=name or f"variable_{len(self._variables)}",
                        aggregation=aggregation)
         var.path = f"{self.name}/{var.name}"

@@ -46,7 +46,7 @@ class Sum(Metric):
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable((), name="total")
+        self.total = self.add_variable((), dtype=self.dtype, name="total")
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(values, sample_weight, ops.sum, self.dtype)
@@ -66,8 +66,8 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable((), name="total")
-        self.count = self.add_variable((), name="count")
+        self.total = self.add_variable((), dtype=self.dtype, name="total")
+        self.count = self.add_variable((), dtype=self.dtype, name="count")
 
     def update_state(self, values, sample_weight=None):
         if (sample_weight is None or isinstance(sample_weight, (int, float))) \
@@ -113,7 +113,9 @@ class Mean(Metric):
         xp = current().xp
         total, count = self.total.value, self.count.value
         empty = count == 0
-        return Tensor(xp.where(empty, 0.0, total / xp.where(empty, 1.0, count)))
+        # arrays of the total's dtype, not Python floats: NumPy widens bfloat16 with those
+        ratio = total / xp.where(empty, xp.ones_like(count), count)
+        return Tensor(xp.where(empty, xp.zeros_like(ratio), ratio))
 
 
 class MeanMetricWrapper(Mean):
@@ -121,14 +123,14 @@ class MeanMetricWrapper(Mean):
 
     Args:
         fn: a function returning per-sample values (any loss function works).
-        name: the name in logs (default: the function's name).
+        name: the name in logs (default: `mean_metric_wrapper`, or the snake-case
+            class name of a subclass, as for any metric).
         dtype: the dtype of the state.
         **kwargs: passed to `fn` on every update.
     """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", None) or "mean_metric_wrapper",
-                         dtype=dtype)
+        super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
 
