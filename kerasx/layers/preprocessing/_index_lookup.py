@@ -40,7 +40,8 @@ class IndexLookup(HostInputLayer):
             num_oov_indices=num_oov_indices, oov_method=oov_method, salt=salt,
             output_mode=output_mode, invert=invert, sparse=sparse, idf_weights=idf_weights,
             pad_to_max_tokens=pad_to_max_tokens)
-        super().__init__(name=name, dtype=dtype, trainable=trainable)
+        # Keras drops a lookup layer's `dtype`: outputs are int64 ids or floatx encodings
+        super().__init__(name=name, trainable=trainable)
         self.invert = invert
         self.max_tokens = max_tokens
         self.num_oov_indices = num_oov_indices
@@ -374,6 +375,7 @@ class IndexLookup(HostInputLayer):
         if kind not in ("int", "float"):
             raise TypeError(f"{who}: with invert=True the inputs are indices (integers), "
                             f"received {kind} values.")
+        self.check_vocabulary_present()
         start = self._token_start_index()
         tokens, out = self._tokens, []
         for v in values:

@@ -2,15 +2,16 @@
 
 __all__ = ["Discretization"]
 
-import math
-
 from kerasx import ops
 from kerasx.autodiff.tensor import value_of
 from kerasx.backends import current, get_backend
+from kerasx.config import floatx
 from kerasx.layers.layer import Layer
 from kerasx.layers.preprocessing._data_layer import DataLayer
 from kerasx.layers.preprocessing._adapt_data import adapt_batches, float64_values
 from kerasx.layers.preprocessing._encoding import encode_ids
+from kerasx.layers.preprocessing._quantile_summary import (bin_boundaries, empty_summary,
+                                                           merge_summaries, summarize)
 
 _MODES = ("int", "one_hot", "multi_hot", "count")
 
@@ -20,17 +21,16 @@ class Discretization(DataLayer, Layer):
     `bin_boundaries[i - 1] <= v < bin_boundaries[i]`.
 
     The boundaries are given, or computed by `adapt(data)` as the quantiles that
-    split the data into `num_bins` bins of equal count. kerasx computes exact
-    quantiles (value `k` of the `n` sorted values sits at fraction `(k + 1) / n`,
-    linear in between), which is what Keras's approximate quantile summary
-    gives for fewer than `1 / epsilon` values; `adapt` keeps the values on the
-    host until the boundaries are computed.
+    split the data into `num_bins` bins of equal count, with Keras's approximate
+    quantile summary (`_quantile_summary.py`): exact for fewer than `1 / epsilon`
+    values (value `k` of the `n` sorted values sits at fraction `(k + 1) / n`,
+    linear in between), a summary of about `1 / epsilon` weighted values beyond;
+    a large `epsilon` can leave fewer boundaries than `num_bins - 1`, as in Keras.
 
     Args:
         bin_boundaries: a sorted list of boundaries (`len + 1` bins).
         num_bins: the number of bins `adapt` computes boundaries for.
-        epsilon: the error tolerance of Keras's approximate quantiles (kept in
-            the config; kerasx's quantiles are exact).
+        epsilon: the error tolerance of the approximate quantiles (default 0.01).
         output_mode: `"int"` (the bin index, int32), or `"one_hot"`,
             `"multi_hot"`, `"count"` as in `CategoryEncoding`, with one entry per bin.
         sparse: only False is supported.
@@ -41,7 +41,8 @@ class Discretization(DataLayer, Layer):
 
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, dtype=None, name=None):
-        super().__init__(name=name, dtype=dtype)
+        # values are binned as they come (the dtype is the output's), as in Keras
+        super().__init__(name=name, dtype=dtype, autocast=False)
         if output_mode not in _MODES:
             raise ValueError(f"Discretization: output_mode must be one of {list(_MODES)}, "
                              f"received output_mode={output_mode!r}.")
@@ -70,8 +71,8 @@ class Discretization(DataLayer, Layer):
         self.epsilon = epsilon
         self.output_mode = output_mode
         self.sparse = sparse
-        # the host arrays of the values seen by update_state (bookkeeping, no state)
-        self._set_untracked("_adapt_values", [])
+        # the quantile summary of the values seen by update_state (bookkeeping, no state)
+        self._set_untracked("_summary", empty_summary())
 
     def adapt(self, data, batch_size=None, steps=None):
         """Sets `bin_boundaries` to the quantiles of all values in `data` that split
@@ -90,7 +91,7 @@ class Discretization(DataLayer, Layer):
         self.reset_state()
         for batch in adapt_batches(data, batch_size, steps, "Discretization.adapt"):
             self.update_state(batch)
-        if not any(part.shape[0] for part in self._adapt_values):
+        if not self._summary.shape[1]:
             raise ValueError(f"Discretization.adapt: the data of layer {self.name!r} holds no "
                              "values.")
         self.finalize_state()
@@ -110,8 +111,9 @@ class Discretization(DataLayer, Layer):
                 "takes no data to adapt to; create it with num_bins instead.")
         host = get_backend("numpy")
         backend, values = float64_values(data)
-        self._adapt_values.append(host.asarray(backend.to_numpy(
-            backend.xp.reshape(values, (-1,)))))
+        values = host.xp.astype(host.asarray(backend.to_numpy(values)), host.xp.float32)
+        self._set_untracked("_summary", merge_summaries(
+            summarize(values, self.epsilon), self._summary, self.epsilon))
 
     def finalize_state(self):
         """Sets `bin_boundaries` to the quantiles of all values given to
@@ -119,23 +121,14 @@ class Discretization(DataLayer, Layer):
         Keras). Does nothing for a layer created with `bin_boundaries`."""
         if self.num_bins is None:
             return
-        host = get_backend("numpy")
-        xp = host.xp
-        parts = self._adapt_values or [xp.zeros((0,), dtype=xp.float64)]
-        values = xp.sort(xp.concat(parts))
-        n = int(values.shape[0])
-        if n == 0:
-            self.bin_boundaries = []
-            return
-        self.bin_boundaries = [_quantile(values, n, k / self.num_bins)
-                               for k in range(1, self.num_bins)]
+        self.bin_boundaries = bin_boundaries(self._summary, self.num_bins)
 
     def reset_state(self):
         """Forgets the values given to `update_state` (the boundaries stay until the
         next `finalize_state`)."""
         if self.num_bins is None:
             return
-        self._set_untracked("_adapt_values", [])
+        self._set_untracked("_summary", empty_summary())
 
     def call(self, inputs):
         if self.bin_boundaries is None:
@@ -145,8 +138,10 @@ class Discretization(DataLayer, Layer):
                 "call `adapt(data)` before using the layer.")
         backend = current()
         xp = backend.xp
-        inputs = ops.cast(inputs, self.dtype)
-        boundaries = xp.asarray(self.bin_boundaries, dtype=backend.dtype(self.dtype),
+        # an integer dtype is the output's: values are compared as floats, as in Keras
+        compare_in = self.dtype if "float" in self.dtype else floatx()
+        inputs = ops.cast(inputs, compare_in)
+        boundaries = xp.asarray(self.bin_boundaries, dtype=backend.dtype(compare_in),
                                 device=backend.device)
         v = value_of(inputs)
         ids = xp.reshape(xp.searchsorted(boundaries, xp.reshape(v, (-1,)), side="right"),
@@ -184,11 +179,3 @@ class Discretization(DataLayer, Layer):
         layer.bin_boundaries = boundaries
         return layer
 
-
-def _quantile(values, n, fraction):
-    """The value at `fraction` of the sorted `values`, linear between neighbours."""
-    position = min(max(fraction * n - 1.0, 0.0), n - 1.0)
-    low = math.floor(position)
-    high = min(low + 1, n - 1)
-    a, b = float(values[low]), float(values[high])
-    return a + (position - low) * (b - a)

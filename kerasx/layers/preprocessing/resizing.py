@@ -94,8 +94,8 @@ class Resizing(ImagePreprocessingAPI, Layer):
                                       antialias=self.antialias,
                                       crop_to_aspect_ratio=self.crop_to_aspect_ratio,
                                       data_format=self.data_format)
-        if integer:
-            images = ops.cast(ops.round(images), source_dtype)
+        if integer:  # clipped to the dtype's range: lanczos / bicubic overshoot it
+            images = ops.saturate_cast(ops.round(images), source_dtype)
         return images
 
     def _apply_to_boxes(self, boxes, transformation, height, width):

@@ -3,6 +3,7 @@
 __all__ = ["TextVectorization"]
 
 from kerasx import ops
+from kerasx.config import floatx
 from kerasx.layers.preprocessing._host_layer import HostInputLayer
 from kerasx.layers.preprocessing._encoding import encode_ids
 from kerasx.layers.preprocessing._host_values import flat_values, to_tensor
@@ -69,7 +70,8 @@ class TextVectorization(HostInputLayer):
         its own the layer is not traced to build its lookup sublayer."""
 
     def symbolic_dtype(self):
-        return "int64" if self._output_mode == "int" else self.dtype
+        # encodings are floatx whatever `dtype` says: Keras's lookup sublayer drops it
+        return "int64" if self._output_mode == "int" else floatx()
 
     # -- vocabulary -------------------------------------------------------------------------
     def adapt(self, data, batch_size=None, steps=None):
@@ -155,7 +157,7 @@ class TextVectorization(HostInputLayer):
         depth = lookup.max_tokens if lookup.pad_to_max_tokens else lookup._frozen_vocab_size
         ids = [depth if i is None else i for i in ids]  # masked tokens encode as nothing
         if self._output_mode == "one_hot":
-            return encode_ids(to_tensor(ids, shape, "int64"), "one_hot", depth, self.dtype)
+            return encode_ids(to_tensor(ids, shape, "int64"), "one_hot", depth, floatx())
         width = max([len(r) for r in rows] + [1])
         flat, pos = [], 0
         for row in rows:
@@ -164,9 +166,9 @@ class TextVectorization(HostInputLayer):
             pos += len(row)
         padded = to_tensor(flat, (len(rows), width), "int64")
         mode = "count" if self._output_mode == "tf_idf" else self._output_mode
-        out = encode_ids(padded, mode, depth, self.dtype)
+        out = encode_ids(padded, mode, depth, floatx())
         if self._output_mode == "tf_idf":
-            out = ops.multiply(out, ops.convert_to_tensor(lookup.idf_weights, dtype=self.dtype))
+            out = ops.multiply(out, ops.convert_to_tensor(lookup.idf_weights, dtype=floatx()))
         return out if shape else ops.reshape(out, (depth,))
 
     def _padded(self, ids, rows, shape):
