@@ -97,7 +97,8 @@ class Callback:
 
     @_default
     def on_predict_batch_end(self, batch, logs=None):
-        """Called after a batch of `predict`; `logs["outputs"]` holds its predictions."""
+        """Called after a batch of `predict`; `logs["outputs"]` holds its predictions (NumPy
+        arrays; a model with dict outputs gives them under their names instead)."""
 
     @_default
     def on_train_begin(self, logs=None):

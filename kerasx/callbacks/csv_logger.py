@@ -51,11 +51,10 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
-            # With validation_freq > 1 the first epoch has no val_* keys yet.
-            if getattr(self.model, "_fit_has_validation", False):
-                self.keys += [f"val_{k}" for k in list(self.keys)
-                              if not k.startswith("val_") and f"val_{k}" not in self.keys
-                              and k != "learning_rate"]
+            # As Keras: a first epoch without val_* keys (validation_freq > 1, or no
+            # validation at all) gets a val_ column for every key, filled with "NA".
+            if not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
         if self.writer is None:
             dialect = type("CustomDialect", (csv.excel,), {"delimiter": self.sep})
             self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,

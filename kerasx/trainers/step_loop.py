@@ -58,7 +58,11 @@ class StepLoop:
 
     def _batch_logs(self, result, on_output, wants_logs, lazy_logs):
         if on_output is not None:
-            return {"outputs": on_output(result)}
+            outputs = on_output(result)
+            # as Keras, whose batch logs are flattened: dict outputs come by name
+            if isinstance(outputs, Mapping):
+                return dict(_flat_items(outputs))
+            return {"outputs": outputs}
         if wants_logs:
             return self._host_logs(result)
         return MetricResults(lambda: self._host_logs(result)) if lazy_logs else {}

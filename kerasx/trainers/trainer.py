@@ -711,8 +711,9 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         host_parts = []
 
         def to_host(outputs):
+            # callbacks read the host copy, as Keras's NumPy arrays in `logs`
             host_parts.append(_structure_to_numpy(outputs))
-            return outputs
+            return host_parts[-1]
 
         try:
             cbs = user_callbacks if isinstance(user_callbacks, CallbackList) else CallbackList(

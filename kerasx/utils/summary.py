@@ -132,7 +132,20 @@ def _column_widths(edges, line_length):
             remaining -= cut
             ratio_left -= 1
         cells = reduced
+    elif excess < 0:  # a table narrower than line_length widens, as rich's fixed-width table
+        cells = _distribute(-excess, cells)
     return cells
+
+
+def _distribute(total, cells):
+    """`cells` widened by `total` characters in proportion to their widths (rich's rule)."""
+    ratio_left, widened = sum(cells), []
+    for cell in cells:
+        extra = -(-cell * total // ratio_left)
+        widened.append(cell + extra)
+        ratio_left -= cell
+        total -= extra
+    return widened
 
 
 def _visible_layers(model):
