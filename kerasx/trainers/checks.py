@@ -240,11 +240,23 @@ def _declared_inputs(model):
     return None
 
 
+def _weights_with_targets(sample_weight, y):
+    """[(weights, target)]: each output's weights with that output's target where
+    `sample_weight` follows y's structure (dicts by key), else with the first target."""
+    if isinstance(sample_weight, dict) and isinstance(y, dict) and set(sample_weight) <= set(y):
+        return [pair for key, sw in sample_weight.items() if sw is not None
+                for pair in _weights_with_targets(sw, y[key])]
+    if (isinstance(sample_weight, (list, tuple)) and isinstance(y, (list, tuple))
+            and len(sample_weight) == len(y)):
+        return [pair for sw, t in zip(sample_weight, y) if sw is not None
+                for pair in _weights_with_targets(sw, t)]
+    targets = flatten(y)
+    return [(sw, targets[0] if targets else None) for sw in flatten(sample_weight)]
+
+
 def check_sample_weight(sample_weight, y):
     """One weight per sample (or per sample and timestep, matching y's leading axes)."""
-    for sw in flatten(sample_weight):
-        ys = [t for t in flatten(y)]
-        target = ys[0] if ys else None
+    for sw, target in _weights_with_targets(sample_weight, y):
         if sw.ndim == 1:
             continue
         if target is not None and tuple(sw.shape) == tuple(target.shape[:sw.ndim]):

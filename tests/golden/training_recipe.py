@@ -499,3 +499,41 @@ def flatten_results(value, path="r"):
         return v
 
     return walk(value, path), arrays
+
+
+def assert_same_results(expected, got, expected_arrays, got_arrays, path="r"):
+    """Asserts that `flatten_results` skeletons and arrays agree: the same keys in the same
+    order, equal plain values, arrays close (rtol 1e-4, atol 1e-5)."""
+    if isinstance(expected, dict) and "array" in expected:
+        assert isinstance(got, dict) and "array" in got, f"{path}: got {got!r}"
+        want, have = expected_arrays[expected["array"]], got_arrays[got["array"]]
+        assert want.shape == have.shape, f"{path}: shape {have.shape}, Keras {want.shape}"
+        np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-5, err_msg=path)
+    elif isinstance(expected, dict) and "__dict__" not in expected:
+        assert sorted(got) == sorted(expected), f"{path}: {sorted(got)}, Keras {sorted(expected)}"
+        for key in expected:
+            assert_same_results(expected[key], got[key], expected_arrays, got_arrays,
+                                f"{path}.{key}")
+    elif isinstance(expected, dict):
+        keys = [k for k, _ in expected["__dict__"]]
+        assert isinstance(got, dict) and [k for k, _ in got["__dict__"]] == keys, (
+            f"{path}: keys {got!r}, Keras {keys}")
+        for (key, e), (_, g) in zip(expected["__dict__"], got["__dict__"]):
+            assert_same_results(e, g, expected_arrays, got_arrays, f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), f"{path}: {got!r}"
+        for i, (e, g) in enumerate(zip(expected, got)):
+            assert_same_results(e, g, expected_arrays, got_arrays, f"{path}[{i}]")
+    else:
+        assert got == expected, f"{path}: {got!r}, Keras {expected!r}"
+
+
+def replay_case(K, case, run):
+    """Runs a golden case's recipe with `run` (a `run_recipe`) in ``K`` from the case's
+    initial weights and asserts the results equal the recorded ones."""
+    arrays = case["arrays"]
+    weights = [arrays[f"w0_{i}"] for i in range(case["n_weights"])]
+    K.backend.clear_session()
+    _, results = run(K, case["config"], weights)
+    skeleton, got_arrays = flatten_results(results)
+    assert_same_results(case["skeleton"], skeleton, arrays, got_arrays)

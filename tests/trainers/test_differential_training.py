@@ -11,44 +11,15 @@ import pytest
 
 import kerasx as keras
 from tests.golden.loader import load_cases
-from tests.golden.training_recipe import flatten_results, run_recipe
+from tests.golden.training_recipe import replay_case, run_recipe
 
 GOLDEN = load_cases("fuzz_training")
 pytestmark = pytest.mark.filterwarnings("ignore:The training data ran out")
 
 
-def _assert_same(expected, got, expected_arrays, got_arrays, path="r"):
-    if isinstance(expected, dict) and "array" in expected:
-        assert isinstance(got, dict) and "array" in got, f"{path}: got {got!r}"
-        want, have = expected_arrays[expected["array"]], got_arrays[got["array"]]
-        assert want.shape == have.shape, f"{path}: shape {have.shape}, Keras {want.shape}"
-        np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-5, err_msg=path)
-    elif isinstance(expected, dict) and "__dict__" not in expected:
-        assert sorted(got) == sorted(expected), f"{path}: {sorted(got)}, Keras {sorted(expected)}"
-        for key in expected:
-            _assert_same(expected[key], got[key], expected_arrays, got_arrays, f"{path}.{key}")
-    elif isinstance(expected, dict):
-        keys = [k for k, _ in expected["__dict__"]]
-        assert isinstance(got, dict) and [k for k, _ in got["__dict__"]] == keys, (
-            f"{path}: keys {got!r}, Keras {keys}")
-        for (key, e), (_, g) in zip(expected["__dict__"], got["__dict__"]):
-            _assert_same(e, g, expected_arrays, got_arrays, f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected), f"{path}: {got!r}"
-        for i, (e, g) in enumerate(zip(expected, got)):
-            _assert_same(e, g, expected_arrays, got_arrays, f"{path}[{i}]")
-    else:
-        assert got == expected, f"{path}: {got!r}, Keras {expected!r}"
-
-
 @pytest.mark.parametrize("case", GOLDEN, ids=[c["name"] for c in GOLDEN])
 def test_golden_recipe(case):
-    arrays = case["arrays"]
-    weights = [arrays[f"w0_{i}"] for i in range(case["n_weights"])]
-    keras.backend.clear_session()
-    _, results = run_recipe(keras, case["config"], weights)
-    skeleton, got_arrays = flatten_results(results)
-    _assert_same(case["skeleton"], skeleton, arrays, got_arrays)
+    replay_case(keras, case, run_recipe)
 
 
 def _sparse_classifier():
