@@ -20,6 +20,7 @@ import numpy as np
 # below this many output values a branch per value costs less than the extra passes
 _MIN_SIZE = 4096
 _INTEGER_OF = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+_INTEGER_OF_WIDTH = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 def fast_where(portable):
@@ -34,10 +35,10 @@ def fast_where(portable):
 
 
 def word_mask(condition, dtype):
-    """The boolean `condition` as integer words of `dtype`'s width (a float dtype), all
-    ones where it is True and zero elsewhere, for selecting floats by their bits; None
-    for a dtype of another width."""
-    integer = _INTEGER_OF.get(np.dtype(dtype))
+    """The boolean `condition` as integer words of `dtype`'s width (a float dtype, 16, 32
+    or 64 bits: float16 and bfloat16 too), all ones where it is True and zero elsewhere,
+    for selecting floats by their bits; None for a dtype of another width."""
+    integer = _INTEGER_OF_WIDTH.get(np.dtype(dtype).itemsize)
     return None if integer is None else np.negative(condition.view(np.int8), dtype=integer)
 
 

@@ -79,6 +79,16 @@ class InputLayer(Layer):
     def call(self, inputs=None):
         return inputs
 
+    @property
+    def compute_dtype(self):
+        """The dtype policy's compute dtype, as in Keras (the data keep `dtype`)."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype policy's variable dtype, as in Keras (the data keep `dtype`)."""
+        return self._dtype_policy.variable_dtype
+
     def compute_output_shape(self, input_shape):
         return self.batch_shape
 

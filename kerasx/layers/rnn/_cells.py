@@ -135,8 +135,9 @@ def zero_states(cell, batch_size):
     from kerasx.config import floatx
 
     sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
-    return [ops.zeros((batch_size, n), dtype=getattr(cell, "dtype", None) or floatx())
-            for n in sizes]
+    # the compute dtype, as Keras's cells (float16 states under "mixed_float16")
+    dtype = getattr(cell, "compute_dtype", None) or getattr(cell, "dtype", None) or floatx()
+    return [ops.zeros((batch_size, n), dtype=dtype) for n in sizes]
 
 
 def fused_result(outputs, finals, mask, zero_output, return_sequences=True):

@@ -147,12 +147,14 @@ class RNN(Layer):
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is not None:
             return _flatten(fn(batch_size=batch_size))
-        return [ops.zeros((batch_size, n), dtype=self.dtype) for n in self.state_size]
+        dtype = getattr(self.cell, "compute_dtype", None) or self.compute_dtype  # as Keras
+        return [ops.zeros((batch_size, n), dtype=dtype) for n in self.state_size]
 
     def _create_state_variables(self, batch_size):
         values = self.get_initial_state(batch_size)
         self._set_untracked("states", [
-            Variable(value_of(v), trainable=False, name="rnn_state") for v in values])
+            Variable(value_of(v), trainable=False, name="rnn_state", dtype=self.variable_dtype)
+            for v in values])
 
     def reset_state(self):
         """Sets the states of a stateful layer back to zeros."""
