@@ -2145,10 +2145,11 @@ SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment
                      "visualization", "distillation", "bounding_boxes_more", "bfloat16_ops",
                      "ops_defaults", "lora", "lora_quantized", "gptq", "ops_parity",
                      "preprocessing_api", "fuzz_training", "fuzz_vision",
-                     "fuzz_sequence", "fuzz_saving")
+                     "fuzz_sequence", "fuzz_saving", "fuzz_callbacks",
+                     "fuzz_losses_metrics", "fuzz_models", "fuzz_dtypes")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
-TENSORFLOW_FAMILIES = ("lookup", "feature_space")
+TENSORFLOW_FAMILIES = ("lookup", "feature_space", "fuzz_preprocessing")
 
 
 def main(argv):
