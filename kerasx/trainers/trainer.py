@@ -545,7 +545,6 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
             if validation_data is not None:
                 val = self._validation_batches(validation_data, validation_batch_size or batch_size,
                                                validation_steps)
-            self._fit_has_validation = val is not None
             if isinstance(user_callbacks, CallbackList):
                 cbs = user_callbacks
                 cbs.set_model(self)
