@@ -14,9 +14,9 @@ import random
 import numpy as np
 
 try:
-    from tests.golden.training_recipe import plain_values
+    from tests.golden.training_recipe import make_object as compile_objects, plain_values
 except ImportError:  # run from tests/golden by the family generator
-    from training_recipe import plain_values
+    from training_recipe import make_object as compile_objects, plain_values
 
 ACTIVATIONS = [None, "relu", "tanh", "sigmoid", "gelu", "swish", "softplus", "elu"]
 LAMBDAS = ("square", "affine", "sin")
@@ -631,7 +631,7 @@ def run_recipe(K, recipe, weights=None, jit_compile=None):
     for key, mod in (("loss", "losses"), ("metrics", "metrics"),
                      ("weighted_metrics", "metrics")):
         if key in comp:
-            kw[key] = _compile_objects(K, comp[key], mod)
+            kw[key] = compile_objects(K, comp[key], mod)
     if jit_compile is not None:
         kw["jit_compile"] = jit_compile
     if "loss_weights" in comp:
@@ -662,13 +662,3 @@ def run_recipe(K, recipe, weights=None, jit_compile=None):
         return [float(v) for v in model.losses]
     attempt("losses_after_fit", losses_after_fit)
     return w0, res
-
-
-def _compile_objects(K, spec, module):
-    if spec is None or isinstance(spec, str):
-        return spec
-    if isinstance(spec, list):
-        return [_compile_objects(K, s, module) for s in spec]
-    if "cls" in spec:
-        return getattr(getattr(K, module), spec["cls"])(**spec.get("kw", {}))
-    return {k: _compile_objects(K, v, module) for k, v in spec.items()}

@@ -330,17 +330,18 @@ def build_model(K, case):
     return K.Model(ins, outputs)
 
 
-def _make_object(K, spec, module):
-    """spec: str | {"fn": name} | {"cls": name, "kw": {...}}"""
+def make_object(K, spec, module):
+    """The loss / metric objects of a compile spec: str | {"fn": name} | {"cls": name,
+    "kw": {...}}, or a list / dict of specs, with None kept."""
     if spec is None or isinstance(spec, str):
         return spec
     if isinstance(spec, list):
-        return [_make_object(K, s, module) for s in spec]
+        return [make_object(K, s, module) for s in spec]
     if "fn" in spec:
         return getattr(getattr(K, module), spec["fn"])
     if "cls" in spec:
         return getattr(getattr(K, module), spec["cls"])(**spec.get("kw", {}))
-    return {k: _make_object(K, v, module) for k, v in spec.items()}
+    return {k: make_object(K, v, module) for k, v in spec.items()}
 
 
 def _make_optimizer(K, spec):
@@ -413,14 +414,14 @@ def run_recipe(K, case, init_weights=None):
     xs, ys = _packers(case)
     sw_struct = case.get("sw_struct", "single")
     kwc = dict(optimizer=_make_optimizer(K, c["optimizer"]),
-               loss=_make_object(K, c["loss"], "losses"))
+               loss=make_object(K, c["loss"], "losses"))
     for k in ("loss_weights", "steps_per_execution"):
         if k in c:
             kwc[k] = c[k]
     if "metrics" in c:
-        kwc["metrics"] = _make_object(K, c["metrics"], "metrics")
+        kwc["metrics"] = make_object(K, c["metrics"], "metrics")
     if "weighted_metrics" in c:
-        kwc["weighted_metrics"] = _make_object(K, c["weighted_metrics"], "metrics")
+        kwc["weighted_metrics"] = make_object(K, c["weighted_metrics"], "metrics")
     model.compile(**kwc)
     f = case["fit"]
     x, y = xs(data["x"]), ys(data["y"])
