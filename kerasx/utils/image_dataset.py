@@ -43,7 +43,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
             needs `validation_split`.
         interpolation: `"bilinear"`, `"nearest"`, `"bicubic"`, `"lanczos3"`,
             `"lanczos5"` (half-pixel sampling without antialiasing, as
-            `tf.image.resize`), or `"area"` (box filter).
+            `tf.image.resize`), or `"area"` (the mean of the area each output pixel
+            covers, as `tf.image.resize`).
         follow_links: descend into linked subdirectories.
         crop_to_aspect_ratio: resize the largest centered crop with the target
             aspect ratio instead of distorting the image.
@@ -138,8 +139,9 @@ class ImageLoader:
         return current().to_numpy(getattr(out, "value", out))
 
     def _resize_area(self, x):
-        """Box-filter resampling (each output pixel averages the input area it covers)."""
-        from kerasx.backends.host import full, to_host
+        """Area resampling: each output pixel is the mean of the input area it covers, cells
+        cut by its edges counted by the fraction inside (as `tf.image.resize(method="area")`)."""
+        from kerasx.backends.host import full
         from kerasx.layers.preprocessing._image_resize import crop_box
 
         height, width = self.image_size
@@ -153,7 +155,20 @@ class ImageLoader:
             padded = full((rows + 2 * top, cols + 2 * left, x.shape[2]), 0.0, "float32")
             padded[top:top + rows, left:left + cols] = x
             x = padded
-        image = pil_image()
-        channels = [to_host(image.fromarray(x[:, :, c].copy()).resize(
-            (width, height), image.Resampling.BOX)) for c in range(x.shape[2])]
-        return to_host(channels, dtype="float32").transpose(1, 2, 0)
+            rows, cols = x.shape[:2]
+        channels = x.shape[2]
+        x = (_area_weights(rows, height) @ x.reshape(rows, -1)).reshape(height, cols, channels)
+        x = _area_weights(cols, width) @ x.transpose(1, 0, 2).reshape(cols, -1)
+        return x.reshape(width, height, channels).transpose(1, 0, 2).astype("float32")
+
+
+def _area_weights(size, out):
+    """The `(out, size)` matrix whose row `i` averages the cells `[i * size / out,
+    (i + 1) * size / out)` of an axis of `size` cells."""
+    from kerasx.backends.host import arange
+
+    scale = size / out
+    starts = arange(out)[:, None].astype("float64")
+    cells = arange(size)[None, :].astype("float64")
+    covered = ((starts + 1) * scale).clip(max=cells + 1) - (starts * scale).clip(min=cells)
+    return covered.clip(min=0.0) / scale

@@ -33,8 +33,10 @@ def to_categorical(x, num_classes=None):
 def normalize(x, axis=-1, order=2):
     """`x` divided by its `order`-norm along `axis` (zero rows stay zero).
 
-    A NumPy array gives a NumPy array; anything else (a tensor inside a model or a
-    loss) goes through `ops.normalize`, so gradients flow through it."""
+    A NumPy array gives a NumPy array, for any vector norm order of `np.linalg.norm`
+    (`inf`, `-inf`, 0 counts the non-zero entries, fractions); anything else (a
+    tensor inside a model or a loss) goes through `ops.normalize`, so gradients flow
+    through it."""
     from kerasx.backends.host import is_host_array, to_host
 
     if not is_host_array(x):
@@ -42,6 +44,16 @@ def normalize(x, axis=-1, order=2):
 
         return ops.normalize(ops.convert_to_tensor(x), axis=axis, order=order)
     arr = to_host(x)
-    norm = (abs(arr) ** order).sum(axis=axis, keepdims=True) ** (1.0 / order)
+    magnitude = abs(arr)
+    # the vector norms of `np.linalg.norm`, which Keras uses for NumPy arrays
+    if order == float("inf"):
+        norm = magnitude.max(axis=axis, keepdims=True)
+    elif order == -float("inf"):
+        norm = magnitude.min(axis=axis, keepdims=True)
+    elif order == 0:  # the number of non-zero entries
+        counts = (magnitude != 0).sum(axis=axis, keepdims=True)
+        norm = counts.astype(arr.dtype if arr.dtype.kind == "f" else "float64")
+    else:
+        norm = (magnitude ** order).sum(axis=axis, keepdims=True) ** (1.0 / order)
     norm[norm == 0] = 1
     return arr / norm
