@@ -5,6 +5,8 @@ Mixed into `Layer`: the collections Keras's layers answer (`weights`,
 NumPy round trip of the weights (`get_weights` / `set_weights`, `count_params`).
 """
 
+import collections
+
 
 class LayerWeights:
     """The collections of a layer's state; the layer keeps the stores they read
@@ -44,6 +46,20 @@ class LayerWeights:
                     visit(child)
 
         visit(self)
+        return out
+
+    def _layers_in_loss_order(self):
+        """This layer's sublayers in the order Keras gathers their losses: a queue of the
+        direct sublayers where each layer taken pushes its own sublayers to the front, so
+        a nested layer's sublayers come, last first, before its later siblings."""
+        seen, out = set(), []
+        queue = collections.deque(self._tracked_layers)
+        while queue:
+            layer = queue.popleft()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                queue.extendleft(layer._tracked_layers)
         return out
 
     def _collect_non_trainable(self):

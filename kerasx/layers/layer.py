@@ -416,7 +416,7 @@ class Layer(LayerWeights):
         `StatelessScope`, the call's losses are those the scope collected."""
         scope = _stateless_scope()
         out = []
-        for layer in [self] + self._flatten_layers():
+        for layer in [self] + self._layers_in_loss_order():
             out.extend(layer._activity_losses if scope is None else scope.losses_of(layer))
         out.extend(v.regularizer(v) for v in self.trainable_weights if v.regularizer is not None)
         return out
