@@ -19,24 +19,46 @@ __all__ = ["backend", "disable_interactive_logging", "enable_interactive_logging
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
-_FLOAT_TYPES = ("float32", "float64")
+_FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")
 _LAYER_FUSION = True
 _LIMITS = {"epochs": None, "steps_per_epoch": None}
 
 
 def floatx():
-    """The default float type of weights and computations (`"float32"`)."""
+    """The default float type of weights and computations (`"float32"` unless
+    `set_floatx` changed it)."""
     return _FLOATX
 
 
 def set_floatx(value):
-    """Sets the default float type: `"float32"` or `"float64"`."""
+    """Sets the default float type: `"float32"` (the default), `"float64"`, `"float16"`
+    or `"bfloat16"`.
+
+    As in Keras, floatx is the dtype of new weights, of layer computations, of losses,
+    metrics and their variables, of the learning-rate variable (which holds the rate
+    rounded to it), and of `ops.ones` / `random.normal` and the other creation ops. A
+    Python float with a float32 array stays float32; alone it becomes floatx, as on
+    Keras's NumPy backend (Keras's JAX backend makes it float32). Means of integers
+    stay float32 and the optimizer's step counter int32, as in Keras.
+
+    Half precision needs a backend that has the dtype: NumPy and CuPy have float16, and
+    bfloat16 with the `ml_dtypes` package; array_api_strict has neither. Training wholly
+    in float16 loses small updates and overflows easily: the `"mixed_float16"` dtype
+    policy (`set_dtype_policy`) is usually the better choice.
+    """
     global _FLOATX
     if value not in _FLOAT_TYPES:
         raise ValueError(
-            f"Unknown floatx {value!r}: expected one of {list(_FLOAT_TYPES)}. "
-            "float16/bfloat16 are not in the array API standard."
+            f"Unknown floatx {value!r}: expected one of {list(_FLOAT_TYPES)}."
         )
+    if value in ("float16", "bfloat16"):
+        from kerasx.backends import current
+
+        try:
+            current().dtype(value)
+        except TypeError as error:
+            raise ValueError(f"Cannot set floatx to {value!r}: {error} Use the numpy or cupy "
+                             "backend for half precision.") from None
     _FLOATX = str(value)
 
 

@@ -11,7 +11,7 @@ from kerasx.autodiff.broadcast import unbroadcast
 from kerasx.autodiff.tape import record_multi
 from kerasx.ops._helpers import (Tensor, as_dtype, as_float_operand, current, namespace,
                                  normalize_axes, record, shape_of, tracked, value_of)
-from kerasx.ops.reduction import array_sum
+from kerasx.ops.reduction import array_sum, averaged_operand
 
 
 def _count(shape, axes):
@@ -72,7 +72,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
     """
     backend = current()
     xp = backend.xp
-    xv = as_float_operand(value_of(x))  # integers as floatx, as Keras's JAX backend
+    xv = averaged_operand(value_of(x))  # integers as float32, as Keras's JAX backend
     shape = tuple(xv.shape)
     axes = normalize_axes(axes, len(shape))
     # half precision: computed in float32, as Keras, then clipped to float16's range (as

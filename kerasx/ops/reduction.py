@@ -3,6 +3,7 @@
 import builtins  # `any`, `all`, `max`, `min` and `sum` below are the ops
 
 from kerasx.backends.base import dtype_name
+from kerasx.config import floatx
 from kerasx.ops._helpers import (Tensor, as_float_operand, current, namespace, normalize_axes,
                                  record, tracked, value_of)
 
@@ -81,11 +82,22 @@ def sum(x, axis=None, keepdims=False):
     return record(out, (x,), lambda g: (_expand_back(xp, g, axes, keepdims, shape),))
 
 
+def averaged_operand(xv):
+    """`xv` for a mean: integers and booleans as float32, as Keras averages them also
+    under a float16 / bfloat16 floatx (float64 under a float64 floatx); a Python
+    number as floatx; a float array as it is."""
+    backend = current()
+    if hasattr(xv, "dtype") and backend.isdtype(xv.dtype, ("integral", "bool")):
+        return backend.xp.astype(
+            xv, backend.dtype("float64" if floatx() == "float64" else "float32"))
+    return as_float_operand(xv)
+
+
 def mean(x, axis=None, keepdims=False):
     x = _operand(x)
     backend = current()
     xp = backend.xp
-    xv = as_float_operand(value_of(x))  # the mean of integers is a floatx, as in Keras
+    xv = averaged_operand(value_of(x))
     shape = tuple(xv.shape)
     axes = normalize_axes(axis, len(shape))
     count = 1
@@ -176,10 +188,15 @@ def _bounded_extremum(x, axis, keepdims, largest, initial):
 
 def var(x, axis=None, keepdims=False):
     from kerasx.ops.math import square, subtract
+    from kerasx.ops.shape import cast
 
     x = _operand(x)
+    xv = value_of(x)
+    integral = hasattr(xv, "dtype") and current().isdtype(xv.dtype, ("integral", "bool"))
     centered = subtract(x, mean(x, axis=axis, keepdims=True))
-    return mean(square(centered), axis=axis, keepdims=keepdims)
+    out = mean(square(centered), axis=axis, keepdims=keepdims)
+    # of integers: computed in float32 and returned as floatx, as in Keras
+    return cast(out, floatx()) if integral else out
 
 
 def std(x, axis=None, keepdims=False):

@@ -5,6 +5,8 @@ import math
 from kerasx.backends import current
 from kerasx.optimizers.optimizer import Optimizer
 
+_HALF_TYPES = ("float16", "bfloat16")
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba): running means of the gradient (`m`) and of its square
@@ -47,9 +49,10 @@ class Adam(Optimizer):
     def _update_all(self, grads, variables, learning_rate):
         slots = [self._momentums, self._velocities,
                  self._velocity_hats if self.amsgrad else None]
-        if not self._update_together("adam_update_many", Adam, grads, variables, slots,
-                                     self._step_size(learning_rate), self.beta_1, self.beta_2,
-                                     self.epsilon):
+        # half-precision variables take the portable update, in Keras's order of operations
+        if any(v.dtype in _HALF_TYPES for v in variables) or not self._update_together(
+                "adam_update_many", Adam, grads, variables, slots,
+                self._step_size(learning_rate), self.beta_1, self.beta_2, self.epsilon):
             super()._update_all(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
@@ -58,7 +61,9 @@ class Adam(Optimizer):
         m, v = self._momentums[i], self._velocities[i]
         v_hat = self._velocity_hats[i] if self.amsgrad else None
         backend = current()
-        fused = backend.kernel("adam_update")
+        # the fused kernels divide before they scale; in float16 Keras's order matters:
+        # `m * alpha` underflows first for tiny moments, and their updates are zero
+        fused = None if variable.dtype in _HALF_TYPES else backend.kernel("adam_update")
         if fused is not None:
             fused(variable, gradient, m, v, v_hat, alpha, self.beta_1, self.beta_2, self.epsilon)
             return

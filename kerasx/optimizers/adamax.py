@@ -32,7 +32,8 @@ class Adamax(Optimizer):
         self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
 
     def _update_all(self, grads, variables, learning_rate):
-        if not self._update_together("adamax_update_many", Adamax, grads, variables,
+        half = any(v.dtype in ("float16", "bfloat16") for v in variables)
+        if half or not self._update_together("adamax_update_many", Adamax, grads, variables,
                                      [self._m, self._u], learning_rate,
                                      1 - self.beta_1 ** (self._steps() + 1), self.beta_1,
                                      self.beta_2, self.epsilon):
@@ -40,10 +41,12 @@ class Adamax(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         correction = 1 - self.beta_1 ** (self._steps() + 1)
+        half = variable.dtype in ("float16", "bfloat16")
         i = self._get_variable_index(variable)
         m, u = self._m[i], self._u[i]
         backend = current()
-        fused = backend.kernel("adamax_update")
+        # the fused kernel divides before it scales; in float16 Keras's order matters
+        fused = None if half else backend.kernel("adamax_update")
         if fused is not None:
             fused(variable, gradient, m, u, learning_rate, correction, self.beta_1, self.beta_2,
                   self.epsilon)

@@ -1,10 +1,32 @@
 """`HostScalar`: an optimizer variable whose scalar value lives on the host."""
 
+import math
 import struct
 
 from kerasx.autodiff.tensor import value_of
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
+
+
+def round_to(value, dtype):
+    """The Python float `value` rounded to the nearest number of the float type `dtype`
+    (`"float16"`, `"bfloat16"`, `"float32"`; any other name leaves it as it is)."""
+    if dtype == "float16":
+        try:
+            return struct.unpack("e", struct.pack("e", value))[0]
+        except OverflowError:  # beyond float16's largest number: infinity, as NumPy casts
+            return math.copysign(math.inf, value)
+    if dtype in ("float32", "bfloat16"):
+        try:
+            value = struct.unpack("f", struct.pack("f", value))[0]
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    if dtype == "bfloat16" and math.isfinite(value):
+        bits = struct.unpack("I", struct.pack("f", value))[0]
+        # to nearest, ties to even, on the upper 16 bits of the float32 pattern
+        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+        value = struct.unpack("f", struct.pack("I", bits))[0]
+    return value
 
 
 class HostScalar(Variable):
@@ -29,11 +51,8 @@ class HostScalar(Variable):
         value = value_of(value)
         if self._kind.startswith("int"):
             return int(value)
-        value = float(value)
-        if self._kind == "float32":
-            # a float32 variable holds the float32-rounded number, as in Keras
-            value = struct.unpack("f", struct.pack("f", value))[0]
-        return value
+        # a float variable holds the number rounded to its dtype, as in Keras
+        return round_to(float(value), self._kind)
 
     @property
     def value(self):
