@@ -218,12 +218,17 @@ class MultiHeadAttention(AttentionHooks, ProjectedAttention):
         # takes them when attention runs over axis 1 alone
         band = (use_causal_mask or self.sliding_window is not None) \
             and tuple(self.attention_axes) != (1,)
-        if len(q_shape) != 3 and (padding or band):
+        # padding masks of shape (batch, ..., length) pair the steps of the last sequence
+        # axis, so a higher-rank input takes them when attention runs over that axis alone
+        last_axis = (len(q_shape) - 2,)
+        if len(q_shape) != 3 and ((padding and tuple(self.attention_axes) != last_axis)
+                                  or band):
             raise ValueError(
-                f"MultiHeadAttention {self.name!r}: padding masks, and use_causal_mask or "
+                f"MultiHeadAttention {self.name!r}: padding masks need attention_axes="
+                f"{last_axis} on a query of shape {q_shape}, and use_causal_mask or "
                 f"sliding_window with attention_axes other than (1,), need (batch, sequence, "
-                f"features) inputs, received a query of shape {q_shape} and attention_axes="
-                f"{tuple(self.attention_axes)}. Pass an explicit `attention_mask` instead."
+                f"features) inputs; received attention_axes={tuple(self.attention_axes)}. "
+                f"Pass an explicit `attention_mask` instead."
             )
         masks = self._sequence_masks(query, value, key, query_mask, value_mask, key_mask,
                                      use_causal_mask)
