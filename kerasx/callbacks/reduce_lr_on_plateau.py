@@ -5,6 +5,7 @@ import warnings
 from kerasx.callbacks.learning_rate_scheduler import (get_learning_rate, rated_optimizers,
                                                        set_learning_rate)
 from kerasx.callbacks.monitor_callback import MonitorCallback
+from kerasx.optimizers.host_scalar import round_to
 from kerasx.utils.messages import print_msg
 
 
@@ -86,7 +87,9 @@ class ReduceLROnPlateau(MonitorCallback):
                 reduced = False
                 for optimizer, _ in rated_optimizers(self.model.optimizer):
                     old_lr = get_learning_rate(optimizer)
-                    if old_lr > self.min_lr:
+                    # the rate is held in float32: once at `min_lr` it reads back as
+                    # float32(min_lr), which must not count as above it
+                    if old_lr > round_to(self.min_lr, "float32"):
                         new_lr = max(old_lr * self.factor, self.min_lr)
                         set_learning_rate(optimizer, new_lr, type(self).__name__)
                         reduced = True

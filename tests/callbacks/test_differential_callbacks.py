@@ -6,7 +6,10 @@ they receive.
 `save_best_only`, `save_freq`, `initial_value_threshold`; the files written and the weights
 in them; its messages), CSVLogger (the file's text over one or two fits), BackupAndRestore
 (interrupted at an epoch or a batch, then resumed: epochs run, history, weights), every hook
-call of fit / evaluate / predict with its logs, EarlyStopping / ReduceLROnPlateau messages.
+call of fit / evaluate / predict with its logs, EarlyStopping / ReduceLROnPlateau messages;
+and the `combined` cases: several callbacks in one fit (their messages, files, CSV text, the
+learning rate and `stop_training` each hook sees, histories and weights), fitted twice or
+resumed from a backup after an interruption.
 """
 
 import csv

@@ -53,3 +53,13 @@ def test_in_fit_the_learning_rate_is_recorded_in_history(capsys):
 def test_factor_of_one_or_more_is_rejected():
     with pytest.raises(ValueError, match=r"does not support a factor >= 1.0, received factor=1.5"):
         keras.callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+def test_no_reduction_once_the_float32_rate_is_at_min_lr(capsys):
+    # 0.05 in float32 reads back as 0.05000000074505806; Keras compares with float32(min_lr)
+    callback = keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=1, cooldown=1, min_lr=0.05,
+                                                 verbose=1)
+    rates = _drive(callback, [1.0] * 6)
+    assert rates == pytest.approx([1.0, 0.1, 0.05, 0.05, 0.05, 0.05])
+    assert capsys.readouterr().out.count("reducing learning rate") == 2
+    assert callback.cooldown_counter == 0

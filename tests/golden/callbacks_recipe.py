@@ -285,6 +285,92 @@ def widened_recipe(seed):
     return recipe
 
 
+def combined_recipe(seed):
+    """The combined grammar: several callbacks in one ``fit``, in a random order
+    (ModelCheckpoint, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
+    BackupAndRestore, LambdaCallback, TerminateOnNaN, a callback setting
+    ``model.stop_training``), optionally interrupted and resumed or fitted twice."""
+    r = random.Random(seed)
+    recipe = random_recipe(seed)
+    recipe["kind"] = "combined"
+    for key in ("callback", "n_fits", "reduce_lr", "interrupt", "early_stopping", "evaluate",
+                "predict", "verbose", "scale", "return_dict", "summary"):
+        recipe.pop(key, None)
+    fit = recipe["fit"]
+    fit["epochs"] = r.randint(3, 6)
+    fit["n"] = r.choice([16, 20])
+    outline = recipe["outline"]
+    if r.random() < 0.15 and outline["kind"] == "seq":
+        # diverges: inf then nan losses (only one mse output: the gradient of `abs` at NaN,
+        # which the two-output model's mae loss meets, is not defined)
+        outline["lr"] = 1e15
+    if outline["kind"] == "seq":
+        keys = ["loss", "mae"]
+    else:
+        keys = ["loss", "out_a_loss", "out_a_mae", "out_b_mse"]
+    if fit["validation"]:
+        keys += ["val_" + k for k in keys]
+
+    def monitor():
+        name = r.choice(keys)
+        mode = r.choice(["auto", "min", "max"]) if name.removeprefix("val_") in ("loss", "mae") \
+            else r.choice(["min", "max"])
+        return name, mode
+
+    pool = ["checkpoint", "early_stopping", "reduce_lr", "scheduler", "csv", "backup", "lambda",
+            "terminate_on_nan", "stopper"]
+    chosen = r.sample(pool, r.randint(2, 5))
+    if "lambda" not in chosen and r.random() < 0.5:
+        chosen.append("lambda")
+    callbacks = []
+    for kind in chosen:
+        spec = {"type": kind}
+        if kind == "checkpoint":
+            name, mode = monitor()
+            suffix = r.choice([".keras", ".weights.h5"])
+            spec.update(
+                filepath=r.choice(["ckpt", "m_{epoch:02d}", "e{epoch}_{batch}"]) + suffix,
+                monitor=name, mode=mode, save_best_only=r.random() < 0.5,
+                save_weights_only=suffix == ".weights.h5",
+                save_freq=r.choice(["epoch", "epoch", 2, 3, 5]), verbose=1)
+            if "{batch}" in spec["filepath"] and spec["save_freq"] == "epoch":
+                spec["save_freq"] = 3
+        elif kind == "early_stopping":
+            name, mode = monitor()
+            spec.update(monitor=name, mode=mode, patience=r.choice([0, 1, 2]),
+                        min_delta=r.choice([0.0, 0.0, 0.01, 0.5]),
+                        baseline=r.choice([None, None, 0.1, 1.0, 10.0]),
+                        restore_best_weights=r.random() < 0.6,
+                        start_from_epoch=r.choice([0, 0, 1, 2, 3]), verbose=1)
+        elif kind == "reduce_lr":
+            name, mode = monitor()
+            spec.update(monitor=name, mode=mode, factor=r.choice([0.5, 0.1]),
+                        patience=r.choice([0, 1, 2]), min_delta=r.choice([0.0, 0.01, 0.1, 1.0]),
+                        cooldown=r.choice([0, 1, 2]), min_lr=r.choice([0.0, 0.001]), verbose=1)
+        elif kind == "scheduler":
+            spec.update(rule=r.choice(["halve", "constant", "step", "by_epoch"]),
+                        verbose=r.choice([0, 1]))
+        elif kind == "csv":
+            spec.update(separator=r.choice([",", ";"]), append=r.random() < 0.6)
+        elif kind == "backup":
+            spec.update(save_freq=r.choice(["epoch", "epoch", 1, 2, 3]),
+                        delete_checkpoint=r.random() < 0.7)
+        elif kind == "stopper":
+            spec.update(epoch=r.randint(0, fit["epochs"] - 1),
+                        hook=r.choice(["on_epoch_end", "on_train_batch_end", "on_epoch_begin",
+                                       "on_train_batch_begin"]),
+                        batch=r.choice([0, 1, 2]))
+        callbacks.append(spec)
+    recipe["callbacks"] = callbacks
+    follow = r.choice([None, None, "again"])
+    if "backup" in chosen and r.random() < 0.8:
+        follow = "resume"
+        recipe["interrupt"] = {"at_epoch": r.randint(0, fit["epochs"] - 1),
+                               "at_batch": r.choice([None, None, 0, 1, 2])}
+    recipe["follow"] = follow
+    return recipe
+
+
 # --------------------------------------------------------------------------- runners
 
 def run_recipe(K, recipe, workdir):
@@ -555,9 +641,154 @@ def run_lambda(K, recipe, workdir):
     return {"error": err, "log": log, "history": _history(h)}
 
 
+_SCHEDULES = {
+    "halve": lambda epoch, lr: lr * 0.5,
+    "constant": lambda epoch: 0.01,
+    "step": lambda epoch, lr: lr if epoch < 2 else lr * 0.1,
+    "by_epoch": lambda epoch: 0.05 / (1 + epoch),
+}
+
+
+def _stopper(K, spec):
+    class Stopper(K.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            if spec["hook"] == "on_epoch_begin" and epoch == spec["epoch"]:
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if spec["hook"] == "on_epoch_end" and epoch == spec["epoch"]:
+                self.model.stop_training = True
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if spec["hook"] == "on_train_batch_begin" and (self.epoch, batch) == (
+                    spec["epoch"], spec["batch"]):
+                self.model.stop_training = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            if spec["hook"] == "on_train_batch_end" and (self.epoch, batch) == (
+                    spec["epoch"], spec["batch"]):
+                self.model.stop_training = True
+    return Stopper()
+
+
+def _combined_callbacks(K, recipe, log):
+    """Fresh callback objects for ``recipe["callbacks"]``; the LambdaCallback appends
+    ``[hook, arg, sorted log keys, learning rate, stop_training]`` to ``log`` (a run of
+    ``on_train_batch_end`` calls: ``["batches", first, last, batches ending with
+    stop_training set]``); `run_combined` keeps each entry as one line of text."""
+    made = []
+    for spec in recipe["callbacks"]:
+        args = {k: v for k, v in spec.items() if k != "type"}
+        kind = spec["type"]
+        if kind == "checkpoint":
+            made.append(K.callbacks.ModelCheckpoint(**args))
+        elif kind == "early_stopping":
+            made.append(K.callbacks.EarlyStopping(**args))
+        elif kind == "reduce_lr":
+            made.append(K.callbacks.ReduceLROnPlateau(**args))
+        elif kind == "scheduler":
+            made.append(K.callbacks.LearningRateScheduler(_SCHEDULES[args["rule"]],
+                                                          verbose=args["verbose"]))
+        elif kind == "csv":
+            made.append(K.callbacks.CSVLogger("log.csv", **args))
+        elif kind == "backup":
+            made.append(K.callbacks.BackupAndRestore("backup", **args))
+        elif kind == "terminate_on_nan":
+            made.append(K.callbacks.TerminateOnNaN())
+        elif kind == "stopper":
+            made.append(_stopper(K, args))
+        else:
+            made.append(_lambda_logger(K, log))
+    return made
+
+
+def _lambda_logger(K, log):
+    holder = {}
+
+    def hook(name):
+        def record(*args, **kwargs):
+            model = holder["cb"].model
+            lr = float(np.asarray(model.optimizer.learning_rate))
+            arg = args[0] if args and isinstance(args[0], int) else None
+            if name == "on_train_batch_end":
+                if log and log[-1][0] == "batches":  # a run of batches: first, last, stops
+                    log[-1][2] = arg
+                else:
+                    log.append(["batches", arg, arg, []])
+                if model.stop_training:
+                    log[-1][3].append(arg)
+                return
+            logs = kwargs.get("logs", args[-1] if args and not isinstance(args[-1], int) else None)
+            log.append([name, arg, ",".join(sorted(logs or {})), lr, bool(model.stop_training)])
+        return record
+    names = ["on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end",
+             "on_train_batch_end"]
+    cb = K.callbacks.LambdaCallback(**{n: hook(n) for n in names})
+    holder["cb"] = cb
+    return cb
+
+
+def run_combined(K, recipe, workdir):
+    model, x, y, kwargs = _setup(K, recipe)
+    kwargs["verbose"] = 0
+    log = []
+    cbs = _combined_callbacks(K, recipe, log)
+    if recipe.get("interrupt"):
+        cbs.append(_interrupter(K, **recipe["interrupt"]))
+    res = {"errors": [], "texts": [], "histories": [], "logs": [], "csv": [], "files": [],
+           "stopped": [], "lr": [], "weights": []}
+
+    def one_fit(model, cbs):
+        h, text, err = _captured(model.fit, x, y, callbacks=cbs, **kwargs)
+        res["errors"].append(err)
+        res["texts"].append(text)
+        res["histories"].append(None if h is None else [
+            ",".join(h.history), np.array(list(h.history.values()), dtype="float64")])
+        res["logs"].append([" ".join(map(str, entry)) for entry in log])
+        del log[:]
+        res["files"].append([f for f in _files(workdir) if not f.startswith("backup")])
+        res["csv"].append(_text("log.csv") if os.path.exists("log.csv") else None)
+        res["stopped"].append([[getattr(cb, "stopped_epoch", None), _plain(cb.best),
+                                getattr(cb, "best_epoch", None)]
+                               for cb in cbs[:len(recipe["callbacks"])] if hasattr(cb, "best")])
+        res["lr"].append(float(np.asarray(model.optimizer.learning_rate)))
+        res["weights"].append(_flat_weights(model))
+    one_fit(model, cbs)
+    if recipe["follow"] == "again":
+        one_fit(model, _combined_callbacks(K, recipe, log))
+    elif recipe["follow"] == "resume":
+        model2 = build_model(K, recipe["outline"], recipe["seed"] + 3)
+        one_fit(model2, _combined_callbacks(K, recipe, log))
+    saved = {}
+    for name in res["files"][-1]:
+        if name.endswith(".weights.h5"):
+            m = build_model(K, recipe["outline"], recipe["seed"] + 1)
+            m.load_weights(name)
+            saved[name] = _flat_weights(m)
+        elif name.endswith(".keras"):
+            saved[name] = _flat_weights(K.saving.load_model(name, compile=False))
+    res["saved"] = saved
+    return res
+
+
+def _text(path):
+    with open(path) as f:
+        return f.read()
+
+
+def _flat_weights(model):
+    return np.concatenate([w.ravel() for w in _weights(model)])
+
+
 RUNNERS = {"checkpoint": run_checkpoint, "csv": run_csv, "backup": run_backup, "hooks": run_hooks,
            "monitors": run_monitors, "progress": run_progress, "summary": run_summary,
-           "messages": run_messages, "lambda": run_lambda}
+           "messages": run_messages, "lambda": run_lambda,
+           "combined": run_combined}
 
 
 # --------------------------------------------------------------------------- comparison

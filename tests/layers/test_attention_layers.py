@@ -99,6 +99,19 @@ def mha_weights(dq=DIM, dk=DIM, dv=DIM, heads=2, key_dim=3, value_dim=3, out=DIM
     return [r.normal(0, 0.5, s) for s in shapes]
 
 
+_BUILT = {}
+
+
+def built_once(cls, config, *shapes):
+    """One `cls(**config)` built for `shapes` under each floatx: the finite differences call
+    a case's `fn` hundreds of times, and only the weights it points the layer at change."""
+    key = (cls.__name__, json.dumps(config, sort_keys=True), repr(shapes), kerasx.config.floatx())
+    if key not in _BUILT:
+        _BUILT[key] = cls(**config)
+        _BUILT[key].build(*shapes)
+    return _BUILT[key]
+
+
 def point_at(layer, weights):
     """Points the projections at the given arrays or Variables (so gradients reach them)."""
     subs = [layer.query_dense, layer.key_dense, layer.value_dense, layer.output_dense]
@@ -126,8 +139,8 @@ def mha_case(name, config=None, key=None, mask=None, weights=None, **call):
 
     def fn(q, v, *rest):
         k, w = (rest[0], rest[1:]) if with_key else (None, rest)
-        layer = layers.MultiHeadAttention(**config)
-        layer.build(tuple(q.shape), tuple(v.shape), None if k is None else tuple(k.shape))
+        shapes = (tuple(q.shape), tuple(v.shape), None if k is None else tuple(k.shape))
+        layer = built_once(layers.MultiHeadAttention, config, *shapes)
         point_at(layer, w)
         args = {a: dev(m) if isinstance(m, np.ndarray) else m for a, m in call.items()}
         return flat(layer(q, v, key=k, return_attention_scores=True, **args))
@@ -165,8 +178,7 @@ def luong_case(name, cls, config, mode, params, key=None, q_mask=None, v_mask=No
 
     def fn(*arrays):
         xs, ws = list(arrays[:n_x]), list(arrays[n_x:])
-        layer = cls(**config)
-        layer.build([tuple(x.shape) for x in xs])
+        layer = built_once(cls, config, [tuple(x.shape) for x in xs])
         if layer.scale is not None:
             layer._set_untracked("scale", ws.pop(0))
         if getattr(layer, "concat_score_weight", None) is not None:

@@ -82,6 +82,19 @@ def gqa_weights(config, dq=DIM, dk=DIM, dv=DIM, seed=0):
     return [r.normal(0, 0.5, s) for pair in shapes for s in (pair if bias else pair[:1])]
 
 
+_BUILT = {}
+
+
+def built_once(config, shapes):
+    """One GroupQueryAttention built for `shapes` under each floatx: the finite differences
+    call a case's `fn` hundreds of times, and only the weights it points the layer at change."""
+    key = (json.dumps(config, sort_keys=True), shapes, kerasx.config.floatx())
+    if key not in _BUILT:
+        _BUILT[key] = layers.GroupQueryAttention(**config)
+        _BUILT[key].build(*shapes)
+    return _BUILT[key]
+
+
 def point_at(layer, weights):
     """Points the projections at the given arrays or Variables (so gradients reach them)."""
     subs = [layer._query_dense, layer._key_dense] + (
@@ -111,8 +124,8 @@ def gqa_case(name, config, key=None, mask=None, **call):
 
     def fn(q, v, *rest):
         k, w = (rest[0], rest[1:]) if with_key else (None, rest)
-        layer = layers.GroupQueryAttention(**config)
-        layer.build(tuple(q.shape), tuple(v.shape), None if k is None else tuple(k.shape))
+        shapes = (tuple(q.shape), tuple(v.shape), None if k is None else tuple(k.shape))
+        layer = built_once(config, shapes)
         point_at(layer, w)
         args = {a: dev(m) if isinstance(m, np.ndarray) else m for a, m in call.items()}
         return flat(layer(q, v, key=k, return_attention_scores=True, **args))
