@@ -17,8 +17,12 @@ _INTEGER_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", 
 def _integers(name, *xs, booleans=True):
     """The values of `xs` as arrays of one integer (or boolean) type; Python ints are
     left for the namespace to take as the other operand's type."""
+    from kerasx.ops.math import numbers_as_tensors
+
     backend = current()
     xp = backend.xp
+    if len(xs) == 2:
+        xs = numbers_as_tensors(*xs)
     values = []
     for x in xs:
         v = value_of(x)

@@ -27,7 +27,10 @@ def signbit(x):
 
 
 def _close(x1, x2, rtol, atol, equal_nan):
+    from kerasx.ops.math import numbers_as_tensors
+
     xp = namespace()
+    x1, x2 = numbers_as_tensors(x1, x2)
     a, b = value_of(x1), value_of(x2)
     if getattr(a, "dtype", None) is not getattr(b, "dtype", None):
         a, b = keras_promoted(a, b)
@@ -54,8 +57,15 @@ def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def logical_xor(x1, x2):
-    xp = namespace()
-    a, b = value_of(x1), value_of(x2)
-    a = a if getattr(a, "dtype", None) == xp.bool else a != 0
-    b = b if getattr(b, "dtype", None) == xp.bool else b != 0
-    return Tensor(xp.logical_xor(a, b))
+    return Tensor(namespace().logical_xor(truth_values(x1), truth_values(x2)))
+
+
+def truth_values(x):
+    """`x` as booleans, as Keras's logical ops read it (non-zero is true; Python numbers
+    and lists too)."""
+    from kerasx.ops.shape import convert_to_tensor
+
+    v = value_of(x)
+    if not hasattr(v, "dtype"):
+        v = value_of(convert_to_tensor(v))
+    return v if v.dtype == namespace().bool else v != 0

@@ -12,6 +12,11 @@ def matmul(x1, x2):
     """Matrix product with NumPy's rules for 1-D operands and batch broadcasting."""
     xp = namespace()
     av, bv = value_of(x1), value_of(x2)
+    if not (hasattr(av, "dtype") and hasattr(bv, "dtype")):  # Python numbers or lists
+        from kerasx.ops.shape import convert_to_tensor
+
+        av, bv = (v if hasattr(v, "dtype") else value_of(convert_to_tensor(v))
+                  for v in (av, bv))
     if av.dtype is not bv.dtype:
         av, bv = keras_promoted(av, bv)
     if av.dtype == xp.int8 and bv.dtype == xp.int8:  # accumulated in int32, as in Keras

@@ -16,6 +16,7 @@ def _binary(a, b, forward, vjp_a, vjp_b):
         a = python_number_of(a)
     if not isinstance(b, TensorOps):
         b = python_number_of(b)
+    a, b = numbers_as_tensors(a, b)
     av, bv = value_of(a), value_of(b)
     if getattr(av, "dtype", None) is not getattr(bv, "dtype", None):
         av, bv = keras_promoted(bool_as_number(av, bv), bool_as_number(bv, av))
@@ -43,6 +44,19 @@ def _sequence_as_tensor(x):
 
 
 _PYTHON_OPERANDS = (list, tuple, bool, int, float, complex)
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def numbers_as_tensors(a, b):
+    """Two Python numbers given to a two-operand op as the tensors Keras makes of them
+    (`ops.add(1.5, 1.5)` is float32, `ops.mod(7, 2)` int32; a bool beside another
+    number counts as the int it is); anything else as it is."""
+    if type(a) not in _NUMBERS or type(b) not in _NUMBERS:
+        return a, b
+    if (type(a) is bool) != (type(b) is bool):
+        a, b = int(a), int(b)
+    return _python_as_tensor(a), _python_as_tensor(b)
 
 
 def _python_as_tensor(x):
@@ -276,7 +290,13 @@ def where(condition, x1=None, x2=None):
 
 def _compare(fn):
     def op(x1, x2):
-        return Tensor(fn(value_of(x1), value_of(x2)))
+        a, b = (value_of(x) for x in numbers_as_tensors(x1, x2))
+        da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+        if da is not None and db is not None and da != db:
+            # arrays of two types compare in their common type, as in Keras (the array
+            # API compares no float with an integer)
+            a, b = keras_promoted(a, b)
+        return Tensor(fn(a, b))
 
     op.__name__ = fn.__name__
     return op
@@ -315,15 +335,21 @@ less_equal = _compare(_less_equal)
 
 
 def logical_and(x1, x2):
-    return Tensor(namespace().logical_and(value_of(x1), value_of(x2)))
+    from kerasx.ops.comparison import truth_values
+
+    return Tensor(namespace().logical_and(truth_values(x1), truth_values(x2)))
 
 
 def logical_or(x1, x2):
-    return Tensor(namespace().logical_or(value_of(x1), value_of(x2)))
+    from kerasx.ops.comparison import truth_values
+
+    return Tensor(namespace().logical_or(truth_values(x1), truth_values(x2)))
 
 
 def logical_not(x):
-    return Tensor(namespace().logical_not(value_of(x)))
+    from kerasx.ops.comparison import truth_values
+
+    return Tensor(namespace().logical_not(truth_values(x)))
 
 
 def floor(x):
@@ -363,12 +389,14 @@ def isfinite(x):
 
 def floor_divide(x1, x2):
     """`x1 // x2` with Keras's promotion (two booleans: int32)."""
+    x1, x2 = numbers_as_tensors(x1, x2)
     a, b = integer_promoted(value_of(x1), value_of(x2))
     return Tensor(a // b)
 
 
 def mod(x1, x2):
     """`x1 % x2` (the sign of `x2`) with Keras's promotion (two booleans: int32)."""
+    x1, x2 = numbers_as_tensors(x1, x2)
     a, b = integer_promoted(value_of(x1), value_of(x2))
     return Tensor(a % b)
 
