@@ -2146,10 +2146,11 @@ SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment
                      "ops_defaults", "lora", "lora_quantized", "gptq", "ops_parity",
                      "preprocessing_api", "fuzz_training", "fuzz_vision",
                      "fuzz_sequence", "fuzz_saving", "fuzz_callbacks",
-                     "fuzz_losses_metrics", "fuzz_models", "fuzz_dtypes")
+                     "fuzz_losses_metrics", "fuzz_models", "fuzz_dtypes",
+                     "fuzz_regularization", "floatx_half", "fuzz_attention")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
-TENSORFLOW_FAMILIES = ("lookup", "feature_space", "fuzz_preprocessing")
+TENSORFLOW_FAMILIES = ("lookup", "feature_space", "fuzz_preprocessing", "fuzz_data")
 
 
 def main(argv):
