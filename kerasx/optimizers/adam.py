@@ -3,9 +3,8 @@
 import math
 
 from kerasx.backends import current
+from kerasx.optimizers.host_scalar import HALF_TYPES
 from kerasx.optimizers.optimizer import Optimizer
-
-_HALF_TYPES = ("float16", "bfloat16")
 
 
 class Adam(Optimizer):
@@ -50,7 +49,7 @@ class Adam(Optimizer):
         slots = [self._momentums, self._velocities,
                  self._velocity_hats if self.amsgrad else None]
         # half-precision variables take the portable update, in Keras's order of operations
-        if any(v.dtype in _HALF_TYPES for v in variables) or not self._update_together(
+        if any(v.dtype in HALF_TYPES for v in variables) or not self._update_together(
                 "adam_update_many", Adam, grads, variables, slots,
                 self._step_size(learning_rate), self.beta_1, self.beta_2, self.epsilon):
             super()._update_all(grads, variables, learning_rate)
@@ -63,7 +62,7 @@ class Adam(Optimizer):
         backend = current()
         # the fused kernels divide before they scale; in float16 Keras's order matters:
         # `m * alpha` underflows first for tiny moments, and their updates are zero
-        fused = None if variable.dtype in _HALF_TYPES else backend.kernel("adam_update")
+        fused = None if variable.dtype in HALF_TYPES else backend.kernel("adam_update")
         if fused is not None:
             fused(variable, gradient, m, v, v_hat, alpha, self.beta_1, self.beta_2, self.epsilon)
             return

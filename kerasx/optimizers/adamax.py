@@ -1,6 +1,7 @@
 """`Adamax`: Adam with the infinity norm."""
 
 from kerasx.backends import current
+from kerasx.optimizers.host_scalar import HALF_TYPES
 from kerasx.optimizers.optimizer import Optimizer
 
 
@@ -32,7 +33,7 @@ class Adamax(Optimizer):
         self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
 
     def _update_all(self, grads, variables, learning_rate):
-        half = any(v.dtype in ("float16", "bfloat16") for v in variables)
+        half = any(v.dtype in HALF_TYPES for v in variables)
         if half or not self._update_together("adamax_update_many", Adamax, grads, variables,
                                      [self._m, self._u], learning_rate,
                                      1 - self.beta_1 ** (self._steps() + 1), self.beta_1,
@@ -41,7 +42,7 @@ class Adamax(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         correction = 1 - self.beta_1 ** (self._steps() + 1)
-        half = variable.dtype in ("float16", "bfloat16")
+        half = variable.dtype in HALF_TYPES
         i = self._get_variable_index(variable)
         m, u = self._m[i], self._u[i]
         backend = current()

@@ -8,6 +8,10 @@ from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 
 
+# the float types whose optimizer arithmetic Keras rounds step by step
+HALF_TYPES = ("float16", "bfloat16")
+
+
 def round_to(value, dtype):
     """The Python float `value` rounded to the nearest number of the float type `dtype`
     (`"float16"`, `"bfloat16"`, `"float32"`; any other name leaves it as it is)."""
