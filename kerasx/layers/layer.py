@@ -37,6 +37,9 @@ _CALL_WATCHERS = []
 # above 0 while a layer's declared output shape is asked for as a shortcut past a probe
 # run (`kerasx.layers.core._shape_probes`): the default then refuses to run the layer
 DECLARED_ONLY = [0]
+# counts the attributes set or deleted on any layer: a model's replayed eager calls
+# (`kerasx.models.eager_replay`) are recorded again when it moves
+LAYER_CHANGES = [0]
 
 
 class Layer(LayerWeights):
@@ -146,6 +149,7 @@ class Layer(LayerWeights):
         object.__setattr__(self, "_tracker", StateTracker(self))
 
     def __setattr__(self, name, value):
+        LAYER_CHANGES[0] += 1
         if not name.startswith("__"):
             tracker = self.__dict__.get("_tracker")
             if tracker is None:
@@ -156,6 +160,7 @@ class Layer(LayerWeights):
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
+        LAYER_CHANGES[0] += 1
         value = self.__dict__.get(name)
         object.__delattr__(self, name)
         if isinstance(value, Variable):  # as Keras: a deleted variable attribute is no weight
@@ -245,9 +250,9 @@ class Layer(LayerWeights):
 
         try:
             policy = get(dtype)
-        except ValueError:
-            if not isinstance(dtype, str):
-                raise
+        except ValueError as refusal:
+            if not isinstance(dtype, str) or not _is_dtype_name(dtype):
+                raise refusal from None  # neither a policy nor a dtype: Keras's ValueError
             policy = None  # a dtype name policies do not know: kept as the one dtype
         resolved = policy[self.name] if isinstance(policy, DTypePolicyMap) else policy
         compute = variable = dtype
@@ -597,6 +602,15 @@ class Layer(LayerWeights):
         return mask if self.supports_masking else None
 
     def _convert_inputs(self, inputs):
+        backend = current()
+        if backend.is_native(inputs) and not host.is_string_array(inputs):
+            # an array of the backend, the common eager input: what the steps below
+            # give it (the float cast alone), without their type checks
+            dtype = inputs.dtype
+            if self.autocast and dtype != backend.dtype(self.dtype) \
+                    and backend.isdtype(dtype, "real floating"):
+                inputs = backend.xp.astype(inputs, backend.dtype(self.dtype))
+            return Tensor(inputs)
         if isinstance(inputs, (list, tuple)):
             kind = type(inputs)
             if kind is list or kind is tuple:
@@ -794,3 +808,14 @@ def _symbolic():
     from kerasx.layers.core.keras_tensor import KerasTensor
 
     return KerasTensor, symbolic_call
+
+
+def _is_dtype_name(name):
+    """Whether `name` names a dtype ("int32", "string"), as a layer's `dtype` may."""
+    from kerasx.backend import standardize_dtype
+
+    try:
+        standardize_dtype(name)
+    except (TypeError, ValueError):
+        return False
+    return True

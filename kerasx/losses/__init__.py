@@ -118,7 +118,7 @@ def get(identifier):
         return obj()
     if callable(obj):
         return obj
-    raise TypeError(
+    raise ValueError(
         f"Could not interpret loss identifier {identifier!r} of type {type(identifier).__name__}: "
         "expected a loss name such as 'mse', a Loss object, or a function f(y_true, y_pred)."
     )

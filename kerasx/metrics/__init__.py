@@ -128,7 +128,7 @@ def get(identifier):
         if isinstance(identifier, LossFunctionWrapper):
             return MeanMetricWrapper(identifier.fn, name=identifier.name, **identifier._fn_kwargs)
         return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
-    raise TypeError(
+    raise ValueError(
         f"Could not interpret metric identifier {identifier!r} of type "
         f"{type(identifier).__name__}: expected a metric name such as 'accuracy', a Metric "
         "object, or a function f(y_true, y_pred)."

@@ -32,6 +32,10 @@ def model_from_json(json_string, custom_objects=None):
 
     try:
         config = json.loads(json_string)
+    except json.JSONDecodeError as e:  # Keras's type, with what to pass
+        raise json.JSONDecodeError("model_from_json expects the string `model.to_json()` "
+                                   f"returns; it could not be read as JSON: {e.msg}", e.doc,
+                                   e.pos) from None
     except (TypeError, ValueError) as e:
         raise ValueError(f"model_from_json expects the string `model.to_json()` returns; "
                          f"it could not be read as JSON ({e}).") from None

@@ -58,8 +58,10 @@ def check_structure(structure, what):
         raise ValueError("Model(inputs, outputs) needs at least one input; received inputs=[].")
     for leaf in leaves:
         if not isinstance(leaf, KerasTensor):
+            shape = getattr(leaf, "shape", None)
+            shown = f" of shape {tuple(shape)}" if shape is not None else f": {leaf!r:.200}"
             raise ValueError(
                 f"Model(inputs, outputs) expects symbolic tensors (from kerasx.Input and layer "
-                f"calls) in `{what}`, but received {type(leaf).__name__}: {leaf!r}. Build the "
+                f"calls) in `{what}`, but received {type(leaf).__name__}{shown}. Build the "
                 "graph by calling layers on kerasx.Input(...) tensors."
             )

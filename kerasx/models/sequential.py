@@ -173,6 +173,9 @@ class Sequential(Model):
             inputs = unwrap_single_input(self._input_layer.output, inputs)
         if self._input_layer is not None:
             inputs = _in_input_dtype(inputs, self._input_layer.dtype)
+            shape = getattr(inputs, "shape", None)
+            if shape is not None and len(shape) != len(self._input_layer.batch_shape):
+                inputs = _in_input_rank(inputs, self._input_layer.batch_shape)
         values = [inputs]
         masked = attach_masks(self.name, names, values, mask)
         x = values[0]
@@ -329,6 +332,20 @@ def _in_input_dtype(value, dtype):
     except (TypeError, ValueError):  # a dtype kerasx has no name for (object arrays)
         return value
     return ops.cast(value, dtype) if holds_floats else value
+
+
+def _in_input_rank(value, batch_shape):
+    """`value` with a trailing axis of size 1 dropped or added when that is all that
+    separates its rank from the Input's (as Keras's functional models, which Keras's
+    Sequential is); other ranks are left to the layers' own errors."""
+    from kerasx import ops
+
+    shape = tuple(value.shape)
+    if len(shape) == len(batch_shape) + 1 and shape[-1] == 1:
+        return ops.squeeze(value, axis=-1)
+    if len(shape) == len(batch_shape) - 1 and batch_shape[-1] == 1:
+        return ops.expand_dims(value, axis=-1)
+    return value
 
 
 # Input dtypes whose data `_in_input_dtype` leaves as they are

@@ -41,6 +41,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
                          f"{sorted(kwargs)}.")
     _check_model(model, "save")
     path = _path(filepath)
+    if not model.built:
+        warnings.warn("You are saving a model that has not yet been built. It might not contain "
+                      "any weights yet. Consider building the model first by calling it on "
+                      "some data.", stacklevel=3)
     if path.startswith("hf://"):
         raise ValueError(
             f"Cannot save to {path!r}: kerasx does not upload to the Hugging Face Hub. Save "
@@ -126,6 +130,7 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs)
     path = _path(filepath)
     if max_shard_size is None and not path.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
+    _require_built(model, "saving")
     if max_shard_size is not None:
         if not path.endswith(("weights.h5", "weights.json")):
             raise ValueError("The filename must end in `.weights.json` when `max_shard_size` "
@@ -163,6 +168,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     path = _path(filepath)
     if orbax_checkpoints.is_orbax_checkpoint(path):
         return orbax_checkpoints.load_weights(model, path)
+    if path.endswith((".keras", ".weights.h5", ".weights.json")) or os.path.isdir(path):
+        _require_built(model, "loading weights into")
     if path.endswith(".keras") or os.path.isdir(path):
         return keras_archive.load_weights_from_archive(model, path, skip_mismatch=skip_mismatch)
     if path.endswith(".weights.json"):
@@ -184,7 +191,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     try:
         f = h5py.File(path, "r")
     except (OSError, ValueError) as e:
-        raise ValueError(
+        raise UnreadableWeightsFile(
             f"Could not read weights file {path!r} ({e}): it is not an HDF5 file, or it is "
             "truncated or corrupted."
         ) from None
@@ -216,6 +223,20 @@ def _check_model(model, what):
     if not isinstance(model, Layer):
         raise TypeError(f"Cannot {what} {model!r} of type {type(model).__name__}: expected a "
                         "kerasx model.")
+
+
+class UnreadableWeightsFile(ValueError, OSError):
+    """A weights file that is not HDF5 (Keras lets h5py's OSError through; kerasx's
+    error is also a ValueError, as it was before)."""
+
+
+def _require_built(model, doing):
+    """Keras's refusal to save or load the weights of a model that has none yet."""
+    if not model.built:
+        raise ValueError(
+            f"You are {doing} a model that has not yet been built. Try building the model "
+            "first by calling it on some data or by using `build()`."
+        )
 
 
 def _check_overwrite(path, overwrite):

@@ -29,8 +29,11 @@ def check_positive_int(name, value, allow_none=True, hint=""):
     if value is None and allow_none:
         return
     if not _is_int(value) or value <= 0:
+        shape = getattr(value, "shape", None)
+        received = (f"an array of shape {tuple(shape)}" if shape is not None and len(shape)
+                    else f"{name}={value!r}")
         raise ValueError(
-            f"{name} must be a positive integer, received {name}={value!r}.{hint}"
+            f"{name} must be a positive integer, received {received}.{hint}"
             + (" Pass None for the default." if allow_none else "")
         )
 

@@ -184,9 +184,10 @@ def rows_explained(what, **named):
         if sizes is None or len({n for counts in sizes.values() for n in counts}) <= 1:
             raise
         detail = ", ".join(f"{k}: {v}" for k, v in sizes.items() if v)
+        cause = str(error).strip().rstrip(".")
         message = (
             f"{what} failed on a batch whose arrays have different numbers of rows "
-            f"({detail}): {str(error).strip()} Arrays of different lengths are accepted for "
+            f"({detail}): {cause}. Arrays of different lengths are accepted for "
             "graph batches (nodes, edges, ...); if x, y and sample_weight should have one row "
             "per sample, check that they were not split or shuffled separately.")
         try:

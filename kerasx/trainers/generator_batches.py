@@ -261,6 +261,14 @@ class GeneratorBatches:
 
     # -- one batch -----------------------------------------------------------------------
     def _to_batch(self, item, index):
+        if item is None or (isinstance(item, (tuple, list)) and item and item[0] is None):
+            received = "None" if item is None else f"{type(item).__name__} whose x is None"
+            raise ValueError(
+                f"Batch {index} from {type(self.source).__name__} holds no inputs (received "
+                f"{received}): each batch must be x, (x,), (x, y) or (x, y, sample_weight) with "
+                "x an array (or a list / dict of arrays); a bare `yield` or a missing `return` "
+                "value gives None."
+            )
         if isinstance(item, dict):
             item = (item,)
         elif isinstance(item, list):

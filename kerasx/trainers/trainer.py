@@ -698,7 +698,10 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         """
         verbose_param, verbose = verbose, checks.check_verbose(verbose)
         batch_size, steps = checks.plain_ints(batch_size, steps)
-        checks.check_positive_int("batch_size", batch_size)
+        checks.check_positive_int(
+            "batch_size", batch_size,
+            hint=" predict() takes no labels: its second argument is batch_size, so pass x only."
+            if getattr(batch_size, "shape", None) is not None else "")
         checks.check_positive_int("steps", steps)
         user_callbacks = _user_callbacks(callbacks)
         if is_stream(x):

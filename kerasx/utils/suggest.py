@@ -6,8 +6,14 @@ import difflib
 def did_you_mean(name, known, n=3, cutoff=0.6):
     """`" Did you mean 'a' or 'b'?"` with the (at most `n`) known names closest to `name`,
     `""` when none is close enough or `name` is itself known."""
-    close = difflib.get_close_matches(str(name), list(known), n=n, cutoff=cutoff)
-    if not close or name in close:
+    known = list(known)
+    close = difflib.get_close_matches(str(name), known, n=n, cutoff=cutoff)
+    if name in close:
+        return ""
+    # names differing only in case come first ("ReLU" -> 'relu'), even when difflib misses them
+    same_letters = [k for k in known if k.lower() == str(name).lower()]
+    close = (same_letters + [c for c in close if c not in same_letters])[:n]
+    if not close:
         return ""
     return f" Did you mean {' or '.join(repr(c) for c in close)}?"
 

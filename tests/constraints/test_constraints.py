@@ -184,8 +184,9 @@ def test_bad_axis():
 
 
 def test_unknown_name_suggests_the_closest():
+    # a name differing only in case first, then the closest others
     with pytest.raises(ValueError, match=r"Unknown constraint: 'nonneg'\. Did you mean "
-                                         r"'non_neg'"):
+                                         r"'NonNeg' or 'non_neg'"):
         constraints.get("nonneg")
     with pytest.raises(ValueError, match=r"Could not interpret constraint identifier: 1\.5"):
         constraints.get(1.5)

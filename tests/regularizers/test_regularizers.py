@@ -225,7 +225,7 @@ def test_base_class_get_config_says_what_to_do():
 
 
 def test_unknown_name_suggests_the_closest():
-    with pytest.raises(ValueError, match=r"Unknown regularizer: 'L1_L2'\. Did you mean 'L1L2'"):
+    with pytest.raises(ValueError, match=r"Unknown regularizer: 'L1_L2'\. Did you mean 'l1_l2' or 'L1L2'"):
         regularizers.get("L1_L2")
     with pytest.raises(ValueError, match=r"Unknown regularizer: 'orthogonal'\. Did you mean "
                                          r"'orthogonal_regularizer'"):

@@ -391,7 +391,7 @@ def test_load_weights_into_an_unbuilt_model(tmp_path):
     model.save_weights(tmp_path / "w.weights.h5")
     unbuilt = kerasx.Sequential([kerasx.layers.Dense(5, activation="tanh"),
                                  kerasx.layers.Dense(3)])
-    with pytest.raises(ValueError, match="never built"):
+    with pytest.raises(ValueError, match="not yet been built"):
         unbuilt.load_weights(tmp_path / "w.weights.h5")
 
 

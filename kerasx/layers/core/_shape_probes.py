@@ -198,7 +198,7 @@ def _probe_runs(layer, flat, inputs, args, kwargs, fill_sets):
 
 
 def _call_error(layer, in_shapes, error):
-    message = str(error)
+    message = _symbolic_sizes_shown(str(error), in_shapes)
     if message.startswith(f"Layer {layer.name!r}") or (
             message.startswith("Input ") and f"of layer {layer.name!r}" in message):
         text = message  # already names the layer
@@ -207,6 +207,16 @@ def _call_error(layer, in_shapes, error):
                 f"shape {_format(in_shapes)}: {message}")
     kind = type(error) if type(error) in (ValueError, TypeError) else ValueError
     return kind(text)
+
+
+def _symbolic_sizes_shown(message, in_shapes):
+    """`message` with the shapes of the first probe arrays written as the symbolic shapes
+    they stand for (`(None, 4)`, not `(1, 4)`): the user never made the probes."""
+    for shape in _flat_shapes(in_shapes):
+        if None in shape:
+            message = message.replace(str(_probe_dims(shape, _PROBE_FILLS[0])),
+                                      str(tuple(shape)))
+    return message
 
 
 def _format(shapes):

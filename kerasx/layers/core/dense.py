@@ -101,7 +101,14 @@ class Dense(LoRA, QuantizedDense, Layer):
         return ops.dense(inputs, *folded_weights(self.kernel, self.bias, bn), relu=relu)
 
     def _check_features(self, inputs):
-        if inputs.shape[-1] != self._input_dim():
+        shape = inputs.shape
+        if len(shape) < 2:
+            raise ValueError(
+                f"Dense layer {self.name!r} expects inputs of rank 2 or more (batch, ..., "
+                f"features), but received input of shape {tuple(shape)} (rank {len(shape)}). "
+                "Add the batch axis, e.g. x[None] or x.reshape(1, -1) for one sample."
+            )
+        if shape[-1] != self._input_dim():
             raise ValueError(
                 f"Dense layer {self.name!r} expects inputs with last dimension "
                 f"{self._input_dim()}, but received input of shape {tuple(inputs.shape)}. "

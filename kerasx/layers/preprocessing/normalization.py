@@ -209,9 +209,17 @@ class Normalization(DataLayer, Layer):
             variance = ops.reshape(ops.cast(self.adapt_variance, self.dtype),
                                    self._broadcast_shape)
         scale = ops.maximum(ops.sqrt(variance), epsilon())
-        if self.invert:
-            return ops.add(mean, ops.multiply(inputs, scale))
-        return ops.divide(ops.subtract(inputs, mean), scale)
+        try:
+            if self.invert:
+                return ops.add(mean, ops.multiply(inputs, scale))
+            return ops.divide(ops.subtract(inputs, mean), scale)
+        except ValueError as error:
+            raise ValueError(
+                f"Normalization layer {self.name!r} holds a mean and variance of shape "
+                f"{tuple(mean.shape)} (axis={self.axis!r}), which do not fit inputs of shape "
+                f"{tuple(inputs.shape)} ({str(error).strip()}). Adapt the layer (or give mean / "
+                "variance) on data with the features of its inputs."
+            ) from None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

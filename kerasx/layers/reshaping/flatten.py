@@ -18,9 +18,9 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        from kerasx.config import image_data_format
+        from kerasx.ops.conv import normalize_data_format
 
-        self.data_format = data_format or image_data_format()
+        self.data_format = normalize_data_format(data_format)
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:
