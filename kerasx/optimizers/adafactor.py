@@ -2,6 +2,7 @@
 
 import math
 
+from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 from kerasx.optimizers.optimizer import HostScalar, Optimizer
 
@@ -28,7 +29,8 @@ class Adafactor(Optimizer):
         **kwargs: the arguments every optimizer takes (see `Optimizer`).
 
     Optimizer variables, in Keras's order: for each variable `r`, `c` (a 0 integer
-    placeholder each for a variable of rank < 2), then `velocity`.
+    placeholder each for a variable of rank < 2, named after it in the current name scope;
+    not listed when a `LossScaleOptimizer` builds this one, as in Keras), then `velocity`.
     """
 
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
@@ -49,8 +51,8 @@ class Adafactor(Optimizer):
             shape = tuple(var.shape)
             if len(shape) < 2:
                 # not factored; Keras still keeps two placeholders, so the saved layout matches
-                self._r.append(self.add_variable((), dtype="int32", name=var.name))
-                self._c.append(self.add_variable((), dtype="int32", name=var.name))
+                self._r.append(self._placeholder(var.name))
+                self._c.append(self._placeholder(var.name))
             elif var.overwrite_with_gradient:  # never updated by the optimizer
                 self._r.append(None)
                 self._c.append(None)
@@ -60,6 +62,13 @@ class Adafactor(Optimizer):
                                                  name=var.name))
             self._v.append(None if var.overwrite_with_gradient
                            else self.add_variable_from_reference(var, "velocity"))
+
+    def _placeholder(self, name):
+        # a plain variable, as Keras's, so its path is the name scope's, not the optimizer's
+        placeholder = Variable(0, dtype="int32", trainable=False, name=name)
+        if self.tracks_plain_variables:
+            self._variables.append(placeholder)
+        return placeholder
 
     def update_step(self, gradient, variable, learning_rate):
         xp = current().xp

@@ -1,5 +1,7 @@
 """`Ftrl`: Follow The Regularized Leader, for large sparse linear models."""
 
+import math
+
 from kerasx import initializers
 from kerasx.backends import current
 from kerasx.optimizers.optimizer import Optimizer
@@ -57,7 +59,11 @@ class Ftrl(Optimizer):
         accum, linear = self._accumulators[i], self._linears[i]
         power = -self.learning_rate_power
         l1 = self.l1_regularization_strength
-        l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
+        if learning_rate:
+            l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
+        else:  # a schedule may reach 0: divide as float32 tensors do (Keras gives NaN weights)
+            l2 = self.l2_regularization_strength + (
+                math.copysign(math.inf, self.beta) if self.beta else math.nan)
         w = variable.value
         grad = gradient + 2 * self.l2_shrinkage_regularization_strength * w
         new_accum = accum.value + gradient * gradient

@@ -72,6 +72,7 @@ class LossScaleOptimizer(Optimizer):
         self.dynamic_scale = self._track(HostScalar(self.initial_scale, "float32",
                                                     "dynamic_scale"))
         if not self.inner_optimizer.built:
+            self.inner_optimizer.tracks_plain_variables = False
             self.inner_optimizer.build(var_list)
         super().build(var_list)
 

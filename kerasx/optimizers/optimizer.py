@@ -47,6 +47,10 @@ class Optimizer:
         name: the optimizer's name (default: the snake-case class name, made unique).
     """
 
+    # whether variables a `build` keeps outside `add_variable` are listed in `variables`;
+    # Keras's LossScaleOptimizer builds its inner optimizer without that tracking
+    tracks_plain_variables = True
+
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
