@@ -63,12 +63,14 @@ def map_graph(flat_in, flat_out, aliases):
 
     for t in flat_out:
         visit(t, None)
-    for t in flat_in:  # inputs no output depends on still belong to the model (Keras)
+    unused = []  # inputs no output depends on still belong to the model, in input order
+    for t in flat_in:
         node = source(t)
         if id(node) not in finished:
             finished.add(id(node))
             first_seen[id(node.layer)] = -1
-            ordered.insert(0, node)
+            unused.append(node)
+    ordered[:0] = unused
 
     depth_of_node, depth_of_layer = {}, {}
     for node in reversed(ordered):

@@ -93,12 +93,13 @@ def _clone_sequential(model, clone_layer, input_tensors):
         if len(tensors) != 1 or not isinstance(tensors[0], KerasTensor):
             raise ValueError("`input_tensors` of a Sequential model must be one KerasTensor "
                              f"(from keras.Input), received {input_tensors!r}.")
-        out = tensors[0]
-        for layer in layers:
-            out = layer(out)
-        return Functional(tensors[0], out, name=model.name, trainable=model.trainable)
+        # a Sequential whose Input layer (named as the original's) wraps the given tensor
+        first = Input(tensor=tensors[0], name=None if model._input_layer is None
+                      else model._input_layer.name)
+        return Sequential([first] + layers, name=model.name, trainable=model.trainable)
     if shape is not None:
-        layers = [Input(batch_shape=tuple(shape), dtype=model.inputs[0].dtype)] + layers
+        layers = [Input(batch_shape=tuple(shape), dtype=model.inputs[0].dtype,
+                        name=model._input_layer.name)] + layers
     return Sequential(layers, name=model.name, trainable=model.trainable)
 
 
@@ -106,7 +107,7 @@ def _clone_functional(model, clone_layer, call_function, input_tensors):
     if input_tensors is None:
         new_inputs = map_structure(
             model.input, lambda t: Input(batch_shape=t.shape, dtype=t.dtype, sparse=t.sparse,
-                                         name=model._input_layer_of(t).name))
+                                         name=t.name))
     else:
         _check_same_structure(input_tensors, model.input)
         new_inputs = input_tensors

@@ -310,7 +310,26 @@ class Functional(Model):
         return out
 
     def compute_output_shape(self, input_shape):
-        return self.output_shape
+        """The output shapes for `input_shape` (shapes in the structure of the inputs), in
+        the structure of the outputs (as Keras: a one-output list gives a list)."""
+        from kerasx.layers.layer import DECLARED_ONLY
+
+        shapes = _flat_shapes(input_shape)
+        if len(shapes) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} has {len(self.inputs)} input(s); received "
+                             f"input_shape={input_shape!r}.")
+        if shapes == [tuple(t.shape) for t in self.inputs]:
+            if DECLARED_ONLY[0]:  # a shape probe compares it with its call's outputs
+                return self.output_shape
+            return map_structure(self.output, lambda t: tuple(t.shape))
+        if DECLARED_ONLY[0]:
+            raise NotImplementedError(f"Model {self.name!r} runs its layers to tell the "
+                                      "output shape for other input shapes")
+        specs = {id(t): KerasTensor(s, t.dtype) for s, t in zip(shapes, self.inputs)}
+        probe = as_kind(self.__dict__.get("_inputs_kind"), replace(self._inputs_struct, specs))
+        out = flatten(self.compute_output_spec(probe))
+        found = {id(t): tuple(o.shape) for t, o in zip(self.outputs, out)}
+        return map_structure(self.output, lambda t: found[id(t)])
 
     def get_build_config(self):
         """`{"input_shape": None}`, as Keras writes for a functional model (its inputs,
@@ -407,3 +426,15 @@ def _serialize_values(value, serialize):
     if isinstance(value, dict):
         return {k: _serialize_values(v, serialize) for k, v in value.items()}
     return serialize(value)
+
+
+def _flat_shapes(shapes):
+    """The shapes in a structure of shapes (tuples or lists of sizes), dicts in sorted key
+    order (the order of `Functional.inputs`)."""
+    if isinstance(shapes, dict):
+        return [s for k in sorted(shapes) for s in _flat_shapes(shapes[k])]
+    if isinstance(shapes, (list, tuple)):
+        if all(d is None or hasattr(d, "__index__") for d in shapes):
+            return [tuple(None if d is None else int(d) for d in shapes)]
+        return [s for item in shapes for s in _flat_shapes(item)]
+    raise ValueError(f"Expected shapes (tuples of sizes), received {shapes!r}.")

@@ -149,10 +149,16 @@ class BatchNormalization(Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        if standardize_dtype(inputs.dtype) in ("float16", "bfloat16"):
+        dtype = standardize_dtype(inputs.dtype)
+        if dtype in ("float16", "bfloat16"):
             # Statistics overflow in float16 (squares above 65504 once |x| > 256), so the
             # layer normalizes in float32 and returns its compute dtype, as Keras does.
             outputs = self._normalize(ops.cast(inputs, "float32"), training, mask)
+            return ops.cast(outputs, self.compute_dtype)
+        if not dtype.startswith("float"):
+            # integers meet the float weights in the weights' type (Keras's promotion;
+            # NumPy's would give float64), then the compute dtype as Keras returns
+            outputs = self._normalize(ops.cast(inputs, self.variable_dtype), training, mask)
             return ops.cast(outputs, self.compute_dtype)
         return self._normalize(inputs, training, mask)
 
