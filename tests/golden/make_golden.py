@@ -2147,7 +2147,9 @@ SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment
                      "preprocessing_api", "fuzz_training", "fuzz_vision",
                      "fuzz_sequence", "fuzz_saving", "fuzz_callbacks",
                      "fuzz_losses_metrics", "fuzz_models", "fuzz_dtypes",
-                     "fuzz_regularization", "floatx_half", "fuzz_attention")
+                     "fuzz_regularization", "floatx_half", "fuzz_attention",
+                     "fuzz_layer_grads", "fuzz_optimizers", "fuzz_model_api",
+                     "fuzz_errors")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
 TENSORFLOW_FAMILIES = ("lookup", "feature_space", "fuzz_preprocessing", "fuzz_data")
