@@ -7,7 +7,7 @@ Each has the signature of the portable function in `kerasx.ops.conv` or
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from kerasx.backends.numpy_blas import one_thread
 from kerasx.backends.numpy_conv_grid import add_tap_products, input_grad_on_grid
@@ -35,13 +35,14 @@ def conv_im2col(x, window_shape, strides, dilation, out_sizes):
             return _im2col_planes(x, window_shape, strides, dilation, out_sizes)
         parts = [x[i] for i in _window_slices(window_shape, dilation, strides, out_sizes)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
-    windows = tuple((k - 1) * d + 1 for k, d in zip(window_shape, dilation))
-    view = sliding_window_view(x, windows, axis=tuple(range(1, n + 1)))
-    view = view[(slice(None),)
-                + tuple(slice(None, (o - 1) * s + 1, s) for o, s in zip(out_sizes, strides))
-                + (slice(None),)
-                + tuple(slice(None, None, d) for d in dilation)]
-    view = np.moveaxis(view, n + 1, -1)
+    # the strided view `(batch, *out_sizes, *window_shape, channels)` made directly (a
+    # window view sliced and moved costs 25 us of Python a call, this 12: the cost of a
+    # small eager convolution)
+    step = x.strides
+    view = as_strided(x, (x.shape[0],) + tuple(out_sizes) + tuple(window_shape) + (x.shape[-1],),
+                      (step[0],) + tuple(step[1 + i] * s for i, s in enumerate(strides))
+                      + tuple(step[1 + i] * d for i, d in enumerate(dilation)) + (step[-1],),
+                      writeable=False)
     return np.ascontiguousarray(view).reshape(view.shape[:n + 1] + (-1,))
 
 

@@ -17,6 +17,7 @@ portable fused path.
 
 import functools
 import itertools
+import math
 
 import numpy as np
 
@@ -39,13 +40,15 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
     gradient will be taken) it declines convolution outputs under 8 MB and inputs
     with more than one channel, which the portable path computes faster.
     """
-    k = int(np.prod(pool_size))
+    # sizes by `math.prod` (`np.prod` costs microseconds a call, which a small eager
+    # convolution that this kernel declines would pay)
+    k = math.prod(pool_size)
     if k >= _NAN_OFFSET or kernel.shape[-2] >= _MAX_CHANNELS:
         return None
     window_shape = kernel.shape[:-2]
     cin, filters = kernel.shape[-2], kernel.shape[-1]
-    batch, positions = x.shape[0], int(np.prod(pool_sizes))
-    taps = int(np.prod(window_shape))
+    batch, positions = x.shape[0], math.prod(pool_sizes)
+    taps = math.prod(window_shape)
     dtype = np.result_type(x, kernel)
     if forward_only and (cin > 1 or batch * k * positions * filters * dtype.itemsize
                          < _MIN_FORWARD_BYTES):

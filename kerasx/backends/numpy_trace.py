@@ -343,7 +343,7 @@ class Recorder:
 
     def _opaque(self, fn):
         def kernel(*args, **kwargs):
-            if _ACTIVE[0] is not self or any(hasattr(a, "_value") for a in args):
+            if _ACTIVE.recorder is not self or any(hasattr(a, "_value") for a in args):
                 return fn(*args, **kwargs)
             self.opaque_calls += 1
             return self.call(fn, *args, **kwargs)
@@ -411,11 +411,11 @@ class Recorder:
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
         call = f"{target}({', '.join(parts)})"
-        _ACTIVE[0] = None
+        _ACTIVE.recorder = None
         try:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
         finally:
-            _ACTIVE[0] = self
+            _ACTIVE.recorder = self
         if result is None:
             self._emit(call, reads)
             outputs = None
@@ -441,22 +441,14 @@ class Recorder:
 
     # -- the recording session ---------------------------------------------------------------
     def __enter__(self):
-        if _ACTIVE[0] is not None:
+        if _ACTIVE.recorder is not None:
             raise UntraceableStep("a step is already being recorded")
-        _ACTIVE[0] = self
-        self._errstate_enter = np.errstate.__enter__
-        recorder = self
-
-        def enter(state):
-            recorder.quiet = True
-            return recorder._errstate_enter(state)
-
-        np.errstate.__enter__ = enter
+        _watch_errstate()
+        _ACTIVE.recorder = self
         return self
 
     def __exit__(self, *exc):
-        _ACTIVE[0] = None
-        np.errstate.__enter__ = self._errstate_enter
+        _ACTIVE.recorder = None
         return False
 
     def _private_reads(self, lines):
@@ -552,7 +544,7 @@ class _RecordedCallable:
         self._fn = fn
 
     def __call__(self, *args, **kwargs):
-        if _ACTIVE[0] is not self._recorder:
+        if _ACTIVE.recorder is not self._recorder:
             return self._fn(*_unwrap(args), **_unwrap(kwargs))
         return self._recorder._call(self._name, self._fn, args, kwargs)
 
@@ -592,3 +584,21 @@ def _with_deletions(lines, params):
         if names and not source.startswith("return"):
             out.append("del " + ", ".join(sorted(names)))
     return out
+
+
+def _watch_errstate():
+    """Has `np.errstate` tell the recorder in effect in the calling thread that the step
+    silences floating-point warnings (`Recorder.quiet`); installed once, as other
+    threads may be inside an `errstate` of their own at any time."""
+    if getattr(np.errstate.__enter__, "_kerasx_watch", False):
+        return
+    enter = np.errstate.__enter__
+
+    def watched(state):
+        recorder = _ACTIVE.recorder
+        if recorder is not None:
+            recorder.quiet = True
+        return enter(state)
+
+    watched._kerasx_watch = True
+    np.errstate.__enter__ = watched

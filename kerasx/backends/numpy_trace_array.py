@@ -6,9 +6,19 @@ indexing and reads into Python go to the recorder in effect
 no recorder in effect they are simply computed on plain arrays.
 """
 
+import threading
+
 import numpy as np
 
-_ACTIVE = [None]  # the recorder in effect, if any
+
+class _Active(threading.local):
+    """The recorder in effect in this thread, if any: a step recorded in one thread
+    leaves the array work other threads do meanwhile as it is."""
+
+    recorder = None
+
+
+_ACTIVE = _Active()
 
 
 class UntraceableStep(Exception):
@@ -47,7 +57,7 @@ def recordable_creation(fn):
     step's values at every replay."""
 
     def create(*args, **kwargs):
-        recorder = _ACTIVE[0]
+        recorder = _ACTIVE.recorder
         if recorder is None:
             return fn(*args, **kwargs)
         return recorder.function(fn, args, kwargs)
@@ -63,7 +73,7 @@ def host_read(x):
     recorded array of more values stops the recording (`UntraceableStep`: a hashing
     or lookup layer's Python work on it would be replayed as the recorded batch's
     constants). Anything else is returned as it is."""
-    if type(x) is not TraceArray or _ACTIVE[0] is None:
+    if type(x) is not TraceArray or _ACTIVE.recorder is None:
         return x
     if x.ndim == 0:
         return np.asarray(_host_read(x, _item), dtype=x.dtype)
@@ -78,7 +88,7 @@ def recordable_conversion(fn):
     would repeat the recorded step's value)."""
 
     def asarray(obj, *args, **kwargs):
-        recorder = _ACTIVE[0]
+        recorder = _ACTIVE.recorder
         if recorder is None or not _holds_trace(obj):
             return fn(obj, *args, **kwargs)
         return recorder.function(fn, (obj,) + args, kwargs)
@@ -100,13 +110,13 @@ class TraceArray(np.ndarray):
     (and simply computed, on plain arrays, otherwise)."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        recorder = _ACTIVE[0]
+        recorder = _ACTIVE.recorder
         if recorder is None:
             return getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
         return recorder.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        recorder = _ACTIVE[0]
+        recorder = _ACTIVE.recorder
         if recorder is None:
             return func(*_unwrap(args), **_unwrap(kwargs))
         return recorder.function(func, args, kwargs)
@@ -116,7 +126,7 @@ class TraceArray(np.ndarray):
         return _method(self, "__getitem__", (key,), {})
 
     def __setitem__(self, key, value):
-        recorder = _ACTIVE[0]
+        recorder = _ACTIVE.recorder
         if recorder is None:
             np.ndarray.__setitem__(self.view(np.ndarray), _unwrap(key), _plain(value))
             return
@@ -136,7 +146,7 @@ class TraceArray(np.ndarray):
 
     @property
     def ctypes(self):
-        if _ACTIVE[0] is not None:
+        if _ACTIVE.recorder is not None:
             raise UntraceableStep("a C library was handed an array's memory")
         return self.view(np.ndarray).ctypes
 
@@ -172,14 +182,14 @@ def _tolist(x):
 
 def _host_read(array, convert):
     value = convert(array.view(np.ndarray))
-    recorder = _ACTIVE[0]
+    recorder = _ACTIVE.recorder
     if recorder is not None:
         recorder.guard(array, convert, value)
     return value
 
 
 def _method(array, name, args, kwargs):
-    recorder = _ACTIVE[0]
+    recorder = _ACTIVE.recorder
     if recorder is None:
         return getattr(array.view(np.ndarray), name)(*_unwrap(args), **_unwrap(kwargs))
     return recorder.method(array, name, args, kwargs)
@@ -207,7 +217,7 @@ for _name in _METHODS:
 
 def _view(self, *args, **kwargs):
     # numpy calls `view` itself to make subclass instances: only record the user's calls
-    if _ACTIVE[0] is None or (args and isinstance(args[0], type)
+    if _ACTIVE.recorder is None or (args and isinstance(args[0], type)
                               and issubclass(args[0], np.ndarray)):
         return np.ndarray.view(self, *args, **kwargs)
     return _method(self, "view", args, kwargs)

@@ -35,11 +35,12 @@ class LayerWeights:
             "whenever necessary.")
 
     def _flatten_layers(self):
-        """This layer's sublayers, depth first, each once."""
+        """This layer's sublayers, depth first, each once (a functional model's plain
+        `Operation`s among them, which hold no sublayers)."""
         seen, out = set(), []
 
         def visit(layer):
-            for child in layer._tracked_layers:
+            for child in getattr(layer, "_tracked_layers", ()):
                 if id(child) not in seen:
                     seen.add(id(child))
                     out.append(child)

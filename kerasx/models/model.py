@@ -1,6 +1,7 @@
 """`Model`: a layer that can be trained; the base of Sequential, functional and subclassed models."""
 
 from kerasx.layers.layer import Layer
+from kerasx.models.eager_replay import replayed_call
 from kerasx.trainers.trainer import Trainer
 from kerasx.utils.naming import names_given_back
 
@@ -60,6 +61,14 @@ class Model(Trainer, Layer):
         dtype = kwargs.pop("dtype", None)
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
         self._init_trainer()
+
+    def __call__(self, *args, **kwargs):
+        # a functional or Sequential model's inference call on plain arrays may replay a
+        # recording of its array work (`kerasx.models.eager_replay`)
+        outputs = replayed_call(self, args, kwargs)
+        if outputs is not None:
+            return outputs
+        return Layer.__call__(self, *args, **kwargs)
 
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError(

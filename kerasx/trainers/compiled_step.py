@@ -99,6 +99,9 @@ class CompiledStep:
             return results
         return tree.pack_sequence_as(self.structure, list(results.values()))
 
+    # a function recorded in place of the predict step (None: the predict step)
+    _recorded_call = None
+
     def _flat_predict_step(self, batch):
         outputs = self.model.predict_step(batch)
         self.structure = outputs
@@ -189,9 +192,11 @@ class CompiledStep:
         if self._kernels_as_calls_first:
             self._kernels_as_calls.add(key)
         before = _snapshot(self.model)
+        # (`call` passed only when set: `_trace` keeps its signature for the predict step)
+        call = {} if self._recorded_call is None else {"call": self._recorded_call}
         try:
             results, program = _trace(tracer, self.model, batch, self.mode,
-                                      opaque_kernels=key in self._kernels_as_calls)
+                                      opaque_kernels=key in self._kernels_as_calls, **call)
         except Exception as e:  # noqa: BLE001 - the eager step then shows a genuine error
             failure = f"it cannot be recorded ({type(e).__name__}: {failure_detail(e)})"
         else:
@@ -305,10 +310,11 @@ class _Program:
         return dict(zip(self.names, values))
 
 
-def _trace(tracer, model, batch, mode, opaque_kernels=False):
+def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
     """Runs the model's train (test, predict) step on `batch` while recording it;
     returns its results and the `_Program` that replays it. With `opaque_kernels`, the
-    backend's kernels are recorded as calls, not as the array work inside them."""
+    backend's kernels are recorded as calls, not as the array work inside them. `call`,
+    when given, is recorded in place of the predict step (it returns a flat dict)."""
     backend = current()
     recorder = tracer.Recorder()
     holders = _state_variables(model)
@@ -327,6 +333,8 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False):
                 results = model.train_step(data)
             elif mode == "test":
                 results = model.test_step(data)
+            elif call is not None:
+                results = call(data)
             else:
                 results = _flat_outputs(model.predict_step(data))
             lazy = _lazy_results(results)

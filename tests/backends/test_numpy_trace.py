@@ -96,7 +96,7 @@ def test_python_calls_run_again_at_each_replay():
     draws = iter(range(100))
 
     def noisy(x):
-        recorder = nt._ACTIVE[0]
+        recorder = nt._ACTIVE.recorder
         noise = recorder.call(lambda shape: np.full(shape, float(next(draws))), x.shape)
         return (x + noise,)
 
@@ -111,7 +111,7 @@ def test_functions_returned_by_recorded_calls_are_called_again_at_replay():
         return x * 3, lambda g: g * x * 3
 
     def step(x):
-        recorder = nt._ACTIVE[0]
+        recorder = nt._ACTIVE.recorder
         y, backward = recorder.call(forward, x)
         return y, backward(np.ones_like(y))
 
@@ -131,7 +131,7 @@ def test_state_a_kernel_hands_its_backward_is_the_replays_own():
         return g * saved.v
 
     def step(x):
-        recorder = nt._ACTIVE[0]
+        recorder = nt._ACTIVE.recorder
         y, saved = recorder.call(forward, x)
         return y, recorder.call(backward, np.ones_like(y), saved)
 
@@ -142,7 +142,7 @@ def test_state_a_kernel_hands_its_backward_is_the_replays_own():
     np.testing.assert_array_equal(g, [15, 21])  # the replay's state, not the recording's
 
     def foreign(x):
-        return (nt._ACTIVE[0].call(lambda a: (a, object()), x)[0],)
+        return (nt._ACTIVE.recorder.call(lambda a: (a, object()), x)[0],)
 
     with pytest.raises(nt.UntraceableStep, match="returned a object"):
         _record(foreign, np.zeros(2))
@@ -166,6 +166,37 @@ def test_arrays_the_namespace_makes_while_recording_are_followed():
     np.testing.assert_array_equal(traced, [-1, 3, 5, -1])
     np.testing.assert_array_equal(replay(np.array([5.0, 7.0]))[0], [-1, 11, 15, -1])
     assert type(xp.zeros(2)) is np.ndarray  # outside a recording: plain arrays
+
+
+def test_a_recording_follows_its_own_thread_only():
+    import threading
+
+    import array_api_compat.numpy as compat
+
+    from kerasx.backends.numpy_namespace import namespace
+
+    xp = namespace(compat)
+    seen = {}
+
+    def other_thread():
+        made = xp.zeros(3)
+        with np.errstate(divide="ignore"):
+            seen["made"], seen["sum"] = type(made), type(np.add(made, 1.0))
+
+    def step(x):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        return (x + xp.ones(2),)
+
+    recorder = nt.Recorder()
+    with recorder:
+        traced = recorder.param(np.array([1.0, 2.0]))
+        outputs = step(traced)
+        replay = recorder.compile(list(outputs))
+    # the other thread's arrays are plain ones, its errstate is not the step's
+    assert seen == {"made": np.ndarray, "sum": np.ndarray} and not recorder.quiet
+    np.testing.assert_array_equal(replay(np.array([5.0, 7.0]))[0], [6, 8])
 
 
 def test_memory_handed_to_a_c_library_is_refused():
@@ -212,7 +243,7 @@ def test_replay_frees_intermediates_and_releases_held_arrays():
 
     def step(x, h):
         y = x * h._value
-        recorder = nt._ACTIVE[0]
+        recorder = nt._ACTIVE.recorder
         recorder.call(lambda: counts.append(sys.getrefcount(h._value)))
         return (y,)
 
