@@ -40,6 +40,14 @@ DECLARED_ONLY = [0]
 # counts the attributes set or deleted on any layer: a model's replayed eager calls
 # (`kerasx.models.eager_replay`) are recorded again when it moves
 LAYER_CHANGES = [0]
+# a model's bookkeeping of `fit` / `evaluate` / `predict` runs and their step functions,
+# which no call reads: set at every run, it would otherwise have the eager calls recorded
+# again after each
+_RUN_BOOKKEEPING = frozenset({
+    "stop_training", "stop_evaluating", "stop_predicting", "history", "_initial_epoch",
+    "_last_step_result", "_last_output_shape", "_later_labels_check", "train_function",
+    "test_function", "predict_function", "_compiled_train_step", "_compiled_test_step",
+    "_compiled_predict_step"})
 
 
 class Layer(LayerWeights):
@@ -149,7 +157,8 @@ class Layer(LayerWeights):
         object.__setattr__(self, "_tracker", StateTracker(self))
 
     def __setattr__(self, name, value):
-        LAYER_CHANGES[0] += 1
+        if name not in _RUN_BOOKKEEPING:
+            LAYER_CHANGES[0] += 1
         if not name.startswith("__"):
             tracker = self.__dict__.get("_tracker")
             if tracker is None:

@@ -316,6 +316,23 @@ def test_a_layer_attribute_set_between_few_calls_ends_the_recordings():
 
 
 @needs_recorder
+def test_fit_evaluate_and_predict_between_calls_keep_the_recordings():
+    model = _mlp()
+    model.compile("sgd", "mse")
+    xs, y = _inputs((2, 6)), np.zeros((2, 3), "float32")
+    for i in range(CALLS):
+        model(xs[i % 3])
+    served = _served(model)
+    assert served > 0
+    for i in range(3):  # each run sets the model's run bookkeeping (`stop_training`...)
+        model.fit(xs[i], y, epochs=1, verbose=0)
+        model.evaluate(xs[i], y, verbose=0)
+        model.predict(xs[i], verbose=0)
+        assert _same(model(xs[i]), _through_layers(model, xs[i]))
+    assert _served(model) == served + 3
+
+
+@needs_recorder
 def test_a_call_that_sets_a_layer_attribute_is_never_replayed(monkeypatch):
     original = layers.Dense.call
 
