@@ -22,7 +22,8 @@ activity regularizer, none unbuilt. `compile(jit_compile=False)` or `run_eagerly
 keep every call of the model eager, as its steps. A call whose outputs carry a mask
 stops the replays of that model. Setting or deleting an attribute of any layer (a new
 weight variable, `Sequential.add`, an activation swapped; a call that does so is not
-recorded) drops every recording, which is made again from eager calls, until
+recorded; not a model's bookkeeping of its `fit` / `evaluate` / `predict` runs, which no
+call reads: `layer._RUN_BOOKKEEPING`) drops every recording, which is made again from eager calls, until
 recordings dropped after a few calls each (`MAX_RESTARTS`) leave the model's calls
 eager; values assigned to the variables are read at each replay. Every `RECHECK_CALLS`
 replays, one call is compared with the eager call again. One call in the process is
