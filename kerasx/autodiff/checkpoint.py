@@ -47,7 +47,7 @@ def checkpoint(f, args, kwargs, keep_state=None):
     recomputation runs inside (for state the tape does not know of, such as a
     layer's seed counters or a global scope), made at the call.
     """
-    if not tape._RECORDING[0]:
+    if not tape.is_recording():
         return f(*args, **kwargs)
     backend = current()
     if isinstance(backend.rng, RandomGenerator):
@@ -56,17 +56,16 @@ def checkpoint(f, args, kwargs, keep_state=None):
         draws = _KeptDraws(backend)
     writes = _Writes()
     context = contextvars.copy_context()
-    saved = tape._RECORDING[0]
-    tape._RECORDING[0] = 0
+    saved = tape.set_recording_level(0)
     try:
         with draws, writes:
             outputs = f(*args, **kwargs)
     finally:
-        tape._RECORDING[0] = saved
+        tape.set_recording_level(saved)
     inputs = _Inputs(args, kwargs)
     leaves = tree.flatten(outputs)
     values, logits = _output_values(leaves)
-    node = tape.Node(inputs.parents, None, len(values))
+    node = tape._THREAD.node_class(inputs.parents, None, len(values))
     run = _Recompute(f, inputs, draws, writes, context, keep_state, len(leaves), logits)
     node.vjp = run.vjp_for(weakref.ref(node))
     made = [Tensor(v, node, i) for i, v in enumerate(values)]
@@ -255,14 +254,15 @@ class _Recompute:
         current = [(v, v._value) for v, _ in self.writes.before.values()]
         counters = counter_states()  # seed counters count the call's draws once
         self.writes.put_back()
-        saved, saved_node = tape._RECORDING[0], tape.Node
-        tape._RECORDING[0] = 1
-        tape.Node = _RecomputedNode
+        thread = tape._THREAD
+        saved, saved_node = tape.set_recording_level(1), thread.node_class
+        thread.node_class = _RecomputedNode
         try:
             with self.draws.replaying(), overwritten, self.kept or _Nothing():
                 outputs = self.context.run(self.f, *args, **kwargs)
         finally:
-            tape._RECORDING[0], tape.Node = saved, saved_node
+            tape.set_recording_level(saved)
+            thread.node_class = saved_node
             restore_counters(counters)
             overwritten.put_back()
             for variable, value in current:

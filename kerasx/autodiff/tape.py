@@ -1,13 +1,34 @@
-"""Define-by-run reverse mode: tape nodes, recording state and the backward pass."""
+"""Define-by-run reverse mode: tape nodes, recording state and the backward pass.
+
+Recording is per thread, as PyTorch's grad mode is: a `GradientTape` opened in one
+thread records that thread's ops only, so two threads can each train a model (or
+one train while another predicts) without one's tape missing or taking the other's
+ops.
+"""
+
+import threading
 
 from kerasx.autodiff.tensor import Tensor
 from kerasx.backends import current
 
-_RECORDING = [0]
+
+class _ThreadState(threading.local):
+    """A thread's recording depth, open tapes and node class (for recomputation)."""
+
+    level = 0
+
+    def __init__(self):
+        self.open_tapes = []  # the GradientTapes inside their `with` block, outermost first
+        self.node_class = Node
+
+
+# the recording depth summed over all threads: when 0 (inference, replayed steps) an
+# op learns that nothing records from one list read, without the thread-local lookup
+_ANY = [0]
+_LEVEL_CHANGE = threading.Lock()
 # id(variable) -> the tracked Tensor or Variable an open StatelessScope reads in its
 # place: ops record that tensor as their input, so gradients reach what the scope got
 SUBSTITUTES = {}
-_OPEN_TAPES = []  # the GradientTapes inside their `with` block, outermost first
 
 
 class Node:
@@ -26,13 +47,30 @@ class Node:
         self.n_out = n_out
 
 
+_THREAD = _ThreadState()
+
+
+def recording_level():
+    """How many recording contexts (tapes, recomputations) are open in this thread."""
+    return _THREAD.level if _ANY[0] else 0
+
+
+def set_recording_level(level):
+    """Sets this thread's recording depth (0 pauses recording); returns the old one."""
+    with _LEVEL_CHANGE:
+        old = _THREAD.level
+        _ANY[0] += level - old
+        _THREAD.level = level
+    return old
+
+
 def is_recording():
-    return _RECORDING[0] > 0
+    return bool(_ANY[0]) and _THREAD.level > 0
 
 
 def tracked(*xs):
-    """True when a tape records and any of `xs` carries gradient."""
-    if not _RECORDING[0]:
+    """True when a tape records in this thread and any of `xs` carries gradient."""
+    if not _ANY[0] or not _THREAD.level:
         return False
     if SUBSTITUTES:
         xs = [SUBSTITUTES.get(id(x), x) for x in xs]
@@ -51,7 +89,7 @@ def record(value, inputs, vjp):
     if SUBSTITUTES:
         inputs = [SUBSTITUTES.get(id(x), x) for x in inputs]
     parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
-    return Tensor(value, Node(parents, vjp))
+    return Tensor(value, _THREAD.node_class(parents, vjp))
 
 
 def record_multi(values, inputs, vjp):
@@ -59,7 +97,7 @@ def record_multi(values, inputs, vjp):
     if SUBSTITUTES:
         inputs = [SUBSTITUTES.get(id(x), x) for x in inputs]
     parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
-    node = Node(parents, vjp, len(values))
+    node = _THREAD.node_class(parents, vjp, len(values))
     return tuple(Tensor(v, node, i) for i, v in enumerate(values))
 
 
@@ -80,22 +118,23 @@ class GradientTape:
         self._shared = False
 
     def __enter__(self):
-        _RECORDING[0] += 1
+        set_recording_level(_THREAD.level + 1)
         self._open = True
-        if _OPEN_TAPES:
+        open_tapes = _THREAD.open_tapes
+        if open_tapes:
             # tapes open together record the same nodes (`with A() as a, B() as b:`):
             # none of them may free what the other's gradient() still needs
             self._shared = True
-            for tape in _OPEN_TAPES:
+            for tape in open_tapes:
                 tape._shared = True
-        _OPEN_TAPES.append(self)
+        open_tapes.append(self)
         return self
 
     def __exit__(self, *exc):
         if self._open:
-            _RECORDING[0] -= 1
+            set_recording_level(_THREAD.level - 1)
             self._open = False
-            _OPEN_TAPES.remove(self)
+            _THREAD.open_tapes.remove(self)
         return False
 
     def _unwatch(self):
@@ -155,7 +194,7 @@ class GradientTape:
         return rebuild(grads)
 
     def _backward(self, target, flat_sources, seed, may_release):
-        if _RECORDING[0] > (1 if self._open else 0) or (self.persistent and self._open):
+        if recording_level() > (1 if self._open else 0) or (self.persistent and self._open):
             # another tape records (or this persistent one does): record this backward
             # pass too, so that its gradients can be differentiated again
             from kerasx.autodiff.higher_order import recorded_backward
@@ -186,11 +225,10 @@ def _target_leaves(target, output_gradients):
 
 class _Paused:
     def __enter__(self):
-        self._saved = _RECORDING[0]
-        _RECORDING[0] = 0
+        self._saved = set_recording_level(0)
 
     def __exit__(self, *exc):
-        _RECORDING[0] = self._saved
+        set_recording_level(self._saved)
         return False
 
 

@@ -67,7 +67,7 @@ def replayed_call(model, args, kwargs):
     if len(args) != 1 or (kwargs and (len(kwargs) != 1 or kwargs.get("training", True)
                                       not in (None, False))):
         return None
-    if tape._RECORDING[0] or layer_module._CALL_WATCHERS or _SCOPE.get():
+    if tape.is_recording() or layer_module._CALL_WATCHERS or _SCOPE.get():
         return None
     calls = model.__dict__.get("_eager_calls")
     if calls is None or calls.version != layer_module.LAYER_CHANGES[0] \

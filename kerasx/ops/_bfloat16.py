@@ -25,7 +25,7 @@ import inspect
 import os
 import sys
 
-from kerasx.autodiff.tape import _RECORDING, record
+from kerasx.autodiff.tape import is_recording, record
 from kerasx.autodiff.tensor import Tensor, TensorOps
 
 # Ops for which Keras's NumPy backend itself returns a wider float on bfloat16 inputs
@@ -139,7 +139,7 @@ def keeping_bfloat16(name, fn):
         if python_floats_widen and float in map(type, args):
             args = tuple(_STATE["xp"].asarray(a, dtype=_STATE["float32"])
                          if type(a) is float else a for a in args)
-        if _RECORDING[0]:
+        if is_recording():
             args = _gradient_boundaries(args)
             kwargs = dict(zip(kwargs, _gradient_boundaries(tuple(kwargs.values()))))
         out = fn(*args, **kwargs)

@@ -91,7 +91,7 @@ def remat(f):
     def rematerialized(*args, **kwargs):
         from kerasx.autodiff import checkpoint
 
-        if not checkpoint.tape._RECORDING[0]:
+        if not checkpoint.tape.is_recording():
             return f(*args, **kwargs)
         outputs, (slots, losses) = checkpoint.checkpoint(
             _with_new_losses(f), args, kwargs, keep_state=_LayerStateKept())

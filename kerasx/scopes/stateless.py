@@ -8,7 +8,13 @@ itself unchanged. The backend's in-place fast kernels (which would write a
 variable's array directly) are set aside for the duration, so every update takes
 the portable path that assigns. Outside any scope nothing is intercepted and the
 variables cost nothing extra.
+
+Scopes are per thread: a thread with no scope open reads and writes the variables
+themselves while another thread's scope is open (it takes the portable update path
+meanwhile, with the same results).
 """
+
+import threading
 
 from kerasx.autodiff.tape import SUBSTITUTES
 from kerasx.autodiff.tensor import TensorOps
@@ -17,7 +23,14 @@ from kerasx.backends import current
 
 # the storage slots of variables that a scope takes over
 _ROUTED = ("_value", "_host", "_stale")
-_STACK = []
+class _Scopes(threading.local):
+    def __init__(self):
+        self.stack = []  # this thread's open scopes, innermost last
+
+
+_SCOPES = _Scopes()
+_OPEN_ANYWHERE = [0]  # scopes open in all threads: the routing stays while any is
+_ROUTING = threading.Lock()
 _SAVED = {}  # (class, slot) -> the original slot descriptor while a scope is open
 
 
@@ -31,21 +44,29 @@ class _Routed:
     def __get__(self, obj, owner=None):
         if obj is None:
             return self
-        held = _STACK[-1]._slots.get((id(obj), self.slot), _MISSING)
+        stack = _SCOPES.stack
+        if not stack:
+            return self.original.__get__(obj, owner)
+        held = stack[-1]._slots.get((id(obj), self.slot), _MISSING)
         return self.original.__get__(obj, owner) if held is _MISSING else held
 
     def __set__(self, obj, value):
+        stack = _SCOPES.stack
+        if not stack:
+            self.original.__set__(obj, value)
+            return
         try:
             self.original.__get__(obj, type(obj))
         except AttributeError:  # a variable made inside the scope: store its first value
             self.original.__set__(obj, value)
             return
-        scope = _STACK[-1]
+        scope = stack[-1]
         scope._slots[(id(obj), self.slot)] = value
         scope._touched[id(obj)] = obj
 
 
 _MISSING = object()
+_KERNELS = []  # [backend, its fast kernels] set aside while any scope is open
 
 
 def _variable_classes():
@@ -138,13 +159,15 @@ class StatelessScope:
         self._touched[key] = variable
 
     def __enter__(self):
-        if not _STACK:
-            backend = current()
-            backend.xp  # registers the kernels before they are set aside
-            self._kernels = (backend, backend.kernels)
-            backend.kernels = {}
-            _route()
-        _STACK.append(self)
+        with _ROUTING:
+            if not _OPEN_ANYWHERE[0]:
+                backend = current()
+                backend.xp  # registers the kernels before they are set aside
+                _KERNELS[:] = [backend, backend.kernels]
+                backend.kernels = {}
+                _route()
+            _OPEN_ANYWHERE[0] += 1
+        _SCOPES.stack.append(self)
         self._final = None
         self._replaced = {key: SUBSTITUTES.get(key) for key in self._substitutes}
         SUBSTITUTES.update(self._substitutes)
@@ -157,11 +180,14 @@ class StatelessScope:
                 SUBSTITUTES.pop(key, None)
             else:
                 SUBSTITUTES[key] = previous
-        _STACK.pop()
-        if not _STACK:
-            _unroute()
-            backend, kernels = self._kernels
-            backend.kernels = kernels
+        _SCOPES.stack.pop()
+        with _ROUTING:
+            _OPEN_ANYWHERE[0] -= 1
+            if not _OPEN_ANYWHERE[0]:
+                _unroute()
+                backend, kernels = _KERNELS
+                backend.kernels = kernels
+                _KERNELS.clear()
         return False
 
     def add_loss(self, loss, layer=None):
@@ -189,16 +215,18 @@ class StatelessScope:
             return self._final.get(key)
         if key not in self._touched:
             return None
-        if _STACK and _STACK[-1] is self:
+        stack = _SCOPES.stack
+        if stack and stack[-1] is self:
             return variable.value
         return self._slots.get((key, "_value"))
 
 
 def in_stateless_scope():
-    """Whether a `StatelessScope` is open."""
-    return bool(_STACK)
+    """Whether a `StatelessScope` is open (in this thread)."""
+    return bool(_SCOPES.stack)
 
 
 def get_stateless_scope():
-    """The innermost open `StatelessScope`, or None."""
-    return _STACK[-1] if _STACK else None
+    """The innermost open `StatelessScope` of this thread, or None."""
+    stack = _SCOPES.stack
+    return stack[-1] if stack else None
