@@ -85,6 +85,27 @@ def active():
     return getattr(_ACTIVE, "pair", None)
 
 
+def both(first, second):
+    """`first()` here and `second()` on the worker at the same time inside an owned
+    step (a split step's segments, `numpy_trace_segments`); one after the other
+    otherwise."""
+    pair = getattr(_ACTIVE, "pair", None)
+    if pair is None:
+        first()
+        second()
+        return
+    # the worker is busy with `second`: no product inside `first` may hand it work
+    _ACTIVE.pair = None
+    try:
+        pair.both(_run, (first,), (second,))
+    finally:
+        _ACTIVE.pair = pair
+
+
+def _run(fn):
+    fn()
+
+
 def matmul(a, b, **kwargs):
     """`np.matmul(a, b)`, split by rows (or columns) over the Pair inside an owned
     step when both are matrices and the product is large; what replayed steps call."""
@@ -195,17 +216,31 @@ def owner():
     products have the bits of the whole: `splits_exactly`), else None."""
     if os.environ.get("KERASX_OWN_THREADS", "0") != "1":
         return None
+    found = _the_owner()
+    if found is None or not splits_exactly() or (
+            found._control.get() != 2 and not found._lock.locked()):
+        return None
+    return found
+
+
+def segment_owner():
+    """The process's ThreadOwner for the replays of split steps, whose segments run on
+    two threads of their own (`kerasx.trainers.split_step`): where the bundled BLAS
+    runs exactly two threads and its count can be set; else None."""
+    found = _the_owner()
+    if found is None or (found._control.get() != 2 and not found._lock.locked()):
+        return None
+    return found
+
+
+def _the_owner():
     if not _OWNER:
         control = threads()
         found = ThreadOwner(control) if control is not None else None
         if found is not None and hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=found._after_fork)
         _OWNER.append(found)
-    found = _OWNER[0]
-    if found is None or not splits_exactly() or (
-            found._control.get() != 2 and not found._lock.locked()):
-        return None
-    return found
+    return _OWNER[0]
 
 
 # the probe's answer (`splits_exactly`), once per process

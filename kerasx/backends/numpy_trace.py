@@ -30,12 +30,13 @@ import weakref
 
 import numpy as np
 
-from kerasx.backends import numpy_threads
+from kerasx.backends import numpy_threads, numpy_trace_segments
 from kerasx.backends.numpy_optim import private_buffer
 from kerasx.backends.numpy_trace_array import (_ACTIVE, _INPLACE, _STATIC, GuardFailed,
                                                TraceArray, UntraceableStep, _plain, _unwrap)
 
-__all__ = ["GuardFailed", "Recorder", "TraceArray", "UntraceableStep"]
+__all__ = ["GuardFailed", "Recorder", "TraceArray", "UntraceableStep", "segment",
+           "segment_owner"]
 
 
 class _Ref:
@@ -53,6 +54,11 @@ class Recorder:
 
     def __init__(self):
         self._lines = []       # (source, names read, names written, pure)
+        # lines emitted inside `segment(k)`: id(line) -> (k, kind), kind "draw" for a
+        # random draw, "call" for another Python call, None for array work
+        self._segment_tags = {}
+        self._segment = None
+        self._kind = None  # the kind of Python call whose lines are being emitted
         self._consts = {}      # name -> object
         self._const_names = {}  # id(object) -> name
         self._refs = {}        # id(array) -> _Ref
@@ -165,7 +171,16 @@ class Recorder:
         """Adds a line; a `pure` one only computes its `writes` (dropped if none is read)."""
         if not self._mutated and any(w in self._variable_names for w in writes):
             self._mutated = True
-        self._lines.append((source, frozenset(reads), tuple(writes), pure))
+        line = (source, frozenset(reads), tuple(writes), pure)
+        self._lines.append(line)
+        if self._segment is not None:
+            self._segment_tags[id(line)] = (self._segment, self._kind)
+
+    def segment(self, index):
+        """A context whose work is segment `index` of a step split in independent parts
+        (the halves of a batch): the replay may run the segments on two threads at
+        once (`kerasx.backends.numpy_trace_segments`)."""
+        return _Segment(self, index)
 
     def mark_mutation(self):
         """Declares that from here on the step changes state: a guard failing later
@@ -212,7 +227,7 @@ class Recorder:
         if value is None or isinstance(value, np.dtype):
             return value
         if callable(value):
-            return _RecordedCallable(self, name, value)
+            return _RecordedCallable(self, name, value, self._kind or "call")
         if getattr(t, "__module__", "").startswith("kerasx.backends."):
             # what a kernel's forward hands its backward: later calls are given the
             # replay's own object by name
@@ -346,7 +361,7 @@ class Recorder:
             if _ACTIVE.recorder is not self or any(hasattr(a, "_value") for a in args):
                 return fn(*args, **kwargs)
             self.opaque_calls += 1
-            return self.call(fn, *args, **kwargs)
+            return self._call(self.const(fn), fn, args, kwargs, kind="kernel")
 
         return kernel
 
@@ -405,8 +420,20 @@ class Recorder:
         call may do checks and setup (building an optimizer) that replays can skip."""
         return self._call(self.const(fn), fn, args, kwargs, run)
 
-    def _call(self, target, fn, args, kwargs, run=None):
+    def draw(self, fn, *args, **kwargs):
+        """Like `call`, for a random draw: a split step's replay makes its segments'
+        draws before running them, in the recorded order."""
+        return self._call(self.const(fn), fn, args, kwargs, kind="draw")
+
+    def _call(self, target, fn, args, kwargs, run=None, kind="call"):
         self._rebind_all()  # what the call reads from a holder is what the step assigned
+        outer, self._kind = self._kind, kind
+        try:
+            return self._call_lines(target, fn, args, kwargs, run)
+        finally:
+            self._kind = outer
+
+    def _call_lines(self, target, fn, args, kwargs, run):
         reads = {target}
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
@@ -476,8 +503,23 @@ class Recorder:
         lines = list(self._lines)
         lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), (),
                       False))
-        lines = self._private_reads(lines)
-        body = _with_deletions(_without_dead_lines(lines), set(self._params))
+        self.segments_apart = None  # why recorded segments run one after the other
+        laid_out, exported = (None, None)
+        if self._segment_tags:
+            laid_out, exported = numpy_trace_segments.layout(lines, self._segment_tags,
+                                                            self._params)
+            if laid_out is None:
+                self.segments_apart = exported
+        if laid_out is None:
+            lines = self._private_reads(lines)
+            body = _with_deletions(_without_dead_lines(lines), set(self._params))
+        else:
+            lines, groups = laid_out
+            group_of = dict(zip(map(id, self._private_reads(lines)), groups))
+            lines = _without_dead_lines(self._private_reads(lines))
+            groups = [group_of[id(line)] for line in lines]
+            body = numpy_trace_segments.source(groups, lines, exported, self._params,
+                                               _with_deletions, self.quiet)
         indent = "    "
         if self.quiet:
             body = ["with _errstate(all='ignore'):"] + ["    " + line for line in body]
@@ -492,11 +534,13 @@ class Recorder:
         scope["_GuardFailed"] = GuardFailed
         scope["_errstate"] = np.errstate
         scope["_private"] = private_buffer
+        scope["_segments"] = numpy_threads.both
         exec(compile(source, "<kerasx replayed step>", "exec"), scope)
         replay = scope["_replay"]
         replay.source = source
         replay.writes_state = self._mutated or "_private(" in source
         replay.owner = owner
+        replay.segmented = laid_out is not None
         return replay
 
     def _thread_owner(self):
@@ -538,15 +582,54 @@ class _RecordedCallable:
     """A function returned by a recorded call (a kernel's backward pass): calling it
     while recording records the call of the function the replay gets at that point."""
 
-    def __init__(self, recorder, name, fn):
+    def __init__(self, recorder, name, fn, kind):
         self._recorder = recorder
         self._name = name
         self._fn = fn
+        self._kind = kind  # that of the call that returned it
 
     def __call__(self, *args, **kwargs):
         if _ACTIVE.recorder is not self._recorder:
             return self._fn(*_unwrap(args), **_unwrap(kwargs))
-        return self._recorder._call(self._name, self._fn, args, kwargs)
+        return self._recorder._call(self._name, self._fn, args, kwargs, kind=self._kind)
+
+
+def segment(index):
+    """`Recorder.segment(index)` of the recording in effect in this thread, or a context
+    doing nothing when no step is being recorded."""
+    recorder = _ACTIVE.recorder
+    return recorder.segment(index) if recorder is not None else _NO_SEGMENT
+
+
+def segment_owner():
+    """The ThreadOwner a split step runs under (its segments on two threads of their
+    own, the BLAS at one thread each), or None where the BLAS's threads are not two."""
+    return numpy_threads.segment_owner()
+
+
+class _NoSegment:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_SEGMENT = _NoSegment()
+
+
+class _Segment:
+    def __init__(self, recorder, index):
+        self.recorder, self.index = recorder, index
+
+    def __enter__(self):
+        if self.recorder._segment is not None:
+            raise UntraceableStep("a segment was opened inside another")
+        self.recorder._segment = self.index
+
+    def __exit__(self, *exc):
+        self.recorder._segment = None
+        return False
 
 
 def _without_dead_lines(lines):
@@ -563,10 +646,11 @@ def _without_dead_lines(lines):
     return kept[::-1]
 
 
-def _with_deletions(lines, params):
+def _with_deletions(lines, params, only=None):
     """The lines with `del` statements after each name's last read, so that the
     replay frees intermediate arrays as the recorded step did (and holds no
-    reference to a variable's array when an optimizer checks who else holds it)."""
+    reference to a variable's array when an optimizer checks who else holds it);
+    with `only`, for those names alone."""
     last = {}
     for i, (_, reads, writes, _) in enumerate(lines):
         for name in reads:
@@ -575,7 +659,7 @@ def _with_deletions(lines, params):
             last.setdefault(name, i)
     dying = {}
     for name, i in last.items():
-        if name.startswith("r"):
+        if name.startswith("r") and (only is None or name in only):
             dying.setdefault(i, []).append(name)
     out = []
     for i, (source, _, _, _) in enumerate(lines):

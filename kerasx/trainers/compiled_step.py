@@ -92,6 +92,9 @@ class CompiledStep:
         # the variables a train step updates, as the recordings were made for them
         self._trainable = None
         self._trainable_checked = None  # `TRAINABLE_CHANGES` when last compared
+        # signature -> the split step (`split_step`) its steps run, eager and recorded
+        self._split = {}
+        self.split_reasons = {}  # signature -> why its split step was given up
 
     def __call__(self, batch):
         results = self._step(batch)
@@ -152,7 +155,7 @@ class CompiledStep:
             if program.misses > RECHECK_AFTER and 2 * program.misses > program.runs:
                 self._give_up(key, "the values it reads from the data keep changing",
                               retry=False)
-            return self.eager(batch)
+            return self._eager(key, batch)
         finally:
             program.runs += 1
         return program.results(values)
@@ -170,6 +173,8 @@ class CompiledStep:
             if self._trainable is not None:
                 self.programs = {}
                 self._kernels_as_calls = set()
+                self._split = {}
+                self.split_reasons = {}
             self._trainable = trainable
 
     def recheck(self):
@@ -188,15 +193,32 @@ class CompiledStep:
                 program.recheck = True
 
     # -- recording -------------------------------------------------------------------
+    def _eager(self, key, batch):
+        """The eager step for a batch of signature `key`: split in halves where its
+        recording is (`split_step`), under the threads' owner as its replay."""
+        split = self._split.get(key)
+        if split is None:
+            return self.eager(batch)
+        with split.owner:
+            return split(batch)
+
     def _record(self, tracer, key, batch):
         if self._kernels_as_calls_first:
             self._kernels_as_calls.add(key)
+        split = self._split.get(key)
+        if split is None and self.mode == "train" and key not in self.split_reasons:
+            split = _split_step_for(tracer, self.model, batch)
+            if split is not None:
+                self._split[key] = split
         before = _snapshot(self.model)
         # (`call` passed only when set: `_trace` keeps its signature for the predict step)
         call = {} if self._recorded_call is None else {"call": self._recorded_call}
+        if split is not None:
+            call = {"call": split}
         try:
-            results, program = _trace(tracer, self.model, batch, self.mode,
-                                      opaque_kernels=key in self._kernels_as_calls, **call)
+            with split.owner if split is not None else contextlib.nullcontext():
+                results, program = _trace(tracer, self.model, batch, self.mode,
+                                          opaque_kernels=key in self._kernels_as_calls, **call)
         except Exception as e:  # noqa: BLE001 - the eager step then shows a genuine error
             failure = f"it cannot be recorded ({type(e).__name__}: {failure_detail(e)})"
         else:
@@ -207,6 +229,12 @@ class CompiledStep:
             _restore(before)
             self._give_up(key, failure)
             return self.eager(batch)
+        if split is not None:
+            if not program.replay.segmented:
+                # its segments would run one after the other at one BLAS thread: slower
+                self._whole_steps(key, program.replay.segments_apart)
+                return results
+            program.owner = split.owner
         if program.unsafe_guards:
             self._give_up(key, "it reads values from the data after it has changed variables")
         else:
@@ -237,7 +265,7 @@ class CompiledStep:
         after_replay = _snapshot(self.model, whole)
         _restore(before)
         with owned:
-            results = self.eager(batch)
+            results = self._eager(key, batch)
         if failure is not None:
             self._give_up(key, failure)
         elif not (_same_state(after_replay, _snapshot(self.model, whole))
@@ -251,7 +279,17 @@ class CompiledStep:
             program.only_recorded_batch = program.only_recorded_batch and same_batch
         return results
 
+    def _whole_steps(self, key, reason):
+        """Gives up splitting the steps of signature `key`: they are recorded again whole."""
+        self._split.pop(key, None)
+        self.split_reasons[key] = reason
+        self._kernels_as_calls.discard(key)
+        self.programs[key] = self._record_after
+
     def _give_up(self, key, reason, retry=True):
+        if key in self._split and (not retry or key in self._kernels_as_calls):
+            self._whole_steps(key, reason)
+            return
         if retry and key not in self._kernels_as_calls:
             # the backend's kernels may reach memory directly: record them as calls
             self._kernels_as_calls.add(key)
@@ -310,6 +348,21 @@ class _Program:
         return dict(zip(self.names, values))
 
 
+def _split_step_for(tracer, model, batch):
+    """The split step (`split_step`) for `batch`'s signature, with the threads' owner
+    its replays run under as `.owner`; None where steps run whole."""
+    from kerasx.trainers import split_step
+
+    leaves = _leaves(batch)
+    owner = getattr(tracer, "segment_owner", lambda: None)()
+    if owner is None or not leaves or not hasattr(leaves[0], "shape") or not leaves[0].shape:
+        return None
+    split = split_step.step_for(model, leaves[0].shape[0])
+    if split is not None:
+        split.owner = owner
+    return split
+
+
 def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
     """Runs the model's train (test, predict) step on `batch` while recording it;
     returns its results and the `_Program` that replays it. With `opaque_kernels`, the
@@ -330,7 +383,7 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
             leaves = [recorder.param(leaf) for leaf in _leaves(batch)]
             data = _rebuild(batch, leaves)
             if mode == "train":
-                results = model.train_step(data)
+                results = (call or model.train_step)(data)
             elif mode == "test":
                 results = model.test_step(data)
             elif call is not None:
@@ -458,8 +511,8 @@ class _RecordedDraws:
         seed = kwargs.get("seed")
         if type(seed) is CountedSeed:  # a counter's seed: each replay takes its next one
             rest = {k: v for k, v in kwargs.items() if k != "seed"}
-            return self._recorder.call(_CountedDraw(method, seed), *args, **rest)
-        return self._recorder.call(method, *args, **kwargs)
+            return self._recorder.draw(_CountedDraw(method, seed), *args, **rest)
+        return self._recorder.draw(method, *args, **kwargs)
 
 
 class _CountedDraw:

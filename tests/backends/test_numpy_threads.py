@@ -33,6 +33,7 @@ rng = np.random.default_rng(5)
 @pytest.fixture(autouse=True)
 def owned_steps(monkeypatch):
     monkeypatch.setenv("KERASX_OWN_THREADS", "1")
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "0")  # whole steps (split ones: test_split_step)
 
 
 # the real probe's answer, taken before any test overrides it

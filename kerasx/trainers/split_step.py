@@ -1,0 +1,213 @@
+"""Training steps split in two halves of the batch, whose replays run the halves on two
+threads at once.
+
+On two cores, the BLAS runs each large product on both, but a convolution's
+training step also spends about a third of its time in single-threaded passes
+(im2col copies, pooling, the input gradient's strided adds, element-wise work); the
+MNIST convnet's step gained 0-20% from a second BLAS thread where PyTorch's gains
+70%. A split step computes the loss and the gradient of each half of the batch
+separately, as segments of its recording (`Recorder.segment`), then adds the
+halves' gradients and makes one optimizer update; the replay runs the two segments
+on two threads, each with the BLAS at one thread (`numpy_trace_segments`), so every
+pass of the step uses both cores.
+
+The sum of the halves' gradients is the full batch's gradient: the loss of the batch
+(a mean over its samples, `reduction="sum_over_batch_size"`) is the halves' losses
+weighted by their share of the batch. Only the order of the additions changes, so a
+split step's values differ from the whole step's in the last bits, as XLA's do from
+eager TensorFlow's; `jit_compile=False` (eager steps) or `KERASX_SPLIT_STEPS=0`
+keeps whole steps. A model is split only where the halves cannot see each other:
+a Sequential or functional model of the layers in `_PER_SAMPLE` (no batch
+normalization, masks, activity regularizers or stateful recurrent layers), the
+default `train_step`, `compute_loss` and `compute_metrics`, one output whose loss is a
+built-in one averaged over the batch, and built-in metrics; and only where the step
+is large enough to gain (`MIN_MULTIPLY_ADDS`), on NumPy with a BLAS running two
+threads.
+"""
+
+import os
+
+from kerasx import tree
+from kerasx.autodiff.tape import GradientTape
+from kerasx.autodiff.tensor import Tensor, TensorOps
+
+# batches of fewer multiply-adds (forward pass) run whole: two hand-offs between the
+# threads and the halves' smaller products cost more than a second core wins there
+MIN_MULTIPLY_ADDS = 100_000_000
+
+_PER_SAMPLE = frozenset({
+    "InputLayer", "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
+    "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D", "SeparableConv2D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "Flatten", "Reshape", "Permute",
+    "RepeatVector", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Identity",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "LayerNormalization", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
+    "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+    "Embedding", "LSTM", "GRU", "SimpleRNN",
+})
+
+
+def step_for(model, batch_size):
+    """The split train step for batches of `batch_size` of `model`, or None where the
+    whole step is to run (see the module)."""
+    wanted = os.environ.get("KERASX_SPLIT_STEPS", "auto")
+    if wanted == "0" or batch_size < 2 or split_reason(model) is not None:
+        return None
+    if wanted != "1" and multiply_adds(model) * batch_size < MIN_MULTIPLY_ADDS:
+        return None
+    return SplitStep(model)
+
+
+def split_reason(model):
+    """Why `model`'s training step cannot be split in halves of the batch, or None."""
+    from kerasx.models.functional import Functional
+    from kerasx.models.sequential import Sequential
+    from kerasx.trainers.trainer import Trainer
+
+    if type(model) not in (Sequential, Functional):
+        return "only Sequential and functional models are split"
+    kind = type(model)
+    for name in ("train_step", "compute_loss", "_compute_loss", "compute_metrics",
+                 "_update_weights"):
+        if getattr(kind, name) is not getattr(Trainer, name) or name in vars(model):
+            return f"the model's {name} is its own"
+    for layer in model._flatten_layers():
+        reason = _layer_reason(layer)
+        if reason is not None:
+            return reason
+    return _loss_reason(model) or _metrics_reason(model)
+
+
+def _layer_reason(layer):
+    name = type(layer).__name__
+    if name not in _PER_SAMPLE or not type(layer).__module__.startswith("kerasx.layers."):
+        return f"layer {layer.name!r} ({name}) may mix the samples of a batch"
+    if getattr(layer, "activity_regularizer", None) is not None:
+        return f"layer {layer.name!r} has an activity regularizer"
+    if getattr(layer, "stateful", False):
+        return f"layer {layer.name!r} is stateful"
+    if getattr(layer, "mask_zero", False):
+        return f"layer {layer.name!r} makes masks"
+    return None
+
+
+def _loss_reason(model):
+    from kerasx.losses.loss import Loss, LossFunctionWrapper
+
+    compiled = model._compile_loss
+    if compiled is None or compiled.structured is not None or compiled.metrics \
+            or len([s for s in compiled._specs if s is not None]) != 1:
+        return "the model has not one compiled loss for one output"
+    for loss in compiled.losses:
+        if loss is None or isinstance(loss, str):
+            continue  # a built-in loss named, made at the first call
+        if not isinstance(loss, Loss) or not type(loss).__module__.startswith("kerasx.losses."):
+            return "the loss is the model's own"
+        if type(loss) is LossFunctionWrapper and not getattr(
+                loss.fn, "__module__", "").startswith("kerasx.losses."):
+            return "the loss is the model's own"
+        if loss.reduction != "sum_over_batch_size":
+            return f"the loss's reduction is {loss.reduction!r}"
+    return None
+
+
+def _metrics_reason(model):
+    compiled = model._compile_metrics
+    if compiled is None:
+        return None
+    if compiled.built:
+        given = compiled.flat_metrics
+    else:  # names, functions and objects as given to `compile`
+        given = tree.flatten([compiled._user_metrics, compiled._user_weighted_metrics])
+    for metric in given:
+        if metric is None or isinstance(metric, str):
+            continue
+        fn = getattr(metric, "_fn", metric if callable(metric) and not hasattr(
+            metric, "update_state") else None)
+        own = not (type(metric).__module__.startswith("kerasx.metrics.") or fn is metric)
+        if own or fn is not None and not getattr(fn, "__module__", "").startswith(
+                ("kerasx.losses.", "kerasx.metrics.")):
+            return f"metric {getattr(metric, 'name', metric)!r} is the model's own"
+    return None
+
+
+def multiply_adds(model):
+    """An estimate of the multiply-adds of one sample's forward pass: each layer's
+    weight matrices times the positions (pixels, time steps) they are applied at."""
+    total = 0
+    for layer in model._flatten_layers():
+        matrices = sum(int(w.value.size) for w in layer.trainable_weights
+                       if len(w.shape) >= 2)
+        if not matrices or type(layer).__name__ == "Embedding":
+            continue
+        try:
+            shape = layer.input.shape if hasattr(layer, "cell") else layer.output.shape
+        except (AttributeError, ValueError):
+            continue  # a layer called more than once (shared): left out of the estimate
+        positions = 1
+        for size in tuple(shape)[1:-1]:
+            positions *= size or 1
+        total += matrices * positions
+    return total
+
+
+class SplitStep:
+    """`model.train_step` computed on the two halves of the batch (see the module)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, data):
+        from kerasx.backends import current
+        from kerasx.trainers.trainer import _batch_size, _training_argument, _unpack
+
+        model = self.model
+        x, y, sample_weight = _unpack(data)
+        if y is None:
+            return model.train_step(data)
+        size = _batch_size(x)
+        middle = size // 2
+        tracer = current().step_recorder()
+        variables = model.trainable_weights
+        scale = getattr(model.optimizer, "scale_loss", None)
+        losses, grads, halves = [], [], []
+        for k, (start, stop) in enumerate(((0, middle), (middle, size))):
+            with tracer.segment(k):
+                xk, yk, wk = (_rows(part, start, stop) for part in (x, y, sample_weight))
+                with GradientTape() as tape:
+                    y_pred = model(xk, **_training_argument(model, True))
+                    loss = model._compile_loss(yk, y_pred, wk)
+                    loss = loss * ((stop - start) / size)  # the half's share of the mean
+                    if k == 0:
+                        for penalty in model.losses:
+                            loss = loss + penalty
+                    scaled = scale(loss) if scale is not None else loss
+                grads.append(tape.gradient(scaled, variables))
+            losses.append(loss)
+            halves.append((xk, yk, y_pred, wk))
+        model._update_weights([_added(a, b) for a, b in zip(*grads)], variables)
+        model._loss_tracker.update_state(losses[0] + losses[1], sample_weight=size)
+        for xk, yk, y_pred, wk in halves:
+            results = model.compute_metrics(xk, yk, y_pred, wk)
+        return results
+
+
+def _rows(structure, start, stop):
+    def rows(leaf):
+        if leaf is None:
+            return None
+        if isinstance(leaf, TensorOps):
+            return Tensor(leaf.value[start:stop])
+        return leaf[start:stop]
+
+    return tree.map_structure(rows, structure)
+
+
+def _added(a, b):
+    if a is None or b is None:
+        return a if b is None else b
+    return a + b

@@ -1,0 +1,171 @@
+"""Training steps split in two halves of the batch (`kerasx.trainers.split_step`): the
+same training as whole steps up to the order of the additions, replays verified bit
+for bit against the eager split step, both halves run on two threads at once, and
+models whose samples could meet in a step are never split."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import kerasx as keras
+from kerasx.backends import current
+
+if current().name != "numpy":
+    pytest.skip("split steps replay NumPy recordings", allow_module_level=True)
+
+from kerasx.backends import numpy_threads  # noqa: E402
+from kerasx.backends.numpy_blas import threads  # noqa: E402
+from kerasx.trainers import split_step  # noqa: E402
+
+CONTROL = threads()
+needs_control = pytest.mark.skipif(
+    CONTROL is None, reason="NumPy here bundles no OpenBLAS whose thread count can be set")
+
+
+@pytest.fixture
+def two_blas_threads():
+    before = CONTROL.get()
+    CONTROL.set(2)
+    yield
+    CONTROL.set(before)
+
+
+def _convnet(dtype="float32", dropout=0.0, regularizer=None, extra=()):
+    keras.utils.set_random_seed(3)
+    layers = [keras.Input((8, 8, 2), dtype=dtype),
+              keras.layers.Conv2D(4, 3, activation="relu", dtype=dtype,
+                                  kernel_regularizer=regularizer),
+              keras.layers.MaxPooling2D(2, dtype=dtype), *extra,
+              keras.layers.Flatten(dtype=dtype)]
+    if dropout:
+        layers.append(keras.layers.Dropout(dropout, dtype=dtype))
+    layers.append(keras.layers.Dense(3, activation="softmax", dtype=dtype))
+    model = keras.Sequential(layers)
+    # (a loss in float64 too: losses compute in float32 unless told otherwise, as Keras's)
+    model.compile(keras.optimizers.Adam(0.01),
+                  keras.losses.SparseCategoricalCrossentropy(dtype=dtype), metrics=["accuracy"])
+    return model
+
+
+def _data(n=60, dtype="float32"):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 8, 8, 2)).astype(dtype), rng.integers(0, 3, n)
+
+
+def _fit(monkeypatch, split, model=None, batch_size=15, epochs=3, **kwargs):
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", split)
+    model = model or _convnet()
+    x, y = _data()
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
+                        shuffle=False, **kwargs)
+    return model, history.history
+
+
+def _step(model):
+    (program,) = model._compiled_train_step.programs.values()
+    return program
+
+
+@needs_control
+def test_split_steps_train_as_whole_steps_in_float64(monkeypatch, two_blas_threads):
+    """Odd batches (7 + 8 samples), sample weights and a weight penalty added once."""
+    weights = np.linspace(0.5, 2.0, 60)
+    runs = {}
+    for split in ("0", "1"):
+        model = _convnet("float64", regularizer=keras.regularizers.L2(0.01))
+        runs[split] = _fit(monkeypatch, split, model, sample_weight=weights)
+    (whole, whole_logs), (halves, halves_logs) = runs["0"], runs["1"]
+    assert not whole._compiled_train_step._split
+    assert _step(halves).verified and halves._compiled_train_step._split
+    for a, b in zip(whole.get_weights(), halves.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    for key in whole_logs:
+        np.testing.assert_allclose(whole_logs[key], halves_logs[key], rtol=1e-6)  # float32 logs
+
+
+@needs_control
+def test_the_replay_runs_both_halves_at_once_and_matches_the_eager_split_step(
+        monkeypatch, two_blas_threads):
+    seen = []
+    both = numpy_threads.Pair.both
+
+    def spying(pair, fn, first, second):
+        seen.append(threading.get_ident())
+        return both(pair, fn, first, second)
+
+    monkeypatch.setattr(numpy_threads.Pair, "both", spying)
+    model, _ = _fit(monkeypatch, "1", _convnet(dropout=0.3), epochs=2)
+    program = _step(model)
+    # verified: a replayed step left the weights, the metrics and the random generator
+    # bit for bit as the eager split step did
+    assert program.verified and program.replay.segmented and program.owner is not None
+    assert "_segments(_s0, _s1)" in program.replay.source
+    assert seen  # the segments were handed to the pair's worker
+    assert CONTROL.get() == 2  # the BLAS's threads are given back after each step
+    # the same seeds give the same training (draws made in the recorded order)
+    again, _ = _fit(monkeypatch, "1", _convnet(dropout=0.3), epochs=2)
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model._compiled_train_step.reasons == {}
+
+
+@needs_control
+def test_a_label_out_of_range_in_a_half_raises_as_in_a_whole_step(monkeypatch,
+                                                                   two_blas_threads):
+    model, _ = _fit(monkeypatch, "1")
+    assert _step(model).verified
+    x, y = _data()
+    y = y.copy()
+    y[50] = 7  # in the second half of the fourth batch
+    with pytest.raises(ValueError, match="7"):
+        model.fit(x, y, batch_size=15, epochs=1, verbose=0, shuffle=False)
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda: dict(extra=[keras.layers.BatchNormalization()]), "may mix the samples"),
+    (lambda: dict(extra=[keras.layers.Lambda(lambda t: t)]), "may mix the samples"),
+    (lambda: dict(extra=[keras.layers.ActivityRegularization(0.1)]), "may mix the samples"),
+])
+def test_models_whose_samples_could_meet_are_not_split(change, reason):
+    model = _convnet(**change())
+    assert reason in split_step.split_reason(model)
+
+
+def test_custom_losses_metrics_and_steps_are_not_split():
+    model = _convnet()
+    assert split_step.split_reason(model) is None
+    model.compile("adam", lambda y, p: keras.ops.mean((y - p) ** 2))
+    assert "loss" in split_step.split_reason(model)
+    model.compile("adam", keras.losses.MeanSquaredError(reduction="sum"))
+    assert "reduction" in split_step.split_reason(model)
+    model.compile("adam", "mse", metrics=[lambda y, p: keras.ops.mean(p)])
+    assert "metric" in split_step.split_reason(model)
+
+    class Own(keras.Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    own = Own([keras.Input((3,)), keras.layers.Dense(2)])
+    own.compile("adam", "mse")
+    assert "only Sequential and functional" in split_step.split_reason(own)
+
+
+def test_the_work_estimate_counts_each_weight_matrix_at_each_position():
+    model = _convnet()
+    # Conv2D: 3 x 3 x 2 x 4 weights at 6 x 6 positions; Dense: 3 x 3 x 4 -> 3 at one
+    assert split_step.multiply_adds(model) == 72 * 36 + 36 * 3
+    lstm = keras.Sequential([keras.Input((10, 5)), keras.layers.LSTM(4),
+                             keras.layers.Dense(1)])
+    assert split_step.multiply_adds(lstm) == (5 * 16 + 4 * 16) * 10 + 4
+
+
+def test_small_steps_stay_whole_unless_asked(monkeypatch):
+    model = _convnet()
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "auto")
+    assert split_step.step_for(model, 64) is None
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "1")
+    assert split_step.step_for(model, 64) is not None
+    assert split_step.step_for(model, 1) is None
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "0")
+    assert split_step.step_for(model, 64) is None
