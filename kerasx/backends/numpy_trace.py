@@ -176,6 +176,11 @@ class Recorder:
         if self._segment is not None:
             self._segment_tags[id(line)] = (self._segment, self._kind)
 
+    def active_here(self):
+        """Whether this recorder records the calling thread's work now (not another
+        thread's, nor the inside of a call it records)."""
+        return _ACTIVE.recorder is self
+
     def segment(self, index):
         """A context whose work is segment `index` of a step split in independent parts
         (the halves of a batch): the replay may run the segments on two threads at

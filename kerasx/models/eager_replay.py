@@ -41,7 +41,7 @@ from kerasx.autodiff.tensor import Tensor
 from kerasx.backends import current
 from kerasx.layers import layer as layer_module
 from kerasx.layers._layer_scopes import _SCOPE, _stateless_scope
-from kerasx.trainers.compiled_step import CompiledStep, _restore, _snapshot
+from kerasx.trainers.compiled_step import ONE_AT_A_TIME, CompiledStep, _restore, _snapshot
 
 # eager calls of a signature before it is recorded (a model called once or twice, as
 # in a script or a test, is never recorded)
@@ -54,8 +54,6 @@ MAX_RESTARTS = 4
 # a recording that served at least this many calls before it was dropped was worth it
 # (recording and checking cost about four eager calls)
 _WORTHWHILE = 20
-# held while a call is recorded or compared (see `_CallStep._record`)
-_ONE_AT_A_TIME = threading.Lock()
 # layer classes of kerasx that run code of the user's (or of another library)
 _OPAQUE_LAYERS = frozenset({"Lambda", "TorchModuleWrapper", "JaxLayer", "FlaxLayer",
                             "TFSMLayer"})
@@ -211,19 +209,10 @@ class _CallStep(CompiledStep):
         self.served += 1
         return self._outputs(results)
 
-    # one recording or comparison at a time in the process: the recorder is the calling
-    # thread's own, but a comparison sets the random generator's state back, and a
-    # model's steps are shared by every thread calling it; meanwhile others run eagerly
-    def _record(self, tracer, key, batch):
-        if not _ONE_AT_A_TIME.acquire(blocking=False):
-            return self.eager(batch)
-        try:
-            return super()._record(tracer, key, batch)
-        finally:
-            _ONE_AT_A_TIME.release()
-
+    # one recording or comparison at a time in the process (`ONE_AT_A_TIME`, taken by
+    # `CompiledStep._record` and `_verify` too): the comparison on other values as well
     def _verify(self, tracer, key, program, batch):
-        if not _ONE_AT_A_TIME.acquire(blocking=False):
+        if not ONE_AT_A_TIME.acquire(blocking=False):
             return self.eager(batch)
         try:
             results = super()._verify(tracer, key, program, batch)
@@ -232,7 +221,7 @@ class _CallStep(CompiledStep):
                 self._verify_on_other_values(tracer, key, program, batch)
             return results
         finally:
-            _ONE_AT_A_TIME.release()
+            ONE_AT_A_TIME.release()
 
     def _verify_on_other_values(self, tracer, key, program, batch):
         """Compares the replay with the eager call once more on the batch's values rolled

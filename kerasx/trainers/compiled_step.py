@@ -48,6 +48,7 @@ attributes hold, as in a GAN's step) is recorded as one Python call.
 import contextlib
 import functools
 import hashlib
+import threading
 import warnings
 
 from kerasx import tree
@@ -203,6 +204,14 @@ class CompiledStep:
             return split(batch)
 
     def _record(self, tracer, key, batch):
+        if not ONE_AT_A_TIME.acquire(blocking=False):
+            return self.eager(batch)  # recorded at a later step
+        try:
+            return self._record_alone(tracer, key, batch)
+        finally:
+            ONE_AT_A_TIME.release()
+
+    def _record_alone(self, tracer, key, batch):
         if self._kernels_as_calls_first:
             self._kernels_as_calls.add(key)
         split = self._split.get(key)
@@ -243,6 +252,14 @@ class CompiledStep:
         return results
 
     def _verify(self, tracer, key, program, batch):
+        if not ONE_AT_A_TIME.acquire(blocking=False):
+            return self._eager(key, batch)  # compared at a later step
+        try:
+            return self._verify_alone(tracer, key, program, batch)
+        finally:
+            ONE_AT_A_TIME.release()
+
+    def _verify_alone(self, tracer, key, program, batch):
         # on the recorded batch again (one validation batch at every epoch), values the
         # recording took from its data unseen would pass the comparison: the first
         # other batch is then compared again
@@ -309,6 +326,11 @@ class CompiledStep:
                           f"{reason}.", stacklevel=5)
 
 
+# held while a step is recorded or compared with its replay, by one thread at a time:
+# a recording lends the backend's random generator and kernels and `Optimizer.apply`
+# to its recorder (other threads' draws, kernels and updates pass through it), and a
+# comparison sets the random generator back; meanwhile other threads' steps run eagerly
+ONE_AT_A_TIME = threading.RLock()
 # batch signatures tracked per step function; steps on further ones run eagerly
 MAX_SIGNATURES = 16
 # replayed steps between two checks against the eager step
@@ -465,8 +487,9 @@ def _updates_recorded_as_calls(recorder):
     original = Optimizer.__dict__["apply"]
 
     def apply(optimizer, grads, trainable_variables=None):
-        if trainable_variables is None and not optimizer.built:
-            return original(optimizer, grads, trainable_variables)  # its error
+        if not recorder.active_here() or trainable_variables is None and not optimizer.built:
+            # another thread's update, or its error
+            return original(optimizer, grads, trainable_variables)
         variables = list(optimizer._trainable_variables if trainable_variables is None
                          else trainable_variables)
         grads = [g.value if isinstance(g, TensorOps) else g for g in grads]
@@ -508,6 +531,8 @@ class _RecordedDraws:
         return lambda *args, **kwargs: self._draw(method, args, kwargs)
 
     def _draw(self, method, args, kwargs):
+        if not self._recorder.active_here():  # another thread's draw
+            return method(*args, **kwargs)
         seed = kwargs.get("seed")
         if type(seed) is CountedSeed:  # a counter's seed: each replay takes its next one
             rest = {k: v for k, v in kwargs.items() if k != "seed"}

@@ -47,7 +47,8 @@ _PER_SAMPLE = frozenset({
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "LayerNormalization", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
     "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-    "Embedding", "LSTM", "GRU", "SimpleRNN",
+    "Embedding", "LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell",
+    "Bidirectional", "TimeDistributed", "MultiHeadAttention", "HeadProjection",
 })
 
 

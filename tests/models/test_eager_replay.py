@@ -258,14 +258,27 @@ def test_a_copied_model_replays_its_own_weights():
 def test_recordings_beside_other_threads_wait_for_each_other_and_replay_on_any_thread():
     import threading
 
-    from kerasx.models import eager_replay
+    from kerasx.trainers.compiled_step import ONE_AT_A_TIME
 
     xs = _inputs((2, 6))
-    # while another call is being recorded or compared, a call records nothing
+    # while another thread records or compares a call (or a step), a call records nothing
     other = _mlp()
-    with eager_replay._ONE_AT_A_TIME:
+    held, done = threading.Event(), threading.Event()
+
+    def holding():
+        with ONE_AT_A_TIME:
+            held.set()
+            done.wait()
+
+    holder = threading.Thread(target=holding)
+    holder.start()
+    held.wait()
+    try:
         for i in range(CALLS):
             assert _same(other(xs[i % 3]), _through_layers(other, xs[i % 3]))
+    finally:
+        done.set()
+        holder.join()
     assert _served(other) == 0
     # a thread of the program's own (a server, a data loader) leaves the calls replayed
     model = _mlp()

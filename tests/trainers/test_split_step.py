@@ -169,3 +169,39 @@ def test_small_steps_stay_whole_unless_asked(monkeypatch):
     assert split_step.step_for(model, 1) is None
     monkeypatch.setenv("KERASX_SPLIT_STEPS", "0")
     assert split_step.step_for(model, 64) is None
+
+
+def _sequence_model(kind):
+    keras.utils.set_random_seed(3)
+    d = "float64"
+    inputs = keras.Input((7, 4), dtype=d)
+    if kind == "recurrent":
+        h = keras.layers.Bidirectional(keras.layers.LSTM(5, return_sequences=True, dtype=d),
+                                       dtype=d)(inputs)
+        h = keras.layers.SimpleRNN(4, dtype=d)(keras.layers.GRU(5, return_sequences=True,
+                                                                dtype=d)(h))
+    else:
+        h = keras.layers.MultiHeadAttention(2, 3, dtype=d)(inputs, inputs)
+        h = keras.layers.LayerNormalization(dtype=d)(keras.layers.Add(dtype=d)([inputs, h]))
+        h = keras.layers.GlobalAveragePooling1D(dtype=d)(h)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", dtype=d)(h))
+    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(dtype=d))
+    return model
+
+
+@needs_control
+@pytest.mark.parametrize("kind", ["recurrent", "attention"])
+def test_recurrent_and_attention_models_split_as_whole_steps(monkeypatch, two_blas_threads,
+                                                             kind):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((30, 7, 4)), rng.integers(0, 3, 30)
+    weights = {}
+    for split in ("0", "1"):
+        monkeypatch.setenv("KERASX_SPLIT_STEPS", split)
+        model = _sequence_model(kind)
+        model.fit(x, y, batch_size=15, epochs=4, verbose=0, shuffle=False)
+        assert bool(model._compiled_train_step._split) == (split == "1")
+        assert _step(model).verified
+        weights[split] = model.get_weights()
+    for a, b in zip(weights["0"], weights["1"]):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
