@@ -40,6 +40,16 @@ run at one BLAS thread as well. Its values are those of eager steps at one BLAS
 thread: OpenBLAS on two threads sums long inner dimensions in another order, so they
 can differ in the last bits from a `jit_compile=False` run.
 
+On NumPy with the BLAS at two threads, the training steps of large models whose
+samples cannot meet in a step are recorded split in two halves of the batch
+(`kerasx.trainers.split_step`), whose replays run the halves on two threads at once,
+each with the BLAS at one thread; the eager steps they are checked against are split
+the same way, at one BLAS thread.
+
+One step is recorded or compared at a time in the process (`ONE_AT_A_TIME`): other
+threads' steps meanwhile run eagerly, and their random draws, kernels and optimizer
+updates pass through the recording untouched.
+
 The model's own `train_step`, `test_step` and `predict_step` are recorded, custom
 ones too: every optimizer's `apply` inside them (the model's optimizer or others its
 attributes hold, as in a GAN's step) is recorded as one Python call.

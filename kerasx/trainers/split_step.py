@@ -113,6 +113,9 @@ def _loss_reason(model):
             return "the loss is the model's own"
         if loss.reduction != "sum_over_batch_size":
             return f"the loss's reduction is {loss.reduction!r}"
+        if getattr(loss, "_fn_kwargs", {}).get("ignore_class") is not None:
+            # masked values: the mean is over the others, whose count varies by half
+            return "the loss ignores a class"
     return None
 
 

@@ -139,6 +139,8 @@ def test_custom_losses_metrics_and_steps_are_not_split():
     assert "loss" in split_step.split_reason(model)
     model.compile("adam", keras.losses.MeanSquaredError(reduction="sum"))
     assert "reduction" in split_step.split_reason(model)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(ignore_class=0))
+    assert "ignores a class" in split_step.split_reason(model)
     model.compile("adam", "mse", metrics=[lambda y, p: keras.ops.mean(p)])
     assert "metric" in split_step.split_reason(model)
 
