@@ -40,8 +40,8 @@ run at one BLAS thread as well. Its values are those of eager steps at one BLAS
 thread: OpenBLAS on two threads sums long inner dimensions in another order, so they
 can differ in the last bits from a `jit_compile=False` run.
 
-On NumPy with the BLAS at two threads, the training steps of large models whose
-samples cannot meet in a step are recorded split in two halves of the batch
+On NumPy with the BLAS at two threads, the steps of large models whose samples
+cannot meet in a step are recorded split in two halves of the batch
 (`kerasx.trainers.split_step`), whose replays run the halves on two threads at once,
 each with the BLAS at one thread; the eager steps they are checked against are split
 the same way, at one BLAS thread.
@@ -225,8 +225,8 @@ class CompiledStep:
         if self._kernels_as_calls_first:
             self._kernels_as_calls.add(key)
         split = self._split.get(key)
-        if split is None and self.mode == "train" and key not in self.split_reasons:
-            split = _split_step_for(tracer, self.model, batch)
+        if split is None and self._recorded_call is None and key not in self.split_reasons:
+            split = _split_step_for(tracer, self, batch)
             if split is not None:
                 self._split[key] = split
         before = _snapshot(self.model)
@@ -380,16 +380,16 @@ class _Program:
         return dict(zip(self.names, values))
 
 
-def _split_step_for(tracer, model, batch):
-    """The split step (`split_step`) for `batch`'s signature, with the threads' owner
-    its replays run under as `.owner`; None where steps run whole."""
+def _split_step_for(tracer, compiled, batch):
+    """The split step (`split_step`) of `compiled`'s mode for `batch`'s signature, with
+    the threads' owner its replays run under as `.owner`; None where steps run whole."""
     from kerasx.trainers import split_step
 
     leaves = _leaves(batch)
     owner = getattr(tracer, "segment_owner", lambda: None)()
     if owner is None or not leaves or not hasattr(leaves[0], "shape") or not leaves[0].shape:
         return None
-    split = split_step.step_for(model, leaves[0].shape[0])
+    split = split_step.step_for(compiled.model, leaves[0].shape[0], compiled.mode, compiled)
     if split is not None:
         split.owner = owner
     return split
@@ -417,7 +417,7 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
             if mode == "train":
                 results = (call or model.train_step)(data)
             elif mode == "test":
-                results = model.test_step(data)
+                results = (call or model.test_step)(data)
             elif call is not None:
                 results = call(data)
             else:

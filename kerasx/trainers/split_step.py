@@ -1,28 +1,30 @@
-"""Training steps split in two halves of the batch, whose replays run the halves on two
+"""Steps split in two halves of the batch, whose replays run the halves on two
 threads at once.
 
 On two cores, the BLAS runs each large product on both, but a convolution's
 training step also spends about a third of its time in single-threaded passes
 (im2col copies, pooling, the input gradient's strided adds, element-wise work); the
 MNIST convnet's step gained 0-20% from a second BLAS thread where PyTorch's gains
-70%. A split step computes the loss and the gradient of each half of the batch
-separately, as segments of its recording (`Recorder.segment`), then adds the
+70%. A split training step computes the loss and the gradient of each half of the
+batch separately, as segments of its recording (`Recorder.segment`), then adds the
 halves' gradients and makes one optimizer update; the replay runs the two segments
 on two threads, each with the BLAS at one thread (`numpy_trace_segments`), so every
-pass of the step uses both cores.
+pass of the step uses both cores. Evaluation steps split the same way (the halves'
+losses and metric updates), prediction steps compute the halves' outputs and join
+them.
 
 The sum of the halves' gradients is the full batch's gradient: the loss of the batch
 (a mean over its samples, `reduction="sum_over_batch_size"`) is the halves' losses
 weighted by their share of the batch. Only the order of the additions changes, so a
 split step's values differ from the whole step's in the last bits, as XLA's do from
 eager TensorFlow's; `jit_compile=False` (eager steps) or `KERASX_SPLIT_STEPS=0`
-keeps whole steps. A model is split only where the halves cannot see each other:
-a Sequential or functional model of the layers in `_PER_SAMPLE` (no batch
-normalization, masks, activity regularizers or stateful recurrent layers), the
-default `train_step`, `compute_loss` and `compute_metrics`, one output whose loss is a
-built-in one averaged over the batch, and built-in metrics; and only where the step
-is large enough to gain (`MIN_MULTIPLY_ADDS`), on NumPy with a BLAS running two
-threads.
+keeps whole steps (`=1` splits every step that may be split, small ones too). A
+model is split only where the halves cannot see each other: a Sequential or
+functional model of the layers in `_PER_SAMPLE` (no batch normalization, masks,
+activity regularizers or stateful recurrent layers), the default step methods, and,
+for training and evaluation, one output whose loss is a built-in one averaged over
+the batch and built-in metrics; and only where the step is large enough to gain
+(`MIN_MULTIPLY_ADDS`), on NumPy with a BLAS running two threads.
 """
 
 import os
@@ -52,19 +54,29 @@ _PER_SAMPLE = frozenset({
 })
 
 
-def step_for(model, batch_size):
-    """The split train step for batches of `batch_size` of `model`, or None where the
-    whole step is to run (see the module)."""
+def step_for(model, batch_size, mode="train", compiled=None):
+    """The split step of `mode` ("train", "test", "predict") for batches of
+    `batch_size` of `model`, or None where the whole step is to run (see the module).
+    `compiled`: the `CompiledStep` a split predict step tells its outputs' structure."""
     wanted = os.environ.get("KERASX_SPLIT_STEPS", "auto")
-    if wanted == "0" or batch_size < 2 or split_reason(model) is not None:
+    if wanted == "0" or batch_size < 2 or split_reason(model, mode) is not None:
         return None
     if wanted != "1" and multiply_adds(model) * batch_size < MIN_MULTIPLY_ADDS:
         return None
-    return SplitStep(model)
+    if mode == "predict":
+        return SplitPredictStep(model, compiled)
+    return (SplitTrainStep if mode == "train" else SplitTestStep)(model)
 
 
-def split_reason(model):
-    """Why `model`'s training step cannot be split in halves of the batch, or None."""
+# the methods a mode's split step stands for: a model overriding one keeps whole steps
+_METHODS = {"train": ("train_step", "compute_loss", "_compute_loss", "compute_metrics",
+                      "_update_weights"),
+            "test": ("test_step", "compute_loss", "_compute_loss", "compute_metrics"),
+            "predict": ("predict_step",)}
+
+
+def split_reason(model, mode="train"):
+    """Why `model`'s `mode` step cannot be split in halves of the batch, or None."""
     from kerasx.models.functional import Functional
     from kerasx.models.sequential import Sequential
     from kerasx.trainers.trainer import Trainer
@@ -72,14 +84,15 @@ def split_reason(model):
     if type(model) not in (Sequential, Functional):
         return "only Sequential and functional models are split"
     kind = type(model)
-    for name in ("train_step", "compute_loss", "_compute_loss", "compute_metrics",
-                 "_update_weights"):
+    for name in _METHODS[mode]:
         if getattr(kind, name) is not getattr(Trainer, name) or name in vars(model):
             return f"the model's {name} is its own"
     for layer in model._flatten_layers():
         reason = _layer_reason(layer)
         if reason is not None:
             return reason
+    if mode == "predict":
+        return None
     return _loss_reason(model) or _metrics_reason(model)
 
 
@@ -159,45 +172,115 @@ def multiply_adds(model):
     return total
 
 
-class SplitStep:
+class SplitTrainStep:
     """`model.train_step` computed on the two halves of the batch (see the module)."""
 
     def __init__(self, model):
         self.model = model
 
     def __call__(self, data):
-        from kerasx.backends import current
-        from kerasx.trainers.trainer import _batch_size, _training_argument, _unpack
-
         model = self.model
         x, y, sample_weight = _unpack(data)
         if y is None:
             return model.train_step(data)
-        size = _batch_size(x)
-        middle = size // 2
-        tracer = current().step_recorder()
         variables = model.trainable_weights
         scale = getattr(model.optimizer, "scale_loss", None)
-        losses, grads, halves = [], [], []
-        for k, (start, stop) in enumerate(((0, middle), (middle, size))):
-            with tracer.segment(k):
-                xk, yk, wk = (_rows(part, start, stop) for part in (x, y, sample_weight))
-                with GradientTape() as tape:
-                    y_pred = model(xk, **_training_argument(model, True))
-                    loss = model._compile_loss(yk, y_pred, wk)
-                    loss = loss * ((stop - start) / size)  # the half's share of the mean
-                    if k == 0:
-                        for penalty in model.losses:
-                            loss = loss + penalty
-                    scaled = scale(loss) if scale is not None else loss
-                grads.append(tape.gradient(scaled, variables))
-            losses.append(loss)
-            halves.append((xk, yk, y_pred, wk))
+        grads, halves = [], []
+        for k, (xk, yk, wk, share) in _halves(x, y, sample_weight):
+            with GradientTape() as tape:
+                y_pred = model(xk, **_training_argument(model, True))
+                loss = _half_loss(model, k, yk, y_pred, wk, share)
+                scaled = scale(loss) if scale is not None else loss
+            grads.append(tape.gradient(scaled, variables))
+            halves.append((xk, yk, y_pred, wk, loss))
         model._update_weights([_added(a, b) for a, b in zip(*grads)], variables)
-        model._loss_tracker.update_state(losses[0] + losses[1], sample_weight=size)
-        for xk, yk, y_pred, wk in halves:
-            results = model.compute_metrics(xk, yk, y_pred, wk)
-        return results
+        return _track(model, x, halves)
+
+
+class SplitTestStep:
+    """`model.test_step` computed on the two halves of the batch."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, data):
+        model = self.model
+        x, y, sample_weight = _unpack(data)
+        if y is None:
+            return model.test_step(data)
+        halves = []
+        for k, (xk, yk, wk, share) in _halves(x, y, sample_weight):
+            y_pred = model(xk, **_training_argument(model, False))
+            halves.append((xk, yk, y_pred, wk, _half_loss(model, k, yk, y_pred, wk, share)))
+        return _track(model, x, halves)
+
+
+class SplitPredictStep:
+    """The predictions of the two halves of the batch, joined (as the `CompiledStep`'s
+    flat predict step returns them)."""
+
+    def __init__(self, model, compiled):
+        self.model, self.compiled = model, compiled
+
+    def __call__(self, data):
+        from kerasx import ops
+
+        model = self.model
+        x, _, _ = _unpack(data)
+        parts = [model(xk, **_training_argument(model, False))
+                 for _, (xk, _, _, _) in _halves(x, None, None)]
+        outputs = tree.pack_sequence_as(parts[0], [
+            ops.concatenate([a, b], axis=0)
+            for a, b in zip(tree.flatten(parts[0]), tree.flatten(parts[1]))])
+        self.compiled.structure = outputs
+        return {str(i): leaf for i, leaf in enumerate(tree.flatten(outputs))}
+
+
+def _halves(x, y, sample_weight):
+    """For each half of the batch, inside its recording segment: `(k, (x, y,
+    sample_weight, share))`, `share` the half's fraction of the batch."""
+    from kerasx.backends import current
+    from kerasx.trainers.trainer import _batch_size
+
+    tracer = current().step_recorder()
+    size = _batch_size(x)
+    middle = size // 2
+    for k, (start, stop) in enumerate(((0, middle), (middle, size))):
+        with tracer.segment(k):
+            yield k, tuple(_rows(part, start, stop) for part in (x, y, sample_weight)) + (
+                (stop - start) / size,)
+
+
+def _half_loss(model, k, y, y_pred, sample_weight, share):
+    """The half's share of the batch's loss (a mean over the samples), with the
+    model's weight penalties in the first half's."""
+    loss = model._compile_loss(y, y_pred, sample_weight) * share
+    if k == 0:
+        for penalty in model.losses:
+            loss = loss + penalty
+    return loss
+
+
+def _track(model, x, halves):
+    """The loss tracker and the metrics updated as by the whole step; its results."""
+    from kerasx.trainers.trainer import _batch_size
+
+    model._loss_tracker.update_state(halves[0][4] + halves[1][4], sample_weight=_batch_size(x))
+    for xk, yk, y_pred, wk, _ in halves:
+        results = model.compute_metrics(xk, yk, y_pred, wk)
+    return results
+
+
+def _unpack(data):
+    from kerasx.trainers.trainer import _unpack
+
+    return _unpack(data)
+
+
+def _training_argument(model, training):
+    from kerasx.trainers.trainer import _training_argument
+
+    return _training_argument(model, training)
 
 
 def _rows(structure, start, stop):

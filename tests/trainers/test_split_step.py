@@ -207,3 +207,41 @@ def test_recurrent_and_attention_models_split_as_whole_steps(monkeypatch, two_bl
         weights[split] = model.get_weights()
     for a, b in zip(weights["0"], weights["1"]):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+
+
+@needs_control
+def test_evaluate_and_predict_split_as_whole_steps(monkeypatch, two_blas_threads):
+    from kerasx.trainers import compiled_step
+
+    monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 1)
+    x, y = _data(dtype="float64")
+    results = {}
+    for split in ("0", "1"):
+        monkeypatch.setenv("KERASX_SPLIT_STEPS", split)
+        model = _convnet("float64", regularizer=keras.regularizers.L2(0.01))
+        evaluated = [model.evaluate(x, y, batch_size=15, verbose=0) for _ in range(3)]
+        predicted = [model.predict(x, batch_size=15, verbose=0) for _ in range(3)]
+        for steps in (model._compiled_test_step, model._compiled_predict_step):
+            assert bool(steps._split) == (split == "1") and steps.reasons == {}
+            assert all(program.verified for program in steps.programs.values())
+        results[split] = evaluated, predicted
+    np.testing.assert_allclose(results["0"][0], results["1"][0], rtol=1e-6)  # float32 logs
+    np.testing.assert_allclose(results["0"][1], results["1"][1], rtol=1e-12, atol=1e-15)
+
+
+@needs_control
+def test_a_model_with_two_outputs_predicts_split_in_its_structure(monkeypatch,
+                                                                  two_blas_threads):
+    from kerasx.trainers import compiled_step
+
+    monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 1)
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "1")
+    inputs = keras.Input((5,))
+    hidden = keras.layers.Dense(4, activation="relu")(inputs)
+    model = keras.Model(inputs, {"a": keras.layers.Dense(2)(hidden),
+                                 "b": keras.layers.Dense(3)(hidden)})
+    x = np.random.default_rng(2).standard_normal((21, 5)).astype("float32")
+    outputs = [model.predict(x, batch_size=7, verbose=0) for _ in range(4)]
+    assert model._compiled_predict_step._split
+    assert sorted(outputs[-1]) == ["a", "b"] and outputs[-1]["b"].shape == (21, 3)
+    np.testing.assert_allclose(outputs[-1]["a"], model(x)["a"], rtol=1e-6, atol=1e-7)
