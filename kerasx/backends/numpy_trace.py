@@ -520,8 +520,9 @@ class Recorder:
             body = _with_deletions(_without_dead_lines(lines), set(self._params))
         else:
             lines, groups = laid_out
-            group_of = dict(zip(map(id, self._private_reads(lines)), groups))
-            lines = _without_dead_lines(self._private_reads(lines))
+            lines = self._private_reads(lines)
+            group_of = dict(zip(map(id, lines), groups))  # the lines stay alive: ids hold
+            lines = _without_dead_lines(lines)
             groups = [group_of[id(line)] for line in lines]
             body = numpy_trace_segments.source(groups, lines, exported, self._params,
                                                _with_deletions, self.quiet)
