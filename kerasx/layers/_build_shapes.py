@@ -13,6 +13,7 @@ import inspect
 from kerasx.layers._call_arguments import _call_parameters
 from kerasx.tree import sequence_like
 from kerasx.utils.naming import uniquify
+from kerasx.utils.per_class_cache import remember
 
 
 def _record_build_shape(layer, build, args, kwargs):
@@ -54,15 +55,15 @@ def argument_shapes(layer, args, kwargs):
     """`{"<name>_shape": shape}` for the call's other arguments that the layer's `build`
     names after its first parameter (Keras's `build(self, x_shape, mask_shape=None)` for
     `call(self, x, mask=None)`); an argument left out or None is not passed."""
-    wanted = _BUILD_SHAPE_PARAMETERS.get(type(layer))
+    wanted = _BUILD_SHAPE_PARAMETERS.get(id(type(layer)))
     if wanted is None:
         try:
             params = list(inspect.signature(type(layer).build).parameters.values())[2:]
         except (TypeError, ValueError):
             params = []
-        wanted = _BUILD_SHAPE_PARAMETERS[type(layer)] = [
+        wanted = remember(_BUILD_SHAPE_PARAMETERS, type(layer), [
             p.name for p in params if p.name.endswith("_shape")
-            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)])
     if not wanted:
         return {}
     given = dict(zip(_call_parameters(type(layer))[1:], args))
@@ -80,7 +81,7 @@ def argument_shapes(layer, args, kwargs):
     return shapes
 
 
-_BUILD_SHAPE_PARAMETERS = {}
+_BUILD_SHAPE_PARAMETERS = {}  # id(cls) -> names (`kerasx.utils.per_class_cache`)
 
 
 def build_on(layer, shape, argument_shapes=None):
@@ -88,7 +89,7 @@ def build_on(layer, shape, argument_shapes=None):
     names), or with nothing when the subclass's `build` takes no argument
     (`def build(self): ...`), as Keras calls it."""
     build = layer.build
-    takes_shape = _BUILD_TAKES_SHAPE.get(type(layer))
+    takes_shape = _BUILD_TAKES_SHAPE.get(id(type(layer)))
     if takes_shape is None:
         try:
             params = inspect.signature(build).parameters.values()
@@ -98,7 +99,7 @@ def build_on(layer, shape, argument_shapes=None):
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
             for p in params)
         if getattr(build, "__self__", None) is layer and "build" not in layer.__dict__:
-            _BUILD_TAKES_SHAPE[type(layer)] = takes_shape
+            remember(_BUILD_TAKES_SHAPE, type(layer), takes_shape)
     object.__setattr__(layer, "_implicit_build", True)
     try:
         return build(shape, **(argument_shapes or {})) if takes_shape else build()
@@ -106,7 +107,7 @@ def build_on(layer, shape, argument_shapes=None):
         object.__setattr__(layer, "_implicit_build", False)
 
 
-_BUILD_TAKES_SHAPE = {}
+_BUILD_TAKES_SHAPE = {}  # id(cls) -> bool (`kerasx.utils.per_class_cache`)
 
 def _shape_structure(x):
     if isinstance(x, (list, tuple)):

@@ -11,30 +11,32 @@ import inspect
 
 from kerasx.autodiff.tensor import Tensor, TensorOps
 from kerasx.backends import host
+from kerasx.utils.per_class_cache import remember
 
 # the training phase of the call running now (None outside any call given one)
 _TRAINING = contextvars.ContextVar("kerasx_training", default=None)
+# id(cls) -> (call takes `training`, call takes `mask`); `kerasx.utils.per_class_cache`
 _SIGNATURES = {}
 
 
 def _call_signature(cls):
-    sig = _SIGNATURES.get(cls)
+    sig = _SIGNATURES.get(id(cls))
     if sig is None:
         params = inspect.signature(cls.call).parameters
         varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        sig = _SIGNATURES[cls] = ("training" in params or varkw, "mask" in params)
+        sig = remember(_SIGNATURES, cls, ("training" in params or varkw, "mask" in params))
     return sig
 
 
 def _call_parameters(cls):
     """The names of `cls.call`'s parameters after `self`."""
-    names = _CALL_PARAMETERS.get(cls)
+    names = _CALL_PARAMETERS.get(id(cls))
     if names is None:
-        names = _CALL_PARAMETERS[cls] = list(inspect.signature(cls.call).parameters)[1:]
+        names = remember(_CALL_PARAMETERS, cls, list(inspect.signature(cls.call).parameters)[1:])
     return names
 
 
-_CALL_PARAMETERS = {}
+_CALL_PARAMETERS = {}  # id(cls) -> parameter names (`kerasx.utils.per_class_cache`)
 
 
 def _is_tensor_argument(value):
@@ -90,15 +92,14 @@ def training_default(cls):
     None: a call with no `training` argument and no outer training phase runs with it,
     as the layer's author wrote it."""
     try:
-        return _TRAINING_DEFAULTS[cls]
+        return _TRAINING_DEFAULTS[id(cls)]
     except KeyError:
         param = inspect.signature(cls.call).parameters.get("training")
         default = None if param is None or param.default is param.empty else param.default
-        _TRAINING_DEFAULTS[cls] = default
-        return default
+        return remember(_TRAINING_DEFAULTS, cls, default)
 
 
-_TRAINING_DEFAULTS = {}
+_TRAINING_DEFAULTS = {}  # id(cls) -> default (`kerasx.utils.per_class_cache`)
 
 
 def refuse_missing_training(layer, kwargs):
@@ -108,12 +109,12 @@ def refuse_missing_training(layer, kwargs):
     if "training" in kwargs:
         return
     cls = type(layer)
-    required = _TRAINING_REQUIRED.get(cls)
+    required = _TRAINING_REQUIRED.get(id(cls))
     if required is None:
         param = inspect.signature(cls.call).parameters.get("training")
-        required = _TRAINING_REQUIRED[cls] = (
+        required = remember(_TRAINING_REQUIRED, cls, (
             param is not None and param.default is param.empty
-            and param.kind is not param.VAR_KEYWORD)
+            and param.kind is not param.VAR_KEYWORD))
     if required:
         raise TypeError(
             f"missing a required argument: 'training'. The `call` of layer {layer.name!r} "
@@ -122,7 +123,7 @@ def refuse_missing_training(layer, kwargs):
             "(`training=None`) to let the training phase come from the enclosing call.")
 
 
-_TRAINING_REQUIRED = {}
+_TRAINING_REQUIRED = {}  # id(cls) -> bool (`kerasx.utils.per_class_cache`)
 
 
 def _input_masks(inputs):

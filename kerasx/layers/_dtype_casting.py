@@ -14,6 +14,7 @@ from kerasx.backends import current, host
 from kerasx.backends.base import dtype_name
 from kerasx.backends.sparse import is_sparse, to_dense
 from kerasx.tree import sequence_like
+from kerasx.utils.per_class_cache import remember
 
 
 def _check_backend_has(layer, dtype):
@@ -64,13 +65,19 @@ def _graph_models():
     return Functional, Sequential
 
 
-@functools.cache
 def _outputs_in_compute_dtype(cls):
     """Whether `cls`'s outputs are cast to its half-precision compute dtype: those of
     kerasx's own layers (not graph models, whose layers cast their own, nor Lambda)."""
-    module = getattr(cls.call, "__module__", None) or ""
-    return (module.startswith("kerasx.") and module != "kerasx.layers.core.lambda_layer"
-            and not issubclass(cls, _graph_models()))
+    cast = _CASTS_OUTPUTS.get(id(cls))
+    if cast is None:
+        module = getattr(cls.call, "__module__", None) or ""
+        cast = remember(_CASTS_OUTPUTS, cls, module.startswith("kerasx.")
+                        and module != "kerasx.layers.core.lambda_layer"
+                        and not issubclass(cls, _graph_models()))
+    return cast
+
+
+_CASTS_OUTPUTS = {}  # id(cls) -> bool (`kerasx.utils.per_class_cache`)
 
 
 # the float dtype names an autocast layer casts to its compute dtype
@@ -120,10 +127,12 @@ def _needs_cast(x, dtype):
 
 
 def _is_graph_model(layer):
-    return _is_graph_model_class(type(layer))
-
-
-@functools.cache
-def _is_graph_model_class(cls):
     # per class once: the layer call asks at every call with other arguments
-    return issubclass(cls, _graph_models())
+    graph = _GRAPH_MODEL_CLASSES.get(id(type(layer)))
+    if graph is None:
+        graph = remember(_GRAPH_MODEL_CLASSES, type(layer),
+                         issubclass(type(layer), _graph_models()))
+    return graph
+
+
+_GRAPH_MODEL_CLASSES = {}  # id(cls) -> bool (`kerasx.utils.per_class_cache`)

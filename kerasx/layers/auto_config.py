@@ -8,18 +8,19 @@ of them).
 
 import inspect
 
+from kerasx.utils.per_class_cache import remember
+
 _PLAIN = (str, int, float, bool, type(None))
-_SIGNATURES = {}
+_SIGNATURES = {}  # id(cls) -> its __init__'s signature (`kerasx.utils.per_class_cache`)
 # `Layer.__init__`'s Keras 2 arguments, left out of a config when not given
 _UNSET_LEGACY = ("input_shape", "input_dim", "batch_input_shape", "batch_size")
 
 
 def _signature(cls):
     try:
-        return _SIGNATURES[cls]
+        return _SIGNATURES[id(cls)]
     except KeyError:
-        _SIGNATURES[cls] = signature = inspect.signature(cls.__init__)
-        return signature
+        return remember(_SIGNATURES, cls, inspect.signature(cls.__init__))
 
 
 def _plain(value):

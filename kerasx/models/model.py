@@ -1,5 +1,7 @@
 """`Model`: a layer that can be trained; the base of Sequential, functional and subclassed models."""
 
+import weakref
+
 from kerasx.layers.layer import Layer
 from kerasx.models.eager_replay import replayed_call
 from kerasx.trainers.trainer import Trainer
@@ -270,7 +272,9 @@ def _functional_arguments(args, kwargs):
             or ("inputs" in kwargs and "outputs" in kwargs))
 
 
-_FUNCTIONAL_SUBCLASSES = {}
+# (weak values: the made class refers to `cls`, so an entry lives while the made class
+# has instances, and a class defined in a loop is not kept alive)
+_FUNCTIONAL_SUBCLASSES = weakref.WeakValueDictionary()
 
 
 def _functional_subclass(cls):

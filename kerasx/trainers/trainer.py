@@ -37,8 +37,10 @@ from kerasx.trainers.data_preparation import DataPreparation, overrides_compute_
 from kerasx.trainers.generator_batches import GeneratorBatches, is_stream
 from kerasx.trainers.step_limits import capped_epochs
 from kerasx.trainers.step_loop import MetricResults, StepLoop, with_validation_logs
+from kerasx.utils.per_class_cache import remember
 
-# per model class, whether its `compute_loss` takes a `training` argument
+# id(model class) -> whether its `compute_loss` takes a `training` argument
+# (`kerasx.utils.per_class_cache`: the class is not kept alive)
 _TAKES_TRAINING = {}
 
 
@@ -285,11 +287,11 @@ class Trainer(DataPreparation, StepLoop, CompiledShims):
         """`compute_loss`, passed `training` only when its signature names it, as Keras
         does for overrides written before Keras 3.3 added the argument."""
         method = self.compute_loss
-        takes = _TAKES_TRAINING.get(type(self)) if "compute_loss" not in vars(self) else None
+        takes = _TAKES_TRAINING.get(id(type(self))) if "compute_loss" not in vars(self) else None
         if takes is None:
             takes = "training" in inspect.signature(method).parameters
             if "compute_loss" not in vars(self):
-                _TAKES_TRAINING[type(self)] = takes
+                remember(_TAKES_TRAINING, type(self), takes)
         if takes:
             return method(x, y, y_pred, sample_weight, training=training)
         return method(x, y, y_pred, sample_weight)
