@@ -28,6 +28,7 @@ own masks on to the recomputation, so replayed steps stay those of the eager ste
 """
 
 import contextvars
+import threading
 import weakref
 
 from kerasx import tree
@@ -185,6 +186,7 @@ class _KeptDraws:
 
     def __enter__(self):
         self.wrapped = self.backend.rng
+        self.thread = threading.get_ident()
         self.backend.rng = self
         return self
 
@@ -194,8 +196,8 @@ class _KeptDraws:
 
     def __getattr__(self, name):
         method = getattr(self.wrapped, name)
-        if not callable(method):
-            return method
+        if not callable(method) or threading.get_ident() != self.thread:
+            return method  # (another thread's draws pass through)
         if self.position is not None:
             return self._replayed
         return lambda *args, **kwargs: self._noted(method(*args, **kwargs))

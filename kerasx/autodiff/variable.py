@@ -5,11 +5,13 @@ import itertools
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.backends import current
 from kerasx.backends.random import unjournaled
+from kerasx.per_thread import ThreadWatchers
 
 _UIDS = itertools.count()
 # callables told of every variable about to be assigned (`kerasx.autodiff.checkpoint`
-# notes the values a rematerialized call overwrites); empty, it costs one test
-WRITE_WATCHERS = []
+# notes the values a rematerialized call overwrites), each of its own thread's
+# assignments only; empty, it costs one test
+WRITE_WATCHERS = ThreadWatchers()
 # bumped whenever a variable is made or its `trainable` flag set: a recorded training
 # step checks its trainable variables again only when it moved
 TRAINABLE_CHANGES = [0]
@@ -158,8 +160,7 @@ class Variable(TensorOps):
         """Replaces the value; shape must stay the same, dtype is kept. Returns the new
         value (the backend's array), as Keras's `assign` returns it."""
         if WRITE_WATCHERS:
-            for watcher in WRITE_WATCHERS:
-                watcher(self)
+            WRITE_WATCHERS.tell(self)
         value = value.value if isinstance(value, TensorOps) else value
         old = self._value
         if type(value) is type(old) and value.dtype == old.dtype and value.shape == old.shape:

@@ -9,6 +9,7 @@ import contextlib
 import contextvars
 import importlib
 import os
+import threading
 
 _FACTORIES = {
     "numpy": ("kerasx.backends.numpy", "NumpyBackend"),
@@ -17,6 +18,7 @@ _FACTORIES = {
 }
 _ALIASES = {"strict": "array_api_strict", "np": "numpy", "cp": "cupy"}
 _INSTANCES = {}
+_CREATING = threading.RLock()  # threads first using a backend at once get the same one
 _ACTIVE = contextvars.ContextVar("kerasx_backend", default=None)
 _DEFAULT = [None]
 
@@ -36,10 +38,13 @@ def get_backend(name):
                 f"Unknown backend {name!r}. Available backends: {available_backends()}. "
                 "Set KERASX_BACKEND to one of them."
             )
-        module, cls = _FACTORIES[key]
-        backend = getattr(importlib.import_module(module), cls)()
-        backend.xp  # fail here, with the install hint, not at first use
-        _INSTANCES[key] = backend
+        with _CREATING:
+            backend = _INSTANCES.get(key)
+            if backend is None:
+                module, cls = _FACTORIES[key]
+                backend = getattr(importlib.import_module(module), cls)()
+                backend.xp  # fail here, with the install hint, not at first use
+                _INSTANCES[key] = backend
     return backend
 
 

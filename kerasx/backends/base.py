@@ -1,5 +1,7 @@
 """The `Backend` object: everything kerasx needs to know about one array library."""
 
+import threading
+
 import numpy as np
 
 from kerasx.backends.numpy_trace_array import host_read
@@ -62,7 +64,10 @@ class Backend:
         """Fills `self.kernels` with fast paths; the default has none."""
 
     def kernel(self, name):
-        """The fast kernel registered for op `name`, or None (use the portable path)."""
+        """The fast kernel registered for op `name`, or None (use the portable path,
+        as inside `kernels_set_aside()`)."""
+        if _ASIDE_ANYWHERE[0] and _ASIDE.depth:
+            return None
         return self.kernels.get(name)
 
     def dtype(self, name):
@@ -281,3 +286,31 @@ def _dlpack_device(x):
 def _dlpack_device_type(x):
     device = _dlpack_device(x)
     return None if device is None else int(device[0])
+
+
+class _Aside(threading.local):
+    depth = 0  # this thread's open `kernels_set_aside` contexts
+
+
+_ASIDE = _Aside()
+# contexts open in all threads: while 0, `kernel` learns it from one list read
+_ASIDE_ANYWHERE = [0]
+_ASIDE_CHANGE = threading.Lock()
+
+
+class kernels_set_aside:
+    """A context in which this thread's ops take the portable path, every backend's
+    fast kernels set aside (`StatelessScope`: kernels may write a variable's array in
+    place); other threads keep them."""
+
+    def __enter__(self):
+        with _ASIDE_CHANGE:
+            _ASIDE_ANYWHERE[0] += 1
+        _ASIDE.depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        _ASIDE.depth -= 1
+        with _ASIDE_CHANGE:
+            _ASIDE_ANYWHERE[0] -= 1
+        return False

@@ -1,6 +1,7 @@
 """Randomness owned by the backend: one seed, the same numbers on every backend."""
 
 import math
+import threading
 
 import numpy as np
 
@@ -13,6 +14,12 @@ def set_global_seed(seed):
 
 
 def global_generator():
+    """The generator unseeded draws take (in a thread replaying a journal's mask draw,
+    the copy it replays from)."""
+    if _ANY_OPEN[0]:
+        replayed = _JOURNALS.generator
+        if replayed is not None:
+            return replayed
     return _GLOBAL["generator"]
 
 
@@ -69,7 +76,17 @@ def _with_arrays(bit_state):
     return out
 
 
-_JOURNALS = []  # the open `DrawJournal`s, outermost first
+class _ThreadJournals(threading.local):
+    generator = None  # a copy of the global generator that a replayed draw reads
+
+    def __init__(self):
+        self.open = []  # this thread's open `DrawJournal`s, outermost first
+
+
+_JOURNALS = _ThreadJournals()
+# journals open in all threads: while 0, a draw learns it from one list test
+_ANY_OPEN = [0]
+_OPEN_CHANGE = threading.Lock()
 
 
 class DrawJournal:
@@ -83,7 +100,8 @@ class DrawJournal:
     the global generator gets a copy of it at the noted state, so the global
     generator is neither consumed nor changed by a replay. Variables created
     meanwhile draw their initial values outside the journal (`unjournaled`):
-    a call that builds a layer draws them once, not at every replay.
+    a call that builds a layer draws them once, not at every replay. A journal notes
+    and replays the draws of the thread that opened it only.
     """
 
     __slots__ = ("_entries", "_position", "_replaying")
@@ -103,11 +121,15 @@ class DrawJournal:
         return self
 
     def __enter__(self):
-        _JOURNALS.append(self)
+        with _OPEN_CHANGE:
+            _ANY_OPEN[0] += 1
+        _JOURNALS.open.append(self)
         return self
 
     def __exit__(self, *exc):
-        _JOURNALS.remove(self)
+        with _OPEN_CHANGE:
+            _ANY_OPEN[0] -= 1
+        _JOURNALS.open.remove(self)
         if self._replaying and exc[0] is None and self._position != len(self._entries):
             raise RuntimeError(
                 f"A recomputation drew {self._position} random arrays where the call it "
@@ -144,20 +166,21 @@ def _journaled(seed):
     """`(seed, generator)` for a draw under the open journals: the innermost replaying
     one supplies them (generator: a copy of the global generator at the noted state,
     or None), and every recording one opened inside it notes them."""
+    journals = _JOURNALS.open
     generator, first = None, 0
-    for i in range(len(_JOURNALS) - 1, -1, -1):
-        if _JOURNALS[i]._replaying:
-            entry = _JOURNALS[i]._next()
+    for i in range(len(journals) - 1, -1, -1):
+        if journals[i]._replaying:
+            entry = journals[i]._next()
             if isinstance(entry, _GeneratorState):
                 seed, generator = None, entry.generator()
             else:
                 seed = entry
             first = i + 1
             break
-    if first < len(_JOURNALS):
+    if first < len(journals):
         entry = seed if seed is not None else _GeneratorState(
             (generator or _GLOBAL["generator"]).bit_generator.state)
-        for journal in _JOURNALS[first:]:
+        for journal in journals[first:]:
             journal._entries.append(entry)
     return seed, generator
 
@@ -166,12 +189,12 @@ class unjournaled:
     """A context in which draws are neither noted nor replayed (initial weights)."""
 
     def __enter__(self):
-        self._saved = _JOURNALS[:]
-        _JOURNALS.clear()
+        self._saved = _JOURNALS.open[:]
+        _JOURNALS.open.clear()
         return self
 
     def __exit__(self, *exc):
-        _JOURNALS[:] = self._saved
+        _JOURNALS.open[:] = self._saved
         return False
 
 
@@ -191,7 +214,7 @@ class RandomGenerator:
 
     @staticmethod
     def _host(seed):
-        if _JOURNALS:
+        if _ANY_OPEN[0] and _JOURNALS.open:
             seed, generator = _journaled(seed)
             if generator is not None:
                 return generator
@@ -236,14 +259,14 @@ class RandomGenerator:
 
     def bernoulli(self, shape, p, dtype=None, seed=None):
         """A 0/1 mask whose entries are 1 with probability `p`."""
-        if _JOURNALS:
+        if _ANY_OPEN[0] and _JOURNALS.open:
             seed, generator = _journaled(seed)
             if generator is not None:  # a replay: the device draw reads the copy
-                saved, _GLOBAL["generator"] = _GLOBAL["generator"], generator
+                saved, _JOURNALS.generator = _JOURNALS.generator, generator
                 try:
                     return self._device_bernoulli(tuple(shape), p, dtype or _floatx())
                 finally:
-                    _GLOBAL["generator"] = saved
+                    _JOURNALS.generator = saved
         if seed is None:
             return self._device_bernoulli(tuple(shape), p, dtype or _floatx())
         return self._put(bernoulli_from_bits(np.random.default_rng(seed), shape, p), dtype)

@@ -5,18 +5,56 @@ creates `AutocastVariable`s. While the layer's `call` runs, `autocast_scope` hol
 compute dtype, and reading such a variable's `value` gives it cast to that dtype (as
 Keras 3 autocasts variables): the ops see float16 weights, the tape sends the float16
 gradient to the float32 variable, and `Optimizer.apply` converts it to float32.
-Variables of other layers are plain `Variable`s and pay nothing for this.
+Variables of other layers are plain `Variable`s and pay nothing for this. The scope is
+per thread: a thread running a mixed-precision layer leaves the weights another thread
+reads (its optimizer's update, another model's call) in their stored dtype.
 """
+
+import threading
 
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
 
-# the backend dtype weights are read in, or None outside a mixed-precision layer's call
-_SCOPE = [None]
+
+class _ThreadDtype(threading.local):
+    dtype = None  # this thread's: None outside a mixed-precision layer's call
+
+
+_THREAD = _ThreadDtype()
+# set once any thread has run a mixed-precision call: until then (every float32 model)
+# reading the dtype and entering a layer's scope cost one list test, not a thread-local
+# lookup
+_USED = [False]
+_UNCHANGED = object()
+
+
+def _set_dtype(dtype):
+    """Sets this thread's autocast dtype; returns the previous one."""
+    if dtype is not None:
+        _USED[0] = True
+    thread = _THREAD
+    old, thread.dtype = thread.dtype, dtype
+    return old
+
+
+class _ThreadScope:
+    """`_SCOPE[0]`: this thread's autocast dtype, read and set (for code that saves and
+    restores it around a recomputation)."""
+
+    def __getitem__(self, index):
+        return current_autocast_dtype()
+
+    def __setitem__(self, index, dtype):
+        _set_dtype(dtype)
+
+
+_SCOPE = _ThreadScope()
 
 
 class autocast_scope:
-    """Within it, `AutocastVariable`s read as `dtype` (a dtype name; None: as stored)."""
+    """Within it, `AutocastVariable`s read as `dtype` (a dtype name; None: as stored).
+
+    The dtype is per thread: another thread's variables read as stored meanwhile."""
 
     __slots__ = ("_dtype", "_saved")
 
@@ -24,18 +62,24 @@ class autocast_scope:
         self._dtype = None if dtype is None else current().dtype(dtype)
 
     def __enter__(self):
-        self._saved = _SCOPE[0]
-        _SCOPE[0] = self._dtype
+        if self._dtype is not None:
+            _USED[0] = True
+        elif not _USED[0]:
+            self._saved = _UNCHANGED  # no thread has autocast: already as stored
+            return self
+        thread = _THREAD
+        self._saved, thread.dtype = thread.dtype, self._dtype
         return self
 
     def __exit__(self, *exc):
-        _SCOPE[0] = self._saved
+        if self._saved is not _UNCHANGED:
+            _THREAD.dtype = self._saved
         return False
 
 
 def current_autocast_dtype():
-    """The backend dtype variables are read in now (None: as stored)."""
-    return _SCOPE[0]
+    """The backend dtype this thread reads variables in now (None: as stored)."""
+    return _THREAD.dtype if _USED[0] else None
 
 
 class AutocastVariable(Variable):
@@ -46,7 +90,7 @@ class AutocastVariable(Variable):
 
     @property
     def value(self):
-        dtype = _SCOPE[0]
+        dtype = _THREAD.dtype if _USED[0] else None
         value = self._value
         if dtype is None or value.dtype == dtype:
             return value

@@ -27,16 +27,18 @@ from kerasx.layers.auto_config import init_arguments, with_init_arguments
 from kerasx.layers.call_context import with_call_context
 from kerasx.layers.variable_tracking import (StateStore, StateTracker, no_tracking,
                                              tracking_enabled)
+from kerasx.per_thread import ThreadCounter, ThreadWatchers
 from kerasx.utils.naming import to_snake_case, uniquify
 from kerasx.tree import sequence_like
 from kerasx.utils.shape_args import standardize_shape
 
 # callables told of every layer about to run its call (`kerasx.scopes.remat` follows
-# the layers a rematerialized function calls); empty, it costs one test
-_CALL_WATCHERS = []
+# the layers a rematerialized function calls), each of its own thread's calls only;
+# empty, it costs one test
+_CALL_WATCHERS = ThreadWatchers()
 # above 0 while a layer's declared output shape is asked for as a shortcut past a probe
 # run (`kerasx.layers.core._shape_probes`): the default then refuses to run the layer
-DECLARED_ONLY = [0]
+DECLARED_ONLY = ThreadCounter()
 # counts the attributes set or deleted on any layer: a model's replayed eager calls
 # (`kerasx.models.eager_replay`) are recorded again when it moves
 LAYER_CHANGES = [0]
@@ -531,8 +533,7 @@ class Layer(LayerWeights):
 
     def _call_in_scope(self, inputs, args, kwargs):
         if _CALL_WATCHERS:
-            for watcher in _CALL_WATCHERS:
-                watcher(self)
+            _CALL_WATCHERS.tell(self)
         traced = False
         if not self.built:
             traced = builds_by_tracing(self)

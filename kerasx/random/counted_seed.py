@@ -7,6 +7,7 @@ of drawing again with the recorded seed; and it puts the counters back with the
 variables when it runs a step twice to compare a replay with the eager step.
 """
 
+import threading
 import weakref
 
 _COUNTERS = weakref.WeakSet()
@@ -20,6 +21,7 @@ class CountedSeed(list):
     def __init__(self, values, counter):
         super().__init__(values)
         self.counter = counter
+        counter._drawn_in = threading.get_ident()  # see `restore_counters`
 
 
 def track(counter):
@@ -31,11 +33,18 @@ def track(counter):
 def counter_states():
     """`{counter: its state}` for every live counter, for `restore_counters`."""
     return {counter: counter.counter_state() if hasattr(counter, "counter_state")
-            else dict(vars(counter)) for counter in list(_COUNTERS)}
+            else {k: v for k, v in vars(counter).items() if k != "_drawn_in"}
+            for counter in list(_COUNTERS)}
 
 
 def restore_counters(states):
+    """Puts back the counters' `states`, except those another thread drew from last:
+    a probe or a comparison in one thread undoes its own draws, not the draws of a
+    model another thread trains meanwhile."""
+    thread = threading.get_ident()
     for counter, state in states.items():
+        if getattr(counter, "_drawn_in", thread) != thread:
+            continue
         if hasattr(counter, "restore_counter_state"):
             counter.restore_counter_state(state)
         else:

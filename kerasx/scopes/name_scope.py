@@ -1,5 +1,7 @@
 """`name_scope`: a prefix for the paths of the variables layers create inside it."""
 
+import threading
+
 from kerasx.layers import _layer_scopes
 
 
@@ -35,25 +37,31 @@ class name_scope:
         self._token = None
 
     def __enter__(self):
-        if self.deduplicate and _OPEN and self.caller is not None and \
-                _OPEN[-1].caller is self.caller and _OPEN[-1].name == self.name:
+        opened = _OPEN.scopes
+        if self.deduplicate and opened and self.caller is not None and \
+                opened[-1].caller is self.caller and opened[-1].name == self.name:
             return self
         parts = _layer_scopes._SCOPE.get()
         if self.override_parent is not None:
             parts = tuple(p for p in self.override_parent.split("/") if p)
         self._token = _layer_scopes._SCOPE.set(parts + (self.name,))
-        _OPEN.append(self)
+        opened.append(self)
         return self
 
     def __exit__(self, *exc):
         if self._token is not None:
             _layer_scopes._SCOPE.reset(self._token)
             self._token = None
-            _OPEN.remove(self)
+            _OPEN.scopes.remove(self)
         return False
 
 
-_OPEN = []
+class _Opened(threading.local):
+    def __init__(self):
+        self.scopes = []  # this thread's open scopes, innermost last (as the paths are)
+
+
+_OPEN = _Opened()
 
 
 def current_path():

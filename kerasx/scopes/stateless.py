@@ -4,14 +4,13 @@ While a scope is open, the storage of every `Variable` (its `_value`, and the ho
 number of an optimizer's step counter and learning rate) is read and written
 through the innermost scope: a variable the scope holds a value for reads that
 value, and an assignment stores the new value in the scope, leaving the variable
-itself unchanged. The backend's in-place fast kernels (which would write a
-variable's array directly) are set aside for the duration, so every update takes
-the portable path that assigns. Outside any scope nothing is intercepted and the
+itself unchanged. The backend's fast kernels (which may write a variable's array
+directly) are set aside in the scope's thread for the duration, so every update
+takes the portable path that assigns. Outside any scope nothing is intercepted and the
 variables cost nothing extra.
 
 Scopes are per thread: a thread with no scope open reads and writes the variables
-themselves while another thread's scope is open (it takes the portable update path
-meanwhile, with the same results).
+themselves, with its fast kernels, while another thread's scope is open.
 """
 
 import threading
@@ -20,6 +19,7 @@ from kerasx.autodiff.tape import SUBSTITUTES
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
+from kerasx.backends.base import kernels_set_aside
 
 # the storage slots of variables that a scope takes over
 _ROUTED = ("_value", "_host", "_stale")
@@ -66,7 +66,6 @@ class _Routed:
 
 
 _MISSING = object()
-_KERNELS = []  # [backend, its fast kernels] set aside while any scope is open
 
 
 def _variable_classes():
@@ -161,12 +160,10 @@ class StatelessScope:
     def __enter__(self):
         with _ROUTING:
             if not _OPEN_ANYWHERE[0]:
-                backend = current()
-                backend.xp  # registers the kernels before they are set aside
-                _KERNELS[:] = [backend, backend.kernels]
-                backend.kernels = {}
                 _route()
             _OPEN_ANYWHERE[0] += 1
+        self._aside = kernels_set_aside()
+        self._aside.__enter__()
         _SCOPES.stack.append(self)
         self._final = None
         self._replaced = {key: SUBSTITUTES.get(key) for key in self._substitutes}
@@ -181,13 +178,11 @@ class StatelessScope:
             else:
                 SUBSTITUTES[key] = previous
         _SCOPES.stack.pop()
+        self._aside.__exit__()
         with _ROUTING:
             _OPEN_ANYWHERE[0] -= 1
             if not _OPEN_ANYWHERE[0]:
                 _unroute()
-                backend, kernels = _KERNELS
-                backend.kernels = kernels
-                _KERNELS.clear()
         return False
 
     def add_loss(self, loss, layer=None):

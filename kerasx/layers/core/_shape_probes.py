@@ -18,6 +18,7 @@ from kerasx.layers._build_shapes import _is_shape, _merge_shapes
 from kerasx.layers.core._nested_structure import flatten, map_structure, replace
 from kerasx.layers.core.keras_tensor import KerasTensor
 from kerasx.layers.layer import DECLARED_ONLY, Layer
+from kerasx.per_thread import ThreadCounter
 from kerasx.random.counted_seed import counter_states, restore_counters
 
 
@@ -100,7 +101,8 @@ def infer_outputs(layer, inputs, args, kwargs, with_masks=False):
     return out_shape, out_dtypes
 
 
-PROBING = [0]  # > 0 while a layer runs on probe arrays standing for KerasTensors
+# > 0 while a layer runs on probe arrays standing for KerasTensors (in this thread)
+PROBING = ThreadCounter()
 
 
 def _one_probe_enough(layer, flat, in_shapes, probe):
