@@ -87,8 +87,9 @@ def silu_grad(g, x, s):
 
 
 def leaky_relu_grad(g, x, slope):
-    """The gradient reaching `x` through `max(x, slope * x)`: `g` where `x >= slope * x`,
-    else `g * slope`; None for calls it does not take.
+    """The gradient reaching `x` through `max(x, slope * x)`: `g` where `x >= 0`, else
+    `g * slope` (also at `-inf`, where `x >= slope * x` would hold); None for calls it
+    does not take.
 
     It is `g` times a factor that is exactly 1 or `slope`, made from the comparison as
     `mask * (1 - slope) + slope`: five passes, all but the comparison into one
@@ -105,8 +106,8 @@ def leaky_relu_grad(g, x, slope):
     rest = one - a
     if rest + a != one:
         return None
-    factor = np.multiply(x, a)
-    mask = np.greater_equal(x, factor)
+    factor = np.empty_like(x)
+    mask = np.greater_equal(x, x.dtype.type(0))
     np.multiply(mask, rest, out=factor)
     factor += a
     factor *= g
@@ -168,8 +169,8 @@ def gelu(x, approximate):
             _gelu_tanh_inner(k, v)
             np.tanh(k, out=k)
             np.add(k, dtype(1), out=o)
+            o *= dtype(0.5)  # halved before the product, which would overflow near the max
             o *= v
-            o *= dtype(0.5)
         else:
             _normal_cdf_into(k, v, a[:len(k)], t[:len(k)])
             np.multiply(v, k, out=o)
@@ -246,8 +247,8 @@ def elu_grad(g, x, out, alpha, scale=1.0):
     `min(out, 0) + scale * alpha + (scale - scale * alpha) * (x > 0)`, whose two
     branches are exact (declined where the positive one would not come out as `scale`
     exactly, or for mixed dtypes and shapes)."""
-    if not _same_floats(x, g, out) or alpha < 0:
-        return None
+    if not _same_floats(x, g, out) or alpha < 0 or x.dtype.itemsize < 4:
+        return None  # half types: `out + scale * alpha` cancels to their rounding error
     dtype = x.dtype.type
     low = dtype(scale * alpha)
     rise = dtype(scale) - low

@@ -241,7 +241,7 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if sample_weight is None:
         return float_mask
     sample_weight = as_float_tensor(sample_weight, dtype)
-    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    float_mask, sample_weight = _match_weight_rank(float_mask, sample_weight)
     return ops.multiply(sample_weight, float_mask)
 
 

@@ -49,7 +49,7 @@ def leaky_relu(x, negative_slope=0.2):
         out = None if fast is None else fast(g, v, negative_slope)
         if out is not None:
             return out
-        return xp.where(v >= v * negative_slope, g, g * negative_slope)
+        return xp.where(v >= 0, g, g * negative_slope)
 
     # for slopes up to 1 this maximum is the same piecewise function, in fewer passes
     return _unary(x, lambda xp, v: xp.maximum(v, v * negative_slope), grad)
@@ -80,7 +80,13 @@ def _scaled_elu(x, alpha, scale):
         out = None if fast_grad is None else fast_grad(g, v, o, alpha, scale)
         if out is not None:
             return out
-        return xp.where(v > 0, g if scale == 1.0 else scale * g, g * (o + scale * alpha))
+        if dtype_name(v.dtype) in ("float16", "bfloat16"):
+            # `o + scale * alpha` cancels to a rounding error of the half type (0.008
+            # in bfloat16) where the slope is nearly 0
+            low = g * (scale * alpha) * xp.exp(xp.minimum(v, 0.0))
+        else:
+            low = g * (o + scale * alpha)
+        return xp.where(v > 0, g if scale == 1.0 else scale * g, low)
 
     return _unary(x, forward, grad)
 
@@ -207,8 +213,11 @@ def hard_silu(x):
     x = float_input(x)
 
     def grad(xp, g, v, o):
-        inside = xp.astype(xp.logical_and(v >= -3.0, v <= 3.0), g.dtype)
-        return g * (inside * (v / 3.0 + 0.5) + xp.astype(v > 3.0, g.dtype))
+        c = xp.clip(v, -3.0, 3.0)
+        # `c == v` is the mask of [-3, 3]; the clipped `c` keeps an infinite `v`'s zero
+        # mask a zero (a NaN `v` stays NaN)
+        inside = xp.astype(c == v, g.dtype)
+        return g * (inside * (c / 3.0 + 0.5) + xp.astype(v > 3.0, g.dtype))
 
     return _unary(x, lambda xp, v: v * xp.clip(v / 6.0 + 0.5, 0.0, 1.0), grad)
 
@@ -527,7 +536,10 @@ def sigmoid_cross_entropy(labels, logits):
     xp = namespace()
     zv = value_of(logits)
     tv = value_of(labels)
-    out = xp.maximum(zv, 0.0) - zv * tv + xp.log1p(xp.exp(-xp.abs(zv)))
+    # `z * (step(z) - t)` is `max(z, 0) - z * t` without its inf - inf at infinite logits
+    # (and in fewer passes than a select)
+    step = xp.astype(zv >= 0, zv.dtype)
+    out = zv * (step - tv) + xp.log1p(xp.exp(-xp.abs(zv)))
     if not tracked(logits):
         return Tensor(out)
     return record(out, (labels, logits), lambda g: (None, g * (_stable_sigmoid(xp, zv) - tv)))

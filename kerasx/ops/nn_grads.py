@@ -11,8 +11,9 @@ import math
 
 from kerasx.autodiff.higher_order import (captured, differentiable_vjp, dispatching_vjp,
                                           sum_to_shape)
+from kerasx.backends.base import dtype_name
 from kerasx.ops._helpers import Tensor, current, namespace, value_of
-from kerasx.ops.math import _mask, _unary, _unary_keeping, exp, minimum, sqrt, square
+from kerasx.ops.math import _mask, _unary, _unary_keeping, exp, maximum, minimum, sqrt, square
 from kerasx.ops.math import abs as absolute
 from kerasx.ops.nn import (_erf, _scaled_elu, celu, gelu, glu, hard_shrink, hard_sigmoid,
                            hard_silu, hard_tanh, log_sigmoid, log_softmax, mish, prelu, relu6,
@@ -40,8 +41,13 @@ def _elu_rule(g, x, o, env):
     positive = _mask(value_of(x) > 0, g)
     scale, alpha = env["scale"], env["alpha"]
     # below 0, d(scale * alpha * expm1(x)) / dx is o + scale * alpha: written with the
-    # recorded output `o`, it differentiates again
-    return g * (positive * scale + (1.0 - positive) * (o + scale * alpha))
+    # recorded output `o`, it differentiates again; half types take the exp, where
+    # that sum cancels to their rounding error
+    if dtype_name(value_of(x).dtype) in ("float16", "bfloat16"):
+        low = scale * alpha * exp(minimum(x, 0.0))
+    else:
+        low = o + scale * alpha
+    return g * (positive * scale + (1.0 - positive) * low)
 
 
 def _celu_rule(g, x, o, env):
@@ -53,7 +59,8 @@ def _hard_silu_rule(g, x, o, env):
     v = value_of(x)
     xp = namespace()
     inside = _mask(xp.logical_and(v >= -3.0, v <= 3.0), g)
-    return g * (inside * (x / 3.0 + 0.5) + _mask(v > 3.0, g))
+    # clipped so that the zero mask of an infinite `x` stays a zero
+    return g * (inside * (minimum(maximum(x, -3.0), 3.0) / 3.0 + 0.5) + _mask(v > 3.0, g))
 
 
 def _gelu_rule(g, x, o, env):

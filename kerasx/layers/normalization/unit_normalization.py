@@ -2,9 +2,9 @@
 
 __all__ = ["UnitNormalization"]
 
+from kerasx import ops
 from kerasx.layers.layer import Layer
 from kerasx.layers.normalization.layer_normalization import _check_axes
-from kerasx.ops.normalization import normalize
 
 
 class UnitNormalization(Layer):
@@ -31,7 +31,8 @@ class UnitNormalization(Layer):
 
     def call(self, inputs):
         _check_axes(self, inputs.shape)
-        return normalize(inputs, axis=self.axis, order=2, epsilon=1e-12)
+        # the public op: its bfloat16 handling gives bfloat16 inputs bfloat16 gradients
+        return ops.normalize(inputs, axis=self.axis, order=2, epsilon=1e-12)
 
     def compute_output_shape(self, input_shape):
         _check_axes(self, input_shape)
