@@ -24,7 +24,8 @@ functional model of the layers in `_PER_SAMPLE` (no batch normalization, masks,
 activity regularizers or stateful recurrent layers), the default step methods, and,
 for training and evaluation, one output whose loss is a built-in one averaged over
 the batch and built-in metrics; and only where the step is large enough to gain
-(`MIN_MULTIPLY_ADDS`), on NumPy with a BLAS running two threads.
+(`MIN_MULTIPLY_ADDS`) and has no recurrent layer (`_STEPWISE`), on NumPy with a BLAS
+running two threads.
 """
 
 import os
@@ -34,8 +35,14 @@ from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import Tensor, TensorOps
 
 # batches of fewer multiply-adds (forward pass) run whole: two hand-offs between the
-# threads and the halves' smaller products cost more than a second core wins there
+# threads and the halves' smaller products cost more than a second core wins there (the
+# `mlp` benchmark's step, 86M: 6.4-8.6 against 5.2-7.9 ms whole; at batch 256, 171M,
+# even; at 512 split 14-17 against 19-22 ms)
 MIN_MULTIPLY_ADDS = 100_000_000
+# recurrent layers loop over time steps in Python, a few small NumPy calls each: two
+# halves take turns holding the interpreter (the `lstm` benchmark's step 38.5-42.3 ms
+# split against 32.9-45.9 whole on an idle machine), so they are split only when asked
+_STEPWISE = frozenset({"LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell"})
 
 _PER_SAMPLE = frozenset({
     "InputLayer", "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
@@ -61,7 +68,8 @@ def step_for(model, batch_size, mode="train", compiled=None):
     wanted = os.environ.get("KERASX_SPLIT_STEPS", "auto")
     if wanted == "0" or batch_size < 2 or split_reason(model, mode) is not None:
         return None
-    if wanted != "1" and multiply_adds(model) * batch_size < MIN_MULTIPLY_ADDS:
+    if wanted != "1" and (multiply_adds(model) * batch_size < MIN_MULTIPLY_ADDS or any(
+            type(layer).__name__ in _STEPWISE for layer in model._flatten_layers())):
         return None
     if mode == "predict":
         return SplitPredictStep(model, compiled)

@@ -171,6 +171,12 @@ def test_small_steps_stay_whole_unless_asked(monkeypatch):
     assert split_step.step_for(model, 1) is None
     monkeypatch.setenv("KERASX_SPLIT_STEPS", "0")
     assert split_step.step_for(model, 64) is None
+    # recurrent layers (a Python loop over time steps) only when asked, however large
+    recurrent = _sequence_model("recurrent")
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "auto")
+    assert split_step.step_for(recurrent, 10 ** 9) is None
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "1")
+    assert split_step.step_for(recurrent, 2) is not None
 
 
 def _sequence_model(kind):
