@@ -106,6 +106,9 @@ def split_reason(model, mode="train"):
 
 def _layer_reason(layer):
     name = type(layer).__name__
+    if name in ("Sequential", "Functional") and type(layer).__module__.startswith(
+            "kerasx.models."):
+        return None  # a nested model: its layers are checked one by one
     if name not in _PER_SAMPLE or not type(layer).__module__.startswith("kerasx.layers."):
         return f"layer {layer.name!r} ({name}) may mix the samples of a batch"
     if getattr(layer, "activity_regularizer", None) is not None:

@@ -132,6 +132,17 @@ def test_models_whose_samples_could_meet_are_not_split(change, reason):
     assert reason in split_step.split_reason(model)
 
 
+def test_a_nested_model_of_per_sample_layers_is_split_and_one_holding_others_is_not():
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    outer = keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(2)])
+    outer.compile("adam", "mse")
+    assert split_step.split_reason(outer) is None
+    normalized = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization()])
+    outer = keras.Sequential([keras.Input((4,)), normalized, keras.layers.Dense(2)])
+    outer.compile("adam", "mse")
+    assert "BatchNormalization" in split_step.split_reason(outer)
+
+
 def test_custom_losses_metrics_and_steps_are_not_split():
     model = _convnet()
     assert split_step.split_reason(model) is None
