@@ -183,17 +183,29 @@ def multiply_adds(model):
     return total
 
 
-class SplitTrainStep:
-    """`model.train_step` computed on the two halves of the batch (see the module)."""
+class _SplitStep:
+    """A step of `model` computed on the two halves of the batch (see the module)."""
 
-    def __init__(self, model):
-        self.model = model
+    whole = None  # the model's step that runs batches without targets, whole
+
+    def __init__(self, model, compiled=None):
+        self.model, self.compiled = model, compiled
 
     def __call__(self, data):
-        model = self.model
         x, y, sample_weight = _unpack(data)
-        if y is None:
-            return model.train_step(data)
+        if y is None and self.whole is not None:
+            return getattr(self.model, self.whole)(data)
+        return self._split(x, y, sample_weight)
+
+
+class SplitTrainStep(_SplitStep):
+    """`model.train_step` on the two halves of the batch: one update from the sum of
+    their gradients."""
+
+    whole = "train_step"
+
+    def _split(self, x, y, sample_weight):
+        model = self.model
         variables = model.trainable_weights
         scale = getattr(model.optimizer, "scale_loss", None)
         grads, halves = [], []
@@ -208,17 +220,13 @@ class SplitTrainStep:
         return _track(model, x, halves)
 
 
-class SplitTestStep:
-    """`model.test_step` computed on the two halves of the batch."""
+class SplitTestStep(_SplitStep):
+    """`model.test_step` on the two halves of the batch."""
 
-    def __init__(self, model):
-        self.model = model
+    whole = "test_step"
 
-    def __call__(self, data):
+    def _split(self, x, y, sample_weight):
         model = self.model
-        x, y, sample_weight = _unpack(data)
-        if y is None:
-            return model.test_step(data)
         halves = []
         for k, (xk, yk, wk, share) in _halves(x, y, sample_weight):
             y_pred = model(xk, **_training_argument(model, False))
@@ -226,18 +234,14 @@ class SplitTestStep:
         return _track(model, x, halves)
 
 
-class SplitPredictStep:
+class SplitPredictStep(_SplitStep):
     """The predictions of the two halves of the batch, joined (as the `CompiledStep`'s
-    flat predict step returns them)."""
+    flat predict step returns them, telling it their structure)."""
 
-    def __init__(self, model, compiled):
-        self.model, self.compiled = model, compiled
-
-    def __call__(self, data):
+    def _split(self, x, y, sample_weight):
         from kerasx import ops
 
         model = self.model
-        x, _, _ = _unpack(data)
         parts = [model(xk, **_training_argument(model, False))
                  for _, (xk, _, _, _) in _halves(x, None, None)]
         outputs = tree.pack_sequence_as(parts[0], [
