@@ -14,6 +14,7 @@ import pytest
 import kerasx
 from kerasx import ops
 from kerasx.backends import current
+from tests.backend_dtypes import has_dtype
 from tests.golden.edges_recipe import run_case
 from tests.golden.loader import case_ids, load_cases
 
@@ -38,14 +39,6 @@ def _half(config):
     return None
 
 
-def _has_dtype(name):
-    try:
-        current().dtype(name)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 def _assert_same(got, want, half, name):
     got = np.asarray(got).astype(np.float32).astype(np.float64)
     want = np.asarray(want, np.float64)
@@ -65,7 +58,7 @@ def test_golden_case(case):
     half = _half(config)
     if half and not HAS_HALF:
         pytest.skip("the backend has no float16 / bfloat16 (not array API dtypes)")
-    if half and not _has_dtype(half):
+    if half and not has_dtype(half):
         pytest.skip(f"{half} is not available here (bfloat16 needs ml_dtypes)")
     inputs = {k: v for k, v in arrays.items() if not k.startswith("out_")}
     out, dtypes = run_case(kerasx, config, inputs, _gradient)

@@ -10,6 +10,7 @@ import pytest
 import kerasx
 from kerasx import activations, losses, ops
 from kerasx.backends import current
+from tests.backend_dtypes import has_dtype
 
 HAS_HALF = hasattr(current().xp, "float16")
 needs_half = pytest.mark.skipif(
@@ -17,16 +18,8 @@ needs_half = pytest.mark.skipif(
     reason="the backend has no float16 / bfloat16 (not array API dtypes)")
 
 
-def _has_dtype(name):
-    try:
-        current().dtype(name)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 needs_bfloat16 = pytest.mark.skipif(
-    not _has_dtype("bfloat16"),
+    not has_dtype("bfloat16"),
     reason="bfloat16 needs ml_dtypes on the numpy or cupy backend")
 
 

@@ -9,7 +9,6 @@ thread must act inside another's call, with a layer that runs the other thread f
 its `call`), so the assertions hold whatever the scheduling."""
 
 import threading
-import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ import pytest
 import kerasx as keras
 from kerasx import layers, ops
 from kerasx.backends import current
+from tests.thread_runner import in_threads
 
 needs_recorder = pytest.mark.skipif(
     current().step_recorder() is None,
@@ -48,32 +48,6 @@ def _assert_same(got, expected):
         np.testing.assert_array_equal(a, b)
 
 
-def _in_threads(*targets):
-    """Runs each target in its own thread, started together; returns their results.
-    A thread's error is raised here, and any warning fails the test."""
-    barrier = threading.Barrier(len(targets))
-    results, errors = [None] * len(targets), []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = targets[i]()
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(targets))]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    if errors:
-        raise errors[0]
-    assert [str(w.message) for w in caught] == []
-    return results
-
-
 class _RunsInAnotherThread(layers.Layer):
     """The identity; at the first call for which `when()` holds, it runs `other` in a
     new thread and waits for it, so `other` runs inside this call."""
@@ -101,10 +75,10 @@ def test_two_models_fit_in_two_threads_as_one_after_the_other():
     expected = [_fit(_model(1)), _fit(_model(2))]
     for _ in range(3):
         first, second = _model(1), _model(2)
-        got = _in_threads(lambda: _fit(first), lambda: _fit(second))
+        got = in_threads(lambda: _fit(first), lambda: _fit(second))
         _assert_same(got[0], expected[0])
         _assert_same(got[1], expected[1])
-        evaluated = _in_threads(lambda: first.evaluate(X, Y, verbose=0),
+        evaluated = in_threads(lambda: first.evaluate(X, Y, verbose=0),
                                 lambda: second.evaluate(X, Y, verbose=0))
         assert evaluated == [first.evaluate(X, Y, verbose=0), second.evaluate(X, Y, verbose=0)]
 
@@ -114,7 +88,7 @@ def test_seeded_dropout_trains_in_threads_as_one_after_the_other():
     share the process's one generator, whose numbers go to whichever thread asks."""
     expected = [_fit(_model(1, dropout_seed=3)), _fit(_model(2, dropout_seed=4))]
     first, second = _model(1, dropout_seed=3), _model(2, dropout_seed=4)
-    got = _in_threads(lambda: _fit(first), lambda: _fit(second))
+    got = in_threads(lambda: _fit(first), lambda: _fit(second))
     _assert_same(got[0], expected[0])
     _assert_same(got[1], expected[1])
 
@@ -139,7 +113,7 @@ def test_train_on_batch_and_a_gradient_tape_loop_in_two_threads():
     expected = [batches(_model(1)), tape_loop(_model(2))]
     for _ in range(2):
         first, second = _model(1), _model(2)
-        got = _in_threads(lambda: batches(first), lambda: tape_loop(second))
+        got = in_threads(lambda: batches(first), lambda: tape_loop(second))
         _assert_same(got[0], expected[0])
         _assert_same(got[1], expected[1])
 
@@ -160,23 +134,23 @@ def test_predict_and_calls_from_four_threads_on_one_model(monkeypatch):
                                           predicted[i])
             np.testing.assert_array_equal(ops.convert_to_numpy(model(inputs[i])), called[i])
 
-    _in_threads(*[lambda i=i: serve(i) for i in range(4)])
+    in_threads(*[lambda i=i: serve(i) for i in range(4)])
     if current().step_recorder() is not None:
         programs = model._compiled_predict_step.programs.values()
         assert any(getattr(p, "verified", False) and p.runs for p in programs)
 
 
-def test_models_compiled_in_threads():
+def test_models_compiledin_threads():
     expected = [_fit(_model(1)), _fit(_model(2))]
     models = []
     for seed in (1, 2):
         keras.utils.set_random_seed(seed)
         models.append(keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
                                         layers.Dense(3, activation="softmax")]))
-    _in_threads(*[lambda m=m: m.compile(optimizer="adam", metrics=["accuracy"],
+    in_threads(*[lambda m=m: m.compile(optimizer="adam", metrics=["accuracy"],
                                         loss="sparse_categorical_crossentropy")
                   for m in models])
-    got = _in_threads(*[lambda m=m: _fit(m) for m in models])
+    got = in_threads(*[lambda m=m: _fit(m) for m in models])
     _assert_same(got[0], expected[0])
     _assert_same(got[1], expected[1])
 
@@ -194,7 +168,7 @@ def test_a_model_called_and_predicting_while_it_trains():
                 assert out.shape == (32, 3) and np.isfinite(out).all()
                 np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=1e-5)
 
-    got, _ = _in_threads(lambda: _fit(model, epochs=3), calls)
+    got, _ = in_threads(lambda: _fit(model, epochs=3), calls)
     _assert_same(got, expected)
 
 
@@ -212,7 +186,7 @@ def test_a_stateless_scope_in_one_thread_while_another_trains():
                 out = ops.convert_to_numpy(scoped(X))
             np.testing.assert_allclose(out, np.full((32, 3), 1 / 3), rtol=1e-6)
 
-    _in_threads(stateless_calls, lambda: _fit(trained))
+    in_threads(stateless_calls, lambda: _fit(trained))
     for got, want in zip(_weights(trained), expected):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     _assert_same(_weights(scoped), before)
@@ -233,7 +207,7 @@ def test_training_beside_an_open_stateless_scope_is_bitwise_that_alone():
         _fit(trained)
         trained_done.wait()
 
-    _in_threads(hold_scope, train)
+    in_threads(hold_scope, train)
     _assert_same(_weights(trained), expected)
 
 
@@ -285,7 +259,7 @@ def test_a_draw_journal_keeps_its_own_threads_draws():
             other[key] = ops.convert_to_numpy(keras.random.uniform((4,)))
             drawn.wait()
 
-    _in_threads(journaled, drawing)
+    in_threads(journaled, drawing)
     assert len(journal._entries) == 1
     # the other thread drew new numbers from the global generator both times
     assert not np.array_equal(other["recording"], other["replaying"])
@@ -428,7 +402,7 @@ def test_a_symbolic_scope_belongs_to_its_thread():
         seen["other"] = in_symbolic_scope()
         done.wait()
 
-    _in_threads(scoped, other)
+    in_threads(scoped, other)
     assert seen == {"own": True, "other": False}
 
 
@@ -446,7 +420,7 @@ def test_name_scopes_belong_to_their_thread():
             built.wait()
         return layer.kernel.path
 
-    assert sorted(_in_threads(lambda: scoped("a"), lambda: scoped("b"))) == [
+    assert sorted(in_threads(lambda: scoped("a"), lambda: scoped("b"))) == [
         "outer/a/kernel", "outer/b/kernel"]
 
 
@@ -455,14 +429,14 @@ def test_threads_first_using_a_backend_at_once_share_one(monkeypatch):
 
     name = "numpy" if current().name != "numpy" else "array_api_strict"
     monkeypatch.setattr(backends, "_INSTANCES", {})  # as in a process that has not used it
-    got = _in_threads(*[lambda: backends.get_backend(name)] * 8)
+    got = in_threads(*[lambda: backends.get_backend(name)] * 8)
     assert len({id(backend) for backend in got}) == 1
 
 
 def test_layer_names_are_unique_across_threads():
     """One counter for the process: layers made in several threads at once get distinct
     names (Keras counts per thread, and names each thread's first Dense `dense`)."""
-    names = _in_threads(*[lambda: [layers.Dense(1).name for _ in range(50)]] * 4)
+    names = in_threads(*[lambda: [layers.Dense(1).name for _ in range(50)]] * 4)
     flat = [n for each in names for n in each]
     assert len(set(flat)) == 200 and "dense" in flat and "dense_199" in flat
 
@@ -472,8 +446,8 @@ def test_two_models_saved_and_loaded_in_two_threads(tmp_path):
     for model in models:
         _fit(model, epochs=1)  # the optimizer state is saved too
     paths = [str(tmp_path / f"model_{i}.keras") for i in range(2)]
-    _in_threads(*[lambda i=i: models[i].save(paths[i]) for i in range(2)])
-    loaded = _in_threads(*[lambda i=i: keras.models.load_model(paths[i]) for i in range(2)])
+    in_threads(*[lambda i=i: models[i].save(paths[i]) for i in range(2)])
+    loaded = in_threads(*[lambda i=i: keras.models.load_model(paths[i]) for i in range(2)])
     for model, back in zip(models, loaded):
         _assert_same(_weights(back), _weights(model))
 

@@ -25,6 +25,7 @@ The caller still checks a replay against an eager run of the same step before
 trusting it: code can reach memory in ways no recording sees.
 """
 
+import contextlib
 import math
 import weakref
 
@@ -613,15 +614,7 @@ def segment_owner():
     return numpy_threads.segment_owner()
 
 
-class _NoSegment:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NO_SEGMENT = _NoSegment()
+_NO_SEGMENT = contextlib.nullcontext()
 
 
 class _Segment:

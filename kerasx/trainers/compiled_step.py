@@ -386,7 +386,7 @@ def _split_step_for(tracer, compiled, batch):
     from kerasx.trainers import split_step
 
     leaves = _leaves(batch)
-    owner = getattr(tracer, "segment_owner", lambda: None)()
+    owner = tracer.segment_owner()
     if owner is None or not leaves or not hasattr(leaves[0], "shape") or not leaves[0].shape:
         return None
     split = split_step.step_for(compiled.model, leaves[0].shape[0], compiled.mode, compiled)

@@ -30,9 +30,14 @@ running two threads.
 
 import os
 
-from kerasx import tree
+from kerasx import ops, tree
 from kerasx.autodiff.tape import GradientTape
 from kerasx.autodiff.tensor import Tensor, TensorOps
+from kerasx.backends import current
+from kerasx.losses.loss import Loss, LossFunctionWrapper
+from kerasx.models.functional import Functional
+from kerasx.models.sequential import Sequential
+from kerasx.trainers.trainer import Trainer, _batch_size, _training_argument, _unpack
 
 # batches of fewer multiply-adds (forward pass) run whole: two hand-offs between the
 # threads and the halves' smaller products cost more than a second core wins there (the
@@ -85,10 +90,6 @@ _METHODS = {"train": ("train_step", "compute_loss", "_compute_loss", "compute_me
 
 def split_reason(model, mode="train"):
     """Why `model`'s `mode` step cannot be split in halves of the batch, or None."""
-    from kerasx.models.functional import Functional
-    from kerasx.models.sequential import Sequential
-    from kerasx.trainers.trainer import Trainer
-
     if type(model) not in (Sequential, Functional):
         return "only Sequential and functional models are split"
     kind = type(model)
@@ -121,8 +122,6 @@ def _layer_reason(layer):
 
 
 def _loss_reason(model):
-    from kerasx.losses.loss import Loss, LossFunctionWrapper
-
     compiled = model._compile_loss
     if compiled is None or compiled.structured is not None or compiled.metrics \
             or len([s for s in compiled._specs if s is not None]) != 1:
@@ -239,8 +238,6 @@ class SplitPredictStep(_SplitStep):
     flat predict step returns them, telling it their structure)."""
 
     def _split(self, x, y, sample_weight):
-        from kerasx import ops
-
         model = self.model
         parts = [model(xk, **_training_argument(model, False))
                  for _, (xk, _, _, _) in _halves(x, None, None)]
@@ -254,9 +251,6 @@ class SplitPredictStep(_SplitStep):
 def _halves(x, y, sample_weight):
     """For each half of the batch, inside its recording segment: `(k, (x, y,
     sample_weight, share))`, `share` the half's fraction of the batch."""
-    from kerasx.backends import current
-    from kerasx.trainers.trainer import _batch_size
-
     tracer = current().step_recorder()
     size = _batch_size(x)
     middle = size // 2
@@ -278,24 +272,10 @@ def _half_loss(model, k, y, y_pred, sample_weight, share):
 
 def _track(model, x, halves):
     """The loss tracker and the metrics updated as by the whole step; its results."""
-    from kerasx.trainers.trainer import _batch_size
-
     model._loss_tracker.update_state(halves[0][4] + halves[1][4], sample_weight=_batch_size(x))
     for xk, yk, y_pred, wk, _ in halves:
         results = model.compute_metrics(xk, yk, y_pred, wk)
     return results
-
-
-def _unpack(data):
-    from kerasx.trainers.trainer import _unpack
-
-    return _unpack(data)
-
-
-def _training_argument(model, training):
-    from kerasx.trainers.trainer import _training_argument
-
-    return _training_argument(model, training)
 
 
 def _rows(structure, start, stop):

@@ -7,24 +7,7 @@ import numpy as np
 
 import kerasx as keras
 from kerasx import ops
-
-
-def _in_threads(*targets):
-    errors = []
-
-    def run(target):
-        try:
-            target()
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+from tests.thread_runner import in_threads
 
 
 def test_a_tape_keeps_recording_while_another_thread_pauses_its_own():
@@ -49,7 +32,7 @@ def test_a_tape_keeps_recording_while_another_thread_pauses_its_own():
             loss = ops.sum(v * 3.0)
         results["pausing"] = tape.gradient(loss, v)
 
-    _in_threads(recording, pausing)
+    in_threads(recording, pausing)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(results["recording"]), [2.0, 4.0, 6.0])
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(results["pausing"]), [3.0, 3.0, 3.0])
 
@@ -72,7 +55,7 @@ def test_a_tape_does_not_record_another_threads_ops():
         seen["tracked"] = getattr(v * 2.0, "tracked", False)
         done.wait()
 
-    _in_threads(recorder, other)
+    in_threads(recorder, other)
     assert seen == {"recording": False, "tracked": False}
     assert not tape_module.is_recording() and tape_module._ANY[0] == 0
 
@@ -98,6 +81,6 @@ def test_recording_ends_when_every_thread_closed_its_tapes():
                 paused.wait()
                 closed.wait()  # the other thread's tape is closed by now
 
-    _in_threads(closing, pausing)
+    in_threads(closing, pausing)
     assert not tape_module.is_recording() and tape_module._ANY[0] == 0
     assert not getattr(v * 2.0, "tracked", False)
