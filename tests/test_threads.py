@@ -79,7 +79,7 @@ def test_two_models_fit_in_two_threads_as_one_after_the_other():
         _assert_same(got[0], expected[0])
         _assert_same(got[1], expected[1])
         evaluated = in_threads(lambda: first.evaluate(X, Y, verbose=0),
-                                lambda: second.evaluate(X, Y, verbose=0))
+                               lambda: second.evaluate(X, Y, verbose=0))
         assert evaluated == [first.evaluate(X, Y, verbose=0), second.evaluate(X, Y, verbose=0)]
 
 
@@ -140,7 +140,7 @@ def test_predict_and_calls_from_four_threads_on_one_model(monkeypatch):
         assert any(getattr(p, "verified", False) and p.runs for p in programs)
 
 
-def test_models_compiledin_threads():
+def test_models_compiled_in_threads():
     expected = [_fit(_model(1)), _fit(_model(2))]
     models = []
     for seed in (1, 2):
@@ -148,8 +148,8 @@ def test_models_compiledin_threads():
         models.append(keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
                                         layers.Dense(3, activation="softmax")]))
     in_threads(*[lambda m=m: m.compile(optimizer="adam", metrics=["accuracy"],
-                                        loss="sparse_categorical_crossentropy")
-                  for m in models])
+                                       loss="sparse_categorical_crossentropy")
+                 for m in models])
     got = in_threads(*[lambda m=m: _fit(m) for m in models])
     _assert_same(got[0], expected[0])
     _assert_same(got[1], expected[1])
