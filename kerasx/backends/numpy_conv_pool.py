@@ -34,7 +34,7 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
     `pooled` is the raw (no bias) maximum `(batch, *pool_sizes, filters)`;
     `offsets` (uint8, same shape) the first maximal position inside each window,
     255 where the maximum is NaN (no gradient, as in the portable pooling
-    backward); `cols` the blocked im2col matrix kept for the kernel gradient (with
+    backward), None with `forward_only`; `cols` the blocked im2col matrix kept for the kernel gradient (with
     `forward_only`, one chunk's, reused by every chunk).
     Works in batch chunks whose products stay in cache. With `forward_only` (no
     gradient will be taken) it declines convolution outputs under 8 MB and inputs
@@ -57,9 +57,17 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
         if forward_only else batch
     cols = np.empty((rows, k, positions, taps * cin), dtype=dtype)
     pooled = np.empty((batch, positions, filters), dtype=dtype)
-    offsets = np.empty(pooled.shape, dtype=np.uint8)
     chunks = _blocked_products(x, kernel, strides, dilation, pool_size, pool_sizes, cols)
     chunk = next(chunks)
+    if forward_only:
+        # no gradient: the maximum alone, a pass per block (finding the winners took four)
+        for start, stop, y in chunks:
+            np.maximum(y[:, 0], y[:, 1], out=pooled[start:stop]) if k > 1 else \
+                np.copyto(pooled[start:stop], y[:, 0])
+            for o in range(2, k):
+                np.maximum(pooled[start:stop], y[:, o], out=pooled[start:stop])
+        return pooled.reshape((batch,) + tuple(pool_sizes) + (filters,)), None, cols
+    offsets = np.empty(pooled.shape, dtype=np.uint8)
     greater = np.empty((min(chunk, batch), positions, filters), dtype=bool)
     step = np.empty(greater.shape, dtype=np.uint8)
     for start, stop, y in chunks:

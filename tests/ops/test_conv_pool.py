@@ -208,6 +208,30 @@ def test_numpy_blocked_kernel_declines_forward_only_calls_with_several_channels(
     assert results[0] is not None and results[1] is None
 
 
+
+@numpy_only
+@pytest.mark.parametrize("pool_size", [(2, 2), (3, 1)])
+def test_numpy_blocked_forward_only_matches_the_separate_ops(monkeypatch, pool_size):
+    # without a gradient the kernel keeps no winners: the maximum alone, chunk by chunk
+    # (one sample a chunk here), NaN and ties included
+    from kerasx.backends import numpy_conv_pool
+
+    monkeypatch.setattr(numpy_conv_pool, "_MIN_FORWARD_BYTES", 0)
+    monkeypatch.setattr(numpy_conv_pool, "_CHUNK_BYTES", 1)
+    backend = current()
+    results = []
+    blocked = backend.kernels["conv_max_pool_blocked"]
+    monkeypatch.setitem(backend.kernels, "conv_max_pool_blocked",
+                        lambda *a: results.append(blocked(*a)) or results[-1])
+    x, w, b = r(3, 9, 8, 1), r(3, 3, 1, 4), r(4)
+    x[0, 1, 1, 0] = np.nan
+    x[1, :4] = 0.0  # equal convolution outputs inside windows
+    kw = dict(strides=(1, 1), padding="valid", pool_size=pool_size)
+    fused = conv_max_pool(*map(backend.asarray, (x, w, b)), relu=True, **kw)
+    separate = _unfused(*map(backend.asarray, (x, w, b)), **kw)
+    assert results[0] is not None and results[0][1] is None  # forward only: no winners
+    np.testing.assert_array_equal(backend.to_numpy(fused), backend.to_numpy(separate))
+
 # -- (NumPy) the global pooling gradients from the winning positions only ---------------------
 def _global_grads(case, monkeypatch, sparse, rows_share=None, dtype=np.float64):
     backend = current()

@@ -246,6 +246,32 @@ def test_evaluate_and_predict_split_as_whole_steps(monkeypatch, two_blas_threads
     np.testing.assert_allclose(results["0"][1], results["1"][1], rtol=1e-12, atol=1e-15)
 
 
+
+@needs_control
+@pytest.mark.parametrize("split, extra, recorded", [
+    ("1", (), True), ("0", (), False), ("1", ("BatchNormalization",), False)])
+def test_a_split_prediction_is_recorded_at_its_second_batch(monkeypatch, two_blas_threads,
+                                                           split, extra, recorded):
+    # its replays run the halves on two cores: it does not wait `PREDICT_RECORD_AFTER`
+    # batches as whole predictions do (their replays save only Python overhead)
+    from kerasx.trainers import compiled_step
+
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", split)
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu"),
+                              *[getattr(keras.layers, name)() for name in extra],
+                              keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(1).standard_normal((60, 6)).astype("float32")
+    predicted = model.predict(x, batch_size=15, verbose=0)  # 4 batches of one signature
+    (program,) = model._compiled_predict_step.programs.values()
+    if recorded:
+        # recorded at the second batch, compared at the third, replayed at the fourth
+        assert isinstance(program, compiled_step._Program)
+        assert program.verified and program.owner is not None and program.runs == 1
+    else:
+        assert program == 4  # eager steps counted
+    np.testing.assert_allclose(predicted, model(x), rtol=1e-5, atol=1e-6)
+
 @needs_control
 def test_a_model_with_two_outputs_predicts_split_in_its_structure(monkeypatch,
                                                                   two_blas_threads):
