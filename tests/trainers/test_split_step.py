@@ -84,6 +84,36 @@ def test_split_steps_train_as_whole_steps_in_float64(monkeypatch, two_blas_threa
         np.testing.assert_allclose(whole_logs[key], halves_logs[key], rtol=1e-6)  # float32 logs
 
 
+
+@needs_control
+def test_per_sample_normalizations_train_split_as_whole_steps_in_float64(monkeypatch,
+                                                                         two_blas_threads):
+    # each normalizes within a sample, so halves of the batch give the whole step's values
+    def model():
+        L = keras.layers
+        return _convnet("float64", extra=[
+            L.Rescaling(0.5, 0.1, dtype="float64"), L.GroupNormalization(2, dtype="float64"),
+            L.Normalization(mean=0.2, variance=2.0, dtype="float64"),
+            L.RMSNormalization(dtype="float64"), L.UnitNormalization(dtype="float64")])
+
+    runs = {split: _fit(monkeypatch, split, model(), epochs=2) for split in ("0", "1")}
+    (whole, _), (halves, _) = runs["0"], runs["1"]
+    assert _step(halves).verified and halves._compiled_train_step._split
+    for a, b in zip(whole.get_weights(), halves.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@needs_control
+def test_noise_layers_are_split_and_inactive_outside_training(monkeypatch, two_blas_threads):
+    L = keras.layers
+    model, _ = _fit(monkeypatch, "1", _convnet(extra=[
+        L.GaussianNoise(0.1), L.GaussianDropout(0.2), L.AlphaDropout(0.1)]), epochs=2)
+    steps = model._compiled_train_step
+    assert _step(model).verified and steps._split and steps.reasons == {}
+    x, _ = _data()
+    np.testing.assert_allclose(model.predict(x, batch_size=15, verbose=0), model(x),
+                               rtol=1e-5, atol=1e-6)
+
 @needs_control
 def test_the_replay_runs_both_halves_at_once_and_matches_the_eager_split_step(
         monkeypatch, two_blas_threads):
