@@ -449,6 +449,11 @@ class Recorder:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE.recorder = self
+        if result is not None and self._kind == "kernel" and not self._mutated:
+            # a kernel may decline (return None) or give another structure for other
+            # data: the replay checks it gets the recorded one before using it
+            call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
+            self._guards += 1
         if result is None:
             self._emit(call, reads)
             outputs = None
@@ -539,6 +544,7 @@ class Recorder:
                 if obj is np.matmul:
                     scope[name] = numpy_threads.matmul
         scope["_GuardFailed"] = GuardFailed
+        scope["_same_form"] = _same_form
         scope["_errstate"] = np.errstate
         scope["_private"] = private_buffer
         scope["_segments"] = numpy_threads.both
@@ -572,6 +578,26 @@ _METHOD_FORMS = {np.reshape: frozenset(), np.swapaxes: frozenset(), np.transpose
                  np.argmax: frozenset({"axis", "keepdims"}),
                  np.argmin: frozenset({"axis", "keepdims"}),
                  np.squeeze: frozenset({"axis"}), np.ravel: frozenset({"order"})}
+
+
+def _form(value):
+    """The structure of a kernel's result: None, `(shape, dtype)` for an array, a tuple
+    of the items' forms for a tuple or list, the type for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return value.shape, value.dtype
+    if type(value) in (tuple, list):
+        return tuple(_form(item) for item in value)
+    return type(value)
+
+
+def _same_form(value, form, index):
+    """`value` when its structure is `form` (`_form`); raises `GuardFailed(index)`
+    otherwise."""
+    if _form(value) != form:
+        raise GuardFailed(index)
+    return value
 
 
 def _work(args):

@@ -121,6 +121,25 @@ def test_functions_returned_by_recorded_calls_are_called_again_at_replay():
     np.testing.assert_array_equal(g, [15, 21])
 
 
+
+def test_a_kernel_recorded_as_a_call_that_declines_at_replay_fails_its_guard():
+    # a kernel may decline data it is handed (None: the caller computes otherwise) or
+    # give another structure: the replay stops before using the result
+    def sparse_grads(x):
+        return None if x.sum() < 0 else (x * 2, None)
+
+    def step(x):
+        kernel = nt._ACTIVE.recorder.opaque_kernels({"grads": sparse_grads})["grads"]
+        grads = kernel(x)
+        return (x * 3,) if grads is None else (grads[0] + 1,)
+
+    replay, (y,) = _record(step, np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(replay(np.array([3.0, 4.0]))[0], [7, 9])
+    with pytest.raises(nt.GuardFailed):
+        replay(np.array([-3.0, 1.0]))  # the kernel declines
+    with pytest.raises(nt.GuardFailed):
+        replay(np.array([[1.0, 2.0]]))  # another shape
+
 def test_state_a_kernel_hands_its_backward_is_the_replays_own():
     from kerasx.backends.numpy_winograd import Saved  # a backend kernel's saved state
 
