@@ -20,8 +20,8 @@ split step's values differ from the whole step's in the last bits, as XLA's do f
 eager TensorFlow's; `jit_compile=False` (eager steps) or `KERASX_SPLIT_STEPS=0`
 keeps whole steps (`=1` splits every step that may be split, small ones too). A
 model is split only where the halves cannot see each other: a Sequential or
-functional model of the layers in `_PER_SAMPLE` (no batch normalization, masks,
-activity regularizers or stateful recurrent layers), the default step methods, and,
+functional model of the layers in `_PER_SAMPLE` (no batch normalization in training,
+masks, activity regularizers or stateful recurrent layers), the default step methods, and,
 for training and evaluation, one output whose loss is a built-in one averaged over
 the batch and built-in metrics; and only where the step is large enough to gain
 (`MIN_MULTIPLY_ADDS`) and has no recurrent layer (`_STEPWISE`), on NumPy with a BLAS
@@ -67,6 +67,11 @@ _PER_SAMPLE = frozenset({
     "Bidirectional", "TimeDistributed", "MultiHeadAttention", "HeadProjection",
 })
 
+# evaluation and prediction steps run these with their moving statistics: per sample
+# (the model's steps pass `training=False` down to every layer, over any a functional
+# model's graph was built with)
+_PER_SAMPLE_IN_INFERENCE = _PER_SAMPLE | {"BatchNormalization"}
+
 
 def step_for(model, batch_size, mode="train", compiled=None):
     """The split step of `mode` ("train", "test", "predict") for batches of
@@ -99,7 +104,7 @@ def split_reason(model, mode="train"):
         if getattr(kind, name) is not getattr(Trainer, name) or name in vars(model):
             return f"the model's {name} is its own"
     for layer in model._flatten_layers():
-        reason = _layer_reason(layer)
+        reason = _layer_reason(layer, mode)
         if reason is not None:
             return reason
     if mode == "predict":
@@ -107,12 +112,13 @@ def split_reason(model, mode="train"):
     return _loss_reason(model) or _metrics_reason(model)
 
 
-def _layer_reason(layer):
+def _layer_reason(layer, mode):
     name = type(layer).__name__
     if name in ("Sequential", "Functional") and type(layer).__module__.startswith(
             "kerasx.models."):
         return None  # a nested model: its layers are checked one by one
-    if name not in _PER_SAMPLE or not type(layer).__module__.startswith("kerasx.layers."):
+    per_sample = _PER_SAMPLE if mode == "train" else _PER_SAMPLE_IN_INFERENCE
+    if name not in per_sample or not type(layer).__module__.startswith("kerasx.layers."):
         return f"layer {layer.name!r} ({name}) may mix the samples of a batch"
     if getattr(layer, "activity_regularizer", None) is not None:
         return f"layer {layer.name!r} has an activity regularizer"

@@ -302,6 +302,35 @@ def test_a_split_prediction_is_recorded_at_its_second_batch(monkeypatch, two_bla
         assert program == 4  # eager steps counted
     np.testing.assert_allclose(predicted, model(x), rtol=1e-5, atol=1e-6)
 
+
+@needs_control
+def test_batch_normalization_is_split_in_evaluation_and_prediction_only(monkeypatch,
+                                                                        two_blas_threads):
+    # its moving statistics make it per sample outside training, even where the model's
+    # graph was built calling it with `training=True` (the step's `training=False` wins)
+    x, y = _data(dtype="float64")
+    runs = {}
+    for split in ("0", "1"):
+        monkeypatch.setenv("KERASX_SPLIT_STEPS", split)
+        keras.utils.set_random_seed(3)
+        inputs = keras.Input((8, 8, 2), dtype="float64")
+        hidden = keras.layers.Conv2D(4, 3, dtype="float64")(inputs)
+        hidden = keras.layers.BatchNormalization(dtype="float64")(hidden, training=True)
+        outputs = keras.layers.Dense(3, activation="softmax", dtype="float64")(
+            keras.layers.Flatten(dtype="float64")(hidden))
+        model = keras.Model(inputs, outputs)
+        model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(dtype="float64"))
+        model.fit(x, y, batch_size=15, epochs=1, verbose=0, shuffle=False)
+        runs[split] = (model, [model.evaluate(x, y, batch_size=15, verbose=0)
+                               for _ in range(3)],
+                       [model.predict(x, batch_size=15, verbose=0) for _ in range(3)])
+    whole, halves = runs["0"][0], runs["1"][0]
+    assert not halves._compiled_train_step._split
+    assert halves._compiled_test_step._split and halves._compiled_predict_step._split
+    assert not whole._compiled_predict_step._split
+    np.testing.assert_allclose(runs["0"][1], runs["1"][1], rtol=1e-6)  # float32 logs
+    np.testing.assert_allclose(runs["0"][2], runs["1"][2], rtol=1e-12, atol=1e-15)
+
 @needs_control
 def test_a_model_with_two_outputs_predicts_split_in_its_structure(monkeypatch,
                                                                   two_blas_threads):
