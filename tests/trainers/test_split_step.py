@@ -279,7 +279,7 @@ def test_evaluate_and_predict_split_as_whole_steps(monkeypatch, two_blas_threads
 
 @needs_control
 @pytest.mark.parametrize("split, extra, recorded", [
-    ("1", (), True), ("0", (), False), ("1", ("BatchNormalization",), False)])
+    ("1", (), True), ("0", (), False), ("1", ("ActivityRegularization",), False)])
 def test_a_split_prediction_is_recorded_at_its_second_batch(monkeypatch, two_blas_threads,
                                                            split, extra, recorded):
     # its replays run the halves on two cores: it does not wait `PREDICT_RECORD_AFTER`
