@@ -75,7 +75,9 @@ class Pair:
             fn(*first)
         finally:
             self._done.acquire()
-        error, self._error = self._error, None
+            # taken even when `first` raised (its error goes up): a worker's error left
+            # behind would be raised by the next hand-off
+            error, self._error = self._error, None
         if error is not None:
             raise error
 

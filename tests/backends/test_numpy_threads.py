@@ -171,6 +171,14 @@ def test_halves_give_the_whole_result_and_raise_the_workers_errors(two_blas_thre
     with _owner():  # the pair still serves after an error
         numpy_threads.halves(step, (x, None, y), 0.0)
 
+    def failing_in_both(a, shift):
+        raise ValueError(f"in {threading.current_thread().name}")
+
+    with _owner(), pytest.raises(ValueError, match="in MainThread"):
+        numpy_threads.halves(failing_in_both, (x,), 0.0)
+    with _owner():  # the worker's error went with the caller's, not to the next hand-off
+        numpy_threads.halves(step, (x, None, y), 0.0)
+
 
 @needs_control
 def test_the_owner_leaves_other_thread_counts_and_nested_steps_alone(one_blas_thread, exact_splits):
