@@ -34,8 +34,8 @@ def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, f
     `pooled` is the raw (no bias) maximum `(batch, *pool_sizes, filters)`;
     `offsets` (uint8, same shape) the first maximal position inside each window,
     255 where the maximum is NaN (no gradient, as in the portable pooling
-    backward), None with `forward_only`; `cols` the blocked im2col matrix kept for the kernel gradient (with
-    `forward_only`, one chunk's, reused by every chunk).
+    backward), None with `forward_only`; `cols` the blocked im2col matrix kept for the
+    kernel gradient (with `forward_only`, one chunk's, reused by every chunk).
     Works in batch chunks whose products stay in cache. With `forward_only` (no
     gradient will be taken) it declines convolution outputs under 8 MB and inputs
     with more than one channel, which the portable path computes faster.
