@@ -13,22 +13,27 @@ from kerasx.backends import current
 
 
 class _ThreadState(threading.local):
-    """A thread's recording depth, open tapes and node class (for recomputation)."""
+    """A thread's recording depth, open tapes, node class (for recomputation) and the
+    stand-ins its open StatelessScopes hold."""
 
     level = 0
 
     def __init__(self):
         self.open_tapes = []  # the GradientTapes inside their `with` block, outermost first
         self.node_class = Node
+        # id(variable) -> the tracked Tensor or Variable an open StatelessScope reads in its
+        # place: ops record that tensor as their input, so gradients reach what the scope
+        # got (another thread's ops on the same variables are left as they are)
+        self.substitutes = {}
 
 
 # the recording depth summed over all threads: when 0 (inference, replayed steps) an
 # op learns that nothing records from one list read, without the thread-local lookup
 _ANY = [0]
 _LEVEL_CHANGE = threading.Lock()
-# id(variable) -> the tracked Tensor or Variable an open StatelessScope reads in its
-# place: ops record that tensor as their input, so gradients reach what the scope got
-SUBSTITUTES = {}
+# the number of open StatelessScopes holding stand-ins, over all threads: when 0 an op
+# skips the thread-local lookup of its thread's (`_ThreadState.substitutes`)
+SUBSTITUTING = [0]
 
 
 class Node:
@@ -72,12 +77,18 @@ def tracked(*xs):
     """True when a tape records in this thread and any of `xs` carries gradient."""
     if not _ANY[0] or not _THREAD.level:
         return False
-    if SUBSTITUTES:
-        xs = [SUBSTITUTES.get(id(x), x) for x in xs]
+    if SUBSTITUTING[0]:
+        xs = _substituted(xs)
     for x in xs:
         if getattr(x, "tracked", False):
             return True
     return False
+
+
+def _substituted(xs):
+    """`xs` with the stand-ins of this thread's open StatelessScopes in place."""
+    table = _THREAD.substitutes
+    return [table.get(id(x), x) for x in xs] if table else xs
 
 
 def record(value, inputs, vjp):
@@ -86,16 +97,16 @@ def record(value, inputs, vjp):
     Call it only when `tracked(*inputs)` is True. Untracked inputs are stored as
     None so the node keeps nothing alive it does not need.
     """
-    if SUBSTITUTES:
-        inputs = [SUBSTITUTES.get(id(x), x) for x in inputs]
+    if SUBSTITUTING[0]:
+        inputs = _substituted(inputs)
     parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
     return Tensor(value, _THREAD.node_class(parents, vjp))
 
 
 def record_multi(values, inputs, vjp):
     """Like `record` for an op with several outputs; returns a tuple of Tensors."""
-    if SUBSTITUTES:
-        inputs = [SUBSTITUTES.get(id(x), x) for x in inputs]
+    if SUBSTITUTING[0]:
+        inputs = _substituted(inputs)
     parents = tuple(x if getattr(x, "tracked", False) else None for x in inputs)
     node = _THREAD.node_class(parents, vjp, len(values))
     return tuple(Tensor(v, node, i) for i, v in enumerate(values))

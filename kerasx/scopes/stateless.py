@@ -15,7 +15,7 @@ themselves, with its fast kernels, while another thread's scope is open.
 
 import threading
 
-from kerasx.autodiff.tape import SUBSTITUTES
+from kerasx.autodiff import tape
 from kerasx.autodiff.tensor import TensorOps
 from kerasx.autodiff.variable import Variable
 from kerasx.backends import current
@@ -166,17 +166,25 @@ class StatelessScope:
         self._aside.__enter__()
         _SCOPES.stack.append(self)
         self._final = None
-        self._replaced = {key: SUBSTITUTES.get(key) for key in self._substitutes}
-        SUBSTITUTES.update(self._substitutes)
+        table = tape._THREAD.substitutes
+        self._replaced = {key: table.get(key) for key in self._substitutes}
+        table.update(self._substitutes)
+        if self._substitutes:
+            with _ROUTING:
+                tape.SUBSTITUTING[0] += 1
         return self
 
     def __exit__(self, *exc):
         self._final = {key: var.value for key, var in self._touched.items()}
+        table = tape._THREAD.substitutes
         for key, previous in self._replaced.items():
             if previous is None:
-                SUBSTITUTES.pop(key, None)
+                table.pop(key, None)
             else:
-                SUBSTITUTES[key] = previous
+                table[key] = previous
+        if self._substitutes:
+            with _ROUTING:
+                tape.SUBSTITUTING[0] -= 1
         _SCOPES.stack.pop()
         self._aside.__exit__()
         with _ROUTING:
