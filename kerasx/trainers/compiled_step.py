@@ -100,6 +100,7 @@ class CompiledStep:
         self._kernels_as_calls_first = False
         self._backend = self._tracer = None
         self._replays = 0  # steps replayed since the last check
+        self._recheck_after = RECHECK_AFTER  # replays before the next check
         # the variables a train step updates, as the recordings were made for them
         self._trainable = None
         self._trainable_checked = None  # `TRAINABLE_CHANGES` when last compared
@@ -196,8 +197,11 @@ class CompiledStep:
         was. State that a recording took as constant but that changed since (an array
         kept outside the variables) then has that signature recorded again, and the
         second time sends it to the eager step. (Checking at every call would run
-        each batch of a loop of one-batch `predict` calls twice.)"""
-        if self._replays < RECHECK_AFTER:
+        each batch of a loop of one-batch `predict` calls twice.) Evaluation and
+        prediction steps double the replays between checks after each check passed, up
+        to `RECHECK_AFTER_MOST`: a prediction of 13 batches at every call spent a fifth
+        of its time in the check (an eager split step at one BLAS thread)."""
+        if self._replays < self._recheck_after:
             return
         self._replays = 0
         for program in self.programs.values():
@@ -316,6 +320,8 @@ class CompiledStep:
                   and _same_values(replayed, results)):
             self._give_up(key, "its replay did not reproduce the eager step bit for bit")
         else:
+            if program.recheck and self.mode != "train":
+                self._recheck_after = min(2 * self._recheck_after, RECHECK_AFTER_MOST)
             program.verified = True
             program.recheck = False
             if key in self._kernels_as_calls:
@@ -331,6 +337,7 @@ class CompiledStep:
         self.programs[key] = self._record_after
 
     def _give_up(self, key, reason, retry=True):
+        self._recheck_after = RECHECK_AFTER
         if key in self._split and (not retry or key in self._kernels_as_calls):
             self._whole_steps(key, reason)
             return
@@ -362,6 +369,8 @@ ONE_AT_A_TIME = threading.RLock()
 MAX_SIGNATURES = 16
 # replayed steps between two checks against the eager step
 RECHECK_AFTER = 8
+# ... at most, for evaluation and prediction steps (`CompiledStep.recheck`)
+RECHECK_AFTER_MOST = 256
 # eager prediction batches of a signature before it is recorded
 PREDICT_RECORD_AFTER = 200
 _EAGER = "eager"  # a signature whose steps are not replayed

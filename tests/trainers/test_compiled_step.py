@@ -714,3 +714,35 @@ def test_a_failed_recording_frees_its_arrays_before_the_eager_step():
     model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0)
     assert seen["recorded"] is not None and seen["alive_in_eager"]
     assert not any(seen["alive_in_eager"])
+
+
+def test_prediction_checks_come_less_often_after_each_one_passed(monkeypatch):
+    """A replayed prediction is compared with the eager step again after 8 replays,
+    then after twice as many each time a check passes (up to `RECHECK_AFTER_MOST`)."""
+    if not RECORDS:
+        pytest.skip("this backend records no steps")
+    from kerasx.trainers import compiled_step
+
+    monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 1)
+    monkeypatch.setattr(compiled_step, "RECHECK_AFTER_MOST", 32)
+    checked = []
+    verify = compiled_step.CompiledStep._verify_alone
+
+    def counting(self, *args):
+        checked.append(self._replays_total)
+        return verify(self, *args)
+
+    monkeypatch.setattr(compiled_step.CompiledStep, "_verify_alone", counting)
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    x = rng.standard_normal((8, 3)).astype("float32")
+    step = None
+    for _ in range(120):  # one batch a call
+        model.predict(x, batch_size=8, verbose=0)
+        step = model._compiled_predict_step
+        step._replays_total = sum(p.runs for p in step.programs.values()
+                                  if isinstance(p, compiled_step._Program))
+    gaps = [b - a for a, b in zip(checked, checked[1:])]
+    # the first comparison, then rechecks 8, 16, 32, 32, ... replays apart
+    assert gaps[:4] == [8, 16, 32, 32] and set(gaps[3:]) == {32}
+    assert step._recheck_after == 32
