@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from kerasx.backends.numpy_trace_array import recordable_helper
+
 # values per block: 512 KB of float32, within the core's 1 MB L2 cache. The passes are
 # bound by arithmetic more than memory (exp, tanh and sign cost 4-5 products each):
 # 32K-value blocks ran 5-10% slower, whole 1M-value arrays about the same.
@@ -48,6 +50,7 @@ def _sigmoid_into(t, v):
     np.divide(one, t, out=t)
 
 
+@recordable_helper
 def sigmoid(x):
     """`1 / (1 + exp(-x))` for a float `x`, None otherwise.
 
@@ -67,6 +70,7 @@ def sigmoid(x):
     return out
 
 
+@recordable_helper
 def silu_grad(g, x, s):
     """The gradient of `x * sigmoid(x)` from the forward's `s = sigmoid(x)`:
     `g * s * (1 + x * (1 - s))` in five in-place passes; None for mixed dtypes or
@@ -86,6 +90,7 @@ def silu_grad(g, x, s):
     return out
 
 
+@recordable_helper
 def leaky_relu_grad(g, x, slope):
     """The gradient reaching `x` through `max(x, slope * x)`: `g` where `x >= 0`, else
     `g * slope` (also at `-inf`, where `x >= slope * x` would hold); None for calls it
@@ -151,6 +156,7 @@ def _normal_cdf_into(h, v, a, t):
     h += dtype(0.5)
 
 
+@recordable_helper
 def gelu(x, approximate):
     """`(gelu(x), kept)` for a float `x`, None otherwise: `x * P(X <= x)` for a standard
     normal X by the tanh form when `approximate` (`kept` is the tanh), else by the
@@ -177,6 +183,7 @@ def gelu(x, approximate):
     return out, kept
 
 
+@recordable_helper
 def gelu_grad(g, x, kept, approximate):
     """The gradient of `gelu(x, approximate)` for the output gradient `g`, from the
     forward's `kept`; None for mixed dtypes or shapes."""
@@ -214,6 +221,7 @@ def gelu_grad(g, x, kept, approximate):
     return out
 
 
+@recordable_helper
 def elu(x, alpha, scale=1.0):
     """`scale * (x if x > 0 else alpha * expm1(x))` for a float `x` (ELU, and SELU with
     its constants), None otherwise or for a negative `alpha`.
@@ -241,6 +249,7 @@ def elu(x, alpha, scale=1.0):
     return out
 
 
+@recordable_helper
 def elu_grad(g, x, out, alpha, scale=1.0):
     """The gradient of `elu(x, alpha, scale)` from its output: `g * scale` where `x > 0`,
     else `g * (out + scale * alpha)`, as `g` times the factor

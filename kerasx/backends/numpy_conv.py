@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import as_strided
 from kerasx.backends.numpy_blas import one_thread
 from kerasx.backends.numpy_conv_grid import add_tap_products, input_grad_on_grid
 from kerasx.backends.numpy_kernels import relu_in_place, wide
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 
 def _window_slices(window_shape, dilation, strides, out_sizes):
@@ -29,15 +30,20 @@ def conv_im2col(x, window_shape, strides, dilation, out_sizes):
     inputs take other layouts: one channel concatenates the shifted slices, two
     to seven build the matrix transposed (`_im2col_planes`).
     """
-    n = len(window_shape)
     if x.shape[-1] < 8:
         if x.shape[-1] > 1:
             return _im2col_planes(x, window_shape, strides, dilation, out_sizes)
         parts = [x[i] for i in _window_slices(window_shape, dilation, strides, out_sizes)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+    return _im2col_strided(x, window_shape, strides, dilation, out_sizes)
+
+
+@recordable_helper
+def _im2col_strided(x, window_shape, strides, dilation, out_sizes):
     # the strided view `(batch, *out_sizes, *window_shape, channels)` made directly (a
     # window view sliced and moved costs 25 us of Python a call, this 12: the cost of a
     # small eager convolution)
+    n = len(window_shape)
     step = x.strides
     view = as_strided(x, (x.shape[0],) + tuple(out_sizes) + tuple(window_shape) + (x.shape[-1],),
                       (step[0],) + tuple(step[1 + i] * s for i, s in enumerate(strides))
@@ -46,6 +52,7 @@ def conv_im2col(x, window_shape, strides, dilation, out_sizes):
     return np.ascontiguousarray(view).reshape(view.shape[:n + 1] + (-1,))
 
 
+@recordable_helper
 def _im2col_planes(x, window_shape, strides, dilation, out_sizes):
     """im2col stored as `(window * channels, positions)`, returned as its transposed view.
 
@@ -65,6 +72,7 @@ def _im2col_planes(x, window_shape, strides, dilation, out_sizes):
     return np.moveaxis(planes.reshape((-1, x.shape[0]) + tuple(out_sizes)), 0, -1)
 
 
+@recordable_helper
 def conv_input_grad(dy, kernel, x_shape, strides, dilation, groups):
     """Per-offset `dx[slice] += dy @ W[offset].T` with one reused product buffer (on
     the flat input grid for unit strides, by stride phase for strided convolutions
@@ -153,6 +161,7 @@ def _input_grad_by_phase(dy, kernel, x_shape, strides, dilation):
     return padded[(slice(None),) + tuple(slice(0, size) for size in x_shape[1:-1])]
 
 
+@recordable_helper
 def pool_backward(x, out, dy, pool_size, strides, mode, counts=None):
     """Pooling gradient with reused boolean buffers (first maximum wins, as the portable path)."""
     out_sizes = tuple(dy.shape[1:-1])
@@ -202,6 +211,7 @@ def _split_windows(x, pool_size, strides, out_sizes):
     return as_strided(x, tuple(shape) + x.shape[-1:], tuple(steps) + x.strides[-1:])
 
 
+@recordable_helper
 def conv_kernel_grad(cols, dy, kernel_shape, groups):
     """`cols.T @ dy`: as `(dy.T @ cols).T` when `cols` is wide, in row blocks when it
     is skinny (few input channels).
@@ -255,6 +265,7 @@ def _batch_block(x):
     return max(1, _BLOCK_BYTES // per_sample)
 
 
+@recordable_helper
 def max_pool_forward(x, pool_size, strides):
     """Max pooling that also returns the winning window offset of every output.
 
@@ -293,6 +304,7 @@ def max_pool_forward(x, pool_size, strides):
     return out, code
 
 
+@recordable_helper
 def max_pool_backward(code, dy, x_shape, pool_size, strides):
     """The gradient of `max_pool_forward` with respect to its input, from the offsets."""
     out_sizes = tuple(dy.shape[1:-1])
@@ -317,6 +329,7 @@ def max_pool_backward(code, dy, x_shape, pool_size, strides):
     return dx
 
 
+@recordable_helper
 def max_pool_backward_affine(code, dy, x_shape, pool_size, strides, x, slope, intercept):
     """`max_pool_backward(...) + x * slope + intercept` (per-channel `slope` and
     `intercept`) in one blocked pass: the input gradient of a batch normalization
@@ -349,6 +362,7 @@ def relu_inplace(xp, y):
     return relu_in_place(y) if y.dtype.kind == "f" else np.maximum(y, 0, out=y)
 
 
+@recordable_helper
 def conv_relu_bias_grad(g, y, want_bias):
     """The portable `conv_relu_bias_grad` in row blocks that stay in cache.
 

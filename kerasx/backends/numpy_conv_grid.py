@@ -16,6 +16,7 @@ import numpy as np
 
 from kerasx.backends.numpy_blas import level3
 from kerasx.backends.numpy_kernels import relu_in_place
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 
 def input_grad_on_grid(dy, kernel, x_shape, dilation):
@@ -98,6 +99,7 @@ def _flat_offsets(sizes, offsets):
     return [sum(a * step for a, step in zip(offset, steps)) for offset in offsets]
 
 
+@recordable_helper
 def conv_inference_on_grid(x, pads, kernel, bias, relu, strides, dilation, groups):
     """`relu(conv(pad(x)) + bias)` (channels_last, `bias` None for none, the ReLU
     only with `relu`) for inference, or None to decline: unit strides, one group,

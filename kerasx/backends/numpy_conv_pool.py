@@ -24,10 +24,12 @@ import numpy as np
 from kerasx.backends.numpy_blas import one_thread
 from kerasx.backends.numpy_kernels import relu_in_place
 from kerasx.backends.numpy_offset_major import max_of_blocks
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 _NAN_OFFSET = 255
 
 
+@recordable_helper
 def conv_max_pool_blocked(x, kernel, strides, dilation, pool_size, pool_sizes, forward_only):
     """`(pooled, offsets, cols)` for the padded channels_last `x`, or None to decline.
 
@@ -116,6 +118,7 @@ def _chunk_rows(blocks, positions, width, dtype):
     return max(1, _CHUNK_BYTES // (blocks * positions * width * np.dtype(dtype).itemsize))
 
 
+@recordable_helper
 def conv_avg_pool_blocked(x, kernel, bias, strides, dilation, pool_size, pool_sizes, relu,
                           forward_only):
     """`(pooled, saved)` for the padded channels_last `x`, or None to decline.
@@ -167,6 +170,7 @@ def conv_avg_pool_blocked(x, kernel, bias, strides, dilation, pool_size, pool_si
     return pooled.reshape(shape), None if forward_only else (cols, mask, bias is not None)
 
 
+@recordable_helper
 def conv_avg_pool_blocked_grad(g, saved, kernel_shape):
     """`(kernel gradient, bias gradient or None)` from the pooled output's gradient `g`:
     each window's share `g / count` goes to every block, through the ReLU's mask
@@ -221,6 +225,7 @@ def _patch_sources(window_shape, strides, dilation, pool_size, pool_sizes):
     return sources
 
 
+@recordable_helper
 def conv_max_pool_blocked_grad(g, offsets, cols, kernel_shape):
     """The kernel gradient from the pooled output's gradient `g` (bias and ReLU
     already taken out): `g` routed to each window's winning block, times `cols`,

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from kerasx.backends.numpy_conv import _window_slices
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 
 class Saved:
@@ -75,6 +76,7 @@ def _chunks(batch, sample_bytes):
     return [slice(start, start + step) for start in range(0, batch, step)]
 
 
+@recordable_helper
 def conv_depthwise(x, kernel, strides, dilation, groups, want_x, want_w):
     """The valid depthwise convolution of the padded channels_last `x` by the grouped
     `kernel` `(*window, 1, channels * multiplier)`, as `(y, saved)` for
@@ -124,6 +126,7 @@ def _multiplier(x, kernel, groups):
     return multiplier if multiplier == 1 or channels >= 8 * multiplier else None
 
 
+@recordable_helper
 def conv_depthwise_grads(dy, saved, x_shape, want_x, want_w):
     """`(input gradient, kernel gradient)` of `conv_depthwise` from the output's
     gradient `dy` (None for the one not wanted). The input gradient has `x_shape`,
@@ -166,6 +169,7 @@ def conv_depthwise_grads(dy, saved, x_shape, want_x, want_w):
 _REPEAT_CHUNK_BYTES = 8 << 20
 
 
+@recordable_helper
 def depthwise_inference(x, kernel, strides, dilation, groups):
     """The forward alone (`conv_depthwise` keeping nothing), or None where it declines."""
     multiplier = _multiplier(x, kernel, groups)

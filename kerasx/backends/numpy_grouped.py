@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from kerasx.backends.numpy_conv import conv_im2col, conv_input_grad, conv_kernel_grad
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 # One input channel per group is a depthwise convolution: `numpy_depthwise` takes it, or
 # the portable path (one product per channel here would cost more than its reordering)
@@ -87,6 +88,7 @@ def _forward(x, kernel, strides, dilation, groups, keep_cols):
     return y.reshape((x.shape[0],) + out_sizes + (filters,)), kept
 
 
+@recordable_helper
 def conv_grouped(x, kernel, strides, dilation, groups, want_x, want_w):
     """The valid grouped convolution of the padded channels_last `x`, as `(y, saved)` for
     `conv_grouped_grads`; None for a convolution it does not take (one group, one
@@ -99,6 +101,7 @@ def conv_grouped(x, kernel, strides, dilation, groups, want_x, want_w):
                     groups)
 
 
+@recordable_helper
 def conv_grouped_grads(dy, saved, x_shape, want_x, want_w):
     """`(input gradient, kernel gradient)` of `conv_grouped` from the output's gradient
     `dy` (None for the one not wanted); the input gradient has `x_shape`."""
@@ -129,6 +132,7 @@ def conv_grouped_grads(dy, saved, x_shape, want_x, want_w):
     return dx, dw
 
 
+@recordable_helper
 def grouped_inference(x, kernel, strides, dilation, groups):
     """The forward alone, or None where `conv_grouped` declines."""
     if not _takes(x, kernel, groups):

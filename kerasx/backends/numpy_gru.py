@@ -6,6 +6,7 @@ from kerasx.backends import numpy_gru_reset_before as reset_before
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_activation,
     gate_mask, gru_state, gru_state_grad, product_sums, sequence_outputs, split_carry,
     step_buffer, supported, unit_major_dout, unit_major_grad, unit_major_skip)
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 
 # The GRU (reset_after=True) trains unit-major too: one `(4 * units, features + units + 1)`
@@ -37,6 +38,7 @@ def _gru_weights(kernel, rkernel, bias, fused, dtype):
     return w
 
 
+@recordable_helper
 def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output,
                 reset_after=True):
     if not reset_after:
@@ -96,6 +98,7 @@ def gru_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmas
     return outputs, (np.ascontiguousarray(hs[t_len].T),), saved
 
 
+@recordable_helper
 def gru_backward(saved, dout, dfinals, needs):
     if isinstance(saved, reset_before.Saved):
         return reset_before.backward(saved, dout, dfinals, needs)
@@ -192,6 +195,7 @@ def _per_gate_grads(inputs, kernel, rkernel, dz_all, rms, need_x):
     return dx, dw, dr, dz_all.sum(axis=(0, 2))
 
 
+@recordable_helper
 def gru_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
                   zero_output, reset_after=True, sequences=True):
     """Forward only, keeping no buffers for a backward pass.

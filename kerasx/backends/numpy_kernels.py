@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from kerasx.backends.numpy_trace_array import recordable_helper
+
 
 def ones_vector(n, dtype):
     """A read-only vector of `n` ones, kept up to 2^20 elements: column sums as products
@@ -133,6 +135,11 @@ def broadcast_to(x, shape):
     """`xp.broadcast_to(x, shape)`; small results as new arrays (see `_FILLED_MAX`)."""
     if math.prod(shape) > _FILLED_MAX:
         return np.broadcast_to(x, shape)
+    return _filled(x, shape)
+
+
+@recordable_helper
+def _filled(x, shape):
     x = np.asarray(x)
     out = np.empty(shape, x.dtype)
     out[...] = x
@@ -220,6 +227,7 @@ def extremum_middle(x, axes, largest):
     return current.reshape(shape[:axes[0]] + shape[axes[-1] + 1:])
 
 
+@recordable_helper
 def scatter_add_rows(table_shape, indices, updates, dtype):
     """out[indices[i]] += updates[i], duplicates accumulated (embedding gradients);
     `indices` of any shape, `updates` of shape `indices.shape + (width,)`.

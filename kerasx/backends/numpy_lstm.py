@@ -5,6 +5,7 @@ import numpy as np
 from kerasx.backends.numpy_rnn_steps import (ACT, InferenceSteps, gate_mask, product_sums,
     sequence_outputs, split_carry, step_buffer, supported, unit_major_dout, unit_major_grad,
     unit_major_skip)
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 
 def _lstm_weights(kernel, rkernel, bias, order, fused, dtype):
@@ -47,6 +48,7 @@ def _unorder(a, order):
 _KERAS_GATE = (0, 1, 3, 2)
 
 
+@recordable_helper
 def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask, zero_output):
     if not all(n in ACT for n in names):
         return None
@@ -129,6 +131,7 @@ def lstm_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rma
     return outputs, finals, saved
 
 
+@recordable_helper
 def lstm_backward(saved, dout, dfinals, needs):
     (kernel_p, rkernel_p, dmask, mask_tm, zero_output, names, buf, gates, cseq, tcs, order,
      rms, inputs) = saved
@@ -224,6 +227,7 @@ def _lstm_per_gate_grads(inputs, kernel_p, dz_all, rms, need_x):
     return dw, dr, dz_all.sum(axis=(0, 2)), dx
 
 
+@recordable_helper
 def lstm_inference(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
                    zero_output, sequences=True):
     """Forward only, keeping no buffers for a backward pass.

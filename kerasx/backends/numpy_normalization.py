@@ -14,6 +14,7 @@ import numpy as np
 
 from kerasx.backends.numpy_kernels import ones_vector as _ones
 from kerasx.backends.numpy_kernels import relu_in_place, wide
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 _BLOCK_BYTES = 1 << 18
 
@@ -96,6 +97,7 @@ def _masked(g2, out2, block):
     return masked
 
 
+@recordable_helper
 def batch_moments(x2):
     """`(mean, biased variance)` of the columns of the `(rows, channels)` matrix `x2`,
     reading it twice and writing nothing of its size."""

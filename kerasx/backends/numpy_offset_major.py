@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from kerasx.backends.numpy_kernels import wide
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 NAN_OFFSET = 255
 # batch chunks of the pooling passes: about this many bytes of convolution output
@@ -58,6 +59,7 @@ def _phase_sources(x_first, window_shape, strides, dilation, pool_size, grid):
             yield t, o, phases[phase][lead + index]
 
 
+@recordable_helper
 def offset_major_cols(x, window_shape, strides, dilation, pool_size, grid, out_sizes):
     """The im2col matrix `(rows, window * channels)` with rows in (sample, pooling
     offset, pooled position) order.
@@ -95,6 +97,7 @@ def _chunk(y4):
     return max(1, _CHUNK_BYTES // max(1, y4[:1].nbytes))
 
 
+@recordable_helper
 def pool_blocks(y4, sign):
     """`(pooled, winners)`: the maximum of `sign * y4` over axis 1 (the pooling offsets)
     and the first offset reaching it (uint8; 255 where the maximum is NaN)."""
@@ -133,6 +136,7 @@ def max_of_blocks(y, out, won, greater, step):
         np.maximum(won, step, out=won)
 
 
+@recordable_helper
 def route_blocks(winners, g, blocks, affine=None):
     """`g` `(batch, cells, channels)` routed to each window's winning offset, as a
     `(batch, blocks, cells, channels)` array, plus `y4 * slope + intercept` when
@@ -163,6 +167,7 @@ def route_blocks(winners, g, blocks, affine=None):
     return dy4
 
 
+@recordable_helper
 def to_offset_major(y, pool_size):
     """The convolution output `y` `(batch, *out_sizes, filters)`, whose sizes the
     pooling windows tile, as `(batch, blocks, cells, filters)` (`to_standard`'s
@@ -177,6 +182,7 @@ def to_offset_major(y, pool_size):
     return out.reshape(batch, math.prod(pool_size), math.prod(grid), filters)
 
 
+@recordable_helper
 def to_standard(dy4, batch, grid, pool_size, filters):
     """`dy4` `(batch, blocks, cells, filters)` back in the convolution's own layout
     `(batch, *out_sizes, filters)`, where output position `q * p + r` along each axis

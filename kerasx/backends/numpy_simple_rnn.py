@@ -4,8 +4,10 @@ import numpy as np
 
 from kerasx.backends.numpy_rnn_steps import (ACT, dout_tm, masked_index, outputs_of, project,
     project_vjp, recur_dw, split_carry, state_grad, supported)
+from kerasx.backends.numpy_trace_array import recordable_helper
 
 
+@recordable_helper
 def simple_rnn_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmask, rmask,
                        zero_output):
     if not supported(names, dmask, rmask):
@@ -33,6 +35,7 @@ def simple_rnn_forward(x_tm, kernel, rkernel, bias, states, mask_tm, names, dmas
     return outputs_of(hseq[1:], mask_tm, zero_output), (hseq[t_len],), saved
 
 
+@recordable_helper
 def simple_rnn_backward(saved, dout, dfinals, needs):
     x2, kernel, rkernel, dmask, rmask, mask_tm, zero_output, names, xw, hseq = saved
     t_len, b, u = xw.shape

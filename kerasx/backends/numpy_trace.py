@@ -12,7 +12,10 @@ Arrays the backend's namespace makes while recording (`empty`, `zeros`, `ones`,
 `full`) are recorded arrays too, so data later written into them by indexing (a
 padded copy of the input) is followed. A kernel recorded as one call may return the
 state its backward needs (an object of a `kerasx.backends` module): the replay hands
-the backward its own object, by name.
+the backward its own object, by name. A kernel whose own NumPy work a recording cannot
+follow (strided views, copies by functions that do not dispatch, buffers filled by a
+BLAS call) is marked `recordable_helper` (`numpy_trace_array`): handed a recorded array,
+it is recorded as one line, run again at every replay.
 
 What cannot be written down stops the recording (`UntraceableStep`): a derived
 array NumPy made without telling us, or a raw pointer handed to a C library. A
@@ -288,13 +291,39 @@ class Recorder:
             call = f"{parts[0]}.{func.__name__}({', '.join(parts[1:])})"
         else:
             call = f"{self.const(func)}({', '.join(parts)})"
-        result = func(*_unwrap(args), **_unwrap(kwargs))
+        plain_kwargs = _unwrap(kwargs)
+        result = func(*_unwrap(args), **plain_kwargs)
         if func in _OTHER_PRODUCTS and _work(args) >= _LARGE_OPERANDS:
             self.other_products += 1
         out = kwargs.get("out")
-        if out is not None and result is _plain(out):
+        # (the array it wrote into is the plain view it was handed of a recorded `out`)
+        if out is not None and result is plain_kwargs["out"]:
             self._emit(call, reads, [self._written(out, reads)])
             return out
+        return self._outputs(call, reads, result)
+
+    def helper(self, func, args, kwargs):
+        """Records `func(*args, **kwargs)` as one line (`recordable_helper`): `func`
+        runs on plain arrays with the recording paused, and its results are recorded;
+        a None result records nothing."""
+        _ACTIVE.recorder = None
+        try:
+            result = func(*_unwrap(args), **_unwrap(kwargs))
+        finally:
+            _ACTIVE.recorder = self
+        if result is None:
+            return None
+        reads = set()
+        parts = [self.src(a, reads) for a in args]
+        parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
+        call = f"{self.const(func)}({', '.join(parts)})"
+        if not self._mutated:
+            # as for a kernel recorded as a call: one declining other data (or giving
+            # another structure) fails a guard at replay, before anything changed
+            call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
+            self._guards += 1
+        if _work(args) >= _LARGE_OPERANDS:
+            self.other_products += 1  # its products, if any, are not split
         return self._outputs(call, reads, result)
 
     def method(self, array, name, args, kwargs):
@@ -451,7 +480,9 @@ class Recorder:
             _ACTIVE.recorder = self
         if result is not None and self._kind == "kernel" and not self._mutated:
             # a kernel may decline (return None) or give another structure for other
-            # data: the replay checks it gets the recorded one before using it
+            # data: the replay checks it gets the recorded one before using it (only
+            # before the step changes a variable: a guard failing after that would have
+            # the eager step make the change again)
             call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
             self._guards += 1
         if result is None:

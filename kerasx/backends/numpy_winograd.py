@@ -35,6 +35,8 @@ import os
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from kerasx.backends.numpy_trace_array import recordable_helper
+
 # read once: the NumPy backend registers the kernels, and the fused nodes that call
 # them directly (`numpy_conv_bn_pool`) take them, only when this is True
 ENABLED = os.environ.get("KERASX_WINOGRAD", "1") != "0"
@@ -120,6 +122,7 @@ def plan(x, kernel, strides, dilation, groups):
     return _Plan(out_h, out_w, x.dtype)
 
 
+@recordable_helper
 def conv_winograd(x, kernel, strides, dilation, groups, want_x, want_w):
     """The valid convolution of the padded channels_last `x` by `kernel`, as `(y,
     saved)` for `conv_winograd_grads`; None for a convolution it does not take
@@ -183,6 +186,7 @@ def _patches(x, p):
     return np.ascontiguousarray(view).reshape(_POINTS, -1)
 
 
+@recordable_helper
 def conv_winograd_grads(dy, saved, x_shape, want_x, want_w):
     """`(input gradient, kernel gradient)` of `conv_winograd` from the output's
     gradient `dy` (None for the one not wanted). The input gradient has `x_shape`,
