@@ -150,11 +150,13 @@ def extremum_grad(x, out, g, axes):
     """The gradient reaching float `x` through `out = x.max(axis=axes)` (or min), with
     `g` the gradient of `out` (reduced axes kept or not): each group's `g` goes to its
     extremum. One comparison and one product instead of the portable rule's four
-    passes (mask, cast, count, share); None when a group has tied or NaN extrema,
-    whose shares the portable path works out. When the reduced axes are the middle
-    ones (a global pooling), each sample is seen as rows of several positions with
-    the group's values repeated along them, as `wide` does: NumPy broadcasts over a
-    short last axis with one inner loop per position (64 x 61x61x8: 4.2 -> 3.6 ms
+    passes (mask, cast, count, share); when a group has tied or NaN extrema, the
+    portable rule's passes (ties share; a NaN group's entries get NaN). Always an
+    array for float `x` (None otherwise): a step recorded with this kernel as one call
+    has no other path to take when other data has ties. When the reduced axes are the
+    middle ones (a global pooling), each sample is seen as rows of several positions
+    with the group's values repeated along them, as `wide` does: NumPy broadcasts over
+    a short last axis with one inner loop per position (64 x 61x61x8: 4.2 -> 3.6 ms
     with the two passes, -> 1.9 ms with the long rows).
     """
     if x.dtype.kind != "f":
@@ -162,6 +164,7 @@ def extremum_grad(x, out, g, axes):
     shape = x.shape
     kept_shape = tuple(1 if i in axes else n for i, n in enumerate(shape))
     kept, g = np.reshape(out, kept_shape), np.reshape(g, kept_shape)
+    whole_x, whole_kept, whole_g = x, kept, g
     rows = _sample_rows(shape, axes)
     if rows is not None:
         x = x.reshape(rows)
@@ -169,7 +172,8 @@ def extremum_grad(x, out, g, axes):
                    for v in (kept, g))
     hit = np.equal(x, kept)
     if np.count_nonzero(hit) != np.size(out):
-        return None
+        mask = np.equal(whole_x, whole_kept).astype(whole_x.dtype)
+        return mask * (whole_g / mask.sum(axis=axes, keepdims=True))
     return np.multiply(hit, g, dtype=np.result_type(x, g)).reshape(shape)
 
 
@@ -389,6 +393,7 @@ def softmax_last_axis_grad(g, out):
     return t.reshape(out.shape)
 
 
+@recordable_helper
 def threshold_suffix_counts(shift, weights, num_thresholds):
     """`out[i] = sum of weights[n] with i < shift[n] < T` for the `T` evenly spaced
     thresholds of `AUC` and friends (`kerasx.metrics.metrics_utils._suffix_counts`, 1-D

@@ -304,24 +304,29 @@ class Recorder:
 
     def helper(self, func, args, kwargs):
         """Records `func(*args, **kwargs)` as one line (`recordable_helper`): `func`
-        runs on plain arrays with the recording paused, and its results are recorded;
-        a None result records nothing."""
+        runs on plain arrays with the recording paused, and its results are recorded.
+        A None result (it declined) is recorded as a check that it declines again,
+        before the step changes a variable, and records nothing after."""
         _ACTIVE.recorder = None
         try:
             result = func(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE.recorder = self
-        if result is None:
+        if result is None and self._mutated:
             return None
         reads = set()
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
         call = f"{self.const(func)}({', '.join(parts)})"
         if not self._mutated:
-            # as for a kernel recorded as a call: one declining other data (or giving
-            # another structure) fails a guard at replay, before anything changed
+            # as for a kernel recorded as a call: one declining other data, accepting
+            # data it declined, or giving another structure fails a guard at replay,
+            # before anything changed
             call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
             self._guards += 1
+        if result is None:
+            self._emit(call, reads)
+            return None
         if _work(args) >= _LARGE_OPERANDS:
             self.other_products += 1  # its products, if any, are not split
         return self._outputs(call, reads, result)
@@ -478,9 +483,10 @@ class Recorder:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE.recorder = self
-        if result is not None and self._kind == "kernel" and not self._mutated:
+        if self._kind == "kernel" and not self._mutated:
             # a kernel may decline (return None) or give another structure for other
-            # data: the replay checks it gets the recorded one before using it (only
+            # data (or accept data it declined): the replay checks it gets the recorded
+            # one before using it, or the path taken in its place (only
             # before the step changes a variable: a guard failing after that would have
             # the eager step make the change again)
             call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"

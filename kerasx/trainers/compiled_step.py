@@ -156,6 +156,9 @@ class CompiledStep:
                 program.only_recorded_batch and _fingerprint(batch) != program.recorded_batch):
             return self._verify(tracer, key, program, batch)
         self._replays += 1
+        # the random draws a replay made before a guard failed are undone: the eager step
+        # then draws the numbers the replay took (the next dropout mask, seed counter)
+        undo = _snapshot(self.model, False) if program.undoes_draws else None
         try:
             if program.owner is None:
                 values = program.replay(*leaves)
@@ -163,7 +166,9 @@ class CompiledStep:
                 with program.owner:
                     values = program.replay(*leaves)
         except tracer.GuardFailed:
-            # kept recordings check their guards before changing anything
+            # kept recordings check their guards before changing any variable
+            if undo is not None:
+                _restore(undo)
             program.misses += 1
             if program.misses > RECHECK_AFTER and 2 * program.misses > program.runs:
                 self._give_up(key, "the values it reads from the data keep changing",
@@ -394,6 +399,8 @@ class _Program:
         self.verified = False  # one replay has reproduced the eager step
         self.only_recorded_batch = True  # ... on the recorded batch only, so far
         self.recheck = False   # the next step is to be compared again
+        # it makes random draws and checks guards: a replay failing a guard may have drawn
+        self.undoes_draws = False
         self.runs = self.misses = 0  # replays tried, and those whose guards failed
 
     def run(self, batch):
@@ -430,12 +437,13 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
     recorder = tracer.Recorder()
     holders = _state_variables(model)
     random_draws = backend.rng
+    recorded_draws = _RecordedDraws(recorder, random_draws)
     kernels = backend.kernels
     with recorder, folded_weights_not_kept(), _updates_recorded_as_calls(recorder):
         for v in holders:
             recorder.read_variable(v)
         try:
-            backend.rng = _RecordedDraws(recorder, random_draws)
+            backend.rng = recorded_draws
             if opaque_kernels:
                 backend.kernels = recorder.opaque_kernels(kernels)
             leaves = [recorder.param(leaf) for leaf in _leaves(batch)]
@@ -460,10 +468,13 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
             for v in holders:
                 _release(tracer, v)
     if lazy is not None:
-        return results, _Program(replay, names, recorder.unsafe_guards,
-                                 _recorded_results(tracer, model, lazy))
-    plain = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
-    return plain, _Program(replay, names, recorder.unsafe_guards)
+        program = _Program(replay, names, recorder.unsafe_guards,
+                           _recorded_results(tracer, model, lazy))
+    else:
+        results = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
+        program = _Program(replay, names, recorder.unsafe_guards)
+    program.undoes_draws = recorded_draws.made and recorder._guards > 0
+    return results, program
 
 
 def _lazy_results(results):
@@ -559,6 +570,7 @@ class _RecordedDraws:
     def __init__(self, recorder, draws):
         self._recorder = recorder
         self._draws = draws
+        self.made = False  # a draw was recorded
 
     def __getattr__(self, name):
         method = getattr(self._draws, name)
@@ -569,6 +581,7 @@ class _RecordedDraws:
     def _draw(self, method, args, kwargs):
         if not self._recorder.active_here():  # another thread's draw
             return method(*args, **kwargs)
+        self.made = True
         seed = kwargs.get("seed")
         if type(seed) is CountedSeed:  # a counter's seed: each replay takes its next one
             rest = {k: v for k, v in kwargs.items() if k != "seed"}
