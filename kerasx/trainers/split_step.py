@@ -17,7 +17,8 @@ The sum of the halves' gradients is the full batch's gradient: the loss of the b
 (a mean over its samples, `reduction="sum_over_batch_size"`) is the halves' losses
 weighted by their share of the batch. Only the order of the additions changes, so a
 split step's values differ from the whole step's in the last bits, as XLA's do from
-eager TensorFlow's; `jit_compile=False` (eager steps) or `KERASX_SPLIT_STEPS=0`
+eager TensorFlow's (random layers draw for each half: their masks and noise are other
+draws of the same distributions than the whole batch's); `jit_compile=False` (eager steps) or `KERASX_SPLIT_STEPS=0`
 keeps whole steps (`=1` splits every step that may be split, small ones too). A
 model is split only where the halves cannot see each other: a Sequential or
 functional model of the layers in `_PER_SAMPLE` (no batch normalization in training,
