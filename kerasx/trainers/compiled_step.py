@@ -214,13 +214,17 @@ class CompiledStep:
                 program.recheck = True
 
     def _splits_early(self, tracer, key, batch):
-        """True for a prediction whose batches split in halves (`split_step`): it is
-        recorded at its second batch, not after `PREDICT_RECORD_AFTER`, since its replays
-        run the halves on two cores: the MNIST convnet at batch 1024 predicted 13.8-16.6k
+        """True for a prediction of a model with convolutions whose batches split in
+        halves (`split_step`): it is recorded at its second batch, not after
+        `PREDICT_RECORD_AFTER`, since its replays run the halves' im2col and pooling
+        passes on two cores: the MNIST convnet at batch 1024 predicted 13.8-16.6k
         samples/s replayed, against 6.5-9.3k eager on the machine's slower stretches and
-        up to 16.4k on its faster ones."""
+        up to 16.4k on its faster ones. (Dense models' replays gain too little to pay
+        for a recording in a call of a few dozen batches: `split_step._CONVOLUTIONS`.)"""
+        from kerasx.trainers import split_step
+
         if self.mode != "predict" or self._recorded_call is not None \
-                or key in self.split_reasons:
+                or key in self.split_reasons or not split_step.has_convolution(self.model):
             return False
         if key not in self._split:
             split = _split_step_for(tracer, self, batch)

@@ -68,6 +68,14 @@ _PER_SAMPLE = frozenset({
     "Bidirectional", "TimeDistributed", "MultiHeadAttention", "HeadProjection",
 })
 
+# layers whose split halves gain in inference too: their single-threaded passes (im2col,
+# pooling) run on both cores; dense layers' products already do, on the BLAS's threads
+# (the `mlp` benchmark's prediction at batch 1024: 70.6k-94.8k samples/s split against
+# 101.7k-103.0k whole, the MNIST convnet's 10.1k-13.4k against 7.2k-15.0k)
+_CONVOLUTIONS = frozenset({
+    "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+    "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D"})
+
 # evaluation and prediction steps run these with their moving statistics: per sample
 # (the model's steps pass `training=False` down to every layer, over any a functional
 # model's graph was built with)
@@ -169,6 +177,11 @@ def _metrics_reason(model):
                 ("kerasx.losses.", "kerasx.metrics.")):
             return f"metric {getattr(metric, 'name', metric)!r} is the model's own"
     return None
+
+
+def has_convolution(model):
+    """Whether `model` (nested models too) holds a convolution layer."""
+    return any(type(layer).__name__ in _CONVOLUTIONS for layer in model._flatten_layers())
 
 
 def multiply_adds(model):

@@ -287,11 +287,8 @@ def test_a_split_prediction_is_recorded_at_its_second_batch(monkeypatch, two_bla
     from kerasx.trainers import compiled_step
 
     monkeypatch.setenv("KERASX_SPLIT_STEPS", split)
-    keras.utils.set_random_seed(4)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu"),
-                              *[getattr(keras.layers, name)() for name in extra],
-                              keras.layers.Dense(3, activation="softmax")])
-    x = np.random.default_rng(1).standard_normal((60, 6)).astype("float32")
+    model = _convnet(extra=[getattr(keras.layers, name)() for name in extra])
+    x, _ = _data()
     predicted = model.predict(x, batch_size=15, verbose=0)  # 4 batches of one signature
     (program,) = model._compiled_predict_step.programs.values()
     if recorded:
@@ -301,6 +298,18 @@ def test_a_split_prediction_is_recorded_at_its_second_batch(monkeypatch, two_bla
     else:
         assert program == 4  # eager steps counted
     np.testing.assert_allclose(predicted, model(x), rtol=1e-5, atol=1e-6)
+
+
+@needs_control
+def test_a_dense_prediction_waits_for_its_recording_as_whole_ones_do(monkeypatch,
+                                                                    two_blas_threads):
+    # its replays split in halves gain too little to pay for an early recording
+    monkeypatch.setenv("KERASX_SPLIT_STEPS", "1")
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(1).standard_normal((60, 6)).astype("float32")
+    model.predict(x, batch_size=15, verbose=0)
+    assert list(model._compiled_predict_step.programs.values()) == [4]
 
 
 @needs_control
