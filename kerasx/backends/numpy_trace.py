@@ -371,6 +371,11 @@ class Recorder:
                    True)
         self.guard_value(name, value)
 
+    @property
+    def guards(self):
+        """The number of checks the replay makes of values it reads (`GuardFailed`)."""
+        return self._guards
+
     def guard_value(self, name, value):
         if type(value) is float and math.isnan(value):
             test = f"{name} == {name}"
@@ -486,9 +491,9 @@ class Recorder:
         if self._kind == "kernel" and not self._mutated:
             # a kernel may decline (return None) or give another structure for other
             # data (or accept data it declined): the replay checks it gets the recorded
-            # one before using it, or the path taken in its place (only
-            # before the step changes a variable: a guard failing after that would have
-            # the eager step make the change again)
+            # one before using it, or the path taken in its place (only before the step
+            # changes a variable: a guard failing after that would have the eager step
+            # make the change again)
             call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
             self._guards += 1
         if result is None:

@@ -477,7 +477,7 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
     else:
         results = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
         program = _Program(replay, names, recorder.unsafe_guards)
-    program.undoes_draws = recorded_draws.made and recorder._guards > 0
+    program.undoes_draws = recorded_draws.made and recorder.guards > 0
     return results, program
 
 
