@@ -48,6 +48,12 @@ def _assert_same(got, expected):
         np.testing.assert_array_equal(a, b)
 
 
+def _assert_threads_give(expected, *runs):
+    """Runs each of `runs` in its own thread at once; each gives its `expected` weights."""
+    for got, want in zip(in_threads(*runs), expected, strict=True):
+        _assert_same(got, want)
+
+
 class _RunsInAnotherThread(layers.Layer):
     """The identity; at the first call for which `when()` holds, it runs `other` in a
     new thread and waits for it, so `other` runs inside this call."""
@@ -75,9 +81,7 @@ def test_two_models_fit_in_two_threads_as_one_after_the_other():
     expected = [_fit(_model(1)), _fit(_model(2))]
     for _ in range(3):
         first, second = _model(1), _model(2)
-        got = in_threads(lambda: _fit(first), lambda: _fit(second))
-        _assert_same(got[0], expected[0])
-        _assert_same(got[1], expected[1])
+        _assert_threads_give(expected, lambda: _fit(first), lambda: _fit(second))
         evaluated = in_threads(lambda: first.evaluate(X, Y, verbose=0),
                                lambda: second.evaluate(X, Y, verbose=0))
         assert evaluated == [first.evaluate(X, Y, verbose=0), second.evaluate(X, Y, verbose=0)]
@@ -88,9 +92,7 @@ def test_seeded_dropout_trains_in_threads_as_one_after_the_other():
     share the process's one generator, whose numbers go to whichever thread asks."""
     expected = [_fit(_model(1, dropout_seed=3)), _fit(_model(2, dropout_seed=4))]
     first, second = _model(1, dropout_seed=3), _model(2, dropout_seed=4)
-    got = in_threads(lambda: _fit(first), lambda: _fit(second))
-    _assert_same(got[0], expected[0])
-    _assert_same(got[1], expected[1])
+    _assert_threads_give(expected, lambda: _fit(first), lambda: _fit(second))
 
 
 def test_train_on_batch_and_a_gradient_tape_loop_in_two_threads():
@@ -113,9 +115,7 @@ def test_train_on_batch_and_a_gradient_tape_loop_in_two_threads():
     expected = [batches(_model(1)), tape_loop(_model(2))]
     for _ in range(2):
         first, second = _model(1), _model(2)
-        got = in_threads(lambda: batches(first), lambda: tape_loop(second))
-        _assert_same(got[0], expected[0])
-        _assert_same(got[1], expected[1])
+        _assert_threads_give(expected, lambda: batches(first), lambda: tape_loop(second))
 
 
 def test_predict_and_calls_from_four_threads_on_one_model(monkeypatch):
@@ -150,9 +150,7 @@ def test_models_compiled_in_threads():
     in_threads(*[lambda m=m: m.compile(optimizer="adam", metrics=["accuracy"],
                                        loss="sparse_categorical_crossentropy")
                  for m in models])
-    got = in_threads(*[lambda m=m: _fit(m) for m in models])
-    _assert_same(got[0], expected[0])
-    _assert_same(got[1], expected[1])
+    _assert_threads_give(expected, *[lambda m=m: _fit(m) for m in models])
 
 
 def test_a_model_called_and_predicting_while_it_trains():
