@@ -172,7 +172,7 @@ def extremum_grad(x, out, g, axes):
                    for v in (kept, g))
     hit = np.equal(x, kept)
     if np.count_nonzero(hit) != np.size(out):
-        mask = np.equal(whole_x, whole_kept).astype(whole_x.dtype)
+        mask = (hit if rows is None else np.equal(whole_x, whole_kept)).astype(whole_x.dtype)
         return mask * (whole_g / mask.sum(axis=axes, keepdims=True))
     return np.multiply(hit, g, dtype=np.result_type(x, g)).reshape(shape)
 
