@@ -32,9 +32,22 @@ def track(counter):
 
 def counter_states():
     """`{counter: its state}` for every live counter, for `restore_counters`."""
-    return {counter: counter.counter_state() if hasattr(counter, "counter_state")
-            else {k: v for k, v in vars(counter).items() if k != "_drawn_in"}
-            for counter in list(_COUNTERS)}
+    return {counter: state_of(counter) for counter in list(_COUNTERS)}
+
+
+def state_of(counter):
+    """The state of one counter, for `put_state`."""
+    if hasattr(counter, "counter_state"):
+        return counter.counter_state()
+    return {k: v for k, v in vars(counter).items() if k != "_drawn_in"}
+
+
+def put_state(counter, state):
+    """Puts back a counter's `state` (`state_of`)."""
+    if hasattr(counter, "restore_counter_state"):
+        counter.restore_counter_state(state)
+    else:
+        vars(counter).update(state)
 
 
 def restore_counters(states):
@@ -45,7 +58,4 @@ def restore_counters(states):
     for counter, state in states.items():
         if getattr(counter, "_drawn_in", thread) != thread:
             continue
-        if hasattr(counter, "restore_counter_state"):
-            counter.restore_counter_state(state)
-        else:
-            vars(counter).update(state)
+        put_state(counter, state)

@@ -17,9 +17,9 @@ The sum of the halves' gradients is the full batch's gradient: the loss of the b
 (a mean over its samples, `reduction="sum_over_batch_size"`) is the halves' losses
 weighted by their share of the batch. Only the order of the additions changes, so a
 split step's values differ from the whole step's in the last bits, as XLA's do from
-eager TensorFlow's (random layers draw for each half: their masks and noise are other
-draws of the same distributions than the whole batch's); `jit_compile=False` (eager steps) or `KERASX_SPLIT_STEPS=0`
-keeps whole steps (`=1` splits every step that may be split, small ones too). A
+eager TensorFlow's (random layers draw as in the whole step, and each half takes its
+rows of the whole batch's masks and noise: `split_draws`); `jit_compile=False` (eager
+steps) or `KERASX_SPLIT_STEPS=0` keeps whole steps (`=1` splits every step that may be split, small ones too). A
 model is split only where the halves cannot see each other: a Sequential or
 functional model of the layers in `_PER_SAMPLE` (no batch normalization in training,
 masks, activity regularizers or stateful recurrent layers), the default step methods, and,
@@ -38,6 +38,7 @@ from kerasx.backends import current
 from kerasx.losses.loss import Loss, LossFunctionWrapper
 from kerasx.models.functional import Functional
 from kerasx.models.sequential import Sequential
+from kerasx.trainers.split_draws import WholeBatchDraws
 from kerasx.trainers.trainer import Trainer, _batch_size, _training_argument, _unpack
 
 # batches of fewer multiply-adds (forward pass) run whole: two hand-offs between the
@@ -272,14 +273,21 @@ class SplitPredictStep(_SplitStep):
 
 def _halves(x, y, sample_weight):
     """For each half of the batch, inside its recording segment: `(k, (x, y,
-    sample_weight, share))`, `share` the half's fraction of the batch."""
-    tracer = current().step_recorder()
+    sample_weight, share))`, `share` the half's fraction of the batch. The halves'
+    random draws are the whole batch's (`split_draws`)."""
+    backend = current()
+    tracer = backend.step_recorder()
     size = _batch_size(x)
     middle = size // 2
-    for k, (start, stop) in enumerate(((0, middle), (middle, size))):
-        with tracer.segment(k):
-            yield k, tuple(_rows(part, start, stop) for part in (x, y, sample_weight)) + (
-                (stop - start) / size,)
+    draws = backend.rng = WholeBatchDraws(backend.rng, (middle, size - middle))
+    try:
+        for k, (start, stop) in enumerate(((0, middle), (middle, size))):
+            draws.half(k)
+            with tracer.segment(k):
+                yield k, tuple(_rows(part, start, stop) for part in (x, y, sample_weight)) + (
+                    (stop - start) / size,)
+    finally:
+        backend.rng = draws.wrapped
 
 
 def _half_loss(model, k, y, y_pred, sample_weight, share):

@@ -221,9 +221,6 @@ def test_auc_counts_follow_the_replayed_predictions(monkeypatch):
 
 
 @pytest.mark.skipif(CONTROL is None, reason="steps split where the BLAS's threads can be set")
-@pytest.mark.xfail(strict=True, reason="a dropout mask drawn in two halves of 3 and 4 "
-                   "samples is not the whole batch's mask (`bernoulli_from_bits` takes "
-                   "whole 64-bit words per draw)")
 def test_split_steps_draw_the_whole_steps_dropout_masks_for_odd_halves(monkeypatch,
                                                                       two_blas_threads):
     case = _dense_dropout()

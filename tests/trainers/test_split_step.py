@@ -104,6 +104,28 @@ def test_per_sample_normalizations_train_split_as_whole_steps_in_float64(monkeyp
 
 
 @needs_control
+def test_random_layers_draw_in_split_steps_as_in_whole_steps(monkeypatch, two_blas_threads):
+    """Each half takes its rows of the whole batch's masks and noise, and a seeded
+    layer counts one draw per step (odd batches: halves of 7 and 8 samples)."""
+    L = keras.layers
+
+    def model():
+        return _convnet("float64", extra=[
+            L.GaussianNoise(0.1, dtype="float64"), L.SpatialDropout2D(0.3, dtype="float64"),
+            L.GaussianDropout(0.2, seed=5, dtype="float64"),
+            L.AlphaDropout(0.1, dtype="float64"), L.Dropout(0.4, seed=7, dtype="float64")])
+
+    runs = {split: _fit(monkeypatch, split, model(), epochs=2) for split in ("0", "1")}
+    (whole, _), (halves, _) = runs["0"], runs["1"]
+    assert _step(halves).verified and halves._compiled_train_step._split
+    for a, b in zip(whole.get_weights(), halves.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    seeded = [[layer._seeds.calls for layer in model.layers
+               if getattr(layer, "seed", None) is not None] for model in (whole, halves)]
+    assert seeded == [[8, 8], [8, 8]]  # 4 batches, 2 epochs
+
+
+@needs_control
 def test_noise_layers_are_split_and_inactive_outside_training(monkeypatch, two_blas_threads):
     L = keras.layers
     model, _ = _fit(monkeypatch, "1", _convnet(extra=[
