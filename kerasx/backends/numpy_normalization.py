@@ -23,6 +23,7 @@ def _rows_per_block(channels, itemsize):
     return max(1, _BLOCK_BYTES // max(1, channels * itemsize))
 
 
+@recordable_helper
 def batch_norm_train(x, scale, offset, epsilon, relu=False):
     """`(out, mean, variance, saved)` for `x` of shape `(..., channels)` normalized over
     every other axis with the batch's own mean and biased variance; `scale` and
@@ -121,6 +122,7 @@ def batch_moments(x2):
     return mean, sq / n
 
 
+@recordable_helper
 def batch_norm_train_grad(g, saved, scale, want_x, relu_out=None):
     """`(gx, gscale, goffset)` of `batch_norm_train` for the output gradient `g`;
     `gx` is None unless `want_x`. `relu_out` is the output when the forward applied

@@ -22,8 +22,13 @@ array NumPy made without telling us, or a raw pointer handed to a C library. A
 value read into Python (`bool(x)`, `float(x)`, `int(x)`) becomes a guard: the
 replay checks that it reads the same value and raises `GuardFailed` otherwise,
 so data-dependent decisions (a label out of range, a NaN check) are never skipped
-silently. Work the caller wants run as Python at every replay (an optimizer's
-update with its host-side step count, random draws) goes through `Recorder.call`.
+silently; so does a kernel recorded as one call that declines (returns None) or gives
+another structure than it gave the recording. Work the caller wants run as Python at
+every replay (an optimizer's update with its host-side step count, random draws)
+goes through `Recorder.call`. Checks stay where the step made them, after changes
+to variables too; `compile` moves an optimizer's update after the checks that follow
+it where they touch nothing it reads or writes, and `Recorder.late_changes` tells the
+caller what a replay failing a check has changed before it (to be given back).
 The caller still checks a replay against an eager run of the same step before
 trusting it: code can reach memory in ways no recording sees.
 """
@@ -75,7 +80,11 @@ class Recorder:
         self._reads = {}        # name of a holder's array read -> the holder's constant name
         self._variable_names = set()
         self._mutated = False
-        self.unsafe_guards = 0  # guards met after the step had changed a variable
+        # id(line) -> what the line changes: `(holder, attribute, in_place)` for a
+        # holder's array replaced (or written in place), `_PythonCall`s
+        self._effects = {}
+        self._checks = set()  # id(line) of the lines that may raise GuardFailed
+        self.late_changes = None  # set by `compile`
         # whether the step silenced floating-point warnings somewhere: the replay, which
         # does not know where, then silences them throughout
         self.quiet = False
@@ -171,14 +180,20 @@ class Recorder:
                 "without being recorded")
         return None
 
-    def _emit(self, source, reads, writes=(), pure=False):
-        """Adds a line; a `pure` one only computes its `writes` (dropped if none is read)."""
-        if not self._mutated and any(w in self._variable_names for w in writes):
-            self._mutated = True
+    def _emit(self, source, reads, writes=(), pure=False, effects=()):
+        """Adds a line; a `pure` one only computes its `writes` (dropped if none is read).
+        `effects`: what it changes besides its `writes` (`_effects`)."""
         line = (source, frozenset(reads), tuple(writes), pure)
+        changed = [(self._consts[self._reads[w]], "_value", True) if w in self._reads
+                   else _PythonCall((), ())  # (the array of a holder's other attribute)
+                   for w in writes if w in self._variable_names]
+        if changed or effects:
+            self._mutated = True
+            self._effects[id(line)] = tuple(changed) + tuple(effects)
         self._lines.append(line)
         if self._segment is not None:
             self._segment_tags[id(line)] = (self._segment, self._kind)
+        return line
 
     def active_here(self):
         """Whether this recorder records the calling thread's work now (not another
@@ -192,9 +207,21 @@ class Recorder:
         return _Segment(self, index)
 
     def mark_mutation(self):
-        """Declares that from here on the step changes state: a guard failing later
-        cannot fall back to running the step eagerly."""
+        """Declares that from here on the step changes state the recording does not
+        follow (an optimizer's update): a check failing later has the replay's caller
+        undo every change (`late_changes`) before running the step eagerly."""
         self._mutated = True
+
+    def _check(self):
+        """The index of a new check (`GuardFailed(index)`), whose line the caller
+        marks with `_mark_check` once emitted."""
+        self._guards += 1
+        return self._guards - 1
+
+    def _mark_check(self, first):
+        """Marks the line at `first` in `_lines` (the one just emitted for a check,
+        before any lines unpacking its result) as a check."""
+        self._checks.add(id(self._lines[first]))
 
     def _outputs(self, call, reads, result, pure=True):
         """Records `name = call` for a fresh result and returns it as TraceArrays."""
@@ -305,31 +332,29 @@ class Recorder:
     def helper(self, func, args, kwargs):
         """Records `func(*args, **kwargs)` as one line (`recordable_helper`): `func`
         runs on plain arrays with the recording paused, and its results are recorded.
-        A None result (it declined) is recorded as a check that it declines again,
-        before the step changes a variable, and records nothing after."""
+        A None result (it declined) is recorded as a check that it declines again."""
         _ACTIVE.recorder = None
         try:
             result = func(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE.recorder = self
-        if result is None and self._mutated:
-            return None
         reads = set()
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
-        call = f"{self.const(func)}({', '.join(parts)})"
-        if not self._mutated:
-            # as for a kernel recorded as a call: one declining other data, accepting
-            # data it declined, or giving another structure fails a guard at replay,
-            # before anything changed
-            call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
-            self._guards += 1
+        # as for a kernel recorded as a call: one declining other data, accepting data
+        # it declined, or giving another structure fails a check at replay
+        call = f"_same_form({self.const(func)}({', '.join(parts)}), " \
+               f"{self.const(_form(result))}, {self._check()})"
+        first = len(self._lines)
         if result is None:
             self._emit(call, reads)
-            return None
-        if _work(args) >= _LARGE_OPERANDS:
-            self.other_products += 1  # its products, if any, are not split
-        return self._outputs(call, reads, result)
+            outputs = None
+        else:
+            if _work(args) >= _LARGE_OPERANDS:
+                self.other_products += 1  # its products, if any, are not split
+            outputs = self._outputs(call, reads, result)
+        self._mark_check(first)
+        return outputs
 
     def method(self, array, name, args, kwargs):
         reads = set()
@@ -385,10 +410,8 @@ class Recorder:
             test = f"{name} != {self.const(value)}"
         else:
             raise UntraceableStep(f"the step read a {type(value).__name__} from an array")
-        self._emit(f"if {test}: raise _GuardFailed({self._guards})", {name})
-        if self._mutated:
-            self.unsafe_guards += 1
-        self._guards += 1
+        self._emit(f"if {test}: raise _GuardFailed({self._check()})", {name})
+        self._mark_check(len(self._lines) - 1)
 
     @staticmethod
     def plain(obj):
@@ -448,8 +471,8 @@ class Recorder:
             return
         reads = set()
         source = self.src(value, reads)
-        self._mutated = True
-        self._emit(f"{self.const(holder)}.{attribute} = {source}", reads)
+        self._emit(f"{self.const(holder)}.{attribute} = {source}", reads,
+                   effects=[(holder, attribute, False)])
 
     def _rebind_all(self):
         for holder, attribute, _ in list(self._bound.values()):
@@ -483,19 +506,26 @@ class Recorder:
         parts = [self.src(a, reads) for a in args]
         parts += [f"{k}={self.src(v, reads)}" for k, v in kwargs.items()]
         call = f"{target}({', '.join(parts)})"
+        holders = self._holders_in((args, kwargs))
+        effect = None
+        if self._kind == "call":
+            # what it may write: any holder it is given, any array the step holds that
+            # shares memory with theirs
+            effect = _PythonCall({self.const(self._bound[k][0]) for k in holders},
+                                 self._sharing([getattr(*self._bound[k][:2]) for k in holders]))
+        elif self._kind == "draw":
+            effect = _PythonCall((), (), draw=True)
         _ACTIVE.recorder = None
         try:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
         finally:
             _ACTIVE.recorder = self
-        if self._kind == "kernel" and not self._mutated:
+        if self._kind == "kernel":
             # a kernel may decline (return None) or give another structure for other
             # data (or accept data it declined): the replay checks it gets the recorded
-            # one before using it, or the path taken in its place (only before the step
-            # changes a variable: a guard failing after that would have the eager step
-            # make the change again)
-            call = f"_same_form({call}, {self.const(_form(result))}, {self._guards})"
-            self._guards += 1
+            # one before using it, or the path taken in its place
+            call = f"_same_form({call}, {self.const(_form(result))}, {self._check()})"
+        first = len(self._lines)
         if result is None:
             self._emit(call, reads)
             outputs = None
@@ -503,13 +533,27 @@ class Recorder:
             raise UntraceableStep("a Python call returned a recorded array")
         else:
             outputs = self._outputs(call, reads, result, pure=False)
-        for key in self._holders_in((args, kwargs)):
+        if self._kind == "kernel":
+            self._mark_check(first)
+        elif effect is not None:
+            self._mutated = True
+            self._effects[id(self._lines[first])] = (effect,)
+        for key in holders:
             # later work reads the array the call left a holder it was given (at replay,
             # the call may give it a new array where it wrote in place now: the
             # replay's own names still hold the old one); reads nothing uses are dropped
             holder, attribute, _ = self._bound[key]
             self.read_variable(holder, attribute)
         return outputs
+
+    def _sharing(self, arrays):
+        """The names of the recorded arrays that may share memory with any of `arrays`."""
+        names = set()
+        for ref in self._refs.values():
+            known = ref.ref()
+            if known is not None and any(np.may_share_memory(known, a) for a in arrays):
+                names.add(ref.name)
+        return frozenset(names)
 
     def _holders_in(self, obj):
         """The keys in `_bound` of the holders in `obj` (nested lists, tuples, dicts)."""
@@ -556,6 +600,8 @@ class Recorder:
         lines = list(self._lines)
         lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), (),
                       False))
+        lines = self._checks_first(_without_dead_lines(lines))
+        self.late_changes = self._changes_before_last_check(lines)
         self.segments_apart = None  # why recorded segments run one after the other
         laid_out, exported = (None, None)
         if self._segment_tags:
@@ -597,6 +643,64 @@ class Recorder:
         replay.owner = owner
         replay.segmented = laid_out is not None
         return replay
+
+    def _checks_first(self, lines):
+        """`lines` with each Python call that may change state (an optimizer's update)
+        and comes before the last check moved just after it, where nothing in between
+        touches what the call reads or writes: a replay failing a check then has not
+        made the call, whose changes would be costly to save (every variable)."""
+        checks = [i for i, line in enumerate(lines) if id(line) in self._checks]
+        if not checks:
+            return lines
+        last = checks[-1]
+        moved = set()
+        for i in range(last - 1, -1, -1):
+            effects = self._effects.get(id(lines[i]), ())
+            if effects and all(type(e) is _PythonCall and not e.draw for e in effects) \
+                    and all(self._apart(lines[i], effects, line)
+                            for line in lines[i + 1:last + 1] if id(line) not in moved):
+                moved.add(id(lines[i]))
+        if not moved:
+            return lines
+        return ([line for line in lines[:last + 1] if id(line) not in moved]
+                + [line for line in lines[:last] if id(line) in moved] + lines[last + 1:])
+
+    def _apart(self, call, effects, line):
+        """Whether `line` may run before the Python `call` (whose `effects` are
+        `_PythonCall`s) without either seeing the other's work."""
+        _, call_reads, call_writes, _ = call
+        _, reads, writes, pure = line
+        holders = set().union(*(e.holders for e in effects))
+        touched = set(call_writes).union(*(e.names for e in effects))
+        for e in self._effects.get(id(line), ()):
+            if type(e) is _PythonCall or self.const(e[0]) in holders:
+                return False
+        if not touched.isdisjoint(reads) or not touched.isdisjoint(writes):
+            return False
+        if not pure and not call_reads.isdisjoint(writes):
+            return False  # it writes into what the call reads
+        # a holder's array read after the call, which may have changed it
+        return not any(w in self._variable_names
+                       and (w not in self._reads or self._reads[w] in holders) for w in writes)
+
+    def _changes_before_last_check(self, lines):
+        """What the step changes before its last check (`late_changes`)."""
+        checks = [i for i, line in enumerate(lines) if id(line) in self._checks]
+        if not checks:
+            return None
+        changes, by_calls = {}, False
+        for line in lines[:checks[-1]]:
+            for e in self._effects.get(id(line), ()):
+                if type(e) is _PythonCall:
+                    by_calls = by_calls or not e.draw
+                    continue
+                holder, attribute, in_place = e
+                known = changes.get((id(holder), attribute))
+                changes[(id(holder), attribute)] = (holder, attribute,
+                                                    in_place or known is not None and known[2])
+        if not changes and not by_calls:
+            return None
+        return tuple(changes.values()), by_calls
 
     def _thread_owner(self):
         """The ThreadOwner the replay runs under (`numpy_threads`), or None: steps whose
@@ -640,6 +744,17 @@ def _same_form(value, form, index):
     if _form(value) != form:
         raise GuardFailed(index)
     return value
+
+
+class _PythonCall:
+    """What a Python call recorded in a step (an optimizer's update, a random draw) may
+    change: the `holders` (constant names) it is given and the recorded arrays that
+    share memory with theirs (`names`), besides anything of its own."""
+
+    __slots__ = ("holders", "names", "draw")
+
+    def __init__(self, holders, names, draw=False):
+        self.holders, self.names, self.draw = frozenset(holders), frozenset(names), draw
 
 
 def _work(args):

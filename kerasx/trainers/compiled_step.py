@@ -27,10 +27,16 @@ on the host), and so do random draws (new dropout masks every step; a draw seede
 A step the recording cannot reproduce (a C library handed an array's memory, an
 array made without NumPy knowing, a replay that disagrees with the eager step)
 keeps running eagerly, with the same results. A Python value read from the data
-(whether a batch holds a label out of range) is checked again at every replay,
-before anything changes: a different value sends that batch to the eager step (and
-a recording whose values keep differing is given up). A step reading such a value
-after it has changed variables is not replayed.
+(whether a batch holds a label out of range), and the result of a kernel recorded as
+one call (which may decline other data), is checked again at every replay: a
+different one sends that batch to the eager step (and a recording whose checks keep
+failing is given up). Checks come where the eager step made them, some after the
+step changed variables (a batch normalization assigns its moving statistics in the
+forward pass, before the backward pass's kernels); the replay makes the optimizer's
+update after every check that does not depend on it (`Recorder.late_changes`), and a
+replay failing a check gives back what it changed before (the moving statistics'
+arrays, the metrics' totals, its random draws; every variable where a check follows
+the update) before the eager step runs.
 
 With `KERASX_OWN_THREADS=1` (for machines whose cores other processes keep busy), on
 NumPy with the BLAS at two threads, a recording whose large work is matrix products
@@ -156,9 +162,7 @@ class CompiledStep:
                 program.only_recorded_batch and _fingerprint(batch) != program.recorded_batch):
             return self._verify(tracer, key, program, batch)
         self._replays += 1
-        # the random draws a replay made before a guard failed are undone: the eager step
-        # then draws the numbers the replay took (the next dropout mask, seed counter)
-        undo = _snapshot(self.model, False) if program.undoes_draws else None
+        undo = _before_replay(self.model, program)
         try:
             if program.owner is None:
                 values = program.replay(*leaves)
@@ -166,9 +170,8 @@ class CompiledStep:
                 with program.owner:
                     values = program.replay(*leaves)
         except tracer.GuardFailed:
-            # kept recordings check their guards before changing any variable
             if undo is not None:
-                _restore(undo)
+                _undo(undo)
             program.misses += 1
             if program.misses > RECHECK_AFTER and 2 * program.misses > program.runs:
                 self._give_up(key, "the values it reads from the data keep changing",
@@ -284,11 +287,8 @@ class CompiledStep:
                 self._whole_steps(key, program.replay.segments_apart)
                 return results
             program.owner = split.owner
-        if program.unsafe_guards:
-            self._give_up(key, "it reads values from the data after it has changed variables")
-        else:
-            program.recorded_batch = _fingerprint(batch)
-            self.programs[key] = program
+        program.recorded_batch = _fingerprint(batch)
+        self.programs[key] = program
         return results
 
     def _verify(self, tracer, key, program, batch):
@@ -388,14 +388,15 @@ _EAGER = "eager"  # a signature whose steps are not replayed
 class _Program:
     """A recorded step: the replay function and the names of the results it returns."""
 
-    def __init__(self, replay, names, unsafe_guards, lazy_results=None):
+    def __init__(self, replay, names, late_changes=None, lazy_results=None):
         self.replay = replay
         self.names = names
         # the function computing the step's results from the metrics' state when they
         # are read (a recording of the default steps' `compute_metrics`), or None: the
         # replay returns them
         self.lazy_results = lazy_results
-        self.unsafe_guards = unsafe_guards
+        # what the replay changes before its last check (`Recorder.late_changes`), or None
+        self.late_changes = late_changes
         self.writes_state = replay.writes_state  # it assigns or writes into variables
         # a context running the replay on threads of its own (`numpy_threads`), or None
         self.owner = getattr(replay, "owner", None)
@@ -472,11 +473,11 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
             for v in holders:
                 _release(tracer, v)
     if lazy is not None:
-        program = _Program(replay, names, recorder.unsafe_guards,
+        program = _Program(replay, names, recorder.late_changes,
                            _recorded_results(tracer, model, lazy))
     else:
         results = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
-        program = _Program(replay, names, recorder.unsafe_guards)
+        program = _Program(replay, names, recorder.late_changes)
     program.undoes_draws = recorded_draws.made and recorder.guards > 0
     return results, program
 
@@ -665,6 +666,35 @@ def _snapshot(model, variables=True):
     return (backend_random.get_state(), counter_states(),
             [(v, backend.to_numpy(v.value).copy()) for v in _all_state(model)]
             if variables else [])
+
+
+def _before_replay(model, program):
+    """What a replay failing a check leaves changed, saved for `_undo`, or None: the
+    random draws it made before the check (the eager step then draws the numbers the
+    replay took: the next dropout mask, seed counter), the arrays of the variables it
+    assigned or wrote into (a batch normalization's moving statistics, updated in the
+    forward pass before the backward's checks; copied only where written in place),
+    and every variable where a Python call (an optimizer's update) precedes a check."""
+    late = program.late_changes
+    if late is not None and late[1]:
+        return _snapshot(model), ()
+    draws = _snapshot(model, False) if program.undoes_draws else None
+    if late is None:
+        return None if draws is None else (draws, ())
+    arrays = []
+    for holder, attribute, in_place in late[0]:
+        value = getattr(holder, attribute)
+        arrays.append((holder, attribute, value.copy() if in_place else value))
+    return draws, arrays
+
+
+def _undo(saved):
+    """Puts back what `_before_replay` saved."""
+    snapshot, arrays = saved
+    if snapshot is not None:
+        _restore(snapshot)
+    for holder, attribute, value in arrays:
+        setattr(holder, attribute, value)
 
 
 def _restore(snapshot):

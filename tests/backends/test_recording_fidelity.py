@@ -92,6 +92,9 @@ CASES = {
     "grouped conv2d": ((6, 6, 8), lambda: [L.Conv2D(4, 3, groups=2)]),
     "conv, batch norm, relu, max pool": ((8, 8, 3), lambda: [
         L.Conv2D(8, 3, padding="same"), L.BatchNormalization(), L.ReLU(), L.MaxPooling2D(2)]),
+    # more rows than a cached block (64 channels: 1,024): scratch buffers of np.empty
+    "batch norm in blocks, dropout": ((17, 17, 3), lambda: [
+        L.Conv2D(64, 3, padding="same"), L.BatchNormalization(), L.Dropout(0.2), L.ReLU()]),
     "lstm": ((4, 3), lambda: [L.LSTM(4)]),
     "gru": ((4, 3), lambda: [L.GRU(4)]),
     "simple rnn": ((4, 3), lambda: [L.SimpleRNN(4)]),
