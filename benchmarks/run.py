@@ -123,7 +123,7 @@ def print_best(rows, impls):
     parts = []
     for w, stats, _ in rows:
         best = {impl: s["train_max"] for impl, s in stats.items() if "train_max" in s}
-        for ours in ("kerasx", "kerasx_whole", "kerasx_eager"):
+        for ours in ("kerasx", "kerasx_whole", "kerasx_owned", "kerasx_eager"):
             if ours not in best:
                 continue
             ratios = [f"{best[ours] / best[other]:.2f}x {other}"
@@ -146,7 +146,8 @@ def main():
                         help="kerasx: the default compile (on NumPy, steps recorded and "
                              "replayed); kerasx_eager: compiled with jit_compile=False; "
                              "kerasx_whole: replayed steps never split in halves run on two "
-                             "threads (KERASX_SPLIT_STEPS=0)")
+                             "threads (KERASX_SPLIT_STEPS=0); kerasx_owned: replayed steps "
+                             "on kerasx's own two threads (KERASX_OWN_THREADS=1)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -163,7 +164,7 @@ def main():
     workloads = args.workloads.split(",")
     impls = [i for i in args.impls.split(",") if i != "keras" or args.keras_python]
     pythons = {"kerasx": args.kerasx_python, "kerasx_eager": args.kerasx_python,
-               "kerasx_whole": args.kerasx_python,
+               "kerasx_whole": args.kerasx_python, "kerasx_owned": args.kerasx_python,
                "torch": args.torch_python, "keras": args.keras_python}
 
     from benchmarks.workloads import training_flops_per_sample

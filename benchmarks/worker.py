@@ -16,8 +16,8 @@ import time
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--impl", choices=["kerasx", "kerasx_eager", "kerasx_whole", "torch", "keras"],
-                        required=True)
+    parser.add_argument("--impl", required=True, choices=[
+        "kerasx", "kerasx_eager", "kerasx_whole", "kerasx_owned", "torch", "keras"])
     parser.add_argument("--workload", required=True)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--device", default="cpu")
