@@ -415,7 +415,9 @@ class _Program:
         """The step's results from the values the replay returned."""
         if self.lazy_results is not None:
             return MetricResults(self.lazy_results)
-        return dict(zip(self.names, values))
+        values = iter(values)
+        return {name: next(values) if keys is None else {key: next(values) for key in keys}
+                for name, keys in self.names}
 
 
 def _split_step_for(tracer, compiled, batch):
@@ -462,8 +464,9 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
             else:
                 results = _flat_outputs(model.predict_step(data))
             lazy = _lazy_results(results)
-            names = [] if lazy is not None else list(results)
-            values = [_value(results[n]) for n in names]
+            names = [] if lazy is not None else _result_names(results)
+            values = [_value(results[n] if keys is None else results[n][key])
+                      for n, keys in names for key in (keys or (None,))]
             for v in holders:
                 recorder.rebind(v)
             replay = recorder.compile(values)
@@ -476,10 +479,18 @@ def _trace(tracer, model, batch, mode, opaque_kernels=False, call=None):
         program = _Program(replay, names, recorder.late_changes,
                            _recorded_results(tracer, model, lazy))
     else:
-        results = {n: _plain_copy(tracer, v) for n, v in zip(names, values)}
         program = _Program(replay, names, recorder.late_changes)
+        results = program.results([_plain_copy(tracer, v) for v in values])
     program.undoes_draws = recorded_draws.made and recorder.guards > 0
     return results, program
+
+
+def _result_names(results):
+    """`(name, keys)` for each of a step's results: `keys` None for a value, the keys of
+    a dict of values (a custom step logging the compiled metrics' results), which the
+    replay returns one by one."""
+    return [(name, list(value) if type(value) is dict else None)
+            for name, value in results.items()]
 
 
 def _lazy_results(results):
@@ -716,7 +727,8 @@ def _same_values(a, b):
     if set(a) != set(b):
         return False
     backend = current()
-    return all(_same_bits(backend.to_numpy(_value(a[k])), backend.to_numpy(_value(b[k])))
+    return all(_same_values(a[k], b[k]) if type(a[k]) is dict and type(b[k]) is dict
+               else _same_bits(backend.to_numpy(_value(a[k])), backend.to_numpy(_value(b[k])))
                for k in a)
 
 
