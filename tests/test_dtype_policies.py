@@ -141,6 +141,14 @@ def test_layer_takes_policy_objects_and_names():
         layers.Dense(2, dtype=3.5)
 
 
-def test_default_policy_config_keeps_the_dtype_name():
-    assert layers.Dense(2).get_config()["dtype"] == "float32"
-    assert layers.Dense(2, dtype="float64").get_config()["dtype"] == "float64"
+def test_layer_config_holds_the_policy_config_as_keras_writes_it():
+    def policy(name):
+        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
+                "registered_name": None}
+
+    assert layers.Dense(2).get_config()["dtype"] == policy("float32")
+    assert layers.Dense(2, dtype="float64").get_config()["dtype"] == policy("float64")
+    assert layers.InputLayer(shape=(2,)).get_config()["dtype"] == "float32"  # a name, as Keras
+    # configs holding the name (older kerasx files, Keras 2) still load
+    config = dict(layers.Dense(2).get_config(), dtype="float64")
+    assert layers.Dense.from_config(config).dtype_policy == DTypePolicy("float64")

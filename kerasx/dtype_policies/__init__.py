@@ -64,3 +64,15 @@ def deserialize(config, custom_objects=None):
 
     return deserialize_keras_object(config, custom_objects=custom_objects,
                                     module_objects=ALL_OBJECTS_DICT)
+
+
+def layer_dtype_argument(value, custom_objects=None):
+    """A config's `dtype` as Keras's `from_config` passes it to the constructor: a plain
+    policy's config becomes the policy's name, a quantized policy's or a policy map's
+    the policy; a name or None is kept."""
+    if not isinstance(value, dict):
+        return value
+    policy = deserialize(value, custom_objects=custom_objects)
+    if isinstance(policy, DTypePolicyMap) or policy.quantization_mode is not None:
+        return policy
+    return policy.name

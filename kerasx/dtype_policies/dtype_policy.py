@@ -3,7 +3,7 @@
 _MIXED = {"mixed_float16": ("float16", "float32"), "mixed_bfloat16": ("bfloat16", "float32")}
 # the dtype names a policy may carry (`"float64"`, `"int32"`...), as Keras standardizes them
 _DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
-           "uint8", "uint16", "uint32", "uint64", "bool", "string")
+           "uint8", "uint16", "uint32", "uint64", "complex64", "complex128", "bool", "string")
 _GLOBAL = [None]  # the policy set by `set_dtype_policy` (None: a policy of `floatx()`)
 
 

@@ -736,19 +736,21 @@ class Layer(LayerWeights):
         return config
 
     def _dtype_config(self):
-        """The dtype name, as kerasx writes a one-dtype policy, or Keras's DTypePolicy
-        config for a mixed policy or a policy map."""
-        policy = self._dtype_policy
-        if not self._autocasts or policy is None or (
-                type(policy).__name__ in ("DTypePolicy", "FloatDTypePolicy")
-                and policy.compute_dtype == policy.variable_dtype):
+        """The policy's config as Keras 3 writes it (`{"module": "keras", "class_name":
+        "DTypePolicy", "config": {"name": "float32"}, ...}`, a quantized policy's or a
+        policy map's), or the dtype name where no policy describes the dtype."""
+        if self._dtype_policy is None:
             return self.dtype
         from kerasx.dtype_policies import serialize
 
-        return serialize(policy)
+        return serialize(self._dtype_policy)
 
     @classmethod
     def from_config(cls, config):
+        if isinstance(config.get("dtype"), dict):
+            from kerasx.dtype_policies import layer_dtype_argument
+
+            config = {**config, "dtype": layer_dtype_argument(config["dtype"])}
         return cls(**config)
 
     def get_build_config(self):

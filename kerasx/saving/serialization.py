@@ -310,8 +310,11 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, module
         raise TypeError(f"Expected 'config' to be a dict for {class_name}, received {inner!r}.")
     inner = dict(inner)
     if isinstance(inner.get("dtype"), dict):
-        # Keras 3 writes a layer's dtype as a DTypePolicy config; kerasx layers take its name.
-        inner["dtype"] = deserialize_keras_object(inner["dtype"], custom_objects, safe_mode)
+        # Keras 3 writes a layer's dtype as a DTypePolicy config; its `from_config` passes
+        # the name (a quantized policy or a policy map as the policy)
+        from kerasx.dtype_policies import layer_dtype_argument
+
+        inner["dtype"] = layer_dtype_argument(inner["dtype"], custom_objects)
     with custom_object_scope(custom_objects), _safe_mode_scope(safe_mode):
         obj = _instantiate(cls, inner, custom_objects)
         build_config = config.get("build_config")

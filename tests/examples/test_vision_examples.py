@@ -176,7 +176,9 @@ def test_a_subclassed_model_without_get_config_reloads_with_its_arguments(tmp_pa
     model = Tiny(units=4, name="tiny")
     x = np.ones((2, 5), "float32")
     model(x)
-    assert model.get_config() == {"name": "tiny", "units": 4, "trainable": True, "dtype": "float32"}
+    assert model.get_config() == {"name": "tiny", "units": 4, "trainable": True, "dtype": {
+        "module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+        "registered_name": None}}
     path = str(tmp_path / "tiny.keras")
     model.save(path)
     loaded = keras.models.load_model(path, custom_objects={"Tiny": Tiny})

@@ -120,7 +120,9 @@ def test_a_subclassed_model_config_carries_its_dtype_as_a_layer_config_does():
     # Keras 3.15.1's models take `Layer.get_config`: name, trainable and dtype
     model = _Classifier(units=3, name="classifier")
     config = model.get_config()
-    assert config == {"name": "classifier", "trainable": True, "dtype": "float32", "units": 3}
+    assert config == {"name": "classifier", "trainable": True, "units": 3, "dtype": {
+        "module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+        "registered_name": None}}
     assert _Classifier.from_config(config).units == 3
     rebuilt = _Classifier.from_config(_Classifier(dtype="float64").get_config())
     assert (rebuilt.compute_dtype, rebuilt.variable_dtype) == ("float64", "float64")

@@ -2149,7 +2149,7 @@ SEPARATE_FAMILIES = ("circle", "ops_more", "linalg_fft", "image", "color_augment
                      "fuzz_losses_metrics", "fuzz_models", "fuzz_dtypes",
                      "fuzz_regularization", "floatx_half", "fuzz_attention",
                      "fuzz_layer_grads", "fuzz_optimizers", "fuzz_model_api",
-                     "fuzz_errors", "fuzz_edges")
+                     "fuzz_errors", "fuzz_edges", "dtype_config")
 # Families that need Keras with TensorFlow installed: run their file on its own
 # (see its docstring); a plain run of this script leaves them out.
 TENSORFLOW_FAMILIES = ("lookup", "feature_space", "fuzz_preprocessing", "fuzz_data")

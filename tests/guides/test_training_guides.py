@@ -327,7 +327,8 @@ def test_a_sequential_model_starting_with_a_functional_model_is_built():
     config = model.get_config()
     assert [layer["class_name"] for layer in config["layers"]] == ["InputLayer", "Functional",
                                                                    "Dense"]
-    assert config["dtype"] == "float32"
+    assert config["dtype"] == {"module": "keras", "class_name": "DTypePolicy",
+                               "config": {"name": "float32"}, "registered_name": None}
     again = keras.Sequential.from_config(config)
     assert again.built and again.count_params() == model.count_params()
 

@@ -9,8 +9,8 @@ the tests themselves)::
 with the input `x` and the expected predictions `pred_<i>`, and optionally
 `step_x`, `step_y_<i>` and `after_step_<i>`: one more `train_on_batch` whose
 result checks that the optimizer state came through.
-Prints one JSON object: for each path, the largest differences and any
-warnings Keras gave while loading.
+Prints one JSON object: for each path, the largest differences, any
+warnings Keras gave while loading and the name of each layer's dtype policy.
 """
 
 import json
@@ -38,6 +38,7 @@ def check(job):
     result = {"warnings": [str(w.message) for w in caught
                            if "optimizer" in str(w.message).lower()
                            or "skipping" in str(w.message).lower()]}
+    result["policies"] = {layer.name: layer.dtype_policy.name for layer in model.layers}
     preds = _as_list(model.predict(data["x"], verbose=0))
     result["pred"] = [float(np.max(np.abs(p - data[f"pred_{i}"])))
                       for i, p in enumerate(preds)]

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
 MODELS = ["mlp", "convnet", "lstm", "two_output"]
 TOL = 1e-5
+POLICIES_TOL = 1e-3  # float16 computations and int8-quantized inputs
 
 
 def fixture(name):
@@ -251,6 +252,8 @@ def test_real_keras_loads_kerasx_files(tmp_path):
                          (opt_data["step_x"], opt_data["step_y"]),
                          [opt_data[f"{name}/after_step"]]))
     jobs.append(_native_job(tmp_path))
+    policies_job, policies = _policies_job(tmp_path)
+    jobs.append(policies_job)
     jobs_path = tmp_path / "jobs.json"
     jobs_path.write_text(json.dumps(jobs))
     env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax"),
@@ -268,8 +271,11 @@ def test_real_keras_loads_kerasx_files(tmp_path):
             continue
         if result["warnings"]:
             problems.append(f"{name}: Keras warned {result['warnings']}")
-        if max(result["pred"]) > TOL:
+        if max(result["pred"]) > (POLICIES_TOL if name == "policies.keras" else TOL):
             problems.append(f"{name}: predictions differ by {max(result['pred'])}")
+        if name == "policies.keras" and result["policies"] != policies:
+            problems.append(f"{name}: Keras reads the policies {result['policies']}, kerasx "
+                            f"saved {policies}")
         if max(result.get("after_step", [0.0])) > TOL:
             problems.append(f"{name}: after one more step, predictions differ by "
                             f"{max(result['after_step'])}")
@@ -296,3 +302,23 @@ def _native_job(tmp_path):
     return _job(tmp_path, "native", path, x[:4], [pred], (x[:8], y[:8]),
                 [model.predict(x[:4], verbose=0)])
 
+
+
+def _policies_job(tmp_path):
+    """A model whose layers have other dtype policies than the default (float64, mixed
+    where the backend has float16, int8-quantized), with its layers' policy names."""
+    kerasx.utils.set_random_seed(4)
+    half = kerasx.backends.current().name != "array_api_strict"
+    inputs = kerasx.Input(shape=(5,))
+    wide = kerasx.layers.Dense(4, dtype="float64", name="wide")(inputs)
+    mixed = kerasx.layers.Dense(4, dtype="mixed_float16" if half else
+                                kerasx.DTypePolicy("float32"), name="mixed")(wide)
+    quantized = kerasx.layers.Dense(3, name="quantized")
+    model = kerasx.Model(inputs, quantized(mixed), name="policies")
+    quantized.quantize("int8")
+    path = str(tmp_path / "policies.keras")
+    model.save(path)
+    x = np.random.default_rng(1).normal(size=(4, 5)).astype("float32")
+    policies = {layer.name: layer.dtype_policy.name for layer in model.layers}
+    pred = kerasx.ops.convert_to_numpy(model.predict(x, verbose=0)).astype("float32")
+    return _job(tmp_path, "policies", path, x, [pred]), policies

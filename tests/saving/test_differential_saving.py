@@ -100,13 +100,11 @@ def test_keras_to_json_rebuilds_the_model(name):
 
 
 def comparable(config):
-    """A config with the differences kerasx keeps on purpose taken out: layers' `dtype` as
-    a policy name (Keras writes a DTypePolicy dict), no `shared_object_id` (object ids of
-    one Keras process), the module of this file's registered class, node kwargs `mask` / `training` (Keras records the defaults and
+    """A config with the differences kerasx keeps on purpose taken out: no
+    `shared_object_id` (object ids of one Keras process), the module of this file's
+    registered class, node kwargs `mask` / `training` (Keras records the defaults and
     mask tensors as graph nodes; kerasx records what the call was given)."""
     if isinstance(config, dict):
-        if config.get("class_name") == "DTypePolicy":
-            return config["config"]["name"]
         out = {k: comparable(v) for k, v in config.items() if k != "shared_object_id"}
         if str(out.get("registered_name")).startswith("fuzz_saving>"):
             out.pop("module")  # the module defining the class (Keras ran it as __main__)
