@@ -28,7 +28,8 @@ every replay (an optimizer's update with its host-side step count, random draws)
 goes through `Recorder.call`. Checks stay where the step made them, after changes
 to variables too; `compile` moves an optimizer's update after the checks that follow
 it where they touch nothing it reads or writes, and `Recorder.late_changes` tells the
-caller what a replay failing a check has changed before it (to be given back).
+caller what a replay failing a check has changed before it (to be given back;
+`numpy_trace_checks`).
 The caller still checks a replay against an eager run of the same step before
 trusting it: code can reach memory in ways no recording sees.
 """
@@ -41,6 +42,8 @@ import numpy as np
 
 from kerasx.backends import numpy_threads, numpy_trace_segments
 from kerasx.backends.numpy_optim import private_buffer
+from kerasx.backends.numpy_trace_checks import (PythonCall, changes_before_last_check,
+                                               checks_first)
 from kerasx.backends.numpy_trace_array import (_ACTIVE, _INPLACE, _STATIC, GuardFailed,
                                                TraceArray, UntraceableStep, _plain, _unwrap)
 
@@ -81,7 +84,7 @@ class Recorder:
         self._variable_names = set()
         self._mutated = False
         # id(line) -> what the line changes: `(holder, attribute, in_place)` for a
-        # holder's array replaced (or written in place), `_PythonCall`s
+        # holder's array replaced (or written in place), `PythonCall`s
         self._effects = {}
         self._checks = set()  # id(line) of the lines that may raise GuardFailed
         self.late_changes = None  # set by `compile`
@@ -185,7 +188,7 @@ class Recorder:
         `effects`: what it changes besides its `writes` (`_effects`)."""
         line = (source, frozenset(reads), tuple(writes), pure)
         changed = [(self._consts[self._reads[w]], "_value", True) if w in self._reads
-                   else _PythonCall((), ())  # (the array of a holder's other attribute)
+                   else PythonCall((), ())  # (the array of a holder's other attribute)
                    for w in writes if w in self._variable_names]
         if changed or effects:
             self._mutated = True
@@ -511,10 +514,10 @@ class Recorder:
         if self._kind == "call":
             # what it may write: any holder it is given, any array the step holds that
             # shares memory with theirs
-            effect = _PythonCall({self.const(self._bound[k][0]) for k in holders},
+            effect = PythonCall({self.const(self._bound[k][0]) for k in holders},
                                  self._sharing([getattr(*self._bound[k][:2]) for k in holders]))
         elif self._kind == "draw":
-            effect = _PythonCall((), (), draw=True)
+            effect = PythonCall((), (), draw=True)
         _ACTIVE.recorder = None
         try:
             result = run() if run is not None else fn(*_unwrap(args), **_unwrap(kwargs))
@@ -600,8 +603,9 @@ class Recorder:
         lines = list(self._lines)
         lines.append(("return (" + "".join(r + ", " for r in returned) + ")", frozenset(reads), (),
                       False))
-        lines = self._checks_first(_without_dead_lines(lines))
-        self.late_changes = self._changes_before_last_check(lines)
+        lines = checks_first(_without_dead_lines(lines), self._checks, self._effects,
+                             self.const, self._variable_names, self._reads)
+        self.late_changes = changes_before_last_check(lines, self._checks, self._effects)
         self.segments_apart = None  # why recorded segments run one after the other
         laid_out, exported = (None, None)
         if self._segment_tags:
@@ -643,64 +647,6 @@ class Recorder:
         replay.owner = owner
         replay.segmented = laid_out is not None
         return replay
-
-    def _checks_first(self, lines):
-        """`lines` with each Python call that may change state (an optimizer's update)
-        and comes before the last check moved just after it, where nothing in between
-        touches what the call reads or writes: a replay failing a check then has not
-        made the call, whose changes would be costly to save (every variable)."""
-        checks = [i for i, line in enumerate(lines) if id(line) in self._checks]
-        if not checks:
-            return lines
-        last = checks[-1]
-        moved = set()
-        for i in range(last - 1, -1, -1):
-            effects = self._effects.get(id(lines[i]), ())
-            if effects and all(type(e) is _PythonCall and not e.draw for e in effects) \
-                    and all(self._apart(lines[i], effects, line)
-                            for line in lines[i + 1:last + 1] if id(line) not in moved):
-                moved.add(id(lines[i]))
-        if not moved:
-            return lines
-        return ([line for line in lines[:last + 1] if id(line) not in moved]
-                + [line for line in lines[:last] if id(line) in moved] + lines[last + 1:])
-
-    def _apart(self, call, effects, line):
-        """Whether `line` may run before the Python `call` (whose `effects` are
-        `_PythonCall`s) without either seeing the other's work."""
-        _, call_reads, call_writes, _ = call
-        _, reads, writes, pure = line
-        holders = set().union(*(e.holders for e in effects))
-        touched = set(call_writes).union(*(e.names for e in effects))
-        for e in self._effects.get(id(line), ()):
-            if type(e) is _PythonCall or self.const(e[0]) in holders:
-                return False
-        if not touched.isdisjoint(reads) or not touched.isdisjoint(writes):
-            return False
-        if not pure and not call_reads.isdisjoint(writes):
-            return False  # it writes into what the call reads
-        # a holder's array read after the call, which may have changed it
-        return not any(w in self._variable_names
-                       and (w not in self._reads or self._reads[w] in holders) for w in writes)
-
-    def _changes_before_last_check(self, lines):
-        """What the step changes before its last check (`late_changes`)."""
-        checks = [i for i, line in enumerate(lines) if id(line) in self._checks]
-        if not checks:
-            return None
-        changes, by_calls = {}, False
-        for line in lines[:checks[-1]]:
-            for e in self._effects.get(id(line), ()):
-                if type(e) is _PythonCall:
-                    by_calls = by_calls or not e.draw
-                    continue
-                holder, attribute, in_place = e
-                known = changes.get((id(holder), attribute))
-                changes[(id(holder), attribute)] = (holder, attribute,
-                                                    in_place or known is not None and known[2])
-        if not changes and not by_calls:
-            return None
-        return tuple(changes.values()), by_calls
 
     def _thread_owner(self):
         """The ThreadOwner the replay runs under (`numpy_threads`), or None: steps whose
@@ -744,17 +690,6 @@ def _same_form(value, form, index):
     if _form(value) != form:
         raise GuardFailed(index)
     return value
-
-
-class _PythonCall:
-    """What a Python call recorded in a step (an optimizer's update, a random draw) may
-    change: the `holders` (constant names) it is given and the recorded arrays that
-    share memory with theirs (`names`), besides anything of its own."""
-
-    __slots__ = ("holders", "names", "draw")
-
-    def __init__(self, holders, names, draw=False):
-        self.holders, self.names, self.draw = frozenset(holders), frozenset(names), draw
 
 
 def _work(args):
