@@ -1,6 +1,6 @@
 """Where a replayed training step spends its time, line by line.
 
-    python -m benchmarks.replay_lines [--workload mlp] [--steps 200] [--top 25]
+    python -m benchmarks.replay_lines [--workload mlp] [--steps 200] [--top 25] [--wall]
 
 Trains `workload` (NumPy backend) for a few batches so that its step is recorded
 (`compile(jit_compile="auto")`), then runs a copy of the recorded program with a timer
@@ -8,7 +8,9 @@ after every line over `--steps` batches of the benchmark's data and prints the l
 that took longest, in ms per step. Times are thread CPU time (`time.thread_time`), so
 run with `OPENBLAS_NUM_THREADS=1` for figures that other processes on the machine do
 not move; the shares of a one-thread step are not those of a two-thread one (the
-products halve, most elementwise passes do not). The timers add about 0.2 us a line.
+products halve, most elementwise passes do not). `--wall` times wall-clock time instead
+(`time.perf_counter`), for the two-thread step on an idle machine. The timers add about
+0.2 us a line.
 """
 
 import argparse
@@ -18,8 +20,8 @@ import time
 from benchmarks import keras_models, workloads
 
 
-def timed_copy(replay):
-    """`(function, lines, totals)`: `replay`'s recorded program with the thread time of
+def timed_copy(replay, clock=time.thread_time):
+    """`(function, lines, totals)`: `replay`'s recorded program with the `clock` time of
     each line added to `totals[i]` (`lines[i]` its text; `del` lines not timed)."""
     source = replay.source.splitlines()
     body = [source[0], "    _t0 = _clock()"]
@@ -33,7 +35,7 @@ def timed_copy(replay):
         body.append(f"{indent}_t1 = _clock(); _totals[{len(lines)}] += _t1 - _t0; _t0 = _t1")
         lines.append(text)
     totals = [0.0] * len(lines)
-    scope = dict(replay.__globals__, _totals=totals, _clock=time.thread_time)
+    scope = dict(replay.__globals__, _totals=totals, _clock=clock)
     exec(compile("\n".join(body), "<timed replay>", "exec"), scope)
     return scope["_replay"], lines, totals
 
@@ -54,7 +56,9 @@ def main(argv=None):
     parser.add_argument("--workload", default="mlp")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--wall", action="store_true", help="wall-clock time, not thread time")
     args = parser.parse_args(argv)
+    clock = time.perf_counter if args.wall else time.thread_time
 
     import kerasx
 
@@ -68,16 +72,17 @@ def main(argv=None):
     if not programs:
         raise SystemExit(f"{args.workload}: the training step was not recorded "
                          f"({model._compiled_train_step.reasons})")
-    replay, lines, totals = timed_copy(programs[0].replay)
+    replay, lines, totals = timed_copy(programs[0].replay, clock)
     batches = [(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]) for i in range(40)]
     for i in range(10):
         replay(*batches[i % 40])
     totals[:] = [0.0] * len(totals)
-    start = time.thread_time()
+    start = clock()
     for i in range(args.steps):
         replay(*batches[i % 40])
-    step = (time.thread_time() - start) / args.steps * 1e3
-    print(f"{args.workload}: {step:.3f} ms a step (thread time, with the timers), "
+    step = (clock() - start) / args.steps * 1e3
+    kind = "wall-clock" if args.wall else "thread"
+    print(f"{args.workload}: {step:.3f} ms a step ({kind} time, with the timers), "
           f"{len(lines)} timed lines")
     order = sorted(range(len(lines)), key=lambda i: -totals[i])
     for i in order[:args.top]:
