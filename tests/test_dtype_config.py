@@ -18,6 +18,7 @@ import pytest
 import kerasx as keras
 from kerasx import layers
 from kerasx.backends import current
+from tests.backend_dtypes import has_dtype
 from tests.golden import dtype_config_recipe as recipe
 from tests.golden.loader import load_cases
 
@@ -32,11 +33,17 @@ _HALF = ("float16", "bfloat16", "float8")
 _WITH_HALF = ("wrappers", "models", "global_policy", "policy_map", "saved_config")
 
 
+# cases that make a bfloat16 layer (NumPy knows bfloat16 through ml_dtypes only)
+_WITH_BFLOAT16 = ("saved_config",)
+
+
 def _needs(case_name):
     """The reason the current backend cannot run a case, or None."""
     if current().name == "array_api_strict" and (
             any(h in case_name for h in _HALF) or case_name in _WITH_HALF):
         return "array_api_strict has no float16 / bfloat16 / float8"
+    if ("bfloat16" in case_name or case_name in _WITH_BFLOAT16) and not has_dtype("bfloat16"):
+        return "bfloat16 needs ml_dtypes, which is not installed"
     return None
 
 
