@@ -27,18 +27,6 @@ def _predictions_replayed_early(monkeypatch):
     monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 1)
 
 
-@pytest.fixture
-def two_blas_threads():
-    """Split steps run where the BLAS has two threads (`split_step`)."""
-    if CONTROL is None:
-        yield
-        return
-    before = CONTROL.get()
-    CONTROL.set(2)
-    yield
-    CONTROL.set(before)
-
-
 def _run(monkeypatch, case, mode):
     """Weights, history, evaluation and predictions of `case` trained `mode`ly:
     "eager", "whole" (replayed) or "split" (replayed in halves where it may be)."""

@@ -29,15 +29,6 @@ def _predictions_replayed_early(monkeypatch):
     monkeypatch.setattr(compiled_step, "PREDICT_RECORD_AFTER", 1)
 
 
-@pytest.fixture
-def two_blas_threads():
-    """Split and owned steps run where the BLAS has two threads."""
-    before = CONTROL.get()
-    CONTROL.set(2)
-    yield
-    CONTROL.set(before)
-
-
 # -- eager calls -----------------------------------------------------------------------
 def _dict_inputs_batch_norm():
     a, b = keras.Input((6,), name="a"), keras.Input((4,), name="b")

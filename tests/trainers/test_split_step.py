@@ -23,14 +23,6 @@ needs_control = pytest.mark.skipif(
     CONTROL is None, reason="NumPy here bundles no OpenBLAS whose thread count can be set")
 
 
-@pytest.fixture
-def two_blas_threads():
-    before = CONTROL.get()
-    CONTROL.set(2)
-    yield
-    CONTROL.set(before)
-
-
 def _convnet(dtype="float32", dropout=0.0, regularizer=None, extra=()):
     keras.utils.set_random_seed(3)
     layers = [keras.Input((8, 8, 2), dtype=dtype),
